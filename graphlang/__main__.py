@@ -1,0 +1,5 @@
+"""`python -m graphlang` is the `graphlang` command."""
+
+from .cli import main
+
+main()

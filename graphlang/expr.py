@@ -1,0 +1,87 @@
+"""Expression trees shared by the parser, the rule table and the symbolic engine.
+
+Every walk here is iterative: user input may nest 100,000 deep, and Python's stack may not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+class Expr:
+    """One node: an operator (a primitive's name, `const` or `var`), its arguments and attribute."""
+
+    __slots__ = ("op", "args", "attr", "line", "column", "end")
+
+    def __init__(
+        self,
+        op: str,
+        args: tuple[Expr, ...] = (),
+        attr: object = None,
+        line: int | None = None,
+        column: int | None = None,
+        end: int | None = None,
+    ) -> None:
+        self.op = op
+        self.args = args
+        self.attr = attr
+        self.line = line
+        self.column = column
+        self.end = end  # offset just past the node in the source, for quoting definitions
+
+    def __repr__(self) -> str:
+        if self.op == "const":
+            return f"Expr(const {self.attr!r})"
+        if self.op == "var":
+            return f"Expr(var {self.attr})"
+        return f"Expr({self.op}, {len(self.args)} args, attr={self.attr!r})"
+
+
+def const(value: float) -> Expr:
+    return Expr("const", (), float(value))
+
+
+def var(name: str) -> Expr:
+    return Expr("var", (), name)
+
+
+def postorder(root: Expr) -> Iterator[Expr]:
+    """Each distinct node once, children before parents, without recursion."""
+    seen: set[int] = set()
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in seen:
+            continue
+        if expanded or not node.args:
+            seen.add(id(node))
+            yield node
+            continue
+        stack.append((node, True))
+        for child in reversed(node.args):
+            if id(child) not in seen:
+                stack.append((child, False))
+
+
+def fold(root: Expr, fn: Callable[[Expr, list[T]], T]) -> T:
+    """Bottom-up evaluation: `fn(node, child_results)`, each shared node computed once."""
+    done: dict[int, T] = {}
+    for node in postorder(root):
+        done[id(node)] = fn(node, [done[id(a)] for a in node.args])
+    return done[id(root)]
+
+
+def names(root: Expr) -> list[str]:
+    """The variable names an expression reads, in order of first appearance."""
+    found: dict[str, None] = {}
+    for node in postorder(root):
+        if node.op == "var":
+            found.setdefault(node.attr, None)  # type: ignore[arg-type]
+    return list(found)
+
+
+def size(root: Expr) -> int:
+    return sum(1 for _ in postorder(root))

@@ -1,0 +1,128 @@
+"""The numeric interpreters: forward values, reverse adjoints, forward tangents.
+
+Each is one loop over the graph's equations; reverse mode is the same loop reversed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import rules
+from .errors import GraphlangError
+from .graph import Eqn, Graph
+from .kernels import unbroadcast
+from .shapes import Shape
+
+_ERRSTATE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+_NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
+
+
+def _fmt(v: Any) -> str:
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    flat = ", ".join(f"{x:.4g}" for x in a.ravel()[:4])
+    return f"[{flat}{', ...' if a.size > 4 else ''}] (shape {list(a.shape)})"
+
+
+def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during: str = "") -> GraphlangError:
+    """A located message for a numeric failure: which function, which statement, which value."""
+    st = graph.statements[eq.stmt]
+    prim = eq.prim
+    msg = prim.domain(*args) if prim.domain is not None and not during else None
+    what = str(err).split(" encountered")[0].replace("in ", "")
+    if msg is None:
+        shown = ", ".join(_fmt(a) for a in args)
+        if during:
+            msg = f"the derivative of {prim.name} is not finite at {shown} ({what})"
+        elif "overflow" in str(err) or isinstance(err, OverflowError):
+            msg = f"{prim.name}({shown}) overflows float64 (the result exceeds 1.8e308)"
+        else:
+            msg = f"{prim.name}({shown}) is undefined ({what})"
+    hint = ("this point is outside the function's domain; choose other input values"
+            if not during else "the function is not differentiable here; choose another point")
+    return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}",
+                          eq.line, eq.column, hint)
+
+
+def forward(graph: Graph, inputs: list[Any]) -> list[Any]:
+    """Every slot's value, inputs first."""
+    vals: list[Any] = [None] * graph.n_slots
+    vals[: len(inputs)] = inputs
+    for slot, value in graph.consts.items():
+        vals[slot] = np.float64(value)
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in graph.eqns:
+            args = [vals[i] for i in eq.ins]
+            try:
+                vals[eq.out] = eq.prim.impl(*args, eq.attr) if eq.prim.attr_args else eq.prim.impl(*args)
+            except _NUMERIC_ERRORS as err:
+                raise domain_error(graph, eq, args, err) from None
+    return vals
+
+
+def depends_on_inputs(graph: Graph) -> list[bool]:
+    live = [False] * graph.n_slots
+    for i in range(len(graph.inputs)):
+        live[i] = True
+    for eq in graph.eqns:
+        live[eq.out] = any(live[i] for i in eq.ins)
+    return live
+
+
+def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
+            live: list[bool]) -> list[Any]:
+    """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads)."""
+    adj: list[Any] = [None] * graph.n_slots
+    for slot, g in seeds.items():
+        adj[slot] = g
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in reversed(graph.eqns):
+            g = adj[eq.out]
+            if g is None:
+                continue
+            in_shapes = tuple(shapes[i] for i in eq.ins)
+            fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes)
+            args = [vals[i] for i in eq.ins]
+            for k, i in enumerate(eq.ins):
+                fn = fns[k]
+                if fn is None or not live[i]:
+                    continue
+                try:
+                    c = fn(g, vals[eq.out], *args)
+                except _NUMERIC_ERRORS as err:
+                    raise domain_error(graph, eq, args, err, during="reverse") from None
+                if np.shape(c) != in_shapes[k]:
+                    c = unbroadcast(c, in_shapes[k])
+                adj[i] = c if adj[i] is None else adj[i] + c
+    return adj
+
+
+def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any]) -> list[Any]:
+    """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero)."""
+    tan: list[Any] = [None] * graph.n_slots
+    for slot, t in seeds.items():
+        tan[slot] = t
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in graph.eqns:
+            in_shapes = tuple(shapes[i] for i in eq.ins)
+            if all(tan[i] is None for i in eq.ins):
+                continue
+            fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes)
+            args = [vals[i] for i in eq.ins]
+            total = None
+            for k, i in enumerate(eq.ins):
+                fn = fns[k]
+                if fn is None or tan[i] is None:
+                    continue
+                try:
+                    c = fn(tan[i], vals[eq.out], *args)
+                except _NUMERIC_ERRORS as err:
+                    raise domain_error(graph, eq, args, err, during="forward-mode") from None
+                total = c if total is None else total + c
+            if total is not None and np.shape(total) != shapes[eq.out]:
+                total = np.broadcast_to(total, shapes[eq.out])
+            tan[eq.out] = total
+    return tan

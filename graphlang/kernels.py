@@ -1,0 +1,70 @@
+"""Numeric kernels behind the primitives: numpy, float64, stable for large inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+Array = np.ndarray
+
+
+def sigmoid(u: Array) -> Array:
+    e = np.exp(-np.abs(u))
+    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def softmax(u: Array) -> Array:
+    e = np.exp(u - np.max(u, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+
+def logsumexp(u: Array) -> Array:
+    m = np.max(u)
+    return m + np.log(np.sum(np.exp(u - m)))
+
+
+def relu(u: Array) -> Array:
+    return np.maximum(u, 0.0)
+
+
+def step(u: Array) -> Array:
+    """1 where u > 0, else 0: relu's derivative, with relu'(0) = 0."""
+    return (np.asarray(u) > 0).astype(np.float64)
+
+
+def xlogy(u: Array, v: Array) -> Array:
+    """u * ln(v), and 0 wherever u == 0 (so 0^y has derivative 0 in y)."""
+    u, v = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64))
+    zero = u == 0
+    return np.where(zero, 0.0, u * np.log(np.where(zero, 1.0, v)))
+
+
+def expand(g: Array, like: Array, axis: int | None) -> Array:
+    """Undo a sum: broadcast g back over the summed axis (or all axes) of `like`."""
+    if axis is not None:
+        g = np.expand_dims(g, axis)
+    return np.broadcast_to(g, np.shape(like)).astype(np.float64)
+
+
+def embed(g: Array, like: Array, index: tuple[int, ...]) -> Array:
+    """Undo an index: zeros shaped like `like`, with g at `index`."""
+    out = np.zeros(np.shape(like))
+    out[index] = g
+    return out
+
+
+def stack(*items: Array) -> Array:
+    return np.stack([np.asarray(i, dtype=np.float64) for i in items])
+
+
+def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
+    """Sum an adjoint over the axes broadcasting added, back to `shape`."""
+    g = np.asarray(g)
+    if g.shape == shape:
+        return g
+    extra = g.ndim - len(shape)
+    if extra > 0:
+        g = g.sum(axis=tuple(range(extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    return g.reshape(shape)

@@ -1,0 +1,34 @@
+"""Safety limits for untrusted programs: checked before anything is computed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Every bound on a program and its values; `Limits.strict()` is the checker's default."""
+
+    max_source_chars: int = 5_000_000
+    max_line_chars: int = 100_000
+    max_token_chars: int = 256
+    max_depth: int = 200
+    max_statements: int = 200_000
+    max_nodes: int = 1_000_000
+    max_tensor_elements: int = 10_000_000
+    max_total_elements: int = 50_000_000
+    max_cost: int = 2_000_000_000  # predicted floating-point operations, forward + reverse
+
+    @classmethod
+    def strict(cls) -> Limits:
+        """Defaults for graders running student work in small containers."""
+        return cls(max_source_chars=200_000, max_line_chars=10_000, max_depth=100,
+                   max_statements=10_000, max_nodes=100_000, max_tensor_elements=1_000_000,
+                   max_total_elements=5_000_000, max_cost=200_000_000)
+
+    def with_(self, **changes: int) -> Limits:
+        known = {f.name for f in fields(self)}
+        unknown = set(changes) - known
+        if unknown:
+            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+        return replace(self, **changes)

@@ -1,0 +1,134 @@
+"""The other ways to differentiate: forward mode, central differences, symbolic (SPEC §2)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import interp
+from .errors import GraphlangError
+from .shapes import Shape
+
+if TYPE_CHECKING:
+    from .program import Program
+
+CBRT_EPS = float(np.cbrt(np.finfo(np.float64).eps))  # ≈ 6.06e-6: central differences' best step
+
+
+def fd_steps(x: np.ndarray, epsilon: float | None) -> np.ndarray:
+    """Per-coordinate step: the given ε, or ∛eps · max(1, |x|) (truncation vs round-off)."""
+    if epsilon is not None:
+        return np.full(x.shape, float(epsilon))
+    return CBRT_EPS * np.maximum(1.0, np.abs(x))
+
+
+def fd_epsilon_report(arrays: list[np.ndarray], epsilon: float | None) -> float:
+    return float(epsilon) if epsilon is not None else CBRT_EPS
+
+
+def _outputs(program: Program, vals: list[Any]) -> np.ndarray:
+    return np.concatenate([np.ravel(vals[program.graph.slot_of[n]]) for n in program.graph.outputs])
+
+
+def _check_epsilon(epsilon: float | None) -> None:
+    if epsilon is not None and not (np.isfinite(epsilon) and epsilon > 0):
+        raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon}")
+
+
+def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
+               epsilon: float | None) -> dict[str, np.ndarray]:
+    """Central differences: per input coordinate, (f(x+εd) − f(x−εd)) / 2ε for every output."""
+    _check_epsilon(epsilon)
+    g = program.graph
+    cols: dict[str, np.ndarray] = {}
+    for name in wrt:
+        k = g.inputs.index(name)
+        x = arrays[k]
+        steps = fd_steps(x, epsilon)
+        rows = []
+        for idx in np.ndindex(x.shape):
+            h = float(steps[idx])
+            sides = []
+            for sign in (1.0, -1.0):
+                moved = list(arrays)
+                xm = x.copy()
+                xm[idx] += sign * h
+                moved[k] = xm
+                try:
+                    sides.append(_outputs(program, interp.forward(g, moved)))
+                except GraphlangError as err:
+                    err.message = (f"finite differences step {name}{list(idx) if idx else ''} "
+                                   f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
+                    raise
+            rows.append((sides[0] - sides[1]) / (2 * h))
+        cols[name] = np.array(rows).reshape(x.shape + (-1,))
+    return cols
+
+
+def forward_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
+                    vals: list[Any], wrt: list[str]) -> dict[str, np.ndarray]:
+    """Forward mode: one tangent pass per input coordinate."""
+    g = program.graph
+    outs = [g.slot_of[n] for n in g.outputs]
+    cols: dict[str, np.ndarray] = {}
+    for name in wrt:
+        k = g.inputs.index(name)
+        x = arrays[k]
+        rows = []
+        for idx in np.ndindex(x.shape):
+            seed = np.zeros(x.shape)
+            seed[idx] = 1.0
+            tan = interp.tangents(g, shapes, vals, {k: seed})
+            rows.append(np.concatenate([np.ravel(tan[s]) if tan[s] is not None
+                                        else np.zeros(int(np.prod(shapes[s]))) for s in outs]))
+        cols[name] = np.array(rows).reshape(x.shape + (-1,))
+    return cols
+
+
+def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
+                    vals: list[Any], wrt: list[str]) -> dict[str, np.ndarray]:
+    """Reverse mode: one adjoint pass per output coordinate."""
+    g = program.graph
+    outs = [g.slot_of[n] for n in g.outputs]
+    sizes = [int(np.prod(shapes[s])) for s in outs]
+    live = interp.depends_on_inputs(g)
+    per_out: list[dict[str, np.ndarray]] = []
+    for j, s in enumerate(outs):
+        for idx in np.ndindex(shapes[s]):
+            seed = np.zeros(shapes[s])
+            seed[idx] = 1.0
+            adj = interp.reverse(g, shapes, vals, {s: seed}, live)
+            per_out.append({n: (np.zeros(shapes[g.slot_of[n]]) if adj[g.slot_of[n]] is None
+                                else np.asarray(adj[g.slot_of[n]])) for n in wrt})
+    del sizes
+    return {n: np.stack([col[n] for col in per_out], axis=-1) for n in wrt}
+
+
+def choose_mode(program: Program, arrays: list[np.ndarray], shapes: list[Shape], wrt: list[str]) -> str:
+    """The lecture's rule: reverse when inputs outnumber outputs (D ≫ C), forward otherwise."""
+    g = program.graph
+    d = sum(arrays[g.inputs.index(n)].size for n in wrt)
+    c = sum(int(np.prod(shapes[g.slot_of[n]])) for n in g.outputs)
+    return "forward" if d < c else "reverse"
+
+
+def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: list[Shape],
+             vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
+    if method == "fd":
+        cols = fd_columns(program, arrays, wrt, epsilon)
+    elif method == "symbolic":
+        from . import symbolic
+        cols = symbolic.jacobian_columns(program, arrays, shapes, wrt)
+    elif method == "forward":
+        cols = forward_columns(program, arrays, shapes, vals, wrt)
+    else:
+        cols = reverse_columns(program, arrays, shapes, vals, wrt)
+    return {n: cols[n] for n in wrt}
+
+
+def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: list[Shape],
+             vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
+    from .program import py
+    cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
+    return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}

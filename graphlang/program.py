@@ -1,0 +1,216 @@
+"""The embedding API: load once, evaluate many times."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import interp
+from .check import check
+from .errors import GraphlangError
+from .graph import Graph
+from .limits import Limits
+from .parser import parse_statements
+from .shapes import Shape
+from .values import bind
+
+METHODS = ("reverse", "forward", "fd", "symbolic")
+
+
+def py(value: Any) -> Any:
+    """numpy -> Python float for scalars; arrays stay arrays."""
+    a = np.asarray(value, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+@dataclass
+class Result:
+    """One evaluation: the output, every named value, adjoints and the gradient (or Jacobian)."""
+
+    output: str | list[str]
+    value: Any
+    values: dict[str, Any]
+    adjoints: dict[str, Any] | None
+    gradient: dict[str, Any] | None
+    jacobian: dict[str, Any] | None = None
+    method: str = "reverse"
+    epsilon: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def scalar(self) -> bool:
+        return self.gradient is not None
+
+    def to_json(self) -> dict[str, Any]:
+        """The object of SPEC §3 (nested lists, finite floats)."""
+        out: dict[str, Any] = {"output": self.output, "value": _plain(self.value),
+                               "values": {k: _plain(v) for k, v in self.values.items()}}
+        if self.gradient is not None:
+            if self.adjoints is not None:
+                out["adjoints"] = {k: _plain(v) for k, v in self.adjoints.items()}
+            out["gradient"] = {k: _plain(v) for k, v in self.gradient.items()}
+        else:
+            out["jacobian"] = {k: _plain(v) for k, v in (self.jacobian or {}).items()}
+        return out
+
+
+def _plain(v: Any) -> Any:
+    a = np.asarray(v, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a.tolist()
+
+
+class Program:
+    """A checked .cg program. `evaluate` runs the forward pass and reverse-mode adjoints."""
+
+    def __init__(self, source: str, path: str | None = None, limits: Limits | None = None) -> None:
+        self.source = source
+        self.path = path
+        self.limits = limits or Limits()
+        self.statements = parse_statements(source, self.limits)
+        self.checked = check(self.statements)
+        self.graph = Graph(self.checked, self.limits)
+        self._live = interp.depends_on_inputs(self.graph)
+        self._positions = {**self.checked.first_use, **self.checked.decl_line}
+        self._assigned = {st.name: st.line for st in self.graph.statements}
+
+    # --- what the program is -------------------------------------------------------------
+    @property
+    def inputs(self) -> list[str]:
+        return list(self.graph.inputs)
+
+    @property
+    def params(self) -> list[str]:
+        return [n for n in self.graph.inputs if n in self.graph.params]
+
+    @property
+    def outputs(self) -> list[str]:
+        return list(self.graph.outputs)
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.graph.names)
+
+    def definition(self, name: str) -> str:
+        st = self.graph.statement(name)
+        if st is not None:
+            return st.text
+        return "param" if name in self.graph.params else "input"
+
+    def __repr__(self) -> str:
+        where = f" from {self.path}" if self.path else ""
+        return (f"<graphlang.Program{where}: {len(self.graph.statements)} statements, inputs "
+                f"{', '.join(self.inputs) or '(none)'}, output {', '.join(self.outputs)}>")
+
+    # --- evaluation ----------------------------------------------------------------------
+    def bind(self, values: Mapping[str, Any]) -> tuple[list[np.ndarray], list[Shape]]:
+        arrays = bind(self.graph.inputs, self.checked.declared, self._assigned, self._positions,
+                      values, self.limits)
+        shapes = self.graph.shapes(tuple(a.shape for a in arrays))
+        return arrays, shapes
+
+    def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Every named node's value (the forward pass only)."""
+        arrays, _ = self.bind(values)
+        vals = interp.forward(self.graph, arrays)
+        return {n: py(vals[self.graph.slot_of[n]]) for n in self.graph.names}
+
+    def _output_slots(self) -> list[int]:
+        return [self.graph.slot_of[n] for n in self.graph.outputs]
+
+    def is_scalar(self, shapes: Sequence[Shape]) -> bool:
+        return len(self.graph.outputs) == 1 and shapes[self._output_slots()[0]] == ()
+
+    def evaluate(self, values: Mapping[str, Any], method: str = "reverse",
+                 wrt: Sequence[str] | None = None, epsilon: float | None = None) -> Result:
+        """Forward pass, then the gradient (scalar output) or Jacobian by `method`."""
+        from . import methods  # the other three methods live beside reverse mode
+
+        if method not in METHODS:
+            raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
+                                 + ", ".join(METHODS))
+        arrays, shapes = self.bind(values)
+        g = self.graph
+        vals = interp.forward(g, arrays)
+        wrt_names = self._wrt(wrt)
+        named = {n: py(vals[g.slot_of[n]]) for n in g.names}
+        outs = self._output_slots()
+        output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
+        if self.is_scalar(shapes):
+            adjoints = None
+            if method == "reverse":
+                adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live)
+                adjoints = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]]) for n in g.names}
+                grad = {n: adjoints[n] for n in wrt_names}
+            else:
+                grad = methods.gradient(self, method, arrays, shapes, vals, wrt_names, epsilon)
+            res = Result(output, named[g.outputs[0]], named, adjoints, grad, method=method)
+        else:
+            value = np.concatenate([np.ravel(vals[s]) for s in outs])
+            jac = methods.jacobian(self, method, arrays, shapes, vals, wrt_names, epsilon)
+            res = Result(output, value if len(outs) > 1 or shapes[outs[0]] != () else py(value[0]),
+                         named, None, None, jac, method=method)
+        if method == "fd":
+            res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
+        return res
+
+    def gradient(self, values: Mapping[str, Any], method: str = "reverse",
+                 wrt: Sequence[str] | None = None, epsilon: float | None = None) -> dict[str, Any]:
+        """dict input -> gradient (or Jacobian, for a vector-valued program)."""
+        r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
+        return r.gradient if r.gradient is not None else (r.jacobian or {})
+
+    def _wrt(self, wrt: Sequence[str] | None) -> list[str]:
+        if wrt is None:
+            return list(self.graph.inputs)
+        for n in wrt:
+            if n not in self.graph.inputs:
+                raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "
+                                     "it is not an input", hint="inputs: " + ", ".join(self.graph.inputs))
+        return list(wrt)
+
+
+def _zero_if_none(a: Any, shape: Shape) -> Any:
+    return py(np.zeros(shape)) if a is None else py(a)
+
+
+def parse(source: str, limits: Limits | None = None, path: str | None = None) -> Program:
+    """Check a program's text; raise GraphlangError on any problem."""
+    if not isinstance(source, str):
+        raise GraphlangError("value", "the program must be text (str)")
+    return Program(source, path=path, limits=limits)
+
+
+def load(path: str | Path, limits: Limits | None = None) -> Program:
+    """Read and check a .cg file."""
+    return parse(read_source(path, limits or Limits()), limits=limits, path=str(path))
+
+
+def read_source(path: str | Path, limits: Limits) -> str:
+    p = Path(path)
+    try:
+        if p.is_dir():
+            raise GraphlangError("io", f"{path} is a directory, not a .cg file")
+        if not p.exists():
+            raise GraphlangError("io", f"{path}: no such file", hint="check the path")
+        if not p.is_file():
+            raise GraphlangError("io", f"{path} is not a regular file")
+        with p.open("rb") as fh:
+            data = fh.read(limits.max_source_chars + 1)
+    except OSError as err:
+        raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
+    if len(data) > limits.max_source_chars:
+        raise GraphlangError("limit", f"{path} is larger than {limits.max_source_chars:,} bytes")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        text = data[: err.start].decode("utf-8", "replace")
+        line = text.count("\n") + 1
+        column = len(text) - (text.rfind("\n") + 1) + 1
+        raise GraphlangError("syntax", "the file is not valid UTF-8 text", line, column,
+                             "save the file as plain UTF-8") from None

@@ -1,0 +1,127 @@
+"""Presenters: results as Rich renderables (the library never prints) and as JSON text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from .errors import GraphlangError
+
+MAX_SHOWN = 6  # elements per axis before eliding
+
+
+def number(v: float) -> str:
+    """Fixed, deterministic formatting: 10 significant digits, no `np.float64(...)`."""
+    v = float(v)
+    if v == 0:
+        return "0"
+    return f"{v:.10g}"
+
+
+def tensor(value: Any) -> str:
+    """A scalar as a number; a tensor as its shape and values, elided when large."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        return number(float(a))
+    return f"{_nested(a)}  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN \
+        else _nested(a)
+
+
+def _nested(a: np.ndarray) -> str:
+    # Iterative over the (few) axes: rows elided to MAX_SHOWN per axis.
+    def row(x: np.ndarray) -> str:
+        if x.ndim == 1:
+            items = [number(v) for v in x[:MAX_SHOWN]]
+            if x.size > MAX_SHOWN:
+                items = [number(v) for v in x[: MAX_SHOWN - 2]] + ["…", number(x[-1])]
+            return "[" + ", ".join(items) + "]"
+        parts = [row(x[i]) for i in range(min(len(x), MAX_SHOWN))]
+        if len(x) > MAX_SHOWN:
+            parts = parts[: MAX_SHOWN - 2] + ["…", row(x[-1])]
+        return "[" + ", ".join(parts) + "]"
+    return row(a)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Remove terminal control characters from anything echoed back to the user."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,
+              min_width=len(title))
+    for i, c in enumerate(columns):
+        t.add_column(c, justify="right" if i == len(columns) - 1 else "left", overflow="fold")
+    return t
+
+
+def result_tables(program: Any, result: Any) -> Group:
+    """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
+    out = result.output if isinstance(result.output, str) else ", ".join(result.output)
+    fwd = _table("Forward pass", "node", "definition", "value")
+    for name, value in result.values.items():
+        fwd.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(value)))
+    parts: list[Any] = [fwd]
+    if result.adjoints is not None:
+        back = _table(f"Backward pass (adjoints g_v = ∂{out}/∂v)", "node", "adjoint")
+        for name, value in reversed(list(result.adjoints.items())):
+            back.add_row(Text(f"g_{name}"), Text(tensor(value)))
+        parts.append(back)
+    label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
+             "symbolic": "symbolic"}.get(result.method, result.method)
+    if result.gradient is not None:
+        grad = _table(f"Gradient of {out} ({label})", "input", f"∂{out}/∂input")
+        for name, value in result.gradient.items():
+            grad.add_row(Text(name), Text(tensor(value)))
+        parts.append(grad)
+        parts.append(Text(f"{out} = {tensor(result.value)}"))
+    else:
+        jac = _table(f"Jacobian of {out} ({label}, denominator layout: input shape + ({np.size(result.value)},))",
+                     "input", "∂output/∂input")
+        for name, value in (result.jacobian or {}).items():
+            jac.add_row(Text(name), Text(tensor(value)))
+        parts.append(jac)
+        parts.append(Text(f"{out} = {tensor(result.value)}"))
+    if result.epsilon is not None:
+        parts.append(Text(f"epsilon = {result.epsilon:.3g}" + (" × max(1, |x|) per coordinate"
+                                                               if result.extra.get("scaled") else "")))
+    return Group(*parts)
+
+
+def dumps(obj: Any) -> str:
+    """JSON with finite numbers only and a fixed key order."""
+    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+
+def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
+    """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint."""
+    where = clean(path or "<input>")
+    if err.line is not None:
+        where += f":{err.line}:{err.column or 1}"
+    t = Text()
+    t.append(f"{where}: ", style="bold")
+    t.append(f"{err.kind} error: ", style="bold red")
+    t.append(clean(err.message) + "\n")
+    if source is not None and err.line is not None:
+        lines = source.split("\n")
+        if 0 < err.line <= len(lines):
+            line = clean(lines[err.line - 1].rstrip("\r"))
+            col = max(1, err.column or 1)
+            if len(line) > 120:
+                start = max(0, col - 60)
+                line, col = line[start : start + 120], col - start
+            t.append(f"  {err.line} | {line}\n")
+            t.append(" " * (len(str(err.line)) + 5 + col - 1) + "^\n", style="bold red")
+    if err.hint:
+        t.append("hint: ", style="bold cyan")
+        t.append(clean(err.hint) + "\n")
+    return t

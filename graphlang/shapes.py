@@ -1,0 +1,121 @@
+"""Shape rules: each returns the output shape or raises ShapeError naming both shapes."""
+
+from __future__ import annotations
+
+Shape = tuple[int, ...]
+
+
+class ShapeError(Exception):
+    """A shape mismatch; `kind` is `shape` or `index`. The caller adds the location."""
+
+    def __init__(self, message: str, kind: str = "shape") -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+def show(shape: Shape) -> str:
+    return "scalar" if shape == () else "[" + ", ".join(map(str, shape)) + "]"
+
+
+def elementwise(shapes: list[Shape], attr: object, op: str = "") -> Shape:
+    out: list[int] = []
+    for s in shapes:
+        for i, n in enumerate(reversed(s)):
+            if i == len(out):
+                out.append(n)
+            elif out[i] != n:
+                if out[i] == 1:
+                    out[i] = n
+                elif n != 1:
+                    a, b = shapes[0], shapes[-1]
+                    raise ShapeError(f"shapes {show(a)} and {show(b)} do not broadcast together"
+                                     f"{' in ' + repr(op) if op else ''}")
+    return tuple(reversed(out))
+
+
+def matmul(shapes: list[Shape], attr: object) -> Shape:
+    a, b = shapes
+    if not a or not b or len(a) > 2 or len(b) > 2:
+        raise ShapeError(f"'@' needs vectors or matrices, got {show(a)} @ {show(b)}"
+                         + ("; use * to multiply by a scalar" if not a or not b else ""))
+    inner_a, inner_b = a[-1], b[0]
+    if inner_a != inner_b:
+        raise ShapeError(f"'@' of {show(a)} and {show(b)}: inner sizes {inner_a} and {inner_b} differ")
+    return a[:-1] + b[1:]
+
+
+def dot(shapes: list[Shape], attr: object) -> Shape:
+    a, b = shapes
+    if len(a) != 1 or len(b) != 1 or a != b:
+        raise ShapeError(f"dot needs two vectors of the same length, got {show(a)} and {show(b)}")
+    return ()
+
+
+def outer(shapes: list[Shape], attr: object) -> Shape:
+    a, b = shapes
+    if len(a) != 1 or len(b) != 1:
+        raise ShapeError(f"outer needs two vectors, got {show(a)} and {show(b)}")
+    return a + b
+
+
+def transpose(shapes: list[Shape], attr: object) -> Shape:
+    return tuple(reversed(shapes[0]))
+
+
+def _axis(shape: Shape, axis: object) -> int:
+    assert isinstance(axis, int)
+    if not -len(shape) <= axis < len(shape):
+        raise ShapeError(f"axis {axis} is out of range for a value of shape {show(shape)}", "index")
+    return axis % len(shape)
+
+
+def reduce(shapes: list[Shape], attr: object) -> Shape:
+    s = shapes[0]
+    if attr is None:
+        return ()
+    k = _axis(s, attr)
+    return s[:k] + s[k + 1 :]
+
+
+def expand(shapes: list[Shape], attr: object) -> Shape:
+    g, like = shapes
+    if reduce([like], attr) != g:
+        raise ShapeError(f"expand: {show(g)} is not {show(like)} reduced over axis {attr}")
+    return like
+
+
+def last_axis(shapes: list[Shape], attr: object) -> Shape:
+    if not shapes[0]:
+        raise ShapeError("softmax needs a vector or a matrix, got a scalar")
+    return shapes[0]
+
+
+def to_scalar(shapes: list[Shape], attr: object) -> Shape:
+    return ()
+
+
+def index(shapes: list[Shape], attr: object) -> Shape:
+    s = shapes[0]
+    idx = attr
+    assert isinstance(idx, tuple)
+    if len(idx) > len(s):
+        raise ShapeError(f"{len(idx)} indices for a value of shape {show(s)}", "index")
+    for i, n in zip(idx, s):
+        if not -n <= i < n:
+            raise ShapeError(f"index {i} is out of range for length {n} (shape {show(s)})", "index")
+    return s[len(idx) :]
+
+
+def embed(shapes: list[Shape], attr: object) -> Shape:
+    g, like = shapes
+    if index([like], attr) != g:
+        raise ShapeError(f"embed: {show(g)} does not fit {show(like)} at {attr}")
+    return like
+
+
+def stack(shapes: list[Shape], attr: object) -> Shape:
+    first = shapes[0]
+    for s in shapes[1:]:
+        if s != first:
+            raise ShapeError(f"a bracketed list mixes shapes {show(first)} and {show(s)} (ragged)")
+    return (len(shapes),) + first
