@@ -36,7 +36,7 @@ class Session:
         self.source: str | None = None
         width = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
         self.out = Console(width=width, highlight=False, soft_wrap=False)
-        self.err = Console(stderr=True, width=width, highlight=False)
+        self.err = Console(stderr=True, width=width, highlight=False, soft_wrap=True)
 
     def load(self, strict: bool = False) -> Program:
         limits = Limits.strict() if strict else Limits()

@@ -44,6 +44,18 @@ class Primitive:
     optional_attr: bool = False
     public: bool = True  # callable by name from a program
     doc: str = ""
+    # Test probes: expressions in u, v (vectors of 3), M (2x3) and s (scalar) that use this
+    # primitive; the table-driven tests check every rule on them. `positive`: sample inside (0, ∞).
+    probes: tuple[str, ...] = ()
+    positive: bool = False
+
+    def examples(self) -> tuple[str, ...]:
+        if self.probes:
+            return self.probes
+        kind, sym, _ = self.form
+        if kind == "infix":
+            return (f"u {sym} v", f"s {sym} M")
+        return (f"{self.name}(u)",) if self.arity == 1 else (f"{self.name}(u, v)", f"{self.name}(M, s)")
 
     @property
     def elementwise(self) -> bool:
@@ -98,15 +110,17 @@ def _pow_domain(x: Any, y: Any) -> str | None:
 
 
 def _unary(name: str, impl: Callable[..., Any], partial: str, latex: str, doc: str,
-           domain: Callable[..., str | None] | None = None) -> Primitive:
+           domain: Callable[..., str | None] | None = None, positive: bool = False) -> Primitive:
     return Primitive(name, 1, impl, lambda s, a: s[0], partials=(partial,), latex=latex,
-                     domain=domain, doc=doc)
+                     domain=domain, doc=doc, positive=positive)
 
 
 def _binary(name: str, impl: Callable[..., Any], partials: Rules, form: tuple[str, str, int],
-            latex: str, domain: Callable[..., str | None] | None = None, doc: str = "") -> Primitive:
+            latex: str, domain: Callable[..., str | None] | None = None, doc: str = "",
+            positive: bool = False) -> Primitive:
     return Primitive(name, 2, impl, lambda s, a: S.elementwise(s, a, form[1] or name),
-                     partials=partials, form=form, latex=latex, domain=domain, doc=doc)
+                     partials=partials, form=form, latex=latex, domain=domain, doc=doc,
+                     positive=positive)
 
 
 def _matmul_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
@@ -147,29 +161,34 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _binary("mul", np.multiply, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}"),
     _binary("div", np.divide, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
             "\\frac{{{0}}}{{{1}}}", _div_domain),
-    _binary("pow", np.power, ("y * x^(y - 1)", "xlogy(out, x)"), ("infix", "^", POW),
-            "{{{0}}}^{{{1}}}", _pow_domain),
+    Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
+              partials=("y * x^(y - 1)", "xlogy(out, x)"), form=("infix", "^", POW),
+              latex="{{{0}}}^{{{1}}}", domain=_pow_domain, positive=True,
+              probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=_matmul_vjp, jvp=("t @ y", "x @ t"),
-              form=("infix", "@", MUL), latex="{0} {1}"),
+              form=("infix", "@", MUL), latex="{0} {1}",
+              probes=("M @ u", "u @ v", "v @ M.T", "M @ M.T")),
     Primitive("neg", 1, np.negative, lambda s, a: s[0], partials=("-1",),
-              form=("prefix", "-", UNARY), latex="-{0}"),
+              form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s")),
     Primitive("id", 1, lambda x: x, lambda s, a: s[0], partials=("1",), form=("id", "", ATOM),
-              latex="{0}", public=False),
+              latex="{0}", public=False, probes=("u", "M")),
     Primitive("T", 1, np.transpose, S.transpose, vjp=("g.T",), jvp=("t.T",),
-              form=("postfix", ".T", POSTFIX), latex="{0}^T", doc="transpose (also `u.T`)"),
+              form=("postfix", ".T", POSTFIX), latex="{0}^T", doc="transpose (also `u.T`)",
+              probes=("M.T", "transpose(M)", "u.T")),
     Primitive("index", 1, lambda x, attr: x[attr], S.index, attr_args=-1,
               vjp=lambda a, s: (f"embed(g, x, {_index_text(a)})",),
               jvp=lambda a, s: (f"t[{_index_text(a)}]",), form=("index", "", POSTFIX),
-              latex="{0}_{{{attr}}}", public=False),
+              latex="{0}_{{{attr}}}", public=False, probes=("M[1, -1]", "M[0]", "u[-2]")),
     Primitive("stack", -1, kernels.stack, S.stack, form=("stack", "", ATOM), public=False,
               vjp=lambda a, s: tuple(f"g[{k}]" for k in range(len(s))),
               jvp=lambda a, s: tuple(f"embed(t, out, {k})" for k in range(len(s))),
-              latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}"),
+              latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}", probes=("[u, v]", "[s, u[1], 2]")),
     # elementwise functions
     _unary("exp", np.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
     _unary("ln", np.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
-           _ln_domain),
-    _unary("sqrt", np.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", _sqrt_domain),
+           _ln_domain, positive=True),
+    _unary("sqrt", np.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", _sqrt_domain,
+           positive=True),
     _unary("sin", np.sin, "cos(x)", "\\sin\\left({0}\\right)", "sine"),
     _unary("cos", np.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
     _unary("tan", np.tan, "1 / cos(x)^2", "\\tan\\left({0}\\right)", "tangent"),
@@ -189,38 +208,41 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
             "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u"),
     _binary("xlogy", kernels.xlogy, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
             "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0: the derivative of a power in "
-            "its exponent"),
+            "its exponent", positive=True),
     # reductions and vector functions
     Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=_softmax_vjp, jvp=_softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",
-              doc="exp(u) / sum(exp(u)) over the last axis, stable"),
+              doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)")),
     Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=("g * exp(x - out)",),
               jvp=("sum(t * exp(x - out))",), latex="\\log\\sum e^{{{0}}}",
-              doc="ln(sum(exp(u))) over all elements, stable"),
+              doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)")),
     Primitive("sum", 1, lambda x, attr: np.sum(x, axis=attr), S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)})",),
               jvp=lambda a, s: (f"sum(t{_axis(a)})",), latex="\\sum {0}",
-              doc="sum of all elements, or over one axis: sum(u, 0)"),
+              doc="sum of all elements, or over one axis: sum(u, 0)",
+              probes=("sum(M)", "sum(M, 0)", "sum(M, -1)", "sum(s)")),
     Primitive("mean", 1, lambda x, attr: np.mean(x, axis=attr), S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)}) / {_count(a, s)}",),
               jvp=lambda a, s: (f"mean(t{_axis(a)})",), latex="\\operatorname{{mean}}\\left({0}\\right)",
-              doc="mean of all elements, or over one axis: mean(u, 1)"),
+              doc="mean of all elements, or over one axis: mean(u, 1)",
+              probes=("mean(M)", "mean(M, 1)", "mean(u)")),
     Primitive("dot", 2, np.dot, S.dot, vjp=("g * y", "g * x"), jvp=("dot(t, y)", "dot(x, t)"),
-              latex="{0}^T {1}", doc="inner product of two vectors"),
+              latex="{0}^T {1}", doc="inner product of two vectors", probes=("dot(u, v)",)),
     Primitive("outer", 2, np.outer, S.outer, vjp=("g @ y", "x @ g"),
               jvp=("outer(t, y)", "outer(x, t)"), latex="{0} {1}^T",
-              doc="outer product of two vectors"),
+              doc="outer product of two vectors", probes=("outer(u, v)",)),
     Primitive("expand", 2, kernels.expand, S.expand, attr_args=1, optional_attr=True,
               vjp=lambda a, s: (f"sum(g{_axis(a)})", None),
               jvp=lambda a, s: (f"expand(t, y{_axis(a)})", None),
               latex="\\operatorname{{expand}}\\left({0}\\right)",
-              doc="expand(g, u[, axis]): g broadcast back to u's shape (the derivative of sum)"),
+              doc="expand(g, u[, axis]): g broadcast back to u's shape (the derivative of sum)",
+              probes=("expand(v, M, 0)", "expand(s, M)")),
     Primitive("embed", 2, kernels.embed, S.embed, attr_args=-1,
               vjp=lambda a, s: (f"g[{_index_text(a)}]", None),
               jvp=lambda a, s: (f"embed(t, y, {_index_text(a)})", None),
               latex="\\operatorname{{embed}}\\left({0}\\right)",
               doc="embed(g, u, i, ...): zeros shaped like u with g at [i, ...] (the derivative "
-                  "of indexing)"),
+                  "of indexing)", probes=("embed(s, M, 1, 2)", "embed(u, M, 0)")),
 ]}
 
 ALIASES = {"log": "ln", "transpose": "T"}

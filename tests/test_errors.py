@@ -1,0 +1,169 @@
+"""One test per error kind: exit status, location, no traceback, the JSON error object."""
+
+from __future__ import annotations
+
+import pytest
+
+import graphlang
+from graphlang import KINDS, GraphlangError
+
+# kind -> (program, --at, line); every kind in KINDS must appear here or in CLI_ONLY.
+PROGRAM_ERRORS = {
+    "syntax": ("a = x + 1\nb = a * * 2\ny = b\n", "x=1", 2),
+    "undefined": ("a = b + 1\nb = x\n", "x=1", 1),
+    "redefined": ("y = x\ny = 2 * x\n", "x=1", 2),
+    "reserved": ("exp = 2\n", "", 1),
+    "unknown-function": ("y = sine(x)\n", "x=1", 1),
+    "arity": ("y = 1\nz = ln(x, y)\n", "x=1", 2),
+    "argument": ("y = sum(x, z)\n", "x=1,z=0", 1),
+    "empty": ("# nothing\n\n", "", 1),
+    "shape": ("y = dot(u, v)\n", "u=[1,2],v=[1,2,3]", 1),
+    "index": ("a = 1\ny = v[3]\n", "v=[1,2,3]", 2),
+    "domain": ("a = x - 5\ny = ln(a)\n", "x=1", 2),
+    "missing-input": ("a = 1\ny = x + z\n", "z=1", 2),
+    "unknown-input": ("y = x + 1\n", "x=1,q=2", None),
+    "value": ("y = sum(v)\n", "v=[[1,2],[3]]", None),
+    "limit": ("y = " + "(" * 300 + "x" + ")" * 300 + "\n", "x=1", 1),
+}
+CLI_ONLY = {"usage": (["--at", "x"], 2), "io": (["--at", "x=1"], 2)}
+
+
+def test_every_kind_is_tested():
+    assert set(KINDS) == set(PROGRAM_ERRORS) | set(CLI_ONLY)
+
+
+@pytest.mark.parametrize("kind", sorted(PROGRAM_ERRORS))
+def test_program_error(kind, cli, write):
+    text, at, line = PROGRAM_ERRORS[kind]
+    path = write(text)
+    args = ["run", path] + (["--at", at] if at else [])
+    ran = cli(*args)
+    assert ran.code == 1, ran.err
+    assert "Traceback" not in ran.err + ran.out
+    assert f"{kind} error:" in ran.err
+    assert "hint:" in ran.err
+    if line is not None:
+        assert f"{path}:{line}:" in ran.err
+        assert "^" in ran.err  # the caret under the source line
+    obj = cli(*args, "--json").json()
+    assert obj["error"]["kind"] == kind
+    assert obj["error"]["line"] == line
+    assert set(obj["error"]) == {"kind", "message", "line", "column"}
+    # the same error through the API
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text).evaluate(_values(at))
+    assert info.value.kind == kind and info.value.line == line
+
+
+def _values(at: str) -> dict:
+    from graphlang.atvalues import parse_at
+    return parse_at([at]) if at else {}
+
+
+def test_usage_error_exit_2(cli, write):
+    ran = cli("run", write("y = x\n"), "--at", "x")
+    assert ran.code == 2 and "usage error" in ran.err and "Traceback" not in ran.err
+
+
+def test_missing_file_is_io_exit_2(cli, tmp_path):
+    ran = cli("run", str(tmp_path / "nope.cg"), "--at", "x=1")
+    assert ran.code == 2 and "io error" in ran.err
+    ran = cli("run", str(tmp_path), "--at", "x=1")
+    assert ran.code == 2 and "directory" in ran.err
+
+
+def test_unknown_flag_and_command_exit_2(cli, write):
+    assert cli("run", write("y = x\n"), "--frobnicate").code == 2
+    assert cli("frobnicate").code == 2
+
+
+@pytest.mark.parametrize("text,kind,line", [
+    ("y = x\ny = 2 * x\n", "redefined", 2),
+    ("input x\nx = 2\n", "reserved", 2),
+    ("pi = 3\n", "reserved", 1),
+    ("a = a + 1\n", "undefined", 1),
+    ("y = x\noutput q\n", "undefined", 2),
+    ("y = __import__(x)\n", "unknown-function", 1),
+    ('y = "os"\n', "syntax", 1),
+    ("y = x.__class__\n", "syntax", 1),
+    ("y = [1, 2\n", "syntax", 1),
+    ("y = 1e999\n", "value", 1),
+    ("y = x\x00\n", "syntax", 1),
+    ("y = sum(x, 0.5)\n", "argument", 1),
+    ("y = 2\ninput y\n", "reserved", 1),
+])
+def test_static_errors_are_located(text, kind, line):
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text)
+    assert (info.value.kind, info.value.line) == (kind, line), info.value
+
+
+def test_redefinition_names_both_lines():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = x\nz = 1\ny = 2 * x\n")
+    assert info.value.line == 3 and "line 1" in info.value.message
+
+
+def test_unknown_function_suggests_nearest():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = sigmod(x)")
+    assert "sigmoid" in info.value.message
+
+
+@pytest.mark.parametrize("text,at,line", [
+    ("y = ln(x)", {"x": 0}, 1),
+    ("y = sqrt(x)", {"x": -1}, 1),
+    ("a = 1\ny = a / x", {"x": 0}, 2),
+    ("y = x ^ 0.5", {"x": -4}, 1),
+    ("y = exp(x)", {"x": 1000}, 1),
+    ("y = ln(v)", {"v": [1, 2, -3]}, 1),
+])
+def test_domain_errors_never_nan(text, at, line):
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text).evaluate(at)
+    assert info.value.kind == "domain" and info.value.line == line
+
+
+def test_overflow_reported_where_it_happens():
+    lines = ["a0 = x"] + [f"a{i} = a{i - 1} * a{i - 1}" for i in range(1, 60)]
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("\n".join(lines)).evaluate({"x": 3})
+    # 3^(2^k) overflows float64 (1.8e308) at k = 10: the statement on line 11
+    assert info.value.kind == "domain" and info.value.line == 11
+
+
+def test_stable_functions_do_not_overflow():
+    r = graphlang.parse("y = sigmoid(x) + logsumexp([x, 2 * x]) + sum(softmax([x, -x]))").evaluate(
+        {"x": -800})
+    assert r.value == pytest.approx(-800 + 1.0)
+    assert graphlang.parse("y = sigmoid(x)").evaluate({"x": -800}).value == 0.0
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "abc", None, [[1, 2], [3]]])
+def test_bad_api_values(value):
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = sum(x)").evaluate({"x": value})
+    assert info.value.kind == "value"
+
+
+def test_declared_shape_checked():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input x[3]\ny = sum(x)").evaluate({"x": [1, 2]})
+    assert info.value.kind == "shape" and info.value.line == 1
+
+
+def test_intermediate_given_a_value():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("a = x * 2\ny = a").evaluate({"x": 1, "a": 2})
+    assert info.value.kind == "unknown-input" and "intermediate" in info.value.message
+
+
+def test_shape_error_names_both_shapes():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = A @ v").evaluate({"A": [[1, 2], [3, 4]], "v": [1, 2, 3]})
+    assert "[2, 2]" in info.value.message and "[3]" in info.value.message
+
+
+def test_markup_and_escapes_are_not_interpreted(cli, write):
+    ran = cli("run", write("y = x\n"), "--at", "[bold]x\x1b[31m=1")
+    assert ran.code == 2 and "\x1b" not in ran.err
