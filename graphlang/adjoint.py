@@ -62,6 +62,11 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
     b = Builder()
     adj = Adjoints(choose_prefix(graph.names), {}, builder=b)
     name_of = graph.name_of
+    relevant = set(graph.outputs)  # names with a path to an output
+    for k in reversed(range(len(graph.statements))):
+        if graph.statements[k].name in relevant:
+            start, stop = graph.stmt_eqns[k]
+            relevant.update(name_of[i] for eq in graph.eqns[start:stop] for i in eq.ins if i in name_of)
     for k, st in enumerate(graph.statements):
         start, stop = graph.stmt_eqns[k]
         eqns = graph.eqns[start:stop]
@@ -79,6 +84,8 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
         root = eqns[-1].out
         adj.forward[st.name] = sym[root]
         sym[root] = b.var(st.name)  # later statements see the name, not the expression
+        if st.name not in relevant:
+            continue
         gsym = b.var(adj.g(st.name))
         local: dict[int, Expr] = {root: gsym}
         unit: dict[int, Expr] = {root: b.const(1.0)}  # the same with g = 1: the partial

@@ -186,7 +186,7 @@ def check(statements: list[Statement]) -> Checked:
             raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
                                  item.line, item.column, "assign it, or name another output")
     if not assigns and not outputs:
-        raise GraphlangError("empty", "the program has no statements", 1, 1,
+        raise GraphlangError("empty", "the program has no statements", None, None,
                              "write at least one assignment, e.g. y = x * z")
     if not outputs:
         outputs = [assigns[-1].name]

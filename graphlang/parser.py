@@ -29,7 +29,7 @@ def grammar_path() -> Path:
 class _BracketNewlines:
     """Post-lexer: a newline inside (...) or [...] continues the statement."""
 
-    always_accept = ()
+    always_accept = ("SEP",)
 
     def process(self, stream):  # type: ignore[no-untyped-def]
         depth = 0

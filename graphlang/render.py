@@ -18,34 +18,35 @@ MAX_SHOWN = 6  # elements per axis before eliding
 
 def number(v: float) -> str:
     """Fixed, deterministic formatting: 10 significant digits, no `np.float64(...)`."""
-    v = float(v)
+    v = float(v) + 0.0  # no "-0"
     if v == 0:
         return "0"
     return f"{v:.10g}"
 
 
 def tensor(value: Any) -> str:
-    """A scalar as a number; a tensor as its shape and values, elided when large."""
+    """A scalar as a number; a vector on one line; a matrix one row per line; shape when large."""
     a = np.asarray(value, dtype=np.float64)
     if a.ndim == 0:
         return number(float(a))
-    return f"{_nested(a)}  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN \
-        else _nested(a)
+    shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
+    if a.ndim == 1:
+        return "[" + ", ".join(_elided([f"{v + 0.0:.6g}" for v in a])) + "]" + shape
+    if a.ndim == 2:
+        cells = [_elided([f"{v + 0.0:.6g}" for v in row]) for row in a]
+        width = max(len(c) for row in cells for c in row)
+        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
+        rows = _elided(rows, filler=" " * (len(rows[0]) // 2) + "⋮")
+        body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
+                       for i, r in enumerate(rows)).rstrip()
+        return "[" + body + "]" + shape
+    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([f'{v:.6g}' for v in a.ravel()]))}]"
 
 
-def _nested(a: np.ndarray) -> str:
-    # Iterative over the (few) axes: rows elided to MAX_SHOWN per axis.
-    def row(x: np.ndarray) -> str:
-        if x.ndim == 1:
-            items = [number(v) for v in x[:MAX_SHOWN]]
-            if x.size > MAX_SHOWN:
-                items = [number(v) for v in x[: MAX_SHOWN - 2]] + ["…", number(x[-1])]
-            return "[" + ", ".join(items) + "]"
-        parts = [row(x[i]) for i in range(min(len(x), MAX_SHOWN))]
-        if len(x) > MAX_SHOWN:
-            parts = parts[: MAX_SHOWN - 2] + ["…", row(x[-1])]
-        return "[" + ", ".join(parts) + "]"
-    return row(a)
+def _elided(items: list[str], filler: str = "…") -> list[str]:
+    if len(items) <= MAX_SHOWN:
+        return items
+    return items[: MAX_SHOWN - 2] + [filler, items[-1]]
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -60,7 +61,7 @@ def _table(title: str, *columns: str) -> Table:
     t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,
               min_width=len(title))
     for i, c in enumerate(columns):
-        t.add_column(c, justify="right" if i == len(columns) - 1 else "left", overflow="fold")
+        t.add_column(c, justify="left", overflow="fold")
     return t
 
 

@@ -53,6 +53,8 @@ def derivative_program(program: Program, shapes: list[Shape], wrt: list[str] | N
         total = adj.total(name)
         if not scalar and name in outs:
             total = b.mk("add", (b.var(seed_name(adj.prefix, name)), total))
+        if total.op == "const" and shapes[g.slot_of[name]] != ():
+            total = b.mk("expand", (total, b.var(name)))  # a zero of the right shape
         lines.append(f"{adj.g(name)} = {to_text(total)}")
     lines.append("output " + ", ".join(adj.g(n) for n in wrt))
     return "\n".join(lines) + "\n"

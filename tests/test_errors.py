@@ -16,7 +16,7 @@ PROGRAM_ERRORS = {
     "unknown-function": ("y = sine(x)\n", "x=1", 1),
     "arity": ("y = 1\nz = ln(x, y)\n", "x=1", 2),
     "argument": ("y = sum(x, z)\n", "x=1,z=0", 1),
-    "empty": ("# nothing\n\n", "", 1),
+    "empty": ("# nothing\n\n", "", None),
     "shape": ("y = dot(u, v)\n", "u=[1,2],v=[1,2,3]", 1),
     "index": ("a = 1\ny = v[3]\n", "v=[1,2,3]", 2),
     "domain": ("a = x - 5\ny = ln(a)\n", "x=1", 2),

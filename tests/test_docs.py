@@ -1,0 +1,61 @@
+"""The language reference's examples run as written, so the documentation cannot drift."""
+
+from __future__ import annotations
+
+import re
+from itertools import takewhile
+
+import numpy as np
+import pytest
+
+import graphlang
+from graphlang.atvalues import parse_at
+from conftest import ROOT
+
+DOC = (ROOT / "docs" / "language.md").read_text()
+BLOCKS = re.findall(r"```cg\n(.*?)```", DOC, re.S)
+
+
+def directives(block: str) -> dict[str, str]:
+    found = {}
+    for line in block.splitlines():
+        m = re.match(r"# (at|error): (.*)", line)
+        if m:
+            found[m.group(1)] = m.group(2).strip()
+    return found
+
+
+def test_reference_has_examples():
+    assert len(BLOCKS) >= 20
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+def test_example(block):
+    d = directives(block)
+    at = parse_at([d["at"]]) if "at" in d else {}
+    if "error" in d:
+        kind, line = d["error"].split()
+        # line numbers count from the first line after the directives, as a reader counts them
+        offset = len(list(takewhile(lambda s: re.match(r"# (at|error):", s), block.splitlines())))
+        with pytest.raises(graphlang.GraphlangError) as info:
+            graphlang.parse(block).evaluate(at)
+        assert info.value.kind == kind
+        assert info.value.line == (None if line == "None" else int(line) + offset)
+        return
+    assert "at" in d, "every example states its point"
+    prog = graphlang.parse(block)
+    rev = prog.gradient(at)
+    fd = prog.gradient(at, method="fd")
+    for k in rev:
+        np.testing.assert_allclose(rev[k], fd[k], rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_every_builtin_is_documented():
+    from graphlang.primitives import builtin_names
+    for name in builtin_names():
+        assert f"`{name}(" in DOC, name
+
+
+def test_every_error_kind_is_documented():
+    for kind in graphlang.KINDS:
+        assert f"| `{kind}` |" in DOC, kind
