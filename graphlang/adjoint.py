@@ -46,6 +46,8 @@ class Adjoints:
         b = self.builder
         acc: Expr | None = None
         for term in self.terms.get(name, []):
+            if term.expr.op == "const" and term.expr.attr == 0.0:
+                continue  # a zero contribution (e.g. through step or sign)
             acc = term.expr if acc is None else b.mk("add", (acc, term.expr))
         return acc if acc is not None else b.const(0.0)
 

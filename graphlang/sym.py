@@ -79,8 +79,8 @@ class Builder:
                 return self.mk("sub" if op == "add" else "add", (a, b.args[0]))
             if op == "add" and a.op == "neg":
                 return self.mk("sub", (b, a.args[0]))
-            if a is b:
-                return self.mk("mul", (c(2.0), a)) if op == "add" else c(0.0)
+            if a is b and op == "add":
+                return self.mk("mul", (c(2.0), a))
             return None
         if op == "mul":
             a, b = args

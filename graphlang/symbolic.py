@@ -43,7 +43,7 @@ def derivative_program(program: Program, shapes: list[Shape], wrt: list[str] | N
         decls += [_shape_decl(seed_name(adj.prefix, n), shapes[g.slot_of[n]]) for n in outs]
     if decls:
         lines.append("input " + ", ".join(decls))
-    lines += [f"{st.name} = {to_text(adj.forward[st.name])}" for st in g.statements]
+    lines += [f"{st.name} = {st.text}" for st in g.statements]
     if scalar:
         lines.append(f"{adj.g(outs[0])} = 1")
     b = adj.builder

@@ -5,13 +5,16 @@ from __future__ import annotations
 from hypothesis import strategies as st
 
 UNARY = ["sin({a})", "cos({a})", "tanh({a})", "sigmoid({a})", "exp(sin({a}))", "ln(1 + {a}^2)",
-         "sqrt(1 + {a}*{a})", "{a}^2", "-{a}", "({a})^3 / 10", "abs({a}) + 1", "relu({a}) + {a}"]
-BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / (1 + {b}^2)", "max({a}, {b})",
-          "min({a}, {b}) * 2", "{a} * 0.5 + {b}", "({a} + {b}) ** 2 / 4"]
+         "sqrt(1 + {a}*{a})", "{a}^2", "-{a}", "({a})^3 / 10"]
+BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / (1 + {b}^2)", "{a} * 0.5 + {b}",
+          "({a} + {b}) ** 2 / 4"]
+# Not differentiable at kinks, where finite differences legitimately disagree with the convention.
+KINKED_UNARY = ["abs({a}) + 1", "relu({a}) + {a}"]
+KINKED_BINARY = ["max({a}, {b})", "min({a}, {b}) * 2"]
 
 
 @st.composite
-def scalar_programs(draw, max_statements: int = 10):
+def scalar_programs(draw, max_statements: int = 10, kinks: bool = False):
     """(source, values): inputs x0..x2, each statement one random op of earlier names."""
     n_inputs = draw(st.integers(1, 3))
     names = [f"x{i}" for i in range(n_inputs)]
@@ -19,10 +22,10 @@ def scalar_programs(draw, max_statements: int = 10):
     lines = []
     for k in range(draw(st.integers(1, max_statements))):
         if draw(st.booleans()):
-            template = draw(st.sampled_from(UNARY))
+            template = draw(st.sampled_from(UNARY + KINKED_UNARY * kinks))
             expr = template.format(a=draw(st.sampled_from(names)))
         else:
-            template = draw(st.sampled_from(BINARY))
+            template = draw(st.sampled_from(BINARY + KINKED_BINARY * kinks))
             expr = template.format(a=draw(st.sampled_from(names)), b=draw(st.sampled_from(names)))
         name = f"n{k}"
         lines.append(f"{name} = {expr}")
