@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import gc
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,17 @@ from .shapes import Shape
 from .values import bind
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def py(value: Any) -> Any:
@@ -70,9 +83,10 @@ class Program:
         self.source = source
         self.path = path
         self.limits = limits or Limits()
-        self.statements = parse_statements(source, self.limits)
-        self.checked = check(self.statements)
-        self.graph = Graph(self.checked, self.limits)
+        with gc_paused():  # building many small objects: the cyclic GC only slows this down
+            self.statements = parse_statements(source, self.limits)
+            self.checked = check(self.statements)
+            self.graph = Graph(self.checked, self.limits)
         self._live = interp.depends_on_inputs(self.graph)
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._assigned = {st.name: st.line for st in self.graph.statements}
