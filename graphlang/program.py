@@ -21,6 +21,7 @@ from .shapes import Shape
 from .values import bind
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
+AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
 
 
 @contextmanager
@@ -138,15 +139,18 @@ class Program:
     def is_scalar(self, shapes: Sequence[Shape]) -> bool:
         return len(self.graph.outputs) == 1 and shapes[self._output_slots()[0]] == ()
 
-    def evaluate(self, values: Mapping[str, Any], method: str = "reverse",
+    def evaluate(self, values: Mapping[str, Any], method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None) -> Result:
         """Forward pass, then the gradient (scalar output) or Jacobian by `method`."""
         from . import methods  # the other three methods live beside reverse mode
 
-        if method not in METHODS:
+        if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
                                  + ", ".join(METHODS))
         arrays, shapes = self.bind(values)
+        if method == AUTO:
+            method = "reverse" if self.is_scalar(shapes) else methods.choose_mode(
+                self, arrays, shapes, self._wrt(wrt))
         g = self.graph
         vals = interp.forward(g, arrays)
         wrt_names = self._wrt(wrt)
@@ -171,11 +175,41 @@ class Program:
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
         return res
 
-    def gradient(self, values: Mapping[str, Any], method: str = "reverse",
+    def gradient(self, values: Mapping[str, Any], method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None) -> dict[str, Any]:
         """dict input -> gradient (or Jacobian, for a vector-valued program)."""
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
         return r.gradient if r.gradient is not None else (r.jacobian or {})
+
+    def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
+        """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
+        arrays, shapes = self.bind(values)
+        vals = interp.forward(self.graph, arrays)
+        seeds = {}
+        for name, d in direction.items():
+            if name not in self.graph.inputs:
+                raise GraphlangError("unknown-input", f"the direction names {name!r}, which is not an "
+                                     "input", hint="inputs: " + ", ".join(self.graph.inputs))
+            k = self.graph.inputs.index(name)
+            arr = np.broadcast_to(np.asarray(d, dtype=np.float64), shapes[k]).copy()
+            seeds[k] = arr
+        tan = interp.tangents(self.graph, shapes, vals, seeds)
+        return {n: _zero_if_none(tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]])
+                for n in self.graph.names}
+
+    def hessian(self, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Second derivatives of a scalar program: reverse mode over its derivative program."""
+        from . import symbolic
+
+        arrays, shapes = self.bind(values)
+        if not self.is_scalar(shapes):
+            raise GraphlangError("shape", "the Hessian needs a single scalar output")
+        out: dict[str, dict[str, Any]] = {}
+        at = dict(zip(self.graph.inputs, arrays))
+        for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a
+            text = symbolic.derivative_program(self, shapes, wrt=[a], header=False)
+            out[a] = parse(text, limits=self.limits).gradient(at)
+        return out
 
     def _wrt(self, wrt: Sequence[str] | None) -> list[str]:
         if wrt is None:

@@ -126,3 +126,57 @@ def error_text(err: GraphlangError, path: str | None, source: str | None) -> Tex
         t.append("hint: ", style="bold cyan")
         t.append(clean(err.hint) + "\n")
     return t
+
+
+def plain(v: Any) -> Any:
+    """numpy -> JSON-ready: a float or nested lists."""
+    a = np.asarray(v, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a.tolist()
+
+
+def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:
+    t = _table("Finite differences vs reverse mode: max relative error", "ε", "forward (f(x+ε)−f(x))/ε",
+               "central (f(x+ε)−f(x−ε))/2ε")
+    for r in rows:
+        f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
+        c = f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
+        t.add_row(f"{r.epsilon:.0e}", f, c)
+    note = Text("Too large an ε: truncation error (ε for forward, ε² for central differences); too small: "
+                "round-off (about eps/ε). The best are near √eps ≈ 1e-8 and ∛eps ≈ 1e-5.")
+    return Group(t, note)
+
+
+def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]) -> Group:
+    parts: list[Any] = []
+    for name in dict.fromkeys(r.input for r in rows):
+        t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error", "check")
+        for r in rows:
+            if r.input != name:
+                continue
+            check = "reference" if r.method not in tolerances else ("pass" if r.passed else "FAIL")
+            t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
+        parts.append(t)
+    parts.append(Text("tolerances vs reverse mode: " + "; ".join(
+        f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items())))
+    ok = all(r.passed for r in rows)
+    parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
+                      style="bold green" if ok else "bold red"))
+    return Group(*parts)
+
+
+def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> Table:
+    shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
+    t = _table(f"Forward mode: tangents ẋ_v = ∂v/∂(direction) for direction {shown}",
+               "node", "definition", "tangent")
+    for name, v in tans.items():
+        t.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(v)))
+    return t
+
+
+def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
+    out = program.outputs[0]
+    names = list(h)
+    t = _table(f"Hessian of {out}: ∂²{out}/∂a∂b", "", *names)
+    for a in names:
+        t.add_row(a, *[tensor(h[a][b]) for b in names])
+    return t

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .expr import Expr, fold
-from .primitives import ADD, ATOM, MUL, POSTFIX, POW, PRIMITIVES, UNARY
+from .primitives import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
 
 ZERO_SAFE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "ln", "sqrt", "sin", "cos",
                        "tan", "tanh", "sigmoid", "relu", "abs", "sign", "step", "max", "min", "xlogy"})
@@ -140,9 +140,16 @@ def _num(v: float) -> str:
     return repr(v)
 
 
-def to_text(e: Expr, style: str = "cg") -> str:
-    """Source text (style `cg`, parseable) or math text (style `math`: `·` for products)."""
+SUPERSCRIPT = {2.0: "²", 3.0: "³"}
+
+
+def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -> str:
+    """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`).
+
+    `leaf` replaces variable names (e.g. by their values, for `a = x·z = 2·3`).
+    """
     times = " * " if style == "cg" else "·"
+    math = style != "cg"
 
     def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
         op = node.op
@@ -152,6 +159,9 @@ def to_text(e: Expr, style: str = "cg") -> str:
                 return "π", ATOM
             return _num(v), (UNARY if v < 0 else ATOM)
         if op == "var":
+            if leaf is not None and node.attr in leaf:
+                text = leaf[str(node.attr)]
+                return text, (UNARY if text.startswith("-") else ATOM)
             return str(node.attr), ATOM
         prim = PRIMITIVES[op]
         kind, sym, prec = prim.form
@@ -159,15 +169,19 @@ def to_text(e: Expr, style: str = "cg") -> str:
             (lt, lp), (rt, rp) = kids
             if op == "pow":
                 lt = f"({lt})" if lp <= POW else lt
+                exponent = node.args[1]
+                if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
+                    return lt + SUPERSCRIPT[exponent.attr], POW  # type: ignore[index]
                 rt = f"({rt})" if rp < UNARY else rt
                 return f"{lt}^{rt}", POW
             lt = f"({lt})" if lp < prec else lt
             rt = f"({rt})" if rp <= prec else rt
-            shown = times if op == "mul" else f" {sym} "
+            shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
             return f"{lt}{shown}{rt}", prec
         if kind == "prefix":
             (t, p), = kids
-            return ("-" + (f"({t})" if p < UNARY else t)), UNARY
+            bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
+            return ("-" + (t if bare else f"({t})")), UNARY
         if kind == "postfix":
             (t, p), = kids
             return (f"({t})" if p < POSTFIX else t) + sym, POSTFIX
@@ -232,10 +246,3 @@ def to_latex(e: Expr) -> str:
 
     return fold(e, step)[0]
 
-
-def mul_prec() -> int:
-    return MUL
-
-
-def add_prec() -> int:
-    return ADD

@@ -1,0 +1,115 @@
+"""Do the four methods agree? And the finite-difference ε trade-off, measured."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from . import interp
+from .errors import GraphlangError
+
+if TYPE_CHECKING:
+    from .program import Program
+
+# method -> (rtol, atol) against reverse mode
+TOLERANCES = {"forward": (1e-8, 1e-10), "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}
+
+
+@dataclass
+class Row:
+    input: str
+    method: str
+    value: Any
+    abs_error: float
+    rel_error: float
+    passed: bool
+
+
+def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = None) -> list[Row]:
+    """Each method's gradient beside reverse mode's, with errors and a pass/fail per method."""
+    ref = program.gradient(values, method="reverse")
+    rows = [Row(n, "reverse", v, 0.0, 0.0, True) for n, v in ref.items()]
+    for method, (rtol, atol) in TOLERANCES.items():
+        got = program.gradient(values, method=method, epsilon=epsilon)
+        for n, want in ref.items():
+            diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
+            scale = np.abs(np.asarray(want, dtype=float))
+            abs_err = float(np.max(diff)) if diff.size else 0.0
+            rel_err = float(np.max(diff / np.maximum(scale, 1e-300))) if diff.size else 0.0
+            ok = bool(np.all(diff <= atol + rtol * scale))
+            rows.append(Row(n, method, got[n], abs_err, rel_err, ok))
+    order = {n: i for i, n in enumerate(ref)}
+    rows.sort(key=lambda r: (order[r.input], list(("reverse", *TOLERANCES)).index(r.method)))
+    return rows
+
+
+EPSILONS = [10.0 ** -k for k in range(1, 15)]
+
+
+@dataclass
+class SweepRow:
+    epsilon: float
+    forward_error: float
+    central_error: float
+
+
+def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
+    """Max relative error of forward and central differences vs reverse mode, per ε."""
+    result = program.evaluate(values)
+    if result.gradient is None:
+        raise GraphlangError("shape", "the ε sweep needs a scalar output")
+    arrays, _ = program.bind(values)
+    g = program.graph
+    out = g.slot_of[g.outputs[0]]
+
+    def f(xs: list[np.ndarray]) -> float:
+        return float(interp.forward(g, xs)[out])
+
+    f0 = f(arrays)
+    rows = []
+    for eps in EPSILONS:
+        fwd_err = cen_err = 0.0
+        for k, name in enumerate(g.inputs):
+            exact = np.asarray(result.gradient[name], dtype=float)
+            for idx in np.ndindex(arrays[k].shape):
+                plus, minus = list(arrays), list(arrays)
+                plus[k] = arrays[k].copy()
+                minus[k] = arrays[k].copy()
+                plus[k][idx] += eps
+                minus[k][idx] -= eps
+                fp, fm = f(plus), f(minus)
+                scale = max(abs(float(exact[idx])), 1e-12)
+                fwd_err = max(fwd_err, abs((fp - f0) / eps - exact[idx]) / scale)
+                cen_err = max(cen_err, abs((fp - fm) / (2 * eps) - exact[idx]) / scale)
+        rows.append(SweepRow(eps, fwd_err, cen_err))
+    return rows
+
+
+def best(rows: list[SweepRow], which: str) -> float:
+    key = "forward_error" if which == "forward" else "central_error"
+    return min(rows, key=lambda r: getattr(r, key)).epsilon
+
+
+def plot(rows: list[SweepRow], path: str) -> None:
+    """The V-curves of truncation vs round-off error, on log-log axes (needs matplotlib)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
+                             hint="pip install 'graphlang[plot]'") from None
+    eps = [r.epsilon for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(eps, [max(r.forward_error, 1e-17) for r in rows], "o-", label="forward (f(x+ε)−f(x))/ε")
+    ax.loglog(eps, [max(r.central_error, 1e-17) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/2ε")
+    ax.set_xlabel("ε")
+    ax.set_ylabel("relative error vs reverse mode")
+    ax.invert_xaxis()
+    ax.legend()
+    ax.set_title("Finite differences: truncation vs round-off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -1,0 +1,151 @@
+"""The methods' commands: grad, diff, explain, gradcheck (and the ε sweep), tangents, hessian."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import graphlang
+from graphlang import gradcheck
+from conftest import PROGRAMS, ROOT
+
+LECTURE = str(PROGRAMS / "lecture13.cg")
+X, Z = sp.symbols("x z", positive=True)
+Y = sp.exp(X * Z) + X * Z / sp.log(X) + sp.sin(sp.log(X)) / (X * Z)  # the lecture's y, by hand
+AT = {X: 2, Z: 3}
+
+
+def exact(expr) -> float:
+    return float(expr.evalf(subs=AT))
+
+
+@pytest.mark.parametrize("method", ["reverse", "forward", "fd", "symbolic"])
+def test_grad_json_by_method(cli, method):
+    ran = cli("grad", LECTURE, "--at", "x=2,z=3", "--method", method, "--json")
+    obj = ran.json()
+    assert obj["method"] == method
+    tol = 1e-6 if method == "fd" else 1e-12
+    assert obj["gradient"]["x"] == pytest.approx(exact(sp.diff(Y, X)), rel=tol)
+    assert obj["gradient"]["z"] == pytest.approx(exact(sp.diff(Y, Z)), rel=tol)
+    assert ("epsilon" in obj) == (method == "fd")
+
+
+def test_grad_wrt_and_table(cli):
+    ran = cli("grad", LECTURE, "--at", "x=2,z=3", "--wrt", "z", "--json")
+    assert list(ran.json()["gradient"]) == ["z"]
+    table = cli("grad", LECTURE, "--at", "x=2,z=3", "--method", "forward").out
+    assert "forward mode" in table and "1208.381215" in table
+
+
+def test_jacobian_mode_is_chosen_by_size():
+    wide_in = graphlang.parse("input W[3, 4], x[4]\ny = tanh(W @ x)")  # D = 16 inputs, C = 3 outputs
+    at = {"W": np.ones((3, 4)) * 0.1, "x": np.arange(4.0)}
+    assert wide_in.evaluate(at).method == "reverse"
+    wide_out = graphlang.parse("input s\ny = [s, s^2, s^3, sin(s), cos(s)]")  # D = 1, C = 5
+    r = wide_out.evaluate({"s": 0.5})
+    assert r.method == "forward"
+    np.testing.assert_allclose(r.jacobian["s"], [1, 1.0, 0.75, np.cos(0.5), -np.sin(0.5)])
+    forced = wide_out.evaluate({"s": 0.5}, method="reverse")
+    np.testing.assert_allclose(forced.jacobian["s"], r.jacobian["s"], rtol=1e-14)
+
+
+def test_diff_closed_form_matches_sympy(cli):
+    out = cli("diff", LECTURE, "--json").json()
+    local = {"x": X, "z": Z, "exp": sp.exp, "ln": sp.log, "sin": sp.sin, "cos": sp.cos}
+    for name, sym in (("x", X), ("z", Z)):
+        ours = sp.sympify(out["derivatives"][name].replace("^", "**"), locals=local)
+        assert exact(ours) == pytest.approx(exact(sp.diff(Y, sym)), rel=1e-12)
+
+
+def test_diff_program_runs_and_differentiates_again(cli, tmp_path):
+    text = cli("diff", LECTURE, "--program").out
+    assert "g_c = g_f * (1 / a)" in text
+    path = tmp_path / "d.cg"
+    path.write_text(text)
+    obj = cli("run", str(path), "--at", "x=2,z=3", "--json").json()
+    assert obj["value"] == pytest.approx([exact(sp.diff(Y, X)), exact(sp.diff(Y, Z))], rel=1e-12)
+    # its Jacobian is the Hessian
+    assert obj["jacobian"]["x"] == pytest.approx([exact(sp.diff(Y, X, 2)), exact(sp.diff(Y, X, Z))],
+                                                 rel=1e-10)
+
+
+def test_hessian_matches_sympy(cli):
+    h = cli("hessian", LECTURE, "--at", "x=2,z=3", "--json").json()["hessian"]
+    for a, sa in (("x", X), ("z", Z)):
+        for b, sb in (("x", X), ("z", Z)):
+            assert h[a][b] == pytest.approx(exact(sp.diff(Y, sa, sb)), rel=1e-10)
+
+
+def test_gradcheck_passes_and_fails(cli, write):
+    assert cli("gradcheck", LECTURE, "--at", "x=2,z=3").code == 0
+    obj = cli("gradcheck", LECTURE, "--at", "x=2,z=3", "--json").json()
+    assert obj["passed"] and {r["method"] for r in obj["rows"]} == {"reverse", "forward", "symbolic", "fd"}
+    # at a kink, the convention and finite differences legitimately disagree: exit 1
+    ran = cli("gradcheck", write("y = relu(x)\n"), "--at", "x=0")
+    assert ran.code == 1 and "FAIL" in ran.out
+
+
+def test_sweep_has_the_float64_v_curve():
+    prog = graphlang.load(LECTURE)
+    rows = gradcheck.sweep(prog, {"x": 2, "z": 3})
+    assert [r.epsilon for r in rows] == [10.0 ** -k for k in range(1, 15)]
+    assert gradcheck.best(rows, "central") in (1e-4, 1e-5, 1e-6)   # ∛eps ≈ 6e-6
+    assert gradcheck.best(rows, "forward") in (1e-7, 1e-8, 1e-9)   # √eps ≈ 1.5e-8
+    # truncation on the left: the central error falls like ε², the forward like ε
+    assert rows[1].central_error / rows[2].central_error == pytest.approx(100, rel=0.1)
+    assert rows[1].forward_error / rows[2].forward_error == pytest.approx(10, rel=0.1)
+
+
+def test_sweep_plot_or_clear_message(cli, tmp_path):
+    png = tmp_path / "sweep.png"
+    ran = cli("gradcheck", LECTURE, "--at", "x=2,z=3", "--sweep", "--plot", str(png))
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        assert ran.code == 2 and "matplotlib" in ran.err
+    else:
+        assert ran.code == 0 and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tangents_are_directional_derivatives(cli):
+    obj = cli("tangents", LECTURE, "--at", "x=2,z=3", "--direction", "x=1,z=0", "--json").json()
+    assert obj["tangents"]["y"] == pytest.approx(exact(sp.diff(Y, X)), rel=1e-12)
+    assert obj["tangents"]["a"] == 3.0 and obj["tangents"]["b"] == 0.5
+    both = cli("tangents", LECTURE, "--at", "x=2,z=3", "--direction", "x=1,z=1", "--json").json()
+    assert both["tangents"]["y"] == pytest.approx(exact(sp.diff(Y, X) + sp.diff(Y, Z)), rel=1e-12)
+
+
+GOLDEN = ROOT / "tests" / "golden"
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex"])
+def test_explain_golden(cli, fmt):
+    ran = cli("explain", LECTURE, "--at", "x=2,z=3", "--format", fmt)
+    assert ran.code == 0, ran.err
+    golden = GOLDEN / f"lecture13.explain.{fmt}.txt"
+    if os.environ.get("GRAPHLANG_UPDATE_GOLDEN") or not golden.exists():
+        golden.write_text(ran.out)
+    assert ran.out == golden.read_text()
+
+
+def test_explain_lines_carry_the_lecture_steps(cli):
+    out = cli("explain", LECTURE, "--at", "x=2,z=3").out
+    assert "a = x·z = 2·3 = 6" in out
+    assert "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.1667 = 0.166667" in out
+    assert "g_a = g_d·∂d/∂a + g_e·∂e/∂a + g_f·∂f/∂a = g_d·exp(a) + g_e·(1/b) + g_f·(-c/a²)" in out
+    one = cli("explain", LECTURE, "--at", "x=2,z=3", "--node", "c").out
+    assert "c = sin(b)" in one and "g_c" in one and "g_a" not in one
+
+
+def test_explain_numbers_are_the_adjoints():
+    """Every backward line's final number is the reverse-mode adjoint (not a separate computation)."""
+    from graphlang.explain import explain
+    prog = graphlang.load(PROGRAMS / "logistic_regression.cg")
+    at = {"x": -1, "t": 0, "w": 1.3, "b": 0.2}
+    adj = prog.evaluate(at).adjoints
+    for line in explain(prog, at):
+        if line.phase == "backward":
+            assert float(line.forms[-1]) == pytest.approx(adj[line.node], rel=1e-5)
