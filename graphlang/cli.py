@@ -190,7 +190,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
             print(render.dumps({"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms,
                                            "latex": ln.latex} for ln in lines]}))
         else:
-            s.out.print(render.Text(ex.as_text(lines, fmt)), end="")
+            s.out.print(render.Text(ex.as_text(lines, fmt)), end="", soft_wrap=True)
     guarded(s, body)
 
 

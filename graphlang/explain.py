@@ -103,12 +103,12 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None) -
                               [gs(name), "0"]))
             continue
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
-        chain_tex = " + ".join(f"{gs(t.consumer)} \\frac{{\\partial {t.consumer}}}{{\\partial {name}}}"
+        chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\frac{{\\partial {t.consumer}}}{{\\partial {name}}}"
                                for t in terms)
         if scalar:
             rule = " + ".join(f"{gs(t.consumer)}·{_paren(to_text(t.partial, 'math'), t.partial)}"
                               for t in terms if t.partial is not None)
-            rule_tex = " + ".join(f"{gs(t.consumer)} \\cdot \\left({to_latex(t.partial)}\\right)"
+            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({to_latex(t.partial)}\\right)"
                                   for t in terms if t.partial is not None)
             nums = " + ".join(f"{factor(env[gs(t.consumer)])}·{factor(value_of(t.partial, env))}"
                               for t in terms if t.partial is not None)
