@@ -11,7 +11,7 @@ from .errors import GraphlangError
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|inf|infinity)", re.I)
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|infinity|inf)", re.I)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from collections.abc import Callable
 from typing import Annotated, Any
@@ -25,6 +26,23 @@ AtFileOpt = Annotated[str | None, typer.Option("--at-file", help="input values f
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 ProgramArg = Annotated[str, typer.Argument(help="the .cg program")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="the checker's stricter limits")]
+LimitOpt = Annotated[list[str], typer.Option("--limit", help="override a safety limit: max_depth=50 (repeatable)")]
+
+
+def make_limits(strict: bool, overrides: list[str]) -> Limits:
+    limits = Limits.strict() if strict else Limits()
+    changes: dict[str, int] = {}
+    for item in overrides:
+        name, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise GraphlangError("usage", f"--limit {item!r}: write name=integer",
+                                 hint="limits: " + ", ".join(Limits.__dataclass_fields__))
+        changes[name.strip()] = int(value)
+    try:
+        return limits.with_(**changes)
+    except ValueError as err:
+        raise GraphlangError("usage", str(err), hint="limits: " + ", ".join(Limits.__dataclass_fields__)
+                             ) from None
 
 
 class Session:
@@ -38,8 +56,8 @@ class Session:
         self.out = Console(width=width, highlight=False, soft_wrap=False)
         self.err = Console(stderr=True, width=width, highlight=False, soft_wrap=True)
 
-    def load(self, strict: bool = False) -> Program:
-        limits = Limits.strict() if strict else Limits()
+    def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
+        limits = make_limits(strict, overrides or [])
         assert self.path is not None
         self.source = read_source(self.path, limits)
         return parse(self.source, limits=limits, path=self.path)
@@ -74,12 +92,12 @@ def guarded(session: Session, body: Callable[[], None]) -> None:
 
 @app.command()
 def run(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
-        as_json: JsonOpt = False, strict: StrictOpt = False) -> None:
+        as_json: JsonOpt = False, strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward pass, backward pass (adjoints) and gradient, by reverse mode."""
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict)
+        prog = s.load(strict, limit)
         result = prog.evaluate(values(at, at_file))
         if as_json:
             print(render.dumps(result.to_json()))
@@ -94,7 +112,7 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
                            "default: reverse, or for a Jacobian the cheaper mode")] = AUTO,
          wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
          epsilon: Annotated[float | None, typer.Option("--epsilon", help="finite-difference step")] = None,
-         as_json: JsonOpt = False, strict: StrictOpt = False) -> None:
+         as_json: JsonOpt = False, strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """The gradient (or Jacobian) by one of the four methods."""
     s = Session(program, as_json)
 
@@ -102,7 +120,7 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}", hint="choose one of: "
                                  + ", ".join(METHODS))
-        prog = s.load(strict)
+        prog = s.load(strict, limit)
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
         result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon)
         result.extra["scaled"] = epsilon is None
@@ -117,13 +135,16 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
     guarded(s, body)
 
 
+def _interrupted(signum: int, frame: Any) -> None:
+    sys.stderr.write("graphlang: interrupted\n")
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130."""
-    try:
-        app(args=argv, prog_name="graphlang")
-    except KeyboardInterrupt:
-        sys.stderr.write("graphlang: interrupted\n")
-        sys.exit(130)
+    signal.signal(signal.SIGINT, _interrupted)
+    app(args=argv, prog_name="graphlang")
 
 
 def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:

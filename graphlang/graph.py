@@ -6,6 +6,7 @@ is the same loop reversed): no recursion, at any size.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,7 +100,7 @@ class Graph:
         limits = self.limits
         shapes: list[Shape] = [()] * self.n_slots
         shapes[: len(input_shapes)] = list(input_shapes)
-        total = sum(int(np.prod(s)) for s in input_shapes)
+        total = sum(math.prod(s) for s in input_shapes)
         cost = 0
         for eq in self.eqns:
             ins = [shapes[i] for i in eq.ins]
@@ -110,7 +111,11 @@ class Graph:
                                      "check the shapes of the operands (declared or given with --at)"
                                      ) from None
             shapes[eq.out] = out
-            size = int(np.prod(out)) if out else 1
+            if len(out) > limits.max_rank:
+                raise GraphlangError("limit", f"this would make a tensor with {len(out)} axes; the limit "
+                                     f"is {limits.max_rank}", eq.line, eq.column,
+                                     "use vectors and matrices")
+            size = math.prod(out) if out else 1
             if size > limits.max_tensor_elements:
                 raise GraphlangError("limit", f"this would make a tensor of shape {show(out)} "
                                      f"({size:,} elements; the limit is {limits.max_tensor_elements:,})",
@@ -120,7 +125,7 @@ class Graph:
                 raise GraphlangError("limit", f"the program would hold more than "
                                      f"{limits.max_total_elements:,} numbers in all", eq.line, eq.column,
                                      "use smaller tensors or raise the limit")
-            work = max(size, max((int(np.prod(s)) for s in ins), default=1))
+            work = max(size, max((math.prod(s) for s in ins), default=1))
             if eq.prim.name in ("matmul", "outer") and ins[0] and ins[1]:
                 work = size * ins[0][-1] if eq.prim.name == "matmul" else size
             cost += 3 * work  # forward and reverse

@@ -10,11 +10,13 @@ class Limits:
     """Every bound on a program and its values; `Limits.strict()` is the checker's default."""
 
     max_source_chars: int = 5_000_000
-    max_line_chars: int = 100_000
+    max_line_chars: int = 1_000_000
     max_token_chars: int = 256
     max_depth: int = 200
+    max_statement_tokens: int = 200_000  # names, numbers and operators in one statement
     max_statements: int = 200_000
     max_nodes: int = 1_000_000
+    max_rank: int = 8  # axes of one tensor
     max_tensor_elements: int = 10_000_000
     max_total_elements: int = 50_000_000
     max_cost: int = 2_000_000_000  # predicted floating-point operations, forward + reverse
@@ -23,6 +25,7 @@ class Limits:
     def strict(cls) -> Limits:
         """Defaults for graders running student work in small containers."""
         return cls(max_source_chars=200_000, max_line_chars=10_000, max_depth=100,
+                   max_statement_tokens=20_000,
                    max_statements=10_000, max_nodes=100_000, max_tensor_elements=1_000_000,
                    max_total_elements=5_000_000, max_cost=200_000_000)
 

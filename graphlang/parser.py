@@ -170,6 +170,17 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
     limits = limits or Limits()
     _check_text(text, limits)
+    from .fastparse import _Fallback, parse_fast
+
+    try:
+        return parse_fast(text, limits)
+    except _Fallback:
+        pass
+    return parse_full(text, limits)
+
+
+def parse_full(text: str, limits: Limits) -> list[Statement]:
+    """The full parser: positions from Lark, and the located syntax and limit errors."""
     try:
         tree = _lark().parse(text)
     except lark.exceptions.UnexpectedInput as err:

@@ -28,6 +28,9 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
                                  + ("a ragged list (rows of different lengths)" if ragged
                                     else "not a number or a list of numbers"),
                                  hint="every row of a matrix needs the same length") from None
+    if arr.ndim > limits.max_rank:
+        raise GraphlangError("limit", f"the value of {name!r} has {arr.ndim} axes; the limit is "
+                             f"{limits.max_rank}")
     if arr.dtype.kind not in "fiu":
         raise GraphlangError("value", f"the value of {name!r} is not numeric")
     if arr.size > limits.max_tensor_elements:

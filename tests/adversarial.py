@@ -1,0 +1,125 @@
+"""The adversarial corpus: what students (and fuzzers) submit, with the answer each must get.
+
+Each entry: name, program text (None: no file is written; `file` names the path instead),
+extra command-line arguments, expected exit status, error kind (None on success) and line.
+`python tests/adversarial.py` runs the corpus through the CLI in one process and reports wall
+time and peak memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Case:
+    name: str
+    program: str | bytes | None
+    args: list[str] = field(default_factory=list)
+    exit: int = 1
+    kind: str | None = None
+    line: int | None = None
+    file: str | None = None  # a path used instead of writing `program`
+
+
+def _deep(open_: str, close: str, n: int, inner: str = "x") -> str:
+    return "y = " + open_ * n + inner + close * n + "\n"
+
+
+CORPUS: list[Case] = [
+    Case("empty file", "", ["--at", "x=1"], 1, "empty"),
+    Case("only comments", "# nothing\n# here\n", [], 1, "empty"),
+    Case("nul byte", "y = x\x00 + 1\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("invalid utf-8", b"a = x\ny = \xff\xfe\n", ["--at", "x=1"], 1, "syntax", 2),
+    Case("bom is accepted", "\ufeffy = x * 2\n".encode("utf-8"), ["--at", "x=1"], 0),
+    Case("cyrillic look-alike", "y = \u0445 + 1\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("greek look-alike name", "\u03b1 = x\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("dollar operator", "a = x $ 1\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("unclosed paren", "a = (x + 1\ny = a\n", ["--at", "x=1"], 1, "syntax", 2),
+    Case("unclosed bracket", "y = sum([x, 2)\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("stray close", "y = x)\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("1e999 literal", "y = x * 1e999\n", ["--at", "x=1"], 1, "value", 1),
+    Case("5000-digit literal", "y = x * " + "9" * 5000 + "\n", ["--at", "x=1"], 1, "limit", 1),
+    Case("import call", 'y = __import__("os")\n', [], 1, "syntax", 1),
+    Case("import name", "y = __import__(x)\n", ["--at", "x=1"], 1, "unknown-function", 1),
+    Case("dunder attribute", "y = x.__class__\n", ["--at", "x=1"], 1, "syntax", 1),
+    Case("string literal", "y = 'abc'\n", [], 1, "syntax", 1),
+    Case("assign builtin", "exp = 2\n", [], 1, "reserved", 1),
+    Case("assign pi", "pi = 3\n", [], 1, "reserved", 1),
+    Case("self reference", "a = a + 1\n", [], 1, "undefined", 1),
+    Case("ln two args", "y = ln(x, y)\n", ["--at", "x=1,y=1"], 1, "arity", 1),
+    Case("deep parens 100k", _deep("(", ")", 100_000), ["--at", "x=1"], 1, "limit", 1),
+    Case("deep brackets", _deep("[", "]", 50_000), ["--at", "x=1"], 1, "limit", 1),
+    Case("deep calls", _deep("sin(", ")", 50_000), ["--at", "x=1"], 1, "limit", 1),
+    Case("deep unary minus", "y = " + "-" * 100_000 + "x\n", ["--at", "x=1"], 1, "limit", 1),
+    Case("deep power tower", "y = " + "x ^ " * 50_000 + "x\n", ["--at", "x=1"], 1, "limit", 1),
+    Case("rank 9 literal", "y = sum(" + "[" * 9 + "x" + "]" * 9 + ")\n", ["--at", "x=1"], 1, "limit", 1),
+    Case("ln 0", "y = ln(x)\n", ["--at", "x=0"], 1, "domain", 1),
+    Case("negative base fractional power", "y = (-4) ^ 0.5\n", [], 1, "domain", 1),
+    Case("0^y at 0", "y = 0 ^ x\n", ["--at", "x=0"], 1, "domain", 1),
+    Case("0^y for y > 0", "y = 0 ^ x\n", ["--at", "x=2"], 0),
+    Case("sqrt derivative at 0", "y = x ^ 0.5\n", ["--at", "x=0"], 1, "domain", 1),
+    Case("exp 1000", "y = exp(x)\n", ["--at", "x=1000"], 1, "domain", 1),
+    Case("squaring chain overflows", "a0 = x\n" + "".join(f"a{i} = a{i - 1} * a{i - 1}\n"
+                                                          for i in range(1, 60)),
+         ["--at", "x=3"], 1, "domain", 11),
+    Case("huge literal tensor", "y = sum([" + ", ".join(["1"] * 200_000) + "])\n", [], 1, "limit", 1),
+    Case("shape mismatch names both", "y = A @ v\n", ["--at", "A=[[1,2],[3,4]],v=[1,2,3]"], 1,
+         "shape", 1),
+    Case("matmul cost budget", "u = outer(x, x)\nv = u @ u\ny = sum(v @ u)\n",
+         ["--at", "x=[" + ",".join(["1"] * 2000) + "]"], 1, "limit", 2),
+    Case("expand blows up", "y = sum(expand(x, outer(v, v)))\n",
+         ["--at", "x=1,v=[" + ",".join(["1"] * 5000) + "]"], 1, "limit", 1),
+    Case("missing file", None, ["--at", "x=1"], 2, "io", file="/nonexistent/dir/prog.cg"),
+    Case("a directory", None, ["--at", "x=1"], 2, "io", file="/"),
+    Case("/dev/zero", None, ["--at", "x=1"], 2, "io", file="/dev/zero"),
+    Case("ragged at", "y = sum(v)\n", ["--at", "v=[[1,2],[3]]"], 1, "value"),
+    Case("non-numeric at", "y = x\n", ["--at", "x=abc"], 2, "usage"),
+    Case("at without =", "y = x\n", ["--at", "x"], 2, "usage"),
+    Case("NaN at", "y = x\n", ["--at", "x=nan"], 1, "value"),
+    Case("Infinity at", "y = x\n", ["--at", "x=Infinity"], 1, "value"),
+    Case("1e999 at", "y = x\n", ["--at", "x=1e999"], 1, "value"),
+    Case("at nested too deep", "y = sum(x)\n", ["--at", "x=" + "[" * 40 + "1" + "]" * 40], 1, "limit"),
+    Case("unknown flag", "y = x\n", ["--at", "x=1", "--frobnicate"], 2),
+    Case("intermediate given", "a = x + 1\ny = a\n", ["--at", "x=1,a=2"], 1, "unknown-input"),
+    Case("escape sequences in at name", "y = x\n", ["--at", "\x1b[31mx=1"], 2, "usage"),
+    Case("rich markup in at name", "y = x\n", ["--at", "[bold red]x=1"], 2, "usage"),
+]
+
+AT_FILE_CASES = [
+    ("deeply nested JSON", "[" * 100_000 + "]" * 100_000, 1, "limit"),
+    ("JSON not an object", "[1, 2]", 2, "usage"),
+    ("JSON NaN", '{"x": NaN}', 1, "value"),
+    ("invalid JSON", '{"x": ', 2, "usage"),
+]
+
+
+def main() -> None:  # pragma: no cover - a measurement, run by hand
+    import os
+    import resource
+    import sys
+    import tempfile
+    import time
+
+    sys.path.insert(0, os.path.dirname(__file__))
+    from conftest import run_cli
+
+    start = time.perf_counter()
+    worst = 0.0
+    with tempfile.TemporaryDirectory() as d:
+        for case in CORPUS:
+            path = case.file or os.path.join(d, "p.cg")
+            if case.file is None:
+                data = case.program if isinstance(case.program, bytes) else (case.program or "").encode()
+                with open(path, "wb") as fh:
+                    fh.write(data)
+            t = time.perf_counter()
+            run_cli("run", path, *case.args)
+            worst = max(worst, time.perf_counter() - t)
+    total = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"{len(CORPUS)} cases in {total:.2f} s (slowest {worst:.2f} s), peak RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
