@@ -149,6 +149,8 @@ def _compile_expr(root: Any, t: Template, limits: Limits) -> int:
             continue
         kids = node.children
         node._first = min(_first(k) for k in kids if k is not None)  # type: ignore[attr-defined]
+        if node.data in ("group", "literal"):  # the '(' or '[' the tree leaves out
+            node._first -= 1  # type: ignore[attr-defined]
         code = t.code
         data = node.data
 
