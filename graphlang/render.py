@@ -180,3 +180,22 @@ def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
     for a in names:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
     return t
+
+
+def checker_report(report: Any) -> Group:
+    t = _table(f"Score {report.score:g} / {report.max_score:g}", "", "quantity", "points", "feedback")
+    for i in report.items:
+        t.add_row(Text("PASS" if i.passed else "FAIL", style="green" if i.passed else "bold red"),
+                  Text(clean(i.name)), Text(f"{i.score:g}/{i.max_score:g}"), Text(clean(i.message)))
+    parts: list[Any] = [t]
+    parts += [Text(clean(f)) for f in report.feedback]
+    return Group(*parts)
+
+
+def batch_summary(rows: list[dict[str, Any]]) -> Table:
+    t = _table(f"{len(rows)} submissions", "submission", "status", "score", "first wrong step")
+    for r in rows:
+        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
+        t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
+                  Text(clean(str(r.get("root_cause") or ""))))
+    return t

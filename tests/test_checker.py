@@ -1,0 +1,186 @@
+"""The homework checker: scores, the first wrong step, error carried forward, programs, batches."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import graphlang
+from graphlang.batch import grade_batch
+from graphlang.checker import grade_answers, grade_program
+from conftest import PROGRAMS
+
+HW = PROGRAMS / "homework"
+REF = (HW / "reference.cg").read_text()
+AT = {"x": 2, "z": 3}
+
+
+def load(name: str) -> dict:
+    return json.loads((HW / name).read_text())
+
+
+def test_correct_answers_full_marks():
+    rep = grade_answers(REF, load("student_correct.json"), AT)
+    assert rep.passed and rep.score == rep.max_score == 16 and rep.root_cause is None
+
+
+def test_sign_slip_loses_only_dydx():
+    rep = grade_answers(REF, load("student_sign_slip.json"), AT)
+    assert rep.score == 15 and rep.root_cause == "dy/dx"
+    assert [i.name for i in rep.items if not i.passed] == ["dy/dx"]
+
+
+def test_wrong_intermediate_with_error_carried_forward():
+    """b = log10(x): only b loses its point; later steps follow from it and are credited."""
+    rep = grade_answers(REF, load("student_log10.json"), AT)
+    assert rep.root_cause == "b" and rep.score == rep.max_score - 1
+    credited = {i.name for i in rep.items if i.ecf}
+    assert {"c", "e", "f", "y", "g_b", "dy/dx"} <= credited
+    assert any("carried forward" in f for f in rep.feedback)
+    strict = grade_answers(REF, load("student_log10.json"), AT, ecf=False)
+    assert strict.score < rep.score and not any(i.ecf for i in strict.items)
+
+
+def test_ecf_does_not_credit_an_independent_mistake():
+    answers = load("student_log10.json")
+    answers["d"] = 1.0  # d = exp(a) does not depend on b: wrong on its own
+    rep = grade_answers(REF, answers, AT)
+    d = next(i for i in rep.items if i.name == "d")
+    assert not d.passed and not d.ecf
+
+
+def test_accepted_names_and_tolerances():
+    r = graphlang.parse(REF).evaluate(AT)
+    answers = {"dy/da": r.adjoints["a"], "∂y/∂b": r.adjoints["b"], "g_c": r.adjoints["c"],
+               "dy/dx": r.gradient["x"] * (1 + 1e-4), "nonsense": 3}
+    rep = grade_answers(REF, answers, AT)
+    names = {i.name: i for i in rep.items}
+    assert names["g_a"].passed and names["g_b"].passed and names["g_c"].passed
+    assert not names["dy/dx"].passed  # 1e-4 relative is outside rtol 1e-5
+    loose = grade_answers(REF, answers, AT, tolerances={"dy/dx": (1e-3, 0)})
+    assert all(i.passed for i in loose.items)
+    assert any("nonsense" in f for f in rep.feedback)
+
+
+def test_shape_checked_first():
+    ref = "input v[3]\ny = sum(v * v)"
+    rep = grade_answers(ref, {"dy/dv": [1, 2]}, {"v": [1, 2, 3]})
+    assert "shape [2] but expected [3]" in rep.items[0].message
+
+
+def test_points_and_clamping():
+    r = graphlang.parse(REF).evaluate(AT)
+    rep = grade_answers(REF, {"a": 6, "dy/dx": 0}, AT, points={"a": 2, "g_x": 3})
+    assert (rep.score, rep.max_score) == (2, 5)
+
+
+def test_student_program_with_other_names_passes():
+    rep = grade_program(REF, (HW / "student_ok.cg").read_text(), AT)
+    assert rep.passed and rep.score == rep.max_score
+
+
+def test_student_program_with_sign_error_fails_at_a_point():
+    rep = grade_program(REF, (HW / "student_sign.cg").read_text(), AT)
+    assert not rep.passed and rep.root_cause == "output value"
+    assert "at x=2, z=3" in next(i for i in rep.items if i.name == "output value").message
+
+
+@pytest.mark.parametrize("source,expect", [
+    ("y = x +* z", "syntax error"),
+    ("y = sine(x) + z", "unknown-function"),
+    ("y = x * q", "unexpected input(s) q"),
+    ("y = ln(x - 2) * z", "domain error"),
+    ("y = (" * 300 + "x" + ")" * 300, "limit"),
+])
+def test_student_program_errors_are_failed_items(source, expect):
+    rep = grade_program(REF, source, AT)
+    assert not rep.passed
+    assert any(expect in i.message for i in rep.items) or any(expect in f for f in rep.feedback)
+
+
+def test_reference_domain_points_are_replaced():
+    ref = "y = ln(x) + sqrt(z)"
+    rep = grade_program(ref, "y = sqrt(z) + ln(x)", {"x": 0.1, "z": 0.1}, n_points=8)
+    assert rep.passed and "8 points" in rep.feedback[-1]
+
+
+def test_gradescope_fields():
+    rep = grade_answers(REF, load("student_sign_slip.json"), AT)
+    gs = rep.to_gradescope()
+    assert gs["score"] == 15 and isinstance(gs["tests"], list)
+    for t in gs["tests"]:
+        assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert t["status"] in ("passed", "failed") and t["visibility"] in ("visible", "hidden",
+                                                                           "after_due_date", "after_published")
+    json.dumps(gs, allow_nan=False)
+
+
+def test_cli_check_and_gradescope_file(cli, tmp_path):
+    out = tmp_path / "results.json"
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--answers",
+              str(HW / "student_sign_slip.json"), "--gradescope", str(out))
+    assert ran.code == 1 and "dy/dx" in ran.out
+    assert json.loads(out.read_text())["score"] == 15
+    ok = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(HW / "student_ok.cg"))
+    assert ok.code == 0
+    tpl = cli("check", str(HW / "reference.cg"), "--template").json()
+    assert list(tpl)[:2] == ["a", "b"] and "dy/dx" in tpl
+
+
+def test_batch_reports_each_and_survives_timeouts(tmp_path):
+    for name in ("student_correct.json", "student_sign.cg", "student_ok.cg"):
+        (tmp_path / name).write_text((HW / name).read_text())
+    (tmp_path / "garbage.json").write_text("{not json")
+    ref = graphlang.parse(REF)
+    rows = list(grade_batch(ref, str(tmp_path), AT, {}))
+    by = {r["submission"]: r for r in rows}
+    assert by["student_correct.json"]["passed"] and by["student_ok.cg"]["passed"]
+    assert not by["student_sign.cg"]["passed"] and not by["garbage.json"]["passed"]
+    slow = list(grade_batch(ref, str(tmp_path), AT, {}, timeout=1e-6))
+    assert all(r["status"] in ("timeout", "graded") for r in slow)
+    assert any(r["status"] == "timeout" for r in slow)
+
+
+def test_cli_batch_jsonl(cli, tmp_path):
+    (tmp_path / "a.json").write_text((HW / "student_correct.json").read_text())
+    (tmp_path / "b.cg").write_text("y = x\n")
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--batch", str(tmp_path), "--jsonl")
+    lines = [json.loads(ln) for ln in ran.out.splitlines()]
+    assert [ln["submission"] for ln in lines] == ["a.json", "b.cg"]
+    assert "2 submissions" in ran.err
+
+
+answers_values = st.recursive(st.one_of(st.none(), st.booleans(), st.floats(), st.integers(),
+                                        st.text(max_size=5)),
+                              lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=3), c,
+                                                                                   max_size=3),
+                              max_leaves=8)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.dictionaries(st.sampled_from(["a", "b", "g_a", "dy/dx", "dy/dz", "y", "zz", "g_", "d/d"]) |
+                       st.text(max_size=6), answers_values, max_size=6))
+def test_fuzzed_answers_never_raise_or_print(answers):
+    rep = grade_answers(REF, answers, AT)
+    assert 0 <= rep.score <= rep.max_score
+    json.dumps(rep.to_json(), allow_nan=False)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.text(alphabet="xyzab01.+-*/^()=;\n lnsiexp", max_size=40))
+def test_fuzzed_programs_never_raise(source):
+    rep = grade_program(REF, source, AT, n_points=2)
+    assert 0 <= rep.score <= rep.max_score
+
+
+def test_grading_writes_nothing_to_stderr(capfd):
+    grade_answers(REF, {"a": float("nan"), "b": "x", "dy/dx": [[1]]}, AT)
+    grade_program(REF, "y = ln(x - 5)", AT)
+    grade_program(REF, "y = exp(x * 400) * z", AT)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
