@@ -361,3 +361,38 @@ def _check_batch(s: Session, ref: Program, folder: str, vals: dict[str, Any], ti
             if jsonl:
                 print(render.dumps(row), flush=True)
     (s.err if jsonl else s.out).print(render.batch_summary(rows))
+
+
+@app.command()
+def graph(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
+          output: Annotated[str | None, typer.Option("-o", "--output", help="write .dot, .svg or .png")] = None,
+          dot: Annotated[bool, typer.Option("--dot", help="print the DOT source")] = False,
+          partials: Annotated[bool, typer.Option("--partials", help="label edges with local derivatives")] = False,
+          ) -> None:
+    """Draw the computation graph (the course's conventions); a table in the terminal."""
+    from . import dot as dot_mod
+
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load()
+        vals = values(at, at_file) if (at or at_file) else None
+        if output or dot:
+            text = dot_mod.to_dot(prog, vals, partials)
+            if dot:
+                print(text, end="")
+            if output:
+                note = dot_mod.render_file(text, output)
+                if note:
+                    s.err.print(render.Text(note))
+        else:
+            s.out.print(dot_mod.terminal_view(prog, vals))
+    guarded(s, body)
+
+
+@app.command()
+def repl(program: Annotated[str | None, typer.Argument(help="a .cg file to start from")] = None) -> None:
+    """An interactive session: each statement adds a node; `:help` lists the commands."""
+    from .repl import main as repl_main
+
+    raise typer.Exit(repl_main(program))

@@ -49,6 +49,15 @@ class GraphlangError(Exception):
     def __repr__(self) -> str:
         return f"GraphlangError({self.kind!r}, {self.message!r}, line={self.line}, column={self.column})"
 
+    def _render_traceback_(self) -> list[str]:
+        """IPython: show the located message, not a Python traceback."""
+        from .notebook import error_lines
+        return error_lines(self)
+
+    def _repr_html_(self) -> str:
+        import html
+        return "<pre>" + html.escape("\n".join(self._render_traceback_())) + "</pre>"
+
     def to_json(self) -> dict[str, object]:
         """The `{"error": ...}` payload of SPEC §3."""
         return {"kind": self.kind, "message": self.message, "line": self.line, "column": self.column}

@@ -59,6 +59,10 @@ class Result:
     def scalar(self) -> bool:
         return self.gradient is not None
 
+    def _repr_html_(self) -> str:
+        from .notebook import result_html
+        return result_html(self.extra.get("program"), self)
+
     def to_json(self) -> dict[str, Any]:
         """The object of SPEC §3 (nested lists, finite floats)."""
         out: dict[str, Any] = {"output": self.output, "value": _plain(self.value),
@@ -114,6 +118,10 @@ class Program:
         if st is not None:
             return st.text
         return "param" if name in self.graph.params else "input"
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
+        from .notebook import program_bundle
+        return program_bundle(self)
 
     def __repr__(self) -> str:
         where = f" from {self.path}" if self.path else ""
@@ -173,6 +181,7 @@ class Program:
                          named, None, None, jac, method=method)
         if method == "fd":
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
+        res.extra["program"] = self
         return res
 
     def gradient(self, values: Mapping[str, Any], method: str = AUTO,
@@ -229,7 +238,11 @@ def parse(source: str, limits: Limits | None = None, path: str | None = None) ->
     """Check a program's text; raise GraphlangError on any problem."""
     if not isinstance(source, str):
         raise GraphlangError("value", "the program must be text (str)")
-    return Program(source, path=path, limits=limits)
+    try:
+        return Program(source, path=path, limits=limits)
+    except GraphlangError as err:
+        err.source = source  # type: ignore[attr-defined]  # for showing the line in notebooks
+        raise
 
 
 def load(path: str | Path, limits: Limits | None = None) -> Program:
