@@ -12,6 +12,7 @@ import numpy as np
 from . import rules
 from .errors import GraphlangError
 from .graph import Eqn, Graph
+from .batching import BATCHED, Batch, reduce_to
 from .kernels import unbroadcast
 from .shapes import Shape
 
@@ -47,17 +48,19 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
                           eq.line, eq.column, hint)
 
 
-def forward(graph: Graph, inputs: list[Any]) -> list[Any]:
-    """Every slot's value, inputs first."""
+def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]:
+    """Every slot's value, inputs first (`batched`: some inputs are `Batch`es)."""
     vals: list[Any] = [None] * graph.n_slots
     vals[: len(inputs)] = inputs
     for slot, value in graph.consts.items():
         vals[slot] = np.float64(value)
+    ops = BATCHED if batched else None
     with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
         for eq in graph.eqns:
             args = [vals[i] for i in eq.ins]
+            fn = ops[eq.prim.name] if ops is not None else eq.prim.impl
             try:
-                vals[eq.out] = eq.prim.impl(*args, eq.attr) if eq.prim.attr_args else eq.prim.impl(*args)
+                vals[eq.out] = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
             except _NUMERIC_ERRORS as err:
                 raise domain_error(graph, eq, args, err) from None
     return vals
@@ -73,18 +76,23 @@ def depends_on_inputs(graph: Graph) -> list[bool]:
 
 
 def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
-            live: list[bool]) -> list[Any]:
-    """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads)."""
+            live: list[bool], batched: bool = False) -> list[Any]:
+    """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads).
+
+    `batched`: values may be `Batch`es; the adjoint of an unbatched slot (a parameter) sums the
+    batch's contributions.
+    """
     adj: list[Any] = [None] * graph.n_slots
     for slot, g in seeds.items():
         adj[slot] = g
+    add = BATCHED["add"]
     with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
         for eq in reversed(graph.eqns):
             g = adj[eq.out]
             if g is None:
                 continue
             in_shapes = tuple(shapes[i] for i in eq.ins)
-            fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes)
+            fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes, batched)
             args = [vals[i] for i in eq.ins]
             for k, i in enumerate(eq.ins):
                 fn = fns[k]
@@ -94,6 +102,10 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                     c = fn(g, vals[eq.out], *args)
                 except _NUMERIC_ERRORS as err:
                     raise domain_error(graph, eq, args, err, during="reverse") from None
+                if batched:
+                    c = reduce_to(c, in_shapes[k], isinstance(vals[i], Batch))
+                    adj[i] = c if adj[i] is None else add(adj[i], c)
+                    continue
                 if np.shape(c) != in_shapes[k]:
                     c = unbroadcast(c, in_shapes[k])
                 adj[i] = c if adj[i] is None else adj[i] + c

@@ -199,3 +199,51 @@ def batch_summary(rows: list[dict[str, Any]]) -> Table:
         t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
                   Text(clean(str(r.get("root_cause") or ""))))
     return t
+
+
+def epoch_table(accuracy: bool, validation: bool) -> Table:
+    cols = ["epoch", "train loss"] + (["train accuracy"] if accuracy else [])
+    if validation:
+        cols += ["val loss"] + (["val accuracy"] if accuracy else [])
+    return _table("Training (SGD)", *cols)
+
+
+def add_epoch(table: Table, st: Any) -> None:
+    row = [str(st.epoch), f"{st.train_loss:.6f}"]
+    if st.train_accuracy is not None:
+        row.append(f"{st.train_accuracy:.2%}")
+    if st.val_loss is not None:
+        row.append(f"{st.val_loss:.6f}")
+        if st.val_accuracy is not None:
+            row.append(f"{st.val_accuracy:.2%}")
+    table.add_row(*row)
+
+
+def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> Group:
+    t = _table(f"Predictions ({name})", "example", name, "class")
+    p = np.asarray(preds)
+    for i in range(min(len(p), 20)):
+        cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
+        t.add_row(str(i + 1), tensor(p[i]), cls)
+    note = f"{len(p)} examples; mean loss {loss:.6f}" + (f"; accuracy {acc:.2%}" if acc is not None else "")
+    return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
+
+
+def loss_plot(history: list[Any], path: str) -> None:
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
+                             hint="pip install 'graphlang[plot]'") from None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([h.epoch for h in history], [h.train_loss for h in history], "o-", label="train")
+    if history and history[0].val_loss is not None:
+        ax.plot([h.epoch for h in history], [h.val_loss for h in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

@@ -50,8 +50,13 @@ def _python(e: Expr, params: tuple[str, ...]) -> str:
 _NAMESPACE: dict[str, Any] = {f"P_{name}": p.impl for name, p in PRIMITIVES.items()}
 
 
+def _batched_namespace() -> dict[str, Any]:
+    from .batching import BATCHED
+    return {f"P_{name}": fn for name, fn in BATCHED.items()}
+
+
 @lru_cache(maxsize=4096)
-def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...]
+def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], batched: bool = False
              ) -> tuple[Callable[..., Any] | None, ...]:
     """Per argument: f(seed, out, *args) -> contribution (seed is `g` for vjp, `t` for jvp)."""
     prim = PRIMITIVES[prim_name]
@@ -64,5 +69,5 @@ def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...]
             continue
         # Source generated only from our own rule table, never from user text.
         src = f"lambda {', '.join(params)}: {_python(e, params)}"
-        fns.append(eval(src, dict(_NAMESPACE)))  # noqa: S307
+        fns.append(eval(src, dict(_batched_namespace() if batched else _NAMESPACE)))  # noqa: S307
     return tuple(fns)

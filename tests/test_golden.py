@@ -26,7 +26,13 @@ def run_args(cg: str) -> list[str]:
     return ["--at", args.split(None, 1)[1].strip("'")]
 
 
-EXAMPLES = sorted(p.name for p in PROGRAMS.glob("*.cg"))
+EXAMPLES = sorted(p.name for p in PROGRAMS.glob("*.cg") if "# Run it:" in p.read_text())
+
+
+def test_every_program_says_how_to_run_it():
+    for p in PROGRAMS.glob("*.cg"):
+        text = p.read_text()
+        assert text.startswith("#") and ("# Run it:" in text or "# Train it:" in text), p
 
 
 @pytest.mark.parametrize("cg", EXAMPLES)

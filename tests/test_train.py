@@ -1,0 +1,148 @@
+"""Training: SGD equals a hand-written numpy backprop, batches are means, bad data is caught."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphlang
+from graphlang import interp
+from graphlang.batching import Batch
+from graphlang.train import Dataset, Trainer, init_params, load_csv
+from conftest import PROGRAMS
+
+NET = """
+input x[5], t[3]
+param A1[5, 4], b1[4], A2[4, 4], b2[4], B[4, 3], b3[3]
+z1 = sigmoid(A1.T @ x + b1)
+z2 = sigmoid(A2.T @ z1 + b2)
+yhat = softmax(B.T @ z2 + b3)
+J = -sum(t * ln(yhat))
+"""
+
+
+def sigmoid(u):
+    return 1 / (1 + np.exp(-u))
+
+
+def numpy_backprop(P, x, t):
+    """The lecture's network, forward and backward by hand (per example)."""
+    a1 = P["A1"].T @ x + P["b1"]
+    z1 = sigmoid(a1)
+    a2 = P["A2"].T @ z1 + P["b2"]
+    z2 = sigmoid(a2)
+    u = P["B"].T @ z2 + P["b3"]
+    e = np.exp(u - u.max())
+    yhat = e / e.sum()
+    g_u = yhat - t  # softmax + cross-entropy
+    g = {"B": np.outer(z2, g_u), "b3": g_u}
+    g_a2 = (P["B"] @ g_u) * z2 * (1 - z2)
+    g.update({"A2": np.outer(z1, g_a2), "b2": g_a2})
+    g_a1 = (P["A2"] @ g_a2) * z1 * (1 - z1)
+    g.update({"A1": np.outer(x, g_a1), "b1": g_a1})
+    return g
+
+
+def data(n=40, seed=3):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 5))
+    labels = rng.integers(0, 3, size=n)
+    return Dataset({"x": X, "t": np.eye(3)[labels]}, n, labels)
+
+
+@pytest.mark.parametrize("batch", [1, 8])
+def test_one_epoch_equals_numpy_backprop(batch):
+    prog = graphlang.parse(NET)
+    d = data()
+    P0 = init_params(prog, seed=1)
+    trainer = Trainer(prog, {k: v.copy() for k, v in P0.items()}, lr=0.3, batch=batch, seed=7)
+    trainer.fit(d, epochs=1)
+    ref = {k: v.copy() for k, v in P0.items()}
+    order = np.random.default_rng(7).permutation(d.n)
+    for start in range(0, d.n, batch):
+        idx = order[start:start + batch]
+        grads = [numpy_backprop(ref, d.columns["x"][i], d.columns["t"][i]) for i in idx]
+        for k in ref:
+            ref[k] -= 0.3 * np.mean([g[k] for g in grads], axis=0)
+    for k in ref:
+        np.testing.assert_allclose(trainer.params[k], ref[k], rtol=0, atol=1e-10)
+
+
+def test_batch_gradient_is_mean_of_example_gradients():
+    prog = graphlang.parse(NET)
+    d = data(n=6)
+    P = init_params(prog, seed=2)
+    g = prog.graph
+    per = [prog.gradient({"x": d.columns["x"][i], "t": d.columns["t"][i], **P}) for i in range(6)]
+    arrays = [Batch(d.columns[n]) if n in ("x", "t") else P[n] for n in g.inputs]
+    _, shapes = prog.bind({"x": d.columns["x"][0], "t": d.columns["t"][0], **P})
+    vals = interp.forward(g, arrays, batched=True)
+    out = g.slot_of["J"]
+    adj = interp.reverse(g, shapes, vals, {out: Batch(np.full(6, 1 / 6))},
+                         interp.depends_on_inputs(g), batched=True)
+    for k in P:
+        np.testing.assert_allclose(adj[g.slot_of[k]], np.mean([p[k] for p in per], axis=0),
+                                   rtol=1e-12, atol=1e-15)
+    # the data inputs keep one adjoint per example
+    assert isinstance(adj[g.slot_of["x"]], Batch)
+    np.testing.assert_allclose(adj[g.slot_of["x"]].v[2], per[2]["x"] / 6, rtol=1e-12)
+
+
+def test_shipped_network_reaches_stated_accuracy(cli, tmp_path):
+    ran = cli("train", str(PROGRAMS / "digits_network.cg"), "--data", str(PROGRAMS / "data" / "digits_train.csv"),
+              "--val", str(PROGRAMS / "data" / "digits_test.csv"), "--epochs", "30", "--lr", "0.5",
+              "--batch", "16", "--seed", "0", "--json", "--save", str(tmp_path / "p.npz"))
+    assert ran.code == 0, ran.err
+    final = ran.json()["final"]
+    assert final["val_accuracy"] >= 0.97  # README: about 98% on the held-out digits
+    pred = cli("predict", str(PROGRAMS / "digits_network.cg"), "--params", str(tmp_path / "p.npz"),
+               "--data", str(PROGRAMS / "data" / "digits_test.csv"), "--json").json()
+    assert pred["accuracy"] == pytest.approx(final["val_accuracy"])
+    assert len(pred["predictions"]) == 360
+
+
+def test_binary_logistic_regression_on_iris(tmp_path, cli):
+    prog = tmp_path / "lr.cg"
+    prog.write_text("input x[4], y\nparam w[4], b\nyhat = sigmoid(dot(w, x) + b)\n"
+                    "J = -(y * ln(yhat) + (1 - y) * ln(1 - yhat))\n")
+    rows = (PROGRAMS / "data" / "iris.csv").read_text().splitlines()
+    csv = tmp_path / "setosa.csv"  # setosa (class 0) against the rest
+    csv.write_text("\n".join([rows[0]] + [",".join(r.split(",")[:4] + [str(int(r.split(",")[4] == "0"))])
+                                          for r in rows[1:]]) + "\n")
+    obj = cli("train", str(prog), "--data", str(csv), "--epochs", "20", "--lr", "0.1", "--json").json()
+    assert obj["final"]["train_accuracy"] == 1.0
+
+
+@pytest.mark.parametrize("content,message", [
+    ("1,2,3\n", "columns, expected"),
+    ("1,2,3,4,5,0\n1,2,3,4,5,abc\n", "line 2, column 6"),
+    ("1,2,3,4,5,7\n", "not a class 0..2"),
+    ("1,2,3,4,5,1.5\n", "not a class 0..2"),
+    ("", "no data rows"),
+])
+def test_bad_data(tmp_path, content, message):
+    prog = graphlang.parse(NET)
+    p = tmp_path / "d.csv"
+    p.write_text(content)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        load_csv(prog, str(p))
+    assert message in info.value.message
+
+
+def test_divergence_is_reported_with_epoch_and_step():
+    prog = graphlang.parse("input x[1], y\nparam w[1]\nr = dot(w, x) - y\nJ = exp(r * r)")
+    d = Dataset({"x": np.array([[3.0], [4.0]]), "y": np.array([1.0, 2.0])}, 2)
+    trainer = Trainer(prog, {"w": np.array([1.0])}, lr=1e3)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        trainer.fit(d, epochs=5)
+    assert "epoch 1, step" in info.value.message and "lower the learning rate" in info.value.hint
+
+
+def test_init_shape_mismatch(tmp_path, cli):
+    np.savez(tmp_path / "p.npz", w=np.zeros(3), b=np.zeros(()))
+    prog = tmp_path / "lr.cg"
+    prog.write_text("input x[4], y\nparam w[4], b\nyhat = sigmoid(dot(w, x) + b)\nJ = (yhat - y)^2\n")
+    csv = tmp_path / "d.csv"
+    csv.write_text("1,2,3,4,1\n")
+    ran = cli("train", str(prog), "--data", str(csv), "--init", str(tmp_path / "p.npz"))
+    assert ran.code == 1 and "shape" in ran.err and "'w'" in ran.err
