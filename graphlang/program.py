@@ -94,6 +94,8 @@ class Program:
             self.graph = Graph(self.checked, self.limits)
         self._live = interp.depends_on_inputs(self.graph)
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
+        self._plans: dict[tuple[Any, ...], Any] = {}
+        self._calls: dict[tuple[Any, ...], int] = {}
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
@@ -186,9 +188,76 @@ class Program:
 
     def gradient(self, values: Mapping[str, Any], method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None) -> dict[str, Any]:
-        """dict input -> gradient (or Jacobian, for a vector-valued program)."""
+        """dict input -> gradient (or Jacobian, for a vector-valued program).
+
+        Reverse mode runs compiled code (see `compile.py`) once the program is evaluated again;
+        any problem falls back to the interpreter, which reports it.
+        """
+        if method in (AUTO, "reverse") and wrt is None and len(self.graph.outputs) == 1:
+            fast = self._compiled_gradient(values)
+            if fast is not None:
+                return fast
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
         return r.gradient if r.gradient is not None else (r.jacobian or {})
+
+    def _compiled_gradient(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The compiled fast path; None sends the caller to the interpreter (which reports errors)."""
+        names = self.graph.inputs
+        try:
+            raw = [values[n] for n in names]
+            if len(values) != len(names):
+                return None
+        except (KeyError, TypeError):
+            return None
+        scalar = self._plans.get(())
+        if scalar is not None and scalar.scalar:
+            for v in raw:
+                if type(v) is not float and type(v) is not int:
+                    break
+            else:
+                try:
+                    _, grads, check = scalar._fn(*raw)
+                except (ArithmeticError, ValueError):
+                    return None
+                if check - check != 0.0:  # inf or nan somewhere: let the interpreter say where
+                    return None
+                return {n: float(gr) for n, gr in zip(names, grads)}
+        return self._compiled_slow(values, raw)
+
+    def _compiled_slow(self, values: Mapping[str, Any], raw: list[Any]) -> dict[str, Any] | None:
+        from .compile import Fallback, Plan
+
+        if all(type(v) is float or type(v) is int for v in raw):
+            key: tuple[Any, ...] = ()
+            args: list[Any] = [float(v) for v in raw]
+        else:
+            try:
+                args = [np.asarray(v, dtype=np.float64) for v in raw]
+            except (TypeError, ValueError):
+                return None
+            key = tuple(a.shape for a in args)
+        plan = self._plans.get(key)
+        if plan is None:
+            self._calls[key] = self._calls.get(key, 0) + 1
+            if self._calls[key] < (2 if len(self.graph.eqns) > 20_000 else 1) or len(self._plans) > 16:
+                return None  # a one-off evaluation of a huge program: interpreting is cheaper
+            try:
+                _, shapes = self.bind(values)
+                if not self.is_scalar(shapes):
+                    return None
+                plan = Plan(self.graph, shapes)
+            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+                return None
+            self._plans[key] = plan
+        if key == () and not plan.scalar:
+            args = [np.float64(a) for a in args]
+        if key and not all(np.all(np.isfinite(a)) for a in args):
+            return None
+        try:
+            _, grads = plan.gradient(args)
+        except Fallback:
+            return None
+        return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
 
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
