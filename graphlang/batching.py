@@ -90,6 +90,17 @@ def _outer(a: Any, b: Any) -> Any:
     return np.outer(a, b)
 
 
+def outer_sum(a: Any, b: Any) -> Any:
+    """Σ over the batch of outer(a_b, b_b): a parameter's gradient from a product, as one matmul."""
+    if isinstance(a, Batch) and isinstance(b, Batch):
+        return a.v.T @ b.v
+    if isinstance(a, Batch):
+        return np.outer(a.v.sum(axis=0), b)
+    if isinstance(b, Batch):
+        return np.outer(a, b.v.sum(axis=0))
+    return np.outer(a, b)
+
+
 def _transpose(a: Any) -> Any:
     if isinstance(a, Batch):
         return Batch(np.transpose(a.v, (0, *range(a.v.ndim - 1, 0, -1))))

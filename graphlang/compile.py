@@ -22,7 +22,7 @@ from .primitives import PRIMITIVES
 from .shapes import Shape
 from .sym import Builder
 
-CHUNK = 2000  # statements per generated function: keeps each compile small
+CHUNK = 500_000  # statements per generated function (chunks pass slots through a dict: slower)
 
 
 class Fallback(Exception):
@@ -59,6 +59,17 @@ ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div"
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
 ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np})
+BATCH_NS: dict[str, Any] = {**ARRAY_NS}
+
+
+def _batch_ns() -> None:
+    from .batching import BATCHED, outer_sum, reduce_to
+    BATCH_NS.update({f"P_{n}": fn for n, fn in BATCHED.items()})
+    BATCH_NS["_red"] = reduce_to
+    BATCH_NS["_outer_sum"] = outer_sum
+
+
+_batch_ns()
 
 
 def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
@@ -67,7 +78,7 @@ def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
         for eq in graph.eqns)
 
 
-def _emit(e: Expr, env: dict[str, str], scalar: bool, self_op: tuple[str, tuple[str, ...]] | None,
+def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str, ...]] | None,
           out_var: str) -> str:
     """A rule expression as Python source over slot variables."""
     def step(node: Expr, kids: list[str]) -> str:
@@ -77,14 +88,15 @@ def _emit(e: Expr, env: dict[str, str], scalar: bool, self_op: tuple[str, tuple[
             return env.get(str(node.attr), str(node.attr))
         if self_op is not None and node.op == self_op[0] and tuple(kids) == self_op[1]:
             return out_var  # the rule recomputes the node itself (exp' = exp): reuse it
-        if node.op == "pow" and node.args[1].op == "const" and node.args[1].attr in (2.0, 3.0):
+        if mode != "batch" and node.op == "pow" and node.args[1].op == "const" and \
+                node.args[1].attr in (2.0, 3.0):
             return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
                 f"({kids[0]} * {kids[0]} * {kids[0]})"
-        if scalar:
+        if mode == "scalar":
             if node.op in ("sum", "mean"):
                 return kids[0]
             return SCALAR[node.op].format(*kids)
-        if node.op in ARRAY and node.attr is None:
+        if mode == "array" and node.op in ARRAY and node.attr is None:
             return ARRAY[node.op].format(*kids)
         prim = PRIMITIVES[node.op]
         return f"P_{node.op}({', '.join(kids)}" + (f", {node.attr!r})" if prim.attr_args else ")")
@@ -102,9 +114,14 @@ def _needed(graph: Graph, outs: list[int]) -> list[bool]:
     return need
 
 
-def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], scalar: bool,
-           with_grad: bool = True) -> list[str]:
-    """Statements: forward (the outputs' cone), then reverse mode seeded at the single output."""
+def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
+           with_grad: bool = True, batched: list[bool] | None = None) -> list[str]:
+    """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
+
+    `mode`: `scalar` (floats, `math`), `array` (numpy) or `batch` (a leading batch axis on the
+    slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
+    """
+    scalar = mode == "scalar"
     need = _needed(graph, outs)
     live = [False] * graph.n_slots
     for k in wrt:
@@ -122,7 +139,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], s
         name = eq.prim.name
         if scalar and name in ("sum", "mean"):
             code = args[0]
-        elif name in templates and (scalar or eq.attr is None):
+        elif mode != "batch" and name in templates and (scalar or eq.attr is None):
             code = templates[name].format(*args)
         else:
             code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")
@@ -133,7 +150,8 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], s
     if not with_grad:
         return lines
     b = Builder()
-    adj: dict[int, str] = {outs[0]: "1.0"}  # slot -> the variable (or constant) holding its adjoint
+    defs: dict[str, Expr] = {}  # adjoint variable -> the expression it holds
+    adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" else "1.0"}  # slot -> its adjoint's name
     for eq in reversed(fwd):
         if eq.out not in adj or not live[eq.out]:
             continue
@@ -142,8 +160,10 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], s
         names = rules.arg_names(len(eq.ins))
         env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
         g_out = adj[eq.out]
-        env.update({"out": b.var(f"v{eq.out}"),
-                    "g": b.const(1.0) if g_out == "1.0" else b.var(g_out)})
+        g_expr = b.const(1.0) if g_out == "1.0" else b.var(g_out)
+        if eq.prim.name == "T" and g_out in defs:
+            g_expr = defs[g_out]  # see through gᵀ: outer(a, b)ᵀ becomes outer(b, a)
+        env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
         self_op = (eq.prim.name, tuple(f"v{i}" for i in eq.ins))
         for k, i in enumerate(eq.ins):
             if rule[k] is None or not live[i]:
@@ -151,17 +171,27 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], s
             e = b.substitute(rule[k], env)  # simplified: g·1 -> g, -1·g -> -g
             if e.op == "const" and e.attr == 0.0:
                 continue
-            code = _emit(e, {}, scalar, self_op if eq.attr is None else None, f"v{eq.out}")
-            if not scalar and eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+            code = _emit(e, {}, mode, self_op if eq.attr is None else None, f"v{eq.out}")
+            if mode == "batch" and batched is not None:
+                if not batched[i] and e.op == "outer":  # Σ_b a_b b_bᵀ is one matrix product
+                    code = "_outer_sum(" + ", ".join(
+                        _emit(a, {}, mode, None, "") for a in e.args) + ")"
+                elif not batched[i]:
+                    code = f"_red({code}, {shapes[i]!r}, False)"
+                elif eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+                    code = f"_red({code}, {shapes[i]!r}, True)"
+            elif not scalar and eq.prim.elementwise and shapes[eq.out] != shapes[i]:
                 code = f"_unb({code}, {shapes[i]!r})"
             if i in adj:
-                lines.append(f"g{i} = {adj[i]} + {code}")
+                plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"
+                lines.append(f"g{i} = {plus}")
                 adj[i] = f"g{i}"
             elif e.op == "var" or e.op == "const":
                 adj[i] = code  # a copy: no statement, just another name for the same value
             else:
                 lines.append(f"g{i} = {code}")
                 adj[i] = f"g{i}"
+                defs[f"g{i}"] = e
     for k in wrt:
         if k not in adj:
             lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
@@ -170,13 +200,28 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], s
     if scalar:
         for k in range(0, len(wrt), 50):
             lines.append("_c += " + " + ".join(f"g{i}" for i in wrt[k:k + 50]))
-    return lines
+    return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
 
 
-def build(lines: list[str], inputs: list[int], results: str, scalar: bool) -> Callable[..., Any]:
-    """Compile straight-line code into one function, in chunks that pass live slots along."""
-    ns = dict(SCALAR_NS if scalar else ARRAY_NS)
-    params = ", ".join(f"v{i}" for i in inputs)
+def _without_dead(lines: list[str], results: set[str]) -> list[str]:
+    """Drop adjoint assignments nothing reads (e.g. an outer product replaced by its transpose)."""
+    used = set(results)
+    kept: list[str] = []
+    for line in reversed(lines):
+        target = _lhs(line)
+        if target.startswith("g") and target not in used:
+            continue
+        used.update(_names(line))
+        kept.append(line)
+    kept.reverse()
+    return kept
+
+
+def build(lines: list[str], inputs: list[int], results: str, scalar: bool, extra: str = "",
+          batch: bool = False) -> Callable[..., Any]:
+    """Compile straight-line code into one function (or, past CHUNK lines, chained chunks)."""
+    ns = dict(SCALAR_NS if scalar else BATCH_NS if batch else ARRAY_NS)
+    params = ", ".join([f"v{i}" for i in inputs] + ([extra] if extra else []))
     if len(lines) <= CHUNK:
         body = "\n    ".join(["_c = 0.0", *lines, f"return {results}, _c"])
         exec(f"def _f({params}):\n    {body}\n", ns)  # noqa: S102 - generated from the graph only
@@ -219,16 +264,31 @@ def _names(line: str) -> list[str]:
 
 
 class Plan:
-    """A program compiled for one set of input shapes: `gradient(*inputs) -> (value, grads)`."""
+    """A program compiled for one set of input shapes: `gradient(*inputs) -> (value, grads)`.
 
-    def __init__(self, graph: Graph, shapes: list[Shape]) -> None:
-        self.scalar = scalar_ok(graph, shapes)
+    `wrt`: the input slots to differentiate by (default all); `batch`: the input slots that carry
+    a leading batch axis (then the function also takes the output's seed, a Batch).
+    """
+
+    def __init__(self, graph: Graph, shapes: list[Shape], wrt: list[int] | None = None,
+                 batch: list[int] | None = None) -> None:
+        n = len(graph.inputs)
+        wrt = list(range(n)) if wrt is None else wrt
+        self.scalar = batch is None and scalar_ok(graph, shapes)
+        mode = "scalar" if self.scalar else "batch" if batch is not None else "array"
+        batched = None
+        if batch is not None:
+            batched = [False] * graph.n_slots
+            for k in batch:
+                batched[k] = True
+            for eq in graph.eqns:
+                batched[eq.out] = any(batched[i] for i in eq.ins)
         outs = [graph.slot_of[graph.outputs[0]]]
-        wrt = list(range(len(graph.inputs)))
-        lines = source(graph, shapes, outs, wrt, self.scalar)
+        lines = source(graph, shapes, outs, wrt, mode, batched=batched)
         grads = "".join(f"g{i}, " for i in wrt)
-        self._fn = build(lines, wrt, f"v{outs[0]}, ({grads})", self.scalar)
-        self.input_shapes = tuple(shapes[: len(wrt)])
+        params = list(range(n))
+        self._fn = build(lines, params, f"v{outs[0]}, ({grads})", self.scalar,
+                         extra="seed" if batch is not None else "", batch=batch is not None)
 
     def gradient(self, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
         if self.scalar:

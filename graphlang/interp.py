@@ -66,9 +66,10 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]
     return vals
 
 
-def depends_on_inputs(graph: Graph) -> list[bool]:
+def depends_on_inputs(graph: Graph, which: list[int] | None = None) -> list[bool]:
+    """Per slot: does it depend on the inputs (or only on the input slots `which`)?"""
     live = [False] * graph.n_slots
-    for i in range(len(graph.inputs)):
+    for i in (range(len(graph.inputs)) if which is None else which):
         live[i] = True
     for eq in graph.eqns:
         live[eq.out] = any(live[i] for i in eq.ins)
@@ -76,11 +77,12 @@ def depends_on_inputs(graph: Graph) -> list[bool]:
 
 
 def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
-            live: list[bool], batched: bool = False) -> list[Any]:
+            live: list[bool], batched: bool = False, all_batched: bool = False) -> list[Any]:
     """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads).
 
     `batched`: values may be `Batch`es; the adjoint of an unbatched slot (a parameter) sums the
-    batch's contributions.
+    batch's contributions. `all_batched`: the seeds are a batch of directions (a Jacobian's rows),
+    so every adjoint keeps the batch axis.
     """
     adj: list[Any] = [None] * graph.n_slots
     for slot, g in seeds.items():
@@ -103,7 +105,7 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                 except _NUMERIC_ERRORS as err:
                     raise domain_error(graph, eq, args, err, during="reverse") from None
                 if batched:
-                    c = reduce_to(c, in_shapes[k], isinstance(vals[i], Batch))
+                    c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
                     adj[i] = c if adj[i] is None else add(adj[i], c)
                     continue
                 if np.shape(c) != in_shapes[k]:
@@ -112,17 +114,22 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
     return adj
 
 
-def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any]) -> list[Any]:
-    """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero)."""
+def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
+             batched: bool = False) -> list[Any]:
+    """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero).
+
+    `batched`: the seeds are `Batch`es of directions (a Jacobian's columns, in one pass).
+    """
     tan: list[Any] = [None] * graph.n_slots
     for slot, t in seeds.items():
         tan[slot] = t
+    add = BATCHED["add"]
     with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
         for eq in graph.eqns:
             in_shapes = tuple(shapes[i] for i in eq.ins)
             if all(tan[i] is None for i in eq.ins):
                 continue
-            fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes)
+            fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes, batched)
             args = [vals[i] for i in eq.ins]
             total = None
             for k, i in enumerate(eq.ins):
@@ -133,8 +140,17 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                     c = fn(tan[i], vals[eq.out], *args)
                 except _NUMERIC_ERRORS as err:
                     raise domain_error(graph, eq, args, err, during="forward-mode") from None
-                total = c if total is None else total + c
-            if total is not None and np.shape(total) != shapes[eq.out]:
+                total = c if total is None else (add(total, c) if batched else total + c)
+            if batched:
+                if total is not None and not isinstance(total, Batch):
+                    total = Batch(np.broadcast_to(total, (_size(seeds), *shapes[eq.out])))
+                elif total is not None and total.v.shape[1:] != shapes[eq.out]:
+                    total = Batch(np.broadcast_to(total.v, (total.v.shape[0], *shapes[eq.out])))
+            elif total is not None and np.shape(total) != shapes[eq.out]:
                 total = np.broadcast_to(total, shapes[eq.out])
             tan[eq.out] = total
     return tan
+
+
+def _size(seeds: dict[int, Any]) -> int:
+    return next(iter(seeds.values())).v.shape[0]

@@ -105,6 +105,49 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     return {n: np.stack([col[n] for col in per_out], axis=-1) for n in wrt}
 
 
+MAX_BATCHED_ELEMENTS = 20_000_000
+
+
+def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape], vals: list[Any],
+                    wrt: list[str], mode: str) -> dict[str, np.ndarray] | None:
+    """The whole Jacobian in one vectorized pass: all input directions at once (forward mode) or
+    all output directions at once (reverse mode). None when that would hold too many numbers."""
+    from .batching import Batch
+    g = program.graph
+    outs = [g.slot_of[n] for n in g.outputs]
+    c = sum(int(np.prod(shapes[s])) for s in outs)
+    width = c if mode == "reverse" else sum(arrays[g.inputs.index(n)].size for n in wrt)
+    if width * sum(int(np.prod(s)) for s in shapes) > MAX_BATCHED_ELEMENTS:
+        return None
+    if mode == "reverse":
+        eye = np.eye(c)
+        seeds, at = {}, 0
+        for s in outs:
+            size = int(np.prod(shapes[s]))
+            seeds[s] = Batch(eye[:, at:at + size].reshape((c, *shapes[s])))
+            at += size
+        live = interp.depends_on_inputs(g, [g.inputs.index(n) for n in wrt])
+        adj = interp.reverse(g, shapes, vals, seeds, live, batched=True, all_batched=True)
+        cols = {}
+        for n in wrt:
+            a = adj[g.slot_of[n]]
+            v = np.zeros((c, *shapes[g.slot_of[n]])) if a is None else np.broadcast_to(
+                a.v if isinstance(a, Batch) else a, (c, *shapes[g.slot_of[n]]))
+            cols[n] = np.moveaxis(v, 0, -1)
+        return cols
+    cols = {}
+    for n in wrt:
+        k = g.inputs.index(n)
+        d = arrays[k].size
+        seed = Batch(np.eye(d).reshape((d, *arrays[k].shape)))
+        tan = interp.tangents(g, shapes, vals, {k: seed}, batched=True)
+        parts = [np.zeros((d, int(np.prod(shapes[s])))) if tan[s] is None else
+                 np.reshape(tan[s].v if isinstance(tan[s], Batch) else np.broadcast_to(
+                     tan[s], (d, *shapes[s])), (d, -1)) for s in outs]
+        cols[n] = np.concatenate(parts, axis=1).reshape((*arrays[k].shape, c))
+    return cols
+
+
 def choose_mode(program: Program, arrays: list[np.ndarray], shapes: list[Shape], wrt: list[str]) -> str:
     """The lecture's rule: reverse when inputs outnumber outputs (D ≫ C), forward otherwise."""
     g = program.graph
@@ -120,10 +163,14 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
     elif method == "symbolic":
         from . import symbolic
         cols = symbolic.jacobian_columns(program, arrays, shapes, wrt)
-    elif method == "forward":
-        cols = forward_columns(program, arrays, shapes, vals, wrt)
     else:
-        cols = reverse_columns(program, arrays, shapes, vals, wrt)
+        fast = batched_columns(program, arrays, shapes, vals, wrt, method)
+        if fast is not None:
+            cols = fast
+        elif method == "forward":
+            cols = forward_columns(program, arrays, shapes, vals, wrt)
+        else:
+            cols = reverse_columns(program, arrays, shapes, vals, wrt)
     return {n: cols[n] for n in wrt}
 
 

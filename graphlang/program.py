@@ -259,6 +259,22 @@ class Program:
             return None
         return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
 
+    def jacobian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
+                 mode: str = AUTO) -> dict[str, Any]:
+        """The Jacobian (denominator layout: input shape + (N,)) by forward or reverse mode; `auto`
+        picks the cheaper one (forward when inputs are fewer than outputs)."""
+        from . import methods
+
+        names = [wrt] if isinstance(wrt, str) else wrt
+        arrays, shapes = self.bind(values)
+        names = self._wrt(names)
+        if mode == AUTO:
+            mode = methods.choose_mode(self, arrays, shapes, names)
+        if mode not in ("forward", "reverse", "fd", "symbolic"):
+            raise GraphlangError("usage", f"unknown mode {mode!r}", hint="auto, forward or reverse")
+        vals = interp.forward(self.graph, arrays)
+        return methods.jacobian(self, mode, arrays, shapes, vals, names, None)
+
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
         arrays, shapes = self.bind(values)

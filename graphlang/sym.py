@@ -119,6 +119,8 @@ class Builder:
             return None
         if op == "T" and args[0].op == "T":
             return args[0].args[0]
+        if op == "T" and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
+            return self.mk("outer", (args[0].args[1], args[0].args[0]))
         return None
 
     def substitute(self, e: Expr, env: Mapping[str, Expr]) -> Expr:

@@ -169,6 +169,7 @@ class Trainer:
             self.live[eq.out] = any(self.live[i] for i in eq.ins)
         self.pred = next((n for n in PREDICTION_NAMES if n in g.slot_of), None)
         self._shapes: list[Any] | None = None
+        self._plans: dict[bool, Any] = {}
 
     def _arrays(self, data: Dataset, idx: np.ndarray | int) -> list[Any]:
         g = self.program.graph
@@ -185,25 +186,52 @@ class Trainer:
                 raise GraphlangError("shape", "the program's output (the loss) must be a scalar")
         return self._shapes
 
+    def _plan(self, shapes: list[Any], batched: bool) -> Any:
+        """The compiled step (gradient of the loss in the parameters only), made once."""
+        if batched not in self._plans:
+            from .compile import Plan
+            g = self.program.graph
+            params = [k for k, n in enumerate(g.inputs) if n in g.params]
+            data = [k for k, n in enumerate(g.inputs) if n not in g.params]
+            try:
+                self._plans[batched] = Plan(g, shapes, wrt=params, batch=data if batched else None)
+            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+                self._plans[batched] = None
+        return self._plans[batched]
+
+    def _gradients(self, arrays: list[Any], shapes: list[Any], seed: Any, batched: bool
+                   ) -> tuple[Any, dict[str, Any]]:
+        """Loss and parameter gradients: compiled code, or the interpreter (which locates errors)."""
+        g = self.program.graph
+        plan = self._plan(shapes, batched)
+        if plan is not None:
+            try:
+                with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+                    loss, grads, _ = plan._fn(*arrays, *([seed] if batched else []))
+                names = [n for n in g.inputs if n in g.params]
+                return loss, dict(zip(names, grads))
+            except (ArithmeticError, ValueError, FloatingPointError):
+                pass
+        vals = interp.forward(g, arrays, batched=batched)
+        adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
+        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}
+
     def step(self, data: Dataset, idx: np.ndarray | int) -> float:
         """One SGD update on the examples `idx`; returns their mean loss."""
-        g = self.program.graph
         shapes = self.shapes(data)
         batched = not isinstance(idx, (int, np.integer))
         arrays = self._arrays(data, idx)
-        vals = interp.forward(g, arrays, batched=batched)
         n = len(idx) if batched else 1  # type: ignore[arg-type]
         seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
-        adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
+        loss, grads = self._gradients(arrays, shapes, seed, batched)
         for name in self.program.params:
-            grad = adj[g.slot_of[name]]
+            grad = grads[name]
             if grad is None:
                 continue
             p = self.params[name]
             if self.l2 and p.ndim >= 2:
                 grad = grad + self.l2 * p
             p -= self.lr * np.asarray(grad)
-        loss = vals[self.out]
         return float(np.mean(loss.v)) if isinstance(loss, Batch) else float(loss)
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
@@ -257,6 +285,8 @@ class Trainer:
     def fit(self, train: Dataset, epochs: int, val: Dataset | None = None,
             on_epoch: Callable[[EpochStats], None] | None = None,
             on_step: Callable[[], None] | None = None) -> list[EpochStats]:
+        from ._malloc import keep_heap
+        keep_heap()
         rng = np.random.default_rng(self.seed)
         for e in range(1, epochs + 1):
             self.epoch(train, rng, e, on_step)
