@@ -128,6 +128,16 @@ def _mg_exp(v: Any) -> Any:
     return out
 
 
+def _mg_tanh(v: Any) -> Any:
+    from micrograd.engine import Value
+    out = Value(math.tanh(v.data), (v,), "tanh")
+
+    def _backward() -> None:
+        v.grad += out.grad * (1 - out.data ** 2)
+    out._backward = _backward
+    return out
+
+
 def _mg_sin(v: Any) -> Any:
     from micrograd.engine import Value
     out = Value(math.sin(v.data), (v,), "sin")
@@ -259,7 +269,7 @@ def _micrograd_big(text: str, xs: list[float]) -> Any:
     from micrograd.engine import Value
     env: dict[str, Any] = {f"x{i}": Value(v) for i, v in enumerate(xs)}
     fns = {"sin": _mg_sin, "cos": lambda v: _mg_sin(v + math.pi / 2), "exp": _mg_exp, "log": _mg_log,
-           "tanh": lambda v: v.tanh()}
+           "tanh": _mg_tanh}
     for line in text.strip().splitlines():
         t, expr = line.split(" = ")
         expr = re.sub(r"(\w+) / (\w+)", r"\1 * \2 ** -1", expr)
@@ -431,6 +441,55 @@ def run_w3(batch: int, lr: float, peers: bool = True) -> tuple[dict[str, float],
         losses[name] = fn(X, T, P, batch, lr)
         times[name] = time.perf_counter() - t
     return times, losses
+
+
+def numpy_step_ratio(batch: int) -> float:
+    """The floor's own gradient / forward time for one step (how much of the ratio is inherent)."""
+    X, T, P = mlp_data(256)
+    x, t = X[:batch], T[:batch]
+
+    def forward() -> Any:
+        z1 = 1 / (1 + np.exp(-(x @ P["A1"] + P["b1"])))
+        z2 = 1 / (1 + np.exp(-(z1 @ P["A2"] + P["b2"])))
+        u = z2 @ P["B"] + P["b3"]
+        e = np.exp(u - u.max(axis=1, keepdims=True))
+        return z1, z2, e / e.sum(axis=1, keepdims=True)
+
+    def gradient() -> Any:
+        z1, z2, yhat = forward()
+        gu = (yhat - t) / batch
+        gz2 = gu @ P["B"].T * z2 * (1 - z2)
+        gz1 = gz2 @ P["A2"].T * z1 * (1 - z1)
+        return z2.T @ gu, gu.sum(0), z1.T @ gz2, gz2.sum(0), x.T @ gz1, gz1.sum(0)
+    return median_time(gradient, 7, 200) / median_time(forward, 7, 200)
+
+
+def w3_step_ratio(batch: int) -> tuple[float, float]:
+    """Compiled step times: loss + parameter gradients, and the forward pass alone."""
+    import graphlang
+    from graphlang import compile as C
+    from graphlang.batching import Batch
+    X, T, P = mlp_data(256)
+    prog = graphlang.parse(MLP)
+    g = prog.graph
+    _, shapes = prog.bind({"x": X[0], "t": T[0], **P})
+    params = [k for k, n in enumerate(g.inputs) if n in g.params]
+    data = [k for k, n in enumerate(g.inputs) if n not in g.params]
+    batched = batch > 1
+    plan = C.Plan(g, shapes, wrt=params, batch=data if batched else None)
+    mask = [False] * g.n_slots
+    for k in data:
+        mask[k] = batched
+    for eq in g.eqns:
+        mask[eq.out] = any(mask[i] for i in eq.ins)
+    out = g.slot_of["J"]
+    lines = C.source(g, shapes, [out], [], "batch" if batched else "array", with_grad=False, batched=mask)
+    fwd = C.build(lines, list(range(len(g.inputs))), f"v{out}", False, batch=batched)
+    idx = np.arange(batch)
+    args = [Batch(X[idx]) if n == "x" and batched else Batch(T[idx]) if n == "t" and batched else
+            X[0] if n == "x" else T[0] if n == "t" else P[n] for n in g.inputs]
+    seed = [Batch(np.full(batch, 1 / batch))] if batched else []
+    return (median_time(lambda: plan._fn(*args, *seed), 7, 200), median_time(lambda: fwd(*args), 7, 200))
 
 
 # ---------------------------------------------------------------- W4: Jacobians

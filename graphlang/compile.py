@@ -158,24 +158,35 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         in_shapes = tuple(shapes[i] for i in eq.ins)
         rule = rules.rule_exprs(eq.prim.name, "vjp", eq.attr, in_shapes)
         names = rules.arg_names(len(eq.ins))
-        env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
         g_out = adj[eq.out]
         g_expr = b.const(1.0) if g_out == "1.0" else b.var(g_out)
         if eq.prim.name == "T" and g_out in defs:
             g_expr = defs[g_out]  # see through gᵀ: outer(a, b)ᵀ becomes outer(b, a)
-        env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
+
         self_op = (eq.prim.name, tuple(f"v{i}" for i in eq.ins))
+        fill = {f"a{j}": f"v{i}" for j, i in enumerate(eq.ins)}
+        fill.update({"o": f"v{eq.out}", "g": g_out})
         for k, i in enumerate(eq.ins):
             if rule[k] is None or not live[i]:
                 continue
-            e = b.substitute(rule[k], env)  # simplified: g·1 -> g, -1·g -> -g
-            if e.op == "const" and e.attr == 0.0:
-                continue
-            code = _emit(e, {}, mode, self_op if eq.attr is None else None, f"v{eq.out}")
+            if g_expr.op in ("var", "const"):  # the common case: a cached template, filled in
+                tpl = _template(b, eq, rule[k], names, in_shapes, k, g_out == "1.0", mode)
+                if tpl is None:
+                    continue
+                code, kind, e = tpl[0].format(**fill), tpl[1], None
+                outer_args = [t.format(**fill) for t in tpl[2]]
+            else:
+                env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
+                env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
+                e = b.substitute(rule[k], env)  # simplified: g·1 -> g, -1·g -> -g
+                if e.op == "const" and e.attr == 0.0:
+                    continue
+                code = _emit(e, {}, mode, self_op if eq.attr is None else None, f"v{eq.out}")
+                kind = "copy" if e.op in ("var", "const") else "outer" if e.op == "outer" else ""
+                outer_args = [_emit(a, {}, mode, None, "") for a in e.args] if kind == "outer" else []
             if mode == "batch" and batched is not None:
-                if not batched[i] and e.op == "outer":  # Σ_b a_b b_bᵀ is one matrix product
-                    code = "_outer_sum(" + ", ".join(
-                        _emit(a, {}, mode, None, "") for a in e.args) + ")"
+                if not batched[i] and kind == "outer":  # Σ_b a_b b_bᵀ is one matrix product
+                    code = "_outer_sum(" + ", ".join(outer_args) + ")"
                 elif not batched[i]:
                     code = f"_red({code}, {shapes[i]!r}, False)"
                 elif eq.prim.elementwise and shapes[eq.out] != shapes[i]:
@@ -186,12 +197,13 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
                 plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"
                 lines.append(f"g{i} = {plus}")
                 adj[i] = f"g{i}"
-            elif e.op == "var" or e.op == "const":
+            elif kind == "copy":
                 adj[i] = code  # a copy: no statement, just another name for the same value
             else:
                 lines.append(f"g{i} = {code}")
                 adj[i] = f"g{i}"
-                defs[f"g{i}"] = e
+                if kind == "outer":
+                    defs[f"g{i}"] = b.mk("outer", tuple(b.var(a) for a in outer_args))
     for k in wrt:
         if k not in adj:
             lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
@@ -201,6 +213,32 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         for k in range(0, len(wrt), 50):
             lines.append("_c += " + " + ".join(f"g{i}" for i in wrt[k:k + 50]))
     return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+
+
+_TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
+
+
+def _template(b: Builder, eq: Any, rule: Expr, names: tuple[str, ...], in_shapes: tuple[Shape, ...],
+              k: int, g_is_one: bool, mode: str) -> tuple[str, str, list[str]] | None:
+    """A rule's contribution as code with holes {a0} {a1} {o} {g}; None when it is zero."""
+    key = (eq.prim.name, eq.attr, in_shapes, k, g_is_one, mode)
+    if key in _TEMPLATES:
+        return _TEMPLATES[key]
+    env = {n: b.var(f"{{a{j}}}") for j, n in enumerate(names)}
+    env["out"] = b.var("{o}")
+    env["g"] = b.const(1.0) if g_is_one else b.var("{g}")
+    e = b.substitute(rule, env)
+    if e.op == "const" and e.attr == 0.0:
+        result = None
+    else:
+        self_op = (eq.prim.name, tuple(f"{{a{j}}}" for j in range(len(names))))
+        code = _emit(e, {}, mode, self_op if eq.attr is None else None, "{o}")
+        kind = "copy" if e.op in ("var", "const") else "outer" if e.op == "outer" else ""
+        args = [_emit(a, {}, mode, None, "") for a in e.args] if kind == "outer" else []
+        result = (code, kind, args)
+    if len(_TEMPLATES) < 100_000:
+        _TEMPLATES[key] = result
+    return result
 
 
 def _without_dead(lines: list[str], results: set[str]) -> list[str]:
@@ -284,11 +322,13 @@ class Plan:
             for eq in graph.eqns:
                 batched[eq.out] = any(batched[i] for i in eq.ins)
         outs = [graph.slot_of[graph.outputs[0]]]
-        lines = source(graph, shapes, outs, wrt, mode, batched=batched)
         grads = "".join(f"g{i}, " for i in wrt)
         params = list(range(n))
-        self._fn = build(lines, params, f"v{outs[0]}, ({grads})", self.scalar,
-                         extra="seed" if batch is not None else "", batch=batch is not None)
+        from .program import gc_paused
+        with gc_paused():
+            lines = source(graph, shapes, outs, wrt, mode, batched=batched)
+            self._fn = build(lines, params, f"v{outs[0]}, ({grads})", self.scalar,
+                             extra="seed" if batch is not None else "", batch=batch is not None)
 
     def gradient(self, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
         if self.scalar:

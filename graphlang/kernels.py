@@ -13,8 +13,14 @@ def sigmoid(u: Array) -> Array:
 
 
 def softmax(u: Array) -> Array:
-    e = np.exp(u - np.max(u, axis=-1, keepdims=True))
-    return e / np.sum(e, axis=-1, keepdims=True)
+    u = np.asarray(u)
+    e = np.exp(u - u.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def total(x: Array, axis: int | None) -> Array:
+    """sum (the method form is twice as fast as np.sum on small arrays)."""
+    return x.sum(axis=axis) if isinstance(x, np.ndarray) else np.sum(x, axis=axis)
 
 
 def logsumexp(u: Array) -> Array:
@@ -40,6 +46,8 @@ def xlogy(u: Array, v: Array) -> Array:
 
 def expand(g: Array, like: Array, axis: int | None) -> Array:
     """Undo a sum: broadcast g back over the summed axis (or all axes) of `like`."""
+    if axis is None and np.ndim(g) == 0:
+        return np.full(np.shape(like), g, dtype=np.float64)
     if axis is not None:
         g = np.expand_dims(g, axis)
     return np.broadcast_to(g, np.shape(like)).astype(np.float64)

@@ -216,7 +216,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=("g * exp(x - out)",),
               jvp=("sum(t * exp(x - out))",), latex="\\log\\sum e^{{{0}}}",
               doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)")),
-    Primitive("sum", 1, lambda x, attr: np.sum(x, axis=attr), S.reduce, attr_args=1,
+    Primitive("sum", 1, kernels.total, S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)})",),
               jvp=lambda a, s: (f"sum(t{_axis(a)})",), latex="\\sum {0}",
               doc="sum of all elements, or over one axis: sum(u, 0)",
