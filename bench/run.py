@@ -82,7 +82,8 @@ def main() -> None:
                 f"the floor's own build: {w2['floor build']:.2f} s. "
                 f"Gradient / forward: **{w2['graphlang gradient'] / w2['graphlang forward only']:.2f}**.")
         sections.append(f"## W2 — `big_{n}.cg`, forward + gradient\n\n"
-                        + table(timing, "straight-line compiled Python (floor)", "graphlang gradient") + "\n" + once + "\n")
+                        + table(timing, "straight-line compiled Python (floor)", "graphlang gradient")
+                        + "\n" + once + "\n")
     if not a.quick:
         g_mem = peak_rss("import workloads as W, json, graphlang\n"
                          "t = open(W.ROOT.parent / 'shared/bench/big_100000.cg').read()\n"

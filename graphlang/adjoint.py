@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import rules
+from .errors import GraphlangError
 from .expr import Expr
 from .graph import Graph
 from .rules import arg_names
-from .errors import GraphlangError
 from .shapes import Shape, show
 from .sym import Builder
 
@@ -74,7 +74,7 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
         eqns = graph.eqns[start:stop]
         sym: dict[int, Expr] = {}
 
-        def expr_of(slot: int) -> Expr:
+        def expr_of(slot: int, sym: dict[int, Expr] = sym) -> Expr:
             if slot in sym:
                 return sym[slot]
             if slot in graph.consts:

@@ -93,8 +93,9 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
         if status == "graded" and payload is not None:
             row.update(payload)
         else:
+            why = f"took longer than {timeout} s" if status == "timeout" else "crashed the grader"
             row.update({"score": 0.0, "max_score": None, "passed": False,
-                        "feedback": [f"the submission {'took longer than ' + str(timeout) + ' s' if status == 'timeout' else 'crashed the grader'}"]})
+                        "feedback": [f"the submission {why}"]})
         if progress:
             progress(path)
         yield row

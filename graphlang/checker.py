@@ -328,7 +328,7 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         report.root_cause = inputs.name
         return report
     first_bad: str | None = None
-    for k, (p, want) in enumerate(zip(pts, ref_results)):
+    for p, want in zip(pts, ref_results):
         where = ", ".join(f"{n}={_short(v)}" for n, v in p.items())
         try:
             got = stud.evaluate(p)
@@ -343,10 +343,10 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         if not _close(got.value, want.value, rtol, atol)[0] and not value.message:
             value.message = f"at {where}: {_short(got.value)}, expected {_short(want.value)}"
             first_bad = first_bad or value.name
+        have, need = got.gradient, want.gradient or {}
         for n, it in grads.items():
-            if not _close(got.gradient[n], want.gradient[n], rtol, atol)[0] and not it.message:
-                it.message = (f"at {where}: {_short(got.gradient[n])}, expected "
-                              f"{_short(want.gradient[n])}")
+            if not _close(have[n], need[n], rtol, atol)[0] and not it.message:
+                it.message = f"at {where}: {_short(have[n])}, expected {_short(need[n])}"
                 first_bad = first_bad or it.name
     for it in [value, *grads.values()]:
         it.passed = not it.message

@@ -218,7 +218,8 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
 @app.command()
 def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
               epsilon: Annotated[float | None, typer.Option("--epsilon", help="finite-difference step")] = None,
-              sweep: Annotated[bool, typer.Option("--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
+              sweep: Annotated[bool, typer.Option(
+                  "--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
               plot: Annotated[str | None, typer.Option("--plot", help="save the sweep as a PNG (matplotlib)")] = None,
               as_json: JsonOpt = False) -> None:
     """Compare reverse, forward, symbolic and finite differences; exit 1 if they disagree."""
@@ -240,14 +241,14 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
             else:
                 s.out.print(render.sweep_table(rows, gc.best(rows, "forward"), gc.best(rows, "central")))
             return
-        rows = gc.gradcheck(prog, vals, epsilon)
-        ok = all(r.passed for r in rows)
+        checks = gc.gradcheck(prog, vals, epsilon)
+        ok = all(r.passed for r in checks)
         if as_json:
             print(render.dumps({"passed": ok, "rows": [
                 {"input": r.input, "method": r.method, "value": render.plain(r.value),
-                 "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in rows]}))
+                 "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in checks]}))
         else:
-            s.out.print(render.gradcheck_tables(rows, gc.TOLERANCES))
+            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES))
         if not ok:
             raise typer.Exit(1)
     guarded(s, body)
@@ -297,14 +298,14 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
           submission: Annotated[str | None, typer.Option("--submission", help="a student's .cg program")] = None,
           batch: Annotated[str | None, typer.Option("--batch", help="a folder of submissions (.cg, .json)")] = None,
           jsonl: Annotated[bool, typer.Option("--jsonl", help="batch: one JSON line per submission")] = False,
-          gradescope: Annotated[str | None, typer.Option("--gradescope", help="write Gradescope's results.json")] = None,
+          gradescope: Annotated[str | None, typer.Option(
+              "--gradescope", help="write Gradescope's results.json")] = None,
           timeout: Annotated[float, typer.Option("--timeout", help="batch: seconds per submission")] = 10.0,
           points: Annotated[int, typer.Option("--points", help="program: how many seeded points")] = 5,
           ecf: Annotated[bool, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = True,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False) -> None:
     """Grade a student's answers or program against a reference; exit 0 only when all pass."""
-    from . import batch as batch_mod
     from . import checker
 
     s = Session(reference, as_json)

@@ -167,10 +167,11 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         fill = {f"a{j}": f"v{i}" for j, i in enumerate(eq.ins)}
         fill.update({"o": f"v{eq.out}", "g": g_out})
         for k, i in enumerate(eq.ins):
-            if rule[k] is None or not live[i]:
+            r = rule[k]
+            if r is None or not live[i]:
                 continue
             if g_expr.op in ("var", "const"):  # the common case: a cached template, filled in
-                tpl = _template(b, eq, rule[k], names, in_shapes, k, g_out == "1.0", mode)
+                tpl = _template(b, eq, r, names, in_shapes, k, g_out == "1.0", mode)
                 if tpl is None:
                     continue
                 code, kind, e = tpl[0].format(**fill), tpl[1], None
@@ -178,7 +179,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             else:
                 env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
                 env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
-                e = b.substitute(rule[k], env)  # simplified: g·1 -> g, -1·g -> -g
+                e = b.substitute(r, env)  # simplified: g·1 -> g, -1·g -> -g
                 if e.op == "const" and e.attr == 0.0:
                     continue
                 code = _emit(e, {}, mode, self_op if eq.attr is None else None, f"v{eq.out}")

@@ -50,7 +50,7 @@ def value_of(e: Expr, env: dict[str, Any]) -> Any:
     """Evaluate a (small) expression numerically with the primitive table."""
     def step(node: Expr, kids: list[Any]) -> Any:
         if node.op == "const":
-            return np.float64(node.attr)
+            return np.float64(float(node.attr))  # type: ignore[arg-type]
         if node.op == "var":
             return env[str(node.attr)]
         prim = PRIMITIVES[node.op]

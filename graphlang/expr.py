@@ -79,7 +79,7 @@ def names(root: Expr) -> list[str]:
     found: dict[str, None] = {}
     for node in postorder(root):
         if node.op == "var":
-            found.setdefault(node.attr, None)  # type: ignore[arg-type]
+            found.setdefault(str(node.attr), None)
     return list(found)
 
 

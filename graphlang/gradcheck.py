@@ -81,8 +81,8 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                 minus[k][idx] -= eps
                 fp, fm = f(plus), f(minus)
                 scale = max(abs(float(exact[idx])), 1e-12)
-                fwd_err = max(fwd_err, abs((fp - f0) / eps - exact[idx]) / scale)
-                cen_err = max(cen_err, abs((fp - fm) / (2 * eps) - exact[idx]) / scale)
+                fwd_err = max(fwd_err, float(abs((fp - f0) / eps - exact[idx]) / scale))
+                cen_err = max(cen_err, float(abs((fp - fm) / (2 * eps) - exact[idx]) / scale))
         rows.append(SweepRow(eps, fwd_err, cen_err))
     return rows
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-
 from .check import Checked
 from .errors import GraphlangError
 from .expr import postorder

@@ -10,9 +10,9 @@ from typing import Any
 import numpy as np
 
 from . import rules
+from .batching import BATCHED, Batch, reduce_to
 from .errors import GraphlangError
 from .graph import Eqn, Graph
-from .batching import BATCHED, Batch, reduce_to
 from .kernels import unbroadcast
 from .shapes import Shape
 

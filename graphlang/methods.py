@@ -94,7 +94,7 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     sizes = [int(np.prod(shapes[s])) for s in outs]
     live = interp.depends_on_inputs(g)
     per_out: list[dict[str, np.ndarray]] = []
-    for j, s in enumerate(outs):
+    for s in outs:
         for idx in np.ndindex(shapes[s]):
             seed = np.zeros(shapes[s])
             seed[idx] = 1.0

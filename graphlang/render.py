@@ -60,7 +60,7 @@ def clean(text: str) -> str:
 def _table(title: str, *columns: str) -> Table:
     t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,
               min_width=len(title))
-    for i, c in enumerate(columns):
+    for c in columns:
         t.add_column(c, justify="left", overflow="fold")
     return t
 

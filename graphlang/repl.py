@@ -17,9 +17,9 @@ from rich.text import Text
 from . import render
 from .atvalues import parse_at
 from .errors import GraphlangError
+from .limits import Limits
 from .parser import parse_statements
 from .program import Program, parse, read_source
-from .limits import Limits
 
 COMMANDS = {
     ":at": "set input values: :at x=2 z=3",
@@ -223,7 +223,7 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
         history: Any = FileHistory(str(path))
     except OSError:
         history = InMemoryHistory()
-    prompt = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
+    prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
                            multiline=True, key_bindings=keys, input=input, output=output,
                            prompt_continuation="...  ")
     while not session.done:

@@ -8,7 +8,7 @@ numeric interpreters. Both come from the same text, so they cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 from .check import resolve
@@ -20,7 +20,7 @@ from .shapes import Shape
 RULE_VARS = ("x", "y", "out", "g", "t")
 
 
-@lru_cache(maxsize=None)
+@cache
 def rule_expr(text: str) -> Expr:
     return resolve(parse_expression(text))
 
@@ -59,7 +59,6 @@ def _batched_namespace() -> dict[str, Any]:
 def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], batched: bool = False
              ) -> tuple[Callable[..., Any] | None, ...]:
     """Per argument: f(seed, out, *args) -> contribution (seed is `g` for vjp, `t` for jvp)."""
-    prim = PRIMITIVES[prim_name]
     seed = "g" if kind == "vjp" else "t"
     params = (seed, "out") + arg_names(len(shapes))
     fns: list[Callable[..., Any] | None] = []

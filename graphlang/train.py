@@ -301,7 +301,7 @@ class Trainer:
 
 
 def save_params(params: dict[str, np.ndarray], path: str) -> None:
-    np.savez(path, **params)
+    np.savez(path, **params)  # type: ignore[arg-type]
 
 
 def load_params(path: str) -> dict[str, np.ndarray]:

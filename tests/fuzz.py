@@ -14,15 +14,14 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
 from strategies import scalar_programs, tensor_programs  # noqa: E402
 from test_fuzz import check_one, near_misses, shape_of  # noqa: E402
 
 
 def main(n: int) -> None:
+    import graphlang
     from graphlang.limits import Limits
     from graphlang.parser import parse_full, parse_statements
-    import graphlang
 
     count = {"examples": 0}
 

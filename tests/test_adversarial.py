@@ -9,7 +9,6 @@ import sys
 import time
 
 import pytest
-
 from adversarial import AT_FILE_CASES, CORPUS
 from conftest import ROOT, run_cli
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import DATA
 
 import graphlang
-from conftest import DATA
 
 
 def test_big_1000_matches_reference():

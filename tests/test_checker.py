@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 
-import numpy as np
 import pytest
+from conftest import PROGRAMS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphlang
 from graphlang.batch import grade_batch
 from graphlang.checker import grade_answers, grade_program
-from conftest import PROGRAMS
 
 HW = PROGRAMS / "homework"
 REF = (HW / "reference.cg").read_text()
@@ -74,7 +72,6 @@ def test_shape_checked_first():
 
 
 def test_points_and_clamping():
-    r = graphlang.parse(REF).evaluate(AT)
     rep = grade_answers(REF, {"a": 6, "dy/dx": 0}, AT, points={"a": 2, "g_x": 3})
     assert (rep.score, rep.max_score) == (2, 5)
 

@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from conftest import conformance_cases, run_cli
 
 import graphlang
-from conftest import conformance_cases, run_cli
 
 CASES = conformance_cases()
 OK = [c for c in CASES if c["kind"] != "error"]

@@ -7,10 +7,10 @@ from itertools import takewhile
 
 import numpy as np
 import pytest
+from conftest import ROOT
 
 import graphlang
 from graphlang.atvalues import parse_at
-from conftest import ROOT
 
 DOC = (ROOT / "docs" / "language.md").read_text()
 BLOCKS = re.findall(r"```cg\n(.*?)```", DOC, re.S)

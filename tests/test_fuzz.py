@@ -8,15 +8,15 @@ import subprocess
 import sys
 
 import pytest
+from conftest import DATA, PROGRAMS, ROOT
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import scalar_programs, tensor_programs
 
 import graphlang
 from graphlang.expr import postorder
 from graphlang.limits import Limits
 from graphlang.parser import parse_full, parse_statements
-from strategies import scalar_programs, tensor_programs
-from conftest import DATA, PROGRAMS, ROOT
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 

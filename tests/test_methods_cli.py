@@ -7,10 +7,10 @@ import os
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import PROGRAMS, ROOT
 
 import graphlang
 from graphlang import gradcheck
-from conftest import PROGRAMS, ROOT
 
 LECTURE = str(PROGRAMS / "lecture13.cg")
 X, Z = sp.symbols("x z", positive=True)

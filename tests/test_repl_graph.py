@@ -9,11 +9,11 @@ import sys
 import time
 
 import pytest
+from conftest import PROGRAMS, ROOT
 from rich.console import Console
 
 import graphlang
 from graphlang.repl import ReplSession, is_complete, run_lines, run_prompt
-from conftest import PROGRAMS, ROOT
 
 LECTURE_LINES = ["a = x * z", "b = ln(x)", "c = sin(b)", "d = exp(a)", "e = a / b", "f = c / a",
                  "y = d + e + f"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from conftest import conformance_cases
 
 import graphlang
 from graphlang import symbolic
 from graphlang.expr import Expr, fold
-from conftest import conformance_cases
 
 SCALAR = [c for c in conformance_cases() if c["kind"] == "scalar"] + [
     {"name": "chain", "program": "a = x^3\nb = sqrt(1 + a^2)\nc = tanh(b) * cos(x)\ny = c / (1 + x^2)",
@@ -109,7 +109,7 @@ def test_second_derivatives_match_sympy_hessian(case):
         want = float(sp.diff(f, syms[names[0]], 2).evalf(subs=subs))
         assert got[names[0]] == pytest.approx(want, rel=1e-8, abs=1e-10)
         return
-    for i, a in enumerate(names):
+    for a in names:
         for j, b in enumerate(names):
             want = float(sp.diff(f, syms[a], syms[b]).evalf(subs=subs))
             assert hess[a][j] == pytest.approx(want, rel=1e-8, abs=1e-10), (a, b)

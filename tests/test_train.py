@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS
 
 import graphlang
 from graphlang import interp
 from graphlang.batching import Batch
 from graphlang.train import Dataset, Trainer, init_params, load_csv
-from conftest import PROGRAMS
 
 NET = """
 input x[5], t[3]
