@@ -94,13 +94,8 @@ def best(rows: list[SweepRow], which: str) -> float:
 
 def plot(rows: list[SweepRow], path: str) -> None:
     """The V-curves of truncation vs round-off error, on log-log axes (needs matplotlib)."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
-                             hint="pip install 'graphlang[plot]'") from None
+    from .render import pyplot
+    plt = pyplot()
     eps = [r.epsilon for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.loglog(eps, [max(r.forward_error, 1e-17) for r in rows], "o-", label="forward (f(x+ε)−f(x))/ε")

@@ -229,7 +229,8 @@ def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> G
     return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
 
 
-def loss_plot(history: list[Any], path: str) -> None:
+def pyplot() -> Any:
+    """matplotlib's pyplot (an optional extra), drawing to files only."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -237,6 +238,11 @@ def loss_plot(history: list[Any], path: str) -> None:
     except ImportError:
         raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
                              hint="pip install 'graphlang[plot]'") from None
+    return plt
+
+
+def loss_plot(history: list[Any], path: str) -> None:
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4))
     ax.plot([h.epoch for h in history], [h.train_loss for h in history], "o-", label="train")
     if history and history[0].val_loss is not None:

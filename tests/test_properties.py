@@ -35,11 +35,14 @@ def test_scalar_programs_four_methods_agree(case):
     except graphlang.GraphlangError as err:
         assert err.kind == "domain"
         return
-    fwd = prog.gradient(at, method="forward")
-    sym = prog.gradient(at, method="symbolic")
-    for k in rev:
-        np.testing.assert_allclose(fwd[k], rev[k], rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(sym[k], rev[k], rtol=1e-9, atol=1e-12)
+    assert_methods_agree(prog, at, rev, source)
+
+
+def assert_methods_agree(prog, at, rev, source):
+    for method in ("forward", "symbolic"):
+        other = prog.gradient(at, method=method)
+        for k in rev:
+            np.testing.assert_allclose(other[k], rev[k], rtol=1e-9, atol=1e-12)
     assert fd_agrees(prog, at, rev), source
 
 
@@ -48,13 +51,7 @@ def test_scalar_programs_four_methods_agree(case):
 def test_tensor_programs_reverse_matches_forward_and_fd(case):
     source, at = case
     prog = graphlang.parse(source)
-    rev = prog.gradient(at)
-    fwd = prog.gradient(at, method="forward")
-    sym = prog.gradient(at, method="symbolic")
-    for k in rev:
-        np.testing.assert_allclose(fwd[k], rev[k], rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(sym[k], rev[k], rtol=1e-9, atol=1e-12)
-    assert fd_agrees(prog, at, rev), source
+    assert_methods_agree(prog, at, prog.gradient(at), source)
 
 
 @SETTINGS
