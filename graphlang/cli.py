@@ -112,8 +112,12 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
                            "default: reverse, or for a Jacobian the cheaper mode")] = AUTO,
          wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
          epsilon: Annotated[float | None, typer.Option("--epsilon", help="finite-difference step")] = None,
+         direction: Annotated[list[str], typer.Option(
+             "--direction", help="forward mode along one direction: x=1,z=0 (a table of tangents)")] = [],  # noqa: B006
          as_json: JsonOpt = False, strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """The gradient (or Jacobian) by one of the four methods."""
+    if direction:
+        return tangents(program, at, at_file, direction, as_json)
     s = Session(program, as_json)
 
     def body() -> None:

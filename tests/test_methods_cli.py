@@ -149,3 +149,8 @@ def test_explain_numbers_are_the_adjoints():
     for line in explain(prog, at):
         if line.phase == "backward":
             assert float(line.forms[-1]) == pytest.approx(adj[line.node], rel=1e-5)
+
+
+def test_grad_direction_is_forward_mode(cli):
+    obj = cli("grad", LECTURE, "--at", "x=2,z=3", "--direction", "x=0,z=1", "--json").json()
+    assert obj["tangents"]["y"] == pytest.approx(exact(sp.diff(Y, Z)), rel=1e-12)
