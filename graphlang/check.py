@@ -6,7 +6,7 @@ import difflib
 from dataclasses import dataclass, field
 
 from .errors import GraphlangError
-from .expr import Expr, postorder
+from .expr import Expr, tree_nodes
 from .parser import Statement
 from .primitives import ALIASES, CONSTANTS, PRIMITIVES, builtin_names, lookup
 
@@ -65,10 +65,13 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     return Expr(prim.name, tuple(args), attr, node.line, node.column)
 
 
-def resolve(root: Expr) -> Expr:
-    """Parser Expr -> primitive Expr: calls looked up, `pi` made a constant. Iterative."""
+def resolve(root: Expr, variables: list[Expr] | None = None) -> Expr:
+    """Parser Expr -> primitive Expr: calls looked up, `pi` made a constant. Iterative.
+
+    `variables`, if given, collects the variable nodes in order of appearance.
+    """
     done: dict[int, Expr] = {}
-    for node in postorder(root):
+    for node in tree_nodes(root):
         args = [done[id(a)] for a in node.args]
         if node.op == "call":
             new = _resolve_call(node, args)
@@ -79,6 +82,10 @@ def resolve(root: Expr) -> Expr:
                                  node.line, node.column, f"call it: {node.attr}(...)")
         elif node.op == "index":
             new = Expr("index", tuple(args), tuple(node.attr), node.line, node.column)  # type: ignore
+        elif all(a is b for a, b in zip(args, node.args)):
+            new = node  # nothing below changed: keep the node
+            if node.op == "var" and variables is not None:
+                variables.append(node)
         else:
             new = Expr(node.op, tuple(args), node.attr, node.line, node.column)
         done[id(node)] = new
@@ -161,10 +168,9 @@ def check(statements: list[Statement]) -> Checked:
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")
             assert st.expr is not None
-            expr = resolve(st.expr)
-            for node in postorder(expr):
-                if node.op != "var":
-                    continue
+            variables: list[Expr] = []
+            expr = resolve(st.expr, variables)
+            for node in variables:
                 name = str(node.attr)
                 if name not in defined and name in assigned_at:
                     where = assigned_at[name]

@@ -66,6 +66,18 @@ def postorder(root: Expr) -> Iterator[Expr]:
                 stack.append((child, False))
 
 
+def tree_nodes(root: Expr) -> list[Expr]:
+    """A tree's nodes (no sharing, as the parser makes them), children first, left to right."""
+    out: list[Expr] = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(node.args)
+    out.reverse()
+    return out
+
+
 def fold(root: Expr, fn: Callable[[Expr, list[T]], T]) -> T:
     """Bottom-up evaluation: `fn(node, child_results)`, each shared node computed once."""
     done: dict[int, T] = {}

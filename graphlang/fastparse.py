@@ -49,7 +49,10 @@ def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]
     # Lark's basic lexer tries terminals in this order; the first match wins.
     terms = sorted(basic.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                    -len(t.pattern.value), t.name))
-    regex = re.compile("|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms))
+    # Blanks between tokens are matched as an optional prefix of the next token (half the matches).
+    blank = next(t for t in terms if t.name in basic.ignore_tokens and re.fullmatch(t.pattern.to_regexp(), " "))
+    alternatives = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t is not blank)
+    regex = re.compile(f"(?:{blank.pattern.to_regexp()})?(?:{alternatives})")
     name_re = next(t for t in terms if t.name == "NAME").pattern.to_regexp()
     keywords = {t.pattern.value: t.name for t in terms
                 if t.pattern.type == "str" and re.fullmatch(name_re, t.pattern.value)}
@@ -69,10 +72,11 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
         assert kind is not None
         if kind in ignore:
             continue
+        start = m.start(kind)
         if kind == "NAME":
-            kind = keywords.get(m.group(), kind)
-        out.append((kind, m.start(), pos))
-    if pos != len(text):
+            kind = keywords.get(text[start:pos], kind)
+        out.append((kind, start, pos))
+    if text[pos:].strip(" \t\r"):
         raise _Fallback
     return out
 
@@ -256,7 +260,11 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
             raise _Fallback  # the full parser locates the limit error
         line, column = where(toks[0][1])
         if t.kind == "assign":
-            expr = _instantiate(t, toks, text, where, limits)
+            if "\n" in text[toks[0][1]:toks[-1][2]]:
+                expr = _instantiate(t, toks, text, where, limits)
+            else:  # one line: every position is on `line`
+                base = toks[0][1] - column
+                expr = _instantiate(t, toks, text, lambda s: (line, s - base), limits)
             start = toks[t.expr_start][1]
             out.append(Statement("assign", line, column, name=text[toks[t.name][1]:toks[t.name][2]],
                                  expr=expr, text=" ".join(text[start:toks[-1][2]].split())))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from .check import Checked
 from .errors import GraphlangError
-from .expr import postorder
+from .expr import tree_nodes
 from .limits import Limits
 from .parser import Statement
 from .primitives import PRIMITIVES, Primitive
@@ -52,7 +52,7 @@ class Graph:
             start = len(self.eqns)
             assert st.expr is not None
             slot_of_node: dict[int, int] = {}
-            for node in postorder(st.expr):
+            for node in tree_nodes(st.expr):
                 if node.op == "var":
                     slot_of_node[id(node)] = self.slot_of[str(node.attr)]
                 elif node.op == "const":
