@@ -264,7 +264,7 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
                 expr = _instantiate(t, toks, text, where, limits)
             else:  # one line: every position is on `line`
                 base = toks[0][1] - column
-                expr = _instantiate(t, toks, text, lambda s: (line, s - base), limits)
+                expr = _instantiate(t, toks, text, lambda s, line=line, base=base: (line, s - base), limits)
             start = toks[t.expr_start][1]
             out.append(Statement("assign", line, column, name=text[toks[t.name][1]:toks[t.name][2]],
                                  expr=expr, text=" ".join(text[start:toks[-1][2]].split())))
