@@ -130,6 +130,11 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         result.extra["scaled"] = epsilon is None
         if as_json:
             obj = result.to_json()
+            if result.gradient is not None and result.adjoints is None:  # same keys as `run`
+                adjoints = prog.evaluate(values(at, at_file), method="reverse").adjoints or {}
+                obj = {**{k: v for k, v in obj.items() if k != "gradient"},
+                       "adjoints": {k: render.plain(v) for k, v in adjoints.items()},
+                       "gradient": obj["gradient"]}
             obj["method"] = result.method
             if result.method == "fd":
                 obj["epsilon"] = result.epsilon

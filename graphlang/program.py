@@ -179,7 +179,7 @@ class Program:
         else:
             value = np.concatenate([np.ravel(vals[s]) for s in outs])
             jac = methods.jacobian(self, method, arrays, shapes, vals, wrt_names, epsilon)
-            res = Result(output, value if len(outs) > 1 or shapes[outs[0]] != () else py(value[0]),
+            res = Result(output, value if len(outs) > 1 else py(vals[outs[0]]),
                          named, None, None, jac, method=method)
         if method == "fd":
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
