@@ -167,3 +167,18 @@ def test_shape_error_names_both_shapes():
 def test_markup_and_escapes_are_not_interpreted(cli, write):
     ran = cli("run", write("y = x\n"), "--at", "[bold]x\x1b[31m=1")
     assert ran.code == 2 and "\x1b" not in ran.err
+
+
+def test_limits_from_the_environment_and_the_command_line(cli, write, monkeypatch):
+    path = write("a = x\nb = a\ny = b\n")
+    assert cli("run", path, "--at", "x=1", "--limit", "max_statements=2").code == 1
+    monkeypatch.setenv("GRAPHLANG_LIMITS", "max_statements=2")
+    ran = cli("explain", path, "--at", "x=1")
+    assert ran.code == 1 and "limit error: more than 2 statements" in ran.err
+    monkeypatch.setenv("GRAPHLANG_LIMITS", "no_such_limit=2")
+    assert cli("run", path, "--at", "x=1").code == 2
+
+
+def test_version(cli):
+    import graphlang
+    assert cli("--version").out.strip() == f"graphlang {graphlang.__version__}"
