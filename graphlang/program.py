@@ -201,63 +201,8 @@ class Program:
         return r.gradient if r.gradient is not None else (r.jacobian or {})
 
     def _compiled_gradient(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        """The compiled fast path; None sends the caller to the interpreter (which reports errors)."""
-        names = self.graph.inputs
-        try:
-            raw = [values[n] for n in names]
-            if len(values) != len(names):
-                return None
-        except (KeyError, TypeError):
-            return None
-        scalar = self._plans.get(())
-        if scalar is not None and scalar.scalar:
-            for v in raw:
-                if type(v) is not float and type(v) is not int:
-                    break
-            else:
-                try:
-                    _, grads, check = scalar._fn(*raw)
-                except (ArithmeticError, ValueError):
-                    return None
-                if check - check != 0.0:  # inf or nan somewhere: let the interpreter say where
-                    return None
-                return {n: float(gr) for n, gr in zip(names, grads)}
-        return self._compiled_slow(values, raw)
-
-    def _compiled_slow(self, values: Mapping[str, Any], raw: list[Any]) -> dict[str, Any] | None:
-        from .compile import Fallback, Plan
-
-        if all(type(v) is float or type(v) is int for v in raw):
-            key: tuple[Any, ...] = ()
-            args: list[Any] = [float(v) for v in raw]
-        else:
-            try:
-                args = [np.asarray(v, dtype=np.float64) for v in raw]
-            except (TypeError, ValueError):
-                return None
-            key = tuple(a.shape for a in args)
-        plan = self._plans.get(key)
-        if plan is None:
-            self._calls[key] = self._calls.get(key, 0) + 1
-            if self._calls[key] < (2 if len(self.graph.eqns) > 20_000 else 1) or len(self._plans) > 16:
-                return None  # a one-off evaluation of a huge program: interpreting is cheaper
-            try:
-                _, shapes = self.bind(values)
-                if not self.is_scalar(shapes):
-                    return None
-                plan = Plan(self.graph, shapes)
-            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
-                return None
-            self._plans[key] = plan
-        if key == () and not plan.scalar:
-            args = [np.float64(a) for a in args]
-        if key and not all(np.all(np.isfinite(a)) for a in args):
-            return None
-        try:
-            _, grads = plan.gradient(args)
-        except Fallback:
-            return None
-        return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+        from .fastpath import fast_gradient
+        return fast_gradient(self, values)
 
     def jacobian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
                  mode: str = AUTO) -> dict[str, Any]:
