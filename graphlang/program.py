@@ -14,6 +14,7 @@ import numpy as np
 from . import interp
 from .check import check
 from .errors import GraphlangError
+from .fastpath import fast_gradient
 from .graph import Graph
 from .limits import Limits
 from .parser import parse_statements
@@ -194,15 +195,11 @@ class Program:
         any problem falls back to the interpreter, which reports it.
         """
         if method in (AUTO, "reverse") and wrt is None and len(self.graph.outputs) == 1:
-            fast = self._compiled_gradient(values)
+            fast = fast_gradient(self, values)
             if fast is not None:
                 return fast
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
         return r.gradient if r.gradient is not None else (r.jacobian or {})
-
-    def _compiled_gradient(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
-        from .fastpath import fast_gradient
-        return fast_gradient(self, values)
 
     def jacobian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
                  mode: str = AUTO) -> dict[str, Any]:
