@@ -40,6 +40,13 @@ def tensor(value: Any) -> str:
         body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
                        for i, r in enumerate(rows)).rstrip()
         return "[" + body + "]" + shape
+    if a.ndim == 3:  # one matrix per leading index
+        blocks = [f"[{i}] " + tensor(a[i]).split("  (shape")[0].replace("\n", "\n    ")
+                  for i in range(min(len(a), MAX_SHOWN))]
+        if len(a) > MAX_SHOWN:
+            blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1]).split("  (shape")[0]
+                                                .replace("\n", "\n    ")]
+        return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
     return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([f'{v:.6g}' for v in a.ravel()]))}]"
 
 
