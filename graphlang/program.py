@@ -240,6 +240,10 @@ class Program:
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
             raise GraphlangError("shape", "the Hessian needs a single scalar output")
+        if len(self.graph.inputs) * len(self.graph.eqns) > self.limits.max_nodes:
+            raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
+                                 f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
+                                 "equations each", hint="ask for fewer inputs, or use gradcheck")
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
         for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a

@@ -61,3 +61,27 @@ def test_ctrl_c_is_one_line_and_130(tmp_path):
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
     assert err.strip() == "graphlang: interrupted"
+
+
+COMMANDS = [["grad", "--method", "forward"], ["grad", "--method", "symbolic"], ["grad", "--method", "fd"],
+            ["diff"], ["diff", "--program"], ["explain"], ["graph"], ["gradcheck"], ["hessian"],
+            ["tangents"]]
+SOME = [c for c in CORPUS if c.program is not None and c.exit == 1][::3]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=[" ".join(c) for c in COMMANDS])
+@pytest.mark.parametrize("case", SOME, ids=[c.name for c in SOME])
+def test_every_command_handles_the_corpus(case, command, tmp_path):
+    """The same hostile programs through every command: a located error, never a traceback."""
+    path = tmp_path / "p.cg"
+    path.write_bytes(case.program if isinstance(case.program, bytes) else case.program.encode())
+    args = [a for a in case.args if a != "--frobnicate"]
+    if command[0] == "diff":
+        args = []
+    start = time.perf_counter()
+    ran = run_cli(command[0], str(path), *command[1:], *args)
+    assert time.perf_counter() - start < 5
+    assert "Traceback" not in ran.out + ran.err
+    assert ran.code in (0, 1, 2)
+    if ran.code:
+        assert " error: " in ran.err
