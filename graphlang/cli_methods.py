@@ -8,7 +8,7 @@ import typer
 
 from . import render
 from .atvalues import parse_at
-from .cli import AtFileOpt, AtOpt, JsonOpt, ProgramArg, Session, app, guarded, values
+from .cli import AtFileOpt, AtOpt, JsonOpt, LimitOpt, ProgramArg, Session, StrictOpt, app, guarded, values
 from .errors import GraphlangError
 from .program import Program
 
@@ -26,7 +26,8 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
          latex: Annotated[bool, typer.Option("--latex", help="print LaTeX")] = False,
          as_program: Annotated[bool, typer.Option("--program", help="the derivative as a .cg program")] = False,
-         as_json: JsonOpt = False) -> None:
+         as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Symbolic derivatives: closed forms in the inputs, or a derivative program (no swell)."""
     from . import symbolic
     from .sym import to_latex, to_text
@@ -34,7 +35,7 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         shapes = _shapes_for(prog, values(at, at_file))
         names = prog._wrt([w.strip() for w in wrt.split(",") if w.strip()] if wrt else None)
         if as_program:
@@ -59,7 +60,8 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
 def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
             node: Annotated[str | None, typer.Option("--node", help="explain one node only")] = None,
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
-            as_json: JsonOpt = False) -> None:
+            as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """The forward and backward passes step by step, in the lecture's notation."""
     from . import explain as ex
 
@@ -68,7 +70,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
     def body() -> None:
         if fmt not in ("text", "markdown", "latex"):
             raise GraphlangError("usage", f"unknown format {fmt!r}", hint="text, markdown or latex")
-        prog = s.load()
+        prog = s.load(strict, limit)
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
@@ -87,14 +89,15 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
               sweep: Annotated[bool, typer.Option(
                   "--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
               plot: Annotated[str | None, typer.Option("--plot", help="save the sweep as a PNG (matplotlib)")] = None,
-              as_json: JsonOpt = False) -> None:
+              as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Compare reverse, forward, symbolic and finite differences; exit 1 if they disagree."""
     from . import gradcheck as gc
 
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         vals = values(at, at_file)
         if sweep or plot:
             rows = gc.sweep(prog, vals)
@@ -123,12 +126,13 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
 @app.command()
 def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
              direction: Annotated[list[str], typer.Option("--direction", help="x=1,z=0: the seed ẋ")] = [],  # noqa: B006
-             as_json: JsonOpt = False) -> None:
+             as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward mode: the tangent of every node along one direction."""
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         vals = values(at, at_file)
         seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
         tans = prog.tangents(vals, seed)
@@ -142,12 +146,13 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
 
 @app.command()
 def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
-            as_json: JsonOpt = False) -> None:
+            as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Second derivatives of a scalar program (reverse mode over its derivative program)."""
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         h = prog.hessian(values(at, at_file))
         if as_json:
             print(render.dumps({"hessian": {a: {b: render.plain(v) for b, v in row.items()}

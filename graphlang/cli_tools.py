@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from . import render
-from .cli import AtFileOpt, AtOpt, JsonOpt, ProgramArg, Session, app, guarded, values
+from .cli import AtFileOpt, AtOpt, JsonOpt, LimitOpt, ProgramArg, Session, StrictOpt, app, guarded, values
 from .errors import GraphlangError
 from .limits import Limits
 from .program import Program, read_source
@@ -26,14 +26,15 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
           points: Annotated[int, typer.Option("--points", help="program: how many seeded points")] = 5,
           ecf: Annotated[bool, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = True,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
-          as_json: JsonOpt = False) -> None:
+          as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Grade a student's answers or program against a reference; exit 0 only when all pass."""
     from . import checker
 
     s = Session(reference, as_json)
 
     def body() -> None:
-        ref = s.load()
+        ref = s.load(strict, limit)
         vals = values(at, at_file)
         if template:
             names = [n for n in ref.names if n not in ref.inputs]
@@ -91,14 +92,14 @@ def graph(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noq
           output: Annotated[str | None, typer.Option("-o", "--output", help="write .dot, .svg or .png")] = None,
           dot: Annotated[bool, typer.Option("--dot", help="print the DOT source")] = False,
           partials: Annotated[bool, typer.Option("--partials", help="label edges with local derivatives")] = False,
-          ) -> None:
+          strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """Draw the computation graph (the course's conventions); a table in the terminal."""
     from . import dot as dot_mod
 
     s = Session(program, False)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         vals = values(at, at_file) if (at or at_file) else None
         if output or dot:
             text = dot_mod.to_dot(prog, vals, partials)
@@ -133,7 +134,8 @@ def train(program: ProgramArg,
           init: Annotated[str | None, typer.Option("--init", help="initial parameters (.npz)")] = None,
           save: Annotated[str | None, typer.Option("--save", help="write the trained parameters (.npz)")] = None,
           plot: Annotated[str | None, typer.Option("--plot", help="loss curves as PNG (matplotlib)")] = None,
-          as_json: JsonOpt = False) -> None:
+          as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Train the program's `param`s by SGD on a CSV dataset (the output is the loss)."""
     from rich.progress import Progress
 
@@ -144,7 +146,7 @@ def train(program: ProgramArg,
     def body() -> None:
         if not (lr > 0 and lr == lr and lr < float("inf")):
             raise GraphlangError("usage", "--lr must be a positive number")
-        prog = s.load()
+        prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
         params = tr.load_params(init) if init else tr.init_params(prog, seed)
@@ -173,14 +175,15 @@ def train(program: ProgramArg,
 def predict(program: ProgramArg,
             params: Annotated[str, typer.Option("--params", help="trained parameters (.npz)")],
             data: Annotated[str, typer.Option("--data", help="CSV of examples")],
-            as_json: JsonOpt = False) -> None:
+            as_json: JsonOpt = False, strict: StrictOpt = False,
+        limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward propagation only: the prediction for every example."""
     from . import train as tr
 
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load()
+        prog = s.load(strict, limit)
         dataset = tr.load_csv(prog, data)
         trainer = tr.Trainer(prog, tr.load_params(params))
         if trainer.pred is None:
