@@ -83,6 +83,7 @@ class Graph:
         self.names: list[str] = self.inputs + [st.name for st in self.statements]
         self.name_of: dict[int, str] = {self.slot_of[name]: name for name in self.names}
         self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
+        self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
 
     def statement(self, name: str) -> Statement | None:
         for st in self.statements:
@@ -133,4 +134,5 @@ class Graph:
                                      "use smaller tensors or raise the cost limit")
         if len(self._shape_cache) < 64:
             self._shape_cache[input_shapes] = shapes
+            self.costs[input_shapes] = cost
         return shapes

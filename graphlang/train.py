@@ -184,6 +184,12 @@ class Trainer:
             self._shapes = self.program.bind(first)[1]
             if self._shapes[self.out] != ():
                 raise GraphlangError("shape", "the program's output (the loss) must be a scalar")
+            g = self.program.graph
+            cost = g.costs.get(tuple(self._shapes[: len(g.inputs)]), 0) * max(self.batch, 1)
+            if cost > self.program.limits.max_cost:
+                raise GraphlangError("limit", f"one step of {self.batch} examples is predicted to cost "
+                                     f"{cost:,} operations; the budget is {self.program.limits.max_cost:,}",
+                                     hint="use a smaller --batch or raise the cost limit")
         return self._shapes
 
     def _plan(self, shapes: list[Any], batched: bool) -> Any:
