@@ -59,3 +59,13 @@ def test_every_builtin_is_documented():
 def test_every_error_kind_is_documented():
     for kind in graphlang.KINDS:
         assert f"| `{kind}` |" in DOC, kind
+
+
+API = (ROOT / "docs" / "api.md").read_text()
+PY_BLOCKS = re.findall(r"```python\n(.*?)```", API, re.S)
+
+
+@pytest.mark.parametrize("block", PY_BLOCKS, ids=[f"api{i}" for i in range(len(PY_BLOCKS))])
+def test_api_example(block, monkeypatch, capsys):
+    monkeypatch.chdir(ROOT)
+    exec(compile(block, "docs/api.md", "exec"), {})  # noqa: S102 - our own documentation
