@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from .errors import GraphlangError
 from .expr import Expr, tree_nodes
 from .parser import Statement
-from .primitives import ALIASES, CONSTANTS, PRIMITIVES, builtin_names, lookup
+from .primitives import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")
 
@@ -109,7 +109,7 @@ class Checked:
 def _reserved(name: str) -> str | None:
     if name in CONSTANTS:
         return f"{name!r} is the built-in constant {CONSTANTS[name]:.6g} and cannot be assigned"
-    if name in PRIMITIVES and PRIMITIVES[name].public or name in ALIASES:
+    if lookup(name) is not None:
         return f"{name!r} is a built-in function and cannot be assigned"
     return None
 

@@ -25,8 +25,9 @@ def is_const(e: Expr, value: float | None = None) -> bool:
 class Builder:
     """Makes expressions; equal expressions are the same object (so `is` compares them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, tidy: bool = False) -> None:
         self._table: dict[tuple[object, ...], Expr] = {}
+        self.tidy = tidy  # closed forms: a·(1/b) -> a/b (derivative programs keep the chain rule's shape)
 
     def _intern(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr:
         key = (op, attr if op != "const" else repr(attr), *(id(a) for a in args))
@@ -100,6 +101,10 @@ class Builder:
                 return self.mk("mul", (c(float(a.attr) * float(b.args[0].attr)), b.args[1]))  # type: ignore[arg-type]
             if a is b:
                 return self.mk("pow", (a, c(2.0)))
+            if self.tidy and b.op == "div" and is_const(b.args[0], 1.0):
+                return self.mk("div", (a, b.args[1]))
+            if self.tidy and a.op == "div" and is_const(a.args[0], 1.0):
+                return self.mk("div", (b, a.args[1]))
             return None
         if op == "div":
             a, b = args

@@ -10,7 +10,7 @@ from . import adjoint
 from .errors import GraphlangError
 from .expr import Expr, postorder
 from .shapes import Shape
-from .sym import to_latex, to_text
+from .sym import Builder, to_latex, to_text
 
 if TYPE_CHECKING:
     from .program import Program
@@ -115,7 +115,7 @@ def closed_forms(program: Program, shapes: list[Shape], wrt: list[str] | None = 
         raise GraphlangError("shape", "closed-form derivatives need a single scalar output",
                              hint="use `graphlang diff --program` for vector-valued programs")
     adj = adjoint.build(g, shapes)
-    b = adj.builder
+    b = Builder(tidy=True)
     full: dict[str, Expr] = {}
     for st in g.statements:
         full[st.name] = b.substitute(adj.forward[st.name], full)

@@ -182,3 +182,9 @@ def test_limits_from_the_environment_and_the_command_line(cli, write, monkeypatc
 def test_version(cli):
     import graphlang
     assert cli("--version").out.strip() == f"graphlang {graphlang.__version__}"
+
+
+def test_operator_names_are_ordinary_names():
+    """Only callable built-ins are reserved: `sub`, `add`, `T` are fine variable names."""
+    p = graphlang.parse("sub = x - 1\nadd = sub + 1\nT = add * 2\ny = T")
+    assert p.gradient({"x": 3.0}) == {"x": 2.0}
