@@ -47,7 +47,7 @@ def grade_file(reference: Program, path: Path, at: dict[str, Any], options: dict
     return grade_answers(reference, answers, at, **options.get("answers", {}))
 
 
-def _child(conn: Any, reference: Program, path: Path, at: dict[str, Any], options: dict[str, Any],
+def _child(conn: Any, reference: Program | str, path: Path, at: dict[str, Any], options: dict[str, Any],
            memory_mb: int) -> None:
     try:
         import resource
@@ -56,6 +56,9 @@ def _child(conn: Any, reference: Program, path: Path, at: dict[str, Any], option
     except (ImportError, ValueError, OSError):
         pass
     try:
+        if isinstance(reference, str):  # spawned, not forked: the program travels as its source
+            from .program import parse
+            reference = parse(reference)
         conn.send(grade_file(reference, path, at, options).to_json())
     except MemoryError:
         conn.send({"error": "out of memory"})
@@ -71,7 +74,8 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
     for path in submissions(directory):
         start = time.perf_counter()
         parent, child = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_child, args=(child, reference, path, at, options, memory_mb))
+        ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
+        proc = ctx.Process(target=_child, args=(child, ref, path, at, options, memory_mb))
         proc.start()
         child.close()
         status, payload = "graded", None
