@@ -122,6 +122,13 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
     if isinstance(err, lark.exceptions.UnexpectedToken):
         tok = err.token
         expected = sorted({_describe(t) for t in err.expected if not t.startswith("__")})
+        start = max(text.rfind("\n", 0, tok.start_pos or 0), text.rfind(";", 0, tok.start_pos or 0)) + 1
+        statement = text[start : tok.start_pos or 0]
+        if statement.count("(") + statement.count("[") <= statement.count(")") + statement.count("]"):
+            # no bracket is open: LALR's merged states also list closers that cannot come here
+            drop = {"')'", "']'"} | (set() if statement.lstrip().startswith(("input", "param", "output"))
+                                     else {"','"})
+            expected = [e for e in expected if e not in drop]
         want = ", ".join(expected[:8]) if expected else "something else"
         if tok.type == "$END":
             line, column = _position(text, len(text.rstrip()))
@@ -132,6 +139,14 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
             "check the operator and its operands")
+        before = text[: tok.start_pos].rstrip(" \t")
+        if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
+                                                                         or before[-1] in "_)]"):
+            if before.split("\n")[-1].strip().count("=") == 1:
+                hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
+                        "x * y, not x y")
+        elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
+            hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
         return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
                               tok.line, tok.column, hint)
     line, column = getattr(err, "line", None), getattr(err, "column", None)
