@@ -53,10 +53,12 @@ def test_at_file_cases(name, text, code, kind, tmp_path):
 
 def test_ctrl_c_is_one_line_and_130(tmp_path):
     prog = tmp_path / "big.cg"
-    prog.write_text("a0 = x\n" + "".join(f"a{i} = sin(a{i - 1}) + a{i - 1} * 0.5\n" for i in range(1, 60_000)))
+    # big enough to still be parsing when the signal comes, even on a fast machine
+    prog.write_text("a0 = x\n" + "".join(f"a{i} = sin(a{i - 1}) + a{i - 1} * 0.5\n" for i in range(1, 150_000)))
     proc = subprocess.Popen([sys.executable, "-m", "graphlang", "run", str(prog), "--at", "x=1"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    time.sleep(1.5)
+    time.sleep(1.0)
+    assert proc.poll() is None, "the program finished before the signal"
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130
