@@ -87,17 +87,28 @@ def test_real_terminal_with_tmux(tmp_path):
     subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "120", "-y", "50", cmd], check=True)
     try:
         subprocess.run(["tmux", "set-option", "-t", name, "remain-on-exit", "on"], check=False)
-        time.sleep(1.5)
+
+        def screen() -> str:
+            return subprocess.run(["tmux", "capture-pane", "-p", "-t", name, "-S", "-200"],
+                                  capture_output=True, text=True).stdout
+
+        def wait_for(text: str) -> str:
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                shown = screen()
+                if text in shown:
+                    return shown
+                time.sleep(0.1)
+            raise AssertionError(f"{text!r} never appeared:\n{screen()}")
+
+        wait_for("cg>")
         for line in LECTURE_LINES + ["q = oops(", ")", ":at x=2 z=3", ":grad", f":save {tmp_path}/s.cg"]:
             subprocess.run(["tmux", "send-keys", "-t", name, line, "Enter"], check=True)
-            time.sleep(0.15)
-        time.sleep(1.0)
-        screen = subprocess.run(["tmux", "capture-pane", "-p", "-t", name, "-S", "-200"],
-                                capture_output=True, text=True).stdout
-        assert "1208.381215" in screen, screen
-        assert "unknown-function error" in screen
+            time.sleep(0.05)
+        shown = wait_for("saved 7 statement(s)")
+        assert "1208.381215" in shown, shown
+        assert "unknown-function error" in shown
         subprocess.run(["tmux", "send-keys", "-t", name, ":quit", "Enter"], check=True)
-        time.sleep(0.5)
         assert (tmp_path / "s.cg").read_text().count("\n") == 7
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False)
