@@ -96,6 +96,8 @@ class ReplSession:
                 return self._command(text)
             return self._statement(text)
         except GraphlangError as err:
+            if err.hint:
+                err.hint = err.hint.replace("--at ", ":at ")  # in the REPL, values come from :at
             return [render.error_text(err, "<repl>", self.source + text + "\n")]
 
     def _statement(self, text: str) -> list[Any]:
