@@ -198,8 +198,8 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
             return (f"({t})" if p < POSTFIX else t) + f"[{inner}]", POSTFIX
         if kind == "stack":
             return "[" + ", ".join(t for t, _ in kids) + "]", ATOM
-        if kind == "id":
-            return kids[0]
+        if kind == "id" or (math and op == "expand" and node.attr is None):
+            return kids[0]  # in math, broadcasting a scalar back over a tensor goes without saying
         args = [t for t, _ in kids]
         if prim.attr_args and node.attr is not None:
             attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
