@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .errors import GraphlangError
 from .expr import Expr, tree_nodes
@@ -65,29 +66,44 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     return Expr(prim.name, tuple(args), attr, node.line, node.column)
 
 
+@lru_cache(maxsize=1)
+def _callable_names() -> frozenset[str]:
+    return frozenset(builtin_names())
+
+
 def resolve(root: Expr, variables: list[Expr] | None = None) -> Expr:
     """Parser Expr -> primitive Expr: calls looked up, `pi` made a constant. Iterative.
 
     `variables`, if given, collects the variable nodes in order of appearance.
     """
     done: dict[int, Expr] = {}
+    callable_names = _callable_names()
     for node in tree_nodes(root):
+        op = node.op
+        if op == "var":
+            name = node.attr
+            if name in CONSTANTS:
+                done[id(node)] = Expr("const", (), CONSTANTS[str(name)], node.line, node.column)
+                continue
+            if name in callable_names:
+                raise GraphlangError("reserved", f"{name!r} is a built-in function, not a value",
+                                     node.line, node.column, f"call it: {name}(...)")
+            if variables is not None:
+                variables.append(node)
+            done[id(node)] = node
+            continue
+        if op == "const":
+            done[id(node)] = node
+            continue
         args = [done[id(a)] for a in node.args]
-        if node.op == "call":
+        if op == "call":
             new = _resolve_call(node, args)
-        elif node.op == "var" and node.attr in CONSTANTS:
-            new = Expr("const", (), CONSTANTS[str(node.attr)], node.line, node.column)
-        elif node.op == "var" and (lookup(str(node.attr)) is not None):
-            raise GraphlangError("reserved", f"{node.attr!r} is a built-in function, not a value",
-                                 node.line, node.column, f"call it: {node.attr}(...)")
-        elif node.op == "index":
+        elif op == "index":
             new = Expr("index", tuple(args), tuple(node.attr), node.line, node.column)  # type: ignore
         elif all(a is b for a, b in zip(args, node.args)):
             new = node  # nothing below changed: keep the node
-            if node.op == "var" and variables is not None:
-                variables.append(node)
         else:
-            new = Expr(node.op, tuple(args), node.attr, node.line, node.column)
+            new = Expr(op, tuple(args), node.attr, node.line, node.column)
         done[id(node)] = new
     return done[id(root)]
 

@@ -18,7 +18,7 @@ from .primitives import PRIMITIVES, Primitive
 from .shapes import Shape, ShapeError, show
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Eqn:
     """`slots[out] = prim(*slots[ins], attr)`, from statement `stmt` at line:column."""
 
