@@ -64,6 +64,12 @@ class Session:
         self.source = read_source(self.path, limits)
         return parse(self.source, limits=limits, path=self.path)
 
+    def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
+                         ) -> tuple[Program, dict[str, Any]]:
+        """The program and its --at / --at-file values (a command's usual first step)."""
+        prog = self.load(strict, overrides)
+        return prog, values(at, at_file)
+
     def fail(self, err: GraphlangError) -> None:
         code = 2 if err.kind in ("usage", "io") else 1
         self.err.print(render.error_text(err, self.path, self.source), end="")

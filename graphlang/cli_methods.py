@@ -27,7 +27,7 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          latex: Annotated[bool, typer.Option("--latex", help="print LaTeX")] = False,
          as_program: Annotated[bool, typer.Option("--program", help="the derivative as a .cg program")] = False,
          as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+         limit: LimitOpt = []) -> None:  # noqa: B006
     """Symbolic derivatives: closed forms in the inputs, or a derivative program (no swell)."""
     from . import symbolic
     from .sym import to_latex, to_text
@@ -61,7 +61,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
             node: Annotated[str | None, typer.Option("--node", help="explain one node only")] = None,
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
             as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+            limit: LimitOpt = []) -> None:  # noqa: B006
     """The forward and backward passes step by step, in the lecture's notation."""
     from . import explain as ex
 
@@ -90,15 +90,14 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
                   "--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
               plot: Annotated[str | None, typer.Option("--plot", help="save the sweep as a PNG (matplotlib)")] = None,
               as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+              limit: LimitOpt = []) -> None:  # noqa: B006
     """Compare reverse, forward, symbolic and finite differences; exit 1 if they disagree."""
     from . import gradcheck as gc
 
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict, limit)
-        vals = values(at, at_file)
+        prog, vals = s.load_with_values(strict, limit, at, at_file)
         if sweep or plot:
             rows = gc.sweep(prog, vals)
             if plot:
@@ -127,13 +126,12 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
 def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
              direction: Annotated[list[str], typer.Option("--direction", help="x=1,z=0: the seed ẋ")] = [],  # noqa: B006
              as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+             limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward mode: the tangent of every node along one direction."""
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict, limit)
-        vals = values(at, at_file)
+        prog, vals = s.load_with_values(strict, limit, at, at_file)
         seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
         tans = prog.tangents(vals, seed)
         if as_json:
@@ -147,7 +145,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
 @app.command()
 def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
             as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+            limit: LimitOpt = []) -> None:  # noqa: B006
     """Second derivatives of a scalar program (reverse mode over its derivative program)."""
     s = Session(program, as_json)
 

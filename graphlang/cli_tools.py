@@ -27,7 +27,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
           ecf: Annotated[bool, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = True,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+          limit: LimitOpt = []) -> None:  # noqa: B006
     """Grade a student's answers or program against a reference; exit 0 only when all pass."""
     from . import checker
 
@@ -135,7 +135,7 @@ def train(program: ProgramArg,
           save: Annotated[str | None, typer.Option("--save", help="write the trained parameters (.npz)")] = None,
           plot: Annotated[str | None, typer.Option("--plot", help="loss curves as PNG (matplotlib)")] = None,
           as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+          limit: LimitOpt = []) -> None:  # noqa: B006
     """Train the program's `param`s by SGD on a CSV dataset (the output is the loss)."""
     from rich.progress import Progress
 
@@ -176,7 +176,7 @@ def predict(program: ProgramArg,
             params: Annotated[str, typer.Option("--params", help="trained parameters (.npz)")],
             data: Annotated[str, typer.Option("--data", help="CSV of examples")],
             as_json: JsonOpt = False, strict: StrictOpt = False,
-        limit: LimitOpt = []) -> None:  # noqa: B006
+            limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward propagation only: the prediction for every example."""
     from . import train as tr
 
