@@ -69,3 +69,15 @@ PY_BLOCKS = re.findall(r"```python\n(.*?)```", API, re.S)
 def test_api_example(block, monkeypatch, capsys):
     monkeypatch.chdir(ROOT)
     exec(compile(block, "docs/api.md", "exec"), {})  # noqa: S102 - our own documentation
+
+
+def test_ci_runs_the_readme_quickstart():
+    """The two Quickstart commands, verbatim, are what .ci/run executes."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"## Quickstart.*?```bash\n(.*?)```", readme, re.S)
+    assert block is not None
+    commands = [c for c in block.group(1).strip().splitlines() if c.strip()]
+    assert len(commands) == 2
+    ci = (ROOT / ".ci" / "run").read_text().splitlines()
+    for command in commands:
+        assert command in ci, command
