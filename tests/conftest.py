@@ -7,9 +7,15 @@ import pathlib
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from graphlang.cli import app
+
+# The suite explores a fixed set of examples (same result on every run and machine); the long
+# randomized search is `python tests/fuzz.py N`.
+settings.register_profile("suite", derandomize=True, database=None, print_blob=True)
+settings.load_profile("suite")
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
