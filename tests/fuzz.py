@@ -23,6 +23,8 @@ def main(n: int) -> None:
     from graphlang.limits import Limits
     from graphlang.parser import parse_full, parse_statements
 
+    settings.register_profile("fuzz", derandomize=False, database=None)
+    settings.load_profile("fuzz")  # random, unlike the test suite's fixed examples
     count = {"examples": 0}
 
     @settings(max_examples=n, deadline=None, suppress_health_check=list(HealthCheck), database=None)
