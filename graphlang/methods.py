@@ -91,7 +91,6 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     """Reverse mode: one adjoint pass per output coordinate."""
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
-    sizes = [int(np.prod(shapes[s])) for s in outs]
     live = interp.depends_on_inputs(g)
     per_out: list[dict[str, np.ndarray]] = []
     for s in outs:
@@ -101,7 +100,6 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
             adj = interp.reverse(g, shapes, vals, {s: seed}, live)
             per_out.append({n: (np.zeros(shapes[g.slot_of[n]]) if adj[g.slot_of[n]] is None
                                 else np.asarray(adj[g.slot_of[n]])) for n in wrt})
-    del sizes
     return {n: np.stack([col[n] for col in per_out], axis=-1) for n in wrt}
 
 

@@ -110,7 +110,7 @@ def _position(text: str, offset: int) -> tuple[int, int]:
 def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
     if isinstance(err, lark.exceptions.UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
-        hint = "strings and attributes are not part of the language" if ch in "\"'" else None
+        hint = None
         if ch in "\"'":
             hint = "the language has numbers, names and operators; strings are not allowed"
         elif ch == "." and text[err.pos_in_stream : err.pos_in_stream + 2] != ".T":
@@ -237,10 +237,6 @@ def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
         return Statement(str(kind_tok), meta.line, meta.column, items=decls)
     names = [DeclItem(str(t), None, t.line, t.column) for t in tree.children]
     return Statement("output", meta.line, meta.column, items=names)
-
-
-def _leaf(tok: Token) -> Expr:
-    return Expr("var" if tok.type == "NAME" else "const", (), str(tok), tok.line, tok.column)
 
 
 def _expression(root: Tree | Token, limits: Limits) -> Expr:
