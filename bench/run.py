@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
-    from graphlang._malloc import keep_heap
+    from graphlang.training.heap import keep_heap
     keep_heap()  # for every contestant alike
     peers = not a.no_peers
     started = time.perf_counter()

@@ -245,7 +245,7 @@ def run_w2(n: int, peers: bool = True) -> dict[str, float]:
 
 
 def _forward_only(g: Any) -> Callable[..., Any]:
-    from graphlang import compile as C
+    from graphlang.engines import plan as C
     graph = g.graph
     shapes = graph.shapes(tuple(() for _ in graph.inputs))
     outs = [graph.slot_of[graph.outputs[0]]]
@@ -337,7 +337,7 @@ def mean_loss(X: np.ndarray, T: np.ndarray, P: dict[str, np.ndarray]) -> float:
 
 def graphlang_epoch(X: np.ndarray, T: np.ndarray, P: dict[str, np.ndarray], batch: int, lr: float) -> float:
     import graphlang
-    from graphlang.train import Dataset, Trainer
+    from graphlang.training.train import Dataset, Trainer
     prog = graphlang.parse(MLP)
     tr = Trainer(prog, P, lr=lr, batch=batch, seed=0)
     d = Dataset({"x": X, "t": T}, len(X))
@@ -467,8 +467,8 @@ def numpy_step_ratio(batch: int) -> float:
 def w3_step_ratio(batch: int) -> tuple[float, float]:
     """Compiled step times: loss + parameter gradients, and the forward pass alone."""
     import graphlang
-    from graphlang import compile as C
-    from graphlang.batching import Batch
+    from graphlang.engines import plan as C
+    from graphlang.engines.vmap import Batch
     X, T, P = mlp_data(256)
     prog = graphlang.parse(MLP)
     g = prog.graph

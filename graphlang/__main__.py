@@ -1,5 +1,5 @@
 """`python -m graphlang` is the `graphlang` command."""
 
-from .cli import main
+from graphlang.cli.app import main
 
 main()

@@ -51,7 +51,7 @@ class GraphlangError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         """IPython: show the located message, not a Python traceback."""
-        from .notebook import error_lines
+        from graphlang.present.notebook import error_lines
         return error_lines(self)
 
     def _repr_html_(self) -> str:

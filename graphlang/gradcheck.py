@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import interp
-from .errors import GraphlangError
+from graphlang.engines import interpreter as interp
+from graphlang.errors import GraphlangError
 
 if TYPE_CHECKING:
-    from .program import Program
+    from graphlang.program import Program
 
 # method -> (rtol, atol) against reverse mode
 TOLERANCES = {"forward": (1e-8, 1e-10), "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}
@@ -94,7 +94,7 @@ def best(rows: list[SweepRow], which: str) -> float:
 
 def plot(rows: list[SweepRow], path: str) -> None:
     """The V-curves of truncation vs round-off error, on log-log axes (needs matplotlib)."""
-    from .render import pyplot
+    from graphlang.present.tables import pyplot
     plt = pyplot()
     eps = [r.epsilon for r in rows]
     fig, ax = plt.subplots(figsize=(6, 4))

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import interp
-from .errors import GraphlangError
-from .shapes import Shape
+from graphlang.engines import interpreter as interp
+from graphlang.errors import GraphlangError
+from graphlang.primitives.shapes import Shape
 
 if TYPE_CHECKING:
-    from .program import Program
+    from graphlang.program import Program
 
 CBRT_EPS = float(np.cbrt(np.finfo(np.float64).eps))  # ≈ 6.06e-6: central differences' best step
 
@@ -110,7 +110,7 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
                     wrt: list[str], mode: str) -> dict[str, np.ndarray] | None:
     """The whole Jacobian in one vectorized pass: all input directions at once (forward mode) or
     all output directions at once (reverse mode). None when that would hold too many numbers."""
-    from .batching import Batch
+    from graphlang.engines.vmap import Batch
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
     c = sum(int(np.prod(shapes[s])) for s in outs)
@@ -159,7 +159,7 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
     if method == "fd":
         cols = fd_columns(program, arrays, wrt, epsilon)
     elif method == "symbolic":
-        from . import symbolic
+        from graphlang.symbolic import derivative as symbolic
         cols = symbolic.jacobian_columns(program, arrays, shapes, wrt)
     else:
         fast = batched_columns(program, arrays, shapes, vals, wrt, method)
@@ -174,6 +174,6 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
 
 def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: list[Shape],
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
-    from .program import py
+    from graphlang.program import py
     cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
     return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}

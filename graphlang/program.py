@@ -11,15 +11,15 @@ from typing import Any
 
 import numpy as np
 
-from . import interp
-from .check import check
-from .errors import GraphlangError
-from .fastpath import fast_gradient
-from .graph import Graph
-from .limits import Limits
-from .parser import parse_statements
-from .shapes import Shape
-from .values import bind
+from graphlang.engines import interpreter as interp
+from graphlang.engines.fastpath import fast_gradient
+from graphlang.errors import GraphlangError
+from graphlang.ir.bind import bind
+from graphlang.ir.graph import Graph
+from graphlang.language.parser import parse_statements
+from graphlang.language.resolve import check
+from graphlang.limits import Limits
+from graphlang.primitives.shapes import Shape
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
@@ -61,7 +61,7 @@ class Result:
         return self.gradient is not None
 
     def _repr_html_(self) -> str:
-        from .notebook import result_html
+        from graphlang.present.notebook import result_html
         return result_html(self.extra.get("program"), self)
 
     def to_json(self) -> dict[str, Any]:
@@ -123,7 +123,7 @@ class Program:
         return "param" if name in self.graph.params else "input"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from .notebook import program_bundle
+        from graphlang.present.notebook import program_bundle
         return program_bundle(self)
 
     def __repr__(self) -> str:
@@ -153,7 +153,7 @@ class Program:
     def evaluate(self, values: Mapping[str, Any], method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None) -> Result:
         """Forward pass, then the gradient (scalar output) or Jacobian by `method`."""
-        from . import methods  # the other three methods live beside reverse mode
+        from graphlang import methods  # the other three methods live beside reverse mode
 
         if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
@@ -205,7 +205,7 @@ class Program:
                  mode: str = AUTO) -> dict[str, Any]:
         """The Jacobian (denominator layout: input shape + (N,)) by forward or reverse mode; `auto`
         picks the cheaper one (forward when inputs are fewer than outputs)."""
-        from . import methods
+        from graphlang import methods
 
         names = [wrt] if isinstance(wrt, str) else wrt
         arrays, shapes = self.bind(values)
@@ -235,7 +235,7 @@ class Program:
 
     def hessian(self, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Second derivatives of a scalar program: reverse mode over its derivative program."""
-        from . import symbolic
+        from graphlang.symbolic import derivative as symbolic
 
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):

@@ -14,12 +14,12 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
-from . import render
-from .atvalues import parse_at
-from .errors import GraphlangError
-from .limits import Limits
-from .parser import parse_statements
-from .program import Program, parse, read_source
+from graphlang.errors import GraphlangError
+from graphlang.language.atvalues import parse_at
+from graphlang.language.parser import parse_statements
+from graphlang.limits import Limits
+from graphlang.present import tables as render
+from graphlang.program import Program, parse, read_source
 
 COMMANDS = {
     ":at": "set input values: :at x=2 z=3",
@@ -164,17 +164,17 @@ class ReplSession:
             method = rest or "reverse"
             return [render.result_tables(prog, prog.evaluate(self.at, method=method))]
         if cmd == ":explain":
-            from .explain import as_text, explain
+            from graphlang.present.explain import as_text, explain
             return [Text(as_text(explain(prog, self.at, rest or None)))]
         if cmd == ":diff":
-            from . import symbolic
-            from .sym import to_text
+            from graphlang.symbolic import derivative as symbolic
+            from graphlang.symbolic.algebra import to_text
             shapes = prog.bind(self.at)[1] if self.at else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
             forms = symbolic.closed_forms(prog, shapes, [rest] if rest else None)
             return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {to_text(e)}" for n, e in forms.items()))]
         if cmd == ":graph":
-            from .dot import terminal_view
+            from graphlang.present.dot import terminal_view
             return [terminal_view(prog, self.at if self.at else None)]
         near = [c for c in COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
@@ -194,8 +194,8 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.lexers import PygmentsLexer
 
-    from .primitives import builtin_names
-    from .pygments_lexer import CgLexer
+    from graphlang.present.lexer import CgLexer
+    from graphlang.primitives.table import builtin_names
 
     class Names(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:

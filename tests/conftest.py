@@ -10,7 +10,7 @@ import pytest
 from hypothesis import settings
 from typer.testing import CliRunner
 
-from graphlang.cli import app
+from graphlang.cli.app import app
 
 # The suite explores a fixed set of examples (same result on every run and machine); the long
 # randomized search is `python tests/fuzz.py N`.

@@ -20,8 +20,8 @@ from test_fuzz import check_one, near_misses, shape_of  # noqa: E402
 
 def main(n: int) -> None:
     import graphlang
+    from graphlang.language.parser import parse_full, parse_statements
     from graphlang.limits import Limits
-    from graphlang.parser import parse_full, parse_statements
 
     settings.register_profile("fuzz", derandomize=False, database=None)
     settings.load_profile("fuzz")  # random, unlike the test suite's fixed examples

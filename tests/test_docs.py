@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT
 
 import graphlang
-from graphlang.atvalues import parse_at
+from graphlang.language.atvalues import parse_at
 
 DOC = (ROOT / "docs" / "language.md").read_text()
 BLOCKS = re.findall(r"```cg\n(.*?)```", DOC, re.S)
@@ -51,7 +51,7 @@ def test_example(block):
 
 
 def test_every_builtin_is_documented():
-    from graphlang.primitives import builtin_names
+    from graphlang.primitives.table import builtin_names
     for name in builtin_names():
         assert f"`{name}(" in DOC, name
 

@@ -56,7 +56,7 @@ def test_program_error(kind, cli, write):
 
 
 def _values(at: str) -> dict:
-    from graphlang.atvalues import parse_at
+    from graphlang.language.atvalues import parse_at
     return parse_at([at]) if at else {}
 
 

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from strategies import scalar_programs, tensor_programs
 
 import graphlang
-from graphlang.expr import postorder
+from graphlang.language.ast import postorder
+from graphlang.language.parser import parse_full, parse_statements
 from graphlang.limits import Limits
-from graphlang.parser import parse_full, parse_statements
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 

@@ -142,7 +142,7 @@ def test_explain_lines_carry_the_lecture_steps(cli):
 
 def test_explain_numbers_are_the_adjoints():
     """Every backward line's final number is the reverse-mode adjoint (not a separate computation)."""
-    from graphlang.explain import explain
+    from graphlang.present.explain import explain
     prog = graphlang.load(PROGRAMS / "logistic_regression.cg")
     at = {"x": -1, "t": 0, "w": 1.3, "b": 0.2}
     adj = prog.evaluate(at).adjoints

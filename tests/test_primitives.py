@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import graphlang
-from graphlang.primitives import PRIMITIVES
+from graphlang.primitives.table import PRIMITIVES
 
 CASES = [(name, probe) for name, prim in PRIMITIVES.items() for probe in prim.examples()]
 
@@ -78,8 +78,8 @@ def test_symbolic_program_matches_reverse(name, probe):
 
 
 def test_every_public_function_is_documented_and_printable():
-    from graphlang.expr import postorder
-    from graphlang.sym import to_latex, to_text
+    from graphlang.language.ast import postorder
+    from graphlang.symbolic.algebra import to_latex, to_text
     for name, prim in PRIMITIVES.items():
         for probe in prim.examples():
             e = graphlang.parse(f"r = {probe}").graph.statements[0].expr

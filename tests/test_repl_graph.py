@@ -116,7 +116,7 @@ def test_real_terminal_with_tmux(tmp_path):
 
 def test_dot_has_the_lecture_graph():
     pydot = pytest.importorskip("pydot")
-    from graphlang.dot import to_dot
+    from graphlang.present.dot import to_dot
     prog = graphlang.load(PROGRAMS / "lecture13.cg")
     (g,) = pydot.graph_from_dot_data(to_dot(prog, {"x": 2, "z": 3}))
     nodes = {n.get_name().strip('"'): n for n in g.get_nodes() if n.get_name() not in ("node", "edge")}
@@ -131,7 +131,7 @@ def test_dot_has_the_lecture_graph():
 
 
 def test_dot_partials_label_edges():
-    from graphlang.dot import to_dot
+    from graphlang.present.dot import to_dot
     text = to_dot(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3}, partials=True)
     assert '"c" -> "f" [label="1/a = 0.1667"]' in text
 
@@ -164,7 +164,7 @@ def test_notebook_reprs():
         assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     html = prog.evaluate({"x": 2, "z": 3})._repr_html_()
     assert html.startswith("<pre") and "Forward pass" in html and "1208.381215" in html
-    from graphlang.checker import grade_answers
+    from graphlang.grading.checker import grade_answers
     rep = grade_answers(prog, {"a": 6, "b": 1}, {"x": 2, "z": 3})
     assert "<table>" in rep._repr_html_()
     with pytest.raises(graphlang.GraphlangError) as info:

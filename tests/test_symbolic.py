@@ -8,8 +8,8 @@ import sympy as sp
 from conftest import conformance_cases
 
 import graphlang
-from graphlang import symbolic
-from graphlang.expr import Expr, fold
+from graphlang.language.ast import Expr, fold
+from graphlang.symbolic import derivative as symbolic
 
 SCALAR = [c for c in conformance_cases() if c["kind"] == "scalar"] + [
     {"name": "chain", "program": "a = x^3\nb = sqrt(1 + a^2)\nc = tanh(b) * cos(x)\ny = c / (1 + x^2)",

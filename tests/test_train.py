@@ -7,9 +7,9 @@ import pytest
 from conftest import PROGRAMS
 
 import graphlang
-from graphlang import interp
-from graphlang.batching import Batch
-from graphlang.train import Dataset, Trainer, init_params, load_csv
+from graphlang.engines import interpreter as interp
+from graphlang.engines.vmap import Batch
+from graphlang.training.train import Dataset, Trainer, init_params, load_csv
 
 NET = """
 input x[5], t[3]

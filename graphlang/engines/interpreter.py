@@ -1,0 +1,156 @@
+"""The numeric interpreters: forward values, reverse adjoints, forward tangents.
+
+Each is one loop over the graph's equations; reverse mode is the same loop reversed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphlang.engines.vmap import BATCHED, Batch, reduce_to
+from graphlang.errors import GraphlangError
+from graphlang.ir import rules
+from graphlang.ir.graph import Eqn, Graph
+from graphlang.primitives.kernels import unbroadcast
+from graphlang.primitives.shapes import Shape
+
+_ERRSTATE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+_NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
+
+
+def _fmt(v: Any) -> str:
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return f"{float(a):.6g}"
+    flat = ", ".join(f"{x:.4g}" for x in a.ravel()[:4])
+    return f"[{flat}{', ...' if a.size > 4 else ''}] (shape {list(a.shape)})"
+
+
+def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during: str = "") -> GraphlangError:
+    """A located message for a numeric failure: which function, which statement, which value."""
+    st = graph.statements[eq.stmt]
+    prim = eq.prim
+    msg = prim.domain(*args) if prim.domain is not None and not during else None
+    what = str(err).split(" encountered")[0].replace("in ", "")
+    if msg is None:
+        shown = ", ".join(_fmt(a) for a in args)
+        if during:
+            msg = f"the derivative of {prim.name} is not finite at {shown} ({what})"
+        elif "overflow" in str(err) or isinstance(err, OverflowError):
+            msg = f"{prim.name}({shown}) overflows float64 (the result exceeds 1.8e308)"
+        else:
+            msg = f"{prim.name}({shown}) is undefined ({what})"
+    hint = ("this point is outside the function's domain; choose other input values"
+            if not during else "the function is not differentiable here; choose another point")
+    return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}",
+                          eq.line, eq.column, hint)
+
+
+def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]:
+    """Every slot's value, inputs first (`batched`: some inputs are `Batch`es)."""
+    vals: list[Any] = [None] * graph.n_slots
+    vals[: len(inputs)] = inputs
+    for slot, value in graph.consts.items():
+        vals[slot] = np.float64(value)
+    ops = BATCHED if batched else None
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in graph.eqns:
+            args = [vals[i] for i in eq.ins]
+            fn = ops[eq.prim.name] if ops is not None else eq.prim.impl
+            try:
+                vals[eq.out] = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
+            except _NUMERIC_ERRORS as err:
+                raise domain_error(graph, eq, args, err) from None
+    return vals
+
+
+def depends_on_inputs(graph: Graph, which: list[int] | None = None) -> list[bool]:
+    """Per slot: does it depend on the inputs (or only on the input slots `which`)?"""
+    live = [False] * graph.n_slots
+    for i in (range(len(graph.inputs)) if which is None else which):
+        live[i] = True
+    for eq in graph.eqns:
+        live[eq.out] = any(live[i] for i in eq.ins)
+    return live
+
+
+def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
+            live: list[bool], batched: bool = False, all_batched: bool = False) -> list[Any]:
+    """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads).
+
+    `batched`: values may be `Batch`es; the adjoint of an unbatched slot (a parameter) sums the
+    batch's contributions. `all_batched`: the seeds are a batch of directions (a Jacobian's rows),
+    so every adjoint keeps the batch axis.
+    """
+    adj: list[Any] = [None] * graph.n_slots
+    for slot, g in seeds.items():
+        adj[slot] = g
+    add = BATCHED["add"]
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in reversed(graph.eqns):
+            g = adj[eq.out]
+            if g is None:
+                continue
+            in_shapes = tuple(shapes[i] for i in eq.ins)
+            fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes, batched)
+            args = [vals[i] for i in eq.ins]
+            for k, i in enumerate(eq.ins):
+                fn = fns[k]
+                if fn is None or not live[i]:
+                    continue
+                try:
+                    c = fn(g, vals[eq.out], *args)
+                except _NUMERIC_ERRORS as err:
+                    raise domain_error(graph, eq, args, err, during="reverse") from None
+                if batched:
+                    c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
+                    adj[i] = c if adj[i] is None else add(adj[i], c)
+                    continue
+                if np.shape(c) != in_shapes[k]:
+                    c = unbroadcast(c, in_shapes[k])
+                adj[i] = c if adj[i] is None else adj[i] + c
+    return adj
+
+
+def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
+             batched: bool = False) -> list[Any]:
+    """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero).
+
+    `batched`: the seeds are `Batch`es of directions (a Jacobian's columns, in one pass).
+    """
+    tan: list[Any] = [None] * graph.n_slots
+    for slot, t in seeds.items():
+        tan[slot] = t
+    add = BATCHED["add"]
+    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+        for eq in graph.eqns:
+            in_shapes = tuple(shapes[i] for i in eq.ins)
+            if all(tan[i] is None for i in eq.ins):
+                continue
+            fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes, batched)
+            args = [vals[i] for i in eq.ins]
+            total = None
+            for k, i in enumerate(eq.ins):
+                fn = fns[k]
+                if fn is None or tan[i] is None:
+                    continue
+                try:
+                    c = fn(tan[i], vals[eq.out], *args)
+                except _NUMERIC_ERRORS as err:
+                    raise domain_error(graph, eq, args, err, during="forward-mode") from None
+                total = c if total is None else (add(total, c) if batched else total + c)
+            if batched:
+                if total is not None and not isinstance(total, Batch):
+                    total = Batch(np.broadcast_to(total, (_size(seeds), *shapes[eq.out])))
+                elif total is not None and total.v.shape[1:] != shapes[eq.out]:
+                    total = Batch(np.broadcast_to(total.v, (total.v.shape[0], *shapes[eq.out])))
+            elif total is not None and np.shape(total) != shapes[eq.out]:
+                total = np.broadcast_to(total, shapes[eq.out])
+            tan[eq.out] = total
+    return tan
+
+
+def _size(seeds: dict[int, Any]) -> int:
+    return next(iter(seeds.values())).v.shape[0]

@@ -1,0 +1,349 @@
+"""The compiled plan: a checked graph turned once into straight-line Python functions.
+
+Source is generated only from the checked graph and the primitive table's rules, never from the
+user's text: names become slot numbers (`v12`, `g12`) and constants are printed floats. A program
+whose values are all scalars compiles to plain float arithmetic with `math`; any other program to
+numpy calls. The compiled code is optimistic: an exception or a non-finite value sends the caller
+back to the interpreter, which finds and reports the error precisely.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphlang.ir import rules
+from graphlang.ir.graph import Graph
+from graphlang.language.ast import Expr, fold
+from graphlang.primitives import kernels
+from graphlang.primitives.shapes import Shape
+from graphlang.primitives.table import PRIMITIVES
+from graphlang.symbolic.algebra import Builder
+
+CHUNK = 500_000  # statements per generated function (chunks pass slots through a dict: slower)
+
+
+class Fallback(Exception):
+    """The fast path met a domain error or overflow: the interpreter will report it."""
+
+
+def _sigmoid(u: float) -> float:
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
+
+
+def _xlogy(u: float, v: float) -> float:
+    return 0.0 if u == 0 else u * math.log(v)
+
+
+SCALAR_NS: dict[str, Any] = {
+    "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_sin": math.sin,
+    "_cos": math.cos, "_tan": math.tan, "_tanh": math.tanh, "_sigmoid": _sigmoid, "_abs": abs,
+    "_relu": lambda u: u if u > 0.0 else 0.0, "_step": lambda u: 1.0 if u > 0.0 else 0.0,
+    "_sign": lambda u: (u > 0.0) - (u < 0.0) + 0.0, "_max": lambda a, b: a if a >= b else b,
+    "_min": lambda a, b: a if a <= b else b, "_xlogy": _xlogy, "_isfinite": math.isfinite,
+}
+SCALAR = {
+    "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
+    "neg": "(-{0})", "id": "{0}", "pow": "_pow({0}, {1})", "exp": "_exp({0})", "ln": "_log({0})",
+    "sqrt": "_sqrt({0})", "sin": "_sin({0})", "cos": "_cos({0})", "tan": "_tan({0})",
+    "tanh": "_tanh({0})", "sigmoid": "_sigmoid({0})", "relu": "_relu({0})", "abs": "_abs({0})",
+    "sign": "_sign({0})", "step": "_step({0})", "max": "_max({0}, {1})", "min": "_min({0}, {1})",
+    "xlogy": "_xlogy({0}, {1})", "T": "{0}", "logsumexp": "{0}", "expand": "{0}",
+}
+ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
+         "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
+ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
+ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np})
+BATCH_NS: dict[str, Any] = {**ARRAY_NS}
+
+
+def _batch_ns() -> None:
+    from graphlang.engines.vmap import BATCHED, outer_sum, reduce_to
+    BATCH_NS.update({f"P_{n}": fn for n, fn in BATCHED.items()})
+    BATCH_NS["_red"] = reduce_to
+    BATCH_NS["_outer_sum"] = outer_sum
+
+
+_batch_ns()
+
+
+def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
+    return all(s == () for s in shapes) and all(
+        eq.prim.name in SCALAR or (eq.prim.name in ("sum", "mean") and eq.attr is None)
+        for eq in graph.eqns)
+
+
+def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str, ...]] | None,
+          out_var: str) -> str:
+    """A rule expression as Python source over slot variables."""
+    def step(node: Expr, kids: list[str]) -> str:
+        if node.op == "const":
+            return repr(float(node.attr))  # type: ignore[arg-type]
+        if node.op == "var":
+            return env.get(str(node.attr), str(node.attr))
+        if self_op is not None and node.op == self_op[0] and tuple(kids) == self_op[1]:
+            return out_var  # the rule recomputes the node itself (exp' = exp): reuse it
+        if mode != "batch" and node.op == "pow" and node.args[1].op == "const" and \
+                node.args[1].attr in (2.0, 3.0):
+            return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
+                f"({kids[0]} * {kids[0]} * {kids[0]})"
+        if mode == "scalar":
+            if node.op in ("sum", "mean"):
+                return kids[0]
+            return SCALAR[node.op].format(*kids)
+        if mode == "array" and node.op in ARRAY and node.attr is None:
+            return ARRAY[node.op].format(*kids)
+        prim = PRIMITIVES[node.op]
+        return f"P_{node.op}({', '.join(kids)}" + (f", {node.attr!r})" if prim.attr_args else ")")
+    return fold(e, step)
+
+
+def _needed(graph: Graph, outs: list[int]) -> list[bool]:
+    need = [False] * graph.n_slots
+    for s in outs:
+        need[s] = True
+    for eq in reversed(graph.eqns):
+        if need[eq.out]:
+            for i in eq.ins:
+                need[i] = True
+    return need
+
+
+def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
+           with_grad: bool = True, batched: list[bool] | None = None) -> list[str]:
+    """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
+
+    `mode`: `scalar` (floats, `math`), `array` (numpy) or `batch` (a leading batch axis on the
+    slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
+    """
+    scalar = mode == "scalar"
+    need = _needed(graph, outs)
+    live = [False] * graph.n_slots
+    for k in wrt:
+        live[k] = True
+    for eq in graph.eqns:
+        live[eq.out] = any(live[i] for i in eq.ins)
+    lines: list[str] = []
+    for slot, value in graph.consts.items():
+        if need[slot]:
+            lines.append(f"v{slot} = {float(value)!r}")
+    templates = SCALAR if scalar else ARRAY
+    fwd = [eq for eq in graph.eqns if need[eq.out]]
+    for eq in fwd:
+        args = [f"v{i}" for i in eq.ins]
+        name = eq.prim.name
+        if scalar and name in ("sum", "mean"):
+            code = args[0]
+        elif mode != "batch" and name in templates and (scalar or eq.attr is None):
+            code = templates[name].format(*args)
+        else:
+            code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")
+        lines.append(f"v{eq.out} = {code}")
+    if scalar:  # inf or nan anywhere makes the sum non-finite
+        for k in range(0, len(fwd), 50):
+            lines.append("_c += " + " + ".join(f"v{eq.out}" for eq in fwd[k:k + 50]))
+    if not with_grad:
+        return lines
+    b = Builder()
+    defs: dict[str, Expr] = {}  # adjoint variable -> the expression it holds
+    adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" else "1.0"}  # slot -> its adjoint's name
+    for eq in reversed(fwd):
+        if eq.out not in adj or not live[eq.out]:
+            continue
+        in_shapes = tuple(shapes[i] for i in eq.ins)
+        rule = rules.rule_exprs(eq.prim.name, "vjp", eq.attr, in_shapes)
+        names = rules.arg_names(len(eq.ins))
+        g_out = adj[eq.out]
+        g_expr = b.const(1.0) if g_out == "1.0" else b.var(g_out)
+        if eq.prim.name == "T" and g_out in defs:
+            g_expr = defs[g_out]  # see through gᵀ: outer(a, b)ᵀ becomes outer(b, a)
+
+        self_op = (eq.prim.name, tuple(f"v{i}" for i in eq.ins))
+        fill = {f"a{j}": f"v{i}" for j, i in enumerate(eq.ins)}
+        fill.update({"o": f"v{eq.out}", "g": g_out})
+        for k, i in enumerate(eq.ins):
+            r = rule[k]
+            if r is None or not live[i]:
+                continue
+            if g_expr.op in ("var", "const"):  # the common case: a cached template, filled in
+                tpl = _template(b, eq, r, names, in_shapes, k, g_out == "1.0", mode)
+                if tpl is None:
+                    continue
+                code, kind, e = tpl[0].format(**fill), tpl[1], None
+                outer_args = [t.format(**fill) for t in tpl[2]]
+            else:
+                env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
+                env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
+                e = b.substitute(r, env)  # simplified: g·1 -> g, -1·g -> -g
+                if e.op == "const" and e.attr == 0.0:
+                    continue
+                code = _emit(e, {}, mode, self_op if eq.attr is None else None, f"v{eq.out}")
+                kind = "copy" if e.op in ("var", "const") else "outer" if e.op == "outer" else ""
+                outer_args = [_emit(a, {}, mode, None, "") for a in e.args] if kind == "outer" else []
+            if mode == "batch" and batched is not None:
+                if not batched[i] and kind == "outer":  # Σ_b a_b b_bᵀ is one matrix product
+                    code = "_outer_sum(" + ", ".join(outer_args) + ")"
+                elif not batched[i]:
+                    code = f"_red({code}, {shapes[i]!r}, False)"
+                elif eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+                    code = f"_red({code}, {shapes[i]!r}, True)"
+            elif not scalar and eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+                code = f"_unb({code}, {shapes[i]!r})"
+            if i in adj:
+                plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"
+                lines.append(f"g{i} = {plus}")
+                adj[i] = f"g{i}"
+            elif kind == "copy":
+                adj[i] = code  # a copy: no statement, just another name for the same value
+            else:
+                lines.append(f"g{i} = {code}")
+                adj[i] = f"g{i}"
+                if kind == "outer":
+                    defs[f"g{i}"] = b.mk("outer", tuple(b.var(a) for a in outer_args))
+    for k in wrt:
+        if k not in adj:
+            lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
+        elif adj[k] != f"g{k}":
+            lines.append(f"g{k} = {adj[k]}")
+    if scalar:
+        for k in range(0, len(wrt), 50):
+            lines.append("_c += " + " + ".join(f"g{i}" for i in wrt[k:k + 50]))
+    return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+
+
+_TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
+
+
+def _template(b: Builder, eq: Any, rule: Expr, names: tuple[str, ...], in_shapes: tuple[Shape, ...],
+              k: int, g_is_one: bool, mode: str) -> tuple[str, str, list[str]] | None:
+    """A rule's contribution as code with holes {a0} {a1} {o} {g}; None when it is zero."""
+    key = (eq.prim.name, eq.attr, in_shapes, k, g_is_one, mode)
+    if key in _TEMPLATES:
+        return _TEMPLATES[key]
+    env = {n: b.var(f"{{a{j}}}") for j, n in enumerate(names)}
+    env["out"] = b.var("{o}")
+    env["g"] = b.const(1.0) if g_is_one else b.var("{g}")
+    e = b.substitute(rule, env)
+    if e.op == "const" and e.attr == 0.0:
+        result = None
+    else:
+        self_op = (eq.prim.name, tuple(f"{{a{j}}}" for j in range(len(names))))
+        code = _emit(e, {}, mode, self_op if eq.attr is None else None, "{o}")
+        kind = "copy" if e.op in ("var", "const") else "outer" if e.op == "outer" else ""
+        args = [_emit(a, {}, mode, None, "") for a in e.args] if kind == "outer" else []
+        result = (code, kind, args)
+    if len(_TEMPLATES) < 100_000:
+        _TEMPLATES[key] = result
+    return result
+
+
+def _without_dead(lines: list[str], results: set[str]) -> list[str]:
+    """Drop adjoint assignments nothing reads (e.g. an outer product replaced by its transpose)."""
+    used = set(results)
+    kept: list[str] = []
+    for line in reversed(lines):
+        target = _lhs(line)
+        if target.startswith("g") and target not in used:
+            continue
+        used.update(_names(line))
+        kept.append(line)
+    kept.reverse()
+    return kept
+
+
+def build(lines: list[str], inputs: list[int], results: str, scalar: bool, extra: str = "",
+          batch: bool = False) -> Callable[..., Any]:
+    """Compile straight-line code into one function (or, past CHUNK lines, chained chunks)."""
+    ns = dict(SCALAR_NS if scalar else BATCH_NS if batch else ARRAY_NS)
+    params = ", ".join([f"v{i}" for i in inputs] + ([extra] if extra else []))
+    if len(lines) <= CHUNK:
+        body = "\n    ".join(["_c = 0.0", *lines, f"return {results}, _c"])
+        exec(f"def _f({params}):\n    {body}\n", ns)  # noqa: S102 - generated from the graph only
+        return ns["_f"]  # type: ignore[no-any-return]
+    # Large programs: each chunk is a function over a dict of the slots it reads and writes.
+    chunks = [lines[k:k + CHUNK] for k in range(0, len(lines), CHUNK)]
+    funcs = []
+    defined = {f"v{i}" for i in inputs}
+    for n, chunk in enumerate(chunks):
+        written = [_lhs(ln) for ln in chunk]
+        reads = sorted({tok for ln in chunk for tok in _names(ln)} & defined)
+        head = "".join(f"\n    {r} = S['{r}']" for r in reads)
+        store = ", ".join(f"'{w}': {w}" for w in dict.fromkeys(written) if w != "_c")
+        body = "\n    ".join(["_c = S['_c']", *chunk, f"S.update({{{store}}})", "S['_c'] = _c"])
+        exec(f"def _f{n}(S):{head}\n    {body}\n", ns)  # noqa: S102
+        funcs.append(ns[f"_f{n}"])
+        defined.update(written)
+    ret = compile(f"({results}, _c)", "<results>", "eval")
+    names = [f"v{i}" for i in inputs]
+
+    def run(*args: Any) -> Any:
+        S: dict[str, Any] = dict(zip(names, args))
+        S["_c"] = 0.0
+        for f in funcs:
+            f(S)
+        return eval(ret, ns, S)  # noqa: S307
+    return run
+
+
+def _lhs(line: str) -> str:
+    return line.split(" ", 1)[0]
+
+
+_SLOT = __import__("re").compile(r"\b[vg]\d+\b")
+
+
+def _names(line: str) -> list[str]:
+    return _SLOT.findall(line, line.find("=") + 1)
+
+
+
+class Plan:
+    """A program compiled for one set of input shapes: `gradient(*inputs) -> (value, grads)`.
+
+    `wrt`: the input slots to differentiate by (default all); `batch`: the input slots that carry
+    a leading batch axis (then the function also takes the output's seed, a Batch).
+    """
+
+    def __init__(self, graph: Graph, shapes: list[Shape], wrt: list[int] | None = None,
+                 batch: list[int] | None = None) -> None:
+        n = len(graph.inputs)
+        wrt = list(range(n)) if wrt is None else wrt
+        self.scalar = batch is None and scalar_ok(graph, shapes)
+        mode = "scalar" if self.scalar else "batch" if batch is not None else "array"
+        batched = None
+        if batch is not None:
+            batched = [False] * graph.n_slots
+            for k in batch:
+                batched[k] = True
+            for eq in graph.eqns:
+                batched[eq.out] = any(batched[i] for i in eq.ins)
+        outs = [graph.slot_of[graph.outputs[0]]]
+        grads = "".join(f"g{i}, " for i in wrt)
+        params = list(range(n))
+        from graphlang.program import gc_paused
+        with gc_paused():
+            lines = source(graph, shapes, outs, wrt, mode, batched=batched)
+            self._fn = build(lines, params, f"v{outs[0]}, ({grads})", self.scalar,
+                             extra="seed" if batch is not None else "", batch=batch is not None)
+
+    def gradient(self, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
+        if self.scalar:
+            try:
+                value, grads, check = self._fn(*args)
+            except (ArithmeticError, ValueError):
+                raise Fallback from None
+            if not math.isfinite(check):
+                raise Fallback
+            return value, grads
+        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+            try:
+                value, grads, _ = self._fn(*args)
+            except (ArithmeticError, ValueError, FloatingPointError):
+                raise Fallback from None
+        return value, grads

@@ -1,0 +1,216 @@
+"""Mini-batches in one pass: every primitive evaluated with a leading batch axis (vmap-style).
+
+A program is written for one example. A batched value is a `Batch`: its array has the batch axis
+first, the example's own axes after. Each primitive's batch rule below says how to apply it when
+some arguments are batched; the derivative rules, being expressions over the same primitives,
+are batched by the same rules. Parameters stay unbatched, so their adjoints sum over the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphlang.primitives import kernels
+from graphlang.primitives.table import PRIMITIVES
+
+
+class Batch:
+    """B examples' values of one node: `v[b]` is example b's value."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: np.ndarray) -> None:
+        self.v = v
+
+    @property
+    def rank(self) -> int:  # the rank of one example's value
+        return self.v.ndim - 1
+
+    def __repr__(self) -> str:
+        return f"Batch({self.v.shape[0]} x {list(self.v.shape[1:])})"
+
+
+def _rank(a: Any) -> int:
+    return a.rank if isinstance(a, Batch) else np.ndim(a)
+
+
+def _aligned(args: tuple[Any, ...]) -> list[Any]:
+    """Batched arrays with 1s inserted after the batch axis so numpy broadcasting lines up."""
+    r = max(_rank(a) for a in args)
+    out = []
+    for a in args:
+        if isinstance(a, Batch):
+            v = a.v
+            if a.rank < r:
+                v = v.reshape(v.shape[:1] + (1,) * (r - a.rank) + v.shape[1:])
+            out.append(v)
+        else:
+            out.append(a)
+    return out
+
+
+def _elementwise(impl: Callable[..., Any]) -> Callable[..., Any]:
+    def apply(*args: Any) -> Any:
+        if not any(isinstance(a, Batch) for a in args):
+            return impl(*args)
+        return Batch(impl(*_aligned(args)))
+    return apply
+
+
+def _matmul(a: Any, b: Any) -> Any:
+    ba, bb = isinstance(a, Batch), isinstance(b, Batch)
+    if not (ba or bb):
+        return np.matmul(a, b)
+    if ba and bb:
+        spec = {(1, 1): "bi,bi->b", (2, 1): "bij,bj->bi", (1, 2): "bi,bij->bj", (2, 2): "bij,bjk->bik"}
+        return Batch(np.einsum(spec[(a.rank, b.rank)], a.v, b.v))
+    if ba:
+        return Batch(np.matmul(a.v, b))  # (B,n)@(n[,k]) and (B,m,n)@(n[,k]) broadcast as wanted
+    if np.ndim(a) == 2 and b.rank == 1:
+        return Batch(b.v @ a.T)  # A v_b for every b
+    return Batch(np.matmul(a, b.v))
+
+
+def _dot(a: Any, b: Any) -> Any:
+    if isinstance(a, Batch) or isinstance(b, Batch):
+        av = a.v if isinstance(a, Batch) else a[None, :]
+        bv = b.v if isinstance(b, Batch) else b[None, :]
+        return Batch(np.einsum("bi,bi->b", *np.broadcast_arrays(av, bv)))
+    return np.dot(a, b)
+
+
+def _outer(a: Any, b: Any) -> Any:
+    if isinstance(a, Batch) or isinstance(b, Batch):
+        av = a.v if isinstance(a, Batch) else a[None, :]
+        bv = b.v if isinstance(b, Batch) else b[None, :]
+        return Batch(av[:, :, None] * bv[:, None, :])
+    return np.outer(a, b)
+
+
+def outer_sum(a: Any, b: Any) -> Any:
+    """Σ over the batch of outer(a_b, b_b): a parameter's gradient from a product, as one matmul."""
+    if isinstance(a, Batch) and isinstance(b, Batch):
+        return a.v.T @ b.v
+    if isinstance(a, Batch):
+        return np.outer(a.v.sum(axis=0), b)
+    if isinstance(b, Batch):
+        return np.outer(a, b.v.sum(axis=0))
+    return np.outer(a, b)
+
+
+def _transpose(a: Any) -> Any:
+    if isinstance(a, Batch):
+        return Batch(np.transpose(a.v, (0, *range(a.v.ndim - 1, 0, -1))))
+    return np.transpose(a)
+
+
+def _axis(a: Batch, axis: int | None) -> Any:
+    if axis is None:
+        return tuple(range(1, a.v.ndim))
+    return axis + 1 if axis >= 0 else axis
+
+
+def _sum(a: Any, axis: Any) -> Any:
+    return Batch(np.sum(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
+
+
+def _mean(a: Any, axis: Any) -> Any:
+    return Batch(np.mean(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.mean(a, axis=axis)
+
+
+def _logsumexp(a: Any) -> Any:
+    if not isinstance(a, Batch):
+        return kernels.logsumexp(a)
+    axes = tuple(range(1, a.v.ndim))
+    m = np.max(a.v, axis=axes, keepdims=True) if axes else a.v
+    if not axes:
+        return Batch(a.v.copy())
+    return Batch(m.reshape(-1) + np.log(np.sum(np.exp(a.v - m), axis=axes)))
+
+
+def _index(a: Any, idx: Any) -> Any:
+    return Batch(a.v[(slice(None), *idx)]) if isinstance(a, Batch) else a[idx]
+
+
+def _batch_size(args: tuple[Any, ...]) -> int:
+    return next(a.v.shape[0] for a in args if isinstance(a, Batch))
+
+
+def _stack(*items: Any) -> Any:
+    if not any(isinstance(i, Batch) for i in items):
+        return kernels.stack(*items)
+    n = _batch_size(items)
+    vs = [i.v if isinstance(i, Batch) else np.broadcast_to(i, (n, *np.shape(i))) for i in items]
+    return Batch(np.stack(vs, axis=1))
+
+
+def _expand(g: Any, like: Any, axis: Any) -> Any:
+    if not (isinstance(g, Batch) or isinstance(like, Batch)):
+        return kernels.expand(g, like, axis)
+    n = _batch_size((g, like))
+    gv = g.v if isinstance(g, Batch) else np.broadcast_to(g, (n, *np.shape(g)))
+    shape = like.v.shape[1:] if isinstance(like, Batch) else np.shape(like)
+    if axis is not None:
+        gv = np.expand_dims(gv, axis + 1 if axis >= 0 else axis)
+    else:
+        gv = gv.reshape((n,) + (1,) * len(shape))
+    return Batch(np.broadcast_to(gv, (n, *shape)).astype(np.float64))
+
+
+def _embed(g: Any, like: Any, idx: Any) -> Any:
+    if not (isinstance(g, Batch) or isinstance(like, Batch)):
+        return kernels.embed(g, like, idx)
+    n = _batch_size((g, like))
+    shape = like.v.shape[1:] if isinstance(like, Batch) else np.shape(like)
+    out = np.zeros((n, *shape))
+    out[(slice(None), *idx)] = g.v if isinstance(g, Batch) else g
+    return Batch(out)
+
+
+def _softmax(a: Any) -> Any:
+    return Batch(kernels.softmax(a.v)) if isinstance(a, Batch) else kernels.softmax(a)
+
+
+RULES: dict[str, Callable[..., Any]] = {
+    "matmul": _matmul, "dot": _dot, "outer": _outer, "T": _transpose, "sum": _sum, "mean": _mean,
+    "logsumexp": _logsumexp, "index": _index, "stack": _stack, "expand": _expand, "embed": _embed,
+    "softmax": _softmax, "id": lambda a: a,
+}
+
+
+def batched_impls() -> dict[str, Callable[..., Any]]:
+    """Per primitive: its implementation that accepts Batch arguments."""
+    table: dict[str, Callable[..., Any]] = {}
+    for name, prim in PRIMITIVES.items():
+        if name in RULES:
+            table[name] = RULES[name]
+        elif prim.elementwise:
+            table[name] = _elementwise(prim.impl)
+        else:
+            raise NotImplementedError(f"no batch rule for {name}")
+    return table
+
+
+BATCHED = batched_impls()
+
+
+def reduce_to(c: Any, shape: tuple[int, ...], batched: bool) -> Any:
+    """An adjoint contribution brought to a slot's (per-example) shape; unbatched slots sum the batch."""
+    if not isinstance(c, Batch):
+        return kernels.unbroadcast(c, shape) if np.shape(c) != shape else c
+    v = c.v
+    if not batched:
+        return kernels.unbroadcast(v.sum(axis=0), shape)
+    per = v.shape[1:]
+    if per == shape:
+        return c
+    extra = len(per) - len(shape)
+    if extra > 0:
+        v = v.sum(axis=tuple(range(1, 1 + extra)))
+    axes = tuple(i + 1 for i, n in enumerate(shape) if n == 1 and v.shape[i + 1] != 1)
+    if axes:
+        v = v.sum(axis=axes, keepdims=True)
+    return Batch(v.reshape((v.shape[0], *shape)))

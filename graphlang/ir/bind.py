@@ -1,0 +1,77 @@
+"""Input values: checked once at the boundary (names, shapes, finiteness, size)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphlang.errors import GraphlangError
+from graphlang.limits import Limits
+from graphlang.primitives.shapes import Shape, show
+
+
+def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
+    """A user value (number or nested list) as a float64 array, or a `value` error."""
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+            raise GraphlangError("value", f"the value of {name!r} must be a number or a list of "
+                                 f"numbers, got {type(value).__name__}", hint="e.g. --at x=2")
+        try:
+            arr = np.asarray(value, dtype=np.float64)
+        except (ValueError, TypeError, OverflowError) as err:
+            ragged = "inhomogeneous" in str(err) or "sequence" in str(err)
+            raise GraphlangError("value", f"the value of {name!r} is "
+                                 + ("a ragged list (rows of different lengths)" if ragged
+                                    else "not a number or a list of numbers"),
+                                 hint="every row of a matrix needs the same length") from None
+    if arr.ndim > limits.max_rank:
+        raise GraphlangError("limit", f"the value of {name!r} has {arr.ndim} axes; the limit is "
+                             f"{limits.max_rank}")
+    if arr.dtype.kind not in "fiu":
+        raise GraphlangError("value", f"the value of {name!r} is not numeric")
+    if arr.size > limits.max_tensor_elements:
+        raise GraphlangError("limit", f"the value of {name!r} has {arr.size:,} elements; the limit is "
+                             f"{limits.max_tensor_elements:,}")
+    arr = np.array(arr, dtype=np.float64)  # a private copy
+    if not np.all(np.isfinite(arr)):
+        raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity)",
+                             hint="give finite numbers")
+    return arr
+
+
+def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mapping[str, int],
+         first_use: Mapping[str, tuple[int, int]], values: Mapping[str, Any], limits: Limits,
+         ) -> list[np.ndarray]:
+    """Order the given values as the graph's inputs; every mistake is a located error."""
+    if not isinstance(values, Mapping):
+        raise GraphlangError("value", "input values must be a mapping from names to values")
+    for key in values:
+        if key in names:
+            continue
+        if key in assigned:
+            raise GraphlangError("unknown-input", f"{key!r} is an intermediate quantity (assigned on "
+                                 f"line {assigned[key]}), not an input", hint="give values only for "
+                                 "inputs: " + (", ".join(names) or "(none)"))
+        raise GraphlangError("unknown-input", f"{key!r} is not an input of this program",
+                             hint="inputs: " + (", ".join(names) or "(none)"))
+    missing = [n for n in names if n not in values]
+    if missing:
+        line, column = first_use.get(missing[0], (None, None))
+        raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
+                             + " " + ", ".join(repr(m) for m in missing), line, column,
+                             "give it with --at " + ",".join(f"{m}=..." for m in missing))
+    arrays = []
+    for n in names:
+        arr = to_array(n, values[n], limits)
+        want = declared.get(n)
+        if want is not None and arr.shape != want:
+            line, column = first_use.get(n, (None, None))
+            raise GraphlangError("shape", f"{n!r} is declared with shape {show(want)} but its value "
+                                 f"has shape {show(arr.shape)}", line, column,
+                                 "give a value of the declared shape")
+        arrays.append(arr)
+    return arrays

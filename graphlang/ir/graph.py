@@ -1,0 +1,138 @@
+"""The graph: a checked program lowered to a flat list of equations over numbered slots.
+
+Statement order is a topological order, so every interpreter is a loop over `eqns` (reverse mode
+is the same loop reversed): no recursion, at any size.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import tree_nodes
+from graphlang.language.parser import Statement
+from graphlang.language.resolve import Checked
+from graphlang.limits import Limits
+from graphlang.primitives.shapes import Shape, ShapeError, show
+from graphlang.primitives.table import PRIMITIVES, Primitive
+
+
+@dataclass(slots=True)
+class Eqn:
+    """`slots[out] = prim(*slots[ins], attr)`, from statement `stmt` at line:column."""
+
+    out: int
+    prim: Primitive
+    ins: tuple[int, ...]
+    attr: object
+    line: int
+    column: int
+    stmt: int
+
+
+class Graph:
+    """Slots 0..len(inputs)-1 hold the inputs; constants and equations fill the rest."""
+
+    def __init__(self, checked: Checked, limits: Limits) -> None:
+        self.checked = checked
+        self.limits = limits
+        self.inputs: list[str] = checked.inputs
+        self.params = checked.params
+        self.outputs: list[str] = checked.outputs
+        self.statements: list[Statement] = checked.assigns
+        self.slot_of: dict[str, int] = {name: i for i, name in enumerate(self.inputs)}
+        self.consts: dict[int, float] = {}
+        self.eqns: list[Eqn] = []
+        self.stmt_eqns: list[tuple[int, int]] = []  # [start, stop) into eqns, per statement
+        n = len(self.inputs)
+        const_slot: dict[str, int] = {}
+        ident = PRIMITIVES["id"]
+        for k, st in enumerate(self.statements):
+            start = len(self.eqns)
+            assert st.expr is not None
+            slot_of_node: dict[int, int] = {}
+            for node in tree_nodes(st.expr):
+                if node.op == "var":
+                    slot_of_node[id(node)] = self.slot_of[str(node.attr)]
+                elif node.op == "const":
+                    value = float(node.attr)  # type: ignore[arg-type]
+                    key = repr(value)
+                    if key not in const_slot:
+                        const_slot[key] = n
+                        self.consts[n] = value
+                        n += 1
+                    slot_of_node[id(node)] = const_slot[key]
+                else:
+                    ins = tuple(slot_of_node[id(a)] for a in node.args)
+                    self.eqns.append(Eqn(n, PRIMITIVES[node.op], ins, node.attr,
+                                         node.line or st.line, node.column or st.column, k))
+                    slot_of_node[id(node)] = n
+                    n += 1
+            root = slot_of_node[id(st.expr)]
+            if len(self.eqns) == start:  # `y = u` or `y = 2`: y is a node of its own
+                self.eqns.append(Eqn(n, ident, (root,), None, st.line, st.column, k))
+                root = n
+                n += 1
+            self.slot_of[st.name] = root
+            self.stmt_eqns.append((start, len(self.eqns)))
+            if n > limits.max_nodes:
+                raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
+                                     st.line, st.column, "split the program or raise the limit")
+        self.n_slots = n
+        self.names: list[str] = self.inputs + [st.name for st in self.statements]
+        self.name_of: dict[int, str] = {self.slot_of[name]: name for name in self.names}
+        self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
+        self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
+
+    def statement(self, name: str) -> Statement | None:
+        for st in self.statements:
+            if st.name == name:
+                return st
+        return None
+
+    def shapes(self, input_shapes: tuple[Shape, ...]) -> list[Shape]:
+        """Infer every slot's shape from the inputs' shapes; check limits and predicted cost."""
+        cached = self._shape_cache.get(input_shapes)
+        if cached is not None:
+            return cached
+        limits = self.limits
+        shapes: list[Shape] = [()] * self.n_slots
+        shapes[: len(input_shapes)] = list(input_shapes)
+        total = sum(math.prod(s) for s in input_shapes)
+        cost = 0
+        for eq in self.eqns:
+            ins = [shapes[i] for i in eq.ins]
+            try:
+                out = eq.prim.shape(ins, eq.attr)
+            except ShapeError as err:
+                raise GraphlangError(err.kind, str(err), eq.line, eq.column,
+                                     "check the shapes of the operands (declared or given with --at)"
+                                     ) from None
+            shapes[eq.out] = out
+            if len(out) > limits.max_rank:
+                raise GraphlangError("limit", f"this would make a tensor with {len(out)} axes; the limit "
+                                     f"is {limits.max_rank}", eq.line, eq.column,
+                                     "use vectors and matrices")
+            size = math.prod(out) if out else 1
+            if size > limits.max_tensor_elements:
+                raise GraphlangError("limit", f"this would make a tensor of shape {show(out)} "
+                                     f"({size:,} elements; the limit is {limits.max_tensor_elements:,})",
+                                     eq.line, eq.column, "use smaller tensors or raise the limit")
+            total += size
+            if total > limits.max_total_elements:
+                raise GraphlangError("limit", f"the program would hold more than "
+                                     f"{limits.max_total_elements:,} numbers in all", eq.line, eq.column,
+                                     "use smaller tensors or raise the limit")
+            work = max(size, max((math.prod(s) for s in ins), default=1))
+            if eq.prim.name in ("matmul", "outer") and ins[0] and ins[1]:
+                work = size * ins[0][-1] if eq.prim.name == "matmul" else size
+            cost += 3 * work  # forward and reverse
+            if cost > limits.max_cost:
+                raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
+                                     f"budget of {limits.max_cost:,}", eq.line, eq.column,
+                                     "use smaller tensors or raise the cost limit")
+        if len(self._shape_cache) < 64:
+            self._shape_cache[input_shapes] = shapes
+            self.costs[input_shapes] = cost
+        return shapes

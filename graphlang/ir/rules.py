@@ -1,0 +1,72 @@
+"""Derivative rules from the primitive table: parsed once, compiled once, cached.
+
+The table writes each rule in the .cg language; here a rule becomes (1) a resolved expression,
+read by the symbolic engine and `explain`, and (2) a Python function over numpy values, run by the
+numeric interpreters. Both come from the same text, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache, lru_cache
+from typing import Any
+
+from graphlang.language.ast import Expr, fold
+from graphlang.language.parser import parse_expression
+from graphlang.language.resolve import resolve
+from graphlang.primitives.shapes import Shape
+from graphlang.primitives.table import PRIMITIVES
+
+RULE_VARS = ("x", "y", "out", "g", "t")
+
+
+@cache
+def rule_expr(text: str) -> Expr:
+    return resolve(parse_expression(text))
+
+
+def arg_names(arity: int) -> tuple[str, ...]:
+    return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
+
+
+@lru_cache(maxsize=4096)
+def rule_exprs(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...]) -> tuple[Expr | None, ...]:
+    prim = PRIMITIVES[prim_name]
+    return tuple(None if r is None else rule_expr(r) for r in prim.rules(kind, attr, list(shapes)))
+
+
+def _python(e: Expr, params: tuple[str, ...]) -> str:
+    def emit(node: Expr, kids: list[str]) -> str:
+        if node.op == "const":
+            return repr(float(node.attr))  # type: ignore[arg-type]
+        if node.op == "var":
+            assert node.attr in params, node.attr
+            return str(node.attr)
+        call = f"P_{node.op}({', '.join(kids)}"
+        return call + (f", {node.attr!r})" if PRIMITIVES[node.op].attr_args else ")")
+    return fold(e, emit)
+
+
+_NAMESPACE: dict[str, Any] = {f"P_{name}": p.impl for name, p in PRIMITIVES.items()}
+
+
+def _batched_namespace() -> dict[str, Any]:
+    from graphlang.engines.vmap import BATCHED
+    return {f"P_{name}": fn for name, fn in BATCHED.items()}
+
+
+@lru_cache(maxsize=4096)
+def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], batched: bool = False
+             ) -> tuple[Callable[..., Any] | None, ...]:
+    """Per argument: f(seed, out, *args) -> contribution (seed is `g` for vjp, `t` for jvp)."""
+    seed = "g" if kind == "vjp" else "t"
+    params = (seed, "out") + arg_names(len(shapes))
+    fns: list[Callable[..., Any] | None] = []
+    for e in rule_exprs(prim_name, kind, attr, shapes):
+        if e is None:
+            fns.append(None)
+            continue
+        # Source generated only from our own rule table, never from user text.
+        src = f"lambda {', '.join(params)}: {_python(e, params)}"
+        fns.append(eval(src, dict(_batched_namespace() if batched else _NAMESPACE)))  # noqa: S307
+    return tuple(fns)

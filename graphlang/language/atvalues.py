@@ -1,0 +1,131 @@
+"""`--at` and `--at-file`: values from the command line, parsed without eval or recursion."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from graphlang.errors import GraphlangError
+
+MAX_AT_CHARS = 10_000_000
+MAX_AT_DEPTH = 32
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|infinity|inf)", re.I)
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _usage(msg: str, hint: str | None = None) -> GraphlangError:
+    return GraphlangError("usage", msg, hint=hint or "write --at name=value,name=[1,2,3]")
+
+
+def split_pairs(text: str) -> list[str]:
+    """Split on commas outside brackets: `x=[1,2],y=3` -> [`x=[1,2]`, `y=3`]."""
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch == "[":
+            depth += 1
+        elif ch == "]":
+            depth -= 1
+            if depth < 0:
+                raise _usage(f"--at {text[:60]!r}: a ']' without '['")
+        elif ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    if depth:
+        raise _usage(f"--at {text[:60]!r}: an unclosed '['")
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_value(name: str, text: str) -> Any:
+    """A number or a bracketed (nested) list of numbers."""
+    pos, n = 0, len(text)
+    stack: list[list[Any]] = []
+    result: Any = None
+    expect_value = True
+    while pos < n:
+        ch = text[pos]
+        if ch.isspace():
+            pos += 1
+            continue
+        if ch == "[" and expect_value:
+            if len(stack) >= MAX_AT_DEPTH:
+                raise GraphlangError("limit", f"the value of {name!r} nests deeper than {MAX_AT_DEPTH}")
+            stack.append([])
+            pos += 1
+            continue
+        if ch == "]" and stack:
+            done = stack.pop()
+            if stack:
+                stack[-1].append(done)
+            else:
+                result = done
+            pos += 1
+            expect_value = False
+            continue
+        if ch == "," and stack and not expect_value:
+            expect_value = True
+            pos += 1
+            continue
+        m = _NUMBER.match(text, pos)
+        if m and expect_value and result is None:
+            value = float(m.group())
+            if stack:
+                stack[-1].append(value)
+            else:
+                result = value
+            pos = m.end()
+            expect_value = False
+            continue
+        raise _usage(f"the value of {name!r} is not a number or a bracketed list: {text[:60]!r}")
+    if stack or result is None:
+        raise _usage(f"the value of {name!r} is incomplete: {text[:60]!r}")
+    return result
+
+
+def parse_at(items: list[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for item in items:
+        if len(item) > MAX_AT_CHARS:
+            raise GraphlangError("limit", "an --at value is longer than 10,000,000 characters")
+        for pair in split_pairs(item):
+            if "=" not in pair:
+                raise _usage(f"--at {pair[:60]!r} has no '='")
+            name, _, text = pair.partition("=")
+            name = name.strip()
+            if not _NAME.match(name):
+                raise _usage(f"--at: {name[:60]!r} is not a name")
+            if name in values:
+                raise _usage(f"--at gives {name!r} twice")
+            values[name] = parse_value(name, text.strip())
+    return values
+
+
+def read_at_file(path: str) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise GraphlangError("usage" if not p.exists() else "io", f"--at-file {path}: no such file"
+                             if not p.exists() else f"--at-file {path} is not a regular file")
+    with p.open("rb") as fh:
+        data = fh.read(MAX_AT_CHARS + 1)
+    if len(data) > MAX_AT_CHARS:
+        raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes")
+    depth = max_depth = 0
+    for ch in data:
+        if ch in b"[{":
+            depth += 1
+            max_depth = max(max_depth, depth)
+        elif ch in b"]}":
+            depth -= 1
+    if max_depth > MAX_AT_DEPTH:
+        raise GraphlangError("limit", f"--at-file {path} nests deeper than {MAX_AT_DEPTH} levels")
+    try:
+        obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: float(c.lower()
+                         .replace("infinity", "inf")))
+    except (ValueError, RecursionError) as err:
+        raise GraphlangError("usage", f"--at-file {path} is not valid JSON: {str(err)[:100]}",
+                             hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None
+    if not isinstance(obj, dict):
+        raise GraphlangError("usage", f"--at-file {path} must hold a JSON object (name -> value)")
+    return obj

@@ -1,0 +1,305 @@
+"""Text -> statements: Lark LALR with positions, friendly syntax errors, no recursion."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import lark
+from lark import Lark, Token, Tree
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import Expr
+from graphlang.limits import Limits
+
+GRAMMAR_FILE = "graphlang.lark"
+
+
+def grammar_path() -> Path:
+    """The shipped grammar: inside the wheel, else the source tree's top-level `grammars/`."""
+    here = Path(__file__).resolve().parent.parent  # the graphlang package
+    for candidate in (here / "grammars" / GRAMMAR_FILE, here.parent / "grammars" / GRAMMAR_FILE):
+        if candidate.is_file():
+            return candidate
+    raise RuntimeError(f"graphlang is installed without its grammar ({GRAMMAR_FILE})")
+
+
+class _BracketNewlines:
+    """Post-lexer: a newline inside (...) or [...] continues the statement."""
+
+    always_accept = ("SEP",)
+
+    def process(self, stream):  # type: ignore[no-untyped-def]
+        depth = 0
+        for tok in stream:
+            if tok.type in ("LPAR", "LSQB"):
+                depth += 1
+            elif tok.type in ("RPAR", "RSQB"):
+                depth = max(0, depth - 1)
+            elif tok.type == "SEP" and depth and ";" not in tok.value:
+                continue
+            yield tok
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        grammar_path().read_text(encoding="utf-8"),
+        parser="lalr",
+        propagate_positions=True,
+        maybe_placeholders=True,
+        postlex=_BracketNewlines(),
+    )
+
+
+@dataclass
+class DeclItem:
+    name: str
+    shape: tuple[int, ...] | None
+    line: int
+    column: int
+
+
+@dataclass
+class Statement:
+    """One statement: `assign` (name = expr), `input`/`param` declarations, or `output`."""
+
+    kind: str
+    line: int
+    column: int
+    name: str = ""
+    expr: Expr | None = None
+    text: str = ""
+    items: list[DeclItem] = field(default_factory=list)
+
+
+# How terminals read in a message for students (never RPAR or $END).
+_DESCRIBE = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "INT": "a number",
+    "SEP": "end of statement",
+    "$END": "end of input",
+    "MULOP": "an operator (* / @)",
+    "POW": "'^'",
+    "INPUT": "'input'",
+    "PARAM": "'param'",
+    "OUTPUT": "'output'",
+}
+
+_NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
+
+
+def _describe(term: str) -> str:
+    if term in _DESCRIBE:
+        return _DESCRIBE[term]
+    t = _lark().get_terminal(term) if term in {t.name for t in _lark().terminals} else None
+    if t is not None and t.pattern.type == "str":
+        return repr(t.pattern.value)
+    return term.lower()
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
+    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        hint = None
+        if ch in "\"'":
+            hint = "the language has numbers, names and operators; strings are not allowed"
+        elif ch == "." and text[err.pos_in_stream : err.pos_in_stream + 2] != ".T":
+            hint = "the only attribute is `.T` (transpose)"
+        return GraphlangError(
+            "syntax", f"unexpected character {ch!r}", err.line, err.column,
+            hint or "remove the character or replace it with an operator: + - * / @ ^",
+        )
+    if isinstance(err, lark.exceptions.UnexpectedToken):
+        tok = err.token
+        expected = sorted({_describe(t) for t in err.expected if not t.startswith("__")})
+        start = max(text.rfind("\n", 0, tok.start_pos or 0), text.rfind(";", 0, tok.start_pos or 0)) + 1
+        statement = text[start : tok.start_pos or 0]
+        if statement.count("(") + statement.count("[") <= statement.count(")") + statement.count("]"):
+            # no bracket is open: LALR's merged states also list closers that cannot come here
+            drop = {"')'", "']'"} | (set() if statement.lstrip().startswith(("input", "param", "output"))
+                                     else {"','"})
+            expected = [e for e in expected if e not in drop]
+        want = ", ".join(expected[:8]) if expected else "something else"
+        if tok.type == "$END":
+            line, column = _position(text, len(text.rstrip()))
+            return GraphlangError(
+                "syntax", f"the program ends in the middle of a statement; expected {want}",
+                line, column, "close every bracket and finish the expression",
+            )
+        shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
+        hint = "finish the expression before the line ends" if tok.type == "SEP" else (
+            "check the operator and its operands")
+        before = text[: tok.start_pos].rstrip(" \t")
+        if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
+                                                                         or before[-1] in "_)]"):
+            if before.split("\n")[-1].strip().count("=") == 1:
+                hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
+                        "x * y, not x y")
+        elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
+            hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
+                              tok.line, tok.column, hint)
+    line, column = getattr(err, "line", None), getattr(err, "column", None)
+    return GraphlangError("syntax", "unexpected end of input", line, column)
+
+
+def _check_text(text: str, limits: Limits) -> None:
+    if len(text) > limits.max_source_chars:
+        raise GraphlangError("limit", f"the program has {len(text):,} characters; the limit is "
+                             f"{limits.max_source_chars:,}", 1, 1, "split the program or raise the limit")
+    bad = re.search(r"[^\x09\x0a\x0d\x20-\x7e]", text)
+    if bad:
+        line, column = _position(text, bad.start())
+        ch = bad.group()
+        what = "a NUL byte" if ch == "\x00" else f"the character U+{ord(ch):04X}"
+        raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII",
+                             line, column, "retype the name or operator with ASCII characters")
+    depth = 0
+    for m in re.finditer(r"[\[\]()]", text):
+        depth = depth + 1 if m.group() in "([" else max(0, depth - 1)
+        if depth > limits.max_depth:
+            line, column = _position(text, m.start())
+            raise GraphlangError("limit", f"brackets nest deeper than {limits.max_depth} levels",
+                                 line, column, "name intermediate quantities instead of nesting")
+    for m in re.finditer(r"[^\n]{%d,}" % (limits.max_line_chars + 1), text):
+        line, column = _position(text, m.start())
+        raise GraphlangError("limit", f"line longer than {limits.max_line_chars:,} characters",
+                             line, column, "split the statement over several lines")
+    for m in re.finditer(r"[A-Za-z0-9_.]{%d,}" % (limits.max_token_chars + 1), text):
+        line, column = _position(text, m.start())
+        raise GraphlangError("limit", f"a name or number longer than {limits.max_token_chars} "
+                             "characters", line, column, "use a shorter name or fewer digits")
+
+
+def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]:
+    """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
+    limits = limits or Limits()
+    _check_text(text, limits)
+    from graphlang.language.templates import _Fallback, parse_fast
+
+    try:
+        return parse_fast(text, limits)
+    except _Fallback:
+        pass
+    return parse_full(text, limits)
+
+
+def parse_full(text: str, limits: Limits) -> list[Statement]:
+    """The full parser: positions from Lark, and the located syntax and limit errors."""
+    try:
+        tree = _lark().parse(text)
+    except lark.exceptions.UnexpectedInput as err:
+        raise _syntax_error(text, err) from None
+    statements = []
+    for child in tree.children:
+        if isinstance(child, Tree):
+            statements.append(_statement(child, text, limits))
+            if len(statements) > limits.max_statements:
+                raise GraphlangError("limit", f"more than {limits.max_statements:,} statements",
+                                     child.meta.line, child.meta.column)
+    return statements
+
+
+def parse_expression(text: str) -> Expr:
+    """One expression (used for the rule table, which is written in the language itself)."""
+    statements = parse_statements(f"_ = {text}")
+    assert statements[0].expr is not None
+    return statements[0].expr
+
+
+def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
+    meta = tree.meta
+    if tree.data == "assign":
+        name_tok, expr_tree = tree.children
+        expr = _expression(expr_tree, limits)
+        src = text[expr_tree.meta.start_pos : expr_tree.meta.end_pos] if isinstance(expr_tree, Tree) \
+            else str(expr_tree)
+        return Statement("assign", meta.line, meta.column, name=str(name_tok), expr=expr,
+                         text=" ".join(src.split()))
+    if tree.data == "declare":
+        kind_tok, *items = tree.children
+        decls = []
+        for item in items:
+            name_tok, *dims = item.children
+            shape = tuple(int(d) for d in dims if d is not None) if any(
+                d is not None for d in dims) else None
+            decls.append(DeclItem(str(name_tok), shape, name_tok.line, name_tok.column))
+        return Statement(str(kind_tok), meta.line, meta.column, items=decls)
+    names = [DeclItem(str(t), None, t.line, t.column) for t in tree.children]
+    return Statement("output", meta.line, meta.column, items=names)
+
+
+def _expression(root: Tree | Token, limits: Limits) -> Expr:
+    """Lark tree -> Expr, iteratively, with a nesting limit."""
+    if isinstance(root, Token):
+        return _number_or_name(root, limits)
+    done: dict[int, Expr] = {}
+    stack: list[tuple[Tree, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, expanded = stack.pop()
+        if not expanded:
+            if depth > limits.max_depth:
+                raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
+                                     "levels", node.meta.line, node.meta.column,
+                                     "name intermediate quantities instead of nesting")
+            stack.append((node, depth, True))
+            inner = depth + (node.data in _NEST)
+            stack.extend((c, inner, False) for c in node.children if isinstance(c, Tree))
+            continue
+        kids = [done.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+        done[id(node)] = _build(node, kids, limits)
+    return done[id(root)]
+
+
+def _number_or_name(tok: Token, limits: Limits) -> Expr:
+    if tok.type == "NAME":
+        return Expr("var", (), str(tok), tok.line, tok.column)
+    value = float(str(tok))
+    if value == float("inf"):
+        raise GraphlangError("value", f"the number {str(tok)[:40]} is too large for float64",
+                             tok.line, tok.column, "numbers must be below about 1.8e308")
+    return Expr("const", (), value, tok.line, tok.column)
+
+
+def _build(node: Tree, kids: list, limits: Limits) -> Expr:  # type: ignore[type-arg]
+    data, m = node.data, node.meta
+    pos = {"line": m.line, "column": m.column}
+    kids = [_number_or_name(k, limits) if isinstance(k, Token) and k.type in ("NAME", "NUMBER", "INT")
+            and data not in ("call", "index") else k for k in kids]
+    if data in ("additive", "multiplicative"):
+        ops = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
+        acc = kids[0]
+        for op_tok, rhs in zip(kids[1::2], kids[2::2]):
+            acc = Expr(ops[str(op_tok)], (acc, rhs), None, op_tok.line, op_tok.column)
+        return acc
+    if data == "sign":
+        sign, operand = kids
+        return operand if str(sign) == "+" else Expr("neg", (operand,), None, **pos)
+    if data == "power":
+        base, op_tok, exponent = kids
+        return Expr("pow", (base, exponent), None, op_tok.line, op_tok.column)
+    if data == "transpose":
+        return Expr("T", (kids[0],), None, **pos)
+    if data == "subscript":
+        return Expr("index", (kids[0],), tuple(kids[1:]), **pos)
+    if data == "index":
+        return -int(kids[1]) if len(kids) == 2 else int(kids[0])  # type: ignore[return-value]
+    if data in ("number", "name", "group"):
+        return kids[0]
+    if data == "call":
+        name_tok, *args = kids
+        args = [a for a in args if a is not None]
+        return Expr("call", tuple(args), str(name_tok), name_tok.line, name_tok.column)
+    if data == "literal":
+        return Expr("stack", tuple(kids), None, **pos)
+    raise AssertionError(data)

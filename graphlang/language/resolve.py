@@ -1,0 +1,216 @@
+"""Static checks: resolve calls to primitives, enforce define-before-use and never-redefine."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import Expr, tree_nodes
+from graphlang.language.parser import Statement
+from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
+
+KEYWORDS = ("input", "param", "output")
+
+
+def _int_literal(e: Expr) -> int | None:
+    if e.op == "neg" and e.args[0].op == "const":
+        v = -float(e.args[0].attr)  # type: ignore[arg-type]
+    elif e.op == "const":
+        v = float(e.attr)  # type: ignore[arg-type]
+    else:
+        return None
+    return int(v) if v == int(v) and abs(v) < 2**31 else None
+
+
+def suggest(name: str) -> str | None:
+    close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
+    fname = str(node.attr)
+    prim = lookup(fname)
+    if prim is None:
+        near = suggest(fname)
+        raise GraphlangError(
+            "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
+            node.line, node.column,
+            f"write {near}(...)" if near else "built-in functions: " + ", ".join(builtin_names()))
+    n_tensor = prim.arity
+    attrs: list[int] = []
+    if prim.attr_args:
+        extra = args[n_tensor:]
+        for a in extra:
+            lit = _int_literal(a)
+            if lit is None:
+                raise GraphlangError("argument", f"{fname}: the argument after the first "
+                                     f"{n_tensor} must be an integer literal (an axis or index)",
+                                     a.line, a.column, f"for example {fname}(u, 0)")
+            attrs.append(lit)
+        args = args[:n_tensor]
+    max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else 8)
+    min_args = n_tensor + (0 if prim.optional_attr or prim.attr_args == 0 else 1)
+    total = len(args) + len(attrs)
+    if not (min_args <= total <= max_args) or len(args) != n_tensor:
+        want = str(n_tensor) if min_args == max_args else f"{min_args} to {max_args}"
+        raise GraphlangError("arity", f"{fname} takes {want} argument{'s' * (max_args != 1)}, "
+                             f"got {total}", node.line, node.column,
+                             f"{fname}: {prim.doc}" if prim.doc else None)
+    attr: object = None
+    if prim.attr_args == 1:
+        attr = attrs[0] if attrs else None
+    elif prim.attr_args == -1:
+        attr = tuple(attrs)
+    return Expr(prim.name, tuple(args), attr, node.line, node.column)
+
+
+@lru_cache(maxsize=1)
+def _callable_names() -> frozenset[str]:
+    return frozenset(builtin_names())
+
+
+def resolve(root: Expr, variables: list[Expr] | None = None) -> Expr:
+    """Parser Expr -> primitive Expr: calls looked up, `pi` made a constant. Iterative.
+
+    `variables`, if given, collects the variable nodes in order of appearance.
+    """
+    done: dict[int, Expr] = {}
+    callable_names = _callable_names()
+    for node in tree_nodes(root):
+        op = node.op
+        if op == "var":
+            name = node.attr
+            if name in CONSTANTS:
+                done[id(node)] = Expr("const", (), CONSTANTS[str(name)], node.line, node.column)
+                continue
+            if name in callable_names:
+                raise GraphlangError("reserved", f"{name!r} is a built-in function, not a value",
+                                     node.line, node.column, f"call it: {name}(...)")
+            if variables is not None:
+                variables.append(node)
+            done[id(node)] = node
+            continue
+        if op == "const":
+            done[id(node)] = node
+            continue
+        args = [done[id(a)] for a in node.args]
+        if op == "call":
+            new = _resolve_call(node, args)
+        elif op == "index":
+            new = Expr("index", tuple(args), tuple(node.attr), node.line, node.column)  # type: ignore
+        elif all(a is b for a, b in zip(args, node.args)):
+            new = node  # nothing below changed: keep the node
+        else:
+            new = Expr(op, tuple(args), node.attr, node.line, node.column)
+        done[id(node)] = new
+    return done[id(root)]
+
+
+@dataclass
+class Checked:
+    """A program that passed the static checks, in statement order."""
+
+    assigns: list[Statement]  # expr resolved to primitives
+    inputs: list[str]  # in order of first appearance
+    params: set[str]
+    declared: dict[str, tuple[int, ...] | None]
+    decl_line: dict[str, tuple[int, int]]
+    outputs: list[str]
+    output_pos: tuple[int, int] | None = None
+    first_use: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+
+def _reserved(name: str) -> str | None:
+    if name in CONSTANTS:
+        return f"{name!r} is the built-in constant {CONSTANTS[name]:.6g} and cannot be assigned"
+    if lookup(name) is not None:
+        return f"{name!r} is a built-in function and cannot be assigned"
+    return None
+
+
+def check(statements: list[Statement]) -> Checked:
+    assigned_at: dict[str, tuple[int, int]] = {}
+    for st in statements:
+        if st.kind == "assign" and st.name not in assigned_at:
+            assigned_at[st.name] = (st.line, st.column)
+    order: dict[str, None] = {}
+    defined: dict[str, tuple[int, int]] = {}
+    declared: dict[str, tuple[int, ...] | None] = {}
+    decl_line: dict[str, tuple[int, int]] = {}
+    params: set[str] = set()
+    outputs: list[str] = []
+    output_pos = None
+    output_items: list = []  # type: ignore[type-arg]
+    assigns: list[Statement] = []
+    first_use: dict[str, tuple[int, int]] = {}
+    for st in statements:
+        if st.kind in ("input", "param"):
+            for item in st.items:
+                why = _reserved(item.name)
+                if why:
+                    raise GraphlangError("reserved", why, item.line, item.column, "choose another name")
+                if item.name in declared:
+                    line = decl_line[item.name][0]
+                    raise GraphlangError("redefined", f"{item.name!r} is already declared on line {line}",
+                                         item.line, item.column, "declare each input once")
+                if item.name in assigned_at:
+                    line = assigned_at[item.name][0]
+                    raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
+                                         f"assigned on line {line}", line, assigned_at[item.name][1],
+                                         "inputs get their values from --at; rename the intermediate")
+                declared[item.name] = item.shape
+                decl_line[item.name] = (item.line, item.column)
+                order.setdefault(item.name, None)
+                if st.kind == "param":
+                    params.add(item.name)
+        elif st.kind == "output":
+            if output_pos is not None:
+                raise GraphlangError("redefined", f"the output is already named on line {output_pos[0]}",
+                                     st.line, st.column, "name several outputs in one statement: output y1, y2")
+            output_pos = (st.line, st.column)
+            outputs = [item.name for item in st.items]
+            output_items = st.items
+        else:
+            why = _reserved(st.name)
+            if why or st.name in KEYWORDS:
+                raise GraphlangError("reserved", why or f"{st.name!r} is a keyword", st.line, st.column,
+                                     "choose another name")
+            if st.name in defined:
+                line = defined[st.name][0]
+                raise GraphlangError("redefined", f"{st.name!r} is already assigned on line {line}",
+                                     st.line, st.column,
+                                     "every name is assigned once; use a new name, e.g. "
+                                     f"{st.name}2")
+            assert st.expr is not None
+            variables: list[Expr] = []
+            expr = resolve(st.expr, variables)
+            for node in variables:
+                name = str(node.attr)
+                if name not in defined and name in assigned_at:
+                    where = assigned_at[name]
+                    own = name == st.name
+                    raise GraphlangError(
+                        "undefined",
+                        f"{name!r} is used in its own definition" if own else
+                        f"{name!r} is used before it is assigned (on line {where[0]})",
+                        node.line, node.column,
+                        "a name cannot depend on itself; use a new name" if own else
+                        "move this statement after the assignment, or rename")
+                if name not in defined:
+                    order.setdefault(name, None)
+                    first_use.setdefault(name, (node.line or 0, node.column or 0))
+            defined[st.name] = (st.line, st.column)
+            assigns.append(Statement("assign", st.line, st.column, st.name, expr, st.text))
+    for item in output_items:
+        if item.name not in defined and item.name not in order:
+            raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
+                                 item.line, item.column, "assign it, or name another output")
+    if not assigns and not outputs:
+        raise GraphlangError("empty", "the program has no statements", None, None,
+                             "write at least one assignment, e.g. y = x * z")
+    if not outputs:
+        outputs = [assigns[-1].name]
+    inputs = [n for n in order if n not in defined]
+    return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use)

@@ -1,0 +1,262 @@
+"""Presenters: results as Rich renderables (the library never prints) and as JSON text."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+from graphlang.errors import GraphlangError
+
+MAX_SHOWN = 6  # elements per axis before eliding
+
+
+def number(v: float) -> str:
+    """Fixed, deterministic formatting: 10 significant digits, no `np.float64(...)`."""
+    v = float(v) + 0.0  # no "-0"
+    if v == 0:
+        return "0"
+    return f"{v:.10g}"
+
+
+def tensor(value: Any) -> str:
+    """A scalar as a number; a vector on one line; a matrix one row per line; shape when large."""
+    a = np.asarray(value, dtype=np.float64)
+    if a.ndim == 0:
+        return number(float(a))
+    shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
+    if a.ndim == 1:
+        return "[" + ", ".join(_elided([f"{v + 0.0:.6g}" for v in a])) + "]" + shape
+    if a.ndim == 2:
+        cells = [_elided([f"{v + 0.0:.6g}" for v in row]) for row in a]
+        width = max(len(c) for row in cells for c in row)
+        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
+        rows = _elided(rows, filler=" " * (len(rows[0]) // 2) + "⋮")
+        body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
+                       for i, r in enumerate(rows)).rstrip()
+        return "[" + body + "]" + shape
+    if a.ndim == 3:  # one matrix per leading index
+        blocks = [f"[{i}] " + tensor(a[i]).split("  (shape")[0].replace("\n", "\n    ")
+                  for i in range(min(len(a), MAX_SHOWN))]
+        if len(a) > MAX_SHOWN:
+            blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1]).split("  (shape")[0]
+                                                .replace("\n", "\n    ")]
+        return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
+    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([f'{v:.6g}' for v in a.ravel()]))}]"
+
+
+def _elided(items: list[str], filler: str = "…") -> list[str]:
+    if len(items) <= MAX_SHOWN:
+        return items
+    return items[: MAX_SHOWN - 2] + [filler, items[-1]]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Remove terminal control characters from anything echoed back to the user."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,
+              min_width=len(title))
+    for c in columns:
+        t.add_column(c, justify="left", overflow="fold")
+    return t
+
+
+def result_tables(program: Any, result: Any) -> Group:
+    """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
+    out = result.output if isinstance(result.output, str) else ", ".join(result.output)
+    fwd = _table("Forward pass", "node", "definition", "value")
+    for name, value in result.values.items():
+        fwd.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(value)))
+    parts: list[Any] = [fwd]
+    if result.adjoints is not None:
+        back = _table(f"Backward pass (adjoints g_v = ∂{out}/∂v)", "node", "adjoint")
+        for name, value in reversed(list(result.adjoints.items())):
+            back.add_row(Text(f"g_{name}"), Text(tensor(value)))
+        parts.append(back)
+    label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
+             "symbolic": "symbolic"}.get(result.method, result.method)
+    if result.gradient is not None:
+        grad = _table(f"Gradient of {out} ({label})", "input", f"∂{out}/∂input")
+        for name, value in result.gradient.items():
+            grad.add_row(Text(name), Text(tensor(value)))
+        parts.append(grad)
+        parts.append(Text(f"{out} = {tensor(result.value)}"))
+    else:
+        jac = _table(f"Jacobian of {out} ({label}, denominator layout: input shape + ({np.size(result.value)},))",
+                     "input", "∂output/∂input")
+        for name, value in (result.jacobian or {}).items():
+            jac.add_row(Text(name), Text(tensor(value)))
+        parts.append(jac)
+        parts.append(Text(f"{out} = {tensor(result.value)}"))
+    if result.epsilon is not None:
+        parts.append(Text(f"epsilon = {result.epsilon:.3g}" + (" × max(1, |x|) per coordinate"
+                                                               if result.extra.get("scaled") else "")))
+    return Group(*parts)
+
+
+def dumps(obj: Any) -> str:
+    """JSON with finite numbers only and a fixed key order."""
+    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+
+def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
+    """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint."""
+    where = clean(path or "<input>")
+    if err.line is not None:
+        where += f":{err.line}:{err.column or 1}"
+    t = Text()
+    t.append(f"{where}: ", style="bold")
+    t.append(f"{err.kind} error: ", style="bold red")
+    t.append(clean(err.message) + "\n")
+    if source is not None and err.line is not None:
+        lines = source.split("\n")
+        if 0 < err.line <= len(lines):
+            line = clean(lines[err.line - 1].rstrip("\r"))
+            col = max(1, err.column or 1)
+            if len(line) > 120:
+                start = max(0, col - 60)
+                line, col = line[start : start + 120], col - start
+            t.append(f"  {err.line} | {line}\n")
+            t.append(" " * (len(str(err.line)) + 5 + col - 1) + "^\n", style="bold red")
+    if err.hint:
+        t.append("hint: ", style="bold cyan")
+        t.append(clean(err.hint) + "\n")
+    return t
+
+
+def plain(v: Any) -> Any:
+    """numpy -> JSON-ready: a float or nested lists."""
+    a = np.asarray(v, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a.tolist()
+
+
+def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:
+    t = _table("Finite differences vs reverse mode: max relative error", "ε", "forward (f(x+ε)−f(x))/ε",
+               "central (f(x+ε)−f(x−ε))/2ε")
+    for r in rows:
+        f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
+        c = f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
+        t.add_row(f"{r.epsilon:.0e}", f, c)
+    note = Text("Too large an ε: truncation error (ε for forward, ε² for central differences); too small: "
+                "round-off (about eps/ε). The best are near √eps ≈ 1e-8 and ∛eps ≈ 1e-5.")
+    return Group(t, note)
+
+
+def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]) -> Group:
+    parts: list[Any] = []
+    for name in dict.fromkeys(r.input for r in rows):
+        t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error", "check")
+        for r in rows:
+            if r.input != name:
+                continue
+            check = "reference" if r.method not in tolerances else ("pass" if r.passed else "FAIL")
+            t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
+        parts.append(t)
+    parts.append(Text("tolerances vs reverse mode: " + "; ".join(
+        f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items())))
+    ok = all(r.passed for r in rows)
+    parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
+                      style="bold green" if ok else "bold red"))
+    return Group(*parts)
+
+
+def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> Table:
+    shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
+    t = _table(f"Forward mode: tangents ẋ_v = ∂v/∂(direction) for direction {shown}",
+               "node", "definition", "tangent")
+    for name, v in tans.items():
+        t.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(v)))
+    return t
+
+
+def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
+    out = program.outputs[0]
+    names = list(h)
+    t = _table(f"Hessian of {out}: ∂²{out}/∂a∂b", "", *names)
+    for a in names:
+        t.add_row(a, *[tensor(h[a][b]) for b in names])
+    return t
+
+
+def checker_report(report: Any) -> Group:
+    t = _table(f"Score {report.score:g} / {report.max_score:g}", "", "quantity", "points", "feedback")
+    for i in report.items:
+        t.add_row(Text("PASS" if i.passed else "FAIL", style="green" if i.passed else "bold red"),
+                  Text(clean(i.name)), Text(f"{i.score:g}/{i.max_score:g}"), Text(clean(i.message)))
+    parts: list[Any] = [t]
+    parts += [Text(clean(f)) for f in report.feedback]
+    return Group(*parts)
+
+
+def batch_summary(rows: list[dict[str, Any]]) -> Table:
+    t = _table(f"{len(rows)} submissions", "submission", "status", "score", "first wrong step")
+    for r in rows:
+        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
+        t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
+                  Text(clean(str(r.get("root_cause") or ""))))
+    return t
+
+
+def epoch_table(accuracy: bool, validation: bool) -> Table:
+    cols = ["epoch", "train loss"] + (["train accuracy"] if accuracy else [])
+    if validation:
+        cols += ["val loss"] + (["val accuracy"] if accuracy else [])
+    return _table("Training (SGD)", *cols)
+
+
+def add_epoch(table: Table, st: Any) -> None:
+    row = [str(st.epoch), f"{st.train_loss:.6f}"]
+    if st.train_accuracy is not None:
+        row.append(f"{st.train_accuracy:.2%}")
+    if st.val_loss is not None:
+        row.append(f"{st.val_loss:.6f}")
+        if st.val_accuracy is not None:
+            row.append(f"{st.val_accuracy:.2%}")
+    table.add_row(*row)
+
+
+def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> Group:
+    t = _table(f"Predictions ({name})", "example", name, "class")
+    p = np.asarray(preds)
+    for i in range(min(len(p), 20)):
+        cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
+        t.add_row(str(i + 1), tensor(p[i]), cls)
+    note = f"{len(p)} examples; mean loss {loss:.6f}" + (f"; accuracy {acc:.2%}" if acc is not None else "")
+    return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot (an optional extra), drawing to files only."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
+                             hint="pip install 'graphlang[plot]'") from None
+    return plt
+
+
+def loss_plot(history: list[Any], path: str) -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([h.epoch for h in history], [h.train_loss for h in history], "o-", label="train")
+    if history and history[0].val_loss is not None:
+        ax.plot([h.epoch for h in history], [h.val_loss for h in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)

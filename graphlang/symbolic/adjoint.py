@@ -1,0 +1,136 @@
+"""Source-to-source reverse mode: the chain rule per named node, as expressions.
+
+For each statement `v = expr`, reverse mode over that statement's own equations gives, for every
+name `u` it reads, the contribution `g_v · ∂v/∂u` (a vector-Jacobian product for tensors), built
+from the primitive table's rules. Summing the contributions per name gives `g_u`. The result is
+used three ways: as a runnable `.cg` derivative program (`diff --program`, the symbolic method),
+as the lecture's step-by-step backward pass (`explain`), and as closed-form derivatives (`diff`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from graphlang.errors import GraphlangError
+from graphlang.ir import rules
+from graphlang.ir.graph import Graph
+from graphlang.ir.rules import arg_names
+from graphlang.language.ast import Expr
+from graphlang.primitives.shapes import Shape, show
+from graphlang.symbolic.algebra import Builder
+
+PREFIXES = ("g_", "grad_", "adj_", "gg_")
+
+
+@dataclass
+class Term:
+    """One consumer's contribution to g_u: `consumer` (a name) and `expr` (in g_consumer)."""
+
+    consumer: str
+    expr: Expr
+    partial: Expr | None  # ∂consumer/∂u when the contribution is g_consumer · partial
+
+
+@dataclass
+class Adjoints:
+    prefix: str
+    forward: dict[str, Expr]  # each name's definition, in names
+    terms: dict[str, list[Term]] = field(default_factory=dict)  # name -> contributions, forward order
+    builder: Builder = field(default_factory=Builder)
+
+    def g(self, name: str) -> str:
+        return self.prefix + name
+
+    def total(self, name: str) -> Expr:
+        """g_name as the sum of its terms (0 if no path from it to the output)."""
+        b = self.builder
+        acc: Expr | None = None
+        for term in self.terms.get(name, []):
+            if term.expr.op == "const" and term.expr.attr == 0.0:
+                continue  # a zero contribution (e.g. through step or sign)
+            acc = term.expr if acc is None else b.mk("add", (acc, term.expr))
+        return acc if acc is not None else b.const(0.0)
+
+
+def choose_prefix(names: list[str]) -> str:
+    for p in PREFIXES:
+        if not any(n.startswith(p) for n in names):
+            return p
+    return "g" * 3 + "_"
+
+
+def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
+    """Local reverse mode inside every statement, with g_<statement> symbolic."""
+    b = Builder()
+    adj = Adjoints(choose_prefix(graph.names), {}, builder=b)
+    name_of = graph.name_of
+    relevant = set(graph.outputs)  # names with a path to an output
+    for k in reversed(range(len(graph.statements))):
+        if graph.statements[k].name in relevant:
+            start, stop = graph.stmt_eqns[k]
+            relevant.update(name_of[i] for eq in graph.eqns[start:stop] for i in eq.ins if i in name_of)
+    for k, st in enumerate(graph.statements):
+        start, stop = graph.stmt_eqns[k]
+        eqns = graph.eqns[start:stop]
+        sym: dict[int, Expr] = {}
+
+        def expr_of(slot: int, sym: dict[int, Expr] = sym) -> Expr:
+            if slot in sym:
+                return sym[slot]
+            if slot in graph.consts:
+                return b.const(graph.consts[slot])
+            return b.var(name_of[slot])
+
+        for eq in eqns:  # the forward expression of every temporary
+            sym[eq.out] = b.mk(eq.prim.name, tuple(expr_of(i) for i in eq.ins), eq.attr)
+        root = eqns[-1].out
+        adj.forward[st.name] = sym[root]
+        sym[root] = b.var(st.name)  # later statements see the name, not the expression
+        if st.name not in relevant:
+            continue
+        gsym = b.var(adj.g(st.name))
+        local: dict[int, Expr] = {root: gsym}
+        unit: dict[int, Expr] = {root: b.const(1.0)}  # the same with g = 1: the partial
+        for eq in reversed(eqns):
+            in_shapes = tuple(shapes[i] for i in eq.ins)
+            rule = rules.rule_exprs(eq.prim.name, "vjp", eq.attr, in_shapes)
+            env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}
+            env["out"] = sym[eq.out]
+            for kk, i in enumerate(eq.ins):
+                if rule[kk] is None or i in graph.consts:
+                    continue
+                contrib = b.substitute(rule[kk], {**env, "g": local[eq.out]})  # type: ignore[arg-type]
+                part = b.substitute(rule[kk], {**env, "g": unit[eq.out]})  # type: ignore[arg-type]
+                if eq.prim.elementwise:
+                    contrib = _fit(b, contrib, shapes[eq.out], shapes[i])
+                    part = _fit(b, part, shapes[eq.out], shapes[i])
+                if i in name_of:
+                    _add_term(adj, name_of[i], st.name, contrib, part)
+                else:
+                    local[i] = contrib if i not in local else b.mk("add", (local[i], contrib))
+                    unit[i] = part if i not in unit else b.mk("add", (unit[i], part))
+    return adj
+
+
+def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape) -> Expr:
+    """Sum a contribution over the axes that broadcasting added (the adjoint of a broadcast)."""
+    if want == out_shape:
+        return e
+    if want == ():
+        return b.mk("sum", (e,), None)
+    if out_shape[len(out_shape) - len(want):] == want:
+        for _ in range(len(out_shape) - len(want)):
+            e = b.mk("sum", (e,), 0)
+        return e
+    raise GraphlangError("shape", f"symbolic differentiation cannot undo broadcasting of {show(want)} "
+                         f"to {show(out_shape)}", hint="use --method reverse")
+
+
+def _add_term(adj: Adjoints, name: str, consumer: str, contrib: Expr, part: Expr) -> None:
+    terms = adj.terms.setdefault(name, [])
+    for t in terms:
+        if t.consumer == consumer:  # the name appears twice in one statement
+            t.expr = adj.builder.mk("add", (t.expr, contrib))
+            t.partial = adj.builder.mk("add", (t.partial, part)) if t.partial is not None else None
+            return
+    terms.append(Term(consumer, contrib, part))

@@ -1,0 +1,8 @@
+"""Training: SGD on a program's `param`s over CSV data, as in the lecture's pseudocode.
+
+Layer: above `program` (it drives a Program); below `present` and the front ends.
+"""
+
+from graphlang.training.train import Dataset, Trainer, init_params, load_csv, load_params, save_params
+
+__all__ = ["Dataset", "Trainer", "init_params", "load_csv", "load_params", "save_params"]
