@@ -8,6 +8,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 
 if TYPE_CHECKING:
@@ -174,6 +175,5 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
 
 def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: list[Shape],
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
-    from graphlang.program import py
     cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
     return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}

@@ -1,0 +1,71 @@
+"""Numbers, one of each: the floating-point regime, numpy -> Python/JSON, and the formatters.
+
+Layer: the bottom (imports only numpy). Everything that turns a float into text or JSON, or decides
+how numpy treats overflow, lives here, so that every command prints the same value the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+
+# Evaluation: overflow, division by zero and invalid operations raise (and become located domain errors).
+ERRSTATE: dict[str, str] = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
+
+
+@contextmanager
+def strict_floats() -> Iterator[None]:
+    """numpy raises FloatingPointError instead of returning inf or NaN."""
+    with np.errstate(**ERRSTATE):  # type: ignore[arg-type]
+        yield
+
+
+@contextmanager
+def quiet_floats() -> Iterator[None]:
+    """numpy stays silent (display and comparison code, where inf/NaN are handled explicitly)."""
+    with np.errstate(all="ignore"):
+        yield
+
+
+def py(value: Any) -> Any:
+    """numpy -> a Python float for a scalar; arrays stay float64 arrays."""
+    a = np.asarray(value, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+def plain(value: Any) -> Any:
+    """numpy -> JSON-ready: a Python float or nested lists of floats."""
+    a = np.asarray(value, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a.tolist()
+
+
+def number(v: float, digits: int = 10) -> str:
+    """A scalar for tables: `digits` significant digits, never `-0` or `np.float64(...)`."""
+    v = float(v) + 0.0
+    if v == 0:
+        return "0"
+    return f"{v:.{digits}g}"
+
+
+def short(v: Any, digits: int = 6) -> str:
+    """A scalar (`digits` significant digits, no `-0`) in a message or a cell."""
+    return f"{float(v) + 0.0:.{digits}g}"
+
+
+def preview(value: Any, digits: int = 6, count: int = 4, array_digits: int = 4) -> str:
+    """A value in an error message: a scalar, or a tensor's first `count` elements and its shape."""
+    a = np.asarray(value)
+    if a.ndim == 0:
+        return f"{float(a):.{digits}g}"
+    flat = ", ".join(f"{x:.{array_digits}g}" for x in a.ravel()[:count])
+    return f"[{flat}{', ...' if a.size > count else ''}] (shape {list(a.shape)})"
+
+
+def literal(v: float) -> str:
+    """A float as .cg source text that reads back exactly (`2`, `0.5`, `1e-300`)."""
+    if v == int(v) and abs(v) < 1e15:
+        return str(int(v))
+    return repr(v)

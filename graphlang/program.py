@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,28 +16,12 @@ from graphlang.ir.bind import bind
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
-from graphlang.limits import Limits
+from graphlang.limits import Limits, gc_paused
+from graphlang.numbers import plain, py
 from graphlang.primitives.shapes import Shape
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def py(value: Any) -> Any:
-    """numpy -> Python float for scalars; arrays stay arrays."""
-    a = np.asarray(value, dtype=np.float64)
-    return float(a) if a.ndim == 0 else a
 
 
 @dataclass
@@ -66,20 +48,16 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         """The object of SPEC §3 (nested lists, finite floats)."""
-        out: dict[str, Any] = {"output": self.output, "value": _plain(self.value),
-                               "values": {k: _plain(v) for k, v in self.values.items()}}
+        out: dict[str, Any] = {"output": self.output, "value": plain(self.value),
+                               "values": {k: plain(v) for k, v in self.values.items()}}
         if self.gradient is not None:
             if self.adjoints is not None:
-                out["adjoints"] = {k: _plain(v) for k, v in self.adjoints.items()}
-            out["gradient"] = {k: _plain(v) for k, v in self.gradient.items()}
+                out["adjoints"] = {k: plain(v) for k, v in self.adjoints.items()}
+            out["gradient"] = {k: plain(v) for k, v in self.gradient.items()}
         else:
-            out["jacobian"] = {k: _plain(v) for k, v in (self.jacobian or {}).items()}
+            out["jacobian"] = {k: plain(v) for k, v in (self.jacobian or {}).items()}
         return out
 
-
-def _plain(v: Any) -> Any:
-    a = np.asarray(v, dtype=np.float64)
-    return float(a) if a.ndim == 0 else a.tolist()
 
 
 class Program:
@@ -151,8 +129,12 @@ class Program:
         return len(self.graph.outputs) == 1 and shapes[self._output_slots()[0]] == ()
 
     def evaluate(self, values: Mapping[str, Any], method: str = AUTO,
-                 wrt: Sequence[str] | None = None, epsilon: float | None = None) -> Result:
-        """Forward pass, then the gradient (scalar output) or Jacobian by `method`."""
+                 wrt: Sequence[str] | None = None, epsilon: float | None = None,
+                 adjoints: bool | None = None) -> Result:
+        """Forward pass, then the gradient (scalar output) or Jacobian by `method`.
+
+        A scalar program's adjoints come with reverse mode, and with any method when `adjoints` is true.
+        """
         from graphlang import methods  # the other three methods live beside reverse mode
 
         if method not in METHODS and method != AUTO:
@@ -169,14 +151,16 @@ class Program:
         outs = self._output_slots()
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if self.is_scalar(shapes):
-            adjoints = None
-            if method == "reverse":
+            adjoint_values = None
+            if method == "reverse" or adjoints:
                 adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live)
-                adjoints = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]]) for n in g.names}
-                grad = {n: adjoints[n] for n in wrt_names}
+                adjoint_values = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]]) for n in g.names}
+            if method == "reverse":
+                assert adjoint_values is not None
+                grad = {n: adjoint_values[n] for n in wrt_names}
             else:
                 grad = methods.gradient(self, method, arrays, shapes, vals, wrt_names, epsilon)
-            res = Result(output, named[g.outputs[0]], named, adjoints, grad, method=method)
+            res = Result(output, named[g.outputs[0]], named, adjoint_values, grad, method=method)
         else:
             value = np.concatenate([np.ravel(vals[s]) for s in outs])
             jac = methods.jacobian(self, method, arrays, shapes, vals, wrt_names, epsilon)

@@ -19,6 +19,7 @@ from graphlang.cli.options import (
     values,
 )
 from graphlang.errors import GraphlangError
+from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import Program
 
@@ -49,12 +50,12 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         names = prog._wrt([w.strip() for w in wrt.split(",") if w.strip()] if wrt else None)
         if as_program:
             text = symbolic.derivative_program(prog, shapes, names)
-            print(render.dumps({"program": text}) if as_json else text, end="\n" if as_json else "")
+            print(jsonout.dumps({"program": text}) if as_json else text, end="\n" if as_json else "")
             return
         forms = symbolic.closed_forms(prog, shapes, names)
         out = prog.outputs[0]
         if as_json:
-            print(render.dumps({"output": out, "derivatives": {n: to_text(e) for n, e in forms.items()},
+            print(jsonout.dumps({"output": out, "derivatives": {n: to_text(e) for n, e in forms.items()},
                                 "latex": {n: to_latex(e) for n, e in forms.items()}}))
             return
         for n, e in forms.items():
@@ -84,7 +85,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
                                  hint="nodes: " + ", ".join(prog.names))
         lines = ex.explain(prog, values(at, at_file), node)
         if as_json:
-            print(render.dumps({"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms,
+            print(jsonout.dumps({"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms,
                                            "latex": ln.latex} for ln in lines]}))
         else:
             s.out.print(render.Text(ex.as_text(lines, fmt)), end="", soft_wrap=True)
@@ -110,18 +111,14 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
             if plot:
                 gc.plot(rows, plot)
             if as_json:
-                print(render.dumps({"sweep": [r.__dict__ for r in rows],
-                                    "best": {"forward": gc.best(rows, "forward"),
-                                             "central": gc.best(rows, "central")}}))
+                print(jsonout.dumps(jsonout.sweep(rows, gc.best(rows, "forward"), gc.best(rows, "central"))))
             else:
                 s.out.print(render.sweep_table(rows, gc.best(rows, "forward"), gc.best(rows, "central")))
             return
         checks = gc.gradcheck(prog, vals, epsilon)
         ok = all(r.passed for r in checks)
         if as_json:
-            print(render.dumps({"passed": ok, "rows": [
-                {"input": r.input, "method": r.method, "value": render.plain(r.value),
-                 "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in checks]}))
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks)))
         else:
             s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES))
         if not ok:

@@ -19,6 +19,7 @@ from graphlang.cli.options import (
 )
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at
+from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import AUTO, METHODS
 
@@ -32,7 +33,7 @@ def run(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa:
         prog = s.load(strict, limit)
         result = prog.evaluate(values(at, at_file))
         if as_json:
-            print(render.dumps(result.to_json()))
+            print(jsonout.dumps(jsonout.result(result)))
         else:
             s.out.print(render.result_tables(prog, result))
     guarded(s, body)
@@ -57,19 +58,11 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
                                  + ", ".join(METHODS))
         prog = s.load(strict, limit)
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
-        result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon)
+        result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,
+                               adjoints=as_json)  # the JSON has the same keys as `run`'s
         result.extra["scaled"] = epsilon is None
         if as_json:
-            obj = result.to_json()
-            if result.gradient is not None and result.adjoints is None:  # same keys as `run`
-                adjoints = prog.evaluate(values(at, at_file), method="reverse").adjoints or {}
-                obj = {**{k: v for k, v in obj.items() if k != "gradient"},
-                       "adjoints": {k: render.plain(v) for k, v in adjoints.items()},
-                       "gradient": obj["gradient"]}
-            obj["method"] = result.method
-            if result.method == "fd":
-                obj["epsilon"] = result.epsilon
-            print(render.dumps(obj))
+            print(jsonout.dumps(jsonout.result(result, method=True)))
         else:
             s.out.print(render.result_tables(prog, result))
     guarded(s, body)
@@ -87,8 +80,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
         seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
         tans = prog.tangents(vals, seed)
         if as_json:
-            print(render.dumps({"direction": {k: render.plain(v) for k, v in seed.items()},
-                                "tangents": {k: render.plain(v) for k, v in tans.items()}}))
+            print(jsonout.dumps(jsonout.tangents(seed, tans)))
         else:
             s.out.print(render.tangent_table(prog, tans, seed))
     guarded(s, body)
@@ -104,8 +96,7 @@ def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         prog = s.load(strict, limit)
         h = prog.hessian(values(at, at_file))
         if as_json:
-            print(render.dumps({"hessian": {a: {b: render.plain(v) for b, v in row.items()}
-                                            for a, row in h.items()}}))
+            print(jsonout.dumps(jsonout.hessian(h)))
         else:
             s.out.print(render.hessian_table(prog, h))
     guarded(s, body)

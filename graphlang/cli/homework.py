@@ -19,6 +19,7 @@ from graphlang.cli.options import (
 )
 from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
+from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import Program, read_source
 
@@ -50,7 +51,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
             out = ref.outputs[0]
             tpl = {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names)},
                    **{f"d{out}/d{n}": None for n in ref.inputs}}
-            print(render.dumps(tpl))
+            print(jsonout.dumps(tpl))
             return
         chosen = [x for x in (answers, submission, batch) if x]
         if len(chosen) != 1:
@@ -67,9 +68,9 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
             report = checker.grade_program(ref, text, vals, n_points=points)
         if gradescope:
             with open(gradescope, "w", encoding="utf-8") as fh:
-                fh.write(render.dumps(report.to_gradescope()) + "\n")
+                fh.write(jsonout.dumps(report.to_gradescope()) + "\n")
         if as_json:
-            print(render.dumps(report.to_json()))
+            print(jsonout.dumps(report.to_json()))
         else:
             s.out.print(report)
         if not report.passed:
@@ -92,5 +93,5 @@ def _check_batch(s: Session, ref: Program, folder: str, vals: dict[str, Any], ti
                                          progress=lambda p: bar.advance(task)):
             rows.append(row)
             if jsonl:
-                print(render.dumps(row), flush=True)
+                print(jsonout.dumps(row), flush=True)
     (s.err if jsonl else s.out).print(render.batch_summary(rows))

@@ -13,6 +13,7 @@ from rich.console import Console
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.limits import Limits
+from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import Program, parse, read_source
 
@@ -82,7 +83,7 @@ class Session:
         code = ExitCode.USAGE if err.kind in ("usage", "io") else ExitCode.PROGRAM_ERROR
         self.err.print(render.error_text(err, self.path, self.source), end="")
         if self.as_json:
-            print(render.dumps({"error": err.to_json()}))
+            print(jsonout.dumps(jsonout.error(err)))
         raise typer.Exit(code)
 
 def values(at: list[str], at_file: str | None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.errors import GraphlangError
+from graphlang.present import jsonout
 from graphlang.present import tables as render
 
 
@@ -57,10 +58,7 @@ def train(program: ProgramArg,
         if plot:
             render.loss_plot(trainer.history, plot)
         if as_json:
-            print(render.dumps({"epochs": [st.__dict__ for st in trainer.history],
-                                "final": trainer.history[-1].__dict__,
-                                "params": {k: render.plain(v) for k, v in trainer.params.items()}
-                                if sum(v.size for v in trainer.params.values()) <= 10_000 else None}))
+            print(jsonout.dumps(jsonout.training(trainer.history, trainer.params)))
         else:
             s.out.print(table)
     guarded(s, body)
@@ -85,7 +83,7 @@ def predict(program: ProgramArg,
         preds = trainer.predictions(dataset)
         loss, acc = trainer.evaluate(dataset)
         if as_json:
-            print(render.dumps({"predictions": render.plain(preds), "loss": loss, "accuracy": acc}))
+            print(jsonout.dumps(jsonout.predictions(preds, loss, acc)))
         else:
             s.out.print(render.prediction_table(preds, trainer.pred, loss, acc))
     guarded(s, body)

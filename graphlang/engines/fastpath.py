@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.engines.plan import Fallback, Plan
+from graphlang.numbers import py
 
 
 def fast_gradient(self: Any, values: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -66,5 +67,4 @@ def _fast_gradient_slow(self: Any, values: Mapping[str, Any], raw: list[Any]) ->
         _, grads = plan.gradient(args)
     except Fallback:
         return None
-    from graphlang.program import py
     return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}

@@ -13,19 +13,11 @@ from graphlang.engines.vmap import BATCHED, Batch, reduce_to
 from graphlang.errors import GraphlangError
 from graphlang.ir import rules
 from graphlang.ir.graph import Eqn, Graph
+from graphlang.numbers import preview, strict_floats
 from graphlang.primitives.kernels import unbroadcast
 from graphlang.primitives.shapes import Shape
 
-_ERRSTATE = {"over": "raise", "divide": "raise", "invalid": "raise", "under": "ignore"}
 _NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
-
-
-def _fmt(v: Any) -> str:
-    a = np.asarray(v)
-    if a.ndim == 0:
-        return f"{float(a):.6g}"
-    flat = ", ".join(f"{x:.4g}" for x in a.ravel()[:4])
-    return f"[{flat}{', ...' if a.size > 4 else ''}] (shape {list(a.shape)})"
 
 
 def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during: str = "") -> GraphlangError:
@@ -35,7 +27,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     msg = prim.domain(*args) if prim.domain is not None and not during else None
     what = str(err).split(" encountered")[0].replace("in ", "")
     if msg is None:
-        shown = ", ".join(_fmt(a) for a in args)
+        shown = ", ".join(preview(a) for a in args)
         if during:
             msg = f"the derivative of {prim.name} is not finite at {shown} ({what})"
         elif "overflow" in str(err) or isinstance(err, OverflowError):
@@ -55,7 +47,7 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]
     for slot, value in graph.consts.items():
         vals[slot] = np.float64(value)
     ops = BATCHED if batched else None
-    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+    with strict_floats():
         for eq in graph.eqns:
             args = [vals[i] for i in eq.ins]
             fn = ops[eq.prim.name] if ops is not None else eq.prim.impl
@@ -88,7 +80,7 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
     for slot, g in seeds.items():
         adj[slot] = g
     add = BATCHED["add"]
-    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+    with strict_floats():
         for eq in reversed(graph.eqns):
             g = adj[eq.out]
             if g is None:
@@ -124,7 +116,7 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
     for slot, t in seeds.items():
         tan[slot] = t
     add = BATCHED["add"]
-    with np.errstate(**_ERRSTATE):  # type: ignore[arg-type]
+    with strict_floats():
         for eq in graph.eqns:
             in_shapes = tuple(shapes[i] for i in eq.ins)
             if all(tan[i] is None for i in eq.ins):

@@ -18,6 +18,8 @@ import numpy as np
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, fold
+from graphlang.limits import gc_paused
+from graphlang.numbers import strict_floats
 from graphlang.primitives import kernels
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import PRIMITIVES
@@ -326,7 +328,6 @@ class Plan:
         outs = [graph.slot_of[graph.outputs[0]]]
         grads = "".join(f"g{i}, " for i in wrt)
         params = list(range(n))
-        from graphlang.program import gc_paused
         with gc_paused():
             lines = source(graph, shapes, outs, wrt, mode, batched=batched)
             self._fn = build(lines, params, f"v{outs[0]}, ({grads})", self.scalar,
@@ -341,7 +342,7 @@ class Plan:
             if not math.isfinite(check):
                 raise Fallback
             return value, grads
-        with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+        with strict_floats():
             try:
                 value, grads, _ = self._fn(*args)
             except (ArithmeticError, ValueError, FloatingPointError):

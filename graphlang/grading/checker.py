@@ -19,6 +19,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
+from graphlang.numbers import quiet_floats
 from graphlang.present.explain import value_of
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
@@ -248,7 +249,7 @@ def _carried(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
             terms = adj.terms.get(name, [])
             if not terms:
                 return None
-            with np.errstate(all="ignore"):
+            with quiet_floats():
                 return sum(value_of(t.expr, mixed) for t in terms)
         st = prog.graph.statement(q)
         if st is None or st.expr is None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from graphlang.language.ast import Expr, fold
+from graphlang.numbers import quiet_floats
 from graphlang.present.tables import tensor
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.symbolic import adjoint
@@ -55,7 +56,7 @@ def value_of(e: Expr, env: dict[str, Any]) -> Any:
             return env[str(node.attr)]
         prim = PRIMITIVES[node.op]
         return prim.impl(*kids, node.attr) if prim.attr_args else prim.impl(*kids)
-    with np.errstate(all="ignore"):
+    with quiet_floats():
         return fold(e, step)
 
 

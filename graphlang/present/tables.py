@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
@@ -12,16 +11,9 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.numbers import number
 
 MAX_SHOWN = 6  # elements per axis before eliding
-
-
-def number(v: float) -> str:
-    """Fixed, deterministic formatting: 10 significant digits, no `np.float64(...)`."""
-    v = float(v) + 0.0  # no "-0"
-    if v == 0:
-        return "0"
-    return f"{v:.10g}"
 
 
 def tensor(value: Any) -> str:
@@ -105,11 +97,6 @@ def result_tables(program: Any, result: Any) -> Group:
     return Group(*parts)
 
 
-def dumps(obj: Any) -> str:
-    """JSON with finite numbers only and a fixed key order."""
-    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
-
-
 def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
     """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint."""
     where = clean(path or "<input>")
@@ -134,11 +121,6 @@ def error_text(err: GraphlangError, path: str | None, source: str | None) -> Tex
         t.append(clean(err.hint) + "\n")
     return t
 
-
-def plain(v: Any) -> Any:
-    """numpy -> JSON-ready: a float or nested lists."""
-    a = np.asarray(v, dtype=np.float64)
-    return float(a) if a.ndim == 0 else a.tolist()
 
 
 def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:

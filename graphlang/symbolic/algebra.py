@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from graphlang.language.ast import Expr, fold
+from graphlang.numbers import literal, quiet_floats
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
 
 ZERO_SAFE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "ln", "sqrt", "sin", "cos",
@@ -51,7 +52,7 @@ class Builder:
     def _fold_const(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr | None:
         if op not in ZERO_SAFE or not all(a.op == "const" for a in args):
             return None
-        with np.errstate(all="ignore"):
+        with quiet_floats():
             value = PRIMITIVES[op].impl(*[np.float64(a.attr) for a in args])  # type: ignore[arg-type]
         value = float(value)
         return self.const(value) if np.isfinite(value) and value == round(value, 12) else None
@@ -141,12 +142,6 @@ class Builder:
 
 # --- printing ------------------------------------------------------------------------------
 
-def _num(v: float) -> str:
-    if v == int(v) and abs(v) < 1e15:
-        return str(int(v))
-    return repr(v)
-
-
 SUPERSCRIPT = {2.0: "²", 3.0: "³"}
 
 
@@ -164,7 +159,7 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
             v = float(node.attr)  # type: ignore[arg-type]
             if np.isclose(v, np.pi, rtol=0, atol=0) and style != "cg":
                 return "π", ATOM
-            return _num(v), (UNARY if v < 0 else ATOM)
+            return literal(v), (UNARY if v < 0 else ATOM)
         if op == "var":
             if leaf is not None and node.attr in leaf:
                 text = leaf[str(node.attr)]
@@ -214,7 +209,7 @@ def to_latex(e: Expr) -> str:
         op = node.op
         if op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
-            return ("\\pi" if v == float(np.pi) else _num(v)), (UNARY if v < 0 else ATOM)
+            return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM)
         if op == "var":
             name = str(node.attr)
             if "_" in name:

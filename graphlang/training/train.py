@@ -18,6 +18,7 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.engines.vmap import Batch
 from graphlang.errors import GraphlangError
+from graphlang.numbers import strict_floats
 from graphlang.program import Program
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
@@ -212,7 +213,7 @@ class Trainer:
         plan = self._plan(shapes, batched)
         if plan is not None:
             try:
-                with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
+                with strict_floats():
                     loss, grads, _ = plan._fn(*arrays, *([seed] if batched else []))
                 names = [n for n in g.inputs if n in g.params]
                 return loss, dict(zip(names, grads))

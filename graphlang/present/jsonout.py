@@ -1,0 +1,57 @@
+"""Every command's JSON, built here and nowhere else (SPEC §3: one object, finite numbers, fixed order)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphlang.numbers import plain
+
+
+def dumps(obj: Any) -> str:
+    """JSON with finite numbers only and a fixed key order."""
+    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+
+
+def result(res: Any, method: bool = False) -> dict[str, Any]:
+    """`run --json` (and, with `method`, `grad --json`: the method and fd's ε added)."""
+    obj = res.to_json()
+    if method:
+        obj["method"] = res.method
+        if res.method == "fd":
+            obj["epsilon"] = res.epsilon
+    return obj
+
+
+def tangents(seed: dict[str, Any], tans: dict[str, Any]) -> dict[str, Any]:
+    return {"direction": {k: plain(v) for k, v in seed.items()},
+            "tangents": {k: plain(v) for k, v in tans.items()}}
+
+
+def hessian(h: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    return {"hessian": {a: {b: plain(v) for b, v in row.items()} for a, row in h.items()}}
+
+
+def sweep(rows: list[Any], best_forward: float, best_central: float) -> dict[str, Any]:
+    return {"sweep": [r.__dict__ for r in rows], "best": {"forward": best_forward, "central": best_central}}
+
+
+def gradcheck(passed: bool, checks: list[Any]) -> dict[str, Any]:
+    return {"passed": passed, "rows": [
+        {"input": r.input, "method": r.method, "value": plain(r.value),
+         "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in checks]}
+
+
+def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_000) -> dict[str, Any]:
+    """The epochs, the final state, and the parameters when they are small enough to print."""
+    small = sum(v.size for v in params.values()) <= max_elements
+    return {"epochs": [st.__dict__ for st in history], "final": history[-1].__dict__,
+            "params": {k: plain(v) for k, v in params.items()} if small else None}
+
+
+def predictions(preds: Any, loss: Any, accuracy: Any) -> dict[str, Any]:
+    return {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
+
+
+def error(err: Any) -> dict[str, Any]:
+    return {"error": err.to_json()}
