@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from typing import NamedTuple
+
 # kind -> short description, shown in the language reference and `graphlang --help`.
 KINDS: dict[str, str] = {
     "syntax": "the text is not a valid .cg program",
@@ -51,8 +54,7 @@ class GraphlangError(Exception):
 
     def _render_traceback_(self) -> list[str]:
         """IPython: show the located message, not a Python traceback."""
-        from graphlang.present.notebook import error_lines
-        return error_lines(self)
+        return located(self, "<program>", getattr(self, "source", None)).text().rstrip("\n").split("\n")
 
     def _repr_html_(self) -> str:
         import html
@@ -67,3 +69,50 @@ class GraphlangError(Exception):
         if self.line is None and line is not None:
             self.line, self.column = line, column
         return self
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean(text: str) -> str:
+    """Terminal control characters, escaped: anything echoed back to the user goes through here."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class Located(NamedTuple):
+    """The pieces of a located error message; presenters style them, `text()` is the plain form."""
+
+    where: str  # FILE:LINE:COL
+    kind: str
+    message: str
+    source_line: str | None  # "  3 | a = ln(x)"
+    caret: str | None  # spaces and "^" under the column
+    hint: str | None
+
+    def text(self) -> str:
+        out = f"{self.where}: {self.kind} error: {self.message}\n"
+        if self.source_line is not None:
+            out += f"{self.source_line}\n{self.caret}\n"
+        if self.hint:
+            out += f"hint: {self.hint}\n"
+        return out
+
+
+def located(err: GraphlangError, path: str | None, source: str | None) -> Located:
+    """`FILE:LINE:COL`, the kind, the message, the source line with a caret, and the hint."""
+    where = clean(path or "<input>")
+    if err.line is not None:
+        where += f":{err.line}:{err.column or 1}"
+    source_line = caret = None
+    if source is not None and err.line is not None:
+        lines = source.split("\n")
+        if 0 < err.line <= len(lines):
+            line = clean(lines[err.line - 1].rstrip("\r"))
+            col = max(1, err.column or 1)
+            if len(line) > 120:
+                start = max(0, col - 60)
+                line, col = line[start : start + 120], col - start
+            source_line = f"  {err.line} | {line}"
+            caret = " " * (len(str(err.line)) + 5 + col - 1) + "^"
+    return Located(where, err.kind, clean(err.message), source_line, caret,
+                   clean(err.hint) if err.hint else None)

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
-
-if TYPE_CHECKING:
-    from graphlang.program import Program
+from graphlang.program import Program
 
 # method -> (rtol, atol) against reverse mode
 TOLERANCES = {"forward": (1e-8, 1e-10), "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}
@@ -90,21 +88,3 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
 def best(rows: list[SweepRow], which: str) -> float:
     key = "forward_error" if which == "forward" else "central_error"
     return min(rows, key=lambda r: getattr(r, key)).epsilon
-
-
-def plot(rows: list[SweepRow], path: str) -> None:
-    """The V-curves of truncation vs round-off error, on log-log axes (needs matplotlib)."""
-    from graphlang.present.tables import pyplot
-    plt = pyplot()
-    eps = [r.epsilon for r in rows]
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.loglog(eps, [max(r.forward_error, 1e-17) for r in rows], "o-", label="forward (f(x+ε)−f(x))/ε")
-    ax.loglog(eps, [max(r.central_error, 1e-17) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/2ε")
-    ax.set_xlabel("ε")
-    ax.set_ylabel("relative error vs reverse mode")
-    ax.invert_xaxis()
-    ax.legend()
-    ax.set_title("Finite differences: truncation vs round-off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.ir.bind import bind_graph
+from graphlang.ir.graph import Graph, build
+from graphlang.limits import Limits
 from graphlang.numbers import py
+from graphlang.primitives.batch import Batch
 from graphlang.primitives.shapes import Shape
+from graphlang.symbolic import adjoint
+from graphlang.symbolic.derivative import derivative_program, seed_name
 
-if TYPE_CHECKING:
-    from graphlang.program import Program
+
+class Program(Protocol):
+    """What the methods read of a program (`graphlang.Program` is one): its graph, limits and file."""
+
+    graph: Graph
+    limits: Limits
+    path: str | None
 
 CBRT_EPS = float(np.cbrt(np.finfo(np.float64).eps))  # ≈ 6.06e-6: central differences' best step
 
@@ -111,7 +122,6 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
                     wrt: list[str], mode: str) -> dict[str, np.ndarray] | None:
     """The whole Jacobian in one vectorized pass: all input directions at once (forward mode) or
     all output directions at once (reverse mode). None when that would hold too many numbers."""
-    from graphlang.engines.vmap import Batch
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
     c = sum(int(np.prod(shapes[s])) for s in outs)
@@ -147,6 +157,45 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     return cols
 
 
+def _derived(program: Program, shapes: list[Shape], wrt: list[str]) -> Graph:
+    """The derivative program's graph (built once per input shapes and `wrt`, kept on the program)."""
+    key = (tuple(tuple(s) for s in shapes[: len(program.graph.inputs)]), tuple(wrt))
+    cache: dict[Any, Graph] = program.__dict__.setdefault("_symbolic_programs", {})
+    if key not in cache:
+        text = derivative_program(program, shapes, wrt, header=False)
+        cache[key] = build(text, program.limits.with_(max_source_chars=max(
+            program.limits.max_source_chars, 4 * len(text))))
+    return cache[key]
+
+
+def symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
+                     wrt: list[str]) -> dict[str, np.ndarray]:
+    """Evaluate the derivative program (seeded per output coordinate when the output is a vector)."""
+    g = program.graph
+    derived = _derived(program, shapes, wrt)
+    prefix = adjoint.choose_prefix(g.names)
+    values: dict[str, Any] = dict(zip(g.inputs, arrays))
+    outs = g.outputs
+    out_shapes = [shapes[g.slot_of[n]] for n in outs]
+    scalar = len(outs) == 1 and out_shapes[0] == ()
+
+    def run(seeds: dict[str, Any]) -> dict[str, np.ndarray]:
+        arrays, _ = bind_graph(derived, {**values, **seeds})
+        vals = interp.forward(derived, arrays)
+        return {n: np.asarray(vals[derived.slot_of[prefix + n]], dtype=np.float64) for n in wrt}
+
+    if scalar:
+        got = run({})
+        return {n: got[n][..., None] for n in wrt}
+    columns: list[dict[str, np.ndarray]] = []
+    for j, name in enumerate(outs):
+        for idx in np.ndindex(out_shapes[j]):
+            seeds = {seed_name(prefix, o): np.zeros(s) for o, s in zip(outs, out_shapes)}
+            seeds[seed_name(prefix, name)][idx] = 1.0
+            columns.append(run(seeds))
+    return {n: np.stack([c[n] for c in columns], axis=-1) for n in wrt}
+
+
 def choose_mode(program: Program, arrays: list[np.ndarray], shapes: list[Shape], wrt: list[str]) -> str:
     """The lecture's rule: reverse when inputs outnumber outputs (D ≫ C), forward otherwise."""
     g = program.graph
@@ -160,8 +209,7 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
     if method == "fd":
         cols = fd_columns(program, arrays, wrt, epsilon)
     elif method == "symbolic":
-        from graphlang.symbolic import derivative as symbolic
-        cols = symbolic.jacobian_columns(program, arrays, shapes, wrt)
+        cols = symbolic_columns(program, arrays, shapes, wrt)
     else:
         fast = batched_columns(program, arrays, shapes, vals, wrt, method)
         if fast is not None:

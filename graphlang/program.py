@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from graphlang import methods
 from graphlang.engines import interpreter as interp
 from graphlang.engines.fastpath import fast_gradient
 from graphlang.errors import GraphlangError
@@ -19,6 +20,7 @@ from graphlang.language.resolve import check
 from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import plain, py
 from graphlang.primitives.shapes import Shape
+from graphlang.symbolic import derivative as symbolic
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
@@ -135,8 +137,6 @@ class Program:
 
         A scalar program's adjoints come with reverse mode, and with any method when `adjoints` is true.
         """
-        from graphlang import methods  # the other three methods live beside reverse mode
-
         if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
                                  + ", ".join(METHODS))
@@ -189,8 +189,6 @@ class Program:
                  mode: str = AUTO) -> dict[str, Any]:
         """The Jacobian (denominator layout: input shape + (N,)) by forward or reverse mode; `auto`
         picks the cheaper one (forward when inputs are fewer than outputs)."""
-        from graphlang import methods
-
         names = [wrt] if isinstance(wrt, str) else wrt
         arrays, shapes = self.bind(values)
         names = self._wrt(names)
@@ -219,8 +217,6 @@ class Program:
 
     def hessian(self, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Second derivatives of a scalar program: reverse mode over its derivative program."""
-        from graphlang.symbolic import derivative as symbolic
-
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
             raise GraphlangError("shape", "the Hessian needs a single scalar output")

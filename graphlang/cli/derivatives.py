@@ -19,7 +19,7 @@ from graphlang.cli.options import (
     values,
 )
 from graphlang.errors import GraphlangError
-from graphlang.present import jsonout
+from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 from graphlang.program import Program
 
@@ -109,7 +109,7 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
         if sweep or plot:
             rows = gc.sweep(prog, vals)
             if plot:
-                gc.plot(rows, plot)
+                plots.sweep_plot(rows, plot)
             if as_json:
                 print(jsonout.dumps(jsonout.sweep(rows, gc.best(rows, "forward"), gc.best(rows, "central"))))
             else:

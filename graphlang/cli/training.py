@@ -15,7 +15,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.errors import GraphlangError
-from graphlang.present import jsonout
+from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 
 
@@ -56,7 +56,7 @@ def train(program: ProgramArg,
         if save:
             tr.save_params(trainer.params, save)
         if plot:
-            render.loss_plot(trainer.history, plot)
+            plots.loss_plot(trainer.history, plot)
         if as_json:
             print(jsonout.dumps(jsonout.training(trainer.history, trainer.params)))
         else:

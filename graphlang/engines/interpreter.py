@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.engines.vmap import BATCHED, Batch, reduce_to
 from graphlang.errors import GraphlangError
 from graphlang.ir import rules
 from graphlang.ir.graph import Eqn, Graph
 from graphlang.numbers import preview, strict_floats
+from graphlang.primitives.batch import BATCHED, Batch, reduce_to
 from graphlang.primitives.kernels import unbroadcast
 from graphlang.primitives.shapes import Shape
 

@@ -10,6 +10,7 @@ back to the interpreter, which finds and reports the error precisely.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from graphlang.language.ast import Expr, fold
 from graphlang.limits import gc_paused
 from graphlang.numbers import strict_floats
 from graphlang.primitives import kernels
+from graphlang.primitives.batch import BATCHED, outer_sum, reduce_to
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.symbolic.algebra import Builder
@@ -62,17 +64,8 @@ ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div"
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
 ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np})
-BATCH_NS: dict[str, Any] = {**ARRAY_NS}
-
-
-def _batch_ns() -> None:
-    from graphlang.engines.vmap import BATCHED, outer_sum, reduce_to
-    BATCH_NS.update({f"P_{n}": fn for n, fn in BATCHED.items()})
-    BATCH_NS["_red"] = reduce_to
-    BATCH_NS["_outer_sum"] = outer_sum
-
-
-_batch_ns()
+BATCH_NS: dict[str, Any] = {**ARRAY_NS, **{f"P_{n}": fn for n, fn in BATCHED.items()},
+                             "_red": reduce_to, "_outer_sum": outer_sum}
 
 
 def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
@@ -297,7 +290,7 @@ def _lhs(line: str) -> str:
     return line.split(" ", 1)[0]
 
 
-_SLOT = __import__("re").compile(r"\b[vg]\d+\b")
+_SLOT = re.compile(r"\b[vg]\d+\b")
 
 
 def _names(line: str) -> list[str]:

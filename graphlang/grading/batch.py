@@ -12,7 +12,7 @@ from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.grading.checker import Report, grade_answers, grade_program
-from graphlang.program import Program
+from graphlang.program import Program, parse
 
 SUFFIXES = (".cg", ".json")
 
@@ -57,7 +57,6 @@ def _child(conn: Any, reference: Program | str, path: Path, at: dict[str, Any], 
         pass
     try:
         if isinstance(reference, str):  # spawned, not forked: the program travels as its source
-            from graphlang.program import parse
             reference = parse(reference)
         conn.send(grade_file(reference, path, at, options).to_json())
     except MemoryError:

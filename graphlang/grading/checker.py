@@ -20,9 +20,9 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
-from graphlang.present.explain import value_of
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
+from graphlang.symbolic.algebra import value_of
 
 
 @dataclass

@@ -75,3 +75,12 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                                  "give a value of the declared shape")
         arrays.append(arr)
     return arrays
+
+
+def bind_graph(graph: Any, values: Mapping[str, Any]) -> tuple[list[np.ndarray], list[Shape]]:
+    """A graph's input values as arrays (checked), and the shape of every slot."""
+    checked = graph.checked
+    assigned = {st.name: st.line for st in graph.statements}
+    positions = {**checked.first_use, **checked.decl_line}
+    arrays = bind(graph.inputs, checked.declared, assigned, positions, values, graph.limits)
+    return arrays, graph.shapes(tuple(a.shape for a in arrays))

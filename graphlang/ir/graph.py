@@ -10,10 +10,10 @@ import math
 from dataclasses import dataclass
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import tree_nodes
-from graphlang.language.parser import Statement
-from graphlang.language.resolve import Checked
-from graphlang.limits import Limits
+from graphlang.language.ast import Statement, tree_nodes
+from graphlang.language.parser import parse_statements
+from graphlang.language.resolve import Checked, check
+from graphlang.limits import Limits, gc_paused
 from graphlang.primitives.shapes import Shape, ShapeError, show
 from graphlang.primitives.table import PRIMITIVES, Primitive
 
@@ -136,3 +136,9 @@ class Graph:
             self._shape_cache[input_shapes] = shapes
             self.costs[input_shapes] = cost
         return shapes
+
+
+def build(source: str, limits: Limits) -> Graph:
+    """Program text -> its graph: parse, resolve names, lower to equations (each step raises located errors)."""
+    with gc_paused():  # building many small objects: the cyclic GC only slows this down
+        return Graph(check(parse_statements(source, limits)), limits)

@@ -14,6 +14,7 @@ from typing import Any
 from graphlang.language.ast import Expr, fold
 from graphlang.language.parser import parse_expression
 from graphlang.language.resolve import resolve
+from graphlang.primitives.batch import BATCHED
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import PRIMITIVES
 
@@ -50,9 +51,7 @@ def _python(e: Expr, params: tuple[str, ...]) -> str:
 _NAMESPACE: dict[str, Any] = {f"P_{name}": p.impl for name, p in PRIMITIVES.items()}
 
 
-def _batched_namespace() -> dict[str, Any]:
-    from graphlang.engines.vmap import BATCHED
-    return {f"P_{name}": fn for name, fn in BATCHED.items()}
+_BATCHED_NAMESPACE: dict[str, Any] = {f"P_{name}": fn for name, fn in BATCHED.items()}
 
 
 @lru_cache(maxsize=4096)
@@ -68,5 +67,5 @@ def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], ba
             continue
         # Source generated only from our own rule table, never from user text.
         src = f"lambda {', '.join(params)}: {_python(e, params)}"
-        fns.append(eval(src, dict(_batched_namespace() if batched else _NAMESPACE)))  # noqa: S307
+        fns.append(eval(src, dict(_BATCHED_NAMESPACE if batched else _NAMESPACE)))  # noqa: S307
     return tuple(fns)

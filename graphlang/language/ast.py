@@ -6,6 +6,7 @@ Every walk here is iterative: user input may nest 100,000 deep, and Python's sta
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -97,3 +98,24 @@ def names(root: Expr) -> list[str]:
 
 def size(root: Expr) -> int:
     return sum(1 for _ in postorder(root))
+
+
+@dataclass
+class DeclItem:
+    name: str
+    shape: tuple[int, ...] | None
+    line: int
+    column: int
+
+
+@dataclass
+class Statement:
+    """One statement: `assign` (name = expr), `input`/`param` declarations, or `output`."""
+
+    kind: str
+    line: int
+    column: int
+    name: str = ""
+    expr: Expr | None = None
+    text: str = ""
+    items: list[DeclItem] = field(default_factory=list)

@@ -3,77 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 import lark
-from lark import Lark, Token, Tree
+from lark import Token, Tree
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr
+from graphlang.language.ast import DeclItem, Expr, Statement
+from graphlang.language.grammar import lark_parser
+from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
 
-GRAMMAR_FILE = "graphlang.lark"
-
-
-def grammar_path() -> Path:
-    """The shipped grammar: inside the wheel, else the source tree's top-level `grammars/`."""
-    here = Path(__file__).resolve().parent.parent  # the graphlang package
-    for candidate in (here / "grammars" / GRAMMAR_FILE, here.parent / "grammars" / GRAMMAR_FILE):
-        if candidate.is_file():
-            return candidate
-    raise RuntimeError(f"graphlang is installed without its grammar ({GRAMMAR_FILE})")
-
-
-class _BracketNewlines:
-    """Post-lexer: a newline inside (...) or [...] continues the statement."""
-
-    always_accept = ("SEP",)
-
-    def process(self, stream):  # type: ignore[no-untyped-def]
-        depth = 0
-        for tok in stream:
-            if tok.type in ("LPAR", "LSQB"):
-                depth += 1
-            elif tok.type in ("RPAR", "RSQB"):
-                depth = max(0, depth - 1)
-            elif tok.type == "SEP" and depth and ";" not in tok.value:
-                continue
-            yield tok
-
-
-@lru_cache(maxsize=1)
-def _lark() -> Lark:
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        postlex=_BracketNewlines(),
-    )
-
-
-@dataclass
-class DeclItem:
-    name: str
-    shape: tuple[int, ...] | None
-    line: int
-    column: int
-
-
-@dataclass
-class Statement:
-    """One statement: `assign` (name = expr), `input`/`param` declarations, or `output`."""
-
-    kind: str
-    line: int
-    column: int
-    name: str = ""
-    expr: Expr | None = None
-    text: str = ""
-    items: list[DeclItem] = field(default_factory=list)
-
+__all__ = ["DeclItem", "Statement", "parse_expression", "parse_full", "parse_statements"]
 
 # How terminals read in a message for students (never RPAR or $END).
 _DESCRIBE = {
@@ -95,7 +35,7 @@ _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "tr
 def _describe(term: str) -> str:
     if term in _DESCRIBE:
         return _DESCRIBE[term]
-    t = _lark().get_terminal(term) if term in {t.name for t in _lark().terminals} else None
+    t = lark_parser().get_terminal(term) if term in {t.name for t in lark_parser().terminals} else None
     if t is not None and t.pattern.type == "str":
         return repr(t.pattern.value)
     return term.lower()
@@ -185,11 +125,9 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
     limits = limits or Limits()
     _check_text(text, limits)
-    from graphlang.language.templates import _Fallback, parse_fast
-
     try:
         return parse_fast(text, limits)
-    except _Fallback:
+    except Fallback:
         pass
     return parse_full(text, limits)
 
@@ -197,7 +135,7 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
 def parse_full(text: str, limits: Limits) -> list[Statement]:
     """The full parser: positions from Lark, and the located syntax and limit errors."""
     try:
-        tree = _lark().parse(text)
+        tree = lark_parser().parse(text)
     except lark.exceptions.UnexpectedInput as err:
         raise _syntax_error(text, err) from None
     statements = []

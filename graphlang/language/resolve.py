@@ -7,8 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr, tree_nodes
-from graphlang.language.parser import Statement
+from graphlang.language.ast import Expr, Statement, tree_nodes
 from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")

@@ -20,15 +20,15 @@ from lark import Lark, Token, Tree
 from lark.lexer import Lexer
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr
-from graphlang.language.parser import DeclItem, Statement, grammar_path
+from graphlang.language.ast import DeclItem, Expr, Statement
+from graphlang.language.grammar import grammar_path
 from graphlang.limits import Limits
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
 _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
 
 
-class _Fallback(Exception):
+class Fallback(Exception):
     """The fast path cannot handle this text; the full parser will (and report any error)."""
 
 
@@ -66,7 +66,7 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
     pos = 0
     for m in regex.finditer(text):
         if m.start() != pos:
-            raise _Fallback  # a character no terminal matches: a syntax error
+            raise Fallback  # a character no terminal matches: a syntax error
         pos = m.end()
         kind = m.lastgroup
         assert kind is not None
@@ -77,7 +77,7 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
             kind = keywords.get(text[start:pos], kind)
         out.append((kind, start, pos))
     if text[pos:].strip(" \t\r"):
-        raise _Fallback
+        raise Fallback
     return out
 
 
@@ -93,7 +93,7 @@ def _statements(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[
                 current = []
                 continue
             if ";" in text[tok[1] : tok[2]]:
-                raise _Fallback
+                raise Fallback
             continue
         if kind in ("LPAR", "LSQB"):
             depth += 1
@@ -192,7 +192,7 @@ def _compile_expr(root: Any, t: Template, limits: Limits) -> int:
         elif data == "literal":
             code.append(("stack", node._first, [r(k) for k in kids]))  # type: ignore[attr-defined]
         else:
-            raise _Fallback
+            raise Fallback
         ref[id(node)] = len(code) - 1
     return ref[id(root)]
 
@@ -203,10 +203,10 @@ def _template(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> 
     try:
         tree = parser.parse(toks)
     except Exception:  # noqa: BLE001 - any parse failure: the full parser reports it
-        raise _Fallback from None
+        raise Fallback from None
     stmts = [c for c in tree.children if isinstance(c, Tree)]
     if len(stmts) != 1:
-        raise _Fallback
+        raise Fallback
     st = stmts[0]
     t = Template()
     t.kind = st.data
@@ -223,7 +223,7 @@ def _template(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> 
     elif st.data == "output":
         t.items = [(tok.start_pos, []) for tok in st.children]
     else:
-        raise _Fallback
+        raise Fallback
     return t
 
 
@@ -231,7 +231,7 @@ _CACHE: dict[tuple[str, ...], Template] = {}
 
 
 def parse_fast(text: str, limits: Limits) -> list[Statement]:
-    """Statements built from cached templates; raises _Fallback for the full parser."""
+    """Statements built from cached templates; raises Fallback for the full parser."""
     tokens = _tokenize(text)
     lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
@@ -257,7 +257,7 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
             if len(_CACHE) < 20_000:
                 _CACHE[key] = t
         if t.depth > limits.max_depth:
-            raise _Fallback  # the full parser locates the limit error
+            raise Fallback  # the full parser locates the limit error
         line, column = where(toks[0][1])
         if t.kind == "assign":
             if "\n" in text[toks[0][1]:toks[-1][2]]:
@@ -296,7 +296,7 @@ def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where
             _, s, e = toks[ins[1]]
             value = float(text[s:e])
             if value == float("inf"):
-                raise _Fallback
+                raise Fallback
             append(Expr("const", (), value, *where(s)))
         elif op == "op":
             _, s, e = toks[ins[1]]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from rich.table import Table
@@ -17,11 +17,9 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
+from graphlang.program import Program
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import to_text
-
-if TYPE_CHECKING:
-    from graphlang.program import Program
+from graphlang.symbolic.algebra import to_text, value_of
 
 
 def _q(text: str) -> str:
@@ -67,7 +65,6 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     if partials:
         if result is None or result.adjoints is None:
             raise GraphlangError("usage", "--partials needs --at and a scalar output")
-        from graphlang.present.explain import value_of
         _, shapes = program.bind(values or {})
         adj = adjoint.build(g, shapes)
         env = {k: np.asarray(v) for k, v in result.values.items()}

@@ -9,19 +9,16 @@ exactly what reverse mode computes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from graphlang.language.ast import Expr, fold
-from graphlang.numbers import quiet_floats
+from graphlang.language.ast import Expr
 from graphlang.present.tables import tensor
 from graphlang.primitives.table import PRIMITIVES
+from graphlang.program import Program
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import to_latex, to_text
-
-if TYPE_CHECKING:
-    from graphlang.program import Program
+from graphlang.symbolic.algebra import to_latex, to_text, value_of
 
 
 @dataclass
@@ -45,19 +42,6 @@ def short(v: Any, digits: int = 4) -> str:
 def factor(v: Any) -> str:
     text = short(v)
     return f"({text})" if text.startswith("-") else text
-
-
-def value_of(e: Expr, env: dict[str, Any]) -> Any:
-    """Evaluate a (small) expression numerically with the primitive table."""
-    def step(node: Expr, kids: list[Any]) -> Any:
-        if node.op == "const":
-            return np.float64(float(node.attr))  # type: ignore[arg-type]
-        if node.op == "var":
-            return env[str(node.attr)]
-        prim = PRIMITIVES[node.op]
-        return prim.impl(*kids, node.attr) if prim.attr_args else prim.impl(*kids)
-    with quiet_floats():
-        return fold(e, step)
 
 
 def _paren(text: str, e: Expr) -> str:

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import html
+import os
 from typing import Any
+
+from rich.console import Console
+
+from graphlang.present.dot import svg, to_dot
+from graphlang.present.tables import result_tables
 
 
 def report_html(report: Any) -> str:
@@ -19,8 +25,7 @@ def report_html(report: Any) -> str:
 
 def rich_html(renderable: Any, width: int = 100) -> str:
     """Any Rich renderable as self-contained HTML (inline styles)."""
-    from rich.console import Console
-    console = Console(record=True, width=width, file=open(__import__("os").devnull, "w"),
+    console = Console(record=True, width=width, file=open(os.devnull, "w"),
                       color_system="truecolor")
     console.print(renderable)
     return console.export_html(inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")
@@ -28,7 +33,6 @@ def rich_html(renderable: Any, width: int = 100) -> str:
 
 def program_bundle(program: Any) -> dict[str, str]:
     """A program: its source (HTML) and, where Graphviz exists, its graph (SVG)."""
-    from graphlang.present.dot import svg, to_dot
     bundle = {"text/plain": repr(program),
               "text/html": f"<pre>{html.escape(program.source)}</pre>"}
     drawn = svg(to_dot(program))
@@ -39,11 +43,5 @@ def program_bundle(program: Any) -> dict[str, str]:
 
 
 def result_html(program: Any, result: Any) -> str:
-    from graphlang.present.tables import result_tables
     return rich_html(result_tables(program, result))
 
-
-def error_lines(err: Any) -> list[str]:
-    """What IPython shows for a GraphlangError instead of a traceback."""
-    from graphlang.present.tables import error_text
-    return error_text(err, "<program>", getattr(err, "source", None)).plain.rstrip("\n").split("\n")

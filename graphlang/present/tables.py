@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -10,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, clean, located
 from graphlang.numbers import number
 
 MAX_SHOWN = 6  # elements per axis before eliding
@@ -48,12 +47,6 @@ def _elided(items: list[str], filler: str = "…") -> list[str]:
     return items[: MAX_SHOWN - 2] + [filler, items[-1]]
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-def clean(text: str) -> str:
-    """Remove terminal control characters from anything echoed back to the user."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -98,27 +91,18 @@ def result_tables(program: Any, result: Any) -> Group:
 
 
 def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
-    """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint."""
-    where = clean(path or "<input>")
-    if err.line is not None:
-        where += f":{err.line}:{err.column or 1}"
+    """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint (styled)."""
+    parts = located(err, path, source)
     t = Text()
-    t.append(f"{where}: ", style="bold")
-    t.append(f"{err.kind} error: ", style="bold red")
-    t.append(clean(err.message) + "\n")
-    if source is not None and err.line is not None:
-        lines = source.split("\n")
-        if 0 < err.line <= len(lines):
-            line = clean(lines[err.line - 1].rstrip("\r"))
-            col = max(1, err.column or 1)
-            if len(line) > 120:
-                start = max(0, col - 60)
-                line, col = line[start : start + 120], col - start
-            t.append(f"  {err.line} | {line}\n")
-            t.append(" " * (len(str(err.line)) + 5 + col - 1) + "^\n", style="bold red")
-    if err.hint:
+    t.append(f"{parts.where}: ", style="bold")
+    t.append(f"{parts.kind} error: ", style="bold red")
+    t.append(parts.message + "\n")
+    if parts.source_line is not None:
+        t.append(parts.source_line + "\n")
+        t.append(f"{parts.caret}\n", style="bold red")
+    if parts.hint:
         t.append("hint: ", style="bold cyan")
-        t.append(clean(err.hint) + "\n")
+        t.append(parts.hint + "\n")
     return t
 
 
@@ -216,29 +200,3 @@ def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> G
         t.add_row(str(i + 1), tensor(p[i]), cls)
     note = f"{len(p)} examples; mean loss {loss:.6f}" + (f"; accuracy {acc:.2%}" if acc is not None else "")
     return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
-
-
-def pyplot() -> Any:
-    """matplotlib's pyplot (an optional extra), drawing to files only."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
-                             hint="pip install 'graphlang[plot]'") from None
-    return plt
-
-
-def loss_plot(history: list[Any], path: str) -> None:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.plot([h.epoch for h in history], [h.train_loss for h in history], "o-", label="train")
-    if history and history[0].val_loss is not None:
-        ax.plot([h.epoch for h in history], [h.val_loss for h in history], "s-", label="validation")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("loss")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)

@@ -8,6 +8,7 @@ derivative never swells into an exponential tree. Every walk is iterative.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 
@@ -248,3 +249,15 @@ def to_latex(e: Expr) -> str:
 
     return fold(e, step)[0]
 
+
+def value_of(e: Expr, env: dict[str, Any]) -> Any:
+    """Evaluate a (small) expression numerically with the primitive table."""
+    def step(node: Expr, kids: list[Any]) -> Any:
+        if node.op == "const":
+            return np.float64(float(node.attr))  # type: ignore[arg-type]
+        if node.op == "var":
+            return env[str(node.attr)]
+        prim = PRIMITIVES[node.op]
+        return prim.impl(*kids, node.attr) if prim.attr_args else prim.impl(*kids)
+    with quiet_floats():
+        return fold(e, step)

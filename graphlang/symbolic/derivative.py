@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-import numpy as np
+from typing import Protocol
 
 from graphlang.errors import GraphlangError
+from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.algebra import Builder, to_latex, to_text
 
-if TYPE_CHECKING:
-    from graphlang.program import Program
+
+class HasGraph(Protocol):
+    """What symbolic differentiation reads of a program (a `Program` is one): its graph and file."""
+
+    graph: Graph
+    path: str | None
 
 MAX_CLOSED_FORM = 200_000  # printed nodes; past this, `diff --program` is the way
 
@@ -22,7 +25,7 @@ def _shape_decl(name: str, shape: Shape) -> str:
     return name if shape == () else f"{name}[{', '.join(map(str, shape))}]"
 
 
-def derivative_program(program: Program, shapes: list[Shape], wrt: list[str] | None = None,
+def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None,
                        header: bool = True) -> str:
     """Reverse mode as source: the forward statements, then `g_v = ...` per node, output the gradient.
 
@@ -60,53 +63,12 @@ def derivative_program(program: Program, shapes: list[Shape], wrt: list[str] | N
     return "\n".join(lines) + "\n"
 
 
-_CACHE_KEY = "_symbolic_programs"
-
-
 def seed_name(prefix: str, output: str) -> str:
     """The input that seeds a vector output's adjoint (its direction in the VJP)."""
     return f"{prefix}{output}_seed"
 
 
-def _derived(program: Program, shapes: list[Shape], wrt: list[str]) -> Program:
-    from graphlang.program import parse
-    key = (tuple(tuple(s) for s in shapes[: len(program.graph.inputs)]), tuple(wrt))
-    cache: dict[Any, Program] = program.__dict__.setdefault(_CACHE_KEY, {})
-    if key not in cache:
-        text = derivative_program(program, shapes, wrt, header=False)
-        cache[key] = parse(text, limits=program.limits.with_(max_source_chars=max(
-            program.limits.max_source_chars, 4 * len(text))))
-    return cache[key]
-
-
-def jacobian_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
-                     wrt: list[str]) -> dict[str, np.ndarray]:
-    """Evaluate the derivative program (seeded per output coordinate when the output is a vector)."""
-    g = program.graph
-    derived = _derived(program, shapes, wrt)
-    prefix = adjoint.choose_prefix(g.names)
-    values: dict[str, Any] = dict(zip(g.inputs, arrays))
-    outs = g.outputs
-    out_shapes = [shapes[g.slot_of[n]] for n in outs]
-    scalar = len(outs) == 1 and out_shapes[0] == ()
-
-    def run(seeds: dict[str, Any]) -> dict[str, np.ndarray]:
-        vals = derived.forward({**values, **seeds})
-        return {n: np.asarray(vals[prefix + n], dtype=np.float64) for n in wrt}
-
-    if scalar:
-        got = run({})
-        return {n: got[n][..., None] for n in wrt}
-    columns: list[dict[str, np.ndarray]] = []
-    for j, name in enumerate(outs):
-        for idx in np.ndindex(out_shapes[j]):
-            seeds = {seed_name(prefix, o): np.zeros(s) for o, s in zip(outs, out_shapes)}
-            seeds[seed_name(prefix, name)][idx] = 1.0
-            columns.append(run(seeds))
-    return {n: np.stack([c[n] for c in columns], axis=-1) for n in wrt}
-
-
-def closed_forms(program: Program, shapes: list[Shape], wrt: list[str] | None = None
+def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None
                  ) -> dict[str, Expr]:
     """∂y/∂x for each input as one expression in the inputs (scalar outputs)."""
     g = program.graph

@@ -16,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from graphlang.engines import interpreter as interp
-from graphlang.engines.vmap import Batch
+from graphlang.engines.plan import Plan
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
+from graphlang.primitives.batch import Batch
 from graphlang.program import Program
+from graphlang.training.heap import keep_heap
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
 
@@ -196,7 +198,6 @@ class Trainer:
     def _plan(self, shapes: list[Any], batched: bool) -> Any:
         """The compiled step (gradient of the loss in the parameters only), made once."""
         if batched not in self._plans:
-            from graphlang.engines.plan import Plan
             g = self.program.graph
             params = [k for k, n in enumerate(g.inputs) if n in g.params]
             data = [k for k, n in enumerate(g.inputs) if n not in g.params]
@@ -292,7 +293,6 @@ class Trainer:
     def fit(self, train: Dataset, epochs: int, val: Dataset | None = None,
             on_epoch: Callable[[EpochStats], None] | None = None,
             on_step: Callable[[], None] | None = None) -> list[EpochStats]:
-        from graphlang.training.heap import keep_heap
         keep_heap()
         rng = np.random.default_rng(self.seed)
         for e in range(1, epochs + 1):

@@ -1,0 +1,50 @@
+"""Pictures drawn with matplotlib (an optional extra): the ε sweep and the loss curves."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphlang.errors import GraphlangError
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot (an optional extra), drawing to files only."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
+                             hint="pip install 'graphlang[plot]'") from None
+    return plt
+
+
+def sweep_plot(rows: list[Any], path: str) -> None:
+    """The V-curves of truncation vs round-off error, on log-log axes (needs matplotlib)."""
+    plt = pyplot()
+    eps = [r.epsilon for r in rows]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.loglog(eps, [max(r.forward_error, 1e-17) for r in rows], "o-", label="forward (f(x+ε)−f(x))/ε")
+    ax.loglog(eps, [max(r.central_error, 1e-17) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/2ε")
+    ax.set_xlabel("ε")
+    ax.set_ylabel("relative error vs reverse mode")
+    ax.invert_xaxis()
+    ax.legend()
+    ax.set_title("Finite differences: truncation vs round-off")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def loss_plot(history: list[Any], path: str) -> None:
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.plot([h.epoch for h in history], [h.train_loss for h in history], "o-", label="train")
+    if history and history[0].val_loss is not None:
+        ax.plot([h.epoch for h in history], [h.val_loss for h in history], "s-", label="validation")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
