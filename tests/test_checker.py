@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import graphlang
+from graphlang.checker import grade_answers, grade_program
 from graphlang.grading.batch import grade_batch
-from graphlang.grading.checker import grade_answers, grade_program
 
 HW = PROGRAMS / "homework"
 REF = (HW / "reference.cg").read_text()

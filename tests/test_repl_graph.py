@@ -164,7 +164,7 @@ def test_notebook_reprs():
         assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     html = prog.evaluate({"x": 2, "z": 3})._repr_html_()
     assert html.startswith("<pre") and "Forward pass" in html and "1208.381215" in html
-    from graphlang.grading.checker import grade_answers
+    from graphlang.checker import grade_answers
     rep = grade_answers(prog, {"a": 6, "b": 1}, {"x": 2, "z": 3})
     assert "<table>" in rep._repr_html_()
     with pytest.raises(graphlang.GraphlangError) as info:

@@ -39,7 +39,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
           as_json: JsonOpt = False, strict: StrictOpt = False,
           limit: LimitOpt = []) -> None:  # noqa: B006
     """Grade a student's answers or program against a reference; exit 0 only when all pass."""
-    from graphlang.grading import checker
+    from graphlang import checker
 
     s = Session(reference, as_json)
 

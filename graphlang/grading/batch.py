@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
-from graphlang.grading.checker import Report, grade_answers, grade_program
+from graphlang.grading.checker import Report, grade_answers
+from graphlang.grading.programs import grade_program
 from graphlang.program import Program, parse
 
 SUFFIXES = (".cg", ".json")

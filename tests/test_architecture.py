@@ -1,0 +1,91 @@
+"""The layering of docs/architecture.md, checked: no import cycle, imports inside functions only where
+start-up time or a display hook needs them, small modules, and the import-linter contract itself."""
+
+from __future__ import annotations
+
+import ast
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "graphlang"
+DISPLAY_HOOKS = {"_repr_html_", "_repr_mimebundle_", "__rich__", "_render_traceback_", "_repr_latex_"}
+# Front ends import heavy or optional packages lazily (start-up time); plots import matplotlib lazily.
+LAZY_ALLOWED = ("cli/", "repl.py")
+MAX_LINES = 350
+
+
+def modules() -> list[pathlib.Path]:
+    return sorted(p for p in PACKAGE.rglob("*.py"))
+
+
+def _imports_in_functions(tree: ast.AST) -> list[tuple[str, int, str]]:
+    found = []
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+            for node in ast.walk(fn):
+                if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("graphlang"):
+                    found.append((fn.name, node.lineno, node.module))
+                elif isinstance(node, ast.ImportFrom) and node.level:
+                    found.append((fn.name, node.lineno, "." * node.level + (node.module or "")))
+                elif isinstance(node, ast.Import) and any(a.name.startswith("graphlang") for a in node.names):
+                    found.append((fn.name, node.lineno, node.names[0].name))
+    return found
+
+
+def test_no_module_is_over_the_size_limit() -> None:
+    big = {str(p.relative_to(PACKAGE)): n for p in modules() if (n := len(p.read_text().splitlines())) > MAX_LINES}
+    assert not big, f"split these modules (over {MAX_LINES} lines): {big}"
+
+
+def test_graphlang_imports_inside_functions_only_in_front_ends_and_display_hooks() -> None:
+    bad = []
+    for p in modules():
+        rel = str(p.relative_to(PACKAGE))
+        if rel.startswith(LAZY_ALLOWED):
+            continue
+        for fn, line, mod in _imports_in_functions(ast.parse(p.read_text())):
+            if fn not in DISPLAY_HOOKS:
+                bad.append(f"{rel}:{line} {fn}() imports {mod}")
+    assert not bad, "\n".join(bad)
+
+
+def test_no_relative_imports() -> None:
+    """Absolute imports name the layer they reach into, so a reader (and import-linter) sees it."""
+    bad = [f"{p.relative_to(PACKAGE)}:{n.lineno}" for p in modules()
+           for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.level]
+    assert not bad
+
+
+def test_no_import_cycle_between_modules() -> None:
+    grimp = pytest.importorskip("grimp")
+    graph = grimp.build_graph("graphlang")
+    hooks = {("graphlang.program", "graphlang.present.notebook"),
+             ("graphlang.grading.checker", "graphlang.present.notebook"),
+             ("graphlang.grading.checker", "graphlang.present.tables")}
+    for a, b in hooks:
+        graph.remove_import(importer=a, imported=b)
+    cycles = []
+    for a in sorted(graph.modules):
+        for b in sorted(graph.find_modules_directly_imported_by(a)):
+            chain = graph.find_shortest_chain(importer=b, imported=a)
+            if chain:
+                cycles.append(" -> ".join((a, *chain)))
+    assert not cycles, "\n".join(cycles)
+
+
+def test_layers_contract_holds() -> None:
+    exe = shutil.which("lint-imports")
+    if exe is None:
+        pytest.skip("import-linter is not installed")
+    ran = subprocess.run([exe], cwd=PACKAGE.parent, capture_output=True, text=True)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    assert "1 kept, 0 broken" in ran.stdout
+
+
+def test_every_subpackage_states_its_dependency_rule() -> None:
+    for init in sorted(PACKAGE.glob("*/__init__.py")):
+        doc = ast.get_docstring(ast.parse(init.read_text())) or ""
+        assert "Layer:" in doc, f"{init.relative_to(PACKAGE)}: say which layers it may import"
