@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -23,10 +22,7 @@ def test_case(case, tmp_path):
     if case.file is None:
         data = case.program if isinstance(case.program, bytes) else (case.program or "").encode()
         (tmp_path / "p.cg").write_bytes(data)
-    start = time.perf_counter()
-    ran = run_cli("run", path, *case.args)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.0 or os.environ.get("CI"), f"took {elapsed:.2f} s"
+    ran = run_cli("run", path, *case.args)  # how long each case takes is measured by tests/adversarial.py
     assert ran.code == case.exit, ran.err
     assert "Traceback" not in ran.out + ran.err
     assert "\x1b" not in ran.err
@@ -80,9 +76,7 @@ def test_every_command_handles_the_corpus(case, command, tmp_path):
     args = [a for a in case.args if a != "--frobnicate"]
     if command[0] == "diff":
         args = []
-    start = time.perf_counter()
     ran = run_cli(command[0], str(path), *command[1:], *args)
-    assert time.perf_counter() - start < 5
     assert "Traceback" not in ran.out + ran.err
     assert ran.code in (0, 1, 2)
     if ran.code:

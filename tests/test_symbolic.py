@@ -116,14 +116,11 @@ def test_second_derivatives_match_sympy_hessian(case):
 
 
 def test_symbolic_stays_small_on_long_chains():
-    import time
     lines = ["a0 = x"] + [f"a{i} = sin(a{i - 1}) * 0.9 + a{i - 1} * z" for i in range(1, 201)]
     prog = graphlang.parse("\n".join(lines))
     _, shapes = prog.bind({"x": 0.3, "z": 0.5})
-    start = time.perf_counter()
     small = symbolic.derivative_program(graphlang.parse("\n".join(lines[:101])), shapes)
     big = symbolic.derivative_program(prog, shapes)
-    assert time.perf_counter() - start < 1.0
     assert len(big) < 2.2 * len(small)  # linear growth: twice the statements, about twice the text
     derived = graphlang.parse(big)
     got = derived.forward({"x": 0.3, "z": 0.5})

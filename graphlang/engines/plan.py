@@ -22,9 +22,9 @@ from graphlang.language.ast import Expr, fold
 from graphlang.limits import gc_paused
 from graphlang.numbers import strict_floats
 from graphlang.primitives import kernels
-from graphlang.primitives.batch import BATCHED, outer_sum, reduce_to
+from graphlang.primitives.batch import outer_sum, reduce_to
 from graphlang.primitives.shapes import Shape
-from graphlang.primitives.table import PRIMITIVES
+from graphlang.primitives.table import BATCHED, PRIMITIVES, Primitive
 from graphlang.symbolic.algebra import Builder
 
 CHUNK = 500_000  # statements per generated function (chunks pass slots through a dict: slower)
@@ -34,32 +34,23 @@ class Fallback(Exception):
     """The fast path met a domain error or overflow: the interpreter will report it."""
 
 
-def _sigmoid(u: float) -> float:
-    if u >= 0:
-        return 1.0 / (1.0 + math.exp(-u))
-    e = math.exp(u)
-    return e / (1.0 + e)
+def _scalar_template(p: Primitive) -> str | None:
+    """How the scalar plan writes a primitive over Python floats, from its row (`Primitive.scalar`)."""
+    kind, sym, _ = p.form
+    if p.scalar is None:
+        return None
+    if p.scalar is kernels.same:
+        return "{0}"
+    if kind == "infix" and p.name != "pow":
+        return f"({{0}} {sym} {{1}})"
+    if kind == "prefix":
+        return f"({sym}{{0}})"
+    return f"_S_{p.name}(" + ", ".join(f"{{{k}}}" for k in range(p.arity)) + ")"
 
 
-def _xlogy(u: float, v: float) -> float:
-    return 0.0 if u == 0 else u * math.log(v)
-
-
-SCALAR_NS: dict[str, Any] = {
-    "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_sin": math.sin,
-    "_cos": math.cos, "_tan": math.tan, "_tanh": math.tanh, "_sigmoid": _sigmoid, "_abs": abs,
-    "_relu": lambda u: u if u > 0.0 else 0.0, "_step": lambda u: 1.0 if u > 0.0 else 0.0,
-    "_sign": lambda u: (u > 0.0) - (u < 0.0) + 0.0, "_max": lambda a, b: a if a >= b else b,
-    "_min": lambda a, b: a if a <= b else b, "_xlogy": _xlogy, "_isfinite": math.isfinite,
-}
-SCALAR = {
-    "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
-    "neg": "(-{0})", "id": "{0}", "pow": "_pow({0}, {1})", "exp": "_exp({0})", "ln": "_log({0})",
-    "sqrt": "_sqrt({0})", "sin": "_sin({0})", "cos": "_cos({0})", "tan": "_tan({0})",
-    "tanh": "_tanh({0})", "sigmoid": "_sigmoid({0})", "relu": "_relu({0})", "abs": "_abs({0})",
-    "sign": "_sign({0})", "step": "_step({0})", "max": "_max({0}, {1})", "min": "_min({0}, {1})",
-    "xlogy": "_xlogy({0}, {1})", "T": "{0}", "logsumexp": "{0}", "expand": "{0}",
-}
+SCALAR = {name: tpl for name, p in PRIMITIVES.items() if (tpl := _scalar_template(p)) is not None}
+SCALAR_NS: dict[str, Any] = {f"_S_{name}": p.scalar for name, p in PRIMITIVES.items() if p.scalar is not None}
+SCALAR_NS["_isfinite"] = math.isfinite
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
@@ -70,7 +61,7 @@ BATCH_NS: dict[str, Any] = {**ARRAY_NS, **{f"P_{n}": fn for n, fn in BATCHED.ite
 
 def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
     return all(s == () for s in shapes) and all(
-        eq.prim.name in SCALAR or (eq.prim.name in ("sum", "mean") and eq.attr is None)
+        eq.prim.name in SCALAR and eq.attr is None
         for eq in graph.eqns)
 
 
@@ -89,8 +80,6 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
             return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
                 f"({kids[0]} * {kids[0]} * {kids[0]})"
         if mode == "scalar":
-            if node.op in ("sum", "mean"):
-                return kids[0]
             return SCALAR[node.op].format(*kids)
         if mode == "array" and node.op in ARRAY and node.attr is None:
             return ARRAY[node.op].format(*kids)
@@ -133,9 +122,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     for eq in fwd:
         args = [f"v{i}" for i in eq.ins]
         name = eq.prim.name
-        if scalar and name in ("sum", "mean"):
-            code = args[0]
-        elif mode != "batch" and name in templates and (scalar or eq.attr is None):
+        if mode != "batch" and name in templates and (scalar or eq.attr is None):
             code = templates[name].format(*args)
         else:
             code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")

@@ -124,10 +124,7 @@ class Graph:
                 raise GraphlangError("limit", f"the program would hold more than "
                                      f"{limits.max_total_elements:,} numbers in all", eq.line, eq.column,
                                      "use smaller tensors or raise the limit")
-            work = max(size, max((math.prod(s) for s in ins), default=1))
-            if eq.prim.name in ("matmul", "outer") and ins[0] and ins[1]:
-                work = size * ins[0][-1] if eq.prim.name == "matmul" else size
-            cost += 3 * work  # forward and reverse
+            cost += 3 * eq.prim.work(list(ins), out)  # forward and reverse
             if cost > limits.max_cost:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,

@@ -14,9 +14,8 @@ from typing import Any
 from graphlang.language.ast import Expr, fold
 from graphlang.language.parser import parse_expression
 from graphlang.language.resolve import resolve
-from graphlang.primitives.batch import BATCHED
 from graphlang.primitives.shapes import Shape
-from graphlang.primitives.table import PRIMITIVES
+from graphlang.primitives.table import BATCHED, PRIMITIVES
 
 RULE_VARS = ("x", "y", "out", "g", "t")
 

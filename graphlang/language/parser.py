@@ -12,6 +12,7 @@ from graphlang.language.ast import DeclItem, Expr, Statement
 from graphlang.language.grammar import lark_parser
 from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
+from graphlang.primitives.table import INFIX
 
 __all__ = ["DeclItem", "Statement", "parse_expression", "parse_full", "parse_statements"]
 
@@ -215,10 +216,9 @@ def _build(node: Tree, kids: list, limits: Limits) -> Expr:  # type: ignore[type
     kids = [_number_or_name(k, limits) if isinstance(k, Token) and k.type in ("NAME", "NUMBER", "INT")
             and data not in ("call", "index") else k for k in kids]
     if data in ("additive", "multiplicative"):
-        ops = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul"}
         acc = kids[0]
         for op_tok, rhs in zip(kids[1::2], kids[2::2]):
-            acc = Expr(ops[str(op_tok)], (acc, rhs), None, op_tok.line, op_tok.column)
+            acc = Expr(INFIX[str(op_tok)], (acc, rhs), None, op_tok.line, op_tok.column)
         return acc
     if data == "sign":
         sign, operand = kids

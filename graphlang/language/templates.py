@@ -23,8 +23,8 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement
 from graphlang.language.grammar import grammar_path
 from graphlang.limits import Limits
+from graphlang.primitives.table import INFIX
 
-_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul", "^": "pow", "**": "pow"}
 _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
 
 
@@ -300,7 +300,7 @@ def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where
             append(Expr("const", (), value, *where(s)))
         elif op == "op":
             _, s, e = toks[ins[1]]
-            append(Expr(_BINOPS[text[s:e]], (built[ins[3]], built[ins[4]]), None, *where(s)))
+            append(Expr(INFIX[text[s:e]], (built[ins[3]], built[ins[4]]), None, *where(s)))
         elif op == "neg":
             append(Expr("neg", (built[ins[2]],), None, *where(toks[ins[1]][1])))
         elif op == "T":

@@ -4,6 +4,9 @@ A program is written for one example. A batched value is a `Batch`: its array ha
 first, the example's own axes after. Each primitive's batch rule below says how to apply it when
 some arguments are batched; the derivative rules, being expressions over the same primitives,
 are batched by the same rules. Parameters stay unbatched, so their adjoints sum over the batch.
+
+Each rule is named by a row of the primitive table (`batch=`); an elementwise row needs none, since
+`elementwise(impl)` batches any elementwise function.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from graphlang.primitives import kernels
-from graphlang.primitives.table import PRIMITIVES
 
 
 class Batch:
@@ -52,7 +54,7 @@ def _aligned(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def _elementwise(impl: Callable[..., Any]) -> Callable[..., Any]:
+def elementwise(impl: Callable[..., Any]) -> Callable[..., Any]:
     def apply(*args: Any) -> Any:
         if not any(isinstance(a, Batch) for a in args):
             return impl(*args)
@@ -60,7 +62,7 @@ def _elementwise(impl: Callable[..., Any]) -> Callable[..., Any]:
     return apply
 
 
-def _matmul(a: Any, b: Any) -> Any:
+def matmul(a: Any, b: Any) -> Any:
     ba, bb = isinstance(a, Batch), isinstance(b, Batch)
     if not (ba or bb):
         return np.matmul(a, b)
@@ -74,7 +76,7 @@ def _matmul(a: Any, b: Any) -> Any:
     return Batch(np.matmul(a, b.v))
 
 
-def _dot(a: Any, b: Any) -> Any:
+def dot(a: Any, b: Any) -> Any:
     if isinstance(a, Batch) or isinstance(b, Batch):
         av = a.v if isinstance(a, Batch) else a[None, :]
         bv = b.v if isinstance(b, Batch) else b[None, :]
@@ -82,7 +84,7 @@ def _dot(a: Any, b: Any) -> Any:
     return np.dot(a, b)
 
 
-def _outer(a: Any, b: Any) -> Any:
+def outer(a: Any, b: Any) -> Any:
     if isinstance(a, Batch) or isinstance(b, Batch):
         av = a.v if isinstance(a, Batch) else a[None, :]
         bv = b.v if isinstance(b, Batch) else b[None, :]
@@ -101,7 +103,7 @@ def outer_sum(a: Any, b: Any) -> Any:
     return np.outer(a, b)
 
 
-def _transpose(a: Any) -> Any:
+def transpose(a: Any) -> Any:
     if isinstance(a, Batch):
         return Batch(np.transpose(a.v, (0, *range(a.v.ndim - 1, 0, -1))))
     return np.transpose(a)
@@ -113,15 +115,15 @@ def _axis(a: Batch, axis: int | None) -> Any:
     return axis + 1 if axis >= 0 else axis
 
 
-def _sum(a: Any, axis: Any) -> Any:
+def total(a: Any, axis: Any) -> Any:
     return Batch(np.sum(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
 
 
-def _mean(a: Any, axis: Any) -> Any:
+def mean(a: Any, axis: Any) -> Any:
     return Batch(np.mean(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.mean(a, axis=axis)
 
 
-def _logsumexp(a: Any) -> Any:
+def logsumexp(a: Any) -> Any:
     if not isinstance(a, Batch):
         return kernels.logsumexp(a)
     axes = tuple(range(1, a.v.ndim))
@@ -131,7 +133,7 @@ def _logsumexp(a: Any) -> Any:
     return Batch(m.reshape(-1) + np.log(np.sum(np.exp(a.v - m), axis=axes)))
 
 
-def _index(a: Any, idx: Any) -> Any:
+def index(a: Any, idx: Any) -> Any:
     return Batch(a.v[(slice(None), *idx)]) if isinstance(a, Batch) else a[idx]
 
 
@@ -139,7 +141,7 @@ def _batch_size(args: tuple[Any, ...]) -> int:
     return next(a.v.shape[0] for a in args if isinstance(a, Batch))
 
 
-def _stack(*items: Any) -> Any:
+def stack(*items: Any) -> Any:
     if not any(isinstance(i, Batch) for i in items):
         return kernels.stack(*items)
     n = _batch_size(items)
@@ -147,7 +149,7 @@ def _stack(*items: Any) -> Any:
     return Batch(np.stack(vs, axis=1))
 
 
-def _expand(g: Any, like: Any, axis: Any) -> Any:
+def expand(g: Any, like: Any, axis: Any) -> Any:
     if not (isinstance(g, Batch) or isinstance(like, Batch)):
         return kernels.expand(g, like, axis)
     n = _batch_size((g, like))
@@ -160,7 +162,7 @@ def _expand(g: Any, like: Any, axis: Any) -> Any:
     return Batch(np.broadcast_to(gv, (n, *shape)).astype(np.float64))
 
 
-def _embed(g: Any, like: Any, idx: Any) -> Any:
+def embed(g: Any, like: Any, idx: Any) -> Any:
     if not (isinstance(g, Batch) or isinstance(like, Batch)):
         return kernels.embed(g, like, idx)
     n = _batch_size((g, like))
@@ -170,47 +172,19 @@ def _embed(g: Any, like: Any, idx: Any) -> Any:
     return Batch(out)
 
 
-def _softmax(a: Any) -> Any:
+def softmax(a: Any) -> Any:
     return Batch(kernels.softmax(a.v)) if isinstance(a, Batch) else kernels.softmax(a)
 
 
-RULES: dict[str, Callable[..., Any]] = {
-    "matmul": _matmul, "dot": _dot, "outer": _outer, "T": _transpose, "sum": _sum, "mean": _mean,
-    "logsumexp": _logsumexp, "index": _index, "stack": _stack, "expand": _expand, "embed": _embed,
-    "softmax": _softmax, "id": lambda a: a,
-}
-
-
-def batched_impls() -> dict[str, Callable[..., Any]]:
-    """Per primitive: its implementation that accepts Batch arguments."""
-    table: dict[str, Callable[..., Any]] = {}
-    for name, prim in PRIMITIVES.items():
-        if name in RULES:
-            table[name] = RULES[name]
-        elif prim.elementwise:
-            table[name] = _elementwise(prim.impl)
-        else:
-            raise NotImplementedError(f"no batch rule for {name}")
-    return table
-
-
-BATCHED = batched_impls()
+def same(a: Any) -> Any:
+    """The identity (a node `y = u`), batched or not."""
+    return a
 
 
 def reduce_to(c: Any, shape: tuple[int, ...], batched: bool) -> Any:
     """An adjoint contribution brought to a slot's (per-example) shape; unbatched slots sum the batch."""
     if not isinstance(c, Batch):
-        return kernels.unbroadcast(c, shape) if np.shape(c) != shape else c
-    v = c.v
+        return kernels.unbroadcast(c, shape)
     if not batched:
-        return kernels.unbroadcast(v.sum(axis=0), shape)
-    per = v.shape[1:]
-    if per == shape:
-        return c
-    extra = len(per) - len(shape)
-    if extra > 0:
-        v = v.sum(axis=tuple(range(1, 1 + extra)))
-    axes = tuple(i + 1 for i, n in enumerate(shape) if n == 1 and v.shape[i + 1] != 1)
-    if axes:
-        v = v.sum(axis=axes, keepdims=True)
-    return Batch(v.reshape((v.shape[0], *shape)))
+        return kernels.unbroadcast(c.v.sum(axis=0), shape)
+    return c if c.v.shape[1:] == shape else Batch(kernels.unbroadcast(c.v, shape, lead=1))

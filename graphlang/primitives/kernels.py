@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 Array = np.ndarray
@@ -64,15 +66,75 @@ def stack(*items: Array) -> Array:
     return np.stack([np.asarray(i, dtype=np.float64) for i in items])
 
 
-def unbroadcast(g: Array, shape: tuple[int, ...]) -> Array:
-    """Sum an adjoint over the axes broadcasting added, back to `shape`."""
+def unbroadcast(g: Array, shape: tuple[int, ...], lead: int = 0) -> Array:
+    """The adjoint of broadcasting (the only one): sum `g` over the axes broadcasting added or
+    stretched, back to `shape`; the first `lead` axes (a batch) are kept as they are."""
     g = np.asarray(g)
-    if g.shape == shape:
+    target = g.shape[:lead] + tuple(shape)
+    if g.shape == target:
         return g
-    extra = g.ndim - len(shape)
+    extra = g.ndim - len(target)
     if extra > 0:
-        g = g.sum(axis=tuple(range(extra)))
-    axes = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
+        g = g.sum(axis=tuple(range(lead, lead + extra)))
+    axes = tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
     if axes:
         g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(shape)
+    return g.reshape(target)
+
+
+# --- the same functions on Python floats: the scalar fast path (`Primitive.scalar`) -------------
+
+def same(u: float, *rest: object) -> float:
+    """A function that is the identity on scalars (transpose, sum, mean, logsumexp, expand)."""
+    return u
+
+
+def sigmoid_float(u: float) -> float:
+    if u >= 0:
+        return 1.0 / (1.0 + math.exp(-u))
+    e = math.exp(u)
+    return e / (1.0 + e)
+
+
+def xlogy_float(u: float, v: float) -> float:
+    return 0.0 if u == 0 else u * math.log(v)
+
+
+def relu_float(u: float) -> float:
+    return u if u > 0.0 else 0.0
+
+
+def step_float(u: float) -> float:
+    return 1.0 if u > 0.0 else 0.0
+
+
+def sign_float(u: float) -> float:
+    return (u > 0.0) - (u < 0.0) + 0.0
+
+
+def max_float(u: float, v: float) -> float:
+    return u if u >= v else v
+
+
+def min_float(u: float, v: float) -> float:
+    return u if u <= v else v
+
+
+def add_float(u: float, v: float) -> float:
+    return u + v
+
+
+def sub_float(u: float, v: float) -> float:
+    return u - v
+
+
+def mul_float(u: float, v: float) -> float:
+    return u * v
+
+
+def div_float(u: float, v: float) -> float:
+    return u / v
+
+
+def neg_float(u: float) -> float:
+    return -u

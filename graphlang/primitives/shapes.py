@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 Shape = tuple[int, ...]
 
 
@@ -119,3 +121,25 @@ def stack(shapes: list[Shape], attr: object) -> Shape:
         if s != first:
             raise ShapeError(f"a bracketed list mixes shapes {show(first)} and {show(s)} (ragged)")
     return (len(shapes),) + first
+
+
+# --- cost: the work of one forward (or one reverse) evaluation, in elementary operations ----------
+
+def _size(shape: Shape) -> int:
+    return math.prod(shape) if shape else 1
+
+
+def linear_cost(ins: list[Shape], out: Shape) -> int:
+    """Touches each element of its arguments and result a bounded number of times."""
+    return max(_size(out), max((_size(s) for s in ins), default=1))
+
+
+def matmul_cost(ins: list[Shape], out: Shape) -> int:
+    """A matrix product: every output element is an inner product over the shared axis."""
+    if ins[0] and ins[1]:
+        return _size(out) * ins[0][-1]
+    return linear_cost(ins, out)
+
+
+def outer_cost(ins: list[Shape], out: Shape) -> int:
+    return _size(out)

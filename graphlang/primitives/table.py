@@ -12,13 +12,16 @@ disagree. Adding a function is adding a row.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from graphlang.primitives import batch as B
 from graphlang.primitives import kernels
+from graphlang.primitives import kernels as K
 from graphlang.primitives import shapes as S
 
 Rules = tuple[str | None, ...]
@@ -48,6 +51,26 @@ class Primitive:
     # primitive; the table-driven tests check every rule on them. `positive`: sample inside (0, ∞).
     probes: tuple[str, ...] = ()
     positive: bool = False
+    # The same function on Python floats, for programs whose values are all scalars (the compiled
+    # scalar plan); required for elementwise rows, None elsewhere means "not on the scalar path".
+    scalar: Callable[..., float] | None = None
+    # The batch rule (arguments may be `Batch`es); elementwise rows derive theirs from `impl`.
+    batch: Callable[..., Any] | None = None
+    # Work of one evaluation from the argument and result shapes (the cost model's budget).
+    cost: Callable[[list[S.Shape], S.Shape], int] | None = None
+
+    def __post_init__(self) -> None:
+        """Every per-primitive fact is here or derived from here: a row that lacks one fails at import."""
+        missing = [f for f, ok in (("partials or vjp", self.partials is not None or self.vjp is not None),
+                                   ("jvp", self.partials is not None or self.jvp is not None),
+                                   ("scalar", not self.elementwise or self.scalar is not None),
+                                   ("batch", self.elementwise or self.batch is not None),
+                                   ("cost", self.elementwise or self.cost is not None),
+                                   ("latex", bool(self.latex)),
+                                   ("doc", bool(self.doc) or not self.public or self.form[0] != "call"))
+                   if not ok]
+        if missing:
+            raise TypeError(f"primitive {self.name!r} lacks: {', '.join(missing)}")
 
     def examples(self) -> tuple[str, ...]:
         if self.probes:
@@ -60,6 +83,19 @@ class Primitive:
     @property
     def elementwise(self) -> bool:
         return self.partials is not None
+
+    @property
+    def batched(self) -> Callable[..., Any]:
+        """The implementation that accepts `Batch` arguments."""
+        return self.batch if self.batch is not None else B.elementwise(self.impl)
+
+    @property
+    def foldable(self) -> bool:
+        """Constant arguments may be folded at build time (elementwise: no shape to lose)."""
+        return self.elementwise
+
+    def work(self, ins: list[S.Shape], out: S.Shape) -> int:
+        return (self.cost or S.linear_cost)(ins, out)
 
     def rules(self, kind: str, attr: Any, shapes: list[S.Shape]) -> Rules:
         """The reverse (`vjp`) or forward (`jvp`) rule per argument, as .cg source."""
@@ -109,18 +145,18 @@ def _pow_domain(x: Any, y: Any) -> str | None:
     return None
 
 
-def _unary(name: str, impl: Callable[..., Any], partial: str, latex: str, doc: str,
-           domain: Callable[..., str | None] | None = None, positive: bool = False) -> Primitive:
+def _unary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], partial: str, latex: str,
+           doc: str, domain: Callable[..., str | None] | None = None, positive: bool = False) -> Primitive:
     return Primitive(name, 1, impl, lambda s, a: s[0], partials=(partial,), latex=latex,
-                     domain=domain, doc=doc, positive=positive)
+                     domain=domain, doc=doc, positive=positive, scalar=scalar)
 
 
-def _binary(name: str, impl: Callable[..., Any], partials: Rules, form: tuple[str, str, int],
-            latex: str, domain: Callable[..., str | None] | None = None, doc: str = "",
-            positive: bool = False) -> Primitive:
+def _binary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], partials: Rules,
+            form: tuple[str, str, int], latex: str, domain: Callable[..., str | None] | None = None,
+            doc: str = "", positive: bool = False) -> Primitive:
     return Primitive(name, 2, impl, lambda s, a: S.elementwise(s, a, form[1] or name),
                      partials=partials, form=form, latex=latex, domain=domain, doc=doc,
-                     positive=positive)
+                     positive=positive, scalar=scalar)
 
 
 def _matmul_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
@@ -156,96 +192,111 @@ def _index_text(attr: Any) -> str:
 
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     # operators
-    _binary("add", np.add, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
-    _binary("sub", np.subtract, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
-    _binary("mul", np.multiply, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}"),
-    _binary("div", np.divide, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
+    _binary("add", np.add, K.add_float, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
+    _binary("sub", np.subtract, K.sub_float, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
+    _binary("mul", np.multiply, K.mul_float, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}"),
+    _binary("div", np.divide, K.div_float, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
             "\\frac{{{0}}}{{{1}}}", _div_domain),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
               partials=("y * x^(y - 1)", "xlogy(out, x)"), form=("infix", "^", POW),
-              latex="{{{0}}}^{{{1}}}", domain=_pow_domain, positive=True,
+              latex="{{{0}}}^{{{1}}}", domain=_pow_domain, positive=True, scalar=math.pow,
               probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=_matmul_vjp, jvp=("t @ y", "x @ t"),
-              form=("infix", "@", MUL), latex="{0} {1}",
+              form=("infix", "@", MUL), latex="{0} {1}", batch=B.matmul, cost=S.matmul_cost,
               probes=("M @ u", "u @ v", "v @ M.T", "M @ M.T")),
     Primitive("neg", 1, np.negative, lambda s, a: s[0], partials=("-1",),
-              form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s")),
+              form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s"), scalar=K.neg_float),
     Primitive("id", 1, lambda x: x, lambda s, a: s[0], partials=("1",), form=("id", "", ATOM),
-              latex="{0}", public=False, probes=("u", "M")),
+              latex="{0}", public=False, probes=("u", "M"), scalar=K.same),
     Primitive("T", 1, np.transpose, S.transpose, vjp=("g.T",), jvp=("t.T",),
               form=("postfix", ".T", POSTFIX), latex="{0}^T", doc="transpose (also `u.T`)",
-              probes=("M.T", "transpose(M)", "u.T")),
+              probes=("M.T", "transpose(M)", "u.T"), scalar=K.same, batch=B.transpose,
+              cost=S.linear_cost),
     Primitive("index", 1, lambda x, attr: x[attr], S.index, attr_args=-1,
               vjp=lambda a, s: (f"embed(g, x, {_index_text(a)})",),
               jvp=lambda a, s: (f"t[{_index_text(a)}]",), form=("index", "", POSTFIX),
-              latex="{0}_{{{attr}}}", public=False, probes=("M[1, -1]", "M[0]", "u[-2]")),
+              latex="{0}_{{{attr}}}", public=False, probes=("M[1, -1]", "M[0]", "u[-2]"),
+              batch=B.index, cost=S.linear_cost),
     Primitive("stack", -1, kernels.stack, S.stack, form=("stack", "", ATOM), public=False,
               vjp=lambda a, s: tuple(f"g[{k}]" for k in range(len(s))),
               jvp=lambda a, s: tuple(f"embed(t, out, {k})" for k in range(len(s))),
-              latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}", probes=("[u, v]", "[s, u[1], 2]")),
+              latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}", probes=("[u, v]", "[s, u[1], 2]"),
+              batch=B.stack, cost=S.linear_cost),
     # elementwise functions
-    _unary("exp", np.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
-    _unary("ln", np.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
+    _unary("exp", np.exp, math.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
+    _unary("ln", np.log, math.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
            _ln_domain, positive=True),
-    _unary("sqrt", np.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", _sqrt_domain,
+    _unary("sqrt", np.sqrt, math.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", _sqrt_domain,
            positive=True),
-    _unary("sin", np.sin, "cos(x)", "\\sin\\left({0}\\right)", "sine"),
-    _unary("cos", np.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
-    _unary("tan", np.tan, "1 / cos(x)^2", "\\tan\\left({0}\\right)", "tangent"),
-    _unary("tanh", np.tanh, "1 - out^2", "\\tanh\\left({0}\\right)", "hyperbolic tangent"),
-    _unary("sigmoid", kernels.sigmoid, "out * (1 - out)", "\\sigma\\left({0}\\right)",
+    _unary("sin", np.sin, math.sin, "cos(x)", "\\sin\\left({0}\\right)", "sine"),
+    _unary("cos", np.cos, math.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
+    _unary("tan", np.tan, math.tan, "1 / cos(x)^2", "\\tan\\left({0}\\right)", "tangent"),
+    _unary("tanh", np.tanh, math.tanh, "1 - out^2", "\\tanh\\left({0}\\right)", "hyperbolic tangent"),
+    _unary("sigmoid", kernels.sigmoid, K.sigmoid_float, "out * (1 - out)", "\\sigma\\left({0}\\right)",
            "logistic function 1/(1+exp(-u)), without overflow"),
-    _unary("relu", kernels.relu, "step(x)", "\\operatorname{{relu}}\\left({0}\\right)",
+    _unary("relu", kernels.relu, K.relu_float, "step(x)", "\\operatorname{{relu}}\\left({0}\\right)",
            "max(u, 0); relu'(0) = 0"),
-    _unary("abs", np.abs, "sign(x)", "\\left|{0}\\right|", "absolute value; abs'(0) = 0"),
-    _unary("sign", np.sign, "0", "\\operatorname{{sign}}\\left({0}\\right)",
+    _unary("abs", np.abs, abs, "sign(x)", "\\left|{0}\\right|", "absolute value; abs'(0) = 0"),
+    _unary("sign", np.sign, K.sign_float, "0", "\\operatorname{{sign}}\\left({0}\\right)",
            "-1, 0 or 1 (derivative 0): the derivative of abs"),
-    _unary("step", kernels.step, "0", "\\operatorname{{step}}\\left({0}\\right)",
+    _unary("step", kernels.step, K.step_float, "0", "\\operatorname{{step}}\\left({0}\\right)",
            "1 where u > 0, else 0 (derivative 0): the derivative of relu"),
-    _binary("max", np.maximum, ("1 - step(y - x)", "step(y - x)"), ("call", "max", ATOM),
+    _binary("max", np.maximum, K.max_float, ("1 - step(y - x)", "step(y - x)"), ("call", "max", ATOM),
             "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u"),
-    _binary("min", np.minimum, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
+    _binary("min", np.minimum, K.min_float, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
             "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u"),
-    _binary("xlogy", kernels.xlogy, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
+    _binary("xlogy", kernels.xlogy, K.xlogy_float, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
             "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0: the derivative of a power in "
             "its exponent", positive=True),
     # reductions and vector functions
     Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=_softmax_vjp, jvp=_softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",
-              doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)")),
+              doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)"),
+              batch=B.softmax, cost=S.linear_cost),
     Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=("g * exp(x - out)",),
               jvp=("sum(t * exp(x - out))",), latex="\\log\\sum e^{{{0}}}",
-              doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)")),
+              doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)"),
+              scalar=K.same, batch=B.logsumexp, cost=S.linear_cost),
     Primitive("sum", 1, kernels.total, S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)})",),
               jvp=lambda a, s: (f"sum(t{_axis(a)})",), latex="\\sum {0}",
               doc="sum of all elements, or over one axis: sum(u, 0)",
-              probes=("sum(M)", "sum(M, 0)", "sum(M, -1)", "sum(s)")),
+              probes=("sum(M)", "sum(M, 0)", "sum(M, -1)", "sum(s)"), scalar=K.same, batch=B.total,
+              cost=S.linear_cost),
     Primitive("mean", 1, lambda x, attr: np.mean(x, axis=attr), S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)}) / {_count(a, s)}",),
               jvp=lambda a, s: (f"mean(t{_axis(a)})",), latex="\\operatorname{{mean}}\\left({0}\\right)",
               doc="mean of all elements, or over one axis: mean(u, 1)",
-              probes=("mean(M)", "mean(M, 1)", "mean(u)")),
+              probes=("mean(M)", "mean(M, 1)", "mean(u)"), scalar=K.same, batch=B.mean,
+              cost=S.linear_cost),
     Primitive("dot", 2, np.dot, S.dot, vjp=("g * y", "g * x"), jvp=("dot(t, y)", "dot(x, t)"),
-              latex="{0}^T {1}", doc="inner product of two vectors", probes=("dot(u, v)",)),
+              latex="{0}^T {1}", doc="inner product of two vectors", probes=("dot(u, v)",), batch=B.dot,
+              cost=S.linear_cost),
     Primitive("outer", 2, np.outer, S.outer, vjp=("g @ y", "x @ g"),
               jvp=("outer(t, y)", "outer(x, t)"), latex="{0} {1}^T",
-              doc="outer product of two vectors", probes=("outer(u, v)",)),
+              doc="outer product of two vectors", probes=("outer(u, v)",), batch=B.outer,
+              cost=S.outer_cost),
     Primitive("expand", 2, kernels.expand, S.expand, attr_args=1, optional_attr=True,
               vjp=lambda a, s: (f"sum(g{_axis(a)})", None),
               jvp=lambda a, s: (f"expand(t, y{_axis(a)})", None),
               latex="\\operatorname{{expand}}\\left({0}\\right)",
               doc="expand(g, u[, axis]): g broadcast back to u's shape (the derivative of sum)",
-              probes=("expand(v, M, 0)", "expand(s, M)")),
+              probes=("expand(v, M, 0)", "expand(s, M)"), scalar=K.same, batch=B.expand,
+              cost=S.linear_cost),
     Primitive("embed", 2, kernels.embed, S.embed, attr_args=-1,
               vjp=lambda a, s: (f"g[{_index_text(a)}]", None),
               jvp=lambda a, s: (f"embed(t, y, {_index_text(a)})", None),
               latex="\\operatorname{{embed}}\\left({0}\\right)",
               doc="embed(g, u, i, ...): zeros shaped like u with g at [i, ...] (the derivative "
-                  "of indexing)", probes=("embed(s, M, 1, 2)", "embed(u, M, 0)")),
+                  "of indexing)", probes=("embed(s, M, 1, 2)", "embed(u, M, 0)"), batch=B.embed,
+              cost=S.linear_cost),
 ]}
 
 ALIASES = {"log": "ln", "transpose": "T"}
+# Infix operators by symbol, from the rows (`**` is the same operator as `^`).
+INFIX = {p.form[1]: name for name, p in PRIMITIVES.items() if p.form[0] == "infix"} | {"**": "pow"}
+# Every primitive's implementation that accepts `Batch` arguments.
+BATCHED = {name: p.batched for name, p in PRIMITIVES.items()}
 CONSTANTS = {"pi": float(np.pi)}
 
 

@@ -16,9 +16,6 @@ from graphlang.language.ast import Expr, fold
 from graphlang.numbers import literal, quiet_floats
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
 
-ZERO_SAFE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "ln", "sqrt", "sin", "cos",
-                       "tan", "tanh", "sigmoid", "relu", "abs", "sign", "step", "max", "min", "xlogy"})
-
 
 def is_const(e: Expr, value: float | None = None) -> bool:
     return e.op == "const" and (value is None or e.attr == value)
@@ -51,7 +48,7 @@ class Builder:
         return simpler if simpler is not None else self._intern(op, args, attr)
 
     def _fold_const(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr | None:
-        if op not in ZERO_SAFE or not all(a.op == "const" for a in args):
+        if not PRIMITIVES[op].foldable or not all(a.op == "const" for a in args):
             return None
         with quiet_floats():
             value = PRIMITIVES[op].impl(*[np.float64(a.attr) for a in args])  # type: ignore[arg-type]
