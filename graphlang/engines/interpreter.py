@@ -61,12 +61,7 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]
 
 def depends_on_inputs(graph: Graph, which: list[int] | None = None) -> list[bool]:
     """Per slot: does it depend on the inputs (or only on the input slots `which`)?"""
-    live = [False] * graph.n_slots
-    for i in (range(len(graph.inputs)) if which is None else which):
-        live[i] = True
-    for eq in graph.eqns:
-        live[eq.out] = any(live[i] for i in eq.ins)
-    return live
+    return graph.reached_from(range(len(graph.inputs)) if which is None else which)
 
 
 def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],

@@ -88,17 +88,6 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
     return fold(e, step)
 
 
-def _needed(graph: Graph, outs: list[int]) -> list[bool]:
-    need = [False] * graph.n_slots
-    for s in outs:
-        need[s] = True
-    for eq in reversed(graph.eqns):
-        if need[eq.out]:
-            for i in eq.ins:
-                need[i] = True
-    return need
-
-
 def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
            with_grad: bool = True, batched: list[bool] | None = None) -> list[str]:
     """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
@@ -107,12 +96,8 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
     """
     scalar = mode == "scalar"
-    need = _needed(graph, outs)
-    live = [False] * graph.n_slots
-    for k in wrt:
-        live[k] = True
-    for eq in graph.eqns:
-        live[eq.out] = any(live[i] for i in eq.ins)
+    need = graph.read_by(outs)
+    live = graph.reached_from(wrt)
     lines: list[str] = []
     for slot, value in graph.consts.items():
         if need[slot]:

@@ -7,6 +7,7 @@ is the same loop reversed): no recursion, at any size.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphlang.errors import GraphlangError
@@ -84,6 +85,26 @@ class Graph:
         self.name_of: dict[int, str] = {self.slot_of[name]: name for name in self.names}
         self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
         self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
+
+    def reached_from(self, sources: Iterable[int]) -> list[bool]:
+        """Per slot: does it depend on any of `sources`? (Where a tangent or an adjoint can be non-zero.)"""
+        reached = [False] * self.n_slots
+        for s in sources:
+            reached[s] = True
+        for eq in self.eqns:
+            reached[eq.out] = any(reached[i] for i in eq.ins)
+        return reached
+
+    def read_by(self, outs: Iterable[int]) -> list[bool]:
+        """Per slot: do any of `outs` depend on it? (What computing `outs` needs.)"""
+        needed = [False] * self.n_slots
+        for s in outs:
+            needed[s] = True
+        for eq in reversed(self.eqns):
+            if needed[eq.out]:
+                for i in eq.ins:
+                    needed[i] = True
+        return needed
 
     def statement(self, name: str) -> Statement | None:
         for st in self.statements:

@@ -165,11 +165,7 @@ class Trainer:
                 raise GraphlangError("shape", f"the parameter {n!r} has shape {list(self.params[n].shape)}"
                                      f", declared {list(want)}")
         self.out = g.slot_of[g.outputs[0]]
-        self.live = [False] * g.n_slots
-        for k, n in enumerate(g.inputs):
-            self.live[k] = n in g.params
-        for eq in g.eqns:
-            self.live[eq.out] = any(self.live[i] for i in eq.ins)
+        self.live = g.reached_from(k for k, n in enumerate(g.inputs) if n in g.params)
         self.pred = next((n for n in PREDICTION_NAMES if n in g.slot_of), None)
         self._shapes: list[Any] | None = None
         self._plans: dict[bool, Any] = {}
