@@ -7,6 +7,8 @@ fallbacks (a plan split into chunks, Jacobian columns one at a time) are forced 
 
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 import pytest
 from test_primitives import CASES, setup
@@ -19,6 +21,7 @@ from graphlang.primitives.batch import Batch
 from graphlang.primitives.table import PRIMITIVES
 
 BATCH = 3
+ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 def _adjoints(prog, arrays, shapes, batched):
@@ -126,3 +129,21 @@ def test_a_row_that_lacks_a_fact_is_refused():
     with pytest.raises(TypeError, match="cost"):
         Primitive("first", 1, lambda x: x[0], S.to_scalar, vjp=("g",), jvp=("t",), latex="{0}_1", doc="u[0]",
                    batch=lambda a: a)
+
+
+def test_the_ir_prints_every_equation_with_its_slots_and_shapes():
+    prog = graphlang.parse("input x[3], W[2, 3]\nh = W @ x\ny = sum(h * h)")
+    text = str(prog.graph)
+    lines = text.splitlines()
+    assert lines[0] == "v0 = input x : [3]" and lines[1] == "v1 = input W : [2, 3]"
+    assert any(line.startswith("v2 = matmul v1 v0 : [2]") and "# h = W @ x" in line for line in lines)
+    assert lines[-1] == f"outputs v{prog.graph.slot_of['y']} (y)"
+    # every equation appears once, in order
+    eq_lines = [line for line in lines if " = " in line and not line.split(" = ")[1].startswith(("input", "const"))]
+    assert [line.split(" = ")[1].split()[0] for line in eq_lines] == [eq.prim.name for eq in prog.graph.eqns]
+
+
+def test_graphlang_ir_command(cli):
+    ran = cli("ir", str(ROOT / "programs" / "lecture13.cg"), "--at", "x=2,z=3")
+    assert ran.code == 0
+    assert "v2 = mul v0 v1 : scalar" in ran.out and "# a = x * z" in ran.out

@@ -1,4 +1,4 @@
-"""The computation graph as a picture or a table: graph."""
+"""The computation graph as a picture or a table (`graph`), and as the equation list (`ir`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from graphlang.cli.options import (
     guarded,
     values,
 )
+from graphlang.ir.pretty import pretty
 from graphlang.present import tables as render
 
 
@@ -42,4 +43,20 @@ def graph(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noq
                     s.err.print(render.Text(note))
         else:
             s.out.print(dot_mod.terminal_view(prog, vals))
+    guarded(s, body)
+
+
+def ir(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
+       strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
+    """The graph as the engines see it: one equation per line (slot, primitive, inputs, shape)."""
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        if at or at_file:
+            _, shapes = prog.bind(values(at, at_file))
+            text = pretty(prog.graph, shapes)
+        else:
+            text = str(prog.graph)
+        s.out.print(render.Text(text), end="")
     guarded(s, body)

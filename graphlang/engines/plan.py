@@ -285,11 +285,7 @@ class Plan:
         mode = "scalar" if self.scalar else "batch" if batch is not None else "array"
         batched = None
         if batch is not None:
-            batched = [False] * graph.n_slots
-            for k in batch:
-                batched[k] = True
-            for eq in graph.eqns:
-                batched[eq.out] = any(batched[i] for i in eq.ins)
+            batched = graph.reached_from(batch)
         outs = [graph.slot_of[graph.outputs[0]]]
         grads = "".join(f"g{i}, " for i in wrt)
         params = list(range(n))

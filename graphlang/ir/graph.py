@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from graphlang.errors import GraphlangError
+from graphlang.ir.pretty import pretty
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import Checked, check
@@ -105,6 +106,16 @@ class Graph:
                 for i in eq.ins:
                     needed[i] = True
         return needed
+
+    def __str__(self) -> str:
+        """The equation list (shapes where every input's shape is declared)."""
+        declared = [self.checked.declared.get(n) for n in self.inputs]
+        if all(d is not None for d in declared):
+            try:
+                return pretty(self, self.shapes(tuple(tuple(d or ()) for d in declared)))
+            except GraphlangError:
+                pass
+        return pretty(self)
 
     def statement(self, name: str) -> Statement | None:
         for st in self.statements:
