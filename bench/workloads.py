@@ -468,7 +468,7 @@ def w3_step_ratio(batch: int) -> tuple[float, float]:
     """Compiled step times: loss + parameter gradients, and the forward pass alone."""
     import graphlang
     from graphlang.engines import plan as C
-    from graphlang.primitives.batch import Batch
+    from graphlang.primitives.vmap import Batch
     X, T, P = mlp_data(256)
     prog = graphlang.parse(MLP)
     g = prog.graph

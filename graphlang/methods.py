@@ -12,8 +12,8 @@ from graphlang.ir.bind import bind_graph
 from graphlang.ir.graph import Graph, build
 from graphlang.limits import Limits
 from graphlang.numbers import py
-from graphlang.primitives.batch import Batch
 from graphlang.primitives.shapes import Shape
+from graphlang.primitives.vmap import Batch
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.derivative import derivative_program, seed_name
 

@@ -17,8 +17,8 @@ import graphlang
 from graphlang import methods
 from graphlang.engines import interpreter as interp
 from graphlang.engines import plan as plan_module
-from graphlang.primitives.batch import Batch
 from graphlang.primitives.table import PRIMITIVES
+from graphlang.primitives.vmap import Batch
 
 BATCH = 3
 ROOT = pathlib.Path(__file__).resolve().parent.parent

@@ -82,7 +82,7 @@ def _check_batch(s: Session, ref: Program, folder: str, vals: dict[str, Any], ti
                  points: int, ecf: bool, jsonl: bool) -> None:
     from rich.progress import Progress
 
-    from graphlang.grading import batch as batch_mod
+    from graphlang.grading import submissions as batch_mod
 
     files = batch_mod.submissions(folder)
     options = {"answers": {"ecf": ecf}, "program": {"n_points": points}}

@@ -13,10 +13,10 @@ from graphlang.errors import GraphlangError
 from graphlang.ir import rules
 from graphlang.ir.graph import Eqn, Graph
 from graphlang.numbers import preview, strict_floats
-from graphlang.primitives.batch import Batch, reduce_to
 from graphlang.primitives.kernels import unbroadcast
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import BATCHED
+from graphlang.primitives.vmap import Batch, reduce_to
 
 _NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
 

@@ -22,9 +22,9 @@ from graphlang.language.ast import Expr, fold
 from graphlang.limits import gc_paused
 from graphlang.numbers import strict_floats
 from graphlang.primitives import kernels
-from graphlang.primitives.batch import outer_sum, reduce_to
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import BATCHED, PRIMITIVES, Primitive
+from graphlang.primitives.vmap import outer_sum, reduce_to
 from graphlang.symbolic.algebra import Builder
 
 CHUNK = 500_000  # statements per generated function (chunks pass slots through a dict: slower)

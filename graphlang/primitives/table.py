@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.primitives import batch as B
 from graphlang.primitives import kernels
 from graphlang.primitives import kernels as K
 from graphlang.primitives import shapes as S
+from graphlang.primitives import vmap as B
 
 Rules = tuple[str | None, ...]
 RuleFn = Callable[[Any, list[S.Shape]], Rules]

@@ -19,7 +19,7 @@ from graphlang.engines import interpreter as interp
 from graphlang.engines.plan import Plan
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
-from graphlang.primitives.batch import Batch
+from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
 from graphlang.training.heap import keep_heap
 

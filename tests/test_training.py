@@ -8,7 +8,7 @@ from conftest import PROGRAMS
 
 import graphlang
 from graphlang.engines import interpreter as interp
-from graphlang.primitives.batch import Batch
+from graphlang.primitives.vmap import Batch
 from graphlang.training.train import Dataset, Trainer, init_params, load_csv
 
 NET = """

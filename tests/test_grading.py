@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 import graphlang
 from graphlang.checker import grade_answers, grade_program
-from graphlang.grading.batch import grade_batch
+from graphlang.grading.submissions import grade_batch
 
 HW = PROGRAMS / "homework"
 REF = (HW / "reference.cg").read_text()
