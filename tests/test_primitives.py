@@ -5,6 +5,7 @@ Each row of the primitive table carries probe expressions; a new row is picked u
 
 from __future__ import annotations
 
+import pathlib
 import zlib
 
 import numpy as np
@@ -89,3 +90,49 @@ def test_every_public_function_is_documented_and_printable():
             assert [n.op for n in postorder(again)] == [n.op for n in postorder(e)], probe
         if prim.public and prim.form[0] == "call":
             assert prim.doc or prim.name in ("exp",), name
+
+
+def test_every_public_function_is_in_the_language_reference():
+    from graphlang.primitives.table import builtin_names
+    reference = (pathlib.Path(__file__).resolve().parent.parent / "docs" / "language.md").read_text()
+    missing = [n for n in builtin_names() if f"`{n}(" not in reference]
+    assert not missing, f"document these built-ins in docs/language.md: {missing}"
+
+
+STABLE_POINTS = [-3000.0, -745.5, -30.0, -1.0, 0.0, 0.5, 30.0, 745.5, 3000.0]
+
+
+@pytest.mark.parametrize("u", STABLE_POINTS)
+def test_softplus_and_logsigmoid_are_stable_against_high_precision(u):
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    x = mpmath.mpf(u)
+    exact = {"softplus": mpmath.log1p(mpmath.exp(x)), "logsigmoid": -mpmath.log1p(mpmath.exp(-x))}
+    slope = {"softplus": 1 / (1 + mpmath.exp(-x)), "logsigmoid": 1 / (1 + mpmath.exp(x))}
+    for name in exact:
+        prog = graphlang.parse(f"y = {name}(x)")
+        for method in ("reverse", "forward", "symbolic"):
+            r = prog.evaluate({"x": u}, method=method)
+            assert r.value == pytest.approx(float(exact[name]), rel=1e-14, abs=1e-300), (name, method)
+            assert r.gradient["x"] == pytest.approx(float(slope[name]), rel=1e-12, abs=1e-300), (name, method)
+
+
+def test_logsoftmax_is_stable_and_its_gradient_is_exact():
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 50
+    u = [1000.0, 0.0, -1000.0, 999.0]
+    t = [0.0, 1.0, 0.0, 0.0]
+    prog = graphlang.parse("input u[4], t[4]\nJ = -sum(t * logsoftmax(u))")
+    lse = mpmath.log(sum(mpmath.exp(mpmath.mpf(v)) for v in u))
+    want_value = -sum(ti * (mpmath.mpf(ui) - lse) for ui, ti in zip(u, t))
+    soft = [mpmath.exp(mpmath.mpf(ui) - lse) for ui in u]
+    want_grad = [float(s - ti) for s, ti in zip(soft, t)]  # softmax(u) - t, the lecture's result
+    for method in ("reverse", "forward", "symbolic"):
+        r = prog.evaluate({"u": u, "t": t}, method=method)
+        assert r.value == pytest.approx(float(want_value), rel=1e-14)
+        np.testing.assert_allclose(r.gradient["u"], want_grad, rtol=1e-12, atol=1e-300)
+    # over the last axis of a matrix: each row is a vector's logsoftmax
+    m = graphlang.parse("input M[2, 3]\ny = logsoftmax(M)").forward({"M": [[1, 2, 3], [-500, 0, 500]]})["y"]
+    for row, got in zip([[1, 2, 3], [-500, 0, 500]], m):
+        lse_row = mpmath.log(sum(mpmath.exp(v) for v in row))
+        np.testing.assert_allclose(got, [float(v - lse_row) for v in row], rtol=1e-14)

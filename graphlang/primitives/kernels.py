@@ -20,6 +20,26 @@ def softmax(u: Array) -> Array:
     return e / e.sum(axis=-1, keepdims=True)
 
 
+def softplus(u: Array) -> Array:
+    """ln(1 + e^u) without overflow: max(u, 0) + ln(1 + e^-|u|)."""
+    u = np.asarray(u, dtype=np.float64)
+    return np.maximum(u, 0.0) + np.log1p(np.exp(-np.abs(u)))
+
+
+def logsigmoid(u: Array) -> Array:
+    """ln(sigmoid(u)) = -softplus(-u) without overflow or log(0)."""
+    u = np.asarray(u, dtype=np.float64)
+    return np.minimum(u, 0.0) - np.log1p(np.exp(-np.abs(u)))
+
+
+def logsoftmax(u: Array) -> Array:
+    """u - logsumexp(u) over the last axis, stable (the log of softmax, never log(0))."""
+    u = np.asarray(u, dtype=np.float64)
+    m = u.max(axis=-1, keepdims=True)
+    shifted = u - m
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
 def total(x: Array, axis: int | None) -> Array:
     """sum (the method form is twice as fast as np.sum on small arrays)."""
     return x.sum(axis=axis) if isinstance(x, np.ndarray) else np.sum(x, axis=axis)
@@ -94,6 +114,14 @@ def sigmoid_float(u: float) -> float:
         return 1.0 / (1.0 + math.exp(-u))
     e = math.exp(u)
     return e / (1.0 + e)
+
+
+def softplus_float(u: float) -> float:
+    return max(u, 0.0) + math.log1p(math.exp(-abs(u)))
+
+
+def logsigmoid_float(u: float) -> float:
+    return min(u, 0.0) - math.log1p(math.exp(-abs(u)))
 
 
 def xlogy_float(u: float, v: float) -> float:

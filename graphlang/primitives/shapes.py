@@ -88,7 +88,7 @@ def expand(shapes: list[Shape], attr: object) -> Shape:
 
 def last_axis(shapes: list[Shape], attr: object) -> Shape:
     if not shapes[0]:
-        raise ShapeError("softmax needs a vector or a matrix, got a scalar")
+        raise ShapeError("this function works over the last axis: it needs a vector or a matrix, got a scalar")
     return shapes[0]
 
 

@@ -186,6 +186,18 @@ def _softmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
     return ("out * (t - expand(sum(t * out, -1), out, -1))",)
 
 
+def _logsoftmax_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
+    if len(shapes[0]) == 1:
+        return ("g - exp(out) * sum(g)",)
+    return ("g - exp(out) * expand(sum(g, -1), out, -1)",)
+
+
+def _logsoftmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
+    if len(shapes[0]) == 1:
+        return ("t - sum(t * exp(out))",)
+    return ("t - expand(sum(t * exp(out), -1), out, -1)",)
+
+
 def _index_text(attr: Any) -> str:
     return ", ".join(str(i) for i in attr)
 
@@ -248,11 +260,21 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _binary("xlogy", kernels.xlogy, K.xlogy_float, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
             "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0: the derivative of a power in "
             "its exponent", positive=True),
+    _unary("softplus", kernels.softplus, K.softplus_float, "sigmoid(x)",
+           "\\operatorname{{softplus}}\\left({0}\\right)",
+           "ln(1 + exp(u)), stable for any u: the binary cross-entropy on a logit is softplus(u) - y * u"),
+    _unary("logsigmoid", kernels.logsigmoid, K.logsigmoid_float, "sigmoid(-x)",
+           "\\log\\sigma\\left({0}\\right)", "ln(sigmoid(u)) = -softplus(-u), stable for any u"),
     # reductions and vector functions
     Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=_softmax_vjp, jvp=_softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",
               doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)"),
               batch=B.softmax, cost=S.linear_cost),
+    Primitive("logsoftmax", 1, kernels.logsoftmax, S.last_axis, vjp=_logsoftmax_vjp, jvp=_logsoftmax_jvp,
+              latex="\\log\\operatorname{{softmax}}\\left({0}\\right)",
+              doc="u - logsumexp(u) over the last axis, stable: the multiclass cross-entropy is "
+                  "-sum(t * logsoftmax(u))", probes=("logsoftmax(u)", "logsoftmax(M)"),
+              batch=B.logsoftmax, cost=S.linear_cost),
     Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=("g * exp(x - out)",),
               jvp=("sum(t * exp(x - out))",), latex="\\log\\sum e^{{{0}}}",
               doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)"),

@@ -176,6 +176,10 @@ def softmax(a: Any) -> Any:
     return Batch(kernels.softmax(a.v)) if isinstance(a, Batch) else kernels.softmax(a)
 
 
+def logsoftmax(a: Any) -> Any:
+    return Batch(kernels.logsoftmax(a.v)) if isinstance(a, Batch) else kernels.logsoftmax(a)
+
+
 def same(a: Any) -> Any:
     """The identity (a node `y = u`), batched or not."""
     return a
