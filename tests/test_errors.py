@@ -188,3 +188,41 @@ def test_operator_names_are_ordinary_names():
     """Only callable built-ins are reserved: `sub`, `add`, `T` are fine variable names."""
     p = graphlang.parse("sub = x - 1\nadd = sub + 1\nT = add * 2\ny = T")
     assert p.gradient({"x": 3.0}) == {"x": 2.0}
+
+
+SATURATING = [
+    ("input x, t\nparam w, b\np = sigmoid(w * x + b)\nJ = -(t * ln(p) + (1 - t) * ln(1 - p))",
+     {"x": 50.0, "t": 1.0, "w": 1.0, "b": 0.0}, "sigmoid"),
+    ("input x, t\np = sigmoid(x)\nJ = -(t * ln(p) + (1 - t) * ln(1 - p))", {"x": -800.0, "t": 0.0}, "sigmoid"),
+    ("input u[3], t[3]\nJ = -sum(t * ln(softmax(u)))", {"u": [1000.0, 0.0, 0.0], "t": [0.0, 1.0, 0.0]}, "softmax"),
+]
+
+
+@pytest.mark.parametrize("source,at,culprit", SATURATING)
+def test_a_saturated_loss_says_why_and_gives_the_stable_form(source, at, culprit):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse(source).evaluate(at)
+    err = info.value
+    assert err.kind == "domain" and err.line == source.count("\n") + 1
+    assert f"because {culprit} saturated" in err.message
+    assert "softplus(u) - y * u" in err.hint and "logsoftmax" in err.hint
+
+
+def test_a_domain_error_without_saturation_keeps_the_plain_hint():
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse("y = ln(x - 1)").evaluate({"x": 1.0})
+    assert "saturated" not in info.value.message and "softplus" not in (info.value.hint or "")
+
+
+def test_the_stable_forms_give_the_lecture_loss_and_gradient_where_it_saturates():
+    """softplus(u) - y*u is the cross-entropy of sigmoid(u); its gradient is p - y (exact, via mpmath)."""
+    mpmath = pytest.importorskip("mpmath")
+    mpmath.mp.dps = 60
+    prog = graphlang.parse("input x, y\nparam w, b\nu = w * x + b\np = sigmoid(u)\nJ = softplus(u) - y * u")
+    for x, y in [(50.0, 1.0), (50.0, 0.0), (-800.0, 0.0), (-800.0, 1.0), (0.3, 1.0)]:
+        r = prog.evaluate({"x": x, "y": y, "w": 1.0, "b": 0.0})
+        p = 1 / (1 + mpmath.exp(-mpmath.mpf(x)))
+        exact = -(y * mpmath.log(p) + (1 - y) * mpmath.log(1 - p))
+        scale = 1e-15 * max(1.0, abs(x))  # softplus(u) - y*u cancels when y = 1: absolute error ~ eps·|u|
+        assert r.value == pytest.approx(float(exact), rel=1e-13, abs=scale)
+        assert r.gradient["w"] == pytest.approx(float((p - y) * x), rel=1e-12, abs=scale * abs(x))

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
-from graphlang.ir import rules
+from graphlang.ir import rules, saturation
 from graphlang.ir.graph import Eqn, Graph
 from graphlang.numbers import preview, strict_floats
 from graphlang.primitives.kernels import unbroadcast
@@ -37,6 +37,9 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             msg = f"{prim.name}({shown}) is undefined ({what})"
     hint = ("this point is outside the function's domain; choose other input values"
             if not during else "the function is not differentiable here; choose another point")
+    saturated = saturation.explain(graph, eq) if not during else None
+    if saturated is not None:
+        msg, hint = f"{msg}, {saturated[0]}", saturated[1]
     return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}",
                           eq.line, eq.column, hint)
 

@@ -1,0 +1,48 @@
+"""Why a loss reached ln(0): a sigmoid or softmax whose output rounded to exactly 0 or 1.
+
+The lecture's cross-entropy `-(y ln p + (1 - y) ln(1 - p))` with `p = sigmoid(u)` has a gradient
+everywhere, but in float64 `sigmoid(u)` is exactly 1 from u ≈ 37, and then `ln(1 - p)` is ln(0).
+When a domain error has that cause, the message says so and the hint gives the stable form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Walking back from ln's argument through these keeps the same saturating value (or 1 - it).
+_THROUGH = {"sub", "neg", "id", "index", "add", "mul"}
+_SATURATING = {"sigmoid": "sigmoid", "softmax": "softmax"}
+STABLE_HINT = ("write the loss on the logit u instead: softplus(u) - y * u for the binary cross-entropy, "
+               "-sum(t * logsoftmax(u)) for the multiclass one (stable for any u)")
+
+
+def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> str | None:
+    """The sigmoid/softmax whose rounded output `eq` (an ln, a division or a power) received, if any."""
+    if eq.prim.name not in ("ln", "div", "pow", "xlogy"):
+        return None
+    producer = {e.out: e for e in graph.eqns}
+    frontier = list(eq.ins)
+    for _ in range(max_steps):
+        nxt = []
+        for slot in frontier:
+            src = producer.get(slot)
+            if src is None:
+                continue
+            if src.prim.name in _SATURATING:
+                return _SATURATING[src.prim.name]
+            if src.prim.name in _THROUGH:
+                nxt.extend(src.ins)
+        if not nxt:
+            return None
+        frontier = nxt
+    return None
+
+
+def explain(graph: Any, eq: Any) -> tuple[str, str] | None:
+    """(what happened, the hint) when `eq`'s domain error comes from a saturated sigmoid/softmax."""
+    source = saturated_source(graph, eq)
+    if source is None:
+        return None
+    rounded = "0 or 1" if source == "sigmoid" else "0"
+    return (f"because {source} saturated (its output rounded to exactly {rounded} in float64; "
+            "the loss itself is finite here)", STABLE_HINT)
