@@ -12,6 +12,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from graphlang.language.ast import Expr, fold
+from graphlang.primitives.shapes import Shape, ShapeError
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
 
 ZERO_SAFE = frozenset({"add", "sub", "mul", "div", "neg", "pow", "exp", "ln", "sqrt", "sin", "cos",
@@ -22,12 +23,32 @@ def is_const(e: Expr, value: float | None = None) -> bool:
     return e.op == "const" and (value is None or e.attr == value)
 
 
-class Builder:
-    """Makes expressions; equal expressions are the same object (so `is` compares them)."""
+def filled_value(e: Expr) -> float | None:
+    """The number a constant stands for: `c`, or `expand(c, like)` (c everywhere in like's shape)."""
+    if e.op == "const":
+        return float(e.attr)  # type: ignore[arg-type]
+    if e.op == "expand" and e.attr is None and e.args[0].op == "const":
+        return float(e.args[0].attr)  # type: ignore[arg-type]
+    return None
 
-    def __init__(self, tidy: bool = False) -> None:
+
+def is_zero(e: Expr) -> bool:
+    return filled_value(e) == 0.0
+
+
+class Builder:
+    """Makes expressions; equal expressions are the same object (so `is` compares them).
+
+    Given `shapes` (variable name -> shape), a simplification never changes an expression's
+    shape: `0 * M` is `expand(0, M)` (zeros shaped like M), not the scalar 0, so that shape-aware
+    operations above it (`sum(·, 0)`, indexing, `@`) still see the right shape.
+    """
+
+    def __init__(self, tidy: bool = False, shapes: Mapping[str, Shape] | None = None) -> None:
         self._table: dict[tuple[object, ...], Expr] = {}
         self.tidy = tidy  # closed forms: a·(1/b) -> a/b (derivative programs keep the chain rule's shape)
+        self.var_shapes = shapes
+        self._shapes: dict[int, Shape | None] = {}
 
     def _intern(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr:
         key = (op, attr if op != "const" else repr(attr), *(id(a) for a in args))
@@ -35,7 +56,27 @@ class Builder:
         if found is None:
             found = Expr(op, args, attr)
             self._table[key] = found
+            if self.var_shapes is not None:
+                self._shapes[id(found)] = self._infer(op, args, attr)
         return found
+
+    def _infer(self, op: str, args: tuple[Expr, ...], attr: object) -> Shape | None:
+        if op == "const":
+            return ()
+        if op == "var":
+            assert self.var_shapes is not None
+            return self.var_shapes.get(str(attr))
+        shapes = [self.shape_of(a) for a in args]
+        if any(s is None for s in shapes):
+            return None
+        try:
+            return PRIMITIVES[op].shape(shapes, attr)  # type: ignore[arg-type]
+        except ShapeError:
+            return None
+
+    def shape_of(self, e: Expr) -> Shape | None:
+        """The expression's shape (None when unknown: no shapes given, or a foreign node)."""
+        return self._shapes.get(id(e))
 
     def const(self, value: float) -> Expr:
         v = float(value)
@@ -46,7 +87,25 @@ class Builder:
 
     def mk(self, op: str, args: tuple[Expr, ...], attr: object = None) -> Expr:
         simpler = self._simplify(op, args, attr)
+        if simpler is not None and self.var_shapes is not None:
+            simpler = self._same_shape(simpler, self._infer(op, args, attr), args)
         return simpler if simpler is not None else self._intern(op, args, attr)
+
+    def _same_shape(self, e: Expr, want: Shape | None, args: tuple[Expr, ...]) -> Expr | None:
+        """`e` brought to the shape `want` of the expression it simplifies (None: cannot)."""
+        got = self.shape_of(e)
+        if want is None or got == want:
+            return e
+        if got == () or (got is None and e.op == "const"):
+            like = next((a for a in args if self.shape_of(a) == want), None)
+            if like is None:
+                return None
+            value = filled_value(like)
+            if value is not None and e.op == "const" and float(e.attr) == value:  # type: ignore[arg-type]
+                return like
+            return self._intern("expand", (e, like.args[1] if like.op == "expand" and like.attr is None
+                                               else like), None)
+        return None
 
     def _fold_const(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr | None:
         if op not in ZERO_SAFE or not all(a.op == "const" for a in args):
@@ -61,6 +120,24 @@ class Builder:
         if folded is not None:
             return folded
         c = self.const
+        if op in ("add", "sub", "mul", "div", "pow") and any(
+                a.op == "expand" and filled_value(a) is not None for a in args):
+            a, b = args  # zeros or ones shaped like a tensor: the same identities as for numbers
+            if op in ("add", "sub") and is_zero(b):
+                return a
+            if op == "add" and is_zero(a):
+                return b
+            if op == "mul" and (is_zero(a) or is_zero(b)):
+                return a if is_zero(a) else b
+            if op == "mul" and filled_value(a) == 1.0:
+                return b
+            if op == "mul" and filled_value(b) == 1.0:
+                return a
+            if op == "div" and is_zero(a):
+                return a
+            if op == "pow" and filled_value(b) == 0.0:
+                return c(1.0)
+            return None
         if op == "id":
             return args[0]
         if op == "neg":
