@@ -41,12 +41,23 @@ def _xlogy(u: float, v: float) -> float:
     return 0.0 if u == 0 else u * math.log(v)
 
 
+def _xdivy(u: float, v: float) -> float:
+    return 0.0 if u == 0 else u / v
+
+
+def _dpow(x: float, y: float, orders: tuple[int, int]) -> float:
+    if orders == (1, 0) and x > 0:  # the common case, y·x^(y-1), in plain floats
+        return y * math.pow(x, y - 1)
+    return float(kernels.dpow(x, y, orders))
+
+
 SCALAR_NS: dict[str, Any] = {
     "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_sin": math.sin,
     "_cos": math.cos, "_tan": math.tan, "_tanh": math.tanh, "_sigmoid": _sigmoid, "_abs": abs,
     "_relu": lambda u: u if u > 0.0 else 0.0, "_step": lambda u: 1.0 if u > 0.0 else 0.0,
     "_sign": lambda u: (u > 0.0) - (u < 0.0) + 0.0, "_max": lambda a, b: a if a >= b else b,
     "_min": lambda a, b: a if a <= b else b, "_xlogy": _xlogy, "_isfinite": math.isfinite,
+    "_xdivy": _xdivy, "_dpow": _dpow,
 }
 SCALAR = {
     "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
@@ -54,7 +65,7 @@ SCALAR = {
     "sqrt": "_sqrt({0})", "sin": "_sin({0})", "cos": "_cos({0})", "tan": "_tan({0})",
     "tanh": "_tanh({0})", "sigmoid": "_sigmoid({0})", "relu": "_relu({0})", "abs": "_abs({0})",
     "sign": "_sign({0})", "step": "_step({0})", "max": "_max({0}, {1})", "min": "_min({0}, {1})",
-    "xlogy": "_xlogy({0}, {1})", "T": "{0}", "logsumexp": "{0}", "expand": "{0}",
+    "xlogy": "_xlogy({0}, {1})", "xdivy": "_xdivy({0}, {1})", "T": "{0}", "logsumexp": "{0}", "expand": "{0}",
 }
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
@@ -96,6 +107,8 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
         if mode == "scalar":
             if node.op in ("sum", "mean"):
                 return kids[0]
+            if node.op == "dpow":
+                return f"_dpow({kids[0]}, {kids[1]}, {node.attr!r})"
             return SCALAR[node.op].format(*kids)
         if mode == "array" and node.op in ARRAY and node.attr is None:
             return ARRAY[node.op].format(*kids)

@@ -178,6 +178,7 @@ RULES: dict[str, Callable[..., Any]] = {
     "matmul": _matmul, "dot": _dot, "outer": _outer, "T": _transpose, "sum": _sum, "mean": _mean,
     "logsumexp": _logsumexp, "index": _index, "stack": _stack, "expand": _expand, "embed": _embed,
     "softmax": _softmax, "id": lambda a: a,
+    "dpow": lambda x, y, orders: _elementwise(lambda a, b: kernels.dpow(a, b, orders))(x, y),
 }
 
 

@@ -34,7 +34,7 @@ class Primitive:
     arity: int  # tensor arguments; -1: any number (bracketed lists)
     impl: Callable[..., Any]
     shape: Callable[[list[S.Shape], Any], S.Shape]
-    partials: Rules | None = None
+    partials: Rules | Callable[[Any], Rules] | None = None  # a callable: of the attribute
     vjp: Rules | RuleFn | None = None
     jvp: Rules | RuleFn | None = None
     form: tuple[str, str, int] = ("call", "", ATOM)  # (kind, symbol, precedence)
@@ -65,7 +65,8 @@ class Primitive:
         """The reverse (`vjp`) or forward (`jvp`) rule per argument, as .cg source."""
         if self.partials is not None:
             sym = "g" if kind == "vjp" else "t"
-            return tuple(None if p is None else f"{sym} * ({p})" for p in self.partials)
+            partials = self.partials(attr) if callable(self.partials) else self.partials
+            return tuple(None if p is None else f"{sym} * ({p})" for p in partials)
         rule = self.vjp if kind == "vjp" else self.jvp
         assert rule is not None, self.name
         return rule(attr, shapes) if callable(rule) else rule
@@ -107,6 +108,27 @@ def _pow_domain(x: Any, y: Any) -> str | None:
     if np.any(zero):
         return f"0^{_first(zero, y):.6g} divides by zero"
     return None
+
+
+def _dpow_domain(x: Any, y: Any) -> str | None:
+    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
+    bad = x <= 0
+    if np.any(bad):
+        return (f"a derivative of x^y is not finite at x = {_first(bad, x):.6g}, y = {_first(bad, y):.6g}"
+                " (x^y is not differentiable there)")
+    return None
+
+
+def _dpow_partials(attr: Any) -> Rules:
+    k, m = attr
+    return (f"dpow(x, y, {k + 1}, {m})", f"dpow(x, y, {k}, {m + 1})")
+
+
+def _dpow_shape(shapes: list[S.Shape], attr: Any) -> S.Shape:
+    if len(attr) != 2 or min(attr) < 0:
+        raise S.ShapeError("dpow takes two orders of differentiation after its arguments, "
+                           "e.g. dpow(x, y, 1, 0)", "argument")
+    return S.elementwise(shapes, attr, "dpow")
 
 
 def _unary(name: str, impl: Callable[..., Any], partial: str, latex: str, doc: str,
@@ -162,7 +184,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _binary("div", np.divide, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
             "\\frac{{{0}}}{{{1}}}", _div_domain),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
-              partials=("y * x^(y - 1)", "xlogy(out, x)"), form=("infix", "^", POW),
+              partials=("dpow(x, y, 1, 0)", "dpow(x, y, 0, 1)"), form=("infix", "^", POW),
               latex="{{{0}}}^{{{1}}}", domain=_pow_domain, positive=True,
               probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=_matmul_vjp, jvp=("t @ y", "x @ t"),
@@ -206,9 +228,18 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
             "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u"),
     _binary("min", np.minimum, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
             "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u"),
-    _binary("xlogy", kernels.xlogy, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
-            "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0: the derivative of a power in "
-            "its exponent", positive=True),
+    _binary("xlogy", kernels.xlogy, ("ln(y)", "xdivy(x, y)"), ("call", "xlogy", ATOM),
+            "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0 (cross-entropy's t * ln(p))",
+            positive=True),
+    _binary("xdivy", kernels.xdivy, ("1 / y", "-xdivy(x, y^2)"), ("call", "xdivy", ATOM),
+            "\\frac{{{0}}}{{{1}}}", doc="u / v, 0 where u = 0: the derivative of xlogy in v",
+            positive=True),
+    Primitive("dpow", 2, kernels.dpow, _dpow_shape, partials=_dpow_partials, attr_args=-1,
+              latex="\\operatorname{{dpow}}_{{{attr[0]},{attr[1]}}}\\left({0}, {1}\\right)",
+              domain=_dpow_domain, positive=True,
+              doc="dpow(u, v, k, m): the derivative of u^v, k times in u and m times in v, with its "
+                  "limits at u = 0 (the derivatives of a power)",
+              probes=("dpow(u, v, 1, 0)", "dpow(u, v, 0, 1)", "dpow(u, 3, 2, 1)", "dpow(s, M, 1, 1)")),
     # reductions and vector functions
     Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=_softmax_vjp, jvp=_softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",

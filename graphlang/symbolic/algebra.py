@@ -199,10 +199,30 @@ class Builder:
             if is_const(b, 0.0):
                 return c(1.0)
             return None
+        if op == "dpow":
+            return self._dpow(args[0], args[1], attr)  # type: ignore[arg-type]
         if op == "T" and args[0].op == "T":
             return args[0].args[0]
         if op == "T" and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
             return self.mk("outer", (args[0].args[1], args[0].args[0]))
+        return None
+
+    def _dpow(self, x: Expr, y: Expr, orders: tuple[int, int]) -> Expr | None:
+        """A power's derivative in plain terms where that is exact: a constant exponent c gives
+        c(c-1)…·x^(c-k) (0 when c is a smaller whole number), a positive constant base b gives
+        b^y·ln(b)^m. Closed forms (`tidy`) also spell out the general first derivatives."""
+        k, m = orders
+        c = self.const
+        if k == m == 0:
+            return self.mk("pow", (x, y))
+        if is_const(y) and m == 0:
+            v = float(y.attr)  # type: ignore[arg-type]
+            return self.mk("mul", (c(float(np.prod([v - i for i in range(k)]))), self.mk("pow", (x, c(v - k)))))
+        if is_const(x) and float(x.attr) > 0 and k == 0:  # type: ignore[arg-type]
+            return self.mk("mul", (self.mk("pow", (x, y)), self.mk("pow", (self.mk("ln", (x,)), c(m)))))
+        if self.tidy:
+            plain = plain_dpow(x, y, orders)
+            return None if plain is None else self.substitute(plain, {})
         return None
 
     def substitute(self, e: Expr, env: Mapping[str, Expr]) -> Expr:
@@ -214,6 +234,32 @@ class Builder:
                 return self.const(float(node.attr))  # type: ignore[arg-type]
             return self.mk(node.op, tuple(kids), node.attr)
         return fold(e, step)
+
+
+def plain_dpow(x: Expr, y: Expr, orders: tuple[int, int]) -> Expr | None:
+    """dpow(x, y, 1, 0) as y·x^(y - 1), dpow(x, y, 0, m) as x^y·ln(x)^m (equal wherever these are
+    defined; dpow also at their limits, at x = 0): the forms a reader expects."""
+    k, m = orders
+    one = Expr("const", (), 1.0)
+    if (k, m) == (1, 0):
+        return Expr("mul", (y, Expr("pow", (x, Expr("sub", (y, one))))))
+    if k == 0 and m > 0:
+        log = Expr("ln", (x,))
+        return Expr("mul", (Expr("pow", (x, y)), log if m == 1 else Expr("pow", (log, Expr("const", (), float(m))))))
+    return None
+
+
+def _readable(e: Expr) -> Expr:
+    """For printing as mathematics: the power's derivatives in their textbook form."""
+    def step(node: Expr, kids: list[Expr]) -> Expr:
+        if node.op == "dpow":
+            plain = plain_dpow(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
+            if plain is not None:
+                return plain
+        if any(k is not a for k, a in zip(kids, node.args)):
+            return Expr(node.op, tuple(kids), node.attr)
+        return node
+    return fold(e, step)
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -234,6 +280,8 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
     """
     times = " * " if style == "cg" else "·"
     math = style != "cg"
+    if math:
+        e = _readable(e)
 
     def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
         op = node.op
@@ -286,18 +334,41 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
     return fold(e, step)[0]
 
 
+def tex_name(name: str) -> str:
+    """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
+    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects)."""
+    head, sep, tail = name.partition("_")
+    if not sep:
+        return name
+    if not head or not tail:  # `_x`, `x_`: nothing to subscript
+        return name.replace("_", "\\_")
+    return head + "_{" + tail.replace("_", "\\_") + "}"
+
+
+def _script_base(text: str) -> str:
+    """Brace a base that already carries a sub- or superscript, so that another one attaches to the
+    whole (`{x_{1}}_{0}`, not the double subscript `x_{1}_{0}`)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 and ch in "_^" and (i == 0 or text[i - 1] != "\\"):
+            return "{" + text + "}"
+    return text
+
+
 def to_latex(e: Expr) -> str:
+    e = _readable(e)
+
     def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
         op = node.op
         if op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
             return ("\\pi" if v == float(np.pi) else _num(v)), (UNARY if v < 0 else ATOM)
         if op == "var":
-            name = str(node.attr)
-            if "_" in name:
-                head, tail = name.split("_", 1)
-                name = f"{head}_{{{tail}}}"
-            return name, ATOM
+            return tex_name(str(node.attr)), ATOM
         prim = PRIMITIVES[op]
         kind, _sym, prec = prim.form
         texts = [t for t, _ in kids]
@@ -320,12 +391,14 @@ def to_latex(e: Expr) -> str:
             (t, p), = kids
             t = f"\\left({t}\\right)" if p < POSTFIX else t
             if kind == "postfix":
-                return f"{t}^{{T}}", POSTFIX
-            return f"{t}_{{{','.join(str(i) for i in node.attr)}}}", POSTFIX  # type: ignore[attr-defined]
+                return f"{_script_base(t) if '^' in t else t}^{{T}}", POSTFIX
+            return f"{_script_base(t)}_{{{','.join(str(i) for i in node.attr)}}}", POSTFIX  # type: ignore[attr-defined]
         if kind == "id":
             return kids[0]
         if kind == "stack":
             return "\\begin{bmatrix}" + " \\\\ ".join(texts) + "\\end{bmatrix}", ATOM
+        texts = [_script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
+                 for k, t in enumerate(texts)]
         return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
 
     return fold(e, step)[0]
