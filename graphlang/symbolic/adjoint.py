@@ -131,9 +131,16 @@ def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape, like: Expr) -> Expr
         return b.mk("sum", (e,), None)
     for _ in range(len(out_shape) - len(want)):
         e = b.mk("sum", (e,), 0)
-    for axis, n in enumerate(want):
-        if n == 1 and out_shape[len(out_shape) - len(want) + axis] != 1:
-            e = b.mk("expand", (b.mk("sum", (e,), axis), like), axis)
+    stretched = [axis for axis, n in enumerate(want) if n == 1 and out_shape[len(out_shape) - len(want) + axis] != 1]
+    if len(stretched) == len(want):
+        return b.mk("expand", (b.mk("sum", (e,), None), like), None)
+    for axis in reversed(stretched):
+        e = b.mk("sum", (e,), axis)
+    for i, axis in enumerate(stretched):  # back to size 1, one axis at a time
+        target = like
+        for later in reversed(stretched[i + 1:]):
+            target = b.mk("sum", (target,), later)
+        e = b.mk("expand", (e, target), axis)
     return e
 
 
