@@ -46,8 +46,8 @@ def _xdivy(u: float, v: float) -> float:
 
 
 def _dpow(x: float, y: float, orders: tuple[int, int]) -> float:
-    if orders == (1, 0) and x > 0:  # the common case, y·x^(y-1), in plain floats
-        return y * math.pow(x, y - 1)
+    if orders == (1, 0) and x != 0:  # the common case, y·x^(y-1), in plain floats
+        return y * math.pow(x, y - 1)  # (a negative base and fractional y: ValueError, fallback)
     return float(kernels.dpow(x, y, orders))
 
 
