@@ -46,8 +46,14 @@ def _xdivy(u: float, v: float) -> float:
 
 
 def _dpow(x: float, y: float, orders: tuple[int, int]) -> float:
-    if orders == (1, 0) and x != 0:  # the common case, y·x^(y-1), in plain floats
-        return y * math.pow(x, y - 1)  # (a negative base and fractional y: ValueError, fallback)
+    if orders == (1, 0):  # the common case, y·x^(y-1), in plain floats
+        if x != 0:
+            return y * math.pow(x, y - 1)  # (a negative base and fractional y: ValueError, fallback)
+        if y == 0 or y > 1:
+            return 0.0
+        if y == 1:
+            return 1.0
+        raise ValueError("not finite")  # the interpreter reports it
     return float(kernels.dpow(x, y, orders))
 
 
@@ -107,6 +113,8 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
         if mode == "scalar":
             if node.op in ("sum", "mean"):
                 return kids[0]
+            if node.op == "dpow" and node.attr == (1, 0):  # y·x^(y-1), 0 where y = 0
+                return f"({kids[1]} * _pow({kids[0]}, {kids[1]} - 1.0) if {kids[1]} != 0.0 else 0.0)"
             if node.op == "dpow":
                 return f"_dpow({kids[0]}, {kids[1]}, {node.attr!r})"
             return SCALAR[node.op].format(*kids)

@@ -70,9 +70,11 @@ def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
     0 even at x = 0), and x^a ln(x)^p at x = 0 its limit (0 for a > 0). Raises FloatingPointError
     where the derivative is not finite (or not real: ln of a negative base)."""
     k, m = orders
-    if (k, m) == (1, 0) and np.all(np.asarray(x) != 0):  # the common case: y·x^(y-1), x ≠ 0
+    if (k, m) == (1, 0):  # the common case: y·x^(y-1), and 0 where y = 0
         with np.errstate(all="ignore"):
             value = np.multiply(y, np.power(x, np.subtract(y, 1.0)))
+            if np.any(np.asarray(y) == 0):
+                value = np.where(np.asarray(y) == 0, 0.0, value)
         if not np.all(np.isfinite(value)):
             raise FloatingPointError("invalid value encountered in dpow")
         return value
