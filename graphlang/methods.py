@@ -15,7 +15,7 @@ from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.vmap import Batch
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.derivative import derivative_program, seed_name
+from graphlang.symbolic.derivative import derivative_program, relocated, seed_name
 
 
 class Program(Protocol):
@@ -170,7 +170,18 @@ def _derived(program: Program, shapes: list[Shape], wrt: list[str]) -> Graph:
 
 def symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
                      wrt: list[str]) -> dict[str, np.ndarray]:
-    """Evaluate the derivative program (seeded per output coordinate when the output is a vector)."""
+    """Evaluate the derivative program (seeded per output coordinate when the output is a vector);
+    its errors are placed in the user's program."""
+    if not wrt:
+        return {}
+    try:
+        return _symbolic_columns(program, arrays, shapes, wrt)
+    except GraphlangError as err:
+        raise relocated(program, shapes, wrt, err) from None
+
+
+def _symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
+                      wrt: list[str]) -> dict[str, np.ndarray]:
     g = program.graph
     derived = _derived(program, shapes, wrt)
     prefix = adjoint.choose_prefix(g.names)

@@ -228,7 +228,10 @@ class Program:
         at = dict(zip(self.graph.inputs, arrays))
         for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a
             text = symbolic.derivative_program(self, shapes, wrt=[a], header=False)
-            out[a] = parse(text, limits=self.limits).gradient(at)
+            try:
+                out[a] = parse(text, limits=self.limits).gradient(at)
+            except GraphlangError as err:  # located in the derivative program: place it in ours
+                raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
     def _wrt(self, wrt: Sequence[str] | None) -> list[str]:

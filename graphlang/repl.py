@@ -168,7 +168,7 @@ class ReplSession:
             return [Text(as_text(explain(prog, self.at, rest or None)))]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
-            from graphlang.symbolic.algebra import to_text
+            from graphlang.symbolic.printing import to_text
             shapes = prog.bind(self.at)[1] if self.at else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
             forms = symbolic.closed_forms(prog, shapes, [rest] if rest else None)

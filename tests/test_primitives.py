@@ -80,7 +80,7 @@ def test_symbolic_program_matches_reverse(name, probe):
 
 def test_every_public_function_is_documented_and_printable():
     from graphlang.language.ast import postorder
-    from graphlang.symbolic.algebra import to_latex, to_text
+    from graphlang.symbolic.printing import to_latex, to_text
     for name, prim in PRIMITIVES.items():
         for probe in prim.examples():
             e = graphlang.parse(f"r = {probe}").graph.statements[0].expr

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 import sympy as sp
 from conftest import conformance_cases
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as hs
 
 import graphlang
+from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, fold
 from graphlang.symbolic import derivative as symbolic
 
@@ -126,3 +129,169 @@ def test_symbolic_stays_small_on_long_chains():
     got = derived.forward({"x": 0.3, "z": 0.5})
     want = prog.gradient({"x": 0.3, "z": 0.5})
     assert got["g_x"] == pytest.approx(want["x"], rel=1e-10)
+
+
+# --- every broadcasting pattern, shape-preserving simplification (issue 12, items 6 and 11) ---
+
+# Shapes that all broadcast together (each axis is 1 or the full size of [3, 2]).
+SHAPES = {"s": (), "d": (2,), "o": (1,), "r": (1, 2), "c": (3, 1), "e": (1, 1), "A": (3, 2)}
+LITERALS = {(1, 2): "[[0.5, -1]]", (3, 1): "[[1], [-0.5], [2]]", (2,): "[0.25, 1.5]"}
+UNARY_T = ["sin({a})", "tanh({a})", "exp(sin({a}))", "{a}^2", "{a}^0", "{a}^1", "-{a}", "0 * {a}",
+           "(1 + {a}^2)^0.5", "{a}^3 / 4"]
+BINARY_T = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / (1 + {b}^2)", "(1 + {a}^2)^{b}",
+            "{a} * {b} + {a}"]
+
+
+def _shape_after(template: str, shapes: list[tuple[int, ...]]) -> tuple[int, ...]:
+    out: tuple[int, ...] = ()
+    for s in shapes:
+        out = np.broadcast_shapes(out, s)
+    return out
+
+
+@hs.composite
+def broadcast_programs(draw):
+    """(source, values, vector_output): nodes of every shape in SHAPES, mixed by broadcasting,
+    reduced over an axis, indexed, and raised to literal powers (0 included)."""
+    rng = np.random.default_rng(draw(hs.integers(0, 2**32 - 1)))
+    inputs = draw(hs.lists(hs.sampled_from(sorted(SHAPES)), min_size=1, max_size=4, unique=True))
+    values = {n: rng.uniform(0.3, 1.5, SHAPES[n]) * rng.choice([-1, 1], SHAPES[n]) for n in inputs}
+    nodes = {n: SHAPES[n] for n in inputs}
+    lines = []
+    for k in range(draw(hs.integers(1, 7))):
+        names = sorted(nodes)
+        kind = draw(hs.sampled_from(["unary", "binary", "binary", "literal", "reduce", "index"]))
+        a = draw(hs.sampled_from(names))
+        if kind == "unary":
+            expr, shape = draw(hs.sampled_from(UNARY_T)).format(a=a), nodes[a]
+        elif kind == "binary":
+            b = draw(hs.sampled_from(names))
+            expr, shape = draw(hs.sampled_from(BINARY_T)).format(a=a, b=b), _shape_after("", [nodes[a], nodes[b]])
+        elif kind == "literal":
+            lit_shape = draw(hs.sampled_from(sorted(LITERALS)))
+            expr, shape = f"{a} * {LITERALS[lit_shape]}", _shape_after("", [nodes[a], lit_shape])
+        elif kind == "reduce" and len(nodes[a]) == 2:
+            axis = draw(hs.sampled_from([None, 0]))
+            expr = f"sum({a})" if axis is None else f"sum({a}, 0)"
+            shape = () if axis is None else nodes[a][1:]
+        elif kind == "index" and nodes[a]:
+            expr, shape = f"{a}[0]", nodes[a][1:]
+        else:
+            expr, shape = f"mean({a}) + {a}", nodes[a]
+        lines.append(f"n{k} = {expr}")
+        nodes[f"n{k}"] = shape
+    last = f"n{len(lines) - 1}"
+    vector = draw(hs.booleans()) and nodes[last] != () and int(np.prod(nodes[last])) <= 6
+    reach = " + ".join(f"sum({n}) * 0.{i + 1}" for i, n in enumerate(inputs))
+    if vector:
+        lines.append(f"y = {last} + {reach}")
+    else:
+        lines.append(f"y = sum({last} * {last}) + {reach}")
+    return "\n".join(lines) + "\n", values, vector
+
+
+def _finite_differences(prog, at, name, h=1e-6):
+    x = np.asarray(at[name], dtype=float)
+    cols = []
+    for idx in np.ndindex(x.shape):
+        outs = []
+        for sign in (1, -1):
+            moved = x.copy()
+            moved[idx] += sign * h
+            outs.append(np.ravel(prog.forward({**at, name: moved})["y"]))
+        cols.append((outs[0] - outs[1]) / (2 * h))
+    return np.array(cols).reshape(x.shape + (-1,))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(broadcast_programs())
+def test_symbolic_handles_every_broadcast_like_reverse_mode(case):
+    """Symbolic differentiation (the derivative program, run) equals reverse mode on programs that
+    broadcast every way; both equal central differences; `diff --program` re-parses."""
+    source, at, vector = case
+    prog = graphlang.parse(source)
+    rev = prog.evaluate(at, method="reverse")
+    sym = prog.evaluate(at, method="symbolic")
+    for name in prog.inputs:
+        want = rev.jacobian[name] if vector else rev.gradient[name]
+        got = sym.jacobian[name] if vector else sym.gradient[name]
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=f"{name}\n{source}")
+        fd = _finite_differences(prog, at, name)
+        np.testing.assert_allclose(np.reshape(want, fd.shape), fd, rtol=1e-5, atol=1e-5,
+                                   err_msg=f"{name}\n{source}")
+    _, shapes = prog.bind(at)
+    derived = graphlang.parse(symbolic.derivative_program(prog, shapes))
+    if not vector:
+        got = derived.forward(at)
+        for name in prog.inputs:
+            np.testing.assert_allclose(got["g_" + name], rev.gradient[name], rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize("b_shape,b", [((1, 2), [[1.0, 2.0]]), ((3, 1), [[1.0], [2.0], [3.0]]),
+                                       ((1, 1), [[2.0]]), ((2,), [1.0, 2.0]), ((), 2.0)])
+def test_broadcast_size_one_axis_closed_form(b_shape, b):
+    """b broadcast against a [3, 2]: ∂sum(a*b)/∂b sums a over the stretched axes (keeping b's shape)."""
+    a = np.arange(6.0).reshape(3, 2) - 2
+    prog = graphlang.parse("y = sum(a * b) + sum(b * b * a)")
+    full = a + 2 * np.asarray(b) * a  # ∂/∂b of the summand at every element of [3, 2]
+    lead = 2 - len(b_shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(b_shape) if n == 1)
+    want = full.sum(axis=axes, keepdims=True).reshape(b_shape)
+    for method in ("symbolic", "reverse"):
+        got = prog.gradient({"a": a, "b": b}, method=method)["b"]
+        np.testing.assert_allclose(got, want, rtol=1e-12, err_msg=method)
+
+
+@pytest.mark.parametrize("source", [
+    "w = (v + [[1, 2, 3], [1, 2, 3]])^0\ny = w[1, 2]",
+    "w = (v + [[1, 2, 3], [1, 2, 3]])^0\ny = sum(w[1] * v)",
+    "y = sum(((v + [[1, 2, 3], [1, 2, 3]])^0)[1] * v)",
+    "y = sum((0 * (v + [[1, 2, 3], [1, 2, 3]]))[1] * v) + sum(v)",
+    "w = sum(0 * (v + [[1, 2, 3], [1, 2, 3]]), 0)\ny = sum(w * v)",
+])
+def test_broadcast_tensor_to_the_power_zero_then_indexed(source):
+    """x^0 and 0*x of a broadcast tensor keep their shape in derivative programs (no index error at
+    a line the file does not have); the gradient is reverse mode's, and fd's."""
+    prog = graphlang.parse(source)
+    at = {"v": [0.5, -1.0, 2.0]}
+    rev = prog.gradient(at, method="reverse")
+    sym = prog.gradient(at, method="symbolic")
+    np.testing.assert_allclose(sym["v"], rev["v"], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(rev["v"], _finite_differences(prog, at, "v")[..., 0], atol=1e-6)
+    _, shapes = prog.bind(at)
+    derived = graphlang.parse(symbolic.derivative_program(prog, shapes))
+    np.testing.assert_allclose(derived.forward(at)["g_v"], rev["v"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("source", ["y = 3", "c = 2\ny = c * 3", "y = [1, 2]", "c = [1, 2]\ny = sum(c)"])
+def test_program_without_inputs_has_no_derivative_program(source, cli, write):
+    path = write(source + "\n")
+    ran = cli("diff", path, "--program")
+    assert ran.code != 0 and "no inputs" in ran.err and "Traceback" not in ran.err
+    for method in ("symbolic", "reverse"):
+        ran = cli("grad", path, "--method", method, "--json")
+        assert ran.code == 0, ran.err
+        assert ran.json().get("gradient", ran.json().get("jacobian")) == {}
+
+
+def test_derivative_program_errors_point_into_the_users_file():
+    """A failure while running the derivative program is reported at a line of the user's program."""
+    prog = graphlang.parse("input x\n" + "\n" * 20 + "b = x + 1\nc = b * 2\ny = sqrt(c - 2)\n")
+    with pytest.raises(GraphlangError) as info:
+        prog.gradient({"x": 0.0}, method="symbolic")
+    assert info.value.kind == "domain"
+    assert info.value.line in (22, 23, 24)
+    with pytest.raises(GraphlangError) as info:
+        prog.hessian({"x": 0.0})
+    assert info.value.line in (22, 23, 24)
+
+
+def test_constant_adjoints_that_do_not_lead_to_the_gradient_are_left_out():
+    """`n = 2; y = x^n` at x < 0: ∂y/∂n does not exist (ln of a negative base) but is not needed;
+    the derivative program, like reverse mode, gives ∂y/∂x = n·x^(n-1)."""
+    prog = graphlang.parse("n = 2\ny = x^n\n")
+    _, shapes = prog.bind({"x": -3.0})
+    text = symbolic.derivative_program(prog, shapes)
+    assert "g_n" not in text
+    assert graphlang.parse(text).forward({"x": -3.0})["g_x"] == pytest.approx(-6.0)
+    assert prog.gradient({"x": -3.0}, method="symbolic")["x"] == pytest.approx(-6.0)

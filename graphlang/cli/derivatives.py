@@ -40,7 +40,7 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          limit: LimitOpt = []) -> None:  # noqa: B006
     """Symbolic derivatives: closed forms in the inputs, or a derivative program (no swell)."""
     from graphlang.symbolic import derivative as symbolic
-    from graphlang.symbolic.algebra import to_latex, to_text
+    from graphlang.symbolic.printing import tex_name, to_latex, to_text
 
     s = Session(program, as_json)
 
@@ -60,7 +60,7 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
             return
         for n, e in forms.items():
             if latex:
-                print(f"\\frac{{\\partial {out}}}{{\\partial {n}}} = {to_latex(e)}")
+                print(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}} = {to_latex(e)}")
             else:
                 print(f"d{out}/d{n} = {to_text(e)}")
     guarded(s, body)

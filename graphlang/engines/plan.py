@@ -80,6 +80,10 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
             return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
                 f"({kids[0]} * {kids[0]} * {kids[0]})"
         if mode == "scalar":
+            if node.op == "dpow" and node.attr == (1, 0):  # y·x^(y-1), 0 where y = 0
+                return f"({kids[1]} * _S_pow({kids[0]}, {kids[1]} - 1.0) if {kids[1]} != 0.0 else 0.0)"
+            if PRIMITIVES[node.op].attr_args and node.attr is not None:
+                return f"_S_{node.op}({', '.join(kids)}, {node.attr!r})"
             return SCALAR[node.op].format(*kids)
         if mode == "array" and node.op in ARRAY and node.attr is None:
             return ARRAY[node.op].format(*kids)

@@ -22,7 +22,7 @@ from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import value_of
+from graphlang.symbolic.printing import value_of
 
 
 @dataclass

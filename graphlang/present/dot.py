@@ -19,7 +19,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import to_text, value_of
+from graphlang.symbolic.printing import to_text, value_of
 
 
 def _q(text: str) -> str:

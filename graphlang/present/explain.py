@@ -18,7 +18,7 @@ from graphlang.present.tables import tensor
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import to_latex, to_text, value_of
+from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 
 
 @dataclass
@@ -45,8 +45,9 @@ def factor(v: Any) -> str:
 
 
 def _paren(text: str, e: Expr) -> str:
+    # dpow prints as its textbook form (a product), so it needs parentheses like one
     return text if e.op in ("var", "const") or PRIMITIVES.get(e.op, None) is not None and \
-        PRIMITIVES[e.op].form[0] == "call" else f"({text})"
+        PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow" else f"({text})"
 
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None) -> list[Line]:
@@ -80,7 +81,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None) -
         total = short(result.adjoints[name], 6)
         if name == out:
             lines.append(Line("backward", name, [gs(name), f"∂{out}/∂{out}", "1"],
-                              [gs(name), f"\\frac{{\\partial {out}}}{{\\partial {out}}}", "1"]))
+                              [gs(name), _partial(out, out), "1"]))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
@@ -88,8 +89,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None) -
                               [gs(name), "0"]))
             continue
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
-        chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\frac{{\\partial {t.consumer}}}{{\\partial {name}}}"
-                               for t in terms)
+        chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {_partial(t.consumer, name)}" for t in terms)
         if scalar:
             rule = " + ".join(f"{gs(t.consumer)}·{_paren(to_text(t.partial, 'math'), t.partial)}"
                               for t in terms if t.partial is not None)
@@ -107,7 +107,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None) -
     for name in g.inputs:
         v = short(result.adjoints[name], 10)
         lines.append(Line("gradient", name, [f"∂{out}/∂{name}", gs(name), v],
-                          [f"\\frac{{\\partial {out}}}{{\\partial {name}}}", gs(name), v]))
+                          [_partial(out, name), _tex_name(gs(name)), v]))
     return [ln for ln in lines if node is None or ln.node == node]
 
 
@@ -139,7 +139,8 @@ def as_text(lines: list[Line], fmt: str = "text") -> str:
 
 
 def _tex_name(name: str) -> str:
-    if name.startswith("\\"):
-        return name
-    head, _, tail = name.partition("_")
-    return f"{head}_{{{tail}}}" if tail else head
+    return name if name.startswith("\\") else tex_name(name)
+
+
+def _partial(num: str, den: str) -> str:
+    return f"\\frac{{\\partial {tex_name(num)}}}{{\\partial {tex_name(den)}}}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -66,6 +67,53 @@ def xlogy(u: Array, v: Array) -> Array:
     return np.where(zero, 0.0, u * np.log(np.where(zero, 1.0, v)))
 
 
+def xdivy(u: Array, v: Array) -> Array:
+    """u / v, and 0 wherever u == 0 (even where v == 0): the derivative of xlogy in v."""
+    u, v = np.broadcast_arrays(np.asarray(u, dtype=np.float64), np.asarray(v, dtype=np.float64))
+    zero = u == 0
+    return np.where(zero, 0.0, u / np.where(zero, 1.0, v))
+
+
+def _falling(y: Array, k: int, j: int) -> Array:
+    """The j-th derivative in y of y(y-1)...(y-k+1) (the coefficient of x^y's k-th x-derivative)."""
+    coeffs = np.array([1.0])
+    for i in range(k):
+        coeffs = np.convolve(coeffs, [1.0, -float(i)])
+    for _ in range(j):
+        coeffs = np.polyder(coeffs) if len(coeffs) > 1 else np.array([0.0])
+    return np.polyval(coeffs, y)
+
+
+def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
+    """∂^k/∂x^k ∂^m/∂y^m of x^y with its limits at x = 0, so no removable 0·∞ is left:
+    Σ_j C(m, j) c_k^(j)(y) x^(y-k) ln(x)^(m-j), a term with coefficient 0 being 0 (x^0 has derivative
+    0 even at x = 0), and x^a ln(x)^p at x = 0 its limit (0 for a > 0). Raises FloatingPointError
+    where the derivative is not finite (or not real: ln of a negative base)."""
+    k, m = orders
+    if (k, m) == (1, 0):  # the common case: y·x^(y-1), and 0 where y = 0
+        with np.errstate(all="ignore"):
+            value = np.multiply(y, np.power(x, np.subtract(y, 1.0)))
+            if np.any(np.asarray(y) == 0):
+                value = np.where(np.asarray(y) == 0, 0.0, value)
+        if not np.all(np.isfinite(value)):
+            raise FloatingPointError("invalid value encountered in dpow")
+        return value
+    x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
+    total = np.zeros(x.shape)
+    with np.errstate(all="ignore"):
+        for j in range(m + 1):
+            coef = math.comb(m, j) * _falling(y, k, j)
+            p, a = m - j, y - k
+            at_zero = np.where(a > 0, 0.0, np.where((a == 0) & (p == 0), 1.0, np.inf))
+            pos = np.where(x > 0, x, 1.0)
+            away = np.power(np.where(x == 0, 1.0, x), a) * (np.log(pos) ** p if p else 1.0)
+            away = np.where(x < 0, np.nan if p else away, away)
+            total = total + np.where(coef == 0, 0.0, coef * np.where(x == 0, at_zero, away))
+    if not np.all(np.isfinite(total)):
+        raise FloatingPointError("invalid value encountered in dpow")
+    return total if total.ndim else np.float64(total)
+
+
 def expand(g: Array, like: Array, axis: int | None) -> Array:
     """Undo a sum: broadcast g back over the summed axis (or all axes) of `like`."""
     if axis is None and np.ndim(g) == 0:
@@ -114,6 +162,26 @@ def sigmoid_float(u: float) -> float:
         return 1.0 / (1.0 + math.exp(-u))
     e = math.exp(u)
     return e / (1.0 + e)
+
+
+def xdivy_float(u: float, v: float) -> float:
+    return 0.0 if u == 0 else u / v
+
+
+def dpow_float(x: float, y: float, orders: tuple[int, int]) -> float:
+    """dpow on floats; a ValueError where it is not finite (the compiled plan then defers to the interpreter)."""
+    if orders == (1, 0):  # the common case, y·x^(y-1), in plain floats
+        if x != 0:
+            return y * math.pow(x, y - 1)  # (a negative base and fractional y: ValueError)
+        if y == 0 or y > 1:
+            return 0.0
+        if y == 1:
+            return 1.0
+        raise ValueError("not finite")
+    try:
+        return float(dpow(x, y, orders))
+    except FloatingPointError:
+        raise ValueError("not finite") from None
 
 
 def softplus_float(u: float) -> float:

@@ -19,12 +19,14 @@ from typing import Any
 
 import numpy as np
 
+from graphlang.primitives import attr_rules as R
+from graphlang.primitives import domains as D
 from graphlang.primitives import kernels
 from graphlang.primitives import kernels as K
 from graphlang.primitives import shapes as S
 from graphlang.primitives import vmap as B
 
-Rules = tuple[str | None, ...]
+Rules = R.Rules
 RuleFn = Callable[[Any, list[S.Shape]], Rules]
 
 # Printing precedence, loosest first (the SPEC §1 table).
@@ -37,7 +39,7 @@ class Primitive:
     arity: int  # tensor arguments; -1: any number (bracketed lists)
     impl: Callable[..., Any]
     shape: Callable[[list[S.Shape], Any], S.Shape]
-    partials: Rules | None = None
+    partials: Rules | Callable[[Any], Rules] | None = None  # a callable: of the attribute
     vjp: Rules | RuleFn | None = None
     jvp: Rules | RuleFn | None = None
     form: tuple[str, str, int] = ("call", "", ATOM)  # (kind, symbol, precedence)
@@ -87,12 +89,14 @@ class Primitive:
     @property
     def batched(self) -> Callable[..., Any]:
         """The implementation that accepts `Batch` arguments."""
-        return self.batch if self.batch is not None else B.elementwise(self.impl)
+        if self.batch is not None:
+            return self.batch
+        return B.elementwise(self.impl, self.arity if self.attr_args else -1)
 
     @property
     def foldable(self) -> bool:
         """Constant arguments may be folded at build time (elementwise: no shape to lose)."""
-        return self.elementwise
+        return self.elementwise and not self.attr_args
 
     def work(self, ins: list[S.Shape], out: S.Shape) -> int:
         return (self.cost or S.linear_cost)(ins, out)
@@ -101,48 +105,11 @@ class Primitive:
         """The reverse (`vjp`) or forward (`jvp`) rule per argument, as .cg source."""
         if self.partials is not None:
             sym = "g" if kind == "vjp" else "t"
-            return tuple(None if p is None else f"{sym} * ({p})" for p in self.partials)
+            partials = self.partials(attr) if callable(self.partials) else self.partials
+            return tuple(None if p is None else f"{sym} * ({p})" for p in partials)
         rule = self.vjp if kind == "vjp" else self.jvp
         assert rule is not None, self.name
         return rule(attr, shapes) if callable(rule) else rule
-
-
-def _first(cond: np.ndarray, values: np.ndarray) -> float:
-    return float(np.asarray(values)[np.asarray(cond)].flat[0]) if np.any(cond) else float("nan")
-
-
-def _ln_domain(x: Any) -> str | None:
-    x = np.asarray(x)
-    if np.any(x == 0):
-        return "ln(0) is -infinity: the argument is 0"
-    if np.any(x < 0):
-        return f"ln is defined only for positive numbers; the argument is {_first(x < 0, x):.6g}"
-    return None
-
-
-def _sqrt_domain(x: Any) -> str | None:
-    x = np.asarray(x)
-    if np.any(x < 0):
-        return f"sqrt of a negative number; the argument is {_first(x < 0, x):.6g}"
-    return None
-
-
-def _div_domain(x: Any, y: Any) -> str | None:
-    if np.any(np.asarray(y) == 0):
-        return "division by zero: the divisor is 0"
-    return None
-
-
-def _pow_domain(x: Any, y: Any) -> str | None:
-    x, y = np.broadcast_arrays(np.asarray(x, float), np.asarray(y, float))
-    bad = (x < 0) & (y != np.round(y))
-    if np.any(bad):
-        return (f"({_first(bad, x):.6g})^{_first(bad, y):.6g} is not a real number: a negative base "
-                "needs an integer exponent")
-    zero = (x == 0) & (y < 0)
-    if np.any(zero):
-        return f"0^{_first(zero, y):.6g} divides by zero"
-    return None
 
 
 def _unary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], partial: str, latex: str,
@@ -159,61 +126,18 @@ def _binary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], p
                      positive=positive, scalar=scalar)
 
 
-def _matmul_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    ranks = (len(shapes[0]), len(shapes[1]))
-    return {(1, 1): ("g * y", "g * x"), (2, 1): ("outer(g, y)", "x.T @ g"),
-            (1, 2): ("y @ g", "outer(x, g)"), (2, 2): ("g @ y.T", "x.T @ g")}[ranks]
-
-
-def _axis(attr: Any) -> str:
-    return "" if attr is None else f", {attr}"
-
-
-def _count(attr: Any, shapes: list[S.Shape]) -> int:
-    s = shapes[0]
-    return int(np.prod(s)) if attr is None else s[attr]
-
-
-def _softmax_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("out * (g - sum(g * out))",)
-    return ("out * (g - expand(sum(g * out, -1), out, -1))",)
-
-
-def _softmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("out * (t - sum(t * out))",)
-    return ("out * (t - expand(sum(t * out, -1), out, -1))",)
-
-
-def _logsoftmax_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("g - exp(out) * sum(g)",)
-    return ("g - exp(out) * expand(sum(g, -1), out, -1)",)
-
-
-def _logsoftmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("t - sum(t * exp(out))",)
-    return ("t - expand(sum(t * exp(out), -1), out, -1)",)
-
-
-def _index_text(attr: Any) -> str:
-    return ", ".join(str(i) for i in attr)
-
-
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     # operators
     _binary("add", np.add, K.add_float, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
     _binary("sub", np.subtract, K.sub_float, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
     _binary("mul", np.multiply, K.mul_float, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}"),
     _binary("div", np.divide, K.div_float, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
-            "\\frac{{{0}}}{{{1}}}", _div_domain),
+            "\\frac{{{0}}}{{{1}}}", D.div_domain),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
-              partials=("y * x^(y - 1)", "xlogy(out, x)"), form=("infix", "^", POW),
-              latex="{{{0}}}^{{{1}}}", domain=_pow_domain, positive=True, scalar=math.pow,
+              partials=("dpow(x, y, 1, 0)", "dpow(x, y, 0, 1)"), form=("infix", "^", POW),
+              latex="{{{0}}}^{{{1}}}", domain=D.pow_domain, positive=True, scalar=math.pow,
               probes=("u ^ v", "M ^ 2", "s ^ u")),
-    Primitive("matmul", 2, np.matmul, S.matmul, vjp=_matmul_vjp, jvp=("t @ y", "x @ t"),
+    Primitive("matmul", 2, np.matmul, S.matmul, vjp=R.matmul_vjp, jvp=("t @ y", "x @ t"),
               form=("infix", "@", MUL), latex="{0} {1}", batch=B.matmul, cost=S.matmul_cost,
               probes=("M @ u", "u @ v", "v @ M.T", "M @ M.T")),
     Primitive("neg", 1, np.negative, lambda s, a: s[0], partials=("-1",),
@@ -225,8 +149,8 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               probes=("M.T", "transpose(M)", "u.T"), scalar=K.same, batch=B.transpose,
               cost=S.linear_cost),
     Primitive("index", 1, lambda x, attr: x[attr], S.index, attr_args=-1,
-              vjp=lambda a, s: (f"embed(g, x, {_index_text(a)})",),
-              jvp=lambda a, s: (f"t[{_index_text(a)}]",), form=("index", "", POSTFIX),
+              vjp=lambda a, s: (f"embed(g, x, {R.index_text(a)})",),
+              jvp=lambda a, s: (f"t[{R.index_text(a)}]",), form=("index", "", POSTFIX),
               latex="{0}_{{{attr}}}", public=False, probes=("M[1, -1]", "M[0]", "u[-2]"),
               batch=B.index, cost=S.linear_cost),
     Primitive("stack", -1, kernels.stack, S.stack, form=("stack", "", ATOM), public=False,
@@ -237,8 +161,8 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     # elementwise functions
     _unary("exp", np.exp, math.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
     _unary("ln", np.log, math.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
-           _ln_domain, positive=True),
-    _unary("sqrt", np.sqrt, math.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", _sqrt_domain,
+           D.ln_domain, positive=True),
+    _unary("sqrt", np.sqrt, math.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", D.sqrt_domain,
            positive=True),
     _unary("sin", np.sin, math.sin, "cos(x)", "\\sin\\left({0}\\right)", "sine"),
     _unary("cos", np.cos, math.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
@@ -257,20 +181,29 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
             "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u"),
     _binary("min", np.minimum, K.min_float, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
             "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u"),
-    _binary("xlogy", kernels.xlogy, K.xlogy_float, ("ln(y)", "x / y"), ("call", "xlogy", ATOM),
-            "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0: the derivative of a power in "
-            "its exponent", positive=True),
+    _binary("xlogy", kernels.xlogy, K.xlogy_float, ("ln(y)", "xdivy(x, y)"), ("call", "xlogy", ATOM),
+            "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0 (cross-entropy's t * ln(p))",
+            positive=True),
+    _binary("xdivy", kernels.xdivy, K.xdivy_float, ("1 / y", "-xdivy(x, y^2)"), ("call", "xdivy", ATOM),
+            "\\frac{{{0}}}{{{1}}}", doc="u / v, 0 where u = 0: the derivative of xlogy in v",
+            positive=True),
+    Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1,
+              latex="\\operatorname{{dpow}}_{{{attr[0]},{attr[1]}}}\\left({0}, {1}\\right)",
+              domain=D.dpow_domain, positive=True, scalar=K.dpow_float,
+              doc="dpow(u, v, k, m): the derivative of u^v, k times in u and m times in v, with its "
+                  "limits at u = 0 (the derivatives of a power)",
+              probes=("dpow(u, v, 1, 0)", "dpow(u, v, 0, 1)", "dpow(u, 3, 2, 1)", "dpow(s, M, 1, 1)")),
     _unary("softplus", kernels.softplus, K.softplus_float, "sigmoid(x)",
            "\\operatorname{{softplus}}\\left({0}\\right)",
            "ln(1 + exp(u)), stable for any u: the binary cross-entropy on a logit is softplus(u) - y * u"),
     _unary("logsigmoid", kernels.logsigmoid, K.logsigmoid_float, "sigmoid(-x)",
            "\\log\\sigma\\left({0}\\right)", "ln(sigmoid(u)) = -softplus(-u), stable for any u"),
     # reductions and vector functions
-    Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=_softmax_vjp, jvp=_softmax_jvp,
+    Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=R.softmax_vjp, jvp=R.softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",
               doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)"),
               batch=B.softmax, cost=S.linear_cost),
-    Primitive("logsoftmax", 1, kernels.logsoftmax, S.last_axis, vjp=_logsoftmax_vjp, jvp=_logsoftmax_jvp,
+    Primitive("logsoftmax", 1, kernels.logsoftmax, S.last_axis, vjp=R.logsoftmax_vjp, jvp=R.logsoftmax_jvp,
               latex="\\log\\operatorname{{softmax}}\\left({0}\\right)",
               doc="u - logsumexp(u) over the last axis, stable: the multiclass cross-entropy is "
                   "-sum(t * logsoftmax(u))", probes=("logsoftmax(u)", "logsoftmax(M)"),
@@ -280,14 +213,14 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)"),
               scalar=K.same, batch=B.logsumexp, cost=S.linear_cost),
     Primitive("sum", 1, kernels.total, S.reduce, attr_args=1,
-              optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)})",),
-              jvp=lambda a, s: (f"sum(t{_axis(a)})",), latex="\\sum {0}",
+              optional_attr=True, vjp=lambda a, s: (f"expand(g, x{R.axis_text(a)})",),
+              jvp=lambda a, s: (f"sum(t{R.axis_text(a)})",), latex="\\sum {0}",
               doc="sum of all elements, or over one axis: sum(u, 0)",
               probes=("sum(M)", "sum(M, 0)", "sum(M, -1)", "sum(s)"), scalar=K.same, batch=B.total,
               cost=S.linear_cost),
     Primitive("mean", 1, lambda x, attr: np.mean(x, axis=attr), S.reduce, attr_args=1,
-              optional_attr=True, vjp=lambda a, s: (f"expand(g, x{_axis(a)}) / {_count(a, s)}",),
-              jvp=lambda a, s: (f"mean(t{_axis(a)})",), latex="\\operatorname{{mean}}\\left({0}\\right)",
+              optional_attr=True, vjp=lambda a, s: (f"expand(g, x{R.axis_text(a)}) / {R.count(a, s)}",),
+              jvp=lambda a, s: (f"mean(t{R.axis_text(a)})",), latex="\\operatorname{{mean}}\\left({0}\\right)",
               doc="mean of all elements, or over one axis: mean(u, 1)",
               probes=("mean(M)", "mean(M, 1)", "mean(u)"), scalar=K.same, batch=B.mean,
               cost=S.linear_cost),
@@ -299,15 +232,15 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               doc="outer product of two vectors", probes=("outer(u, v)",), batch=B.outer,
               cost=S.outer_cost),
     Primitive("expand", 2, kernels.expand, S.expand, attr_args=1, optional_attr=True,
-              vjp=lambda a, s: (f"sum(g{_axis(a)})", None),
-              jvp=lambda a, s: (f"expand(t, y{_axis(a)})", None),
+              vjp=lambda a, s: (f"sum(g{R.axis_text(a)})", None),
+              jvp=lambda a, s: (f"expand(t, y{R.axis_text(a)})", None),
               latex="\\operatorname{{expand}}\\left({0}\\right)",
               doc="expand(g, u[, axis]): g broadcast back to u's shape (the derivative of sum)",
               probes=("expand(v, M, 0)", "expand(s, M)"), scalar=K.same, batch=B.expand,
               cost=S.linear_cost),
     Primitive("embed", 2, kernels.embed, S.embed, attr_args=-1,
-              vjp=lambda a, s: (f"g[{_index_text(a)}]", None),
-              jvp=lambda a, s: (f"embed(t, y, {_index_text(a)})", None),
+              vjp=lambda a, s: (f"g[{R.index_text(a)}]", None),
+              jvp=lambda a, s: (f"embed(t, y, {R.index_text(a)})", None),
               latex="\\operatorname{{embed}}\\left({0}\\right)",
               doc="embed(g, u, i, ...): zeros shaped like u with g at [i, ...] (the derivative "
                   "of indexing)", probes=("embed(s, M, 1, 2)", "embed(u, M, 0)"), batch=B.embed,

@@ -54,11 +54,13 @@ def _aligned(args: tuple[Any, ...]) -> list[Any]:
     return out
 
 
-def elementwise(impl: Callable[..., Any]) -> Callable[..., Any]:
+def elementwise(impl: Callable[..., Any], arity: int = -1) -> Callable[..., Any]:
+    """Any elementwise function, batched; with `arity`, the arguments after it are attributes."""
     def apply(*args: Any) -> Any:
-        if not any(isinstance(a, Batch) for a in args):
+        tensors, attrs = (args, ()) if arity < 0 else (args[:arity], args[arity:])
+        if not any(isinstance(a, Batch) for a in tensors):
             return impl(*args)
-        return Batch(impl(*_aligned(args)))
+        return Batch(impl(*_aligned(tensors), *attrs))
     return apply
 
 

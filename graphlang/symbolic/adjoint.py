@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from graphlang.errors import GraphlangError
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.ir.rules import arg_names
 from graphlang.language.ast import Expr
-from graphlang.primitives.shapes import Shape, show
-from graphlang.symbolic.algebra import Builder
+from graphlang.primitives.shapes import Shape
+from graphlang.symbolic.algebra import Builder, is_zero
 
 PREFIXES = ("g_", "grad_", "adj_", "gg_")
 
@@ -46,7 +45,7 @@ class Adjoints:
         b = self.builder
         acc: Expr | None = None
         for term in self.terms.get(name, []):
-            if term.expr.op == "const" and term.expr.attr == 0.0:
+            if is_zero(term.expr):
                 continue  # a zero contribution (e.g. through step or sign)
             acc = term.expr if acc is None else b.mk("add", (acc, term.expr))
         return acc if acc is not None else b.const(0.0)
@@ -61,8 +60,12 @@ def choose_prefix(names: list[str]) -> str:
 
 def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
     """Local reverse mode inside every statement, with g_<statement> symbolic."""
-    b = Builder()
-    adj = Adjoints(choose_prefix(graph.names), {}, builder=b)
+    prefix = choose_prefix(graph.names)
+    known: dict[str, Shape] = {}
+    for n, slot in graph.slot_of.items():  # names, their adjoints and seeds: shapes for the builder
+        known.update({n: shapes[slot], prefix + n: shapes[slot], prefix + n + "_seed": shapes[slot]})
+    b = Builder(shapes=known)
+    adj = Adjoints(prefix, {}, builder=b)
     name_of = graph.name_of
     relevant = set(graph.outputs)  # names with a path to an output
     for k in reversed(range(len(graph.statements))):
@@ -99,11 +102,17 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
             for kk, i in enumerate(eq.ins):
                 if rule[kk] is None or i in graph.consts:
                     continue
+                if eq.out not in local:
+                    continue  # a zero adjoint: nothing flows back (no 0 · ∞ from a rule)
                 contrib = b.substitute(rule[kk], {**env, "g": local[eq.out]})  # type: ignore[arg-type]
+                if is_zero(contrib):
+                    continue
                 part = b.substitute(rule[kk], {**env, "g": unit[eq.out]})  # type: ignore[arg-type]
                 if eq.prim.elementwise:
-                    contrib = _fit(b, contrib, shapes[eq.out], shapes[i])
-                    part = _fit(b, part, shapes[eq.out], shapes[i])
+                    like = expr_of(i)
+                    contrib = _fit(b, contrib, shapes[eq.out], shapes[i], like)
+                    if b.shape_of(part) == shapes[eq.out]:  # else an elementwise factor: kept as is
+                        part = _fit(b, part, shapes[eq.out], shapes[i], like)
                 if i in name_of:
                     _add_term(adj, name_of[i], st.name, contrib, part)
                 else:
@@ -112,18 +121,27 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
     return adj
 
 
-def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape) -> Expr:
-    """Sum a contribution over the axes that broadcasting added (the adjoint of a broadcast)."""
-    if want == out_shape:
+def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape, like: Expr) -> Expr:
+    """Sum a contribution over the axes that broadcasting added or stretched (the adjoint of a
+    broadcast): leading axes are summed away, and an axis where `want` has size 1 is summed and
+    kept (`expand` over that axis of `like`, an expression of shape `want`)."""
+    if want == out_shape or is_zero(e):
         return e
     if want == ():
         return b.mk("sum", (e,), None)
-    if out_shape[len(out_shape) - len(want):] == want:
-        for _ in range(len(out_shape) - len(want)):
-            e = b.mk("sum", (e,), 0)
-        return e
-    raise GraphlangError("shape", f"symbolic differentiation cannot undo broadcasting of {show(want)} "
-                         f"to {show(out_shape)}", hint="use --method reverse")
+    for _ in range(len(out_shape) - len(want)):
+        e = b.mk("sum", (e,), 0)
+    stretched = [axis for axis, n in enumerate(want) if n == 1 and out_shape[len(out_shape) - len(want) + axis] != 1]
+    if len(stretched) == len(want):
+        return b.mk("expand", (b.mk("sum", (e,), None), like), None)
+    for axis in reversed(stretched):
+        e = b.mk("sum", (e,), axis)
+    for i, axis in enumerate(stretched):  # back to size 1, one axis at a time
+        target = like
+        for later in reversed(stretched[i + 1:]):
+            target = b.mk("sum", (target,), later)
+        e = b.mk("expand", (e, target), axis)
+    return e
 
 
 def _add_term(adj: Adjoints, name: str, consumer: str, contrib: Expr, part: Expr) -> None:

@@ -8,25 +8,45 @@ derivative never swells into an exponential tree. Every walk is iterative.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 import numpy as np
 
 from graphlang.language.ast import Expr, fold
-from graphlang.numbers import literal, quiet_floats
-from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
+from graphlang.numbers import quiet_floats
+from graphlang.primitives.shapes import Shape, ShapeError
+from graphlang.primitives.table import PRIMITIVES
 
 
 def is_const(e: Expr, value: float | None = None) -> bool:
     return e.op == "const" and (value is None or e.attr == value)
 
 
-class Builder:
-    """Makes expressions; equal expressions are the same object (so `is` compares them)."""
+def filled_value(e: Expr) -> float | None:
+    """The number a constant stands for: `c`, or `expand(c, like)` (c everywhere in like's shape)."""
+    if e.op == "const":
+        return float(e.attr)  # type: ignore[arg-type]
+    if e.op == "expand" and e.attr is None and e.args[0].op == "const":
+        return float(e.args[0].attr)  # type: ignore[arg-type]
+    return None
 
-    def __init__(self, tidy: bool = False) -> None:
+
+def is_zero(e: Expr) -> bool:
+    return filled_value(e) == 0.0
+
+
+class Builder:
+    """Makes expressions; equal expressions are the same object (so `is` compares them).
+
+    Given `shapes` (variable name -> shape), a simplification never changes an expression's
+    shape: `0 * M` is `expand(0, M)` (zeros shaped like M), not the scalar 0, so that shape-aware
+    operations above it (`sum(·, 0)`, indexing, `@`) still see the right shape.
+    """
+
+    def __init__(self, tidy: bool = False, shapes: Mapping[str, Shape] | None = None) -> None:
         self._table: dict[tuple[object, ...], Expr] = {}
         self.tidy = tidy  # closed forms: a·(1/b) -> a/b (derivative programs keep the chain rule's shape)
+        self.var_shapes = shapes
+        self._shapes: dict[int, Shape | None] = {}
 
     def _intern(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr:
         key = (op, attr if op != "const" else repr(attr), *(id(a) for a in args))
@@ -34,7 +54,27 @@ class Builder:
         if found is None:
             found = Expr(op, args, attr)
             self._table[key] = found
+            if self.var_shapes is not None:
+                self._shapes[id(found)] = self._infer(op, args, attr)
         return found
+
+    def _infer(self, op: str, args: tuple[Expr, ...], attr: object) -> Shape | None:
+        if op == "const":
+            return ()
+        if op == "var":
+            assert self.var_shapes is not None
+            return self.var_shapes.get(str(attr))
+        shapes = [self.shape_of(a) for a in args]
+        if any(s is None for s in shapes):
+            return None
+        try:
+            return PRIMITIVES[op].shape(shapes, attr)  # type: ignore[arg-type]
+        except ShapeError:
+            return None
+
+    def shape_of(self, e: Expr) -> Shape | None:
+        """The expression's shape (None when unknown: no shapes given, or a foreign node)."""
+        return self._shapes.get(id(e))
 
     def const(self, value: float) -> Expr:
         v = float(value)
@@ -45,7 +85,25 @@ class Builder:
 
     def mk(self, op: str, args: tuple[Expr, ...], attr: object = None) -> Expr:
         simpler = self._simplify(op, args, attr)
+        if simpler is not None and self.var_shapes is not None:
+            simpler = self._same_shape(simpler, self._infer(op, args, attr), args)
         return simpler if simpler is not None else self._intern(op, args, attr)
+
+    def _same_shape(self, e: Expr, want: Shape | None, args: tuple[Expr, ...]) -> Expr | None:
+        """`e` brought to the shape `want` of the expression it simplifies (None: cannot)."""
+        got = self.shape_of(e)
+        if want is None or got == want:
+            return e
+        if got == () or (got is None and e.op == "const"):
+            like = next((a for a in args if self.shape_of(a) == want), None)
+            if like is None:
+                return None
+            value = filled_value(like)
+            if value is not None and e.op == "const" and float(e.attr) == value:  # type: ignore[arg-type]
+                return like
+            return self._intern("expand", (e, like.args[1] if like.op == "expand" and like.attr is None
+                                               else like), None)
+        return None
 
     def _fold_const(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr | None:
         if not PRIMITIVES[op].foldable or not all(a.op == "const" for a in args):
@@ -60,6 +118,24 @@ class Builder:
         if folded is not None:
             return folded
         c = self.const
+        if op in ("add", "sub", "mul", "div", "pow") and any(
+                a.op == "expand" and filled_value(a) is not None for a in args):
+            a, b = args  # zeros or ones shaped like a tensor: the same identities as for numbers
+            if op in ("add", "sub") and is_zero(b):
+                return a
+            if op == "add" and is_zero(a):
+                return b
+            if op == "mul" and (is_zero(a) or is_zero(b)):
+                return a if is_zero(a) else b
+            if op == "mul" and filled_value(a) == 1.0:
+                return b
+            if op == "mul" and filled_value(b) == 1.0:
+                return a
+            if op == "div" and is_zero(a):
+                return a
+            if op == "pow" and filled_value(b) == 0.0:
+                return c(1.0)
+            return None
         if op == "id":
             return args[0]
         if op == "neg":
@@ -121,10 +197,30 @@ class Builder:
             if is_const(b, 0.0):
                 return c(1.0)
             return None
+        if op == "dpow":
+            return self._dpow(args[0], args[1], attr)  # type: ignore[arg-type]
         if op == "T" and args[0].op == "T":
             return args[0].args[0]
         if op == "T" and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
             return self.mk("outer", (args[0].args[1], args[0].args[0]))
+        return None
+
+    def _dpow(self, x: Expr, y: Expr, orders: tuple[int, int]) -> Expr | None:
+        """A power's derivative in plain terms where that is exact: a constant exponent c gives
+        c(c-1)…·x^(c-k) (0 when c is a smaller whole number), a positive constant base b gives
+        b^y·ln(b)^m. Closed forms (`tidy`) also spell out the general first derivatives."""
+        k, m = orders
+        c = self.const
+        if k == m == 0:
+            return self.mk("pow", (x, y))
+        if is_const(y) and m == 0:
+            v = float(y.attr)  # type: ignore[arg-type]
+            return self.mk("mul", (c(float(np.prod([v - i for i in range(k)]))), self.mk("pow", (x, c(v - k)))))
+        if is_const(x) and float(x.attr) > 0 and k == 0:  # type: ignore[arg-type]
+            return self.mk("mul", (self.mk("pow", (x, y)), self.mk("pow", (self.mk("ln", (x,)), c(m)))))
+        if self.tidy:
+            plain = plain_dpow(x, y, orders)
+            return None if plain is None else self.substitute(plain, {})
         return None
 
     def substitute(self, e: Expr, env: Mapping[str, Expr]) -> Expr:
@@ -138,123 +234,14 @@ class Builder:
         return fold(e, step)
 
 
-# --- printing ------------------------------------------------------------------------------
-
-SUPERSCRIPT = {2.0: "²", 3.0: "³"}
-
-
-def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -> str:
-    """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`).
-
-    `leaf` replaces variable names (e.g. by their values, for `a = x·z = 2·3`).
-    """
-    times = " * " if style == "cg" else "·"
-    math = style != "cg"
-
-    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
-        op = node.op
-        if op == "const":
-            v = float(node.attr)  # type: ignore[arg-type]
-            if np.isclose(v, np.pi, rtol=0, atol=0) and style != "cg":
-                return "π", ATOM
-            return literal(v), (UNARY if v < 0 else ATOM)
-        if op == "var":
-            if leaf is not None and node.attr in leaf:
-                text = leaf[str(node.attr)]
-                return text, (UNARY if text.startswith("-") else ATOM)
-            return str(node.attr), ATOM
-        prim = PRIMITIVES[op]
-        kind, sym, prec = prim.form
-        if kind == "infix":
-            (lt, lp), (rt, rp) = kids
-            if op == "pow":
-                lt = f"({lt})" if lp <= POW else lt
-                exponent = node.args[1]
-                if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
-                    return lt + SUPERSCRIPT[exponent.attr], POW  # type: ignore[index]
-                rt = f"({rt})" if rp < UNARY else rt
-                return f"{lt}^{rt}", POW
-            lt = f"({lt})" if lp < prec else lt
-            rt = f"({rt})" if rp <= prec else rt
-            shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
-            return f"{lt}{shown}{rt}", prec
-        if kind == "prefix":
-            (t, p), = kids
-            bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
-            return ("-" + (t if bare else f"({t})")), UNARY
-        if kind == "postfix":
-            (t, p), = kids
-            return (f"({t})" if p < POSTFIX else t) + sym, POSTFIX
-        if kind == "index":
-            (t, p), = kids
-            inner = ", ".join(str(i) for i in node.attr)  # type: ignore[attr-defined]
-            return (f"({t})" if p < POSTFIX else t) + f"[{inner}]", POSTFIX
-        if kind == "stack":
-            return "[" + ", ".join(t for t, _ in kids) + "]", ATOM
-        if kind == "id" or (math and op == "expand" and node.attr is None):
-            return kids[0]  # in math, broadcasting a scalar back over a tensor goes without saying
-        args = [t for t, _ in kids]
-        if prim.attr_args and node.attr is not None:
-            attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
-            args += [str(a) for a in attrs]
-        return f"{sym or op}({', '.join(args)})", ATOM
-
-    return fold(e, step)[0]
-
-
-def to_latex(e: Expr) -> str:
-    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
-        op = node.op
-        if op == "const":
-            v = float(node.attr)  # type: ignore[arg-type]
-            return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM)
-        if op == "var":
-            name = str(node.attr)
-            if "_" in name:
-                head, tail = name.split("_", 1)
-                name = f"{head}_{{{tail}}}"
-            return name, ATOM
-        prim = PRIMITIVES[op]
-        kind, _sym, prec = prim.form
-        texts = [t for t, _ in kids]
-        if op == "div":
-            return f"\\frac{{{texts[0]}}}{{{texts[1]}}}", ATOM
-        if op == "pow":
-            (lt, lp), (rt, _rp) = kids
-            base = f"\\left({lt}\\right)" if lp <= POW else lt
-            return f"{{{base}}}^{{{rt}}}", POW
-        if kind == "infix":
-            (lt, lp), (rt, rp) = kids
-            lt = f"\\left({lt}\\right)" if lp < prec else lt
-            rt = f"\\left({rt}\\right)" if rp <= prec else rt
-            sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
-            return f"{lt}{sym}{rt}", prec
-        if kind == "prefix":
-            (t, p), = kids
-            return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
-        if kind == "postfix" or kind == "index":
-            (t, p), = kids
-            t = f"\\left({t}\\right)" if p < POSTFIX else t
-            if kind == "postfix":
-                return f"{t}^{{T}}", POSTFIX
-            return f"{t}_{{{','.join(str(i) for i in node.attr)}}}", POSTFIX  # type: ignore[attr-defined]
-        if kind == "id":
-            return kids[0]
-        if kind == "stack":
-            return "\\begin{bmatrix}" + " \\\\ ".join(texts) + "\\end{bmatrix}", ATOM
-        return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
-
-    return fold(e, step)[0]
-
-
-def value_of(e: Expr, env: dict[str, Any]) -> Any:
-    """Evaluate a (small) expression numerically with the primitive table."""
-    def step(node: Expr, kids: list[Any]) -> Any:
-        if node.op == "const":
-            return np.float64(float(node.attr))  # type: ignore[arg-type]
-        if node.op == "var":
-            return env[str(node.attr)]
-        prim = PRIMITIVES[node.op]
-        return prim.impl(*kids, node.attr) if prim.attr_args else prim.impl(*kids)
-    with quiet_floats():
-        return fold(e, step)
+def plain_dpow(x: Expr, y: Expr, orders: tuple[int, int]) -> Expr | None:
+    """dpow(x, y, 1, 0) as y·x^(y - 1), dpow(x, y, 0, m) as x^y·ln(x)^m (equal wherever these are
+    defined; dpow also at their limits, at x = 0): the forms a reader expects."""
+    k, m = orders
+    one = Expr("const", (), 1.0)
+    if (k, m) == (1, 0):
+        return Expr("mul", (y, Expr("pow", (x, Expr("sub", (y, one))))))
+    if k == 0 and m > 0:
+        log = Expr("ln", (x,))
+        return Expr("mul", (Expr("pow", (x, y)), log if m == 1 else Expr("pow", (log, Expr("const", (), float(m))))))
+    return None

@@ -9,7 +9,8 @@ from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.algebra import Builder, to_latex, to_text
+from graphlang.symbolic.algebra import Builder
+from graphlang.symbolic.printing import to_latex, to_text
 
 
 class HasGraph(Protocol):
@@ -32,13 +33,35 @@ def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | 
     A scalar program seeds `g_y = 1`; a vector-valued one takes the seed `g_y` as an input, so the
     result is its vector-Jacobian product.
     """
+    return "\n".join(_program_lines(program, shapes, wrt, header)[0]) + "\n"
+
+
+Origin = tuple[int, int] | None
+
+
+def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None, header: bool
+                   ) -> tuple[list[str], list[Origin]]:
+    """The derivative program's lines, and per line the place in the original program it comes
+    from (a forward statement: itself; `g_v = ...`: the first statement that reads v)."""
     g = program.graph
-    adj = adjoint.build(g, shapes)
     wrt = list(g.inputs) if wrt is None else wrt
+    if not wrt:
+        raise GraphlangError("usage", "the program has no inputs: there is nothing to differentiate",
+                             hint="a name that is used but never assigned is an input, e.g. "
+                                  "`y = x^2`; or declare one: `input x`")
+    adj = adjoint.build(g, shapes)
+    # Only the adjoints of nodes that depend on `wrt` lead to the gradient; the others (of
+    # constants) are not needed and could be undefined where the gradient is not (g_n of x^n).
+    live = [n in wrt for n in g.inputs] + [False] * (g.n_slots - len(g.inputs))
+    for eq in g.eqns:
+        live[eq.out] = any(live[i] for i in eq.ins)
+    where = {st.name: (st.line, st.column) for st in g.statements}
     lines: list[str] = []
+    origins: list[Origin] = []
     if header:
         lines.append(f"# derivative program of {program.path or 'the program'}: reverse mode, "
                      f"{adj.prefix}v = ∂{','.join(g.outputs)}/∂v".replace("∂", "d"))
+        origins.append(None)
     decls = [_shape_decl(n, shapes[g.slot_of[n]]) for n in g.inputs]
     outs = g.outputs
     scalar = len(outs) == 1 and shapes[g.slot_of[outs[0]]] == ()
@@ -46,21 +69,47 @@ def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | 
         decls += [_shape_decl(seed_name(adj.prefix, n), shapes[g.slot_of[n]]) for n in outs]
     if decls:
         lines.append("input " + ", ".join(decls))
-    lines += [f"{st.name} = {st.text}" for st in g.statements]
+        origins.append(None)
+    for st in g.statements:
+        lines.append(f"{st.name} = {st.text}")
+        origins.append(where[st.name])
     if scalar:
         lines.append(f"{adj.g(outs[0])} = 1")
+        origins.append(where.get(outs[0]))
     b = adj.builder
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
-        if scalar and name == outs[0]:
+        if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
         total = adj.total(name)
         if not scalar and name in outs:
             total = b.mk("add", (b.var(seed_name(adj.prefix, name)), total))
-        if total.op == "const" and shapes[g.slot_of[name]] != ():
-            total = b.mk("expand", (total, b.var(name)))  # a zero of the right shape
+        if b.shape_of(total) == () != shapes[g.slot_of[name]]:
+            total = b.mk("expand", (total, b.var(name)))  # a constant (zero) of the right shape
         lines.append(f"{adj.g(name)} = {to_text(total)}")
+        terms = adj.terms.get(name)
+        origins.append(where[terms[0].consumer] if terms else where.get(name))
     lines.append("output " + ", ".join(adj.g(n) for n in wrt))
-    return "\n".join(lines) + "\n"
+    origins.append(None)
+    return lines, origins
+
+
+def relocated(program: HasGraph, shapes: list[Shape], wrt: list[str] | None,
+              err: GraphlangError) -> GraphlangError:
+    """An error met while running a derivative program, placed in the user's program instead
+    (the derivative program's line numbers mean nothing in the user's file)."""
+    lines, origins = _program_lines(program, shapes, wrt, header=False)
+    at: Origin = None
+    if err.line is not None:
+        row = 0
+        for text, origin in zip(lines, origins):
+            row += text.count("\n") + 1
+            if err.line <= row:
+                at = origin
+                break
+    line, column = at if at is not None else (None, None)
+    message = err.message if err.message.startswith("the derivative") else \
+        f"the derivative program: {err.message}"
+    return GraphlangError(err.kind, message, line, column, err.hint)
 
 
 def seed_name(prefix: str, output: str) -> str:
@@ -77,7 +126,7 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
         raise GraphlangError("shape", "closed-form derivatives need a single scalar output",
                              hint="use `graphlang diff --program` for vector-valued programs")
     adj = adjoint.build(g, shapes)
-    b = Builder(tidy=True)
+    b = Builder(tidy=True, shapes={n: shapes[g.slot_of[n]] for n in g.names})
     full: dict[str, Expr] = {}
     for st in g.statements:
         full[st.name] = b.substitute(adj.forward[st.name], full)

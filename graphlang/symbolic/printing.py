@@ -1,0 +1,175 @@
+"""Expressions printed: .cg source (parseable), math text (`·`, `x²`) and LaTeX; and evaluated numerically."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphlang.language.ast import Expr, fold
+from graphlang.numbers import literal, quiet_floats
+from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
+from graphlang.symbolic.algebra import plain_dpow
+
+
+def _readable(e: Expr) -> Expr:
+    """For printing as mathematics: the power's derivatives in their textbook form."""
+    def step(node: Expr, kids: list[Expr]) -> Expr:
+        if node.op == "dpow":
+            plain = plain_dpow(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
+            if plain is not None:
+                return plain
+        if any(k is not a for k, a in zip(kids, node.args)):
+            return Expr(node.op, tuple(kids), node.attr)
+        return node
+    return fold(e, step)
+
+
+# --- printing ------------------------------------------------------------------------------
+
+SUPERSCRIPT = {2.0: "²", 3.0: "³"}
+
+
+def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -> str:
+    """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`).
+
+    `leaf` replaces variable names (e.g. by their values, for `a = x·z = 2·3`).
+    """
+    times = " * " if style == "cg" else "·"
+    math = style != "cg"
+    if math:
+        e = _readable(e)
+
+    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
+        op = node.op
+        if op == "const":
+            v = float(node.attr)  # type: ignore[arg-type]
+            if np.isclose(v, np.pi, rtol=0, atol=0) and style != "cg":
+                return "π", ATOM
+            return literal(v), (UNARY if v < 0 else ATOM)
+        if op == "var":
+            if leaf is not None and node.attr in leaf:
+                text = leaf[str(node.attr)]
+                return text, (UNARY if text.startswith("-") else ATOM)
+            return str(node.attr), ATOM
+        prim = PRIMITIVES[op]
+        kind, sym, prec = prim.form
+        if kind == "infix":
+            (lt, lp), (rt, rp) = kids
+            if op == "pow":
+                lt = f"({lt})" if lp <= POW else lt
+                exponent = node.args[1]
+                if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
+                    return lt + SUPERSCRIPT[exponent.attr], POW  # type: ignore[index]
+                rt = f"({rt})" if rp < UNARY else rt
+                return f"{lt}^{rt}", POW
+            lt = f"({lt})" if lp < prec else lt
+            rt = f"({rt})" if rp <= prec else rt
+            shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
+            return f"{lt}{shown}{rt}", prec
+        if kind == "prefix":
+            (t, p), = kids
+            bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
+            return ("-" + (t if bare else f"({t})")), UNARY
+        if kind == "postfix":
+            (t, p), = kids
+            return (f"({t})" if p < POSTFIX else t) + sym, POSTFIX
+        if kind == "index":
+            (t, p), = kids
+            inner = ", ".join(str(i) for i in node.attr)  # type: ignore[attr-defined]
+            return (f"({t})" if p < POSTFIX else t) + f"[{inner}]", POSTFIX
+        if kind == "stack":
+            return "[" + ", ".join(t for t, _ in kids) + "]", ATOM
+        if kind == "id" or (math and op == "expand" and node.attr is None):
+            return kids[0]  # in math, broadcasting a scalar back over a tensor goes without saying
+        args = [t for t, _ in kids]
+        if prim.attr_args and node.attr is not None:
+            attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
+            args += [str(a) for a in attrs]
+        return f"{sym or op}({', '.join(args)})", ATOM
+
+    return fold(e, step)[0]
+
+
+def tex_name(name: str) -> str:
+    """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
+    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects)."""
+    head, sep, tail = name.partition("_")
+    if not sep:
+        return name
+    if not head or not tail:  # `_x`, `x_`: nothing to subscript
+        return name.replace("_", "\\_")
+    return head + "_{" + tail.replace("_", "\\_") + "}"
+
+
+def _script_base(text: str) -> str:
+    """Brace a base that already carries a sub- or superscript, so that another one attaches to the
+    whole (`{x_{1}}_{0}`, not the double subscript `x_{1}_{0}`)."""
+    depth = 0
+    for i, ch in enumerate(text):
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif depth == 0 and ch in "_^" and (i == 0 or text[i - 1] != "\\"):
+            return "{" + text + "}"
+    return text
+
+
+def to_latex(e: Expr) -> str:
+    e = _readable(e)
+
+    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
+        op = node.op
+        if op == "const":
+            v = float(node.attr)  # type: ignore[arg-type]
+            return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM)
+        if op == "var":
+            return tex_name(str(node.attr)), ATOM
+        prim = PRIMITIVES[op]
+        kind, _sym, prec = prim.form
+        texts = [t for t, _ in kids]
+        if op == "div":
+            return f"\\frac{{{texts[0]}}}{{{texts[1]}}}", ATOM
+        if op == "pow":
+            (lt, lp), (rt, _rp) = kids
+            base = f"\\left({lt}\\right)" if lp <= POW else lt
+            return f"{{{base}}}^{{{rt}}}", POW
+        if kind == "infix":
+            (lt, lp), (rt, rp) = kids
+            lt = f"\\left({lt}\\right)" if lp < prec else lt
+            rt = f"\\left({rt}\\right)" if rp <= prec else rt
+            sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
+            return f"{lt}{sym}{rt}", prec
+        if kind == "prefix":
+            (t, p), = kids
+            return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
+        if kind == "postfix" or kind == "index":
+            (t, p), = kids
+            t = f"\\left({t}\\right)" if p < POSTFIX else t
+            if kind == "postfix":
+                return f"{_script_base(t) if '^' in t else t}^{{T}}", POSTFIX
+            return f"{_script_base(t)}_{{{','.join(str(i) for i in node.attr)}}}", POSTFIX  # type: ignore[attr-defined]
+        if kind == "id":
+            return kids[0]
+        if kind == "stack":
+            return "\\begin{bmatrix}" + " \\\\ ".join(texts) + "\\end{bmatrix}", ATOM
+        texts = [_script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
+                 for k, t in enumerate(texts)]
+        return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
+
+    return fold(e, step)[0]
+
+
+def value_of(e: Expr, env: dict[str, Any]) -> Any:
+    """Evaluate a (small) expression numerically with the primitive table."""
+    def step(node: Expr, kids: list[Any]) -> Any:
+        if node.op == "const":
+            return np.float64(float(node.attr))  # type: ignore[arg-type]
+        if node.op == "var":
+            return env[str(node.attr)]
+        prim = PRIMITIVES[node.op]
+        return prim.impl(*kids, node.attr) if prim.attr_args else prim.impl(*kids)
+    with quiet_floats():
+        return fold(e, step)

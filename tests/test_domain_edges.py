@@ -1,0 +1,166 @@
+"""Derivatives at the edges of every primitive's domain (issue 12, item 7).
+
+Table-driven: every elementwise primitive, each argument in turn (the other a literal), at points
+where rules as written meet 0·∞ or 0/0 (0, ±1, 2, 0.5). The oracle is SymPy: the primitive with the
+other argument substituted first, differentiated, evaluated at the point. Where SymPy's derivative
+is a finite real number, every method must give it (no refusal of a derivative that exists); the
+four methods must always agree (all the same number, or all refuse with a located domain error).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import graphlang
+from graphlang.errors import GraphlangError
+from graphlang.primitives.table import PRIMITIVES
+
+# Kinks follow the SPEC's conventions (relu'(0) = 0, ...), which SymPy does not share.
+CONVENTIONS = {"relu", "abs", "sign", "step", "max", "min"}
+SYMPY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a ** b, "neg": lambda a: -a, "id": lambda a: a,
+    "exp": sp.exp, "ln": sp.log, "sqrt": sp.sqrt, "sin": sp.sin, "cos": sp.cos, "tan": sp.tan,
+    "tanh": sp.tanh, "sigmoid": lambda a: 1 / (1 + sp.exp(-a)), "xlogy": lambda a, b: a * sp.log(b),
+    "xdivy": lambda a, b: a / b, "softplus": lambda a: sp.log(1 + sp.exp(a)),
+    "logsigmoid": lambda a: -sp.log(1 + sp.exp(-a)),
+}
+POINTS = [0.0, 1.0, -1.0, 2.0, 0.5]
+ELEMENTWISE = [name for name, p in PRIMITIVES.items() if p.elementwise and name not in CONVENTIONS]
+
+
+def _call(name: str, args: list[str], attr: tuple[int, ...] | None = None) -> str:
+    prim = PRIMITIVES[name]
+    kind, sym, _ = prim.form
+    if kind == "infix":
+        return f"({args[0]}) {sym} ({args[1]})"
+    if kind == "prefix":
+        return f"{sym}({args[0]})"
+    if kind == "id":
+        return args[0]
+    extra = [str(a) for a in attr] if attr else []
+    return f"{name}({', '.join(args + extra)})"
+
+
+def _sympy_form(name, args, attr=None):
+    if name == "dpow":
+        X, Y = sp.symbols("X Y")
+        return sp.diff(X ** Y, X, attr[0], Y, attr[1]).subs({X: args[0], Y: args[1]}, simultaneous=True)
+    return SYMPY[name](*args)
+
+
+def cases():
+    for name in ELEMENTWISE:
+        prim = PRIMITIVES[name]
+        attrs = [(1, 0), (0, 1)] if name == "dpow" else [None]
+        for attr, k in itertools.product(attrs, range(prim.arity)):
+            others = POINTS if prim.arity == 2 else [None]
+            for t0, other in itertools.product(POINTS, others):
+                if name == "dpow" and other == 0.0 and k == 1:
+                    continue  # dpow(0, y) is defined as a limit in x, which SymPy's formula is not
+                yield name, attr, k, t0, other
+
+
+CASES = list(cases())
+
+
+def _literal(v: float) -> str:
+    return f"({v!r})" if v < 0 else repr(v)
+
+
+def _expected(name, attr, k, t0, other, order):
+    t = sp.Symbol("t", positive=True) if t0 > 0 else sp.Symbol("t", real=True)
+    args = [t] if other is None else ([t, sp.nsimplify(other)] if k == 0 else [sp.nsimplify(other), t])
+    f = _sympy_form(name, args, attr)
+    d = sp.diff(f, t, order).subs(t, sp.nsimplify(t0))
+    value = complex(d.evalf()) if d.is_finite is not False and d.has(sp.zoo, sp.nan, sp.oo) is False else None
+    if value is None or value.imag != 0 or not np.isfinite(value.real):
+        return None
+    return value.real
+
+
+def _program(name, attr, k, other):
+    args = ["t"] if other is None else (["t", _literal(other)] if k == 0 else [_literal(other), "t"])
+    return graphlang.parse(f"y = {_call(name, args, attr)}\n")
+
+
+def _ours(prog, t0, method):
+    try:
+        return prog.gradient({"t": t0}, method=method)["t"]
+    except GraphlangError as err:
+        assert err.kind == "domain" and err.line is not None, (err.kind, err.message)
+        return None
+
+
+@pytest.mark.parametrize("name,attr,k,t0,other", CASES,
+                         ids=[f"{n}{a or ''}:arg{k}:t={t}:other={o}" for n, a, k, t, o in CASES])
+def test_first_derivative_at_the_edges(name, attr, k, t0, other):
+    prog = _program(name, attr, k, other)
+    try:
+        prog.forward({"t": t0})
+    except GraphlangError:
+        return  # outside the function's domain: nothing to differentiate
+    got = {m: _ours(prog, t0, m) for m in ("reverse", "forward", "symbolic")}
+    want = _expected(name, attr, k, t0, other, 1)
+    if want is not None:
+        for m, v in got.items():
+            assert v is not None, f"{m} refuses a derivative that exists ({want})"
+            assert v == pytest.approx(want, rel=1e-9, abs=1e-12), m
+    else:  # SymPy's formula is not finite here: the methods agree among themselves
+        refused = {m for m, v in got.items() if v is None}
+        assert refused in (set(), set(got)), got
+        if not refused:
+            assert got["forward"] == pytest.approx(got["reverse"]) == got["symbolic"]
+
+
+@pytest.mark.parametrize("name,attr,k,t0,other", CASES,
+                         ids=[f"{n}{a or ''}:arg{k}:t={t}:other={o}" for n, a, k, t, o in CASES])
+def test_second_derivative_at_the_edges(name, attr, k, t0, other):
+    prog = _program(name, attr, k, other)
+    try:
+        prog.forward({"t": t0})
+    except GraphlangError:
+        return
+    want = _expected(name, attr, k, t0, other, 2)
+    first = _expected(name, attr, k, t0, other, 1)
+    if want is None or first is None:
+        return
+    hess = prog.hessian({"t": t0})["t"]["t"]
+    assert hess == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+@pytest.mark.parametrize("source,at,grad,second", [
+    ("y = x^0", {"x": 0.0}, 0.0, 0.0),          # autograd: 0
+    ("n = 0\ny = x^n", {"x": 0.0}, 0.0, 0.0),   # the exponent a named constant
+    ("y = 0^x", {"x": 1.0}, 0.0, 0.0),          # 0^x = 0 for x > 0: every derivative is 0
+    ("y = 0^x + x^2", {"x": 2.0}, 4.0, 2.0),
+    ("y = x^1", {"x": 0.0}, 1.0, 0.0),
+    ("y = x^2", {"x": 0.0}, 0.0, 2.0),
+    ("y = x^3", {"x": 0.0}, 0.0, 0.0),
+    ("y = xlogy(0, x)", {"x": 0.0}, 0.0, 0.0),  # cross-entropy's 0·ln(p) at p = 0
+    ("y = sum(xlogy([0, 1], x))", {"x": [0.0, 0.5]}, [0.0, 2.0], None),
+    ("y = sum((x * [1, 1, 1])^0)", {"x": 0.0}, 0.0, 0.0),
+])
+def test_named_cases(source, at, grad, second):
+    prog = graphlang.parse(source)
+    for method in ("reverse", "forward", "symbolic", "fd"):
+        if method == "fd" and "xlogy" in source:
+            continue  # fd would step outside ln's domain
+        np.testing.assert_allclose(prog.gradient(at, method=method)["x"], grad, atol=1e-6, err_msg=method)
+    if second is not None:
+        assert prog.hessian(at)["x"]["x"] == pytest.approx(second, abs=1e-12)
+
+
+@pytest.mark.parametrize("source,at", [("y = sqrt(x)", {"x": 0.0}), ("y = x^0.5", {"x": 0.0}),
+                                       ("y = 0^x", {"x": 0.0}), ("y = x^z", {"x": 0.0, "z": 0.0}),
+                                       ("y = xlogy(x, 0)", {"x": 0.0})])
+def test_derivatives_that_do_not_exist_are_refused(source, at):
+    prog = graphlang.parse(source)
+    for method in ("reverse", "forward", "symbolic"):
+        with pytest.raises(GraphlangError) as info:
+            prog.gradient(at, method=method)
+        assert info.value.kind == "domain" and info.value.line == 1
