@@ -50,13 +50,12 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         names = prog._wrt([w.strip() for w in wrt.split(",") if w.strip()] if wrt else None)
         if as_program:
             text = symbolic.derivative_program(prog, shapes, names)
-            print(jsonout.dumps({"program": text}) if as_json else text, end="\n" if as_json else "")
+            print(jsonout.dumps(jsonout.derivative_program(text)) if as_json else text, end="\n" if as_json else "")
             return
         forms = symbolic.closed_forms(prog, shapes, names)
         out = prog.outputs[0]
         if as_json:
-            print(jsonout.dumps({"output": out, "derivatives": {n: to_text(e) for n, e in forms.items()},
-                                "latex": {n: to_latex(e) for n, e in forms.items()}}))
+            print(jsonout.dumps(jsonout.closed_forms(out, forms)))
             return
         for n, e in forms.items():
             if latex:
@@ -85,8 +84,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
                                  hint="nodes: " + ", ".join(prog.names))
         lines = ex.explain(prog, values(at, at_file), node)
         if as_json:
-            print(jsonout.dumps({"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms,
-                                           "latex": ln.latex} for ln in lines]}))
+            print(jsonout.dumps(jsonout.explain(lines)))
         else:
             s.out.print(render.Text(ex.as_text(lines, fmt)), end="", soft_wrap=True)
     guarded(s, body)

@@ -47,11 +47,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
         ref = s.load(strict, limit)
         vals = values(at, at_file)
         if template:
-            names = [n for n in ref.names if n not in ref.inputs]
-            out = ref.outputs[0]
-            tpl = {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names)},
-                   **{f"d{out}/d{n}": None for n in ref.inputs}}
-            print(jsonout.dumps(tpl))
+            print(jsonout.dumps(jsonout.answers_template(ref)))
             return
         chosen = [x for x in (answers, submission, batch) if x]
         if len(chosen) != 1:

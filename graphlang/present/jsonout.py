@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from graphlang.numbers import plain
+from graphlang.symbolic.printing import to_latex, to_text
 
 
 def dumps(obj: Any) -> str:
@@ -55,3 +56,24 @@ def predictions(preds: Any, loss: Any, accuracy: Any) -> dict[str, Any]:
 
 def error(err: Any) -> dict[str, Any]:
     return {"error": err.to_json()}
+
+
+def derivative_program(text: str) -> dict[str, Any]:
+    return {"program": text}
+
+
+def closed_forms(output: str, forms: dict[str, Any]) -> dict[str, Any]:
+    return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
+            "latex": {n: to_latex(e) for n, e in forms.items()}}
+
+
+def explain(lines: list[Any]) -> dict[str, Any]:
+    return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex} for ln in lines]}
+
+
+def answers_template(ref: Any) -> dict[str, Any]:
+    """Every quantity a student may answer, each null: values, adjoints (backward order), gradient."""
+    names = [n for n in ref.names if n not in ref.inputs]
+    out = ref.outputs[0]
+    return {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names)},
+            **{f"d{out}/d{n}": None for n in ref.inputs}}
