@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -38,28 +39,20 @@ def count(attr: Any, shapes: list[S.Shape]) -> int:
     return int(np.prod(s)) if attr is None else s[attr]
 
 
-def softmax_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("out * (g - sum(g * out))",)
-    return ("out * (g - expand(sum(g * out, -1), out, -1))",)
+def over_last_axis(template: str) -> Callable[[Any, list[S.Shape]], Rules]:
+    """A rule with one sum over the last axis, written `[...]` in `template`: a plain sum for a vector;
+    for a matrix, each row's sum broadcast back along the row."""
+    def rule(attr: Any, shapes: list[S.Shape]) -> Rules:
+        if len(shapes[0]) == 1:
+            return (template.replace("[", "sum(").replace("]", ")"),)
+        return (template.replace("[", "expand(sum(").replace("]", ", -1), out, -1)"),)
+    return rule
 
 
-def softmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("out * (t - sum(t * out))",)
-    return ("out * (t - expand(sum(t * out, -1), out, -1))",)
-
-
-def logsoftmax_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("g - exp(out) * sum(g)",)
-    return ("g - exp(out) * expand(sum(g, -1), out, -1)",)
-
-
-def logsoftmax_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    if len(shapes[0]) == 1:
-        return ("t - sum(t * exp(out))",)
-    return ("t - expand(sum(t * exp(out), -1), out, -1)",)
+softmax_vjp = over_last_axis("out * (g - [g * out])")
+softmax_jvp = over_last_axis("out * (t - [t * out])")
+logsoftmax_vjp = over_last_axis("g - exp(out) * [g]")
+logsoftmax_jvp = over_last_axis("t - [t * exp(out)]")
 
 
 def index_text(attr: Any) -> str:
