@@ -45,7 +45,7 @@ SCALAR_NS: dict[str, Any] = {
     "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_sin": math.sin,
     "_cos": math.cos, "_tan": math.tan, "_tanh": math.tanh, "_sigmoid": _sigmoid, "_abs": abs,
     "_relu": lambda u: u if u > 0.0 else 0.0, "_step": lambda u: 1.0 if u > 0.0 else 0.0,
-    "_sign": lambda u: (u > 0.0) - (u < 0.0) + 0.0, "_max": lambda a, b: a if a >= b else b,
+    "_sign": lambda u: 1.0 if u > 0.0 else -1.0 if u < 0.0 else 0.0, "_max": lambda a, b: a if a >= b else b,
     "_min": lambda a, b: a if a <= b else b, "_xlogy": _xlogy, "_isfinite": math.isfinite,
 }
 SCALAR = {
@@ -57,9 +57,10 @@ SCALAR = {
     "xlogy": "_xlogy({0}, {1})", "T": "{0}", "logsumexp": "{0}", "expand": "{0}",
 }
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
-         "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
+         "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "_T({0})"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
-ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np})
+# A scalar may be a Python float (a constant), which has no `.T`: transposing it is the identity.
+ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np, "_T": lambda a: getattr(a, "T", a)})
 BATCH_NS: dict[str, Any] = {**ARRAY_NS}
 
 
@@ -140,6 +141,8 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         name = eq.prim.name
         if scalar and name in ("sum", "mean"):
             code = args[0]
+        elif mode != "batch" and name == "T" and not scalar:
+            code = f"{args[0]}.T" if shapes[eq.ins[0]] else args[0]
         elif mode != "batch" and name in templates and (scalar or eq.attr is None):
             code = templates[name].format(*args)
         else:
@@ -199,6 +202,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
                 plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"
                 lines.append(f"g{i} = {plus}")
                 adj[i] = f"g{i}"
+                defs.pop(f"g{i}", None)  # no longer the outer product it was: gᵀ must not see through
             elif kind == "copy":
                 adj[i] = code  # a copy: no statement, just another name for the same value
             else:
@@ -344,6 +348,6 @@ class Plan:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             try:
                 value, grads, _ = self._fn(*args)
-            except (ArithmeticError, ValueError, FloatingPointError):
+            except Exception:  # noqa: BLE001 - optimistic code: the interpreter finds and reports it
                 raise Fallback from None
         return value, grads
