@@ -744,6 +744,13 @@ ISSUE_CASES = {
                                       ("y", mk("add", mk("sum", mk("matmul", var("c", (3,)), var("A", (3, 2)))),
                                                var("S")))],
                                      {"M": (2, 3), "c": (3,)}, ["y"], {"M": np.ones((2, 3)), "c": [1, 2, 3]}),
+    # the same in the trainer's compiled step: a named transposed weight read by the loss and its L2 term
+    "transposed weight, batched": _program([("A", mk("T", var("W", (2, 3)), attr=True)),
+                                            ("y", mk("add", mk("mul", num(0.05), mk("sum", mk("mul", var("A", (3, 2)),
+                                                                                               var("A", (3, 2))))),
+                                                     mk("sum", mk("matmul", var("A", (3, 2)), var("x", (2,))))))],
+                                           {"x": (2,), "W": (2, 3)}, ["y"],
+                                           {"x": [1, -2], "W": [[1, 2, 3], [-1, 0.5, 2]]}),
 }
 
 
