@@ -73,7 +73,9 @@ class Program:
             self.statements = parse_statements(source, self.limits)
             self.checked = check(self.statements)
             self.graph = Graph(self.checked, self.limits)
-        self._live = interp.depends_on_inputs(self.graph)
+        # SPEC §2: every named node the output reads has its adjoint, constants included
+        self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
+        self._constant = [not d for d in interp.depends_on_inputs(self.graph)]
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._plans: dict[tuple[Any, ...], Any] = {}
         self._calls: dict[tuple[Any, ...], int] = {}
@@ -153,7 +155,8 @@ class Program:
         if self.is_scalar(shapes):
             adjoint_values = None
             if method == "reverse" or adjoints:
-                adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live)
+                adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live,
+                                     soft=self._constant)
                 adjoint_values = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]]) for n in g.names}
             if method == "reverse":
                 assert adjoint_values is not None

@@ -61,6 +61,8 @@ def _fast_gradient_slow(self: Any, values: Mapping[str, Any], raw: list[Any]) ->
         self._plans[key] = plan
     if key == () and not plan.scalar:
         args = [np.float64(a) for a in args]
+    elif plan.scalar and key:  # numpy scalars (np.float64(2), np.array(2.0)): the plan runs on floats
+        args = [float(a) for a in args]
     if key and not all(np.all(np.isfinite(a)) for a in args):
         return None
     try:

@@ -16,7 +16,7 @@ from graphlang.numbers import preview, strict_floats
 from graphlang.primitives.kernels import unbroadcast
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import BATCHED
-from graphlang.primitives.vmap import Batch, reduce_to
+from graphlang.primitives.vmap import Batch, broadcast_batch, reduce_to
 
 _NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
 
@@ -63,26 +63,32 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]
 
 
 def depends_on_inputs(graph: Graph, which: list[int] | None = None) -> list[bool]:
-    """Per slot: does it depend on the inputs (or only on the input slots `which`)?"""
+    """Per slot: does it depend on the inputs (or on the slots `which`, or is one of them)?"""
     return graph.reached_from(range(len(graph.inputs)) if which is None else which)
 
 
 def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
-            live: list[bool], batched: bool = False, all_batched: bool = False) -> list[Any]:
+            live: list[bool], batched: bool = False, all_batched: bool = False,
+            soft: list[bool] | None = None) -> list[Any]:
     """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads).
 
     `batched`: values may be `Batch`es; the adjoint of an unbatched slot (a parameter) sums the
     batch's contributions. `all_batched`: the seeds are a batch of directions (a Jacobian's rows),
-    so every adjoint keeps the batch axis.
+    so every adjoint keeps the batch axis. `soft`: slots (constants, which no input moves) whose
+    adjoint may not exist (∂(x^n)/∂n at x < 0): there a numeric failure leaves that adjoint (and
+    those upstream of it) None instead of stopping the evaluation.
     """
     adj: list[Any] = [None] * graph.n_slots
+    undefined: set[int] = set()
     for slot, g in seeds.items():
         adj[slot] = g
     add = BATCHED["add"]
     with strict_floats():
         for eq in reversed(graph.eqns):
             g = adj[eq.out]
-            if g is None:
+            if g is None or eq.out in undefined:
+                if eq.out in undefined:
+                    undefined.update(eq.ins)
                 continue
             in_shapes = tuple(shapes[i] for i in eq.ins)
             fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes, batched)
@@ -94,6 +100,9 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                 try:
                     c = fn(g, vals[eq.out], *args)
                 except _NUMERIC_ERRORS as err:
+                    if soft is not None and soft[i]:
+                        undefined.add(i)
+                        continue
                     raise domain_error(graph, eq, args, err, during="reverse") from None
                 if batched:
                     c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
@@ -102,6 +111,8 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                 if np.shape(c) != in_shapes[k]:
                     c = unbroadcast(c, in_shapes[k])
                 adj[i] = c if adj[i] is None else adj[i] + c
+    for i in undefined:
+        adj[i] = None
     return adj
 
 
@@ -133,10 +144,8 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                     raise domain_error(graph, eq, args, err, during="forward-mode") from None
                 total = c if total is None else (add(total, c) if batched else total + c)
             if batched:
-                if total is not None and not isinstance(total, Batch):
-                    total = Batch(np.broadcast_to(total, (_size(seeds), *shapes[eq.out])))
-                elif total is not None and total.v.shape[1:] != shapes[eq.out]:
-                    total = Batch(np.broadcast_to(total.v, (total.v.shape[0], *shapes[eq.out])))
+                if total is not None:
+                    total = broadcast_batch(total, _size(seeds), shapes[eq.out])
             elif total is not None and np.shape(total) != shapes[eq.out]:
                 total = np.broadcast_to(total, shapes[eq.out])
             tan[eq.out] = total

@@ -52,9 +52,10 @@ SCALAR = {name: tpl for name, p in PRIMITIVES.items() if (tpl := _scalar_templat
 SCALAR_NS: dict[str, Any] = {f"_S_{name}": p.scalar for name, p in PRIMITIVES.items() if p.scalar is not None}
 SCALAR_NS["_isfinite"] = math.isfinite
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
-         "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "{0}.T"}
+         "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "_T({0})"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
-ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np})
+# A scalar may be a Python float (a constant), which has no `.T`: transposing it is the identity.
+ARRAY_NS.update({"_unb": kernels.unbroadcast, "_np": np, "_T": lambda a: getattr(a, "T", a)})
 BATCH_NS: dict[str, Any] = {**ARRAY_NS, **{f"P_{n}": fn for n, fn in BATCHED.items()},
                              "_red": reduce_to, "_outer_sum": outer_sum}
 
@@ -111,7 +112,9 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     for eq in fwd:
         args = [f"v{i}" for i in eq.ins]
         name = eq.prim.name
-        if mode != "batch" and name in templates and (scalar or eq.attr is None):
+        if mode != "batch" and name == "T" and not scalar:
+            code = f"{args[0]}.T" if shapes[eq.ins[0]] else args[0]
+        elif mode != "batch" and name in templates and (scalar or eq.attr is None):
             code = templates[name].format(*args)
         else:
             code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")
@@ -170,6 +173,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
                 plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"
                 lines.append(f"g{i} = {plus}")
                 adj[i] = f"g{i}"
+                defs.pop(f"g{i}", None)  # no longer the outer product it was: gᵀ must not see through
             elif kind == "copy":
                 adj[i] = code  # a copy: no statement, just another name for the same value
             else:
@@ -310,6 +314,6 @@ class Plan:
         with strict_floats():
             try:
                 value, grads, _ = self._fn(*args)
-            except (ArithmeticError, ValueError, FloatingPointError):
+            except Exception:  # noqa: BLE001 - optimistic code: the interpreter finds and reports it
                 raise Fallback from None
         return value, grads

@@ -93,7 +93,7 @@ class Graph:
         for s in sources:
             reached[s] = True
         for eq in self.eqns:
-            reached[eq.out] = any(reached[i] for i in eq.ins)
+            reached[eq.out] = reached[eq.out] or any(reached[i] for i in eq.ins)
         return reached
 
     def read_by(self, outs: Iterable[int]) -> list[bool]:

@@ -73,8 +73,8 @@ def matmul(a: Any, b: Any) -> Any:
         return Batch(np.einsum(spec[(a.rank, b.rank)], a.v, b.v))
     if ba:
         return Batch(np.matmul(a.v, b))  # (B,n)@(n[,k]) and (B,m,n)@(n[,k]) broadcast as wanted
-    if np.ndim(a) == 2 and b.rank == 1:
-        return Batch(b.v @ a.T)  # A v_b for every b
+    if b.rank == 1:  # A v_b, or u · v_b, for every b (b.v is a stack of vectors, not a matrix)
+        return Batch(b.v @ np.transpose(a))
     return Batch(np.matmul(a, b.v))
 
 
@@ -185,6 +185,19 @@ def logsoftmax(a: Any) -> Any:
 def same(a: Any) -> Any:
     """The identity (a node `y = u`), batched or not."""
     return a
+
+
+def broadcast_batch(t: Any, n: int, shape: tuple[int, ...]) -> Batch:
+    """A tangent brought to a slot's (per-example) shape by numpy broadcasting of each example's
+    value: the batch axis stays first, the example's axes align from the right."""
+    if not isinstance(t, Batch):
+        return Batch(np.broadcast_to(np.broadcast_to(t, shape), (n, *shape)))
+    v = t.v
+    if v.shape[1:] == shape:
+        return t
+    if t.rank < len(shape):
+        v = v.reshape(v.shape[:1] + (1,) * (len(shape) - t.rank) + v.shape[1:])
+    return Batch(np.broadcast_to(v, (v.shape[0], *shape)))
 
 
 def reduce_to(c: Any, shape: tuple[int, ...], batched: bool) -> Any:

@@ -95,6 +95,8 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
         local: dict[int, Expr] = {root: gsym}
         unit: dict[int, Expr] = {root: b.const(1.0)}  # the same with g = 1: the partial
         for eq in reversed(eqns):
+            if eq.out not in local:  # read only for its shape (`expand(g, u)`): no path to the output
+                continue
             in_shapes = tuple(shapes[i] for i in eq.ins)
             rule = rules.rule_exprs(eq.prim.name, "vjp", eq.attr, in_shapes)
             env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}

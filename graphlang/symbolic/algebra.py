@@ -136,8 +136,12 @@ class Builder:
             if op == "pow" and filled_value(b) == 0.0:
                 return c(1.0)
             return None
-        if op == "id":
+        if op == "id" or op == "T" and args[0].op == "const":  # a constant is a scalar: its own transpose
             return args[0]
+        if op in ("matmul", "dot", "outer") and any(is_const(a, 0.0) for a in args) or \
+                op in ("sum", "mean", "index", "embed") and is_const(args[0], 0.0) or \
+                op == "expand" and attr is not None and is_const(args[0], 0.0):
+            return c(0.0)  # 0 stands for a zero of any shape (as in 0·x)
         if op == "neg":
             (a,) = args
             if a.op == "neg":
