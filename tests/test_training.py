@@ -209,3 +209,16 @@ def test_a_batch_domain_error_names_the_example_in_the_batch():
     with pytest.raises(graphlang.GraphlangError) as info:
         interp.forward(prog.graph, [xs], batched=True)
     assert "(example 2 of the batch)" in info.value.message and "-3" in info.value.message
+
+
+def test_the_hinted_stable_loss_trains_where_the_lecture_form_saturates():
+    """The hint's J = softplus(u) - y * u is the same loss (closed form: -y ln σ(u) - (1-y) ln(1-σ(u)))
+    and trains on the data that stopped the lecture's form."""
+    data = _one_saturating_row(16, 13)
+    stable = graphlang.parse("input x[2], y\nparam w[2], b\nu = dot(w, x) + b\nJ = softplus(u) - y * u\n")
+    trainer = Trainer(stable, {"w": np.ones(2), "b": np.zeros(())}, lr=1e-3, batch=4)
+    trainer.fit(data, epochs=1)
+    assert np.all(np.isfinite(trainer.params["w"]))
+    u, y = 0.3, 1.0
+    lecture = -(y * np.log(sigmoid(u)) + (1 - y) * np.log(1 - sigmoid(u)))
+    assert stable.evaluate({"x": [u, 0], "y": y, "w": [1, 0], "b": 0}).value == pytest.approx(lecture, rel=1e-12)
