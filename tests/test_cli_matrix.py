@@ -62,6 +62,7 @@ COMMANDS = [
     ("check-self", ["{AT}", "--submission", "{SELF}"]),
     ("check-self-json", ["{AT}", "--submission", "{SELF}", "--json"]),
     ("check-template", ["--template"]), ("check-answers", ["{AT}", "--answers", "{ANSWERS}"]),
+    ("ir", ["{AT}"]), ("ir-no-at", []),
 ]
 
 SLOW = {("digits_network.cg", "hessian-json")}  # 2,906 parameters: an 8.4-million-entry JSON Hessian
@@ -240,3 +241,25 @@ def test_hessian_is_the_derivative_of_the_gradient(programs, prog_id):
                 got = np.asarray(h[a][b], dtype=float)[idx]  # layout: b's shape + (a's elements,)
                 np.testing.assert_allclose(got, np.ravel(want) if np.ndim(got) else want, rtol=1e-4,
                                            atol=1e-5, err_msg=f"∂²/∂{a}∂{b}{list(idx)}")
+
+
+@pytest.mark.parametrize("prog_id", PROGRAM_IDS)
+def test_repl_commands_on_program(programs, prog_id):
+    """The REPL's commands on the same program and values: no error but what the program implies."""
+    from graphlang.repl import ReplSession
+    path, at, _ = programs[prog_id]
+    s = ReplSession()
+    values = values_of(at)
+    at_text = " ".join(f"{k}={json.dumps(v)}".replace(" ", "") for k, v in values.items())
+    prog = graphlang.load(path)
+    vector = not prog.is_scalar(prog.bind(values)[1])
+    for command in [f":load {path}", f":at {at_text}", ":run", *[f":grad {m}" for m in METHODS[:4]],
+                    ":explain", f":explain {prog.outputs[0]}", ":diff", f":diff {prog.inputs[0]}", ":graph",
+                    ":graph partials"]:
+        shown = s.handle(command)
+        text = " ".join(getattr(x, "plain", "") for x in shown)
+        assert "internal error" not in text, (command, text)
+        if vector and command.startswith(":diff"):
+            assert "shape error" in text
+        else:
+            assert " error: " not in text, (command, text)
