@@ -62,7 +62,7 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
     """
     g = program.graph
     shapes = program.bind(values)[1] if values is not None else declared_shapes(program)
-    adj = adjoint.build(g, shapes)
+    adj = adjoint.build(g, shapes, outputs=g.names)  # every edge, also those the output does not read
     env: dict[str, Any] = {}
     if result is not None:
         env = {k: np.asarray(v) for k, v in result.values.items()}
