@@ -33,6 +33,8 @@ EXTRA = {
     "broadcasting": ("input A[3, 2], v[2], s\nB = A * v + s\nm = mean(B, 0)\n"
                      "y = sum(tanh(B) * B) + dot(m, v) + max(s, 0) + abs(s)\n",
                      "A=[[1,2],[-1,0.5],[0.3,-0.7]],v=[0.4,-2],s=0.6"),
+    "size_one_axis": ("input a[3, 2], b[1, 2]\nc = a * b - b\ny = sum(c * c) + mean(b)\n",
+                      "a=[[1,2],[-1,0.5],[0.3,-0.7]],b=[[0.4,-2]]"),
 }
 
 METHODS = ("reverse", "forward", "fd", "symbolic", "auto")
