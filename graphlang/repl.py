@@ -7,6 +7,7 @@ terminal); `main` runs it on prompt_toolkit in a terminal, or on plain lines fro
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at
 from graphlang.language.parser import parse_statements
 from graphlang.limits import Limits
@@ -26,8 +28,8 @@ COMMANDS = {
     ":run": "forward pass, adjoints and gradient",
     ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
     ":explain": "the chain rule step by step: :explain [node]",
-    ":diff": "symbolic derivatives: :diff [x]",
-    ":graph": "the computation graph",
+    ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
+    ":graph": "the computation graph: :graph [partials] (with the local derivatives)",
     ":load": "replace the program with a file: :load prog.cg",
     ":save": "write the program to a file: :save prog.cg",
     ":undo": "remove the last statement",
@@ -98,7 +100,15 @@ class ReplSession:
         except GraphlangError as err:
             if err.hint:
                 err.hint = err.hint.replace("--at ", ":at ")  # in the REPL, values come from :at
+            err.message = err.message.replace("--at ", ":at ")
             return [render.error_text(err, "<repl>", self.source + text + "\n")]
+        except (RecursionError, MemoryError):
+            return [render.error_text(GraphlangError("limit", "the input is too large or nests too deeply"),
+                                      "<repl>", None)]
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the session (and lose the program)
+            bug = GraphlangError("internal", f"{type(exc).__name__}: {exc}",
+                                 hint="this is a bug in graphlang; please report it with the input")
+            return [render.error_text(bug, "<repl>", None)]
 
     def _statement(self, text: str) -> list[Any]:
         candidate = self.source + text + "\n"
@@ -132,11 +142,14 @@ class ReplSession:
         if cmd in (":quit", ":q", ":exit"):
             self.done = True
             return []
+        if cmd in _NO_ARGUMENTS and rest:
+            raise GraphlangError("usage", f"{cmd} takes no arguments, got {rest!r}",
+                                 hint=f"{cmd}: {COMMANDS[cmd]}")
         if cmd == ":help":
             return [Text("\n".join(f"{c:9} {h}" for c, h in COMMANDS.items())
                          + "\nanything else is a statement: name = expression")]
         if cmd == ":at":
-            new = parse_at([p for p in rest.replace(",", " ").split()])
+            new = {k: to_array(k, v, Limits()) for k, v in parse_at(_at_items(rest)).items()}
             self.at = {**self.at, **new}
             return [Text("at " + ", ".join(f"{k}={render.tensor(v)}" for k, v in self.at.items()))]
         if cmd == ":undo":
@@ -149,11 +162,20 @@ class ReplSession:
             return [Text("reset")]
         if cmd == ":save":
             if not rest:
-                raise GraphlangError("usage", ":save needs a file name")
-            Path(rest).write_text(self.source, encoding="utf-8")
+                raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
+            try:
+                Path(rest).write_text(self.source, encoding="utf-8")
+            except (OSError, ValueError) as err:
+                why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+                raise GraphlangError("io", f"cannot write {rest}: {why}") from None
             return [Text(f"saved {len(self.chunks)} statement(s) to {rest}")]
         if cmd == ":load":
-            text = read_source(rest, Limits())
+            if not rest:
+                raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
+            try:
+                text = read_source(rest, Limits())
+            except ValueError as err:  # e.g. a NUL character in the name
+                raise GraphlangError("io", f"cannot read {rest!r}: {err}") from None
             parse(text)  # must be a valid program
             self.chunks = [text.rstrip("\n")]
             return [Text(f"loaded {rest}")]
@@ -165,20 +187,57 @@ class ReplSession:
             return [render.result_tables(prog, prog.evaluate(self.at, method=method))]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
-            return [Text(as_text(explain(prog, self.at, rest or None)))]
+            node = _nodes(prog, rest, ":explain", at_most_one=True)
+            return [Text(as_text(explain(prog, self.at, node[0] if node else None)))]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
             from graphlang.symbolic.printing import to_text
+            wrt = _nodes(prog, rest, ":diff")
             shapes = prog.bind(self.at)[1] if self.at else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
-            forms = symbolic.closed_forms(prog, shapes, [rest] if rest else None)
+            forms = symbolic.closed_forms(prog, shapes, wrt or None)
             return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {to_text(e)}" for n, e in forms.items()))]
         if cmd == ":graph":
             from graphlang.present.dot import terminal_view
-            return [terminal_view(prog, self.at if self.at else None)]
+            if rest not in ("", "partials"):
+                raise GraphlangError("usage", f":graph {rest!r}: write :graph, or :graph partials",
+                                     hint=f":graph: {COMMANDS[':graph']}")
+            return [terminal_view(prog, self.at if self.at else None, partials=rest == "partials")]
         near = [c for c in COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
                              hint=f"did you mean {near[0]}?" if near else "type :help")
+
+
+_NO_ARGUMENTS = (":run", ":undo", ":reset", ":help")
+
+
+def _at_items(rest: str) -> list[str]:
+    """`:at x=2 z=3`, `x=2, W=[[1, 0], [0, 1]]`, `x = 2`: the pairs, split outside brackets only."""
+    text = re.sub(r"\s*=\s*", "=", rest)
+    items, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "["
+        depth -= ch == "]"
+        if depth <= 0 and (ch.isspace() or ch == ","):
+            if cur:
+                items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return items + ([cur] if cur else [])
+
+
+def _nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list[str]:
+    """The node names a command was given (separated by commas or spaces), each checked."""
+    names = [n for n in rest.replace(",", " ").split() if n]
+    for n in names:
+        if n not in prog.names:
+            raise GraphlangError("usage", f"{cmd} {n!r}: the program has no node {n!r}",
+                                 hint="nodes: " + ", ".join(prog.names))
+    if at_most_one and len(names) > 1:
+        raise GraphlangError("usage", f"{cmd} takes one node, got {len(names)}",
+                             hint=f"{cmd}: {COMMANDS[cmd]}")
+    return names
 
 
 def history_path() -> Path:

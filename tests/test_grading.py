@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import graphlang
 from graphlang.checker import grade_answers, grade_program
+from graphlang.grading.programs import sample_points
 from graphlang.grading.submissions import grade_batch
 
 HW = PROGRAMS / "homework"
@@ -181,3 +182,82 @@ def test_grading_writes_nothing_to_stderr(capfd):
     grade_program(REF, "y = exp(x * 400) * z", AT)
     out, err = capfd.readouterr()
     assert out == "" and err == ""
+
+
+VECTOR_REFERENCES = {
+    "vector output": ("input x[3]\ny = x * x + sin(x)", {"x": [1, -2, 0.5]}),
+    "two outputs": ("a = x * z\nb = sin(x) + a\noutput a, b", {"x": 0.7, "z": -1.5}),
+    "tensor outputs": ("input W[2, 3], x[3]\nh = W @ x\nM = W.T * 2\noutput h, M",
+                       {"W": [[1, 2, 3], [-1, 0.5, 2]], "x": [0.1, 0.2, -0.3]}),
+}
+
+
+@pytest.mark.parametrize("name", VECTOR_REFERENCES)
+def test_identical_vector_valued_submission_passes(name):
+    ref, at = VECTOR_REFERENCES[name]
+    rep = grade_program(ref, ref, at)
+    assert rep.passed and rep.score == rep.max_score, rep.as_text()
+    r = graphlang.parse(ref).evaluate(at)
+    answers = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in r.values.items()}
+    rep = grade_answers(ref, answers, at)
+    assert rep.passed and rep.score == rep.max_score == len(answers), rep.as_text()
+
+
+def test_vector_valued_jacobians_are_compared():
+    ref = "a = x * x\nb = sin(x)\noutput a, b"
+    shifted = grade_program(ref, "a = x * x\nb = sin(x) + 1\noutput a, b", {"x": 1})
+    items = {i.name: i for i in shifted.items}
+    assert not items["output value"].passed and items["d(a, b)/dx"].passed  # same derivative, d/dx(sin x + 1)
+    wrong = grade_program(ref, "a = x * x\nb = cos(x)\noutput a, b", {"x": 1})
+    items = {i.name: i for i in wrong.items}
+    assert not items["d(a, b)/dx"].passed  # d/dx cos x = -sin x, not cos x
+    assert wrong.score < grade_program(ref, ref, {"x": 1}).score
+    vec = grade_program("input x[2]\ny = x * x", "input x[2]\ny = x * 3", {"x": [1, 2]})
+    assert [i.name for i in vec.items if not i.passed] == ["output value", "dy/dx"]
+
+
+def test_output_shapes_must_match():
+    rep = grade_program("a = x * x\nb = sin(x)\noutput a, b", "y = [x * x, sin(x)]", {"x": 1})
+    assert not rep.passed and "2 outputs (a scalar, a scalar)" in rep.items[2].message
+    rep = grade_program("y = x * x", "input x\ny = [x * x]", {"x": 1})
+    assert not rep.passed and "shape [1]" in rep.items[2].message
+
+
+def test_abs_is_not_the_identity_even_when_at_is_positive():
+    """abs(x) = x for x > 0 only: the grader must look at negative x too."""
+    rep = grade_program("y = x", "y = abs(x)", {"x": 2})
+    assert not rep.passed
+    rep = grade_program("y = ln(x) * z", "y = ln(x) * abs(z)", {"x": 2, "z": 3})  # z < 0 within the domain
+    assert not rep.passed
+
+
+def test_max_with_zero_is_relu_even_at_the_kink():
+    """relu(x) = max(x, 0) everywhere; their derivatives differ only at 0, by convention."""
+    for at in (0, 2, -3):
+        rep = grade_program("y = relu(x)", "y = max(x, 0)", {"x": at})
+        assert rep.passed, (at, rep.as_text())
+    assert grade_program("input v[3]\ny = sum(relu(v))", "input v[3]\ny = sum(max(v, 0))",
+                         {"v": [0, 1, -1]}).passed
+
+
+def test_sample_points_cover_signs_and_magnitudes_inside_the_domain():
+    prog = graphlang.parse(REF)  # needs x > 0, x ≠ 1; z of any sign
+    pts = sample_points(prog, AT, 10, seed=0)
+    xs = [float(p["x"]) for p in pts]
+    zs = [float(p["z"]) for p in pts]
+    assert len(pts) == 10 and all(x > 0 for x in xs)
+    assert min(zs) < 0 < max(zs)
+    magnitudes = [abs(v) for v in xs + zs]
+    assert max(magnitudes) / min(magnitudes) > 100
+    relu = graphlang.parse("y = relu(x - z) + abs(z)")
+    for p in sample_points(relu, {"x": 1, "z": 1}, 10, seed=0):
+        assert p["x"] != p["z"] and p["z"] != 0  # never on a kink
+
+
+def test_vector_reference_answers_grade_values_and_explain_adjoints():
+    ref = "input x[2]\nh = x * x\ny = sin(h)"
+    rep = grade_answers(ref, {"h": [1, 4], "y": [0.8414709848078965, 0.7568024953079282], "g_h": [1, 1]},
+                        {"x": [1, 2]})
+    items = {i.name: i for i in rep.items}
+    assert items["h"].passed and not items["y"].passed  # sin(4) < 0
+    assert "scalar output" in items["g_h"].message

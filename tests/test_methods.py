@@ -155,3 +155,37 @@ def test_explain_numbers_are_the_adjoints():
 def test_grad_direction_is_forward_mode(cli):
     obj = cli("grad", LECTURE, "--at", "x=2,z=3", "--direction", "x=0,z=1", "--json").json()
     assert obj["tangents"]["y"] == pytest.approx(exact(sp.diff(Y, Z)), rel=1e-12)
+
+
+def test_grad_fd_json_where_reverse_mode_cannot(cli, write):
+    """sqrt(x·x) at 0: reverse mode's rule divides by zero, central differences give 0 (|ε|−|ε|)."""
+    prog = write("y = sqrt(x * x)\n")
+    text = cli("grad", prog, "--at", "x=0", "--method", "fd")
+    assert text.code == 0
+    ran = cli("grad", prog, "--at", "x=0", "--method", "fd", "--json")
+    assert ran.code == 0, ran.err
+    obj = ran.json()
+    assert obj["gradient"] == {"x": 0.0} and obj["method"] == "fd" and "adjoints" not in obj
+    assert cli("grad", prog, "--at", "x=0", "--method", "reverse", "--json").code == 1  # reverse: located
+
+
+def test_gradcheck_error_is_mixed_when_the_reference_is_zero(cli, write):
+    """d(x³ − 3x)/dx = 3x² − 3 = 0 at x = 1: the error is absolute there, never |Δ|/1e-300."""
+    prog = write("y = x^3 - 3*x\n")
+    obj = cli("gradcheck", prog, "--at", "x=1", "--json").json()
+    assert obj["passed"]
+    for row in obj["rows"]:
+        assert row["rel_error"] == pytest.approx(abs(row["value"] - 0.0), abs=1e-300)
+        assert row["rel_error"] < 1e-6
+    sweep = gradcheck.sweep(graphlang.parse("y = x^3 - 3*x"), {"x": 1})
+    assert max(r.central_error for r in sweep) < 1.0  # |Δ| of a difference quotient of a cubic
+
+
+def test_gradcheck_error_is_relative_for_large_references():
+    prog = graphlang.parse("y = exp(x)")
+    rows = {r.method: r for r in gradcheck.gradcheck(prog, {"x": 10.0})}
+    exact = np.exp(10.0)
+    fd = rows["fd"]
+    assert fd.abs_error == pytest.approx(abs(fd.value - exact), rel=1e-6)
+    assert fd.rel_error == pytest.approx(abs(fd.value - exact) / exact, rel=1e-6)
+    assert gradcheck.mixed_error([0.5, 3.0], [0.0, 2.0]) == pytest.approx(0.5)  # max(0.5/1, 1/2)

@@ -9,11 +9,13 @@ import sys
 import time
 
 import pytest
+import sympy as sp
 from conftest import PROGRAMS, ROOT
 from rich.console import Console
+from rich.text import Text
 
 import graphlang
-from graphlang.repl import ReplSession, is_complete, run_lines, run_prompt
+from graphlang.repl import COMMANDS, ReplSession, is_complete, run_lines, run_prompt
 
 LECTURE_LINES = ["a = x * z", "b = ln(x)", "c = sin(b)", "d = exp(a)", "e = a / b", "f = c / a",
                  "y = d + e + f"]
@@ -172,3 +174,117 @@ def test_notebook_reprs():
     lines = info.value._render_traceback_()
     assert lines[0].startswith("<program>:2:5: unknown-function error") and "Traceback" not in "".join(lines)
     assert any("^" in ln for ln in lines)
+
+
+# --- every command given bad arguments: a located message, never a traceback, the session kept ---
+
+JUNK = ["", "a", "x", "zz", "1", "-", "x=", "=3", "x=[1,2", "x=abc", "/nonexistent/dir/f.cg", "/", "🙂",
+        "a b c", "x=2 z=3", "g_a", "--json", ":", "forward", "partials", "y", "0", "\x00", "../../",
+        "x=1e999", "x=nan", "x=[[1],[2,3]]", "x,z", "x, q", "(", "a = 1"]
+
+STATES = {
+    "empty": [],
+    "lecture": ["a = x * z", "b = ln(x)", "c = sin(b)", "d = exp(a)", "e = a / b", "f = c / a",
+                "y = d + e + f", ":at x=2 z=3"],
+    "no values": ["a = x * z", "y = a / ln(x)"],
+    "vector": ["input v[3]", "w = v * v", "y = sum(w)", ":at v=[1,2,3]"],
+    "vector output": ["input v[2]", "w = v * v", ":at v=[1,-2]"],
+    "two outputs": ["a = x * 2", "b = sin(x)", "output a, b", ":at x=1"],
+    "declarations only": ["input x[2]"],
+    "outside the domain": ["a = x * z", "y = ln(a)", ":at x=-2 z=3"],
+}
+
+
+def render(shown: list) -> str:
+    console = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for s in shown:
+        console.print(s)
+    return console.export_text()
+
+
+def session(lines: list[str]) -> ReplSession:
+    s = ReplSession()
+    for line in lines:
+        out = render(s.handle(line))
+        assert " error: " not in out, (line, out)
+    return s
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("cmd", [c for c in COMMANDS if c != ":quit"] + [":bogus"])
+def test_no_command_ends_in_a_traceback(state, cmd, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # :save junk writes only here
+    for junk in JUNK:
+        s = session(STATES[state])
+        before = (s.source, dict(s.at))
+        out = render(s.handle(f"{cmd} {junk}".rstrip()))
+        assert "internal error" not in out and "Traceback" not in out, (cmd, junk, out)
+        if " error: " in out:
+            assert out.startswith("<repl>"), out  # located like every other error
+            assert (s.source, s.at.keys()) == (before[0], before[1].keys())  # a failed command changes nothing
+
+
+def test_diff_of_a_name_that_is_not_a_node():
+    s = session(["a = x * z", "y = a / ln(x)"])
+    out = render(s.handle(":diff q"))
+    assert "usage error" in out and "no node 'q'" in out and "nodes: x, z, a, y" in out
+    out = render(s.handle(":diff x, z, q"))
+    assert "no node 'q'" in out
+
+
+def test_diff_by_several_inputs_and_by_a_node_matches_sympy():
+    s = session(["a = x * z", "y = a / ln(x)"])
+    x, z, a = sp.symbols("x z a", positive=True)
+    y = x * z / sp.log(x)
+    local = {"x": x, "z": z, "a": a, "ln": sp.log}
+    lines = render(s.handle(":diff x, z")).splitlines()
+    got = {ln.split(" = ")[0]: sp.sympify(ln.split(" = ", 1)[1].replace("^", "**"), locals=local)
+           for ln in lines if ln.startswith("dy/d")}
+    assert set(got) == {"dy/dx", "dy/dz"}
+    at = {x: 2.5, z: -1.5}
+    for name, sym in (("dy/dx", x), ("dy/dz", z)):
+        assert float(got[name].subs(at)) == pytest.approx(float(sp.diff(y, sym).subs(at)), rel=1e-12)
+    (line,) = [ln for ln in render(s.handle(":diff a")).splitlines() if ln.startswith("dy/da")]
+    expr = sp.sympify(line.split(" = ", 1)[1].replace("^", "**"), locals=local)
+    assert float(expr.subs(at)) == pytest.approx(1 / float(sp.log(2.5)), rel=1e-12)  # ∂(a/ln x)/∂a
+
+
+def test_save_to_a_bad_path_is_an_io_error(tmp_path):
+    s = session(["y = x * 2"])
+    out = render(s.handle(f":save {tmp_path}"))
+    assert "io error" in out and "cannot write" in out
+    out = render(s.handle(f":save {tmp_path}/no/such/dir/p.cg"))
+    assert "io error" in out
+    assert "saved 1 statement(s)" in render(s.handle(f":save {tmp_path}/p.cg"))
+
+
+def test_commands_without_arguments_say_so_and_graph_partials():
+    s = session(["a = x * z", "y = a / ln(x)", ":at x=2 z=3"])
+    for cmd in (":run", ":undo", ":reset", ":help"):
+        out = render(s.handle(f"{cmd} now"))
+        assert f"{cmd} takes no arguments" in out
+    assert "y = a / ln(x)" in s.source  # :undo now / :reset now did nothing
+    out = render(s.handle(":graph partials"))
+    assert "local derivatives" in out and "∂a/∂x: z = 3" in out
+    out = render(s.handle(":explain a y"))
+    assert "takes one node" in out
+
+
+def test_an_unexpected_failure_is_one_message_and_the_session_goes_on(monkeypatch):
+    s = session(["y = x * 2", ":at x=1"])
+    import graphlang.present.dot as dot
+
+    def boom(*args, **kwargs):
+        raise IndexError("simulated bug")
+    monkeypatch.setattr(dot, "terminal_view", boom)
+    shown = s.handle(":graph")
+    assert isinstance(shown[0], Text) and "internal error: IndexError: simulated bug" in shown[0].plain
+    assert "y = 2" in render(s.handle(":run"))  # the program is still there
+
+
+def test_at_splits_outside_brackets_only():
+    """`:at v=[1,2,3], W=[[1, 0], [0, 1]] s = 2` — the hint's own form works; a ragged list does not."""
+    s = session(["input v[3], W[2, 2]", "y = sum(v) + sum(W) + s", ":at v=[1,2,3], W=[[1, 0], [0, 1]] s = 2"])
+    assert "y = 10" in render(s.handle(":run"))  # 1+2+3 + 1+1 + 2
+    out = render(s.handle(":at v=[[1],[2,3]]"))
+    assert "value error" in out and "ragged" in out

@@ -146,3 +146,79 @@ def test_init_shape_mismatch(tmp_path, cli):
     csv.write_text("1,2,3,4,1\n")
     ran = cli("train", str(prog), "--data", str(csv), "--init", str(tmp_path / "p.npz"))
     assert ran.code == 1 and "shape" in ran.err and "'w'" in ran.err
+
+
+LOGISTIC = ("input x[2], y\nparam w[2], b\np = sigmoid(dot(w, x) + b)\n"
+            "J = -(y * ln(p) + (1 - y) * ln(1 - p))\n")  # the lecture's cross-entropy, as written
+
+
+def _one_saturating_row(n: int, bad: int) -> Dataset:
+    """Moderate examples, and at index `bad` one whose prediction rounds to exactly 1 while y = 0."""
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-1, 1, size=(n, 2))
+    y = (x[:, 0] > 0).astype(float)
+    x[bad], y[bad] = [500.0, 500.0], 0.0
+    return Dataset({"x": x, "y": y}, n)
+
+
+@pytest.mark.parametrize("batch", [1, 4, 16])
+def test_saturation_names_the_statement_and_the_example(batch):
+    bad = 13
+    data = _one_saturating_row(16, bad)
+    w = np.array([1.0, 1.0])
+    assert 1.0 / (1.0 + np.exp(-(w @ data.columns["x"][bad]))) == 1.0  # the oracle: p is exactly 1
+    trainer = Trainer(graphlang.parse(LOGISTIC), {"w": w, "b": np.zeros(())}, lr=1e-3, batch=batch)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        trainer.fit(data, epochs=1)
+    err = info.value
+    assert err.kind == "domain" and err.line == 4
+    assert f"on example {bad} of the data" in err.message and "J = -(y * ln(p)" in err.message
+    assert "ln(0)" in err.message and "sigmoid saturated" in err.message
+    assert "softplus(u) - y * u" in err.hint and "--lr" in err.hint
+
+
+def test_saturation_while_evaluating_the_validation_set():
+    train = _one_saturating_row(8, 0)
+    train.columns["x"][0], train.columns["y"][0] = [0.1, 0.2], 1.0  # training data: all moderate
+    val = _one_saturating_row(8, 5)
+    trainer = Trainer(graphlang.parse(LOGISTIC), {"w": np.ones(2), "b": np.zeros(())}, lr=1e-3, batch=4)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        trainer.fit(train, epochs=1, val=val)
+    assert "evaluating the validation loss, on example 5 of the data" in info.value.message
+
+
+def test_lecture_logistic_regression_on_separable_data_is_a_located_error(tmp_path, cli):
+    """The issue's reproduction: separable data, 20 epochs, mini-batches; no traceback."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 2)) * 20
+    y = (x[:, 0] + x[:, 1] > 0).astype(int)
+    csv = tmp_path / "sep.csv"
+    csv.write_text("".join(f"{a:.6g},{b:.6g},{c}\n" for (a, b), c in zip(x, y)))
+    prog = tmp_path / "lr.cg"
+    prog.write_text(LOGISTIC)
+    for batch in ("1", "8"):
+        ran = cli("train", str(prog), "--data", str(csv), "--epochs", "20", "--lr", "1", "--batch", batch)
+        assert ran.code == 1 and "Traceback" not in ran.err, ran.err
+        assert f"{prog}:4:" in ran.err and "domain error" in ran.err and "of the data (data row" in ran.err
+
+
+def test_a_batch_domain_error_names_the_example_in_the_batch():
+    """The interpreter's message on a batch: the failing example's own value and its position."""
+    prog = graphlang.parse("input x\ny = ln(x)")
+    xs = Batch(np.array([2.0, 1.0, -3.0, 0.0]))
+    with pytest.raises(graphlang.GraphlangError) as info:
+        interp.forward(prog.graph, [xs], batched=True)
+    assert "(example 2 of the batch)" in info.value.message and "-3" in info.value.message
+
+
+def test_the_hinted_stable_loss_trains_where_the_lecture_form_saturates():
+    """The hint's J = softplus(u) - y * u is the same loss (closed form: -y ln σ(u) - (1-y) ln(1-σ(u)))
+    and trains on the data that stopped the lecture's form."""
+    data = _one_saturating_row(16, 13)
+    stable = graphlang.parse("input x[2], y\nparam w[2], b\nu = dot(w, x) + b\nJ = softplus(u) - y * u\n")
+    trainer = Trainer(stable, {"w": np.ones(2), "b": np.zeros(())}, lr=1e-3, batch=4)
+    trainer.fit(data, epochs=1)
+    assert np.all(np.isfinite(trainer.params["w"]))
+    u, y = 0.3, 1.0
+    lecture = -(y * np.log(sigmoid(u)) + (1 - y) * np.log(1 - sigmoid(u)))
+    assert stable.evaluate({"x": [u, 0], "y": y, "w": [1, 0], "b": 0}).value == pytest.approx(lecture, rel=1e-12)

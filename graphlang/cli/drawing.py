@@ -42,7 +42,7 @@ def graph(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noq
                 if note:
                     s.err.print(render.Text(note))
         else:
-            s.out.print(dot_mod.terminal_view(prog, vals))
+            s.out.print(dot_mod.terminal_view(prog, vals, partials))
     guarded(s, body)
 
 

@@ -33,7 +33,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
           gradescope: Annotated[str | None, typer.Option(
               "--gradescope", help="write Gradescope's results.json")] = None,
           timeout: Annotated[float, typer.Option("--timeout", help="batch: seconds per submission")] = 10.0,
-          points: Annotated[int, typer.Option("--points", help="program: how many seeded points")] = 5,
+          points: Annotated[int, typer.Option("--points", help="program: how many seeded points")] = 10,
           ecf: Annotated[bool, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = True,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False, strict: StrictOpt = False,
@@ -47,7 +47,9 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
         ref = s.load(strict, limit)
         vals = values(at, at_file)
         if template:
-            print(jsonout.dumps(jsonout.answers_template(ref)))
+            shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
+                tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
+            print(jsonout.dumps(jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))))
             return
         chosen = [x for x in (answers, submission, batch) if x]
         if len(chosen) != 1:

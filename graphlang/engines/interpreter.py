@@ -25,6 +25,9 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     """A located message for a numeric failure: which function, which statement, which value."""
     st = graph.statements[eq.stmt]
     prim = eq.prim
+    example = None
+    if any(isinstance(a, Batch) for a in args):  # a mini-batch: the message is about one example
+        args, example = _failing_example(eq, args)
     msg = prim.domain(*args) if prim.domain is not None and not during else None
     what = str(err).split(" encountered")[0].replace("in ", "")
     if msg is None:
@@ -40,8 +43,23 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     saturated = saturation.explain(graph, eq) if not during else None
     if saturated is not None:
         msg, hint = f"{msg}, {saturated[0]}", saturated[1]
-    return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}",
+    which = f" (example {example} of the batch)" if example is not None else ""
+    return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}{which}",
                           eq.line, eq.column, hint)
+
+
+def _failing_example(eq: Eqn, args: list[Any]) -> tuple[list[Any], int | None]:
+    """The arguments of the first example of a batch on which the primitive fails, and its index
+    (all examples' arrays and None when no single one fails, e.g. in a derivative rule)."""
+    n = next(a.v.shape[0] for a in args if isinstance(a, Batch))
+    for b in range(n):
+        one = [a.v[b] if isinstance(a, Batch) else a for a in args]
+        try:
+            with strict_floats():
+                eq.prim.impl(*one, eq.attr) if eq.prim.attr_args else eq.prim.impl(*one)
+        except _NUMERIC_ERRORS:
+            return one, b
+    return [a.v if isinstance(a, Batch) else a for a in args], None
 
 
 def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]:

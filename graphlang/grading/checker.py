@@ -157,8 +157,6 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     try:
         prog = _as_program(reference, limits or Limits())
         result = prog.evaluate(at)
-        if result.adjoints is None:
-            raise GraphlangError("shape", "answers can be graded for a scalar output only")
         arrays, shapes = prog.bind(at)
         adj = adjoint.build(prog.graph, shapes)
     except GraphlangError as err:
@@ -185,11 +183,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if isinstance(points, Mapping):
         points = {canonical(k, prog, prefix) or k: v for k, v in points.items()}
     tolerances = {canonical(k, prog, prefix) or k: v for k, v in (tolerances or {}).items()}
-    reference_values = {**result.values, **{prefix + k: v for k, v in result.adjoints.items()}}
+    adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
+    reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()}}
     env: dict[str, Any] = {k: np.asarray(v) for k, v in reference_values.items()}
     student: dict[str, Any] = {}
     for q in order:  # evaluation order: forward values, then adjoints backwards
-        if q not in given:
+        if q not in given or q not in reference_values:
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
@@ -199,6 +198,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.items.append(item)
         if q not in reference_values:
             item.message = f"{q!r} is not a quantity of this program"
+            if result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names:
+                item.message = ("adjoints and gradients are defined for a scalar output; this "
+                                "program's output is not one (answer its values)")
             continue
         if q not in given:
             item.message = "no answer"

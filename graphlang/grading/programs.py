@@ -2,41 +2,94 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
+from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.grading.checker import Item, Report, _as_program, _close
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
 
+# Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
+# max/min goes to the first argument): two equal functions may differ there, so gradients are not
+# compared at such points. Primitive name -> does the point sit on the kink, given the arguments.
+KINKS: dict[str, Callable[..., bool]] = {
+    "relu": lambda x: bool(np.any(x == 0)),
+    "abs": lambda x: bool(np.any(x == 0)),
+    "sign": lambda x: bool(np.any(x == 0)),
+    "step": lambda x: bool(np.any(x == 0)),
+    "max": lambda x, y: bool(np.any(x == y)),
+    "min": lambda x, y: bool(np.any(x == y)),
+}
+
+
+def at_kink(prog: Program, point: Mapping[str, Any]) -> bool:
+    """Does some relu/abs/max/min of the program sit exactly on its kink at this point?"""
+    g = prog.graph
+    if not any(eq.prim.name in KINKS for eq in g.eqns):
+        return False
+    arrays, _ = prog.bind(point)
+    vals = interp.forward(g, arrays)
+    return any(KINKS[eq.prim.name](*(vals[i] for i in eq.ins)) for eq in g.eqns if eq.prim.name in KINKS)
+
+
+def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """The k-th candidate point (k ≥ 1), in turn: near the given point, some inputs' signs turned,
+    other magnitudes (0.03 to 30 times), anywhere in ±[0.01, 100]. Which inputs are negative
+    follows the bits of the round number, so every combination of signs comes up in turn."""
+    family, pattern = k % 4, k // 4 + 1
+    out = []
+    for i, x in enumerate(base):
+        turn = -1.0 if (pattern >> (i % 16)) & 1 else 1.0
+        mag = np.where(x != 0, np.abs(x), 1.0)
+        if family == 1:  # near the point
+            v = x + rng.uniform(-0.5, 0.5, size=x.shape) * np.maximum(1.0, np.abs(x))
+        elif family == 2:  # the given point with some inputs' signs turned
+            v = turn * np.where(x != 0, x, 1.0) * rng.uniform(0.5, 2.0, size=x.shape)
+        elif family == 3:  # other magnitudes
+            v = turn * mag * 10.0 ** rng.uniform(-1.5, 1.5, size=x.shape)
+        else:  # anywhere, each element with its own sign
+            sign = rng.choice([-1.0, 1.0], size=x.shape) if x.ndim else turn
+            v = sign * 10.0 ** rng.uniform(-2.0, 2.0, size=x.shape)
+        out.append(np.asarray(v, dtype=np.float64))
+    return out
+
 
 def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: int = 50
                   ) -> list[dict[str, np.ndarray]]:
-    """n points near `at` (seeded) where the reference evaluates; domain failures are replaced."""
+    """n seeded points where two different functions show it: the given point, then points near
+    it, with the signs turned, at several magnitudes and anywhere, each kept only if the reference
+    evaluates there (value and gradient: inside its domain) and sits on no kink of relu, abs, max
+    or min (where a derivative is only a convention)."""
     rng = np.random.default_rng(seed)
     base, _ = prog.bind(at)
-    points: list[dict[str, np.ndarray]] = [dict(zip(prog.inputs, base))]
+    points: list[dict[str, np.ndarray]] = []
     tries = 0
-    while len(points) < n and tries < max_tries * n:
+    while len(points) < n and tries < max_tries * max(n, 1):
+        cand = dict(zip(prog.inputs, base if tries == 0 else _candidate(rng, base, tries)))
         tries += 1
-        cand = {name: x + rng.uniform(-0.5, 0.5, size=x.shape) * np.maximum(1.0, np.abs(x))
-                for name, x in zip(prog.inputs, base)}
         try:
             prog.evaluate(cand)
+            if at_kink(prog, cand):
+                continue
         except GraphlangError:
             continue  # outside the reference's domain: draw another point
         points.append(cand)
+    if not points:  # nowhere but the given point (which the caller's evaluation will report on)
+        points.append(dict(zip(prog.inputs, base)))
     return points[:n]
 
 
 def grade_program(reference: Program | str, submission: str, at: Mapping[str, Any], *,
-                  n_points: int = 5, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
+                  n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None) -> Report:
-    """Same output and gradient as the reference at seeded points; intermediate names may differ."""
+    """Same output and gradient (or Jacobian) as the reference at seeded points (see
+    `sample_points`); intermediate names may differ. Gradients are not compared where the
+    submission sits on a kink (relu, abs, max, min), whose derivative is a convention."""
     limits = limits or Limits.strict()
     report = Report()
     try:
@@ -75,7 +128,7 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         report.items.append(Item(f"defines {name}", points, points if ok else 0.0, ok,
                                  "" if ok else f"the program does not define {name!r}"))
     value = Item("output value", points)
-    grads = {n: Item(f"d{ref.outputs[0]}/d{n}", points) for n in ref.inputs}
+    grads = {n: Item(_derivative_label(ref, n), points) for n in ref.inputs}
     report.items += [value, *grads.values()]
     if not inputs.passed:
         for it in [value, *grads.values()]:
@@ -83,40 +136,74 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         report.root_cause = inputs.name
         return report
     first_bad: str | None = None
+    smooth = 0  # points where the gradients were compared
+    kinks: list[str] = []
     for p, want in zip(pts, ref_results):
         where = ", ".join(f"{n}={_short(v)}" for n, v in p.items())
         try:
             got = stud.evaluate(p)
+            stud_kink = at_kink(stud, p)
         except GraphlangError as err:
             for it in [value, *grads.values()]:
                 it.message = it.message or f"at {where}: {_located(err)}"
             first_bad = first_bad or value.name
             break
-        if got.gradient is None:
-            value.message = "the output must be a single scalar, like the reference's"
+        shapes_got, shapes_want = _output_shapes(stud, got), _output_shapes(ref, want)
+        if shapes_got != shapes_want:
+            value.message = (f"the output is {_describe(shapes_got)}; the reference's is "
+                             f"{_describe(shapes_want)}")
+            for it in grads.values():
+                it.message = it.message or "not graded: the output differs in shape from the reference's"
+            first_bad = first_bad or value.name
             break
         if not _close(got.value, want.value, rtol, atol)[0] and not value.message:
             value.message = f"at {where}: {_short(got.value)}, expected {_short(want.value)}"
             first_bad = first_bad or value.name
-        have, need = got.gradient, want.gradient or {}
+        if stud_kink:  # the submission's derivative is a convention here: compare elsewhere
+            kinks.append(where)
+            continue
+        smooth += 1
+        have = got.gradient if got.gradient is not None else got.jacobian or {}
+        need = want.gradient if want.gradient is not None else want.jacobian or {}
         for n, it in grads.items():
             if not _close(have[n], need[n], rtol, atol)[0] and not it.message:
                 it.message = f"at {where}: {_short(have[n])}, expected {_short(need[n])}"
                 first_bad = first_bad or it.name
+    if kinks and not smooth and not first_bad:
+        for it in grads.values():
+            it.message = it.message or (f"not compared: at every point ({kinks[0]}, ...) the submission "
+                                        "sits on a kink of relu, abs, max or min")
+        first_bad = next(iter(grads.values())).name if grads else None
     for it in [value, *grads.values()]:
         it.passed = not it.message
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
+    what = "gradient" if ref_results[0].gradient is not None else "Jacobian"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked at {len(pts)} points).")
     else:
-        report.feedback.append(f"Same value and gradient as the reference at {len(pts)} points.")
+        report.feedback.append(f"Same value and {what} as the reference at {len(pts)} points "
+                               "(of both signs and several magnitudes, inside the reference's domain).")
     return report
+
+
+def _derivative_label(ref: Program, name: str) -> str:
+    outs = ref.outputs
+    return f"d{outs[0]}/d{name}" if len(outs) == 1 else f"d({', '.join(outs)})/d{name}"
+
+
+def _output_shapes(prog: Program, result: Any) -> list[tuple[int, ...]]:
+    return [tuple(np.shape(result.values[o])) for o in prog.outputs]
+
+
+def _describe(shapes: list[tuple[int, ...]]) -> str:
+    each = ["a scalar" if s == () else f"shape {list(s)}" for s in shapes]
+    return each[0] if len(each) == 1 else f"{len(each)} outputs ({', '.join(each)})"
 
 
 def _names(ref: Program, required: Sequence[str]) -> list[str]:
     return [f"defines {n}" for n in required] + ["output value"] + \
-        [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs]
+        [_derivative_label(ref, n) for n in ref.inputs]
 
 
 def _short(v: Any) -> str:

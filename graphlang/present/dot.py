@@ -17,7 +17,7 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
-from graphlang.program import Program
+from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import to_text, value_of
 
@@ -29,7 +29,9 @@ def _q(text: str) -> str:
 
 def _num(v: Any) -> str:
     a = np.asarray(v, dtype=np.float64)
-    return f"{float(a) + 0.0:.4g}" if a.ndim == 0 else f"shape {list(a.shape)}"
+    if a.ndim > 0:
+        return f"shape {list(a.shape)}"
+    return f"{float(a) + 0.0:.4g}" if np.isfinite(a) else "not finite"
 
 
 def edges(program: Program) -> list[tuple[str, str]]:
@@ -39,7 +41,46 @@ def edges(program: Program) -> list[tuple[str, str]]:
         assert st.expr is not None
         for n in names(st.expr):
             out.append((n, st.name))
-    return out
+    return list(dict.fromkeys(out))
+
+
+def declared_shapes(program: Program) -> list[Any]:
+    """Every slot's shape from the declarations alone (an undeclared input is a scalar)."""
+    decl = program.checked.declared
+    return program.graph.shapes(tuple(decl.get(n) or () for n in program.graph.inputs))
+
+
+def edge_partials(program: Program, values: dict[str, Any] | None, result: Result | None
+                  ) -> dict[tuple[str, str], str]:
+    """(operand, consumer) -> the local derivative, as the primitive table's rules give it.
+
+    A scalar consumer c has the partial ∂c/∂a (the operand's shape, denominator layout). A tensor
+    consumer's local derivative is a Jacobian; the label is then what reverse mode does with it,
+    the vector-Jacobian product g_c ↦ g_c·∂c/∂a. Numbers are shown when values are known (a tensor
+    consumer's product also needs its adjoint, so a scalar output). Without values, the shapes
+    come from the declarations.
+    """
+    g = program.graph
+    shapes = program.bind(values)[1] if values is not None else declared_shapes(program)
+    adj = adjoint.build(g, shapes, outputs=g.names)  # every edge, also those the output does not read
+    env: dict[str, Any] = {}
+    if result is not None:
+        env = {k: np.asarray(v) for k, v in result.values.items()}
+        if result.adjoints is not None:
+            env.update({adj.g(k): np.asarray(v) for k, v in result.adjoints.items()})
+    local: dict[tuple[str, str], str] = {}
+    for name, terms in adj.terms.items():
+        for t in terms:
+            scalar = shapes[g.slot_of[t.consumer]] == ()
+            e = t.partial if scalar else t.expr
+            if e is None:
+                continue
+            text = to_text(e, "math") if scalar else f"{adj.g(t.consumer)} ↦ {to_text(e, 'math')}"
+            needed = {adj.g(t.consumer)} if not scalar else set()
+            if env and needed <= env.keys():
+                text += f" = {_num(value_of(e, env))}"
+            local[(name, t.consumer)] = text
+    return local
 
 
 def to_dot(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> str:
@@ -61,17 +102,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
             if result.adjoints is not None:
                 label += f"\ng = {_num(result.adjoints[st.name])}"
         lines.append(f"  {_q(st.name)} [label={_q(label)}, xlabel={_q(st.name)}];")
-    local: dict[tuple[str, str], str] = {}
-    if partials:
-        if result is None or result.adjoints is None:
-            raise GraphlangError("usage", "--partials needs --at and a scalar output")
-        _, shapes = program.bind(values or {})
-        adj = adjoint.build(g, shapes)
-        env = {k: np.asarray(v) for k, v in result.values.items()}
-        for name, terms in adj.terms.items():
-            for t in terms:
-                if t.partial is not None:
-                    local[(name, t.consumer)] = f"{to_text(t.partial, 'math')} = {_num(value_of(t.partial, env))}"
+    local = edge_partials(program, values, result) if partials else {}
     for a, b in edges(program):
         attrs = f" [label={_q(local[(a, b)])}]" if (a, b) in local else ""
         lines.append(f"  {_q(a)} -> {_q(b)}{attrs};")
@@ -113,14 +144,17 @@ def svg(dot_text: str) -> str | None:
     return proc.stdout.decode() if proc.returncode == 0 else None
 
 
-def terminal_view(program: Program, values: dict[str, Any] | None = None) -> Table:
-    """The graph as a table: each node, what it computes, what it reads, what reads it."""
+def terminal_view(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Table:
+    """The graph as a table: each node, what it computes, what it reads, what reads it (and, with
+    `partials`, its local derivative by each operand)."""
     result = program.evaluate(values) if values is not None else None
+    local = edge_partials(program, values, result) if partials else {}
     consumers: dict[str, list[str]] = {}
     for a, b in edges(program):
         consumers.setdefault(a, []).append(b)
     t = Table(title=Text("Computation graph", style="bold"), title_justify="left")
-    for col in ("node", "computes", "reads", "read by") + (("value", "adjoint") if result else ()):
+    for col in ("node", "computes", "reads", "read by") + (("value", "adjoint") if result else ()) + \
+            (("local derivatives",) if partials else ()):
         t.add_column(col, overflow="fold")
     for name in program.names:
         st = program.graph.statement(name)
@@ -131,5 +165,8 @@ def terminal_view(program: Program, values: dict[str, Any] | None = None) -> Tab
         if result is not None:
             row += [_num(result.values[name]),
                     _num(result.adjoints[name]) if result.adjoints is not None else ""]
+        if partials:
+            row.append("\n".join(f"∂{name}/∂{a}: {local[(a, b)]}" for a, b in edges(program)
+                                  if b == name and (a, b) in local))
         t.add_row(*[Text(x) for x in row])
     return t

@@ -71,9 +71,12 @@ def explain(lines: list[Any]) -> dict[str, Any]:
     return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex} for ln in lines]}
 
 
-def answers_template(ref: Any) -> dict[str, Any]:
-    """Every quantity a student may answer, each null: values, adjoints (backward order), gradient."""
+def answers_template(ref: Any, scalar: bool = True) -> dict[str, Any]:
+    """Every quantity a student may answer, each null: values, adjoints (backward order), gradient
+    (adjoints and the gradient only for a scalar output)."""
     names = [n for n in ref.names if n not in ref.inputs]
     out = ref.outputs[0]
+    if not scalar:
+        return {n: None for n in names}
     return {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names)},
             **{f"d{out}/d{n}": None for n in ref.inputs}}

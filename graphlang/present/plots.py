@@ -27,7 +27,7 @@ def sweep_plot(rows: list[Any], path: str) -> None:
     ax.loglog(eps, [max(r.forward_error, 1e-17) for r in rows], "o-", label="forward (f(x+ε)−f(x))/ε")
     ax.loglog(eps, [max(r.central_error, 1e-17) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/2ε")
     ax.set_xlabel("ε")
-    ax.set_ylabel("relative error vs reverse mode")
+    ax.set_ylabel("error vs reverse mode, |Δ| / max(|reverse|, 1)")
     ax.invert_xaxis()
     ax.legend()
     ax.set_title("Finite differences: truncation vs round-off")

@@ -108,7 +108,7 @@ def error_text(err: GraphlangError, path: str | None, source: str | None) -> Tex
 
 
 def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:
-    t = _table("Finite differences vs reverse mode: max relative error", "ε", "forward (f(x+ε)−f(x))/ε",
+    t = _table("Finite differences vs reverse mode: max error, |Δ| / max(|reverse|, 1)", "ε", "forward (f(x+ε)−f(x))/ε",
                "central (f(x+ε)−f(x−ε))/2ε")
     for r in rows:
         f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
@@ -122,13 +122,14 @@ def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Gr
 def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]) -> Group:
     parts: list[Any] = []
     for name in dict.fromkeys(r.input for r in rows):
-        t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error", "check")
+        t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error*", "check")
         for r in rows:
             if r.input != name:
                 continue
             check = "reference" if r.method not in tolerances else ("pass" if r.passed else "FAIL")
             t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
         parts.append(t)
+    parts.append(Text("* |Δ| / max(|reverse|, 1): relative, and absolute where the reference is below 1"))
     parts.append(Text("tolerances vs reverse mode: " + "; ".join(
         f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items())))
     ok = all(r.passed for r in rows)

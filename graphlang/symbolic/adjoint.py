@@ -9,6 +9,7 @@ as the lecture's step-by-step backward pass (`explain`), and as closed-form deri
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from graphlang.ir import rules
@@ -58,8 +59,9 @@ def choose_prefix(names: list[str]) -> str:
     return "g" * 3 + "_"
 
 
-def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
-    """Local reverse mode inside every statement, with g_<statement> symbolic."""
+def build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None = None) -> Adjoints:
+    """Local reverse mode inside every statement, with g_<statement> symbolic; only statements
+    with a path to `outputs` (default: the program's) get terms (`graph` draws every edge)."""
     prefix = choose_prefix(graph.names)
     known: dict[str, Shape] = {}
     for n, slot in graph.slot_of.items():  # names, their adjoints and seeds: shapes for the builder
@@ -67,7 +69,7 @@ def build(graph: Graph, shapes: list[Shape]) -> Adjoints:
     b = Builder(shapes=known)
     adj = Adjoints(prefix, {}, builder=b)
     name_of = graph.name_of
-    relevant = set(graph.outputs)  # names with a path to an output
+    relevant = set(graph.outputs if outputs is None else outputs)  # names with a path to an output
     for k in reversed(range(len(graph.statements))):
         if graph.statements[k].name in relevant:
             start, stop = graph.stmt_eqns[k]

@@ -256,6 +256,39 @@ class Trainer:
                 acc = float(np.mean(np.argmax(p, axis=1) == np.argmax(t, axis=1)))
         return loss, acc
 
+    def _evaluate_at(self, data: Dataset, when: str) -> tuple[float, float | None]:
+        try:
+            return self.evaluate(data)
+        except GraphlangError as err:
+            raise self.stopped(err, data, np.arange(data.n), when, gradient=False) from None
+
+    def _one_example(self, data: Dataset, i: int, gradient: bool) -> None:
+        """Example i alone through the interpreter (raises its located error, if it has one)."""
+        g = self.program.graph
+        shapes = self.shapes(data)
+        vals = interp.forward(g, self._arrays(data, i))
+        if gradient:
+            interp.reverse(g, shapes, vals, {self.out: np.float64(1.0)}, self.live)
+
+    def stopped(self, err: GraphlangError, data: Dataset, idx: np.ndarray | int, when: str,
+                gradient: bool = True) -> GraphlangError:
+        """The error of a step (or an evaluation) located at the example that caused it: the
+        statement, and the example's index in the data (a batch is rerun one example at a time)."""
+        indices = [int(idx)] if isinstance(idx, (int, np.integer)) else [int(i) for i in idx]
+        where = ""
+        if err.kind == "domain":
+            for i in indices:
+                try:
+                    self._one_example(data, i, gradient)
+                except GraphlangError as one:
+                    err, where = one, f", on example {i} of the data (data row {i + 1})"
+                    break
+        hint = "the loss diverged: lower the learning rate (--lr)"
+        if err.kind == "domain" and "saturated" in err.message and err.hint:  # the interpreter found why
+            hint = f"{err.hint}; or lower the learning rate (--lr)"
+        return GraphlangError(err.kind, f"training stopped at {when}{where}: {err.message}",
+                              err.line, err.column, hint)
+
     def predictions(self, data: Dataset) -> np.ndarray:
         """The prediction node's value for every example (forward propagation only)."""
         g = self.program.graph
@@ -274,9 +307,7 @@ class Trainer:
             try:
                 loss = self.step(data, idx if self.batch > 1 else int(idx[0]))
             except GraphlangError as err:
-                raise GraphlangError(err.kind, f"training stopped at epoch {epoch}, step {steps + 1}: "
-                                     f"{err.message}", err.line, err.column,
-                                     "the loss diverged: lower the learning rate (--lr)") from None
+                raise self.stopped(err, data, idx, f"epoch {epoch}, step {steps + 1}") from None
             if not np.isfinite(loss):
                 raise GraphlangError("domain", f"the loss is not finite at epoch {epoch}, step {steps + 1}",
                                      hint="lower the learning rate (--lr)")
@@ -293,10 +324,11 @@ class Trainer:
         rng = np.random.default_rng(self.seed)
         for e in range(1, epochs + 1):
             self.epoch(train, rng, e, on_step)
-            loss, acc = self.evaluate(train)
+            loss, acc = self._evaluate_at(train, f"epoch {e}, evaluating the training loss")
             stats = EpochStats(e, loss, acc)
             if val is not None:
-                stats.val_loss, stats.val_accuracy = self.evaluate(val)
+                stats.val_loss, stats.val_accuracy = self._evaluate_at(
+                    val, f"epoch {e}, evaluating the validation loss")
             self.history.append(stats)
             if on_epoch:
                 on_epoch(stats)
