@@ -34,15 +34,25 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
     for method, (rtol, atol) in TOLERANCES.items():
         got = program.gradient(values, method=method, epsilon=epsilon)
         for n, want in ref.items():
-            diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
-            scale = np.abs(np.asarray(want, dtype=float))
-            abs_err = float(np.max(diff)) if diff.size else 0.0
-            rel_err = float(np.max(diff / np.maximum(scale, 1e-300))) if diff.size else 0.0
-            ok = bool(np.all(diff <= atol + rtol * scale))
+            with np.errstate(all="ignore"):  # errors past float64's range are shown as its maximum
+                diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
+                scale = np.abs(np.asarray(want, dtype=float))
+                abs_err = _capped(np.max(diff)) if diff.size else 0.0
+                rel_err = _capped(np.max(diff / np.maximum(scale, 1e-300))) if diff.size else 0.0
+                ok = bool(np.all(diff <= atol + rtol * scale)) and abs_err < _MAX
             rows.append(Row(n, method, got[n], abs_err, rel_err, ok))
     order = {n: i for i, n in enumerate(ref)}
     rows.sort(key=lambda r: (order[r.input], list(("reverse", *TOLERANCES)).index(r.method)))
     return rows
+
+
+_MAX = float(np.finfo(np.float64).max)
+
+
+def _capped(x: Any) -> float:
+    """A non-negative error as a finite float: overflow (inf, or NaN from inf - inf) -> float64's max."""
+    x = float(x)
+    return x if x < _MAX else _MAX
 
 
 EPSILONS = [10.0 ** -k for k in range(1, 15)]
@@ -81,8 +91,9 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                 minus[k][idx] -= eps
                 fp, fm = f(plus), f(minus)
                 scale = max(abs(float(exact[idx])), 1e-12)
-                fwd_err = max(fwd_err, float(abs((fp - f0) / eps - exact[idx]) / scale))
-                cen_err = max(cen_err, float(abs((fp - fm) / (2 * eps) - exact[idx]) / scale))
+                with np.errstate(all="ignore"):
+                    fwd_err = max(fwd_err, _capped(abs((fp - f0) / eps - exact[idx]) / scale))
+                    cen_err = max(cen_err, _capped(abs((fp - fm) / (2 * eps) - exact[idx]) / scale))
         rows.append(SweepRow(eps, fwd_err, cen_err))
     return rows
 

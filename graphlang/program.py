@@ -244,11 +244,16 @@ class Program:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
+        interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
         for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a
             text = symbolic.derivative_program(self, shapes, wrt=[a], header=False)
-            out[a] = parse(text, limits=self.limits).gradient(at)
+            derived = parse(text, limits=self.limits)
+            try:
+                out[a] = derived.gradient(at)
+            except GraphlangError as err:
+                raise symbolic.relocate(self, derived, err) from None
         return out
 
     def _wrt(self, wrt: Sequence[str] | None) -> list[str]:

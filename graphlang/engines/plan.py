@@ -41,12 +41,26 @@ def _xlogy(u: float, v: float) -> float:
     return 0.0 if u == 0 else u * math.log(v)
 
 
+def _fin(u: float) -> float:
+    """A nested intermediate that the enclosing operation could hide (1 / inf = 0): must be finite,
+    as the interpreter checks every operation."""
+    if u - u != 0.0:
+        raise FloatingPointError("overflow")
+    return u
+
+
+# Scalar operations whose result shows an inf or NaN argument (inf + 1, 0 · inf = NaN): their
+# nested arguments need no check. Any other operation gets its nested arguments wrapped in _fin.
+_SHOWS_NONFINITE = frozenset({"add", "sub", "mul", "neg", "id", "abs"})
+
+
 SCALAR_NS: dict[str, Any] = {
     "_pow": math.pow, "_exp": math.exp, "_log": math.log, "_sqrt": math.sqrt, "_sin": math.sin,
     "_cos": math.cos, "_tan": math.tan, "_tanh": math.tanh, "_sigmoid": _sigmoid, "_abs": abs,
     "_relu": lambda u: u if u > 0.0 else 0.0, "_step": lambda u: 1.0 if u > 0.0 else 0.0,
     "_sign": lambda u: (u > 0.0) - (u < 0.0) + 0.0, "_max": lambda a, b: a if a >= b else b,
     "_min": lambda a, b: a if a <= b else b, "_xlogy": _xlogy, "_isfinite": math.isfinite,
+    "_fin": _fin,
 }
 SCALAR = {
     "add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
@@ -96,6 +110,9 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
         if mode == "scalar":
             if node.op in ("sum", "mean"):
                 return kids[0]
+            if node.op not in _SHOWS_NONFINITE:
+                kids = [f"_fin({k})" if a.op not in ("var", "const") else k
+                        for a, k in zip(node.args, kids)]
             return SCALAR[node.op].format(*kids)
         if mode == "array" and node.op in ARRAY and node.attr is None:
             return ARRAY[node.op].format(*kids)
@@ -123,7 +140,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
     """
     scalar = mode == "scalar"
-    need = _needed(graph, outs)
+    need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
     live = [False] * graph.n_slots
     for k in wrt:
         live[k] = True
@@ -132,7 +149,8 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     lines: list[str] = []
     for slot, value in graph.consts.items():
         if need[slot]:
-            lines.append(f"v{slot} = {float(value)!r}")
+            lines.append(f"v{slot} = {float(value)!r}" if scalar else  # numpy: errstate applies
+                         f"v{slot} = _np.float64({float(value)!r})")
     templates = SCALAR if scalar else ARRAY
     fwd = [eq for eq in graph.eqns if need[eq.out]]
     for eq in fwd:
@@ -211,9 +229,10 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
         elif adj[k] != f"g{k}":
             lines.append(f"g{k} = {adj[k]}")
-    if scalar:
-        for k in range(0, len(wrt), 50):
-            lines.append("_c += " + " + ".join(f"g{i}" for i in wrt[k:k + 50]))
+    if scalar:  # every adjoint: an inf the rest of the pass multiplies by 0 is still an overflow
+        adjoints = list(dict.fromkeys([_lhs(ln) for ln in lines if ln.startswith("g")]))
+        for k in range(0, len(adjoints), 50):
+            lines.append("_c += " + " + ".join(adjoints[k:k + 50]))
     return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
 
 
@@ -335,8 +354,8 @@ class Plan:
     def gradient(self, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
         if self.scalar:
             try:
-                value, grads, check = self._fn(*args)
-            except (ArithmeticError, ValueError):
+                value, grads, check = self._fn(*[float(a) for a in args])  # 0-d arrays, ints: floats
+            except (ArithmeticError, ValueError, TypeError):
                 raise Fallback from None
             if not math.isfinite(check):
                 raise Fallback
@@ -344,6 +363,8 @@ class Plan:
         with np.errstate(over="raise", divide="raise", invalid="raise", under="ignore"):
             try:
                 value, grads, _ = self._fn(*args)
-            except (ArithmeticError, ValueError, FloatingPointError):
+                if not (np.all(np.isfinite(value)) and all(np.all(np.isfinite(g)) for g in grads)):
+                    raise Fallback
+            except (ArithmeticError, ValueError, TypeError):
                 raise Fallback from None
         return value, grads

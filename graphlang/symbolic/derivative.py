@@ -91,7 +91,10 @@ def jacobian_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sh
     scalar = len(outs) == 1 and out_shapes[0] == ()
 
     def run(seeds: dict[str, Any]) -> dict[str, np.ndarray]:
-        vals = derived.forward({**values, **seeds})
+        try:
+            vals = derived.forward({**values, **seeds})
+        except GraphlangError as err:
+            raise relocate(program, derived, err) from None
         return {n: np.asarray(vals[prefix + n], dtype=np.float64) for n in wrt}
 
     if scalar:
@@ -104,6 +107,31 @@ def jacobian_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sh
             seeds[seed_name(prefix, name)][idx] = 1.0
             columns.append(run(seeds))
     return {n: np.stack([c[n] for c in columns], axis=-1) for n in wrt}
+
+
+def relocate(program: Program, derived: Program, err: GraphlangError) -> GraphlangError:
+    """An error raised inside a derivative program, located in the program it was derived from.
+
+    A statement `v = ...` copied from the program keeps v's place; an adjoint `g_v = ...` is put
+    at v's definition (or, for an input, its first use). The message keeps the derivative
+    program's statement, which names what failed.
+    """
+    if err.line is None:
+        return err
+    st = next((s for s in derived.graph.statements if s.line == err.line), None)
+    if st is None:
+        return GraphlangError(err.kind, err.message, None, None, err.hint)
+    g = program.graph
+    prefix = adjoint.choose_prefix(g.names)
+    name = st.name[len(prefix):] if st.name.startswith(prefix) and st.name not in g.names else st.name
+    own = g.statement(name)
+    line, column = (own.line, own.column) if own is not None else \
+        program._positions.get(name, (None, None))
+    message = err.message
+    if st.name != name:
+        message = message.replace(f"in the statement {st.name} =",
+                                  f"in the derivative program's statement {st.name} =")
+    return GraphlangError(err.kind, message, line, column, err.hint)
 
 
 def closed_forms(program: Program, shapes: list[Shape], wrt: list[str] | None = None

@@ -235,9 +235,15 @@ class Trainer:
             if grad is None:
                 continue
             p = self.params[name]
-            if self.l2 and p.ndim >= 2:
-                grad = grad + self.l2 * p
-            p -= self.lr * np.asarray(grad)
+            try:
+                with np.errstate(over="raise", invalid="raise", under="ignore"):
+                    if self.l2 and p.ndim >= 2:
+                        grad = grad + self.l2 * p
+                    p -= self.lr * np.asarray(grad)
+            except FloatingPointError:
+                line, column = self.program._positions.get(name, (None, None))
+                raise GraphlangError("domain", f"the update of the parameter {name} overflows float64",
+                                     line, column) from None
         return float(np.mean(loss.v)) if isinstance(loss, Batch) else float(loss)
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
