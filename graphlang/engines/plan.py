@@ -233,7 +233,10 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         adjoints = list(dict.fromkeys([_lhs(ln) for ln in lines if ln.startswith("g")]))
         for k in range(0, len(adjoints), 50):
             lines.append("_c += " + " + ".join(adjoints[k:k + 50]))
-    return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+    # Only an outer product that a transpose saw through is dropped: any other adjoint is computed,
+    # as the interpreter computes it (its numeric failures count even if nothing reads it).
+    kept = {_lhs(ln) for ln in lines if ln.startswith("g") and _lhs(ln) not in defs}
+    return _without_dead(lines, kept | {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
 
 
 _TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
+from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
@@ -36,7 +37,11 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
                   n_points: int = 5, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None) -> Report:
-    """Same output and gradient as the reference at seeded points; intermediate names may differ."""
+    """Same output and gradient as the reference at seeded points; intermediate names may differ.
+
+    The options are checked first (a usage error); after that nothing in `submission` raises."""
+    n_points, seed, rtol, atol, required, points = opts.program_options(
+        n_points, seed, rtol, atol, required, points, limits)
     limits = limits or Limits.strict()
     report = Report()
     try:
