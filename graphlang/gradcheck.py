@@ -9,6 +9,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.files import write_with
 
 if TYPE_CHECKING:
     from graphlang.program import Program
@@ -117,5 +118,7 @@ def plot(rows: list[SweepRow], path: str) -> None:
     ax.legend()
     ax.set_title("Finite differences: truncation vs round-off")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:  # exactly `path` (savefig given a name without .png would add it), as a PNG
+        write_with(path, lambda fh: fig.savefig(fh, dpi=120, format="png"))
+    finally:
+        plt.close(fig)

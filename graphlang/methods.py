@@ -32,6 +32,9 @@ def _outputs(program: Program, vals: list[Any]) -> np.ndarray:
 
 
 def _check_epsilon(epsilon: float | None) -> None:
+    numeric = (int, float, np.integer, np.floating)
+    if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)):
+        raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon!r}"[:120])
     if epsilon is not None and not (np.isfinite(epsilon) and epsilon > 0):
         raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon}")
 

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.files import write_text
 from graphlang.language.atvalues import parse_at
 from graphlang.language.parser import parse_statements
 from graphlang.limits import Limits
@@ -150,7 +151,7 @@ class ReplSession:
         if cmd == ":save":
             if not rest:
                 raise GraphlangError("usage", ":save needs a file name")
-            Path(rest).write_text(self.source, encoding="utf-8")
+            write_text(rest, self.source)
             return [Text(f"saved {len(self.chunks)} statement(s) to {rest}")]
         if cmd == ":load":
             text = read_source(rest, Limits())

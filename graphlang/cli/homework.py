@@ -18,6 +18,7 @@ from graphlang.cli.options import (
     values,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import check_target, write_text
 from graphlang.limits import Limits
 from graphlang.present import tables as render
 from graphlang.program import Program, read_source
@@ -52,6 +53,8 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
                    **{f"d{out}/d{n}": None for n in ref.inputs}}
             print(render.dumps(tpl))
             return
+        if gradescope:
+            check_target(gradescope)
         chosen = [x for x in (answers, submission, batch) if x]
         if len(chosen) != 1:
             raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
@@ -66,8 +69,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
             text = read_source(submission, Limits.strict())
             report = checker.grade_program(ref, text, vals, n_points=points)
         if gradescope:
-            with open(gradescope, "w", encoding="utf-8") as fh:
-                fh.write(render.dumps(report.to_gradescope()) + "\n")
+            write_text(gradescope, render.dumps(report.to_gradescope()) + "\n")
         if as_json:
             print(render.dumps(report.to_json()))
         else:

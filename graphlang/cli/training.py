@@ -15,6 +15,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import check_target
 from graphlang.present import tables as render
 
 
@@ -41,6 +42,11 @@ def train(program: ProgramArg,
     def body() -> None:
         if not (lr > 0 and lr == lr and lr < float("inf")):
             raise GraphlangError("usage", "--lr must be a positive number")
+        if seed < 0:
+            raise GraphlangError("usage", f"--seed must be a non-negative integer, got {seed}")
+        for target in (save, plot):
+            if target:
+                check_target(target)
         prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None

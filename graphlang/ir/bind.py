@@ -55,6 +55,9 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
     if arr.size > limits.max_tensor_elements:
         raise GraphlangError("limit", f"the value of {name!r} has {arr.size:,} elements; the limit is "
                              f"{limits.max_tensor_elements:,}")
+    if arr.size == 0:
+        raise GraphlangError("value", f"the value of {name!r} is empty (shape {list(arr.shape)})",
+                             hint="give at least one number")
     arr = np.array(arr, dtype=np.float64)  # a private copy
     if not np.all(np.isfinite(arr)):
         raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity)",

@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.files import write_with
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
@@ -258,5 +259,7 @@ def loss_plot(history: list[Any], path: str) -> None:
     ax.set_ylabel("loss")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:  # exactly `path` (savefig given a name without .png would add it), as a PNG
+        write_with(path, lambda fh: fig.savefig(fh, dpi=120, format="png"))
+    finally:
+        plt.close(fig)

@@ -18,6 +18,7 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.engines.vmap import Batch
 from graphlang.errors import GraphlangError
+from graphlang.files import write_with
 from graphlang.program import Program
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
@@ -313,7 +314,8 @@ class Trainer:
 
 
 def save_params(params: dict[str, np.ndarray], path: str) -> None:
-    np.savez(path, **params)  # type: ignore[arg-type]
+    """Exactly `path` (np.savez given a name would add .npz), written atomically."""
+    write_with(path, lambda fh: np.savez(fh, **params))  # type: ignore[arg-type]
 
 
 def load_params(path: str) -> dict[str, np.ndarray]:
