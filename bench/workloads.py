@@ -337,7 +337,7 @@ def mean_loss(X: np.ndarray, T: np.ndarray, P: dict[str, np.ndarray]) -> float:
 
 def graphlang_epoch(X: np.ndarray, T: np.ndarray, P: dict[str, np.ndarray], batch: int, lr: float) -> float:
     import graphlang
-    from graphlang.training.train import Dataset, Trainer
+    from graphlang.training import Dataset, Trainer
     prog = graphlang.parse(MLP)
     tr = Trainer(prog, P, lr=lr, batch=batch, seed=0)
     d = Dataset({"x": X, "t": T}, len(X))

@@ -41,14 +41,25 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
     for method, (rtol, atol) in TOLERANCES.items():
         got = program.gradient(values, method=method, epsilon=epsilon)
         for n, want in ref.items():
-            diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
-            scale = np.abs(np.asarray(want, dtype=float))
-            abs_err = float(np.max(diff)) if diff.size else 0.0
-            ok = bool(np.all(diff <= atol + rtol * scale))
-            rows.append(Row(n, method, got[n], abs_err, mixed_error(got[n], want), ok))
+            with np.errstate(all="ignore"):  # errors past float64's range are shown as its maximum
+                diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
+                scale = np.abs(np.asarray(want, dtype=float))
+                abs_err = _capped(np.max(diff)) if diff.size else 0.0
+                ok = bool(np.all(diff <= atol + rtol * scale)) and abs_err < _MAX
+                rel_err = _capped(mixed_error(got[n], want))
+            rows.append(Row(n, method, got[n], abs_err, rel_err, ok))
     order = {n: i for i, n in enumerate(ref)}
     rows.sort(key=lambda r: (order[r.input], list(("reverse", *TOLERANCES)).index(r.method)))
     return rows
+
+
+_MAX = float(np.finfo(np.float64).max)
+
+
+def _capped(x: Any) -> float:
+    """A non-negative error as a finite float: overflow (inf, or NaN from inf - inf) -> float64's max."""
+    x = float(x)
+    return x if x < _MAX else _MAX
 
 
 EPSILONS = [10.0 ** -k for k in range(1, 15)]
@@ -87,8 +98,9 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                 plus[k][idx] += eps
                 minus[k][idx] -= eps
                 fp, fm = f(plus), f(minus)
-                fwd_err = max(fwd_err, mixed_error((fp - f0) / eps, exact[idx]))
-                cen_err = max(cen_err, mixed_error((fp - fm) / (2 * eps), exact[idx]))
+                with np.errstate(all="ignore"):
+                    fwd_err = max(fwd_err, _capped(mixed_error((fp - f0) / eps, exact[idx])))
+                    cen_err = max(cen_err, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
         rows.append(SweepRow(eps, fwd_err, cen_err))
     return rows
 

@@ -7,6 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
 
+from graphlang.errors import GraphlangError
+
+MAX_LIMIT = 2 ** 53  # any larger bound is no bound
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -31,6 +35,13 @@ class Limits:
                    max_statement_tokens=20_000,
                    max_statements=10_000, max_nodes=100_000, max_tensor_elements=1_000_000,
                    max_total_elements=5_000_000, max_cost=200_000_000)
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
+                raise GraphlangError("usage", f"the limit {f.name} must be an integer from 1 to "
+                                     f"{MAX_LIMIT:,}, got {value!r}"[:200])
 
     def with_(self, **changes: int) -> Limits:
         known = {f.name for f in fields(self)}

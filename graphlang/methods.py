@@ -44,6 +44,9 @@ def _outputs(program: Program, vals: list[Any]) -> np.ndarray:
 
 
 def _check_epsilon(epsilon: float | None) -> None:
+    numeric = (int, float, np.integer, np.floating)
+    if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)):
+        raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon!r}"[:120])
     if epsilon is not None and not (np.isfinite(epsilon) and epsilon > 0):
         raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon}")
 
@@ -62,20 +65,37 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
         for idx in np.ndindex(x.shape):
             h = float(steps[idx])
             sides = []
+            where = f"{name}{list(idx) if idx else ''}"
             for sign in (1.0, -1.0):
                 moved = list(arrays)
                 xm = x.copy()
-                xm[idx] += sign * h
+                with np.errstate(all="ignore"):
+                    xm[idx] += sign * h
+                if not np.isfinite(xm[idx]):
+                    raise _fd_error(program, f"the step {where} {'+' if sign > 0 else '-'} {h:.3g} "
+                                             "overflows float64")
                 moved[k] = xm
                 try:
                     sides.append(_outputs(program, interp.forward(g, moved)))
                 except GraphlangError as err:
-                    err.message = (f"finite differences step {name}{list(idx) if idx else ''} "
+                    err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
                     raise
-            rows.append((sides[0] - sides[1]) / (2 * h))
+            with np.errstate(all="ignore"):
+                quotient = (sides[0] - sides[1]) / (2 * h)
+            if not np.all(np.isfinite(quotient)):
+                raise _fd_error(program, f"the difference quotient for {where} overflows float64")
+            rows.append(quotient)
         cols[name] = np.array(rows).reshape(x.shape + (-1,))
     return cols
+
+
+def _fd_error(program: Program, what: str) -> GraphlangError:
+    """Central differences failed numerically: located at the (first) output's statement."""
+    g = program.graph
+    line, column = g.position(g.outputs[0])
+    return GraphlangError("domain", f"finite differences: {what}", line, column,
+                          "the values are too large for central differences; use --method reverse")
 
 
 def forward_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],

@@ -13,7 +13,7 @@ from graphlang import methods
 from graphlang.engines import interpreter as interp
 from graphlang.engines.fastpath import fast_gradient
 from graphlang.errors import GraphlangError
-from graphlang.ir.bind import bind
+from graphlang.ir.bind import bind, to_array
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
@@ -66,6 +66,9 @@ class Program:
     """A checked .cg program. `evaluate` runs the forward pass and reverse-mode adjoints."""
 
     def __init__(self, source: str, path: str | None = None, limits: Limits | None = None) -> None:
+        if limits is not None and not isinstance(limits, Limits):
+            raise GraphlangError("usage", f"limits must be a graphlang.Limits (e.g. Limits.strict()), "
+                                 f"got {type(limits).__name__}")
         self.source = source
         self.path = path
         self.limits = limits or Limits()
@@ -212,6 +215,9 @@ class Program:
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
         arrays, shapes = self.bind(values)
+        if not isinstance(direction, Mapping):
+            raise GraphlangError("value", "the direction must be a mapping from input names to values",
+                                 hint="e.g. {'x': 1.0}")
         vals = interp.forward(self.graph, arrays)
         seeds = {}
         for name, d in direction.items():
@@ -219,8 +225,13 @@ class Program:
                 raise GraphlangError("unknown-input", f"the direction names {name!r}, which is not an "
                                      "input", hint="inputs: " + ", ".join(self.graph.inputs))
             k = self.graph.inputs.index(name)
-            arr = np.broadcast_to(np.asarray(d, dtype=np.float64), shapes[k]).copy()
-            seeds[k] = arr
+            arr = to_array(f"the direction of {name}", d, self.limits)
+            if arr.shape not in ((), shapes[k]):
+                line, column = self._positions.get(name, (None, None))
+                raise GraphlangError("shape", f"the direction of {name!r} has shape {list(arr.shape)} "
+                                     f"but {name!r} has shape {list(shapes[k])}", line, column,
+                                     "give one number (every element) or a value of the input's shape")
+            seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
         tan = interp.tangents(self.graph, shapes, vals, seeds)
         return {n: _zero_if_none(tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]])
                 for n in self.graph.names}
@@ -234,6 +245,7 @@ class Program:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
+        interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
         for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a
@@ -244,9 +256,11 @@ class Program:
                 raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
-    def _wrt(self, wrt: Sequence[str] | None) -> list[str]:
+    def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:
             return list(self.graph.inputs)
+        if isinstance(wrt, str):
+            wrt = [wrt]  # one name, not its characters
         for n in wrt:
             if n not in self.graph.inputs:
                 raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "

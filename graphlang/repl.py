@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.files import write_text
 from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at
 from graphlang.language.parser import parse_statements
@@ -163,11 +164,7 @@ class ReplSession:
         if cmd == ":save":
             if not rest:
                 raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
-            try:
-                Path(rest).write_text(self.source, encoding="utf-8")
-            except (OSError, ValueError) as err:
-                why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-                raise GraphlangError("io", f"cannot write {rest}: {why}") from None
+            write_text(rest, self.source)
             return [Text(f"saved {len(self.chunks)} statement(s) to {rest}")]
         if cmd == ":load":
             if not rest:

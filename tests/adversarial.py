@@ -63,6 +63,16 @@ CORPUS: list[Case] = [
     Case("squaring chain overflows", "a0 = x\n" + "".join(f"a{i} = a{i - 1} * a{i - 1}\n"
                                                           for i in range(1, 60)),
          ["--at", "x=3"], 1, "domain", 11),
+    # Numeric failures while summing derivative contributions (the true derivative, 2e308 or
+    # more, exceeds float64's 1.8e308): a located domain error, never a FloatingPointError.
+    Case("adjoint sum overflows", "y = x * 1e308 + x * 1e308\n", ["--at", "x=1e-300"], 1, "domain", 1),
+    Case("adjoint sum over lines", "a = x * 1e308\nb = x * 1e308\ny = a + b\n", ["--at", "x=1e-300"],
+         1, "domain", 1),
+    Case("unbroadcast sum overflows", "y = sum(x * [1e308, 1e308])\n", ["--at", "x=1e-300"], 1, "domain", 1),
+    Case("jacobian sum overflows", "y = [x * 1e308 + x * 1e308, x]\n", ["--at", "x=1e-300"], 1, "domain", 1),
+    Case("matrix adjoint sum overflows", "u = A @ v\ny = sum(u) * 1e308 + sum(u) * 1e308\n",
+         ["--at", "A=[[1e-300,0],[0,1e-300]],v=[1,1]"], 1, "domain", 2),
+    Case("domain error in an unread statement", "a = ln(x - 5)\ny = x * 2\n", ["--at", "x=3"], 1, "domain", 1),
     Case("huge literal tensor", "y = sum([" + ", ".join(["1"] * 200_000) + "])\n", [], 1, "limit", 1),
     Case("shape mismatch names both", "y = A @ v\n", ["--at", "A=[[1,2],[3,4]],v=[1,2,3]"], 1,
          "shape", 1),
@@ -84,6 +94,19 @@ CORPUS: list[Case] = [
     Case("intermediate given", "a = x + 1\ny = a\n", ["--at", "x=1,a=2"], 1, "unknown-input"),
     Case("escape sequences in at name", "y = x\n", ["--at", "\x1b[31mx=1"], 2, "usage"),
     Case("rich markup in at name", "y = x\n", ["--at", "[bold red]x=1"], 2, "usage"),
+]
+
+# Programs whose derivative overflows float64 (closed form: 2e308 and more): every command that
+# differentiates reports a located domain error at `line`.
+# (name, program, --at, the lines where the failure may be reported: reverse mode meets it where
+# the adjoints of x are summed, forward mode where the tangents of y are, finite differences at
+# the output; a kink (abs) lets finite differences succeed, so `fd` says whether they must fail).
+NUMERIC_CASES = [
+    ("adjoint sum", "y = x * 1e308 + x * 1e308\n", "x=1e-300", {1}, True),
+    ("adjoint sum over lines", "c = 5\na = x * 1e308\nb = x * 1e308\ny = a + b\n", "x=1e-300", {2, 4}, True),
+    ("unbroadcast", "y = sum(x * [1e308, 1e308])\n", "x=1e-300", {1}, True),
+    ("vector input", "y = sum(v * 1e308) + sum(v * 1e308)\n", "v=[1e-300,2e-300]", {1}, True),
+    ("abs and sign", "y = abs(x) * 1e308 + sign(x) * x * 1e308\n", "x=1e-300", {1}, False),
 ]
 
 AT_FILE_CASES = [

@@ -60,3 +60,35 @@ def tensor_programs(draw):
         vecs.append(name)
     lines.append(f"y = sum({vecs[-1]} * [0.7, -1.3]) + dot(v0, v1) + sum(M) * 0.1 + sum(u) * 0.2")
     return "\n".join(lines) + "\n", values
+
+
+# Hostile scalar programs: values at float64's edges, functions with domains and kinks, zero
+# derivatives (sign, step), statements the output does not read.
+EDGE_VALUES = [0.0, 1.0, -1.0, 2.0, 3.0, -3.0, 0.5, 1e-300, -1e-300, 1e-320, 1e154, 1e200, -1e200,
+               1e300, 1e308, 700.0]
+EDGE_UNARY = ["sin({a})", "cos({a})", "tan({a})", "tanh({a})", "sigmoid({a})", "exp({a})", "ln({a})",
+              "sqrt({a})", "{a}^2", "{a}^3", "{a}^0.5", "{a}^-1", "-{a}", "abs({a})", "sign({a})",
+              "relu({a})", "step({a})", "1 / {a}", "{a} * 1e308", "{a} * {a}", "{a} / 1e-300", "2 ^ {a}"]
+EDGE_BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / {b}", "{a} ^ {b}", "max({a}, {b})",
+               "min({a}, {b})", "xlogy({a}, {b})", "{a} * 1e308 + {b} * 1e308", "{a} / ({b} * {b})"]
+
+
+@st.composite
+def edge_programs(draw):
+    """(source, values): up to 5 statements over x0, x1 at edge values; the output reads one
+    statement (so the others may be unread) plus the inputs."""
+    n_inputs = draw(st.integers(1, 2))
+    names = [f"x{i}" for i in range(n_inputs)]
+    values = {n: draw(st.sampled_from(EDGE_VALUES)) for n in names}
+    lines = []
+    for k in range(draw(st.integers(1, 5))):
+        if draw(st.booleans()):
+            expr = draw(st.sampled_from(EDGE_UNARY)).format(a=draw(st.sampled_from(names)))
+        else:
+            expr = draw(st.sampled_from(EDGE_BINARY)).format(a=draw(st.sampled_from(names)),
+                                                             b=draw(st.sampled_from(names)))
+        lines.append(f"n{k} = {expr}")
+        names.append(f"n{k}")
+    read = draw(st.sampled_from(names[n_inputs:]))
+    lines.append("y = " + " + ".join([read] + [f"0.5 * x{i}" for i in range(n_inputs)]))
+    return "\n".join(lines) + "\n", values

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import run_cli
 
 import graphlang
 from graphlang import KINDS, GraphlangError
@@ -226,3 +227,145 @@ def test_the_stable_forms_give_the_lecture_loss_and_gradient_where_it_saturates(
         scale = 1e-15 * max(1.0, abs(x))  # softplus(u) - y*u cancels when y = 1: absolute error ~ eps·|u|
         assert r.value == pytest.approx(float(exact), rel=1e-13, abs=scale)
         assert r.gradient["w"] == pytest.approx(float((p - y) * x), rel=1e-12, abs=scale * abs(x))
+
+
+# --- output paths: exactly the path given, atomically, or an io error -------------------------
+
+@pytest.mark.parametrize("target", ["/nonexistent/dir/out", "/dev/full", "{tmp}", "{tmp}/"])
+def test_bad_output_paths_are_io_errors(target, tmp_path, cli):
+    target = target.format(tmp=tmp_path)
+    prog = tmp_path / "p.cg"
+    prog.write_text("a = x * 2\ny = a * a\n")
+    sub = tmp_path / "s.cg"
+    sub.write_text("y = x * 3\n")
+    csv = tmp_path / "d.csv"
+    csv.write_text("1,2\n2,4\n")
+    train = tmp_path / "lr.cg"
+    train.write_text("input x, y\nparam w\nJ = (w * x - y)^2\n")
+    for args in (["graph", str(prog), "-o", target],
+                 ["check", str(prog), "--submission", str(sub), "--at", "x=2", "--gradescope", target],
+                 ["train", str(train), "--data", str(csv), "--epochs", "1", "--save", target],
+                 ["train", str(train), "--data", str(csv), "--epochs", "1", "--plot", target]):
+        ran = cli(*args)
+        assert ran.code == 2 and "io error" in ran.err and "Traceback" not in ran.err, (args, ran.err)
+    assert not list(tmp_path.glob(".graphlang-*"))  # no temporary file left behind
+
+
+def test_outputs_are_written_exactly_where_asked(tmp_path, cli):
+    """np.savez would write p.npz and savefig plot.png; the user asked for p and plot."""
+    train = tmp_path / "lr.cg"
+    train.write_text("input x, y\nparam w\nJ = (w * x - y)^2\n")
+    csv = tmp_path / "d.csv"
+    csv.write_text("1,2\n2,4\n")
+    ran = cli("train", str(train), "--data", str(csv), "--epochs", "1", "--save", str(tmp_path / "p"),
+              "--plot", str(tmp_path / "plot"))
+    assert ran.code == 0, ran.err
+    assert (tmp_path / "p").read_bytes()[:2] == b"PK"  # a zip archive: the .npz format
+    assert (tmp_path / "plot").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "p.npz").exists() and not (tmp_path / "plot.png").exists()
+
+
+def test_repl_save_to_a_device_or_folder_is_an_io_error(tmp_path):
+    from graphlang.repl import ReplSession
+    s = ReplSession()
+    s.handle("y = x * 2")
+    for target in ("/dev/full", str(tmp_path), "/nonexistent/p.cg"):
+        shown = s.handle(f":save {target}")
+        assert "io error" in shown[0].plain
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    from graphlang.files import write_with
+    path = tmp_path / "results.json"
+    path.write_text("old")
+
+    def fails(fh):
+        fh.write(b"half")
+        raise OSError(28, "No space left on device")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        write_with(str(path), fails)
+    assert info.value.kind == "io" and path.read_text() == "old"
+    assert not list(tmp_path.glob(".graphlang-*"))
+
+
+# --- values and API misuse: located errors, never tracebacks ---------------------------------
+
+@pytest.mark.parametrize("args,kind", [
+    (["grad", "--at", "x=2", "--direction", "x=[1,2]"], "shape"),
+    (["grad", "--at", "x=2", "--direction", "x=nan"], "value"),
+    (["tangents", "--at", "x=2", "--direction", "x=[1,2]"], "shape"),
+    (["run", "--at", "x=٣"], "usage"),
+    (["run", "--at", "x=[1,2,]"], "usage"),
+    (["run", "--at", "x=[]"], "value"),
+    (["run", "--at", "x=2", "--limit", "max_line_chars=0"], "usage"),
+    (["train", "--data", "{csv}", "--seed", "-1"], "usage"),
+])
+def test_bad_values_are_errors(args, kind, tmp_path, cli):
+    prog = tmp_path / "p.cg"
+    prog.write_text("input x, y\nparam w\nJ = (w * x - y)^2\n" if args[0] == "train" else "a = x * 2\ny = a * a\n")
+    csv = tmp_path / "d.csv"
+    csv.write_text("1,2\n")
+    ran = cli(args[0], str(prog), *[a.format(csv=csv) for a in args[1:]])
+    assert ran.code in (1, 2) and f"{kind} error" in ran.err and "Traceback" not in ran.err, ran.err
+
+
+@pytest.mark.parametrize("limit", ["max_line_chars=5000000000", "max_token_chars=4294967296"])
+def test_huge_limits_are_no_limit(limit, tmp_path, cli, monkeypatch):
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = x * 2\n")
+    assert cli("run", str(prog), "--at", "x=1", "--limit", limit, "--json").json()["gradient"]["x"] == 2.0
+    monkeypatch.setenv("GRAPHLANG_LIMITS", limit)
+    ran = run_cli("run", str(prog), "--at", "x=1", "--json")
+    assert ran.code == 0 and ran.json()["gradient"]["x"] == 2.0
+
+
+def test_api_misuse_is_a_graphlang_error():
+    prog = graphlang.parse("y = x * x + z")
+    for call in (lambda: graphlang.parse("y = x", limits="strict"),
+                 lambda: graphlang.Limits(max_depth=None),
+                 lambda: graphlang.Limits().with_(max_depth=-1),
+                 lambda: prog.gradient({"x": 1.0, "z": 2.0}, method="fd", epsilon="abc"),
+                 lambda: prog.tangents({"x": 1.0, "z": 2.0}, None)):
+        with pytest.raises(graphlang.GraphlangError):
+            call()
+    assert prog.gradient({"x": 3.0, "z": 2.0}, wrt="x") == {"x": 6.0}  # one name, not its letters
+
+
+@pytest.mark.parametrize("text,code,kind", [
+    ('{"x": 1, "x": 2}', 2, "usage"),
+    ('{"x": [1, "2", true]}', 1, "value"),
+    ('{"x": "2"}', 1, "value"),
+])
+def test_at_file_values(text, code, kind, tmp_path, cli):
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = sum(x)\n")
+    values = tmp_path / "v.json"
+    values.write_text(text)
+    ran = cli("run", str(prog), "--at-file", str(values))
+    assert ran.code == code and f"{kind} error" in ran.err
+
+
+def test_at_file_bom_and_brackets_in_strings(tmp_path, cli):
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = x * 2\n")
+    values = tmp_path / "v.json"
+    values.write_bytes(b'\xef\xbb\xbf{"x": 3}')
+    assert cli("run", str(prog), "--at-file", str(values), "--json").json()["value"] == 6.0
+    values.write_text('{"x": 3, "y": "' + "[" * 100 + '"}')  # text, not nesting: the name is the error
+    ran = cli("run", str(prog), "--at-file", str(values))
+    assert "unknown-input error" in ran.err
+
+
+def test_no_runtime_warning_reaches_stderr(tmp_path):
+    """Numeric trouble anywhere is a located error; numpy's RuntimeWarnings never leak."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = relu(x) * 1e300\n")
+    for args in (["gradcheck", "--at", "x=0"], ["gradcheck", "--at", "x=0", "--sweep", "--json"],
+                 ["grad", "--method", "fd", "--at", "x=1e-300"]):
+        ran = subprocess.run([sys.executable, "-m", "graphlang", args[0], str(prog), *args[1:]],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert "Warning" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr

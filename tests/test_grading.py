@@ -261,3 +261,92 @@ def test_vector_reference_answers_grade_values_and_explain_adjoints():
     items = {i.name: i for i in rep.items}
     assert items["h"].passed and not items["y"].passed  # sin(4) < 0
     assert "scalar output" in items["g_h"].message
+
+
+# --- the grader's own options and hostile answer values ----------------------------------------
+SQUARE = "a = x * 2\ny = a * a\n"  # at x = 2: a = 4, y = 16, dy/dx = 8x = 16 (closed form)
+
+
+def test_text_and_huge_integers_are_not_numbers():
+    answers = {"a": "4", "y": [16], "dy/dx": int("9" * 400), "g_a": True}
+    rep = grade_answers(SQUARE, answers, {"x": 2})
+    assert not rep.passed and rep.score == 0
+    assert all(i.message == "not a number or a list of numbers" for i in rep.items if i.name != "y")
+    json.dumps(rep.to_json(), allow_nan=False)  # the report still serializes
+    correct = grade_answers(SQUARE, {"a": 4, "y": 16, "dy/dx": 16, "g_a": 8}, {"x": 2})
+    assert correct.passed  # g_a = 2a = 8
+
+
+def test_huge_integer_answer_file_through_the_cli(tmp_path, cli):
+    ref = tmp_path / "ref.cg"
+    ref.write_text(SQUARE)
+    answers = tmp_path / "a.json"
+    answers.write_text('{"a": ' + "9" * 400 + ', "y": 16}')
+    ran = cli("check", str(ref), "--answers", str(answers), "--at", "x=2", "--json")
+    assert ran.code == 1 and "Traceback" not in ran.err
+    items = {i["name"]: i for i in ran.json()["items"]}
+    assert not items["a"]["passed"] and items["y"]["passed"]
+
+
+BAD_ANSWER_OPTIONS = [{"rtol": float("inf")}, {"rtol": float("nan")}, {"rtol": 1.0}, {"rtol": -1e-5},
+                      {"atol": float("inf")}, {"atol": "0.1"}, {"points": "abc"}, {"points": 0},
+                      {"points": -1}, {"points": float("nan")}, {"points": {"a": float("inf")}},
+                      {"tolerances": {"a": 0.1}}, {"tolerances": {"a": (float("inf"), 0)}},
+                      {"tolerances": [1, 2]}, {"ecf": "yes"}, {"quantities": [1, 2]},
+                      {"limits": "strict"}, {"points": True}]
+BAD_PROGRAM_OPTIONS = [{"n_points": 0}, {"n_points": -3}, {"n_points": 100_000_000}, {"n_points": 2.5},
+                       {"n_points": "5"}, {"seed": -1}, {"seed": 1.5}, {"rtol": float("inf")},
+                       {"atol": float("nan")}, {"points": 0}, {"required": 5}, {"limits": 3}]
+
+
+@pytest.mark.parametrize("option", BAD_ANSWER_OPTIONS, ids=repr)
+def test_bad_answer_options_are_usage_errors(option):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        grade_answers(SQUARE, {"a": 5, "y": 100}, {"x": 2}, **option)
+    assert info.value.kind == "usage"
+
+
+@pytest.mark.parametrize("option", BAD_PROGRAM_OPTIONS, ids=repr)
+def test_bad_program_options_are_usage_errors(option):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        grade_program(SQUARE, "y = x * 3\n", {"x": 2}, **option)
+    assert info.value.kind == "usage"
+
+
+def test_a_quantity_name_is_not_iterated_per_character():
+    rep = grade_answers(SQUARE, {"a": 4, "y": 0}, {"x": 2}, quantities="a")
+    assert [i.name for i in rep.items] == ["a"] and rep.passed
+
+
+def test_the_smallest_valid_options_still_grade():
+    rep = grade_program(SQUARE, "y = x * 3\n", {"x": 2}, n_points=1)
+    assert not rep.passed and rep.score < rep.max_score  # y = 3x is not (2x)^2 at x = 2
+
+
+@pytest.mark.parametrize("flags", [["--points", "0"], ["--points", "-2"], ["--points", "100000000"],
+                                   ["--timeout", "0"], ["--timeout", "nan"], ["--timeout", "1e7"],
+                                   ["--timeout", "-1"]])
+def test_bad_cli_options_are_usage_errors(flags, tmp_path, cli):
+    ref = tmp_path / "ref.cg"
+    ref.write_text(SQUARE)
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    (folder / "s.cg").write_text("y = x * 3\n")
+    for target in (["--submission", str(folder / "s.cg")], ["--batch", str(folder)]):
+        if flags[0] == "--timeout" and target[0] == "--submission":
+            continue
+        ran = cli("check", str(ref), *target, "--at", "x=2", *flags, "--json")
+        assert ran.code == 2 and "usage error" in ran.err and "Traceback" not in ran.err
+        assert ran.json()["error"]["kind"] == "usage"
+
+
+def test_bad_batch_options_are_usage_errors(tmp_path):
+    (tmp_path / "s.cg").write_text("y = x * 3\n")
+    ref = graphlang.parse(SQUARE)
+    for kwargs in ({"timeout": 0}, {"timeout": float("nan")}, {"timeout": 1e7}, {"memory_mb": 0},
+                   {"options": {"program": {"n_points": 0}}}, {"options": {"answers": {"rtol": float("inf")}}},
+                   {"options": {"program": {"frobnicate": 1}}}):
+        options = kwargs.pop("options", {})
+        with pytest.raises(graphlang.GraphlangError) as info:
+            list(grade_batch(ref, str(tmp_path), {"x": 2}, options, **kwargs))
+        assert info.value.kind == "usage"

@@ -9,7 +9,7 @@ from conftest import PROGRAMS
 import graphlang
 from graphlang.engines import interpreter as interp
 from graphlang.primitives.vmap import Batch
-from graphlang.training.train import Dataset, Trainer, init_params, load_csv
+from graphlang.training import Dataset, Trainer, init_params, load_csv
 
 NET = """
 input x[5], t[3]

@@ -19,6 +19,7 @@ from graphlang.cli.options import (
     values,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import check_target
 from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 from graphlang.program import Program
@@ -104,6 +105,8 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
 
     def body() -> None:
         prog, vals = s.load_with_values(strict, limit, at, at_file)
+        if plot:
+            check_target(plot)
         if sweep or plot:
             rows = gc.sweep(prog, vals)
             if plot:

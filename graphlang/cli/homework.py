@@ -18,6 +18,7 @@ from graphlang.cli.options import (
     values,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import check_target, write_text
 from graphlang.limits import Limits
 from graphlang.present import jsonout
 from graphlang.present import tables as render
@@ -51,6 +52,8 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
                 tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
             print(jsonout.dumps(jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))))
             return
+        if gradescope:
+            check_target(gradescope)
         chosen = [x for x in (answers, submission, batch) if x]
         if len(chosen) != 1:
             raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
@@ -65,8 +68,7 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
             text = read_source(submission, Limits.strict())
             report = checker.grade_program(ref, text, vals, n_points=points)
         if gradescope:
-            with open(gradescope, "w", encoding="utf-8") as fh:
-                fh.write(jsonout.dumps(report.to_gradescope()) + "\n")
+            write_text(gradescope, jsonout.dumps(report.to_gradescope()) + "\n")
         if as_json:
             print(jsonout.dumps(report.to_json()))
         else:

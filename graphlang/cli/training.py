@@ -15,6 +15,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import check_target
 from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 
@@ -35,13 +36,18 @@ def train(program: ProgramArg,
     """Train the program's `param`s by SGD on a CSV dataset (the output is the loss)."""
     from rich.progress import Progress
 
-    from graphlang.training import train as tr
+    from graphlang import training as tr
 
     s = Session(program, as_json)
 
     def body() -> None:
         if not (lr > 0 and lr == lr and lr < float("inf")):
             raise GraphlangError("usage", "--lr must be a positive number")
+        if seed < 0:
+            raise GraphlangError("usage", f"--seed must be a non-negative integer, got {seed}")
+        for target in (save, plot):
+            if target:
+                check_target(target)
         prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
@@ -70,7 +76,7 @@ def predict(program: ProgramArg,
             as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward propagation only: the prediction for every example."""
-    from graphlang.training import train as tr
+    from graphlang import training as tr
 
     s = Session(program, as_json)
 

@@ -62,6 +62,18 @@ def _failing_example(eq: Eqn, args: list[Any]) -> tuple[list[Any], int | None]:
     return [a.v if isinstance(a, Batch) else a for a in args], None
 
 
+def sum_error(graph: Graph, eq: Eqn, slot: int, err: Exception, what: str) -> GraphlangError:
+    """A located message for a sum of derivative contributions that overflows."""
+    st = graph.statements[eq.stmt]
+    name = graph.name_of.get(slot)
+    of = f"the {what} of {name}" if name is not None else f"the {what} of a part of this statement"
+    how = "overflows float64" if "overflow" in str(err) or isinstance(err, OverflowError) else \
+        f"is undefined ({str(err).split(' encountered')[0].replace('in ', '')})"
+    return GraphlangError("domain", f"{of} {how} when the contributions through {eq.prim.name} are "
+                          f"added up, in the statement {st.name} = {st.text}", eq.line, eq.column,
+                          "the derivative is too large for float64 here; choose other input values")
+
+
 def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]:
     """Every slot's value, inputs first (`batched`: some inputs are `Batch`es)."""
     vals: list[Any] = [None] * graph.n_slots
@@ -122,13 +134,16 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                         undefined.add(i)
                         continue
                     raise domain_error(graph, eq, args, err, during="reverse") from None
-                if batched:
-                    c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
-                    adj[i] = c if adj[i] is None else add(adj[i], c)
-                    continue
-                if np.shape(c) != in_shapes[k]:
-                    c = unbroadcast(c, in_shapes[k])
-                adj[i] = c if adj[i] is None else adj[i] + c
+                try:  # summing the contributions (over broadcast axes, the batch, the uses) can overflow
+                    if batched:
+                        c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
+                        adj[i] = c if adj[i] is None else add(adj[i], c)
+                        continue
+                    if np.shape(c) != in_shapes[k]:
+                        c = unbroadcast(c, in_shapes[k])
+                    adj[i] = c if adj[i] is None else adj[i] + c
+                except _NUMERIC_ERRORS as err:
+                    raise sum_error(graph, eq, i, err, "adjoint") from None
     for i in undefined:
         adj[i] = None
     return adj
@@ -160,7 +175,10 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                     c = fn(tan[i], vals[eq.out], *args)
                 except _NUMERIC_ERRORS as err:
                     raise domain_error(graph, eq, args, err, during="forward-mode") from None
-                total = c if total is None else (add(total, c) if batched else total + c)
+                try:
+                    total = c if total is None else (add(total, c) if batched else total + c)
+                except _NUMERIC_ERRORS as err:
+                    raise sum_error(graph, eq, eq.out, err, "tangent") from None
             if batched:
                 if total is not None:
                     total = broadcast_batch(total, _size(seeds), shapes[eq.out])

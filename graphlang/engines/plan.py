@@ -48,9 +48,22 @@ def _scalar_template(p: Primitive) -> str | None:
     return f"_S_{p.name}(" + ", ".join(f"{{{k}}}" for k in range(p.arity)) + ")"
 
 
+def _fin(u: float) -> float:
+    """A nested intermediate that the enclosing operation could hide (1 / inf = 0): must be finite,
+    as the interpreter checks every operation."""
+    if u - u != 0.0:
+        raise FloatingPointError("overflow")
+    return u
+
+
+# Scalar operations whose result shows an inf or NaN argument (inf + 1, 0 · inf = NaN): their
+# nested arguments need no check. Any other operation gets its nested arguments wrapped in _fin.
+_SHOWS_NONFINITE = frozenset({"add", "sub", "mul", "neg", "id", "abs"})
+
 SCALAR = {name: tpl for name, p in PRIMITIVES.items() if (tpl := _scalar_template(p)) is not None}
 SCALAR_NS: dict[str, Any] = {f"_S_{name}": p.scalar for name, p in PRIMITIVES.items() if p.scalar is not None}
 SCALAR_NS["_isfinite"] = math.isfinite
+SCALAR_NS["_fin"] = _fin
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "_T({0})"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
@@ -81,6 +94,9 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
             return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
                 f"({kids[0]} * {kids[0]} * {kids[0]})"
         if mode == "scalar":
+            if node.op not in _SHOWS_NONFINITE:
+                kids = [f"_fin({k})" if a.op not in ("var", "const") else k
+                        for a, k in zip(node.args, kids)]
             if node.op == "dpow" and node.attr == (1, 0):  # y·x^(y-1), 0 where y = 0
                 return f"({kids[1]} * _S_pow({kids[0]}, {kids[1]} - 1.0) if {kids[1]} != 0.0 else 0.0)"
             if PRIMITIVES[node.op].attr_args and node.attr is not None:
@@ -101,12 +117,13 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
     """
     scalar = mode == "scalar"
-    need = graph.read_by(outs)
+    need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
     live = graph.reached_from(wrt)
     lines: list[str] = []
     for slot, value in graph.consts.items():
         if need[slot]:
-            lines.append(f"v{slot} = {float(value)!r}")
+            lines.append(f"v{slot} = {float(value)!r}" if scalar else  # numpy: errstate applies
+                         f"v{slot} = _np.float64({float(value)!r})")
     templates = SCALAR if scalar else ARRAY
     fwd = [eq for eq in graph.eqns if need[eq.out]]
     for eq in fwd:
@@ -186,10 +203,14 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
         elif adj[k] != f"g{k}":
             lines.append(f"g{k} = {adj[k]}")
-    if scalar:
-        for k in range(0, len(wrt), 50):
-            lines.append("_c += " + " + ".join(f"g{i}" for i in wrt[k:k + 50]))
-    return _without_dead(lines, {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+    if scalar:  # every adjoint: an inf the rest of the pass multiplies by 0 is still an overflow
+        adjoints = list(dict.fromkeys([_lhs(ln) for ln in lines if ln.startswith("g")]))
+        for k in range(0, len(adjoints), 50):
+            lines.append("_c += " + " + ".join(adjoints[k:k + 50]))
+    # Only an outer product that a transpose saw through is dropped: any other adjoint is computed,
+    # as the interpreter computes it (its numeric failures count even if nothing reads it).
+    kept = {_lhs(ln) for ln in lines if ln.startswith("g") and _lhs(ln) not in defs}
+    return _without_dead(lines, kept | {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
 
 
 _TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
@@ -305,8 +326,8 @@ class Plan:
     def gradient(self, args: list[Any]) -> tuple[Any, tuple[Any, ...]]:
         if self.scalar:
             try:
-                value, grads, check = self._fn(*args)
-            except (ArithmeticError, ValueError):
+                value, grads, check = self._fn(*[float(a) for a in args])  # 0-d arrays, ints: floats
+            except (ArithmeticError, ValueError, TypeError):
                 raise Fallback from None
             if not math.isfinite(check):
                 raise Fallback
@@ -314,6 +335,8 @@ class Plan:
         with strict_floats():
             try:
                 value, grads, _ = self._fn(*args)
-            except Exception:  # noqa: BLE001 - optimistic code: the interpreter finds and reports it
+                if not (np.all(np.isfinite(value)) and all(np.all(np.isfinite(g)) for g in grads)):
+                    raise Fallback
+            except (ArithmeticError, ValueError, TypeError):
                 raise Fallback from None
         return value, grads

@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
+from graphlang.grading import options as opts
+from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
@@ -127,18 +129,25 @@ def canonical(key: str, program: Program, prefix: str) -> str | None:
     return None
 
 
-def _well_formed(got: Any, want: Any) -> bool:
+def _numbers(got: Any) -> np.ndarray | None:
+    """An answer as float64 numbers; None for text ("4"), booleans, or anything else."""
+    if _not_a_number(got) is not None:
+        return None
     try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
-        return False
-    return g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
+        with np.errstate(over="ignore"):
+            return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):  # ragged lists; integers past float64's range
+        return None
+
+
+def _well_formed(got: Any, want: Any) -> bool:
+    g = _numbers(got)
+    return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
 
 
 def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
-    try:
-        g = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError):
+    g = _numbers(got)
+    if g is None:
         return False, "not a number or a list of numbers"
     w = np.asarray(want, dtype=np.float64)
     if g.shape != w.shape:
@@ -152,7 +161,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                   points: float | Mapping[str, float] = 1.0, rtol: float = 1e-5, atol: float = 1e-8,
                   tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool = True,
                   quantities: Sequence[str] | None = None, limits: Limits | None = None) -> Report:
-    """Grade numbers for intermediates, adjoints and the gradient at the point `at`."""
+    """Grade numbers for intermediates, adjoints and the gradient at the point `at`.
+
+    The options are checked first (a usage error); after that nothing in `answers` raises."""
+    points, rtol, atol, tolerances, quantities = opts.answers_options(
+        points, rtol, atol, tolerances, ecf, quantities, limits)
     report = Report()
     try:
         prog = _as_program(reference, limits or Limits())

@@ -9,6 +9,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
@@ -89,7 +90,11 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
                   limits: Limits | None = None) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
-    submission sits on a kink (relu, abs, max, min), whose derivative is a convention."""
+    submission sits on a kink (relu, abs, max, min), whose derivative is a convention.
+
+    The options are checked first (a usage error); after that nothing in `submission` raises."""
+    n_points, seed, rtol, atol, required, points = opts.program_options(
+        n_points, seed, rtol, atol, required, points, limits)
     limits = limits or Limits.strict()
     report = Report()
     try:

@@ -11,11 +11,24 @@ from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.grading import options as opts
 from graphlang.grading.checker import Report, grade_answers
 from graphlang.grading.programs import grade_program
 from graphlang.program import Program, parse
 
 SUFFIXES = (".cg", ".json")
+
+
+def _with_defaults(grade: Callable[..., Report], given: Any) -> dict[str, Any]:
+    """A grading function's keyword options: its defaults, updated by `given` (known names only)."""
+    import inspect
+    known = {k: p.default for k, p in inspect.signature(grade).parameters.items()
+             if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    unknown = sorted(map(str, set(given) - set(known))) if isinstance(given, dict) else [repr(given)]
+    if unknown:
+        raise GraphlangError("usage", f"unknown {grade.__name__} option(s): {', '.join(unknown)}",
+                             hint="options: " + ", ".join(known))
+    return {**known, **given}
 
 
 def submissions(directory: str) -> list[Path]:
@@ -70,6 +83,10 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
                 timeout: float = 10.0, memory_mb: int = 1024,
                 progress: Callable[[Path], None] | None = None) -> Iterator[dict[str, Any]]:
     """One result dict per submission, in file-name order; a hang or crash is a result too."""
+    timeout, memory_mb = opts.batch_options(timeout, memory_mb)
+    # the grading options too, here in the parent: a usage error, not a crashed row per submission
+    opts.answers_options(**_with_defaults(grade_answers, options.get("answers", {})))
+    opts.program_options(**_with_defaults(grade_program, options.get("program", {})))
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     for path in submissions(directory):
         start = time.perf_counter()

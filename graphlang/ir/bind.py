@@ -12,14 +12,33 @@ from graphlang.limits import Limits
 from graphlang.primitives.shapes import Shape, show
 
 
+def _not_a_number(value: Any) -> str | None:
+    """The type of the first element that is not a number (a bool, a string, None...), if any.
+
+    numpy would silently read "2" as 2.0 and True as 1.0 inside a list; a value is numbers only.
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, np.ndarray):
+            if v.dtype.kind not in "fiu":
+                return f"an array of {v.dtype}"
+        elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return type(v).__name__
+    return None
+
+
 def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
     """A user value (number or nested list) as a float64 array, or a `value` error."""
     if isinstance(value, np.ndarray):
         arr = value
     else:
-        if isinstance(value, bool) or isinstance(value, (str, bytes)) or value is None:
+        bad = _not_a_number(value)
+        if bad is not None:
             raise GraphlangError("value", f"the value of {name!r} must be a number or a list of "
-                                 f"numbers, got {type(value).__name__}", hint="e.g. --at x=2")
+                                 f"numbers, got {bad}", hint="e.g. --at x=2")
         try:
             arr = np.asarray(value, dtype=np.float64)
         except (ValueError, TypeError, OverflowError) as err:
@@ -36,6 +55,9 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
     if arr.size > limits.max_tensor_elements:
         raise GraphlangError("limit", f"the value of {name!r} has {arr.size:,} elements; the limit is "
                              f"{limits.max_tensor_elements:,}")
+    if arr.size == 0:
+        raise GraphlangError("value", f"the value of {name!r} is empty (shape {list(arr.shape)})",
+                             hint="give at least one number")
     arr = np.array(arr, dtype=np.float64)  # a private copy
     if not np.all(np.isfinite(arr)):
         raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity)",

@@ -117,6 +117,14 @@ class Graph:
                 pass
         return pretty(self)
 
+    def position(self, name: str) -> tuple[int | None, int | None]:
+        """Where a name is defined: its statement, else its declaration or first use (an input)."""
+        st = self.statement(name)
+        if st is not None:
+            return st.line, st.column
+        where = self.checked.decl_line.get(name) or self.checked.first_use.get(name)
+        return (where[0], where[1]) if where else (None, None)
+
     def statement(self, name: str) -> Statement | None:
         for st in self.statements:
             if st.name == name:

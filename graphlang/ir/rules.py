@@ -53,6 +53,13 @@ _NAMESPACE: dict[str, Any] = {f"P_{name}": p.impl for name, p in PRIMITIVES.item
 _BATCHED_NAMESPACE: dict[str, Any] = {f"P_{name}": fn for name, fn in BATCHED.items()}
 
 
+def _is_zero(e: Expr) -> bool:
+    """`0` or `g * (0)`: a rule that contributes nothing, whatever the seed."""
+    if e.op == "const":
+        return e.attr == 0
+    return e.op == "mul" and any(a.op == "const" and a.attr == 0 for a in e.args)
+
+
 @lru_cache(maxsize=4096)
 def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], batched: bool = False
              ) -> tuple[Callable[..., Any] | None, ...]:
@@ -61,7 +68,7 @@ def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], ba
     params = (seed, "out") + arg_names(len(shapes))
     fns: list[Callable[..., Any] | None] = []
     for e in rule_exprs(prim_name, kind, attr, shapes):
-        if e is None:
+        if e is None or _is_zero(e):  # sign, step: no contribution (as compiled and symbolic code)
             fns.append(None)
             continue
         # Source generated only from our own rule table, never from user text.

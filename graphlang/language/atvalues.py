@@ -11,7 +11,8 @@ from graphlang.errors import GraphlangError
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
-_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|infinity|inf)", re.I)
+# ASCII digits only: \d alone would read "٣" (Arabic-Indic three) as 3
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(nan|infinity|inf)", re.I | re.ASCII)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -56,6 +57,8 @@ def parse_value(name: str, text: str) -> Any:
             pos += 1
             continue
         if ch == "]" and stack:
+            if expect_value and stack[-1]:
+                raise _usage(f"the value of {name!r} has a comma before ']': {text[:60]!r}")
             done = stack.pop()
             if stack:
                 stack[-1].append(done)
@@ -102,6 +105,41 @@ def parse_at(items: list[str]) -> dict[str, Any]:
     return values
 
 
+class _Duplicate(Exception):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _Duplicate(key)
+        obj[key] = value
+    return obj
+
+
+def _json_depth(data: bytes) -> int:
+    """How deep JSON brackets nest, outside strings (a "[" inside a string is text), in one pass."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == 0x5C:  # backslash
+                escaped = True
+            elif ch == 0x22:  # "
+                in_string = False
+        elif ch == 0x22:
+            in_string = True
+        elif ch in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in b"]}":
+            depth -= 1
+    return deepest
+
+
 def read_at_file(path: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
@@ -111,18 +149,16 @@ def read_at_file(path: str) -> dict[str, Any]:
         data = fh.read(MAX_AT_CHARS + 1)
     if len(data) > MAX_AT_CHARS:
         raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes")
-    depth = max_depth = 0
-    for ch in data:
-        if ch in b"[{":
-            depth += 1
-            max_depth = max(max_depth, depth)
-        elif ch in b"]}":
-            depth -= 1
-    if max_depth > MAX_AT_DEPTH:
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as .cg files may have
+        data = data[3:]
+    if _json_depth(data) > MAX_AT_DEPTH:
         raise GraphlangError("limit", f"--at-file {path} nests deeper than {MAX_AT_DEPTH} levels")
     try:
         obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: float(c.lower()
-                         .replace("infinity", "inf")))
+                         .replace("infinity", "inf")), object_pairs_hook=_no_duplicates)
+    except _Duplicate as dup:
+        raise GraphlangError("usage", f"--at-file {path} gives {dup.args[0]!r} twice",
+                             hint="each name once") from None
     except (ValueError, RecursionError) as err:
         raise GraphlangError("usage", f"--at-file {path} is not valid JSON: {str(err)[:100]}",
                              hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None

@@ -112,14 +112,31 @@ def _check_text(text: str, limits: Limits) -> None:
             line, column = _position(text, m.start())
             raise GraphlangError("limit", f"brackets nest deeper than {limits.max_depth} levels",
                                  line, column, "name intermediate quantities instead of nesting")
-    for m in re.finditer(r"[^\n]{%d,}" % (limits.max_line_chars + 1), text):
-        line, column = _position(text, m.start())
+    # Linear scans: a match may start only where a line (or a run of name characters) starts,
+    # and each start reads at most limit + 1 characters of its own line (run). An unanchored
+    # pattern would rescan each line from every position: quadratic in the line's length.
+    long_line = _long_run(text, "[^\n]", limits.max_line_chars)
+    if long_line is not None:
+        line, column = _position(text, long_line)
         raise GraphlangError("limit", f"line longer than {limits.max_line_chars:,} characters",
                              line, column, "split the statement over several lines")
-    for m in re.finditer(r"[A-Za-z0-9_.]{%d,}" % (limits.max_token_chars + 1), text):
-        line, column = _position(text, m.start())
+    long_token = _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars)
+    if long_token is not None:
+        line, column = _position(text, long_token)
         raise GraphlangError("limit", f"a name or number longer than {limits.max_token_chars} "
                              "characters", line, column, "use a shorter name or fewer digits")
+
+
+def _long_run(text: str, char_class: str, limit: int) -> int | None:
+    """Where the first run of `char_class` longer than `limit` starts, in time linear in the text.
+
+    The look-behind lets a match start only at the first character of a run, so the runs are
+    scanned once each (at most limit + 1 characters per run).
+    """
+    if len(text) <= limit:
+        return None
+    m = re.search(r"(?<!%s)%s{%d}" % (char_class, char_class, limit + 1), text)
+    return None if m is None else m.start()
 
 
 def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]:

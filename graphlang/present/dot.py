@@ -16,6 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError
+from graphlang.files import write_text, write_with
 from graphlang.language.ast import names
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
@@ -116,22 +117,25 @@ def render_file(dot_text: str, path: str) -> str | None:
     """Write .dot, or .svg/.png through Graphviz; returns a message when `dot` is missing."""
     fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "dot"
     if fmt == "dot":
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(dot_text)
+        write_text(path, dot_text)
         return None
     if fmt not in ("svg", "png", "pdf"):
         raise GraphlangError("usage", f"-o {path}: write .dot, .svg, .png or .pdf")
     exe = shutil.which("dot")
     if exe is None:
         alt = path.rsplit(".", 1)[0] + ".dot"
-        with open(alt, "w", encoding="utf-8") as fh:
-            fh.write(dot_text)
+        write_text(alt, dot_text)
         return (f"Graphviz is not installed, so {path} was not drawn; the DOT source is in {alt} "
                 "(install the `graphviz` package, e.g. apt-get install graphviz)")
-    proc = subprocess.run([exe, f"-T{fmt}", "-o", path], input=dot_text.encode(), capture_output=True,
-                          timeout=60, check=False)
+    try:
+        proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True,
+                              timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        raise GraphlangError("limit", "Graphviz did not finish drawing in 60 s",
+                             hint="write .dot instead, or draw a smaller program") from None
     if proc.returncode != 0:
         raise GraphlangError("io", f"Graphviz failed: {proc.stderr.decode(errors='replace')[:200]}")
+    write_with(path, lambda fh: fh.write(proc.stdout))
     return None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.files import write_with
 
 
 def pyplot() -> Any:
@@ -32,8 +33,10 @@ def sweep_plot(rows: list[Any], path: str) -> None:
     ax.legend()
     ax.set_title("Finite differences: truncation vs round-off")
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:  # exactly `path` (savefig given a name without .png would add it), as a PNG
+        write_with(path, lambda fh: fig.savefig(fh, dpi=120, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def loss_plot(history: list[Any], path: str) -> None:
@@ -46,5 +49,7 @@ def loss_plot(history: list[Any], path: str) -> None:
     ax.set_ylabel("loss")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:  # exactly `path` (savefig given a name without .png would add it), as a PNG
+        write_with(path, lambda fh: fig.savefig(fh, dpi=120, format="png"))
+    finally:
+        plt.close(fig)

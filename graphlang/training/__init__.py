@@ -3,6 +3,7 @@
 Layer: above `program` (it drives a Program); below `present` and the front ends.
 """
 
-from graphlang.training.train import Dataset, Trainer, init_params, load_csv, load_params, save_params
+from graphlang.training.data import Dataset, load_csv, load_params, save_params
+from graphlang.training.train import Trainer, init_params
 
 __all__ = ["Dataset", "Trainer", "init_params", "load_csv", "load_params", "save_params"]

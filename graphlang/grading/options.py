@@ -1,0 +1,110 @@
+"""The grader's own options, checked before anything is graded: a usage error, never a wrong grade.
+
+An option outside its range would silently change every grade (`rtol=inf` credits any answer,
+0 seeded points check nothing), so each is a finite number (an integer where it counts) in a
+stated range; booleans and strings are not numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphlang.errors import GraphlangError
+from graphlang.limits import Limits
+
+MAX_POINTS = 1_000  # seeded points per submission: each evaluates both programs
+MAX_TIMEOUT = 3_600.0  # seconds per submission
+MAX_SCORE = 1e6  # points per item
+
+
+def _usage(name: str, value: Any, want: str) -> GraphlangError:
+    shown = repr(value) if not isinstance(value, str) else repr(value[:40])
+    return GraphlangError("usage", f"{name} must be {want}, got {shown[:60]}")
+
+
+def number(name: str, value: Any, low: float, high: float, *, open_low: bool = False,
+           integer: bool = False) -> Any:
+    """`value` as a float (or int) in [low, high] ((low, high] with `open_low`), or a usage error."""
+    kinds = "an integer" if integer else "a number"
+    want = f"{kinds} {'>' if open_low else '≥'} {low:g} and ≤ {high:g}"
+    if isinstance(value, bool) or not isinstance(value, (int, float)) and not _numpy_number(value):
+        raise _usage(name, value, want)
+    try:
+        v = float(value)
+    except OverflowError:
+        raise _usage(name, value, want) from None
+    if not math.isfinite(v) or v < low or v > high or (open_low and v == low):
+        raise _usage(name, value, want)
+    if integer:
+        if not v.is_integer():
+            raise _usage(name, value, want)
+        return int(v)
+    return v
+
+
+def _numpy_number(value: Any) -> bool:
+    import numpy as np
+    return isinstance(value, (np.integer, np.floating))
+
+
+def tolerance(name: str, rtol: Any, atol: Any) -> tuple[float, float]:
+    """A relative tolerance below 1 (at 1, zero is credited for any expected value) and a finite
+    absolute one."""
+    return (number(f"{name} rtol", rtol, 0.0, 0.999999),
+            number(f"{name} atol", atol, 0.0, 1e300))
+
+
+def names(name: str, value: Any) -> list[str]:
+    """A list of names: a lone string is one name (not its characters)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, Sequence) or not all(isinstance(v, str) for v in value):
+        raise _usage(name, value, "a list of names")
+    return list(value)
+
+
+def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any,
+                    quantities: Any, limits: Any) -> tuple[Any, float, float, dict[str, tuple[float, float]],
+                                                           list[str] | None]:
+    """`grade_answers`' options, checked."""
+    if isinstance(points, Mapping):
+        points = {str(k): number(f"points[{k!r}]", v, 0.0, MAX_SCORE) for k, v in points.items()}
+    else:
+        points = number("points", points, 0.0, MAX_SCORE, open_low=True)
+    rtol, atol = tolerance("the", rtol, atol)
+    if tolerances is None:
+        tolerances = {}
+    if not isinstance(tolerances, Mapping):
+        raise _usage("tolerances", tolerances, "a mapping from quantity to (rtol, atol)")
+    checked = {}
+    for k, pair in tolerances.items():
+        if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+            raise _usage(f"tolerances[{k!r}]", pair, "a pair (rtol, atol)")
+        checked[str(k)] = tolerance(f"tolerances[{k!r}]", *pair)
+    if not isinstance(ecf, bool):
+        raise _usage("ecf", ecf, "True or False")
+    _limits(limits)
+    return points, rtol, atol, checked, None if quantities is None else names("quantities", quantities)
+
+
+def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
+                    limits: Any) -> tuple[int, int, float, float, list[str], float]:
+    """`grade_program`' options, checked."""
+    n = number("n_points (--points: seeded points)", n_points, 1, MAX_POINTS, integer=True)
+    s = number("seed", seed, 0, 2.0 ** 63, integer=True)
+    rtol, atol = tolerance("the", rtol, atol)
+    _limits(limits)
+    return (n, s, rtol, atol, names("required", required),
+            number("points", points, 0.0, MAX_SCORE, open_low=True))
+
+
+def batch_options(timeout: Any, memory_mb: Any) -> tuple[float, int]:
+    return (number("the timeout (--timeout, seconds)", timeout, 0.0, MAX_TIMEOUT, open_low=True),
+            number("the memory limit (MB)", memory_mb, 16, 1_048_576, integer=True))
+
+
+def _limits(limits: Any) -> None:
+    if limits is not None and not isinstance(limits, Limits):
+        raise _usage("limits", limits, "a graphlang.Limits")
