@@ -153,14 +153,15 @@ def at_text(at: Any) -> str:
 def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMITS) -> dict[str, Any]:
     """Everything the stepping view shows for one program and point.
 
-    `run` is `/api/run`'s answer; `error` the located message of the first problem; `graph` the
+    `run` is `/api/run`'s answer; `error` the located message of the first problem; `inputs` the
+    input names (null when the program does not parse); `graph` the
     nodes and edges (also when the values are wrong, so the page can still draw); `explain` the
     lines of `graphlang explain --json`; `sweep` the ε sweep of `gradcheck --sweep --json`. With
     `precompute` (`graphlang html`: no server to ask later), also every method's `grad --json` and
     the tangents along each scalar input's axis.
     """
     source = req["program"]
-    out: dict[str, Any] = {"program": source, "at": at_text(req.get("at")), "inputs": [], "shapes": {},
+    out: dict[str, Any] = {"program": source, "at": at_text(req.get("at")), "inputs": None, "shapes": {},
                            "run": None, "error": None, "graph": None, "explain": None, "sweep": None,
                            "methods": None, "directions": None, "draw_limit": DRAW_LIMIT}
     prog, err = guarded(load, source, limits)

@@ -17,7 +17,7 @@ COL_GAP = 60
 ROW_GAP = 34
 LABEL_H = 16  # the name above each box
 MARGIN = 12
-MIN_CHARS = 11  # "g = -12.36" fits
+MIN_CHARS = 14  # "g = -2.431e+04" fits
 
 
 def layout(graph: dict[str, Any]) -> dict[str, Any]:

@@ -103,7 +103,7 @@
     return out;
   }
   function atText() {
-    return (state.data ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
+    return (state.data && state.data.inputs ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
       .map(function (n) { return n + "=" + state.fields[n].value.trim(); }).join(",");
   }
   function renderInputs(inputs, at) {
@@ -159,7 +159,7 @@
       if (seq !== state.seq) return;
       document.body.classList.remove("busy");
       if (data.error && !data.program) {  // the request itself was refused (too big, busy, time limit)
-        data = { program: program, at: at, inputs: state.data ? state.data.inputs : [], run: data, error: data.error, graph: null, explain: null, sweep: null };
+        data = { program: program, at: at, inputs: state.data ? state.data.inputs : null, run: data, error: data.error, graph: null, explain: null, sweep: null };
       }
       show(data);
       writeHash();
@@ -184,7 +184,7 @@
   /* ---------- showing a lesson ---------- */
   function show(data) {
     state.data = data;
-    renderInputs(data.inputs || [], data.at);
+    if (data.inputs) renderInputs(data.inputs, data.at);  // null: the program did not parse; keep the fields
     var err = $("error");
     if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
     highlight();
@@ -203,7 +203,7 @@
     svg.innerHTML = "";
     if (!gr) {
       svg.setAttribute("width", 420); svg.setAttribute("height", 40);
-      if (data.inputs && data.inputs.length && !data.error || (data.error && data.error.kind !== "syntax" && data.inputs.length)) {
+      if (data.inputs) {  // it parsed, so it is too large to draw
         var t = el("text", { x: 10, y: 24, "class": "too-large" }); t.textContent = "too many nodes to draw here (more than " + (data.draw_limit || 200) + "): the tables show every value";
         svg.appendChild(t);
       }
@@ -254,12 +254,12 @@
     var names = Object.keys(res.values);
     table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
     if (res.adjoints) {
-      var back = Object.keys(res.adjoints).filter(function (n) { return data.inputs.indexOf(n) < 0; }).reverse().concat(data.inputs.slice().reverse());
+      var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins.slice().reverse());
       table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: full(res.adjoints[n]), num: true }], { "data-node": n, "data-phase": "backward" }); }));
     } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
     table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
-    $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("   ") : "";
+    $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("  ·  ") : "";
   }
 
   /* ---------- stepping: forward pass, then backward pass, one node at a time ---------- */
@@ -323,11 +323,12 @@
   }
   function fetchOr(req, precomputed, then) {
     if (!SERVER) { if (precomputed) then(precomputed); return; }
+    $("method-result").innerHTML = '<p class="note">computing…</p>';
     var seq = state.seq;
     post("api/run", req).then(function (ans) { if (seq === state.seq) then(ans); });
   }
   function fillDirections() {
-    var sel = $("direction"), ins = state.data.inputs, key = ins.join(",");
+    var sel = $("direction"), ins = state.data.inputs || [], key = ins.join(",");
     if (sel.getAttribute("data-key") === key) return;
     sel.setAttribute("data-key", key);
     sel.innerHTML = "";
@@ -437,9 +438,8 @@
       state.method = h.method;
       document.querySelector('input[name="method"][value="' + h.method + '"]').checked = true;
     }
-    var given = parseAt(h.at || "");
-    Object.keys(given).forEach(function (n) { var f = document.createElement("input"); f.value = given[n]; state.fields[n] = f; });
     state.data = null;
+    renderInputs(Object.keys(parseAt(h.at || "")), h.at || "");  // the link's values, before the program is checked
     highlight();
     run();
   }
