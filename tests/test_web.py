@@ -296,3 +296,16 @@ def test_layout_edges_point_right_and_boxes_do_not_overlap():
     for i, (x, y, w, h) in enumerate(items):
         for (x2, y2, w2, h2) in items[i + 1:]:
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+
+
+def test_server_under_load_answers_every_request_correctly_or_cleanly():
+    """200 concurrent requests over real HTTP on 127.0.0.1 (bench/web_load.py): the lecture by every
+    method, lessons, errors, oversize bodies, deep nesting, huge statements and values; each answer
+    is byte-for-byte the in-process answer or a clean refusal, and the server answers afterwards."""
+    sys.path.insert(0, str(PROGRAMS.parent / "bench"))
+    import web_load
+
+    out = web_load.run(requests=200, workers=2, timeout=30.0)
+    assert out["problems"] == [] and out["still_answering"]
+    assert out["statuses"].get(413) and out["statuses"].get(200) and out["statuses"].get(422)
+    assert sum(out["statuses"].values()) == 200

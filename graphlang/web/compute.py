@@ -23,7 +23,7 @@ from graphlang.web.layout import layout
 
 LIMITS = Limits.strict()  # the checker's limits: the server runs programs from anyone
 DRAW_LIMIT = 200  # nodes drawn, explained and swept in the page; larger programs get the tables only
-SWEEP_ELEMENTS = 64  # input elements for the ε sweep (two forward passes per element and ε)
+SWEEP_WORK = 2_000  # input elements × nodes for the ε sweep (two forward passes per element and ε)
 RUN_KEYS = ("program", "at", "method", "wrt", "epsilon", "direction")
 LESSON_KEYS = ("program", "at")
 PROGRAM_PATH = "program.cg"  # the name located messages give the editor's text
@@ -183,7 +183,7 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
         return out
     if small:
         out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals)))
-        if "gradient" in out["run"] and _elements(vals) <= SWEEP_ELEMENTS:
+        if "gradient" in out["run"] and _elements(vals) * len(prog.names) <= SWEEP_WORK:
             out["sweep"], _ = guarded(_sweep, prog, vals)
     if precompute:
         out["methods"] = {m: guarded(run, {**req, "method": m}, limits)[0] for m in METHODS}
@@ -195,7 +195,7 @@ def _elements(vals: dict[str, Any]) -> int:
     total = 0
     for v in vals.values():
         stack, n = [v], 0
-        while stack and n <= SWEEP_ELEMENTS:
+        while stack and n <= SWEEP_WORK:
             item = stack.pop()
             if isinstance(item, list):
                 stack.extend(item)
