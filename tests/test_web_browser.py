@@ -136,7 +136,8 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
         page.click("#step-next")
     line = page.inner_text("#step-line")
     assert "Backward pass, step 5 of 9" in line and G_C in line
-    active = page.eval_on_selector_all("#graph path.edge.active", "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
+    active = page.eval_on_selector_all("#graph path.edge.active",
+                                       "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
     assert active == ["c>f"]  # g_c reads g_f along the edge c -> f
     shot(page, "3-step-g_c")
     page.keyboard.press("ArrowLeft")
