@@ -16,6 +16,7 @@ from conftest import PROGRAMS, conformance_cases, run_cli
 
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
+pytest.importorskip("uvicorn")
 
 from starlette.testclient import TestClient  # noqa: E402
 
@@ -269,6 +270,15 @@ def test_html_export_is_self_contained(tmp_path):
         assert np.allclose([ans["gradient"]["x"], ans["gradient"]["z"]], [1208.3812151266097, 809.7074792185641],
                            rtol=1e-5 if m == "fd" else 1e-9), m
     assert lesson["directions"]["x"]["tangents"]["y"] == pytest.approx(1208.3812151266097)
+
+
+def test_serve_refuses_a_port_in_use_with_a_usage_error():
+    import socket
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        ran = run_cli("serve", "--port", str(held.getsockname()[1]))
+    assert ran.code == 2 and "graphlang serve: usage error: cannot listen on 127.0.0.1:" in ran.err
 
 
 def test_html_export_reports_errors_like_run(write, tmp_path):

@@ -30,7 +30,7 @@ def serve(host: Annotated[str, typer.Option(
           timeout: Annotated[float, typer.Option("--timeout", min=0.1, max=600,
                                                  help="seconds one evaluation may take")] = 5.0) -> None:
     """A local web playground: type a program, step through its forward and backward pass."""
-    s = Session(None, False)
+    s = Session("graphlang serve", False)  # errors read "graphlang serve: usage error: ..."
 
     def body() -> None:
         try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import webbrowser
 from collections.abc import AsyncIterator
@@ -30,6 +31,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from graphlang.errors import GraphlangError
 from graphlang.web import page
 from graphlang.web.pool import Pool
 from graphlang.web.worker import error
@@ -120,6 +122,14 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: 
           open_browser: bool = False) -> None:
     """Run the server until Ctrl-C (uvicorn)."""
     loopback = host in LOOPBACK
+    try:  # a clear usage error, before uvicorn would exit with its own message
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host.strip("[]"), port))
+    except OSError as err:
+        raise GraphlangError("usage", f"cannot listen on {host}:{port}: {err.strerror or err}",
+                             hint="choose another --port, or stop the program that uses it") from None
     app = create_app(workers=workers, timeout=timeout,
                      allowed_hosts=[h for h in LOOPBACK if not h.startswith("::")] if loopback else None)
     url = f"http://{'localhost' if loopback else host}:{port}/"
