@@ -82,7 +82,7 @@ def test_layers_contract_holds() -> None:
         pytest.skip("import-linter is not installed")
     ran = subprocess.run([exe], cwd=PACKAGE.parent, capture_output=True, text=True)
     assert ran.returncode == 0, ran.stdout[-3000:]
-    assert "1 kept, 0 broken" in ran.stdout
+    assert " kept, 0 broken" in ran.stdout
 
 
 def test_every_subpackage_states_its_dependency_rule() -> None:

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from graphlang.cli import derivatives, drawing, evaluate, homework, training
+from graphlang.cli import derivatives, drawing, evaluate, homework, playground, training
 from graphlang.cli.options import ExitCode
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -29,7 +29,7 @@ def repl(program: Annotated[str | None, typer.Argument(help="a .cg file to start
 COMMANDS = (
     evaluate.run, evaluate.grad, derivatives.diff, derivatives.explain, derivatives.gradcheck,
     evaluate.tangents, evaluate.hessian, homework.check, drawing.graph, drawing.ir, repl, training.train,
-    training.predict,
+    training.predict, playground.serve, playground.html,
 )
 for command in COMMANDS:
     app.command()(command)

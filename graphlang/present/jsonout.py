@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graphlang.errors import located
+from graphlang.language.ast import names
 from graphlang.numbers import plain
 from graphlang.symbolic.printing import to_latex, to_text
 
@@ -56,6 +58,31 @@ def predictions(preds: Any, loss: Any, accuracy: Any) -> dict[str, Any]:
 
 def error(err: Any) -> dict[str, Any]:
     return {"error": err.to_json()}
+
+
+def located_error(err: Any, path: str | None, source: str | None) -> dict[str, Any]:
+    """The CLI's located message in pieces (`FILE:LINE:COL`, message, source line, caret, hint) and
+    as the text the CLI prints, for a front end that underlines the error itself."""
+    loc = located(err, path, source)
+    return {**err.to_json(), "where": loc.where, "source_line": loc.source_line, "caret": loc.caret,
+            "hint": loc.hint, "text": loc.text()}
+
+
+def graph(program: Any) -> dict[str, Any]:
+    """The computation graph's structure: each node (input, param or what it computes), the named
+    nodes it reads, and the edges operand -> consumer in statement order (each once)."""
+    g = program.graph
+    nodes: list[dict[str, Any]] = []
+    edges: list[list[str]] = []
+    for name in g.inputs:
+        nodes.append({"name": name, "kind": "param" if name in g.params else "input", "computes": None,
+                      "reads": []})
+    for st in g.statements:
+        reads = names(st.expr) if st.expr is not None else []
+        nodes.append({"name": st.name, "kind": "op", "computes": to_text(st.expr, "math")
+                      if st.expr is not None else None, "reads": reads})
+        edges.extend([r, st.name] for r in reads)
+    return {"nodes": nodes, "edges": edges, "outputs": list(g.outputs)}
 
 
 def derivative_program(text: str) -> dict[str, Any]:

@@ -1,0 +1,215 @@
+"""What the web front end computes, without the web: the answers of `POST /api/run` (exactly what
+`graphlang run/grad/tangents --strict --json` print, errors included) and the lesson bundle the page
+draws (the run, the graph, the explain lines, the ε sweep). Every JSON object comes from
+`present/jsonout.py`; this module only decides which one, as the CLI commands do.
+
+It runs inside the worker processes (`pool.py`) and in `graphlang html`, so it imports no web
+framework. Nothing here reads or writes a file: the program arrives as text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from graphlang import gradcheck as gc
+from graphlang.errors import GraphlangError
+from graphlang.language.atvalues import MAX_AT_DEPTH, parse_at
+from graphlang.limits import Limits
+from graphlang.present import explain as ex
+from graphlang.present import jsonout
+from graphlang.program import AUTO, METHODS, Program, parse
+from graphlang.web.layout import layout
+
+LIMITS = Limits.strict()  # the checker's limits: the server runs programs from anyone
+DRAW_LIMIT = 200  # nodes drawn, explained and swept in the page; larger programs get the tables only
+SWEEP_WORK = 2_000  # input elements × nodes for the ε sweep (two forward passes per element and ε)
+RUN_KEYS = ("program", "at", "method", "wrt", "epsilon", "direction")
+LESSON_KEYS = ("program", "at")
+PROGRAM_PATH = "program.cg"  # the name located messages give the editor's text
+
+
+def _usage(message: str, hint: str | None = None) -> GraphlangError:
+    return GraphlangError("usage", message, hint=hint)
+
+
+def request(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
+    """A request body: a JSON object with a `program` string and only known keys."""
+    try:
+        obj = json.loads(body.decode("utf-8"))
+    except RecursionError:
+        raise GraphlangError("limit", "the request nests too deeply") from None
+    except ValueError:
+        raise _usage("the request body is not JSON", hint='send {"program": "y = x^2", "at": "x=3"}') from None
+    if not isinstance(obj, dict):
+        raise _usage("the request body must be a JSON object", hint='{"program": "y = x^2", "at": "x=3"}')
+    unknown = [k for k in obj if k not in keys]
+    if unknown:
+        raise _usage(f"unknown field {unknown[0][:40]!r}", hint="fields: " + ", ".join(keys))
+    if not isinstance(obj.get("program"), str):
+        raise _usage('"program" must be the program\'s text (a string)')
+    return obj
+
+
+def values(at: Any, what: str = "at") -> dict[str, Any]:
+    """`"x=2,z=3"` (as `--at` takes it) or `{"x": 2, "W": [[1, 0], [0, 1]]}` (as `--at-file`)."""
+    if at is None:
+        return {}
+    if isinstance(at, str):
+        return parse_at([at]) if at.strip() else {}
+    if isinstance(at, dict):
+        stack = [(v, 1) for v in at.values()]
+        while stack:  # as deep as --at-file allows, checked without recursion
+            item, depth = stack.pop()
+            if isinstance(item, list):
+                if depth > MAX_AT_DEPTH:
+                    raise GraphlangError("limit", f'"{what}" nests deeper than {MAX_AT_DEPTH} levels')
+                stack.extend((x, depth + 1) for x in item)
+        return dict(at)
+    raise _usage(f'"{what}" must be a string such as "x=2,z=3" or an object such as {{"x": 2, "z": 3}}')
+
+
+def load(source: str, limits: Limits = LIMITS) -> Program:
+    """The program under the strict limits (a leading byte-order mark dropped, as files are read)."""
+    if len(source) > limits.max_source_chars and len(source.encode("utf-8")) > limits.max_source_chars:
+        raise GraphlangError("limit", f"{PROGRAM_PATH} is larger than {limits.max_source_chars:,} bytes")
+    return parse(source.removeprefix("\ufeff"), limits=limits, path=PROGRAM_PATH)
+
+
+def _wrt(wrt: Any) -> list[str] | None:
+    if wrt is None:
+        return None
+    if isinstance(wrt, str):
+        return [w.strip() for w in wrt.split(",") if w.strip()] or None
+    if isinstance(wrt, list) and all(isinstance(w, str) for w in wrt):
+        return wrt or None
+    raise _usage('"wrt" must be a string such as "x,z" or a list of input names')
+
+
+def _epsilon(eps: Any) -> float | None:
+    if eps is None:
+        return None
+    if isinstance(eps, bool) or not isinstance(eps, int | float):
+        raise _usage('"epsilon" must be a number')
+    return float(eps)
+
+
+def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
+    """`run --json` (no method), `grad -m METHOD --json`, or with a direction `tangents --json`.
+
+    The checks come in the CLI's order, so a request with two problems reports the CLI's one.
+    """
+    method, direction = req.get("method"), req.get("direction")
+    names, eps = _wrt(req.get("wrt")), _epsilon(req.get("epsilon"))  # malformed options first, as typer does
+    if direction is not None:  # grad --direction: forward mode's table of tangents
+        prog = load(req["program"], limits)
+        vals = values(req.get("at"))
+        seed = values(direction, "direction") or ({prog.inputs[0]: 1.0} if prog.inputs else {})
+        return jsonout.tangents(seed, prog.tangents(vals, seed))
+    if method is None:
+        prog = load(req["program"], limits)
+        return jsonout.result(prog.evaluate(values(req.get("at"))))
+    if method not in METHODS and method != AUTO:
+        raise GraphlangError("usage", f"unknown method {str(method)[:40]!r}", hint="choose one of: "
+                             + ", ".join(METHODS))
+    prog = load(req["program"], limits)
+    result = prog.evaluate(values(req.get("at")), method=method, wrt=names, epsilon=eps, adjoints=True)
+    result.extra["scaled"] = eps is None
+    return jsonout.result(result, method=True)
+
+
+def guarded(fn: Any, *args: Any) -> tuple[Any, GraphlangError | None]:
+    """(the answer, None), or ({"error": ...}, the error) for anything a user can cause."""
+    try:
+        return fn(*args), None
+    except GraphlangError as err:
+        problem = err
+    except RecursionError:
+        problem = GraphlangError("limit", "the input nests too deeply")
+    except MemoryError:
+        problem = GraphlangError("limit", "out of memory: the program or its values are too large")
+    return jsonout.error(problem), problem
+
+
+def answer(req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """`POST /api/run`: the HTTP status (200, 400 usage, 422 program error) and the CLI's JSON."""
+    obj, err = guarded(run, req)
+    return (200 if err is None else 400 if err.kind == "usage" else 422), obj
+
+
+def _located(err: GraphlangError, source: str) -> dict[str, Any]:
+    return jsonout.located_error(err, PROGRAM_PATH, source)
+
+
+def at_text(at: Any) -> str:
+    """The point as `--at` text (for the share link), from either form of `at`."""
+    if isinstance(at, str):
+        return at.strip()
+    if isinstance(at, dict):
+        return ",".join(f"{k}={json.dumps(v, separators=(',', ':'))}" for k, v in at.items())
+    return ""
+
+
+def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMITS) -> dict[str, Any]:
+    """Everything the stepping view shows for one program and point.
+
+    `run` is `/api/run`'s answer; `error` the located message of the first problem; `inputs` the
+    input names (null when the program does not parse); `graph` the
+    nodes and edges (also when the values are wrong, so the page can still draw); `explain` the
+    lines of `graphlang explain --json`; `sweep` the ε sweep of `gradcheck --sweep --json`. With
+    `precompute` (`graphlang html`: no server to ask later), also every method's `grad --json` and
+    the tangents along each scalar input's axis.
+    """
+    source = req["program"]
+    out: dict[str, Any] = {"program": source, "at": at_text(req.get("at")), "inputs": None, "shapes": {},
+                           "run": None, "error": None, "graph": None, "explain": None, "sweep": None,
+                           "methods": None, "directions": None, "draw_limit": DRAW_LIMIT}
+    prog, err = guarded(load, source, limits)
+    if err is not None:
+        out["run"], out["error"] = prog, _located(err, source)
+        return out
+    assert isinstance(prog, Program)
+    out["inputs"] = prog.inputs
+    out["shapes"] = {n: list(s) if s is not None else None for n, s in prog.checked.declared.items()}
+    small = len(prog.names) <= DRAW_LIMIT
+    if small:
+        drawing = jsonout.graph(prog)
+        out["graph"] = {**drawing, "layout": layout(drawing)}
+    vals, err = guarded(values, req.get("at"))
+    if err is None:
+        out["run"], err = guarded(lambda: jsonout.result(prog.evaluate(vals)))
+    if err is not None:
+        out["run"], out["error"] = jsonout.error(err), _located(err, source)
+        return out
+    if small:
+        out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals)))
+        if "gradient" in out["run"] and _elements(vals) * len(prog.names) <= SWEEP_WORK:
+            out["sweep"], _ = guarded(_sweep, prog, vals)
+    if precompute:
+        out["methods"] = {m: guarded(run, {**req, "method": m}, limits)[0] for m in METHODS}
+        out["directions"] = {n: guarded(run, {**req, "direction": {n: 1.0}}, limits)[0] for n in prog.inputs}
+    return out
+
+
+def _elements(vals: dict[str, Any]) -> int:
+    total = 0
+    for v in vals.values():
+        stack, n = [v], 0
+        while stack and n <= SWEEP_WORK:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)
+            else:
+                n += 1
+        total += n
+    return total
+
+
+def _sweep(prog: Program, vals: dict[str, Any]) -> dict[str, Any]:
+    rows = gc.sweep(prog, vals)
+    return jsonout.sweep(rows, gc.best(rows, "forward"), gc.best(rows, "central"))
+
+
+def lesson_answer(req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+    """`POST /api/lesson`: always 200 with the bundle (its `error` says what went wrong)."""
+    return 200, lesson(req)

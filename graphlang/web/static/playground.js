@@ -1,0 +1,447 @@
+/* graphlang playground: plain JavaScript and SVG, no libraries, no network beyond its own server.
+ *
+ * One script for both front ends: served by `graphlang serve` (mode "server": it asks /api/lesson
+ * and /api/run) and inlined by `graphlang html` (mode "file": the lesson is precomputed and
+ * embedded, nothing is fetched). The numbers, the explain lines and the error messages are the
+ * library's own (its JSON); this script only lays them out.
+ */
+(function () {
+  "use strict";
+  var CONFIG = JSON.parse(document.getElementById("config").textContent);
+  var SERVER = CONFIG.mode === "server";
+  var SVGNS = "http://www.w3.org/2000/svg";
+  var BUILTINS = {};
+  (CONFIG.builtins || []).forEach(function (b) { BUILTINS[b] = true; });
+
+  var state = { data: null, steps: [], step: 0, selected: null, method: "reverse", timer: null, seq: 0,
+                inputsKey: null, fields: {}, runTimer: null };
+  var $ = function (id) { return document.getElementById(id); };
+
+  /* ---------- numbers, as the CLI prints them ---------- */
+  function g(v, digits) {  // C's %.{digits}g, never "-0"
+    if (v === 0) return "0";
+    var s = v.toPrecision(digits);
+    if (s.indexOf("e") >= 0) {
+      var parts = s.split("e"), m = parts[0], e = parseInt(parts[1], 10);
+      if (m.indexOf(".") >= 0) m = m.replace(/0+$/, "").replace(/\.$/, "");
+      return m + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
+    }
+    if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
+    return s;
+  }
+  function shapeOf(v) { var s = []; while (Array.isArray(v)) { s.push(v.length); v = v[0]; } return s; }
+  function flat(v, out) { if (Array.isArray(v)) v.forEach(function (x) { flat(x, out); }); else out.push(v); return out; }
+  function full(v) {  // a table cell: 10 digits, or a tensor's first elements and its shape
+    if (!Array.isArray(v)) return g(v, 10);
+    var f = flat(v, []), shown = f.slice(0, 6).map(function (x) { return g(x, 6); }).join(", ");
+    return "[" + shown + (f.length > 6 ? ", …" : "") + "]" + (shapeOf(v).length > 1 || f.length > 6 ? "  shape [" + shapeOf(v).join(", ") + "]" : "");
+  }
+  function brief(v) { return Array.isArray(v) ? "shape [" + shapeOf(v).join(", ") + "]" : g(v, 4); }
+  function rounded(v) {  // the headline: two decimals, as the lecture rounds
+    if (Array.isArray(v)) return brief(v);
+    var a = Math.abs(v);
+    return a !== 0 && (a < 0.01 || a >= 1e7) ? g(v, 3) : (v + 0).toFixed(2).replace(/^-0\.00$/, "0.00");
+  }
+  function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
+
+  /* ---------- the editor: highlighting and the error underline ---------- */
+  var TOKEN = /(#[^\n]*)|([A-Za-z_][A-Za-z0-9_]*)|((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)|(\*\*|\.T\b|[-+*\/^@=])|([ \t\r\n]+)|([\s\S])/g;
+  function tokens(src) {
+    var out = [], m;
+    TOKEN.lastIndex = 0;
+    while ((m = TOKEN.exec(src)) !== null) {
+      var cls = m[1] ? "comment" : m[2] ? (/^(input|param|output)$/.test(m[2]) ? "keyword" : BUILTINS[m[2]] || m[2] === "pi" ? "builtin" : "name")
+        : m[3] ? "number" : m[4] ? "op" : m[5] ? "" : "other";
+      out.push([m.index, m.index + m[0].length, cls]);
+    }
+    return out;
+  }
+  function errorRange(src, err) {
+    if (!err || err.line == null) return null;
+    var lines = src.split("\n");
+    if (err.line < 1 || err.line > lines.length) return null;
+    var start = 0;
+    for (var i = 0; i < err.line - 1; i++) start += lines[i].length + 1;
+    var line = lines[err.line - 1], col = Math.max(1, err.column || 1) - 1;
+    if (col >= line.length) return [start + line.length, start + line.length + 1, true];  // at the end
+    var m = /^[A-Za-z0-9_.]+/.exec(line.slice(col));
+    return [start + col, start + col + (m ? m[0].length : 1), false];
+  }
+  function highlight() {
+    var src = $("source").value, err = state.data && state.data.program === src && state.data.error;
+    var range = errorRange(src, err), html = "";
+    tokens(src).forEach(function (t) {
+      var cuts = [t[0], t[1]];
+      if (range) [range[0], range[1]].forEach(function (c) { if (c > t[0] && c < t[1]) cuts.push(c); });
+      cuts.sort(function (a, b) { return a - b; });
+      for (var i = 0; i + 1 < cuts.length; i++) {
+        var piece = esc(src.slice(cuts[i], cuts[i + 1])), cls = t[2] ? "tok-" + t[2] : "";
+        if (range && cuts[i] >= range[0] && cuts[i] < range[1]) cls += " err-mark";
+        html += cls ? '<span class="' + cls.trim() + '">' + piece + "</span>" : piece;
+      }
+    });
+    if (range && range[2]) html += '<span class="err-mark"> </span>';
+    $("highlight").innerHTML = html + "\n";
+    $("source").rows = Math.min(28, Math.max(8, src.split("\n").length + 1));
+  }
+  function syncScroll() { $("highlight").scrollTop = $("source").scrollTop; $("highlight").scrollLeft = $("source").scrollLeft; }
+
+  /* ---------- input values: a field per input, a slider for scalars ---------- */
+  function splitPairs(text) {  // x=[1,2],y=3 -> ["x=[1,2]", "y=3"]
+    var parts = [], depth = 0, start = 0;
+    for (var i = 0; i < text.length; i++) {
+      var c = text[i];
+      if (c === "[") depth++; else if (c === "]") depth--;
+      else if (c === "," && depth === 0) { parts.push(text.slice(start, i)); start = i + 1; }
+    }
+    parts.push(text.slice(start));
+    return parts.map(function (p) { return p.trim(); }).filter(Boolean);
+  }
+  function parseAt(text) {
+    var out = {};
+    splitPairs(text || "").forEach(function (p) { var k = p.indexOf("="); if (k > 0) out[p.slice(0, k).trim()] = p.slice(k + 1).trim(); });
+    return out;
+  }
+  function atText() {
+    return (state.data && state.data.inputs ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
+      .map(function (n) { return n + "=" + state.fields[n].value.trim(); }).join(",");
+  }
+  function renderInputs(inputs, at) {
+    var key = inputs.join(",");
+    if (key === state.inputsKey) return;
+    var old = {}, given = parseAt(at);
+    Object.keys(state.fields).forEach(function (n) { old[n] = state.fields[n].value; });
+    var box = $("inputs");
+    box.innerHTML = "";
+    state.fields = {};
+    state.inputsKey = key;
+    if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return; }
+    inputs.forEach(function (n) {
+      var row = document.createElement("div"), label = document.createElement("label"), field = document.createElement("input");
+      row.className = "field";
+      label.textContent = n + " =";
+      label.htmlFor = "in-" + n;
+      field.type = "text"; field.id = "in-" + n; field.value = given[n] !== undefined ? given[n] : old[n] !== undefined ? old[n] : "1";
+      field.readOnly = !SERVER;
+      var slider = document.createElement("input");
+      slider.type = "range"; slider.id = "slide-" + n; slider.disabled = !SERVER;
+      function fit() {
+        var v = Number(field.value);
+        slider.hidden = !(field.value.trim() && isFinite(v));
+        if (slider.hidden) return;
+        var span = Math.max(1, Math.abs(v)) * 2;
+        slider.min = String(v - span); slider.max = String(v + span); slider.step = String(span / 200); slider.value = String(v);
+      }
+      fit();
+      field.addEventListener("change", function () { fit(); scheduleRun(0); });
+      slider.addEventListener("input", function () { field.value = g(Number(slider.value), 6); scheduleRun(120); });
+      slider.addEventListener("change", fit);
+      row.appendChild(label); row.appendChild(field); row.appendChild(slider);
+      box.appendChild(row);
+      state.fields[n] = field;
+    });
+  }
+
+  /* ---------- talking to the server ---------- */
+  function post(path, body) {
+    return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
+      .then(function (r) { return r.json().catch(function () { return { error: { kind: "http", message: "the server answered " + r.status, line: null, column: null } }; }); });
+  }
+  function scheduleRun(delay) {
+    if (!SERVER) return;
+    clearTimeout(state.runTimer);
+    state.runTimer = setTimeout(run, delay);
+  }
+  function run() {
+    var program = $("source").value, at = atText(), seq = ++state.seq;
+    document.body.classList.add("busy");
+    return post("api/lesson", { program: program, at: at }).then(function (data) {
+      if (seq !== state.seq) return;
+      document.body.classList.remove("busy");
+      if (data.error && !data.program) {  // the request itself was refused (too big, busy, time limit)
+        data = { program: program, at: at, inputs: state.data ? state.data.inputs : null, run: data, error: data.error, graph: null, explain: null, sweep: null };
+      }
+      show(data);
+      writeHash();
+    });
+  }
+
+  /* ---------- share links: #program=<source>&at=x=2,z=3 ---------- */
+  function readHash() {
+    var h = location.hash.replace(/^#/, ""), out = {};
+    h.split("&").forEach(function (part) {
+      var k = part.indexOf("=");
+      if (k > 0) { try { out[part.slice(0, k)] = decodeURIComponent(part.slice(k + 1).replace(/\+/g, "%20")); } catch (e) { /* ignore */ } }
+    });
+    return out;
+  }
+  function link() {
+    var m = state.method !== "reverse" ? "&method=" + state.method : "";
+    return "#program=" + encodeURIComponent($("source").value) + "&at=" + encodeURIComponent(atText()).replace(/%3D/g, "=").replace(/%2C/g, ",") + m;
+  }
+  function writeHash() { if (SERVER) history.replaceState(null, "", link()); }
+
+  /* ---------- showing a lesson ---------- */
+  function show(data) {
+    state.data = data;
+    if (data.inputs) renderInputs(data.inputs, data.at);  // null: the program did not parse; keep the fields
+    var err = $("error");
+    if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
+    highlight();
+    state.steps = data.explain ? data.explain.steps.filter(function (s) { return s.phase !== "gradient"; }) : [];
+    state.step = Math.min(state.step, state.steps.length);
+    drawGraph(data);
+    renderTables(data);
+    renderSweep(data);
+    renderMethod();
+    showStep();
+  }
+  function values() { return state.data && state.data.run && !state.data.run.error ? state.data.run : null; }
+
+  function drawGraph(data) {
+    var svg = $("graph"), gr = data.graph;
+    svg.innerHTML = "";
+    if (!gr) {
+      svg.setAttribute("width", 420); svg.setAttribute("height", 40);
+      if (data.inputs) {  // it parsed, so it is too large to draw
+        var t = el("text", { x: 10, y: 24, "class": "too-large" }); t.textContent = "too many nodes to draw here (more than " + (data.draw_limit || 200) + "): the tables show every value";
+        svg.appendChild(t);
+      }
+      return;
+    }
+    var L = gr.layout, B = L.boxes, res = values();
+    svg.setAttribute("width", L.width); svg.setAttribute("height", L.height);
+    svg.setAttribute("viewBox", "0 0 " + L.width + " " + L.height);
+    var defs = el("defs", {}), marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
+    marker.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b5" }));
+    defs.appendChild(marker); svg.appendChild(defs);
+    gr.edges.forEach(function (e) {
+      var a = B[e[0]], b = B[e[1]], x1 = a[0] + a[2], y1 = a[1] + a[3] / 2, x2 = b[0], y2 = b[1] + b[3] / 2, mx = (x1 + x2) / 2;
+      svg.appendChild(el("path", { "class": "edge", d: "M" + x1 + "," + y1 + " C" + mx + "," + y1 + " " + mx + "," + y2 + " " + x2 + "," + y2,
+        "marker-end": "url(#arrow)", "data-from": e[0], "data-to": e[1] }));
+    });
+    gr.nodes.forEach(function (n) {
+      var b = B[n.name], node = el("g", { "class": "node " + n.kind + (gr.outputs.indexOf(n.name) >= 0 ? " output" : ""), id: "node-" + n.name, "data-name": n.name });
+      node.appendChild(el("rect", { x: b[0], y: b[1], width: b[2], height: b[3], rx: n.kind === "op" ? 2 : 10 }));
+      var title = el("title", {}); title.textContent = n.name + (n.computes ? " = " + n.computes : " (" + n.kind + ")"); node.appendChild(title);
+      if (n.kind === "op") text(node, "name", b[0], b[1] - 4, n.name);
+      text(node, "fn", b[0] + 8, b[1] + 16, n.computes || n.name);
+      text(node, "val", b[0] + 8, b[1] + 32, res ? "= " + brief(res.values[n.name]) : "");
+      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + brief(res.adjoints[n.name]) : "");
+      node.addEventListener("click", function () { select(n.name); });
+      svg.appendChild(node);
+    });
+  }
+  function el(tag, attrs) { var e = document.createElementNS(SVGNS, tag); for (var k in attrs) e.setAttribute(k, attrs[k]); return e; }
+  function text(parent, cls, x, y, s) { var t = el("text", { "class": cls, x: x, y: y }); t.textContent = s; parent.appendChild(t); }
+
+  function row(cells, attrs) {
+    var tr = document.createElement("tr");
+    if (attrs) for (var k in attrs) tr.setAttribute(k, attrs[k]);
+    cells.forEach(function (c, i) { var td = document.createElement(i === 0 && c.head ? "th" : "td"); td.textContent = c.text !== undefined ? c.text : c; if (c.num) td.className = "num"; tr.appendChild(td); });
+    return tr;
+  }
+  function table(id, head, rows) {
+    var t = $(id); t.innerHTML = "";
+    if (head) { var tr = document.createElement("tr"); head.forEach(function (h) { var th = document.createElement("th"); th.textContent = h; tr.appendChild(th); }); t.appendChild(tr); }
+    rows.forEach(function (r) { t.appendChild(r); });
+  }
+  function renderTables(data) {
+    var res = values(), nodes = data.graph ? data.graph.nodes : null;
+    if (!res) { table("forward-table", null, []); table("adjoint-table", null, []); table("gradient-table", null, []); $("gradient-summary").textContent = ""; return; }
+    var computes = {};
+    if (nodes) nodes.forEach(function (n) { computes[n.name] = n.computes || n.kind; });
+    var names = Object.keys(res.values);
+    table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
+    if (res.adjoints) {
+      var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins.slice().reverse());
+      table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: full(res.adjoints[n]), num: true }], { "data-node": n, "data-phase": "backward" }); }));
+    } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
+    var grad = res.gradient || res.jacobian || {}, out = res.output;
+    table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
+    $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("  ·  ") : "";
+  }
+
+  /* ---------- stepping: forward pass, then backward pass, one node at a time ---------- */
+  function showStep() {
+    var n = state.steps.length, k = state.step, cur = k > 0 ? state.steps[k - 1] : null;
+    var fwdDone = {}, backDone = {};
+    state.steps.forEach(function (s, i) { if (k === 0 || i < k) (s.phase === "forward" ? fwdDone : backDone)[s.node] = true; });
+    document.querySelectorAll("#graph .node").forEach(function (node) {
+      var name = node.getAttribute("data-name");
+      node.classList.toggle("hidden-val", !fwdDone[name]);
+      node.classList.toggle("hidden-adj", !backDone[name]);
+      node.classList.toggle("current", !!cur && cur.node === name);
+      node.classList.toggle("selected", state.selected === name);
+    });
+    document.querySelectorAll("#graph .edge").forEach(function (e) {
+      var on = !!cur && (cur.phase === "forward" ? e.getAttribute("data-to") === cur.node : e.getAttribute("data-from") === cur.node);
+      e.classList.toggle("active", on);
+      e.classList.toggle("back", on && cur.phase === "backward");
+    });
+    document.querySelectorAll("tr[data-node]").forEach(function (tr) { tr.classList.toggle("current", !!cur && tr.getAttribute("data-node") === cur.node && tr.getAttribute("data-phase") === cur.phase); });
+    var line = $("step-line");
+    if (!n) { line.textContent = values() ? "Stepping needs a program of at most " + (state.data.draw_limit || 200) + " nodes." : ""; }
+    else if (!cur) { line.innerHTML = '<span class="phase">The whole picture. Press → (or the buttons) to walk the forward pass, then the backward pass.</span>'; }
+    else {
+      var fw = state.steps.filter(function (s) { return s.phase === cur.phase; }), i = fw.indexOf(cur) + 1;
+      line.innerHTML = '<span class="phase">' + (cur.phase === "forward" ? "Forward pass" : "Backward pass") + ", step " + i + " of " + fw.length + "</span>" + esc(cur.forms.join(" = "));
+    }
+    $("step-count").textContent = n ? k + " / " + n : "";
+    $("step-prev").disabled = k === 0; $("step-next").disabled = k >= n; $("step-reset").disabled = k === 0; $("step-play").disabled = !n;
+    showSelected();
+  }
+  function go(k) { state.step = Math.max(0, Math.min(state.steps.length, k)); showStep(); }
+  function play() {
+    if (state.timer) { stopPlay(); return; }
+    if (state.step >= state.steps.length) state.step = 0;
+    $("step-play").textContent = "⏸ pause";
+    state.timer = setInterval(function () { if (state.step >= state.steps.length) stopPlay(); else go(state.step + 1); }, 800);
+  }
+  function stopPlay() { clearInterval(state.timer); state.timer = null; $("step-play").textContent = "▶ play"; }
+  function select(name) { state.selected = state.selected === name ? null : name; showStep(); }
+  function showSelected() {
+    var box = $("node-explain"), name = state.selected;
+    if (!name || !state.data || !state.data.explain) { box.textContent = ""; return; }
+    box.textContent = state.data.explain.steps.filter(function (s) { return s.node === name; }).map(function (s) { return s.forms.join(" = "); }).join("\n");
+  }
+
+  /* ---------- the method switch ---------- */
+  function renderMethod() {
+    var box = $("method-result"), m = state.method, res = values();
+    $("direction-box").hidden = m !== "forward";
+    $("sweep").hidden = m !== "fd";
+    if (!res) { box.innerHTML = ""; return; }
+    fillDirections();
+    var dir = $("direction").value;
+    var req = { program: state.data.program, at: state.data.at };
+    if (m === "forward" && dir !== "") {
+      if (dir === "custom") { if (!SERVER) return; req.direction = $("direction-text").value; }
+      else req.direction = dir + "=1";
+      fetchOr(req, state.data.directions && dir !== "custom" ? state.data.directions[dir] : null, showTangents);
+    } else { req.method = m; fetchOr(req, state.data.methods ? state.data.methods[m] : null, showGradient); }
+  }
+  function fetchOr(req, precomputed, then) {
+    if (!SERVER) { if (precomputed) then(precomputed); return; }
+    $("method-result").innerHTML = '<p class="note">computing…</p>';
+    var seq = state.seq;
+    post("api/run", req).then(function (ans) { if (seq === state.seq) then(ans); });
+  }
+  function fillDirections() {
+    var sel = $("direction"), ins = state.data.inputs || [], key = ins.join(",");
+    if (sel.getAttribute("data-key") === key) return;
+    sel.setAttribute("data-key", key);
+    sel.innerHTML = "";
+    var opts = [["", "every input (the gradient, one pass per input)"]].concat(ins.map(function (n) { return [n, "d" + n + " = 1, the others 0"]; }));
+    if (SERVER) opts.push(["custom", "custom…"]);
+    opts.forEach(function (o) { var e = document.createElement("option"); e.value = o[0]; e.textContent = o[1]; sel.appendChild(e); });
+  }
+  function showGradient(ans) {
+    var box = $("method-result"), ref = values();
+    if (ans.error) { box.innerHTML = '<pre class="error"></pre>'; box.firstChild.textContent = ans.error.kind + " error: " + ans.error.message; return; }
+    var grad = ans.gradient || ans.jacobian || {}, refGrad = ref.gradient || ref.jacobian || {};
+    var t = document.createElement("table");
+    t.appendChild(row([{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
+    Object.keys(grad).forEach(function (n) {
+      var a = grad[n], b = refGrad[n], d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
+      t.appendChild(row(["∂" + ans.output + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
+    });
+    box.innerHTML = "";
+    box.appendChild(t);
+    if (ans.method === "fd") { var p = document.createElement("p"); p.className = "note"; p.textContent = "central differences with ε = " + g(ans.epsilon, 3) + " (scaled by each input's size)"; box.appendChild(p); }
+  }
+  function showTangents(ans) {
+    var box = $("method-result");
+    if (ans.error) { box.innerHTML = '<pre class="error"></pre>'; box.firstChild.textContent = ans.error.kind + " error: " + ans.error.message; return; }
+    var t = document.createElement("table"), dir = Object.keys(ans.direction).map(function (n) { return "d" + n + "=" + full(ans.direction[n]); }).join(", ");
+    t.appendChild(row([{ text: "node", head: true }, "tangent (forward mode along " + dir + ")"]));
+    Object.keys(ans.tangents).forEach(function (n) { t.appendChild(row([n, { text: full(ans.tangents[n]), num: true }])); });
+    box.innerHTML = ""; box.appendChild(t);
+  }
+
+  /* ---------- the ε sweep: finite differences' error against ε ---------- */
+  function renderSweep(data) {
+    var box = $("sweep"); box.innerHTML = "";
+    var sw = data.sweep;
+    if (!sw || sw.error) return;
+    var W = 420, H = 220, L = 48, R = 12, T = 14, Bm = 34, lx = function (e) { return L + (Math.log10(e) + 14) / 13 * (W - L - R); };
+    var errs = [], rows = sw.sweep;
+    rows.forEach(function (r) { errs.push(r.forward_error, r.central_error); });
+    var logs = errs.map(function (e) { return Math.log10(Math.max(e, 1e-17)); }), lo = Math.floor(Math.min.apply(null, logs)), hi = Math.ceil(Math.max.apply(null, logs));
+    if (hi === lo) hi = lo + 1;
+    var ly = function (e) { return T + (hi - Math.log10(Math.max(e, 1e-17))) / (hi - lo) * (H - T - Bm); };
+    var svg = el("svg", { width: W, height: H, viewBox: "0 0 " + W + " " + H, role: "img", "aria-label": "finite-difference error against epsilon" });
+    for (var p = lo; p <= hi; p += Math.max(1, Math.round((hi - lo) / 6))) { svg.appendChild(el("line", { "class": "grid", x1: L, x2: W - R, y1: ly(Math.pow(10, p)), y2: ly(Math.pow(10, p)) })); text(svg, "", 4, ly(Math.pow(10, p)) + 4, "1e" + p); }
+    for (var q = -14; q <= -1; q += 2) text(svg, "", lx(Math.pow(10, q)) - 12, H - Bm + 14, "1e" + q);
+    text(svg, "", W / 2 - 50, H - 4, "ε (finite-difference step)");
+    svg.appendChild(el("line", { "class": "axis", x1: L, x2: L, y1: T, y2: H - Bm }));
+    svg.appendChild(el("line", { "class": "axis", x1: L, x2: W - R, y1: H - Bm, y2: H - Bm }));
+    [["forward_error", "fwd", "forward difference"], ["central_error", "cen", "central difference"]].forEach(function (s, i) {
+      svg.appendChild(el("polyline", { "class": s[1], points: rows.map(function (r) { return lx(r.epsilon) + "," + ly(r[s[0]]); }).join(" ") }));
+      svg.appendChild(el("line", { "class": s[1], x1: W - 150, x2: W - 130, y1: T + 8 + i * 14, y2: T + 8 + i * 14 }));
+      text(svg, "", W - 126, T + 12 + i * 14, s[2]);
+    });
+    svg.appendChild(el("line", { "class": "best", x1: lx(sw.best.central), x2: lx(sw.best.central), y1: T, y2: H - Bm }));
+    var h = document.createElement("h3"); h.textContent = "The ε trade-off: relative error of finite differences (best central ε ≈ " + g(sw.best.central, 1) + ")";
+    box.appendChild(h); box.appendChild(svg);
+  }
+
+  /* ---------- wiring ---------- */
+  function start() {
+    $("step-next").addEventListener("click", function () { stopPlay(); go(state.step + 1); });
+    $("step-prev").addEventListener("click", function () { stopPlay(); go(state.step - 1); });
+    $("step-reset").addEventListener("click", function () { stopPlay(); go(0); });
+    $("step-play").addEventListener("click", play);
+    document.addEventListener("keydown", function (e) {
+      var typing = /^(TEXTAREA|INPUT|SELECT)$/.test(document.activeElement && document.activeElement.tagName);
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); scheduleRun(0); return; }
+      if (typing) return;
+      if (e.key === "ArrowRight") { stopPlay(); go(state.step + 1); e.preventDefault(); }
+      else if (e.key === "ArrowLeft") { stopPlay(); go(state.step - 1); e.preventDefault(); }
+      else if (e.key === "Home") { stopPlay(); go(0); }
+    });
+    document.querySelectorAll('input[name="method"]').forEach(function (r) {
+      r.addEventListener("change", function () { state.method = r.value; renderMethod(); writeHash(); });
+    });
+    $("direction").addEventListener("change", function () { $("direction-text").hidden = $("direction").value !== "custom"; renderMethod(); });
+    $("direction-text").addEventListener("change", renderMethod);
+    var src = $("source");
+    src.addEventListener("input", function () { highlight(); scheduleRun(600); });
+    src.addEventListener("scroll", syncScroll);
+    src.addEventListener("keydown", function (e) {
+      if (e.key === "Tab") { e.preventDefault(); var s = src.selectionStart; src.setRangeText("    ", s, src.selectionEnd, "end"); highlight(); }
+    });
+    $("run").addEventListener("click", function () { scheduleRun(0); });
+    $("share").addEventListener("click", function () {
+      writeHash();
+      var u = $("share-url"); u.hidden = false; u.value = location.href; u.select();
+      if (navigator.clipboard) navigator.clipboard.writeText(location.href).catch(function () { /* selected for copying */ });
+    });
+    if (SERVER) {
+      $("mode-note").textContent = "Type a program; it runs as you type. ← → step through the passes.";
+      window.addEventListener("hashchange", function () { var h = readHash(); if (h.program !== undefined && h.program !== src.value) fromLink(h); });
+      var h = readHash();
+      fromLink(h.program !== undefined ? h : { program: CONFIG.example.program, at: CONFIG.example.at });
+    } else {
+      var d = CONFIG.lesson;
+      $("mode-name").textContent = "lesson";
+      $("mode-note").textContent = "Precomputed at " + (d.at || "(no inputs)") + " by graphlang html. To change the program or the values, open it in graphlang serve.";
+      $("run").hidden = true; $("share").hidden = true;
+      src.readOnly = true; src.value = d.program;
+      show(d);
+    }
+  }
+  function fromLink(h) {
+    $("source").value = h.program || "";
+    state.inputsKey = null; state.fields = {}; state.step = 0;
+    if (h.method && /^(reverse|forward|fd|symbolic)$/.test(h.method)) {
+      state.method = h.method;
+      document.querySelector('input[name="method"][value="' + h.method + '"]').checked = true;
+    }
+    state.data = null;
+    renderInputs(Object.keys(parseAt(h.at || "")), h.at || "");  // the link's values, before the program is checked
+    highlight();
+    run();
+  }
+  start();
+})();

@@ -1,0 +1,321 @@
+"""The web front end without a browser: `POST /api/run` answers exactly what the CLI prints (every
+conformance case, every method, every adversarial program, errors included), and its numbers match
+the conformance cases' independent engine; the lesson bundle; refusals (413, usage, busy); the worker
+pool's time limit and crash recovery with stand-in workers; `graphlang html`; the graph layout."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+
+import numpy as np
+import pytest
+from adversarial import CORPUS
+from conftest import PROGRAMS, conformance_cases, run_cli
+
+pytest.importorskip("starlette")
+pytest.importorskip("httpx")
+pytest.importorskip("uvicorn")
+
+from starlette.testclient import TestClient  # noqa: E402
+
+from graphlang.web import compute, page  # noqa: E402
+from graphlang.web.app import create_app  # noqa: E402
+from graphlang.web.layout import layout  # noqa: E402
+from graphlang.web.pool import Pool  # noqa: E402
+
+CASES = conformance_cases()
+METHODS = (None, "reverse", "forward", "fd", "symbolic")
+LECTURE = (PROGRAMS / "lecture13.cg").read_text()
+
+
+@pytest.fixture(scope="module")
+def client():
+    with TestClient(create_app(workers=2, timeout=20.0)) as c:
+        yield c
+
+
+def at_arg(at: dict) -> str:
+    return ",".join(f"{k}={json.dumps(v).replace(' ', '')}" for k, v in at.items())
+
+
+def cli_json(path: str, at: str | None, method: str | None, *extra: str):
+    args = ["run", path] if method is None else ["grad", path, "-m", method]
+    ran = run_cli(*args, "--strict", "--json", *(["--at", at] if at is not None else []), *extra)
+    return ran
+
+
+@pytest.mark.parametrize("method", METHODS, ids=[m or "run" for m in METHODS])
+@pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+def test_api_run_prints_what_the_cli_prints(client, write, case, method):
+    at = case.get("at_arg") if case["kind"] == "error" else (at_arg(case["at"]) if case["at"] else None)
+    ran = cli_json(write(case["program"]), at, method)
+    body = {"program": case["program"], **({"at": at} if at is not None else {}),
+            **({"method": method} if method else {})}
+    resp = client.post("/api/run", json=body)
+    assert resp.text == ran.out.strip()  # byte for byte
+    assert (resp.status_code == 200) == (ran.code == 0)
+    if ran.code:
+        assert resp.status_code == (400 if resp.json()["error"]["kind"] == "usage" else 422)
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c["kind"] != "error"], ids=lambda c: c["name"])
+def test_api_numbers_match_the_independent_engine(client, case):
+    """The oracle: the conformance cases' expected values come from an independent engine."""
+    for method, (rtol, atol) in {"reverse": (1e-8, 1e-10), "forward": (1e-8, 1e-10),
+                                 "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}.items():
+        got = client.post("/api/run", json={"program": case["program"], "at": case["at"], "method": method}).json()
+        key = "gradient" if "gradient" in case["expect"] else "jacobian"
+        for k, v in case["expect"][key].items():
+            assert np.allclose(got[key][k], v, rtol=rtol, atol=atol), (method, k)
+
+
+ADVERSARIAL = [c for c in CORPUS if isinstance(c.program, str) and c.file is None
+               and all(a == "--at" or not a.startswith("-") for a in c.args)]
+
+
+@pytest.mark.parametrize("case", ADVERSARIAL, ids=[c.name for c in ADVERSARIAL])
+def test_api_adversarial_programs_answer_as_the_cli(client, write, case):
+    at = case.args[case.args.index("--at") + 1] if "--at" in case.args else None
+    path = write(case.program)
+    ran = cli_json(path, at, None)
+    resp = client.post("/api/run", json={"program": case.program, **({"at": at} if at else {})})
+    if len(json.dumps({"program": case.program})) > 256 * 1024:
+        assert resp.status_code == 413 and resp.json()["error"]["kind"] == "limit"
+        return
+    assert resp.text == ran.out.strip().replace(path, "program.cg")  # the CLI names its file
+    assert (resp.status_code == 200) == (ran.code == 0)
+
+
+def test_api_options_of_grad_and_tangents(client, write):
+    path = write(LECTURE)
+    cases = [
+        ({"method": "fd", "epsilon": 1e-4}, cli_json(path, "x=2,z=3", "fd", "--epsilon", "1e-4")),
+        ({"method": "reverse", "wrt": "z"}, cli_json(path, "x=2,z=3", "reverse", "--wrt", "z")),
+        ({"method": "forward", "wrt": ["x"]}, cli_json(path, "x=2,z=3", "forward", "--wrt", "x")),
+        ({"direction": "x=1,z=2"}, run_cli("tangents", path, "--strict", "--json", "--at", "x=2,z=3",
+                                           "--direction", "x=1,z=2")),
+        ({"direction": {"z": 1}}, run_cli("tangents", path, "--strict", "--json", "--at", "x=2,z=3",
+                                          "--direction", "z=1")),
+        ({"method": "auto"}, cli_json(path, "x=2,z=3", "auto")),
+        ({"method": "reverse", "wrt": "q"}, cli_json(path, "x=2,z=3", "reverse", "--wrt", "q")),
+    ]
+    for extra, ran in cases:
+        resp = client.post("/api/run", json={"program": LECTURE, "at": "x=2,z=3", **extra})
+        assert json.loads(resp.text) == json.loads(ran.out), extra
+
+
+def test_api_at_as_an_object_is_the_at_file(client, write, tmp_path):
+    at_file = tmp_path / "at.json"
+    at_file.write_text('{"A": [[1, 2], [3, 4]], "v": [1, -1]}')
+    program = "y = sum(A @ v)\n"
+    ran = run_cli("grad", write(program), "--strict", "--json", "--at-file", str(at_file), "-m", "forward")
+    resp = client.post("/api/run", json={"program": program, "at": {"A": [[1, 2], [3, 4]], "v": [1, -1]},
+                                         "method": "forward"})
+    assert resp.status_code == 200 and resp.text == ran.out.strip()
+
+
+@pytest.mark.parametrize("body", [b"not json", b"[1, 2]", b'{"program": 3}', b'{"program": "y = x", "bogus": 1}',
+                                  b'{"program": "y = x", "at": 5}', b'{"program": "y = x", "at": "x=1", "wrt": 3}',
+                                  b'{"program": "y = x", "at": "x=1", "method": "fd", "epsilon": "big"}'])
+def test_api_malformed_requests_are_usage_errors(client, body):
+    resp = client.post("/api/run", content=body)
+    assert resp.status_code == 400
+    err = resp.json()["error"]
+    assert err["kind"] == "usage" and set(err) == {"kind", "message", "line", "column"}
+
+
+def test_api_refuses_large_bodies_with_413_before_reading_them(client):
+    resp = client.post("/api/run", content=b"{" + b" " * (300 * 1024) + b"}")
+    assert resp.status_code == 413 and resp.json()["error"]["kind"] == "limit"
+
+    def chunks():  # no Content-Length: the cap applies while the body streams in
+        for _ in range(100):
+            yield b" " * 4096
+    resp = client.post("/api/run", content=chunks())
+    assert resp.status_code == 413
+    assert client.get("/api/health").json()["ok"] is True
+
+
+def test_api_deep_nesting_and_non_finite_values_are_clean_errors(client):
+    resp = client.post("/api/run", content=b'{"program": "y = x", "at": {"x": ' + b"[" * 5000 + b"]" * 5000 + b"}}")
+    assert resp.status_code == 422 and resp.json()["error"]["kind"] == "limit"
+    resp = client.post("/api/run", content=b'{"program": "y = x * 2", "at": {"x": NaN}}')
+    assert resp.status_code == 422 and resp.json()["error"]["kind"] == "value"
+
+
+def test_lesson_bundle_of_the_lecture(client):
+    d = client.post("/api/lesson", json={"program": LECTURE, "at": "x=2,z=3"}).json()
+    assert d["error"] is None and d["inputs"] == ["x", "z"]
+    assert d["run"] == client.post("/api/run", json={"program": LECTURE, "at": "x=2,z=3"}).json()
+    assert [n["name"] for n in d["graph"]["nodes"]] == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
+    assert ["c", "f"] in d["graph"]["edges"] and ["a", "f"] in d["graph"]["edges"]
+    steps = d["explain"]["steps"]
+    assert [s["node"] for s in steps if s["phase"] == "forward"] == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
+    g_c = next(s for s in steps if s["phase"] == "backward" and s["node"] == "c")
+    assert " = ".join(g_c["forms"]) == "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.1667 = 0.166667"
+    # the ε sweep's V: central differences beat forward differences at their best ε
+    rows = d["sweep"]["sweep"]
+    assert min(r["central_error"] for r in rows) < min(r["forward_error"] for r in rows) < 1e-6
+
+
+def test_lesson_bundle_locates_errors_as_the_cli_does(client, write):
+    program = "a = x + 1\nb = a * * 2\ny = b\n"
+    ran = run_cli("run", write(program, "program.cg"), "--at", "x=1")
+    d = client.post("/api/lesson", json={"program": program, "at": "x=1"}).json()
+    assert d["error"]["line"] == 2 and d["error"]["column"] == 9
+    assert d["error"]["text"].split(": ", 1)[1] == ran.err.split(": ", 1)[1]  # message, line, caret, hint
+    assert d["run"] == {"error": {k: d["error"][k] for k in ("kind", "message", "line", "column")}}
+    # a values error still draws the graph
+    d = client.post("/api/lesson", json={"program": "y = ln(x)\n", "at": "x=-1"}).json()
+    assert d["error"]["kind"] == "domain" and d["graph"]["nodes"][1]["name"] == "y"
+
+
+def test_page_and_assets_are_served_with_a_strict_policy(client):
+    resp = client.get("/")
+    assert resp.status_code == 200 and "default-src 'none'" in resp.headers["content-security-policy"]
+    assert 'src="static/playground.js"' in resp.text and "http" not in resp.text.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")  # nothing from another origin
+    for name in page.ASSETS:
+        assert client.get(f"/static/{name}").status_code == 200
+    assert client.get("/static/..%2Fapp.py").status_code == 404
+    assert client.get("/static/index.html").status_code == 404
+
+
+def test_dns_rebinding_guard_when_bound_to_loopback():
+    with TestClient(create_app(workers=1, allowed_hosts=["127.0.0.1", "localhost"]),
+                    base_url="http://evil.example") as c:
+        assert c.get("/").status_code == 400
+
+
+# --- the pool: time limit and crashes, with stand-in workers (deterministic, no timing races) ---
+SLEEPER = r"""
+import struct, sys, time
+out = sys.stdout.buffer
+out.write(struct.pack(">I", 5) + b"ready"); out.flush()
+while True:
+    head = sys.stdin.buffer.read(4)
+    if len(head) < 4: break
+    msg = sys.stdin.buffer.read(struct.unpack(">I", head)[0])
+    if b"crash" in msg: sys.exit(3)
+    if b"hang" in msg: time.sleep(3600)
+    reply = b"200" + b'{"ok": true}'
+    out.write(struct.pack(">I", len(reply)) + reply); out.flush()
+"""
+
+
+def test_pool_kills_an_overrunning_worker_and_recovers():
+    async def scenario():
+        pool = Pool(workers=1, timeout=0.5, command=[sys.executable, "-c", SLEEPER])
+        await pool.start()
+        try:
+            status, data = await pool.submit("run", b"hang")
+            assert status == 422 and json.loads(data)["error"]["kind"] == "limit"
+            assert pool.restarts == 1
+            status, data = await pool.submit("run", b"fine")  # waits for the replacement
+            assert (status, json.loads(data)) == (200, {"ok": True})
+            status, data = await pool.submit("run", b"crash")
+            assert status == 422 and "stopped" in json.loads(data)["error"]["message"]
+            status, _ = await pool.submit("run", b"fine")
+            assert status == 200 and pool.restarts == 2
+        finally:
+            await pool.close()
+    asyncio.run(scenario())
+
+
+def test_pool_answers_busy_beyond_its_queue():
+    async def scenario():
+        pool = Pool(workers=1, timeout=30, max_waiting=1, queue_timeout=30,
+                    command=[sys.executable, "-c", SLEEPER])
+        await pool.start()
+        try:
+            hung = asyncio.ensure_future(pool.submit("run", b"hang"))
+            await asyncio.sleep(0)
+            waiting = asyncio.ensure_future(pool.submit("run", b"fine"))
+            await asyncio.sleep(0)
+            status, data = await pool.submit("run", b"fine")
+            assert status == 503 and json.loads(data)["error"]["message"] == "the server is busy"
+            hung.cancel()
+            waiting.cancel()
+            await asyncio.gather(hung, waiting, return_exceptions=True)
+        finally:
+            await pool.close()
+    asyncio.run(scenario())
+
+
+def test_real_worker_answers_in_the_cli_shape():
+    async def scenario():
+        pool = Pool(workers=1, timeout=20)
+        try:
+            status, data = await pool.submit("run", json.dumps({"program": "y = x^2", "at": "x=3"}).encode())
+            assert status == 200 and json.loads(data)["gradient"] == {"x": 6.0}
+        finally:
+            await pool.close()
+    asyncio.run(scenario())
+
+
+# --- graphlang html, and the layout ---
+def test_html_export_is_self_contained(tmp_path):
+    out = tmp_path / "lesson.html"
+    ran = run_cli("html", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-o", str(out))
+    assert ran.code == 0, ran.err
+    html = out.read_text()
+    assert "<script src" not in html and "<link rel=\"stylesheet\"" not in html and "fetch(" in html
+    data = json.loads(html.split('<script id="config" type="application/json">')[1].split("</script>")[0])
+    lesson = data["lesson"]
+    assert data["mode"] == "file" and lesson["at"] == "x=2,z=3"
+    assert set(lesson["methods"]) == {"reverse", "forward", "fd", "symbolic"}
+    for m, ans in lesson["methods"].items():
+        assert np.allclose([ans["gradient"]["x"], ans["gradient"]["z"]], [1208.3812151266097, 809.7074792185641],
+                           rtol=1e-5 if m == "fd" else 1e-9), m
+    assert lesson["directions"]["x"]["tangents"]["y"] == pytest.approx(1208.3812151266097)
+
+
+def test_serve_refuses_a_port_in_use_with_a_usage_error():
+    import socket
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        ran = run_cli("serve", "--port", str(held.getsockname()[1]))
+    assert ran.code == 2 and "graphlang serve: usage error: cannot listen on 127.0.0.1:" in ran.err
+
+
+def test_html_export_reports_errors_like_run(write, tmp_path):
+    ran = run_cli("html", write("y = ln(x)\n"), "--at", "x=-1", "-o", str(tmp_path / "x.html"))
+    assert ran.code == 1 and "domain error" in ran.err and not (tmp_path / "x.html").exists()
+
+
+def test_html_export_escapes_the_program_inside_the_page(write, tmp_path):
+    out = tmp_path / "p.html"
+    ran = run_cli("html", write("# </script><script>alert(1)</script> {{SCRIPT}}\ny = x\n"), "--at", "x=1",
+                  "-o", str(out))
+    assert ran.code == 0
+    html = out.read_text()
+    assert html.count("</script>") == 2 and "alert(1)" in html  # the comment survives as data
+
+
+def test_layout_edges_point_right_and_boxes_do_not_overlap():
+    prog = compute.load(LECTURE)
+    from graphlang.present import jsonout
+    g = jsonout.graph(prog)
+    boxes = layout(g)["boxes"]
+    for a, b in g["edges"]:
+        assert boxes[a][0] + boxes[a][2] < boxes[b][0]
+    items = list(boxes.values())
+    for i, (x, y, w, h) in enumerate(items):
+        for (x2, y2, w2, h2) in items[i + 1:]:
+            assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
+
+
+def test_server_under_load_answers_every_request_correctly_or_cleanly():
+    """200 concurrent requests over real HTTP on 127.0.0.1 (bench/web_load.py): the lecture by every
+    method, lessons, errors, oversize bodies, deep nesting, huge statements and values; each answer
+    is byte-for-byte the in-process answer or a clean refusal, and the server answers afterwards."""
+    sys.path.insert(0, str(PROGRAMS.parent / "bench"))
+    import web_load
+
+    out = web_load.run(requests=200, workers=2, timeout=30.0)
+    assert out["problems"] == [] and out["still_answering"]
+    assert out["statuses"].get(413) and out["statuses"].get(200) and out["statuses"].get(422)
+    assert sum(out["statuses"].values()) == 200

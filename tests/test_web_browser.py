@@ -1,0 +1,203 @@
+"""The playground in a real browser: headless Chromium (Debian's package) driven by Playwright.
+
+A share link of the lecture example shows the gradient; the SVG has the nine nodes; stepping walks
+the forward then the backward pass with the explain lines; an error is located; the method switch;
+the exported lesson.html from file:// without any network. Each state is photographed into
+tests/artifacts/ (git-ignored). Skipped when Chromium or Playwright is missing.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import socket
+import threading
+import time
+import urllib.parse
+
+import pytest
+from conftest import PROGRAMS, ROOT, run_cli
+
+pytest.importorskip("starlette")
+uvicorn = pytest.importorskip("uvicorn")
+sync_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+if CHROMIUM is None:
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+from graphlang.web.app import create_app  # noqa: E402
+
+ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--no-first-run", "--disable-sync"]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+LECTURE = (PROGRAMS / "lecture13.cg").read_text()
+G_C = "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.1667 = 0.166667"
+
+
+def dy_dx(x: float, z: float) -> float:
+    """The lecture's y = e^{xz} + xz/ln x + sin(ln x)/(xz), differentiated by hand (the oracle)."""
+    ln = math.log(x)
+    return z * math.exp(x * z) + z * (ln - 1) / ln ** 2 + (math.cos(ln) - math.sin(ln)) / (x * x * z)
+
+
+def dy_dz(x: float, z: float) -> float:
+    ln = math.log(x)
+    return x * math.exp(x * z) + x / ln - math.sin(ln) / (x * z * z)
+
+
+@pytest.fixture(scope="module")
+def server():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = uvicorn.Config(create_app(workers=2, timeout=20.0, allowed_hosts=["127.0.0.1", "localhost"]),
+                            host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(600):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    yield f"http://127.0.0.1:{port}/"
+    srv.should_exit = True
+    thread.join(30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    problems: list[str] = []
+    pg.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    pg.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    yield pg
+    pg.close()
+    assert not problems, problems
+
+
+def share_link(base: str, program: str, at: str, method: str | None = None) -> str:
+    return base + "#program=" + urllib.parse.quote(program) + "&at=" + at + (f"&method={method}" if method else "")
+
+
+def shot(pg, name: str) -> None:
+    pg.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def until(pg, selector: str, check, timeout: float = 30.0) -> str:
+    """Wait until the text of `selector` passes `check` (polled from Python: the page's
+    Content-Security-Policy forbids the eval that wait_for_function would need)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = pg.inner_text(selector)
+        if check(text) or time.monotonic() > deadline:
+            return text
+        pg.wait_for_timeout(50)
+
+
+def opened(pg, url: str) -> None:
+    pg.goto(url)
+    pg.wait_for_selector("#graph g.node")
+    until(pg, "#gradient-summary", bool)
+
+
+def test_share_link_shows_the_lecture_gradient_and_nine_nodes(server, page):
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    summary = page.inner_text("#gradient-summary")
+    assert f"∂y/∂x ≈ {dy_dx(2, 3):.2f}" in summary and f"∂y/∂z ≈ {dy_dz(2, 3):.2f}" in summary
+    assert "1208.38" in summary and "809.71" in summary
+    names = page.eval_on_selector_all("#graph g.node", "ns => ns.map(n => n.getAttribute('data-name'))")
+    assert names == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
+    assert page.locator("#graph path.edge").count() == 12
+    assert page.input_value("#in-x") == "2" and page.input_value("#in-z") == "3"
+    shot(page, "1-share-link")
+
+
+def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    page.locator("h2").first.click()  # the keyboard steps when no field has the focus
+    for _ in range(9):
+        page.keyboard.press("ArrowRight")
+    assert "y = d + e + f = 403.4 + 8.656 + 0.1065 = 412.191" in page.inner_text("#step-line")
+    assert page.locator("#graph g.node.hidden-val").count() == 0  # every value computed
+    assert page.locator("#graph g.node.hidden-adj").count() == 9  # no adjoint yet
+    assert page.get_attribute("#node-y", "class").split().count("current") == 1
+    shot(page, "2-forward-done")
+    for _ in range(5):
+        page.click("#step-next")
+    line = page.inner_text("#step-line")
+    assert "Backward pass, step 5 of 9" in line and G_C in line
+    active = page.eval_on_selector_all("#graph path.edge.active",
+                                       "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
+    assert active == ["c>f"]  # g_c reads g_f along the edge c -> f
+    shot(page, "3-step-g_c")
+    page.keyboard.press("ArrowLeft")
+    assert "g_d = g_y·∂y/∂d" in page.inner_text("#step-line")
+    page.keyboard.press("ArrowRight")
+    assert G_C in page.inner_text("#step-line")
+    page.click("#node-a")  # a node's own lines
+    assert "g_a = g_d·∂d/∂a + g_e·∂e/∂a + g_f·∂f/∂a" in page.inner_text("#node-explain")
+    page.click("#step-play")
+    assert until(page, "#step-count", lambda t: t == "18 / 18") == "18 / 18"
+
+
+def test_an_error_is_shown_located_with_the_clis_message(server, page, write):
+    program = "a = x + 1\nb = a * * 2\ny = b\n"
+    page.goto(share_link(server, program, "x=1"))
+    page.wait_for_selector("#error:not([hidden])")
+    err = page.inner_text("#error")
+    cli = run_cli("run", write(program), "--at", "x=1").err
+    assert err.startswith("program.cg:2:9: syntax error:")
+    assert err.split(": ", 1)[1].strip() == cli.split(": ", 1)[1].strip()  # message, source line, caret, hint
+    marks = page.locator("#highlight .err-mark")
+    assert marks.count() == 1 and marks.inner_text() == "*"
+    shot(page, "4-error")
+
+
+def test_changing_a_value_and_the_method(server, page):
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    page.fill("#in-x", "3")
+    page.dispatch_event("#in-x", "change")
+    assert f"{dy_dx(3, 3):.2f}" in until(page, "#gradient-summary", lambda t: f"{dy_dx(3, 3):.2f}" in t)
+    assert "x=3,z=3" in page.evaluate("location.hash")
+    page.check('input[name="method"][value="fd"]')
+    assert "by fd" in until(page, "#method-result", lambda t: "by fd" in t)
+    page.wait_for_selector("#sweep svg polyline.cen")
+    shot(page, "5-finite-differences")
+    page.check('input[name="method"][value="forward"]')
+    page.select_option("#direction", "x")
+    until(page, "#method-result", lambda t: "tangent" in t)
+    rows = dict(r.split("\t") for r in page.inner_text("#method-result").splitlines()[1:])
+    assert float(rows["y"]) == pytest.approx(dy_dx(3, 3), rel=1e-9)
+    shot(page, "6-forward-direction")
+
+
+def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
+    out = tmp_path / "lesson.html"
+    assert run_cli("html", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-o", str(out)).code == 0
+    pg = browser.new_page(viewport={"width": 1400, "height": 1000})
+    requests: list[str] = []
+    pg.on("request", lambda r: requests.append(r.url))
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("#graph g.node")
+    summary = pg.inner_text("#gradient-summary")
+    assert "1208.38" in summary and "809.71" in summary
+    assert pg.locator("#graph g.node").count() == 9
+    pg.locator("h2").first.click()
+    for _ in range(14):
+        pg.keyboard.press("ArrowRight")
+    assert G_C in pg.inner_text("#step-line")
+    pg.check('input[name="method"][value="symbolic"]')
+    assert "by symbolic" in pg.inner_text("#method-result")
+    shot(pg, "7-lesson-file")
+    pg.close()
+    assert all(u.startswith(("file:", "data:")) for u in requests), requests
