@@ -11,7 +11,7 @@ import numpy as np
 
 from graphlang import methods
 from graphlang.engines import interpreter as interp
-from graphlang.engines.fastpath import fast_gradient
+from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
 from graphlang.ir.bind import bind, to_array
 from graphlang.ir.graph import Graph
@@ -80,8 +80,7 @@ class Program:
         self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
         self._constant = [not d for d in interp.depends_on_inputs(self.graph)]
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
-        self._plans: dict[tuple[Any, ...], Any] = {}
-        self._calls: dict[tuple[Any, ...], int] = {}
+        self._fast = FastGradient(self.graph, self.bind)
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
@@ -192,7 +191,7 @@ class Program:
         any problem falls back to the interpreter, which reports it.
         """
         if method in (AUTO, "reverse") and wrt is None and len(self.graph.outputs) == 1:
-            fast = fast_gradient(self, values)
+            fast = self._fast(values)
             if fast is not None:
                 return fast
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
