@@ -9,6 +9,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.numbers import quiet_floats
 from graphlang.program import Program
 
 # method -> (rtol, atol) against reverse mode
@@ -41,7 +42,7 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
     for method, (rtol, atol) in TOLERANCES.items():
         got = program.gradient(values, method=method, epsilon=epsilon)
         for n, want in ref.items():
-            with np.errstate(all="ignore"):  # errors past float64's range are shown as its maximum
+            with quiet_floats():  # errors past float64's range are shown as its maximum
                 diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
                 scale = np.abs(np.asarray(want, dtype=float))
                 abs_err = _capped(np.max(diff)) if diff.size else 0.0
@@ -98,7 +99,7 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                 plus[k][idx] += eps
                 minus[k][idx] -= eps
                 fp, fm = f(plus), f(minus)
-                with np.errstate(all="ignore"):
+                with quiet_floats():
                     fwd_err = max(fwd_err, _capped(mixed_error((fp - f0) / eps, exact[idx])))
                     cen_err = max(cen_err, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
         rows.append(SweepRow(eps, fwd_err, cen_err))

@@ -11,7 +11,7 @@ from graphlang.errors import GraphlangError
 from graphlang.ir.bind import bind_graph
 from graphlang.ir.graph import Graph, build
 from graphlang.limits import Limits
-from graphlang.numbers import py
+from graphlang.numbers import py, quiet_floats
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.vmap import Batch
 from graphlang.symbolic import adjoint
@@ -69,7 +69,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
             for sign in (1.0, -1.0):
                 moved = list(arrays)
                 xm = x.copy()
-                with np.errstate(all="ignore"):
+                with quiet_floats():
                     xm[idx] += sign * h
                 if not np.isfinite(xm[idx]):
                     raise _fd_error(program, f"the step {where} {'+' if sign > 0 else '-'} {h:.3g} "
@@ -81,7 +81,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                     err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
                     raise
-            with np.errstate(all="ignore"):
+            with quiet_floats():
                 quotient = (sides[0] - sides[1]) / (2 * h)
             if not np.all(np.isfinite(quotient)):
                 raise _fd_error(program, f"the difference quotient for {where} overflows float64")

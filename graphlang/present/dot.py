@@ -18,6 +18,7 @@ from rich.text import Text
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text, write_with
 from graphlang.language.ast import names
+from graphlang.numbers import short
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import to_text, value_of
@@ -32,7 +33,7 @@ def _num(v: Any) -> str:
     a = np.asarray(v, dtype=np.float64)
     if a.ndim > 0:
         return f"shape {list(a.shape)}"
-    return f"{float(a) + 0.0:.4g}" if np.isfinite(a) else "not finite"
+    return short(a, 4) if np.isfinite(a) else "not finite"
 
 
 def edges(program: Program) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, located
-from graphlang.numbers import number
+from graphlang.numbers import number, short
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
@@ -22,9 +22,9 @@ def tensor(value: Any) -> str:
         return number(float(a))
     shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
     if a.ndim == 1:
-        return "[" + ", ".join(_elided([f"{v + 0.0:.6g}" for v in a])) + "]" + shape
+        return "[" + ", ".join(_elided([short(v) for v in a])) + "]" + shape
     if a.ndim == 2:
-        cells = [_elided([f"{v + 0.0:.6g}" for v in row]) for row in a]
+        cells = [_elided([short(v) for v in row]) for row in a]
         width = max(len(c) for row in cells for c in row)
         rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
         rows = _elided(rows, filler=" " * (len(rows[0]) // 2) + "⋮")
@@ -38,7 +38,7 @@ def tensor(value: Any) -> str:
             blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1]).split("  (shape")[0]
                                                 .replace("\n", "\n    ")]
         return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
-    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([f'{v:.6g}' for v in a.ravel()]))}]"
+    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([short(v) for v in a.ravel()]))}]"
 
 
 def _elided(items: list[str], filler: str = "…") -> list[str]:
