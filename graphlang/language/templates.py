@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -31,8 +31,8 @@ _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "tr
 class Fallback(Exception):
     """The fast path cannot handle this text; the full parser will (and report any error).
 
-    `resume`: (offset, line, column) where the statement that failed starts (every statement
-    before it parsed), so that the full parser can first look at the rest of the text only.
+    `resume`: (offset, line, 1): the start of a line before which every statement parsed, and
+    which no statement straddles, so that the full parser can first look at the rest only.
     """
 
     resume: tuple[int, int, int] | None = None
@@ -66,13 +66,14 @@ def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]
     return regex, frozenset(basic.ignore_tokens), keywords, parser
 
 
-def _tokenize(text: str) -> list[tuple[str, int, int]]:
+def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
+    """The tokens, and where a character no terminal matches stops them (a syntax error), if one does."""
     regex, ignore, keywords, _ = _machinery()
     out: list[tuple[str, int, int]] = []
     pos = 0
     for m in regex.finditer(text):
         if m.start() != pos:
-            raise Fallback  # a character no terminal matches: a syntax error
+            return out, pos
         pos = m.end()
         kind = m.lastgroup
         assert kind is not None
@@ -83,8 +84,8 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
             kind = keywords.get(text[start:pos], kind)
         out.append((kind, start, pos))
     if text[pos:].strip(" \t\r"):
-        raise Fallback
-    return out
+        return out, pos
+    return out, None
 
 
 def _statements(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[tuple[str, int, int]]]:
@@ -238,7 +239,7 @@ _CACHE: dict[tuple[str, ...], Template] = {}
 
 def parse_fast(text: str, limits: Limits) -> list[Statement]:
     """Statements built from cached templates; raises Fallback for the full parser."""
-    tokens = _tokenize(text)
+    tokens, bad = _tokenize(text)
     lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def where(offset: int) -> tuple[int, int]:
@@ -248,22 +249,28 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
     out: list[Statement] = []
     prev_end = clean = 0  # clean: the last line start that no statement straddles
     for toks in _statements(tokens, text):
-        start = toks[0][1]
-        line_start = lines[bisect.bisect_right(lines, start) - 1]
+        line_start = lines[bisect.bisect_right(lines, toks[0][1]) - 1]
         if line_start >= prev_end:
             clean = line_start
         try:
+            if bad is not None and toks[-1] is tokens[-1]:
+                raise Fallback  # the statement that a bad character interrupts
             _statement(toks, text, limits, where, out)
         except Fallback as fb:
-            at = line_start if clean == line_start else start  # whole lines where possible
-            fb.resume = (at, *where(at))
+            fb.resume = (clean, *where(clean))  # whole lines: the full parser sees each line whole
             raise
         prev_end = toks[-1][2]
+    if bad is not None:  # a bad character starts a statement
+        line_start = lines[bisect.bisect_right(lines, bad) - 1]
+        at = line_start if line_start >= prev_end else clean
+        fb = Fallback()
+        fb.resume = (at, *where(at))
+        raise fb
     return out
 
 
-def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits, where: Any,
-               out: list[Statement]) -> None:
+def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
+               where: Callable[[int], tuple[int, int]], out: list[Statement]) -> None:
     """One statement from its template, appended to `out`."""
     if len(toks) > limits.max_statement_tokens:
         raise GraphlangError("limit", f"a statement of {len(toks):,} tokens; the limit is "
