@@ -9,6 +9,8 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.ir import cost
+from graphlang.methods import batch_numbers
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
 
@@ -37,6 +39,8 @@ class Row:
 
 def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = None) -> list[Row]:
     """Each method's gradient beside reverse mode's, with errors and a pass/fail per method."""
+    _, shapes = program.bind(values)
+    cost.check(program.limits, cost.gradcheck(program.graph, shapes, batch_numbers(program.limits)))
     ref = program.gradient(values, method="reverse")
     rows = [Row(n, "reverse", v, 0.0, 0.0, True) for n, v in ref.items()]
     for method, (rtol, atol) in TOLERANCES.items():
@@ -76,9 +80,12 @@ class SweepRow:
 def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     """Max error (relative, absolute where |reverse| < 1) of forward and central differences vs
     reverse mode, per ε."""
-    result = program.evaluate(values)
-    if result.gradient is None:
+    _, shapes = program.bind(values)
+    if not program.is_scalar(shapes):
         raise GraphlangError("shape", "the ε sweep needs a scalar output")
+    cost.check(program.limits, cost.sweep(program.graph, shapes))
+    result = program.evaluate(values)
+    assert result.gradient is not None
     arrays, _ = program.bind(values)
     g = program.graph
     out = g.slot_of[g.outputs[0]]

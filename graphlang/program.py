@@ -13,6 +13,7 @@ from graphlang import methods
 from graphlang.engines import interpreter as interp
 from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
+from graphlang.ir import cost
 from graphlang.ir.bind import bind, to_array
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
@@ -145,12 +146,13 @@ class Program:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
                                  + ", ".join(METHODS))
         arrays, shapes = self.bind(values)
+        wrt_names = self._wrt(wrt)
         if method == AUTO:
             method = "reverse" if self.is_scalar(shapes) else methods.choose_mode(
-                self, arrays, shapes, self._wrt(wrt))
+                self, arrays, shapes, wrt_names)
+        methods.estimate(self, method, shapes, wrt_names)  # the whole command, before any of it runs
         g = self.graph
         vals = interp.forward(g, arrays)
-        wrt_names = self._wrt(wrt)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
         outs = self._output_slots()
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
@@ -208,6 +210,7 @@ class Program:
             mode = methods.choose_mode(self, arrays, shapes, names)
         if mode not in ("forward", "reverse", "fd", "symbolic"):
             raise GraphlangError("usage", f"unknown mode {mode!r}", hint="auto, forward or reverse")
+        methods.estimate(self, mode, shapes, names)
         vals = interp.forward(self.graph, arrays)
         return methods.jacobian(self, mode, arrays, shapes, vals, names, None)
 
@@ -244,6 +247,7 @@ class Program:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
+        cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
