@@ -14,12 +14,18 @@ from typing import Any
 from rich.console import Console
 from rich.text import Text
 
+from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at
+from graphlang.language.incremental import Names, StatementReader, bounded_lines
 from graphlang.language.parser import parse_statements
+from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
+from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse, read_source
+
+MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
 COMMANDS = {
     ":at": "set input values: :at x=2 z=3",
@@ -55,36 +61,68 @@ def is_complete(text: str) -> bool:
 
 
 def join_continuations(text: str) -> str:
-    """A line that ends mid-expression outside brackets continues on the next (joined by a space)."""
-    out = ""
+    """A line that ends mid-expression outside brackets continues on the next (joined by a space).
+
+    Linear in the lines: the bracket depth is kept as lines come, and only the statement being
+    read is parsed (at a line where its brackets are balanced)."""
+    out: list[str] = []
+    start = 0  # where the statement being read begins in `out`
+    depth = 0
     for line in text.split("\n"):
-        if not out:
-            out = line
-        elif not is_complete(out) and out.count("(") + out.count("[") == out.count(")") + out.count("]"):
-            out = out.rstrip() + " " + line.strip()
+        if out and depth == 0 and not is_complete("\n".join(out[start:])):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
         else:
-            out += "\n" + line
-    return out
+            if depth == 0:
+                start = len(out)
+            out.append(line)
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+    return "\n".join(out)
 
 
 class ReplSession:
-    """The growing program and its input values."""
+    """The growing program and its input values.
+
+    Adding a statement costs O(statement): only the new text is parsed and checked, against the
+    names so far (`Names`); with values set, only its equations are evaluated, from the values so
+    far. The whole program is built again only when a command needs it (or for the exact error
+    near a session-wide limit, or while an earlier value fails)."""
 
     def __init__(self) -> None:
         self.chunks: list[str] = []  # accepted statements (or loaded files), as source text
         self.at: dict[str, Any] = {}
         self.done = False
+        self.limits = Limits()
+        self._synced: tuple[int, str | None] = (0, None)  # the chunks that `_names`, `_lines` describe
+        self._names = Names()
+        self._lines: list[str] = []  # the session's source lines
+        self._program: tuple[tuple[int, str | None], Program | None] | None = None
+        self._values = Values()  # every name's value at `at`, when known
 
     @property
     def source(self) -> str:
         return "\n".join(self.chunks) + ("\n" if self.chunks else "")
 
-    def program(self) -> Program | None:
-        return parse(self.source) if self.chunks and self._has_statements(self.source) else None
+    def _state(self) -> tuple[int, str | None]:
+        return (len(self.chunks), self.chunks[-1] if self.chunks else None)
 
-    @staticmethod
-    def _has_statements(source: str) -> bool:
-        return any(st.kind == "assign" for st in parse_statements(source))
+    def _sync(self) -> None:
+        """After a command changed the chunks (:undo, :load, :reset): the names again, once."""
+        now = self._state()
+        if self._synced[0] == now[0] and self._synced[1] is now[1]:
+            return
+        self._names = Names().add("\n".join(self.chunks), self.limits)[0] if self.chunks else Names()
+        self._lines = self.source.split("\n")[:-1]
+        self._values.known = None
+        self._synced = now
+
+    def program(self) -> Program | None:
+        """The whole program (None before the first assignment), built when first needed."""
+        self._sync()
+        if self._program is None or self._program[0][0] != self._synced[0] \
+                or self._program[0][1] is not self._synced[1]:
+            prog = parse(self.source, limits=self.limits) if self._names.assigned else None
+            self._program = (self._synced, prog)
+        return self._program[1]
 
     def handle(self, text: str) -> list[Any]:
         """One input (a statement or a `:command`) -> what to show. State changes only on success."""
@@ -92,33 +130,65 @@ class ReplSession:
         if not text or text.startswith("#"):
             return []
         try:
+            self._sync()
             if text.startswith(":"):
                 return self._command(text)
             return self._statement(text)
         except GraphlangError as err:
             if err.hint:
                 err.hint = err.hint.replace("--at ", ":at ")  # in the REPL, values come from :at
-            return [render.error_text(err, "<repl>", self.source + text + "\n")]
+            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
+
+    def _excerpt(self, err: GraphlangError, text: str) -> str:
+        """The line an error points to, on that line of an otherwise empty text (the session's
+        source and `text` after it, without joining them)."""
+        if err.line is None or err.line < 1:
+            return ""
+        k = err.line - 1
+        if k < len(self._lines):
+            line = self._lines[k]
+        else:
+            extra = text.split("\n")
+            line = extra[k - len(self._lines)] if k - len(self._lines) < len(extra) else ""
+        return "\n" * k + line + "\n"
 
     def _statement(self, text: str) -> list[Any]:
-        candidate = self.source + text + "\n"
-        try:
-            prog = parse(candidate)
-        except GraphlangError as err:
-            if err.kind != "empty":
-                raise
-            self.chunks.append(text)  # declarations only, so far
-            return []
+        if self._names.chars + len(text) + 1 > self.limits.max_source_chars:
+            parse(self.source + text + "\n", limits=self.limits)  # the whole session's limit error
+        names, statements, checked = self._names.add(text, self.limits)
+        if names.near_limits(self.limits):
+            parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         self.chunks.append(text)
-        out: list[Any] = []
-        new = [st.name for st in parse_statements(text) if st.kind == "assign"]
-        if new and self.at and all(n in self.at for n in prog.inputs):
+        self._lines.extend(text.split("\n"))
+        self._names = names
+        self._synced = self._state()
+        new = [st.name for st in statements if st.kind == "assign"]
+        if not new:  # declarations only: the values so far stand
+            return []
+        if not (self.at and all(n in self.at for n in names.inputs)):
+            self._values.known = None
+            return []
+        try:
+            vals = self._new_values(checked)
+        except GraphlangError as err:
+            self._values.known = None
+            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
+        return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new))]
+
+    def _new_values(self, checked: Checked | None) -> dict[str, Any]:
+        """Every name's value: the new statements' from the values so far, else the whole program's."""
+        names = self._names
+        if checked is not None and self._values.usable(self.at):
             try:
-                vals = prog.forward(self.at)
-                out.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)))
-            except GraphlangError as err:
-                out.append(render.error_text(err, "<repl>", candidate))
-        return out
+                return self._values.extend(checked, list(names.inputs), names.shapes, names.positions(),
+                                           self.at, self.limits)
+            except GraphlangError:
+                pass  # the whole program says which error, and where
+        self._values.known = None
+        prog = self.program()
+        assert prog is not None
+        arrays, shapes = prog.bind(self.at)
+        return self._values.whole(prog.graph, arrays, shapes, self.at)
 
     def _need(self) -> Program:
         prog = self.program()
@@ -242,21 +312,26 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
 def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
     """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error."""
     failed = False
-    pending = ""
-    for raw in stream:
-        pending += raw
-        if not is_complete(pending):
-            continue
-        for shown in session.handle(pending):
-            failed |= isinstance(shown, Text) and " error: " in shown.plain
-            console.print(shown)
-        pending = ""
+    limits = session.limits
+    reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars)
+
+    def show(text: str | GraphlangError | None) -> None:
+        nonlocal failed
+        if text is None:
+            return
+        shown = [render.error_text(text, "<repl>", None)] if isinstance(text, GraphlangError) \
+            else session.handle(text)
+        for item in shown:
+            failed |= isinstance(item, Text) and " error: " in item.plain
+            console.print(item)
+
+    for line in bounded_lines(stream, limits.max_line_chars):
+        show(reader.feed(line) if line is not None else reader.cut(limits.max_line_chars))
         if session.done:
             break
-    if pending.strip():
-        for shown in session.handle(pending):
-            failed |= isinstance(shown, Text) and " error: " in shown.plain
-            console.print(shown)
+    rest = reader.rest()
+    if rest.strip() and not session.done:
+        show(rest)
     return 1 if failed else 0
 
 
