@@ -145,11 +145,13 @@ class ReplSession:
         if err.line is None or err.line < 1:
             return ""
         k = err.line - 1
+        extra = text.split("\n") + [""]
         if k < len(self._lines):
             line = self._lines[k]
+        elif k - len(self._lines) < len(extra):
+            line = extra[k - len(self._lines)]
         else:
-            extra = text.split("\n")
-            line = extra[k - len(self._lines)] if k - len(self._lines) < len(extra) else ""
+            return ""  # past the end: no line to show
         return "\n" * k + line + "\n"
 
     def _statement(self, text: str) -> list[Any]:
