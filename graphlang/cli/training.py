@@ -43,15 +43,14 @@ def train(program: ProgramArg,
     def body() -> None:
         if not (lr > 0 and lr == lr and lr < float("inf")):
             raise GraphlangError("usage", "--lr must be a positive number")
-        if seed < 0:
-            raise GraphlangError("usage", f"--seed must be a non-negative integer, got {seed}")
+        tr.rng_from(seed)  # a usage error for a bad seed, before any work
         for target in (save, plot):
             if target:
                 check_target(target)
         prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
-        params = tr.load_params(init) if init else tr.init_params(prog, seed)
+        params = tr.load_params(init, prog) if init else tr.init_params(prog, seed)
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
         table = render.epoch_table(trainer.pred is not None, val_set is not None)
         steps = epochs * -(-train_set.n // batch)
@@ -83,7 +82,7 @@ def predict(program: ProgramArg,
     def body() -> None:
         prog = s.load(strict, limit)
         dataset = tr.load_csv(prog, data)
-        trainer = tr.Trainer(prog, tr.load_params(params))
+        trainer = tr.Trainer(prog, tr.load_params(params, prog))
         if trainer.pred is None:
             raise GraphlangError("usage", "name the prediction node `yhat` (or p) to predict")
         preds = trainer.predictions(dataset)

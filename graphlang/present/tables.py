@@ -182,11 +182,12 @@ def checker_report(report: Any) -> Group:
 
 
 def batch_summary(rows: list[dict[str, Any]]) -> Table:
-    t = _table(f"{len(rows)} submissions", "submission", "status", "score", "first wrong step")
+    t = _table(f"{len(rows)} submissions", "submission", "status", "score",
+               "first wrong step or reason")
     for r in rows:
         score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
         t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
-                  Text(clean(str(r.get("root_cause") or ""))))
+                  Text(clean(str(r.get("root_cause") or r.get("reason") or ""))))
     return t
 
 
