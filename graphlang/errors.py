@@ -71,12 +71,15 @@ class GraphlangError(Exception):
         return self
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (ESC sequences, CSI U+009B) and the invisible format characters that reorder or
+# hide text on a terminal or a web page (bidirectional overrides such as U+202E, zero-width marks).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 def clean(text: str) -> str:
-    """Terminal control characters, escaped: anything echoed back to the user goes through here."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+    """Terminal control and invisible format characters, escaped: everything echoed back goes through here."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+                        text)
 
 
 class Located(NamedTuple):
@@ -107,8 +110,9 @@ def located(err: GraphlangError, path: str | None, source: str | None) -> Locate
     if source is not None and err.line is not None:
         lines = source.split("\n")
         if 0 < err.line <= len(lines):
-            line = clean(lines[err.line - 1].rstrip("\r"))
-            col = max(1, err.column or 1)
+            raw = lines[err.line - 1].rstrip("\r")
+            line = clean(raw)
+            col = len(clean(raw[: max(1, err.column or 1) - 1])) + 1  # escapes widen what precedes the caret
             if len(line) > 120:
                 start = max(0, col - 60)
                 line, col = line[start : start + 120], col - start

@@ -369,3 +369,29 @@ def test_no_runtime_warning_reaches_stderr(tmp_path):
         ran = subprocess.run([sys.executable, "-m", "graphlang", args[0], str(prog), *args[1:]],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert "Warning" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+
+
+def test_grad_direction_honours_limits_and_refuses_other_methods(cli, tmp_path):
+    prog = tmp_path / "p.cg"
+    prog.write_text("a = x * z\ny = a * a\n")
+    ok = cli("grad", str(prog), "--at", "x=2,z=3", "--direction", "x=1,z=0", "--json")
+    assert ok.code == 0 and ok.json()["tangents"]["y"] == 2 * 6 * 3  # dy/dx = 2a·z
+    limited = cli("grad", str(prog), "--at", "x=2,z=3", "--direction", "x=1", "--limit", "max_statements=1")
+    assert limited.code == 1 and "limit error" in limited.err
+    for extra in (["--method", "fd"], ["--wrt", "x"], ["--epsilon", "1e-3"]):
+        ran = cli("grad", str(prog), "--at", "x=2,z=3", "--direction", "x=1", *extra)
+        assert ran.code == 2 and "usage error" in ran.err and "--direction" in ran.err, extra
+
+
+def test_invisible_and_control_characters_are_escaped_and_the_caret_stays_aligned():
+    from graphlang.errors import clean, located
+    assert clean("a\u202eb\x1b[31m\u009bc\u200b") == "a\\u202eb\\x1b[31m\\x9bc\\u200b"
+    source = "y = \x1b\u202e + x"
+    err = graphlang.GraphlangError("syntax", "bad", 1, 5)  # the ESC itself
+    text = located(err, "p.cg", source).text().splitlines()
+    shown, caret = text[1], text[2]
+    assert shown.endswith("y = \\x1b\\u202e + x")
+    assert shown[caret.index("^")] == "\\"  # the caret points at the start of the escaped ESC
+    err = graphlang.GraphlangError("syntax", "bad", 1, 10)  # the x, after two escapes
+    text = located(err, "p.cg", source).text().splitlines()
+    assert text[1][text[2].index("^")] == "x"

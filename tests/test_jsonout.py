@@ -61,3 +61,14 @@ def test_tangents_and_hessian_json_are_bounded(cli, write):
     assert cli("tangents", prog, "--at", at, "--json", "--limit", "max_json_numbers=32").code == 0
     t = cli("tangents", prog, "--at", at, "--json", "--direction", "x=1")
     assert t.code == 0 and t.json()["tangents"]["y"] == pytest.approx(60.0)
+
+
+def test_terminal_unsafe_characters_are_escaped_in_json_and_the_data_is_unchanged():
+    import json
+
+    from graphlang.present.jsonout import dumps
+    obj = {"submission": "evil\u202e.cg\u009b[2J", "note": "caf\u00e9 \u2202y/\u2202x"}
+    text = dumps(obj)
+    assert "\u202e" not in text and "\u009b" not in text
+    assert "\u00e9" in text and "\u2202" in text  # ordinary non-ASCII stays readable
+    assert json.loads(text) == obj

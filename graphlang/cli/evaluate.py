@@ -49,7 +49,10 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          as_json: JsonOpt = False, strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """The gradient (or Jacobian) by one of the four methods."""
     if direction:
-        return tangents(program, at, at_file, direction, as_json)
+        if method not in (AUTO, "forward") or wrt or epsilon is not None:
+            s = Session(program, as_json)
+            return guarded(s, lambda: _direction_only())
+        return tangents(program, at, at_file, direction, as_json, strict, limit)
     s = Session(program, as_json)
 
     def body() -> None:
@@ -66,6 +69,11 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         else:
             s.out.print(render.result_tables(prog, result))
     guarded(s, body)
+
+
+def _direction_only() -> None:
+    raise GraphlangError("usage", "--direction is forward mode along one direction: --method, --wrt and "
+                         "--epsilon do not apply to it", hint="drop them, or drop --direction for the gradient")
 
 
 def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -14,10 +15,15 @@ from graphlang.limits import Limits
 from graphlang.numbers import plain
 from graphlang.symbolic.printing import to_latex, to_text
 
+# Characters a terminal or a browser would act on (C1 controls such as CSI, bidirectional overrides):
+# written as \u escapes, so the JSON means the same and cannot reorder or recolour what follows it.
+_UNSAFE = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
 
 def dumps(obj: Any) -> str:
-    """JSON with finite numbers only and a fixed key order."""
-    return json.dumps(obj, allow_nan=False, ensure_ascii=False)
+    """JSON with finite numbers only and a fixed key order; terminal-unsafe characters escaped."""
+    text = json.dumps(obj, allow_nan=False, ensure_ascii=False)
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def bounded(limits: Limits | None, values: Iterable[Any]) -> None:
