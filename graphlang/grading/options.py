@@ -93,8 +93,13 @@ def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any
 
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
-                    limits: Any) -> tuple[int, int, float, float, list[str], float]:
+                    limits: Any, show_expected: Any = True, max_score: Any = None
+                    ) -> tuple[int, int, float, float, list[str], float]:
     """`grade_program`' options, checked."""
+    if not isinstance(show_expected, bool):
+        raise _usage("show_expected", show_expected, "True or False")
+    if max_score is not None:
+        number("max_score", max_score, 0.0, MAX_SCORE * 1000, open_low=True)
     n = number("n_points (--points: seeded points)", n_points, 1, MAX_POINTS, integer=True)
     s = number("seed", seed, 0, 2.0 ** 63, integer=True)
     rtol, atol = tolerance("the", rtol, atol)
