@@ -278,7 +278,8 @@ def test_text_and_huge_integers_are_not_numbers():
     answers = {"a": "4", "y": [16], "dy/dx": int("9" * 400), "g_a": True}
     rep = grade_answers(SQUARE, answers, {"x": 2})
     assert not rep.passed and rep.score == 0
-    assert all(i.message == "not a number or a list of numbers" for i in rep.items if i.name in answers and i.name != "y")
+    assert all(i.message == "not a number or a list of numbers"
+               for i in rep.items if i.name in answers and i.name != "y")
     json.dumps(rep.to_json(), allow_nan=False)  # the report still serializes
     correct = grade_answers(SQUARE, {"a": 4, "y": 16, "dy/dx": 16, "g_a": 8, "g_y": 1}, {"x": 2})
     assert correct.passed  # g_a = 2a = 8

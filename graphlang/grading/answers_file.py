@@ -47,7 +47,8 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     except (ValueError, RecursionError):
         return None, f"{label} is not valid JSON (it nests too deeply)"
     if not isinstance(obj, dict):
-        return None, f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), not a {type(obj).__name__}"
+        return None, (f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), "
+                      f"not a {type(obj).__name__}")
     return obj, ""
 
 

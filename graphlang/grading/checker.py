@@ -179,7 +179,7 @@ def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
     why = _malformed(got, want)
     if why:
         return False, why
-    g, w = _numbers(got), np.asarray(want, dtype=np.float64)
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     return bool(np.all(np.isclose(g, w, rtol=rtol, atol=atol))), ""
 
 
