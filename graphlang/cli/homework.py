@@ -134,3 +134,58 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
             if jsonl:
                 print(jsonout.dumps(row), flush=True)
     (s.err if jsonl else s.out).print(render.batch_summary(rows))
+
+
+def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's seed")] = 0,
+             difficulty: Annotated[str, typer.Option("--difficulty", help="easy | medium | hard (tensors)")] = "medium",
+             ops: Annotated[str | None, typer.Option(
+                 "--ops", help="functions to use: exp,ln,sin,cos,tanh,sigmoid,sqrt,/")] = None,
+             student: Annotated[str | None, typer.Option("--student", help="a per-student variant")] = None,
+             output: Annotated[str, typer.Option("-o", "--output", help="the folder to write")] = "exercise",
+             as_json: JsonOpt = False) -> None:
+    """Write a seeded exercise: program.cg, assignment.toml, worksheet.md/.tex, key.json."""
+    from graphlang import exercise as ex_mod
+
+    s = Session(None, as_json)
+
+    def body() -> None:
+        ex = ex_mod.generate(seed, difficulty, ops, student)
+        paths = ex.write(output)
+        if as_json:
+            print(jsonout.dumps({"files": [str(p) for p in paths], "program": ex.source}))
+        else:
+            s.out.print("\n".join(str(p) for p in paths))
+    guarded(s, body)
+
+
+def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairielearn")],
+               assignment: Annotated[str | None, typer.Option("--assignment", help="the assignment.toml")] = None,
+               output: Annotated[str | None, typer.Option(
+                   "-o", "--output", help="gradescope: the zip; prairielearn: the question folder")] = None,
+               root: Annotated[str | None, typer.Option(
+                   "--root", help="run-gradescope: the autograder folder (what run_autograder passes)")] = None
+               ) -> None:
+    """Bundle an assignment for Gradescope (a zip) or PrairieLearn (a question folder)."""
+    from graphlang.grading import autograder as bundles
+    from graphlang.grading.assignment import Assignment
+
+    s = Session(assignment, False)
+
+    def body() -> None:
+        if platform == "run-gradescope":  # inside the bundle: grade the submission folder
+            bundles.run_gradescope(root or "/autograder")
+            return
+        if platform not in ("gradescope", "prairielearn"):
+            raise GraphlangError("usage", f"unknown platform {platform!r}", hint="gradescope or prairielearn")
+        if not assignment or not output:
+            raise GraphlangError("usage", "give --assignment FILE and -o OUTPUT")
+        asg = Assignment.load(assignment)
+        if platform == "gradescope":
+            check_target(output)
+            bundles.write_gradescope(asg, output)
+            s.out.print(f"{output}: upload it as the Gradescope autograder (setup.sh, run_autograder, "
+                        f"assignment.toml, the graphlang wheel)")
+        else:
+            for p in bundles.write_prairielearn(asg, output):
+                s.out.print(str(p))
+    guarded(s, body)
