@@ -7,9 +7,9 @@
   `is_correct_scalar_sf`;
 - `decdig`: right to `digits` digits after the decimal point: |got − want| < 0.51·10^−digits.
 
-A list is compared element by element; every element must pass. An answer that fails but agrees
-with the expected value to two significant figures (one, when two are expected) is "close": the
-feedback says "close: check your rounding (3 significant figures expected)".
+A list is compared element by element; every element must pass. An answer that fails, but is
+written with fewer significant figures than asked and is right to those, is "close": the feedback
+says "close: check your rounding (3 significant figures expected)".
 """
 
 from __future__ import annotations
@@ -84,13 +84,20 @@ class Comparison:
                 else np.abs(got - want) < 0.51 * 10.0 ** -self.digits
 
     def close(self, got: np.ndarray, want: np.ndarray) -> bool:
-        """Wrong, but right to fewer figures (2, or 1 when 2 are expected): a rounding slip."""
-        n = self.figures()
-        fewer = 2 if n is None else min(2, n - 1)
-        if fewer < 1:
-            return False
-        with np.errstate(all="ignore"):
-            return bool(np.all(np.abs(got - want) < _sigfig_eps(want, fewer)))
+        """Wrong, but written with fewer significant figures (k) than asked and right to those k: a
+        rounding slip (0.6389 for 0.638961 when 5 figures are asked), not a wrong value."""
+        n = self.figures() or 3
+        for k in range(min(n, 16) - 1, 0, -1):
+            with np.errstate(all="ignore"):
+                short = np.all(np.abs(got - _round_sig(got, k)) <= 1e-12 * np.abs(got))
+                if short and np.all(np.abs(got - want) < _sigfig_eps(want, k)):
+                    return True
+        return False
+
+
+def _round_sig(a: np.ndarray, k: int) -> np.ndarray:
+    """Each number rounded to k significant figures."""
+    return np.vectorize(lambda v: float(f"{v:.{k - 1}e}"), otypes=[np.float64])(a)
 
 
 def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
