@@ -7,8 +7,8 @@
   `is_correct_scalar_sf`;
 - `decdig`: right to `digits` digits after the decimal point: |got − want| < 0.51·10^−digits.
 
-A list is compared element by element; every element must pass. An answer that fails, but is
-written with fewer significant figures than asked and is right to those, is "close": the feedback
+A list is compared element by element; every element must pass. An answer that fails but is the
+right value rounded or cut off to fewer significant figures than asked is "close": the feedback
 says "close: check your rounding (3 significant figures expected)".
 """
 
@@ -84,20 +84,26 @@ class Comparison:
                 else np.abs(got - want) < 0.51 * 10.0 ** -self.digits
 
     def close(self, got: np.ndarray, want: np.ndarray) -> bool:
-        """Wrong, but written with fewer significant figures (k) than asked and right to those k: a
-        rounding slip (0.6389 for 0.638961 when 5 figures are asked), not a wrong value."""
-        n = self.figures() or 3
-        for k in range(min(n, 16) - 1, 0, -1):
-            with np.errstate(all="ignore"):
-                short = np.all(np.abs(got - _round_sig(got, k)) <= 1e-12 * np.abs(got))
-                if short and np.all(np.abs(got - want) < _sigfig_eps(want, k)):
-                    return True
-        return False
+        """Wrong, but the right value rounded or cut off to fewer significant figures than asked:
+        a rounding slip (0.6389 or 0.639 for 0.638961 when 5 figures are asked), not a wrong value."""
+        n = min(self.figures() or 3, 16)
+        g, w = np.broadcast_arrays(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64))
+        return all(any(_same(gv, _cut(wv, k, rounded)) for k in range(1, n) for rounded in (True, False))
+                   for gv, wv in zip(g.ravel().tolist(), w.ravel().tolist()))
 
 
-def _round_sig(a: np.ndarray, k: int) -> np.ndarray:
-    """Each number rounded to k significant figures."""
-    return np.vectorize(lambda v: float(f"{v:.{k - 1}e}"), otypes=[np.float64])(a)
+def _cut(v: float, k: int, rounded: bool) -> float:
+    """v to k significant figures, rounded or cut off (truncated toward zero)."""
+    if v == 0 or not math.isfinite(v):
+        return v
+    if rounded:
+        return float(f"{v:.{k - 1}e}")
+    scale = 10.0 ** (math.floor(math.log10(abs(v))) - k + 1)
+    return math.trunc(v / scale) * scale
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300)
 
 
 def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
