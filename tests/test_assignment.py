@@ -197,3 +197,26 @@ def test_tomli_is_the_fallback_on_python_310():
 
     text = (PROGRAMS.parent / "pyproject.toml").read_text()
     assert """'tomli; python_version < "3.11"'""" in text
+
+
+def test_the_readme_walkthrough_runs_as_written(cli, tmp_path, monkeypatch):
+    """Every `graphlang check` line of the README's homework block, in a copy of programs/homework."""
+    import re
+    import shlex
+    import shutil
+
+    readme = (PROGRAMS.parent / "README.md").read_text()
+    block = re.search(r"## Grading homework.*?```bash\n(.*?)```", readme, re.S).group(1)
+    shutil.copytree(HW, tmp_path / "homework")
+    monkeypatch.chdir(tmp_path / "homework")
+    lines = [ln for ln in block.splitlines() if ln.startswith("graphlang check")]
+    assert len(lines) >= 9
+    for line in lines:
+        command, _, comment = line.partition("#")
+        ran = cli(*shlex.split(command)[1:])
+        assert ran.code in (0, 1) and "Traceback" not in ran.err, line
+        if "18/18" in comment:
+            assert ran.code == 0, line
+        for claim in ("1/18", "17/18", "not valid JSON (line 3, column 2)", "close: check your rounding"):
+            if claim.split(" …")[0] in comment:
+                assert claim in ran.out.replace("\n", " ") or claim.replace(" ", "") in ran.out.replace(" ", ""), line
