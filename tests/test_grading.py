@@ -57,11 +57,12 @@ def test_accepted_names_and_tolerances():
     r = graphlang.parse(REF).evaluate(AT)
     answers = {"dy/da": r.adjoints["a"], "∂y/∂b": r.adjoints["b"], "g_c": r.adjoints["c"],
                "dy/dx": r.gradient["x"] * (1 + 1e-4), "nonsense": 3}
-    rep = grade_answers(REF, answers, AT)
+    asked = ["g_a", "g_b", "g_c", "dy/dx"]
+    rep = grade_answers(REF, answers, AT, quantities=asked)
     names = {i.name: i for i in rep.items}
     assert names["g_a"].passed and names["g_b"].passed and names["g_c"].passed
     assert not names["dy/dx"].passed  # 1e-4 relative is outside rtol 1e-5
-    loose = grade_answers(REF, answers, AT, tolerances={"dy/dx": (1e-3, 0)})
+    loose = grade_answers(REF, answers, AT, tolerances={"dy/dx": (1e-3, 0)}, quantities=asked)
     assert all(i.passed for i in loose.items)
     assert any("nonsense" in f for f in rep.feedback)
 
@@ -69,12 +70,14 @@ def test_accepted_names_and_tolerances():
 def test_shape_checked_first():
     ref = "input v[3]\ny = sum(v * v)"
     rep = grade_answers(ref, {"dy/dv": [1, 2]}, {"v": [1, 2, 3]})
-    assert "shape [2] but expected [3]" in rep.items[0].message
+    assert "shape [2] but expected [3]" in {i.name: i for i in rep.items}["dy/dv"].message
 
 
 def test_points_and_clamping():
-    rep = grade_answers(REF, {"a": 6, "dy/dx": 0}, AT, points={"a": 2, "g_x": 3})
+    rep = grade_answers(REF, {"a": 6, "dy/dx": 0}, AT, points={"a": 2, "g_x": 3}, quantities=["a", "dy/dx"])
     assert (rep.score, rep.max_score) == (2, 5)
+    every = grade_answers(REF, {"a": 6, "dy/dx": 0}, AT, points={"a": 2, "g_x": 3})
+    assert (every.score, every.max_score) == (2, 2 + 3 + 14)  # the 14 others unanswered, 1 point each
 
 
 def test_student_program_with_other_names_passes():
@@ -197,10 +200,11 @@ def test_identical_vector_valued_submission_passes(name):
     ref, at = VECTOR_REFERENCES[name]
     rep = grade_program(ref, ref, at)
     assert rep.passed and rep.score == rep.max_score, rep.as_text()
-    r = graphlang.parse(ref).evaluate(at)
+    prog = graphlang.parse(ref)
+    r = prog.evaluate(at)
     answers = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in r.values.items()}
-    rep = grade_answers(ref, answers, at)
-    assert rep.passed and rep.score == rep.max_score == len(answers), rep.as_text()
+    rep = grade_answers(ref, answers, at)  # the inputs' values are given, not asked
+    assert rep.passed and rep.score == rep.max_score == len(answers) - len(prog.inputs), rep.as_text()
 
 
 def test_vector_valued_jacobians_are_compared():
@@ -260,7 +264,10 @@ def test_vector_reference_answers_grade_values_and_explain_adjoints():
                         {"x": [1, 2]})
     items = {i.name: i for i in rep.items}
     assert items["h"].passed and not items["y"].passed  # sin(4) < 0
-    assert "scalar output" in items["g_h"].message
+    assert "g_h" not in items and any("g_h" in f and "scalar output" in f for f in rep.feedback)
+    with pytest.raises(graphlang.GraphlangError) as info:  # an assignment asking it is the course's mistake
+        grade_answers(ref, {}, {"x": [1, 2]}, quantities=["h", "g_h"])
+    assert info.value.kind == "usage" and "scalar output" in info.value.message
 
 
 # --- the grader's own options and hostile answer values ----------------------------------------
@@ -271,9 +278,10 @@ def test_text_and_huge_integers_are_not_numbers():
     answers = {"a": "4", "y": [16], "dy/dx": int("9" * 400), "g_a": True}
     rep = grade_answers(SQUARE, answers, {"x": 2})
     assert not rep.passed and rep.score == 0
-    assert all(i.message == "not a number or a list of numbers" for i in rep.items if i.name != "y")
+    assert all(i.message == "not a number or a list of numbers"
+               for i in rep.items if i.name in answers and i.name != "y")
     json.dumps(rep.to_json(), allow_nan=False)  # the report still serializes
-    correct = grade_answers(SQUARE, {"a": 4, "y": 16, "dy/dx": 16, "g_a": 8}, {"x": 2})
+    correct = grade_answers(SQUARE, {"a": 4, "y": 16, "dy/dx": 16, "g_a": 8, "g_y": 1}, {"x": 2})
     assert correct.passed  # g_a = 2a = 8
 
 

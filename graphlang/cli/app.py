@@ -23,7 +23,8 @@ def repl(program: Annotated[str | None, typer.Argument(help="a .cg file to start
 # Every command, in the order `graphlang --help` lists them. A command not in this table does not exist.
 COMMANDS = (
     evaluate.run, evaluate.grad, derivatives.diff, derivatives.explain, derivatives.gradcheck,
-    evaluate.tangents, evaluate.hessian, homework.check, drawing.graph, drawing.ir, repl, training.train,
+    evaluate.tangents, evaluate.hessian, homework.check, homework.exercise, homework.autograder,
+    drawing.graph, drawing.ir, repl, training.train,
     training.predict, playground.serve, playground.html,
 )
 for command in COMMANDS:

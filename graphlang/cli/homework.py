@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -25,50 +27,77 @@ from graphlang.present import tables as render
 from graphlang.program import Program, read_source
 
 
-def check(reference: Annotated[str, typer.Argument(help="the reference .cg program")],
+def check(reference: Annotated[str | None, typer.Argument(
+              help="the reference .cg program (or give --assignment)")] = None,
           at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
+          assignment: Annotated[str | None, typer.Option(
+              "--assignment", help="an assignment.toml: reference, point, quantities, points, comparisons")] = None,
           answers: Annotated[str | None, typer.Option("--answers", help="a JSON object of answers")] = None,
           submission: Annotated[str | None, typer.Option("--submission", help="a student's .cg program")] = None,
           batch: Annotated[str | None, typer.Option("--batch", help="a folder of submissions (.cg, .json)")] = None,
           jsonl: Annotated[bool, typer.Option("--jsonl", help="batch: one JSON line per submission")] = False,
           gradescope: Annotated[str | None, typer.Option(
               "--gradescope", help="write Gradescope's results.json")] = None,
-          timeout: Annotated[float, typer.Option("--timeout", help="batch: seconds per submission")] = 10.0,
-          points: Annotated[int, typer.Option("--points", help="program: how many seeded points")] = 10,
-          ecf: Annotated[bool, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = True,
+          timeout: Annotated[float | None, typer.Option("--timeout", help="batch: seconds per submission")] = None,
+          points: Annotated[int | None, typer.Option("--points", help="program: how many seeded points")] = None,
+          ecf: Annotated[bool | None, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = None,
+          show_expected: Annotated[bool | None, typer.Option(
+              "--show-expected/--hide-expected",
+              help="reference values in the feedback (default: shown for one submission, hidden for --batch "
+                   "and where the assignment says so)")] = None,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False, strict: StrictOpt = False,
           limit: LimitOpt = []) -> None:  # noqa: B006
     """Grade a student's answers or program against a reference; exit 0 only when all pass."""
     from graphlang import checker
+    from graphlang.grading.answers_file import read_answers
+    from graphlang.grading.assignment import Assignment
 
-    s = Session(reference, as_json)
+    s = Session(assignment or reference, as_json)
 
     def body() -> None:
-        ref = s.load(strict, limit)
-        vals = values(at, at_file)
-        if template:
-            shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
-                tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
-            print(jsonout.dumps(jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))))
-            return
+        if assignment and reference:
+            raise GraphlangError("usage", "give the reference either in --assignment or as an argument, not both")
+        if not assignment and not reference:
+            raise GraphlangError("usage", "give the reference program (REFERENCE) or --assignment FILE")
+        chosen = [x for x in (answers, submission, batch) if x]
+        if not template and len(chosen) != 1:
+            raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
         if gradescope:
             check_target(gradescope)
-        chosen = [x for x in (answers, submission, batch) if x]
-        if len(chosen) != 1:
-            raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
+        vals = values(at, at_file)
+        if assignment:
+            s.source = Path(assignment).read_text(errors="replace") if Path(assignment).is_file() else None
+            asg = Assignment.load(assignment)
+            ref = asg.reference
+        else:
+            ref = s.load(strict, limit)
+        if template:
+            print(jsonout.dumps(_template(ref, vals, asg.quantities if assignment else None)))
+            return
+        changes: dict[str, Any] = {k: v for k, v in (("at", vals), ("ecf", ecf), ("check_points", points),
+                                                      ("timeout", timeout), ("show_expected", show_expected))
+                                   if v not in (None, {})}
+        if not assignment:
+            changes.setdefault("show_expected", not batch)
+            asg = Assignment(reference=ref, at=changes.pop("at", {}), **changes)
+        elif changes:
+            asg = dataclasses.replace(asg, **changes)
         if batch:
-            _check_batch(s, ref, batch, vals, timeout, points, ecf, jsonl)
+            _check_batch(s, asg, batch, jsonl, same_maximum=bool(assignment))
             return
         if answers:
-            from graphlang.language.atvalues import read_at_file
-            report = checker.grade_answers(ref, read_at_file(answers), vals, ecf=ecf)
+            given, why = read_answers(answers, "--answers")
+            report = asg.grade_answers(given or {})
+            if why:
+                report.feedback.insert(0, why)
         else:
             assert submission is not None
             text = read_source(submission, Limits.strict())
-            report = checker.grade_program(ref, text, vals, n_points=points)
+            report = checker.grade_program(ref, text, asg.at, **{
+                **asg.program_options(), "max_score": asg.max_score if assignment else None})
         if gradescope:
-            write_text(gradescope, jsonout.dumps(report.to_gradescope()) + "\n")
+            write_text(gradescope, jsonout.dumps(report.to_gradescope(asg.visibility)) + "\n")
         if as_json:
             print(jsonout.dumps(report.to_json()))
         else:
@@ -78,20 +107,85 @@ def check(reference: Annotated[str, typer.Argument(help="the reference .cg progr
     guarded(s, body)
 
 
-def _check_batch(s: Session, ref: Program, folder: str, vals: dict[str, Any], timeout: float,
-                 points: int, ecf: bool, jsonl: bool) -> None:
+def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:
+    if asked is not None:
+        return {q: None for q in asked}
+    shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
+        tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
+    return jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))
+
+
+def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool) -> None:
     from rich.progress import Progress
 
     from graphlang.grading import submissions as batch_mod
 
     files = batch_mod.submissions(folder)
-    options = {"answers": {"ecf": ecf}, "program": {"n_points": points}}
+    program = asg.program_options()
+    if not same_maximum and not any(f.suffix == ".json" for f in files):
+        program["max_score"] = None  # programs only: their own checks, one point each
+    options = {"answers": asg.answers_options(), "program": program}
     rows = []
     with Progress(console=s.err, transient=True) as bar:
         task = bar.add_task("grading", total=len(files))
-        for row in batch_mod.grade_batch(ref, folder, vals, options, timeout=timeout,
-                                         progress=lambda p: bar.advance(task)):
+        for row in batch_mod.grade_batch(asg.reference, folder, asg.at, options, timeout=asg.timeout,
+                                         memory_mb=asg.memory_mb, progress=lambda p: bar.advance(task)):
             rows.append(row)
             if jsonl:
                 print(jsonout.dumps(row), flush=True)
     (s.err if jsonl else s.out).print(render.batch_summary(rows))
+
+
+def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's seed")] = 0,
+             difficulty: Annotated[str, typer.Option("--difficulty", help="easy | medium | hard (tensors)")] = "medium",
+             ops: Annotated[str | None, typer.Option(
+                 "--ops", help="functions to use: exp,ln,sin,cos,tanh,sigmoid,sqrt,/")] = None,
+             student: Annotated[str | None, typer.Option("--student", help="a per-student variant")] = None,
+             output: Annotated[str, typer.Option("-o", "--output", help="the folder to write")] = "exercise",
+             as_json: JsonOpt = False) -> None:
+    """Write a seeded exercise: program.cg, assignment.toml, worksheet.md/.tex, key.json."""
+    from graphlang import exercise as ex_mod
+
+    s = Session(None, as_json)
+
+    def body() -> None:
+        ex = ex_mod.generate(seed, difficulty, ops, student)
+        paths = ex.write(output)
+        if as_json:
+            print(jsonout.dumps({"files": [str(p) for p in paths], "program": ex.source}))
+        else:
+            s.out.print("\n".join(str(p) for p in paths))
+    guarded(s, body)
+
+
+def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairielearn")],
+               assignment: Annotated[str | None, typer.Option("--assignment", help="the assignment.toml")] = None,
+               output: Annotated[str | None, typer.Option(
+                   "-o", "--output", help="gradescope: the zip; prairielearn: the question folder")] = None,
+               root: Annotated[str | None, typer.Option(
+                   "--root", help="run-gradescope: the autograder folder (what run_autograder passes)")] = None
+               ) -> None:
+    """Bundle an assignment for Gradescope (a zip) or PrairieLearn (a question folder)."""
+    from graphlang.grading import autograder as bundles
+    from graphlang.grading.assignment import Assignment
+
+    s = Session(assignment, False)
+
+    def body() -> None:
+        if platform == "run-gradescope":  # inside the bundle: grade the submission folder
+            bundles.run_gradescope(root or "/autograder")
+            return
+        if platform not in ("gradescope", "prairielearn"):
+            raise GraphlangError("usage", f"unknown platform {platform!r}", hint="gradescope or prairielearn")
+        if not assignment or not output:
+            raise GraphlangError("usage", "give --assignment FILE and -o OUTPUT")
+        asg = Assignment.load(assignment)
+        if platform == "gradescope":
+            check_target(output)
+            bundles.write_gradescope(asg, output)
+            s.out.print(f"{output}: upload it as the Gradescope autograder (setup.sh, run_autograder, "
+                        f"assignment.toml, the graphlang wheel)")
+        else:
+            for p in bundles.write_prairielearn(asg, output):
+                s.out.print(str(p))
+    guarded(s, body)

@@ -1,7 +1,10 @@
 """Grading homework: students' numbers or programs against a reference program.
 
 Pure: no printing, no global state. Every problem in a submission becomes a failed item with a
-message; nothing a student submits raises. Quantity names accepted in answers:
+message; nothing a student submits raises. Every quantity asked counts (by default the values,
+adjoints and gradient of `graphlang check --template`); one left unanswered is a failed item, "no
+answer". A reference that cannot be evaluated at the point is a usage error, raised before any
+answer is looked at. Quantity names accepted in answers:
 
 - `a` — the value of node `a` (inputs too);
 - `g_a`, `dy/da` or `∂y/∂a` — the adjoint of `a` (y the output);
@@ -19,6 +22,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
+from graphlang.grading.compare import Comparison, compare
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
 from graphlang.numbers import plain, quiet_floats
@@ -40,10 +44,10 @@ class Item:
     got: Any = None
     ecf: bool = False  # credited by error carried forward
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, show_expected: bool = True) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
                 "passed": self.passed, "message": self.message, "ecf": self.ecf,
-                "expected": _plain(self.expected), "got": _plain(self.got)}
+                "expected": _plain(self.expected) if show_expected else None, "got": _plain(self.got)}
 
 
 @dataclass
@@ -53,6 +57,7 @@ class Report:
     items: list[Item] = field(default_factory=list)
     root_cause: str | None = None
     feedback: list[str] = field(default_factory=list)
+    show_expected: bool = True  # False: reference values appear nowhere in the report
 
     @property
     def score(self) -> float:
@@ -69,7 +74,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {"score": self.score, "max_score": self.max_score, "passed": self.passed,
                 "root_cause": self.root_cause, "feedback": list(self.feedback),
-                "items": [i.to_json() for i in self.items]}
+                "items": [i.to_json(self.show_expected) for i in self.items]}
 
     def as_text(self) -> str:
         lines = [f"score {self.score:g} / {self.max_score:g}"]
@@ -79,13 +84,23 @@ class Report:
         lines += self.feedback
         return "\n".join(lines)
 
-    def to_gradescope(self) -> dict[str, Any]:
-        """Gradescope's results.json: score, tests[] (name, score, max_score, status, output)."""
+    def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
+        """Gradescope's results.json: score, tests[] (name, score, max_score, status, output,
+        visibility); `visibility` is Gradescope's: visible, hidden, after_due_date, after_published."""
+        if visibility not in VISIBILITY:
+            raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}, got {visibility!r}")
         return {"score": self.score, "max_score": self.max_score, "output": "\n".join(self.feedback),
-                "visibility": "visible", "stdout_visibility": "hidden",
+                "visibility": visibility, "stdout_visibility": "hidden",
                 "tests": [{"name": i.name, "score": i.score, "max_score": i.max_score,
                            "status": "passed" if i.passed else "failed", "output": i.message,
-                           "visibility": "visible"} for i in self.items]}
+                           "visibility": visibility} for i in self.items]}
+
+    def scaled(self, total: float) -> Report:
+        """The same report with every item's points scaled so that they add up to `total`."""
+        factor = total / self.max_score if self.max_score else 0.0
+        for i in self.items:
+            i.score, i.max_score = i.score * factor, i.max_score * factor
+        return self
 
     def __rich__(self) -> Any:
         from graphlang.present.tables import checker_report
@@ -94,6 +109,9 @@ class Report:
     def _repr_html_(self) -> str:
         from graphlang.present.notebook import report_html
         return report_html(self)
+
+
+VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
 
 def _plain(v: Any) -> Any:
@@ -145,36 +163,73 @@ def _well_formed(got: Any, want: Any) -> bool:
     return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
 
 
-def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
+def _malformed(got: Any, want: Any) -> str:
+    """Why an answer cannot be compared at all ("" if it can): not numbers, a shape, not finite."""
     g = _numbers(got)
     if g is None:
-        return False, "not a number or a list of numbers"
-    w = np.asarray(want, dtype=np.float64)
-    if g.shape != w.shape:
-        return False, f"shape {list(g.shape)} but expected {list(w.shape)}"
+        return "not a number or a list of numbers"
+    if g.shape != np.shape(want):
+        return f"shape {list(g.shape)} but expected {list(np.shape(want))}"
     if not np.all(np.isfinite(g)):
-        return False, "not a finite number"
+        return "not a finite number"
+    return ""
+
+
+def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
+    why = _malformed(got, want)
+    if why:
+        return False, why
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     return bool(np.all(np.isclose(g, w, rtol=rtol, atol=atol))), ""
+
+
+def default_quantities(prog: Program, scalar: bool) -> list[str]:
+    """What a student answers unless told otherwise (`check --template`): every node's value, then
+    (for a scalar output) every adjoint backwards and the gradient."""
+    names = [n for n in prog.names if n not in prog.inputs]
+    if not scalar:
+        return names
+    return names + [f"g_{n}" for n in reversed(names)] + [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
+
+
+def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits | None = None
+                 ) -> tuple[Program, Any, adjoint.Adjoints]:
+    """The reference, its result at `at` and its adjoint expressions; a usage error (exit 2) if it
+    cannot be evaluated there: the course's mistake, found before any student is graded."""
+    try:
+        prog = _as_program(reference, limits or Limits())
+    except GraphlangError as err:
+        raise GraphlangError("usage", f"the reference program has an error: {err}",
+                             hint="fix the reference before grading") from None
+    try:
+        result = prog.evaluate(at)
+        _, shapes = prog.bind(at)
+        return prog, result, adjoint.build(prog.graph, shapes)
+    except GraphlangError as err:
+        missing = [n for n in prog.inputs if n not in at]
+        hint = (f"give {', '.join(missing)} with --at (or `at` in the assignment)" if missing
+                else "choose a point inside the reference's domain")
+        raise GraphlangError("usage", f"the reference program cannot be evaluated at the point: {err.message}",
+                             hint=hint) from None
 
 
 def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapping[str, Any], *,
                   points: float | Mapping[str, float] = 1.0, rtol: float = 1e-5, atol: float = 1e-8,
                   tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool = True,
-                  quantities: Sequence[str] | None = None, limits: Limits | None = None) -> Report:
+                  quantities: Sequence[str] | None = None, limits: Limits | None = None,
+                  comparison: Comparison | None = None, comparisons: Mapping[str, Comparison] | None = None,
+                  show_expected: bool = True) -> Report:
     """Grade numbers for intermediates, adjoints and the gradient at the point `at`.
 
-    The options are checked first (a usage error); after that nothing in `answers` raises."""
+    Every quantity in `quantities` (default: `default_quantities`) counts; an unanswered one fails.
+    Numbers are compared by `comparison` (default relabs with `rtol`, `atol`), per quantity by
+    `comparisons` (or `tolerances`: (rtol, atol) pairs). `show_expected=False` keeps the reference's
+    values out of the report. The options and the reference are checked first (a usage error);
+    after that nothing in `answers` raises."""
     points, rtol, atol, tolerances, quantities = opts.answers_options(
-        points, rtol, atol, tolerances, ecf, quantities, limits)
-    report = Report()
-    try:
-        prog = _as_program(reference, limits or Limits())
-        result = prog.evaluate(at)
-        arrays, shapes = prog.bind(at)
-        adj = adjoint.build(prog.graph, shapes)
-    except GraphlangError as err:
-        report.items.append(Item("reference", 0.0, message=f"the reference program fails: {err}"))
-        return report
+        points, rtol, atol, tolerances, ecf, quantities, limits, comparison, comparisons, show_expected)
+    prog, result, adj = reference_at(reference, at, limits)
+    report = Report(show_expected=show_expected)
     prefix = adj.prefix
     if not isinstance(answers, Mapping):
         answers = {}
@@ -188,16 +243,21 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             given[canon] = value
     order = prog.names + [prefix + n for n in
                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
-    wanted = [canonical(q, prog, prefix) or q for q in quantities] if quantities else \
-        [q for q in order if q in given]
-    if not wanted:
-        report.items.append(Item("answers", 1.0, message="no answers for any quantity of the program"))
-        return report
-    if isinstance(points, Mapping):
-        points = {canonical(k, prog, prefix) or k: v for k, v in points.items()}
-    tolerances = {canonical(k, prog, prefix) or k: v for k, v in (tolerances or {}).items()}
+    asked = quantities if quantities else default_quantities(prog, result.adjoints is not None)
+    wanted = list(dict.fromkeys(canonical(q, prog, prefix) or q for q in asked))
     adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
     reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()}}
+    for q in wanted:
+        if q not in reference_values:
+            vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names
+            raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
+                "an adjoint, but adjoints and gradients are defined for a scalar output only" if vector
+                else "which is no node or adjoint of the reference program"))
+    if isinstance(points, Mapping):
+        points = {canonical(k, prog, prefix) or k: v for k, v in points.items()}
+    how = {canonical(k, prog, prefix) or k: Comparison("relabs", r, a) for k, (r, a) in (tolerances or {}).items()}
+    how.update({canonical(k, prog, prefix) or k: c for k, c in (comparisons or {}).items()})
+    default_how = comparison or Comparison("relabs", rtol, atol)
     env: dict[str, Any] = {k: np.asarray(v) for k, v in reference_values.items()}
     student: dict[str, Any] = {}
     for q in order:  # evaluation order: forward values, then adjoints backwards
@@ -205,29 +265,25 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
-    for q in [q for q in order if q in wanted] + [q for q in wanted if q not in order]:
+    for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
         item = Item(_label(q, prefix, prog), float(pts), expected=reference_values.get(q))
         report.items.append(item)
-        if q not in reference_values:
-            item.message = f"{q!r} is not a quantity of this program"
-            if result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names:
-                item.message = ("adjoints and gradients are defined for a scalar output; this "
-                                "program's output is not one (answer its values)")
-            continue
         if q not in given:
             item.message = "no answer"
             continue
-        r_tol, a_tol = tolerances.get(q, (rtol, atol))
+        cmp = how.get(q, default_how)
         item.got = given[q]
-        ok, why = _close(given[q], reference_values[q], r_tol, a_tol)
+        why = _malformed(given[q], reference_values[q])
+        ok, verdict = (False, why) if why else compare(np.asarray(given[q], dtype=np.float64),
+                                                        reference_values[q], cmp)
         if ok:
             item.passed, item.score = True, item.max_score
             continue
-        item.message = why or "incorrect"
+        item.message = verdict
         if ecf and not why:
             carried = _carried(q, prog, adj, env, student)
-            if carried is not None and _close(given[q], carried, r_tol, a_tol)[0]:
+            if carried is not None and compare(np.asarray(given[q], dtype=np.float64), carried, cmp)[0]:
                 item.passed, item.score, item.ecf = True, item.max_score, True
                 item.message = "consistent with your earlier answers (error carried forward)"
                 continue
@@ -235,6 +291,13 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             report.root_cause = item.name
     for key in unknown:
         report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program")
+    for q in given:
+        if q not in wanted and q not in prog.inputs:
+            why = "not asked in this assignment"
+            if result.adjoints is None and q.startswith(prefix):
+                why = ("adjoints and gradients are defined for a scalar output; this program's output "
+                       "is not one (answer its values)")
+            report.feedback.append(f"ignored {_label(q, prefix, prog)!r}: {why}")
     if report.root_cause:
         report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later "
                                "steps may only be wrong because of it.")

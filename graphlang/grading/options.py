@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.grading.compare import Comparison
 from graphlang.limits import Limits
 
 MAX_POINTS = 1_000  # seeded points per submission: each evaluates both programs
@@ -66,9 +67,11 @@ def names(name: str, value: Any) -> list[str]:
 
 
 def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any,
-                    quantities: Any, limits: Any) -> tuple[Any, float, float, dict[str, tuple[float, float]],
-                                                           list[str] | None]:
+                    quantities: Any, limits: Any, comparison: Any = None, comparisons: Any = None,
+                    show_expected: Any = True) -> tuple[Any, float, float, dict[str, tuple[float, float]],
+                                                        list[str] | None]:
     """`grade_answers`' options, checked."""
+    check_comparisons(comparison, comparisons, show_expected)
     if isinstance(points, Mapping):
         points = {str(k): number(f"points[{k!r}]", v, 0.0, MAX_SCORE) for k, v in points.items()}
     else:
@@ -90,14 +93,30 @@ def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any
 
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
-                    limits: Any) -> tuple[int, int, float, float, list[str], float]:
+                    limits: Any, show_expected: Any = True, max_score: Any = None
+                    ) -> tuple[int, int, float, float, list[str], float]:
     """`grade_program`' options, checked."""
+    if not isinstance(show_expected, bool):
+        raise _usage("show_expected", show_expected, "True or False")
+    if max_score is not None:
+        number("max_score", max_score, 0.0, MAX_SCORE * 1000, open_low=True)
     n = number("n_points (--points: seeded points)", n_points, 1, MAX_POINTS, integer=True)
     s = number("seed", seed, 0, 2.0 ** 63, integer=True)
     rtol, atol = tolerance("the", rtol, atol)
     _limits(limits)
     return (n, s, rtol, atol, names("required", required),
             number("points", points, 0.0, MAX_SCORE, open_low=True))
+
+
+def check_comparisons(comparison: Any, per_quantity: Any, show_expected: Any) -> None:
+    """The comparison options: `Comparison` objects (their constructor checks their numbers)."""
+    if comparison is not None and not isinstance(comparison, Comparison):
+        raise _usage("comparison", comparison, "a graphlang Comparison")
+    if per_quantity is not None and (not isinstance(per_quantity, Mapping) or not all(
+            isinstance(c, Comparison) for c in per_quantity.values())):
+        raise _usage("comparisons", per_quantity, "a mapping from quantity to Comparison")
+    if not isinstance(show_expected, bool):
+        raise _usage("show_expected", show_expected, "True or False")
 
 
 def batch_options(timeout: Any, memory_mb: Any) -> tuple[float, int]:

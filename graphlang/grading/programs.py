@@ -10,7 +10,7 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
-from graphlang.grading.checker import Item, Report, _as_program, _close
+from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
 
@@ -87,23 +87,37 @@ def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_t
 def grade_program(reference: Program | str, submission: str, at: Mapping[str, Any], *,
                   n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
-                  limits: Limits | None = None) -> Report:
+                  limits: Limits | None = None, show_expected: bool = True,
+                  max_score: float | None = None) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
-    submission sits on a kink (relu, abs, max, min), whose derivative is a convention.
+    submission sits on a kink (relu, abs, max, min), whose derivative is a convention. When the
+    submission's last line is not the reference's output but it defines a node of the output's
+    name, that node is graded (and the feedback says so). Every submission has the same items, so
+    the same maximum; `max_score` scales the items to add up to it (an assignment's one maximum);
+    `show_expected=False` keeps the reference's values out of the messages.
 
-    The options are checked first (a usage error); after that nothing in `submission` raises."""
+    The options and the reference are checked first (a usage error); after that nothing in
+    `submission` raises."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
-        n_points, seed, rtol, atol, required, points, limits)
-    limits = limits or Limits.strict()
-    report = Report()
+        n_points, seed, rtol, atol, required, points, limits, show_expected, max_score)
     try:
         ref = _as_program(reference, Limits())
-        pts = sample_points(ref, at, n_points, seed)
-        ref_results = [ref.evaluate(p) for p in pts]
     except GraphlangError as err:
-        report.items.append(Item("reference", 0.0, message=f"the reference program fails: {err}"))
-        return report
+        raise GraphlangError("usage", f"the reference program has an error: {err}") from None
+    reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
+    pts = sample_points(ref, at, n_points, seed)
+    ref_results = [ref.evaluate(p) for p in pts]
+    report = _grade(ref, pts, ref_results, submission, rtol, atol, required, points,
+                    limits or Limits.strict(), show_expected)
+    report.show_expected = show_expected
+    return report.scaled(max_score) if max_score is not None else report
+
+
+def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any], submission: str,
+           rtol: float, atol: float, required: list[str], points: float, limits: Limits,
+           show_expected: bool) -> Report:
+    report = Report()
     parsed = Item("program parses and checks", points)
     report.items.append(parsed)
     try:
@@ -114,10 +128,13 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         parsed.message = _located(err)
         report.root_cause = parsed.name
         report.items += [Item(n, points, message="not graded: the program does not parse")
-                         for n in _names(ref, required)]
+                         for n in ["inputs", *_names(ref, required)]]
         report.feedback.append(f"Your program has an error: {parsed.message}")
         return report
     parsed.passed, parsed.score = True, points
+    stud, note = _graded_output(ref, stud, submission, limits)
+    if note:
+        report.feedback.append(note)
     missing = [n for n in ref.inputs if n not in stud.inputs]
     extra = [n for n in stud.inputs if n not in ref.inputs]
     inputs = Item("inputs", points, passed=not missing and not extra)
@@ -162,7 +179,7 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
             first_bad = first_bad or value.name
             break
         if not _close(got.value, want.value, rtol, atol)[0] and not value.message:
-            value.message = f"at {where}: {_short(got.value)}, expected {_short(want.value)}"
+            value.message = f"at {where}: {_short(got.value)}, " + _expected(want.value, show_expected)
             first_bad = first_bad or value.name
         if stud_kink:  # the submission's derivative is a convention here: compare elsewhere
             kinks.append(where)
@@ -172,7 +189,7 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         need = want.gradient if want.gradient is not None else want.jacobian or {}
         for n, it in grads.items():
             if not _close(have[n], need[n], rtol, atol)[0] and not it.message:
-                it.message = f"at {where}: {_short(have[n])}, expected {_short(need[n])}"
+                it.message = f"at {where}: {_short(have[n])}, " + _expected(need[n], show_expected)
                 first_bad = first_bad or it.name
     if kinks and not smooth and not first_bad:
         for it in grads.values():
@@ -190,6 +207,25 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
         report.feedback.append(f"Same value and {what} as the reference at {len(pts)} points "
                                "(of both signs and several magnitudes, inside the reference's domain).")
     return report
+
+
+def _expected(want: Any, show: bool) -> str:
+    return f"expected {_short(want)}" if show else "not the reference's value"
+
+
+def _graded_output(ref: Program, stud: Program, text: str, limits: Limits) -> tuple[Program, str]:
+    """The submission with the reference's output names as its outputs, when it defines them but
+    ends on another node (a trailing debug line `q = y * 2`), and a note saying so."""
+    outs = ref.outputs
+    if stud.outputs == outs or not all(n in stud.names and n not in stud.inputs for n in outs):
+        return stud, ""
+    try:
+        again = parse(text + "\noutput " + ", ".join(outs) + "\n", limits=limits)
+    except GraphlangError:  # the submission names its output itself (`output q`): graded as written
+        return stud, ""
+    theirs, wanted = ", ".join(stud.outputs), ", ".join(outs)
+    return again, (f"Graded {wanted}, the reference's output, not {theirs}, your program's last line: "
+                   f"remove debug lines at the end, or write `output {wanted}`.")
 
 
 def _derivative_label(ref: Program, name: str) -> str:

@@ -1,0 +1,65 @@
+"""A student's answers file: JSON read with a located message ("not valid JSON (line 3, column 5)").
+
+What is wrong *inside* the file is the student's mistake: a message for the report, never an
+exception. A file that cannot be read at all is the caller's (a usage error naming the option).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from graphlang.errors import GraphlangError
+
+MAX_BYTES = 1_000_000
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Duplicate(k)
+        out[k] = v
+    return out
+
+
+def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dict[str, Any] | None, str]:
+    """(answers, "") for a JSON object; (None, why) otherwise, `why` naming `label` and, for a
+    syntax error, the line and column."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            return None, f"{label} is larger than {MAX_BYTES:,} bytes"
+        text = text.decode("utf-8", errors="replace")
+    text = text.removeprefix("\ufeff")
+    if len(text) > MAX_BYTES:
+        return None, f"{label} is larger than {MAX_BYTES:,} bytes"
+    try:
+        obj = json.loads(text, object_pairs_hook=_no_duplicates)
+    except _Duplicate as dup:
+        return None, f"{label} gives {dup.args[0]!r} twice"
+    except json.JSONDecodeError as err:
+        return None, f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
+    except (ValueError, RecursionError):
+        return None, f"{label} is not valid JSON (it nests too deeply)"
+    if not isinstance(obj, dict):
+        return None, (f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), "
+                      f"not a {type(obj).__name__}")
+    return obj, ""
+
+
+def read_answers(path: str, option: str = "--answers") -> tuple[dict[str, Any] | None, str]:
+    """The answers in the file at `path`: a usage error naming `option` if it cannot be read."""
+    p = Path(path)
+    if not p.is_file():
+        raise GraphlangError("usage", f"{option} {path}: " + ("not a regular file" if p.exists() else "no such file"))
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as err:
+        raise GraphlangError("io", f"{option} {path}: cannot read it ({err.strerror})") from None
+    return parse_answers(data, f"{option} {path}")

@@ -1,0 +1,270 @@
+"""An assignment file (`assignment.toml`): the reference, the point, what is asked, points and
+comparisons per quantity, feedback visibility, program checks and limits. Everything is checked at
+load (a usage error naming the file and the key); after that grading a submission never raises.
+
+    title = "Backprop by hand"
+    reference = "reference.cg"        # relative to this file; or reference_source = '''...'''
+    at = { x = 2, z = 3 }
+    ask = ["values", "adjoints", "gradient"]   # groups, or quantity names ("c", "g_b", "dy/dx")
+    points = 1                        # per quantity
+    show_expected = false             # reference values in the feedback (default: hidden)
+    visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
+    ecf = true                        # credit errors carried forward
+    [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
+    comparison = "sigfig"
+    digits = 3
+    [quantities."dy/dx"]              # per quantity: points and comparison
+    points = 2
+    [program]                         # program submissions
+    check_points = 10
+    [limits]
+    timeout = 10                      # seconds per submission
+    memory_mb = 1024
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from graphlang.errors import GraphlangError
+from graphlang.grading import options as opts
+from graphlang.grading import tomltext, worksheet
+from graphlang.grading.answers_file import parse_answers
+from graphlang.grading.checker import (
+    VISIBILITY,
+    Report,
+    canonical,
+    default_quantities,
+    grade_answers,
+    reference_at,
+)
+from graphlang.grading.compare import Comparison
+from graphlang.grading.programs import grade_program
+from graphlang.limits import Limits
+from graphlang.program import Program, parse, read_source
+
+GROUPS = ("values", "adjoints", "gradient")
+TOP = {"title", "reference", "reference_source", "at", "ask", "points", "max_score", "show_expected",
+       "visibility", "ecf", "compare", "quantities", "program", "limits"}
+COMPARE_KEYS = {"comparison", "rtol", "atol", "digits"}
+
+
+@dataclass
+class Assignment:
+    """A graded assignment. `Assignment.load("assignment.toml")`, then `.grade_answers(dict)`,
+    `.grade_program(source)` or `.grade_text(text, filename)`; `.max_score` is the same for all."""
+
+    reference: Program
+    at: dict[str, Any]
+    quantities: list[str] = field(default_factory=list)
+    points: dict[str, float] = field(default_factory=dict)
+    default_points: float = 1.0
+    comparison: Comparison = field(default_factory=lambda: Comparison("relabs", 1e-5, 1e-8))
+    comparisons: dict[str, Comparison] = field(default_factory=dict)
+    show_expected: bool = False
+    visibility: str = "visible"
+    ecf: bool = True
+    check_points: int = 10
+    seed: int = 0
+    required: list[str] = field(default_factory=list)
+    program_rtol: float = 1e-6
+    program_atol: float = 1e-9
+    timeout: float = 10.0
+    memory_mb: int = 1024
+    title: str = ""
+    max_score: float = 0.0
+
+    def __post_init__(self) -> None:
+        opts.batch_options(self.timeout, self.memory_mb)
+        opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
+                             self.required, 1.0, None)
+        if self.visibility not in VISIBILITY:
+            raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
+        prog, result, adj = reference_at(self.reference, self.at)
+        if not self.quantities:
+            self.quantities = default_quantities(self.reference, result.adjoints is not None)
+        asked = {canonical(q, prog, adj.prefix) for q in self.quantities}
+        for name in [*self.points, *self.comparisons]:
+            if canonical(name, prog, adj.prefix) not in asked:
+                raise GraphlangError("usage", f"[quantities.{name!r}]: not a quantity asked by this assignment")
+        blank = grade_answers(self.reference, {}, self.at, **self.answers_options())
+        labels = [i.name for i in blank.items]  # "∂y/∂x" and "g_x" both become "dy/dx"
+        rename = {canonical(q, prog, adj.prefix): q for q in labels}
+        self.points = {rename.get(canonical(k, prog, adj.prefix) or k, k): v for k, v in self.points.items()}
+        self.comparisons = {rename.get(canonical(k, prog, adj.prefix) or k, k): v for k, v in self.comparisons.items()}
+        self.quantities = labels
+        self.max_score = float(self.max_score or blank.max_score)
+
+    def key(self) -> dict[str, Any]:
+        """The correct answers, in the format `graphlang check --answers` reads."""
+        return worksheet.key(self.reference, self.reference.evaluate(self.at), self.quantities)
+
+    # --- grading -------------------------------------------------------------------------------
+    def answers_options(self) -> dict[str, Any]:
+        """`grade_answers`' keyword options for this assignment (also for `grade_batch`)."""
+        return {"points": {**{q: self.default_points for q in self.quantities}, **self.points},
+                "quantities": list(self.quantities), "comparison": self.comparison,
+                "comparisons": dict(self.comparisons), "ecf": self.ecf, "show_expected": self.show_expected}
+
+    def program_options(self) -> dict[str, Any]:
+        """`grade_program`' keyword options: its checks share the assignment's maximum."""
+        return {"n_points": self.check_points, "seed": self.seed, "rtol": self.program_rtol,
+                "atol": self.program_atol, "required": list(self.required),
+                "show_expected": self.show_expected, "max_score": self.max_score}
+
+    def grade_answers(self, answers: Mapping[str, Any]) -> Report:
+        return _to_max(grade_answers(self.reference, answers, self.at, **self.answers_options()), self.max_score)
+
+    def grade_program(self, source: str) -> Report:
+        return grade_program(self.reference, source, self.at, **self.program_options())
+
+    def grade_text(self, text: str | bytes, filename: str) -> Report:
+        """A submitted file's contents: a program if `filename` ends in .cg, else JSON answers."""
+        if filename.endswith(".cg"):
+            source = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+            return self.grade_program(source)
+        answers, why = parse_answers(text, filename)
+        report = self.grade_answers(answers or {})
+        if why:
+            report.feedback.insert(0, why)
+        return report
+
+    # --- reading -------------------------------------------------------------------------------
+    def to_table(self) -> dict[str, Any]:
+        """The assignment as a self-contained table (the reference inlined): `tomltext.dumps` writes it."""
+        def cmp(c: Comparison) -> dict[str, Any]:
+            return {"comparison": c.kind, "digits": c.digits} if c.kind != "relabs" else \
+                {"comparison": "relabs", "rtol": float(c.rtol), "atol": float(c.atol)}
+        per: dict[str, dict[str, Any]] = {}
+        for q, p in self.points.items():
+            per.setdefault(q, {})["points"] = float(p)
+        for q, c in self.comparisons.items():
+            per.setdefault(q, {}).update(cmp(c))
+        at = {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in self.at.items()}
+        return {"title": self.title, "reference_source": self.reference.source, "at": at,
+                "ask": list(self.quantities), "points": float(self.default_points),
+                "max_score": float(self.max_score), "show_expected": self.show_expected,
+                "visibility": self.visibility, "ecf": self.ecf, "compare": cmp(self.comparison),
+                **({"quantities": per} if per else {}),
+                "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
+                            "rtol": float(self.program_rtol), "atol": float(self.program_atol)},
+                "limits": {"timeout": float(self.timeout), "memory_mb": self.memory_mb}}
+
+    def to_toml(self) -> str:
+        return tomltext.dumps(self.to_table(), header="# A graphlang assignment (graphlang check --assignment)")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Assignment:
+        """Read an assignment file; a reference path in it is relative to the file."""
+        p = Path(path)
+        if not p.is_file():
+            raise GraphlangError("usage", f"--assignment {path}: " + ("not a regular file" if p.exists()
+                                                                      else "no such file"))
+        return cls.from_toml(p.read_text(encoding="utf-8", errors="replace"), p.parent, str(path))
+
+    @classmethod
+    def from_toml(cls, text: str, base: str | Path = ".", label: str = "the assignment") -> Assignment:
+        try:
+            data = tomltext.loads(text)
+        except tomltext.TOMLDecodeError as err:
+            m = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
+            line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
+            raise GraphlangError("usage", f"{label} is not valid TOML: {str(err).split(' (at ')[0]}",
+                                 line, col) from None
+        return cls.from_dict(data, base, label)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], base: str | Path = ".", label: str = "the assignment"
+                  ) -> Assignment:
+        try:
+            return cls(**_fields(data, Path(base)))
+        except GraphlangError as err:
+            raise GraphlangError("usage", f"{label}: {err.message}", hint=err.hint) from None
+
+
+def _to_max(report: Report, max_score: float) -> Report:
+    return report.scaled(max_score) if report.max_score and report.max_score != max_score else report
+
+
+def _table(data: Mapping[str, Any], key: str, allowed: set[str]) -> dict[str, Any]:
+    t = data.get(key, {})
+    if not isinstance(t, Mapping):
+        raise GraphlangError("usage", f"[{key}] must be a table")
+    unknown = sorted(set(t) - allowed)
+    if unknown:
+        raise GraphlangError("usage", f"[{key}]: unknown key(s) {', '.join(unknown)}",
+                             hint="keys: " + ", ".join(sorted(allowed)))
+    return dict(t)
+
+
+def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
+    unknown = sorted(set(data) - TOP)
+    if unknown:
+        raise GraphlangError("usage", f"unknown key(s) {', '.join(unknown)}", hint="keys: " + ", ".join(sorted(TOP)))
+    if ("reference" in data) == ("reference_source" in data):
+        raise GraphlangError("usage", "give the reference program once: reference = \"file.cg\" or "
+                             "reference_source = '''...'''")
+    if "reference_source" in data:
+        ref = parse(_text(data["reference_source"], "reference_source"), limits=Limits())
+    else:
+        path = base / _text(data["reference"], "reference")
+        ref = parse(read_source(path, Limits()), limits=Limits(), path=str(path))
+    at = data.get("at", {})
+    if not isinstance(at, Mapping):
+        raise GraphlangError("usage", "at must be a table of input values: at = { x = 2, z = 3 }")
+    out: dict[str, Any] = {"reference": ref, "at": dict(at), "title": _text(data.get("title", ""), "title")}
+    out["quantities"] = _asked(ref, dict(at), data.get("ask", list(GROUPS)))
+    out["default_points"] = opts.number("points", data.get("points", 1.0), 0.0, opts.MAX_SCORE, open_low=True)
+    for key in ("show_expected", "ecf"):
+        if key in data and not isinstance(data[key], bool):
+            raise GraphlangError("usage", f"{key} must be true or false")
+        if key in data:
+            out[key] = data[key]
+    if "visibility" in data:
+        out["visibility"] = data["visibility"]
+    if "max_score" in data:
+        out["max_score"] = opts.number("max_score", data["max_score"], 0.0, opts.MAX_SCORE * 1000, open_low=True)
+    out["comparison"] = Comparison.from_mapping(_table(data, "compare", COMPARE_KEYS), where="[compare] ")
+    per = data.get("quantities", {})
+    if not isinstance(per, Mapping):
+        raise GraphlangError("usage", "[quantities] must be a table of tables")
+    out["points"], out["comparisons"] = {}, {}
+    for name in per:
+        t = _table(per, name, COMPARE_KEYS | {"points"})
+        if "points" in t:
+            out["points"][name] = opts.number(f"[quantities.{name!r}] points", t.pop("points"), 0.0, opts.MAX_SCORE)
+        if t:
+            out["comparisons"][name] = Comparison.from_mapping(t, out["comparison"], f"[quantities.{name!r}] ")
+    prog = _table(data, "program", {"check_points", "seed", "required", "rtol", "atol"})
+    for key, attr in (("check_points", "check_points"), ("seed", "seed"), ("required", "required"),
+                      ("rtol", "program_rtol"), ("atol", "program_atol")):
+        if key in prog:
+            out[attr] = prog[key]
+    out.update(_table(data, "limits", {"timeout", "memory_mb"}))
+    return out
+
+
+def _text(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise GraphlangError("usage", f"{key} must be a string")
+    return value
+
+
+def _asked(ref: Program, at: dict[str, Any], ask: Any) -> list[str]:
+    """The quantities asked, groups expanded, in the template's order."""
+    names = opts.names("ask", ask)
+    result = reference_at(ref, at)[1]
+    values = [n for n in ref.names if n not in ref.inputs]
+    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values)],
+             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs]}
+    if result.adjoints is None and any(g in names for g in ("adjoints", "gradient")):
+        raise GraphlangError("usage", "ask: adjoints and gradients are defined for a scalar output only; "
+                             "this reference's output is not one")
+    out: list[str] = []
+    for n in names:
+        out += group.get(n, [n])
+    return list(dict.fromkeys(out))

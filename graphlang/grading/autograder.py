@@ -1,0 +1,171 @@
+"""Autograder bundles in the platforms' own formats: a Gradescope zip and a PrairieLearn question.
+
+Gradescope (https://gradescope-autograders.readthedocs.io): the zip holds `setup.sh` (installs
+graphlang from the wheel in the zip), `run_autograder` (grades `/autograder/submission/`: its one
+`.json` file, answers, or its one `.cg` file, a program; writes `/autograder/results/results.json`),
+the self-contained `assignment.toml` and the wheel. `GRAPHLANG_AUTOGRADER_ROOT` replaces
+`/autograder`, for tests outside a container; a `graphlang` already on PATH is used as it is.
+
+PrairieLearn: a question directory with `info.json`, `question.html` (one `pl-number-input` per
+asked quantity and the graph as `pl-graph`), `server.py` (`generate` draws a point per variant,
+`grade` grades with graphlang) and the assignment. The course's PrairieLearn image needs graphlang.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import json
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import graphlang
+from graphlang.errors import GraphlangError
+from graphlang.files import write_text, write_with
+from graphlang.grading import autograder_files as templates
+from graphlang.grading.assignment import Assignment
+from graphlang.grading.checker import Item, Report
+from graphlang.language.grammar import grammar_path
+
+# The core dependencies, as pyproject.toml lists them (tests/test_autograder.py compares the two).
+REQUIRES = ["lark>=1.1.9", "numpy>=1.24", "rich>=13.0", "typer>=0.12", "prompt_toolkit>=3.0",
+            'tomli; python_version < "3.11"']
+EPOCH = (1980, 1, 1, 0, 0, 0)  # zip timestamps: the same bytes on every build
+
+
+def _zip_bytes(files: dict[str, bytes], executable: set[str] = frozenset()) -> bytes:  # type: ignore[assignment]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, EPOCH)
+            info.external_attr = (0o755 if name in executable else 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            zf.writestr(info, files[name])
+    return buf.getvalue()
+
+
+def wheel() -> tuple[str, bytes]:
+    """A wheel of the graphlang that is running (its modules, page assets and grammar): pure Python."""
+    pkg = Path(graphlang.__file__).resolve().parent
+    version = graphlang.__version__
+    files: dict[str, bytes] = {}
+    for p in sorted(pkg.rglob("*")):
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix not in (".pyc", ".pyo"):
+            files["graphlang/" + p.relative_to(pkg).as_posix()] = p.read_bytes()
+    files["graphlang/grammars/graphlang.lark"] = grammar_path().read_bytes()
+    info = f"graphlang-{version}.dist-info"
+    files[f"{info}/METADATA"] = ("Metadata-Version: 2.1\nName: graphlang\nVersion: " + version + "\n"
+                                 "Summary: computation graphs with exact derivatives\nRequires-Python: >=3.10\n"
+                                 + "".join(f"Requires-Dist: {r}\n" for r in REQUIRES)).encode()
+    files[f"{info}/WHEEL"] = b"Wheel-Version: 1.0\nGenerator: graphlang\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    files[f"{info}/entry_points.txt"] = b"[console_scripts]\ngraphlang = graphlang.cli:main\n"
+    record = []
+    for name, data in sorted(files.items()):
+        digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+        record.append(f"{name},sha256={digest},{len(data)}")
+    files[f"{info}/RECORD"] = ("\n".join(record + [f"{info}/RECORD,,"]) + "\n").encode()
+    return f"graphlang-{version}-py3-none-any.whl", _zip_bytes(files)
+
+
+def gradescope_zip(assignment: Assignment, wheel_file: tuple[str, bytes] | None = None) -> bytes:
+    """The autograder zip's bytes (see the module's description)."""
+    name, data = wheel_file or wheel()
+    files = {"setup.sh": templates.SETUP_SH.encode(), "run_autograder": templates.RUN_AUTOGRADER.encode(),
+             "assignment.toml": assignment.to_toml().encode(), name: data}
+    return _zip_bytes(files, executable={"setup.sh", "run_autograder"})
+
+
+def write_gradescope(assignment: Assignment, out: str) -> None:
+    data = gradescope_zip(assignment)
+    write_with(out, lambda fh: fh.write(data))
+
+
+def run_gradescope(root: str | Path) -> dict[str, Any]:
+    """Grade `ROOT/submission/` with `ROOT/source/assignment.toml`; write and return results.json."""
+    root = Path(root)
+    asg = Assignment.load(root / "source" / "assignment.toml")
+    folder = root / "submission"
+    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".json", ".cg")) \
+        if folder.is_dir() else []
+    if len(found) == 1:
+        report = asg.grade_text(found[0].read_bytes()[:1_000_001], found[0].name)
+    else:
+        report = Report(show_expected=asg.show_expected)
+        why = ("no .json (answers) or .cg (program) file was submitted" if not found else
+               f"{len(found)} gradable files were submitted ({', '.join(p.name for p in found[:5])}); "
+               "submit exactly one .json or one .cg file")
+        report.items.append(Item("submission", asg.max_score, message=why))
+        report.feedback.append(why)
+    results = report.to_gradescope(asg.visibility)
+    results_dir = root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    write_text(str(results_dir / "results.json"), json.dumps(results, indent=1, allow_nan=False) + "\n")
+    return results
+
+
+# --- PrairieLearn -----------------------------------------------------------------------------------
+def answer_name(quantity: str) -> str:
+    """A quantity as a PrairieLearn answers-name (an identifier): a, g_a, dy/dx -> dy_dx (as server.py)."""
+    return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in quantity)
+
+
+def prairielearn_files(asg: Assignment) -> dict[str, str]:
+    """The question directory's files, by name."""
+    result = asg.reference.evaluate(asg.at)
+    scalar = all(np.ndim(v) == 0 for v in [*result.values.values()])
+    if not scalar:
+        raise GraphlangError("usage", "PrairieLearn questions are made for scalar programs (one number per "
+                             "input); this reference has vectors or matrices",
+                             hint="use the Gradescope bundle or `graphlang check` for tensor assignments")
+    names = {q: answer_name(q) for q in asg.quantities}
+    if len(set(names.values())) != len(names):
+        raise GraphlangError("usage", "two asked quantities map to the same PrairieLearn answer name")
+    digest = hashlib.sha256(asg.to_toml().encode()).hexdigest()
+    info = {"uuid": str(uuid.UUID(digest[:32])), "title": asg.title or "Backpropagation by hand",
+            "topic": "Backpropagation", "tags": ["graphlang", "backprop"], "type": "v3"}
+    return {"info.json": json.dumps(info, indent=2) + "\n",
+            "question.html": templates.question_html(asg, names, _dot(asg)),
+            "server.py": templates.SERVER_PY,
+            "assignment.toml": asg.to_toml()}
+
+
+def write_prairielearn(asg: Assignment, directory: str) -> list[Path]:
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise GraphlangError("io", f"-o {directory}: not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    out = []
+    for name, text in prairielearn_files(asg).items():
+        write_text(str(d / name), text)
+        out.append(d / name)
+    return out
+
+
+def _dot(asg: Assignment) -> str:
+    prog = asg.reference
+    lines = ["digraph G {", "  rankdir=LR;"]
+    for n in prog.inputs:
+        lines.append(f'  {n} [shape=circle, label="{n}"];')
+    for st in prog.graph.statements:
+        op = st.expr.op if st.expr is not None else ""
+        lines.append(f'  {st.name} [shape=box, label="{op}", xlabel="{st.name}"];')
+        for dep in dict.fromkeys(_reads(st.expr)):
+            lines.append(f"  {dep} -> {st.name};")
+    return "\n".join(lines + ["}"])
+
+
+def _reads(expr: Any) -> list[str]:
+    out, stack = [], [expr]
+    while stack:
+        e = stack.pop()
+        if e is None:
+            continue
+        if e.op == "var":
+            out.append(e.attr)
+        stack.extend(reversed(e.args))
+    return out

@@ -1,0 +1,123 @@
+"""How a student's number is compared with the reference's: PrairieLearn's three comparisons.
+
+- `relabs` (relative/absolute): |got − want| ≤ atol + rtol·|want| (numpy's `isclose`, PrairieLearn's
+  `is_correct_scalar_ra`);
+- `sigfig`: right to `digits` significant figures: |got − want| < 0.51·10^−n with
+  n = digits − 1 − floor(log10|want|) (n = digits − 1 when want = 0), PrairieLearn's
+  `is_correct_scalar_sf`;
+- `decdig`: right to `digits` digits after the decimal point: |got − want| < 0.51·10^−digits.
+
+A list is compared element by element; every element must pass. An answer that fails but is the
+right value rounded or cut off to fewer significant figures than asked is "close": the feedback
+says "close: check your rounding (3 significant figures expected)".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from graphlang.errors import GraphlangError
+
+KINDS = ("relabs", "sigfig", "decdig")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """One way of comparing: `relabs` with rtol/atol, or `sigfig`/`decdig` with digits."""
+
+    kind: str = "relabs"
+    rtol: float = 1e-5
+    atol: float = 1e-8
+    digits: int = 3
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise GraphlangError("usage", f"comparison must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for name, value, low, high in (("rtol", self.rtol, 0.0, 0.999999), ("atol", self.atol, 0.0, 1e300)):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+                raise GraphlangError("usage", f"{name} must be a number ≥ {low:g} and ≤ {high:g}, got {value!r}")
+        if isinstance(self.digits, bool) or not isinstance(self.digits, int) or not 1 <= self.digits <= 15:
+            raise GraphlangError("usage", f"digits must be an integer from 1 to 15, got {self.digits!r}")
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[str, Any], base: Comparison | None = None, where: str = "") -> Comparison:
+        """`comparison`, `rtol`, `atol`, `digits` from an assignment table, over `base`'s values."""
+        base = base or cls()
+        kind = table.get("comparison", base.kind)
+        try:
+            return cls(kind, table.get("rtol", base.rtol), table.get("atol", base.atol),
+                       table.get("digits", base.digits))
+        except GraphlangError as err:
+            raise GraphlangError("usage", f"{where}{err.message}") from None
+
+    def figures(self) -> int | None:
+        """How many significant figures the comparison asks for (None: it does not say)."""
+        if self.kind == "sigfig":
+            return self.digits
+        if self.kind == "relabs" and self.rtol > 0:
+            return max(1, math.ceil(-math.log10(self.rtol) - 1e-9))
+        return None
+
+    def expects(self) -> str:
+        """What the comparison asks for, in words: "3 significant figures"."""
+        n = self.figures()
+        if n is not None:
+            return f"{n} significant figure{'s' * (n != 1)}"
+        if self.kind == "decdig":
+            return f"{self.digits} digit{'s' * (self.digits != 1)} after the decimal point"
+        return f"an absolute error of at most {self.atol:g}"
+
+    def passes(self, got: np.ndarray, want: np.ndarray) -> bool:
+        """Every element right (both arrays finite float64 of one shape)."""
+        return bool(np.all(self._elementwise(got, want)))
+
+    def _elementwise(self, got: np.ndarray, want: np.ndarray) -> np.ndarray:
+        with np.errstate(all="ignore"):
+            if self.kind == "relabs":
+                return np.abs(got - want) <= self.atol + self.rtol * np.abs(want)
+            return np.abs(got - want) < _sigfig_eps(want, self.digits) if self.kind == "sigfig" \
+                else np.abs(got - want) < 0.51 * 10.0 ** -self.digits
+
+    def close(self, got: np.ndarray, want: np.ndarray) -> bool:
+        """Wrong, but the right value rounded or cut off to fewer significant figures than asked:
+        a rounding slip (0.6389 or 0.639 for 0.638961 when 5 figures are asked), not a wrong value."""
+        n = min(self.figures() or 3, 16)
+        g, w = np.broadcast_arrays(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64))
+        return all(any(_same(gv, _cut(wv, k, rounded)) for k in range(1, n) for rounded in (True, False))
+                   for gv, wv in zip(g.ravel().tolist(), w.ravel().tolist()))
+
+
+def _cut(v: float, k: int, rounded: bool) -> float:
+    """v to k significant figures, rounded or cut off (truncated toward zero)."""
+    if v == 0 or not math.isfinite(v):
+        return v
+    if rounded:
+        return float(f"{v:.{k - 1}e}")
+    scale = 10.0 ** (math.floor(math.log10(abs(v))) - k + 1)
+    return math.trunc(v / scale) * scale
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300)
+
+
+def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
+    """Half a unit (0.51) in the last of `digits` significant figures of each expected value."""
+    with np.errstate(all="ignore"):
+        mag = np.where(want == 0, 0.0, np.floor(np.log10(np.where(want == 0, 1.0, np.abs(want)))))
+    return 0.51 * 10.0 ** (mag - (digits - 1))
+
+
+def compare(got: np.ndarray, want: Any, how: Comparison) -> tuple[bool, str]:
+    """(passed, message): "" when passed; "close: check your rounding (…)" or "incorrect"."""
+    w = np.asarray(want, dtype=np.float64)
+    if how.passes(got, w):
+        return True, ""
+    if how.close(got, w):
+        return False, f"close: check your rounding ({how.expects()} expected)"
+    return False, "incorrect"

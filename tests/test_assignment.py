@@ -1,0 +1,222 @@
+"""assignment.toml and the grading traps a TA finds: every quantity counts, one maximum, a broken
+reference or command line is a usage error before any student is graded, hidden reference values,
+located JSON errors naming --answers, the reference's output graded past a trailing debug line."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+from conftest import PROGRAMS
+
+import graphlang
+from graphlang.checker import Assignment, Comparison, grade_answers, grade_program
+from graphlang.grading.submissions import grade_batch
+
+HW = PROGRAMS / "homework"
+REF = (HW / "reference.cg").read_text()
+AT = {"x": 2, "z": 3}
+ASG = HW / "assignment.toml"
+# The lecture's values, by hand from the closed forms: y = e^6 + 6/ln 2 + sin(ln 2)/6,
+# dy/dx = 3e^6 + 3/ln 2 - 3/(ln 2)^2 + (cos(ln 2) - sin(ln 2))/12, dy/dz = 2e^6 + 2/ln 2 - sin(ln 2)/18.
+L2 = math.log(2)
+Y = math.exp(6) + 6 / L2 + math.sin(L2) / 6
+DYDX = 3 * math.exp(6) + 3 / L2 - 3 / L2 ** 2 + (math.cos(L2) - math.sin(L2)) / 12
+DYDZ = 2 * math.exp(6) + 2 / L2 - math.sin(L2) / 18
+
+
+def test_the_shipped_assignment_grades_its_submissions_with_one_maximum():
+    asg = Assignment.load(ASG)
+    assert asg.max_score == 18 and len(asg.quantities) == 16  # 14 one-point quantities, the gradient 2 + 2
+    scores = {}
+    for p in sorted((HW / "submissions").iterdir()):
+        rep = asg.grade_text(p.read_bytes(), p.name)
+        assert rep.max_score == pytest.approx(18), p.name
+        scores[p.name] = rep.score
+    assert scores["correct.json"] == scores["rounded.json"] == scores["renamed.cg"] == scores["debug_line.cg"] == 18
+    assert scores["unfinished.json"] == 1 and scores["not_json.json"] == 0 and scores["syntax_error.cg"] == 0
+    assert scores["sign_slip.json"] == 16 and scores["log10.json"] == 17
+
+
+def test_rounded_answers_meet_the_closed_form():
+    rounded = json.loads((HW / "submissions" / "rounded.json").read_text())
+    assert float(f"{Y:.3g}") == rounded["y"] and float(f"{DYDX:.3g}") == rounded["dy/dx"]
+    assert float(f"{DYDZ:.3g}") == rounded["dy/dz"]
+
+
+def test_every_quantity_counts_and_unanswered_is_no_answer():
+    rep = grade_answers(REF, {"a": 6}, AT)
+    assert rep.score == 1 and rep.max_score == 16 and not rep.passed
+    assert sum(i.message == "no answer" for i in rep.items) == 15
+    assert rep.to_gradescope()["max_score"] == 16
+
+
+def test_the_points_of_an_assignment_are_one_maximum_for_programs_too():
+    asg = Assignment.load(ASG)
+    broken = asg.grade_program("y = x +* z")
+    fine = asg.grade_program("y = exp(x*z) + x*z/ln(x) + sin(ln(x))/(x*z)")
+    assert broken.max_score == pytest.approx(fine.max_score) == pytest.approx(18)
+    assert fine.passed and broken.score == 0
+    # without an assignment: the same items whether the program parses or not
+    assert grade_program(REF, "y = x +* z", AT).max_score == grade_program(REF, "y = x * z", AT).max_score
+
+
+@pytest.mark.parametrize("at", [{}, {"x": 2}, {"x": -1, "z": 3}])
+def test_a_reference_that_cannot_be_evaluated_is_a_usage_error(at):
+    for grade in (lambda: grade_answers(REF, {"a": 6}, at), lambda: grade_program(REF, REF, at)):
+        with pytest.raises(graphlang.GraphlangError) as info:
+            grade()
+        assert info.value.kind == "usage"
+
+
+def test_forgetting_at_grades_nobody(cli, tmp_path):
+    (tmp_path / "a.json").write_text('{"a": 6}')
+    ran = cli("check", str(HW / "reference.cg"), "--batch", str(tmp_path), "--jsonl")
+    assert ran.code == 2 and ran.out == "" and "--at" in ran.err
+    gs = tmp_path / "results.json"
+    ran = cli("check", str(HW / "reference.cg"), "--answers", str(tmp_path / "a.json"), "--gradescope", str(gs))
+    assert ran.code == 2 and not gs.exists()
+    ran = cli("check", str(tmp_path / "missing.cg"), "--at", "x=2,z=3", "--answers", str(tmp_path / "a.json"))
+    assert ran.code == 2
+
+
+def test_answers_json_errors_are_located_and_name_answers(cli, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"a": 6,\n "b": 0.693\n "c": 0.639}\n')
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--answers", str(bad), "--json")
+    assert ran.code == 1
+    feedback = ran.json()["feedback"][0]
+    assert feedback.startswith(f"--answers {bad}") and "not valid JSON (line 3, column 2)" in feedback
+    assert ran.json()["max_score"] == 16
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--answers", str(tmp_path / "none.json"))
+    assert ran.code == 2 and "--answers" in ran.err and "--at-file" not in ran.err
+
+
+def test_reference_values_hidden_for_batches_and_on_request(tmp_path):
+    wrong = "y = exp(x*z) + x*z/ln(x) - sin(ln(x))/(x*z)"
+    shown = grade_program(REF, wrong, AT)
+    hidden = grade_program(REF, wrong, AT, show_expected=False)
+    want = f"{Y:.6g}"  # the reference's value at (2, 3), from the closed form
+    assert want in json.dumps(shown.to_json()) and want not in json.dumps(hidden.to_json())
+    answers = grade_answers(REF, {"y": 400}, AT, show_expected=False)
+    assert all(i["expected"] is None for i in answers.to_json()["items"])
+    (tmp_path / "w.cg").write_text(wrong)
+    (tmp_path / "a.json").write_text('{"y": 400}')
+    asg = Assignment.load(ASG)  # show_expected = false
+    rows = list(grade_batch(asg.reference, str(tmp_path), asg.at,
+                            {"answers": asg.answers_options(), "program": asg.program_options()}))
+    assert len(rows) == 2 and want not in json.dumps(rows)
+    assert {r["max_score"] for r in rows} == {18}
+
+
+def test_cli_batch_hides_expected_values_by_default(cli, tmp_path):
+    (tmp_path / "w.cg").write_text("y = exp(x*z) + x*z/ln(x) - sin(ln(x))/(x*z)")
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--batch", str(tmp_path), "--jsonl")
+    assert f"{Y:.6g}" not in ran.out
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--batch", str(tmp_path), "--jsonl",
+              "--show-expected")
+    assert f"{Y:.6g}" in ran.out
+
+
+def test_a_trailing_debug_line_is_not_the_graded_output():
+    source = (HW / "submissions" / "debug_line.cg").read_text()
+    rep = grade_program(REF, source, AT)
+    assert rep.passed and any("Graded y" in f and "check" in f for f in rep.feedback)
+    explicit = grade_program(REF, source + "output check\n", AT)  # the student chose the output
+    assert not explicit.passed
+
+
+def test_tolerances_per_quantity_from_the_assignment(tmp_path):
+    (tmp_path / "ref.cg").write_text(REF)
+    (tmp_path / "a.toml").write_text(
+        'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["c", "y", "dy/dx"]\n'
+        '[compare]\ncomparison = "relabs"\nrtol = 1e-5\n'
+        '[quantities."∂y/∂x"]\ncomparison = "sigfig"\ndigits = 2\npoints = 3\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+    assert asg.quantities == ["c", "y", "dy/dx"] and asg.max_score == 5
+    rep = asg.grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
+    items = {i.name: i for i in rep.items}
+    assert items["c"].message == "close: check your rounding (5 significant figures expected)"
+    assert items["y"].passed and items["dy/dx"].passed and rep.score == 4  # 1200 is DYDX to 2 figures
+    assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
+
+
+@pytest.mark.parametrize("text,where", [
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\npoint = 3\n', "unknown key(s) point"),
+    ('reference = "reference.cg"\nat = { x = 2, z = \n', "not valid TOML"),
+    ('at = { x = 2, z = 3 }\n', "give the reference program"),
+    ('reference = "reference.cg"\nat = { x = 2 }\n', "cannot be evaluated"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\nask = ["zz"]\n', "'zz'"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[quantities.zz]\npoints = 2\n', "quantities.'zz'"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[compare]\ncomparison = "close"\n', "comparison must be"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[limits]\ntimeout = 0\n', "timeout"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\nvisibility = "students"\n', "visibility"),
+])
+def test_assignment_mistakes_are_usage_errors(text, where):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.from_toml(text, HW, "a.toml")
+    assert info.value.kind == "usage" and where in info.value.message, info.value.message
+
+
+def test_toml_syntax_errors_are_located(cli, tmp_path):
+    (tmp_path / "a.toml").write_text('reference = "x.cg"\nat = { x = 2,, z = 3 }\n')
+    ran = cli("check", "--assignment", str(tmp_path / "a.toml"), "--answers", str(HW / "student_correct.json"))
+    assert ran.code == 2 and ":2:" in ran.err and "not valid TOML" in ran.err
+
+
+def test_cli_check_assignment_and_shortcuts(cli):
+    ran = cli("check", "--assignment", str(ASG), "--answers", str(HW / "student_correct.json"), "--json")
+    assert ran.code == 0 and ran.json()["score"] == ran.json()["max_score"] == 18
+    tpl = cli("check", "--assignment", str(ASG), "--template").json()
+    assert list(tpl) == Assignment.load(ASG).quantities
+    both = cli("check", str(HW / "reference.cg"), "--assignment", str(ASG), "--answers",
+               str(HW / "student_correct.json"))
+    assert both.code == 2
+    prog = cli("check", "--assignment", str(ASG), "--submission", str(HW / "student_ok.cg"), "--points", "3", "--json")
+    assert prog.code == 0 and "3 points" in prog.json()["feedback"][-1]
+
+
+def test_assignment_round_trips_through_toml():
+    asg = Assignment.load(ASG)
+    again = Assignment.from_toml(asg.to_toml())
+    assert again.quantities == asg.quantities and again.max_score == asg.max_score
+    assert again.comparison == asg.comparison and again.points == asg.points
+    assert again.key() == asg.key()
+
+
+def test_gradescope_visibility():
+    rep = grade_answers(REF, {"a": 6}, AT)
+    assert {t["visibility"] for t in rep.to_gradescope("after_published")["tests"]} == {"after_published"}
+    with pytest.raises(graphlang.GraphlangError):
+        rep.to_gradescope("later")
+
+
+def test_tomli_is_the_fallback_on_python_310():
+    import tomllib  # noqa: F401  (3.11+: the standard library; the dependency marker covers 3.10)
+
+    text = (PROGRAMS.parent / "pyproject.toml").read_text()
+    assert """'tomli; python_version < "3.11"'""" in text
+
+
+def test_the_readme_walkthrough_runs_as_written(cli, tmp_path, monkeypatch):
+    """Every `graphlang check` line of the README's homework block, in a copy of programs/homework."""
+    import re
+    import shlex
+    import shutil
+
+    readme = (PROGRAMS.parent / "README.md").read_text()
+    block = re.search(r"## Grading homework.*?```bash\n(.*?)```", readme, re.S).group(1)
+    shutil.copytree(HW, tmp_path / "homework")
+    monkeypatch.chdir(tmp_path / "homework")
+    lines = [ln for ln in block.splitlines() if ln.startswith("graphlang check")]
+    assert len(lines) >= 9
+    for line in lines:
+        command, _, comment = line.partition("#")
+        ran = cli(*shlex.split(command)[1:])
+        assert ran.code in (0, 1) and "Traceback" not in ran.err, line
+        if "18/18" in comment:
+            assert ran.code == 0, line
+        for claim in ("1/18", "17/18", "not valid JSON (line 3, column 2)", "close: check your rounding"):
+            if claim.split(" …")[0] in comment:
+                assert claim in ran.out.replace("\n", " ") or claim.replace(" ", "") in ran.out.replace(" ", ""), line

@@ -1,0 +1,193 @@
+"""Autograder bundles: Gradescope's zip run as Gradescope runs it (results.json checked against the
+specification's fields) and the PrairieLearn question's server.py called as PrairieLearn calls it."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import PROGRAMS
+
+import graphlang
+from graphlang.checker import Assignment
+from graphlang.exercise import generate
+from graphlang.grading import autograder, tomltext
+
+ROOT = Path(__file__).resolve().parent.parent
+HW = PROGRAMS / "homework"
+VISIBILITY = {"hidden", "after_due_date", "after_published", "visible"}
+
+
+def test_the_wheel_requires_what_pyproject_requires():
+    deps = tomltext.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert sorted(autograder.REQUIRES) == sorted(deps)
+
+
+def test_the_zip_holds_the_scripts_the_assignment_and_a_wheel():
+    data = autograder.gradescope_zip(Assignment.load(HW / "assignment.toml"))
+    assert data == autograder.gradescope_zip(Assignment.load(HW / "assignment.toml"))  # reproducible
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    names = set(zf.namelist())
+    assert {"setup.sh", "run_autograder", "assignment.toml"} <= names
+    assert any(n.startswith("graphlang-") and n.endswith(".whl") for n in names)
+    for script in ("setup.sh", "run_autograder"):
+        assert (zf.getinfo(script).external_attr >> 16) & stat.S_IXUSR
+        assert zf.read(script).startswith(b"#!/usr/bin/env bash")
+    assert Assignment.from_toml(zf.read("assignment.toml").decode()).max_score == 18
+
+
+def test_the_wheel_installs_and_parses(tmp_path):
+    name, data = autograder.wheel()
+    (tmp_path / name).write_bytes(data)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target",
+                    str(target), str(tmp_path / name)], check=True, capture_output=True)
+    code = ("import graphlang; print(graphlang.__file__); "
+            "print(graphlang.parse('y = x * z').evaluate({'x': 2, 'z': 3}).value)")
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    ran = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    where, value = ran.stdout.split()
+    assert where.startswith(str(target)) and float(value) == 6.0
+
+
+def _bundle(tmp_path: Path, assignment: Assignment) -> Path:
+    """Gradescope's layout: the zip in ROOT/source, a submission folder, and a graphlang on PATH."""
+    root = tmp_path / "autograder"
+    (root / "source").mkdir(parents=True)
+    zipfile.ZipFile(io.BytesIO(autograder.gradescope_zip(assignment))).extractall(root / "source")
+    (root / "submission").mkdir()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "graphlang"
+    shim.write_text(f"#!/usr/bin/env bash\nexec {sys.executable} -m graphlang \"$@\"\n")
+    shim.chmod(0o755)
+    return root
+
+
+def _run(root: Path) -> dict:
+    env = {**os.environ, "GRAPHLANG_AUTOGRADER_ROOT": str(root), "PYTHONPATH": str(ROOT),
+           "PATH": f"{root.parent / 'bin'}{os.pathsep}{os.environ['PATH']}"}
+    subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, check=True, timeout=120)
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+def _valid(results: dict) -> None:
+    """Gradescope's results.json specification: score, tests[] (name, score, max_score, status,
+    output, visibility); the score is the tests' sum here."""
+    assert isinstance(results["score"], float) and isinstance(results["tests"], list) and results["tests"]
+    assert results["visibility"] in VISIBILITY and results["stdout_visibility"] in VISIBILITY
+    for t in results["tests"]:
+        assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
+        assert isinstance(t["name"], str) and isinstance(t["output"], str)
+        assert t["status"] in ("passed", "failed") and t["visibility"] in VISIBILITY
+        assert 0 <= t["score"] <= t["max_score"]
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_run_autograder_grades_every_kind_of_submission(tmp_path):
+    asg = Assignment.load(HW / "assignment.toml")
+    root = _bundle(tmp_path, asg)
+    sub = root / "submission"
+    cases = {"key": ("anything.json", json.dumps(asg.key())),
+             "program": ("hw.cg", (HW / "student_ok.cg").read_text()),
+             "not json": ("a.json", '{"a": 6,\n "b"}'),
+             "debug": ("p.cg", (HW / "submissions" / "debug_line.cg").read_text())}
+    maxima = set()
+    for case, (name, text) in cases.items():
+        for p in sub.iterdir():
+            p.unlink()
+        (sub / name).write_text(text)
+        res = _run(root)
+        _valid(res)
+        maxima.add(res["max_score"])
+        if case in ("key", "program", "debug"):
+            assert res["score"] == 18, case
+        else:
+            assert res["score"] == 0 and "not valid JSON (line 2, column 5)" in res["output"]
+    assert maxima == {18.0}
+    for p in sub.iterdir():
+        p.unlink()
+    (sub / "notes.txt").write_text("hello")
+    res = _run(root)
+    _valid(res)
+    assert res["score"] == 0 and res["tests"][0]["status"] == "failed" and "no .json" in res["tests"][0]["output"]
+    (sub / "a.json").write_text("{}")
+    (sub / "b.cg").write_text("y = x")
+    res = _run(root)
+    assert res["score"] == 0 and "2 gradable files" in res["tests"][0]["output"]
+
+
+def test_cli_autograder_gradescope(cli, tmp_path):
+    out = tmp_path / "autograder.zip"
+    ran = cli("autograder", "gradescope", "--assignment", str(HW / "assignment.toml"), "-o", str(out))
+    assert ran.code == 0 and zipfile.is_zipfile(out)
+    assert cli("autograder", "moodle", "--assignment", str(HW / "assignment.toml"), "-o", str(out)).code == 2
+    assert cli("autograder", "gradescope", "-o", str(out)).code == 2
+
+
+def _server(folder: Path):
+    spec = importlib.util.spec_from_file_location(f"pl_server_{abs(hash(str(folder)))}", folder / "server.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _data(seed: int, folder: Path) -> dict:
+    """The dict PrairieLearn passes to generate() and grade()."""
+    return {"params": {}, "correct_answers": {}, "submitted_answers": {}, "format_errors": {},
+            "partial_scores": {}, "score": 0, "feedback": {}, "variant_seed": seed,
+            "options": {"question_path": str(folder)}}
+
+
+def test_prairielearn_question(tmp_path, cli):
+    folder = tmp_path / "questions" / "lecture13"
+    ran = cli("autograder", "prairielearn", "--assignment", str(HW / "assignment.toml"), "-o", str(folder))
+    assert ran.code == 0
+    info = json.loads((folder / "info.json").read_text())
+    assert info["type"] == "v3" and len(info["uuid"]) == 36 and info["title"]
+    html = (folder / "question.html").read_text()
+    asg = Assignment.load(HW / "assignment.toml")
+    assert html.count("<pl-number-input") == len(asg.quantities) and "<pl-graph>" in html
+    assert 'comparison="sigfig" digits="3"' in html and 'answers-name="dy_dx"' in html
+    server = _server(folder)
+    data = _data(4321, folder)
+    server.generate(data)
+    again = _data(4321, folder)
+    server.generate(again)
+    assert again["params"] == data["params"] and again["correct_answers"] == data["correct_answers"]
+    at = data["params"]["at"]
+    prog = graphlang.parse((HW / "reference.cg").read_text())
+    r = prog.evaluate(at)  # the oracle: the reference evaluated at the variant's point
+    assert data["correct_answers"]["y"] == pytest.approx(r.value)
+    assert data["correct_answers"]["dy_dx"] == pytest.approx(r.gradient["x"])
+    data["submitted_answers"] = dict(data["correct_answers"])
+    server.grade(data)
+    assert data["score"] == pytest.approx(1.0)
+    assert all(ps["score"] == 1.0 for ps in data["partial_scores"].values())
+    data["submitted_answers"]["dy_dz"] = data["correct_answers"]["dy_dz"] * 1.5
+    data["partial_scores"] = {}
+    server.grade(data)
+    assert data["partial_scores"]["dy_dz"]["score"] == 0 and data["score"] == pytest.approx(16 / 18)
+    assert "dy/dz" in data["feedback"]["graphlang"]
+    del data["submitted_answers"]["a"]  # a blank is a failed item, never a smaller maximum
+    server.grade(data)
+    assert data["partial_scores"]["a"]["score"] == 0 and data["partial_scores"]["a"]["feedback"] == "no answer"
+
+
+def test_prairielearn_refuses_tensor_programs(tmp_path):
+    asg = generate(1, "hard").assignment
+    with pytest.raises(graphlang.GraphlangError) as info:
+        autograder.prairielearn_files(asg)
+    assert info.value.kind == "usage"

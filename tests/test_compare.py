@@ -1,0 +1,67 @@
+"""PrairieLearn's comparisons (relabs, sigfig, decdig), checked at bounds derived by hand from
+their definitions, and the "close: check your rounding" feedback."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from graphlang.errors import GraphlangError
+from graphlang.grading.compare import Comparison, compare
+
+
+def ok(got: float, want: float, how: Comparison) -> bool:
+    return compare(np.asarray(got, dtype=np.float64), want, how)[0]
+
+
+@pytest.mark.parametrize("got,want,digits,expect", [
+    # sigfig: |got - want| < 0.51·10^(floor(log10|want|) - digits + 1)
+    (0.6385, 0.638961, 3, True),    # off by 0.000461 < 0.00051
+    (0.6384, 0.638961, 3, False),   # off by 0.000561
+    (0.639, 0.638961, 3, True),
+    (0.6395, 0.638961, 3, False),   # off by 0.000539
+    (412.7, 412.191, 3, True),      # eps = 0.51: off by 0.509
+    (412.71, 412.191, 3, False),
+    (0.05, 0.0, 2, True),           # want = 0: eps = 0.51·10^-(digits-1) = 0.051
+    (0.06, 0.0, 2, False),
+    (-12.4, -12.36, 3, True),
+    (-12.3, -12.36, 3, False),      # eps 0.051, off by 0.06
+])
+def test_sigfig_bounds(got, want, digits, expect):
+    assert ok(got, want, Comparison("sigfig", digits=digits)) is expect
+
+
+@pytest.mark.parametrize("got,want,expect", [(1.005, 1.0, True), (1.0052, 1.0, False), (-3.1449, -3.14159, True)])
+def test_decdig_bounds(got, want, expect):
+    assert ok(got, want, Comparison("decdig", digits=2)) is expect  # eps = 0.0051
+
+
+def test_relabs_is_atol_plus_rtol_times_expected():
+    how = Comparison("relabs", rtol=0.01, atol=0.0)
+    assert ok(101.0, 100.0, how) and not ok(101.01, 100.0, how)
+    loose = Comparison("relabs", rtol=0.01, atol=0.5)
+    assert ok(0.5, 0.0, loose) and not ok(0.51, 0.0, loose)
+
+
+def test_vectors_need_every_element():
+    how = Comparison("sigfig", digits=3)
+    assert compare(np.array([0.639, 412.0]), [0.638961, 412.191], how)[0]
+    assert not compare(np.array([0.639, 415.0]), [0.638961, 412.191], how)[0]
+
+
+def test_close_means_fewer_figures_right_to_those():
+    passed, why = compare(np.asarray(0.6389), 0.638961, Comparison("relabs", 1e-5, 1e-8))
+    assert not passed and why == "close: check your rounding (5 significant figures expected)"
+    assert compare(np.asarray(0.64), 0.638961, Comparison("sigfig", digits=3))[1] == \
+        "close: check your rounding (3 significant figures expected)"
+    # six figures, wrong in the third: a wrong value, not a rounding slip
+    assert compare(np.asarray(1220.87), 1208.38, Comparison("sigfig", digits=3))[1] == "incorrect"
+    assert compare(np.asarray(0.7), 0.638961, Comparison("sigfig", digits=3))[1] == "incorrect"
+
+
+@pytest.mark.parametrize("kwargs", [{"kind": "exact"}, {"kind": "sigfig", "digits": 0}, {"digits": 2.5},
+                                    {"rtol": 1.0}, {"rtol": float("nan")}, {"atol": -1.0}, {"digits": True}])
+def test_bad_comparisons_are_usage_errors(kwargs):
+    with pytest.raises(GraphlangError) as info:
+        Comparison(**kwargs)
+    assert info.value.kind == "usage"

@@ -1,0 +1,148 @@
+"""`graphlang exercise`: key <-> checker round trips, the first wrong step of a perturbed key,
+byte-identical files for a seed (across hash seeds), well-posed graphs, worksheets that compile."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import graphlang
+from graphlang.checker import Assignment
+from graphlang.exercise import DIFFICULTIES, generate
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = range(12)
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_the_key_scores_full_marks(difficulty):
+    for seed in SEEDS:
+        ex = generate(seed, difficulty)
+        rep = ex.assignment.grade_answers(json.loads(ex.files["key.json"]))
+        assert rep.passed and rep.score == rep.max_score == len(ex.assignment.quantities), (seed, rep.as_text())
+
+
+def _central(prog, at, name, h=1e-6):
+    """The test's own central differences of the forward value (the oracle for the key's gradient)."""
+    base = {k: np.asarray(v, dtype=np.float64) for k, v in at.items()}
+    out = np.zeros_like(base[name])
+    for idx in np.ndindex(base[name].shape):
+        hi = {k: v.copy() for k, v in base.items()}
+        lo = {k: v.copy() for k, v in base.items()}
+        hi[name][idx] += h
+        lo[name][idx] -= h
+        out[idx] = (float(prog.evaluate(hi).value) - float(prog.evaluate(lo).value)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_the_keys_gradient_matches_finite_differences(difficulty):
+    for seed in range(4):
+        ex = generate(seed, difficulty)
+        out = ex.program.outputs[0]
+        for x in ex.program.inputs:
+            fd = _central(ex.program, ex.at, x)
+            assert np.allclose(ex.key[f"d{out}/d{x}"], fd, rtol=1e-5, atol=1e-6), (seed, x)
+
+
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_a_perturbed_key_names_the_perturbed_quantity(difficulty):
+    rng = np.random.default_rng(0)
+    for seed in range(6):
+        ex = generate(seed, difficulty)
+        key = json.loads(ex.files["key.json"])
+        q = list(key)[int(rng.integers(len(key)))]
+        key[q] = (np.asarray(key[q]) * 1.5 + 1.0).tolist()
+        rep = ex.assignment.grade_answers(key)
+        assert rep.root_cause == q and [i.name for i in rep.items if not i.passed] == [q], (seed, q)
+
+
+def test_graphs_are_well_posed():
+    for difficulty in ("easy", "medium"):
+        for seed in range(20):
+            ex = generate(seed, difficulty)
+            lines = [ln for ln in ex.source.splitlines() if "=" in ln]
+            assert 4 <= len(lines) <= 12
+            reads: dict[str, int] = {}
+            for ln in lines:
+                for name in set(re.findall(r"\b[a-z]\b", ln.split("=", 1)[1])):
+                    reads[name] = reads.get(name, 0) + 1
+            defined = [ln.split("=")[0].strip() for ln in lines]
+            assert any(reads.get(n, 0) >= 2 for n in defined), ex.source  # a reused node
+            assert all(v in (0.5, 1.5, 2.0, 2.5, 3.0, -1.0, -0.5, 1.0) for v in ex.at.values())
+    hard = generate(3, "hard")
+    assert "@" in hard.source and any(np.ndim(v) == 2 for v in hard.at.values())
+
+
+def test_same_seed_same_bytes_different_seeds_different_programs(tmp_path):
+    a, b = generate(7, "medium", student="alice"), generate(7, "medium", student="alice")
+    assert a.files == b.files
+    assert generate(7, "medium", student="bob").source != a.source
+    assert len({generate(s, "medium").source for s in range(10)}) == 10
+    assert len({generate(s, "easy").source for s in range(10)}) >= 8  # small graphs may coincide
+
+
+def test_determinism_across_hash_seeds(tmp_path):
+    script = ("import sys; from graphlang.exercise import generate\n"
+              "for d in ('easy', 'medium', 'hard'): generate(11, d, student='s1').write(sys.argv[1] + '/' + d)")
+    for hs in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": hs, "PYTHONPATH": str(ROOT)}
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / hs)], check=True, env=env)
+    for d in ("easy", "medium", "hard"):
+        for name in ("program.cg", "assignment.toml", "worksheet.md", "worksheet.tex", "key.json"):
+            assert (tmp_path / "0" / d / name).read_bytes() == (tmp_path / "12345" / d / name).read_bytes()
+
+
+def test_ops_restrict_the_functions():
+    for seed in range(8):
+        src = generate(seed, "medium", ops="exp,sin").source
+        assert not re.search(r"\b(ln|cos|tanh|sigmoid|sqrt)\(", src) and "/" not in src
+    assert "tanh" in generate(1, "hard", ops=["tanh"]).source
+
+
+@pytest.mark.parametrize("kwargs", [{"difficulty": "extreme"}, {"ops": "exp,log"}, {"ops": ""}, {"seed": -1},
+                                    {"seed": 1.5}, {"student": ""}, {"difficulty": "hard", "ops": "exp"}])
+def test_bad_options_are_usage_errors(kwargs):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        generate(**kwargs)
+    assert info.value.kind == "usage"
+
+
+def test_cli_exercise_then_check(cli, tmp_path):
+    out = tmp_path / "hw"
+    ran = cli("exercise", "--seed", "4", "--difficulty", "easy", "--student", "s42", "-o", str(out))
+    assert ran.code == 0 and sorted(p.name for p in out.iterdir()) == sorted(
+        ["program.cg", "assignment.toml", "worksheet.md", "worksheet.tex", "key.json"])
+    ok = cli("check", "--assignment", str(out / "assignment.toml"), "--answers", str(out / "key.json"), "--json")
+    assert ok.code == 0 and ok.json()["score"] == ok.json()["max_score"]
+    assert (out / "program.cg").read_text() == generate(4, "easy", student="s42").source
+    assert Assignment.load(out / "assignment.toml").key() == json.loads((out / "key.json").read_text())
+    bad = cli("exercise", "--difficulty", "extreme", "-o", str(tmp_path / "x"))
+    assert bad.code == 2 and not (tmp_path / "x").exists()
+
+
+def test_worksheets_hold_the_tables():
+    ex = generate(2, "medium")
+    md, tex = ex.files["worksheet.md"], ex.files["worksheet.tex"]
+    for name in ex.program.names:
+        assert f"| {name} |" in md
+    assert "## Backward pass (reverse mode)" in md and "```mermaid" in md and "g_y·∂y/∂" in md
+    assert "\\begin{picture}" in tex and "\\section*" in tex and "Backward pass" in tex
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("difficulty", DIFFICULTIES)
+def test_the_latex_compiles(difficulty, tmp_path):
+    generate(5, difficulty, student="O'Brien & $ons_#1").write(tmp_path)
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "worksheet.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    assert (tmp_path / "worksheet.pdf").stat().st_size > 1000
