@@ -1,0 +1,74 @@
+"""The API contract: every public function, given bad arguments, raises GraphlangError (or a clear
+TypeError for a wrong Python type) — never a numpy error, KeyError or ValueError from deep inside."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+import graphlang
+from graphlang.checker import grade_answers, grade_program
+
+PROGRAM = "input v[2]\na = x * z\ny = a * sum(v) + ln(x)"
+GOOD = {"x": 2.0, "z": 3.0, "v": [1.0, 2.0]}
+BAD_VALUES = [None, "abc", 42, 2.5, [1, 2], object(), {"x": "a", "z": 1, "v": [1, 2]},
+              {"x": [[1], [2, 3]], "z": 1, "v": [1, 2]}, {"nope": 1}, {"x": float("nan"), "z": 1, "v": [1, 2]},
+              {"x": 1e400, "z": 1, "v": [1, 2]}, {"x": 2, "z": 3, "v": [1, 2, 3]}, {"x": 2, "z": 3},
+              {"x": True, "z": 3, "v": [1, 2]}, {"x": np.array([1.0, 2.0]), "z": 3, "v": [1, 2]},
+              {"x": -1, "z": 3, "v": [1, 2]}]
+BAD_OPTIONS = [None, "abc", 0, -1, 1e400, float("nan"), [1], object(), "reverse,forward"]
+
+
+def _ok(call, *args):
+    try:
+        call(*args)
+    except graphlang.GraphlangError as err:
+        assert err.kind and err.message
+    except TypeError as err:
+        assert "graphlang" not in type(err).__module__
+        assert str(err)
+
+
+def calls(prog):
+    yield lambda v: prog.evaluate(v)
+    yield lambda v: prog.gradient(v)
+    yield lambda v: prog.gradient(v)  # the second call runs the compiled plan
+    yield lambda v: prog.forward(v)
+    yield lambda v: prog.jacobian(v)
+    yield lambda v: prog.hessian(v)
+    yield lambda v: prog.tangents(v, {"x": 1.0})
+    yield lambda v: grade_answers(prog, {"a": 6}, v)
+    yield lambda v: grade_program(prog, "a = x * z\ny = a * sum(v) + ln(x)", v)
+
+
+@pytest.mark.parametrize("index", range(len(BAD_VALUES)))
+def test_bad_values_to_every_entry_point(index):
+    prog = graphlang.parse(PROGRAM)
+    for call in calls(prog):
+        _ok(call, BAD_VALUES[index])
+
+
+@pytest.mark.parametrize("option", BAD_OPTIONS, ids=repr)
+def test_bad_options_to_every_entry_point(option):
+    prog = graphlang.parse(PROGRAM)
+    for _name, call in [("method", lambda: prog.evaluate(GOOD, method=option)),
+                       ("wrt", lambda: prog.gradient(GOOD, wrt=option)),
+                       ("epsilon", lambda: prog.evaluate(GOOD, method="fd", epsilon=option)),
+                       ("mode", lambda: prog.jacobian(GOOD, mode=option)),
+                       ("direction", lambda: prog.tangents(GOOD, option)),
+                       ("limits", lambda: graphlang.parse(PROGRAM, limits=option)),
+                       ("source", lambda: graphlang.parse(option)),
+                       ("path", lambda: graphlang.load(option)),
+                       ("answers", lambda: grade_answers(prog, option, GOOD)),
+                       ("submission", lambda: grade_program(prog, option, GOOD)),
+                       ("n_points", lambda: grade_program(prog, PROGRAM, GOOD, n_points=option)),
+                       ("rtol", lambda: grade_answers(prog, {"a": 6}, GOOD, rtol=option))]:
+        _ok(call)
+
+
+def test_limits_refuse_nonsense():
+    for field, value in itertools.product(("max_depth", "max_cost", "max_statements"), (None, -1, "x", 1.5)):
+        with pytest.raises((graphlang.GraphlangError, TypeError, ValueError)):
+            graphlang.Limits(**{field: value})
