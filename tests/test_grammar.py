@@ -72,3 +72,37 @@ def test_an_unwritable_cache_directory_still_parses(monkeypatch: pytest.MonkeyPa
     blocker.write_text("")
     parser = build(monkeypatch, blocker / "sub")  # cannot be created: the parser is built, not kept
     assert outcome(parser, "y = sin(x)") == outcome(fresh(), "y = sin(x)")
+
+
+def test_the_fast_parsers_cached_machinery_parses_as_built(monkeypatch: pytest.MonkeyPatch,
+                                                           tmp_path: Path) -> None:
+    """The template parser's two Lark parsers (basic lexer; replayed tokens) come from the cache too."""
+    import graphlang
+    from graphlang.language import templates
+
+    monkeypatch.setenv("GRAPHLANG_CACHE_DIR", str(tmp_path))
+    texts = [p.read_text() for p in PROGRAMS] + EXTRA
+
+    def statements() -> list[object]:
+        templates._machinery.cache_clear()
+        saved = dict(templates._CACHE)
+        templates._CACHE.clear()  # every statement shape parsed by the (cached) LALR parser again
+        out = []
+        for text in texts:
+            try:
+                out.append([repr(st) for st in graphlang.parse(text).statements])
+            except graphlang.GraphlangError as err:
+                out.append((err.kind, err.line, err.column))
+        templates._CACHE.update(saved)
+        return out
+
+    try:
+        built = statements()  # builds and writes
+        assert len(list(tmp_path.glob("lark-*.pickle"))) >= 2  # (and the full parser, if not built yet)
+        loaded = statements()  # loads
+        machinery = templates._machinery()
+    finally:
+        templates._machinery.cache_clear()
+    assert loaded == built
+    basic = Lark(grammar.grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic")
+    assert machinery[1] == frozenset(basic.ignore_tokens)  # the oracle: built now
