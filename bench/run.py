@@ -96,6 +96,13 @@ def main() -> None:
         sections.append(f"Peak memory at N = 100,000 (fresh processes, parse + compile + gradient): graphlang "
                         f"{g_mem:.0f} MB, floor {f_mem:.0f} MB: ratio **{g_mem / f_mem:.2f}**.\n")
 
+    import evaluate as E
+    import startup as S
+    sections.append("## Program.evaluate (every value and adjoint), compiled\n\n" + E.lecture(15) + "\n"
+                    + "".join(E.big(n, 5) + "\n" for n in ([10_000] if a.quick else [10_000, 100_000])))
+    med, stats, load = S.measure(15)
+    sections.append("## CLI start-up\n\n" + S.markdown(med, stats, load, 15))
+
     for batch, lr in ((1, 0.05), (64, 0.5)):
         times, losses = W.run_w3(batch, lr, peers=peers and not (a.quick and batch == 1))
         results[f"W3_batch{batch}"] = {"seconds": times, "loss": losses}
