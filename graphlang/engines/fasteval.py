@@ -15,7 +15,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from graphlang.engines.fastpath import _floats
 from graphlang.engines.plan import build, scalar_ok, source
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
@@ -27,12 +26,17 @@ from graphlang.primitives.shapes import Shape
 COMPILE_AT_CALL = 2
 
 
+_FLOAT = {float}
+_BIG = 2 ** 1023  # an int past this is left to `bind` (as `fastpath._floats` leaves it)
+
+
 class FastEvaluate:
     """The compiled evaluation of one graph when all its values are scalars."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.names = list(graph.names)
+        self._inputs = tuple(graph.inputs)
         self.slots = [graph.slot_of[n] for n in self.names]  # in the order of the names (repeats kept)
         self._fn: Callable[..., Any] | None = None
         self._refused = False  # with scalar inputs not all values are scalars, or compiling failed
@@ -44,22 +48,30 @@ class FastEvaluate:
     def floats(self, values: Any, limits: object) -> tuple[dict[str, float], dict[str, float]] | None:
         """The answer for a mapping of exactly the inputs to Python floats (or ints), already checked;
         None for anything else (the caller binds and checks the values and calls `__call__`)."""
-        if self._fn is None or self.checked is not limits:
+        fn = self._fn
+        if fn is None or self.checked is not limits:
             return None
-        names = self.graph.inputs
         try:
-            raw = [values[n] for n in names]
-            if len(values) != len(names):
+            args = [values[n] for n in self._inputs]
+            if len(values) != len(args):
                 return None
         except (KeyError, TypeError):
             return None
-        args = _floats(raw)
-        if args is None:
-            return None
+        if set(map(type, args)) != _FLOAT:  # ints as floats (as bind reads them); anything else: None
+            if not all(type(a) is float or (type(a) is int and -_BIG < a < _BIG) for a in args):
+                return None
+            args = [float(a) for a in args]
         total = sum(args)
         if total - total != 0.0:  # an inf or nan (or a sum that overflows): bind checks, fully
             return None
-        return self._run(args)
+        try:
+            vals, adjs, check = fn(*args)
+        except (ArithmeticError, ValueError, TypeError):
+            return None
+        if check - check != 0.0:
+            return None
+        names = self.names
+        return dict(zip(names, vals)), dict(zip(names, adjs))
 
     def _compile(self) -> Callable[..., Any] | None:
         g = self.graph
