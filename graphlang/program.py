@@ -11,6 +11,7 @@ import numpy as np
 
 from graphlang import methods
 from graphlang.engines import interpreter as interp
+from graphlang.engines.fasteval import FastEvaluate
 from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
 from graphlang.ir import cost
@@ -82,6 +83,7 @@ class Program:
         self._constant = [not d for d in interp.depends_on_inputs(self.graph)]
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._fast = FastGradient(self.graph, self.bind)
+        self._fast_evaluate = FastEvaluate(self.graph)
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
@@ -142,6 +144,10 @@ class Program:
 
         A scalar program's adjoints come with reverse mode, and with any method when `adjoints` is true.
         """
+        if wrt is None and method in (AUTO, "reverse"):  # plain floats, checked before: compiled
+            fast = self._fast_evaluate.floats(values, self.limits)
+            if fast is not None:
+                return self._fast_result(*fast)
         if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
                                  + ", ".join(METHODS))
@@ -152,10 +158,16 @@ class Program:
                 self, arrays, shapes, wrt_names)
         methods.estimate(self, method, shapes, wrt_names)  # the whole command, before any of it runs
         g = self.graph
+        output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
+        if method == "reverse" and self.is_scalar(shapes):
+            fast = self._fast_evaluate(arrays, shapes)  # compiled; None: the interpreter below
+            if fast is not None:
+                if wrt is None:
+                    self._fast_evaluate.checked = self.limits
+                return self._fast_result(*fast, wrt=wrt_names)
         vals = interp.forward(g, arrays)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
         outs = self._output_slots()
-        output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if self.is_scalar(shapes):
             adjoint_values = None
             if method == "reverse" or adjoints:
@@ -182,6 +194,15 @@ class Program:
                          named, None, None, jac, method=method)
         if method == "fd":
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
+        res.extra["program"] = self
+        return res
+
+    def _fast_result(self, values: dict[str, Any], adjoints: dict[str, Any],
+                     wrt: Sequence[str] | None = None) -> Result:
+        """`evaluate`'s Result from the compiled values and adjoints (reverse mode, scalar output)."""
+        out = self.graph.outputs[0]
+        res = Result(out, values[out], values, adjoints,
+                     {n: adjoints[n] for n in (self.graph.inputs if wrt is None else wrt)})
         res.extra["program"] = self
         return res
 

@@ -24,6 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130, from the
     first instant (the handler is installed before numpy, Lark and Typer are imported)."""
     signal.signal(signal.SIGINT, _interrupted)
+    from graphlang.cli.quick import dispatch
+
+    if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
+        return
     from graphlang.cli.app import run
 
     run(argv)

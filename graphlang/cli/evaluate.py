@@ -17,26 +17,18 @@ from graphlang.cli.options import (
     guarded,
     values,
 )
+from graphlang.cli.session import grad_command, run_command
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at
 from graphlang.present import jsonout
 from graphlang.present import tables as render
-from graphlang.program import AUTO, METHODS
+from graphlang.program import AUTO
 
 
 def run(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
         as_json: JsonOpt = False, strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward pass, backward pass (adjoints) and gradient, by reverse mode."""
-    s = Session(program, as_json)
-
-    def body() -> None:
-        prog = s.load(strict, limit)
-        result = prog.evaluate(values(at, at_file))
-        if as_json:
-            print(jsonout.dumps(jsonout.result(result)))
-        else:
-            s.out.print(render.result_tables(prog, result))
-    guarded(s, body)
+    run_command(program, at, at_file, as_json, strict, limit)
 
 
 def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
@@ -53,22 +45,7 @@ def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
             s = Session(program, as_json)
             return guarded(s, lambda: _direction_only())
         return tangents(program, at, at_file, direction, as_json, strict, limit)
-    s = Session(program, as_json)
-
-    def body() -> None:
-        if method not in METHODS and method != AUTO:
-            raise GraphlangError("usage", f"unknown method {method!r}", hint="choose one of: "
-                                 + ", ".join(METHODS))
-        prog = s.load(strict, limit)
-        names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
-        result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,
-                               adjoints=as_json)  # the JSON has the same keys as `run`'s
-        result.extra["scaled"] = epsilon is None
-        if as_json:
-            print(jsonout.dumps(jsonout.result(result, method=True)))
-        else:
-            s.out.print(render.result_tables(prog, result))
-    guarded(s, body)
+    grad_command(program, at, at_file, method, wrt, epsilon, as_json, strict, limit)
 
 
 def _direction_only() -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sys
+import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+import lark
 from lark import Lark
 
 GRAMMAR_FILE = "graphlang.lark"
@@ -36,13 +42,83 @@ class _BracketNewlines:
             yield tok
 
 
+_OPTIONS = {"parser": "lalr", "propagate_positions": True, "maybe_placeholders": True}
+
+
+def cache_dir() -> Path:
+    """Where built parsers are kept: $GRAPHLANG_CACHE_DIR, else the per-user cache directory."""
+    if os.environ.get("GRAPHLANG_CACHE_DIR"):
+        return Path(os.environ["GRAPHLANG_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "graphlang"
+
+
+def _describe(value: Any) -> str:
+    """An option's value for the cache key: classes and objects by their class's qualified name."""
+    cls = value if isinstance(value, type) else type(value)
+    if cls.__module__ == "builtins":
+        return repr(value)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _cache_file(text: str, options: dict[str, Any]) -> Path:
+    """Keyed by the grammar's text, the options, Lark's and Python's versions: a change in any of them
+    is a different file, never a stale parser."""
+    opts = repr(sorted((k, _describe(v)) for k, v in options.items()))
+    key = "\n".join((text, opts, lark.__version__, sys.version))
+    return cache_dir() / f"lark-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
+
+
+def _trusted(path: Path) -> bool:
+    """Only a file of this user's, writable by nobody else, is unpickled."""
+    st = path.stat()
+    return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
+
+
+def _load_cached(path: Path, postlex: type | None = None) -> Lark | None:
+    try:
+        if not _trusted(path):
+            return None
+        with path.open("rb") as f:
+            parser = Lark.load(f)
+        if not isinstance(parser, Lark) or (postlex is not None and not isinstance(parser.options.postlex, postlex)):
+            return None
+        return parser
+    except Exception:  # absent, unreadable, truncated or from another Lark: build instead
+        return None
+
+
+def _save(parser: Lark, path: Path) -> None:
+    """Written to a temporary file and renamed: a reader sees the whole file or none."""
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".lark-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                parser.save(f)  # a post-lexer or lexer class is pickled by reference to its class
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception:  # a read-only or full disk: the parser was built, it is just not kept
+        pass
+
+
+def cached_lark(**options: Any) -> Lark:
+    """An LALR parser of the grammar file with these options: built once per grammar, options and
+    Lark version, kept in the per-user cache (Lark.save / Lark.load), not rebuilt in every process.
+    (Use `.lexer_conf.ignore`, not `.ignore_tokens`, which a loaded parser lacks.)"""
+    text = grammar_path().read_text(encoding="utf-8")
+    path = _cache_file(text, options)
+    postlex = options.get("postlex")
+    parser = _load_cached(path, type(postlex) if postlex is not None else None)
+    if parser is None:
+        parser = Lark(text, **options)
+        _save(parser, path)
+    return parser
+
+
 @lru_cache(maxsize=1)
 def lark_parser() -> Lark:
-    """The LALR parser built from the grammar file (once per process)."""
-    return Lark(
-        grammar_path().read_text(encoding="utf-8"),
-        parser="lalr",
-        propagate_positions=True,
-        maybe_placeholders=True,
-        postlex=_BracketNewlines(),
-    )
+    """The LALR parser built from the grammar file (from the per-user cache after the first time)."""
+    return cached_lark(postlex=_BracketNewlines(), **_OPTIONS)

@@ -21,7 +21,7 @@ from lark.lexer import Lexer
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement
-from graphlang.language.grammar import grammar_path
+from graphlang.language.grammar import cached_lark
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
 
@@ -50,20 +50,19 @@ class _TokenList(Lexer):
 
 @lru_cache(maxsize=1)
 def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]:
-    text = grammar_path().read_text(encoding="utf-8")
-    basic = Lark(text, parser="lalr", lexer="basic")
+    basic = cached_lark(parser="lalr", lexer="basic")
     # Lark's basic lexer tries terminals in this order; the first match wins.
     terms = sorted(basic.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
                                                    -len(t.pattern.value), t.name))
     # Blanks between tokens are matched as an optional prefix of the next token (half the matches).
-    blank = next(t for t in terms if t.name in basic.ignore_tokens and re.fullmatch(t.pattern.to_regexp(), " "))
+    blank = next(t for t in terms if t.name in basic.lexer_conf.ignore and re.fullmatch(t.pattern.to_regexp(), " "))
     alternatives = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t is not blank)
     regex = re.compile(f"(?:{blank.pattern.to_regexp()})?(?:{alternatives})")
     name_re = next(t for t in terms if t.name == "NAME").pattern.to_regexp()
     keywords = {t.pattern.value: t.name for t in terms
                 if t.pattern.type == "str" and re.fullmatch(name_re, t.pattern.value)}
-    parser = Lark(text, parser="lalr", lexer=_TokenList, maybe_placeholders=True)
-    return regex, frozenset(basic.ignore_tokens), keywords, parser
+    parser = cached_lark(parser="lalr", lexer=_TokenList, maybe_placeholders=True)
+    return regex, frozenset(basic.lexer_conf.ignore), keywords, parser
 
 
 def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:

@@ -1,0 +1,146 @@
+"""What every command shares without Typer: its session (error reporting), named exit codes, limits and
+values; and the bodies of `run` and `grad`, which `graphlang.cli.quick` calls without building the
+Typer application (for start-up time) and `evaluate.py` calls from it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from enum import IntEnum
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from graphlang.errors import GraphlangError
+from graphlang.language.atvalues import parse_at, read_at_file
+from graphlang.limits import Limits
+from graphlang.present import jsonout
+from graphlang.program import AUTO, METHODS, Program, parse, read_source
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+
+class ExitCode(IntEnum):
+    """The exit statuses of every command (SPEC §3), by name."""
+
+    OK = 0
+    PROGRAM_ERROR = 1  # the program or its values: syntax, names, shapes, domain, limits
+    USAGE = 2  # the command line itself (also an unreadable file)
+    INTERRUPTED = 130  # Ctrl-C
+
+
+def make_limits(strict: bool, overrides: list[str]) -> Limits:
+    """Defaults (or the checker's, --strict), then GRAPHLANG_LIMITS="name=n,...", then --limit."""
+    limits = Limits.strict() if strict else Limits()
+    changes: dict[str, int] = {}
+    env = [x for x in os.environ.get("GRAPHLANG_LIMITS", "").replace(" ", "").split(",") if x]
+    for item in env + overrides:
+        name, _, value = item.partition("=")
+        if not value.strip().isdigit():
+            raise GraphlangError("usage", f"--limit {item!r}: write name=integer",
+                                 hint="limits: " + ", ".join(Limits.__dataclass_fields__))
+        changes[name.strip()] = int(value)
+    try:
+        return limits.with_(**changes)
+    except ValueError as err:
+        raise GraphlangError("usage", str(err), hint="limits: " + ", ".join(Limits.__dataclass_fields__)
+                             ) from None
+
+def _width() -> int | None:
+    return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
+
+
+class Session:
+    """What a command needs to report errors: the file, its text, JSON mode, the consoles."""
+
+    def __init__(self, path: str | None, as_json: bool) -> None:
+        self.path = path
+        self.as_json = as_json
+        self.source: str | None = None
+
+    # The consoles (and Rich) are made on first use: a --json answer never needs them.
+    @cached_property
+    def out(self) -> Console:
+        from rich.console import Console
+        return Console(width=_width(), highlight=False, soft_wrap=False)
+
+    @cached_property
+    def err(self) -> Console:
+        from rich.console import Console
+        return Console(stderr=True, width=_width(), highlight=False, soft_wrap=True)
+
+    def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
+        limits = make_limits(strict, overrides or [])
+        assert self.path is not None
+        self.source = read_source(self.path, limits)
+        return parse(self.source, limits=limits, path=self.path)
+
+    def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
+                         ) -> tuple[Program, dict[str, Any]]:
+        """The program and its --at / --at-file values (a command's usual first step)."""
+        prog = self.load(strict, overrides)
+        return prog, values(at, at_file)
+
+    def fail(self, err: GraphlangError) -> None:
+        from graphlang.present import tables as render
+        code = ExitCode.USAGE if err.kind in ("usage", "io") else ExitCode.PROGRAM_ERROR
+        self.err.print(render.error_text(err, self.path, self.source), end="")
+        if self.as_json:
+            print(jsonout.dumps(jsonout.error(err)))
+        raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
+
+def values(at: list[str], at_file: str | None) -> dict[str, Any]:
+    vals = read_at_file(at_file) if at_file else {}
+    for name, v in parse_at(at).items():
+        if name in vals:
+            raise GraphlangError("usage", f"{name!r} is given by both --at and --at-file")
+        vals[name] = v
+    return vals
+
+def guarded(session: Session, body: Callable[[], None]) -> None:
+    try:
+        body()
+    except GraphlangError as err:
+        session.fail(err)
+    except RecursionError:
+        session.fail(GraphlangError("limit", "the input nests too deeply"))
+    except MemoryError:
+        session.fail(GraphlangError("limit", "out of memory: the program or its values are too large"))
+
+
+def run_command(program: str, at: list[str], at_file: str | None, as_json: bool, strict: bool,
+                limit: list[str]) -> None:
+    """`graphlang run`: forward pass, backward pass (adjoints) and gradient, by reverse mode."""
+    s = Session(program, as_json)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        result = prog.evaluate(values(at, at_file))
+        if as_json:
+            print(jsonout.dumps(jsonout.result(result)))
+        else:
+            from graphlang.present import tables as render
+            s.out.print(render.result_tables(prog, result))
+    guarded(s, body)
+
+
+def grad_command(program: str, at: list[str], at_file: str | None, method: str, wrt: str | None,
+                 epsilon: float | None, as_json: bool, strict: bool, limit: list[str]) -> None:
+    """`graphlang grad` (without --direction): the gradient or Jacobian by one of the four methods."""
+    s = Session(program, as_json)
+
+    def body() -> None:
+        if method not in METHODS and method != AUTO:
+            raise GraphlangError("usage", f"unknown method {method!r}", hint="choose one of: "
+                                 + ", ".join(METHODS))
+        prog = s.load(strict, limit)
+        names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
+        result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,
+                               adjoints=as_json)  # the JSON has the same keys as `run`'s
+        result.extra["scaled"] = epsilon is None
+        if as_json:
+            print(jsonout.dumps(jsonout.result(result, method=True)))
+        else:
+            from graphlang.present import tables as render
+            s.out.print(render.result_tables(prog, result))
+    guarded(s, body)

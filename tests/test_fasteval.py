@@ -1,0 +1,173 @@
+"""`Program.evaluate` on compiled code (engines/fasteval.py) has the interpreter's semantics: the same
+named nodes with values and adjoints of the same types, the same gradient, or the same error kind at
+the same line — on the first call (interpreted), the second (compiling), later ones (plain floats
+skip binding) and for every way a number may be passed. Values agree to float64 rounding: the
+compiled code calls libm (`math.exp`), the interpreter numpy, whose SIMD exp/log/tanh/pow differ by
+an ulp on some machines (as for `Program.gradient`'s plan). The oracle is the interpreter itself (the
+fast path switched off), and for the lecture a closed form by SymPy."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from strategies import edge_programs, scalar_programs
+
+import graphlang
+from graphlang.engines.fasteval import FastEvaluate
+
+SETTINGS = settings(max_examples=250, deadline=None)
+FORMS = {"float": float, "int": lambda v: int(v) if float(v).is_integer() and abs(v) < 1e15 else float(v),
+         "np.float64": np.float64, "0-d array": np.array}
+
+
+def interpreted(source: str) -> graphlang.Program:
+    prog = graphlang.parse(source)
+    prog._fast_evaluate._refused = True  # the oracle: never compiled
+    return prog
+
+
+class Num:
+    """A float compared to float64 rounding (a few ulp, amplified at most by a cancellation)."""
+
+    def __init__(self, v: object) -> None:
+        self.v = v
+
+    def __eq__(self, other: object) -> bool:
+        a, b = self.v, other.v  # type: ignore[attr-defined]
+        return type(a) is type(b) and isinstance(a, float) and math.isfinite(a) and math.isfinite(b) and \
+            math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-14 * SCALE[0])
+
+    def __repr__(self) -> str:
+        return repr(self.v)
+
+
+SCALE = [1.0]  # the largest magnitude among the reference's numbers: the scale of a cancellation
+
+
+def nums(d: dict | None) -> object:
+    return None if d is None else {k: Num(v) for k, v in d.items()}
+
+
+def outcome(prog: graphlang.Program, values: dict, **kw: object) -> object:
+    try:
+        r = prog.evaluate(values, **kw)
+    except graphlang.GraphlangError as err:
+        return "error", err.kind, err.line, err.column
+    return ("ok", r.output, Num(r.value), nums(r.values), nums(r.adjoints), nums(r.gradient), r.jacobian,
+            r.method, r.epsilon)
+
+
+def scale_of(reference: object) -> float:
+    if reference[0] != "ok":
+        return 1.0
+    numbers = [n.v for d in reference[3:6] if d for n in d.values()]
+    return max([1.0] + [abs(v) for v in numbers])
+
+
+def check_same(source: str, at: dict, **kw: object) -> None:
+    for form, convert in FORMS.items():
+        values = {k: convert(v) for k, v in at.items()}
+        reference = outcome(interpreted(source), values, **kw)
+        SCALE[0] = scale_of(reference)
+        prog = graphlang.parse(source)
+        for call in range(4):  # interpreted, compiled, then run (floats skip binding)
+            assert outcome(prog, values, **kw) == reference, (form, call)
+
+
+@SETTINGS
+@given(edge_programs())
+def test_edge_programs_evaluate_as_interpreted(case):
+    check_same(*case)
+
+
+@SETTINGS
+@given(scalar_programs(kinks=True))
+def test_random_programs_evaluate_as_interpreted(case):
+    check_same(*case)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scalar_programs())
+def test_explicit_reverse_and_wrt_as_interpreted(case):
+    source, at = case
+    check_same(source, at, method="reverse")
+    check_same(source, at, wrt=sorted(at)[:1])
+
+
+def test_the_lecture_is_compiled_and_matches_the_closed_form():
+    sympy = pytest.importorskip("sympy")
+    x, z = sympy.symbols("x z")
+    a, b = x * z, sympy.log(x)
+    c, d, e = sympy.sin(b), sympy.exp(a), a / b
+    f = c / a
+    y = d + e + f
+    at = {x: 2.0, z: 3.0}
+    prog = graphlang.load("programs/lecture13.cg")
+    for _ in range(3):
+        r = prog.evaluate({"x": 2.0, "z": 3.0})
+        expected_values = {"x": 2.0, "z": 3.0, "a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "y": y}
+        for name, expr in expected_values.items():
+            assert r.values[name] == pytest.approx(float(sympy.sympify(expr).subs(at)), rel=1e-14)
+        assert r.gradient["x"] == pytest.approx(float(sympy.diff(y, x).subs(at)), rel=1e-13)
+        assert r.gradient["z"] == pytest.approx(float(sympy.diff(y, z).subs(at)), rel=1e-13)
+        # g_b = ∂y/∂b with a, c held as functions of b only through c and e
+        sb = sympy.Symbol("sb")
+        y_of_b = sympy.exp(x * z) + x * z / sb + sympy.sin(sb) / (x * z)
+        assert r.adjoints["b"] == pytest.approx(float(sympy.diff(y_of_b, sb).subs({**at, sb: math.log(2)})),
+                                                rel=1e-13)
+    assert prog._fast_evaluate._fn is not None  # the compiled path ran
+
+
+def test_a_domain_error_after_compiled_calls_is_the_interpreters():
+    prog = graphlang.parse("a = x * z\nb = ln(a)\ny = b + x\n")
+    for _ in range(2):
+        assert prog.evaluate({"x": 2.0, "z": 3.0}).value == pytest.approx(math.log(6) + 2)
+    assert prog._fast_evaluate._fn is not None
+    with pytest.raises(graphlang.GraphlangError) as err:
+        prog.evaluate({"x": 2.0, "z": -3.0})
+    assert (err.value.kind, err.value.line) == ("domain", 2)
+
+
+def test_a_constants_missing_adjoint_is_left_zero_as_interpreted():
+    """∂(x^n)/∂n does not exist at x < 0: the interpreter leaves the constant's adjoint out (0)."""
+    source = "n = 3\ny = x ^ n\n"
+    for x in (2.0, -2.0, -2.0, -2.0):
+        assert outcome(graphlang.parse(source), {"x": x}) == outcome(interpreted(source), {"x": x})
+    r = graphlang.parse(source).evaluate({"x": -2.0})
+    assert r.gradient["x"] == pytest.approx(3 * 4.0) and r.adjoints["n"] == 0.0
+
+
+@pytest.mark.parametrize("bad", [{"x": float("nan")}, {"x": float("inf")}, {"x": "2"}, {"x": True},
+                                 {"x": 2.0, "q": 1.0}, {}, {"x": 10 ** 400}])
+def test_values_bind_refuses_are_refused_after_compiling(bad):
+    source = "u = 1 / (1 + x * x)\ny = u + 0\n"
+    prog = graphlang.parse(source)
+    prog.evaluate({"x": 1.0})
+    prog.evaluate({"x": 1.0})  # compiled and checked
+    assert prog._fast_evaluate.checked is prog.limits
+    assert outcome(prog, bad) == outcome(interpreted(source), bad)
+    assert outcome(prog, bad)[0] == "error"
+
+
+def test_tensor_programs_stay_interpreted():
+    prog = graphlang.parse("y = sum(v * v)\n")
+    prog.evaluate({"v": [1.0, 2.0]})
+    r = prog.evaluate({"v": [1.0, 2.0]})
+    assert r.gradient["v"].tolist() == [2.0, 4.0]
+    assert prog._fast_evaluate._fn is None
+
+
+def test_not_all_scalar_values_are_refused_once():
+    prog = graphlang.parse("y = sum([1, 2] * x)\n")
+    for _ in range(3):
+        assert prog.evaluate({"x": 1.5}).gradient["x"] == 3.0
+    assert prog._fast_evaluate._refused and prog._fast_evaluate._fn is None
+
+
+def test_a_one_off_evaluation_is_interpreted():
+    fe = FastEvaluate(graphlang.load("programs/lecture13.cg").graph)
+    assert fe([np.array(2.0), np.array(3.0)], [()] * fe.graph.n_slots) is None
+    assert fe([np.array(2.0), np.array(3.0)], [()] * fe.graph.n_slots) is not None
