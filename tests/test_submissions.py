@@ -269,3 +269,21 @@ def test_the_number_of_workers_is_checked(tmp_path):
     (tmp_path / "a.cg").write_text(CORRECT)
     with pytest.raises(graphlang.GraphlangError, match="-j"):
         list(sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=0))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_an_idle_worker_killed_from_outside_is_replaced(tmp_path, monkeypatch):
+    for i in range(4):
+        (tmp_path / f"s{i}.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _pid_report)
+    rows = sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=1)
+    first = next(rows)
+    pid = int(first["feedback"][0])
+    os.kill(pid, signal.SIGKILL)  # the one worker, idle between submissions
+    for _ in range(1200):  # until it is a zombie: dead, its pipe closed
+        if _gone(pid):
+            break
+        time.sleep(0.05)
+    rest = list(rows)
+    assert [r["status"] for r in [first, *rest]] == ["graded"] * 4
+    assert str(pid) not in {r["feedback"][0] for r in rest}

@@ -184,7 +184,12 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                 if idle is None:
                     idle = _Slot(ctx, work, memory_mb)
                     slots.append(idle)
-                idle.conn.send(pending[0])
+                try:
+                    idle.conn.send(pending[0])
+                except OSError:  # the idle worker died (killed from outside): a fresh one takes the job
+                    idle.stop()
+                    slots.remove(idle)
+                    continue
                 start = time.perf_counter()
                 idle.job = (pending.popleft(), start, start + timeout)
             busy = [s for s in slots if s.job is not None]

@@ -127,8 +127,7 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
     `jobs` worker processes (default: the number of cores); `max_score`, when given, is every
     graded or failed submission's maximum."""
     timeout, memory_mb = opts.batch_options(timeout, memory_mb)
-    size = opts.number("the number of workers (-j)", os.cpu_count() or 1 if jobs is None else jobs,
-                       1, 1024, integer=True)
+    size = opts.number("the number of workers (-j)", _cores() if jobs is None else jobs, 1, 1024, integer=True)
     # the grading options too, here in the parent: a usage error, not a crashed row per submission
     opts.answers_options(**_with_defaults(grade_answers, options.get("answers", {})))
     opts.program_options(**_with_defaults(grade_program, options.get("program", {})))
@@ -158,6 +157,14 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
             yield rows.pop(done - 1)
     finally:
         results.close()  # the workers are stopped and reaped, however the batch ends
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def _job(grade: Callable[[Path], dict[str, Any]], job: tuple[int, Path]) -> dict[str, Any]:
