@@ -204,3 +204,86 @@ def test_sigint_to_the_grader_alone_does_not_orphan_the_child(tmp_path):
 def test_a_killed_grader_takes_its_child_along(tmp_path):
     ran, _ = _interrupt(tmp_path, lambda p: p.send_signal(signal.SIGKILL))
     assert ran.returncode == -signal.SIGKILL
+
+
+# The pool: workers forked once and reused; a hang, a crash or a memory blow-up costs one row and
+# one worker, never the batch.
+
+def _pid_report(reference, path, at, options):
+    report = Report()
+    report.feedback.append(str(os.getpid()))
+    return report
+
+
+def test_workers_are_forked_once_and_reused(tmp_path, monkeypatch):
+    for i in range(12):
+        (tmp_path / f"s{i:02}.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _pid_report)
+    rows = list(sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=2))
+    pids = {r["feedback"][0] for r in rows}
+    assert [r["submission"] for r in rows] == sorted(os.listdir(tmp_path))
+    assert 1 <= len(pids) <= 2 and str(os.getpid()) not in pids  # 12 submissions, at most 2 processes
+
+
+_REAL_GRADE = sub.grade_file
+
+
+def _hostile(reference, path, at, options):
+    if path.name.startswith("hang"):
+        time.sleep(120)
+    if path.name.startswith("die"):
+        os._exit(3)  # a worker that dies without answering
+    if path.name.startswith("huge"):
+        np.ones(512 * 1024 * 1024 // 8)  # far over the 64 MB limit
+    return _REAL_GRADE(reference, path, at, options)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit is measured from /proc")
+@pytest.mark.parametrize("jobs", [1, 3])
+def test_hanging_huge_and_dying_submissions_do_not_stop_the_batch(tmp_path, monkeypatch, jobs):
+    (tmp_path / "a_ok.cg").write_text(CORRECT)
+    (tmp_path / "b_ok.cg").write_text(CORRECT)
+    (tmp_path / "garbage.json").write_text('{"a": 6,\n  "g_x": }')
+    for name in ("hang.cg", "huge.cg", "die.cg"):
+        (tmp_path / name).write_text(CORRECT)
+    (tmp_path / "z_ok.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _hostile)
+    rows = list(sub.grade_batch(REF, str(tmp_path), AT, {}, timeout=2, memory_mb=64, jobs=jobs, max_score=5.0))
+    by = {r["submission"]: r for r in rows}
+    assert [r["submission"] for r in rows] == sorted(os.listdir(tmp_path))
+    assert by["hang.cg"]["status"] == "timeout" and "2 s" in by["hang.cg"]["reason"]
+    assert by["huge.cg"]["status"] == "out of memory" and "64 MB" in by["huge.cg"]["reason"]
+    assert by["die.cg"]["status"] == "crashed"
+    for name in ("a_ok.cg", "b_ok.cg", "z_ok.cg"):  # graded after the hang, the blow-up and the death
+        assert by[name]["status"] == "graded" and by[name]["passed"], name
+    # the oracle for the maximum: the assignment's, given once, on every row that is not skipped
+    assert {r["max_score"] for r in rows} == {5.0}
+    assert by["a_ok.cg"]["score"] == 5.0 and by["hang.cg"]["score"] == 0
+    garbage = by["garbage.json"]
+    assert garbage["status"] == "graded" and not garbage["passed"]
+    # '  "g_x": }': the value expected at the 10th character of line 2
+    assert "garbage.json is not valid JSON (line 2, column 10)" in garbage["feedback"][0]
+
+
+def test_the_number_of_workers_is_checked(tmp_path):
+    (tmp_path / "a.cg").write_text(CORRECT)
+    with pytest.raises(graphlang.GraphlangError, match="-j"):
+        list(sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=0))
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_an_idle_worker_killed_from_outside_is_replaced(tmp_path, monkeypatch):
+    for i in range(4):
+        (tmp_path / f"s{i}.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _pid_report)
+    rows = sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=1)
+    first = next(rows)
+    pid = int(first["feedback"][0])
+    os.kill(pid, signal.SIGKILL)  # the one worker, idle between submissions
+    for _ in range(1200):  # until it is a zombie: dead, its pipe closed
+        if _gone(pid):
+            break
+        time.sleep(0.05)
+    rest = list(rows)
+    assert [r["status"] for r in [first, *rest]] == ["graded"] * 4
+    assert str(pid) not in {r["feedback"][0] for r in rest}

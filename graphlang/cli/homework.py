@@ -19,7 +19,7 @@ from graphlang.cli.options import (
     guarded,
     values,
 )
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, clean
 from graphlang.files import check_target, write_text
 from graphlang.limits import Limits
 from graphlang.present import jsonout
@@ -39,6 +39,10 @@ def check(reference: Annotated[str | None, typer.Argument(
           gradescope: Annotated[str | None, typer.Option(
               "--gradescope", help="write Gradescope's results.json")] = None,
           timeout: Annotated[float | None, typer.Option("--timeout", help="batch: seconds per submission")] = None,
+          jobs: Annotated[int | None, typer.Option(
+              "-j", "--jobs", help="batch: worker processes (default: the number of cores)")] = None,
+          grades_csv: Annotated[str | None, typer.Option(
+              "--csv", help="batch: write the gradebook (a row per submission, a column per quantity)")] = None,
           points: Annotated[int | None, typer.Option("--points", help="program: how many seeded points")] = None,
           ecf: Annotated[bool | None, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = None,
           show_expected: Annotated[bool | None, typer.Option(
@@ -65,6 +69,10 @@ def check(reference: Annotated[str | None, typer.Argument(
             raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
         if gradescope:
             check_target(gradescope)
+        if (jobs is not None or grades_csv) and not batch:
+            raise GraphlangError("usage", "-j and --csv go with --batch")
+        if grades_csv:
+            check_target(grades_csv)
         vals = values(at, at_file)
         if assignment:
             s.source = Path(assignment).read_text(errors="replace") if Path(assignment).is_file() else None
@@ -84,7 +92,7 @@ def check(reference: Annotated[str | None, typer.Argument(
         elif changes:
             asg = dataclasses.replace(asg, **changes)
         if batch:
-            _check_batch(s, asg, batch, jsonl, same_maximum=bool(assignment))
+            _check_batch(s, asg, batch, jsonl, same_maximum=bool(assignment), jobs=jobs, grades_csv=grades_csv)
             return
         if answers:
             given, why = read_answers(answers, "--answers")
@@ -115,9 +123,12 @@ def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> di
     return jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))
 
 
-def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool) -> None:
+def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,
+                 grades_csv: str | None = None) -> None:
     from rich.progress import Progress
+    from rich.text import Text
 
+    from graphlang.grading import gradebook
     from graphlang.grading import submissions as batch_mod
 
     files = batch_mod.submissions(folder)
@@ -129,11 +140,16 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
     with Progress(console=s.err, transient=True) as bar:
         task = bar.add_task("grading", total=len(files))
         for row in batch_mod.grade_batch(asg.reference, folder, asg.at, options, timeout=asg.timeout,
-                                         memory_mb=asg.memory_mb, progress=lambda p: bar.advance(task)):
+                                         memory_mb=asg.memory_mb, progress=lambda p: bar.advance(task),
+                                         jobs=jobs, max_score=program.get("max_score")):
             rows.append(row)
             if jsonl:
                 print(jsonout.dumps(row), flush=True)
-    (s.err if jsonl else s.out).print(render.batch_summary(rows))
+    if grades_csv:
+        write_text(grades_csv, gradebook.csv_text(rows))
+    out = s.err if jsonl else s.out
+    out.print(render.batch_summary(rows))
+    out.print(Text(clean(gradebook.summary_text(gradebook.summary(rows)))))
 
 
 def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's seed")] = 0,

@@ -1,32 +1,30 @@
-"""Batch grading: each submission in its own forked process, with a time and memory limit.
+"""Batch grading: a pool of worker processes (grading/pool.py), each submission under its own time
+and memory limit.
 
 Every entry of the folder gets a row: a regular `.cg` or `.json` file is graded; anything else (a
 symbolic link, which is never followed, a directory, a FIFO, a device, another suffix) gets a
-`skipped` row saying why. The child ignores Ctrl-C (the terminal sends it to the whole process
-group): the parent kills and reaps the running child, then hands the signal on, so the command
-line prints one "interrupted" and leaves no process behind; on Linux a child also dies with its
-parent. The memory limit counts what the child allocates after the fork, not the address space
-it inherits (numpy's and OpenBLAS's arenas grow with the number of cores).
+`skipped` row saying why. A hang, a crash or a memory blow-up is a row too: that worker is killed
+and replaced, and the batch goes on. Workers ignore Ctrl-C (the terminal sends it to the whole
+process group): the parent kills and reaps them, then hands the signal on, so the command line
+prints one "interrupted" and leaves no process behind; on Linux a worker also dies with its parent.
+The memory limit counts what a worker allocates after its fork, not the address space it inherits
+(numpy's and OpenBLAS's arenas grow with the number of cores).
 """
 
 from __future__ import annotations
 
-import ctypes
-import json
+import functools
 import multiprocessing as mp
 import os
-import signal
 import stat
-import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
+from graphlang.grading import pool
+from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.checker import Report, grade_answers
 from graphlang.grading.programs import grade_program
 from graphlang.program import Program, parse
@@ -97,139 +95,23 @@ def grade_file(reference: Program, path: Path, at: dict[str, Any], options: dict
     text = data.decode("utf-8", errors="replace")
     if path.suffix == ".cg":
         return grade_program(reference, text, at, **options.get("program", {}))
-    try:
-        answers = json.loads(text)
-    except (ValueError, RecursionError):
-        answers = None
-    if not isinstance(answers, dict):
+    answers, why = parse_answers(data, path.name)
+    if answers is None:
         report = grade_answers(reference, {}, at, **options.get("answers", {}))
-        report.feedback.insert(0, "the submission is not a JSON object of answers")
+        report.feedback.insert(0, why)
         return report
     return grade_answers(reference, answers, at, **options.get("answers", {}))
 
 
-def _vm_data() -> int | None:
-    """This process's private writable memory in bytes (what RLIMIT_DATA counts), where /proc says."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _limit_memory(memory_mb: int) -> None:
-    """Allow `memory_mb` more than the child holds right after the fork (not an absolute cap)."""
-    try:
-        import resource
-    except ImportError:
-        return
-    base = _vm_data()
-    if base is None:  # no /proc: the cost model and the time limit still bound the work
-        return
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        want = base + memory_mb * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
-    except (ValueError, OSError):
-        pass
-
-
-def _one_blas_thread() -> None:
-    """The child multiplies small matrices: no BLAS thread pool (each thread's stack and buffers are
-    memory the child would be charged for, and there may be one per core)."""
-    try:
-        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
-            libs = {line.split(None, 5)[5].strip() for line in fh if "openblas" in line.lower()
-                    and len(line.split(None, 5)) == 6}
-    except OSError:
-        return
-    for lib in sorted(libs):
-        try:
-            dll = ctypes.CDLL(lib)
-        except OSError:
-            continue
-        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
-                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
-            fn = getattr(dll, name, None)
-            if fn is not None:
-                fn(1)
-                break
-
-
-def _die_with(parent_pid: int) -> None:
-    """On Linux, the kernel kills this child when the grader dies, however it dies."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        return
-    if os.getppid() != parent_pid:  # the parent died before the call: nobody waits for this row
-        os._exit(1)
-
-
-def _child(conn: Any, reference: Program | str, path: Path, at: dict[str, Any], options: dict[str, Any],
-           memory_mb: int, parent_pid: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does to a child
-    if hasattr(signal, "pthread_sigmask"):
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent around fork
-    _die_with(parent_pid)
-    _one_blas_thread()
-    _limit_memory(memory_mb)
-    try:
-        if isinstance(reference, str):  # spawned, not forked: the program travels as its source
-            reference = parse(reference)
-        conn.send(grade_file(reference, path, at, options).to_json())
-    except MemoryError:
-        conn.send({"error": "memory"})
-    except Exception as err:  # noqa: BLE001 - a bug in the grader: one row says so, the batch goes on
-        conn.send({"error": f"internal error ({type(err).__name__})"})
-    finally:
-        conn.close()
-
-
-@contextmanager
-def _started(proc: Any) -> Iterator[None]:
-    """Start `proc`; until the block ends, Ctrl-C kills and reaps it, then reaches the previous handler."""
-    previous = signal.getsignal(signal.SIGINT)
-    if (threading.current_thread() is not threading.main_thread() or previous is None
-            or previous == signal.SIG_IGN):
-        proc.start()
-        yield
-        return
-
-    def stop(signum: int, frame: Any) -> None:
-        try:
-            if proc.pid is not None and proc.exitcode is None:  # not yet reaped: the pid is still ours
-                proc.kill()
-                proc.join()
-        except OSError:
-            pass
-        signal.signal(signal.SIGINT, previous)
-        if callable(previous):
-            previous(signum, frame)
-        else:  # SIG_DFL, or a handler not set from Python: the default action
-            signal.raise_signal(signal.SIGINT)
-
-    signal.signal(signal.SIGINT, stop)
-    blocking = hasattr(signal, "pthread_sigmask")
-    old: set[Any] = set()
-    try:
-        if blocking:  # the child starts with SIGINT blocked and ignores it before unblocking
-            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            proc.start()
-        finally:
-            if blocking:
-                signal.pthread_sigmask(signal.SIG_SETMASK, old)
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+def _grade_job(reference: Program | str, at: dict[str, Any], options: dict[str, Any],
+               max_score: float | None, path: Path) -> dict[str, Any]:
+    """In a worker: one submission's report as JSON, scaled to the assignment's maximum."""
+    if isinstance(reference, str):  # spawned, not forked: the program travels as its source
+        reference = parse(reference)
+    report = grade_file(reference, path, at, options)
+    if max_score and report.max_score and report.max_score != max_score:
+        report = report.scaled(max_score)
+    return report.to_json()
 
 
 def _skipped(path: Path, reason: str) -> dict[str, Any]:
@@ -239,52 +121,68 @@ def _skipped(path: Path, reason: str) -> dict[str, Any]:
 
 def grade_batch(reference: Program, directory: str, at: dict[str, Any], options: dict[str, Any],
                 timeout: float = 10.0, memory_mb: int = 1024,
-                progress: Callable[[Path], None] | None = None) -> Iterator[dict[str, Any]]:
-    """One result dict per folder entry, in name order; a hang, crash or refusal is a result too."""
+                progress: Callable[[Path], None] | None = None, jobs: int | None = None,
+                max_score: float | None = None) -> Iterator[dict[str, Any]]:
+    """One result dict per folder entry, in name order; a hang, crash or refusal is a result too.
+    `jobs` worker processes (default: the number of cores); `max_score`, when given, is every
+    graded or failed submission's maximum."""
     timeout, memory_mb = opts.batch_options(timeout, memory_mb)
+    size = opts.number("the number of workers (-j)", _cores() if jobs is None else jobs, 1, 1024, integer=True)
     # the grading options too, here in the parent: a usage error, not a crashed row per submission
     opts.answers_options(**_with_defaults(grade_answers, options.get("answers", {})))
     opts.program_options(**_with_defaults(grade_program, options.get("program", {})))
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
-    for path in submissions(directory):
+    ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
+    entries = submissions(directory)
+    rows: dict[int, dict[str, Any]] = {}
+    todo: list[tuple[int, Path]] = []
+    for i, path in enumerate(entries):
         reason = refusal(path)
-        if reason is not None:
-            if progress:
-                progress(path)
-            yield _skipped(path, reason)
-            continue
-        start = time.perf_counter()
-        parent, child = ctx.Pipe(duplex=False)
-        ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
-        proc = ctx.Process(target=_child, args=(child, ref, path, at, options, memory_mb, os.getpid()))
-        with _started(proc):
-            child.close()
-            status, payload = "graded", None
-            if parent.poll(timeout):
-                try:
-                    payload = parent.recv()
-                except EOFError:
-                    status = "crashed"
-            else:
-                status = "timeout"
-            proc.join(0.1)
-            if proc.is_alive():
-                proc.kill()
-                proc.join()
-        parent.close()
-        error = payload.get("error") if isinstance(payload, dict) else None
-        if status == "graded" and (payload is None or error is not None):
-            status = "out of memory" if error == "memory" else "crashed"
-        row: dict[str, Any] = {"submission": path.name, "status": status,
-                               "seconds": round(time.perf_counter() - start, 3)}
-        if status == "graded" and payload is not None:
-            row.update(payload)
+        if reason is None:
+            todo.append((i, path))
         else:
-            why = {"timeout": f"took longer than {timeout} s",
-                   "out of memory": f"needed more than {memory_mb} MB of memory"}.get(
-                status, "crashed the grader" + (f": {error}" if error else ""))
-            row.update({"score": 0.0, "max_score": None, "passed": False, "reason": why,
-                        "feedback": [f"the submission {why}"]})
-        if progress:
-            progress(path)
-        yield row
+            rows[i] = _skipped(path, reason)
+    work = functools.partial(_job, functools.partial(_grade_job, ref, at, options, max_score))
+    results = pool.run(ctx, work, todo, min(size, len(todo)) or 1, timeout, memory_mb)
+    done = 0
+    try:
+        while done < len(entries):
+            if done not in rows:
+                (i, path), status, payload, seconds = next(results)
+                rows[i] = _row(path, status, payload, seconds, timeout, memory_mb, max_score)
+                continue
+            if progress:
+                progress(entries[done])
+            done += 1
+            yield rows.pop(done - 1)
+    finally:
+        results.close()  # the workers are stopped and reaped, however the batch ends
+
+
+def _cores() -> int:
+    """The cores this process may run on (a container's or taskset's share, not the machine's)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _job(grade: Callable[[Path], dict[str, Any]], job: tuple[int, Path]) -> dict[str, Any]:
+    return grade(job[1])
+
+
+def _row(path: Path, status: str, payload: dict[str, Any] | None, seconds: float, timeout: float,
+         memory_mb: int, max_score: float | None) -> dict[str, Any]:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if status == "graded" and (payload is None or error is not None):
+        status = "out of memory" if error == "memory" else "crashed"
+    row: dict[str, Any] = {"submission": path.name, "status": status, "seconds": seconds}
+    if status == "graded" and payload is not None:
+        row.update(payload)
+    else:
+        why = {"timeout": f"took longer than {timeout:g} s",
+               "out of memory": f"needed more than {memory_mb} MB of memory"}.get(
+            status, "crashed the grader" + (f": {error}" if error else ""))
+        row.update({"score": 0.0, "max_score": max_score, "passed": False, "reason": why,
+                    "feedback": [f"the submission {why}"]})
+    return row

@@ -1,0 +1,227 @@
+"""A pool of worker processes, forked once and reused, each job under its own time and memory limit.
+
+A worker grades one job at a time: the parent sends it a job on its pipe and waits for the answer
+with the job's deadline. A job that hangs past its deadline, or a worker that dies (a crash, or the
+kernel refusing memory), is killed and reaped, reported, and the worker replaced; the other jobs go
+on. A worker that ran out of memory, or kept more than half its allowance, exits after answering and
+is replaced by a fresh fork, so one submission's garbage never counts against the next.
+
+Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent kills and reaps
+every worker, then hands the signal on. On Linux a worker also dies with its parent. The memory
+limit counts what a worker allocates after its fork, not the address space it inherits.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Generator
+from multiprocessing.connection import wait
+from typing import Any
+
+Job = Any
+Work = Callable[[Job], dict[str, Any]]
+
+
+def _vm_data() -> int | None:
+    """This process's private writable memory in bytes (what RLIMIT_DATA counts), where /proc says."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _limit_memory(memory_mb: int) -> int | None:
+    """Allow `memory_mb` more than the worker holds right after the fork (not an absolute cap);
+    the baseline, or None where it cannot be measured."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    base = _vm_data()
+    if base is None:  # no /proc: the cost model and the time limit still bound the work
+        return None
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        want = base + memory_mb * 1024 * 1024
+        if hard != resource.RLIM_INFINITY:
+            want = min(want, hard)
+        resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
+    except (ValueError, OSError):
+        pass
+    return base
+
+
+def _one_blas_thread() -> None:
+    """A worker multiplies small matrices: no BLAS thread pool (each thread's stack and buffers are
+    memory the worker would be charged for, and there may be one per core)."""
+    try:
+        with open("/proc/self/maps", encoding="utf-8", errors="replace") as fh:
+            libs = {line.split(None, 5)[5].strip() for line in fh if "openblas" in line.lower()
+                    and len(line.split(None, 5)) == 6}
+    except OSError:
+        return
+    for lib in sorted(libs):
+        try:
+            dll = ctypes.CDLL(lib)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                     "openblas_set_num_threads64_", "openblas_set_num_threads"):
+            fn = getattr(dll, name, None)
+            if fn is not None:
+                fn(1)
+                break
+
+
+def _die_with(parent_pid: int) -> None:
+    """On Linux, the kernel kills this worker when the grader dies, however it dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent_pid:  # the parent died before the call: nobody waits for this worker
+        os._exit(1)
+
+
+def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does to a worker
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent around fork
+    _die_with(parent_pid)
+    _one_blas_thread()
+    base = _limit_memory(memory_mb)
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            return
+        fresh = True
+        try:
+            result = work(job)
+        except MemoryError:
+            result, fresh = {"error": "memory"}, False
+        except Exception as err:  # noqa: BLE001 - a bug in the grader: one row says so, the batch goes on
+            result = {"error": f"internal error ({type(err).__name__})"}
+        now = _vm_data()
+        retire = not fresh or (base is not None and now is not None and now - base > memory_mb * 512 * 1024)
+        conn.send((result, retire))
+        if retire:
+            conn.close()
+            return  # the parent forks a fresh worker when it next has a job
+
+
+class _Slot:
+    """One worker: its process, its pipe, and the job it is running (with its start and deadline)."""
+
+    def __init__(self, ctx: Any, work: Work, memory_mb: int) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker, args=(child, work, memory_mb, os.getpid()), daemon=True)
+        self.job: tuple[Job, float, float] | None = None
+        blocking = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
+        old: set[Any] = set()
+        if blocking:  # the worker starts with SIGINT blocked and ignores it before unblocking
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            self.proc.start()
+        finally:
+            if blocking:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+            child.close()
+
+    def stop(self, patience: float = 0.0) -> None:
+        """Kill (after `patience` seconds to finish on its own) and reap the worker."""
+        try:
+            if self.proc.pid is not None and self.proc.exitcode is None:  # not yet reaped: the pid is ours
+                if patience:
+                    self.proc.join(patience)
+                if self.proc.exitcode is None:
+                    self.proc.kill()
+                    self.proc.join()
+        except (OSError, ValueError, AssertionError):
+            pass
+        self.conn.close()
+
+
+def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
+        memory_mb: int) -> Generator[tuple[Job, str, dict[str, Any] | None, float], None, None]:
+    """(job, status, result, seconds) per job as each finishes: status is "graded", "timeout" or
+    "crashed" (the worker died without answering)."""
+    slots: list[_Slot] = []
+    previous = signal.getsignal(signal.SIGINT)
+    guard = (threading.current_thread() is threading.main_thread() and previous is not None
+             and previous != signal.SIG_IGN)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        for s in slots:
+            s.stop()
+        signal.signal(signal.SIGINT, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:  # SIG_DFL, or a handler not set from Python: the default action
+            signal.raise_signal(signal.SIGINT)
+
+    if guard:
+        signal.signal(signal.SIGINT, interrupted)
+    pending = deque(jobs)
+    try:
+        while pending or any(s.job for s in slots):
+            while pending and (len(slots) < size or any(s.job is None for s in slots)):
+                idle = next((s for s in slots if s.job is None), None)
+                if idle is None:
+                    idle = _Slot(ctx, work, memory_mb)
+                    slots.append(idle)
+                try:
+                    idle.conn.send(pending[0])
+                except OSError:  # the idle worker died (killed from outside): a fresh one takes the job
+                    idle.stop()
+                    slots.remove(idle)
+                    continue
+                start = time.perf_counter()
+                idle.job = (pending.popleft(), start, start + timeout)
+            busy = [s for s in slots if s.job is not None]
+            left = max(0.0, min(s.job[2] for s in busy if s.job) - time.perf_counter())
+            ready = wait([s.conn for s in busy], left)
+            now = time.perf_counter()
+            for s in busy:
+                assert s.job is not None
+                job, start = s.job[0], s.job[1]
+                if s.conn in ready:
+                    try:
+                        result, retire = s.conn.recv()
+                        status = "graded" if not retire else "retired"
+                    except (EOFError, OSError):
+                        result, status = None, "crashed"
+                elif now >= s.job[2]:
+                    result, status = None, "timeout"
+                else:
+                    continue
+                s.job = None
+                if status != "graded":
+                    s.stop(patience=5.0 if status == "retired" else 0.0)
+                    slots.remove(s)
+                yield job, "graded" if status == "retired" else status, result, round(now - start, 3)
+    finally:
+        for s in slots:
+            try:
+                if s.proc.exitcode is None:
+                    s.conn.send(None)
+            except (OSError, ValueError):
+                pass
+        for s in slots:
+            s.stop(patience=1.0)
+        if guard:
+            signal.signal(signal.SIGINT, previous)

@@ -1,0 +1,82 @@
+"""The batch's gradebook and summary (grading/gradebook.py, `check --batch --csv`): the numbers are
+checked against hand-computed means, medians and bins, and the CSV against the rows it came from."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from conftest import PROGRAMS
+
+from graphlang.grading import gradebook
+
+HW = PROGRAMS / "homework"
+
+
+def _row(name, score, status="graded", root=None, items=None):
+    return {"submission": name, "status": status, "score": score, "max_score": None if status == "skipped" else 10.0,
+            "passed": score == 10, "root_cause": root, "items": items or []}
+
+
+ROWS = [_row("a.cg", 0.0, root="b"), _row("b.cg", 5.0, root="c"), _row("c.cg", 9.0, root="b"),
+        _row("d.cg", 10.0), _row("e.cg", 0.0, status="timeout"), _row("notes.txt", 0.0, status="skipped")]
+
+
+def test_summary_by_hand():
+    s = gradebook.summary(ROWS)
+    assert s["submissions"] == 5 and s["skipped"] == 1 and s["passed"] == 1
+    assert s["mean"] == (0 + 5 + 9 + 10 + 0) / 5 and s["median"] == 5.0 and s["max_score"] == 10.0
+    counts = [b["count"] for b in s["histogram"]]
+    assert counts == [2, 0, 0, 0, 0, 1, 0, 0, 0, 2]  # 0, 0 | 5 | 9 and 10 (the last bin is closed)
+    assert s["first_wrong_steps"] == [{"step": "b", "count": 2}, {"step": "c", "count": 1}]
+    text = gradebook.summary_text(s)
+    assert "mean 4.8 / 10, median 5 / 10" in text and "most common first wrong step: b (2 submissions)" in text
+
+
+def test_summary_of_nothing():
+    assert gradebook.summary([])["mean"] is None
+    assert "no submissions" in gradebook.summary_text(gradebook.summary([]))
+
+
+def test_csv_has_a_column_per_quantity_and_escapes_formulas():
+    rows = [_row("=cmd().cg", 3.0, items=[{"name": "a", "score": 1.0}, {"name": "g_a", "score": 2.0}]),
+            _row("x.cg", 1.0, items=[{"name": "g_a", "score": 1.0}, {"name": "b", "score": 0.0}])]
+    table = list(csv.reader(io.StringIO(gradebook.csv_text(rows))))
+    assert table[0] == ["submission", "status", "a", "g_a", "b", "score", "max_score"]
+    assert table[1] == ["'=cmd().cg", "graded", "1", "2", "", "3", "10"]
+    assert table[2] == ["x.cg", "graded", "", "1", "0", "1", "10"]
+
+
+def test_check_batch_writes_the_gradebook(tmp_path, cli):
+    key = json.loads((HW / "submissions" / "correct.json").read_text())
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "key.json").write_text(json.dumps(key))
+    for i, name in enumerate(("b", "b", "c")):  # two students get b wrong, one c: b is the misconception
+        (folder / f"wrong{i}.json").write_text(json.dumps({**key, name: key[name] + 1}))
+    (folder / "garbage.json").write_text("{not json")
+    out = tmp_path / "grades.csv"
+    ran = cli("check", "--assignment", str(HW / "assignment.toml"), "--batch", str(folder), "--csv", str(out),
+              "-j", "2")
+    assert ran.code == 0, ran.out + ran.err
+    table = list(csv.DictReader(out.open()))
+    assert [r["submission"] for r in table] == sorted(p.name for p in folder.iterdir())
+    by = {r["submission"]: r for r in table}
+    quantities = [k for k in table[0] if k not in ("submission", "status", "score", "max_score")]
+    assert set(key) <= set(quantities)
+    assert len({r["max_score"] for r in table}) == 1  # one assignment, one maximum
+    for r in table:  # the total is the sum of the quantity columns
+        assert abs(sum(float(r[q] or 0) for q in quantities) - float(r["score"])) < 1e-9
+    assert by["key.json"]["score"] == by["key.json"]["max_score"]
+    assert float(by["wrong0.json"]["b"]) == 0 and float(by["wrong2.json"]["c"]) == 0
+    assert float(by["wrong2.json"]["b"]) > 0
+    assert float(by["garbage.json"]["score"]) == 0
+    assert "most common first wrong step: b (2 submissions)" in ran.out
+    assert "not valid JSON" not in ran.err
+
+
+def test_jobs_and_csv_need_batch(tmp_path, cli):
+    ran = cli("check", "--assignment", str(HW / "assignment.toml"), "--answers",
+              str(HW / "submissions" / "correct.json"), "--csv", str(tmp_path / "g.csv"))
+    assert ran.code == 2 and "--batch" in ran.out + ran.err
