@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -289,16 +290,21 @@ def load(path: str | Path, limits: Limits | None = None) -> Program:
 
 
 def read_source(path: str | Path, limits: Limits) -> str:
+    """A program's text; the path `-` reads standard input (SPEC §3)."""
     p = Path(path)
     try:
-        if p.is_dir():
+        if str(path) == "-":
+            data = _read_stdin(limits.max_source_chars + 1)
+            path = "<stdin>"
+        elif p.is_dir():
             raise GraphlangError("io", f"{path} is a directory, not a .cg file")
-        if not p.exists():
+        elif not p.exists():
             raise GraphlangError("io", f"{path}: no such file", hint="check the path")
-        if not p.is_file():
+        elif not p.is_file():
             raise GraphlangError("io", f"{path} is not a regular file")
-        with p.open("rb") as fh:
-            data = fh.read(limits.max_source_chars + 1)
+        else:
+            with p.open("rb") as fh:
+                data = fh.read(limits.max_source_chars + 1)
     except OSError as err:
         raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
     if len(data) > limits.max_source_chars:
@@ -313,3 +319,10 @@ def read_source(path: str | Path, limits: Limits) -> str:
         column = len(text) - (text.rfind("\n") + 1) + 1
         raise GraphlangError("syntax", "the file is not valid UTF-8 text", line, column,
                              "save the file as plain UTF-8") from None
+
+
+def _read_stdin(n: int) -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # replaced by a text stream (e.g. in a notebook or a test)
+        return (sys.stdin.read(n) if sys.stdin is not None else "").encode("utf-8")
+    return bytes(stream.read(n))

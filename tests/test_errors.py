@@ -369,3 +369,30 @@ def test_no_runtime_warning_reaches_stderr(tmp_path):
         ran = subprocess.run([sys.executable, "-m", "graphlang", args[0], str(prog), *args[1:]],
                              capture_output=True, text=True, cwd=ROOT, timeout=120)
         assert "Warning" not in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
+
+
+# A student's notation from paper or another language -> the hint that names the .cg spelling.
+STUDENT_MISTAKES = {
+    "y = e^x\n": ("missing-input", "write exp(x) for e^x"),
+    "y = |x|\n": ("syntax", "write abs(x), not |x|"),
+    "y = sigma(x)\n": ("unknown-function", "write sigmoid(...)"),
+    "y = ln x\n": ("syntax", "write ln(x), not ln x"),
+    "y = 2 * exp x\n": ("syntax", "write exp(x), not exp x"),
+    "y = log 2\n": ("syntax", "write log(2), not log 2"),
+    "y = sqr(x)\n": ("unknown-function", "write x^2"),
+}
+
+
+@pytest.mark.parametrize("text", sorted(STUDENT_MISTAKES))
+def test_student_mistakes_get_a_hint(text, cli, write):
+    kind, hint = STUDENT_MISTAKES[text]
+    ran = cli("run", write(text), "--at", "x=2")
+    assert ran.code == 1 and "Traceback" not in ran.err
+    hint_line = [line for line in ran.err.splitlines() if line.startswith("hint: ")]
+    assert f"{kind} error" in ran.err and hint_line and hint in hint_line[0]
+    assert "Products need a *" not in ran.err
+
+
+def test_missing_operator_hint_is_kept_for_products(cli, write):
+    ran = cli("run", write("y = x z\n"), "--at", "x=2,z=1")
+    assert "Products need a *" in ran.err

@@ -33,7 +33,8 @@ AtFileOpt = Annotated[str | None, typer.Option("--at-file", help="input values f
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
-ProgramArg = Annotated[str, typer.Argument(help="the .cg program")]
+ProgramArg = Annotated[str, typer.Argument(help="the .cg program (- reads it from standard input)",
+                                          metavar="PROGRAM.cg")]
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="the checker's stricter limits")]
 
@@ -71,6 +72,8 @@ class Session:
         limits = make_limits(strict, overrides or [])
         assert self.path is not None
         self.source = read_source(self.path, limits)
+        if self.path == "-":
+            self.path = "<stdin>"  # errors read <stdin>:LINE:COL
         return parse(self.source, limits=limits, path=self.path)
 
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
