@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,8 @@ from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import derivative as symbolic
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
+# name -> function(program, ...): the views that live in present/ (imported by graphlang/__init__)
+VIEWS: dict[str, Callable[..., Any]] = {}
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
 
 
@@ -60,7 +62,6 @@ class Result:
         else:
             out["jacobian"] = {k: plain(v) for k, v in (self.jacobian or {}).items()}
         return out
-
 
 
 class Program:
@@ -257,6 +258,28 @@ class Program:
                 raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
+    # --- views: what the CLI shows, made by the presenters (present/views.py fills VIEWS) ---------
+    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text") -> str:
+        """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex."""
+        return VIEWS["explain"](self, at, node, format)  # type: ignore[no-any-return]
+
+    def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
+             at: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex]`)."""
+        return VIEWS["diff"](self, wrt, latex, at)  # type: ignore[no-any-return]
+
+    def to_dot(self, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
+        """The graph as Graphviz DOT in the course's conventions (`graphlang graph --dot`)."""
+        return VIEWS["dot"](self, at, partials)  # type: ignore[no-any-return]
+
+    def draw(self, path: str | None = None, at: Mapping[str, Any] | None = None, **options: Any) -> Any:
+        """The graph as a picture: written to `path` (.png .svg .pdf .dot .tex), else shown inline."""
+        return VIEWS["draw"](self, path, at, **options)
+
+    def to_latex(self) -> str:
+        """The program's statements as a LaTeX align* block."""
+        return VIEWS["latex"](self)  # type: ignore[no-any-return]
+
     def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:
             return list(self.graph.inputs)
@@ -322,7 +345,5 @@ def read_source(path: str | Path, limits: Limits) -> str:
 
 
 def _read_stdin(n: int) -> bytes:
-    stream = getattr(sys.stdin, "buffer", None)
-    if stream is None:  # replaced by a text stream (e.g. in a notebook or a test)
-        return (sys.stdin.read(n) if sys.stdin is not None else "").encode("utf-8")
-    return bytes(stream.read(n))
+    stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (a notebook, a test)
+    return bytes(stream.read(n)) if stream is not None else (sys.stdin.read(n) if sys.stdin else "").encode()

@@ -165,10 +165,10 @@ def test_notebook_reprs():
     if shutil.which("dot"):
         assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     html = prog.evaluate({"x": 2, "z": 3})._repr_html_()
-    assert html.startswith("<pre") and "Forward pass" in html and "1208.381215" in html
+    assert '<table class="graphlang"' in html and "Forward pass" in html and "1208.381215" in html
     from graphlang.checker import grade_answers
     rep = grade_answers(prog, {"a": 6, "b": 1}, {"x": 2, "z": 3})
-    assert "<table>" in rep._repr_html_()
+    assert "<table class=\"graphlang\"" in rep._repr_html_()
     with pytest.raises(graphlang.GraphlangError) as info:
         graphlang.parse("a = 1\ny = sine(x)")
     lines = info.value._render_traceback_()
