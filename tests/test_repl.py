@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -121,10 +122,12 @@ def test_dot_has_the_lecture_graph():
     from graphlang.present.dot import to_dot
     prog = graphlang.load(PROGRAMS / "lecture13.cg")
     (g,) = pydot.graph_from_dot_data(to_dot(prog, {"x": 2, "z": 3}))
-    nodes = {n.get_name().strip('"'): n for n in g.get_nodes() if n.get_name() not in ("node", "edge")}
+    nodes = {n.get_name().strip('"'): n for n in g.get_nodes() if n.get_name() not in ("node", "edge", "graph")}
     assert set(nodes) == {"x", "z", "a", "b", "c", "d", "e", "f", "y"}
-    assert nodes["a"].get("xlabel").strip('"') == "a" and nodes["a"].get("label").startswith('"x·z')
-    assert nodes["a"].get("shape") is None  # boxes come from the graph-wide default
+    # the name outside (above) the box, the function inside the box (the cell edges attach to)
+    assert re.search(r"<tr><td[^>]*><i>a</i></td></tr><tr><td port=\"box\" border=\"1\"[^>]*>x·z<br/>",
+                     nodes["a"].get("label"))
+    assert nodes["a"].get("shape") is None  # the graph-wide default
     edges = {(e.get_source().strip('"'), e.get_destination().strip('"')) for e in g.get_edges()}
     assert edges == {("x", "a"), ("z", "a"), ("x", "b"), ("b", "c"), ("a", "d"), ("a", "e"), ("b", "e"),
                      ("c", "f"), ("a", "f"), ("d", "y"), ("e", "y"), ("f", "y")}
@@ -149,7 +152,7 @@ def test_svg_and_png_rendering(cli, tmp_path):
 def test_missing_graphviz_writes_dot_and_says_so(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.svg"))
-    assert ran.code == 0 and "Graphviz is not installed" in ran.err
+    assert ran.code == 1 and "Graphviz is not installed" in ran.err  # the picture was not drawn
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
 
 

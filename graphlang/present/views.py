@@ -14,8 +14,10 @@ from typing import Any
 
 from graphlang import program as api
 from graphlang.errors import GraphlangError
+from graphlang.files import write_text
 from graphlang.present import dot as dot_mod
 from graphlang.present import explain as ex
+from graphlang.present import tikz
 from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
@@ -84,13 +86,17 @@ def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = 
 
 
 def draw(prog: Program, path: str | os.PathLike[str] | None = None, at: Mapping[str, Any] | None = None,
-         partials: bool = False) -> Any:
-    """Write the picture to `path` (its suffix picks the format) and return the path; without a path,
-    an inline SVG drawing."""
+         partials: bool = False, dpi: int = 200) -> Any:
+    """Write the picture to `path` (its suffix picks the format: .png .svg .pdf .dot, or .tex for TikZ)
+    and return the path; without a path, an inline SVG drawing."""
+    if path is not None and os.fspath(path).lower().endswith(".tex"):
+        target = os.fspath(path)
+        write_text(target, tikz.to_tikz(prog, _values(at), partials, file=os.path.basename(target)))
+        return target
     text = to_dot(prog, at, partials)
     if path is not None:
         target = os.fspath(path)
-        note = dot_mod.render_file(text, target)
+        note = dot_mod.render_file(text, target, dpi)
         if note:
             raise GraphlangError("io", note)
         return target

@@ -92,15 +92,37 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
     return fold(e, step)[0]
 
 
+_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
+                   "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+_ACCENTS = ("hat", "bar", "tilde")
+
+
+def _tex_word(word: str) -> str:
+    """One name without `_`, as the lecture writes it: `alpha1` -> `\\alpha_{1}`, `yhat` -> `\\hat{y}`,
+    `a1` -> `a_{1}`, a longer word upright-italic as one symbol (`\\mathit{loss}`), not a product."""
+    letters = word.rstrip("0123456789")
+    digits = word[len(letters):]
+    if not letters or not letters.isalpha():
+        return word
+    accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
+    base = letters[: -len(accent)] if accent else letters
+    text = f"\\{base}" if base in _GREEK else base if len(base) == 1 else f"\\mathit{{{base}}}"
+    if accent:
+        text = f"\\{accent}{{{text}}}"
+    return text + (f"_{{{digits}}}" if digits else "")
+
+
 def tex_name(name: str) -> str:
     """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
-    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects)."""
+    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects); each part is
+    written as the lecture does (`alpha1` -> `\\alpha_{1}`, `g_a1` -> `g_{a_{1}}`)."""
     head, sep, tail = name.partition("_")
     if not sep:
-        return name
+        return _tex_word(name)
     if not head or not tail:  # `_x`, `x_`: nothing to subscript
         return name.replace("_", "\\_")
-    return head + "_{" + tail.replace("_", "\\_") + "}"
+    head = _tex_word(head) if not head[-1].isdigit() else f"\\mathit{{{head}}}"
+    return head + "_{" + (_tex_word(tail) if "_" not in tail else tail.replace("_", "\\_")) + "}"
 
 
 def _script_base(text: str) -> str:
