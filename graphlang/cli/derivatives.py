@@ -118,10 +118,11 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
             return
         checks = gc.gradcheck(prog, vals, epsilon)
         ok = all(r.passed for r in checks)
+        corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
         if as_json:
-            print(jsonout.dumps(jsonout.gradcheck(ok, checks)))
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners)))
         else:
-            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES))
+            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES, corners))
         if not ok:
             raise typer.Exit(ExitCode.PROGRAM_ERROR)
     guarded(s, body)

@@ -83,12 +83,6 @@ def report_html(report: Any) -> str:
     return f"<div>{table(title, ['', 'quantity', 'points', 'feedback'], rows)}{feedback}</div>"
 
 
-def hessian_html(h: dict[str, dict[str, Any]], output: str) -> str:
-    names = list(h)
-    rows = ([_code(a)] + [value_html(h[a][b]) for b in names] for a in names)
-    return table(f"Hessian of {output}: row a, column b = ∂²{output}/∂a∂b", ["", *names], rows)
-
-
 def rich_html(renderable: Any, width: int = 100) -> str:
     """Any Rich renderable as self-contained HTML (inline styles)."""
     console = Console(record=True, width=width, file=open(os.devnull, "w"),
