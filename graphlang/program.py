@@ -259,9 +259,9 @@ class Program:
         return out
 
     # --- views: what the CLI shows, made by the presenters (present/views.py fills VIEWS) ---------
-    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text") -> str:
+    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6) -> str:
         """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex."""
-        return VIEWS["explain"](self, at, node, format)  # type: ignore[no-any-return]
+        return VIEWS["explain"](self, at, node, format, digits)  # type: ignore[no-any-return]
 
     def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
              at: Mapping[str, Any] | None = None) -> dict[str, str]:

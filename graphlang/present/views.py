@@ -64,13 +64,16 @@ def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return dict(at) if at is not None else None
 
 
-def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text") -> Shown:
+def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
+            digits: int = 6) -> Shown:
     if format not in FORMATS:
         raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
     if node is not None and node not in prog.names:
         raise GraphlangError("usage", f"{node!r} is not a node of the program",
                              hint="nodes: " + ", ".join(prog.names))
-    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node), format), format)
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise GraphlangError("usage", f"digits must be an integer from 1 to 17, got {digits!r}")
+    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits), format), format)
 
 
 def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = False,
