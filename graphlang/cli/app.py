@@ -59,8 +59,11 @@ EXAMPLES = {
            "graphlang ir programs/two_layer_network.cg --at-file programs/two_layer_network.json"],
     "repl": ["graphlang repl", f"graphlang repl {L13}", "graphlang repl < session.txt"],
     "train": ["graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
-              "--val programs/data/digits_test.csv --epochs 30 --lr 0.5 --batch 16 --save net.npz"],
-    "predict": ["graphlang predict programs/digits_network.cg --params net.npz --data programs/data/digits_test.csv"],
+              "--val programs/data/digits_test.csv --epochs 30 --lr 0.5 --batch 16 --save net.npz",
+              "graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
+              "--val programs/data/digits_test.csv --epochs 100 --early-stopping 3"],
+    "predict": ["graphlang predict programs/digits_network.cg --params net.npz --data programs/data/digits_test.csv",
+                "graphlang predict programs/digits_network.cg --params net.npz --data new.csv -o out.csv"],
     "serve": ["graphlang serve", "graphlang serve --port 8080 --open"],
     "html": [f"graphlang html {L13} --at x=2,z=3 -o lesson.html"],
 }
@@ -126,7 +129,8 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
 
 
 def _interrupted(signum: int, frame: Any) -> None:
-    sys.stderr.write("graphlang: interrupted\n")
+    # on a terminal, clear the line first: a progress bar may be on it, and the prompt must not be
+    sys.stderr.write(("\r\x1b[K" if sys.stderr.isatty() else "") + "graphlang: interrupted\n")
     sys.stderr.flush()
     os._exit(ExitCode.INTERRUPTED)
 

@@ -56,8 +56,11 @@ def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_
             "params": {k: plain(v) for k, v in params.items()} if small else None}
 
 
-def predictions(preds: Any, loss: Any, accuracy: Any) -> dict[str, Any]:
-    return {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
+def predictions(preds: Any, loss: Any, accuracy: Any, confusion: Any = None) -> dict[str, Any]:
+    out = {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
+    if confusion is not None:  # [true class][predicted class] counts (labeled data)
+        out["confusion"] = plain(confusion)
+    return out
 
 
 def error(err: Any) -> dict[str, Any]:

@@ -210,11 +210,20 @@ def add_epoch(table: Table, st: Any) -> None:
     table.add_row(*row)
 
 
-def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> Group:
+def prediction_table(preds: Any, name: str, loss: float | None, acc: float | None, confusion: Any = None) -> Group:
     t = _table(f"Predictions ({name})", "example", name, "class")
     p = np.asarray(preds)
     for i in range(min(len(p), 20)):
         cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
         t.add_row(str(i + 1), tensor(p[i]), cls)
-    note = f"{len(p)} examples; mean loss {loss:.6f}" + (f"; accuracy {acc:.2%}" if acc is not None else "")
-    return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
+    note = f"{len(p)} examples" + (f"; mean loss {loss:.6f}" if loss is not None else " (no labels)") + (
+        f"; accuracy {acc:.2%}" if acc is not None else "")
+    parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]
+    if confusion is not None:
+        c = np.asarray(confusion)
+        m = _table("Confusion matrix (rows: true class, columns: predicted class)", "true \\ predicted",
+                   *[str(j) for j in range(len(c))])
+        for i, row in enumerate(c):
+            m.add_row(str(i), *[str(int(v)) for v in row])
+        parts.append(m)
+    return Group(*parts)

@@ -27,9 +27,11 @@ def data_inputs(program: Program) -> list[str]:
     return [n for n in program.inputs if n not in program.graph.params]
 
 
-def load_csv(program: Program, path: str, max_rows: int = 2_000_000) -> Dataset:
-    """Read and validate a CSV against the program's declared inputs."""
-    names = data_inputs(program)
+def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list[str] | None = None,
+             class_column: bool = True) -> Dataset:
+    """Read and validate a CSV against the program's declared inputs (or only `names`, e.g. the
+    inputs a prediction reads: unlabeled data; `class_column=False`: no class-index column)."""
+    names = data_inputs(program) if names is None else names
     declared = program.checked.declared
     shapes = []
     for n in names:
@@ -52,13 +54,15 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000) -> Dataset:
     if not body:
         raise GraphlangError("value", f"{path} has no data rows")
     want = sum(sizes)
-    one_hot = len(shapes[-1]) == 1 and shapes[-1][0] > 1 and len(body[0]) == want - sizes[-1] + 1
+    one_hot = class_column and len(shapes[-1]) == 1 and shapes[-1][0] > 1 and len(body[0]) == want - sizes[-1] + 1
     ncols = want - sizes[-1] + 1 if one_hot else want
     data = np.empty((len(body), ncols))
     for i, row in enumerate(body):
         if len(row) != ncols:
-            raise GraphlangError("value", f"{path} line {i + 1 + start}: {len(row)} columns, expected "
-                                 f"{ncols} ({_layout(names, sizes, one_hot)})")
+            alt = class_column and len(shapes[-1]) == 1 and shapes[-1][0] > 1 and not one_hot
+            also = f" or {want - sizes[-1] + 1} ({_layout(names, sizes, True)})" if alt else ""
+            raise GraphlangError("value", f"{path} line {i + 1 + start}: {len(row)} column"
+                                 f"{'s' * (len(row) != 1)}, expected {ncols} ({_layout(names, sizes, one_hot)}){also}")
         for j, cell in enumerate(row):
             try:
                 data[i, j] = float(cell)
