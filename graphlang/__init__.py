@@ -1,11 +1,33 @@
-"""graphlang: computation graphs you can read, with exact derivatives four ways."""
+"""graphlang: computation graphs you can read, with exact derivatives four ways.
+
+`import graphlang` is light: the engine (numpy, Lark) loads on first use of `parse`, `load`,
+`Program` or `Result`, so that the command line can install its Ctrl-C handler first.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from graphlang.errors import KINDS, GraphlangError
 from graphlang.limits import Limits
-from graphlang.magic import load_ipython_extension
-from graphlang.present import views as _views  # noqa: F401  # fills program.VIEWS (Program.explain, ...)
-from graphlang.program import METHODS, Program, Result, load, parse
+
+if TYPE_CHECKING:
+    from graphlang.magic import load_ipython_extension
+    from graphlang.program import METHODS, Program, Result, load, parse
 
 __all__ = ["KINDS", "METHODS", "GraphlangError", "Limits", "Program", "Result", "load", "load_ipython_extension",
            "parse"]
 __version__ = "0.1.0"
+
+_FROM_PROGRAM = {"METHODS", "Program", "Result", "load", "parse"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_PROGRAM:
+        value = getattr(importlib.import_module("graphlang.program"), name)
+        globals()[name] = value
+        return value
+    if name == "load_ipython_extension":  # `%load_ext graphlang`: the %%graphlang cell magic
+        return importlib.import_module("graphlang.magic").load_ipython_extension
+    raise AttributeError(f"module 'graphlang' has no attribute {name!r}")

@@ -1,5 +1,5 @@
 """`python -m graphlang` is the `graphlang` command."""
 
-from graphlang.cli.app import main
+from graphlang.cli import main
 
 main()

@@ -9,6 +9,9 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.ir import cost
+from graphlang.methods import batch_numbers
+from graphlang.numbers import quiet_floats
 from graphlang.program import Program
 
 # method -> (rtol, atol) against reverse mode
@@ -36,12 +39,14 @@ class Row:
 
 def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = None) -> list[Row]:
     """Each method's gradient beside reverse mode's, with errors and a pass/fail per method."""
+    _, shapes = program.bind(values)
+    cost.check(program.limits, cost.gradcheck(program.graph, shapes, batch_numbers(program.limits)))
     ref = program.gradient(values, method="reverse")
     rows = [Row(n, "reverse", v, 0.0, 0.0, True) for n, v in ref.items()]
     for method, (rtol, atol) in TOLERANCES.items():
         got = program.gradient(values, method=method, epsilon=epsilon)
         for n, want in ref.items():
-            with np.errstate(all="ignore"):  # errors past float64's range are shown as its maximum
+            with quiet_floats():  # errors past float64's range are shown as its maximum
                 diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
                 scale = np.abs(np.asarray(want, dtype=float))
                 abs_err = _capped(np.max(diff)) if diff.size else 0.0
@@ -113,9 +118,12 @@ class SweepRow:
 def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     """Max error (relative, absolute where |reverse| < 1) of forward and central differences vs
     reverse mode, per ε."""
-    result = program.evaluate(values)
-    if result.gradient is None:
+    _, shapes = program.bind(values)
+    if not program.is_scalar(shapes):
         raise GraphlangError("shape", "the ε sweep needs a scalar output")
+    cost.check(program.limits, cost.sweep(program.graph, shapes))
+    result = program.evaluate(values)
+    assert result.gradient is not None
     arrays, _ = program.bind(values)
     g = program.graph
     out = g.slot_of[g.outputs[0]]
@@ -136,7 +144,7 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                 plus[k][idx] += eps
                 minus[k][idx] -= eps
                 fp, fm = f(plus), f(minus)
-                with np.errstate(all="ignore"):
+                with quiet_floats():
                     fwd_err = max(fwd_err, _capped(mixed_error((fp - f0) / eps, exact[idx])))
                     cen_err = max(cen_err, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
         rows.append(SweepRow(eps, fwd_err, cen_err))

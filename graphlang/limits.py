@@ -26,7 +26,9 @@ class Limits:
     max_rank: int = 8  # axes of one tensor
     max_tensor_elements: int = 10_000_000
     max_total_elements: int = 50_000_000
-    max_cost: int = 2_000_000_000  # predicted floating-point operations, forward + reverse
+    max_cost: int = 2_000_000_000  # predicted operations of the whole command (every pass it runs)
+    max_memory: int = 2_000_000_000  # predicted bytes the whole command holds at once
+    max_json_numbers: int = 10_000_000  # numbers in one --json output
 
     @classmethod
     def strict(cls) -> Limits:
@@ -34,7 +36,8 @@ class Limits:
         return cls(max_source_chars=200_000, max_line_chars=10_000, max_depth=100,
                    max_statement_tokens=20_000,
                    max_statements=10_000, max_nodes=100_000, max_tensor_elements=1_000_000,
-                   max_total_elements=5_000_000, max_cost=200_000_000)
+                   max_total_elements=5_000_000, max_cost=200_000_000, max_memory=250_000_000,
+                   max_json_numbers=1_000_000)
 
     def __post_init__(self) -> None:
         for f in fields(self):

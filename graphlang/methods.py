@@ -8,10 +8,11 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.ir import cost
 from graphlang.ir.bind import bind_graph
 from graphlang.ir.graph import Graph, build
 from graphlang.limits import Limits
-from graphlang.numbers import py
+from graphlang.numbers import py, quiet_floats
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.vmap import Batch
 from graphlang.symbolic import adjoint
@@ -69,7 +70,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
             for sign in (1.0, -1.0):
                 moved = list(arrays)
                 xm = x.copy()
-                with np.errstate(all="ignore"):
+                with quiet_floats():
                     xm[idx] += sign * h
                 if not np.isfinite(xm[idx]):
                     raise _fd_error(program, f"the step {where} {'+' if sign > 0 else '-'} {h:.3g} "
@@ -81,7 +82,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                     err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
                     raise
-            with np.errstate(all="ignore"):
+            with quiet_floats():
                 quotient = (sides[0] - sides[1]) / (2 * h)
             if not np.all(np.isfinite(quotient)):
                 raise _fd_error(program, f"the difference quotient for {where} overflows float64")
@@ -138,6 +139,17 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
 MAX_BATCHED_ELEMENTS = 20_000_000
 
 
+def batch_numbers(limits: Limits) -> int:
+    """The most numbers a batched Jacobian may hold (half the memory budget, at most 2·10⁷)."""
+    return min(MAX_BATCHED_ELEMENTS, limits.max_memory // (2 * cost.BYTES))
+
+
+def estimate(program: Program, method: str, shapes: list[Shape], wrt: list[str]) -> cost.Estimate:
+    """The whole Jacobian's predicted cost and memory; a located `limit` error past the budget."""
+    return cost.check(program.limits, cost.jacobian(program.graph, shapes, method, wrt,
+                                                    batch_numbers(program.limits)))
+
+
 def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape], vals: list[Any],
                     wrt: list[str], mode: str) -> dict[str, np.ndarray] | None:
     """The whole Jacobian in one vectorized pass: all input directions at once (forward mode) or
@@ -145,8 +157,7 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
     c = sum(int(np.prod(shapes[s])) for s in outs)
-    width = c if mode == "reverse" else sum(arrays[g.inputs.index(n)].size for n in wrt)
-    if width * sum(int(np.prod(s)) for s in shapes) > MAX_BATCHED_ELEMENTS:
+    if not cost.jacobian(g, shapes, mode, wrt, batch_numbers(program.limits)).batched:
         return None
     if mode == "reverse":
         eye = np.eye(c)
@@ -237,6 +248,7 @@ def choose_mode(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
 
 def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: list[Shape],
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
+    estimate(program, method, shapes, wrt)
     if method == "fd":
         cols = fd_columns(program, arrays, wrt, epsilon)
     elif method == "symbolic":

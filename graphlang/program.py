@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,8 +13,9 @@ import numpy as np
 
 from graphlang import methods
 from graphlang.engines import interpreter as interp
-from graphlang.engines.fastpath import fast_gradient
+from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
+from graphlang.ir import cost
 from graphlang.ir.bind import bind, to_array
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
@@ -24,9 +26,16 @@ from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import derivative as symbolic
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
-# name -> function(program, ...): the views that live in present/ (imported by graphlang/__init__)
-VIEWS: dict[str, Callable[..., Any]] = {}
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
+
+
+class _Views(dict[str, Callable[..., Any]]):  # name -> view: present/views.py fills it, imported on first use
+    def __missing__(self, key: str) -> Callable[..., Any]:
+        importlib.import_module("graphlang.present.views")
+        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
+
+
+VIEWS = _Views()
 
 
 @dataclass
@@ -82,8 +91,7 @@ class Program:
         self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
         self._constant = [not d for d in interp.depends_on_inputs(self.graph)]
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
-        self._plans: dict[tuple[Any, ...], Any] = {}
-        self._calls: dict[tuple[Any, ...], int] = {}
+        self._fast = FastGradient(self.graph, self.bind)
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
@@ -148,12 +156,13 @@ class Program:
             raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
                                  + ", ".join(METHODS))
         arrays, shapes = self.bind(values)
+        wrt_names = self._wrt(wrt)
         if method == AUTO:
             method = "reverse" if self.is_scalar(shapes) else methods.choose_mode(
-                self, arrays, shapes, self._wrt(wrt))
+                self, arrays, shapes, wrt_names)
+        methods.estimate(self, method, shapes, wrt_names)  # the whole command, before any of it runs
         g = self.graph
         vals = interp.forward(g, arrays)
-        wrt_names = self._wrt(wrt)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
         outs = self._output_slots()
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
@@ -194,7 +203,7 @@ class Program:
         any problem falls back to the interpreter, which reports it.
         """
         if method in (AUTO, "reverse") and wrt is None and len(self.graph.outputs) == 1:
-            fast = fast_gradient(self, values)
+            fast = self._fast(values)
             if fast is not None:
                 return fast
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
@@ -211,6 +220,7 @@ class Program:
             mode = methods.choose_mode(self, arrays, shapes, names)
         if mode not in ("forward", "reverse", "fd", "symbolic"):
             raise GraphlangError("usage", f"unknown mode {mode!r}", hint="auto, forward or reverse")
+        methods.estimate(self, mode, shapes, names)
         vals = interp.forward(self.graph, arrays)
         return methods.jacobian(self, mode, arrays, shapes, vals, names, None)
 
@@ -247,6 +257,7 @@ class Program:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
+        cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
@@ -258,24 +269,19 @@ class Program:
                 raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
-    # --- views: what the CLI shows, made by the presenters (present/views.py fills VIEWS) ---------
     def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6) -> str:
         """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex."""
         return VIEWS["explain"](self, at, node, format, digits)  # type: ignore[no-any-return]
-
     def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
              at: Mapping[str, Any] | None = None) -> dict[str, str]:
         """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex]`)."""
         return VIEWS["diff"](self, wrt, latex, at)  # type: ignore[no-any-return]
-
     def to_dot(self, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
         """The graph as Graphviz DOT in the course's conventions (`graphlang graph --dot`)."""
         return VIEWS["dot"](self, at, partials)  # type: ignore[no-any-return]
-
     def draw(self, path: str | None = None, at: Mapping[str, Any] | None = None, **options: Any) -> Any:
         """The graph as a picture: written to `path` (.png .svg .pdf .dot .tex), else shown inline."""
         return VIEWS["draw"](self, path, at, **options)
-
     def to_latex(self) -> str:
         """The program's statements as a LaTeX align* block."""
         return VIEWS["latex"](self)  # type: ignore[no-any-return]
@@ -313,11 +319,11 @@ def load(path: str | Path, limits: Limits | None = None) -> Program:
 
 
 def read_source(path: str | Path, limits: Limits) -> str:
-    """A program's text; the path `-` reads standard input (SPEC §3)."""
     p = Path(path)
     try:
-        if str(path) == "-":
-            data = _read_stdin(limits.max_source_chars + 1)
+        if str(path) == "-":  # SPEC §3: the program from standard input
+            raw = getattr(sys.stdin, "buffer", sys.stdin).read(limits.max_source_chars + 1)  # text in a notebook
+            data = raw.encode() if isinstance(raw, str) else bytes(raw)
             path = "<stdin>"
         elif p.is_dir():
             raise GraphlangError("io", f"{path} is a directory, not a .cg file")
@@ -342,8 +348,3 @@ def read_source(path: str | Path, limits: Limits) -> str:
         column = len(text) - (text.rfind("\n") + 1) + 1
         raise GraphlangError("syntax", "the file is not valid UTF-8 text", line, column,
                              "save the file as plain UTF-8") from None
-
-
-def _read_stdin(n: int) -> bytes:
-    stream = getattr(sys.stdin, "buffer", None)  # None: a text stream (a notebook, a test)
-    return bytes(stream.read(n)) if stream is not None else (sys.stdin.read(n) if sys.stdin else "").encode()

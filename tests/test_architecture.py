@@ -13,7 +13,7 @@ import pytest
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "graphlang"
 DISPLAY_HOOKS = {"_repr_html_", "_repr_mimebundle_", "__rich__", "_render_traceback_", "_repr_latex_"}
 # Front ends import heavy or optional packages lazily (start-up time); plots import matplotlib lazily.
-LAZY_ALLOWED = ("cli/", "repl.py")
+LAZY_ALLOWED = ("cli/", "repl/", "web/")
 MAX_LINES = 350
 
 

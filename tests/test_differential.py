@@ -83,7 +83,8 @@ def _relu(x: Any) -> Any:
 
 def _abs(x: Any) -> Any:
     Kinks.note(x)
-    return anp.where(getval(x) > 0, x, -x)
+    v = getval(x)
+    return anp.where(v > 0, x, anp.where(v < 0, -x, 0.0 * x))  # abs'(0) = 0
 
 
 def _sign(x: Any) -> Any:
@@ -544,12 +545,6 @@ class Oracle:
         return out
 
 
-def _symbolic_refuses(err: graphlang.GraphlangError) -> bool:
-    """Issue 12 item 6 (open, not an engine bug): symbolic differentiation refuses to undo the
-    broadcasting of a size-1 axis; it must say so, never give a wrong number."""
-    return err.kind == "shape" and "cannot undo broadcasting" in err.message
-
-
 def check_program(prog: Program, batch: bool = True) -> int:
     """Every method and engine against the oracle; returns the number of comparisons made."""
     source = prog.source()
@@ -582,12 +577,7 @@ def check_program(prog: Program, batch: bool = True) -> int:
             if method == "fd" and not fd_ok:
                 continue
             for call in range(2 if method in ("reverse", "auto") else 1):  # the 2nd runs the plan
-                try:
-                    grad = g.gradient(at, method=method)
-                except graphlang.GraphlangError as err:
-                    if method == "symbolic" and _symbolic_refuses(err):
-                        continue
-                    raise
+                grad = g.gradient(at, method=method)
                 for n in prog.inputs:
                     same(grad[n], truth[n], f"gradient {n} by {method} (call {call + 1})",
                          1e-5 if method == "fd" else 1e-7)
@@ -597,12 +587,7 @@ def check_program(prog: Program, batch: bool = True) -> int:
         for method in ("reverse", "forward", "symbolic", "fd"):
             if method == "fd" and not fd_ok:
                 continue
-            try:
-                jac = g.evaluate(at, method=method).jacobian
-            except graphlang.GraphlangError as err:
-                if method == "symbolic" and _symbolic_refuses(err):
-                    continue
-                raise
+            jac = g.evaluate(at, method=method).jacobian
             assert jac is not None
             for n in prog.inputs:
                 same(jac[n], oracle.jac[n], f"Jacobian {n} by {method}", 1e-5 if method == "fd" else 1e-7)
@@ -653,10 +638,13 @@ def check_plans(g: Any, prog: Program, oracle: Oracle, same: Any, batch: bool) -
     data, params = names[:-1], names[-1:]
     rng = np.random.default_rng(len(names) + sum(a.size for a in arrays))
     b = int(rng.integers(1, 5))
-    columns = {n: rng.uniform(-2, 2, size=(b, *prog.values[n].shape)) for n in data}
+    # examples near the program's point, where the generator made sure values are moderate
+    columns = {n: prog.values[n] + rng.uniform(-0.1, 0.1, size=(b, *prog.values[n].shape)) for n in data}
     seed = rng.uniform(0.5, 1.5, size=b)
     per = [Oracle(_with(prog, {**{n: columns[n][k] for n in data}, **{p: prog.values[p] for p in params}}))
            for k in range(b)]
+    if not all(np.all(np.isfinite(v)) and np.max(np.abs(v), initial=0.0) < 1e3 for o in per for v in o.env.values()):
+        return  # a domain error or an overflow at some example: the interpreter's business (test_train)
     batched_args = [Batch(columns[n]) if n in columns else prog.values[n] for n in names]
     want_param = {p: sum(seed[k] * per[k].jac[p][..., 0] for k in range(b)) for p in params}
     plan = Plan(g.graph, shapes, wrt=[names.index(p) for p in params], batch=[names.index(n) for n in data])

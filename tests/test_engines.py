@@ -72,7 +72,7 @@ def test_compiled_plan_equals_the_interpreter(name, probe):
     want = prog.evaluate(at).gradient
     prog.gradient(at)  # the first call may interpret; the second runs the compiled plan
     got = prog.gradient(at)
-    assert prog._plans, "the compiled plan was not built"
+    assert prog._fast.plans, "the compiled plan was not built"
     for n in want:
         np.testing.assert_allclose(got[n], want[n], rtol=1e-12, atol=1e-12, err_msg=n)
 
@@ -87,7 +87,7 @@ def test_a_plan_split_into_chunks_equals_one_function(monkeypatch):
     chunked = graphlang.parse(source)
     chunked.gradient(at)
     got = chunked.gradient(at)
-    assert chunked._plans
+    assert chunked._fast.plans
     for n in want:
         assert got[n] == pytest.approx(want[n], rel=1e-12)
 

@@ -1,9 +1,37 @@
 """The command line (`graphlang ...`): a thin front end over the library; commands are registered in
 one table in `app.py`.
 
-Layer: the top (with `repl`); imports anything below, heavy packages lazily for start-up time.
+Layer: the top (with `repl` and `web`); imports anything below, heavy packages lazily for start-up time.
 """
 
-from graphlang.cli.app import app, main
+from __future__ import annotations
 
-__all__ = ["app", "main"]
+import os
+import signal
+import sys
+from typing import Any
+
+INTERRUPTED = 130  # ExitCode.INTERRUPTED, here before anything heavy is imported
+
+
+def _interrupted(signum: int, frame: Any) -> None:
+    # on a terminal, clear the line first: a progress bar may be on it, and the prompt must not be
+    sys.stderr.write(("\r\x1b[K" if sys.stderr.isatty() else "") + "graphlang: interrupted\n")
+    sys.stderr.flush()
+    os._exit(INTERRUPTED)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130, from the
+    first instant (the handler is installed before numpy, Lark and Typer are imported)."""
+    signal.signal(signal.SIGINT, _interrupted)
+    from graphlang.cli.app import run
+
+    run(argv)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # the Typer application (tests and embedding), built on first use
+        from graphlang.cli.app import app
+        return app
+    raise AttributeError(name)

@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import inspect
-import os
-import signal
-import sys
-import warnings
 from typing import Annotated, Any
 
 import typer
 import typer.core
 
 from graphlang.cli import derivatives, drawing, evaluate, homework, playground, training
-from graphlang.cli.options import ExitCode
 
 app = typer.Typer(no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
@@ -128,17 +123,7 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
     """graphlang: computation graphs with exact derivatives, four ways."""
 
 
-def _interrupted(signum: int, frame: Any) -> None:
-    # on a terminal, clear the line first: a progress bar may be on it, and the prompt must not be
-    sys.stderr.write(("\r\x1b[K" if sys.stderr.isatty() else "") + "graphlang: interrupted\n")
-    sys.stderr.flush()
-    os._exit(ExitCode.INTERRUPTED)
-
-
-def main(argv: list[str] | None = None) -> None:
-    """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130."""
-    signal.signal(signal.SIGINT, _interrupted)
-    # Numeric failures are reported as located errors; numpy's warnings (with file paths) must
-    # not reach stderr, which graders such as nbgrader treat as a failure.
-    warnings.filterwarnings("ignore", category=RuntimeWarning)
+def run(argv: list[str] | None = None) -> None:
+    """Run one command line (the signal handler is installed by `graphlang.cli.main`)."""
     app(args=argv, prog_name="graphlang")
+

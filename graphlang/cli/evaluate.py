@@ -80,7 +80,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
         seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
         tans = prog.tangents(vals, seed)
         if as_json:
-            print(jsonout.dumps(jsonout.tangents(seed, tans)))
+            print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))
         else:
             s.out.print(render.tangent_table(prog, tans, seed))
     guarded(s, body)
@@ -96,7 +96,7 @@ def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         prog = s.load(strict, limit)
         h = prog.hessian(values(at, at_file))
         if as_json:
-            print(jsonout.dumps(jsonout.hessian(h)))
+            print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:
             s.out.print(render.hessian_table(prog, h))
     guarded(s, body)

@@ -51,8 +51,7 @@ def train(program: ProgramArg,
     def body() -> None:
         if not (lr > 0 and lr == lr and lr < float("inf")):
             raise GraphlangError("usage", "--lr must be a positive number")
-        if seed < 0:
-            raise GraphlangError("usage", f"--seed must be a non-negative integer, got {seed}")
+        tr.rng_from(seed)  # a usage error for a bad seed, before any work
         for target in (save, plot):
             if target:
                 check_target(target)
@@ -61,7 +60,7 @@ def train(program: ProgramArg,
         prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
-        params = tr.load_params(init) if init else tr.init_params(prog, seed)
+        params = tr.load_params(init, prog) if init else tr.init_params(prog, seed)
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
         table = render.epoch_table(trainer.pred is not None, val_set is not None)
         steps = epochs * -(-train_set.n // batch)
@@ -132,7 +131,7 @@ def predict(program: ProgramArg,
         if output:
             check_target(output)
         prog = s.load(strict, limit)
-        trainer = tr.Trainer(prog, tr.load_params(params))
+        trainer = tr.Trainer(prog, tr.load_params(params, prog))
         if trainer.pred is None:
             raise GraphlangError("usage", "name the prediction node `yhat` (or p) to predict")
         needed = [n for n in prediction_program(prog, trainer.pred).inputs if n not in prog.params]

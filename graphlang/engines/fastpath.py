@@ -1,4 +1,4 @@
-"""`Program.gradient`'s fast path: run the compiled plan, or say None to use the interpreter.
+"""`Program.gradient`'s fast path: compiled plans per input shapes, or None to use the interpreter.
 
 The fast path has the interpreter's semantics exactly: the same values are accepted (a Python
 int is a float, never a bigint; strings and booleans are refused by `bind`), every statement is
@@ -7,64 +7,83 @@ evaluated, and any numeric failure sends the caller to the interpreter, which re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphlang.engines.plan import Fallback, Plan
+from graphlang.ir.graph import Graph
 from graphlang.numbers import py
+from graphlang.primitives.shapes import Shape
+
+Bind = Callable[[Mapping[str, Any]], tuple[list[Any], list[Shape]]]
+MAX_PLANS = 16  # input-shape combinations compiled per program
+HUGE = 20_000  # equations: past this, a one-off evaluation is interpreted (compiling costs more)
 
 
-def fast_gradient(self: Any, values: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The compiled fast path; None sends the caller to the interpreter (which reports errors)."""
-    names = self.graph.inputs
-    try:
-        raw = [values[n] for n in names]
-        if len(values) != len(names):
-            return None
-    except (KeyError, TypeError):
-        return None
-    scalar = self._plans.get(())
-    if scalar is not None and scalar.scalar:
-        args: list[float] = []
-        for v in raw:
-            if type(v) is float:
-                args.append(v)
-            elif type(v) is int:
-                if not -2 ** 1023 < v < 2 ** 1023:
-                    return None  # not a float64: the interpreter says so
-                args.append(float(v))  # never bigint arithmetic
-            else:
-                break
-        else:
-            try:
-                _, grads, check = scalar._fn(*args)
-            except (ArithmeticError, ValueError, TypeError):
-                return None
-            if check - check != 0.0:  # inf or nan somewhere: let the interpreter say where
-                return None
-            return {n: float(gr) for n, gr in zip(names, grads)}
-    return _fast_gradient_slow(self, values)
+class FastGradient:
+    """The compiled plans of one graph's gradient, keyed by input shapes (`()`: all scalars)."""
 
+    def __init__(self, graph: Graph, bind: Bind) -> None:
+        self.graph = graph
+        self.bind = bind
+        self.plans: dict[tuple[Any, ...], Plan] = {}
+        self.calls: dict[tuple[Any, ...], int] = {}
 
-def _fast_gradient_slow(self: Any, values: Mapping[str, Any]) -> dict[str, Any] | None:
-    # Values are checked as `evaluate` checks them (its errors, raised here, are the same).
-    arrays, shapes = self.bind(values)
-    if not self.is_scalar(shapes):
-        return None
-    n = len(arrays)
-    key: tuple[Any, ...] = () if all(s == () for s in shapes[:n]) else tuple(shapes[:n])
-    plan = self._plans.get(key)
-    if plan is None:
-        self._calls[key] = self._calls.get(key, 0) + 1
-        if self._calls[key] < (2 if len(self.graph.eqns) > 20_000 else 1) or len(self._plans) > 16:
-            return None  # a one-off evaluation of a huge program: interpreting is cheaper
+    def __call__(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The gradient by a compiled plan; None sends the caller to the interpreter."""
+        names = self.graph.inputs
         try:
-            plan = Plan(self.graph, shapes)
-        except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+            raw = [values[n] for n in names]
+            if len(values) != len(names):
+                return None
+        except (KeyError, TypeError):
             return None
-        self._plans[key] = plan
-    try:
-        _, grads = plan.gradient(arrays)
-    except Fallback:
-        return None
-    return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+        scalar = self.plans.get(())
+        if scalar is not None and scalar.scalar:
+            args = _floats(raw)
+            if args is not None:
+                try:
+                    _, grads, check = scalar._fn(*args)
+                except (ArithmeticError, ValueError, TypeError):
+                    return None
+                if check - check != 0.0:  # inf or nan somewhere: let the interpreter say where
+                    return None
+                return {n: float(gr) for n, gr in zip(names, grads)}
+        return self._general(values)
+
+    def _general(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+        # Values are checked as `evaluate` checks them (its errors, raised here, are the same).
+        arrays, shapes = self.bind(values)
+        outs = self.graph.outputs
+        if len(outs) != 1 or shapes[self.graph.slot_of[outs[0]]] != ():
+            return None
+        n = len(arrays)
+        key: tuple[Any, ...] = () if all(s == () for s in shapes[:n]) else tuple(shapes[:n])
+        plan = self.plans.get(key)
+        if plan is None:
+            self.calls[key] = self.calls.get(key, 0) + 1
+            if self.calls[key] < (2 if len(self.graph.eqns) > HUGE else 1) or len(self.plans) > MAX_PLANS:
+                return None  # a one-off evaluation of a huge program: interpreting is cheaper
+            try:
+                plan = Plan(self.graph, shapes)
+            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+                return None
+            self.plans[key] = plan
+        try:
+            _, grads = plan.gradient(arrays)
+        except Fallback:
+            return None
+        return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+
+
+def _floats(raw: list[Any]) -> list[float] | None:
+    """Python floats and ints as floats (never bigint arithmetic); None for anything else."""
+    args: list[float] = []
+    for v in raw:
+        if type(v) is float:
+            args.append(v)
+        elif type(v) is int and -2 ** 1023 < v < 2 ** 1023:
+            args.append(float(v))
+        else:
+            return None
+    return args

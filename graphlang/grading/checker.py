@@ -21,7 +21,7 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
-from graphlang.numbers import quiet_floats
+from graphlang.numbers import plain, quiet_floats
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import value_of
@@ -105,7 +105,7 @@ def _plain(v: Any) -> Any:
         return repr(v)[:100]  # what the student wrote, shown as text
     if not np.all(np.isfinite(a)):
         return None
-    return float(a) if a.ndim == 0 else a.tolist()
+    return plain(a)
 
 
 def _as_program(ref: Program | str, limits: Limits) -> Program:

@@ -19,6 +19,12 @@ from graphlang.limits import Limits, gc_paused
 from graphlang.primitives.shapes import Shape, ShapeError, show
 from graphlang.primitives.table import PRIMITIVES, Primitive
 
+# The interpreter's own work per equation and pass (dispatch, rule lookup, a small array or two),
+# charged as this many elementary operations: measured, one equation of a long scalar chain costs
+# about as much time as 1,000–3,000 float operations in numpy, so a program of many tiny nodes is
+# not free even though each node's `work` is 1.
+EQN_OVERHEAD = 1_000
+
 
 @dataclass(slots=True)
 class Eqn:
@@ -86,6 +92,9 @@ class Graph:
         self.name_of: dict[int, str] = {self.slot_of[name]: name for name in self.names}
         self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
         self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
+        self._last: tuple[tuple[Shape, ...], int, int] | None = None  # shapes, cost, numbers held
+        self._by_name = {st.name: st for st in self.statements}
+        self._held: dict[tuple[Shape, ...], int] = {}  # numbers held by one pass, per input shapes
 
     def reached_from(self, sources: Iterable[int]) -> list[bool]:
         """Per slot: does it depend on any of `sources`? (Where a tangent or an adjoint can be non-zero.)"""
@@ -126,10 +135,14 @@ class Graph:
         return (where[0], where[1]) if where else (None, None)
 
     def statement(self, name: str) -> Statement | None:
-        for st in self.statements:
-            if st.name == name:
-                return st
-        return None
+        return self._by_name.get(name)
+
+    def pass_cost(self, input_shapes: tuple[Shape, ...]) -> tuple[int, int]:
+        """(operations of one forward and one reverse pass, numbers one pass holds) at these shapes."""
+        self.shapes(input_shapes)
+        if self._last is not None and self._last[0] == input_shapes:
+            return self._last[1], self._last[2]
+        return self.costs[input_shapes], self._held[input_shapes]
 
     def shapes(self, input_shapes: tuple[Shape, ...]) -> list[Shape]:
         """Infer every slot's shape from the inputs' shapes; check limits and predicted cost."""
@@ -164,14 +177,16 @@ class Graph:
                 raise GraphlangError("limit", f"the program would hold more than "
                                      f"{limits.max_total_elements:,} numbers in all", eq.line, eq.column,
                                      "use smaller tensors or raise the limit")
-            cost += 3 * eq.prim.work(list(ins), out)  # forward and reverse
+            cost += 3 * (eq.prim.work(list(ins), out) + EQN_OVERHEAD)  # forward and reverse
             if cost > limits.max_cost:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,
                                      "use smaller tensors or raise the cost limit")
+        self._last = (input_shapes, cost, total)
         if len(self._shape_cache) < 64:
             self._shape_cache[input_shapes] = shapes
             self.costs[input_shapes] = cost
+            self._held[input_shapes] = total
         return shapes
 
 

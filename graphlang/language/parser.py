@@ -152,8 +152,18 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     _check_text(text, limits)
     try:
         return parse_fast(text, limits)
-    except Fallback:
-        pass
+    except Fallback as fb:
+        resume = fb.resume
+    if resume is not None and resume[0] > 0:
+        # every statement before `resume` parsed: look for the error in the rest first (a syntax
+        # error at the end of 150,000 statements must not cost a full parse of them)
+        at, line, _ = resume  # a line start: columns are the same in the rest
+        try:
+            parse_full(text[at:], limits)
+        except GraphlangError as err:
+            if err.line is not None:
+                err.line += line - 1
+            raise
     return parse_full(text, limits)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import Any
 
@@ -29,7 +29,13 @@ _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "tr
 
 
 class Fallback(Exception):
-    """The fast path cannot handle this text; the full parser will (and report any error)."""
+    """The fast path cannot handle this text; the full parser will (and report any error).
+
+    `resume`: (offset, line, 1): the start of a line before which every statement parsed, and
+    which no statement straddles, so that the full parser can first look at the rest only.
+    """
+
+    resume: tuple[int, int, int] | None = None
 
 
 class _TokenList(Lexer):
@@ -60,13 +66,14 @@ def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]
     return regex, frozenset(basic.ignore_tokens), keywords, parser
 
 
-def _tokenize(text: str) -> list[tuple[str, int, int]]:
+def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
+    """The tokens, and where a character no terminal matches stops them (a syntax error), if one does."""
     regex, ignore, keywords, _ = _machinery()
     out: list[tuple[str, int, int]] = []
     pos = 0
     for m in regex.finditer(text):
         if m.start() != pos:
-            raise Fallback  # a character no terminal matches: a syntax error
+            return out, pos
         pos = m.end()
         kind = m.lastgroup
         assert kind is not None
@@ -77,8 +84,8 @@ def _tokenize(text: str) -> list[tuple[str, int, int]]:
             kind = keywords.get(text[start:pos], kind)
         out.append((kind, start, pos))
     if text[pos:].strip(" \t\r"):
-        raise Fallback
-    return out
+        return out, pos
+    return out, None
 
 
 def _statements(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[tuple[str, int, int]]]:
@@ -232,7 +239,7 @@ _CACHE: dict[tuple[str, ...], Template] = {}
 
 def parse_fast(text: str, limits: Limits) -> list[Statement]:
     """Statements built from cached templates; raises Fallback for the full parser."""
-    tokens = _tokenize(text)
+    tokens, bad = _tokenize(text)
     lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def where(offset: int) -> tuple[int, int]:
@@ -240,47 +247,70 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
         return k, offset - lines[k - 1] + 1
 
     out: list[Statement] = []
+    prev_end = clean = 0  # clean: the last line start that no statement straddles
     for toks in _statements(tokens, text):
-        if len(toks) > limits.max_statement_tokens:
-            raise GraphlangError("limit", f"a statement of {len(toks):,} tokens; the limit is "
-                                 f"{limits.max_statement_tokens:,}", *where(toks[0][1]),
-                                 "split it into several statements")
-        key = tuple(tok[0] for tok in toks)
-        t = _CACHE.get(key)
-        if t is None:
-            try:
-                t = _template(toks, text, limits)
-            except _TooDeep as deep:
-                raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
-                                     "levels", *where(toks[deep.token][1]),
-                                     "name intermediate quantities instead of nesting") from None
-            if len(_CACHE) < 20_000:
-                _CACHE[key] = t
-        if t.depth > limits.max_depth:
-            raise Fallback  # the full parser locates the limit error
-        line, column = where(toks[0][1])
-        if t.kind == "assign":
-            if "\n" in text[toks[0][1]:toks[-1][2]]:
-                expr = _instantiate(t, toks, text, where, limits)
-            else:  # one line: every position is on `line`
-                base = toks[0][1] - column
-                expr = _instantiate(t, toks, text, lambda s, line=line, base=base: (line, s - base), limits)
-            start = toks[t.expr_start][1]
-            out.append(Statement("assign", line, column, name=text[toks[t.name][1]:toks[t.name][2]],
-                                 expr=expr, text=" ".join(text[start:toks[-1][2]].split())))
-        elif t.kind == "declare":
-            items = []
-            for name_i, dims in t.items:
-                nl, nc = where(toks[name_i][1])
-                shape = tuple(int(text[toks[d][1]:toks[d][2]]) for d in dims) if dims else None
-                items.append(DeclItem(text[toks[name_i][1]:toks[name_i][2]], shape, nl, nc))
-            out.append(Statement(text[toks[t.name][1]:toks[t.name][2]], line, column, items=items))
-        else:
-            items = [DeclItem(text[toks[i][1]:toks[i][2]], None, *where(toks[i][1])) for i, _ in t.items]
-            out.append(Statement("output", line, column, items=items))
-        if len(out) > limits.max_statements:
-            raise GraphlangError("limit", f"more than {limits.max_statements:,} statements", line, column)
+        line_start = lines[bisect.bisect_right(lines, toks[0][1]) - 1]
+        if line_start >= prev_end:
+            clean = line_start
+        try:
+            if bad is not None and toks[-1] is tokens[-1]:
+                raise Fallback  # the statement that a bad character interrupts
+            _statement(toks, text, limits, where, out)
+        except Fallback as fb:
+            fb.resume = (clean, *where(clean))  # whole lines: the full parser sees each line whole
+            raise
+        prev_end = toks[-1][2]
+    if bad is not None:  # a bad character starts a statement
+        line_start = lines[bisect.bisect_right(lines, bad) - 1]
+        at = line_start if line_start >= prev_end else clean
+        fb = Fallback()
+        fb.resume = (at, *where(at))
+        raise fb
     return out
+
+
+def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
+               where: Callable[[int], tuple[int, int]], out: list[Statement]) -> None:
+    """One statement from its template, appended to `out`."""
+    if len(toks) > limits.max_statement_tokens:
+        raise GraphlangError("limit", f"a statement of {len(toks):,} tokens; the limit is "
+                             f"{limits.max_statement_tokens:,}", *where(toks[0][1]),
+                             "split it into several statements")
+    key = tuple(tok[0] for tok in toks)
+    t = _CACHE.get(key)
+    if t is None:
+        try:
+            t = _template(toks, text, limits)
+        except _TooDeep as deep:
+            raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
+                                 "levels", *where(toks[deep.token][1]),
+                                 "name intermediate quantities instead of nesting") from None
+        if len(_CACHE) < 20_000:
+            _CACHE[key] = t
+    if t.depth > limits.max_depth:
+        raise Fallback  # the full parser locates the limit error
+    line, column = where(toks[0][1])
+    if t.kind == "assign":
+        if "\n" in text[toks[0][1]:toks[-1][2]]:
+            expr = _instantiate(t, toks, text, where, limits)
+        else:  # one line: every position is on `line`
+            base = toks[0][1] - column
+            expr = _instantiate(t, toks, text, lambda s, line=line, base=base: (line, s - base), limits)
+        start = toks[t.expr_start][1]
+        out.append(Statement("assign", line, column, name=text[toks[t.name][1]:toks[t.name][2]],
+                             expr=expr, text=" ".join(text[start:toks[-1][2]].split())))
+    elif t.kind == "declare":
+        items = []
+        for name_i, dims in t.items:
+            nl, nc = where(toks[name_i][1])
+            shape = tuple(int(text[toks[d][1]:toks[d][2]]) for d in dims) if dims else None
+            items.append(DeclItem(text[toks[name_i][1]:toks[name_i][2]], shape, nl, nc))
+        out.append(Statement(text[toks[t.name][1]:toks[t.name][2]], line, column, items=items))
+    else:
+        items = [DeclItem(text[toks[i][1]:toks[i][2]], None, *where(toks[i][1])) for i, _ in t.items]
+        out.append(Statement("output", line, column, items=items))
+    if len(out) > limits.max_statements:
+        raise GraphlangError("limit", f"more than {limits.max_statements:,} statements", line, column)
 
 
 def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where: Any,

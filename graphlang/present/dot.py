@@ -20,6 +20,7 @@ from rich.text import Text
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text, write_with
 from graphlang.language.ast import names
+from graphlang.numbers import short
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import to_text, value_of
@@ -40,7 +41,7 @@ def _num(v: Any) -> str:
     if not np.all(np.isfinite(a)):
         return "not finite" if a.ndim == 0 else f"shape {list(a.shape)}, not finite"
     if a.ndim == 0:
-        return f"{float(a) + 0.0:.4g}"
+        return short(a, 4)
     if a.size > MAX_DRAWN_ELEMENTS or a.ndim > 2 or a.ndim == 2 and a.shape[1] > 4:
         return f"shape {list(a.shape)}"
     if a.ndim == 1:

@@ -70,6 +70,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     vals = result.values
     scalar = all(np.ndim(v) == 0 for v in vals.values()) and result.adjoints is not None
     lines: list[Line] = []
+    leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tex_value(vals[name], 10)]))
     for st in g.statements:
@@ -77,7 +78,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
         forms = [st.name, to_text(expr, "math")]
         latex = [st.name, to_latex(expr)]
         if scalar and expr.op not in ("const",):
-            subst = to_text(expr, "math", leaf={k: factor(v, digits) for k, v in vals.items()})
+            subst = to_text(expr, "math", leaf=leaf)
             if subst != forms[-1]:
                 forms.append(subst)
         forms.append(short(vals[st.name], digits))

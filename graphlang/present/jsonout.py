@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from graphlang.errors import located
+import numpy as np
+
+from graphlang.errors import GraphlangError, located
 from graphlang.language.ast import names
+from graphlang.limits import Limits
 from graphlang.numbers import plain
 from graphlang.symbolic.printing import to_latex, to_text
 
@@ -16,8 +20,26 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, allow_nan=False, ensure_ascii=False)
 
 
+def bounded(limits: Limits | None, values: Iterable[Any]) -> None:
+    """Refuse (a `limit` error) before converting more than `max_json_numbers` numbers to JSON:
+    each costs a Python float and about twenty characters of text."""
+    cap = (limits or Limits()).max_json_numbers
+    count = 0
+    for v in values:
+        count += int(np.size(v))
+        if count > cap:
+            raise GraphlangError("limit", f"the JSON output would hold more than {cap:,} numbers "
+                                 "(max_json_numbers)", hint="omit --json for tables with long tensors "
+                                 "elided, use smaller tensors, or raise the limit with --limit "
+                                 "max_json_numbers=N")
+
+
 def result(res: Any, method: bool = False) -> dict[str, Any]:
     """`run --json` (and, with `method`, `grad --json`: the method and fd's ε added)."""
+    program = res.extra.get("program")
+    bounded(getattr(program, "limits", None), [res.value, *res.values.values(),
+                                               *(res.adjoints or {}).values(), *(res.gradient or {}).values(),
+                                               *(res.jacobian or {}).values()])
     obj = res.to_json()
     if method:
         obj["method"] = res.method
@@ -26,12 +48,14 @@ def result(res: Any, method: bool = False) -> dict[str, Any]:
     return obj
 
 
-def tangents(seed: dict[str, Any], tans: dict[str, Any]) -> dict[str, Any]:
+def tangents(seed: dict[str, Any], tans: dict[str, Any], limits: Limits | None = None) -> dict[str, Any]:
+    bounded(limits, [*seed.values(), *tans.values()])
     return {"direction": {k: plain(v) for k, v in seed.items()},
             "tangents": {k: plain(v) for k, v in tans.items()}}
 
 
-def hessian(h: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def hessian(h: dict[str, dict[str, Any]], limits: Limits | None = None) -> dict[str, Any]:
+    bounded(limits, [v for row in h.values() for v in row.values()])
     return {"hessian": {a: {b: plain(v) for b, v in row.items()} for a, row in h.items()}}
 
 

@@ -10,24 +10,29 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, located
-from graphlang.numbers import number
+from graphlang.numbers import number, short
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
 
 def tensor(value: Any) -> str:
-    """A scalar as a number; a vector on one line; a matrix one row per line; shape when large."""
+    """A scalar as a number; a vector on one line; a matrix one row per line; shape when large.
+
+    Only the elements shown are formatted (the first MAX_SHOWN - 2 and the last per axis), so a
+    tensor of 10⁷ elements prints as fast as one of ten.
+    """
     a = np.asarray(value, dtype=np.float64)
     if a.ndim == 0:
         return number(float(a))
     shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
     if a.ndim == 1:
-        return "[" + ", ".join(_elided([f"{v + 0.0:.6g}" for v in a])) + "]" + shape
+        return "[" + ", ".join(_elided(_cells(a), len(a))) + "]" + shape
     if a.ndim == 2:
-        cells = [_elided([f"{v + 0.0:.6g}" for v in row]) for row in a]
-        width = max(len(c) for row in cells for c in row)
+        cells = [_elided(_cells(a[i]), a.shape[1]) for i in _shown(len(a))]
+        width = max((len(c) for row in cells for c in row), default=0)
         rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
-        rows = _elided(rows, filler=" " * (len(rows[0]) // 2) + "⋮")
+        if len(a) > MAX_SHOWN:
+            rows = rows[:-1] + [" " * (len(rows[0]) // 2) + "⋮", rows[-1]]
         body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
                        for i, r in enumerate(rows)).rstrip()
         return "[" + body + "]" + shape
@@ -38,15 +43,25 @@ def tensor(value: Any) -> str:
             blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1]).split("  (shape")[0]
                                                 .replace("\n", "\n    ")]
         return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
-    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided([f'{v:.6g}' for v in a.ravel()]))}]"
+    shown = [short(a[np.unravel_index(i, a.shape)]) for i in _shown(a.size)]  # no copy of `a`
+    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(shown, a.size))}]"
 
 
-def _elided(items: list[str], filler: str = "…") -> list[str]:
-    if len(items) <= MAX_SHOWN:
+def _shown(n: int) -> list[int]:
+    """The indices shown of an axis of length n: all of them, or the first few and the last."""
+    return list(range(n)) if n <= MAX_SHOWN else [*range(MAX_SHOWN - 2), n - 1]
+
+
+def _cells(v: np.ndarray) -> list[str]:
+    """The shown elements of a vector, formatted (the last one after the filler when elided)."""
+    return [short(v[i]) for i in _shown(len(v))]
+
+
+def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
+    """Items already cut to the shown ones (`_shown`) of `total`: the filler before the last when cut."""
+    if total <= MAX_SHOWN:
         return items
     return items[: MAX_SHOWN - 2] + [filler, items[-1]]
-
-
 
 
 def _table(title: str, *columns: str) -> Table:
@@ -184,11 +199,12 @@ def checker_report(report: Any) -> Group:
 
 
 def batch_summary(rows: list[dict[str, Any]]) -> Table:
-    t = _table(f"{len(rows)} submissions", "submission", "status", "score", "first wrong step")
+    t = _table(f"{len(rows)} submissions", "submission", "status", "score",
+               "first wrong step or reason")
     for r in rows:
         score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
         t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
-                  Text(clean(str(r.get("root_cause") or ""))))
+                  Text(clean(str(r.get("root_cause") or r.get("reason") or ""))))
     return t
 
 

@@ -30,6 +30,10 @@ def _readable(e: Expr) -> Expr:
 
 SUPERSCRIPT = {2.0: "²", 3.0: "³"}
 
+# Text built as a tree of pieces and joined once at the end: a long chain `a + b + c + …` costs
+# time and memory linear in its length (concatenating at every level would copy it n times).
+Rope = str | tuple[Any, ...]
+
 
 def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -> str:
     """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`).
@@ -41,7 +45,7 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
     if math:
         e = _readable(e)
 
-    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
+    def step(node: Expr, kids: list[tuple[Rope, int]]) -> tuple[Rope, int]:
         op = node.op
         if op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
@@ -58,38 +62,60 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -
         if kind == "infix":
             (lt, lp), (rt, rp) = kids
             if op == "pow":
-                lt = f"({lt})" if lp <= POW else lt
+                lt = ("(", lt, ")") if lp <= POW else lt
                 exponent = node.args[1]
                 if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
-                    return lt + SUPERSCRIPT[exponent.attr], POW  # type: ignore[index]
-                rt = f"({rt})" if rp < UNARY else rt
-                return f"{lt}^{rt}", POW
-            lt = f"({lt})" if lp < prec else lt
-            rt = f"({rt})" if rp <= prec else rt
+                    return (lt, SUPERSCRIPT[exponent.attr]), POW  # type: ignore[index]
+                rt = ("(", rt, ")") if rp < UNARY else rt
+                return (lt, "^", rt), POW
+            lt = ("(", lt, ")") if lp < prec else lt
+            rt = ("(", rt, ")") if rp <= prec else rt
             shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
-            return f"{lt}{shown}{rt}", prec
+            return (lt, shown, rt), prec
         if kind == "prefix":
             (t, p), = kids
             bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
-            return ("-" + (t if bare else f"({t})")), UNARY
+            return ("-", t if bare else ("(", t, ")")), UNARY
         if kind == "postfix":
             (t, p), = kids
-            return (f"({t})" if p < POSTFIX else t) + sym, POSTFIX
+            return (("(", t, ")") if p < POSTFIX else t, sym), POSTFIX
         if kind == "index":
             (t, p), = kids
             inner = ", ".join(str(i) for i in node.attr)  # type: ignore[attr-defined]
-            return (f"({t})" if p < POSTFIX else t) + f"[{inner}]", POSTFIX
+            return (("(", t, ")") if p < POSTFIX else t, f"[{inner}]"), POSTFIX
         if kind == "stack":
-            return "[" + ", ".join(t for t, _ in kids) + "]", ATOM
+            return ("[", *_commas([t for t, _ in kids]), "]"), ATOM
         if kind == "id" or (math and op == "expand" and node.attr is None):
             return kids[0]  # in math, broadcasting a scalar back over a tensor goes without saying
-        args = [t for t, _ in kids]
+        args: list[Rope] = [t for t, _ in kids]
         if prim.attr_args and node.attr is not None:
             attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
             args += [str(a) for a in attrs]
-        return f"{sym or op}({', '.join(args)})", ATOM
+        return (sym or op, "(", *_commas(args), ")"), ATOM
 
-    return fold(e, step)[0]
+    return _flatten(fold(e, step)[0])
+
+
+def _commas(items: list[Rope]) -> list[Rope]:
+    out: list[Rope] = []
+    for i, t in enumerate(items):
+        if i:
+            out.append(", ")
+        out.append(t)
+    return out
+
+
+def _flatten(rope: Rope) -> str:
+    """The pieces in order, joined (iterative: a rope may nest as deep as the expression)."""
+    parts: list[str] = []
+    stack: list[Rope] = [rope]
+    while stack:
+        r = stack.pop()
+        if isinstance(r, str):
+            parts.append(r)
+        else:
+            stack.extend(reversed(r))
+    return "".join(parts)
 
 
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "

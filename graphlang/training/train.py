@@ -20,15 +20,20 @@ from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
-from graphlang.training.data import Dataset, data_inputs
+from graphlang.training.data import Dataset, check_declared, data_inputs
 from graphlang.training.heap import keep_heap
+
+__all__ = ["Dataset", "EpochStats", "Trainer", "data_inputs", "init_params"]
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
 
 
 def init_params(program: Program, seed: int) -> dict[str, np.ndarray]:
-    """Glorot/Xavier uniform for matrices, small uniform for vectors used as weights, zeros for biases."""
-    rng = np.random.default_rng(seed)
+    """Glorot/Xavier uniform for matrices, small uniform for vectors used as weights, zeros for biases.
+
+    The declared shapes are checked against the limits before anything is allocated."""
+    check_declared(program)
+    rng = rng_from(seed)
     out = {}
     for name in program.params:
         shape = program.checked.declared.get(name) or ()
@@ -41,6 +46,14 @@ def init_params(program: Program, seed: int) -> dict[str, np.ndarray]:
         else:
             out[name] = np.zeros(shape)
     return out
+
+
+def rng_from(seed: Any) -> np.random.Generator:
+    """numpy's generator for a seed given by a user: a non-negative integer, or a `usage` error."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise GraphlangError("usage", f"the seed must be a non-negative integer, got {seed!r}",
+                             hint="e.g. --seed 0")
+    return np.random.default_rng(int(seed))
 
 
 @dataclass
@@ -251,7 +264,7 @@ class Trainer:
         parameters); `patience`: stop when the validation loss has not improved for that many
         epochs, keeping the best epoch's parameters."""
         keep_heap()
-        rng = np.random.default_rng(self.seed)
+        rng = rng_from(self.seed)
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
         for e in range(1, epochs + 1):

@@ -1,28 +1,26 @@
-"""`graphlang repl`: build a graph one statement at a time.
-
-`ReplSession` holds the state and answers each input with renderables (testable without a
-terminal); `main` runs it on prompt_toolkit in a terminal, or on plain lines from a pipe.
-"""
+"""The REPL's session: each input answered with renderables (testable without a terminal)."""
 
 from __future__ import annotations
 
-import os
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
-from rich.console import Console
 from rich.text import Text
 
+from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at
+from graphlang.language.incremental import Names
 from graphlang.language.parser import parse_statements
+from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
+from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse, read_source
+
+MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
 COMMANDS = {
     ":at": "set input values: :at x=2 z=3",
@@ -58,36 +56,68 @@ def is_complete(text: str) -> bool:
 
 
 def join_continuations(text: str) -> str:
-    """A line that ends mid-expression outside brackets continues on the next (joined by a space)."""
-    out = ""
+    """A line that ends mid-expression outside brackets continues on the next (joined by a space).
+
+    Linear in the lines: the bracket depth is kept as lines come, and only the statement being
+    read is parsed (at a line where its brackets are balanced)."""
+    out: list[str] = []
+    start = 0  # where the statement being read begins in `out`
+    depth = 0
     for line in text.split("\n"):
-        if not out:
-            out = line
-        elif not is_complete(out) and out.count("(") + out.count("[") == out.count(")") + out.count("]"):
-            out = out.rstrip() + " " + line.strip()
+        if out and depth == 0 and not is_complete("\n".join(out[start:])):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
         else:
-            out += "\n" + line
-    return out
+            if depth == 0:
+                start = len(out)
+            out.append(line)
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+    return "\n".join(out)
 
 
 class ReplSession:
-    """The growing program and its input values."""
+    """The growing program and its input values.
+
+    Adding a statement costs O(statement): only the new text is parsed and checked, against the
+    names so far (`Names`); with values set, only its equations are evaluated, from the values so
+    far. The whole program is built again only when a command needs it (or for the exact error
+    near a session-wide limit, or while an earlier value fails)."""
 
     def __init__(self) -> None:
         self.chunks: list[str] = []  # accepted statements (or loaded files), as source text
         self.at: dict[str, Any] = {}
         self.done = False
+        self.limits = Limits()
+        self._synced: tuple[int, str | None] = (0, None)  # the chunks that `_names`, `_lines` describe
+        self._names = Names()
+        self._lines: list[str] = []  # the session's source lines
+        self._program: tuple[tuple[int, str | None], Program | None] | None = None
+        self._values = Values()  # every name's value at `at`, when known
 
     @property
     def source(self) -> str:
         return "\n".join(self.chunks) + ("\n" if self.chunks else "")
 
-    def program(self) -> Program | None:
-        return parse(self.source) if self.chunks and self._has_statements(self.source) else None
+    def _state(self) -> tuple[int, str | None]:
+        return (len(self.chunks), self.chunks[-1] if self.chunks else None)
 
-    @staticmethod
-    def _has_statements(source: str) -> bool:
-        return any(st.kind == "assign" for st in parse_statements(source))
+    def _sync(self) -> None:
+        """After a command changed the chunks (:undo, :load, :reset): the names again, once."""
+        now = self._state()
+        if self._synced[0] == now[0] and self._synced[1] is now[1]:
+            return
+        self._names = Names().add("\n".join(self.chunks), self.limits)[0] if self.chunks else Names()
+        self._lines = self.source.split("\n")[:-1]
+        self._values.known = None
+        self._synced = now
+
+    def program(self) -> Program | None:
+        """The whole program (None before the first assignment), built when first needed."""
+        self._sync()
+        if self._program is None or self._program[0][0] != self._synced[0] \
+                or self._program[0][1] is not self._synced[1]:
+            prog = parse(self.source, limits=self.limits) if self._names.assigned else None
+            self._program = (self._synced, prog)
+        return self._program[1]
 
     def handle(self, text: str) -> list[Any]:
         """One input (a statement or a `:command`) -> what to show. State changes only on success."""
@@ -95,6 +125,7 @@ class ReplSession:
         if not text or text.startswith("#"):
             return []
         try:
+            self._sync()
             if text.startswith(":"):
                 return self._command(text)
             return self._statement(text)
@@ -102,7 +133,7 @@ class ReplSession:
             if err.hint:
                 err.hint = err.hint.replace("--at ", ":at ")  # in the REPL, values come from :at
             err.message = err.message.replace("--at ", ":at ")
-            return [render.error_text(err, "<repl>", self.source + text + "\n")]
+            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
         except (RecursionError, MemoryError):
             return [render.error_text(GraphlangError("limit", "the input is too large or nests too deeply"),
                                       "<repl>", None)]
@@ -111,25 +142,58 @@ class ReplSession:
                                  hint="this is a bug in graphlang; please report it with the input")
             return [render.error_text(bug, "<repl>", None)]
 
+    def _excerpt(self, err: GraphlangError, text: str) -> str:
+        """The line an error points to, on that line of an otherwise empty text (the session's
+        source and `text` after it, without joining them)."""
+        if err.line is None or err.line < 1:
+            return ""
+        k = err.line - 1
+        extra = text.split("\n") + [""]
+        if k < len(self._lines):
+            line = self._lines[k]
+        elif k - len(self._lines) < len(extra):
+            line = extra[k - len(self._lines)]
+        else:
+            return ""  # past the end: no line to show
+        return "\n" * k + line + "\n"
+
     def _statement(self, text: str) -> list[Any]:
-        candidate = self.source + text + "\n"
-        try:
-            prog = parse(candidate)
-        except GraphlangError as err:
-            if err.kind != "empty":
-                raise
-            self.chunks.append(text)  # declarations only, so far
-            return []
+        if self._names.chars + len(text) + 1 > self.limits.max_source_chars:
+            parse(self.source + text + "\n", limits=self.limits)  # the whole session's limit error
+        names, statements, checked = self._names.add(text, self.limits)
+        if names.near_limits(self.limits):
+            parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         self.chunks.append(text)
-        out: list[Any] = []
-        new = [st.name for st in parse_statements(text) if st.kind == "assign"]
-        if new and self.at and all(n in self.at for n in prog.inputs):
+        self._lines.extend(text.split("\n"))
+        self._names = names
+        self._synced = self._state()
+        new = [st.name for st in statements if st.kind == "assign"]
+        if not new:  # declarations only: the values so far stand
+            return []
+        if not (self.at and all(n in self.at for n in names.inputs)):
+            self._values.known = None
+            return []
+        try:
+            vals = self._new_values(checked)
+        except GraphlangError as err:
+            self._values.known = None
+            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
+        return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new))]
+
+    def _new_values(self, checked: Checked | None) -> dict[str, Any]:
+        """Every name's value: the new statements' from the values so far, else the whole program's."""
+        names = self._names
+        if checked is not None and self._values.usable(self.at):
             try:
-                vals = prog.forward(self.at)
-                out.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)))
-            except GraphlangError as err:
-                out.append(render.error_text(err, "<repl>", candidate))
-        return out
+                return self._values.extend(checked, list(names.inputs), names.shapes, names.positions(),
+                                           self.at, self.limits)
+            except GraphlangError:
+                pass  # the whole program says which error, and where
+        self._values.known = None
+        prog = self.program()
+        assert prog is not None
+        arrays, shapes = prog.bind(self.at)
+        return self._values.whole(prog.graph, arrays, shapes, self.at)
 
     def _need(self) -> Program:
         prog = self.program()
@@ -235,95 +299,3 @@ def _nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> lis
         raise GraphlangError("usage", f"{cmd} takes one node, got {len(names)}",
                              hint=f"{cmd}: {COMMANDS[cmd]}")
     return names
-
-
-def history_path() -> Path:
-    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
-    return Path(base) / "graphlang" / "repl_history"
-
-
-def run_prompt(session: ReplSession, console: Console, input: Any = None, output: Any = None) -> None:
-    """The interactive loop on prompt_toolkit (imported only here)."""
-    from prompt_toolkit import PromptSession
-    from prompt_toolkit.completion import Completer, Completion
-    from prompt_toolkit.history import FileHistory, InMemoryHistory
-    from prompt_toolkit.key_binding import KeyBindings
-    from prompt_toolkit.lexers import PygmentsLexer
-
-    from graphlang.present.lexer import CgLexer
-    from graphlang.primitives.table import builtin_names
-
-    class Names(Completer):
-        def get_completions(self, document: Any, complete_event: Any) -> Any:
-            word = document.get_word_before_cursor(WORD=True)
-            try:
-                prog = session.program()
-                known = prog.names if prog else []
-            except GraphlangError:
-                known = []
-            for cand in [*COMMANDS, *builtin_names(), "pi", "input", "param", "output", *known]:
-                if cand.startswith(word) and word:
-                    yield Completion(cand, start_position=-len(word))
-
-    keys = KeyBindings()
-
-    @keys.add("enter")
-    def _(event: Any) -> None:
-        buf = event.current_buffer
-        if is_complete(buf.text):
-            buf.validate_and_handle()
-        else:
-            buf.insert_text("\n")
-
-    try:
-        path = history_path()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        history: Any = FileHistory(str(path))
-    except OSError:
-        history = InMemoryHistory()
-    prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
-                           multiline=True, key_bindings=keys, input=input, output=output,
-                           prompt_continuation="...  ")
-    while not session.done:
-        try:
-            text = prompt.prompt("cg> ")
-        except KeyboardInterrupt:
-            continue
-        except EOFError:
-            break
-        for shown in session.handle(text):
-            console.print(shown)
-
-
-def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
-    """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error."""
-    failed = False
-    pending = ""
-    for raw in stream:
-        pending += raw
-        if not is_complete(pending):
-            continue
-        for shown in session.handle(pending):
-            failed |= isinstance(shown, Text) and " error: " in shown.plain
-            console.print(shown)
-        pending = ""
-        if session.done:
-            break
-    if pending.strip():
-        for shown in session.handle(pending):
-            failed |= isinstance(shown, Text) and " error: " in shown.plain
-            console.print(shown)
-    return 1 if failed else 0
-
-
-def main(path: str | None = None) -> int:
-    console = Console(highlight=False)
-    session = ReplSession()
-    if path:
-        for shown in session.handle(f":load {path}"):
-            console.print(shown)
-    if not sys.stdin.isatty():
-        return run_lines(session, console, sys.stdin)
-    console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
-    run_prompt(session, console)
-    return 0

@@ -1,0 +1,114 @@
+"""The REPL in a terminal (prompt_toolkit: history, completion, highlighting) or on plain lines
+from a pipe."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from graphlang.errors import GraphlangError
+from graphlang.language.incremental import StatementReader, bounded_lines
+from graphlang.present import tables as render
+from graphlang.repl.session import COMMANDS, MAX_PENDING_LINES, ReplSession, is_complete
+
+
+def history_path() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return Path(base) / "graphlang" / "repl_history"
+
+
+def run_prompt(session: ReplSession, console: Console, input: Any = None, output: Any = None) -> None:
+    """The interactive loop on prompt_toolkit (imported only here)."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.completion import Completer, Completion
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.lexers import PygmentsLexer
+
+    from graphlang.present.lexer import CgLexer
+    from graphlang.primitives.table import builtin_names
+
+    class Names(Completer):
+        def get_completions(self, document: Any, complete_event: Any) -> Any:
+            word = document.get_word_before_cursor(WORD=True)
+            try:
+                prog = session.program()
+                known = prog.names if prog else []
+            except GraphlangError:
+                known = []
+            for cand in [*COMMANDS, *builtin_names(), "pi", "input", "param", "output", *known]:
+                if cand.startswith(word) and word:
+                    yield Completion(cand, start_position=-len(word))
+
+    keys = KeyBindings()
+
+    @keys.add("enter")
+    def _(event: Any) -> None:
+        buf = event.current_buffer
+        if is_complete(buf.text):
+            buf.validate_and_handle()
+        else:
+            buf.insert_text("\n")
+
+    try:
+        path = history_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        history: Any = FileHistory(str(path))
+    except OSError:
+        history = InMemoryHistory()
+    prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
+                           multiline=True, key_bindings=keys, input=input, output=output,
+                           prompt_continuation="...  ")
+    while not session.done:
+        try:
+            text = prompt.prompt("cg> ")
+        except KeyboardInterrupt:
+            continue
+        except EOFError:
+            break
+        for shown in session.handle(text):
+            console.print(shown)
+
+
+def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
+    """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error."""
+    failed = False
+    limits = session.limits
+    reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars)
+
+    def show(text: str | GraphlangError | None) -> None:
+        nonlocal failed
+        if text is None:
+            return
+        shown = [render.error_text(text, "<repl>", None)] if isinstance(text, GraphlangError) \
+            else session.handle(text)
+        for item in shown:
+            failed |= isinstance(item, Text) and " error: " in item.plain
+            console.print(item)
+
+    for line in bounded_lines(stream, limits.max_line_chars):
+        show(reader.feed(line) if line is not None else reader.cut(limits.max_line_chars))
+        if session.done:
+            break
+    rest = reader.rest()
+    if rest.strip() and not session.done:
+        show(rest)
+    return 1 if failed else 0
+
+
+def main(path: str | None = None) -> int:
+    console = Console(highlight=False)
+    session = ReplSession()
+    if path:
+        for shown in session.handle(f":load {path}"):
+            console.print(shown)
+    if not sys.stdin.isatty():
+        return run_lines(session, console, sys.stdin)
+    console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
+    run_prompt(session, console)
+    return 0

@@ -1,0 +1,206 @@
+"""Batch grading's processes (grading/submissions.py): every folder entry gets a row, links are never
+followed, FIFOs never block, Ctrl-C prints one line and leaves no child behind, and the memory limit
+counts what a child allocates, not what it inherits."""
+
+from __future__ import annotations
+
+import mmap
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+
+import numpy as np
+import pytest
+from conftest import PROGRAMS, ROOT
+
+import graphlang
+from graphlang.grading import submissions as sub
+from graphlang.grading.checker import Report
+
+HW = PROGRAMS / "homework"
+REF = graphlang.parse((HW / "reference.cg").read_text())
+AT = {"x": 2, "z": 3}
+CORRECT = (HW / "student_ok.cg").read_text()  # passes against the reference
+
+posix = pytest.mark.skipif(not hasattr(os, "fork") or not hasattr(os, "mkfifo"), reason="POSIX only")
+
+
+def test_the_correct_program_passes_when_it_is_a_regular_file(tmp_path):
+    """The oracle for the link tests below: the same text, as a regular file, passes."""
+    (tmp_path / "ok.cg").write_text(CORRECT)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {})
+    assert row["status"] == "graded" and row["passed"]
+
+
+@posix
+def test_every_entry_gets_a_row_with_a_reason(tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "answer.cg").write_text(CORRECT)
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "ok.cg").write_text(CORRECT)
+    (folder / "notes.txt").write_text("not a submission")
+    (folder / "sub.cg").mkdir()
+    os.mkfifo(folder / "fifo.cg")
+    os.symlink(outside / "answer.cg", folder / "link_out.cg")  # would pass if it were followed
+    os.symlink("/etc/passwd", folder / "passwd.json")
+    os.symlink(folder / "ok.cg", folder / "link_in.cg")
+    os.symlink("loop.cg", folder / "loop.cg")  # a link to itself
+    os.symlink(folder / "missing.cg", folder / "dangling.cg")
+    rows = list(sub.grade_batch(REF, str(folder), AT, {}, timeout=60))
+    by = {r["submission"]: r for r in rows}
+    assert sorted(by) == sorted(os.listdir(folder)) and len(rows) == len(by)
+    assert by["ok.cg"]["status"] == "graded" and by["ok.cg"]["passed"]
+    for name in ("link_out.cg", "passwd.json", "link_in.cg", "loop.cg", "dangling.cg"):
+        assert by[name]["status"] == "skipped" and "symbolic link" in by[name]["reason"], name
+    assert "directory" in by["sub.cg"]["reason"]
+    assert "not a regular file" in by["fifo.cg"]["reason"]
+    assert "only .cg and .json" in by["notes.txt"]["reason"]
+    for name, row in by.items():
+        if name != "ok.cg":
+            assert not row["passed"] and row["score"] == 0 and row["feedback"], name
+
+
+@posix
+def test_grade_file_never_follows_a_link_or_blocks_on_a_fifo(tmp_path):
+    (tmp_path / "answer.cg").write_text(CORRECT)
+    os.symlink(tmp_path / "answer.cg", tmp_path / "link.cg")
+    os.mkfifo(tmp_path / "fifo.cg")
+    assert sub.grade_file(REF, tmp_path / "answer.cg", AT, {}).passed
+    link = sub.grade_file(REF, tmp_path / "link.cg", AT, {})
+    assert not link.passed and "symbolic link" in link.feedback[0]
+    done: list[Report] = []
+    reader = threading.Thread(target=lambda: done.append(sub.grade_file(REF, tmp_path / "fifo.cg", AT, {})),
+                              daemon=True)
+    reader.start()
+    reader.join(60)  # opening a FIFO for reading blocks until a writer comes: never, here
+    assert done and not done[0].passed and "not a regular file" in done[0].feedback[0]
+
+
+def _hog(megabytes: int):
+    def grade(reference, path, at, options):
+        block = np.ones(megabytes * 1024 * 1024 // 8)  # touched: really allocated
+        report = Report()
+        report.feedback.append(f"held {block.nbytes}")
+        return report
+    return grade
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the limit is measured from /proc")
+def test_memory_limit_counts_what_the_child_allocates_not_what_it_inherits(tmp_path, monkeypatch):
+    (tmp_path / "a.cg").write_text(CORRECT)
+    # Inherited private memory, as OpenBLAS's per-thread arenas on a many-core machine: 1 GB, far
+    # over the 64 MB limit, never touched. An absolute cap fails every child before it starts.
+    inherited = mmap.mmap(-1, 1 << 30, flags=mmap.MAP_PRIVATE)
+    try:
+        monkeypatch.setattr(sub, "grade_file", _hog(16))
+        [small] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+        monkeypatch.setattr(sub, "grade_file", _hog(512))
+        [big] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+        monkeypatch.undo()
+        [real] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+    finally:
+        inherited.close()
+    assert small["status"] == "graded" and small["feedback"] == [f"held {16 * 1024 * 1024}"]
+    assert big["status"] == "out of memory" and "64 MB" in big["reason"] and not big["passed"]
+    assert real["status"] == "graded" and real["passed"]
+
+
+def test_a_grader_bug_is_one_crashed_row_not_a_traceback(tmp_path, monkeypatch, capfd):
+    (tmp_path / "a.cg").write_text(CORRECT)
+    (tmp_path / "b.cg").write_text(CORRECT)
+
+    def broken(reference, path, at, options):
+        if path.name == "a.cg":
+            raise KeyError("boom")
+        return Report()
+    monkeypatch.setattr(sub, "grade_file", broken)
+    rows = list(sub.grade_batch(REF, str(tmp_path), AT, {}))
+    assert [r["status"] for r in rows] == ["crashed", "graded"]
+    assert "KeyError" in rows[0]["reason"]
+    assert "Traceback" not in capfd.readouterr().err
+
+
+# A batch whose one submission sleeps for two minutes (it writes its pid first), run through the
+# real command line (its Ctrl-C handler prints "graphlang: interrupted" and exits 130).
+SCRIPT = textwrap.dedent("""
+    import os, sys, time
+    import graphlang.grading.submissions as sm
+    marker = sys.argv[1]
+    def slow(reference, path, at, options):
+        with open(marker + ".tmp", "w") as fh:
+            fh.write(str(os.getpid()))
+        os.replace(marker + ".tmp", marker)
+        time.sleep(120)
+    sm.grade_file = slow
+    from graphlang.cli import main
+    main(sys.argv[2:])
+""")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"  # a zombie runs nothing
+    except FileNotFoundError:
+        return True
+
+
+def _interrupt(tmp_path, send) -> tuple[subprocess.CompletedProcess, int]:
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "slow.cg").write_text(CORRECT)
+    marker = tmp_path / "child.pid"
+    script = tmp_path / "batch_script.py"
+    script.write_text(SCRIPT)
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "TERM": "dumb"}
+    proc = subprocess.Popen([sys.executable, str(script), str(marker), "check", str(HW / "reference.cg"),
+                             "--at", "x=2,z=3", "--batch", str(folder), "--timeout", "300"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
+    try:
+        for _ in range(1200):
+            if marker.exists() or proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert marker.exists(), proc.communicate(timeout=60)
+        child = int(marker.read_text())
+        send(proc)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    for _ in range(200):  # the child sleeps two minutes unless it was killed
+        if _gone(child):
+            break
+        time.sleep(0.05)
+    alive = not _gone(child)
+    if alive:
+        os.kill(child, signal.SIGKILL)
+    assert not alive, "the child outlived the grader"
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err), child
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and process groups")
+def test_ctrl_c_prints_interrupted_once_and_kills_the_child(tmp_path):
+    ran, _ = _interrupt(tmp_path, lambda p: os.killpg(p.pid, signal.SIGINT))  # as a terminal does
+    assert ran.returncode == 130
+    assert ran.stderr.count("interrupted") == 1, ran.stderr
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc")
+def test_sigint_to_the_grader_alone_does_not_orphan_the_child(tmp_path):
+    ran, _ = _interrupt(tmp_path, lambda p: p.send_signal(signal.SIGINT))
+    assert ran.returncode == 130 and ran.stderr.count("interrupted") == 1
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_a_killed_grader_takes_its_child_along(tmp_path):
+    ran, _ = _interrupt(tmp_path, lambda p: p.send_signal(signal.SIGKILL))
+    assert ran.returncode == -signal.SIGKILL
