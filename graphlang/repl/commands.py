@@ -45,7 +45,10 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
     """`a` -> `a = 6   g_a = 404.854` (the adjoint when the output is one scalar); `x * z + 1` -> its
     value, computed after the program's statements and added to nothing."""
     name = text.strip()
-    if program is not None and NAME.fullmatch(name) and name in program.names:
+    if NAME.fullmatch(name) and (program is None or name not in program.names):
+        raise GraphlangError("usage", f"{name!r} is not a node of the program", hint="nodes: " + (
+            ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
+    if program is not None and name in program.names:
         result = program.evaluate(at)
         shown = f"{name} = {render.tensor(result.values[name])}"
         if result.adjoints is not None and name in result.adjoints:
@@ -58,6 +61,34 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
         err.message = err.message.replace(f"{SCRATCH} = ", "").replace(SCRATCH, "the expression")
         raise
     return [Text(f"{' '.join(text.split())} = {render.tensor(py(value))}")]
+
+
+def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
+    """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
+    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
+    statements, prog = parse_statements(text), session.program()
+    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
+        len(statements) == 1 and statements[0].kind == "assign" else None
+    if found is None:
+        raise err
+    name, (k, new) = statements[0].name, found
+    session._undo.append(("replace", k, session.chunks[k], session.at))
+    session.chunks[k] = new
+    session._synced, session._program = (-1, None), None  # names, program and values again
+    prog = session.program()
+    dropped = [n for n in session.at if n not in prog.inputs]
+    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
+        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
+    if session.at and all(n in session.at for n in prog.inputs):
+        reached = prog.graph.reached_from([prog.graph.slot_of[name]])
+        try:
+            vals = prog.forward(session.at)
+        except GraphlangError as bad:  # the replacement stands; its value fails, as a new statement's would
+            return [*shown, render.error_text(bad, "<repl>", session._excerpt(bad, ""))]
+        shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
+                                    if reached[prog.graph.slot_of[n]])))
+    return shown
 
 
 def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
