@@ -127,7 +127,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     for name in g.inputs:
         v = short(result.adjoints[name], 10)
         lines.append(Line("gradient", name, [f"∂{out}/∂{name}", gs(name), v],
-                          [_partial(out, name), _tex_name(gs(name)), v]))
+                          [_partial(out, name), _tex_name(gs(name)), tex_value(result.adjoints[name], 10)]))
     return [ln for ln in lines if node is None or ln.node == node]
 
 

@@ -165,6 +165,9 @@ def _script_base(text: str) -> str:
     return text
 
 
+_BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
+
+
 def to_latex(e: Expr) -> str:
     e = _readable(e)
 
@@ -202,7 +205,15 @@ def to_latex(e: Expr) -> str:
         if kind == "id":
             return kids[0]
         if kind == "stack":
-            return "\\begin{bmatrix}" + " \\\\ ".join(texts) + "\\end{bmatrix}", ATOM
+            if all(a.op == "stack" and all(c.op != "stack" for c in a.args) for a in node.args):
+                # a matrix literal: one bmatrix, a row per element (3×2 is 3×2, not a column of columns)
+                texts = [" & ".join(t[len(_BM):-len(_EM)].split(" \\\\ ")) for t in texts]
+            return _BM + " \\\\ ".join(texts) + _EM, ATOM
+        if op == "expand":  # g·1: the lecture's vector (or matrix) of ones, scaled
+            g = node.args[0]
+            scale = "" if texts[0] == "1" else texts[0] + " " if g.op in ("var", "const") else \
+                f"\\left({texts[0]}\\right) "
+            return scale + "\\mathbf{1}", ATOM if not scale else POW
         texts = [_script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
                  for k, t in enumerate(texts)]
         return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
