@@ -26,4 +26,6 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module("graphlang.program"), name)
         globals()[name] = value
         return value
+    if name == "load_ipython_extension":  # `%load_ext graphlang`: the %%graphlang cell magic
+        return importlib.import_module("graphlang.magic").load_ipython_extension
     raise AttributeError(f"module 'graphlang' has no attribute {name!r}")

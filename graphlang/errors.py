@@ -57,8 +57,10 @@ class GraphlangError(Exception):
         return located(self, "<program>", getattr(self, "source", None)).text().rstrip("\n").split("\n")
 
     def _repr_html_(self) -> str:
-        import html
-        return "<pre>" + html.escape("\n".join(self._render_traceback_())) + "</pre>"
+        import html  # pre-wrap: a long message or source line wraps at the notebook's width
+        return ('<pre style="white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%;'
+                'background:#fff5f5;border-left:3px solid #c00;padding:0.4em 0.6em">'
+                + html.escape("\n".join(self._render_traceback_())) + "</pre>")
 
     def to_json(self) -> dict[str, object]:
         """The `{"error": ...}` payload of SPEC §3."""

@@ -61,6 +61,44 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
 _MAX = float(np.finfo(np.float64).max)
 
 
+@dataclass
+class Kink:
+    """A coordinate where the output has different one-sided derivatives (relu, abs, max at a tie)."""
+
+    input: str
+    index: tuple[int, ...]
+    left: float
+    right: float
+
+
+def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list[Kink]:
+    """The coordinates where (f(x) − f(x − h))/h and (f(x + h) − f(x))/h differ for h and for h/10
+    alike: a difference that does not shrink with h is a corner, not curvature (scalar outputs)."""
+    arrays, shapes = program.bind(values)
+    if not program.is_scalar(shapes):
+        return []
+    g = program.graph
+    out = g.slot_of[g.outputs[0]]
+
+    def f(k: int, idx: tuple[int, ...], step: float) -> float:
+        xs = list(arrays)
+        xs[k] = arrays[k].astype(np.float64, copy=True)
+        xs[k][idx] += step
+        return float(interp.forward(g, xs)[out])
+
+    found: list[Kink] = []
+    with np.errstate(all="ignore"):
+        for k, name in enumerate(g.inputs):
+            for idx in list(np.ndindex(arrays[k].shape))[:limit]:
+                h = 1e-6 * max(1.0, abs(float(arrays[k][idx])))
+                f0 = f(k, idx, 0.0)
+                sides = [((f0 - f(k, idx, -s)) / s, (f(k, idx, s) - f0) / s) for s in (h, h / 10)]
+                gaps = [abs(r - left) / max(1.0, abs(r), abs(left)) for left, r in sides]
+                if gaps[0] > 1e-3 and gaps[1] > 0.5 * gaps[0] and all(np.isfinite(sides[1])):
+                    found.append(Kink(name, tuple(int(i) for i in idx), float(sides[1][0]), float(sides[1][1])))
+    return found
+
+
 def _capped(x: Any) -> float:
     """A non-negative error as a finite float: overflow (inf, or NaN from inf - inf) -> float64's max."""
     x = float(x)

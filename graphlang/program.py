@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import importlib
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from graphlang.ir.bind import bind, to_array
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
+from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import plain, py
 from graphlang.primitives.shapes import Shape
@@ -26,6 +28,15 @@ from graphlang.symbolic import derivative as symbolic
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
+
+
+class _Views(dict[str, Callable[..., Any]]):  # name -> view: present/views.py fills it, imported on first use
+    def __missing__(self, key: str) -> Callable[..., Any]:
+        importlib.import_module("graphlang.present.views")
+        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
+
+
+VIEWS = _Views()
 
 
 @dataclass
@@ -61,7 +72,6 @@ class Result:
         else:
             out["jacobian"] = {k: plain(v) for k, v in (self.jacobian or {}).items()}
         return out
-
 
 
 class Program:
@@ -280,6 +290,23 @@ class Program:
                 raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
+    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6) -> str:
+        """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex."""
+        return VIEWS["explain"](self, at, node, format, digits)  # type: ignore[no-any-return]
+    def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
+             at: Mapping[str, Any] | None = None) -> dict[str, str]:
+        """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex]`)."""
+        return VIEWS["diff"](self, wrt, latex, at)  # type: ignore[no-any-return]
+    def to_dot(self, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
+        """The graph as Graphviz DOT in the course's conventions (`graphlang graph --dot`)."""
+        return VIEWS["dot"](self, at, partials)  # type: ignore[no-any-return]
+    def draw(self, path: str | None = None, at: Mapping[str, Any] | None = None, **options: Any) -> Any:
+        """The graph as a picture: written to `path` (.png .svg .pdf .dot .tex), else shown inline."""
+        return VIEWS["draw"](self, path, at, **options)
+    def to_latex(self) -> str:
+        """The program's statements as a LaTeX align* block."""
+        return VIEWS["latex"](self)  # type: ignore[no-any-return]
+
     def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:
             return list(self.graph.inputs)
@@ -310,30 +337,3 @@ def parse(source: str, limits: Limits | None = None, path: str | None = None) ->
 def load(path: str | Path, limits: Limits | None = None) -> Program:
     """Read and check a .cg file."""
     return parse(read_source(path, limits or Limits()), limits=limits, path=str(path))
-
-
-def read_source(path: str | Path, limits: Limits) -> str:
-    p = Path(path)
-    try:
-        if p.is_dir():
-            raise GraphlangError("io", f"{path} is a directory, not a .cg file")
-        if not p.exists():
-            raise GraphlangError("io", f"{path}: no such file", hint="check the path")
-        if not p.is_file():
-            raise GraphlangError("io", f"{path} is not a regular file")
-        with p.open("rb") as fh:
-            data = fh.read(limits.max_source_chars + 1)
-    except OSError as err:
-        raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
-    if len(data) > limits.max_source_chars:
-        raise GraphlangError("limit", f"{path} is larger than {limits.max_source_chars:,} bytes")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        text = data[: err.start].decode("utf-8", "replace")
-        line = text.count("\n") + 1
-        column = len(text) - (text.rfind("\n") + 1) + 1
-        raise GraphlangError("syntax", "the file is not valid UTF-8 text", line, column,
-                             "save the file as plain UTF-8") from None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -111,7 +112,9 @@ def test_tensor_consumer_shows_the_vector_jacobian_product():
     want = central(lambda s: float(np.sum(g_b * (A * v + s))), at["s"])
     assert float(label.rsplit(" = ", 1)[1]) == pytest.approx(want, rel=1e-3)
     (label,) = [lab for a, c, lab in LABEL.findall(text) if (a, c) == ("v", "B")]
-    assert label.endswith("= shape [2]")  # a vector: its shape, as node labels do
+    # a small vector shows its numbers (3 significant digits): Σ_rows g_B·A, by the test's own numpy
+    shown = [float(x) for x in label.rsplit(" = ", 1)[1].strip("[]").split(",")]
+    assert shown == pytest.approx(list(np.sum(g_b * A, axis=0)), rel=6e-3)
 
 
 def test_matrix_partials_do_not_crash_on_the_shipped_network(cli, tmp_path):
@@ -134,3 +137,96 @@ def test_a_name_read_twice_is_one_edge():
     assert to_dot(prog, {"x": 0.5}, partials=True).count('"x" -> "y"') == 1
     label = LABEL.findall(to_dot(prog, {"x": 0.5}, partials=True))[0][2]
     assert float(label.rsplit(" = ", 1)[1]) == pytest.approx(2 * 0.5 + np.cos(0.5), rel=1e-3)
+
+
+# --- pictures: names clear of arrowheads, one font, --dpi, values of small tensors, no Graphviz, size ---
+
+def _svg_boxes(svg: str) -> tuple[list[tuple[float, float, float, float]], list[tuple[float, float, float, float]]]:
+    """(name label boxes, arrowhead boxes) in the SVG's coordinates; text boxes from the font size."""
+    import xml.etree.ElementTree as ET
+    root = ET.fromstring(svg)
+    names_, heads = [], []
+    for g in root.iter("{http://www.w3.org/2000/svg}g"):
+        if g.get("class") == "node":
+            for t in g.iter("{http://www.w3.org/2000/svg}text"):
+                if t.get("font-style") == "italic":
+                    x, y, size = float(t.get("x")), float(t.get("y")), float(t.get("font-size"))
+                    w = 0.6 * size * len(t.text or "")
+                    left = x - w / 2 if t.get("text-anchor") == "middle" else x
+                    names_.append((left, y - size, left + w, y + 0.25 * size))
+        if g.get("class") == "edge":
+            for poly in g.iter("{http://www.w3.org/2000/svg}polygon"):
+                pts = [tuple(map(float, p.split(","))) for p in poly.get("points").split()]
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                heads.append((min(xs), min(ys), max(xs), max(ys)))
+    return names_, heads
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+@pytest.mark.parametrize("name", ["lecture13", "two_layer_network", "softmax_classifier"])
+def test_names_never_sit_on_arrowheads(name, tmp_path, cli):
+    js = PROGRAMS / f"{name}.json"
+    at = ["--at", "x=2,z=3"] if name == "lecture13" else ["--at-file", str(js)]
+    out = tmp_path / "g.svg"
+    assert cli("graph", str(PROGRAMS / f"{name}.cg"), *at, "-o", str(out)).code == 0
+    svg = out.read_text()
+    names_, heads = _svg_boxes(svg)
+    prog = graphlang.load(PROGRAMS / f"{name}.cg")
+    assert len(names_) == len(prog.graph.statements) and heads
+    assert not [(n, h) for n in names_ for h in heads if _overlap(n, h)]
+    fonts = set(re.findall(r'font-family="([^"]+)"', svg))
+    assert len(fonts) == 1  # one family for boxes, names and edge labels
+
+
+def test_small_tensors_show_their_values():
+    prog = graphlang.parse("input W[3, 2], x[2]\nh = W @ x\nbig = [1, 2, 3, 4, 5, 6, 7] * sum(h)\ny = sum(big)")
+    text = to_dot(prog, {"W": [[1, 0], [0, 2], [1, 1]], "x": [0.5, -0.25]})
+    assert "= [[1, 0],<br/> [0, 2],<br/> [1, 1]]" in text  # 3×2: three rows of two
+    assert "= [0.5, -0.25]" in text and "= [0.5, -0.5, 0.25]" in text  # h = W @ x by hand
+    assert "= shape [7]" in text  # too many numbers for a box: its shape
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_dpi_sets_the_png_resolution(cli, tmp_path):
+    import struct
+    sizes = {}
+    for dpi in (100, 200):
+        out = tmp_path / f"g{dpi}.png"
+        assert cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(out), "--dpi", str(dpi)).code == 0
+        sizes[dpi] = struct.unpack(">II", out.read_bytes()[16:24])
+    assert sizes[200][0] == pytest.approx(2 * sizes[100][0], rel=0.02)
+    assert cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.png"), "--dpi", "5").code == 2
+
+
+def test_no_graphviz_is_exit_1_with_the_hint_and_the_dot_file(cli, tmp_path, monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.png"))
+    assert ran.code == 1 and "install the `graphviz` package" in ran.err and "Traceback" not in ran.err
+    assert (tmp_path / "g.dot").read_text().startswith("digraph")
+    with pytest.raises(graphlang.GraphlangError, match="Graphviz"):
+        graphlang.load(PROGRAMS / "lecture13.cg").draw()
+
+
+def test_a_huge_graph_gets_a_clear_message(cli, write, tmp_path):
+    path = write("a0 = x\n" + "".join(f"a{i} = a{i - 1} + x\n" for i in range(1, 1500)))
+    for suffix in ("png", "svg", "tex"):
+        ran = cli("graph", path, "-o", str(tmp_path / f"g.{suffix}"))
+        assert ran.code == 1 and "limit error" in ran.err and "1,501 nodes" in ran.err, ran.err
+    assert cli("graph", path, "-o", str(tmp_path / "g.dot")).code == 0  # the DOT source is fine
+
+
+def test_graphviz_crash_is_explained(monkeypatch, tmp_path):
+    import subprocess
+
+    from graphlang.present import dot as dot_mod
+
+    class Crashed:
+        returncode, stdout, stderr = -11, b"", b""
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: Crashed())
+    with pytest.raises(graphlang.GraphlangError) as info:
+        dot_mod.render_file("digraph {}", str(tmp_path / "g.png"))
+    assert "crashed (signal 11)" in info.value.message and info.value.hint

@@ -395,3 +395,30 @@ def test_invisible_and_control_characters_are_escaped_and_the_caret_stays_aligne
     err = graphlang.GraphlangError("syntax", "bad", 1, 10)  # the x, after two escapes
     text = located(err, "p.cg", source).text().splitlines()
     assert text[1][text[2].index("^")] == "x"
+
+
+# A student's notation from paper or another language -> the hint that names the .cg spelling.
+STUDENT_MISTAKES = {
+    "y = e^x\n": ("missing-input", "write exp(x) for e^x"),
+    "y = |x|\n": ("syntax", "write abs(x), not |x|"),
+    "y = sigma(x)\n": ("unknown-function", "write sigmoid(...)"),
+    "y = ln x\n": ("syntax", "write ln(x), not ln x"),
+    "y = 2 * exp x\n": ("syntax", "write exp(x), not exp x"),
+    "y = log 2\n": ("syntax", "write log(2), not log 2"),
+    "y = sqr(x)\n": ("unknown-function", "write x^2"),
+}
+
+
+@pytest.mark.parametrize("text", sorted(STUDENT_MISTAKES))
+def test_student_mistakes_get_a_hint(text, cli, write):
+    kind, hint = STUDENT_MISTAKES[text]
+    ran = cli("run", write(text), "--at", "x=2")
+    assert ran.code == 1 and "Traceback" not in ran.err
+    hint_line = [line for line in ran.err.splitlines() if line.startswith("hint: ")]
+    assert f"{kind} error" in ran.err and hint_line and hint in hint_line[0]
+    assert "Products need a *" not in ran.err
+
+
+def test_missing_operator_hint_is_kept_for_products(cli, write):
+    ran = cli("run", write("y = x z\n"), "--at", "x=2,z=1")
+    assert "Products need a *" in ran.err

@@ -13,10 +13,10 @@ def test_each_value_is_formatted_a_bounded_number_of_times(monkeypatch):
     calls = 0
     real = ex.factor
 
-    def counting(v):
+    def counting(v, *digits):
         nonlocal calls
         calls += 1
-        return real(v)
+        return real(v, *digits)
     monkeypatch.setattr(ex, "factor", counting)
     n = 400
     p = graphlang.parse("input x\n" + "".join(f"a{i} = {'x' if i == 0 else f'a{i - 1}'} * 0.5 + 1\n"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import subprocess
 import sys
 
@@ -24,34 +25,47 @@ import graphlang
 from graphlang.engines import interpreter
 from graphlang.errors import GraphlangError
 from graphlang.language import incremental, parser, resolve
+from graphlang.language.ast import names
 from graphlang.language.atvalues import parse_at
 from graphlang.present import tables as render
 from graphlang.repl import ReplSession, run_lines
 
 
 class Whole:
-    """The reference: each statement checked and evaluated as part of the whole session again."""
+    """The reference: each statement checked and evaluated as part of the whole session again.
+
+    Assigning a name again replaces its statement when the statement is a line of its own and the
+    program stays valid (issue 16): checked here by re-parsing the whole edited session."""
 
     def __init__(self) -> None:
         self.chunks: list[str] = []
         self.at: dict = {}
+        self.undo: list = []
 
     def handle(self, text: str) -> list[str]:
         if text.startswith(":at"):
             self.at = {**self.at, **parse_at(text[3:].replace(",", " ").split())}
             return []
         if text == ":undo":
-            self.chunks = self.chunks[:-1]
+            op = self.undo.pop() if self.undo else ("add",)
+            if op[0] == "replace":
+                self.chunks[op[1]], self.at = op[2], op[3]
+            else:
+                self.chunks = self.chunks[:-1]
             return []
         candidate = "".join(c + "\n" for c in self.chunks) + text + "\n"
         try:
             prog = graphlang.parse(candidate)
         except GraphlangError as err:
+            if err.kind == "redefined" and (replaced := self._replace(text)) is not None:
+                return replaced
             if err.kind != "empty":
                 return [self._error(err, candidate)]
             self.chunks.append(text)
+            self.undo.append(("add",))
             return []
         self.chunks.append(text)
+        self.undo.append(("add",))
         new = [s.name for s in parser.parse_statements(text) if s.kind == "assign"]
         if new and self.at and all(n in self.at for n in prog.inputs):
             try:
@@ -61,10 +75,50 @@ class Whole:
             return ["  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)]
         return []
 
+    def _replace(self, text: str) -> list[str] | None:
+        try:
+            (new,) = parser.parse_statements(text)
+        except (GraphlangError, ValueError):
+            return None
+        if new.kind != "assign":
+            return None
+        for k, chunk in enumerate(self.chunks):
+            lines = chunk.split("\n")
+            for i, line in enumerate(lines):
+                try:
+                    alone = parser.parse_statements(line)
+                except GraphlangError:
+                    continue
+                if len(alone) == 1 and alone[0].kind == "assign" and alone[0].name == new.name:
+                    edited = self.chunks[:k] + ["\n".join(lines[:i] + [text] + lines[i + 1:])] + self.chunks[k + 1:]
+                    try:
+                        prog = graphlang.parse("".join(c + "\n" for c in edited))
+                    except GraphlangError:
+                        return None
+                    self.undo.append(("replace", k, chunk, self.at))
+                    self.chunks = edited
+                    dropped = [n for n in self.at if n not in prog.inputs]
+                    self.at = {n: v for n, v in self.at.items() if n in prog.inputs}
+                    out = [f"replaced: {new.name} = {new.text}" + (
+                        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else "")]
+                    if self.at and all(n in self.at for n in prog.inputs):
+                        reached = {new.name}
+                        for st in prog.graph.statements:
+                            if reached & set(names(st.expr)):
+                                reached.add(st.name)
+                        try:
+                            vals = prog.forward(self.at)
+                        except GraphlangError as err:
+                            return out + [self._error(err, "".join(c + "\n" for c in edited))]
+                        out.append("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names if n in reached))
+                    return out
+        return None
+
     @staticmethod
     def _error(err: GraphlangError, source: str) -> str:
         if err.hint:
-            err.hint = err.hint.replace("--at ", ":at ")
+            err.hint = re.sub(r"--at\b", ":at", err.hint)
+        err.message = re.sub(r"--at\b", ":at", err.message)
         return render.error_text(err, "<repl>", source).plain
 
 
@@ -126,7 +180,7 @@ def test_undo_load_and_reset_resynchronize(tmp_path):
     s.handle(":undo")
     assert _plain(s.handle("a = x * 4")) == ["a = 12"]  # 'a' is free again after :undo
     s.handle(f":load {tmp_path / 'p.cg'}")
-    assert "already assigned on line 2" in _plain(s.handle("a = 1"))[0]
+    assert "already assigned on line 2" in _plain(s.handle("a = b"))[0]  # b comes later: cannot replace
     assert _plain(s.handle("c = b * 10")) == ["c = 70"]
     s.handle(":at x=1")  # new values: the next statement is evaluated from them
     assert _plain(s.handle("d = c + b")) == ["d = 33"]

@@ -7,6 +7,7 @@ superscript, no unescaped `_` inside a subscript), and pdflatex itself when it i
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -130,6 +131,45 @@ def test_latex_compiles_with_pdflatex(tmp_path, cli, write):
     doc = ("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
            + "\n".join(body) + "\n\\end{document}\n")
     (tmp_path / "doc.tex").write_text(doc)
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+
+
+# --- issue 16: matrix literals and matrix calculus as the lecture writes them ---------------------
+
+TENSOR = "input x[2], v[3]\nW = [[1, 2], [3, 4], [5, 6]]\ny = sum(W @ x) * sum(v)\n"
+
+
+def test_a_matrix_literal_is_one_bmatrix_of_its_shape(cli, write):
+    path = write(TENSOR)
+    for text in (cli("diff", path, "--latex").out, graphlang.load(path).to_latex(),
+                 cli("explain", path, "--at", "x=[1,1],v=[1,2,3]", "--format", "latex").out):
+        body = re.search(r"\\begin\{bmatrix\}(1 & 2 .*?)\\end\{bmatrix\}", text).group(1)
+        assert [row.split(" & ") for row in body.split(r" \\ ")] == [["1", "2"], ["3", "4"], ["5", "6"]]
+        assert text.count(r"\begin{bmatrix}\begin{bmatrix}") == 0
+        assert structural_problems(text) == [], text
+
+
+def test_no_internal_helpers_and_ones_vectors_in_matrix_calculus(cli, write):
+    """∂ sum(W x) / ∂W = 1 xᵀ (denominator layout: W's shape, each row x); ∂/∂x = Wᵀ 1."""
+    out = cli("diff", write("input W[2, 3], x[3]\ny = sum(W @ x)\n"), "--latex").out
+    assert r"\frac{\partial y}{\partial W} = \mathbf{1} x^T" in out
+    assert r"\frac{\partial y}{\partial x} = W^{T} \mathbf{1}" in out
+    out = cli("diff", write(TENSOR), "--latex").out
+    assert "expand" not in out and "operatorname" not in out
+    assert r"\left(\sum v\right) \mathbf{1}" in out  # a scaled ones vector keeps its scale grouped
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_tensor_latex_compiles(tmp_path, cli, write):
+    path = write(TENSOR)
+    lines = cli("diff", path, "--latex").out.splitlines()
+    body = ("\\begin{align*}\n" + " \\\\\n".join(ln.replace(" = ", " &= ", 1) for ln in lines) + "\n\\end{align*}\n"
+            + graphlang.load(path).to_latex()
+            + cli("explain", path, "--at", "x=[1,1],v=[1,2,3]", "--format", "latex").out)
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+                                      + body + "\\end{document}\n")
     ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout[-3000:]

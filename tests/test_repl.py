@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,7 @@ def test_session_builds_the_lecture_graph_and_keeps_state_on_errors():
     for line in LECTURE_LINES:
         assert s.handle(line) == []
     before = s.source
-    shown = s.handle("y = 2 * x")  # redefinition: an error, state unchanged
+    shown = s.handle("a = y * 2")  # a redefinition that cannot replace (y comes later): an error, state unchanged
     assert "redefined error" in shown[0].plain and s.source == before
     assert "syntax error" in s.handle("q = (x +")[0].plain and s.source == before
     s.handle(":at x=2 z=3")
@@ -73,7 +74,7 @@ def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
     s = ReplSession()
     c, buf = console()
     with create_pipe_input() as inp:
-        for line in LECTURE_LINES + ["y = 1", ":at x=2 z=3", ":grad", ":quit"]:
+        for line in LECTURE_LINES + ["a = y", ":at x=2 z=3", ":grad", ":quit"]:
             inp.send_text(line + "\r")
         run_prompt(s, c, input=inp, output=DummyOutput())
     out = buf.getvalue()
@@ -111,7 +112,8 @@ def test_real_terminal_with_tmux(tmp_path):
         assert "1208.381215" in shown, shown
         assert "unknown-function error" in shown
         subprocess.run(["tmux", "send-keys", "-t", name, ":quit", "Enter"], check=True)
-        assert (tmp_path / "s.cg").read_text().count("\n") == 7
+        saved = (tmp_path / "s.cg").read_text()
+        assert saved.count("\n") == 8 and saved.startswith("# :at x=2.0 z=3.0\n")  # the values, then 7 statements
     finally:
         subprocess.run(["tmux", "kill-session", "-t", name], check=False)
 
@@ -121,10 +123,12 @@ def test_dot_has_the_lecture_graph():
     from graphlang.present.dot import to_dot
     prog = graphlang.load(PROGRAMS / "lecture13.cg")
     (g,) = pydot.graph_from_dot_data(to_dot(prog, {"x": 2, "z": 3}))
-    nodes = {n.get_name().strip('"'): n for n in g.get_nodes() if n.get_name() not in ("node", "edge")}
+    nodes = {n.get_name().strip('"'): n for n in g.get_nodes() if n.get_name() not in ("node", "edge", "graph")}
     assert set(nodes) == {"x", "z", "a", "b", "c", "d", "e", "f", "y"}
-    assert nodes["a"].get("xlabel").strip('"') == "a" and nodes["a"].get("label").startswith('"x·z')
-    assert nodes["a"].get("shape") is None  # boxes come from the graph-wide default
+    # the name outside (above) the box, the function inside the box (the cell edges attach to)
+    assert re.search(r"<tr><td[^>]*><i>a</i></td></tr><tr><td port=\"box\" border=\"1\"[^>]*>x·z<br/>",
+                     nodes["a"].get("label"))
+    assert nodes["a"].get("shape") is None  # the graph-wide default
     edges = {(e.get_source().strip('"'), e.get_destination().strip('"')) for e in g.get_edges()}
     assert edges == {("x", "a"), ("z", "a"), ("x", "b"), ("b", "c"), ("a", "d"), ("a", "e"), ("b", "e"),
                      ("c", "f"), ("a", "f"), ("d", "y"), ("e", "y"), ("f", "y")}
@@ -149,7 +153,7 @@ def test_svg_and_png_rendering(cli, tmp_path):
 def test_missing_graphviz_writes_dot_and_says_so(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.svg"))
-    assert ran.code == 0 and "Graphviz is not installed" in ran.err
+    assert ran.code == 1 and "Graphviz is not installed" in ran.err  # the picture was not drawn
     assert (tmp_path / "g.dot").read_text().startswith("digraph")
 
 
@@ -165,10 +169,10 @@ def test_notebook_reprs():
     if shutil.which("dot"):
         assert bundle["image/svg+xml"].lstrip().startswith("<?xml")
     html = prog.evaluate({"x": 2, "z": 3})._repr_html_()
-    assert html.startswith("<pre") and "Forward pass" in html and "1208.381215" in html
+    assert '<table class="graphlang"' in html and "Forward pass" in html and "1208.381215" in html
     from graphlang.checker import grade_answers
     rep = grade_answers(prog, {"a": 6, "b": 1}, {"x": 2, "z": 3})
-    assert "<table>" in rep._repr_html_()
+    assert "<table class=\"graphlang\"" in rep._repr_html_()
     with pytest.raises(graphlang.GraphlangError) as info:
         graphlang.parse("a = 1\ny = sine(x)")
     lines = info.value._render_traceback_()
@@ -288,3 +292,79 @@ def test_at_splits_outside_brackets_only():
     assert "y = 10" in render(s.handle(":run"))  # 1+2+3 + 1+1 + 2
     out = render(s.handle(":at v=[[1],[2,3]]"))
     assert "value error" in out and "ragged" in out
+
+
+# --- issue 16: the REPL behaves like one -------------------------------------------------------------
+
+def test_at_takes_what_the_command_line_takes_and_at_file(tmp_path):
+    s = session(["input v[2], W[2, 2]", "y = sum(W @ v)"])
+    assert "at v=[1, 2]" in render(s.handle(":at v=[1,2]"))
+    s.handle(":at W=[[1,0],[0,1]]")
+    assert "y = 3" in render(s.handle(":run"))  # 1 + 2
+    (tmp_path / "at.json").write_text('{"v": [3, 4], "W": [[2, 0], [0, 1]]}')
+    assert " error: " not in render(s.handle(f":at-file {tmp_path / 'at.json'}"))
+    assert "y = 10" in render(s.handle(":run"))  # 2·3 + 4
+    out = render(s.handle(":at-file"))
+    assert "usage error" in out and ":at-file needs a file name" in out
+
+
+def test_a_bare_name_shows_its_value_and_adjoint_and_an_expression_is_not_a_node():
+    s = session(LECTURE_LINES + [":at x=2 z=3"])
+    before = s.source
+    out = render(s.handle("a"))
+    assert "a = 6" in out and "g_a = 404.8537396" in out  # the lecture's g_a (test_methods: SymPy)
+    assert render(s.handle("x * z + 1")).strip() == "x * z + 1 = 7"
+    assert s.source == before and "_repl_value_" not in render(s.handle("ln(x - 5)"))  # not a node
+    out = render(s.handle("q"))
+    assert "usage error" in out and "'q' is not a node" in out
+
+
+def test_reassigning_replaces_the_statement_and_recomputes_its_readers():
+    s = session(["a = x * z", "b = a + 1", "y = b * 2", ":at x=2 z=3"])
+    out = render(s.handle("a = x + z"))  # a typo fixed in place
+    assert "replaced: a = x + z" in out and "a = 5  b = 6  y = 12" in out  # (2+3), +1, ·2
+    assert s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    out = render(s.handle("a = x * 2"))  # z is no longer an input: its value goes
+    assert "dropped the values of z" in out and "y = 10" in out
+    assert "restored" in render(s.handle(":undo")) and s.at.keys() == {"x", "z"}
+    assert s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    out = render(s.handle("a = y"))  # y is defined after a: not a valid program, the error stands
+    assert "redefined error" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+
+
+def test_load_is_one_undo_step_resets_stale_values_and_save_keeps_values(tmp_path):
+    s = session(["y = q * 2", ":at q=5"])
+    s.handle(":at x=1")
+    s2 = session(["a = x * z", "y = a + 1", ":at x=2 z=3"])
+    s2.handle(f":save {tmp_path / 'p.cg'}")
+    assert (tmp_path / "p.cg").read_text().startswith("# :at x=2.0 z=3.0\n")
+    out = " ".join(render(s.handle(f":load {tmp_path / 'p.cg'}")).split())
+    assert "values x, z from the file" in out and "dropped the values of q" in out
+    assert s.at.keys() == {"x", "z"} and "y = 7" in render(s.handle(":run"))  # 2·3 + 1
+    assert "undid :load" in render(s.handle(":undo"))
+    assert s.source == "y = q * 2\n" and s.at.keys() == {"q", "x"}
+    s.handle(f":load {tmp_path / 'p.cg'}")
+    s.handle(":at x=0.5")
+    s.handle(f":save {tmp_path / 'p2.cg'}")  # the header is replaced, not repeated
+    text = (tmp_path / "p2.cg").read_text()
+    assert text.count("# :at") == 1 and text.startswith("# :at x=0.5 z=3.0\n")
+
+
+def test_graph_writes_a_file(tmp_path):
+    s = session(LECTURE_LINES + [":at x=2 z=3"])
+    out = render(s.handle(f":graph {tmp_path / 'g.dot'}"))
+    assert f"wrote {tmp_path / 'g.dot'}" in out and (tmp_path / "g.dot").read_text().startswith("digraph")
+    s.handle(f":graph partials {tmp_path / 'g.tex'}")
+    assert "\\begin{tikzpicture}" in (tmp_path / "g.tex").read_text()
+    if shutil.which("dot"):
+        s.handle(f":graph {tmp_path / 'g.png'}")
+        assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    assert "usage error" in render(s.handle(":graph pictures"))
+
+
+def test_messages_name_repl_commands_not_flags():
+    s = session(["a = x * z", "y = ln(a)"])
+    out = render(s.handle(":run"))
+    assert ":at x=...,z=..." in out and "--at" not in out
+    out = render(s.handle("x + w"))
+    assert "--" not in out

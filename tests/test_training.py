@@ -222,3 +222,124 @@ def test_the_hinted_stable_loss_trains_where_the_lecture_form_saturates():
     u, y = 0.3, 1.0
     lecture = -(y * np.log(sigmoid(u)) + (1 - y) * np.log(1 - sigmoid(u)))
     assert stable.evaluate({"x": [u, 0], "y": y, "w": [1, 0], "b": 0}).value == pytest.approx(lecture, rel=1e-12)
+
+
+# --- predict on unlabeled data, predictions to CSV, the confusion matrix; Ctrl-C; early stopping ---
+
+DIGITS = str(PROGRAMS / "digits_network.cg")
+DIGITS_TEST = PROGRAMS / "data" / "digits_test.csv"
+
+
+@pytest.fixture(scope="module")
+def digits_params(tmp_path_factory):
+    from conftest import run_cli
+    out = tmp_path_factory.mktemp("digits") / "p.npz"
+    ran = run_cli("train", DIGITS, "--data", str(PROGRAMS / "data" / "digits_train.csv"), "--epochs", "2",
+                  "--lr", "0.5", "--batch", "16", "--save", str(out))
+    assert ran.code == 0, ran.err
+    return str(out)
+
+
+def test_predict_unlabeled_data_and_write_csv(cli, tmp_path, digits_params):
+    labeled = cli("predict", DIGITS, "--params", digits_params, "--data", str(DIGITS_TEST), "--json").json()
+    rows = DIGITS_TEST.read_text().splitlines()
+    unlabeled = tmp_path / "x.csv"
+    unlabeled.write_text("\n".join(",".join(r.split(",")[:64]) for r in rows) + "\n")  # no label column
+    out = tmp_path / "pred.csv"
+    ran = cli("predict", DIGITS, "--params", digits_params, "--data", str(unlabeled), "-o", str(out), "--json")
+    assert ran.code == 0, ran.err
+    got = ran.json()
+    assert got["loss"] is None and got["accuracy"] is None and "confusion" not in got
+    assert np.allclose(got["predictions"], labeled["predictions"], rtol=0, atol=0)  # the same forward pass
+    lines = out.read_text().splitlines()
+    assert lines[0] == ",".join([f"yhat_{j}" for j in range(10)] + ["class"]) and len(lines) == 361
+    table = np.array([[float(c) for c in ln.split(",")] for ln in lines[1:]])
+    assert np.array_equal(table[:, :10], np.array(labeled["predictions"]))  # repr: read back exactly
+    assert np.array_equal(table[:, 10], np.argmax(table[:, :10], axis=1))
+
+
+def test_confusion_matrix_counts_true_against_predicted(cli, digits_params):
+    got = cli("predict", DIGITS, "--params", digits_params, "--data", str(DIGITS_TEST), "--json").json()
+    labels = np.array([int(r.split(",")[-1]) for r in DIGITS_TEST.read_text().splitlines()[1:]])
+    predicted = np.argmax(np.array(got["predictions"]), axis=1)
+    want = np.zeros((10, 10), dtype=int)
+    for t, p in zip(labels, predicted):  # the oracle: counted here, one by one
+        want[t, p] += 1
+    assert np.array_equal(np.array(got["confusion"]), want)
+    assert np.trace(want) / len(labels) == pytest.approx(got["accuracy"])
+    shown = cli("predict", DIGITS, "--params", digits_params, "--data", str(DIGITS_TEST), width=120).out
+    assert "Confusion matrix (rows: true class, columns: predicted class)" in shown
+
+
+def test_predict_column_count_message(cli, tmp_path, digits_params):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("1,2,3\n")
+    ran = cli("predict", DIGITS, "--params", digits_params, "--data", str(bad), width=300)
+    assert ran.code == 1
+    assert "3 columns: expected 74 (x: 64, t: 10) or 65 (x: 64, t: 1 (class index)) with the labels, " \
+        "or 64 (x: 64) without them" in ran.err
+
+
+def test_stopping_mid_epoch_keeps_the_finished_epochs_parameters():
+    """`stop` set during epoch 3: two epochs reported, and the parameters are epoch 2's (their
+    training loss, recomputed here, is the one reported for epoch 2)."""
+    prog = graphlang.parse(NET)
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(40, 5))
+    t = np.eye(3)[rng.integers(0, 3, 40)]
+    data = Dataset({"x": x, "t": t}, 40)
+    trainer = Trainer(prog, init_params(prog, 0), lr=0.3, batch=1, seed=0)
+    steps = []
+
+    def on_step() -> None:
+        steps.append(1)
+        if len(steps) == 2 * 40 + 5:
+            trainer.stop = True
+    history = trainer.fit(data, 10, on_step=on_step)
+    assert [h.epoch for h in history] == [1, 2] and len(steps) == 85
+    fresh = Trainer(prog, {k: v.copy() for k, v in trainer.params.items()})
+    assert fresh.evaluate(data)[0] == pytest.approx(history[-1].train_loss, rel=1e-12)
+
+
+def test_early_stopping_keeps_the_best_epoch(cli, tmp_path):
+    ran = cli("train", DIGITS, "--data", str(PROGRAMS / "data" / "digits_train.csv"), "--val", str(DIGITS_TEST),
+              "--epochs", "60", "--lr", "2", "--batch", "16", "--early-stopping", "2", "--json",
+              "--save", str(tmp_path / "best.npz"))
+    assert ran.code == 0, ran.err
+    obj = ran.json()
+    val = [e["val_loss"] for e in obj["epochs"]]
+    best = int(np.argmin(val))
+    assert len(val) - 1 - best == 2 and len(val) < 60  # stopped 2 epochs after the best
+    assert obj["stopped"] == f"early: best epoch {best + 1}"
+    again = cli("predict", DIGITS, "--params", str(tmp_path / "best.npz"), "--data", str(DIGITS_TEST), "--json")
+    assert again.json()["loss"] == pytest.approx(val[best], rel=1e-9)  # the saved parameters are the best's
+    assert cli("train", DIGITS, "--data", str(DIGITS_TEST), "--early-stopping", "2").code == 2  # needs --val
+
+
+def test_ctrl_c_stops_after_the_step_and_saves(tmp_path):
+    import json
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import ROOT
+    data = tmp_path / "d.csv"
+    rows = DIGITS_TEST.read_text().splitlines()[:21]
+    data.write_text("\n".join(rows) + "\n")
+    proc = subprocess.Popen([sys.executable, "-m", "graphlang", "train", DIGITS, "--data", str(data),
+                             "--epochs", "100000", "--batch", "20", "--json", "--save", str(tmp_path / "p.npz")],
+                            env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # start-up, then some epochs of 20 examples
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err
+    obj = json.loads(out)
+    n = len(obj["epochs"])
+    assert f"interrupted: {n} finished epoch(s) kept" in err and obj["stopped"] == "interrupted"
+    if n:
+        again = subprocess.run([sys.executable, "-m", "graphlang", "predict", DIGITS, "--params",
+                                str(tmp_path / "p.npz"), "--data", str(data), "--json"],
+                               env={"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
+        assert json.loads(again.stdout)["loss"] == pytest.approx(obj["epochs"][-1]["train_loss"], rel=1e-9)

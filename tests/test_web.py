@@ -154,7 +154,7 @@ def test_lesson_bundle_of_the_lecture(client):
     steps = d["explain"]["steps"]
     assert [s["node"] for s in steps if s["phase"] == "forward"] == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
     g_c = next(s for s in steps if s["phase"] == "backward" and s["node"] == "c")
-    assert " = ".join(g_c["forms"]) == "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.1667 = 0.166667"
+    assert " = ".join(g_c["forms"]) == "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.166667 = 0.166667"
     # the ε sweep's V: central differences beat forward differences at their best ε
     rows = d["sweep"]["sweep"]
     assert min(r["central_error"] for r in rows) < min(r["forward_error"] for r in rows) < 1e-6

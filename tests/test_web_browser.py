@@ -31,7 +31,7 @@ ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-net
         "--disable-component-update", "--no-first-run", "--disable-sync"]
 ARTIFACTS = ROOT / "tests" / "artifacts"
 LECTURE = (PROGRAMS / "lecture13.cg").read_text()
-G_C = "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.1667 = 0.166667"
+G_C = "g_c = g_f·∂f/∂c = g_f·(1/a) = 1·0.166667 = 0.166667"
 
 
 def dy_dx(x: float, z: float) -> float:
@@ -127,7 +127,7 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
     page.locator("h2").first.click()  # the keyboard steps when no field has the focus
     for _ in range(9):
         page.keyboard.press("ArrowRight")
-    assert "y = d + e + f = 403.4 + 8.656 + 0.1065 = 412.191" in page.inner_text("#step-line")
+    assert "y = d + e + f = 403.429 + 8.65617 + 0.106494 = 412.191" in page.inner_text("#step-line")
     assert page.locator("#graph g.node.hidden-val").count() == 0  # every value computed
     assert page.locator("#graph g.node.hidden-adj").count() == 9  # no adjoint yet
     assert page.get_attribute("#node-y", "class").split().count("current") == 1

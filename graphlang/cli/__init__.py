@@ -15,7 +15,8 @@ INTERRUPTED = 130  # ExitCode.INTERRUPTED, here before anything heavy is importe
 
 
 def _interrupted(signum: int, frame: Any) -> None:
-    sys.stderr.write("graphlang: interrupted\n")
+    # on a terminal, clear the line first: a progress bar may be on it, and the prompt must not be
+    sys.stderr.write(("\r\x1b[K" if sys.stderr.isatty() else "") + "graphlang: interrupted\n")
     sys.stderr.flush()
     os._exit(INTERRUPTED)
 

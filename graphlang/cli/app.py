@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import inspect
+from typing import Annotated, Any
 
 import typer
+import typer.core
 
 from graphlang.cli import derivatives, drawing, evaluate, homework, playground, training
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
-                  rich_markup_mode=None,
+app = typer.Typer(no_args_is_help=True, add_completion=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None, context_settings={"help_option_names": ["-h", "--help"]},
                   help="graphlang: computation graphs with exact derivatives, four ways.")
 
 
@@ -27,8 +29,86 @@ COMMANDS = (
     drawing.graph, drawing.ir, repl, training.train,
     training.predict, playground.serve, playground.html,
 )
+
+L13 = "programs/lecture13.cg"
+EXAMPLES = {
+    "run": [f"graphlang run {L13} --at x=2,z=3", f"graphlang run {L13} --at x=2 --at z=3 --json",
+            "echo 'y = x^2 * z' | graphlang run - --at x=3,z=1",
+            "graphlang run programs/two_layer_network.cg --at-file programs/two_layer_network.json"],
+    "grad": [f"graphlang grad {L13} --at x=2,z=3 --method forward", f"graphlang grad {L13} --at x=2,z=3 -m fd",
+             f"graphlang grad {L13} --at x=2,z=3 --wrt z", f"graphlang grad {L13} --at x=2,z=3 --direction x=1,z=0"],
+    "diff": [f"graphlang diff {L13}", f"graphlang diff {L13} --wrt x --latex", f"graphlang diff {L13} --program"],
+    "explain": [f"graphlang explain {L13} --at x=2,z=3", f"graphlang explain {L13} --at x=2,z=3 --node c",
+                f"graphlang explain {L13} --at x=2,z=3 --format latex > steps.tex"],
+    "gradcheck": [f"graphlang gradcheck {L13} --at x=2,z=3", f"graphlang gradcheck {L13} --at x=2,z=3 --sweep",
+                  f"graphlang gradcheck {L13} --at x=2,z=3 --sweep --plot sweep.png"],
+    "tangents": [f"graphlang tangents {L13} --at x=2,z=3 --direction x=1,z=0"],
+    "hessian": [f"graphlang hessian {L13} --at x=2,z=3", f"graphlang hessian {L13} --at x=2,z=3 --json"],
+    "check": ["graphlang check programs/homework/reference.cg --at x=2,z=3 --template > answers.json",
+              "graphlang check programs/homework/reference.cg --at x=2,z=3 --answers answers.json",
+              "graphlang check programs/homework/reference.cg --at x=2,z=3 --submission student.cg",
+              "graphlang check programs/homework/reference.cg --at x=2,z=3 --batch submissions/ --jsonl"],
+    "graph": [f"graphlang graph {L13} --at x=2,z=3", f"graphlang graph {L13} --at x=2,z=3 -o graph.png --dpi 300",
+              f"graphlang graph {L13} -o graph.tex      (TikZ: pdflatex, or \\input on a slide)",
+              f"graphlang graph {L13} --at x=2,z=3 --partials"],
+    "ir": [f"graphlang ir {L13}",
+           "graphlang ir programs/two_layer_network.cg --at-file programs/two_layer_network.json"],
+    "repl": ["graphlang repl", f"graphlang repl {L13}", "graphlang repl < session.txt"],
+    "train": ["graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
+              "--val programs/data/digits_test.csv --epochs 30 --lr 0.5 --batch 16 --save net.npz",
+              "graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
+              "--val programs/data/digits_test.csv --epochs 100 --early-stopping 3"],
+    "predict": ["graphlang predict programs/digits_network.cg --params net.npz --data programs/data/digits_test.csv",
+                "graphlang predict programs/digits_network.cg --params net.npz --data new.csv -o out.csv"],
+    "serve": ["graphlang serve", "graphlang serve --port 8080 --open"],
+    "html": [f"graphlang html {L13} --at x=2,z=3 -o lesson.html"],
+}
+
+# Readable placeholders in help (not `<list[str]>`): by option name for text options, else by type.
+METAVARS = {"at": "NAME=VALUE", "at_file": "FILE.json", "limit": "NAME=N", "method": "METHOD", "wrt": "NAMES",
+            "direction": "NAME=VALUE", "node": "NODE", "fmt": "FORMAT", "plot": "FILE.png", "answers": "FILE.json",
+            "submission": "FILE.cg", "batch": "FOLDER", "gradescope": "FILE.json", "data": "FILE.csv",
+            "val": "FILE.csv", "init": "FILE.npz", "save": "FILE.npz", "params": "FILE.npz", "host": "ADDRESS",
+            "output": "FILE", "epsilon": "EPS", "lr": "RATE", "l2": "LAMBDA", "timeout": "SECONDS"}
+HELP = {"help_option_names": ["-h", "--help"]}
+
+
+class Command(typer.core.TyperCommand):
+    """Readable help: `PROGRAM.cg` (not `{PROGRAM.cg} <str>`), `--at NAME=VALUE`, `-h`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for p in self.params:
+            if p.param_type_name == "argument":
+                shown = p.metavar or (p.name or "").upper()
+                setattr(p, "display_type_rich", lambda ctx: None)  # noqa: B010
+                setattr(p, "_usage_display_name", lambda shown=shown, req=p.required: shown if req else f"[{shown}]")  # noqa: B010
+            elif p.param_type_name == "option" and not getattr(p, "is_flag", False) and p.metavar is None and p.name:
+                kind = _kind(p)
+                p.metavar = "N" if kind.startswith("int") else METAVARS.get(
+                    p.name, "NUMBER" if kind.startswith("float") else p.name.upper())
+
+
+def _kind(p: Any) -> str:
+    """An option's value type: click's type name (older Typer), or Typer's own description of it."""
+    t = getattr(p, "type", None)
+    if t is not None:
+        return str(getattr(t, "name", ""))
+    bare = getattr(p, "bare_type", None)
+    return str(bare()) if callable(bare) else ""
+
+
+def _help(command: Any) -> tuple[str, str]:
+    """(one-line summary, help with an EXAMPLES section; `\b` keeps click from rewrapping the lines)."""
+    doc = inspect.cleandoc(command.__doc__ or "")
+    summary = doc.split("\n\n")[0].replace("\n", " ")
+    examples = EXAMPLES.get(command.__name__, [])
+    return summary, doc + ("\n\n\b\nEXAMPLES\n" + "\n".join("  " + e for e in examples) if examples else "")
+
+
 for command in COMMANDS:
-    app.command()(command)
+    summary, text = _help(command)
+    app.command(cls=Command, short_help=summary, help=text, context_settings=HELP)(command)
 
 
 def _version(value: bool) -> None:

@@ -69,6 +69,8 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
 def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
             node: Annotated[str | None, typer.Option("--node", help="explain one node only")] = None,
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
+            digits: Annotated[int, typer.Option("--digits", min=1, max=17,
+                                                help="significant digits of every number")] = 6,
             as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """The forward and backward passes step by step, in the lecture's notation."""
@@ -83,7 +85,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
-        lines = ex.explain(prog, values(at, at_file), node)
+        lines = ex.explain(prog, values(at, at_file), node, digits)
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))
         else:
@@ -118,10 +120,11 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
             return
         checks = gc.gradcheck(prog, vals, epsilon)
         ok = all(r.passed for r in checks)
+        corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
         if as_json:
-            print(jsonout.dumps(jsonout.gradcheck(ok, checks)))
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners)))
         else:
-            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES))
+            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES, corners))
         if not ok:
             raise typer.Exit(ExitCode.PROGRAM_ERROR)
     guarded(s, body)

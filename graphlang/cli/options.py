@@ -18,7 +18,8 @@ AtFileOpt = Annotated[str | None, typer.Option("--at-file", help="input values f
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 
-ProgramArg = Annotated[str, typer.Argument(help="the .cg program")]
+ProgramArg = Annotated[str, typer.Argument(help="the .cg program (- reads it from standard input)",
+                                          metavar="PROGRAM.cg")]
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="the checker's stricter limits")]
 

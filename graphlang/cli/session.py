@@ -73,6 +73,8 @@ class Session:
         limits = make_limits(strict, overrides or [])
         assert self.path is not None
         self.source = read_source(self.path, limits)
+        if self.path == "-":
+            self.path = "<stdin>"  # errors read <stdin>:LINE:COL
         return parse(self.source, limits=limits, path=self.path)
 
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from graphlang.cli.options import (
+    ExitCode,
     JsonOpt,
     LimitOpt,
     ProgramArg,
@@ -15,7 +20,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.errors import GraphlangError
-from graphlang.files import check_target
+from graphlang.files import check_target, write_text
 from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 
@@ -31,10 +36,13 @@ def train(program: ProgramArg,
           init: Annotated[str | None, typer.Option("--init", help="initial parameters (.npz)")] = None,
           save: Annotated[str | None, typer.Option("--save", help="write the trained parameters (.npz)")] = None,
           plot: Annotated[str | None, typer.Option("--plot", help="loss curves as PNG (matplotlib)")] = None,
+          early_stopping: Annotated[int | None, typer.Option(
+              "--early-stopping", min=1, metavar="EPOCHS",
+              help="stop when the validation loss has not improved for this many epochs (keeps the best)")] = None,
           as_json: JsonOpt = False, strict: StrictOpt = False,
           limit: LimitOpt = []) -> None:  # noqa: B006
     """Train the program's `param`s by SGD on a CSV dataset (the output is the loss)."""
-    from rich.progress import Progress
+    from rich.progress import Progress, TextColumn
 
     from graphlang import training as tr
 
@@ -47,6 +55,8 @@ def train(program: ProgramArg,
         for target in (save, plot):
             if target:
                 check_target(target)
+        if early_stopping is not None and not val:
+            raise GraphlangError("usage", "--early-stopping watches the validation loss: give --val too")
         prog = s.load(strict, limit)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
@@ -54,41 +64,111 @@ def train(program: ProgramArg,
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
         table = render.epoch_table(trainer.pred is not None, val_set is not None)
         steps = epochs * -(-train_set.n // batch)
-        with Progress(console=s.err, transient=True) as bar:
-            task = bar.add_task("training", total=steps)
+        columns = [*Progress.get_default_columns(), TextColumn("loss {task.fields[loss]}")]
+        with Progress(*columns, console=s.err, transient=True) as bar, stop_on_ctrl_c(trainer):
+            task = bar.add_task("training", total=steps, loss="…")
             trainer.fit(train_set, epochs, val_set, on_epoch=lambda st: render.add_epoch(table, st),
-                        on_step=lambda: bar.advance(task))
-        if save:
+                        on_step=lambda: bar.update(task, advance=1, loss=f"{trainer.last_loss:.4g}"),
+                        patience=early_stopping)
+        if trainer.stop:
+            s.err.print(render.Text(f"interrupted: {len(trainer.history)} finished epoch(s) kept"
+                                    + (f", their parameters saved to {save}" if save and trainer.history else "")))
+        elif trainer.early is not None:
+            s.err.print(render.Text(f"stopped early after epoch {trainer.early[0]}: the validation loss has not "
+                                    f"improved for {early_stopping} epochs; the parameters of epoch "
+                                    f"{trainer.early[1]} (the best) are kept"))
+        if save and (trainer.history or not trainer.stop):
             tr.save_params(trainer.params, save)
         if plot:
             plots.loss_plot(trainer.history, plot)
         if as_json:
-            print(jsonout.dumps(jsonout.training(trainer.history, trainer.params)))
+            obj = jsonout.training(trainer.history, trainer.params)
+            if trainer.stop or trainer.early:
+                obj["stopped"] = "interrupted" if trainer.stop else f"early: best epoch {trainer.early[1]}"  # type: ignore[index]
+            print(jsonout.dumps(obj))
         else:
             s.out.print(table)
+        if trainer.stop:
+            raise typer.Exit(ExitCode.INTERRUPTED)
     guarded(s, body)
+
+
+@contextmanager
+def stop_on_ctrl_c(trainer: Any) -> Iterator[None]:
+    """The first Ctrl-C asks the trainer to stop after its current step; a second one quits now."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def first(signum: int, frame: Any) -> None:
+        if trainer.stop and callable(previous):
+            previous(signum, frame)
+        trainer.stop = True
+
+    try:
+        signal.signal(signal.SIGINT, first)
+    except ValueError:  # not the main thread: Ctrl-C keeps its usual meaning
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def predict(program: ProgramArg,
             params: Annotated[str, typer.Option("--params", help="trained parameters (.npz)")],
-            data: Annotated[str, typer.Option("--data", help="CSV of examples")],
+            data: Annotated[str, typer.Option("--data", help="CSV of examples, with or without the labels")],
+            output: Annotated[str | None, typer.Option("-o", "--output", metavar="FILE.csv",
+                                                       help="write every prediction to a CSV")] = None,
             as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward propagation only: the prediction for every example."""
     from graphlang import training as tr
+    from graphlang.training.train import confusion, prediction_program
 
     s = Session(program, as_json)
 
     def body() -> None:
+        if output:
+            check_target(output)
         prog = s.load(strict, limit)
-        dataset = tr.load_csv(prog, data)
         trainer = tr.Trainer(prog, tr.load_params(params, prog))
         if trainer.pred is None:
             raise GraphlangError("usage", "name the prediction node `yhat` (or p) to predict")
+        needed = [n for n in prediction_program(prog, trainer.pred).inputs if n not in prog.params]
+        try:  # labeled: every input's columns (the loss, accuracy and confusion matrix too)
+            dataset, labeled = tr.load_csv(prog, data), True
+        except GraphlangError as full:
+            if full.kind != "value" or "column" not in full.message or ", expected " not in full.message:
+                raise
+            try:  # unlabeled: only the columns the prediction reads
+                dataset, labeled = tr.load_csv(prog, data, names=needed, class_column=False), False
+            except GraphlangError as part:
+                if part.kind != "value" or "expected" not in part.message:
+                    raise
+                raise GraphlangError("value", f"{part.message.split(', expected')[0]}: expected "
+                                     f"{full.message.split('expected ')[1]} with the labels, or "
+                                     f"{part.message.split('expected ')[1]} without them") from None
         preds = trainer.predictions(dataset)
-        loss, acc = trainer.evaluate(dataset)
+        loss = acc = matrix = None
+        if labeled:
+            loss, acc = trainer.evaluate(dataset)
+            matrix = confusion(preds, dataset.columns[tr.data.data_inputs(prog)[-1]])
+        if output:
+            write_text(output, prediction_csv(trainer.pred, preds))
         if as_json:
-            print(jsonout.dumps(jsonout.predictions(preds, loss, acc)))
+            print(jsonout.dumps(jsonout.predictions(preds, loss, acc, matrix)))
         else:
-            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc))
+            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc, matrix))
+            if output:
+                s.err.print(render.Text(f"wrote {len(preds)} predictions to {output}"))
     guarded(s, body)
+
+
+def prediction_csv(name: str, preds: Any) -> str:
+    """One row per example: the prediction's numbers (repr: they read back exactly), then the class."""
+    p = np.asarray(preds, dtype=np.float64)
+    flat = p.reshape(len(p), -1)
+    head = [name] if p.ndim == 1 else [f"{name}_{j}" for j in range(flat.shape[1])]
+    classes = np.argmax(flat, axis=1) if p.ndim == 2 else (flat[:, 0] > 0.5).astype(int)
+    rows = [",".join([*(repr(float(v)) for v in row), str(int(c))]) for row, c in zip(flat, classes)]
+    return "\n".join([",".join([*head, "class"]), *rows]) + "\n"

@@ -85,6 +85,7 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         line, column = first_use.get(missing[0], (None, None))
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
                              + " " + ", ".join(repr(m) for m in missing), line, column,
+                             "there is no constant e: write exp(x) for e^x" if "e" in missing else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing))
     arrays = []
     for n in names:

@@ -12,7 +12,7 @@ from graphlang.language.ast import DeclItem, Expr, Statement
 from graphlang.language.grammar import lark_parser
 from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
-from graphlang.primitives.table import INFIX
+from graphlang.primitives.table import INFIX, lookup
 
 __all__ = ["DeclItem", "Statement", "parse_expression", "parse_full", "parse_statements"]
 
@@ -56,6 +56,8 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
             hint = "the language has numbers, names and operators; strings are not allowed"
         elif ch == "." and text[err.pos_in_stream : err.pos_in_stream + 2] != ".T":
             hint = "the only attribute is `.T` (transpose)"
+        elif ch == "|":
+            hint = "the absolute value is a function: write abs(x), not |x|"
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
             hint or "remove the character or replace it with an operator: + - * / @ ^",
@@ -83,7 +85,12 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
         before = text[: tok.start_pos].rstrip(" \t")
         if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
                                                                          or before[-1] in "_)]"):
-            if before.split("\n")[-1].strip().count("=") == 1:
+            called = re.search(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)$", before)
+            if called and lookup(called.group(1)) is not None and tok.type != "LPAR":
+                fn = called.group(1)
+                hint = (f"a function's argument goes in parentheses: write {fn}({tok}), "
+                        f"not {fn} {tok}")
+            elif before.split("\n")[-1].strip().count("=") == 1:
                 hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):

@@ -23,9 +23,20 @@ def _int_literal(e: Expr) -> int | None:
     return int(v) if v == int(v) and abs(v) < 2**31 else None
 
 
+# Names students write for a built-in function (from the lecture's notation and other languages),
+# and functions written with an operator instead.
+_SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn": "sign",
+             "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs"}
+_OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
+                   "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
+                   "log2": "write ln(x) / ln(2)"}
+
+
 def suggest(name: str) -> str | None:
+    if name in _SYNONYMS:
+        return _SYNONYMS[name]
     close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.6)
-    return close[0] if close else None
+    return close[0] if close and name not in _OPERATOR_HINTS else None
 
 
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
@@ -36,7 +47,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         raise GraphlangError(
             "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
             node.line, node.column,
-            f"write {near}(...)" if near else "built-in functions: " + ", ".join(builtin_names()))
+            f"write {near}(...)" if near else _OPERATOR_HINTS.get(fname, "built-in functions: "
+                                                                   + ", ".join(builtin_names())))
     n_tensor = prim.arity
     attrs: list[int] = []
     if prim.attr_args:

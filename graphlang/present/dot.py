@@ -1,12 +1,14 @@
 """Computation graphs drawn in the course's conventions (Graphviz DOT, and a terminal view).
 
 One rectangle per intermediate quantity, the function it computes inside the box and the variable
-name outside (`xlabel`), inputs as nodes, shared nodes drawn once, directed edges without labels
+name outside (above the box, in the node's HTML-like label, so edges never land on it), inputs as
+nodes, shared nodes drawn once, directed edges without labels
 (unless `partials`: then each edge carries the local derivative ∂consumer/∂operand).
 """
 
 from __future__ import annotations
 
+import html
 import shutil
 import subprocess
 from typing import Any
@@ -23,6 +25,10 @@ from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import to_text, value_of
 
+MAX_DRAWN_ELEMENTS = 6  # a tensor value shows its numbers up to this size, else its shape
+MAX_LAID_OUT = 1000  # Graphviz's layout takes minutes (or crashes) on graphs much larger than this
+FONT = "Helvetica"  # one family for boxes, names and edge labels
+
 
 def _q(text: str) -> str:
     """A DOT string literal (escapes quotes, backslashes and newlines)."""
@@ -30,10 +36,17 @@ def _q(text: str) -> str:
 
 
 def _num(v: Any) -> str:
+    """A value for a drawing: a number, a small vector or matrix in full, else its shape."""
     a = np.asarray(v, dtype=np.float64)
-    if a.ndim > 0:
+    if not np.all(np.isfinite(a)):
+        return "not finite" if a.ndim == 0 else f"shape {list(a.shape)}, not finite"
+    if a.ndim == 0:
+        return short(a, 4)
+    if a.size > MAX_DRAWN_ELEMENTS or a.ndim > 2 or a.ndim == 2 and a.shape[1] > 4:
         return f"shape {list(a.shape)}"
-    return short(a, 4) if np.isfinite(a) else "not finite"
+    if a.ndim == 1:
+        return "[" + ", ".join(f"{x + 0.0:.3g}" for x in a) + "]"
+    return "[" + ",\n ".join("[" + ", ".join(f"{x + 0.0:.3g}" for x in row) + "]" for row in a) + "]"
 
 
 def edges(program: Program) -> list[tuple[str, str]]:
@@ -85,17 +98,30 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
     return local
 
 
+def _box(text: str, name: str | None, border: int, rounded: bool) -> str:
+    """An HTML-like label: the box (port `box`, where edges attach) with the name above it, outside
+    the box and inside the node's bounds, so edges are routed around the name, never onto it."""
+    lines = "<br/>".join(html.escape(line) for line in text.split("\n"))
+    style = ' style="rounded"' if rounded else ""
+    cell = f'<td port="box" border="{border}" cellpadding="5"{style}>{lines}</td>'
+    head = f'<tr><td align="left" cellpadding="1"><i>{html.escape(name)}</i></td></tr>' if name else ""
+    return f'<<table border="0" cellborder="0" cellspacing="0">{head}<tr>{cell}</tr></table>>'
+
+
 def to_dot(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> str:
     result = program.evaluate(values) if values is not None else None
     g = program.graph
-    lines = ["digraph computation {", "  rankdir=LR;", "  forcelabels=true;",
-             '  node [shape=box, fontname="Helvetica"];', '  edge [arrowhead=normal];']
+    outputs = set(g.outputs)
+    lines = ["digraph computation {", "  rankdir=LR;", f'  graph [fontname="{FONT}", nodesep=0.3];',
+             f'  node [shape=plain, fontname="{FONT}"];',
+             f'  edge [arrowhead=normal, fontname="{FONT}", fontsize=11, tailport=box, headport=box];']
     for name in g.inputs:
         label = name if result is None else f"{name}\n= {_num(result.values[name])}"
         if result is not None and result.adjoints is not None:
             label += f"\ng = {_num(result.adjoints[name])}"
         kind = "param" if name in g.params else "input"
-        lines.append(f"  {_q(name)} [label={_q(label)}, style=rounded, tooltip={_q(kind)}];")
+        box = _box(label, None, 2 if name in outputs else 1, rounded=True)
+        lines.append(f"  {_q(name)} [label={box}, tooltip={_q(kind)}];")
     for st in g.statements:
         assert st.expr is not None
         label = to_text(st.expr, "math")
@@ -103,25 +129,29 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
             label += f"\n= {_num(result.values[st.name])}"
             if result.adjoints is not None:
                 label += f"\ng = {_num(result.adjoints[st.name])}"
-        lines.append(f"  {_q(st.name)} [label={_q(label)}, xlabel={_q(st.name)}];")
+        box = _box(label, st.name, 2 if st.name in outputs else 1, rounded=False)
+        lines.append(f"  {_q(st.name)} [label={box}, tooltip={_q(st.name)}];")
     local = edge_partials(program, values, result) if partials else {}
     for a, b in edges(program):
         attrs = f" [label={_q(local[(a, b)])}]" if (a, b) in local else ""
         lines.append(f"  {_q(a)} -> {_q(b)}{attrs};")
-    for out in g.outputs:
-        lines.append(f"  {_q(out)} [penwidth=2];")
     lines.append("}")
     return "\n".join(lines) + "\n"
 
 
-def render_file(dot_text: str, path: str) -> str | None:
-    """Write .dot, or .svg/.png through Graphviz; returns a message when `dot` is missing."""
+def render_file(dot_text: str, path: str, dpi: int = 200) -> str | None:
+    """Write .dot, or .svg/.png/.pdf through Graphviz; returns a message when `dot` is missing."""
     fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "dot"
     if fmt == "dot":
         write_text(path, dot_text)
         return None
     if fmt not in ("svg", "png", "pdf"):
-        raise GraphlangError("usage", f"-o {path}: write .dot, .svg, .png or .pdf")
+        raise GraphlangError("usage", f"-o {path}: write .dot, .svg, .png, .pdf or .tex")
+    nodes = dot_text.count(" [label=<")
+    if nodes > MAX_LAID_OUT:
+        raise GraphlangError("limit", f"the graph has {nodes:,} nodes: too many for Graphviz to lay out "
+                             f"(at most {MAX_LAID_OUT:,})", hint="write .dot instead, or draw a smaller "
+                             "program; `graphlang ir` lists every equation")
     exe = shutil.which("dot")
     if exe is None:
         alt = path.rsplit(".", 1)[0] + ".dot"
@@ -129,13 +159,16 @@ def render_file(dot_text: str, path: str) -> str | None:
         return (f"Graphviz is not installed, so {path} was not drawn; the DOT source is in {alt} "
                 "(install the `graphviz` package, e.g. apt-get install graphviz)")
     try:
-        proc = subprocess.run([exe, f"-T{fmt}"], input=dot_text.encode(), capture_output=True,
-                              timeout=60, check=False)
+        proc = subprocess.run([exe, f"-T{fmt}", f"-Gdpi={dpi}"] if fmt == "png" else [exe, f"-T{fmt}"],
+                              input=dot_text.encode(), capture_output=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
         raise GraphlangError("limit", "Graphviz did not finish drawing in 60 s",
                              hint="write .dot instead, or draw a smaller program") from None
     if proc.returncode != 0:
-        raise GraphlangError("io", f"Graphviz failed: {proc.stderr.decode(errors='replace')[:200]}")
+        why = proc.stderr.decode(errors="replace").strip()[:200] or (
+            f"it crashed (signal {-proc.returncode})" if proc.returncode < 0 else f"exit status {proc.returncode}")
+        raise GraphlangError("io", f"Graphviz failed to draw {path}: {why}",
+                             hint="write .dot instead, or draw a smaller program")
     write_with(path, lambda fh: fh.write(proc.stdout))
     return None
 

@@ -69,10 +69,14 @@ def sweep(rows: list[Any], best_forward: float, best_central: float) -> dict[str
     return {"sweep": [r.__dict__ for r in rows], "best": {"forward": best_forward, "central": best_central}}
 
 
-def gradcheck(passed: bool, checks: list[Any]) -> dict[str, Any]:
-    return {"passed": passed, "rows": [
+def gradcheck(passed: bool, checks: list[Any], kinks: Any = ()) -> dict[str, Any]:
+    out: dict[str, Any] = {"passed": passed, "rows": [
         {"input": r.input, "method": r.method, "value": plain(r.value),
          "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in checks]}
+    if kinks:  # the point is not differentiable: the one-sided derivatives per coordinate
+        out["kinks"] = [{"input": k.input, "index": list(k.index), "left": k.left, "right": k.right}
+                        for k in kinks]
+    return out
 
 
 def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_000) -> dict[str, Any]:
@@ -82,8 +86,11 @@ def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_
             "params": {k: plain(v) for k, v in params.items()} if small else None}
 
 
-def predictions(preds: Any, loss: Any, accuracy: Any) -> dict[str, Any]:
-    return {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
+def predictions(preds: Any, loss: Any, accuracy: Any, confusion: Any = None) -> dict[str, Any]:
+    out = {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
+    if confusion is not None:  # [true class][predicted class] counts (labeled data)
+        out["confusion"] = plain(confusion)
+    return out
 
 
 def error(err: Any) -> dict[str, Any]:

@@ -134,22 +134,34 @@ def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Gr
     return Group(t, note)
 
 
-def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]) -> Group:
+def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = ()) -> Group:
     parts: list[Any] = []
+    kinked = {k.input for k in kinks}
     for name in dict.fromkeys(r.input for r in rows):
         t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error*", "check")
         for r in rows:
             if r.input != name:
                 continue
-            check = "reference" if r.method not in tolerances else ("pass" if r.passed else "FAIL")
+            check = "reference" if r.method not in tolerances else ("pass" if r.passed else
+                                                                   "kink" if r.input in kinked else "FAIL")
             t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
         parts.append(t)
     parts.append(Text("* |Δ| / max(|reverse|, 1): relative, and absolute where the reference is below 1"))
     parts.append(Text("tolerances vs reverse mode: " + "; ".join(
         f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items())))
     ok = all(r.passed for r in rows)
-    parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
-                      style="bold green" if ok else "bold red"))
+    for k in kinks:
+        where = k.input + (f"[{', '.join(map(str, k.index))}]" if k.index else "")
+        parts.append(Text(f"{where}: the output is not differentiable at this point: the one-sided "
+                          f"derivatives differ (from the left {k.left:.6g}, from the right {k.right:.6g}). "
+                          "Reverse, forward and symbolic mode use the rule's value at the corner; "
+                          "central differences average the two sides.", style="yellow"))
+    if not ok and kinks and all(r.passed or r.input in kinked for r in rows):
+        parts.append(Text("not differentiable here (a kink, e.g. relu or abs at 0, max at a tie): no method "
+                          "is wrong; check the gradient at a nearby point", style="bold yellow"))
+    else:
+        parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
+                          style="bold green" if ok else "bold red"))
     return Group(*parts)
 
 
@@ -165,9 +177,14 @@ def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> T
 def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
     out = program.outputs[0]
     names = list(h)
-    t = _table(f"Hessian of {out}: ∂²{out}/∂a∂b", "", *names)
+    # no letters for the row and column: a program may have nodes called a and b
+    t = _table(f"Hessian of {out}: ∂²{out} / ∂(row) ∂(column)", "", *names)
     for a in names:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
+    if any(np.ndim(h[a][b]) for a in names for b in names):
+        t.caption = Text(f"a tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
+                         "denominator layout: shape column.shape + row.shape, entry [j, i] = "
+                         f"∂²{out} / ∂row[i] ∂column[j]")
     return t
 
 
@@ -209,11 +226,20 @@ def add_epoch(table: Table, st: Any) -> None:
     table.add_row(*row)
 
 
-def prediction_table(preds: Any, name: str, loss: float, acc: float | None) -> Group:
+def prediction_table(preds: Any, name: str, loss: float | None, acc: float | None, confusion: Any = None) -> Group:
     t = _table(f"Predictions ({name})", "example", name, "class")
     p = np.asarray(preds)
     for i in range(min(len(p), 20)):
         cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
         t.add_row(str(i + 1), tensor(p[i]), cls)
-    note = f"{len(p)} examples; mean loss {loss:.6f}" + (f"; accuracy {acc:.2%}" if acc is not None else "")
-    return Group(t, Text(note + ("; first 20 shown" if len(p) > 20 else "")))
+    note = f"{len(p)} examples" + (f"; mean loss {loss:.6f}" if loss is not None else " (no labels)") + (
+        f"; accuracy {acc:.2%}" if acc is not None else "")
+    parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]
+    if confusion is not None:
+        c = np.asarray(confusion)
+        m = _table("Confusion matrix (rows: true class, columns: predicted class)", "true \\ predicted",
+                   *[str(j) for j in range(len(c))])
+        for i, row in enumerate(c):
+            m.add_row(str(i), *[str(int(v)) for v in row])
+        parts.append(m)
+    return Group(*parts)

@@ -234,7 +234,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     Primitive("expand", 2, kernels.expand, S.expand, attr_args=1, optional_attr=True,
               vjp=lambda a, s: (f"sum(g{R.axis_text(a)})", None),
               jvp=lambda a, s: (f"expand(t, y{R.axis_text(a)})", None),
-              latex="\\operatorname{{expand}}\\left({0}\\right)",
+              latex="{0} \\mathbf{{1}}",
               doc="expand(g, u[, axis]): g broadcast back to u's shape (the derivative of sum)",
               probes=("expand(v, M, 0)", "expand(s, M)"), scalar=K.same, batch=B.expand,
               cost=S.linear_cost),

@@ -11,7 +11,7 @@ from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.ir.bind import to_array
-from graphlang.language.atvalues import parse_at
+from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.language.incremental import Names
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import Checked
@@ -19,19 +19,21 @@ from graphlang.limits import Limits
 from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse, read_source
+from graphlang.repl import commands as rc
 
 MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
 COMMANDS = {
-    ":at": "set input values: :at x=2 z=3",
+    ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]])",
+    ":at-file": "input values from a JSON object: :at-file values.json",
     ":run": "forward pass, adjoints and gradient",
     ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
     ":explain": "the chain rule step by step: :explain [node]",
     ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
-    ":graph": "the computation graph: :graph [partials] (with the local derivatives)",
+    ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
     ":load": "replace the program with a file: :load prog.cg",
-    ":save": "write the program to a file: :save prog.cg",
-    ":undo": "remove the last statement",
+    ":save": "write the program and its :at values to a file: :save prog.cg",
+    ":undo": "take back the last change (a statement, a replacement, a :load)",
     ":reset": "start again (no statements, no values)",
     ":help": "this list",
     ":quit": "leave (also Ctrl-D)",
@@ -48,8 +50,8 @@ def is_complete(text: str) -> bool:
         depth -= ch in ")]"
     if depth > 0:
         return False
-    try:
-        parse_statements(text.rstrip())
+    try:  # a bare expression (`a`, `x * z + 1`) is read as one to be shown
+        parse_statements(("_ = " if rc.is_expression(text) else "") + text.rstrip())
     except GraphlangError as err:
         return not (err.kind == "syntax" and "ends in the middle" in err.message)
     return True
@@ -92,6 +94,7 @@ class ReplSession:
         self._lines: list[str] = []  # the session's source lines
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("replace", chunk, old text, at) | ("load", chunks, at)
 
     @property
     def source(self) -> str:
@@ -131,8 +134,8 @@ class ReplSession:
             return self._statement(text)
         except GraphlangError as err:
             if err.hint:
-                err.hint = err.hint.replace("--at ", ":at ")  # in the REPL, values come from :at
-            err.message = err.message.replace("--at ", ":at ")
+                err.hint = rc.repl_words(err.hint)  # in the REPL, values come from :at, not --at
+            err.message = rc.repl_words(err.message)
             return [render.error_text(err, "<repl>", self._excerpt(err, text))]
         except (RecursionError, MemoryError):
             return [render.error_text(GraphlangError("limit", "the input is too large or nests too deeply"),
@@ -158,12 +161,20 @@ class ReplSession:
         return "\n" * k + line + "\n"
 
     def _statement(self, text: str) -> list[Any]:
+        if rc.is_expression(text):  # `a`, `x * z + 1`: shown, not added
+            return rc.evaluate(self.source, text, self.at, self.program())
         if self._names.chars + len(text) + 1 > self.limits.max_source_chars:
             parse(self.source + text + "\n", limits=self.limits)  # the whole session's limit error
-        names, statements, checked = self._names.add(text, self.limits)
+        try:
+            names, statements, checked = self._names.add(text, self.limits)
+        except GraphlangError as err:
+            if err.kind != "redefined":
+                raise
+            return rc.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         self.chunks.append(text)
+        self._undo.append(("add",))
         self._lines.extend(text.split("\n"))
         self._names = names
         self._synced = self._state()
@@ -213,23 +224,36 @@ class ReplSession:
         if cmd == ":help":
             return [Text("\n".join(f"{c:9} {h}" for c, h in COMMANDS.items())
                          + "\nanything else is a statement: name = expression")]
-        if cmd == ":at":
-            new = {k: to_array(k, v, Limits()) for k, v in parse_at(_at_items(rest)).items()}
+        if cmd in (":at", ":at-file"):
+            if cmd == ":at-file" and not rest:
+                raise GraphlangError("usage", ":at-file needs a file name", hint="e.g. :at-file values.json")
+            given = read_at_file(rest) if cmd == ":at-file" else parse_at(_at_items(rest))
+            new = {k: to_array(k, v, Limits()) for k, v in given.items()}
             self.at = {**self.at, **new}
             return [Text("at " + ", ".join(f"{k}={render.tensor(v)}" for k, v in self.at.items()))]
         if cmd == ":undo":
-            if not self.chunks:
+            if not self.chunks and not self._undo:
                 raise GraphlangError("usage", "nothing to undo")
+            op = self._undo.pop() if self._undo else ("add",)
+            self._synced, self._program = (-1, None), None
+            if op[0] == "replace":
+                self.chunks[op[1]], self.at = op[2], op[3]
+                return [Text("restored the statement replaced")]
+            if op[0] == "load":
+                self.chunks, self.at = op[1], op[2]
+                return [Text("undid :load: the program and values before it are back")]
             gone = self.chunks.pop()
             return [Text(f"removed: {gone}")]
         if cmd == ":reset":
-            self.chunks, self.at = [], {}
+            self.chunks, self.at, self._undo = [], {}, []
             return [Text("reset")]
         if cmd == ":save":
             if not rest:
                 raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
-            write_text(rest, self.source)
-            return [Text(f"saved {len(self.chunks)} statement(s) to {rest}")]
+            body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
+            write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
+            return [Text(f"saved {len(self.chunks)} statement(s)" + (" and the :at values" if self.at else "")
+                         + f" to {rest}")]
         if cmd == ":load":
             if not rest:
                 raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
@@ -237,9 +261,14 @@ class ReplSession:
                 text = read_source(rest, Limits())
             except ValueError as err:  # e.g. a NUL character in the name
                 raise GraphlangError("io", f"cannot read {rest!r}: {err}") from None
-            parse(text)  # must be a valid program
-            self.chunks = [text.rstrip("\n")]
-            return [Text(f"loaded {rest}")]
+            inputs = parse(text).inputs  # must be a valid program
+            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, _at_items).items()}
+            kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
+            self._undo.append(("load", self.chunks, self.at))
+            self.chunks, self.at = [text.rstrip("\n")], {**kept, **saved}
+            dropped = [k for k in self._undo[-1][2] if k not in self.at]
+            return [Text(f"loaded {rest}" + (f"; values {', '.join(saved)} from the file" if saved else "")
+                         + (f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
         prog = self._need()
         if cmd == ":run":
             return [render.result_tables(prog, prog.evaluate(self.at))]
@@ -261,8 +290,8 @@ class ReplSession:
         if cmd == ":graph":
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):
-                raise GraphlangError("usage", f":graph {rest!r}: write :graph, or :graph partials",
-                                     hint=f":graph: {COMMANDS[':graph']}")
+                ready = self.at and all(n in self.at for n in prog.inputs)  # else drawn without values
+                return rc.save_graph(prog, self.at if ready else None, rest)
             return [terminal_view(prog, self.at if self.at else None, partials=rest == "partials")]
         near = [c for c in COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",

@@ -118,15 +118,37 @@ def _flatten(rope: Rope) -> str:
     return "".join(parts)
 
 
+_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
+                   "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
+_ACCENTS = ("hat", "bar", "tilde")
+
+
+def _tex_word(word: str) -> str:
+    """One name without `_`, as the lecture writes it: `alpha1` -> `\\alpha_{1}`, `yhat` -> `\\hat{y}`,
+    `a1` -> `a_{1}`, a longer word upright-italic as one symbol (`\\mathit{loss}`), not a product."""
+    letters = word.rstrip("0123456789")
+    digits = word[len(letters):]
+    if not letters or not letters.isalpha():
+        return word
+    accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
+    base = letters[: -len(accent)] if accent else letters
+    text = f"\\{base}" if base in _GREEK else base if len(base) == 1 else f"\\mathit{{{base}}}"
+    if accent:
+        text = f"\\{accent}{{{text}}}"
+    return text + (f"_{{{digits}}}" if digits else "")
+
+
 def tex_name(name: str) -> str:
     """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
-    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects)."""
+    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects); each part is
+    written as the lecture does (`alpha1` -> `\\alpha_{1}`, `g_a1` -> `g_{a_{1}}`)."""
     head, sep, tail = name.partition("_")
     if not sep:
-        return name
+        return _tex_word(name)
     if not head or not tail:  # `_x`, `x_`: nothing to subscript
         return name.replace("_", "\\_")
-    return head + "_{" + tail.replace("_", "\\_") + "}"
+    head = _tex_word(head) if not head[-1].isdigit() else f"\\mathit{{{head}}}"
+    return head + "_{" + (_tex_word(tail) if "_" not in tail else tail.replace("_", "\\_")) + "}"
 
 
 def _script_base(text: str) -> str:
@@ -141,6 +163,9 @@ def _script_base(text: str) -> str:
         elif depth == 0 and ch in "_^" and (i == 0 or text[i - 1] != "\\"):
             return "{" + text + "}"
     return text
+
+
+_BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
 def to_latex(e: Expr) -> str:
@@ -180,7 +205,15 @@ def to_latex(e: Expr) -> str:
         if kind == "id":
             return kids[0]
         if kind == "stack":
-            return "\\begin{bmatrix}" + " \\\\ ".join(texts) + "\\end{bmatrix}", ATOM
+            if all(a.op == "stack" and all(c.op != "stack" for c in a.args) for a in node.args):
+                # a matrix literal: one bmatrix, a row per element (3×2 is 3×2, not a column of columns)
+                texts = [" & ".join(t[len(_BM):-len(_EM)].split(" \\\\ ")) for t in texts]
+            return _BM + " \\\\ ".join(texts) + _EM, ATOM
+        if op == "expand":  # g·1: the lecture's vector (or matrix) of ones, scaled
+            g = node.args[0]
+            scale = "" if texts[0] == "1" else texts[0] + " " if g.op in ("var", "const") else \
+                f"\\left({texts[0]}\\right) "
+            return scale + "\\mathbf{1}", ATOM if not scale else POW
         texts = [_script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
                  for k, t in enumerate(texts)]
         return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec

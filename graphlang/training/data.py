@@ -126,8 +126,10 @@ def _read_rows(path: str, names: list[str], sizes: list[int], classes: int, max_
                     one_hot = classes > 1 and len(row) == want - classes + 1
                     ncols = want - classes + 1 if one_hot else want
                 if len(row) != ncols:
+                    also = f" or {want - classes + 1} ({_layout(names, sizes, True)})" if classes > 1 and \
+                        not one_hot else ""  # the last input may also come as one class column
                     raise GraphlangError("value", f"{path} line {reader.line_num}: {len(row)} columns, "
-                                         f"expected {ncols} ({_layout(names, sizes, one_hot)})")
+                                         f"expected {ncols} ({_layout(names, sizes, one_hot)}){also}")
                 if len(lines) >= max_rows:
                     raise GraphlangError("limit", f"{path} has more than {max_rows:,} rows")
                 for j, cell in enumerate(row):
@@ -146,9 +148,11 @@ def _read_rows(path: str, names: list[str], sizes: list[int], classes: int, max_
     return np.frombuffer(values, dtype=np.float64).reshape(len(lines), ncols), lines, one_hot
 
 
-def load_csv(program: Program, path: str, max_rows: int = 2_000_000) -> Dataset:
-    """Read and validate a CSV against the program's declared inputs."""
-    names = data_inputs(program)
+def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list[str] | None = None,
+             class_column: bool = True) -> Dataset:
+    """Read and validate a CSV against the program's declared inputs (or only `names`, e.g. the
+    inputs a prediction reads: unlabeled data; `class_column=False`: no class-index column)."""
+    names = data_inputs(program) if names is None else names
     declared = program.checked.declared
     for n in names:
         if n not in declared:
@@ -157,7 +161,7 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000) -> Dataset:
     check_declared(program)
     shapes = [declared[n] or () for n in names]
     sizes = [math.prod(s) for s in shapes]
-    classes = shapes[-1][0] if shapes and len(shapes[-1]) == 1 else 0
+    classes = shapes[-1][0] if class_column and shapes and len(shapes[-1]) == 1 else 0
     data, lines, one_hot = _read_rows(path, names, sizes, classes, max_rows)
     if not np.all(np.isfinite(data)):
         raise GraphlangError("value", f"{path} holds NaN or infinite values")

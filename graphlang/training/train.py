@@ -96,6 +96,9 @@ class Trainer:
         self.pred = next((n for n in PREDICTION_NAMES if n in g.slot_of), None)
         self._shapes: list[Any] | None = None
         self._plans: dict[bool, Any] = {}
+        self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
+        self.last_loss = float("nan")  # the mean loss of the last step (for a progress bar)
+        self.early: tuple[int, int] | None = None  # (the epoch it stopped after, the best epoch) when early
 
     def _arrays(self, data: Dataset, idx: np.ndarray | int) -> list[Any]:
         g = self.program.graph
@@ -223,11 +226,12 @@ class Trainer:
                               err.line, err.column, hint)
 
     def predictions(self, data: Dataset) -> np.ndarray:
-        """The prediction node's value for every example (forward propagation only)."""
-        g = self.program.graph
-        self.shapes(data)
-        vals = interp.forward(g, self._arrays(data, np.arange(data.n)), batched=True)
-        pred = vals[g.slot_of[self.pred]]  # type: ignore[index]
+        """The prediction node's value for every example: forward propagation of only the statements
+        it reads (so unlabeled data, without the loss's targets, predicts too)."""
+        assert self.pred is not None
+        pg = prediction_program(self.program, self.pred)
+        arrays = [self.params[n] if n in pg.graph.params else Batch(data.columns[n]) for n in pg.graph.inputs]
+        pred = interp.forward(pg.graph, arrays, batched=True)[pg.graph.slot_of[self.pred]]
         return pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (data.n, *np.shape(pred)))
 
     def epoch(self, data: Dataset, rng: np.random.Generator, epoch: int,
@@ -246,23 +250,66 @@ class Trainer:
                                      hint="lower the learning rate (--lr)")
             total += loss * len(idx)
             steps += 1
+            self.last_loss = loss
             if on_step:
                 on_step()
+            if self.stop:
+                break
         return total / data.n
 
     def fit(self, train: Dataset, epochs: int, val: Dataset | None = None,
             on_epoch: Callable[[EpochStats], None] | None = None,
-            on_step: Callable[[], None] | None = None) -> list[EpochStats]:
+            on_step: Callable[[], None] | None = None, patience: int | None = None) -> list[EpochStats]:
+        """SGD for `epochs` epochs. `stop` set during an epoch keeps the finished epochs (and their
+        parameters); `patience`: stop when the validation loss has not improved for that many
+        epochs, keeping the best epoch's parameters."""
         keep_heap()
         rng = rng_from(self.seed)
+        kept = {k: v.copy() for k, v in self.params.items()}
+        best: tuple[float, int, dict[str, np.ndarray]] | None = None
         for e in range(1, epochs + 1):
             self.epoch(train, rng, e, on_step)
+            if self.stop:  # interrupted: the parameters of the last finished epoch
+                self.params.update(kept)
+                break
             loss, acc = self._evaluate_at(train, f"epoch {e}, evaluating the training loss")
             stats = EpochStats(e, loss, acc)
             if val is not None:
                 stats.val_loss, stats.val_accuracy = self._evaluate_at(
                     val, f"epoch {e}, evaluating the validation loss")
             self.history.append(stats)
+            kept = {k: v.copy() for k, v in self.params.items()}
             if on_epoch:
                 on_epoch(stats)
+            if patience is not None and stats.val_loss is not None:
+                if best is None or stats.val_loss < best[0]:
+                    best = (stats.val_loss, e, kept)
+                elif e - best[1] >= patience:
+                    self.params.update(best[2])
+                    self.early = (e, best[1])
+                    break
         return self.history
+
+
+def prediction_program(program: Program, pred: str) -> Program:
+    """The statements the prediction reads, with their declarations, as a program of its own."""
+    g = program.graph
+    needed = g.read_by([g.slot_of[pred]])
+    keep = {n for n in g.names if needed[g.slot_of[n]]}
+    decl = program.checked.declared
+    shape = {n: ("[" + ", ".join(map(str, decl.get(n) or ())) + "]") if decl.get(n) else "" for n in g.inputs}
+    lines = [f"{'param' if n in g.params else 'input'} {n}{shape[n]}" for n in g.inputs if n in keep]
+    lines += [f"{st.name} = {st.text}" for st in g.statements if st.name in keep]
+    return Program("\n".join(lines + [f"output {pred}"]) + "\n", limits=program.limits)
+
+
+def confusion(preds: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """Counts [true class, predicted class]: argmax for class scores, p > 0.5 for one probability."""
+    p, t = np.asarray(preds), np.asarray(targets)
+    if p.ndim == 2 and t.ndim == 2:
+        k, pc, tc = p.shape[1], np.argmax(p, axis=1), np.argmax(t, axis=1)
+    else:
+        k, pc, tc = 2, (p.reshape(len(p)) > 0.5).astype(int), (t.reshape(len(t)) > 0.5).astype(int)
+    out = np.zeros((k, k), dtype=int)
+    np.add.at(out, (tc, pc), 1)
+    return out

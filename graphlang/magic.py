@@ -1,0 +1,89 @@
+"""`%load_ext graphlang` and the `%%graphlang` cell magic: the cell is a program.
+
+    %%graphlang --at x=2,z=3 --explain
+    a = x * z
+    y = exp(a) + a / ln(x)
+
+shows the result tables (with `--at`), the explanation (`--explain`) and the graph, and binds the
+program to a Python name (`--name`, default `prog`) for later cells. IPython is imported only when a
+notebook loads the extension.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from typing import Any
+
+from graphlang.errors import GraphlangError
+from graphlang.language.atvalues import parse_at, read_at_file
+from graphlang.present import views
+from graphlang.program import METHODS, Program, parse
+from graphlang.symbolic.printing import tex_name
+
+USAGE = "%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [--explain] [--diff] [--no-graph]"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # a usage error, not SystemExit in the kernel
+        raise GraphlangError("usage", f"%%graphlang: {message}", hint=USAGE)
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="%%graphlang", add_help=False)
+    p.add_argument("--at", action="append", default=[])
+    p.add_argument("--at-file", default=None)
+    p.add_argument("--name", "-n", default="prog")
+    p.add_argument("--method", "-m", default="auto", choices=[*METHODS, "auto"])
+    p.add_argument("--explain", action="store_true")
+    p.add_argument("--diff", action="store_true")
+    p.add_argument("--partials", action="store_true")
+    p.add_argument("--no-graph", dest="graph", action="store_false")
+    return p
+
+
+def run_cell(line: str, cell: str, namespace: dict[str, Any] | None = None) -> list[Any]:
+    """What the magic shows, in order (testable without a kernel); binds the program in `namespace`."""
+    try:
+        words = shlex.split(line)
+    except ValueError as err:
+        raise GraphlangError("usage", f"%%graphlang: {err}", hint=USAGE) from None
+    args = _parser().parse_args(words)
+    if not args.name.isidentifier():
+        raise GraphlangError("usage", f"--name {args.name!r} is not a Python name", hint=USAGE)
+    prog: Program = parse(cell, path="<cell>")
+    if namespace is not None:
+        namespace[args.name] = prog
+    at = read_at_file(args.at_file) if args.at_file else {}
+    at.update(parse_at(args.at))
+    shown: list[Any] = []
+    if at:
+        shown.append(prog.evaluate(at, method=args.method))
+    if args.explain:
+        shown.append(prog.explain(at, format="markdown"))
+    if args.diff:
+        forms = prog.diff(latex=True, at=at or None)
+        out = tex_name(prog.outputs[0])
+        rows = [f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}} &= {e}" for n, e in forms.items()]
+        shown.append(views.Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}", "latex"))
+    if args.graph:
+        try:
+            shown.append(prog.draw(at=at or None, partials=args.partials))
+        except GraphlangError as err:
+            if err.kind != "io":  # no Graphviz: the tables are still worth showing
+                raise
+            shown.append(views.Shown(f"(no graph: {err.message}; {err.hint})"))
+    return shown
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext graphlang`: registers the `%%graphlang` cell magic."""
+
+    def graphlang(line: str, cell: str) -> None:
+        from IPython.display import display
+
+        for item in run_cell(line, cell, ipython.user_ns):
+            display(item)
+
+    graphlang.__doc__ = __doc__
+    ipython.register_magic_function(graphlang, magic_kind="cell", magic_name="graphlang")

@@ -1,0 +1,179 @@
+"""`graph -o g.tex`: the computation graph as a TikZ picture, in the course's conventions.
+
+Rectangles for intermediate quantities (the function inside in LaTeX, the name outside, above the
+box's left corner), rounded boxes for inputs, the output drawn thick, directed edges entering each
+box from the left. The layout is layered (no Graphviz needed, the same file on every machine): a
+node's column is its longest path from the inputs, an input sits just left of its first reader, an
+edge that skips columns runs through a free row of each column it crosses (no edge through a box),
+and rows follow a few barycentre sweeps. The file compiles on its own with pdflatex (a page the
+size of the picture) or goes on a Beamer slide with `\\input` (load tikz there).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import names
+from graphlang.program import Program
+from graphlang.symbolic import adjoint
+from graphlang.symbolic.printing import tex_name, to_latex, value_of
+
+MAX_ELEMENTS = 6
+MAX_LAID_OUT = 1000  # nodes (as for Graphviz: a larger picture is not legible on a page anyway)
+MAX_BENDS = 20_000  # points where long edges cross columns
+SWEEPS = 5  # odd: the last sweep orders each column by what it reads
+
+HEADER = r"""% The computation graph of {what}, drawn by graphlang.
+% Compile alone (pdflatex {file}), or put it on a slide: \input{{{file}}} in a document whose
+% preamble has \usepackage{{tikz,amsmath}} (a Beamer slide: \usepackage{{tikz}}).
+\makeatletter
+\ifx\@filelist\@gobble % compiled on its own: one page, the size of the picture
+  \makeatother
+  \documentclass{{article}}
+  \usepackage{{amsmath,tikz}}
+  \def\graphlangbegin{{\begin{{document}}\setbox0=\hbox\bgroup\kern6pt}}
+  \def\graphlangend{{\kern6pt\egroup\setbox0=\vbox{{\kern6pt\box0\kern6pt}}%
+    \pdfpagewidth=\wd0 \pdfpageheight=\dimexpr\ht0+\dp0\relax
+    \hoffset=-1in \voffset=-1in \shipout\box0 \end{{document}}}}
+\else
+  \makeatother \let\graphlangbegin\relax \let\graphlangend\relax
+\fi
+\graphlangbegin
+"""
+
+STYLES = (r"\begin{tikzpicture}[>=stealth, thick, every node/.style={font=\small}," "\n"
+          r"  box/.style={draw, rectangle, align=center, inner sep=4pt, minimum height=2.2em}," "\n"
+          r"  input/.style={box, rounded corners=4pt}, output/.style={line width=1.6pt}," "\n"
+          r"  varname/.style={anchor=south west, inner sep=1pt, font=\small\itshape}," "\n"
+          r"  edgelabel/.style={midway, fill=white, fill opacity=0.85, text opacity=1, inner sep=1pt,"
+          r" font=\scriptsize}]")
+
+
+def _value(v: Any) -> str:
+    a = np.asarray(v, dtype=np.float64)
+    if not np.all(np.isfinite(a)):
+        return r"\text{not finite}"
+    if a.ndim == 0:
+        return f"{float(a) + 0.0:.4g}"
+    if a.size > MAX_ELEMENTS or a.ndim > 2:
+        return r"\text{shape } " + "[" + ", ".join(str(d) for d in a.shape) + "]"
+    rows = a.reshape(-1, 1) if a.ndim == 1 else a  # a vector is a column, as in the lecture
+    body = r" \\ ".join(" & ".join(f"{x + 0.0:.3g}" for x in row) for row in rows)
+    return r"\left[\begin{smallmatrix}" + body + r"\end{smallmatrix}\right]"
+
+
+def _layers(program: Program) -> tuple[dict[str, int], list[tuple[str, str]]]:
+    g = program.graph
+    pairs = [(a, st.name) for st in g.statements for a in dict.fromkeys(names(st.expr))]  # type: ignore[arg-type]
+    layer: dict[str, int] = {}
+    for st in g.statements:
+        layer[st.name] = 1 + max((layer[a] for a in names(st.expr) if a in layer), default=0)  # type: ignore[arg-type]
+    for n in g.inputs:
+        readers = [layer[b] for a, b in pairs if a == n]
+        layer[n] = min(readers, default=1) - 1
+    return layer, pairs
+
+
+def layout(program: Program) -> tuple[dict[str, tuple[int, int]], dict[tuple[str, str], list[str]], int]:
+    """(column, row) per node and per dummy point; each edge's dummy points; the number of rows."""
+    if len(program.names) > MAX_LAID_OUT:
+        raise GraphlangError("limit", f"the graph has {len(program.names):,} nodes: too many to draw "
+                             f"(at most {MAX_LAID_OUT:,})", hint="write .dot instead, or draw a smaller program")
+    layer, pairs = _layers(program)
+    if sum(layer[b] - layer[a] - 1 for a, b in pairs) > MAX_BENDS:
+        raise GraphlangError("limit", "the graph's edges span too many columns to draw legibly",
+                             hint="write .dot instead, or draw a smaller program")
+    columns: list[list[str]] = [[] for _ in range(max(layer.values()) + 1)]
+    for n in program.names:
+        columns[layer[n]].append(n)
+    route: dict[tuple[str, str], list[str]] = {}
+    preds: dict[str, list[str]] = {n: [] for n in program.names}
+    succs: dict[str, list[str]] = {n: [] for n in program.names}
+    for a, b in pairs:
+        chain = [a] + [f"{a}>{b}@{c}" for c in range(layer[a] + 1, layer[b])] + [b]
+        route[(a, b)] = chain[1:-1]
+        for c, point in enumerate(chain[1:-1], start=layer[a] + 1):
+            columns[c].append(point)
+            preds[point], succs[point] = [], []
+        for u, v in zip(chain, chain[1:]):
+            succs[u].append(v)
+            preds[v].append(u)
+    rows = max(len(c) for c in columns)
+    pos = {n: (rows - len(col)) // 2 + float(i) for col in columns for i, n in enumerate(col)}
+    for sweep in range(SWEEPS):  # barycentre ordering, from the left, the right, ..., the left
+        order = columns[1:] if sweep % 2 == 0 else columns[-2::-1]
+        for col in order:
+            near = preds if sweep % 2 == 0 else succs
+            key = {n: sum(pos[m] for m in near[n]) / len(near[n]) if near[n] else pos[n] for n in col}
+            col.sort(key=lambda n: key[n])
+            for i, n in enumerate(col):
+                pos[n] = (rows - len(col)) // 2 + float(i)
+    return {n: (c, int(pos[n])) for c, col in enumerate(columns) for n in col}, route, rows
+
+
+def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[str, str], str]:
+    g = program.graph
+    adj = adjoint.build(g, shapes, outputs=g.names)
+    env = {k: np.asarray(v) for k, v in result.values.items()} if result is not None else {}
+    out: dict[tuple[str, str], str] = {}
+    for name, terms in adj.terms.items():
+        for t in terms:
+            if t.partial is None or shapes[g.slot_of[t.consumer]] != ():
+                continue  # a tensor consumer's local derivative is a Jacobian: no label
+            text = to_latex(t.partial)
+            if env:
+                text += " = " + _value(value_of(t.partial, env))
+            out[(name, t.consumer)] = text
+    return out
+
+
+def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bool = False,
+            file: str = "graph.tex") -> str:
+    result = program.evaluate(values) if values is not None else None
+    g = program.graph
+    place, route, rows = layout(program)
+    cols = max(c for c, _ in place.values()) + 1
+    cells: list[list[str]] = [["" for _ in range(cols)] for _ in range(rows)]
+    outputs = set(g.outputs)
+    for n in program.names:
+        st = g.statement(n)
+        text = f"${tex_name(n)}$" if st is None or st.expr is None else f"$\\displaystyle {to_latex(st.expr)}$"
+        if result is not None:
+            text += rf" \\ $= {_value(result.values[n])}$"
+            if result.adjoints is not None:
+                text += rf" \\ $g = {_value(result.adjoints[n])}$"
+        style = "input" if st is None else "box"
+        style += ", output" if n in outputs else ""
+        label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"
+        c, r = place[n]
+        cells[r][c] = rf"\node[{style}{label}] ({_id(n)}) {{{text}}};"
+    for points in route.values():
+        for p in points:
+            c, r = place[p]
+            cells[r][c] = rf"\coordinate ({_id(p)});"
+    local = _partials(program, result, program.bind(values)[1] if values is not None else
+                      g.shapes(tuple(program.checked.declared.get(n) or () for n in g.inputs))) if partials else {}
+    lines = [HEADER.format(what=_comment(program.path or "a program"), file=_comment(file)), STYLES]
+    gap = "column sep=7em, row sep=2.4em" if local else "column sep=2.2em, row sep=1.6em"  # room for labels
+    lines.append(rf"\matrix[{gap}] {{")
+    lines.extend("  " + " & ".join(row) + r" \\" for row in cells)
+    lines.append("};")
+    for (a, b), points in route.items():
+        path = "".join(f" to[out=0, in=180] ({_id(p)})" for p in points)
+        label = f" node[edgelabel] {{${local[(a, b)]}$}}" if (a, b) in local else ""
+        lines.append(rf"\draw[->] ({_id(a)}.east){path} to[out=0, in=180]{label} ({_id(b)}.west);")
+    lines.append(r"\end{tikzpicture}")
+    lines.append(r"\graphlangend")
+    return "\n".join(lines) + "\n"
+
+
+def _id(name: str) -> str:
+    """A TikZ node name: letters, digits and `-` only (names with `_`, dummy points with `>` and `@`)."""
+    return "n-" + name.replace("_", "-u-").replace(">", "-to-").replace("@", "-at-")
+
+
+def _comment(text: str) -> str:
+    return "".join(ch if ch.isprintable() and ch not in "%\\{}" else "?" for ch in text)

@@ -1,0 +1,119 @@
+"""What the command line shows, from Python: `Program.explain`, `.diff`, `.to_dot`, `.draw`, `.to_latex`.
+
+The façade (`program.py`) names these views and looks them up in `program.VIEWS`; this module makes
+them from the presenters and fills the table when it is imported (`graphlang/__init__` imports it),
+so the layers still point down. Each returns what the matching command prints, as a value that a
+notebook also displays well (Markdown, LaTeX or SVG).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from graphlang import program as api
+from graphlang.errors import GraphlangError
+from graphlang.files import write_text
+from graphlang.present import dot as dot_mod
+from graphlang.present import explain as ex
+from graphlang.present import tikz
+from graphlang.program import Program
+from graphlang.symbolic import derivative as symbolic
+from graphlang.symbolic.printing import tex_name, to_latex, to_text
+
+FORMATS = ("text", "markdown", "latex")
+
+
+class Shown(str):
+    """A string that Jupyter renders in its format (Markdown, LaTeX) and IPython prints plainly."""
+
+    kind = "text"
+
+    def __new__(cls, text: str, kind: str = "text") -> Shown:
+        obj = super().__new__(cls, text)
+        obj.kind = kind
+        return obj
+
+    def _repr_markdown_(self) -> str | None:
+        return str(self) if self.kind == "markdown" else None
+
+    def _repr_latex_(self) -> str | None:
+        return str(self) if self.kind == "latex" else None
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+
+class Drawing:
+    """An SVG picture of the graph, shown inline by Jupyter (`Program.draw()` without a path)."""
+
+    def __init__(self, svg: str) -> None:
+        self.svg = svg
+
+    def _repr_svg_(self) -> str:
+        return self.svg
+
+    def __repr__(self) -> str:
+        return f"<graphlang.Drawing: {len(self.svg):,} characters of SVG>"
+
+
+def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if at is not None and not isinstance(at, Mapping):
+        raise GraphlangError("usage", f"values must be a mapping name -> value, got {type(at).__name__}")
+    return dict(at) if at is not None else None
+
+
+def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
+            digits: int = 6) -> Shown:
+    if format not in FORMATS:
+        raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
+    if node is not None and node not in prog.names:
+        raise GraphlangError("usage", f"{node!r} is not a node of the program",
+                             hint="nodes: " + ", ".join(prog.names))
+    if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
+        raise GraphlangError("usage", f"digits must be an integer from 1 to 17, got {digits!r}")
+    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits), format), format)
+
+
+def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = False,
+         at: Mapping[str, Any] | None = None) -> dict[str, str]:
+    vals = _values(at)
+    shapes = prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
+    forms = symbolic.closed_forms(prog, shapes, prog._wrt(wrt))
+    return {n: to_latex(e) if latex else to_text(e) for n, e in forms.items()}
+
+
+def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
+    return dot_mod.to_dot(prog, _values(at), partials)
+
+
+def draw(prog: Program, path: str | os.PathLike[str] | None = None, at: Mapping[str, Any] | None = None,
+         partials: bool = False, dpi: int = 200) -> Any:
+    """Write the picture to `path` (its suffix picks the format: .png .svg .pdf .dot, or .tex for TikZ)
+    and return the path; without a path, an inline SVG drawing."""
+    if path is not None and os.fspath(path).lower().endswith(".tex"):
+        target = os.fspath(path)
+        write_text(target, tikz.to_tikz(prog, _values(at), partials, file=os.path.basename(target)))
+        return target
+    text = to_dot(prog, at, partials)
+    if path is not None:
+        target = os.fspath(path)
+        note = dot_mod.render_file(text, target, dpi)
+        if note:
+            raise GraphlangError("io", note)
+        return target
+    drawn = dot_mod.svg(text)
+    if drawn is None:
+        raise GraphlangError("io", "Graphviz (`dot`) is needed to draw the graph",
+                             hint="install the `graphviz` package, or use Program.to_dot()")
+    return Drawing(drawn)
+
+
+def program_latex(prog: Program) -> Shown:
+    rows = [f"{tex_name(st.name)} &= {to_latex(st.expr)}" for st in prog.graph.statements
+            if st.expr is not None]
+    return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")
+
+
+api.VIEWS.update(explain=explain, diff=diff, dot=to_dot, draw=draw, latex=program_latex)

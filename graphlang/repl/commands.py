@@ -1,0 +1,155 @@
+"""What some REPL inputs do, apart from the session's state: a bare name or expression evaluated,
+a statement replaced in place, the `:at` values saved with the program and read back, `:graph FILE`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import numpy as np
+from rich.text import Text
+
+from graphlang.errors import GraphlangError
+from graphlang.files import write_text
+from graphlang.language.atvalues import parse_at
+from graphlang.language.parser import parse_statements
+from graphlang.numbers import py
+from graphlang.present import tables as render
+from graphlang.program import Program, parse
+
+AT_HEADER = "# :at "  # the first line of a saved session: its values, read back by :load
+SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never shown)
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+# CLI flags in library messages, and what the REPL calls them
+FLAGS = ((re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
+         (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"))
+
+
+def repl_words(text: str) -> str:
+    """A message from the library in the REPL's words: `:at x=...`, not `--at x=...`."""
+    for pattern, word in FLAGS:
+        text = pattern.sub(word, text)
+    return text.replace("`graphlang diff --program`", "`graphlang diff --program` (on the command line)")
+
+
+def is_expression(text: str) -> bool:
+    """A bare name or expression (no `=` and no declaration): evaluate it, do not add a node."""
+    first = text.split(None, 1)[0] if text.split() else ""
+    return "=" not in text and first not in ("input", "param", "output")
+
+
+def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None) -> list[Any]:
+    """`a` -> `a = 6   g_a = 404.854` (the adjoint when the output is one scalar); `x * z + 1` -> its
+    value, computed after the program's statements and added to nothing."""
+    name = text.strip()
+    if NAME.fullmatch(name) and (program is None or name not in program.names):
+        raise GraphlangError("usage", f"{name!r} is not a node of the program", hint="nodes: " + (
+            ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
+    if program is not None and name in program.names:
+        result = program.evaluate(at)
+        shown = f"{name} = {render.tensor(result.values[name])}"
+        if result.adjoints is not None and name in result.adjoints:
+            shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
+        return [Text(shown)]
+    try:
+        prog = parse(f"{source}{SCRATCH} = {text}\noutput {SCRATCH}\n")
+        value = prog.forward(at)[SCRATCH]
+    except GraphlangError as err:
+        err.message = err.message.replace(f"{SCRATCH} = ", "").replace(SCRATCH, "the expression")
+        raise
+    return [Text(f"{' '.join(text.split())} = {render.tensor(py(value))}")]
+
+
+def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
+    """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
+    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
+    statements, prog = parse_statements(text), session.program()
+    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
+        len(statements) == 1 and statements[0].kind == "assign" else None
+    if found is None:
+        raise err
+    name, (k, new) = statements[0].name, found
+    session._undo.append(("replace", k, session.chunks[k], session.at))
+    session.chunks[k] = new
+    session._synced, session._program = (-1, None), None  # names, program and values again
+    prog = session.program()
+    dropped = [n for n in session.at if n not in prog.inputs]
+    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
+        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
+    if session.at and all(n in session.at for n in prog.inputs):
+        reached = prog.graph.reached_from([prog.graph.slot_of[name]])
+        try:
+            vals = prog.forward(session.at)
+        except GraphlangError as bad:  # the replacement stands; its value fails, as a new statement's would
+            return [*shown, render.error_text(bad, "<repl>", session._excerpt(bad, ""))]
+        shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
+                                    if reached[prog.graph.slot_of[n]])))
+    return shown
+
+
+def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
+    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
+    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
+    st = program.graph.statement(name)
+    if st is None:
+        return None
+    start = 0
+    for k, chunk in enumerate(chunks):
+        lines = chunk.split("\n")
+        if start + len(lines) >= st.line:
+            i = st.line - start - 1
+            if not _whole_statement(lines[i], name):
+                return None  # not a line of its own (a `;`, a continued line): the redefinition stands
+            lines[i] = text
+            new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
+            try:
+                parse("\n".join(new) + "\n")
+            except GraphlangError:
+                return None
+            return k, "\n".join(lines)
+        start += len(lines)
+    return None
+
+
+def _whole_statement(line: str, name: str) -> bool:
+    try:
+        statements = parse_statements(line)
+    except GraphlangError:
+        return False
+    return len(statements) == 1 and statements[0].kind == "assign" and statements[0].name == name
+
+
+def header(at: dict[str, Any]) -> str:
+    """`# :at x=2 W=[[1.0,0.0],[0.0,1.0]]`: exact (repr) numbers, read back by `read_header`."""
+    items = [f"{k}={json.dumps(np.asarray(v, dtype=np.float64).tolist(), separators=(',', ':'))}"
+             for k, v in at.items()]
+    return AT_HEADER + " ".join(items) + "\n" if items else ""
+
+
+def read_header(text: str, split: Any) -> dict[str, Any]:
+    """The values of a saved session's `# :at` line (the first line), or none."""
+    first = text.split("\n", 1)[0]
+    return parse_at(split(first[len(AT_HEADER):])) if first.startswith(AT_HEADER) else {}
+
+
+def save_graph(program: Program, at: dict[str, Any] | None, rest: str) -> list[Any]:
+    """`:graph [partials] FILE.png|svg|pdf|dot|tex`: the picture written, as `graph -o` does."""
+    from graphlang.present import dot, tikz  # drawing modules: only for this command
+
+    words = rest.split()
+    partials = words[0] == "partials"
+    path = words[-1]
+    if len(words) != 1 + partials or not re.search(r"\.(png|svg|pdf|dot|tex)$", path, re.IGNORECASE):
+        raise GraphlangError("usage", f":graph {rest!r}: write :graph [partials] [FILE.png|.svg|.pdf|.dot|.tex]",
+                             hint=":graph: the computation graph (a table), or drawn into a file")
+    if path.lower().endswith(".tex"):
+        write_text(path, tikz.to_tikz(program, at, partials, file=path.rsplit("/", 1)[-1]))
+    else:
+        note = dot.render_file(dot.to_dot(program, at, partials), path)
+        if note:
+            raise GraphlangError("io", note)
+    return [Text(f"wrote {path}")]

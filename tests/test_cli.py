@@ -1,0 +1,82 @@
+"""The command line itself: the program from standard input, help, completion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import ROOT
+
+
+def _graphlang(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {"PYTHONPATH": str(ROOT), "COLUMNS": "100", "NO_COLOR": "1", "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "graphlang", *args], input=stdin, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_dash_reads_the_program_from_stdin():
+    ran = _graphlang("run", "-", "--at", "x=3", "--json", stdin="y = x*x + 1\n")
+    assert ran.returncode == 0, ran.stderr
+    out = json.loads(ran.stdout)
+    assert out["value"] == 10.0 and out["gradient"] == {"x": 6.0}  # closed form: 2x at x=3
+
+
+def test_stdin_errors_are_located_in_stdin():
+    ran = _graphlang("grad", "-", "--at", "x=-3", stdin="a = x * 2\ny = ln(a)\n")
+    assert ran.returncode == 1
+    assert ran.stderr.startswith("<stdin>:2:5: domain error")
+
+
+def test_dash_in_process():
+    from typer.testing import CliRunner
+
+    from graphlang.cli.app import app
+    res = CliRunner().invoke(app, ["run", "-", "--at", "x=0", "--json"], input="y = sin(x)\n")
+    assert res.exit_code == 0 and json.loads(res.stdout)["gradient"] == {"x": 1.0}  # cos(0)
+
+
+COMMAND_NAMES = ["run", "grad", "diff", "explain", "gradcheck", "tangents", "hessian", "check", "graph", "ir",
+                 "repl", "train", "predict", "serve", "html"]
+
+
+def test_top_level_help_has_full_summaries(cli):
+    from graphlang.cli.app import COMMANDS
+    short = cli("-h", width=200)
+    assert short.code == 0 and short.out == cli("--help", width=200).out
+    for command in COMMANDS:
+        first = " ".join((command.__doc__ or "").strip().split("\n\n")[0].split())
+        assert first in " ".join(short.out.split()), first  # never cut off with "..."
+    assert "--install-completion" in short.out
+
+
+@pytest.mark.parametrize("name", COMMAND_NAMES)
+def test_every_command_has_examples_and_readable_metavars(cli, name):
+    ran = cli(name, "-h", width=120)
+    assert ran.code == 0
+    assert "EXAMPLES" in ran.out and f"graphlang {name}" in ran.out.split("EXAMPLES")[1]
+    for unreadable in ("<str>", "<list[str]>", "<int", "<float>", "{PROGRAM"):
+        assert unreadable not in ran.out, (name, unreadable)
+    if name not in ("serve", "repl"):
+        assert "PROGRAM.cg" in ran.out.splitlines()[0] or name == "check"
+
+
+def test_every_example_names_a_real_option(cli):
+    """The EXAMPLES use only options that the command has (the help is not stale)."""
+    from graphlang.cli.app import EXAMPLES
+    for name, lines in EXAMPLES.items():
+        options = cli(name, "-h", width=200).out.split("\nOptions:")[1]
+        for line in lines:
+            for word in line.split():
+                if word.startswith("-") and len(word) > 1 and word != "-":
+                    assert word.split("=")[0] in options, (name, word)
+
+
+def test_shell_completion_completes_commands():
+    env = {"_GRAPHLANG_COMPLETE": "complete_bash", "COMP_WORDS": "graphlang gra", "COMP_CWORD": "1"}
+    ran = subprocess.run([sys.executable, "-m", "graphlang"], env={**env, "PYTHONPATH": str(ROOT)},
+                         capture_output=True, text=True, timeout=120)
+    assert set(ran.stdout.split()) >= {"grad", "gradcheck", "graph"}
+    script = _graphlang("--show-completion", "bash")
+    assert script.returncode == 0 and "_GRAPHLANG_COMPLETE" in script.stdout

@@ -1,0 +1,49 @@
+"""gradcheck at a kink: the point is not differentiable, said so with the one-sided derivatives
+(the oracle: each side's derivative by hand), never "the methods DISAGREE"."""
+
+from __future__ import annotations
+
+import pytest
+
+import graphlang
+from graphlang.gradcheck import kinks
+
+# program, point, {input: (left, right)} worked out by hand
+CORNERS = [
+    ("y = relu(x) * 3 + x", {"x": 0.0}, {"x": (1.0, 4.0)}),
+    ("y = max(x, z)", {"x": 1.0, "z": 1.0}, {"x": (0.0, 1.0), "z": (0.0, 1.0)}),
+    ("y = abs(x - 2) + x^2", {"x": 2.0}, {"x": (3.0, 5.0)}),
+]
+
+
+@pytest.mark.parametrize(("src", "at", "sides"), CORNERS)
+def test_kinks_found_with_their_one_sided_derivatives(src, at, sides):
+    found = {k.input: (k.left, k.right) for k in kinks(graphlang.parse(src), at)}
+    assert set(found) == set(sides)
+    for name, (left, right) in sides.items():
+        assert found[name] == pytest.approx((left, right), abs=1e-4)
+
+
+@pytest.mark.parametrize("src", ["y = exp(10 * x) + x^2", "y = relu(x) * 3 + x", "y = 1e4 * x^2"])
+def test_smooth_points_are_not_kinks(src):
+    assert kinks(graphlang.parse(src), {"x": 0.7}) == []  # relu at 0.7 is smooth; large curvature too
+
+
+def test_tensor_kink_names_the_coordinate():
+    found = kinks(graphlang.parse("input v[3]\ny = sum(relu(v))"), {"v": [1.0, 0.0, -1.0]})
+    assert [(k.input, k.index) for k in found] == [("v", (1,))]
+
+
+def test_gradcheck_at_a_kink_says_so(cli, write):
+    ran = cli("gradcheck", write("y = relu(x) * 3 + x\n"), "--at", "x=0", width=200)
+    assert ran.code == 1 and "DISAGREE" not in ran.out and "Traceback" not in ran.err
+    assert "not differentiable at this point" in ran.out and "from the left 1, from the right 4" in ran.out
+    js = cli("gradcheck", write("y = relu(x) * 3 + x\n"), "--at", "x=0", "--json").json()
+    assert js["kinks"][0]["input"] == "x" and js["kinks"][0]["left"] == pytest.approx(1.0)
+
+
+def test_a_real_disagreement_is_still_reported(cli, write):
+    ran = cli("gradcheck", write("y = x^2\n"), "--at", "x=1", "--epsilon", "0.5", width=200)
+    assert ran.code == 0  # central differences are exact on a parabola: no false alarm either
+    ran = cli("gradcheck", write("y = exp(x)\n"), "--at", "x=3", "--epsilon", "0.5", width=200)
+    assert ran.code == 1 and "the methods DISAGREE" in ran.out and "kink" not in ran.out

@@ -1,0 +1,91 @@
+"""`graph -o g.tex`: the TikZ picture. Its layout (every edge left to right, no edge through a box),
+the values it shows (a 3×2 value is a 3×2 matrix), and pdflatex compiling it alone and inside a
+Beamer slide (skipped when pdflatex is missing)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from conftest import PROGRAMS
+
+import graphlang
+from graphlang.present.tikz import layout, to_tikz
+
+SHIPPED = sorted(p.stem for p in PROGRAMS.glob("*.cg"))
+
+
+def _at(name: str) -> dict | None:
+    js = PROGRAMS / f"{name}.json"
+    return json.loads(js.read_text()) if js.exists() else ({"x": 2, "z": 3} if name == "lecture13" else None)
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_layout_runs_left_to_right_and_edges_avoid_boxes(name):
+    prog = graphlang.load(PROGRAMS / f"{name}.cg")
+    place, route, rows = layout(prog)
+    cells = list(place.values())
+    assert len(cells) == len(set(cells))  # one thing per cell: a bend point never shares a box's cell
+    for (a, b), points in route.items():
+        chain = [place[a]] + [place[p] for p in points] + [place[b]]
+        assert [c for c, _ in chain] == list(range(chain[0][0], chain[-1][0] + 1))  # one column at a time
+    for n in prog.names:
+        st = prog.graph.statement(n)
+        for m in ([] if st is None else graphlang.language.ast.names(st.expr)):
+            assert place[m][0] < place[n][0]
+    assert max(r for _, r in cells) < rows
+
+
+def test_values_and_names_in_the_course_notation():
+    prog = graphlang.parse("input W[3, 2], x[2]\nalpha1 = W @ x\nyhat = sum(alpha1)")
+    tex = to_tikz(prog, {"W": [[1, 0], [0, 2], [1, 1]], "x": [0.5, -0.25]})
+    w = re.search(r"\(n-W\) \{\$W\$ \\\\ \$= \\left\[\\begin\{smallmatrix\}(.*?)\\end", tex).group(1)
+    assert [row.split(" & ") for row in w.split(r" \\ ")] == [["1", "0"], ["0", "2"], ["1", "1"]]
+    h = np.array([[1, 0], [0, 2], [1, 1]]) @ np.array([0.5, -0.25])  # the oracle: numpy
+    col = re.search(r"\(n-alpha1\) \{.*?smallmatrix\}(.*?)\\end", tex).group(1)
+    assert [float(v) for v in col.split(r" \\ ")] == list(h)  # a vector is a column
+    assert r"label={[varname]north west:$\alpha_{1}$}" in tex and r"north west:$\hat{y}$" in tex
+    assert r"\draw[->] (n-W.east)" in tex
+
+
+def test_partials_label_the_edges():
+    prog = graphlang.load(PROGRAMS / "lecture13.cg")
+    tex = to_tikz(prog, {"x": 2, "z": 3}, partials=True)
+    assert re.search(r"\(n-c\.east\) to\[out=0, in=180\] node\[edgelabel\] \{\$\\frac\{1\}\{a\} = 0\.1667\$\}", tex)
+
+
+def _pdflatex(folder, name: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=folder,
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+@pytest.mark.parametrize("name", ["lecture13", "two_layer_network", "softmax_classifier"])
+def test_tikz_compiles_alone_and_on_a_beamer_slide(name, cli, tmp_path):
+    at = _at(name)
+    args = ["graph", str(PROGRAMS / f"{name}.cg"), "-o", str(tmp_path / "g.tex"), "--partials"]
+    if at is not None:
+        (tmp_path / "at.json").write_text(json.dumps(at))
+        args += ["--at-file", str(tmp_path / "at.json")]
+    ran = cli(*args)
+    assert ran.code == 0, ran.err
+    alone = _pdflatex(tmp_path, "g.tex")
+    assert alone.returncode == 0, alone.stdout[-2000:]
+    assert (tmp_path / "g.pdf").read_bytes().startswith(b"%PDF") and "Output written on g.pdf (1 page" in alone.stdout
+    (tmp_path / "slides.tex").write_text("\\documentclass{beamer}\n\\usepackage{tikz}\n\\begin{document}\n"
+                                         "\\begin{frame}{The graph}\n\\resizebox{\\linewidth}{!}{\\input{g.tex}}\n"
+                                         "\\end{frame}\n\\end{document}\n")
+    if subprocess.run(["kpsewhich", "beamer.cls"], capture_output=True).stdout:
+        slide = _pdflatex(tmp_path, "slides.tex")
+        assert slide.returncode == 0, slide.stdout[-2000:]
+
+
+def test_too_many_nodes_is_a_limit_error():
+    prog = graphlang.parse("a0 = x\n" + "".join(f"a{i} = a{i - 1} + x\n" for i in range(1, 1200)))
+    with pytest.raises(graphlang.GraphlangError) as info:
+        to_tikz(prog)
+    assert info.value.kind == "limit"
