@@ -108,3 +108,17 @@ def test_output_identical_across_hash_seeds(args):
         assert p.returncode == 0, p.stderr
         outs.add(p.stdout)
     assert len(outs) == 1
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_command_on_random_programs(data, tmp_path_factory):
+    """The long run `python tests/fuzz_commands.py N` in miniature: every command and variant, no
+    traceback, located errors, strict JSON, numbers equal to the autograd oracle's."""
+    import random
+
+    from fuzz_commands import Stats, cases, check_case
+
+    stats = Stats()
+    check_case(data.draw(cases()), tmp_path_factory.mktemp("cmd"), stats, random.Random(0))
+    assert stats.runs >= 40
