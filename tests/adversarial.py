@@ -117,6 +117,86 @@ AT_FILE_CASES = [
 ]
 
 
+# Every command the corpus goes through in `python tests/adversarial.py --per-command`.
+PER_COMMAND = [["run"], ["run", "--json"], *[["grad", "--method", m, "--json"] for m in ("reverse", "forward", "fd",
+               "symbolic")], ["explain"], ["explain", "--format", "latex"], ["diff"], ["diff", "--program"],
+               ["gradcheck"], ["gradcheck", "--sweep"], ["tangents"], ["hessian"], ["graph"], ["graph", "--partials"],
+               ["ir"], ["check", "--submission", "{SELF}"]]
+
+
+def _corpus_files(folder: str) -> list[tuple[str, str, list[str]]]:
+    """(name, program path, arguments) for every corpus case, the numeric cases and the --at-file cases."""
+    import os
+
+    out = []
+    for k, case in enumerate(CORPUS):
+        path = case.file or os.path.join(folder, f"c{k}.cg")
+        if case.file is None:
+            data = case.program if isinstance(case.program, bytes) else (case.program or "").encode()
+            with open(path, "wb") as fh:
+                fh.write(data)
+        out.append((case.name, path, case.args))
+    for k, (name, program, at, _lines, _fd) in enumerate(NUMERIC_CASES):
+        path = os.path.join(folder, f"n{k}.cg")
+        with open(path, "w") as fh:
+            fh.write(program)
+        out.append((f"numeric: {name}", path, ["--at", at]))
+    for k, (name, text, _exit, _kind) in enumerate(AT_FILE_CASES):
+        path, values = os.path.join(folder, f"a{k}.cg"), os.path.join(folder, f"a{k}.json")
+        with open(path, "w") as fh:
+            fh.write("y = x * 2\n")
+        with open(values, "w") as fh:
+            fh.write(text)
+        out.append((f"at-file: {name}", path, ["--at-file", values]))
+    return out
+
+
+def per_command() -> None:  # pragma: no cover - a measurement, run by hand
+    """Each corpus case through each command in its own process: exit status, no traceback, and
+    the worst CPU time and peak RSS per command (os.wait4: this child's own usage)."""
+    import os
+    import subprocess
+    import sys
+    import tempfile
+
+    env = {**os.environ, "COLUMNS": "100", "NO_COLOR": "1", "OPENBLAS_NUM_THREADS": "1"}
+    bad = []
+    with tempfile.TemporaryDirectory() as d:
+        files = _corpus_files(d)
+        print(f"{len(files)} inputs x {len(PER_COMMAND)} commands")
+        print("| command | runs | exit 0 / 1 / 2 | CPU s, total | CPU s, slowest (input) "
+              "| peak RSS MB, largest (input) |")
+        print("|---|---|---|---|---|---|")
+        for command in PER_COMMAND:
+            exits = {0: 0, 1: 0, 2: 0}
+            total = slowest = rss = 0.0
+            slow_name = rss_name = ""
+            for name, path, args in files:
+                argv = [sys.executable, "-m", "graphlang", command[0], path,
+                        *[a.replace("{SELF}", path) for a in command[1:]], *args]
+                with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+                    proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env, cwd=d)
+                    _, status, usage = os.wait4(proc.pid, 0)
+                    proc.returncode = os.waitstatus_to_exitcode(status)
+                    err.seek(0)
+                    text = err.read().decode(errors="replace")
+                code = proc.returncode
+                exits[code] = exits.get(code, 0) + 1
+                if "Traceback" in text or code not in (0, 1, 2):
+                    bad.append(f"{' '.join(command)} on {name!r}: exit {code}\n{text[-600:]}")
+                cpu = usage.ru_utime + usage.ru_stime
+                total += cpu
+                if cpu > slowest:
+                    slowest, slow_name = cpu, name
+                if usage.ru_maxrss / 1024 > rss:
+                    rss, rss_name = usage.ru_maxrss / 1024, name
+            print(f"| `{' '.join(command)}` | {len(files)} | {exits[0]} / {exits[1]} / {exits[2]} | {total:.1f} | "
+                  f"{slowest:.2f} ({slow_name}) | {rss:.0f} ({rss_name}) |", flush=True)
+    print(f"\n{len(bad)} runs with a traceback or an unexpected exit status")
+    for b in bad:
+        print(b)
+
+
 def main() -> None:  # pragma: no cover - a measurement, run by hand
     import os
     import resource
@@ -124,6 +204,9 @@ def main() -> None:  # pragma: no cover - a measurement, run by hand
     import tempfile
     import time
 
+    if "--per-command" in sys.argv:
+        per_command()
+        return
     sys.path.insert(0, os.path.dirname(__file__))
     from conftest import run_cli
 

@@ -54,6 +54,7 @@ def differential(n: int) -> int:
     import traceback
     import warnings
 
+    import numpy as np
     from test_differential import check_program, programs
 
     warnings.simplefilter("ignore")
@@ -71,8 +72,9 @@ def differential(n: int) -> int:
             where = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}" for f in traceback.extract_tb(err.__traceback__)
                      if "hypothesis" not in f.filename][-2:]
             first = str(err).split("\n")[0][:120]
-            key = (type(err).__name__, first if isinstance(err, AssertionError) else "", *where)
-            failures.setdefault(key, []).append(prog.source())
+            key = (type(err).__name__, first.split(":")[0] if isinstance(err, AssertionError) else "", *where)
+            values = {n: np.asarray(v).tolist() for n, v in prog.values.items()}
+            failures.setdefault(key, []).append(f"{str(err)[:600]}\n{prog.source()}values: {values!r}")
 
     start = time.perf_counter()
     run()
