@@ -100,8 +100,15 @@ def _step(x: Any) -> Any:
 
 
 def _softmax(u: Any) -> Any:
-    e = anp.exp(u)
+    # Shifted by the (constant) maximum: exact, since softmax is shift-invariant, and free of the
+    # overflow of e / Σe whose derivative divides by (Σe)² (inf at e ≈ 1e228: a wrong oracle).
+    e = anp.exp(u - np.max(getval(u), axis=-1, keepdims=True))
     return e / anp.sum(e, axis=-1, keepdims=True)
+
+
+def _logsumexp(u: Any) -> Any:
+    m = np.max(getval(u))
+    return anp.log(anp.sum(anp.exp(u - m))) + m
 
 
 def _expand(g: Any, like: Any, axis: Any) -> Any:
@@ -124,9 +131,9 @@ ORACLE: dict[str, Any] = {
     "div": lambda x, y: x / y, "pow": lambda x, y: x ** y, "matmul": anp.dot,
     "neg": lambda x: -x, "T": anp.transpose, "exp": anp.exp, "ln": anp.log, "sqrt": anp.sqrt,
     "sin": anp.sin, "cos": anp.cos, "tan": anp.tan, "tanh": anp.tanh,
-    "sigmoid": lambda x: 1.0 / (1.0 + anp.exp(-x)), "relu": _relu, "abs": _abs, "sign": _sign,
+    "sigmoid": lambda x: 0.5 * (anp.tanh(0.5 * x) + 1.0), "relu": _relu, "abs": _abs, "sign": _sign,
     "step": _step, "max": _max, "min": _min, "xlogy": lambda x, y: x * anp.log(y),
-    "softmax": _softmax, "logsumexp": lambda u: anp.log(anp.sum(anp.exp(u))),
+    "softmax": _softmax, "logsumexp": _logsumexp,
     "sum": lambda x, axis: anp.sum(x, axis=axis), "mean": lambda x, axis: anp.mean(x, axis=axis),
     "dot": anp.dot, "outer": anp.outer, "expand": _expand, "embed": _embed,
     "index": lambda x, idx: x[idx], "stack": lambda *xs: anp.stack(list(xs)),
