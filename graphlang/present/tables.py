@@ -174,7 +174,9 @@ def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> T
     return t
 
 
-def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
+def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table | Group:
+    """The Hessian's blocks, row a, column b; for tensors a note on the block layout (below the
+    table at the terminal's width, not wrapped to the table's)."""
     out = program.outputs[0]
     names = list(h)
     # no letters for the row and column: a program may have nodes called a and b
@@ -182,9 +184,9 @@ def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
     for a in names:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
     if any(np.ndim(h[a][b]) for a in names for b in names):
-        t.caption = Text(f"a tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
-                         "denominator layout: shape column.shape + row.shape, entry [j, i] = "
-                         f"∂²{out} / ∂row[i] ∂column[j]")
+        return Group(t, Text(f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
+                             "denominator layout: shape column.shape + row.shape, entry [j, i] = "
+                             f"∂²{out} / ∂row[i] ∂column[j]."))
     return t
 
 

@@ -39,9 +39,22 @@ def script_base(text: str) -> str:
 
 
 def transposed(text: str, prec: int) -> str:
-    """`X^T`, parenthesized unless X is one symbol (`\\left(a + b\\right)^{T}`)."""
-    t = paren(text, prec, POSTFIX)
-    return f"{script_base(t) if '^' in t else t}^{{T}}"
+    """`X^T`, parenthesized unless X is one symbol: `\\left(a + b\\right)^{T}`, and
+    `\\left(\\cos\\left(a\\right)\\right)^{T}`, `\\left(x^{2}\\right)^{T}` (a T on a function's parenthesis
+    or on an exponent would read as part of it)."""
+    if prec < POSTFIX or text.endswith("\\right)") or _superscripted(text):
+        return f"\\left({text}\\right)^{{T}}"
+    return f"{text}^{{T}}"
+
+
+def _superscripted(text: str) -> bool:
+    """Has `text` a superscript outside braces (`x^{2}`, not `e_{x^{2}}`)?"""
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += 1 if ch == "{" else -1 if ch == "}" else 0
+        if depth == 0 and ch == "^" and (i == 0 or text[i - 1] != "\\"):
+            return True
+    return False
 
 
 def _scale(text: str, prec: int) -> str:
