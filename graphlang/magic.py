@@ -19,6 +19,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.present import views
 from graphlang.program import METHODS, Program, parse
+from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name
 
 USAGE = "%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [--explain] [--diff] [--no-graph]"
@@ -62,9 +63,10 @@ def run_cell(line: str, cell: str, namespace: dict[str, Any] | None = None) -> l
     if args.explain:
         shown.append(prog.explain(at, format="markdown"))
     if args.diff:
-        forms = prog.diff(latex=True, at=at or None)
+        forms = prog.diff(latex=True, at=at or None, width=1000)  # one line each: broken into rows below
         out = tex_name(prog.outputs[0])
-        rows = [f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}} &= {e}" for n, e in forms.items()]
+        rows = [row for n, e in forms.items()
+                for row in texbreak.align_rows(f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}}", [e])]
         shown.append(views.Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}", "latex"))
     if args.graph:
         try:

@@ -25,6 +25,7 @@ from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import plain, py
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import derivative as symbolic
+from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
@@ -290,13 +291,15 @@ class Program:
                 raise symbolic.relocated(self, shapes, [a], err) from None
         return out
 
-    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6) -> str:
-        """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex."""
-        return VIEWS["explain"](self, at, node, format, digits)  # type: ignore[no-any-return]
+    def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6,
+                width: int = WIDTH) -> str:
+        """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex
+        (LaTeX formulas wider than `width` symbols broken over lines)."""
+        return VIEWS["explain"](self, at, node, format, digits, width)  # type: ignore[no-any-return]
     def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
-             at: Mapping[str, Any] | None = None) -> dict[str, str]:
-        """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex]`)."""
-        return VIEWS["diff"](self, wrt, latex, at)  # type: ignore[no-any-return]
+             at: Mapping[str, Any] | None = None, width: int = WIDTH) -> dict[str, str]:
+        """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex] [--width N]`)."""
+        return VIEWS["diff"](self, wrt, latex, at, width)  # type: ignore[no-any-return]
     def to_dot(self, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
         """The graph as Graphviz DOT in the course's conventions (`graphlang graph --dot`)."""
         return VIEWS["dot"](self, at, partials)  # type: ignore[no-any-return]

@@ -154,7 +154,7 @@ def test_a_matrix_literal_is_one_bmatrix_of_its_shape(cli, write):
 def test_no_internal_helpers_and_ones_vectors_in_matrix_calculus(cli, write):
     """∂ sum(W x) / ∂W = 1 xᵀ (denominator layout: W's shape, each row x); ∂/∂x = Wᵀ 1."""
     out = cli("diff", write("input W[2, 3], x[3]\ny = sum(W @ x)\n"), "--latex").out
-    assert r"\frac{\partial y}{\partial W} = \mathbf{1} x^T" in out
+    assert r"\frac{\partial y}{\partial W} = \mathbf{1} x^{T}" in out
     assert r"\frac{\partial y}{\partial x} = W^{T} \mathbf{1}" in out
     out = cli("diff", write(TENSOR), "--latex").out
     assert "expand" not in out and "operatorname" not in out

@@ -212,11 +212,3 @@ def test_explain_steps_add_up_on_paper(cli, digits):
         _adds_up(line, digits)
     g_x = [ln for ln in backward if ln.startswith("g_x")][0]
     assert g_x.endswith(" = " + f"{1208.3812150:.{digits}g}")  # the gradient by hand (test_methods' SymPy)
-
-
-def test_explain_of_a_vector_output_says_how_to_see_a_backward_pass(cli, write):
-    ran = cli("explain", write("input W[2, 2], x[2]\ny = W @ x\n"), "--at", "W=[[1,2],[3,4]],x=[1,1]", width=300)
-    assert ran.code == 0 and "Backward pass" in ran.out and "one backward pass per output component" in ran.out
-    tex = cli("explain", write("input W[3, 2], x[2]\ny = W @ x\n"), "--at", "W=[[1,2],[3,4],[5,6]],x=[1,1]",
-              "--format", "latex").out
-    assert "W &= \\begin{bmatrix}1 & 2 \\\\ 3 & 4 \\\\ 5 & 6\\end{bmatrix}" in tex  # 3×2 stays 3×2

@@ -299,7 +299,7 @@ def test_at_splits_outside_brackets_only():
 def test_at_takes_what_the_command_line_takes_and_at_file(tmp_path):
     s = session(["input v[2], W[2, 2]", "y = sum(W @ v)"])
     assert "at v=[1, 2]" in render(s.handle(":at v=[1,2]"))
-    s.handle(":at W=[[1,0],[0,1]]")
+    assert "W=[[1, 0], [0, 1]] (shape [2, 2])\n" in render(s.handle(":at W=[[1,0],[0,1]]"))  # on one line
     assert "y = 3" in render(s.handle(":run"))  # 1 + 2
     (tmp_path / "at.json").write_text('{"v": [3, 4], "W": [[2, 0], [0, 1]]}')
     assert " error: " not in render(s.handle(f":at-file {tmp_path / 'at.json'}"))

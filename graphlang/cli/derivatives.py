@@ -23,6 +23,10 @@ from graphlang.files import check_target
 from graphlang.present import jsonout, plots
 from graphlang.present import tables as render
 from graphlang.program import Program
+from graphlang.symbolic.texbreak import WIDTH
+
+WidthOpt = Annotated[int, typer.Option("--width", min=20, max=1000, metavar="N",
+                                       help="LaTeX: break formulas wider than N symbols over lines")]
 
 
 def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
@@ -37,11 +41,11 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
          latex: Annotated[bool, typer.Option("--latex", help="print LaTeX")] = False,
          as_program: Annotated[bool, typer.Option("--program", help="the derivative as a .cg program")] = False,
-         as_json: JsonOpt = False, strict: StrictOpt = False,
+         width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,
          limit: LimitOpt = []) -> None:  # noqa: B006
     """Symbolic derivatives: closed forms in the inputs, or a derivative program (no swell)."""
     from graphlang.symbolic import derivative as symbolic
-    from graphlang.symbolic.printing import tex_name, to_latex, to_text
+    from graphlang.symbolic.printing import to_text
 
     s = Session(program, as_json)
 
@@ -56,13 +60,11 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         forms = symbolic.closed_forms(prog, shapes, names)
         out = prog.outputs[0]
         if as_json:
-            print(jsonout.dumps(jsonout.closed_forms(out, forms)))
-            return
-        for n, e in forms.items():
-            if latex:
-                print(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}} = {to_latex(e)}")
-            else:
-                print(f"d{out}/d{n} = {to_text(e)}")
+            print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes))))
+        elif latex:
+            print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
+        else:
+            print("\n".join(f"d{out}/d{n} = {to_text(e)}" for n, e in forms.items()))
     guarded(s, body)
 
 
@@ -71,7 +73,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
             digits: Annotated[int, typer.Option("--digits", min=1, max=17,
                                                 help="significant digits of every number")] = 6,
-            as_json: JsonOpt = False, strict: StrictOpt = False,
+            width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """The forward and backward passes step by step, in the lecture's notation."""
     from graphlang.present import explain as ex
@@ -89,7 +91,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))
         else:
-            s.out.print(render.Text(ex.as_text(lines, fmt)), end="", soft_wrap=True)
+            s.out.print(render.Text(ex.as_text(lines, fmt, width)), end="", soft_wrap=True)
     guarded(s, body)
 
 

@@ -164,7 +164,7 @@ def latex(prog: Program, at: dict[str, Any], title: str) -> str:
              "", "\\subsection*{Forward pass}", "\\begin{tabular}{|l|l|l|p{5cm}|}", "\\hline",
              "node & shape & definition & value \\\\ \\hline"]
     for n in nodes:
-        d = "input" if n in prog.inputs else f"${tex_name(n)} = {to_latex(adj.forward[n])}$"
+        d = "input" if n in prog.inputs else f"${tex_name(n)} = {to_latex(adj.forward[n], adj.builder.var_shapes)}$"
         given = f"${_tex_value(at[n])}$" if n in prog.inputs else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{strut}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")

@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from graphlang.engines import interpreter as interp
 from graphlang.language.ast import Expr
 from graphlang.present.tables import tensor
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
-from graphlang.symbolic import adjoint
+from graphlang.symbolic import adjoint, texbreak
+from graphlang.symbolic.matrixtex import script_base
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 
 
@@ -25,10 +27,11 @@ from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 class Line:
     """One line of the explanation: `node` and a chain of equal forms (text and LaTeX)."""
 
-    phase: str  # forward, backward or gradient
+    phase: str  # forward, backward, gradient, or a note
     node: str
     forms: list[str]
     latex: list[str]
+    of: str | None = None  # the output component whose backward pass this is (a vector output)
 
 
 def short(v: Any, digits: int = 4) -> str:
@@ -36,7 +39,7 @@ def short(v: Any, digits: int = 4) -> str:
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a) + 0.0:.{digits}g}"
-    return " ".join(tensor(a).split())
+    return " ".join(tensor(a, digits).split())
 
 
 def tex_value(v: Any, digits: int) -> str:
@@ -60,23 +63,38 @@ def _paren(text: str, e: Expr) -> str:
         PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow" else f"({text})"
 
 
+MAX_COMPONENTS = 8  # backward passes shown for a vector output (one per component)
+
+
+@dataclass
+class _Pass:
+    """One backward pass: seeded at `output` (at `index` of a tensor output), its adjoints."""
+
+    output: str
+    index: tuple[int, ...] | None
+    adjoints: dict[str, Any]
+    label: str | None  # None: the program's one scalar output
+
+
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
-    that each step adds up on paper to the digits shown."""
+    that each step adds up on paper to the digits shown. A program whose output is not one scalar
+    gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note)."""
     result = program.evaluate(values)
     g = program.graph
     arrays, shapes = program.bind(values)
-    adj = adjoint.build(g, shapes)
     vals = result.values
-    scalar = all(np.ndim(v) == 0 for v in vals.values()) and result.adjoints is not None
+    scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
+    adj = adjoint.build(g, shapes)
+    known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tex_value(vals[name], 10)]))
     for st in g.statements:
         expr = adj.forward[st.name]
         forms = [st.name, to_text(expr, "math")]
-        latex = [st.name, to_latex(expr)]
+        latex = [st.name, to_latex(expr, known)]
         if scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf)
             if subst != forms[-1]:
@@ -84,35 +102,89 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
         forms.append(short(vals[st.name], digits))
         latex.append(tex_value(vals[st.name], digits))
         lines.append(Line("forward", st.name, forms, latex))
-    if result.adjoints is None:  # a vector output (or several): one backward pass per component
-        outs = ", ".join(g.outputs)
-        note = (f"{outs} is not one scalar, so reverse mode runs one backward pass per output component; "
-                "to see one, make it the output (e.g. `y1 = y[0]` then `output y1`), or use "
-                "`graphlang grad` for the whole Jacobian")
-        lines.append(Line("backward", g.outputs[0], [note],
-                          ["\\text{" + note.replace("`", "").replace("_", "\\_") + "}"]))
-        return [ln for ln in lines if node is None or ln.node == node]
-    out = g.outputs[0]
+    note = ""
+    if result.adjoints is not None:
+        passes = [_Pass(g.outputs[0], None, result.adjoints, None)]
+    else:
+        passes, note = _component_passes(program, arrays, shapes)
+    for p in passes:
+        if p.label is not None:
+            adj = adjoint.build(g, shapes, outputs=[p.output])
+        lines.extend(_backward(program, adj, vals, p, scalar, digits))
+    if note:
+        lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
+    return [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
+
+
+def _component_passes(program: Program, arrays: list[Any], shapes: list[Any]) -> tuple[list[_Pass], str]:
+    """A backward pass per component of the outputs (seed: 1 at that component), at most
+    MAX_COMPONENTS; and a note saying how to see the others when there are more."""
+    g = program.graph
+    slot_vals = interp.forward(g, arrays)
+    live = interp.depends_on_inputs(g, sorted(set(g.slot_of.values())))
+    soft = [not d for d in interp.depends_on_inputs(g)]
+    wanted = [(o, idx) for o in g.outputs for idx in
+              ([None] if shapes[g.slot_of[o]] == () else list(np.ndindex(*shapes[g.slot_of[o]])))]
+    passes: list[_Pass] = []
+    for o, idx in wanted[:MAX_COMPONENTS]:
+        slot = g.slot_of[o]
+        seed = np.zeros(shapes[slot])
+        seed[idx if idx is not None else ()] = 1.0
+        adj = interp.reverse(g, shapes, slot_vals, {slot: seed}, live, soft=soft)
+        passes.append(_Pass(o, idx, {n: np.zeros(shapes[s]) if adj[s] is None else adj[s]
+                                     for n, s in g.slot_of.items()}, _label(o, idx)))
+    note = ""
+    if len(wanted) > MAX_COMPONENTS:
+        o, idx = wanted[MAX_COMPONENTS]
+        label = _label(o, idx)
+        short_name = o + "_" + "_".join(map(str, idx or ()))
+        note = (f"the outputs have {len(wanted)} components; the backward passes of the first "
+                f"{MAX_COMPONENTS} are shown. To see another, make it the output, e.g. "
+                f"`{short_name} = {label}` then `output {short_name}`; `graphlang grad` gives the whole "
+                "Jacobian")
+    return passes, note
+
+
+def _label(output: str, index: tuple[int, ...] | None) -> str:
+    return output if index is None else f"{output}[{', '.join(map(str, index))}]"
+
+
+def _tex_label(output: str, index: tuple[int, ...] | None) -> str:
+    name = tex_name(output)
+    return name if index is None else f"{script_base(name)}_{{{','.join(map(str, index))}}}"
+
+
+def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: _Pass, scalar: bool,
+              digits: int) -> list[Line]:
+    """The backward pass seeded at one output (component): a line per node, then the gradient."""
+    g = program.graph
+    out, of = p.output, p.label
+    top, top_tex = _label(out, p.index), _tex_label(out, p.index)
+    known = adj.builder.var_shapes
     gs = adj.g
-    env = {**{k: np.asarray(v) for k, v in vals.items()},
-           **{gs(k): np.asarray(v) for k, v in result.adjoints.items()}}
+    env = {**{k: np.asarray(v) for k, v in vals.items()}, **{gs(k): np.asarray(v) for k, v in p.adjoints.items()}}
+    lines: list[Line] = []
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
-        total = short(result.adjoints[name], digits)
+        total = short(p.adjoints[name], digits)
         if name == out:
-            lines.append(Line("backward", name, [gs(name), f"∂{out}/∂{out}", "1"],
-                              [gs(name), _partial(out, out), "1"]))
+            seed, seed_tex = [], []  # a vector's component k: the seed is the one-hot e_k
+            if p.index is not None and len(p.index) == 1:
+                seed, seed_tex = [f"e_{p.index[0]}"], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
+            lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
+                              [gs(name), _partial_tex(top_tex, name), *seed_tex,
+                               tex_value(p.adjoints[name], digits)], of))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
-            lines.append(Line("backward", name, [gs(name), "0 (no path to the output)"],
-                              [gs(name), "0"]))
+            nowhere = f"0 (no path to {'the output' if of is None else of})"
+            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of))
             continue
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
         chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {_partial(t.consumer, name)}" for t in terms)
         if scalar:
             rule = " + ".join(f"{gs(t.consumer)}·{_paren(to_text(t.partial, 'math'), t.partial)}"
                               for t in terms if t.partial is not None)
-            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({to_latex(t.partial)}\\right)"
+            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({to_latex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
             nums = " + ".join(f"{factor(env[gs(t.consumer)], digits)}·{factor(value_of(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
@@ -121,42 +193,62 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
         else:
             rule = " + ".join(to_text(t.expr, "math") for t in terms)
             forms = [gs(name), chain, rule, total]
-            latex = [gs(name), chain_tex, " + ".join(to_latex(t.expr) for t in terms),
-                     tex_value(result.adjoints[name], digits)]
-        lines.append(Line("backward", name, forms, latex))
+            latex = [gs(name), chain_tex, " + ".join(to_latex(t.expr, known) for t in terms),
+                     tex_value(p.adjoints[name], digits)]
+        lines.append(Line("backward", name, forms, latex, of))
     for name in g.inputs:
-        v = short(result.adjoints[name], 10)
-        lines.append(Line("gradient", name, [f"∂{out}/∂{name}", gs(name), v],
-                          [_partial(out, name), _tex_name(gs(name)), tex_value(result.adjoints[name], 10)]))
-    return [ln for ln in lines if node is None or ln.node == node]
+        v = short(p.adjoints[name], 10)
+        lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), v],
+                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tex_value(p.adjoints[name], 10)], of))
+    return lines
 
 
 TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)", "gradient": "Gradient"}
 
 
-def as_text(lines: list[Line], fmt: str = "text") -> str:
-    """Plain text, Markdown (headings, one item per line) or LaTeX (align* per phase)."""
+def _title(phase: str, of: str | None) -> str:
+    if of is None:
+        return TITLES[phase]
+    return f"Backward pass for {of} (reverse mode)" if phase == "backward" else f"Gradient of {of}"
+
+
+def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -> str:
+    """Plain text, Markdown (headings, one item per line) or LaTeX (align* per phase, rows broken
+    to fit `width` symbols)."""
     out: list[str] = []
-    for phase in ("forward", "backward", "gradient"):
-        group = [ln for ln in lines if ln.phase == phase]
-        if not group:
+    groups: dict[tuple[str, str | None], list[Line]] = {}
+    for ln in lines:
+        groups.setdefault((ln.phase, ln.of), []).append(ln)
+    for (phase, of), group in groups.items():
+        if phase == "note":
+            note = group[0].forms[0]
+            out.append(f"\\par\\noindent\\emph{{Note:}} {_tex_text(note)}\n" if fmt == "latex" else
+                       f"*Note:* {note}\n" if fmt == "markdown" else f"Note: {note}\n")
             continue
         if fmt == "latex":
-            out.append(f"% {TITLES[phase]}")
+            out.append(f"% {_title(phase, of)}")
             out.append("\\begin{align*}")
-            rows = [f"{_tex_name(ln.latex[0])} &= " + " = ".join(ln.latex[1:]) if len(ln.latex) > 1 else
-                    f"& {ln.latex[0]}" for ln in group]
+            rows = [row for ln in group for row in
+                    (texbreak.align_rows(_tex_name(ln.latex[0]), ln.latex[1:], width) if len(ln.latex) > 1
+                     else [f"& {ln.latex[0]}"])]
             out.append(" \\\\\n".join(rows))
             out.append("\\end{align*}")
         elif fmt == "markdown":
-            out.append(f"### {TITLES[phase]}\n")
+            out.append(f"### {_title(phase, of)}\n")
             out.extend(f"- `{' = '.join(ln.forms)}`" for ln in group)
             out.append("")
         else:
-            out.append(TITLES[phase])
+            out.append(_title(phase, of))
             out.extend("  " + " = ".join(ln.forms) for ln in group)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _tex_text(text: str) -> str:
+    """Plain words for `\\text{}`: LaTeX's special characters escaped, code quotes dropped."""
+    for ch in "{}$&#%_":
+        text = text.replace(ch, "\\" + ch)
+    return text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}")
 
 
 def _tex_name(name: str) -> str:
@@ -165,3 +257,7 @@ def _tex_name(name: str) -> str:
 
 def _partial(num: str, den: str) -> str:
     return f"\\frac{{\\partial {tex_name(num)}}}{{\\partial {tex_name(den)}}}"
+
+
+def _partial_tex(num_tex: str, den: str) -> str:
+    return f"\\frac{{\\partial {num_tex}}}{{\\partial {tex_name(den)}}}"

@@ -126,13 +126,15 @@ def derivative_program(text: str) -> dict[str, Any]:
     return {"program": text}
 
 
-def closed_forms(output: str, forms: dict[str, Any]) -> dict[str, Any]:
+def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
-            "latex": {n: to_latex(e) for n, e in forms.items()}}
+            "latex": {n: to_latex(e, shapes) for n, e in forms.items()}}
 
 
 def explain(lines: list[Any]) -> dict[str, Any]:
-    return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex} for ln in lines]}
+    """Each line; a vector output's backward passes say whose they are (`"of": "y[0]"`)."""
+    return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex,
+                       **({"of": ln.of} if ln.of is not None else {})} for ln in lines]}
 
 
 def answers_template(ref: Any, scalar: bool = True) -> dict[str, Any]:

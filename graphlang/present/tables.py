@@ -15,20 +15,20 @@ from graphlang.numbers import number, short
 MAX_SHOWN = 6  # elements per axis before eliding
 
 
-def tensor(value: Any) -> str:
+def tensor(value: Any, digits: int = 6) -> str:
     """A scalar as a number; a vector on one line; a matrix one row per line; shape when large.
 
-    Only the elements shown are formatted (the first MAX_SHOWN - 2 and the last per axis), so a
-    tensor of 10⁷ elements prints as fast as one of ten.
+    `digits` significant digits per element. Only the elements shown are formatted (the first
+    MAX_SHOWN - 2 and the last per axis), so a tensor of 10⁷ elements prints as fast as one of ten.
     """
     a = np.asarray(value, dtype=np.float64)
     if a.ndim == 0:
         return number(float(a))
     shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
     if a.ndim == 1:
-        return "[" + ", ".join(_elided(_cells(a), len(a))) + "]" + shape
+        return "[" + ", ".join(_elided(_cells(a, digits), len(a))) + "]" + shape
     if a.ndim == 2:
-        cells = [_elided(_cells(a[i]), a.shape[1]) for i in _shown(len(a))]
+        cells = [_elided(_cells(a[i], digits), a.shape[1]) for i in _shown(len(a))]
         width = max((len(c) for row in cells for c in row), default=0)
         rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
         if len(a) > MAX_SHOWN:
@@ -37,13 +37,13 @@ def tensor(value: Any) -> str:
                        for i, r in enumerate(rows)).rstrip()
         return "[" + body + "]" + shape
     if a.ndim == 3:  # one matrix per leading index
-        blocks = [f"[{i}] " + tensor(a[i]).split("  (shape")[0].replace("\n", "\n    ")
+        blocks = [f"[{i}] " + tensor(a[i], digits).split("  (shape")[0].replace("\n", "\n    ")
                   for i in range(min(len(a), MAX_SHOWN))]
         if len(a) > MAX_SHOWN:
-            blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1]).split("  (shape")[0]
+            blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1], digits).split("  (shape")[0]
                                                 .replace("\n", "\n    ")]
         return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
-    shown = [short(a[np.unravel_index(i, a.shape)]) for i in _shown(a.size)]  # no copy of `a`
+    shown = [short(a[np.unravel_index(i, a.shape)], digits) for i in _shown(a.size)]  # no copy of `a`
     return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(shown, a.size))}]"
 
 
@@ -52,9 +52,9 @@ def _shown(n: int) -> list[int]:
     return list(range(n)) if n <= MAX_SHOWN else [*range(MAX_SHOWN - 2), n - 1]
 
 
-def _cells(v: np.ndarray) -> list[str]:
+def _cells(v: np.ndarray, digits: int = 6) -> list[str]:
     """The shown elements of a vector, formatted (the last one after the filler when elided)."""
-    return [short(v[i]) for i in _shown(len(v))]
+    return [short(v[i], digits) for i in _shown(len(v))]
 
 
 def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
@@ -174,7 +174,9 @@ def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> T
     return t
 
 
-def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
+def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table | Group:
+    """The Hessian's blocks, row a, column b; for tensors a note on the block layout (below the
+    table at the terminal's width, not wrapped to the table's)."""
     out = program.outputs[0]
     names = list(h)
     # no letters for the row and column: a program may have nodes called a and b
@@ -182,9 +184,9 @@ def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table:
     for a in names:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
     if any(np.ndim(h[a][b]) for a in names for b in names):
-        t.caption = Text(f"a tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
-                         "denominator layout: shape column.shape + row.shape, entry [j, i] = "
-                         f"∂²{out} / ∂row[i] ∂column[j]")
+        return Group(t, Text(f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
+                             "denominator layout: shape column.shape + row.shape, entry [j, i] = "
+                             f"∂²{out} / ∂row[i] ∂column[j]."))
     return t
 
 

@@ -138,9 +138,10 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     cols = max(c for c, _ in place.values()) + 1
     cells: list[list[str]] = [["" for _ in range(cols)] for _ in range(rows)]
     outputs = set(g.outputs)
+    known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else None
     for n in program.names:
         st = g.statement(n)
-        text = f"${tex_name(n)}$" if st is None or st.expr is None else f"$\\displaystyle {to_latex(st.expr)}$"
+        text = f"${tex_name(n)}$" if st is None or st.expr is None else f"$\\displaystyle {to_latex(st.expr, known)}$"
         if result is not None:
             text += rf" \\ $= {_value(result.values[n])}$"
             if result.adjoints is not None:

@@ -20,6 +20,7 @@ from graphlang.present import explain as ex
 from graphlang.present import tikz
 from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
+from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
 
 FORMATS = ("text", "markdown", "latex")
@@ -65,7 +66,7 @@ def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
-            digits: int = 6) -> Shown:
+            digits: int = 6, width: int = texbreak.WIDTH) -> Shown:
     if format not in FORMATS:
         raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
     if node is not None and node not in prog.names:
@@ -73,15 +74,25 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
                              hint="nodes: " + ", ".join(prog.names))
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise GraphlangError("usage", f"digits must be an integer from 1 to 17, got {digits!r}")
-    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits), format), format)
+    _check_width(width)
+    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits), format, width), format)
+
+
+def _check_width(width: int) -> None:
+    if isinstance(width, bool) or not isinstance(width, int) or not 20 <= width <= 1000:
+        raise GraphlangError("usage", f"width must be an integer from 20 to 1000 (symbols per line), got {width!r}")
 
 
 def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = False,
-         at: Mapping[str, Any] | None = None) -> dict[str, str]:
+         at: Mapping[str, Any] | None = None, width: int = texbreak.WIDTH) -> dict[str, str]:
+    """Each derivative's right-hand side: .cg text, or LaTeX in matrix calculus (an `aligned`
+    block when wider than `width` symbols)."""
+    _check_width(width)
     vals = _values(at)
     shapes = prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
     forms = symbolic.closed_forms(prog, shapes, prog._wrt(wrt))
-    return {n: to_latex(e) if latex else to_text(e) for n, e in forms.items()}
+    known = symbolic.name_shapes(prog.graph, shapes)
+    return {n: texbreak.block(to_latex(e, known), width) if latex else to_text(e) for n, e in forms.items()}
 
 
 def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
@@ -111,8 +122,11 @@ def draw(prog: Program, path: str | os.PathLike[str] | None = None, at: Mapping[
 
 
 def program_latex(prog: Program) -> Shown:
-    rows = [f"{tex_name(st.name)} &= {to_latex(st.expr)}" for st in prog.graph.statements
-            if st.expr is not None]
+    known = None  # shapes only from declarations (an undeclared input could be any shape)
+    if all(prog.checked.declared.get(n) is not None for n in prog.inputs):
+        known = symbolic.name_shapes(prog.graph, dot_mod.declared_shapes(prog))
+    rows = [row for st in prog.graph.statements if st.expr is not None
+            for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known)])]
     return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")
 
 

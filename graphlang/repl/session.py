@@ -230,7 +230,8 @@ class ReplSession:
             given = read_at_file(rest) if cmd == ":at-file" else parse_at(_at_items(rest))
             new = {k: to_array(k, v, Limits()) for k, v in given.items()}
             self.at = {**self.at, **new}
-            return [Text("at " + ", ".join(f"{k}={render.tensor(v)}" for k, v in self.at.items()))]
+            # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
+            return [Text("at " + ", ".join(f"{k}={' '.join(render.tensor(v).split())}" for k, v in self.at.items()))]
         if cmd == ":undo":
             if not self.chunks and not self._undo:
                 raise GraphlangError("usage", "nothing to undo")

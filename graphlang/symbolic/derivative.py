@@ -8,9 +8,9 @@ from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
 from graphlang.primitives.shapes import Shape
-from graphlang.symbolic import adjoint
+from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.algebra import Builder
-from graphlang.symbolic.printing import to_latex, to_text
+from graphlang.symbolic.printing import tex_name, to_latex, to_text
 
 
 class HasGraph(Protocol):
@@ -158,3 +158,17 @@ def printed_size(e: Expr) -> int:
 
 def render(e: Expr, latex: bool = False, style: str = "cg") -> str:
     return to_latex(e) if latex else to_text(e, style)
+
+
+def name_shapes(graph: Graph, shapes: list[Shape]) -> dict[str, Shape]:
+    """Each name's shape, for printing matrix calculus (`to_latex(e, shapes)`)."""
+    return {n: shapes[s] for n, s in graph.slot_of.items()}
+
+
+def latex_equations(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr],
+                    width: float = texbreak.WIDTH) -> list[str]:
+    """`\\frac{∂y}{∂x} = …` per derivative, in matrix calculus, broken over lines when wider than `width`."""
+    out = program.graph.outputs[0]
+    known = name_shapes(program.graph, shapes)
+    return [texbreak.equation(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}}",
+                              to_latex(e, known), width) for n, e in forms.items()]

