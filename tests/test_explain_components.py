@@ -16,8 +16,11 @@ import subprocess
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS as PROGRAMS_DIR
 
-from graphlang.present.explain import MAX_COMPONENTS
+import graphlang
+from graphlang.present.components import MAX_COMPONENTS
+from graphlang.repl import ReplSession
 
 PROGRAMS = [
     ("vector", "input W[3, 2], x[2]\ny = tanh(W @ x) * sum(x)\n", "W=[[1,2],[0.5,-1],[0.3,0.2]],x=[0.4,-0.7]"),
@@ -63,7 +66,7 @@ def test_every_format_shows_the_passes(cli, write):
     at = "W=[[1,2],[3,4],[5,6]],x=[1,1]"
     text = cli("explain", path, "--at", at, width=300).out
     assert "Backward pass for y[2] (reverse mode)" in text and "Gradient of y[2]" in text
-    assert "g_y = ∂y[1]/∂y = e_1 = [0, 1, 0]" in text and "∂y[1]/∂x = g_x = [3, 4]" in text  # row 1 of W
+    assert "g_y = ∂y[1]/∂y = e₁ = [0, 1, 0]" in text and "∂y[1]/∂x = g_x = [3, 4]" in text  # row 1 of W
     md = cli("explain", path, "--at", at, "--format", "markdown").out
     assert "### Backward pass for y[0] (reverse mode)" in md
     tex = cli("explain", path, "--at", at, "--format", "latex").out
@@ -89,6 +92,45 @@ def test_past_the_limit_a_note_says_how_to_see_another_component(cli, write):
     shown = cli("explain", write("input x\ny = x * [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\ny_8 = y[8]\noutput y_8\n"),
                 "--at", "x=2").out
     assert "∂y_8/∂x = g_x = 9" in shown
+
+
+def test_of_names_one_component(cli, write):
+    """`--of 'y[9]'`: that component's backward pass only (y[9] = 10x: its gradient is 10, by hand),
+    a negative index counted from the end; the same lines as that component's pass in the full run."""
+    path = write("input x\ny = x * [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n")
+    for of in ("y[9]", "y[-1]", " y[ 9 ] "):
+        ran = cli("explain", path, "--at", "x=2", "--of", of, width=400)
+        assert ran.code == 0 and ran.out.count("Backward pass for") == 1, ran.out
+        assert "∂y[9]/∂x = g_x = 10" in ran.out and "Note:" not in ran.out
+    assert graphlang.load(path).explain({"x": 2}, of="y[9]") == cli("explain", path, "--at", "x=2", "--of", "y[9]").out
+    for name, source, at in PROGRAMS:
+        p = write(source, f"{name}.cg")
+        full = cli("explain", p, "--at", at, "--json").json()["steps"]
+        last = [s for s in full if s["phase"] == "gradient"][-1]["of"]  # past the limit too
+        one = cli("explain", p, "--at", at, "--of", last, "--json").json()["steps"]
+        assert [s for s in one if s["phase"] in ("backward", "gradient")] == \
+            [s for s in full if s.get("of") == last], name
+    lecture = str(PROGRAMS_DIR / "lecture13.cg")  # the one scalar output: --of y is the default
+    assert cli("explain", lecture, "--at", "x=2,z=3", "--of", "y").out == cli("explain", lecture, "--at", "x=2,z=3").out
+
+
+@pytest.mark.parametrize(("of", "says"), [("y[10]", "1 index within shape [10]"), ("y", "1 index within shape"),
+                                          ("y[1, 2]", "1 index within"), ("q", "'q' is not an output"),
+                                          ("x", "(`output x`)"), ("y[", "e.g. --of 'y[9]'")])
+def test_of_a_component_that_is_not_there_is_a_usage_error(cli, write, of, says):
+    ran = cli("explain", write("input x\ny = x * [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\n"), "--at", "x=2", "--of", of)
+    assert ran.code == 2 and "usage error" in ran.err and says in ran.err and "Traceback" not in ran.err
+
+
+def test_the_repl_explains_one_component():
+    s = ReplSession()
+    for line in ("input x", "y = x * [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]", ":at x=2"):
+        s.handle(line)
+    full = "".join(t.plain for t in s.handle(":explain"))
+    assert "(`:explain y[8]`)" in full and "--of" not in full  # the note in the REPL's words
+    one = "".join(t.plain for t in s.handle(":explain y[8]"))
+    assert one.count("Backward pass for") == 1 and "∂y[8]/∂x = g_x = 9" in one
+    assert ":explain y[10]: y needs 1 index" in "".join(t.plain for t in s.handle(":explain y[10]"))
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")

@@ -45,7 +45,6 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
          limit: LimitOpt = []) -> None:  # noqa: B006
     """Symbolic derivatives: closed forms in the inputs, or a derivative program (no swell)."""
     from graphlang.symbolic import derivative as symbolic
-    from graphlang.symbolic.printing import to_text
 
     s = Session(program, as_json)
 
@@ -64,7 +63,8 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         elif latex:
             print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
         else:
-            print("\n".join(f"d{out}/d{n} = {to_text(e)}" for n, e in forms.items()))
+            texts = symbolic.text_forms(prog, shapes, forms)
+            print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
     guarded(s, body)
 
 
@@ -73,6 +73,8 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
             digits: Annotated[int, typer.Option("--digits", min=1, max=17,
                                                 help="significant digits of every number")] = 6,
+            of: Annotated[str | None, typer.Option(
+                "--of", metavar="'y[9]'", help="the backward pass of this output component only")] = None,
             width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """The forward and backward passes step by step, in the lecture's notation."""
@@ -87,7 +89,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
-        lines = ex.explain(prog, values(at, at_file), node, digits)
+        lines = ex.explain(prog, values(at, at_file), node, digits, of)
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))
         else:

@@ -107,7 +107,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
-        d = "input" if n in prog.inputs else f"`{n} = {to_text(adj.forward[n], 'math')}`"
+        d = "input" if n in prog.inputs else f"`{n} = {to_text(adj.forward[n], 'math', shapes=adj.builder.var_shapes)}`"
         given = _plain_value(at[n]) if n in prog.inputs else ""
         lines.append(f"| {n} | {_shape(prog, at, n, res)} | {d} | {given} |")
     lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",

@@ -65,6 +65,16 @@ def declared_shapes(program: Program) -> list[Any]:
     return program.graph.shapes(tuple(decl.get(n) or () for n in program.graph.inputs))
 
 
+def _name_shapes(program: Program, values: dict[str, Any] | None) -> dict[str, Any] | None:
+    """Each name's shape (from the values, else the declarations), for matrix calculus in labels;
+    None when undeclared inputs leave them unknown (an input read by `@` is no scalar)."""
+    try:
+        shapes = program.bind(values)[1] if values is not None else declared_shapes(program)
+    except GraphlangError:
+        return None
+    return {n: shapes[s] for n, s in program.graph.slot_of.items()}
+
+
 def edge_partials(program: Program, values: dict[str, Any] | None, result: Result | None
                   ) -> dict[tuple[str, str], str]:
     """(operand, consumer) -> the local derivative, as the primitive table's rules give it.
@@ -84,13 +94,15 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
         if result.adjoints is not None:
             env.update({adj.g(k): np.asarray(v) for k, v in result.adjoints.items()})
     local: dict[tuple[str, str], str] = {}
+    known = adj.builder.var_shapes  # the helpers in matrix calculus need the operands' shapes
     for name, terms in adj.terms.items():
         for t in terms:
             scalar = shapes[g.slot_of[t.consumer]] == ()
             e = t.partial if scalar else t.expr
             if e is None:
                 continue
-            text = to_text(e, "math") if scalar else f"{adj.g(t.consumer)} ↦ {to_text(e, 'math')}"
+            text = to_text(e, "math", shapes=known)
+            text = text if scalar else f"{adj.g(t.consumer)} ↦ {text}"
             needed = {adj.g(t.consumer)} if not scalar else set()
             if env and needed <= env.keys():
                 text += f" = {_num(value_of(e, env))}"
@@ -122,9 +134,10 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
         kind = "param" if name in g.params else "input"
         box = _box(label, None, 2 if name in outputs else 1, rounded=True)
         lines.append(f"  {_q(name)} [label={box}, tooltip={_q(kind)}];")
+    known = _name_shapes(program, values)
     for st in g.statements:
         assert st.expr is not None
-        label = to_text(st.expr, "math")
+        label = to_text(st.expr, "math", shapes=known)
         if result is not None:
             label += f"\n= {_num(result.values[st.name])}"
             if result.adjoints is not None:
@@ -190,6 +203,7 @@ def terminal_view(program: Program, values: dict[str, Any] | None = None, partia
     consumers: dict[str, list[str]] = {}
     for a, b in edges(program):
         consumers.setdefault(a, []).append(b)
+    known = _name_shapes(program, values)
     t = Table(title=Text("Computation graph", style="bold"), title_justify="left")
     for col in ("node", "computes", "reads", "read by") + (("value", "adjoint") if result else ()) + \
             (("local derivatives",) if partials else ()):
@@ -197,7 +211,7 @@ def terminal_view(program: Program, values: dict[str, Any] | None = None, partia
     for name in program.names:
         st = program.graph.statement(name)
         reads = ", ".join(names(st.expr)) if st is not None and st.expr is not None else ""
-        computes = to_text(st.expr, "math") if st is not None and st.expr is not None else \
+        computes = to_text(st.expr, "math", shapes=known) if st is not None and st.expr is not None else \
             ("param" if name in program.graph.params else "input")
         row = [name, computes, reads, ", ".join(dict.fromkeys(consumers.get(name, [])))]
         if result is not None:

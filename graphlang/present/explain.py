@@ -13,13 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.engines import interpreter as interp
 from graphlang.language.ast import Expr
+from graphlang.present import components as C
 from graphlang.present.tables import tensor
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
-from graphlang.symbolic.matrixtex import script_base
+from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 
 
@@ -32,6 +32,7 @@ class Line:
     forms: list[str]
     latex: list[str]
     of: str | None = None  # the output component whose backward pass this is (a vector output)
+    matrix: bool = False  # its text uses matrix calculus (1, eᵢ, side-by-side products): the legend
 
 
 def short(v: Any, digits: int = 4) -> str:
@@ -57,29 +58,23 @@ def factor(v: Any, digits: int = 4) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
+def _math(e: Expr, shapes: Any, used: set[str]) -> str:
+    """Math text with the tensor helpers in matrix calculus (noting in `used` when it wrote any)."""
+    return to_text(e, "math", shapes=shapes, used=used)
+
+
 def _paren(text: str, e: Expr) -> str:
     # dpow prints as its textbook form (a product), so it needs parentheses like one
     return text if e.op in ("var", "const") or PRIMITIVES.get(e.op, None) is not None and \
         PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow" else f"({text})"
 
 
-MAX_COMPONENTS = 8  # backward passes shown for a vector output (one per component)
-
-
-@dataclass
-class _Pass:
-    """One backward pass: seeded at `output` (at `index` of a tensor output), its adjoints."""
-
-    output: str
-    index: tuple[int, ...] | None
-    adjoints: dict[str, Any]
-    label: str | None  # None: the program's one scalar output
-
-
-def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6) -> list[Line]:
+def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
+            of: str | None = None) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
     that each step adds up on paper to the digits shown. A program whose output is not one scalar
-    gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note)."""
+    gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
+    the component `of` names (`y[9]`)."""
     result = program.evaluate(values)
     g = program.graph
     arrays, shapes = program.bind(values)
@@ -93,73 +88,40 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
         lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tex_value(vals[name], 10)]))
     for st in g.statements:
         expr = adj.forward[st.name]
-        forms = [st.name, to_text(expr, "math")]
+        used: set[str] = set()
+        forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
         latex = [st.name, to_latex(expr, known)]
         if scalar and expr.op not in ("const",):
-            subst = to_text(expr, "math", leaf=leaf)
+            subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)
         forms.append(short(vals[st.name], digits))
         latex.append(tex_value(vals[st.name], digits))
-        lines.append(Line("forward", st.name, forms, latex))
+        lines.append(Line("forward", st.name, forms, latex, matrix=bool(used)))
     note = ""
-    if result.adjoints is not None:
-        passes = [_Pass(g.outputs[0], None, result.adjoints, None)]
+    only = C.parse_of(program, shapes, of) if of is not None else None
+    if result.adjoints is not None:  # the one scalar output (`--of y` names it too)
+        passes = [C.Pass(g.outputs[0], None, result.adjoints, None)]
     else:
-        passes, note = _component_passes(program, arrays, shapes)
+        passes, note = C.component_passes(program, arrays, shapes, only)
     for p in passes:
         if p.label is not None:
             adj = adjoint.build(g, shapes, outputs=[p.output])
         lines.extend(_backward(program, adj, vals, p, scalar, digits))
     if note:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
-    return [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
+    shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
+    if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ are not numbers (LaTeX writes them bold)
+        shown.append(Line("legend", g.outputs[0], [MT.LEGEND], []))
+    return shown
 
 
-def _component_passes(program: Program, arrays: list[Any], shapes: list[Any]) -> tuple[list[_Pass], str]:
-    """A backward pass per component of the outputs (seed: 1 at that component), at most
-    MAX_COMPONENTS; and a note saying how to see the others when there are more."""
-    g = program.graph
-    slot_vals = interp.forward(g, arrays)
-    live = interp.depends_on_inputs(g, sorted(set(g.slot_of.values())))
-    soft = [not d for d in interp.depends_on_inputs(g)]
-    wanted = [(o, idx) for o in g.outputs for idx in
-              ([None] if shapes[g.slot_of[o]] == () else list(np.ndindex(*shapes[g.slot_of[o]])))]
-    passes: list[_Pass] = []
-    for o, idx in wanted[:MAX_COMPONENTS]:
-        slot = g.slot_of[o]
-        seed = np.zeros(shapes[slot])
-        seed[idx if idx is not None else ()] = 1.0
-        adj = interp.reverse(g, shapes, slot_vals, {slot: seed}, live, soft=soft)
-        passes.append(_Pass(o, idx, {n: np.zeros(shapes[s]) if adj[s] is None else adj[s]
-                                     for n, s in g.slot_of.items()}, _label(o, idx)))
-    note = ""
-    if len(wanted) > MAX_COMPONENTS:
-        o, idx = wanted[MAX_COMPONENTS]
-        label = _label(o, idx)
-        short_name = o + "_" + "_".join(map(str, idx or ()))
-        note = (f"the outputs have {len(wanted)} components; the backward passes of the first "
-                f"{MAX_COMPONENTS} are shown. To see another, make it the output, e.g. "
-                f"`{short_name} = {label}` then `output {short_name}`; `graphlang grad` gives the whole "
-                "Jacobian")
-    return passes, note
-
-
-def _label(output: str, index: tuple[int, ...] | None) -> str:
-    return output if index is None else f"{output}[{', '.join(map(str, index))}]"
-
-
-def _tex_label(output: str, index: tuple[int, ...] | None) -> str:
-    name = tex_name(output)
-    return name if index is None else f"{script_base(name)}_{{{','.join(map(str, index))}}}"
-
-
-def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: _Pass, scalar: bool,
+def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
               digits: int) -> list[Line]:
     """The backward pass seeded at one output (component): a line per node, then the gradient."""
     g = program.graph
     out, of = p.output, p.label
-    top, top_tex = _label(out, p.index), _tex_label(out, p.index)
+    top, top_tex = C.label(out, p.index), C.tex_label(out, p.index)
     known = adj.builder.var_shapes
     gs = adj.g
     env = {**{k: np.asarray(v) for k, v in vals.items()}, **{gs(k): np.asarray(v) for k, v in p.adjoints.items()}}
@@ -169,20 +131,21 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         if name == out:
             seed, seed_tex = [], []  # a vector's component k: the seed is the one-hot e_k
             if p.index is not None and len(p.index) == 1:
-                seed, seed_tex = [f"e_{p.index[0]}"], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
+                seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
                               [gs(name), _partial_tex(top_tex, name), *seed_tex,
-                               tex_value(p.adjoints[name], digits)], of))
+                               tex_value(p.adjoints[name], digits)], of, matrix=bool(seed)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
             nowhere = f"0 (no path to {'the output' if of is None else of})"
             lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of))
             continue
+        used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
         chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {_partial(t.consumer, name)}" for t in terms)
         if scalar:
-            rule = " + ".join(f"{gs(t.consumer)}·{_paren(to_text(t.partial, 'math'), t.partial)}"
+            rule = " + ".join(f"{gs(t.consumer)}·{_paren(_math(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
             rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({to_latex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
@@ -191,11 +154,11 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             forms = [gs(name), chain, rule, nums, total]
             latex = [gs(name), chain_tex, rule_tex, nums.replace("·", " \\cdot "), total]
         else:
-            rule = " + ".join(to_text(t.expr, "math") for t in terms)
+            rule = " + ".join(_math(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
             latex = [gs(name), chain_tex, " + ".join(to_latex(t.expr, known) for t in terms),
                      tex_value(p.adjoints[name], digits)]
-        lines.append(Line("backward", name, forms, latex, of))
+        lines.append(Line("backward", name, forms, latex, of, matrix=bool(used)))
     for name in g.inputs:
         v = short(p.adjoints[name], 10)
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), v],
@@ -224,6 +187,11 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -
             note = group[0].forms[0]
             out.append(f"\\par\\noindent\\emph{{Note:}} {_tex_text(note)}\n" if fmt == "latex" else
                        f"*Note:* {note}\n" if fmt == "markdown" else f"Note: {note}\n")
+            continue
+        if phase == "legend":  # for the text's plain 1 and eᵢ; LaTeX's bold 𝟏 and 𝐞ᵢ need none
+            if fmt != "latex":
+                out.append(f"*Notation:* {group[0].forms[0]}\n" if fmt == "markdown" else
+                           f"Notation: {group[0].forms[0]}\n")
             continue
         if fmt == "latex":
             out.append(f"% {_title(phase, of)}")

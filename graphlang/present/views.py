@@ -21,7 +21,7 @@ from graphlang.present import tikz
 from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic import texbreak
-from graphlang.symbolic.printing import tex_name, to_latex, to_text
+from graphlang.symbolic.printing import tex_name, to_latex
 
 FORMATS = ("text", "markdown", "latex")
 
@@ -66,7 +66,7 @@ def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
-            digits: int = 6, width: int = texbreak.WIDTH) -> Shown:
+            digits: int = 6, width: int = texbreak.WIDTH, of: str | None = None) -> Shown:
     if format not in FORMATS:
         raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
     if node is not None and node not in prog.names:
@@ -75,7 +75,9 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     if isinstance(digits, bool) or not isinstance(digits, int) or not 1 <= digits <= 17:
         raise GraphlangError("usage", f"digits must be an integer from 1 to 17, got {digits!r}")
     _check_width(width)
-    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits), format, width), format)
+    if of is not None and not isinstance(of, str):
+        raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
+    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits, of), format, width), format)
 
 
 def _check_width(width: int) -> None:
@@ -92,7 +94,9 @@ def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = Fa
     shapes = prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
     forms = symbolic.closed_forms(prog, shapes, prog._wrt(wrt))
     known = symbolic.name_shapes(prog.graph, shapes)
-    return {n: texbreak.block(to_latex(e, known), width) if latex else to_text(e) for n, e in forms.items()}
+    if not latex:
+        return symbolic.text_forms(prog, shapes, forms)
+    return {n: texbreak.block(to_latex(e, known), width) for n, e in forms.items()}
 
 
 def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:

@@ -24,7 +24,8 @@ SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # CLI flags in library messages, and what the REPL calls them
-FLAGS = ((re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
+FLAGS = ((re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),
+         (re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
          (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"))
 
 

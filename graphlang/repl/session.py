@@ -28,7 +28,7 @@ COMMANDS = {
     ":at-file": "input values from a JSON object: :at-file values.json",
     ":run": "forward pass, adjoints and gradient",
     ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
-    ":explain": "the chain rule step by step: :explain [node]",
+    ":explain": "the chain rule step by step: :explain [node], or :explain y[8] (one output component)",
     ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
     ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
     ":load": "replace the program with a file: :load prog.cg",
@@ -278,16 +278,18 @@ class ReplSession:
             return [render.result_tables(prog, prog.evaluate(self.at, method=method))]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
+            if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
+                return [Text(rc.repl_words(as_text(explain(prog, self.at, of=rest.strip("'\" ")))))]
             node = _nodes(prog, rest, ":explain", at_most_one=True)
-            return [Text(as_text(explain(prog, self.at, node[0] if node else None)))]
+            return [Text(rc.repl_words(as_text(explain(prog, self.at, node[0] if node else None))))]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
-            from graphlang.symbolic.printing import to_text
             wrt = _nodes(prog, rest, ":diff")
             shapes = prog.bind(self.at)[1] if self.at else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
             forms = symbolic.closed_forms(prog, shapes, wrt or None)
-            return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {to_text(e)}" for n, e in forms.items()))]
+            texts = symbolic.text_forms(prog, shapes, forms)
+            return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {t}" for n, t in texts.items()))]
         if cmd == ":graph":
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):

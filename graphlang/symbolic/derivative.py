@@ -156,6 +156,17 @@ def printed_size(e: Expr) -> int:
     return size[id(e)]
 
 
+def text_forms(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr]) -> dict[str, str]:
+    """Each closed form as the text `diff` prints: `.cg` source when that needs no helper (a program
+    of scalars: `2 * x`); else the lecture's matrix calculus in Unicode (`1 xᵀ`, `Aᵀ 1`, `s·e₁ e₂ᵀ`),
+    never `expand(…)` or `embed(…)` (`diff --program` is the runnable form)."""
+    known = name_shapes(program.graph, shapes)
+    if all(s == () for s in known.values()) and not any(
+            node.op in ("expand", "embed", "outer") for e in forms.values() for node in postorder(e)):
+        return {n: to_text(e) for n, e in forms.items()}
+    return {n: to_text(e, "math", shapes=known) for n, e in forms.items()}
+
+
 def render(e: Expr, latex: bool = False, style: str = "cg") -> str:
     return to_latex(e) if latex else to_text(e, style)
 

@@ -9,9 +9,10 @@ import numpy as np
 
 from graphlang.language.ast import Expr, fold
 from graphlang.numbers import literal, quiet_floats
-from graphlang.primitives.shapes import Shape, ShapeError
+from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
 from graphlang.symbolic import matrixtex as M
+from graphlang.symbolic import textform as T
 from graphlang.symbolic.algebra import plain_dpow
 
 
@@ -30,94 +31,46 @@ def _readable(e: Expr) -> Expr:
 
 # --- printing ------------------------------------------------------------------------------
 
-SUPERSCRIPT = {2.0: "²", 3.0: "³"}
+def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None,
+            shapes: Mapping[str, Shape] | None = None, used: set[str] | None = None) -> str:
+    """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`, `Aᵀ`).
 
-# Text built as a tree of pieces and joined once at the end: a long chain `a + b + c + …` costs
-# time and memory linear in its length (concatenating at every level would copy it n times).
-Rope = str | tuple[Any, ...]
-
-
-def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None) -> str:
-    """Source text (style `cg`, parseable) or math text (`math`: `·`, `a/b`, `x²`).
-
-    `leaf` replaces variable names (e.g. by their values, for `a = x·z = 2·3`).
+    `leaf` replaces variable names (e.g. by their values, for `a = x·z = 2·3`). In math text the
+    tensor helpers print as the lecture's matrix calculus (`matrixtext`), knowing each operand's
+    shape from `shapes` (name -> shape) where given; `used` (if given) gets "matrix" when the text
+    writes any (its `1` and `eᵢ` need the legend `matrixtext.LEGEND`).
     """
-    times = " * " if style == "cg" else "·"
     math = style != "cg"
-    if math:
-        e = _readable(e)
 
-    def step(node: Expr, kids: list[tuple[Rope, int]]) -> tuple[Rope, int]:
-        op = node.op
-        if op == "const":
+    def atom(node: Expr) -> tuple[T.Rope, int]:
+        if node.op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
-            if np.isclose(v, np.pi, rtol=0, atol=0) and style != "cg":
+            if math and v == np.pi:
                 return "π", ATOM
             return literal(v), (UNARY if v < 0 else ATOM)
-        if op == "var":
-            if leaf is not None and node.attr in leaf:
-                text = leaf[str(node.attr)]
-                return text, (UNARY if text.startswith("-") else ATOM)
-            return str(node.attr), ATOM
-        prim = PRIMITIVES[op]
-        kind, sym, prec = prim.form
-        if kind == "infix":
-            (lt, lp), (rt, rp) = kids
-            if op == "pow":
-                lt = ("(", lt, ")") if lp <= POW else lt
-                exponent = node.args[1]
-                if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
-                    return (lt, SUPERSCRIPT[exponent.attr]), POW  # type: ignore[index]
-                rt = ("(", rt, ")") if rp < UNARY else rt
-                return (lt, "^", rt), POW
-            lt = ("(", lt, ")") if lp < prec else lt
-            rt = ("(", rt, ")") if rp <= prec else rt
-            shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
-            return (lt, shown, rt), prec
-        if kind == "prefix":
-            (t, p), = kids
-            bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
-            return ("-", t if bare else ("(", t, ")")), UNARY
-        if kind == "postfix":
-            (t, p), = kids
-            return (("(", t, ")") if p < POSTFIX else t, sym), POSTFIX
-        if kind == "index":
-            (t, p), = kids
-            inner = ", ".join(str(i) for i in node.attr)  # type: ignore[attr-defined]
-            return (("(", t, ")") if p < POSTFIX else t, f"[{inner}]"), POSTFIX
-        if kind == "stack":
-            return ("[", *_commas([t for t, _ in kids]), "]"), ATOM
-        if kind == "id" or (math and op == "expand" and node.attr is None):
-            return kids[0]  # in math, broadcasting a scalar back over a tensor goes without saying
-        args: list[Rope] = [t for t, _ in kids]
-        if prim.attr_args and node.attr is not None:
-            attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
-            args += [str(a) for a in attrs]
-        return (sym or op, "(", *_commas(args), ")"), ATOM
+        if leaf is not None and node.attr in leaf:
+            text = leaf[str(node.attr)]
+            return text, (UNARY if text.startswith("-") else ATOM)
+        return str(node.attr), ATOM
 
-    return _flatten(fold(e, step)[0])
+    if not math:
+        def step(node: Expr, kids: list[tuple[T.Rope, int]]) -> tuple[T.Rope, int]:
+            if node.op in ("const", "var"):
+                return atom(node)
+            return T.text_step(node, kids, " * ", False)
+        return T.flatten(fold(e, step)[0])
 
+    def math_step(node: Expr, kids: list[T.Piece]) -> T.Piece:
+        if node.op == "const":
+            return T.Piece(*atom(node), ())
+        if node.op == "var":
+            return T.Piece(*atom(node), shapes.get(str(node.attr)) if shapes is not None else None)
+        return T.math_step(node, kids)
 
-def _commas(items: list[Rope]) -> list[Rope]:
-    out: list[Rope] = []
-    for i, t in enumerate(items):
-        if i:
-            out.append(", ")
-        out.append(t)
-    return out
-
-
-def _flatten(rope: Rope) -> str:
-    """The pieces in order, joined (iterative: a rope may nest as deep as the expression)."""
-    parts: list[str] = []
-    stack: list[Rope] = [rope]
-    while stack:
-        r = stack.pop()
-        if isinstance(r, str):
-            parts.append(r)
-        else:
-            stack.extend(reversed(r))
-    return "".join(parts)
+    root = fold(_readable(e), math_step)
+    if used is not None and root.notation:
+        used.add("matrix")
+    return T.flatten(root.text)
 
 
 _GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
@@ -156,15 +109,6 @@ def tex_name(name: str) -> str:
 _BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
-def _shape(op: str, kids: list[Shape | None], attr: object) -> Shape | None:
-    if any(k is None for k in kids):
-        return None
-    try:
-        return PRIMITIVES[op].shape(kids, attr)  # type: ignore[arg-type]
-    except ShapeError:
-        return None
-
-
 def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
     """LaTeX math. With `shapes` (name -> shape) the tensor helpers print as the lecture's matrix
     calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow."""
@@ -177,7 +121,7 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
             return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM), ()
         if op == "var":
             return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
-        shape = _shape(op, [s for _, _, s in kids], node.attr)
+        shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
         text, prec = _latex_step(node, kids)
         return text, prec, shape
 

@@ -1,0 +1,158 @@
+"""Issue 16: the plain-text and Markdown displays (`explain`, `diff`, `graph --partials`, the REPL's
+`:explain`/`:diff`/`:graph partials`) write tensor derivatives in the lecture's matrix calculus, as
+the LaTeX does, never with the engine's helpers (`expand(`, `embed(`, a scalar `outer(g_y, x)`).
+
+Table-driven over every primitive with a tensor rule (the table of `test_matrix_calculus`). Oracles:
+derivatives worked by hand (in the Unicode notation), the API's reverse mode and central finite
+differences for the numbers `explain` prints, and a re-parse of the `.cg` closed forms that a scalar
+program keeps.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from test_matrix_calculus import CASES, _at
+from test_repl import render
+
+import graphlang
+from graphlang.repl import ReplSession
+
+# words of the engine that no human-readable display may show for a tensor program
+HELPERS = ("expand(", "embed(", "unbroadcast", "dpow", "outer(", ".T", "_seed", "repeat")
+
+# ∂y/∂input by hand, as `diff` prints it: 1 a vector of ones, eᵢ a one-hot vector, side by side a
+# matrix product (denominator layout: each derivative has its input's shape)
+BY_HAND = {
+    "sum-axis-0": {"A": "1 vᵀ", "v": "Aᵀ 1"},  # y = vᵀ(Aᵀ1): every row of ∂y/∂A is vᵀ
+    "sum-axis-1": {"A": "u 1ᵀ", "u": "A 1"},
+    "sum-axis-minus-1": {"A": "u 1ᵀ", "u": "A 1"},
+    "mean-axis-0": {"A": "(1 vᵀ)/2", "v": "(1/2)·Aᵀ 1"},  # two rows
+    "index-element": {"A": "s·e₁ e₂ᵀ", "s": "A[1, 2]"},
+    "index-row": {"A": "e₀ vᵀ", "v": "A[0]"},
+    "index-negative": {"u": "s·e₂", "s": "u[-1]"},  # u[-1] of 3 is u[2]
+    "sum": {"A": "2·A"},
+    "matmul-matrix-vector": {"W": "1 xᵀ", "x": "Wᵀ @ 1"},  # the lecture's g_z xᵀ with g_z = 1
+    "matmul-vector-matrix": {"u": "W @ 1", "W": "u 1ᵀ"},
+    "matmul-matrix-matrix": {"W": "(1 1ᵀ) @ Xᵀ", "X": "Wᵀ @ (1 1ᵀ)"},
+    "dot": {"u": "v", "v": "u"},
+    "outer": {"u": "(1 1ᵀ) @ v", "v": "u @ (1 1ᵀ)"},
+    "expand": {"v": "Aᵀ 1", "A": "1 vᵀ"},
+    "embed": {"s": "A[1, 2]", "A": "s·e₁ e₂ᵀ"},
+    "broadcast-row": {"A": "cos(A + v)"},
+    "broadcast-scalar": {"s": "sum(exp(s·u)·u)", "u": "exp(s·u)·s"},
+}
+IDS = [c[0] for c in CASES]
+
+
+def _files(write, source: str, prog: graphlang.Program) -> tuple[str, str, str]:
+    """The program's path, its point as --at text and as a JSON file (for the REPL's :at-file)."""
+    at = _at(prog)
+    path = write(source)
+    return path, ",".join(f"{k}={v}" for k, v in at.items()).replace(" ", ""), write(json.dumps(at), "at.json")
+
+
+def _repl(path: str, at_file: str) -> list[str]:
+    s = ReplSession()
+    for line in (f":load {path}", f":at-file {at_file}"):
+        out = render(s.handle(line))
+        assert " error: " not in out, out
+    return [render(s.handle(cmd)) for cmd in (":explain", ":diff", ":graph partials")]
+
+
+@pytest.mark.parametrize(("name", "source", "_tex"), CASES, ids=IDS)
+def test_text_and_markdown_never_show_a_helper(cli, write, name, source, _tex):
+    prog = graphlang.parse(source)
+    path, at, at_file = _files(write, source, prog)
+    shown = {
+        "explain": cli("explain", path, "--at", at, width=400).out,
+        "explain --format markdown": cli("explain", path, "--at", at, "--format", "markdown").out,
+        "diff": cli("diff", path, "--at", at).out,
+        "graph --partials": cli("graph", path, "--partials", "--at", at, width=400).out,
+        "graph --partials --dot": cli("graph", path, "--partials", "--at", at, "--dot").out,
+        "Program.explain": prog.explain(_at(prog)),
+        "Program.diff": "\n".join(prog.diff(at=_at(prog)).values()),
+    }
+    shown.update(zip(("REPL :explain", "REPL :diff", "REPL :graph partials"), _repl(path, at_file)))
+    for where, text in shown.items():
+        assert text.strip(), where
+        assert not [h for h in HELPERS if h in text], (where, text)
+    # the notation is explained once, when a formula uses it (a derivative by hand with 1 or eᵢ)
+    legend = shown["explain"].count("Notation: 1 is a vector of ones")
+    assert legend <= 1 and shown["explain --format markdown"].count("*Notation:* 1 is a vector") == legend
+    if any(re.search(r"\b1\b(?![./])|e[₀-₉]", form) for form in BY_HAND.get(name, {}).values()):
+        assert legend == 1
+    assert "Notation" not in cli("explain", path, "--at", at, "--format", "latex").out  # bold there
+    # `diff --program` is still the runnable program, helpers and all
+    program = cli("diff", path, "--at", at, "--program").out
+    assert graphlang.parse(program).evaluate({**_at(prog)}).value is not None
+
+
+@pytest.mark.parametrize("name", list(BY_HAND))
+def test_diff_text_is_the_derivative_by_hand(cli, write, name):
+    source = dict((c[0], c[1]) for c in CASES)[name]
+    prog = graphlang.parse(source)
+    path, at, _ = _files(write, source, prog)
+    printed = dict(line.split(" = ", 1) for line in cli("diff", path, "--at", at).out.splitlines())
+    assert {n: printed[f"dy/d{n}"] for n in BY_HAND[name]} == BY_HAND[name]
+
+
+def _value(text: str) -> np.ndarray:
+    """A number or tensor as explain prints it (`[[1, 2], [3, 4]] (shape [2, 2])`)."""
+    return np.asarray(json.loads(re.sub(r" \(shape \[[\d, ]*\]\)$", "", text)), dtype=float)
+
+
+def _central(prog: graphlang.Program, at: dict, name: str, h: float = 1e-6) -> np.ndarray:
+    """∂y/∂name by central differences, one element at a time (independent of every AD mode)."""
+    x = np.asarray(at[name], dtype=float)
+    out = np.zeros_like(x)
+    for i in np.ndindex(*x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        f_up = float(prog.evaluate({**at, name: up.tolist()}).value)
+        f_down = float(prog.evaluate({**at, name: down.tolist()}).value)
+        out[i] = (f_up - f_down) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize(("name", "source", "_tex"), CASES, ids=IDS)
+def test_explained_numbers_are_reverse_mode_and_finite_differences(cli, write, name, source, _tex):
+    prog = graphlang.parse(source)
+    path, at, _ = _files(write, source, prog)
+    steps = cli("explain", path, "--at", at, "--json").json()["steps"]
+    r = prog.evaluate(_at(prog))
+    backward = {s["node"]: s["forms"][-1] for s in steps if s["phase"] == "backward"}
+    for node, text in backward.items():  # 6 significant digits
+        if "no path" not in text:
+            np.testing.assert_allclose(_value(text), r.adjoints[node], rtol=5e-6, atol=1e-12, err_msg=node)
+    for s in (s for s in steps if s["phase"] == "gradient"):  # 10 significant digits
+        n = s["node"]
+        np.testing.assert_allclose(_value(s["forms"][-1]), r.gradient[n], rtol=5e-10, atol=1e-14)
+        np.testing.assert_allclose(_value(s["forms"][-1]), _central(prog, _at(prog), n), rtol=1e-6, atol=1e-8)
+
+
+def test_a_scalar_program_keeps_its_cg_closed_forms(cli, write):
+    """lecture13's `diff` is still `.cg` source: each form parses and gives reverse mode's gradient."""
+    from conftest import PROGRAMS
+    path = str(PROGRAMS / "lecture13.cg")
+    prog = graphlang.load(path)
+    at = {"x": 2.0, "z": 3.0}
+    lines = cli("diff", path).out.splitlines()
+    assert len(lines) == 2 and all(" * " in ln and "·" not in ln for ln in lines)
+    for line in lines:
+        lhs, rhs = line.split(" = ", 1)
+        value = graphlang.parse(f"input x, z\nd = {rhs}\n").evaluate(at).value
+        assert value == pytest.approx(prog.gradient(at)[lhs.split("/d")[1]], rel=1e-12)
+
+
+def test_graph_without_values_or_declarations_still_draws(cli, write):
+    """Undeclared inputs leave the shapes unknown: the labels are written without them (`hᵀ 1` is
+    the sum over axis 0 of a vector or of a matrix alike), never a shape error."""
+    path = write("h = A @ x\ny = sum(h, 0) + dot(x, x)\n")
+    for extra in ([], ["--dot"]):
+        ran = cli("graph", path, *extra, width=200)
+        assert ran.code == 0 and "hᵀ 1 + dot(x, x)" in ran.out, ran.err
