@@ -57,6 +57,20 @@ def _aligned(args: tuple[Any, ...]) -> list[Any]:
 def elementwise(impl: Callable[..., Any], arity: int = -1) -> Callable[..., Any]:
     """Any elementwise function, batched; with `arity`, the arguments after it are attributes."""
     def apply(*args: Any) -> Any:
+        if arity < 0 and len(args) <= 2:  # the common cases, without aligning (a step's hot path)
+            a = args[0]
+            if len(args) == 1:
+                return Batch(impl(a.v)) if type(a) is Batch else impl(a)
+            b = args[1]
+            ba, bb = type(a) is Batch, type(b) is Batch
+            if not (ba or bb):
+                return impl(a, b)
+            if ba and bb and a.v.ndim == b.v.ndim:
+                return Batch(impl(a.v, b.v))
+            if ba and not bb and a.v.ndim > np.ndim(b):  # b aligns with a's trailing axes
+                return Batch(impl(a.v, b))
+            if bb and not ba and b.v.ndim > np.ndim(a):
+                return Batch(impl(a, b.v))
         tensors, attrs = (args, ()) if arity < 0 else (args[:arity], args[arity:])
         if not any(isinstance(a, Batch) for a in tensors):
             return impl(*args)
