@@ -3,8 +3,9 @@
 A round times each contestant once (the order rotated from round to round); the samples of one
 contestant give its median and spread, and the per-round quotients graphlang / X give a paired
 ratio that is far steadier on a shared machine than a quotient of two medians taken minutes apart.
-Both wall time and the process's CPU time (all its threads) are kept: on a loaded machine a
-process waits for a core, which wall time counts and CPU time does not.
+Both wall time and the calling thread's CPU time are kept: on a loaded machine a process waits
+for a core, which wall time counts and CPU time does not. JAX computes on threads of its own, so
+its CPU time is not comparable (shown as —): read its wall time.
 """
 
 from __future__ import annotations
@@ -41,11 +42,11 @@ def rounds(contestants: dict[str, Contestant], repeats: int,
                 continue
             for prepare in reset:
                 prepare()
-            c, t = time.process_time(), time.perf_counter()
+            c, t = time.thread_time(), time.perf_counter()
             for _ in range(number):
                 fn()
             out["wall"][name].append((time.perf_counter() - t) / number)
-            out["cpu"][name].append((time.process_time() - c) / number)
+            out["cpu"][name].append((time.thread_time() - c) / number)
     return out
 
 
@@ -78,7 +79,8 @@ def table(samples: dict[str, dict[str, list[float | None]]], ours: str, floors: 
         if who == ours:
             rel = "1 | 1"
         else:
-            rel = " | ".join("{:.2f} ({:.2f}–{:.2f})".format(*ratio(d, ours, who)) for d in (wall, cpu))
+            rel = " | ".join("—" if d is cpu and who.startswith("JAX") else
+                             "{:.2f} ({:.2f}–{:.2f})".format(*ratio(d, ours, who)) for d in (wall, cpu))
         out.append(f"| {who} | {fmt(median(wall[who]))} | {fmt(min(xs))}–{fmt(max(xs))} ({len(xs)}) | {rel} |")
     lines = []
     for floor in floors:

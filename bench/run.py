@@ -1,9 +1,10 @@
 """Run workloads W1-W4 for graphlang, the floors and the installed peers; write bench/README.md.
 
 usage: python bench/run.py [--quick] [--no-peers] [--no-write] [--mallopt]
-One thread everywhere (set before numpy loads). Every contestant of a workload is timed once per
-round, round-robin, in this one process (paired.py): medians, min–max over rounds, and paired
-per-round ratios graphlang / X. The load average is recorded at the start and end of each workload.
+One thread everywhere (set before numpy loads), the process pinned to one core. Every contestant
+of a workload is timed once per round, round-robin, in this one process (paired.py): medians,
+min–max over rounds, and paired per-round ratios graphlang / X. The load average is recorded at
+the start and end of each workload.
 Allocator: glibc's defaults for every contestant (nothing in graphlang calls mallopt); `--mallopt`
 raises glibc's trim and mmap thresholds for the whole process, i.e. for every contestant alike.
 """
@@ -13,7 +14,12 @@ from __future__ import annotations
 import os
 
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+                  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false")
+# JAX starts a pool of threads whatever the flags: one core for the whole process keeps every
+# contestant to one core's worth of time.
+PINNED = sorted(os.sched_getaffinity(0))[-1] if hasattr(os, "sched_setaffinity") else None
+if PINNED is not None:
+    os.sched_setaffinity(0, {PINNED})
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -82,7 +88,8 @@ def main() -> None:
                 f"{once['graphlang compile + gradient']:.2f} s (the plan is compiled at the first call up to "
                 f"20,000 equations, at the second call beyond: a one-off evaluation is interpreted); "
                 f"building the function once (not timed above): {builds}. "
-                f"Gradient / forward: **{once['graphlang gradient / forward']:.2f}**.")
+                "Gradient / forward (paired): **{:.2f}** ({:.2f}–{:.2f}).".format(
+                    *PR.ratio(w2["wall"], W.W2_OURS, W.W2_FORWARD)))
         section(f"W2 — `big_{n}.cg`, forward + gradient",
                 "torch and micrograd run the program as a Python function built once from its text "
                 "(one line per statement, as their users write it); each call makes fresh leaves, "
@@ -144,7 +151,7 @@ def main() -> None:
             f"{os.cpu_count()} cores, Python {platform.python_version()}, "
             + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + "; one thread everywhere; "
             f"the whole run took {elapsed:.0f} s; load average (1/5/15 min) {load_start} at the start, "
-            f"{PR.load()} at the end; allocator: "
+            f"{PR.load()} at the end; the process pinned to CPU {PINNED}; allocator: "
             + ("glibc trim/mmap thresholds raised for the whole process" if a.mallopt else "glibc defaults")
             + " for every contestant. Times are medians over round-robin rounds; read the paired "
             "ratios (absolute times drift by up to ~2× on this shared 2-core machine).\n")
