@@ -97,15 +97,16 @@ class Trainer:
         self._shapes: list[Any] | None = None
         self._plans: dict[bool, Step | None] = {}
         self._names = [n for n in g.inputs if n in g.params]  # the compiled step's gradient order
+        self._feed = [(n, n in g.params) for n in g.inputs]
         self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
         self.last_loss = float("nan")  # the mean loss of the last step (for a progress bar)
         self.early: tuple[int, int] | None = None  # (the epoch it stopped after, the best epoch) when early
 
     def _arrays(self, data: Dataset, idx: np.ndarray | int) -> list[Any]:
-        g = self.program.graph
-        batched = not isinstance(idx, (int, np.integer))
-        return [self.params[n] if n in g.params else
-                (Batch(data.columns[n][idx]) if batched else data.columns[n][idx]) for n in g.inputs]
+        P, cols = self.params, data.columns
+        if isinstance(idx, (int, np.integer)):
+            return [P[n] if param else cols[n][idx] for n, param in self._feed]
+        return [P[n] if param else Batch(cols[n][idx]) for n, param in self._feed]
 
     def shapes(self, data: Dataset) -> list[Any]:
         if self._shapes is None:
@@ -167,7 +168,7 @@ class Trainer:
         seed = Batch(np.full(n, self.lr / n)) if batched else np.float64(self.lr)
         loss, grads = self._gradients(arrays, shapes, seed, batched)
         with np.errstate(over="raise", invalid="raise", under="ignore"):
-            for name in self.program.params:
+            for name in self._names:
                 grad = grads[name]
                 if grad is None:
                     continue
