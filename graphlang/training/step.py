@@ -50,6 +50,26 @@ def _one_call(rhs: str, head: str) -> str | None:
     return inner if depth == 0 else None
 
 
+def _freed(lines: list[str], keep: set[str]) -> list[str]:
+    """`del` each intermediate after its last use: straight-line code would otherwise keep every
+    array of the step alive to the end, a working set that no longer fits in the cache."""
+    last: dict[str, int] = {}
+    for n, line in enumerate(lines):
+        for name in C._names(line):
+            last[name] = n
+        last.setdefault(C._lhs(line), n)  # written and never read: freed at once
+    dead: dict[int, list[str]] = {}
+    for name, n in last.items():
+        if name not in keep and name[:1] in "vg" and name[1:].isdigit():
+            dead.setdefault(n, []).append(name)
+    out: list[str] = []
+    for n, line in enumerate(lines):
+        out.append(line)
+        if n in dead:
+            out.append("del " + ", ".join(sorted(dead[n])))
+    return out
+
+
 class Step:
     """One program's step for one set of input shapes: `(arrays, seed) -> (loss, lr·∇ per param)`.
 
@@ -79,6 +99,8 @@ class Step:
             seen.add(target)
         extra = ", ".join(["seed", "_into", *(f"_o{t}" for t in names)])
         grads = "".join(f"g{k}, " for k in params)
+        if not self.scalar:
+            lines = _freed(lines, {f"v{out}", *(f"g{k}" for k in params)})
         self._fn = C.build(lines, list(range(len(graph.inputs))), f"v{out}, ({grads})", self.scalar,
                            extra=extra, batch=batched)
 
