@@ -132,7 +132,7 @@ def _axis(a: Batch, axis: int | None) -> Any:
 
 
 def total(a: Any, axis: Any) -> Any:
-    return Batch(np.sum(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
+    return Batch(a.v.sum(axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
 
 
 def mean(a: Any, axis: Any) -> Any:
@@ -175,7 +175,9 @@ def expand(g: Any, like: Any, axis: Any) -> Any:
         gv = np.expand_dims(gv, axis + 1 if axis >= 0 else axis)
     else:
         gv = gv.reshape((n,) + (1,) * len(shape))
-    return Batch(np.broadcast_to(gv, (n, *shape)).astype(np.float64))
+    out = np.empty((n, *shape))
+    out[...] = gv  # broadcast into a new float64 array
+    return Batch(out)
 
 
 def embed(g: Any, like: Any, idx: Any) -> Any:

@@ -181,7 +181,7 @@ class Trainer:
                     line, column = self.program._positions.get(name, (None, None))
                     raise GraphlangError("domain", f"the update of the parameter {name} overflows "
                                          "float64", line, column) from None
-        return float(np.mean(loss.v)) if isinstance(loss, Batch) else float(loss)
+        return float(loss.v.mean()) if isinstance(loss, Batch) else float(loss)
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy over a dataset, in one batched forward pass."""
