@@ -139,22 +139,27 @@ class Trainer:
         """Build the compiled step for this data now (else the first step builds it)."""
         self._plan(self.shapes(data), self.batch > 1)
 
-    def _gradients(self, arrays: list[Any], shapes: list[Any], seed: Any, batched: bool
-                   ) -> tuple[Any, dict[str, Any]]:
-        """Loss and seed·∇ of every parameter: compiled code, or the interpreter (which locates
-        errors). The gradients may live in the step's buffers: use them before the next step."""
+    def _gradients(self, arrays: list[Any], shapes: list[Any], n: int, batched: bool
+                   ) -> tuple[Any, dict[str, Any], float]:
+        """Loss, the parameters' gradients (of the mean loss over the n examples) and the factor
+        that turns them into the update: the compiled step, seeded with lr, gives lr·∇ (factor 1;
+        its arrays may live in the step's buffers: use them before the next step). If it fails,
+        the interpreter (which locates errors) gives ∇ itself (factor lr), so that an update that
+        overflows is reported as such, not as a derivative."""
         g = self.program.graph
         plan = self._plan(shapes, batched)
         if plan is not None:
             try:
                 with strict_floats():
-                    loss, grads = plan(arrays, seed)
-                return loss, dict(zip(self._names, grads))
+                    loss, grads = plan(arrays, Batch(np.full(n, self.lr / n)) if batched else
+                                       np.float64(self.lr))
+                return loss, dict(zip(self._names, grads)), 1.0
             except (ArithmeticError, ValueError, TypeError):
                 pass
+        seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
         vals = interp.forward(g, arrays, batched=batched)
         adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
-        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}
+        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, self.lr
 
     def step(self, data: Dataset, idx: np.ndarray | int) -> float:
         """One SGD update on the examples `idx`; returns their mean loss.
@@ -164,9 +169,8 @@ class Trainer:
         shapes = self.shapes(data)
         batched = not isinstance(idx, (int, np.integer))
         arrays = self._arrays(data, idx)
-        n = len(idx) if batched else 1  # type: ignore[arg-type]
-        seed = Batch(np.full(n, self.lr / n)) if batched else np.float64(self.lr)
-        loss, grads = self._gradients(arrays, shapes, seed, batched)
+        loss, grads, factor = self._gradients(arrays, shapes, len(idx) if batched else 1,  # type: ignore[arg-type]
+                                              batched)
         with np.errstate(over="raise", invalid="raise", under="ignore"):
             for name in self._names:
                 grad = grads[name]
@@ -174,6 +178,8 @@ class Trainer:
                     continue
                 p = self.params[name]
                 try:
+                    if factor != 1.0:
+                        grad = factor * np.asarray(grad)
                     if self.l2 and p.ndim >= 2:
                         p *= 1.0 - self.lr * self.l2  # p - lr·(∇ + l2·p)
                     np.subtract(p, grad, out=p)
