@@ -1,7 +1,12 @@
 """Run workloads W1-W4 for graphlang, the floors and the installed peers; write bench/README.md.
 
-usage: python bench/run.py [--quick] [--no-peers] [--no-write]
-One thread everywhere (set before numpy loads). Medians; ratios are within this one run.
+usage: python bench/run.py [--quick] [--no-peers] [--no-write] [--mallopt]
+One thread everywhere (set before numpy loads), the process pinned to one core. Every contestant
+of a workload is timed once per round, round-robin, in this one process (paired.py): medians,
+min–max over rounds, and paired per-round ratios graphlang / X. The load average is recorded at
+the start and end of each workload.
+Allocator: glibc's defaults for every contestant (nothing in graphlang calls mallopt); `--mallopt`
+raises glibc's trim and mmap thresholds for the whole process, i.e. for every contestant alike.
 """
 
 from __future__ import annotations
@@ -9,7 +14,12 @@ from __future__ import annotations
 import os
 
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
-                  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
+                  XLA_FLAGS="--xla_cpu_multi_thread_eigen=false")
+# JAX starts a pool of threads whatever the flags: one core for the whole process keeps every
+# contestant to one core's worth of time.
+PINNED = sorted(os.sched_getaffinity(0))[-1] if hasattr(os, "sched_setaffinity") else None
+if PINNED is not None:
+    os.sched_setaffinity(0, {PINNED})
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -22,23 +32,9 @@ from pathlib import Path  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import paired as PR  # noqa: E402
+import w3  # noqa: E402
 import workloads as W  # noqa: E402
-
-
-def us(s: float) -> str:
-    return f"{s * 1e6:.2f} µs" if s < 1e-3 else f"{s * 1e3:.2f} ms" if s < 1 else f"{s:.2f} s"
-
-
-def table(rows: dict[str, float], floor: str, ours: str, note: str = "") -> str:
-    peers = {k: v for k, v in rows.items() if "(floor)" not in k and not k.startswith("graphlang")}
-    best = min(peers, key=peers.get) if peers else None  # type: ignore[arg-type]
-    out = ["| who | time | graphlang / this |", "|---|---|---|"]
-    for k, v in sorted(rows.items(), key=lambda kv: kv[1]):
-        out.append(f"| {k} | {us(v)} | {rows[ours] / v:.2f} |")
-    summary = f"graphlang / floor = **{rows[ours] / rows[floor]:.2f}**"
-    if best:
-        summary += f"; graphlang / best peer ({best}) = **{rows[ours] / rows[best]:.2f}**"
-    return "\n".join(out) + "\n\n" + summary + (f". {note}" if note else "") + "\n"
 
 
 def peak_rss(code: str) -> float:
@@ -55,35 +51,50 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="skip the slowest peers and N = 100,000")
     ap.add_argument("--no-peers", action="store_true")
     ap.add_argument("--no-write", action="store_true")
+    ap.add_argument("--mallopt", action="store_true", help="raise glibc's trim/mmap thresholds for all")
     a = ap.parse_args()
-    from graphlang.training.heap import keep_heap
-    keep_heap()  # for every contestant alike
+    if a.mallopt:
+        import ctypes
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 256 << 20)  # M_TRIM_THRESHOLD
+        libc.mallopt(-3, 256 << 20)  # M_MMAP_THRESHOLD
     peers = not a.no_peers
     started = time.perf_counter()
+    load_start = PR.load()
     sections: list[str] = []
     results: dict[str, object] = {}
+    reps = 5 if a.quick else 7
 
-    w1 = W.run_w1() if peers else {k: v for k, v in W.run_w1().items()}
+    def section(title: str, body: str, load: str) -> None:
+        sections.append(f"## {title}\n\nLoad average (1/5/15 min) at the start: {load}; at the end: "
+                        f"{PR.load()}.\n\n{body}")
+
+    load = PR.load()
+    w1 = W.run_w1(peers, reps)
     results["W1"] = w1
-    sections.append("## W1 — the lecture's gradient, one call through the API\n\n"
-                    "`Program.gradient({'x': 2, 'z': 3})` on a loaded program (compiled on first use).\n\n"
-                    + table(w1, "hand-written analytic Python (floor)", "graphlang (Program.gradient)"))
+    section("W1 — the lecture's gradient, one call through the API",
+            "`Program.gradient({'x': 2, 'z': 3})` on a loaded program (compiled on first use).\n\n"
+            + PR.table(w1, W.W1_OURS, [W.W1_FLOOR]), load)
 
     for n in ([10_000] if a.quick else [10_000, 100_000]):
-        w2 = W.run_w2(n, peers=peers)
-        results[f"W2_{n}"] = w2
-        timing = {k: v for k, v in w2.items() if k in ("graphlang gradient", "straight-line compiled Python (floor)",
-                                                         "torch eager", "micrograd")}
-        once = (f"One-off costs: parse + check + build **{w2['graphlang parse+check+build']:.2f} s** "
-                f"({w2['graphlang parse+check+build'] / n * 1e6:.1f} µs per statement); first call "
-                f"{w2['graphlang first gradient (interpreted)']:.2f} s, second call "
-                f"{w2['graphlang compile + gradient']:.2f} s (the plan is compiled at the first call up to "
+        load = PR.load()
+        w2, once = W.run_w2(n, peers=peers, repeats=reps if n < 100_000 else 5)
+        results[f"W2_{n}"] = {"samples": w2, "once": once}
+        builds = "; ".join(f"{k.replace(' build', '')}'s {v:.2f} s" for k, v in once.items()
+                           if k.endswith("build") and not k.startswith("graphlang"))
+        text = (f"One-off costs: parse + check + build **{once['graphlang parse+check+build']:.2f} s** "
+                f"({once['graphlang parse+check+build'] / n * 1e6:.1f} µs per statement); first call "
+                f"{once['graphlang first gradient (interpreted)']:.2f} s, second call "
+                f"{once['graphlang compile + gradient']:.2f} s (the plan is compiled at the first call up to "
                 f"20,000 equations, at the second call beyond: a one-off evaluation is interpreted); "
-                f"the floor's own build: {w2['floor build']:.2f} s. "
-                f"Gradient / forward: **{w2['graphlang gradient'] / w2['graphlang forward only']:.2f}**.")
-        sections.append(f"## W2 — `big_{n}.cg`, forward + gradient\n\n"
-                        + table(timing, "straight-line compiled Python (floor)", "graphlang gradient")
-                        + "\n" + once + "\n")
+                f"building the function once (not timed above): {builds}. "
+                "Gradient / forward (paired): **{:.2f}** ({:.2f}–{:.2f}).".format(
+                    *PR.ratio(w2["wall"], W.W2_OURS, W.W2_FORWARD)))
+        section(f"W2 — `big_{n}.cg`, forward + gradient",
+                "torch and micrograd run the program as a Python function built once from its text "
+                "(one line per statement, as their users write it); each call makes fresh leaves, "
+                "runs it and `backward()`.\n\n" + PR.table(w2, W.W2_OURS, [W.W2_FLOOR]) + "\n" + text + "\n",
+                load)
     if not a.quick:
         g_mem = peak_rss("import workloads as W, json, graphlang\n"
                          "t = open(W.ROOT.parent / 'shared/bench/big_100000.cg').read()\n"
@@ -103,38 +114,47 @@ def main() -> None:
     med, stats, load = S.measure(15)
     sections.append("## CLI start-up\n\n" + S.markdown(med, stats, load, 15))
 
+    n3 = 2_000 if a.quick else 10_000
     for batch, lr in ((1, 0.05), (64, 0.5)):
-        times, losses = W.run_w3(batch, lr, peers=peers and not (a.quick and batch == 1))
-        results[f"W3_batch{batch}"] = {"seconds": times, "loss": losses}
+        load = PR.load()
+        samples, losses = w3.run(batch, lr, peers, n3, reps, 2 if a.quick else 3)
         spread = max(losses.values()) - min(losses.values())
-        g_step, f_step = W.w3_step_ratio(batch)
-        results[f"W3_batch{batch}"]["gradient_over_forward"] = g_step / f_step
-        sections.append(f"## W3 — the lecture's network (784-128-64-10), one SGD epoch, batch {batch}, lr {lr}\n\n"
-                        + table(times, "plain numpy, vectors and np.outer (floor)" if batch == 1 else
-                                "hand-written numpy backprop (floor)", "graphlang",
-                                f"Every contestant ends the epoch at the same mean loss "
-                                f"({losses['graphlang']:.12f}; spread {spread:.1e}). One step's "
-                                f"gradient / forward time: **{g_step / f_step:.2f}** (the numpy floor's "
-                                f"own: {W.numpy_step_ratio(batch):.2f})"))
+        g_step, f_step = w3.step_ratio(batch)
+        results[f"W3_batch{batch}"] = {"samples": samples, "loss": losses, "gradient_over_forward": g_step / f_step}
+        section(f"W3 — the lecture's network (784-128-64-10), one SGD epoch of {n3:,} examples, batch {batch}, "
+                f"lr {lr}",
+                "Each contestant is set up once (parse and compile, jit, tensors, pre-sliced batches: not "
+                "timed) and starts each epoch from the same weights, in the same order.\n\n"
+                + PR.table(samples, "graphlang", [w3.PLAIN, w3.TUNED],
+                           f"Every contestant ends the epoch at the same mean loss ({losses['graphlang']:.12f}; "
+                           f"spread {spread:.1e}). One compiled step's (loss and lr·∇) time / its forward "
+                           f"pass: **{g_step / f_step:.2f}** (the numpy floor's own: "
+                           f"{w3.numpy_step_ratio(batch):.2f})"),
+                load)
 
     for d, c in ((1000, 10), (10, 1000)):
-        w4 = W.run_w4(d, c, peers=peers)
-        mode = w4.pop("graphlang mode")
-        results[f"W4_{d}x{c}"] = {**w4, "mode": mode}
-        best_jax = min((v for k, v in w4.items() if k.startswith("JAX")), default=None)
+        load = PR.load()
+        w4, mode = W.run_w4(d, c, peers=peers, repeats=reps)
+        results[f"W4_{d}x{c}"] = {"samples": w4, "mode": mode}
+        jax_best = [k for k in w4 if k.startswith("JAX")]
         note = f"graphlang chose **{mode}** mode automatically (D = {d}, C = {c})"
-        if best_jax:
-            note += f"; graphlang / JAX jit's best mode = **{w4['graphlang (auto mode)'] / best_jax:.2f}**"
-        sections.append(f"## W4 — Jacobian of tanh(W2 tanh(W1 x)), D = {d}, C = {c}\n\n"
-                        + table(w4, "numpy analytic Jacobian (floor)", "graphlang (auto mode)", note))
+        if jax_best:
+            best = min(jax_best, key=lambda k: PR.median(w4["wall"][k]))
+            m, lo, hi = PR.ratio(w4["wall"], W.W4_OURS, best)
+            note += f"; graphlang / JAX jit's best mode = **{m:.2f}** ({lo:.2f}–{hi:.2f})"
+        section(f"W4 — Jacobian of tanh(W2 tanh(W1 x)), D = {d}, C = {c}",
+                PR.table(w4, W.W4_OURS, [W.W4_FLOOR], note), load)
 
     elapsed = time.perf_counter() - started
     versions = {m: _version(m) for m in ("numpy", "torch", "jax", "autograd", "micrograd")}
     head = (f"Measured by `python bench/run.py` on {time.strftime('%Y-%m-%d')}: {platform.machine()}, "
             f"{os.cpu_count()} cores, Python {platform.python_version()}, "
             + ", ".join(f"{k} {v}" for k, v in versions.items() if v) + "; one thread everywhere; "
-            f"the whole run took {elapsed:.0f} s. Times are medians; compare ratios within this run only "
-            "(absolute times drift by up to ~50% on these shared machines).\n")
+            f"the whole run took {elapsed:.0f} s; load average (1/5/15 min) {load_start} at the start, "
+            f"{PR.load()} at the end; the process pinned to CPU {PINNED}; allocator: "
+            + ("glibc trim/mmap thresholds raised for the whole process" if a.mallopt else "glibc defaults")
+            + " for every contestant. Times are medians over round-robin rounds; read the paired "
+            "ratios (absolute times drift by up to ~2× on this shared 2-core machine).\n")
     (HERE / "results.json").write_text(json.dumps(results, indent=1, default=str))
     text = "\n".join(sections)
     print(head + "\n" + text)

@@ -110,11 +110,12 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
 
 
 def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
-           with_grad: bool = True, batched: list[bool] | None = None) -> list[str]:
+           with_grad: bool = True, batched: list[bool] | None = None, seeded: bool = False) -> list[str]:
     """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
 
     `mode`: `scalar` (floats, `math`), `array` (numpy) or `batch` (a leading batch axis on the
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
+    `seeded`: the output's adjoint is the argument `seed` in every mode (training passes lr).
     """
     scalar = mode == "scalar"
     need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
@@ -143,7 +144,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         return lines
     b = Builder()
     defs: dict[str, Expr] = {}  # adjoint variable -> the expression it holds
-    adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" else "1.0"}  # slot -> its adjoint's name
+    adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" or seeded else "1.0"}  # slot -> its adjoint's name
     for eq in reversed(fwd):
         if eq.out not in adj or not live[eq.out]:
             continue

@@ -11,6 +11,12 @@ Array = np.ndarray
 
 
 def sigmoid(u: Array) -> Array:
+    """1 / (1 + e^-u) (4 passes over an array, within 2 ulp) where e^-u cannot overflow; else, and
+    on scalars, 1 / (1 + e) for u ≥ 0 and e / (1 + e) below, e = exp(-|u|)."""
+    if isinstance(u, np.ndarray) and u.ndim and u.size and u.min() > -708.0:  # exp(708) < 1.8e308
+        d = np.exp(np.negative(u))
+        d += 1.0
+        return np.divide(1.0, d, out=d)
     e = np.exp(-np.abs(u))
     return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 

@@ -57,6 +57,20 @@ def _aligned(args: tuple[Any, ...]) -> list[Any]:
 def elementwise(impl: Callable[..., Any], arity: int = -1) -> Callable[..., Any]:
     """Any elementwise function, batched; with `arity`, the arguments after it are attributes."""
     def apply(*args: Any) -> Any:
+        if arity < 0 and len(args) <= 2:  # the common cases, without aligning (a step's hot path)
+            a = args[0]
+            if len(args) == 1:
+                return Batch(impl(a.v)) if type(a) is Batch else impl(a)
+            b = args[1]
+            ba, bb = type(a) is Batch, type(b) is Batch
+            if not (ba or bb):
+                return impl(a, b)
+            if ba and bb and a.v.ndim == b.v.ndim:
+                return Batch(impl(a.v, b.v))
+            if ba and not bb and a.v.ndim > np.ndim(b):  # b aligns with a's trailing axes
+                return Batch(impl(a.v, b))
+            if bb and not ba and b.v.ndim > np.ndim(a):
+                return Batch(impl(a, b.v))
         tensors, attrs = (args, ()) if arity < 0 else (args[:arity], args[arity:])
         if not any(isinstance(a, Batch) for a in tensors):
             return impl(*args)
@@ -118,7 +132,7 @@ def _axis(a: Batch, axis: int | None) -> Any:
 
 
 def total(a: Any, axis: Any) -> Any:
-    return Batch(np.sum(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
+    return Batch(a.v.sum(axis=_axis(a, axis))) if isinstance(a, Batch) else np.sum(a, axis=axis)
 
 
 def mean(a: Any, axis: Any) -> Any:
@@ -161,7 +175,9 @@ def expand(g: Any, like: Any, axis: Any) -> Any:
         gv = np.expand_dims(gv, axis + 1 if axis >= 0 else axis)
     else:
         gv = gv.reshape((n,) + (1,) * len(shape))
-    return Batch(np.broadcast_to(gv, (n, *shape)).astype(np.float64))
+    out = np.empty((n, *shape))
+    out[...] = gv  # broadcast into a new float64 array
+    return Batch(out)
 
 
 def embed(g: Any, like: Any, idx: Any) -> Any:

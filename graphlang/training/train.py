@@ -8,6 +8,7 @@ trained. The output is the loss. Mini-batches are evaluated in one batched pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,13 +16,12 @@ from typing import Any
 import numpy as np
 
 from graphlang.engines import interpreter as interp
-from graphlang.engines.plan import Plan
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
 from graphlang.training.data import Dataset, check_declared, data_inputs
-from graphlang.training.heap import keep_heap
+from graphlang.training.step import Step
 
 __all__ = ["Dataset", "EpochStats", "Trainer", "data_inputs", "init_params"]
 
@@ -95,16 +95,18 @@ class Trainer:
         self.live = g.reached_from(k for k, n in enumerate(g.inputs) if n in g.params)
         self.pred = next((n for n in PREDICTION_NAMES if n in g.slot_of), None)
         self._shapes: list[Any] | None = None
-        self._plans: dict[bool, Any] = {}
+        self._plans: dict[bool, Step | None] = {}
+        self._names = [n for n in g.inputs if n in g.params]  # the compiled step's gradient order
+        self._feed = [(n, n in g.params) for n in g.inputs]
         self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
         self.last_loss = float("nan")  # the mean loss of the last step (for a progress bar)
         self.early: tuple[int, int] | None = None  # (the epoch it stopped after, the best epoch) when early
 
     def _arrays(self, data: Dataset, idx: np.ndarray | int) -> list[Any]:
-        g = self.program.graph
-        batched = not isinstance(idx, (int, np.integer))
-        return [self.params[n] if n in g.params else
-                (Batch(data.columns[n][idx]) if batched else data.columns[n][idx]) for n in g.inputs]
+        P, cols = self.params, data.columns
+        if isinstance(idx, (int, np.integer)):
+            return [P[n] if param else cols[n][idx] for n, param in self._feed]
+        return [P[n] if param else Batch(cols[n][idx]) for n, param in self._feed]
 
     def shapes(self, data: Dataset) -> list[Any]:
         if self._shapes is None:
@@ -121,58 +123,71 @@ class Trainer:
                                      hint="use a smaller --batch or raise the cost limit")
         return self._shapes
 
-    def _plan(self, shapes: list[Any], batched: bool) -> Any:
-        """The compiled step (gradient of the loss in the parameters only), made once."""
+    def _plan(self, shapes: list[Any], batched: bool) -> Step | None:
+        """The compiled step (the loss's gradient in the parameters only, times the seed), made once."""
         if batched not in self._plans:
             g = self.program.graph
             params = [k for k, n in enumerate(g.inputs) if n in g.params]
             data = [k for k, n in enumerate(g.inputs) if n not in g.params]
             try:
-                self._plans[batched] = Plan(g, shapes, wrt=params, batch=data if batched else None)
+                self._plans[batched] = Step(g, shapes, params, data, batched)
             except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
                 self._plans[batched] = None
         return self._plans[batched]
 
-    def _gradients(self, arrays: list[Any], shapes: list[Any], seed: Any, batched: bool
-                   ) -> tuple[Any, dict[str, Any]]:
-        """Loss and parameter gradients: compiled code, or the interpreter (which locates errors)."""
+    def compile(self, data: Dataset) -> None:
+        """Build the compiled step for this data now (else the first step builds it)."""
+        self._plan(self.shapes(data), self.batch > 1)
+
+    def _gradients(self, arrays: list[Any], shapes: list[Any], n: int, batched: bool
+                   ) -> tuple[Any, dict[str, Any], float]:
+        """Loss, the parameters' gradients (of the mean loss over the n examples) and the factor
+        that turns them into the update: the compiled step, seeded with lr, gives lr·∇ (factor 1;
+        its arrays may live in the step's buffers: use them before the next step). If it fails,
+        the interpreter (which locates errors) gives ∇ itself (factor lr), so that an update that
+        overflows is reported as such, not as a derivative."""
         g = self.program.graph
         plan = self._plan(shapes, batched)
         if plan is not None:
             try:
                 with strict_floats():
-                    loss, grads, _ = plan._fn(*arrays, *([seed] if batched else []))
-                names = [n for n in g.inputs if n in g.params]
-                return loss, dict(zip(names, grads))
-            except (ArithmeticError, ValueError, FloatingPointError):
+                    loss, grads = plan(arrays, Batch(np.full(n, self.lr / n)) if batched else
+                                       np.float64(self.lr))
+                return loss, dict(zip(self._names, grads)), 1.0
+            except (ArithmeticError, ValueError, TypeError):
                 pass
+        seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
         vals = interp.forward(g, arrays, batched=batched)
         adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
-        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}
+        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, self.lr
 
     def step(self, data: Dataset, idx: np.ndarray | int) -> float:
-        """One SGD update on the examples `idx`; returns their mean loss."""
+        """One SGD update on the examples `idx`; returns their mean loss.
+
+        Reverse mode seeded with lr (lr/B per example of a batch) gives lr·∇ itself, subtracted in
+        place: no temporary of a parameter's size, whatever the allocator does."""
         shapes = self.shapes(data)
         batched = not isinstance(idx, (int, np.integer))
         arrays = self._arrays(data, idx)
-        n = len(idx) if batched else 1  # type: ignore[arg-type]
-        seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
-        loss, grads = self._gradients(arrays, shapes, seed, batched)
-        for name in self.program.params:
-            grad = grads[name]
-            if grad is None:
-                continue
-            p = self.params[name]
-            try:
-                with np.errstate(over="raise", invalid="raise", under="ignore"):
+        loss, grads, factor = self._gradients(arrays, shapes, len(idx) if batched else 1,  # type: ignore[arg-type]
+                                              batched)
+        with np.errstate(over="raise", invalid="raise", under="ignore"):
+            for name in self._names:
+                grad = grads[name]
+                if grad is None:
+                    continue
+                p = self.params[name]
+                try:
+                    if factor != 1.0:
+                        grad = factor * np.asarray(grad)
                     if self.l2 and p.ndim >= 2:
-                        grad = grad + self.l2 * p
-                    p -= self.lr * np.asarray(grad)
-            except FloatingPointError:
-                line, column = self.program._positions.get(name, (None, None))
-                raise GraphlangError("domain", f"the update of the parameter {name} overflows float64",
-                                     line, column) from None
-        return float(np.mean(loss.v)) if isinstance(loss, Batch) else float(loss)
+                        p *= 1.0 - self.lr * self.l2  # p - lr·(∇ + l2·p)
+                    np.subtract(p, grad, out=p)
+                except FloatingPointError:
+                    line, column = self.program._positions.get(name, (None, None))
+                    raise GraphlangError("domain", f"the update of the parameter {name} overflows "
+                                         "float64", line, column) from None
+        return float(loss.v.mean()) if isinstance(loss, Batch) else float(loss)
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy over a dataset, in one batched forward pass."""
@@ -245,7 +260,7 @@ class Trainer:
                 loss = self.step(data, idx if self.batch > 1 else int(idx[0]))
             except GraphlangError as err:
                 raise self.stopped(err, data, idx, f"epoch {epoch}, step {steps + 1}") from None
-            if not np.isfinite(loss):
+            if not math.isfinite(loss):
                 raise GraphlangError("domain", f"the loss is not finite at epoch {epoch}, step {steps + 1}",
                                      hint="lower the learning rate (--lr)")
             total += loss * len(idx)
@@ -263,7 +278,6 @@ class Trainer:
         """SGD for `epochs` epochs. `stop` set during an epoch keeps the finished epochs (and their
         parameters); `patience`: stop when the validation loss has not improved for that many
         epochs, keeping the best epoch's parameters."""
-        keep_heap()
         rng = rng_from(self.seed)
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
