@@ -295,3 +295,21 @@ def test_constant_adjoints_that_do_not_lead_to_the_gradient_are_left_out():
     assert "g_n" not in text
     assert graphlang.parse(text).forward({"x": -3.0})["g_x"] == pytest.approx(-6.0)
     assert prog.gradient({"x": -3.0}, method="symbolic")["x"] == pytest.approx(-6.0)
+
+
+@pytest.mark.parametrize("source", [
+    "y = abs(x) * 1e308 + sign(x) * x * 1e308\n",  # like terms: 2·1e308 is not a float64
+    "y = x * 1e300 * 1e10\n",  # constant factors whose product overflows
+    "y = x ^ 1e200 + x ^ 1e300\n",  # c(c-1) of a huge exponent
+])
+def test_closed_forms_never_fold_a_constant_to_infinity(source, write):
+    """Found by the per-command corpus: folding two finite constants into inf crashed `diff`
+    (OverflowError printing `inf`); the factors stay apart, and evaluation reports the overflow."""
+    from conftest import run_cli
+
+    path = write(source)
+    for args in (["diff", path], ["diff", path, "--program"], ["diff", path, "--latex"],
+                 ["grad", path, "--at", "x=0.5", "--method", "symbolic"], ["hessian", path, "--at", "x=0.5"]):
+        ran = run_cli(*args)
+        assert "Traceback" not in ran.err and "inf" not in ran.out, (args, ran.err)
+        assert ran.code == 0 or (ran.code == 1 and ran.err.startswith(f"{path}:")), (args, ran.err)

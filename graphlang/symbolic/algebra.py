@@ -176,7 +176,8 @@ class Builder:
                 return self.mk("neg", (self.mk("mul", (a.args[0], b)),))
             if b.op == "neg":
                 return self.mk("neg", (self.mk("mul", (a, b.args[0])),))
-            if is_const(a) and b.op == "mul" and is_const(b.args[0]):
+            if is_const(a) and b.op == "mul" and is_const(b.args[0]) \
+                    and np.isfinite(float(a.attr) * float(b.args[0].attr)):  # type: ignore[arg-type]
                 return self.mk("mul", (c(float(a.attr) * float(b.args[0].attr)), b.args[1]))  # type: ignore[arg-type]
             if a is b:
                 return self.mk("pow", (a, c(2.0)))
@@ -217,7 +218,7 @@ class Builder:
         c = self.const
         if k == m == 0:
             return self.mk("pow", (x, y))
-        if is_const(y) and m == 0:
+        if is_const(y) and m == 0 and np.isfinite(np.prod([float(y.attr) - i for i in range(k)])):  # type: ignore[arg-type]
             v = float(y.attr)  # type: ignore[arg-type]
             return self.mk("mul", (c(float(np.prod([v - i for i in range(k)]))), self.mk("pow", (x, c(v - k)))))
         if is_const(x) and float(x.attr) > 0 and k == 0:  # type: ignore[arg-type]
