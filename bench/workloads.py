@@ -261,23 +261,22 @@ def run_w2(n: int, peers: bool = True, repeats: int = 7) -> tuple[dict[str, list
     c: dict[str, Any] = {W2_OURS: (lambda: g.gradient(at), number), W2_FLOOR: (lambda: floor(*xs), number),
                          W2_FORWARD: (lambda: fwd_only(*args), number)}
     upto: dict[str, int] = {}
-    if peers and have("torch"):
+
+    def peer(name: str, build: Any, grad: Any) -> None:
+        """A peer's function built once (timed apart), checked against the reference, then timed."""
         t = time.perf_counter()
-        tf = _torch_function(text)
-        once["torch function build"] = time.perf_counter() - t
-        got = _torch_grad(tf, xs)
+        f = build(text)
+        once[f"{name.split()[0]} function build"] = time.perf_counter() - t
+        got = grad(f, xs)
         assert all(abs(got[i] - ref["grad"][f"x{i}"]) <= 1e-8 * max(1, abs(ref["grad"][f"x{i}"])) for i in range(4))
-        c["torch eager"] = (lambda: _torch_grad(tf, xs), 1)
-        upto["torch eager"] = 3
+        c[name] = (lambda: grad(f, xs), 1)
+        upto[name] = 3
+
+    if peers and have("torch"):
+        peer("torch eager", _torch_function, _torch_grad)
     if peers and n <= 10_000 and have("micrograd"):
         sys.setrecursionlimit(max(sys.getrecursionlimit(), 10 * n + 1000))
-        t = time.perf_counter()
-        mf = _micrograd_function(text)
-        once["micrograd function build"] = time.perf_counter() - t
-        got = _micrograd_grad(mf, xs)
-        assert all(abs(got[i] - ref["grad"][f"x{i}"]) <= 1e-8 * max(1, abs(ref["grad"][f"x{i}"])) for i in range(4))
-        c["micrograd"] = (lambda: _micrograd_grad(mf, xs), 1)
-        upto["micrograd"] = 3
+        peer("micrograd", _micrograd_function, _micrograd_grad)
     return paired.rounds(c, repeats, upto), once
 
 

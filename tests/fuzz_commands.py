@@ -45,7 +45,7 @@ from hypothesis import seed as hypothesis_seed  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from strategies import scalar_programs, tensor_programs  # noqa: E402
 from test_cli_matrix import COMMANDS, SCALAR_ONLY  # noqa: E402
-from test_differential import Oracle, programs  # noqa: E402
+from test_differential import Oracle, close, fd_trustworthy, programs  # noqa: E402
 from test_fuzz import ALPHABET, near_misses  # noqa: E402
 from typer.main import get_command  # noqa: E402
 
@@ -81,9 +81,8 @@ class Case:
 
 def _case_from_differential(prog: Any) -> Case:
     oracle = Oracle(prog)
-    fd_ok = prog.kink_margin > 1e-3 and max(np.max(np.abs(v), initial=0.0) for v in oracle.env.values()) < 100 \
-        and max(np.max(np.abs(j), initial=0.0) for j in oracle.all_jac.values()) < 100
-    return Case(prog.source(), {n: np.asarray(v).tolist() for n, v in prog.values.items()}, oracle, fd_ok)
+    return Case(prog.source(), {n: np.asarray(v).tolist() for n, v in prog.values.items()}, oracle,
+                fd_trustworthy(prog, oracle))
 
 
 def cases() -> st.SearchStrategy[Case]:
@@ -120,15 +119,6 @@ class Stats:
             self.count[cid] = self.count.get(cid, 0) + 1
 
 
-def _close(actual: Any, expected: Any, rtol: float, what: str) -> None:
-    a = np.asarray(actual, dtype=float)
-    e = np.asarray(expected, dtype=float)
-    assert a.shape == e.shape, f"{what}: shape {a.shape} != {e.shape}"
-    scale = 1.0 + float(np.max(np.abs(e), initial=0.0))
-    err = float(np.max(np.abs(a - e), initial=0.0))
-    assert err <= rtol * scale, f"{what}: off by {err:.3g} (scale {scale:.3g})"
-
-
 def _check_numbers(case: Case, cid: str, obj: dict, stats: Stats) -> None:
     """`run --json` and `grad --json` against autograd."""
     oracle = case.oracle
@@ -142,7 +132,7 @@ def _check_numbers(case: Case, cid: str, obj: dict, stats: Stats) -> None:
         raise AssertionError(f"{cid}: no {key!r} in the JSON")
     for name, value in obj[key].items():
         want = oracle.jac[name][..., 0] if key == "gradient" else oracle.jac[name]
-        _close(value, want, rtol, f"{cid}: {key} {name}")
+        close(value, want, f"{cid}: {key} {name}", case.source, rtol)
         stats.checks += 1
 
 

@@ -558,6 +558,13 @@ class Oracle:
         return out
 
 
+def fd_trustworthy(prog: Program, oracle: Oracle) -> bool:
+    """Central differences are only as good as the function is tame: away from kinks, and where
+    values and derivatives are moderate (cos of a large argument is not)."""
+    return prog.kink_margin > 1e-3 and max(np.max(np.abs(v), initial=0.0) for v in oracle.env.values()) < 100 \
+        and max(np.max(np.abs(j), initial=0.0) for j in oracle.all_jac.values()) < 100
+
+
 def check_program(prog: Program, batch: bool = True) -> int:
     """Every method and engine against the oracle; returns the number of comparisons made."""
     source = prog.source()
@@ -575,10 +582,7 @@ def check_program(prog: Program, batch: bool = True) -> int:
     for n in prog.names():
         same(r.values[n], oracle.env[n], f"value of {n}")
     scalar = oracle.adjoints is not None
-    # Central differences are only as good as the function is tame: away from kinks, and where
-    # values and derivatives are moderate (cos of a large argument is not).
-    fd_ok = prog.kink_margin > 1e-3 and max(np.max(np.abs(v), initial=0.0) for v in oracle.env.values()) < 100 \
-        and max(np.max(np.abs(j), initial=0.0) for j in oracle.all_jac.values()) < 100
+    fd_ok = fd_trustworthy(prog, oracle)
     if scalar:
         assert r.adjoints is not None
         for n in prog.names():
