@@ -22,6 +22,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at
 from graphlang.present import jsonout
 from graphlang.present import tables as render
+from graphlang.present.textviews import tangent_parts
 from graphlang.program import AUTO
 
 
@@ -67,7 +68,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
         if as_json:
             print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))
         else:
-            s.out.print(render.tangent_table(prog, tans, seed))
+            s.show(tangent_parts(prog, tans, seed))
     guarded(s, body)
 
 

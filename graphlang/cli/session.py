@@ -4,7 +4,9 @@ Typer application (for start-up time) and `evaluate.py` calls from it."""
 
 from __future__ import annotations
 
+import builtins
 import os
+import sys
 from collections.abc import Callable
 from enum import IntEnum
 from functools import cached_property
@@ -13,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.limits import Limits
-from graphlang.present import jsonout
+from graphlang.present import grid, jsonout
+from graphlang.present.grid import Part
+from graphlang.present.textviews import result_parts
 from graphlang.program import AUTO, METHODS, Program, parse, read_source
 
 if TYPE_CHECKING:
@@ -50,6 +54,31 @@ def _width() -> int | None:
     return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
 
 
+def plain_width() -> int | None:
+    """The width Rich's console would use for stdout when it is surely no terminal (so prints no
+    colour), or None: on a terminal, in Jupyter or IDLE, on Windows, with FORCE_COLOR / TTY_COMPATIBLE
+    or a non-UTF-8 stdout, Rich prints (rich.console.Console.is_terminal and .size, followed here)."""
+    env = os.environ
+    if sys.platform == "win32" or "FORCE_COLOR" in env or "TTY_COMPATIBLE" in env or hasattr(builtins, "get_ipython"):
+        return None
+    if getattr(sys.stdin, "__module__", "").startswith("idlelib"):
+        return None
+    try:
+        if sys.stdout.isatty() or not (getattr(sys.stdout, "encoding", None) or "utf-8").lower().startswith("utf"):
+            return None
+    except (ValueError, AttributeError):
+        return None
+    width = _width()
+    if width is not None:
+        return width
+    for fd in (0, 1, 2):
+        try:
+            return os.get_terminal_size(fd)[0] or 80
+        except (AttributeError, ValueError, OSError):
+            continue
+    return 80
+
+
 class Session:
     """What a command needs to report errors: the file, its text, JSON mode, the consoles."""
 
@@ -68,6 +97,17 @@ class Session:
     def err(self) -> Console:
         from rich.console import Console
         return Console(stderr=True, width=_width(), highlight=False, soft_wrap=True)
+
+    def show(self, parts: list[Part]) -> None:
+        """Print a view: as plain text when its bytes are surely Rich's (no Rich imported), else by Rich."""
+        width = plain_width()
+        text = None if width is None else grid.render(parts, width)
+        if text is None:
+            from graphlang.present import tables as render
+            self.out.print(render.rich_parts(parts))
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
 
     def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
         limits = make_limits(strict, overrides or [])
@@ -121,8 +161,7 @@ def run_command(program: str, at: list[str], at_file: str | None, as_json: bool,
         if as_json:
             print(jsonout.dumps(jsonout.result(result)))
         else:
-            from graphlang.present import tables as render
-            s.out.print(render.result_tables(prog, result))
+            s.show(result_parts(prog, result))
     guarded(s, body)
 
 
@@ -143,6 +182,5 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
         if as_json:
             print(jsonout.dumps(jsonout.result(result, method=True)))
         else:
-            from graphlang.present import tables as render
-            s.out.print(render.result_tables(prog, result))
+            s.show(result_parts(prog, result))
     guarded(s, body)

@@ -15,7 +15,7 @@ import numpy as np
 
 from graphlang.language.ast import Expr
 from graphlang.present import components as C
-from graphlang.present.tables import tensor
+from graphlang.present.textviews import tensor
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak

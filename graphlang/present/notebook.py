@@ -16,7 +16,7 @@ from rich.console import Console
 
 from graphlang.numbers import number
 from graphlang.present.dot import svg, to_dot
-from graphlang.present.tables import MAX_SHOWN, tensor
+from graphlang.present.textviews import MAX_SHOWN, tensor
 
 _TABLE = ("border-collapse:collapse;margin:0.4em 0 0.8em 0;font-family:system-ui,sans-serif;"
           "font-size:0.95em")

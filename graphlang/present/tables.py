@@ -10,59 +10,10 @@ from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, located
-from graphlang.numbers import number, short
+from graphlang.present.grid import Grid, Part
+from graphlang.present.textviews import MAX_SHOWN, result_parts, tangent_parts, tensor
 
-MAX_SHOWN = 6  # elements per axis before eliding
-
-
-def tensor(value: Any, digits: int = 6) -> str:
-    """A scalar as a number; a vector on one line; a matrix one row per line; shape when large.
-
-    `digits` significant digits per element. Only the elements shown are formatted (the first
-    MAX_SHOWN - 2 and the last per axis), so a tensor of 10⁷ elements prints as fast as one of ten.
-    """
-    a = np.asarray(value, dtype=np.float64)
-    if a.ndim == 0:
-        return number(float(a))
-    shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
-    if a.ndim == 1:
-        return "[" + ", ".join(_elided(_cells(a, digits), len(a))) + "]" + shape
-    if a.ndim == 2:
-        cells = [_elided(_cells(a[i], digits), a.shape[1]) for i in _shown(len(a))]
-        width = max((len(c) for row in cells for c in row), default=0)
-        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
-        if len(a) > MAX_SHOWN:
-            rows = rows[:-1] + [" " * (len(rows[0]) // 2) + "⋮", rows[-1]]
-        body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
-                       for i, r in enumerate(rows)).rstrip()
-        return "[" + body + "]" + shape
-    if a.ndim == 3:  # one matrix per leading index
-        blocks = [f"[{i}] " + tensor(a[i], digits).split("  (shape")[0].replace("\n", "\n    ")
-                  for i in range(min(len(a), MAX_SHOWN))]
-        if len(a) > MAX_SHOWN:
-            blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1], digits).split("  (shape")[0]
-                                                .replace("\n", "\n    ")]
-        return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
-    shown = [short(a[np.unravel_index(i, a.shape)], digits) for i in _shown(a.size)]  # no copy of `a`
-    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(shown, a.size))}]"
-
-
-def _shown(n: int) -> list[int]:
-    """The indices shown of an axis of length n: all of them, or the first few and the last."""
-    return list(range(n)) if n <= MAX_SHOWN else [*range(MAX_SHOWN - 2), n - 1]
-
-
-def _cells(v: np.ndarray, digits: int = 6) -> list[str]:
-    """The shown elements of a vector, formatted (the last one after the filler when elided)."""
-    return [short(v[i], digits) for i in _shown(len(v))]
-
-
-def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
-    """Items already cut to the shown ones (`_shown`) of `total`: the filler before the last when cut."""
-    if total <= MAX_SHOWN:
-        return items
-    return items[: MAX_SHOWN - 2] + [filler, items[-1]]
-
+__all__ = ["MAX_SHOWN", "tensor"]  # the tensor formatter's old home: the REPL and tests import it here
 
 def _table(title: str, *columns: str) -> Table:
     t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,
@@ -72,37 +23,23 @@ def _table(title: str, *columns: str) -> Table:
     return t
 
 
+def rich_parts(parts: list[Part]) -> Group:
+    """Plain parts (present/grid.py) as Rich renderables: what `grid.render` prints when it can."""
+    out: list[Any] = []
+    for p in parts:
+        if isinstance(p, Grid):
+            t = _table(p.title, *p.columns)
+            for row in p.rows:
+                t.add_row(*map(Text, row))
+            out.append(t)
+        else:
+            out.append(Text(p))
+    return Group(*out)
+
+
 def result_tables(program: Any, result: Any) -> Group:
     """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
-    out = result.output if isinstance(result.output, str) else ", ".join(result.output)
-    fwd = _table("Forward pass", "node", "definition", "value")
-    for name, value in result.values.items():
-        fwd.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(value)))
-    parts: list[Any] = [fwd]
-    if result.adjoints is not None:
-        back = _table(f"Backward pass (adjoints g_v = ∂{out}/∂v)", "node", "adjoint")
-        for name, value in reversed(list(result.adjoints.items())):
-            back.add_row(Text(f"g_{name}"), Text(tensor(value)))
-        parts.append(back)
-    label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
-             "symbolic": "symbolic"}.get(result.method, result.method)
-    if result.gradient is not None:
-        grad = _table(f"Gradient of {out} ({label})", "input", f"∂{out}/∂input")
-        for name, value in result.gradient.items():
-            grad.add_row(Text(name), Text(tensor(value)))
-        parts.append(grad)
-        parts.append(Text(f"{out} = {tensor(result.value)}"))
-    else:
-        jac = _table(f"Jacobian of {out} ({label}, denominator layout: input shape + ({np.size(result.value)},))",
-                     "input", "∂output/∂input")
-        for name, value in (result.jacobian or {}).items():
-            jac.add_row(Text(name), Text(tensor(value)))
-        parts.append(jac)
-        parts.append(Text(f"{out} = {tensor(result.value)}"))
-    if result.epsilon is not None:
-        parts.append(Text(f"epsilon = {result.epsilon:.3g}" + (" × max(1, |x|) per coordinate"
-                                                               if result.extra.get("scaled") else "")))
-    return Group(*parts)
+    return rich_parts(result_parts(program, result))
 
 
 def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
@@ -165,13 +102,8 @@ def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]
     return Group(*parts)
 
 
-def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> Table:
-    shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
-    t = _table(f"Forward mode: tangents ẋ_v = ∂v/∂(direction) for direction {shown}",
-               "node", "definition", "tangent")
-    for name, v in tans.items():
-        t.add_row(Text(name), Text(clean(program.definition(name))), Text(tensor(v)))
-    return t
+def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> Group:
+    return rich_parts(tangent_parts(program, tans, seed))
 
 
 def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table | Group:

@@ -1,0 +1,118 @@
+"""The plain-text tables (present/grid.py) against their oracle, Rich itself: wherever `render` answers,
+its text is the bytes `Console(width=w).print(...)` writes to a file; where it cannot be sure it says
+None (and the commands print through Rich)."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from conftest import PROGRAMS
+from rich.cells import cell_len
+from rich.console import Console
+
+import graphlang
+from graphlang.present import grid, tables, textviews
+from graphlang.present.grid import Grid
+
+
+def rich_text(parts: list[grid.Part], width: int) -> str:
+    out = io.StringIO()
+    Console(file=out, width=width, highlight=False, soft_wrap=False).print(tables.rich_parts(parts))
+    return out.getvalue()
+
+
+def test_every_narrow_character_is_one_cell_for_rich():
+    assert all(cell_len(c) == 1 for c in grid.NARROW)
+    assert all(cell_len(chr(c)) == 1 for c in range(0x20, 0x7F))
+
+
+NARROW = "abcxyz019 .,-+*/()_=[]∂…⋮ẋ·×−√²θλΣ"
+ALPHABET = NARROW + ":\\\t\u0301\u4e00é"  # and some that Rich reads differently (or we are not sure)
+
+
+def _cell(rnd: random.Random) -> str:
+    alphabet = ALPHABET if rnd.random() < 0.05 else NARROW
+    lines = ["".join(rnd.choice(alphabet) for _ in range(rnd.choice([0, 1, 3, 8, 20])))
+             for _ in range(rnd.choice([1, 1, 1, 2, 4]))]
+    return "\n".join(lines)
+
+
+def _grid(rnd: random.Random) -> Grid:
+    ncol = rnd.randint(1, 4)
+    title = "".join(rnd.choice("Forward pass ∂y/∂v(g_v)") for _ in range(rnd.choice([0, 5, 30, 70])))
+    cols = tuple("".join(rnd.choice("node valueinput∂/") for _ in range(rnd.randint(0, 9)))
+                 + ("[" if rnd.random() < 0.05 else "") for _ in range(ncol))
+    g = Grid(title, cols)
+    for _ in range(rnd.choice([0, 1, 3, 10])):
+        g.add_row(*[_cell(rnd) for _ in range(ncol)])
+    return g
+
+
+@pytest.mark.parametrize("seed", range(600))
+def test_random_tables_are_rich_bytes_or_none(seed):
+    rnd = random.Random(seed)
+    parts: list[grid.Part] = [_grid(rnd) for _ in range(rnd.randint(1, 3))]
+    if rnd.random() < 0.5:
+        parts.append(rnd.choice(["y = 412.1914573", "a note  with spaces ", "two\nlines", "[1, 2]\n [3, 4]]",
+                                 "x" * 90, " lead", "tab\there", "", "end\n"]))
+    width = rnd.choice([20, 40, 80, 100, 200])
+    text = grid.render(parts, width)
+    if text is not None:
+        assert text == rich_text(parts, width)
+    else:  # None only where there is a reason: a character, markup in a header, or the width
+        assert any(not isinstance(p, Grid) or grid.render_grid(p, width) is None for p in parts)
+
+
+def test_the_common_cases_are_rendered_without_rich():
+    g = Grid("Forward pass", ("node", "definition", "value"),
+             [("x", "input", "2"), ("m", "x + 1", "[[1, 2],\n [3, 4]]")])
+    long_title = Grid("Backward pass (adjoints g_v = ∂y/∂v)", ("node", "adjoint"), [("g_y", "1")])
+    empty = Grid("Hessian of y: ∂²y / ∂(row) ∂(column)", ("", "x"), [("x", "2")])
+    no_rows = Grid("Nothing", ("a",))
+    for width in (60, 100):
+        parts: list[grid.Part] = [g, long_title, empty, no_rows, "y = 3", "epsilon = 1e-06"]
+        text = grid.render(parts, width)
+        assert text is not None and text == rich_text(parts, width)
+
+
+def test_too_wide_is_left_to_rich():
+    g = Grid("t", ("a", "b"), [("x" * 50, "y" * 50)])
+    assert grid.render([g], 80) is None
+    assert grid.render([g], 120) == rich_text([g], 120)
+
+
+@pytest.mark.parametrize("method", ["reverse", "forward", "fd"])
+@pytest.mark.parametrize("cg", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg",
+                                "logistic_regression.cg"])
+def test_the_run_views_of_the_examples_are_rich_bytes(cg, method):
+    from test_golden import run_args
+
+    from graphlang.cli.session import values
+    p = graphlang.load(PROGRAMS / cg)
+    args = run_args(cg)
+    vals = values([args[1]], None) if args[0] == "--at" else values([], args[1])
+    parts = textviews.result_parts(p, p.evaluate(vals, method=method))
+    for width in (60, 80, 100, 160):
+        text = grid.render(parts, width)
+        assert text == rich_text(parts, width) or text is None
+    assert grid.render(parts, 160) is not None
+    tans = textviews.tangent_parts(p, p.tangents(vals, {p.inputs[0]: 1.0}), {p.inputs[0]: 1.0})
+    assert grid.render(tans, 200) == rich_text(tans, 200)
+
+
+def test_the_cli_prints_the_same_bytes_through_rich_or_not(monkeypatch, capsys):
+    """FORCE_COLOR="" makes Rich's console decide (no terminal, so no colour) and the command prints by Rich."""
+    from graphlang.cli.session import run_command
+    monkeypatch.setenv("COLUMNS", "90")
+    args = {"program": str(PROGRAMS / "two_layer_network.cg"), "at_file": None, "as_json": False, "strict": False,
+            "limit": []}
+    import test_golden
+    extra = test_golden.run_args("two_layer_network.cg")
+    args["at"], args["at_file"] = ([extra[1]], None) if extra[0] == "--at" else ([], extra[1])
+    run_command(**args)  # type: ignore[arg-type]
+    plain = capsys.readouterr().out
+    monkeypatch.setenv("FORCE_COLOR", "")
+    run_command(**args)  # type: ignore[arg-type]
+    assert capsys.readouterr().out == plain
