@@ -63,7 +63,8 @@ def commands(path: str, family: str, n: int, out: str) -> dict[str, list[str]]:
          "explain": ["explain", path, *at], "hessian": ["hessian", path, *at],
          "gradcheck": ["gradcheck", path, *at], "graph": ["graph", path, *at],
          "graph -o g.dot": ["graph", path, *at, "-o", out + ".dot"],
-         "diff --program": ["diff", path, "--program"], "tangents": ["tangents", path, *at, "--direction", FIRST[family]],
+         "diff --program": ["diff", path, "--program"],
+         "tangents": ["tangents", path, *at, "--direction", FIRST[family]],
          "ir": ["ir", path]}
     if n <= SVG_MAX:
         c["graph -o g.svg"] = ["graph", path, *at, "-o", out + ".svg"]

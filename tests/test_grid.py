@@ -57,7 +57,7 @@ def test_random_tables_are_rich_bytes_or_none(seed):
     if rnd.random() < 0.5:
         parts.append(rnd.choice(["y = 412.1914573", "a note  with spaces ", "two\nlines", "[1, 2]\n [3, 4]]",
                                  "x" * 90, " lead", "tab\there", "", "end\n"]))
-    width = rnd.choice([20, 40, 80, 100, 200])
+    width = rnd.choice([12, 20, 33, 40, 80, 100, 200])
     text = grid.render(parts, width)
     if text is not None:
         assert text == rich_text(parts, width)
@@ -77,10 +77,10 @@ def test_the_common_cases_are_rendered_without_rich():
         assert text is not None and text == rich_text(parts, width)
 
 
-def test_too_wide_is_left_to_rich():
-    g = Grid("t", ("a", "b"), [("x" * 50, "y" * 50)])
-    assert grid.render([g], 80) is None
-    assert grid.render([g], 120) == rich_text([g], 120)
+def test_too_wide_tables_wrap_as_rich_wraps_them():
+    g = Grid("t", ("a", "b"), [("x" * 50, "y" * 50), ("a + b * c", "tanh(n1995) + n1996 + n1997 - exp(sin(x3))")])
+    for width in (30, 61, 80, 120):
+        assert grid.render([g], width) == rich_text([g], width)
 
 
 @pytest.mark.parametrize("method", ["reverse", "forward", "fd"])

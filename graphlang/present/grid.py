@@ -5,12 +5,14 @@ caller prints through Rich instead (`tables.rich_parts`). tests/test_grid.py hol
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from math import ceil
 
 # characters one cell wide for Rich besides printable ASCII (tests/test_grid.py checks each with Rich)
 NARROW = frozenset("∂…⋮ẋ·×−√∛←→≈≤≥≠∞∇∑∏²³¹⁰ⁱ⁻ᵀ°±µ" + "".join(map(chr, range(0x391, 0x3AA)))
                    + "".join(map(chr, range(0x3B1, 0x3CA))))
+WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.re_word: a word and the spaces after it
 TOP, HEAD, HEAD_SEP, BODY, BOTTOM = "┏━┳┓", "┃┃┃", "┡━╇┩", "│││", "└─┴┘"  # Rich's HEAVY_HEAD box
 
 
@@ -47,20 +49,85 @@ def _ratio_distribute(total: int, ratios: list[int]) -> list[int]:
     return out
 
 
+def _ratio_reduce(total: int, ratios: list[int], maximums: list[int], values: list[int]) -> list[int]:
+    """Rich's `ratio_reduce` (how it narrows the widest columns of a table too wide for the width)."""
+    ratios = [r if m else 0 for r, m in zip(ratios, maximums, strict=True)]
+    total_ratio, remaining, out = sum(ratios), total, []
+    if not total_ratio:
+        return values[:]
+    for ratio, maximum, value in zip(ratios, maximums, values, strict=True):
+        if ratio and total_ratio > 0:
+            share = min(maximum, round(ratio * remaining / total_ratio))
+            out.append(value - share)
+            remaining -= share
+            total_ratio -= ratio
+        else:
+            out.append(value)
+    return out
+
+
+def _collapse(widths: list[int], max_width: int) -> list[int]:
+    """Rich's `Table._collapse_widths` (every column may wrap), then its even reduction."""
+    excess = sum(widths) - max_width
+    while sum(widths) and excess > 0:
+        widest = max(widths)
+        second = max(w if w != widest else 0 for w in widths)
+        if not widest - second:
+            break
+        widths = _ratio_reduce(excess, [1 if w == widest else 0 for w in widths],
+                               [min(excess, widest - second)] * len(widths), widths)
+        excess = sum(widths) - max_width
+    if sum(widths) > max_width:
+        widths = _ratio_reduce(sum(widths) - max_width, [1] * len(widths), widths, widths)
+    return widths
+
+
+def _divide(text: str, width: int) -> list[int]:
+    """rich._wrap.divide_line with fold=True, for one-cell characters: where the line breaks."""
+    breaks: list[int] = []
+    offset = 0
+    for m in WORD.finditer(text):
+        start, word = m.start(), m.group()
+        length = len(word.rstrip())
+        if width - offset >= length:
+            offset += len(word)
+        elif length > width:
+            chunks = [word[i:i + width] for i in range(0, len(word), width)]
+            for k, chunk in enumerate(chunks):
+                if start:
+                    breaks.append(start)
+                if k == len(chunks) - 1:
+                    offset = len(chunk)
+                else:
+                    start += len(chunk)
+        elif offset and start:
+            breaks.append(start)
+            offset = len(word)
+    return breaks
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Rich's `Text.wrap(width, justify="left", overflow="fold")`: lines padded to the width."""
+    out = []
+    for line in text.split("\n"):
+        cuts = [0, *_divide(line, width), len(line)]
+        for a, b in zip(cuts, cuts[1:]) if len(cuts) > 2 else [(0, len(line))]:
+            piece = line[a:b]
+            if len(piece) > width:  # Text.rstrip_end, then truncate
+                piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)][:width]
+            out.append(piece + " " * (width - len(piece)))
+    return out
+
+
 def _border(chars: str, widths: list[int]) -> str:
     left, fill, mid, right = chars[0], chars[1], chars[2], chars[3]
     return left + mid.join(fill * w for w in widths) + right + "\n"
 
 
-def _line(chars: str, cells: list[str], widths: list[int]) -> str:
-    left, mid, right = chars[0], chars[1], chars[2]
-    return left + mid.join(" " + c + " " * (w - 1 - len(c)) for c, w in zip(cells, widths, strict=True)
-                           ) + right + "\n"
-
-
 def render_grid(g: Grid, width: int) -> str | None:
     """`Table(title=Text(title), title_justify="left", min_width=len(title))` with left-justified,
-    folding columns, as Rich prints it at this width when nothing needs wrapping; else None."""
+    folding columns, as Rich prints it at this width (narrowed and wrapped as Rich does); None for a
+    character Rich might measure otherwise, markup in a header, or a width too small for the columns."""
     if any("[" in c or ":" in c or "\\" in c for c in g.columns):  # Rich reads markup in headers
         return None
     cells = [[c.split("\n") for c in row] for row in g.rows]
@@ -76,19 +143,34 @@ def render_grid(g: Grid, width: int) -> str | None:
             if w > widths[i]:
                 widths[i] = w
     extra = len(widths) + 1  # the edges and the dividers
-    if sum(widths) + extra > width or len(g.title) > width:
+    max_width = width - extra
+    if len(g.title) > width or max_width < 3 * len(widths):
         return None
-    if sum(widths) < len(g.title) - extra:
+    widths = [min(w, max_width) for w in widths]
+    if sum(widths) > max_width:
+        widths = _collapse(widths, max_width)
+    elif sum(widths) < len(g.title) - extra:
         widths = [w + p for w, p in zip(widths, _ratio_distribute(len(g.title) - extra - sum(widths), widths),
                                         strict=True)]
     table_width = sum(widths) + extra
-    out = [g.title + " " * (table_width - len(g.title)) + "\n" if g.title else "", _border(TOP, widths),
-           _line(HEAD, list(g.columns), widths), _border(HEAD_SEP, widths)]
-    for row in cells:
-        for k in range(max(map(len, row))):
-            out.append(_line(BODY, [cell[k] if k < len(cell) else "" for cell in row], widths))
+    if min(widths) < 3 or len(g.title) > table_width:
+        return None
+    out = [g.title + " " * (table_width - len(g.title)) + "\n" if g.title else "", _border(TOP, widths)]
+    out += _row(HEAD, [wrap(c, w - 2) for c, w in zip(g.columns, widths, strict=True)], widths, bottom=True)
+    out.append(_border(HEAD_SEP, widths))
+    for texts in g.rows:
+        out += _row(BODY, [wrap(c, w - 2) for c, w in zip(texts, widths, strict=True)], widths)
     out.append(_border(BOTTOM, widths))
     return "".join(out)
+
+
+def _row(chars: str, cells: list[list[str]], widths: list[int], bottom: bool = False) -> list[str]:
+    """The lines of one row: cells top-aligned (the header: bottom-aligned), blank below (above)."""
+    height = max(map(len, cells))
+    left, mid, right = chars[0], chars[1], chars[2]
+    pad = [[" " * (w - 2)] * (height - len(c)) for c, w in zip(cells, widths, strict=True)]
+    cells = [p + c if bottom else c + p for c, p in zip(cells, pad, strict=True)]
+    return [left + mid.join(" " + c[k] + " " for c in cells) + right + "\n" for k in range(height)]
 
 
 def render(parts: list[Part], width: int) -> str | None:
