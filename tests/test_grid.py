@@ -116,3 +116,15 @@ def test_the_cli_prints_the_same_bytes_through_rich_or_not(monkeypatch, capsys):
     monkeypatch.setenv("FORCE_COLOR", "")
     run_command(**args)  # type: ignore[arg-type]
     assert capsys.readouterr().out == plain
+
+
+@pytest.mark.parametrize("partials", [False, True])
+def test_the_graph_view_is_rich_bytes(partials):
+    from graphlang.present import dot
+    p = graphlang.load(PROGRAMS / "lecture13.cg")
+    g = dot.terminal_grid(p, {"x": 2.0, "z": 3.0}, partials)
+    for width in (50, 80, 140):
+        out = io.StringIO()
+        view = dot.terminal_view(p, {"x": 2.0, "z": 3.0}, partials)
+        Console(file=out, width=width, highlight=False, soft_wrap=False).print(view)
+        assert grid.render([g], width) == out.getvalue()

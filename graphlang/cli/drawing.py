@@ -51,7 +51,7 @@ def graph(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noq
                     s.err.print(render.Text(note))
                     raise typer.Exit(ExitCode.PROGRAM_ERROR)
         else:
-            s.out.print(dot_mod.terminal_view(prog, vals, partials))
+            s.show([dot_mod.terminal_grid(prog, vals, partials)])
     guarded(s, body)
 
 

@@ -21,6 +21,7 @@ from graphlang.errors import GraphlangError
 from graphlang.files import write_text, write_with
 from graphlang.language.ast import names
 from graphlang.numbers import short
+from graphlang.present.grid import Grid
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import to_text, value_of
@@ -196,18 +197,29 @@ def svg(dot_text: str) -> str | None:
 
 
 def terminal_view(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Table:
+    """The graph as a Rich table (`terminal_grid`)."""
+    g = terminal_grid(program, values, partials)
+    t = Table(title=Text(g.title, style="bold"), title_justify="left")
+    for col in g.columns:
+        t.add_column(col, overflow="fold")
+    for row in g.rows:
+        t.add_row(*[Text(x) for x in row])
+    return t
+
+
+def terminal_grid(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Grid:
     """The graph as a table: each node, what it computes, what it reads, what reads it (and, with
     `partials`, its local derivative by each operand)."""
     result = program.evaluate(values) if values is not None else None
     local = edge_partials(program, values, result) if partials else {}
     consumers: dict[str, list[str]] = {}
+    operands: dict[str, list[str]] = {}  # each node's incoming edges, in edge order (one pass: linear)
     for a, b in edges(program):
         consumers.setdefault(a, []).append(b)
+        operands.setdefault(b, []).append(a)
     known = _name_shapes(program, values)
-    t = Table(title=Text("Computation graph", style="bold"), title_justify="left")
-    for col in ("node", "computes", "reads", "read by") + (("value", "adjoint") if result else ()) + \
-            (("local derivatives",) if partials else ()):
-        t.add_column(col, overflow="fold")
+    t = Grid("Computation graph", ("node", "computes", "reads", "read by") + (("value", "adjoint") if result else ())
+             + (("local derivatives",) if partials else ()), min_width=False)
     for name in program.names:
         st = program.graph.statement(name)
         reads = ", ".join(names(st.expr)) if st is not None and st.expr is not None else ""
@@ -218,7 +230,7 @@ def terminal_view(program: Program, values: dict[str, Any] | None = None, partia
             row += [_num(result.values[name]),
                     _num(result.adjoints[name]) if result.adjoints is not None else ""]
         if partials:
-            row.append("\n".join(f"∂{name}/∂{a}: {local[(a, b)]}" for a, b in edges(program)
-                                  if b == name and (a, b) in local))
-        t.add_row(*[Text(x) for x in row])
+            row.append("\n".join(f"∂{name}/∂{a}: {local[(a, name)]}" for a in operands.get(name, [])
+                                  if (a, name) in local))
+        t.add_row(*row)
     return t

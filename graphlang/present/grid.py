@@ -23,6 +23,7 @@ class Grid:
     title: str
     columns: tuple[str, ...]
     rows: list[tuple[str, ...]] = field(default_factory=list)
+    min_width: bool = True  # at least as wide as the title (`Table(min_width=len(title))`)
 
     def add_row(self, *cells: str) -> None:
         self.rows.append(cells)
@@ -149,7 +150,7 @@ def render_grid(g: Grid, width: int) -> str | None:
     widths = [min(w, max_width) for w in widths]
     if sum(widths) > max_width:
         widths = _collapse(widths, max_width)
-    elif sum(widths) < len(g.title) - extra:
+    elif g.min_width and sum(widths) < len(g.title) - extra:
         widths = [w + p for w, p in zip(widths, _ratio_distribute(len(g.title) - extra - sum(widths), widths),
                                         strict=True)]
     table_width = sum(widths) + extra

@@ -29,6 +29,7 @@ def rich_parts(parts: list[Part]) -> Group:
     for p in parts:
         if isinstance(p, Grid):
             t = _table(p.title, *p.columns)
+            t.min_width = len(p.title) if p.min_width else None
             for row in p.rows:
                 t.add_row(*map(Text, row))
             out.append(t)
