@@ -3,7 +3,8 @@
 usage: python bench/startup.py [--repeats N] [--markdown]
 The commands alternate in one loop (a round = one run of each), so a busy moment hits all of them;
 reported: each one's median wall time and the median of the per-round ratios, with the spread
-(min-max of the ratios) and the load average. The Lark parser cache is warmed first (a user's
+(min-max of the ratios) and the load average; and the median CPU time (user + system, from wait4),
+which a loaded machine disturbs less than the wall time. The Lark parser cache is warmed first (a user's
 second run onwards; the first run in a fresh cache costs the build once).
 """
 
@@ -36,10 +37,20 @@ def commands() -> dict[str, list[str]]:
     }
 
 
-def once(cmd: list[str], env: dict[str, str]) -> float:
+CPU: dict[str, list[float]] = {}  # user + system seconds of each run (wait4), per command
+
+
+def once(cmd: list[str], env: dict[str, str], key: str = "") -> float:
     t = time.perf_counter()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - t
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    if key:
+        CPU.setdefault(key, []).append(usage.ru_utime + usage.ru_stime)
+    return wall
 
 
 def measure(repeats: int) -> tuple[dict[str, float], dict[str, tuple[float, float, float]], str]:
@@ -50,7 +61,7 @@ def measure(repeats: int) -> tuple[dict[str, float], dict[str, tuple[float, floa
     times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeats):
         for k, cmd in cmds.items():
-            times[k].append(once(cmd, env))
+            times[k].append(once(cmd, env, k))
     floor = next(iter(cmds))
     ratios = {k: sorted(a / b for a, b in zip(v, times[floor], strict=True)) for k, v in times.items()}
     stats = {k: (statistics.median(r), r[0], r[-1]) for k, r in ratios.items()}
@@ -60,10 +71,14 @@ def measure(repeats: int) -> tuple[dict[str, float], dict[str, tuple[float, floa
 
 def markdown(med: dict[str, float], stats: dict[str, tuple[float, float, float]], load: str, repeats: int) -> str:
     out = [f"{repeats} alternating rounds, {os.cpu_count()} cores, load average {load}.", "",
-           "| command | median wall | / floor (median of rounds) | spread of the ratio |", "|---|---|---|---|"]
+           "| command | median wall | / floor (median of rounds) | spread of the ratio | median CPU (user+sys) "
+           "| CPU / floor's |", "|---|---|---|---|---|---|"]
+    floor_cpu = statistics.median(next(iter(CPU.values())))
     for k, t in med.items():
         m, lo, hi = stats[k]
-        out.append(f"| {k} | {t * 1e3:.0f} ms | {m:.2f} | {lo:.2f}–{hi:.2f} |")
+        cpu = statistics.median(CPU[k])
+        out.append(f"| {k} | {t * 1e3:.0f} ms | {m:.2f} | {lo:.2f}–{hi:.2f} | {cpu * 1e3:.0f} ms "
+                   f"| {cpu / floor_cpu:.2f} |")
     return "\n".join(out) + "\n"
 
 
