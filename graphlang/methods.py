@@ -268,3 +268,22 @@ def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: li
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
     cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
     return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}
+
+
+def hessian_rows(derivative: Program, at: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Hessian's rows from the derivative program whose outputs are ∂y/∂a for every input a: one
+    forward pass, then per output the reverse pass of that output alone (the adjoints of the other
+    outputs' statements stay None, so each sum has the terms, in the order, of a program for that a
+    alone)."""
+    g = derivative.graph
+    arrays, shapes = bind_graph(g, at)
+    estimate(derivative, "reverse", shapes, list(g.inputs))
+    vals = interp.forward(g, arrays)
+    live = interp.depends_on_inputs(g, sorted(set(g.slot_of.values())))
+    constant = [not d for d in interp.depends_on_inputs(g)]
+    rows: dict[str, dict[str, Any]] = {}
+    for a, out in zip(g.inputs, g.outputs, strict=True):
+        adj = interp.reverse(g, shapes, vals, {g.slot_of[out]: np.float64(1.0)}, live, soft=constant)
+        rows[a] = {b: py(np.zeros(shapes[g.slot_of[b]]) if adj[g.slot_of[b]] is None else adj[g.slot_of[b]])
+                   for b in g.inputs}
+    return rows

@@ -283,14 +283,17 @@ class Program:
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
         at = dict(zip(self.graph.inputs, arrays))
-        for a in self.graph.inputs:  # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a
-            text = symbolic.derivative_program(self, shapes, wrt=[a], header=False)
+        # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a; scalar inputs: one program for all a
+        for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in self.graph.inputs]:
+            text = symbolic.derivative_program(self, shapes, wrt=wrt, header=False)
             try:
+                if wrt is None:
+                    return methods.hessian_rows(parse(text, limits=self.limits), at)
                 # `gradient` without its compiled plan: one call, and compiling costs ≈ 6× the call
                 r = parse(text, limits=self.limits).evaluate(at)
-                out[a] = r.gradient if r.gradient is not None else (r.jacobian or {})
+                out[wrt[0]] = r.gradient if r.gradient is not None else (r.jacobian or {})
             except GraphlangError as err:  # located in the derivative program: place it in ours
-                raise symbolic.relocated(self, shapes, [a], err) from None
+                raise symbolic.relocated(self, shapes, wrt, err) from None
         return out
 
     def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6,
