@@ -16,6 +16,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,12 +25,16 @@ LECTURE = str(ROOT / "programs" / "lecture13.cg")
 ARGS = ["run", LECTURE, "--at", "x=2,z=3"]
 
 
+NO_BYTECODE = " [no .pyc]"  # suffix: run with PYTHONDONTWRITEBYTECODE=1 and no cache (every module compiled)
+
+
 def commands() -> dict[str, list[str]]:
     exe = shutil.which("graphlang")
     gl = [exe] if exe else [sys.executable, "-m", "graphlang"]
     return {
         "python -c 'import numpy' (floor)": [sys.executable, "-c", "import numpy"],
         "graphlang run (table)": gl + ARGS,
+        "graphlang run (table)" + NO_BYTECODE: gl + ARGS,
         "graphlang run --json": gl + ARGS + ["--json"],
         "graphlang grad --json": gl + ["grad", LECTURE, "--at", "x=2,z=3", "--json"],
         "the same `run` through Typer": [sys.executable, "-c", "import sys; from graphlang.cli.app import run; "
@@ -54,14 +59,21 @@ def once(cmd: list[str], env: dict[str, str], key: str = "") -> float:
 
 
 def measure(repeats: int) -> tuple[dict[str, float], dict[str, tuple[float, float, float]], str]:
-    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    """As installed: a wheel's modules are compiled to .pyc at install (pip does), so the bytecode is
+    cached here in a temporary PYTHONPYCACHEPREFIX (also where the environment sets
+    PYTHONDONTWRITEBYTECODE, as some sandboxes do); the `[no .pyc]` row compiles every module each run."""
+    base = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    cache = tempfile.mkdtemp(prefix="graphlang-pyc-")
+    env = {k: v for k, v in base.items() if k != "PYTHONDONTWRITEBYTECODE"} | {"PYTHONPYCACHEPREFIX": cache}
+    bare = base | {"PYTHONDONTWRITEBYTECODE": "1"}
     cmds = commands()
-    for cmd in cmds.values():  # warm: the OS file cache and graphlang's parser cache
-        once(cmd, env)
+    for k, cmd in cmds.items():  # warm: the OS file cache, the bytecode and graphlang's parser cache
+        once(cmd, bare if k.endswith(NO_BYTECODE) else env)
     times: dict[str, list[float]] = {k: [] for k in cmds}
     for _ in range(repeats):
         for k, cmd in cmds.items():
-            times[k].append(once(cmd, env, k))
+            times[k].append(once(cmd, bare if k.endswith(NO_BYTECODE) else env, k))
+    shutil.rmtree(cache, ignore_errors=True)
     floor = next(iter(cmds))
     ratios = {k: sorted(a / b for a, b in zip(v, times[floor], strict=True)) for k, v in times.items()}
     stats = {k: (statistics.median(r), r[0], r[-1]) for k, r in ratios.items()}
