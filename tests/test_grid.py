@@ -128,3 +128,22 @@ def test_the_graph_view_is_rich_bytes(partials):
         view = dot.terminal_view(p, {"x": 2.0, "z": 3.0}, partials)
         Console(file=out, width=width, highlight=False, soft_wrap=False).print(view)
         assert grid.render([g], width) == out.getvalue()
+
+
+@pytest.mark.parametrize("args", [
+    ["explain", "lecture13.cg", "--at", "x=2,z=3"], ["explain", "lecture13.cg", "--at", "x=2,z=3", "--format", "latex"],
+    ["explain", "two_layer_network.cg", "--at-file", "two_layer_network.json", "--format", "markdown"],
+    ["ir", "lecture13.cg"], ["ir", "two_layer_network.cg", "--at-file", "two_layer_network.json"],
+    ["graph", "lecture13.cg", "--at", "x=2,z=3", "--partials"], ["tangents", "lecture13.cg", "--at", "x=2,z=3"],
+    ["run", "softmax_classifier.cg", "--at-file", "softmax_classifier.json"]])
+@pytest.mark.parametrize("width", [30, 60, 100])
+def test_commands_print_rich_bytes_without_rich(args, width, monkeypatch):
+    """The same command printed by Rich (FORCE_COLOR="" hands the decision to Rich: no terminal, no colour)
+    and without it: the same bytes."""
+    from conftest import run_cli
+    argv = [str(PROGRAMS / a) if a.endswith((".cg", ".json")) else a for a in args]
+    plain = run_cli(*argv, width=width)
+    monkeypatch.setenv("FORCE_COLOR", "")
+    by_rich = run_cli(*argv, width=width)
+    assert plain.code == by_rich.code == 0
+    assert plain.out == by_rich.out

@@ -93,7 +93,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))
         else:
-            s.out.print(render.Text(ex.as_text(lines, fmt, width)), end="", soft_wrap=True)
+            s.show_text(ex.as_text(lines, fmt, width), soft_wrap=True)
     guarded(s, body)
 
 

@@ -67,5 +67,5 @@ def ir(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: 
             text = pretty(prog.graph, shapes)
         else:
             text = str(prog.graph)
-        s.out.print(render.Text(text), end="")
+        s.show_text(text)
     guarded(s, body)

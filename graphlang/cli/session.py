@@ -109,6 +109,19 @@ class Session:
             sys.stdout.write(text)
             sys.stdout.flush()
 
+    def show_text(self, text: str, soft_wrap: bool = False) -> None:
+        """Print text as `Console.print(Text(text), end="")` does: as it is where that is sure (no terminal;
+        soft wrap, or every line narrow and within the width; no tab or control character), else by Rich."""
+        width = plain_width()
+        lines = text.split("\n")
+        if width is not None and "\t" not in text and all(line.isprintable() for line in lines) and (
+                soft_wrap or all(grid.narrow(line) and len(line) <= width for line in lines)):
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            return
+        from graphlang.present import tables as render
+        self.out.print(render.Text(text), end="", soft_wrap=soft_wrap or None)
+
     def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
         limits = make_limits(strict, overrides or [])
         assert self.path is not None
