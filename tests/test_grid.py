@@ -147,3 +147,15 @@ def test_commands_print_rich_bytes_without_rich(args, width, monkeypatch):
     by_rich = run_cli(*argv, width=width)
     assert plain.code == by_rich.code == 0
     assert plain.out == by_rich.out
+
+
+def test_paragraphs_wrap_as_rich_wraps_them():
+    """`Console(width).print(Text(t), end="")` for random texts of words, runs of spaces and newlines."""
+    from rich.text import Text
+    rnd = random.Random(14)
+    for _ in range(800):
+        t = " " * rnd.randint(0, 3) + "".join(rnd.choice("ab cd  e∂·\n") for _ in range(rnd.randint(0, 60)))
+        width = rnd.randint(1, 30)
+        out = io.StringIO()
+        Console(file=out, width=width, highlight=False, soft_wrap=False).print(Text(t), end="")
+        assert grid.paragraph(t, width) == out.getvalue()

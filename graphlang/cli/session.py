@@ -110,13 +110,15 @@ class Session:
             sys.stdout.flush()
 
     def show_text(self, text: str, soft_wrap: bool = False) -> None:
-        """Print text as `Console.print(Text(text), end="")` does: as it is where that is sure (no terminal;
-        soft wrap, or every line narrow and within the width; no tab or control character), else by Rich."""
+        """Print text as `Console.print(Text(text), end="")` does: without Rich where the bytes are sure
+        (no terminal; soft wrap: as it is, else wrapped as Rich wraps it; no tab or control character)."""
         width = plain_width()
-        lines = text.split("\n")
-        if width is not None and "\t" not in text and all(line.isprintable() for line in lines) and (
-                soft_wrap or all(grid.narrow(line) and len(line) <= width for line in lines)):
-            sys.stdout.write(text)
+        if width is not None and soft_wrap:
+            plain = text if "\t" not in text and all(ln.isprintable() for ln in text.split("\n")) else None
+        else:
+            plain = None if width is None else grid.paragraph(text, width)
+        if plain is not None:
+            sys.stdout.write(plain)
             sys.stdout.flush()
             return
         from graphlang.present import tables as render

@@ -107,8 +107,9 @@ def _divide(text: str, width: int) -> list[int]:
     return breaks
 
 
-def wrap(text: str, width: int) -> list[str]:
-    """Rich's `Text.wrap(width, justify="left", overflow="fold")`: lines padded to the width."""
+def wrap(text: str, width: int, pad: bool = True) -> list[str]:
+    """Rich's `Text.wrap(width, justify="left", overflow="fold")`: lines padded to the width (`pad`),
+    or with justify="default": not padded."""
     out = []
     for line in text.split("\n"):
         cuts = [0, *_divide(line, width), len(line)]
@@ -116,8 +117,16 @@ def wrap(text: str, width: int) -> list[str]:
             piece = line[a:b]
             if len(piece) > width:  # Text.rstrip_end, then truncate
                 piece = piece[:len(piece) - min(len(piece) - len(piece.rstrip()), len(piece) - width)][:width]
-            out.append(piece + " " * (width - len(piece)))
+            out.append(piece + " " * (width - len(piece)) if pad else piece)
     return out
+
+
+def paragraph(text: str, width: int) -> str | None:
+    """`Console(width=width).print(Text(text), end="")` without a terminal: wrapped as Rich wraps it;
+    None for a character Rich might measure otherwise (or a tab, a control character)."""
+    if width < 1 or not all(narrow(line) for line in text.split("\n")):
+        return None
+    return "\n".join(wrap(text, width, pad=False))
 
 
 def _border(chars: str, widths: list[int]) -> str:
@@ -185,8 +194,8 @@ def render(parts: list[Part], width: int) -> str | None:
                 return None
             out.append(text)
         else:
-            lines = p.split("\n")
-            if not all(narrow(line) and len(line) <= width and line.strip() for line in lines):
+            text = paragraph(p, width)
+            if text is None:
                 return None
-            out.append(p + "\n")
+            out.append(text + "\n")
     return "".join(out)
