@@ -89,7 +89,7 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
-        lines = ex.explain(prog, values(at, at_file), node, digits, of)
+        lines = ex.explain(prog, values(at, at_file), node, digits, of, with_latex=as_json or fmt != "text")
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))
         else:

@@ -70,12 +70,14 @@ def _paren(text: str, e: Expr) -> str:
 
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
-            of: str | None = None) -> list[Line]:
+            of: str | None = None, with_latex: bool = True) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
     that each step adds up on paper to the digits shown. A program whose output is not one scalar
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
     the component `of` names (`y[9]`)."""
     result = program.evaluate(values)
+    tex: Any = to_latex if with_latex else _blank  # the text alone: no LaTeX to make
+    tv: Any = tex_value if with_latex else _blank
     g = program.graph
     arrays, shapes = program.bind(values)
     vals = result.values
@@ -85,18 +87,18 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:
-        lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tex_value(vals[name], 10)]))
+        lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tv(vals[name], 10)]))
     for st in g.statements:
         expr = adj.forward[st.name]
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
-        latex = [st.name, to_latex(expr, known)]
+        latex = [st.name, tex(expr, known)]
         if scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)
         forms.append(short(vals[st.name], digits))
-        latex.append(tex_value(vals[st.name], digits))
+        latex.append(tv(vals[st.name], digits))
         lines.append(Line("forward", st.name, forms, latex, matrix=bool(used)))
     note = ""
     only = C.parse_of(program, shapes, of) if of is not None else None
@@ -107,7 +109,7 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     for p in passes:
         if p.label is not None:
             adj = adjoint.build(g, shapes, outputs=[p.output])
-        lines.extend(_backward(program, adj, vals, p, scalar, digits))
+        lines.extend(_backward(program, adj, vals, p, scalar, digits, with_latex))
     if note:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
@@ -117,8 +119,10 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
 
 
 def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
-              digits: int) -> list[Line]:
+              digits: int, with_latex: bool = True) -> list[Line]:
     """The backward pass seeded at one output (component): a line per node, then the gradient."""
+    tex: Any = to_latex if with_latex else _blank
+    tv: Any = tex_value if with_latex else _blank
     g = program.graph
     out, of = p.output, p.label
     top, top_tex = C.label(out, p.index), C.tex_label(out, p.index)
@@ -134,7 +138,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
                               [gs(name), _partial_tex(top_tex, name), *seed_tex,
-                               tex_value(p.adjoints[name], digits)], of, matrix=bool(seed)))
+                               tv(p.adjoints[name], digits)], of, matrix=bool(seed)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
@@ -147,7 +151,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         if scalar:
             rule = " + ".join(f"{gs(t.consumer)}·{_paren(_math(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
-            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({to_latex(t.partial, known)}\\right)"
+            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
             nums = " + ".join(f"{factor(env[gs(t.consumer)], digits)}·{factor(value_of(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
@@ -156,13 +160,13 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         else:
             rule = " + ".join(_math(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
-            latex = [gs(name), chain_tex, " + ".join(to_latex(t.expr, known) for t in terms),
-                     tex_value(p.adjoints[name], digits)]
+            latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
+                     tv(p.adjoints[name], digits)]
         lines.append(Line("backward", name, forms, latex, of, matrix=bool(used)))
     for name in g.inputs:
         v = short(p.adjoints[name], 10)
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), v],
-                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tex_value(p.adjoints[name], 10)], of))
+                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], 10)], of))
     return lines
 
 
@@ -210,6 +214,10 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -
             out.extend("  " + " = ".join(ln.forms) for ln in group)
             out.append("")
     return "\n".join(out).rstrip() + "\n"
+
+
+def _blank(*args: Any) -> str:
+    return ""
 
 
 def _tex_text(text: str) -> str:

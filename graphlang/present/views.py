@@ -77,7 +77,8 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     _check_width(width)
     if of is not None and not isinstance(of, str):
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
-    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits, of), format, width), format)
+    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text"), format,
+                                width), format)
 
 
 def _check_width(width: int) -> None:
