@@ -2,7 +2,7 @@
 the median of a few, its ratio to `run` (tables and --json) on the same program, and the growth
 exponent log(t(4000) / t(500)) / log(8) (1 = linear; start-up makes small sizes look sub-linear).
 
-usage: python bench/commands.py [--sizes 500,1000,2000,4000] [--repeats 3] [--family big|chain|tensor]
+usage: python bench/commands.py [--sizes 500,1000,2000,4000] [--repeats 3] [--family big|chain|tensor] [--cpu]
 The rounds alternate the commands (a round = each command once at one size), so a busy moment hits all
 of them; stdout goes to /dev/null (a file: the plain tables), the load average is printed; bytecode is
 cached in a temporary PYTHONPYCACHEPREFIX (as installed), even where PYTHONDONTWRITEBYTECODE is set.
@@ -78,19 +78,27 @@ def commands(path: str, family: str, n: int, out: str) -> dict[str, list[str]]:
 PYC = tempfile.mkdtemp(prefix="graphlang-pyc-")  # bytecode cached, as a wheel installs it (see startup.py)
 
 
+CPU = False  # --cpu: user + system seconds of the process and its children (wait4), not wall time
+
+
 def once(args: list[str]) -> float | None:
-    """Wall seconds of one fresh process; None when the command stops at a documented limit."""
+    """Seconds of one fresh process; None when the command stops at a documented limit."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHONPYCACHEPREFIX=PYC)
-    t = time.perf_counter()
-    ran = subprocess.run([sys.executable, "-m", "graphlang", *args], stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env=env, check=False)
-    wall = time.perf_counter() - t
-    if ran.returncode == 1 and b"limit error" in ran.stderr:
+    with tempfile.TemporaryFile() as err:
+        t = time.perf_counter()
+        proc = subprocess.Popen([sys.executable, "-m", "graphlang", *args], stdout=subprocess.DEVNULL, stderr=err,
+                                env=env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t
+        err.seek(0)
+        stderr = err.read()
+    code = os.waitstatus_to_exitcode(status)
+    if code == 1 and b"limit error" in stderr:
         return None  # e.g. Graphviz and TikZ draw at most 1,000 nodes
-    if ran.returncode not in (0, 1):  # gradcheck exits 1 when the methods disagree
-        raise SystemExit(f"{args}: {ran.stderr.decode()[-500:]}")
-    return wall
+    if code not in (0, 1):  # gradcheck exits 1 when the methods disagree
+        raise SystemExit(f"{args}: {stderr.decode()[-500:]}")
+    return usage.ru_utime + usage.ru_stime if CPU else wall
 
 
 def measure(family: str, sizes: list[int], repeats: int) -> dict[str, dict[int, float]]:
@@ -117,7 +125,8 @@ def table(family: str, med: dict[str, dict[int, float]], sizes: list[int], repea
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     big_n = max(sizes)
     head = ["command", *[f"{n:,}" for n in sizes], f"/ run @{big_n:,}", f"/ run --json @{big_n:,}", "exponent"]
-    out = [f"**{family}** — median of {repeats} fresh processes (seconds), load average {load}", "",
+    clock = "CPU seconds, user + system" if CPU else "wall seconds"
+    out = [f"**{family}** — median of {repeats} fresh processes ({clock}), load average {load}", "",
            "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for k, t in med.items():
         cells = [f"{t[n]:.2f}" if n in t else "—" for n in sizes]
@@ -136,7 +145,10 @@ def main() -> None:
     ap.add_argument("--sizes", default="500,1000,2000,4000")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--family", default="big,chain,tensor")
+    ap.add_argument("--cpu", action="store_true", help="CPU time instead of wall time (steadier under load)")
     a = ap.parse_args()
+    global CPU
+    CPU = a.cpu
     sizes = [int(s) for s in a.sizes.split(",")]
     for family in a.family.split(","):
         print(table(family, measure(family, sizes, a.repeats), sizes, a.repeats), flush=True)
