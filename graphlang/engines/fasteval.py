@@ -70,13 +70,13 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
                                  with_grad=with_grad) if not ln.startswith("_c ")]
     if len(lines) > CHUNK:
         return None
-    lines, temps = _hoist(lines)
+    lines, _ = _hoist(lines)
     assigned = list(dict.fromkeys(ln.split(" ", 1)[0] for ln in lines))
     named_v = [f"v{s}" for s in slots]
     named_g = [f"g{s}" for s in slots] if with_grad else []
     seen = set(named_v) | set(named_g)
     rest = [a for a in assigned if a not in seen]
-    every = ", ".join(list(dict.fromkeys(named_v + named_g)) + rest + temps)
+    every = list(dict.fromkeys(named_v + named_g)) + rest  # temporaries (hoisted checks) included
     head = [f"if len(V) != {len(inputs)}: return None"]
     head += [f"v{k} = V[{n!r}]" for k, n in enumerate(inputs)]
     head += [f"if type(v{k}) is not float: v{k} = _arg(v{k})" for k in range(len(inputs))]
@@ -88,8 +88,10 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     result = [table(named_v)]
     if with_grad:
         result += [table(named_g), "{" + ", ".join(f"{n!r}: g{k}" for k, n in enumerate(inputs)) + "}"]
-    tail = [f"_s = _sum(({every},))" if every else "_s = 0.0",
-            "if _s - _s != 0.0: return None",  # an inf or NaN somewhere (or a sum that overflows)
+    # an inf or NaN anywhere (or a sum that overflows: then the interpreter decides); in chunks, as
+    # one tuple of every slot would make a frame as large as the program
+    tail = ["_s = 0.0"] + [f"_s += _sum(({', '.join(every[k:k + 64])},))" for k in range(0, len(every), 64)]
+    tail += ["if _s - _s != 0.0: return None",
             "return (" + "".join(f"{r}, " for r in result) + ")"]
     ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_dict": dict, "_zip": zip, "NAMES": tuple(names)}
     body = "\n    ".join(head + lines + tail)
