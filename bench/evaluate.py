@@ -1,20 +1,23 @@
-"""`Program.evaluate` (every value and adjoint) on the compiled plan against its floors.
+"""`Program.evaluate` (every value and adjoint) and `Program.forward` on compiled code against floors.
 
 usage: python bench/evaluate.py [--big] [--rounds N]
-Lecture: graphlang `evaluate` and `gradient` (loaded program, warmed), the hand-written analytic floor
-(every node's value and adjoint, as plain floats in tuples: no dicts) and autograd if installed,
-alternating in one process; per-round ratios, median and spread. W2 (`../shared/bench/big_N.cg`):
-evaluate per call once compiled against the straight-line floor's gradient, plus the one-off costs.
+Every table is one round-robin (bench/paired.py: each contestant once per round, the order rotated)
+in one process: the median time per call, and the paired ratio to the table's base (median of the
+per-round quotients, with their min–max spread). Ratios use the calling thread's CPU time, which a
+loaded machine inflates less than wall time; JAX computes on threads of its own, so its ratio uses
+wall time (marked *). Tables: the lecture (analytic floor: every value and adjoint as plain floats
+in tuples, no dicts; graphlang; peers if installed), a tensor program (the lecture's two-layer
+network) compiled vs interpreted, and `../shared/bench/big_N.cg` against the straight-line floor's
+gradient.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
-import os
 import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +25,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import paired  # noqa: E402
 import workloads as W  # noqa: E402
+
+Contestants = dict[str, tuple[Callable[[], Any], int]]
 
 
 def analytic_all(x: float = 2.0, z: float = 3.0) -> tuple[tuple[float, ...], tuple[float, ...]]:
@@ -39,41 +45,52 @@ def analytic_all(x: float = 2.0, z: float = 3.0) -> tuple[tuple[float, ...], tup
     return (x, z, a, b, c, d, e, f, y), (g_a * z + g_b / x, g_a * x, g_a, g_b, g_c, 1.0, 1.0, 1.0, 1.0)
 
 
-def per_call(fn: Callable[[], Any], number: int) -> float:
-    t = time.perf_counter()
-    for _ in range(number):
-        fn()
-    return (time.perf_counter() - t) / number
-
-
-def paired(contestants: dict[str, Callable[[], Any]], rounds: int, number: int, base: str
-           ) -> dict[str, tuple[float, float, float, float]]:
-    """name -> (median time, median ratio to base, min ratio, max ratio); alternating rounds."""
-    times: dict[str, list[float]] = {k: [] for k in contestants}
-    for _ in range(rounds):
-        for k, fn in contestants.items():
-            times[k].append(per_call(fn, number))
-    out = {}
-    for k, ts in times.items():
-        r = sorted(a / b for a, b in zip(ts, times[base], strict=True))
-        out[k] = (statistics.median(ts), statistics.median(r), r[0], r[-1])
-    return out
-
-
-def lecture(rounds: int) -> str:
+def interpreted(text: str) -> Any:
     import graphlang
-    g = graphlang.parse(W.LECTURE)
-    at = {"x": 2.0, "z": 3.0}
-    r = g.evaluate(at)
-    r = g.evaluate(at)  # the second call compiles
-    vals, adjs = analytic_all()
-    assert all(math.isclose(r.values[n], v, rel_tol=1e-13) for n, v in zip(g.names, vals))
-    assert all(math.isclose(r.adjoints[n], v, rel_tol=1e-13) for n, v in zip(g.names, adjs))  # type: ignore[index]
-    contestants: dict[str, Callable[[], Any]] = {
-        "analytic Python, every value and adjoint (floor)": analytic_all,
-        "graphlang Program.evaluate": lambda: g.evaluate(at),
-        "graphlang Program.gradient": lambda: g.gradient(at),
-    }
+    g = graphlang.parse(text)
+    g._fast_evaluate._refused = True  # the fast paths of evaluate and forward off: the interpreter
+    return g
+
+
+def peers(c: Contestants) -> None:
+    """The lecture in each installed peer, as its users write it: every node's value and gradient."""
+    if W.have("micrograd"):
+        from micrograd.engine import Value
+
+        def mg() -> Any:
+            x, z = Value(2.0), Value(3.0)
+            a = x * z
+            b = W._mg_log(x)
+            y = W._mg_exp(a) + a / b + W._mg_sin(b) / a
+            y.backward()  # every node's .data and .grad
+            return x.grad, z.grad
+        c["micrograd (every value and grad)"] = (mg, 1000)
+    if W.have("jax"):
+        import jax
+        import jax.numpy as jnp
+        jax.config.update("jax_enable_x64", True)
+
+        def f(x: Any, z: Any) -> Any:
+            a = x * z
+            b = jnp.log(x)
+            return jnp.exp(a) + a / b + jnp.sin(b) / a
+        vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
+        xs, zs = jnp.float64(2.0), jnp.float64(3.0)
+        jax.block_until_ready(vg(xs, zs))
+        c["JAX jit value_and_grad (output and gradient only) *"] = (lambda: jax.block_until_ready(vg(xs, zs)), 1000)
+    if W.have("torch"):
+        import torch
+        torch.set_num_threads(1)
+
+        def tf() -> Any:
+            x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+            z = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
+            a = x * z
+            b = torch.log(x)
+            y = torch.exp(a) + a / b + torch.sin(b) / a
+            y.backward()
+            return x.grad, z.grad
+        c["torch eager (output and gradient only)"] = (tf, 200)
     if W.have("autograd"):
         import autograd
         import autograd.numpy as anp
@@ -83,16 +100,54 @@ def lecture(rounds: int) -> str:
             b = anp.log(x)
             return anp.exp(a) + a / b + anp.sin(b) / a
         ag = autograd.value_and_grad(af, argnum=(0, 1))
-        contestants["autograd value_and_grad (the gradient only)"] = lambda: ag(2.0, 3.0)
-    interp = graphlang.parse(W.LECTURE)
-    interp._fast_evaluate._refused = True
-    contestants["graphlang evaluate, interpreted (before)"] = lambda: interp.evaluate(at)
-    res = paired(contestants, rounds, 2000, "analytic Python, every value and adjoint (floor)")
-    return table(res, "the lecture: every value and adjoint, per call")
+        c["autograd value_and_grad (output and gradient only)"] = (lambda: ag(2.0, 3.0), 200)
+
+
+FLOOR = "analytic Python, every value and adjoint (floor)"
+
+
+def lecture(rounds: int, with_peers: bool) -> str:
+    import graphlang
+    g = graphlang.parse(W.LECTURE)
+    at = {"x": 2.0, "z": 3.0}
+    for _ in range(2):  # the second call compiles
+        r = g.evaluate(at)
+        g.forward(at)
+    vals, adjs = analytic_all()
+    assert all(math.isclose(r.values[n], v, rel_tol=1e-13) for n, v in zip(g.names, vals))
+    assert all(math.isclose(r.adjoints[n], v, rel_tol=1e-13) for n, v in zip(g.names, adjs))  # type: ignore[index]
+    interp = interpreted(W.LECTURE)
+    c: Contestants = {FLOOR: (analytic_all, 4000),
+                      "graphlang Program.evaluate (compiled)": (lambda: g.evaluate(at), 4000),
+                      "graphlang Program.gradient": (lambda: g.gradient(at), 4000),
+                      "graphlang Program.forward (compiled)": (lambda: g.forward(at), 4000),
+                      "graphlang Program.evaluate, interpreted": (lambda: interp.evaluate(at), 100),
+                      "graphlang Program.forward, interpreted": (lambda: interp.forward(at), 200)}
+    if with_peers:
+        peers(c)
+    return table(paired.rounds(c, rounds), FLOOR, "the lecture: per call")
+
+
+def tensor(rounds: int) -> str:
+    import graphlang
+    text = (W.ROOT / "programs" / "two_layer_network.cg").read_text()
+    at = json.loads((W.ROOT / "programs" / "two_layer_network.json").read_text())
+    g, interp = graphlang.parse(text), interpreted(text)
+    for _ in range(2):
+        g.evaluate(at)
+        g.forward(at)
+    assert g._fast_evaluate.arrays.plans and all(g._fast_evaluate.arrays.plans.values())
+    base = "graphlang Program.evaluate, interpreted"
+    c: Contestants = {base: (lambda: interp.evaluate(at), 100),
+                      "graphlang Program.evaluate (compiled)": (lambda: g.evaluate(at), 300),
+                      "graphlang Program.gradient": (lambda: g.gradient(at), 300),
+                      "graphlang Program.forward, interpreted": (lambda: interp.forward(at), 200),
+                      "graphlang Program.forward (compiled)": (lambda: g.forward(at), 300)}
+    return table(paired.rounds(c, rounds), base, "a tensor program (programs/two_layer_network.cg): per call")
 
 
 def big(n: int, rounds: int) -> str:
-    import json
+    import time
 
     import graphlang
     shared = HERE.parent.parent / "shared" / "bench"
@@ -106,34 +161,53 @@ def big(n: int, rounds: int) -> str:
     t = time.perf_counter()
     r = g.evaluate(at)
     second = time.perf_counter() - t
+    for _ in range(2):
+        g.forward(at)
+    assert g._fast_evaluate._fn is not None and g._fast_evaluate._forward is not None
     assert all(abs(r.gradient[k] - ref["grad"][k]) <= 1e-8 * max(1, abs(ref["grad"][k])) for k in at)  # type: ignore[index]
     floor = W.straight_line_floor(text)
     xs = [at[f"x{i}"] for i in range(4)]
-    res = paired({"straight-line compiled Python gradient (floor)": lambda: floor(*xs),
-                  "graphlang Program.evaluate (every value and adjoint)": lambda: g.evaluate(at)},
-                 rounds, 1, "straight-line compiled Python gradient (floor)")
-    return table(res, f"`big_{n}.cg`: per call once compiled") + (
+    base = "straight-line compiled Python gradient (floor)"
+    number = max(1, 20_000 // n)
+    c: Contestants = {base: (lambda: floor(*xs), number),
+                      "graphlang Program.evaluate (every value and adjoint)": (lambda: g.evaluate(at), number),
+                      "graphlang Program.gradient": (lambda: g.gradient(at), number),
+                      "graphlang Program.forward (every value)": (lambda: g.forward(at), number)}
+    return table(paired.rounds(c, rounds), base, f"`big_{n}.cg`: per call once compiled") + (
         f"\nOne-off: first evaluate (interpreted) {first:.2f} s; second (compiles, then runs) {second:.2f} s.\n")
 
 
-def table(res: dict[str, tuple[float, float, float, float]], title: str) -> str:
-    out = [f"**{title}**", "", "| who | median | / floor (median of rounds) | spread |", "|---|---|---|---|"]
-    for k, (t, m, lo, hi) in sorted(res.items(), key=lambda kv: kv[1][0]):
-        shown = f"{t * 1e6:.2f} µs" if t < 1e-3 else f"{t * 1e3:.1f} ms"
-        out.append(f"| {k} | {shown} | {m:.2f} | {lo:.2f}–{hi:.2f} |")
+def table(samples: dict[str, dict[str, list[float | None]]], base: str, title: str) -> str:
+    out = [f"**{title}**", "", f"| who | median wall | median CPU | / {base.split(' (')[0]} (paired) | spread |",
+           "|---|---|---|---|---|"]
+    rows = []
+    for who in samples["wall"]:
+        clock = "wall" if who.endswith("*") else "cpu"
+        ratios = sorted(a / b for a, b in zip(paired.once(samples[clock][who]), paired.once(samples[clock][base])))
+        rows.append((statistics.median(ratios), who, paired.median(samples["wall"][who]),
+                     paired.median(samples["cpu"][who]), ratios[0], ratios[-1]))
+    for m, who, wall, cpu, lo, hi in sorted(rows):
+        out.append(f"| {who} | {show(wall)} | {show(cpu)} | {m:.2f} | {lo:.2f}–{hi:.2f} |")
     return "\n".join(out) + "\n"
 
 
+def show(t: float) -> str:
+    return f"{t * 1e6:.2f} µs" if t < 1e-3 else f"{t * 1e3:.2f} ms"
+
+
 def main() -> None:
+    import os
     ap = argparse.ArgumentParser()
     ap.add_argument("--big", action="store_true", help="also N = 100,000")
-    ap.add_argument("--rounds", type=int, default=15)
+    ap.add_argument("--rounds", type=int, default=21)
+    ap.add_argument("--no-peers", action="store_true")
     a = ap.parse_args()
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"load average {load}; {os.cpu_count()} cores; {a.rounds} alternating rounds\n")
-    print(lecture(a.rounds))
-    for n in [10_000] + ([100_000] if a.big else []):
-        print(big(n, max(3, a.rounds // 3)))
+    print(f"load average {paired.load()} (before); {os.cpu_count()} cores; {a.rounds} rounds\n")
+    print(lecture(a.rounds, not a.no_peers))
+    print(tensor(a.rounds))
+    for n in [1_000, 10_000] + ([100_000] if a.big else []):
+        print(big(n, max(5, a.rounds // 2)))
+    print(f"load average {paired.load()} (after)")
 
 
 if __name__ == "__main__":

@@ -137,8 +137,14 @@ class Program:
         return arrays, shapes
 
     def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
-        """Every named node's value (the forward pass only)."""
-        arrays, _ = self.bind(values)
+        """Every named node's value (the forward pass only): compiled once seen twice, else interpreted."""
+        fast = self._fast_evaluate.forward_floats(values)
+        if fast is not None:
+            return fast
+        arrays, shapes = self.bind(values)
+        answer = self._fast_evaluate(arrays, shapes, with_grad=False)
+        if answer is not None:
+            return answer[0]
         vals = interp.forward(self.graph, arrays)
         return {n: py(vals[self.graph.slot_of[n]]) for n in self.graph.names}
 
@@ -171,10 +177,8 @@ class Program:
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if method == "reverse" and self.is_scalar(shapes):
-            fast = self._fast_evaluate(arrays, shapes)  # compiled; None: the interpreter below
-            if fast is not None:
-                if wrt is None:
-                    self._fast_evaluate.checked = self.limits
+            fast = self._fast_evaluate(arrays, shapes, checked=self.limits if wrt is None else None)
+            if fast is not None:  # compiled; None: the interpreter below
                 return self._fast_result(*fast, wrt=wrt_names)
         vals = interp.forward(g, arrays)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
@@ -208,12 +212,12 @@ class Program:
         res.extra["program"] = self
         return res
 
-    def _fast_result(self, values: dict[str, Any], adjoints: dict[str, Any],
+    def _fast_result(self, values: dict[str, Any], adjoints: dict[str, Any], gradient: dict[str, Any],
                      wrt: Sequence[str] | None = None) -> Result:
         """`evaluate`'s Result from the compiled values and adjoints (reverse mode, scalar output)."""
         out = self.graph.outputs[0]
         res = Result(out, values[out], values, adjoints,
-                     {n: adjoints[n] for n in (self.graph.inputs if wrt is None else wrt)})
+                     gradient if wrt is None else {n: adjoints[n] for n in wrt})
         res.extra["program"] = self
         return res
 

@@ -152,19 +152,21 @@ def test_values_bind_refuses_are_refused_after_compiling(bad):
     assert outcome(prog, bad)[0] == "error"
 
 
-def test_tensor_programs_stay_interpreted():
+def test_tensor_programs_are_compiled_per_input_shapes():
     prog = graphlang.parse("y = sum(v * v)\n")
-    prog.evaluate({"v": [1.0, 2.0]})
-    r = prog.evaluate({"v": [1.0, 2.0]})
-    assert r.gradient["v"].tolist() == [2.0, 4.0]
-    assert prog._fast_evaluate._fn is None
+    for _ in range(3):
+        assert prog.evaluate({"v": [1.0, 2.0]}).gradient["v"].tolist() == [2.0, 4.0]
+    assert prog._fast_evaluate._fn is None and prog._fast_evaluate.arrays.plans[(((2,),), True)] is not None
+    for _ in range(2):  # another shape: its own plan, the scalar function not involved
+        assert prog.evaluate({"v": 3.0}).gradient["v"] == 6.0
 
 
 def test_not_all_scalar_values_are_refused_once():
     prog = graphlang.parse("y = sum([1, 2] * x)\n")
     for _ in range(3):
         assert prog.evaluate({"x": 1.5}).gradient["x"] == 3.0
-    assert prog._fast_evaluate._refused and prog._fast_evaluate._fn is None
+    assert prog._fast_evaluate._scalar_refused and prog._fast_evaluate._fn is None
+    assert prog._fast_evaluate.arrays.plans[(((),), True)] is not None  # numpy code instead
 
 
 def test_a_one_off_evaluation_is_interpreted():

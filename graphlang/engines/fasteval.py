@@ -1,21 +1,25 @@
-"""`Program.evaluate`'s fast path (reverse mode, scalar output): every named node's value and adjoint
-from one compiled straight-line function, or None to use the interpreter.
+"""`Program.evaluate` and `Program.forward` on compiled code: every named node's value (and, reverse
+mode with a scalar output, its adjoint) from one generated straight-line function, or None to use the
+interpreter, which then finds, reports or (for a constant's adjoint that does not exist) leaves out
+what went wrong.
 
-The function is `plan.source` with every named slot as a result: the same forward statements (all of
-them, as the interpreter evaluates all of them), the same adjoint rules, and adjoints for exactly the
-slots the interpreter gives one (those reached from a named slot: constants the output reads
-included). It runs only when every value is a scalar (plain floats and `math`); any exception or a
-non-finite value anywhere returns None, and the interpreter then finds, reports or (for a constant's
-adjoint that does not exist) leaves out what went wrong. tests/test_fasteval.py compares both.
+The function is `plan.source` with every named slot as a result: the same forward statements (all
+of them, as the interpreter evaluates all of them), the same adjoint rules, and adjoints for exactly
+the slots the interpreter gives one (those reached from a named slot: constants the output reads
+included). Programs whose values are all scalars run on plain floats and `math`, reading the input
+mapping themselves (a float or an int is taken as `bind` takes it; anything else: None); tensor
+programs run numpy code per input shapes (engines/fastarrays.py). Any exception, or a non-finite
+value anywhere (every slot is summed: an inf or NaN makes the sum non-finite), returns None.
+tests/test_fasteval.py and tests/test_fastarrays.py compare both with the interpreter.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from graphlang.engines.plan import build, scalar_ok, source
+from graphlang.engines.fastarrays import FastArrays
+from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
@@ -24,91 +28,156 @@ from graphlang.primitives.shapes import Shape
 # numbers stay the interpreter's to the last bit (numpy's SIMD exp/log/tanh/pow may differ from
 # libm's, which the plain-float code calls, by an ulp on some machines).
 COMPILE_AT_CALL = 2
+LITERAL = 64  # names up to which the dicts are written as literals (faster than dict(zip) when small)
+
+Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoints, gradient
 
 
-_FLOAT = {float}
-_BIG = 2 ** 1023  # an int past this is left to `bind` (as `fastpath._floats` leaves it)
+def _arg(v: Any) -> float:
+    """An input as `bind` reads it when it is a Python int (never bigint arithmetic); else refuse."""
+    if type(v) is int and -2 ** 1023 < v < 2 ** 1023:
+        return float(v)
+    raise TypeError("not a plain number: bind decides")
+
+
+def _hoist(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Nested `_fin(u)` checks (a call each) as temporaries `tN = u` that join the finiteness sum."""
+    out: list[str] = []
+    temps: list[str] = []
+    for line in lines:
+        while "_fin(" in line and " if " not in line:  # a conditional's branches stay lazy
+            start = line.rindex("_fin(")  # the innermost: no _fin inside it
+            depth, end = 0, start + 4
+            for end in range(start + 4, len(line)):
+                depth += {"(": 1, ")": -1}.get(line[end], 0)
+                if depth == 0:
+                    break
+            t = f"t{len(temps)}"
+            temps.append(t)
+            out.append(f"{t} = {line[start + 5:end]}")
+            line = line[:start] + t + line[end + 1:]
+        out.append(line)
+    return out, temps
+
+
+def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any]], Any] | None:
+    """The generated `_ev(values)` -> (values, adjoints, gradient) or (values,) by name; None: too big."""
+    names = list(graph.names)
+    inputs = list(graph.inputs)
+    slots = [graph.slot_of[n] for n in names]
+    out = graph.slot_of[graph.outputs[0]]
+    lines = [ln for ln in source(graph, [()] * graph.n_slots, [out], sorted(set(slots)), "scalar",
+                                 with_grad=with_grad) if not ln.startswith("_c ")]
+    if len(lines) > CHUNK:
+        return None
+    lines, _ = _hoist(lines)
+    assigned = list(dict.fromkeys(ln.split(" ", 1)[0] for ln in lines))
+    named_v = [f"v{s}" for s in slots]
+    named_g = [f"g{s}" for s in slots] if with_grad else []
+    seen = set(named_v) | set(named_g)
+    rest = [a for a in assigned if a not in seen]
+    every = list(dict.fromkeys(named_v + named_g)) + rest  # temporaries (hoisted checks) included
+    head = [f"if len(V) != {len(inputs)}: return None"]
+    head += [f"v{k} = V[{n!r}]" for k, n in enumerate(inputs)]
+    head += [f"if type(v{k}) is not float: v{k} = _arg(v{k})" for k in range(len(inputs))]
+
+    def table(vs: list[str]) -> str:
+        if len(names) <= LITERAL:
+            return "{" + ", ".join(f"{n!r}: {v}" for n, v in zip(names, vs)) + "}"
+        return "_dict(_zip(NAMES, (" + "".join(f"{v}, " for v in vs) + ")))"
+    result = [table(named_v)]
+    if with_grad:
+        result += [table(named_g), "{" + ", ".join(f"{n!r}: g{k}" for k, n in enumerate(inputs)) + "}"]
+    # an inf or NaN anywhere (or a sum that overflows: then the interpreter decides); in chunks, as
+    # one tuple of every slot would make a frame as large as the program
+    tail = ["_s = 0.0"] + [f"_s += _sum(({', '.join(every[k:k + 64])},))" for k in range(0, len(every), 64)]
+    tail += ["if _s - _s != 0.0: return None",
+            "return (" + "".join(f"{r}, " for r in result) + ")"]
+    ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_dict": dict, "_zip": zip, "NAMES": tuple(names)}
+    body = "\n    ".join(head + lines + tail)
+    exec(f"def _ev(V):\n    {body}\n", ns)  # noqa: S102 - generated from the checked graph only
+    return ns["_ev"]  # type: ignore[no-any-return]
 
 
 class FastEvaluate:
-    """The compiled evaluation of one graph when all its values are scalars."""
+    """The compiled evaluation (and forward pass) of one graph: scalar code, or numpy per shapes."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.names = list(graph.names)
         self._inputs = tuple(graph.inputs)
-        self.slots = [graph.slot_of[n] for n in self.names]  # in the order of the names (repeats kept)
-        self._fn: Callable[..., Any] | None = None
-        self._refused = False  # with scalar inputs not all values are scalars, or compiling failed
-        self._calls = 0
+        self._fn: Callable[..., Any] | None = None  # all-scalar values: (values, adjoints, gradient)
+        self._forward: Callable[..., Any] | None = None  # all-scalar values: (values,)
+        self._refused = False  # everything interpreted (set by tests for an oracle)
+        self._scalar_refused = False  # with scalar inputs not all values are scalars, or compiling failed
+        self._calls = [0, 0]  # scalar evaluations, scalar forward passes seen
+        self.arrays = FastArrays(graph)
         # Set by `Program.evaluate` once all-scalar inputs passed its checks (the cost estimate of
         # reverse mode by every input, under these limits): then plain floats skip `bind`.
         self.checked: object = None
 
-    def floats(self, values: Any, limits: object) -> tuple[dict[str, float], dict[str, float]] | None:
+    def floats(self, values: Any, limits: object) -> Answer | None:
         """The answer for a mapping of exactly the inputs to Python floats (or ints), already checked;
         None for anything else (the caller binds and checks the values and calls `__call__`)."""
         fn = self._fn
         if fn is None or self.checked is not limits:
             return None
         try:
-            args = [values[n] for n in self._inputs]
-            if len(values) != len(args):
-                return None
-        except (KeyError, TypeError):
+            return fn(values)  # type: ignore[no-any-return]
+        except Exception:  # noqa: BLE001 - a key, a type, a domain error: `bind`, then the interpreter
             return None
-        if set(map(type, args)) != _FLOAT:  # ints as floats (as bind reads them); anything else: None
-            if not all(type(a) is float or (type(a) is int and -_BIG < a < _BIG) for a in args):
-                return None
-            args = [float(a) for a in args]
-        total = sum(args)
-        if total - total != 0.0:  # an inf or nan (or a sum that overflows): bind checks, fully
+
+    def forward_floats(self, values: Any) -> dict[str, Any] | None:
+        """`Program.forward` for plain floats once compiled (bind accepted them before); else None."""
+        fn = self._forward
+        if fn is None:
             return None
         try:
-            vals, adjs, check = fn(*args)
-        except (ArithmeticError, ValueError, TypeError):
+            answer = fn(values)
+        except Exception:  # noqa: BLE001 - as in `floats`
             return None
-        if check - check != 0.0:
+        return None if answer is None else answer[0]  # type: ignore[no-any-return]
+
+    def _scalar(self, with_grad: bool) -> Callable[..., Any] | None:
+        """The scalar function, compiled at its COMPILE_AT_CALL-th request; None until then."""
+        fn = self._fn if with_grad else self._forward
+        if fn is not None or self._scalar_refused:
+            return fn
+        self._calls[not with_grad] += 1
+        if self._calls[not with_grad] < COMPILE_AT_CALL:
             return None
-        names = self.names
-        return dict(zip(names, vals)), dict(zip(names, adjs))
-
-    def _compile(self) -> Callable[..., Any] | None:
-        g = self.graph
-        out = g.slot_of[g.outputs[0]]
-        results = "(" + "".join(f"v{s}, " for s in self.slots) + "), (" + "".join(f"g{s}, " for s in self.slots) + ")"
-        with gc_paused():
-            lines = source(g, [()] * g.n_slots, [out], sorted(set(self.slots)), "scalar")
-            return build(lines, list(range(len(g.inputs))), results, True)
-
-    def __call__(self, arrays: list[Any], shapes: list[Shape]) -> tuple[dict[str, float], dict[str, float]] | None:
-        """(values, adjoints) by name, as Python floats; None: interpret."""
-        n = len(self.graph.inputs)
-        if any(s != () for s in shapes[:n]):
-            return None
-        if self._fn is None:
-            if self._refused:
-                return None
-            if not scalar_ok(self.graph, shapes):  # shapes follow from the input shapes (all () here)
-                self._refused = True
-                return None
-            self._calls += 1
-            if self._calls < COMPILE_AT_CALL:
-                return None
-            try:
-                self._fn = self._compile()
-            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
-                self._refused = True
-                return None
-        return self._run([float(a) for a in arrays])
-
-    def _run(self, args: list[float]) -> tuple[dict[str, float], dict[str, float]] | None:
-        assert self._fn is not None
         try:
-            vals, adjs, check = self._fn(*args)
-        except (ArithmeticError, ValueError, TypeError):
+            with gc_paused():
+                fn = scalar_function(self.graph, with_grad)
+        except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+            fn = None
+        if fn is None:
+            self._scalar_refused = True
+        elif with_grad:
+            self._fn = fn
+        else:
+            self._forward = fn
+        return fn
+
+    def __call__(self, arrays: list[Any], shapes: list[Shape], with_grad: bool = True,
+                 checked: object = None) -> Answer | None:
+        """(values, adjoints, gradient) by name for bound inputs (`with_grad` false: (values,));
+        None: interpret. `checked`: the limits under which scalar inputs passed every check (then
+        plain floats skip binding)."""
+        if self._refused:
             return None
-        if not math.isfinite(check):
+        n = len(self._inputs)
+        if self._scalar_refused or any(s != () for s in shapes[:n]):
+            return self.arrays(arrays, shapes, with_grad)
+        if self._fn is None and self._forward is None and not scalar_ok(self.graph, shapes):
+            self._scalar_refused = True  # shapes follow from the input shapes: numpy code instead
+            return self.arrays(arrays, shapes, with_grad)
+        fn = self._scalar(with_grad)
+        if fn is None:
             return None
-        # Python floats already (float inputs, float constants, the `math`-based scalar kernels)
-        return dict(zip(self.names, vals)), dict(zip(self.names, adjs))
+        try:
+            answer = fn(dict(zip(self._inputs, [float(a) for a in arrays])))
+        except Exception:  # noqa: BLE001 - a domain error: the interpreter reports it
+            return None
+        if answer is not None and checked is not None:
+            self.checked = checked
+        return answer  # type: ignore[no-any-return]
