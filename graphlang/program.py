@@ -286,15 +286,13 @@ class Program:
         cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         out: dict[str, dict[str, Any]] = {}
-        at = dict(zip(self.graph.inputs, arrays))
-        # ∂(∂y/∂a)/∂b: differentiate the program that computes ∂y/∂a; scalar inputs: one program for all a
+        at = dict(zip(self.graph.inputs, arrays))  # ∂(∂y/∂a)/∂b: differentiate the program computing ∂y/∂a
         for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in self.graph.inputs]:
-            text = symbolic.derivative_program(self, shapes, wrt=wrt, header=False)
+            text = symbolic.derivative_program(self, shapes, wrt=wrt, header=False)  # None: all a at once
             try:
                 if wrt is None:
                     return methods.hessian_rows(parse(text, limits=self.limits), at)
-                # `gradient` without its compiled plan: one call, and compiling costs ≈ 6× the call
-                r = parse(text, limits=self.limits).evaluate(at)
+                r = parse(text, limits=self.limits).evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
                 out[wrt[0]] = r.gradient if r.gradient is not None else (r.jacobian or {})
             except GraphlangError as err:  # located in the derivative program: place it in ours
                 raise symbolic.relocated(self, shapes, wrt, err) from None
