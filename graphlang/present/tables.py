@@ -97,6 +97,10 @@ def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]]
     if not ok and kinks and all(r.passed or r.input in kinked for r in rows):
         parts.append(Text("not differentiable here (a kink, e.g. relu or abs at 0, max at a tie): no method "
                           "is wrong; check the gradient at a nearby point", style="bold yellow"))
+    elif not ok and all(r.passed or r.method == "fd" for r in rows):
+        parts.append(Text("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
+                          "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
+                          "exceeds the tolerance; `gradcheck --sweep` shows the trade-off", style="bold red"))
     else:
         parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
                           style="bold green" if ok else "bold red"))
