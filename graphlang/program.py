@@ -171,7 +171,7 @@ class Program:
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if method == "reverse" and self.is_scalar(shapes):
-            fast = self._fast_evaluate(arrays, shapes)  # compiled; None: the interpreter below
+            fast = self._fast.evaluate(arrays, shapes) or self._fast_evaluate(arrays, shapes)  # tape or compiled
             if fast is not None:
                 if wrt is None:
                     self._fast_evaluate.checked = self.limits

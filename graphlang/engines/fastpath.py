@@ -11,13 +11,15 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphlang.engines.plan import Fallback, Plan
+from graphlang.engines.tape import Tape
 from graphlang.ir.graph import Graph
 from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 
 Bind = Callable[[Mapping[str, Any]], tuple[list[Any], list[Shape]]]
 MAX_PLANS = 16  # input-shape combinations compiled per program
-HUGE = 20_000  # equations: past this, a one-off evaluation is interpreted (compiling costs more)
+HUGE = 20_000  # equations: past this, a one-off evaluation runs the tape (compiling costs more)
+COMPILE_MAX = 40_000  # equations: past this a scalar program is never compiled (see bench/scale.py)
 
 
 class FastGradient:
@@ -28,6 +30,7 @@ class FastGradient:
         self.bind = bind
         self.plans: dict[tuple[Any, ...], Plan] = {}
         self.calls: dict[tuple[Any, ...], int] = {}
+        self.tape = Tape(graph)  # scalar programs too big to compile, and first calls of big ones
 
     def __call__(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
         """The gradient by a compiled plan; None sends the caller to the interpreter."""
@@ -62,7 +65,11 @@ class FastGradient:
         plan = self.plans.get(key)
         if plan is None:
             self.calls[key] = self.calls.get(key, 0) + 1
-            if self.calls[key] < (2 if len(self.graph.eqns) > HUGE else 1) or len(self.plans) > MAX_PLANS:
+            big = len(self.graph.eqns)
+            if key == () and big > HUGE and self.tape.usable(shapes) and (
+                    self.calls[key] < 2 or big > COMPILE_MAX):
+                return self._taped(arrays)
+            if self.calls[key] < (2 if big > HUGE else 1) or len(self.plans) > MAX_PLANS:
                 return None  # a one-off evaluation of a huge program: interpreting is cheaper
             try:
                 plan = Plan(self.graph, shapes)
@@ -74,6 +81,26 @@ class FastGradient:
         except Fallback:
             return None
         return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+
+
+    def evaluate(self, arrays: list[Any], shapes: list[Shape]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """`Program.evaluate`'s values and adjoints of every name by the tape, for a big scalar program
+        (compiling costs more than it saves); None: the caller's other paths."""
+        g = self.graph
+        if len(g.eqns) <= HUGE or not self.tape.usable(shapes):
+            return None
+        named = [g.slot_of[n] for n in g.names]
+        res = self.tape.run(arrays, g.slot_of[g.outputs[0]], sorted(set(named)))
+        if res is None:
+            return None
+        vals, adjs = res
+        return {n: vals[s] for n, s in zip(g.names, named)}, {n: adjs[s] for n, s in zip(g.names, named)}
+
+    def _taped(self, arrays: list[Any]) -> dict[str, Any] | None:
+        g = self.graph
+        wrt = list(range(len(g.inputs)))
+        res = self.tape.run(arrays, g.slot_of[g.outputs[0]], wrt)
+        return None if res is None else {n: res[1][k] for k, n in zip(wrt, g.inputs)}
 
 
 def _floats(raw: list[Any]) -> list[float] | None:

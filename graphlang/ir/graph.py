@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.pretty import pretty
+from graphlang.ir.shapebuild import builder
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import Checked, check
@@ -56,9 +57,20 @@ class Graph:
         n = len(self.inputs)
         const_slot: dict[str, int] = {}
         ident = PRIMITIVES["id"]
+        lane, checked.lane = checked.lane, None  # resolved nodes per statement of a known shape
         for k, st in enumerate(self.statements):
             start = len(self.eqns)
             assert st.expr is not None
+            pre = lane[k] if lane is not None else None
+            if pre is not None:
+                n, root = builder(pre[0], Eqn)(pre[1], k, st.line, st.column, self.slot_of, const_slot,
+                                              self.consts, self.eqns.append, n)
+                self.slot_of[st.name] = root
+                self.stmt_eqns.append((start, len(self.eqns)))
+                if n > limits.max_nodes:
+                    raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
+                                         st.line, st.column, "split the program or raise the limit")
+                continue
             slot_of_node: dict[int, int] = {}
             for node in tree_nodes(st.expr):
                 if node.op == "var":

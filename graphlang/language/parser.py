@@ -10,6 +10,7 @@ from lark import Token, Tree
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement
 from graphlang.language.grammar import lark_parser
+from graphlang.language.lines import parse_lines
 from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX, lookup
@@ -150,6 +151,9 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
     limits = limits or Limits()
     _check_text(text, limits)
+    fast = parse_lines(text, limits)  # long programs of one-line statements
+    if fast is not None:
+        return fast
     try:
         return parse_fast(text, limits)
     except Fallback as fb:

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, Statement, tree_nodes
+from graphlang.language.shapecheck import checker, context
 from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")
@@ -131,6 +132,7 @@ class Checked:
     outputs: list[str]
     output_pos: tuple[int, int] | None = None
     first_use: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lane: list | None = None  # type: ignore[type-arg]  # per assignment: (shape, resolved nodes) or None; the graph drops it
 
 
 def _reserved(name: str) -> str | None:
@@ -156,7 +158,12 @@ def check(statements: list[Statement]) -> Checked:
     output_items: list = []  # type: ignore[type-arg]
     assigns: list[Statement] = []
     first_use: dict[str, tuple[int, int]] = {}
-    for st in statements:
+    lane = getattr(statements, "lane", None)  # shapes from the fast lane (`lines.py`), used once
+    if lane is not None:
+        statements.lane = None  # type: ignore[attr-defined]
+    resolved: list | None = [] if lane is not None else None  # type: ignore[type-arg]
+    special, calls = context()
+    for index, st in enumerate(statements):
         if st.kind in ("input", "param"):
             for item in st.items:
                 why = _reserved(item.name)
@@ -195,8 +202,13 @@ def check(statements: list[Statement]) -> Checked:
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")
             assert st.expr is not None
+            pre = lane[index] if lane is not None else None
+            nodes = None if pre is None else checker(pre[0])(pre[1], defined, assigned_at, order,
+                                                             first_use, special, calls)
+            if resolved is not None:
+                resolved.append(None if nodes is None else (pre[0], nodes))  # type: ignore[index]
             variables: list[Expr] = []
-            expr = resolve(st.expr, variables)
+            expr = resolve(st.expr, variables) if nodes is None else nodes[-1]
             for node in variables:
                 name = str(node.attr)
                 if name not in defined and name in assigned_at:
@@ -224,4 +236,4 @@ def check(statements: list[Statement]) -> Checked:
     if not outputs:
         outputs = [assigns[-1].name]
     inputs = [n for n in order if n not in defined]
-    return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use)
+    return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use, resolved)
