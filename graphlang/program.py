@@ -86,8 +86,7 @@ class Program:
         self.path = path
         self.limits = limits or Limits()
         with gc_paused():  # building many small objects: the cyclic GC only slows this down
-            self.statements = parse_statements(source, self.limits)
-            self.checked = check(self.statements)
+            self.checked = check(parse_statements(source, self.limits))  # (the parse is not kept: memory)
             self.graph = Graph(self.checked, self.limits)
         # SPEC §2: every named node the output reads has its adjoint, constants included
         self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
@@ -98,6 +97,8 @@ class Program:
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
+    statements = property(lambda self: parse_statements(self.source, self.limits),
+                          doc="The parsed statements (before names are resolved): parsed again, not kept.")
     @property
     def inputs(self) -> list[str]:
         return list(self.graph.inputs)

@@ -63,8 +63,12 @@ class Graph:
             assert st.expr is not None
             pre = lane[k] if lane is not None else None
             if pre is not None:
-                n, root = builder(pre[0], Eqn)(pre[1], k, st.line, st.column, self.slot_of, const_slot,
-                                              self.consts, self.eqns.append, n)
+                lane[k] = None  # type: ignore[index]  # (freed as it goes)
+                kind = pre[0]
+                if kind.bld is None:
+                    kind.bld = builder(kind.shape, Eqn)
+                n, root = kind.bld(pre[1], k, st.line, st.column, self.slot_of, const_slot,
+                                   self.consts, self.eqns.append, n)
                 self.slot_of[st.name] = root
                 self.stmt_eqns.append((start, len(self.eqns)))
                 if n > limits.max_nodes:

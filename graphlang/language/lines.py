@@ -12,12 +12,13 @@ template parser then reads the whole text as before.
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, Statement, tree_nodes
-from graphlang.language.shapecheck import Shape
+from graphlang.language.shapecheck import Kind, Shape
 from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
@@ -27,14 +28,14 @@ _NAME = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset({"input", "param", "output"})
 _UNHANDLED = (";", "#", "[", "\r", "\x0b", "\x0c")
 MAX_SHAPES = 2_000
-_SHAPES: dict[tuple[str, int, int], tuple[Callable[..., Any], Shape] | None] = {}
+_SHAPES: dict[tuple[str, int, int], tuple[Callable[..., Any], Kind] | None] = {}
 
 
 class Parsed(list[Statement]):
     """The statements, and per statement its shape and nodes in postorder (None: parsed otherwise),
     which let `resolve.check` and the graph skip walking the tree; dropped once they are used."""
 
-    lane: list[tuple[Shape, tuple[Expr, ...]] | None] | None = None
+    lane: list[tuple[Kind, tuple[Expr, ...]] | None] | None = None
 
 
 def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
@@ -42,12 +43,13 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
     if len(text) < 20_000 or any(c in text for c in _UNHANDLED):
         return None  # small programs: the template parser is fast enough
     out = Parsed()
-    lane: list[tuple[Shape, tuple[Expr, ...]] | None] = []
+    lane: list[tuple[Kind, tuple[Expr, ...]] | None] = []
     append = out.append
     mark = lane.append
     shapes = _SHAPES
     sub = _NAME.sub
     findall = _NAME.findall
+    intern = sys.intern
     keywords = _KEYWORDS
     key_limits = (limits.max_depth, limits.max_statement_tokens)
     for ln, line in enumerate(text.split("\n"), 1):
@@ -67,7 +69,7 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
             append(st)
             mark(None)
             continue
-        names = findall(line)
+        names = [*map(intern, findall(line))]  # one string per name, however often it is used
         if not keywords.isdisjoint(names):
             return None
         st, nodes = make[0](names, line, ln)
@@ -80,6 +82,7 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
 
 
 _MISSING: Any = object()
+_NO_ITEMS: list[Any] = []  # an assignment has no declared items: one shared empty list, never changed
 
 
 def _one_line(line: str, ln: int, limits: Limits) -> Statement | None:
@@ -100,7 +103,7 @@ def _one_line(line: str, ln: int, limits: Limits) -> Statement | None:
     return st
 
 
-def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any], Shape] | None:
+def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any], Kind] | None:
     """The builder of one-line assignments of this shape, or None."""
     toks, bad = _tokenize(shape)
     if bad is not None or not toks or len(toks) > limits.max_statement_tokens:
@@ -114,9 +117,10 @@ def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any], Shape] | Non
     if t.kind != "assign" or t.depth > limits.max_depth:
         return None
     try:
-        return _generate(t, toks, shape)
+        make, nodes = _generate(t, toks, shape)
     except _NoLane:
         return None
+    return make, Kind(nodes)
 
 
 class _NoLane(Exception):
@@ -173,8 +177,8 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
         raise _NoLane  # (a template's root is its last node: postorder)
     nodes = "".join(f"e{k}, " for k in range(len(t.code)))
     body.append(f"return S('assign', ln, c{t.name}, name=n[{name_index[t.name]}], expr=e{t.root}, "
-                f"text=' '.join(line[{start}:end].split())), ({nodes})")
+                f"text=' '.join(line[{start}:end].split()), items=NO_ITEMS), ({nodes})")
     src = "def make(n, line, ln):\n    " + "\n    ".join(body) + "\n"
-    ns: dict[str, Any] = {"E": Expr, "S": Statement, "K": consts}
+    ns: dict[str, Any] = {"E": Expr, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
     exec(src, ns)  # noqa: S102 - generated from a parsed template, never from a program's names
     return ns["make"], tuple(desc)

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, Statement, tree_nodes
-from graphlang.language.shapecheck import checker, context
+from graphlang.language.shapecheck import context
 from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")
@@ -144,12 +144,12 @@ def _reserved(name: str) -> str | None:
 
 
 def check(statements: list[Statement]) -> Checked:
-    assigned_at: dict[str, tuple[int, int]] = {}
+    assigned_at: dict[str, Statement] = {}  # (statements, not positions: a million tuples fewer)
     for st in statements:
         if st.kind == "assign" and st.name not in assigned_at:
-            assigned_at[st.name] = (st.line, st.column)
+            assigned_at[st.name] = st
     order: dict[str, None] = {}
-    defined: dict[str, tuple[int, int]] = {}
+    defined: dict[str, Statement] = {}
     declared: dict[str, tuple[int, ...] | None] = {}
     decl_line: dict[str, tuple[int, int]] = {}
     params: set[str] = set()
@@ -174,9 +174,9 @@ def check(statements: list[Statement]) -> Checked:
                     raise GraphlangError("redefined", f"{item.name!r} is already declared on line {line}",
                                          item.line, item.column, "declare each input once")
                 if item.name in assigned_at:
-                    line = assigned_at[item.name][0]
+                    line = assigned_at[item.name].line
                     raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
-                                         f"assigned on line {line}", line, assigned_at[item.name][1],
+                                         f"assigned on line {line}", line, assigned_at[item.name].column,
                                          "inputs get their values from --at; rename the intermediate")
                 declared[item.name] = item.shape
                 decl_line[item.name] = (item.line, item.column)
@@ -196,23 +196,25 @@ def check(statements: list[Statement]) -> Checked:
                 raise GraphlangError("reserved", why or f"{st.name!r} is a keyword", st.line, st.column,
                                      "choose another name")
             if st.name in defined:
-                line = defined[st.name][0]
+                line = defined[st.name].line
                 raise GraphlangError("redefined", f"{st.name!r} is already assigned on line {line}",
                                      st.line, st.column,
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")
             assert st.expr is not None
             pre = lane[index] if lane is not None else None
-            nodes = None if pre is None else checker(pre[0])(pre[1], defined, assigned_at, order,
-                                                             first_use, special, calls)
+            nodes = None if pre is None else pre[0].chk(pre[1], defined, assigned_at, order,
+                                                        first_use, special, calls)
             if resolved is not None:
-                resolved.append(None if nodes is None else (pre[0], nodes))  # type: ignore[index]
+                lane[index] = None  # type: ignore[index]  # (freed as it goes)
+                resolved.append(None if pre is None or nodes is None else pre if nodes is pre[1]
+                                else (pre[0], nodes))
             variables: list[Expr] = []
             expr = resolve(st.expr, variables) if nodes is None else nodes[-1]
             for node in variables:
                 name = str(node.attr)
                 if name not in defined and name in assigned_at:
-                    where = assigned_at[name]
+                    where = (assigned_at[name].line, assigned_at[name].column)
                     own = name == st.name
                     raise GraphlangError(
                         "undefined",
@@ -224,8 +226,9 @@ def check(statements: list[Statement]) -> Checked:
                 if name not in defined:
                     order.setdefault(name, None)
                     first_use.setdefault(name, (node.line or 0, node.column or 0))
-            defined[st.name] = (st.line, st.column)
-            assigns.append(Statement("assign", st.line, st.column, st.name, expr, st.text))
+            defined[st.name] = st
+            assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
+                           Statement("assign", st.line, st.column, st.name, expr, st.text))
     for item in output_items:
         if item.name not in defined and item.name not in order:
             raise GraphlangError("undefined", f"the output {item.name!r} is never defined",

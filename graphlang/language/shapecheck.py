@@ -42,6 +42,17 @@ def context() -> tuple[frozenset[str], dict[tuple[str, int], Any]]:
     return special, calls
 
 
+class Kind:
+    """One shape of statement: its nodes, its checker, and (filled by the graph) its equation builder."""
+
+    __slots__ = ("shape", "chk", "bld")
+
+    def __init__(self, shape: Shape) -> None:
+        self.shape = shape
+        self.chk = checker(shape)
+        self.bld: Any = None
+
+
 @lru_cache(maxsize=4096)
 def checker(shape: Shape) -> Callable[..., tuple[Expr, ...] | None]:
     order = tree_order(shape)
@@ -71,7 +82,8 @@ def checker(shape: Shape) -> Callable[..., tuple[Expr, ...] | None]:
         else:
             resolved[i] = f"E[{i}]"
     nodes = "".join(f"{resolved[i]}, " for i in range(len(shape)))
-    body = [*pre, *commit, f"return ({nodes})"]
+    same = all(resolved[i] == f"E[{i}]" for i in range(len(shape)))
+    body = [*pre, *commit, "return E" if same else f"return ({nodes})"]
     src = ("def chk(E, defined, assigned_at, order, first_use, special, calls):\n    "
            + "\n    ".join(body) + "\n")
     ns: dict[str, Any] = {"X": Expr}
