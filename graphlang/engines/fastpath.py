@@ -100,13 +100,15 @@ class FastGradient:
         if res is None:
             return None
         vals, adjs = res
-        return {n: vals[s] for n, s in zip(g.names, named)}, {n: adjs[s] for n, s in zip(g.names, named)}
+        return ({n: vals[s] for n, s in zip(g.names, named)},
+                {n: 0.0 if adjs[s] is None else adjs[s] for n, s in zip(g.names, named)})
 
     def _taped(self, arrays: list[Any]) -> dict[str, Any] | None:
         g = self.graph
         wrt = list(range(len(g.inputs)))
         res = self.tape.run(arrays, g.slot_of[g.outputs[0]], wrt)
-        return None if res is None else {n: res[1][k] for k, n in zip(wrt, g.inputs)}
+        return None if res is None else {n: 0.0 if res[1][k] is None else res[1][k]
+                                         for k, n in zip(wrt, g.inputs)}
 
 
 def _floats(raw: list[Any]) -> list[float] | None:

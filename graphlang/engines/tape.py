@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from itertools import compress
 from typing import Any
 
 from graphlang.engines.plan import SCALAR, SCALAR_NS, rule_code, scalar_ok
@@ -56,13 +55,13 @@ def _reverse_fn(b: Builder, eq: Any, k: int) -> Callable[..., float] | None:
 
 
 class Tape:
-    """One graph's forward tape, and a reverse tape per set of slots whose adjoints are wanted."""
+    """One graph's tape: per equation its forward function, slots and adjoint rules, in flat lists."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self._ok: bool | None = None
-        self._fwd: tuple[list[Any], ...] | None = None
-        self._rev: dict[tuple[int, ...], tuple[list[Any], ...]] = {}
+        self._tape: tuple[list[Any], ...] | None = None
+        self._live: tuple[tuple[int, ...], list[bool]] | None = None
 
     def usable(self, shapes: Sequence[Shape]) -> bool:
         """All values scalars, every equation on the scalar path (decided once: shapes follow from inputs')."""
@@ -70,61 +69,41 @@ class Tape:
             self._ok = scalar_ok(self.graph, list(shapes))
         return self._ok
 
-    def _forward_tape(self) -> tuple[list[Any], ...]:
-        if self._fwd is None:
+    def _lists(self) -> tuple[list[Any], ...]:
+        if self._tape is None:
             with gc_paused():
                 eqns = self.graph.eqns
-                fns = [_forward_fn(eq.prim.name, len(eq.ins)) for eq in eqns]
-                self._fwd = (fns, [eq.out for eq in eqns], [eq.ins[0] for eq in eqns],
-                             [eq.ins[1] if len(eq.ins) > 1 else -1 for eq in eqns])
-        return self._fwd
+                b = Builder()
+                rules_of: dict[str, tuple[Any, Any]] = {}
+                for eq in eqns:
+                    if eq.prim.name not in rules_of:
+                        rules_of[eq.prim.name] = (_forward_fn(eq.prim.name, len(eq.ins)), *(
+                            _reverse_fn(b, eq, k) for k in range(len(eq.ins))), None)
+                per = [rules_of[eq.prim.name] for eq in eqns]
+                self._tape = ([r[0] for r in per], [eq.out for eq in eqns], [eq.ins[0] for eq in eqns],
+                              [eq.ins[1] if len(eq.ins) > 1 else -1 for eq in eqns],
+                              [r[1] for r in per], [r[2] for r in per])
+        return self._tape
 
-    def _reverse_tape(self, out: int, wrt: tuple[int, ...]) -> tuple[list[Any], ...]:
-        """Per equation reached backwards from `out`: its slots, each argument's rule and whether the
-        contribution is the first to that adjoint (assigned) or not (added), as the interpreter does."""
-        key = (out, *wrt)
-        tape = self._rev.get(key)
-        if tape is None:
-            with gc_paused():
-                tape = self._build_reverse(out, wrt)
-            self._rev = {key: tape}  # one at a time: a huge program's tapes are big
-        return tape
+    def _reached(self, wrt: tuple[int, ...]) -> list[bool]:
+        """`Graph.reached_from(wrt)` over the tape's lists (every equation has one or two arguments)."""
+        if self._live is None or self._live[0] != wrt:
+            _, outs, xs, ys, _, _ = self._lists()
+            live = [False] * self.graph.n_slots
+            for s in wrt:
+                live[s] = True
+            for o, x, y in zip(outs, xs, ys):
+                if live[x] or (y >= 0 and live[y]):
+                    live[o] = True
+            self._live = (wrt, live)
+        return self._live[1]
 
-    def _build_reverse(self, out: int, wrt: tuple[int, ...]) -> tuple[list[Any], ...]:
+    def run(self, arrays: Sequence[Any], out: int, wrt: Sequence[int]) -> tuple[list[float], list[Any]] | None:
+        """(every slot's value, every slot's adjoint: None where no path leads) or None: let the
+        interpreter run (it reports the error; the tape only says that something is not finite)."""
         g = self.graph
-        live = g.reached_from(wrt)
-        has = [False] * g.n_slots
-        has[out] = True
-        b = Builder()
-        cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [])
-        o_, a_, b_, fa_, fb_, na_, nb_ = cols
-        for eq in reversed(g.eqns):
-            if not has[eq.out]:
-                continue
-            fns: list[Callable[..., float] | None] = []
-            first: list[bool] = []
-            for k, i in enumerate(eq.ins):
-                fn = _reverse_fn(b, eq, k) if live[i] else None
-                fns.append(fn)
-                first.append(fn is not None and not has[i])
-                if fn is not None:
-                    has[i] = True
-            if not any(f is not None for f in fns):
-                continue
-            o_.append(eq.out)
-            a_.append(eq.ins[0])
-            b_.append(eq.ins[1] if len(eq.ins) > 1 else -1)
-            fa_.append(fns[0])
-            fb_.append(fns[1] if len(fns) > 1 else None)
-            na_.append(first[0])
-            nb_.append(first[1] if len(first) > 1 else False)
-        return (*cols, has)
-
-    def run(self, arrays: Sequence[Any], out: int, wrt: Sequence[int]) -> tuple[list[float], list[float]] | None:
-        """(every slot's value, every slot's adjoint: 0.0 where none) or None: let the interpreter run."""
-        g = self.graph
-        fns, outs, xs, ys = self._forward_tape()
-        rev = self._reverse_tape(out, tuple(wrt))
+        fns, outs, xs, ys, r0, r1 = self._lists()
+        live = self._reached(tuple(wrt))
         V: list[float] = [0.0] * g.n_slots
         try:
             for k, a in enumerate(arrays):
@@ -136,33 +115,39 @@ class Tape:
             check = sum(V)
             if check - check != 0.0:
                 return None
-            G = _reverse(V, out, g.n_slots, rev)
-            if G is None:
-                return None
+            G: list[Any] = [None] * g.n_slots
+            G[out] = 1.0
+            _reverse(V, G, live, (reversed(outs), reversed(xs), reversed(ys), reversed(r0), reversed(r1)))
         except _ERRORS:
             return None
-        return V, G
+        check = sum(filter(_given, G))
+        return (V, G) if check - check == 0.0 else None
 
 
-def _reverse(V: list[float], out: int, n: int, rev: tuple[list[Any], ...]) -> list[float] | None:
-    """The reverse loop: adjoints seeded 1.0 at `out`, non-finite anywhere: None."""
-    o_, a_, b_, fa_, fb_, na_, nb_, has = rev
-    G: list[float] = [0.0] * n
-    G[out] = 1.0
-    for o, a, b, fa, fb, na, nb in zip(o_, a_, b_, fa_, fb_, na_, nb_):
+def _given(g: Any) -> bool:
+    return g is not None
+
+
+def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ...]) -> None:
+    """The interpreter's reverse loop on floats: contributions in its order, assigned or added."""
+    for o, x, y, f0, f1 in zip(*rows):
         gv = G[o]
-        vo = V[o]
-        if b < 0:
-            c = fa(gv, vo, V[a])
-            G[a] = c if na else G[a] + c
+        if gv is None:
             continue
-        x = V[a]
-        y = V[b]
-        if fa is not None:
-            c = fa(gv, vo, x, y)
-            G[a] = c if na else G[a] + c
-        if fb is not None:
-            c = fb(gv, vo, x, y)
-            G[b] = c if nb else G[b] + c
-    check = sum(compress(G, has))
-    return G if check - check == 0.0 else None
+        if y < 0:
+            if f0 is not None and live[x]:
+                c = f0(gv, V[o], V[x])
+                gx = G[x]
+                G[x] = c if gx is None else gx + c
+            continue
+        vo = V[o]
+        a = V[x]
+        b = V[y]
+        if f0 is not None and live[x]:
+            c = f0(gv, vo, a, b)
+            gx = G[x]
+            G[x] = c if gx is None else gx + c
+        if f1 is not None and live[y]:
+            c = f1(gv, vo, a, b)
+            gy = G[y]
+            G[y] = c if gy is None else gy + c

@@ -166,6 +166,9 @@ class Graph:
         if cached is not None:
             return cached
         limits = self.limits
+        scalars = None if any(input_shapes) else self._scalar_pass(input_shapes)
+        if scalars is not None:
+            return scalars
         shapes: list[Shape] = [()] * self.n_slots
         shapes[: len(input_shapes)] = list(input_shapes)
         total = sum(math.prod(s) for s in input_shapes)
@@ -198,6 +201,32 @@ class Graph:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,
                                      "use smaller tensors or raise the cost limit")
+        self._last = (input_shapes, cost, total)
+        if len(self._shape_cache) < 64:
+            self._shape_cache[input_shapes] = shapes
+            self.costs[input_shapes] = cost
+            self._held[input_shapes] = total
+        return shapes
+
+
+    def _scalar_pass(self, input_shapes: tuple[Shape, ...]) -> list[Shape] | None:
+        """All inputs scalars and every equation elementwise: every value is a scalar, and the cost a sum
+        of per-primitive constants (None: the general loop, which also locates any limit error)."""
+        work: dict[str, int] = {}
+        cost = 0
+        for eq in self.eqns:
+            w = work.get(eq.prim.name)
+            if w is None:
+                if not eq.prim.elementwise:
+                    return None
+                w = work[eq.prim.name] = 3 * (eq.prim.work([()] * len(eq.ins), ()) + EQN_OVERHEAD)
+            if eq.attr is not None:
+                return None
+            cost += w
+        total = len(input_shapes) + len(self.eqns)
+        if cost > self.limits.max_cost or total > self.limits.max_total_elements:
+            return None
+        shapes: list[Shape] = [()] * self.n_slots
         self._last = (input_shapes, cost, total)
         if len(self._shape_cache) < 64:
             self._shape_cache[input_shapes] = shapes
