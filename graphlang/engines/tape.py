@@ -74,7 +74,7 @@ class Tape:
             with gc_paused():
                 eqns = self.graph.eqns
                 b = Builder()
-                rules_of: dict[str, tuple[Any, Any]] = {}
+                rules_of: dict[str, tuple[Any, ...]] = {}
                 for eq in eqns:
                     if eq.prim.name not in rules_of:
                         rules_of[eq.prim.name] = (_forward_fn(eq.prim.name, len(eq.ins)), *(

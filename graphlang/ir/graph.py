@@ -118,7 +118,11 @@ class Graph:
         for s in sources:
             reached[s] = True
         for eq in self.eqns:
-            reached[eq.out] = reached[eq.out] or any(reached[i] for i in eq.ins)
+            if not reached[eq.out]:
+                for i in eq.ins:  # (a loop, not any(): no generator per equation)
+                    if reached[i]:
+                        reached[eq.out] = True
+                        break
         return reached
 
     def read_by(self, outs: Iterable[int]) -> list[bool]:

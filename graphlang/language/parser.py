@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 import lark
 from lark import Token, Tree
@@ -114,7 +115,7 @@ def _check_text(text: str, limits: Limits) -> None:
         raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII",
                              line, column, "retype the name or operator with ASCII characters")
     depth = 0
-    for m in re.finditer(r"[\[\]()]", text):
+    for m in re.finditer(r"[\[\]()]", text) if not _shallow(text, limits.max_depth) else ():
         depth = depth + 1 if m.group() in "([" else max(0, depth - 1)
         if depth > limits.max_depth:
             line, column = _position(text, m.start())
@@ -133,6 +134,20 @@ def _check_text(text: str, limits: Limits) -> None:
         line, column = _position(text, long_token)
         raise GraphlangError("limit", f"a name or number longer than {limits.max_token_chars} "
                              "characters", line, column, "use a shorter name or fewer digits")
+
+
+_DEPTH = {ord("("): 1, ord("["): 1, ord(")"): -1, ord("]"): -1}
+_BRACKETS = str.maketrans({chr(c): None for c in range(128) if c not in _DEPTH})
+
+
+def _shallow(text: str, limit: int) -> bool:
+    """No bracket nests deeper than `limit` and none closes below depth 0 (then the scan above has
+    nothing to report): the running depth in C (accumulate over the brackets alone)."""
+    brackets = text.translate(_BRACKETS)
+    if not brackets:
+        return True
+    running = list(accumulate(map(_DEPTH.__getitem__, map(ord, brackets))))
+    return min(running) >= 0 and max(running) <= limit
 
 
 def _long_run(text: str, char_class: str, limit: int) -> int | None:
