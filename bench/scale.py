@@ -1,6 +1,7 @@
 """Scale without cliffs (issue 14, item 2): load, gradient #1/#2/#3 and peak RSS from 10^3 to 10^6 statements.
 
-usage: python bench/scale.py [--sizes 1000,10000,100000,1000000] [--repeats 3] [--baseline DIR] [--no-cli]
+usage: python bench/scale.py [--sizes 1000,10000,100000,1000000] [--repeats 3] [--baseline DIR]
+                             [--baseline-max N] [--no-cli]
 Every measurement is a fresh process (`python -c`, this checkout first on PYTHONPATH; `--baseline
 DIR`: the same run with another checkout, alternating with this one), limits raised so that 10^6
 statements load and run. Wall and CPU seconds; peak RSS is the child's VmHWM. Programs:
@@ -99,6 +100,7 @@ def main() -> None:
     ap.add_argument("--sizes", default="1000,10000,100000,1000000")
     ap.add_argument("--repeats", type=int, default=3, help="fresh processes per size (10^6: one)")
     ap.add_argument("--baseline", type=Path, help="another checkout, run alternately (e.g. /work/main)")
+    ap.add_argument("--baseline-max", type=int, default=100_000, help="largest size run with the baseline")
     ap.add_argument("--no-cli", action="store_true")
     args = ap.parse_args()
     cache = Path(tempfile.gettempdir()) / "graphlang-scale"
@@ -113,9 +115,13 @@ def main() -> None:
         rows: dict[str, list[dict]] = {name: [] for name, _ in checkouts}
         for _ in range(1 if n >= 1_000_000 else args.repeats):
             for name, checkout in checkouts:  # alternating: the same load for both
+                if name == "baseline" and n > args.baseline_max:
+                    continue
                 out, *_ = child(checkout, ["-c", CHILD, str(path), LIMITS, AT])
                 rows[name].append(json.loads(out.strip().splitlines()[-1]))
         for name, rs in rows.items():
+            if not rs:
+                continue
             cells = [f"{spread([r['load'][0] for r in rs])} ({spread([r['load'][1] for r in rs])})"]
             cells += [spread([r[f"gradient{k}"][0] for r in rs], 3) for k in (1, 2, 3)]
             cells += [spread([r["rss_load"] for r in rs], 0), spread([r["rss"] for r in rs], 0)]

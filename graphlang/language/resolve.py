@@ -143,6 +143,9 @@ def _reserved(name: str) -> str | None:
     return None
 
 
+_NOT_PLAIN = frozenset(KEYWORDS) | {"transpose"}  # with CONSTANTS and built-ins: `_reserved` may object
+
+
 def check(statements: list[Statement]) -> Checked:
     assigned_at: dict[str, Statement] = {}  # (statements, not positions: a million tuples fewer)
     for st in statements:
@@ -163,7 +166,21 @@ def check(statements: list[Statement]) -> Checked:
         statements.lane = None  # type: ignore[attr-defined]
     resolved: list | None = [] if lane is not None else None  # type: ignore[type-arg]
     special, calls = context()
+    plain_names = _NOT_PLAIN | special
     for index, st in enumerate(statements):
+        pre = lane[index] if lane is not None else None
+        if pre is not None:  # a statement of a known shape: the common case by its generated checker
+            lane[index] = None  # type: ignore[index]  # (freed as it goes)
+            name = st.name
+            nodes = None if name in defined or name in plain_names else \
+                pre[0].chk(pre[1], defined, assigned_at, order, first_use, special, calls)
+            if nodes is not None:
+                resolved.append(pre if nodes is pre[1] else (pre[0], nodes))  # type: ignore[union-attr]
+                defined[name] = st
+                expr = nodes[-1]
+                assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
+                               Statement("assign", st.line, st.column, name, expr, st.text))
+                continue
         if st.kind in ("input", "param"):
             for item in st.items:
                 why = _reserved(item.name)
@@ -202,15 +219,10 @@ def check(statements: list[Statement]) -> Checked:
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")
             assert st.expr is not None
-            pre = lane[index] if lane is not None else None
-            nodes = None if pre is None else pre[0].chk(pre[1], defined, assigned_at, order,
-                                                        first_use, special, calls)
             if resolved is not None:
-                lane[index] = None  # type: ignore[index]  # (freed as it goes)
-                resolved.append(None if pre is None or nodes is None else pre if nodes is pre[1]
-                                else (pre[0], nodes))
+                resolved.append(None)  # the general path: the graph walks this tree
             variables: list[Expr] = []
-            expr = resolve(st.expr, variables) if nodes is None else nodes[-1]
+            expr = resolve(st.expr, variables)
             for node in variables:
                 name = str(node.attr)
                 if name not in defined and name in assigned_at:
