@@ -79,7 +79,8 @@ def child(checkout: Path, argv: list[str]) -> tuple[str, float, float, float]:
     """Run `python argv...` with `checkout` first on the path: (stdout, wall s, CPU s, peak RSS MB)."""
     env = {**os.environ, "PYTHONPATH": str(checkout)}
     w = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, *argv], env=env, cwd=checkout,  # cwd: `-c` puts it first
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     out = proc.stdout.read() if proc.stdout else b""
     err = proc.stderr.read() if proc.stderr else b""
     _, status, usage = os.wait4(proc.pid, 0)
