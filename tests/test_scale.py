@@ -74,6 +74,12 @@ def test_lane_builds_what_the_template_parser_and_general_check_build(seed):
     assert _graph_sig(Graph(check(lane), BIG)) == _graph_sig(Graph(check(plain), BIG))
 
 
+def test_a_different_number_on_every_line_is_parsed_as_without_the_lane():
+    rnd = random.Random(5)
+    text = "\n".join(f"v{i} = {rnd.random():.6f} * x + {i}" for i in range(3000)) + "\ny = v1 + v2\n"
+    assert _sig(parser.parse_statements(text, BIG)) == _sig(parse_fast(text, BIG))
+
+
 _MISTAKES = ["q{i} = nosuch + 1", "q{i} = sine(x0)", "q{i} = sin(x0, x1)", "q{i} = v_{j} + later",
              "v_{j} = x0", "sin = x0", "q{i} = q{i} + 1", "q{i} = x0 + ", "q{i} = x0 $ 2",
              "q{i} = sum", "input = x0", "q{i} = exp(x0 * (1 + x1)", "pi = 3", "q{i} = 1e999 * x0",

@@ -27,8 +27,9 @@ from graphlang.primitives.table import INFIX
 _NAME = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset({"input", "param", "output"})
 _UNHANDLED = (";", "#", "[", "\r", "\x0b", "\x0c")
-MAX_SHAPES = 2_000
-_SHAPES: dict[tuple[str, int, int], tuple[Callable[..., Any], Kind] | None] = {}
+MAX_SHAPES = 5_000  # shapes cached in the process
+NEW_SHAPES = 300  # new shapes one program may bring (each costs a parse and code generation: ~1 ms)
+_SHAPES: dict[tuple[int, int], dict[str, tuple[Callable[..., Any], Kind] | None]] = {}
 
 
 class Parsed(list[Statement]):
@@ -46,20 +47,22 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
     lane: list[tuple[Kind, tuple[Expr, ...]] | None] = []
     append = out.append
     mark = lane.append
-    shapes = _SHAPES
+    shapes = _SHAPES.setdefault((limits.max_depth, limits.max_statement_tokens), {})  # per limits
     sub = _NAME.sub
     findall = _NAME.findall
     intern = sys.intern
     keywords = _KEYWORDS
-    key_limits = (limits.max_depth, limits.max_statement_tokens)
+    made = 0
     for ln, line in enumerate(text.split("\n"), 1):
         shape = sub("a", line)
-        key = (shape, *key_limits)
-        make = shapes.get(key, _MISSING)
+        make = shapes.get(shape, _MISSING)
         if make is _MISSING:
-            make = _shape(shape, limits)
-            if len(shapes) < MAX_SHAPES:
-                shapes[key] = make
+            made += 1
+            if made > NEW_SHAPES:
+                return None  # many shapes (e.g. a different number on every line): the template parser
+            if len(shapes) >= MAX_SHAPES:
+                shapes.clear()
+            make = shapes[shape] = _shape(shape, limits)
         if make is None:
             if not line.strip(" \t"):
                 continue
