@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
-from graphlang.engines.plan import SCALAR, SCALAR_NS, rule_code, scalar_ok
+from graphlang.engines.plan import SCALAR, SCALAR_NS, rule_code
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
@@ -66,7 +67,10 @@ class Tape:
     def usable(self, shapes: Sequence[Shape]) -> bool:
         """All values scalars, every equation on the scalar path (decided once: shapes follow from inputs')."""
         if self._ok is None:
-            self._ok = scalar_ok(self.graph, list(shapes))
+            eqns = self.graph.eqns
+            self._ok = list(shapes).count(()) == len(shapes) and \
+                set(map(attrgetter("prim.name"), eqns)) <= SCALAR.keys() and \
+                list(map(attrgetter("attr"), eqns)).count(None) == len(eqns)  # as `plan.scalar_ok`, in C
         return self._ok
 
     def _lists(self) -> tuple[list[Any], ...]:
@@ -79,10 +83,11 @@ class Tape:
                     if eq.prim.name not in rules_of:
                         rules_of[eq.prim.name] = (_forward_fn(eq.prim.name, len(eq.ins)), *(
                             _reverse_fn(b, eq, k) for k in range(len(eq.ins))), None)
-                per = [rules_of[eq.prim.name] for eq in eqns]
-                self._tape = ([r[0] for r in per], [eq.out for eq in eqns], [eq.ins[0] for eq in eqns],
-                              [eq.ins[1] if len(eq.ins) > 1 else -1 for eq in eqns],
-                              [r[1] for r in per], [r[2] for r in per])
+                per = list(map(rules_of.__getitem__, map(attrgetter("prim.name"), eqns)))
+                ins = list(map(attrgetter("ins"), eqns))
+                self._tape = (list(map(itemgetter(0), per)), list(map(attrgetter("out"), eqns)),
+                              list(map(itemgetter(0), ins)), [i[1] if len(i) > 1 else -1 for i in ins],
+                              list(map(itemgetter(1), per)), list(map(itemgetter(2), per)))
         return self._tape
 
     def _reached(self, wrt: tuple[int, ...]) -> list[bool]:

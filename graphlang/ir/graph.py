@@ -7,8 +7,10 @@ is the same loop reversed): no recursion, at any size.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.pretty import pretty
@@ -216,17 +218,15 @@ class Graph:
     def _scalar_pass(self, input_shapes: tuple[Shape, ...]) -> list[Shape] | None:
         """All inputs scalars and every equation elementwise: every value is a scalar, and the cost a sum
         of per-primitive constants (None: the general loop, which also locates any limit error)."""
-        work: dict[str, int] = {}
+        counts = Counter(map(attrgetter("prim.name"), self.eqns))  # (C loops: a million equations)
+        if list(map(attrgetter("attr"), self.eqns)).count(None) != len(self.eqns):
+            return None
         cost = 0
-        for eq in self.eqns:
-            w = work.get(eq.prim.name)
-            if w is None:
-                if not eq.prim.elementwise:
-                    return None
-                w = work[eq.prim.name] = 3 * (eq.prim.work([()] * len(eq.ins), ()) + EQN_OVERHEAD)
-            if eq.attr is not None:
+        for name, count in counts.items():
+            prim = PRIMITIVES[name]
+            if not prim.elementwise:
                 return None
-            cost += w
+            cost += count * 3 * (prim.work([()] * prim.arity, ()) + EQN_OVERHEAD)
         total = len(input_shapes) + len(self.eqns)
         if cost > self.limits.max_cost or total > self.limits.max_total_elements:
             return None
