@@ -1,6 +1,6 @@
 """Scale without cliffs (issue 14, item 2): load, gradient #1/#2/#3 and peak RSS from 10^3 to 10^6 statements.
 
-usage: python bench/scale.py [--sizes 1000,10000,100000,1000000] [--repeats 3] [--baseline DIR]
+usage: python bench/scale.py [--sizes 1000,10000,100000,1000000] [--repeats 3] [--big-repeats 1] [--baseline DIR]
                              [--baseline-max N] [--no-cli]
 Every measurement is a fresh process (`python -c`, this checkout first on PYTHONPATH; `--baseline
 DIR`: the same run with another checkout, alternating with this one), limits raised so that 10^6
@@ -99,7 +99,8 @@ def spread(xs: list[float], digits: int = 2) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="1000,10000,100000,1000000")
-    ap.add_argument("--repeats", type=int, default=3, help="fresh processes per size (10^6: one)")
+    ap.add_argument("--repeats", type=int, default=3, help="fresh processes per size below 10^6")
+    ap.add_argument("--big-repeats", type=int, default=1, help="fresh processes at 10^6")
     ap.add_argument("--baseline", type=Path, help="another checkout, run alternately (e.g. /work/main)")
     ap.add_argument("--baseline-max", type=int, default=100_000, help="largest size run with the baseline")
     ap.add_argument("--no-cli", action="store_true")
@@ -108,13 +109,13 @@ def main() -> None:
     cache.mkdir(exist_ok=True)
     checkouts = [("this", ROOT)] + ([("baseline", args.baseline)] if args.baseline else [])
     print(f"load average at start: {os.getloadavg()}  (python {sys.version.split()[0]}, {os.cpu_count()} cores)\n")
-    print("| checkout | statements | load s (CPU s) | gradient #1 s | gradient #2 s | gradient #3 s "
+    print("| checkout | statements | load s (CPU s) | gradient #1 s (CPU) | gradient #2 s (CPU) | gradient #3 s (CPU) "
           "| RSS after load MB | peak RSS MB |")
     print("|---|---|---|---|---|---|---|---|")
     for n in [int(s) for s in args.sizes.split(",")]:
         path = program(n, cache)
         rows: dict[str, list[dict]] = {name: [] for name, _ in checkouts}
-        for _ in range(1 if n >= 1_000_000 else args.repeats):
+        for _ in range(args.big_repeats if n >= 1_000_000 else args.repeats):
             for name, checkout in checkouts:  # alternating: the same load for both
                 if name == "baseline" and n > args.baseline_max:
                     continue
@@ -124,7 +125,9 @@ def main() -> None:
             if not rs:
                 continue
             cells = [f"{spread([r['load'][0] for r in rs])} ({spread([r['load'][1] for r in rs])})"]
-            cells += [spread([r[f"gradient{k}"][0] for r in rs], 3) for k in (1, 2, 3)]
+            for k in (1, 2, 3):
+                times = [r[f"gradient{k}"] for r in rs]
+                cells.append(f"{spread([t[0] for t in times], 3)} ({spread([t[1] for t in times], 3)})")
             cells += [spread([r["rss_load"] for r in rs], 0), spread([r["rss"] for r in rs], 0)]
             print(f"| {name} | {n:,} | " + " | ".join(cells) + " |", flush=True)
     if not args.no_cli:
