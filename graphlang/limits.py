@@ -63,4 +63,10 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
+            if gc.get_count()[0] > 100_000 and gc.get_freeze_count() == 0:  # (a count: O(frozen))
+                # A big build is long-lived: straight into the oldest generation (a freeze undone at
+                # once moves every tracked object there), not scanned by two young collections first
+                # (each costs about 0.5 µs per object: seconds for a million statements).
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()

@@ -82,12 +82,9 @@ class Program:
         if limits is not None and not isinstance(limits, Limits):
             raise GraphlangError("usage", f"limits must be a graphlang.Limits (e.g. Limits.strict()), "
                                  f"got {type(limits).__name__}")
-        self.source = source
-        self.path = path
-        self.limits = limits or Limits()
+        self.source, self.path, self.limits = source, path, limits or Limits()
         with gc_paused():  # building many small objects: the cyclic GC only slows this down
-            self.statements = parse_statements(source, self.limits)
-            self.checked = check(self.statements)
+            self.checked = check(parse_statements(source, self.limits))  # (the parse is not kept: memory)
             self.graph = Graph(self.checked, self.limits)
         # SPEC §2: every named node the output reads has its adjoint, constants included
         self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
@@ -98,6 +95,8 @@ class Program:
         self._assigned = {st.name: st.line for st in self.graph.statements}
 
     # --- what the program is -------------------------------------------------------------
+    statements = property(lambda self: parse_statements(self.source, self.limits),
+                          doc="The parsed statements (before names are resolved): parsed again, not kept.")
     @property
     def inputs(self) -> list[str]:
         return list(self.graph.inputs)
@@ -177,8 +176,9 @@ class Program:
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if method == "reverse" and self.is_scalar(shapes):
-            fast = self._fast_evaluate(arrays, shapes, checked=self.limits if wrt is None else None)
-            if fast is not None:  # compiled; None: the interpreter below
+            fast = (self._fast.evaluate(arrays, shapes)  # the tape past HUGE equations, else compiled
+                    or self._fast_evaluate(arrays, shapes, checked=self.limits if wrt is None else None))
+            if fast is not None:  # None: the interpreter below
                 return self._fast_result(*fast, wrt=wrt_names)
         vals = interp.forward(g, arrays)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
@@ -321,8 +321,7 @@ class Program:
     def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:
             return list(self.graph.inputs)
-        if isinstance(wrt, str):
-            wrt = [wrt]  # one name, not its characters
+        wrt = [wrt] if isinstance(wrt, str) else wrt  # one name, not its characters
         for n in wrt:
             if n not in self.graph.inputs:
                 raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "
@@ -330,7 +329,7 @@ class Program:
         return list(wrt)
 
 
-def _zero_if_none(a: Any, shape: Shape) -> Any:
+def _zero_if_none(a: Any, shape: Shape) -> Any:  # noqa: E704
     return py(np.zeros(shape)) if a is None else py(a)
 
 

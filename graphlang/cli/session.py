@@ -5,6 +5,7 @@ Typer application (for start-up time) and `evaluate.py` calls from it."""
 from __future__ import annotations
 
 import builtins
+import gc
 import os
 import sys
 from collections.abc import Callable
@@ -130,7 +131,9 @@ class Session:
         self.source = read_source(self.path, limits)
         if self.path == "-":
             self.path = "<stdin>"  # errors read <stdin>:LINE:COL
-        return parse(self.source, limits=limits, path=self.path)
+        prog = parse(self.source, limits=limits, path=self.path)
+        gc.freeze()  # one command per process: what it loaded is never garbage, so never scanned again
+        return prog
 
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
                          ) -> tuple[Program, dict[str, Any]]:

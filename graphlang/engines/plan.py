@@ -240,6 +240,9 @@ def _template(b: Builder, eq: Any, rule: Expr, names: tuple[str, ...], in_shapes
     return result
 
 
+rule_code = _template  # the tape's adjoint contributions: the same code as the plan's
+
+
 def _without_dead(lines: list[str], results: set[str]) -> list[str]:
     """Drop adjoint assignments nothing reads (e.g. an outer product replaced by its transpose)."""
     used = set(results)

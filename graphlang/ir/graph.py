@@ -7,11 +7,14 @@ is the same loop reversed): no recursion, at any size.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import attrgetter
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.pretty import pretty
+from graphlang.ir.shapebuild import builder
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import Checked, check
@@ -56,9 +59,24 @@ class Graph:
         n = len(self.inputs)
         const_slot: dict[str, int] = {}
         ident = PRIMITIVES["id"]
+        lane, checked.lane = checked.lane, None  # resolved nodes per statement of a known shape
         for k, st in enumerate(self.statements):
             start = len(self.eqns)
             assert st.expr is not None
+            pre = lane[k] if lane is not None else None
+            if pre is not None:
+                lane[k] = None  # type: ignore[index]  # (freed as it goes)
+                kind = pre[0]
+                if kind.bld is None:
+                    kind.bld = builder(kind.shape, Eqn)
+                n, root = kind.bld(pre[1], k, st.line, st.column, self.slot_of, const_slot,
+                                   self.consts, self.eqns.append, n)
+                self.slot_of[st.name] = root
+                self.stmt_eqns.append((start, len(self.eqns)))
+                if n > limits.max_nodes:
+                    raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
+                                         st.line, st.column, "split the program or raise the limit")
+                continue
             slot_of_node: dict[int, int] = {}
             for node in tree_nodes(st.expr):
                 if node.op == "var":
@@ -102,7 +120,11 @@ class Graph:
         for s in sources:
             reached[s] = True
         for eq in self.eqns:
-            reached[eq.out] = reached[eq.out] or any(reached[i] for i in eq.ins)
+            if not reached[eq.out]:
+                for i in eq.ins:  # (a loop, not any(): no generator per equation)
+                    if reached[i]:
+                        reached[eq.out] = True
+                        break
         return reached
 
     def read_by(self, outs: Iterable[int]) -> list[bool]:
@@ -150,6 +172,9 @@ class Graph:
         if cached is not None:
             return cached
         limits = self.limits
+        scalars = None if any(input_shapes) else self._scalar_pass(input_shapes)
+        if scalars is not None:
+            return scalars
         shapes: list[Shape] = [()] * self.n_slots
         shapes[: len(input_shapes)] = list(input_shapes)
         total = sum(math.prod(s) for s in input_shapes)
@@ -182,6 +207,30 @@ class Graph:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,
                                      "use smaller tensors or raise the cost limit")
+        self._last = (input_shapes, cost, total)
+        if len(self._shape_cache) < 64:
+            self._shape_cache[input_shapes] = shapes
+            self.costs[input_shapes] = cost
+            self._held[input_shapes] = total
+        return shapes
+
+
+    def _scalar_pass(self, input_shapes: tuple[Shape, ...]) -> list[Shape] | None:
+        """All inputs scalars and every equation elementwise: every value is a scalar, and the cost a sum
+        of per-primitive constants (None: the general loop, which also locates any limit error)."""
+        counts = Counter(map(attrgetter("prim.name"), self.eqns))  # (C loops: a million equations)
+        if list(map(attrgetter("attr"), self.eqns)).count(None) != len(self.eqns):
+            return None
+        cost = 0
+        for name, count in counts.items():
+            prim = PRIMITIVES[name]
+            if not prim.elementwise:
+                return None
+            cost += count * 3 * (prim.work([()] * prim.arity, ()) + EQN_OVERHEAD)
+        total = len(input_shapes) + len(self.eqns)
+        if cost > self.limits.max_cost or total > self.limits.max_total_elements:
+            return None
+        shapes: list[Shape] = [()] * self.n_slots
         self._last = (input_shapes, cost, total)
         if len(self._shape_cache) < 64:
             self._shape_cache[input_shapes] = shapes

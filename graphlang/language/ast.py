@@ -108,7 +108,7 @@ class DeclItem:
     column: int
 
 
-@dataclass
+@dataclass(slots=True)  # a million of them in a big program: no __dict__ each
 class Statement:
     """One statement: `assign` (name = expr), `input`/`param` declarations, or `output`."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 import lark
 from lark import Token, Tree
@@ -10,6 +11,7 @@ from lark import Token, Tree
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement
 from graphlang.language.grammar import lark_parser
+from graphlang.language.lines import parse_lines
 from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX, lookup
@@ -113,7 +115,7 @@ def _check_text(text: str, limits: Limits) -> None:
         raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII",
                              line, column, "retype the name or operator with ASCII characters")
     depth = 0
-    for m in re.finditer(r"[\[\]()]", text):
+    for m in re.finditer(r"[\[\]()]", text) if not _shallow(text, limits.max_depth) else ():
         depth = depth + 1 if m.group() in "([" else max(0, depth - 1)
         if depth > limits.max_depth:
             line, column = _position(text, m.start())
@@ -134,6 +136,20 @@ def _check_text(text: str, limits: Limits) -> None:
                              "characters", line, column, "use a shorter name or fewer digits")
 
 
+_DEPTH = {ord("("): 1, ord("["): 1, ord(")"): -1, ord("]"): -1}
+_BRACKETS = str.maketrans({chr(c): None for c in range(128) if c not in _DEPTH})
+
+
+def _shallow(text: str, limit: int) -> bool:
+    """No bracket nests deeper than `limit` and none closes below depth 0 (then the scan above has
+    nothing to report): the running depth in C (accumulate over the brackets alone)."""
+    brackets = text.translate(_BRACKETS)
+    if not brackets:
+        return True
+    running = list(accumulate(map(_DEPTH.__getitem__, map(ord, brackets))))
+    return min(running) >= 0 and max(running) <= limit
+
+
 def _long_run(text: str, char_class: str, limit: int) -> int | None:
     """Where the first run of `char_class` longer than `limit` starts, in time linear in the text.
 
@@ -150,6 +166,9 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
     limits = limits or Limits()
     _check_text(text, limits)
+    fast = parse_lines(text, limits)  # long programs of one-line statements
+    if fast is not None:
+        return fast
     try:
         return parse_fast(text, limits)
     except Fallback as fb:

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, Statement, tree_nodes
+from graphlang.language.shapecheck import context
 from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")
@@ -131,6 +132,7 @@ class Checked:
     outputs: list[str]
     output_pos: tuple[int, int] | None = None
     first_use: dict[str, tuple[int, int]] = field(default_factory=dict)
+    lane: list | None = None  # type: ignore[type-arg]  # per assignment: (shape, resolved nodes) or None; the graph drops it
 
 
 def _reserved(name: str) -> str | None:
@@ -141,13 +143,16 @@ def _reserved(name: str) -> str | None:
     return None
 
 
+_NOT_PLAIN = frozenset(KEYWORDS) | {"transpose"}  # with CONSTANTS and built-ins: `_reserved` may object
+
+
 def check(statements: list[Statement]) -> Checked:
-    assigned_at: dict[str, tuple[int, int]] = {}
+    assigned_at: dict[str, Statement] = {}  # (statements, not positions: a million tuples fewer)
     for st in statements:
         if st.kind == "assign" and st.name not in assigned_at:
-            assigned_at[st.name] = (st.line, st.column)
+            assigned_at[st.name] = st
     order: dict[str, None] = {}
-    defined: dict[str, tuple[int, int]] = {}
+    defined: dict[str, Statement] = {}
     declared: dict[str, tuple[int, ...] | None] = {}
     decl_line: dict[str, tuple[int, int]] = {}
     params: set[str] = set()
@@ -156,7 +161,26 @@ def check(statements: list[Statement]) -> Checked:
     output_items: list = []  # type: ignore[type-arg]
     assigns: list[Statement] = []
     first_use: dict[str, tuple[int, int]] = {}
-    for st in statements:
+    lane = getattr(statements, "lane", None)  # shapes from the fast lane (`lines.py`), used once
+    if lane is not None:
+        statements.lane = None  # type: ignore[attr-defined]
+    resolved: list | None = [] if lane is not None else None  # type: ignore[type-arg]
+    special, calls = context()
+    plain_names = _NOT_PLAIN | special
+    for index, st in enumerate(statements):
+        pre = lane[index] if lane is not None else None
+        if pre is not None:  # a statement of a known shape: the common case by its generated checker
+            lane[index] = None  # type: ignore[index]  # (freed as it goes)
+            name = st.name
+            nodes = None if name in defined or name in plain_names else \
+                pre[0].chk(pre[1], defined, assigned_at, order, first_use, special, calls)
+            if nodes is not None:
+                resolved.append(pre if nodes is pre[1] else (pre[0], nodes))  # type: ignore[union-attr]
+                defined[name] = st
+                expr = nodes[-1]
+                assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
+                               Statement("assign", st.line, st.column, name, expr, st.text))
+                continue
         if st.kind in ("input", "param"):
             for item in st.items:
                 why = _reserved(item.name)
@@ -167,9 +191,9 @@ def check(statements: list[Statement]) -> Checked:
                     raise GraphlangError("redefined", f"{item.name!r} is already declared on line {line}",
                                          item.line, item.column, "declare each input once")
                 if item.name in assigned_at:
-                    line = assigned_at[item.name][0]
+                    line = assigned_at[item.name].line
                     raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
-                                         f"assigned on line {line}", line, assigned_at[item.name][1],
+                                         f"assigned on line {line}", line, assigned_at[item.name].column,
                                          "inputs get their values from --at; rename the intermediate")
                 declared[item.name] = item.shape
                 decl_line[item.name] = (item.line, item.column)
@@ -189,18 +213,20 @@ def check(statements: list[Statement]) -> Checked:
                 raise GraphlangError("reserved", why or f"{st.name!r} is a keyword", st.line, st.column,
                                      "choose another name")
             if st.name in defined:
-                line = defined[st.name][0]
+                line = defined[st.name].line
                 raise GraphlangError("redefined", f"{st.name!r} is already assigned on line {line}",
                                      st.line, st.column,
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")
             assert st.expr is not None
+            if resolved is not None:
+                resolved.append(None)  # the general path: the graph walks this tree
             variables: list[Expr] = []
             expr = resolve(st.expr, variables)
             for node in variables:
                 name = str(node.attr)
                 if name not in defined and name in assigned_at:
-                    where = assigned_at[name]
+                    where = (assigned_at[name].line, assigned_at[name].column)
                     own = name == st.name
                     raise GraphlangError(
                         "undefined",
@@ -212,8 +238,9 @@ def check(statements: list[Statement]) -> Checked:
                 if name not in defined:
                     order.setdefault(name, None)
                     first_use.setdefault(name, (node.line or 0, node.column or 0))
-            defined[st.name] = (st.line, st.column)
-            assigns.append(Statement("assign", st.line, st.column, st.name, expr, st.text))
+            defined[st.name] = st
+            assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
+                           Statement("assign", st.line, st.column, st.name, expr, st.text))
     for item in output_items:
         if item.name not in defined and item.name not in order:
             raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
@@ -224,4 +251,4 @@ def check(statements: list[Statement]) -> Checked:
     if not outputs:
         outputs = [assigns[-1].name]
     inputs = [n for n in order if n not in defined]
-    return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use)
+    return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use, resolved)

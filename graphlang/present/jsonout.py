@@ -32,7 +32,7 @@ def bounded(limits: Limits | None, values: Iterable[Any]) -> None:
     cap = (limits or Limits()).max_json_numbers
     count = 0
     for v in values:
-        count += int(np.size(v))
+        count += 1 if type(v) is float else int(np.size(v))
         if count > cap:
             raise GraphlangError("limit", f"the JSON output would hold more than {cap:,} numbers "
                                  "(max_json_numbers)", hint="omit --json for tables with long tensors "

@@ -1,0 +1,187 @@
+"""The fast lane for long programs of one-line statements: a line's shape decides its parse.
+
+A line's shape is its text with every name replaced by `a`. Two lines of the same shape have the
+same tokens but for the names (numbers, operators and blanks are kept), so the first line of each
+shape is parsed by the template parser (`templates.py`: the grammar's own parser) and its template
+is turned into a small generated function that builds any later line of the shape from its names:
+the same `Statement` and `Expr` nodes, at the same lines and columns, without tokenizing. Anything
+else (`;`, comments, brackets, a keyword, a statement over several lines) returns None: the
+template parser then reads the whole text as before.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import Expr, Statement, tree_nodes
+from graphlang.language.shapecheck import Kind, Shape
+from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
+from graphlang.limits import Limits
+from graphlang.primitives.table import INFIX
+
+# A name as the lexer reads one: not preceded by a character that would make it part of another token.
+_NAME = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
+_KEYWORDS = frozenset({"input", "param", "output"})
+_UNHANDLED = (";", "#", "[", "\r", "\x0b", "\x0c")
+MAX_SHAPES = 5_000  # shapes cached in the process
+NEW_SHAPES = 300  # new shapes one program may bring (each costs a parse and code generation: ~1 ms)
+_SHAPES: dict[tuple[int, int], dict[str, tuple[Callable[..., Any], Kind] | None]] = {}
+
+
+class Parsed(list[Statement]):
+    """The statements, and per statement its shape and nodes in postorder (None: parsed otherwise),
+    which let `resolve.check` and the graph skip walking the tree; dropped once they are used."""
+
+    lane: list[tuple[Kind, tuple[Expr, ...]] | None] | None = None
+
+
+def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
+    """Every statement, or None when the text needs the template parser."""
+    if len(text) < 20_000 or any(c in text for c in _UNHANDLED):
+        return None  # small programs: the template parser is fast enough
+    out = Parsed()
+    lane: list[tuple[Kind, tuple[Expr, ...]] | None] = []
+    append = out.append
+    mark = lane.append
+    shapes = _SHAPES.setdefault((limits.max_depth, limits.max_statement_tokens), {})  # per limits
+    sub = _NAME.sub
+    findall = _NAME.findall
+    intern = sys.intern
+    keywords = _KEYWORDS
+    made = 0
+    for ln, line in enumerate(text.split("\n"), 1):
+        shape = sub("a", line)
+        make = shapes.get(shape, _MISSING)
+        if make is _MISSING:
+            made += 1
+            if made > NEW_SHAPES:
+                return None  # many shapes (e.g. a different number on every line): the template parser
+            if len(shapes) >= MAX_SHAPES:
+                shapes.clear()
+            make = shapes[shape] = _shape(shape, limits)
+        if make is None:
+            if not line.strip(" \t"):
+                continue
+            st = _one_line(line, ln, limits)
+            if st is None:
+                return None
+            append(st)
+            mark(None)
+            continue
+        names = [*map(intern, findall(line))]  # one string per name, however often it is used
+        if not keywords.isdisjoint(names):
+            return None
+        st, nodes = make[0](names, line, ln)
+        append(st)
+        mark((make[1], nodes))
+    if len(out) > limits.max_statements:
+        return None  # the template parser reports it where it happens
+    out.lane = lane
+    return out
+
+
+_MISSING: Any = object()
+_NO_ITEMS: list[Any] = []  # an assignment has no declared items: one shared empty list, never changed
+
+
+def _one_line(line: str, ln: int, limits: Limits) -> Statement | None:
+    """A line of a shape without a generated builder (a declaration, a rare shape): parsed alone."""
+    try:
+        sts = parse_fast(line, limits)
+    except (Fallback, GraphlangError):
+        return None
+    if len(sts) != 1:
+        return None
+    st = sts[0]
+    st.line = ln
+    for item in st.items:
+        item.line = ln
+    if st.expr is not None:
+        for node in tree_nodes(st.expr):
+            node.line = ln
+    return st
+
+
+def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any], Kind] | None:
+    """The builder of one-line assignments of this shape, or None."""
+    toks, bad = _tokenize(shape)
+    if bad is not None or not toks or len(toks) > limits.max_statement_tokens:
+        return None
+    try:
+        if len(list(_statements(toks, shape))) != 1:
+            return None
+        t = _template(toks, shape, limits)
+    except Exception:  # noqa: BLE001 - any problem: the template parser handles (and reports) it
+        return None
+    if t.kind != "assign" or t.depth > limits.max_depth:
+        return None
+    try:
+        make, nodes = _generate(t, toks, shape)
+    except _NoLane:
+        return None
+    return make, Kind(nodes)
+
+
+class _NoLane(Exception):
+    pass
+
+
+def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tuple[Callable[..., Any], Shape]:
+    """`make(names, line, ln) -> (statement, nodes)`: positions shifted by the names' lengths
+    (each is `a` in the shape); and the shape's nodes in postorder."""
+    desc: list[tuple[str, tuple[int, ...]]] = []
+    body: list[str] = ["d = 0"]
+    name_index: dict[int, int] = {}
+    col: dict[int, str] = {}
+    for i, (kind, s, _) in enumerate(toks):
+        col[i] = f"c{i}"
+        body.append(f"c{i} = {s + 1} + d")
+        if kind == "NAME":
+            name_index[i] = len(name_index)
+            body.append(f"d += len(n[{name_index[i]}]) - 1")
+    last = toks[-1]
+    body.append(f"end = {last[2]} + d" if last[0] != "NAME" else f"end = {last[2]} + d")
+    consts: list[Any] = []
+
+    def const(v: Any) -> str:
+        consts.append(v)
+        return f"K[{len(consts) - 1}]"
+    for n, ins in enumerate(t.code):
+        op = ins[0]
+        if op == "var":
+            body.append(f"e{n} = E('var', (), n[{name_index[ins[1]]}], ln, c{ins[1]})")
+            desc.append(("var", ()))
+        elif op == "num":
+            _, s, e = toks[ins[1]]
+            value = float(shape[s:e])
+            if value == float("inf"):
+                raise _NoLane
+            body.append(f"e{n} = E('const', (), {const(value)}, ln, c{ins[1]})")
+            desc.append(("const", ()))
+        elif op == "op":
+            _, s, e = toks[ins[1]]
+            body.append(f"e{n} = E({INFIX[shape[s:e]]!r}, (e{ins[3]}, e{ins[4]}), None, ln, c{ins[1]})")
+            desc.append((INFIX[shape[s:e]], (ins[3], ins[4])))
+        elif op in ("neg", "T"):
+            body.append(f"e{n} = E({op!r}, (e{ins[2]},), None, ln, c{ins[1]})")
+            desc.append((op, (ins[2],)))
+        elif op == "call":
+            args = "".join(f"e{k}, " for k in ins[2])
+            body.append(f"e{n} = E('call', ({args}), n[{name_index[ins[1]]}], ln, c{ins[1]})")
+            desc.append(("call", tuple(ins[2])))
+        else:  # index and stack literals need brackets, which this lane leaves to the template parser
+            raise _NoLane
+    start = f"c{t.expr_start} - 1"
+    if t.root != len(t.code) - 1:
+        raise _NoLane  # (a template's root is its last node: postorder)
+    nodes = "".join(f"e{k}, " for k in range(len(t.code)))
+    body.append(f"return S('assign', ln, c{t.name}, name=n[{name_index[t.name]}], expr=e{t.root}, "
+                f"text=' '.join(line[{start}:end].split()), items=NO_ITEMS), ({nodes})")
+    src = "def make(n, line, ln):\n    " + "\n    ".join(body) + "\n"
+    ns: dict[str, Any] = {"E": Expr, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
+    exec(src, ns)  # noqa: S102 - generated from a parsed template, never from a program's names
+    return ns["make"], tuple(desc)
