@@ -15,6 +15,8 @@ import pytest
 from adversarial import AT_FILE_CASES, CORPUS, NUMERIC_CASES
 from conftest import ROOT, run_cli
 
+import graphlang
+
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) + len(AT_FILE_CASES) >= 40
@@ -198,3 +200,50 @@ def test_long_run_finds_the_first_run_over_the_limit(limit):
             runs = [(m.start(), m.end()) for m in re.finditer(cls + "+", text)]
             want = next((a for a, b in runs if b - a > limit), None)
             assert _long_run(text, cls, limit) == want
+
+
+@pytest.mark.parametrize("filler", ["\n", " \n", "\r\n", "#\n", ";\n", "\t" * 999 + "\n", "# a;b\n\n"],
+                         ids=["blank lines", "blanks", "CRs", "comment lines", "semicolons", "a long blank line",
+                              "comments and blank lines"])
+def test_separators_take_memory_linear_in_few_bytes(filler):
+    """Blank and comment lines between statements: a separator pattern that repeats a group per
+    character keeps a backtracking frame for each (320-490 bytes per character: 1.5 GB for 5 MB)."""
+    import tracemalloc
+
+    from graphlang.language.parser import parse_statements
+    from graphlang.language.templates import _machinery
+    _machinery()
+    text = "input x\na = x\n" + filler * (1_000_000 // len(filler)) + "y = a * 2\n"
+    tracemalloc.start()
+    try:
+        statements = parse_statements(text, graphlang.Limits())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [s.name for s in statements if s.kind == "assign"] == ["a", "y"]
+    assert peak < 100 * len(text)
+
+
+def _shared_sublists():
+    row = [1.0] * 1000
+    return [[row] * 1000] * 1000  # 10^9 numbers in a few kilobytes
+
+
+def _itself():
+    loop: list = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize("value", [_shared_sublists(), _itself(), [[1.0], [[1.0] * 1000] * 1000] * 30],
+                         ids=["shared sublists", "a list that contains itself", "ragged shared sublists"])
+def test_values_are_checked_before_they_are_walked_or_allocated(value):
+    """A list value is bounded by the rank and element limits before numpy reads it (10^9 floats
+    is 8 GB; a list containing itself never ends): a limit error, and the grader marks it wrong."""
+    from graphlang.checker import grade_answers
+    prog = graphlang.parse("input x\ny = sum(x * x)", limits=graphlang.Limits(max_tensor_elements=10_000))
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"x": value})
+    assert info.value.kind == "limit"
+    report = grade_answers("input x\ny = x * 2", {"y": value}, {"x": 1})
+    assert report.score == 0 and report.items[0].message == "not a number or a list of numbers"
