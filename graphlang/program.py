@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -316,11 +316,14 @@ class Program:
             return list(self.graph.inputs)
         if isinstance(wrt, str):
             wrt = [wrt]  # one name, not its characters
-        for n in wrt:
+        names = list(wrt) if isinstance(wrt, Iterable) else [wrt]
+        if not all(isinstance(n, str) for n in names):
+            raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
+        for n in names:
             if n not in self.graph.inputs:
                 raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "
                                      "it is not an input", hint="inputs: " + ", ".join(self.graph.inputs))
-        return list(wrt)
+        return names
 
 
 def _zero_if_none(a: Any, shape: Shape) -> Any:

@@ -247,3 +247,21 @@ def test_values_are_checked_before_they_are_walked_or_allocated(value):
     assert info.value.kind == "limit"
     report = grade_answers("input x\ny = x * 2", {"y": value}, {"x": 1})
     assert report.score == 0 and report.items[0].message == "not a number or a list of numbers"
+
+
+@pytest.mark.parametrize("epsilon,at", [("1e-17", "x=2,z=3"), ("1e-320", "x=0,z=3")])
+def test_a_finite_difference_step_lost_in_rounding_is_an_error_not_a_zero(epsilon, at, tmp_path):
+    """x + ε == x makes every quotient 0: a silent zero gradient (autograd says x·z' is z = 3)."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x, z\ny = x * z + sin(x)\n")
+    ran = run_cli("grad", str(path), "--at", at, "--method", "fd", "--epsilon", epsilon, "--json")
+    assert ran.code == 1 and "lost in rounding" in ran.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("kw", [{"wrt": 5}, {"wrt": [b"x"]}, {"method": "fd", "epsilon": 10**400}])
+def test_api_misuse_is_a_usage_error(kw):
+    prog = graphlang.parse("input x, z\ny = x * z")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"x": 2, "z": 3}, **kw)
+    assert info.value.kind == "usage"
+    assert prog.evaluate({"x": 2, "z": 3}, wrt={"z": 0}.keys()).gradient == {"z": 2.0}
