@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Protocol
 
 from graphlang.errors import GraphlangError
@@ -131,12 +132,13 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     for st in g.statements:
         full[st.name] = b.substitute(adj.forward[st.name], full)
     grads: dict[str, Expr] = {adj.g(outs[0]): b.const(1.0)}
+    env = ChainMap(grads, full)  # both, grads first; never copied per term (quadratic in statements)
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if name == outs[0]:
             continue
         acc: Expr | None = None
         for term in adj.terms.get(name, []):
-            e = b.substitute(term.expr, {**full, **grads})
+            e = b.substitute(term.expr, env)
             acc = e if acc is None else b.mk("add", (acc, e))
         grads[adj.g(name)] = acc if acc is not None else b.const(0.0)
     result = {n: grads[adj.g(n)] for n in (wrt or g.inputs)}
