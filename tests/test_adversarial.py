@@ -287,3 +287,17 @@ def test_closed_forms_never_copy_the_environment_per_term(monkeypatch):
     forms = derivative.closed_forms(prog, prog.bind({"x": 1.0})[1])
     assert forms["x"].op == "const" and forms["x"].attr == n
     assert len(envs) <= 2
+
+
+@pytest.mark.parametrize("command", [["explain"], ["diff", "--program"], ["grad", "--method", "symbolic"],
+                                     ["hessian"]])
+def test_swell_inside_one_statement_is_refused_before_printing(command, tmp_path):
+    """`y = x * sin(x) * … ` with n factors: each factor's partial repeats the other n - 1, so the
+    printed derivative is n² (explain of 1,000 factors took 4 GB; 20,000 never finished). A limit
+    error located at the statement, before any of it is printed; a short product still works."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x\ny = x" + " * sin(x)" * 2000 + "\n")
+    ran = run_cli(*command, str(path), "--at", "x=0.3")
+    assert ran.code == 1 and "limit error" in ran.err and "expression swell" in ran.err, ran.err
+    path.write_text("input x\ny = x" + " * sin(x)" * 20 + "\n")
+    assert run_cli(*command, str(path), "--at", "x=0.3").code == 0

@@ -23,6 +23,19 @@ class HasGraph(Protocol):
 MAX_CLOSED_FORM = 200_000  # printed nodes; past this, `diff --program` is the way
 
 
+def swell_budget(graph: Graph) -> int:
+    """Printed nodes a derivative's text may have in all: linear in the program. One statement that
+    multiplies n factors has n partials of n - 1 factors each (n² printed, however shared)."""
+    return 100_000 + 100 * graph.n_slots
+
+
+def swell_error(graph: Graph, printed: int, what: str, line: int | None = None,
+                column: int | None = None) -> GraphlangError:
+    return GraphlangError("limit", f"{what} would print {printed:,} terms; the limit for this program is "
+                          f"{swell_budget(graph):,} (expression swell inside one statement)", line, column,
+                          "name the factors of a long product or quotient in separate statements")
+
+
 def _shape_decl(name: str, shape: Shape) -> str:
     return name if shape == () else f"{name}[{', '.join(map(str, shape))}]"
 
@@ -78,6 +91,7 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
         lines.append(f"{adj.g(outs[0])} = 1")
         origins.append(where.get(outs[0]))
     b = adj.builder
+    printed = 0
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
@@ -86,9 +100,12 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
             total = b.mk("add", (b.var(seed_name(adj.prefix, name)), total))
         if b.shape_of(total) == () != shapes[g.slot_of[name]]:
             total = b.mk("expand", (total, b.var(name)))  # a constant (zero) of the right shape
-        lines.append(f"{adj.g(name)} = {to_text(total)}")
         terms = adj.terms.get(name)
         origins.append(where[terms[0].consumer] if terms else where.get(name))
+        printed += printed_size(total)
+        if printed > swell_budget(g):  # before printing it: the text is as large as the tree
+            raise swell_error(g, printed, "the derivative program", *(origins[-1] or (None, None)))
+        lines.append(f"{adj.g(name)} = {to_text(total)}")
     lines.append("output " + ", ".join(adj.g(n) for n in wrt))
     origins.append(None)
     return lines, origins
