@@ -20,8 +20,8 @@ from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic import matrixtext as MT
-from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
+from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 
 
 @dataclass
