@@ -83,7 +83,8 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
     adj = adjoint.build(g, shapes)
-    printed = sum(printed_size(t.expr) + printed_size(t.partial) for ts in adj.terms.values() for t in ts)
+    printed = sum(printed_size(t.expr) + (0 if t.partial is None else printed_size(t.partial))
+                  for ts in adj.terms.values() for t in ts)
     if printed > swell_budget(g):  # each pass prints every term: refused before any is printed
         raise swell_error(g, printed, "the backward pass")
     known = adj.builder.var_shapes
