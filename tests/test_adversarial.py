@@ -301,3 +301,20 @@ def test_swell_inside_one_statement_is_refused_before_printing(command, tmp_path
     assert ran.code == 1 and "limit error" in ran.err and "expression swell" in ran.err, ran.err
     path.write_text("input x\ny = x" + " * sin(x)" * 20 + "\n")
     assert run_cli(*command, str(path), "--at", "x=0.3").code == 0
+
+
+@pytest.mark.parametrize("kw", [{"lr": float("nan")}, {"lr": -1.0}, {"lr": "0.1"}, {"batch": 0}, {"l2": -1.0},
+                                {"l2": float("inf")}, {"seed": -1}])
+def test_trainer_options_are_validated(kw, tmp_path):
+    """A negative λ rewards large weights; batch 0 and lr NaN train nothing: usage errors (API and CLI)."""
+    import numpy as np
+
+    from graphlang.training import Trainer
+    prog = graphlang.parse("input x, t\nparam w\nJ = (w * x - t)^2")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Trainer(prog, {"w": np.array(0.0)}, **kw)
+    assert info.value.kind == "usage"
+    (tmp_path / "p.cg").write_text("input x, t\nparam w\nJ = (w * x - t)^2\n")
+    (tmp_path / "d.csv").write_text("x,t\n1,2\n")
+    ran = run_cli("train", str(tmp_path / "p.cg"), "--data", str(tmp_path / "d.csv"), "--l2", "-1")
+    assert ran.code == 2 and "--l2" in ran.err
