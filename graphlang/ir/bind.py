@@ -25,8 +25,10 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
         if not isinstance(first, (list, tuple)) or not first:
             break
         size, first = size * len(first), first[0]
+    if size > limits.max_tensor_elements:
+        return f"a list with too many elements ({size:,}; the limit is {limits.max_tensor_elements:,})"
     stack: list[tuple[Any, int]] = [(value, 0)]
-    pushed = 1 if size <= limits.max_tensor_elements else 2 * limits.max_tensor_elements + 2
+    pushed = 1
     while stack:
         v, depth = stack.pop()
         if depth > limits.max_rank or pushed > 2 * limits.max_tensor_elements + 1:
