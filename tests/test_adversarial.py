@@ -247,6 +247,7 @@ def test_values_are_checked_before_they_are_walked_or_allocated(value):
     assert info.value.kind == "limit"
     report = grade_answers("input x\ny = x * 2", {"y": value}, {"x": 1})
     assert report.score == 0 and report.items[0].message == "not a number or a list of numbers"
+    assert isinstance(report.to_json()["items"][0]["got"], str)  # shown as text, never read
 
 
 @pytest.mark.parametrize("epsilon,at", [("1e-17", "x=2,z=3"), ("1e-320", "x=0,z=3")])
