@@ -24,9 +24,10 @@ MAX_CLOSED_FORM = 200_000  # printed nodes; past this, `diff --program` is the w
 
 
 def swell_budget(graph: Graph) -> int:
-    """Printed nodes a derivative's text may have in all: linear in the program. One statement that
-    multiplies n factors has n partials of n - 1 factors each (n² printed, however shared)."""
-    return 100_000 + 100 * graph.n_slots
+    """Printed nodes a derivative's text may have in all: linear in the program (its slots and its
+    text: a literal of n numbers is one slot). One statement that multiplies n factors has n
+    partials of n - 1 factors each (n² printed, however shared)."""
+    return 100_000 + 100 * (graph.n_slots + sum(len(st.text) for st in graph.statements))
 
 
 def swell_error(graph: Graph, printed: int, what: str, line: int | None = None,
