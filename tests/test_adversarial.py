@@ -319,3 +319,14 @@ def test_trainer_options_are_validated(kw, tmp_path):
     (tmp_path / "d.csv").write_text("x,t\n1,2\n")
     ran = run_cli("train", str(tmp_path / "p.cg"), "--data", str(tmp_path / "d.csv"), "--l2", "-1")
     assert ran.code == 2 and "--l2" in ran.err
+
+
+def test_a_long_word_in_a_comment_is_no_name(tmp_path):
+    """A URL of 300 characters in a comment is allowed; the same run in a statement is a limit error."""
+    word = "a" * 300
+    path = tmp_path / "p.cg"
+    path.write_text(f"input x\n# see https://example.com/{word}\ny = x  # {word}\n")
+    assert run_cli("run", str(path), "--at", "x=1").code == 0
+    path.write_text(f"input x\n# {word}\ny = x + {word}\n")
+    ran = run_cli("run", str(path), "--at", "x=1")
+    assert ran.code == 1 and "limit error" in ran.err and ":3:9:" in ran.err
