@@ -330,3 +330,16 @@ def test_a_long_word_in_a_comment_is_no_name(tmp_path):
     path.write_text(f"input x\n# {word}\ny = x + {word}\n")
     ran = run_cli("run", str(path), "--at", "x=1")
     assert ran.code == 1 and "limit error" in ran.err and ":3:9:" in ran.err
+
+
+@pytest.mark.parametrize("line,bad", [("y = x +\t\x01 2", "\\x01"), ("\ty = x + \x01", "\\x01"),
+                                      ("\t\x1b\t\x01", "\\x1b"), ("x\x7f\ty = \x01", "\\x7f")])
+def test_the_caret_is_under_the_character_after_tabs_and_escapes(line, bad, tmp_path):
+    """The terminal's tab stops count the `  2 | ` margin: the caret (which counted a tab as one
+    column) pointed into the tab's blanks. The shown line has no tab; the caret is under `\\x01`."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x\n" + line + "\n")
+    ran = run_cli("run", str(path), "--at", "x=1")
+    shown, caret = ran.err.splitlines()[1:3]
+    assert "\t" not in shown and "\x1b" not in shown
+    assert shown.index(bad) == caret.index("^")
