@@ -113,8 +113,10 @@ def located(err: GraphlangError, path: str | None, source: str | None) -> Locate
         lines = source.split("\n")
         if 0 < err.line <= len(lines):
             raw = lines[err.line - 1].rstrip("\r")
-            line = clean(raw)
-            col = len(clean(raw[: max(1, err.column or 1) - 1])) + 1  # escapes widen what precedes the caret
+            # escapes widen what precedes the caret; tabs are expanded here, not by the terminal
+            # (whose tab stops count the "  3 | " margin and leave the caret short)
+            line = clean(raw).expandtabs(8)
+            col = len(clean(raw[: max(1, err.column or 1) - 1]).expandtabs(8)) + 1
             if len(line) > 120:
                 start = max(0, col - 60)
                 line, col = line[start : start + 120], col - start

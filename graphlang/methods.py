@@ -48,7 +48,7 @@ def _check_epsilon(epsilon: float | None) -> None:
     numeric = (int, float, np.integer, np.floating)
     if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)):
         raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon!r}"[:120])
-    if epsilon is not None and not (np.isfinite(epsilon) and epsilon > 0):
+    if epsilon is not None and not (abs(epsilon) < 1e308 and np.isfinite(epsilon) and epsilon > 0):
         raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon}")
 
 
@@ -75,6 +75,11 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                 if not np.isfinite(xm[idx]):
                     raise _fd_error(program, f"the step {where} {'+' if sign > 0 else '-'} {h:.3g} "
                                              "overflows float64")
+                if xm[idx] == x[idx]:  # x + ε == x: the quotient would be 0, silently
+                    err = _fd_error(program, f"the step {h:.3g} is lost in rounding: {where} "
+                                             f"{'+' if sign > 0 else '-'} {h:.3g} == {where}")
+                    err.hint = f"choose a larger epsilon (at least {abs(float(x[idx])) * 2.3e-16:.2g})"
+                    raise err
                 moved[k] = xm
                 try:
                     sides.append(_outputs(program, interp.forward(g, moved)))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,9 +115,7 @@ class Program:
 
     def definition(self, name: str) -> str:
         st = self.graph.statement(name)
-        if st is not None:
-            return st.text
-        return "param" if name in self.graph.params else "input"
+        return st.text if st is not None else "param" if name in self.graph.params else "input"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
         from graphlang.present.notebook import program_bundle
@@ -132,8 +130,7 @@ class Program:
     def bind(self, values: Mapping[str, Any]) -> tuple[list[np.ndarray], list[Shape]]:
         arrays = bind(self.graph.inputs, self.checked.declared, self._assigned, self._positions,
                       values, self.limits)
-        shapes = self.graph.shapes(tuple(a.shape for a in arrays))
-        return arrays, shapes
+        return arrays, self.graph.shapes(tuple(a.shape for a in arrays))
 
     def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Every named node's value (the forward pass only): compiled once seen twice, else interpreted."""
@@ -322,11 +319,14 @@ class Program:
         if wrt is None:
             return list(self.graph.inputs)
         wrt = [wrt] if isinstance(wrt, str) else wrt  # one name, not its characters
-        for n in wrt:
+        names = list(wrt) if isinstance(wrt, Iterable) else [wrt]
+        if not all(isinstance(n, str) for n in names):
+            raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
+        for n in names:
             if n not in self.graph.inputs:
                 raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "
                                      "it is not an input", hint="inputs: " + ", ".join(self.graph.inputs))
-        return list(wrt)
+        return names
 
 
 def _zero_if_none(a: Any, shape: Shape) -> Any:  # noqa: E704

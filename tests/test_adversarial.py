@@ -15,6 +15,8 @@ import pytest
 from adversarial import AT_FILE_CASES, CORPUS, NUMERIC_CASES
 from conftest import ROOT, run_cli
 
+import graphlang
+
 
 def test_corpus_is_large_enough():
     assert len(CORPUS) + len(AT_FILE_CASES) >= 40
@@ -198,3 +200,146 @@ def test_long_run_finds_the_first_run_over_the_limit(limit):
             runs = [(m.start(), m.end()) for m in re.finditer(cls + "+", text)]
             want = next((a for a, b in runs if b - a > limit), None)
             assert _long_run(text, cls, limit) == want
+
+
+@pytest.mark.parametrize("filler", ["\n", " \n", "\r\n", "#\n", ";\n", "\t" * 999 + "\n", "# a;b\n\n"],
+                         ids=["blank lines", "blanks", "CRs", "comment lines", "semicolons", "a long blank line",
+                              "comments and blank lines"])
+def test_separators_take_memory_linear_in_few_bytes(filler):
+    """Blank and comment lines between statements: a separator pattern that repeats a group per
+    character keeps a backtracking frame for each (320-490 bytes per character: 1.5 GB for 5 MB)."""
+    import tracemalloc
+
+    from graphlang.language.parser import parse_statements
+    from graphlang.language.templates import _machinery
+    _machinery()
+    text = "input x\na = x\n" + filler * (1_000_000 // len(filler)) + "y = a * 2\n"
+    tracemalloc.start()
+    try:
+        statements = parse_statements(text, graphlang.Limits())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [s.name for s in statements if s.kind == "assign"] == ["a", "y"]
+    assert peak < 100 * len(text)
+
+
+def _shared_sublists():
+    row = [1.0] * 1000
+    return [[row] * 1000] * 1000  # 10^9 numbers in a few kilobytes
+
+
+def _itself():
+    loop: list = []
+    loop.append(loop)
+    return loop
+
+
+@pytest.mark.parametrize("value", [_shared_sublists(), _itself(), [[1.0], [[1.0] * 1000] * 1000] * 30],
+                         ids=["shared sublists", "a list that contains itself", "ragged shared sublists"])
+def test_values_are_checked_before_they_are_walked_or_allocated(value):
+    """A list value is bounded by the rank and element limits before numpy reads it (10^9 floats
+    is 8 GB; a list containing itself never ends): a limit error, and the grader marks it wrong."""
+    from graphlang.checker import grade_answers
+    prog = graphlang.parse("input x\ny = sum(x * x)", limits=graphlang.Limits(max_tensor_elements=10_000))
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"x": value})
+    assert info.value.kind == "limit"
+    report = grade_answers("input x\ny = x * 2", {"y": value}, {"x": 1})
+    assert report.score == 0 and report.items[0].message == "not a number or a list of numbers"
+    assert isinstance(report.to_json()["items"][0]["got"], str)  # shown as text, never read
+
+
+@pytest.mark.parametrize("epsilon,at", [("1e-17", "x=2,z=3"), ("1e-320", "x=0,z=3")])
+def test_a_finite_difference_step_lost_in_rounding_is_an_error_not_a_zero(epsilon, at, tmp_path):
+    """x + ε == x makes every quotient 0: a silent zero gradient (autograd says x·z' is z = 3)."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x, z\ny = x * z + sin(x)\n")
+    ran = run_cli("grad", str(path), "--at", at, "--method", "fd", "--epsilon", epsilon, "--json")
+    assert ran.code == 1 and "lost in rounding" in ran.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("kw", [{"wrt": 5}, {"wrt": [b"x"]}, {"method": "fd", "epsilon": 10**400}])
+def test_api_misuse_is_a_usage_error(kw):
+    prog = graphlang.parse("input x, z\ny = x * z")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"x": 2, "z": 3}, **kw)
+    assert info.value.kind == "usage"
+    assert prog.evaluate({"x": 2, "z": 3}, wrt={"z": 0}.keys()).gradient == {"z": 2.0}
+
+
+def test_closed_forms_never_copy_the_environment_per_term(monkeypatch):
+    """`diff` on n statements substituted each adjoint term in a fresh copy of all n closed forms:
+    O(n²) (20,000 statements did not finish in 60 s). Every term sees one shared environment,
+    and the closed form is still right (d/dx of x + x + … is the count)."""
+    from graphlang.symbolic import derivative
+    from graphlang.symbolic.algebra import Builder
+    envs: list = []  # the objects themselves (a freed copy's id is reused by the next)
+    real = Builder.substitute
+
+    def spy(self, e, env):
+        if len(env) > 50 and not any(env is seen for seen in envs):
+            envs.append(env)
+        return real(self, e, env)
+
+    monkeypatch.setattr(Builder, "substitute", spy)
+    n = 200
+    prog = graphlang.parse("input x\na0 = x\n" + "".join(f"a{i} = a{i - 1} + x\n" for i in range(1, n)))
+    forms = derivative.closed_forms(prog, prog.bind({"x": 1.0})[1])
+    assert forms["x"].op == "const" and forms["x"].attr == n
+    assert len(envs) <= 2
+
+
+@pytest.mark.parametrize("command", [["explain"], ["diff", "--program"], ["grad", "--method", "symbolic"],
+                                     ["hessian"]])
+def test_swell_inside_one_statement_is_refused_before_printing(command, tmp_path):
+    """`y = x * sin(x) * … ` with n factors: each factor's partial repeats the other n - 1, so the
+    printed derivative is n² (explain of 1,000 factors took 4 GB; 20,000 never finished). A limit
+    error located at the statement, before any of it is printed; a short product still works."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x\ny = x" + " * sin(x)" * 2000 + "\n")
+    ran = run_cli(*command, str(path), "--at", "x=0.3")
+    assert ran.code == 1 and "limit error" in ran.err and "expression swell" in ran.err, ran.err
+    path.write_text("input x\ny = x" + " * sin(x)" * 20 + "\n")
+    assert run_cli(*command, str(path), "--at", "x=0.3").code == 0
+
+
+@pytest.mark.parametrize("kw", [{"lr": float("nan")}, {"lr": -1.0}, {"lr": "0.1"}, {"batch": 0}, {"l2": -1.0},
+                                {"l2": float("inf")}, {"seed": -1}])
+def test_trainer_options_are_validated(kw, tmp_path):
+    """A negative λ rewards large weights; batch 0 and lr NaN train nothing: usage errors (API and CLI)."""
+    import numpy as np
+
+    from graphlang.training import Trainer
+    prog = graphlang.parse("input x, t\nparam w\nJ = (w * x - t)^2")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Trainer(prog, {"w": np.array(0.0)}, **kw)
+    assert info.value.kind == "usage"
+    (tmp_path / "p.cg").write_text("input x, t\nparam w\nJ = (w * x - t)^2\n")
+    (tmp_path / "d.csv").write_text("x,t\n1,2\n")
+    ran = run_cli("train", str(tmp_path / "p.cg"), "--data", str(tmp_path / "d.csv"), "--l2", "-1")
+    assert ran.code == 2 and "--l2" in ran.err
+
+
+def test_a_long_word_in_a_comment_is_no_name(tmp_path):
+    """A URL of 300 characters in a comment is allowed; the same run in a statement is a limit error."""
+    word = "a" * 300
+    path = tmp_path / "p.cg"
+    path.write_text(f"input x\n# see https://example.com/{word}\ny = x  # {word}\n")
+    assert run_cli("run", str(path), "--at", "x=1").code == 0
+    path.write_text(f"input x\n# {word}\ny = x + {word}\n")
+    ran = run_cli("run", str(path), "--at", "x=1")
+    assert ran.code == 1 and "limit error" in ran.err and ":3:9:" in ran.err
+
+
+@pytest.mark.parametrize("line,bad", [("y = x +\t\x01 2", "\\x01"), ("\ty = x + \x01", "\\x01"),
+                                      ("\t\x1b\t\x01", "\\x1b"), ("x\x7f\ty = \x01", "\\x7f")])
+def test_the_caret_is_under_the_character_after_tabs_and_escapes(line, bad, tmp_path):
+    """The terminal's tab stops count the `  2 | ` margin: the caret (which counted a tab as one
+    column) pointed into the tab's blanks. The shown line has no tab; the caret is under `\\x01`."""
+    path = tmp_path / "p.cg"
+    path.write_text("input x\n" + line + "\n")
+    ran = run_cli("run", str(path), "--at", "x=1")
+    shown, caret = ran.err.splitlines()[1:3]
+    assert "\t" not in shown and "\x1b" not in shown
+    assert shown.index(bad) == caret.index("^")

@@ -19,7 +19,7 @@ import pytest
 from conftest import ROOT
 
 import graphlang
-from graphlang.training import Dataset, Trainer, init_params, load_csv, load_params, save_params
+from graphlang.training import Trainer, init_params, load_csv, load_params, save_params
 
 NET = "input x[2]\ninput t\nparam W[2, 2], b[2]\nparam v[2]\nh = tanh(W @ x + b)\n" \
       "p = sigmoid(sum(v * h))\nloss = -(t * ln(p) + (1 - t) * ln(1 - p))\n"
@@ -191,10 +191,10 @@ def test_seed_must_be_a_non_negative_integer(tmp_path, cli):
         with pytest.raises(graphlang.GraphlangError) as info:
             init_params(prog, seed=seed)  # type: ignore[arg-type]
         assert info.value.kind == "usage"
-    trainer = Trainer(prog, init_params(prog, seed=2**70), seed=-1)  # numpy takes big seeds
-    data = Dataset({"x": np.ones((1, 2)), "t": np.ones(1)}, 1)
-    with pytest.raises(graphlang.GraphlangError):
-        trainer.fit(data, epochs=1)
+    params = init_params(prog, seed=2**70)  # numpy takes big seeds
+    with pytest.raises(graphlang.GraphlangError) as info:  # before any step
+        Trainer(prog, params, seed=-1)
+    assert info.value.kind == "usage"
     (tmp_path / "net.cg").write_text(NET)
     (tmp_path / "d.csv").write_text("1,2,1\n")
     ran = cli("train", str(tmp_path / "net.cg"), "--data", str(tmp_path / "d.csv"), "--seed", "-1")

@@ -14,6 +14,7 @@ answer is looked at. Quantity names accepted in answers:
 from __future__ import annotations
 
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,6 +118,8 @@ VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 def _plain(v: Any) -> Any:
     if v is None:
         return None
+    if _not_a_number(v) is not None:  # text, complex, or a list too large to read (bounded walk)
+        return reprlib.repr(v)[:100]  # what the student wrote, shown as text (bounded)
     try:
         a = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):

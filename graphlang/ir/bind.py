@@ -12,16 +12,32 @@ from graphlang.limits import Limits
 from graphlang.primitives.shapes import Shape, show
 
 
-def _not_a_number(value: Any) -> str | None:
+def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
     """The type of the first element that is not a number (a bool, a string, None...), if any.
 
     numpy would silently read "2" as 2.0 and True as 1.0 inside a list; a value is numbers only.
+    The walk is bounded (a list may contain itself, or share one sublist a million times over):
+    past the rank or element limits it stops and says so, before numpy would allocate it all.
     """
-    stack = [value]
+    limits = limits or Limits()
+    size, first = 1, value  # the shape its first elements promise: refused at once if too large
+    for _ in range(limits.max_rank + 1):
+        if not isinstance(first, (list, tuple)) or not first:
+            break
+        size, first = size * len(first), first[0]
+    if size > limits.max_tensor_elements:
+        return f"a list with too many elements ({size:,}; the limit is {limits.max_tensor_elements:,})"
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pushed = 1
     while stack:
-        v = stack.pop()
+        v, depth = stack.pop()
+        if depth > limits.max_rank or pushed > 2 * limits.max_tensor_elements + 1:
+            what = "axes" if depth > limits.max_rank else "elements"
+            return f"a list with too many {what} (the limits are {limits.max_rank} axes, " \
+                   f"{limits.max_tensor_elements:,} elements)"
         if isinstance(v, (list, tuple)):
-            stack.extend(v)
+            pushed += len(v)
+            stack.extend((w, depth + 1) for w in v)
         elif isinstance(v, np.ndarray):
             if v.dtype.kind not in "fiu":
                 return f"an array of {v.dtype}"
@@ -35,7 +51,9 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
     if isinstance(value, np.ndarray):
         arr = value
     else:
-        bad = _not_a_number(value)
+        bad = _not_a_number(value, limits)
+        if bad is not None and bad.startswith("a list with too many"):
+            raise GraphlangError("limit", f"the value of {name!r} is {bad}")
         if bad is not None:
             raise GraphlangError("value", f"the value of {name!r} must be a number or a list of "
                                  f"numbers, got {bad}", hint="e.g. --at x=2")

@@ -130,6 +130,9 @@ def _check_text(text: str, limits: Limits) -> None:
         raise GraphlangError("limit", f"line longer than {limits.max_line_chars:,} characters",
                              line, column, "split the statement over several lines")
     long_token = _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars)
+    while long_token is not None and "#" in text[text.rfind("\n", 0, long_token) + 1 : long_token]:
+        end = text.find("\n", long_token)  # a word in a comment (a URL) is no name: on to the next line
+        long_token = None if end < 0 else _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars, end)
     if long_token is not None:
         line, column = _position(text, long_token)
         raise GraphlangError("limit", f"a name or number longer than {limits.max_token_chars} "
@@ -150,7 +153,7 @@ def _shallow(text: str, limit: int) -> bool:
     return min(running) >= 0 and max(running) <= limit
 
 
-def _long_run(text: str, char_class: str, limit: int) -> int | None:
+def _long_run(text: str, char_class: str, limit: int, start: int = 0) -> int | None:
     """Where the first run of `char_class` longer than `limit` starts, in time linear in the text.
 
     The look-behind lets a match start only at the first character of a run, so the runs are
@@ -158,7 +161,7 @@ def _long_run(text: str, char_class: str, limit: int) -> int | None:
     """
     if len(text) <= limit:
         return None
-    m = re.search(r"(?<!%s)%s{%d}" % (char_class, char_class, limit + 1), text)
+    m = re.compile(r"(?<!%s)%s{%d}" % (char_class, char_class, limit + 1)).search(text, start)
     return None if m is None else m.start()
 
 

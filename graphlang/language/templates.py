@@ -81,6 +81,9 @@ def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
         start = m.start(kind)
         if kind == "NAME":
             kind = keywords.get(text[start:pos], kind)
+        elif kind == "SEP" and out and out[-1][0] == "SEP":  # separated by comment lines only
+            out[-1] = (kind, out[-1][1], pos)
+            continue
         out.append((kind, start, pos))
     if text[pos:].strip(" \t\r"):
         return out, pos

@@ -20,6 +20,7 @@ from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic import matrixtext as MT
+from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
 
 
@@ -84,6 +85,10 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
     adj = adjoint.build(g, shapes)
+    printed = sum(printed_size(t.expr) + (0 if t.partial is None else printed_size(t.partial))
+                  for ts in adj.terms.values() for t in ts)
+    if printed > swell_budget(g):  # each pass prints every term: refused before any is printed
+        raise swell_error(g, printed, "the backward pass")
     known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
 from typing import Protocol
 
 from graphlang.errors import GraphlangError
@@ -20,6 +21,20 @@ class HasGraph(Protocol):
     path: str | None
 
 MAX_CLOSED_FORM = 200_000  # printed nodes; past this, `diff --program` is the way
+
+
+def swell_budget(graph: Graph) -> int:
+    """Printed nodes a derivative's text may have in all: linear in the program (its slots and its
+    text: a literal of n numbers is one slot). One statement that multiplies n factors has n
+    partials of n - 1 factors each (n² printed, however shared)."""
+    return 100_000 + 100 * (graph.n_slots + sum(len(st.text) for st in graph.statements))
+
+
+def swell_error(graph: Graph, printed: int, what: str, line: int | None = None,
+                column: int | None = None) -> GraphlangError:
+    return GraphlangError("limit", f"{what} would print {printed:,} terms; the limit for this program is "
+                          f"{swell_budget(graph):,} (expression swell inside one statement)", line, column,
+                          "name the factors of a long product or quotient in separate statements")
 
 
 def _shape_decl(name: str, shape: Shape) -> str:
@@ -77,6 +92,7 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
         lines.append(f"{adj.g(outs[0])} = 1")
         origins.append(where.get(outs[0]))
     b = adj.builder
+    printed = 0
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
@@ -85,9 +101,12 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
             total = b.mk("add", (b.var(seed_name(adj.prefix, name)), total))
         if b.shape_of(total) == () != shapes[g.slot_of[name]]:
             total = b.mk("expand", (total, b.var(name)))  # a constant (zero) of the right shape
-        lines.append(f"{adj.g(name)} = {to_text(total)}")
         terms = adj.terms.get(name)
         origins.append(where[terms[0].consumer] if terms else where.get(name))
+        printed += printed_size(total)
+        if printed > swell_budget(g):  # before printing it: the text is as large as the tree
+            raise swell_error(g, printed, "the derivative program", *(origins[-1] or (None, None)))
+        lines.append(f"{adj.g(name)} = {to_text(total)}")
     lines.append("output " + ", ".join(adj.g(n) for n in wrt))
     origins.append(None)
     return lines, origins
@@ -131,12 +150,13 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     for st in g.statements:
         full[st.name] = b.substitute(adj.forward[st.name], full)
     grads: dict[str, Expr] = {adj.g(outs[0]): b.const(1.0)}
+    env = ChainMap(grads, full)  # both, grads first; never copied per term (quadratic in statements)
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if name == outs[0]:
             continue
         acc: Expr | None = None
         for term in adj.terms.get(name, []):
-            e = b.substitute(term.expr, {**full, **grads})
+            e = b.substitute(term.expr, env)
             acc = e if acc is None else b.mk("add", (acc, e))
         grads[adj.g(name)] = acc if acc is not None else b.const(0.0)
     result = {n: grads[adj.g(n)] for n in (wrt or g.inputs)}

@@ -79,6 +79,14 @@ class Trainer:
 
     def __post_init__(self) -> None:
         g = self.program.graph
+        rng_from(self.seed)
+        for what, v, low in (("lr", self.lr, 0.0), ("l2", self.l2, -1.0)):  # lr > 0, l2 ≥ 0, finite
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not low < v < float("inf") or (what == "l2" and v < 0):
+                raise GraphlangError("usage", f"--{what} must be a finite number "
+                                     f"{'> 0' if what == 'lr' else '≥ 0'}, got {v!r}"[:120])
+        if isinstance(self.batch, bool) or not isinstance(self.batch, (int, np.integer)) or self.batch < 1:
+            raise GraphlangError("usage", f"the batch size must be an integer ≥ 1, got {self.batch!r}"[:120])
         if not self.program.params:
             raise GraphlangError("usage", "the program declares no `param` to train",
                                  hint="declare the weights: param W[4, 3], b[3]")
