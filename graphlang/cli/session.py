@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
+FREEZE_FROM = 20_000  # equations
+
+
 class ExitCode(IntEnum):
     """The exit statuses of every command (SPEC §3), by name."""
 
@@ -132,7 +135,8 @@ class Session:
         if self.path == "-":
             self.path = "<stdin>"  # errors read <stdin>:LINE:COL
         prog = parse(self.source, limits=limits, path=self.path)
-        gc.freeze()  # one command per process: what it loaded is never garbage, so never scanned again
+        if len(prog.graph.eqns) > FREEZE_FROM:  # one command per process: what it loaded is never
+            gc.freeze()  # garbage, so never scanned again (only when big: in-process callers repeat)
         return prog
 
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
