@@ -52,55 +52,16 @@ def interpreted(text: str) -> Any:
     return g
 
 
+LABELS = {"micrograd": "micrograd (every value and grad)",
+          "JAX jit": "JAX jit value_and_grad (output and gradient only) *",
+          "torch eager": "torch eager (output and gradient only)",
+          "autograd": "autograd value_and_grad (output and gradient only)"}
+
+
 def peers(c: Contestants) -> None:
-    """The lecture in each installed peer, as its users write it: every node's value and gradient."""
-    if W.have("micrograd"):
-        from micrograd.engine import Value
-
-        def mg() -> Any:
-            x, z = Value(2.0), Value(3.0)
-            a = x * z
-            b = W._mg_log(x)
-            y = W._mg_exp(a) + a / b + W._mg_sin(b) / a
-            y.backward()  # every node's .data and .grad
-            return x.grad, z.grad
-        c["micrograd (every value and grad)"] = (mg, 1000)
-    if W.have("jax"):
-        import jax
-        import jax.numpy as jnp
-        jax.config.update("jax_enable_x64", True)
-
-        def f(x: Any, z: Any) -> Any:
-            a = x * z
-            b = jnp.log(x)
-            return jnp.exp(a) + a / b + jnp.sin(b) / a
-        vg = jax.jit(jax.value_and_grad(f, argnums=(0, 1)))
-        xs, zs = jnp.float64(2.0), jnp.float64(3.0)
-        jax.block_until_ready(vg(xs, zs))
-        c["JAX jit value_and_grad (output and gradient only) *"] = (lambda: jax.block_until_ready(vg(xs, zs)), 1000)
-    if W.have("torch"):
-        import torch
-        torch.set_num_threads(1)
-
-        def tf() -> Any:
-            x = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
-            z = torch.tensor(3.0, dtype=torch.float64, requires_grad=True)
-            a = x * z
-            b = torch.log(x)
-            y = torch.exp(a) + a / b + torch.sin(b) / a
-            y.backward()
-            return x.grad, z.grad
-        c["torch eager (output and gradient only)"] = (tf, 200)
-    if W.have("autograd"):
-        import autograd
-        import autograd.numpy as anp
-
-        def af(x: Any, z: Any) -> Any:
-            a = x * z
-            b = anp.log(x)
-            return anp.exp(a) + a / b + anp.sin(b) / a
-        ag = autograd.value_and_grad(af, argnum=(0, 1))
-        c["autograd value_and_grad (output and gradient only)"] = (lambda: ag(2.0, 3.0), 200)
+    """The lecture in each installed peer, as its users write it (W1's peers: `lecture_peers`)."""
+    for name, (fn, number) in W.lecture_peers().items():
+        c[LABELS[name]] = (fn, max(200, number // 2))
 
 
 FLOOR = "analytic Python, every value and adjoint (floor)"

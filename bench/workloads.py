@@ -66,7 +66,17 @@ def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]
         dz = ea * x + x / b - s * x / (a * a)
         return y, dx, dz
     c[W1_FLOOR] = (analytic, 20000)
-    if peers and have("micrograd"):
+    if peers:
+        for name, (fn, number) in lecture_peers().items():
+            c[name] = (fn, number)
+    return paired.rounds(c, repeats)
+
+
+def lecture_peers() -> dict[str, tuple[Callable[[], Any], int]]:
+    """The lecture's value and gradient in each installed peer, as its users write it (built once;
+    each call makes fresh leaves): name -> (call, calls per sample)."""
+    c: dict[str, tuple[Callable[[], Any], int]] = {}
+    if have("micrograd"):
         from micrograd.engine import Value
 
         def mg() -> Any:
@@ -74,10 +84,10 @@ def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]
             a = x * z
             b = _mg_log(x)
             y = _mg_exp(a) + a / b + _mg_sin(b) / a
-            y.backward()
+            y.backward()  # every node's .data and .grad
             return x.grad, z.grad
         c["micrograd"] = (mg, 2000)
-    if peers and have("jax"):
+    if have("jax"):
         import jax
         import jax.numpy as jnp
         jax.config.update("jax_enable_x64", True)
@@ -90,7 +100,7 @@ def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]
         xs, zs = jnp.float64(2.0), jnp.float64(3.0)
         jax.block_until_ready(vg(xs, zs))
         c["JAX jit"] = (lambda: jax.block_until_ready(vg(xs, zs)), 2000)
-    if peers and have("torch"):
+    if have("torch"):
         import torch
         torch.set_num_threads(1)
 
@@ -103,7 +113,7 @@ def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]
             y.backward()
             return x.grad, z.grad
         c["torch eager"] = (tf, 300)
-    if peers and have("autograd"):
+    if have("autograd"):
         import autograd
         import autograd.numpy as anp
 
@@ -113,7 +123,7 @@ def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]
             return anp.exp(a) + a / b + anp.sin(b) / a
         ag = autograd.value_and_grad(af, argnum=(0, 1))
         c["autograd"] = (lambda: ag(2.0, 3.0), 300)
-    return paired.rounds(c, repeats)
+    return c
 
 
 def _mg_log(v: Any) -> Any:

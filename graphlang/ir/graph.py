@@ -207,13 +207,17 @@ class Graph:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,
                                      "use smaller tensors or raise the cost limit")
+        return self._remember(input_shapes, shapes, cost, total)
+
+
+    def _remember(self, input_shapes: tuple[Shape, ...], shapes: list[Shape], cost: int, total: int
+                  ) -> list[Shape]:
         self._last = (input_shapes, cost, total)
         if len(self._shape_cache) < 64:
             self._shape_cache[input_shapes] = shapes
             self.costs[input_shapes] = cost
             self._held[input_shapes] = total
         return shapes
-
 
     def _scalar_pass(self, input_shapes: tuple[Shape, ...]) -> list[Shape] | None:
         """All inputs scalars and every equation elementwise: every value is a scalar, and the cost a sum
@@ -231,12 +235,7 @@ class Graph:
         if cost > self.limits.max_cost or total > self.limits.max_total_elements:
             return None
         shapes: list[Shape] = [()] * self.n_slots
-        self._last = (input_shapes, cost, total)
-        if len(self._shape_cache) < 64:
-            self._shape_cache[input_shapes] = shapes
-            self.costs[input_shapes] = cost
-            self._held[input_shapes] = total
-        return shapes
+        return self._remember(input_shapes, shapes, cost, total)
 
 
 def build(source: str, limits: Limits) -> Graph:
