@@ -47,6 +47,7 @@ class Builder:
         self.tidy = tidy  # closed forms: a·(1/b) -> a/b (derivative programs keep the chain rule's shape)
         self.var_shapes = shapes
         self._shapes: dict[int, Shape | None] = {}
+        self._leaves: dict[object, Expr] = {}  # const(v) by float v, var(name) by name
         self._made: dict[tuple[object, ...], Expr] = {}  # mk's answers: (op, attr, args) -> expression
         self._rules: dict[tuple[object, ...], Shape | None] = {}  # shape rules: (op, attr, shapes) -> shape
         self._plans: dict[int, tuple[Expr, list[tuple[str, object, tuple[int, ...]]]]] = {}  # substitute's walks
@@ -84,10 +85,18 @@ class Builder:
 
     def const(self, value: float) -> Expr:
         v = float(value)
-        return self._intern("const", (), 0.0 if v == 0 else v)
+        found = self._leaves.get(v)
+        if found is None:
+            found = self._intern("const", (), 0.0 if v == 0 else v)
+            if v == v:  # NaN never finds itself in a dict: _intern (by repr) keeps it unique
+                self._leaves[v] = found
+        return found
 
     def var(self, name: str) -> Expr:
-        return self._intern("var", (), name)
+        found = self._leaves.get(name)
+        if found is None:
+            found = self._leaves[name] = self._intern("var", (), name)
+        return found
 
     def mk(self, op: str, args: tuple[Expr, ...], attr: object = None) -> Expr:
         key = (op, attr, args)  # the arguments are interned: equal ones are the same object
