@@ -81,9 +81,20 @@ def tree_nodes(root: Expr) -> list[Expr]:
 
 def fold(root: Expr, fn: Callable[[Expr, list[T]], T]) -> T:
     """Bottom-up evaluation: `fn(node, child_results)`, each shared node computed once."""
-    done: dict[int, T] = {}
-    for node in postorder(root):
-        done[id(node)] = fn(node, [done[id(a)] for a in node.args])
+    done: dict[int, T] = {}  # postorder's walk inlined (the same order): printing folds every line
+    stack: list[tuple[Expr, bool]] = [(root, False)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        node, expanded = pop()
+        if id(node) in done:
+            continue
+        if expanded or not node.args:
+            done[id(node)] = fn(node, [done[id(a)] for a in node.args])
+            continue
+        push((node, True))
+        for child in reversed(node.args):
+            if id(child) not in done:
+                push((child, False))
     return done[id(root)]
 
 

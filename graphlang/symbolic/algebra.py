@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from graphlang.language.ast import Expr, fold
+from graphlang.language.ast import Expr, postorder
 from graphlang.numbers import quiet_floats
 from graphlang.primitives.shapes import Shape, ShapeError
 from graphlang.primitives.table import PRIMITIVES
@@ -47,6 +47,10 @@ class Builder:
         self.tidy = tidy  # closed forms: a·(1/b) -> a/b (derivative programs keep the chain rule's shape)
         self.var_shapes = shapes
         self._shapes: dict[int, Shape | None] = {}
+        self._leaves: dict[object, Expr] = {}  # const(v) by float v, var(name) by name
+        self._made: dict[tuple[object, ...], Expr] = {}  # mk's answers: (op, attr, args) -> expression
+        self._rules: dict[tuple[object, ...], Shape | None] = {}  # shape rules: (op, attr, shapes) -> shape
+        self._plans: dict[int, tuple[Expr, list[tuple[str, object, tuple[int, ...]]]]] = {}  # substitute's walks
 
     def _intern(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr:
         key = (op, attr if op != "const" else repr(attr), *(id(a) for a in args))
@@ -64,13 +68,16 @@ class Builder:
         if op == "var":
             assert self.var_shapes is not None
             return self.var_shapes.get(str(attr))
-        shapes = [self.shape_of(a) for a in args]
-        if any(s is None for s in shapes):
+        shapes = tuple(self._shapes.get(id(a)) for a in args)
+        if None in shapes:
             return None
-        try:
-            return PRIMITIVES[op].shape(shapes, attr)  # type: ignore[arg-type]
-        except ShapeError:
-            return None
+        key = (op, attr, shapes)
+        if key not in self._rules:  # a chain applies the same rule to the same shapes thousands of times
+            try:
+                self._rules[key] = PRIMITIVES[op].shape(list(shapes), attr)  # type: ignore[arg-type]
+            except ShapeError:
+                self._rules[key] = None
+        return self._rules[key]
 
     def shape_of(self, e: Expr) -> Shape | None:
         """The expression's shape (None when unknown: no shapes given, or a foreign node)."""
@@ -78,16 +85,29 @@ class Builder:
 
     def const(self, value: float) -> Expr:
         v = float(value)
-        return self._intern("const", (), 0.0 if v == 0 else v)
+        found = self._leaves.get(v)
+        if found is None:
+            found = self._intern("const", (), 0.0 if v == 0 else v)
+            if v == v:  # NaN never finds itself in a dict: _intern (by repr) keeps it unique
+                self._leaves[v] = found
+        return found
 
     def var(self, name: str) -> Expr:
-        return self._intern("var", (), name)
+        found = self._leaves.get(name)
+        if found is None:
+            found = self._leaves[name] = self._intern("var", (), name)
+        return found
 
     def mk(self, op: str, args: tuple[Expr, ...], attr: object = None) -> Expr:
-        simpler = self._simplify(op, args, attr)
-        if simpler is not None and self.var_shapes is not None:
-            simpler = self._same_shape(simpler, self._infer(op, args, attr), args)
-        return simpler if simpler is not None else self._intern(op, args, attr)
+        key = (op, attr, args)  # the arguments are interned: equal ones are the same object
+        found = self._made.get(key)
+        if found is None:
+            simpler = self._simplify(op, args, attr)
+            if simpler is not None and self.var_shapes is not None:
+                simpler = self._same_shape(simpler, self._infer(op, args, attr), args)
+            found = simpler if simpler is not None else self._intern(op, args, attr)
+            self._made[key] = found
+        return found
 
     def _same_shape(self, e: Expr, want: Shape | None, args: tuple[Expr, ...]) -> Expr | None:
         """`e` brought to the shape `want` of the expression it simplifies (None: cannot)."""
@@ -229,14 +249,32 @@ class Builder:
         return None
 
     def substitute(self, e: Expr, env: Mapping[str, Expr]) -> Expr:
-        """Rebuild `e` with variables replaced, simplifying on the way (iterative)."""
-        def step(node: Expr, kids: list[Expr]) -> Expr:
-            if node.op == "var":
-                return env.get(str(node.attr)) or self.var(str(node.attr))
-            if node.op == "const":
-                return self.const(float(node.attr))  # type: ignore[arg-type]
-            return self.mk(node.op, tuple(kids), node.attr)
-        return fold(e, step)
+        """Rebuild `e` with variables replaced, simplifying on the way (iterative; the walk over
+        `e`, a rule instantiated once per equation, is planned once)."""
+        planned = self._plans.get(id(e))
+        if planned is None or planned[0] is not e:
+            planned = self._plans[id(e)] = (e, _plan(e))
+        done: list[Expr] = []
+        for op, attr, kids in planned[1]:
+            if op == "var":
+                found = env.get(attr)  # type: ignore[call-overload]
+                done.append(found if found is not None else self.var(attr))  # type: ignore[arg-type]
+            elif op == "const":
+                done.append(self.const(attr))  # type: ignore[arg-type]
+            else:
+                done.append(self.mk(op, tuple([done[k] for k in kids]), attr))
+        return done[-1]
+
+
+def _plan(e: Expr) -> list[tuple[str, object, tuple[int, ...]]]:
+    """`e`'s distinct nodes, children first (as `fold` visits them), each with its children's places."""
+    place: dict[int, int] = {}
+    steps: list[tuple[str, object, tuple[int, ...]]] = []
+    for node in postorder(e):
+        place[id(node)] = len(steps)
+        attr = str(node.attr) if node.op == "var" else float(node.attr) if node.op == "const" else node.attr  # type: ignore[arg-type]
+        steps.append((node.op, attr, tuple(place[id(a)] for a in node.args)))
+    return steps
 
 
 def plain_dpow(x: Expr, y: Expr, orders: tuple[int, int]) -> Expr | None:
