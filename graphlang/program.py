@@ -318,8 +318,7 @@ class Program:
     def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:
             return list(self.graph.inputs)
-        wrt = [wrt] if isinstance(wrt, str) else wrt  # one name, not its characters
-        names = list(wrt) if isinstance(wrt, Iterable) else [wrt]
+        names = list(wrt) if isinstance(wrt, Iterable) and not isinstance(wrt, str) else [wrt]  # a str: one name
         if not all(isinstance(n, str) for n in names):
             raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
         for n in names:
@@ -329,7 +328,7 @@ class Program:
         return names
 
 
-def _zero_if_none(a: Any, shape: Shape) -> Any:  # noqa: E704
+def _zero_if_none(a: Any, shape: Shape) -> Any:
     return py(np.zeros(shape)) if a is None else py(a)
 
 

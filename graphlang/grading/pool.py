@@ -177,7 +177,7 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
     if guard:
         signal.signal(signal.SIGINT, interrupted)
     pending = deque(jobs)
-    retried: set[int] = set()
+    retried: set[Job] = set()  # jobs given a second worker
     try:
         while pending or any(s.job for s in slots):
             while pending and (len(slots) < size or any(s.job is None for s in slots)):
@@ -214,11 +214,11 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                 if status != "graded":
                     s.stop(patience=5.0 if status == "retired" else 0.0)
                     slots.remove(s)
-                if status == "crashed" and id(job) not in retried:
+                if status == "crashed" and job not in retried:
                     # once more on a fresh worker: this one may have been dying before the job came (killed
                     # from outside while idle: a killed process's socket stays open until its last thread
                     # exits, so the send succeeded); a submission that crashes it twice crashed it
-                    retried.add(id(job))
+                    retried.add(job)
                     pending.appendleft(job)
                     continue
                 yield job, "graded" if status == "retired" else status, result, round(now - start, 3)
