@@ -141,6 +141,9 @@ def big(n: int, rounds: int) -> str:
         f"\nOne-off: first evaluate (interpreted) {first:.2f} s; second (compiles, then runs) {second:.2f} s.\n")
 
 
+STATS: dict[str, dict[str, dict[str, float]]] = {}  # title -> who -> medians and paired ratio (targets.py)
+
+
 def table(samples: dict[str, dict[str, list[float | None]]], base: str, title: str) -> str:
     out = [f"**{title}**", "", f"| who | median wall | median CPU | / {base.split(' (')[0]} (paired) | spread |",
            "|---|---|---|---|---|"]
@@ -150,6 +153,9 @@ def table(samples: dict[str, dict[str, list[float | None]]], base: str, title: s
         ratios = sorted(a / b for a, b in zip(paired.once(samples[clock][who]), paired.once(samples[clock][base])))
         rows.append((statistics.median(ratios), who, paired.median(samples["wall"][who]),
                      paired.median(samples["cpu"][who]), ratios[0], ratios[-1]))
+        m, _, wall, cpu, lo, hi = rows[-1]
+        STATS.setdefault(title, {})[who] = {"ratio": m, "lo": lo, "hi": hi, "wall": wall, "cpu": cpu,
+                                            "time": wall if clock == "wall" else cpu}
     for m, who, wall, cpu, lo, hi in sorted(rows):
         out.append(f"| {who} | {show(wall)} | {show(cpu)} | {m:.2f} | {lo:.2f}–{hi:.2f} |")
     return "\n".join(out) + "\n"

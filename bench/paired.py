@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 
@@ -24,7 +24,7 @@ def load() -> str:
 Contestant = tuple[Callable[[], Any], int] | tuple[Callable[[], Any], int, Callable[[], Any]]
 
 
-def rounds(contestants: dict[str, Contestant], repeats: int,
+def rounds(contestants: Mapping[str, Contestant], repeats: int,
            upto: dict[str, int] | None = None) -> dict[str, dict[str, list[float | None]]]:
     """{who: (call, number[, reset])} -> {"wall"|"cpu": {who: [seconds per call in each round]}}.
     `reset` runs untimed before each timing (fresh weights for an epoch); `upto[who]` caps the

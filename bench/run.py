@@ -1,4 +1,5 @@
-"""Run workloads W1-W4 for graphlang, the floors and the installed peers; write bench/README.md.
+"""Run workloads W1-W4 and issue 14's targets (bench/targets.py) for graphlang, the floors and the
+installed peers; write bench/README.md.
 
 usage: python bench/run.py [--quick] [--no-peers] [--no-write] [--mallopt]
 One thread everywhere (set before numpy loads), the process pinned to one core. Every contestant
@@ -110,10 +111,15 @@ def main() -> None:
 
     import evaluate as E
     import startup as S
-    sections.append("## Program.evaluate (every value and adjoint), compiled\n\n" + E.lecture(15) + "\n"
-                    + "".join(E.big(n, 5) + "\n" for n in ([10_000] if a.quick else [10_000, 100_000])))
+    import targets as T
+    evaluated = [10_000] if a.quick else [10_000, 100_000]
+    sections.append("## Program.evaluate (every value and adjoint), compiled\n\n" + E.lecture(15, peers) + "\n"
+                    + "".join(E.big(n, 5) + "\n" for n in evaluated))
     med, stats, load = S.measure(15)
     sections.append("## CLI start-up\n\n" + S.markdown(med, stats, load, 15))
+    targets = T.evaluate_rows(evaluated) + T.startup_rows(stats, load)
+    targets += T.scale_rows(1, 1 if a.quick else 3, million=not a.quick)
+    targets += T.command_rows(2_000, 1 if a.quick else 3)
 
     n3 = 2_000 if a.quick else 10_000
     for batch, lr in ((1, 0.05), (64, 0.5)):
@@ -137,7 +143,7 @@ def main() -> None:
         load = PR.load()
         w4, mode = W.run_w4(d, c, peers=peers, repeats=reps)
         results[f"W4_{d}x{c}"] = {"samples": w4, "mode": mode}
-        jax_best = [k for k in w4 if k.startswith("JAX")]
+        jax_best = [k for k in w4["wall"] if k.startswith("JAX")]
         note = f"graphlang chose **{mode}** mode automatically (D = {d}, C = {c})"
         if jax_best:
             best = min(jax_best, key=lambda k: PR.median(w4["wall"][k]))
@@ -145,6 +151,10 @@ def main() -> None:
             note += f"; graphlang / JAX jit's best mode = **{m:.2f}** ({lo:.2f}–{hi:.2f})"
         section(f"W4 — Jacobian of tanh(W2 tanh(W1 x)), D = {d}, C = {c}",
                 PR.table(w4, W.W4_OURS, [W.W4_FLOOR], note), load)
+
+    targets += T.w3_rows(results)
+    results["issue14_targets"] = [{"target": t, "measured": m, "met": ok} for t, m, ok in targets]
+    sections.insert(0, "## Issue 14: every target and its measured ratio\n\n" + T.markdown(targets))
 
     elapsed = time.perf_counter() - started
     versions = {m: _version(m) for m in ("numpy", "torch", "jax", "autograd", "micrograd")}

@@ -305,7 +305,7 @@ def contestants(peers: bool) -> list[tuple[str, Callable[..., Contestant], str |
 
 
 def run(batch: int, lr: float, peers: bool, n: int, repeats: int, slow_repeats: int
-        ) -> tuple[dict[str, list[float | None]], dict[str, float]]:
+        ) -> tuple[dict[str, dict[str, list[float | None]]], dict[str, float]]:
     """Round-robin epochs; returns the samples and each contestant's mean loss after an epoch."""
     import paired
     X, T, P0 = mlp_data(n)

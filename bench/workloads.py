@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
+Samples = dict[str, dict[str, list[float | None]]]  # paired.rounds: clock -> contestant -> per round
 ROOT = HERE.parent
 LECTURE = (ROOT / "programs" / "lecture13.cg").read_text()
 
@@ -45,7 +46,7 @@ W1_OURS = "graphlang (Program.gradient)"
 W1_FLOOR = "hand-written analytic Python (floor)"
 
 
-def run_w1(peers: bool = True, repeats: int = 7) -> dict[str, list[float | None]]:
+def run_w1(peers: bool = True, repeats: int = 7) -> Samples:
     """Round-robin samples (seconds per call) of every contestant."""
     import paired
 
@@ -238,7 +239,7 @@ W2_FLOOR = "straight-line compiled Python (floor)"
 W2_FORWARD = "graphlang forward pass only (for gradient / forward)"
 
 
-def run_w2(n: int, peers: bool = True, repeats: int = 7) -> tuple[dict[str, list[float | None]], dict[str, float]]:
+def run_w2(n: int, peers: bool = True, repeats: int = 7) -> tuple[Samples, dict[str, float]]:
     """Round-robin samples of one gradient (forward + backward), and the one-off costs."""
     import json
 
@@ -347,7 +348,7 @@ W4_OURS = "graphlang (auto mode)"
 W4_FLOOR = "numpy analytic Jacobian (floor)"
 
 
-def run_w4(d: int, c: int, peers: bool = True, repeats: int = 7) -> tuple[dict[str, list[float | None]], str]:
+def run_w4(d: int, c: int, peers: bool = True, repeats: int = 7) -> tuple[Samples, str]:
     """Round-robin samples of one Jacobian, and the mode graphlang chose."""
     import paired
 
@@ -360,7 +361,7 @@ def run_w4(d: int, c: int, peers: bool = True, repeats: int = 7) -> tuple[dict[s
     at = {"x": x, "W1": W1, "W2": W2}
     r = g.evaluate(at, wrt=["x"])
     ref = _numpy_jac(W1, W2, x)
-    assert np.allclose(r.jacobian["x"], ref.T, rtol=1e-10, atol=1e-12)
+    assert r.jacobian is not None and np.allclose(r.jacobian["x"], ref.T, rtol=1e-10, atol=1e-12)
     wrong = "forward" if r.method == "reverse" else "reverse"
     cs: dict[str, Any] = {
         W4_OURS: (lambda: g.jacobian(at, "x"), 3),
