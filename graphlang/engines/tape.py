@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from graphlang.engines.plan import SCALAR, SCALAR_NS, rule_code
 from graphlang.ir import rules
-from graphlang.ir.graph import Graph
+from graphlang.ir.graph import Eqn, Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
+from graphlang.primitives.table import PRIMITIVES
 from graphlang.symbolic.algebra import Builder
 
 _INFIX = {"({0} + {1})": operator.add, "({0} - {1})": operator.sub, "({0} * {1})": operator.mul,
@@ -41,7 +42,7 @@ def _forward_fn(name: str, arity: int) -> Callable[..., float]:
     return fn
 
 
-def _reverse_fn(b: Builder, eq: Any, k: int) -> Callable[..., float] | None:
+def _reverse_fn(b: Builder, eq: Eqn, k: int) -> Callable[..., float] | None:
     """One argument's adjoint contribution `f(g, out, a0, a1)`; None where the rule is zero."""
     key = (eq.prim.name, k)
     if key not in _REVERSE:
@@ -67,26 +68,26 @@ class Tape:
     def usable(self, shapes: Sequence[Shape]) -> bool:
         """All values scalars, every equation on the scalar path (decided once: shapes follow from inputs')."""
         if self._ok is None:
-            eqns = self.graph.eqns
-            self._ok = list(shapes).count(()) == len(shapes) and \
-                set(map(attrgetter("prim.name"), eqns)) <= SCALAR.keys() and \
-                list(map(attrgetter("attr"), eqns)).count(None) == len(eqns)  # as `plan.scalar_ok`, in C
+            g = self.graph
+            self._ok = list(shapes).count(()) == len(shapes) and set(g.ops) <= SCALAR.keys() and \
+                g.attrs.count(None) == len(g.attrs)  # as `plan.scalar_ok`, in C over the graph's columns
         return self._ok
 
     def _lists(self) -> tuple[list[Any], ...]:
+        """(forward functions, output slots, first arguments, second arguments (-1: none), the first's
+        and the second's adjoint functions), read from the graph's columns."""
         if self._tape is None:
             with gc_paused():
-                eqns = self.graph.eqns
+                g = self.graph
                 b = Builder()
                 rules_of: dict[str, tuple[Any, ...]] = {}
-                for eq in eqns:
-                    if eq.prim.name not in rules_of:
-                        rules_of[eq.prim.name] = (_forward_fn(eq.prim.name, len(eq.ins)), *(
-                            _reverse_fn(b, eq, k) for k in range(len(eq.ins))), None)
-                per = list(map(rules_of.__getitem__, map(attrgetter("prim.name"), eqns)))
-                ins = list(map(attrgetter("ins"), eqns))
-                self._tape = (list(map(itemgetter(0), per)), list(map(attrgetter("out"), eqns)),
-                              list(map(itemgetter(0), ins)), [i[1] if len(i) > 1 else -1 for i in ins],
+                for op, ins in dict(zip(g.ops, g.args)).items():  # one equation per primitive
+                    eq = Eqn(-1, PRIMITIVES[op], ins, None, 0, 0, -1)
+                    rules_of[op] = (_forward_fn(op, len(ins)), *(_reverse_fn(b, eq, k) for k in range(len(ins))),
+                                    None)
+                per = list(map(rules_of.__getitem__, g.ops))
+                ys = list(map(_second, g.args))
+                self._tape = (list(map(itemgetter(0), per)), g.outs, list(map(itemgetter(0), g.args)), ys,
                               list(map(itemgetter(1), per)), list(map(itemgetter(2), per)))
         return self._tape
 
@@ -131,6 +132,10 @@ class Tape:
 
 def _given(g: Any) -> bool:
     return g is not None
+
+
+def _second(ins: tuple[int, ...]) -> int:
+    return ins[1] if len(ins) > 1 else -1
 
 
 def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ...]) -> None:
