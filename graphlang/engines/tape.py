@@ -31,27 +31,27 @@ _REVERSE: dict[tuple[str, int], Callable[..., float] | None] = {}
 _ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
-def _forward_fn(name: str, arity: int) -> Callable[..., float]:
-    """The scalar plan's code for one primitive, as a function of its arguments."""
+def _forward_fn(name: str) -> Callable[..., float]:
+    """The scalar plan's code for one primitive, as a function `f(a0, a1)` (a1 unused when unary:
+    the tape passes the first argument twice, so that one call serves every equation)."""
     fn = _FORWARD.get(name)
     if fn is None:
         tpl = SCALAR[name]
-        args = ", ".join(f"a{k}" for k in range(arity))
-        fn = _INFIX.get(tpl) or eval(f"lambda {args}: " + tpl.format(*args.split(", ")), dict(SCALAR_NS))  # noqa: S307 - from the table
+        fn = _INFIX.get(tpl) or eval("lambda a0, a1: " + tpl.format("a0", "a1"), dict(SCALAR_NS))  # noqa: S307 - from the table
         _FORWARD[name] = fn
     return fn
 
 
 def _reverse_fn(b: Builder, eq: Eqn, k: int) -> Callable[..., float] | None:
-    """One argument's adjoint contribution `f(g, out, a0, a1)`; None where the rule is zero."""
+    """One argument's adjoint contribution `f(g, out, a0, a1)` (a1 unused when unary); None where the
+    rule is zero."""
     key = (eq.prim.name, k)
     if key not in _REVERSE:
         rule = rules.rule_exprs(eq.prim.name, "vjp", None, ((),) * len(eq.ins))[k]
         code = None if rule is None else rule_code(b, eq, rule, rules.arg_names(len(eq.ins)),
                                                    ((),) * len(eq.ins), k, False, "scalar")
-        args = "".join(f", a{j}" for j in range(len(eq.ins)))
         _REVERSE[key] = None if code is None else eval(  # noqa: S307 - from the rule table only
-            f"lambda g, o{args}: " + code[0].format(g="g", o="o", **{f"a{j}": f"a{j}" for j in range(len(eq.ins))}),
+            "lambda g, o, a0, a1: " + code[0].format(g="g", o="o", **{f"a{j}": f"a{j}" for j in range(len(eq.ins))}),
             dict(SCALAR_NS))
     return _REVERSE[key]
 
@@ -74,21 +74,23 @@ class Tape:
         return self._ok
 
     def _lists(self) -> tuple[list[Any], ...]:
-        """(forward functions, output slots, first arguments, second arguments (-1: none), the first's
-        and the second's adjoint functions), read from the graph's columns."""
+        """(forward functions, output slots, first arguments, second arguments (the first again when
+        unary), the first's and the second's adjoint functions), read from the graph's columns."""
         if self._tape is None:
             with gc_paused():
                 g = self.graph
                 b = Builder()
-                rules_of: dict[str, tuple[Any, ...]] = {}
+                forward: dict[str, Any] = {}
+                first: dict[str, Any] = {}
+                second: dict[str, Any] = {}
                 for op, ins in dict(zip(g.ops, g.args)).items():  # one equation per primitive
                     eq = Eqn(-1, PRIMITIVES[op], ins, None, 0, 0, -1)
-                    rules_of[op] = (_forward_fn(op, len(ins)), *(_reverse_fn(b, eq, k) for k in range(len(ins))),
-                                    None)
-                per = list(map(rules_of.__getitem__, g.ops))
-                ys = list(map(_second, g.args))
-                self._tape = (list(map(itemgetter(0), per)), g.outs, list(map(itemgetter(0), g.args)), ys,
-                              list(map(itemgetter(1), per)), list(map(itemgetter(2), per)))
+                    forward[op], first[op] = _forward_fn(op), _reverse_fn(b, eq, 0)
+                    second[op] = _reverse_fn(b, eq, 1) if len(ins) > 1 else None
+                ops = g.ops  # (every list made by a loop in C)
+                self._tape = (list(map(forward.__getitem__, ops)), g.outs, list(map(itemgetter(0), g.args)),
+                              list(map(itemgetter(-1), g.args)),  # a unary equation's argument again
+                              list(map(first.__getitem__, ops)), list(map(second.__getitem__, ops)))
         return self._tape
 
     def _reached(self, wrt: tuple[int, ...]) -> list[bool]:
@@ -99,7 +101,7 @@ class Tape:
             for s in wrt:
                 live[s] = True
             for o, x, y in zip(outs, xs, ys):
-                if live[x] or (y >= 0 and live[y]):
+                if live[x] or live[y]:
                     live[o] = True
             self._live = (wrt, live)
         return self._live[1]
@@ -117,7 +119,7 @@ class Tape:
             for slot, value in g.consts.items():
                 V[slot] = float(value)
             for fn, o, x, y in zip(fns, outs, xs, ys):
-                V[o] = fn(V[x]) if y < 0 else fn(V[x], V[y])
+                V[o] = fn(V[x], V[y])
             check = sum(V)
             if check - check != 0.0:
                 return None
@@ -126,16 +128,8 @@ class Tape:
             _reverse(V, G, live, (reversed(outs), reversed(xs), reversed(ys), reversed(r0), reversed(r1)))
         except _ERRORS:
             return None
-        check = sum(filter(_given, G))
+        check = sum(filter(None, G))  # (None and zeros left out: finite or not, as the sum of all)
         return (V, G) if check - check == 0.0 else None
-
-
-def _given(g: Any) -> bool:
-    return g is not None
-
-
-def _second(ins: tuple[int, ...]) -> int:
-    return ins[1] if len(ins) > 1 else -1
 
 
 def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ...]) -> None:
@@ -143,12 +137,6 @@ def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ..
     for o, x, y, f0, f1 in zip(*rows):
         gv = G[o]
         if gv is None:
-            continue
-        if y < 0:
-            if f0 is not None and live[x]:
-                c = f0(gv, V[o], V[x])
-                gx = G[x]
-                G[x] = c if gx is None else gx + c
             continue
         vo = V[o]
         a = V[x]
