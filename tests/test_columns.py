@@ -27,14 +27,16 @@ from graphlang.primitives.table import PRIMITIVES
 from tests.test_scale import BIG, random_program
 
 
-def _oracle(g: Graph) -> tuple[list[tuple], dict[int, float], dict[str, int]]:
-    """Equations, constants and slots by walking each resolved statement's tree."""
+def _oracle(g: Graph) -> tuple[list[tuple], dict[int, float], dict[str, int], list[tuple[int, int]]]:
+    """Equations, constants, slots and each statement's equations by walking its resolved tree."""
     slot_of = {n: k for k, n in enumerate(g.inputs)}
     consts: dict[int, float] = {}
     by_value: dict[str, int] = {}
     eqns: list[tuple] = []
+    ranges: list[tuple[int, int]] = []
     n = len(g.inputs)
     for k, st in enumerate(g.statements):
+        start = len(eqns)
         at: dict[int, int] = {}
         made = 0
         for node in tree_nodes(st.expr):
@@ -57,7 +59,8 @@ def _oracle(g: Graph) -> tuple[list[tuple], dict[int, float], dict[str, int]]:
             eqns.append((n, "id", (root,), None, st.line, st.column, k))
             root, n = n, n + 1
         slot_of[st.name] = root
-    return eqns, consts, slot_of
+        ranges.append((start, len(eqns)))
+    return eqns, consts, slot_of, ranges
 
 
 def _rows(g: Graph) -> list[tuple]:
@@ -73,8 +76,8 @@ def test_columns_are_the_per_statement_lowering(seed, lane, monkeypatch):
     else:
         monkeypatch.setattr(parser, "parse_lines", lambda text, limits: None)
     g = graphlang.parse(text, limits=BIG).graph
-    eqns, consts, slot_of = _oracle(g)
-    assert _rows(g) == eqns and g.consts == consts and g.slot_of == slot_of
+    eqns, consts, slot_of, ranges = _oracle(g)
+    assert _rows(g) == eqns and g.consts == consts and g.slot_of == slot_of and g.stmt_eqns == ranges
     columns = [g.outs, g.ops, g.args, g.attrs, g.lines, g.columns, g.stmts]
     assert [list(c) for c in zip(*columns)] == [list(e) for e in eqns]
     assert g.n_eqns == len(eqns) and all(isinstance(e, Eqn) and e.prim is PRIMITIVES[e.prim.name] for e in g.eqns)

@@ -66,13 +66,12 @@ class Graph:
         self.stmts: list[int] = []
         cols = (self.outs.append, self.ops.append, self.args.append, self.attrs.append, self.lines.append,
                 self.columns.append, self.stmts.append)
-        self.stmt_eqns: list[tuple[int, int]] = []  # [start, stop) into eqns, per statement
         n = len(self.inputs)
         const_slot: dict[str, int] = {}
-        outs = self.outs
+        slot_of = self.slot_of
+        max_nodes = limits.max_nodes
         lane, checked.lane = checked.lane, None  # resolved nodes per statement of a known shape
         for k, st in enumerate(self.statements):
-            start = len(outs)
             assert st.expr is not None
             pre = lane[k] if lane is not None else None
             if pre is not None:
@@ -80,17 +79,15 @@ class Graph:
                 kind = pre[0]
                 if kind.bld is None:
                     kind.bld = builder(kind.shape)
-                n, root = kind.bld(pre[1], k, st.line, st.column, self.slot_of, const_slot,
-                                   self.consts, cols, n)
+                n, root = kind.bld(pre[1], k, st.line, st.column, slot_of, const_slot, self.consts, cols, n)
             else:
                 n, root = self._lower(st, k, n, const_slot, cols)
-            self.slot_of[st.name] = root
-            self.stmt_eqns.append((start, len(outs)))
-            if n > limits.max_nodes:
+            slot_of[st.name] = root
+            if n > max_nodes:
                 raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
                                      st.line, st.column, "split the program or raise the limit")
         self.n_slots = n
-        self.n_eqns = len(outs)
+        self.n_eqns = len(self.outs)
         self.names: list[str] = self.inputs + [st.name for st in self.statements]
         self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
         self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
@@ -133,6 +130,15 @@ class Graph:
         """The equations as objects (made when first asked for: a loop over the columns)."""
         return list(map(Eqn, self.outs, map(PRIMITIVES.__getitem__, self.ops), self.args, self.attrs,
                         self.lines, self.columns, self.stmts))
+
+    @cached_property
+    def stmt_eqns(self) -> list[tuple[int, int]]:
+        """[start, stop) into eqns, per statement (every statement has at least one equation)."""
+        starts = [0] * len(self.statements)
+        stmts = self.stmts
+        for e in range(len(stmts) - 1, -1, -1):
+            starts[stmts[e]] = e
+        return [*zip(starts, starts[1:] + [len(stmts)])]
 
     @cached_property
     def name_of(self) -> dict[int, str]:
