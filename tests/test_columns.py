@@ -147,3 +147,30 @@ def test_a_long_programs_domain_error_is_located_as_by_the_interpreter(bad):
     assert (str(by_gradient.value), by_gradient.value.line, by_gradient.value.column) == \
         (str(by_interpreter.value), by_interpreter.value.line, by_interpreter.value.column)
     assert by_gradient.value.line == len(lines) - 1
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_long_lines_and_names_are_located_as_by_the_full_scans(seed, monkeypatch):
+    """`_check_text` skips its two scans when every line is short: the errors it reports are those
+    the scans find when always run (the oracle: the scans alone, on the same text)."""
+    rnd = random.Random(seed)
+    lines = random_program(rnd, 300).splitlines()
+    at = rnd.randrange(len(lines))
+    word = "v" * rnd.choice([100, 256, 257, 300])
+    lines[at] = rnd.choice([f"q = {word} + 1", f"# {word}", f"q = x0 + {'1' * len(word)}.5", lines[at] + " " * 40])
+    text = "\n".join(lines) + "\n"
+    limits = graphlang.Limits(max_line_chars=rnd.choice([50, 200, 280, 10_000]))
+    try:
+        parser._check_text(text, limits)
+        got = None
+    except GraphlangError as err:
+        got = (str(err), err.line, err.column)
+    line = parser._long_run(text, "[^\n]", limits.max_line_chars)
+    token = parser._long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars)
+    while token is not None and "#" in text[text.rfind("\n", 0, token) + 1: token]:
+        end = text.find("\n", token)
+        token = None if end < 0 else parser._long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars, end)
+    want = line if line is not None else token
+    assert (got is None) == (want is None)
+    if want is not None:
+        assert got[1:] == parser._position(text, want)
