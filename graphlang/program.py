@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from graphlang.engines.fasteval import FastEvaluate
 from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
 from graphlang.ir import cost
-from graphlang.ir.bind import bind, to_array
+from graphlang.ir.bind import LinesByName, bind, to_array
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
@@ -86,13 +87,14 @@ class Program:
         with gc_paused():  # building many small objects: the cyclic GC only slows this down
             self.checked = check(parse_statements(source, self.limits))  # (the parse is not kept: memory)
             self.graph = Graph(self.checked, self.limits)
-        # SPEC §2: every named node the output reads has its adjoint, constants included
-        self._live = interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values())))
-        self._constant = [not d for d in interp.depends_on_inputs(self.graph)]
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._fast = FastGradient(self.graph, self.bind)
         self._fast_evaluate = FastEvaluate(self.graph)
-        self._assigned = {st.name: st.line for st in self.graph.statements}
+        self._assigned = LinesByName(self.graph.statements)  # (made when first read: an error)
+
+    # Made on first use, by the interpreter (SPEC §2: every named node the output reads has an adjoint)
+    _live = cached_property(lambda self: interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values()))))
+    _constant = cached_property(lambda self: [not d for d in interp.depends_on_inputs(self.graph)])
 
     # --- what the program is -------------------------------------------------------------
     statements = property(lambda self: parse_statements(self.source, self.limits),
@@ -276,9 +278,9 @@ class Program:
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
             raise GraphlangError("shape", "the Hessian needs a single scalar output")
-        if len(self.graph.inputs) * len(self.graph.eqns) > self.limits.max_nodes:
+        if len(self.graph.inputs) * self.graph.n_eqns > self.limits.max_nodes:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
-                                 f"{len(self.graph.inputs)} derivative programs of {len(self.graph.eqns):,} "
+                                 f"{len(self.graph.inputs)} derivative programs of {self.graph.n_eqns:,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
         cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines

@@ -83,7 +83,8 @@ def test_a_different_number_on_every_line_is_parsed_as_without_the_lane():
 _MISTAKES = ["q{i} = nosuch + 1", "q{i} = sine(x0)", "q{i} = sin(x0, x1)", "q{i} = v_{j} + later",
              "v_{j} = x0", "sin = x0", "q{i} = q{i} + 1", "q{i} = x0 + ", "q{i} = x0 $ 2",
              "q{i} = sum", "input = x0", "q{i} = exp(x0 * (1 + x1)", "pi = 3", "q{i} = 1e999 * x0",
-             "later = 1", "q{i} = ((((x0))))", "output v_{j}", "q{i} = max(x0)"]
+             "later = 1", "q{i} = ((((x0))))", "output v_{j}", "q{i} = max(x0)", "q{i} = x0 + output",
+             "q{i} = param * sin(input)", "input  q{i}", "q{i}=x0*x1   +  sin( x0 )", "q{i} = x0 @ x1"]
 
 
 def _outcome(text: str, lane: bool, monkeypatch) -> tuple:

@@ -135,7 +135,7 @@ class Session:
         if self.path == "-":
             self.path = "<stdin>"  # errors read <stdin>:LINE:COL
         prog = parse(self.source, limits=limits, path=self.path)
-        if len(prog.graph.eqns) > FREEZE_FROM:  # one command per process: what it loaded is never
+        if prog.graph.n_eqns > FREEZE_FROM:  # one command per process: what it loaded is never
             gc.freeze()  # garbage, so never scanned again (only when big: in-process callers repeat)
         return prog
 

@@ -37,8 +37,6 @@ class FastArrays:
 
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
-        self.names = list(graph.names)
-        self.slots = [graph.slot_of[n] for n in self.names]
         self.plans: dict[_Key, Callable[..., Any] | None] = {}  # None: refused (compiling failed)
         self.calls: dict[_Key, int] = {}
 
@@ -51,13 +49,14 @@ class FastArrays:
         g = self.graph
         with_grad = key[1]
         out = g.slot_of[g.outputs[0]]
-        parts = ["(" + "".join(f"v{s}, " for s in self.slots) + ")"]
+        slots = [g.slot_of[n] for n in g.names]
+        parts = ["(" + "".join(f"v{s}, " for s in slots) + ")"]
         if with_grad:
-            parts.append("(" + "".join(f"g{s}, " for s in self.slots) + ")")
+            parts.append("(" + "".join(f"g{s}, " for s in slots) + ")")
         named = "(" + ", ".join(parts) + ",)"
         try:
             with gc_paused():
-                lines = source(g, shapes, [out], sorted(set(self.slots)), "array", with_grad=with_grad)
+                lines = source(g, shapes, [out], sorted(set(slots)), "array", with_grad=with_grad)
                 fn: Callable[..., Any] | None = build(lines, list(range(len(g.inputs))), named, False)
         except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
             fn = None
@@ -79,7 +78,7 @@ class FastArrays:
             for x in part:
                 if not _finite(x):
                     return None
-        names = self.names
+        names = self.graph.names
         values = {n: py(v) for n, v in zip(names, parts[0])}
         if not with_grad:
             return (values,)

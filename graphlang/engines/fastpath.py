@@ -74,7 +74,7 @@ class FastGradient:
         plan = self.plans.get(key)
         if plan is None:
             self.calls[key] = self.calls.get(key, 0) + 1
-            big = len(self.graph.eqns)
+            big = self.graph.n_eqns
             if key == () and big > TAPE_FROM and self.tape.usable(shapes) and (
                     self.calls[key] <= COMPILE_AFTER or big > COMPILE_MAX):
                 return self._taped(arrays)
@@ -96,7 +96,7 @@ class FastGradient:
         """`Program.evaluate`'s values, adjoints and gradient by the tape, for a big scalar program
         (compiling costs more than it saves); None: the caller's other paths."""
         g = self.graph
-        if len(g.eqns) <= HUGE or not self.tape.usable(shapes):
+        if g.n_eqns <= HUGE or not self.tape.usable(shapes):
             return None
         named = [g.slot_of[n] for n in g.names]
         res = self.tape.run(arrays, g.slot_of[g.outputs[0]], sorted(set(named)))

@@ -13,14 +13,15 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Sequence
-from operator import attrgetter, itemgetter
+from operator import itemgetter
 from typing import Any
 
 from graphlang.engines.plan import SCALAR, SCALAR_NS, rule_code
 from graphlang.ir import rules
-from graphlang.ir.graph import Graph
+from graphlang.ir.graph import Eqn, Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
+from graphlang.primitives.table import PRIMITIVES
 from graphlang.symbolic.algebra import Builder
 
 _INFIX = {"({0} + {1})": operator.add, "({0} - {1})": operator.sub, "({0} * {1})": operator.mul,
@@ -30,27 +31,27 @@ _REVERSE: dict[tuple[str, int], Callable[..., float] | None] = {}
 _ERRORS = (ArithmeticError, ValueError, TypeError)
 
 
-def _forward_fn(name: str, arity: int) -> Callable[..., float]:
-    """The scalar plan's code for one primitive, as a function of its arguments."""
+def _forward_fn(name: str) -> Callable[..., float]:
+    """The scalar plan's code for one primitive, as a function `f(a0, a1)` (a1 unused when unary:
+    the tape passes the first argument twice, so that one call serves every equation)."""
     fn = _FORWARD.get(name)
     if fn is None:
         tpl = SCALAR[name]
-        args = ", ".join(f"a{k}" for k in range(arity))
-        fn = _INFIX.get(tpl) or eval(f"lambda {args}: " + tpl.format(*args.split(", ")), dict(SCALAR_NS))  # noqa: S307 - from the table
+        fn = _INFIX.get(tpl) or eval("lambda a0, a1: " + tpl.format("a0", "a1"), dict(SCALAR_NS))  # noqa: S307 - from the table
         _FORWARD[name] = fn
     return fn
 
 
-def _reverse_fn(b: Builder, eq: Any, k: int) -> Callable[..., float] | None:
-    """One argument's adjoint contribution `f(g, out, a0, a1)`; None where the rule is zero."""
+def _reverse_fn(b: Builder, eq: Eqn, k: int) -> Callable[..., float] | None:
+    """One argument's adjoint contribution `f(g, out, a0, a1)` (a1 unused when unary); None where the
+    rule is zero."""
     key = (eq.prim.name, k)
     if key not in _REVERSE:
         rule = rules.rule_exprs(eq.prim.name, "vjp", None, ((),) * len(eq.ins))[k]
         code = None if rule is None else rule_code(b, eq, rule, rules.arg_names(len(eq.ins)),
                                                    ((),) * len(eq.ins), k, False, "scalar")
-        args = "".join(f", a{j}" for j in range(len(eq.ins)))
         _REVERSE[key] = None if code is None else eval(  # noqa: S307 - from the rule table only
-            f"lambda g, o{args}: " + code[0].format(g="g", o="o", **{f"a{j}": f"a{j}" for j in range(len(eq.ins))}),
+            "lambda g, o, a0, a1: " + code[0].format(g="g", o="o", **{f"a{j}": f"a{j}" for j in range(len(eq.ins))}),
             dict(SCALAR_NS))
     return _REVERSE[key]
 
@@ -67,27 +68,29 @@ class Tape:
     def usable(self, shapes: Sequence[Shape]) -> bool:
         """All values scalars, every equation on the scalar path (decided once: shapes follow from inputs')."""
         if self._ok is None:
-            eqns = self.graph.eqns
-            self._ok = list(shapes).count(()) == len(shapes) and \
-                set(map(attrgetter("prim.name"), eqns)) <= SCALAR.keys() and \
-                list(map(attrgetter("attr"), eqns)).count(None) == len(eqns)  # as `plan.scalar_ok`, in C
+            g = self.graph
+            self._ok = list(shapes).count(()) == len(shapes) and set(g.ops) <= SCALAR.keys() and \
+                g.attrs.count(None) == len(g.attrs)  # as `plan.scalar_ok`, in C over the graph's columns
         return self._ok
 
     def _lists(self) -> tuple[list[Any], ...]:
+        """(forward functions, output slots, first arguments, second arguments (the first again when
+        unary), the first's and the second's adjoint functions), read from the graph's columns."""
         if self._tape is None:
             with gc_paused():
-                eqns = self.graph.eqns
+                g = self.graph
                 b = Builder()
-                rules_of: dict[str, tuple[Any, ...]] = {}
-                for eq in eqns:
-                    if eq.prim.name not in rules_of:
-                        rules_of[eq.prim.name] = (_forward_fn(eq.prim.name, len(eq.ins)), *(
-                            _reverse_fn(b, eq, k) for k in range(len(eq.ins))), None)
-                per = list(map(rules_of.__getitem__, map(attrgetter("prim.name"), eqns)))
-                ins = list(map(attrgetter("ins"), eqns))
-                self._tape = (list(map(itemgetter(0), per)), list(map(attrgetter("out"), eqns)),
-                              list(map(itemgetter(0), ins)), [i[1] if len(i) > 1 else -1 for i in ins],
-                              list(map(itemgetter(1), per)), list(map(itemgetter(2), per)))
+                forward: dict[str, Any] = {}
+                first: dict[str, Any] = {}
+                second: dict[str, Any] = {}
+                for op, ins in dict(zip(g.ops, g.args)).items():  # one equation per primitive
+                    eq = Eqn(-1, PRIMITIVES[op], ins, None, 0, 0, -1)
+                    forward[op], first[op] = _forward_fn(op), _reverse_fn(b, eq, 0)
+                    second[op] = _reverse_fn(b, eq, 1) if len(ins) > 1 else None
+                ops = g.ops  # (every list made by a loop in C)
+                self._tape = (list(map(forward.__getitem__, ops)), g.outs, list(map(itemgetter(0), g.args)),
+                              list(map(itemgetter(-1), g.args)),  # a unary equation's argument again
+                              list(map(first.__getitem__, ops)), list(map(second.__getitem__, ops)))
         return self._tape
 
     def _reached(self, wrt: tuple[int, ...]) -> list[bool]:
@@ -98,7 +101,7 @@ class Tape:
             for s in wrt:
                 live[s] = True
             for o, x, y in zip(outs, xs, ys):
-                if live[x] or (y >= 0 and live[y]):
+                if live[x] or live[y]:
                     live[o] = True
             self._live = (wrt, live)
         return self._live[1]
@@ -116,7 +119,7 @@ class Tape:
             for slot, value in g.consts.items():
                 V[slot] = float(value)
             for fn, o, x, y in zip(fns, outs, xs, ys):
-                V[o] = fn(V[x]) if y < 0 else fn(V[x], V[y])
+                V[o] = fn(V[x], V[y])
             check = sum(V)
             if check - check != 0.0:
                 return None
@@ -125,12 +128,8 @@ class Tape:
             _reverse(V, G, live, (reversed(outs), reversed(xs), reversed(ys), reversed(r0), reversed(r1)))
         except _ERRORS:
             return None
-        check = sum(filter(_given, G))
+        check = sum(filter(None, G))  # (None and zeros left out: finite or not, as the sum of all)
         return (V, G) if check - check == 0.0 else None
-
-
-def _given(g: Any) -> bool:
-    return g is not None
 
 
 def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ...]) -> None:
@@ -138,12 +137,6 @@ def _reverse(V: list[float], G: list[Any], live: list[bool], rows: tuple[Any, ..
     for o, x, y, f0, f1 in zip(*rows):
         gv = G[o]
         if gv is None:
-            continue
-        if y < 0:
-            if f0 is not None and live[x]:
-                c = f0(gv, V[o], V[x])
-                gx = G[x]
-                G[x] = c if gx is None else gx + c
             continue
         vo = V[o]
         a = V[x]

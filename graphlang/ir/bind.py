@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -125,3 +125,25 @@ def bind_graph(graph: Any, values: Mapping[str, Any]) -> tuple[list[np.ndarray],
     positions = {**checked.first_use, **checked.decl_line}
     arrays = bind(graph.inputs, checked.declared, assigned, positions, values, graph.limits)
     return arrays, graph.shapes(tuple(a.shape for a in arrays))
+
+
+class LinesByName(Mapping[str, int]):
+    """name -> line of its statement, made when first read."""
+
+    def __init__(self, statements: list[Any]) -> None:
+        self._statements: list[Any] | None = statements
+        self._lines: dict[str, int] = {}
+
+    def _made(self) -> dict[str, int]:
+        if self._statements is not None:
+            self._lines, self._statements = {st.name: st.line for st in self._statements}, None
+        return self._lines
+
+    def __getitem__(self, name: str) -> int:
+        return self._made()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())

@@ -112,7 +112,7 @@ def jacobian(graph: Graph, shapes: Sequence[Shape], method: str, wrt: Sequence[s
     # symbolic: build the derivative program (about three times the equations), run it once for a
     # scalar output, once per output coordinate otherwise (each run: values and adjoints, ~3F)
     runs = 1 if scalar else c
-    build = BUILD_PER_EQN * len(graph.eqns)
+    build = BUILD_PER_EQN * graph.n_eqns
     return Estimate(f + build + runs * 3 * f + d * c, 4 * t + jac,
                     f"{runs:,} run{'s' if runs > 1 else ''} of the derivative program"
                     + ("" if scalar else " (one per output coordinate)"), output_place(graph),
@@ -152,7 +152,7 @@ def hessian(graph: Graph, shapes: Sequence[Shape]) -> Estimate:
     for a in graph.inputs:
         da = _size(shapes[graph.slot_of[a]])
         width = 1 if da == 1 else min(d, da)
-        ops += BUILD_PER_EQN * len(graph.eqns) + 3 * f + width * 6 * f + d * da
+        ops += BUILD_PER_EQN * graph.n_eqns + 3 * f + width * 6 * f + d * da
         numbers = max(numbers, 3 * t * (1 + min(width, 2)) + 2 * d * da)
     return Estimate(ops, numbers + d * d, f"the Hessian ({len(graph.inputs)} derivative programs, "
                     f"{d:,} × {d:,} second derivatives)", widest_input(graph, shapes, graph.inputs),

@@ -10,7 +10,8 @@ import math
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from operator import attrgetter
+from functools import cached_property
+from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.pretty import pretty
@@ -54,76 +55,109 @@ class Graph:
         self.statements: list[Statement] = checked.assigns
         self.slot_of: dict[str, int] = {name: i for i, name in enumerate(self.inputs)}
         self.consts: dict[int, float] = {}
-        self.eqns: list[Eqn] = []
-        self.stmt_eqns: list[tuple[int, int]] = []  # [start, stop) into eqns, per statement
+        # The equations as columns (one list per field of `Eqn`, `ops` the primitives' names): a
+        # million equations are a few lists, not a million objects; `eqns` makes the objects on use.
+        self.outs: list[int] = []
+        self.ops: list[str] = []
+        self.args: list[tuple[int, ...]] = []
+        self.attrs: list[object] = []
+        self.lines: list[int] = []
+        self.columns: list[int] = []
+        self.stmts: list[int] = []
+        cols = (self.outs.append, self.ops.append, self.args.append, self.attrs.append, self.lines.append,
+                self.columns.append, self.stmts.append)
         n = len(self.inputs)
         const_slot: dict[str, int] = {}
-        ident = PRIMITIVES["id"]
+        slot_of = self.slot_of
+        max_nodes = limits.max_nodes
         lane, checked.lane = checked.lane, None  # resolved nodes per statement of a known shape
         for k, st in enumerate(self.statements):
-            start = len(self.eqns)
             assert st.expr is not None
             pre = lane[k] if lane is not None else None
             if pre is not None:
                 lane[k] = None  # type: ignore[index]  # (freed as it goes)
                 kind = pre[0]
                 if kind.bld is None:
-                    kind.bld = builder(kind.shape, Eqn)
-                n, root = kind.bld(pre[1], k, st.line, st.column, self.slot_of, const_slot,
-                                   self.consts, self.eqns.append, n)
-                self.slot_of[st.name] = root
-                self.stmt_eqns.append((start, len(self.eqns)))
-                if n > limits.max_nodes:
-                    raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
-                                         st.line, st.column, "split the program or raise the limit")
-                continue
-            slot_of_node: dict[int, int] = {}
-            for node in tree_nodes(st.expr):
-                if node.op == "var":
-                    slot_of_node[id(node)] = self.slot_of[str(node.attr)]
-                elif node.op == "const":
-                    value = float(node.attr)  # type: ignore[arg-type]
-                    key = repr(value)
-                    if key not in const_slot:
-                        const_slot[key] = n
-                        self.consts[n] = value
-                        n += 1
-                    slot_of_node[id(node)] = const_slot[key]
-                else:
-                    ins = tuple(slot_of_node[id(a)] for a in node.args)
-                    self.eqns.append(Eqn(n, PRIMITIVES[node.op], ins, node.attr,
-                                         node.line or st.line, node.column or st.column, k))
-                    slot_of_node[id(node)] = n
-                    n += 1
-            root = slot_of_node[id(st.expr)]
-            if len(self.eqns) == start:  # `y = u` or `y = 2`: y is a node of its own
-                self.eqns.append(Eqn(n, ident, (root,), None, st.line, st.column, k))
-                root = n
-                n += 1
-            self.slot_of[st.name] = root
-            self.stmt_eqns.append((start, len(self.eqns)))
-            if n > limits.max_nodes:
+                    kind.bld = builder(kind.shape)
+                n, root = kind.bld(pre[1], k, st.line, st.column, slot_of, const_slot, self.consts, cols, n)
+            else:
+                n, root = self._lower(st, k, n, const_slot, cols)
+            slot_of[st.name] = root
+            if n > max_nodes:
                 raise GraphlangError("limit", f"the graph has more than {limits.max_nodes:,} nodes",
                                      st.line, st.column, "split the program or raise the limit")
         self.n_slots = n
+        self.n_eqns = len(self.outs)
         self.names: list[str] = self.inputs + [st.name for st in self.statements]
-        self.name_of: dict[int, str] = {self.slot_of[name]: name for name in self.names}
         self._shape_cache: dict[tuple[Shape, ...], list[Shape]] = {}
         self.costs: dict[tuple[Shape, ...], int] = {}  # predicted operations, per input shapes
         self._last: tuple[tuple[Shape, ...], int, int] | None = None  # shapes, cost, numbers held
-        self._by_name = {st.name: st for st in self.statements}
         self._held: dict[tuple[Shape, ...], int] = {}  # numbers held by one pass, per input shapes
+
+    def _lower(self, st: Statement, k: int, n: int, const_slot: dict[str, int], cols: tuple[Any, ...]
+               ) -> tuple[int, int]:
+        """One statement's equations from its resolved tree (any statement the fast lane did not build)."""
+        out, op, arg, attr, line, column, stmt = cols
+        assert st.expr is not None
+        slot_of_node: dict[int, int] = {}
+        made = 0
+        for node in tree_nodes(st.expr):
+            if node.op == "var":
+                slot_of_node[id(node)] = self.slot_of[str(node.attr)]
+            elif node.op == "const":
+                value = float(node.attr)  # type: ignore[arg-type]
+                key = repr(value)
+                if key not in const_slot:
+                    const_slot[key] = n
+                    self.consts[n] = value
+                    n += 1
+                slot_of_node[id(node)] = const_slot[key]
+            else:
+                out(n), op(PRIMITIVES[node.op].name), arg(tuple(slot_of_node[id(a)] for a in node.args))
+                attr(node.attr), line(node.line or st.line), column(node.column or st.column), stmt(k)
+                slot_of_node[id(node)] = n
+                n += 1
+                made += 1
+        root = slot_of_node[id(st.expr)]
+        if not made:  # `y = u` or `y = 2`: y is a node of its own
+            out(n), op("id"), arg((root,)), attr(None), line(st.line), column(st.column), stmt(k)
+            root = n
+            n += 1
+        return n, root
+
+    @cached_property
+    def eqns(self) -> list[Eqn]:
+        """The equations as objects (made when first asked for: a loop over the columns)."""
+        return list(map(Eqn, self.outs, map(PRIMITIVES.__getitem__, self.ops), self.args, self.attrs,
+                        self.lines, self.columns, self.stmts))
+
+    @cached_property
+    def stmt_eqns(self) -> list[tuple[int, int]]:
+        """[start, stop) into eqns, per statement (every statement has at least one equation)."""
+        starts = [0] * len(self.statements)
+        stmts = self.stmts
+        for e in range(len(stmts) - 1, -1, -1):
+            starts[stmts[e]] = e
+        return [*zip(starts, starts[1:] + [len(stmts)])]
+
+    @cached_property
+    def name_of(self) -> dict[int, str]:
+        return {self.slot_of[name]: name for name in self.names}
+
+    @cached_property
+    def _by_name(self) -> dict[str, Statement]:
+        return {st.name: st for st in self.statements}
 
     def reached_from(self, sources: Iterable[int]) -> list[bool]:
         """Per slot: does it depend on any of `sources`? (Where a tangent or an adjoint can be non-zero.)"""
         reached = [False] * self.n_slots
         for s in sources:
             reached[s] = True
-        for eq in self.eqns:
-            if not reached[eq.out]:
-                for i in eq.ins:  # (a loop, not any(): no generator per equation)
+        for o, ins in zip(self.outs, self.args):
+            if not reached[o]:
+                for i in ins:  # (a loop, not any(): no generator per equation)
                     if reached[i]:
-                        reached[eq.out] = True
+                        reached[o] = True
                         break
         return reached
 
@@ -132,9 +166,9 @@ class Graph:
         needed = [False] * self.n_slots
         for s in outs:
             needed[s] = True
-        for eq in reversed(self.eqns):
-            if needed[eq.out]:
-                for i in eq.ins:
+        for o, ins in zip(reversed(self.outs), reversed(self.args)):
+            if needed[o]:
+                for i in ins:
                     needed[i] = True
         return needed
 
@@ -222,8 +256,8 @@ class Graph:
     def _scalar_pass(self, input_shapes: tuple[Shape, ...]) -> list[Shape] | None:
         """All inputs scalars and every equation elementwise: every value is a scalar, and the cost a sum
         of per-primitive constants (None: the general loop, which also locates any limit error)."""
-        counts = Counter(map(attrgetter("prim.name"), self.eqns))  # (C loops: a million equations)
-        if list(map(attrgetter("attr"), self.eqns)).count(None) != len(self.eqns):
+        counts = Counter(self.ops)  # (C loops over the columns: a million equations)
+        if self.attrs.count(None) != len(self.attrs):
             return None
         cost = 0
         for name, count in counts.items():
@@ -231,7 +265,7 @@ class Graph:
             if not prim.elementwise:
                 return None
             cost += count * 3 * (prim.work([()] * prim.arity, ()) + EQN_OVERHEAD)
-        total = len(input_shapes) + len(self.eqns)
+        total = len(input_shapes) + self.n_eqns
         if cost > self.limits.max_cost or total > self.limits.max_total_elements:
             return None
         shapes: list[Shape] = [()] * self.n_slots

@@ -11,12 +11,12 @@ from functools import lru_cache
 from typing import Any
 
 from graphlang.language.shapecheck import Shape, tree_order
-from graphlang.primitives.table import PRIMITIVES
 
 
 @lru_cache(maxsize=4096)
-def builder(shape: Shape, eqn: Any) -> Callable[..., tuple[int, int]]:
-    """`bld(R, k, line, column, slot_of, const_slot, consts, eqns, n) -> (n, root slot)`."""
+def builder(shape: Shape) -> Callable[..., tuple[int, int]]:
+    """`bld(R, k, line, column, slot_of, const_slot, consts, cols, n) -> (n, root slot)`: `cols` the
+    appends of the graph's columns (out, op, args, attr, line, column, statement)."""
     body: list[str] = []
     ops = 0
     for i in tree_order(shape):
@@ -29,15 +29,15 @@ def builder(shape: Shape, eqn: Any) -> Callable[..., tuple[int, int]]:
                         f"        consts[n] = v\n        n += 1")
         else:
             ins = "".join(f"s{k}, " for k in kids)
-            body.append(f"r = R[{i}]\n    append(Eqn(n, PR[r.op], ({ins}), r.attr, r.line or line, "
-                        f"r.column or column, k))\n    s{i} = n\n    n += 1")
+            body.append(f"r = R[{i}]\n    O(n); P(r.op); I(({ins})); A(r.attr); L(r.line or line); "
+                        f"C(r.column or column); K(k)\n    s{i} = n\n    n += 1")
             ops += 1
     root = len(shape) - 1
     if ops == 0:  # `y = u` or `y = 2`: y is a node of its own
-        body.append(f"append(Eqn(n, ident, (s{root},), None, line, column, k))\n    s{root} = n\n    n += 1")
+        body.append(f"O(n); P('id'); I((s{root},)); A(None); L(line); C(column); K(k)\n    s{root} = n\n    n += 1")
     body.append(f"return n, s{root}")
-    src = ("def bld(R, k, line, column, slot_of, const_slot, consts, append, n):\n    "
+    src = ("def bld(R, k, line, column, slot_of, const_slot, consts, cols, n):\n    O, P, I, A, L, C, K = cols\n    "
            + "\n    ".join(body) + "\n")
-    ns: dict[str, Any] = {"Eqn": eqn, "PR": PRIMITIVES, "ident": PRIMITIVES["id"]}
+    ns: dict[str, Any] = {}
     exec(src, ns)  # noqa: S102 - generated from a shape (node kinds), never from a program's text
     return ns["bld"]  # type: ignore[no-any-return]

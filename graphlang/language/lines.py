@@ -11,6 +11,7 @@ template parser then reads the whole text as before.
 
 from __future__ import annotations
 
+import math
 import re
 import sys
 from collections.abc import Callable
@@ -29,7 +30,7 @@ _KEYWORDS = frozenset({"input", "param", "output"})
 _UNHANDLED = (";", "#", "[", "\r", "\x0b", "\x0c")
 MAX_SHAPES = 5_000  # shapes cached in the process
 NEW_SHAPES = 300  # new shapes one program may bring (each costs a parse and code generation: ~1 ms)
-_SHAPES: dict[tuple[int, int], dict[str, tuple[Callable[..., Any], Kind] | None]] = {}
+_SHAPES: dict[tuple[int, int], dict[str, tuple[Callable[..., Any] | None, Kind | None, int]]] = {}
 
 
 class Parsed(list[Statement]):
@@ -48,22 +49,32 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
     append = out.append
     mark = lane.append
     shapes = _SHAPES.setdefault((limits.max_depth, limits.max_statement_tokens), {})  # per limits
-    sub = _NAME.sub
-    findall = _NAME.findall
-    intern = sys.intern
-    keywords = _KEYWORDS
+    # Whole-text passes in C: a line's shape is its part of the text with every name replaced, and
+    # its names are the next ones of the text's names (a shape has as many names as its line).
+    every = [*map(sys.intern, _NAME.findall(text))]  # one string per name, however often it is used
+    keywords = _keyword_positions(text, every)
+    kw = 0
+    next_kw = keywords[0]
     made = 0
-    for ln, line in enumerate(text.split("\n"), 1):
-        shape = sub("a", line)
-        make = shapes.get(shape, _MISSING)
-        if make is _MISSING:
+    pos = 0
+    for ln, (line, shape) in enumerate(zip(text.split("\n"), _NAME.sub("a", text).split("\n")), 1):
+        make = shapes.get(shape)
+        if make is None:
             made += 1
             if made > NEW_SHAPES:
                 return None  # many shapes (e.g. a different number on every line): the template parser
             if len(shapes) >= MAX_SHAPES:
                 shapes.clear()
             make = shapes[shape] = _shape(shape, limits)
-        if make is None:
+        end = pos + make[2]
+        if end > next_kw:  # a keyword among this line's names
+            if make[0] is not None:
+                return None
+            while keywords[kw] < end:
+                kw += 1
+            next_kw = keywords[kw]
+        if make[0] is None:
+            pos = end
             if not line.strip(" \t"):
                 continue
             st = _one_line(line, ln, limits)
@@ -72,19 +83,29 @@ def parse_lines(text: str, limits: Limits) -> list[Statement] | None:
             append(st)
             mark(None)
             continue
-        names = [*map(intern, findall(line))]  # one string per name, however often it is used
-        if not keywords.isdisjoint(names):
-            return None
-        st, nodes = make[0](names, line, ln)
+        st, nodes = make[0](every[pos:end], line, ln)
+        pos = end
         append(st)
-        mark((make[1], nodes))
-    if len(out) > limits.max_statements:
+        mark((make[1], nodes))  # type: ignore[arg-type]  # (a builder comes with its kind)
+    if len(out) > limits.max_statements or pos != len(every):
         return None  # the template parser reports it where it happens
     out.lane = lane
     return out
 
 
-_MISSING: Any = object()
+def _keyword_positions(text: str, names: list[str]) -> list[float]:
+    """Where the keywords are among the names, in order, and infinity last."""
+    found: list[float] = []
+    for word in _KEYWORDS:
+        if word not in text:
+            continue  # (a search of the text in C: faster than comparing every name)
+        at = -1
+        for _ in range(names.count(word)):
+            at = names.index(word, at + 1)
+            found.append(at)
+    return [*sorted(found), math.inf]
+
+
 _NO_ITEMS: list[Any] = []  # an assignment has no declared items: one shared empty list, never changed
 
 
@@ -106,24 +127,25 @@ def _one_line(line: str, ln: int, limits: Limits) -> Statement | None:
     return st
 
 
-def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any], Kind] | None:
-    """The builder of one-line assignments of this shape, or None."""
+def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any] | None, Kind | None, int]:
+    """The builder of one-line assignments of this shape (None: none), its kind, its number of names."""
+    count = len(_NAME.findall(shape))
     toks, bad = _tokenize(shape)
     if bad is not None or not toks or len(toks) > limits.max_statement_tokens:
-        return None
+        return None, None, count
     try:
         if len(list(_statements(toks, shape))) != 1:
-            return None
+            return None, None, count
         t = _template(toks, shape, limits)
     except Exception:  # noqa: BLE001 - any problem: the template parser handles (and reports) it
-        return None
+        return None, None, count
     if t.kind != "assign" or t.depth > limits.max_depth:
-        return None
+        return None, None, count
     try:
         make, nodes = _generate(t, toks, shape)
     except _NoLane:
-        return None
-    return make, Kind(nodes)
+        return None, None, count
+    return make, Kind(nodes), count
 
 
 class _NoLane(Exception):
@@ -179,8 +201,11 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
     if t.root != len(t.code) - 1:
         raise _NoLane  # (a template's root is its last node: postorder)
     nodes = "".join(f"e{k}, " for k in range(len(t.code)))
+    # the definition's text with blanks normalized: as in the shape (whose blanks are the line's)
+    seg = shape[toks[t.expr_start][1]:last[2]]
+    text = f"line[{start}:end]" if " ".join(seg.split()) == seg else f"' '.join(line[{start}:end].split())"
     body.append(f"return S('assign', ln, c{t.name}, name=n[{name_index[t.name]}], expr=e{t.root}, "
-                f"text=' '.join(line[{start}:end].split()), items=NO_ITEMS), ({nodes})")
+                f"text={text}, items=NO_ITEMS), ({nodes})")
     src = "def make(n, line, ln):\n    " + "\n    ".join(body) + "\n"
     ns: dict[str, Any] = {"E": Expr, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
     exec(src, ns)  # noqa: S102 - generated from a parsed template, never from a program's names

@@ -124,12 +124,14 @@ def _check_text(text: str, limits: Limits) -> None:
     # Linear scans: a match may start only where a line (or a run of name characters) starts,
     # and each start reads at most limit + 1 characters of its own line (run). An unanchored
     # pattern would rescan each line from every position: quadratic in the line's length.
-    long_line = _long_run(text, "[^\n]", limits.max_line_chars)
+    # (the longest line, in C: where it is short, no run of either kind below can be too long)
+    longest = max(map(len, text.split("\n")))
+    long_line = _long_run(text, "[^\n]", limits.max_line_chars) if longest > limits.max_line_chars else None
     if long_line is not None:
         line, column = _position(text, long_line)
         raise GraphlangError("limit", f"line longer than {limits.max_line_chars:,} characters",
                              line, column, "split the statement over several lines")
-    long_token = _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars)
+    long_token = _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars) if longest > limits.max_token_chars else None
     while long_token is not None and "#" in text[text.rfind("\n", 0, long_token) + 1 : long_token]:
         end = text.find("\n", long_token)  # a word in a comment (a URL) is no name: on to the next line
         long_token = None if end < 0 else _long_run(text, "[A-Za-z0-9_.]", limits.max_token_chars, end)

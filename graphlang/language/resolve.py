@@ -179,7 +179,7 @@ def check(statements: list[Statement]) -> Checked:
                 defined[name] = st
                 expr = nodes[-1]
                 assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
-                               Statement("assign", st.line, st.column, name, expr, st.text))
+                               Statement("assign", st.line, st.column, name, expr, st.text, st.items))
                 continue
         if st.kind in ("input", "param"):
             for item in st.items:
@@ -240,7 +240,7 @@ def check(statements: list[Statement]) -> Checked:
                     first_use.setdefault(name, (node.line or 0, node.column or 0))
             defined[st.name] = st
             assigns.append(st if expr is st.expr else  # nothing resolved: the same statement
-                           Statement("assign", st.line, st.column, st.name, expr, st.text))
+                           Statement("assign", st.line, st.column, st.name, expr, st.text, st.items))
     for item in output_items:
         if item.name not in defined and item.name not in order:
             raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
