@@ -92,7 +92,7 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
         lines.append(f"{adj.g(outs[0])} = 1")
         origins.append(where.get(outs[0]))
     b = adj.builder
-    printed = 0
+    printed, budget = 0, swell_budget(g)  # once: the budget is a sum over every statement
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
@@ -104,7 +104,7 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
         terms = adj.terms.get(name)
         origins.append(where[terms[0].consumer] if terms else where.get(name))
         printed += printed_size(total)
-        if printed > swell_budget(g):  # before printing it: the text is as large as the tree
+        if printed > budget:  # before printing it: the text is as large as the tree
             raise swell_error(g, printed, "the derivative program", *(origins[-1] or (None, None)))
         lines.append(f"{adj.g(name)} = {to_text(total)}")
     lines.append("output " + ", ".join(adj.g(n) for n in wrt))
