@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.language.ast import Expr
+from graphlang.limits import gc_paused
 from graphlang.present import components as C
 from graphlang.present.textviews import tensor
 from graphlang.primitives.table import PRIMITIVES
@@ -72,6 +73,13 @@ def _paren(text: str, e: Expr) -> str:
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
             of: str | None = None, with_latex: bool = True) -> list[Line]:
+    """Every line (see `_explain`); many small acyclic objects: the cyclic GC is paused meanwhile."""
+    with gc_paused():
+        return _explain(program, values, node, digits, of, with_latex)
+
+
+def _explain(program: Program, values: dict[str, Any], node: str | None, digits: int,
+             of: str | None, with_latex: bool) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
     that each step adds up on paper to the digits shown. A program whose output is not one scalar
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for

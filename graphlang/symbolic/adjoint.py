@@ -16,6 +16,7 @@ from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.ir.rules import arg_names
 from graphlang.language.ast import Expr
+from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic.algebra import Builder, is_zero
 
@@ -61,7 +62,19 @@ def choose_prefix(names: list[str]) -> str:
 
 def build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None = None) -> Adjoints:
     """Local reverse mode inside every statement, with g_<statement> symbolic; only statements
-    with a path to `outputs` (default: the program's) get terms (`graph` draws every edge)."""
+    with a path to `outputs` (default: the program's) get terms (`graph` draws every edge).
+    The last one built is kept on the graph (a command may ask again: gradcheck, a Hessian per input)."""
+    key = (tuple(shapes), None if outputs is None else tuple(outputs))
+    last = graph.__dict__.get("_adjoints")
+    if last is not None and last[0] == key:
+        return last[1]  # type: ignore[no-any-return]
+    with gc_paused():  # many small acyclic objects: the cyclic GC would only slow this down
+        adj = _build(graph, shapes, outputs)
+    graph.__dict__["_adjoints"] = (key, adj)
+    return adj
+
+
+def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None) -> Adjoints:
     prefix = choose_prefix(graph.names)
     known: dict[str, Shape] = {}
     for n, slot in graph.slot_of.items():  # names, their adjoints and seeds: shapes for the builder

@@ -8,6 +8,7 @@ from typing import Protocol
 from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
+from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.algebra import Builder
@@ -48,7 +49,8 @@ def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | 
     A scalar program seeds `g_y = 1`; a vector-valued one takes the seed `g_y` as an input, so the
     result is its vector-Jacobian product.
     """
-    return "\n".join(_program_lines(program, shapes, wrt, header)[0]) + "\n"
+    with gc_paused():  # many small acyclic objects: the cyclic GC would only slow this down
+        return "\n".join(_program_lines(program, shapes, wrt, header)[0]) + "\n"
 
 
 Origin = tuple[int, int] | None
