@@ -78,7 +78,7 @@ def parts(program: HasGraph, shapes: list[Shape], wrt: list[str] | None) -> Part
         raise GraphlangError("usage", "the program has no inputs: there is nothing to differentiate",
                              hint="a name that is used but never assigned is an input, e.g. "
                                   "`y = x^2`; or declare one: `input x`")
-    adj = adjoint.build(g, shapes)
+    adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     # Only the adjoints of nodes that depend on `wrt` lead to the gradient; the others (of
     # constants) are not needed and could be undefined where the gradient is not (g_n of x^n).
     live = [n in wrt for n in g.inputs] + [False] * (g.n_slots - len(g.inputs))
@@ -171,7 +171,7 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     if len(outs) != 1 or shapes[g.slot_of[outs[0]]] != ():
         raise GraphlangError("shape", "closed-form derivatives need a single scalar output",
                              hint="use `graphlang diff --program` for vector-valued programs")
-    adj = adjoint.build(g, shapes)
+    adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     b = Builder(tidy=True, shapes={n: shapes[g.slot_of[n]] for n in g.names})
     full: dict[str, Expr] = {}
     for st in g.statements:

@@ -15,7 +15,7 @@ from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, Statement
 from graphlang.language.resolve import Checked
-from graphlang.limits import Limits
+from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import literal
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
@@ -30,6 +30,12 @@ def derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | No
     """The graph of `derivative_program(program, shapes, wrt, header=False)` parsed with `limits`; None
     where that text might reach a limit (the caller parses it, and reports the error). Expression swell
     is refused here as `derivative_program` refuses it."""
+    with gc_paused():  # many small acyclic objects: the cyclic GC would only slow this down
+        return _derivative_graph(program, shapes, wrt, limits)
+
+
+def _derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | None,
+                      limits: Limits) -> Graph | None:
     g = program.graph
     p = parts(program, shapes, wrt)
     names = [n for n, _ in p.decls] + [n for n, _, _ in p.grads]
@@ -49,8 +55,9 @@ def derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | No
             return None
     if p.seeded is not None:
         statements.append(Statement("assign", 0, 1, p.adj.g(p.seeded), Expr("const", (), 1.0), "1"))
+    leaves: dict[object, Expr] = {}
     for name, total, _ in p.grads:
-        tree, nodes, depth = _tree(total)
+        tree, nodes, depth = _tree(total, leaves)
         line = (nodes + 1) * atom  # (a printed node is at most `atom` characters)
         chars += line + 1
         if tree is None or line > per_line or depth + 2 > limits.max_depth:
@@ -67,17 +74,24 @@ def derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | No
         return None
 
 
-def _leaf(e: Expr) -> Expr | None:
-    """A name or number as the parser reads its printed form (None: a number that does not print)."""
+def _leaf(e: Expr, leaves: dict[object, Expr]) -> Expr | None:
+    """A name or number as the parser reads its printed form (None: a number that does not print).
+    A name or non-negative number is one node however often it occurs (it makes no equation)."""
+    key = (e.op, e.attr)
+    leaf = leaves.get(key)
+    if leaf is not None:
+        return leaf if leaf.op != "neg" else Expr("neg", leaf.args)  # (a sign is an equation: one each)
     if e.op == "var":
-        return Expr("var", (), e.attr)
-    try:
-        text = literal(float(e.attr))  # type: ignore[arg-type]
-    except (OverflowError, ValueError):  # inf, nan: no literal
-        return None
-    if text.startswith("-"):
-        return Expr("neg", (Expr("const", (), float(text[1:])),))
-    return Expr("const", (), float(text))
+        leaf = Expr("var", (), e.attr)
+    else:
+        try:
+            text = literal(float(e.attr))  # type: ignore[arg-type]
+        except (OverflowError, ValueError):  # inf, nan: no literal
+            return None
+        leaf = Expr("neg", (Expr("const", (), float(text[1:])),)) if text.startswith("-") else \
+            Expr("const", (), float(text))
+    leaves[key] = leaf
+    return leaf
 
 
 def _attr(e: Expr) -> object:
@@ -92,7 +106,7 @@ def _attr(e: Expr) -> object:
     return tuple(int(a) for a in attrs) if prim.attr_args == -1 else int(attrs[0])
 
 
-def _tree(root: Expr) -> tuple[Expr | None, int, int]:
+def _tree(root: Expr, leaves: dict[object, Expr]) -> tuple[Expr | None, int, int]:
     """The parsed tree of `root`'s printed text, its printed nodes and how deep the parser nests it
     (brackets, calls, signs, powers, subscripts: its nesting limit's measure). Iterative: a shared
     subexpression prints, so is copied, each time it occurs."""
@@ -106,7 +120,7 @@ def _tree(root: Expr) -> tuple[Expr | None, int, int]:
             continue
         nodes += not expanded
         if not node.args:
-            leaf = _leaf(node)
+            leaf = _leaf(node, leaves)
             if leaf is None:
                 return None, 0, 0
             done.append((leaf, UNARY, 1) if leaf.args else (leaf, ATOM, 0))
