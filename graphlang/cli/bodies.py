@@ -10,6 +10,7 @@ from graphlang.cli.session import ExitCode, Session, guarded, values
 from graphlang.errors import GraphlangError
 from graphlang.files import check_target
 from graphlang.present import jsonout
+from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
 
@@ -74,8 +75,6 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
                       plot: str | None, as_json: bool, strict: bool, limit: list[str]) -> None:
     """`graphlang gradcheck`: the four methods side by side; exit 1 if they disagree."""
     from graphlang import gradcheck as gc
-    from graphlang.present import plots
-    from graphlang.present import tables as render
 
     s = Session(program, as_json)
 
@@ -84,6 +83,9 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
         if plot:
             check_target(plot)
         if sweep or plot:
+            from graphlang.present import plots
+            from graphlang.present import tables as render
+
             rows = gc.sweep(prog, vals)
             if plot:
                 plots.sweep_plot(rows, plot)
@@ -98,7 +100,7 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
         if as_json:
             print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners)))
         else:
-            s.out.print(render.gradcheck_tables(checks, gc.TOLERANCES, corners))
+            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners))  # (without Rich off a terminal)
         if not ok:
             raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would: Click exits with it
     guarded(s, body)
@@ -107,8 +109,6 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
 def hessian_command(program: str, at: list[str], at_file: str | None, as_json: bool, strict: bool,
                     limit: list[str]) -> None:
     """`graphlang hessian`: second derivatives of a scalar program."""
-    from graphlang.present import tables as render
-
     s = Session(program, as_json)
 
     def body() -> None:
@@ -117,5 +117,5 @@ def hessian_command(program: str, at: list[str], at_file: str | None, as_json: b
         if as_json:
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:
-            s.out.print(render.hessian_table(prog, h))
+            s.show(hessian_parts(prog, h))
     guarded(s, body)
