@@ -101,3 +101,16 @@ def test_signs_powers_and_literals(source: str) -> None:
     at = {"x": 0.7, "W": [[1.0, 2.0], [3.0, -4.0]], "v": [0.5, -1.5], "a": 1.1, "b": 0.3, "c": 2.0}
     prog = graphlang.parse(source)
     check(source, {n: at[n] for n in prog.inputs})
+
+
+@SETTINGS
+@given(st.one_of(scalar_programs(max_statements=12), tensor_programs()))
+def test_printed_sizes_counted_with_a_shared_memo_are_the_sizes(case: tuple[str, dict[str, Any]]) -> None:
+    from graphlang.symbolic import adjoint
+    from graphlang.symbolic.derivative import printed_size
+    source, values = case
+    prog = graphlang.parse(source)
+    adj = adjoint.build(prog.graph, prog.bind(values)[1])
+    exprs = [e for ts in adj.terms.values() for t in ts for e in (t.expr, t.partial) if e is not None]
+    memo: dict[int, int] = {}
+    assert [printed_size(e, memo) for e in exprs + exprs] == [printed_size(e) for e in exprs + exprs]

@@ -40,6 +40,9 @@ PLAIN = [
     ["diff", LECTURE],
     ["diff", LECTURE, "--wrt", "x", "--latex", "--width", "50", "--json"],
     ["diff", LECTURE, "--program", "--at", "x=2,z=3", "--strict", "--program"],
+    ["graph", LECTURE], ["graph", LECTURE, "--at", "x=2,z=3", "--partials", "--dot"],
+    ["graph", LECTURE, "-o", "g.png", "--dpi", "30", "--strict"], ["graph", LECTURE, "--output=g.tex", "--dpi=1200"],
+    ["ir", LECTURE], ["ir", LECTURE, "--at-file", "v.json", "--limit", "max_depth=9"],
 ]
 NOT_PLAIN = [
     [], ["run"], ["--version"], ["run", "--help"], ["grad", "--help"], ["run", LECTURE, "--bogus"],
@@ -53,7 +56,10 @@ NOT_PLAIN = [
     ["explain", LECTURE, "--digits", "+5"], ["explain", LECTURE, "--digits", "1_0"], ["diff", LECTURE, "--width", "19"],
     ["diff", LECTURE, "--width", "1001"], ["explain", LECTURE, "--digits", "٣"], ["explain", LECTURE, "--sweep"],
     ["gradcheck", LECTURE, "--latex"], ["hessian", LECTURE, "--wrt", "x"], ["diff", LECTURE, "--program=1"],
-    ["explain", LECTURE, "--node", "a", "--node", "b"], ["gradcheck", LECTURE, "--epsilon", "inf"], ["graph", LECTURE],
+    ["explain", LECTURE, "--node", "a", "--node", "b"], ["gradcheck", LECTURE, "--epsilon", "inf"],
+    ["graph", LECTURE, "--json"],
+    ["ir", LECTURE, "--json"], ["graph", LECTURE, "--dpi", "29"], ["graph", LECTURE, "--dpi", "1201"],
+    ["graph", LECTURE, "-o"], ["graph", LECTURE, "-og.dot"], ["ir", LECTURE, "--partials"],
 ]
 
 
@@ -67,7 +73,9 @@ def through_typer(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[str
                           "hessian_command": (*common, *tail)},
              "derivatives": {"gradcheck_command": (*common, "epsilon", "sweep", "plot", *tail),
                              "explain_command": (*common, "node", "fmt", "digits", "of", "width", *tail),
-                             "diff_command": (*common, "wrt", "latex", "as_program", "width", *tail)}}
+                             "diff_command": (*common, "wrt", "latex", "as_program", "width", *tail)},
+             "drawing": {"graph_command": (*common, "output", "dot", "partials", "dpi", "strict", "limit"),
+                         "ir_command": (*common, "strict", "limit")}}
     for module, bodies in names.items():
         for fn, params in bodies.items():
             def record(*args: object, fn: str = fn, params: tuple[str, ...] = params) -> None:
@@ -121,6 +129,10 @@ BYTES = [
     ["diff", LECTURE],
     ["diff", LECTURE, "--program"],
     ["diff", LECTURE, "--latex", "--wrt", "x", "--json"],
+    ["graph", LECTURE, "--at", "x=2,z=3"],
+    ["graph", LECTURE, "--at", "x=2,z=3", "--partials", "--dot"],
+    ["ir", LECTURE, "--at", "x=2,z=3"],
+    ["ir", LECTURE],
     ["grad", LECTURE, "--at", "x=2,z=3", "--json", "-m", "forward"],
     ["run", LECTURE, "--at", "x=-2,z=3"],  # a domain error: located, exit 1
     ["run", LECTURE, "--at", "x=2", "--json"],  # a missing value: a JSON error, exit 1 or 2

@@ -1,14 +1,16 @@
-"""The bodies of `diff`, `explain`, `gradcheck` and `hessian` without Typer: `graphlang.cli.quick` calls
+"""The bodies of `diff`, `explain`, `gradcheck`, `hessian`, `graph` and `ir` without Typer: `graphlang.cli.quick` calls
 them for a plain command line (start-up time: building the Typer application costs about as much as
-`run` on a 2,000-statement program), the Typer commands in `derivatives.py` / `evaluate.py` otherwise."""
+`run` on a 2,000-statement program), the Typer commands in `derivatives.py` / `evaluate.py` / `drawing.py` otherwise."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from graphlang.cli.session import ExitCode, Session, guarded, values
 from graphlang.errors import GraphlangError
-from graphlang.files import check_target
+from graphlang.files import check_target, write_text
+from graphlang.ir.pretty import pretty
 from graphlang.present import jsonout
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
@@ -118,4 +120,48 @@ def hessian_command(program: str, at: list[str], at_file: str | None, as_json: b
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:
             s.show(hessian_parts(prog, h))
+    guarded(s, body)
+
+
+def graph_command(program: str, at: list[str], at_file: str | None, output: str | None, dot: bool, partials: bool,
+                  dpi: int, strict: bool, limit: list[str]) -> None:
+    """`graphlang graph`: the computation graph drawn, or as a table in the terminal."""
+    from graphlang.present import dot as dot_mod
+    from graphlang.present import tikz
+
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        vals = values(at, at_file) if (at or at_file) else None
+        if output and output.lower().endswith(".tex"):
+            write_text(output, tikz.to_tikz(prog, vals, partials, file=os.path.basename(output)))
+        elif output or dot:
+            text = dot_mod.to_dot(prog, vals, partials)
+            if dot:
+                print(text, end="")
+            if output:
+                note = dot_mod.render_file(text, output, dpi)
+                if note:  # no Graphviz: the DOT file was written, the picture was not
+                    from graphlang.present import tables as render
+
+                    s.err.print(render.Text(note))
+                    raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
+        else:
+            s.show([dot_mod.terminal_grid(prog, vals, partials)])
+    guarded(s, body)
+
+
+def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, limit: list[str]) -> None:
+    """`graphlang ir`: one equation per line (slot, primitive, inputs, shape)."""
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        if at or at_file:
+            _, shapes = prog.bind(values(at, at_file))
+            text = pretty(prog.graph, shapes)
+        else:
+            text = str(prog.graph)
+        s.show_text(text)
     guarded(s, body)

@@ -1,4 +1,4 @@
-"""`graphlang run`, `grad`, `diff`, `explain`, `gradcheck` and `hessian` without building the Typer
+"""`graphlang run`, `grad`, `diff`, `explain`, `gradcheck`, `hessian`, `graph` and `ir` without building the Typer
 application, for start-up time (autograders call the CLI once per submission; Typer imports pydantic to
 coerce its parameters, and costs about as much as `run` on a 2,000-statement program).
 
@@ -36,8 +36,12 @@ _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, object]]] =
                 {"node": None, "fmt": "text", "digits": 6, "of": None, "width": WIDTH}),
     "diff": ({"--latex": "latex", "--program": "as_program"}, {"--wrt": "wrt", "--width": "width"},
              {"wrt": None, "latex": False, "as_program": False, "width": WIDTH}),
+    "graph": ({"--dot": "dot", "--partials": "partials"}, {"-o": "output", "--output": "output", "--dpi": "dpi"},
+              {"output": None, "dot": False, "partials": False, "dpi": 200}),
+    "ir": ({}, {}, {}),
 }
-_RANGES = {"digits": (1, 17), "width": (20, 1000)}
+_NO_JSON = ("graph", "ir")  # (no --json option)
+_RANGES = {"digits": (1, 17), "width": (20, 1000), "dpi": (30, 1200)}
 
 
 def parse(argv: list[str]) -> dict[str, object] | None:
@@ -46,8 +50,12 @@ def parse(argv: list[str]) -> dict[str, object] | None:
         return None
     own_flags, own_single, defaults = _COMMANDS[argv[0]]
     flags = dict(_FLAGS, **own_flags)
+    if argv[0] in _NO_JSON:
+        del flags["--json"]
     single = dict(_SINGLE, **own_single)
     kw: dict[str, object] = {"at_file": None, "as_json": False, "strict": False, **defaults}
+    if argv[0] in _NO_JSON:
+        del kw["as_json"]
     seen: set[str] = set()
     program: list[str] = []
     repeated: dict[str, list[str]] = {"at": [], "limit": []}

@@ -93,7 +93,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
     adj = adjoint.build(g, shapes)
-    printed = sum(printed_size(t.expr) + (0 if t.partial is None else printed_size(t.partial))
+    sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
+    printed = sum(printed_size(t.expr, sizes) + (0 if t.partial is None else printed_size(t.partial, sizes))
                   for ts in adj.terms.values() for t in ts)
     if printed > swell_budget(g):  # each pass prints every term: refused before any is printed
         raise swell_error(g, printed, "the backward pass")

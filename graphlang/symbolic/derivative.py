@@ -93,6 +93,7 @@ def parts(program: HasGraph, shapes: list[Shape], wrt: list[str] | None) -> Part
     b = adj.builder
     grads: list[tuple[str, Expr, Origin]] = []
     printed, budget = 0, swell_budget(g)  # once: the budget is a sum over every statement
+    sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
@@ -103,7 +104,7 @@ def parts(program: HasGraph, shapes: list[Shape], wrt: list[str] | None) -> Part
             total = b.mk("expand", (total, b.var(name)))  # a constant (zero) of the right shape
         terms = adj.terms.get(name)
         origin = where[terms[0].consumer] if terms else where.get(name)
-        printed += printed_size(total)
+        printed += printed_size(total, sizes)
         if printed > budget:  # before printing it: the text is as large as the tree
             raise swell_error(g, printed, "the derivative program", *(origin or (None, None)))
         grads.append((adj.g(name), total, origin))
@@ -195,11 +196,20 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     return result
 
 
-def printed_size(e: Expr) -> int:
-    """Nodes in the printed tree (shared subexpressions counted each time they print)."""
-    size: dict[int, int] = {}
-    for node in postorder(e):
-        size[id(node)] = 1 + sum(size[id(a)] for a in node.args)
+def printed_size(e: Expr, memo: dict[int, int] | None = None) -> int:
+    """Nodes in the printed tree (shared subexpressions counted each time they print). `memo` (node id
+    -> size) may be shared by calls on the expressions of one builder, which keeps every node alive."""
+    size: dict[int, int] = {} if memo is None else memo
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in size:
+            continue
+        if expanded or not node.args:
+            size[id(node)] = 1 + sum(size[id(a)] for a in node.args)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if id(a) not in size)
     return size[id(e)]
 
 
