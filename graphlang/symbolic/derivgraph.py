@@ -57,10 +57,11 @@ def _derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | N
         statements.append(Statement("assign", 0, 1, p.adj.g(p.seeded), Expr("const", (), 1.0), "1"))
     leaves: dict[object, Expr] = {}
     for name, total, _ in p.grads:
-        tree, nodes, depth = _tree(total, leaves)
+        tree, nodes, tokens, depth = _tree(total, leaves)
         line = (nodes + 1) * atom  # (a printed node is at most `atom` characters)
         chars += line + 1
-        if tree is None or line > per_line or depth + 2 > limits.max_depth:
+        if tree is None or line > limits.max_line_chars or tokens + 2 > limits.max_statement_tokens or \
+                depth + 2 > limits.max_depth:
             return None
         statements.append(Statement("assign", 0, 1, name, tree, ""))  # (text: printed only for an error)
     if chars > limits.max_source_chars:
@@ -106,12 +107,13 @@ def _attr(e: Expr) -> object:
     return tuple(int(a) for a in attrs) if prim.attr_args == -1 else int(attrs[0])
 
 
-def _tree(root: Expr, leaves: dict[object, Expr]) -> tuple[Expr | None, int, int]:
-    """The parsed tree of `root`'s printed text, its printed nodes and how deep the parser nests it
+def _tree(root: Expr, leaves: dict[object, Expr]) -> tuple[Expr | None, int, int, int]:
+    """The parsed tree of `root`'s printed text, its printed nodes, at most how many tokens it prints
+    (a node: its name or operator, brackets, commas and attributes) and how deep the parser nests it
     (brackets, calls, signs, powers, subscripts: its nesting limit's measure). Iterative: a shared
     subexpression prints, so is copied, each time it occurs."""
     done: list[tuple[Expr, int, int]] = []  # (tree, precedence, nesting)
-    nodes = 0
+    nodes = tokens = 0
     stack: list[tuple[Expr, bool]] = [(root, False)]
     while stack:
         node, expanded = stack.pop()
@@ -122,23 +124,26 @@ def _tree(root: Expr, leaves: dict[object, Expr]) -> tuple[Expr | None, int, int
         if not node.args:
             leaf = _leaf(node, leaves)
             if leaf is None:
-                return None, 0, 0
+                return None, 0, 0, 0
+            tokens += 2
             done.append((leaf, UNARY, 1) if leaf.args else (leaf, ATOM, 0))
         elif expanded:
             k = len(node.args)
             kids = done[-k:]
             del done[-k:]
             kind, _, prec = PRIMITIVES[node.op].form
+            attr = _attr(node)
+            tokens += 6 + 3 * k + 3 * (len(attr) if isinstance(attr, tuple) else 1)
             nest = 0
             for i, (_, p, n) in enumerate(kids):
                 nest = max(nest, n + _bracketed(node.op, kind, prec, i, p))
             own = ATOM if kind in ("call", "stack") else POSTFIX if kind in ("postfix", "index") else prec
-            done.append((Expr(node.op, tuple(t for t, _, _ in kids), _attr(node)), own,
+            done.append((Expr(node.op, tuple(t for t, _, _ in kids), attr), own,
                          nest + (kind != "infix" or node.op == "pow")))
         else:
             stack.append((node, True))
             stack.extend((a, False) for a in reversed(node.args))
-    return done[0][0], nodes, done[0][2]
+    return done[0][0], nodes, tokens, done[0][2]
 
 
 def _bracketed(op: str, kind: str, prec: int, i: int, p: int) -> bool:
