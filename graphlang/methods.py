@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -11,12 +12,13 @@ from graphlang.errors import GraphlangError
 from graphlang.ir import cost
 from graphlang.ir.bind import bind_graph
 from graphlang.ir.graph import Graph, build
-from graphlang.limits import Limits
+from graphlang.limits import MAX_LIMIT, Limits
 from graphlang.numbers import py, quiet_floats
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.vmap import Batch
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.derivative import derivative_program, relocated, seed_name
+from graphlang.symbolic.derivgraph import derivative_graph
 
 
 class Program(Protocol):
@@ -193,33 +195,45 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     return cols
 
 
-def _derived(program: Program, shapes: list[Shape], wrt: list[str]) -> Graph:
-    """The derivative program's graph (built once per input shapes and `wrt`, kept on the program)."""
+def _derived(program: Program, shapes: list[Shape], wrt: list[str], text: bool = False) -> tuple[Graph, bool]:
+    """The derivative program's graph, built from its expressions where that is sure to be the graph of
+    its text, else (or with `text`) its text parsed; and whether it was built directly. Kept on the
+    program per input shapes and `wrt`."""
     key = (tuple(tuple(s) for s in shapes[: len(program.graph.inputs)]), tuple(wrt))
-    cache: dict[Any, Graph] = program.__dict__.setdefault("_symbolic_programs", {})
-    if key not in cache:
-        text = derivative_program(program, shapes, wrt, header=False)
-        cache[key] = build(text, program.limits.with_(max_source_chars=max(
-            program.limits.max_source_chars, 4 * len(text))))
+    cache: dict[Any, tuple[Graph, bool]] = program.__dict__.setdefault("_symbolic_programs", {})
+    if key not in cache or text and cache[key][1]:
+        direct = None if text else derivative_graph(program, shapes, wrt, program.limits.with_(
+            max_source_chars=MAX_LIMIT))  # (the text is parsed with room for it: see below)
+        if direct is not None:
+            cache[key] = direct, True
+        else:
+            source = derivative_program(program, shapes, wrt, header=False)
+            cache[key] = build(source, program.limits.with_(max_source_chars=max(
+                program.limits.max_source_chars, 4 * len(source)))), False
     return cache[key]
 
 
 def symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
                      wrt: list[str]) -> dict[str, np.ndarray]:
     """Evaluate the derivative program (seeded per output coordinate when the output is a vector);
-    its errors are placed in the user's program."""
+    its errors are placed in the user's program (a graph built without its text is built again from
+    its text first, whose lines say where)."""
     if not wrt:
         return {}
     try:
-        return _symbolic_columns(program, arrays, shapes, wrt)
+        try:
+            return _symbolic_columns(program, arrays, shapes, wrt, _derived(program, shapes, wrt)[0])
+        except GraphlangError:
+            if not _derived(program, shapes, wrt)[1]:
+                raise
+            return _symbolic_columns(program, arrays, shapes, wrt, _derived(program, shapes, wrt, text=True)[0])
     except GraphlangError as err:
         raise relocated(program, shapes, wrt, err) from None
 
 
 def _symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Shape],
-                      wrt: list[str]) -> dict[str, np.ndarray]:
+                      wrt: list[str], derived: Graph) -> dict[str, np.ndarray]:
     g = program.graph
-    derived = _derived(program, shapes, wrt)
     prefix = adjoint.choose_prefix(g.names)
     values: dict[str, Any] = dict(zip(g.inputs, arrays))
     outs = g.outputs
@@ -273,6 +287,37 @@ def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: li
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
     cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
     return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}
+
+
+def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
+            of: Callable[[str | Graph], Any]) -> dict[str, dict[str, Any]]:
+    """∂(∂y/∂a)/∂b: reverse mode over the program computing ∂y/∂a (one for every a when the inputs
+    are scalars, else one per input), `of` making a Program of its text or of its graph built directly.
+    An error is placed in the user's program from the derivative program's text (built again for it)."""
+    out: dict[str, dict[str, Any]] = {}
+    for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in program.graph.inputs]:
+        graph = derivative_graph(program, shapes, wrt, program.limits)  # None: parse its text
+        source = graph if graph is not None else derivative_program(program, shapes, wrt=wrt, header=False)
+        try:
+            try:
+                got = _second(of(source), wrt, at)
+            except GraphlangError:
+                if graph is None:
+                    raise
+                got = _second(of(derivative_program(program, shapes, wrt=wrt, header=False)), wrt, at)
+        except GraphlangError as err:  # located in the derivative program: place it in ours
+            raise relocated(program, shapes, wrt, err) from None
+        if wrt is None:
+            return got
+        out[wrt[0]] = got
+    return out
+
+
+def _second(derivative: Any, wrt: list[str] | None, at: dict[str, Any]) -> dict[str, Any]:
+    if wrt is None:
+        return hessian_rows(derivative, at)  # type: ignore[return-value]
+    r = derivative.evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
+    return r.gradient if r.gradient is not None else (r.jacobian or {})  # type: ignore[no-any-return]
 
 
 def hessian_rows(derivative: Program, at: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -25,7 +25,6 @@ from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import plain, py
 from graphlang.primitives.shapes import Shape
-from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
@@ -79,14 +78,18 @@ class Result:
 class Program:
     """A checked .cg program. `evaluate` runs the forward pass and reverse-mode adjoints."""
 
-    def __init__(self, source: str, path: str | None = None, limits: Limits | None = None) -> None:
+    def __init__(self, source: str, path: str | None = None, limits: Limits | None = None,
+                 graph: Graph | None = None) -> None:
         if limits is not None and not isinstance(limits, Limits):
             raise GraphlangError("usage", f"limits must be a graphlang.Limits (e.g. Limits.strict()), "
                                  f"got {type(limits).__name__}")
         self.source, self.path, self.limits = source, path, limits or Limits()
-        with gc_paused():  # building many small objects: the cyclic GC only slows this down
-            self.checked = check(parse_statements(source, self.limits))  # (the parse is not kept: memory)
-            self.graph = Graph(self.checked, self.limits)
+        if graph is not None:  # built without text (a derivative program: symbolic/derivgraph.py)
+            self.checked, self.graph = graph.checked, graph
+        else:
+            with gc_paused():  # building many small objects: the cyclic GC only slows this down
+                self.checked = check(parse_statements(source, self.limits))  # (the parse is not kept: memory)
+                self.graph = Graph(self.checked, self.limits)
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._fast = FastGradient(self.graph, self.bind)
         self._fast_evaluate = FastEvaluate(self.graph)
@@ -284,18 +287,11 @@ class Program:
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
         cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
-        out: dict[str, dict[str, Any]] = {}
-        at = dict(zip(self.graph.inputs, arrays))  # ∂(∂y/∂a)/∂b: differentiate the program computing ∂y/∂a
-        for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in self.graph.inputs]:
-            text = symbolic.derivative_program(self, shapes, wrt=wrt, header=False)  # None: all a at once
-            try:
-                if wrt is None:
-                    return methods.hessian_rows(parse(text, limits=self.limits), at)
-                r = parse(text, limits=self.limits).evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
-                out[wrt[0]] = r.gradient if r.gradient is not None else (r.jacobian or {})
-            except GraphlangError as err:  # located in the derivative program: place it in ours
-                raise symbolic.relocated(self, shapes, wrt, err) from None
-        return out
+        return methods.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of)
+
+    def _of(self, source: str | Graph) -> Program:
+        """A derivative program of this one, from its text or from its graph built directly."""
+        return parse(source, limits=self.limits) if isinstance(source, str) else Program("", None, self.limits, source)
 
     def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6,
                 width: int = WIDTH, of: str | None = None) -> str:

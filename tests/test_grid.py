@@ -135,7 +135,11 @@ def test_the_graph_view_is_rich_bytes(partials):
     ["explain", "two_layer_network.cg", "--at-file", "two_layer_network.json", "--format", "markdown"],
     ["ir", "lecture13.cg"], ["ir", "two_layer_network.cg", "--at-file", "two_layer_network.json"],
     ["graph", "lecture13.cg", "--at", "x=2,z=3", "--partials"], ["tangents", "lecture13.cg", "--at", "x=2,z=3"],
-    ["run", "softmax_classifier.cg", "--at-file", "softmax_classifier.json"]])
+    ["run", "softmax_classifier.cg", "--at-file", "softmax_classifier.json"],
+    ["gradcheck", "lecture13.cg", "--at", "x=2,z=3"], ["gradcheck", "two_layer_network.cg", "--at-file",
+                                                        "two_layer_network.json"],
+    ["hessian", "lecture13.cg", "--at", "x=2,z=3"],
+    ["hessian", "squared_error.cg", "--at", "W=[[0.5,1],[-1,2],[0,1]],x=[1,2],t=[1,1,1]"]])
 @pytest.mark.parametrize("width", [30, 60, 100])
 def test_commands_print_rich_bytes_without_rich(args, width, monkeypatch):
     """The same command printed by Rich (FORCE_COLOR="" hands the decision to Rich: no terminal, no colour)
@@ -147,6 +151,25 @@ def test_commands_print_rich_bytes_without_rich(args, width, monkeypatch):
     by_rich = run_cli(*argv, width=width)
     assert plain.code == by_rich.code == 0
     assert plain.out == by_rich.out
+
+
+@pytest.mark.parametrize("width", [30, 80])
+def test_a_kink_in_gradcheck_prints_rich_bytes_and_keeps_its_colours(width, tmp_path, monkeypatch):
+    """The notes of a disagreement: the same bytes with or without Rich; on a terminal, Rich's colours."""
+    from conftest import run_cli
+
+    from graphlang import gradcheck as gc
+    cg = tmp_path / "kink.cg"
+    cg.write_text("y = relu(x) * 3 + x * z\n")
+    plain = run_cli("gradcheck", str(cg), "--at", "x=0,z=1", width=width)
+    monkeypatch.setenv("FORCE_COLOR", "")
+    by_rich = run_cli("gradcheck", str(cg), "--at", "x=0,z=1", width=width)
+    assert plain.code == by_rich.code == 1 and plain.out == by_rich.out and "kink" in plain.out
+    prog = graphlang.load(cg)
+    parts = textviews.gradcheck_parts(gc.gradcheck(prog, {"x": 0.0, "z": 1.0}), gc.TOLERANCES,
+                                      gc.kinks(prog, {"x": 0.0, "z": 1.0}))
+    styles = [getattr(t, "style", "") for t in tables.rich_parts(parts).renderables]
+    assert "yellow" in styles and "bold yellow" in styles
 
 
 def test_paragraphs_wrap_as_rich_wraps_them():

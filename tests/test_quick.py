@@ -28,6 +28,21 @@ PLAIN = [
     ["grad", LECTURE, "--at", "x=2,z=3", "-m", "fd", "--epsilon", "1e-6", "--wrt", "x"],
     ["grad", LECTURE, "--method=symbolic", "--epsilon=.5", "--at", "x=2,z=3", "--json"],
     ["grad", LECTURE, "--method", "nonsense", "--epsilon", "-1"],  # "-1" is not plain: Typer
+    ["hessian", LECTURE, "--at", "x=2,z=3"],
+    ["hessian", LECTURE, "--at", "x=2", "--at=z=3", "--json", "--strict", "--limit", "max_depth=50"],
+    ["gradcheck", LECTURE, "--at", "x=2,z=3"],
+    ["gradcheck", LECTURE, "--at", "x=2,z=3", "--epsilon", "1e-4", "--json"],
+    ["gradcheck", LECTURE, "--sweep", "--plot", "s.png", "--at-file", "v.json"],
+    ["explain", LECTURE, "--at", "x=2,z=3"],
+    ["explain", LECTURE, "--at", "x=2,z=3", "--node", "c", "--format", "latex", "--digits", "17", "--width", "20"],
+    ["explain", LECTURE, "--format=markdown", "--digits=1", "--of", "y[9]", "--width=1000", "--json"],
+    ["explain", LECTURE, "--format", "nonsense", "--digits", "007"],
+    ["diff", LECTURE],
+    ["diff", LECTURE, "--wrt", "x", "--latex", "--width", "50", "--json"],
+    ["diff", LECTURE, "--program", "--at", "x=2,z=3", "--strict", "--program"],
+    ["graph", LECTURE], ["graph", LECTURE, "--at", "x=2,z=3", "--partials", "--dot"],
+    ["graph", LECTURE, "-o", "g.png", "--dpi", "30", "--strict"], ["graph", LECTURE, "--output=g.tex", "--dpi=1200"],
+    ["ir", LECTURE], ["ir", LECTURE, "--at-file", "v.json", "--limit", "max_depth=9"],
 ]
 NOT_PLAIN = [
     [], ["run"], ["--version"], ["run", "--help"], ["grad", "--help"], ["run", LECTURE, "--bogus"],
@@ -36,19 +51,36 @@ NOT_PLAIN = [
     ["grad", LECTURE, "--direction", "x=1"], ["grad", LECTURE, "--epsilon", "1e"], ["grad", LECTURE, "-mfd"],
     ["grad", LECTURE, "--epsilon", "nan"], ["grad", LECTURE, "--wrt", "x", "--wrt", "z"], ["run", "-", "--json"],
     ["tangents", LECTURE], ["run", LECTURE, "--no-json"], ["run", LECTURE, "--jso"], ["run", LECTURE, "--at="],
+    ["explain", LECTURE, "--digits", "0"], ["explain", LECTURE, "--digits", "18"],
+    ["explain", LECTURE, "--digits", "x"],
+    ["explain", LECTURE, "--digits", "+5"], ["explain", LECTURE, "--digits", "1_0"], ["diff", LECTURE, "--width", "19"],
+    ["diff", LECTURE, "--width", "1001"], ["explain", LECTURE, "--digits", "٣"], ["explain", LECTURE, "--sweep"],
+    ["gradcheck", LECTURE, "--latex"], ["hessian", LECTURE, "--wrt", "x"], ["diff", LECTURE, "--program=1"],
+    ["explain", LECTURE, "--node", "a", "--node", "b"], ["gradcheck", LECTURE, "--epsilon", "inf"],
+    ["graph", LECTURE, "--json"],
+    ["ir", LECTURE, "--json"], ["graph", LECTURE, "--dpi", "29"], ["graph", LECTURE, "--dpi", "1201"],
+    ["graph", LECTURE, "-o"], ["graph", LECTURE, "-og.dot"], ["ir", LECTURE, "--partials"],
 ]
 
 
 def through_typer(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[str, dict[str, object]] | None:
     """The command and the arguments Typer hands to the body (nothing is run)."""
     calls: list[tuple[str, dict[str, object]]] = []
-    names = {"run_command": ("program", "at", "at_file", "as_json", "strict", "limit"),
-             "grad_command": ("program", "at", "at_file", "method", "wrt", "epsilon", "as_json", "strict",
-                              "limit")}
-    for fn, params in names.items():
-        def record(*args: object, fn: str = fn, params: tuple[str, ...] = params) -> None:
-            calls.append((fn, dict(zip(params, args, strict=True))))
-        monkeypatch.setattr(f"graphlang.cli.evaluate.{fn}", record)
+    common = ("program", "at", "at_file")
+    tail = ("as_json", "strict", "limit")
+    names = {"evaluate": {"run_command": (*common, *tail),
+                          "grad_command": (*common, "method", "wrt", "epsilon", *tail),
+                          "hessian_command": (*common, *tail)},
+             "derivatives": {"gradcheck_command": (*common, "epsilon", "sweep", "plot", *tail),
+                             "explain_command": (*common, "node", "fmt", "digits", "of", "width", *tail),
+                             "diff_command": (*common, "wrt", "latex", "as_program", "width", *tail)},
+             "drawing": {"graph_command": (*common, "output", "dot", "partials", "dpi", "strict", "limit"),
+                         "ir_command": (*common, "strict", "limit")}}
+    for module, bodies in names.items():
+        for fn, params in bodies.items():
+            def record(*args: object, fn: str = fn, params: tuple[str, ...] = params) -> None:
+                calls.append((fn, dict(zip(params, args, strict=True))))
+            monkeypatch.setattr(f"graphlang.cli.{module}.{fn}", record)
     res = CliRunner().invoke(app, argv)
     return calls[0] if calls and res.exit_code == 0 else None
 
@@ -76,7 +108,7 @@ def test_the_default_method_is_the_librarys() -> None:
 
 
 def test_the_session_module_does_not_import_typer() -> None:
-    code = ("import sys; import graphlang.cli.quick, graphlang.cli.session; "
+    code = ("import sys; import graphlang.cli.quick, graphlang.cli.session, graphlang.cli.bodies; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'pydantic', 'click')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(ROOT))).stdout
@@ -85,6 +117,22 @@ def test_the_session_module_does_not_import_typer() -> None:
 
 BYTES = [
     ["run", LECTURE, "--at", "x=2,z=3"],
+    ["hessian", LECTURE, "--at", "x=2,z=3"],
+    ["hessian", LECTURE, "--at", "x=2,z=3", "--json"],
+    ["hessian", LECTURE, "--at", "x=-2,z=3"],  # a domain error in the derivative program, placed in ours
+    ["gradcheck", LECTURE, "--at", "x=2,z=3"],
+    ["gradcheck", LECTURE, "--at", "x=2,z=3", "--epsilon", "0.5"],  # the methods disagree: exit 1
+    ["gradcheck", LECTURE, "--at", "x=2,z=3", "--sweep", "--json"],
+    ["explain", LECTURE, "--at", "x=2,z=3"],
+    ["explain", LECTURE, "--at", "x=2,z=3", "--format", "latex", "--width", "30", "--digits", "3"],
+    ["explain", LECTURE, "--at", "x=2,z=3", "--node", "nosuch"],
+    ["diff", LECTURE],
+    ["diff", LECTURE, "--program"],
+    ["diff", LECTURE, "--latex", "--wrt", "x", "--json"],
+    ["graph", LECTURE, "--at", "x=2,z=3"],
+    ["graph", LECTURE, "--at", "x=2,z=3", "--partials", "--dot"],
+    ["ir", LECTURE, "--at", "x=2,z=3"],
+    ["ir", LECTURE],
     ["grad", LECTURE, "--at", "x=2,z=3", "--json", "-m", "forward"],
     ["run", LECTURE, "--at", "x=-2,z=3"],  # a domain error: located, exit 1
     ["run", LECTURE, "--at", "x=2", "--json"],  # a missing value: a JSON error, exit 1 or 2

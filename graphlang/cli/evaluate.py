@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from graphlang.cli.bodies import hessian_command
 from graphlang.cli.options import (
     AtFileOpt,
     AtOpt,
@@ -15,13 +16,11 @@ from graphlang.cli.options import (
     Session,
     StrictOpt,
     guarded,
-    values,
 )
 from graphlang.cli.session import grad_command, run_command
 from graphlang.errors import GraphlangError
 from graphlang.language.atvalues import parse_at
 from graphlang.present import jsonout
-from graphlang.present import tables as render
 from graphlang.present.textviews import tangent_parts
 from graphlang.program import AUTO
 
@@ -76,13 +75,4 @@ def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
             as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """Second derivatives of a scalar program (reverse mode over its derivative program)."""
-    s = Session(program, as_json)
-
-    def body() -> None:
-        prog = s.load(strict, limit)
-        h = prog.hessian(values(at, at_file))
-        if as_json:
-            print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
-        else:
-            s.out.print(render.hessian_table(prog, h))
-    guarded(s, body)
+    hessian_command(program, at, at_file, as_json, strict, limit)

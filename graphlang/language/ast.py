@@ -81,6 +81,8 @@ def tree_nodes(root: Expr) -> list[Expr]:
 
 def fold(root: Expr, fn: Callable[[Expr, list[T]], T]) -> T:
     """Bottom-up evaluation: `fn(node, child_results)`, each shared node computed once."""
+    if not root.args:  # a name or a number (printing folds many)
+        return fn(root, [])
     done: dict[int, T] = {}  # postorder's walk inlined (the same order): printing folds every line
     stack: list[tuple[Expr, bool]] = [(root, False)]
     pop, push = stack.pop, stack.append

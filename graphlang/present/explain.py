@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.language.ast import Expr
+from graphlang.limits import gc_paused
 from graphlang.present import components as C
 from graphlang.present.textviews import tensor
 from graphlang.primitives.table import PRIMITIVES
@@ -72,6 +73,13 @@ def _paren(text: str, e: Expr) -> str:
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
             of: str | None = None, with_latex: bool = True) -> list[Line]:
+    """Every line (see `_explain`); many small acyclic objects: the cyclic GC is paused meanwhile."""
+    with gc_paused():
+        return _explain(program, values, node, digits, of, with_latex)
+
+
+def _explain(program: Program, values: dict[str, Any], node: str | None, digits: int,
+             of: str | None, with_latex: bool) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
     that each step adds up on paper to the digits shown. A program whose output is not one scalar
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
@@ -85,7 +93,8 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
     scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
     adj = adjoint.build(g, shapes)
-    printed = sum(printed_size(t.expr) + (0 if t.partial is None else printed_size(t.partial))
+    sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
+    printed = sum(printed_size(t.expr, sizes) + (0 if t.partial is None else printed_size(t.partial, sizes))
                   for ts in adj.terms.values() for t in ts)
     if printed > swell_budget(g):  # each pass prints every term: refused before any is printed
         raise swell_error(g, printed, "the backward pass")

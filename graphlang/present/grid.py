@@ -29,7 +29,18 @@ class Grid:
         self.rows.append(cells)
 
 
-Part = Grid | str  # a table, or a paragraph printed as it is (Rich's Text)
+class Styled(str):
+    """A paragraph with a Rich style: its colour on a terminal (Rich prints it), plain text elsewhere."""
+
+    style: str
+
+    def __new__(cls, text: str, style: str) -> Styled:
+        obj = super().__new__(cls, text)
+        obj.style = style
+        return obj
+
+
+Part = Grid | str  # a table, or a paragraph printed as it is (Rich's Text; `Styled`: with its style)
 
 
 def narrow(text: str) -> bool:

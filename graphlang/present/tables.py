@@ -11,7 +11,7 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, located
 from graphlang.present.grid import Grid, Part
-from graphlang.present.textviews import MAX_SHOWN, result_parts, tangent_parts, tensor
+from graphlang.present.textviews import MAX_SHOWN, gradcheck_parts, hessian_parts, result_parts, tangent_parts, tensor
 
 __all__ = ["MAX_SHOWN", "tensor"]  # the tensor formatter's old home: the REPL and tests import it here
 
@@ -34,7 +34,7 @@ def rich_parts(parts: list[Part]) -> Group:
                 t.add_row(*map(Text, row))
             out.append(t)
         else:
-            out.append(Text(p))
+            out.append(Text(p, style=getattr(p, "style", "")))
     return Group(*out)
 
 
@@ -73,58 +73,15 @@ def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Gr
 
 
 def gradcheck_tables(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = ()) -> Group:
-    parts: list[Any] = []
-    kinked = {k.input for k in kinks}
-    for name in dict.fromkeys(r.input for r in rows):
-        t = _table(f"∂/∂{name}", "method", "value", "abs error", "rel error*", "check")
-        for r in rows:
-            if r.input != name:
-                continue
-            check = "reference" if r.method not in tolerances else ("pass" if r.passed else
-                                                                   "kink" if r.input in kinked else "FAIL")
-            t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
-        parts.append(t)
-    parts.append(Text("* |Δ| / max(|reverse|, 1): relative, and absolute where the reference is below 1"))
-    parts.append(Text("tolerances vs reverse mode: " + "; ".join(
-        f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items())))
-    ok = all(r.passed for r in rows)
-    for k in kinks:
-        where = k.input + (f"[{', '.join(map(str, k.index))}]" if k.index else "")
-        parts.append(Text(f"{where}: the output is not differentiable at this point: the one-sided "
-                          f"derivatives differ (from the left {k.left:.6g}, from the right {k.right:.6g}). "
-                          "Reverse, forward and symbolic mode use the rule's value at the corner; "
-                          "central differences average the two sides.", style="yellow"))
-    if not ok and kinks and all(r.passed or r.input in kinked for r in rows):
-        parts.append(Text("not differentiable here (a kink, e.g. relu or abs at 0, max at a tie): no method "
-                          "is wrong; check the gradient at a nearby point", style="bold yellow"))
-    elif not ok and all(r.passed or r.method == "fd" for r in rows):
-        parts.append(Text("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
-                          "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
-                          "exceeds the tolerance; `gradcheck --sweep` shows the trade-off", style="bold red"))
-    else:
-        parts.append(Text("all four methods agree" if ok else "the methods DISAGREE",
-                          style="bold green" if ok else "bold red"))
-    return Group(*parts)
+    return rich_parts(gradcheck_parts(rows, tolerances, kinks))
 
 
 def tangent_table(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> Group:
     return rich_parts(tangent_parts(program, tans, seed))
 
 
-def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Table | Group:
-    """The Hessian's blocks, row a, column b; for tensors a note on the block layout (below the
-    table at the terminal's width, not wrapped to the table's)."""
-    out = program.outputs[0]
-    names = list(h)
-    # no letters for the row and column: a program may have nodes called a and b
-    t = _table(f"Hessian of {out}: ∂²{out} / ∂(row) ∂(column)", "", *names)
-    for a in names:
-        t.add_row(a, *[tensor(h[a][b]) for b in names])
-    if any(np.ndim(h[a][b]) for a in names for b in names):
-        return Group(t, Text(f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
-                             "denominator layout: shape column.shape + row.shape, entry [j, i] = "
-                             f"∂²{out} / ∂row[i] ∂column[j]."))
-    return t
+def hessian_table(program: Any, h: dict[str, dict[str, Any]]) -> Group:
+    return rich_parts(hessian_parts(program, h))
 
 
 def checker_report(report: Any) -> Group:

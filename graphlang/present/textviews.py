@@ -1,5 +1,5 @@
-"""The `run` and `tangents` views as plain parts (present/grid.py), and tensors as text: no Rich here, so
-that a command printing to a file or a pipe never imports it (start-up time)."""
+"""The `run`, `tangents`, `gradcheck` and `hessian` views as plain parts (present/grid.py), and tensors as
+text: no Rich here, so that a command printing to a file or a pipe never imports it (start-up time)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 
 from graphlang.errors import clean
 from graphlang.numbers import number, short
-from graphlang.present.grid import Grid, Part
+from graphlang.present.grid import Grid, Part, Styled
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
@@ -94,4 +94,56 @@ def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> l
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
     t = Grid(f"Forward mode: tangents ẋ_v = ∂v/∂(direction) for direction {shown}", ("node", "definition", "tangent"))
     t.rows = [(name, clean(program.definition(name)), tensor(v)) for name, v in tans.items()]
+    return [t]
+
+
+def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = ()) -> list[Part]:
+    """The `gradcheck` view: a table per input (each method beside reverse mode), notes, the verdict."""
+    parts: list[Part] = []
+    kinked = {k.input for k in kinks}
+    for name in dict.fromkeys(r.input for r in rows):
+        t = Grid(f"∂/∂{name}", ("method", "value", "abs error", "rel error*", "check"))
+        for r in rows:
+            if r.input != name:
+                continue
+            check = "reference" if r.method not in tolerances else ("pass" if r.passed else
+                                                                   "kink" if r.input in kinked else "FAIL")
+            t.add_row(r.method, tensor(r.value), f"{r.abs_error:.2e}", f"{r.rel_error:.2e}", check)
+        parts.append(t)
+    parts.append("* |Δ| / max(|reverse|, 1): relative, and absolute where the reference is below 1")
+    parts.append("tolerances vs reverse mode: " + "; ".join(
+        f"{m} rtol {rt:g} atol {at:g}" for m, (rt, at) in tolerances.items()))
+    ok = all(r.passed for r in rows)
+    for k in kinks:
+        where = k.input + (f"[{', '.join(map(str, k.index))}]" if k.index else "")
+        parts.append(Styled(f"{where}: the output is not differentiable at this point: the one-sided "
+                            f"derivatives differ (from the left {k.left:.6g}, from the right {k.right:.6g}). "
+                            "Reverse, forward and symbolic mode use the rule's value at the corner; "
+                            "central differences average the two sides.", "yellow"))
+    if not ok and kinks and all(r.passed or r.input in kinked for r in rows):
+        parts.append(Styled("not differentiable here (a kink, e.g. relu or abs at 0, max at a tie): no method "
+                            "is wrong; check the gradient at a nearby point", "bold yellow"))
+    elif not ok and all(r.passed or r.method == "fd" for r in rows):
+        parts.append(Styled("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
+                            "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
+                            "exceeds the tolerance; `gradcheck --sweep` shows the trade-off", "bold red"))
+    else:
+        parts.append(Styled("all four methods agree" if ok else "the methods DISAGREE",
+                            "bold green" if ok else "bold red"))
+    return parts
+
+
+def hessian_parts(program: Any, h: dict[str, dict[str, Any]]) -> list[Part]:
+    """The Hessian's blocks, row a, column b; for tensors a note on the block layout (below the
+    table at the terminal's width, not wrapped to the table's)."""
+    out = program.outputs[0]
+    names = list(h)
+    # no letters for the row and column: a program may have nodes called a and b
+    t = Grid(f"Hessian of {out}: ∂²{out} / ∂(row) ∂(column)", ("", *names))
+    for a in names:
+        t.add_row(a, *[tensor(h[a][b]) for b in names])
+    if any(np.ndim(h[a][b]) for a in names for b in names):
+        return [t, f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
+                   "denominator layout: shape column.shape + row.shape, entry [j, i] = "
+                   f"∂²{out} / ∂row[i] ∂column[j]."]
     return [t]

@@ -16,6 +16,7 @@ from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.ir.rules import arg_names
 from graphlang.language.ast import Expr
+from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic.algebra import Builder, is_zero
 
@@ -59,9 +60,23 @@ def choose_prefix(names: list[str]) -> str:
     return "g" * 3 + "_"
 
 
-def build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None = None) -> Adjoints:
+def build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None = None,
+          partials: bool = True) -> Adjoints:
     """Local reverse mode inside every statement, with g_<statement> symbolic; only statements
-    with a path to `outputs` (default: the program's) get terms (`graph` draws every edge)."""
+    with a path to `outputs` (default: the program's) get terms (`graph` draws every edge). Each
+    term's `partial` (∂consumer/∂u, for explanations and drawings) only with `partials`.
+    The last one built is kept on the graph (a command may ask again: gradcheck, a Hessian per input)."""
+    key = (tuple(shapes), None if outputs is None else tuple(outputs))
+    last = graph.__dict__.get("_adjoints")
+    if last is not None and last[0] == key and (last[2] or not partials):
+        return last[1]  # type: ignore[no-any-return]
+    with gc_paused():  # many small acyclic objects: the cyclic GC would only slow this down
+        adj = _build(graph, shapes, outputs, partials)
+    graph.__dict__["_adjoints"] = (key, adj, partials)
+    return adj
+
+
+def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, partials: bool) -> Adjoints:
     prefix = choose_prefix(graph.names)
     known: dict[str, Shape] = {}
     for n, slot in graph.slot_of.items():  # names, their adjoints and seeds: shapes for the builder
@@ -111,17 +126,18 @@ def build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None = Non
                 contrib = b.substitute(rule[kk], {**env, "g": local[eq.out]})  # type: ignore[arg-type]
                 if is_zero(contrib):
                     continue
-                part = b.substitute(rule[kk], {**env, "g": unit[eq.out]})  # type: ignore[arg-type]
+                part = b.substitute(rule[kk], {**env, "g": unit[eq.out]}) if partials else None  # type: ignore[arg-type]
                 if eq.prim.elementwise:
                     like = expr_of(i)
                     contrib = _fit(b, contrib, shapes[eq.out], shapes[i], like)
-                    if b.shape_of(part) == shapes[eq.out]:  # else an elementwise factor: kept as is
+                    if part is not None and b.shape_of(part) == shapes[eq.out]:  # else an elementwise factor: kept
                         part = _fit(b, part, shapes[eq.out], shapes[i], like)
                 if i in name_of:
                     _add_term(adj, name_of[i], st.name, contrib, part)
                 else:
                     local[i] = contrib if i not in local else b.mk("add", (local[i], contrib))
-                    unit[i] = part if i not in unit else b.mk("add", (unit[i], part))
+                    if part is not None:
+                        unit[i] = part if i not in unit else b.mk("add", (unit[i], part))
     return adj
 
 
@@ -148,13 +164,13 @@ def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape, like: Expr) -> Expr
     return e
 
 
-def _add_term(adj: Adjoints, name: str, consumer: str, contrib: Expr, part: Expr) -> None:
+def _add_term(adj: Adjoints, name: str, consumer: str, contrib: Expr, part: Expr | None) -> None:
     terms = adj.terms.setdefault(name, [])
     # statements are visited in order, so the same consumer can only be the last one (constant
     # time: a name read by 20,000 statements must not be searched 20,000 times)
     if terms and terms[-1].consumer == consumer:  # the name appears twice in one statement
         t = terms[-1]
         t.expr = adj.builder.mk("add", (t.expr, contrib))
-        t.partial = adj.builder.mk("add", (t.partial, part)) if t.partial is not None else None
+        t.partial = adj.builder.mk("add", (t.partial, part)) if t.partial is not None and part is not None else None
         return
     terms.append(Term(consumer, contrib, part))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections import ChainMap
+from dataclasses import dataclass
 from typing import Protocol
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
+from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.algebra import Builder
@@ -48,51 +50,50 @@ def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | 
     A scalar program seeds `g_y = 1`; a vector-valued one takes the seed `g_y` as an input, so the
     result is its vector-Jacobian product.
     """
-    return "\n".join(_program_lines(program, shapes, wrt, header)[0]) + "\n"
+    with gc_paused():  # many small acyclic objects: the cyclic GC would only slow this down
+        return "\n".join(_program_lines(program, shapes, wrt, header)[0]) + "\n"
 
 
 Origin = tuple[int, int] | None
 
 
-def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None, header: bool
-                   ) -> tuple[list[str], list[Origin]]:
-    """The derivative program's lines, and per line the place in the original program it comes
-    from (a forward statement: itself; `g_v = ...`: the first statement that reads v)."""
+@dataclass
+class Parts:
+    """The derivative program in pieces: its inputs (with shapes), the program's statements, `g_y = 1`
+    for a scalar output `y` (else the seeds are inputs), then `g_v = total` per node, and its outputs."""
+
+    adj: adjoint.Adjoints
+    decls: list[tuple[str, Shape]]
+    seeded: str | None  # the scalar output whose g is 1
+    grads: list[tuple[str, Expr, Origin]]  # g_v, its expression, where in the program it comes from
+    outputs: list[str]
+    where: dict[str, tuple[int, int]]
+
+
+def parts(program: HasGraph, shapes: list[Shape], wrt: list[str] | None) -> Parts:
+    """The pieces of the derivative program (its swell checked before anything is printed)."""
     g = program.graph
     wrt = list(g.inputs) if wrt is None else wrt
     if not wrt:
         raise GraphlangError("usage", "the program has no inputs: there is nothing to differentiate",
                              hint="a name that is used but never assigned is an input, e.g. "
                                   "`y = x^2`; or declare one: `input x`")
-    adj = adjoint.build(g, shapes)
+    adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     # Only the adjoints of nodes that depend on `wrt` lead to the gradient; the others (of
     # constants) are not needed and could be undefined where the gradient is not (g_n of x^n).
     live = [n in wrt for n in g.inputs] + [False] * (g.n_slots - len(g.inputs))
     for eq in g.eqns:
         live[eq.out] = any(live[i] for i in eq.ins)
     where = {st.name: (st.line, st.column) for st in g.statements}
-    lines: list[str] = []
-    origins: list[Origin] = []
-    if header:
-        lines.append(f"# derivative program of {program.path or 'the program'}: reverse mode, "
-                     f"{adj.prefix}v = ∂{','.join(g.outputs)}/∂v".replace("∂", "d"))
-        origins.append(None)
-    decls = [_shape_decl(n, shapes[g.slot_of[n]]) for n in g.inputs]
+    decls = [(n, shapes[g.slot_of[n]]) for n in g.inputs]
     outs = g.outputs
     scalar = len(outs) == 1 and shapes[g.slot_of[outs[0]]] == ()
     if not scalar:
-        decls += [_shape_decl(seed_name(adj.prefix, n), shapes[g.slot_of[n]]) for n in outs]
-    if decls:
-        lines.append("input " + ", ".join(decls))
-        origins.append(None)
-    for st in g.statements:
-        lines.append(f"{st.name} = {st.text}")
-        origins.append(where[st.name])
-    if scalar:
-        lines.append(f"{adj.g(outs[0])} = 1")
-        origins.append(where.get(outs[0]))
+        decls += [(seed_name(adj.prefix, n), shapes[g.slot_of[n]]) for n in outs]
     b = adj.builder
-    printed = 0
+    grads: list[tuple[str, Expr, Origin]] = []
+    printed, budget = 0, swell_budget(g)  # once: the budget is a sum over every statement
+    sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
         if scalar and name == outs[0] or not live[g.slot_of[name]]:
             continue
@@ -102,12 +103,39 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
         if b.shape_of(total) == () != shapes[g.slot_of[name]]:
             total = b.mk("expand", (total, b.var(name)))  # a constant (zero) of the right shape
         terms = adj.terms.get(name)
-        origins.append(where[terms[0].consumer] if terms else where.get(name))
-        printed += printed_size(total)
-        if printed > swell_budget(g):  # before printing it: the text is as large as the tree
-            raise swell_error(g, printed, "the derivative program", *(origins[-1] or (None, None)))
-        lines.append(f"{adj.g(name)} = {to_text(total)}")
-    lines.append("output " + ", ".join(adj.g(n) for n in wrt))
+        origin = where[terms[0].consumer] if terms else where.get(name)
+        printed += printed_size(total, sizes)
+        if printed > budget:  # before printing it: the text is as large as the tree
+            raise swell_error(g, printed, "the derivative program", *(origin or (None, None)))
+        grads.append((adj.g(name), total, origin))
+    return Parts(adj, decls, outs[0] if scalar else None, grads, [adj.g(n) for n in wrt], where)
+
+
+def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None, header: bool
+                   ) -> tuple[list[str], list[Origin]]:
+    """The derivative program's lines, and per line the place in the original program it comes
+    from (a forward statement: itself; `g_v = ...`: the first statement that reads v)."""
+    g = program.graph
+    p = parts(program, shapes, wrt)
+    lines: list[str] = []
+    origins: list[Origin] = []
+    if header:
+        lines.append(f"# derivative program of {program.path or 'the program'}: reverse mode, "
+                     f"{p.adj.prefix}v = ∂{','.join(g.outputs)}/∂v".replace("∂", "d"))
+        origins.append(None)
+    if p.decls:
+        lines.append("input " + ", ".join(_shape_decl(n, s) for n, s in p.decls))
+        origins.append(None)
+    for st in g.statements:
+        lines.append(f"{st.name} = {st.text}")
+        origins.append(p.where[st.name])
+    if p.seeded is not None:
+        lines.append(f"{p.adj.g(p.seeded)} = 1")
+        origins.append(p.where.get(p.seeded))
+    for name, total, origin in p.grads:
+        lines.append(f"{name} = {to_text(total)}")
+        origins.append(origin)
+    lines.append("output " + ", ".join(p.outputs))
     origins.append(None)
     return lines, origins
 
@@ -144,7 +172,7 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     if len(outs) != 1 or shapes[g.slot_of[outs[0]]] != ():
         raise GraphlangError("shape", "closed-form derivatives need a single scalar output",
                              hint="use `graphlang diff --program` for vector-valued programs")
-    adj = adjoint.build(g, shapes)
+    adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     b = Builder(tidy=True, shapes={n: shapes[g.slot_of[n]] for n in g.names})
     full: dict[str, Expr] = {}
     for st in g.statements:
@@ -168,11 +196,20 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     return result
 
 
-def printed_size(e: Expr) -> int:
-    """Nodes in the printed tree (shared subexpressions counted each time they print)."""
-    size: dict[int, int] = {}
-    for node in postorder(e):
-        size[id(node)] = 1 + sum(size[id(a)] for a in node.args)
+def printed_size(e: Expr, memo: dict[int, int] | None = None) -> int:
+    """Nodes in the printed tree (shared subexpressions counted each time they print). `memo` (node id
+    -> size) may be shared by calls on the expressions of one builder, which keeps every node alive."""
+    size: dict[int, int] = {} if memo is None else memo
+    stack: list[tuple[Expr, bool]] = [(e, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if id(node) in size:
+            continue
+        if expanded or not node.args:
+            size[id(node)] = 1 + sum(size[id(a)] for a in node.args)
+            continue
+        stack.append((node, True))
+        stack.extend((a, False) for a in node.args if id(a) not in size)
     return size[id(e)]
 
 

@@ -23,8 +23,9 @@ def _readable(e: Expr) -> Expr:
             plain = plain_dpow(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
             if plain is not None:
                 return plain
-        if any(k is not a for k, a in zip(kids, node.args)):
-            return Expr(node.op, tuple(kids), node.attr)
+        for k, a in zip(kids, node.args):
+            if k is not a:
+                return Expr(node.op, tuple(kids), node.attr)
         return node
     return fold(e, step)
 

@@ -1,0 +1,167 @@
+"""The bodies of `diff`, `explain`, `gradcheck`, `hessian`, `graph` and `ir` without Typer: `graphlang.cli.quick` calls
+them for a plain command line (start-up time: building the Typer application costs about as much as
+`run` on a 2,000-statement program), the Typer commands in `derivatives.py` / `evaluate.py` / `drawing.py` otherwise."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from graphlang.cli.session import ExitCode, Session, guarded, values
+from graphlang.errors import GraphlangError
+from graphlang.files import check_target, write_text
+from graphlang.ir.pretty import pretty
+from graphlang.present import jsonout
+from graphlang.present.textviews import gradcheck_parts, hessian_parts
+from graphlang.program import Program
+
+
+def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
+    """Shapes from --at values when given, else from declarations (undeclared inputs: scalars)."""
+    if vals:
+        return prog.bind(vals)[1]
+    decl = prog.checked.declared
+    return prog.graph.shapes(tuple(decl.get(n) or () for n in prog.graph.inputs))
+
+
+def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | None, latex: bool,
+                 as_program: bool, width: int, as_json: bool, strict: bool, limit: list[str]) -> None:
+    """`graphlang diff`: closed forms in the inputs, or a derivative program (no swell)."""
+    from graphlang.symbolic import derivative as symbolic
+
+    s = Session(program, as_json)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        shapes = _shapes_for(prog, values(at, at_file))
+        names = prog._wrt([w.strip() for w in wrt.split(",") if w.strip()] if wrt else None)
+        if as_program:
+            text = symbolic.derivative_program(prog, shapes, names)
+            print(jsonout.dumps(jsonout.derivative_program(text)) if as_json else text, end="\n" if as_json else "")
+            return
+        forms = symbolic.closed_forms(prog, shapes, names)
+        out = prog.outputs[0]
+        if as_json:
+            print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes))))
+        elif latex:
+            print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
+        else:
+            texts = symbolic.text_forms(prog, shapes, forms)
+            print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
+    guarded(s, body)
+
+
+def explain_command(program: str, at: list[str], at_file: str | None, node: str | None, fmt: str, digits: int,
+                    of: str | None, width: int, as_json: bool, strict: bool, limit: list[str]) -> None:
+    """`graphlang explain`: the forward and backward passes step by step."""
+    from graphlang.present import explain as ex
+
+    s = Session(program, as_json)
+
+    def body() -> None:
+        if fmt not in ("text", "markdown", "latex"):
+            raise GraphlangError("usage", f"unknown format {fmt!r}", hint="text, markdown or latex")
+        prog = s.load(strict, limit)
+        if node is not None and node not in prog.names:
+            raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
+                                 hint="nodes: " + ", ".join(prog.names))
+        lines = ex.explain(prog, values(at, at_file), node, digits, of, with_latex=as_json or fmt != "text")
+        if as_json:
+            print(jsonout.dumps(jsonout.explain(lines)))
+        else:
+            s.show_text(ex.as_text(lines, fmt, width), soft_wrap=True)
+    guarded(s, body)
+
+
+def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon: float | None, sweep: bool,
+                      plot: str | None, as_json: bool, strict: bool, limit: list[str]) -> None:
+    """`graphlang gradcheck`: the four methods side by side; exit 1 if they disagree."""
+    from graphlang import gradcheck as gc
+
+    s = Session(program, as_json)
+
+    def body() -> None:
+        prog, vals = s.load_with_values(strict, limit, at, at_file)
+        if plot:
+            check_target(plot)
+        if sweep or plot:
+            from graphlang.present import plots
+            from graphlang.present import tables as render
+
+            rows = gc.sweep(prog, vals)
+            if plot:
+                plots.sweep_plot(rows, plot)
+            if as_json:
+                print(jsonout.dumps(jsonout.sweep(rows, gc.best(rows, "forward"), gc.best(rows, "central"))))
+            else:
+                s.out.print(render.sweep_table(rows, gc.best(rows, "forward"), gc.best(rows, "central")))
+            return
+        checks = gc.gradcheck(prog, vals, epsilon)
+        ok = all(r.passed for r in checks)
+        corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
+        if as_json:
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners)))
+        else:
+            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners))  # (without Rich off a terminal)
+        if not ok:
+            raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would: Click exits with it
+    guarded(s, body)
+
+
+def hessian_command(program: str, at: list[str], at_file: str | None, as_json: bool, strict: bool,
+                    limit: list[str]) -> None:
+    """`graphlang hessian`: second derivatives of a scalar program."""
+    s = Session(program, as_json)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        h = prog.hessian(values(at, at_file))
+        if as_json:
+            print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
+        else:
+            s.show(hessian_parts(prog, h))
+    guarded(s, body)
+
+
+def graph_command(program: str, at: list[str], at_file: str | None, output: str | None, dot: bool, partials: bool,
+                  dpi: int, strict: bool, limit: list[str]) -> None:
+    """`graphlang graph`: the computation graph drawn, or as a table in the terminal."""
+    from graphlang.present import dot as dot_mod
+    from graphlang.present import tikz
+
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        vals = values(at, at_file) if (at or at_file) else None
+        if output and output.lower().endswith(".tex"):
+            write_text(output, tikz.to_tikz(prog, vals, partials, file=os.path.basename(output)))
+        elif output or dot:
+            text = dot_mod.to_dot(prog, vals, partials)
+            if dot:
+                print(text, end="")
+            if output:
+                note = dot_mod.render_file(text, output, dpi)
+                if note:  # no Graphviz: the DOT file was written, the picture was not
+                    from graphlang.present import tables as render
+
+                    s.err.print(render.Text(note))
+                    raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
+        else:
+            s.show([dot_mod.terminal_grid(prog, vals, partials)])
+    guarded(s, body)
+
+
+def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, limit: list[str]) -> None:
+    """`graphlang ir`: one equation per line (slot, primitive, inputs, shape)."""
+    s = Session(program, False)
+
+    def body() -> None:
+        prog = s.load(strict, limit)
+        if at or at_file:
+            _, shapes = prog.bind(values(at, at_file))
+            text = pretty(prog.graph, shapes)
+        else:
+            text = str(prog.graph)
+        s.show_text(text)
+    guarded(s, body)
