@@ -92,7 +92,7 @@ class Program:
                 self.graph = Graph(self.checked, self.limits)
         self._positions = {**self.checked.first_use, **self.checked.decl_line}
         self._fast = FastGradient(self.graph, self.bind)
-        self._fast_evaluate = FastEvaluate(self.graph)
+        self._fast_evaluate = FastEvaluate(self.graph, self._fast.tape)
         self._assigned = LinesByName(self.graph.statements)  # (made when first read: an error)
 
     # Made on first use, by the interpreter (SPEC §2: every named node the output reads has an adjoint)
@@ -178,8 +178,7 @@ class Program:
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
         if method == "reverse" and self.is_scalar(shapes):
-            fast = (self._fast.evaluate(arrays, shapes)  # the tape past HUGE equations, else compiled
-                    or self._fast_evaluate(arrays, shapes, checked=self.limits if wrt is None else None))
+            fast = self._fast_evaluate(arrays, shapes, checked=self.limits if wrt is None else None)
             if fast is not None:  # None: the interpreter below
                 return self._fast_result(*fast, wrt=wrt_names)
         vals = interp.forward(g, arrays)

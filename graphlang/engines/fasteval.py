@@ -10,16 +10,24 @@ included). Programs whose values are all scalars run on plain floats and `math`,
 mapping themselves (a float or an int is taken as `bind` takes it; anything else: None); tensor
 programs run numpy code per input shapes (engines/fastarrays.py). Any exception, or a non-finite
 value anywhere (every slot is summed: an inf or NaN makes the sum non-finite), returns None.
-tests/test_fasteval.py and tests/test_fastarrays.py compare both with the interpreter.
+The dicts `Result` holds are built where they cost least: displays up to LITERAL names, then a copy
+of a dict of the names that each value is stored into (no resizing or rehashing), past STORES_UPTO
+one update from a tuple. A scalar program past HUGE equations is answered by the tape for its first
+COMPILE_AFTER evaluations, as `gradient` is (compiling costs ≈ 40–300 tape runs).
+tests/test_fasteval.py, tests/test_evalbig.py and tests/test_fastarrays.py compare every way with
+the interpreter (and the ways with each other, bit for bit).
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from graphlang.engines.fastarrays import FastArrays
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
+from graphlang.engines.tape import Tape
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
@@ -28,7 +36,8 @@ from graphlang.primitives.shapes import Shape
 # numbers stay the interpreter's to the last bit (numpy's SIMD exp/log/tanh/pow may differ from
 # libm's, which the plain-float code calls, by an ulp on some machines).
 COMPILE_AT_CALL = 2
-LITERAL = 64  # names up to which the dicts are written as literals (faster than dict(zip) when small)
+STORES_UPTO = HUGE  # names (measured at 10⁴ and 10⁵: each way ≈ 10 % faster on its side)
+LITERAL = 64  # names up to which the dicts are displays (past it: stores into a copy of a dict of the names)
 
 Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoints, gradient
 
@@ -38,6 +47,23 @@ def _arg(v: Any) -> float:
     if type(v) is int and -2 ** 1023 < v < 2 ** 1023:
         return float(v)
     raise TypeError("not a plain number: bind decides")
+
+
+def _display(names: list[str], slots: list[str]) -> str:
+    return "{" + ", ".join(f"{n!r}: {v}" for n, v in zip(names, slots)) + "}"
+
+
+def _stores(d: str, names: list[str], slots: list[str]) -> list[str]:
+    """A statement per name (fastest while the dict fits in cache); past STORES_UPTO names, one
+    update from a tuple with keys that lie side by side (a program's names are strewn in memory)."""
+    if len(names) <= STORES_UPTO:
+        return [f"{d}[{n!r}] = {v}" for n, v in zip(names, slots)]
+    return [f"{d}.update(_zip(_K, (" + "".join(f"{v}, " for v in slots) + ")))"]
+
+
+def _sums(slots: list[str]) -> list[str]:
+    """`_s` plus every slot, 64 at a time (one tuple of all would make a frame as large as the program)."""
+    return [f"_s += _sum(({', '.join(slots[k:k + 64])},))" for k in range(0, len(slots), 64)]
 
 
 def _hoist(lines: list[str]) -> tuple[list[str], list[str]]:
@@ -76,24 +102,24 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     named_g = [f"g{s}" for s in slots] if with_grad else []
     seen = set(named_v) | set(named_g)
     rest = [a for a in assigned if a not in seen]
-    every = list(dict.fromkeys(named_v + named_g)) + rest  # temporaries (hoisted checks) included
     head = [f"if len(V) != {len(inputs)}: return None"]
     head += [f"v{k} = V[{n!r}]" for k, n in enumerate(inputs)]
     head += [f"if type(v{k}) is not float: v{k} = _arg(v{k})" for k in range(len(inputs))]
-
-    def table(vs: list[str]) -> str:
-        if len(names) <= LITERAL:
-            return "{" + ", ".join(f"{n!r}: {v}" for n, v in zip(names, vs)) + "}"
-        return "_dict(_zip(NAMES, (" + "".join(f"{v}, " for v in vs) + ")))"
-    result = [table(named_v)]
-    if with_grad:
-        result += [table(named_g), "{" + ", ".join(f"{n!r}: g{k}" for k, n in enumerate(inputs)) + "}"]
-    # an inf or NaN anywhere (or a sum that overflows: then the interpreter decides); in chunks, as
-    # one tuple of every slot would make a frame as large as the program
-    tail = ["_s = 0.0"] + [f"_s += _sum(({', '.join(every[k:k + 64])},))" for k in range(0, len(every), 64)]
-    tail += ["if _s - _s != 0.0: return None",
-            "return (" + "".join(f"{r}, " for r in result) + ")"]
-    ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_dict": dict, "_zip": zip, "NAMES": tuple(names)}
+    grad = "{" + ", ".join(f"{n!r}: g{k}" for k, n in enumerate(inputs)) + "}"
+    keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else \
+        tuple([(n + ".")[:-1] for n in names])  # fresh strings side by side in memory
+    if len(names) <= LITERAL:  # dict displays; every slot's finiteness in tuple sums
+        every = list(dict.fromkeys(named_v + named_g)) + rest  # temporaries (hoisted checks) included
+        result = [_display(names, named_v)] + ([_display(names, named_g), grad] if with_grad else [])
+        tail = ["_s = 0.0", *_sums(every), "if _s - _s != 0.0: return None",
+                "return (" + "".join(f"{r}, " for r in result) + ")"]
+    else:  # a copy of a dict of the names (no resizing, no rehashing), the values stored into it
+        tail = ["_R = _new()", *_stores("_R", names, named_v), "_s = _sum(_R.values())"]
+        if with_grad:
+            tail += ["_A = _new()", *_stores("_A", names, named_g), "_s += _sum(_A.values())"]
+        tail += [*_sums(rest), "if _s - _s != 0.0: return None",
+                 f"return (_R, _A, {grad})" if with_grad else "return (_R,)"]
+    ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_zip": zip, "_K": keys, "_new": dict.fromkeys(keys).copy}
     body = "\n    ".join(head + lines + tail)
     exec(f"def _ev(V):\n    {body}\n", ns)  # noqa: S102 - generated from the checked graph only
     return ns["_ev"]  # type: ignore[no-any-return]
@@ -102,8 +128,10 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
 class FastEvaluate:
     """The compiled evaluation (and forward pass) of one graph: scalar code, or numpy per shapes."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, tape: Tape | None = None) -> None:
         self.graph = graph
+        self.tape = tape  # past HUGE equations: the first COMPILE_AFTER evaluations (as `gradient`)
+        self._taped_calls = 0
         self._inputs = tuple(graph.inputs)
         self._fn: Callable[..., Any] | None = None  # all-scalar values: (values, adjoints, gradient)
         self._forward: Callable[..., Any] | None = None  # all-scalar values: (values,)
@@ -137,13 +165,13 @@ class FastEvaluate:
             return None
         return None if answer is None else answer[0]  # type: ignore[no-any-return]
 
-    def _scalar(self, with_grad: bool) -> Callable[..., Any] | None:
-        """The scalar function, compiled at its COMPILE_AT_CALL-th request; None until then."""
+    def _scalar(self, with_grad: bool, at: int = COMPILE_AT_CALL) -> Callable[..., Any] | None:
+        """The scalar function, compiled at its `at`-th request; None until then."""
         fn = self._fn if with_grad else self._forward
         if fn is not None or self._scalar_refused:
             return fn
         self._calls[not with_grad] += 1
-        if self._calls[not with_grad] < COMPILE_AT_CALL:
+        if self._calls[not with_grad] < at:
             return None
         try:
             with gc_paused():
@@ -165,6 +193,12 @@ class FastEvaluate:
         plain floats skip binding)."""
         if self._refused:
             return None
+        big = self.graph.n_eqns
+        if with_grad and self._fn is None and self.tape is not None and big > HUGE and self.tape.usable(shapes):
+            self._taped_calls += 1  # compiling costs ≈ 40–300 tape runs (engines/fastpath.py)
+            if self._taped_calls <= COMPILE_AFTER or big > COMPILE_MAX or self._scalar_refused or \
+                    self._scalar(True, at=1) is None:
+                return self._taped(arrays)
         n = len(self._inputs)
         if self._scalar_refused or any(s != () for s in shapes[:n]):
             return self.arrays(arrays, shapes, with_grad)
@@ -181,3 +215,14 @@ class FastEvaluate:
         if answer is not None and checked is not None:
             self.checked = checked
         return answer  # type: ignore[no-any-return]
+
+    def _taped(self, arrays: list[Any]) -> Answer | None:
+        """The answer by the tape (a big scalar program); None: the interpreter reports what failed."""
+        g = self.graph
+        named = [g.slot_of[n] for n in g.names]
+        res = self.tape.run(arrays, g.slot_of[g.outputs[0]], sorted(set(named))) if self.tape else None
+        if res is None:
+            return None
+        vals, adjs = res
+        adjoints = dict(zip(g.names, [0.0 if adjs[s] is None else adjs[s] for s in named]))
+        return dict(zip(g.names, map(vals.__getitem__, named))), adjoints, {n: adjoints[n] for n in g.inputs}

@@ -17,7 +17,6 @@ from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 
 Bind = Callable[[Mapping[str, Any]], tuple[list[Any], list[Shape]]]
-Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoints, gradient
 MAX_PLANS = 16  # input-shape combinations compiled per program
 HUGE = 20_000  # equations: past this, a one-off evaluation runs the tape (compiling costs more)
 # A scalar program of more equations than TAPE_FROM runs the tape (linear, nothing to compile) for
@@ -90,21 +89,6 @@ class FastGradient:
         except Fallback:
             return None
         return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
-
-
-    def evaluate(self, arrays: list[Any], shapes: list[Shape]) -> Answer | None:
-        """`Program.evaluate`'s values, adjoints and gradient by the tape, for a big scalar program
-        (compiling costs more than it saves); None: the caller's other paths."""
-        g = self.graph
-        if g.n_eqns <= HUGE or not self.tape.usable(shapes):
-            return None
-        named = [g.slot_of[n] for n in g.names]
-        res = self.tape.run(arrays, g.slot_of[g.outputs[0]], sorted(set(named)))
-        if res is None:
-            return None
-        vals, adjs = res
-        adjoints = {n: 0.0 if adjs[s] is None else adjs[s] for n, s in zip(g.names, named)}
-        return ({n: vals[s] for n, s in zip(g.names, named)}, adjoints, {n: adjoints[n] for n in g.inputs})
 
     def _taped(self, arrays: list[Any]) -> dict[str, Any] | None:
         g = self.graph

@@ -1,0 +1,131 @@
+"""`Program.evaluate` on big programs (engines/fasteval.py): past LITERAL names the dicts are a copy of
+a dict of the names with each value stored into it, past STORES_UPTO one update from a tuple, and past
+HUGE equations the tape answers the first COMPILE_AFTER calls before the code is compiled. Each way
+must give the very dicts of the small-program code (the same float arithmetic: equal to the last bit,
+names in the program's order) and of the tape, the interpreter's numbers to float64 rounding, and
+the interpreter's located errors. The thresholds are lowered so that random programs take each way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import random
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given, settings
+from strategies import edge_programs, scalar_programs
+from test_fasteval import SCALE, interpreted, outcome, scale_of
+from test_scale import random_program
+
+import graphlang
+from graphlang.engines import fasteval
+
+WAYS = {"display": {"LITERAL": 10**9}, "stores": {"LITERAL": 0},
+        "update": {"LITERAL": 0, "STORES_UPTO": 0}}
+
+
+@contextlib.contextmanager
+def patched(**values: int) -> Iterator[None]:
+    old = {k: getattr(fasteval, k) for k in values}
+    for k, v in values.items():
+        setattr(fasteval, k, v)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            setattr(fasteval, k, v)
+
+
+def exactly(prog: graphlang.Program, values: dict) -> object:
+    """The outcome with every number as its repr and type (-0.0 is not 0.0), dicts in their order."""
+    try:
+        r = prog.evaluate(values)
+    except graphlang.GraphlangError as err:
+        return "error", err.kind, err.line, err.column, str(err)
+    return [[(k, repr(v), type(v)) for k, v in d.items()] for d in (r.values, r.adjoints, r.gradient)] + [
+        r.output, repr(r.value)]
+
+
+def calls(source: str, at: dict, n: int = 4, **values: int) -> list[object]:
+    with patched(**values):
+        prog = graphlang.parse(source)
+        return [exactly(prog, at) for _ in range(n)]
+
+
+def check_ways(source: str, at: dict) -> None:
+    reference = calls(source, at, **WAYS["display"])
+    for way, values in WAYS.items():
+        assert calls(source, at, **values) == reference, way
+    ref = outcome(interpreted(source), at)
+    SCALE[0] = scale_of(ref)
+    with patched(**WAYS["update"]):
+        prog = graphlang.parse(source)
+        for _ in range(3):
+            assert outcome(prog, at) == ref
+
+
+@settings(max_examples=150, deadline=None)
+@given(scalar_programs(max_statements=30, kinks=True))
+def test_random_programs_give_the_same_dicts_every_way(case):
+    check_ways(*case)
+
+
+@settings(max_examples=150, deadline=None)
+@given(edge_programs())
+def test_edge_programs_give_the_same_dicts_every_way(case):
+    check_ways(*case)
+
+
+BIG = {"HUGE": 40, "COMPILE_AFTER": 3}
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("way", ["stores", "update"])
+def test_a_big_program_runs_the_tape_then_compiled_code_with_the_same_dicts(seed, way):
+    rnd = random.Random(seed)
+    source = random_program(rnd, 60)
+    prog = graphlang.parse(source)
+    at = {name: rnd.uniform(-2, 2) for name in prog.inputs}
+    with patched(**BIG, **WAYS[way]):
+        prog = graphlang.parse(source)
+        assert len(prog.graph.eqns) > BIG["HUGE"] and prog._fast.tape.usable([()] * prog.graph.n_slots)
+        taped = [exactly(prog, at) for _ in range(BIG["COMPILE_AFTER"])]
+        assert prog._fast_evaluate._fn is None  # the tape answered
+        compiled = [exactly(prog, at) for _ in range(3)]
+        fn = prog._fast_evaluate._fn
+    if taped[0][0] == "error":  # a domain error: the interpreter reports it, every call alike
+        assert taped == compiled == [exactly(interpreted(source), at)] * 3
+        return
+    assert fn is not None and taped == [taped[0]] * 3 and compiled == [taped[0]] * 3
+    ref = outcome(interpreted(source), at)
+    SCALE[0] = scale_of(ref)
+    with patched(**BIG, **WAYS[way]):
+        assert outcome(prog, at) == ref
+
+
+@pytest.mark.parametrize("last, bad", [("y = log(x0 + 3) + v_59", -5.0), ("y = v_59 / (x0 - 1)", 1.0),
+                                       ("y = exp(1e6 * x0) + v_59", 1.0)])
+def test_a_big_programs_errors_after_compiling_are_the_interpreters(last, bad):
+    source = random_program(random.Random(7), 60).rstrip("\n").rsplit("\n", 1)[0] + "\n" + last + "\n"
+    fine, at = {"x0": -0.5, "x1": -0.25, "x2": 1.5}, {"x0": bad, "x1": -0.25, "x2": 1.5}
+    want = exactly(interpreted(source), at)
+    assert want[0] == "error" and exactly(interpreted(source), fine)[0] != "error"
+    with patched(**BIG, **WAYS["update"]):
+        prog = graphlang.parse(source)
+        assert exactly(prog, at) == want  # the tape leaves it to the interpreter
+        for _ in range(BIG["COMPILE_AFTER"] + 1):
+            prog.evaluate(fine)
+        assert prog._fast_evaluate._fn is not None
+        assert exactly(prog, at) == want  # so does the compiled code
+        assert exactly(prog, at) == want
+
+
+def test_a_program_past_compile_max_keeps_the_tape():
+    rnd = random.Random(3)
+    source = random_program(rnd, 60)
+    with patched(**BIG, COMPILE_MAX=50):
+        prog = graphlang.parse(source)
+        at = {name: 0.25 for name in prog.inputs}
+        answers = [exactly(prog, at) for _ in range(BIG["COMPILE_AFTER"] + 3)]
+        assert prog._fast_evaluate._fn is None and answers == [answers[0]] * len(answers)
