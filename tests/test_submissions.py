@@ -228,6 +228,36 @@ def test_workers_are_forked_once_and_reused(tmp_path, monkeypatch):
 _REAL_GRADE = sub.grade_file
 
 
+def _collect_then_hog(reference, path, at, options):
+    import gc
+    gc.collect()  # grading's own allocations may set off a collection of what the worker inherited
+    return _hog(512)(reference, path, at, options)
+
+
+class _Cycle:
+    pass
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the limit is measured from /proc")
+def test_memory_the_parent_left_as_garbage_is_not_headroom_for_a_submission(tmp_path, monkeypatch):
+    """A worker inherits the parent's uncollected garbage; freed in the worker, it must not widen the limit."""
+    import gc
+    (tmp_path / "a.cg").write_text(CORRECT)
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        c = _Cycle()
+        c.me, c.blob = c, np.ones(600 * 1024 * 1024 // 8)  # 600 MB only a collection frees
+        del c
+        monkeypatch.setattr(sub, "grade_file", _collect_then_hog)
+        [big] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+    finally:
+        gc.collect()
+        if was:
+            gc.enable()
+    assert big["status"] == "out of memory" and "64 MB" in big["reason"] and not big["passed"]
+
+
 def _hostile(reference, path, at, options):
     if path.name.startswith("hang"):
         time.sleep(120)

@@ -14,6 +14,7 @@ limit counts what a worker allocates after its fork, not the address space it in
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -101,6 +102,7 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent around fork
     _die_with(parent_pid)
     _one_blas_thread()
+    gc.collect()  # the parent's garbage, freed later in here, would be headroom above the baseline
     base = _limit_memory(memory_mb)
     while True:
         try:
