@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import random
 
-import numpy as np
 import pytest
 
 import graphlang
 from graphlang.engines import interpreter as interp
 from graphlang.engines.fastpath import TAPE_FROM
-from graphlang.engines.plan import Plan
-from graphlang.engines.tape import Tape
 from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Eqn, Graph
 from graphlang.language import parser
 from graphlang.language.ast import tree_nodes
 from graphlang.language.lines import parse_lines
 from graphlang.primitives.table import PRIMITIVES
-from tests.test_scale import BIG, random_program
+from tests.test_scale import BIG, check_tape_against_plan_and_interpreter, random_program
 
 
 def _oracle(g: Graph) -> tuple[list[tuple], dict[int, float], dict[str, int], list[tuple[int, int]]]:
@@ -107,27 +104,10 @@ def test_tape_on_a_long_program_is_the_plan_bit_for_bit(seed):
     g = prog.graph
     assert g.n_eqns > TAPE_FROM
     at = {name: rnd.uniform(-2, 2) for name in prog.inputs}
-    arrays, shapes = prog.bind(at)
-    tape = Tape(g)
-    assert tape.usable(shapes)
-    out = g.slot_of[g.outputs[0]]
-    wrt = list(range(len(g.inputs)))
-    ran = tape.run(arrays, out, wrt)
-    try:
-        vals = interp.forward(g, arrays)
-        adj = interp.reverse(g, shapes, vals, {out: np.float64(1.0)}, g.reached_from(wrt))
-    except GraphlangError:
-        assert ran is None
+    checked = check_tape_against_plan_and_interpreter(prog, at)
+    if checked is None:
         return
-    if ran is None:
-        return
-    V, G = ran
-    value, grads = Plan(g, shapes).gradient(arrays)
-    assert V[out] == value and [0.0 if G[k] is None else G[k] for k in wrt] == list(grads)
-    for k in wrt:
-        assert (G[k] is None) == (adj[k] is None)
-        if adj[k] is not None:
-            assert G[k] == pytest.approx(float(adj[k]), rel=1e-8, abs=1e-10)
+    _, G, wrt = checked
     assert prog.gradient(at) == {n: 0.0 if G[k] is None else G[k] for k, n in zip(wrt, g.inputs)}
 
 
