@@ -4,6 +4,7 @@ counts what a child allocates, not what it inherits."""
 
 from __future__ import annotations
 
+import ctypes
 import mmap
 import os
 import signal
@@ -91,22 +92,10 @@ def _hog(megabytes: int):
     return grade
 
 
-# The memory-limit tests measure a worker against what it inherited: the state of a pytest process
-# that has run thousands of tests (its heap, threads, GC generations) made them flaky in the full
-# suite only (a 512 MB submission graded under a 64 MB limit; cause not yet found). They run in a
-# fresh Python process, as `graphlang grade` does; MEMORY_ISOLATED marks that process.
-_ISOLATED = os.environ.get("GRAPHLANG_MEMORY_TESTS") == "1"
-_memory = pytest.mark.skipif(not sys.platform.startswith("linux") or not _ISOLATED,
-                             reason="Linux /proc; run in a fresh process by test_memory_limits_in_a_fresh_process")
-
-
-@pytest.mark.skipif(not sys.platform.startswith("linux") or _ISOLATED, reason="the memory limit is measured from /proc")
-def test_memory_limits_in_a_fresh_process():
-    env = dict(os.environ, GRAPHLANG_MEMORY_TESTS="1")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-p", "no:cacheprovider", __file__,
-                           "-k", "memory_limit_counts or parent_left or hanging_huge"],
-                          env=env, cwd=str(ROOT), capture_output=True, text=True, timeout=900)
-    assert proc.returncode == 0 and "4 passed" in proc.stdout, proc.stdout[-3000:] + proc.stderr[-2000:]
+# The memory-limit tests run in the pytest process itself: a long-lived parent (thousands of tests
+# before them, a fat fragmented heap) is the case the limit must survive, as a notebook or a web
+# service that grades would be.
+_memory = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the memory limit is measured from /proc")
 
 
 @_memory
@@ -274,6 +263,40 @@ def test_memory_the_parent_left_as_garbage_is_not_headroom_for_a_submission(tmp_
         if was:
             gc.enable()
     assert big["status"] == "out of memory" and "64 MB" in big["reason"] and not big["passed"]
+
+
+def _heap_hole(megabytes: int) -> tuple[object, int]:
+    """Free space inside this process's malloc heap, below a live chunk that keeps it from being
+    trimmed: what a long-lived process leaves (measured: 1.4 GB free in a test run's heap)."""
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(100 * 1024) for _ in range(megabytes * 10 + 1)]  # under the mmap threshold: the heap
+    top = blocks.pop()  # the last, above the rest
+    for b in blocks:
+        libc.free(b)  # neighbours: one free chunk of `megabytes`
+    return libc, top
+
+
+@_memory
+def test_free_space_in_the_heap_the_worker_inherits_is_not_headroom(tmp_path, monkeypatch):
+    """RLIMIT_DATA counts mappings: without claiming the inherited heap's free chunks, a 512 MB array
+    fits in a 600 MB hole and passes a 64 MB limit (it did, in the full test suite)."""
+    (tmp_path / "a.cg").write_text(CORRECT)
+    libc, top = _heap_hole(600)
+    try:
+        hole = libc.malloc(512 * 1024 * 1024 + 4096)  # the precondition: the hole is there, in the heap
+        assert hole and abs(hole - top) < 1 << 30, "no 600 MB hole below the heap's top"
+        libc.free(hole)
+        monkeypatch.setattr(sub, "grade_file", _hog(512))
+        [big] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+        monkeypatch.setattr(sub, "grade_file", _hog(16))
+        [small] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64)
+    finally:
+        libc.free(top)
+    assert big["status"] == "out of memory" and "64 MB" in big["reason"] and not big["passed"]
+    assert small["status"] == "graded" and small["feedback"] == [f"held {16 * 1024 * 1024}"]
 
 
 def _hostile(reference, path, at, options):

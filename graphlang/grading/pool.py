@@ -8,7 +8,8 @@ is replaced by a fresh fork, so one submission's garbage never counts against th
 
 Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent kills and reaps
 every worker, then hands the signal on. On Linux a worker also dies with its parent. The memory
-limit counts what a worker allocates after its fork, not the address space it inherits.
+limit counts what a worker allocates after its fork, not the address space it inherits, and the
+free space of the heap it inherits is claimed before the limit is set (grading/memory.py).
 """
 
 from __future__ import annotations
@@ -25,41 +26,10 @@ from collections.abc import Callable, Generator
 from multiprocessing.connection import wait
 from typing import Any
 
+from graphlang.grading.memory import limit_memory, vm_data
+
 Job = Any
 Work = Callable[[Job], dict[str, Any]]
-
-
-def _vm_data() -> int | None:
-    """This process's private writable memory in bytes (what RLIMIT_DATA counts), where /proc says."""
-    try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as fh:
-            for line in fh:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _limit_memory(memory_mb: int) -> int | None:
-    """Allow `memory_mb` more than the worker holds right after the fork (not an absolute cap);
-    the baseline, or None where it cannot be measured."""
-    try:
-        import resource
-    except ImportError:
-        return None
-    base = _vm_data()
-    if base is None:  # no /proc: the cost model and the time limit still bound the work
-        return None
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_DATA)
-        want = base + memory_mb * 1024 * 1024
-        if hard != resource.RLIM_INFINITY:
-            want = min(want, hard)
-        resource.setrlimit(resource.RLIMIT_DATA, (want, hard))
-    except (ValueError, OSError):
-        pass
-    return base
 
 
 def _one_blas_thread() -> None:
@@ -103,7 +73,7 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
     _die_with(parent_pid)
     _one_blas_thread()
     gc.collect()  # the parent's garbage, freed later in here, would be headroom above the baseline
-    base = _limit_memory(memory_mb)
+    base = limit_memory(memory_mb)
     while True:
         try:
             job = conn.recv()
@@ -118,7 +88,7 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
             result, fresh = {"error": "memory"}, False
         except Exception as err:  # noqa: BLE001 - a bug in the grader: one row says so, the batch goes on
             result = {"error": f"internal error ({type(err).__name__})"}
-        now = _vm_data()
+        now = vm_data()
         retire = not fresh or (base is not None and now is not None and now - base > memory_mb * 512 * 1024)
         conn.send((result, retire))
         if retire:
