@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import sys
 
+import pytest
 from conftest import PROGRAMS
 
 from graphlang.grading import gradebook
@@ -80,3 +83,23 @@ def test_jobs_and_csv_need_batch(tmp_path, cli):
     ran = cli("check", "--assignment", str(HW / "assignment.toml"), "--answers",
               str(HW / "submissions" / "correct.json"), "--csv", str(tmp_path / "g.csv"))
     assert ran.code == 2 and "--batch" in ran.out + ran.err
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a file name of any bytes (Linux)")
+def test_a_file_name_that_is_not_utf8_gets_a_row_and_the_gradebook_is_written(tmp_path, cli):
+    """It was a traceback (UnicodeEncodeError writing the CSV) and no gradebook at all."""
+    key = (HW / "submissions" / "correct.json").read_bytes()
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    (folder / "ok.json").write_bytes(key)
+    with open(os.path.join(os.fsencode(folder), b"bad\xffname.json"), "wb") as fh:
+        fh.write(key)
+    out = tmp_path / "grades.csv"
+    ran = cli("check", "--assignment", str(HW / "assignment.toml"), "--batch", str(folder), "--csv", str(out),
+              "--jsonl")
+    assert ran.code == 0 and "Traceback" not in ran.err, ran.err
+    table = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["submission"] for r in table] == ["bad\\xffname.json", "ok.json"]
+    assert table[0]["score"] == table[1]["score"] == table[1]["max_score"]  # the same answers, the same grade
+    assert [json.loads(line)["submission"] for line in ran.out.splitlines() if line.startswith("{")] == \
+        ["bad\\xffname.json", "ok.json"]

@@ -5,6 +5,7 @@ counts what a child allocates, not what it inherits."""
 from __future__ import annotations
 
 import ctypes
+import json
 import mmap
 import os
 import signal
@@ -19,6 +20,7 @@ import pytest
 from conftest import PROGRAMS, ROOT
 
 import graphlang
+from graphlang import checker
 from graphlang.grading import submissions as sub
 from graphlang.grading.checker import Report
 
@@ -360,3 +362,43 @@ def test_an_idle_worker_killed_from_outside_is_replaced(tmp_path, monkeypatch):
     rest = list(rows)
     assert [r["status"] for r in [first, *rest]] == ["graded"] * 4
     assert str(pid) not in {r["feedback"][0] for r in rest}
+
+
+def _alone(cli, path) -> dict:
+    ran = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(path), "--json")
+    assert "Traceback" not in ran.err and ran.out.strip().startswith("{"), ran.out + ran.err
+    return json.loads(ran.out)
+
+
+def test_a_bom_is_not_a_character_wherever_a_submission_is_read(tmp_path, cli):
+    """Windows editors write one: `check --submission` dropped it, a batch and `grade_text` gave 0."""
+    (tmp_path / "plain.cg").write_text(CORRECT)  # the oracle: the same program without the BOM
+    (tmp_path / "bom.cg").write_bytes(b"\xef\xbb\xbf" + CORRECT.encode())
+    rows = {r["submission"]: r for r in sub.grade_batch(REF, str(tmp_path), AT, {})}
+    assert rows["plain.cg"]["passed"] and rows["bom.cg"]["passed"]
+    assert rows["bom.cg"]["score"] == rows["plain.cg"]["score"] == rows["plain.cg"]["max_score"]
+    asg = checker.Assignment.load(HW / "assignment.toml")
+    data = (tmp_path / "bom.cg").read_bytes()
+    assert asg.grade_text(data, "bom.cg").passed and asg.grade_text(data.decode("utf-8"), "bom.cg").passed
+    assert _alone(cli, tmp_path / "bom.cg")["passed"]
+
+
+def test_a_file_that_is_not_utf8_gets_the_same_report_alone_and_in_a_batch(tmp_path, cli):
+    """Alone it was an error that named the reference's line 7; in a batch, a U+FFFD complaint."""
+    lines = CORRECT.splitlines(keepends=True)
+    data = b"".join(ln.encode() for ln in lines[:1]) + b"# Jos\xe9\n" + b"".join(ln.encode() for ln in lines[1:])
+    (tmp_path / "latin1.cg").write_bytes(data)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {})
+    alone = _alone(cli, tmp_path / "latin1.cg")
+    assert row["status"] == "graded" and not row["passed"] and not alone["passed"]
+    assert row["score"] == alone["score"] == 0 and row["feedback"] == alone["feedback"]
+    assert "line 2" in row["feedback"][0] and "not valid UTF-8" in row["feedback"][0]
+
+
+def test_a_file_over_the_size_limit_says_so_alone_and_in_a_batch(tmp_path, cli):
+    """A 3 MB file read to 1,000,001 bytes said "the program has 1,000,001 characters"."""
+    (tmp_path / "huge.cg").write_text(CORRECT + "# " + "x" * 60 + "\n" * 3_000_000)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {})
+    alone = _alone(cli, tmp_path / "huge.cg")
+    assert not row["passed"] and not alone["passed"] and row["feedback"] == alone["feedback"]
+    assert "larger than 200,000 bytes" in row["feedback"][0]

@@ -21,10 +21,11 @@ from graphlang.cli.options import (
 )
 from graphlang.errors import GraphlangError, clean
 from graphlang.files import check_target, write_text
+from graphlang.language.source import read_bytes
 from graphlang.limits import Limits
 from graphlang.present import jsonout
 from graphlang.present import tables as render
-from graphlang.program import Program, read_source
+from graphlang.program import Program
 
 
 def check(reference: Annotated[str | None, typer.Argument(
@@ -101,8 +102,8 @@ def check(reference: Annotated[str | None, typer.Argument(
                 report.feedback.insert(0, why)
         else:
             assert submission is not None
-            text = read_source(submission, Limits.strict())
-            report = checker.grade_program(ref, text, asg.at, **{
+            data, _ = read_bytes(submission, Limits.strict())  # decoded by the grader, as in a batch
+            report = checker.grade_program(ref, data, asg.at, **{
                 **asg.program_options(), "max_score": asg.max_score if assignment else None})
         if gradescope:
             write_text(gradescope, jsonout.dumps(report.to_gradescope(asg.visibility)) + "\n")

@@ -119,14 +119,13 @@ class Assignment:
     def grade_answers(self, answers: Mapping[str, Any]) -> Report:
         return _to_max(grade_answers(self.reference, answers, self.at, **self.answers_options()), self.max_score)
 
-    def grade_program(self, source: str) -> Report:
+    def grade_program(self, source: str | bytes) -> Report:
         return grade_program(self.reference, source, self.at, **self.program_options())
 
     def grade_text(self, text: str | bytes, filename: str) -> Report:
         """A submitted file's contents: a program if `filename` ends in .cg, else JSON answers."""
         if filename.endswith(".cg"):
-            source = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
-            return self.grade_program(source)
+            return self.grade_program(text)  # bytes decoded as a batch decodes them
         answers, why = parse_answers(text, filename)
         report = self.grade_answers(answers or {})
         if why:

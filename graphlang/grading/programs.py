@@ -11,6 +11,7 @@ from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
+from graphlang.language.source import decode_source
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
 
@@ -84,7 +85,7 @@ def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_t
     return points[:n]
 
 
-def grade_program(reference: Program | str, submission: str, at: Mapping[str, Any], *,
+def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
                   n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None, show_expected: bool = True,
@@ -114,15 +115,18 @@ def grade_program(reference: Program | str, submission: str, at: Mapping[str, An
     return report.scaled(max_score) if max_score is not None else report
 
 
-def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any], submission: str,
+def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any], submission: str | bytes,
            rtol: float, atol: float, required: list[str], points: float, limits: Limits,
            show_expected: bool) -> Report:
     report = Report()
     parsed = Item("program parses and checks", points)
     report.items.append(parsed)
     try:
+        if isinstance(submission, (bytes, bytearray)):  # a file's bytes, as a batch or the CLI reads them
+            submission = decode_source(bytes(submission), limits, "the submission")
         if not isinstance(submission, str):
             raise GraphlangError("value", "the submission is not text")
+        submission = submission.removeprefix("\ufeff")  # a BOM from a Windows editor is not a character
         stud = parse(submission, limits=limits)
     except GraphlangError as err:
         parsed.message = _located(err)

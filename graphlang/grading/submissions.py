@@ -73,6 +73,12 @@ def refusal(path: Path) -> str | None:
     return None
 
 
+def shown_name(path: Path) -> str:
+    """A file's name as text: bytes that are not UTF-8 (a name made on another system) escaped as
+    `\\xff`, so the gradebook and the JSON lines can be written."""
+    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+
+
 def _read(path: Path) -> bytes:
     """At most MAX_BYTES + 1 bytes of a regular file; never follows a link, never blocks on a FIFO."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -92,10 +98,9 @@ def grade_file(reference: Program, path: Path, at: dict[str, Any], options: dict
         why = "a symbolic link (not followed)" if os.path.islink(path) else err.strerror
         report.feedback.append(f"cannot read the submission: {why}")
         return report
-    text = data.decode("utf-8", errors="replace")
-    if path.suffix == ".cg":
-        return grade_program(reference, text, at, **options.get("program", {}))
-    answers, why = parse_answers(data, path.name)
+    if path.suffix == ".cg":  # the bytes: decoded as `check --submission` decodes them (a BOM, bad UTF-8)
+        return grade_program(reference, data, at, **options.get("program", {}))
+    answers, why = parse_answers(data, shown_name(path))
     if answers is None:
         report = grade_answers(reference, {}, at, **options.get("answers", {}))
         report.feedback.insert(0, why)
@@ -115,7 +120,7 @@ def _grade_job(reference: Program | str, at: dict[str, Any], options: dict[str, 
 
 
 def _skipped(path: Path, reason: str) -> dict[str, Any]:
-    return {"submission": path.name, "status": "skipped", "seconds": 0.0, "score": 0.0, "max_score": None,
+    return {"submission": shown_name(path), "status": "skipped", "seconds": 0.0, "score": 0.0, "max_score": None,
             "passed": False, "reason": reason, "feedback": [f"not graded: {reason}"]}
 
 
@@ -176,7 +181,7 @@ def _row(path: Path, status: str, payload: dict[str, Any] | None, seconds: float
     error = payload.get("error") if isinstance(payload, dict) else None
     if status == "graded" and (payload is None or error is not None):
         status = "out of memory" if error == "memory" else "crashed"
-    row: dict[str, Any] = {"submission": path.name, "status": status, "seconds": seconds}
+    row: dict[str, Any] = {"submission": shown_name(path), "status": status, "seconds": seconds}
     if status == "graded" and payload is not None:
         row.update(payload)
     else:

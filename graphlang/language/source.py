@@ -9,27 +9,31 @@ from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 
 
-def read_source(path: str | Path, limits: Limits) -> str:
-    """The program text at `path` (`-`: standard input), checked for size and encoding."""
+def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
+    """At most `limits.max_source_chars` + 1 bytes of the file at `path` (`-`: standard input), and
+    the name to show for it."""
     p = Path(path)
     try:
         if str(path) == "-":  # SPEC §3: the program from standard input
             raw = getattr(sys.stdin, "buffer", sys.stdin).read(limits.max_source_chars + 1)  # text in a notebook
-            data = raw.encode() if isinstance(raw, str) else bytes(raw)
-            path = "<stdin>"
-        elif p.is_dir():
+            return (raw.encode() if isinstance(raw, str) else bytes(raw)), "<stdin>"
+        if p.is_dir():
             raise GraphlangError("io", f"{path} is a directory, not a .cg file")
-        elif not p.exists():
+        if not p.exists():
             raise GraphlangError("io", f"{path}: no such file", hint="check the path")
-        elif not p.is_file():
+        if not p.is_file():
             raise GraphlangError("io", f"{path} is not a regular file")
-        else:
-            with p.open("rb") as fh:
-                data = fh.read(limits.max_source_chars + 1)
+        with p.open("rb") as fh:
+            return fh.read(limits.max_source_chars + 1), str(path)
     except OSError as err:
         raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
+
+
+def decode_source(data: bytes, limits: Limits, name: str = "the file") -> str:
+    """A program's bytes as text: within the size limit, UTF-8, a leading BOM dropped (Windows
+    editors write one); an error located at the first byte that is not UTF-8."""
     if len(data) > limits.max_source_chars:
-        raise GraphlangError("limit", f"{path} is larger than {limits.max_source_chars:,} bytes")
+        raise GraphlangError("limit", f"{name} is larger than {limits.max_source_chars:,} bytes")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -40,3 +44,9 @@ def read_source(path: str | Path, limits: Limits) -> str:
         column = len(text) - (text.rfind("\n") + 1) + 1
         raise GraphlangError("syntax", "the file is not valid UTF-8 text", line, column,
                              "save the file as plain UTF-8") from None
+
+
+def read_source(path: str | Path, limits: Limits) -> str:
+    """The program text at `path` (`-`: standard input), checked for size and encoding."""
+    data, name = read_bytes(path, limits)
+    return decode_source(data, limits, name)
