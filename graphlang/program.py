@@ -184,14 +184,16 @@ class Program:
         vals = interp.forward(g, arrays)
         named = {n: py(vals[g.slot_of[n]]) for n in g.names}
         outs = self._output_slots()
+        missing: set[int] = set()
         if self.is_scalar(shapes):
             adjoint_values = None
             if method == "reverse" or adjoints:
                 try:
                     adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live,
-                                         soft=self._constant)
+                                         soft=self._constant, missing=missing)
+                    # a constant's adjoint that does not exist here (∂(x^n)/∂n at x < 0) is left out
                     adjoint_values = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]])
-                                      for n in g.names}
+                                      for n in g.names if g.slot_of[n] not in missing}
                 except GraphlangError:
                     if method == "reverse":
                         raise
@@ -210,6 +212,8 @@ class Program:
                          named, None, None, jac, method=method)
         if method == "fd":
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
+        if missing:
+            res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self
         return res
 

@@ -121,7 +121,9 @@ def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> di
         return {q: None for q in asked}
     shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
         tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
-    return jsonout.answers_template(ref, scalar=ref.is_scalar(shapes))
+    scalar = ref.is_scalar(shapes)
+    missing = ref.evaluate(vals).extra.get("no_adjoint", []) if vals and scalar else []
+    return jsonout.answers_template(ref, scalar=scalar, missing=missing)
 
 
 def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,

@@ -99,14 +99,14 @@ def depends_on_inputs(graph: Graph, which: list[int] | None = None) -> list[bool
 
 def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
             live: list[bool], batched: bool = False, all_batched: bool = False,
-            soft: list[bool] | None = None) -> list[Any]:
+            soft: list[bool] | None = None, missing: set[int] | None = None) -> list[Any]:
     """Adjoints g_v = ∂(seeds · outputs)/∂v for every slot (None where no path leads).
 
     `batched`: values may be `Batch`es; the adjoint of an unbatched slot (a parameter) sums the
     batch's contributions. `all_batched`: the seeds are a batch of directions (a Jacobian's rows),
     so every adjoint keeps the batch axis. `soft`: slots (constants, which no input moves) whose
     adjoint may not exist (∂(x^n)/∂n at x < 0): there a numeric failure leaves that adjoint (and
-    those upstream of it) None instead of stopping the evaluation.
+    those upstream of it) None instead of stopping the evaluation, and adds it to `missing`.
     """
     adj: list[Any] = [None] * graph.n_slots
     undefined: set[int] = set()
@@ -146,6 +146,8 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                     raise sum_error(graph, eq, i, err, "adjoint") from None
     for i in undefined:
         adj[i] = None
+    if missing is not None:
+        missing.update(undefined)
     return adj
 
 

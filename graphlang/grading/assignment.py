@@ -86,7 +86,8 @@ class Assignment:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)
         if not self.quantities:
-            self.quantities = default_quantities(self.reference, result.adjoints is not None)
+            self.quantities = default_quantities(self.reference, result.adjoints is not None,
+                                                 result.extra.get("no_adjoint", []))
         asked = {canonical(q, prog, adj.prefix) for q in self.quantities}
         for name in [*self.points, *self.comparisons]:
             if canonical(name, prog, adj.prefix) not in asked:

@@ -186,13 +186,15 @@ def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
     return bool(np.all(np.isclose(g, w, rtol=rtol, atol=atol))), ""
 
 
-def default_quantities(prog: Program, scalar: bool) -> list[str]:
+def default_quantities(prog: Program, scalar: bool, missing: Sequence[str] = ()) -> list[str]:
     """What a student answers unless told otherwise (`check --template`): every node's value, then
-    (for a scalar output) every adjoint backwards and the gradient."""
+    (for a scalar output) every adjoint backwards (but the `missing` ones, which do not exist at
+    the point) and the gradient."""
     names = [n for n in prog.names if n not in prog.inputs]
     if not scalar:
         return names
-    return names + [f"g_{n}" for n in reversed(names)] + [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
+    return names + [f"g_{n}" for n in reversed(names) if n not in missing] + \
+        [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
 
 
 def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits | None = None
@@ -246,13 +248,18 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             given[canon] = value
     order = prog.names + [prefix + n for n in
                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
-    asked = quantities if quantities else default_quantities(prog, result.adjoints is not None)
+    missing = result.extra.get("no_adjoint", [])
+    asked = quantities if quantities else default_quantities(prog, result.adjoints is not None, missing)
     wanted = list(dict.fromkeys(canonical(q, prog, prefix) or q for q in asked))
     adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
     reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()}}
     for q in wanted:
         if q not in reference_values:
             vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names
+            if q.startswith(prefix) and q[len(prefix):] in missing:
+                raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint that does not exist at "
+                                     "this point (the derivative with respect to a constant exponent of a "
+                                     "base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
             raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
                 "an adjoint, but adjoints and gradients are defined for a scalar output only" if vector
                 else "which is no node or adjoint of the reference program"))

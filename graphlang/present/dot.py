@@ -24,7 +24,7 @@ from graphlang.numbers import short
 from graphlang.present.grid import Grid
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.printing import to_text, value_of
+from graphlang.symbolic.printing import to_text, value_or_none
 
 MAX_DRAWN_ELEMENTS = 6  # a tensor value shows its numbers up to this size, else its shape
 MAX_LAID_OUT = 1000  # Graphviz's layout takes minutes (or crashes) on graphs much larger than this
@@ -38,6 +38,8 @@ def _q(text: str) -> str:
 
 def _num(v: Any) -> str:
     """A value for a drawing: a number, a small vector or matrix in full, else its shape."""
+    if v is None:  # an adjoint or a local derivative that does not exist at this point
+        return "undefined"
     a = np.asarray(v, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         return "not finite" if a.ndim == 0 else f"shape {list(a.shape)}, not finite"
@@ -106,7 +108,7 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
             text = text if scalar else f"{adj.g(t.consumer)} ↦ {text}"
             needed = {adj.g(t.consumer)} if not scalar else set()
             if env and needed <= env.keys():
-                text += f" = {_num(value_of(e, env))}"
+                text += f" = {_num(value_or_none(e, env))}"
             local[(name, t.consumer)] = text
     return local
 
@@ -131,7 +133,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     for name in g.inputs:
         label = name if result is None else f"{name}\n= {_num(result.values[name])}"
         if result is not None and result.adjoints is not None:
-            label += f"\ng = {_num(result.adjoints[name])}"
+            label += f"\ng = {_num(result.adjoints.get(name))}"
         kind = "param" if name in g.params else "input"
         box = _box(label, None, 2 if name in outputs else 1, rounded=True)
         lines.append(f"  {_q(name)} [label={box}, tooltip={_q(kind)}];")
@@ -142,7 +144,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
         if result is not None:
             label += f"\n= {_num(result.values[st.name])}"
             if result.adjoints is not None:
-                label += f"\ng = {_num(result.adjoints[st.name])}"
+                label += f"\ng = {_num(result.adjoints.get(st.name))}"
         box = _box(label, st.name, 2 if st.name in outputs else 1, rounded=False)
         lines.append(f"  {_q(st.name)} [label={box}, tooltip={_q(st.name)}];")
     local = edge_partials(program, values, result) if partials else {}
@@ -228,7 +230,7 @@ def terminal_grid(program: Program, values: dict[str, Any] | None = None, partia
         row = [name, computes, reads, ", ".join(dict.fromkeys(consumers.get(name, [])))]
         if result is not None:
             row += [_num(result.values[name]),
-                    _num(result.adjoints[name]) if result.adjoints is not None else ""]
+                    _num(result.adjoints.get(name)) if result.adjoints is not None else ""]
         if partials:
             row.append("\n".join(f"∂{name}/∂{a}: {local[(a, name)]}" for a in operands.get(name, [])
                                   if (a, name) in local))

@@ -22,7 +22,7 @@ from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
-from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_of
+from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
 
 
 @dataclass
@@ -39,6 +39,8 @@ class Line:
 
 def short(v: Any, digits: int = 4) -> str:
     """A number for a step of the chain (4 digits) or its result (`digits=6`)."""
+    if v is None:  # an adjoint or a local derivative that does not exist at this point
+        return "undefined"
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a) + 0.0:.{digits}g}"
@@ -47,6 +49,8 @@ def short(v: Any, digits: int = 4) -> str:
 
 def tex_value(v: Any, digits: int) -> str:
     """A value in LaTeX: a number, or a vector (a column) or matrix as a bmatrix with its real shape."""
+    if v is None:
+        return r"\text{undefined}"
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0 or a.ndim > 2 or a.size > 36:
         return short(v, digits)
@@ -145,14 +149,14 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
     env = {**{k: np.asarray(v) for k, v in vals.items()}, **{gs(k): np.asarray(v) for k, v in p.adjoints.items()}}
     lines: list[Line] = []
     for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
-        total = short(p.adjoints[name], digits)
+        total = short(p.adjoints.get(name), digits)
         if name == out:
             seed, seed_tex = [], []  # a vector's component k: the seed is the one-hot e_k
             if p.index is not None and len(p.index) == 1:
                 seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
                               [gs(name), _partial_tex(top_tex, name), *seed_tex,
-                               tv(p.adjoints[name], digits)], of, matrix=bool(seed)))
+                               tv(p.adjoints.get(name), digits)], of, matrix=bool(seed)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
@@ -167,7 +171,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                               for t in terms if t.partial is not None)
             rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
-            nums = " + ".join(f"{factor(env[gs(t.consumer)], digits)}·{factor(value_of(t.partial, env), digits)}"
+            nums = " + ".join(f"{factor(env[gs(t.consumer)], digits)}·{factor(value_or_none(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
             forms = [gs(name), chain, rule, nums, total]
             latex = [gs(name), chain_tex, rule_tex, nums.replace("·", " \\cdot "), total]
@@ -175,7 +179,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             rule = " + ".join(_math(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
             latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
-                     tv(p.adjoints[name], digits)]
+                     tv(p.adjoints.get(name), digits)]
         lines.append(Line("backward", name, forms, latex, of, matrix=bool(used)))
     for name in g.inputs:
         v = short(p.adjoints[name], 10)

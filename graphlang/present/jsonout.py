@@ -137,12 +137,13 @@ def explain(lines: list[Any]) -> dict[str, Any]:
                        **({"of": ln.of} if ln.of is not None else {})} for ln in lines]}
 
 
-def answers_template(ref: Any, scalar: bool = True) -> dict[str, Any]:
-    """Every quantity a student may answer, each null: values, adjoints (backward order), gradient
-    (adjoints and the gradient only for a scalar output)."""
+def answers_template(ref: Any, scalar: bool = True, missing: Any = ()) -> dict[str, Any]:
+    """Every quantity a student may answer, each null: values, adjoints (backward order, but the
+    `missing` ones, which do not exist at the point), gradient (adjoints and the gradient only for a
+    scalar output)."""
     names = [n for n in ref.names if n not in ref.inputs]
     out = ref.outputs[0]
     if not scalar:
         return {n: None for n in names}
-    return {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names)},
+    return {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names) if n not in missing},
             **{f"d{out}/d{n}": None for n in ref.inputs}}

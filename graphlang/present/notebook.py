@@ -16,7 +16,7 @@ from rich.console import Console
 
 from graphlang.numbers import number
 from graphlang.present.dot import svg, to_dot
-from graphlang.present.textviews import MAX_SHOWN, tensor
+from graphlang.present.textviews import MAX_SHOWN, UNDEFINED, adjoint_rows, tensor
 
 _TABLE = ("border-collapse:collapse;margin:0.4em 0 0.8em 0;font-family:system-ui,sans-serif;"
           "font-size:0.95em")
@@ -61,7 +61,8 @@ def result_html(program: Any, result: Any) -> str:
                    ([_code(n), _code(define(n)), value_html(v)] for n, v in result.values.items()))]
     if result.adjoints is not None:
         parts.append(table(f"Backward pass (adjoints g_v = ∂{out}/∂v)", ["node", "adjoint"],
-                           ([_code(f"g_{n}"), value_html(v)] for n, v in reversed(list(result.adjoints.items())))))
+                           ([_code(f"g_{n}"), UNDEFINED if v is None else value_html(v)]
+                            for n, v in adjoint_rows(result))))
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
              "symbolic": "symbolic"}.get(result.method, result.method)
     if result.gradient is not None:

@@ -63,6 +63,16 @@ def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
     return items[: MAX_SHOWN - 2] + [filler, items[-1]]
 
 
+UNDEFINED = "does not exist at this point"  # a constant's adjoint, e.g. ∂(x^n)/∂n at x < 0
+
+
+def adjoint_rows(result: Any) -> list[tuple[str, Any]]:
+    """(name, adjoint) backwards; None where the adjoint does not exist (`Result.extra["no_adjoint"]`)."""
+    missing = set(result.extra.get("no_adjoint", ()))
+    return [(n, result.adjoints.get(n)) for n in reversed(list(result.values))
+            if n in result.adjoints or n in missing]
+
+
 def result_parts(program: Any, result: Any) -> list[Part]:
     """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
     out = result.output if isinstance(result.output, str) else ", ".join(result.output)
@@ -71,7 +81,8 @@ def result_parts(program: Any, result: Any) -> list[Part]:
     parts: list[Part] = [fwd]
     if result.adjoints is not None:
         back = Grid(f"Backward pass (adjoints g_v = ∂{out}/∂v)", ("node", "adjoint"))
-        back.rows = [(f"g_{name}", tensor(value)) for name, value in reversed(list(result.adjoints.items()))]
+        back.rows = [(f"g_{name}", UNDEFINED if value is None else tensor(value))
+                     for name, value in adjoint_rows(result)]
         parts.append(back)
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
              "symbolic": "symbolic"}.get(result.method, result.method)

@@ -19,7 +19,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.printing import tex_name, to_latex, value_of
+from graphlang.symbolic.printing import tex_name, to_latex, value_or_none
 
 MAX_ELEMENTS = 6
 MAX_LAID_OUT = 1000  # nodes (as for Graphviz: a larger picture is not legible on a page anyway)
@@ -53,6 +53,8 @@ STYLES = (r"\begin{tikzpicture}[>=stealth, thick, every node/.style={font=\small
 
 
 def _value(v: Any) -> str:
+    if v is None:  # an adjoint or a local derivative that does not exist at this point
+        return r"\text{undefined}"
     a = np.asarray(v, dtype=np.float64)
     if not np.all(np.isfinite(a)):
         return r"\text{not finite}"
@@ -125,7 +127,7 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
                 continue  # a tensor consumer's local derivative is a Jacobian: no label
             text = to_latex(t.partial)
             if env:
-                text += " = " + _value(value_of(t.partial, env))
+                text += " = " + _value(value_or_none(t.partial, env))
             out[(name, t.consumer)] = text
     return out
 
@@ -145,7 +147,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
         if result is not None:
             text += rf" \\ $= {_value(result.values[n])}$"
             if result.adjoints is not None:
-                text += rf" \\ $g = {_value(result.adjoints[n])}$"
+                text += rf" \\ $g = {_value(result.adjoints.get(n))}$"
         style = "input" if st is None else "box"
         style += ", output" if n in outputs else ""
         label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"

@@ -175,6 +175,15 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
     return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
 
 
+def value_or_none(e: Expr, env: dict[str, Any]) -> Any:
+    """`value_of`, or None where the expression has no value here (a local derivative such as
+    x^n ln x at x < 0: the partial of a constant exponent)."""
+    try:
+        return value_of(e, env)
+    except (FloatingPointError, ZeroDivisionError, OverflowError, ValueError):
+        return None
+
+
 def value_of(e: Expr, env: dict[str, Any]) -> Any:
     """Evaluate a (small) expression numerically with the primitive table."""
     def step(node: Expr, kids: list[Any]) -> Any:

@@ -227,7 +227,7 @@
       if (n.kind === "op") text(node, "name", b[0], b[1] - 4, n.name);
       text(node, "fn", b[0] + 8, b[1] + 16, n.computes || n.name);
       text(node, "val", b[0] + 8, b[1] + 32, res ? "= " + brief(res.values[n.name]) : "");
-      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + brief(res.adjoints[n.name]) : "");
+      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + (n.name in res.adjoints ? brief(res.adjoints[n.name]) : "undefined") : "");
       node.addEventListener("click", function () { select(n.name); });
       svg.appendChild(node);
     });

@@ -1,0 +1,74 @@
+"""The adjoint of a named constant that does not exist at the point: ∂(x^n)/∂n = x^n·ln(x) has no
+real value at x < 0. It was shown as 0 (a wrong number a checker would grade against) and crashed
+`explain`, `graph --partials`, `html` and the REPL. Now it is left out of `Result.adjoints` and the
+JSON, named in `Result.extra["no_adjoint"]`, shown as "does not exist"/"undefined", left out of the
+answers template, and the rest of the evaluation stands. Oracle: the closed forms x^n·ln(x) and
+n·x^(n-1) (and SymPy where the base is positive)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import sympy as sp
+from conftest import run_cli
+
+import graphlang
+
+POWER = "p = 3\ny = x ^ p\n"
+SQUARES = "input x[2], t[2]\nn = 2\nr = x - t\nJ = 0.5 * sum(r ^ n)\n"
+
+
+@pytest.mark.parametrize("x", [-1.5, -0.5, -2.0])
+def test_the_adjoint_of_a_constant_exponent_of_a_negative_base_is_left_out_not_zero(x):
+    g = graphlang.parse(POWER)
+    for _ in range(3):  # interpreted, then the compiled paths: each falls back to the interpreter
+        r = g.evaluate({"x": x})
+        assert "p" not in r.adjoints and r.extra["no_adjoint"] == ["p"]
+        assert r.adjoints["x"] == pytest.approx(3 * x ** 2, rel=1e-15)  # n·x^(n-1): the gradient stands
+        assert r.gradient == {"x": pytest.approx(3 * x ** 2, rel=1e-15)}
+        assert r.value == pytest.approx(x ** 3)
+
+
+@pytest.mark.parametrize("x", [0.5, 1.5, 2.0])
+def test_at_a_positive_base_the_adjoint_is_the_closed_form(x):
+    r = graphlang.parse(POWER).evaluate({"x": x})
+    xs, ps = sp.symbols("x p", positive=True)
+    oracle = float(sp.diff(xs ** ps, ps).subs({xs: x, ps: 3}))
+    assert r.adjoints["p"] == pytest.approx(oracle, rel=1e-13) == pytest.approx(x ** 3 * math.log(x))
+    assert "no_adjoint" not in r.extra
+
+
+def test_a_vector_of_residuals_with_one_negative_leaves_the_exponent_adjoint_out(tmp_path):
+    (tmp_path / "sq.cg").write_text(SQUARES)
+    ran = run_cli("run", str(tmp_path / "sq.cg"), "--at", "x=[3,-4],t=[1,1]", "--json")
+    out = json.loads(ran.out)
+    assert ran.code == 0 and "n" not in out["adjoints"] and "n" in out["values"]
+    assert out["gradient"] == {"x": [2.0, -5.0], "t": [-2.0, 5.0]}  # r, -r: the closed form of ½Σr²
+    positive = json.loads(run_cli("run", str(tmp_path / "sq.cg"), "--at", "x=[3,4],t=[1,1]", "--json").out)
+    r = np.array([2.0, 3.0])
+    assert positive["adjoints"]["n"] == pytest.approx(0.5 * float(np.sum(r ** 2 * np.log(r))), rel=1e-13)
+    text = run_cli("run", str(tmp_path / "sq.cg"), "--at", "x=[3,-4],t=[1,1]").out
+    assert "g_n" in text and "does not exist at this point" in text
+
+
+@pytest.mark.parametrize("argv", [["explain"], ["explain", "--json"], ["explain", "--format", "latex"],
+                                  ["graph", "--partials"], ["graph", "--dot", "--partials"]])
+def test_every_view_says_undefined_and_none_crashes(tmp_path, argv):
+    (tmp_path / "pw.cg").write_text(POWER)
+    ran = run_cli(argv[0], str(tmp_path / "pw.cg"), "--at", "x=-1.5", *argv[1:])
+    assert ran.code == 0 and "Traceback" not in ran.err + ran.out, ran.err
+    assert "undefined" in ran.out
+    assert "6.75" in ran.out  # g_x = 3·(-1.5)²
+
+
+def test_the_lesson_page_and_the_answers_template(tmp_path):
+    (tmp_path / "pw.cg").write_text(POWER)
+    page = tmp_path / "pw.html"
+    ran = run_cli("html", str(tmp_path / "pw.cg"), "--at", "x=-1.5", "-o", str(page))
+    assert ran.code == 0 and "undefined" in page.read_text()
+    negative = json.loads(run_cli("check", str(tmp_path / "pw.cg"), "--at", "x=-1.5", "--template").out)
+    positive = json.loads(run_cli("check", str(tmp_path / "pw.cg"), "--at", "x=1.5", "--template").out)
+    assert "g_p" not in negative and "g_p" in positive and set(positive) - set(negative) == {"g_p"}
