@@ -89,3 +89,34 @@ def test_shell_completion_completes_commands():
     script = subprocess.run([bash, "-c", f"{shlex.quote(sys.executable)} -m graphlang --show-completion; true"],
                             env=env, capture_output=True, text=True, timeout=120)
     assert script.returncode == 0 and "_GRAPHLANG_COMPLETE" in script.stdout, script.stderr
+
+
+@pytest.mark.parametrize("argv", [["run", "{prog}", "--at-file", "{at}", "--json"],
+                                  ["grad", "{prog}", "--at-file", "{at}", "--json"]])
+def test_a_reader_that_closes_the_pipe_gets_no_traceback(tmp_path, argv):
+    """`graphlang run big.cg --json | head -c 10` ended in a BrokenPipeError traceback (exit 1)."""
+    (tmp_path / "big.cg").write_text("input x[50000]\ny = sum(x * x)\n")
+    (tmp_path / "at.json").write_text(json.dumps({"x": [0.5] * 50000}))  # megabytes of output: past any pipe buffer
+    args = [a.format(prog=tmp_path / "big.cg", at=tmp_path / "at.json") for a in argv]
+    proc = subprocess.Popen([sys.executable, "-m", "graphlang", *args], cwd=ROOT, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    head = proc.stdout.read(10)
+    proc.stdout.close()  # as `head -c 10` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141), err
+    assert head and "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+@pytest.mark.parametrize("argv", [["run", "programs/lecture13.cg", "--at", "x=2,z=3", "--json", "--bogus"],
+                                  ["grad", "programs/lecture13.cg", "--at", "x=2,z=3", "--json", "--method"],
+                                  ["explain", "programs/lecture13.cg", "--at", "x=2,z=3", "--json", "--nope"]])
+def test_with_json_an_option_click_refuses_is_an_error_object_too(argv):
+    """SPEC §3: with --json an error also prints {"error": ...} on stdout; Click's own usage errors
+    (an unknown option, a missing value) printed only Click's text."""
+    proc = subprocess.run([sys.executable, "-m", "graphlang", *argv], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    err = json.loads(proc.stdout)["error"]
+    assert err["kind"] == "usage" and err["line"] is None and err["column"] is None
+    assert err["message"] and err["message"].split(":")[0] in proc.stderr  # the same message on stderr

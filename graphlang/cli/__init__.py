@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 INTERRUPTED = 130  # ExitCode.INTERRUPTED, here before anything heavy is imported
+PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader closed the pipe
 
 
 def _interrupted(signum: int, frame: Any) -> None:
@@ -25,13 +26,26 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130, from the
     first instant (the handler is installed before numpy, Lark and Typer are imported)."""
     signal.signal(signal.SIGINT, _interrupted)
-    from graphlang.cli.quick import dispatch
+    try:
+        from graphlang.cli.quick import dispatch
 
-    if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
-        return
-    from graphlang.cli.app import run
+        if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
+            return
+        from graphlang.cli.app import run
 
-    run(argv)
+        run(argv)
+    except BrokenPipeError:  # the reader went away (`| head`): the rest is not wanted, and no traceback
+        _quiet_stdout()
+        sys.exit(PIPE_CLOSED)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null: Python flushes it at exit, which would fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def __getattr__(name: str) -> Any:

@@ -127,6 +127,26 @@ def _options(version: Annotated[bool, typer.Option("--version", callback=_versio
 
 
 def run(argv: list[str] | None = None) -> None:
-    """Run one command line (the signal handler is installed by `graphlang.cli.main`)."""
-    app(args=argv, prog_name="graphlang")
+    """Run one command line (the signal handler is installed by `graphlang.cli.main`). A usage error
+    Click finds (an unknown option, a missing value) is shown as Click shows it and, with `--json`,
+    also as SPEC §3's error object on stdout, as every other error is."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else list(argv)
+    try:
+        code = app(args=args, prog_name="graphlang", standalone_mode=False)
+    except Exception as err:  # Click's own (Typer vendors Click: matched by name, as Click shows them)
+        kinds = {k.__name__ for k in type(err).__mro__}
+        if "Abort" in kinds:
+            print("Aborted!", file=sys.stderr)
+            sys.exit(1)
+        if "ClickException" not in kinds:
+            raise
+        err.show()  # type: ignore[attr-defined]
+        if "UsageError" in kinds and "--json" in args:
+            from graphlang.present import jsonout
+            print(jsonout.dumps({"error": {"kind": "usage", "message": err.format_message(),  # type: ignore[attr-defined]
+                                           "line": None, "column": None}}))
+        sys.exit(err.exit_code)  # type: ignore[attr-defined]
+    sys.exit(code if isinstance(code, int) else 0)
 
