@@ -103,16 +103,44 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
     return GraphlangError("syntax", "unexpected end of input", line, column)
 
 
+_NOT_ASCII = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
+# Not even in a comment: control characters, and the invisible or direction-changing ones a
+# comment could use to make the code read differently from how it runs ("Trojan Source").
+_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+def _disallowed(text: str) -> int | None:
+    """The offset of the first character a program may not hold: outside comments anything but
+    printable ASCII (and tab, newline, carriage return); in a comment (`#` to the end of the line,
+    a student's name, the lecture's σ or ∂) only the `_UNSAFE` ones. Linear: each step ends a line."""
+    pos = 0
+    while (m := _NOT_ASCII.search(text, pos)) is not None:
+        at = m.start()
+        start = text.rfind("\n", 0, at) + 1
+        if "#" not in text[start:at]:
+            return at
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        unsafe = _UNSAFE.search(text, at, end)
+        if unsafe is not None:
+            return unsafe.start()
+        pos = end
+    return None
+
+
 def _check_text(text: str, limits: Limits) -> None:
     if len(text) > limits.max_source_chars:
         raise GraphlangError("limit", f"the program has {len(text):,} characters; the limit is "
                              f"{limits.max_source_chars:,}", 1, 1, "split the program or raise the limit")
-    bad = re.search(r"[^\x09\x0a\x0d\x20-\x7e]", text)
-    if bad:
-        line, column = _position(text, bad.start())
-        ch = bad.group()
+    bad = _disallowed(text)
+    if bad is not None:
+        line, column = _position(text, bad)
+        ch = text[bad]
         what = "a NUL byte" if ch == "\x00" else f"the character U+{ord(ch):04X}"
-        raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII",
+        if _UNSAFE.match(ch):
+            raise GraphlangError("syntax", f"{what} is not allowed, not even in a comment (an invisible or "
+                                 "direction-changing character)", line, column, "delete it")
+        raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII outside comments",
                              line, column, "retype the name or operator with ASCII characters")
     depth = 0
     for m in re.finditer(r"[\[\]()]", text) if not _shallow(text, limits.max_depth) else ():
@@ -149,6 +177,8 @@ def _shallow(text: str, limit: int) -> bool:
     """No bracket nests deeper than `limit` and none closes below depth 0 (then the scan above has
     nothing to report): the running depth in C (accumulate over the brackets alone)."""
     brackets = text.translate(_BRACKETS)
+    if not brackets.isascii():  # a comment's non-ASCII characters (the table holds ASCII only)
+        brackets = re.sub(r"[^\[\]()]", "", brackets)
     if not brackets:
         return True
     running = list(accumulate(map(_DEPTH.__getitem__, map(ord, brackets))))
