@@ -358,3 +358,14 @@ def test_bad_batch_options_are_usage_errors(tmp_path):
         with pytest.raises(graphlang.GraphlangError) as info:
             list(grade_batch(ref, str(tmp_path), {"x": 2}, options, **kwargs))
         assert info.value.kind == "usage"
+
+
+@pytest.mark.parametrize("text, why", [
+    ('{"a": ' + "9" * 5000 + "}", "a number with too many digits"),  # said "it nests too deeply"
+    ("[" * 100_000 + "]" * 100_000, "nests too deeply"),
+    ('{"a": 1,\n "b": }', "line 2, column 7"),
+])
+def test_an_unreadable_answers_file_says_why(text, why):
+    from graphlang.grading.answers_file import parse_answers
+    answers, message = parse_answers(text.encode(), "answers.json")
+    assert answers is None and why in message and message.startswith("answers.json")

@@ -402,3 +402,63 @@ def test_a_file_over_the_size_limit_says_so_alone_and_in_a_batch(tmp_path, cli):
     alone = _alone(cli, tmp_path / "huge.cg")
     assert not row["passed"] and not alone["passed"] and row["feedback"] == alone["feedback"]
     assert "larger than 200,000 bytes" in row["feedback"][0]
+
+
+def _small_hog(reference, path, at, options):
+    """80 MB in 16 KB pieces (a program of many small vectors): no piece needs a new mapping if the
+    worker's heap has holes of 16 KB or more."""
+    pieces = [np.ones(2048) for _ in range(5000)]
+    report = Report()
+    report.feedback.append(f"held {sum(p.nbytes for p in pieces)}")
+    return report
+
+
+@_memory
+def test_small_holes_in_the_inherited_heap_are_not_headroom_either(tmp_path, monkeypatch):
+    """Every other 60 KB block freed in the parent: 300 MB of holes too small for a 64 KB claim."""
+    (tmp_path / "a.cg").write_text(CORRECT)
+    libc = ctypes.CDLL(None)
+    libc.malloc.restype = ctypes.c_void_p
+    libc.malloc.argtypes = [ctypes.c_size_t]
+    libc.free.argtypes = [ctypes.c_void_p]
+    blocks = [libc.malloc(60_000) for _ in range(10_000)]
+    try:
+        for b in blocks[::2]:
+            libc.free(b)
+        monkeypatch.setattr(sub, "grade_file", _small_hog)
+        [row] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=16)
+    finally:
+        for b in blocks[1::2]:
+            libc.free(b)
+    assert row["status"] == "out of memory" and "16 MB" in row["reason"]
+
+
+def _leave_or_take(reference, path, at, options):
+    """`a_…` leaves 24 MB of freed heap in the worker (a live block above it keeps it mapped);
+    `b_…` needs 48 MB of its 64 MB."""
+    if path.name.startswith("a_"):
+        libc = ctypes.CDLL(None)
+        libc.malloc.restype = ctypes.c_void_p
+        libc.malloc.argtypes = [ctypes.c_size_t]
+        libc.free.argtypes = [ctypes.c_void_p]
+        blocks = [libc.malloc(100 * 1024) for _ in range(241)]
+        for b in blocks[:-1]:
+            libc.free(b)  # the last stays: the heap cannot shrink below it
+        return Report()
+    block = np.ones(48 * 1024 * 1024 // 8)
+    report = Report()
+    report.feedback.append(f"held {block.nbytes}")
+    return report
+
+
+@_memory
+def test_a_submission_gets_its_whole_allowance_whatever_was_graded_before_it(tmp_path, monkeypatch):
+    """One worker, reused: what an earlier submission left behind counted against the next one (a
+    48 MB submission passed alone and ran out of 64 MB after another)."""
+    monkeypatch.setattr(sub, "grade_file", _leave_or_take)
+    (tmp_path / "b_big.cg").write_text(CORRECT)
+    [alone] = sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64, jobs=1)
+    (tmp_path / "a_small.cg").write_text(CORRECT)
+    after = {r["submission"]: r for r in sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64, jobs=1)}
+    assert alone["status"] == after["b_big.cg"]["status"] == "graded"
+    assert after["b_big.cg"]["feedback"] == [f"held {48 * 1024 * 1024}"]

@@ -44,8 +44,10 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
         return None, f"{label} gives {dup.args[0]!r} twice"
     except json.JSONDecodeError as err:
         return None, f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
-    except (ValueError, RecursionError):
+    except RecursionError:
         return None, f"{label} is not valid JSON (it nests too deeply)"
+    except ValueError:  # Python refuses to read an integer of more than 4,300 digits
+        return None, f"{label} holds a number with too many digits to be an answer"
     if not isinstance(obj, dict):
         return None, (f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), "
                       f"not a {type(obj).__name__}")

@@ -15,8 +15,8 @@ from __future__ import annotations
 import ctypes
 from typing import Any
 
-SMALLEST_CLAIM = 64 * 1024  # bytes: below it, a free fragment serves small objects only
-MAX_CLAIMS = 200_000  # every claim is a chunk the allocator handed out: bounded work per worker
+SMALLEST_CLAIM = 4 * 1024  # bytes: below it, a free fragment serves small objects only
+MAX_CLAIMS = 1_000_000  # every claim is a chunk the allocator handed out: bounded work per job
 
 
 def vm_data() -> int | None:

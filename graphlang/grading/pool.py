@@ -3,8 +3,10 @@
 A worker grades one job at a time: the parent sends it a job on its pipe and waits for the answer
 with the job's deadline. A job that hangs past its deadline, or a worker that dies (a crash, or the
 kernel refusing memory), is killed and reaped, reported, and the worker replaced; the other jobs go
-on. A worker that ran out of memory, or kept more than half its allowance, exits after answering and
-is replaced by a fresh fork, so one submission's garbage never counts against the next.
+on. Before each job the worker sets its memory limit anew: its allowance above what it holds then,
+every free chunk of its heap claimed first, so one submission's garbage never counts for or against
+the next. A worker that ran out of memory, or has grown by a whole allowance, exits after answering
+and is replaced by a fresh fork.
 
 Workers ignore Ctrl-C (the terminal sends it to the whole process group): the parent kills and reaps
 every worker, then hands the signal on. On Linux a worker also dies with its parent. The memory
@@ -73,7 +75,8 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
     _die_with(parent_pid)
     _one_blas_thread()
     gc.collect()  # the parent's garbage, freed later in here, would be headroom above the baseline
-    base = limit_memory(memory_mb)
+    gc.freeze()  # what the worker inherited is never scanned again (the collection before each job)
+    start: int | None = None
     while True:
         try:
             job = conn.recv()
@@ -81,6 +84,12 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
             return
         if job is None:
             return
+        # Each job: the allowance above what the worker holds now, after the last job's cycles are
+        # freed and every free chunk (inherited, or left by earlier jobs) is claimed, so no job's
+        # limit depends on the jobs before it.
+        gc.collect()
+        base = limit_memory(memory_mb)
+        start = base if start is None else start
         fresh = True
         try:
             result = work(job)
@@ -88,8 +97,8 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
             result, fresh = {"error": "memory"}, False
         except Exception as err:  # noqa: BLE001 - a bug in the grader: one row says so, the batch goes on
             result = {"error": f"internal error ({type(err).__name__})"}
-        now = vm_data()
-        retire = not fresh or (base is not None and now is not None and now - base > memory_mb * 512 * 1024)
+        now = vm_data()  # grown by a whole allowance (kept, or claimed and never freed): a fresh fork
+        retire = not fresh or (start is not None and now is not None and now - start > memory_mb * 1024 * 1024)
         conn.send((result, retire))
         if retire:
             conn.close()
