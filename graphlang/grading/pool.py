@@ -74,8 +74,6 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked by the parent around fork
     _die_with(parent_pid)
     _one_blas_thread()
-    gc.collect()  # the parent's garbage, freed later in here, would be headroom above the baseline
-    gc.freeze()  # what the worker inherited is never scanned again (the collection before each job)
     start: int | None = None
     while True:
         try:
@@ -84,11 +82,12 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
             return
         if job is None:
             return
-        # Each job: the allowance above what the worker holds now, after the last job's cycles are
-        # freed and every free chunk (inherited, or left by earlier jobs) is claimed, so no job's
-        # limit depends on the jobs before it.
+        # Each job: the allowance above what the worker holds now, after the garbage (the parent's,
+        # the last job's cycles) is freed and every free chunk (inherited, or left by earlier jobs)
+        # is claimed, so no job's limit depends on the jobs before it.
         gc.collect()
-        base = limit_memory(memory_mb)
+        gc.freeze()  # (what survives, the worker's caches, is not scanned again)
+        base = limit_memory(memory_mb, first=start is None)
         start = base if start is None else start
         fresh = True
         try:
