@@ -28,3 +28,14 @@ def test_each_value_is_formatted_a_bounded_number_of_times(monkeypatch):
     assert last.forms[-1] == f"{2 + (2.0 * 0.5 + 1 - 2) * 0.5 ** (n - 1):.6g}"
     grad = [ln for ln in lines if ln.phase == "gradient"][0]
     assert float(grad.forms[-1]) == pytest.approx(0.5 ** n, rel=1e-9)  # printed to 10 digits
+
+
+@pytest.mark.parametrize("digits", [3, 10, 17])
+def test_the_gradient_has_never_fewer_digits_than_asked_for(digits):
+    """`--digits 17` printed the gradient with 10: the answer had less precision than every step."""
+    prog = graphlang.parse("a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n")
+    lines = [ln for ln in ex.explain(prog, {"x": 2, "z": 3}, None, digits) if ln.phase == "gradient"]
+    g_x = float(lines[0].forms[-1])
+    oracle = 1208.3812151266096  # SymPy's ∂y/∂x at (2, 3) (tests/test_methods.py), to 17 digits
+    assert lines[0].forms[-1] == f"{g_x:.{max(digits, 10)}g}"
+    assert abs(g_x - oracle) <= 10.0 ** (4 - max(digits, 10)) * abs(oracle)

@@ -27,8 +27,8 @@ def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
 def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
             node: Annotated[str | None, typer.Option("--node", help="explain one node only")] = None,
             fmt: Annotated[str, typer.Option("--format", help="text, markdown or latex")] = "text",
-            digits: Annotated[int, typer.Option("--digits", min=1, max=17,
-                                                help="significant digits of every number")] = 6,
+            digits: Annotated[int, typer.Option(
+                "--digits", min=1, max=17, help="significant digits of each step (inputs, gradient: at least 10)")] = 6,
             of: Annotated[str | None, typer.Option(
                 "--of", metavar="'y[9]'", help="the backward pass of this output component only")] = None,
             width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,

@@ -105,7 +105,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:
-        lines.append(Line("forward", name, [name, short(vals[name], 10)], [name, tv(vals[name], 10)]))
+        lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
+                          [name, tv(vals[name], max(digits, 10))]))
     for st in g.statements:
         expr = adj.forward[st.name]
         used: set[str] = set()
@@ -182,9 +183,9 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                      tv(p.adjoints.get(name), digits)]
         lines.append(Line("backward", name, forms, latex, of, matrix=bool(used)))
     for name in g.inputs:
-        v = short(p.adjoints[name], 10)
-        lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), v],
-                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], 10)], of))
+        full = max(digits, 10)  # the answer: never fewer digits than asked for
+        lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), short(p.adjoints[name], full)],
+                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of))
     return lines
 
 
