@@ -57,3 +57,27 @@ def test_a_long_program_with_comments_is_checked_in_linear_time():
     """A comment on each of 20,001 lines: the scan steps from line to line (no assertion on time)."""
     text = "".join(f"v{i} = x * {i}  # é{i}\n" for i in range(20_000)) + "y = v19999 + 1\n"
     assert graphlang.parse(text).evaluate({"x": 1.0}).value == 20_000.0
+
+
+def test_a_lone_carriage_return_is_refused_where_it_stands():
+    """A terminal prints what follows a lone CR over the line: `# note\ry = x * 2` showed code that
+    did not run. CRLF is a line ending like LF."""
+    with pytest.raises(GraphlangError, match="carriage return without a line feed") as err:
+        graphlang.parse("y = x * 3  # note\ry = x * 2\n")
+    assert (err.value.line, err.value.column) == (1, 18)
+    crlf = graphlang.parse(PLAIN.replace("\n", "\r\n")).evaluate({"x": 2.0, "z": 3.0})
+    assert crlf.gradient == graphlang.parse(PLAIN).evaluate({"x": 2.0, "z": 3.0}).gradient
+
+
+@pytest.mark.parametrize("ch", ["\u00ad", "\U000e0041", "\u206a", "\u180e", "\ufff9", "\u0378", "\ue000"])
+def test_format_private_and_unassigned_characters_are_refused_in_comments(ch):
+    with pytest.raises(GraphlangError, match="not even in a comment") as err:
+        graphlang.parse(f"y = x * 2  # a{ch}b\n")
+    assert (err.value.line, err.value.column) == (1, 15)
+
+
+def test_brackets_in_comments_do_not_count_toward_the_nesting_limit():
+    text = "".join(f"# note {i} :(\n" for i in range(300)) + "y = x\n"
+    assert graphlang.parse(text).evaluate({"x": 2.0}).value == 2.0
+    with pytest.raises(GraphlangError, match="nest deeper"):
+        graphlang.parse("y = " + "(" * 201 + "x" + ")" * 201 + "\n")

@@ -72,3 +72,42 @@ def test_the_lesson_page_and_the_answers_template(tmp_path):
     negative = json.loads(run_cli("check", str(tmp_path / "pw.cg"), "--at", "x=-1.5", "--template").out)
     positive = json.loads(run_cli("check", str(tmp_path / "pw.cg"), "--at", "x=1.5", "--template").out)
     assert "g_p" not in negative and "g_p" in positive and set(positive) - set(negative) == {"g_p"}
+
+
+CHAIN = "n = 3\nm = n * 2\ny = x ^ m\n"  # the missing adjoint of m makes n's missing too
+
+
+@pytest.mark.parametrize("argv", [["explain"], ["explain", "--json"], ["explain", "--format", "latex"],
+                                  ["explain", "--node", "n"], ["graph", "--partials"]])
+def test_a_constant_feeding_a_constant_is_undefined_too(tmp_path, argv):
+    """explain and html crashed (KeyError 'g_m') when a missing adjoint fed another constant."""
+    (tmp_path / "ch.cg").write_text(CHAIN)
+    ran = run_cli(argv[0], str(tmp_path / "ch.cg"), "--at", "x=-1.5", *argv[1:])
+    assert ran.code == 0 and "Traceback" not in ran.err, ran.err
+    assert "undefined" in ran.out and ("-45.56" in ran.out or argv[-1] == "n")  # g_x = 6·(-1.5)^5
+    r = graphlang.parse(CHAIN).evaluate({"x": -1.5})
+    assert r.extra["no_adjoint"] == ["n", "m"] and r.gradient["x"] == pytest.approx(6 * (-1.5) ** 5)
+    if "latex" in argv:
+        assert "\\text{undefined}" in ran.out and " undefined" not in ran.out.replace("\\text{undefined}", "")
+
+
+@pytest.mark.parametrize("source, at", [("p = 3\ny1 = x ^ p\ny2 = 2 * x\noutput y1, y2\n", "x=-1.5"),
+                                        ("input x[2]\np = 3\ny = x ^ p\n", "x=[-1.5,2]")])
+def test_with_several_or_vector_outputs_the_missing_adjoint_is_not_zero(tmp_path, source, at):
+    """The per-component backward passes of explain and html turned the missing adjoint into 0."""
+    (tmp_path / "m.cg").write_text(source)
+    out = run_cli("explain", str(tmp_path / "m.cg"), "--at", at).out
+    lines = [ln for ln in out.splitlines() if ln.strip().startswith("g_p") and "∂" in ln]
+    assert lines and all(ln.rstrip().endswith("= undefined") for ln in lines), lines
+
+
+def test_an_assignment_at_such_a_point_loads_and_grades(tmp_path):
+    """`ask = ["values", "adjoints", "gradient"]` (or no ask) asked for g_p and refused to load."""
+    (tmp_path / "ref.cg").write_text(POWER)
+    (tmp_path / "a.json").write_text(json.dumps({"p": 3, "y": -3.375, "g_y": 1, "dy/dx": 6.75}))
+    for ask in ('ask = ["values", "adjoints", "gradient"]\n', ""):
+        (tmp_path / "asg.toml").write_text(f'reference = "ref.cg"\nat = {{ x = -1.5 }}\n{ask}')
+        ran = run_cli("check", "--assignment", str(tmp_path / "asg.toml"), "--answers", str(tmp_path / "a.json"),
+                      "--json")
+        report = json.loads(ran.out)
+        assert ran.code == 0 and report["passed"] and report["score"] == report["max_score"] == 4, ran.out

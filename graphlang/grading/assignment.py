@@ -259,7 +259,8 @@ def _asked(ref: Program, at: dict[str, Any], ask: Any) -> list[str]:
     names = opts.names("ask", ask)
     result = reference_at(ref, at)[1]
     values = [n for n in ref.names if n not in ref.inputs]
-    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values)],
+    missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
+    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing],
              "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs]}
     if result.adjoints is None and any(g in names for g in ("adjoints", "gradient")):
         raise GraphlangError("usage", "ask: adjoints and gradients are defined for a scalar output only; "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from itertools import accumulate
 
 import lark
@@ -109,10 +110,17 @@ _NOT_ASCII = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
+_HIDDEN = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}  # control, format (soft hyphen, tags), private, unassigned
+
+
+def _invisible(ch: str) -> bool:
+    return _UNSAFE.match(ch) is not None or unicodedata.category(ch) in _HIDDEN
+
+
 def _disallowed(text: str) -> int | None:
     """The offset of the first character a program may not hold: outside comments anything but
     printable ASCII (and tab, newline, carriage return); in a comment (`#` to the end of the line,
-    a student's name, the lecture's σ or ∂) only the `_UNSAFE` ones. Linear: each step ends a line."""
+    a student's name, the lecture's σ or ∂) only the invisible ones. Linear: each step ends a line."""
     pos = 0
     while (m := _NOT_ASCII.search(text, pos)) is not None:
         at = m.start()
@@ -121,9 +129,9 @@ def _disallowed(text: str) -> int | None:
             return at
         end = text.find("\n", at)
         end = len(text) if end < 0 else end
-        unsafe = _UNSAFE.search(text, at, end)
-        if unsafe is not None:
-            return unsafe.start()
+        for c in _NOT_ASCII.finditer(text, at, end):
+            if _invisible(c.group()):
+                return c.start()
         pos = end
     return None
 
@@ -132,18 +140,24 @@ def _check_text(text: str, limits: Limits) -> None:
     if len(text) > limits.max_source_chars:
         raise GraphlangError("limit", f"the program has {len(text):,} characters; the limit is "
                              f"{limits.max_source_chars:,}", 1, 1, "split the program or raise the limit")
+    lone = re.search(r"\r(?!\n)", text) if "\r" in text else None
+    if lone is not None:  # a terminal shows the text after it over the line: code hidden in a comment
+        line, column = _position(text, lone.start())
+        raise GraphlangError("syntax", "a carriage return without a line feed (an old Mac line ending)",
+                             line, column, "save the file with LF (or CRLF) line endings")
     bad = _disallowed(text)
     if bad is not None:
         line, column = _position(text, bad)
         ch = text[bad]
         what = "a NUL byte" if ch == "\x00" else f"the character U+{ord(ch):04X}"
-        if _UNSAFE.match(ch):
+        if _invisible(ch):
             raise GraphlangError("syntax", f"{what} is not allowed, not even in a comment (an invisible or "
                                  "direction-changing character)", line, column, "delete it")
         raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII outside comments",
                              line, column, "retype the name or operator with ASCII characters")
     depth = 0
-    for m in re.finditer(r"[\[\]()]", text) if not _shallow(text, limits.max_depth) else ():
+    code = re.sub(r"#[^\n]*", lambda c: " " * len(c.group()), text) if "#" in text else text  # a comment's ( is prose
+    for m in re.finditer(r"[\[\]()]", code) if not _shallow(code, limits.max_depth) else ():
         depth = depth + 1 if m.group() in "([" else max(0, depth - 1)
         if depth > limits.max_depth:
             line, column = _position(text, m.start())

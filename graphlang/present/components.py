@@ -72,9 +72,10 @@ def component_passes(program: Program, arrays: list[Any], shapes: list[Any],
         slot = g.slot_of[o]
         seed = np.zeros(shapes[slot])
         seed[idx if idx is not None else ()] = 1.0
-        adj = interp.reverse(g, shapes, slot_vals, {slot: seed}, live, soft=soft)
+        missing: set[int] = set()  # a constant's adjoint that does not exist here: left out, not 0
+        adj = interp.reverse(g, shapes, slot_vals, {slot: seed}, live, soft=soft, missing=missing)
         passes.append(Pass(o, idx, {n: np.zeros(shapes[s]) if adj[s] is None else adj[s]
-                                    for n, s in g.slot_of.items()}, label(o, idx)))
+                                    for n, s in g.slot_of.items() if s not in missing}, label(o, idx)))
     note = ""
     if len(wanted) > MAX_COMPONENTS:
         o, idx = wanted[MAX_COMPONENTS]

@@ -172,10 +172,12 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                               for t in terms if t.partial is not None)
             rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
-            nums = " + ".join(f"{factor(env[gs(t.consumer)], digits)}·{factor(value_or_none(t.partial, env), digits)}"
+            nums = " + ".join(f"{factor(env.get(gs(t.consumer)), digits)}·"
+                              f"{factor(value_or_none(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
             forms = [gs(name), chain, rule, nums, total]
-            latex = [gs(name), chain_tex, rule_tex, nums.replace("·", " \\cdot "), total]
+            latex = [gs(name), chain_tex, rule_tex, _tex_undefined(nums.replace("·", " \\cdot ")),
+                     _tex_undefined(total)]
         else:
             rule = " + ".join(_math(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
@@ -187,6 +189,11 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), short(p.adjoints[name], full)],
                           [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of))
     return lines
+
+
+def _tex_undefined(math: str) -> str:
+    """A step's numbers in LaTeX: the word "undefined" (no value at this point) as text."""
+    return math.replace("undefined", r"\text{undefined}")
 
 
 TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)", "gradient": "Gradient"}
