@@ -337,6 +337,7 @@ def parse(source: str, limits: Limits | None = None, path: str | None = None) ->
     """Check a program's text; raise GraphlangError on any problem."""
     if not isinstance(source, str):
         raise GraphlangError("value", "the program must be text (str)")
+    source = source.removeprefix("\ufeff")  # a BOM (from a Windows editor, as files may hold) is no character
     try:
         return Program(source, path=path, limits=limits)
     except GraphlangError as err:

@@ -81,3 +81,14 @@ def test_brackets_in_comments_do_not_count_toward_the_nesting_limit():
     assert graphlang.parse(text).evaluate({"x": 2.0}).value == 2.0
     with pytest.raises(GraphlangError, match="nest deeper"):
         graphlang.parse("y = " + "(" * 201 + "x" + ")" * 201 + "\n")
+
+
+def test_a_leading_bom_in_text_is_dropped_as_in_a_file():
+    """Files, stdin and grading dropped it; `graphlang.parse` refused it as a character."""
+    assert graphlang.parse("\ufeff" + PLAIN).evaluate({"x": 2.0, "z": 3.0}).value == \
+        graphlang.parse(PLAIN).evaluate({"x": 2.0, "z": 3.0}).value
+    with pytest.raises(GraphlangError) as err:
+        graphlang.parse("\ufeffy = q +")
+    assert (err.value.line, err.value.column) == (1, 8)  # columns as an editor counts them
+    with pytest.raises(GraphlangError, match="not even in a comment"):
+        graphlang.parse("y = x\n\ufeffz = y\n")  # inside the text it is an invisible character

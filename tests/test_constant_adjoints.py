@@ -1,7 +1,7 @@
 """The adjoint of a named constant that does not exist at the point: ∂(x^n)/∂n = x^n·ln(x) has no
 real value at x < 0. It was shown as 0 (a wrong number a checker would grade against) and crashed
 `explain`, `graph --partials`, `html` and the REPL. Now it is left out of `Result.adjoints` and the
-JSON, named in `Result.extra["no_adjoint"]`, shown as "does not exist"/"undefined", left out of the
+JSON, named in `Result.extra["no_adjoint"]`, shown as "no finite value"/"undefined", left out of the
 answers template, and the rest of the evaluation stands. Oracle: the closed forms x^n·ln(x) and
 n·x^(n-1) (and SymPy where the base is positive)."""
 
@@ -51,7 +51,7 @@ def test_a_vector_of_residuals_with_one_negative_leaves_the_exponent_adjoint_out
     r = np.array([2.0, 3.0])
     assert positive["adjoints"]["n"] == pytest.approx(0.5 * float(np.sum(r ** 2 * np.log(r))), rel=1e-13)
     text = run_cli("run", str(tmp_path / "sq.cg"), "--at", "x=[3,-4],t=[1,1]").out
-    assert "g_n" in text and "does not exist at this point" in text
+    assert "g_n" in text and "no finite value at this point" in text
 
 
 @pytest.mark.parametrize("argv", [["explain"], ["explain", "--json"], ["explain", "--format", "latex"],

@@ -135,6 +135,10 @@ def run(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else list(argv)
     try:
         code = app(args=args, prog_name="graphlang", standalone_mode=False)
+    except SystemExit:
+        if type(sys.stdout).__name__ == "PacifyFlushWrapper":  # Click's answer to a closed pipe: exit 1
+            sys.exit(141)  # as `graphlang.cli.main` does: 128 + SIGPIPE, not a program error
+        raise
     except Exception as err:  # Click's own (Typer vendors Click: matched by name, as Click shows them)
         kinds = {k.__name__ for k in type(err).__mro__}
         if "Abort" in kinds:

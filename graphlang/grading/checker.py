@@ -257,9 +257,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         if q not in reference_values:
             vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names
             if q.startswith(prefix) and q[len(prefix):] in missing:
-                raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint that does not exist at "
-                                     "this point (the derivative with respect to a constant exponent of a "
-                                     "base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
+                raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint with no finite value at "
+                                     "this point (e.g. the derivative with respect to a constant exponent "
+                                     "of a base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
             raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
                 "an adjoint, but adjoints and gradients are defined for a scalar output only" if vector
                 else "which is no node or adjoint of the reference program"))

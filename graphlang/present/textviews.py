@@ -63,7 +63,7 @@ def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
     return items[: MAX_SHOWN - 2] + [filler, items[-1]]
 
 
-UNDEFINED = "does not exist at this point"  # a constant's adjoint, e.g. ∂(x^n)/∂n at x < 0
+UNDEFINED = "no finite value at this point"  # a constant's adjoint: ∂(x^n)/∂n at x < 0, or one that overflows
 
 
 def adjoint_rows(result: Any) -> list[tuple[str, Any]]:
