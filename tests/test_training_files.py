@@ -7,6 +7,7 @@ FIFOs and devices are refused. The oracles are the sizes and values the tests wr
 from __future__ import annotations
 
 import io
+import json
 import os
 import resource
 import subprocess
@@ -206,3 +207,24 @@ def test_the_bomb_is_a_valid_npz(tmp_path):
     bomb(tmp_path / "small.npz", "W", (256, 512), 1 << 20)
     with np.load(tmp_path / "small.npz") as f:
         assert f["W"].shape == (256, 512) and not f["W"].any()
+
+
+def test_regression_targets_get_no_accuracy_classes_or_confusion_matrix(tmp_path, cli):
+    """`yhat = w * x` fitted to t = 2x printed "train accuracy 100.00%" and a confusion matrix that
+    called 2.5 and 3 "class 1". Oracle for the loss: (yhat - t)² by hand at the saved w."""
+    (tmp_path / "reg.cg").write_text("input x, t\nparam w\nyhat = w * x\nJ = (yhat - t)^2\n")
+    (tmp_path / "reg.csv").write_text("x,t\n1,2\n2,4\n3,6\n10,20\n")
+    (tmp_path / "new.csv").write_text("x,t\n1,2.5\n2,3\n")
+    trained = cli("train", str(tmp_path / "reg.cg"), "--data", str(tmp_path / "reg.csv"), "--epochs", "200",
+                  "--lr", "0.005", "--save", str(tmp_path / "r.npz"))
+    assert trained.code == 0 and "accuracy" not in trained.out + trained.err, trained.out
+    w = float(np.load(tmp_path / "r.npz")["w"])
+    assert w == pytest.approx(2.0, abs=1e-6)
+    ran = cli("predict", str(tmp_path / "reg.cg"), "--params", str(tmp_path / "r.npz"), "--data",
+              str(tmp_path / "new.csv"), "--json")
+    out = json.loads(ran.out)
+    assert ran.code == 0 and out.get("accuracy") is None and "confusion" not in out
+    assert out["loss"] == pytest.approx(((w - 2.5) ** 2 + (2 * w - 3) ** 2) / 2, rel=1e-9)
+    text = cli("predict", str(tmp_path / "reg.cg"), "--params", str(tmp_path / "r.npz"), "--data",
+               str(tmp_path / "new.csv")).out
+    assert "class" not in text and "Confusion" not in text and "accuracy" not in text

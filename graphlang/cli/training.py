@@ -45,6 +45,7 @@ def train(program: ProgramArg,
     from rich.progress import Progress, TextColumn
 
     from graphlang import training as tr
+    from graphlang.training.train import is_classification
 
     s = Session(program, as_json)
 
@@ -62,7 +63,8 @@ def train(program: ProgramArg,
         val_set = tr.load_csv(prog, val) if val else None
         params = tr.load_params(init, prog) if init else tr.init_params(prog, seed)
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
-        table = render.epoch_table(trainer.pred is not None, val_set is not None)
+        labels = train_set.columns[tr.data.data_inputs(prog)[-1]]  # 0/1 or one-hot: a classifier's accuracy
+        table = render.epoch_table(trainer.pred is not None and is_classification(labels), val_set is not None)
         steps = epochs * -(-train_set.n // batch)
         columns = [*Progress.get_default_columns(), TextColumn("loss {task.fields[loss]}")]
         with Progress(*columns, console=s.err, transient=True) as bar, stop_on_ctrl_c(trainer):
@@ -150,15 +152,17 @@ def predict(program: ProgramArg,
                                      f"{part.message.split('expected ')[1]} without them") from None
         preds = trainer.predictions(dataset)
         loss = acc = matrix = None
+        classes = True  # unlabeled: the class each prediction stands for
         if labeled:
             loss, acc = trainer.evaluate(dataset)
             matrix = confusion(preds, dataset.columns[tr.data.data_inputs(prog)[-1]])
+            classes = matrix is not None  # regression targets: no classes, accuracy or confusion matrix
         if output:
             write_text(output, prediction_csv(trainer.pred, preds))
         if as_json:
             print(jsonout.dumps(jsonout.predictions(preds, loss, acc, matrix)))
         else:
-            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc, matrix))
+            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc, matrix, classes))
             if output:
                 s.err.print(render.Text(f"wrote {len(preds)} predictions to {output}"))
     guarded(s, body)

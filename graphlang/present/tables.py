@@ -122,12 +122,14 @@ def add_epoch(table: Table, st: Any) -> None:
     table.add_row(*row)
 
 
-def prediction_table(preds: Any, name: str, loss: float | None, acc: float | None, confusion: Any = None) -> Group:
-    t = _table(f"Predictions ({name})", "example", name, "class")
+def prediction_table(preds: Any, name: str, loss: float | None, acc: float | None, confusion: Any = None,
+                     classes: bool = True) -> Group:
+    """`classes`: a class column (not for regression: labeled data with other than 0/1 targets)."""
+    t = _table(f"Predictions ({name})", "example", name, *(["class"] if classes else []))
     p = np.asarray(preds)
     for i in range(min(len(p), 20)):
         cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
-        t.add_row(str(i + 1), tensor(p[i]), cls)
+        t.add_row(str(i + 1), tensor(p[i]), *([cls] if classes else []))
     note = f"{len(p)} examples" + (f"; mean loss {loss:.6f}" if loss is not None else " (no labels)") + (
         f"; accuracy {acc:.2%}" if acc is not None else "")
     parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]

@@ -209,7 +209,9 @@ class Trainer:
             p = pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (data.n,))
             label_name = data_inputs(self.program)[-1]
             t = data.columns[label_name]
-            if p.ndim == 1 and t.ndim == 1:
+            if not is_classification(t):  # regression targets: an accuracy would mean nothing
+                pass
+            elif p.ndim == 1 and t.ndim == 1:
                 acc = float(np.mean((p > 0.5) == (t > 0.5)))
             elif p.ndim == 2 and t.ndim == 2:
                 acc = float(np.mean(np.argmax(p, axis=1) == np.argmax(t, axis=1)))
@@ -325,9 +327,19 @@ def prediction_program(program: Program, pred: str) -> Program:
     return Program("\n".join(lines + [f"output {pred}"]) + "\n", limits=program.limits)
 
 
-def confusion(preds: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Counts [true class, predicted class]: argmax for class scores, p > 0.5 for one probability."""
+def is_classification(targets: np.ndarray) -> bool:
+    """Labels, not quantities: 0/1 per example, or one-hot rows (a class index column is read as one)."""
+    t = np.asarray(targets)
+    binary = bool(np.all((t == 0) | (t == 1)))
+    return binary and (t.ndim == 1 or (t.ndim == 2 and bool(np.all(t.sum(axis=1) == 1))))
+
+
+def confusion(preds: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
+    """Counts [true class, predicted class]: argmax for class scores, p > 0.5 for one probability;
+    None for regression targets."""
     p, t = np.asarray(preds), np.asarray(targets)
+    if not is_classification(t):
+        return None
     if p.ndim == 2 and t.ndim == 2:
         k, pc, tc = p.shape[1], np.argmax(p, axis=1), np.argmax(t, axis=1)
     else:
