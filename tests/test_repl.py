@@ -368,3 +368,22 @@ def test_messages_name_repl_commands_not_flags():
     assert ":at x=...,z=..." in out and "--at" not in out
     out = render(s.handle("x + w"))
     assert "--" not in out
+
+
+def test_a_value_for_an_intermediate_is_refused_and_a_value_can_be_forgotten():
+    """`:at y=3` for an intermediate was accepted, and then every :run failed until :reset (which
+    also dropped the program): `:at y=` could not take it back."""
+    s = ReplSession()
+    s.handle(":at y=3")  # before the program exists nothing says what y will be: kept
+    for line in ("a = x * z", "y = ln(a)"):
+        s.handle(line)
+    assert "intermediate" in s.handle(":run")[0].plain
+    s.handle(":at y=")  # forgets y
+    s.handle(":at x=2 z=3")
+    c, buf = console()
+    for r in s.handle(":run"):
+        c.print(r)
+    assert "0.1666666667" in buf.getvalue()  # g_a = 1/a at a = 6, by hand
+    refused = s.handle(":at x=1 y=5")[0].plain
+    assert "'y' is an intermediate quantity" in refused and "x, z" in refused
+    assert s.at.keys() == {"x", "z"} and float(s.at["x"]) == 2.0  # nothing of the refused line taken

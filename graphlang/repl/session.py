@@ -24,7 +24,7 @@ from graphlang.repl import commands as rc
 MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
 COMMANDS = {
-    ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]])",
+    ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]]; x= forgets x)",
     ":at-file": "input values from a JSON object: :at-file values.json",
     ":run": "forward pass, adjoints and gradient",
     ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
@@ -227,9 +227,21 @@ class ReplSession:
         if cmd in (":at", ":at-file"):
             if cmd == ":at-file" and not rest:
                 raise GraphlangError("usage", ":at-file needs a file name", hint="e.g. :at-file values.json")
-            given = read_at_file(rest) if cmd == ":at-file" else parse_at(_at_items(rest))
+            items = [] if cmd == ":at-file" else _at_items(rest)
+            unset = [i[:-1] for i in items if i.endswith("=") and i.count("=") == 1]  # `:at y=`: forget y
+            given = read_at_file(rest) if cmd == ":at-file" else \
+                parse_at([i for i in items if i[:-1] not in unset]) if len(unset) < len(items) else {}
+            try:
+                prog = self.program() if self.chunks else None
+            except GraphlangError:  # (statements are checked as they come: not expected)
+                prog = None
+            inner = [k for k in given if prog is not None and k in prog.names and k not in prog.inputs]
+            if inner:
+                raise GraphlangError("usage", f"{inner[0]!r} is an intermediate quantity of the program, "
+                                     "not an input: its value comes from its statement",
+                                     hint="give values to the inputs: " + ", ".join(prog.inputs) if prog else "")
             new = {k: to_array(k, v, Limits()) for k, v in given.items()}
-            self.at = {**self.at, **new}
+            self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
             return [Text("at " + ", ".join(f"{k}={' '.join(render.tensor(v).split())}" for k, v in self.at.items()))]
         if cmd == ":undo":
