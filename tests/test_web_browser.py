@@ -201,3 +201,11 @@ def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
     shot(pg, "7-lesson-file")
     pg.close()
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
+
+
+def test_an_input_the_link_leaves_out_gets_a_field_and_the_page_runs_with_it(server, page):
+    """A link without q: the field showed `q = 1` beside "no value for the input 'q'" until Run."""
+    opened(page, share_link(server, "y = x + q\n", "x=2"))
+    assert page.input_value("#in-q") == "1"
+    summary = until(page, "#gradient-summary", lambda t: "∂y/∂q" in t)  # the run had q
+    assert "∂y/∂x ≈ 1.00" in summary and "∂y/∂q ≈ 1.00" in summary and page.locator("#error").is_hidden()

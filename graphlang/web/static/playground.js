@@ -106,22 +106,23 @@
     return (state.data && state.data.inputs ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
       .map(function (n) { return n + "=" + state.fields[n].value.trim(); }).join(",");
   }
-  function renderInputs(inputs, at) {
-    var key = inputs.join(",");
-    if (key === state.inputsKey) return;
+  function renderInputs(inputs, at) {  // true when a field got a value the request did not send
+    var key = inputs.join(","), filled = false;
+    if (key === state.inputsKey) return false;
     var old = {}, given = parseAt(at);
     Object.keys(state.fields).forEach(function (n) { old[n] = state.fields[n].value; });
     var box = $("inputs");
     box.innerHTML = "";
     state.fields = {};
     state.inputsKey = key;
-    if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return; }
+    if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return false; }
     inputs.forEach(function (n) {
       var row = document.createElement("div"), label = document.createElement("label"), field = document.createElement("input");
       row.className = "field";
       label.textContent = n + " =";
       label.htmlFor = "in-" + n;
       field.type = "text"; field.id = "in-" + n; field.value = given[n] !== undefined ? given[n] : old[n] !== undefined ? old[n] : "1";
+      filled = filled || given[n] === undefined;
       field.readOnly = !SERVER;
       var slider = document.createElement("input");
       slider.type = "range"; slider.id = "slide-" + n; slider.disabled = !SERVER;
@@ -140,6 +141,7 @@
       box.appendChild(row);
       state.fields[n] = field;
     });
+    return filled;
   }
 
   /* ---------- talking to the server ---------- */
@@ -184,7 +186,9 @@
   /* ---------- showing a lesson ---------- */
   function show(data) {
     state.data = data;
-    if (data.inputs) renderInputs(data.inputs, data.at);  // null: the program did not parse; keep the fields
+    // null: the program did not parse; keep the fields. A new input's field shows a value the run
+    // did not have: run again with it, or the page shows a value beside "no value for the input".
+    if (data.inputs && renderInputs(data.inputs, data.at) && data.error && data.error.kind === "missing-input") scheduleRun(0);
     var err = $("error");
     if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
     highlight();
