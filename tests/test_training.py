@@ -172,7 +172,7 @@ def test_saturation_names_the_statement_and_the_example(batch):
         trainer.fit(data, epochs=1)
     err = info.value
     assert err.kind == "domain" and err.line == 4
-    assert f"on example {bad} of the data" in err.message and "J = -(y * ln(p)" in err.message
+    assert f"on example {bad + 1} of the data" in err.message and "J = -(y * ln(p)" in err.message  # 1-based
     assert "ln(0)" in err.message and "sigmoid saturated" in err.message
     assert "softplus(u) - y * u" in err.hint and "--lr" in err.hint
 
@@ -184,7 +184,7 @@ def test_saturation_while_evaluating_the_validation_set():
     trainer = Trainer(graphlang.parse(LOGISTIC), {"w": np.ones(2), "b": np.zeros(())}, lr=1e-3, batch=4)
     with pytest.raises(graphlang.GraphlangError) as info:
         trainer.fit(train, epochs=1, val=val)
-    assert "evaluating the validation loss, on example 5 of the data" in info.value.message
+    assert "evaluating the validation loss, on example 6 of the data" in info.value.message  # index 5, 1-based
 
 
 def test_lecture_logistic_regression_on_separable_data_is_a_located_error(tmp_path, cli):
@@ -199,7 +199,9 @@ def test_lecture_logistic_regression_on_separable_data_is_a_located_error(tmp_pa
     for batch in ("1", "8"):
         ran = cli("train", str(prog), "--data", str(csv), "--epochs", "20", "--lr", "1", "--batch", batch)
         assert ran.code == 1 and "Traceback" not in ran.err, ran.err
-        assert f"{prog}:4:" in ran.err and "domain error" in ran.err and "of the data (data row" in ran.err
+        assert f"{prog}:4:" in ran.err and "domain error" in ran.err and "of the data (" in ran.err
+        example = int(ran.err.split("on example ")[1].split()[0])  # no header: the CSV's line is the example's
+        assert f"sep.csv line {example})" in " ".join(ran.err.split())
 
 
 def test_a_batch_domain_error_names_the_example_in_the_batch():

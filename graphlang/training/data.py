@@ -37,6 +37,7 @@ class Dataset:
     columns: dict[str, np.ndarray]  # input name -> (N, *shape)
     n: int
     labels: np.ndarray | None = None  # class indices, when the label was one column
+    where: tuple[str, list[int]] | None = None  # the CSV's path and each example's line in it
 
 
 def data_inputs(program: Program) -> list[str]:
@@ -181,7 +182,7 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list
         else:
             columns[n] = data[:, at : at + size].reshape((len(lines), *s))
             at += size
-    return Dataset(columns, len(lines), labels)
+    return Dataset(columns, len(lines), labels, (str(path), lines))
 
 
 def _header(member: IO[bytes]) -> tuple[tuple[int, ...], np.dtype[Any]]:

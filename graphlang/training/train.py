@@ -242,7 +242,8 @@ class Trainer:
                 try:
                     self._one_example(data, i, gradient)
                 except GraphlangError as one:
-                    err, where = one, f", on example {i} of the data (data row {i + 1})"
+                    err, where = one, f", on example {i + 1} of the data" + (
+                        f" ({data.where[0]} line {data.where[1][i]})" if data.where else "")
                     break
         hint = "the loss diverged: lower the learning rate (--lr)"
         if err.kind == "domain" and "saturated" in err.message and err.hint:  # the interpreter found why
