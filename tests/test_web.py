@@ -319,3 +319,10 @@ def test_server_under_load_answers_every_request_correctly_or_cleanly():
     assert out["problems"] == [] and out["still_answering"]
     assert out["statuses"].get(413) and out["statuses"].get(200) and out["statuses"].get(422)
     assert sum(out["statuses"].values()) == 200
+
+
+def test_a_missing_input_hint_speaks_of_the_page_not_the_command_line():
+    from graphlang.web.compute import lesson
+    err = lesson({"program": "y = x + q\n", "at": "x=2"})["error"]
+    assert err["kind"] == "missing-input" and "--at" not in err["hint"] + err["text"] and "input field" in err["hint"]
+    assert (err["line"], err["column"]) == (1, 9)

@@ -138,6 +138,9 @@ def answer(req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 def _located(err: GraphlangError, source: str) -> dict[str, Any]:
+    if err.hint and "with --at " in err.hint:  # the page has a field per input, not the CLI's option
+        err = GraphlangError(err.kind, err.message, err.line, err.column,
+                             err.hint.replace("give it with --at ", "type its value in the input field: "))
     return jsonout.located_error(err, PROGRAM_PATH, source)
 
 
