@@ -268,6 +268,7 @@ def test_confusion_matrix_counts_true_against_predicted(cli, digits_params):
     for t, p in zip(labels, predicted):  # the oracle: counted here, one by one
         want[t, p] += 1
     assert np.array_equal(np.array(got["confusion"]), want)
+    assert all(type(c) is int for row in got["confusion"] for c in row)  # counts, not floats
     assert np.trace(want) / len(labels) == pytest.approx(got["accuracy"])
     shown = cli("predict", DIGITS, "--params", digits_params, "--data", str(DIGITS_TEST), width=120).out
     assert "Confusion matrix (rows: true class, columns: predicted class)" in shown

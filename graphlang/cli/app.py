@@ -56,6 +56,10 @@ EXAMPLES = {
     "ir": [f"graphlang ir {L13}",
            "graphlang ir programs/two_layer_network.cg --at-file programs/two_layer_network.json"],
     "repl": ["graphlang repl", f"graphlang repl {L13}", "graphlang repl < session.txt"],
+    "exercise": ["graphlang exercise --seed 7 -o ex7", "graphlang exercise --seed 7 --student alice -o alice",
+                 "graphlang exercise --difficulty hard --ops exp,tanh,/ -o hard   # tensors"],
+    "autograder": ["graphlang autograder gradescope --assignment programs/homework/assignment.toml -o hw.zip",
+                   "graphlang autograder prairielearn --assignment programs/homework/assignment.toml -o question"],
     "train": ["graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
               "--val programs/data/digits_test.csv --epochs 30 --lr 0.5 --batch 16 --save net.npz",
               "graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "

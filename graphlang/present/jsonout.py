@@ -89,7 +89,7 @@ def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_
 def predictions(preds: Any, loss: Any, accuracy: Any, confusion: Any = None) -> dict[str, Any]:
     out = {"predictions": plain(preds), "loss": loss, "accuracy": accuracy}
     if confusion is not None:  # [true class][predicted class] counts (labeled data)
-        out["confusion"] = plain(confusion)
+        out["confusion"] = [[int(c) for c in row] for row in confusion]  # counts: integers
     return out
 
 
