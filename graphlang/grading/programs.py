@@ -126,7 +126,6 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any
             submission = decode_source(bytes(submission), limits, "the submission")
         if not isinstance(submission, str):
             raise GraphlangError("value", "the submission is not text")
-        submission = submission.removeprefix("\ufeff")  # a BOM from a Windows editor is not a character
         stud = parse(submission, limits=limits)
     except GraphlangError as err:
         parsed.message = _located(err)

@@ -105,16 +105,14 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
 
 
 _NOT_ASCII = re.compile(r"[^\x09\x0a\x0d\x20-\x7e]")
-# Not even in a comment: control characters, and the invisible or direction-changing ones a
-# comment could use to make the code read differently from how it runs ("Trojan Source").
-_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
-
-_HIDDEN = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}  # control, format (soft hyphen, tags), private, unassigned
+# Not even in a comment: control, format (bidi overrides, zero-width, soft hyphen, tags, BOM),
+# private-use, unassigned and line/paragraph separator characters, which a comment could use to
+# make the code read differently from how it runs ("Trojan Source").
+_HIDDEN = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}
 
 
 def _invisible(ch: str) -> bool:
-    return _UNSAFE.match(ch) is not None or unicodedata.category(ch) in _HIDDEN
+    return unicodedata.category(ch) in _HIDDEN
 
 
 def _disallowed(text: str) -> int | None:

@@ -210,8 +210,8 @@ class Trainer:
             label_name = data_inputs(self.program)[-1]
             t = data.columns[label_name]
             if not is_classification(t):  # regression targets: an accuracy would mean nothing
-                pass
-            elif p.ndim == 1 and t.ndim == 1:
+                return loss, None
+            if p.ndim == 1 and t.ndim == 1:
                 acc = float(np.mean((p > 0.5) == (t > 0.5)))
             elif p.ndim == 2 and t.ndim == 2:
                 acc = float(np.mean(np.argmax(p, axis=1) == np.argmax(t, axis=1)))

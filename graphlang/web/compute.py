@@ -73,7 +73,7 @@ def load(source: str, limits: Limits = LIMITS) -> Program:
     """The program under the strict limits (a leading byte-order mark dropped, as files are read)."""
     if len(source) > limits.max_source_chars and len(source.encode("utf-8")) > limits.max_source_chars:
         raise GraphlangError("limit", f"{PROGRAM_PATH} is larger than {limits.max_source_chars:,} bytes")
-    return parse(source.removeprefix("\ufeff"), limits=limits, path=PROGRAM_PATH)
+    return parse(source, limits=limits, path=PROGRAM_PATH)  # (parse drops a leading BOM)
 
 
 def _wrt(wrt: Any) -> list[str] | None:
