@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import NamedTuple
 
 # kind -> short description, shown in the language reference and `graphlang --help`.
@@ -103,6 +104,12 @@ class Located(NamedTuple):
         return out
 
 
+def _width(text: str) -> int:
+    """Terminal columns: a wide (CJK) character takes two, a combining mark none (comments may hold them)."""
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
 def located(err: GraphlangError, path: str | None, source: str | None) -> Located:
     """`FILE:LINE:COL`, the kind, the message, the source line with a caret, and the hint."""
     where = clean(path or "<input>")
@@ -116,11 +123,10 @@ def located(err: GraphlangError, path: str | None, source: str | None) -> Locate
             # escapes widen what precedes the caret; tabs are expanded here, not by the terminal
             # (whose tab stops count the "  3 | " margin and leave the caret short)
             line = clean(raw).expandtabs(8)
-            col = len(clean(raw[: max(1, err.column or 1) - 1]).expandtabs(8)) + 1
-            if len(line) > 120:
-                start = max(0, col - 60)
-                line, col = line[start : start + 120], col - start
+            before = clean(raw[: max(1, err.column or 1) - 1]).expandtabs(8)
+            start = max(0, len(before) - 59) if len(line) > 120 else 0
+            line = line[start : start + 120]
             source_line = f"  {err.line} | {line}"
-            caret = " " * (len(str(err.line)) + 5 + col - 1) + "^"
+            caret = " " * (len(str(err.line)) + 5 + _width(before[start:])) + "^"
     return Located(where, err.kind, clean(err.message), source_line, caret,
                    clean(err.hint) if err.hint else None)

@@ -397,6 +397,19 @@ def test_invisible_and_control_characters_are_escaped_and_the_caret_stays_aligne
     assert text[1][text[2].index("^")] == "x"
 
 
+
+def test_the_caret_counts_wide_characters_in_a_comment_as_two_columns(tmp_path, cli):
+    """A terminal draws each CJK character two columns wide: the caret after `导数` in a comment was
+    two columns short (it counted characters). Combining marks take no column."""
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = 2 * x # 导数 e\u0301 \x01\n", encoding="utf-8")
+    ran = cli("run", str(prog), "--at", "x=1")
+    assert ran.code == 1 and "not allowed" in ran.err
+    shown, caret = ran.err.splitlines()[1:3]
+    margin_and_code = len("  1 | y = 2 * x # ")
+    assert shown.startswith("  1 | y = 2 * x # 导数 e\u0301 ")
+    assert caret.index("^") == margin_and_code + 2 * 2 + 1 + 1 + 1  # 导数, a space, e + accent, a space
+
 # A student's notation from paper or another language -> the hint that names the .cg spelling.
 STUDENT_MISTAKES = {
     "y = e^x\n": ("missing-input", "write exp(x) for e^x"),
