@@ -203,6 +203,25 @@ def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
 
 
+
+def test_a_tensor_programs_tables_stay_inside_their_columns(browser, tmp_path):
+    """A tensor program's vectors made the method table wider than the left column: it ran under
+    the forward-pass table (seen in a screenshot). Each table now ends inside its own column."""
+    out = tmp_path / "lesson.html"
+    prog, at = PROGRAMS / "two_layer_network.cg", PROGRAMS / "two_layer_network.json"
+    assert run_cli("html", str(prog), "--at-file", str(at), "-o", str(out)).code == 0
+    pg = browser.new_page(viewport={"width": 1280, "height": 1000})
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("#method-result table")
+    for column, tables in (("#left", ["#method-result table"]),
+                           ("#right", ["#forward-table", "#adjoint-table", "#gradient-table"])):
+        edge = pg.locator(column).bounding_box()
+        for table in tables:
+            box = pg.locator(table).bounding_box()
+            assert box["x"] >= edge["x"] - 1 and box["x"] + box["width"] <= edge["x"] + edge["width"] + 1, table
+    shot(pg, "8-lesson-tensor")
+    pg.close()
+
 def test_an_input_the_link_leaves_out_gets_a_field_and_the_page_runs_with_it(server, page):
     """A link without q: the field showed `q = 1` beside "no value for the input 'q'" until Run."""
     opened(page, share_link(server, "y = x + q\n", "x=2"))
