@@ -309,7 +309,11 @@ def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
             raise relocated(program, shapes, wrt, err) from None
         if wrt is None:
             return got
-        out[wrt[0]] = got
+        # the Jacobian of ∂y/∂a has shape b.shape + (a.size,): each block as b.shape + a.shape
+        ins = list(program.graph.inputs)
+        a_shape = tuple(shapes[ins.index(wrt[0])])
+        out[wrt[0]] = {b: py(np.reshape(np.asarray(v, dtype=float), tuple(shapes[ins.index(b)]) + a_shape))
+                       for b, v in got.items()}
     return out
 
 

@@ -28,6 +28,30 @@ def test_tensor_blocks_follow_the_documented_layout(cli, write):
     assert "shape column.shape + row.shape" in shown
 
 
+
+def test_matrix_inputs_keep_both_shapes_in_their_blocks(cli, write):
+    """A matrix input's blocks came back flattened (shape [2, 3, 6] for A[2, 3]): each block is now
+    b.shape + a.shape, entry [j, i] = ∂²y/∂a_i∂b_j (oracle: central differences of the gradient)."""
+    import graphlang
+    prog = write("input X[3, 2], w[2]\ny = sum(tanh(X @ w)) + sum(X * X) * dot(w, w)\n")
+    at = {"X": np.array([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]) / 10, "w": np.array([0.1, -0.2])}
+    h = cli("hessian", prog, "--at", "X=[[0.1,0.2],[0.3,0.4],[0.5,0.6]],w=[0.1,-0.2]", "--json").json()["hessian"]
+    p = graphlang.load(prog)
+
+    def grad(point: dict) -> dict:
+        return {k: np.asarray(v) for k, v in p.gradient({k: v.tolist() for k, v in point.items()}).items()}
+    for b in ("X", "w"):
+        for idx in np.ndindex(at[b].shape):  # ∂(∂y/∂a)/∂b[idx] for every a at once
+            up = {k: v.copy() for k, v in at.items()}
+            down = {k: v.copy() for k, v in at.items()}
+            up[b][idx] += 1e-6
+            down[b][idx] -= 1e-6
+            g_up, g_down = grad(up), grad(down)
+            for a in ("X", "w"):
+                block = np.array(h[a][b])
+                assert block.shape == at[b].shape + at[a].shape, (a, b)
+                assert np.allclose(block[idx], (g_up[a] - g_down[a]) / 2e-6, atol=1e-6), (a, b, idx)
+
 def _big(n: int, seed: int) -> str:
     import random
     rnd = random.Random(seed)
