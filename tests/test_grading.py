@@ -53,6 +53,32 @@ def test_ecf_does_not_credit_an_independent_mistake():
     assert not d.passed and not d.ecf
 
 
+
+def test_ecf_never_uses_the_students_own_inputs_or_seed():
+    """A student who adds `"x": 1, "z": 1` and solves there had every step credited as "consistent"
+    (18/18): the inputs are given, not answered, so they are ignored with a note and the steps are
+    recomputed at the assignment's point (oracle: the reference evaluated at both points)."""
+    easy = graphlang.parse(REF).evaluate({"x": 1.5, "z": 1})
+    answers = {**{k: v for k, v in easy.values.items()}, **{f"g_{k}": v for k, v in easy.adjoints.items()}}
+    honest = grade_answers(REF, {k: v for k, v in answers.items() if k not in ("x", "z")}, AT)
+    rep = grade_answers(REF, answers, AT)
+    assert not rep.passed and rep.score == honest.score < rep.max_score
+    assert not next(i for i in rep.items if i.name == "a").passed  # a = x z = 6 at the given point
+    assert sum("an input" in f for f in rep.feedback) == 2
+    seed = grade_answers(REF, {**load("student_correct.json"), "g_y": 0}, AT)
+    assert [i.name for i in seed.items if not i.passed] == ["g_y"]  # nothing downstream used g_y = 0
+
+
+def test_zeros_earn_no_credit_carried_forward():
+    """All zeros earned 9 of 18 points (sin 0 = 0, a chain of zero adjoints "consistent" with g_y = 0)."""
+    r = graphlang.parse(REF).evaluate(AT)
+    keys = [*r.values, *[f"g_{k}" for k in r.adjoints]]
+    rep = grade_answers(REF, dict.fromkeys(keys, 0), AT)
+    assert rep.score == 0 and not any(i.ecf for i in rep.items)
+    backward = grade_answers(REF, {**r.values, **dict.fromkeys([f"g_{k}" for k in r.adjoints], 0)}, AT)
+    assert not any(i.ecf for i in backward.items)
+    assert all(i.passed == (not i.name.startswith(("g_", "dy/"))) for i in backward.items)
+
 def test_accepted_names_and_tolerances():
     r = graphlang.parse(REF).evaluate(AT)
     answers = {"dy/da": r.adjoints["a"], "∂y/∂b": r.adjoints["b"], "g_c": r.adjoints["c"],

@@ -270,8 +270,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     default_how = comparison or Comparison("relabs", rtol, atol)
     env: dict[str, Any] = {k: np.asarray(v) for k, v in reference_values.items()}
     student: dict[str, Any] = {}
+    # the inputs are given, not answered, and the seed g_y is 1 by definition: neither is carried
+    # forward (a student's own x, z would credit every step solved at an easier point)
+    fixed = set(prog.inputs) | {prefix + o for o in prog.outputs}
     for q in order:  # evaluation order: forward values, then adjoints backwards
-        if q not in given or q not in reference_values:
+        if q not in given or q not in reference_values or q in fixed:
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
@@ -293,7 +296,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         item.message = verdict
         if ecf and not why:
             carried = _carried(q, prog, adj, env, student)
-            if carried is not None and compare(np.asarray(given[q], dtype=np.float64), carried, cmp)[0]:
+            answer = np.asarray(given[q], dtype=np.float64)
+            blank = not answer.any() and np.asarray(reference_values[q]).any()  # zeros never carry
+            if carried is not None and not blank and compare(answer, carried, cmp)[0]:
                 item.passed, item.score, item.ecf = True, item.max_score, True
                 item.message = "consistent with your earlier answers (error carried forward)"
                 continue
@@ -302,8 +307,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     for key in unknown:
         report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program")
     for q in given:
-        if q not in wanted and q not in prog.inputs:
+        if q not in wanted:
             why = "not asked in this assignment"
+            if q in prog.inputs:
+                why = "an input: its value is given by the assignment, not answered"
             if result.adjoints is None and q.startswith(prefix):
                 why = ("adjoints and gradients are defined for a scalar output; this program's output "
                        "is not one (answer its values)")
