@@ -218,7 +218,7 @@ class Graph:
             try:
                 out = eq.prim.shape(ins, eq.attr)
             except ShapeError as err:
-                raise GraphlangError(err.kind, str(err), eq.line, eq.column,
+                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or
                                      "check the shapes of the operands (declared or given with --at)"
                                      ) from None
             shapes[eq.out] = out

@@ -10,9 +10,10 @@ Shape = tuple[int, ...]
 class ShapeError(Exception):
     """A shape mismatch; `kind` is `shape` or `index`. The caller adds the location."""
 
-    def __init__(self, message: str, kind: str = "shape") -> None:
+    def __init__(self, message: str, kind: str = "shape", hint: str | None = None) -> None:
         super().__init__(message)
         self.kind = kind
+        self.hint = hint
 
 
 def show(shape: Shape) -> str:
