@@ -67,6 +67,33 @@ def test_scripted_lines():
     assert code == 0 and "412.1914573" in buf.getvalue()
 
 
+
+def test_comment_lines_never_swallow_a_statement():
+    """A comment line was "incomplete": the next statement was joined onto it and dropped with it
+    (a pasted program that starts with comments added nothing). Oracle: `run` on the same file."""
+    assert is_complete("# a note") and is_complete("# a note\nb = a + 1") and not is_complete("# n\nb = a +")
+    lecture = (PROGRAMS / "lecture13.cg").read_text()
+    assert lecture.lstrip().startswith("#")
+    c, buf = console()
+    script = "a = x * z\n# comment\nb = a + 1\n" + ":reset\n" + lecture + ":at x=2,z=3\ny\n" + \
+        "q = x +\n# between the lines of one statement\n  z\nq\n"
+    assert run_lines(ReplSession(), c, io.StringIO(script)) == 0
+    shown = buf.getvalue()
+    want = graphlang.load(PROGRAMS / "lecture13.cg").evaluate({"x": 2, "z": 3}).values["y"]
+    assert f"y = {want:.10g}"[:12] in shown and "q = 5" in shown
+    s = ReplSession()
+    assert s.handle(lecture) == [] and s.program() is not None and len(s.program().names) == 9
+
+
+def test_a_command_never_waits_behind_an_unfinished_statement(tmp_path):
+    """`c = foo(` then `:save`: the command was read as part of the statement (one syntax error, no
+    file written). Now the unfinished statement is reported and the command runs."""
+    c, buf = console()
+    out = tmp_path / "out.cg"
+    code = run_lines(ReplSession(), c, io.StringIO(f":at x=2\ny = x*2\nc = foo(\n:save {out}\n:quit\n"))
+    assert code == 1 and "syntax error" in buf.getvalue() and out.exists()
+    assert "y = x*2" in out.read_text() and "foo" not in out.read_text()
+
 def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput

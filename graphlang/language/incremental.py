@@ -234,6 +234,16 @@ class StatementReader:
                                   hint="close the bracket, or split the statement")
         return None
 
+    def feed_all(self, line: str) -> list[str | GraphlangError]:
+        """What `feed` gives, but a `:command` never waits behind an unfinished statement: that
+        statement comes out first (to be reported as unfinished), then the command."""
+        if self.lines and line.strip().startswith(":"):
+            unfinished = self._take()
+            self.depth, self.skipping = 0, False
+            return [unfinished, *self.feed_all(line)]
+        got = self.feed(line)
+        return [] if got is None else [got]
+
     def cut(self, limit: int) -> GraphlangError:
         """A line over `limit` characters: the statement it was in is dropped."""
         self.lines, self.chars, self.depth = [], 0, 0

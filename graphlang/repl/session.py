@@ -42,6 +42,7 @@ COMMANDS = {
 
 def is_complete(text: str) -> bool:
     """False while brackets are open or the statement ends mid-expression (keep reading)."""
+    text = _code(text)
     if text.strip().startswith(":") or not text.strip():
         return True
     depth = 0
@@ -57,6 +58,11 @@ def is_complete(text: str) -> bool:
     return True
 
 
+def _code(text: str) -> str:
+    """The text without its comment-only lines (a comment line is complete, and never continues)."""
+    return "\n".join(ln for ln in text.split("\n") if not ln.lstrip().startswith("#"))
+
+
 def join_continuations(text: str) -> str:
     """A line that ends mid-expression outside brackets continues on the next (joined by a space).
 
@@ -66,6 +72,8 @@ def join_continuations(text: str) -> str:
     start = 0  # where the statement being read begins in `out`
     depth = 0
     for line in text.split("\n"):
+        if line.lstrip().startswith("#"):
+            continue  # (joined, a comment would swallow the rest of the statement)
         if out and depth == 0 and not is_complete("\n".join(out[start:])):
             out[-1] = out[-1].rstrip() + " " + line.strip()
         else:
@@ -124,8 +132,8 @@ class ReplSession:
 
     def handle(self, text: str) -> list[Any]:
         """One input (a statement or a `:command`) -> what to show. State changes only on success."""
-        text = join_continuations(text.strip())
-        if not text or text.startswith("#"):
+        text = join_continuations(text.strip()).strip()
+        if not text:  # blank, or comments only
             return []
         try:
             self._sync()

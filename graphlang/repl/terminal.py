@@ -92,7 +92,8 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
             console.print(item)
 
     for line in bounded_lines(stream, limits.max_line_chars):
-        show(reader.feed(line) if line is not None else reader.cut(limits.max_line_chars))
+        for got in reader.feed_all(line) if line is not None else [reader.cut(limits.max_line_chars)]:
+            show(got)
         if session.done:
             break
     rest = reader.rest()
