@@ -127,6 +127,16 @@ def test_a_trailing_debug_line_is_not_the_graded_output():
     assert not explicit.passed
 
 
+
+def test_an_intermediate_named_like_the_reference_output_is_not_graded_in_place_of_the_output():
+    """`y = x * z` as an intermediate and `result = ...` the real output scored 7.2/18: the node
+    named y was graded. Both are graded now and the better kept (the note only when y won)."""
+    source = "y = x * z\nb = ln(x)\nresult = exp(y) + y / b + sin(b) / y\n"
+    rep = grade_program(REF, source, AT)
+    assert rep.passed and not any("Graded y" in f for f in rep.feedback)
+    wrong = grade_program(REF, source.replace("sin(b) / y", "sin(b) * y"), AT)
+    assert not wrong.passed and wrong.score < wrong.max_score
+
 def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     (tmp_path / "ref.cg").write_text(REF)
     (tmp_path / "a.toml").write_text(
