@@ -7,6 +7,7 @@ import importlib.util
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -127,6 +128,30 @@ def test_run_autograder_grades_every_kind_of_submission(tmp_path):
     res = _run(root)
     assert res["score"] == 0 and "2 gradable files" in res["tests"][0]["output"]
 
+
+
+def test_run_gradescope_holds_the_assignments_time_limit(tmp_path):
+    """run-gradescope graded in its own process with no limit: a slow submission held Gradescope's
+    runner and no results.json was written. It is graded in a worker, as a batch grades it: a
+    submission over the limit scores 0 with the reason; one within it is graded as before."""
+    text = (HW / "assignment.toml").read_text()
+    asg = Assignment.load(HW / "assignment.toml")
+    root = _bundle(tmp_path, asg)
+    chain = "".join(f"n{i} = sin(n{i - 1}) + x * z\n" for i in range(1, 3000))
+    (root / "submission" / "slow.cg").write_text("n0 = x * z\n" + chain + "y = n2999\n")
+    toml = root / "source" / "assignment.toml"
+    bundled = toml.read_text()
+    assert "timeout" in bundled
+    toml.write_text(re.sub(r"timeout = [0-9.e+-]+", "timeout = 0.001", bundled))
+    res = autograder.run_gradescope(root)
+    _valid(res)
+    assert res["score"] == 0 and "took longer than 0.001 s" in res["output"]
+    toml.write_text(bundled)
+    (root / "submission" / "slow.cg").write_text((HW / "student_ok.cg").read_text())
+    res = autograder.run_gradescope(root)
+    _valid(res)
+    assert res["score"] == res["max_score"] == 18 and json.loads((root / "results" / "results.json").read_text()) == res
+    assert text == (HW / "assignment.toml").read_text()
 
 def test_cli_autograder_gradescope(cli, tmp_path):
     out = tmp_path / "autograder.zip"

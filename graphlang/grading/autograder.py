@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import json
+import tempfile
 import uuid
 import zipfile
 from pathlib import Path
@@ -30,6 +31,7 @@ from graphlang.files import write_text, write_with
 from graphlang.grading import autograder_files as templates
 from graphlang.grading.assignment import Assignment
 from graphlang.grading.checker import Item, Report
+from graphlang.grading.submissions import grade_batch
 from graphlang.language.grammar import grammar_path
 
 # The core dependencies, as pyproject.toml lists them (tests/test_autograder.py compares the two).
@@ -93,7 +95,7 @@ def run_gradescope(root: str | Path) -> dict[str, Any]:
     found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".json", ".cg")) \
         if folder.is_dir() else []
     if len(found) == 1:
-        report = asg.grade_text(found[0].read_bytes()[:1_000_001], found[0].name)
+        report = _graded_alone(asg, found[0])
     else:
         report = Report(show_expected=asg.show_expected)
         why = ("no .json (answers) or .cg (program) file was submitted" if not found else
@@ -106,6 +108,26 @@ def run_gradescope(root: str | Path) -> dict[str, Any]:
     results_dir.mkdir(parents=True, exist_ok=True)
     write_text(str(results_dir / "results.json"), json.dumps(results, indent=1, allow_nan=False) + "\n")
     return results
+
+
+def _graded_alone(asg: Assignment, path: Path) -> Report:
+    """One submission graded as a batch grades it: in a worker process under the assignment's time
+    and memory limits (graded in this process, a slow submission held Gradescope's runner until
+    its own timeout and no results.json was written)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_bytes(path.read_bytes()[:1_000_001])
+        options = {"answers": asg.answers_options(), "program": asg.program_options()}
+        row = next(iter(grade_batch(asg.reference, tmp, asg.at, options, timeout=asg.timeout,
+                                    memory_mb=asg.memory_mb, jobs=1, max_score=asg.max_score)))
+    report = Report(show_expected=asg.show_expected, feedback=list(row.get("feedback", [])),
+                    root_cause=row.get("root_cause"))
+    if row["status"] == "graded":
+        report.items = [Item(i["name"], i["max_score"], i["score"], i["passed"], i["message"], ecf=i["ecf"])
+                        for i in row["items"]]
+    else:
+        report.items = [Item("submission", asg.max_score, message=row["reason"])]
+    return report
 
 
 # --- PrairieLearn -----------------------------------------------------------------------------------
