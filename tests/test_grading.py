@@ -130,6 +130,17 @@ def test_student_program_errors_are_failed_items(source, expect):
     assert any(expect in i.message for i in rep.items) or any(expect in f for f in rep.feedback)
 
 
+
+def test_a_programs_error_in_the_feedback_names_line_and_column():
+    """The feedback said only `line 2: syntax error` (the README promises LINE:COLUMN): a student
+    could not find a non-breaking space. The column is the parser's (oracle: `run` on the file)."""
+    source = "a = x * z\ny = a\u00a0+ 1\n"
+    rep = grade_program(REF, source, AT)
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(source)
+    assert (err.value.line, err.value.column) == (2, 6)
+    assert rep.items[0].message.startswith("line 2, column 6: syntax error")
+
 def test_reference_domain_points_are_replaced():
     ref = "y = ln(x) + sqrt(z)"
     rep = grade_program(ref, "y = sqrt(z) + ln(x)", {"x": 0.1, "z": 0.1}, n_points=8)

@@ -271,5 +271,5 @@ def _short(v: Any) -> str:
 
 
 def _located(err: GraphlangError) -> str:
-    where = f"line {err.line}: " if err.line is not None else ""
+    where = "" if err.line is None else f"line {err.line}, column {err.column}: " if err.column else f"line {err.line}: "
     return f"{where}{err.kind} error: {err.message}"
