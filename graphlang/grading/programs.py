@@ -177,12 +177,16 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     first_bad: str | None = None
     smooth = 0  # points where the gradients were compared
     kinks: list[str] = []
-    for p, want in zip(pts, ref_results):
+    outside: list[str] = []  # sign-turned points outside the submission's own domain
+    for k, (p, want) in enumerate(zip(pts, ref_results)):
         where = ", ".join(f"{n}={_short(v)}" for n, v in p.items())
         try:
             got = stud.evaluate(p)
             stud_kink = at_kink(stud, p)
         except GraphlangError as err:
+            if err.kind == "domain" and k > 0 and _signs(p) != _signs(pts[0]):
+                outside.append(where)  # ln(x) + ln(z) for ln(x z): right wherever it is defined
+                continue
             for it in [value, *grads.values()]:
                 it.message = it.message or f"at {where}: {_located(err)}"
             first_bad = first_bad or value.name
@@ -218,12 +222,20 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
     what = "gradient" if ref_results[0].gradient is not None else "Jacobian"
+    if outside:
+        report.feedback.append(f"Not compared at {len(outside)} point(s) with other signs than the given "
+                               f"point, where your program is not defined but the reference is "
+                               f"({outside[0]}{', ...' if len(outside) > 1 else ''}).")
     if first_bad:
-        report.feedback.append(f"First disagreement: {first_bad} (checked at {len(pts)} points).")
+        report.feedback.append(f"First disagreement: {first_bad} (checked at {len(pts) - len(outside)} points).")
     else:
-        report.feedback.append(f"Same value and {what} as the reference at {len(pts)} points "
+        report.feedback.append(f"Same value and {what} as the reference at {len(pts) - len(outside)} points "
                                "(of both signs and several magnitudes, inside the reference's domain).")
     return report
+
+
+def _signs(point: Mapping[str, Any]) -> list[Any]:
+    return [np.signbit(np.asarray(v)).tolist() for v in point.values()]
 
 
 def _expected(want: Any, show: bool) -> str:
