@@ -283,5 +283,5 @@ def _short(v: Any) -> str:
 
 
 def _located(err: GraphlangError) -> str:
-    where = "" if err.line is None else f"line {err.line}, column {err.column}: " if err.column else f"line {err.line}: "
+    where = "" if err.line is None else f"line {err.line}" + (f", column {err.column}" if err.column else "") + ": "
     return f"{where}{err.kind} error: {err.message}"
