@@ -410,6 +410,22 @@ def test_the_caret_counts_wide_characters_in_a_comment_as_two_columns(tmp_path, 
     assert shown.startswith("  1 | y = 2 * x # 导数 e\u0301 ")
     assert caret.index("^") == margin_and_code + 2 * 2 + 1 + 1 + 1  # 导数, a space, e + accent, a space
 
+
+@pytest.mark.parametrize(("source", "where", "then"), [
+    ("a = x * z\nb = ln(x\ny = a + b\n", (2, 7), "the lines after it"),
+    ("a = x * z\nb = ln(x\n", (2, 7), "the program ends"),
+    ("W = [[1, 2],\n     [3, 4]\ny = sum(W)\n", (1, 5), "the lines after it"),
+    ("y = (x + # (not this one\n  2\nq = y\n", (1, 5), "the lines after it"),
+])
+def test_an_unclosed_bracket_is_named_where_it_opens(source, where, then):
+    """`b = ln(x` then `y = ...` was "unexpected 'y'" on the next line, the bracket never named."""
+    with pytest.raises(GraphlangError) as err:
+        graphlang.parse(source)
+    e = err.value
+    assert e.kind == "syntax" and (e.line, e.column) == where and "is never closed" in e.message
+    assert then in e.message and "close it with" in (e.hint or "")
+    assert source.split("\n")[e.line - 1][e.column - 1] in "(["
+
 # A student's notation from paper or another language -> the hint that names the .cg spelling.
 STUDENT_MISTAKES = {
     "y = e^x\n": ("missing-input", "write exp(x) for e^x"),

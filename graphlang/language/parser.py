@@ -51,6 +51,21 @@ def _position(text: str, offset: int) -> tuple[int, int]:
     return line, column
 
 
+_CLOSER = {"(": ")", "[": "]"}
+
+
+def _open_bracket(text: str, end: int) -> int | None:
+    """The offset of the innermost bracket still open at `end` (comments skipped), or None."""
+    stack: list[int] = []
+    for m in re.finditer(r"#[^\n]*|[()\[\]]", text[:end]):
+        ch = m.group()
+        if ch in "([":
+            stack.append(m.start())
+        elif ch in ")]" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
 def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
     if isinstance(err, lark.exceptions.UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
@@ -67,6 +82,13 @@ def _syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangE
         )
     if isinstance(err, lark.exceptions.UnexpectedToken):
         tok = err.token
+        opened = _open_bracket(text, len(text) if tok.type == "$END" else tok.start_pos or 0)
+        if opened is not None and (tok.type == "$END" or text.count("\n", opened, tok.start_pos or 0)):
+            line, column = _position(text, opened)
+            then = "the program ends before it is closed" if tok.type == "$END" else \
+                "the lines after it were read as part of its statement"
+            return GraphlangError("syntax", f"{text[opened]!r} is never closed: {then}", line, column,
+                                  f"close it with {_CLOSER[text[opened]]!r} where its statement ends")
         expected = sorted({_describe(t) for t in err.expected if not t.startswith("__")})
         start = max(text.rfind("\n", 0, tok.start_pos or 0), text.rfind(";", 0, tok.start_pos or 0)) + 1
         statement = text[start : tok.start_pos or 0]
