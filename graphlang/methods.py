@@ -59,6 +59,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
     """Central differences: per input coordinate, (f(x+εd) − f(x−εd)) / 2ε for every output."""
     _check_epsilon(epsilon)
     g = program.graph
+    needed = g.read_by([g.slot_of[n] for n in g.outputs])  # a node no output reads never stops it
     cols: dict[str, np.ndarray] = {}
     for name in wrt:
         k = g.inputs.index(name)
@@ -84,7 +85,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                     raise err
                 moved[k] = xm
                 try:
-                    sides.append(_outputs(program, interp.forward(g, moved)))
+                    sides.append(_outputs(program, interp.forward(g, moved, needed=needed)))
                 except GraphlangError as err:
                     err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
@@ -111,6 +112,7 @@ def forward_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     """Forward mode: one tangent pass per input coordinate."""
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
+    needed = g.read_by(outs)
     cols: dict[str, np.ndarray] = {}
     for name in wrt:
         k = g.inputs.index(name)
@@ -119,7 +121,7 @@ def forward_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
         for idx in np.ndindex(x.shape):
             seed = np.zeros(x.shape)
             seed[idx] = 1.0
-            tan = interp.tangents(g, shapes, vals, {k: seed})
+            tan = interp.tangents(g, shapes, vals, {k: seed}, needed=needed)
             rows.append(np.concatenate([np.ravel(tan[s]) if tan[s] is not None
                                         else np.zeros(int(np.prod(shapes[s]))) for s in outs]))
         cols[name] = np.array(rows).reshape(x.shape + (-1,))
@@ -187,7 +189,7 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
         k = g.inputs.index(n)
         d = arrays[k].size
         seed = Batch(np.eye(d).reshape((d, *arrays[k].shape)))
-        tan = interp.tangents(g, shapes, vals, {k: seed}, batched=True)
+        tan = interp.tangents(g, shapes, vals, {k: seed}, batched=True, needed=g.read_by(outs))
         parts = [np.zeros((d, int(np.prod(shapes[s])))) if tan[s] is None else
                  np.reshape(tan[s].v if isinstance(tan[s], Batch) else np.broadcast_to(
                      tan[s], (d, *shapes[s])), (d, -1)) for s in outs]

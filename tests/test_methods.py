@@ -212,3 +212,14 @@ def test_explain_steps_add_up_on_paper(cli, digits):
         _adds_up(line, digits)
     g_x = [ln for ln in backward if ln.startswith("g_x")][0]
     assert g_x.endswith(" = " + f"{1208.3812150:.{digits}g}")  # the gradient by hand (test_methods' SymPy)
+
+
+@pytest.mark.parametrize("method", ["reverse", "forward", "symbolic", "fd"])
+def test_a_node_the_output_never_reads_does_not_stop_any_method(method, cli, write):
+    """`s = sqrt(x)` unused, at x = 0: forward mode and finite differences stopped on s's tangent
+    (or its value at x - ε) while reverse mode gave ∂y/∂x = 2, so gradcheck failed a correct
+    program. Oracle: y = 2x, so 2."""
+    prog = graphlang.parse("s = sqrt(x)\nw = ln(x + 1)\ny = x * 2\n")
+    assert prog.gradient({"x": 0.0}, method=method)["x"] == pytest.approx(2.0, rel=1e-9)
+    ran = cli("gradcheck", write("s = sqrt(x)\ny = x * 2\n"), "--at", "x=0")
+    assert ran.code == 0 and "all four methods agree" in ran.out

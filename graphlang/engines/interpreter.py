@@ -74,8 +74,10 @@ def sum_error(graph: Graph, eq: Eqn, slot: int, err: Exception, what: str) -> Gr
                           "the derivative is too large for float64 here; choose other input values")
 
 
-def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]:
-    """Every slot's value, inputs first (`batched`: some inputs are `Batch`es)."""
+def forward(graph: Graph, inputs: list[Any], batched: bool = False, needed: list[bool] | None = None
+            ) -> list[Any]:
+    """Every slot's value, inputs first (`batched`: some inputs are `Batch`es; `needed`: only these
+    slots, the rest None)."""
     vals: list[Any] = [None] * graph.n_slots
     vals[: len(inputs)] = inputs
     for slot, value in graph.consts.items():
@@ -83,6 +85,8 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False) -> list[Any]
     ops = BATCHED if batched else None
     with strict_floats():
         for eq in graph.eqns:
+            if needed is not None and not needed[eq.out]:
+                continue
             args = [vals[i] for i in eq.ins]
             fn = ops[eq.prim.name] if ops is not None else eq.prim.impl
             try:
@@ -152,10 +156,12 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
 
 
 def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
-             batched: bool = False) -> list[Any]:
+             batched: bool = False, needed: list[bool] | None = None) -> list[Any]:
     """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero).
 
     `batched`: the seeds are `Batch`es of directions (a Jacobian's columns, in one pass).
+    `needed`: only these slots (what the outputs read: a gradient by forward mode does not stop
+    at a node the output never reads, whose tangent may not exist, as reverse mode does not).
     """
     tan: list[Any] = [None] * graph.n_slots
     for slot, t in seeds.items():
@@ -163,9 +169,9 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
     add = BATCHED["add"]
     with strict_floats():
         for eq in graph.eqns:
-            in_shapes = tuple(shapes[i] for i in eq.ins)
-            if all(tan[i] is None for i in eq.ins):
+            if (needed is not None and not needed[eq.out]) or all(tan[i] is None for i in eq.ins):
                 continue
+            in_shapes = tuple(shapes[i] for i in eq.ins)
             fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes, batched)
             args = [vals[i] for i in eq.ins]
             total = None
