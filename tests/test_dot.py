@@ -202,6 +202,27 @@ def test_dpi_sets_the_png_resolution(cli, tmp_path):
     assert cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.png"), "--dpi", "5").code == 2
 
 
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_a_pdf_drawn_twice_is_the_same_bytes(cli, tmp_path, monkeypatch):
+    """cairo stamps /CreationDate with the clock (and ignores SOURCE_DATE_EPOCH): two runs a second
+    apart differed. The stamp is fixed, same length, so the PDF's cross-reference offsets hold."""
+    import subprocess
+
+    import graphlang.present.dot as dot
+    real = subprocess.run
+    outs = []
+    for k, stamp in enumerate((b"20261203073744", b"20270101120000")):  # Graphviz run at two times
+        def at_time(*args, _stamp=stamp, **kw):
+            done = real(*args, **kw)
+            done.stdout = re.sub(rb"\(D:\d{14}", b"(D:" + _stamp, done.stdout)
+            return done
+        monkeypatch.setattr(dot.subprocess, "run", at_time)
+        out = tmp_path / f"g{k}.pdf"
+        assert cli("graph", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-o", str(out)).code == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1] and outs[0].startswith(b"%PDF") and b"(D:19700101000000" in outs[0]
+
 def test_no_graphviz_is_exit_1_with_the_hint_and_the_dot_file(cli, tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(tmp_path / "g.png"))

@@ -9,6 +9,7 @@ nodes, shared nodes drawn once, directed edges without labels
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import subprocess
 from typing import Any
@@ -185,8 +186,14 @@ def render_file(dot_text: str, path: str, dpi: int = 200) -> str | None:
             f"it crashed (signal {-proc.returncode})" if proc.returncode < 0 else f"exit status {proc.returncode}")
         raise GraphlangError("io", f"Graphviz failed to draw {path}: {why}",
                              hint="write .dot instead, or draw a smaller program")
-    write_with(path, lambda fh: fh.write(proc.stdout))
+    data = proc.stdout
+    if fmt == "pdf":  # cairo stamps the time (and ignores SOURCE_DATE_EPOCH): same input, same bytes
+        data = _DATE.sub(lambda m: m.group(1) + b"19700101000000" + m.group(2), data)
+    write_with(path, lambda fh: fh.write(data))
     return None
+
+
+_DATE = re.compile(rb"(/(?:CreationDate|ModDate) \(D:)\d{14}([^)]*\))")  # same length: the xref holds
 
 
 def svg(dot_text: str) -> str | None:
