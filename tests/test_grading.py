@@ -155,6 +155,22 @@ def test_a_rewrite_right_wherever_it_is_defined_is_not_failed_at_sign_turned_poi
     if right:
         assert any(f.startswith("Not compared at") for f in rep.feedback)
 
+
+def test_check_applies_limit_to_submissions_and_refuses_unknown_ones(cli, tmp_path):
+    """`check ... --limit nope=3` exited 0 and `--limit max_statements=1` changed nothing for the
+    submissions (always the strict defaults) while stopping the reference. Now a misspelt limit is
+    a usage error, and the limits given are the submissions'."""
+    sub = tmp_path / "s.cg"
+    sub.write_text(REF)
+    ref = str(HW / "reference.cg")
+    for where in (["--submission", str(sub)], ["--batch", str(tmp_path)]):
+        bad = cli("check", ref, "--at", "x=2,z=3", *where, "--limit", "nope=3")
+        assert bad.code == 2 and "unknown limit(s): nope" in bad.err
+        assert cli("check", ref, "--at", "x=2,z=3", *where).code == 0
+        tight = cli("check", ref, "--at", "x=2,z=3", *where, "--limit", "max_statements=2",
+                    "--json" if where[0] == "--submission" else "--jsonl")
+        assert "more than 2 statements" in tight.out and "Traceback" not in tight.err
+
 def test_reference_domain_points_are_replaced():
     ref = "y = ln(x) + sqrt(z)"
     rep = grade_program(ref, "y = sqrt(z) + ln(x)", {"x": 0.1, "z": 0.1}, n_points=8)

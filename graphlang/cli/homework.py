@@ -17,6 +17,7 @@ from graphlang.cli.options import (
     Session,
     StrictOpt,
     guarded,
+    make_limits,
     values,
 )
 from graphlang.errors import GraphlangError, clean
@@ -74,13 +75,16 @@ def check(reference: Annotated[str | None, typer.Argument(
             raise GraphlangError("usage", "-j and --csv go with --batch")
         if grades_csv:
             check_target(grades_csv)
+        # the checker's limits (always --strict's) with GRAPHLANG_LIMITS and --limit, for the
+        # submissions: a misspelt limit is a usage error; the reference, staff's own, loads as usual
+        theirs = make_limits(True, limit)
         vals = values(at, at_file)
         if assignment:
             s.source = Path(assignment).read_text(errors="replace") if Path(assignment).is_file() else None
             asg = Assignment.load(assignment)
             ref = asg.reference
         else:
-            ref = s.load(strict, limit)
+            ref = s.load()
         if template:
             print(jsonout.dumps(_template(ref, vals, asg.quantities if assignment else None)))
             return
@@ -93,7 +97,8 @@ def check(reference: Annotated[str | None, typer.Argument(
         elif changes:
             asg = dataclasses.replace(asg, **changes)
         if batch:
-            _check_batch(s, asg, batch, jsonl, same_maximum=bool(assignment), jobs=jobs, grades_csv=grades_csv)
+            _check_batch(s, asg, batch, jsonl, same_maximum=bool(assignment), jobs=jobs, grades_csv=grades_csv,
+                         limits=theirs)
             return
         if answers:
             given, why = read_answers(answers, "--answers")
@@ -102,9 +107,9 @@ def check(reference: Annotated[str | None, typer.Argument(
                 report.feedback.insert(0, why)
         else:
             assert submission is not None
-            data, _ = read_bytes(submission, Limits.strict())  # decoded by the grader, as in a batch
+            data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
             report = checker.grade_program(ref, data, asg.at, **{
-                **asg.program_options(), "max_score": asg.max_score if assignment else None})
+                **asg.program_options(), "max_score": asg.max_score if assignment else None, "limits": theirs})
         if gradescope:
             write_text(gradescope, jsonout.dumps(report.to_gradescope(asg.visibility)) + "\n")
         if as_json:
@@ -127,7 +132,7 @@ def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> di
 
 
 def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,
-                 grades_csv: str | None = None) -> None:
+                 grades_csv: str | None = None, limits: Limits | None = None) -> None:
     from rich.progress import Progress
     from rich.text import Text
 
@@ -136,6 +141,8 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
 
     files = batch_mod.submissions(folder)
     program = asg.program_options()
+    if limits is not None:
+        program["limits"] = limits
     if not same_maximum and not any(f.suffix == ".json" for f in files):
         program["max_score"] = None  # programs only: their own checks, one point each
     options = {"answers": asg.answers_options(), "program": program}

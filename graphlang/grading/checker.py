@@ -24,12 +24,12 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading.compare import Comparison, compare
+from graphlang.grading.ecf import carried_forward
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
-from graphlang.numbers import plain, quiet_floats
+from graphlang.numbers import plain
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
-from graphlang.symbolic.printing import value_of
 
 
 @dataclass
@@ -294,14 +294,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.passed, item.score = True, item.max_score
             continue
         item.message = verdict
-        if ecf and not why:
-            carried = _carried(q, prog, adj, env, student)
-            answer = np.asarray(given[q], dtype=np.float64)
-            blank = not answer.any() and np.asarray(reference_values[q]).any()  # zeros never carry
-            if carried is not None and not blank and compare(answer, carried, cmp)[0]:
-                item.passed, item.score, item.ecf = True, item.max_score, True
-                item.message = "consistent with your earlier answers (error carried forward)"
-                continue
+        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp):
+            item.passed, item.score, item.ecf = True, item.max_score, True
+            item.message = "consistent with your earlier answers (error carried forward)"
+            continue
         if report.root_cause is None:
             report.root_cause = item.name
     for key in unknown:
@@ -330,25 +326,3 @@ def _label(q: str, prefix: str, prog: Program) -> str:
         out = prog.outputs[0]
         return f"d{out}/d{name}" if name in prog.inputs else f"g_{name}"
     return q
-
-
-def _carried(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
-             student: dict[str, Any]) -> Any:
-    """The quantity recomputed from the student's own earlier values (None if it cannot be)."""
-    mixed = {**env, **student}
-    mixed.pop(q, None)
-    mixed[q] = env[q]
-    try:
-        if q.startswith(adj.prefix) and q[len(adj.prefix):] in prog.names:
-            name = q[len(adj.prefix):]
-            terms = adj.terms.get(name, [])
-            if not terms:
-                return None
-            with quiet_floats():
-                return sum(value_of(t.expr, mixed) for t in terms)
-        st = prog.graph.statement(q)
-        if st is None or st.expr is None:
-            return None
-        return value_of(st.expr, mixed)
-    except (KeyError, ValueError, TypeError, FloatingPointError):
-        return None

@@ -13,13 +13,15 @@ from graphlang.files import write_text
 from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.language.incremental import Names
-from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
 from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
+from graphlang.repl.reading import is_complete, join_continuations
+
+__all__ = ["COMMANDS", "MAX_PENDING_LINES", "ReplSession", "is_complete", "join_continuations"]
 
 MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
@@ -38,50 +40,6 @@ COMMANDS = {
     ":help": "this list",
     ":quit": "leave (also Ctrl-D)",
 }
-
-
-def is_complete(text: str) -> bool:
-    """False while brackets are open or the statement ends mid-expression (keep reading)."""
-    text = _code(text)
-    if text.strip().startswith(":") or not text.strip():
-        return True
-    depth = 0
-    for ch in text:
-        depth += ch in "(["
-        depth -= ch in ")]"
-    if depth > 0:
-        return False
-    try:  # a bare expression (`a`, `x * z + 1`) is read as one to be shown
-        parse_statements(("_ = " if rc.is_expression(text) else "") + text.rstrip())
-    except GraphlangError as err:
-        return not (err.kind == "syntax" and "ends in the middle" in err.message)
-    return True
-
-
-def _code(text: str) -> str:
-    """The text without its comment-only lines (a comment line is complete, and never continues)."""
-    return "\n".join(ln for ln in text.split("\n") if not ln.lstrip().startswith("#"))
-
-
-def join_continuations(text: str) -> str:
-    """A line that ends mid-expression outside brackets continues on the next (joined by a space).
-
-    Linear in the lines: the bracket depth is kept as lines come, and only the statement being
-    read is parsed (at a line where its brackets are balanced)."""
-    out: list[str] = []
-    start = 0  # where the statement being read begins in `out`
-    depth = 0
-    for line in text.split("\n"):
-        if line.lstrip().startswith("#"):
-            continue  # (joined, a comment would swallow the rest of the statement)
-        if out and depth == 0 and not is_complete("\n".join(out[start:])):
-            out[-1] = out[-1].rstrip() + " " + line.strip()
-        else:
-            if depth == 0:
-                start = len(out)
-            out.append(line)
-        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
-    return "\n".join(out)
 
 
 class ReplSession:

@@ -1,0 +1,117 @@
+"""Lark's parse errors as messages for students: what was expected in words, the unclosed bracket
+named where it opens, the hint for the slip that most often causes each."""
+
+from __future__ import annotations
+
+import re
+
+import lark
+
+from graphlang.errors import GraphlangError
+from graphlang.language.grammar import lark_parser
+from graphlang.primitives.table import lookup
+
+# How terminals read in a message for students (never RPAR or $END).
+_DESCRIBE = {
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "INT": "a number",
+    "SEP": "end of statement",
+    "$END": "end of input",
+    "MULOP": "an operator (* / @)",
+    "POW": "'^'",
+    "INPUT": "'input'",
+    "PARAM": "'param'",
+    "OUTPUT": "'output'",
+}
+
+
+def _describe(term: str) -> str:
+    if term in _DESCRIBE:
+        return _DESCRIBE[term]
+    t = lark_parser().get_terminal(term) if term in {t.name for t in lark_parser().terminals} else None
+    if t is not None and t.pattern.type == "str":
+        return repr(t.pattern.value)
+    return term.lower()
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), 1-based, of an offset into the text."""
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+_CLOSER = {"(": ")", "[": "]"}
+
+
+def _open_bracket(text: str, end: int) -> int | None:
+    """The offset of the innermost bracket still open at `end` (comments skipped), or None."""
+    stack: list[int] = []
+    for m in re.finditer(r"#[^\n]*|[()\[\]]", text[:end]):
+        ch = m.group()
+        if ch in "([":
+            stack.append(m.start())
+        elif ch in ")]" and stack:
+            stack.pop()
+    return stack[-1] if stack else None
+
+
+def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
+    if isinstance(err, lark.exceptions.UnexpectedCharacters):
+        ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
+        hint = None
+        if ch in "\"'":
+            hint = "the language has numbers, names and operators; strings are not allowed"
+        elif ch == "." and text[err.pos_in_stream : err.pos_in_stream + 2] != ".T":
+            hint = "the only attribute is `.T` (transpose)"
+        elif ch == "|":
+            hint = "the absolute value is a function: write abs(x), not |x|"
+        return GraphlangError(
+            "syntax", f"unexpected character {ch!r}", err.line, err.column,
+            hint or "remove the character or replace it with an operator: + - * / @ ^",
+        )
+    if isinstance(err, lark.exceptions.UnexpectedToken):
+        tok = err.token
+        opened = _open_bracket(text, len(text) if tok.type == "$END" else tok.start_pos or 0)
+        if opened is not None and (tok.type == "$END" or text.count("\n", opened, tok.start_pos or 0)):
+            line, column = position(text, opened)
+            then = "the program ends before it is closed" if tok.type == "$END" else \
+                "the lines after it were read as part of its statement"
+            return GraphlangError("syntax", f"{text[opened]!r} is never closed: {then}", line, column,
+                                  f"close it with {_CLOSER[text[opened]]!r} where its statement ends")
+        expected = sorted({_describe(t) for t in err.expected if not t.startswith("__")})
+        start = max(text.rfind("\n", 0, tok.start_pos or 0), text.rfind(";", 0, tok.start_pos or 0)) + 1
+        statement = text[start : tok.start_pos or 0]
+        if statement.count("(") + statement.count("[") <= statement.count(")") + statement.count("]"):
+            # no bracket is open: LALR's merged states also list closers that cannot come here
+            drop = {"')'", "']'"} | (set() if statement.lstrip().startswith(("input", "param", "output"))
+                                     else {"','"})
+            expected = [e for e in expected if e not in drop]
+        want = ", ".join(expected[:8]) if expected else "something else"
+        if tok.type == "$END":
+            line, column = position(text, len(text.rstrip()))
+            return GraphlangError(
+                "syntax", f"the program ends in the middle of a statement; expected {want}",
+                line, column, "close every bracket and finish the expression",
+            )
+        shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
+        hint = "finish the expression before the line ends" if tok.type == "SEP" else (
+            "check the operator and its operands")
+        before = text[: tok.start_pos].rstrip(" \t")
+        if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
+                                                                         or before[-1] in "_)]"):
+            called = re.search(r"(?<![A-Za-z0-9_.])([A-Za-z_][A-Za-z0-9_]*)$", before)
+            if called and lookup(called.group(1)) is not None and tok.type != "LPAR":
+                fn = called.group(1)
+                hint = (f"a function's argument goes in parentheses: write {fn}({tok}), "
+                        f"not {fn} {tok}")
+            elif before.split("\n")[-1].strip().count("=") == 1:
+                hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
+                        "x * y, not x y")
+        elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
+            hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
+                              tok.line, tok.column, hint)
+    line, column = getattr(err, "line", None), getattr(err, "column", None)
+    return GraphlangError("syntax", "unexpected end of input", line, column)

@@ -1,0 +1,52 @@
+"""When an input is complete: brackets closed, no operator left hanging, comment lines complete on
+their own (and never continuing a statement)."""
+
+from __future__ import annotations
+
+from graphlang.errors import GraphlangError
+from graphlang.language.parser import parse_statements
+from graphlang.repl import commands as rc
+
+
+def is_complete(text: str) -> bool:
+    """False while brackets are open or the statement ends mid-expression (keep reading)."""
+    text = _code(text)
+    if text.strip().startswith(":") or not text.strip():
+        return True
+    depth = 0
+    for ch in text:
+        depth += ch in "(["
+        depth -= ch in ")]"
+    if depth > 0:
+        return False
+    try:  # a bare expression (`a`, `x * z + 1`) is read as one to be shown
+        parse_statements(("_ = " if rc.is_expression(text) else "") + text.rstrip())
+    except GraphlangError as err:
+        return not (err.kind == "syntax" and "ends in the middle" in err.message)
+    return True
+
+
+def _code(text: str) -> str:
+    """The text without its comment-only lines (a comment line is complete, and never continues)."""
+    return "\n".join(ln for ln in text.split("\n") if not ln.lstrip().startswith("#"))
+
+
+def join_continuations(text: str) -> str:
+    """A line that ends mid-expression outside brackets continues on the next (joined by a space).
+
+    Linear in the lines: the bracket depth is kept as lines come, and only the statement being
+    read is parsed (at a line where its brackets are balanced)."""
+    out: list[str] = []
+    start = 0  # where the statement being read begins in `out`
+    depth = 0
+    for line in text.split("\n"):
+        if line.lstrip().startswith("#"):
+            continue  # (joined, a comment would swallow the rest of the statement)
+        if out and depth == 0 and not is_complete("\n".join(out[start:])):
+            out[-1] = out[-1].rstrip() + " " + line.strip()
+        else:
+            if depth == 0:
+                start = len(out)
+            out.append(line)
+        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+    return "\n".join(out)
