@@ -36,7 +36,7 @@ CORPUS: list[Case] = [
     Case("cyrillic look-alike", "y = \u0445 + 1\n", ["--at", "x=1"], 1, "syntax", 1),
     Case("greek look-alike name", "\u03b1 = x\n", ["--at", "x=1"], 1, "syntax", 1),
     Case("dollar operator", "a = x $ 1\n", ["--at", "x=1"], 1, "syntax", 1),
-    Case("unclosed paren", "a = (x + 1\ny = a\n", ["--at", "x=1"], 1, "syntax", 2),
+    Case("unclosed paren", "a = (x + 1\ny = a\n", ["--at", "x=1"], 1, "syntax", 1),  # where it opens
     Case("unclosed bracket", "y = sum([x, 2)\n", ["--at", "x=1"], 1, "syntax", 1),
     Case("stray close", "y = x)\n", ["--at", "x=1"], 1, "syntax", 1),
     Case("1e999 literal", "y = x * 1e999\n", ["--at", "x=1"], 1, "value", 1),
