@@ -222,9 +222,26 @@ def test_a_tensor_programs_tables_stay_inside_their_columns(browser, tmp_path):
     shot(pg, "8-lesson-tensor")
     pg.close()
 
+
 def test_an_input_the_link_leaves_out_gets_a_field_and_the_page_runs_with_it(server, page):
     """A link without q: the field showed `q = 1` beside "no value for the input 'q'" until Run."""
     opened(page, share_link(server, "y = x + q\n", "x=2"))
     assert page.input_value("#in-q") == "1"
     summary = until(page, "#gradient-summary", lambda t: "∂y/∂q" in t)  # the run had q
     assert "∂y/∂x ≈ 1.00" in summary and "∂y/∂q ≈ 1.00" in summary and page.locator("#error").is_hidden()
+
+
+def test_typing_a_value_runs_and_renaming_an_input_leaves_no_error(server, page):
+    """A value typed in a field ran only on Enter (the link already said the new value), and an
+    input renamed in the editor (w -> q) left "'w' is not an input" until Run. Oracle: y = 3x² + w."""
+    opened(page, share_link(server, "a = x * x\ny = 3 * a + w\n", "x=1.5,w=1"))
+    page.fill("#in-w", "-2")  # typed, no Enter
+    until(page, "#forward-table", lambda t: "4.75" in t)
+    assert "4.75" in page.inner_text("#forward-table")  # 3 * 2.25 - 2
+    page.fill("#source", "a = x * x\ny = 3 * a + q\n")
+    page.locator("#source").dispatch_event("input")
+    until(page, "#inputs", lambda t: "q =" in t)
+    summary = until(page, "#gradient-summary", lambda t: "∂y/∂q" in t)
+    assert "∂y/∂q ≈ 1.00" in summary and "∂y/∂x ≈ 9.00" in summary
+    page.wait_for_timeout(300)
+    assert page.locator("#error").is_hidden(), page.inner_text("#error")

@@ -106,10 +106,12 @@
     return (state.data && state.data.inputs ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
       .map(function (n) { return n + "=" + state.fields[n].value.trim(); }).join(",");
   }
-  function renderInputs(inputs, at) {  // true when a field got a value the request did not send
+  function renderInputs(inputs, at) {  // true when the fields differ from what the request sent
     var key = inputs.join(","), filled = false;
     if (key === state.inputsKey) return false;
     var old = {}, given = parseAt(at);
+    // a value sent for a name that is no longer an input (an input renamed in the editor)
+    var stale = Object.keys(given).some(function (n) { return inputs.indexOf(n) < 0; });
     Object.keys(state.fields).forEach(function (n) { old[n] = state.fields[n].value; });
     var box = $("inputs");
     box.innerHTML = "";
@@ -135,13 +137,14 @@
       }
       fit();
       field.addEventListener("change", function () { fit(); scheduleRun(0); });
+      field.addEventListener("input", function () { scheduleRun(500); });  // it runs as you type
       slider.addEventListener("input", function () { field.value = g(Number(slider.value), 6); scheduleRun(120); });
       slider.addEventListener("change", fit);
       row.appendChild(label); row.appendChild(field); row.appendChild(slider);
       box.appendChild(row);
       state.fields[n] = field;
     });
-    return filled;
+    return filled || stale;
   }
 
   /* ---------- talking to the server ---------- */
@@ -188,7 +191,8 @@
     state.data = data;
     // null: the program did not parse; keep the fields. A new input's field shows a value the run
     // did not have: run again with it, or the page shows a value beside "no value for the input".
-    if (data.inputs && renderInputs(data.inputs, data.at) && data.error && data.error.kind === "missing-input") scheduleRun(0);
+    if (data.inputs && renderInputs(data.inputs, data.at) && data.error &&
+        (data.error.kind === "missing-input" || data.error.kind === "unknown-input")) scheduleRun(0);
     var err = $("error");
     if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
     highlight();
