@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from rich.text import Text
 
+from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.language.atvalues import parse_at
@@ -50,18 +51,38 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
         raise GraphlangError("usage", f"{name!r} is not a node of the program", hint="nodes: " + (
             ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
     if program is not None and name in program.names:
-        result = program.evaluate(at)
+        try:
+            result = program.evaluate(at)
+        except GraphlangError as err:  # a statement it does not read fails here: its value alone
+            if err.kind not in ("domain", "limit") or not _reads_no_failure(program, name, err):
+                raise
+            return [Text(f"{name} = {render.tensor(py(value_alone(program, name, at)))}    (no g_{name}: "
+                         f"line {err.line} fails at these values)")]
         shown = f"{name} = {render.tensor(result.values[name])}"
         if result.adjoints is not None and name in result.adjoints:
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
         return [Text(shown)]
     try:
         prog = parse(f"{source}{SCRATCH} = {text}\noutput {SCRATCH}\n")
-        value = prog.forward(at)[SCRATCH]
+        value = value_alone(prog, SCRATCH, at)
     except GraphlangError as err:
         err.message = err.message.replace(f"{SCRATCH} = ", "").replace(SCRATCH, "the expression")
         raise
     return [Text(f"{' '.join(text.split())} = {render.tensor(py(value))}")]
+
+
+def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
+    """`name`'s value computing only what it reads (a failing statement elsewhere does not stop it)."""
+    g = program.graph
+    arrays, _ = program.bind(at)
+    return interp.forward(g, arrays, needed=g.read_by([g.slot_of[name]]))[g.slot_of[name]]
+
+
+def _reads_no_failure(program: Program, name: str, err: GraphlangError) -> bool:
+    """Is the failing statement (at err.line) outside what `name` reads?"""
+    g = program.graph
+    needed = g.read_by([g.slot_of[name]])
+    return not any(needed[g.slot_of[n]] for n in g.names if g.position(n)[0] == err.line)
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
@@ -93,8 +114,9 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
 
 
 def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
-    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
-    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
+    """The chunk index and its new text when `name`'s one-line statement is replaced by `text`; None
+    when it is not a line of its own (the redefinition is an error); a GraphlangError saying why
+    when the program would not be valid with it."""
     st = program.graph.statement(name)
     if st is None:
         return None
@@ -109,8 +131,11 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
             new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
             try:
                 parse("\n".join(new) + "\n")
-            except GraphlangError:
-                return None
+            except GraphlangError as why:  # e.g. it would read a name defined after it (a cycle)
+                raise GraphlangError("redefined", f"{name} = ... cannot replace the statement of {name} "
+                                     f"(line {st.line}): {why.message}", None, None,
+                                     "a statement reads only names assigned above it; use a new name, "
+                                     "or :undo and enter the statements in another order") from None
             return k, "\n".join(lines)
         start += len(lines)
     return None
