@@ -308,6 +308,32 @@ def test_layout_edges_point_right_and_boxes_do_not_overlap():
             assert x + w <= x2 or x2 + w2 <= x or y + h <= y2 or y2 + h2 <= y
 
 
+
+@pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg"])
+def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
+    """Drawn straight, a→f ran under e (it read e→f). Each column an edge crosses gives it a free
+    row: no box, and no name above a box, lies on it there."""
+    from graphlang.present import jsonout
+    from graphlang.web.layout import LABEL_H
+    g = jsonout.graph(compute.load((PROGRAMS / name).read_text()))
+    lay = layout(g)
+    boxes, routes = lay["boxes"], lay["routes"]
+    skipping = 0
+    for a, b in g["edges"]:
+        crossed = [n for n, (x, y, w, h) in boxes.items()
+                   if boxes[a][0] + boxes[a][2] < x and x + w < boxes[b][0]]
+        if not crossed:
+            assert f"{a}>{b}" not in routes
+            continue
+        skipping += 1
+        for x_in, y, x_out in routes[f"{a}>{b}"]:
+            assert 0 < y < lay["height"]
+            for n in crossed:
+                x, top, w, h = boxes[n]
+                if x_in <= x and x + w <= x_out:  # a box of this column: the row misses it and its name
+                    assert not top - LABEL_H <= y <= top + h, (a, b, n)
+    assert skipping > 0
+
 def test_server_under_load_answers_every_request_correctly_or_cleanly():
     """200 concurrent requests over real HTTP on 127.0.0.1 (bench/web_load.py): the lecture by every
     method, lessons, errors, oversize bodies, deep nesting, huge statements and values; each answer

@@ -4,6 +4,8 @@ A node's column is its longest path from the inputs (inputs in column 0), so eve
 right; within a column nodes follow the mean row of what they read (one barycentre pass), which
 keeps the lecture's graph free of crossings. Boxes are sized for the function they compute and
 two lines of numbers (value, adjoint); the name stands above the box, as Graphviz's `xlabel`.
+An edge that skips columns is routed through the gap between boxes (or above or below them) in
+each column it crosses, nearest its straight line: drawn straight, a→f ran under e and read e→f.
 """
 
 from __future__ import annotations
@@ -18,10 +20,12 @@ ROW_GAP = 34
 LABEL_H = 16  # the name above each box
 MARGIN = 12
 MIN_CHARS = 14  # "g = -2.431e+04" fits
+EDGE_PAD = 6  # an edge crossing a column keeps this far from its boxes
 
 
 def layout(graph: dict[str, Any]) -> dict[str, Any]:
-    """{"boxes": {name: [x, y, width, height]}, "width": ..., "height": ...} for `jsonout.graph`."""
+    """{"boxes": {name: [x, y, width, height]}, "routes": {"a>b": [[x in, y, x out], ...]}, "width",
+    "height"} for `jsonout.graph` (a route for each edge that skips columns)."""
     nodes = graph["nodes"]
     rank: dict[str, int] = {}
     for node in nodes:  # statement order is a topological order
@@ -38,13 +42,34 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
     height_box = 3 * LINE_H + PAD
     step = height_box + LABEL_H + ROW_GAP
     tallest = max((len(col) for col in columns), default=0)
+    height = MARGIN * 2 + tallest * step - ROW_GAP
     boxes: dict[str, list[float]] = {}
+    spans: list[tuple[float, float, list[float]]] = []  # per column: x from, x to, free rows (y)
     x = float(MARGIN)
     for column in columns:
         width = max(max(len(n["computes"] or n["name"]), MIN_CHARS) * CHAR_W + 2 * PAD for n in column)
         top = MARGIN + (tallest - len(column)) * step / 2
         for i, node in enumerate(column):
             boxes[node["name"]] = [round(x, 1), round(top + i * step + LABEL_H, 1), round(width, 1), height_box]
+        # free bands (y from, y to): above the first box's name, between a box and the next one's
+        # name, below the last; an edge crosses at the point of a band nearest its straight line
+        ends = [top + i * step for i in range(len(column))]  # each name's top; its box ends step - ROW_GAP on
+        edges = [MARGIN / 2] + [e + step - ROW_GAP + EDGE_PAD for e in ends]
+        starts = [e - EDGE_PAD for e in ends] + [height - MARGIN / 2]
+        spans.append((x, x + width, list(zip(edges, starts))))
         x += width + COL_GAP
-    return {"boxes": boxes, "width": round(x - COL_GAP + MARGIN, 1),
-            "height": round(MARGIN * 2 + tallest * step - ROW_GAP, 1)}
+    routes: dict[str, list[list[float]]] = {}
+    for node in nodes:
+        b = boxes[node["name"]]
+        for r in dict.fromkeys(node["reads"]):
+            a = boxes[r]
+            ya, yb, ca, cb = a[1] + a[3] / 2, b[1] + b[3] / 2, rank[r], rank[node["name"]]
+            via = []
+            for c in range(ca + 1, cb):
+                want = ya + (yb - ya) * (c - ca) / (cb - ca)
+                x0, x1, bands = spans[c]
+                y = min((min(max(want, lo), hi) for lo, hi in bands if lo <= hi), key=lambda f: (abs(f - want), f))
+                via.append([round(x0 - 4, 1), round(y, 1), round(x1 + 4, 1)])
+            if via:
+                routes[f"{r}>{node['name']}"] = via
+    return {"boxes": boxes, "routes": routes, "width": round(x - COL_GAP + MARGIN, 1), "height": round(height, 1)}

@@ -224,9 +224,16 @@
     marker.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b5" }));
     defs.appendChild(marker); svg.appendChild(defs);
     gr.edges.forEach(function (e) {
-      var a = B[e[0]], b = B[e[1]], x1 = a[0] + a[2], y1 = a[1] + a[3] / 2, x2 = b[0], y2 = b[1] + b[3] / 2, mx = (x1 + x2) / 2;
-      svg.appendChild(el("path", { "class": "edge", d: "M" + x1 + "," + y1 + " C" + mx + "," + y1 + " " + mx + "," + y2 + " " + x2 + "," + y2,
-        "marker-end": "url(#arrow)", "data-from": e[0], "data-to": e[1] }));
+      var a = B[e[0]], b = B[e[1]], x = a[0] + a[2], y = a[1] + a[3] / 2, d = "M" + x + "," + y;
+      // through the free rows of the columns it crosses (L.routes), then into its box
+      var via = (L.routes && L.routes[e[0] + ">" + e[1]]) || [];
+      via.concat([[b[0], b[1] + b[3] / 2, null]]).forEach(function (w) {
+        var mx = (x + w[0]) / 2;
+        d += " C" + mx + "," + y + " " + mx + "," + w[1] + " " + w[0] + "," + w[1];
+        x = w[0]; y = w[1];
+        if (w[2] !== null) { d += " L" + w[2] + "," + w[1]; x = w[2]; }
+      });
+      svg.appendChild(el("path", { "class": "edge", d: d, "marker-end": "url(#arrow)", "data-from": e[0], "data-to": e[1] }));
     });
     gr.nodes.forEach(function (n) {
       var b = B[n.name], node = el("g", { "class": "node " + n.kind + (gr.outputs.indexOf(n.name) >= 0 ? " output" : ""), id: "node-" + n.name, "data-name": n.name });
