@@ -44,7 +44,7 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
     tallest = max((len(col) for col in columns), default=0)
     height = MARGIN * 2 + tallest * step - ROW_GAP
     boxes: dict[str, list[float]] = {}
-    spans: list[tuple[float, float, list[float]]] = []  # per column: x from, x to, free rows (y)
+    spans: list[tuple[float, float, list[tuple[float, float]]]] = []  # per column: x from, x to, free bands
     x = float(MARGIN)
     for column in columns:
         width = max(max(len(n["computes"] or n["name"]), MIN_CHARS) * CHAR_W + 2 * PAD for n in column)
