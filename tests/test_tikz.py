@@ -58,6 +58,22 @@ def test_partials_label_the_edges():
     assert re.search(r"\(n-c\.east\) to\[out=0, in=180\] node\[edgelabel\] \{\$\\frac\{1\}\{a\} = 0\.1667\$\}", tex)
 
 
+
+def test_tensor_edges_carry_the_vector_jacobian_product_and_fractions_keep_clear():
+    """`--partials` left every edge into a tensor node unlabelled in TikZ (the DOT drawing has
+    g_w ↦ Mᵀ g_w); and a fraction's denominator sat on the value line below it. Oracle for the
+    numbers: w = Mv + b, y = k Σ w², so g_w = 2k w and Mᵀ g_w by hand."""
+    prog = graphlang.parse("input v[2]\nM = [[1,2],[3,4]]\nw = M @ v + [0.5,-1]\nk = 2*pi\ny = k*sum(w*w)\n")
+    tex = to_tikz(prog, {"v": [1, -1]}, partials=True)
+    M, v = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
+    g_w = 2 * 2 * np.pi * (M @ v + [0.5, -1])
+    labels = re.findall(r"node\[edgelabel\] \{\$(g_\{w\} \\mapsto [^$]*)\$\}", tex)
+    assert len(labels) == 2, labels
+    mt = next(lab for lab in labels if "M^{T}" in lab)
+    assert f"{(M.T @ g_w)[0]:.3g}" in mt and f"{(M.T @ g_w)[1]:.3g}" in mt
+    lecture = to_tikz(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3})
+    assert re.search(r"\\frac\{a\}\{b\}\$ \\\\\[5pt\] \$= 8\.656", lecture)
+
 def _pdflatex(folder, name: str) -> subprocess.CompletedProcess:
     return subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=folder,
                           capture_output=True, text=True, timeout=300)

@@ -117,17 +117,26 @@ def layout(program: Program) -> tuple[dict[str, tuple[int, int]], dict[tuple[str
 
 
 def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[str, str], str]:
+    """As the DOT drawing labels them: ∂c/∂a for a scalar consumer c, and for a tensor consumer (whose
+    local derivative is a Jacobian) the vector-Jacobian product g_c ↦ g_c·∂c/∂a reverse mode does."""
     g = program.graph
     adj = adjoint.build(g, shapes, outputs=g.names)
     env = {k: np.asarray(v) for k, v in result.values.items()} if result is not None else {}
+    if result is not None and result.adjoints is not None:
+        env.update({adj.g(k): np.asarray(v) for k, v in result.adjoints.items()})
     out: dict[tuple[str, str], str] = {}
+    known = adj.builder.var_shapes
     for name, terms in adj.terms.items():
         for t in terms:
-            if t.partial is None or shapes[g.slot_of[t.consumer]] != ():
-                continue  # a tensor consumer's local derivative is a Jacobian: no label
-            text = to_latex(t.partial)
-            if env:
-                text += " = " + _value(value_or_none(t.partial, env))
+            scalar = shapes[g.slot_of[t.consumer]] == ()
+            e = t.partial if scalar else t.expr
+            if e is None:
+                continue
+            text = to_latex(e, known) if not scalar else to_latex(e)
+            if not scalar:
+                text = rf"{tex_name(adj.g(t.consumer))} \mapsto {text}"
+            if env and (scalar or adj.g(t.consumer) in env):
+                text += " = " + _value(value_or_none(e, env))
             out[(name, t.consumer)] = text
     return out
 
@@ -144,8 +153,8 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     for n in program.names:
         st = g.statement(n)
         text = f"${tex_name(n)}$" if st is None or st.expr is None else f"$\\displaystyle {to_latex(st.expr, known)}$"
-        if result is not None:
-            text += rf" \\ $= {_value(result.values[n])}$"
+        if result is not None:  # a fraction's denominator hangs low: the next line keeps clear of it
+            text += (r" \\[5pt] " if r"\frac" in text else r" \\ ") + f"$= {_value(result.values[n])}$"
             if result.adjoints is not None:
                 text += rf" \\ $g = {_value(result.adjoints.get(n))}$"
         style = "input" if st is None else "box"
