@@ -89,6 +89,8 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                 except GraphlangError as err:
                     err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
+                    err.hint = (f"the point is inside the domain, the step {h:.3g} is not: use a smaller "
+                                "--epsilon, or an exact method (--method reverse)")
                     raise
             with quiet_floats():
                 quotient = (sides[0] - sides[1]) / (2 * h)

@@ -223,3 +223,22 @@ def test_a_node_the_output_never_reads_does_not_stop_any_method(method, cli, wri
     assert prog.gradient({"x": 0.0}, method=method)["x"] == pytest.approx(2.0, rel=1e-9)
     ran = cli("gradcheck", write("s = sqrt(x)\ny = x * 2\n"), "--at", "x=0")
     assert ran.code == 0 and "all four methods agree" in ran.out
+
+
+def test_near_the_edge_of_the_domain_fd_is_not_applicable_not_a_failure(cli, write):
+    """ln x at x = 1e-9: the point is inside the domain, central differences' step is not. gradcheck
+    stopped with "this point is outside the function's domain" (it is not); now the exact methods
+    are compared (oracle: 1/x = 1e9) and fd is "n/a", with the --epsilon hint; the ε sweep keeps
+    the εs that fit and drops the ones that leave the domain."""
+    prog = write("y = ln(x)\n")
+    ran = cli("gradcheck", prog, "--at", "x=1e-9", "--json")
+    assert ran.code == 0
+    rows = {r["method"]: r for r in ran.json()["rows"]}
+    assert rows["forward"]["value"] == pytest.approx(1e9) and rows["symbolic"]["value"] == pytest.approx(1e9)
+    assert rows["fd"]["value"] is None and "leaves the domain" in rows["fd"]["note"]
+    shown = cli("gradcheck", prog, "--at", "x=1e-9", width=140).out
+    assert "n/a" in shown and "the three exact methods agree" in shown
+    fd = cli("grad", prog, "--at", "x=1e-9", "-m", "fd")
+    assert fd.code == 1 and "smaller --epsilon" in fd.err and "outside the function's domain" not in fd.err
+    sweep = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", "--json").json()["sweep"]
+    assert sweep and all(r["epsilon"] < 1e-9 for r in sweep)

@@ -71,8 +71,9 @@ def sweep(rows: list[Any], best_forward: float, best_central: float) -> dict[str
 
 def gradcheck(passed: bool, checks: list[Any], kinks: Any = ()) -> dict[str, Any]:
     out: dict[str, Any] = {"passed": passed, "rows": [
-        {"input": r.input, "method": r.method, "value": plain(r.value),
-         "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed} for r in checks]}
+        {"input": r.input, "method": r.method, "value": None if r.value is None else plain(r.value),
+         "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed,
+         **({"note": r.note} if r.note else {})} for r in checks]}
     if kinks:  # the point is not differentiable: the one-sided derivatives per coordinate
         out["kinks"] = [{"input": k.input, "index": list(k.index), "left": k.left, "right": k.right}
                         for k in kinks]
