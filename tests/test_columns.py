@@ -153,4 +153,4 @@ def test_long_lines_and_names_are_located_as_by_the_full_scans(seed, monkeypatch
     want = line if line is not None else token
     assert (got is None) == (want is None)
     if want is not None:
-        assert got[1:] == parser._position(text, want)
+        assert got[1:] == parser.position(text, want)
