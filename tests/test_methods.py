@@ -242,3 +242,13 @@ def test_near_the_edge_of_the_domain_fd_is_not_applicable_not_a_failure(cli, wri
     assert fd.code == 1 and "smaller --epsilon" in fd.err and "outside the function's domain" not in fd.err
     sweep = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", "--json").json()["sweep"]
     assert sweep and all(r["epsilon"] < 1e-9 for r in sweep)
+
+
+def test_symbolic_says_not_differentiable_like_reverse_mode(cli, write):
+    """sqrt(relu(x)) at 0: reverse mode says "not differentiable here"; symbolic mode said "this
+    point is outside the function's domain" (it is not: y(0) = 0 evaluates)."""
+    prog = write("y = sqrt(relu(x))\n")
+    assert cli("run", prog, "--at", "x=0", "--json").code == 1  # reverse: its own message
+    for method in ("reverse", "symbolic"):
+        ran = cli("grad", prog, "--at", "x=0", "-m", method)
+        assert ran.code == 1 and "not differentiable here" in ran.err and "outside" not in ran.err, method

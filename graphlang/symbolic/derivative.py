@@ -156,7 +156,10 @@ def relocated(program: HasGraph, shapes: list[Shape], wrt: list[str] | None,
     line, column = at if at is not None else (None, None)
     message = err.message if err.message.startswith("the derivative") else \
         f"the derivative program: {err.message}"
-    return GraphlangError(err.kind, message, line, column, err.hint)
+    hint = err.hint
+    if err.kind == "domain":  # the program itself evaluated here: its derivative is what fails
+        hint = "the function is not differentiable here (its derivative is not finite); choose another point"
+    return GraphlangError(err.kind, message, line, column, hint)
 
 
 def seed_name(prefix: str, output: str) -> str:
