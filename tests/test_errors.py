@@ -426,6 +426,18 @@ def test_an_unclosed_bracket_is_named_where_it_opens(source, where, then):
     assert then in e.message and "close it with" in (e.hint or "")
     assert source.split("\n")[e.line - 1][e.column - 1] in "(["
 
+
+@pytest.mark.parametrize("source", ["input A[2, 2]\ny = A[0, 1.5]\n", "input v[2.5]\ny = sum(v)\n",
+                                    "input A1[2, 2], x\ny = A1[x]\n"])
+def test_a_non_integer_index_or_shape_gets_the_index_hint(source):
+    """`A[0, 1.5]` got "is an operator missing? Products need a *", `A[x]` "check the operator"."""
+    with pytest.raises(GraphlangError) as err:
+        graphlang.parse(source)
+    assert err.value.kind == "syntax" and "whole numbers written out" in (err.value.hint or "")
+    with pytest.raises(GraphlangError) as literal:
+        graphlang.parse("y = [1.5, 2 3]\n")  # a literal vector: the products hint stays
+    assert "whole numbers" not in (literal.value.hint or "")
+
 # A student's notation from paper or another language -> the hint that names the .cg spelling.
 STUDENT_MISTAKES = {
     "y = e^x\n": ("missing-input", "write exp(x) for e^x"),

@@ -111,6 +111,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
             hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        if opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
+            hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
         return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
                               tok.line, tok.column, hint)
     line, column = getattr(err, "line", None), getattr(err, "column", None)
