@@ -463,3 +463,10 @@ def test_student_mistakes_get_a_hint(text, cli, write):
 def test_missing_operator_hint_is_kept_for_products(cli, write):
     ran = cli("run", write("y = x z\n"), "--at", "x=2,z=1")
     assert "Products need a *" in ran.err
+
+
+def test_indexing_an_undeclared_input_says_to_declare_it(cli, write):
+    """`y = x[0] * x[1]` with no declaration and no values: "1 indices for a value of shape scalar"."""
+    ran = cli("diff", write("y = x[0] * x[1]\n"))
+    assert ran.code == 1 and "1 index for a value of shape scalar" in ran.err and "input x[3]" in ran.err
+    assert cli("diff", write("input x[2]\ny = x[0] * x[1]\n")).code == 0

@@ -102,7 +102,10 @@ def index(shapes: list[Shape], attr: object) -> Shape:
     idx = attr
     assert isinstance(idx, tuple)
     if len(idx) > len(s):
-        raise ShapeError(f"{len(idx)} indices for a value of shape {show(s)}", "index")
+        many = f"{len(idx)} ind{'ex' if len(idx) == 1 else 'ices'}"
+        raise ShapeError(f"{many} for a value of shape {show(s)}", "index", None if s else
+                         "a scalar has no elements to index: declare the input's shape (input x[3]) "
+                         "or give its value (--at x=[1,2,3])")
     for i, n in zip(idx, s):
         if not -n <= i < n:
             raise ShapeError(f"index {i} is out of range for length {n} (shape {show(s)})", "index")
