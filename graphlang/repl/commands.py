@@ -114,9 +114,8 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
 
 
 def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
-    """The chunk index and its new text when `name`'s one-line statement is replaced by `text`; None
-    when it is not a line of its own (the redefinition is an error); a GraphlangError saying why
-    when the program would not be valid with it."""
+    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
+    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
     st = program.graph.statement(name)
     if st is None:
         return None
@@ -131,11 +130,8 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
             new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
             try:
                 parse("\n".join(new) + "\n")
-            except GraphlangError as why:  # e.g. it would read a name defined after it (a cycle)
-                raise GraphlangError("redefined", f"{name} = ... cannot replace the statement of {name} "
-                                     f"(line {st.line}): {why.message}", None, None,
-                                     "a statement reads only names assigned above it; use a new name, "
-                                     "or :undo and enter the statements in another order") from None
+            except GraphlangError:  # (as in a file: the name is already assigned, use a new one)
+                return None
             return k, "\n".join(lines)
         start += len(lines)
     return None
