@@ -142,18 +142,11 @@ def test_a_programs_error_in_the_feedback_names_line_and_column():
     assert rep.items[0].message.startswith("line 2, column 6: syntax error")
 
 
-@pytest.mark.parametrize(("submission", "right"), [("y = ln(x) + ln(z) + x^2", True),
-                                                   ("y = ln(x * z) + exp(2 * ln(x))", True),
-                                                   ("y = ln(x) + ln(z) + x^3", False),
-                                                   ("y = ln(x) + ln(-z) + x^2", False)])
-def test_a_rewrite_right_wherever_it_is_defined_is_not_failed_at_sign_turned_points(submission, right):
-    """ln(x) + ln(z) for ln(x z) scored 1.2 of 3: the checker's points with both signs turned are
-    outside its domain. Such points are skipped (said in the feedback); a wrong value anywhere, or
-    an error at the given point itself, still fails. Oracle: the identity on x, z > 0."""
-    rep = grade_program("y = ln(x*z) + x^2", submission, {"x": 2, "z": 3})
-    assert rep.passed == right
-    if right:
-        assert any(f.startswith("Not compared at") for f in rep.feedback)
+def test_a_submission_undefined_where_the_reference_is_defined_fails_there():
+    """Skipping sign-turned points where the submission is undefined let `x * z + 0 * ln(x)` pass
+    for `abs(x) * z` (a red team's find): every point counts, as a TA checking by hand would."""
+    rep = grade_program("y = abs(x) * z", "u = ln(x)\ny = x * z + 0 * u", {"x": 2, "z": 3})
+    assert not rep.passed and rep.score < rep.max_score
 
 
 def test_check_applies_limit_to_submissions_and_refuses_unknown_ones(cli, tmp_path):
