@@ -278,6 +278,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
+    credited = {q for q in student if q not in wanted and  # unasked answers: right or not
+                compare(student[q], reference_values[q], how.get(q, default_how))[0]}
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
         item = Item(_label(q, prefix, prog), float(pts), expected=reference_values.get(q))
@@ -292,10 +294,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                                                         reference_values[q], cmp)
         if ok:
             item.passed, item.score = True, item.max_score
+            credited.add(q)
             continue
         item.message = verdict
-        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp):
+        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited):
             item.passed, item.score, item.ecf = True, item.max_score, True
+            credited.add(q)
             item.message = "consistent with your earlier answers (error carried forward)"
             continue
         if report.root_cause is None:
