@@ -427,6 +427,17 @@ def test_an_unclosed_bracket_is_named_where_it_opens(source, where, then):
     assert source.split("\n")[e.line - 1][e.column - 1] in "(["
 
 
+
+@pytest.mark.parametrize(("source", "where"), [("y = max(x,\n    z z)\n", (2, 7)),
+                                               ("y = exp(x +\n  z +)\n", (2, 6)),
+                                               ("y = exp(x\n + z\n + 2 x)\n", (3, 6))])
+def test_a_bracket_closed_further_on_is_not_called_unclosed(source, where):
+    """An error on a later line of a multi-line bracket was "'(' is never closed" (a red team's
+    find): the bracket is closed, the error is where the parser stopped."""
+    with pytest.raises(GraphlangError) as err:
+        graphlang.parse(source)
+    assert "never closed" not in err.value.message and (err.value.line, err.value.column) == where
+
 @pytest.mark.parametrize("source", ["input A[2, 2]\ny = A[0, 1.5]\n", "input v[2.5]\ny = sum(v)\n",
                                     "input A1[2, 2], x\ny = A1[x]\n"])
 def test_a_non_integer_index_or_shape_gets_the_index_hint(source):

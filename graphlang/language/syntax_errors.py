@@ -46,15 +46,20 @@ _CLOSER = {"(": ")", "[": "]"}
 
 
 def _open_bracket(text: str, end: int) -> int | None:
-    """The offset of the innermost bracket still open at `end` (comments skipped), or None."""
+    """The offset of the innermost bracket open at `end` that no bracket in the whole text closes
+    (comments skipped), or None: a bracket closed further on is not the error (`max(x,\n z z)`)."""
     stack: list[int] = []
-    for m in re.finditer(r"#[^\n]*|[()\[\]]", text[:end]):
+    at_end: list[int] | None = None
+    for m in re.finditer(r"#[^\n]*|[()\[\]]", text):
+        if at_end is None and m.start() >= end:
+            at_end = list(stack)
         ch = m.group()
         if ch in "([":
             stack.append(m.start())
         elif ch in ")]" and stack:
             stack.pop()
-    return stack[-1] if stack else None
+    never = set(stack)
+    return next((o for o in reversed(stack if at_end is None else at_end) if o in never), None)
 
 
 def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
