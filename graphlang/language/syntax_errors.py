@@ -45,7 +45,7 @@ def position(text: str, offset: int) -> tuple[int, int]:
 _CLOSER = {"(": ")", "[": "]"}
 
 
-def _open_bracket(text: str, end: int) -> int | None:
+def _open_bracket(text: str, end: int, closed_too: bool = False) -> int | None:
     """The offset of the innermost bracket open at `end` that no bracket in the whole text closes
     (comments skipped), or None: a bracket closed further on is not the error (`max(x,\n z z)`)."""
     stack: list[int] = []
@@ -59,7 +59,7 @@ def _open_bracket(text: str, end: int) -> int | None:
         elif ch in ")]" and stack:
             stack.pop()
     never = set(stack)
-    return next((o for o in reversed(stack if at_end is None else at_end) if o in never), None)
+    return next((o for o in reversed(stack if at_end is None else at_end) if closed_too or o in never), None)
 
 
 def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangError:
@@ -116,6 +116,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
             hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
         if opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
         return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
