@@ -108,6 +108,10 @@ def test_a_statement_failing_at_the_values_does_not_block_the_others():
     assert shown.startswith(f"e = {6 / math.log(2):.10g}"[:10]) and "no g_e" in shown
     assert s.handle("x*z + 1")[0].plain == "x*z + 1 = 7"
     assert "domain error" in s.handle("q")[0].plain
+    first = ReplSession()  # the failing statement on line 1, where the input is first used
+    for line in ("a = sqrt(x)", "b = 2 * x", ":at x=-1"):
+        first.handle(line)
+    assert first.handle("b")[0].plain.startswith("b = -2") and "domain error" in first.handle("a")[0].plain
 
 def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
     from prompt_toolkit.input import create_pipe_input

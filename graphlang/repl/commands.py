@@ -53,11 +53,12 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
     if program is not None and name in program.names:
         try:
             result = program.evaluate(at)
-        except GraphlangError as err:  # a statement it does not read fails here: its value alone
-            if err.kind not in ("domain", "limit") or not _reads_no_failure(program, name, err):
+        except GraphlangError as err:  # a statement it does not read may fail: its value alone
+            if err.kind != "domain":
                 raise
-            return [Text(f"{name} = {render.tensor(py(value_alone(program, name, at)))}    (no g_{name}: "
-                         f"line {err.line} fails at these values)")]
+            alone = value_alone(program, name, at)  # (its own failure, if it reads the failing one)
+            return [Text(f"{name} = {render.tensor(py(alone))}    (no g_{name}: line {err.line} fails "
+                         "at these values)")]
         shown = f"{name} = {render.tensor(result.values[name])}"
         if result.adjoints is not None and name in result.adjoints:
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
@@ -76,13 +77,6 @@ def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
     g = program.graph
     arrays, _ = program.bind(at)
     return interp.forward(g, arrays, needed=g.read_by([g.slot_of[name]]))[g.slot_of[name]]
-
-
-def _reads_no_failure(program: Program, name: str, err: GraphlangError) -> bool:
-    """Is the failing statement (at err.line) outside what `name` reads?"""
-    g = program.graph
-    needed = g.read_by([g.slot_of[name]])
-    return not any(needed[g.slot_of[n]] for n in g.names if g.position(n)[0] == err.line)
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
