@@ -11,7 +11,7 @@ import pytest
 from conftest import PROGRAMS
 
 import graphlang
-from graphlang.checker import Assignment, Comparison, grade_answers, grade_program
+from graphlang.checker import Assignment, grade_answers, grade_program
 from graphlang.grading.submissions import grade_batch
 
 HW = PROGRAMS / "homework"
