@@ -11,7 +11,7 @@ import pytest
 from conftest import PROGRAMS
 
 import graphlang
-from graphlang.checker import Assignment, grade_answers, grade_program
+from graphlang.checker import Assignment, Comparison, grade_answers, grade_program
 from graphlang.grading.submissions import grade_batch
 
 HW = PROGRAMS / "homework"
@@ -140,6 +140,38 @@ def test_an_intermediate_named_like_the_reference_output_is_not_graded_in_place_
     assert two.passed and not any("Graded y" in f for f in two.feedback)  # the last line, as written
     other = grade_program(REF, f"guess = {right}\ny = x * z * 2\n", AT)
     assert not other.passed
+
+
+def test_tolerances_per_quantity_from_the_assignment(tmp_path):
+    (tmp_path / "ref.cg").write_text(REF)
+    (tmp_path / "a.toml").write_text(
+        'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["c", "y", "dy/dx"]\n'
+        '[compare]\ncomparison = "relabs"\nrtol = 1e-5\n'
+        '[quantities."∂y/∂x"]\ncomparison = "sigfig"\ndigits = 2\npoints = 3\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+    assert asg.quantities == ["c", "y", "dy/dx"] and asg.max_score == 5
+    rep = asg.grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
+    items = {i.name: i for i in rep.items}
+    assert items["c"].message == "close: check your rounding (5 significant figures expected)"
+    assert items["y"].passed and items["dy/dx"].passed and rep.score == 4  # 1200 is DYDX to 2 figures
+    assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
+
+
+@pytest.mark.parametrize("text,where", [
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\npoint = 3\n', "unknown key(s) point"),
+    ('reference = "reference.cg"\nat = { x = 2, z = \n', "not valid TOML"),
+    ('at = { x = 2, z = 3 }\n', "give the reference program"),
+    ('reference = "reference.cg"\nat = { x = 2 }\n', "cannot be evaluated"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\nask = ["zz"]\n', "'zz'"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[quantities.zz]\npoints = 2\n', "quantities.'zz'"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[compare]\ncomparison = "close"\n', "comparison must be"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[limits]\ntimeout = 0\n', "timeout"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\nvisibility = "students"\n', "visibility"),
+])
+def test_assignment_mistakes_are_usage_errors(text, where):
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.from_toml(text, HW, "a.toml")
+    assert info.value.kind == "usage" and where in info.value.message, info.value.message
 
 
 def test_toml_syntax_errors_are_located(cli, tmp_path):
