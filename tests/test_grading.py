@@ -92,6 +92,20 @@ def test_a_zero_that_follows_from_a_slip_is_carried_forward():
     assert {i.name for i in rep.items if i.ecf} >= {"b", "c", "y", "g_a"}
 
 
+def test_accepted_names_and_tolerances():
+    r = graphlang.parse(REF).evaluate(AT)
+    answers = {"dy/da": r.adjoints["a"], "∂y/∂b": r.adjoints["b"], "g_c": r.adjoints["c"],
+               "dy/dx": r.gradient["x"] * (1 + 1e-4), "nonsense": 3}
+    asked = ["g_a", "g_b", "g_c", "dy/dx"]
+    rep = grade_answers(REF, answers, AT, quantities=asked)
+    names = {i.name: i for i in rep.items}
+    assert names["g_a"].passed and names["g_b"].passed and names["g_c"].passed
+    assert not names["dy/dx"].passed  # 1e-4 relative is outside rtol 1e-5
+    loose = grade_answers(REF, answers, AT, tolerances={"dy/dx": (1e-3, 0)}, quantities=asked)
+    assert all(i.passed for i in loose.items)
+    assert any("nonsense" in f for f in rep.feedback)
+
+
 def test_shape_checked_first():
     ref = "input v[3]\ny = sum(v * v)"
     rep = grade_answers(ref, {"dy/dv": [1, 2]}, {"v": [1, 2, 3]})
