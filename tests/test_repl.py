@@ -93,6 +93,14 @@ def test_a_command_never_waits_behind_an_unfinished_statement(tmp_path):
     code = run_lines(ReplSession(), c, io.StringIO(f":at x=2\ny = x*2\nc = foo(\n:save {out}\n:quit\n"))
     assert code == 1 and "syntax error" in buf.getvalue() and out.exists()
     assert "y = x*2" in out.read_text() and "foo" not in out.read_text()
+    # at the prompt (prompt_toolkit submits when is_complete says so): the same, and a bracket in a
+    # trailing comment opens nothing (it held the continuation prompt and swallowed statements)
+    assert is_complete("b = (a\n:at x=2 z=3") and is_complete("y = x * 2  # f(x")
+    s = ReplSession()
+    s.handle("a = x * z")
+    shown = [r.plain for r in s.handle("b = (a\n:at x=2 z=3")]
+    assert "never closed" in shown[0] and shown[1] == "at x=2, z=3" and set(s.at) == {"x", "z"}
+    assert s.handle("y = x * 2  # f(x")[0].plain == "y = 4"
 
 
 def test_a_statement_failing_at_the_values_does_not_block_the_others():

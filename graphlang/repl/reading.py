@@ -11,8 +11,9 @@ from graphlang.repl import commands as rc
 def is_complete(text: str) -> bool:
     """False while brackets are open or the statement ends mid-expression (keep reading)."""
     text = _code(text)
-    if text.strip().startswith(":") or not text.strip():
-        return True
+    lines = text.strip().split("\n")
+    if lines[0].startswith(":") or lines[-1].lstrip().startswith(":") or not text.strip():
+        return True  # (a command after an unfinished statement: both go, the statement's error first)
     depth = 0
     for ch in text:
         depth += ch in "(["
@@ -27,8 +28,9 @@ def is_complete(text: str) -> bool:
 
 
 def _code(text: str) -> str:
-    """The text without its comment-only lines (a comment line is complete, and never continues)."""
-    return "\n".join(ln for ln in text.split("\n") if not ln.lstrip().startswith("#"))
+    """The text without its comments (a comment line is complete, and never continues; a bracket
+    in a comment opens nothing: the language has no strings, so `#` always starts one)."""
+    return "\n".join(ln.split("#", 1)[0] for ln in text.split("\n") if not ln.lstrip().startswith("#"))
 
 
 def join_continuations(text: str) -> str:
@@ -48,5 +50,6 @@ def join_continuations(text: str) -> str:
             if depth == 0:
                 start = len(out)
             out.append(line)
-        depth += line.count("(") + line.count("[") - line.count(")") - line.count("]")
+        code = line.split("#", 1)[0]
+        depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
     return "\n".join(out)

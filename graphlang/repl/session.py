@@ -90,6 +90,9 @@ class ReplSession:
 
     def handle(self, text: str) -> list[Any]:
         """One input (a statement or a `:command`) -> what to show. State changes only on success."""
+        lines = text.strip().split("\n")
+        if len(lines) > 1 and lines[-1].lstrip().startswith(":"):  # a command after an unfinished statement
+            return self.handle("\n".join(lines[:-1])) + self.handle(lines[-1])
         text = join_continuations(text.strip()).strip()
         if not text:  # blank, or comments only
             return []
