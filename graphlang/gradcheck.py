@@ -52,9 +52,18 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
                 raise
             # the point is inside the domain, a step of central differences is not: the exact
             # methods are still compared, and fd is shown as not applicable (not as a failure)
-            rows += [Row(n, method, None, 0.0, 0.0, True, err.message) for n in ref]
-            continue
+            # for the inputs whose steps leave the domain, computed for the others
+            got = {}
+            for n in ref:
+                try:
+                    got[n] = program.gradient(values, method=method, epsilon=epsilon, wrt=[n])[n]
+                except GraphlangError as one:
+                    if one.kind != "domain":
+                        raise
+                    rows.append(Row(n, method, None, 0.0, 0.0, True, one.message))
         for n, want in ref.items():
+            if n not in got:
+                continue
             with quiet_floats():  # errors past float64's range are shown as its maximum
                 diff = np.abs(np.asarray(got[n], dtype=float) - np.asarray(want, dtype=float))
                 scale = np.abs(np.asarray(want, dtype=float))
