@@ -309,13 +309,14 @@ def test_layout_edges_point_right_and_boxes_do_not_overlap():
 
 
 
-@pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg"])
+@pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg", "shared"])
 def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
     """Drawn straight, a→f ran under e (it read e→f). Each column an edge crosses gives it a free
     row: no box, and no name above a box, lies on it there."""
     from graphlang.present import jsonout
     from graphlang.web.layout import LABEL_H
-    g = jsonout.graph(compute.load((PROGRAMS / name).read_text()))
+    text = "a = x * z\nb = z * x\nc = z * a\nd = x * b\n" if name == "shared" else (PROGRAMS / name).read_text()
+    g = jsonout.graph(compute.load(text))
     lay = layout(g)
     boxes, routes = lay["boxes"], lay["routes"]
     skipping = 0
@@ -333,6 +334,13 @@ def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
                 if x_in <= x and x + w <= x_out:  # a box of this column: the row misses it and its name
                     assert not top - LABEL_H <= y <= top + h, (a, b, n)
     assert skipping > 0
+    rows: dict[float, list[float]] = {}  # per column (its left edge): the rows edges cross it on
+    for via in routes.values():
+        for x_in, y, _ in via:
+            rows.setdefault(x_in, []).append(y)
+    for ys in rows.values():  # two edges on one line read as one (a red team's find)
+        ys.sort()
+        assert all(b - a >= 6 for a, b in zip(ys, ys[1:])), ys
 
 def test_server_under_load_answers_every_request_correctly_or_cleanly():
     """200 concurrent requests over real HTTP on 127.0.0.1 (bench/web_load.py): the lecture by every

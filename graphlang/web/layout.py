@@ -21,6 +21,7 @@ LABEL_H = 16  # the name above each box
 MARGIN = 12
 MIN_CHARS = 14  # "g = -2.431e+04" fits
 EDGE_PAD = 6  # an edge crossing a column keeps this far from its boxes
+EDGE_GAP = 7  # and this far from another edge crossing it
 
 
 def layout(graph: dict[str, Any]) -> dict[str, Any]:
@@ -59,6 +60,7 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
         spans.append((x, x + width, list(zip(edges, starts))))
         x += width + COL_GAP
     routes: dict[str, list[list[float]]] = {}
+    taken: list[list[float]] = [[] for _ in columns]  # the rows edges already use, per column
     for node in nodes:
         b = boxes[node["name"]]
         for r in dict.fromkeys(node["reads"]):
@@ -68,8 +70,28 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
             for c in range(ca + 1, cb):
                 want = ya + (yb - ya) * (c - ca) / (cb - ca)
                 x0, x1, bands = spans[c]
-                y = min((min(max(want, lo), hi) for lo, hi in bands if lo <= hi), key=lambda f: (abs(f - want), f))
+                y = _row(bands, want, taken[c])
+                taken[c].append(y)
                 via.append([round(x0 - 4, 1), round(y, 1), round(x1 + 4, 1)])
             if via:
                 routes[f"{r}>{node['name']}"] = via
     return {"boxes": boxes, "routes": routes, "width": round(x - COL_GAP + MARGIN, 1), "height": round(height, 1)}
+
+
+def _row(bands: list[tuple[float, float]], want: float, taken: list[float]) -> float:
+    """The free row nearest `want` at least EDGE_GAP from the rows other edges use in this column
+    (two edges on one line read as one), or the nearest free row if the bands are full."""
+    best: tuple[float, float] | None = None
+    for lo, hi in bands:
+        if lo > hi:
+            continue
+        for y in sorted({min(max(want, lo), hi), *(min(max(t + d, lo), hi) for t in taken
+                                                     for d in (-EDGE_GAP, EDGE_GAP))},
+                        key=lambda f: abs(f - want)):
+            if all(abs(y - t) >= EDGE_GAP - 1e-9 for t in taken):
+                if best is None or abs(y - want) < best[0]:
+                    best = (abs(y - want), y)
+                break
+    if best is not None:
+        return best[1]
+    return min((min(max(want, lo), hi) for lo, hi in bands if lo <= hi), key=lambda f: abs(f - want))
