@@ -52,3 +52,14 @@ def test_adjoint_terms_are_not_searched_per_statement(monkeypatch):
     d = graphlang.parse(text).evaluate({"x": 0.5}).value
     assert abs(d - p.gradient({"x": 0.5})["x"]) <= 1e-9 * max(1.0, abs(d))
     assert text.count("g_a1 * ") >= 1 and to_text(graphlang.parse("y = a + b").graph.statements[0].expr) == "a + b"
+
+
+def test_a_power_in_an_exponent_is_bracketed_in_math_text():
+    """`2^b^2` (the language reads 2^(b^2)) was shown as 2^b², which reads as (2^b)². Oracle: the
+    value of each reading at b = 2 (16 for 2^(b²), 16 for (2^b)² too, so also b = 3: 512 vs 64)."""
+    prog = graphlang.parse("input b\ny = 2^b^2\n")
+    shown = to_text(prog.graph.statement("y").expr, "math")
+    assert shown == "2^(b²)"
+    assert prog.evaluate({"b": 3}).value == 2 ** 9
+    again = graphlang.parse("input b\ny = " + to_text(prog.graph.statement("y").expr) + "\n")  # .cg text
+    assert again.evaluate({"b": 3}).value == 2 ** 9

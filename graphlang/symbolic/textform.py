@@ -97,7 +97,8 @@ def text_step(node: Expr, kids: list[tuple[Rope, int]], times: str, math: bool) 
             exponent = node.args[1]
             if math and exponent.op == "const" and exponent.attr in SUPERSCRIPT:
                 return (lt, SUPERSCRIPT[exponent.attr]), POW  # type: ignore[index]
-            rt = ("(", rt, ")") if rp < UNARY else rt
+            # in math, a power in the exponent is bracketed: 2^b² would read as (2^b)², not 2^(b²)
+            rt = ("(", rt, ")") if rp < UNARY or (math and exponent.op == "pow") else rt
             return (lt, "^", rt), POW
         lt = ("(", lt, ")") if lp < prec else lt
         rt = ("(", rt, ")") if rp <= prec else rt
