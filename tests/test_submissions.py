@@ -338,7 +338,7 @@ def test_hanging_huge_and_dying_submissions_do_not_stop_the_batch(tmp_path, monk
     assert [r["submission"] for r in rows] == sorted(os.listdir(tmp_path))
     assert by["hang.cg"]["status"] == "timeout" and "2 s" in by["hang.cg"]["reason"]
     assert by["huge.cg"]["status"] == "out of memory" and "64 MB" in by["huge.cg"]["reason"]
-    assert by["die.cg"]["status"] == "crashed"
+    assert by["die.cg"]["status"] == "crashed" and "64 MB memory limit" in by["die.cg"]["reason"]
     for name in ("a_ok.cg", "b_ok.cg", "z_ok.cg"):  # graded after the hang, the blow-up and the death
         assert by[name]["status"] == "graded" and by[name]["passed"], name
     # the oracle for the maximum: the assignment's, given once, on every row that is not skipped

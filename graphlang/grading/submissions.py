@@ -187,7 +187,9 @@ def _row(path: Path, status: str, payload: dict[str, Any] | None, seconds: float
     else:
         why = {"timeout": f"took longer than {timeout:g} s",
                "out of memory": f"needed more than {memory_mb} MB of memory"}.get(
-            status, "crashed the grader" + (f": {error}" if error else ""))
+            status, "crashed the grader" + (f": {error}" if error else (
+                f" (its worker died without answering: under the {memory_mb} MB memory limit this is "
+                "usually a native library, e.g. BLAS, out of memory)")))
         row.update({"score": 0.0, "max_score": max_score, "passed": False, "reason": why,
                     "feedback": [f"the submission {why}"]})
     return row
