@@ -109,7 +109,8 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
             text = text if scalar else f"{adj.g(t.consumer)} ↦ {text}"
             needed = {adj.g(t.consumer)} if not scalar else set()
             if env and needed <= env.keys():
-                text += f" = {_num(value_or_none(e, env))}"
+                number = _num(value_or_none(e, env))
+                text += "" if number == text else f" = {number}"  # a constant partial: not "1 = 1"
             local[(name, t.consumer)] = text
     return local
 

@@ -136,7 +136,8 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
             if not scalar:
                 text = rf"{tex_name(adj.g(t.consumer))} \mapsto {text}"
             if env and (scalar or adj.g(t.consumer) in env):
-                text += " = " + _value(value_or_none(e, env))
+                number = _value(value_or_none(e, env))
+                text += "" if number == text else " = " + number  # a constant partial: not "1 = 1"
             out[(name, t.consumer)] = text
     return out
 
