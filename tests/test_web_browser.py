@@ -196,8 +196,10 @@ def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
     for _ in range(14):
         pg.keyboard.press("ArrowRight")
     assert G_C in pg.inner_text("#step-line")
+    reverse = pg.inner_text("#method-result")  # reverse beside itself: one column, not two equal ones
+    assert "by reverse mode" in reverse and "|difference|" not in reverse
     pg.check('input[name="method"][value="symbolic"]')
-    assert "by symbolic" in pg.inner_text("#method-result")
+    assert "by symbolic" in pg.inner_text("#method-result") and "|difference|" in pg.inner_text("#method-result")
     shot(pg, "7-lesson-file")
     pg.close()
     assert all(u.startswith(("file:", "data:")) for u in requests), requests

@@ -356,10 +356,13 @@
     if (ans.error) { box.innerHTML = '<pre class="error"></pre>'; box.firstChild.textContent = ans.error.kind + " error: " + ans.error.message; return; }
     var grad = ans.gradient || ans.jacobian || {}, refGrad = ref.gradient || ref.jacobian || {};
     var t = document.createElement("table");
-    t.appendChild(row([{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
+    var self = ans.method === "reverse";  // reverse mode beside itself: one column, not two equal ones
+    t.appendChild(row(self ? [{ text: "input", head: true }, "by reverse mode"] :
+      [{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
     Object.keys(grad).forEach(function (n) {
       var a = grad[n], b = refGrad[n], d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
-      t.appendChild(row(["∂" + ans.output + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
+      t.appendChild(row(self ? ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }] :
+        ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
     });
     box.innerHTML = "";
     box.appendChild(t);
