@@ -441,3 +441,13 @@ def test_a_value_for_an_intermediate_is_refused_and_a_value_can_be_forgotten():
     refused = s.handle(":at x=1 y=5")[0].plain
     assert "'y' is an intermediate quantity" in refused and "x, z" in refused
     assert s.at.keys() == {"x", "z"} and float(s.at["x"]) == 2.0  # nothing of the refused line taken
+
+
+def test_at_checks_a_declared_shape_at_once():
+    """`:at v=[1,2,3]` for `input v[2]` was accepted; only the next :run complained."""
+    s = ReplSession()
+    s.handle("input v[2]")
+    s.handle("y = sum(v)")
+    shown = s.handle(":at v=[1,2,3]")[0].plain
+    assert "shape error" in shown and "declared with shape [2]" in shown and "v" not in s.at
+    assert s.handle(":at v=[1,2]")[0].plain == "at v=[1, 2]" and s.handle("y")[0].plain.startswith("y = 3")

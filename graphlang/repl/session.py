@@ -210,6 +210,13 @@ class ReplSession:
                                      "not an input: its value comes from its statement",
                                      hint="give values to the inputs: " + ", ".join(prog.inputs) if prog else "")
             new = {k: to_array(k, v, Limits()) for k, v in given.items()}
+            for k, v in new.items():  # a declared shape is checked now, not at the next :run
+                want = prog.checked.declared.get(k) if prog is not None else None
+                if want is not None and tuple(want) != v.shape:
+                    hint = f"give {k} {want[0]} numbers" if len(want) == 1 else \
+                        f"give {k} a value of shape {list(want)}"
+                    raise GraphlangError("shape", f"{k} is declared with shape {list(want)}, the value "
+                                         f"given has shape {list(v.shape)}", hint=hint)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
             return [Text("at " + ", ".join(f"{k}={' '.join(render.tensor(v).split())}" for k, v in self.at.items()))]
