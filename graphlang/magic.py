@@ -55,6 +55,16 @@ def run_cell(line: str, cell: str, namespace: dict[str, Any] | None = None) -> l
     prog: Program = parse(cell, path="<cell>")
     if namespace is not None:
         namespace[args.name] = prog
+    try:
+        return _shown(prog, args)
+    except GraphlangError as err:  # (a domain error at --at): shown with the cell's line and a caret
+        if getattr(err, "source", None) is None and err.line is not None:
+            err.source = cell  # type: ignore[attr-defined]
+        raise
+
+
+def _shown(prog: Program, args: Any) -> list[Any]:
+    """The cell's outputs: the result, explain, closed forms, the drawing, as the options ask."""
     at = read_at_file(args.at_file) if args.at_file else {}
     at.update(parse_at(args.at))
     shown: list[Any] = []

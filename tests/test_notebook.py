@@ -204,3 +204,11 @@ def test_notebook_renders_in_chromium(executed, tmp_path):
             assert svg and svg["width"] > 100
         page.screenshot(path=str(ARTIFACTS / "notebook.png"), full_page=True)
         browser.close()
+
+
+def test_a_domain_error_in_a_cell_shows_the_line_and_a_caret():
+    """A parse error in a cell showed its line and caret; a domain error at --at showed neither."""
+    with pytest.raises(graphlang.GraphlangError) as info:
+        run_cell("--at x=-1", "a = x * 2\ny = ln(a)", {})
+    shown = "\n".join(info.value._render_traceback_())
+    assert "domain error" in shown and "  2 | y = ln(a)" in shown and "^" in shown
