@@ -451,3 +451,14 @@ def test_at_checks_a_declared_shape_at_once():
     shown = s.handle(":at v=[1,2,3]")[0].plain
     assert "shape error" in shown and "declared with shape [2]" in shown and "v" not in s.at
     assert s.handle(":at v=[1,2]")[0].plain == "at v=[1, 2]" and s.handle("y")[0].plain.startswith("y = 3")
+
+
+def test_an_error_in_a_bare_expression_points_into_it():
+    """`x * q` gave <repl>:2:20 (the column of the hidden name it is evaluated under)."""
+    s = ReplSession()
+    s.handle("a = x * 2")
+    s.handle(":at x=1")
+    shown = s.handle("x * q")[0].plain
+    assert ":2:5: missing-input error" in shown
+    line, caret = shown.splitlines()[1:3]
+    assert line[caret.index("^")] == "q"

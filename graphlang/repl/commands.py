@@ -68,6 +68,8 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
         value = value_alone(prog, SCRATCH, at)
     except GraphlangError as err:
         err.message = err.message.replace(f"{SCRATCH} = ", "").replace(SCRATCH, "the expression")
+        if err.line == source.count("\n") + 1 and err.column is not None:  # the expression's own line
+            err.column = max(1, err.column - len(f"{SCRATCH} = "))
         raise
     return [Text(f"{' '.join(text.split())} = {render.tensor(py(value))}")]
 
