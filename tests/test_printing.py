@@ -63,3 +63,14 @@ def test_a_power_in_an_exponent_is_bracketed_in_math_text():
     assert prog.evaluate({"b": 3}).value == 2 ** 9
     again = graphlang.parse("input b\ny = " + to_text(prog.graph.statement("y").expr) + "\n")  # .cg text
     assert again.evaluate({"b": 3}).value == 2 ** 9
+
+
+def test_a_long_sparse_vector_shows_the_non_zeros_the_filler_would_hide():
+    """`explain --of 'y[9]'` on a 12-vector showed e₉ and the one-hot gradient as [0, 0, 0, 0, …, 0]:
+    all zeros to the eye. Oracle: y = v², so ∂y[9]/∂v is 2 v[9] at index 9 only."""
+    from graphlang.present.textviews import tensor
+    prog = graphlang.parse("input v[12]\ny = v * v\n")
+    v = [float(i + 1) for i in range(12)]
+    text = prog.explain({"v": v}, of="y[9]")
+    assert f"[9] {2 * v[9]:g}" in text and "e₉ = [0, 0, 0, 0, …, [9] 1, …, 0]" in text
+    assert tensor([float(i) for i in range(12)]) == "[0, 1, 2, 3, …, 11]  (shape [12])"  # dense: as before

@@ -25,11 +25,18 @@ def tensor(value: Any, digits: int = 6) -> str:
         return number(float(a))
     shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
     if a.ndim == 1:
-        return "[" + ", ".join(_elided(_cells(a, digits), len(a))) + "]" + shape
+        cells = _elided(_cells(a, digits), len(a))
+        if len(a) > MAX_SHOWN:  # a few non-zeros the filler would hide (e₉, a one-hot gradient): shown
+            middle = a[MAX_SHOWN - 2: len(a) - 1]
+            hidden = int(np.count_nonzero(middle))
+            if 0 < hidden <= 3 and 3 * hidden <= len(middle):  # mostly zeros: a few values stand out
+                at = [int(i) + MAX_SHOWN - 2 for i in np.flatnonzero(middle)]
+                cells = cells[:-1] + [c for i in at for c in (f"[{i}] {short(a[i], digits)}", "…")] + cells[-1:]
+        return "[" + ", ".join(cells) + "]" + shape
     if a.ndim == 2:
-        cells = [_elided(_cells(a[i], digits), a.shape[1]) for i in _shown(len(a))]
-        width = max((len(c) for row in cells for c in row), default=0)
-        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in cells]
+        grid = [_elided(_cells(a[i], digits), a.shape[1]) for i in _shown(len(a))]
+        width = max((len(c) for row in grid for c in row), default=0)
+        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in grid]
         if len(a) > MAX_SHOWN:
             rows = rows[:-1] + [" " * (len(rows[0]) // 2) + "⋮", rows[-1]]
         body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
