@@ -74,3 +74,11 @@ def test_a_long_sparse_vector_shows_the_non_zeros_the_filler_would_hide():
     text = prog.explain({"v": v}, of="y[9]")
     assert f"[9] {2 * v[9]:g}" in text and "e₉ = [0, 0, 0, 0, …, [9] 1, …, 0]" in text
     assert tensor([float(i) for i in range(12)]) == "[0, 1, 2, 3, …, 11]  (shape [12])"  # dense: as before
+
+
+def test_exp_is_written_exp_in_latex_when_a_node_is_named_e():
+    """The lecture names a node e: `e^{a}` beside it read as that node to the power a."""
+    lecture = graphlang.load(ROOT / "programs" / "lecture13.cg").explain({"x": 2, "z": 3}, format="latex")
+    assert r"d &= \exp\left(a\right)" in lecture and "e^{a}" not in lecture
+    other = graphlang.parse("a = x * z\nd = exp(a)\n").explain({"x": 2, "z": 3}, format="latex")
+    assert "e^{a}" in other

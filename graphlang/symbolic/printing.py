@@ -123,6 +123,8 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
         if op == "var":
             return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
+        if op == "exp" and shapes is not None and "e" in shapes:  # a node named e: e^{a} would read as it
+            return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
         text, prec = _latex_step(node, kids)
         return text, prec, shape
 
