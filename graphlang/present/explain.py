@@ -89,7 +89,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
     the component `of` names (`y[9]`)."""
     result = program.evaluate(values)
-    tex: Any = to_latex if with_latex else _blank  # the text alone: no LaTeX to make
+    tex: Any = _latex_of(program) if with_latex else _blank  # the text alone: no LaTeX to make
     tv: Any = tex_value if with_latex else _blank
     g = program.graph
     arrays, shapes = program.bind(values)
@@ -140,7 +140,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
 def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
               digits: int, with_latex: bool = True) -> list[Line]:
     """The backward pass seeded at one output (component): a line per node, then the gradient."""
-    tex: Any = to_latex if with_latex else _blank
+    tex: Any = _latex_of(program) if with_latex else _blank
     tv: Any = tex_value if with_latex else _blank
     g = program.graph
     out, of = p.output, p.label
@@ -259,6 +259,12 @@ def _tex_name(name: str) -> str:
 
 def _partial(num: str, den: str) -> str:
     return f"\\frac{{\\partial {tex_name(num)}}}{{\\partial {tex_name(den)}}}"
+
+
+def _latex_of(program: Program) -> Any:
+    """to_latex for this program's lines: with a node named e (the lecture's), exp(a) is \\exp(a)."""
+    exp_call = "e" in program.names
+    return lambda e, known=None: to_latex(e, known, exp_call)
 
 
 def _partial_tex(num_tex: str, den: str) -> str:

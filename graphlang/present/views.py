@@ -131,7 +131,7 @@ def program_latex(prog: Program) -> Shown:
     if all(prog.checked.declared.get(n) is not None for n in prog.inputs):
         known = symbolic.name_shapes(prog.graph, dot_mod.declared_shapes(prog))
     rows = [row for st in prog.graph.statements if st.expr is not None
-            for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known)])]
+            for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known, "e" in prog.names)])]
     return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")
 
 

@@ -110,9 +110,10 @@ def tex_name(name: str) -> str:
 _BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
-def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
+def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool = False) -> str:
     """LaTeX math. With `shapes` (name -> shape) the tensor helpers print as the lecture's matrix
-    calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow."""
+    calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow.
+    `exp_call`: exp(a) as \\exp(a), where a node named e is in view (e^{a} would read as it)."""
     e = _readable(e)
 
     def step(node: Expr, kids: list[M.Kid]) -> M.Kid:
@@ -123,7 +124,7 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None) -> str:
         if op == "var":
             return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
-        if op == "exp" and shapes is not None and "e" in shapes:  # a node named e: e^{a} would read as it
+        if op == "exp" and exp_call:
             return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
         text, prec = _latex_step(node, kids)
         return text, prec, shape
