@@ -153,7 +153,8 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else None
     for n in program.names:
         st = g.statement(n)
-        text = f"${tex_name(n)}$" if st is None or st.expr is None else f"$\\displaystyle {to_latex(st.expr, known, 'e' in g.names)}$"
+        text = f"${tex_name(n)}$" if st is None or st.expr is None else \
+            f"$\\displaystyle {to_latex(st.expr, known, 'e' in g.names)}$"  # (\\exp beside a node e)
         if result is not None:  # a fraction's denominator hangs low: the next line keeps clear of it
             text += (r" \\[5pt] " if r"\frac" in text else r" \\ ") + f"$= {_value(result.values[n])}$"
             if result.adjoints is not None:
