@@ -235,3 +235,27 @@ def test_the_readme_walkthrough_runs_as_written(cli, tmp_path, monkeypatch):
         for claim in ("1/18", "17/18", "not valid JSON (line 3, column 2)", "close: check your rounding"):
             if claim.split(" …")[0] in comment:
                 assert claim in ran.out.replace("\n", " ") or claim.replace(" ", "") in ran.out.replace(" ", ""), line
+
+
+def test_same_signs_keeps_every_checked_point_in_the_problems_quadrant(tmp_path):
+    """A problem posed for x, z > 0: `ln(x) + ln(z)` for `ln(x z)` failed at the checker's points
+    with both signs turned. `[program] same_signs = true` keeps each input's sign (staff's choice;
+    by default a submission must be right wherever the reference is). Oracle: ln(xz) = ln x + ln z
+    exactly where x, z > 0."""
+    from graphlang.grading.programs import sample_points
+    (tmp_path / "ref.cg").write_text("y = ln(x * z) + x^2\n")
+    base = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["y"]\n'
+    (tmp_path / "both.toml").write_text(base)
+    (tmp_path / "same.toml").write_text(base + "[program]\nsame_signs = true\n")
+    rewrite = "y = ln(x) + ln(z) + x^2\n"
+    assert not Assignment.load(tmp_path / "both.toml").grade_program(rewrite).passed
+    same = Assignment.load(tmp_path / "same.toml")
+    assert same.same_signs and same.grade_program(rewrite).passed
+    assert not same.grade_program("y = ln(x) + ln(z) + x^3\n").passed  # still wrong where it is defined
+    pts = sample_points(same.reference, same.at, 10, 0, same_signs=True)
+    assert len(pts) == 10 and all(float(p["x"]) > 0 and float(p["z"]) > 0 for p in pts)
+    assert Assignment.load(tmp_path / "same.toml").to_table()["program"]["same_signs"] is True
+    (tmp_path / "bad.toml").write_text(base + '[program]\nsame_signs = "yes"\n')
+    with pytest.raises(graphlang.GraphlangError) as err:
+        Assignment.load(tmp_path / "bad.toml")
+    assert err.value.kind == "usage" and "same_signs" in err.value.message

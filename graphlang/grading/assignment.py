@@ -17,6 +17,7 @@ load (a usage error naming the file and the key); after that grading a submissio
     points = 2
     [program]                         # program submissions
     check_points = 10
+    same_signs = false                # true: checked points keep each input's sign (a problem on x > 0)
     [limits]
     timeout = 10                      # seconds per submission
     memory_mb = 1024
@@ -73,6 +74,7 @@ class Assignment:
     required: list[str] = field(default_factory=list)
     program_rtol: float = 1e-6
     program_atol: float = 1e-9
+    same_signs: bool = False
     timeout: float = 10.0
     memory_mb: int = 1024
     title: str = ""
@@ -81,7 +83,7 @@ class Assignment:
     def __post_init__(self) -> None:
         opts.batch_options(self.timeout, self.memory_mb)
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
-                             self.required, 1.0, None)
+                             self.required, 1.0, None, same_signs=self.same_signs)
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)
@@ -114,7 +116,7 @@ class Assignment:
     def program_options(self) -> dict[str, Any]:
         """`grade_program`' keyword options: its checks share the assignment's maximum."""
         return {"n_points": self.check_points, "seed": self.seed, "rtol": self.program_rtol,
-                "atol": self.program_atol, "required": list(self.required),
+                "atol": self.program_atol, "required": list(self.required), "same_signs": self.same_signs,
                 "show_expected": self.show_expected, "max_score": self.max_score}
 
     def grade_answers(self, answers: Mapping[str, Any]) -> Report:
@@ -151,7 +153,8 @@ class Assignment:
                 "visibility": self.visibility, "ecf": self.ecf, "compare": cmp(self.comparison),
                 **({"quantities": per} if per else {}),
                 "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
-                            "rtol": float(self.program_rtol), "atol": float(self.program_atol)},
+                            "rtol": float(self.program_rtol), "atol": float(self.program_atol),
+                            "same_signs": self.same_signs},
                 "limits": {"timeout": float(self.timeout), "memory_mb": self.memory_mb}}
 
     def to_toml(self) -> str:
@@ -239,9 +242,9 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
             out["points"][name] = opts.number(f"[quantities.{name!r}] points", t.pop("points"), 0.0, opts.MAX_SCORE)
         if t:
             out["comparisons"][name] = Comparison.from_mapping(t, out["comparison"], f"[quantities.{name!r}] ")
-    prog = _table(data, "program", {"check_points", "seed", "required", "rtol", "atol"})
+    prog = _table(data, "program", {"check_points", "seed", "required", "rtol", "atol", "same_signs"})
     for key, attr in (("check_points", "check_points"), ("seed", "seed"), ("required", "required"),
-                      ("rtol", "program_rtol"), ("atol", "program_atol")):
+                      ("rtol", "program_rtol"), ("atol", "program_atol"), ("same_signs", "same_signs")):
         if key in prog:
             out[attr] = prog[key]
     out.update(_table(data, "limits", {"timeout", "memory_mb"}))

@@ -93,11 +93,12 @@ def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any
 
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
-                    limits: Any, show_expected: Any = True, max_score: Any = None
+                    limits: Any, show_expected: Any = True, max_score: Any = None, same_signs: Any = False
                     ) -> tuple[int, int, float, float, list[str], float]:
     """`grade_program`' options, checked."""
-    if not isinstance(show_expected, bool):
-        raise _usage("show_expected", show_expected, "True or False")
+    for key, flag in (("show_expected", show_expected), ("same_signs", same_signs)):
+        if not isinstance(flag, bool):
+            raise _usage(key, flag, "True or False")
     if max_score is not None:
         number("max_score", max_score, 0.0, MAX_SCORE * 1000, open_low=True)
     n = number("n_points (--points: seeded points)", n_points, 1, MAX_POINTS, integer=True)

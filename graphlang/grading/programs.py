@@ -38,7 +38,8 @@ def at_kink(prog: Program, point: Mapping[str, Any]) -> bool:
     return any(KINKS[eq.prim.name](*(vals[i] for i in eq.ins)) for eq in g.eqns if eq.prim.name in KINKS)
 
 
-def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int) -> list[np.ndarray]:
+def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_signs: bool = False
+               ) -> list[np.ndarray]:
     """The k-th candidate point (k ≥ 1), in turn: near the given point, some inputs' signs turned,
     other magnitudes (0.03 to 30 times), anywhere in ±[0.01, 100]. Which inputs are negative
     follows the bits of the round number, so every combination of signs comes up in turn."""
@@ -56,12 +57,14 @@ def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int) -> list
         else:  # anywhere, each element with its own sign
             sign = rng.choice([-1.0, 1.0], size=x.shape) if x.ndim else turn
             v = sign * 10.0 ** rng.uniform(-2.0, 2.0, size=x.shape)
+        if same_signs:  # (an assignment on x > 0: each element keeps the given point's sign)
+            v = np.where(x > 0, np.abs(v), np.where(x < 0, -np.abs(v), v))
         out.append(np.asarray(v, dtype=np.float64))
     return out
 
 
-def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: int = 50
-                  ) -> list[dict[str, np.ndarray]]:
+def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: int = 50,
+                  same_signs: bool = False) -> list[dict[str, np.ndarray]]:
     """n seeded points where two different functions show it: the given point, then points near
     it, with the signs turned, at several magnitudes and anywhere, each kept only if the reference
     evaluates there (value and gradient: inside its domain) and sits on no kink of relu, abs, max
@@ -71,7 +74,7 @@ def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_t
     points: list[dict[str, np.ndarray]] = []
     tries = 0
     while len(points) < n and tries < max_tries * max(n, 1):
-        cand = dict(zip(prog.inputs, base if tries == 0 else _candidate(rng, base, tries)))
+        cand = dict(zip(prog.inputs, base if tries == 0 else _candidate(rng, base, tries, same_signs)))
         tries += 1
         try:
             prog.evaluate(cand)
@@ -89,25 +92,27 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
                   n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None, show_expected: bool = True,
-                  max_score: float | None = None) -> Report:
+                  max_score: float | None = None, same_signs: bool = False) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
     submission sits on a kink (relu, abs, max, min), whose derivative is a convention. When the
     submission's last line is not the reference's output but it defines a node of the output's
     name, that node is graded (and the feedback says so). Every submission has the same items, so
     the same maximum; `max_score` scales the items to add up to it (an assignment's one maximum);
-    `show_expected=False` keeps the reference's values out of the messages.
+    `show_expected=False` keeps the reference's values out of the messages; `same_signs=True` keeps
+    every input's sign at the checked points (an assignment meant for x > 0: ln(x) + ln(z) for
+    ln(x z) is then right; by default a submission must be right wherever the reference is defined).
 
     The options and the reference are checked first (a usage error); after that nothing in
     `submission` raises."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
-        n_points, seed, rtol, atol, required, points, limits, show_expected, max_score)
+        n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
     try:
         ref = _as_program(reference, Limits())
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
-    pts = sample_points(ref, at, n_points, seed)
+    pts = sample_points(ref, at, n_points, seed, same_signs=same_signs)
     ref_results = [ref.evaluate(p) for p in pts]
     report = _grade(ref, pts, ref_results, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
