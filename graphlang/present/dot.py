@@ -79,39 +79,51 @@ def _name_shapes(program: Program, values: dict[str, Any] | None) -> dict[str, A
     return {n: shapes[s] for n, s in program.graph.slot_of.items()}
 
 
-def edge_partials(program: Program, values: dict[str, Any] | None, result: Result | None
-                  ) -> dict[tuple[str, str], str]:
-    """(operand, consumer) -> the local derivative, as the primitive table's rules give it.
+Edge = tuple[str, str, Any, Any, Any]  # operand, consumer, expression, g_c (None: a scalar consumer), value
 
-    A scalar consumer c has the partial ∂c/∂a (the operand's shape, denominator layout). A tensor
-    consumer's local derivative is a Jacobian; the label is then what reverse mode does with it,
-    the vector-Jacobian product g_c ↦ g_c·∂c/∂a. Numbers are shown when values are known (a tensor
-    consumer's product also needs its adjoint, so a scalar output). Without values, the shapes
-    come from the declarations.
-    """
+
+def local_derivatives(program: Program, shapes: list[Any], result: Any) -> tuple[Any, list[Edge]]:
+    """Each edge's local derivative, as the primitive table's rules give it, and every name's shape
+    (for printing matrix calculus). A scalar consumer c has the partial ∂c/∂a (g_c None); a tensor
+    consumer's local derivative is a Jacobian, so the expression is what reverse mode does with it,
+    the vector-Jacobian product g_c ↦ g_c·∂c/∂a, valued only when g_c is known (a scalar output).
+    Shared by the DOT and TikZ drawings."""
     g = program.graph
-    shapes = program.bind(values)[1] if values is not None else declared_shapes(program)
     adj = adjoint.build(g, shapes, outputs=g.names)  # every edge, also those the output does not read
     env: dict[str, Any] = {}
     if result is not None:
         env = {k: np.asarray(v) for k, v in result.values.items()}
         if result.adjoints is not None:
             env.update({adj.g(k): np.asarray(v) for k, v in result.adjoints.items()})
-    local: dict[tuple[str, str], str] = {}
-    known = adj.builder.var_shapes  # the helpers in matrix calculus need the operands' shapes
+    edges: list[Edge] = []
     for name, terms in adj.terms.items():
         for t in terms:
             scalar = shapes[g.slot_of[t.consumer]] == ()
             e = t.partial if scalar else t.expr
             if e is None:
                 continue
-            text = to_text(e, "math", shapes=known)
-            text = text if scalar else f"{adj.g(t.consumer)} ↦ {text}"
-            needed = {adj.g(t.consumer)} if not scalar else set()
-            if env and needed <= env.keys():
-                number = _num(value_or_none(e, env))
-                text += "" if number == text else f" = {number}"  # a constant partial: not "1 = 1"
-            local[(name, t.consumer)] = text
+            seed = None if scalar else adj.g(t.consumer)
+            value = value_or_none(e, env) if env and (seed is None or seed in env) else None
+            edges.append((name, t.consumer, e, seed, value))
+    return adj.builder.var_shapes, edges
+
+
+def labelled(text: str, number: str | None) -> str:
+    """`expression = number`, or the number alone for a constant partial (not "1 = 1")."""
+    return text if number is None or number == text else f"{text} = {number}"
+
+
+def edge_partials(program: Program, values: dict[str, Any] | None, result: Result | None
+                  ) -> dict[tuple[str, str], str]:
+    """(operand, consumer) -> the local derivative as text (`local_derivatives`); numbers when
+    values are known. Without values, the shapes come from the declarations."""
+    shapes = program.bind(values)[1] if values is not None else declared_shapes(program)
+    known, edges = local_derivatives(program, shapes, result)  # (matrix calculus needs the shapes)
+    local: dict[tuple[str, str], str] = {}
+    for name, consumer, e, seed, value in edges:
+        text = to_text(e, "math", shapes=known)
+        text = text if seed is None else f"{seed} ↦ {text}"
+        local[(name, consumer)] = labelled(text, None if value is None else _num(value))
     return local
 
 

@@ -17,9 +17,9 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
+from graphlang.present.dot import labelled, local_derivatives
 from graphlang.program import Program
-from graphlang.symbolic import adjoint
-from graphlang.symbolic.printing import tex_name, to_latex, value_or_none
+from graphlang.symbolic.printing import tex_name, to_latex
 
 MAX_ELEMENTS = 6
 MAX_LAID_OUT = 1000  # nodes (as for Graphviz: a larger picture is not legible on a page anyway)
@@ -117,28 +117,12 @@ def layout(program: Program) -> tuple[dict[str, tuple[int, int]], dict[tuple[str
 
 
 def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[str, str], str]:
-    """As the DOT drawing labels them: ∂c/∂a for a scalar consumer c, and for a tensor consumer (whose
-    local derivative is a Jacobian) the vector-Jacobian product g_c ↦ g_c·∂c/∂a reverse mode does."""
-    g = program.graph
-    adj = adjoint.build(g, shapes, outputs=g.names)
-    env = {k: np.asarray(v) for k, v in result.values.items()} if result is not None else {}
-    if result is not None and result.adjoints is not None:
-        env.update({adj.g(k): np.asarray(v) for k, v in result.adjoints.items()})
+    """As the DOT drawing labels them (`dot.local_derivatives`), in LaTeX."""
+    known, edges = local_derivatives(program, shapes, result)
     out: dict[tuple[str, str], str] = {}
-    known = adj.builder.var_shapes
-    for name, terms in adj.terms.items():
-        for t in terms:
-            scalar = shapes[g.slot_of[t.consumer]] == ()
-            e = t.partial if scalar else t.expr
-            if e is None:
-                continue
-            text = to_latex(e, known) if not scalar else to_latex(e)
-            if not scalar:
-                text = rf"{tex_name(adj.g(t.consumer))} \mapsto {text}"
-            if env and (scalar or adj.g(t.consumer) in env):
-                number = _value(value_or_none(e, env))
-                text += "" if number == text else " = " + number  # a constant partial: not "1 = 1"
-            out[(name, t.consumer)] = text
+    for name, consumer, e, seed, value in edges:
+        text = to_latex(e) if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}"
+        out[(name, consumer)] = labelled(text, None if value is None else _value(value))
     return out
 
 
