@@ -47,7 +47,8 @@ class GraphlangError(Exception):
         self.hint = hint
 
     def __str__(self) -> str:
-        where = f"line {self.line}, column {self.column}: " if self.line is not None else ""
+        where = "" if self.line is None else f"line {self.line}" + (
+            f", column {self.column}" if self.column else "") + ": "
         return f"{where}{self.kind} error: {self.message}"
 
     def __repr__(self) -> str:

@@ -133,7 +133,7 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any
             raise GraphlangError("value", "the submission is not text")
         stud = parse(submission, limits=limits)
     except GraphlangError as err:
-        parsed.message = _located(err)
+        parsed.message = str(err)
         report.root_cause = parsed.name
         report.items += [Item(n, points, message="not graded: the program does not parse")
                          for n in ["inputs", *_names(ref, required)]]
@@ -182,7 +182,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
             stud_kink = at_kink(stud, p)
         except GraphlangError as err:
             for it in [value, *grads.values()]:
-                it.message = it.message or f"at {where}: {_located(err)}"
+                it.message = it.message or f"at {where}: {str(err)}"
             first_bad = first_bad or value.name
             break
         shapes_got, shapes_want = _output_shapes(stud, got), _output_shapes(ref, want)
@@ -272,8 +272,3 @@ def _names(ref: Program, required: Sequence[str]) -> list[str]:
 def _short(v: Any) -> str:
     a = np.asarray(v, dtype=np.float64)
     return f"{float(a):.6g}" if a.ndim == 0 else np.array2string(a, precision=4, threshold=8)
-
-
-def _located(err: GraphlangError) -> str:
-    where = "" if err.line is None else f"line {err.line}" + (f", column {err.column}" if err.column else "") + ": "
-    return f"{where}{err.kind} error: {err.message}"
