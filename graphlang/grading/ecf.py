@@ -23,11 +23,19 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
     0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward."""
-    for n in _operands(q, prog, adj):
+    step = _step(q, prog, adj)
+    if not step:
+        return False
+    for n in {n for e in step for n in names(e)}:
         if n in student and n not in credited and _negligible(student[n], env[n]):
             return False
-    carried = _carried(q, prog, adj, env, student)
-    return carried is not None and compare(np.asarray(given, dtype=np.float64), carried, cmp)[0]
+    mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
+    try:
+        with quiet_floats():
+            carried = sum(value_of(e, mixed) for e in step)
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        return False
+    return compare(np.asarray(given, dtype=np.float64), carried, cmp)[0]
 
 
 def _negligible(value: Any, correct: Any) -> bool:
@@ -35,31 +43,9 @@ def _negligible(value: Any, correct: Any) -> bool:
     return scale > 0 and bool(np.all(np.abs(value) <= 1e-9 * scale))
 
 
-def _operands(q: str, prog: Program, adj: adjoint.Adjoints) -> set[str]:
-    """The names (values and adjoints) the reference's step for `q` reads."""
+def _step(q: str, prog: Program, adj: adjoint.Adjoints) -> list[Any]:
+    """The reference's expressions whose sum is `q`: an adjoint's terms, or a node's statement."""
     if q.startswith(adj.prefix) and q[len(adj.prefix):] in prog.names:
-        return {n for t in adj.terms.get(q[len(adj.prefix):], []) for n in names(t.expr)}
+        return [t.expr for t in adj.terms.get(q[len(adj.prefix):], [])]
     st = prog.graph.statement(q)
-    return set() if st is None or st.expr is None else set(names(st.expr))
-
-
-def _carried(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
-             student: dict[str, Any]) -> Any:
-    """The quantity recomputed from the student's own earlier values (None if it cannot be)."""
-    mixed = {**env, **student}
-    mixed.pop(q, None)
-    mixed[q] = env[q]
-    try:
-        if q.startswith(adj.prefix) and q[len(adj.prefix):] in prog.names:
-            name = q[len(adj.prefix):]
-            terms = adj.terms.get(name, [])
-            if not terms:
-                return None
-            with quiet_floats():
-                return sum(value_of(t.expr, mixed) for t in terms)
-        st = prog.graph.statement(q)
-        if st is None or st.expr is None:
-            return None
-        return value_of(st.expr, mixed)
-    except (KeyError, ValueError, TypeError, FloatingPointError):
-        return None
+    return [] if st is None or st.expr is None else [st.expr]
