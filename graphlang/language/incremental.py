@@ -194,8 +194,10 @@ def bounded_lines(stream: Any, limit: int) -> Iterator[str | None]:
             yield line
 
 
-def _depth(line: str) -> int:
-    return line.count("(") + line.count("[") - line.count(")") - line.count("]")
+def bracket_depth(text: str) -> int:
+    """Brackets opened minus closed, comments left out (no strings in the language: `#` starts one)."""
+    return sum(c.count("(") + c.count("[") - c.count(")") - c.count("]")
+               for c in (ln.split("#", 1)[0] for ln in text.split("\n")))
 
 
 class StatementReader:
@@ -216,7 +218,7 @@ class StatementReader:
     def feed(self, line: str) -> str | GraphlangError | None:
         """A complete input, an error to show, or None: keep reading."""
         if self.skipping:
-            self.depth += _depth(line)
+            self.depth += bracket_depth(line)
             self.skipping = self.depth > 0
             return None
         self.lines.append(line)
@@ -224,7 +226,7 @@ class StatementReader:
         first = len(self.lines) == 1
         if first and (not line.strip() or line.strip().startswith(":")):
             return self._take()
-        self.depth = (0 if first else self.depth) + _depth(line)
+        self.depth = (0 if first else self.depth) + bracket_depth(line)
         if self.depth <= 0 and (first or line.strip()) and self.complete("".join(self.lines)):
             return self._take()  # (a blank line changes nothing: it was incomplete before it)
         if len(self.lines) > self.max_lines or self.chars > self.max_chars:

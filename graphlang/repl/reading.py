@@ -4,6 +4,7 @@ their own (and never continuing a statement)."""
 from __future__ import annotations
 
 from graphlang.errors import GraphlangError
+from graphlang.language.incremental import bracket_depth
 from graphlang.language.parser import parse_statements
 from graphlang.repl import commands as rc
 
@@ -14,11 +15,7 @@ def is_complete(text: str) -> bool:
     lines = text.strip().split("\n")
     if lines[0].startswith(":") or lines[-1].lstrip().startswith(":") or not text.strip():
         return True  # (a command after an unfinished statement: both go, the statement's error first)
-    depth = 0
-    for ch in text:
-        depth += ch in "(["
-        depth -= ch in ")]"
-    if depth > 0:
+    if bracket_depth(text) > 0:
         return False
     try:  # a bare expression (`a`, `x * z + 1`) is read as one to be shown
         parse_statements(("_ = " if rc.is_expression(text) else "") + text.rstrip())
@@ -50,6 +47,5 @@ def join_continuations(text: str) -> str:
             if depth == 0:
                 start = len(out)
             out.append(line)
-        code = line.split("#", 1)[0]
-        depth += code.count("(") + code.count("[") - code.count(")") - code.count("]")
+        depth += bracket_depth(line)
     return "\n".join(out)
