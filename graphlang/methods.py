@@ -187,11 +187,12 @@ def batched_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
             cols[n] = np.moveaxis(v, 0, -1)
         return cols
     cols = {}
+    needed = g.read_by(outs)
     for n in wrt:
         k = g.inputs.index(n)
         d = arrays[k].size
         seed = Batch(np.eye(d).reshape((d, *arrays[k].shape)))
-        tan = interp.tangents(g, shapes, vals, {k: seed}, batched=True, needed=g.read_by(outs))
+        tan = interp.tangents(g, shapes, vals, {k: seed}, batched=True, needed=needed)
         parts = [np.zeros((d, int(np.prod(shapes[s])))) if tan[s] is None else
                  np.reshape(tan[s].v if isinstance(tan[s], Batch) else np.broadcast_to(
                      tan[s], (d, *shapes[s])), (d, -1)) for s in outs]
