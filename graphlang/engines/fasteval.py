@@ -26,6 +26,7 @@ from typing import Any
 
 from graphlang.engines.fastarrays import FastArrays
 from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE
+from graphlang.engines.finite import unchecked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
 from graphlang.ir.graph import Graph
@@ -114,10 +115,14 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
         tail = ["_s = 0.0", *_sums(every), "if _s - _s != 0.0: return None",
                 "return (" + "".join(f"{r}, " for r in result) + ")"]
     else:  # a copy of a dict of the names (no resizing, no rehashing), the values stored into it
-        tail = ["_R = _new()", *_stores("_R", names, named_v), "_s = _sum(_R.values())"]
+        tail = ["_R = _new()", *_stores("_R", names, named_v)]
         if with_grad:
-            tail += ["_A = _new()", *_stores("_A", names, named_g), "_s += _sum(_A.values())"]
-        tail += [*_sums(rest), "if _s - _s != 0.0: return None",
+            tail += ["_A = _new()", *_stores("_A", names, named_g)]
+        try:  # the values whose inf or NaN would show nowhere else (engines/finite.py)
+            check = [f"v{k}" for k in range(len(inputs))] + unchecked(lines)
+        except ValueError:
+            check = list(dict.fromkeys(named_v + named_g)) + rest
+        tail += ["_s = 0.0", *_sums(check), "if _s - _s != 0.0: return None",
                  f"return (_R, _A, {grad})" if with_grad else "return (_R,)"]
     ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_zip": zip, "_K": keys, "_new": dict.fromkeys(keys).copy}
     body = "\n    ".join(head + lines + tail)
