@@ -93,8 +93,8 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     inputs = list(graph.inputs)
     slots = [graph.slot_of[n] for n in names]
     out = graph.slot_of[graph.outputs[0]]
-    lines = [ln for ln in source(graph, [()] * graph.n_slots, [out], sorted(set(slots)), "scalar",
-                                 with_grad=with_grad) if not ln.startswith("_c ")]
+    lines = source(graph, [()] * graph.n_slots, [out], sorted(set(slots)), "scalar", with_grad=with_grad,
+                   checks=False)
     if len(lines) > CHUNK:
         return None
     lines, _ = _hoist(lines)

@@ -26,7 +26,8 @@ FINITE = frozenset({"_S_exp", "_S_ln", "_S_sqrt", "_S_sin", "_S_cos", "_S_tan", 
                     "_S_abs", "_S_sigmoid", "_S_relu", "_S_step", "_S_sign", "_S_max", "_S_min",
                     "_S_softplus", "_S_logsigmoid", "_fin"})
 _BINARY = {ast.Add: (True, True), ast.Sub: (True, True), ast.Mult: (True, True), ast.Div: (True, False)}
-_VAR = re.compile(r"\b[vgt]\d+\b")
+_VAR = re.compile(r"\b([vgt]\d+)\b")
+_NUMBERED = [f"_{k}" for k in range(64)]
 _SHAPES: dict[str, tuple[tuple[bool, ...], bool]] = {}  # a right-hand side, its variables numbered
 
 
@@ -89,9 +90,12 @@ def unchecked(lines: list[str]) -> list[str]:
     out: list[str] = []
     for line in reversed(lines):
         target, rhs = line.split(" = ", 1)
-        names = _VAR.findall(rhs)
-        parts = _VAR.split(rhs)  # the text around the variables
-        key = "".join(f"{p}_{i}" for i, p in enumerate(parts[:-1])) + parts[-1]
+        parts = _VAR.split(rhs)  # text, variable, text, ..., text
+        names = parts[1::2]
+        while len(_NUMBERED) < len(names):
+            _NUMBERED.append(f"_{len(_NUMBERED)}")
+        parts[1::2] = _NUMBERED[:len(names)]
+        key = "".join(parts)
         shape = _SHAPES.get(key)
         if shape is None:
             shape = _SHAPES[key] = _shape(key)
@@ -109,3 +113,13 @@ def unchecked(lines: list[str]) -> list[str]:
         shown.update(n for n, s in zip(names, shows) if s)
     out.reverse()
     return out
+
+
+def sums(lines: list[str], into: str = "_c") -> list[str]:
+    """Statements adding to `into` every value of `lines` whose inf or NaN would show nowhere else
+    (all of them when `unchecked` refuses), 50 to a statement."""
+    try:
+        check = unchecked(lines)
+    except ValueError:
+        check = list(dict.fromkeys(line.split(" ", 1)[0] for line in lines))
+    return [f"{into} += " + " + ".join(check[k:k + 50]) for k in range(0, len(check), 50)]

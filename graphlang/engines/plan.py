@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from graphlang.engines import finite
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, fold
@@ -110,12 +111,14 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
 
 
 def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
-           with_grad: bool = True, batched: list[bool] | None = None, seeded: bool = False) -> list[str]:
+           with_grad: bool = True, batched: list[bool] | None = None, seeded: bool = False,
+           checks: bool = True) -> list[str]:
     """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
 
     `mode`: `scalar` (floats, `math`), `array` (numpy) or `batch` (a leading batch axis on the
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
     `seeded`: the output's adjoint is the argument `seed` in every mode (training passes lr).
+    `checks` (scalar): end with the sum `_c` that any inf or NaN among the values makes non-finite.
     """
     scalar = mode == "scalar"
     need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
@@ -137,11 +140,8 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
         else:
             code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")
         lines.append(f"v{eq.out} = {code}")
-    if scalar:  # inf or nan anywhere makes the sum non-finite
-        for k in range(0, len(fwd), 50):
-            lines.append("_c += " + " + ".join(f"v{eq.out}" for eq in fwd[k:k + 50]))
-    if not with_grad:
-        return lines
+    if not with_grad:  # (scalar: inf or NaN in any value makes the sum `_c` non-finite)
+        return lines + finite.sums(lines) if scalar and checks else lines
     b = Builder()
     defs: dict[str, Expr] = {}  # adjoint variable -> the expression it holds
     adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" or seeded else "1.0"}  # slot -> its adjoint's name
@@ -204,14 +204,12 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             lines.append(f"g{k} = {'0.0' if scalar else f'_np.zeros({shapes[k]!r})'}")
         elif adj[k] != f"g{k}":
             lines.append(f"g{k} = {adj[k]}")
-    if scalar:  # every adjoint: an inf the rest of the pass multiplies by 0 is still an overflow
-        adjoints = list(dict.fromkeys([_lhs(ln) for ln in lines if ln.startswith("g")]))
-        for k in range(0, len(adjoints), 50):
-            lines.append("_c += " + " + ".join(adjoints[k:k + 50]))
     # Only an outer product that a transpose saw through is dropped: any other adjoint is computed,
-    # as the interpreter computes it (its numeric failures count even if nothing reads it).
+    # as the interpreter computes it (its numeric failures count even if nothing reads it; an inf
+    # the rest of the pass multiplies by 0 is still an overflow).
     kept = {_lhs(ln) for ln in lines if ln.startswith("g") and _lhs(ln) not in defs}
-    return _without_dead(lines, kept | {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+    lines = _without_dead(lines, kept | {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+    return lines + finite.sums(lines) if scalar and checks else lines
 
 
 _TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
