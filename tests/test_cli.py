@@ -122,3 +122,17 @@ def test_with_json_an_option_click_refuses_is_an_error_object_too(argv):
     err = json.loads(proc.stdout)["error"]
     assert err["kind"] == "usage" and err["line"] is None and err["column"] is None
     assert err["message"] and err["message"].split(":")[0] in proc.stderr  # the same message on stderr
+
+
+@pytest.mark.parametrize("method", [[], ["-m", "reverse"], ["-m", "symbolic"], ["-m", "forward"]])
+def test_epsilon_with_an_exact_method_is_a_usage_error_not_ignored(method):
+    """`--epsilon` sets the finite-difference step; with an exact method it was silently dropped."""
+    proc = subprocess.run([sys.executable, "-m", "graphlang", "grad", "programs/lecture13.cg", "--at", "x=2,z=3",
+                           "--epsilon", "1e-3", *method, "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["error"]["kind"] == "usage" and "--method fd" in proc.stderr
+    fd = subprocess.run([sys.executable, "-m", "graphlang", "grad", "programs/lecture13.cg", "--at", "x=2,z=3",
+                         "--epsilon", "1e-3", "-m", "fd", "--json"], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert fd.returncode == 0 and json.loads(fd.stdout)["epsilon"]

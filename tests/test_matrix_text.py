@@ -101,8 +101,12 @@ def test_diff_text_is_the_derivative_by_hand(cli, write, name):
 
 
 def _value(text: str) -> np.ndarray:
-    """A number or tensor as explain prints it (`[[1, 2], [3, 4]] (shape [2, 2])`)."""
-    return np.asarray(json.loads(re.sub(r" \(shape \[[\d, ]*\]\)$", "", text)), dtype=float)
+    """A number or tensor as explain prints it (`[[1, 2], [3, 4]] (shape [2, 2])`; a stack of
+    matrices one by one, `[0] [[1, 2]] [1] [[3, 4]] (shape [2, 1, 2])`)."""
+    text = re.sub(r" \(shape \[[\d, ]*\]\)$", "", text)
+    if text.startswith("[0] "):
+        return np.asarray([json.loads(part) for part in re.split(r"\[\d+\] ", text)[1:]], dtype=float)
+    return np.asarray(json.loads(text), dtype=float)
 
 
 def _central(prog: graphlang.Program, at: dict, name: str, h: float = 1e-6) -> np.ndarray:

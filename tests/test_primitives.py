@@ -37,7 +37,8 @@ def setup(name: str, probe: str, seed: int):
     rng = np.random.default_rng(seed)
     prim = PRIMITIVES[name]
     base = {"u": sample(rng, (3,), prim.positive), "v": sample(rng, (3,), prim.positive),
-            "M": sample(rng, (2, 3), prim.positive), "s": sample(rng, (), prim.positive)}
+            "M": sample(rng, (2, 3), prim.positive), "s": sample(rng, (), prim.positive),
+            "P": sample(rng, (2, 2, 3), prim.positive)}  # a stack of two 2x3 matrices
     inner = graphlang.parse(f"r = {probe}")
     assert any(eq.prim.name == name for eq in inner.graph.eqns), f"probe {probe!r} does not use {name}"
     at = {k: base[k] for k in inner.inputs}

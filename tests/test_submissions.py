@@ -21,6 +21,7 @@ from conftest import PROGRAMS, ROOT
 
 import graphlang
 from graphlang import checker
+from graphlang.grading import pool
 from graphlang.grading import submissions as sub
 from graphlang.grading.checker import Report
 
@@ -311,6 +312,21 @@ def test_free_space_in_the_heap_the_worker_inherits_is_not_headroom(tmp_path, mo
         libc.free(top)
     assert big["status"] == "out of memory" and "64 MB" in big["reason"] and not big["passed"]
     assert small["status"] == "graded" and small["feedback"] == [f"held {16 * 1024 * 1024}"]
+
+
+def test_a_workers_slow_start_is_not_the_submissions_time(tmp_path, monkeypatch):
+    """On a loaded grading machine a fork and its set-up can take seconds: the time limit counts
+    from the moment the worker starts the submission (it had counted from the dispatch, so a fast
+    submission behind a slow start timed out)."""
+    real = pool.limit_memory
+
+    def slow_setup(*args, **kwargs):
+        time.sleep(3.0)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(pool, "limit_memory", slow_setup)  # the forked workers inherit it
+    (tmp_path / "ok.cg").write_text(CORRECT)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {}, timeout=2, memory_mb=256)
+    assert row["status"] == "graded" and row["passed"], row
 
 
 def _hostile(reference, path, at, options):

@@ -196,6 +196,9 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
         if method not in METHODS and method != AUTO:
             raise GraphlangError("usage", f"unknown method {method!r}", hint="choose one of: "
                                  + ", ".join(METHODS))
+        if epsilon is not None and method != "fd":  # an exact method would ignore it without a word
+            raise GraphlangError("usage", "--epsilon is the finite-difference step: it applies to --method fd",
+                                 hint="add --method fd, or drop --epsilon (the other methods are exact)")
         prog = s.load(strict, limit)
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
         result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,

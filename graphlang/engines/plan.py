@@ -183,9 +183,9 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
                     code = "_outer_sum(" + ", ".join(outer_args) + ")"
                 elif not batched[i]:
                     code = f"_red({code}, {shapes[i]!r}, False)"
-                elif eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+                elif rules.spread_shape(eq.prim.name, in_shapes, shapes[eq.out], k) is not None:
                     code = f"_red({code}, {shapes[i]!r}, True)"
-            elif not scalar and eq.prim.elementwise and shapes[eq.out] != shapes[i]:
+            elif not scalar and rules.spread_shape(eq.prim.name, in_shapes, shapes[eq.out], k) is not None:
                 code = f"_unb({code}, {shapes[i]!r})"
             if i in adj:
                 plus = f"P_add({adj[i]}, {code})" if mode == "batch" else f"{adj[i]} + {code}"

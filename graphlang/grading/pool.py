@@ -1,9 +1,11 @@
 """A pool of worker processes, forked once and reused, each job under its own time and memory limit.
 
 A worker grades one job at a time: the parent sends it a job on its pipe and waits for the answer
-with the job's deadline. A job that hangs past its deadline, or a worker that dies (a crash, or the
-kernel refusing memory), is killed and reaped, reported, and the worker replaced; the other jobs go
-on. Before each job the worker sets its memory limit anew: its allowance above what it holds then,
+with the job's deadline, which counts from the moment the worker says it starts the job (a fork
+and its set-up on a loaded machine are not the submission's time; they get SETUP seconds). A job
+that hangs past its deadline, or a worker that dies (a crash, or the kernel refusing memory), is
+killed and reaped, reported, and the worker replaced; the other jobs go on. Before each job the
+worker sets its memory limit anew: its allowance above what it holds then,
 every free chunk of its heap claimed first, so one submission's garbage never counts for or against
 the next. A worker that ran out of memory, or has grown by a whole allowance, exits after answering
 and is replaced by a fresh fork.
@@ -68,6 +70,10 @@ def _die_with(parent_pid: int) -> None:
         os._exit(1)
 
 
+STARTED = "started"  # a worker's word that the job runs now
+SETUP = 60.0  # seconds a worker may take to start a job (a fork, a memory limit) under load
+
+
 def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides what Ctrl-C does to a worker
     if hasattr(signal, "pthread_sigmask"):
@@ -89,6 +95,7 @@ def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
         gc.freeze()  # (what survives, the worker's caches, is not scanned again)
         base = limit_memory(memory_mb, first=start is None)
         start = base if start is None else start
+        conn.send(STARTED)  # the job's time limit counts from here
         fresh = True
         try:
             result = work(job)
@@ -172,7 +179,7 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                     slots.remove(idle)
                     continue
                 start = time.perf_counter()
-                idle.job = (pending.popleft(), start, start + timeout)
+                idle.job = (pending.popleft(), start, start + SETUP + timeout)  # until it starts
             busy = [s for s in slots if s.job is not None]
             left = max(0.0, min(s.job[2] for s in busy if s.job) - time.perf_counter())
             ready = wait([s.conn for s in busy], left)
@@ -182,7 +189,11 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                 job, start = s.job[0], s.job[1]
                 if s.conn in ready:
                     try:
-                        result, retire = s.conn.recv()
+                        answer = s.conn.recv()
+                        if answer == STARTED:
+                            s.job = (job, now, now + timeout)
+                            continue
+                        result, retire = answer
                         status = "graded" if not retire else "retired"
                     except (EOFError, OSError):
                         result, status = None, "crashed"

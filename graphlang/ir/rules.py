@@ -25,6 +25,21 @@ def rule_expr(text: str) -> Expr:
     return resolve(parse_expression(text))
 
 
+def spread_shape(prim_name: str, in_shapes: tuple[Shape, ...], out_shape: Shape, k: int) -> Shape | None:
+    """The shape of argument k's reverse-mode contribution where broadcasting spread it past the
+    argument's own shape (elementwise operands, stacks of matrices): the caller sums it back. None:
+    the contribution has the argument's shape."""
+    prim = PRIMITIVES[prim_name]
+    if prim.elementwise:
+        have = out_shape
+    elif prim_name == "matmul" and max(map(len, in_shapes)) > 2:
+        core = sum(len(s) >= 2 for s in in_shapes)  # the axes of the product itself, not the stack
+        have = out_shape[:len(out_shape) - core] + in_shapes[k][-2:]
+    else:
+        return None
+    return None if have == in_shapes[k] else have
+
+
 def arg_names(arity: int) -> tuple[str, ...]:
     return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
 

@@ -32,9 +32,18 @@ def dpow_shape(shapes: list[S.Shape], attr: Any) -> S.Shape:
 
 
 def matmul_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
+    """Past two axes (stacks of matrices) the contributions have the broadcast stack's shape: every
+    interpreter sums them back to the argument's shape, as for elementwise broadcasting."""
     ranks = (len(shapes[0]), len(shapes[1]))
-    return {(1, 1): ("g * y", "g * x"), (2, 1): ("outer(g, y)", "x.T @ g"),
-            (1, 2): ("y @ g", "outer(x, g)"), (2, 2): ("g @ y.T", "x.T @ g")}[ranks]
+    if max(ranks) <= 2:
+        return {(1, 1): ("g * y", "g * x"), (2, 1): ("outer(g, y)", "x.T @ g"),
+                (1, 2): ("y @ g", "outer(x, g)"), (2, 2): ("g @ y.T", "x.T @ g")}[ranks]
+    if ranks[0] == 1:  # a row times each matrix of the stack
+        return ("sum(y * expand(g, y, -2), -1)", "mT(expand(g, mT(y), -1) * x)")
+    if ranks[1] == 1:  # each matrix of the stack times a column
+        return ("expand(g, x, -1) * y", "sum(x * expand(g, x, -1), -2)")
+    tx, ty = ("x.T" if ranks[0] == 2 else "mT(x)"), ("y.T" if ranks[1] == 2 else "mT(y)")
+    return (f"g @ {ty}", f"{tx} @ g")
 
 
 def axis_text(attr: Any) -> str:

@@ -37,14 +37,28 @@ def elementwise(shapes: list[Shape], attr: object, op: str = "") -> Shape:
 
 
 def matmul(shapes: list[Shape], attr: object) -> Shape:
+    """numpy `matmul`: a vector is a row (first) or a column (second); past two axes, a stack of
+    matrices whose leading axes broadcast."""
     a, b = shapes
-    if not a or not b or len(a) > 2 or len(b) > 2:
-        raise ShapeError(f"'@' needs vectors or matrices, got {show(a)} @ {show(b)}"
-                         + ("; use * to multiply by a scalar" if not a or not b else ""))
-    inner_a, inner_b = a[-1], b[0]
+    if not a or not b:
+        raise ShapeError(f"'@' needs vectors, matrices or stacks of matrices, got {show(a)} @ {show(b)}; "
+                         "use * to multiply by a scalar")
+    inner_a, inner_b = a[-1], b[-2 if len(b) > 1 else 0]
     if inner_a != inner_b:
         raise ShapeError(f"'@' of {show(a)} and {show(b)}: inner sizes {inner_a} and {inner_b} differ")
-    return a[:-1] + b[1:]
+    try:
+        stack = elementwise([a[:-2], b[:-2]], None)
+    except ShapeError:
+        raise ShapeError(f"'@' of {show(a)} and {show(b)}: the stacks {show(a[:-2])} and {show(b[:-2])} "
+                         "do not broadcast together") from None
+    return stack + a[-2:-1] + b[-1:] if len(b) > 1 else stack + a[-2:-1]
+
+
+def matrix_transpose(shapes: list[Shape], attr: object) -> Shape:
+    a = shapes[0]
+    if len(a) < 2:
+        raise ShapeError(f"mT swaps the last two axes: it needs a matrix or a stack of them, got {show(a)}")
+    return a[:-2] + (a[-1], a[-2])
 
 
 def dot(shapes: list[Shape], attr: object) -> Shape:

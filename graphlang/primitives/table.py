@@ -49,7 +49,7 @@ class Primitive:
     optional_attr: bool = False
     public: bool = True  # callable by name from a program
     doc: str = ""
-    # Test probes: expressions in u, v (vectors of 3), M (2x3) and s (scalar) that use this
+    # Test probes: expressions in u, v (vectors of 3), M (2x3), P (2x2x3) and s (scalar) that use this
     # primitive; the table-driven tests check every rule on them. `positive`: sample inside (0, ∞).
     probes: tuple[str, ...] = ()
     positive: bool = False
@@ -139,7 +139,12 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=R.matmul_vjp, jvp=("t @ y", "x @ t"),
               form=("infix", "@", MUL), latex="{0} {1}", batch=B.matmul, cost=S.matmul_cost,
-              probes=("M @ u", "u @ v", "v @ M.T", "M @ M.T")),
+              probes=("M @ u", "u @ v", "v @ M.T", "M @ M.T", "P @ M.T", "P @ mT(P)", "M @ mT(P)", "P @ u",
+                      "u @ mT(P)")),
+    Primitive("mT", 1, lambda a: np.swapaxes(a, -1, -2), S.matrix_transpose, vjp=("mT(g)",), jvp=("mT(t)",),
+              latex="{0}^T",
+              doc="mT(A): each matrix of a stack transposed (the last two axes swapped; A.T for a matrix)",
+              probes=("mT(P)", "mT(M)"), batch=B.matrix_transpose, cost=S.linear_cost),
     Primitive("neg", 1, np.negative, lambda s, a: s[0], partials=("-1",),
               form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s"), scalar=K.neg_float),
     Primitive("id", 1, lambda x: x, lambda s, a: s[0], partials=("1",), form=("id", "", ATOM),

@@ -82,6 +82,8 @@ def matmul(a: Any, b: Any) -> Any:
     ba, bb = isinstance(a, Batch), isinstance(b, Batch)
     if not (ba or bb):
         return np.matmul(a, b)
+    if max(_rank(a), _rank(b)) > 2:
+        return _stacked_matmul(a, b)
     if ba and bb:
         spec = {(1, 1): "bi,bi->b", (2, 1): "bij,bj->bi", (1, 2): "bi,bij->bj", (2, 2): "bij,bjk->bik"}
         return Batch(np.einsum(spec[(a.rank, b.rank)], a.v, b.v))
@@ -90,6 +92,33 @@ def matmul(a: Any, b: Any) -> Any:
     if b.rank == 1:  # A v_b, or u · v_b, for every b (b.v is a stack of vectors, not a matrix)
         return Batch(b.v @ np.transpose(a))
     return Batch(np.matmul(a, b.v))
+
+
+def _stacked_matmul(a: Any, b: Any) -> Batch:
+    """numpy `matmul` for each example, stacks of matrices included: both operands get the batch
+    axis first, a vector becomes a row (a) or a column (b), and the stacks line up behind the batch."""
+    ra, rb = _rank(a), _rank(b)
+    av = a.v if isinstance(a, Batch) else np.asarray(a)[None]
+    bv = b.v if isinstance(b, Batch) else np.asarray(b)[None]
+    if ra == 1:
+        av = av[:, None, :]
+    if rb == 1:
+        bv = bv[..., None]
+    depth = max(av.ndim, bv.ndim)
+    av = av.reshape(av.shape[:1] + (1,) * (depth - av.ndim) + av.shape[1:])
+    bv = bv.reshape(bv.shape[:1] + (1,) * (depth - bv.ndim) + bv.shape[1:])
+    out = np.matmul(av, bv)
+    if rb == 1:
+        out = out[..., 0]
+    if ra == 1:
+        out = out[..., 0, :] if rb > 1 else out[..., 0]
+    return Batch(out)
+
+
+def matrix_transpose(a: Any) -> Any:
+    if isinstance(a, Batch):
+        return Batch(np.swapaxes(a.v, -1, -2))
+    return np.swapaxes(a, -1, -2)
 
 
 def dot(a: Any, b: Any) -> Any:

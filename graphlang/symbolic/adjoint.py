@@ -127,11 +127,12 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
                 if is_zero(contrib):
                     continue
                 part = b.substitute(rule[kk], {**env, "g": unit[eq.out]}) if partials else None  # type: ignore[arg-type]
-                if eq.prim.elementwise:
+                spread = rules.spread_shape(eq.prim.name, in_shapes, shapes[eq.out], kk)
+                if spread is not None:  # summed back over the axes broadcasting added or stretched
                     like = expr_of(i)
-                    contrib = _fit(b, contrib, shapes[eq.out], shapes[i], like)
-                    if part is not None and b.shape_of(part) == shapes[eq.out]:  # else an elementwise factor: kept
-                        part = _fit(b, part, shapes[eq.out], shapes[i], like)
+                    contrib = _fit(b, contrib, spread, shapes[i], like)
+                    if part is not None and b.shape_of(part) == spread:  # else an elementwise factor: kept
+                        part = _fit(b, part, spread, shapes[i], like)
                 if i in name_of:
                     _add_term(adj, name_of[i], st.name, contrib, part)
                 else:
