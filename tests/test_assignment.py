@@ -167,6 +167,10 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[compare]\ncomparison = "close"\n', "comparison must be"),
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[limits]\ntimeout = 0\n', "timeout"),
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\nvisibility = "students"\n', "visibility"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\nweights = { parse = 0 }\n', "'parse'"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\nweights = { value = -1 }\n', "weights.value"),
+    ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\n'
+     'weights = { parses = 0, inputs = 0, value = 0, derivatives = 0, defines = 5 }\n', "every check weighs 0"),
 ])
 def test_assignment_mistakes_are_usage_errors(text, where):
     with pytest.raises(graphlang.GraphlangError) as info:
@@ -259,3 +263,27 @@ def test_same_signs_keeps_every_checked_point_in_the_problems_quadrant(tmp_path)
     with pytest.raises(graphlang.GraphlangError) as err:
         Assignment.load(tmp_path / "bad.toml")
     assert err.value.kind == "usage" and "same_signs" in err.value.message
+
+
+def test_weights_let_staff_give_nothing_for_a_program_that_only_parses(tmp_path):
+    """By default each check weighs the same, so a wrong program with the right inputs earned 2 of 5
+    (parses, inputs). Oracle: the programs' own arithmetic — y = x·z + x is not the reference, the
+    reference itself is."""
+    (tmp_path / "ref.cg").write_text("a = x * z\ny = sin(a) + x\n")
+    base = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["y"]\npoints = 10\n'
+    (tmp_path / "plain.toml").write_text(base)
+    (tmp_path / "weighted.toml").write_text(base + "[program]\nweights = { parses = 0, inputs = 0, derivatives = 2 }\n")
+    wrong, right = "a = x * z\ny = a + x\n", "y = sin(x * z) + x\n"
+    plain, weighted = Assignment.load(tmp_path / "plain.toml"), Assignment.load(tmp_path / "weighted.toml")
+    assert plain.grade_program(wrong).score == pytest.approx(plain.max_score * 2 / 5)
+    got = weighted.grade_program(wrong)
+    assert got.score == 0 and got.max_score == weighted.max_score == plain.max_score
+    full = weighted.grade_program(right)
+    assert full.passed and full.score == pytest.approx(weighted.max_score)
+    by = {i.name: i.max_score for i in full.items}  # value 1 : each derivative 2, nothing for the rest
+    assert by["program parses and checks"] == by["inputs"] == 0
+    assert by["dy/dx"] == by["dy/dz"] == pytest.approx(2 * by["output value"])
+    half = weighted.grade_program("y = sin(x * z) + 2 * x\n")  # dy/dz right, value and dy/dx wrong
+    assert half.score == pytest.approx(weighted.max_score * 2 / 5)
+    again = Assignment.from_toml(weighted.to_toml(), tmp_path, "again.toml")
+    assert again.program_weights == weighted.program_weights

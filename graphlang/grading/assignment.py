@@ -18,6 +18,8 @@ load (a usage error naming the file and the key); after that grading a submissio
     [program]                         # program submissions
     check_points = 10
     same_signs = false                # true: checked points keep each input's sign (a problem on x > 0)
+    weights = { parses = 0, inputs = 0 }   # points per check of a kind (parses, inputs, defines,
+                                      # value, derivatives), times `points`; 1 each by default
     [limits]
     timeout = 10                      # seconds per submission
     memory_mb = 1024
@@ -75,6 +77,7 @@ class Assignment:
     program_rtol: float = 1e-6
     program_atol: float = 1e-9
     same_signs: bool = False
+    program_weights: dict[str, float] = field(default_factory=dict)
     timeout: float = 10.0
     memory_mb: int = 1024
     title: str = ""
@@ -84,6 +87,7 @@ class Assignment:
         opts.batch_options(self.timeout, self.memory_mb)
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
                              self.required, 1.0, None, same_signs=self.same_signs)
+        self.program_weights = opts.check_weights(self.program_weights, self.required)
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)
@@ -117,7 +121,8 @@ class Assignment:
         """`grade_program`' keyword options: its checks share the assignment's maximum."""
         return {"n_points": self.check_points, "seed": self.seed, "rtol": self.program_rtol,
                 "atol": self.program_atol, "required": list(self.required), "same_signs": self.same_signs,
-                "show_expected": self.show_expected, "max_score": self.max_score}
+                "show_expected": self.show_expected, "max_score": self.max_score,
+                "weights": dict(self.program_weights)}
 
     def grade_answers(self, answers: Mapping[str, Any]) -> Report:
         return _to_max(grade_answers(self.reference, answers, self.at, **self.answers_options()), self.max_score)
@@ -154,7 +159,8 @@ class Assignment:
                 **({"quantities": per} if per else {}),
                 "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
                             "rtol": float(self.program_rtol), "atol": float(self.program_atol),
-                            "same_signs": self.same_signs},
+                            "same_signs": self.same_signs,
+                            **({"weights": dict(self.program_weights)} if self.program_weights else {})},
                 "limits": {"timeout": float(self.timeout), "memory_mb": self.memory_mb}}
 
     def to_toml(self) -> str:
@@ -242,9 +248,10 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
             out["points"][name] = opts.number(f"[quantities.{name!r}] points", t.pop("points"), 0.0, opts.MAX_SCORE)
         if t:
             out["comparisons"][name] = Comparison.from_mapping(t, out["comparison"], f"[quantities.{name!r}] ")
-    prog = _table(data, "program", {"check_points", "seed", "required", "rtol", "atol", "same_signs"})
+    prog = _table(data, "program", {"check_points", "seed", "required", "rtol", "atol", "same_signs", "weights"})
     for key, attr in (("check_points", "check_points"), ("seed", "seed"), ("required", "required"),
-                      ("rtol", "program_rtol"), ("atol", "program_atol"), ("same_signs", "same_signs")):
+                      ("rtol", "program_rtol"), ("atol", "program_atol"), ("same_signs", "same_signs"),
+                      ("weights", "program_weights")):
         if key in prog:
             out[attr] = prog[key]
     out.update(_table(data, "limits", {"timeout", "memory_mb"}))

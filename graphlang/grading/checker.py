@@ -44,6 +44,7 @@ class Item:
     expected: Any = None
     got: Any = None
     ecf: bool = False  # credited by error carried forward
+    kind: str = ""  # a program check's kind (`grading/options.py` WEIGHTED), weighted by an assignment
 
     def to_json(self, show_expected: bool = True) -> dict[str, Any]:
         return {"name": self.name, "score": self.score, "max_score": self.max_score,

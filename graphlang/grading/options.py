@@ -93,9 +93,9 @@ def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any
 
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
-                    limits: Any, show_expected: Any = True, max_score: Any = None, same_signs: Any = False
-                    ) -> tuple[int, int, float, float, list[str], float]:
-    """`grade_program`' options, checked."""
+                    limits: Any, show_expected: Any = True, max_score: Any = None, same_signs: Any = False,
+                    weights: Any = None) -> tuple[int, int, float, float, list[str], float]:
+    """`grade_program`' options, checked (`weights` by `check_weights`, which gives them as numbers)."""
     for key, flag in (("show_expected", show_expected), ("same_signs", same_signs)):
         if not isinstance(flag, bool):
             raise _usage(key, flag, "True or False")
@@ -105,8 +105,31 @@ def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: An
     s = number("seed", seed, 0, 2.0 ** 63, integer=True)
     rtol, atol = tolerance("the", rtol, atol)
     _limits(limits)
-    return (n, s, rtol, atol, names("required", required),
+    required = names("required", required)
+    check_weights(weights, required)
+    return (n, s, rtol, atol, required,
             number("points", points, 0.0, MAX_SCORE, open_low=True))
+
+
+WEIGHTED = ("parses", "inputs", "defines", "value", "derivatives")  # program checks, by kind
+
+
+def check_weights(value: Any, required: Sequence[str] = ()) -> dict[str, float]:
+    """`grade_program`'s `weights`: points per check of each kind, as multiples of `points` (1 each
+    by default); not 0 for every check there is (`defines` is there when names are `required`)."""
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise _usage("weights", value, "a mapping from " + ", ".join(WEIGHTED) + " to numbers")
+    out = {}
+    for key, w in value.items():
+        if key not in WEIGHTED:
+            raise GraphlangError("usage", f"weights: unknown check {key!r}", hint="the checks: " + ", ".join(WEIGHTED))
+        out[key] = number(f"weights.{key}", w, 0.0, MAX_SCORE)
+    if all(out.get(k, 1.0) == 0 for k in WEIGHTED if k != "defines" or required):
+        raise GraphlangError("usage", "weights: every check weighs 0, so no submission could score",
+                             hint="give at least one check (e.g. derivatives) a positive weight")
+    return out
 
 
 def check_comparisons(comparison: Any, per_quantity: Any, show_expected: Any) -> None:

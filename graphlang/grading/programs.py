@@ -92,7 +92,8 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
                   n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None, show_expected: bool = True,
-                  max_score: float | None = None, same_signs: bool = False) -> Report:
+                  max_score: float | None = None, same_signs: bool = False,
+                  weights: Mapping[str, float] | None = None) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
     submission sits on a kink (relu, abs, max, min), whose derivative is a convention. When the
@@ -102,11 +103,14 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     `show_expected=False` keeps the reference's values out of the messages; `same_signs=True` keeps
     every input's sign at the checked points (an assignment meant for x > 0: ln(x) + ln(z) for
     ln(x z) is then right; by default a submission must be right wherever the reference is defined).
+    `weights` (parses, inputs, defines, value, derivatives) multiply the points of each kind of check:
+    `{"parses": 0, "inputs": 0}` gives a wrong program that parses nothing.
 
     The options and the reference are checked first (a usage error); after that nothing in
     `submission` raises."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
         n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
+    weight = opts.check_weights(weights, required)
     try:
         ref = _as_program(reference, Limits())
     except GraphlangError as err:
@@ -117,6 +121,9 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     report = _grade(ref, pts, ref_results, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
     report.show_expected = show_expected
+    for item in report.items:
+        w = weight.get(item.kind, 1.0)
+        item.score, item.max_score = item.score * w, item.max_score * w
     return report.scaled(max_score) if max_score is not None else report
 
 
@@ -124,7 +131,7 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any
            rtol: float, atol: float, required: list[str], points: float, limits: Limits,
            show_expected: bool) -> Report:
     report = Report()
-    parsed = Item("program parses and checks", points)
+    parsed = Item("program parses and checks", points, kind="parses")
     report.items.append(parsed)
     try:
         if isinstance(submission, (bytes, bytearray)):  # a file's bytes, as a batch or the CLI reads them
@@ -135,8 +142,8 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any
     except GraphlangError as err:
         parsed.message = str(err)
         report.root_cause = parsed.name
-        report.items += [Item(n, points, message="not graded: the program does not parse")
-                         for n in ["inputs", *_names(ref, required)]]
+        report.items += [Item(n, points, message="not graded: the program does not parse", kind=kind)
+                         for n, kind in [("inputs", "inputs"), *_names(ref, required)]]
         report.feedback.append(f"Your program has an error: {parsed.message}")
         return report
     parsed.passed, parsed.score = True, points
@@ -152,7 +159,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     """The items after "program parses and checks": inputs, required names, value, derivatives."""
     missing = [n for n in ref.inputs if n not in stud.inputs]
     extra = [n for n in stud.inputs if n not in ref.inputs]
-    inputs = Item("inputs", points, passed=not missing and not extra)
+    inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")
     inputs.score = points if inputs.passed else 0.0
     if not inputs.passed:
         inputs.message = "; ".join(
@@ -163,9 +170,9 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     for name in required:
         ok = name in stud.names
         report.items.append(Item(f"defines {name}", points, points if ok else 0.0, ok,
-                                 "" if ok else f"the program does not define {name!r}"))
-    value = Item("output value", points)
-    grads = {n: Item(_derivative_label(ref, n), points) for n in ref.inputs}
+                                 "" if ok else f"the program does not define {name!r}", kind="defines"))
+    value = Item("output value", points, kind="value")
+    grads = {n: Item(_derivative_label(ref, n), points, kind="derivatives") for n in ref.inputs}
     report.items += [value, *grads.values()]
     if not inputs.passed:
         for it in [value, *grads.values()]:
@@ -264,9 +271,10 @@ def _describe(shapes: list[tuple[int, ...]]) -> str:
     return each[0] if len(each) == 1 else f"{len(each)} outputs ({', '.join(each)})"
 
 
-def _names(ref: Program, required: Sequence[str]) -> list[str]:
-    return [f"defines {n}" for n in required] + ["output value"] + \
-        [_derivative_label(ref, n) for n in ref.inputs]
+def _names(ref: Program, required: Sequence[str]) -> list[tuple[str, str]]:
+    """The checks after "inputs": (name, kind)."""
+    return [(f"defines {n}", "defines") for n in required] + [("output value", "value")] + \
+        [(_derivative_label(ref, n), "derivatives") for n in ref.inputs]
 
 
 def _short(v: Any) -> str:
