@@ -9,7 +9,8 @@ the slots the interpreter gives one (those reached from a named slot: constants 
 included). Programs whose values are all scalars run on plain floats and `math`, reading the input
 mapping themselves (a float or an int is taken as `bind` takes it; anything else: None); tensor
 programs run numpy code per input shapes (engines/fastarrays.py). Any exception, or a non-finite
-value anywhere (every slot is summed: an inf or NaN makes the sum non-finite), returns None.
+value anywhere, returns None: the values whose inf or NaN would show in no later value are summed
+(engines/finite.py), so an inf or NaN anywhere makes the sum non-finite.
 The dicts `Result` holds are built where they cost least: displays up to LITERAL names, then a copy
 of a dict of the names that each value is stored into (no resizing or rehashing), past STORES_UPTO
 one update from a tuple. A scalar program past HUGE equations is answered by the tape for its first
@@ -109,19 +110,18 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     grad = "{" + ", ".join(f"{n!r}: g{k}" for k, n in enumerate(inputs)) + "}"
     keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else \
         tuple([(n + ".")[:-1] for n in names])  # fresh strings side by side in memory
-    if len(names) <= LITERAL:  # dict displays; every slot's finiteness in tuple sums
-        every = list(dict.fromkeys(named_v + named_g)) + rest  # temporaries (hoisted checks) included
+    try:  # the values whose inf or NaN would show nowhere else (engines/finite.py), in tuple sums
+        check = [f"v{k}" for k in range(len(inputs))] + unchecked(lines)
+    except ValueError:  # every value, temporaries (hoisted checks) included
+        check = list(dict.fromkeys(named_v + named_g)) + rest
+    if len(names) <= LITERAL:  # dict displays
         result = [_display(names, named_v)] + ([_display(names, named_g), grad] if with_grad else [])
-        tail = ["_s = 0.0", *_sums(every), "if _s - _s != 0.0: return None",
+        tail = ["_s = 0.0", *_sums(check), "if _s - _s != 0.0: return None",
                 "return (" + "".join(f"{r}, " for r in result) + ")"]
     else:  # a copy of a dict of the names (no resizing, no rehashing), the values stored into it
         tail = ["_R = _new()", *_stores("_R", names, named_v)]
         if with_grad:
             tail += ["_A = _new()", *_stores("_A", names, named_g)]
-        try:  # the values whose inf or NaN would show nowhere else (engines/finite.py)
-            check = [f"v{k}" for k in range(len(inputs))] + unchecked(lines)
-        except ValueError:
-            check = list(dict.fromkeys(named_v + named_g)) + rest
         tail += ["_s = 0.0", *_sums(check), "if _s - _s != 0.0: return None",
                  f"return (_R, _A, {grad})" if with_grad else "return (_R,)"]
     ns = {**SCALAR_NS, "_arg": _arg, "_sum": sum, "_zip": zip, "_K": keys, "_new": dict.fromkeys(keys).copy}
