@@ -122,3 +122,12 @@ def test_run_json_of_a_stacked_product_is_numpys(tmp_path):
     np.testing.assert_allclose(got["values"]["C"], np.matmul(at["A"], at["B"]), rtol=1e-14)
     want = central(lambda x: numpy_f(x, at["B"]), at["A"])
     np.testing.assert_allclose(got["gradient"]["A"], want, rtol=1e-7, atol=1e-7)
+
+
+def test_mT_of_an_expression_is_written_as_the_transpose_of_all_of_it():
+    """`mT(A @ B)` was written `A B^T` (the T on the last factor: a different, here undefined, product)."""
+    prog = graphlang.parse("input A[2, 3], B[3, 2]\nC = mT(A @ B)\nD = mT(A + B.T)\ny = sum(C) + sum(D)\n")
+    tex = prog.to_latex()
+    assert r"C &= \left(A B\right)^{T}" in tex and r"D &= \left(A + B^{T}\right)^{T}" in tex
+    at = {"A": np.arange(6.0).reshape(2, 3), "B": np.arange(6.0).reshape(3, 2)}
+    np.testing.assert_array_equal(prog.evaluate(at).values["C"], (at["A"] @ at["B"]).T)

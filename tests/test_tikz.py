@@ -52,6 +52,14 @@ def test_values_and_names_in_the_course_notation():
     assert r"\draw[->] (n-W.east)" in tex
 
 
+def test_without_values_the_declared_shapes_decide_the_notation():
+    """`sum(A, 1)` of a declared stack is a sum over an axis, not a matrix's `A 1` (drawn without --at,
+    every input declared); an undeclared input leaves the shapes unknown."""
+    tex = to_tikz(graphlang.parse("input A[2, 3, 4]\nG = sum(A, 1)\ny = sum(G)\n"))
+    assert r"\sum_{\text{axis } 1} A" in tex and r"A \mathbf{1}" not in tex
+    assert r"A \mathbf{1}" in to_tikz(graphlang.parse("input A[2, 3]\nG = sum(A, 1)\ny = sum(G)\n"))
+
+
 def test_partials_label_the_edges():
     prog = graphlang.load(PROGRAMS / "lecture13.cg")
     tex = to_tikz(prog, {"x": 2, "z": 3}, partials=True)

@@ -134,7 +134,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     cols = max(c for c, _ in place.values()) + 1
     cells: list[list[str]] = [["" for _ in range(cols)] for _ in range(rows)]
     outputs = set(g.outputs)
-    known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else None
+    known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else _declared(program)
     for n in program.names:
         st = g.statement(n)
         text = f"${tex_name(n)}$" if st is None or st.expr is None else \
@@ -166,6 +166,20 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     lines.append(r"\end{tikzpicture}")
     lines.append(r"\graphlangend")
     return "\n".join(lines) + "\n"
+
+
+def _declared(program: Program) -> dict[str, Any] | None:
+    """Every name's shape from the inputs' declarations (None unless every input is declared):
+    without values, `sum(A, 1)` of a stack must not be drawn as a matrix's `A 1`."""
+    g = program.graph
+    given = [program.checked.declared.get(n) for n in g.inputs]
+    if any(s is None for s in given):
+        return None
+    try:
+        shapes = g.shapes(tuple(s for s in given if s is not None))
+    except Exception:  # noqa: BLE001 - declarations that do not fit: drawn as before, without shapes
+        return None
+    return {n: shapes[g.slot_of[n]] for n in program.names}
 
 
 def _id(name: str) -> str:

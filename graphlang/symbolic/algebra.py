@@ -224,9 +224,12 @@ class Builder:
             return None
         if op == "dpow":
             return self._dpow(args[0], args[1], attr)  # type: ignore[arg-type]
-        if op == "T" and args[0].op == "T":
+        shape = self.shape_of(args[0]) if op == "mT" else None
+        if shape is not None and len(shape) == 2:  # a matrix: its transpose, whichever way written
+            return self.mk("T", args)
+        if op in ("T", "mT") and args[0].op == op:
             return args[0].args[0]
-        if op == "T" and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
+        if op in ("T", "mT") and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
             return self.mk("outer", (args[0].args[1], args[0].args[0]))
         return None
 

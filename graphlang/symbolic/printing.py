@@ -152,7 +152,7 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
     if kind == "prefix":
         (t, p, _), = kids
         return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
-    if kind == "postfix":
+    if kind == "postfix" or op == "mT":  # (mT: each matrix of a stack transposed, written the same)
         return M.transposed(texts[0], kids[0][1]), POSTFIX
     if kind == "index":
         return M.indexed(kids[0], node.attr)  # type: ignore[arg-type]
