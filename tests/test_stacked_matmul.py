@@ -131,3 +131,16 @@ def test_mT_of_an_expression_is_written_as_the_transpose_of_all_of_it():
     assert r"C &= \left(A B\right)^{T}" in tex and r"D &= \left(A + B^{T}\right)^{T}" in tex
     at = {"A": np.arange(6.0).reshape(2, 3), "B": np.arange(6.0).reshape(3, 2)}
     np.testing.assert_array_equal(prog.evaluate(at).values["C"], (at["A"] @ at["B"]).T)
+
+
+def test_explain_in_latex_shows_a_stack_as_its_matrices(tmp_path):
+    """A stack was printed as text (`[0] [[…]] [1] [[…]] (shape [2, 2, 3])`) inside `align*`."""
+    path = tmp_path / "stack.cg"
+    path.write_text("input A[2, 2, 3]\ninput W[3, 2]\nC = A @ W\ny = sum(tanh(C))\n")
+    at = "A=[[[1,2,3],[0,1,0]],[[0.5,0,1],[1,1,1]]],W=[[0.1,0.2],[0.3,0.4],[0.5,0.6]]"
+    proc = subprocess.run([sys.executable, "-m", "graphlang", "explain", str(path), "--at", at, "--format", "latex"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("A &= "))
+    assert line.count(r"\begin{bmatrix}") == 2 and "shape" not in line
+    assert r"\begin{bmatrix}0.5 & 0 & 1 \\ 1 & 1 & 1\end{bmatrix}" in line  # the second matrix, as numpy has it

@@ -48,10 +48,13 @@ def short(v: Any, digits: int = 4) -> str:
 
 
 def tex_value(v: Any, digits: int) -> str:
-    """A value in LaTeX: a number, or a vector (a column) or matrix as a bmatrix with its real shape."""
+    """A value in LaTeX: a number, or a vector (a column) or matrix as a bmatrix with its real shape
+    (a stack of them: the bmatrices in brackets)."""
     if v is None:
         return r"\text{undefined}"
     a = np.asarray(v, dtype=np.float64)
+    if a.ndim > 2 and 0 < a.size <= 36:  # a stack of matrices: each in turn, in brackets
+        return "\\left[" + ",\\ ".join(tex_value(m, digits) for m in a) + "\\right]"
     if a.ndim == 0 or a.ndim > 2 or a.size > 36:
         return short(v, digits)
     rows = a.reshape(-1, 1) if a.ndim == 1 else a
