@@ -144,3 +144,10 @@ def test_explain_in_latex_shows_a_stack_as_its_matrices(tmp_path):
     line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("A &= "))
     assert line.count(r"\begin{bmatrix}") == 2 and "shape" not in line
     assert r"\begin{bmatrix}0.5 & 0 & 1 \\ 1 & 1 & 1\end{bmatrix}" in line  # the second matrix, as numpy has it
+
+
+def test_latex_tells_reversing_every_axis_from_transposing_each_matrix():
+    """On a stack `A.T` reverses every axis (numpy) and `mT(A)` transposes each matrix: both were `A^T`."""
+    tex = graphlang.parse("input A[2, 3, 4]\nC = A.T\nD = mT(A)\ny = sum(C) + sum(D)\n").to_latex()
+    assert r"C &= \operatorname{transpose}\left(A\right)" in tex and "D &= A^{T}" in tex
+    assert "A^{T}" in graphlang.parse("input A[3, 4]\nC = A.T\ny = sum(C)\n").to_latex()  # a matrix: Aᵀ

@@ -152,7 +152,9 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
     if kind == "prefix":
         (t, p, _), = kids
         return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
-    if kind == "postfix" or op == "mT":  # (mT: each matrix of a stack transposed, written the same)
+    if op == "T" and kids[0][2] is not None and len(kids[0][2]) > 2:  # every axis reversed: not Aᵀ
+        return f"\\operatorname{{transpose}}\\left({texts[0]}\\right)", ATOM
+    if kind == "postfix" or op == "mT":  # (mT: each matrix of a stack transposed, written Aᵀ)
         return M.transposed(texts[0], kids[0][1]), POSTFIX
     if kind == "index":
         return M.indexed(kids[0], node.attr)  # type: ignore[arg-type]
