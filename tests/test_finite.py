@@ -185,3 +185,11 @@ def test_an_overflow_hidden_by_tanh_is_the_interpreters_error_after_compiling(wa
             call(bad)
         assert (got.value.kind, got.value.line, str(got.value)) == \
             (expected.value.kind, expected.value.line, str(expected.value)), call
+
+
+def test_a_line_too_deep_to_walk_falls_back_to_checking_every_value():
+    from graphlang.engines.finite import sums
+    deep = "v1 = " + "(" * 3000 + "v0" + " * 2.0)" * 3000
+    with pytest.raises(ValueError):
+        unchecked([deep, "v2 = _S_tanh(v1)"])
+    assert sums([deep, "v2 = _S_tanh(v1)"]) == ["_c += v1 + v2"]

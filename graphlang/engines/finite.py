@@ -98,7 +98,10 @@ def unchecked(lines: list[str]) -> list[str]:
         key = "".join(parts)
         shape = _SHAPES.get(key)
         if shape is None:
-            shape = _SHAPES[key] = _shape(key)
+            try:
+                shape = _SHAPES[key] = _shape(key)
+            except (RecursionError, SyntaxError, MemoryError):  # a line too deep to walk: check all
+                raise ValueError("a line too deeply nested to analyse") from None
         shows, finite = shape
         was_final = target not in final
         final.add(target)
