@@ -170,7 +170,7 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\nweights = { parse = 0 }\n', "'parse'"),
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\nweights = { value = -1 }\n', "weights.value"),
     ('reference = "reference.cg"\nat = { x = 2, z = 3 }\n[program]\n'
-     'weights = { parses = 0, inputs = 0, value = 0, derivatives = 0, defines = 5 }\n', "every check weighs 0"),
+     'weights = { parses = 0, inputs = 0, value = 0, derivatives = 0, defines = 5 }\n', "weighs 0, so no submission"),
 ])
 def test_assignment_mistakes_are_usage_errors(text, where):
     with pytest.raises(graphlang.GraphlangError) as info:
@@ -281,9 +281,35 @@ def test_weights_let_staff_give_nothing_for_a_program_that_only_parses(tmp_path)
     full = weighted.grade_program(right)
     assert full.passed and full.score == pytest.approx(weighted.max_score)
     by = {i.name: i.max_score for i in full.items}  # value 1 : each derivative 2, nothing for the rest
-    assert by["program parses and checks"] == by["inputs"] == 0
+    assert "program parses and checks" not in by and "inputs" not in by  # weighted 0: left out
     assert by["dy/dx"] == by["dy/dz"] == pytest.approx(2 * by["output value"])
     half = weighted.grade_program("y = sin(x * z) + 2 * x\n")  # dy/dz right, value and dy/dx wrong
     assert half.score == pytest.approx(weighted.max_score * 2 / 5)
     again = Assignment.from_toml(weighted.to_toml(), tmp_path, "again.toml")
     assert again.program_weights == weighted.program_weights
+
+
+def test_a_check_weighted_0_is_left_out_and_scores_are_exactly_the_maximum(tmp_path):
+    """A check weighted 0 neither failed a full-marks submission nor was its first disagreement; a
+    reference without inputs has no derivative checks, so weighing the rest 0 is a usage error; the
+    scaled points add up to the assignment's maximum exactly (they were off in the last digit).
+    Oracle: y = exp(xz) + xz/ln x + sin(ln x)/(xz) + 1 differs from the lecture's y by 1 (same
+    derivatives)."""
+    (tmp_path / "ref.cg").write_text((PROGRAMS / "lecture13.cg").read_text())
+    base = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\n[program]\ncheck_points = 3\n'
+    (tmp_path / "v0.toml").write_text(base + "weights = { value = 0 }\n")
+    shifted = "a = x * z\ny = exp(a) + a / ln(x) + sin(ln(x)) / a + 1\n"
+    got = Assignment.load(tmp_path / "v0.toml").grade_program(shifted)
+    assert got.passed and got.score == got.max_score and got.root_cause is None
+    assert "output value" not in [i.name for i in got.items]
+    assert any("not graded by this assignment" in line for line in got.feedback)
+    (tmp_path / "ulp.toml").write_text(base + "weights = { parses = 0, inputs = 0, value = 3, derivatives = 2 }\n")
+    ulp = Assignment.load(tmp_path / "ulp.toml")
+    right = ulp.grade_program((PROGRAMS / "lecture13.cg").read_text())
+    assert right.score == right.max_score == ulp.max_score  # exactly
+    (tmp_path / "const.cg").write_text("y = 3 * 2\n")
+    (tmp_path / "const.toml").write_text('reference = "const.cg"\nat = {}\n[program]\n'
+                                         "weights = { parses = 0, inputs = 0, value = 0 }\n")
+    with pytest.raises(graphlang.GraphlangError) as err:
+        Assignment.load(tmp_path / "const.toml")
+    assert err.value.kind == "usage" and "derivatives only when the reference has inputs" in (err.value.hint or "")

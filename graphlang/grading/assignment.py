@@ -87,7 +87,7 @@ class Assignment:
         opts.batch_options(self.timeout, self.memory_mb)
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
                              self.required, 1.0, None, same_signs=self.same_signs)
-        self.program_weights = opts.check_weights(self.program_weights, self.required)
+        self.program_weights = opts.check_weights(self.program_weights, self.required, bool(self.reference.inputs))
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)

@@ -121,7 +121,7 @@ def _graded_alone(asg: Assignment, path: Path) -> Report:
         row = next(iter(grade_batch(asg.reference, tmp, asg.at, options, timeout=asg.timeout,
                                     memory_mb=asg.memory_mb, jobs=1, max_score=asg.max_score)))
     report = Report(show_expected=asg.show_expected, feedback=list(row.get("feedback", [])),
-                    root_cause=row.get("root_cause"))
+                    root_cause=row.get("root_cause"), total=asg.max_score)
     if row["status"] == "graded":
         report.items = [Item(i["name"], i["max_score"], i["score"], i["passed"], i["message"], ecf=i["ecf"])
                         for i in row["items"]]

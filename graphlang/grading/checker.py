@@ -60,14 +60,18 @@ class Report:
     root_cause: str | None = None
     feedback: list[str] = field(default_factory=list)
     show_expected: bool = True  # False: reference values appear nowhere in the report
+    total: float | None = None  # the maximum, when scaled to one (not a sum rounded in its last digit)
 
     @property
     def score(self) -> float:
-        return float(min(max(sum(i.score for i in self.items), 0.0), self.max_score))
+        got, top = sum(i.score for i in self.items), self.max_score
+        if abs(got - top) <= 1e-12 * top:  # every item's points: the maximum itself
+            got = top
+        return float(min(max(got, 0.0), top))
 
     @property
     def max_score(self) -> float:
-        return float(sum(i.max_score for i in self.items))
+        return float(self.total if self.total is not None else sum(i.max_score for i in self.items))
 
     @property
     def passed(self) -> bool:
@@ -102,6 +106,8 @@ class Report:
         factor = total / self.max_score if self.max_score else 0.0
         for i in self.items:
             i.score, i.max_score = i.score * factor, i.max_score * factor
+        if factor:
+            self.total = float(total)
         return self
 
     def __rich__(self) -> Any:

@@ -114,9 +114,10 @@ def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: An
 WEIGHTED = ("parses", "inputs", "defines", "value", "derivatives")  # program checks, by kind
 
 
-def check_weights(value: Any, required: Sequence[str] = ()) -> dict[str, float]:
+def check_weights(value: Any, required: Sequence[str] = (), has_inputs: bool = True) -> dict[str, float]:
     """`grade_program`'s `weights`: points per check of each kind, as multiples of `points` (1 each
-    by default); not 0 for every check there is (`defines` is there when names are `required`)."""
+    by default); not 0 for every check there is (`defines` is there when names are `required`,
+    `derivatives` when the reference has inputs)."""
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -126,9 +127,12 @@ def check_weights(value: Any, required: Sequence[str] = ()) -> dict[str, float]:
         if key not in WEIGHTED:
             raise GraphlangError("usage", f"weights: unknown check {key!r}", hint="the checks: " + ", ".join(WEIGHTED))
         out[key] = number(f"weights.{key}", w, 0.0, MAX_SCORE)
-    if all(out.get(k, 1.0) == 0 for k in WEIGHTED if k != "defines" or required):
-        raise GraphlangError("usage", "weights: every check weighs 0, so no submission could score",
-                             hint="give at least one check (e.g. derivatives) a positive weight")
+    present = [k for k in WEIGHTED if (k != "defines" or required) and (k != "derivatives" or has_inputs)]
+    if all(out.get(k, 1.0) == 0 for k in present):
+        raise GraphlangError("usage", f"weights: every check a submission gets ({', '.join(present)}) weighs 0, "
+                             "so no submission could score",
+                             hint="give one a positive weight (defines counts only with [program] required; "
+                             "derivatives only when the reference has inputs)")
     return out
 
 

@@ -110,21 +110,38 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     `submission` raises."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
         n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
-    weight = opts.check_weights(weights, required)
     try:
         ref = _as_program(reference, Limits())
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
+    weight = opts.check_weights(weights, required, bool(ref.inputs))
     pts = sample_points(ref, at, n_points, seed, same_signs=same_signs)
     ref_results = [ref.evaluate(p) for p in pts]
     report = _grade(ref, pts, ref_results, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
     report.show_expected = show_expected
+    report = _weighted(report, weight)
+    return report.scaled(max_score) if max_score is not None else report
+
+
+def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
+    """Each check's points times its kind's weight; a check weighted 0 is left out (it neither
+    fails a submission nor is its first disagreement)."""
     for item in report.items:
         w = weight.get(item.kind, 1.0)
         item.score, item.max_score = item.score * w, item.max_score * w
-    return report.scaled(max_score) if max_score is not None else report
+    unweighed = [i.name for i in report.items if weight.get(i.kind, 1.0) == 0]
+    if not unweighed:
+        return report
+    report.items = [i for i in report.items if i.name not in unweighed]
+    if report.root_cause in unweighed:
+        old, new = report.root_cause, next((i.name for i in report.items if not i.passed), None)
+        report.root_cause = new
+        passed = f"Every graded check passed ({', '.join(unweighed)}: not graded by this assignment)."
+        report.feedback = [line if not line.startswith(f"First disagreement: {old} ") else
+                           line.replace(old, new, 1) if new else passed for line in report.feedback]
+    return report
 
 
 def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any], submission: str | bytes,
