@@ -17,7 +17,7 @@ import re
 # checks every entry on the kernels themselves.
 SHOWS: dict[str, tuple[bool, ...]] = {
     "_S_ln": (True,), "_S_sqrt": (True,), "_S_sin": (True,), "_S_cos": (True,), "_S_tan": (True,),
-    "_S_abs": (True,), "_fin": (True,),
+    "_S_abs": (True,),
 }
 # Scalar functions that return a finite value, or raise, whenever every argument is finite (`math`
 # raises OverflowError where `*` would give inf): a value they compute is finite if its arguments
