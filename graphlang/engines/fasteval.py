@@ -95,7 +95,7 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     slots = [graph.slot_of[n] for n in names]
     out = graph.slot_of[graph.outputs[0]]
     lines = source(graph, [()] * graph.n_slots, [out], sorted(set(slots)), "scalar", with_grad=with_grad,
-                   checks=False)
+                   checks=False, keep={f"v{s}" for s in slots})
     if len(lines) > CHUNK:
         return None
     lines, _ = _hoist(lines)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any
 
 import numpy as np
 
-from graphlang.engines import finite
+from graphlang.engines import finite, fuse
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, fold
@@ -112,13 +112,14 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
 
 def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], mode: str,
            with_grad: bool = True, batched: list[bool] | None = None, seeded: bool = False,
-           checks: bool = True) -> list[str]:
+           checks: bool = True, keep: Collection[str] = ()) -> list[str]:
     """Statements: forward (the outputs' cone), then reverse mode seeded at the single output.
 
     `mode`: `scalar` (floats, `math`), `array` (numpy) or `batch` (a leading batch axis on the
     slots marked in `batched`; the seed is the argument `seed`; unbatched slots sum the batch).
     `seeded`: the output's adjoint is the argument `seed` in every mode (training passes lr).
     `checks` (scalar): end with the sum `_c` that any inf or NaN among the values makes non-finite.
+    `keep` (scalar): variables the caller reads besides outputs and gradients (fuse.py inlines others).
     """
     scalar = mode == "scalar"
     need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
@@ -208,7 +209,10 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     # as the interpreter computes it (its numeric failures count even if nothing reads it; an inf
     # the rest of the pass multiplies by 0 is still an overflow).
     kept = {_lhs(ln) for ln in lines if ln.startswith("g") and _lhs(ln) not in defs}
-    lines = _without_dead(lines, kept | {f"g{k}" for k in wrt} | {f"v{s}" for s in outs})
+    results = {f"g{k}" for k in wrt} | {f"v{s}" for s in outs}
+    lines = _without_dead(lines, kept | results)
+    if scalar:
+        lines = fuse.shorten(lines, results.union(keep))
     return lines + finite.sums(lines) if scalar and checks else lines
 
 
