@@ -184,6 +184,17 @@ def test_toml_syntax_errors_are_located(cli, tmp_path):
     assert ran.code == 2 and ":2:" in ran.err and "not valid TOML" in ran.err
 
 
+def test_an_assignment_mistake_names_its_file_once(cli, tmp_path):
+    bad = tmp_path / "a.toml"
+    bad.write_text(f'reference = "{HW / "reference.cg"}"\nat = {{ x = 2, z = 3 }}\n'
+                   '[program]\nweights = { value = -1 }\n')
+    ran = cli("check", "--assignment", str(bad), "--submission", str(HW / "student_ok.cg"))
+    assert ran.code == 2 and "weights.value" in ran.err and ran.err.count("a.toml") == 1, ran.err
+    with pytest.raises(graphlang.GraphlangError) as info:  # the Python API: the file is in the message
+        Assignment.load(bad)
+    assert info.value.message.startswith(f"{bad}: ")
+
+
 def test_cli_check_assignment_and_shortcuts(cli):
     ran = cli("check", "--assignment", str(ASG), "--answers", str(HW / "student_correct.json"), "--json")
     assert ran.code == 0 and ran.json()["score"] == ran.json()["max_score"] == 18

@@ -117,6 +117,15 @@ def test_breaks_at_sums_first_then_products_then_inside_parentheses():
     assert rows[0][1].startswith("W \\bigl(") and rows[-1][1].endswith("\\bigr)^{T}")
 
 
+def test_a_wide_group_that_cannot_break_keeps_its_full_height_brackets():
+    mat = "\\begin{bmatrix}1 & 2 & 3 \\\\ 4 & 5 & 6\\end{bmatrix}"
+    stack = "\\left[" + " ".join([mat] * 8) + "\\right]"  # a stack of matrices: nothing to break at
+    assert texbreak.width(stack) > texbreak.WIDTH
+    assert texbreak.lines(stack) == [(0, stack)]  # not `\\bigl[`, too short for the matrices
+    broken = texbreak.lines("W \\left(a + b + c\\right)^{T}", budget=4)
+    assert "\\bigl(" in broken[0][1]  # a group that does break still becomes `\\bigl( … \\bigr)`
+
+
 def test_width_counts_rendered_symbols():
     assert texbreak.width("x") == pytest.approx(1.1)
     assert texbreak.width("\\frac{a + b}{c}") == pytest.approx(texbreak.width("a + b") + 0.5)

@@ -81,7 +81,7 @@ def check(reference: Annotated[str | None, typer.Argument(
         vals = values(at, at_file)
         if assignment:
             s.source = Path(assignment).read_text(errors="replace") if Path(assignment).is_file() else None
-            asg = Assignment.load(assignment)
+            asg = Assignment.load(assignment, label="")  # the error shows the path
             ref = asg.reference
         else:
             ref = s.load()
@@ -205,7 +205,7 @@ def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairi
             raise GraphlangError("usage", f"unknown platform {platform!r}", hint="gradescope or prairielearn")
         if not assignment or not output:
             raise GraphlangError("usage", "give --assignment FILE and -o OUTPUT")
-        asg = Assignment.load(assignment)
+        asg = Assignment.load(assignment, label="")  # the error shows the path
         if platform == "gradescope":
             check_target(output)
             bundles.write_gradescope(asg, output)

@@ -167,13 +167,15 @@ class Assignment:
         return tomltext.dumps(self.to_table(), header="# A graphlang assignment (graphlang check --assignment)")
 
     @classmethod
-    def load(cls, path: str | Path) -> Assignment:
-        """Read an assignment file; a reference path in it is relative to the file."""
+    def load(cls, path: str | Path, label: str | None = None) -> Assignment:
+        """Read an assignment file; a reference path in it is relative to the file. `label` begins
+        each error's message (default: the path; "" for none, where the caller shows the path)."""
         p = Path(path)
         if not p.is_file():
             raise GraphlangError("usage", f"--assignment {path}: " + ("not a regular file" if p.exists()
                                                                       else "no such file"))
-        return cls.from_toml(p.read_text(encoding="utf-8", errors="replace"), p.parent, str(path))
+        return cls.from_toml(p.read_text(encoding="utf-8", errors="replace"), p.parent,
+                             str(path) if label is None else label)
 
     @classmethod
     def from_toml(cls, text: str, base: str | Path = ".", label: str = "the assignment") -> Assignment:
@@ -182,8 +184,8 @@ class Assignment:
         except tomltext.TOMLDecodeError as err:
             m = re.search(r"\(at line (\d+), column (\d+)\)", str(err))
             line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-            raise GraphlangError("usage", f"{label} is not valid TOML: {str(err).split(' (at ')[0]}",
-                                 line, col) from None
+            what = f"{label} is not" if label else "not"
+            raise GraphlangError("usage", f"{what} valid TOML: {str(err).split(' (at ')[0]}", line, col) from None
         return cls.from_dict(data, base, label)
 
     @classmethod
@@ -192,7 +194,7 @@ class Assignment:
         try:
             return cls(**_fields(data, Path(base)))
         except GraphlangError as err:
-            raise GraphlangError("usage", f"{label}: {err.message}", hint=err.hint) from None
+            raise GraphlangError("usage", f"{label}: {err.message}" if label else err.message, hint=err.hint) from None
 
 
 def _to_max(report: Report, max_score: float) -> Report:

@@ -196,6 +196,8 @@ def _lines(tex: str, budget: float, level: int, opened: int = 0) -> tuple[list[L
         return [(level, tex)], -1
     before, opening, content, closing, after = group
     inner, depth = _lines(content, budget - width(before) - width(after) - 2, level, opened + 1)
+    if len(inner) == 1:  # nothing inside breaks either: the group keeps `\left … \right` (its height)
+        return [(level, tex)], -1
     size = _SIZES[min(depth + 1, len(_SIZES) - 1)]
     first = [(inner[0][0], before + f"{size}l{opening}" + inner[0][1])]
     lines = first + inner[1:]
