@@ -82,6 +82,25 @@ def test_tensor_edges_carry_the_vector_jacobian_product_and_fractions_keep_clear
     lecture = to_tikz(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3})
     assert re.search(r"\\frac\{a\}\{b\}\$ \\\\\[5pt\] \$= 8\.656", lecture)
 
+def test_a_column_widens_for_the_widest_label_that_ends_in_it():
+    """Matrix-valued edge labels (a VJP with its value) were drawn over the boxes on either side:
+    the column an edge ends in now starts far enough right for its label, and only that column."""
+    from graphlang.present import tikz
+    from graphlang.symbolic import texbreak
+    prog = graphlang.parse("h = tanh(W @ x + b)\ny = sum(h * h)\nz = mean(h)\n")
+    at = {"W": [[1, 0.5], [0, 2], [1, 1]], "x": [0.5, -0.25], "b": [0.1, 0.2, 0.3]}
+    tex = to_tikz(prog, at, partials=True)
+    row = next(line for line in tex.splitlines() if "(n-h)" in line and "&" in line)
+    extra = float(re.search(r"&\[([0-9.]+)em\] \\node\[box, label=\{\[varname\]north west:\$h\$", row).group(1))
+    into_h = re.findall(r"node\[edgelabel\] \{\$([^$]*)\$\} \(n-h\.west\)", tex)
+    assert len(into_h) == 3  # from W, x and b
+    widest = max(texbreak.width(lab) for lab in into_h)
+    assert extra + tikz.LABEL_GAP >= widest * tikz.SCRIPT_EM + 1  # the label and room for the arrow
+    assert "&[" not in to_tikz(prog, at)  # no labels, no extra room
+    lecture = to_tikz(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3}, partials=True)
+    assert all(float(x) < 3 for x in re.findall(r"&\[([0-9.]+)em\]", lecture))  # short labels: a little
+
+
 def _pdflatex(folder, name: str) -> subprocess.CompletedProcess:
     return subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", name], cwd=folder,
                           capture_output=True, text=True, timeout=300)

@@ -19,10 +19,13 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
 from graphlang.present.dot import labelled, local_derivatives
 from graphlang.program import Program
+from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
 
 MAX_ELEMENTS = 6
 MAX_LAID_OUT = 1000  # nodes (as for Graphviz: a larger picture is not legible on a page anyway)
+LABEL_GAP = 7  # em between columns when edges carry local derivatives
+SCRIPT_EM = 0.45  # em (of the picture's font) per symbol texbreak.width counts, in \\scriptsize
 MAX_BENDS = 20_000  # points where long edges cross columns
 SWEEPS = 5  # odd: the last sweep orders each column by what it reads
 
@@ -155,9 +158,11 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     local = _partials(program, result, program.bind(values)[1] if values is not None else
                       g.shapes(tuple(program.checked.declared.get(n) or () for n in g.inputs))) if partials else {}
     lines = [HEADER.format(what=_comment(program.path or "a program"), file=_comment(file)), STYLES]
-    gap = "column sep=7em, row sep=2.4em" if local else "column sep=2.2em, row sep=1.6em"  # room for labels
+    gap = f"column sep={LABEL_GAP}em, row sep=2.4em" if local else "column sep=2.2em, row sep=1.6em"
     lines.append(rf"\matrix[{gap}] {{")
-    lines.extend("  " + " & ".join(row) + r" \\" for row in cells)
+    wider = _wider(place, local, cols)
+    lines.extend("  " + row[0] + "".join(f" &[{wider[c]:.1f}em] {cell}" if wider[c] else f" & {cell}"
+                                         for c, cell in enumerate(row[1:], start=1)) + r" \\" for row in cells)
     lines.append("};")
     for (a, b), points in route.items():
         path = "".join(f" to[out=0, in=180] ({_id(p)})" for p in points)
@@ -166,6 +171,17 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     lines.append(r"\end{tikzpicture}")
     lines.append(r"\graphlangend")
     return "\n".join(lines) + "\n"
+
+
+def _wider(place: dict[str, tuple[int, int]], local: dict[tuple[str, str], str], cols: int) -> list[float]:
+    """Per column, the room (em) to add on its left so that the widest edge label ending in it fits
+    between the boxes (a label sits midway on an edge's last segment, in \\scriptsize)."""
+    wider = [0.0] * cols
+    for (_, b), label in local.items():
+        need = texbreak.width(label) * SCRIPT_EM + 2.5  # the arrow's head and tail beside the label
+        c = place[b][0]
+        wider[c] = max(wider[c], round(need - LABEL_GAP, 1))
+    return wider
 
 
 def _declared(program: Program) -> dict[str, Any] | None:
