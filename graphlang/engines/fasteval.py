@@ -13,7 +13,7 @@ value anywhere, returns None: the values whose inf or NaN would show in no later
 (engines/finite.py), so an inf or NaN anywhere makes the sum non-finite.
 The dicts `Result` holds are built where they cost least: displays up to LITERAL names, then a copy
 of a dict of the names that each value is stored into (no resizing or rehashing), past STORES_UPTO
-one update from a tuple. A scalar program past HUGE equations is answered by the tape for its first
+one update from a list. A scalar program past HUGE equations is answered by the tape for its first
 COMPILE_AFTER evaluations, as `gradient` is (compiling costs ≈ 40–300 tape runs).
 tests/test_fasteval.py, tests/test_evalbig.py and tests/test_fastarrays.py compare every way with
 the interpreter (and the ways with each other, bit for bit).
@@ -58,10 +58,10 @@ def _display(names: list[str], slots: list[str]) -> str:
 
 def _stores(d: str, names: list[str], slots: list[str]) -> list[str]:
     """A statement per name (fastest while the dict fits in cache); past STORES_UPTO names, one
-    update from a tuple with keys that lie side by side (a program's names are strewn in memory)."""
+    update from a list, with keys that lie side by side (a program's names are strewn in memory)."""
     if len(names) <= STORES_UPTO:
         return [f"{d}[{n!r}] = {v}" for n, v in zip(names, slots)]
-    return [f"{d}.update(_zip(_K, (" + "".join(f"{v}, " for v in slots) + ")))"]
+    return [f"{d}.update(_zip(_K, [" + "".join(f"{v}, " for v in slots) + "]))"]  # a list: no copy into a tuple
 
 
 def _sums(slots: list[str]) -> list[str]:
