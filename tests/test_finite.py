@@ -193,3 +193,22 @@ def test_a_line_too_deep_to_walk_falls_back_to_checking_every_value():
     with pytest.raises(ValueError):
         unchecked([deep, "v2 = _S_tanh(v1)"])
     assert sums([deep, "v2 = _S_tanh(v1)"]) == ["_c += v1 + v2"]
+
+
+@pytest.mark.parametrize("bad", [INF, -INF, NAN])
+@pytest.mark.parametrize("text", ["y = tanh(x) + z\n", "a = logsigmoid(exp(x) ^ sqrt(2))\nb = -1\ny = a + b * z\n",
+                                  "y = relu(-x) + z\n"])
+def test_a_compiled_gradient_refuses_a_nonfinite_input_as_the_interpreter_does(text, bad):
+    """Found by a helper: once compiled, `gradient` returned numbers for x = inf where no later value
+    showed it (tanh(inf) = 1); the interpreter refuses such an input. The plan's sum counts inputs."""
+    prog, reference = graphlang.parse(text), graphlang.parse(text)
+    reference._fast_evaluate._refused = True
+    for _ in range(4):
+        prog.gradient({"x": 0.5, "z": 2.0})
+    assert prog._fast.plans  # compiled
+    with pytest.raises(graphlang.GraphlangError) as expected:
+        reference.evaluate({"x": bad, "z": 2.0})
+    for call in (prog.gradient, prog.evaluate, prog.forward):
+        with pytest.raises(graphlang.GraphlangError) as got:
+            call({"x": bad, "z": 2.0})
+        assert (got.value.kind, str(got.value)) == (expected.value.kind, str(expected.value))

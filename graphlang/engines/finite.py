@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import math
 import re
+from collections.abc import Sequence
 
 # Scalar functions (by their generated names) whose result is inf or NaN, or which raise, whenever
 # the argument at a position is inf, -inf or NaN, whatever the others are. tests/test_finite.py
@@ -118,11 +119,11 @@ def unchecked(lines: list[str]) -> list[str]:
     return out
 
 
-def sums(lines: list[str], into: str = "_c") -> list[str]:
-    """Statements adding to `into` every value of `lines` whose inf or NaN would show nowhere else
-    (all of them when `unchecked` refuses), 50 to a statement."""
+def sums(lines: list[str], inputs: Sequence[str] = (), into: str = "_c") -> list[str]:
+    """Statements adding to `into` the `inputs` and every value of `lines` whose inf or NaN would
+    show nowhere else (all of them when `unchecked` refuses), 50 to a statement."""
     try:
-        check = unchecked(lines)
+        check = list(inputs) + unchecked(lines)
     except ValueError:
-        check = list(dict.fromkeys(line.split(" ", 1)[0] for line in lines))
+        check = list(inputs) + list(dict.fromkeys(line.split(" ", 1)[0] for line in lines))
     return [f"{into} += " + " + ".join(check[k:k + 50]) for k in range(0, len(check), 50)]

@@ -9,7 +9,8 @@ the intermediates of a line (`log(1 + a·a)`) inside one expression. Two rewrite
   same order. It happens only where the finiteness analysis (engines/finite.py) still sees an inf
   or NaN of the temporary: where its position shows a non-finite argument (`+ - *`, a numerator,
   ln…), or where the expression is finite whenever its variables are (math raises on overflow).
-  A line that received one is never itself inlined, so nesting stays two deep.
+  A line that received one is never itself inlined, so nesting stays two deep; lines longer than
+  LONG take no part (the pass stays linear in the code's length).
 - `merge`: `a = E` followed by `a = a + F` becomes `a = (E) + F` (an adjoint's two contributions).
 
 tests/test_fuse.py checks both on random programs, bit for bit, against the code without them.
@@ -27,6 +28,7 @@ from itertools import accumulate
 from graphlang.engines import finite
 
 _VAR = re.compile(r"\b([vgt]\d+)\b")
+LONG = 400  # characters: a longer line is neither inlined nor inlined into (each costs its length)
 MERGED = 16  # terms at most in one merged sum (a longer chain nests too deep for the compiler)
 _POSITIONS: dict[str, tuple[bool, ...]] = {}  # a numbered right-hand side: which variables show
 _FINITE: dict[str, bool] = {}  # a numbered right-hand side: finite whenever its variables are
@@ -49,24 +51,13 @@ def _finite(template: str) -> bool:
     return _FINITE[template]
 
 
-def _line_reading(name: str, text: str, starts: list[int], first: int) -> int:
-    """The first line from `first` on whose right-hand side reads `name`; -1 if none does."""
-    at = starts[first] - 1 if first < len(starts) else len(text)
-    while True:
-        at = text.find(name, at + 1)
-        if at < 0:
-            return -1
-        end = at + len(name)
-        if not text[at - 1].isalnum() and text[at - 1] != "_" and not text[end:end + 1].isalnum():
-            return bisect_right(starts, at) - 1
-
-
 def inline(lines: list[str], keep: Collection[str]) -> list[str]:
     """`lines` with each single-use temporary outside `keep` written into the line that reads it."""
     split = [ln.split(" = ", 1) for ln in lines]
     rhs_text = "\n".join([rhs for _, rhs in split])
     starts = [0, *accumulate(len(rhs) + 1 for _, rhs in split)]  # each right-hand side's offset
     uses = Counter(_VAR.findall(rhs_text))
+    read_at = {m.group(): m.start() for m in _VAR.finditer(rhs_text)}  # a name read once: where
     targets = [t for t, _ in split]
     writes = Counter(targets)
     written_at = dict(zip(targets, range(len(targets))))  # a name assigned once: its line
@@ -77,14 +68,14 @@ def inline(lines: list[str], keep: Collection[str]) -> list[str]:
     gone: set[int] = set()
     for i in [i for i, t in enumerate(targets) if uses[t] == 1 and t not in keep and writes[t] == 1]:
         target, rhs = split[i]
-        if i in grown or " if " in rhs or not _VAR.match(target):
+        if i in grown or " if " in rhs or len(rhs) > LONG or not _VAR.match(target):
             continue
-        u = _line_reading(target, rhs_text, starts, i + 1)
-        if u < 0 or any(bisect_right(assigned[r], i) != bisect_left(assigned[r], u) if r in assigned else
+        u = bisect_right(starts, read_at[target]) - 1
+        if u <= i or any(bisect_right(assigned[r], i) != bisect_left(assigned[r], u) if r in assigned else
                i < written_at.get(r, -1) < u for r in _VAR.findall(rhs)):  # assigned in between
             continue
         use_target, use_rhs = split[u]
-        if " if " in use_rhs or use_target == target:
+        if " if " in use_rhs or len(use_rhs) > LONG or use_target == target:
             continue
         parts, template = _numbered(use_rhs)
         k = parts[1::2].index(target)

@@ -122,6 +122,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     `keep` (scalar): variables the caller reads besides outputs and gradients (fuse.py inlines others).
     """
     scalar = mode == "scalar"
+    inputs = [f"v{k}" for k in range(len(graph.inputs))]  # checked too: an inf input may show nowhere
     need = [True] * graph.n_slots  # every statement, as the interpreter: its domain errors count too
     live = graph.reached_from(wrt)
     lines: list[str] = []
@@ -142,7 +143,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             code = f"P_{name}({', '.join(args)}" + (f", {eq.attr!r})" if eq.prim.attr_args else ")")
         lines.append(f"v{eq.out} = {code}")
     if not with_grad:  # (scalar: inf or NaN in any value makes the sum `_c` non-finite)
-        return lines + finite.sums(lines) if scalar and checks else lines
+        return lines + finite.sums(lines, inputs) if scalar and checks else lines
     b = Builder()
     defs: dict[str, Expr] = {}  # adjoint variable -> the expression it holds
     adj: dict[int, str] = {outs[0]: "seed" if mode == "batch" or seeded else "1.0"}  # slot -> its adjoint's name
@@ -213,7 +214,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     lines = _without_dead(lines, kept | results)
     if scalar:
         lines = fuse.shorten(lines, results.union(keep))
-    return lines + finite.sums(lines) if scalar and checks else lines
+    return lines + finite.sums(lines, inputs) if scalar and checks else lines
 
 
 _TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
