@@ -29,6 +29,7 @@ _NAME = re.compile(r"(?<![A-Za-z0-9_.])[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = frozenset({"input", "param", "output"})
 _UNHANDLED = (";", "#", "[", "\r", "\x0b", "\x0c")
 MAX_SHAPES = 5_000  # shapes cached in the process
+LONG_LINE = 512  # tokens: a longer line is parsed alone (generating its builder costs more)
 NEW_SHAPES = 300  # new shapes one program may bring (each costs a parse and code generation: ~1 ms)
 _SHAPES: dict[tuple[int, int], dict[str, tuple[Callable[..., Any] | None, Kind | None, int]]] = {}
 
@@ -131,7 +132,7 @@ def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any] | None, Kind 
     """The builder of one-line assignments of this shape (None: none), its kind, its number of names."""
     count = len(_NAME.findall(shape))
     toks, bad = _tokenize(shape)
-    if bad is not None or not toks or len(toks) > limits.max_statement_tokens:
+    if bad is not None or not toks or len(toks) > min(limits.max_statement_tokens, LONG_LINE):
         return None, None, count
     try:
         if len(list(_statements(toks, shape))) != 1:
