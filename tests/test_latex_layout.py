@@ -117,13 +117,19 @@ def test_breaks_at_sums_first_then_products_then_inside_parentheses():
     assert rows[0][1].startswith("W \\bigl(") and rows[-1][1].endswith("\\bigr)^{T}")
 
 
-def test_a_wide_group_that_cannot_break_keeps_its_full_height_brackets():
+def test_a_wide_stack_breaks_between_its_matrices_in_brackets_of_their_height():
     mat = "\\begin{bmatrix}1 & 2 & 3 \\\\ 4 & 5 & 6\\end{bmatrix}"
-    stack = "\\left[" + " ".join([mat] * 8) + "\\right]"  # a stack of matrices: nothing to break at
-    assert texbreak.width(stack) > texbreak.WIDTH
-    assert texbreak.lines(stack) == [(0, stack)]  # not `\\bigl[`, too short for the matrices
+    stack = "\\left[" + ",\\ ".join([mat] * 16) + "\\right]"  # three lines and more
+    rows = texbreak.lines(stack)
+    assert len(rows) > 2 and all(texbreak.width(text) + 2 * lvl <= texbreak.WIDTH for lvl, text in rows)
+    assert "".join(text for _, text in rows).replace("\\right.", "").replace("\\left.", "") == stack  # the same formula
+    assert rows[0][1].startswith("\\left[") and rows[0][1].endswith(",\\ \\right.")  # `,` ends a line
+    assert rows[-1][1].startswith("\\left.") and rows[-1][1].endswith("\\right]")
+    assert "bigl" not in "".join(text for _, text in rows)  # `\\bigl[` is too short for matrices
+    one = "\\left[" + " ".join([mat] * 8) + "\\right]"  # nothing to break at: unchanged
+    assert texbreak.lines(one) == [(0, one)]
     broken = texbreak.lines("W \\left(a + b + c\\right)^{T}", budget=4)
-    assert "\\bigl(" in broken[0][1]  # a group that does break still becomes `\\bigl( … \\bigr)`
+    assert "\\bigl(" in broken[0][1]  # a group of text that breaks still becomes `\\bigl( … \\bigr)`
 
 
 def test_width_counts_rendered_symbols():

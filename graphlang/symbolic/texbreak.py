@@ -17,6 +17,7 @@ _MAX_OPEN = 8  # parentheses inside parentheses that breaking opens
 _QUAD = 2.0  # the width of `\quad`, the indentation of a continued line
 _SUMS = (" + ", " - ")
 _PRODUCTS = (" \\cdot ",)
+_LIST = ",\\ "  # between the matrices of a stack: a line may end after it
 _SIZES = ("\\big", "\\Big", "\\bigg", "\\Bigg")  # by how many broken parentheses lie inside
 _WORDS = frozenset("sin cos tan tanh ln log exp max min".split())
 _FREE = frozenset("left right bigl bigr Bigl Bigr biggl biggr Biggl Biggr displaystyle textstyle".split())
@@ -191,6 +192,10 @@ def _lines(tex: str, budget: float, level: int, opened: int = 0) -> tuple[list[L
         pieces = split_top(tex, seps)
         if len(pieces) > 1:
             return _pack(pieces, budget, level, opened)
+    items = split_top(tex, (_LIST,))
+    if len(items) > 1:  # each separator stays at the end of its line
+        items = [item[len(_LIST):] if k else item for k, item in enumerate(items)]
+        return _pack([item + _LIST for item in items[:-1]] + items[-1:], budget, level, opened)
     group = _widest_group(tex) if opened < _MAX_OPEN else None
     if group is None:
         return [(level, tex)], -1
@@ -198,10 +203,14 @@ def _lines(tex: str, budget: float, level: int, opened: int = 0) -> tuple[list[L
     inner, depth = _lines(content, budget - width(before) - width(after) - 2, level, opened + 1)
     if len(inner) == 1:  # nothing inside breaks either: the group keeps `\left … \right` (its height)
         return [(level, tex)], -1
-    size = _SIZES[min(depth + 1, len(_SIZES) - 1)]
-    first = [(inner[0][0], before + f"{size}l{opening}" + inner[0][1])]
-    lines = first + inner[1:]
-    lines[-1] = (lines[-1][0], lines[-1][1] + f"{size}r{closing}" + after)
+    if "\\begin{" in content:  # matrices: each line's brackets as tall as its own contents
+        left, right = f"\\left{opening}", "\\right."
+        left_last, right_last = "\\left.", f"\\right{closing}"
+    else:
+        size = _SIZES[min(depth + 1, len(_SIZES) - 1)]
+        left, right, left_last, right_last = f"{size}l{opening}", "", "", f"{size}r{closing}"
+    lines = [(inner[0][0], before + left + inner[0][1] + right)] + inner[1:]
+    lines[-1] = (lines[-1][0], left_last + lines[-1][1] + right_last + after)
     return lines, depth + 1
 
 
