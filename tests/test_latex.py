@@ -173,3 +173,61 @@ def test_tensor_latex_compiles(tmp_path, cli, write):
     ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout[-3000:]
+
+
+BIG_VALUES = {  # (found by a helper: raw text with "⋮" and "shape", or an 11-column bmatrix)
+    "stack": ("input S[16, 3, 3], v[3]\nu = S @ v\ny = sum(u * u) + sum(S @ mT(S))\n",
+              {"S": [[[(i + j + k) % 5 - 2 + 0.25 * i for k in range(3)] for j in range(3)] for i in range(16)],
+               "v": [1.0, -0.5, 2.0]}),
+    "tall": ("input A[30, 2]\ny = sum(A * A)\n", {"A": [[0.1 * i, 1e-17 * i] for i in range(30)]}),
+    "wide": ("input x[2, 11]\ny = sum(x * x)\n", {"x": [list(range(11)), list(range(11, 22))]}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BIG_VALUES))
+def test_big_values_are_latex_with_their_ends_shown(name, tmp_path):
+    text, at = BIG_VALUES[name]
+    tex = ex.as_text(ex.explain(graphlang.parse(text), at), "latex")
+    assert tex.isascii() and "shape" not in tex and "e-" not in tex  # no text summary, no 1e-17
+    assert all(m.count("&") <= 9 * (m.count("\\\\") + 1) for m in re.findall(r"\\begin\{bmatrix\}(.*?)\\end", tex))
+    assert "\\vdots" in tex or "\\cdots" in tex or "\\dots" in tex
+    if shutil.which("pdflatex") is None:
+        pytest.skip("pdflatex is not installed")
+    (tmp_path / "out.tex").write_text(tex)
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}"
+                                      "\\input{out.tex}\\end{document}\n")
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout[-2000:]
+
+
+def test_numbers_in_latex_are_written_with_powers_of_ten():
+    assert ex.tex_number(6.123233995736766e-17, 6) == "6.12323 \\times 10^{-17}"
+    assert ex.tex_number(2.5e20, 3) == "2.5 \\times 10^{20}" and ex.tex_number(0.5, 3) == "0.5"
+
+
+def test_a_number_before_the_ones_vector_is_not_read_as_one_number():
+    """`-1 \\mathbf{1}` printed as "−11", `0.5 \\mathbf{1}` as "0.51" (found by a helper)."""
+    from graphlang.symbolic.matrixtex import _scale
+    assert _scale("-1", 0) == "-" and _scale("1", 0) == "" and _scale("0.5", 99).endswith("\\cdot ")
+    assert _scale("g_{y}", 99) == "g_{y} "
+    prog = graphlang.parse("input u[3], t[3]\np = softmax(u)\ny = -sum(t * log(p)) + 0.5 * sum(u * u)\n")
+    tex = ex.as_text(ex.explain(prog, {"u": [1.0, 2.0, 0.5], "t": [0.0, 1.0, 0.0]}), "latex")
+    assert "\\mathbf{1}" in tex and not re.search(r"\d\s*\\mathbf\{1\}", tex), tex
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_a_long_pass_goes_on_on_the_next_page(tmp_path):
+    """Each pass is one align*, which did not break across pages: 46 statements ran 3,200pt past the
+    bottom of page 2 (found by a helper). Rows may now break (\\displaybreak[0])."""
+    body = ["a0 = x * z"] + [f"a{k} = sin(a{k - 1}) + x * a{k - 1} / (1 + z)" for k in range(1, 60)]
+    prog = graphlang.parse("\n".join(body) + "\ny = a59\n")
+    (tmp_path / "out.tex").write_text(ex.as_text(ex.explain(prog, {"x": 0.5, "z": 0.3}), "latex"))
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\\usepackage{amsmath}\\begin{document}"
+                                      "\\input{out.tex}\\end{document}\n")
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stdout[-2000:]
+    log = (tmp_path / "doc.log").read_text(errors="replace")
+    assert "Overfull \\vbox" not in log  # nothing runs past a page's bottom
+    assert re.search(r"Output written on doc\.pdf \(([0-9]+) pages", log).group(1) not in ("1", "2")

@@ -47,19 +47,39 @@ def short(v: Any, digits: int = 4) -> str:
     return " ".join(tensor(a, digits).split())
 
 
+def tex_number(x: float, digits: int) -> str:
+    """A number in LaTeX: `6.1 \\times 10^{-17}`, never `6.1e-17` (which prints as a subtraction)."""
+    text = f"{x + 0.0:.{digits}g}"
+    if "e" in text:
+        mantissa, power = text.split("e")
+        return f"{mantissa} \\times 10^{{{int(power)}}}"
+    return {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\text{NaN}"}.get(text, text)
+
+
+def _shown(n: int, most: int) -> list[int | None]:
+    """The indices of an axis to print: all, or the first three, a gap (None) and the last two."""
+    return list(range(n)) if n <= most else [0, 1, 2, None, n - 2, n - 1]
+
+
 def tex_value(v: Any, digits: int) -> str:
     """A value in LaTeX: a number, or a vector (a column) or matrix as a bmatrix with its real shape
-    (a stack of them: the bmatrices in brackets)."""
+    (a stack of them: the bmatrices in brackets); a long axis shows its ends around dots."""
     if v is None:
         return r"\text{undefined}"
     a = np.asarray(v, dtype=np.float64)
-    if a.ndim > 2 and 0 < a.size <= 36:  # a stack of matrices: each in turn, in brackets
-        return "\\left[" + ",\\ ".join(tex_value(m, digits) for m in a) + "\\right]"
-    if a.ndim == 0 or a.ndim > 2 or a.size > 36:
-        return short(v, digits)
+    if a.ndim == 0:
+        return tex_number(float(a), digits)
+    if a.size == 0:
+        return r"\left[\,\right]_{" + r" \times ".join(map(str, a.shape)) + "}"
+    if a.ndim > 2:  # a stack of matrices: each in turn, in brackets
+        parts = ["\\dots" if k is None else tex_value(a[k], digits) for k in _shown(a.shape[0], 6)]
+        return "\\left[" + ",\\ ".join(parts) + "\\right]"
     rows = a.reshape(-1, 1) if a.ndim == 1 else a
-    return ("\\begin{bmatrix}" + " \\\\ ".join(" & ".join(f"{x + 0.0:.{digits}g}" for x in row) for row in rows)
-            + "\\end{bmatrix}")
+    cols = _shown(rows.shape[1], 8)  # bmatrix takes 10 columns at most
+    dots = {(True, True): "\\ddots", (True, False): "\\vdots", (False, True): "\\cdots"}
+    cells = [[dots[r is None, c is None] if r is None or c is None else tex_number(rows[r, c], digits)
+              for c in cols] for r in _shown(rows.shape[0], 12)]
+    return "\\begin{bmatrix}" + " \\\\ ".join(" & ".join(row) for row in cells) + "\\end{bmatrix}"
 
 
 def factor(v: Any, digits: int = 4) -> str:
@@ -232,7 +252,7 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -
             rows = [row for ln in group for row in
                     (texbreak.align_rows(_tex_name(ln.latex[0]), ln.latex[1:], width) if len(ln.latex) > 1
                      else [f"& {ln.latex[0]}"])]
-            out.append(" \\\\\n".join(rows))
+            out.append(" \\displaybreak[0]\\\\\n".join(rows))  # a long pass may go on on the next page
             out.append("\\end{align*}")
         elif fmt == "markdown":
             out.append(f"### {_title(phase, of)}\n")

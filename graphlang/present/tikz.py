@@ -18,6 +18,7 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
 from graphlang.present.dot import labelled, local_derivatives
+from graphlang.present.explain import tex_number
 from graphlang.program import Program
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
@@ -51,7 +52,9 @@ STYLES = (r"\begin{tikzpicture}[>=stealth, thick, every node/.style={font=\small
           r"  box/.style={draw, rectangle, align=center, inner sep=4pt, minimum height=2.2em}," "\n"
           r"  input/.style={box, rounded corners=4pt}, output/.style={line width=1.6pt}," "\n"
           r"  varname/.style={anchor=south west, inner sep=1pt, font=\small\itshape}," "\n"
-          r"  edgelabel/.style={midway, fill=white, fill opacity=0.85, text opacity=1, inner sep=1pt,"
+          # `to[out=0, in=180]` overflows TeX's dimensions on a long steep edge ("Dimension too large")
+          r"  flow/.style={to path={.. controls +(0:#1) and +(180:#1) .. (\tikztotarget) \tikztonodes}}," "\n"
+          r"  edgelabel/.style={midway, fill=white, inner sep=1pt,"
           r" font=\scriptsize}]")
 
 
@@ -62,11 +65,11 @@ def _value(v: Any) -> str:
     if not np.all(np.isfinite(a)):
         return r"\text{not finite}"
     if a.ndim == 0:
-        return f"{float(a) + 0.0:.4g}"
+        return tex_number(float(a), 4)
     if a.size > MAX_ELEMENTS or a.ndim > 2:
         return r"\text{shape } " + "[" + ", ".join(str(d) for d in a.shape) + "]"
     rows = a.reshape(-1, 1) if a.ndim == 1 else a  # a vector is a column, as in the lecture
-    body = r" \\ ".join(" & ".join(f"{x + 0.0:.3g}" for x in row) for row in rows)
+    body = r" \\ ".join(" & ".join(tex_number(x, 3) for x in row) for row in rows)
     return r"\left[\begin{smallmatrix}" + body + r"\end{smallmatrix}\right]"
 
 
@@ -143,9 +146,11 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
         text = f"${tex_name(n)}$" if st is None or st.expr is None else \
             f"$\\displaystyle {to_latex(st.expr, known, 'e' in g.names)}$"  # (\\exp beside a node e)
         if result is not None:  # a fraction's denominator hangs low: the next line keeps clear of it
-            text += (r" \\[5pt] " if r"\frac" in text else r" \\ ") + f"$= {_value(result.values[n])}$"
+            value = _value(result.values[n])  # a fraction's denominator or a matrix: more room
+            text += (r" \\[5pt] " if r"\frac" in text or "matrix" in value else r" \\ ") + f"$= {value}$"
             if result.adjoints is not None:
-                text += rf" \\ $g = {_value(result.adjoints.get(n))}$"
+                gap = r" \\[3pt] " if "matrix" in value else r" \\ "
+                text += gap + f"$g = {_value(result.adjoints.get(n))}$"
         style = "input" if st is None else "box"
         style += ", output" if n in outputs else ""
         label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"
@@ -164,10 +169,11 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     lines.extend("  " + row[0] + "".join(f" &[{wider[c]:.1f}em] {cell}" if wider[c] else f" & {cell}"
                                          for c, cell in enumerate(row[1:], start=1)) + r" \\" for row in cells)
     lines.append("};")
+    bend = f"to[flow={3.2 if local else 1.0}em]"  # controls ≈ 0.45 of the gap between columns
     for (a, b), points in route.items():
-        path = "".join(f" to[out=0, in=180] ({_id(p)})" for p in points)
+        path = "".join(f" {bend} ({_id(p)})" for p in points)
         label = f" node[edgelabel] {{${local[(a, b)]}$}}" if (a, b) in local else ""
-        lines.append(rf"\draw[->] ({_id(a)}.east){path} to[out=0, in=180]{label} ({_id(b)}.west);")
+        lines.append(rf"\draw[->] ({_id(a)}.east){path} {bend}{label} ({_id(b)}.west);")
     lines.append(r"\end{tikzpicture}")
     lines.append(r"\graphlangend")
     return "\n".join(lines) + "\n"

@@ -58,8 +58,12 @@ def _superscripted(text: str) -> bool:
 
 
 def _scale(text: str, prec: int) -> str:
-    """A scalar written in front of a vector (`2 \\mathbf{1}`); nothing for 1."""
-    return "" if text == "1" else paren(text, prec, UNARY) + " "
+    """A scalar written in front of a vector (`g \\mathbf{1}`); nothing for 1, `-` for -1, and a dot
+    after a number (`2 \\cdot \\mathbf{1}`: `2 \\mathbf{1}` reads as 21)."""
+    if text in ("1", "-1"):
+        return "" if text == "1" else "-"
+    scaled = paren(text, prec, UNARY)
+    return scaled + (" \\cdot " if scaled[-1:].isdigit() else " ")
 
 
 def _axis(attr: object, shape: Shape | None) -> int | None:
