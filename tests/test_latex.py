@@ -231,3 +231,14 @@ def test_a_long_pass_goes_on_on_the_next_page(tmp_path):
     log = (tmp_path / "doc.log").read_text(errors="replace")
     assert "Overfull \\vbox" not in log  # nothing runs past a page's bottom
     assert re.search(r"Output written on doc\.pdf \(([0-9]+) pages", log).group(1) not in ("1", "2")
+
+
+def test_a_vectors_outer_product_is_written_x_x_transposed():
+    """∂(xᵀAx)/∂A printed as `x^T x^T` (an impossible product; found by a helper): outer's
+    arguments are vectors, so a transpose inside it is dropped. Oracle: by hand, ∂/∂A = x xᵀ."""
+    prog = graphlang.parse("input x[3], A[3, 3]\nh = x.T @ A @ x\n")
+    tex = ex.as_text(ex.explain(prog, {"x": [1.0, 2.0, -1.0], "A": [[1, 2, 0], [0, 1, 3], [2, 0, 1]]}), "latex")
+    g_a = next(line for line in tex.splitlines() if line.startswith("g_{A}"))
+    assert "x^{T} \\left(" not in g_a and "= x \\left(g_{h} \\cdot x\\right)^{T}" in g_a, g_a
+    assert "\\begin{bmatrix}1 & 2 & -1 \\\\ 2 & 4 & -2 \\\\ -1 & -2 & 1\\end{bmatrix}" in g_a  # x xᵀ
+    assert prog.diff(wrt="A") == {"A": "x xᵀ"}

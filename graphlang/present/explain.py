@@ -248,12 +248,13 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -
             continue
         if fmt == "latex":
             out.append(f"% {_title(phase, of)}")
+            out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
             out.append("\\begin{align*}")
             rows = [row for ln in group for row in
                     (texbreak.align_rows(_tex_name(ln.latex[0]), ln.latex[1:], width) if len(ln.latex) > 1
                      else [f"& {ln.latex[0]}"])]
-            out.append(" \\displaybreak[0]\\\\\n".join(rows))  # a long pass may go on on the next page
-            out.append("\\end{align*}")
+            out.append(" \\\\\n".join(rows))
+            out.append("\\end{align*}}")
         elif fmt == "markdown":
             out.append(f"### {_title(phase, of)}\n")
             out.extend(f"- `{' = '.join(ln.forms)}`" for ln in group)

@@ -229,6 +229,8 @@ class Builder:
             return self.mk("T", args)
         if op in ("T", "mT") and args[0].op == op:
             return args[0].args[0]
+        if op == "outer" and any(a.op == "T" for a in args):  # its arguments are vectors: no xᵀ
+            return self.mk("outer", tuple(a.args[0] if a.op == "T" else a for a in args))
         if op in ("T", "mT") and args[0].op == "outer":  # (a bᵀ)ᵀ = b aᵀ: no transposed copy
             return self.mk("outer", (args[0].args[1], args[0].args[0]))
         return None
