@@ -242,3 +242,11 @@ def test_a_vectors_outer_product_is_written_x_x_transposed():
     assert "x^{T} \\left(" not in g_a and "= x \\left(g_{h} \\cdot x\\right)^{T}" in g_a, g_a
     assert "\\begin{bmatrix}1 & 2 & -1 \\\\ 2 & 4 & -2 \\\\ -1 & -2 & 1\\end{bmatrix}" in g_a  # x xᵀ
     assert prog.diff(wrt="A") == {"A": "x xᵀ"}
+
+
+def test_a_long_exponent_is_written_as_exp():
+    """e^{sin(cos(ln(…)))} printed the whole chain in tiny script (found by a helper)."""
+    short = graphlang.parse("y = exp(x * z)\n")
+    assert to_latex(short.graph.statement("y").expr) == "e^{x \\cdot z}"
+    long = graphlang.parse("y = exp(sin(cos(ln(1 + x))))\n")
+    assert to_latex(long.graph.statement("y").expr).startswith("\\exp\\left(\\sin\\left(")

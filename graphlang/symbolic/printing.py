@@ -124,12 +124,17 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
         if op == "var":
             return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
-        if op == "exp" and exp_call:
+        if op == "exp" and (exp_call or _tall(kids[0][0])):  # a long exponent: \\exp(…) reads better
             return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
         text, prec = _latex_step(node, kids)
         return text, prec, shape
 
     return fold(e, step)[0]
+
+
+def _tall(text: str) -> bool:
+    """Whether an exponent would be hard to read as a superscript (a call, a fraction, long)."""
+    return len(text) > 24 or "\\left" in text or "\\frac" in text
 
 
 def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
