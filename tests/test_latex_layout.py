@@ -187,3 +187,13 @@ def test_a_narrow_budget_fits_a_beamer_slide(tmp_path, cli, write):
     frame = "\\begin{frame}\n" + "\n".join(f"\\[\n{b}\n\\]" for b in blocks[:2]) + "\n\\end{frame}"
     log = _pdflatex(tmp_path, frame, cls="beamer")
     assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)
+
+
+def test_broken_parentheses_around_fractions_are_as_tall_as_them():
+    """`\\bigl( … \\bigr)` was shorter than the fractions inside (found by a helper)."""
+    inner = " + ".join(f"\\frac{{a_{{{k}}}}}{{b_{{{k}}} + c}}" for k in range(12))
+    rows = texbreak.lines(f"g \\cdot \\left({inner}\\right)", budget=40)
+    text = "".join(t for _, t in rows)
+    assert len(rows) > 2 and "bigl" not in text and "\\left(" in rows[0][1] + rows[1][1]
+    assert text.count("\\left") == text.count("\\right")  # every line's delimiters pair up
+    assert all(t.count("\\left") == t.count("\\right") for _, t in rows)

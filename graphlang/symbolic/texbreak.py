@@ -203,7 +203,7 @@ def _lines(tex: str, budget: float, level: int, opened: int = 0) -> tuple[list[L
     inner, depth = _lines(content, budget - width(before) - width(after) - 2, level, opened + 1)
     if len(inner) == 1:  # nothing inside breaks either: the group keeps `\left … \right` (its height)
         return [(level, tex)], -1
-    if "\\begin{" in content:  # matrices: each line's brackets as tall as its own contents
+    if "\\begin{" in content or "\\frac" in content:  # matrices, fractions: brackets as tall as each line
         left, right = f"\\left{opening}", "\\right."
         left_last, right_last = "\\left.", f"\\right{closing}"
     else:
