@@ -145,3 +145,9 @@ def test_a_long_chain_with_values_compiles(tmp_path):
         (tmp_path / "g.tex").write_text(to_tikz(prog, {"x": 0.5, "z": 0.3}, partials=partials))
         ran = _pdflatex(tmp_path, "g.tex")
         assert ran.returncode == 0, ran.stdout[-2000:]
+
+
+def test_a_three_by_three_matrix_is_drawn_in_full():
+    prog = graphlang.parse("input A[3, 3]\ny = sum(A * A)\n")
+    tex = to_tikz(prog, {"A": [[1, 2, 3], [4, 5, 6], [7, 8, 9]]})
+    assert "1 & 2 & 3 \\\\ 4 & 5 & 6 \\\\ 7 & 8 & 9" in tex and "shape" not in tex.split("\\matrix")[1]

@@ -23,7 +23,7 @@ from graphlang.program import Program
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
 
-MAX_ELEMENTS = 6
+MAX_ELEMENTS = 9  # a value with more is shown by its shape (a 3×3 matrix still in full)
 MAX_LAID_OUT = 1000  # nodes (as for Graphviz: a larger picture is not legible on a page anyway)
 LABEL_GAP = 7  # em between columns when edges carry local derivatives
 SCRIPT_EM = 0.45  # em (of the picture's font) per symbol texbreak.width counts, in \\scriptsize
