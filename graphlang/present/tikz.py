@@ -184,7 +184,7 @@ def _wider(place: dict[str, tuple[int, int]], local: dict[tuple[str, str], str],
     between the boxes (a label sits midway on an edge's last segment, in \\scriptsize)."""
     wider = [0.0] * cols
     for (_, b), label in local.items():
-        need = texbreak.width(label) * SCRIPT_EM + 2.5  # the arrow's head and tail beside the label
+        need = texbreak.width(label) * SCRIPT_EM + 3.5  # the arrow's head and tail beside the label
         c = place[b][0]
         wider[c] = max(wider[c], round(need - LABEL_GAP, 1))
     return wider
