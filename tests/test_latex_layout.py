@@ -197,3 +197,13 @@ def test_broken_parentheses_around_fractions_are_as_tall_as_them():
     assert len(rows) > 2 and "bigl" not in text and "\\left(" in rows[0][1] + rows[1][1]
     assert text.count("\\left") == text.count("\\right")  # every line's delimiters pair up
     assert all(t.count("\\left") == t.count("\\right") for _, t in rows)
+
+
+def test_a_short_first_factor_is_not_left_alone_on_its_line():
+    """`= g_y` stood alone on a line, its `· (` on the next (found by a helper)."""
+    inner = " + ".join(f"a_{{{k}}} b_{{{k}}}" for k in range(20))
+    rows = texbreak.lines(f"g_{{y}} \\cdot \\left({inner}\\right)", budget=40)
+    assert len(rows) > 2 and rows[0][1].startswith("g_{y} \\cdot \\bigl(")
+    assert all(texbreak.width(t) + 2 * lvl <= 40 for lvl, t in rows)
+    joined = "".join(t for _, t in rows).replace("\\bigl(", "\\left(").replace("\\bigr)", "\\right)")
+    assert joined.replace(" ", "") == f"g_{{y}} \\cdot \\left({inner}\\right)".replace(" ", "")  # the same formula
