@@ -15,9 +15,13 @@ import subprocess
 
 import pytest
 from conftest import PROGRAMS
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import scalar_programs
 from test_latex import structural_problems
 
 import graphlang
+from graphlang.present import explain as ex
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import to_latex
@@ -207,3 +211,17 @@ def test_a_short_first_factor_is_not_left_alone_on_its_line():
     assert all(texbreak.width(t) + 2 * lvl <= 40 for lvl, t in rows)
     joined = "".join(t for _, t in rows).replace("\\bigl(", "\\left(").replace("\\bigr)", "\\right)")
     assert joined.replace(" ", "") == f"g_{{y}} \\cdot \\left({inner}\\right)".replace(" ", "")  # the same formula
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scalar_programs(max_statements=14, kinks=True), st.sampled_from([24, 40, 62]))
+def test_every_row_of_a_broken_explain_pairs_its_delimiters(program, width):
+    """Any program's passes, broken at any width: each align* row opens and closes its own
+    \\left/\\right and braces (a row that does not stops pdflatex)."""
+    source, values = program
+    tex = ex.as_text(ex.explain(graphlang.parse(source), values), "latex", width)
+    blocks = re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, re.S)
+    assert blocks
+    for row in (r for block in blocks for r in block.split(" \\\\\n")):
+        assert row.count("\\left") == row.count("\\right"), row
+        assert row.count("{") == row.count("}"), row
