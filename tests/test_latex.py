@@ -250,3 +250,16 @@ def test_a_long_exponent_is_written_as_exp():
     assert to_latex(short.graph.statement("y").expr) == "e^{x \\cdot z}"
     long = graphlang.parse("y = exp(sin(cos(ln(1 + x))))\n")
     assert to_latex(long.graph.statement("y").expr).startswith("\\exp\\left(\\sin\\left(")
+
+
+def test_page_breaks_are_for_documents_not_for_mathjax():
+    """`\\allowdisplaybreaks` lets a long pass go on on the next page in a LaTeX document; Jupyter
+    shows `Program.explain(format="latex")` with MathJax, which does not know the command."""
+    prog = graphlang.parse("a = x * z\ny = sin(a)\n")
+    shown = prog.explain({"x": 2, "z": 3}, format="latex")
+    assert str(shown) == ex.as_text(ex.explain(prog, {"x": 2, "z": 3}), "latex")  # the document's text
+    assert str(shown).count("{\\allowdisplaybreaks") == str(shown).count("\\end{align*}}") == 3
+    mathjax = shown._repr_latex_()
+    assert "allowdisplaybreaks" not in mathjax
+    assert mathjax.count("\\begin{align*}") == mathjax.count("\\end{align*}\n") == 3
+    assert mathjax.count("{") == mathjax.count("}")

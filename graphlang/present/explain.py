@@ -230,7 +230,7 @@ def _title(phase: str, of: str | None) -> str:
 
 def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -> str:
     """Plain text, Markdown (headings, one item per line) or LaTeX (align* per phase, rows broken
-    to fit `width` symbols)."""
+    to fit `width` symbols, each phase in a group that lets it break across pages)."""
     out: list[str] = []
     groups: dict[tuple[str, str | None], list[Line]] = {}
     for ln in lines:

@@ -9,6 +9,7 @@ notebook also displays well (Markdown, LaTeX or SVG).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -40,10 +41,17 @@ class Shown(str):
         return str(self) if self.kind == "markdown" else None
 
     def _repr_latex_(self) -> str | None:
-        return str(self) if self.kind == "latex" else None
+        """For Jupyter's MathJax, which has no `\\allowdisplaybreaks`: the passes without the group
+        that lets a LaTeX document break them across pages."""
+        if self.kind != "latex":
+            return None
+        return _PAGE_GROUP.sub("", str(self)).replace("\\end{align*}}", "\\end{align*}")
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self))
+
+
+_PAGE_GROUP = re.compile(r"^\{\\allowdisplaybreaks[^\n]*\n", re.M)
 
 
 class Drawing:
@@ -77,8 +85,8 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     _check_width(width)
     if of is not None and not isinstance(of, str):
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
-    return Shown(ex.as_text(ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text"), format,
-                                width), format)
+    lines = ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
+    return Shown(ex.as_text(lines, format, width), format)
 
 
 def _check_width(width: int) -> None:
