@@ -228,9 +228,10 @@ def _title(phase: str, of: str | None) -> str:
     return f"Backward pass for {of} (reverse mode)" if phase == "backward" else f"Gradient of {of}"
 
 
-def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -> str:
+def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, pages: bool = True) -> str:
     """Plain text, Markdown (headings, one item per line) or LaTeX (align* per phase, rows broken
-    to fit `width` symbols, each phase in a group that lets it break across pages)."""
+    to fit `width` symbols; `pages`: each phase in a group that lets a document break it across
+    pages)."""
     out: list[str] = []
     groups: dict[tuple[str, str | None], list[Line]] = {}
     for ln in lines:
@@ -248,13 +249,14 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH) -
             continue
         if fmt == "latex":
             out.append(f"% {_title(phase, of)}")
-            out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
+            if pages:
+                out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
             out.append("\\begin{align*}")
             rows = [row for ln in group for row in
                     (texbreak.align_rows(_tex_name(ln.latex[0]), ln.latex[1:], width) if len(ln.latex) > 1
                      else [f"& {ln.latex[0]}"])]
             out.append(" \\\\\n".join(rows))
-            out.append("\\end{align*}}")
+            out.append("\\end{align*}" + "}" * pages)
         elif fmt == "markdown":
             out.append(f"### {_title(phase, of)}\n")
             out.extend(f"- `{' = '.join(ln.forms)}`" for ln in group)

@@ -9,7 +9,6 @@ notebook also displays well (Markdown, LaTeX or SVG).
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -31,27 +30,24 @@ class Shown(str):
     """A string that Jupyter renders in its format (Markdown, LaTeX) and IPython prints plainly."""
 
     kind = "text"
+    rendered: str | None = None  # what Jupyter renders, where it differs from the text
 
-    def __new__(cls, text: str, kind: str = "text") -> Shown:
+    def __new__(cls, text: str, kind: str = "text", rendered: str | None = None) -> Shown:
         obj = super().__new__(cls, text)
         obj.kind = kind
+        obj.rendered = rendered
         return obj
 
     def _repr_markdown_(self) -> str | None:
         return str(self) if self.kind == "markdown" else None
 
     def _repr_latex_(self) -> str | None:
-        """For Jupyter's MathJax, which has no `\\allowdisplaybreaks`: the passes without the group
-        that lets a LaTeX document break them across pages."""
         if self.kind != "latex":
             return None
-        return _PAGE_GROUP.sub("", str(self)).replace("\\end{align*}}", "\\end{align*}")
+        return str(self) if self.rendered is None else self.rendered
 
     def _repr_pretty_(self, p: Any, cycle: bool) -> None:
         p.text(str(self))
-
-
-_PAGE_GROUP = re.compile(r"^\{\\allowdisplaybreaks[^\n]*\n", re.M)
 
 
 class Drawing:
@@ -86,7 +82,9 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     if of is not None and not isinstance(of, str):
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
     lines = ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
-    return Shown(ex.as_text(lines, format, width), format)
+    # Jupyter renders LaTeX with MathJax, which has no \\allowdisplaybreaks: its passes without the group
+    mathjax = ex.as_text(lines, format, width, pages=False) if format == "latex" else None
+    return Shown(ex.as_text(lines, format, width), format, mathjax)
 
 
 def _check_width(width: int) -> None:

@@ -228,7 +228,7 @@ def _pack(pieces: list[str], budget: float, level: int, opened: int) -> tuple[li
             out.append((lvl, piece))
             continue
         op = next((s.strip() + " " for s in _SUMS + _PRODUCTS if k and piece.startswith(s.strip() + " ")), "")
-        used = width(out[-1][1]) + _QUAD * out[-1][0] if out else budget
+        used = width(out[-1][1]) + _QUAD * out[-1][0] if out else 0.0
         if out and used <= budget / 4:  # a short line so far (`= g_{y}`): the broken piece goes on after it
             sub, depth = _lines(piece[len(op):], budget - used - width(op) - 1, lvl, opened)
             out[-1] = (out[-1][0], f"{out[-1][1]} {op}{sub[0][1]}")
