@@ -118,7 +118,7 @@ def test_a_compiled_program_is_the_same_with_and_without_the_rewrites(monkeypatc
 
 
 def test_evaluate_names_a_copys_source_instead_of_copying():
-    from graphlang.engines.fasteval import _copies
+    from graphlang.engines.fuse import copies as _copies
     lines = ["g1 = (v0 * v2)", "g3 = g1", "g4 = 0.0", "g5 = g6", "g6 = g6 + v0", "g7 = g8", "v9 = (g7 + 1.0)"]
     kept, alias = _copies(lines)
     assert alias == {"g3": "g1", "g4": "0.0"}  # g6 changes after its copy; g7 is read by a line

@@ -21,14 +21,14 @@ the interpreter (and the ways with each other, bit for bit).
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
 from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE
-from graphlang.engines.finite import unchecked
+from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
 from graphlang.ir.graph import Graph
@@ -89,26 +89,6 @@ def _hoist(lines: list[str]) -> tuple[list[str], list[str]]:
     return out, temps
 
 
-_VARS = re.compile(r"\b[vgt]\d+\b")
-_COPY = re.compile(r"[vgt]\d+|-?\d+\.\d+(e[-+]?\d+)?")
-
-
-def _copies(lines: list[str]) -> tuple[list[str], dict[str, str]]:
-    """Statements `a = b` (a variable's final value, or a number) that no line reads, left out: the
-    results name `b` itself (a copy costs a local and two instructions; 16 % of a program's adjoints)."""
-    split = [ln.split(" = ", 1) for ln in lines]
-    last = {t: i for i, (t, _) in enumerate(split)}
-    read = set(_VARS.findall("\n".join(rhs for _, rhs in split)))
-    alias: dict[str, str] = {}
-    kept: list[str] = []
-    for i, (target, rhs) in enumerate(split):
-        if _COPY.fullmatch(rhs) and target not in read and last[target] == i and last.get(rhs, -1) < i:
-            alias[target] = rhs
-        else:
-            kept.append(lines[i])
-    return kept, alias
-
-
 def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any]], Any] | None:
     """The generated `_ev(values)` -> (values, adjoints, gradient) or (values,) by name; None: too big."""
     names = list(graph.names)
@@ -120,22 +100,16 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     if len(lines) > CHUNK:
         return None
     lines, _ = _hoist(lines)
-    lines, alias = _copies(lines)
-    assigned = list(dict.fromkeys(ln.split(" ", 1)[0] for ln in lines))
+    lines, alias = fuse.copies(lines)
     named_v = [alias.get(f"v{s}", f"v{s}") for s in slots]
     named_g = [alias.get(f"g{s}", f"g{s}") for s in slots] if with_grad else []
-    seen = set(named_v) | set(named_g)
-    rest = [a for a in assigned if a not in seen]
     head = [f"if len(V) != {len(inputs)}: return None"]
     head += [f"v{k} = V[{n!r}]" for k, n in enumerate(inputs)]
     head += [f"if type(v{k}) is not float: v{k} = _arg(v{k})" for k in range(len(inputs))]
     grad = "{" + ", ".join(f"{n!r}: {alias.get(f'g{k}', f'g{k}')}" for k, n in enumerate(inputs)) + "}"
     keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else \
         tuple([(n + ".")[:-1] for n in names])  # fresh strings side by side in memory
-    try:  # the values whose inf or NaN would show nowhere else (engines/finite.py), in tuple sums
-        check = [f"v{k}" for k in range(len(inputs))] + unchecked(lines)
-    except ValueError:  # every value, temporaries (hoisted checks) included
-        check = list(dict.fromkeys(named_v + named_g)) + rest
+    check = checked(lines, [f"v{k}" for k in range(len(inputs))])  # (engines/finite.py) in tuple sums
     if len(names) <= LITERAL:  # dict displays
         result = [_display(names, named_v)] + ([_display(names, named_g), grad] if with_grad else [])
         tail = ["_s = 0.0", *_sums(check), "if _s - _s != 0.0: return None",

@@ -119,11 +119,16 @@ def unchecked(lines: list[str]) -> list[str]:
     return out
 
 
-def sums(lines: list[str], inputs: Sequence[str] = (), into: str = "_c") -> list[str]:
-    """Statements adding to `into` the `inputs` and every value of `lines` whose inf or NaN would
-    show nowhere else (all of them when `unchecked` refuses), 50 to a statement."""
+def checked(lines: list[str], inputs: Sequence[str] = ()) -> list[str]:
+    """The variables to sum: the inputs, and every value of `lines` whose inf or NaN would show
+    nowhere else (every value `lines` assigns when `unchecked` refuses)."""
     try:
-        check = list(inputs) + unchecked(lines)
+        return list(inputs) + unchecked(lines)
     except ValueError:
-        check = list(inputs) + list(dict.fromkeys(line.split(" ", 1)[0] for line in lines))
+        return list(inputs) + list(dict.fromkeys(line.split(" ", 1)[0] for line in lines))
+
+
+def sums(lines: list[str], inputs: Sequence[str] = (), into: str = "_c") -> list[str]:
+    """Statements adding the `checked` variables to `into`, 50 to a statement."""
+    check = checked(lines, inputs)
     return [f"{into} += " + " + ".join(check[k:k + 50]) for k in range(0, len(check), 50)]
