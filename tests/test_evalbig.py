@@ -1,5 +1,6 @@
 """`Program.evaluate` on big programs (engines/fasteval.py): past LITERAL names the dicts are a copy of
-a dict of the names with each value stored into it, past STORES_UPTO one update from a tuple, and past
+a dict of the names with each value stored into it, past STORES_UPTO updates from lists of BLOCK
+values (keys laid side by side by `packed`), and past
 HUGE equations the tape answers the first COMPILE_AFTER calls before the code is compiled. Each way
 must give the very dicts of the small-program code (the same float arithmetic: equal to the last bit,
 names in the program's order) and of the tape, the interpreter's numbers to float64 rounding, and
@@ -9,7 +10,9 @@ the interpreter's located errors. The thresholds are lowered so that random prog
 from __future__ import annotations
 
 import contextlib
+import os
 import random
+import sys
 from collections.abc import Iterator
 
 import pytest
@@ -22,7 +25,7 @@ import graphlang
 from graphlang.engines import fasteval
 
 WAYS = {"display": {"LITERAL": 10**9}, "stores": {"LITERAL": 0},
-        "update": {"LITERAL": 0, "STORES_UPTO": 0}}
+        "update": {"LITERAL": 0, "STORES_UPTO": 0, "BLOCK": 3}}
 
 
 @contextlib.contextmanager
@@ -129,3 +132,30 @@ def test_a_program_past_compile_max_keeps_the_tape():
         at = {name: 0.25 for name in prog.inputs}
         answers = [exactly(prog, at) for _ in range(BIG["COMPILE_AFTER"] + 3)]
         assert prog._fast_evaluate._fn is None and answers == [answers[0]] * len(answers)
+
+
+def test_packed_keys_are_fresh_equal_strings_in_order():
+    names = [f"n{i}" for i in range(3000)] + ["a" * 40, "b", "c" * 200, "n7"]
+    keys = fasteval.packed(names)
+    assert list(keys) == names and all(k is not n for k, n in zip(keys, names))
+    assert fasteval.packed([]) == ()
+
+
+@pytest.mark.skipif(sys.implementation.name != "cpython" or "PYTHONMALLOC" in os.environ,
+                    reason="lays keys out for CPython's small-object allocator")
+def test_packed_keys_lie_side_by_side_among_freed_blocks():
+    """Among holes left by freed strings of the keys' size (a parsed program leaves many), plain
+    copies fill the holes in any order; `packed` copies come one block after another."""
+    junk = [f"j{i:05}" for i in range(60_000)]
+    for k in random.Random(0).sample(range(len(junk)), 30_000):  # holes, freed in no order
+        junk[k] = ""
+    names = [f"n{i}" for i in range(20_000)]
+    block = -(-sys.getsizeof(names[0]) // 16) * 16
+
+    def adjacent(keys: tuple[str, ...]) -> float:
+        return sum(id(b) - id(a) == block for a, b in zip(keys, keys[1:])) / (len(keys) - 1)
+
+    plain = tuple([(n + ".")[:-1] for n in names])
+    assert adjacent(plain) < 0.6  # the holes are there (about every other copy lands in one)
+    del plain
+    assert adjacent(fasteval.packed(names)) > 0.9
