@@ -39,7 +39,12 @@ BY_HAND = {
     "matmul-vector-matrix": {"u": "W @ 1", "W": "u 1ᵀ"},
     "matmul-matrix-matrix": {"W": "(1 1ᵀ) @ Xᵀ", "X": "Wᵀ @ (1 1ᵀ)"},
     "dot": {"u": "v", "v": "u"},
-    "outer": {"u": "(1 1ᵀ) @ v", "v": "u @ (1 1ᵀ)"},
+    "outer": {"u": "(1 1ᵀ) @ v", "v": "(1 1ᵀ) @ u"},  # columns: a vector never stands on the left
+    "quadratic-form": {"x": "Aᵀ @ x + A @ x", "A": "x xᵀ"},  # not numerator layout's xᵀA + (Ax)ᵀ
+    "vector-on-the-left": {"x": "A @ x + Aᵀ @ x"},
+    "inner-transposed": {"a": "x", "x": "a"},
+    "least-squares": {"x": "Aᵀ @ (2·(A @ x - b))", "A": "(2·(A @ x - b)) xᵀ"},
+    "row-times-matrix": {"x": "A @ (2·(Aᵀ @ x))"},
     "expand": {"v": "Aᵀ 1", "A": "1 vᵀ"},
     "embed": {"s": "A[1, 2]", "A": "s·e₁ e₂ᵀ"},
     "broadcast-row": {"A": "cos(A + v)"},
@@ -160,3 +165,19 @@ def test_graph_without_values_or_declarations_still_draws(cli, write):
     for extra in ([], ["--dot"]):
         ran = cli("graph", path, *extra, width=200)
         assert ran.code == 0 and "hᵀ 1 + dot(x, x)" in ran.out, ran.err
+
+
+@pytest.mark.parametrize(("source", "line"), [
+    ("input x[3], A[3, 3]\ny = x @ A @ x\n", "y = xᵀ @ A @ x"),
+    ("input x[3], A[3, 3]\ny = x.T @ A @ x\n", "y = xᵀ @ A @ x"),
+    ("input x[3], A[3, 3]\ny = x @ A.T @ x\n", "y = xᵀ @ Aᵀ @ x"),
+    ("input x[3], A[3, 3]\nv = x @ A\ny = sum(v)\n", "v = Aᵀ @ x"),
+    ("input t[3], x[3], b\nu = t.T @ x + b\ny = u * u\n", "u = tᵀ @ x + b"),
+    ("input x[3], A[2, 3], B[3, 2]\ny = x @ B @ A @ x\n", "y = xᵀ @ B @ A @ x"),
+    ("input x[3], A[3, 3]\ny = (0.5 * x) @ A @ x\n", "y = (0.5·x)ᵀ @ A @ x"),
+])
+def test_explain_writes_every_vector_as_a_column(source, line):
+    """numpy's `x @ A` of a vector is the column Aᵀx, and `.T` of a vector is the vector: an inner
+    product writes its left factor as a row, never `x A x` or `Aᵀ x x` (wrong as mathematics)."""
+    prog = graphlang.parse(source)
+    assert f"  {line} = " in prog.explain(_at(prog))

@@ -224,8 +224,12 @@ class Builder:
             return None
         if op == "dpow":
             return self._dpow(args[0], args[1], attr)  # type: ignore[arg-type]
-        shape = self.shape_of(args[0]) if op == "mT" else None
-        if shape is not None and len(shape) == 2:  # a matrix: its transpose, whichever way written
+        shape = self.shape_of(args[0]) if op in ("T", "mT") else None
+        if op == "T" and shape is not None and len(shape) < 2:  # numpy's .T of a vector: the vector
+            return args[0]
+        if op == "T" and args[0].op == "expand" and filled_value(args[0]) is not None:  # (c 1 1ᵀ)ᵀ = c 1 1ᵀ
+            return self.mk("expand", (args[0].args[0], self.mk("T", (args[0].args[1],))))
+        if op == "mT" and shape is not None and len(shape) == 2:  # a matrix: its transpose, whichever way written
             return self.mk("T", args)
         if op in ("T", "mT") and args[0].op == op:
             return args[0].args[0]

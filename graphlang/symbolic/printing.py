@@ -16,18 +16,58 @@ from graphlang.symbolic import textform as T
 from graphlang.symbolic.algebra import plain_dpow
 
 
-def _readable(e: Expr) -> Expr:
-    """For printing as mathematics: the power's derivatives in their textbook form."""
-    def step(node: Expr, kids: list[Expr]) -> Expr:
+def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
+    """For printing as mathematics: the power's derivatives in their textbook form; and, shapes
+    known, every vector a column as in the lecture (numpy's `x @ A` of a vector x is the column
+    Aᵀx; an inner product writes its left factor as a row: `(Aᵀx) @ w` is xᵀAw)."""
+    column: dict[int, tuple[Expr, Expr]] = {}  # a matrix-times-vector node -> (matrix, vector)
+
+    def row(u: Expr) -> Expr:
+        """The column `u` written as a row: (M₁M₂v)ᵀ = vᵀM₂ᵀM₁ᵀ (iterative along the chain)."""
+        mats = []
+        while id(u) in column:
+            m, u = column[id(u)]
+            mats.append(m)
+        out = Expr("T", (u,))
+        for m in reversed(mats):
+            out = Expr("matmul", (out, _transpose(m)))
+        return out
+
+    def step(node: Expr, kids: list[tuple[Expr, Shape | None]]) -> tuple[Expr, Shape | None]:
+        args = tuple(k for k, _ in kids)
+        if node.op == "var":
+            return node, None if shapes is None else shapes.get(str(node.attr))
+        if node.op == "const":
+            return node, ()
+        shape = T.shape_of(node.op, [s for _, s in kids], node.attr)
         if node.op == "dpow":
-            plain = plain_dpow(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
+            plain = plain_dpow(args[0], args[1], node.attr)  # type: ignore[arg-type]
             if plain is not None:
-                return plain
-        for k, a in zip(kids, node.args):
-            if k is not a:
-                return Expr(node.op, tuple(kids), node.attr)
-        return node
-    return fold(e, step)
+                return plain, shape
+        ranks = tuple(None if s is None else len(s) for _, s in kids)
+        if node.op == "matmul" and ranks == (1, 2):  # xᵀA, a row in numpy: the column Aᵀx
+            out = Expr("matmul", (_transpose(args[1]), args[0]))
+            column[id(out)] = (out.args[0], args[0])
+            return out, shape
+        if node.op == "matmul" and ranks == (1, 1):  # an inner product: uᵀw
+            return Expr("matmul", (row(args[0]), args[1])), shape
+        out = node if all(k is a for k, a in zip(args, node.args)) else Expr(node.op, args, node.attr)
+        if node.op == "matmul" and ranks == (2, 1):
+            column[id(out)] = (args[0], args[1])
+        return out, shape
+
+    return fold(e, step)[0]
+
+
+def _transpose(m: Expr) -> Expr:
+    """Mᵀ, written without a transpose where one cancels: (Bᵀ)ᵀ = B, (a bᵀ)ᵀ = b aᵀ, (c 1 1ᵀ)ᵀ = c 1 1ᵀ."""
+    if m.op == "T":
+        return m.args[0]
+    if m.op == "outer":
+        return Expr("outer", (m.args[1], m.args[0]), m.attr)
+    if m.op == "expand" and m.attr is None and m.args[0].op == "const":
+        return Expr("expand", (m.args[0], Expr("T", (m.args[1],))), None)
+    return Expr("T", (m,))
 
 
 # --- printing ------------------------------------------------------------------------------
@@ -68,7 +108,7 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None,
             return T.Piece(*atom(node), shapes.get(str(node.attr)) if shapes is not None else None)
         return T.math_step(node, kids)
 
-    root = fold(_readable(e), math_step)
+    root = fold(_readable(e, shapes), math_step)
     if used is not None and root.notation:
         used.add("matrix")
     return T.flatten(root.text)
@@ -114,7 +154,7 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
     """LaTeX math. With `shapes` (name -> shape) the tensor helpers print as the lecture's matrix
     calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow.
     `exp_call`: exp(a) as \\exp(a), where a node named e is in view (e^{a} would read as it)."""
-    e = _readable(e)
+    e = _readable(e, shapes)
 
     def step(node: Expr, kids: list[M.Kid]) -> M.Kid:
         op = node.op
