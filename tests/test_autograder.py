@@ -216,3 +216,20 @@ def test_prairielearn_refuses_tensor_programs(tmp_path):
     with pytest.raises(graphlang.GraphlangError) as info:
         autograder.prairielearn_files(asg)
     assert info.value.kind == "usage"
+
+
+@pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
+def test_run_gradescope_ignores_macos_zip_debris_and_symlinks(tmp_path):
+    """A Finder zip adds `__MACOSX/._answers.json` (and `.DS_Store`): a correct submission scored 0 as
+    "2 gradable files"; a symlink to the course's assignment file was graded (its text in the feedback)."""
+    asg = Assignment.load(HW / "assignment.toml")
+    root = _bundle(tmp_path, asg)
+    sub = root / "submission"
+    (sub / "answers.json").write_text(json.dumps(asg.key()))
+    (sub / "__MACOSX").mkdir()
+    (sub / "__MACOSX" / "._answers.json").write_bytes(b"\x00\x05\x16\x07 Mac OS X")
+    (sub / "._answers.json").write_bytes(b"\x00\x05\x16\x07")
+    (sub / "leak.cg").symlink_to(root / "source" / "assignment.toml")
+    res = _run(root)
+    _valid(res)
+    assert res["score"] == 18

@@ -442,3 +442,39 @@ def test_an_unreadable_answers_file_says_why(text, why):
     from graphlang.grading.answers_file import parse_answers
     answers, message = parse_answers(text.encode(), "answers.json")
     assert answers is None and why in message and message.startswith("answers.json")
+
+
+def test_unasked_answers_never_carry_an_error_forward():
+    """A red team's find: an assignment asking only y, dy/dx, dy/dz gave 3/3 to a wrong y = 3 when the
+    file also held made-up a..f (ignored, "not asked"), because y followed from them. Oracle: the
+    same wrong answers without the made-up values score 0."""
+    made_up = {"a": 1, "b": 1, "c": 1, "d": 1, "e": 1, "f": 1, "g_a": 1, "g_b": 1}
+    wrong = {"y": 3, "dy/dx": 1208, "dy/dz": 810}
+    asked = ["y", "dy/dx", "dy/dz"]
+    alone = grade_answers(REF, wrong, AT, quantities=asked)
+    rep = grade_answers(REF, {**made_up, **wrong}, AT, quantities=asked)
+    assert alone.score == 0 and rep.score == 0 and not any(i.ecf for i in rep.items)
+    assert sum("not asked" in f for f in rep.feedback) == len(made_up)
+
+
+@pytest.mark.parametrize("keys", [("dy/dx", "g_x"), ("g_x", "dy/dx"), ("g_a", "dy/da")])
+def test_one_quantity_answered_twice_differently_is_not_graded_by_key_order(keys):
+    """`"dy/dx": right` then `"g_x": 0` scored by whichever came last; now the item fails, saying so,
+    in either order, and equal values under both names are one answer."""
+    r = graphlang.parse(REF).evaluate(AT)
+    name = keys[0][-1] if keys[0].startswith("dy/") else keys[0][2:]
+    right = r.adjoints[name]
+    for first, second in (keys, keys[::-1]):
+        rep = grade_answers(REF, {**load("student_correct.json"), first: right, second: 0.0}, AT)
+        item = next(i for i in rep.items if i.name in keys)
+        assert not item.passed and "answered twice" in item.message and rep.score == rep.max_score - 1
+    same = grade_answers(REF, {**load("student_correct.json"), keys[0]: right, keys[1]: float(right)}, AT)
+    assert same.passed
+
+
+def test_a_reference_node_named_like_an_adjoint_is_the_courses_mistake():
+    """With a node `g_a` beside `a`, the key "g_a" named the node and the adjoint of a vanished from
+    what is graded: a usage error before any student is graded."""
+    with pytest.raises(graphlang.GraphlangError) as err:
+        grade_answers("a = x * z\ng_a = a + 1\ny = g_a * 2\n", {"y": 1}, AT)
+    assert err.value.kind == "usage" and "'g_a'" in err.value.message

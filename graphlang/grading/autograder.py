@@ -87,13 +87,20 @@ def write_gradescope(assignment: Assignment, out: str) -> None:
     write_with(out, lambda fh: fh.write(data))
 
 
+def _gradable(p: Path, folder: Path) -> bool:
+    """A submitted .json or .cg file: not a hidden file or one in a hidden folder (macOS zips add
+    `__MACOSX/._answers.json`), and not a symlink (it could point at the course's own files)."""
+    parts = p.relative_to(folder).parts
+    return p.suffix in (".json", ".cg") and not p.is_symlink() and p.is_file() and \
+        not any(part.startswith(".") or part == "__MACOSX" for part in parts)
+
+
 def run_gradescope(root: str | Path) -> dict[str, Any]:
     """Grade `ROOT/submission/` with `ROOT/source/assignment.toml`; write and return results.json."""
     root = Path(root)
     asg = Assignment.load(root / "source" / "assignment.toml")
     folder = root / "submission"
-    found = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in (".json", ".cg")) \
-        if folder.is_dir() else []
+    found = sorted(p for p in folder.rglob("*") if _gradable(p, folder)) if folder.is_dir() else []
     if len(found) == 1:
         report = _graded_alone(asg, found[0])
     else:

@@ -245,14 +245,23 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     prefix = adj.prefix
     if not isinstance(answers, Mapping):
         answers = {}
+    clash = next((n for n in prog.names if n.startswith("g_") and n[2:] in prog.names), None)
+    if clash is not None:
+        raise GraphlangError("usage", f"the reference names a node {clash!r}, which an answer key would also "
+                             f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
     given: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # canonical quantity -> the first key that answered it
+    twice: dict[str, str] = {}  # quantities answered under two names with different values
     unknown = []
     for key, value in answers.items():
         canon = canonical(str(key), prog, prefix)
         if canon is None:
             unknown.append(str(key))
+        elif canon in given and not _same(given[canon], value):
+            twice[canon] = f"answered twice with different values (as {keys[canon]!r} and {str(key)!r})"
         else:
-            given[canon] = value
+            given.setdefault(canon, value)
+            keys.setdefault(canon, str(key))
     order = prog.names + [prefix + n for n in
                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     missing = result.extra.get("no_adjoint", [])
@@ -280,19 +289,23 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     # the inputs are given, not answered, and the seed g_y is 1 by definition: neither is carried
     # forward (a student's own x, z would credit every step solved at an easier point)
     fixed = set(prog.inputs) | {prefix + o for o in prog.outputs}
+    # only the answers asked for: an unasked wrong value (a made-up `a`) would make a wrong answer
+    # that follows from it "consistent", and an unasked right one is the reference's own value
     for q in order:  # evaluation order: forward values, then adjoints backwards
-        if q not in given or q not in reference_values or q in fixed:
+        if q not in given or q not in wanted or q in fixed or q in twice:
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
-    credited = {q for q in student if q not in wanted and  # unasked answers: right or not
-                compare(student[q], reference_values[q], how.get(q, default_how))[0]}
+    credited: set[str] = set()
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
         item = Item(_label(q, prefix, prog), float(pts), expected=reference_values.get(q))
         report.items.append(item)
         if q not in given:
             item.message = "no answer"
+            continue
+        if q in twice:
+            item.got, item.message = given[q], twice[q]
             continue
         cmp = how.get(q, default_how)
         item.got = given[q]
@@ -329,6 +342,14 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two answers to one quantity that agree (the same number or list, however written)."""
+    x, y = _numbers(a), _numbers(b)
+    if x is None or y is None:
+        return type(a) is type(b) and repr(a) == repr(b)
+    return x.shape == y.shape and bool(np.array_equal(x, y))
 
 
 def _label(q: str, prefix: str, prog: Program) -> str:
