@@ -478,3 +478,16 @@ def test_a_reference_node_named_like_an_adjoint_is_the_courses_mistake():
     with pytest.raises(graphlang.GraphlangError) as err:
         grade_answers("a = x * z\ng_a = a + 1\ny = g_a * 2\n", {"y": 1}, AT)
     assert err.value.kind == "usage" and "'g_a'" in err.value.message
+
+
+@pytest.mark.parametrize("n", [3, 5])
+def test_every_input_is_checked_negative(n):
+    """w*w*abs(w) for w³ is wrong only where w < 0: with w the third input no checked point had w < 0
+    (the sign patterns turned the first two inputs only). Each input, in turn, is the wrong one."""
+    xs = [f"x{i}" for i in range(n)]
+    ref = "y = " + " + ".join(f"{x}*{x}*{x}" for x in xs) + "\n"
+    at = {x: 1.0 + 0.25 * i for i, x in enumerate(xs)}
+    for x in xs:
+        sub = ref.replace(f"{x}*{x}*{x}", f"{x}*{x}*abs({x})")
+        assert not grade_program(ref, sub, at).passed, x
+        assert any(p[x] < 0 for p in sample_points(graphlang.parse(ref), at, 10, seed=0))

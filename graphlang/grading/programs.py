@@ -41,9 +41,13 @@ def at_kink(prog: Program, point: Mapping[str, Any]) -> bool:
 def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_signs: bool = False
                ) -> list[np.ndarray]:
     """The k-th candidate point (k ≥ 1), in turn: near the given point, some inputs' signs turned,
-    other magnitudes (0.03 to 30 times), anywhere in ±[0.01, 100]. Which inputs are negative
-    follows the bits of the round number, so every combination of signs comes up in turn."""
-    family, pattern = k % 4, k // 4 + 1
+    other magnitudes (0.03 to 30 times), anywhere in ±[0.01, 100]. Which inputs are negative: in
+    the first rounds each input alone (two a round: a program wrong only where its third input is
+    negative was caught by no point of ten), then the bits of the round number, so every
+    combination of signs comes up in turn."""
+    family, rnd, n = k % 4, k // 4, len(base)
+    alone = -(-n // 2)  # rounds that turn one input at a time
+    pattern = 1 << (2 * rnd + (family == 3)) % max(n, 1) if rnd < alone else rnd - alone + 1
     out = []
     for i, x in enumerate(base):
         turn = -1.0 if (pattern >> (i % 16)) & 1 else 1.0
