@@ -2,94 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
+from graphlang.grading.points import at_kink, cancels, float_limit, sample_points
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
-
-# Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
-# max/min goes to the first argument): two equal functions may differ there, so gradients are not
-# compared at such points. Primitive name -> does the point sit on the kink, given the arguments.
-KINKS: dict[str, Callable[..., bool]] = {
-    "relu": lambda x: bool(np.any(x == 0)),
-    "abs": lambda x: bool(np.any(x == 0)),
-    "sign": lambda x: bool(np.any(x == 0)),
-    "step": lambda x: bool(np.any(x == 0)),
-    "max": lambda x, y: bool(np.any(x == y)),
-    "min": lambda x, y: bool(np.any(x == y)),
-}
-
-
-def at_kink(prog: Program, point: Mapping[str, Any]) -> bool:
-    """Does some relu/abs/max/min of the program sit exactly on its kink at this point?"""
-    g = prog.graph
-    if not any(eq.prim.name in KINKS for eq in g.eqns):
-        return False
-    arrays, _ = prog.bind(point)
-    vals = interp.forward(g, arrays)
-    return any(KINKS[eq.prim.name](*(vals[i] for i in eq.ins)) for eq in g.eqns if eq.prim.name in KINKS)
-
-
-def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_signs: bool = False
-               ) -> list[np.ndarray]:
-    """The k-th candidate point (k ≥ 1), in turn: near the given point, some inputs' signs turned,
-    other magnitudes (0.03 to 30 times), anywhere in ±[0.01, 100]. Which inputs are negative: in
-    the first rounds each input alone (two a round: a program wrong only where its third input is
-    negative was caught by no point of ten), then the bits of the round number, so every
-    combination of signs comes up in turn."""
-    family, rnd, n = k % 4, k // 4, len(base)
-    alone = -(-n // 2)  # rounds that turn one input at a time
-    pattern = 1 << (2 * rnd + (family == 3)) % max(n, 1) if rnd < alone else rnd - alone + 1
-    out = []
-    for i, x in enumerate(base):
-        turn = -1.0 if (pattern >> (i % 16)) & 1 else 1.0
-        mag = np.where(x != 0, np.abs(x), 1.0)
-        if family == 1:  # near the point
-            v = x + rng.uniform(-0.5, 0.5, size=x.shape) * np.maximum(1.0, np.abs(x))
-        elif family == 2:  # the given point with some inputs' signs turned
-            v = turn * np.where(x != 0, x, 1.0) * rng.uniform(0.5, 2.0, size=x.shape)
-        elif family == 3:  # other magnitudes
-            v = turn * mag * 10.0 ** rng.uniform(-1.5, 1.5, size=x.shape)
-        else:  # anywhere, each element with its own sign
-            sign = rng.choice([-1.0, 1.0], size=x.shape) if x.ndim else turn
-            v = sign * 10.0 ** rng.uniform(-2.0, 2.0, size=x.shape)
-        if same_signs:  # (an assignment on x > 0: each element keeps the given point's sign)
-            v = np.where(x > 0, np.abs(v), np.where(x < 0, -np.abs(v), v))
-        out.append(np.asarray(v, dtype=np.float64))
-    return out
-
-
-def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: int = 50,
-                  same_signs: bool = False) -> list[dict[str, np.ndarray]]:
-    """n seeded points where two different functions show it: the given point, then points near
-    it, with the signs turned, at several magnitudes and anywhere, each kept only if the reference
-    evaluates there (value and gradient: inside its domain) and sits on no kink of relu, abs, max
-    or min (where a derivative is only a convention)."""
-    rng = np.random.default_rng(seed)
-    base, _ = prog.bind(at)
-    points: list[dict[str, np.ndarray]] = []
-    tries = 0
-    while len(points) < n and tries < max_tries * max(n, 1):
-        cand = dict(zip(prog.inputs, base if tries == 0 else _candidate(rng, base, tries, same_signs)))
-        tries += 1
-        try:
-            prog.evaluate(cand)
-            if at_kink(prog, cand):
-                continue
-        except GraphlangError:
-            continue  # outside the reference's domain: draw another point
-        points.append(cand)
-    if not points:  # nowhere but the given point (which the caller's evaluation will report on)
-        points.append(dict(zip(prog.inputs, base)))
-    return points[:n]
 
 
 def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
@@ -120,9 +44,9 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
     weight = opts.check_weights(weights, required, bool(ref.inputs))
-    pts = sample_points(ref, at, n_points, seed, same_signs=same_signs)
-    ref_results = [ref.evaluate(p) for p in pts]
-    report = _grade(ref, pts, ref_results, submission, rtol, atol, required, points,
+    # n points to compare at, and as many spares for points where the submission's float64 fails
+    pts = sample_points(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
+    report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
     report.show_expected = show_expected
     report = _weighted(report, weight)
@@ -148,7 +72,7 @@ def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
     return report
 
 
-def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any], submission: str | bytes,
+def _grade(ref: Program, pts: list[dict[str, np.ndarray]], n: int, submission: str | bytes,
            rtol: float, atol: float, required: list[str], points: float, limits: Limits,
            show_expected: bool) -> Report:
     report = Report()
@@ -171,13 +95,16 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any
     stud, note = _graded_output(ref, stud, submission, limits)
     if note:
         report.feedback.append(note)
-    return _grade_parsed(report, ref, pts, ref_results, stud, rtol, atol, required, points, show_expected)
+    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected)
 
 
-def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]], ref_results: list[Any],
+def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]], n: int,
                   stud: Program, rtol: float, atol: float, required: list[str], points: float,
                   show_expected: bool) -> Report:
-    """The items after "program parses and checks": inputs, required names, value, derivatives."""
+    """The items after "program parses and checks": inputs, required names, value, derivatives,
+    compared at `n` of the points `pts` (the given point first). Past the given point, a point
+    where the submission overflows float64 or cancels away its digits (`cancels`) is skipped for
+    the next: a right formula that is not numerically stable there (1/(1 + exp(-u)) at u = -800)."""
     missing = [n for n in ref.inputs if n not in stud.inputs]
     extra = [n for n in stud.inputs if n not in ref.inputs]
     inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")
@@ -203,16 +130,28 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     first_bad: str | None = None
     smooth = 0  # points where the gradients were compared
     kinks: list[str] = []
-    for p, want in zip(pts, ref_results):
-        where = ", ".join(f"{n}={_short(v)}" for n, v in p.items())
+    skipped: list[str] = []  # points where the submission's float64 fails but the reference's does not
+    compared = 0
+    for k, p in enumerate(pts):
+        if compared == n:
+            break
+        where = ", ".join(f"{name}={_short(v)}" for name, v in p.items())
+        want = ref.evaluate(p)
         try:
             got = stud.evaluate(p)
             stud_kink = at_kink(stud, p)
+            if k and cancels(stud, p, rtol):
+                skipped.append(where)
+                continue
         except GraphlangError as err:
+            if k and (float_limit(err) or err.kind == "domain" and cancels(stud, p, rtol, to_zero=True)):
+                skipped.append(where)
+                continue
             for it in [value, *grads.values()]:
                 it.message = it.message or f"at {where}: {str(err)}"
             first_bad = first_bad or value.name
             break
+        compared += 1
         shapes_got, shapes_want = _output_shapes(stud, got), _output_shapes(ref, want)
         if shapes_got != shapes_want:
             value.message = (f"the output is {_describe(shapes_got)}; the reference's is "
@@ -230,25 +169,34 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
         smooth += 1
         have = got.gradient if got.gradient is not None else got.jacobian or {}
         need = want.gradient if want.gradient is not None else want.jacobian or {}
-        for n, it in grads.items():
-            if not _close(have[n], need[n], rtol, atol)[0] and not it.message:
-                it.message = f"at {where}: {_short(have[n])}, " + _expected(need[n], show_expected)
+        for name, it in grads.items():
+            if not _close(have[name], need[name], rtol, atol)[0] and not it.message:
+                it.message = f"at {where}: {_short(have[name])}, " + _expected(need[name], show_expected)
                 first_bad = first_bad or it.name
     if kinks and not smooth and not first_bad:
         for it in grads.values():
             it.message = it.message or (f"not compared: at every point ({kinks[0]}, ...) the submission "
                                         "sits on a kink of relu, abs, max or min")
         first_bad = next(iter(grads.values())).name if grads else None
+    if not first_bad and compared < min(n, len(pts)) and compared <= n // 2:  # most points skipped
+        value.message = (f"compared at {compared} point(s) only: at the others ({skipped[0]}, ...) your "
+                         "program overflows float64 or cancels away its digits where the reference does not")
+        first_bad = value.name
     for it in [value, *grads.values()]:
         it.passed = not it.message
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
-    what = "gradient" if ref_results[0].gradient is not None else "Jacobian"
+    what = "gradient" if ref.evaluate(pts[0]).gradient is not None else "Jacobian"
     if first_bad:
-        report.feedback.append(f"First disagreement: {first_bad} (checked at {len(pts)} points).")
+        report.feedback.append(f"First disagreement: {first_bad} (checked at {compared} points).")
     else:
-        report.feedback.append(f"Same value and {what} as the reference at {len(pts)} points "
+        report.feedback.append(f"Same value and {what} as the reference at {compared} points "
                                "(of both signs and several magnitudes, inside the reference's domain).")
+    if skipped:
+        report.feedback.append(
+            f"Not compared at {len(skipped)} point(s) where your program overflows float64 or loses "
+            f"its digits to cancellation and the reference does not ({skipped[0]}): the formula may be "
+            "right but unstable there; sigmoid, softplus or logsumexp are the stable forms.")
     return report
 
 
