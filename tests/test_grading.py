@@ -534,3 +534,16 @@ def test_overflowing_everywhere_but_the_given_point_is_not_a_pass():
     rep = grade_program("y = x * x\n", sneaky, {"x": 2})
     assert not rep.passed and "compared at 1 point(s) only" in next(
         i.message for i in rep.items if i.name == "output value")
+
+
+def test_the_same_outputs_in_another_order_are_graded_by_name():
+    """`output q, s` for the reference's `output s, q` was graded as wrong values (1.2/3): each output
+    is now compared with the reference's of its name, and the feedback says so. Oracle: the same
+    program written in the reference's order, and a program with an output swapped for another."""
+    ref = "s = x + y\np = x * y\nq = s / p\noutput s, q\n"
+    at = {"x": 1.5, "y": -0.5}
+    swapped = grade_program(ref, "q = 1/x + 1/y\ns = y + x\noutput q, s\n", at)
+    in_order = grade_program(ref, "q = 1/x + 1/y\ns = y + x\noutput s, q\n", at)
+    assert swapped.passed and in_order.passed and swapped.score == in_order.score
+    assert any("reference's order" in f for f in swapped.feedback)
+    assert not grade_program(ref, "q = 1/x + 1/y\ns = y - x\noutput q, s\n", at).passed

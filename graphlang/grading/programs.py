@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -11,6 +12,7 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
 from graphlang.grading.points import at_kink, cancels, float_limit, sample_points
+from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
@@ -210,6 +212,11 @@ def _graded_output(ref: Program, stud: Program, text: str, limits: Limits) -> tu
     outs = ref.outputs
     if stud.outputs == outs or not all(n in stud.names and n not in stud.inputs for n in outs):
         return stud, ""
+    if sorted(stud.outputs) == sorted(outs):  # the same outputs named in another order
+        checked = dataclasses.replace(stud.checked, outputs=list(outs))
+        again = Program(stud.source, stud.path, stud.limits, graph=Graph(checked, stud.limits))
+        return again, (f"Graded your outputs in the reference's order ({', '.join(outs)}); your program "
+                       f"names them as {', '.join(stud.outputs)}.")
     # only when every statement after it is computed from it (debug lines): `y = x * z` as an
     # intermediate, or a second attempt after y, is not the answer (one node graded, never the better)
     g = stud.graph
