@@ -547,3 +547,14 @@ def test_the_same_outputs_in_another_order_are_graded_by_name():
     assert swapped.passed and in_order.passed and swapped.score == in_order.score
     assert any("reference's order" in f for f in swapped.feedback)
     assert not grade_program(ref, "q = 1/x + 1/y\ns = y - x\noutput q, s\n", at).passed
+
+
+def test_a_program_that_does_not_parse_is_shown_its_line_and_a_caret():
+    """The feedback said only "line 3, column 8: syntax error": now, as the command line does, the
+    offending line and a caret under column 8 (oracle: the column counted in the text)."""
+    rep = grade_program(REF, "a = x * z\nb = ln(x)\ny = a +* b\n", AT)
+    text = next(f for f in rep.feedback if f.startswith("Your program has an error"))
+    lines = text.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.endswith("| y = a +* b"))
+    assert "your program:3:8: syntax error" in lines[0]
+    assert lines[row + 1].index("^") == lines[row].index("| ") + 2 + len("y = a +")

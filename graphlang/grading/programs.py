@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
 from graphlang.grading.points import at_kink, cancels, float_limit, sample_points
@@ -91,7 +91,8 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], n: int, submission: s
         report.root_cause = parsed.name
         report.items += [Item(n, points, message="not graded: the program does not parse", kind=kind)
                          for n, kind in [("inputs", "inputs"), *_names(ref, required)]]
-        report.feedback.append(f"Your program has an error: {parsed.message}")
+        where = located(err, "your program", submission if isinstance(submission, str) else None)
+        report.feedback.append("Your program has an error at " + where.text().rstrip())  # its line, a caret
         return report
     parsed.passed, parsed.score = True, points
     stud, note = _graded_output(ref, stud, submission, limits)
