@@ -558,3 +558,37 @@ def test_a_program_that_does_not_parse_is_shown_its_line_and_a_caret():
     row = next(i for i, line in enumerate(lines) if line.endswith("| y = a +* b"))
     assert "your program:3:8: syntax error" in lines[0]
     assert lines[row + 1].index("^") == lines[row].index("| ") + 2 + len("y = a +")
+
+
+SATURATED = "u = w * x\np = sigmoid(u)\ny = p * (1 - p)\n"  # the lecture's vanishing gradient at u = 24
+
+
+def test_a_wrong_sign_fails_even_within_the_absolute_tolerance():
+    """atol = 1e-8 let −3.8e-11 pass for y = p(1 − p) = 3.8e-11 (8/8 with every small sign turned);
+    now a turned sign fails ("the sign is wrong"), and later steps that follow from it are carried
+    forward. Oracle: the reference's values with signs turned by hand."""
+    at = {"w": 12, "x": 2}
+    r = graphlang.parse(SATURATED).evaluate(at)
+    answers = {"u": 24, "p": 1, "y": -r.values["y"], "g_y": 1, "g_p": r.adjoints["p"],
+               "g_u": -r.adjoints["u"], "dy/dw": -r.gradient["w"], "dy/dx": -r.gradient["x"]}
+    rep = grade_answers(SATURATED, answers, at)
+    failed = {i.name: i.message for i in rep.items if not i.passed}
+    assert failed == {"y": "incorrect: the sign is wrong", "g_u": "incorrect: the sign is wrong"}
+    assert {i.name for i in rep.items if i.ecf} == {"dy/dw", "dy/dx"}  # from the student's g_u
+
+
+def test_no_error_carried_forward_without_an_earlier_error():
+    """p = 1 is right for 0.99999999996 (rtol 1e-5), and from it p(1 − p) = 0, which any tiny y
+    matched: ECF credits a step only when some earlier answer it uses was wrong."""
+    at = {"w": 12, "x": 2}
+    rep = grade_answers(SATURATED, {"u": 24, "p": 1, "y": -1e-9}, at, quantities=["u", "p", "y"])
+    y = next(i for i in rep.items if i.name == "y")
+    assert not y.passed and not y.ecf
+
+
+def test_a_roundoff_of_zero_may_have_either_sign():
+    """sin(π x) at x = 1 is 1.2e-16 in float64, a roundoff of 0: −1e-16 (or 0) is right."""
+    ref = "a = pi * x\ny = sin(a)\n"
+    for got in (-1e-16, 0.0, 1e-16):
+        rep = grade_answers(ref, {"a": 3.141592653589793, "y": got}, {"x": 1}, quantities=["a", "y"])
+        assert rep.passed, got

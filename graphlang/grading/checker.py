@@ -23,7 +23,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
-from graphlang.grading.compare import Comparison, compare
+from graphlang.grading.compare import Comparison, compare, sign_turned
 from graphlang.grading.ecf import carried_forward
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
@@ -296,7 +296,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
-    credited: set[str] = set()
+    credited: set[str] = set()  # passed, or credited by error carried forward
+    right: set[str] = set()  # passed on their own
+    scale = max((float(np.max(np.abs(v))) for v in env.values() if np.size(v) and np.all(np.isfinite(v))),
+                default=0.0)  # of the whole computation: what a roundoff of 0 is small beside
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
         item = Item(_label(q, prefix, prog), float(pts), expected=reference_values.get(q))
@@ -312,12 +315,16 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         why = _malformed(given[q], reference_values[q])
         ok, verdict = (False, why) if why else compare(np.asarray(given[q], dtype=np.float64),
                                                         reference_values[q], cmp)
+        if ok and sign_turned(given[q], reference_values[q], scale):
+            ok, verdict = False, "incorrect: the sign is wrong"
         if ok:
             item.passed, item.score = True, item.max_score
             credited.add(q)
+            right.add(q)
             continue
         item.message = verdict
-        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited):
+        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
+                                               right):
             item.passed, item.score, item.ecf = True, item.max_score, True
             credited.add(q)
             item.message = "consistent with your earlier answers (error carried forward)"

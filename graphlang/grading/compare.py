@@ -121,3 +121,13 @@ def compare(got: np.ndarray, want: Any, how: Comparison) -> tuple[bool, str]:
     if how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected)"
     return False, "incorrect"
+
+
+def sign_turned(got: Any, want: Any, scale: float) -> bool:
+    """A wrong sign on a value that is not a roundoff of 0: an absolute tolerance (1e-8) let −3.8e-11
+    pass for 3.8e-11 (the vanishing gradient of a saturated sigmoid); a roundoff of 0 (below 1e-12
+    of the computation's largest value) may come out with either sign."""
+    g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+    if g.shape != w.shape:
+        return False
+    return bool(np.any((g * w < 0) & (np.abs(w) > 1e-12 * scale)))

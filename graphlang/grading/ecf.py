@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.grading.compare import Comparison, compare
+from graphlang.grading.compare import Comparison, compare, sign_turned
 from graphlang.language.ast import names
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
@@ -18,7 +18,8 @@ from graphlang.symbolic.printing import value_of
 
 
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
-                    student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str]) -> bool:
+                    student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
+                    scale: float = 0.0, right: set[str] | None = None) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
@@ -26,7 +27,10 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     step = _step(q, prog, adj)
     if not step:
         return False
-    for n in {n for e in step for n in names(e)}:
+    used = {n for e in step for n in names(e)}
+    if right is not None and not any(n in student and n not in right for n in used):
+        return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
+    for n in used:
         if n in student and n not in credited and _negligible(student[n], env[n]):
             return False
     mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
@@ -35,7 +39,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
             carried = sum(value_of(e, mixed) for e in step)
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
-    return compare(np.asarray(given, dtype=np.float64), carried, cmp)[0]
+    return compare(np.asarray(given, dtype=np.float64), carried, cmp)[0] and not sign_turned(given, carried, scale)
 
 
 def _negligible(value: Any, correct: Any) -> bool:
