@@ -181,3 +181,16 @@ def test_explain_writes_every_vector_as_a_column(source, line):
     product writes its left factor as a row, never `x A x` or `Aᵀ x x` (wrong as mathematics)."""
     prog = graphlang.parse(source)
     assert f"  {line} = " in prog.explain(_at(prog))
+
+
+@pytest.mark.parametrize(("source", "wrt", "by_hand"), [
+    ("input A[2, 3]\ny = sum(A * A) + sum(A)\n", "A", "1 1ᵀ + A + A"),
+    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "v", "mean(A)·1"),
+    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "A", "(sum(v)·1 1ᵀ)/6"),
+    ("input A[3, 4], v[4]\ny = dot(sum(A, 0), v) + mean(A) * sum(v)\n", "v", "mean(A)·1 + Aᵀ 1"),
+])
+def test_a_number_spread_over_a_sum_keeps_its_ones(source, wrt, by_hand):
+    """`g·A` leaves its spread scalar implicit (it scales), but a sum printed `M + 1` or `mean(A) + Aᵀ 1`
+    read as a matrix plus a number: the ones stay, as in the LaTeX (a red team's find)."""
+    prog = graphlang.parse(source)
+    assert prog.diff(at=_at(prog))[wrt] == by_hand

@@ -41,7 +41,7 @@ def math_step(node: Expr, kids: list[Piece]) -> Piece:
         return _matrix_step(node, kids, shape)
     implicit = False
     if prim.elementwise and any(k.implicit for k in kids):
-        if len(kids) == 2:
+        if len(kids) == 2 and op not in ("add", "sub"):  # g·A, but M + 1 1ᵀ (M + 1 reads as a number)
             kids = [_elided(kids[0], kids[1]), _elided(kids[1], kids[0])]
         implicit = any(k.implicit for k in kids) and all(k.implicit or k.shape == () for k in kids)
     if op in ("add", "sub"):
