@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import graphlang
 from graphlang.checker import grade_answers, grade_program
+from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.programs import sample_points
 from graphlang.grading.submissions import grade_batch
 
@@ -439,7 +440,6 @@ def test_bad_batch_options_are_usage_errors(tmp_path):
     ('{"a": 1,\n "b": }', "line 2, column 7"),
 ])
 def test_an_unreadable_answers_file_says_why(text, why):
-    from graphlang.grading.answers_file import parse_answers
     answers, message = parse_answers(text.encode(), "answers.json")
     assert answers is None and why in message and message.startswith("answers.json")
 
@@ -592,3 +592,14 @@ def test_a_roundoff_of_zero_may_have_either_sign():
     for got in (-1e-16, 0.0, 1e-16):
         rep = grade_answers(ref, {"a": 3.141592653589793, "y": got}, {"x": 1}, quantities=["a", "y"])
         assert rep.passed, got
+
+
+@pytest.mark.parametrize(("data", "why"), [
+    (b'{"a": 6, "b": 0.693\xff}', "is not UTF-8 text (line 1: byte 0xff)"),
+    (b'{"a": 6,\n "b": "\xe9"}', "is not UTF-8 text (line 2: byte 0xe9)"),
+    (b"null", "not null"), (b"[1, 2]", "not a list"), (b'"6"', "not a string"), (b"6", "not a number"),
+])
+def test_an_answers_file_that_is_not_an_object_of_numbers_says_what_it_is(data, why):
+    """Latin-1 bytes read as "not valid JSON ... Expecting value" and `null` as "not a NoneType"."""
+    answers, message = parse_answers(data, "answers.json")
+    assert answers is None and message.startswith("answers.json") and why in message

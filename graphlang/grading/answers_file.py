@@ -19,6 +19,10 @@ class _Duplicate(ValueError):
     pass
 
 
+_JSON_KIND = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
+              type(None): "null"}  # what the top level of the file is, in JSON's words
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
@@ -34,7 +38,13 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     if isinstance(text, bytes):
         if len(text) > MAX_BYTES:
             return None, f"{label} is larger than {MAX_BYTES:,} bytes"
-        text = text.decode("utf-8", errors="replace")
+        data = text
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as err:
+            line = data[: err.start].count(b"\n") + 1
+            return None, (f"{label} is not UTF-8 text (line {line}: byte 0x{data[err.start]:02x}); save it "
+                          "as UTF-8 (JSON files are UTF-8)")
     text = text.removeprefix("\ufeff")
     if len(text) > MAX_BYTES:
         return None, f"{label} is larger than {MAX_BYTES:,} bytes"
@@ -50,7 +60,7 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
         return None, f"{label} holds a number with too many digits to be an answer"
     if not isinstance(obj, dict):
         return None, (f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), "
-                      f"not a {type(obj).__name__}")
+                      f"not {_JSON_KIND.get(type(obj), 'a ' + type(obj).__name__)}")
     return obj, ""
 
 

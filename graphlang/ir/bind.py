@@ -78,8 +78,8 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
                              hint="give at least one number")
     arr = np.array(arr, dtype=np.float64)  # a private copy
     if not np.all(np.isfinite(arr)):
-        raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity)",
-                             hint="give finite numbers")
+        raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity; a number "
+                             "past ±1.8e308, such as 1e400, is infinity in float64)", hint="give finite numbers")
     return arr
 
 
