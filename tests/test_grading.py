@@ -603,3 +603,13 @@ def test_an_answers_file_that_is_not_an_object_of_numbers_says_what_it_is(data, 
     """Latin-1 bytes read as "not valid JSON ... Expecting value" and `null` as "not a NoneType"."""
     answers, message = parse_answers(data, "answers.json")
     assert answers is None and message.startswith("answers.json") and why in message
+
+
+def test_a_program_without_inputs_is_checked_at_its_one_point():
+    """A reference without inputs was "checked at 10 points" (the same one ten times) and a wrong
+    value read "at : 8"."""
+    wrong, right = grade_program("y = 2 * 3\n", "y = 2 * 4\n", {}), grade_program("y = 2 * 3\n", "y = 6\n", {})
+    assert right.passed and not wrong.passed
+    value = next(i for i in wrong.items if i.name == "output value")
+    assert value.message.startswith("at the program (no inputs): 8")
+    assert any("one point" in f for f in wrong.feedback + right.feedback)

@@ -47,6 +47,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
     weight = opts.check_weights(weights, required, bool(ref.inputs))
     # n points to compare at, and as many spares for points where the submission's float64 fails
+    n_points = n_points if ref.inputs else 1  # no inputs: one point is all there is
     pts = sample_points(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
     report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
@@ -138,7 +139,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     for k, p in enumerate(pts):
         if compared == n:
             break
-        where = ", ".join(f"{name}={_short(v)}" for name, v in p.items())
+        where = ", ".join(f"{name}={_short(v)}" for name, v in p.items()) or "the program (no inputs)"
         want = ref.evaluate(p)
         try:
             got = stud.evaluate(p)
@@ -190,11 +191,14 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
     what = "gradient" if ref.evaluate(pts[0]).gradient is not None else "Jacobian"
+    at = f"at {compared} points" if ref.inputs else "at its one point: the program has no inputs"
     if first_bad:
-        report.feedback.append(f"First disagreement: {first_bad} (checked at {compared} points).")
-    else:
-        report.feedback.append(f"Same value and {what} as the reference at {compared} points "
+        report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
+    elif ref.inputs:
+        report.feedback.append(f"Same value and {what} as the reference {at} "
                                "(of both signs and several magnitudes, inside the reference's domain).")
+    else:
+        report.feedback.append(f"Same value as the reference ({at}).")
     if skipped:
         report.feedback.append(
             f"Not compared at {len(skipped)} point(s) where your program overflows float64 or loses "
