@@ -266,3 +266,17 @@ def test_repl_commands_on_program(programs, prog_id):
             assert "shape error" in text
         else:
             assert " error: " not in text, (command, text)
+
+
+@pytest.mark.parametrize(("source", "line", "says"), [
+    ("input x[3]\nparam W[2, 3], b[2]\nz = W @ x + b\n", 3, "'z' has shape [2]"),
+    ("input x[2], A[2, 2]\noutput z, n\nz = A @ x\nn = dot(x, x)\n", 2, "outputs z, n"),
+])
+def test_closed_forms_of_a_vector_output_point_at_it(source, line, says):
+    """`diff` of a vector-valued program was refused with no place and no shape; now the error points
+    at the output (its `output` statement, else its line) and says what it is."""
+    prog = graphlang.parse(source)
+    values = {n: np.ones(prog.checked.declared[n]).tolist() for n in prog.inputs}
+    with pytest.raises(graphlang.GraphlangError) as err:
+        prog.diff(at=values)
+    assert err.value.kind == "shape" and err.value.line == line and says in err.value.message

@@ -173,8 +173,12 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     g = program.graph
     outs = g.outputs
     if len(outs) != 1 or shapes[g.slot_of[outs[0]]] != ():
-        raise GraphlangError("shape", "closed-form derivatives need a single scalar output",
-                             hint="use `graphlang diff --program` for vector-valued programs")
+        shape = shapes[g.slot_of[outs[0]]]
+        what = f"outputs {', '.join(outs)}" if len(outs) > 1 else f"{outs[0]!r} has shape {list(shape)}"
+        line, column = g.checked.output_pos or g.position(outs[-1])  # the `output` statement, or the last line
+        raise GraphlangError("shape", f"closed-form derivatives need a single scalar output ({what})",
+                             line, column, hint="use `graphlang diff --program` for vector-valued programs, "
+                             "or differentiate a scalar of it such as sum(…) or an element [i]")
     adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     b = Builder(tidy=True, shapes={n: shapes[g.slot_of[n]] for n in g.names})
     full: dict[str, Expr] = {}
