@@ -35,6 +35,7 @@ def test_summary_by_hand():
     assert s["first_wrong_steps"] == [{"step": "b", "count": 2}, {"step": "c", "count": 1}]
     text = gradebook.summary_text(s)
     assert "mean 4.8 / 10, median 5 / 10" in text and "most common first wrong step: b (2 submissions)" in text
+    assert text.startswith("5 submissions graded (1 passed); 1 other files skipped:")  # 5 + 1 = the 6 rows
 
 
 def test_summary_of_nothing():

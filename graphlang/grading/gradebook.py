@@ -71,7 +71,8 @@ def summary_text(s: dict[str, Any]) -> str:
     if not s["submissions"]:
         return f"no submissions graded ({s['skipped']} skipped)"
     top = f" / {s['max_score']:g}" if s["max_score"] else ""
-    lines = [f"{s['submissions']} submissions ({s['passed']} passed, {s['skipped']} skipped): "
+    skipped = f"; {s['skipped']} other files skipped" if s["skipped"] else ""  # (not among the graded)
+    lines = [f"{s['submissions']} submissions graded ({s['passed']} passed){skipped}: "
              f"mean {s['mean']:.4g}{top}, median {s['median']:.4g}{top}"]
     widest = max(b["count"] for b in s["histogram"]) or 1
     for b in s["histogram"]:
