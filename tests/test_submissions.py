@@ -23,7 +23,7 @@ import graphlang
 from graphlang import checker
 from graphlang.grading import pool
 from graphlang.grading import submissions as sub
-from graphlang.grading.checker import Report
+from graphlang.grading.report import Report
 
 HW = PROGRAMS / "homework"
 REF = graphlang.parse((HW / "reference.cg").read_text())
@@ -418,7 +418,7 @@ def test_a_file_that_is_not_utf8_gets_the_same_report_alone_and_in_a_batch(tmp_p
     alone = _alone(cli, tmp_path / "latin1.cg")
     assert row["status"] == "graded" and not row["passed"] and not alone["passed"]
     assert row["score"] == alone["score"] == 0 and row["feedback"] == alone["feedback"]
-    assert "line 2" in row["feedback"][0] and "not valid UTF-8" in row["feedback"][0]
+    assert ":2:" in row["feedback"][0] and "not valid UTF-8" in row["feedback"][0]  # your program:2:6
 
 
 def test_a_file_over_the_size_limit_says_so_alone_and_in_a_batch(tmp_path, cli):

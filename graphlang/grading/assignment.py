@@ -37,16 +37,10 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import tomltext, worksheet
 from graphlang.grading.answers_file import parse_answers
-from graphlang.grading.checker import (
-    VISIBILITY,
-    Report,
-    canonical,
-    default_quantities,
-    grade_answers,
-    reference_at,
-)
+from graphlang.grading.checker import canonical, default_quantities, grade_answers, reference_at
 from graphlang.grading.compare import Comparison
 from graphlang.grading.programs import grade_program
+from graphlang.grading.report import VISIBILITY, Report
 from graphlang.limits import Limits
 from graphlang.program import Program, parse, read_source
 

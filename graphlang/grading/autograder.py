@@ -30,7 +30,7 @@ from graphlang.errors import GraphlangError
 from graphlang.files import write_text, write_with
 from graphlang.grading import autograder_files as templates
 from graphlang.grading.assignment import Assignment
-from graphlang.grading.checker import Item, Report
+from graphlang.grading.report import Item, Report
 from graphlang.grading.submissions import grade_batch
 from graphlang.language.grammar import grammar_path
 

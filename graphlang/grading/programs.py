@@ -10,8 +10,9 @@ import numpy as np
 
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
-from graphlang.grading.checker import Item, Report, _as_program, _close, reference_at
+from graphlang.grading.checker import _as_program, _close, reference_at
 from graphlang.grading.points import at_kink, cancels, float_limit, sample_points
+from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits

@@ -25,8 +25,9 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import pool
 from graphlang.grading.answers_file import parse_answers
-from graphlang.grading.checker import Report, grade_answers
+from graphlang.grading.checker import grade_answers
 from graphlang.grading.programs import grade_program
+from graphlang.grading.report import Report
 from graphlang.program import Program, parse
 
 SUFFIXES = (".cg", ".json")
