@@ -194,3 +194,14 @@ def test_a_number_spread_over_a_sum_keeps_its_ones(source, wrt, by_hand):
     read as a matrix plus a number: the ones stay, as in the LaTeX (a red team's find)."""
     prog = graphlang.parse(source)
     assert prog.diff(at=_at(prog))[wrt] == by_hand
+
+
+def test_explain_notes_numpys_vector_transpose_pitfall():
+    """`x @ x.T` of a vector is the number xᵀx (a student meant the matrix x xᵀ): explain says so,
+    in text and LaTeX (no raw ᵀ for pdflatex); `x.T @ A @ x`, which is what it looks like, gets no note."""
+    pit = graphlang.parse("input x[3], W[3, 3]\nM = x @ x.T\ny = sum(W * M)\n")
+    text = pit.explain(_at(pit))
+    assert "Note: x @ x.T is the number xᵀx" in text and "outer(x, x)" in text
+    assert "x\\textsuperscript{T}x" in pit.explain(_at(pit), format="latex")
+    fine = graphlang.parse("input x[3], A[3, 3]\ny = x.T @ A @ x\n")
+    assert "Note:" not in fine.explain(_at(fine))

@@ -152,12 +152,27 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         if p.label is not None:
             adj = adjoint.build(g, shapes, outputs=[p.output])
         lines.extend(_backward(program, adj, vals, p, scalar, digits, with_latex))
+    note = " ".join(n for n in (_vector_transposes(program, shapes), note) if n)
     if note:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
     if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ are not numbers (LaTeX writes them bold)
         shown.append(Line("legend", g.outputs[0], [MT.LEGEND], []))
     return shown
+
+
+def _vector_transposes(program: Program, shapes: list[Any]) -> str:
+    """A note on numpy's pitfall `u @ v.T` of two vectors: `.T` of a vector changes nothing, so it is
+    the number uᵀv, where a student who wrote it meant the matrix u vᵀ."""
+    g = program.graph
+    named = {slot: name for name, slot in g.slot_of.items()}
+    flipped = {eq.out: eq.ins[0] for eq in g.eqns if eq.prim.name == "T" and len(shapes[eq.ins[0]]) == 1}
+    for eq in g.eqns:
+        if eq.prim.name == "matmul" and eq.ins[1] in flipped and len(shapes[eq.ins[0]]) == 1:
+            u, v = (named.get(s, "the vector") for s in (eq.ins[0], flipped[eq.ins[1]]))
+            return (f"{u} @ {v}.T is the number {u}ᵀ{v}: .T of a vector changes nothing (as in numpy); "
+                    f"the matrix {u} {v}ᵀ is outer({u}, {v}).")
+    return ""
 
 
 def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
@@ -276,7 +291,8 @@ def _tex_text(text: str) -> str:
     """Plain words for `\\text{}`: LaTeX's special characters escaped, code quotes dropped."""
     for ch in "{}$&#%_":
         text = text.replace(ch, "\\" + ch)
-    return text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}")
+    text = text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}")
+    return text.replace("ᵀ", "\\textsuperscript{T}")  # (pdflatex has no glyph for U+1D40)
 
 
 def _tex_name(name: str) -> str:
