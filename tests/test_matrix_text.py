@@ -205,3 +205,19 @@ def test_explain_notes_numpys_vector_transpose_pitfall():
     assert "x\\textsuperscript{T}x" in pit.explain(_at(pit), format="latex")
     fine = graphlang.parse("input x[3], A[3, 3]\ny = x.T @ A @ x\n")
     assert "Note:" not in fine.explain(_at(fine))
+
+
+def test_every_view_of_a_statement_writes_vectors_as_columns():
+    """The graph's table, DOT, TikZ, `Program.to_latex()` and the web page's graph printed the statement
+    as written: `x.T @ w.T` as (xᵀ)ᵀ wᵀ (a matrix, for a number), `x @ A` as x A; and TikZ's edge
+    labels ignored shapes (x A + A x for ∂(xᵀAx)/∂x). A red team's finds; by hand, columns throughout."""
+    from graphlang.present import jsonout
+    from graphlang.present.tikz import to_tikz
+    prog = graphlang.parse("input x[3], w[3]\nO = outer(x.T, w.T)\ne = x.T @ w.T\nf = sum(x.T * w)\n"
+                           "y = sum(O) + e + f\n")
+    tex = prog.to_latex()
+    assert "O &= x w^{T}" in tex and "e &= x^{T} w" in tex and "f &= \\sum x \\cdot w" in tex
+    web = graphlang.parse("input x[3], w[2]\nparam A[3, 2]\nh = x @ A\ns = h @ w\n")
+    assert [n["computes"] for n in jsonout.graph(web)["nodes"][3:]] == ["Aᵀ @ x", "hᵀ @ w"]
+    quad = graphlang.parse("input x[3]\nparam A[3, 3]\ny = x.T @ A @ x\n")
+    assert "A^{T} x + A x" in to_tikz(quad, _at(quad), partials=True)

@@ -106,10 +106,27 @@ def located_error(err: Any, path: str | None, source: str | None) -> dict[str, A
             "hint": loc.hint, "text": loc.text()}
 
 
-def graph(program: Any) -> dict[str, Any]:
-    """The computation graph's structure: each node (input, param or what it computes), the named
-    nodes it reads, and the edges operand -> consumer in statement order (each once)."""
+def declared_shapes(program: Any) -> dict[str, Any] | None:
+    """Every name's shape from the inputs' declarations (None unless every input is declared):
+    without values, `sum(A, 1)` of a stack must not be drawn as a matrix's `A 1`."""
     g = program.graph
+    given = [program.checked.declared.get(n) for n in g.inputs]
+    if any(s is None for s in given):
+        return None
+    try:
+        shapes = g.shapes(tuple(s for s in given if s is not None))
+    except Exception:  # noqa: BLE001 - declarations that do not fit: drawn as before, without shapes
+        return None
+    return {n: shapes[g.slot_of[n]] for n in program.names}
+
+
+
+def graph(program: Any) -> dict[str, Any]:
+    """The computation graph's structure: each node (input, param or what it computes, knowing the
+    declared shapes: `x @ A` of a vector is Aᵀx), the named nodes it reads, and the edges
+    operand -> consumer in statement order (each once)."""
+    g = program.graph
+    shapes = declared_shapes(program)
     nodes: list[dict[str, Any]] = []
     edges: list[list[str]] = []
     for name in g.inputs:
@@ -117,7 +134,7 @@ def graph(program: Any) -> dict[str, Any]:
                       "reads": []})
     for st in g.statements:
         reads = names(st.expr) if st.expr is not None else []
-        nodes.append({"name": st.name, "kind": "op", "computes": to_text(st.expr, "math")
+        nodes.append({"name": st.name, "kind": "op", "computes": to_text(st.expr, "math", shapes=shapes)
                       if st.expr is not None else None, "reads": reads})
         edges.extend([r, st.name] for r in reads)
     return {"nodes": nodes, "edges": edges, "outputs": list(g.outputs)}

@@ -19,6 +19,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import names
 from graphlang.present.dot import labelled, local_derivatives
 from graphlang.present.explain import tex_number
+from graphlang.present.jsonout import declared_shapes
 from graphlang.program import Program
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
@@ -127,7 +128,7 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
     known, edges = local_derivatives(program, shapes, result)
     out: dict[tuple[str, str], str] = {}
     for name, consumer, e, seed, value in edges:
-        text = to_latex(e) if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}"
+        text = to_latex(e, known) if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}"
         out[(name, consumer)] = labelled(text, None if value is None else _value(value))
     return out
 
@@ -140,7 +141,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     cols = max(c for c, _ in place.values()) + 1
     cells: list[list[str]] = [["" for _ in range(cols)] for _ in range(rows)]
     outputs = set(g.outputs)
-    known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else _declared(program)
+    known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else declared_shapes(program)
     for n in program.names:
         st = g.statement(n)
         text = f"${tex_name(n)}$" if st is None or st.expr is None else \
@@ -188,20 +189,6 @@ def _wider(place: dict[str, tuple[int, int]], local: dict[tuple[str, str], str],
         c = place[b][0]
         wider[c] = max(wider[c], round(need - LABEL_GAP, 1))
     return wider
-
-
-def _declared(program: Program) -> dict[str, Any] | None:
-    """Every name's shape from the inputs' declarations (None unless every input is declared):
-    without values, `sum(A, 1)` of a stack must not be drawn as a matrix's `A 1`."""
-    g = program.graph
-    given = [program.checked.declared.get(n) for n in g.inputs]
-    if any(s is None for s in given):
-        return None
-    try:
-        shapes = g.shapes(tuple(s for s in given if s is not None))
-    except Exception:  # noqa: BLE001 - declarations that do not fit: drawn as before, without shapes
-        return None
-    return {n: shapes[g.slot_of[n]] for n in program.names}
 
 
 def _id(name: str) -> str:

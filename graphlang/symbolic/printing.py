@@ -45,6 +45,8 @@ def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
             if plain is not None:
                 return plain, shape
         ranks = tuple(None if s is None else len(s) for _, s in kids)
+        if node.op == "T" and ranks[0] is not None and ranks[0] < 2:  # numpy's .T of a vector: the vector
+            return args[0], shape
         if node.op == "matmul" and ranks == (1, 2):  # xᵀA, a row in numpy: the column Aᵀx
             out = Expr("matmul", (_transpose(args[1]), args[0]))
             column[id(out)] = (out.args[0], args[0])
