@@ -257,7 +257,7 @@ def test_same_signs_keeps_every_checked_point_in_the_problems_quadrant(tmp_path)
     with both signs turned. `[program] same_signs = true` keeps each input's sign (staff's choice;
     by default a submission must be right wherever the reference is). Oracle: ln(xz) = ln x + ln z
     exactly where x, z > 0."""
-    from graphlang.grading.programs import sample_points
+    from graphlang.grading.points import sample_points
     (tmp_path / "ref.cg").write_text("y = ln(x * z) + x^2\n")
     base = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["y"]\n'
     (tmp_path / "both.toml").write_text(base)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import graphlang
 from graphlang.checker import grade_answers, grade_program
 from graphlang.grading.answers_file import parse_answers
-from graphlang.grading.programs import sample_points
+from graphlang.grading.points import sample_points
 from graphlang.grading.submissions import grade_batch
 
 HW = PROGRAMS / "homework"
@@ -532,8 +532,23 @@ def test_overflowing_everywhere_but_the_given_point_is_not_a_pass():
     and overflows everywhere else is compared at too few points and fails."""
     sneaky = "y = x * x + exp(1000000 * (x * x - 4) ^ 2) - 1\n"
     rep = grade_program("y = x * x\n", sneaky, {"x": 2})
-    assert not rep.passed and "compared at 1 point(s) only" in next(
-        i.message for i in rep.items if i.name == "output value")
+    assert not rep.passed and "overflows" in next(i.message for i in rep.items if i.name == "output value")
+
+
+@pytest.mark.parametrize("junk", ["junk = exp(-1000000 * z)\n",  # overflows where z < 0, read by nothing
+                                  "t = (1 + relu(-z) * 1e-12) - 1\n",  # cancels where z < 0
+                                  "s = x * z\nq = ln(s - 1 * s + relu(z))\n"])  # ln(0) where z < 0
+def test_a_junk_line_that_fails_where_the_program_is_wrong_hides_nothing(junk):
+    """A red team's find: abs(z) for z (wrong where z < 0) plus a line that overflows, cancels or
+    takes ln(0) exactly where z < 0 scored full marks, every such point skipped. Points are skipped
+    only far from the given magnitudes; where each input is turned negative alone, never."""
+    ref = "a = x * z\ny = a + z\n"
+    wrong = "a = x * abs(z)\n" + junk + "y = a + abs(z)\n"
+    if "t = " in junk:
+        wrong = wrong.replace("y = a + abs(z)", "y = a + abs(z) + 0 * t")
+    at = {"x": 2, "z": 3}
+    assert not grade_program(ref, "a = x * abs(z)\ny = a + abs(z)\n", at).passed
+    assert not grade_program(ref, wrong, at).passed
 
 
 def test_the_same_outputs_in_another_order_are_graded_by_name():
@@ -613,3 +628,38 @@ def test_a_program_without_inputs_is_checked_at_its_one_point():
     value = next(i for i in wrong.items if i.name == "output value")
     assert value.message.startswith("at the program (no inputs): 8")
     assert any("one point" in f for f in wrong.feedback + right.feedback)
+
+
+def test_a_step_carried_forward_to_infinity_credits_nothing():
+    """g_d = 1e306 and g_a = 1e308 made the recomputed steps inf, and |answer − inf| ≤ rtol·inf held
+    for any answer: dy/dx = 7 and dy/dz = 3 were "consistent" (15/16)."""
+    key = load("student_correct.json")
+    rep = grade_answers(REF, {**key, "g_d": 1e306, "g_a": 1e308, "dy/dx": 7, "dy/dz": 3}, AT)
+    wrong = {i.name for i in rep.items if not i.passed}
+    assert {"dy/dx", "dy/dz"} <= wrong and not any(i.ecf for i in rep.items if i.name in ("dy/dx", "dy/dz"))
+
+
+def test_six_inputs_are_each_checked_negative_by_default():
+    """The sixth input was first negative at the 12th point: abs(t) for t scored 9/9 with 10 points."""
+    ref = "h = tanh(w1 * x + b1)\ny = (w2 * h + b2 - t) ^ 2\n"
+    at = {"w1": 0.5, "x": 1.5, "b1": 0.1, "w2": -0.8, "b2": 0.2, "t": 1}
+    assert not grade_program(ref, ref.replace("- t)", "- abs(t))"), at).passed
+
+
+def test_answers_repeated_or_twice_right_are_one_answer():
+    """A key pasted twice with the same value zeroed the file ("gives 'a' twice"); 1208.38 for dy/dx
+    and 1208.4 for g_x, both right to the comparison, failed as "answered twice"."""
+    key = load("student_correct.json")
+    text = json.dumps(key)[:-1] + ', "a": ' + json.dumps(key["a"]) + "}"
+    answers, why = parse_answers(text)
+    assert why == "" and grade_answers(REF, answers, AT).passed
+    g_x = key["dy/dx"]
+    both = grade_answers(REF, {**key, "dy/dx": g_x * (1 + 2e-6), "g_x": g_x}, AT)
+    assert both.passed
+
+
+def test_a_node_named_like_an_adjoint_is_fine_where_no_adjoint_can_be_meant():
+    """A hand-written backward pass (outputs y, g_x: a vector output, no adjoints) was refused."""
+    ref = "a = x * z\ng_a = z\ny = a + 1\noutput y, g_a\n"
+    rep = grade_answers(ref, {"a": 6, "g_a": 3, "y": 7}, {"x": 2, "z": 3}, quantities=["a", "g_a", "y"])
+    assert rep.passed

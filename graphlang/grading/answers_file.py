@@ -26,7 +26,7 @@ _JSON_KIND = {list: "a list", str: "a string", int: "a number", float: "a number
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in pairs:
-        if k in out:
+        if k in out and not (type(out[k]) is type(v) and repr(out[k]) == repr(v)):  # pasted twice: harmless
             raise _Duplicate(k)
         out[k] = v
     return out

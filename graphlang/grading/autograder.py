@@ -91,7 +91,7 @@ def _gradable(p: Path, folder: Path) -> bool:
     """A submitted .json or .cg file: not a hidden file or one in a hidden folder (macOS zips add
     `__MACOSX/._answers.json`), and not a symlink (it could point at the course's own files)."""
     parts = p.relative_to(folder).parts
-    return p.suffix in (".json", ".cg") and not p.is_symlink() and p.is_file() and \
+    return p.suffix.lower() in (".json", ".cg") and not p.is_symlink() and p.is_file() and \
         not any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
@@ -122,7 +122,7 @@ def _graded_alone(asg: Assignment, path: Path) -> Report:
     and memory limits (graded in this process, a slow submission held Gradescope's runner until
     its own timeout and no results.json was written)."""
     with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / path.name
+        copy = Path(tmp) / (path.stem + path.suffix.lower())  # answers.JSON is answers too
         copy.write_bytes(path.read_bytes()[:1_000_001])
         options = {"answers": asg.answers_options(), "program": asg.program_options()}
         row = next(iter(grade_batch(asg.reference, tmp, asg.at, options, timeout=asg.timeout,

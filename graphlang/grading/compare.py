@@ -24,6 +24,7 @@ import numpy as np
 from graphlang.errors import GraphlangError
 
 KINDS = ("relabs", "sigfig", "decdig")
+ROUNDOFF = 1e-14  # of the computation's largest value: below it a value may be a roundoff of 0 (≈ 100 ulps)
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,10 @@ def compare(got: np.ndarray, want: Any, how: Comparison) -> tuple[bool, str]:
 
 def sign_turned(got: Any, want: Any, scale: float) -> bool:
     """A wrong sign on a value that is not a roundoff of 0: an absolute tolerance (1e-8) let −3.8e-11
-    pass for 3.8e-11 (the vanishing gradient of a saturated sigmoid); a roundoff of 0 (below 1e-12
+    pass for 3.8e-11 (the vanishing gradient of a saturated sigmoid); a roundoff of 0 (below ROUNDOFF
     of the computation's largest value) may come out with either sign."""
     g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     if g.shape != w.shape:
         return False
-    return bool(np.any((g * w < 0) & (np.abs(w) > 1e-12 * scale)))
+    with np.errstate(all="ignore"):
+        return bool(np.any((g * w < 0) & (np.abs(w) > ROUNDOFF * scale)))

@@ -39,6 +39,8 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
             carried = sum(value_of(e, mixed) for e in step)
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
+    if not np.all(np.isfinite(carried)):  # |answer − inf| ≤ rtol·inf holds for any answer
+        return False
     return compare(np.asarray(given, dtype=np.float64), carried, cmp)[0] and not sign_turned(given, carried, scale)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.checker import _as_program, _close, reference_at
-from graphlang.grading.points import at_kink, cancels, float_limit, sample_points
+from graphlang.grading.points import at_kink, cancels, sampled
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
@@ -48,8 +48,10 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
     weight = opts.check_weights(weights, required, bool(ref.inputs))
     # n points to compare at, and as many spares for points where the submission's float64 fails
-    n_points = n_points if ref.inputs else 1  # no inputs: one point is all there is
-    pts = sample_points(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
+    # no inputs: one point is all there is; many: each turned negative alone needs its point (unless
+    # fewer points than the default are asked for: a quick check)
+    n_points = (max(n_points, 2 * len(ref.inputs) + 1) if n_points >= 10 else n_points) if ref.inputs else 1
+    pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
     report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
     report.show_expected = show_expected
@@ -76,7 +78,7 @@ def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
     return report
 
 
-def _grade(ref: Program, pts: list[dict[str, np.ndarray]], n: int, submission: str | bytes,
+def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, submission: str | bytes,
            rtol: float, atol: float, required: list[str], points: float, limits: Limits,
            show_expected: bool) -> Report:
     report = Report()
@@ -103,13 +105,16 @@ def _grade(ref: Program, pts: list[dict[str, np.ndarray]], n: int, submission: s
     return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected)
 
 
-def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]], n: int,
+def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int,
                   stud: Program, rtol: float, atol: float, required: list[str], points: float,
                   show_expected: bool) -> Report:
     """The items after "program parses and checks": inputs, required names, value, derivatives,
-    compared at `n` of the points `pts` (the given point first). Past the given point, a point
-    where the submission overflows float64 or cancels away its digits (`cancels`) is skipped for
-    the next: a right formula that is not numerically stable there (1/(1 + exp(-u)) at u = -800)."""
+    compared at `n` of the points `pts` (the given point first, each with whether it is far from
+    the given magnitudes). At a far point, where the submission fails in float64 (overflows, or
+    ln(0) after a sigmoid saturated) or cancels away its digits (`cancels`) and the reference does
+    not, the point is skipped for the next: a right formula that is not numerically stable there
+    (1/(1 + exp(-u)) at u = -800). Never at the given magnitudes, where each input is turned
+    negative alone: a skip there would let a junk line that fails only for z < 0 hide abs(z)."""
     missing = [n for n in ref.inputs if n not in stud.inputs]
     extra = [n for n in stud.inputs if n not in ref.inputs]
     inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")
@@ -137,7 +142,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
     kinks: list[str] = []
     skipped: list[str] = []  # points where the submission's float64 fails but the reference's does not
     compared = 0
-    for k, p in enumerate(pts):
+    for p, far in pts:
         if compared == n:
             break
         where = ", ".join(f"{name}={_short(v)}" for name, v in p.items()) or "the program (no inputs)"
@@ -145,11 +150,11 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
         try:
             got = stud.evaluate(p)
             stud_kink = at_kink(stud, p)
-            if k and cancels(stud, p, rtol):
+            if far and cancels(stud, p, rtol):
                 skipped.append(where)
                 continue
         except GraphlangError as err:
-            if k and (float_limit(err) or err.kind == "domain" and cancels(stud, p, rtol, to_zero=True)):
+            if far and err.kind == "domain":
                 skipped.append(where)
                 continue
             for it in [value, *grads.values()]:
@@ -191,7 +196,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[dict[str, np.ndarray]]
         it.passed = not it.message
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
-    what = "gradient" if ref.evaluate(pts[0]).gradient is not None else "Jacobian"
+    what = "gradient" if ref.evaluate(pts[0][0]).gradient is not None else "Jacobian"
     at = f"at {compared} points" if ref.inputs else "at its one point: the program has no inputs"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
