@@ -663,3 +663,18 @@ def test_a_node_named_like_an_adjoint_is_fine_where_no_adjoint_can_be_meant():
     ref = "a = x * z\ng_a = z\ny = a + 1\noutput y, g_a\n"
     rep = grade_answers(ref, {"a": 6, "g_a": 3, "y": 7}, {"x": 2, "z": 3}, quantities=["a", "g_a", "y"])
     assert rep.passed
+
+
+def test_zero_is_right_for_a_roundoff_of_zero_under_every_comparison():
+    """dJ/dc for a shift c of every logit is 0 exactly; float64 makes it 1.25e-16, and under sigfig
+    only that very roundoff passed (3 significant figures of 1e-16). Oracle: shift invariance."""
+    from graphlang.grading.compare import Comparison
+    ref = "u = z + c\nJ = -dot(t, logsoftmax(u))\n"
+    at = {"z": [1.0, -2.0, 0.5], "c": 0.7, "t": [0.0, 1.0, 0.0]}
+    r = graphlang.parse(ref).evaluate(at)
+    assert abs(r.gradient["c"]) < 1e-15
+    for cmp in (Comparison("sigfig", digits=3), Comparison("decdig", digits=2), Comparison("relabs", 1e-5, 0)):
+        rep = grade_answers(ref, {"dJ/dc": 0}, at, quantities=["dJ/dc"], comparison=cmp)
+        assert rep.passed, cmp
+    assert not grade_answers(ref, {"dJ/dc": 0.01}, at, quantities=["dJ/dc"],
+                             comparison=Comparison("decdig", digits=3)).passed

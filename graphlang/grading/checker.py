@@ -21,7 +21,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
-from graphlang.grading.compare import Comparison, compare, sign_turned
+from graphlang.grading.compare import Comparison, compare, roundoff_zeros, sign_turned
 from graphlang.grading.ecf import carried_forward
 from graphlang.grading.report import Item, Report
 from graphlang.ir.bind import _not_a_number
@@ -210,8 +210,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         item.got = given[q]
         why = _malformed(given[q], reference_values[q])
-        ok, verdict = (False, why) if why else compare(np.asarray(given[q], dtype=np.float64),
-                                                        reference_values[q], cmp)
+        ok, verdict = (False, why) if why else compare(*roundoff_zeros(given[q], reference_values[q], scale), cmp)
         if ok and sign_turned(given[q], reference_values[q], scale):
             ok, verdict = False, "incorrect: the sign is wrong"
         if ok:
