@@ -47,7 +47,7 @@ BY_HAND = {
     "row-times-matrix": {"x": "A @ (2·(Aᵀ @ x))"},
     "expand": {"v": "Aᵀ 1", "A": "1 vᵀ"},
     "embed": {"s": "A[1, 2]", "A": "s·e₁ e₂ᵀ"},
-    "broadcast-row": {"A": "cos(A + v)"},
+    "broadcast-row": {"A": "cos(A + 1 vᵀ)"},  # numpy adds v to each row: A + 1 vᵀ, not a matrix plus a column
     "broadcast-scalar": {"s": "sum(exp(s·u)·u)", "u": "exp(s·u)·s"},
 }
 IDS = [c[0] for c in CASES]
@@ -221,3 +221,16 @@ def test_every_view_of_a_statement_writes_vectors_as_columns():
     assert [n["computes"] for n in jsonout.graph(web)["nodes"][3:]] == ["Aᵀ @ x", "hᵀ @ w"]
     quad = graphlang.parse("input x[3]\nparam A[3, 3]\ny = x.T @ A @ x\n")
     assert "A^{T} x + A x" in to_tikz(quad, _at(quad), partials=True)
+
+
+def test_a_vector_added_to_each_row_is_written_with_its_ones():
+    """numpy's `A + v` adds v to each row; with v a column, A + v reads as adding it to each column
+    (for a square A, other numbers; a red team evaluated both): A + 1 vᵀ. Oracle: the numbers."""
+    prog = graphlang.parse("input A[3, 3], v[3], x[3]\nB = A + v\nC = A * v\ny = x @ B @ x + sum(C * C)\n")
+    at = _at(prog)
+    text = prog.explain(at)
+    assert "  B = A + 1 vᵀ = " in text and "  C = A·(1 vᵀ) = " in text
+    A, v = np.asarray(at["A"]), np.asarray(at["v"])
+    ones = np.ones((3, 1))
+    assert np.allclose(prog.evaluate(at).values["B"], A + ones @ v.reshape(1, 3))  # 1 vᵀ, by hand
+    assert prog.diff(at=at)["x"] == "(A + 1 vᵀ)ᵀ @ x + (A + 1 vᵀ) @ x"

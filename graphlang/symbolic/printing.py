@@ -53,6 +53,13 @@ def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
             return out, shape
         if node.op == "matmul" and ranks == (1, 1):  # an inner product: uᵀw
             return Expr("matmul", (row(args[0]), args[1])), shape
+        if node.op in ("add", "sub", "mul", "div") and ranks in ((2, 1), (1, 2)):  # numpy's A + v: each
+            m, v = (0, 1) if ranks == (2, 1) else (1, 0)  # row of A meets vᵀ, written A + 1 vᵀ
+            sm, sv = kids[m][1], kids[v][1]
+            if sm is not None and sv is not None and sm[1] == sv[0]:
+                spread = list(args)
+                spread[v] = Expr("expand", (args[v], args[m]), 0)
+                return Expr(node.op, tuple(spread), node.attr), shape
         out = node if all(k is a for k, a in zip(args, node.args)) else Expr(node.op, args, node.attr)
         if node.op == "matmul" and ranks == (2, 1):
             column[id(out)] = (args[0], args[1])
