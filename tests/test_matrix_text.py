@@ -234,3 +234,11 @@ def test_a_vector_added_to_each_row_is_written_with_its_ones():
     ones = np.ones((3, 1))
     assert np.allclose(prog.evaluate(at).values["B"], A + ones @ v.reshape(1, 3))  # 1 vᵀ, by hand
     assert prog.diff(at=at)["x"] == "(A + 1 vᵀ)ᵀ @ x + (A + 1 vᵀ) @ x"
+
+
+def test_a_literal_is_written_once_in_the_forward_pass():
+    """`c = [1, 2, 3] = [1, 2, 3]`: a literal is its own value."""
+    prog = graphlang.parse("input x[2]\nA = [[2, 1], [1, 3]]\nc = [1, -1]\ny = dot(c, A @ x)\n")
+    lines = prog.explain({"x": [1.0, 2.0]}).splitlines()
+    assert "  A = [[2, 1], [1, 3]] (shape [2, 2])" in lines and "  c = [1, -1]" in lines
+    assert "  y = dot(c, A @ x) = -3" in lines  # by hand: [1, -1]·[4, 7]

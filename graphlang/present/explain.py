@@ -139,8 +139,12 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)
-        forms.append(short(vals[st.name], digits))
-        latex.append(tv(vals[st.name], digits))
+        value = short(vals[st.name], digits)
+        if value == forms[-1] or value.startswith(forms[-1] + " (shape"):  # a literal (`c = [1, 2, 3]`)
+            forms[-1] = value  # is its own value: written once
+        else:
+            forms.append(value)
+            latex.append(tv(vals[st.name], digits))
         lines.append(Line("forward", st.name, forms, latex, matrix=bool(used)))
     note = ""
     only = C.parse_of(program, shapes, of) if of is not None else None
