@@ -481,3 +481,12 @@ def test_indexing_an_undeclared_input_says_to_declare_it(cli, write):
     ran = cli("diff", write("y = x[0] * x[1]\n"))
     assert ran.code == 1 and "1 index for a value of shape scalar" in ran.err and "input x[3]" in ran.err
     assert cli("diff", write("input x[2]\ny = x[0] * x[1]\n")).code == 0
+
+
+def test_a_bracket_never_closed_is_named_where_the_nesting_limit_is_hit():
+    """A `(` left open on line 1 made every later line nest inside it: "line 201: brackets nest deeper
+    than 200 levels" named a line with nothing wrong; the hint now names the open bracket."""
+    source = "".join(f"a{i} = (x\n" for i in range(300))
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(source)
+    assert err.value.kind == "limit" and "'(' on line 1, column 6 is still open" in (err.value.hint or "")

@@ -72,14 +72,18 @@ def _check_text(text: str, limits: Limits) -> None:
                                  "direction-changing character)", line, column, "delete it")
         raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII outside comments",
                              line, column, "retype the name or operator with ASCII characters")
-    depth = 0
+    depth, outer = 0, 0
     code = re.sub(r"#[^\n]*", lambda c: " " * len(c.group()), text) if "#" in text else text  # a comment's ( is prose
     for m in re.finditer(r"[\[\]()]", code) if not _shallow(code, limits.max_depth) else ():
+        outer = m.start() if depth == 0 else outer  # where the outermost open bracket is
         depth = depth + 1 if m.group() in "([" else max(0, depth - 1)
         if depth > limits.max_depth:
             line, column = position(text, m.start())
+            first, col = position(text, outer)
+            hint = (f"the {code[outer]!r} on line {first}, column {col} is still open here: is it closed?"
+                    if first < line else "name intermediate quantities instead of nesting")
             raise GraphlangError("limit", f"brackets nest deeper than {limits.max_depth} levels",
-                                 line, column, "name intermediate quantities instead of nesting")
+                                 line, column, hint)
     # Linear scans: a match may start only where a line (or a run of name characters) starts,
     # and each start reads at most limit + 1 characters of its own line (run). An unanchored
     # pattern would rescan each line from every position: quadratic in the line's length.
