@@ -233,3 +233,10 @@ def test_run_gradescope_ignores_macos_zip_debris_and_symlinks(tmp_path):
     res = _run(root)
     _valid(res)
     assert res["score"] == 18
+    (sub / "answers.json").unlink()  # only debris left: the message says what was ignored
+    (sub / "notes.txt").write_text("my work")
+    res = _run(root)
+    out = res["tests"][0]["output"]
+    assert res["score"] == 0 and "ignored: " in out and "notes.txt" in out and "leak.cg" in out
+    (sub / "answers.JSON").write_text(json.dumps(asg.key()))  # a Windows habit: answers all the same
+    assert _run(root)["score"] == 18

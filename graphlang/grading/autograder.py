@@ -105,9 +105,14 @@ def run_gradescope(root: str | Path) -> dict[str, Any]:
         report = _graded_alone(asg, found[0])
     else:
         report = Report(show_expected=asg.show_expected)
+        ignored = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
+                         if not p.is_dir() and not _gradable(p, folder)) if folder.is_dir() else []
         why = ("no .json (answers) or .cg (program) file was submitted" if not found else
                f"{len(found)} gradable files were submitted ({', '.join(p.name for p in found[:5])}); "
                "submit exactly one .json or one .cg file")
+        if not found and ignored:  # what was there, and why it was not graded
+            why += (f" (ignored: {', '.join(ignored[:5])}{', ...' if len(ignored) > 5 else ''}: other kinds of "
+                    "file, hidden files, macOS zip folders and links are not graded)")
         report.items.append(Item("submission", asg.max_score, message=why))
         report.feedback.append(why)
     results = report.to_gradescope(asg.visibility)
