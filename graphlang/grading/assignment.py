@@ -65,7 +65,7 @@ class Assignment:
     show_expected: bool = False
     visibility: str = "visible"
     ecf: bool = True
-    check_points: int = 10
+    check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
     program_rtol: float = 1e-6

@@ -204,15 +204,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.message = "no answer"
             continue
         cmp = how.get(q, default_how)
-        if q in twice and not all(_malformed(a, reference_values[q]) == "" and compare(
-                np.asarray(a, dtype=np.float64), reference_values[q], cmp)[0] for a in (given[q], others[q])):
+        ok, verdict = _judged(given[q], reference_values[q], cmp, scale)
+        if q in twice and not (ok and _judged(others[q], reference_values[q], cmp, scale)[0]):
             item.got, item.message = given[q], twice[q]  # (two right answers, 1208.38 and 1208.4, are one)
             continue
         item.got = given[q]
         why = _malformed(given[q], reference_values[q])
-        ok, verdict = (False, why) if why else compare(*roundoff_zeros(given[q], reference_values[q], scale), cmp)
-        if ok and sign_turned(given[q], reference_values[q], scale):
-            ok, verdict = False, "incorrect: the sign is wrong"
         if ok:
             item.passed, item.score = True, item.max_score
             credited.add(q)
@@ -245,6 +242,18 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
+
+
+def _judged(got: Any, want: Any, cmp: Comparison, scale: float) -> tuple[bool, str]:
+    """(right, why not) for one answer: well formed, equal under the comparison (a roundoff of 0 and
+    a 0 alike), and not of the wrong sign."""
+    why = _malformed(got, want)
+    if why:
+        return False, why
+    ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp)
+    if ok and sign_turned(got, want, scale):
+        return False, "incorrect: the sign is wrong"
+    return ok, verdict
 
 
 def _same(a: Any, b: Any) -> bool:

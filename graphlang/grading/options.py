@@ -16,6 +16,7 @@ from graphlang.grading.compare import Comparison
 from graphlang.limits import Limits
 
 MAX_POINTS = 1_000  # seeded points per submission: each evaluates both programs
+CHECK_POINTS = 10  # seeded points a program is compared at, by default
 MAX_TIMEOUT = 3_600.0  # seconds per submission
 MAX_SCORE = 1e6  # points per item
 

@@ -26,14 +26,23 @@ KINKS: dict[str, Callable[..., bool]] = {
 }
 
 
-def at_kink(prog: Program, point: Mapping[str, Any]) -> bool:
-    """Does some relu/abs/max/min of the program sit exactly on its kink at this point?"""
+def at_kink(prog: Program, point: Mapping[str, Any], vals: list[Any] | None = None) -> bool:
+    """Does some relu/abs/max/min of the program sit exactly on its kink at this point? (`vals`: its
+    slots' values there, when the caller has them.)"""
     g = prog.graph
     if not any(eq.prim.name in KINKS for eq in g.eqns):
         return False
-    arrays, _ = prog.bind(point)
-    vals = interp.forward(g, arrays)
+    vals = vals if vals is not None else interp.forward(g, prog.bind(point)[0])
     return any(KINKS[eq.prim.name](*(vals[i] for i in eq.ins)) for eq in g.eqns if eq.prim.name in KINKS)
+
+
+def values_at(prog: Program, point: Mapping[str, Any]) -> list[Any] | None:
+    """Every slot's value at the point, for `at_kink` and `cancels` (one forward pass for both);
+    None when neither has anything to look at."""
+    g = prog.graph
+    if not any(eq.prim.name in KINKS or eq.prim.name in ("add", "sub") for eq in g.eqns):
+        return None
+    return interp.forward(g, prog.bind(point)[0])
 
 
 def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_signs: bool = False
@@ -92,7 +101,8 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
         tries += 1
         try:
             prog.evaluate(cand)
-            if at_kink(prog, cand) or (tries > 1 and cancels(prog, cand, rtol)):
+            vals = values_at(prog, cand)
+            if vals is not None and (at_kink(prog, cand, vals) or (tries > 1 and cancels(prog, cand, rtol, vals))):
                 continue
         except GraphlangError:
             continue  # outside the reference's domain: draw another point
@@ -102,15 +112,14 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
     return points[:n]
 
 
-def cancels(prog: Program, point: Mapping[str, Any], rtol: float) -> bool:
+def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any] | None = None) -> bool:
     """Does a sum or difference of the program cancel here so far that its float64 value is off by
     more than a tenth of `rtol` (1 − p with p = 1 − 10⁻¹² keeps four digits)? Then a comparison at
     this point grades rounding, not mathematics: a right program, stable or not, may disagree."""
     g = prog.graph
     if not any(eq.prim.name in ("add", "sub") for eq in g.eqns):
         return False
-    arrays, _ = prog.bind(point)
-    vals = interp.forward(g, arrays)
+    vals = vals if vals is not None else interp.forward(g, prog.bind(point)[0])
     lost = 10 * np.finfo(np.float64).eps / rtol  # |a ± b| below this times max(|a|, |b|)
     for eq in g.eqns:
         if eq.prim.name in ("add", "sub") and len(eq.ins) == 2:

@@ -11,7 +11,7 @@ import numpy as np
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.checker import _as_program, _close, reference_at
-from graphlang.grading.points import at_kink, cancels, sampled
+from graphlang.grading.points import at_kink, cancels, sampled, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
@@ -20,7 +20,7 @@ from graphlang.program import Program, parse
 
 
 def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
-                  n_points: int = 10, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
+                  n_points: int = opts.CHECK_POINTS, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None, show_expected: bool = True,
                   max_score: float | None = None, same_signs: bool = False,
@@ -50,7 +50,8 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     # n points to compare at, and as many spares for points where the submission's float64 fails
     # no inputs: one point is all there is; many: each turned negative alone needs its point (unless
     # fewer points than the default are asked for: a quick check)
-    n_points = (max(n_points, 2 * len(ref.inputs) + 1) if n_points >= 10 else n_points) if ref.inputs else 1
+    n_points = (max(n_points, 2 * len(ref.inputs) + 1) if n_points >= opts.CHECK_POINTS else n_points) \
+        if ref.inputs else 1
     pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
     report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected)
@@ -142,6 +143,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     kinks: list[str] = []
     skipped: list[str] = []  # points where the submission's float64 fails but the reference's does not
     compared = 0
+    what = ""  # gradient or Jacobian, as the reference has
     for p, far in pts:
         if compared == n:
             break
@@ -149,8 +151,9 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         want = ref.evaluate(p)
         try:
             got = stud.evaluate(p)
-            stud_kink = at_kink(stud, p)
-            if far and cancels(stud, p, rtol):
+            vals = values_at(stud, p)
+            stud_kink = vals is not None and at_kink(stud, p, vals)
+            if far and vals is not None and cancels(stud, p, rtol, vals):
                 skipped.append(where)
                 continue
         except GraphlangError as err:
@@ -162,6 +165,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             first_bad = first_bad or value.name
             break
         compared += 1
+        what = what or ("gradient" if want.gradient is not None else "Jacobian")
         shapes_got, shapes_want = _output_shapes(stud, got), _output_shapes(ref, want)
         if shapes_got != shapes_want:
             value.message = (f"the output is {_describe(shapes_got)}; the reference's is "
@@ -196,7 +200,6 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         it.passed = not it.message
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
-    what = "gradient" if ref.evaluate(pts[0][0]).gradient is not None else "Jacobian"
     at = f"at {compared} points" if ref.inputs else "at its one point: the program has no inputs"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
