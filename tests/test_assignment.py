@@ -152,9 +152,34 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     assert asg.quantities == ["c", "y", "dy/dx"] and asg.max_score == 5
     rep = asg.grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
     items = {i.name: i for i in rep.items}
-    assert items["c"].message == "close: check your rounding (5 significant figures expected)"
+    # the reference's values hidden (the default): the hint depends on the answer alone
+    assert items["c"].message == "incorrect (5 significant figures expected; this answer has 4)"
     assert items["y"].passed and items["dy/dx"].passed and rep.score == 4  # 1200 is DYDX to 2 figures
     assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
+    (tmp_path / "a.toml").write_text("show_expected = true\n" + (tmp_path / "a.toml").read_text())
+    shown = Assignment.load(tmp_path / "a.toml").grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
+    assert {i.name: i.message for i in shown.items}["c"] == "close: check your rounding (5 significant figures expected)"
+
+
+def test_hidden_values_give_no_digit_oracle():
+    """With the reference's values hidden, "close: check your rounding" would say which leading digits
+    of a probe (0.6, 0.63, 0.638, …) are right. Oracle: the right value c = sin(ln 2) = 0.638961…;
+    every probe, right digits or not, gets a message that depends on the probe alone."""
+    c = math.sin(math.log(2))
+    right = [float(f"{c:.{k}g}") for k in range(1, 5)]  # 0.6, 0.64, 0.639, 0.639
+    wrong = [0.7, 0.65, 0.637, 0.6381]
+    for shown in (False, True):
+        msgs = {}
+        for probe in right + wrong:
+            rep = grade_answers(REF, {"c": probe}, AT, comparison=Comparison("sigfig", digits=5), show_expected=shown)
+            msgs[probe] = {i.name: i.message for i in rep.items}["c"]
+        if shown:
+            assert all(msgs[p].startswith("close") for p in right) and all(msgs[p] == "incorrect" for p in wrong)
+        else:
+            assert not any("close" in m for m in msgs.values())
+            for probe in right + wrong:  # the same words for a right and a wrong probe of as many figures
+                n = len(repr(probe)) - 2
+                assert msgs[probe] == f"incorrect (5 significant figures expected; this answer has {n})"
 
 
 @pytest.mark.parametrize("text,where", [

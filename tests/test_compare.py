@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from graphlang.errors import GraphlangError
-from graphlang.grading.compare import Comparison, compare
+from graphlang.grading.compare import Comparison, compare, figures_given
 
 
 def ok(got: float, want: float, how: Comparison) -> bool:
@@ -57,6 +57,26 @@ def test_close_means_fewer_figures_right_to_those():
     # six figures, wrong in the third: a wrong value, not a rounding slip
     assert compare(np.asarray(1220.87), 1208.38, Comparison("sigfig", digits=3))[1] == "incorrect"
     assert compare(np.asarray(0.7), 0.638961, Comparison("sigfig", digits=3))[1] == "incorrect"
+
+
+@pytest.mark.parametrize("answer,figures", [(0.6, 1), (0.64, 2), (600, 3), (600.5, 4), (0.0012, 2),
+                                            (1.5e-05, 2), (-2.25, 3), ([0.125, 3.5], 2), (0.0, None),
+                                            ([0.0, 0.0], None), (1e20, 1)])
+def test_figures_given_count_what_the_answer_writes(answer, figures):
+    assert figures_given(np.asarray(answer, dtype=float)) == figures
+
+
+def test_hidden_values_say_nothing_about_the_digits():
+    """Hidden: "close" is never said; a wrong answer with fewer figures than asked gets a hint that
+    depends on the answer alone, the same for right digits (0.64) as for wrong ones (0.65)."""
+    how = Comparison("sigfig", digits=3)
+    assert compare(np.asarray(0.64), 0.638961, how, reveal=False)[1] == \
+        compare(np.asarray(0.65), 0.638961, how, reveal=False)[1] == \
+        "incorrect (3 significant figures expected; this answer has 2)"
+    assert compare(np.asarray(0.651), 0.638961, how, reveal=False)[1] == "incorrect"
+    assert compare(np.asarray(0.639), 0.638961, how, reveal=False) == (True, "")
+    decdig = Comparison("decdig", digits=2)  # asks for no number of figures: no hint
+    assert compare(np.asarray(0.6), 0.638961, decdig, reveal=False)[1] == "incorrect"
 
 
 @pytest.mark.parametrize("kwargs", [{"kind": "exact"}, {"kind": "sigfig", "digits": 0}, {"digits": 2.5},

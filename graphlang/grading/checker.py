@@ -204,7 +204,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.message = "no answer"
             continue
         cmp = how.get(q, default_how)
-        ok, verdict = _judged(given[q], reference_values[q], cmp, scale)
+        ok, verdict = _judged(given[q], reference_values[q], cmp, scale, show_expected)
         if q in twice and not (ok and _judged(others[q], reference_values[q], cmp, scale)[0]):
             item.got, item.message = given[q], twice[q]  # (two right answers, 1208.38 and 1208.4, are one)
             continue
@@ -244,15 +244,15 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     return report
 
 
-def _judged(got: Any, want: Any, cmp: Comparison, scale: float) -> tuple[bool, str]:
+def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = True) -> tuple[bool, str]:
     """(right, why not) for one answer: well formed, equal under the comparison (a roundoff of 0 and
-    a 0 alike), and not of the wrong sign."""
+    a 0 alike), and not of the wrong sign; `reveal` false: no word that depends on hidden values."""
     why = _malformed(got, want)
     if why:
         return False, why
-    ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp)
+    ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp, reveal)
     if ok and sign_turned(got, want, scale):
-        return False, "incorrect: the sign is wrong"
+        return False, "incorrect: the sign is wrong" if reveal else "incorrect"
     return ok, verdict
 
 

@@ -114,14 +114,35 @@ def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
     return 0.51 * 10.0 ** (mag - (digits - 1))
 
 
-def compare(got: np.ndarray, want: Any, how: Comparison) -> tuple[bool, str]:
-    """(passed, message): "" when passed; "close: check your rounding (…)" or "incorrect"."""
+def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True) -> tuple[bool, str]:
+    """(passed, message): "" when passed; "close: check your rounding (…)" or "incorrect".
+
+    With `reveal` false (the reference's values hidden) "close" is never said: it would tell a
+    student probing 0.6, 0.7, … which leading digits are right. The rounding hint then depends on
+    the answer alone: fewer significant figures than the comparison asks for."""
     w = np.asarray(want, dtype=np.float64)
     if how.passes(got, w):
         return True, ""
-    if how.close(got, w):
+    if reveal and how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected)"
+    asked, given = how.figures(), figures_given(got)
+    if not reveal and asked is not None and given is not None and given < asked:
+        return False, f"incorrect ({how.expects()} expected; this answer has {given})"
     return False, "incorrect"
+
+
+def figures_given(got: Any) -> int | None:
+    """The fewest significant figures among an answer's nonzero elements as written (600 has 3,
+    0.0012 has 2); None when every element is 0 or not finite."""
+    counts = []
+    for v in np.ravel(np.asarray(got, dtype=np.float64)).tolist():
+        if v == 0 or not math.isfinite(v):
+            continue
+        mantissa = repr(abs(v)).split("e")[0]
+        if mantissa.endswith(".0"):  # a whole number: its trailing zeros may be figures
+            mantissa = mantissa[:-2]
+        counts.append(len(mantissa.replace(".", "").lstrip("0")))
+    return min(counts) if counts else None
 
 
 def sign_turned(got: Any, want: Any, scale: float) -> bool:
