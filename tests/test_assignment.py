@@ -158,7 +158,8 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
     (tmp_path / "a.toml").write_text("show_expected = true\n" + (tmp_path / "a.toml").read_text())
     shown = Assignment.load(tmp_path / "a.toml").grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
-    assert {i.name: i.message for i in shown.items}["c"] == "close: check your rounding (5 significant figures expected)"
+    assert {i.name: i.message for i in shown.items}["c"] == \
+        "close: check your rounding (5 significant figures expected)"
 
 
 def test_hidden_values_give_no_digit_oracle():
