@@ -44,7 +44,7 @@ COMPILE_AT_CALL = 2
 STORES_UPTO = HUGE  # names (measured at 10⁴ and 10⁵: each way ≈ 10 % faster on its side)
 LITERAL = 64  # names up to which the dicts are displays (past it: stores into a copy of a dict of the names)
 BLOCK = 4096  # values per update past STORES_UPTO (measured at 10⁵: 10 % faster than one update of all)
-RUN = 128  # adjacent allocations in a row that show the allocator is handing out fresh memory
+RUN = 8  # adjacent allocations in a row that show the allocator is handing out memory in order
 
 Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoints, gradient
 
@@ -61,22 +61,31 @@ def _display(names: list[str], slots: list[str]) -> str:
 
 
 def packed(names: list[str]) -> tuple[str, ...]:
-    """Fresh copies of `names`, side by side in memory where the allocator allows: a dict update
+    """Fresh copies of `names`, each next to the one before where the allocator allows: a dict update
     reads each key's hash, and keys strewn among a program's other objects miss the cache each.
-    Free blocks of each key size are first taken up (until RUN allocations in a row are adjacent,
-    at most 4 per name), so the copies come from fresh memory in order; then they are given back."""
+    A copy that lands elsewhere (in a hole an earlier object left) is held and made again, until it
+    is adjacent or RUN copies in a row were (memory in order starts there), at most 4 copies per
+    name in all; the held ones are then given back."""
     held: list[str] = []
-    for size in sorted({sys.getsizeof(n) for n in names}):
-        probe = next(n for n in names if sys.getsizeof(n) == size)
-        block = -(-size // 16) * 16  # pymalloc's size classes are 16 bytes apart
-        run, last, limit = 0, 0, len(held) + 4 * len(names)
-        while run < RUN and len(held) < limit:
-            s = (probe + ".")[:-1]
+    limit = 4 * len(names)
+    keys: list[str] = []
+    after: dict[int, int] = {}  # block size -> address of the last key made in it
+    for n in names:
+        block = _block(sys.getsizeof(n))
+        s, run = (n + ".")[:-1], 0
+        while id(s) - after.get(block, id(s) - block) != block and run < RUN and len(held) < limit:
             held.append(s)
-            run, last = (run + 1 if id(s) - last == block else 0), id(s)
-    keys = tuple([(n + ".")[:-1] for n in names])
+            s = (n + ".")[:-1]
+            run = run + 1 if id(s) - id(held[-1]) == block else 0
+        after[block] = id(s)
+        keys.append(s)
     del held
-    return keys
+    return tuple(keys)
+
+
+def _block(size: int) -> int:
+    """The block pymalloc gives an object of `size` bytes (its size classes are 16 bytes apart)."""
+    return -(-size // 16) * 16
 
 
 def _stores(d: str, names: list[str], slots: list[str]) -> list[str]:
@@ -116,6 +125,8 @@ def _hoist(lines: list[str]) -> tuple[list[str], list[str]]:
 def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any]], Any] | None:
     """The generated `_ev(values)` -> (values, adjoints, gradient) or (values,) by name; None: too big."""
     names = list(graph.names)
+    # the keys first: code generation leaves holes that packed copies would have to step over
+    keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else packed(names)
     inputs = list(graph.inputs)
     slots = [graph.slot_of[n] for n in names]
     out = graph.slot_of[graph.outputs[0]]
@@ -131,7 +142,6 @@ def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any
     head += [f"v{k} = V[{n!r}]" for k, n in enumerate(inputs)]
     head += [f"if type(v{k}) is not float: v{k} = _arg(v{k})" for k in range(len(inputs))]
     grad = "{" + ", ".join(f"{n!r}: {alias.get(f'g{k}', f'g{k}')}" for k, n in enumerate(inputs)) + "}"
-    keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else packed(names)
     check = checked(lines, [f"v{k}" for k in range(len(inputs))])  # (engines/finite.py) in tuple sums
     if len(names) <= LITERAL:  # dict displays
         result = [_display(names, named_v)] + ([_display(names, named_g), grad] if with_grad else [])
