@@ -205,6 +205,8 @@ def check_case(case: Case, folder: Path, stats: Stats, rng: random.Random, every
         if code == 1 and cid.startswith("gradcheck") and not err:  # the methods disagree
             _gradcheck_failure_is_fair(case, cid, argv, out)
             continue
+        if code == 1 and cid.startswith("graph-file-svg") and err.startswith("Graphviz is not installed"):
+            continue  # no Graphviz here: the DOT source was written instead
         if code == 1:
             first_line = err.splitlines()[0] if err else ""
             assert first_line.startswith(f"{path}") and " error: " in first_line, \

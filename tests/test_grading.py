@@ -535,6 +535,30 @@ def test_overflowing_everywhere_but_the_given_point_is_not_a_pass():
     assert not rep.passed and "overflows" in next(i.message for i in rep.items if i.name == "output value")
 
 
+ABS_LN = "p = x * z\nlx = abs(ln(x))\ny = exp(p) + p / lx + sin(lx) / p"  # wrong where 0 < x < 1
+
+
+@pytest.mark.parametrize("junk", ["", " + 0 * sqrt(x - 0.5)", " + 0 * ln(x - 0.5)",
+                                  " + 0 * ((1 + relu(0.5 - x) * 1e-12) - 1)"])
+def test_a_line_undefined_far_away_where_the_program_is_wrong_hides_nothing(junk):
+    """A red team's find: abs(ln x) for ln x is wrong only where x < 1, which among the lecture
+    homework's 10 points only a far one reaches (x = 0.077); adding 0·sqrt(x − 0.5) made the program
+    fail there, the point was skipped as "overflows float64", and the score was 18/18. A failure far
+    away is skipped only when it is float64's: evaluated in extended precision the value must reach
+    (or near) the reference's, or fail as float64 does (an overflow, a rounded zero)."""
+    rep = grade_program(REF, ABS_LN + junk + "\n", {"x": 2, "z": 3})
+    assert not rep.passed and rep.root_cause == "output value", rep.feedback
+
+
+def test_the_lecture_formula_unstable_far_away_is_still_skipped_not_failed():
+    """The other side: the naive sigmoid and ln(1 − p), right but unstable, meet overflow, p rounded
+    to 1 (ln 0) and 1 − p cancelled at far points; more precision cures or explains each."""
+    naive = "u = w * x + b\np = 1 / (1 + exp(-u))\nJ = -(t * ln(p) + (1 - t) * ln(1 - p))\n"
+    for t in (0, 1):
+        rep = grade_program(BCE, naive, {**BCE_AT, "t": t}, n_points=40)
+        assert rep.passed, rep.feedback
+
+
 @pytest.mark.parametrize("junk", ["junk = exp(-1000000 * z)\n",  # overflows where z < 0, read by nothing
                                   "t = (1 + relu(-z) * 1e-12) - 1\n",  # cancels where z < 0
                                   "s = x * z\nq = ln(s - 1 * s + relu(z))\n"])  # ln(0) where z < 0

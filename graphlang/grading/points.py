@@ -128,3 +128,27 @@ def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any
             if bool(np.any((r != 0) & (r < lost * np.maximum(a, b)))):
                 return True
     return False
+
+
+def float64_limit(prog: Program, point: Mapping[str, Any]) -> bool:
+    """Does the program fail here as float64 arithmetic fails, not as mathematics does: an overflow,
+    or a function meeting a zero (ln(0), 1/0) or a subnormal, which rounding can make of a nonzero
+    value? An argument plainly outside the domain (sqrt(−0.42), ln(−3)) is the formula's. A failure
+    after the forward pass (a derivative at such a boundary) counts as float64's."""
+    g = prog.graph
+    vals: list[Any] = [None] * g.n_slots
+    vals[: len(g.inputs)] = prog.bind(point)[0]
+    for slot, value in g.consts.items():
+        vals[slot] = np.float64(value)
+    for eq in g.eqns:
+        args = [vals[i] for i in eq.ins]
+        try:
+            with np.errstate(all="raise"):
+                vals[eq.out] = eq.prim.impl(*args, eq.attr) if eq.prim.attr_args else eq.prim.impl(*args)
+        except (ArithmeticError, ValueError) as err:
+            if "overflow" in str(err) or isinstance(err, OverflowError):
+                return True
+            tiny = np.finfo(np.float64).tiny
+            return any(np.any(np.abs(np.asarray(a, dtype=np.float64)) < tiny) for a in args
+                       if np.asarray(a).dtype.kind in "fiu")
+    return True
