@@ -682,6 +682,23 @@ def test_answers_repeated_or_twice_right_are_one_answer():
     assert both.passed
 
 
+def test_a_key_the_file_gives_twice_differently_fails_that_item_alone():
+    """{"b": 0.693, ..., "b": 0.6931} (both right) refused the whole file: 0/18, every item "no
+    answer", while the same under "b " (another name for b) scored that item alone. Now a key
+    repeated with another value is one quantity answered twice: right twice passes, a wrong one of
+    the two fails that item, the rest of the file is graded. Oracle: the reference's values."""
+    key = load("student_correct.json")
+    b = key["b"]
+    for second, passes in ((b * (1 + 2e-6), True), (b + 1.0, False)):
+        text = json.dumps(key)[:-1] + f', "b": {second!r}}}'
+        answers, why = parse_answers(text)
+        assert why == ""
+        rep = grade_answers(REF, answers, AT)
+        item = next(i for i in rep.items if i.name == "b")
+        assert item.passed == passes and (passes or "'b' twice in the file" in item.message)
+        assert all(i.passed for i in rep.items if i.name != "b")
+
+
 def test_a_node_named_like_an_adjoint_is_fine_where_no_adjoint_can_be_meant():
     """A hand-written backward pass (outputs y, g_x: a vector output, no adjoints) was refused."""
     ref = "a = x * z\ng_a = z\ny = a + 1\noutput y, g_a\n"

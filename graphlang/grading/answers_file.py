@@ -15,8 +15,11 @@ from graphlang.errors import GraphlangError
 MAX_BYTES = 1_000_000
 
 
-class _Duplicate(ValueError):
-    pass
+class Answers(dict[str, Any]):
+    """A file's answers, with the later values of a key the file gives more than once (`repeated`):
+    graded as "answered twice", that item alone, not the whole file refused."""
+
+    repeated: dict[str, list[Any]]
 
 
 _JSON_KIND = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
@@ -24,11 +27,13 @@ _JSON_KIND = {list: "a list", str: "a string", int: "a number", float: "a number
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out = Answers()
+    out.repeated = {}
     for k, v in pairs:
-        if k in out and not (type(out[k]) is type(v) and repr(out[k]) == repr(v)):  # pasted twice: harmless
-            raise _Duplicate(k)
-        out[k] = v
+        if k in out:
+            out.repeated.setdefault(k, []).append(v)
+        else:
+            out[k] = v
     return out
 
 
@@ -50,8 +55,6 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
         return None, f"{label} is larger than {MAX_BYTES:,} bytes"
     try:
         obj = json.loads(text, object_pairs_hook=_no_duplicates)
-    except _Duplicate as dup:
-        return None, f"{label} gives {dup.args[0]!r} twice"
     except json.JSONDecodeError as err:
         return None, f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
     except RecursionError:

@@ -158,6 +158,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         else:
             given.setdefault(canon, value)
             keys.setdefault(canon, str(key))
+    for key, values in getattr(answers, "repeated", {}).items():  # a key a JSON file gives twice
+        canon = canonical(str(key), prog, prefix)
+        for value in values:
+            if canon is not None and canon in given and not _same(given[canon], value):
+                twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
+                others[canon] = value
     order = prog.names + [prefix + n for n in
                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     missing = result.extra.get("no_adjoint", [])
