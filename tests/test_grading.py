@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 from conftest import PROGRAMS
@@ -680,6 +681,39 @@ def test_answers_repeated_or_twice_right_are_one_answer():
     g_x = key["dy/dx"]
     both = grade_answers(REF, {**key, "dy/dx": g_x * (1 + 2e-6), "g_x": g_x}, AT)
     assert both.passed
+
+
+def _switch(verdict, lo: float = 1e-18, hi: float = 1e-3) -> float:
+    """Where a pass/fail probe of t changes (bisected in log space, as a student would)."""
+    assert verdict(lo) != verdict(hi)
+    for _ in range(40):
+        mid = (lo * hi) ** 0.5
+        lo, hi = (mid, hi) if verdict(mid) == verdict(lo) else (lo, mid)
+    return hi
+
+
+@pytest.mark.parametrize("scaled", ["b = 7 * ln(x)", "d = 1000 * exp(a)"])
+def test_hidden_values_move_no_threshold_a_student_can_probe(scaled):
+    """A red team's find: with the values hidden, "b = t, c = sin(t)" was carried forward exactly when
+    t > 1e-9·|b| (32 submissions recovered |b| = 0.6931472), and "c = 1, a = 1/t, f = −t" passed
+    exactly when t ≤ 1e-14 × the largest value (dy/dx = 1208.38 recovered in 30). Oracle: two
+    references at the same inputs whose hidden values differ (b seven times larger, the largest
+    value a thousand times); where each probe switches must not move."""
+    other = REF.replace(scaled.split(" = ")[0] + " = " + ("ln(x)" if scaled.startswith("b") else "exp(a)"), scaled)
+    assert other != REF
+    assert graphlang.parse(REF).evaluate(AT).value != graphlang.parse(other).evaluate(AT).value
+
+    def carried(ref: str, t: float) -> bool:
+        rep = grade_answers(ref, {"b": t, "c": math.sin(t)}, AT, show_expected=False)
+        return next(i for i in rep.items if i.name == "c").passed
+
+    def sign(ref: str, t: float) -> bool:
+        rep = grade_answers(ref, {"c": 1.0, "a": 1.0 / t, "f": -t}, AT, show_expected=False)
+        return next(i for i in rep.items if i.name == "f").passed
+
+    for probe in (carried, sign):
+        here, there = (_switch(lambda t, r=r, p=probe: p(r, t)) for r in (REF, other))
+        assert here == pytest.approx(there, rel=1e-6), probe.__name__
 
 
 def test_a_key_the_file_gives_twice_differently_fails_that_item_alone():

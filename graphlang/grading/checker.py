@@ -200,8 +200,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             student[q] = np.asarray(given[q], dtype=np.float64)
     credited: set[str] = set()  # passed, or credited by error carried forward
     right: set[str] = set()  # passed on their own
-    scale = max((float(np.max(np.abs(v))) for v in env.values() if np.size(v) and np.all(np.isfinite(v))),
-                default=0.0)  # of the whole computation: what a roundoff of 0 is small beside
+    scale = _scale(env.values())  # of the whole computation: what a roundoff of 0 is small beside
+    if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
+        scale = _scale([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
+            env[q] for q in wanted if q in given and not _malformed(given[q], reference_values[q])
+            and compare(np.asarray(given[q], dtype=np.float64), reference_values[q], how.get(q, default_how))[0]])
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
         item = Item(_label(q, prefix, prog), float(pts), expected=reference_values.get(q))
@@ -223,7 +226,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         item.message = verdict
         if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
-                                               right):
+                                               right, hidden=not show_expected):
             item.passed, item.score, item.ecf = True, item.max_score, True
             credited.add(q)
             item.message = "consistent with your earlier answers (error carried forward)"
@@ -248,6 +251,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
+
+
+def _scale(values: Any) -> float:
+    """The largest finite magnitude among `values` (0.0 for none)."""
+    return max((float(np.max(np.abs(v))) for v in values if np.size(v) and np.all(np.isfinite(v))), default=0.0)
 
 
 def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = True) -> tuple[bool, str]:

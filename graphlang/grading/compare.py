@@ -127,8 +127,15 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True) ->
         return False, f"close: check your rounding ({how.expects()} expected)"
     asked, given = how.figures(), figures_given(got)
     if not reveal and asked is not None and given is not None and given < asked:
-        return False, f"incorrect ({how.expects()} expected; this answer has {given})"
+        return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(got)})"
     return False, "incorrect"
+
+
+def _short_figures(got: Any) -> str:
+    """The answer as it was read (a JSON 0.640 is 0.64: trailing zeros are not kept)."""
+    flat = np.ravel(np.asarray(got, dtype=np.float64)).tolist()
+    shown = ", ".join(repr(v) for v in flat[:3]) + (", …" if len(flat) > 3 else "")
+    return shown if np.ndim(got) == 0 else f"[{shown}]"
 
 
 def figures_given(got: Any) -> int | None:

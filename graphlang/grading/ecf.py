@@ -19,11 +19,13 @@ from graphlang.symbolic.printing import value_of
 
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
-                    scale: float = 0.0, right: set[str] | None = None) -> bool:
+                    scale: float = 0.0, right: set[str] | None = None, hidden: bool = False) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
-    0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward."""
+    0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward.
+    `hidden` (the reference's values hidden): negligible beside `scale` (what the student has), not
+    beside the node's own value, which a student bisecting on the threshold would learn."""
     step = _step(q, prog, adj)
     if not step:
         return False
@@ -31,7 +33,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     if right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
     for n in used:
-        if n in student and n not in credited and _negligible(student[n], env[n]):
+        if n in student and n not in credited and _negligible(student[n], scale if hidden else env[n]):
             return False
     mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
     try:
