@@ -240,3 +240,27 @@ def test_run_gradescope_ignores_macos_zip_debris_and_symlinks(tmp_path):
     assert res["score"] == 0 and "ignored: " in out and "notes.txt" in out and "leak.cg" in out
     (sub / "answers.JSON").write_text(json.dumps(asg.key()))  # a Windows habit: answers all the same
     assert _run(root)["score"] == 18
+
+
+def test_run_gradescope_survives_a_deep_folder_and_a_huge_file(tmp_path, monkeypatch):
+    """A red team's finds: a correct answers.json beside a folder 1,100 deep scored 0 ("could not run
+    graphlang": `rglob` recursed past Python's limit); a 3 GB answers.json was read whole (3.2 GB,
+    18 s) before being cut to the 1 MB a batch reads. Now the folder is walked without recursion
+    (MAX_DEPTH deep) and a file read up to 1 MB."""
+    asg = Assignment.load(HW / "assignment.toml")
+    root = _bundle(tmp_path, asg)
+    sub = root / "submission"
+    (sub / "answers.json").write_text(json.dumps(asg.key()))
+    monkeypatch.chdir(sub)
+    for _ in range(1100):  # one folder at a time: the whole path is past what one call takes
+        os.mkdir("d")
+        os.chdir("d")
+    Path("notes.txt").write_text("x")
+    monkeypatch.chdir(tmp_path)
+    res = _run(root)
+    _valid(res)
+    assert res["score"] == 18
+    with (sub / "answers.json").open("r+b") as fh:  # sparse: 200 MB on paper, nothing on the disk
+        fh.truncate(200_000_000)
+    res = _run(root)
+    assert res["score"] == 0 and "larger than 1,000,000 bytes" in res["output"]

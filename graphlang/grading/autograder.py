@@ -17,6 +17,7 @@ import base64
 import hashlib
 import io
 import json
+import os
 import tempfile
 import uuid
 import zipfile
@@ -95,18 +96,48 @@ def _gradable(p: Path, folder: Path) -> bool:
         not any(part.startswith(".") or part == "__MACOSX" for part in parts)
 
 
+MAX_DEPTH = 32  # folders inside the submission that are looked into
+MAX_ENTRIES = 10_000  # files and folders looked at
+
+
+def _entries(folder: Path) -> list[Path]:
+    """Every file, link and other non-folder under `folder`, without recursion and without following
+    links, at most MAX_DEPTH folders down and MAX_ENTRIES in all (a submission is a student's: a
+    folder 1,100 deep made `rglob` fail and the runner report "could not run graphlang")."""
+    out: list[Path] = []
+    stack = [(folder, 0)] if folder.is_dir() and not folder.is_symlink() else []
+    seen = 0
+    while stack:
+        here, depth = stack.pop()
+        try:
+            with os.scandir(here) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        for e in entries:
+            seen += 1
+            if seen > MAX_ENTRIES:
+                return sorted(out)
+            if e.is_dir(follow_symlinks=False):
+                if depth + 1 < MAX_DEPTH:
+                    stack.append((Path(e.path), depth + 1))
+            else:
+                out.append(Path(e.path))
+    return sorted(out)
+
+
 def run_gradescope(root: str | Path) -> dict[str, Any]:
     """Grade `ROOT/submission/` with `ROOT/source/assignment.toml`; write and return results.json."""
     root = Path(root)
     asg = Assignment.load(root / "source" / "assignment.toml")
     folder = root / "submission"
-    found = sorted(p for p in folder.rglob("*") if _gradable(p, folder)) if folder.is_dir() else []
+    entries = _entries(folder)
+    found = [p for p in entries if _gradable(p, folder)]
     if len(found) == 1:
         report = _graded_alone(asg, found[0])
     else:
         report = Report(show_expected=asg.show_expected)
-        ignored = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                         if not p.is_dir() and not _gradable(p, folder)) if folder.is_dir() else []
+        ignored = [p.relative_to(folder).as_posix() for p in entries if not _gradable(p, folder)]
         why = ("no .json (answers) or .cg (program) file was submitted" if not found else
                f"{len(found)} gradable files were submitted ({', '.join(p.name for p in found[:5])}); "
                "submit exactly one .json or one .cg file")
@@ -128,7 +159,8 @@ def _graded_alone(asg: Assignment, path: Path) -> Report:
     its own timeout and no results.json was written)."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / (path.stem + path.suffix.lower())  # answers.JSON is answers too
-        copy.write_bytes(path.read_bytes()[:1_000_001])
+        with path.open("rb") as fh:  # no more than a batch reads (a 3 GB file took 3.2 GB whole)
+            copy.write_bytes(fh.read(1_000_001))
         options = {"answers": asg.answers_options(), "program": asg.program_options()}
         row = next(iter(grade_batch(asg.reference, tmp, asg.at, options, timeout=asg.timeout,
                                     memory_mb=asg.memory_mb, jobs=1, max_score=asg.max_score)))
