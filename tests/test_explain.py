@@ -39,3 +39,24 @@ def test_the_gradient_has_never_fewer_digits_than_asked_for(digits):
     oracle = 1208.3812151266096  # SymPy's ∂y/∂x at (2, 3) (tests/test_methods.py), to 17 digits
     assert lines[0].forms[-1] == f"{g_x:.{max(digits, 10)}g}"
     assert abs(g_x - oracle) <= 10.0 ** (4 - max(digits, 10)) * abs(oracle)
+
+
+@pytest.mark.parametrize("source,at,node,consumer", [
+    ("a = x * 0\ny = a + z\n", {"x": 2, "z": 1}, "x", "a"),
+    ("y = 0 / x\n", {"x": -1}, "x", "y"),
+    ("y = step(x) + z\n", {"x": 3, "z": 1}, "x", "y"),
+])
+def test_a_zero_local_derivative_is_a_path_not_no_path(source, at, node, consumer):
+    """A user's find: `a = x * 0` printed `a = 0` and `g_x = 0 (no path to the output)`, while `ir`
+    and `graph` draw the edge x → a. Oracle: the graph's own edges (a path from x to y exists) and
+    the value of ∂a/∂x, 0 by hand. The chain rule is shown with its zero factor."""
+    prog = graphlang.parse(source)
+    g = prog.graph
+    assert g.reached_from([g.slot_of[node]])[g.slot_of[g.outputs[0]]]  # the path the drawing shows
+    lines = ex.explain(prog, at)
+    back = next(ln for ln in lines if ln.phase == "backward" and ln.node == node)
+    assert back.forms == [f"g_{node}", f"g_{consumer}·∂{consumer}/∂{node}", f"g_{consumer}·0", "0"]
+    assert not any("no path" in f for ln in lines for f in ln.forms)
+    if "* 0" in source:
+        fwd = next(ln for ln in lines if ln.phase == "forward" and ln.node == "a")
+        assert fwd.forms == ["a", "x * 0", "0"]  # as written, not simplified to `a = 0`

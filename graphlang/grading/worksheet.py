@@ -129,7 +129,7 @@ def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str) -> str:
     if name == out:
         o = tex_name(out)
         return f"∂{out}/∂{out}" if fmt == "text" else f"\\frac{{\\partial {o}}}{{\\partial {o}}}"
-    consumers = list(dict.fromkeys(t.consumer for t in adj.terms.get(name, [])))
+    consumers = list(dict.fromkeys([t.consumer for t in adj.terms.get(name, [])] + adj.zeros.get(name, [])))
     if not consumers:
         return "0 (no path to the output)" if fmt == "text" else "0"
     if fmt == "text":

@@ -105,6 +105,10 @@ def local_derivatives(program: Program, shapes: list[Any], result: Any) -> tuple
             seed = None if scalar else adj.g(t.consumer)
             value = value_or_none(e, env) if env and (seed is None or seed in env) else None
             edges.append((name, t.consumer, e, seed, value))
+    zero = adj.builder.const(0.0)
+    for name, consumers in adj.zeros.items():  # on a path, ∂consumer/∂name = 0 (a = x * 0, step(x))
+        for c in consumers:
+            edges.append((name, c, zero, None, 0.0 if env else None))
     return adj.builder.var_shapes, edges
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.language.ast import Expr
+from graphlang.language.ast import Expr, names
 from graphlang.limits import gc_paused
 from graphlang.present import components as C
 from graphlang.present.textviews import tensor
@@ -130,12 +130,16 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
                           [name, tv(vals[name], max(digits, 10))]))
-    for st in g.statements:
+    for k, st in enumerate(g.statements):
         expr = adj.forward[st.name]
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
         latex = [st.name, tex(expr, known)]
-        if scalar and expr.op not in ("const",):
+        start, stop = g.stmt_eqns[k]
+        reads = {g.name_of[i] for eq in g.eqns[start:stop] for i in eq.ins if i in g.name_of}
+        if reads - set(names(expr)):  # simplified past what it reads (x * 0 is 0): as written, then its value
+            forms[1], latex[1] = st.text, "\\texttt{" + _tex_text(st.text) + "}"
+        elif scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)
@@ -203,6 +207,14 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
+            zero = adj.zeros.get(name, [])  # on a path, but each ∂consumer/∂name is 0 (a = x * 0)
+            if zero:
+                lines.append(Line("backward", name, [
+                    gs(name), " + ".join(f"{gs(c)}·∂{c}/∂{name}" for c in zero),
+                    " + ".join(f"{gs(c)}·0" for c in zero), total], [
+                    gs(name), " + ".join(f"{_tex_name(gs(c))} {_partial(c, name)}" for c in zero),
+                    " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of))
+                continue
             nowhere = f"0 (no path to {'the output' if of is None else of})"
             lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of))
             continue

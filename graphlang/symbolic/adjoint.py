@@ -38,6 +38,9 @@ class Adjoints:
     forward: dict[str, Expr]  # each name's definition, in names
     terms: dict[str, list[Term]] = field(default_factory=dict)  # name -> contributions, forward order
     builder: Builder = field(default_factory=Builder)
+    # name -> consumers that read it on a path to the output but whose ∂consumer/∂name is 0 as built
+    # (a = x * 0, step(x)): no term, yet not "no path" (explain and the worksheet say g_a·0)
+    zeros: dict[str, list[str]] = field(default_factory=dict)
 
     def g(self, name: str) -> str:
         return self.prefix + name
@@ -139,6 +142,9 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
                     local[i] = contrib if i not in local else b.mk("add", (local[i], contrib))
                     if part is not None:
                         unit[i] = part if i not in unit else b.mk("add", (unit[i], part))
+        for n in dict.fromkeys(name_of[i] for eq in eqns for i in eq.ins if i in name_of and i not in graph.consts):
+            if not any(t.consumer == st.name for t in adj.terms.get(n, [])):
+                adj.zeros.setdefault(n, []).append(st.name)
     return adj
 
 
