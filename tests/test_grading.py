@@ -753,3 +753,14 @@ def test_zero_is_right_for_a_roundoff_of_zero_under_every_comparison():
         assert rep.passed, cmp
     assert not grade_answers(ref, {"dJ/dc": 0.01}, at, quantities=["dJ/dc"],
                              comparison=Comparison("decdig", digits=3)).passed
+
+
+def test_a_huge_wrong_answer_is_not_echoed_whole():
+    """300,000 numbers for one quantity made a 1.5 MB report row (its `got` echoed in full); past
+    SHOWN numbers the report shows the first five and how many there were."""
+    rep = grade_answers(REF, {"a": [0.5] * 300_000}, AT)
+    item = next(i for i in rep.items if i.name == "a")
+    assert not item.passed and "shape" in item.message
+    shown = item.to_json()["got"]
+    assert shown == "[0.5, 0.5, 0.5, 0.5, 0.5, ...] (300,000 numbers)"
+    assert len(json.dumps(rep.to_json())) < 10_000

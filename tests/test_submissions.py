@@ -40,6 +40,17 @@ def test_the_correct_program_passes_when_it_is_a_regular_file(tmp_path):
     assert row["status"] == "graded" and row["passed"]
 
 
+def test_a_batch_gives_the_same_bytes_each_run(tmp_path):
+    """Rows carried each submission's grading time ("seconds"), so the JSONL of one batch differed
+    from run to run (a red team's find); a course diffing two runs saw every row change."""
+    (tmp_path / "ok.cg").write_text(CORRECT)
+    (tmp_path / "wrong.cg").write_text(CORRECT.replace("sin(b)", "cos(b)"))
+    (tmp_path / "answers.json").write_text('{"a": 6, "b": 0.7}')
+    runs = [json.dumps(list(sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=jobs)), sort_keys=True)
+            for jobs in (1, 2, 1)]
+    assert runs[0] == runs[1] == runs[2] and "seconds" not in runs[0]
+
+
 @posix
 def test_every_entry_gets_a_row_with_a_reason(tmp_path):
     outside = tmp_path / "outside"

@@ -101,6 +101,7 @@ class Report:
         return report_html(self)
 
 
+SHOWN = 10_000  # numbers of an answer echoed in a report's `got` (past it: its first five and a count)
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
 
@@ -115,4 +116,7 @@ def _plain(v: Any) -> Any:
         return repr(v)[:100]  # what the student wrote, shown as text
     if not np.all(np.isfinite(a)):
         return None
+    if a.size > SHOWN:  # an answer this long is wrong in shape: the report stays small
+        head = ", ".join(repr(float(x)) for x in a.ravel()[:5])
+        return f"[{head}, ...] ({a.size:,} numbers)"
     return plain(a)
