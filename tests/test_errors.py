@@ -66,6 +66,24 @@ def test_usage_error_exit_2(cli, write):
     assert ran.code == 2 and "usage error" in ran.err and "Traceback" not in ran.err
 
 
+@pytest.mark.parametrize("at,hint", [("x=1,2", "a vector needs brackets: x=[1,2]"),
+                                     ("x=1,q", "write --at name=value,name=[1,2,3]"),
+                                     ("x=[1,2],3", "write --at name=value,name=[1,2,3]")])
+def test_a_vector_without_brackets_is_named_in_the_hint(at, hint):
+    """`--at x=1,2` said only "--at '2' has no '='": the hint now names the brackets it forgot."""
+    with pytest.raises(GraphlangError) as info:
+        _values(at)
+    assert info.value.kind == "usage" and info.value.hint == hint
+
+
+def test_an_axis_that_is_an_expression_names_its_argument():
+    """"sum: the argument after the first 1 must be an integer literal" was garbled."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = sum(v, x)\n")
+    assert info.value.message == ("sum: argument 2 must be an integer literal (an axis or index), "
+                                  "not an expression") and info.value.column == 12
+
+
 def test_missing_file_is_io_exit_2(cli, tmp_path):
     ran = cli("run", str(tmp_path / "nope.cg"), "--at", "x=1")
     assert ran.code == 2 and "io error" in ran.err

@@ -92,9 +92,15 @@ def parse_at(items: list[str]) -> dict[str, Any]:
     for item in items:
         if len(item) > MAX_AT_CHARS:
             raise GraphlangError("limit", "an --at value is longer than 10,000,000 characters")
+        last = ""
         for pair in split_pairs(item):
             if "=" not in pair:
-                raise _usage(f"--at {pair[:60]!r} has no '='")
+                before, _, first = last.partition("=")
+                vector = last and _NUMBER.fullmatch(pair.strip()) and _NUMBER.fullmatch(first.strip())
+                raise _usage(f"--at {pair[:60]!r} has no '='", (  # x=1,2: the brackets forgotten
+                    f"a vector needs brackets: {before.strip()}=[{first.strip()},{pair.strip()}]"[:120]
+                    if vector else None))
+            last = pair.strip()
             name, _, text = pair.partition("=")
             name = name.strip()
             if not _NAME.match(name):

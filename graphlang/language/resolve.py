@@ -54,11 +54,11 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     attrs: list[int] = []
     if prim.attr_args:
         extra = args[n_tensor:]
-        for a in extra:
+        for k, a in enumerate(extra):
             lit = _int_literal(a)
             if lit is None:
-                raise GraphlangError("argument", f"{fname}: the argument after the first "
-                                     f"{n_tensor} must be an integer literal (an axis or index)",
+                raise GraphlangError("argument", f"{fname}: argument {n_tensor + k + 1} must be an integer "
+                                     "literal (an axis or index), not an expression",
                                      a.line, a.column, f"for example {fname}(u, 0)")
             attrs.append(lit)
         args = args[:n_tensor]
