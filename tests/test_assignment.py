@@ -349,3 +349,42 @@ def test_a_check_weighted_0_is_left_out_and_scores_are_exactly_the_maximum(tmp_p
     with pytest.raises(graphlang.GraphlangError) as err:
         Assignment.load(tmp_path / "const.toml")
     assert err.value.kind == "usage" and "derivatives only when the reference has inputs" in (err.value.hint or "")
+
+
+def _made_up(a: float, b: float, x: float = 2.0, z: float = 3.0) -> dict:
+    """Every later step computed by hand from made-up first steps a and b (a red team's script)."""
+    c, d, e, f = math.sin(b), math.exp(a), a / b, math.sin(b) / a
+    g_c, g_b = 1.0 / a, math.cos(b) / a - a / b ** 2
+    g_a = math.exp(a) + 1.0 / b - c / a ** 2
+    return {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "y": d + e + f, "g_f": 1.0, "g_e": 1.0,
+            "g_d": 1.0, "g_c": g_c, "g_b": g_b, "g_a": g_a, "dy/dx": g_a * z + g_b / x, "dy/dz": g_a * x}
+
+
+@pytest.mark.parametrize("ecf,share", [(True, 1.0), (0.5, 0.5), (0.25, 0.25), (False, 0.0)])
+def test_ecf_may_credit_a_share_of_a_carried_step(tmp_path, ecf, share):
+    """A red team's find: made-up first steps (a = b = 1) with every later step computed from them
+    scored most of the points by error carried forward. A course may give such steps a share of
+    their points (`ecf = 0.5`); true and false stay all and none. Oracle: the steps computed by hand,
+    and the same answers graded with full credit for carried steps."""
+    (tmp_path / "ref.cg").write_text(REF)
+    shown = "true" if ecf is True else "false" if ecf is False else repr(ecf)
+    text = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\necf = %s\n'
+    (tmp_path / "a.toml").write_text(text % shown)
+    rep = Assignment.load(tmp_path / "a.toml").grade_answers(_made_up(1.0, 1.0))
+    (tmp_path / "full.toml").write_text(text % "true")
+    full = Assignment.load(tmp_path / "full.toml").grade_answers(_made_up(1.0, 1.0))
+    carried = sum(i.max_score for i in full.items if i.ecf)
+    direct = sum(i.score for i in full.items if i.passed and not i.ecf)
+    assert carried >= 8 and full.score == direct + carried
+    assert rep.score == pytest.approx(direct + share * carried) and rep.max_score == full.max_score
+    assert all(i.passed == (ecf is True) for i in rep.items if i.ecf)
+    assert Assignment.load(tmp_path / "a.toml").to_table()["ecf"] == ecf  # written back as read
+
+
+@pytest.mark.parametrize("bad", ["1.5", "-0.1", '"half"'])
+def test_an_ecf_share_outside_0_to_1_is_the_courses_mistake(tmp_path, bad):
+    (tmp_path / "ref.cg").write_text(REF)
+    (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {{ x = 2, z = 3 }}\necf = {bad}\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "a.toml")
+    assert info.value.kind == "usage" and "ecf" in info.value.message

@@ -9,7 +9,7 @@ load (a usage error naming the file and the key); after that grading a submissio
     points = 1                        # per quantity
     show_expected = false             # reference values in the feedback (default: hidden)
     visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
-    ecf = true                        # credit errors carried forward
+    ecf = true                        # credit errors carried forward (or a share: 0.5)
     [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
     comparison = "sigfig"
     digits = 3
@@ -64,7 +64,7 @@ class Assignment:
     comparisons: dict[str, Comparison] = field(default_factory=dict)
     show_expected: bool = False
     visibility: str = "visible"
-    ecf: bool = True
+    ecf: bool | float = True  # or the share of a carried-forward step's points (0.5: half)
     check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
@@ -224,11 +224,13 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
     out: dict[str, Any] = {"reference": ref, "at": dict(at), "title": _text(data.get("title", ""), "title")}
     out["quantities"] = _asked(ref, dict(at), data.get("ask", list(GROUPS)))
     out["default_points"] = opts.number("points", data.get("points", 1.0), 0.0, opts.MAX_SCORE, open_low=True)
-    for key in ("show_expected", "ecf"):
-        if key in data and not isinstance(data[key], bool):
-            raise GraphlangError("usage", f"{key} must be true or false")
-        if key in data:
-            out[key] = data[key]
+    if "show_expected" in data and not isinstance(data["show_expected"], bool):
+        raise GraphlangError("usage", "show_expected must be true or false")
+    if "show_expected" in data:
+        out["show_expected"] = data["show_expected"]
+    if "ecf" in data:  # true, false, or the share of a carried-forward step's points
+        opts.ecf_credit(data["ecf"])
+        out["ecf"] = data["ecf"]
     if "visibility" in data:
         out["visibility"] = data["visibility"]
     if "max_score" in data:

@@ -121,7 +121,7 @@ def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits
 
 def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapping[str, Any], *,
                   points: float | Mapping[str, float] = 1.0, rtol: float = 1e-5, atol: float = 1e-8,
-                  tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool = True,
+                  tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool | float = True,
                   quantities: Sequence[str] | None = None, limits: Limits | None = None,
                   comparison: Comparison | None = None, comparisons: Mapping[str, Comparison] | None = None,
                   show_expected: bool = True) -> Report:
@@ -198,6 +198,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
+    share = opts.ecf_credit(ecf)  # of a carried-forward step's points
     credited: set[str] = set()  # passed, or credited by error carried forward
     right: set[str] = set()  # passed on their own
     scale = _scale(env.values())  # of the whole computation: what a roundoff of 0 is small beside
@@ -225,11 +226,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             right.add(q)
             continue
         item.message = verdict
-        if ecf and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
-                                               right, hidden=not show_expected):
-            item.passed, item.score, item.ecf = True, item.max_score, True
+        if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
+                                                 right, hidden=not show_expected):
+            item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
-            item.message = "consistent with your earlier answers (error carried forward)"
+            item.message = "consistent with your earlier answers (error carried forward)" + (
+                "" if share == 1.0 else f": {share:g} of its points")
             continue
         if report.root_cause is None:
             report.root_cause = item.name

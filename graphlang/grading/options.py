@@ -87,10 +87,17 @@ def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any
         if not isinstance(pair, (tuple, list)) or len(pair) != 2:
             raise _usage(f"tolerances[{k!r}]", pair, "a pair (rtol, atol)")
         checked[str(k)] = tolerance(f"tolerances[{k!r}]", *pair)
-    if not isinstance(ecf, bool):
-        raise _usage("ecf", ecf, "True or False")
+    ecf_credit(ecf)
     _limits(limits)
     return points, rtol, atol, checked, None if quantities is None else names("quantities", quantities)
+
+
+def ecf_credit(ecf: Any) -> float:
+    """The share of a step's points that error carried forward credits: true is all, false none, a
+    number from 0 to 1 that share (0.5: a step right only from one's own wrong values earns half)."""
+    if isinstance(ecf, bool):
+        return float(ecf)
+    return float(number("ecf", ecf, 0.0, 1.0))
 
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
