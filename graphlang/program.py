@@ -67,8 +67,8 @@ class Result:
         out: dict[str, Any] = {"output": self.output, "value": plain(self.value),
                                "values": {k: plain(v) for k, v in self.values.items()}}
         if self.gradient is not None:
-            if self.adjoints is not None:
-                out["adjoints"] = {k: plain(v) for k, v in self.adjoints.items()}
+            if self.adjoints is not None:  # every named node (SPEC §3): null where none exists here
+                out["adjoints"] = {k: plain(self.adjoints[k]) if k in self.adjoints else None for k in self.values}
             out["gradient"] = {k: plain(v) for k, v in self.gradient.items()}
         else:
             out["jacobian"] = {k: plain(v) for k, v in (self.jacobian or {}).items()}
