@@ -242,7 +242,7 @@
       if (n.kind === "op") text(node, "name", b[0], b[1] - 4, n.name);
       text(node, "fn", b[0] + 8, b[1] + 16, n.computes || n.name);
       text(node, "val", b[0] + 8, b[1] + 32, res ? "= " + brief(res.values[n.name]) : "");
-      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + (n.name in res.adjoints ? brief(res.adjoints[n.name]) : "undefined") : "");
+      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + (res.adjoints[n.name] != null ? brief(res.adjoints[n.name]) : "undefined") : "");
       node.addEventListener("click", function () { select(n.name); });
       svg.appendChild(node);
     });
@@ -270,7 +270,7 @@
     table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
     if (res.adjoints) {
       var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins.slice().reverse());
-      table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: full(res.adjoints[n]), num: true }], { "data-node": n, "data-phase": "backward" }); }));
+      table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: res.adjoints[n] != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
     } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
     table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
