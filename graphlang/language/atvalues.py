@@ -170,4 +170,14 @@ def read_at_file(path: str) -> dict[str, Any]:
                              hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None
     if not isinstance(obj, dict):
         raise GraphlangError("usage", f"--at-file {path} must hold a JSON object (name -> value)")
+    for name, value in obj.items():  # as malformed as `--at x=abc`: the command line's mistake
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, list):
+                stack.extend(v)
+            elif isinstance(v, bool) or not isinstance(v, (int, float)):
+                raise GraphlangError("usage", f"--at-file {path}: the value of {str(name)[:40]!r} is not a number "
+                                     f"or a list of numbers ({json.dumps(v)[:40]})",
+                                     hint='write numbers unquoted: {"x": 2, "W": [[1, 0], [0, 1]]}')
     return obj
