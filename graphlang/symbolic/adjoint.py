@@ -113,6 +113,7 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
             continue
         gsym = b.var(adj.g(st.name))
         local: dict[int, Expr] = {root: gsym}
+        termed: set[str] = set()  # names this statement gave a term
         unit: dict[int, Expr] = {root: b.const(1.0)}  # the same with g = 1: the partial
         for eq in reversed(eqns):
             if eq.out not in local:  # read only for its shape (`expand(g, u)`): no path to the output
@@ -138,12 +139,13 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
                         part = _fit(b, part, spread, shapes[i], like)
                 if i in name_of:
                     _add_term(adj, name_of[i], st.name, contrib, part)
+                    termed.add(name_of[i])
                 else:
                     local[i] = contrib if i not in local else b.mk("add", (local[i], contrib))
                     if part is not None:
                         unit[i] = part if i not in unit else b.mk("add", (unit[i], part))
         for n in dict.fromkeys(name_of[i] for eq in eqns for i in eq.ins if i in name_of and i not in graph.consts):
-            if not any(t.consumer == st.name for t in adj.terms.get(n, [])):
+            if n not in termed:
                 adj.zeros.setdefault(n, []).append(st.name)
     return adj
 
