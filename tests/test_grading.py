@@ -764,3 +764,9 @@ def test_a_huge_wrong_answer_is_not_echoed_whole():
     shown = item.to_json()["got"]
     assert shown == "[0.5, 0.5, 0.5, 0.5, 0.5, ...] (300,000 numbers)"
     assert len(json.dumps(rep.to_json())) < 10_000
+
+
+def test_a_program_with_other_inputs_says_so_in_its_closing_line():
+    """Every other failing program ends with "First disagreement: …"; one missing an input did not."""
+    rep = grade_program(REF, "y = x + x\n", AT)
+    assert rep.root_cause == "inputs" and rep.feedback[-1] == "First disagreement: inputs (missing input(s): z)."

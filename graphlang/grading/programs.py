@@ -178,6 +178,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         for it in [value, *grads.values()]:
             it.message = "not graded: the inputs differ from the reference's"
         report.root_cause = inputs.name
+        report.feedback.append(f"First disagreement: inputs ({inputs.message}).")
         return report
     first_bad: str | None = None
     smooth = 0  # points where the gradients were compared
