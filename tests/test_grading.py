@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import graphlang
 from graphlang.checker import grade_answers, grade_program
 from graphlang.grading.answers_file import parse_answers
+from graphlang.grading.compare import Comparison
 from graphlang.grading.points import sample_points
 from graphlang.grading.submissions import grade_batch
 
@@ -770,3 +771,48 @@ def test_a_program_with_other_inputs_says_so_in_its_closing_line():
     """Every other failing program ends with "First disagreement: …"; one missing an input did not."""
     rep = grade_program(REF, "y = x + x\n", AT)
     assert rep.root_cause == "inputs" and rep.feedback[-1] == "First disagreement: inputs (missing input(s): z)."
+
+
+
+def test_hidden_values_are_not_filled_in_for_an_unanswered_earlier_step():
+    """A red team's find: with g_a unanswered, "dy/dx" was carried forward as 3·g_a + g_b/2 with the
+    reference's hidden g_a; a chosen wrong g_b and a probe of dy/dx read g_a back (57 files). Hidden,
+    a step is carried forward only from the student's own answers. Oracle: the lecture's
+    ∂y/∂x = g_a·z + g_b/x, with g_a from the reference evaluated here."""
+    g_a = graphlang.parse(REF).evaluate(AT).adjoints["a"]
+    g_b = 10.0  # wrong on purpose
+    probe = {"g_b": g_b, "dy/dx": g_a * 3 + g_b / 2}
+    for shown in (True, False):
+        rep = grade_answers(REF, probe, AT, show_expected=shown)
+        item = next(i for i in rep.items if i.name == "dy/dx")
+        assert item.ecf == shown and item.passed == shown
+    with_g_a = grade_answers(REF, {**probe, "g_a": g_a}, AT, show_expected=False)  # answered: carried
+    assert next(i for i in with_g_a.items if i.name == "dy/dx").ecf
+
+
+def test_three_answers_to_one_quantity_need_all_three_right():
+    """{"dy/dx": right, "dy/dx": 5, "dy/dx": right} scored 2/2: only the last other answer was judged."""
+    right = graphlang.parse(REF).evaluate(AT).gradient["x"]
+    text = '{"dy/dx": %r, "dy/dx": 5, "dy/dx": %r}' % (right, right)
+    answers, why = parse_answers(text)
+    rep = grade_answers(REF, answers, AT)
+    item = next(i for i in rep.items if i.name == "dy/dx")
+    assert why == "" and not item.passed and "answered twice" in item.message
+
+
+def test_the_hidden_scale_is_the_students_own_number():
+    """A red team's find: "dy/dx": 1210 (right to 3 figures) made the negligible-answer threshold
+    1e-9 × 1208.3812150… (the reference's value), read back in 39 files by bisecting on a tiny `a`.
+    Oracle: two references whose dy/dx differ (1208.38, 1208.98) but both round to the student's 1210;
+    where the probe switches must not move."""
+    other = REF.replace("y = d + e + f", "y = d + e + f + 0.3 * x")
+    assert graphlang.parse(other).evaluate(AT).gradient["x"] != graphlang.parse(REF).evaluate(AT).gradient["x"]
+    how = Comparison("sigfig", digits=3)
+
+    def refused(ref: str, t: float) -> bool:
+        rep = grade_answers(ref, {"dy/dx": 1210, "a": t, "d": 1.0}, AT, show_expected=False, comparison=how)
+        assert next(i for i in rep.items if i.name == "dy/dx").passed
+        return not next(i for i in rep.items if i.name == "d").ecf
+
+    here, there = (_switch(lambda t, r=r: refused(r, t), 1e-12, 1e-3) for r in (REF, other))
+    assert here == pytest.approx(there, rel=1e-9)

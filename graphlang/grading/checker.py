@@ -145,7 +145,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                              f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # canonical quantity -> the first key that answered it
-    others: dict[str, Any] = {}  # the second answer to a quantity answered twice
+    others: dict[str, list[Any]] = {}  # the other answers to a quantity answered more than once
     twice: dict[str, str] = {}  # quantities answered under two names with different values
     unknown = []
     for key, value in answers.items():
@@ -154,7 +154,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             unknown.append(str(key))
         elif canon in given and not _same(given[canon], value):
             twice[canon] = f"answered twice with different values (as {keys[canon]!r} and {str(key)!r})"
-            others[canon] = value
+            others.setdefault(canon, []).append(value)
         else:
             given.setdefault(canon, value)
             keys.setdefault(canon, str(key))
@@ -163,7 +163,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         for value in values:
             if canon is not None and canon in given and not _same(given[canon], value):
                 twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
-                others[canon] = value
+                others.setdefault(canon, []).append(value)
     order = prog.names + [prefix + n for n in
                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     missing = result.extra.get("no_adjoint", [])
@@ -199,12 +199,15 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
     share = opts.ecf_credit(ecf)  # of a carried-forward step's points
+    moved = prog.graph.reached_from(range(len(prog.inputs)))  # constants: public, in the program's text
+    public = frozenset(fixed | {n for n in prog.names if not moved[prog.graph.slot_of[n]]})
     credited: set[str] = set()  # passed, or credited by error carried forward
     right: set[str] = set()  # passed on their own
     scale = _scale(env.values())  # of the whole computation: what a roundoff of 0 is small beside
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
         scale = _scale([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
-            env[q] for q in wanted if q in given and not _malformed(given[q], reference_values[q])
+            np.asarray(given[q], dtype=np.float64) for q in wanted if q in given  # their numbers, not ours
+            and not _malformed(given[q], reference_values[q])
             and compare(np.asarray(given[q], dtype=np.float64), reference_values[q], how.get(q, default_how))[0]])
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
@@ -215,7 +218,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         cmp = how.get(q, default_how)
         ok, verdict = _judged(given[q], reference_values[q], cmp, scale, show_expected)
-        if q in twice and not (ok and _judged(others[q], reference_values[q], cmp, scale)[0]):
+        if q in twice and not (ok and all(_judged(v, reference_values[q], cmp, scale)[0] for v in others[q])):
             item.got, item.message = given[q], twice[q]  # (two right answers, 1208.38 and 1208.4, are one)
             continue
         item.got = given[q]
@@ -227,7 +230,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         item.message = verdict
         if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
-                                                 right, hidden=not show_expected):
+                                                 right, hidden=not show_expected, fixed=public):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
             item.message = "consistent with your earlier answers (error carried forward)" + (

@@ -19,7 +19,8 @@ from graphlang.symbolic.printing import value_of
 
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
-                    scale: float = 0.0, right: set[str] | None = None, hidden: bool = False) -> bool:
+                    scale: float = 0.0, right: set[str] | None = None, hidden: bool = False,
+                    fixed: frozenset[str] = frozenset()) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
@@ -35,6 +36,8 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     for n in used:
         if n in student and n not in credited and _negligible(student[n], scale if hidden else env[n]):
             return False
+        if hidden and n not in student and n not in fixed:  # filled in with a hidden value, a probe of
+            return False  # dy/dx = 3·g_a + g_b/2 with g_a unanswered read g_a back
     mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
     try:
         with quiet_floats():
