@@ -541,7 +541,8 @@ ABS_LN = "p = x * z\nlx = abs(ln(x))\ny = exp(p) + p / lx + sin(lx) / p"  # wron
 
 
 @pytest.mark.parametrize("junk", ["", " + 0 * sqrt(x - 0.5)", " + 0 * ln(x - 0.5)",
-                                  " + 0 * ((1 + relu(0.5 - x) * 1e-12) - 1)"])
+                                  " + 0 * ((1 + relu(0.5 - x) * 1e-12) - 1)", " + 0 * ln(step(x - 1))",
+                                  " + 0 * exp(1000 * (1 - x))"])
 def test_a_line_undefined_far_away_where_the_program_is_wrong_hides_nothing(junk):
     """A red team's find: abs(ln x) for ln x is wrong only where x < 1, which among the lecture
     homework's 10 points only a far one reaches (x = 0.077); adding 0·sqrt(x − 0.5) made the program
@@ -550,6 +551,17 @@ def test_a_line_undefined_far_away_where_the_program_is_wrong_hides_nothing(junk
     (or near) the reference's, or fail as float64 does (an overflow, a rounded zero)."""
     rep = grade_program(REF, ABS_LN + junk + "\n", {"x": 2, "z": 3})
     assert not rep.passed and rep.root_cause == "output value", rep.feedback
+
+
+@pytest.mark.parametrize("seed", [46, 53])
+def test_naive_bce_whose_extended_value_still_cancels_is_skipped(seed):
+    """A red team's find: at u ≈ 40 float64 rounds p to 1 (ln(1 − p) = ln 0) and extended precision
+    keeps 3 digits of 1 − p, so its value missed the reference's and the textbook formula failed
+    (2 of 60 seeds for logistic regression, 10 for the two-layer network). A value that cancels
+    away its digits in extended precision too is ungradeable there, not wrong."""
+    naive = "u = w * x + b\nJ = -(t * ln(1 / (1 + exp(-u))) + (1 - t) * ln(1 - 1 / (1 + exp(-u))))\n"
+    ref = (PROGRAMS / "logistic_regression.cg").read_text()
+    assert grade_program(ref, naive, {"x": -1, "t": 0, "w": 1.3, "b": 0.2}, seed=seed).passed
 
 
 def test_the_lecture_formula_unstable_far_away_is_still_skipped_not_failed():

@@ -11,6 +11,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.numbers import strict_floats
 from graphlang.program import Program
 
 # Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
@@ -112,7 +113,8 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
     return points[:n]
 
 
-def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any] | None = None) -> bool:
+def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any] | None = None,
+            eps: float = float(np.finfo(np.float64).eps)) -> bool:
     """Does a sum or difference of the program cancel here so far that its float64 value is off by
     more than a tenth of `rtol` (1 − p with p = 1 − 10⁻¹² keeps four digits)? Then a comparison at
     this point grades rounding, not mathematics: a right program, stable or not, may disagree."""
@@ -120,35 +122,50 @@ def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any
     if not any(eq.prim.name in ("add", "sub") for eq in g.eqns):
         return False
     vals = vals if vals is not None else interp.forward(g, prog.bind(point)[0])
-    lost = 10 * np.finfo(np.float64).eps / rtol  # |a ± b| below this times max(|a|, |b|)
+    lost = 10 * eps / rtol  # |a ± b| below this times max(|a|, |b|) (`eps`: of the values' precision)
     for eq in g.eqns:
         if eq.prim.name in ("add", "sub") and len(eq.ins) == 2:
-            a, b = (np.abs(np.asarray(vals[i], dtype=np.float64)) for i in eq.ins)
-            r = np.abs(np.asarray(vals[eq.out], dtype=np.float64))
-            if bool(np.any((r != 0) & (r < lost * np.maximum(a, b)))):
-                return True
+            with np.errstate(all="ignore"):  # extended values past float64's range: inf, compared as such
+                a, b = (np.abs(np.asarray(vals[i], dtype=np.longdouble)) for i in eq.ins)
+                r = np.abs(np.asarray(vals[eq.out], dtype=np.longdouble))
+                if bool(np.any((r != 0) & (r < lost * np.maximum(a, b)))):
+                    return True
     return False
+
+
+PIECEWISE = frozenset({"relu", "step", "max", "min", "sign", "abs"})  # their zeros are exact, not rounded
 
 
 def float64_limit(prog: Program, point: Mapping[str, Any]) -> bool:
     """Does the program fail here as float64 arithmetic fails, not as mathematics does: an overflow,
-    or a function meeting a zero (ln(0), 1/0) or a subnormal, which rounding can make of a nonzero
-    value? An argument plainly outside the domain (sqrt(−0.42), ln(−3)) is the formula's. A failure
-    after the forward pass (a derivative at such a boundary) counts as float64's."""
+    or a function meeting a zero (ln(0), 1/0) or a subnormal that rounding made of nonzero values
+    (1 − p once p rounded to 1, exp(−800))? A zero made by relu, step, max, min (ln(step(x − 1))),
+    from a zero, or given, is exact: the formula's. So is an argument plainly outside the domain
+    (sqrt(−0.42), ln(−3)). A failure after the forward pass (a derivative there) counts as float64's."""
     g = prog.graph
     vals: list[Any] = [None] * g.n_slots
     vals[: len(g.inputs)] = prog.bind(point)[0]
     for slot, value in g.consts.items():
         vals[slot] = np.float64(value)
+    made_by: dict[int, Any] = {}
+    tiny = np.finfo(np.float64).tiny
     for eq in g.eqns:
         args = [vals[i] for i in eq.ins]
         try:
-            with np.errstate(all="raise"):
+            with strict_floats():  # as the interpreter runs (an underflow to 0 is no error)
                 vals[eq.out] = eq.prim.impl(*args, eq.attr) if eq.prim.attr_args else eq.prim.impl(*args)
         except (ArithmeticError, ValueError) as err:
             if "overflow" in str(err) or isinstance(err, OverflowError):
                 return True
-            tiny = np.finfo(np.float64).tiny
-            return any(np.any(np.abs(np.asarray(a, dtype=np.float64)) < tiny) for a in args
-                       if np.asarray(a).dtype.kind in "fiu")
+            return any(_rounded_zero(made_by.get(i), vals, tiny) for i, a in zip(eq.ins, args)
+                       if np.asarray(a).dtype.kind in "fiu" and np.any(np.abs(np.asarray(a, dtype=np.float64)) < tiny))
+        made_by[eq.out] = eq
     return True
+
+
+def _rounded_zero(eq: Any, vals: list[Any], tiny: float) -> bool:
+    """Was a zero (or subnormal) made by rounding: by an operation other than relu, step, max, min,
+    sign or abs, from operands none of which is zero?"""
+    if eq is None or eq.prim.name in PIECEWISE:
+        return False
+    return all(np.all(np.abs(np.asarray(vals[i], dtype=np.float64)) >= tiny) for i in eq.ins)

@@ -111,37 +111,40 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
 
 
-def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> np.ndarray | None:
+def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> tuple[np.ndarray | None, list[Any] | None]:
     """The submission's output in extended precision (np.longdouble: 11 more bits, exponents to
-    ±4932) as the reference's value is laid out; None where it fails there too."""
+    ±4932) as the reference's value is laid out, and every slot's value there; (None, None) where it
+    fails there too."""
     g = stud.graph
     try:
         with quiet_floats():
             vals = interp.forward(g, [np.asarray(v, dtype=np.longdouble) for v in stud.bind(point)[0]])
             outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
     except (GraphlangError, ArithmeticError, ValueError):
-        return None
+        return None, None
     got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
-    return got if got.shape == np.shape(want) and np.all(np.isfinite(got)) else None
+    return (got, vals) if got.shape == np.shape(want) and np.all(np.isfinite(got)) else (None, None)
 
 
 def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
                  failed: bool) -> bool:
-    """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? More
-    precision must bring its value to the reference's (or, for digits cancelled away, ten times
-    closer); or, where it fails in extended precision too, it fails as float64 does: an overflow, or
-    a zero that only rounding made (ln(1 − p) once a sigmoid rounded p to 1). A formula undefined or
-    wrong here (0·sqrt(x − 0.5) added where abs(ln x) is wrong) fails. Without an extended type
-    (Windows, macOS on arm64) the failure is taken on trust, as before."""
+    """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? In
+    extended precision its value must reach the reference's, or (digits cancelled away) come ten
+    times closer, or, where float64 failed, cancel away its digits there too (naive ln(1 − p) with
+    p within 1e-18 of 1); or,
+    where it fails there too, fail as float64 does (`float64_limit`: an overflow, a zero rounding
+    made). A formula undefined or wrong here (0·sqrt(x − 0.5) or 0·ln(step(x − 1)) added where
+    abs(ln x) is wrong) fails. Without an extended type (Windows, macOS on arm64) the failure is
+    taken on trust, as before."""
     if not EXTENDED:
         return True
-    got = _extended(stud, point, want)
+    got, vals = _extended(stud, point, want)
     if got is None:
         return failed and float64_limit(stud, point)
     if _close(got, want, rtol, atol)[0]:
         return True
-    if failed:
-        return False
+    if failed:  # float64 failed where extended precision gives a value: too few digits there too?
+        return cancels(stud, point, rtol, vals, eps=float(np.finfo(np.longdouble).eps))
     with np.errstate(all="ignore"):
         w = np.asarray(want, dtype=np.float64)
         return bool(np.max(np.abs(got - w)) * 10 <= np.max(np.abs(np.asarray(float64, dtype=np.float64) - w)))
