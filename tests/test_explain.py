@@ -60,3 +60,11 @@ def test_a_zero_local_derivative_is_a_path_not_no_path(source, at, node, consume
     if "* 0" in source:
         fwd = next(ln for ln in lines if ln.phase == "forward" and ln.node == "a")
         assert fwd.forms == ["a", "x * 0", "0"]  # as written, not simplified to `a = 0`
+
+
+def test_a_zero_local_derivative_beside_others_is_part_of_the_sum():
+    """g_x = Σ over x's consumers (the lecture's rule): a consumer whose ∂/∂x is 0 is written too.
+    Oracle: ∂y/∂x = 2x = 6 at x = 3, by hand."""
+    lines = ex.explain(graphlang.parse("a = x * 0\ny = a + x^2\n"), {"x": 3})
+    back = next(ln for ln in lines if ln.phase == "backward" and ln.node == "x")
+    assert back.forms == ["g_x", "g_y·∂y/∂x + g_a·∂a/∂x", "g_y·(2·x) + g_a·0", "1·6 + 1·0", "6"]

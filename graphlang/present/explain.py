@@ -229,6 +229,11 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             nums = " + ".join(f"{factor(env.get(gs(t.consumer)), digits)}·"
                               f"{factor(value_or_none(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
+            for c in adj.zeros.get(name, []):  # consumers whose ∂c/∂name is 0: part of the sum all the same
+                chain += f" + {gs(c)}·∂{c}/∂{name}"
+                chain_tex += f" + {_tex_name(gs(c))} {_partial(c, name)}"
+                rule, rule_tex = rule + f" + {gs(c)}·0", rule_tex + f" + {_tex_name(gs(c))} \\cdot 0"
+                nums += f" + {factor(env.get(gs(c)), digits)}·0"
             forms = [gs(name), chain, rule, nums, total]
             latex = [gs(name), chain_tex, rule_tex, _tex_undefined(nums.replace("·", " \\cdot ")),
                      _tex_undefined(total)]
