@@ -462,3 +462,21 @@ def test_an_error_in_a_bare_expression_points_into_it():
     assert ":2:5: missing-input error" in shown
     line, caret = shown.splitlines()[1:3]
     assert line[caret.index("^")] == "q"
+
+
+STALE = ["a = x * 2", "b = a + 1", ":at x=5", "c = b * 10", "a = x * 3", "d = a + c", ":undo", "e = a + c",
+         ":at x=[1,2]", "f = e * 2", ":at x=", ":at x=1", "g = f + b"]
+
+
+def test_new_values_never_meet_values_cached_at_old_ones():
+    """A user's find: the values kept between statements were keyed by `id` of the `:at` arrays; after
+    `:at x=` freed the vector, `:at x=1` could land at its address and `g` printed [90, 159] (from
+    x = [1, 2]) at x = 1. Oracle, by hand at x = 1: a = 3, b = 3, c = 30, e = 33, f = 66, g = 69 + 21
+    = 90. Run in a fresh process (addresses as a session has them), three times."""
+    for _ in range(3):
+        ran = subprocess.run([sys.executable, "-m", "graphlang", "repl"], input="\n".join(STALE) + "\n",
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert ran.stdout.rstrip().endswith("g = 90"), ran.stdout[-300:]
+    c, buf = console()  # and in this process
+    run_lines(ReplSession(), c, io.StringIO("\n".join(STALE) + "\n"))
+    assert buf.getvalue().rstrip().endswith("g = 90")

@@ -23,20 +23,26 @@ from graphlang.limits import Limits
 from graphlang.primitives.shapes import Shape
 
 
-def key(at: Mapping[str, Any]) -> list[tuple[str, int]]:
-    """What the values were computed at (the same objects: `:at` makes new ones)."""
-    return [(k, id(v)) for k, v in at.items()]
+def key(at: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """What the values were computed at: the objects themselves (`:at` makes new ones), held so that
+    a new one cannot take a freed one's address (keyed by `id`, `:at x=` then `:at x=1` reused the
+    vector's address and the REPL printed values from x = [1, 2] at x = 1)."""
+    return list(at.items())
+
+
+def _same(a: list[tuple[str, Any]], b: list[tuple[str, Any]]) -> bool:
+    return len(a) == len(b) and all(k == j and v is w for (k, v), (j, w) in zip(a, b))
 
 
 class Values:
     def __init__(self) -> None:
         self.known: dict[str, Any] | None = None  # every name's value, or None: unknown
-        self.at: list[tuple[str, int]] = []
+        self.at: list[tuple[str, Any]] = []
         self.held = 0  # numbers held by the whole graph (inputs and equations)
         self.cost = 0  # its predicted cost
 
     def usable(self, at: Mapping[str, Any]) -> bool:
-        return self.known is not None and self.at == key(at)
+        return self.known is not None and _same(self.at, key(at))
 
     def whole(self, graph: Graph, arrays: list[Any], shapes: list[Shape], at: Mapping[str, Any]) -> dict[str, Any]:
         """The whole program's forward pass (arrays bound and shapes checked by `Program.bind`)."""
