@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 # kind -> short description, shown in the language reference and `graphlang --help`.
 KINDS: dict[str, str] = {
@@ -53,6 +53,10 @@ class GraphlangError(Exception):
 
     def __repr__(self) -> str:
         return f"GraphlangError({self.kind!r}, {self.message!r}, line={self.line}, column={self.column})"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled with its fields (a process pool's worker raising one broke the pool)."""
+        return (self.__class__, (self.kind, self.message, self.line, self.column, self.hint), self.__dict__)
 
     def _render_traceback_(self) -> list[str]:
         """IPython: show the located message, not a Python traceback."""

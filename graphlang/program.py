@@ -95,6 +95,10 @@ class Program:
         self._fast_evaluate = FastEvaluate(self.graph, self._fast.tape)
         self._assigned = LinesByName(self.graph.statements)  # (made when first read: an error)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its text (a process pool's task; compiled code and caches are made again)."""
+        return (Program, (self.source, self.path, self.limits))
+
     # Made on first use, by the interpreter (SPEC §2: every named node the output reads has an adjoint)
     _live = cached_property(lambda self: interp.depends_on_inputs(self.graph, sorted(set(self.graph.slot_of.values()))))
     _constant = cached_property(lambda self: [not d for d in interp.depends_on_inputs(self.graph)])

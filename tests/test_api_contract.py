@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS
 
 import graphlang
 from graphlang.checker import grade_answers, grade_program
@@ -72,3 +73,30 @@ def test_limits_refuse_nonsense():
     for field, value in itertools.product(("max_depth", "max_cost", "max_statements"), (None, -1, "x", 1.5)):
         with pytest.raises((graphlang.GraphlangError, TypeError, ValueError)):
             graphlang.Limits(**{field: value})
+
+
+def test_errors_and_programs_pickle_for_a_process_pool():
+    """A user's find: a worker raising a GraphlangError broke a ProcessPoolExecutor (the error could
+    not be unpickled), and a Program could not be pickled once evaluated (a lambda in a cache).
+    Oracle: the lecture's gradient from the original program, and the error's own fields."""
+    import concurrent.futures as cf
+    import pickle
+
+    prog = graphlang.load(PROGRAMS / "lecture13.cg")
+    for _ in range(3):  # compiled on the second call
+        want = prog.evaluate({"x": 2, "z": 3})
+    again = pickle.loads(pickle.dumps(prog))
+    assert again.evaluate({"x": 2, "z": 3}).gradient == want.gradient
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse("a = x - 5\ny = ln(a)\n").evaluate({"x": 1})
+    copy = pickle.loads(pickle.dumps(info.value))
+    assert (copy.kind, copy.message, copy.line, copy.column, copy.hint) == \
+        (info.value.kind, info.value.message, info.value.line, info.value.column, info.value.hint)
+    with cf.ProcessPoolExecutor(1) as pool:
+        with pytest.raises(graphlang.GraphlangError) as remote:
+            pool.submit(_ln_of_x_minus_5, 1.0).result(timeout=120)
+    assert remote.value.kind == "domain" and remote.value.line == 2
+
+
+def _ln_of_x_minus_5(x: float) -> float:
+    return graphlang.parse("a = x - 5\ny = ln(a)\n").evaluate({"x": x}).value

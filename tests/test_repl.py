@@ -32,8 +32,8 @@ def test_session_builds_the_lecture_graph_and_keeps_state_on_errors():
     for line in LECTURE_LINES:
         assert s.handle(line) == []
     before = s.source
-    shown = s.handle("a = y * 2")  # a redefinition that cannot replace (y comes later): an error, state unchanged
-    assert "redefined error" in shown[0].plain and s.source == before
+    shown = s.handle("a = y * 2")  # a replacement that cannot stand (y comes later): its own error, state unchanged
+    assert "undefined error: 'y' is used before it is assigned" in shown[0].plain and s.source == before
     assert "syntax error" in s.handle("q = (x +")[0].plain and s.source == before
     s.handle(":at x=2 z=3")
     c, buf = console()
@@ -132,7 +132,7 @@ def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
             inp.send_text(line + "\r")
         run_prompt(s, c, input=inp, output=DummyOutput())
     out = buf.getvalue()
-    assert "redefined error" in out and "1208.381215" in out
+    assert "used before it is assigned" in out and "1208.381215" in out
     assert (tmp_path / "graphlang" / "repl_history").exists()
 
 
@@ -382,8 +382,12 @@ def test_reassigning_replaces_the_statement_and_recomputes_its_readers():
     assert "dropped the values of z" in out and "y = 10" in out
     assert "restored" in render(s.handle(":undo")) and s.at.keys() == {"x", "z"}
     assert s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
-    out = render(s.handle("a = y"))  # y is defined after a: not a valid program, the error stands
-    assert "redefined error" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    out = render(s.handle("a = y"))  # y is defined after a: not a valid program, its error stands
+    assert "used before it is assigned" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    out = render(s.handle("y = sine(b)"))  # the replacement's own mistake, not "already assigned"
+    assert "did you mean 'sin'" in out and "redefined" not in out and s.source.endswith("y = b * 2\n")
+    s.handle("c = 1; d = 2")  # a statement sharing its line cannot be replaced: that is the error
+    assert "redefined error" in render(s.handle("c = 5"))
 
 
 def test_load_is_one_undo_step_resets_stale_values_and_save_keeps_values(tmp_path):
@@ -480,3 +484,26 @@ def test_new_values_never_meet_values_cached_at_old_ones():
     c, buf = console()  # and in this process
     run_lines(ReplSession(), c, io.StringIO("\n".join(STALE) + "\n"))
     assert buf.getvalue().rstrip().endswith("g = 90")
+
+
+def test_ctrl_c_during_a_command_stops_it_not_the_session(tmp_path, monkeypatch):
+    """A user's find: Ctrl-C during a long `:explain` ended the whole session (exit 130), losing all
+    that was typed. Now the command stops and the prompt comes back with the session as it was."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s = ReplSession()
+    real = s.handle
+
+    def slow(text: str) -> list:
+        if text.strip() == ":explain":
+            raise KeyboardInterrupt  # as Ctrl-C arrives in the middle of a long command
+        return real(text)
+    monkeypatch.setattr(s, "handle", slow)
+    c, buf = console()
+    with create_pipe_input() as inp:
+        for line in LECTURE_LINES + [":at x=2 z=3", ":explain", ":grad", ":quit"]:
+            inp.send_text(line + "\r")
+        run_prompt(s, c, input=inp, output=DummyOutput())
+    out = buf.getvalue()
+    assert "interrupted: the command was stopped" in out and "1208.381215" in out  # :grad ran after it

@@ -126,8 +126,10 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
             new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
             try:
                 parse("\n".join(new) + "\n")
-            except GraphlangError:  # (as in a file: the name is already assigned, use a new one)
-                return None
+            except GraphlangError as bad:  # the replacement's own mistake (sine(q), a cycle) is the error
+                if bad.kind == "redefined":  # (as in a file: the name is already assigned, use a new one)
+                    return None
+                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
             return k, "\n".join(lines)
         start += len(lines)
     return None

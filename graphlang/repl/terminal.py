@@ -71,8 +71,11 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
             continue
         except EOFError:
             break
-        for shown in session.handle(text):
-            console.print(shown)
+        try:
+            for shown in session.handle(text):
+                console.print(shown)
+        except KeyboardInterrupt:  # a long command stopped: the session goes on (it ended it, with all typed)
+            console.print(Text("interrupted: the command was stopped; the session goes on"))
 
 
 def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
