@@ -67,11 +67,14 @@ class Whole:
         self.chunks.append(text)
         self.undo.append(("add",))
         new = [s.name for s in parser.parse_statements(text) if s.kind == "assign"]
-        if new and self.at and all(n in self.at for n in prog.inputs):
+        if new and all(n in self.at for n in prog.inputs):  # (constants only: evaluated at once)
             try:
                 vals = prog.forward(self.at)
             except GraphlangError as err:
-                return [self._error(err, candidate)]
+                if prog.inputs:
+                    return [self._error(err, candidate)]
+                self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]  # nothing can change it: not kept
+                return [self._error(err, candidate), "(not kept: nothing in it depends on an input)"]
             return ["  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)]
         return []
 
@@ -93,8 +96,10 @@ class Whole:
                     edited = self.chunks[:k] + ["\n".join(lines[:i] + [text] + lines[i + 1:])] + self.chunks[k + 1:]
                     try:
                         prog = graphlang.parse("".join(c + "\n" for c in edited))
-                    except GraphlangError:
-                        return None
+                    except GraphlangError as bad:  # the replacement's own mistake is the error
+                        if bad.kind == "redefined":
+                            return None
+                        return [self._error(GraphlangError(bad.kind, bad.message, None, None, bad.hint), "")]
                     self.undo.append(("replace", k, chunk, self.at))
                     self.chunks = edited
                     dropped = [n for n in self.at if n not in prog.inputs]
@@ -180,12 +185,12 @@ def test_undo_load_and_reset_resynchronize(tmp_path):
     s.handle(":undo")
     assert _plain(s.handle("a = x * 4")) == ["a = 12"]  # 'a' is free again after :undo
     s.handle(f":load {tmp_path / 'p.cg'}")
-    assert "already assigned on line 2" in _plain(s.handle("a = b"))[0]  # b comes later: cannot replace
+    assert "used before it is assigned" in _plain(s.handle("a = b"))[0]  # b comes later: cannot replace
     assert _plain(s.handle("c = b * 10")) == ["c = 70"]
     s.handle(":at x=1")  # new values: the next statement is evaluated from them
     assert _plain(s.handle("d = c + b")) == ["d = 33"]
     s.handle(":reset")
-    assert s.handle("b = 2") == [] and s.program() is not None
+    assert _plain(s.handle("b = 2")) == ["b = 2"] and s.program() is not None  # constants: shown at once
 
 
 class Counter:

@@ -507,3 +507,12 @@ def test_ctrl_c_during_a_command_stops_it_not_the_session(tmp_path, monkeypatch)
         run_prompt(s, c, input=inp, output=DummyOutput())
     out = buf.getvalue()
     assert "interrupted: the command was stopped" in out and "1208.381215" in out  # :grad ran after it
+
+
+def test_a_program_of_constants_is_evaluated_and_a_wrong_one_not_kept():
+    """A user's find: `v = [1,2,3]` then `s = dot(v, [1,2])` printed nothing and a script exited 0;
+    the statement was kept and later lines referred to its error. Oracle: dot(v, v) = 14 by hand."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO("v = [1,2,3]\ns = dot(v, [1,2])\ns = dot(v, v)\n"))
+    out = buf.getvalue()
+    assert code == 1 and "shape error" in out and "not kept" in out and out.rstrip().endswith("s = 14")

@@ -150,14 +150,18 @@ class ReplSession:
         new = [st.name for st in statements if st.kind == "assign"]
         if not new:  # declarations only: the values so far stand
             return []
-        if not (self.at and all(n in self.at for n in names.inputs)):
+        if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
             return []
         try:
             vals = self._new_values(checked)
         except GraphlangError as err:
             self._values.known = None
-            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
+            shown = [render.error_text(err, "<repl>", self._excerpt(err, text))]
+            if not names.inputs:  # no value given later can change it: not kept (it was, silently)
+                self._command(":undo")
+                shown.append(Text("(not kept: nothing in it depends on an input)"))
+            return shown
         return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new))]
 
     def _new_values(self, checked: Checked | None) -> dict[str, Any]:
