@@ -516,3 +516,14 @@ def test_a_program_of_constants_is_evaluated_and_a_wrong_one_not_kept():
     code = run_lines(ReplSession(), c, io.StringIO("v = [1,2,3]\ns = dot(v, [1,2])\ns = dot(v, v)\n"))
     out = buf.getvalue()
     assert code == 1 and "shape error" in out and "not kept" in out and out.rstrip().endswith("s = 14")
+
+
+def test_load_errors_name_the_file_and_show_its_line(tmp_path):
+    """A user's find: `:load broken.cg` said `<repl>:3:8` with an empty source line (SPEC §3: the
+    file, the line with a caret)."""
+    (tmp_path / "broken.cg").write_text("a = x * 2\ny = ln(a)\nb = c +\n")
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO(f":load {tmp_path / 'broken.cg'}\n"))
+    out = buf.getvalue()
+    assert code == 1 and f"{tmp_path / 'broken.cg'}:3:8: syntax error" in out.replace("\n", "")
+    assert "3 | b = c +" in out and "<repl>" not in out

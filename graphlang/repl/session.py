@@ -254,7 +254,10 @@ class ReplSession:
                 text = read_source(rest, Limits())
             except ValueError as err:  # e.g. a NUL character in the name
                 raise GraphlangError("io", f"cannot read {rest!r}: {err}") from None
-            inputs = parse(text).inputs  # must be a valid program
+            try:
+                inputs = parse(text).inputs  # must be a valid program
+            except GraphlangError as err:  # located in the file, with its line (not at "<repl>")
+                return [render.error_text(err, rest, text)]
             saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, _at_items).items()}
             kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
             self._undo.append(("load", self.chunks, self.at))
