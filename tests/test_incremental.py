@@ -69,7 +69,7 @@ class Whole:
         new = [s.name for s in parser.parse_statements(text) if s.kind == "assign"]
         if new and all(n in self.at for n in prog.inputs):  # (constants only: evaluated at once)
             try:
-                vals = prog.forward(self.at)
+                vals = prog.forward({k: v for k, v in self.at.items() if k in prog.inputs or k in prog.names})
             except GraphlangError as err:
                 if prog.inputs:
                     return [self._error(err, candidate)]
@@ -112,7 +112,7 @@ class Whole:
                             if reached & set(names(st.expr)):
                                 reached.add(st.name)
                         try:
-                            vals = prog.forward(self.at)
+                            vals = prog.forward({k: v for k, v in self.at.items() if k in prog.inputs or k in prog.names})
                         except GraphlangError as err:
                             return out + [self._error(err, "".join(c + "\n" for c in edited))]
                         out.append("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names if n in reached))

@@ -527,3 +527,12 @@ def test_load_errors_name_the_file_and_show_its_line(tmp_path):
     out = buf.getvalue()
     assert code == 1 and f"{tmp_path / 'broken.cg'}:3:8: syntax error" in out.replace("\n", "")
     assert "3 | b = c +" in out and "<repl>" not in out
+
+
+def test_a_value_for_a_name_not_yet_an_input_waits():
+    """A user's find: `:at x=1 W=[[1,0],[0,1]]` before W was used made every evaluation an
+    unknown-input error (and :save kept it, so the file reloaded the same way). Oracle: y = 2x = 2."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO("y = x * 2\n:at x=1 W=[[1,0],[0,1]]\ny\n:run\n"))
+    out = buf.getvalue()
+    assert code == 0 and "y = 2" in out and "unknown-input" not in out

@@ -43,6 +43,12 @@ def is_expression(text: str) -> bool:
     return "=" not in text and first not in ("input", "param", "output")
 
 
+def given(program: Program, at: dict[str, Any]) -> dict[str, Any]:
+    """The `:at` values of the program's names (a value for a name the program does not have yet
+    waits: it made every evaluation an unknown-input error; one for an intermediate is still refused)."""
+    return {k: v for k, v in at.items() if k in program.inputs or k in program.names}
+
+
 def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None) -> list[Any]:
     """`a` -> `a = 6   g_a = 404.854` (the adjoint when the output is one scalar); `x * z + 1` -> its
     value, computed after the program's statements and added to nothing."""
@@ -52,7 +58,7 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
             ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
     if program is not None and name in program.names:
         try:
-            result = program.evaluate(at)
+            result = program.evaluate(given(program, at))
         except GraphlangError as err:  # a statement it does not read may fail: its value alone
             if err.kind != "domain":
                 raise
@@ -77,7 +83,7 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
 def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
     """`name`'s value computing only what it reads (a failing statement elsewhere does not stop it)."""
     g = program.graph
-    arrays, _ = program.bind(at)
+    arrays, _ = program.bind(given(program, at))
     return interp.forward(g, arrays, needed=g.read_by([g.slot_of[name]]))[g.slot_of[name]]
 
 
@@ -101,7 +107,7 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
     if session.at and all(n in session.at for n in prog.inputs):
         reached = prog.graph.reached_from([prog.graph.slot_of[name]])
         try:
-            vals = prog.forward(session.at)
+            vals = prog.forward(given(prog, session.at))
         except GraphlangError as bad:  # the replacement stands; its value fails, as a new statement's would
             return [*shown, render.error_text(bad, "<repl>", session._excerpt(bad, ""))]
         shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names

@@ -176,7 +176,7 @@ class ReplSession:
         self._values.known = None
         prog = self.program()
         assert prog is not None
-        arrays, shapes = prog.bind(self.at)
+        arrays, shapes = prog.bind(rc.given(prog, self.at))
         return self._values.whole(prog.graph, arrays, shapes, self.at)
 
     def _need(self) -> Program:
@@ -267,20 +267,20 @@ class ReplSession:
                          + (f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
         prog = self._need()
         if cmd == ":run":
-            return [render.result_tables(prog, prog.evaluate(self.at))]
+            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at)))]
         if cmd == ":grad":
             method = rest or "reverse"
-            return [render.result_tables(prog, prog.evaluate(self.at, method=method))]
+            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at), method=method))]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
-                return [Text(rc.repl_words(as_text(explain(prog, self.at, of=rest.strip("'\" ")))))]
+                return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
             node = _nodes(prog, rest, ":explain", at_most_one=True)
-            return [Text(rc.repl_words(as_text(explain(prog, self.at, node[0] if node else None))))]
+            return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), node[0] if node else None))))]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
             wrt = _nodes(prog, rest, ":diff")
-            shapes = prog.bind(self.at)[1] if self.at else prog.graph.shapes(
+            shapes = prog.bind(rc.given(prog, self.at))[1] if self.at else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
             forms = symbolic.closed_forms(prog, shapes, wrt or None)
             texts = symbolic.text_forms(prog, shapes, forms)
@@ -289,7 +289,7 @@ class ReplSession:
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):
                 ready = self.at and all(n in self.at for n in prog.inputs)  # else drawn without values
-                return rc.save_graph(prog, self.at if ready else None, rest)
+                return rc.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
             return [terminal_view(prog, self.at if self.at else None, partials=rest == "partials")]
         near = [c for c in COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
