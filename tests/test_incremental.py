@@ -31,6 +31,11 @@ from graphlang.present import tables as render
 from graphlang.repl import ReplSession, run_lines
 
 
+def _given(prog: graphlang.Program, at: dict) -> dict:
+    """The values of the program's names (a value for a name it does not have yet waits)."""
+    return {k: v for k, v in at.items() if k in prog.inputs or k in prog.names}
+
+
 class Whole:
     """The reference: each statement checked and evaluated as part of the whole session again.
 
@@ -69,7 +74,7 @@ class Whole:
         new = [s.name for s in parser.parse_statements(text) if s.kind == "assign"]
         if new and all(n in self.at for n in prog.inputs):  # (constants only: evaluated at once)
             try:
-                vals = prog.forward({k: v for k, v in self.at.items() if k in prog.inputs or k in prog.names})
+                vals = prog.forward(_given(prog, self.at))
             except GraphlangError as err:
                 if prog.inputs:
                     return [self._error(err, candidate)]
@@ -112,7 +117,7 @@ class Whole:
                             if reached & set(names(st.expr)):
                                 reached.add(st.name)
                         try:
-                            vals = prog.forward({k: v for k, v in self.at.items() if k in prog.inputs or k in prog.names})
+                            vals = prog.forward(_given(prog, self.at))
                         except GraphlangError as err:
                             return out + [self._error(err, "".join(c + "\n" for c in edited))]
                         out.append("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names if n in reached))
