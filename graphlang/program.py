@@ -123,7 +123,11 @@ class Program:
         return list(self.graph.names)
 
     def definition(self, name: str) -> str:
+        """A node's statement as written, or "input" / "param"; an unknown name is an error (it said "input")."""
         st = self.graph.statement(name)
+        if st is None and name not in self.graph.inputs and name not in self.graph.params:
+            raise GraphlangError("usage", f"{str(name)[:40]!r} is not a node of the program",
+                                 hint="nodes: " + ", ".join(self.names[:20]))
         return st.text if st is not None else "param" if name in self.graph.params else "input"
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
@@ -351,4 +355,6 @@ def parse(source: str, limits: Limits | None = None, path: str | None = None) ->
 
 def load(path: str | Path, limits: Limits | None = None) -> Program:
     """Read and check a .cg file."""
+    if not isinstance(path, (str, Path)):  # load(None) was a TypeError (SPEC §4: every error a GraphlangError)
+        raise GraphlangError("usage", f"load needs a file path, got {type(path).__name__}")
     return parse(read_source(path, limits or Limits()), limits=limits, path=str(path))

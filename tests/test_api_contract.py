@@ -100,3 +100,13 @@ def test_errors_and_programs_pickle_for_a_process_pool():
 
 def _ln_of_x_minus_5(x: float) -> float:
     return graphlang.parse("a = x - 5\ny = ln(a)\n").evaluate({"x": x}).value
+
+
+def test_api_misuse_is_a_graphlang_error():
+    """A user's finds: `graphlang.load(None)` raised a TypeError, `definition("nosuch")` said "input"."""
+    prog = graphlang.load(PROGRAMS / "lecture13.cg")
+    assert prog.definition("a") == "x * z" and prog.definition("x") == "input"
+    for call in (lambda: graphlang.load(None), lambda: prog.definition("nosuch")):
+        with pytest.raises(graphlang.GraphlangError) as info:
+            call()
+        assert info.value.kind == "usage"
