@@ -157,6 +157,7 @@ class ReplSession:
             vals = self._new_values(checked)
         except GraphlangError as err:
             self._values.known = None
+            err.message, err.hint = rc.repl_words(err.message), err.hint and rc.repl_words(err.hint)
             shown = [render.error_text(err, "<repl>", self._excerpt(err, text))]
             if not names.inputs:  # no value given later can change it: not kept (it was, silently)
                 self._command(":undo")
