@@ -53,8 +53,8 @@ class Whole:
             return []
         if text == ":undo":
             op = self.undo.pop() if self.undo else ("add",)
-            if op[0] == "replace":
-                self.chunks[op[1]], self.at = op[2], op[3]
+            if op[0] == "replace":  # the values it dropped come back; those set since stay
+                self.chunks[op[1]], self.at = op[2], {**op[3], **self.at}
             else:
                 self.chunks = self.chunks[:-1]
             return []

@@ -536,3 +536,11 @@ def test_a_value_for_a_name_not_yet_an_input_waits():
     code = run_lines(ReplSession(), c, io.StringIO("y = x * 2\n:at x=1 W=[[1,0],[0,1]]\ny\n:run\n"))
     out = buf.getvalue()
     assert code == 0 and "y = 2" in out and "unknown-input" not in out
+
+
+def test_undo_of_a_replacement_keeps_values_set_since():
+    """A user's find: `:undo` of a replacement put back the `:at` values of that time, silently losing
+    a later `:at x=7`. Oracle: a = 2x = 14 at x = 7."""
+    c, buf = console()
+    run_lines(ReplSession(), c, io.StringIO(":at x=1\na = x * 2\na = x * 3\n:at x=7\n:undo\na\n"))
+    assert buf.getvalue().rstrip().splitlines()[-1].startswith("a = 14")

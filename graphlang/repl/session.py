@@ -230,9 +230,11 @@ class ReplSession:
                 raise GraphlangError("usage", "nothing to undo")
             op = self._undo.pop() if self._undo else ("add",)
             self._synced, self._program = (-1, None), None
-            if op[0] == "replace":
-                self.chunks[op[1]], self.at = op[2], op[3]
-                return [Text("restored the statement replaced")]
+            if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
+                back = [n for n in op[3] if n not in self.at]
+                self.chunks[op[1]], self.at = op[2], {**op[3], **self.at}
+                return [Text("restored the statement replaced" + (
+                    f" and the values of {', '.join(back)}" if back else ""))]
             if op[0] == "load":
                 self.chunks, self.at = op[1], op[2]
                 return [Text("undid :load: the program and values before it are back")]
