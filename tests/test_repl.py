@@ -544,3 +544,13 @@ def test_undo_of_a_replacement_keeps_values_set_since():
     c, buf = console()
     run_lines(ReplSession(), c, io.StringIO(":at x=1\na = x * 2\na = x * 3\n:at x=7\n:undo\na\n"))
     assert buf.getvalue().rstrip().splitlines()[-1].startswith("a = 14")
+
+
+def test_a_script_whose_file_does_not_load_exits_1(tmp_path):
+    """`graphlang repl broken.cg < script` showed the located error and exited 0."""
+    (tmp_path / "broken.cg").write_text("b = c +\n")
+    (tmp_path / "ok.cg").write_text("y = x * 2\n")
+    for name, code in (("broken.cg", 1), ("ok.cg", 0)):
+        ran = subprocess.run([sys.executable, "-m", "graphlang", "repl", str(tmp_path / name)], input="",
+                             capture_output=True, text=True, timeout=120, cwd=ROOT)
+        assert ran.returncode == code, (name, ran.stdout, ran.stderr)

@@ -108,11 +108,13 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
 def main(path: str | None = None) -> int:
     console = Console(highlight=False)
     session = ReplSession()
+    loaded = True
     if path:
         for shown in session.handle(f":load {path}"):
+            loaded &= not (isinstance(shown, Text) and " error: " in shown.plain)
             console.print(shown)
-    if not sys.stdin.isatty():
-        return run_lines(session, console, sys.stdin)
+    if not sys.stdin.isatty():  # a script: a file that did not load is a failure too (it exited 0)
+        return max(run_lines(session, console, sys.stdin), 0 if loaded else 1)
     console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
     run_prompt(session, console)
     return 0
