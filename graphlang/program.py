@@ -106,21 +106,10 @@ class Program:
     # --- what the program is -------------------------------------------------------------
     statements = property(lambda self: parse_statements(self.source, self.limits),
                           doc="The parsed statements (before names are resolved): parsed again, not kept.")
-    @property
-    def inputs(self) -> list[str]:
-        return list(self.graph.inputs)
-
-    @property
-    def params(self) -> list[str]:
-        return [n for n in self.graph.inputs if n in self.graph.params]
-
-    @property
-    def outputs(self) -> list[str]:
-        return list(self.graph.outputs)
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.graph.names)
+    inputs = property(lambda self: list(self.graph.inputs), doc="The inputs' names (params included).")
+    params = property(lambda self: [n for n in self.graph.inputs if n in self.graph.params], doc="The params.")
+    outputs = property(lambda self: list(self.graph.outputs), doc="The outputs' names.")
+    names = property(lambda self: list(self.graph.names), doc="Every named node, in the program's order.")
 
     def definition(self, name: str) -> str:
         """A node's statement as written, or "input" / "param"; an unknown name is an error (it said "input")."""
