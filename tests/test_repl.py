@@ -554,3 +554,12 @@ def test_a_script_whose_file_does_not_load_exits_1(tmp_path):
         ran = subprocess.run([sys.executable, "-m", "graphlang", "repl", str(tmp_path / name)], input="",
                              capture_output=True, text=True, timeout=120, cwd=ROOT)
         assert ran.returncode == code, (name, ran.stdout, ran.stderr)
+
+
+def test_diff_and_graph_need_no_complete_values():
+    """A user's find: after `:at x=2` with z still missing, `:diff` and `:graph` (which need no
+    values) failed with missing-input. Oracle: ∂(xz)/∂x = z, ∂(xz)/∂z = x by hand."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO("a = x * z\n:at x=2\n:diff\n:graph\n"))
+    out = buf.getvalue()
+    assert code == 0 and "da/dx = z" in out and "da/dz = x" in out and "Computation graph" in out

@@ -283,7 +283,8 @@ class ReplSession:
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
             wrt = _nodes(prog, rest, ":diff")
-            shapes = prog.bind(rc.given(prog, self.at))[1] if self.at else prog.graph.shapes(
+            complete = all(n in self.at for n in prog.inputs)  # (one value missing: the declared shapes)
+            shapes = prog.bind(rc.given(prog, self.at))[1] if complete else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
             forms = symbolic.closed_forms(prog, shapes, wrt or None)
             texts = symbolic.text_forms(prog, shapes, forms)
@@ -293,7 +294,8 @@ class ReplSession:
             if rest not in ("", "partials"):
                 ready = self.at and all(n in self.at for n in prog.inputs)  # else drawn without values
                 return rc.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
-            return [terminal_view(prog, self.at if self.at else None, partials=rest == "partials")]
+            complete = all(n in self.at for n in prog.inputs)  # else the table without values
+            return [terminal_view(prog, rc.given(prog, self.at) if complete else None, partials=rest == "partials")]
         near = [c for c in COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
                              hint=f"did you mean {near[0]}?" if near else "type :help")
