@@ -121,17 +121,21 @@ def test_a_statement_failing_at_the_values_does_not_block_the_others():
         first.handle(line)
     assert first.handle("b")[0].plain.startswith("b = -2") and "domain error" in first.handle("a")[0].plain
 
-def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
+def typed(s: ReplSession, lines: list[str]) -> str:
+    """What the prompt prints for `lines` typed into it (prompt_toolkit's pipe input)."""
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
-    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
-    s = ReplSession()
     c, buf = console()
     with create_pipe_input() as inp:
-        for line in LECTURE_LINES + ["a = y", ":at x=2 z=3", ":grad", ":quit"]:
+        for line in lines:
             inp.send_text(line + "\r")
         run_prompt(s, c, input=inp, output=DummyOutput())
-    out = buf.getvalue()
+    return buf.getvalue()
+
+
+def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    out = typed(ReplSession(), LECTURE_LINES + ["a = y", ":at x=2 z=3", ":grad", ":quit"])
     assert "used before it is assigned" in out and "1208.381215" in out
     assert (tmp_path / "graphlang" / "repl_history").exists()
 
@@ -489,8 +493,6 @@ def test_new_values_never_meet_values_cached_at_old_ones():
 def test_ctrl_c_during_a_command_stops_it_not_the_session(tmp_path, monkeypatch):
     """A user's find: Ctrl-C during a long `:explain` ended the whole session (exit 130), losing all
     that was typed. Now the command stops and the prompt comes back with the session as it was."""
-    from prompt_toolkit.input import create_pipe_input
-    from prompt_toolkit.output import DummyOutput
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     s = ReplSession()
     real = s.handle
@@ -500,12 +502,7 @@ def test_ctrl_c_during_a_command_stops_it_not_the_session(tmp_path, monkeypatch)
             raise KeyboardInterrupt  # as Ctrl-C arrives in the middle of a long command
         return real(text)
     monkeypatch.setattr(s, "handle", slow)
-    c, buf = console()
-    with create_pipe_input() as inp:
-        for line in LECTURE_LINES + [":at x=2 z=3", ":explain", ":grad", ":quit"]:
-            inp.send_text(line + "\r")
-        run_prompt(s, c, input=inp, output=DummyOutput())
-    out = buf.getvalue()
+    out = typed(s, LECTURE_LINES + [":at x=2 z=3", ":explain", ":grad", ":quit"])
     assert "interrupted: the command was stopped" in out and "1208.381215" in out  # :grad ran after it
 
 

@@ -131,9 +131,8 @@ def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: An
     """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? In
     extended precision its value must reach the reference's, or (digits cancelled away) come ten
     times closer, or, where float64 failed, cancel away its digits there too (naive ln(1 − p) with
-    p within 1e-18 of 1); or,
-    where it fails there too, fail as float64 does (`float64_limit`: an overflow, a zero rounding
-    made). A formula undefined or wrong here (0·sqrt(x − 0.5) or 0·ln(step(x − 1)) added where
+    p within 1e-18 of 1); or, where it fails there too, fail as float64 does (`float64_limit`: an
+    overflow, a zero rounding made). A formula undefined or wrong here (0·sqrt(x − 0.5) or 0·ln(step(x − 1)) added where
     abs(ln x) is wrong) fails. Without an extended type (Windows, macOS on arm64) the failure is
     taken on trust, as before."""
     if not EXTENDED:
