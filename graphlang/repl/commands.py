@@ -37,6 +37,12 @@ def repl_words(text: str) -> str:
     return text.replace("`graphlang diff --program`", "`graphlang diff --program` (on the command line)")
 
 
+def in_repl_words(err: GraphlangError) -> GraphlangError:
+    """The error's message and hint in the REPL's words (values come from :at, not --at)."""
+    err.message, err.hint = repl_words(err.message), err.hint and repl_words(err.hint)
+    return err
+
+
 def is_expression(text: str) -> bool:
     """A bare name or expression (no `=` and no declaration): evaluate it, do not add a node."""
     first = text.split(None, 1)[0] if text.split() else ""
@@ -46,7 +52,7 @@ def is_expression(text: str) -> bool:
 def given(program: Program, at: dict[str, Any]) -> dict[str, Any]:
     """The `:at` values of the program's names (a value for a name the program does not have yet
     waits: it made every evaluation an unknown-input error; one for an intermediate is still refused)."""
-    return {k: v for k, v in at.items() if k in program.inputs or k in program.names}
+    return {k: v for k, v in at.items() if k in program.graph.slot_of}
 
 
 def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None) -> list[Any]:

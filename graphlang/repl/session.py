@@ -102,10 +102,7 @@ class ReplSession:
                 return self._command(text)
             return self._statement(text)
         except GraphlangError as err:
-            if err.hint:
-                err.hint = rc.repl_words(err.hint)  # in the REPL, values come from :at, not --at
-            err.message = rc.repl_words(err.message)
-            return [render.error_text(err, "<repl>", self._excerpt(err, text))]
+            return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
         except (RecursionError, MemoryError):
             return [render.error_text(GraphlangError("limit", "the input is too large or nests too deeply"),
                                       "<repl>", None)]
@@ -157,8 +154,7 @@ class ReplSession:
             vals = self._new_values(checked)
         except GraphlangError as err:
             self._values.known = None
-            err.message, err.hint = rc.repl_words(err.message), err.hint and rc.repl_words(err.hint)
-            shown = [render.error_text(err, "<repl>", self._excerpt(err, text))]
+            shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
             if not names.inputs:  # no value given later can change it: not kept (it was, silently)
                 self._command(":undo")
                 shown.append(Text("(not kept: nothing in it depends on an input)"))
