@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 import re
 import shutil
 import subprocess
@@ -560,3 +561,21 @@ def test_diff_and_graph_need_no_complete_values():
     code = run_lines(ReplSession(), c, io.StringIO("a = x * z\n:at x=2\n:diff\n:graph\n"))
     out = buf.getvalue()
     assert code == 0 and "da/dx = z" in out and "da/dz = x" in out and "Computation graph" in out
+
+
+def test_what_reads_no_input_lacking_a_value_is_shown_before_the_values_are_given():
+    """`b = 3 + 4` while x had no value printed nothing, and `b * 2` failed with "no value for the
+    input 'x'" though neither reads x. Oracle: the arithmetic itself (math.log)."""
+    s = ReplSession()
+    assert s.handle("a = x * 2") == []  # reads x: waits for :at
+    assert s.handle("b = 3 + 4")[0].plain == "b = 7"
+    assert s.handle("e = ln(b)")[0].plain == f"e = {math.log(7):.10g}"
+    assert s.handle("b * 2")[0].plain == "b * 2 = 14"
+    shown = s.handle("b")[0].plain
+    assert shown.startswith("b = 7") and "no g_b" in shown and ":at x=..." in shown
+    assert "missing-input error" in s.handle("a")[0].plain  # its own input has no value
+    assert "missing-input error" in s.handle("a + b")[0].plain
+    assert "domain error" in s.handle("d = b / 0")[0].plain  # its own error, at once
+    s.handle(":at x=1.5")  # d (kept: the program has an input) fails; c does not read it
+    assert s.handle("c = b * a")[0].plain == "c = 21    (line 4 fails at these values)"
+    assert "domain error" in s.handle("f = d + c")[0].plain

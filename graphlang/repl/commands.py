@@ -23,6 +23,7 @@ from graphlang.program import Program, parse
 AT_HEADER = "# :at "  # the first line of a saved session: its values, read back by :load
 SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never shown)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+FEW = 8  # new names at most computed while some input has no value (each alone: a whole pass)
 
 # CLI flags in library messages, and what the REPL calls them
 FLAGS = ((re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),
@@ -66,11 +67,12 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
         try:
             result = program.evaluate(given(program, at))
         except GraphlangError as err:  # a statement it does not read may fail: its value alone
-            if err.kind != "domain":
+            if err.kind not in ("domain", "missing-input"):
                 raise
             alone = value_alone(program, name, at)  # (its own failure, if it reads the failing one)
-            return [Text(f"{name} = {render.tensor(py(alone))}    (no g_{name}: line {err.line} fails "
-                         "at these values)")]
+            why = f"line {err.line} fails at these values" if err.kind == "domain" else \
+                "not every input has a value: " + ":at " + ",".join(f"{n}=..." for n in program.inputs if n not in at)
+            return [Text(f"{name} = {render.tensor(py(alone))}    (no g_{name}: {why})")]
         shown = f"{name} = {render.tensor(result.values[name])}"
         if result.adjoints is not None and name in result.adjoints:
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
@@ -87,10 +89,31 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
 
 
 def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
-    """`name`'s value computing only what it reads (a failing statement elsewhere does not stop it)."""
+    """`name`'s value computing only what it reads (a failing statement elsewhere does not stop it,
+    and an input it does not read needs no value: zeros of its declared shape stand in)."""
     g = program.graph
-    arrays, _ = program.bind(given(program, at))
-    return interp.forward(g, arrays, needed=g.read_by([g.slot_of[name]]))[g.slot_of[name]]
+    needed = g.read_by([g.slot_of[name]])
+    values = given(program, at)
+    unread = {n: np.zeros(program.checked.declared.get(n) or ()) for n in program.inputs
+              if n not in values and not needed[g.slot_of[n]]}
+    try:
+        arrays, _ = program.bind({**values, **unread})
+    except GraphlangError:
+        if not unread:
+            raise
+        arrays, _ = program.bind(values)  # a stand-in's shape did not fit: the error of the values given
+    return interp.forward(g, arrays, needed=needed)[g.slot_of[name]]
+
+
+def values_without(program: Program | None, new: list[str], at: dict[str, Any]) -> dict[str, Any]:
+    """The values of the `new` names that read no input lacking a value (`b = 3 + 4` while x has none:
+    b = 7); the others wait for `:at`. For a few names only (None: none), each computed alone."""
+    if program is None:
+        return {}
+    g = program.graph
+    missing = [g.slot_of[n] for n in program.inputs if n not in at]
+    ready = [n for n in new if not any(map(g.read_by([g.slot_of[n]]).__getitem__, missing))]
+    return {n: value_alone(program, n, at) for n in ready}
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:

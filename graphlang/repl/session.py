@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import Any
 
@@ -149,11 +150,20 @@ class ReplSession:
             return []
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
-            return []
+            try:  # the new names that read no input lacking a value: shown now
+                vals = rc.values_without(self.program() if len(new) <= rc.FEW else None, new, self.at)
+            except GraphlangError as err:
+                return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
+            return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
         try:
             vals = self._new_values(checked)
         except GraphlangError as err:
             self._values.known = None
+            if err.kind == "domain" and names.inputs and len(new) <= rc.FEW:  # an earlier line's failure?
+                with contextlib.suppress(GraphlangError):  # (else the new statement's own)
+                    vals = rc.values_without(self.program(), new, self.at)
+                    return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new)
+                                 + f"    (line {err.line} fails at these values)")]
             shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
             if not names.inputs:  # no value given later can change it: not kept (it was, silently)
                 self._command(":undo")
