@@ -37,8 +37,8 @@ def py(value: Any) -> Any:
 
 
 def plain(value: Any) -> Any:
-    """numpy -> JSON-ready: a Python float or nested lists of floats."""
-    a = np.asarray(value, dtype=np.float64)
+    """numpy -> JSON-ready: a Python float or nested lists of floats (never -0.0: the tables show 0)."""
+    a = np.asarray(value, dtype=np.float64) + 0.0  # IEEE: -0.0 + 0.0 is 0.0
     return float(a) if a.ndim == 0 else a.tolist()
 
 

@@ -136,3 +136,15 @@ def test_epsilon_with_an_exact_method_is_a_usage_error_not_ignored(method):
                          "--epsilon", "1e-3", "-m", "fd", "--json"], cwd=ROOT, capture_output=True, text=True,
                         timeout=120)
     assert fd.returncode == 0 and json.loads(fd.stdout)["epsilon"]
+
+
+def test_json_never_says_minus_zero():
+    """`y = -x * x` at x = [0, 1] printed "value": [-0.0, -1.0] and a Jacobian of -0.0s where the
+    tables show 0. Oracle: the closed forms -x² and diag(-2x)."""
+    from typer.testing import CliRunner
+
+    from graphlang.cli.app import app
+    res = CliRunner().invoke(app, ["run", "-", "--at", "x=[0,1]", "--json"], input="input x[2]\ny = -x * x\n")
+    assert res.exit_code == 0 and "-0.0" not in res.stdout
+    out = json.loads(res.stdout)
+    assert out["value"] == [0.0, -1.0] and out["jacobian"] == {"x": [[0.0, 0.0], [0.0, -2.0]]}
