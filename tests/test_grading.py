@@ -828,3 +828,44 @@ def test_the_hidden_scale_is_the_students_own_number():
 
     here, there = (_switch(lambda t, r=r: refused(r, t), 1e-12, 1e-3) for r in (REF, other))
     assert here == pytest.approx(there, rel=1e-9)
+
+
+def _figures(value, n=3):
+    """What a student writes: every element rounded to n significant figures."""
+    import numpy as np
+    return np.vectorize(lambda v: float(f"{v:.{n - 1}e}"))(np.asarray(value, dtype=float)).tolist()
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_ecf_credits_steps_worked_unrounded_and_written_to_the_figures_asked(hidden):
+    """The shipped log10 slip written to 3 figures (as the assignment asks) scored 13/18: c was
+    checked against sin(0.301) = 0.296478, not the student's sin(0.30103) rounded (0.297), and
+    dy/dz against 407·2 = 814, not 813. Oracle: the student's own unrounded chain (the file of
+    full-precision answers) rounded to 3 figures; only b is wrong."""
+    cmp = Comparison("sigfig", digits=3)
+    rounded = {k: _figures(v) for k, v in load("student_log10.json").items()}
+    rep = grade_answers(REF, rounded, AT, comparison=cmp, show_expected=not hidden)
+    assert [i.name for i in rep.items if not i.passed] == ["b"]
+    assert {"c", "e", "f", "y", "g_b", "g_a", "dy/dx", "dy/dz"} <= {i.name for i in rep.items if i.ecf}
+    for name, wrong in (("c", 0.300), ("dy/dz", 818.0)):  # an independent slip beyond the rounding
+        rep = grade_answers(REF, {**rounded, name: wrong}, AT, comparison=cmp, show_expected=not hidden)
+        assert {"b", name} <= {i.name for i in rep.items if not i.passed}
+
+
+def test_ecf_rounding_slack_holds_for_vectors():
+    """dJ/dx = Wᵀ g_u after a sign slip in g_u, every answer written to 3 figures, was not credited.
+    Oracle: numpy's Wᵀ(−g_u) from the unrounded slip, rounded."""
+    import numpy as np
+    ref = "input x[3]\ninput W[2,3]\nu = W @ x\nJ = 0.5 * sum(u * u)\n"
+    at = {"x": [0.37, -1.21, 0.83], "W": [[0.512, -0.377, 1.093], [-0.244, 0.861, 0.158]]}
+    W, x = np.array(at["W"]), np.array(at["x"])
+    u = W @ x
+    slip = -u  # g_u with the sign turned
+    answers = {"u": _figures(u), "J": _figures(0.5 * u @ u), "g_J": 1.0, "g_u": _figures(slip),
+               "dJ/dx": _figures(W.T @ slip), "dJ/dW": _figures(np.outer(slip, x))}
+    rep = grade_answers(ref, answers, at, comparison=Comparison("sigfig", digits=3))
+    assert [i.name for i in rep.items if not i.passed] == ["g_u"], [(i.name, i.message) for i in rep.items]
+    assert {i.name for i in rep.items if i.ecf} == {"dJ/dx", "dJ/dW"}
+    bad = {**answers, "dJ/dx": _figures(W.T @ slip * 1.01)}  # 1 % off: beyond 3 figures' rounding
+    assert "dJ/dx" in [i.name for i in grade_answers(ref, bad, at, comparison=Comparison("sigfig", digits=3)).items
+                       if not i.passed]

@@ -73,6 +73,13 @@ class Comparison:
             return f"{self.digits} digit{'s' * (self.digits != 1)} after the decimal point"
         return f"an absolute error of at most {self.atol:g}"
 
+    def allowance(self, want: Any) -> np.ndarray:
+        """How far from `want` an answer may be and pass, per element (a rounded answer's slack)."""
+        w = np.abs(np.asarray(want, dtype=np.float64))
+        if self.kind == "relabs":
+            return self.atol + self.rtol * w
+        return _sigfig_eps(w, self.digits) if self.kind == "sigfig" else np.full(w.shape, 0.51 * 10.0 ** -self.digits)
+
     def passes(self, got: np.ndarray, want: np.ndarray) -> bool:
         """Every element right (both arrays finite float64 of one shape)."""
         return bool(np.all(self._elementwise(got, want)))
