@@ -83,12 +83,12 @@ def _rounding_slack(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
 
 def _half_unit(v: np.ndarray) -> np.ndarray:
     """Half a unit in the last nonzero digit each element was written with (0.301: 0.0005; 1190: 5)."""
-    units = [0.0 if x == 0 or not np.isfinite(x) else 0.5 * 10.0 ** Decimal(repr(x)).normalize().as_tuple().exponent
-             for x in v.ravel().tolist()]
+    units = [0.0 if x == 0 or not np.isfinite(x) else
+             0.5 * 10.0 ** int(Decimal(repr(x)).normalize().as_tuple().exponent) for x in v.ravel().tolist()]
     return np.asarray(units, dtype=np.float64).reshape(v.shape)
 
 
-def _patterns(shape: tuple[int, ...]) -> list[np.ndarray]:
+def _patterns(shape: tuple[int, ...]) -> list[Any]:
     """Sign patterns to move an answer by: both signs, and for a vector two fixed mixed ones."""
     if shape == ():
         return [np.float64(1.0), np.float64(-1.0)]
