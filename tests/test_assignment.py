@@ -388,3 +388,16 @@ def test_an_ecf_share_outside_0_to_1_is_the_courses_mistake(tmp_path, bad):
     with pytest.raises(graphlang.GraphlangError) as info:
         Assignment.load(tmp_path / "a.toml")
     assert info.value.kind == "usage" and "ecf" in info.value.message
+
+
+@pytest.mark.parametrize("table", ['[compare]\ncomparison = "relabs"\ndigits = 3\n',
+                                   '[compare]\ncomparison = "sigfig"\nrtol = 0.01\n',
+                                   '[compare]\ncomparison = "sigfig"\ndigits = 3\n[quantities.a]\natol = 0.1\n'])
+def test_an_option_the_comparison_does_not_use_is_the_courses_mistake(tmp_path, table):
+    """`comparison = "relabs"` with `digits = 3` was accepted and digits ignored (rtol fell back to
+    1e-5: right 4-figure answers failed "5 significant figures expected"), a TA's find."""
+    (tmp_path / "ref.cg").write_text(REF)
+    (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {{ x = 2, z = 3 }}\n{table}')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "a.toml")
+    assert info.value.kind == "usage" and "does not apply to comparison" in info.value.message

@@ -50,6 +50,11 @@ class Comparison:
         """`comparison`, `rtol`, `atol`, `digits` from an assignment table, over `base`'s values."""
         base = base or cls()
         kind = table.get("comparison", base.kind)
+        stray = [k for k in ("rtol", "atol", "digits") if k in table and (k == "digits") == (kind == "relabs")]
+        if stray and kind in KINDS:  # digits=3 under relabs was ignored (rtol fell back to 1e-5)
+            uses = "rtol and atol" if kind == "relabs" else "digits"
+            raise GraphlangError("usage", f"{where}{' and '.join(stray)} does not apply to comparison {kind!r}, "
+                                 f"which uses {uses}", hint="relabs takes rtol/atol; sigfig and decdig take digits")
         try:
             return cls(kind, table.get("rtol", base.rtol), table.get("atol", base.atol),
                        table.get("digits", base.digits))
