@@ -3,8 +3,12 @@ their definitions, and the "close: check your rounding" feedback."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from graphlang.errors import GraphlangError
 from graphlang.grading.compare import Comparison, compare, figures_given
@@ -51,7 +55,7 @@ def test_vectors_need_every_element():
 
 def test_close_means_fewer_figures_right_to_those():
     passed, why = compare(np.asarray(0.6389), 0.638961, Comparison("relabs", 1e-5, 1e-8))
-    assert not passed and why == "close: check your rounding (5 significant figures expected)"
+    assert not passed and why == "close: check your rounding (6 significant figures expected)"
     assert compare(np.asarray(0.64), 0.638961, Comparison("sigfig", digits=3))[1] == \
         "close: check your rounding (3 significant figures expected)"
     # six figures, wrong in the third: a wrong value, not a rounding slip
@@ -85,3 +89,18 @@ def test_bad_comparisons_are_usage_errors(kwargs):
     with pytest.raises(GraphlangError) as info:
         Comparison(**kwargs)
     assert info.value.kind == "usage"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats(1e-6, 1e6), st.sampled_from([0.05, 0.01, 0.003, 1e-3, 1e-4, 1e-5]), st.booleans())
+def test_relabs_figures_are_enough_whatever_the_value(value, rtol, negative):
+    """relabs rtol 0.01 said "2 significant figures expected", yet −0.16 (−0.1604… to 2 figures)
+    failed (a TA's find). Oracle: rounding itself — the value written to the figures the comparison
+    names always passes, and one figure fewer does not always."""
+    v = -value if negative else value
+    how = Comparison("relabs", rtol=rtol, atol=0.0)
+    k = how.figures()
+    assert k is not None and how.passes(np.asarray(float(f"{v:.{k - 1}e}")), np.asarray(v))
+    if k > 1:
+        worst = (1 + 0.4999 * 10.0 ** (2 - k)) * 10.0 ** math.floor(math.log10(abs(v)))  # 1.04999… for k = 3
+        assert not how.passes(np.asarray(float(f"{worst:.{k - 2}e}")), np.asarray(worst))

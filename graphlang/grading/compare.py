@@ -62,11 +62,13 @@ class Comparison:
             raise GraphlangError("usage", f"{where}{err.message}") from None
 
     def figures(self) -> int | None:
-        """How many significant figures the comparison asks for (None: it does not say)."""
+        """How many significant figures the comparison asks for (None: it does not say); for relabs,
+        as many as always pass: k figures are off by up to 0.5·10^(1−k) of the value (1.04 → 1.0),
+        so rtol 0.01 needs 3 (it said 2, and −0.16 for −0.1604… failed)."""
         if self.kind == "sigfig":
             return self.digits
         if self.kind == "relabs" and self.rtol > 0:
-            return max(1, math.ceil(-math.log10(self.rtol) - 1e-9))
+            return max(1, math.ceil(1 - math.log10(2 * self.rtol) - 1e-9))
         return None
 
     def expects(self) -> str:
