@@ -869,3 +869,15 @@ def test_ecf_rounding_slack_holds_for_vectors():
     bad = {**answers, "dJ/dx": _figures(W.T @ slip * 1.01)}  # 1 % off: beyond 3 figures' rounding
     assert "dJ/dx" in [i.name for i in grade_answers(ref, bad, at, comparison=Comparison("sigfig", digits=3)).items
                        if not i.passed]
+
+
+@pytest.mark.parametrize("same_signs", [False, True])
+def test_the_closing_line_says_which_signs_were_checked(same_signs):
+    """With same_signs = true the report still said "at 17 points (of both signs …)" (a TA's find).
+    Oracle: the points themselves (sample_points), whose signs the words must match."""
+    rep = grade_program(REF, REF, AT, same_signs=same_signs)
+    pts = sample_points(graphlang.parse(REF), AT, 20, 0, same_signs=same_signs)
+    both = any(p["x"] < 0 or p["z"] < 0 for p in pts)
+    assert both == (not same_signs)
+    assert rep.passed and ("of both signs" in rep.feedback[-1]) == both
+    assert ("each input keeping its sign" in rep.feedback[-1]) == same_signs

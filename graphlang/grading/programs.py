@@ -249,8 +249,11 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
     elif ref.inputs:
+        both = any(any(np.any(p[n] < 0) for p, _ in pts) and any(np.any(p[n] > 0) for p, _ in pts)
+                   for n in ref.inputs)  # (same_signs keeps each input's: the words must not say both)
+        signs = "of both signs" if both else "each input keeping its sign"
         report.feedback.append(f"Same value and {what} as the reference {at} "
-                               "(of both signs and several magnitudes, inside the reference's domain).")
+                               f"({signs} and several magnitudes, inside the reference's domain).")
     else:
         report.feedback.append(f"Same value as the reference ({at}).")
     if skipped:
