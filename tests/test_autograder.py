@@ -274,3 +274,30 @@ def test_run_gradescope_survives_a_deep_folder_and_a_huge_file(tmp_path, monkeyp
         fh.truncate(200_000_000)
     res = _run(root)
     assert res["score"] == 0 and "larger than 1,000,000 bytes" in res["output"]
+
+
+BCE = ("u = w1 * x1 + w2 * x2 + b\nh = sigmoid(u)\nv = beta * h + beta0\np = sigmoid(v)\n"
+       "J = -(t * ln(p) + (1 - t) * ln(1 - p))\n")
+
+
+def test_prairielearn_variants_keep_fixed_inputs_signs_and_never_make_a_zero(tmp_path, cli):
+    """Every input moved: a binary label t = 1 became 1.5 or 2, and x2 = −0.5 became 0 (∂J/∂w2 then
+    trivially 0), a TA's find. Now `fixed = ["t"]` keeps t; the others keep their signs and are
+    never 0. Oracle: the reference evaluated at each variant's point."""
+    (tmp_path / "ref.cg").write_text(BCE)
+    at = "{ w1 = 0.4, w2 = -0.3, b = 0.1, beta = 1.2, beta0 = -0.5, x1 = 1.5, x2 = -0.5, t = 1 }"
+    (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {at}\nfixed = ["t"]\nask = ["gradient"]\n')
+    folder = tmp_path / "q"
+    assert cli("autograder", "prairielearn", "--assignment", str(tmp_path / "a.toml"), "-o", str(folder)).code == 0
+    server, given = _server(folder), Assignment.load(tmp_path / "a.toml").at
+    for seed in range(30):
+        data = _data(seed, folder)
+        server.generate(data)
+        point = data["params"]["at"]
+        assert point["t"] == 1 and all(point[k] * v > 0 for k, v in given.items() if k != "t")
+        r = graphlang.parse(BCE).evaluate(point)
+        assert data["correct_answers"]["dJ_dw2"] == pytest.approx(r.gradient["w2"]) != 0
+    (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {at}\nfixed = ["label"]\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "a.toml")
+    assert info.value.kind == "usage" and "'label' is not an input" in info.value.message

@@ -10,6 +10,7 @@ load (a usage error naming the file and the key); after that grading a submissio
     show_expected = false             # reference values in the feedback (default: hidden)
     visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
     ecf = true                        # credit errors carried forward (or a share: 0.5)
+    fixed = ["t"]                     # inputs PrairieLearn's variants keep (a label); others move
     [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
     comparison = "sigfig"
     digits = 3
@@ -46,7 +47,7 @@ from graphlang.program import Program, parse, read_source
 
 GROUPS = ("values", "adjoints", "gradient")
 TOP = {"title", "reference", "reference_source", "at", "ask", "points", "max_score", "show_expected",
-       "visibility", "ecf", "compare", "quantities", "program", "limits"}
+       "visibility", "ecf", "fixed", "compare", "quantities", "program", "limits"}
 COMPARE_KEYS = {"comparison", "rtol", "atol", "digits"}
 
 
@@ -65,6 +66,7 @@ class Assignment:
     show_expected: bool = False
     visibility: str = "visible"
     ecf: bool | float = True  # or the share of a carried-forward step's points (0.5: half)
+    fixed: list[str] = field(default_factory=list)  # inputs a PrairieLearn variant keeps as given
     check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
@@ -82,6 +84,10 @@ class Assignment:
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
                              self.required, 1.0, None, same_signs=self.same_signs)
         self.program_weights = opts.check_weights(self.program_weights, self.required, bool(self.reference.inputs))
+        for name in self.fixed:
+            if name not in self.reference.inputs:
+                raise GraphlangError("usage", f"fixed: {name!r} is not an input of the reference",
+                                     hint="inputs: " + ", ".join(self.reference.inputs))
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)
@@ -149,7 +155,8 @@ class Assignment:
         return {"title": self.title, "reference_source": self.reference.source, "at": at,
                 "ask": list(self.quantities), "points": float(self.default_points),
                 "max_score": float(self.max_score), "show_expected": self.show_expected,
-                "visibility": self.visibility, "ecf": self.ecf, "compare": cmp(self.comparison),
+                "visibility": self.visibility, "ecf": self.ecf, **({"fixed": list(self.fixed)} if self.fixed else {}),
+                "compare": cmp(self.comparison),
                 **({"quantities": per} if per else {}),
                 "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
                             "rtol": float(self.program_rtol), "atol": float(self.program_atol),
@@ -233,6 +240,8 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
         out["ecf"] = data["ecf"]
     if "visibility" in data:
         out["visibility"] = data["visibility"]
+    if "fixed" in data:
+        out["fixed"] = opts.names("fixed", data["fixed"])
     if "max_score" in data:
         out["max_score"] = opts.number("max_score", data["max_score"], 0.0, opts.MAX_SCORE * 1000, open_low=True)
     out["comparison"] = Comparison.from_mapping(_table(data, "compare", COMPARE_KEYS), where="[compare] ")

@@ -56,10 +56,20 @@ def _assignment(data):
     return Assignment.load(pathlib.Path(folder) / "assignment.toml")
 
 
+def _moved(v, rnd):
+    """A number (or each of a list's) moved by -1 to 1 in halves, keeping its sign and never made 0
+    (a 0 makes a gradient trivially 0)."""
+    if isinstance(v, (list, tuple)):
+        return [_moved(x, rnd) for x in v]
+    v = float(v)
+    return rnd.choice([x for x in (round(v + d, 1) for d in (-1.0, -0.5, 0.0, 0.5, 1.0)) if x == v or x * v > 0])
+
+
 def _point(asg, rnd):
-    """Short decimals near the assignment's point where the reference evaluates, tamely."""
+    """Short decimals near the assignment's point where the reference evaluates, tamely; the inputs
+    in assignment.toml's `fixed` (a label) as given."""
     for _ in range(200):
-        at = {k: round(float(v) + rnd.choice([-1.0, -0.5, 0.0, 0.5, 1.0]), 1) for k, v in asg.at.items()}
+        at = {k: v if k in asg.fixed else _moved(v, rnd) for k, v in asg.at.items()}
         try:
             moved = dataclasses.replace(asg, at=at)
         except GraphlangError:
