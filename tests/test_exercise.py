@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS
 
 import graphlang
 from graphlang.checker import Assignment
@@ -146,3 +147,23 @@ def test_the_latex_compiles(difficulty, tmp_path):
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert ran.returncode == 0, ran.stdout[-2000:]
     assert (tmp_path / "worksheet.pdf").stat().st_size > 1000
+
+
+def test_worksheet_boxes_hold_the_function_as_the_graph_command_draws_it(tmp_path, cli):
+    """The hard worksheet labelled u = W @ x + b "+" and J = 0.5 * sum(s) "×" (a TA's find); a
+    statement of several operations is written out, as `graphlang graph` draws its box, and the
+    lecture's y = d + e + f stays one "+". Oracle: the DOT boxes of `graphlang graph --dot`."""
+    import re
+
+    from graphlang.grading.worksheet import markdown
+    ex = generate(1, "hard")
+    md, tex = ex.files["worksheet.md"], ex.files["worksheet.tex"]
+    (tmp_path / "p.cg").write_text(ex.source)
+    dot = cli("graph", str(tmp_path / "p.cg"), "--dot").out
+    for name, box in (("u", "W @ x + b"), ("J", "0.5·sum(s)")):
+        assert f">{box}</td>" in dot and f'{name}["{name} = {box}"]' in md
+    assert '["h = σ"]' in md and "\\framebox(" in tex
+    lecture = graphlang.load(PROGRAMS / "lecture13.cg")
+    assert 'y["y = +"]' in markdown(lecture, {"x": 2, "z": 3}, "t")
+    for w, _ in re.findall(r"\\framebox\((\d+),(\d+)\)", tex):  # every box at least the old 12 mm
+        assert int(w) >= 12

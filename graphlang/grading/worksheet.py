@@ -94,16 +94,15 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
              "to the inputs;",
              f"3. read off the gradient: {', '.join(f'∂{out}/∂{x} = {g(x)}' for x in prog.inputs)}.", "",
              "Write 3 significant figures. Submit a JSON file of answers "
-             "(`graphlang check --template` shows its keys); `graphlang check --assignment assignment.toml "
-             "--answers answers.json` grades it.", "",
+             "(`graphlang check --assignment assignment.toml --template > answers.json` writes one to fill "
+             "in); `graphlang check --assignment assignment.toml --answers answers.json` grades it.", "",
              "## The program", "", "```cg", prog.source.rstrip("\n"), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
     for n in nodes:
         if n in prog.inputs:
             lines.append(f"  {n}(({n}))")
         else:
-            op = _op(prog, adj, n)
-            lines.append(f'  {n}["{n} = {SYMBOL.get(op, (op,))[0]}"]')
+            lines.append(f'  {n}["{n} = {_box(prog, adj, n, "text")}"]')
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
@@ -119,10 +118,17 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _op(prog: Program, adj: adjoint.Adjoints, name: str) -> str:
-    """The function in a node's box: the top operation of its statement as written."""
+def _box(prog: Program, adj: adjoint.Adjoints, name: str, fmt: str) -> str:
+    """What a node's box holds: one operation's symbol (× for a = x * z), or a statement of several
+    written out (`W @ x + b`, not "+"), as `graphlang graph` draws it."""
     st = prog.graph.statement(name)
-    return st.expr.op if st is not None and st.expr is not None else adj.forward[name].op
+    expr = st.expr if st is not None and st.expr is not None else adj.forward[name]
+    args, op = list(expr.args), expr.op
+    while any(a.op == op and op in ("add", "mul") for a in args):  # d + e + f: one "+" (the lecture's y)
+        args = [b for a in args for b in (a.args if a.op == op else (a,))]
+    if all(a.op in ("var", "const") for a in args):
+        return SYMBOL.get(op, (op,))[0] if fmt == "text" else SYMBOL.get(op, ("", f"\\textrm{{{tex_escape(op)}}}"))[1]
+    return to_text(expr, "math") if fmt == "text" else f"${to_latex(expr)}$"
 
 
 def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str) -> str:
@@ -201,26 +207,28 @@ def _picture(adj: adjoint.Adjoints, edges: list[tuple[str, str]], nodes: list[st
     for n in nodes:
         columns.setdefault(depth[n], []).append(n)
     tall = max(len(c) for c in columns.values())
-    width, height = 28 * max(columns) + 24, 16 * tall + 6
+    half = {n: 4 if n in prog.inputs else max(6, 2 + len(_box(prog, adj, n, "text").replace(" ", ""))) for n in nodes}
+    wide = [2 * max(half[n] for n in columns[d]) for d in sorted(columns)]  # mm per column (≈ 2 mm a character)
+    left = [12 + sum(wide[:d]) + 16 * d + (wide[d] - 8) / 2 for d in range(len(wide))]  # column centres
+    width, height = round(left[-1] + wide[-1] / 2 + 4), 16 * tall + 6
     pos = {}
     for d, col in columns.items():
         top = height / 2 + 16 * (len(col) - 1) / 2
         for i, n in enumerate(col):
-            pos[n] = (12 + 28 * d, round(top - 16 * i))
+            pos[n] = (round(left[d], 1), round(top - 16 * i))
     body = [f"\\begin{{picture}}({width},{height})"]
     for a, b in edges:
         (x1, y1), (x2, y2) = pos[a], pos[b]
-        x1, x2 = x1 + 6, x2 - 6
-        body.append(f"\\qbezier({x1},{y1})({(x1 + x2) / 2:g},{(y1 + y2) / 2:g})({x2},{y2})")
+        x1, x2 = x1 + half[a], x2 - half[b]
+        body.append(f"\\qbezier({x1:g},{y1})({(x1 + x2) / 2:g},{(y1 + y2) / 2:g})({x2:g},{y2})")
     for n in nodes:
         x, y = pos[n]
         if n in prog.inputs:
-            body.append(f"\\put({x},{y}){{\\circle{{8}}}}\\put({x},{y}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
+            body.append(f"\\put({x:g},{y}){{\\circle{{8}}}}\\put({x:g},{y}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
         else:
-            op = _op(prog, adj, n)
-            label = SYMBOL.get(op, ("", f"\\textrm{{{tex_escape(op)}}}"))[1]
-            body.append(f"\\put({x - 6},{y - 4}){{\\framebox(12,8){{\\small {label}}}}}"
-                        f"\\put({x},{y + 6.5}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
+            box = f"\\framebox({2 * half[n]},8){{\\small {_box(prog, adj, n, 'latex')}}}"
+            body.append(f"\\put({x - half[n]:g},{y - 4}){{{box}}}"
+                        f"\\put({x:g},{y + 6.5}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
     body.append("\\end{picture}")
     pic = "\n".join(body)
     scale = "\\linewidth" if width > 170 else f"{width}mm"
