@@ -289,6 +289,8 @@ def test_prairielearn_variants_keep_fixed_inputs_signs_and_never_make_a_zero(tmp
     (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {at}\nfixed = ["t"]\nask = ["gradient"]\n')
     folder = tmp_path / "q"
     assert cli("autograder", "prairielearn", "--assignment", str(tmp_path / "a.toml"), "-o", str(folder)).code == 0
+    html = (folder / "question.html").read_text()  # the boxes hold the function, as the worksheet's
+    assert "label=&quot;w1·x1 + w2·x2 + b&quot;" in html and "label=&quot;σ&quot;" in html and "neg" not in html
     server, given = _server(folder), Assignment.load(tmp_path / "a.toml").at
     for seed in range(30):
         data = _data(seed, folder)

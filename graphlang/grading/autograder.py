@@ -33,6 +33,7 @@ from graphlang.grading import autograder_files as templates
 from graphlang.grading.assignment import Assignment
 from graphlang.grading.report import Item, Report
 from graphlang.grading.submissions import grade_batch
+from graphlang.grading.worksheet import box
 from graphlang.language.grammar import grammar_path
 
 # The core dependencies, as pyproject.toml lists them (tests/test_autograder.py compares the two).
@@ -218,8 +219,8 @@ def _dot(asg: Assignment) -> str:
     for n in prog.inputs:
         lines.append(f'  {n} [shape=circle, label="{n}"];')
     for st in prog.graph.statements:
-        op = st.expr.op if st.expr is not None else ""
-        lines.append(f'  {st.name} [shape=box, label="{op}", xlabel="{st.name}"];')
+        label = box(st.expr) if st.expr is not None else ""  # the function in the box, as the worksheet's
+        lines.append(f'  {st.name} [shape=box, label="{label}", xlabel="{st.name}"];')
         for dep in dict.fromkeys(_reads(st.expr)):
             lines.append(f"  {dep} -> {st.name};")
     return "\n".join(lines + ["}"])

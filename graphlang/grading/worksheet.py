@@ -119,10 +119,13 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
 
 
 def _box(prog: Program, adj: adjoint.Adjoints, name: str, fmt: str) -> str:
+    st = prog.graph.statement(name)
+    return box(st.expr if st is not None and st.expr is not None else adj.forward[name], fmt)
+
+
+def box(expr: Any, fmt: str = "text") -> str:
     """What a node's box holds: one operation's symbol (× for a = x * z), or a statement of several
     written out (`W @ x + b`, not "+"), as `graphlang graph` draws it."""
-    st = prog.graph.statement(name)
-    expr = st.expr if st is not None and st.expr is not None else adj.forward[name]
     args, op = list(expr.args), expr.op
     while any(a.op == op and op in ("add", "mul") for a in args):  # d + e + f: one "+" (the lecture's y)
         args = [b for a in args for b in (a.args if a.op == op else (a,))]
