@@ -44,12 +44,23 @@ def test_summary_of_nothing():
 
 
 def test_csv_has_a_column_per_quantity_and_escapes_formulas():
-    rows = [_row("=cmd().cg", 3.0, items=[{"name": "a", "score": 1.0}, {"name": "g_a", "score": 2.0}]),
-            _row("x.cg", 1.0, items=[{"name": "g_a", "score": 1.0}, {"name": "b", "score": 0.0}])]
+    rows = [_row("=cmd().json", 3.0, items=[{"name": "a", "score": 1.0}, {"name": "g_a", "score": 2.0}]),
+            _row("x.json", 1.0, items=[{"name": "g_a", "score": 1.0}, {"name": "b", "score": 0.0}])]
     table = list(csv.reader(io.StringIO(gradebook.csv_text(rows))))
     assert table[0] == ["submission", "status", "a", "g_a", "b", "score", "max_score"]
-    assert table[1] == ["'=cmd().cg", "graded", "1", "2", "", "3", "10"]
-    assert table[2] == ["x.cg", "graded", "", "1", "0", "1", "10"]
+    assert table[1] == ["'=cmd().json", "graded", "1", "2", "", "3", "10"]
+    assert table[2] == ["x.json", "graded", "", "1", "0", "1", "10"]
+
+
+def test_a_programs_checks_are_not_mixed_with_answers_of_the_same_name():
+    """dJ/dw1 was one column for a 2-point answer and a program's 1.54545-point check (a TA's find)."""
+    rows = [_row("ann.json", 2.0, items=[{"name": "dJ/dw1", "score": 2.0}]),
+            _row("bob.cg", 3.1, items=[{"name": "output value", "score": 1.54545},
+                                       {"name": "dJ/dw1", "score": 1.54545}])]
+    table = list(csv.reader(io.StringIO(gradebook.csv_text(rows))))
+    assert table[0] == ["submission", "status", "dJ/dw1", "program: output value", "program: dJ/dw1", "score",
+                        "max_score"]
+    assert table[1][2:5] == ["2", "", ""] and table[2][2:5] == ["", "1.54545", "1.54545"]
 
 
 def test_check_batch_writes_the_gradebook(tmp_path, cli):
