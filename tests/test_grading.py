@@ -881,3 +881,16 @@ def test_the_closing_line_says_which_signs_were_checked(same_signs):
     assert both == (not same_signs)
     assert rep.passed and ("of both signs" in rep.feedback[-1]) == both
     assert ("each input keeping its sign" in rep.feedback[-1]) == same_signs
+
+
+def test_a_program_that_does_not_parse_is_located_like_the_compilers_do():
+    """"Your program has an error at your program:1:14: …" read oddly (a TA's find); the feedback is
+    the located error itself, its line and caret."""
+    rep = grade_program(REF, "a = x * z +\n", AT)
+    assert not rep.passed and rep.feedback[-1].startswith("your program:1:12: syntax error")
+    assert "^" in rep.feedback[-1]
+
+
+def test_program_feedback_never_says_minus_zero():
+    from graphlang.grading.programs import _short
+    assert _short(-0.0) == "0" and "-0" not in _short([-0.0, 1.5])

@@ -99,7 +99,7 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         report.items += [Item(n, points, message="not graded: the program does not parse", kind=kind)
                          for n, kind in [("inputs", "inputs"), *_names(ref, required)]]
         where = located(err, "your program", submission if isinstance(submission, str) else None)
-        report.feedback.append("Your program has an error at " + where.text().rstrip())  # its line, a caret
+        report.feedback.append(where.text().rstrip())  # "your program:1:14: syntax error: …", its line, a caret
         return report
     parsed.passed, parsed.score = True, points
     stud, note = _graded_output(ref, stud, submission, limits)
@@ -316,5 +316,5 @@ def _names(ref: Program, required: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _short(v: Any) -> str:
-    a = np.asarray(v, dtype=np.float64)
+    a = np.asarray(v, dtype=np.float64) + 0.0  # never "-0"
     return f"{float(a):.6g}" if a.ndim == 0 else np.array2string(a, precision=4, threshold=8)
