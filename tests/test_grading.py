@@ -894,3 +894,16 @@ def test_a_program_that_does_not_parse_is_located_like_the_compilers_do():
 def test_program_feedback_never_says_minus_zero():
     from graphlang.grading.programs import _short
     assert _short(-0.0) == "0" and "-0" not in _short([-0.0, 1.5])
+
+
+def test_answers_written_as_strings_are_told_so():
+    """A file of strings ({"a": "6"}) got "The first wrong step is a" where the trouble is the format
+    (a TA's find). Oracle: the right numbers, quoted."""
+    r = graphlang.parse(REF).evaluate(AT)
+    rep = grade_answers(REF, {"a": str(r.values["a"]), "b": f"{r.values['b']:.6f}"}, AT)
+    a = next(i for i in rep.items if i.name == "a")
+    assert not a.passed and 'not "6.0"' in a.message
+    assert any("are strings, not numbers" in f for f in rep.feedback)
+    assert not any(f.startswith("The first wrong step") for f in rep.feedback)
+    junk = grade_answers(REF, {"a": "six"}, AT)  # not a number at all: no "write …"
+    assert "write" not in next(i for i in junk.items if i.name == "a").message

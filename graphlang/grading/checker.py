@@ -13,6 +13,7 @@ answer is looked at. Quantity names accepted in answers:
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -67,11 +68,22 @@ def _well_formed(got: Any, want: Any) -> bool:
     return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
 
 
+def _float(text: str) -> Any:
+    """A string that spells one finite number, as that number (else None)."""
+    try:
+        v = float(text[:40])
+    except ValueError:
+        return None
+    return v if math.isfinite(v) and len(text) <= 40 else None
+
+
 def _malformed(got: Any, want: Any) -> str:
     """Why an answer cannot be compared at all ("" if it can): not numbers, a shape, not finite."""
     g = _numbers(got)
     if g is None:
-        return "not a number or a list of numbers"
+        spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
+        return "not a number or a list of numbers" + (f' (a string: write {got.strip()}, not "{got.strip()}")'
+                                                       if spelled else "")
     if g.shape != np.shape(want):
         return f"shape {list(g.shape)} but expected {list(np.shape(want))}"
     if not np.all(np.isfinite(g)):
@@ -249,7 +261,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                 why = ("adjoints and gradients are defined for a scalar output; this program's output "
                        "is not one (answer its values)")
             report.feedback.append(f"ignored {_label(q, prefix, prog)!r}: {why}")
-    if report.root_cause:
+    strings = [i.name for i in report.items if "(a string: write" in i.message]
+    if strings:
+        report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({strings[0]}, ...): "
+                               "write numbers without quotes.")
+    elif report.root_cause:
         report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later "
                                "steps may only be wrong because of it.")
     if any(i.ecf for i in report.items):
