@@ -95,6 +95,9 @@ CORPUS: list[Case] = [
     Case("intermediate given", "a = x + 1\ny = a\n", ["--at", "x=1,a=2"], 1, "unknown-input"),
     Case("escape sequences in at name", "y = x\n", ["--at", "\x1b[31mx=1"], 2, "usage"),
     Case("rich markup in at name", "y = x\n", ["--at", "[bold red]x=1"], 2, "usage"),
+    # dpow of orders 64 costs ≈ 137,000 operations per element; priced as 1 it ran for minutes (red team)
+    Case("high-order dpow on a big tensor", "u = [" + ", ".join(["x"] * 1000) + "]\n"
+         "y = sum(dpow(outer(u, u), outer(u, u), 64, 64))\n", ["--at", "x=1"], 1, "limit", 2),
 ]
 
 # Programs whose derivative overflows float64 (closed form: 2e308 and more): every command that

@@ -6,6 +6,7 @@ inputs where anything worse would run for hours, under a generous subprocess tim
 
 from __future__ import annotations
 
+import math
 import re
 import signal
 import subprocess
@@ -344,3 +345,15 @@ def test_the_caret_is_under_the_character_after_tabs_and_escapes(line, bad, tmp_
     shown, caret = ran.err.splitlines()[1:3]
     assert "\t" not in shown and "\x1b" not in shown
     assert shown.index(bad) == caret.index("^")
+
+
+def test_dpow_is_priced_by_its_orders():
+    """dpow(u, v, 64, 64) was priced like u + v (one operation per element): a 3 KB program ran for
+    minutes under the 2·10⁸ budget. Oracle: the kernel's own loop, Σ over m + 1 terms of an O(k²)
+    coefficient — the price grows like (m + 1)(k + 1)² and the common first derivative stays cheap."""
+    import graphlang
+    cheap = graphlang.parse("input u[100]\ny = sum(dpow(u, u, 1, 0))\n").graph.pass_cost(((100,),))[0]
+    dear = graphlang.parse("input u[100]\ny = sum(dpow(u, u, 64, 64))\n").graph.pass_cost(((100,),))[0]
+    assert dear > 50_000 * cheap / 10
+    assert graphlang.parse("y = dpow(x, 2.5, 3, 1)\n").evaluate({"x": 1.5}).value == pytest.approx(
+        2.5 * 1.5 * 0.5 * 1.5 ** -0.5 * math.log(1.5) + (1.5 * 0.5 + 2.5 * 0.5 + 2.5 * 1.5) * 1.5 ** -0.5)

@@ -236,7 +236,7 @@ class Graph:
                 raise GraphlangError("limit", f"the program would hold more than "
                                      f"{limits.max_total_elements:,} numbers in all", eq.line, eq.column,
                                      "use smaller tensors or raise the limit")
-            cost += 3 * (eq.prim.work(list(ins), out) + EQN_OVERHEAD)  # forward and reverse
+            cost += 3 * (eq.prim.work(list(ins), out, eq.attr) + EQN_OVERHEAD)  # forward and reverse
             if cost > limits.max_cost:
                 raise GraphlangError("limit", f"the predicted cost ({cost:,} operations) exceeds the "
                                      f"budget of {limits.max_cost:,}", eq.line, eq.column,

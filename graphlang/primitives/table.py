@@ -60,6 +60,8 @@ class Primitive:
     batch: Callable[..., Any] | None = None
     # Work of one evaluation from the argument and result shapes (the cost model's budget).
     cost: Callable[[list[S.Shape], S.Shape], int] | None = None
+    # Work per element that grows with the attribute (dpow's orders): a factor on `cost`.
+    attr_work: Callable[[Any], int] | None = None
 
     def __post_init__(self) -> None:
         """Every per-primitive fact is here or derived from here: a row that lacks one fails at import."""
@@ -98,8 +100,9 @@ class Primitive:
         """Constant arguments may be folded at build time (elementwise: no shape to lose)."""
         return self.elementwise and not self.attr_args
 
-    def work(self, ins: list[S.Shape], out: S.Shape) -> int:
-        return (self.cost or S.linear_cost)(ins, out)
+    def work(self, ins: list[S.Shape], out: S.Shape, attr: Any = None) -> int:
+        base = (self.cost or S.linear_cost)(ins, out)
+        return base * self.attr_work(attr) if self.attr_work is not None and attr is not None else base
 
     def rules(self, kind: str, attr: Any, shapes: list[S.Shape]) -> Rules:
         """The reverse (`vjp`) or forward (`jvp`) rule per argument, as .cg source."""
@@ -192,7 +195,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _binary("xdivy", kernels.xdivy, K.xdivy_float, ("1 / y", "-xdivy(x, y^2)"), ("call", "xdivy", ATOM),
             "\\frac{{{0}}}{{{1}}}", doc="u / v, 0 where u = 0: the derivative of xlogy in v",
             positive=True),
-    Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1,
+    Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1, attr_work=R.dpow_work,
               latex="\\operatorname{{dpow}}_{{{attr[0]},{attr[1]}}}\\left({0}, {1}\\right)",
               domain=D.dpow_domain, positive=True, scalar=K.dpow_float,
               doc="dpow(u, v, k, m): the derivative of u^v, k times in u and m times in v, with its "
