@@ -908,3 +908,35 @@ def test_answers_written_as_strings_are_told_so():
     assert not any(f.startswith("The first wrong step") for f in rep.feedback)
     junk = grade_answers(REF, {"a": "six"}, AT)  # not a number at all: no "write …"
     assert "write" not in next(i for i in junk.items if i.name == "a").message
+
+
+def test_one_submission_has_the_batchs_time_limit(cli):
+    """`check --submission` had no wall-clock limit (a batch has one per submission): a student's
+    program that ran for minutes held up an autograder that calls the CLI once per student."""
+    args = ["check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(HW / "student_ok.cg")]
+    assert cli(*args).code == 0
+    late = cli(*args, "--timeout", "0.001", "--json")
+    assert late.code == 1 and late.json()["feedback"] == ["the submission took longer than 0.001 s"]
+    assert late.json()["score"] == 0 and late.json()["max_score"] == cli(*args, "--json").json()["max_score"]
+
+
+def test_a_deadline_stops_python_work_and_only_in_the_main_thread():
+    import threading
+    import time
+
+    from graphlang.limits import Deadline, deadline
+    with pytest.raises(Deadline), deadline(0.05):
+        while True:
+            time.sleep(0.001)
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(_quiet_in(deadline)))
+    worker.start()
+    worker.join()
+    assert seen == ["no limit"]
+
+
+def _quiet_in(deadline):
+    import time
+    with deadline(0.01):  # not the main thread: no signal, no limit
+        time.sleep(0.05)
+    return "no limit"

@@ -23,7 +23,7 @@ from graphlang.cli.options import (
 from graphlang.errors import GraphlangError, clean
 from graphlang.files import check_target, write_text
 from graphlang.language.source import read_bytes
-from graphlang.limits import Limits
+from graphlang.limits import Deadline, Limits, deadline
 from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import Program
@@ -40,7 +40,7 @@ def check(reference: Annotated[str | None, typer.Argument(
           jsonl: Annotated[bool, typer.Option("--jsonl", help="batch: one JSON line per submission")] = False,
           gradescope: Annotated[str | None, typer.Option(
               "--gradescope", help="write Gradescope's results.json")] = None,
-          timeout: Annotated[float | None, typer.Option("--timeout", help="batch: seconds per submission")] = None,
+          timeout: Annotated[float | None, typer.Option("--timeout", help="seconds per submission")] = None,
           jobs: Annotated[int | None, typer.Option(
               "-j", "--jobs", help="batch: worker processes (default: the number of cores)")] = None,
           grades_csv: Annotated[str | None, typer.Option(
@@ -108,8 +108,12 @@ def check(reference: Annotated[str | None, typer.Argument(
         else:
             assert submission is not None
             data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
-            report = checker.grade_program(ref, data, asg.at, **{
-                **asg.program_options(), "max_score": asg.max_score if assignment else None, "limits": theirs})
+            options = {**asg.program_options(), "max_score": asg.max_score if assignment else None, "limits": theirs}
+            try:
+                with deadline(asg.timeout):  # as a batch's: an autograder runs one submission per call
+                    report = checker.grade_program(ref, data, asg.at, **options)
+            except Deadline:
+                report = _timed_out(checker.grade_program(ref, b"", asg.at, **options), asg.timeout)
         if gradescope:
             write_text(gradescope, jsonout.dumps(report.to_gradescope(asg.visibility)) + "\n")
         if as_json:
@@ -119,6 +123,15 @@ def check(reference: Annotated[str | None, typer.Argument(
         if not report.passed:
             raise typer.Exit(ExitCode.PROGRAM_ERROR)
     guarded(s, body)
+
+
+def _timed_out(blank: Any, seconds: float) -> Any:
+    """The report of a submission stopped at its time limit: every check failed, saying why."""
+    why = f"the submission took longer than {seconds:g} s"
+    for item in blank.items:
+        item.message = f"not graded: {why}"
+    blank.feedback, blank.root_cause = [why], blank.items[0].name if blank.items else None
+    return blank
 
 
 def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:
