@@ -360,3 +360,17 @@ def test_a_missing_input_hint_speaks_of_the_page_not_the_command_line():
     err = lesson({"program": "y = x + q\n", "at": "x=2"})["error"]
     assert err["kind"] == "missing-input" and "--at" not in err["hint"] + err["text"] and "input field" in err["hint"]
     assert (err["line"], err["column"]) == (1, 9)
+
+
+def test_html_export_is_bounded_like_json(write, tmp_path):
+    """`graphlang html` on W[1500, 1500] wrote a 333 MB page in 41 s and 2.4 GB (the run is embedded
+    once per method and direction; nothing bounded it), a red team's find. The page's numbers are
+    bounded by max_json_numbers as --json is: here 20×20 (≈ 1,200 numbers per run, 6 copies)."""
+    prog = write("input W[20,20]\ny = sum(tanh(W))\n")
+    at = tmp_path / "at.json"
+    at.write_text(json.dumps({"W": [[0.5] * 20] * 20}))
+    out = tmp_path / "l.html"
+    refused = run_cli("html", prog, "--at-file", str(at), "-o", str(out), "--limit", "max_json_numbers=5000")
+    assert refused.code == 1 and "limit error: the page would hold more than 5,000 numbers" in refused.err
+    assert not out.exists()
+    assert run_cli("html", prog, "--at-file", str(at), "-o", str(out), "--limit", "max_json_numbers=8000").code == 0

@@ -188,10 +188,30 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
         out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals)))
         if "gradient" in out["run"] and _elements(vals) * len(prog.names) <= SWEEP_WORK:
             out["sweep"], _ = guarded(_sweep, prog, vals)
-    if precompute:
+    if precompute:  # the page holds the run once per method and per direction: bounded as --json is
+        copies = 1 + len(METHODS) + len(prog.inputs)
+        if _count(out["run"]) * copies > limits.max_json_numbers:
+            raise GraphlangError("limit", f"the page would hold more than {limits.max_json_numbers:,} numbers "
+                                 f"(the values and adjoints {copies} times: each method and direction)",
+                                 hint="use smaller tensors for a lesson page, or raise the limit with "
+                                      "--limit max_json_numbers=N")
         out["methods"] = {m: guarded(run, {**req, "method": m}, limits)[0] for m in METHODS}
         out["directions"] = {n: guarded(run, {**req, "direction": {n: 1.0}}, limits)[0] for n in prog.inputs}
     return out
+
+
+def _count(obj: Any) -> int:
+    """The numbers in a JSON-ready object (no recursion: nested as deep as a tensor's axes)."""
+    stack, n = [obj], 0
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, float | int) and not isinstance(item, bool):
+            n += 1
+    return n
 
 
 def _elements(vals: dict[str, Any]) -> int:
