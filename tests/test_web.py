@@ -374,3 +374,16 @@ def test_html_export_is_bounded_like_json(write, tmp_path):
     assert refused.code == 1 and "limit error: the page would hold more than 5,000 numbers" in refused.err
     assert not out.exists()
     assert run_cli("html", prog, "--at-file", str(at), "-o", str(out), "--limit", "max_json_numbers=8000").code == 0
+
+
+@pytest.mark.parametrize("body", [b'{"program": "y=x # \\udc80", "at": "x=1"}',
+                                  b'{"program": "y=x", "at": "x=\\ud800"}',
+                                  b'{"program": "y=x", "at": {"\\ud800": 1}}'])
+def test_a_lone_surrogate_is_a_usage_error_not_a_500(body):
+    """A lone surrogate escape decoded from the JSON body and, echoed back, failed to encode: HTTP 500
+    "the answer held a non-finite number" (red team). A surrogate pair (an emoji) is text."""
+    from graphlang.web import worker
+    for task in ("run", "lesson"):
+        status, data = worker.handle(task, body)
+        assert status == 400 and json.loads(data)["error"]["kind"] == "usage"
+    assert worker.handle("run", b'{"program": "y=x # \\ud83d\\ude00", "at": "x=1"}')[0] == 200

@@ -43,6 +43,11 @@ def request(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
         raise _usage("the request body is not JSON", hint='send {"program": "y = x^2", "at": "x=3"}') from None
     if not isinstance(obj, dict):
         raise _usage("the request body must be a JSON object", hint='{"program": "y = x^2", "at": "x=3"}')
+    try:  # a lone surrogate ("\udc80") decodes from JSON but is no text: echoed back, it failed as a 500
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise _usage("the request holds a lone surrogate escape (\\ud800–\\udfff), which is not text",
+                     hint="send the program and values as plain Unicode text") from None
     unknown = [k for k in obj if k not in keys]
     if unknown:
         raise _usage(f"unknown field {unknown[0][:40]!r}", hint="fields: " + ", ".join(keys))
