@@ -51,7 +51,9 @@ def _check_epsilon(epsilon: float | None) -> None:
     if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)):
         raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon!r}"[:120])
     if epsilon is not None and not (abs(epsilon) < 1e308 and np.isfinite(epsilon) and epsilon > 0):
-        raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon}")
+        raise GraphlangError("usage", "epsilon must be a positive number below 1e308" + (
+            f", got {epsilon}" if epsilon != 0 else ", got 0 (a value as small as 1e-400 is 0 in float64)"),
+            hint="the lecture's trade-off: about 1e-8 for forward differences, 1e-5 for central")
 
 
 def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],

@@ -118,6 +118,10 @@ AT_FILE_CASES = [
     ("JSON not an object", "[1, 2]", 2, "usage"),
     ("JSON NaN", '{"x": NaN}', 1, "value"),
     ("invalid JSON", '{"x": ', 2, "usage"),
+    # an integer past float64 (a red team's: "not a number… every row of a matrix needs the same
+    # length"), and one past Python's 4,300 digits ("use sys.set_int_max_str_digits" leaked)
+    ("integer of 400 digits", '{"x": 1' + "0" * 400 + "}", 1, "value"),
+    ("integer of 5000 digits", '{"x": 1' + "0" * 5000 + "}", 1, "value"),
 ]
 
 

@@ -357,3 +357,20 @@ def test_dpow_is_priced_by_its_orders():
     assert dear > 50_000 * cheap / 10
     assert graphlang.parse("y = dpow(x, 2.5, 3, 1)\n").evaluate({"x": 1.5}).value == pytest.approx(
         2.5 * 1.5 * 0.5 * 1.5 ** -0.5 * math.log(1.5) + (1.5 * 0.5 + 2.5 * 0.5 + 2.5 * 1.5) * 1.5 ** -0.5)
+
+
+def test_values_past_float64_say_so_without_a_warning():
+    """10**400 was "not a number or a list of numbers" with a ragged-rows hint, and a long double of
+    1e4000 printed numpy's RuntimeWarning to stderr (nbgrader scores a test with stderr output 0)."""
+    import warnings
+
+    import numpy as np
+    prog = graphlang.parse("y = x * 2\n")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for value, words in ((10 ** 400, "past float64's range"), ([10 ** 400, 1], "past float64's range"),
+                             (np.longdouble("1e4000"), "not finite")):
+            with pytest.raises(graphlang.GraphlangError) as info:
+                prog.evaluate({"x": value})
+            assert info.value.kind == "value" and words in info.value.message
+            assert "ragged" not in (info.value.hint or "") and "same length" not in (info.value.hint or "")

@@ -58,13 +58,18 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
             raise GraphlangError("value", f"the value of {name!r} must be a number or a list of "
                                  f"numbers, got {bad}", hint="e.g. --at x=2")
         try:
-            arr = np.asarray(value, dtype=np.float64)
-        except (ValueError, TypeError, OverflowError) as err:
+            with np.errstate(all="ignore"):
+                arr = np.asarray(value, dtype=np.float64)
+        except OverflowError:  # an integer past float64's range (JSON's 1 followed by 400 zeros)
+            raise GraphlangError("value", f"the value of {name!r} is past float64's range (±1.8e308)",
+                                 hint="give finite numbers") from None
+        except (ValueError, TypeError) as err:
             ragged = "inhomogeneous" in str(err) or "sequence" in str(err)
             raise GraphlangError("value", f"the value of {name!r} is "
                                  + ("a ragged list (rows of different lengths)" if ragged
                                     else "not a number or a list of numbers"),
-                                 hint="every row of a matrix needs the same length") from None
+                                 hint="every row of a matrix needs the same length" if ragged else
+                                 "give numbers, e.g. --at x=2") from None
     if arr.ndim > limits.max_rank:
         raise GraphlangError("limit", f"the value of {name!r} has {arr.ndim} axes; the limit is "
                              f"{limits.max_rank}")
@@ -76,7 +81,8 @@ def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
     if arr.size == 0:
         raise GraphlangError("value", f"the value of {name!r} is empty (shape {list(arr.shape)})",
                              hint="give at least one number")
-    arr = np.array(arr, dtype=np.float64)  # a private copy
+    with np.errstate(all="ignore"):  # a long double past float64's range: infinity, refused below (no warning)
+        arr = np.array(arr, dtype=np.float64)  # a private copy
     if not np.all(np.isfinite(arr)):
         raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity; a number "
                              "past ±1.8e308, such as 1e400, is infinity in float64)", hint="give finite numbers")

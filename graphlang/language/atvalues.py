@@ -161,7 +161,8 @@ def read_at_file(path: str) -> dict[str, Any]:
         raise GraphlangError("limit", f"--at-file {path} nests deeper than {MAX_AT_DEPTH} levels")
     try:
         obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: float(c.lower()
-                         .replace("infinity", "inf")), object_pairs_hook=_no_duplicates)
+                         .replace("infinity", "inf")), object_pairs_hook=_no_duplicates,
+                         parse_int=lambda d: int(d) if len(d) <= 300 else float(d))  # 4,301 digits: no int
     except _Duplicate as dup:
         raise GraphlangError("usage", f"--at-file {path} gives {dup.args[0]!r} twice",
                              hint="each name once") from None
