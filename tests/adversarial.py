@@ -95,6 +95,8 @@ CORPUS: list[Case] = [
     Case("intermediate given", "a = x + 1\ny = a\n", ["--at", "x=1,a=2"], 1, "unknown-input"),
     Case("escape sequences in at name", "y = x\n", ["--at", "\x1b[31mx=1"], 2, "usage"),
     Case("rich markup in at name", "y = x\n", ["--at", "[bold red]x=1"], 2, "usage"),
+    # `output y, y`: reverse mode's Jacobian zeroed the first column (a user test); now refused
+    Case("an output named twice", "output y, y\ny = sum(x * x)\n", ["--at", "x=[1,2]"], 1, "redefined", 1),
     # dpow of orders 64 costs ≈ 137,000 operations per element; priced as 1 it ran for minutes (red team)
     Case("high-order dpow on a big tensor", "u = [" + ", ".join(["x"] * 1000) + "]\n"
          "y = sum(dpow(outer(u, u), outer(u, u), 64, 64))\n", ["--at", "x=1"], 1, "limit", 2),

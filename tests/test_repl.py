@@ -579,3 +579,10 @@ def test_what_reads_no_input_lacking_a_value_is_shown_before_the_values_are_give
     s.handle(":at x=1.5")  # d (kept: the program has an input) fails; c does not read it
     assert s.handle("c = b * a")[0].plain == "c = 21    (line 4 fails at these values)"
     assert "domain error" in s.handle("f = d + c")[0].plain
+
+
+def test_an_output_named_twice_is_refused_in_the_repl_too():
+    s = ReplSession()
+    s.handle("y = x * 2")
+    shown = s.handle("output y, y")[0].plain
+    assert "redefined error: 'y' is named twice in the output" in shown and "output" not in s.source

@@ -387,3 +387,11 @@ def test_a_lone_surrogate_is_a_usage_error_not_a_500(body):
         status, data = worker.handle(task, body)
         assert status == 400 and json.loads(data)["error"]["kind"] == "usage"
     assert worker.handle("run", b'{"program": "y=x # \\ud83d\\ude00", "at": "x=1"}')[0] == 200
+
+
+def test_wrt_without_a_method_is_a_usage_error():
+    """`/api/run` ignored "wrt" (and "epsilon") without a "method": "wrt": "q" answered 200 (red team)."""
+    from graphlang.web import worker
+    for extra in (b'"wrt": "q"', b'"epsilon": 0.001'):
+        status, data = worker.handle("run", b'{"program": "y = x", "at": "x=1", ' + extra + b"}")
+        assert status == 400 and "needs a" in json.loads(data)["error"]["message"]

@@ -206,6 +206,10 @@ def check(statements: list[Statement]) -> Checked:
                                      st.line, st.column, "name several outputs in one statement: output y1, y2")
             output_pos = (st.line, st.column)
             outputs = [item.name for item in st.items]
+            for k, item in enumerate(st.items):  # `output y, y`: reverse mode gave a wrong Jacobian
+                if item.name in outputs[:k]:
+                    raise GraphlangError("redefined", f"{item.name!r} is named twice in the output",
+                                         item.line, item.column, "name each output once")
             output_items = st.items
         else:
             why = _reserved(st.name)

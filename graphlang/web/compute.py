@@ -111,7 +111,10 @@ def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
         vals = values(req.get("at"))
         seed = values(direction, "direction") or ({prog.inputs[0]: 1.0} if prog.inputs else {})
         return jsonout.tangents(seed, prog.tangents(vals, seed))
-    if method is None:
+    if method is None:  # `run`: wrt and epsilon are grad's options (ignored, "wrt": "q" answered 200)
+        if names is not None or eps is not None:
+            raise _usage(f'"{"wrt" if names is not None else "epsilon"}" needs a "method" (as --wrt needs grad)',
+                         hint='add "method": "reverse" (or forward, symbolic, fd)')
         prog = load(req["program"], limits)
         return jsonout.result(prog.evaluate(values(req.get("at"))))
     if method not in METHODS and method != AUTO:
