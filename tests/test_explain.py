@@ -68,3 +68,15 @@ def test_a_zero_local_derivative_beside_others_is_part_of_the_sum():
     lines = ex.explain(graphlang.parse("a = x * 0\ny = a + x^2\n"), {"x": 3})
     back = next(ln for ln in lines if ln.phase == "backward" and ln.node == "x")
     assert back.forms == ["g_x", "g_y·∂y/∂x + g_a·∂a/∂x", "g_y·(2·x) + g_a·0", "1·6 + 1·0", "6"]
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (4, 4, 4), (3, 2, 2), (2, 2, 5)])
+def test_latex_explain_of_a_stack_of_matrices_breaks_its_lines(shape):
+    """`explain --format latex` of y = sum(A * A) for a 2×3×4 A recursed until RecursionError (a
+    piece ending with the stack's separator was packed again as two); the CLI said "the input nests
+    too deeply". Oracle: every matrix of the stack is printed, and the forward value is numpy's."""
+    import numpy as np
+    a = np.sin(np.arange(np.prod(shape))).reshape(shape)
+    prog = graphlang.parse("y = sum(A * A)\n")
+    tex = prog.explain({"A": a.tolist()}, format="latex")
+    assert tex.count("\\begin{bmatrix}") >= shape[0] and f"= {float(np.sum(a * a)):.6g}" in tex

@@ -193,7 +193,9 @@ def _lines(tex: str, budget: float, level: int, opened: int = 0) -> tuple[list[L
         if len(pieces) > 1:
             return _pack(pieces, budget, level, opened)
     items = split_top(tex, (_LIST,))
-    if len(items) > 1:  # each separator stays at the end of its line
+    if sum(1 for item in items if item[len(_LIST):].strip() or not item.startswith(_LIST)) > 1:
+        # each separator stays at the end of its line (a piece that ends with one — `A,\ ` — is not
+        # two: packing it again as two recursed until RecursionError, a 2×3×4 tensor's explain)
         items = [item[len(_LIST):] if k else item for k, item in enumerate(items)]
         return _pack([item + _LIST for item in items[:-1]] + items[-1:], budget, level, opened)
     group = _widest_group(tex) if opened < _MAX_OPEN else None
