@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from strategies import edge_programs, scalar_programs, tensor_programs
@@ -114,3 +115,31 @@ def test_printed_sizes_counted_with_a_shared_memo_are_the_sizes(case: tuple[str,
     exprs = [e for ts in adj.terms.values() for t in ts for e in (t.expr, t.partial) if e is not None]
     memo: dict[int, int] = {}
     assert [printed_size(e, memo) for e in exprs + exprs] == [printed_size(e) for e in exprs + exprs]
+
+
+def test_a_derivative_program_written_for_scalars_refuses_tensors():
+    """`diff --program` of y = sum(s * v + s^2) (no shapes declared, no --at: scalars assumed) wrote
+    `input s, v`; run with v = [1, 2, 3, 4] it gave g_s = [4, 5, 6, 7] where the gradient is 22 (a
+    user test). Now `input s[], v[]`: a tensor is a shape error. Oracle: at scalars the derivative
+    program agrees with reverse mode; with v declared a vector, g_s = Σ v + 2·4·s (by hand)."""
+    prog = graphlang.parse("y = sum(s * v + s ^ 2)\n")
+    text = _written(prog)
+    assert "input s[], v[]" in text
+    d = graphlang.parse(text)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        d.evaluate({"s": 1.5, "v": [1, 2, 3, 4]})
+    assert info.value.kind == "shape"
+    got = d.evaluate({"s": 1.5, "v": 2.0}).values
+    want = prog.gradient({"s": 1.5, "v": 2.0})
+    assert got["g_s"] == pytest.approx(want["s"]) and got["g_v"] == pytest.approx(want["v"])
+    vec = graphlang.parse("input s, v[4]\ny = sum(s * v + s ^ 2)\n")
+    g_s = graphlang.parse(_written(vec)).evaluate({"s": 1.5, "v": [1, 2, 3, 4]}).values["g_s"]
+    assert g_s == pytest.approx(10 + 2 * 4 * 1.5)
+    assert "input x, z\n" in _written(graphlang.load(PROGRAMS / "lecture13.cg"))  # all scalar: as written
+
+
+def _written(prog):
+    """`graphlang diff --program` without --at: the declared shapes, else scalars."""
+    from graphlang.symbolic.derivative import derivative_program
+    shapes = prog.graph.shapes(tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
+    return derivative_program(prog, shapes)

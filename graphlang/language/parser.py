@@ -193,8 +193,8 @@ def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
         decls = []
         for item in items:
             name_tok, *dims = item.children
-            shape = tuple(int(d) for d in dims if d is not None) if any(
-                d is not None for d in dims) else None
+            shape = () if item.data == "scalar_item" else tuple(int(d) for d in dims if d is not None) if any(
+                d is not None for d in dims) else None  # `x[]`: a scalar; `x`: any shape
             decls.append(DeclItem(str(name_tok), shape, name_tok.line, name_tok.column))
         return Statement(str(kind_tok), meta.line, meta.column, items=decls)
     names = [DeclItem(str(t), None, t.line, t.column) for t in tree.children]

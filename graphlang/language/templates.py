@@ -125,7 +125,7 @@ class Template:
         self.code: list[tuple[Any, ...]] = []
         self.root = -1
         self.name = 0
-        self.items: list[tuple[int, list[int]]] = []
+        self.items: list[tuple[int, list[int] | None]] = []  # name, dims (None: `x[]`)
         self.depth = 0
         self.expr_start = 2
         self.kind = ""
@@ -228,7 +228,8 @@ def _template(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> 
         t.name = st.children[0].start_pos
         for item in st.children[1:]:
             name_tok, *dims = item.children
-            t.items.append((name_tok.start_pos, [d.start_pos for d in dims if d is not None]))
+            t.items.append((name_tok.start_pos, None if item.data == "scalar_item" else  # `x[]`: a scalar
+                            [d.start_pos for d in dims if d is not None]))
     elif st.data == "output":
         t.items = [(tok.start_pos, []) for tok in st.children]
     else:
@@ -305,7 +306,7 @@ def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
         items = []
         for name_i, dims in t.items:
             nl, nc = where(toks[name_i][1])
-            shape = tuple(int(text[toks[d][1]:toks[d][2]]) for d in dims) if dims else None
+            shape = () if dims is None else tuple(int(text[toks[d][1]:toks[d][2]]) for d in dims) if dims else None
             items.append(DeclItem(text[toks[name_i][1]:toks[name_i][2]], shape, nl, nc))
         out.append(Statement(text[toks[t.name][1]:toks[t.name][2]], line, column, items=items))
     else:

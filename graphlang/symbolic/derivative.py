@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import ChainMap
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
@@ -39,8 +39,17 @@ def swell_error(graph: Graph, printed: int, what: str, line: int | None = None,
                           "name the factors of a long product or quotient in separate statements")
 
 
-def _shape_decl(name: str, shape: Shape) -> str:
-    return name if shape == () else f"{name}[{', '.join(map(str, shape))}]"
+def _shape_decl(name: str, shape: Shape, scalars: bool) -> str:
+    """`x[3, 2]`; a scalar `x[]` where a tensor would run but mean something else (`scalars`)."""
+    return (f"{name}[]" if scalars else name) if shape == () else f"{name}[{', '.join(map(str, shape))}]"
+
+
+def _scalars_matter(graph: Any, shapes: list[Shape]) -> bool:
+    """A program with a reduction, a product of matrices or a tensor input: its derivative program,
+    written for scalar inputs, must refuse tensors for them (run with one it gave wrong gradients:
+    `diff --program` of sum(s * v + s^2) with s = [1, 2, …] dropped the sum of g_s)."""
+    return any(shapes[graph.slot_of[n]] != () for n in graph.inputs) or \
+        any(not eq.prim.elementwise for eq in graph.eqns)
 
 
 def derivative_program(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None,
@@ -124,7 +133,8 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
                      f"{p.adj.prefix}v = ∂{','.join(g.outputs)}/∂v".replace("∂", "d"))
         origins.append(None)
     if p.decls:
-        lines.append("input " + ", ".join(_shape_decl(n, s) for n, s in p.decls))
+        scalars = _scalars_matter(g, shapes)
+        lines.append("input " + ", ".join(_shape_decl(n, s, scalars) for n, s in p.decls))
         origins.append(None)
     for st in g.statements:
         lines.append(f"{st.name} = {st.text}")
