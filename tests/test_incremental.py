@@ -76,12 +76,40 @@ class Whole:
             try:
                 vals = prog.forward(_given(prog, self.at))
             except GraphlangError as err:
-                if prog.inputs:
+                if not prog.inputs:
+                    self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]  # nothing can change it: not kept
+                    return [self._error(err, candidate), "(not kept: nothing in it depends on an input)"]
+                try:  # an earlier line fails: the new names' values alone, if they do not read it
+                    alone = self._alone(prog, new, set())
+                except GraphlangError:
                     return [self._error(err, candidate)]
-                self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]  # nothing can change it: not kept
-                return [self._error(err, candidate), "(not kept: nothing in it depends on an input)"]
+                return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())
+                        + f"    (line {err.line} fails at these values)"] if err.kind == "domain" and \
+                    len(new) <= 8 else [self._error(err, candidate)]
             return ["  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)]
+        if new:  # some input has no value: the new names that read none of those, shown
+            missing = {n for n in prog.inputs if n not in self.at}
+            try:
+                alone = self._alone(prog, new, missing)
+            except GraphlangError as err:
+                return [self._error(err, candidate)]
+            return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())] if alone else []
         return []
+
+    def _alone(self, prog: graphlang.Program, new: list[str], missing: set[str]) -> dict:
+        """Each new name that reads none of `missing`, computed by the interpreter from what it reads
+        (the other inputs at 0: it reads none of them)."""
+        g = prog.graph
+        ready = [n for n in new if not any(g.read_by([g.slot_of[n]])[g.slot_of[m]] for m in missing)]
+        if not ready or len(ready) > 8:
+            return {}
+        values = {**_given(prog, self.at), **{m: [0.0] * (prog.checked.declared.get(m) or (1,))[0]
+                                              if prog.checked.declared.get(m) else 0.0 for m in missing}}
+        out = {}
+        for n in ready:
+            arrays, _ = prog.bind(values)
+            out[n] = interpreter.forward(g, arrays, needed=g.read_by([g.slot_of[n]]))[g.slot_of[n]]
+        return out
 
     def _replace(self, text: str) -> list[str] | None:
         try:

@@ -101,10 +101,11 @@ class Names:
         for st in statements:
             if st.kind == "output":
                 new.output = (st.line, st.column)
-                for k, item in enumerate(st.items):
+                for k, item in enumerate(st.items):  # (before "never defined", as the whole check)
                     if any(item.name == other.name for other in st.items[:k]):
                         raise GraphlangError("redefined", f"{item.name!r} is named twice in the output",
                                              item.line, item.column, "name each output once")
+                for item in st.items:
                     if item.name not in new.assigned and item.name not in new.inputs:
                         raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
                                              item.line, item.column, "assign it, or name another output")

@@ -61,6 +61,7 @@ class ReplSession:
         self._lines: list[str] = []  # the session's source lines
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
+        self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
         self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("replace", chunk, old text, at) | ("load", chunks, at)
 
     @property
@@ -140,18 +141,25 @@ class ReplSession:
             return rc.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
+        before = self._synced
         self.chunks.append(text)
         self._undo.append(("add",))
         self._lines.extend(text.split("\n"))
         self._names = names
         self._synced = self._state()
+        deps = self._deps  # each name's inputs, kept statement by statement (else rebuilt when needed)
+        self._deps = (self._synced, rc.add_inputs_read(deps[1], statements)) if deps and deps[0] == before else None
         new = [st.name for st in statements if st.kind == "assign"]
         if not new:  # declarations only: the values so far stand
             return []
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
+            read = self._deps[1] if self._deps else rc.add_inputs_read({}, self._need().graph.statements)
+            self._deps, missing = (self._synced, read), {n for n in names.inputs if n not in self.at}
+            ready = [n for n in new if not read.get(n, frozenset()) & missing]  # (the program built for those only)
+            prog = self._need() if ready and len(ready) <= rc.FEW else None
             try:  # the new names that read no input lacking a value: shown now
-                vals = rc.values_without(self.program() if len(new) <= rc.FEW else None, new, self.at)
+                vals = rc.values_without(prog, ready, self.at)
             except GraphlangError as err:
                 return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
             return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
