@@ -280,7 +280,8 @@ class Program:
         """Second derivatives of a scalar program: reverse mode over its derivative program."""
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
-            raise GraphlangError("shape", "the Hessian needs a single scalar output")
+            raise GraphlangError("shape", "the Hessian needs a single scalar output", *(self.checked.output_pos or
+                                 self.graph.position(self.graph.outputs[-1])), "differentiate sum(…) or an element [i]")
         if len(self.graph.inputs) * self.graph.n_eqns > self.limits.max_nodes:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {self.graph.n_eqns:,} "

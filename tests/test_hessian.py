@@ -86,3 +86,10 @@ def test_one_derivative_program_for_every_row_gives_each_rows_own_numbers():
                 down[b] -= e
                 fd = (p.gradient(up)[a] - p.gradient(down)[a]) / (2 * e)
                 assert abs(fd - h[a][b]) <= 1e-5 * max(1.0, abs(fd))
+
+
+def test_a_vector_output_is_located_with_a_hint():
+    """The Hessian's "needs a single scalar output" had no line, column or hint (diff's has)."""
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse("input x[2]\ny = -x * x\noutput y\n").hessian({"x": [1.0, 2.0]})
+    assert info.value.kind == "shape" and (info.value.line, info.value.column) == (3, 1) and info.value.hint
