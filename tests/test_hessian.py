@@ -4,6 +4,9 @@ block layout of tensor Hessians (oracle: second derivatives worked out by hand).
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+import graphlang
 
 
 def test_title_uses_no_letters_that_could_be_nodes(cli, write):
