@@ -265,7 +265,7 @@ class Program:
                 raise GraphlangError("unknown-input", f"the direction names {name!r}, which is not an "
                                      "input", hint="inputs: " + ", ".join(self.graph.inputs))
             k = self.graph.inputs.index(name)
-            arr = to_array(f"the direction of {name}", d, self.limits)
+            arr = to_array(name, d, self.limits, f"the direction for {name!r}")
             if arr.shape not in ((), shapes[k]):
                 line, column = self._positions.get(name, (None, None))
                 raise GraphlangError("shape", f"the direction of {name!r} has shape {list(arr.shape)} "

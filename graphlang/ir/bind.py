@@ -46,45 +46,47 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
     return None
 
 
-def to_array(name: str, value: Any, limits: Limits) -> np.ndarray:
-    """A user value (number or nested list) as a float64 array, or a `value` error."""
+def to_array(name: str, value: Any, limits: Limits, label: str | None = None) -> np.ndarray:
+    """A user value (number or nested list) as a float64 array, or a `value` error (`label`: what
+    the messages call it, "the value of 'x'" by default)."""
+    what = label or f"the value of {name!r}"
     if isinstance(value, np.ndarray):
         arr = value
     else:
         bad = _not_a_number(value, limits)
         if bad is not None and bad.startswith("a list with too many"):
-            raise GraphlangError("limit", f"the value of {name!r} is {bad}")
+            raise GraphlangError("limit", f"{what} is {bad}")
         if bad is not None:
-            raise GraphlangError("value", f"the value of {name!r} must be a number or a list of "
+            raise GraphlangError("value", f"{what} must be a number or a list of "
                                  f"numbers, got {bad}", hint="e.g. --at x=2")
         try:
             with np.errstate(all="ignore"):
                 arr = np.asarray(value, dtype=np.float64)
         except OverflowError:  # an integer past float64's range (JSON's 1 followed by 400 zeros)
-            raise GraphlangError("value", f"the value of {name!r} is past float64's range (±1.8e308)",
+            raise GraphlangError("value", f"{what} is past float64's range (±1.8e308)",
                                  hint="give finite numbers") from None
         except (ValueError, TypeError) as err:
             ragged = "inhomogeneous" in str(err) or "sequence" in str(err)
-            raise GraphlangError("value", f"the value of {name!r} is "
+            raise GraphlangError("value", f"{what} is "
                                  + ("a ragged list (rows of different lengths)" if ragged
                                     else "not a number or a list of numbers"),
                                  hint="every row of a matrix needs the same length" if ragged else
                                  "give numbers, e.g. --at x=2") from None
     if arr.ndim > limits.max_rank:
-        raise GraphlangError("limit", f"the value of {name!r} has {arr.ndim} axes; the limit is "
+        raise GraphlangError("limit", f"{what} has {arr.ndim} axes; the limit is "
                              f"{limits.max_rank}")
     if arr.dtype.kind not in "fiu":
-        raise GraphlangError("value", f"the value of {name!r} is not numeric")
+        raise GraphlangError("value", f"{what} is not numeric")
     if arr.size > limits.max_tensor_elements:
-        raise GraphlangError("limit", f"the value of {name!r} has {arr.size:,} elements; the limit is "
+        raise GraphlangError("limit", f"{what} has {arr.size:,} elements; the limit is "
                              f"{limits.max_tensor_elements:,}")
     if arr.size == 0:
-        raise GraphlangError("value", f"the value of {name!r} is empty (shape {list(arr.shape)})",
+        raise GraphlangError("value", f"{what} is empty (shape {list(arr.shape)})",
                              hint="give at least one number")
     with np.errstate(all="ignore"):  # a long double past float64's range: infinity, refused below (no warning)
         arr = np.array(arr, dtype=np.float64)  # a private copy
     if not np.all(np.isfinite(arr)):
-        raise GraphlangError("value", f"the value of {name!r} is not finite (NaN or infinity; a number "
+        raise GraphlangError("value", f"{what} is not finite (NaN or infinity; a number "
                              "past ±1.8e308, such as 1e400, is infinity in float64)", hint="give finite numbers")
     return arr
 
