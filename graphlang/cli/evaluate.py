@@ -54,7 +54,8 @@ def _direction_only() -> None:
 
 
 def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
-             direction: Annotated[list[str], typer.Option("--direction", help="x=1,z=0: the seed ẋ (default: 1 for the first input, 0 for the others)")] = [],  # noqa: B006
+             direction: Annotated[list[str], typer.Option(
+                 "--direction", help="x=1,z=0: the seed ẋ (default: 1 for the first input, 0 for the others)")] = [],  # noqa: B006
              as_json: JsonOpt = False, strict: StrictOpt = False,
              limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward mode: the tangent of every node along one direction."""
