@@ -44,7 +44,7 @@ def _shape_decl(name: str, shape: Shape, scalars: bool) -> str:
     return (f"{name}[]" if scalars else name) if shape == () else f"{name}[{', '.join(map(str, shape))}]"
 
 
-def _scalars_matter(graph: Any, shapes: list[Shape]) -> bool:
+def scalars_matter(graph: Any, shapes: list[Shape]) -> bool:
     """A program with a reduction, a product of matrices or a tensor input: its derivative program,
     written for scalar inputs, must refuse tensors for them (run with one it gave wrong gradients:
     `diff --program` of sum(s * v + s^2) with s = [1, 2, …] dropped the sum of g_s)."""
@@ -133,7 +133,7 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
                      f"{p.adj.prefix}v = ∂{','.join(g.outputs)}/∂v".replace("∂", "d"))
         origins.append(None)
     if p.decls:
-        scalars = _scalars_matter(g, shapes)
+        scalars = scalars_matter(g, shapes)
         lines.append("input " + ", ".join(_shape_decl(n, s, scalars) for n, s in p.decls))
         origins.append(None)
     for st in g.statements:

@@ -19,7 +19,7 @@ from graphlang.limits import Limits, gc_paused
 from graphlang.numbers import literal
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import ATOM, POSTFIX, POW, PRIMITIVES, UNARY
-from graphlang.symbolic.derivative import HasGraph, parts
+from graphlang.symbolic.derivative import HasGraph, parts, scalars_matter
 
 NUMBER_CHARS = 24  # the longest float literal (`-2.2250738585072014e-308`)
 NODE_CHARS = 16  # characters a printed node adds besides its names and numbers: `expand(`, `, `, `) ^ (`…
@@ -66,7 +66,8 @@ def _derivative_graph(program: HasGraph, shapes: list[Shape], wrt: list[str] | N
         statements.append(Statement("assign", 0, 1, name, tree, ""))  # (text: printed only for an error)
     if chars > limits.max_source_chars:
         return None
-    declared = {n: (None if s == () else tuple(s)) for n, s in p.decls}
+    scalars = scalars_matter(program.graph, shapes)  # `x[]` in the text, as derivative_program writes it
+    declared = {n: (() if scalars else None) if s == () else tuple(s) for n, s in p.decls}
     checked = Checked(statements, [n for n, _ in p.decls], set(), declared, {n: (1, 1) for n in declared},
                       list(p.outputs), (lines, 1))
     try:
