@@ -940,3 +940,25 @@ def _quiet_in(deadline):
     with deadline(0.01):  # not the main thread: no signal, no limit
         time.sleep(0.05)
     return "no limit"
+
+
+@pytest.mark.parametrize("e,credited", [(1.0, False), (300.0, False), (380.0, False), (400.0, True),
+                                        (900.0, True), (1200.0, True), (1300.0, False)])
+def test_ecf_takes_the_range_the_rounding_gives_not_a_band_of_its_widest_side(e, credited):
+    """e = a/b after b written 0.01 (decdig 2: b in [0.005, 0.015]) lies in [400, 1200]; the first
+    rounding rule accepted anything in (0, 1200] (a red team's find). Oracle: 6/0.015 and 6/0.005."""
+    ref = "a = x * z\nb = ln(x)\ne = a / b\n"
+    rep = grade_answers(ref, {"a": 6.0, "b": 0.01, "e": e}, AT, comparison=Comparison("decdig", digits=2))
+    item = next(i for i in rep.items if i.name == "e")
+    assert item.passed == credited and item.ecf == credited
+
+
+def test_ecf_moves_an_earlier_answer_only_as_far_as_its_own_comparison_allows():
+    """d = exp(a) compared loosely (relabs 0.1) let a = 7 move by ±0.5 (d's allowance): d = 1500 was
+    consistent. a's own comparison (sigfig 3) allows 7 ± 0.0051. Oracle: exp(7 ∓ 0.0051) ± 10 %."""
+    import numpy as np
+    ref = "a = x * z\nd = exp(a)\n"
+    loose = {"d": Comparison("relabs", rtol=0.1, atol=0.0)}
+    for d, credited in ((1500.0, False), (800.0, False), (float(np.exp(7.0)), True), (1150.0, True)):
+        rep = grade_answers(ref, {"a": 7.0, "d": d}, AT, comparison=Comparison("sigfig", digits=3), comparisons=loose)
+        assert next(i for i in rep.items if i.name == "d").passed == credited, d

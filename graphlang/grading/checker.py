@@ -242,7 +242,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         item.message = verdict
         if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
-                                                 right, hidden=not show_expected, fixed=public):
+                                                 right, hidden=not show_expected, fixed=public,
+                                                 cmp_of=lambda n: how.get(n, default_how)):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
             item.message = "consistent with your earlier answers (error carried forward)" + (

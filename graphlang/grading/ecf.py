@@ -5,6 +5,7 @@ value is not 0 (all zeros would otherwise earn every step that maps 0 to 0)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +22,7 @@ from graphlang.symbolic.printing import value_of
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
                     scale: float = 0.0, right: set[str] | None = None, hidden: bool = False,
-                    fixed: frozenset[str] = frozenset()) -> bool:
+                    fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
@@ -51,24 +52,27 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     if not compare(got, carried, cmp)[0]:
         if got.shape != np.shape(carried):
             return False
-        slack = _rounding_slack(step, mixed, {n: student[n] for n in sorted(used) if n in student and n != q},
-                                cmp, carried)
-        if not bool(np.all(np.abs(got - carried) <= cmp.allowance(carried) + slack)):
+        below, above = _rounding_range(step, mixed, {n: student[n] for n in sorted(used) if n in student and n != q},
+                                       cmp_of or (lambda n: cmp), carried)
+        allow, off = cmp.allowance(carried), got - carried
+        if not bool(np.all((off <= above + allow) & (-off <= below + allow))):
             return False
     return not sign_turned(given, carried, scale)
 
 
-def _rounding_slack(step: list[Any], mixed: dict[str, Any], earlier: dict[str, Any], cmp: Comparison,
-                    carried: Any) -> np.ndarray:
-    """How far the step moves while each earlier answer moves within its rounding (the last digit
-    given, at most what the comparison allows it): b rounded to 0.301 and c = sin(b) answered from
-    the unrounded b (0.297, not sin(0.301) = 0.296478) was "not consistent" (a TA's find: 13/18).
-    Linear: each answer moved by ± its half-unit (a vector's by four sign patterns), the largest moves summed."""
-    slack = np.zeros(np.shape(carried))
+def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, Any],
+                    cmp_of: Callable[[str], Comparison], carried: Any) -> tuple[np.ndarray, np.ndarray]:
+    """How far below and above `carried` the step goes while each earlier answer moves within its
+    rounding (the last digit written, at most what that answer's own comparison allows it): b
+    rounded to 0.301 and c = sin(b) answered from the unrounded b (0.297, not sin(0.301) = 0.296478)
+    was "not consistent" (a TA's find: 13/18). The range, not a band of its widest side: e = a/b
+    with b = 0.01 ± 0.005 lies in [400, 1200], and e = 1 is not consistent (a red team's find).
+    Each answer is moved by ± its half-unit (a vector's by four sign patterns), the moves summed."""
+    below, above = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
-        half = np.minimum(_half_unit(v), cmp.allowance(v))
-        worst = np.zeros(np.shape(carried))
+        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v))
+        down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
             try:
                 with quiet_floats():
@@ -76,9 +80,9 @@ def _rounding_slack(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
             except (KeyError, ValueError, TypeError, FloatingPointError):
                 continue
             if np.shape(moved) == np.shape(carried) and np.all(np.isfinite(moved)):
-                worst = np.maximum(worst, np.abs(moved - carried))
-        slack = slack + worst
-    return slack
+                down, up = np.maximum(down, carried - moved), np.maximum(up, moved - carried)
+        below, above = below + down, above + up
+    return below, above
 
 
 def _half_unit(v: np.ndarray) -> np.ndarray:
