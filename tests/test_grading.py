@@ -962,3 +962,16 @@ def test_ecf_moves_an_earlier_answer_only_as_far_as_its_own_comparison_allows():
     for d, credited in ((1500.0, False), (800.0, False), (float(np.exp(7.0)), True), (1150.0, True)):
         rep = grade_answers(ref, {"a": 7.0, "d": d}, AT, comparison=Comparison("sigfig", digits=3), comparisons=loose)
         assert next(i for i in rep.items if i.name == "d").passed == credited, d
+
+
+def test_a_time_limit_whose_alarm_was_swallowed_still_holds(cli, monkeypatch):
+    """The alarm went off inside numpy.random's first import, whose C code dropped the exception: the
+    submission was then graded with no limit (18/18 at --timeout 0.003, a red team's find). Now the
+    elapsed time is checked too. Oracle: an alarm that never fires (the deadline made a no-op)."""
+    import contextlib
+
+    from graphlang.cli import homework
+    monkeypatch.setattr(homework, "deadline", lambda seconds: contextlib.nullcontext())
+    args = ["check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(HW / "student_ok.cg")]
+    late = cli(*args, "--timeout", "0.000001", "--json")
+    assert late.code == 1 and late.json()["feedback"] == ["the submission took longer than 1e-06 s"]
