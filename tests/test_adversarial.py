@@ -374,3 +374,10 @@ def test_values_past_float64_say_so_without_a_warning():
                 prog.evaluate({"x": value})
             assert info.value.kind == "value" and words in info.value.message
             assert "ragged" not in (info.value.hint or "") and "same length" not in (info.value.hint or "")
+
+
+def test_an_axis_of_length_0_is_refused_where_it_is_declared():
+    """`input s[0]` was accepted, and no value could ever satisfy it (a red team's find)."""
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse("input s[2, 0]\ny = sum(s)\n")
+    assert info.value.kind == "shape" and (info.value.line, info.value.column) == (1, 7)

@@ -195,6 +195,9 @@ def check(statements: list[Statement]) -> Checked:
                     raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
                                          f"assigned on line {line}", line, assigned_at[item.name].column,
                                          "inputs get their values from --at; rename the intermediate")
+                if item.shape is not None and 0 in item.shape:  # `input s[0]`: no value could be given
+                    raise GraphlangError("shape", f"{item.name!r} is declared with an axis of length 0",
+                                         item.line, item.column, "every axis holds at least one number")
                 declared[item.name] = item.shape
                 decl_line[item.name] = (item.line, item.column)
                 order.setdefault(item.name, None)

@@ -18,6 +18,7 @@ from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
 from graphlang.numbers import py
 from graphlang.present import tables as render
+from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
 from graphlang.repl.reading import is_complete, join_continuations
@@ -233,9 +234,9 @@ class ReplSession:
                 want = prog.checked.declared.get(k) if prog is not None else None
                 if want is not None and tuple(want) != v.shape:
                     hint = f"give {k} {want[0]} numbers" if len(want) == 1 else \
-                        f"give {k} a value of shape {list(want)}"
-                    raise GraphlangError("shape", f"{k} is declared with shape {list(want)}, the value "
-                                         f"given has shape {list(v.shape)}", hint=hint)
+                        f"give {k} a value of shape {show(want)}"
+                    raise GraphlangError("shape", f"{k} is declared with shape {show(want)}, the value "
+                                         f"given has shape {show(v.shape)}", hint=hint)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
             return [Text("at " + ", ".join(f"{k}={' '.join(render.tensor(v).split())}" for k, v in self.at.items()))]
