@@ -60,8 +60,11 @@ def preview(value: Any, digits: int = 6, count: int = 4, array_digits: int = 4) 
     a = np.asarray(value)
     if a.ndim == 0:
         return f"{float(a):.{digits}g}"
+    if a.size <= count:  # all of it, nested as the value is ([[1e+200, 1e+200]] for a 1×2 matrix)
+        text = np.array2string(a, separator=", ", formatter={"float_kind": lambda x: f"{x:.{array_digits}g}"})
+        return " ".join(text.split())
     flat = ", ".join(f"{x:.{array_digits}g}" for x in a.ravel()[:count])
-    return f"[{flat}{', ...' if a.size > count else ''}] (shape {list(a.shape)})"
+    return f"[{flat}, ...] (shape {list(a.shape)})"
 
 
 def literal(v: float) -> str:

@@ -381,3 +381,12 @@ def test_an_axis_of_length_0_is_refused_where_it_is_declared():
     with pytest.raises(graphlang.GraphlangError) as info:
         graphlang.parse("input s[2, 0]\ny = sum(s)\n")
     assert info.value.kind == "shape" and (info.value.line, info.value.column) == (1, 7)
+
+
+def test_an_overflow_message_shows_a_small_matrix_as_a_matrix():
+    """A 1×2 matrix in matmul's overflow message was the flat list `[1e+200, 1e+200] (shape [1, 2])`
+    (a user test); a value of four numbers or fewer is shown whole, nested as it is."""
+    prog = graphlang.parse("input A[1,2]\ninput B[2,2]\nC = A @ B\ny = sum(C)\n")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"A": [[1e200, 1e200]], "B": [[1e200, 1.0], [1.0, 1e200]]})
+    assert "matmul([[1e+200, 1e+200]], [[1e+200, 1], [1, 1e+200]]) overflows float64" in info.value.message
