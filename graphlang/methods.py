@@ -235,6 +235,11 @@ def symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sh
                 raise
             return _symbolic_columns(program, arrays, shapes, wrt, _derived(program, shapes, wrt, text=True)[0])
     except GraphlangError as err:
+        if err.kind == "domain":  # reverse mode fails there too? its error names the call (1:9, not 1:1)
+            g = program.graph
+            vals = interp.forward(g, arrays)
+            seeds = {g.slot_of[n]: np.ones(shapes[g.slot_of[n]]) for n in g.outputs}  # every coordinate at once
+            interp.reverse(g, shapes, vals, seeds, interp.depends_on_inputs(g))
         raise relocated(program, shapes, wrt, err) from None
 
 

@@ -390,3 +390,15 @@ def test_an_overflow_message_shows_a_small_matrix_as_a_matrix():
     with pytest.raises(graphlang.GraphlangError) as info:
         prog.evaluate({"A": [[1e200, 1e200]], "B": [[1e200, 1.0], [1.0, 1e200]]})
     assert "matmul([[1e+200, 1e+200]], [[1e+200, 1], [1, 1e+200]]) overflows float64" in info.value.message
+
+
+def test_symbolic_differentiation_locates_a_partials_failure_at_the_call():
+    """`grad -m symbolic` of y = sum(sqrt(x)) at x = [0, 1, 4] said 1:1 (the derivative program's
+    statement) where reverse mode says 1:9, the sqrt (a user test). Oracle: reverse mode's error."""
+    prog = graphlang.parse("y = sum(sqrt(x))\n")
+    located = {}
+    for method in ("reverse", "symbolic"):
+        with pytest.raises(graphlang.GraphlangError) as info:
+            prog.evaluate({"x": [0.0, 1.0, 4.0]}, method=method)
+        located[method] = (info.value.kind, info.value.line, info.value.column)
+    assert located["symbolic"] == located["reverse"] == ("domain", 1, 9)
