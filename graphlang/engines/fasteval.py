@@ -29,7 +29,7 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, INT_RANGE
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
@@ -51,7 +51,7 @@ Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoin
 
 def _arg(v: Any) -> float:
     """An input as `bind` reads it when it is a Python int (never bigint arithmetic); else refuse."""
-    if type(v) is int and -2 ** 1023 < v < 2 ** 1023:
+    if type(v) is int and -INT_RANGE < v < INT_RANGE:
         return float(v)
     raise TypeError("not a plain number: bind decides")
 
