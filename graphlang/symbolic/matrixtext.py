@@ -29,7 +29,7 @@ _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _SUPERSCRIPTS = frozenset("²³ᵀ")
 
 LEGEND = ("1 is a vector of ones, eᵢ the unit vector with 1 at index i, ᵀ the transpose; factors "
-          "side by side are matrix products (denominator layout, as in the lecture)")
+          "side by side, or joined by @, are matrix products (denominator layout, as in the lecture)")
 
 
 def paren(text: Rope, prec: int, below: int) -> Rope:
