@@ -402,3 +402,14 @@ def test_symbolic_differentiation_locates_a_partials_failure_at_the_call():
             prog.evaluate({"x": [0.0, 1.0, 4.0]}, method=method)
         located[method] = (info.value.kind, info.value.line, info.value.column)
     assert located["symbolic"] == located["reverse"] == ("domain", 1, 9)
+
+
+def test_a_fractional_axis_is_named_not_called_an_expression():
+    with pytest.raises(graphlang.GraphlangError) as info:
+        graphlang.parse("input A[2,2]\ny = sum(sum(A, 0.5))\n")
+    assert info.value.kind == "argument" and info.value.message.endswith("(an axis or index), not 0.5")
+
+
+def test_a_huge_training_loss_is_not_three_hundred_digits():
+    from graphlang.present.tables import _loss
+    assert _loss(0.1234564) == "0.123456" and _loss(1e299) == "1e+299" and len(_loss(-3e250)) < 12

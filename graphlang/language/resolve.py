@@ -57,8 +57,10 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         for k, a in enumerate(extra):
             lit = _int_literal(a)
             if lit is None:
+                number = a.attr if a.op == "const" else None  # `sum(A, 0.5)` is no expression
                 raise GraphlangError("argument", f"{fname}: argument {n_tensor + k + 1} must be an integer "
-                                     "literal (an axis or index), not an expression",
+                                     "literal (an axis or index), not " + (
+                                         f"{number:g}" if isinstance(number, float) else "an expression"),
                                      a.line, a.column, f"for example {fname}(u, 0)")
             attrs.append(lit)
         args = args[:n_tensor]

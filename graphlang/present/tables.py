@@ -111,12 +111,17 @@ def epoch_table(accuracy: bool, validation: bool) -> Table:
     return _table("Training (SGD)", *cols)
 
 
+def _loss(v: float) -> str:
+    """A loss to six decimals; a huge one (a diverging run, 1e299) as 1e+299, not 300 digits."""
+    return f"{v:.6f}" if abs(v) < 1e6 else f"{v:.6g}"
+
+
 def add_epoch(table: Table, st: Any) -> None:
-    row = [str(st.epoch), f"{st.train_loss:.6f}"]
+    row = [str(st.epoch), _loss(st.train_loss)]
     if st.train_accuracy is not None:
         row.append(f"{st.train_accuracy:.2%}")
     if st.val_loss is not None:
-        row.append(f"{st.val_loss:.6f}")
+        row.append(_loss(st.val_loss))
         if st.val_accuracy is not None:
             row.append(f"{st.val_accuracy:.2%}")
     table.add_row(*row)
@@ -130,7 +135,7 @@ def prediction_table(preds: Any, name: str, loss: float | None, acc: float | Non
     for i in range(min(len(p), 20)):
         cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
         t.add_row(str(i + 1), tensor(p[i]), *([cls] if classes else []))
-    note = f"{len(p)} examples" + (f"; mean loss {loss:.6f}" if loss is not None else " (no labels)") + (
+    note = f"{len(p)} examples" + (f"; mean loss {_loss(loss)}" if loss is not None else " (no labels)") + (
         f"; accuracy {acc:.2%}" if acc is not None else "")
     parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]
     if confusion is not None:
