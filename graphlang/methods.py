@@ -48,12 +48,10 @@ def _outputs(program: Program, vals: list[Any]) -> np.ndarray:
 
 def _check_epsilon(epsilon: float | None) -> None:
     numeric = (int, float, np.integer, np.floating)
-    if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)):
-        raise GraphlangError("usage", f"epsilon must be a positive number, got {epsilon!r}"[:120])
-    if epsilon is not None and not (abs(epsilon) < 1e308 and np.isfinite(epsilon) and epsilon > 0):
-        raise GraphlangError("usage", "epsilon must be a positive number below 1e308" + (
-            f", got {epsilon}" if epsilon != 0 else ", got 0 (a value as small as 1e-400 is 0 in float64)"),
-            hint="the lecture's trade-off: about 1e-8 for forward differences, 1e-5 for central")
+    if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)
+                                or not (abs(epsilon) < 1e308 and np.isfinite(epsilon) and epsilon > 0)):
+        raise GraphlangError("usage", f"epsilon must be a positive number below 1e308, got {str(epsilon)[:60]}",
+                             hint="about 1e-8 for forward differences, 1e-5 for central (1e-400 is 0 in float64)")
 
 
 def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
@@ -236,10 +234,7 @@ def symbolic_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sh
             return _symbolic_columns(program, arrays, shapes, wrt, _derived(program, shapes, wrt, text=True)[0])
     except GraphlangError as err:
         if err.kind == "domain":  # reverse mode fails there too? its error names the call (1:9, not 1:1)
-            g = program.graph
-            vals = interp.forward(g, arrays)
-            seeds = {g.slot_of[n]: np.ones(shapes[g.slot_of[n]]) for n in g.outputs}  # every coordinate at once
-            interp.reverse(g, shapes, vals, seeds, interp.depends_on_inputs(g))
+            interp.reverse_once(program.graph, arrays, shapes)
         raise relocated(program, shapes, wrt, err) from None
 
 

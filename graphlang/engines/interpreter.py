@@ -198,3 +198,11 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
 
 def _size(seeds: dict[int, Any]) -> int:
     return next(iter(seeds.values())).v.shape[0]
+
+
+def reverse_once(graph: Graph, arrays: list[np.ndarray], shapes: list[Shape]) -> None:
+    """The forward pass and one reverse pass, every output coordinate seeded at once: the located
+    domain error a local derivative meets, if any (symbolic mode's errors are placed by it)."""
+    vals = forward(graph, arrays)
+    seeds = {graph.slot_of[n]: np.ones(shapes[graph.slot_of[n]]) for n in graph.outputs}
+    reverse(graph, shapes, vals, seeds, depends_on_inputs(graph))
