@@ -25,6 +25,7 @@ AT_HEADER = "# :at "  # the first line of a saved session: its values, read back
 SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never shown)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FEW = 8  # new names at most computed while some input has no value (each alone: a whole pass)
+SMALL = 4_000  # characters of session at most for that (the whole program is built for each: ~300 lines)
 
 # CLI flags in library messages, and what the REPL calls them
 FLAGS = ((re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),

@@ -158,7 +158,7 @@ class ReplSession:
             read = self._deps[1] if self._deps else rc.add_inputs_read({}, self._need().graph.statements)
             self._deps, missing = (self._synced, read), {n for n in names.inputs if n not in self.at}
             ready = [n for n in new if not read.get(n, frozenset()) & missing]  # (the program built for those only)
-            prog = self._need() if ready and len(ready) <= rc.FEW else None
+            prog = self._need() if ready and len(ready) <= rc.FEW and names.chars <= rc.SMALL else None
             try:  # the new names that read no input lacking a value: shown now
                 vals = rc.values_without(prog, ready, self.at)
             except GraphlangError as err:
