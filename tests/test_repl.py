@@ -586,3 +586,15 @@ def test_an_output_named_twice_is_refused_in_the_repl_too():
     s.handle("y = x * 2")
     shown = s.handle("output y, y")[0].plain
     assert "redefined error: 'y' is named twice in the output" in shown and "output" not in s.source
+
+
+def test_a_scalar_declared_with_brackets_refuses_a_vector_at_once():
+    """`input s[]` (a scalar): `:at s=[1,2]` is refused when given, with a hint in words. Oracle:
+    y = sum(s·v + s²) = 1.5·6 + 3·2.25 by hand."""
+    s = ReplSession()
+    s.handle("input s[], v[3]")
+    s.handle("y = sum(s * v + s ^ 2)")
+    refused = s.handle(":at s=[1,2] v=[1,2,3]")[0].plain
+    assert "declared with shape scalar" in refused and "give s one number" in refused
+    s.handle(":at s=1.5 v=[1,2,3]")
+    assert s.handle("y")[0].plain.startswith("y = 15.75")

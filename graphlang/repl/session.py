@@ -234,7 +234,7 @@ class ReplSession:
                 want = prog.checked.declared.get(k) if prog is not None else None
                 if want is not None and tuple(want) != v.shape:
                     hint = f"give {k} {want[0]} numbers" if len(want) == 1 else \
-                        f"give {k} a value of shape {show(want)}"
+                        f"give {k} a value of shape {show(want)}" if want else f"give {k} one number"
                     raise GraphlangError("shape", f"{k} is declared with shape {show(want)}, the value "
                                          f"given has shape {show(v.shape)}", hint=hint)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
