@@ -22,7 +22,7 @@ from typing import Any
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
-from graphlang.language.resolve import KEYWORDS, Checked, check
+from graphlang.language.resolve import KEYWORDS, Checked, check, named_once
 from graphlang.limits import Limits
 from graphlang.primitives.table import CONSTANTS, lookup
 
@@ -101,10 +101,7 @@ class Names:
         for st in statements:
             if st.kind == "output":
                 new.output = (st.line, st.column)
-                for k, item in enumerate(st.items):  # (before "never defined", as the whole check)
-                    if any(item.name == other.name for other in st.items[:k]):
-                        raise GraphlangError("redefined", f"{item.name!r} is named twice in the output",
-                                             item.line, item.column, "name each output once")
+                named_once(st.items)  # (before "never defined", as the whole check)
                 for item in st.items:
                     if item.name not in new.assigned and item.name not in new.inputs:
                         raise GraphlangError("undefined", f"the output {item.name!r} is never defined",

@@ -7,11 +7,21 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr, Statement, tree_nodes
+from graphlang.language.ast import DeclItem, Expr, Statement, tree_nodes
 from graphlang.language.shapecheck import context
 from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
 
 KEYWORDS = ("input", "param", "output")
+
+
+def named_once(items: list[DeclItem]) -> None:
+    """`output y, y` is an error (reverse mode gave a wrong Jacobian for it): each output once."""
+    seen: set[str] = set()
+    for item in items:
+        if item.name in seen:
+            raise GraphlangError("redefined", f"{item.name!r} is named twice in the output",
+                                 item.line, item.column, "name each output once")
+        seen.add(item.name)
 
 
 def _int_literal(e: Expr) -> int | None:
@@ -211,10 +221,7 @@ def check(statements: list[Statement]) -> Checked:
                                      st.line, st.column, "name several outputs in one statement: output y1, y2")
             output_pos = (st.line, st.column)
             outputs = [item.name for item in st.items]
-            for k, item in enumerate(st.items):  # `output y, y`: reverse mode gave a wrong Jacobian
-                if item.name in outputs[:k]:
-                    raise GraphlangError("redefined", f"{item.name!r} is named twice in the output",
-                                         item.line, item.column, "name each output once")
+            named_once(st.items)
             output_items = st.items
         else:
             why = _reserved(st.name)
