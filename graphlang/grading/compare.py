@@ -92,11 +92,9 @@ class Comparison:
         return bool(np.all(self._elementwise(got, want)))
 
     def _elementwise(self, got: np.ndarray, want: np.ndarray) -> np.ndarray:
-        with np.errstate(all="ignore"):
-            if self.kind == "relabs":
-                return np.abs(got - want) <= self.atol + self.rtol * np.abs(want)
-            return np.abs(got - want) < _sigfig_eps(want, self.digits) if self.kind == "sigfig" \
-                else np.abs(got - want) < 0.51 * 10.0 ** -self.digits
+        with np.errstate(all="ignore"):  # relabs is ≤ its allowance (numpy's isclose); the digits, <
+            off, allowed = np.abs(got - want), self.allowance(want)
+            return off <= allowed if self.kind == "relabs" else off < allowed
 
     def close(self, got: np.ndarray, want: np.ndarray) -> bool:
         """Wrong, but the right value rounded or cut off to fewer significant figures than asked:
