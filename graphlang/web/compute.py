@@ -10,6 +10,7 @@ framework. Nothing here reads or writes a file: the program arrives as text.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from graphlang import gradcheck as gc
@@ -194,7 +195,7 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
         return out
     if small:
         out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals)))
-        if "gradient" in out["run"] and _elements(vals) * len(prog.names) <= SWEEP_WORK:
+        if "gradient" in out["run"] and _count(vals, SWEEP_WORK) * len(prog.names) <= SWEEP_WORK:
             out["sweep"], _ = guarded(_sweep, prog, vals)
     if precompute:  # the page holds the run once per method and per direction: bounded as --json is
         copies = 1 + len(METHODS) + len(prog.inputs)
@@ -208,10 +209,11 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
     return out
 
 
-def _count(obj: Any) -> int:
-    """The numbers in a JSON-ready object (no recursion: nested as deep as a tensor's axes)."""
+def _count(obj: Any, cap: float = math.inf) -> int:
+    """The numbers in a JSON-ready object, counted up to past `cap` (no recursion: nested lists as
+    deep as a tensor's axes)."""
     stack, n = [obj], 0
-    while stack:
+    while stack and n <= cap:
         item = stack.pop()
         if isinstance(item, dict):
             stack.extend(item.values())
@@ -220,20 +222,6 @@ def _count(obj: Any) -> int:
         elif isinstance(item, float | int) and not isinstance(item, bool):
             n += 1
     return n
-
-
-def _elements(vals: dict[str, Any]) -> int:
-    total = 0
-    for v in vals.values():
-        stack, n = [v], 0
-        while stack and n <= SWEEP_WORK:
-            item = stack.pop()
-            if isinstance(item, list):
-                stack.extend(item)
-            else:
-                n += 1
-        total += n
-    return total
 
 
 def _sweep(prog: Program, vals: dict[str, Any]) -> dict[str, Any]:
