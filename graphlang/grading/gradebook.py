@@ -15,20 +15,19 @@ BINS = 10  # the histogram's bins: tenths of the maximum, the last one closed ([
 PARSES = "program parses and checks"  # the first item of every program submission's report
 
 
-def _column(row: dict[str, Any], item: dict[str, Any]) -> str:
-    """An item's column: a program's checks apart from the answers of the same name (`dJ/dw1` is 2
-    points as an answer, a share of the program's points as a check: one column mixed the scales)."""
-    program = str(row.get("submission", "")).lower().endswith(".cg") or any(
-        i.get("name") == PARSES for i in row.get("items") or ())
-    return f"program: {item['name']}" if program and item["name"] != PARSES else str(item["name"])
+def _columns(row: dict[str, Any]) -> dict[str, Any]:
+    """A row's items by column: a program's checks apart from the answers of the same name (`dJ/dw1` is
+    2 points as an answer, a share of the program's points as a check: one column mixed the scales)."""
+    items = row.get("items") or ()
+    program = str(row.get("submission", "")).lower().endswith(".cg") or any(i.get("name") == PARSES for i in items)
+    return {f"program: {i['name']}" if program and i["name"] != PARSES else str(i["name"]): i for i in items}
 
 
 def quantities(rows: list[dict[str, Any]]) -> list[str]:
     """Every item's column that appears in the rows, in first-seen order."""
     seen: dict[str, None] = {}
     for r in rows:
-        for item in r.get("items") or ():
-            seen.setdefault(_column(r, item), None)
+        seen.update(dict.fromkeys(_columns(r)))
     return list(seen)
 
 
@@ -49,7 +48,7 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     w = csv.writer(out, lineterminator="\n")
     w.writerow(["submission", "status", *(_cell(n) for n in names), "score", "max_score"])
     for r in rows:
-        got = {_column(r, i): i.get("score") for i in r.get("items") or ()}
+        got = {column: i.get("score") for column, i in _columns(r).items()}
         w.writerow([_cell(str(r["submission"])), r["status"], *(_num(got.get(n)) for n in names),
                     _num(r.get("score", 0.0)), _num(r.get("max_score"))])
     return out.getvalue()

@@ -116,15 +116,10 @@ def add_inputs_read(deps: dict[str, frozenset[str]], statements: Any) -> dict[st
     return deps
 
 
-def values_without(program: Program | None, new: list[str], at: dict[str, Any]) -> dict[str, Any]:
-    """The values of the `new` names that read no input lacking a value (`b = 3 + 4` while x has none:
-    b = 7); the others wait for `:at`. For a few names only (None: none), each computed alone."""
-    if program is None:
-        return {}
-    g = program.graph
-    missing = [g.slot_of[n] for n in program.inputs if n not in at]
-    ready = [n for n in new if not any(map(g.read_by([g.slot_of[n]]).__getitem__, missing))]
-    return {n: value_alone(program, n, at) for n in ready}
+def values_alone(program: Program | None, names_: list[str], at: dict[str, Any]) -> dict[str, Any]:
+    """Each of `names_` computed alone (`b = 3 + 4` while x has no value: b = 7; the caller picks
+    names that read no input lacking one); None: the program was not built for it, nothing shown."""
+    return {} if program is None else {n: value_alone(program, n, at) for n in names_}
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:

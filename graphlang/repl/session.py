@@ -160,7 +160,7 @@ class ReplSession:
             ready = [n for n in new if not read.get(n, frozenset()) & missing]  # (the program built for those only)
             prog = self._need() if ready and len(ready) <= rc.FEW and names.chars <= rc.SMALL else None
             try:  # the new names that read no input lacking a value: shown now
-                vals = rc.values_without(prog, ready, self.at)
+                vals = rc.values_alone(prog, ready, self.at)
             except GraphlangError as err:
                 return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
             return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
@@ -170,7 +170,7 @@ class ReplSession:
             self._values.known = None
             if err.kind == "domain" and names.inputs and len(new) <= rc.FEW:  # an earlier line's failure?
                 with contextlib.suppress(GraphlangError):  # (else the new statement's own)
-                    vals = rc.values_without(self.program(), new, self.at)
+                    vals = rc.values_alone(self.program(), new, self.at)
                     return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new)
                                  + f"    (line {err.line} fails at these values)")]
             shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
