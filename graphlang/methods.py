@@ -51,7 +51,7 @@ def _check_epsilon(epsilon: float | None) -> None:
     if epsilon is not None and (isinstance(epsilon, bool) or not isinstance(epsilon, numeric)
                                 or not (abs(epsilon) < 1e308 and np.isfinite(epsilon) and epsilon > 0)):
         raise GraphlangError("usage", f"epsilon must be a positive number below 1e308, got {str(epsilon)[:60]}",
-                             hint="about 1e-8 for forward differences, 1e-5 for central (1e-400 is 0 in float64)")
+                             hint="about 1e-8 for one-sided differences, 1e-5 for central (1e-400 is 0 in float64)")
 
 
 def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import resource
 import sys
 import tempfile
@@ -197,7 +198,8 @@ def check_case(case: Case, folder: Path, stats: Stats, rng: random.Random, every
         code, out, err = stats.timed(cid, argv)
         assert "Traceback" not in out + err, f"{cid}: traceback\n{err[-1500:]}"
         if cid.startswith("check") and code == 2:  # the reference itself cannot be evaluated there
-            assert err.startswith(f"{path}: usage error: the reference"), f"{cid}: exit 2\n{err[-800:]}"
+            assert re.match(rf"{re.escape(str(path))}(:\d+:\d+)?: usage error: the reference", err), \
+                f"{cid}: exit 2\n{err[-800:]}"  # (located in the reference when it has a line)
             continue
         assert code in (0, 1), f"{cid}: exit {code}\n{err[-800:]}"
         if code == 1 and cid.startswith("check") and not err:  # graded: some items failed

@@ -69,8 +69,12 @@ def test_every_edge_is_labelled_with_and_without_values(name, src, at):
         labelled = {(e.get_source().strip('"'), e.get_destination().strip('"')) for e in g.get_edges()
                     if e.get("label")}
         assert labelled == set(edges(prog)), (values, text)
-        if values is None:
-            assert " = " not in "".join(e.get("label") for e in g.get_edges())
+        for e in g.get_edges():  # `∂c/∂a = rule` (`= number` with values), or a map `g_c ↦ rule`
+            label = e.get("label").strip('"')
+            a, c = e.get_source().strip('"'), e.get_destination().strip('"')
+            assert label.startswith(f"∂{c}/∂{a} = ") or label.startswith(f"g_{c} ↦"), label
+            if values is None:
+                assert label.count(" = ") == (0 if "↦" in label else 1), label
 
 
 @pytest.mark.parametrize(("name", "src", "at"), [p for p in all_programs() if p[2] is not None] +

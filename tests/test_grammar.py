@@ -74,6 +74,19 @@ def test_an_unwritable_cache_directory_still_parses(monkeypatch: pytest.MonkeyPa
     assert outcome(parser, "y = sin(x)") == outcome(fresh(), "y = sin(x)")
 
 
+def test_a_missing_home_is_not_created(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A service account's HOME=/nonexistent: the cache made /nonexistent/.cache (a TA's red team)."""
+    for var in ("GRAPHLANG_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(var, raising=False)
+    home = tmp_path / "nonexistent"
+    monkeypatch.setenv("HOME", str(home))
+    parser = grammar.cached_lark(**grammar._OPTIONS)
+    assert outcome(parser, "y = sin(x)") == outcome(fresh(), "y = sin(x)") and not home.exists()
+    home.mkdir()  # a home that exists gets its cache
+    grammar.cached_lark(**grammar._OPTIONS)
+    assert list((home / ".cache" / "graphlang").glob("lark-*.pickle"))
+
+
 def test_the_fast_parsers_cached_machinery_parses_as_built(monkeypatch: pytest.MonkeyPatch,
                                                            tmp_path: Path) -> None:
     """The template parser's two Lark parsers (basic lexer; replayed tokens) come from the cache too."""

@@ -9,6 +9,7 @@ quadratic path finishes inside a generous timeout."""
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import re
@@ -58,7 +59,8 @@ class Whole:
             else:
                 self.chunks = self.chunks[:-1]
             return []
-        candidate = "".join(c + "\n" for c in self.chunks) + text + "\n"
+        before = "".join(c + "\n" for c in self.chunks)
+        candidate, start, inputs = before + text + "\n", before.count("\n") + 1, self._inputs(before)
         try:
             prog = graphlang.parse(candidate)
         except GraphlangError as err:
@@ -71,30 +73,50 @@ class Whole:
             return []
         self.chunks.append(text)
         self.undo.append(("add",))
-        new = [s.name for s in parser.parse_statements(text) if s.kind == "assign"]
-        if new and all(n in self.at for n in prog.inputs):  # (constants only: evaluated at once)
-            try:
-                vals = prog.forward(_given(prog, self.at))
-            except GraphlangError as err:
-                if not prog.inputs:
-                    self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]  # nothing can change it: not kept
-                    return [self._error(err, candidate), "(not kept: nothing in it depends on an input)"]
-                try:  # an earlier line fails: the new names' values alone, if they do not read it
-                    alone = self._alone(prog, new, set())
+        statements = parser.parse_statements(text)
+        new = [s.name for s in statements if s.kind == "assign"]
+        declared = {i.name for s in statements if s.kind in ("input", "param") for i in s.items}
+        assigned = [n for n in prog.names if n not in prog.inputs]
+        notes = [f"{n} is a new input: did you mean {m[0]}?" for n in prog.inputs if n not in inputs
+                 and n not in declared for m in [difflib.get_close_matches(n, [a for a in assigned if a != n], 1, 0.6)]
+                 if m]
+        if not new:
+            return notes
+        missing = {n for n in prog.inputs if n not in self.at}
+        try:
+            vals = prog.forward(_given(prog, self.at)) if not missing else self._alone(prog, new, missing)
+        except GraphlangError as err:  # not added when the error is the new text's own (issue: one bad
+            # line broke every later one); an earlier line failing: the new names alone, where they can be
+            if err.line is not None and err.line < start:
+                try:
+                    alone = self._alone(prog, new, missing)
                 except GraphlangError:
-                    return [self._error(err, candidate)]
-                return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())
-                        + f"    (line {err.line} fails at these values)"] if err.kind == "domain" and \
-                    len(new) <= 8 else [self._error(err, candidate)]
-            return ["  ".join(f"{n} = {render.tensor(vals[n])}" for n in new)]
-        if new:  # some input has no value: the new names that read none of those, shown
-            missing = {n for n in prog.inputs if n not in self.at}
-            try:
-                alone = self._alone(prog, new, missing)
-            except GraphlangError as err:
-                return [self._error(err, candidate)]
-            return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())] if alone else []
-        return []
+                    alone = {}
+                if alone:
+                    return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())
+                            + f"    (line {err.line} fails at these values)"]
+                return [self._error(err, candidate), f"(added: it reads line {err.line}, which fails at these values)"]
+            self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]
+            return [self._error(err, candidate), "(not added: correct it, or the values with :at, and type it again)"]
+        g = prog.graph
+        read = {n: {m for m in missing if g.read_by([g.slot_of[n]])[g.slot_of[m]]} for n in new}
+        waits = [n for n in new if read[n]]
+        wait = sorted(set().union(*read.values()))
+        shown = ["  ".join(f"{n} = {render.tensor(vals[n])}" for n in new if n in vals)] if \
+            [n for n in new if n in vals] else []
+        if waits:
+            shown.append(f"{', '.join(waits)}: waiting for a value of {', '.join(wait)} "
+                         f"(:at {' '.join(f'{m}=…' for m in wait)})")
+        return shown + notes
+
+    @staticmethod
+    def _inputs(text: str) -> set[str]:
+        """The inputs of the session so far (declared ones too, before any assignment)."""
+        try:
+            return set(graphlang.parse(text).inputs)
+        except GraphlangError:
+            return {i.name for s in parser.parse_statements(text) if s.kind in ("input", "param")
+                    for i in s.items} if text.strip() else set()
 
     def _alone(self, prog: graphlang.Program, new: list[str], missing: set[str]) -> dict:
         """Each new name that reads none of `missing`, computed by the interpreter from what it reads

@@ -30,6 +30,7 @@ PLAIN = [
     ["grad", LECTURE, "--method", "nonsense", "--epsilon", "-1"],  # "-1" is not plain: Typer
     ["hessian", LECTURE, "--at", "x=2,z=3"],
     ["hessian", LECTURE, "--at", "x=2", "--at=z=3", "--json", "--strict", "--limit", "max_depth=50"],
+    ["hessian", LECTURE, "--at", "x=2,z=3", "--wrt", "z"],
     ["gradcheck", LECTURE, "--at", "x=2,z=3"],
     ["gradcheck", LECTURE, "--at", "x=2,z=3", "--epsilon", "1e-4", "--json"],
     ["gradcheck", LECTURE, "--sweep", "--plot", "s.png", "--at-file", "v.json"],
@@ -55,7 +56,7 @@ NOT_PLAIN = [
     ["explain", LECTURE, "--digits", "x"],
     ["explain", LECTURE, "--digits", "+5"], ["explain", LECTURE, "--digits", "1_0"], ["diff", LECTURE, "--width", "19"],
     ["diff", LECTURE, "--width", "1001"], ["explain", LECTURE, "--digits", "٣"], ["explain", LECTURE, "--sweep"],
-    ["gradcheck", LECTURE, "--latex"], ["hessian", LECTURE, "--wrt", "x"], ["diff", LECTURE, "--program=1"],
+    ["gradcheck", LECTURE, "--latex"], ["hessian", LECTURE, "--method", "fd"], ["diff", LECTURE, "--program=1"],
     ["explain", LECTURE, "--node", "a", "--node", "b"], ["gradcheck", LECTURE, "--epsilon", "inf"],
     ["graph", LECTURE, "--json"],
     ["ir", LECTURE, "--json"], ["graph", LECTURE, "--dpi", "29"], ["graph", LECTURE, "--dpi", "1201"],
@@ -70,7 +71,7 @@ def through_typer(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[str
     tail = ("as_json", "strict", "limit")
     names = {"evaluate": {"run_command": (*common, *tail),
                           "grad_command": (*common, "method", "wrt", "epsilon", *tail),
-                          "hessian_command": (*common, *tail)},
+                          "hessian_command": (*common, *tail, "wrt")},
              "derivatives": {"gradcheck_command": (*common, "epsilon", "sweep", "plot", *tail),
                              "explain_command": (*common, "node", "fmt", "digits", "of", "width", *tail),
                              "diff_command": (*common, "wrt", "latex", "as_program", "width", *tail)},

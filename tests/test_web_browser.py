@@ -139,6 +139,9 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
     active = page.eval_on_selector_all("#graph path.edge.active",
                                        "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
     assert active == ["c>f"]  # g_c reads g_f along the edge c -> f
+    pending = page.eval_on_selector_all("#adjoint-table tr.pending", "rs => rs.map(r => r.dataset.node)")
+    assert pending == ["b", "a", "z", "x"]  # the adjoints not reached yet are not given away (a student's find)
+    assert page.locator("#gradient-table.pending").count() == 1 and not page.is_visible("#gradient-table td")
     shot(page, "3-step-g_c")
     page.keyboard.press("ArrowLeft")
     assert "g_d = g_y·∂y/∂d" in page.inner_text("#step-line")
@@ -148,6 +151,7 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
     assert "g_a = g_d·∂d/∂a + g_e·∂e/∂a + g_f·∂f/∂a" in page.inner_text("#node-explain")
     page.click("#step-play")
     assert until(page, "#step-count", lambda t: t == "18 / 18") == "18 / 18"
+    assert page.locator("tr.pending, table.pending").count() == 0
 
 
 def test_an_error_is_shown_located_with_the_clis_message(server, page, write):

@@ -151,6 +151,9 @@ def run(argv: list[str] | None = None) -> None:
         if "ClickException" not in kinds:
             raise
         err.show()  # type: ignore[attr-defined]
+        hint = _usage_hint(err.format_message(), args) if "UsageError" in kinds else None  # type: ignore[attr-defined]
+        if hint:
+            print(f"hint: {hint}", file=sys.stderr)
         if "UsageError" in kinds and "--json" in args:
             from graphlang.present import jsonout
             print(jsonout.dumps({"error": {"kind": "usage", "message": err.format_message(),  # type: ignore[attr-defined]
@@ -158,3 +161,14 @@ def run(argv: list[str] | None = None) -> None:
         sys.exit(err.exit_code)  # type: ignore[attr-defined]
     sys.exit(code if isinstance(code, int) else 0)
 
+
+def _usage_hint(message: str, args: list[str]) -> str | None:
+    """What a student meant by a command line Click refuses (values without --at, -at, run --method)."""
+    pairs = [a for a in args if "=" in a and not a.startswith("-")]
+    if "unexpected extra argument" in message and pairs:
+        return f"give input values with --at: --at {','.join(pairs)}"
+    if "No such option: -a" in message and any(a.startswith("-at") for a in args):
+        return "write --at, with two dashes"
+    if "No such option: --method" in message or "No such option: -m" in message:
+        return "choose the method with grad: graphlang grad PROGRAM --method fd --at ..."
+    return None

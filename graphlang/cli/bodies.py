@@ -109,13 +109,16 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
 
 
 def hessian_command(program: str, at: list[str], at_file: str | None, as_json: bool, strict: bool,
-                    limit: list[str]) -> None:
-    """`graphlang hessian`: second derivatives of a scalar program."""
+                    limit: list[str], wrt: str | None = None) -> None:
+    """`graphlang hessian`: second derivatives of a scalar program (`wrt`: only those inputs' blocks)."""
     s = Session(program, as_json)
 
     def body() -> None:
         prog = s.load(strict, limit)
+        names = prog._wrt([n.strip() for n in wrt.split(",") if n.strip()]) if wrt else None  # checked first
         h = prog.hessian(values(at, at_file))
+        if names is not None:
+            h = {a: {b: h[a][b] for b in names} for a in names}
         if as_json:
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:

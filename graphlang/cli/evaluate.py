@@ -73,7 +73,8 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
 
 
 def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
+            wrt: Annotated[str | None, typer.Option("--wrt", help="only these inputs' blocks: x,z")] = None,
             as_json: JsonOpt = False, strict: StrictOpt = False,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """Second derivatives of a scalar program (reverse mode over its derivative program)."""
-    hessian_command(program, at, at_file, as_json, strict, limit)
+    hessian_command(program, at, at_file, as_json, strict, limit, wrt)

@@ -85,7 +85,13 @@ def check(reference: Annotated[str | None, typer.Argument(
             asg = Assignment.load(assignment, label="")  # the error shows the path
             ref = asg.reference
         else:
-            ref = s.load()
+            try:
+                ref = s.load()
+            except GraphlangError as err:  # staff's own file: a usage error (exit 2), as --assignment's
+                if err.kind in ("io", "usage"):
+                    raise
+                raise GraphlangError("usage", f"the reference program has an error: {err.kind} error: "
+                                     f"{err.message}", err.line, err.column, err.hint) from None
         if template:
             print(jsonout.dumps(_template(ref, vals, asg.quantities if assignment else None)))
             return
@@ -175,6 +181,9 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
                 print(jsonout.dumps(row), flush=True)
     if grades_csv:
         write_text(grades_csv, gradebook.csv_text(rows))
+    if s.as_json and not jsonl:  # one JSON object on stdout (SPEC §3), as every command's --json
+        print(jsonout.dumps({"submissions": rows, "summary": gradebook.summary(rows)}))
+        return
     out = s.err if jsonl else s.out
     out.print(render.batch_summary(rows))
     out.print(Text(clean(gradebook.summary_text(gradebook.summary(rows)))))

@@ -29,7 +29,7 @@ _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, object]]] =
     "run": ({}, {}, {}),
     "grad": ({}, {"--method": "method", "-m": "method", "--wrt": "wrt", "--epsilon": "epsilon"},
              {"method": "auto", "wrt": None, "epsilon": None}),
-    "hessian": ({}, {}, {}),
+    "hessian": ({}, {"--wrt": "wrt"}, {"wrt": None}),
     "gradcheck": ({"--sweep": "sweep"}, {"--epsilon": "epsilon", "--plot": "plot"},
                   {"epsilon": None, "sweep": False, "plot": None}),
     "explain": ({}, {"--node": "node", "--format": "fmt", "--digits": "digits", "--of": "of", "--width": "width"},

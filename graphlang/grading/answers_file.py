@@ -62,7 +62,7 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     except ValueError:  # Python refuses to read an integer of more than 4,300 digits
         return None, f"{label} holds a number with too many digits to be an answer"
     if not isinstance(obj, dict):
-        return None, (f"{label} must be a JSON object of answers ({{\"a\": 6, \"g_b\": -12.36}}), "
+        return None, (f"{label} must be a JSON object of answers ({{\"a\": 1.5, \"g_b\": -0.25}}: names and numbers), "
                       f"not {_JSON_KIND.get(type(obj), 'a ' + type(obj).__name__)}")
     return obj, ""
 

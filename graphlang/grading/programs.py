@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -102,10 +103,14 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         report.feedback.append(where.text().rstrip())  # "your program:1:14: syntax error: …", its line, a caret
         return report
     parsed.passed, parsed.score = True, points
-    stud, note = _graded_output(ref, stud, submission, limits)
-    if note:
+    again, note = _graded_output(ref, stud, submission, limits)
+    if note:  # as written first: `y = x * z` as an intermediate of a right program is no debug line
+        written = _grade_parsed(copy.deepcopy(report), ref, pts, n, stud, rtol, atol, required, points,
+                                show_expected)
+        if written.passed:
+            return written
         report.feedback.append(note)
-    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected)
+    return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected)
 
 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128

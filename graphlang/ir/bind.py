@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -103,15 +104,19 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         if key in assigned:
             raise GraphlangError("unknown-input", f"{key!r} is an intermediate quantity (assigned on "
                                  f"line {assigned[key]}), not an input", hint="give values only for "
-                                 "inputs: " + (", ".join(names) or "(none)"))
+                                 "inputs: " + (", ".join(names) or "(none)") + f"; or delete line "
+                                 f"{assigned[key]} to make {key} an input (inputs are never assigned)")
         raise GraphlangError("unknown-input", f"{key!r} is not an input of this program",
                              hint="inputs: " + (", ".join(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
         line, column = first_use.get(missing[0], (None, None))
+        near = [f"{c[0]} (not {m})" for m in missing for c in [difflib.get_close_matches(m, list(assigned), 1, 0.6)]
+                if c]  # `bb` read, `b` assigned: a typo
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
                              + " " + ", ".join(repr(m) for m in missing), line, column,
                              "there is no constant e: write exp(x) for e^x" if "e" in missing else
+                             f"did you mean {', '.join(near)}? A name never assigned is an input" if near else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing))
     arrays = []
     for n in names:

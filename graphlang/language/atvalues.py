@@ -20,8 +20,12 @@ def _usage(msg: str, hint: str | None = None) -> GraphlangError:
     return GraphlangError("usage", msg, hint=hint or "write --at name=value,name=[1,2,3]")
 
 
+_NEXT_PAIR = re.compile(r"\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
+
+
 def split_pairs(text: str) -> list[str]:
-    """Split on commas outside brackets: `x=[1,2],y=3` -> [`x=[1,2]`, `y=3`]."""
+    """Split on commas outside brackets: `x=[1,2],y=3` -> [`x=[1,2]`, `y=3`]; and on spaces before
+    the next `name=` (`x=2 z=3`)."""
     parts, depth, start = [], 0, 0
     for i, ch in enumerate(text):
         if ch == "[":
@@ -30,7 +34,8 @@ def split_pairs(text: str) -> list[str]:
             depth -= 1
             if depth < 0:
                 raise _usage(f"--at {text[:60]!r}: a ']' without '['")
-        elif ch == "," and depth == 0:
+        elif depth == 0 and (ch == "," or ch.isspace() and _NEXT_PAIR.match(text, i)
+                             and text[start:i].partition("=")[2].strip()):  # `x=2 z=3`, as the REPL's :at
             parts.append(text[start:i])
             start = i + 1
     if depth:

@@ -91,6 +91,9 @@ def _load_cached(path: Path, postlex: type | None = None) -> Lark | None:
 def _save(parser: Lark, path: Path) -> None:
     """Written to a temporary file and renamed: a reader sees the whole file or none."""
     try:
+        explicit = bool(os.environ.get("GRAPHLANG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME"))
+        if not explicit and not path.parent.parent.parent.is_dir():  # HOME=/nonexistent: no home made
+            return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".lark-", dir=path.parent)
         try:

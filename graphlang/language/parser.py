@@ -53,6 +53,14 @@ def _disallowed(text: str) -> int | None:
     return None
 
 
+# What a character pasted from slides or a word processor is written as in a program
+_LOOKALIKES = {**dict.fromkeys("−–—‐‑", "write - (the ASCII minus)"), **dict.fromkeys("×·⋅∙", "write * for a product"),
+               "÷": "write / for a division", "²": "write x^2, not x²", "³": "write x^3, not x³",
+               **dict.fromkeys("“”„‘’′", "quotes are not part of the language: delete them"),
+               "σ": "write sigmoid(u)", "π": "write pi", "√": "write sqrt(x)", "∑": "write sum(v)",
+               "ᵀ": "write W.T for the transpose", "\u00a0": "a no-break space: retype it as a space"}
+
+
 def _check_text(text: str, limits: Limits) -> None:
     if len(text) > limits.max_source_chars:
         raise GraphlangError("limit", f"the program has {len(text):,} characters; the limit is "
@@ -70,8 +78,10 @@ def _check_text(text: str, limits: Limits) -> None:
         if _invisible(ch):
             raise GraphlangError("syntax", f"{what} is not allowed, not even in a comment (an invisible or "
                                  "direction-changing character)", line, column, "delete it")
-        raise GraphlangError("syntax", f"{what} is not allowed; programs are plain ASCII outside comments",
-                             line, column, "retype the name or operator with ASCII characters")
+        shown = f" ({ch})" if unicodedata.category(ch)[0] in "LNPS" else ""  # not a mark, space or format
+        raise GraphlangError("syntax", f"{what}{shown} is not allowed; programs are plain ASCII outside "
+                             "comments", line, column, _LOOKALIKES.get(ch, "retype the name or operator with "
+                                                                       "ASCII characters"))
     depth, outer = 0, 0
     code = re.sub(r"#[^\n]*", lambda c: " " * len(c.group()), text) if "#" in text else text  # a comment's ( is prose
     for m in re.finditer(r"[\[\]()]", code) if not _shallow(code, limits.max_depth) else ():

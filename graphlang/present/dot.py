@@ -151,7 +151,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     for name in g.inputs:
         label = name if result is None else f"{name}\n= {_num(result.values[name])}"
         if result is not None and result.adjoints is not None:
-            label += f"\ng = {_num(result.adjoints.get(name))}"
+            label += f"\ng_{name} = {_num(result.adjoints.get(name))}"
         kind = "param" if name in g.params else "input"
         box = _box(label, None, 2 if name in outputs else 1, rounded=True)
         lines.append(f"  {_q(name)} [label={box}, tooltip={_q(kind)}];")
@@ -162,12 +162,13 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
         if result is not None:
             label += f"\n= {_num(result.values[st.name])}"
             if result.adjoints is not None:
-                label += f"\ng = {_num(result.adjoints.get(st.name))}"
+                label += f"\ng_{st.name} = {_num(result.adjoints.get(st.name))}"
         box = _box(label, st.name, 2 if st.name in outputs else 1, rounded=False)
         lines.append(f"  {_q(st.name)} [label={box}, tooltip={_q(st.name)}];")
     local = edge_partials(program, values, result) if partials else {}
     for a, b in edges(program):
-        attrs = f" [label={_q(local[(a, b)])}]" if (a, b) in local else ""
+        part = local.get((a, b))  # `∂a/∂z = x = 2` (the lecture's local derivative); a map `g_B ↦ …` as it is
+        attrs = "" if part is None else f" [label={_q(part if '↦' in part else f'∂{b}/∂{a} = {part}')}]"
         lines.append(f"  {_q(a)} -> {_q(b)}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"

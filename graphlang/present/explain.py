@@ -165,7 +165,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
     if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ are not numbers (LaTeX writes them bold)
-        shown.append(Line("legend", g.outputs[0], [MT.LEGEND], []))
+        shown.append(Line("legend", g.outputs[0], [MT.legend("\n".join(f for ln in shown for f in ln.forms))], []))
     return shown
 
 
@@ -237,7 +237,9 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             forms = [gs(name), chain, rule, nums, total]
             latex = [gs(name), chain_tex, rule_tex, _tex_undefined(nums.replace("·", " \\cdot ")),
                      _tex_undefined(total)]
-        else:
+        else:  # denominator layout: ∂c/∂a g_c, the Jacobian's matrix times the adjoint (as the rule)
+            chain = " + ".join(f"∂{t.consumer}/∂{name} {gs(t.consumer)}" for t in terms)
+            chain_tex = " + ".join(f"{_partial(t.consumer, name)} {_tex_name(gs(t.consumer))}" for t in terms)
             rule = " + ".join(_math(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
             latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),

@@ -100,8 +100,13 @@ def result_parts(program: Any, result: Any) -> list[Part]:
         grad = Grid(f"Jacobian of {out} ({label}, denominator layout: input shape + ({np.size(result.value)},))",
                     ("input", "∂output/∂input"))
         grad.rows = [(name, tensor(value)) for name, value in (result.jacobian or {}).items()]
-    parts += [grad, f"{out} = {tensor(result.value)}"]
-    if result.epsilon is not None:
+    shown: Part = grad
+    if not program.inputs:  # `x = 2; z = 3; y = exp(x * z)`: a constant (an empty table said nothing)
+        shown = (f"No gradient: the program has no inputs (every name is assigned a value), so {out} is a "
+                "constant. To differentiate by a name, delete its assignment (it becomes an input) and "
+                "give its value with --at.")
+    parts += [shown, f"{out} = {tensor(result.value)}"]
+    if result.epsilon is not None and program.inputs:
         parts.append(f"epsilon = {result.epsilon:.3g}" + (" × max(1, |x|) per coordinate"
                                                           if result.extra.get("scaled") else ""))
     return parts
@@ -110,7 +115,8 @@ def result_parts(program: Any, result: Any) -> list[Part]:
 def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> list[Part]:
     """The `tangents` view: every node's definition and tangent along the seed."""
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
-    t = Grid(f"Forward mode: tangents ẋ_v = ∂v/∂(direction) for direction {shown}", ("node", "definition", "tangent"))
+    t = Grid(f"Forward mode along the direction {shown}: each node's tangent (its derivative in that "
+             "direction)", ("node", "definition", "tangent"))
     t.rows = [(name, clean(program.definition(name)), tensor(v)) for name, v in tans.items()]
     return [t]
 
@@ -167,7 +173,9 @@ def hessian_parts(program: Any, h: dict[str, dict[str, Any]]) -> list[Part]:
     t = Grid(f"Hessian of {out}: ∂²{out} / ∂(row) ∂(column)", ("", *names))
     for a in names:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
-    if any(np.ndim(h[a][b]) for a in names for b in names):
+    if any(np.ndim(h[a][b]) for a in names for b in names):  # a block a row (a grid of them wrapped mid-number)
+        t = Grid(f"Hessian of {out}: one block per pair of inputs", ("row", "column", f"∂²{out} / ∂(row) ∂(column)"))
+        t.rows = [(a, b, tensor(h[a][b])) for a in names for b in names]
         return [t, f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
                    "denominator layout: shape column.shape + row.shape, entry [j, i] = "
                    f"∂²{out} / ∂row[i] ∂column[j]."]

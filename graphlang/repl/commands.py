@@ -214,3 +214,74 @@ def save_graph(program: Program, at: dict[str, Any] | None, rest: str) -> list[A
         if note:
             raise GraphlangError("io", note)
     return [Text(f"wrote {path}")]
+
+
+COMMANDS = {
+    ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]]; x= forgets x)",
+    ":at-file": "input values from a JSON object: :at-file values.json",
+    ":run": "forward pass, adjoints and gradient",
+    ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
+    ":explain": "the chain rule step by step: :explain [node], or :explain y[8] (one output component)",
+    ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
+    ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
+    ":load": "replace the program with a file: :load prog.cg",
+    ":save": "write the program and its :at values to a file: :save prog.cg",
+    ":undo": "take back the last change (a statement, a replacement, a :load)",
+    ":reset": "start again (no statements, no values)",
+    ":help": "this list",
+    ":quit": "leave (also Ctrl-D)",
+}
+
+
+def at_items(rest: str) -> list[str]:
+    """`:at x=2 z=3`, `x=2, W=[[1, 0], [0, 1]]`, `x = 2`: the pairs, split outside brackets only."""
+    text = re.sub(r"\s*=\s*", "=", rest)
+    items, depth, cur = [], 0, ""
+    for ch in text:
+        depth += ch == "["
+        depth -= ch == "]"
+        if depth <= 0 and (ch.isspace() or ch == ","):
+            if cur:
+                items.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return items + ([cur] if cur else [])
+
+
+def nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list[str]:
+    """The node names a command was given (separated by commas or spaces), each checked."""
+    names = [n for n in rest.replace(",", " ").split() if n]
+    for n in names:
+        if n not in prog.names:
+            raise GraphlangError("usage", f"{cmd} {n!r}: the program has no node {n!r}",
+                                 hint="nodes: " + ", ".join(prog.names))
+    if at_most_one and len(names) > 1:
+        raise GraphlangError("usage", f"{cmd} takes one node, got {len(names)}",
+                             hint=f"{cmd}: {COMMANDS[cmd]}")
+    return names
+
+
+def shown(vals: dict[str, Any]) -> list[Text]:
+    """`a = 6  b = 7`: new names' values on one line (nothing when there are none)."""
+    return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
+
+
+def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) -> list[Text]:
+    """`a = x * z` before `:at`: said to wait for its inputs' values, not silently accepted."""
+    wait = sorted({i for n in new for i in read.get(n, frozenset()) & missing})
+    names_ = [n for n in new if read.get(n, frozenset()) & missing]
+    if not names_:
+        return []
+    return [Text(f"{', '.join(names_)}: waiting for a value of {', '.join(wait)} "
+                 f"(:at {' '.join(f'{i}=…' for i in wait)})")]
+
+
+def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
+    """An input a statement reads for the first time, never declared, close to a node's name: a typo?
+    (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?')."""
+    import difflib
+    declared = {item.name for st in statements if st.kind in ("input", "param") for item in st.items}
+    fresh = [n for n in names.inputs if n not in before and n not in declared]
+    near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n], 1, 0.6) for n in fresh}
+    return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]

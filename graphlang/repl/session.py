@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from typing import Any
 
 from rich.text import Text
@@ -16,33 +15,17 @@ from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.language.incremental import Names
 from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
-from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
 from graphlang.repl.reading import is_complete, join_continuations
 
+COMMANDS = rc.COMMANDS
+
 __all__ = ["COMMANDS", "MAX_PENDING_LINES", "ReplSession", "is_complete", "join_continuations"]
 
 MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
-
-COMMANDS = {
-    ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]]; x= forgets x)",
-    ":at-file": "input values from a JSON object: :at-file values.json",
-    ":run": "forward pass, adjoints and gradient",
-    ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
-    ":explain": "the chain rule step by step: :explain [node], or :explain y[8] (one output component)",
-    ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
-    ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
-    ":load": "replace the program with a file: :load prog.cg",
-    ":save": "write the program and its :at values to a file: :save prog.cg",
-    ":undo": "take back the last change (a statement, a replacement, a :load)",
-    ":reset": "start again (no statements, no values)",
-    ":help": "this list",
-    ":quit": "leave (also Ctrl-D)",
-}
-
 
 class ReplSession:
     """The growing program and its input values.
@@ -142,17 +125,18 @@ class ReplSession:
             return rc.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
-        before = self._synced
+        before, start = self._synced, len(self._lines) + 1  # (start: the new text's first line)
         self.chunks.append(text)
         self._undo.append(("add",))
         self._lines.extend(text.split("\n"))
-        self._names = names
+        inputs_before, self._names = self._names.inputs, names
         self._synced = self._state()
         deps = self._deps  # each name's inputs, kept statement by statement (else rebuilt when needed)
         self._deps = (self._synced, rc.add_inputs_read(deps[1], statements)) if deps and deps[0] == before else None
         new = [st.name for st in statements if st.kind == "assign"]
+        notes = rc.new_inputs(names, inputs_before, statements)  # `ff` read, `f` assigned: a typo?
         if not new:  # declarations only: the values so far stand
-            return []
+            return notes
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
             read = self._deps[1] if self._deps else rc.add_inputs_read({}, self._need().graph.statements)
@@ -162,23 +146,29 @@ class ReplSession:
             try:  # the new names that read no input lacking a value: shown now
                 vals = rc.values_alone(prog, ready, self.at)
             except GraphlangError as err:
-                return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
-            return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
+                return self._failed(err, text, start, ready)
+            return [*rc.shown(vals), *rc.waiting(new, read, missing), *notes]
         try:
             vals = self._new_values(checked)
         except GraphlangError as err:
-            self._values.known = None
-            if err.kind == "domain" and names.inputs and len(new) <= rc.FEW:  # an earlier line's failure?
-                with contextlib.suppress(GraphlangError):  # (else the new statement's own)
-                    vals = rc.values_alone(self.program(), new, self.at)
-                    return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new)
-                                 + f"    (line {err.line} fails at these values)")]
-            shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
-            if not names.inputs:  # no value given later can change it: not kept (it was, silently)
-                self._command(":undo")
-                shown.append(Text("(not kept: nothing in it depends on an input)"))
-            return shown
-        return [Text("  ".join(f"{n} = {render.tensor(py(vals[n]))}" for n in new))]
+            return self._failed(err, text, start, new)
+        return [*rc.shown({n: vals[n] for n in new}), *notes]
+
+    def _failed(self, err: GraphlangError, text: str, start: int, new: list[str]) -> list[Any]:
+        """A new statement failing at the values so far is not added (as Python keeps no assignment
+        that raised: one bad line no longer broke every later one); where an earlier line fails (its
+        values changed since), it is added, with its own values where they can be computed."""
+        self._values.known = None
+        if err.line is not None and err.line < start and 0 < len(new) <= rc.FEW:
+            with contextlib.suppress(GraphlangError):  # (else the earlier line's error)
+                vals = rc.values_alone(self.program(), new, self.at)
+                return [Text(rc.shown(vals)[0].plain + f"    (line {err.line} fails at these values)")]
+        shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
+        if err.line is None or err.line >= start:
+            self._command(":undo")
+        shown.append(Text("(not added: correct it, or the values with :at, and type it again)" if err.line is None
+                          or err.line >= start else f"(added: it reads line {err.line}, which fails at these values)"))
+        return shown
 
     def _new_values(self, checked: Checked | None) -> dict[str, Any]:
         """Every name's value: the new statements' from the values so far, else the whole program's."""
@@ -209,14 +199,14 @@ class ReplSession:
             return []
         if cmd in _NO_ARGUMENTS and rest:
             raise GraphlangError("usage", f"{cmd} takes no arguments, got {rest!r}",
-                                 hint=f"{cmd}: {COMMANDS[cmd]}")
+                                 hint=f"{cmd}: {rc.COMMANDS[cmd]}")
         if cmd == ":help":
-            return [Text("\n".join(f"{c:9} {h}" for c, h in COMMANDS.items())
+            return [Text("\n".join(f"{c:9} {h}" for c, h in rc.COMMANDS.items())
                          + "\nanything else is a statement: name = expression")]
         if cmd in (":at", ":at-file"):
             if cmd == ":at-file" and not rest:
                 raise GraphlangError("usage", ":at-file needs a file name", hint="e.g. :at-file values.json")
-            items = [] if cmd == ":at-file" else _at_items(rest)
+            items = [] if cmd == ":at-file" else rc.at_items(rest)
             unset = [i[:-1] for i in items if i.endswith("=") and i.count("=") == 1]  # `:at y=`: forget y
             given = read_at_file(rest) if cmd == ":at-file" else \
                 parse_at([i for i in items if i[:-1] not in unset]) if len(unset) < len(items) else {}
@@ -263,8 +253,10 @@ class ReplSession:
                 raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
             body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
             write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
+            values = rc.header(self.at)[len(rc.AT_HEADER):].strip()  # (`run` reads no comment: say how)
             return [Text(f"saved {len(self.chunks)} statement(s)" + (" and the :at values" if self.at else "")
-                         + f" to {rest}")]
+                         + f" to {rest}" + (f"; run it: graphlang run {rest} --at '{values}'" if 0 < len(values) <= 200
+                                            else ""))]
         if cmd == ":load":
             if not rest:
                 raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
@@ -276,7 +268,7 @@ class ReplSession:
                 inputs = parse(text).inputs  # must be a valid program
             except GraphlangError as err:  # located in the file, with its line (not at "<repl>")
                 return [render.error_text(err, rest, text)]
-            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, _at_items).items()}
+            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, rc.at_items).items()}
             kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
             self._undo.append(("load", self.chunks, self.at))
             self.chunks, self.at = [text.rstrip("\n")], {**kept, **saved}
@@ -293,11 +285,11 @@ class ReplSession:
             from graphlang.present.explain import as_text, explain
             if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
                 return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
-            node = _nodes(prog, rest, ":explain", at_most_one=True)
+            node = rc.nodes(prog, rest, ":explain", at_most_one=True)
             return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), node[0] if node else None))))]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
-            wrt = _nodes(prog, rest, ":diff")
+            wrt = rc.nodes(prog, rest, ":diff")
             complete = all(n in self.at for n in prog.inputs)  # (one value missing: the declared shapes)
             shapes = prog.bind(rc.given(prog, self.at))[1] if complete else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
@@ -311,38 +303,9 @@ class ReplSession:
                 return rc.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
             complete = all(n in self.at for n in prog.inputs)  # else the table without values
             return [terminal_view(prog, rc.given(prog, self.at) if complete else None, partials=rest == "partials")]
-        near = [c for c in COMMANDS if c.startswith(cmd[:3])]
+        near = [c for c in rc.COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
                              hint=f"did you mean {near[0]}?" if near else "type :help")
 
 
 _NO_ARGUMENTS = (":run", ":undo", ":reset", ":help")
-
-
-def _at_items(rest: str) -> list[str]:
-    """`:at x=2 z=3`, `x=2, W=[[1, 0], [0, 1]]`, `x = 2`: the pairs, split outside brackets only."""
-    text = re.sub(r"\s*=\s*", "=", rest)
-    items, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch == "["
-        depth -= ch == "]"
-        if depth <= 0 and (ch.isspace() or ch == ","):
-            if cur:
-                items.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return items + ([cur] if cur else [])
-
-
-def _nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list[str]:
-    """The node names a command was given (separated by commas or spaces), each checked."""
-    names = [n for n in rest.replace(",", " ").split() if n]
-    for n in names:
-        if n not in prog.names:
-            raise GraphlangError("usage", f"{cmd} {n!r}: the program has no node {n!r}",
-                                 hint="nodes: " + ", ".join(prog.names))
-    if at_most_one and len(names) > 1:
-        raise GraphlangError("usage", f"{cmd} takes one node, got {len(names)}",
-                             hint=f"{cmd}: {COMMANDS[cmd]}")
-    return names

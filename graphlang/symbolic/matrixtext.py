@@ -11,6 +11,7 @@ returns (text, precedence); texts are ropes (nested tuples of strings, joined on
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from graphlang.primitives.shapes import Shape
@@ -30,6 +31,16 @@ _SUPERSCRIPTS = frozenset("²³ᵀ")
 
 LEGEND = ("1 is a vector of ones, eᵢ the unit vector with 1 at index i, ᵀ the transpose; factors "
           "side by side, or joined by @, are matrix products (denominator layout, as in the lecture)")
+_ONES = re.compile(r"(?<![\w.·])1(?= [A-Za-z(])|(?<=[A-Za-zᵀ)] )1(?![\w.])|(?<=·)1(?![\w.(])")  # 1 xᵀ, g·1: not 1 - y
+_UNIT = re.compile(r"(?<![A-Za-z0-9_])e[₀-₉]+")
+
+
+def legend(text: str) -> str:
+    """LEGEND with only the symbols `text` writes (a vector of ones, a unit vector)."""
+    parts = ["1 is a vector of ones"] * bool(_ONES.search(text)) + \
+        ["eᵢ the unit vector with 1 at index i"] * bool(_UNIT.search(text))
+    return ", ".join([*parts, "ᵀ the transpose; factors side by side, or joined by @, are matrix products "
+                      "(denominator layout, as in the lecture)"])
 
 
 def paren(text: Rope, prec: int, below: int) -> Rope:

@@ -20,40 +20,13 @@ from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
-from graphlang.training.data import Dataset, check_declared, data_inputs
+from graphlang.training.data import Dataset, data_inputs
+from graphlang.training.params import init_params, rng_from
 from graphlang.training.step import Step
 
 __all__ = ["Dataset", "EpochStats", "Trainer", "data_inputs", "init_params"]
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
-
-
-def init_params(program: Program, seed: int) -> dict[str, np.ndarray]:
-    """Glorot/Xavier uniform for matrices, small uniform for vectors used as weights, zeros for biases.
-
-    The declared shapes are checked against the limits before anything is allocated."""
-    check_declared(program)
-    rng = rng_from(seed)
-    out = {}
-    for name in program.params:
-        shape = program.checked.declared.get(name) or ()
-        if len(shape) >= 2:
-            limit = np.sqrt(6.0 / (shape[0] + shape[-1]))
-            out[name] = rng.uniform(-limit, limit, size=shape)
-        elif len(shape) == 1 and not name.startswith("b"):
-            limit = np.sqrt(6.0 / (shape[0] + 1))
-            out[name] = rng.uniform(-limit, limit, size=shape)
-        else:
-            out[name] = np.zeros(shape)
-    return out
-
-
-def rng_from(seed: Any) -> np.random.Generator:
-    """numpy's generator for a seed given by a user: a non-negative integer, or a `usage` error."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise GraphlangError("usage", f"the seed must be a non-negative integer, got {seed!r}",
-                             hint="e.g. --seed 0")
-    return np.random.default_rng(int(seed))
 
 
 @dataclass
@@ -121,9 +94,13 @@ class Trainer:
             first = {n: (self.params[n] if n in self.params else data.columns[n][0])
                      for n in self.program.inputs}
             self._shapes = self.program.bind(first)[1]
-            if self._shapes[self.out] != ():
-                raise GraphlangError("shape", "the program's output (the loss) must be a scalar")
             g = self.program.graph
+            if self._shapes[self.out] != ():  # checked before any step: no "diverged" hint
+                st = next((s for s in g.statements if s.name == g.outputs[0]), None)  # (None: an input)
+                raise GraphlangError("shape", f"the loss {g.outputs[0]} must be a scalar, not of shape "
+                                     f"{list(self._shapes[self.out])}", getattr(st, "line", None),
+                                     getattr(st, "column", None),
+                                     "a dot product (beta @ z + b, not beta * z) or a sum: J = sum(...)")
             cost = g.costs.get(tuple(self._shapes[: len(g.inputs)]), 0) * max(self.batch, 1)
             if cost > self.program.limits.max_cost:
                 raise GraphlangError("limit", f"one step of {self.batch} examples is predicted to cost "
@@ -245,7 +222,7 @@ class Trainer:
                     err, where = one, f", on example {i + 1} of the data" + (
                         f" ({data.where[0]} line {data.where[1][i]})" if data.where else "")
                     break
-        hint = "the loss diverged: lower the learning rate (--lr)"
+        hint = "the loss diverged: lower the learning rate (--lr)" if err.kind == "domain" else err.hint
         if err.kind == "domain" and "saturated" in err.message and err.hint:  # the interpreter found why
             hint = f"{err.hint}; or lower the learning rate (--lr)"
         return GraphlangError(err.kind, f"training stopped at {when}{where}: {err.message}",

@@ -19,7 +19,7 @@ COL_GAP = 60
 ROW_GAP = 34
 LABEL_H = 16  # the name above each box
 MARGIN = 12
-MIN_CHARS = 14  # "g = -2.431e+04" fits
+MIN_CHARS = 14  # "g = -2.431e+04" fits (and "g_" + the name)
 EDGE_PAD = 6  # an edge crossing a column keeps this far from its boxes
 EDGE_GAP = 7  # and this far from another edge crossing it
 
@@ -48,7 +48,8 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
     spans: list[tuple[float, float, list[tuple[float, float]]]] = []  # per column: x from, x to, free bands
     x = float(MARGIN)
     for column in columns:
-        width = max(max(len(n["computes"] or n["name"]), MIN_CHARS) * CHAR_W + 2 * PAD for n in column)
+        width = max(max(len(n["computes"] or n["name"]), MIN_CHARS + 2 + len(n["name"])) * CHAR_W + 2 * PAD
+                    for n in column)  # (its adjoint: "g_name = -2.431e+04")
         top = MARGIN + (tallest - len(column)) * step / 2
         for i, node in enumerate(column):
             boxes[node["name"]] = [round(x, 1), round(top + i * step + LABEL_H, 1), round(width, 1), height_box]

@@ -242,7 +242,7 @@
       if (n.kind === "op") text(node, "name", b[0], b[1] - 4, n.name);
       text(node, "fn", b[0] + 8, b[1] + 16, n.computes || n.name);
       text(node, "val", b[0] + 8, b[1] + 32, res ? "= " + brief(res.values[n.name]) : "");
-      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g = " + (res.adjoints[n.name] != null ? brief(res.adjoints[n.name]) : "undefined") : "");
+      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g_" + n.name + " = " + (res.adjoints[n.name] != null ? brief(res.adjoints[n.name]) : "undefined") : "");
       node.addEventListener("click", function () { select(n.name); });
       svg.appendChild(node);
     });
@@ -294,7 +294,12 @@
       e.classList.toggle("active", on);
       e.classList.toggle("back", on && cur.phase === "backward");
     });
-    document.querySelectorAll("tr[data-node]").forEach(function (tr) { tr.classList.toggle("current", !!cur && tr.getAttribute("data-node") === cur.node && tr.getAttribute("data-phase") === cur.phase); });
+    document.querySelectorAll("tr[data-node]").forEach(function (tr) {
+      var nd = tr.getAttribute("data-node"), ph = tr.getAttribute("data-phase");
+      tr.classList.toggle("current", !!cur && nd === cur.node && ph === cur.phase);
+      tr.classList.toggle("pending", k > 0 && !(ph === "forward" ? fwdDone : backDone)[nd]);  // not reached yet: no answer given away
+    });
+    ["gradient-table", "gradient-summary"].forEach(function (id) { var el = $(id); if (el) el.classList.toggle("pending", k > 0 && k < n); });
     var line = $("step-line");
     if (!n) { line.textContent = values() ? "Stepping needs a program of at most " + (state.data.draw_limit || 200) + " nodes." : ""; }
     else if (!cur) { line.innerHTML = '<span class="phase">The whole picture. Press → (or the buttons) to walk the forward pass, then the backward pass.</span>'; }
@@ -394,7 +399,7 @@
     text(svg, "", W / 2 - 50, H - 4, "ε (finite-difference step)");
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: L, y1: T, y2: H - Bm }));
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: W - R, y1: H - Bm, y2: H - Bm }));
-    [["forward_error", "fwd", "forward difference"], ["central_error", "cen", "central difference"]].forEach(function (s, i) {
+    [["forward_error", "fwd", "one-sided difference"], ["central_error", "cen", "central difference"]].forEach(function (s, i) {
       svg.appendChild(el("polyline", { "class": s[1], points: rows.map(function (r) { return lx(r.epsilon) + "," + ly(r[s[0]]); }).join(" ") }));
       svg.appendChild(el("line", { "class": s[1], x1: W - 150, x2: W - 130, y1: T + 8 + i * 14, y2: T + 8 + i * 14 }));
       text(svg, "", W - 126, T + 12 + i * 14, s[2]);

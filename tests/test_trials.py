@@ -1,0 +1,192 @@
+"""What people trying the product as its users found (a student at the CLI and REPL, a TA writing a
+checker for thousands of submissions): each test fails on the code before the fix."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from conftest import PROGRAMS
+
+import graphlang
+from graphlang.checker import grade_program
+from graphlang.repl.session import ReplSession
+
+HOMEWORK = PROGRAMS / "homework"
+REFERENCE = (HOMEWORK / "reference.cg").read_text()
+
+
+def test_a_right_program_with_an_intermediate_named_y_is_graded_as_written(cli, tmp_path):
+    """`y = x * z` then `out = exp(y) + …`: every later line reads y, so the debug-line rule graded y
+    (7.2/18, "write `output y`"). Oracle: the program as written has the reference's value and
+    gradient (reverse mode against central differences) at the point."""
+    text = "y = x * z\nout = exp(y) + y / ln(x) + sin(ln(x)) / y\n"
+    at = {"x": 2.0, "z": 3.0}
+    mine, ref = graphlang.parse(text), graphlang.parse(REFERENCE)
+    assert np.isclose(mine.evaluate(at).value, ref.evaluate(at).value, rtol=1e-12)
+    fd = mine.gradient(at, method="fd")
+    assert all(np.isclose(mine.gradient(at)[k], fd[k], rtol=1e-6) for k in at)
+    assert all(np.isclose(mine.gradient(at)[k], ref.gradient(at)[k], rtol=1e-12) for k in at)
+    assert grade_program(REFERENCE, text, at).passed
+    sub = tmp_path / "named_y.cg"
+    sub.write_text(text)
+    ran = cli("check", "--assignment", str(HOMEWORK / "assignment.toml"), "--submission", str(sub), "--json")
+    assert ran.code == 0 and ran.json()["score"] == ran.json()["max_score"] == 18
+    # a debug line after a right y is still graded on y (wrong as written: check = 2y)
+    debug = cli("check", "--assignment", str(HOMEWORK / "assignment.toml"), "--submission",
+                str(HOMEWORK / "submissions" / "debug_line.cg"), "--json")
+    assert debug.code == 0 and "debug lines" in " ".join(debug.json()["feedback"])
+
+
+def test_batch_json_is_one_object_on_stdout(cli, tmp_path):
+    """`check --batch DIR --json` printed the Rich tables (json.load failed)."""
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    (folder / "right.cg").write_text(REFERENCE)
+    (folder / "wrong.cg").write_text(REFERENCE.replace("d + e + f", "d + e - f"))
+    ran = cli("check", "--assignment", str(HOMEWORK / "assignment.toml"), "--batch", str(folder), "--json")
+    got = ran.json()
+    rows = {r["submission"]: r for r in got["submissions"]}
+    assert ran.code == 0 and set(rows) == {"right.cg", "wrong.cg"} and got["summary"]["submissions"] == 2
+    assert rows["right.cg"]["score"] == 18 and rows["wrong.cg"]["score"] < 18
+
+
+def test_a_reference_that_does_not_parse_is_a_usage_error(cli, tmp_path):
+    """Exit 1 (a batch script reads "students failed"); the README says usage error, exit 2."""
+    ref = tmp_path / "ref.cg"
+    ref.write_text("a = x * z\nb = ln(x\n")
+    answers = tmp_path / "a.json"
+    answers.write_text('{"a": 6}')
+    ran = cli("check", str(ref), "--at", "x=2,z=3", "--answers", str(answers), "--json")
+    assert ran.code == 2 and ran.json()["error"]["kind"] == "usage" and ran.json()["error"]["line"] == 2
+
+
+def test_a_vector_loss_is_located_before_training_with_the_right_hint(cli, tmp_path):
+    """`u = beta * z1 + beta0` (`*`, not a dot product): "the loss diverged: lower the learning
+    rate", unlocated. Oracle: the loss's own line, 4."""
+    prog = tmp_path / "nn.cg"
+    prog.write_text("input x[3], y\nparam beta[3], beta0\nu = beta * x + beta0\nJ = (sigmoid(u) - y)^2\n")
+    data = tmp_path / "d.csv"
+    data.write_text("x_0,x_1,x_2,y\n1,2,3,1\n0,1,0,0\n")
+    ran = cli("train", str(prog), "--data", str(data))
+    assert ran.code == 1 and ":4:1: shape error" in ran.err and "must be a scalar" in ran.err
+    assert "diverged" not in ran.err and "beta @ z" in ran.err
+
+
+def test_a_typo_read_as_an_input_is_named(cli, write):
+    """`y = a + bb` where b is a node: "give it with --at bb=..." (a value for the typo)."""
+    ran = cli("run", write("input x\na = x * 2\nb = x + 1\ny = a + bb\n"), "--at", "x=1")
+    assert ran.code == 1 and "did you mean b (not bb)?" in ran.err
+    s = ReplSession()
+    s.handle(":at x=2")
+    s.handle("f = x * 3")
+    shown = [r.plain for r in s.handle("y2 = f + ff")]
+    assert shown == ["y2: waiting for a value of ff (:at ff=…)", "ff is a new input: did you mean f?"]
+
+
+def test_a_program_of_constants_says_why_it_has_no_gradient(cli, write):
+    """`x = 2; z = 3; y = exp(x * z)`: an empty gradient table, and `--at x=2` said only "not an input"."""
+    path = write("x = 2\nz = 3\na = x * z\ny = exp(a)\n")
+    ran = cli("grad", "-m", "fd", path)
+    assert ran.code == 0 and "No gradient: the program has no inputs" in ran.out and "epsilon" not in ran.out
+    at = cli("run", path, "--at", "x=2")
+    assert at.code == 1 and "delete line 1 to make x an input" in at.err
+
+
+def test_answers_file_example_is_not_the_homework_s_values(cli, tmp_path):
+    """The example in "must be a JSON object" was the lecture's a = 6, g_b = −12.36: hidden values."""
+    bad = tmp_path / "list.json"
+    bad.write_text("[]")
+    ran = cli("check", "--assignment", str(HOMEWORK / "assignment.toml"), "--answers", str(bad), "--json")
+    text = json.dumps(ran.json())
+    assert "must be a JSON object" in text and "12.36" not in text
+
+
+NN = """input x[3], y
+param alpha1[3, 4], b1[4], beta[4], beta0
+a1 = alpha1.T @ x + b1
+z1 = sigmoid(a1)
+u = beta.T @ z1 + beta0
+J = (sigmoid(u) - y)^2
+"""
+
+
+def _nn_at() -> dict:
+    rng = np.random.default_rng(3)
+    return {"x": rng.normal(size=3).tolist(), "y": 1.0, "alpha1": rng.normal(size=(3, 4)).tolist(),
+            "b1": rng.normal(size=4).tolist(), "beta": rng.normal(size=4).tolist(), "beta0": 0.5}
+
+
+def test_hessian_of_tensors_is_one_block_per_row_and_wrt_picks_blocks(cli, write, tmp_path):
+    """A grid of tensor blocks at 80 columns split numbers mid-digit ("-0.012 / 4845,"); no --wrt.
+    Oracle: the block ∂²J/∂beta0² = central differences of reverse mode's ∂J/∂beta0."""
+    path = write(NN)
+    at = _nn_at()
+    (tmp_path / "at.json").write_text(json.dumps(at))
+    ran = cli("hessian", path, "--at-file", str(tmp_path / "at.json"), "--wrt", "x,beta0", width=80)
+    assert ran.code == 0 and "one block per pair of inputs" in ran.out
+    pairs = [tuple(c.strip() for c in ln.split("│")[1:3]) for ln in ran.out.splitlines() if ln.startswith("│")]
+    assert [p for p in pairs if p[0]] == [("x", "x"), ("x", "beta0"), ("beta0", "x"), ("beta0", "beta0")]
+    for ln in ran.out.splitlines():  # every number whole on its line
+        assert not ln.startswith("│") or not ln.rstrip(" │").endswith(("-", "."))
+    g = graphlang.parse(NN)
+    h = 1e-5
+    up, down = ({**at, "beta0": at["beta0"] + s} for s in (h, -h))
+    want = (g.gradient(up)["beta0"] - g.gradient(down)["beta0"]) / (2 * h)
+    got = cli("hessian", path, "--at-file", str(tmp_path / "at.json"), "--wrt", "beta0", "--json").json()
+    assert np.isclose(got["hessian"]["beta0"]["beta0"], want, rtol=1e-6)
+    assert cli("hessian", path, "--at-file", str(tmp_path / "at.json"), "--wrt", "q").code == 1
+
+
+def test_explain_writes_tensor_chains_in_denominator_layout(write, tmp_path):
+    """`g_z1 = g_a2·∂a2/∂z1 = alpha2 @ g_a2`: the legend's `·` is elementwise, the product is
+    (∂a2/∂z1) g_a2; and the legend named 1 and eᵢ where neither appeared."""
+    from graphlang.present.explain import as_text, explain
+    text = as_text(explain(graphlang.parse(NN), _nn_at()))
+    assert "g_x = ∂a1/∂x g_a1 = alpha1 @ g_a1" in text and "g_a1·∂a1/∂x" not in text
+    legend = text.splitlines()[-1]
+    assert legend.startswith("Notation: ᵀ the transpose") and "vector of ones" not in legend
+    summed = as_text(explain(graphlang.parse("input W[2, 3], x[3]\ny = sum(W @ x)\n"),
+                             {"W": [[1, 2, 3], [4, 5, 6]], "x": [1, 1, 1]}))
+    assert "(g_y·1)" in summed and "1 is a vector of ones" in summed.splitlines()[-1]
+
+
+def test_pasted_characters_get_the_ascii_they_stand_for(cli, write):
+    for text, hint in (("y = exp(x) − 1", "write - (the ASCII minus)"), ("y = x²", "write x^2"),
+                       ("y = 3·x", "write * for a product"), ("y = σ(x)", "write sigmoid(u)")):
+        ran = cli("run", write(text + "\n"), "--at", "x=1")
+        assert ran.code == 1 and hint in ran.err, text
+
+
+def test_command_lines_students_write(cli):
+    """`--at 'x=2 z=3'` (as the REPL's :at), values without --at, `-at`, `run --method`."""
+    lecture = str(PROGRAMS / "lecture13.cg")
+    assert cli("run", lecture, "--at", "x=2 z=3", "--json").json()["gradient"] == \
+        cli("run", lecture, "--at", "x=2,z=3", "--json").json()["gradient"]
+    import subprocess
+    import sys
+    for args, hint in ((["x=2,z=3"], "give input values with --at: --at x=2,z=3"),
+                       (["-at", "x=2,z=3"], "write --at, with two dashes"),
+                       (["--at", "x=2,z=3", "--method", "fd"], "choose the method with grad")):
+        ran = subprocess.run([sys.executable, "-m", "graphlang", "run", lecture, *args], capture_output=True,
+                             text=True, timeout=120)
+        assert ran.returncode == 2 and hint in ran.stderr, args
+
+
+def test_an_index_out_of_range_says_so(cli, write):
+    ran = cli("explain", write("input x[3]\ny = 2 * x\n"), "--at", "x=[1,2,3]", "--of", "y[5]")
+    assert ran.code == 2 and "index 5 is out of range for an axis of length 3" in ran.err
+
+
+def test_save_says_how_to_run_the_file(cli, tmp_path):
+    """`:save` keeps the values as a comment `run` does not read: it says the command that does.
+    Oracle: the lecture's gradient, as `run --at x=2,z=3` gives it."""
+    s = ReplSession()
+    s.handle(":at x=2 z=3")
+    s.handle("y = x * z")
+    target = tmp_path / "s.cg"
+    said = s.handle(f":save {target}")[0].plain
+    command = said.split("run it: graphlang ")[1]
+    args = [a.strip("'") for a in command.replace("--at '", "--at\n").split("\n")]
+    ran = cli(*args[0].split(), args[1], "--json")
+    assert ran.code == 0 and ran.json()["gradient"] == {"x": 3.0, "z": 2.0}
