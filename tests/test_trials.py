@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from conftest import PROGRAMS
 
 import graphlang
@@ -190,3 +191,37 @@ def test_save_says_how_to_run_the_file(cli, tmp_path):
     args = [a.strip("'") for a in command.replace("--at '", "--at\n").split("\n")]
     ran = cli(*args[0].split(), args[1], "--json")
     assert ran.code == 0 and ran.json()["gradient"] == {"x": 3.0, "z": 2.0}
+
+
+def test_diff_by_a_node_in_the_cli_and_api_as_in_the_repl(cli):
+    """`diff --wrt a` said "not an input" while the REPL's `:diff a` gave ∂y/∂a. Oracle: the closed
+    form, run as a .cg program, equals reverse mode's adjoint g_a at the point."""
+    lecture = str(PROGRAMS / "lecture13.cg")
+    ran = cli("diff", lecture, "--wrt", "a", "--json")
+    form = ran.json()["derivatives"]["a"]
+    at = {"x": 2.0, "z": 3.0}
+    g = graphlang.load(lecture)
+    assert np.isclose(graphlang.parse(f"q = {form}\n").evaluate(at).value, g.evaluate(at).adjoints["a"], rtol=1e-12)
+    assert g.diff("a") == {"a": form}
+    refused = cli("diff", lecture, "--wrt", "a", "--program")
+    assert refused.code == 2 and "without --program" in refused.err
+
+
+@pytest.mark.parametrize(("text", "hint"), [
+    ("y = sum(x, axis=0)", "write sum(x, 0)"), ("import numpy as np", "nothing to import"),
+    ("let y = x", "without let"), ("def f(x): return x", "no function definitions"),
+    ("y = np.exp(x)", "write exp(x), not np.exp(x)"), ("y = x if x > 0 else 0", "relu, step, max"),
+])
+def test_habits_from_other_languages_get_their_own_hint(cli, write, text, hint):
+    ran = cli("run", write(text + "\n"), "--at", "x=1")
+    assert ran.code == 1 and "syntax error" in ran.err and hint in ran.err
+
+
+def test_assigning_a_number_to_an_input_in_the_repl_points_to_at():
+    """`x = 5` after `a = x * z` (meant as x's value): "used before it is assigned … move this statement"."""
+    s = ReplSession()
+    s.handle("a = x * z")
+    shown = s.handle("x = 5")[0].plain
+    assert "used before it is assigned" in shown and "type :at x=5" in shown and "x = 5" not in s.source
+    s.handle(":at x=5 z=2")
+    assert s.handle("a")[0].plain.startswith("a = 10")

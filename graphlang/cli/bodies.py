@@ -27,6 +27,7 @@ def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
 def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | None, latex: bool,
                  as_program: bool, width: int, as_json: bool, strict: bool, limit: list[str]) -> None:
     """`graphlang diff`: closed forms in the inputs, or a derivative program (no swell)."""
+    from graphlang.present.views import by_nodes
     from graphlang.symbolic import derivative as symbolic
 
     s = Session(program, as_json)
@@ -34,7 +35,12 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
     def body() -> None:
         prog = s.load(strict, limit)
         shapes = _shapes_for(prog, values(at, at_file))
-        names = prog._wrt([w.strip() for w in wrt.split(",") if w.strip()] if wrt else None)
+        chosen = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
+        inner = [n for n in chosen or [] if n in prog.names and n not in prog.inputs]
+        if as_program and inner:  # (closed forms are by any node: ∂y/∂a, as the REPL's :diff a)
+            raise GraphlangError("usage", f"--program differentiates by inputs; {inner[0]!r} is an "
+                                 "intermediate", hint=f"without --program: graphlang diff PROGRAM --wrt {inner[0]}")
+        names = by_nodes(prog, chosen)
         if as_program:
             text = symbolic.derivative_program(prog, shapes, names)
             print(jsonout.dumps(jsonout.derivative_program(text)) if as_json else text, end="\n" if as_json else "")

@@ -72,6 +72,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
+        if ch == "." and re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]):
+            hint = "functions are built in: write exp(x), not np.exp(x)"
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
             hint or "remove the character or replace it with an operator: + - * / @ ^",
@@ -116,6 +118,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
             hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+        hint = _habit(line_text) or hint
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
         if opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
@@ -123,3 +127,21 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                               tok.line, tok.column, hint)
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     return GraphlangError("syntax", "unexpected end of input", line, column)
+
+
+# A statement in another language's habits: the hint that says what to write instead.
+_HABITS = (
+    (re.compile(r"^\s*(import|from)\b"), "graphlang is not Python: nothing to import; exp, ln, sin, sigmoid, "
+                                          "sum, … are built in"),
+    (re.compile(r"^\s*(let|var|const|val)\s+[A-Za-z_]"), "write name = expression (without let or var)"),
+    (re.compile(r"^\s*def\s"), "there are no function definitions: name each intermediate quantity, "
+                                "name = expression"),
+    (re.compile(r"\b(if|else|for|while|return|lambda)\b"), "there are no conditionals or loops: relu, step, max, "
+                                                            "min and abs make a piecewise function"),
+    (re.compile(r"\b(axis|keepdims|dim)\s*="), "arguments have no names: write sum(x, 0) for the sum over axis 0"),
+)
+
+
+def _habit(line: str) -> str | None:
+    """The hint for a statement written in another language's habits (Python, JavaScript, numpy)."""
+    return next((hint for pattern, hint in _HABITS if pattern.search(line)), None)

@@ -92,6 +92,15 @@ def _check_width(width: int) -> None:
         raise GraphlangError("usage", f"width must be an integer from 20 to 1000 (symbols per line), got {width!r}")
 
 
+def by_nodes(prog: Program, wrt: str | Sequence[str] | None) -> list[str]:
+    """The names a closed form is taken by: inputs, or any node (∂y/∂a, g_a's form, as the REPL's
+    `:diff a`); anything else refused as `Program._wrt` refuses it."""
+    chosen = [wrt] if isinstance(wrt, str) else list(wrt) if isinstance(wrt, (list, tuple)) else None
+    if chosen and all(isinstance(n, str) and n in prog.graph.slot_of for n in chosen):
+        return chosen
+    return prog._wrt(wrt)
+
+
 def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = False,
          at: Mapping[str, Any] | None = None, width: int = texbreak.WIDTH) -> dict[str, str]:
     """Each derivative's right-hand side: .cg text, or LaTeX in matrix calculus (an `aligned`
@@ -99,7 +108,7 @@ def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = Fa
     _check_width(width)
     vals = _values(at)
     shapes = prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
-    forms = symbolic.closed_forms(prog, shapes, prog._wrt(wrt))
+    forms = symbolic.closed_forms(prog, shapes, by_nodes(prog, wrt))
     known = symbolic.name_shapes(prog.graph, shapes)
     if not latex:
         return symbolic.text_forms(prog, shapes, forms)

@@ -285,3 +285,14 @@ def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
     fresh = [n for n in names.inputs if n not in before and n not in declared]
     near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n], 1, 0.6) for n in fresh}
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
+
+
+_GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([-+]?[0-9.eE+-]+|\[[-+0-9.eE, \[\]]*\])\s*")
+
+
+def as_value(err: GraphlangError, text: str, inputs: Any) -> GraphlangError:
+    """`x = 5` where x is an input already read: meant as its value (the error says :at x=5)."""
+    m = _GIVEN.fullmatch(text)
+    if err.kind == "undefined" and m and m.group(1) in inputs:
+        err.hint = f"to give the input {m.group(1)} a value, type :at {m.group(1)}={m.group(2).replace(' ', '')}"
+    return err

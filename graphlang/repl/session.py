@@ -121,7 +121,7 @@ class ReplSession:
             names, statements, checked = self._names.add(text, self.limits)
         except GraphlangError as err:
             if err.kind != "redefined":
-                raise
+                raise rc.as_value(err, text, self._names.inputs) from None  # `x = 5` for an input: :at x=5
             return rc.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any

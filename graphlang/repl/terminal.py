@@ -61,9 +61,17 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
         history: Any = FileHistory(str(path))
     except OSError:
         history = InMemoryHistory()
+    def toolbar() -> str:
+        """What Enter does now: an unfinished statement (an open bracket) says how to get out of it."""
+        from prompt_toolkit.application.current import get_app
+        text = get_app().current_buffer.text
+        if text.strip() and not is_complete(text):
+            return " unfinished: close every bracket (or end the line without an operator); Ctrl-C abandons it"
+        return " :help lists the commands · Tab completes · Ctrl-D quits"
+
     prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
                            multiline=True, key_bindings=keys, input=input, output=output,
-                           prompt_continuation="...  ")
+                           prompt_continuation="...  ", bottom_toolbar=toolbar)
     while not session.done:
         try:
             text = prompt.prompt("cg> ")
