@@ -225,3 +225,16 @@ def test_assigning_a_number_to_an_input_in_the_repl_points_to_at():
     assert "used before it is assigned" in shown and "type :at x=5" in shown and "x = 5" not in s.source
     s.handle(":at x=5 z=2")
     assert s.handle("a")[0].plain.startswith("a = 10")
+
+
+def test_a_batch_grades_what_the_gradescope_runner_grades(tmp_path):
+    """`answers.JSON` was skipped by --batch and graded by Gradescope; `.hidden.json` the reverse."""
+    from graphlang.grading.submissions import grade_batch
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    right = json.dumps({"a": 6, "b": 0.6931, "dy/dx": 1208.38, "dy/dz": 809.707})
+    for name in ("answers.JSON", ".hidden.json", "HW.CG"):
+        (folder / name).write_text(REFERENCE if name.endswith("CG") else right)
+    rows = {r["submission"]: r for r in grade_batch(REFERENCE, str(folder), {"x": 2, "z": 3}, {})}
+    assert rows["answers.JSON"]["status"] == "graded" and rows["HW.CG"]["status"] == "graded"
+    assert rows["HW.CG"]["passed"] and rows[".hidden.json"]["status"] == "skipped"

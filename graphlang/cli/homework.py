@@ -167,7 +167,7 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
     program = asg.program_options()
     if limits is not None:
         program["limits"] = limits
-    if not same_maximum and not any(f.suffix == ".json" for f in files):
+    if not same_maximum and not any(f.suffix.lower() == ".json" for f in files):
         program["max_score"] = None  # programs only: their own checks, one point each
     options = {"answers": asg.answers_options(), "program": program}
     rows = []

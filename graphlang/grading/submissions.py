@@ -69,8 +69,10 @@ def refusal(path: Path) -> str | None:
         return "a directory, not a submission file"
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, socket or device)"
-    if path.suffix not in SUFFIXES:
+    if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)
         return f"not a submission: only {' and '.join(SUFFIXES)} files are graded"
+    if path.name.startswith("."):  # `.answers.json`, macOS's `._x.cg`: as the Gradescope runner skips them
+        return "a hidden file: not graded"
     return None
 
 
@@ -99,7 +101,7 @@ def grade_file(reference: Program, path: Path, at: dict[str, Any], options: dict
         why = "a symbolic link (not followed)" if os.path.islink(path) else err.strerror
         report.feedback.append(f"cannot read the submission: {why}")
         return report
-    if path.suffix == ".cg":  # the bytes: decoded as `check --submission` decodes them (a BOM, bad UTF-8)
+    if path.suffix.lower() == ".cg":  # the bytes: decoded as `check --submission` decodes them (a BOM, bad UTF-8)
         return grade_program(reference, data, at, **options.get("program", {}))
     answers, why = parse_answers(data, shown_name(path))
     if answers is None:
