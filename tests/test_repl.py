@@ -200,13 +200,13 @@ def test_dot_has_the_lecture_graph():
     assert edges == {("x", "a"), ("z", "a"), ("x", "b"), ("b", "c"), ("a", "d"), ("a", "e"), ("b", "e"),
                      ("c", "f"), ("a", "f"), ("d", "y"), ("e", "y"), ("f", "y")}
     assert all(e.get("label") is None for e in g.get_edges())  # no edge labels by default
-    assert "g = 404.9" in nodes["a"].get("label")
+    assert "g_a = 404.9" in nodes["a"].get("label")
 
 
 def test_dot_partials_label_edges():
     from graphlang.present.dot import to_dot
     text = to_dot(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3}, partials=True)
-    assert '"c" -> "f" [label="1/a = 0.1667"]' in text
+    assert '"c" -> "f" [label="∂f/∂c = 1/a = 0.1667"]' in text
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

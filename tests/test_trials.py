@@ -238,3 +238,26 @@ def test_a_batch_grades_what_the_gradescope_runner_grades(tmp_path):
     rows = {r["submission"]: r for r in grade_batch(REFERENCE, str(folder), {"x": 2, "z": 3}, {})}
     assert rows["answers.JSON"]["status"] == "graded" and rows["HW.CG"]["status"] == "graded"
     assert rows["HW.CG"]["passed"] and rows[".hidden.json"]["status"] == "skipped"
+
+
+def test_a_weight_shared_by_many_statements_differentiates_symbolically_under_strict(cli, write):
+    """`t_i = tanh(w * t_{i-1} + 0.1)` 1,500 times: g_w's sum was one line of 47,679 characters, so
+    `grad -m symbolic --strict` failed (a limit error placed on the user's line 2) and `diff
+    --program`'s output did not run under --strict. Oracle: reverse mode (another method)."""
+    lines = ["input w, t0"] + [f"t{i} = tanh(w * t{i - 1} + 0.1)" for i in range(1, 1501)] + ["y = t1500"]
+    path = write("\n".join(lines) + "\n")
+    sym = cli("grad", path, "--at", "w=0.9,t0=0.5", "-m", "symbolic", "--strict", "--json")
+    rev = cli("grad", path, "--at", "w=0.9,t0=0.5", "--json")
+    assert sym.code == 0 and np.isclose(sym.json()["gradient"]["w"], rev.json()["gradient"]["w"], rtol=1e-12)
+    program = cli("diff", path, "--program", "--strict").out
+    assert max(map(len, program.splitlines())) <= 10_000 and "g_w_sum1 = " in program
+    ran = cli("run", write(program, "d.cg"), "--at", "w=0.9,t0=0.5", "--strict", "--json")
+    assert ran.code == 0 and np.isclose(ran.json()["value"][0], rev.json()["gradient"]["w"], rtol=1e-12)
+
+
+def test_a_masked_array_is_refused_not_unmasked():
+    """`sum(x)` of masked_array([1, 2], mask=[0, 1]) gave 3: the mask dropped silently."""
+    g = graphlang.parse("input x[2]\ny = sum(x)\n")
+    with pytest.raises(graphlang.GraphlangError, match="masked array"):
+        g.evaluate({"x": np.ma.masked_array([1.0, 2.0], mask=[0, 1])})
+    assert g.evaluate({"x": np.ma.masked_array([1.0, 2.0], mask=[0, 1]).filled(0)}).value == 1.0

@@ -51,6 +51,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     """A user value (number or nested list) as a float64 array, or a `value` error (`label`: what
     the messages call it, "the value of 'x'" by default)."""
     what = label or f"the value of {name!r}"
+    if isinstance(value, np.ma.MaskedArray):  # its mask would be dropped silently: sum([1, --]) = 3
+        raise GraphlangError("value", f"{what} is a masked array", hint="fill the masked values first: x.filled(0)")
     if isinstance(value, np.ndarray):
         arr = value
     else:

@@ -65,7 +65,10 @@ def result_html(program: Any, result: Any) -> str:
                             for n, v in adjoint_rows(result))))
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
              "symbolic": "symbolic"}.get(result.method, result.method)
-    if result.gradient is not None:
+    if program is not None and not program.inputs:  # a constant: no table that says nothing
+        parts.append(f"<p>No gradient: the program has no inputs (every name is assigned a value), so "
+                     f"{_code(out)} is a constant.</p>")
+    elif result.gradient is not None:
         parts.append(table(f"Gradient of {out} ({label})", ["input", f"∂{out}/∂input"],
                            ([_code(n), value_html(v)] for n, v in result.gradient.items())))
     else:

@@ -142,12 +142,45 @@ def _program_lines(program: HasGraph, shapes: list[Shape], wrt: list[str] | None
     if p.seeded is not None:
         lines.append(f"{p.adj.g(p.seeded)} = 1")
         origins.append(p.where.get(p.seeded))
+    taken = set(g.slot_of) | {name for name, _, _ in p.grads}
     for name, total, origin in p.grads:
-        lines.append(f"{name} = {to_text(total)}")
-        origins.append(origin)
+        for line in _split_sum(name, total, taken):  # a weight shared 1,500 times: lines of partial sums
+            lines.append(line)
+            origins.append(origin)
     lines.append("output " + ", ".join(p.outputs))
     origins.append(None)
     return lines, origins
+
+
+SUM_CHARS = 4_000  # a `g_v = ...` sum longer than this is written as partial sums (--strict: lines ≤ 10,000)
+
+
+def _split_sum(name: str, total: Expr, taken: set[str]) -> list[str]:
+    """`name = total`, or, when that line is longer than SUM_CHARS and `total` a sum, the sum in
+    parts `name_sum1 = t1 + … + tk`, `name_sum2 = name_sum1 + …`, …, `name = name_sumN + …`."""
+    text = to_text(total)
+    if len(text) <= SUM_CHARS or total.op not in ("add", "sub"):
+        return [f"{name} = {text}"]
+    terms: list[tuple[str, Expr]] = []  # (sign, term) along the sum's left spine
+    e = total
+    while e.op in ("add", "sub") and len(e.args) == 2:
+        terms.append((" + " if e.op == "add" else " - ", e.args[1]))
+        e = e.args[0]
+    terms.append(("", e))
+    terms.reverse()
+    lines, part, k = [], "", 0
+    for sign, term in terms:
+        piece = to_text(term)
+        piece = f"({piece})" if term.op in ("add", "sub", "neg") else piece
+        if part and len(part) + len(piece) > SUM_CHARS:
+            k += 1
+            while f"{name}_sum{k}" in taken:
+                k += 1
+            taken.add(f"{name}_sum{k}")
+            lines.append(f"{name}_sum{k} = {part}")
+            part = f"{name}_sum{k}"
+        part += f"{sign}{piece}" if part else (f"-{piece}" if sign == " - " else piece)
+    return [*lines, f"{name} = {part}"]
 
 
 def relocated(program: HasGraph, shapes: list[Shape], wrt: list[str] | None,
