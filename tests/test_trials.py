@@ -261,3 +261,14 @@ def test_a_masked_array_is_refused_not_unmasked():
     with pytest.raises(graphlang.GraphlangError, match="masked array"):
         g.evaluate({"x": np.ma.masked_array([1.0, 2.0], mask=[0, 1])})
     assert g.evaluate({"x": np.ma.masked_array([1.0, 2.0], mask=[0, 1]).filled(0)}).value == 1.0
+
+
+def test_an_overflow_inside_a_derivative_is_not_called_not_finite():
+    """1/x at 1e160: −1/x² ≈ −1e-320 is a float64 (subnormal), but x² overflows on the way; the
+    message said the derivative "is not finite" and "not differentiable here"."""
+    assert -1 / 1e160 / 1e160 != 0.0  # the true derivative exists in float64
+    g = graphlang.parse("y = 1 / x\n")
+    with pytest.raises(graphlang.GraphlangError) as err:
+        g.evaluate({"x": 1e160})
+    assert "overflows float64" in err.value.message and "not finite" not in err.value.message
+    assert "smaller magnitude" in err.value.hint and err.value.line == 1

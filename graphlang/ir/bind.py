@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -113,6 +112,7 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
     missing = [n for n in names if n not in values]
     if missing:
         line, column = first_use.get(missing[0], (None, None))
+        import difflib  # (an error's hint: not at every start-up)
         near = [f"{c[0]} (not {m})" for m in missing for c in [difflib.get_close_matches(m, list(assigned), 1, 0.6)]
                 if c]  # `bb` read, `b` assigned: a typo
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)

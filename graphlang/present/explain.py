@@ -44,7 +44,7 @@ def short(v: Any, digits: int = 4) -> str:
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a) + 0.0:.{digits}g}"
-    return " ".join(tensor(a, digits).split())
+    return " ".join(tensor(a, digits).split()).replace("[ ", "[")  # (a matrix's column alignment: not on one line)
 
 
 def tex_number(x: float, digits: int) -> str:
