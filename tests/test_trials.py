@@ -272,3 +272,18 @@ def test_an_overflow_inside_a_derivative_is_not_called_not_finite():
         g.evaluate({"x": 1e160})
     assert "overflows float64" in err.value.message and "not finite" not in err.value.message
     assert "smaller magnitude" in err.value.hint and err.value.line == 1
+
+
+def test_a_replacement_failing_at_the_values_is_not_made():
+    """`a = ln(-x)` replacing `a = x * 2` at x = 2 was made, and every later lookup failed; a
+    replacement that makes a later line fail stands, and says so. Oracle: ln(4) by math."""
+    import math
+    s = ReplSession()
+    for line in (":at x=2", "a = x * 2", "b = ln(a)"):
+        s.handle(line)
+    shown = [r.plain for r in s.handle("a = ln(-x)")]
+    assert "domain error" in shown[0] and shown[-1].startswith("(not replaced") and "a = x * 2" in s.source
+    assert s.handle("b")[0].plain.startswith(f"b = {math.log(4):.10g}"[:10])
+    shown = [r.plain for r in s.handle("a = -x")]
+    assert shown[0] == "replaced: a = -x" and shown[-1] == "(replaced: line 2, which reads it, fails at these values)"
+    assert s.handle(":undo")[0].plain.startswith("restored") and "a = x * 2" in s.source

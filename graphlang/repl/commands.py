@@ -143,8 +143,13 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         reached = prog.graph.reached_from([prog.graph.slot_of[name]])
         try:
             vals = prog.forward(given(prog, session.at))
-        except GraphlangError as bad:  # the replacement stands; its value fails, as a new statement's would
-            return [*shown, render.error_text(bad, "<repl>", session._excerpt(bad, ""))]
+        except GraphlangError as bad:  # its own failure: not replaced (as a new statement is not added)
+            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
+            line = prog.graph.statement(name).line  # type: ignore[union-attr]
+            if bad.line is None or bad.line == line:
+                session._command(":undo")
+                return [error, Text("(not replaced: correct it, or the values with :at, and type it again)")]
+            return [*shown, error, Text(f"(replaced: line {bad.line}, which reads it, fails at these values)")]
         shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
                                     if reached[prog.graph.slot_of[n]])))
     return shown
