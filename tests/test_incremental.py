@@ -87,15 +87,18 @@ class Whole:
             vals = prog.forward(_given(prog, self.at)) if not missing else self._alone(prog, new, missing)
         except GraphlangError as err:  # not added when the error is the new text's own (issue: one bad
             # line broke every later one); an earlier line failing: the new names alone, where they can be
-            if err.line is not None and err.line < start:
+            reads = False
+            if err.line is not None and err.line < start:  # the first failing line: read by the new ones?
                 try:
                     alone = self._alone(prog, new, missing)
-                except GraphlangError:
-                    alone = {}
+                except GraphlangError as own:  # their own error (located in them, or in what they read)
+                    alone, err, reads = {}, own, True
                 if alone:
                     return ["  ".join(f"{n} = {render.tensor(v)}" for n, v in alone.items())
                             + f"    (line {err.line} fails at these values)"]
-                return [self._error(err, candidate), f"(added: it reads line {err.line}, which fails at these values)"]
+            if err.line is not None and err.line < start:
+                return [self._error(err, candidate), f"(added: it reads line {err.line}, which fails at these values)"
+                        if reads else f"(added; line {err.line} fails at these values)"]
             self.chunks, self.undo = self.chunks[:-1], self.undo[:-1]
             return [self._error(err, candidate), "(not added: correct it, or the values with :at, and type it again)"]
         g = prog.graph
@@ -176,7 +179,9 @@ class Whole:
 
     @staticmethod
     def _error(err: GraphlangError, source: str) -> str:
-        if err.hint:
+        if err.hint:  # (a name given a value, then assigned: its value is forgotten, no line deleted)
+            err.hint = re.sub(r"; or delete line \d+ to make (\w+) an input \(inputs are never assigned\)",
+                              r"; or forget its :at value: :at \1=", err.hint)
             err.hint = re.sub(r"--at\b", ":at", err.hint)
         err.message = re.sub(r"--at\b", ":at", err.message)
         return render.error_text(err, "<repl>", source).plain

@@ -77,7 +77,7 @@ def test_a_vector_loss_is_located_before_training_with_the_right_hint(cli, tmp_p
 def test_a_typo_read_as_an_input_is_named(cli, write):
     """`y = a + bb` where b is a node: "give it with --at bb=..." (a value for the typo)."""
     ran = cli("run", write("input x\na = x * 2\nb = x + 1\ny = a + bb\n"), "--at", "x=1")
-    assert ran.code == 1 and "did you mean b (not bb)?" in ran.err
+    assert ran.code == 1 and "did you mean b (not bb)?" in ran.err and "--at bb=..." in ran.err
     s = ReplSession()
     s.handle(":at x=2")
     s.handle("f = x * 3")
@@ -208,13 +208,22 @@ def test_diff_by_a_node_in_the_cli_and_api_as_in_the_repl(cli):
 
 
 @pytest.mark.parametrize(("text", "hint"), [
-    ("y = sum(x, axis=0)", "write sum(x, 0)"), ("import numpy as np", "nothing to import"),
+    ("y = sum(x, axis=0)", "sum(x, 0) for axis 0"), ("y = mean(x, axis=-1)", "mean(x, 0) for axis 0"),
+    ("import numpy as np", "nothing to import"), ("y = np.sum(x)", "write sum(x), not np.sum(x)"),
     ("let y = x", "without let"), ("def f(x): return x", "no function definitions"),
     ("y = np.exp(x)", "write exp(x), not np.exp(x)"), ("y = x if x > 0 else 0", "relu, step, max"),
 ])
 def test_habits_from_other_languages_get_their_own_hint(cli, write, text, hint):
     ran = cli("run", write(text + "\n"), "--at", "x=1")
     assert ran.code == 1 and "syntax error" in ran.err and hint in ran.err
+
+
+@pytest.mark.parametrize("text", ["y = 2 x  # if positive", "lambda = 0.1\ny = lambda x"])
+def test_a_comment_or_a_name_is_no_habit(cli, write, text):
+    """A red team's find: a comment's "if", or a name `lambda`, gave the conditionals hint in place of
+    the missing operator's."""
+    ran = cli("run", write(text + "\n"), "--at", "x=1")
+    assert ran.code == 1 and "Products need a *" in ran.err and "conditionals" not in ran.err
 
 
 def test_assigning_a_number_to_an_input_in_the_repl_points_to_at():
@@ -285,5 +294,61 @@ def test_a_replacement_failing_at_the_values_is_not_made():
     assert "domain error" in shown[0] and shown[-1].startswith("(not replaced") and "a = x * 2" in s.source
     assert s.handle("b")[0].plain.startswith(f"b = {math.log(4):.10g}"[:10])
     shown = [r.plain for r in s.handle("a = -x")]
-    assert shown[0] == "replaced: a = -x" and shown[-1] == "(replaced: line 2, which reads it, fails at these values)"
+    assert shown[0] == "replaced: a = -x" and shown[-1] == "(replaced; line 2 fails at these values)"
     assert s.handle(":undo")[0].plain.startswith("restored") and "a = x * 2" in s.source
+
+
+def test_a_score_never_depends_on_an_intermediate_being_called_y(tmp_path):
+    """A red team's find: `y = x * z; q = exp(y) + y / ln(x) + 1` scored 2/5 ("remove debug lines")
+    where the same program with t for y scored 4/5; and swapped outputs named the other way round
+    passed once the program was graded as written first. Oracle: the renamed program's own score."""
+    ref = "a = x * z\nb = ln(x)\ny = exp(a) + a / b\n"
+    at = {"x": 2, "z": 3}
+    named_y = grade_program(ref, "y = x * z\nq = exp(y) + y / ln(x) + 1\n", at)
+    renamed = grade_program(ref, "t = x * z\nq = exp(t) + t / ln(x) + 1\n", at)
+    assert named_y.score == renamed.score == 4 and not any("debug" in f for f in named_y.feedback)
+    two = "y1 = x * z\ny2 = x + z\noutput y1, y2\n"
+    assert not grade_program(two, "y1 = x + z\ny2 = x * z\noutput y2, y1\n", at).passed  # both names wrong
+    assert grade_program(two, "y1 = x * z\ny2 = x + z\noutput y2, y1\n", at).passed  # only the order
+
+
+def test_the_repl_blames_a_new_statement_for_its_own_failure_only():
+    """A red team's find: `c = 1/z` at z = 0 after a failing `b = ln(x)` was added with "it reads
+    line 1"; and after a replacement earlier in the session each name's inputs were stale."""
+    s = ReplSession()
+    for line in ("b = ln(x)", ":at x=-1 z=0"):
+        s.handle(line)
+    shown = [r.plain for r in s.handle("c = 1/z")]
+    assert "division by zero" in shown[0] and shown[-1].startswith("(not added") and "c = 1/z" not in s.source
+    assert s.handle("d = z + 1")[0].plain == "d = 1    (line 1 fails at these values)"
+    stale = ReplSession()
+    for line in ("a = x * 2", "b = 5", "a = z * 2", ":at x=1"):
+        stale.handle(line)
+    assert [r.plain for r in stale.handle("c = a + 1")] == ["c: waiting for a value of z (:at z=…)"]
+
+
+def test_red_team_findings_on_the_days_changes(cli, write, tmp_path):
+    """`:save` named values of non-inputs and an unquoted path in its command; `x = e` hinted `:at x=e`;
+    `diff --wrt a,nope` blamed `a`; DOT wrote g_a beside a user's node g_a; `output extra, loss`
+    trained `extra`; a space-separated `--at` with its value after `= `."""
+    import shlex
+    s = ReplSession()
+    for line in (":at x=2 w=5", "a = x * 2"):
+        s.handle(line)
+    target = tmp_path / "my file.cg"
+    said = s.handle(f":save {target}")[0].plain.replace("\n", "")
+    args = shlex.split(said.split("run it: graphlang ")[1])
+    assert "w=" not in said and cli(*args, "--json").json()["value"] == 4.0
+    s.handle("b = a * z")
+    assert "type :at" not in s.handle("z = e")[0].plain and "type :at z=3" in s.handle("z = 3")[0].plain
+    ran = cli("diff", str(PROGRAMS / "lecture13.cg"), "--wrt", "a,nope")
+    assert ran.code == 1 and "'nope'" in ran.err and "other nodes: a, b" in ran.err
+    dot = cli("graph", write("input x\na = x * 2\ng_a = a + 1\ny = g_a * a\n"), "--at", "x=2", "--dot").out
+    assert "grad_a = 9" in dot and "<br/>g_a = " not in dot
+    data = tmp_path / "d.csv"
+    data.write_text("x_0,x_1,t\n1,2,1\n")
+    two = cli("train", write("input x[2], t\nparam w[2]\nextra = sum(w)\nloss = (sum(w * x) - t)^2\n"
+                             "output extra, loss\n", "two.cg"), "--data", str(data))
+    assert two.code == 1 and ":5:1: shape error" in two.err and "write `output loss`" in two.err
+    assert cli("run", str(PROGRAMS / "lecture13.cg"), "--at", "x= 2 z=3", "--json").json()["value"] == \
+        cli("run", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "--json").json()["value"]

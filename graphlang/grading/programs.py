@@ -104,13 +104,16 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         return report
     parsed.passed, parsed.score = True, points
     again, note = _graded_output(ref, stud, submission, limits)
-    if note:  # as written first: `y = x * z` as an intermediate of a right program is no debug line
-        written = _grade_parsed(copy.deepcopy(report), ref, pts, n, stud, rtol, atol, required, points,
-                                show_expected)
-        if written.passed:
-            return written
+    if note.startswith("Graded your outputs"):  # the reference's names, in its order
         report.feedback.append(note)
-    return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected)
+        return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected)
+    if note:  # a debug line after y, or `y = x * z` an intermediate: y graded only where that passes
+        by_name = _grade_parsed(copy.deepcopy(report), ref, pts, n, again, rtol, atol, required, points,
+                                show_expected)
+        if by_name.passed:
+            by_name.feedback.insert(len(report.feedback), note)
+            return by_name
+    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected)
 
 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128

@@ -72,7 +72,7 @@ def refusal(path: Path) -> str | None:
     if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)
         return f"not a submission: only {' and '.join(SUFFIXES)} files are graded"
     if path.name.startswith("."):  # `.answers.json`, macOS's `._x.cg`: as the Gradescope runner skips them
-        return "a hidden file: not graded"
+        return "a hidden file (its name starts with a dot)"
     return None
 
 

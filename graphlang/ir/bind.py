@@ -118,8 +118,8 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
                              + " " + ", ".join(repr(m) for m in missing), line, column,
                              "there is no constant e: write exp(x) for e^x" if "e" in missing else
-                             f"did you mean {', '.join(near)}? A name never assigned is an input" if near else
-                             "give it with --at " + ",".join(f"{m}=..." for m in missing))
+                             "give it with --at " + ",".join(f"{m}=..." for m in missing)
+                             + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
     arrays = []
     for n in names:
         arr = to_array(n, values[n], limits)

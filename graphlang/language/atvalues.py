@@ -27,6 +27,7 @@ def split_pairs(text: str) -> list[str]:
     """Split on commas outside brackets: `x=[1,2],y=3` -> [`x=[1,2]`, `y=3`]; and on spaces before
     the next `name=` (`x=2 z=3`)."""
     parts, depth, start = [], 0, 0
+    eq = valued = False  # the current pair has its '=', and a value after it (then a space may end it)
     for i, ch in enumerate(text):
         if ch == "[":
             depth += 1
@@ -34,10 +35,15 @@ def split_pairs(text: str) -> list[str]:
             depth -= 1
             if depth < 0:
                 raise _usage(f"--at {text[:60]!r}: a ']' without '['")
-        elif depth == 0 and (ch == "," or ch.isspace() and _NEXT_PAIR.match(text, i)
-                             and text[start:i].partition("=")[2].strip()):  # `x=2 z=3`, as the REPL's :at
+        # `x=2 z=3`, as the REPL's :at: a space that starts a run (linear: each run is matched once)
+        if depth == 0 and (ch == "," or ch.isspace() and valued and not text[i - 1].isspace()
+                           and _NEXT_PAIR.match(text, i)):
             parts.append(text[start:i])
-            start = i + 1
+            start, eq, valued = i + 1, False, False
+        elif ch == "=":
+            eq = True
+        elif eq and not ch.isspace():
+            valued = True
     if depth:
         raise _usage(f"--at {text[:60]!r}: an unclosed '['")
     parts.append(text[start:])

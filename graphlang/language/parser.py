@@ -57,7 +57,8 @@ def _disallowed(text: str) -> int | None:
 _LOOKALIKES = {**dict.fromkeys("−–—‐‑", "write - (the ASCII minus)"), **dict.fromkeys("×·⋅∙", "write * for a product"),
                "÷": "write / for a division", "²": "write x^2, not x²", "³": "write x^3, not x³",
                **dict.fromkeys("“”„‘’′", "quotes are not part of the language: delete them"),
-               "σ": "write sigmoid(u)", "π": "write pi", "√": "write sqrt(x)", "∑": "write sum(v)",
+               "σ": "write sigmoid(u) for σ(u); a name is ASCII (sigma)", "π": "write pi", "√": "write sqrt(x)",
+               "∑": "write sum(v)",
                "ᵀ": "write W.T for the transpose", "\u00a0": "a no-break space: retype it as a space"}
 
 

@@ -72,8 +72,10 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
-        if ch == "." and re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]):
-            hint = "functions are built in: write exp(x), not np.exp(x)"
+        module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
+        if module:  # `np.sum(x)`: the function after the dot, built in
+            fn = (re.match(r"\.([A-Za-z_]\w*)", text[err.pos_in_stream:]) or re.match("", "")).group(1) or "exp"
+            hint = f"functions are built in: write {fn}(x), not {module.group(1)}.{fn}(x)"
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
             hint or "remove the character or replace it with an operator: + - * / @ ^",
@@ -136,12 +138,19 @@ _HABITS = (
     (re.compile(r"^\s*(let|var|const|val)\s+[A-Za-z_]"), "write name = expression (without let or var)"),
     (re.compile(r"^\s*def\s"), "there are no function definitions: name each intermediate quantity, "
                                 "name = expression"),
-    (re.compile(r"\b(if|else|for|while|return|lambda)\b"), "there are no conditionals or loops: relu, step, max, "
-                                                            "min and abs make a piecewise function"),
-    (re.compile(r"\b(axis|keepdims|dim)\s*="), "arguments have no names: write sum(x, 0) for the sum over axis 0"),
+    (re.compile(r"^\s*(if|for|while|return)\b|\bif\b.+\belse\b"), "there are no conditionals or loops: relu, "
+                                                                   "step, max, min and abs make a piecewise function"),
+    (re.compile(r"\b([a-z]+)\([^()]*\b(axis|keepdims|dim)\s*="), "arguments have no names: write the axis as a "
+                                                                 "number, {0}(x, 0) for axis 0"),
 )
 
 
 def _habit(line: str) -> str | None:
-    """The hint for a statement written in another language's habits (Python, JavaScript, numpy)."""
-    return next((hint for pattern, hint in _HABITS if pattern.search(line)), None)
+    """The hint for a statement written in another language's habits (Python, JavaScript, numpy);
+    its comment is prose, not read."""
+    code = line.split("#", 1)[0]
+    for pattern, hint in _HABITS:
+        m = pattern.search(code)
+        if m:
+            return hint.format(m.group(1)) if "{0}" in hint else hint
+    return None

@@ -145,13 +145,14 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     result = program.evaluate(values) if values is not None else None
     g = program.graph
     outputs = set(g.outputs)
+    g_ = adjoint.choose_prefix(g.names)  # g_, or grad_ where the program has a node g_a (as explain)
     lines = ["digraph computation {", "  rankdir=LR;", f'  graph [fontname="{FONT}", nodesep=0.3];',
              f'  node [shape=plain, fontname="{FONT}"];',
              f'  edge [arrowhead=normal, fontname="{FONT}", fontsize=11, tailport=box, headport=box];']
     for name in g.inputs:
         label = name if result is None else f"{name}\n= {_num(result.values[name])}"
         if result is not None and result.adjoints is not None:
-            label += f"\ng_{name} = {_num(result.adjoints.get(name))}"
+            label += f"\n{g_}{name} = {_num(result.adjoints.get(name))}"
         kind = "param" if name in g.params else "input"
         box = _box(label, None, 2 if name in outputs else 1, rounded=True)
         lines.append(f"  {_q(name)} [label={box}, tooltip={_q(kind)}];")
@@ -162,7 +163,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
         if result is not None:
             label += f"\n= {_num(result.values[st.name])}"
             if result.adjoints is not None:
-                label += f"\ng_{st.name} = {_num(result.adjoints.get(st.name))}"
+                label += f"\n{g_}{st.name} = {_num(result.adjoints.get(st.name))}"
         box = _box(label, st.name, 2 if st.name in outputs else 1, rounded=False)
         lines.append(f"  {_q(st.name)} [label={box}, tooltip={_q(st.name)}];")
     local = edge_partials(program, values, result) if partials else {}

@@ -98,6 +98,11 @@ def by_nodes(prog: Program, wrt: str | Sequence[str] | None) -> list[str]:
     chosen = [wrt] if isinstance(wrt, str) else list(wrt) if isinstance(wrt, (list, tuple)) else None
     if chosen and all(isinstance(n, str) and n in prog.graph.slot_of for n in chosen):
         return chosen
+    bad = next((n for n in chosen or [] if isinstance(n, str) and n not in prog.graph.slot_of), None)
+    if bad is not None:  # (the name that is wrong, not the first that is not an input)
+        raise GraphlangError("unknown-input", f"cannot differentiate with respect to {bad!r}: the program has "
+                             "no such node", hint="inputs: " + ", ".join(prog.inputs) + "; other nodes: "
+                             + ", ".join(n for n in prog.names if n not in prog.inputs))
     return prog._wrt(wrt)
 
 

@@ -28,7 +28,9 @@ FEW = 8  # new names at most computed while some input has no value (each alone:
 SMALL = 4_000  # characters of session at most for that (the whole program is built for each: ~300 lines)
 
 # CLI flags in library messages, and what the REPL calls them
-FLAGS = ((re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),
+FLAGS = ((re.compile(r"; or delete line \d+ to make (\w+) an input \(inputs are never assigned\)"),
+          r"; or forget its :at value: :at \1="),  # (a name given a value, then assigned)
+         (re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),
          (re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
          (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"))
 
@@ -144,12 +146,17 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         try:
             vals = prog.forward(given(prog, session.at))
         except GraphlangError as bad:  # its own failure: not replaced (as a new statement is not added)
-            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
             line = prog.graph.statement(name).line  # type: ignore[union-attr]
+            if bad.line is not None and bad.line < line:  # an earlier line: is it one the new one reads?
+                try:
+                    value_alone(prog, name, session.at)
+                except GraphlangError as own:
+                    bad = own
+            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
             if bad.line is None or bad.line == line:
                 session._command(":undo")
                 return [error, Text("(not replaced: correct it, or the values with :at, and type it again)")]
-            return [*shown, error, Text(f"(replaced: line {bad.line}, which reads it, fails at these values)")]
+            return [*shown, error, Text(f"(replaced; line {bad.line} fails at these values)")]
         shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
                                     if reached[prog.graph.slot_of[n]])))
     return shown
@@ -299,5 +306,10 @@ def as_value(err: GraphlangError, text: str, inputs: Any) -> GraphlangError:
     """`x = 5` where x is an input already read: meant as its value (the error says :at x=5)."""
     m = _GIVEN.fullmatch(text)
     if err.kind == "undefined" and m and m.group(1) in inputs:
-        err.hint = f"to give the input {m.group(1)} a value, type :at {m.group(1)}={m.group(2).replace(' ', '')}"
+        value = m.group(2).replace(" ", "")
+        try:
+            parse_at([f"{m.group(1)}={value}"])  # only a value :at takes (not `x = e`, `x = 1-2`)
+        except GraphlangError:
+            return err
+        err.hint = f"to give the input {m.group(1)} a value, type :at {m.group(1)}={value}"
     return err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
+import shlex
 from typing import Any
 
 from rich.text import Text
@@ -63,6 +63,7 @@ class ReplSession:
         self._names = Names().add("\n".join(self.chunks), self.limits)[0] if self.chunks else Names()
         self._lines = self.source.split("\n")[:-1]
         self._values.known = None
+        self._deps = None  # (a replacement keeps the count and the last chunk: each name's inputs again)
         self._synced = now
 
     def program(self) -> Program | None:
@@ -159,15 +160,20 @@ class ReplSession:
         that raised: one bad line no longer broke every later one); where an earlier line fails (its
         values changed since), it is added, with its own values where they can be computed."""
         self._values.known = None
+        reads = False  # whether the new names' own evaluation met the earlier line's failure
         if err.line is not None and err.line < start and 0 < len(new) <= rc.FEW:
-            with contextlib.suppress(GraphlangError):  # (else the earlier line's error)
+            try:  # the first failing line in program order need not be one the new names read
                 vals = rc.values_alone(self.program(), new, self.at)
                 return [Text(rc.shown(vals)[0].plain + f"    (line {err.line} fails at these values)")]
+            except GraphlangError as own:  # its own failure (c = 1/z at z = 0), or the line it reads
+                err, reads = own, True
         shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
         if err.line is None or err.line >= start:
             self._command(":undo")
-        shown.append(Text("(not added: correct it, or the values with :at, and type it again)" if err.line is None
-                          or err.line >= start else f"(added: it reads line {err.line}, which fails at these values)"))
+            shown.append(Text("(not added: correct it, or the values with :at, and type it again)"))
+        else:
+            shown.append(Text(f"(added: it reads line {err.line}, which fails at these values)" if reads
+                              else f"(added; line {err.line} fails at these values)"))
         return shown
 
     def _new_values(self, checked: Checked | None) -> dict[str, Any]:
@@ -253,10 +259,11 @@ class ReplSession:
                 raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
             body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
             write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
-            values = rc.header(self.at)[len(rc.AT_HEADER):].strip()  # (`run` reads no comment: say how)
+            prog = self.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
+            values = rc.header({k: v for k, v in self.at.items() if prog and k in prog.inputs})[len(rc.AT_HEADER):]
             return [Text(f"saved {len(self.chunks)} statement(s)" + (" and the :at values" if self.at else "")
-                         + f" to {rest}" + (f"; run it: graphlang run {rest} --at '{values}'" if 0 < len(values) <= 200
-                                            else ""))]
+                         + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
+                                            if 0 < len(values.strip()) <= 200 else ""))]
         if cmd == ":load":
             if not rest:
                 raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")

@@ -39,8 +39,9 @@ def legend(text: str) -> str:
     """LEGEND with only the symbols `text` writes (a vector of ones, a unit vector)."""
     parts = ["1 is a vector of ones"] * bool(_ONES.search(text)) + \
         ["eᵢ the unit vector with 1 at index i"] * bool(_UNIT.search(text))
-    return ", ".join([*parts, "ᵀ the transpose; factors side by side, or joined by @, are matrix products "
-                      "(denominator layout, as in the lecture)"])
+    parts += ["ᵀ the transpose"] * ("ᵀ" in text)
+    return ", ".join(parts) + ("; " if parts else "") + ("factors side by side, or joined by @, are matrix "
+                                                         "products (denominator layout, as in the lecture)")
 
 
 def paren(text: Rope, prec: int, below: int) -> Rope:

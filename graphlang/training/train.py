@@ -95,9 +95,13 @@ class Trainer:
                      for n in self.program.inputs}
             self._shapes = self.program.bind(first)[1]
             g = self.program.graph
+            if len(g.outputs) != 1:  # `output extra, loss` minimized `extra`
+                line, column = g.checked.output_pos or (None, None)
+                raise GraphlangError("shape", f"the loss is one output; the program names {len(g.outputs)} "
+                                     f"({', '.join(g.outputs)})", line, column, "write `output loss`")
             if self._shapes[self.out] != ():  # checked before any step: no "diverged" hint
                 st = next((s for s in g.statements if s.name == g.outputs[0]), None)  # (None: an input)
-                raise GraphlangError("shape", f"the loss {g.outputs[0]} must be a scalar, not of shape "
+                raise GraphlangError("shape", f"the output {g.outputs[0]} (the loss) must be a scalar, not of shape "
                                      f"{list(self._shapes[self.out])}", getattr(st, "line", None),
                                      getattr(st, "column", None),
                                      "a dot product (beta @ z + b, not beta * z) or a sum: J = sum(...)")
