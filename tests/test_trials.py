@@ -352,3 +352,22 @@ def test_red_team_findings_on_the_days_changes(cli, write, tmp_path):
     assert two.code == 1 and ":5:1: shape error" in two.err and "write `output loss`" in two.err
     assert cli("run", str(PROGRAMS / "lecture13.cg"), "--at", "x= 2 z=3", "--json").json()["value"] == \
         cli("run", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "--json").json()["value"]
+
+
+def test_train_steps_makes_exactly_that_many_updates(cli, write, tmp_path):
+    """A student had to make a one-row CSV to watch a single SGD update. Oracle: the update by hand,
+    w ← w − γ·2(u − t)·x, b ← b − γ·2(u − t), for whichever example the shuffle took first."""
+    prog = write("input x[2], t\nparam w[2], b\nu = w @ x + b\nJ = (u - t)^2\n")
+    data = tmp_path / "d.csv"
+    rows = [((1.0, 2.0), 1.0), ((0.0, 1.0), 0.0), ((2.0, 1.0), 1.0)]
+    data.write_text("x_0,x_1,t\n" + "".join(f"{a},{b},{t}\n" for (a, b), t in rows))
+    init = tmp_path / "init.npz"
+    np.savez(init, w=np.array([0.5, -0.5]), b=np.array(0.25))
+    ran = cli("train", prog, "--data", str(data), "--init", str(init), "--steps", "1", "--lr", "0.1", "--json")
+    got = ran.json()["params"]
+    w, b = np.array([0.5, -0.5]), 0.25
+    by_hand = [(w - 0.1 * 2 * (w @ x + b - t) * np.array(x), b - 0.1 * 2 * (w @ x + b - t)) for x, t in rows]
+    assert ran.code == 0 and any(np.allclose(got["w"], wn, rtol=1e-12) and np.isclose(got["b"], bn, rtol=1e-12)
+                                 for wn, bn in by_hand)
+    four = cli("train", prog, "--data", str(data), "--init", str(init), "--steps", "4", "--epochs", "5", "--json")
+    assert [e["epoch"] for e in four.json()["epochs"]] == [1, 2]  # 3 updates, then 1: the second epoch cut short

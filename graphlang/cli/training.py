@@ -36,6 +36,8 @@ def train(program: ProgramArg,
           init: Annotated[str | None, typer.Option("--init", help="initial parameters (.npz)")] = None,
           save: Annotated[str | None, typer.Option("--save", help="write the trained parameters (.npz)")] = None,
           plot: Annotated[str | None, typer.Option("--plot", help="loss curves as PNG (matplotlib)")] = None,
+          max_steps: Annotated[int | None, typer.Option(
+              "--steps", min=1, metavar="N", help="stop after N updates (--steps 1: one SGD step)")] = None,
           early_stopping: Annotated[int | None, typer.Option(
               "--early-stopping", min=1, metavar="EPOCHS",
               help="stop when the validation loss has not improved for this many epochs (keeps the best)")] = None,
@@ -63,9 +65,10 @@ def train(program: ProgramArg,
         val_set = tr.load_csv(prog, val) if val else None
         params = tr.load_params(init, prog) if init else tr.init_params(prog, seed)
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
+        trainer.steps_left = max_steps
         labels = train_set.columns[tr.data.data_inputs(prog)[-1]]  # 0/1 or one-hot: a classifier's accuracy
         table = render.epoch_table(trainer.pred is not None and is_classification(labels), val_set is not None)
-        steps = epochs * -(-train_set.n // batch)
+        steps = min(epochs * -(-train_set.n // batch), max_steps or epochs * -(-train_set.n // batch))
         columns = [*Progress.get_default_columns(), TextColumn("loss {task.fields[loss]}")]
         with Progress(*columns, console=s.err, transient=True) as bar, stop_on_ctrl_c(trainer):
             task = bar.add_task("training", total=steps, loss="…")

@@ -80,6 +80,7 @@ class Trainer:
         self._names = [n for n in g.inputs if n in g.params]  # the compiled step's gradient order
         self._feed = [(n, n in g.params) for n in g.inputs]
         self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
+        self.steps_left: int | None = None  # updates still to make (`--steps N`), None: whole epochs
         self.last_loss = float("nan")  # the mean loss of the last step (for a progress bar)
         self.early: tuple[int, int] | None = None  # (the epoch it stopped after, the best epoch) when early
 
@@ -260,8 +261,10 @@ class Trainer:
             self.last_loss = loss
             if on_step:
                 on_step()
-            if self.stop:
+            if self.stop or (self.steps_left is not None and self.steps_left - steps <= 0):
                 break
+        if self.steps_left is not None:
+            self.steps_left -= steps
         return total / data.n
 
     def fit(self, train: Dataset, epochs: int, val: Dataset | None = None,
@@ -274,6 +277,8 @@ class Trainer:
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
         for e in range(1, epochs + 1):
+            if self.steps_left is not None and self.steps_left <= 0:  # `--steps N` done: the epoch cut short
+                break
             self.epoch(train, rng, e, on_step)
             if self.stop:  # interrupted: the parameters of the last finished epoch
                 self.params.update(kept)
