@@ -140,7 +140,7 @@ def prediction_table(preds: Any, name: str, loss: float | None, acc: float | Non
     parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]
     if confusion is not None:
         c = np.asarray(confusion)
-        m = _table("Confusion matrix (rows: true class, columns: predicted class)", "true \\ predicted",
+        m = _table("Confusion matrix", "true \\ predicted",  # (a long title widened the first column)
                    *[str(j) for j in range(len(c))])
         for i, row in enumerate(c):
             m.add_row(str(i), *[str(int(v)) for v in row])
