@@ -272,9 +272,9 @@ class Program:
                                      f"but {name!r} has shape {list(shapes[k])}", line, column,
                                      "give one number (every element) or a value of the input's shape")
             seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
-        tan = interp.tangents(self.graph, shapes, vals, seeds)
-        return {n: _zero_if_none(tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]])
-                for n in self.graph.names}
+        tan, undefined = interp.tangents_where_defined(self.graph, shapes, vals, seeds)  # (None: no tangent)
+        return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
+            tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
 
     def hessian(self, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Second derivatives of a scalar program: reverse mode over its derivative program."""

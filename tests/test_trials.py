@@ -371,3 +371,15 @@ def test_train_steps_makes_exactly_that_many_updates(cli, write, tmp_path):
                                  for wn, bn in by_hand)
     four = cli("train", prog, "--data", str(data), "--init", str(init), "--steps", "4", "--epochs", "5", "--json")
     assert [e["epoch"] for e in four.json()["epochs"]] == [1, 2]  # 3 updates, then 1: the second epoch cut short
+
+
+def test_tangents_leave_out_a_node_the_output_does_not_read(cli, write):
+    """`tangents` stopped at a node beside the output whose tangent does not exist (a red team's
+    fuzz find), though forward mode's gradient stood. Oracle: reverse mode's gradient for y."""
+    g = graphlang.parse("input x\nt = sqrt(x - 1) * 0\nu = t + x\ny = x * 3\n")
+    tans = g.tangents({"x": 1.0}, {"x": 1.0})
+    assert tans["t"] is None and tans["u"] is None and tans["y"] == g.gradient({"x": 1.0})["x"] == 3.0
+    ran = cli("tangents", write("input x\nt = sqrt(x - 1) * 0\nu = t + x\ny = x * 3\n"), "--at", "x=1", "--json")
+    assert ran.json()["tangents"] == {"x": 1.0, "t": None, "u": None, "y": 3.0}
+    with pytest.raises(graphlang.GraphlangError, match="derivative of sqrt"):  # the output reads it
+        graphlang.parse("input x\nt = sqrt(x - 1)\ny = t + x\n").tangents({"x": 1.0}, {"x": 1.0})

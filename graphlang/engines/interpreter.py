@@ -211,3 +211,23 @@ def reverse_once(graph: Graph, arrays: list[np.ndarray], shapes: list[Shape]) ->
     vals = forward(graph, arrays)
     seeds = {graph.slot_of[n]: np.ones(shapes[graph.slot_of[n]]) for n in graph.outputs}
     reverse(graph, shapes, vals, seeds, depends_on_inputs(graph))
+
+
+def tangents_where_defined(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any]
+                           ) -> tuple[list[Any], set[int]]:
+    """`tangents`, and the slots whose tangent does not exist here, left out where the outputs do
+    not read them (with what reads them): `t2 = softmax(exp(t1))^0.3` beside the output stopped
+    every tangent. A failure the outputs read is raised, located as `tangents` locates it."""
+    read = graph.read_by([graph.slot_of[o] for o in graph.outputs])
+    undefined: set[int] = set()
+    for _ in range(16):  # (each round leaves out one more failing statement)
+        needed = [s not in undefined for s in range(graph.n_slots)] if undefined else None
+        try:
+            return tangents(graph, shapes, vals, seeds, needed=needed), undefined
+        except GraphlangError as err:
+            eq = next((e for e in graph.eqns if (e.line, e.column) == (err.line, err.column)
+                       and e.out not in undefined), None)
+            if eq is None or read[eq.out]:
+                raise
+            undefined |= {s for s, r in enumerate(graph.reached_from([eq.out])) if r}
+    return tangents(graph, shapes, vals, seeds, needed=[s not in undefined for s in range(graph.n_slots)]), undefined

@@ -117,7 +117,8 @@ def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> l
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
     t = Grid(f"Forward mode along the direction {shown}: each node's tangent (its derivative in that "
              "direction)", ("node", "definition", "tangent"))
-    t.rows = [(name, clean(program.definition(name)), tensor(v)) for name, v in tans.items()]
+    t.rows = [(name, clean(program.definition(name)), UNDEFINED if v is None else tensor(v))
+              for name, v in tans.items()]
     return [t]
 
 

@@ -378,7 +378,7 @@
     if (ans.error) { box.innerHTML = '<pre class="error"></pre>'; box.firstChild.textContent = ans.error.kind + " error: " + ans.error.message; return; }
     var t = document.createElement("table"), dir = Object.keys(ans.direction).map(function (n) { return "d" + n + "=" + full(ans.direction[n]); }).join(", ");
     t.appendChild(row([{ text: "node", head: true }, "tangent (forward mode along " + dir + ")"]));
-    Object.keys(ans.tangents).forEach(function (n) { t.appendChild(row([n, { text: full(ans.tangents[n]), num: true }])); });
+    Object.keys(ans.tangents).forEach(function (n) { t.appendChild(row([n, { text: ans.tangents[n] === null ? "undefined (no finite value here)" : full(ans.tangents[n]), num: true }])); });
     box.innerHTML = ""; box.appendChild(t);
   }
 
