@@ -29,7 +29,7 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, INT_RANGE
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
@@ -50,10 +50,12 @@ Answer = tuple[dict[str, Any], dict[str, Any], dict[str, Any]]  # values, adjoin
 
 
 def _arg(v: Any) -> float:
-    """An input as `bind` reads it when it is a Python int (never bigint arithmetic); else refuse."""
-    if type(v) is int and -INT_RANGE < v < INT_RANGE:
-        return float(v)
-    raise TypeError("not a plain number: bind decides")
+    """An input as `bind` reads it when it is an int or a numpy real scalar (`fastpath.as_float`);
+    else refuse."""
+    f = as_float(v)
+    if f is None:
+        raise TypeError("not a plain number: bind decides")
+    return f
 
 
 def _display(names: list[str], slots: list[str]) -> str:

@@ -102,5 +102,5 @@ def program_bundle(program: Any) -> dict[str, str]:
     drawn = svg(to_dot(program))
     if drawn:
         bundle["image/svg+xml"] = drawn
-        bundle["text/html"] += drawn
+        bundle["text/html"] += drawn[drawn.find("<svg"):]  # (an XML prolog and DOCTYPE are no HTML)
     return bundle

@@ -125,9 +125,11 @@ def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = 
 
 
 def draw(prog: Program, path: str | os.PathLike[str] | None = None, at: Mapping[str, Any] | None = None,
-         partials: bool = False, dpi: int = 200) -> Any:
+         partials: bool = False, dpi: int = 200, **unknown: Any) -> Any:
     """Write the picture to `path` (its suffix picks the format: .png .svg .pdf .dot, or .tex for TikZ)
     and return the path; without a path, an inline SVG drawing."""
+    if unknown:  # (a TypeError is no GraphlangError: the library raises only those)
+        raise GraphlangError("usage", f"draw() has no option {next(iter(unknown))!r}", hint="options: partials, dpi")
     if path is not None and os.fspath(path).lower().endswith(".tex"):
         target = os.fspath(path)
         write_text(target, tikz.to_tikz(prog, _values(at), partials, file=os.path.basename(target)))

@@ -63,6 +63,7 @@ class Trainer:
         if not self.program.params:
             raise GraphlangError("usage", "the program declares no `param` to train",
                                  hint="declare the weights: param W[4, 3], b[3]")
+        self.params = dict(self.params)  # (the caller's dict keeps its values: "before" stays before)
         missing = [n for n in self.program.params if n not in self.params]
         if missing:
             raise GraphlangError("value", f"no initial value for the parameter(s) {', '.join(missing)}")
