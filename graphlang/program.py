@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,8 +22,9 @@ from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
 from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
-from graphlang.numbers import plain, py
+from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
+from graphlang.result import Result
 from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
@@ -38,41 +38,6 @@ class _Views(dict[str, Callable[..., Any]]):  # name -> view: present/views.py f
 
 
 VIEWS = _Views()
-
-
-@dataclass
-class Result:
-    """One evaluation: the output, every named value, adjoints and the gradient (or Jacobian)."""
-
-    output: str | list[str]
-    value: Any
-    values: dict[str, Any]
-    adjoints: dict[str, Any] | None
-    gradient: dict[str, Any] | None
-    jacobian: dict[str, Any] | None = None
-    method: str = "reverse"
-    epsilon: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def scalar(self) -> bool:
-        return self.gradient is not None
-
-    def _repr_html_(self) -> str:
-        from graphlang.present.notebook import result_html
-        return result_html(self.extra.get("program"), self)
-
-    def to_json(self) -> dict[str, Any]:
-        """The object of SPEC §3 (nested lists, finite floats)."""
-        out: dict[str, Any] = {"output": self.output, "value": plain(self.value),
-                               "values": {k: plain(v) for k, v in self.values.items()}}
-        if self.gradient is not None:
-            if self.adjoints is not None:  # every named node (SPEC §3): null where none exists here
-                out["adjoints"] = {k: plain(self.adjoints[k]) if k in self.adjoints else None for k in self.values}
-            out["gradient"] = {k: plain(v) for k, v in self.gradient.items()}
-        else:
-            out["jacobian"] = {k: plain(v) for k, v in (self.jacobian or {}).items()}
-        return out
 
 
 class Program:
@@ -276,8 +241,13 @@ class Program:
         return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
             tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
 
-    def hessian(self, values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        """Second derivatives of a scalar program: reverse mode over its derivative program."""
+    def hessian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+        """Second derivatives of a scalar program: reverse mode over its derivative program (`wrt`:
+        only those inputs' blocks, as `graphlang hessian --wrt`)."""
+        if wrt is not None:
+            names = self._wrt(wrt)
+            whole = self.hessian(values)
+            return {a: {b: whole[a][b] for b in names} for a in names}
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
             raise GraphlangError("shape", "the Hessian needs a single scalar output", *(self.checked.output_pos or

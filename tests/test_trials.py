@@ -421,3 +421,13 @@ def test_a_trainer_leaves_the_callers_parameters_and_draw_raises_graphlang_error
     assert all(np.array_equal(p0[k], before[k]) for k in p0) and not np.array_equal(tr.params["w"], before["w"])
     with pytest.raises(graphlang.GraphlangError, match="no option 'colour'"):
         g.draw(str(tmp_path / "g.svg"), colour="red")
+
+
+def test_the_hessian_by_some_inputs_in_python_as_on_the_command_line():
+    """`Program.hessian` had no `wrt` (the CLI's --wrt did). Oracle: the full Hessian's blocks."""
+    g = graphlang.load(PROGRAMS / "lecture13.cg")
+    at = {"x": 2.0, "z": 3.0}
+    whole, part = g.hessian(at), g.hessian(at, wrt="z")
+    assert part == {"z": {"z": whole["z"]["z"]}} and g.hessian(at, wrt=["z", "x"])["z"]["x"] == whole["z"]["x"]
+    with pytest.raises(graphlang.GraphlangError):
+        g.hessian(at, wrt="a")  # an intermediate: the Hessian is by inputs
