@@ -431,3 +431,11 @@ def test_the_hessian_by_some_inputs_in_python_as_on_the_command_line():
     assert part == {"z": {"z": whole["z"]["z"]}} and g.hessian(at, wrt=["z", "x"])["z"]["x"] == whole["z"]["x"]
     with pytest.raises(graphlang.GraphlangError):
         g.hessian(at, wrt="a")  # an intermediate: the Hessian is by inputs
+
+
+def test_python_errors_speak_python():
+    """`g.explain(at, of="y[99]")` said `--of 'y[99]'`, the command line's option."""
+    g = graphlang.parse("input x[3]\ny = 2 * x\n")
+    with pytest.raises(graphlang.GraphlangError) as err:
+        g.explain({"x": [1, 2, 3]}, of="y[99]")
+    assert err.value.message.startswith("of='y[99]'") and "--of" not in (err.value.hint or "")

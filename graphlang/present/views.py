@@ -81,7 +81,12 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     _check_width(width)
     if of is not None and not isinstance(of, str):
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
-    lines = ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
+    try:
+        lines = ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
+    except GraphlangError as err:  # in Python's words: of='y[99]', not the command line's --of 'y[99]'
+        err.message = err.message.replace("--of ", "of=")
+        err.hint = err.hint and err.hint.replace("--of ", "of=")
+        raise
     # Jupyter renders LaTeX with MathJax, which has no \\allowdisplaybreaks: its passes without the group
     mathjax = ex.as_text(lines, format, width, pages=False) if format == "latex" else None
     return Shown(ex.as_text(lines, format, width), format, mathjax)
