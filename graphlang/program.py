@@ -237,7 +237,8 @@ class Program:
                                      f"but {name!r} has shape {list(shapes[k])}", line, column,
                                      "give one number (every element) or a value of the input's shape")
             seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
-        tan, undefined = interp.tangents_where_defined(self.graph, shapes, vals, seeds)  # (None: no tangent)
+        read, undefined = self.graph.read_by([self.graph.slot_of[o] for o in self.graph.outputs]), set[int]()
+        tan = interp.tangents(self.graph, shapes, vals, seeds, soft=[not r for r in read], missing=undefined)
         return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
             tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
 

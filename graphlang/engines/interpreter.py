@@ -161,12 +161,16 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
 
 
 def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any],
-             batched: bool = False, needed: list[bool] | None = None) -> list[Any]:
+             batched: bool = False, needed: list[bool] | None = None,
+             soft: list[bool] | None = None, missing: set[int] | None = None) -> list[Any]:
     """Tangents ẋ_v = (∂v/∂inputs) · direction for every slot (None where zero).
 
     `batched`: the seeds are `Batch`es of directions (a Jacobian's columns, in one pass).
     `needed`: only these slots (what the outputs read: a gradient by forward mode does not stop
     at a node the output never reads, whose tangent may not exist, as reverse mode does not).
+    `soft`: slots (those the outputs do not read) whose tangent may not exist: there a numeric
+    failure leaves it (and every tangent downstream of it) None and adds them to `missing`, as
+    `reverse` does for a constant's adjoint.
     """
     tan: list[Any] = [None] * graph.n_slots
     for slot, t in seeds.items():
@@ -174,6 +178,9 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
     add = BATCHED["add"]
     with strict_floats():
         for eq in graph.eqns:
+            if missing and any(i in missing for i in eq.ins):  # downstream of a tangent that does not exist
+                missing.add(eq.out)
+                continue
             if (needed is not None and not needed[eq.out]) or all(tan[i] is None for i in eq.ins):
                 continue
             in_shapes = tuple(shapes[i] for i in eq.ins)
@@ -187,11 +194,16 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                 try:
                     c = fn(tan[i], vals[eq.out], *args)
                 except _NUMERIC_ERRORS as err:
+                    if soft is not None and soft[eq.out] and missing is not None:
+                        missing.add(eq.out)
+                        break
                     raise domain_error(graph, eq, args, err, during="forward-mode") from None
                 try:
                     total = c if total is None else (add(total, c) if batched else total + c)
                 except _NUMERIC_ERRORS as err:
                     raise sum_error(graph, eq, eq.out, err, "tangent") from None
+            if missing is not None and eq.out in missing:
+                continue
             if batched:
                 if total is not None:
                     total = broadcast_batch(total, _size(seeds), shapes[eq.out])
@@ -211,23 +223,3 @@ def reverse_once(graph: Graph, arrays: list[np.ndarray], shapes: list[Shape]) ->
     vals = forward(graph, arrays)
     seeds = {graph.slot_of[n]: np.ones(shapes[graph.slot_of[n]]) for n in graph.outputs}
     reverse(graph, shapes, vals, seeds, depends_on_inputs(graph))
-
-
-def tangents_where_defined(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int, Any]
-                           ) -> tuple[list[Any], set[int]]:
-    """`tangents`, and the slots whose tangent does not exist here, left out where the outputs do
-    not read them (with what reads them): `t2 = softmax(exp(t1))^0.3` beside the output stopped
-    every tangent. A failure the outputs read is raised, located as `tangents` locates it."""
-    read = graph.read_by([graph.slot_of[o] for o in graph.outputs])
-    undefined: set[int] = set()
-    for _ in range(16):  # (each round leaves out one more failing statement)
-        needed = [s not in undefined for s in range(graph.n_slots)] if undefined else None
-        try:
-            return tangents(graph, shapes, vals, seeds, needed=needed), undefined
-        except GraphlangError as err:
-            eq = next((e for e in graph.eqns if (e.line, e.column) == (err.line, err.column)
-                       and e.out not in undefined), None)
-            if eq is None or read[eq.out]:
-                raise
-            undefined |= {s for s, r in enumerate(graph.reached_from([eq.out])) if r}
-    return tangents(graph, shapes, vals, seeds, needed=[s not in undefined for s in range(graph.n_slots)]), undefined
