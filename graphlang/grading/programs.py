@@ -103,10 +103,11 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         report.feedback.append(where.text().rstrip())  # "your program:1:14: syntax error: …", its line, a caret
         return report
     parsed.passed, parsed.score = True, points
-    again, note = _graded_output(ref, stud, submission, limits)
-    if note.startswith("Graded your outputs"):  # the reference's names, in its order
+    again, note = _reordered(ref, stud)
+    if note:  # the reference's outputs named in another order: graded by name, in its order
         report.feedback.append(note)
         return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected)
+    again, note = _debug_line(ref, stud, submission, limits)
     if note:  # a debug line after y, or `y = x * z` an intermediate: y graded only where that passes
         by_name = _grade_parsed(copy.deepcopy(report), ref, pts, n, again, rtol, atol, required, points,
                                 show_expected)
@@ -276,19 +277,25 @@ def _expected(want: Any, show: bool) -> str:
     return f"expected {_short(want)}" if show else "not the reference's value"
 
 
-def _graded_output(ref: Program, stud: Program, text: str, limits: Limits) -> tuple[Program, str]:
-    """The submission with the reference's output names as its outputs, when it defines them but
-    ends on trailing debug lines computed from them (`q = y * 2`), and a note saying so."""
+def _reordered(ref: Program, stud: Program) -> tuple[Program, str]:
+    """The submission with its outputs in the reference's order when it names the same ones in
+    another, and a note saying so; else itself and no note."""
+    outs = ref.outputs
+    if stud.outputs == outs or sorted(stud.outputs) != sorted(outs):
+        return stud, ""
+    checked = dataclasses.replace(stud.checked, outputs=list(outs))
+    again = Program(stud.source, stud.path, stud.limits, graph=Graph(checked, stud.limits))
+    return again, (f"Graded your outputs in the reference's order ({', '.join(outs)}); your program "
+                   f"names them as {', '.join(stud.outputs)}.")
+
+
+def _debug_line(ref: Program, stud: Program, text: str, limits: Limits) -> tuple[Program, str]:
+    """The submission with the reference's output names as its outputs, when it defines them and
+    every statement after them is computed from them (`q = y * 2`), and a note saying so; the
+    caller grades it so only where that passes."""
     outs = ref.outputs
     if stud.outputs == outs or not all(n in stud.names and n not in stud.inputs for n in outs):
         return stud, ""
-    if sorted(stud.outputs) == sorted(outs):  # the same outputs named in another order
-        checked = dataclasses.replace(stud.checked, outputs=list(outs))
-        again = Program(stud.source, stud.path, stud.limits, graph=Graph(checked, stud.limits))
-        return again, (f"Graded your outputs in the reference's order ({', '.join(outs)}); your program "
-                       f"names them as {', '.join(stud.outputs)}.")
-    # only when every statement after it is computed from it (debug lines): `y = x * z` as an
-    # intermediate, or a second attempt after y, is not the answer (one node graded, never the better)
     g = stud.graph
     reached = g.reached_from([g.slot_of[n] for n in outs])
     last = max(g.position(n)[0] or 0 for n in outs)
