@@ -121,10 +121,7 @@ def hessian_command(program: str, at: list[str], at_file: str | None, as_json: b
 
     def body() -> None:
         prog = s.load(strict, limit)
-        names = prog._wrt([n.strip() for n in wrt.split(",") if n.strip()]) if wrt else None  # checked first
-        h = prog.hessian(values(at, at_file))
-        if names is not None:
-            h = {a: {b: h[a][b] for b in names} for a in names}
+        h = prog.hessian(values(at, at_file), [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None)
         if as_json:
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:

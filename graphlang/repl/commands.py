@@ -299,7 +299,7 @@ def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
 
 
-_GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*([-+]?[0-9.eE+-]+|\[[-+0-9.eE, \[\]]*\])\s*")
+_GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")  # (the value: whatever :at takes)
 
 
 def as_value(err: GraphlangError, text: str, inputs: Any) -> GraphlangError:
