@@ -20,30 +20,32 @@ def _usage(msg: str, hint: str | None = None) -> GraphlangError:
     return GraphlangError("usage", msg, hint=hint or "write --at name=value,name=[1,2,3]")
 
 
-_NEXT_PAIR = re.compile(r"\s+[A-Za-z_][A-Za-z0-9_]*\s*=")
-
-
 def split_pairs(text: str) -> list[str]:
-    """Split on commas outside brackets: `x=[1,2],y=3` -> [`x=[1,2]`, `y=3`]; and on spaces before
-    the next `name=` (`x=2 z=3`)."""
-    parts, depth, start = [], 0, 0
-    eq = valued = False  # the current pair has its '=', and a value after it (then a space may end it)
-    for i, ch in enumerate(text):
+    """The `name=value` pairs of `--at` text (and the REPL's `:at`), split on commas, or on blanks
+    not next to an '=', outside brackets: `x=[1, 2],y=3`, `x=2 z=3`, `x = 2, z = 3`. Linear: each run
+    of blanks is looked at once."""
+    parts, depth, start, i, n = [], 0, 0, 0, len(text)
+    while i < n:
+        ch = text[i]
         if ch == "[":
             depth += 1
         elif ch == "]":
             depth -= 1
             if depth < 0:
                 raise _usage(f"--at {text[:60]!r}: a ']' without '['")
-        # `x=2 z=3`, as the REPL's :at: a space that starts a run (linear: each run is matched once)
-        if depth == 0 and (ch == "," or ch.isspace() and valued and not text[i - 1].isspace()
-                           and _NEXT_PAIR.match(text, i)):
+        elif depth == 0 and ch.isspace():
+            j = i
+            while j < n and text[j].isspace():
+                j += 1
+            if not (j < n and text[j] == "=" or i > 0 and text[i - 1] == "="):  # `x = 2`: one pair
+                parts.append(text[start:i])
+                start = j
+            i = j
+            continue
+        elif depth == 0 and ch == ",":
             parts.append(text[start:i])
-            start, eq, valued = i + 1, False, False
-        elif ch == "=":
-            eq = True
-        elif eq and not ch.isspace():
-            valued = True
+            start = i + 1
+        i += 1
     if depth:
         raise _usage(f"--at {text[:60]!r}: an unclosed '['")
     parts.append(text[start:])

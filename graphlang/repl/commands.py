@@ -245,22 +245,6 @@ COMMANDS = {
 }
 
 
-def at_items(rest: str) -> list[str]:
-    """`:at x=2 z=3`, `x=2, W=[[1, 0], [0, 1]]`, `x = 2`: the pairs, split outside brackets only."""
-    text = re.sub(r"\s*=\s*", "=", rest)
-    items, depth, cur = [], 0, ""
-    for ch in text:
-        depth += ch == "["
-        depth -= ch == "]"
-        if depth <= 0 and (ch.isspace() or ch == ","):
-            if cur:
-                items.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return items + ([cur] if cur else [])
-
-
 def nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list[str]:
     """The node names a command was given (separated by commas or spaces), each checked."""
     names = [n for n in rest.replace(",", " ").split() if n]

@@ -11,7 +11,7 @@ from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.ir.bind import to_array
-from graphlang.language.atvalues import parse_at, read_at_file
+from graphlang.language.atvalues import parse_at, read_at_file, split_pairs
 from graphlang.language.incremental import Names
 from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
@@ -212,7 +212,7 @@ class ReplSession:
         if cmd in (":at", ":at-file"):
             if cmd == ":at-file" and not rest:
                 raise GraphlangError("usage", ":at-file needs a file name", hint="e.g. :at-file values.json")
-            items = [] if cmd == ":at-file" else rc.at_items(rest)
+            items = [] if cmd == ":at-file" else split_pairs(rest)
             unset = [i[:-1] for i in items if i.endswith("=") and i.count("=") == 1]  # `:at y=`: forget y
             given = read_at_file(rest) if cmd == ":at-file" else \
                 parse_at([i for i in items if i[:-1] not in unset]) if len(unset) < len(items) else {}
@@ -275,7 +275,7 @@ class ReplSession:
                 inputs = parse(text).inputs  # must be a valid program
             except GraphlangError as err:  # located in the file, with its line (not at "<repl>")
                 return [render.error_text(err, rest, text)]
-            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, rc.at_items).items()}
+            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, split_pairs).items()}
             kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
             self._undo.append(("load", self.chunks, self.at))
             self.chunks, self.at = [text.rstrip("\n")], {**kept, **saved}
