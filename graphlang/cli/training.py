@@ -68,7 +68,8 @@ def train(program: ProgramArg,
         trainer.steps_left = max_steps
         labels = train_set.columns[tr.data.data_inputs(prog)[-1]]  # 0/1 or one-hot: a classifier's accuracy
         table = render.epoch_table(trainer.pred is not None and is_classification(labels), val_set is not None)
-        steps = min(epochs * -(-train_set.n // batch), max_steps or epochs * -(-train_set.n // batch))
+        steps = epochs * -(-train_set.n // batch)
+        steps = min(steps, max_steps or steps)  # (the progress bar's total)
         columns = [*Progress.get_default_columns(), TextColumn("loss {task.fields[loss]}")]
         with Progress(*columns, console=s.err, transient=True) as bar, stop_on_ctrl_c(trainer):
             task = bar.add_task("training", total=steps, loss="…")

@@ -49,12 +49,11 @@ def parse_of(program: Program, shapes: list[Any], text: str) -> Component:
     idx = tuple(int(i) for i in index.split(",")) if index else ()
     if len(idx) != len(shape) or any(not -n <= i < n for i, n in zip(idx, shape)):
         bad = next((k for k, (i, n) in enumerate(zip(idx, shape)) if not -n <= i < n), None)
-        want = "no index (it is a number)" if not shape else (
+        what = f"{name} needs no index (it is a number)" if not shape else (
             f"index {idx[bad]} is out of range for an axis of length {shape[bad]} (0 to {shape[bad] - 1})"
             if len(idx) == len(shape) and bad is not None else
-            f"{len(shape)} index{'es' if len(shape) > 1 else ''} within shape {list(shape)}")
-        raise GraphlangError("usage", f"--of {text!r}: {name} needs {want}" if "range" not in want else
-                             f"--of {text!r}: {want}",
+            f"{name} needs {len(shape)} index{'es' if len(shape) > 1 else ''} within shape {list(shape)}")
+        raise GraphlangError("usage", f"--of {text!r}: {what}",
                              hint=f"e.g. --of '{label(name, tuple(n - 1 for n in shape) or None)}'")
     return name, tuple(i % n for i, n in zip(idx, shape)) or None
 
