@@ -16,7 +16,7 @@ import numpy as np
 from graphlang.language.ast import Expr, names
 from graphlang.limits import gc_paused
 from graphlang.present import components as C
-from graphlang.present.textviews import tensor
+from graphlang.present.textviews import one_line
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
@@ -44,7 +44,7 @@ def short(v: Any, digits: int = 4) -> str:
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
         return f"{float(a) + 0.0:.{digits}g}"
-    return " ".join(tensor(a, digits).split()).replace("[ ", "[")  # (a matrix's column alignment: not on one line)
+    return one_line(a, digits)
 
 
 def tex_number(x: float, digits: int) -> str:

@@ -11,9 +11,17 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, located
 from graphlang.present.grid import Grid, Part
-from graphlang.present.textviews import MAX_SHOWN, gradcheck_parts, hessian_parts, result_parts, tangent_parts, tensor
+from graphlang.present.textviews import (
+    MAX_SHOWN,
+    gradcheck_parts,
+    hessian_parts,
+    one_line,
+    result_parts,
+    tangent_parts,
+    tensor,
+)
 
-__all__ = ["MAX_SHOWN", "tensor"]  # the tensor formatter's old home: the REPL and tests import it here
+__all__ = ["MAX_SHOWN", "one_line", "tensor"]  # the tensor formatter's old home: the REPL and tests import it here
 
 def _table(title: str, *columns: str) -> Table:
     t = Table(title=Text(title, style="bold"), title_justify="left", show_edge=True, expand=False,

@@ -53,6 +53,11 @@ def tensor(value: Any, digits: int = 6) -> str:
     return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(shown, a.size))}]"
 
 
+def one_line(value: Any, digits: int = 6) -> str:
+    """`tensor` on one line (a matrix's rows joined, without the column alignment's padding)."""
+    return " ".join(tensor(value, digits).split()).replace("[ ", "[")
+
+
 def _shown(n: int) -> list[int]:
     """The indices shown of an axis of length n: all of them, or the first few and the last."""
     return list(range(n)) if n <= MAX_SHOWN else [*range(MAX_SHOWN - 2), n - 1]

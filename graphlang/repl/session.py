@@ -235,7 +235,7 @@ class ReplSession:
                                          f"given has shape {show(v.shape)}", hint=hint)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
-            return [Text("at " + ", ".join(f"{k}={' '.join(render.tensor(v).split())}" for k, v in self.at.items()))]
+            return [Text("at " + ", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()))]
         if cmd == ":undo":
             if not self.chunks and not self._undo:
                 raise GraphlangError("usage", "nothing to undo")
