@@ -452,3 +452,19 @@ def test_at_values_are_split_one_way_for_the_cli_and_the_repl():
     s = ReplSession()
     s.handle("a = x * z")
     assert s.handle(":at x = 2, z=3")[0].plain == "at x=2, z=3" and s.handle(":at x=")[0].plain == "at z=3"
+
+
+def test_forgetting_one_value_and_setting_another_in_one_at():
+    """`:at x= z=4` read as x's value 'z=4' (blanks after '=' join); an empty value before a name and
+    '=' ends its pair, so x is forgotten and z set, and `--at 'x= z=4'` says x has no value."""
+    from graphlang.language.atvalues import parse_at, split_pairs
+    assert split_pairs("x= z=4") == ["x=", "z=4"] and split_pairs("x= z = 4") == ["x=", "z = 4"]
+    assert split_pairs("x= 2 z=4") == ["x= 2", "z=4"] and split_pairs("x= [1, 2] y=3") == ["x= [1, 2]", "y=3"]
+    assert split_pairs("x= " + "a" * 100_000) == ["x= " + "a" * 100_000]
+    s = ReplSession()
+    s.handle("a = x * z")
+    s.handle(":at x=2 z=3")
+    assert s.handle(":at x= z=4")[0].plain == "at z=4"
+    with pytest.raises(graphlang.GraphlangError) as err:
+        parse_at(["x= z=4"])
+    assert err.value.kind == "usage" and err.value.message == "--at x= has no value"

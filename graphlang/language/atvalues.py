@@ -20,10 +20,22 @@ def _usage(msg: str, hint: str | None = None) -> GraphlangError:
     return GraphlangError("usage", msg, hint=hint or "write --at name=value,name=[1,2,3]")
 
 
+def _names_pair(text: str, j: int) -> bool:
+    """Whether `name =` starts at j: after `x= ` it begins the next pair (`:at x= z=3` forgets x)."""
+    k, n = j, len(text)
+    while k < n and (text[k].isalnum() or text[k] == "_"):
+        k += 1
+    if k == j or text[j].isdigit():
+        return False
+    while k < n and text[k].isspace():
+        k += 1
+    return k < n and text[k] == "="
+
+
 def split_pairs(text: str) -> list[str]:
     """The `name=value` pairs of `--at` text (and the REPL's `:at`), split on commas, or on blanks
-    not next to an '=', outside brackets: `x=[1, 2],y=3`, `x=2 z=3`, `x = 2, z = 3`. Linear: each run
-    of blanks is looked at once."""
+    not next to an '=', outside brackets: `x=[1, 2],y=3`, `x=2 z=3`, `x = 2, z = 3`, `x= z=3` (x's
+    value empty). Linear: each run of blanks and each name after one is looked at at most twice."""
     parts, depth, start, i, n = [], 0, 0, 0, len(text)
     while i < n:
         ch = text[i]
@@ -37,7 +49,7 @@ def split_pairs(text: str) -> list[str]:
             j = i
             while j < n and text[j].isspace():
                 j += 1
-            if not (j < n and text[j] == "=" or i > 0 and text[i - 1] == "="):  # `x = 2`: one pair
+            if not (j < n and text[j] == "=" or i > 0 and text[i - 1] == "=" and not _names_pair(text, j)):
                 parts.append(text[start:i])
                 start = j
             i = j
@@ -120,6 +132,8 @@ def parse_at(items: list[str]) -> dict[str, Any]:
                 raise _usage(f"--at: {name[:60]!r} is not a name")
             if name in values:
                 raise _usage(f"--at gives {name!r} twice")
+            if not text.strip():
+                raise _usage(f"--at {name}= has no value", f"write {name}=2 or {name}=[1,2,3]")
             values[name] = parse_value(name, text.strip())
     return values
 
