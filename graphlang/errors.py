@@ -90,6 +90,12 @@ def clean(text: str) -> str:
                         text)
 
 
+def clean_line(text: str) -> str:
+    """`clean`, and a line break or tab escaped too: a name on one line (a file named "bob\nalice.cg
+    18/18" made a row of its own in the batch table)."""
+    return clean(text).replace("\n", "\\n").replace("\t", "\\t")
+
+
 class Located(NamedTuple):
     """The pieces of a located error message; presenters style them, `text()` is the plain form."""
 

@@ -91,7 +91,9 @@ class Kink:
 
 def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list[Kink]:
     """The coordinates where (f(x) − f(x − h))/h and (f(x + h) − f(x))/h differ for h and for h/10
-    alike: a difference that does not shrink with h is a corner, not curvature (scalar outputs)."""
+    alike: a difference that does not shrink with h is a corner, not curvature (scalar outputs).
+    Each side must also keep its value from h to h/10: a step across a pole (1/ln(x) at
+    x = 1.0000001) gives sides that change with h, and a smooth point there is no corner."""
     arrays, shapes = program.bind(values)
     if not program.is_scalar(shapes):
         return []
@@ -112,7 +114,8 @@ def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list
                 f0 = f(k, idx, 0.0)
                 sides = [((f0 - f(k, idx, -s)) / s, (f(k, idx, s) - f0) / s) for s in (h, h / 10)]
                 gaps = [abs(r - left) / max(1.0, abs(r), abs(left)) for left, r in sides]
-                if gaps[0] > 1e-3 and gaps[1] > 0.5 * gaps[0] and all(np.isfinite(sides[1])):
+                steady = all(abs(a - b) <= 0.1 * max(1.0, abs(a), abs(b)) for a, b in zip(*sides))
+                if gaps[0] > 1e-3 and gaps[1] > 0.5 * gaps[0] and steady and all(np.isfinite(sides[1])):
                     found.append(Kink(name, tuple(int(i) for i in idx), float(sides[1][0]), float(sides[1][1])))
     return found
 

@@ -174,6 +174,7 @@ class Program:
                          named, None, None, jac, method=method)
         if method == "fd":
             res.epsilon = methods.fd_epsilon_report(arrays, epsilon)
+            res.extra["scaled"] = epsilon is None  # the default step is ε·max(1, |x|) per coordinate
         if missing:
             res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self

@@ -87,9 +87,9 @@ CORPUS: list[Case] = [
     Case("ragged at", "y = sum(v)\n", ["--at", "v=[[1,2],[3]]"], 1, "value"),
     Case("non-numeric at", "y = x\n", ["--at", "x=abc"], 2, "usage"),
     Case("at without =", "y = x\n", ["--at", "x"], 2, "usage"),
-    Case("NaN at", "y = x\n", ["--at", "x=nan"], 1, "value"),
-    Case("Infinity at", "y = x\n", ["--at", "x=Infinity"], 1, "value"),
-    Case("1e999 at", "y = x\n", ["--at", "x=1e999"], 1, "value"),
+    Case("NaN at", "y = x\n", ["--at", "x=nan"], 2, "usage"),  # (SPEC: "not a number" is a usage error)
+    Case("Infinity at", "y = x\n", ["--at", "x=Infinity"], 2, "usage"),
+    Case("1e999 at", "y = x\n", ["--at", "x=1e999"], 2, "usage"),
     Case("at nested too deep", "y = sum(x)\n", ["--at", "x=" + "[" * 40 + "1" + "]" * 40], 1, "limit"),
     Case("unknown flag", "y = x\n", ["--at", "x=1", "--frobnicate"], 2),
     Case("intermediate given", "a = x + 1\ny = a\n", ["--at", "x=1,a=2"], 1, "unknown-input"),
@@ -118,12 +118,12 @@ NUMERIC_CASES = [
 AT_FILE_CASES = [
     ("deeply nested JSON", "[" * 100_000 + "]" * 100_000, 1, "limit"),
     ("JSON not an object", "[1, 2]", 2, "usage"),
-    ("JSON NaN", '{"x": NaN}', 1, "value"),
+    ("JSON NaN", '{"x": NaN}', 2, "usage"),  # (as --at x=nan: not a number)
     ("invalid JSON", '{"x": ', 2, "usage"),
     # an integer past float64 (a red team's: "not a number… every row of a matrix needs the same
     # length"), and one past Python's 4,300 digits ("use sys.set_int_max_str_digits" leaked)
-    ("integer of 400 digits", '{"x": 1' + "0" * 400 + "}", 1, "value"),
-    ("integer of 5000 digits", '{"x": 1' + "0" * 5000 + "}", 1, "value"),
+    ("integer of 400 digits", '{"x": 1' + "0" * 400 + "}", 2, "usage"),
+    ("integer of 5000 digits", '{"x": 1' + "0" * 5000 + "}", 2, "usage"),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pytest
 from conftest import PROGRAMS
 
@@ -401,3 +402,93 @@ def test_an_option_the_comparison_does_not_use_is_the_courses_mistake(tmp_path, 
     with pytest.raises(graphlang.GraphlangError) as info:
         Assignment.load(tmp_path / "a.toml")
     assert info.value.kind == "usage" and "does not apply to comparison" in info.value.message
+
+
+def _sig3(v: float) -> float:
+    return float(f"{v:.3g}")
+
+
+def test_a_student_who_rounds_every_step_to_3_figures_gets_full_marks():
+    """Rounding each step to 3 significant figures and going on from the rounded numbers (as the
+    worksheet asks: "write 3 significant figures") lost points for right work (a TA's find: 15/18),
+    while a *wrong* earlier answer got the later ones credited by error carried forward. Oracle: the
+    lecture's chain rule by hand, each step from the previous steps' rounded numbers."""
+    x, z = 2.0, 3.0
+    a = _sig3(x * z)
+    b = _sig3(math.log(x))
+    c = _sig3(math.sin(b))
+    d = _sig3(math.exp(a))
+    e = _sig3(a / b)
+    f = _sig3(c / a)
+    y = _sig3(d + e + f)
+    g_c = _sig3(1 / a)
+    g_b = _sig3(g_c * math.cos(b) - a / b ** 2)
+    g_a = _sig3(d + 1 / b - c / a ** 2)
+    answers = {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "y": y, "g_y": 1, "g_f": 1, "g_e": 1,
+               "g_d": 1, "g_c": g_c, "g_b": g_b, "g_a": g_a, "dy/dx": _sig3(g_a * z + g_b / x),
+               "dy/dz": _sig3(g_a * x)}
+    asg = Assignment.load(ASG)
+    rep = asg.grade_text(json.dumps(answers).encode(), "rounded_chain.json")
+    assert rep.score == 18, [(i.name, i.message) for i in rep.items if not i.passed]
+    assert any("rounded" in i.message for i in rep.items) and not any(i.ecf for i in rep.items)
+    wrong = asg.grade_text(json.dumps({**answers, "f": _sig3(f * 1.5)}).encode(), "slip.json")
+    assert not next(i for i in wrong.items if i.name == "f").passed  # (a wrong step is still wrong)
+
+
+CROSS_ENTROPY = ("input x, y\nparam w, b\nu = w * x + b\np = sigmoid(u)\n"
+                 "J = -(y * ln(p) + (1 - y) * ln(1 - p))\n")
+
+
+def test_a_label_is_checked_at_label_values_and_not_differentiated():
+    """A label y checked at y = 0.54 failed a right program written for y in {0, 1} (a TA's find:
+    3.56/16), and ∂J/∂y was graded. `fixed = ["y"]` now draws 0 or 1 at each point and grades no
+    derivative by y; a program right only for y = 1 still fails. Oracle: the math of each form."""
+    at = {"x": 0.5, "y": 1, "w": 0.3, "b": -0.2}
+    mixture = CROSS_ENTROPY.replace("J = -(y * ln(p) + (1 - y) * ln(1 - p))", "J = -ln(y * p + (1 - y) * (1 - p))")
+    only_y1 = CROSS_ENTROPY.replace("J = -(y * ln(p) + (1 - y) * ln(1 - p))", "J = -ln(p)")
+    right = grade_program(CROSS_ENTROPY, mixture, at, fixed=["y"])
+    assert right.passed and "dJ/dy" not in [i.name for i in right.items]
+    assert not grade_program(CROSS_ENTROPY, mixture, at).passed  # (y = 0.54: not a label)
+    assert not grade_program(CROSS_ENTROPY, only_y1, at, fixed=["y"]).passed
+    with pytest.raises(graphlang.GraphlangError, match="fixed: 't' is not an input"):
+        grade_program(CROSS_ENTROPY, mixture, at, fixed=["t"])
+
+
+def test_a_one_hot_label_stays_one_hot():
+    from graphlang.grading.points import label_like
+    rng = np.random.default_rng(0)
+    drawn = [label_like(rng, np.array([0.0, 1.0, 0.0])) for _ in range(30)]
+    assert all(sorted(d.tolist()) == [0, 0, 1] for d in drawn) and len({tuple(d) for d in drawn}) == 3
+    assert label_like(rng, np.float64(0.54)) == 0.54
+
+
+def test_an_unused_extra_input_costs_its_check_and_not_the_rest():
+    """`input x, z, q` with q read by nothing scored like a hard-coded program (3.6/18, a TA's find):
+    only "inputs" fails; a q the output reads still stops the grading (its value is unknown)."""
+    unused = grade_program(REF, "input x, z, q\n" + REF, AT)
+    failed = [i.name for i in unused.items if not i.passed]
+    assert failed == ["inputs"] and "read by nothing" in unused.items[1].message
+    assert unused.root_cause == "inputs"
+    used = grade_program(REF, REF.replace("y = d + e + f", "y = d + e + f + 0 * q"), AT)
+    assert [i.name for i in used.items if i.passed] == ["program parses and checks"]
+
+
+def test_a_file_of_the_other_kind_says_so():
+    """Answers saved as .cg got "unexpected character '{' … replace it with an operator", and a
+    program saved as .json only "not valid JSON" (a TA's finds): each now says what it looks like."""
+    from graphlang.grading.answers_file import parse_answers
+    rep = grade_program(REF, '{"a": 6, "b": 0.693}\n', AT)
+    assert not rep.passed and "submit it as a .json file" in rep.feedback[-1]
+    answers, why = parse_answers(REF.encode())
+    assert answers is None and why.endswith("it looks like a .cg program: submit it as a .cg file")
+    assert "looks like" not in parse_answers(b'{"a": 6,')[1]
+
+
+def test_an_ignored_key_says_what_it_probably_meant():
+    """`dy/dX`, `dydx` and answers grouped under "values" were only "ignored: names no node" (a TA's
+    finds): the feedback names the unanswered quantity, or says answers go at the top level."""
+    rep = grade_answers(REF, {"dydX": 1.0, "values": {"a": 6}}, AT, quantities=["a", "dy/dx"])
+    notes = " ".join(rep.feedback)
+    assert "'dydX': it names no node or adjoint of the program; did you mean 'dy/dx'?" in notes
+    assert "'values': it names no node or adjoint of the program; write each answer at the top level" in notes
+    assert "did you mean" not in " ".join(grade_answers(REF, {"q": 1.0}, AT, quantities=["a"]).feedback)

@@ -3,6 +3,7 @@ their definitions, and the "close: check your rounding" feedback."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -104,3 +105,25 @@ def test_relabs_figures_are_enough_whatever_the_value(value, rtol, negative):
     if k > 1:
         worst = (1 + 0.4999 * 10.0 ** (2 - k)) * 10.0 ** math.floor(math.log10(abs(v)))  # 1.04999… for k = 3
         assert not how.passes(np.asarray(float(f"{worst:.{k - 2}e}")), np.asarray(worst))
+
+
+def test_the_figures_hint_counts_what_was_typed_and_only_the_wrong_elements():
+    """JSON's 1.00 is the float 1.0: "3 significant figures expected; it is read as 1.0" told a
+    student who wrote three figures to round differently; and a matrix wrong in 0.0297 (three
+    figures) was blamed on its right entry -0.014 (a TA's finds). The answers file keeps each
+    number's text; the hint counts the wrong elements only."""
+    from graphlang.grading.answers_file import parse_answers
+    from graphlang.grading.checker import grade_answers
+    how = Comparison("sigfig", digits=3)
+    answers, _ = parse_answers(b'{"y": 1.00, "v": [0.0297, -0.014], "w": 1.0}')
+    assert answers is not None and answers["y"].text == "1.00"
+    assert compare(np.asarray(answers["y"]), 0.8, how, reveal=False, written=answers["y"])[1] == "incorrect"
+    assert compare(np.asarray(answers["w"]), 0.8, how, reveal=False, written=answers["w"])[1] == \
+        "incorrect (3 significant figures expected; it is read as 1.0)"
+    got = np.asarray(answers["v"])
+    assert compare(got, np.array([0.0312, -0.014]), how, reveal=False, written=answers["v"])[1] == "incorrect"
+    assert compare(got, np.array([0.0297, -0.0152]), how, reveal=False, written=answers["v"])[1] == \
+        "incorrect (3 significant figures expected; it is read as [0.0297, -0.014])"
+    rep = grade_answers("y = x * 2", json.loads('{"y": 5.00}', parse_float=type(answers["y"])), {"x": 2},
+                        quantities=["y"], comparison=how, show_expected=False)
+    assert rep.items[0].message == "incorrect"

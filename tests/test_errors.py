@@ -310,7 +310,7 @@ def test_a_failed_write_keeps_the_old_file(tmp_path):
 
 @pytest.mark.parametrize("args,kind", [
     (["grad", "--at", "x=2", "--direction", "x=[1,2]"], "shape"),
-    (["grad", "--at", "x=2", "--direction", "x=nan"], "value"),
+    (["grad", "--at", "x=2", "--direction", "x=nan"], "usage"),
     (["tangents", "--at", "x=2", "--direction", "x=[1,2]"], "shape"),
     (["run", "--at", "x=٣"], "usage"),
     (["run", "--at", "x=[1,2,]"], "usage"),
@@ -476,6 +476,9 @@ STUDENT_MISTAKES = {
     "y = 2 * exp x\n": ("syntax", "write exp(x), not exp x"),
     "y = log 2\n": ("syntax", "write log(2), not log 2"),
     "y = sqr(x)\n": ("unknown-function", "write x^2"),
+    "y = cosine(x)\n": ("unknown-function", "write cos(...)"),  # (difflib's tie said sin)
+    "y = cosin(x)\n": ("unknown-function", "write cos(...)"),
+    "y = arctan(x)\n": ("unknown-function", "no inverse trigonometric functions"),  # (it said tan)
 }
 
 

@@ -80,3 +80,16 @@ def test_latex_explain_of_a_stack_of_matrices_breaks_its_lines(shape):
     prog = graphlang.parse("y = sum(A * A)\n")
     tex = prog.explain({"A": a.tolist()}, format="latex")
     assert tex.count("\\begin{bmatrix}") >= shape[0] and f"= {float(np.sum(a * a)):.6g}" in tex
+
+
+def test_a_scalar_step_of_a_tensor_program_is_written_as_in_the_lecture():
+    """`yhat = dot(w, x) + b; J = (yhat - y)^2`: every step was `∂J/∂yhat g_J` with no numbers, as
+    for matrices, though yhat, J and b are numbers (a student's find). A step of scalars reads
+    g_c·∂c/∂a with its numbers; a vector's stays in denominator layout. Oracle: by hand."""
+    prog = graphlang.parse("input x[2], y\nparam w[2], b\nyhat = dot(w, x) + b\nJ = (yhat - y)^2\n")
+    at = {"x": [1.0, 2.0], "y": 3.0, "w": [0.5, -1.0], "b": 0.2}
+    steps = {ln.node: ln.forms for ln in ex.explain(prog, at) if ln.phase == "backward"}
+    yhat = 0.5 * 1 - 1 * 2 + 0.2
+    assert steps["yhat"][1] == "g_J·∂J/∂yhat" and steps["yhat"][-1] == f"{2 * (yhat - 3):g}"
+    assert steps["b"][1] == "g_yhat·∂yhat/∂b" and float(steps["b"][-1]) == pytest.approx(2 * (yhat - 3))
+    assert steps["w"][1] == "∂yhat/∂w g_yhat"  # (a vector: the Jacobian times the adjoint)

@@ -48,3 +48,16 @@ def test_a_real_disagreement_is_still_reported(cli, write):
     ran = cli("gradcheck", write("y = exp(x)\n"), "--at", "x=3", "--epsilon", "0.5", width=200)
     assert ran.code == 1 and "central differences DISAGREE" in ran.out and "kink" not in ran.out
     assert "--sweep" in ran.out  # only fd is off (its truncation error e^3·ε²/6 ≈ 0.84 at ε = 0.5)
+
+
+def test_a_step_across_a_pole_is_no_kink():
+    """At x = 1.0000001 the lecture's y (smooth there: the pole of 1/ln x is at 1) was called "not
+    differentiable" because the difference quotients straddled the pole; a corner keeps each
+    one-sided quotient as h shrinks, a pole does not. relu at 0 and max at a tie stay corners."""
+    from conftest import PROGRAMS
+    lecture = graphlang.load(PROGRAMS / "lecture13.cg")
+    assert kinks(lecture, {"x": 1.0000001, "z": 3}) == []
+    assert kinks(lecture, {"x": 2, "z": 1e-8}) == []
+    found = {k.input: (k.left, k.right) for k in kinks(graphlang.parse("y = relu(x) + max(x, z)"),
+                                                       {"x": 0.0, "z": 0.0})}
+    assert found == {"x": pytest.approx((0.0, 2.0)), "z": pytest.approx((0.0, 1.0))}

@@ -609,3 +609,27 @@ def test_a_scalar_declared_with_brackets_refuses_a_vector_at_once():
     assert "declared with shape scalar" in refused and "give s one number" in refused
     s.handle(":at s=1.5 v=[1,2,3]")
     assert s.handle("y")[0].plain.startswith("y = 15.75")
+
+
+def test_a_new_statement_never_continues_an_unclosed_bracket():
+    """`b = ln(x` then `b = ln(x)` and `c = sin(b)`: every later line joined the open bracket and the
+    session lost b and c (a student's find). Inside brackets no line of the language starts `name =`,
+    so such a line gives the unfinished statement up (its error shown) and is read on its own.
+    Oracle: the same lines without the broken one."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO(":at x=2 z=3\na = x * z\nb = ln(x\nb = ln(x)\n"
+                                                   "c = sin(b)\nW = [[1, 2],\n  [3, 4]]\nc\n"))
+    shown = buf.getvalue()
+    assert code == 1 and shown.count("syntax error") == 1 and "never closed" in shown
+    assert f"c = {math.sin(math.log(2)):.10g}" in shown and "W = [[1, 2],\n [3, 4]]" in shown
+    assert is_complete("b = ln(x\nb = ln(x)") and not is_complete("W = [[1, 2],\n  [3, 4]")
+
+
+def test_a_bare_adjoint_name_shows_the_adjoint():
+    """`g_a` said "not a node; define it" (a student's find): it shows a's value and adjoint, as `a`.
+    Oracle: y = a², g_a = 2a = 12 at a = 6."""
+    s = ReplSession()
+    for line in ("a = x*z", "y = a^2", ":at x=2 z=3"):
+        s.handle(line)
+    assert s.handle("g_a")[0].plain == "a = 6    g_a = 12"
+    assert "not a node" in s.handle("g_q")[0].plain

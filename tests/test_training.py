@@ -348,3 +348,26 @@ def test_ctrl_c_stops_after_the_step_and_saves(tmp_path):
                                 str(tmp_path / "p.npz"), "--data", str(data), "--json"],
                                env={"PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=120)
         assert json.loads(again.stdout)["loss"] == pytest.approx(obj["epochs"][-1]["train_loss"], rel=1e-9)
+
+
+def test_l2_decays_every_weight_and_no_bias():
+    """`--l2` decayed only matrices: the lecture network's vector β and a regression's w[3] took no
+    penalty (and β, named with a b, started at zero as a bias). A weight is a param used other than
+    as an addend. Oracle: the same step without l2, whose difference is lr·λ·p exactly for weights."""
+    prog = graphlang.load(PROGRAMS / "two_layer_network.cg")
+    from graphlang.training.params import biases
+    assert biases(prog) == {"b1", "b2", "beta0"}
+    p0 = init_params(prog, 3)
+    assert np.all(p0["beta"] != 0) and all(np.all(p0[b] == 0) for b in ("b1", "b2", "beta0"))
+    p0 = {k: v + 0.1 for k, v in p0.items()}  # (biases too: a decay of a bias would show)
+    data = Dataset({"x": np.array([[0.5, -1.0]]), "y": np.array([1.0])}, 1)
+    lr, lam = 0.1, 0.5
+    plain = Trainer(prog, {k: v.copy() for k, v in p0.items()}, lr=lr)
+    decayed = Trainer(prog, {k: v.copy() for k, v in p0.items()}, lr=lr, l2=lam)
+    plain.step(data, 0)
+    decayed.step(data, 0)
+    for name, p in p0.items():
+        want = lr * lam * p if name in ("alpha1", "alpha2", "beta") else 0 * p
+        np.testing.assert_allclose(plain.params[name] - decayed.params[name], want, rtol=1e-12, atol=1e-15)
+    reg = graphlang.parse("input x[3], y\nparam w[3], b\nJ = (dot(w, x) + b - y)^2")
+    assert biases(reg) == {"b"}

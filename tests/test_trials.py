@@ -468,3 +468,89 @@ def test_forgetting_one_value_and_setting_another_in_one_at():
     with pytest.raises(graphlang.GraphlangError) as err:
         parse_at(["x= z=4"])
     assert err.value.kind == "usage" and err.value.message == "--at x= has no value"
+
+
+def test_the_derivative_programs_helpers_leave_their_names_free():
+    """`step = x*2` was a reserved error though no program is told of `step` (a SPEC audit's find):
+    the helpers derivative programs call (step, sign, xlogy, ...) are names a program may assign;
+    calls still reach the helper, and the derivative program that has both runs. Oracle: by hand,
+    y = (2x + 1)·2x + relu(x) + |2x|, dy/dx = 8x + 2 + 1 + 2 = 17 at x = 1.5."""
+    src = "step = x*2\nsign = step + 1\ny = sign * step + relu(x) + abs(step)\n"
+    g = graphlang.parse(src)
+    for method in ("reverse", "forward", "symbolic"):
+        assert g.gradient({"x": 1.5}, method=method)["x"] == pytest.approx(17.0)
+    from graphlang.symbolic.derivative import derivative_program
+    derivative = graphlang.parse(derivative_program(g, g.bind({"x": 1.5})[1]))
+    assert derivative.evaluate({"x": 1.5}).value == pytest.approx(17.0)
+    s = ReplSession()
+    for line in src.splitlines():
+        s.handle(line)
+    s.handle(":at x=1.5")
+    assert s.program().evaluate(s.at).value == pytest.approx(16.5)
+    for told in ("exp = 2\n", "y = sum + 1\n"):  # (the functions a program is told of stay reserved)
+        with pytest.raises(graphlang.GraphlangError) as err:
+            graphlang.parse(told)
+        assert err.value.kind == "reserved"
+
+
+def test_an_exponential_closed_form_is_a_limit_error_not_a_memory_error():
+    """a_i = a_{i-1} + a_{i-1}·x: counting the printed terms exactly made 2^40000-sized integers and
+    `diff` died with a MemoryError traceback (a red team's find). Counts now saturate."""
+    from graphlang.symbolic.derivative import _MANY, printed_size
+    src = "a0 = x\n" + "".join(f"a{i} = a{i - 1} + a{i - 1} * x\n" for i in range(1, 3000))
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(src).diff()
+    assert err.value.kind == "limit" and "expression swell" in err.value.message
+    e = graphlang.parse("y = x").graph.statement("y").expr
+    for _ in range(200):  # 2^200 printed nodes, as a tree: the count stops at the cap
+        e = type(e)("add", (e, e))
+    assert printed_size(e) == _MANY
+
+
+def test_errors_about_many_inputs_stay_short_and_look_up_each_name_once(monkeypatch):
+    """8,000 missing inputs: one difflib pass over every name per missing input (22 s) and a 110 KB
+    message; 99,000 given values were each looked up in a list (a minute). Now a few names, then how
+    many in all, and a set."""
+    import difflib
+    calls = []
+    real = difflib.get_close_matches
+    monkeypatch.setattr(difflib, "get_close_matches", lambda *a, **k: calls.append(1) or real(*a, **k))
+    n = 2000
+    src = "".join(f"b{i} = 1\n" for i in range(n)) + "y = " + " + ".join(f"a{i}" for i in range(n)) + "\n"
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(src).evaluate({"a0": 1.0})
+    assert err.value.kind == "missing-input" and len(calls) <= 8
+    assert len(err.value.message) < 200 and "(1,999 in all)" in err.value.message
+    assert len(err.value.hint or "") < 400
+
+
+def test_a_file_name_stays_on_its_row(tmp_path):
+    """A submission named "bob\\nalice.cg  18.0  18.0  passed" drew a row of its own in the batch
+    table, and ESC or U+202E in a name reached the CSV raw (a red team's finds)."""
+    from rich.console import Console
+
+    from graphlang.grading.gradebook import csv_text
+    from graphlang.grading.submissions import grade_batch
+    from graphlang.present.tables import batch_summary
+    ref = graphlang.parse("y = x * 2\n")
+    (tmp_path / "bob\nalice.cg  18  passed.cg").write_text("y = x * 3\n")
+    (tmp_path / "eve\x1b[2Kcarol\u202e.json").write_text('{"y": 4}')
+    rows = list(grade_batch(ref, str(tmp_path), {"x": 2}, {}, jobs=1))
+    console = Console(width=120, record=True, file=open(tmp_path / "out.txt", "w"))
+    console.print(batch_summary(rows))
+    table = console.export_text()
+    assert sum("alice" in line for line in table.splitlines()) == 1 and "\x1b" not in table
+    book = csv_text(rows)
+    assert "\x1b" not in book and "\u202e" not in book and len(book.splitlines()) == 3
+
+
+@pytest.mark.parametrize("src", ["y = 1e-400 * x\n", "y = x / 1e-400\n",
+                                 "".join(f"a{i} = x * {i + 1}\n" for i in range(50)) + "y = a49 / 2e-400\n"])
+def test_a_literal_too_small_for_float64_is_refused_as_a_too_large_one_is(src):
+    """1e-400 became 0 silently (`x / 1e-400`: "division by zero: the divisor is 0", about a number
+    written non-zero; a red team's find), while 1e309 was refused. Every parsing lane says so."""
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(src)
+    assert err.value.kind == "value" and "too small for float64" in err.value.message
+    assert err.value.line == src.count("\n") and err.value.column is not None
+    assert graphlang.parse("y = x * 0.0e-5 + 5e-324").evaluate({"x": 1.0}).value == 5e-324

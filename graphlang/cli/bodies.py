@@ -41,6 +41,9 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
             raise GraphlangError("usage", f"--program differentiates by inputs; {inner[0]!r} is an "
                                  "intermediate", hint=f"without --program: graphlang diff PROGRAM --wrt {inner[0]}")
         names = by_nodes(prog, chosen)
+        if as_program and latex:  # (the program is .cg text; it was printed as such, --latex unsaid)
+            raise GraphlangError("usage", "--latex writes closed forms; --program writes .cg text",
+                                 hint="choose one: graphlang diff PROGRAM --latex, or --program")
         if as_program:
             text = symbolic.derivative_program(prog, shapes, names)
             print(jsonout.dumps(jsonout.derivative_program(text)) if as_json else text, end="\n" if as_json else "")

@@ -41,7 +41,8 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
               epsilon: Annotated[float | None, typer.Option("--epsilon", help="finite-difference step")] = None,
               sweep: Annotated[bool, typer.Option(
                   "--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
-              plot: Annotated[str | None, typer.Option("--plot", help="save the sweep as a PNG (matplotlib)")] = None,
+              plot: Annotated[str | None, typer.Option(
+                  "--plot", help="save the sweep as a PNG (matplotlib; implies --sweep)")] = None,
               as_json: JsonOpt = False, strict: StrictOpt = False,
               limit: LimitOpt = []) -> None:  # noqa: B006
     """Compare reverse, forward, symbolic and finite differences; exit 1 if they disagree."""

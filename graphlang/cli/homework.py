@@ -55,7 +55,8 @@ def check(reference: Annotated[str | None, typer.Argument(
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False, strict: StrictOpt = False,
           limit: LimitOpt = []) -> None:  # noqa: B006
-    """Grade a student's answers or program against a reference; exit 0 only when all pass."""
+    """Grade a student's answers or program against a reference; exit 0 only when all pass
+    (--batch: 0 once every submission is graded, whatever the grades)."""
     from graphlang import checker
     from graphlang.grading.answers_file import read_answers
     from graphlang.grading.assignment import Assignment

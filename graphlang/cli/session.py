@@ -203,7 +203,6 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
         result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,
                                adjoints=as_json)  # the JSON has the same keys as `run`'s
-        result.extra["scaled"] = epsilon is None
         if as_json:
             print(jsonout.dumps(jsonout.result(result, method=True)))
         else:

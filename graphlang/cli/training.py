@@ -67,6 +67,11 @@ def train(program: ProgramArg,
         trainer = tr.Trainer(prog, params, lr=lr, batch=batch, l2=l2, seed=seed)
         trainer.steps_left = max_steps
         labels = train_set.columns[tr.data.data_inputs(prog)[-1]]  # 0/1 or one-hot: a classifier's accuracy
+        per = -(-train_set.n // batch)  # updates in an epoch
+        notes = ((f"the losses are the output {prog.outputs[0]} without the L2 term λ/2·‖w‖² of the weights "
+                  f"{', '.join(sorted(trainer.decayed))}",) if l2 and trainer.decayed else ()) + (
+            (f"--steps {max_steps}: {max_steps} update{'s' * (max_steps > 1)} in all; the last epoch listed made "
+             f"{max_steps % per} of its {per}",) if max_steps and max_steps % per and max_steps < epochs * per else ())
         table = render.epoch_table(trainer.pred is not None and is_classification(labels), val_set is not None)
         steps = epochs * -(-train_set.n // batch)
         steps = min(steps, max_steps or steps)  # (the progress bar's total)
@@ -94,6 +99,8 @@ def train(program: ProgramArg,
             print(jsonout.dumps(obj))
         else:
             s.out.print(table)
+            for note in notes:  # (what a row does not say)
+                s.out.print(render.Text(note))
         if trainer.stop:
             raise typer.Exit(ExitCode.INTERRUPTED)
     guarded(s, body)

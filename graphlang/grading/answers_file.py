@@ -7,12 +7,14 @@ exception. A file that cannot be read at all is the caller's (a usage error nami
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
 
 MAX_BYTES = 1_000_000
+_PROGRAM = re.compile(r"\s*(?:#|[A-Za-z_]\w*\s*=[^=]|(?:input|param|output)\s)")
 
 
 class Answers(dict[str, Any]):
@@ -20,6 +22,22 @@ class Answers(dict[str, Any]):
     graded as "answered twice", that item alone, not the whole file refused."""
 
     repeated: dict[str, list[Any]]
+
+
+class Written(float):
+    """A JSON number with the text the student wrote: `1.00` keeps its three significant figures,
+    which float("1.00") = 1.0 loses (a hint said "it is read as 1.0": 3 figures expected)."""
+
+    __slots__ = ("text",)
+    text: str
+
+    def __new__(cls, text: str) -> Written:
+        obj = super().__new__(cls, text)
+        obj.text = text
+        return obj
+
+    def __reduce__(self) -> tuple[Any, ...]:  # (to a worker's parent: a plain float)
+        return float, (float(self),)
 
 
 _JSON_KIND = {list: "a list", str: "a string", int: "a number", float: "a number", bool: "true or false",
@@ -54,9 +72,11 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     if len(text) > MAX_BYTES:
         return None, f"{label} is larger than {MAX_BYTES:,} bytes"
     try:
-        obj = json.loads(text, object_pairs_hook=_no_duplicates)
+        obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_float=Written)
     except json.JSONDecodeError as err:
-        return None, f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
+        program = _PROGRAM.match(text) is not None  # a .cg program sent as the answers
+        return None, (f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
+                      + ("; it looks like a .cg program: submit it as a .cg file" if program else ""))
     except RecursionError:
         return None, f"{label} is not valid JSON (it nests too deeply)"
     except ValueError:  # Python refuses to read an integer of more than 4,300 digits

@@ -10,7 +10,7 @@ load (a usage error naming the file and the key); after that grading a submissio
     show_expected = false             # reference values in the feedback (default: hidden)
     visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
     ecf = true                        # credit errors carried forward (or a share: 0.5)
-    fixed = ["t"]                     # inputs PrairieLearn's variants keep (a label); others move
+    fixed = ["t"]                     # labels: PrairieLearn keeps them; checks draw 0/1 or one-hot
     [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
     comparison = "sigfig"
     digits = 3
@@ -66,7 +66,7 @@ class Assignment:
     show_expected: bool = False
     visibility: str = "visible"
     ecf: bool | float = True  # or the share of a carried-forward step's points (0.5: half)
-    fixed: list[str] = field(default_factory=list)  # inputs a PrairieLearn variant keeps as given
+    fixed: list[str] = field(default_factory=list)  # labels: PrairieLearn keeps them, checks draw 0/1
     check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
@@ -122,7 +122,7 @@ class Assignment:
         return {"n_points": self.check_points, "seed": self.seed, "rtol": self.program_rtol,
                 "atol": self.program_atol, "required": list(self.required), "same_signs": self.same_signs,
                 "show_expected": self.show_expected, "max_score": self.max_score,
-                "weights": dict(self.program_weights)}
+                "weights": dict(self.program_weights), "fixed": list(self.fixed)}
 
     def grade_answers(self, answers: Mapping[str, Any]) -> Report:
         return _to_max(grade_answers(self.reference, answers, self.at, **self.answers_options()), self.max_score)

@@ -13,6 +13,7 @@ answer is looked at. Quantity names accepted in answers:
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -241,6 +242,14 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             right.add(q)
             continue
         item.message = verdict
+        if not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale, right,
+                                       hidden=not show_expected, fixed=public,
+                                       cmp_of=lambda n: how.get(n, default_how), rounded=True):
+            item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
+            credited.add(q)
+            right.add(q)
+            item.message = "right from your own rounded earlier answers"
+            continue
         if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
                                                  right, hidden=not show_expected, fixed=public,
                                                  cmp_of=lambda n: how.get(n, default_how)):
@@ -251,8 +260,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if report.root_cause is None:
             report.root_cause = item.name
+    labels = [_label(q, prefix, prog) for q in order if q in wanted and q not in given]  # (still unanswered)
     for key in unknown:
-        report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program")
+        report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program" + _near(
+            key, answers.get(key), labels))
     for q in given:
         if q not in wanted:
             why = "not asked in this assignment"
@@ -286,7 +297,7 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
     why = _malformed(got, want)
     if why:
         return False, why
-    ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp, reveal)
+    ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp, reveal, written=got)
     if ok and sign_turned(got, want, scale):
         return False, "incorrect: the sign is wrong" if reveal else "incorrect"
     return ok, verdict
@@ -298,6 +309,17 @@ def _same(a: Any, b: Any) -> bool:
     if x is None or y is None:
         return type(a) is type(b) and repr(a) == repr(b)
     return x.shape == y.shape and bool(np.array_equal(x, y))
+
+
+def _near(key: str, value: Any, unanswered: list[str]) -> str:
+    """What an ignored key probably meant: a section of answers (`"values": {...}`), or an unanswered
+    quantity's name typed another way (`dy/dX`, `dydx` for dy/dx)."""
+    if isinstance(value, Mapping):
+        return "; write each answer at the top level of the object, not grouped under a name"
+    squeeze = {q.replace("/", "").replace("_", "").lower(): q for q in unanswered}
+    near = squeeze.get(key.replace("/", "").replace("_", "").lower()) or next(
+        iter(difflib.get_close_matches(key, unanswered, n=1, cutoff=0.8)), None)
+    return f"; did you mean {near!r}?" if near else ""
 
 
 def _label(q: str, prefix: str, prog: Program) -> str:

@@ -126,18 +126,21 @@ def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
     return 0.51 * 10.0 ** (mag - (digits - 1))
 
 
-def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True) -> tuple[bool, str]:
+def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, written: Any = None
+            ) -> tuple[bool, str]:
     """(passed, message): "" when passed; "close: check your rounding (…)" or "incorrect".
 
     With `reveal` false (the reference's values hidden) "close" is never said: it would tell a
     student probing 0.6, 0.7, … which leading digits are right. The rounding hint then depends on
-    the answer alone: fewer significant figures than the comparison asks for."""
+    the answer alone: fewer significant figures than the comparison asks for, counted on the
+    wrong elements as `written` (the answer as parsed, `1.00` with its text) gives them."""
     w = np.asarray(want, dtype=np.float64)
     if how.passes(got, w):
         return True, ""
     if reveal and how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected)"
-    asked, given = how.figures(), figures_given(got)
+    wrong = ~how._elementwise(got, w) if np.shape(got) == w.shape else None
+    asked, given = how.figures(), figures_given(got if written is None else written, wrong)
     if not reveal and asked is not None and given is not None and given < asked:
         return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(got)})"
     return False, "incorrect"
@@ -150,18 +153,35 @@ def _short_figures(got: Any) -> str:
     return shown if np.ndim(got) == 0 else f"[{shown}]"
 
 
-def figures_given(got: Any) -> int | None:
-    """The fewest significant figures among an answer's nonzero elements as written (600 has 3,
-    0.0012 has 2); None when every element is 0 or not finite."""
+def figures_given(got: Any, among: Any = None) -> int | None:
+    """The fewest significant figures among an answer's nonzero elements (those `among` marks, if
+    given) as written (600 has 3, 0.0012 has 2, a JSON 1.00 3); None when every element is 0 or not
+    finite."""
     counts = []
-    for v in np.ravel(np.asarray(got, dtype=np.float64)).tolist():
-        if v == 0 or not math.isfinite(v):
+    flat = _leaves(got)
+    marks = np.ravel(among).tolist() if among is not None and np.size(among) == len(flat) else [True] * len(flat)
+    for leaf, mark in zip(flat, marks):
+        v = float(leaf)
+        if v == 0 or not math.isfinite(v) or not mark:
+            continue
+        text = getattr(leaf, "text", None)
+        if text is not None:  # as typed: its trailing zeros count
+            counts.append(len(text.lstrip("+-").lower().split("e")[0].replace(".", "").lstrip("0")))
             continue
         mantissa = repr(abs(v)).split("e")[0]
         if mantissa.endswith(".0"):  # a whole number: its trailing zeros may be figures
             mantissa = mantissa[:-2]
         counts.append(len(mantissa.replace(".", "").lstrip("0")))
     return min(counts) if counts else None
+
+
+def _leaves(got: Any) -> list[Any]:
+    """The numbers of a (nested) answer in row-major order, as parsed (a `Written` keeps its text)."""
+    if isinstance(got, (list, tuple)):
+        return [leaf for item in got for leaf in _leaves(item)]
+    if isinstance(got, np.ndarray):
+        return got.ravel().tolist()
+    return [got]
 
 
 def sign_turned(got: Any, want: Any, scale: float) -> bool:

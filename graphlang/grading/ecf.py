@@ -1,5 +1,5 @@
 """Error carried forward: a wrong answer is credited when it follows from the student's own
-earlier (wrong) answers, recomputed by the reference's statement or adjoint terms. Never from the
+earlier (wrong, or right but rounded) answers, recomputed by the reference's statement or adjoint terms. Never from the
 inputs or the seed g_y (given, not answered), nor from an uncredited answer of 0 where the correct
 value is not 0 (all zeros would otherwise earn every step that maps 0 to 0)."""
 
@@ -22,7 +22,8 @@ from graphlang.symbolic.printing import value_of
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
                     scale: float = 0.0, right: set[str] | None = None, hidden: bool = False,
-                    fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None) -> bool:
+                    fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None,
+                    rounded: bool = False) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
@@ -33,7 +34,10 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     if not step:
         return False
     used = {n for e in step for n in names(e)}
-    if right is not None and not any(n in student and n not in right for n in used):
+    if rounded:  # every earlier answer right, and at least one of them rounded into this step
+        if not any(n in student for n in used) or any(n in student and n not in (right or ()) for n in used):
+            return False
+    elif right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
     for n in used:
         if n in student and n not in credited and _negligible(student[n], scale if hidden else env[n]):
@@ -47,6 +51,8 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
     if not np.all(np.isfinite(carried)):  # |answer − inf| ≤ rtol·inf holds for any answer
+        return False
+    if rounded and _negligible(carried, env[q]):  # p = 1 for 0.99999999996: p(1 − p) is 0, not y
         return False
     got = np.asarray(given, dtype=np.float64)
     if not compare(got, carried, cmp)[0]:

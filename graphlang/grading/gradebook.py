@@ -9,6 +9,8 @@ import statistics
 from collections import Counter
 from typing import Any
 
+from graphlang.errors import clean_line
+
 BINS = 10  # the histogram's bins: tenths of the maximum, the last one closed ([90 %, 100 %])
 
 
@@ -32,7 +34,9 @@ def quantities(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def _cell(text: str) -> str:
-    """A text cell a spreadsheet will not run as a formula (a file named `=HYPERLINK(…).cg`)."""
+    """A text cell a spreadsheet will not run as a formula (a file named `=HYPERLINK(…).cg`), nor a
+    terminal as control sequences (ESC, U+202E: `clean_line`)."""
+    text = clean_line(text)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 

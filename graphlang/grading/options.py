@@ -102,8 +102,10 @@ def ecf_credit(ecf: Any) -> float:
 
 def program_options(n_points: Any, seed: Any, rtol: Any, atol: Any, required: Any, points: Any,
                     limits: Any, show_expected: Any = True, max_score: Any = None, same_signs: Any = False,
-                    weights: Any = None) -> tuple[int, int, float, float, list[str], float]:
-    """`grade_program`' options, checked (`weights` by `check_weights`, which gives them as numbers)."""
+                    weights: Any = None, fixed: Any = ()) -> tuple[int, int, float, float, list[str], float]:
+    """`grade_program`' options, checked (`weights` by `check_weights`, which gives them as numbers;
+    `fixed`, names, against the reference by the caller)."""
+    names("fixed", fixed)
     for key, flag in (("show_expected", show_expected), ("same_signs", same_signs)):
         if not isinstance(flag, bool):
             raise _usage(key, flag, "True or False")

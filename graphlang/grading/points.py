@@ -4,7 +4,7 @@ own float64 value is accurate enough to grade by."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -85,7 +85,8 @@ def sample_points(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_t
 
 
 def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: int = 50,
-            same_signs: bool = False, rtol: float = 1e-6) -> list[tuple[dict[str, np.ndarray], bool]]:
+            same_signs: bool = False, rtol: float = 1e-6, labels: Sequence[str] = ()
+            ) -> list[tuple[dict[str, np.ndarray], bool]]:
     """n seeded points where two different functions show it, each with whether it is far from the
     given magnitudes: the given point, then points near it, with the signs turned, at several
     magnitudes and anywhere, each kept only if the reference evaluates there (value and gradient:
@@ -99,6 +100,8 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
     while len(points) < n and tries < max_tries * max(n, 1):
         values, far = (base, False) if tries == 0 else _candidate(rng, base, tries, same_signs)
         cand = dict(zip(prog.inputs, values))
+        for name in labels if tries else ():
+            cand[name] = label_like(rng, np.asarray(at[name], dtype=np.float64))
         tries += 1
         try:
             prog.evaluate(cand)
@@ -111,6 +114,25 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
     if not points:  # nowhere but the given point (which the caller's evaluation will report on)
         points.append((dict(zip(prog.inputs, base)), False))
     return points[:n]
+
+
+def label_like(rng: np.random.Generator, given: np.ndarray) -> np.ndarray:
+    """A label's value at a check point (an assignment's `fixed` input): 0 or 1 for a 0/1 label, a
+    one-hot vector for a one-hot one, else the value given (a label at 0.54 is no label)."""
+    if given.ndim == 0 and given in (0.0, 1.0):
+        return np.asarray(float(rng.integers(0, 2)))
+    if given.ndim == 1 and np.all((given == 0) | (given == 1)) and given.sum() == 1:
+        return np.eye(given.size)[rng.integers(0, given.size)]
+    return given
+
+
+def unused_inputs(prog: Program, extra: list[str]) -> dict[str, np.ndarray] | None:
+    """Values for inputs only a submission has (`extra`), when its outputs read none of them; else None."""
+    g = prog.graph
+    reached = g.reached_from(g.slot_of[n] for n in extra)
+    if any(reached[g.slot_of[o]] for o in g.outputs):
+        return None
+    return {n: np.ones(prog.checked.declared.get(n) or ()) for n in extra}
 
 
 def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any] | None = None,

@@ -13,7 +13,7 @@ from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.checker import _as_program, _close, reference_at
-from graphlang.grading.points import at_kink, cancels, float64_limit, sampled, values_at
+from graphlang.grading.points import at_kink, cancels, float64_limit, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
@@ -27,7 +27,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
                   required: Sequence[str] = (), points: float = 1.0,
                   limits: Limits | None = None, show_expected: bool = True,
                   max_score: float | None = None, same_signs: bool = False,
-                  weights: Mapping[str, float] | None = None) -> Report:
+                  weights: Mapping[str, float] | None = None, fixed: Sequence[str] = ()) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
     submission sits on a kink (relu, abs, max, min), whose derivative is a convention. When the
@@ -38,7 +38,9 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     every input's sign at the checked points (an assignment meant for x > 0: ln(x) + ln(z) for
     ln(x z) is then right; by default a submission must be right wherever the reference is defined).
     `weights` (parses, inputs, defines, value, derivatives) multiply the points of each kind of check:
-    `{"parses": 0, "inputs": 0}` gives a wrong program that parses nothing.
+    `{"parses": 0, "inputs": 0}` gives a wrong program that parses nothing. `fixed`: inputs that
+    are labels (data): at each point 0 or 1, or a one-hot vector, as given (`label_like`), and no
+    derivative by them is graded.
 
     The options and the reference are checked first (a usage error); after that nothing in
     `submission` raises."""
@@ -49,15 +51,20 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
-    weight = opts.check_weights(weights, required, bool(ref.inputs))
+    for name in opts.names("fixed", fixed):
+        if name not in ref.inputs:
+            raise GraphlangError("usage", f"fixed: {name!r} is not an input of the reference",
+                                 hint="inputs: " + ", ".join(ref.inputs))
+    wrt = [n for n in ref.inputs if n not in fixed]
+    weight = opts.check_weights(weights, required, bool(wrt))
     # n points to compare at, and as many spares for points where the submission's float64 fails
     # no inputs: one point is all there is; many: each turned negative alone needs its point (unless
     # fewer points than the default are asked for: a quick check)
     n_points = (max(n_points, 2 * len(ref.inputs) + 1) if n_points >= opts.CHECK_POINTS else n_points) \
         if ref.inputs else 1
-    pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol)
+    pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol, labels=fixed)
     report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
-                    limits or Limits.strict(), show_expected)
+                    limits or Limits.strict(), show_expected, wrt)
     report.show_expected = show_expected
     report = _weighted(report, weight)
     return report.scaled(max_score) if max_score is not None else report
@@ -84,7 +91,7 @@ def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
 
 def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, submission: str | bytes,
            rtol: float, atol: float, required: list[str], points: float, limits: Limits,
-           show_expected: bool) -> Report:
+           show_expected: bool, wrt: list[str]) -> Report:
     report = Report()
     parsed = Item("program parses and checks", points, kind="parses")
     report.items.append(parsed)
@@ -98,23 +105,25 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         parsed.message = str(err)
         report.root_cause = parsed.name
         report.items += [Item(n, points, message="not graded: the program does not parse", kind=kind)
-                         for n, kind in [("inputs", "inputs"), *_names(ref, required)]]
+                         for n, kind in [("inputs", "inputs"), *_names(ref, required, wrt)]]
         where = located(err, "your program", submission if isinstance(submission, str) else None)
         report.feedback.append(where.text().rstrip())  # "your program:1:14: syntax error: …", its line, a caret
+        if isinstance(submission, str) and submission.lstrip().startswith("{"):  # answers in a .cg file
+            report.feedback.append("This looks like a JSON answers file: submit it as a .json file.")
         return report
     parsed.passed, parsed.score = True, points
     again, note = _reordered(ref, stud)
     if note:  # the reference's outputs named in another order: graded by name, in its order
         report.feedback.append(note)
-        return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected)
+        return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected, wrt)
     again, note = _debug_line(ref, stud, submission, limits)
     if note:  # a debug line after y, or `y = x * z` an intermediate: y graded only where that passes
         by_name = _grade_parsed(copy.deepcopy(report), ref, pts, n, again, rtol, atol, required, points,
-                                show_expected)
+                                show_expected, wrt)
         if by_name.passed:
             by_name.feedback.insert(len(report.feedback), note)
             return by_name
-    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected)
+    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
 
 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
@@ -160,7 +169,7 @@ def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: An
 
 def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int,
                   stud: Program, rtol: float, atol: float, required: list[str], points: float,
-                  show_expected: bool) -> Report:
+                  show_expected: bool, wrt: list[str]) -> Report:
     """The items after "program parses and checks": inputs, required names, value, derivatives,
     compared at `n` of the points `pts` (the given point first, each with whether it is far from
     the given magnitudes). At a far point, where the submission fails in float64 (overflows, or
@@ -183,15 +192,19 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         report.items.append(Item(f"defines {name}", points, points if ok else 0.0, ok,
                                  "" if ok else f"the program does not define {name!r}", kind="defines"))
     value = Item("output value", points, kind="value")
-    grads = {n: Item(_derivative_label(ref, n), points, kind="derivatives") for n in ref.inputs}
+    grads = {n: Item(_derivative_label(ref, n), points, kind="derivatives") for n in wrt}
     report.items += [value, *grads.values()]
-    if not inputs.passed:
+    unused = unused_inputs(stud, extra) if extra and not missing else None
+    if unused is not None:  # `input x, w, z` with z read by nothing: the rest graded, z given any value
+        inputs.message = (f"unexpected input(s) {', '.join(extra)}, read by nothing: delete the declaration "
+                          "(the rest is graded)")
+    elif not inputs.passed:
         for it in [value, *grads.values()]:
             it.message = "not graded: the inputs differ from the reference's"
         report.root_cause = inputs.name
         report.feedback.append(f"First disagreement: inputs ({inputs.message}).")
         return report
-    first_bad: str | None = None
+    first_bad: str | None = inputs.name if unused is not None else None
     smooth = 0  # points where the gradients were compared
     kinks: list[str] = []
     skipped: list[str] = []  # points where the submission's float64 fails but the reference's does not
@@ -203,15 +216,16 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         where = ", ".join(f"{name}={_short(v)}" for name, v in p.items()) or "the program (no inputs)"
         want = ref.evaluate(p)
         try:
-            got = stud.evaluate(p)
-            vals = values_at(stud, p)
-            stud_kink = vals is not None and at_kink(stud, p, vals)
-            if far and vals is not None and cancels(stud, p, rtol, vals) and \
-                    only_float64(stud, p, want.value, got.value, rtol, atol, failed=False):
+            sp = {**p, **unused} if unused else p  # (the submission's point)
+            got = stud.evaluate(sp)
+            vals = values_at(stud, sp)
+            stud_kink = vals is not None and at_kink(stud, sp, vals)
+            if far and vals is not None and cancels(stud, sp, rtol, vals) and \
+                    only_float64(stud, sp, want.value, got.value, rtol, atol, failed=False):
                 skipped.append(where)
                 continue
         except GraphlangError as err:
-            if far and err.kind == "domain" and only_float64(stud, p, want.value, None, rtol, atol, failed=True):
+            if far and err.kind == "domain" and only_float64(stud, sp, want.value, None, rtol, atol, failed=True):
                 skipped.append(where)
                 continue
             for it in [value, *grads.values()]:
@@ -254,7 +268,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         it.passed = not it.message
         it.score = points if it.passed else 0.0
     report.root_cause = first_bad
-    at = f"at {compared} points" if ref.inputs else "at its one point: the program has no inputs"
+    at = (f"at {compared} point{'s' * (compared != 1)}" if compared else "at the first point") if ref.inputs \
+        else "at its one point: the program has no inputs"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
     elif ref.inputs:
@@ -324,10 +339,10 @@ def _describe(shapes: list[tuple[int, ...]]) -> str:
     return each[0] if len(each) == 1 else f"{len(each)} outputs ({', '.join(each)})"
 
 
-def _names(ref: Program, required: Sequence[str]) -> list[tuple[str, str]]:
+def _names(ref: Program, required: Sequence[str], wrt: list[str]) -> list[tuple[str, str]]:
     """The checks after "inputs": (name, kind)."""
     return [(f"defines {n}", "defines") for n in required] + [("output value", "value")] + \
-        [(_derivative_label(ref, n), "derivatives") for n in ref.inputs]
+        [(_derivative_label(ref, n), "derivatives") for n in wrt]
 
 
 def _short(v: Any) -> str:

@@ -112,7 +112,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
     lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
               "|---|---|---|---|"]
     for n in _backward_order(prog):
-        lines.append(f"| {g(n)} | `{_chain(adj, n, out, 'text')}` | | |")
+        lines.append(f"| {g(n)} | `{_chain(adj, n, out, 'text', res.values)}` | | |")
     lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
     lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in prog.inputs]
     return "\n".join(lines) + "\n"
@@ -134,16 +134,22 @@ def box(expr: Any, fmt: str = "text") -> str:
     return to_text(expr, "math") if fmt == "text" else f"${to_latex(expr)}$"
 
 
-def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str) -> str:
+def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str, values: dict[str, Any]) -> str:
+    """g_a = g_c·∂c/∂a for numbers; where c or a is a vector or matrix, denominator layout's ∂c/∂a g_c
+    (the Jacobian's matrix times the adjoint: g_v·∂v/∂h of a [2] and a [2×3] does not multiply)."""
     if name == out:
         o = tex_name(out)
         return f"∂{out}/∂{out}" if fmt == "text" else f"\\frac{{\\partial {o}}}{{\\partial {o}}}"
     consumers = list(dict.fromkeys([t.consumer for t in adj.terms.get(name, [])] + adj.zeros.get(name, [])))
     if not consumers:
         return "0 (no path to the output)" if fmt == "text" else "0"
+    def tensor(c: str) -> bool:
+        return bool(np.ndim(values.get(c, 0)) or np.ndim(values.get(name, 0)))
     if fmt == "text":
-        return " + ".join(f"{adj.g(c)}·∂{c}/∂{name}" for c in consumers)
-    return " + ".join(f"{tex_name(adj.g(c))} \\frac{{\\partial {tex_name(c)}}}{{\\partial {tex_name(name)}}}"
+        return " + ".join(f"∂{c}/∂{name} {adj.g(c)}" if tensor(c) else f"{adj.g(c)}·∂{c}/∂{name}" for c in consumers)
+    return " + ".join((f"\\frac{{\\partial {tex_name(c)}}}{{\\partial {tex_name(name)}}} {tex_name(adj.g(c))}"
+                       if tensor(c) else
+                       f"{tex_name(adj.g(c))} \\frac{{\\partial {tex_name(c)}}}{{\\partial {tex_name(name)}}}")
                       for c in consumers)
 
 
@@ -181,7 +187,7 @@ def latex(prog: Program, at: dict[str, Any], title: str) -> str:
               "\\begin{tabular}{|l|l|p{4.5cm}|p{3.5cm}|}", "\\hline",
               "adjoint & chain rule & local derivatives & value \\\\ \\hline"]
     for n in _backward_order(prog):
-        lines.append(f"{strut}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex')}$ & & \\\\ \\hline")
+        lines.append(f"{strut}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex', res.values)}$ & & \\\\ \\hline")
     lines += ["\\end{tabular}", "", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
     lines += [f"{strut}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = {tex_name(g(x))}$ & "
               "\\\\ \\hline" for x in prog.inputs]

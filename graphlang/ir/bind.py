@@ -93,32 +93,42 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     return arr
 
 
+_FEW = 8  # names an error lists (then how many in all): 8,000 missing inputs made a 110 KB message
+
+
+def _some(names: list[str]) -> str:
+    return ", ".join(names[:_FEW]) + (f", … ({len(names):,} in all)" if len(names) > _FEW else "")
+
+
 def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mapping[str, int],
          first_use: Mapping[str, tuple[int, int]], values: Mapping[str, Any], limits: Limits,
          ) -> list[np.ndarray]:
     """Order the given values as the graph's inputs; every mistake is a located error."""
     if not isinstance(values, Mapping):
         raise GraphlangError("value", "input values must be a mapping from names to values")
+    known = set(names)  # (a list: 99,000 inputs took a minute to look up)
     for key in values:
-        if key in names:
+        if key in known:
             continue
         if key in assigned:
             raise GraphlangError("unknown-input", f"{key!r} is an intermediate quantity (assigned on "
                                  f"line {assigned[key]}), not an input", hint="give values only for "
-                                 "inputs: " + (", ".join(names) or "(none)") + f"; or delete line "
+                                 "inputs: " + (_some(names) or "(none)") + f"; or delete line "
                                  f"{assigned[key]} to make {key} an input (inputs are never assigned)")
         raise GraphlangError("unknown-input", f"{key!r} is not an input of this program",
-                             hint="inputs: " + (", ".join(names) or "(none)"))
+                             hint="inputs: " + (_some(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
         line, column = first_use.get(missing[0], (None, None))
         import difflib  # (an error's hint: not at every start-up)
-        near = [f"{c[0]} (not {m})" for m in missing for c in [difflib.get_close_matches(m, list(assigned), 1, 0.6)]
-                if c]  # `bb` read, `b` assigned: a typo
+        candidates = list(assigned)
+        near = [f"{c[0]} (not {m})" for m in missing[:_FEW] for c in [difflib.get_close_matches(m, candidates, 1, 0.6)]
+                if c]  # `bb` read, `b` assigned: a typo (the first few: each is a pass over the names)
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
-                             + " " + ", ".join(repr(m) for m in missing), line, column,
+                             + " " + _some([repr(m) for m in missing]), line, column,
                              "there is no constant e: write exp(x) for e^x" if "e" in missing else
-                             "give it with --at " + ",".join(f"{m}=..." for m in missing)
+                             "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
+                             + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
     arrays = []
     for n in names:

@@ -132,3 +132,8 @@ class Statement:
     expr: Expr | None = None
     text: str = ""
     items: list[DeclItem] = field(default_factory=list)
+
+
+def underflows(text: str, value: float) -> bool:
+    """A number written with a nonzero digit that float64 rounds to 0 (1e-400)."""
+    return value == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.language.ast import underflows
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
@@ -99,6 +101,12 @@ def parse_value(name: str, text: str) -> Any:
         m = _NUMBER.match(text, pos)
         if m and expect_value and result is None:
             value = float(m.group())
+            if not math.isfinite(value):  # `x=nan`: not a number (SPEC: a usage error), 1e400: infinity
+                raise _usage(f"the value of {name!r} is not a finite number: {m.group()[:40]!r}",
+                             "give finite numbers (float64 ends at ±1.8e308: 1e400 is infinity)")
+            if underflows(m.group(), value):  # 1e-400: 0 in float64, as a literal is refused
+                raise _usage(f"the value of {name!r} is too small for float64: {m.group()[:40]!r} would be 0",
+                             "numbers other than 0 must be above about 4.9e-324; write 0 if you mean it")
             if stack:
                 stack[-1].append(value)
             else:
@@ -204,6 +212,9 @@ def read_at_file(path: str) -> dict[str, Any]:
             v = stack.pop()
             if isinstance(v, list):
                 stack.extend(v)
+            elif isinstance(v, float) and not math.isfinite(v):  # NaN, Infinity, 1e999 (as `--at x=nan`)
+                raise GraphlangError("usage", f"--at-file {path}: the value of {str(name)[:40]!r} is not a "
+                                     f"finite number ({json.dumps(v)})", hint="give finite numbers")
             elif isinstance(v, bool) or not isinstance(v, (int, float)):
                 raise GraphlangError("usage", f"--at-file {path}: the value of {str(name)[:40]!r} is not a number "
                                      f"or a list of numbers ({json.dumps(v)[:40]})",

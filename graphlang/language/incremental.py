@@ -24,7 +24,7 @@ from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import KEYWORDS, Checked, check, named_once
 from graphlang.limits import Limits
-from graphlang.primitives.table import CONSTANTS, lookup
+from graphlang.primitives.table import reserved_name
 
 Position = tuple[int, int]
 
@@ -163,7 +163,7 @@ class Names:
 
 
 def _reserved(name: str) -> bool:
-    return name in CONSTANTS or lookup(name) is not None
+    return reserved_name(name)
 
 
 def _shift(st: Statement, offset: int) -> None:
@@ -207,8 +207,10 @@ class StatementReader:
     open. At most `max_lines` lines or `max_chars` characters wait: a statement open longer is
     refused, and its remaining lines are dropped until its brackets close."""
 
-    def __init__(self, complete: Callable[[str], bool], max_lines: int, max_chars: int) -> None:
+    def __init__(self, complete: Callable[[str], bool], max_lines: int, max_chars: int,
+                 starts: Callable[[str], bool] = lambda line: False) -> None:
         self.complete = complete
+        self.starts = starts  # a line that begins an input of its own even inside open brackets
         self.max_lines = max_lines
         self.max_chars = max_chars
         self.lines: list[str] = []
@@ -238,9 +240,10 @@ class StatementReader:
         return None
 
     def feed_all(self, line: str) -> list[str | GraphlangError]:
-        """What `feed` gives, but a `:command` never waits behind an unfinished statement: that
-        statement comes out first (to be reported as unfinished), then the command."""
-        if self.lines and line.strip().startswith(":"):
+        """What `feed` gives, but a `:command` (or a line `starts` says begins a statement) never waits
+        behind an unfinished statement: that statement comes out first (to be reported as
+        unfinished), then the command."""
+        if self.lines and (line.strip().startswith(":") or self.depth > 0 and self.starts(line)):
             unfinished = self._take()
             self.depth, self.skipping = 0, False
             return [unfinished, *self.feed_all(line)]

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr, Statement, tree_nodes
+from graphlang.language.ast import Expr, Statement, tree_nodes, underflows
 from graphlang.language.shapecheck import Kind, Shape
 from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
 from graphlang.limits import Limits
@@ -181,7 +181,7 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
         elif op == "num":
             _, s, e = toks[ins[1]]
             value = float(shape[s:e])
-            if value == float("inf"):
+            if value == float("inf") or not value and underflows(shape[s:e], value):  # (the parser says why)
                 raise _NoLane
             body.append(f"e{n} = E('const', (), {const(value)}, ln, c{ins[1]})")
             desc.append(("const", ()))

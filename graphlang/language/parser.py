@@ -10,7 +10,7 @@ import lark
 from lark import Token, Tree
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement
+from graphlang.language.ast import DeclItem, Expr, Statement, underflows
 from graphlang.language.grammar import lark_parser
 from graphlang.language.lines import parse_lines
 from graphlang.language.syntax_errors import position, syntax_error
@@ -241,7 +241,12 @@ def _number_or_name(tok: Token, limits: Limits) -> Expr:
     if value == float("inf"):
         raise GraphlangError("value", f"the number {str(tok)[:40]} is too large for float64",
                              tok.line, tok.column, "numbers must be below about 1.8e308")
+    if underflows(str(tok), value):  # `x / 1e-400` was "division by zero: the divisor is 0"
+        raise GraphlangError("value", f"the number {str(tok)[:40]} is too small for float64: it would be 0",
+                             tok.line, tok.column, "numbers other than 0 must be above about 4.9e-324; write 0 "
+                             "if you mean it")
     return Expr("const", (), value, tok.line, tok.column)
+
 
 
 def _build(node: Tree, kids: list, limits: Limits) -> Expr:  # type: ignore[type-arg]

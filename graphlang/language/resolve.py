@@ -9,7 +9,7 @@ from functools import lru_cache
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement, tree_nodes
 from graphlang.language.shapecheck import context
-from graphlang.primitives.table import CONSTANTS, builtin_names, lookup
+from graphlang.primitives.table import CONSTANTS, HELPERS, builtin_names, lookup, reserved_name
 
 KEYWORDS = ("input", "param", "output")
 
@@ -40,14 +40,22 @@ _SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn":
              "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs"}
 _OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
                    "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
-                   "log2": "write ln(x) / ln(2)"}
+                   "log2": "write ln(x) / ln(2)"} | {
+    f: "graphlang has no inverse trigonometric functions" for f in
+    ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")}
 
 
 def suggest(name: str) -> str | None:
+    """The built-in a misspelled call meant: a synonym, a function the name starts with (`cosine`,
+    `cosin`: cos, where difflib's tie said sin), else the closest by difflib."""
     if name in _SYNONYMS:
         return _SYNONYMS[name]
-    close = difflib.get_close_matches(name, builtin_names(), n=1, cutoff=0.6)
-    return close[0] if close and name not in _OPERATOR_HINTS else None
+    if name in _OPERATOR_HINTS:
+        return None
+    known = [b for b in builtin_names() if b not in HELPERS]
+    prefix = max((b for b in known if len(b) >= 3 and name.lower().startswith(b)), key=len, default=None)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return prefix or (close[0] if close else None)
 
 
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
@@ -92,7 +100,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
 
 @lru_cache(maxsize=1)
 def _callable_names() -> frozenset[str]:
-    return frozenset(builtin_names())
+    """Names that are not values: the functions a program is told of (`exp + 1` forgot its call)."""
+    return frozenset(builtin_names()) - HELPERS
 
 
 def resolve(root: Expr, variables: list[Expr] | None = None) -> Expr:
@@ -150,7 +159,7 @@ class Checked:
 def _reserved(name: str) -> str | None:
     if name in CONSTANTS:
         return f"{name!r} is the built-in constant {CONSTANTS[name]:.6g} and cannot be assigned"
-    if lookup(name) is not None:
+    if reserved_name(name):
         return f"{name!r} is a built-in function and cannot be assigned"
     return None
 

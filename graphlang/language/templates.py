@@ -20,7 +20,7 @@ from lark import Lark, Token, Tree
 from lark.lexer import Lexer
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement
+from graphlang.language.ast import DeclItem, Expr, Statement, underflows
 from graphlang.language.grammar import cached_lark
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
@@ -328,7 +328,7 @@ def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where
         elif op == "num":
             _, s, e = toks[ins[1]]
             value = float(text[s:e])
-            if value == float("inf"):
+            if value == float("inf") or not value and underflows(text[s:e], value):  # (the parser says why)
                 raise Fallback
             append(Expr("const", (), value, *where(s)))
         elif op == "op":

@@ -8,6 +8,7 @@ exactly what reverse mode computes.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -165,7 +166,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
     if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ are not numbers (LaTeX writes them bold)
-        shown.append(Line("legend", g.outputs[0], [MT.legend("\n".join(f for ln in shown for f in ln.forms))], []))
+        written = "\n".join(f for ln in shown if ln.matrix for f in ln.forms)  # (a scalar step's ·1 is a number)
+        shown.append(Line("legend", g.outputs[0], [MT.legend(written)], []))
     return shown
 
 
@@ -221,7 +223,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
         chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {_partial(t.consumer, name)}" for t in terms)
-        if scalar:
+        if scalar or _scalar_step(name, terms, adj.zeros.get(name, []), known):  # the lecture's g_c·∂c/∂a
             rule = " + ".join(f"{gs(t.consumer)}·{_paren(_math(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
             rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
@@ -250,6 +252,15 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), short(p.adjoints[name], full)],
                           [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of))
     return lines
+
+
+def _scalar_step(name: str, terms: list[Any], zeros: list[str], known: Mapping[str, Any] | None) -> bool:
+    """A step of scalars in a program with tensors: a scalar node whose consumers are all scalars and
+    whose partials are known is written as in the lecture, with its numbers (`g_u = g_J·∂J/∂u`)."""
+    if known is None:
+        return False
+    return known.get(name) == () and all(t.partial is not None and known.get(t.consumer) == () for t in terms) \
+        and all(known.get(c) == () for c in zeros)
 
 
 def _tex_undefined(math: str) -> str:

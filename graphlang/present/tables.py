@@ -9,7 +9,7 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from graphlang.errors import GraphlangError, clean, located
+from graphlang.errors import GraphlangError, clean, clean_line, located
 from graphlang.present.grid import Grid, Part
 from graphlang.present.textviews import (
     MAX_SHOWN,
@@ -107,9 +107,21 @@ def batch_summary(rows: list[dict[str, Any]]) -> Table:
                "first wrong step or reason")
     for r in rows:
         score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
-        t.add_row(Text(clean(r["submission"])), Text(r["status"]), Text(score),
-                  Text(clean(str(r.get("root_cause") or r.get("reason") or ""))))
+        t.add_row(Text(clean_line(r["submission"])), Text(r["status"]), Text(score), Text(clean_line(_why(r))))
     return t
+
+
+def _why(row: dict[str, Any]) -> str:
+    """A batch row's first wrong step, or why it has none: the file's own problem (not JSON), or
+    the first unanswered quantity (the column was blank for both)."""
+    if row.get("root_cause") or row.get("reason"):
+        return str(row.get("root_cause") or row.get("reason"))
+    if row.get("passed"):
+        return ""
+    missing = next((i for i in row.get("items", []) if not i.get("passed")), None)
+    if row.get("feedback") and (missing is None or row.get("score") == 0):
+        return str(row["feedback"][0])[:80]
+    return f"{missing['name']}: {missing['message']}" if missing else ""
 
 
 def epoch_table(accuracy: bool, validation: bool) -> Table:
@@ -143,7 +155,8 @@ def prediction_table(preds: Any, name: str, loss: float | None, acc: float | Non
     for i in range(min(len(p), 20)):
         cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
         t.add_row(str(i + 1), tensor(p[i]), *([cls] if classes else []))
-    note = f"{len(p)} examples" + (f"; mean loss {_loss(loss)}" if loss is not None else " (no labels)") + (
+    note = f"{len(p)} example{'s' * (len(p) != 1)}" + (
+        f"; mean loss {_loss(loss)}" if loss is not None else " (no labels)") + (
         f"; accuracy {acc:.2%}" if acc is not None else "")
     parts: list[Any] = [t, Text(note + ("; first 20 shown" if len(p) > 20 else ""))]
     if confusion is not None:

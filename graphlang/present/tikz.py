@@ -21,7 +21,7 @@ from graphlang.present.dot import labelled, local_derivatives
 from graphlang.present.explain import tex_number
 from graphlang.present.jsonout import declared_shapes
 from graphlang.program import Program
-from graphlang.symbolic import texbreak
+from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
 
 MAX_ELEMENTS = 9  # a value with more is shown by its shape (a 3×3 matrix still in full)
@@ -128,7 +128,8 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
     known, edges = local_derivatives(program, shapes, result)
     out: dict[tuple[str, str], str] = {}
     for name, consumer, e, seed, value in edges:
-        text = to_latex(e, known) if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}"
+        text = (rf"\frac{{\partial {tex_name(consumer)}}}{{\partial {tex_name(name)}}} = {to_latex(e, known)}"
+                if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}")  # (as the PNG's edges)
         out[(name, consumer)] = labelled(text, None if value is None else _value(value))
     return out
 
@@ -141,6 +142,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     cols = max(c for c, _ in place.values()) + 1
     cells: list[list[str]] = [["" for _ in range(cols)] for _ in range(rows)]
     outputs = set(g.outputs)
+    g_ = adjoint.choose_prefix(g.names)  # g_, or grad_ where the program has a node g_a
     known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else declared_shapes(program)
     for n in program.names:
         st = g.statement(n)
@@ -151,7 +153,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
             text += (r" \\[5pt] " if r"\frac" in text or "matrix" in value else r" \\ ") + f"$= {value}$"
             if result.adjoints is not None:
                 gap = r" \\[3pt] " if "matrix" in value else r" \\ "
-                text += gap + f"$g = {_value(result.adjoints.get(n))}$"
+                text += gap + f"${tex_name(g_ + n)} = {_value(result.adjoints.get(n))}$"  # (as the PNG's)
         style = "input" if st is None else "box"
         style += ", output" if n in outputs else ""
         label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"

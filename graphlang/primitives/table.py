@@ -216,9 +216,9 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               doc="u - logsumexp(u) over the last axis, stable: the multiclass cross-entropy is "
                   "-sum(t * logsoftmax(u))", probes=("logsoftmax(u)", "logsoftmax(M)"),
               batch=B.logsoftmax, cost=S.linear_cost),
-    Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=("g * exp(x - out)",),
-              jvp=("sum(t * exp(x - out))",), latex="\\log\\sum e^{{{0}}}",
-              doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)"),
+    Primitive("logsumexp", 1, kernels.logsumexp, S.to_scalar, vjp=R.logsumexp_vjp,
+              jvp=R.logsumexp_jvp, latex="\\log\\sum e^{{{0}}}",
+              doc="ln(sum(exp(u))) over all elements, stable", probes=("logsumexp(M)", "logsumexp(s)", "logsumexp(u)"),
               scalar=K.same, batch=B.logsumexp, cost=S.linear_cost),
     Primitive("sum", 1, kernels.total, S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{R.axis_text(a)})",),
@@ -261,6 +261,16 @@ INFIX = {p.form[1]: name for name, p in PRIMITIVES.items() if p.form[0] == "infi
 # Every primitive's implementation that accepts `Batch` arguments.
 BATCHED = {name: p.batched for name, p in PRIMITIVES.items()}
 CONSTANTS = {"pi": float(np.pi)}
+
+
+# Functions that derivative programs (`diff --program`) write: callable, but no program is told of
+# them, so their names stay free for a program's own nodes (`step = lr * g`, `sign = ...`).
+HELPERS = frozenset({"step", "sign", "xlogy", "xdivy", "dpow", "expand", "embed"})
+
+
+def reserved_name(name: str) -> bool:
+    """A name no program may assign or declare: `pi` and the functions a program is told of."""
+    return name in CONSTANTS or (name not in HELPERS and lookup(name) is not None)
 
 
 def builtin_names() -> list[str]:

@@ -64,6 +64,9 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
     """`a` -> `a = 6   g_a = 404.854` (the adjoint when the output is one scalar); `x * z + 1` -> its
     value, computed after the program's statements and added to nothing."""
     name = text.strip()
+    if NAME.fullmatch(name) and program is not None and name not in program.names and \
+            name.startswith("g_") and name[2:] in program.names:  # `g_a`: a's value and adjoint, as `a`
+        name = name[2:]
     if NAME.fullmatch(name) and (program is None or name not in program.names):
         raise GraphlangError("usage", f"{name!r} is not a node of the program", hint="nodes: " + (
             ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
@@ -278,7 +281,8 @@ def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
     (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?')."""
     import difflib
     declared = {item.name for st in statements if st.kind in ("input", "param") for item in st.items}
-    fresh = [n for n in names.inputs if n not in before and n not in declared]
+    old = set(before)  # (a list: a pasted program of 50,000 inputs looked each one up in all)
+    fresh = [n for n in names.inputs if n not in old and n not in declared][:3]  # (each: a pass over the names)
     near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n], 1, 0.6) for n in fresh}
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
 

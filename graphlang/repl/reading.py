@@ -3,18 +3,34 @@ their own (and never continuing a statement)."""
 
 from __future__ import annotations
 
+import re
+
 from graphlang.errors import GraphlangError
 from graphlang.language.incremental import bracket_depth
 from graphlang.language.parser import parse_statements
 from graphlang.repl import commands as rc
+
+_STATEMENT = re.compile(r"\s*(?:[A-Za-z_]\w*\s*=(?!=)|(?:input|param|output)\s)")
+
+
+def starts_statement(line: str) -> bool:
+    """`name =`, or a declaration: a line that inside brackets can only begin a statement of its own."""
+    return bool(_STATEMENT.match(line))
+
+
+def abandons(lines: list[str]) -> bool:
+    """Does the last line give up the statement before it: a `:command`, or a new statement (`b =
+    ln(x)` typed after `b = ln(x`: inside brackets no line of the language starts `name =`)?"""
+    return len(lines) > 1 and (lines[-1].lstrip().startswith(":") or starts_statement(
+        lines[-1]) and bracket_depth(_code("\n".join(lines[:-1]))) > 0)
 
 
 def is_complete(text: str) -> bool:
     """False while brackets are open or the statement ends mid-expression (keep reading)."""
     text = _code(text)
     lines = text.strip().split("\n")
-    if lines[0].startswith(":") or lines[-1].lstrip().startswith(":") or not text.strip():
-        return True  # (a command after an unfinished statement: both go, the statement's error first)
+    if lines[0].startswith(":") or abandons(lines) or not text.strip():
+        return True  # (a command or statement after an unfinished one: both go, the unfinished one's error first)
     if bracket_depth(text) > 0:
         return False
     try:  # a bare expression (`a`, `x * z + 1`) is read as one to be shown

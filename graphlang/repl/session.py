@@ -19,7 +19,7 @@ from graphlang.present import tables as render
 from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
-from graphlang.repl.reading import is_complete, join_continuations
+from graphlang.repl.reading import abandons, is_complete, join_continuations
 
 COMMANDS = rc.COMMANDS
 
@@ -78,7 +78,7 @@ class ReplSession:
     def handle(self, text: str) -> list[Any]:
         """One input (a statement or a `:command`) -> what to show. State changes only on success."""
         lines = text.strip().split("\n")
-        if len(lines) > 1 and lines[-1].lstrip().startswith(":"):  # a command after an unfinished statement
+        if abandons(lines):  # a command or a statement after an unfinished statement
             return self.handle("\n".join(lines[:-1])) + self.handle(lines[-1])
         text = join_continuations(text.strip()).strip()
         if not text:  # blank, or comments only

@@ -14,6 +14,7 @@ from rich.text import Text
 from graphlang.errors import GraphlangError
 from graphlang.language.incremental import StatementReader, bounded_lines
 from graphlang.present import tables as render
+from graphlang.repl.reading import starts_statement
 from graphlang.repl.session import COMMANDS, MAX_PENDING_LINES, ReplSession, is_complete
 
 
@@ -90,7 +91,7 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
     """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error."""
     failed = False
     limits = session.limits
-    reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars)
+    reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars, starts_statement)
 
     def show(text: str | GraphlangError | None) -> None:
         nonlocal failed

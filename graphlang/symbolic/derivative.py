@@ -246,6 +246,9 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     return result
 
 
+_MANY = 1 << 60  # more nodes than any limit allows: exact counts past it grew to 40,000-bit integers
+
+
 def printed_size(e: Expr, memo: dict[int, int] | None = None) -> int:
     """Nodes in the printed tree (shared subexpressions counted each time they print). `memo` (node id
     -> size) may be shared by calls on the expressions of one builder, which keeps every node alive."""
@@ -255,8 +258,8 @@ def printed_size(e: Expr, memo: dict[int, int] | None = None) -> int:
         node, expanded = stack.pop()
         if id(node) in size:
             continue
-        if expanded or not node.args:
-            size[id(node)] = 1 + sum(size[id(a)] for a in node.args)
+        if expanded or not node.args:  # (saturated: a count of 2^40000 terms is only "too many")
+            size[id(node)] = min(_MANY, 1 + sum(size[id(a)] for a in node.args))
             continue
         stack.append((node, True))
         stack.extend((a, False) for a in node.args if id(a) not in size)

@@ -21,7 +21,7 @@ from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
 from graphlang.training.data import Dataset, data_inputs
-from graphlang.training.params import init_params, rng_from
+from graphlang.training.params import biases, init_params, rng_from
 from graphlang.training.step import Step
 
 __all__ = ["Dataset", "EpochStats", "Trainer", "data_inputs", "init_params"]
@@ -79,6 +79,7 @@ class Trainer:
         self._shapes: list[Any] | None = None
         self._plans: dict[bool, Step | None] = {}
         self._names = [n for n in g.inputs if n in g.params]  # the compiled step's gradient order
+        self.decayed = frozenset(self._names) - biases(self.program)  # --l2: the weights, not biases
         self._feed = [(n, n in g.params) for n in g.inputs]
         self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
         self.steps_left: int | None = None  # updates still to make (`--steps N`), None: whole epochs
@@ -171,7 +172,7 @@ class Trainer:
                 try:
                     if factor != 1.0:
                         grad = factor * np.asarray(grad)
-                    if self.l2 and p.ndim >= 2:
+                    if self.l2 and name in self.decayed:
                         p *= 1.0 - self.lr * self.l2  # p - lr·(∇ + l2·p)
                     np.subtract(p, grad, out=p)
                 except FloatingPointError:

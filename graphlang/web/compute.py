@@ -123,7 +123,6 @@ def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
                              + ", ".join(METHODS))
     prog = load(req["program"], limits)
     result = prog.evaluate(values(req.get("at")), method=method, wrt=names, epsilon=eps, adjoints=True)
-    result.extra["scaled"] = eps is None
     return jsonout.result(result, method=True)
 
 
