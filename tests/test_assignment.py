@@ -492,3 +492,13 @@ def test_an_ignored_key_says_what_it_probably_meant():
     assert "'dydX': it names no node or adjoint of the program; did you mean 'dy/dx'?" in notes
     assert "'values': it names no node or adjoint of the program; write each answer at the top level" in notes
     assert "did you mean" not in " ".join(grade_answers(REF, {"q": 1.0}, AT, quantities=["a"]).feedback)
+
+
+def test_rounding_never_turns_a_sign():
+    """y = 1/(b − 1.4142) with b = √2: from b = 1.41 (right to 3 figures) comes y = −238, the true y
+    is 73,733. Rounding explains a small change, never a sign: −238 is no rounded 73,700."""
+    ref = "b = sqrt(x)\ny = 1 / (b - 1.4142)\n"
+    how = Comparison("sigfig", digits=3)
+    rep = grade_answers(ref, {"b": 1.41, "y": 1 / (1.41 - 1.4142)}, {"x": 2}, quantities=["b", "y"],
+                        comparison=how, show_expected=False)
+    assert [i.passed for i in rep.items] == [True, False] and "rounded" not in rep.items[1].message

@@ -501,6 +501,7 @@ def test_an_exponential_closed_form_is_a_limit_error_not_a_memory_error():
     with pytest.raises(graphlang.GraphlangError) as err:
         graphlang.parse(src).diff()
     assert err.value.kind == "limit" and "expression swell" in err.value.message
+    assert err.value.line == 3000  # (at the output's statement; it had no place)
     e = graphlang.parse("y = x").graph.statement("y").expr
     for _ in range(200):  # 2^200 printed nodes, as a tree: the count stops at the cap
         e = type(e)("add", (e, e))

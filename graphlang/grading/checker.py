@@ -242,9 +242,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             right.add(q)
             continue
         item.message = verdict
-        if not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale, right,
-                                       hidden=not show_expected, fixed=public,
-                                       cmp_of=lambda n: how.get(n, default_how), rounded=True):
+        if not why and not sign_turned(given[q], reference_values[q], scale) and carried_forward(
+                q, prog, adj, env, student, given[q], cmp, credited, scale, right, hidden=not show_expected,
+                fixed=public, cmp_of=lambda n: how.get(n, default_how), rounded=True):  # (a sign is no rounding)
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)

@@ -132,15 +132,15 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
 
     With `reveal` false (the reference's values hidden) "close" is never said: it would tell a
     student probing 0.6, 0.7, … which leading digits are right. The rounding hint then depends on
-    the answer alone: fewer significant figures than the comparison asks for, counted on the
-    wrong elements as `written` (the answer as parsed, `1.00` with its text) gives them."""
+    the answer alone: fewer significant figures than the comparison asks for, counted as `written`
+    (the answer as parsed, `1.00` with its text) gives them, on every element alike (on the wrong
+    ones only, it would tell which elements of a hidden matrix are right)."""
     w = np.asarray(want, dtype=np.float64)
     if how.passes(got, w):
         return True, ""
     if reveal and how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected)"
-    wrong = ~how._elementwise(got, w) if np.shape(got) == w.shape else None
-    asked, given = how.figures(), figures_given(got if written is None else written, wrong)
+    asked, given = how.figures(), figures_given(got if written is None else written)
     if not reveal and asked is not None and given is not None and given < asked:
         return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(got)})"
     return False, "incorrect"
@@ -153,16 +153,13 @@ def _short_figures(got: Any) -> str:
     return shown if np.ndim(got) == 0 else f"[{shown}]"
 
 
-def figures_given(got: Any, among: Any = None) -> int | None:
-    """The fewest significant figures among an answer's nonzero elements (those `among` marks, if
-    given) as written (600 has 3, 0.0012 has 2, a JSON 1.00 3); None when every element is 0 or not
-    finite."""
+def figures_given(got: Any) -> int | None:
+    """The fewest significant figures among an answer's nonzero elements as written (600 has 3,
+    0.0012 has 2, a JSON 1.00 3); None when every element is 0 or not finite."""
     counts = []
-    flat = _leaves(got)
-    marks = np.ravel(among).tolist() if among is not None and np.size(among) == len(flat) else [True] * len(flat)
-    for leaf, mark in zip(flat, marks):
+    for leaf in _leaves(got):
         v = float(leaf)
-        if v == 0 or not math.isfinite(v) or not mark:
+        if v == 0 or not math.isfinite(v):
             continue
         text = getattr(leaf, "text", None)
         if text is not None:  # as typed: its trailing zeros count

@@ -240,8 +240,10 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
     result = {n: grads[adj.g(n)] for n in (wrt or g.inputs)}
     for n, e in result.items():
         if printed_size(e) > MAX_CLOSED_FORM:
+            out = g.statement(outs[0])  # (located at the output's statement, where the swell ends)
             raise GraphlangError("limit", f"the closed form of d{outs[0]}/d{n} has more than "
-                                 f"{MAX_CLOSED_FORM:,} terms (expression swell)",
+                                 f"{MAX_CLOSED_FORM:,} terms (expression swell)", out.line if out else None,
+                                 out.column if out else None,
                                  hint="use `graphlang diff --program`, which shares subexpressions")
     return result
 
