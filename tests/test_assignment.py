@@ -455,11 +455,12 @@ def test_a_label_is_checked_at_label_values_and_not_differentiated():
 
 
 def test_a_one_hot_label_stays_one_hot():
-    from graphlang.grading.points import label_like
-    rng = np.random.default_rng(0)
-    drawn = [label_like(rng, np.array([0.0, 1.0, 0.0])) for _ in range(30)]
+    from graphlang.grading.points import is_label, label_like
+    drawn = [label_like(np.array([0.0, 1.0, 0.0]), k) for k in range(3)]
     assert all(sorted(d.tolist()) == [0, 0, 1] for d in drawn) and len({tuple(d) for d in drawn}) == 3
-    assert label_like(rng, np.float64(0.54)) == 0.54
+    rows = label_like(np.array([[1.0, 0, 0], [0, 0, 1.0]]), 1)
+    assert rows.tolist() == [[0, 1, 0], [1, 0, 0]]
+    assert not is_label(0.54) and not is_label([0.5, 0.5]) and is_label(1) and is_label([[0, 1], [1, 0]])
 
 
 def test_an_unused_extra_input_costs_its_check_and_not_the_rest():
@@ -502,3 +503,42 @@ def test_rounding_never_turns_a_sign():
     rep = grade_answers(ref, {"b": 1.41, "y": 1 / (1.41 - 1.4142)}, {"x": 2}, quantities=["b", "y"],
                         comparison=how, show_expected=False)
     assert [i.passed for i in rep.items] == [True, False] and "rounded" not in rep.items[1].message
+
+
+def test_rounding_is_no_licence_to_be_wrong():
+    """A red team scored 18/18 with five answers 4-18 times the tolerance off: exact answers (a = 6,
+    g_d = 1) counted as rounded by ±0.0051, and the slack compounded. Now an exact answer rounds
+    nothing, and a true 0 never becomes a rounded 5. Oracle: the key with d, y, g_a, dy/dx, dy/dz
+    moved (by numpy: 403.43 → 406.0 and the rest), each wrong by itself and by its inputs."""
+    asg = Assignment.load(ASG)
+    key = {"a": 6.0, "b": 0.693147, "c": 0.638961, "d": 406.0, "e": 8.65617, "f": 0.106494, "y": 415.77,
+           "g_y": 1.0, "g_f": 1.0, "g_e": 1.0, "g_d": 1.0, "g_c": 0.166667, "g_b": -12.36, "g_a": 409.49,
+           "dy/dx": 1227.4, "dy/dz": 819.0}
+    rep = asg.grade_text(json.dumps(key).encode(), "c.json")
+    assert not any("rounded" in i.message for i in rep.items)
+    assert {i.name for i in rep.items if not i.passed} == {"d", "g_a"}  # (y, dy/dx, dy/dz: error carried)
+    strict = grade_answers("a = x * z\nb = relu(a - 6)\nc = 1000 * b\n", {"a": 6, "b": 0.005, "c": 5},
+                           AT, quantities=["a", "b", "c"], comparison=Comparison("sigfig", digits=3), ecf=False)
+    assert [i.passed for i in strict.items] == [True, True, False]  # (c = 0: not a rounded 5)
+
+
+def test_labels_take_every_class_and_a_non_label_is_no_label():
+    """One-hot classes drawn at random saw 6 of 10 at ten points (a loss wrong for the other four
+    passed), and `fixed` on a value that is no label (0.54, or x = 2) froze it: a program with 0.54
+    written in scored full marks. Classes now come in turn; a non-label `fixed` input moves."""
+    ref = "input u[4], t[4]\nJ = -sum(t * logsoftmax(u))\n"
+    at = {"u": [0.5, -1.0, 2.0, 0.1], "t": [0, 1, 0, 0]}
+    wrong = ref.replace("J = -sum(t * logsoftmax(u))", "J = -sum(t * logsoftmax(u)) + 10 * t[3]")
+    assert not grade_program(ref, wrong, at, fixed=["t"]).passed
+    assert grade_program(ref, ref, at, fixed=["t"]).passed
+    frozen = grade_program(CROSS_ENTROPY, CROSS_ENTROPY.replace("y * ln(p) + (1 - y)", "0.54 * ln(p) + 0.46"),
+                           {"x": 0.5, "y": 0.54, "w": 0.3, "b": -0.2}, fixed=["y"])
+    assert not frozen.passed
+
+
+def test_an_extra_input_beside_a_debug_line_and_a_dead_division():
+    """`input x, w, z` with `check = y * w` after y, or a dead `dbg = 1/(w - 1)`: 3.6/18 (the extra
+    input was set to 1, and the debug-line rule asked for every check to pass): now only "inputs"."""
+    for extra in ("check = y * w\n", "dbg = 1 / (w - 1)\ny2 = y\n"):
+        rep = grade_program(REF, "input x, w, z\n" + REF + extra, AT)
+        assert [i.name for i in rep.items if not i.passed] == ["inputs"], extra

@@ -209,6 +209,11 @@ def test_prairielearn_question(tmp_path, cli):
     del data["submitted_answers"]["a"]  # a blank is a failed item, never a smaller maximum
     server.grade(data)
     assert data["partial_scores"]["a"]["score"] == 0 and data["partial_scores"]["a"]["feedback"] == "no answer"
+    # the text typed keeps its figures (0.600 is three, not "read as 0.6"; a red team's find)
+    data["submitted_answers"]["a"] = 0.6
+    data["raw_submitted_answers"] = {"a": "0.600"}
+    server.grade(data)
+    assert data["partial_scores"]["a"]["feedback"] == "incorrect"
 
 
 def test_prairielearn_refuses_tensor_programs(tmp_path):

@@ -127,3 +127,15 @@ def test_the_figures_hint_counts_what_was_typed_and_only_the_wrong_elements():
     rep = grade_answers("y = x * 2", json.loads('{"y": 5.00}', parse_float=type(answers["y"])), {"x": 2},
                         quantities=["y"], comparison=how, show_expected=False)
     assert rep.items[0].message == "incorrect"
+
+
+def test_the_hint_shows_the_answer_as_given_not_with_hidden_zeros_applied():
+    """"read as [2.1, 0.0]" where the hidden b[1] is 0 and "[2.1, 1e-20]" where it is not: the hint
+    printed the answer after a roundoff of a true 0 was zeroed, telling which elements are 0."""
+    from graphlang.grading.answers_file import parse_answers
+    from graphlang.grading.checker import grade_answers
+    answers, _ = parse_answers(b'{"b": [2.1, 1e-20]}')
+    how = Comparison("sigfig", digits=3)
+    shown = {grade_answers("a = x * z\nb = relu(a - 4)\ny = sum(b)\n", answers, {"x": x, "z": 3}, quantities=["b"],
+                           comparison=how, show_expected=False).items[0].message for x in ([2, 1], [2, 1.5])}
+    assert shown == {"incorrect (3 significant figures expected; it is read as [2.1, 1e-20])"}

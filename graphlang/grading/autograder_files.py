@@ -49,6 +49,7 @@ import pathlib
 import random
 
 from graphlang.checker import Assignment, GraphlangError
+from graphlang.grading.answers_file import Written
 
 
 def _assignment(data):
@@ -95,8 +96,8 @@ def generate(data):
 def grade(data):
     asg = dataclasses.replace(_assignment(data), at=data["params"]["at"])
     names = data["params"]["names"]
-    submitted = data.get("submitted_answers", {})
-    answers = {q: submitted[n] for n, q in names.items() if submitted.get(n) is not None}
+    submitted, raw = data.get("submitted_answers", {}), data.get("raw_submitted_answers", {})
+    answers = {q: _typed(submitted[n], raw.get(n)) for n, q in names.items() if submitted.get(n) is not None}
     report = asg.grade_answers(answers)
     items = {i.name: i for i in report.items}
     for name, q in names.items():
@@ -105,6 +106,14 @@ def grade(data):
                                         "weight": it.max_score, "feedback": it.message}
     data["score"] = report.score / report.max_score if report.max_score else 0.0
     data["feedback"]["graphlang"] = "\\n".join(report.feedback)
+
+
+def _typed(value, text):
+    """The number with the text the student typed (0.600 keeps three figures for the hint)."""
+    try:
+        return Written(str(text).strip()) if float(str(text)) == float(value) else value
+    except (TypeError, ValueError):
+        return value
 
 
 def _name(quantity):

@@ -24,7 +24,7 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading.compare import Comparison, compare, roundoff_zeros, sign_turned
-from graphlang.grading.ecf import carried_forward
+from graphlang.grading.ecf import carried_forward, rounded_forward
 from graphlang.grading.report import Item, Report
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
@@ -242,9 +242,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             right.add(q)
             continue
         item.message = verdict
-        if not why and not sign_turned(given[q], reference_values[q], scale) and carried_forward(
-                q, prog, adj, env, student, given[q], cmp, credited, scale, right, hidden=not show_expected,
-                fixed=public, cmp_of=lambda n: how.get(n, default_how), rounded=True):  # (a sign is no rounding)
+        if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
+                                                        lambda n: how.get(n, default_how)):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)

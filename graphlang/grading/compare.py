@@ -142,14 +142,15 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
         return False, f"close: check your rounding ({how.expects()} expected)"
     asked, given = how.figures(), figures_given(got if written is None else written)
     if not reveal and asked is not None and given is not None and given < asked:
-        return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(got)})"
+        shown = _short_figures(got if written is None else written)  # (as given: not with a hidden 0's roundoff zeroed)
+        return False, f"incorrect ({how.expects()} expected; it is read as {shown})"
     return False, "incorrect"
 
 
 def _short_figures(got: Any) -> str:
-    """The answer as it was read (a JSON 0.640 is 0.64: trailing zeros are not kept)."""
-    flat = np.ravel(np.asarray(got, dtype=np.float64)).tolist()
-    shown = ", ".join(repr(v) for v in flat[:3]) + (", …" if len(flat) > 3 else "")
+    """The answer as it was read (as typed where the answers file kept the text: 0.640)."""
+    flat = _leaves(got)
+    shown = ", ".join(getattr(v, "text", None) or repr(float(v)) for v in flat[:3]) + (", …" if len(flat) > 3 else "")
     return shown if np.ndim(got) == 0 else f"[{shown}]"
 
 

@@ -1,5 +1,5 @@
 """Error carried forward: a wrong answer is credited when it follows from the student's own
-earlier (wrong, or right but rounded) answers, recomputed by the reference's statement or adjoint terms. Never from the
+earlier (wrong) answers, recomputed by the reference's statement or adjoint terms. Never from the
 inputs or the seed g_y (given, not answered), nor from an uncredited answer of 0 where the correct
 value is not 0 (all zeros would otherwise earn every step that maps 0 to 0)."""
 
@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.grading.compare import Comparison, compare, sign_turned
-from graphlang.language.ast import names
+from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
@@ -22,8 +22,7 @@ from graphlang.symbolic.printing import value_of
 def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
                     scale: float = 0.0, right: set[str] | None = None, hidden: bool = False,
-                    fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None,
-                    rounded: bool = False) -> bool:
+                    fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None) -> bool:
     """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
@@ -34,10 +33,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     if not step:
         return False
     used = {n for e in step for n in names(e)}
-    if rounded:  # every earlier answer right, and at least one of them rounded into this step
-        if not any(n in student for n in used) or any(n in student and n not in (right or ()) for n in used):
-            return False
-    elif right is not None and not any(n in student and n not in right for n in used):
+    if right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
     for n in used:
         if n in student and n not in credited and _negligible(student[n], scale if hidden else env[n]):
@@ -52,8 +48,6 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
         return False
     if not np.all(np.isfinite(carried)):  # |answer − inf| ≤ rtol·inf holds for any answer
         return False
-    if rounded and _negligible(carried, env[q]):  # p = 1 for 0.99999999996: p(1 − p) is 0, not y
-        return False
     got = np.asarray(given, dtype=np.float64)
     if not compare(got, carried, cmp)[0]:
         if got.shape != np.shape(carried):
@@ -66,8 +60,61 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     return not sign_turned(given, carried, scale)
 
 
+def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
+                    student: dict[str, Any], given: Any, cmp: Comparison, right: set[str],
+                    cmp_of: Callable[[str], Comparison]) -> bool:
+    """Is `given`, wrong by itself, the step computed from the student's own earlier answers, every
+    one of them right (b = 1.41 for √2, then c = e^1.41 = 4.10 where e^√2 is 4.11; g_a = g_d·d with
+    the rounded d where the reference writes exp(a))? Stricter than error carried forward (a red
+    team's 18/18 for five wrong answers): an earlier answer that is exactly the true value (a = 6,
+    g_d = 1) rounds nothing; another moves by half its last written digit at most, capped by what
+    its comparison allows at the true value; and the step keeps the true value's sign, element by
+    element (never from a true 0 to 5)."""
+    step = _step(q, prog, adj)
+    if not step:
+        return False
+    answered = {id(adj.forward[n]): n for n in student if n in adj.forward and n != q}
+    step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
+    used = {n for e in step for n in names(e)}
+    if not any(n in student for n in used) or any(n in student and n not in right for n in used):
+        return False
+    mixed = {**env, **student, q: env[q]}
+    try:
+        with quiet_floats():
+            carried = np.asarray(sum(value_of(e, mixed) for e in step), dtype=np.float64)
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        return False
+    got, true = np.asarray(given, dtype=np.float64), np.asarray(env[q], dtype=np.float64)
+    if carried.shape != true.shape or got.shape != true.shape or not np.all(np.isfinite(carried)) \
+            or not np.all(np.sign(carried) == np.sign(true)):
+        return False
+    rounded = {n: student[n] for n in sorted(used) if n in student and n != q
+               and not np.array_equal(np.asarray(student[n], dtype=np.float64), env[n])}
+    below, above = _rounding_range(step, mixed, rounded, cmp_of, carried, env)
+    allow, off = cmp.allowance(carried), got - carried
+    return bool(np.all((off <= above + allow) & (-off <= below + allow)))
+
+
+def _as_nodes(e: Any, answered: dict[int, str]) -> Any:
+    """`e` with each subexpression that is an answered node's definition written as that node."""
+    if not answered:
+        return e
+    done: dict[int, Any] = {}
+    for node in postorder(e):
+        if id(node) in answered:
+            done[id(node)] = Expr("var", (), answered[id(node)])
+        elif node.args:
+            args = tuple(done[id(a)] for a in node.args)
+            done[id(node)] = node if all(a is b for a, b in zip(args, node.args)) else \
+                Expr(node.op, args, node.attr, node.line, node.column)
+        else:
+            done[id(node)] = node
+    return done[id(e)]
+
+
 def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, Any],
-                    cmp_of: Callable[[str], Comparison], carried: Any) -> tuple[np.ndarray, np.ndarray]:
+                    cmp_of: Callable[[str], Comparison], carried: Any, true: dict[str, Any] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
     """How far below and above `carried` the step goes while each earlier answer moves within its
     rounding (the last digit written, at most what that answer's own comparison allows it): b
     rounded to 0.301 and c = sin(b) answered from the unrounded b (0.297, not sin(0.301) = 0.296478)
@@ -77,7 +124,7 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
     below, above = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
-        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v))
+        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if true is None else true[n]))
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
             try:

@@ -101,7 +101,7 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
         values, far = (base, False) if tries == 0 else _candidate(rng, base, tries, same_signs)
         cand = dict(zip(prog.inputs, values))
         for name in labels if tries else ():
-            cand[name] = label_like(rng, np.asarray(at[name], dtype=np.float64))
+            cand[name] = label_like(np.asarray(at[name], dtype=np.float64), len(points))
         tries += 1
         try:
             prog.evaluate(cand)
@@ -116,14 +116,23 @@ def sampled(prog: Program, at: Mapping[str, Any], n: int, seed: int, max_tries: 
     return points[:n]
 
 
-def label_like(rng: np.random.Generator, given: np.ndarray) -> np.ndarray:
-    """A label's value at a check point (an assignment's `fixed` input): 0 or 1 for a 0/1 label, a
-    one-hot vector for a one-hot one, else the value given (a label at 0.54 is no label)."""
-    if given.ndim == 0 and given in (0.0, 1.0):
-        return np.asarray(float(rng.integers(0, 2)))
-    if given.ndim == 1 and np.all((given == 0) | (given == 1)) and given.sum() == 1:
-        return np.eye(given.size)[rng.integers(0, given.size)]
-    return given
+def is_label(given: Any) -> bool:
+    """0 or 1, a one-hot vector, or rows of one-hot vectors: a value a label takes."""
+    v = np.asarray(given, dtype=np.float64)
+    if v.ndim == 0:
+        return bool(v in (0.0, 1.0))
+    return bool(np.all((v == 0) | (v == 1)) and np.all(v.sum(axis=-1) == 1))
+
+
+def label_like(given: np.ndarray, k: int) -> np.ndarray:
+    """A label's value at the k-th check point (an assignment's `fixed` input, `is_label(given)`):
+    each class in turn from the given one, so that ten points see ten classes (drawn at random, seven
+    of ten were seen, and a loss wrong for the others passed); each row of a matrix of one-hot rows
+    shifted alike."""
+    if given.ndim == 0:
+        return np.asarray(float((int(given) + k) % 2))
+    classes = given.shape[-1]
+    return np.eye(classes)[(np.argmax(given, axis=-1) + k) % classes]
 
 
 def unused_inputs(prog: Program, extra: list[str]) -> dict[str, np.ndarray] | None:
@@ -132,7 +141,7 @@ def unused_inputs(prog: Program, extra: list[str]) -> dict[str, np.ndarray] | No
     reached = g.reached_from(g.slot_of[n] for n in extra)
     if any(reached[g.slot_of[o]] for o in g.outputs):
         return None
-    return {n: np.ones(prog.checked.declared.get(n) or ()) for n in extra}
+    return {n: np.full(prog.checked.declared.get(n) or (), 1.618) for n in extra}  # (1: a dead 1/(w - 1) failed)
 
 
 def cancels(prog: Program, point: Mapping[str, Any], rtol: float, vals: list[Any] | None = None,
