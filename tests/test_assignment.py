@@ -542,3 +542,11 @@ def test_an_extra_input_beside_a_debug_line_and_a_dead_division():
     for extra in ("check = y * w\n", "dbg = 1 / (w - 1)\ny2 = y\n"):
         rep = grade_program(REF, "input x, w, z\n" + REF + extra, AT)
         assert [i.name for i in rep.items if not i.passed] == ["inputs"], extra
+
+
+def test_a_rounded_step_keeps_the_answers_sign_too():
+    """a = 6.004, b = 1000a − 5999 = 5: from a = 6.00 the step is 1, and b = −4 passed as "rounded"
+    (a second red team's find): the answer itself must keep the true value's sign."""
+    rep = grade_answers("a = x * z\nb = 1000 * a - 5999\n", {"a": 6.00, "b": -4.0}, {"x": 2, "z": 3.002},
+                        quantities=["a", "b"], comparison=Comparison("sigfig", digits=3), ecf=False)
+    assert [i.passed for i in rep.items] == [True, False]

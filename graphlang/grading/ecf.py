@@ -86,7 +86,7 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
         return False
     got, true = np.asarray(given, dtype=np.float64), np.asarray(env[q], dtype=np.float64)
     if carried.shape != true.shape or got.shape != true.shape or not np.all(np.isfinite(carried)) \
-            or not np.all(np.sign(carried) == np.sign(true)):
+            or not np.all(np.sign(carried) == np.sign(true)) or not np.all(np.sign(got) == np.sign(true)):
         return False
     rounded = {n: student[n] for n in sorted(used) if n in student and n != q
                and not np.array_equal(np.asarray(student[n], dtype=np.float64), env[n])}
