@@ -140,10 +140,10 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
         return True, ""
     if reveal and how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected)"
-    asked, given = how.figures(), figures_given(got if written is None else written)
+    typed = got if written is None else written  # (as given: not with a hidden 0's roundoff zeroed)
+    asked, given = how.figures(), figures_given(typed)
     if not reveal and asked is not None and given is not None and given < asked:
-        shown = _short_figures(got if written is None else written)  # (as given: not with a hidden 0's roundoff zeroed)
-        return False, f"incorrect ({how.expects()} expected; it is read as {shown})"
+        return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(typed)})"
     return False, "incorrect"
 
 
