@@ -38,6 +38,8 @@ PLAIN = [
     ["explain", LECTURE, "--at", "x=2,z=3", "--node", "c", "--format", "latex", "--digits", "17", "--width", "20"],
     ["explain", LECTURE, "--format=markdown", "--digits=1", "--of", "y[9]", "--width=1000", "--json"],
     ["explain", LECTURE, "--format", "nonsense", "--digits", "007"],
+    ["explain", LECTURE, "--at", "x=2,z=3", "--mode", "forward", "--wrt", "z", "--format=latex"],
+    ["explain", LECTURE, "--at", "x=2,z=3", "--mode=forward", "--of", "y", "--json"],
     ["diff", LECTURE],
     ["diff", LECTURE, "--wrt", "x", "--latex", "--width", "50", "--json"],
     ["diff", LECTURE, "--program", "--at", "x=2,z=3", "--strict", "--program"],
@@ -73,7 +75,7 @@ def through_typer(argv: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[str
                           "grad_command": (*common, "method", "wrt", "epsilon", *tail),
                           "hessian_command": (*common, *tail, "wrt")},
              "derivatives": {"gradcheck_command": (*common, "epsilon", "sweep", "plot", *tail),
-                             "explain_command": (*common, "node", "fmt", "digits", "of", "width", *tail),
+                             "explain_command": (*common, "node", "fmt", "digits", "of", "width", *tail, "mode", "wrt"),
                              "diff_command": (*common, "wrt", "latex", "as_program", "width", *tail)},
              "drawing": {"graph_command": (*common, "output", "dot", "partials", "dpi", "strict", "limit"),
                          "ir_command": (*common, "strict", "limit")}}

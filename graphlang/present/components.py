@@ -98,3 +98,17 @@ def label(output: str, index: tuple[int, ...] | None) -> str:
 def tex_label(output: str, index: tuple[int, ...] | None) -> str:
     name = tex_name(output)
     return name if index is None else f"{script_base(name)}_{{{','.join(map(str, index))}}}"
+
+
+def vector_transposes(program: Program, shapes: list[Any]) -> str:
+    """A note on numpy's pitfall `u @ v.T` of two vectors: `.T` of a vector changes nothing, so it is
+    the number uᵀv, where a student who wrote it meant the matrix u vᵀ."""
+    g = program.graph
+    named = {slot: name for name, slot in g.slot_of.items()}
+    flipped = {eq.out: eq.ins[0] for eq in g.eqns if eq.prim.name == "T" and len(shapes[eq.ins[0]]) == 1}
+    for eq in g.eqns:
+        if eq.prim.name == "matmul" and eq.ins[1] in flipped and len(shapes[eq.ins[0]]) == 1:
+            u, v = (named.get(s, "the vector") for s in (eq.ins[0], flipped[eq.ins[1]]))
+            return (f"{u} @ {v}.T is the number {u}ᵀ{v}: .T of a vector changes nothing (as in numpy); "
+                    f"the matrix {u} {v}ᵀ is outer({u}, {v}).")
+    return ""

@@ -100,14 +100,15 @@ def _paren(text: str, e: Expr) -> str:
 
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
-            of: str | None = None, with_latex: bool = True) -> list[Line]:
-    """Every line (see `_explain`); many small acyclic objects: the cyclic GC is paused meanwhile."""
+            of: str | None = None, with_latex: bool = True, backward: bool = True) -> list[Line]:
+    """Every line (see `_explain`; without `backward`, the forward pass alone); many small acyclic
+    objects: the cyclic GC is paused meanwhile."""
     with gc_paused():
-        return _explain(program, values, node, digits, of, with_latex)
+        return _explain(program, values, node, digits, of, with_latex, backward)
 
 
 def _explain(program: Program, values: dict[str, Any], node: str | None, digits: int,
-             of: str | None, with_latex: bool) -> list[Line]:
+             of: str | None, with_latex: bool, backward: bool) -> list[Line]:
     """Every line; numbers have `digits` significant digits, the operands as many as the results, so
     that each step adds up on paper to the digits shown. A program whose output is not one scalar
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
@@ -124,7 +125,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
     printed = sum(printed_size(t.expr, sizes) + (0 if t.partial is None else printed_size(t.partial, sizes))
                   for ts in adj.terms.values() for t in ts)
-    if printed > swell_budget(g):  # each pass prints every term: refused before any is printed
+    if printed > swell_budget(g) and backward:  # each pass prints every term: refused before any is printed
         raise swell_error(g, printed, "the backward pass")
     known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
@@ -155,13 +156,13 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     only = C.parse_of(program, shapes, of) if of is not None else None
     if result.adjoints is not None:  # the one scalar output (`--of y` names it too)
         passes = [C.Pass(g.outputs[0], None, result.adjoints, None)]
-    else:
+    elif backward:
         passes, note = C.component_passes(program, arrays, shapes, only)
-    for p in passes:
+    for p in passes if backward else []:
         if p.label is not None:
             adj = adjoint.build(g, shapes, outputs=[p.output])
         lines.extend(_backward(program, adj, vals, p, scalar, digits, with_latex))
-    note = " ".join(n for n in (_vector_transposes(program, shapes), note) if n)
+    note = " ".join(n for n in (C.vector_transposes(program, shapes), note) if n)
     if note:
         lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
@@ -169,20 +170,6 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         written = "\n".join(f for ln in shown if ln.matrix for f in ln.forms)  # (a scalar step's ·1 is a number)
         shown.append(Line("legend", g.outputs[0], [MT.legend(written)], []))
     return shown
-
-
-def _vector_transposes(program: Program, shapes: list[Any]) -> str:
-    """A note on numpy's pitfall `u @ v.T` of two vectors: `.T` of a vector changes nothing, so it is
-    the number uᵀv, where a student who wrote it meant the matrix u vᵀ."""
-    g = program.graph
-    named = {slot: name for name, slot in g.slot_of.items()}
-    flipped = {eq.out: eq.ins[0] for eq in g.eqns if eq.prim.name == "T" and len(shapes[eq.ins[0]]) == 1}
-    for eq in g.eqns:
-        if eq.prim.name == "matmul" and eq.ins[1] in flipped and len(shapes[eq.ins[0]]) == 1:
-            u, v = (named.get(s, "the vector") for s in (eq.ins[0], flipped[eq.ins[1]]))
-            return (f"{u} @ {v}.T is the number {u}ᵀ{v}: .T of a vector changes nothing (as in numpy); "
-                    f"the matrix {u} {v}ᵀ is outer({u}, {v}).")
-    return ""
 
 
 def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
@@ -272,6 +259,10 @@ TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)",
 
 
 def _title(phase: str, of: str | None) -> str:
+    if phase == "tangent":  # forward mode: one pass per input (number), `of` the seeded one
+        return f"Tangent pass for {of} (forward mode)"
+    if phase == "derivative":
+        return f"Derivatives by {of} (forward mode)"
     if of is None:
         return TITLES[phase]
     return f"Backward pass for {of} (reverse mode)" if phase == "backward" else f"Gradient of {of}"

@@ -17,7 +17,7 @@ from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.present import dot as dot_mod
 from graphlang.present import explain as ex
-from graphlang.present import tikz
+from graphlang.present import forwardmode, tikz
 from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic import texbreak
@@ -70,7 +70,8 @@ def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
-            digits: int = 6, width: int = texbreak.WIDTH, of: str | None = None) -> Shown:
+            digits: int = 6, width: int = texbreak.WIDTH, of: str | None = None, mode: str = "reverse",
+            wrt: str | None = None) -> Shown:
     if format not in FORMATS:
         raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
     if node is not None and node not in prog.names:
@@ -81,11 +82,20 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
     _check_width(width)
     if of is not None and not isinstance(of, str):
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
+    if wrt is not None and not isinstance(wrt, str):
+        raise GraphlangError("usage", f"wrt must be a string such as 'x' or 'W[0, 1]', got {type(wrt).__name__}")
+    if mode not in ("reverse", "forward"):
+        raise GraphlangError("usage", f"unknown mode {mode!r}", hint="'reverse' or 'forward'")
+    if (of is not None and mode == "forward") or (wrt is not None and mode == "reverse"):
+        raise GraphlangError("usage", "of= picks a backward pass (mode='reverse'), wrt= a tangent pass "
+                             "(mode='forward')")
     try:
-        lines = ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
+        lines = forwardmode.explain_forward(prog, _values(at) or {}, node, digits, wrt, format != "text") \
+            if mode == "forward" else ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
     except GraphlangError as err:  # in Python's words: of='y[99]', not the command line's --of 'y[99]'
-        err.message = err.message.replace("--of ", "of=")
-        err.hint = err.hint and err.hint.replace("--of ", "of=")
+        for flag in ("of", "wrt"):
+            err.message = err.message.replace(f"--{flag} ", f"{flag}=")
+            err.hint = err.hint and err.hint.replace(f"--{flag} ", f"{flag}=")
         raise
     # Jupyter renders LaTeX with MathJax, which has no \\allowdisplaybreaks: its passes without the group
     mathjax = ex.as_text(lines, format, width, pages=False) if format == "latex" else None

@@ -31,6 +31,8 @@ SMALL = 4_000  # characters of session at most for that (the whole program is bu
 FLAGS = ((re.compile(r"; or delete line \d+ to make (\w+) an input \(inputs are never assigned\)"),
           r"; or forget its :at value: :at \1="),  # (a name given a value, then assigned)
          (re.compile(r"(graphlang explain )?--of '([^']*)'"), r":explain \2"),
+         (re.compile(r"(graphlang explain )?--mode forward --wrt '([^']*)'"), r":explain forward \2"),
+         (re.compile(r"--wrt '([^']*)'"), r":explain forward \1"),
          (re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
          (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"))
 
@@ -236,7 +238,8 @@ COMMANDS = {
     ":at-file": "input values from a JSON object: :at-file values.json",
     ":run": "forward pass, adjoints and gradient",
     ":grad": "the gradient by a method: :grad forward (reverse, forward, fd, symbolic)",
-    ":explain": "the chain rule step by step: :explain [node], or :explain y[8] (one output component)",
+    ":explain": "the chain rule step by step: :explain [node], :explain y[8] (one output component), "
+                ":explain forward [x] (forward mode: tangent passes)",
     ":diff": "symbolic derivatives: :diff [x] (by inputs or nodes, e.g. :diff x, z)",
     ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
     ":load": "replace the program with a file: :load prog.cg",

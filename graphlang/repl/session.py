@@ -290,6 +290,10 @@ class ReplSession:
             return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at), method=method))]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
+            if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
+                from graphlang.present.forwardmode import explain_forward
+                seed = rest.split(None, 1)[1].strip("'\" ") if len(rest.split()) > 1 else None
+                return [Text(rc.repl_words(as_text(explain_forward(prog, rc.given(prog, self.at), wrt=seed))))]
             if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
                 return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
             node = rc.nodes(prog, rest, ":explain", at_most_one=True)

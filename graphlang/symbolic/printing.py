@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -147,6 +148,10 @@ def tex_name(name: str) -> str:
     """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
     (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects); each part is
     written as the lecture does (`alpha1` -> `\\alpha_{1}`, `g_a1` -> `g_{a_{1}}`)."""
+    if not name.isascii():  # a tangent (`ȧ`, `alpha1˙`: forward mode; every other name is ASCII)
+        plain = unicodedata.normalize("NFD", name).replace("\u0307", "", 1).removesuffix("\u02d9")
+        head, sep, tail = tex_name(plain).partition("_{")
+        return "\\dot{" + head + "}" + sep + tail  # the dot over the letter: \\dot{z}_{1}
     head, sep, tail = name.partition("_")
     if not sep:
         return _tex_word(name)

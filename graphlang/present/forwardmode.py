@@ -1,0 +1,158 @@
+"""Forward-mode automatic differentiation step by step: one tangent pass per input (number).
+
+Seeded at input x (`ẋ = 1`, every other input's tangent 0), each node's tangent is its reads'
+tangents times its local derivatives, in program order: `ȧ = ∂a/∂x·ẋ + ∂a/∂z·ż = z·ẋ + x·ż =
+3·1 + 2·0 = 3`. The tangent of the output is ∂y/∂x: one column of the Jacobian per pass, as the
+lecture says (cost proportional to computing f, per input). The contributions are the primitive
+table's JVP rules (`symbolic.tangent`), the numbers the interpreter's own tangents.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graphlang.engines import interpreter as interp
+from graphlang.errors import GraphlangError
+from graphlang.limits import gc_paused
+from graphlang.present import components as C
+from graphlang.present import explain as EX
+from graphlang.program import Program
+from graphlang.symbolic import tangent as T
+from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
+from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
+
+Seed = tuple[str, tuple[int, ...] | None]  # an input, and the index of one of its numbers
+
+
+def explain_forward(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
+                    wrt: str | None = None, with_latex: bool = True) -> list[EX.Line]:
+    """The forward pass, then a tangent pass per input number (the first `MAX_COMPONENTS`, or only
+    the one `wrt` names: `x`, `W[0, 1]`), each ending with the outputs' derivatives by it."""
+    with gc_paused():
+        lines = EX.explain(program, values, None, digits, None, with_latex, backward=False)
+        g = program.graph
+        arrays, shapes = program.bind(values)
+        tan = T.build(g, shapes)
+        sizes: dict[int, int] = {}
+        printed = sum(printed_size(r.contrib, sizes) for rs in tan.reads.values() for r in rs)
+        if printed > swell_budget(g):
+            raise swell_error(g, printed, "the tangent pass")
+        leaves = seedable(program, tan)
+        seeds = [parse_wrt(program, shapes, wrt, leaves)] if wrt is not None else [
+            (x, idx) for x in leaves
+            for idx in ([None] if shapes[g.slot_of[x]] == () else list(np.ndindex(*shapes[g.slot_of[x]])))]
+        vals = {k: np.asarray(v) for k, v in program.evaluate(values).values.items()}
+        slot_vals = interp.forward(g, arrays)
+        needed = g.read_by([g.slot_of[o] for o in g.outputs])
+        body = [ln for ln in lines if ln.phase != "note"]
+        for seed in seeds[:C.MAX_COMPONENTS]:
+            body.extend(_pass(program, tan, vals, slot_vals, shapes, needed, seed, digits, with_latex))
+        notes = [ln for ln in lines if ln.phase == "note"]
+        if len(seeds) > C.MAX_COMPONENTS:
+            x, idx = seeds[C.MAX_COMPONENTS]
+            text = (f"the inputs have {len(seeds)} numbers, and forward mode makes one pass per number; "
+                    f"the first {C.MAX_COMPONENTS} are shown. To see another, name it "
+                    f"(`graphlang explain --mode forward --wrt '{C.label(x, idx)}'`); reverse mode "
+                    "makes one pass per output number instead")
+            notes.append(EX.Line("note", g.outputs[0], [text], ["\\text{" + EX._tex_text(text) + "}"]))
+    return [ln for ln in body + notes if node is None or ln.node == node or ln.phase == "note"]
+
+
+def seedable(program: Program, tan: T.Tangents) -> list[str]:
+    """What a tangent pass may start from: the inputs, or where there are none (the REPL's `x = 2`),
+    the statements that read no name (each a constant the rest is computed from)."""
+    g = program.graph
+    return list(g.inputs) or [st.name for st in g.statements if not tan.reads[st.name]]
+
+
+def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str]) -> Seed:
+    """`x` or `W[1, -1]`: an input (a leaf) and, for a tensor, the index of one of its numbers."""
+    g = program.graph
+    ins = ", ".join(f"{x} (shape {list(shapes[g.slot_of[x]])})" for x in leaves) or "none"
+    m = C._OF.fullmatch(text)
+    if m is None or m.group(1) not in leaves:
+        what = f"{m.group(1)!r} is not an input of the program" if m is not None else \
+            "name an input of the program and, for a tensor, the index of one number, e.g. --wrt 'W[0, 1]'"
+        raise GraphlangError("usage", f"--wrt {text!r}: {what}", hint=f"inputs: {ins}")
+    name, index = m.group(1), m.group(2)
+    shape = tuple(shapes[g.slot_of[name]])
+    idx = tuple(int(i) for i in index.split(",")) if index else ()
+    if len(idx) != len(shape) or any(not -n <= i < n for i, n in zip(idx, shape)):
+        what = f"{name} has shape {list(shape)}; name one of its {int(np.prod(shape))} numbers" if shape else \
+            f"{name} is a number (no index)"
+        raise GraphlangError("usage", f"--wrt {text!r}: {what}",
+                             hint=f"e.g. --wrt '{C.label(name, tuple(n - 1 for n in shape) or None)}'")
+    return name, tuple(i % n for i, n in zip(idx, shape)) or None
+
+
+def _pass(program: Program, tan: T.Tangents, vals: dict[str, Any], slot_vals: list[Any], shapes: list[Any],
+          needed: list[bool], seed: Seed, digits: int, with_latex: bool) -> list[EX.Line]:
+    """One tangent pass: a line per input, per statement (its chain rule), then the outputs' derivatives."""
+    g = program.graph
+    x, idx = seed
+    of = C.label(x, idx)
+    slot = g.slot_of[x]
+    direction = np.zeros(shapes[slot])
+    direction[idx if idx is not None else ()] = 1.0
+    leaves = seedable(program, tan)
+    by_slot = interp.tangents(g, shapes, slot_vals, {slot: direction}, needed=needed)
+    tangent = {n: np.zeros(shapes[s]) if by_slot[s] is None else np.asarray(by_slot[s])
+               for n, s in g.slot_of.items() if needed[s] or n in leaves}
+    env = {**vals, **{T.dot(n): v for n, v in tangent.items()}}
+    tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX._blank
+    tv: Any = EX.tex_value if with_latex else EX._blank
+    known = tan.builder.var_shapes
+    top_tex = C.tex_label(x, idx)
+    lines = []
+    for u in leaves:
+        d = T.dot(u)
+        lines.append(EX.Line("tangent", u, [d, f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
+                             [tex_name(d), _dtex(u, top_tex),
+                              tv(tangent[u], digits)], of))
+    for st in g.statements:
+        n, d = st.name, T.dot(st.name)
+        if n in leaves:
+            continue  # (a constant seeded as an input: its line is above)
+        if not needed[g.slot_of[n]]:
+            lines.append(EX.Line("tangent", n, [d, "not needed (no path to the output)"],
+                                 [tex_name(d), "\\text{not needed}"], of))
+            continue
+        reads = tan.reads[n]
+        total = EX.short(tangent[n], digits)
+        if not reads:
+            lines.append(EX.Line("tangent", n, [d, "0 (a constant)"], [tex_name(d), "0"], of))
+            continue
+        chain = " + ".join(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
+        chain_tex = " + ".join(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads)
+        used: set[str] = set()
+        if all(r.partial is not None for r in reads):  # scalars: the lecture's ∂a/∂x·ẋ with numbers
+            rule = " + ".join(f"{EX._paren(EX._math(r.partial, known, used), r.partial)}·{T.dot(r.name)}"
+                              for r in reads if r.partial is not None)
+            rule_tex = " + ".join(f"{_ptex(tex, r.partial)} {tex_name(T.dot(r.name))}"
+                                  for r in reads if r.partial is not None)
+            nums = " + ".join(f"{EX.factor(value_or_none(r.partial, env), digits)}·"
+                              f"{EX.factor(env[T.dot(r.name)], digits)}" for r in reads if r.partial is not None)
+            forms = [d, chain, rule, nums, total]
+            latex = [tex_name(d), chain_tex, rule_tex, EX._tex_undefined(nums.replace("·", " \\cdot ")),
+                     EX._tex_undefined(total)]
+        else:  # tensors: the JVP as the rules write it (Ẇ @ h + W @ ḣ)
+            jvp = " + ".join(to_text(r.contrib, "math", shapes=known, used=used) for r in reads)
+            forms = [d, jvp, total]
+            latex = [tex_name(d), " + ".join(tex(r.contrib) for r in reads), tv(tangent[n], digits)]
+        lines.append(EX.Line("tangent", n, forms, latex, of, matrix=bool(used)))
+    full = max(digits, 10)
+    for o in g.outputs:
+        lines.append(EX.Line("derivative", o, [f"∂{o}/∂{of}", T.dot(o), EX.short(tangent[o], full)],
+                             [_dtex(o, top_tex), tex_name(T.dot(o)), tv(tangent[o], full)], of))
+    return lines
+
+
+def _dtex(num: str, den_tex: str) -> str:
+    return f"\\frac{{\\partial {tex_name(num)}}}{{\\partial {den_tex}}}"
+
+
+def _ptex(tex: Any, e: Any) -> str:
+    """A local derivative in LaTeX before a tangent: in parentheses unless an atom or a call."""
+    return tex(e) if EX._paren(".", e) == "." else f"\\left({tex(e)}\\right)"

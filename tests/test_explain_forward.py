@@ -1,0 +1,177 @@
+"""`explain --mode forward`: forward-mode AD step by step (a tangent pass per input number).
+
+Oracles: each node's tangent against central differences of that node's own value (the program
+evaluated at x ± h), the output's tangent against reverse mode's gradient or Jacobian column, and
+each step's printed numbers against the sum they claim (the arithmetic on paper)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import graphlang
+from graphlang.present import explain as ex
+from graphlang.present.forwardmode import explain_forward
+from graphlang.repl import ReplSession
+from graphlang.symbolic.tangent import dot
+from tests.strategies import scalar_programs, tensor_programs
+
+LECTURE = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
+
+
+def _number(text: str) -> np.ndarray:
+    """A printed value back to numbers: `3`, `-1.5`, `[1, 2]`, `[[1, 2], [3, 4]] (shape [2, 2])`."""
+    return np.array(json.loads(text.split(" (shape")[0]), dtype=float)
+
+
+def _node_fd(prog: graphlang.Program, at: dict, x: str, idx: tuple | None, node: str, h: float = 1e-6) -> np.ndarray:
+    """∂node/∂x[idx] by central differences of the node's own value."""
+    def at_shift(s: float) -> np.ndarray:
+        moved = {k: np.array(v, dtype=float) for k, v in at.items()}
+        moved[x][idx if idx is not None else ()] += s
+        return np.asarray(prog.evaluate(moved).values[node], dtype=float)
+    return (at_shift(h) - at_shift(-h)) / (2 * h)
+
+
+def test_the_lecture_forward_mode_steps():
+    """The lecture's graph seeded at x: the closed forms by hand (ȧ = z, ḃ = 1/x, ...) and ∂y/∂x by SymPy."""
+    lines = explain_forward(graphlang.parse(LECTURE), {"x": 2, "z": 3}, digits=17, wrt="x")
+    tangent = {ln.node: ln for ln in lines if ln.phase == "tangent"}
+    assert tangent["a"].forms[:3] == ["ȧ", "∂a/∂x·ẋ + ∂a/∂z·ż", "z·ẋ + x·ż"]
+    assert tangent["a"].forms[-1] == "3"  # z·1 + x·0
+    assert float(tangent["b"].forms[-1]) == pytest.approx(0.5, rel=1e-15)  # (1/x)·1
+    assert float(tangent["c"].forms[-1]) == pytest.approx(np.cos(np.log(2)) / 2, rel=1e-15)
+    assert float(tangent["d"].forms[-1]) == pytest.approx(3 * np.exp(6), rel=1e-15)
+    (deriv,) = [ln for ln in lines if ln.phase == "derivative"]
+    assert deriv.forms[:2] == ["∂y/∂x", "ẏ"]
+    assert float(deriv.forms[-1]) == pytest.approx(1208.3812151266096, rel=1e-14)  # SymPy (test_methods)
+
+
+def _check_pass(prog: graphlang.Program, at: dict, lines: list) -> int:
+    """Every tangent line against differences, every scalar step's numbers against its total."""
+    checked = 0
+    grad = prog.gradient(at, method="reverse") if np.ndim(prog.evaluate(at).value) == 0 else None
+    for ln in lines:
+        if ln.phase == "tangent" and "not needed" not in ln.forms[-1] and "constant" not in ln.forms[-1]:
+            x, idx = _seed(ln.of)
+            value = _number(ln.forms[-1])
+            oracle = _node_fd(prog, at, x, idx, ln.node)
+            assert np.allclose(value, oracle, rtol=1e-5, atol=1e-6), (ln.forms, oracle)
+            if len(ln.forms) == 5:  # a scalar step: "p·t + q·s" adds up to the total shown
+                products = [np.prod([float(f.strip("()")) for f in term.split("·")])
+                            for term in ln.forms[3].split(" + ")]
+                assert sum(products) == pytest.approx(float(value), rel=1e-9, abs=1e-12 * sum(map(abs, products)))
+            checked += 1
+        if ln.phase == "derivative" and grad is not None:
+            x, idx = _seed(ln.of)
+            want = np.asarray(grad[x], dtype=float)[idx if idx is not None else ()]
+            assert float(_number(ln.forms[-1])) == pytest.approx(float(want), rel=1e-9, abs=1e-12)
+    return checked
+
+
+def _seed(of: str) -> tuple[str, tuple | None]:
+    m = re.fullmatch(r"(\w+)(?:\[([\d, ]+)\])?", of)
+    assert m is not None
+    return m.group(1), (tuple(int(i) for i in m.group(2).split(",")) if m.group(2) else None)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scalar_programs())
+def test_random_scalar_programs_every_tangent_against_differences(case):
+    source, at = case
+    prog = graphlang.parse(source)
+    lines = explain_forward(prog, at, digits=17)
+    assert {ln.of for ln in lines if ln.phase == "tangent"} == set(prog.inputs)
+    assert _check_pass(prog, at, lines) > 0
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tensor_programs())
+def test_random_tensor_programs_every_tangent_against_differences(case):
+    source, at = case
+    prog = graphlang.parse(source)
+    lines = explain_forward(prog, at, digits=17, wrt="M[1, 2]")
+    assert _check_pass(prog, at, lines) > 0
+    for wrt in ("v0[1]", "u[0]"):
+        assert _check_pass(prog, at, explain_forward(prog, at, digits=17, wrt=wrt)) > 0
+
+
+def test_a_vector_output_gets_its_jacobian_column():
+    """Forward mode's one pass gives every output number's derivative: reverse mode's Jacobian column."""
+    prog = graphlang.parse("input x[2], s\nh = tanh(x * s)\ny = h * [2, -1] + x[0]\n")
+    at = {"x": [0.3, -0.8], "s": 1.7}
+    (deriv,) = [ln for ln in explain_forward(prog, at, digits=17, wrt="s") if ln.phase == "derivative"]
+    jac = np.asarray(prog.gradient(at, method="reverse")["s"])  # shape (2,): ∂y/∂s per output number
+    assert np.allclose(_number(deriv.forms[-1]), jac, rtol=1e-12)
+
+
+def test_passes_beyond_the_limit_are_named_in_a_note():
+    prog = graphlang.parse("input W[3, 4]\ny = sum(tanh(W))\n")
+    lines = explain_forward(prog, {"W": np.arange(12.0).reshape(3, 4) / 10})
+    assert len({ln.of for ln in lines if ln.phase == "tangent"}) == 8
+    (note,) = [ln for ln in lines if ln.phase == "note"]
+    assert "12 numbers" in note.forms[0] and "--wrt 'W[2, 0]'" in note.forms[0]
+
+
+def test_tangent_names_and_their_latex():
+    assert [dot(n) for n in ("a", "z1", "x_i", "alpha1", "yhat")] == ["ȧ", "ż1", "ẋ_i", "alpha1˙", "yhat˙"]
+    from graphlang.symbolic.printing import tex_name
+    assert [tex_name(dot(n)) for n in ("a", "z1", "alpha1", "yhat")] == \
+        ["\\dot{a}", "\\dot{z}_{1}", "\\dot{\\alpha}_{1}", "\\dot{\\hat{y}}"]
+
+
+def test_cli_forward_mode_and_its_usage_errors(cli, write):
+    path = write(LECTURE)
+    ran = cli("explain", path, "--at", "x=2,z=3", "--mode", "forward", "--wrt", "z")
+    assert ran.code == 0 and "Tangent pass for z (forward mode)" in ran.out and "∂y/∂z = ẏ = 809.7074792" in ran.out
+    assert "Tangent pass for x" not in ran.out and "Backward pass" not in ran.out
+    both = cli("explain", path, "--at", "x=2,z=3", "--mode", "forward").out
+    assert "Tangent pass for x" in both and "Tangent pass for z" in both
+    steps = json.loads(cli("explain", path, "--at", "x=2,z=3", "--mode", "forward", "--json").out)["steps"]
+    assert {s["of"] for s in steps if s["phase"] in ("tangent", "derivative")} == {"x", "z"}
+    for args, words in [(["--mode", "forward", "--of", "y"], "--of picks a backward pass"),
+                        (["--mode", "sideways"], "unknown mode"), (["--wrt", "q"], "'q' is not an input"),
+                        (["--wrt", "x[0]"], "x is a number")]:
+        bad = cli("explain", path, "--at", "x=2,z=3", *args)
+        assert bad.code == 2 and words in bad.err, (args, bad.err)
+
+
+def test_the_api_and_the_repl():
+    prog = graphlang.parse(LECTURE)
+    text = prog.explain({"x": 2, "z": 3}, mode="forward", wrt="x", node="e")
+    assert "ė = ∂e/∂a·ȧ + ∂e/∂b·ḃ" in text and "Backward" not in text
+    with pytest.raises(graphlang.GraphlangError, match="wrt="):
+        prog.explain({"x": 2, "z": 3}, mode="forward", wrt="q")
+    with pytest.raises(graphlang.GraphlangError, match="of= picks"):
+        prog.explain({"x": 2, "z": 3}, mode="forward", of="y")
+    s = ReplSession()
+    for line in ["x = 2", "z = 3", *LECTURE.splitlines()[:-1], "y = d + e + f"]:
+        s.handle(line)
+    shown = "".join(r.plain for r in s.handle(":explain forward z"))  # constants seeded as the inputs
+    assert "Tangent pass for z" in shown and "∂y/∂z = ẏ = 809.7074792" in shown
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_forward_mode_latex_compiles(tmp_path, cli, write):
+    body = cli("explain", write(LECTURE), "--at", "x=2,z=3", "--mode", "forward", "--format", "latex").out
+    net = write("input x[2], alpha1[2, 3], yhat0\nz1 = sigmoid(alpha1.T @ x)\nJ = sum(z1) * yhat0\n", "net.cg")
+    body += cli("explain", net, "--at", "x=[1,2],alpha1=[[1,0,1],[0,1,0]],yhat0=2", "--mode", "forward",
+                "--wrt", "alpha1[0, 1]", "--format", "latex").out
+    (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
+                                      + body + "\n\\end{document}\n")
+    ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 0, ran.stdout[-3000:]
+
+
+def test_text_lines_keep_the_forward_values_of_the_reverse_view():
+    """The values part is the same forward pass `explain` prints (one source of it)."""
+    prog = graphlang.parse(LECTURE)
+    fwd = [ln.forms for ln in explain_forward(prog, {"x": 2, "z": 3}) if ln.phase == "forward"]
+    assert fwd == [ln.forms for ln in ex.explain(prog, {"x": 2, "z": 3}) if ln.phase == "forward"]
