@@ -46,7 +46,8 @@ class Limits:
             value = getattr(self, f.name)
             if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIMIT:
                 raise GraphlangError("usage", f"the limit {f.name} must be an integer from 1 to "
-                                     f"{MAX_LIMIT:,}, got {value!r}"[:200])
+                                     f"{MAX_LIMIT:,}, got {value!r}"[:200], hint=f"e.g. --limit {f.name}="
+                                     f"{getattr(Limits(), f.name)} (the default)")
 
     def with_(self, **changes: int) -> Limits:
         known = {f.name for f in fields(self)}

@@ -94,12 +94,12 @@ class Program:
                 f"{', '.join(self.inputs) or '(none)'}, output {', '.join(self.outputs)}>")
 
     # --- evaluation ----------------------------------------------------------------------
-    def bind(self, values: Mapping[str, Any]) -> tuple[list[np.ndarray], list[Shape]]:
+    def bind(self, values: Mapping[str, Any] | None = None) -> tuple[list[np.ndarray], list[Shape]]:
         arrays = bind(self.graph.inputs, self.checked.declared, self._assigned, self._positions,
                       values, self.limits)
         return arrays, self.graph.shapes(tuple(a.shape for a in arrays))
 
-    def forward(self, values: Mapping[str, Any]) -> dict[str, Any]:
+    def forward(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Every named node's value (the forward pass only): compiled once seen twice, else interpreted."""
         fast = self._fast_evaluate.forward_floats(values)
         if fast is not None:
@@ -117,7 +117,7 @@ class Program:
     def is_scalar(self, shapes: Sequence[Shape]) -> bool:
         return len(self.graph.outputs) == 1 and shapes[self._output_slots()[0]] == ()
 
-    def evaluate(self, values: Mapping[str, Any], method: str = AUTO,
+    def evaluate(self, values: Mapping[str, Any] | None = None, method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None,
                  adjoints: bool | None = None) -> Result:
         """Forward pass, then the gradient (scalar output) or Jacobian by `method`.
@@ -189,7 +189,7 @@ class Program:
         res.extra["program"] = self
         return res
 
-    def gradient(self, values: Mapping[str, Any], method: str = AUTO,
+    def gradient(self, values: Mapping[str, Any] | None = None, method: str = AUTO,
                  wrt: Sequence[str] | None = None, epsilon: float | None = None) -> dict[str, Any]:
         """dict input -> gradient (or Jacobian, for a vector-valued program).
 
@@ -203,7 +203,7 @@ class Program:
         r = self.evaluate(values, method=method, wrt=wrt, epsilon=epsilon)
         return r.gradient if r.gradient is not None else (r.jacobian or {})
 
-    def jacobian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None,
+    def jacobian(self, values: Mapping[str, Any] | None = None, wrt: str | Sequence[str] | None = None,
                  mode: str = AUTO) -> dict[str, Any]:
         """The Jacobian (denominator layout: input shape + (N,)) by forward or reverse mode; `auto`
         picks the cheaper one (forward when inputs are fewer than outputs)."""
@@ -243,7 +243,8 @@ class Program:
         return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
             tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
 
-    def hessian(self, values: Mapping[str, Any], wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
+    def hessian(self, values: Mapping[str, Any] | None = None,
+                wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         """Second derivatives of a scalar program: reverse mode over its derivative program (`wrt`:
         only those inputs' blocks, as `graphlang hessian --wrt`)."""
         if wrt is not None:

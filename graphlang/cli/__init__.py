@@ -6,6 +6,7 @@ Layer: the top (with `repl` and `web`); imports anything below, heavy packages l
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import sys
@@ -13,6 +14,7 @@ from typing import Any
 
 INTERRUPTED = 130  # ExitCode.INTERRUPTED, here before anything heavy is imported
 PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader closed the pipe
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO)  # stdout cannot take what is written
 
 
 def _interrupted(signum: int, frame: Any) -> None:
@@ -27,16 +29,25 @@ def main(argv: list[str] | None = None) -> None:
     first instant (the handler is installed before numpy, Lark and Typer are imported)."""
     signal.signal(signal.SIGINT, _interrupted)
     try:
-        from graphlang.cli.quick import dispatch
+        try:
+            from graphlang.cli.quick import dispatch
 
-        if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
-            return
-        from graphlang.cli.app import run
+            if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
+                return
+            from graphlang.cli.app import run
 
-        run(argv)
+            run(argv)
+        finally:
+            sys.stdout.flush()  # here, not at exit: a failing write must reach the handlers below
     except BrokenPipeError:  # the reader went away (`| head`): the rest is not wanted, and no traceback
         _quiet_stdout()
         sys.exit(PIPE_CLOSED)
+    except OSError as err:
+        if err.errno not in _FULL:
+            raise
+        _quiet_stdout()  # (`> /dev/full`, a full disk or quota): one line, never a traceback
+        sys.stderr.write(f"graphlang: cannot write the output: {err.strerror}\n")
+        sys.exit(1)
 
 
 def _quiet_stdout() -> None:

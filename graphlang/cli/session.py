@@ -157,7 +157,8 @@ def values(at: list[str], at_file: str | None) -> dict[str, Any]:
     vals = read_at_file(at_file) if at_file else {}
     for name, v in parse_at(at).items():
         if name in vals:
-            raise GraphlangError("usage", f"{name!r} is given by both --at and --at-file")
+            raise GraphlangError("usage", f"{name!r} is given by both --at and --at-file",
+                                 hint=f"give {name} once: remove it from --at or from the file")
         vals[name] = v
     return vals
 

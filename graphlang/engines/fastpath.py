@@ -42,8 +42,10 @@ class FastGradient:
         self.calls: dict[tuple[Any, ...], int] = {}
         self.tape = Tape(graph)  # scalar programs too big to compile, and first calls of big ones
 
-    def __call__(self, values: Mapping[str, Any]) -> dict[str, Any] | None:
+    def __call__(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The gradient by a compiled plan; None sends the caller to the interpreter."""
+        if values is None:
+            return None
         names = self.graph.inputs
         try:
             raw = [values[n] for n in names]

@@ -101,9 +101,11 @@ def _some(names: list[str]) -> str:
 
 
 def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mapping[str, int],
-         first_use: Mapping[str, tuple[int, int]], values: Mapping[str, Any], limits: Limits,
+         first_use: Mapping[str, tuple[int, int]], values: Mapping[str, Any] | None, limits: Limits,
          ) -> list[np.ndarray]:
-    """Order the given values as the graph's inputs; every mistake is a located error."""
+    """Order the given values as the graph's inputs; every mistake is a located error. (None: no
+    values, for a program without inputs.)"""
+    values = {} if values is None else values
     if not isinstance(values, Mapping):
         raise GraphlangError("value", "input values must be a mapping from names to values")
     known = set(names)  # (a list: 99,000 inputs took a minute to look up)

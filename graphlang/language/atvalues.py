@@ -185,15 +185,18 @@ def read_at_file(path: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file():
         raise GraphlangError("usage" if not p.exists() else "io", f"--at-file {path}: no such file"
-                             if not p.exists() else f"--at-file {path} is not a regular file")
+                             if not p.exists() else f"--at-file {path} is not a regular file",
+                             hint='check the path; the file holds a JSON object such as {"x": 2, "z": 3}')
     with p.open("rb") as fh:
         data = fh.read(MAX_AT_CHARS + 1)
     if len(data) > MAX_AT_CHARS:
-        raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes")
+        raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes",
+                             hint="give only the program's inputs (a checker: smaller tensors)")
     if data.startswith(b"\xef\xbb\xbf"):  # a byte-order mark, as .cg files may have
         data = data[3:]
     if _json_depth(data) > MAX_AT_DEPTH:
-        raise GraphlangError("limit", f"--at-file {path} nests deeper than {MAX_AT_DEPTH} levels")
+        raise GraphlangError("limit", f"--at-file {path} nests deeper than {MAX_AT_DEPTH} levels",
+                             hint="values are numbers, vectors and matrices (a few levels of lists)")
     try:
         obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: float(c.lower()
                          .replace("infinity", "inf")), object_pairs_hook=_no_duplicates,
@@ -205,7 +208,8 @@ def read_at_file(path: str) -> dict[str, Any]:
         raise GraphlangError("usage", f"--at-file {path} is not valid JSON: {str(err)[:100]}",
                              hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None
     if not isinstance(obj, dict):
-        raise GraphlangError("usage", f"--at-file {path} must hold a JSON object (name -> value)")
+        raise GraphlangError("usage", f"--at-file {path} must hold a JSON object (name -> value)",
+                             hint='write {"x": 2, "W": [[1, 0], [0, 1]]}')
     for name, value in obj.items():  # as malformed as `--at x=abc`: the command line's mistake
         stack = [value]
         while stack:

@@ -52,7 +52,7 @@ def suggest(name: str) -> str | None:
         return _SYNONYMS[name]
     if name in _OPERATOR_HINTS:
         return None
-    known = [b for b in builtin_names() if b not in HELPERS]
+    known = [b for b in builtin_names() if b not in HELPERS or b == "outer"]  # (outer: a user's function)
     prefix = max((b for b in known if len(b) >= 3 and name.lower().startswith(b)), key=len, default=None)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return prefix or (close[0] if close else None)

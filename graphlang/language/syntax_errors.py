@@ -26,6 +26,10 @@ _DESCRIBE = {
 }
 
 
+_KEYWORD_USE = {"input": ("input x declares an input", "x_in"), "param": ("param W declares a parameter", "w"),
+                "output": ("output y names the output", "out")}
+
+
 def _describe(term: str) -> str:
     if term in _DESCRIBE:
         return _DESCRIBE[term]
@@ -104,6 +108,11 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                 "syntax", f"the program ends in the middle of a statement; expected {want}",
                 line, column, "close every bracket and finish the expression",
             )
+        keyword = re.fullmatch(r"\s*(input|param|output)\s*", statement)
+        if keyword and str(tok) == "=":  # `output = sigmoid(u)`: a keyword as a node's name
+            word, (use, other) = keyword.group(1), _KEYWORD_USE[keyword.group(1)]
+            return GraphlangError("reserved", f"{word!r} is a keyword ({use}) and cannot be assigned",
+                                  *position(text, start + keyword.start(1)), f"choose another name, e.g. {other} = ...")
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
             "check the operator and its operands")

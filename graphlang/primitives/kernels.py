@@ -23,7 +23,8 @@ def sigmoid(u: Array) -> Array:
 
 def softmax(u: Array) -> Array:
     u = np.asarray(u)
-    e = np.exp(u - u.max(axis=-1, keepdims=True))
+    with np.errstate(over="ignore"):  # u - max below -1.8e308 is -inf, and its exp exactly 0
+        e = np.exp(u - u.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -54,7 +55,9 @@ def total(x: Array, axis: int | None) -> Array:
 
 def logsumexp(u: Array) -> Array:
     m = np.max(u)
-    return m + np.log(np.sum(np.exp(u - m)))
+    with np.errstate(over="ignore"):  # as in softmax: a term 1.8e308 below the max adds exactly 0
+        shifted = u - m
+    return m + np.log(np.sum(np.exp(shifted)))
 
 
 def relu(u: Array) -> Array:

@@ -263,9 +263,10 @@ BATCHED = {name: p.batched for name, p in PRIMITIVES.items()}
 CONSTANTS = {"pi": float(np.pi)}
 
 
-# Functions that derivative programs (`diff --program`) write: callable, but no program is told of
-# them, so their names stay free for a program's own nodes (`step = lr * g`, `sign = ...`).
-HELPERS = frozenset({"step", "sign", "xlogy", "xdivy", "dpow", "expand", "embed"})
+# Functions beyond the SPEC's table (those derivative programs write, `outer`, `mT`): callable, but
+# their names stay free for a program's own nodes (`step = lr * g`, `outer = ...`), as the SPEC's
+# name rule promises.
+HELPERS = frozenset({"step", "sign", "xlogy", "xdivy", "dpow", "expand", "embed", "outer", "mT"})
 
 
 def reserved_name(name: str) -> bool:
