@@ -9,11 +9,11 @@ as the lecture's step-by-step backward pass (`explain`), and as closed-form deri
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from graphlang.ir import rules
-from graphlang.ir.graph import Graph
+from graphlang.ir.graph import Eqn, Graph
 from graphlang.ir.rules import arg_names
 from graphlang.language.ast import Expr
 from graphlang.limits import gc_paused
@@ -93,19 +93,7 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
             start, stop = graph.stmt_eqns[k]
             relevant.update(name_of[i] for eq in graph.eqns[start:stop] for i in eq.ins if i in name_of)
     for k, st in enumerate(graph.statements):
-        start, stop = graph.stmt_eqns[k]
-        eqns = graph.eqns[start:stop]
-        sym: dict[int, Expr] = {}
-
-        def expr_of(slot: int, sym: dict[int, Expr] = sym) -> Expr:
-            if slot in sym:
-                return sym[slot]
-            if slot in graph.consts:
-                return b.const(graph.consts[slot])
-            return b.var(name_of[slot])
-
-        for eq in eqns:  # the forward expression of every temporary
-            sym[eq.out] = b.mk(eq.prim.name, tuple(expr_of(i) for i in eq.ins), eq.attr)
+        eqns, sym, expr_of = statement_exprs(graph, b, k)
         root = eqns[-1].out
         adj.forward[st.name] = sym[root]
         sym[root] = b.var(st.name)  # later statements see the name, not the expression
@@ -148,6 +136,25 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
             if n not in termed:
                 adj.zeros.setdefault(n, []).append(st.name)
     return adj
+
+
+def statement_exprs(graph: Graph, b: Builder, k: int) -> tuple[list[Eqn], dict[int, Expr], Callable[[int], Expr]]:
+    """Statement k's equations, the expression of each of its temporaries (in names: the program's
+    names, constants as numbers), and the reader of a slot as an expression: where both modes start."""
+    start, stop = graph.stmt_eqns[k]
+    eqns = graph.eqns[start:stop]
+    sym: dict[int, Expr] = {}
+
+    def expr_of(slot: int) -> Expr:
+        if slot in sym:
+            return sym[slot]
+        if slot in graph.consts:
+            return b.const(graph.consts[slot])
+        return b.var(graph.name_of[slot])
+
+    for eq in eqns:
+        sym[eq.out] = b.mk(eq.prim.name, tuple(expr_of(i) for i in eq.ins), eq.attr)
+    return eqns, sym, expr_of
 
 
 def _fit(b: Builder, e: Expr, out_shape: Shape, want: Shape, like: Expr) -> Expr:

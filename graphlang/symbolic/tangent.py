@@ -9,13 +9,15 @@ with `u̇ = 1`). `explain --mode forward` prints them: the tangent pass is what 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from graphlang.ir import rules
-from graphlang.ir.graph import Graph
+from graphlang.ir.graph import Eqn, Graph
 from graphlang.ir.rules import arg_names
 from graphlang.language.ast import Expr, names
 from graphlang.primitives.shapes import Shape
+from graphlang.symbolic.adjoint import statement_exprs
 from graphlang.symbolic.algebra import Builder, is_zero
 
 DOT, AFTER = "\u0307", "\u02d9"  # ȧ is the tangent of a (∂a/∂x for the seeded input x); alpha1˙
@@ -54,19 +56,7 @@ def build(graph: Graph, shapes: list[Shape]) -> Tangents:
     out = Tangents({}, builder=b)
     name_of = graph.name_of
     for k, st in enumerate(graph.statements):
-        start, stop = graph.stmt_eqns[k]
-        eqns = graph.eqns[start:stop]
-        sym: dict[int, Expr] = {}
-
-        def expr_of(slot: int, sym: dict[int, Expr] = sym) -> Expr:
-            if slot in sym:
-                return sym[slot]
-            if slot in graph.consts:
-                return b.const(graph.consts[slot])
-            return b.var(name_of[slot])
-
-        for eq in eqns:
-            sym[eq.out] = b.mk(eq.prim.name, tuple(expr_of(i) for i in eq.ins), eq.attr)
+        eqns, sym, expr_of = statement_exprs(graph, b, k)
         out.forward[st.name] = sym[eqns[-1].out]
         read = list(dict.fromkeys(name_of[i] for eq in eqns for i in eq.ins
                                   if i in name_of and i not in graph.consts))
@@ -82,14 +72,14 @@ def build(graph: Graph, shapes: list[Shape]) -> Tangents:
     return out
 
 
-def _jvp(b: Builder, graph: Graph, shapes: list[Shape], eqns: list, sym: dict[int, Expr],
-         expr_of: object, u: str, seed: Expr) -> Expr:
+def _jvp(b: Builder, graph: Graph, shapes: list[Shape], eqns: list[Eqn], sym: dict[int, Expr],
+         expr_of: Callable[[int], Expr], u: str, seed: Expr) -> Expr:
     """The statement's tangent when only `u` moves (its tangent `seed`): the JVP rules, in order."""
     tan: dict[int, Expr] = {graph.slot_of[u]: seed}
     for eq in eqns:
         in_shapes = tuple(shapes[i] for i in eq.ins)
         rule = rules.rule_exprs(eq.prim.name, "jvp", eq.attr, in_shapes)
-        env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}  # type: ignore[operator]
+        env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}
         env["out"] = sym[eq.out]
         total: Expr | None = None
         for kk, i in enumerate(eq.ins):
