@@ -61,3 +61,28 @@ def test_a_step_across_a_pole_is_no_kink():
     found = {k.input: (k.left, k.right) for k in kinks(graphlang.parse("y = relu(x) + max(x, z)"),
                                                        {"x": 0.0, "z": 0.0})}
     assert found == {"x": pytest.approx((0.0, 2.0)), "z": pytest.approx((0.0, 1.0))}
+
+
+@pytest.mark.parametrize("src,at,exact", [("y = ln(x)\n", "x=1e-5", 1e5), ("y = sqrt(x)\n", "x=1e-4", 50.0),
+                                          ("y = 1 / x\n", "x=1e-3", -1e6)])
+def test_a_small_input_gets_a_step_relative_to_it(cli, write, src, at, exact):
+    """A numerics red team's find: the default step ∛eps·max(1, |x|) is 6e-6 for every |x| < 1, so
+    at x = 1e-5 central differences of ln are 16 % off and gradcheck said DISAGREE on a right program.
+    It now retries with ε = ∛eps·|x| and says so. Oracles: the closed forms 1/x, 1/(2√x), -1/x²."""
+    prog = graphlang.parse(src)
+    value = float(at.split("=")[1])
+    default = prog.gradient({"x": value}, method="fd")["x"]
+    assert abs(default - exact) > 1e-5 * abs(exact) + 1e-6  # beyond gradcheck's fd tolerance: too coarse here
+    js = cli("gradcheck", write(src), "--at", at, "--json").json()
+    (fd,) = [r for r in js["rows"] if r["method"] == "fd"]
+    assert js["passed"] and fd["value"] == pytest.approx(exact, rel=1e-8) and "∛eps·|x|" in fd["note"]
+    ran = cli("gradcheck", write(src), "--at", at, width=200)
+    assert ran.code == 0 and "the default step 6.1e-06 is not small beside x" in ran.out
+
+
+def test_the_relative_step_never_hides_a_disagreement(cli, write):
+    """An explicit --epsilon is used as given (no retry); a point with no small input has no retry."""
+    ran = cli("gradcheck", write("y = ln(x)\n"), "--at", "x=1e-5", "--epsilon", "6e-6", width=200)
+    assert ran.code == 1 and "DISAGREE" in ran.out
+    ran = cli("gradcheck", write("y = exp(x)\n"), "--at", "x=3", "--epsilon", "0.5", width=200)
+    assert ran.code == 1 and "∛eps·|x|" not in ran.out

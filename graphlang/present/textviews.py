@@ -151,6 +151,9 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
     if skipped is not None:
         parts.append(Styled(f"{skipped.method}: not applicable at this point ({skipped.note}); a smaller "
                             "--epsilon may fit", "yellow"))
+    for r in rows:
+        if r.value is not None and r.note:  # fd passed with a step relative to a small x
+            parts.append(Styled(f"∂/∂{r.input} by {r.method}: {r.note}", "yellow"))
     for k in kinks:
         where = k.input + (f"[{', '.join(map(str, k.index))}]" if k.index else "")
         parts.append(Styled(f"{where}: the output is not differentiable at this point: the one-sided "
