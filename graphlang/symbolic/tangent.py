@@ -58,6 +58,7 @@ def build(graph: Graph, shapes: list[Shape]) -> Tangents:
     for k, st in enumerate(graph.statements):
         eqns, sym, expr_of = statement_exprs(graph, b, k)
         out.forward[st.name] = sym[eqns[-1].out]
+        sym[eqns[-1].out] = b.var(st.name)  # a rule's `out` is the node (z = tanh(a): 1 - z², as reverse mode)
         read = list(dict.fromkeys(name_of[i] for eq in eqns for i in eq.ins
                                   if i in name_of and i not in graph.consts))
         order = {n: k for k, n in enumerate(names(out.forward[st.name]))}  # as the statement reads them
