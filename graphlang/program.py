@@ -268,7 +268,7 @@ class Program:
         return parse(source, limits=self.limits) if isinstance(source, str) else Program("", None, self.limits, source)
 
     def explain(self, at: Mapping[str, Any], node: str | None = None, format: str = "text", digits: int = 6,
-                width: int = WIDTH, of: str | None = None, mode: str = "reverse", wrt: str | None = None) -> str:
+                width: int = WIDTH, of: str | None = None, mode: str | None = None, wrt: str | None = None) -> str:
         """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex
         (LaTeX formulas wider than `width` symbols broken over lines); `of="y[9]"`: the backward pass
         of that output component only; `mode="forward"`: tangent passes (`wrt="x"`: that input's only)."""

@@ -137,7 +137,8 @@ def test_cli_forward_mode_and_its_usage_errors(cli, write):
     assert {s["of"] for s in steps if s["phase"] in ("tangent", "derivative")} == {"x", "z"}
     for args, words in [(["--mode", "forward", "--of", "y"], "--of picks a backward pass"),
                         (["--mode", "sideways"], "unknown mode"), (["--wrt", "q"], "'q' is not an input"),
-                        (["--wrt", "x[0]"], "x is a number")]:
+                        (["--wrt", "x[0]"], "x is a number"),
+                        (["--mode", "reverse", "--wrt", "z"], "--wrt picks a tangent pass")]:
         bad = cli("explain", path, "--at", "x=2,z=3", *args)
         assert bad.code == 2 and words in bad.err, (args, bad.err)
 
@@ -148,8 +149,12 @@ def test_the_api_and_the_repl():
     assert "ė = ∂e/∂a·ȧ + ∂e/∂b·ḃ" in text and "Backward" not in text
     with pytest.raises(graphlang.GraphlangError, match="wrt="):
         prog.explain({"x": 2, "z": 3}, mode="forward", wrt="q")
-    with pytest.raises(graphlang.GraphlangError, match="of= picks"):
+    with pytest.raises(graphlang.GraphlangError, match="picks a backward pass") as info:
         prog.explain({"x": 2, "z": 3}, mode="forward", of="y")
+    assert "wrt" not in info.value.message  # names only what was given
+    with pytest.raises(graphlang.GraphlangError, match="wrt=… picks a tangent pass"):
+        prog.explain({"x": 2, "z": 3}, mode="reverse", wrt="x")
+    assert "Tangent pass for x" in prog.explain({"x": 2, "z": 3}, wrt="x")  # wrt alone: forward mode
     s = ReplSession()
     for line in ["x = 2", "z = 3", *LECTURE.splitlines()[:-1], "y = d + e + f"]:
         s.handle(line)
@@ -175,3 +180,53 @@ def test_text_lines_keep_the_forward_values_of_the_reverse_view():
     prog = graphlang.parse(LECTURE)
     fwd = [ln.forms for ln in explain_forward(prog, {"x": 2, "z": 3}) if ln.phase == "forward"]
     assert fwd == [ln.forms for ln in ex.explain(prog, {"x": 2, "z": 3}) if ln.phase == "forward"]
+
+
+def test_a_constant_read_adds_no_term_and_a_constant_program_no_pass():
+    """A red team's finds: `n = 3; y = x ^ n` printed `12·1 + undefined·0 = 12` (a constant's tangent is
+    0 by definition: no term); `y = 2 * pi` was "differentiated" by y itself."""
+    lines = explain_forward(graphlang.parse("n = 3\ny = x ^ n\n"), {"x": -2.0}, digits=17)
+    (step,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "y"]
+    assert step.forms[1:4] == ["∂y/∂x·ẋ", "(n·x^(n - 1))·ẋ", "12·1"] and float(step.forms[-1]) == 12.0  # 3x²
+    (const,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "n"]
+    assert const.forms[-1].startswith("0 (a constant")
+    lines = explain_forward(graphlang.parse("c = 3\ny = c * pi\n"), {})
+    assert not [ln for ln in lines if ln.phase in ("tangent", "derivative")]
+    assert "no inputs" in [ln for ln in lines if ln.phase == "note"][0].forms[0]
+
+
+def test_a_node_off_the_outputs_path_shows_its_tangent():
+    """`yhat` (the prediction, not read by the loss J) said "not needed"; its tangent is what forward
+    mode gives for free. Oracle: differences of yhat's own value."""
+    prog = graphlang.parse("input x, w\nu = w * x\nyhat = sigmoid(u)\nJ = softplus(u) - x * u\noutput J\n")
+    at = {"x": 0.7, "w": -1.3}
+    lines = explain_forward(prog, at, digits=17, wrt="w")
+    (line,) = [ln for ln in lines if ln.node == "yhat" and ln.phase == "tangent"]
+    assert float(line.forms[-1]) == pytest.approx(float(_node_fd(prog, at, "w", None, "yhat")), rel=1e-7)
+
+
+def test_a_vector_input_by_name_gets_a_pass_per_number_and_minus_signs_read_as_minus():
+    prog = graphlang.parse("input v[2], W[2, 2]\nr = W @ v - tanh(v)\ny = sum(r * r)\n")
+    at = {"v": [0.3, -0.4], "W": [[1.0, 2.0], [0.5, -1.0]]}
+    lines = explain_forward(prog, at, digits=17, wrt="v")
+    assert [ln.of for ln in lines if ln.phase == "derivative"] == ["v[0]", "v[1]"]
+    (step,) = {ln.forms[1] for ln in lines if ln.phase == "tangent" and ln.node == "r"}
+    assert " - " in step and "+ -" not in step
+    grad = prog.gradient(at, method="reverse")["v"]
+    assert [float(ln.forms[-1]) for ln in lines if ln.phase == "derivative"] == pytest.approx(list(grad), rel=1e-12)
+    assert _check_pass(prog, at, lines) > 0
+
+
+def test_tensor_steps_carry_the_legend_and_brackets():
+    """The notation legend followed only the forward pass; `alpha1˙ᵀ @ h·(…)` read as a product with h."""
+    prog = graphlang.parse("input h[3], alpha1[3, 2]\nz1 = sigmoid(alpha1.T @ h)\ny = sum(z1)\n")
+    lines = explain_forward(prog, {"h": [1.0, 2.0, 3.0], "alpha1": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]},
+                            wrt="alpha1[0, 1]")
+    (step,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "z1"]
+    assert step.forms[1].startswith("(alpha1˙ᵀ @ h)·") and "\\left(\\dot{\\alpha}_{1}^{T} h\\right)" in step.latex[1]
+    assert lines[-1].phase != "legend"  # nothing in matrix calculus's notation (1, eᵢ, side by side)
+    assert "\\left(\\alpha_{1}\\right)_{0,1}" in ex.as_text(lines, "latex")  # (α₁)₀,₁, never α₁₀,₁
+    outer = graphlang.parse("input v[2], M[2, 2]\ny = sum(outer(v, v) * M)\n")
+    lines = explain_forward(outer, {"v": [1.0, 2.0], "M": [[1.0, 0.0], [2.0, 3.0]]}, wrt="v[0]")
+    (step,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "y"]
+    assert step.matrix and lines[-1].phase == "legend" and "side by side" in lines[-1].forms[0]

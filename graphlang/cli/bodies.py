@@ -62,28 +62,24 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
 
 def explain_command(program: str, at: list[str], at_file: str | None, node: str | None, fmt: str, digits: int,
                     of: str | None, width: int, as_json: bool, strict: bool, limit: list[str],
-                    mode: str = "reverse", wrt: str | None = None) -> None:
+                    mode: str | None = None, wrt: str | None = None) -> None:
     """`graphlang explain`: the forward and backward passes (or tangent passes) step by step."""
     from graphlang.present import explain as ex
     from graphlang.present import forwardmode
+    from graphlang.present.forwardmode import explain_mode
 
     s = Session(program, as_json)
 
     def body() -> None:
         if fmt not in ("text", "markdown", "latex"):
             raise GraphlangError("usage", f"unknown format {fmt!r}", hint="text, markdown or latex")
-        if mode not in ("reverse", "forward"):
-            raise GraphlangError("usage", f"unknown mode {mode!r}", hint="reverse or forward")
-        if (mode, of, wrt) != ("reverse", None, None) and (of is not None) == (mode == "forward" or wrt is not None):
-            raise GraphlangError("usage", "--of picks a backward pass (reverse mode), --wrt a tangent pass "
-                                 "(--mode forward)", hint="reverse mode: --of 'y[9]'; forward mode: "
-                                 "--mode forward --wrt 'x'")
+        forward = explain_mode(mode, of, wrt, "--") == "forward"
         prog = s.load(strict, limit)
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
         lines = forwardmode.explain_forward(prog, values(at, at_file), node, digits, wrt, as_json or fmt != "text") \
-            if mode == "forward" or wrt is not None else \
+            if forward else \
             ex.explain(prog, values(at, at_file), node, digits, of, with_latex=as_json or fmt != "text")
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines)))

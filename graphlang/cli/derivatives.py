@@ -31,9 +31,9 @@ def explain(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # n
                 "--digits", min=1, max=17, help="significant digits of each step (inputs, gradient: at least 10)")] = 6,
             of: Annotated[str | None, typer.Option(
                 "--of", metavar="'y[9]'", help="the backward pass of this output component only")] = None,
-            mode: Annotated[str, typer.Option(
-                "--mode", help="reverse (a backward pass per output number) or forward (a tangent pass "
-                               "per input number)")] = "reverse",
+            mode: Annotated[str | None, typer.Option(
+                "--mode", help="reverse (a backward pass per output number; the default) or forward (a tangent "
+                               "pass per input number; the default with --wrt)")] = None,
             wrt: Annotated[str | None, typer.Option(
                 "--wrt", metavar="'W[0,1]'", help="forward mode: the tangent pass of this input (number) only")] = None,
             width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,

@@ -34,7 +34,7 @@ _COMMANDS: dict[str, tuple[dict[str, str], dict[str, str], dict[str, object]]] =
                   {"epsilon": None, "sweep": False, "plot": None}),
     "explain": ({}, {"--node": "node", "--format": "fmt", "--digits": "digits", "--of": "of", "--width": "width",
                      "--mode": "mode", "--wrt": "wrt"},
-                {"node": None, "fmt": "text", "digits": 6, "of": None, "width": WIDTH, "mode": "reverse", "wrt": None}),
+                {"node": None, "fmt": "text", "digits": 6, "of": None, "width": WIDTH, "mode": None, "wrt": None}),
     "diff": ({"--latex": "latex", "--program": "as_program"}, {"--wrt": "wrt", "--width": "width"},
              {"wrt": None, "latex": False, "as_program": False, "width": WIDTH}),
     "graph": ({"--dot": "dot", "--partials": "partials"}, {"-o": "output", "--output": "output", "--dpi": "dpi"},

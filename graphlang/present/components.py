@@ -97,7 +97,10 @@ def label(output: str, index: tuple[int, ...] | None) -> str:
 
 def tex_label(output: str, index: tuple[int, ...] | None) -> str:
     name = tex_name(output)
-    return name if index is None else f"{script_base(name)}_{{{','.join(map(str, index))}}}"
+    if index is None:
+        return name
+    base = script_base(name) if "_" not in name else f"\\left({name}\\right)"  # (b_1)_2, never b₁₂
+    return f"{base}_{{{','.join(map(str, index))}}}"
 
 
 def vector_transposes(program: Program, shapes: list[Any]) -> str:

@@ -289,7 +289,8 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, p
             continue
         if fmt == "latex":
             out.append(f"% {_title(phase, of)}")
-            if pages:
+            if pages:  # (a document: seen, not only in its source; MathJax would show it as text)
+                out.append(f"\\par\\noindent\\textbf{{{_tex_text(_title(phase, of))}}}")
                 out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
             out.append("\\begin{align*}")
             rows = [row for ln in group for row in
@@ -316,7 +317,7 @@ def _tex_text(text: str) -> str:
     """Plain words for `\\text{}`: LaTeX's special characters escaped, code quotes dropped."""
     for ch in "{}$&#%_":
         text = text.replace(ch, "\\" + ch)
-    text = text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}")
+    text = text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}").replace("--", "-{}-")  # (not –)
     return text.replace("ᵀ", "\\textsuperscript{T}")  # (pdflatex has no glyph for U+1D40)
 
 

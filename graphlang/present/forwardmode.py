@@ -19,6 +19,7 @@ from graphlang.limits import gc_paused
 from graphlang.present import components as C
 from graphlang.present import explain as EX
 from graphlang.program import Program
+from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic import tangent as T
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
@@ -27,9 +28,10 @@ Seed = tuple[str, tuple[int, ...] | None]  # an input, and the index of one of i
 
 
 def explain_forward(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
-                    wrt: str | None = None, with_latex: bool = True) -> list[EX.Line]:
-    """The forward pass, then a tangent pass per input number (the first `MAX_COMPONENTS`, or only
-    the one `wrt` names: `x`, `W[0, 1]`), each ending with the outputs' derivatives by it."""
+                    wrt: str | None = None, with_latex: bool = True, constants: bool = False) -> list[EX.Line]:
+    """The forward pass, then a tangent pass per input number (the first `MAX_COMPONENTS`, or those
+    `wrt` names: `x`, `W[0, 1]`), each ending with the outputs' derivatives by it. `constants`: a
+    program without inputs (the REPL's `x = 2`) is differentiated by its constants."""
     with gc_paused():
         lines = EX.explain(program, values, None, digits, None, with_latex, backward=False)
         g = program.graph
@@ -39,36 +41,68 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
         printed = sum(printed_size(r.contrib, sizes) for rs in tan.reads.values() for r in rs)
         if printed > swell_budget(g):
             raise swell_error(g, printed, "the tangent pass")
-        leaves = seedable(program, tan)
-        seeds = [parse_wrt(program, shapes, wrt, leaves)] if wrt is not None else [
-            (x, idx) for x in leaves
-            for idx in ([None] if shapes[g.slot_of[x]] == () else list(np.ndindex(*shapes[g.slot_of[x]])))]
+        leaves = seedable(program, tan, constants)
+        seeds = parse_wrt(program, shapes, wrt, leaves) if wrt is not None else [
+            seed for x in leaves for seed in _numbers(x, shapes[g.slot_of[x]])]
         vals = {k: np.asarray(v) for k, v in program.evaluate(values).values.items()}
         slot_vals = interp.forward(g, arrays)
-        needed = g.read_by([g.slot_of[o] for o in g.outputs])
-        body = [ln for ln in lines if ln.phase != "note"]
+        body = [ln for ln in lines if ln.phase not in ("note", "legend")]
         for seed in seeds[:C.MAX_COMPONENTS]:
-            body.extend(_pass(program, tan, vals, slot_vals, shapes, needed, seed, digits, with_latex))
+            body.extend(_pass(program, tan, vals, slot_vals, shapes, leaves, seed, digits, with_latex))
         notes = [ln for ln in lines if ln.phase == "note"]
-        if len(seeds) > C.MAX_COMPONENTS:
+        text = ""
+        if not leaves:
+            text = ("the program has no inputs (every name is assigned a value): there is nothing to "
+                    "differentiate by. Delete an assignment to make that name an input.")
+        elif len(seeds) > C.MAX_COMPONENTS:
             x, idx = seeds[C.MAX_COMPONENTS]
             text = (f"the inputs have {len(seeds)} numbers, and forward mode makes one pass per number; "
-                    f"the first {C.MAX_COMPONENTS} are shown. To see another, name it "
-                    f"(`graphlang explain --mode forward --wrt '{C.label(x, idx)}'`); reverse mode "
-                    "makes one pass per output number instead")
+                    f"the first {C.MAX_COMPONENTS} are shown. To see another, name it with "
+                    f"--wrt '{C.label(x, idx)}' (reverse mode makes one pass per output number instead)")
+        if text:
             notes.append(EX.Line("note", g.outputs[0], [text], ["\\text{" + EX._tex_text(text) + "}"]))
-    return [ln for ln in body + notes if node is None or ln.node == node or ln.phase == "note"]
+    shown = [ln for ln in body + notes if node is None or ln.node == node or ln.phase == "note"]
+    if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ (as explain adds it for its own lines)
+        written = "\n".join(f for ln in shown if ln.matrix for f in ln.forms)
+        shown.append(EX.Line("legend", g.outputs[0], [MT.legend(written)], []))
+    return shown
 
 
-def seedable(program: Program, tan: T.Tangents) -> list[str]:
-    """What a tangent pass may start from: the inputs, or where there are none (the REPL's `x = 2`),
-    the statements that read no name (each a constant the rest is computed from)."""
+def seedable(program: Program, tan: T.Tangents, constants: bool = False) -> list[str]:
+    """What a tangent pass may start from: the inputs, or where there are none and `constants` (the
+    REPL's `x = 2`), the statements that read no name and that another statement reads."""
     g = program.graph
-    return list(g.inputs) or [st.name for st in g.statements if not tan.reads[st.name]]
+    if g.inputs or not constants:
+        return list(g.inputs)
+    read = {r.name for rs in tan.reads.values() for r in rs}
+    return [st.name for st in g.statements if not tan.reads[st.name] and st.name in read]
 
 
-def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str]) -> Seed:
-    """`x` or `W[1, -1]`: an input (a leaf) and, for a tensor, the index of one of its numbers."""
+def _numbers(x: str, shape: Any) -> list[Seed]:
+    """Every number of an input: itself (a scalar) or each index, in order."""
+    return [(x, None)] if shape == () else [(x, idx) for idx in np.ndindex(*shape)]
+
+
+def explain_mode(mode: str | None, of: str | None, wrt: str | None, dashes: str) -> str:
+    """reverse or forward: as given, else forward with a `wrt` (a tangent pass); a usage error for an
+    unknown mode or a pass the mode does not make (`dashes`: `--` for options, `` for keywords)."""
+    def opt(name: str, value: str = "") -> str:  # --wrt 'x' on the command line, wrt='x' in Python
+        return (f"--{name}" + (f" {value}" if value else "")) if dashes else f"{name}=" + (value or "…")
+    if mode not in (None, "reverse", "forward"):
+        raise GraphlangError("usage", f"unknown mode {mode!r}", hint="reverse or forward")
+    chosen = mode or ("forward" if wrt is not None else "reverse")
+    if chosen == "forward" and of is not None:
+        raise GraphlangError("usage", f"{opt('of')} picks a backward pass, which forward mode does not make",
+                             hint=f"forward mode picks a tangent pass with {opt('wrt', repr('x'))}")
+    if chosen == "reverse" and wrt is not None:
+        raise GraphlangError("usage", f"{opt('wrt')} picks a tangent pass, which reverse mode does not make",
+                             hint=f"leave out {opt('mode', 'reverse' if dashes else repr('reverse'))}, or pick "
+                                  f"a backward pass with {opt('of', repr('y[0]'))}")
+    return chosen
+
+
+def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str]) -> list[Seed]:
+    """`x` (each of its numbers) or `W[1, -1]` (one number; negative indices from the end)."""
     g = program.graph
     ins = ", ".join(f"{x} (shape {list(shapes[g.slot_of[x]])})" for x in leaves) or "none"
     m = C._OF.fullmatch(text)
@@ -78,75 +112,81 @@ def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str])
         raise GraphlangError("usage", f"--wrt {text!r}: {what}", hint=f"inputs: {ins}")
     name, index = m.group(1), m.group(2)
     shape = tuple(shapes[g.slot_of[name]])
-    idx = tuple(int(i) for i in index.split(",")) if index else ()
+    if index is None:
+        return _numbers(name, shape)
+    idx = tuple(int(i) for i in index.split(","))
     if len(idx) != len(shape) or any(not -n <= i < n for i, n in zip(idx, shape)):
         what = f"{name} has shape {list(shape)}; name one of its {int(np.prod(shape))} numbers" if shape else \
             f"{name} is a number (no index)"
         raise GraphlangError("usage", f"--wrt {text!r}: {what}",
-                             hint=f"e.g. --wrt '{C.label(name, tuple(n - 1 for n in shape) or None)}'")
-    return name, tuple(i % n for i, n in zip(idx, shape)) or None
+                             hint=f"e.g. --wrt '{C.label(name, tuple(0 for _ in shape) or None)}'")
+    return [(name, tuple(i % n for i, n in zip(idx, shape)) or None)]
 
 
 def _pass(program: Program, tan: T.Tangents, vals: dict[str, Any], slot_vals: list[Any], shapes: list[Any],
-          needed: list[bool], seed: Seed, digits: int, with_latex: bool) -> list[EX.Line]:
-    """One tangent pass: a line per input, per statement (its chain rule), then the outputs' derivatives."""
+          leaves: list[str], seed: Seed, digits: int, with_latex: bool) -> list[EX.Line]:
+    """One tangent pass: a line per input, per statement (its chain rule over the names it reads that
+    move with an input; a constant's tangent is 0 by definition), then the outputs' derivatives."""
     g = program.graph
     x, idx = seed
     of = C.label(x, idx)
     slot = g.slot_of[x]
     direction = np.zeros(shapes[slot])
     direction[idx if idx is not None else ()] = 1.0
-    leaves = seedable(program, tan)
-    by_slot = interp.tangents(g, shapes, slot_vals, {slot: direction}, needed=needed)
-    tangent = {n: np.zeros(shapes[s]) if by_slot[s] is None else np.asarray(by_slot[s])
-               for n, s in g.slot_of.items() if needed[s] or n in leaves}
-    env = {**vals, **{T.dot(n): v for n, v in tangent.items()}}
+    moves = g.reached_from([g.slot_of[u] for u in leaves])  # what depends on an input at all
+    needed = g.read_by([g.slot_of[o] for o in g.outputs])
+    missing: set[int] = set()  # a tangent off the outputs' path that does not exist here
+    by_slot = interp.tangents(g, shapes, slot_vals, {slot: direction}, soft=[not n for n in needed],
+                              missing=missing)
+    tangent = {n: None if s in missing else np.zeros(shapes[s]) if by_slot[s] is None else np.asarray(by_slot[s])
+               for n, s in g.slot_of.items()}
+    env = {**vals, **{T.dot(n): v for n, v in tangent.items() if v is not None}}
     tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX._blank
     tv: Any = EX.tex_value if with_latex else EX._blank
     known = tan.builder.var_shapes
     top_tex = C.tex_label(x, idx)
-    lines = []
-    for u in leaves:
-        d = T.dot(u)
-        lines.append(EX.Line("tangent", u, [d, f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
-                             [tex_name(d), _dtex(u, top_tex),
-                              tv(tangent[u], digits)], of))
+    lines = [EX.Line("tangent", u, [T.dot(u), f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
+                     [tex_name(T.dot(u)), _dtex(u, top_tex), tv(tangent[u], digits)], of) for u in leaves]
     for st in g.statements:
         n, d = st.name, T.dot(st.name)
         if n in leaves:
             continue  # (a constant seeded as an input: its line is above)
-        if not needed[g.slot_of[n]]:
-            lines.append(EX.Line("tangent", n, [d, "not needed (no path to the output)"],
-                                 [tex_name(d), "\\text{not needed}"], of))
-            continue
-        reads = tan.reads[n]
+        reads = [r for r in tan.reads[n] if moves[g.slot_of[r.name]]]
         total = EX.short(tangent[n], digits)
         if not reads:
-            lines.append(EX.Line("tangent", n, [d, "0 (a constant)"], [tex_name(d), "0"], of))
+            lines.append(EX.Line("tangent", n, [d, "0 (a constant: it depends on no input)"],
+                                 [tex_name(d), "0"], of))
             continue
-        chain = " + ".join(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
-        chain_tex = " + ".join(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads)
+        chain = _sum(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
+        chain_tex = _sum(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads)
         used: set[str] = set()
         if all(r.partial is not None for r in reads):  # scalars: the lecture's ∂a/∂x·ẋ with numbers
-            rule = " + ".join(f"{EX._paren(EX._math(r.partial, known, used), r.partial)}·{T.dot(r.name)}"
-                              for r in reads if r.partial is not None)
-            rule_tex = " + ".join(f"{_ptex(tex, r.partial)} {tex_name(T.dot(r.name))}"
-                                  for r in reads if r.partial is not None)
+            rule = _sum(f"{EX._paren(EX._math(r.partial, known, used), r.partial)}·{T.dot(r.name)}"
+                        for r in reads if r.partial is not None)
+            rule_tex = _sum(f"{_ptex(tex, r.partial)} {tex_name(T.dot(r.name))}"
+                            for r in reads if r.partial is not None)
             nums = " + ".join(f"{EX.factor(value_or_none(r.partial, env), digits)}·"
-                              f"{EX.factor(env[T.dot(r.name)], digits)}" for r in reads if r.partial is not None)
+                              f"{EX.factor(env.get(T.dot(r.name)), digits)}" for r in reads if r.partial is not None)
             forms = [d, chain, rule, nums, total]
             latex = [tex_name(d), chain_tex, rule_tex, EX._tex_undefined(nums.replace("·", " \\cdot ")),
                      EX._tex_undefined(total)]
         else:  # tensors: the JVP as the rules write it (Ẇ @ h + W @ ḣ)
-            jvp = " + ".join(to_text(r.contrib, "math", shapes=known, used=used) for r in reads)
-            forms = [d, jvp, total]
-            latex = [tex_name(d), " + ".join(tex(r.contrib) for r in reads), tv(tangent[n], digits)]
+            forms = [d, _sum(to_text(r.contrib, "math", shapes=known, used=used) for r in reads), total]
+            latex = [tex_name(d), _sum(tex(r.contrib) for r in reads), tv(tangent[n], digits)]
         lines.append(EX.Line("tangent", n, forms, latex, of, matrix=bool(used)))
     full = max(digits, 10)
     for o in g.outputs:
         lines.append(EX.Line("derivative", o, [f"∂{o}/∂{of}", T.dot(o), EX.short(tangent[o], full)],
                              [_dtex(o, top_tex), tex_name(T.dot(o)), tv(tangent[o], full)], of))
     return lines
+
+
+def _sum(terms: Any) -> str:
+    """Terms joined by + , a negative one by − (`ȧ − ḃ`, never `ȧ + -ḃ`)."""
+    out = ""
+    for t in terms:
+        out += t if not out else f" - {t[1:]}" if t.startswith("-") else f" + {t}"
+    return out
 
 
 def _dtex(num: str, den_tex: str) -> str:

@@ -70,7 +70,7 @@ def _values(at: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
 
 def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, format: str = "text",
-            digits: int = 6, width: int = texbreak.WIDTH, of: str | None = None, mode: str = "reverse",
+            digits: int = 6, width: int = texbreak.WIDTH, of: str | None = None, mode: str | None = None,
             wrt: str | None = None) -> Shown:
     if format not in FORMATS:
         raise GraphlangError("usage", f"unknown format {format!r}", hint="text, markdown or latex")
@@ -84,14 +84,10 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
     if wrt is not None and not isinstance(wrt, str):
         raise GraphlangError("usage", f"wrt must be a string such as 'x' or 'W[0, 1]', got {type(wrt).__name__}")
-    if mode not in ("reverse", "forward"):
-        raise GraphlangError("usage", f"unknown mode {mode!r}", hint="'reverse' or 'forward'")
-    if (of is not None and mode == "forward") or (wrt is not None and mode == "reverse"):
-        raise GraphlangError("usage", "of= picks a backward pass (mode='reverse'), wrt= a tangent pass "
-                             "(mode='forward')")
+    forward = forwardmode.explain_mode(mode, of, wrt, "") == "forward"
     try:
         lines = forwardmode.explain_forward(prog, _values(at) or {}, node, digits, wrt, format != "text") \
-            if mode == "forward" else ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
+            if forward else ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
     except GraphlangError as err:  # in Python's words: of='y[99]', not the command line's --of 'y[99]'
         for flag in ("of", "wrt"):
             err.message = err.message.replace(f"--{flag} ", f"{flag}=")

@@ -293,7 +293,8 @@ class ReplSession:
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
                 from graphlang.present.forwardmode import explain_forward
                 seed = rest.split(None, 1)[1].strip("'\" ") if len(rest.split()) > 1 else None
-                return [Text(rc.repl_words(as_text(explain_forward(prog, rc.given(prog, self.at), wrt=seed))))]
+                lines = explain_forward(prog, rc.given(prog, self.at), wrt=seed, constants=True)
+                return [Text(rc.repl_words(as_text(lines)))]
             if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
                 return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
             node = rc.nodes(prog, rest, ":explain", at_most_one=True)

@@ -42,7 +42,8 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
                 known = prog.names if prog else []
             except GraphlangError:
                 known = []
-            for cand in [*COMMANDS, *builtin_names(), "pi", "input", "param", "output", *known]:
+            modes = ["forward"] if document.text_before_cursor.startswith(":explain ") else []
+            for cand in [*modes, *COMMANDS, *builtin_names(), "pi", "input", "param", "output", *known]:
                 if cand.startswith(word) and word:
                     yield Completion(cand, start_position=-len(word))
 

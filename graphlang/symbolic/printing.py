@@ -204,7 +204,7 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
         return f"{{{base}}}^{{{rt}}}", POW
     if kind == "infix":
         (lt, lp, _), (rt, rp, _) = kids
-        lt = f"\\left({lt}\\right)" if lp < prec else lt
+        lt = f"\\left({lt}\\right)" if lp < prec or (op == "mul" and node.args[0].op == "matmul") else lt
         rt = f"\\left({rt}\\right)" if rp <= prec else rt
         sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
         return f"{lt}{sym}{rt}", prec
