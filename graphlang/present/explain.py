@@ -121,7 +121,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     vals = result.values
     scalar = all(np.ndim(v) == 0 for v in vals.values())
     lines: list[Line] = []
-    adj = adjoint.build(g, shapes)
+    # (the forward pass alone needs no terms: the forward expressions only)
+    adj = adjoint.build(g, shapes) if backward else adjoint.build(g, shapes, outputs=[], partials=False)
     sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
     printed = sum(printed_size(t.expr, sizes) + (0 if t.partial is None else printed_size(t.partial, sizes))
                   for ts in adj.terms.values() for t in ts)

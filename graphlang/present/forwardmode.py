@@ -9,6 +9,7 @@ table's JVP rules (`symbolic.tangent`), the numbers the interpreter's own tangen
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -38,17 +39,18 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
         arrays, shapes = program.bind(values)
         tan = T.build(g, shapes)
         sizes: dict[int, int] = {}
-        printed = sum(printed_size(r.contrib, sizes) for rs in tan.reads.values() for r in rs)
+        printed = sum(printed_size(r.printed(), sizes) for rs in tan.reads.values() for r in rs)
         if printed > swell_budget(g):
             raise swell_error(g, printed, "the tangent pass")
         leaves = seedable(program, tan, constants)
         seeds = parse_wrt(program, shapes, wrt, leaves) if wrt is not None else [
             seed for x in leaves for seed in _numbers(x, shapes[g.slot_of[x]])]
-        vals = {k: np.asarray(v) for k, v in program.evaluate(values).values.items()}
         slot_vals = interp.forward(g, arrays)
+        vals = {n: np.asarray(slot_vals[s]) for n, s in g.slot_of.items()}
+        steps = _steps(program, tan, leaves, vals, with_latex)
         body = [ln for ln in lines if ln.phase not in ("note", "legend")]
         for seed in seeds[:C.MAX_COMPONENTS]:
-            body.extend(_pass(program, tan, vals, slot_vals, shapes, leaves, seed, digits, with_latex))
+            body.extend(_pass(program, steps, vals, slot_vals, shapes, leaves, seed, digits, with_latex))
         notes = [ln for ln in lines if ln.phase == "note"]
         text = ""
         if not leaves:
@@ -123,57 +125,86 @@ def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str])
     return [(name, tuple(i % n for i, n in zip(idx, shape)) or None)]
 
 
-def _pass(program: Program, tan: T.Tangents, vals: dict[str, Any], slot_vals: list[Any], shapes: list[Any],
-          leaves: list[str], seed: Seed, digits: int, with_latex: bool) -> list[EX.Line]:
-    """One tangent pass: a line per input, per statement (its chain rule over the names it reads that
-    move with an input; a constant's tangent is 0 by definition), then the outputs' derivatives."""
+@dataclass
+class _Step:
+    """A statement's chain rule in symbols, the same in every pass: `forms` and `latex` are the chain
+    and the rule (scalars: the numbers follow per pass), or the JVP as the rules write it (tensors)."""
+
+    reads: list[T.Read]  # the names it reads that move with an input (a constant's tangent is 0)
+    partials: list[Any]  # scalars: each read's local derivative at this point (None: it has none here)
+    forms: list[str]
+    latex: list[str]
+    scalar: bool
+    matrix: bool
+
+
+def _steps(program: Program, tan: T.Tangents, leaves: list[str], vals: dict[str, Any],
+           with_latex: bool) -> dict[str, _Step]:
+    g = program.graph
+    moves = g.reached_from([g.slot_of[u] for u in leaves])  # what depends on an input at all
+    tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX._blank
+    known = tan.builder.var_shapes
+    steps = {}
+    for st in g.statements:
+        n = st.name
+        reads = [r for r in tan.reads[n] if moves[g.slot_of[r.name]]]
+        chain = _sum(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
+        chain_tex = _sum(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads) if with_latex else ""
+        used: set[str] = set()
+        scalar = all(r.partial is not None for r in reads)
+        if scalar:  # the lecture's ∂a/∂x·ẋ (its numbers per pass)
+            parts = [r.partial for r in reads if r.partial is not None]
+            rule = _sum(f"{EX._paren(EX._math(p, known, used), p)}·{T.dot(r.name)}" for p, r in zip(parts, reads))
+            rule_tex = _sum(f"{_ptex(tex, p)} {tex_name(T.dot(r.name))}" for p, r in zip(parts, reads)) \
+                if with_latex else ""
+            steps[n] = _Step(reads, [value_or_none(p, vals) for p in parts], [chain, rule], [chain_tex, rule_tex],
+                             True, bool(used))
+        else:  # tensors: the JVP as the rules write it (Ẇ @ h + W @ ḣ)
+            jvp = _sum(to_text(r.printed(), "math", shapes=known, used=used) for r in reads)
+            steps[n] = _Step(reads, [], [jvp], [_sum(tex(r.printed()) for r in reads) if with_latex else ""],
+                             False, bool(used))
+    return steps
+
+
+def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_vals: list[Any],
+          shapes: list[Any], leaves: list[str], seed: Seed, digits: int, with_latex: bool) -> list[EX.Line]:
+    """One tangent pass: a line per input, per statement (its chain rule with this pass's numbers),
+    then the outputs' derivatives."""
     g = program.graph
     x, idx = seed
     of = C.label(x, idx)
     slot = g.slot_of[x]
     direction = np.zeros(shapes[slot])
     direction[idx if idx is not None else ()] = 1.0
-    moves = g.reached_from([g.slot_of[u] for u in leaves])  # what depends on an input at all
     needed = g.read_by([g.slot_of[o] for o in g.outputs])
     missing: set[int] = set()  # a tangent off the outputs' path that does not exist here
     by_slot = interp.tangents(g, shapes, slot_vals, {slot: direction}, soft=[not n for n in needed],
                               missing=missing)
     tangent = {n: None if s in missing else np.zeros(shapes[s]) if by_slot[s] is None else np.asarray(by_slot[s])
                for n, s in g.slot_of.items()}
-    env = {**vals, **{T.dot(n): v for n, v in tangent.items() if v is not None}}
-    tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX._blank
     tv: Any = EX.tex_value if with_latex else EX._blank
-    known = tan.builder.var_shapes
     top_tex = C.tex_label(x, idx)
     lines = [EX.Line("tangent", u, [T.dot(u), f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
                      [tex_name(T.dot(u)), _dtex(u, top_tex), tv(tangent[u], digits)], of) for u in leaves]
     for st in g.statements:
         n, d = st.name, T.dot(st.name)
+        step = steps[n]
         if n in leaves:
             continue  # (a constant seeded as an input: its line is above)
-        reads = [r for r in tan.reads[n] if moves[g.slot_of[r.name]]]
-        total = EX.short(tangent[n], digits)
-        if not reads:
+        if not step.reads:
             lines.append(EX.Line("tangent", n, [d, "0 (a constant: it depends on no input)"],
                                  [tex_name(d), "0"], of))
             continue
-        chain = _sum(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
-        chain_tex = _sum(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads)
-        used: set[str] = set()
-        if all(r.partial is not None for r in reads):  # scalars: the lecture's ∂a/∂x·ẋ with numbers
-            rule = _sum(f"{EX._paren(EX._math(r.partial, known, used), r.partial)}·{T.dot(r.name)}"
-                        for r in reads if r.partial is not None)
-            rule_tex = _sum(f"{_ptex(tex, r.partial)} {tex_name(T.dot(r.name))}"
-                            for r in reads if r.partial is not None)
-            nums = " + ".join(f"{EX.factor(value_or_none(r.partial, env), digits)}·"
-                              f"{EX.factor(env.get(T.dot(r.name)), digits)}" for r in reads if r.partial is not None)
-            forms = [d, chain, rule, nums, total]
-            latex = [tex_name(d), chain_tex, rule_tex, EX._tex_undefined(nums.replace("·", " \\cdot ")),
+        total = EX.short(tangent[n], digits)
+        if step.scalar:
+            nums = " + ".join(f"{EX.factor(p, digits)}·{EX.factor(tangent[r.name], digits)}"
+                              for p, r in zip(step.partials, step.reads))
+            forms = [d, *step.forms, nums, total]
+            latex = [tex_name(d), *step.latex, EX._tex_undefined(nums.replace("·", " \\cdot ")),
                      EX._tex_undefined(total)]
-        else:  # tensors: the JVP as the rules write it (Ẇ @ h + W @ ḣ)
-            forms = [d, _sum(to_text(r.contrib, "math", shapes=known, used=used) for r in reads), total]
-            latex = [tex_name(d), _sum(tex(r.contrib) for r in reads), tv(tangent[n], digits)]
-        lines.append(EX.Line("tangent", n, forms, latex, of, matrix=bool(used)))
+        else:
+            forms, latex = [d, *step.forms, total], [tex_name(d), *step.latex, tv(tangent[n], digits)]
+        lines.append(EX.Line("tangent", n, forms, latex, of, matrix=step.matrix))
     full = max(digits, 10)
     for o in g.outputs:
         lines.append(EX.Line("derivative", o, [f"∂{o}/∂{of}", T.dot(o), EX.short(tangent[o], full)],

@@ -36,8 +36,14 @@ class Read:
     scalars, the local derivative (the contribution is then `partial · u̇`)."""
 
     name: str
-    contrib: Expr  # in u̇ (and the forward names)
+    contrib: Expr | None  # in u̇ (and the forward names); None where `partial` says it all (scalars)
     partial: Expr | None
+
+    def printed(self) -> Expr:
+        """What the step prints for this read (for the size of the text)."""
+        shown = self.contrib if self.contrib is not None else self.partial
+        assert shown is not None
+        return shown
 
 
 @dataclass
@@ -64,11 +70,13 @@ def build(graph: Graph, shapes: list[Shape]) -> Tangents:
         order = {n: k for k, n in enumerate(names(out.forward[st.name]))}  # as the statement reads them
         read.sort(key=lambda n: order.get(n, len(order)))
         reads = []
+        # a step of scalars: each contribution is partial · u̇ (else the JVP as the rules write it)
+        scalar = all(shapes[graph.slot_of[n]] == () for n in (st.name, *read))
         for u in read:
-            contrib = _jvp(b, graph, shapes, eqns, sym, expr_of, u, b.var(dot(u)))
-            partial = _jvp(b, graph, shapes, eqns, sym, expr_of, u, b.const(1.0)) \
-                if shapes[graph.slot_of[u]] == () and shapes[graph.slot_of[st.name]] == () else None
-            reads.append(Read(u, contrib, partial))
+            if scalar:
+                reads.append(Read(u, None, _jvp(b, graph, shapes, eqns, sym, expr_of, u, b.const(1.0))))
+            else:
+                reads.append(Read(u, _jvp(b, graph, shapes, eqns, sym, expr_of, u, b.var(dot(u))), None))
         out.reads[st.name] = reads
     return out
 
