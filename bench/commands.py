@@ -61,7 +61,8 @@ def tensor(n: int) -> str:
 def commands(path: str, family: str, n: int, out: str) -> dict[str, list[str]]:
     at = ["--at", AT[family]]
     c = {"run": ["run", path, *at], "run --json": ["run", path, *at, "--json"],
-         "explain": ["explain", path, *at], "hessian": ["hessian", path, *at],
+         "explain": ["explain", path, *at], "explain --mode forward": ["explain", path, *at, "--mode", "forward"],
+         "hessian": ["hessian", path, *at],
          "gradcheck": ["gradcheck", path, *at], "graph": ["graph", path, *at],
          "graph -o g.dot": ["graph", path, *at, "-o", out + ".dot"],
          "diff --program": ["diff", path, "--program"],

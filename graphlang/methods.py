@@ -55,8 +55,9 @@ def _check_epsilon(epsilon: float | None) -> None:
 
 
 def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
-               epsilon: float | None) -> dict[str, np.ndarray]:
-    """Central differences: per input coordinate, (f(x+εd) − f(x−εd)) / 2ε for every output."""
+               epsilon: float | None, scale: float = 1.0) -> dict[str, np.ndarray]:
+    """Central differences: per input coordinate, (f(x+εd) − f(x−εd)) / 2ε for every output
+    (`scale`: the default steps times it, for gradcheck's smaller steps)."""
     _check_epsilon(epsilon)
     g = program.graph
     needed = g.read_by([g.slot_of[n] for n in g.outputs])  # a node no output reads never stops it
@@ -64,7 +65,7 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
     for name in wrt:
         k = g.inputs.index(name)
         x = arrays[k]
-        steps = fd_steps(x, epsilon)
+        steps = fd_steps(x, epsilon) * scale
         rows = []
         for idx in np.ndindex(x.shape):
             h = float(steps[idx])

@@ -168,6 +168,10 @@ def test_forward_mode_latex_compiles(tmp_path, cli, write):
     net = write("input x[2], alpha1[2, 3], yhat0\nz1 = sigmoid(alpha1.T @ x)\nJ = sum(z1) * yhat0\n", "net.cg")
     body += cli("explain", net, "--at", "x=[1,2],alpha1=[[1,0,1],[0,1,0]],yhat0=2", "--mode", "forward",
                 "--wrt", "alpha1[0, 1]", "--format", "latex").out
+    # an indexed name with a subscript, dotted or hatted: {\dot{W}_{1}}_{0} was a double subscript
+    w1 = write("input W1[2], b1, yhat1[2]\nz = W1[0] * b1 + W1[1] + yhat1[1]\n", "w1.cg")
+    for mode in ("forward", "reverse"):
+        body += cli("explain", w1, "--at", "W1=[1,2],yhat1=[1,1],b1=3", "--mode", mode, "--format", "latex").out
     (tmp_path / "doc.tex").write_text("\\documentclass{article}\n\\usepackage{amsmath}\n\\begin{document}\n"
                                       + body + "\n\\end{document}\n")
     ran = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "doc.tex"],
@@ -250,3 +254,16 @@ def test_each_local_derivative_is_worked_out_once_for_all_passes(monkeypatch):
     lines = explain_forward(prog, {f"x{k}": 0.1 * (k + 1) for k in range(8)})
     assert len({ln.of for ln in lines if ln.phase == "tangent"}) == 8
     assert calls <= 2 * n, calls
+
+
+def test_an_infinite_local_derivative_is_undefined_and_a_constant_without_one_is_said():
+    """√x at 0 off the output's path printed `inf·0 = 0`; in the REPL, `n = 3; y = x ^ n` at x < 0
+    stopped `:explain forward` (∂y/∂n does not exist) where reverse mode goes on."""
+    lines = explain_forward(graphlang.parse("a = sqrt(x)\nb = x * z\ny = b + 1\noutput y\n"), {"x": 0.0, "z": 2.0})
+    steps = [ln.forms[3] for ln in lines if ln.phase == "tangent" and ln.node == "a"]
+    assert steps == ["undefined·1", "undefined·0"]
+    s = ReplSession()
+    for line in ["x = -2", "n = 3", "y = x ^ n"]:
+        s.handle(line)
+    shown = "".join(r.plain for r in s.handle(":explain forward"))
+    assert "∂y/∂x = ẏ = 12" in shown and "the derivatives by n do not exist here" in shown  # 3x² at -2

@@ -50,7 +50,14 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
         steps = _steps(program, tan, leaves, vals, with_latex)
         body = [ln for ln in lines if ln.phase not in ("note", "legend")]
         for seed in seeds[:C.MAX_COMPONENTS]:
-            body.extend(_pass(program, steps, vals, slot_vals, shapes, leaves, seed, digits, with_latex))
+            try:
+                body.extend(_pass(program, steps, vals, slot_vals, shapes, leaves, seed, digits, with_latex))
+            except GraphlangError as err:  # a constant seeded (the REPL's n = 3 in x ^ n at x < 0): no
+                if seed[0] in g.inputs or err.kind != "domain":  # derivative by it here, as reverse mode says
+                    raise
+                of = C.label(*seed)
+                text = f"the derivatives by {of} do not exist here: {err.message}"
+                body.append(EX.Line("tangent", seed[0], [text], ["\\text{" + EX._tex_text(text) + "}"], of))
         notes = [ln for ln in lines if ln.phase == "note"]
         text = ""
         if not leaves:
@@ -157,8 +164,8 @@ def _steps(program: Program, tan: T.Tangents, leaves: list[str], vals: dict[str,
             rule = _sum(f"{EX._paren(EX._math(p, known, used), p)}·{T.dot(r.name)}" for p, r in zip(parts, reads))
             rule_tex = _sum(f"{_ptex(tex, p)} {tex_name(T.dot(r.name))}" for p, r in zip(parts, reads)) \
                 if with_latex else ""
-            steps[n] = _Step(reads, [value_or_none(p, vals) for p in parts], [chain, rule], [chain_tex, rule_tex],
-                             True, bool(used))
+            steps[n] = _Step(reads, [_finite(value_or_none(p, vals)) for p in parts], [chain, rule],
+                             [chain_tex, rule_tex], True, bool(used))
         else:  # tensors: the JVP as the rules write it (Ẇ @ h + W @ ḣ)
             jvp = _sum(to_text(r.printed(), "math", shapes=known, used=used) for r in reads)
             steps[n] = _Step(reads, [], [jvp], [_sum(tex(r.printed()) for r in reads) if with_latex else ""],
@@ -210,6 +217,11 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
         lines.append(EX.Line("derivative", o, [f"∂{o}/∂{of}", T.dot(o), EX.short(tangent[o], full)],
                              [_dtex(o, top_tex), tex_name(T.dot(o)), tv(tangent[o], full)], of))
     return lines
+
+
+def _finite(v: Any) -> Any:
+    """A local derivative's value, or None (printed "undefined") where it is infinite (√x at 0)."""
+    return v if v is None or np.all(np.isfinite(v)) else None
 
 
 def _sum(terms: Any) -> str:

@@ -10,6 +10,8 @@ with the shape None where unknown, and returns (LaTeX, precedence).
 
 from __future__ import annotations
 
+import re
+
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import ADD, ATOM, MUL, POSTFIX, UNARY
 
@@ -34,7 +36,8 @@ def script_base(text: str) -> str:
         elif ch == "}":
             depth -= 1
         elif depth == 0 and ch in "_^" and (i == 0 or text[i - 1] != "\\"):
-            return "{" + text + "}"
+            # (TeX unwraps a group of one accented atom: `{\dot{W}_{1}}_{0}` is a double subscript)
+            return "{" + text + ("{}}" if re.match(r"\\(dot|ddot|hat|bar|tilde|vec|check|breve)\{", text) else "}")
     return text
 
 
