@@ -550,3 +550,17 @@ def test_a_rounded_step_keeps_the_answers_sign_too():
     rep = grade_answers("a = x * z\nb = 1000 * a - 5999\n", {"a": 6.00, "b": -4.0}, {"x": 2, "z": 3.002},
                         quantities=["a", "b"], comparison=Comparison("sigfig", digits=3), ecf=False)
     assert [i.passed for i in rep.items] == [True, False]
+
+
+def test_an_exact_element_beside_a_rounded_one_rounds_nothing():
+    """A red team's find: a = [6, 1.85] (6 exact, 1.85 rounded from 1.8549) let b[0] = 1000·(a[0] − 5.999)
+    move by ±5 (6 was taken as rounded to ±0.005 because its neighbour was): b[0] = 5.9 for a true 1
+    passed as "right from your own rounded earlier answers". Oracle: b by hand, 1000·(6 − 5.999) = 1,
+    and from the rounded a[1], 1000·(1.85 − 1.8) = 50 (true 54.9: rounding's own credit, kept)."""
+    ref = "input x[2], z\na = x * z\nb = 1000 * (a - [5.999, 1.8])\n"
+    how = Comparison("sigfig", digits=3)
+    for b0, ok in ((1.0, True), (3.0, False), (5.9, False)):
+        rep = grade_answers(ref, {"a": [6.0, 1.85], "b": [b0, 50.0]}, {"x": [2, 0.6183], "z": 3},
+                            quantities=["a", "b"], comparison=how, ecf=False)
+        assert [i.passed for i in rep.items] == [True, ok], b0
+        assert not ok or "rounded" in rep.items[1].message

@@ -125,6 +125,8 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
         half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if true is None else true[n]))
+        if true is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
+            half = np.where(v == np.asarray(true[n], dtype=np.float64), 0.0, half)
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
             try:
