@@ -71,7 +71,8 @@ def _shown(prog: Program, args: Any) -> list[Any]:
     if at:
         shown.append(prog.evaluate(at, method=args.method))
     if args.explain:
-        shown.append(prog.explain(at, format="markdown"))
+        # (--method forward: the tangent passes, forward mode step by step)
+        shown.append(prog.explain(at, format="markdown", mode="forward" if args.method == "forward" else None))
     if args.diff:
         forms = prog.diff(latex=True, at=at or None, width=1000)  # one line each: broken into rows below
         out = tex_name(prog.outputs[0])
