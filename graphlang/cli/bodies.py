@@ -73,7 +73,7 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
     def body() -> None:
         if fmt not in ("text", "markdown", "latex"):
             raise GraphlangError("usage", f"unknown format {fmt!r}", hint="text, markdown or latex")
-        forward = explain_mode(mode, of, wrt, "--") == "forward"
+        forward = explain_mode(mode, of, wrt, cli=True) == "forward"
         prog = s.load(strict, limit)
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",

@@ -18,7 +18,7 @@ from graphlang.symbolic.printing import tex_name
 MAX_COMPONENTS = 8  # backward passes shown for a vector output (one per component)
 
 Component = tuple[str, tuple[int, ...] | None]  # an output, and the index of one of its numbers
-_OF = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*,?\s*\])?\s*")
+INDEXED = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:\[\s*(-?\d+(?:\s*,\s*-?\d+)*)\s*,?\s*\])?\s*")
 
 
 @dataclass
@@ -36,7 +36,7 @@ def parse_of(program: Program, shapes: list[Any], text: str) -> Component:
     counted from the end); a usage error naming the outputs and their shapes otherwise."""
     g = program.graph
     outs = ", ".join(f"{o} (shape {list(shapes[g.slot_of[o]])})" for o in g.outputs)
-    m = _OF.fullmatch(text)
+    m = INDEXED.fullmatch(text)
     if m is None:
         raise GraphlangError("usage", f"--of {text!r}: write an output and, for a tensor, the index of "
                              "one number, e.g. --of 'y[9]'", hint=f"outputs: {outs}")

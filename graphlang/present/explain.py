@@ -88,12 +88,12 @@ def factor(v: Any, digits: int = 4) -> str:
     return f"({text})" if text.startswith("-") else text
 
 
-def _math(e: Expr, shapes: Any, used: set[str]) -> str:
+def math_text(e: Expr, shapes: Any, used: set[str]) -> str:
     """Math text with the tensor helpers in matrix calculus (noting in `used` when it wrote any)."""
     return to_text(e, "math", shapes=shapes, used=used)
 
 
-def _paren(text: str, e: Expr) -> str:
+def paren(text: str, e: Expr) -> str:
     # dpow prints as its textbook form (a product), so it needs parentheses like one
     return text if e.op in ("var", "const") or PRIMITIVES.get(e.op, None) is not None and \
         PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow" else f"({text})"
@@ -114,8 +114,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     gets a backward pass per output component (the first `MAX_COMPONENTS`, then a note), or only for
     the component `of` names (`y[9]`)."""
     result = program.evaluate(values)
-    tex: Any = _latex_of(program) if with_latex else _blank  # the text alone: no LaTeX to make
-    tv: Any = tex_value if with_latex else _blank
+    tex: Any = _latex_of(program) if with_latex else blank  # the text alone: no LaTeX to make
+    tv: Any = tex_value if with_latex else blank
     g = program.graph
     arrays, shapes = program.bind(values)
     vals = result.values
@@ -141,7 +141,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         start, stop = g.stmt_eqns[k]
         reads = {g.name_of[i] for eq in g.eqns[start:stop] for i in eq.ins if i in g.name_of}
         if reads - set(names(expr)):  # simplified past what it reads (x * 0 is 0): as written, then its value
-            forms[1], latex[1] = st.text, "\\texttt{" + _tex_text(st.text) + "}"
+            forms[1], latex[1] = st.text, "\\texttt{" + tex_text(st.text) + "}"
         elif scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
@@ -165,7 +165,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         lines.extend(_backward(program, adj, vals, p, scalar, digits, with_latex))
     note = " ".join(n for n in (C.vector_transposes(program, shapes), note) if n)
     if note:
-        lines.append(Line("note", g.outputs[0], [note], ["\\text{" + _tex_text(note) + "}"]))
+        lines.append(Line("note", g.outputs[0], [note], ["\\text{" + tex_text(note) + "}"]))
     shown = [ln for ln in lines if node is None or ln.node == node or ln.phase == "note"]
     if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ are not numbers (LaTeX writes them bold)
         written = "\n".join(f for ln in shown if ln.matrix for f in ln.forms)  # (a scalar step's ·1 is a number)
@@ -176,8 +176,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
 def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: C.Pass, scalar: bool,
               digits: int, with_latex: bool = True) -> list[Line]:
     """The backward pass seeded at one output (component): a line per node, then the gradient."""
-    tex: Any = _latex_of(program) if with_latex else _blank
-    tv: Any = tex_value if with_latex else _blank
+    tex: Any = _latex_of(program) if with_latex else blank
+    tv: Any = tex_value if with_latex else blank
     g = program.graph
     out, of = p.output, p.label
     top, top_tex = C.label(out, p.index), C.tex_label(out, p.index)
@@ -202,7 +202,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 lines.append(Line("backward", name, [
                     gs(name), " + ".join(f"{gs(c)}·∂{c}/∂{name}" for c in zero),
                     " + ".join(f"{gs(c)}·0" for c in zero), total], [
-                    gs(name), " + ".join(f"{_tex_name(gs(c))} {_partial(c, name)}" for c in zero),
+                    gs(name), " + ".join(f"{_tex_name(gs(c))} {partial_frac(c, name)}" for c in zero),
                     " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of))
                 continue
             nowhere = f"0 (no path to {'the output' if of is None else of})"
@@ -210,9 +210,9 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
-        chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {_partial(t.consumer, name)}" for t in terms)
+        chain_tex = " + ".join(f"{_tex_name(gs(t.consumer))} {partial_frac(t.consumer, name)}" for t in terms)
         if scalar or _scalar_step(name, terms, adj.zeros.get(name, []), known):  # the lecture's g_c·∂c/∂a
-            rule = " + ".join(f"{gs(t.consumer)}·{_paren(_math(t.partial, known, used), t.partial)}"
+            rule = " + ".join(f"{gs(t.consumer)}·{paren(math_text(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
             rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
                                   for t in terms if t.partial is not None)
@@ -221,16 +221,16 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                               for t in terms if t.partial is not None)
             for c in adj.zeros.get(name, []):  # consumers whose ∂c/∂name is 0: part of the sum all the same
                 chain += f" + {gs(c)}·∂{c}/∂{name}"
-                chain_tex += f" + {_tex_name(gs(c))} {_partial(c, name)}"
+                chain_tex += f" + {_tex_name(gs(c))} {partial_frac(c, name)}"
                 rule, rule_tex = rule + f" + {gs(c)}·0", rule_tex + f" + {_tex_name(gs(c))} \\cdot 0"
                 nums += f" + {factor(env.get(gs(c)), digits)}·0"
             forms = [gs(name), chain, rule, nums, total]
-            latex = [gs(name), chain_tex, rule_tex, _tex_undefined(nums.replace("·", " \\cdot ")),
-                     _tex_undefined(total)]
+            latex = [gs(name), chain_tex, rule_tex, tex_undefined(nums.replace("·", " \\cdot ")),
+                     tex_undefined(total)]
         else:  # denominator layout: ∂c/∂a g_c, the Jacobian's matrix times the adjoint (as the rule)
             chain = " + ".join(f"∂{t.consumer}/∂{name} {gs(t.consumer)}" for t in terms)
-            chain_tex = " + ".join(f"{_partial(t.consumer, name)} {_tex_name(gs(t.consumer))}" for t in terms)
-            rule = " + ".join(_math(t.expr, known, used) for t in terms)
+            chain_tex = " + ".join(f"{partial_frac(t.consumer, name)} {_tex_name(gs(t.consumer))}" for t in terms)
+            rule = " + ".join(math_text(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
             latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
                      tv(p.adjoints.get(name), digits)]
@@ -251,7 +251,7 @@ def _scalar_step(name: str, terms: list[Any], zeros: list[str], known: Mapping[s
         and all(known.get(c) == () for c in zeros)
 
 
-def _tex_undefined(math: str) -> str:
+def tex_undefined(math: str) -> str:
     """A step's numbers in LaTeX: the word "undefined" (no value at this point) as text."""
     return math.replace("undefined", r"\text{undefined}")
 
@@ -280,7 +280,7 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, p
     for (phase, of), group in groups.items():
         if phase == "note":
             note = group[0].forms[0]
-            out.append(f"\\par\\noindent\\emph{{Note:}} {_tex_text(note)}\n" if fmt == "latex" else
+            out.append(f"\\par\\noindent\\emph{{Note:}} {tex_text(note)}\n" if fmt == "latex" else
                        f"*Note:* {note}\n" if fmt == "markdown" else f"Note: {note}\n")
             continue
         if phase == "legend":  # for the text's plain 1 and eᵢ; LaTeX's bold 𝟏 and 𝐞ᵢ need none
@@ -291,7 +291,7 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, p
         if fmt == "latex":
             out.append(f"% {_title(phase, of)}")
             if pages:  # (a document: seen, not only in its source; MathJax would show it as text)
-                out.append(f"\\par\\noindent\\textbf{{{_tex_text(_title(phase, of))}}}")
+                out.append(f"\\par\\noindent\\textbf{{{tex_text(_title(phase, of))}}}")
                 out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
             out.append("\\begin{align*}")
             rows = [row for ln in group for row in
@@ -310,11 +310,11 @@ def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, p
     return "\n".join(out).rstrip() + "\n"
 
 
-def _blank(*args: Any) -> str:
+def blank(*args: Any) -> str:
     return ""
 
 
-def _tex_text(text: str) -> str:
+def tex_text(text: str) -> str:
     """Plain words for `\\text{}`: LaTeX's special characters escaped, code quotes dropped."""
     for ch in "{}$&#%_":
         text = text.replace(ch, "\\" + ch)
@@ -326,7 +326,7 @@ def _tex_name(name: str) -> str:
     return name if name.startswith("\\") else tex_name(name)
 
 
-def _partial(num: str, den: str) -> str:
+def partial_frac(num: str, den: str) -> str:
     return f"\\frac{{\\partial {tex_name(num)}}}{{\\partial {tex_name(den)}}}"
 
 

@@ -57,7 +57,7 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
                     raise
                 of = C.label(*seed)
                 text = f"the derivatives by {of} do not exist here: {err.message}"
-                body.append(EX.Line("tangent", seed[0], [text], ["\\text{" + EX._tex_text(text) + "}"], of))
+                body.append(EX.Line("tangent", seed[0], [text], ["\\text{" + EX.tex_text(text) + "}"], of))
         notes = [ln for ln in lines if ln.phase == "note"]
         text = ""
         if not leaves:
@@ -69,7 +69,7 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
                     f"the first {C.MAX_COMPONENTS} are shown. To see another, name it with "
                     f"--wrt '{C.label(x, idx)}' (reverse mode makes one pass per output number instead)")
         if text:
-            notes.append(EX.Line("note", g.outputs[0], [text], ["\\text{" + EX._tex_text(text) + "}"]))
+            notes.append(EX.Line("note", g.outputs[0], [text], ["\\text{" + EX.tex_text(text) + "}"]))
     shown = [ln for ln in body + notes if node is None or ln.node == node or ln.phase == "note"]
     if any(ln.matrix for ln in shown):  # the text's 1 and eᵢ (as explain adds it for its own lines)
         written = "\n".join(f for ln in shown if ln.matrix for f in ln.forms)
@@ -92,11 +92,11 @@ def _numbers(x: str, shape: Any) -> list[Seed]:
     return [(x, None)] if shape == () else [(x, idx) for idx in np.ndindex(*shape)]
 
 
-def explain_mode(mode: str | None, of: str | None, wrt: str | None, dashes: str) -> str:
+def explain_mode(mode: str | None, of: str | None, wrt: str | None, cli: bool) -> str:
     """reverse or forward: as given, else forward with a `wrt` (a tangent pass); a usage error for an
-    unknown mode or a pass the mode does not make (`dashes`: `--` for options, `` for keywords)."""
+    unknown mode or a pass the mode does not make (in the words of the command line, or of Python)."""
     def opt(name: str, value: str = "") -> str:  # --wrt 'x' on the command line, wrt='x' in Python
-        return (f"--{name}" + (f" {value}" if value else "")) if dashes else f"{name}=" + (value or "…")
+        return (f"--{name}" + (f" {value}" if value else "")) if cli else f"{name}=" + (value or "…")
     if mode not in (None, "reverse", "forward"):
         raise GraphlangError("usage", f"unknown mode {mode!r}", hint="reverse or forward")
     chosen = mode or ("forward" if wrt is not None else "reverse")
@@ -105,7 +105,7 @@ def explain_mode(mode: str | None, of: str | None, wrt: str | None, dashes: str)
                              hint=f"forward mode picks a tangent pass with {opt('wrt', repr('x'))}")
     if chosen == "reverse" and wrt is not None:
         raise GraphlangError("usage", f"{opt('wrt')} picks a tangent pass, which reverse mode does not make",
-                             hint=f"leave out {opt('mode', 'reverse' if dashes else repr('reverse'))}, or pick "
+                             hint=f"leave out {opt('mode', 'reverse' if cli else repr('reverse'))}, or pick "
                                   f"a backward pass with {opt('of', repr('y[0]'))}")
     return chosen
 
@@ -114,7 +114,7 @@ def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str])
     """`x` (each of its numbers) or `W[1, -1]` (one number; negative indices from the end)."""
     g = program.graph
     ins = ", ".join(f"{x} (shape {list(shapes[g.slot_of[x]])})" for x in leaves) or "none"
-    m = C._OF.fullmatch(text)
+    m = C.INDEXED.fullmatch(text)
     if m is None or m.group(1) not in leaves:
         what = f"{m.group(1)!r} is not an input of the program" if m is not None else \
             "name an input of the program and, for a tensor, the index of one number, e.g. --wrt 'W[0, 1]'"
@@ -149,19 +149,19 @@ def _steps(program: Program, tan: T.Tangents, leaves: list[str], vals: dict[str,
            with_latex: bool) -> dict[str, _Step]:
     g = program.graph
     moves = g.reached_from([g.slot_of[u] for u in leaves])  # what depends on an input at all
-    tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX._blank
+    tex: Any = (lambda e: to_latex(e, tan.builder.var_shapes, "e" in program.names)) if with_latex else EX.blank
     known = tan.builder.var_shapes
     steps = {}
     for st in g.statements:
         n = st.name
         reads = [r for r in tan.reads[n] if moves[g.slot_of[r.name]]]
         chain = _sum(f"∂{n}/∂{r.name}·{T.dot(r.name)}" for r in reads)
-        chain_tex = _sum(f"{EX._partial(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads) if with_latex else ""
+        chain_tex = _sum(f"{EX.partial_frac(n, r.name)} {tex_name(T.dot(r.name))}" for r in reads) if with_latex else ""
         used: set[str] = set()
         scalar = all(r.partial is not None for r in reads)
         if scalar:  # the lecture's ∂a/∂x·ẋ (its numbers per pass)
             parts = [r.partial for r in reads if r.partial is not None]
-            rule = _sum(f"{EX._paren(EX._math(p, known, used), p)}·{T.dot(r.name)}" for p, r in zip(parts, reads))
+            rule = _sum(f"{EX.paren(EX.math_text(p, known, used), p)}·{T.dot(r.name)}" for p, r in zip(parts, reads))
             rule_tex = _sum(f"{_ptex(tex, p)} {tex_name(T.dot(r.name))}" for p, r in zip(parts, reads)) \
                 if with_latex else ""
             steps[n] = _Step(reads, [_finite(value_or_none(p, vals)) for p in parts], [chain, rule],
@@ -189,7 +189,7 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
                               missing=missing)
     tangent = {n: None if s in missing else np.zeros(shapes[s]) if by_slot[s] is None else np.asarray(by_slot[s])
                for n, s in g.slot_of.items()}
-    tv: Any = EX.tex_value if with_latex else EX._blank
+    tv: Any = EX.tex_value if with_latex else EX.blank
     top_tex = C.tex_label(x, idx)
     lines = [EX.Line("tangent", u, [T.dot(u), f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
                      [tex_name(T.dot(u)), _dtex(u, top_tex), tv(tangent[u], digits)], of) for u in leaves]
@@ -207,8 +207,8 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
             nums = " + ".join(f"{EX.factor(p, digits)}·{EX.factor(tangent[r.name], digits)}"
                               for p, r in zip(step.partials, step.reads))
             forms = [d, *step.forms, nums, total]
-            latex = [tex_name(d), *step.latex, EX._tex_undefined(nums.replace("·", " \\cdot ")),
-                     EX._tex_undefined(total)]
+            latex = [tex_name(d), *step.latex, EX.tex_undefined(nums.replace("·", " \\cdot ")),
+                     EX.tex_undefined(total)]
         else:
             forms, latex = [d, *step.forms, total], [tex_name(d), *step.latex, tv(tangent[n], digits)]
         lines.append(EX.Line("tangent", n, forms, latex, of, matrix=step.matrix))
@@ -238,4 +238,4 @@ def _dtex(num: str, den_tex: str) -> str:
 
 def _ptex(tex: Any, e: Any) -> str:
     """A local derivative in LaTeX before a tangent: in parentheses unless an atom or a call."""
-    return tex(e) if EX._paren(".", e) == "." else f"\\left({tex(e)}\\right)"
+    return tex(e) if EX.paren(".", e) == "." else f"\\left({tex(e)}\\right)"

@@ -84,7 +84,7 @@ def explain(prog: Program, at: Mapping[str, Any], node: str | None = None, forma
         raise GraphlangError("usage", f"of must be a string such as 'y[9]', got {type(of).__name__}")
     if wrt is not None and not isinstance(wrt, str):
         raise GraphlangError("usage", f"wrt must be a string such as 'x' or 'W[0, 1]', got {type(wrt).__name__}")
-    forward = forwardmode.explain_mode(mode, of, wrt, "") == "forward"
+    forward = forwardmode.explain_mode(mode, of, wrt, cli=False) == "forward"
     try:
         lines = forwardmode.explain_forward(prog, _values(at) or {}, node, digits, wrt, format != "text") \
             if forward else ex.explain(prog, _values(at) or {}, node, digits, of, with_latex=format != "text")
