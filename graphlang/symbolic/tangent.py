@@ -25,7 +25,7 @@ DOT, AFTER = "\u0307", "\u02d9"  # ȧ is the tangent of a (∂a/∂x for the see
 
 def dot(name: str) -> str:
     """The tangent's name: a dot over a one-letter name (`ȧ`, `ḣ1`, `ż_2`), after a longer one
-    (`alpha1˙`, where `ȧlpha1` would misread); in LaTeX `\\dot{a}`, `\\dot{\\alpha_{1}}`."""
+    (`alpha1˙`, where `ȧlpha1` would misread); in LaTeX `\\dot{a}`, `\\dot{\\alpha}_{1}`."""
     word = name.rstrip("0123456789").partition("_")[0]
     return unicodedata.normalize("NFC", name[0] + DOT) + name[1:] if len(word) == 1 else name + AFTER
 
