@@ -56,8 +56,7 @@ def _check_epsilon(epsilon: float | None) -> None:
 
 def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                epsilon: float | None, scale: float = 1.0) -> dict[str, np.ndarray]:
-    """Central differences: per input coordinate, (f(x+εd) − f(x−εd)) / 2ε for every output
-    (`scale`: the default steps times it, for gradcheck's smaller steps)."""
+    """Central differences (f(x+εd) − f(x−εd)) / 2ε per input coordinate; `scale` × the default steps."""
     _check_epsilon(epsilon)
     g = program.graph
     needed = g.read_by([g.slot_of[n] for n in g.outputs])  # a node no output reads never stops it

@@ -36,7 +36,7 @@ from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
-from graphlang.grading import tomltext, worksheet
+from graphlang.grading import tangents, tomltext, worksheet
 from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.checker import canonical, default_quantities, grade_answers, reference_at
 from graphlang.grading.compare import Comparison
@@ -45,7 +45,7 @@ from graphlang.grading.report import VISIBILITY, Report
 from graphlang.limits import Limits
 from graphlang.program import Program, parse, read_source
 
-GROUPS = ("values", "adjoints", "gradient")
+GROUPS = ("values", "adjoints", "gradient")  # (the default; "tangents" too on request)
 TOP = {"title", "reference", "reference_source", "at", "ask", "points", "max_score", "show_expected",
        "visibility", "ecf", "fixed", "compare", "quantities", "program", "limits"}
 COMPARE_KEYS = {"comparison", "rtol", "atol", "digits"}
@@ -278,7 +278,7 @@ def _asked(ref: Program, at: dict[str, Any], ask: Any) -> list[str]:
     values = [n for n in ref.names if n not in ref.inputs]
     missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
     group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing],
-             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs]}
+             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs], "tangents": tangents.group(ref, at)}
     if result.adjoints is None and any(g in names for g in ("adjoints", "gradient")):
         raise GraphlangError("usage", "ask: adjoints and gradients are defined for a scalar output only; "
                              "this reference's output is not one")

@@ -23,6 +23,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
+from graphlang.grading import tangents
 from graphlang.grading.compare import Comparison, compare, roundoff_zeros, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward
 from graphlang.grading.report import Item, Report
@@ -40,7 +41,7 @@ _ADJ = re.compile(r"^(?:g_|d(?P<out>\w+)/d|∂(?P<out2>\w+)/∂)(?P<name>\w+)$")
 
 
 def canonical(key: str, program: Program, prefix: str) -> str | None:
-    """An answer's key as `a` (a value) or `g_a` (an adjoint); None if it names nothing."""
+    """An answer's key as `a` (a value), `g_a` (an adjoint) or `da/dx` (a tangent); None if it names nothing."""
     key = key.strip()
     names = set(program.names)
     if key in names:
@@ -50,7 +51,7 @@ def canonical(key: str, program: Program, prefix: str) -> str | None:
         out = m.group("out") or m.group("out2")
         if (out is None or out in program.outputs) and m.group("name") in names:
             return prefix + m.group("name")
-    return None
+    return tangents.tangent_key(key, program)
 
 
 def _numbers(got: Any) -> np.ndarray | None:
@@ -177,13 +178,16 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             if canon is not None and canon in given and not _same(given[canon], value):
                 twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
                 others.setdefault(canon, []).append(value)
-    order = prog.names + [prefix + n for n in
-                          [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
+    asked_tangents = [q for q in dict.fromkeys(canonical(q, prog, prefix) or q for q in quantities or [])
+                      if tangents.tangent_key(q, prog)]  # forward mode's, pass by pass: after the values
+    order = prog.names + asked_tangents + [prefix + n for n in
+                                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     missing = result.extra.get("no_adjoint", [])
     asked = quantities if quantities else default_quantities(prog, result.adjoints is not None, missing)
     wanted = list(dict.fromkeys(canonical(q, prog, prefix) or q for q in asked))
     adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
-    reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()}}
+    reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()},
+                        **tangents.values(prog, at, asked_tangents)}
     for q in wanted:
         if q not in reference_values:
             vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names

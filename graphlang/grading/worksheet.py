@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.grading import tomltext
+from graphlang.grading import tangents, tomltext
 from graphlang.grading.checker import canonical
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
@@ -47,7 +47,9 @@ def key(prog: Program, result: Any, quantities: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for q in quantities:
         c = canonical(q, prog, prefix) or q
-        v = result.values[c] if c in result.values else result.adjoints[c[len(prefix):]]
+        at = {n: result.values[n] for n in prog.inputs}
+        v = result.values[c] if c in result.values else tangents.values(prog, at, [c])[c] \
+            if tangents.tangent_key(c, prog) else result.adjoints[c[len(prefix):]]
         a = np.asarray(v, dtype=np.float64) + 0.0  # no -0.0
         out[q] = float(a) if a.ndim == 0 else a.tolist()
     return out
