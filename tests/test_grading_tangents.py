@@ -73,3 +73,67 @@ def test_a_tangent_by_a_tensor_input_is_refused_up_front():
     rep = grade_answers("input v[2], s\nh = v * s\ny = sum(h)\n", {"dh/ds": [1.0, 2.0]},
                         {"v": [1.0, 2.0], "s": 3.0}, quantities=["dh/ds"])
     assert rep.score == 1  # a vector node's tangent by a scalar input: ∂h/∂s = v
+
+
+def _sig3(v: float) -> float:
+    return float(f"{v:.3g}")
+
+
+def test_a_student_who_goes_forward_by_hand_to_3_figures_gets_full_marks():
+    """A red team's find: forward-mode work rounded to 3 figures at each step (dd/dz = 2 × the
+    student's d = 403 = 806; dy/dz = 806 + 2.89 − 0.0355 = 809) scored 19/21, the gradient included,
+    where the same rounding in reverse mode scores full marks. Oracle: the chain rule by hand, each
+    step from the student's own rounded numbers."""
+    x, z = X, Z
+    a, b = _sig3(x * z), _sig3(math.log(x))
+    c, d = _sig3(math.sin(b)), _sig3(math.exp(a))
+    e, f = _sig3(a / b), _sig3(c / a)
+    ans = {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "y": _sig3(d + e + f)}
+    for k, (ax, bx) in {"x": (z, 1 / x), "z": (x, 0.0)}.items():
+        da, db = _sig3(ax), _sig3(bx)
+        dc, dd = _sig3(math.cos(b) * db), _sig3(d * da)  # ḋ = d·ȧ with the written d
+        de, df = _sig3(da / b - a * db / b ** 2), _sig3(dc / a - c * da / a ** 2)
+        ans.update({f"da/d{k}": da, f"db/d{k}": db, f"dc/d{k}": dc, f"dd/d{k}": dd, f"de/d{k}": de, f"df/d{k}": df,
+                    f"dy/d{k}": _sig3(dd + de + df)})
+    how = Comparison("sigfig", digits=3)
+    rep = grade_answers(LECTURE, ans, {"x": X, "z": Z}, quantities=list(ans), comparison=how)
+    assert rep.score == rep.max_score, [(i.name, i.got, i.expected) for i in rep.items if not i.passed]
+    assert any("rounded" in i.message for i in rep.items)
+    slip = {**ans, "dd/dz": ans["dd/dz"] * 1.5}  # a wrong step stays wrong; the next is carried forward
+    rep = grade_answers(LECTURE, slip, {"x": X, "z": Z}, quantities=list(ans), comparison=how)
+    assert [i.name for i in rep.items if not i.passed] == ["dd/dz", "dy/dz"]
+    carried = grade_answers(LECTURE, {**slip, "dy/dz": _sig3(slip["dd/dz"] + slip["de/dz"] + slip["df/dz"])},
+                            {"x": X, "z": Z}, quantities=list(ans), comparison=how)
+    assert [i.name for i in carried.items if not i.passed] == ["dd/dz"]
+    assert next(i for i in carried.items if i.name == "dy/dz").ecf
+
+
+def test_spaces_in_a_key_and_the_local_derivative_slip():
+    rep = grade_answers(LECTURE, {"da / dx": 3.0, "dy / dx": 1208.38}, {"x": X, "z": Z},
+                        quantities=["da/dx", "dy/dx"])
+    assert rep.score == 2
+    ref = "input x, z\na = x * z\ne = x * a\ny = e + a\n"  # de/dx = a + x·z = 12; ∂e/∂x of e's rule: a = 6
+    rep = grade_answers(ref, {"de/dx": 6.0}, {"x": X, "z": Z}, quantities=["de/dx"])
+    assert not rep.items[0].passed and "of e's own rule alone" in rep.items[0].message
+    assert "own rule" not in grade_answers(ref, {"de/dx": 7.0}, {"x": X, "z": Z}, quantities=["de/dx"]).items[0].message
+
+
+def test_the_group_leaves_out_constants_labels_and_tangents_that_do_not_exist(tmp_path):
+    """Constants' tangents are 0 by definition (an all-zeros file scored 11/28 on a red team's network)."""
+    (tmp_path / "ref.cg").write_text("input w, t\nk = [0.5, 2.0]\nh = tanh(k * w)\nq = sqrt(w - w)\n"
+                                     "J = sum(h) * t\n")
+    (tmp_path / "asg.toml").write_text('title = "t"\nreference = "ref.cg"\nat = { w = 0.8, t = 1 }\n'
+                                       'ask = ["tangents"]\nfixed = ["t"]\n')
+    asg = Assignment.load(tmp_path / "asg.toml")
+    assert asg.quantities == ["dh/dw"]  # not dk/dw (a constant), dq/dw (√0: none), nor by the label t
+
+
+def test_asking_tangents_does_not_loosen_the_values():
+    """A red team's find: tangents (1e15 here, while every value and adjoint is below 3) counted
+    toward the scale a roundoff of 0 is small beside: c = 2.52 answered 0 then passed. The scale is
+    the values' and adjoints' only. Oracle: c = 3 sin(1) = 2.52 by hand."""
+    ref = "a = 1e15 * x\nc = sin(z) * 3\ny = a - 1e15 * x + c\n"
+    at = {"x": 1e-15, "z": 1.0}
+    rep = grade_answers(ref, {"c": 0.0, "da/dx": 1e15}, at, quantities=["c", "da/dx"],
+                        comparison=Comparison("sigfig", digits=3))
+    assert [i.name for i in rep.items if not i.passed] == ["c"]

@@ -229,7 +229,7 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
     if not isinstance(at, Mapping):
         raise GraphlangError("usage", "at must be a table of input values: at = { x = 2, z = 3 }")
     out: dict[str, Any] = {"reference": ref, "at": dict(at), "title": _text(data.get("title", ""), "title")}
-    out["quantities"] = _asked(ref, dict(at), data.get("ask", list(GROUPS)))
+    out["quantities"] = _asked(ref, dict(at), data.get("ask", list(GROUPS)), data.get("fixed", ()))
     out["default_points"] = opts.number("points", data.get("points", 1.0), 0.0, opts.MAX_SCORE, open_low=True)
     if "show_expected" in data and not isinstance(data["show_expected"], bool):
         raise GraphlangError("usage", "show_expected must be true or false")
@@ -271,14 +271,14 @@ def _text(value: Any, key: str) -> str:
     return value
 
 
-def _asked(ref: Program, at: dict[str, Any], ask: Any) -> list[str]:
+def _asked(ref: Program, at: dict[str, Any], ask: Any, fixed: Any = ()) -> list[str]:
     """The quantities asked, groups expanded, in the template's order."""
     names = opts.names("ask", ask)
     result = reference_at(ref, at)[1]
     values = [n for n in ref.names if n not in ref.inputs]
     missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
     group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing],
-             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs], "tangents": tangents.group(ref, at)}
+             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs], "tangents": tangents.group(ref, at, fixed)}
     if result.adjoints is None and any(g in names for g in ("adjoints", "gradient")):
         raise GraphlangError("usage", "ask: adjoints and gradients are defined for a scalar output only; "
                              "this reference's output is not one")

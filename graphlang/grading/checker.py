@@ -42,7 +42,7 @@ _ADJ = re.compile(r"^(?:g_|d(?P<out>\w+)/d|∂(?P<out2>\w+)/∂)(?P<name>\w+)$")
 
 def canonical(key: str, program: Program, prefix: str) -> str | None:
     """An answer's key as `a` (a value), `g_a` (an adjoint) or `da/dx` (a tangent); None if it names nothing."""
-    key = key.strip()
+    key = "".join(key.split())  # (`dy / dx`: names never hold a space)
     names = set(program.names)
     if key in names:
         return key
@@ -220,7 +220,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     public = frozenset(fixed | {n for n in prog.names if not moved[prog.graph.slot_of[n]]})
     credited: set[str] = set()  # passed, or credited by error carried forward
     right: set[str] = set()  # passed on their own
-    scale = _scale(env.values())  # of the whole computation: what a roundoff of 0 is small beside
+    # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
+    scale = _scale(v for k, v in env.items() if k not in asked_tangents)
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
         scale = _scale([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
             np.asarray(given[q], dtype=np.float64) for q in wanted if q in given  # their numbers, not ours
@@ -245,7 +246,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             credited.add(q)
             right.add(q)
             continue
-        item.message = verdict
+        item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
         if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
                                                         lambda n: how.get(n, default_how)):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)

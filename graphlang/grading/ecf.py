@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from graphlang.grading import tangents
 from graphlang.grading.compare import Comparison, compare, sign_turned
 from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
@@ -29,9 +30,13 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward.
     `hidden` (the reference's values hidden): negligible beside `scale` (what the student has), not
     beside the node's own value, which a student bisecting on the threshold would learn."""
-    step = _step(q, prog, adj)
-    if not step:
-        return False
+    return any(_carried(q, step, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of)
+               for step, _ in _ways(q, prog, adj, env))
+
+
+def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
+             credited: set[str], scale: float, right: set[str] | None, hidden: bool, fixed: frozenset[str],
+             cmp_of: Callable[[str], Comparison] | None) -> bool:
     used = {n for e in step for n in names(e)}
     if right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
@@ -70,10 +75,13 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     g_d = 1) rounds nothing; another moves by half its last written digit at most, capped by what
     its comparison allows at the true value; and the step keeps the true value's sign, element by
     element (never from a true 0 to 5)."""
-    step = _step(q, prog, adj)
-    if not step:
-        return False
-    answered = {id(adj.forward[n]): n for n in student if n in adj.forward and n != q}
+    return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of)
+               for step, forward in _ways(q, prog, adj, env))
+
+
+def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
+             given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison]) -> bool:
+    answered = {id(forward[n]): n for n in student if n in forward and n != q}
     step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
     used = {n for e in step for n in names(e)}
     if not any(n in student for n in used) or any(n in student and n not in right for n in used):
@@ -158,6 +166,15 @@ def _patterns(shape: tuple[int, ...]) -> list[Any]:
 def _negligible(value: Any, correct: Any) -> bool:
     scale = float(np.max(np.abs(correct))) if np.size(correct) else 0.0
     return scale > 0 and bool(np.all(np.abs(value) <= 1e-9 * scale))
+
+
+def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any]) -> list[tuple[list[Any], Any]]:
+    """Each way the reference computes `q`, with the definitions its terms may name: reverse mode's
+    terms or the statement; forward mode's for a tangent `da/dx`, and for the gradient `g_x` too
+    (a student who went forward answers ∂y/∂x from their tangents, not from adjoints)."""
+    step = _step(q, prog, adj)
+    x = q[len(adj.prefix):] if q.startswith(adj.prefix) else None
+    return ([(step, adj.forward)] if step else []) + tangents.steps(q, prog, env, x if x in prog.inputs else None)
 
 
 def _step(q: str, prog: Program, adj: adjoint.Adjoints) -> list[Any]:

@@ -12,7 +12,11 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
+from graphlang.grading.compare import compare
+from graphlang.language.ast import Expr
 from graphlang.program import Program
+from graphlang.symbolic import tangent as T
+from graphlang.symbolic.printing import value_of
 
 _KEY = re.compile(r"^\s*(?:d(?P<a>\w+)/d|∂(?P<b>\w+)/∂)(?P<x>\w+)\s*$")
 
@@ -28,10 +32,20 @@ def tangent_key(key: str, prog: Program) -> str | None:
     return None
 
 
-def group(prog: Program, at: Mapping[str, Any]) -> list[str]:
-    """The `tangents` group: every node but the inputs and outputs, by each scalar input, pass by pass."""
-    nodes = [n for n in prog.names if n not in prog.inputs and n not in prog.outputs]
-    return [f"d{n}/d{x}" for x in prog.inputs if np.ndim(at.get(x, 0.0)) == 0 for n in nodes]
+def group(prog: Program, at: Mapping[str, Any], fixed: Any = ()) -> list[str]:
+    """The `tangents` group, pass by pass: every node but the inputs, the outputs and the constants
+    (0 by definition: free points), by each scalar input but the `fixed` labels; a tangent that does
+    not exist at the point is left out (as the adjoints group leaves out such adjoints)."""
+    g = prog.graph
+    moves = g.reached_from(range(len(g.inputs)))
+    nodes = [n for n in prog.names if n not in prog.inputs and n not in prog.outputs and moves[g.slot_of[n]]]
+    out = []
+    for x in prog.inputs:
+        if np.ndim(at.get(x, 0.0)) != 0 or (isinstance(fixed, (list, tuple)) and x in fixed):
+            continue
+        tangent = prog.tangents(at, {x: 1.0})
+        out += [f"d{n}/d{x}" for n in nodes if tangent[n] is not None and np.all(np.isfinite(tangent[n]))]
+    return out
 
 
 def values(prog: Program, at: Mapping[str, Any], keys: list[str]) -> dict[str, Any]:
@@ -52,3 +66,60 @@ def values(prog: Program, at: Mapping[str, Any], keys: list[str]) -> dict[str, A
                                  "this point", hint="leave it out of `ask`, or grade at another point")
         out[key] = tangent
     return out
+
+
+def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None = None
+          ) -> list[tuple[list[Expr], dict[str, Expr]]]:
+    """How forward mode computes `q` (`da/dx`; with `gradient_of` = x, the output's tangent by x,
+    which is the gradient): the terms ∂a/∂u · du/dx over what a reads, in the student's own keys
+    (an input's tangent is 1 or 0, a constant's 0), and the definitions those terms may name
+    (ȧ = d·ȧ' where the student answered d = exp(a)). Empty if `q` is none of these."""
+    if gradient_of is not None:
+        node, x = prog.outputs[0], gradient_of
+    elif tangent_key(q, prog) is not None:
+        node, x = q[1:].split("/d", 1)
+    else:
+        return []
+    g = prog.graph
+    shapes = g.shapes(tuple(np.shape(env[n]) for n in prog.inputs))
+    if shapes[g.slot_of[x]] != ():
+        return []
+    tan = T.build(g, list(shapes))
+    b, moves = tan.builder, g.reached_from(range(len(g.inputs)))
+    assert b.var_shapes is not None
+    terms = []
+    for r in tan.reads.get(node, []):
+        if r.name in prog.inputs:
+            if r.name != x:
+                continue  # its tangent in this pass: 0
+            seed = b.const(1.0)
+        elif not moves[g.slot_of[r.name]]:
+            continue  # a constant: 0
+        else:
+            key = f"d{r.name}/d{x}"
+            b.var_shapes[key] = shapes[g.slot_of[r.name]]  # type: ignore[index]
+            seed = b.var(key)
+        terms.append(b.mk("mul", (r.partial, seed)) if r.partial is not None
+                     else b.substitute(r.printed(), {T.dot(r.name): seed}))
+    return [(terms, tan.forward)] if terms else []
+
+
+def local_slip(q: str, prog: Program, env: Mapping[str, Any], given: Any, cmp: Any) -> str:
+    """Feedback for a tangent answered with the local derivative of the node's own rule (∂e/∂x = a
+    for e = x·a, where de/dx also counts the path through a, as the tangent pass does); else ''."""
+    if tangent_key(q, prog) is None:
+        return ""
+    node, x = q[1:].split("/d", 1)
+    g = prog.graph
+    shapes = g.shapes(tuple(np.shape(env[n]) for n in prog.inputs))
+    reads = T.build(g, list(shapes)).reads.get(node, [])
+    read = next((r for r in reads if r.name == x), None)
+    if read is None or read.partial is None or len(reads) < 2:
+        return ""
+    try:
+        local = value_of(read.partial, dict(env))
+        same = bool(compare(np.asarray(given, dtype=np.float64), np.asarray(local, dtype=np.float64), cmp)[0])
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        return ""
+    return (f": that is ∂{node}/∂{x} of {node}'s own rule alone; {q} is the tangent, which also counts the "
+            f"paths through what {node} reads ({T.dot(node)} = Σ ∂{node}/∂u · du/d{x})") if same else ""
