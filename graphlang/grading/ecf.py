@@ -31,7 +31,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     `hidden` (the reference's values hidden): negligible beside `scale` (what the student has), not
     beside the node's own value, which a student bisecting on the threshold would learn."""
     return any(_carried(q, step, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of)
-               for step, _ in _ways(q, prog, adj, env))
+               for step, _ in _ways(q, prog, adj, env, student))
 
 
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
@@ -76,7 +76,7 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     its comparison allows at the true value; and the step keeps the true value's sign, element by
     element (never from a true 0 to 5)."""
     return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of)
-               for step, forward in _ways(q, prog, adj, env))
+               for step, forward in _ways(q, prog, adj, env, student))
 
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
@@ -168,13 +168,17 @@ def _negligible(value: Any, correct: Any) -> bool:
     return scale > 0 and bool(np.all(np.abs(value) <= 1e-9 * scale))
 
 
-def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any]) -> list[tuple[list[Any], Any]]:
+def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
+          student: dict[str, Any]) -> list[tuple[list[Any], Any]]:
     """Each way the reference computes `q`, with the definitions its terms may name: reverse mode's
-    terms or the statement; forward mode's for a tangent `da/dx`, and for the gradient `g_x` too
-    (a student who went forward answers ∂y/∂x from their tangents, not from adjoints)."""
+    terms or the statement; forward mode's for a tangent `da/dx`, and for the gradient `g_x` of a
+    student who went forward (answered a tangent it reads), from their tangents, not adjoints."""
     step = _step(q, prog, adj)
     x = q[len(adj.prefix):] if q.startswith(adj.prefix) else None
-    return ([(step, adj.forward)] if step else []) + tangents.steps(q, prog, env, x if x in prog.inputs else None)
+    forward = tangents.steps(q, prog, env, x if x in prog.inputs else None)
+    if x is not None:
+        forward = [(s, f) for s, f in forward if any(n in student and "/" in n for e in s for n in names(e))]
+    return ([(step, adj.forward)] if step else []) + forward
 
 
 def _step(q: str, prog: Program, adj: adjoint.Adjoints) -> list[Any]:
