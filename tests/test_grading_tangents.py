@@ -137,3 +137,14 @@ def test_asking_tangents_does_not_loosen_the_values():
     rep = grade_answers(ref, {"c": 0.0, "da/dx": 1e15}, at, quantities=["c", "da/dx"],
                         comparison=Comparison("sigfig", digits=3))
     assert [i.name for i in rep.items if not i.passed] == ["c"]
+
+
+def test_a_prairielearn_question_of_tangents_says_forward_mode(tmp_path, cli):
+    (tmp_path / "ref.cg").write_text(LECTURE)
+    (tmp_path / "asg.toml").write_text('title = "Forward mode"\nreference = "ref.cg"\nat = { x = 2, z = 3 }\n'
+                                       'ask = ["values", "tangents", "gradient"]\n')
+    folder = tmp_path / "q"
+    assert cli("autograder", "prairielearn", "--assignment", str(tmp_path / "asg.toml"), "-o", str(folder)).code == 0
+    html = (folder / "question.html").read_text()
+    assert "forward mode (every tangent" in html and "backward pass" not in html
+    assert "$\\dot{c} = dc/dx =$" in html and "$\\partial y/\\partial x =$" in html

@@ -125,8 +125,20 @@ def _name(quantity):
 def _label(q: str, out: str) -> str:
     if "/" in q:
         d, x = q.split("/", 1)
+        if d[1:] != out:  # a tangent: the total derivative ȧ of forward mode, written d (not the local ∂)
+            return f"$\\dot{{{tex_name(d[1:])}}} = d{tex_name(d[1:])}/d{tex_name(x[1:])} =$"
         return f"$\\partial {tex_name(d[1:])}/\\partial {tex_name(x[1:])} =$"
     return f"${tex_name(q)} =$"
+
+
+def _passes(asked: list[str], out: str) -> str:
+    """What the question asks besides the values: adjoints (reverse mode), tangents (forward mode)."""
+    said = []
+    if any(q.startswith("g_") for q in asked):
+        said.append(f"the backward pass (every adjoint $g_v = \\partial {tex_name(out)}/\\partial v$)")
+    if any("/" in q and not q.startswith(f"d{out}/") for q in asked):
+        said.append("forward mode (every tangent $\\dot{v} = dv/dx$, a pass per input $x$)")
+    return ", ".join(said) or "the derivatives asked"
 
 
 def question_html(asg: Any, names: dict[str, str], dot: str) -> str:
@@ -138,8 +150,7 @@ def question_html(asg: Any, names: dict[str, str], dot: str) -> str:
     out = asg.reference.outputs[0]
     lines = ["<pl-question-panel>", f"  <p><strong>{html.escape(asg.title or 'Backpropagation by hand')}</strong></p>",
              "  <p>The function below is written as named intermediate quantities. At <b>{{params.point}}</b>, run "
-             "the forward pass (every node's value), the backward pass (every adjoint "
-             f"$g_v = \\partial {tex_name(out)}/\\partial v$) and give the gradient.</p>",
+             "the forward pass (every node's value), " + _passes(asg.quantities, out) + " and give the gradient.</p>",
              '  <pl-code language="python">' + html.escape(asg.reference.source.rstrip()) + "</pl-code>",
              "  <pl-graph>" + html.escape(dot) + "</pl-graph>", "</pl-question-panel>", ""]
     for q, name in names.items():

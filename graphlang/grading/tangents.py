@@ -1,7 +1,8 @@
 """Forward mode's tangents as answers: `da/dx` is ȧ in the tangent pass seeded at the input x (the
 total derivative of the node a by x), as `explain --mode forward` shows it. Asked by name, or all of
-them with the group `tangents` (every node but the output, by every scalar input); the output's own
-tangent `dy/dx` is the gradient, graded as such."""
+them with the group `tangents` (every node but the output and the constants, by every scalar input);
+the output's own tangent `dy/dx` is the gradient, graded as such. Forward mode's steps (`steps`) give
+tangents, and the gradient of a student who went forward, rounding credit and error carried forward."""
 
 from __future__ import annotations
 
