@@ -58,12 +58,13 @@ def test_an_assignment_asks_for_the_tangents_group(tmp_path):
                                        '[compare]\ncomparison = "sigfig"\ndigits = 3\n')
     asg = Assignment.load(tmp_path / "asg.toml")
     tangents = [q for q in asg.quantities if q.count("/") == 1 and not q.startswith("dy/")]
-    assert tangents == [f"d{n}/d{k}" for k in "xz" for n in "abcdef"]  # pass by pass, as forward mode goes
+    # pass by pass, as forward mode goes; not db/dz, dc/dz (b, c do not read z: 0 by definition)
+    assert tangents == [f"d{n}/d{k}" for k in "xz" for n in "abcdef" if not (k == "z" and n in "bc")]
     key = asg.key()
     hand = by_hand(X, Z)
     assert all(key[q] == pytest.approx(hand[q], rel=1e-12, abs=1e-15) for q in tangents)
     rep = asg.grade_text(json.dumps({q: float(f"{v:.3g}") for q, v in key.items()}).encode(), "k.json")
-    assert rep.score == rep.max_score == 21
+    assert rep.score == rep.max_score == 19
 
 
 def test_a_tangent_by_a_tensor_input_is_refused_up_front():
@@ -148,3 +149,31 @@ def test_a_prairielearn_question_of_tangents_says_forward_mode(tmp_path, cli):
     html = (folder / "question.html").read_text()
     assert "forward mode (every tangent" in html and "backward pass" not in html
     assert "$\\dot{c} = dc/dx =$" in html and "$\\partial y/\\partial x =$" in html
+
+
+C3 = Comparison("sigfig", digits=3)
+
+
+def test_rounding_to_a_true_zero_and_through_a_saturated_tanh_is_no_error():
+    """A second red team's honest students refused: db/dz is exactly 0 for b = (x/z)·z (the reference
+    holds −2.8e-17), and from a = −0.214, da/dz = −0.153 (both right to 3 figures) the student gets
+    z·ȧ + a = 0.0002; tanh(4.4) written 1.00 gives 1 − g² = 0 for a true 0.0018. Oracle: the
+    arithmetic by hand from the student's own numbers. A far-off answer stays wrong."""
+    ref, at = "input x, z\na = x / z\nb = a * z\ny = b + x\n", {"x": 0.3, "z": -1.4}
+    for db, ok in ((0.0002, True), (0.0, True), (0.01, False), (5.0, False)):
+        ans = {"a": -0.214, "b": 0.3, "da/dz": -0.153, "db/dz": db}
+        assert grade_answers(ref, ans, at, quantities=list(ans), comparison=C3).items[-1].passed is ok, db
+    ref, at = "input x, z\na = x * z\ng = tanh(a)\ny = g * 3\n", {"x": 2.2, "z": 2}
+    ans = {"a": 4.4, "g": 1.0, "g_g": 3.0, "g_a": 0.0, "da/dx": 2.0, "dg/dx": 0.0}
+    rep = grade_answers(ref, ans, at, quantities=list(ans), comparison=C3)
+    assert all(i.passed for i in rep.items), [(i.name, i.message) for i in rep.items]
+
+
+def test_a_wrong_constant_is_no_earlier_answer_to_carry():
+    """`c = 3.7` is in the program's text: a student who answered c = 1 and went on with it solved an
+    easier problem (a red team: 12/13). Steps that rest on it are not carried forward; a later
+    step consistent with the (uncredited) a is, as error carried forward does."""
+    ref, at = "c = 3.7\na = c * x\nb = exp(a)\ny = b + a\n", {"x": 0.5}
+    ans = {"c": 1.0, "a": 0.5, "b": math.exp(0.5), "da/dx": 1.0}
+    rep = grade_answers(ref, ans, at, quantities=list(ans), comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["c", "a", "da/dx"]

@@ -248,7 +248,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
         if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
-                                                        lambda n: how.get(n, default_how)):
+                                                        lambda n: how.get(n, default_how), scale):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)

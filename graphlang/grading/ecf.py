@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.grading import tangents
-from graphlang.grading.compare import Comparison, compare, sign_turned
+from graphlang.grading.compare import ROUNDOFF, Comparison, compare, sign_turned
 from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
@@ -43,6 +43,8 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
     for n in used:
         if n in student and n not in credited and _negligible(student[n], scale if hidden else env[n]):
             return False
+        if n in student and n in fixed and right is not None and n not in right:  # a constant of the
+            return False  # program's text answered wrong (c = 1 for c = 3.7): an easier problem, not a slip
         if hidden and n not in student and n not in fixed:  # filled in with a hidden value, a probe of
             return False  # dy/dx = 3·g_a + g_b/2 with g_a unanswered read g_a back
     mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
@@ -67,7 +69,7 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
 
 def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
                     student: dict[str, Any], given: Any, cmp: Comparison, right: set[str],
-                    cmp_of: Callable[[str], Comparison]) -> bool:
+                    cmp_of: Callable[[str], Comparison], scale: float = 0.0) -> bool:
     """Is `given`, wrong by itself, the step computed from the student's own earlier answers, every
     one of them right (b = 1.41 for √2, then c = e^1.41 = 4.10 where e^√2 is 4.11; g_a = g_d·d with
     the rounded d where the reference writes exp(a))? Stricter than error carried forward (a red
@@ -75,12 +77,13 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     g_d = 1) rounds nothing; another moves by half its last written digit at most, capped by what
     its comparison allows at the true value; and the step keeps the true value's sign, element by
     element (never from a true 0 to 5)."""
-    return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of)
+    return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of, scale)
                for step, forward in _ways(q, prog, adj, env, student))
 
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
-             given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison]) -> bool:
+             given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
+             scale: float) -> bool:
     answered = {id(forward[n]): n for n in student if n in forward and n != q}
     step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
     used = {n for e in step for n in names(e)}
@@ -93,12 +96,19 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
     got, true = np.asarray(given, dtype=np.float64), np.asarray(env[q], dtype=np.float64)
-    if carried.shape != true.shape or got.shape != true.shape or not np.all(np.isfinite(carried)) \
-            or not np.all(np.sign(carried) == np.sign(true)) or not np.all(np.sign(got) == np.sign(true)):
+    if carried.shape != true.shape or got.shape != true.shape or not np.all(np.isfinite(carried)):
         return False
     rounded = {n: student[n] for n in sorted(used) if n in student and n != q
                and not np.array_equal(np.asarray(student[n], dtype=np.float64), env[n])}
     below, above = _rounding_range(step, mixed, rounded, cmp_of, carried, env)
+    # signs kept, element by element (never from a true 0 to 5), but where 0 is within the rounding
+    # of the student's numbers and the true value is a roundoff of 0 (0.0002 for −2.8e-17), or those
+    # numbers give 0 itself (1 − g² with g = tanh(4) = 1.00)
+    naught = (carried - below <= 0) & (0 <= carried + above)
+    free = (np.abs(true) <= ROUNDOFF * scale) & naught
+    if not np.all(free | ((np.sign(carried) == np.sign(true)) | (carried == 0) & naught)) \
+            or not np.all(free | (np.sign(got) == np.sign(true)) | (got == 0) & naught):
+        return False
     allow, off = cmp.allowance(carried), got - carried
     return bool(np.all((off <= above + allow) & (-off <= below + allow)))
 

@@ -34,18 +34,20 @@ def tangent_key(key: str, prog: Program) -> str | None:
 
 
 def group(prog: Program, at: Mapping[str, Any], fixed: Any = ()) -> list[str]:
-    """The `tangents` group, pass by pass: every node but the inputs, the outputs and the constants
-    (0 by definition: free points), by each scalar input but the `fixed` labels; a tangent that does
-    not exist at the point is left out (as the adjoints group leaves out such adjoints)."""
+    """The `tangents` group, pass by pass: every node but the inputs and the outputs, by each scalar
+    input but the `fixed` labels, that depends on that input (the others are 0 by definition: free
+    points, and a copied pass would carry forward from them); a tangent that does not exist at the
+    point is left out (as the adjoints group leaves out such adjoints)."""
     g = prog.graph
-    moves = g.reached_from(range(len(g.inputs)))
-    nodes = [n for n in prog.names if n not in prog.inputs and n not in prog.outputs and moves[g.slot_of[n]]]
+    nodes = [n for n in prog.names if n not in prog.inputs and n not in prog.outputs]
     out = []
-    for x in prog.inputs:
+    for k, x in enumerate(prog.inputs):
         if np.ndim(at.get(x, 0.0)) != 0 or (isinstance(fixed, (list, tuple)) and x in fixed):
             continue
+        moves = g.reached_from([k])  # a node that does not read x at all: 0 by definition, no question
         tangent = prog.tangents(at, {x: 1.0})
-        out += [f"d{n}/d{x}" for n in nodes if tangent[n] is not None and np.all(np.isfinite(tangent[n]))]
+        out += [f"d{n}/d{x}" for n in nodes if moves[g.slot_of[n]] and tangent[n] is not None
+                and np.all(np.isfinite(tangent[n]))]
     return out
 
 
@@ -86,7 +88,7 @@ def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None
     if shapes[g.slot_of[x]] != ():
         return []
     tan = T.build(g, list(shapes))
-    b, moves = tan.builder, g.reached_from(range(len(g.inputs)))
+    b, moves = tan.builder, g.reached_from([prog.inputs.index(x)])  # what x moves at all
     assert b.var_shapes is not None
     terms = []
     for r in tan.reads.get(node, []):
@@ -95,7 +97,7 @@ def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None
                 continue  # its tangent in this pass: 0
             seed = b.const(1.0)
         elif not moves[g.slot_of[r.name]]:
-            continue  # a constant: 0
+            continue  # it does not read x (a constant, or b = ln(x) in the pass for z): 0
         else:
             key = f"d{r.name}/d{x}"
             b.var_shapes[key] = shapes[g.slot_of[r.name]]  # type: ignore[index]
