@@ -177,3 +177,17 @@ def test_a_wrong_constant_is_no_earlier_answer_to_carry():
     ans = {"c": 1.0, "a": 0.5, "b": math.exp(0.5), "da/dx": 1.0}
     rep = grade_answers(ref, ans, at, quantities=list(ans), comparison=C3)
     assert [i.name for i in rep.items if not i.passed] == ["c", "a", "da/dx"]
+
+
+def test_rounded_local_derivatives_as_explain_prints_them_and_a_null_is_no_answer():
+    """An end-to-end student's finds: explain --digits 3 prints ė = 1.44·3 + (−12.5)·0.5, which is
+    −1.93 (the unrounded factors give −1.916, 3 figures −1.92): "incorrect"; a key left null in the
+    template got "not a number" where the README promises "no answer". Oracle: the arithmetic."""
+    key = {"a": 6.0, "b": 0.693, "c": 0.639, "d": 403.0, "e": 8.66, "f": 0.106, "y": 412.0,
+           "da/dx": 3.0, "db/dx": 0.5, "dc/dx": 0.385, "dd/dx": 1210.0}
+    asked = [*key, "de/dx"]
+    for de, ok in ((1.44 * 3 + -12.5 * 0.5, True), (-1.92, True), (-2.0, False)):
+        rep = grade_answers(LECTURE, {**key, "de/dx": de}, {"x": X, "z": Z}, quantities=asked, comparison=C3)
+        assert rep.items[-1].passed is ok, (de, rep.items[-1].message)
+    rep = grade_answers(LECTURE, {**key, "de/dx": None}, {"x": X, "z": Z}, quantities=asked, comparison=C3)
+    assert rep.items[-1].message == "no answer"

@@ -163,6 +163,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     twice: dict[str, str] = {}  # quantities answered under two names with different values
     unknown = []
     for key, value in answers.items():
+        if value is None:  # the template's null, left as it is: unanswered ("no answer")
+            continue
         canon = canonical(str(key), prog, prefix)
         if canon is None:
             unknown.append(str(key))
@@ -197,7 +199,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                                      "of a base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
             raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
                 "an adjoint, but adjoints and gradients are defined for a scalar output only" if vector
-                else "which is no node or adjoint of the reference program"))
+                else "which is no node, adjoint or tangent of the reference program (a tangent: `da/dx`, a "
+                     "node a that is not the output by an input x)"))
     if isinstance(points, Mapping):
         points = {canonical(k, prog, prefix) or k: v for k, v in points.items()}
     how = {canonical(k, prog, prefix) or k: Comparison("relabs", r, a) for k, (r, a) in (tolerances or {}).items()}

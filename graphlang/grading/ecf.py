@@ -92,7 +92,8 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     mixed = {**env, **student, q: env[q]}
     try:
         with quiet_floats():
-            carried = np.asarray(sum(value_of(e, mixed) for e in step), dtype=np.float64)
+            terms = [np.asarray(value_of(e, mixed), dtype=np.float64) for e in step]
+            carried = np.asarray(sum(terms), dtype=np.float64)
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
     got, true = np.asarray(given, dtype=np.float64), np.asarray(env[q], dtype=np.float64)
@@ -109,7 +110,11 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     if not np.all(free | ((np.sign(carried) == np.sign(true)) | (carried == 0) & naught)) \
             or not np.all(free | (np.sign(got) == np.sign(true)) | (got == 0) & naught):
         return False
-    allow, off = cmp.allowance(carried), got - carried
+    # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
+    # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
+    rounds = cmp.kind == "sigfig" and q not in forward
+    terms_slack = sum(np.abs(t) for t in terms) * (0.5 * 10.0 ** (1 - cmp.digits) if rounds else 0.0)
+    allow, off = cmp.allowance(carried) + terms_slack, got - carried
     return bool(np.all((off <= above + allow) & (-off <= below + allow)))
 
 

@@ -8,6 +8,8 @@ exactly what reverse mode computes.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -261,7 +263,7 @@ TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)",
 
 def _title(phase: str, of: str | None) -> str:
     if phase == "tangent":  # forward mode: one pass per input (number), `of` the seeded one
-        return f"Tangent pass for {of} (forward mode)"
+        return f"Tangent pass for {of} (forward mode: each v̇ is dv/d{of})"
     if phase == "derivative":
         return f"Derivatives by {of} (forward mode)"
     if of is None:
@@ -319,6 +321,7 @@ def tex_text(text: str) -> str:
     for ch in "{}$&#%_":
         text = text.replace(ch, "\\" + ch)
     text = text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}").replace("--", "-{}-")  # (not –)
+    text = re.sub("([A-Za-z])\u0307", r"$\\dot{\1}$", unicodedata.normalize("NFD", text))  # v̇: \dot{v}
     return text.replace("ᵀ", "\\textsuperscript{T}")  # (pdflatex has no glyph for U+1D40)
 
 
