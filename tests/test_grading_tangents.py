@@ -149,6 +149,9 @@ def test_a_prairielearn_question_of_tangents_says_forward_mode(tmp_path, cli):
     html = (folder / "question.html").read_text()
     assert "forward mode (every tangent" in html and "backward pass" not in html
     assert "$\\dot{c} = dc/dx =$" in html and "$\\partial y/\\partial x =$" in html
+    (tmp_path / "ref.cg").write_text("# Run it: graphlang run ref.cg --at x=2,z=3\n" + LECTURE)
+    assert cli("autograder", "prairielearn", "--assignment", str(tmp_path / "asg.toml"), "-o", str(folder)).code == 0
+    assert "--at x=2" not in (folder / "question.html").read_text()  # (a variant asks at another point)
 
 
 C3 = Comparison("sigfig", digits=3)

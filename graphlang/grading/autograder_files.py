@@ -131,6 +131,12 @@ def _label(q: str, out: str) -> str:
     return f"${tex_name(q)} =$"
 
 
+def _statements(source: str) -> str:
+    """The program as the question shows it: without its comment lines, which may name another point
+    (`# Run it: ... --at x=2,z=3`) than the variant's."""
+    return "\n".join(ln for ln in source.rstrip().splitlines() if not ln.lstrip().startswith("#")).strip("\n")
+
+
 def _passes(asked: list[str], out: str) -> str:
     """What the question asks besides the values: adjoints (reverse mode), tangents (forward mode)."""
     said = []
@@ -151,7 +157,7 @@ def question_html(asg: Any, names: dict[str, str], dot: str) -> str:
     lines = ["<pl-question-panel>", f"  <p><strong>{html.escape(asg.title or 'Backpropagation by hand')}</strong></p>",
              "  <p>The function below is written as named intermediate quantities. At <b>{{params.point}}</b>, run "
              "the forward pass (every node's value), " + _passes(asg.quantities, out) + " and give the gradient.</p>",
-             '  <pl-code language="python">' + html.escape(asg.reference.source.rstrip()) + "</pl-code>",
+             '  <pl-code language="python">' + html.escape(_statements(asg.reference.source)) + "</pl-code>",
              "  <pl-graph>" + html.escape(dot) + "</pl-graph>", "</pl-question-panel>", ""]
     for q, name in names.items():
         per = asg.comparisons.get(q)
