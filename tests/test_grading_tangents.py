@@ -194,3 +194,18 @@ def test_rounded_local_derivatives_as_explain_prints_them_and_a_null_is_no_answe
         assert rep.items[-1].passed is ok, (de, rep.items[-1].message)
     rep = grade_answers(LECTURE, {**key, "de/dx": None}, {"x": X, "z": Z}, quantities=asked, comparison=C3)
     assert rep.items[-1].message == "no answer"
+
+
+def test_a_whole_pass_gone_wrong_is_named():
+    """An end-to-end student's find: a seed left 0 (every tangent by x 0) or the two passes swapped
+    scored 12/19 and 11/19 with only "incorrect" lines. The points stay; the feedback says what to fix."""
+    hand = by_hand(X, Z)
+    asked = [q for q in hand if not (q.endswith("/dz") and q[1] in "bc")]  # (b, c do not read z)
+    seed0 = {**{q: hand[q] for q in asked if q.endswith("/dz")}, **{q: 0.0 for q in asked if q.endswith("/dx")}}
+    rep = grade_answers(LECTURE, seed0, {"x": X, "z": Z}, quantities=asked)
+    assert any("Every tangent of the pass for x is 0" in f for f in rep.feedback)
+    swapped = {q: (hand.get(q[:-1] + ("z" if q.endswith("x") else "x"), 0.0)) for q in asked}
+    rep = grade_answers(LECTURE, swapped, {"x": X, "z": Z}, quantities=asked)
+    assert any("Your tangents by x are those of the pass for z" in f for f in rep.feedback)
+    rep = grade_answers(LECTURE, {q: hand[q] for q in asked}, {"x": X, "z": Z}, quantities=asked)
+    assert rep.score == rep.max_score and not rep.feedback

@@ -267,6 +267,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if report.root_cause is None:
             report.root_cause = item.name
+    report.feedback.extend(tangents.pass_hints(prog, given, reference_values, wanted, default_how))
     labels = [_label(q, prefix, prog) for q in order if q in wanted and q not in given]  # (still unanswered)
     for key in unknown:
         report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program" + _near(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
-from graphlang.grading.compare import compare
+from graphlang.grading.compare import Comparison, compare
 from graphlang.language.ast import Expr
 from graphlang.program import Program
 from graphlang.symbolic import tangent as T
@@ -126,3 +126,55 @@ def local_slip(q: str, prog: Program, env: Mapping[str, Any], given: Any, cmp: A
         return ""
     return (f": that is ∂{node}/∂{x} of {node}'s own rule alone; {q} is the tangent, which also counts the "
             f"paths through what {node} reads ({T.dot(node)} = Σ ∂{node}/∂u · du/d{x})") if same else ""
+
+
+def _numeric(v: Any) -> bool:
+    try:
+        return bool(np.all(np.isfinite(np.asarray(v, dtype=np.float64))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _tangent_of(prog: Program, reference: Mapping[str, Any], node: str, x: str) -> Any:
+    """The reference's dnode/dx where asked, 0 where the node does not read x, else None (unknown)."""
+    g = prog.graph
+    if f"d{node}/d{x}" in reference:
+        return reference[f"d{node}/d{x}"]
+    return None if g.reached_from([prog.inputs.index(x)])[g.slot_of[node]] else 0.0
+
+
+def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, Any], asked: list[str],
+               cmp: Any) -> list[str]:
+    """Feedback on a whole tangent pass gone wrong: every answer of the pass for x is 0 (the seed ẋ
+    left 0), or is the reference's pass for another input (the passes swapped or copied)."""
+    by_input: dict[str, list[str]] = {}
+    for q in asked:
+        if tangent_key(q, prog) is not None and q in given:
+            by_input.setdefault(q[1:].split("/d", 1)[1], []).append(q)
+    notes = []
+
+    near = Comparison("relabs", 1e-2, 1e-3)  # (a hint: a pass worked by hand at 3 figures still matches)
+
+    def same(got: Any, want: Any) -> bool:
+        if want is None:
+            return False
+        try:
+            return bool(compare(np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64), near)[0])
+        except (TypeError, ValueError):
+            return False
+
+    for x, keys in by_input.items():
+        if len(keys) < 2 or any(bool(compare(np.asarray(given[q], dtype=np.float64), np.asarray(reference[q]),
+                                              cmp)[0]) for q in keys if _numeric(given[q])):
+            continue
+        nodes = [q[1:].split("/d", 1)[0] for q in keys]
+        if all(same(given[q], 0.0) for q in keys):
+            notes.append(f"Every tangent of the pass for {x} is 0: forward mode starts that pass from "
+                         f"{T.dot(x)} = 1 (and every other input's tangent 0).")
+            continue
+        other = next((z for z in by_input if z != x and all(
+            same(given[q], _tangent_of(prog, reference, n, z)) for n, q in zip(nodes, keys))), None)
+        if other is not None:
+            notes.append(f"Your tangents by {x} are those of the pass for {other}: the pass for {x} starts from "
+                         f"{T.dot(x)} = 1 and {T.dot(other)} = 0.")
+    return notes
