@@ -180,13 +180,12 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             if canon is not None and canon in given and not _same(given[canon], value):
                 twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
                 others.setdefault(canon, []).append(value)
-    asked_tangents = [q for q in dict.fromkeys(canonical(q, prog, prefix) or q for q in quantities or [])
-                      if tangents.tangent_key(q, prog)]  # forward mode's, pass by pass: after the values
-    order = prog.names + asked_tangents + [prefix + n for n in
-                                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     missing = result.extra.get("no_adjoint", [])
     asked = quantities if quantities else default_quantities(prog, result.adjoints is not None, missing)
     wanted = list(dict.fromkeys(canonical(q, prog, prefix) or q for q in asked))
+    asked_tangents = [q for q in wanted if tangents.tangent_key(q, prog)]  # forward mode's: after the values
+    order = prog.names + asked_tangents + [prefix + n for n in
+                                           [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
     adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
     reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()},
                         **tangents.values(prog, at, asked_tangents)}

@@ -190,9 +190,13 @@ def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
     student who went forward (answered a tangent it reads), from their tangents, not adjoints."""
     step = _step(q, prog, adj)
     x = q[len(adj.prefix):] if q.startswith(adj.prefix) else None
-    forward = tangents.steps(q, prog, env, x if x in prog.inputs else None)
-    if x is not None:
-        forward = [(s, f) for s, f in forward if any(n in student and "/" in n for e in s for n in names(e))]
+    if x is None:  # a value, an adjoint that is not the gradient, or a tangent
+        forward = tangents.steps(q, prog, env)
+    elif x in prog.inputs and any("/" in n for n in student):  # (no tangent answered: no forward way)
+        forward = [(s, f) for s, f in tangents.steps(q, prog, env, x)
+                   if any(n in student and "/" in n for e in s for n in names(e))]
+    else:
+        forward = []
     return ([(step, adj.forward)] if step else []) + forward
 
 

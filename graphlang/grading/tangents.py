@@ -28,7 +28,8 @@ def tangent_key(key: str, prog: Program) -> str | None:
     if m is None:
         return None
     node, x = m.group("a") or m.group("b"), m.group("x")
-    if node in prog.names and node not in prog.inputs and node not in prog.outputs and x in prog.inputs:
+    g = prog.graph  # (a dict lookup, not a list's: a key per answer, per step of error carried forward)
+    if node in g.slot_of and x in g.inputs and node not in g.inputs and node not in g.outputs:
         return f"d{node}/d{x}"
     return None
 
@@ -84,10 +85,9 @@ def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None
     else:
         return []
     g = prog.graph
-    shapes = g.shapes(tuple(np.shape(env[n]) for n in prog.inputs))
+    shapes, tan = _built(prog, env)
     if shapes[g.slot_of[x]] != ():
         return []
-    tan = T.build(g, list(shapes))
     b, moves = tan.builder, g.reached_from([prog.inputs.index(x)])  # what x moves at all
     assert b.var_shapes is not None
     terms = []
@@ -107,15 +107,19 @@ def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None
     return [(terms, tan.forward)] if terms else []
 
 
+def _built(prog: Program, env: Mapping[str, Any]) -> tuple[list[Any], T.Tangents]:
+    """Every slot's shape at the point and the tangent expressions (kept on the graph: built once)."""
+    shapes = list(prog.graph.shapes(tuple(np.shape(env[n]) for n in prog.inputs)))
+    return shapes, T.build(prog.graph, shapes)
+
+
 def local_slip(q: str, prog: Program, env: Mapping[str, Any], given: Any, cmp: Any) -> str:
     """Feedback for a tangent answered with the local derivative of the node's own rule (∂e/∂x = a
     for e = x·a, where de/dx also counts the path through a, as the tangent pass does); else ''."""
     if tangent_key(q, prog) is None:
         return ""
     node, x = q[1:].split("/d", 1)
-    g = prog.graph
-    shapes = g.shapes(tuple(np.shape(env[n]) for n in prog.inputs))
-    reads = T.build(g, list(shapes)).reads.get(node, [])
+    reads = _built(prog, env)[1].reads.get(node, [])
     read = next((r for r in reads if r.name == x), None)
     if read is None or read.partial is None or len(reads) < 2:
         return ""
@@ -135,12 +139,12 @@ def _numeric(v: Any) -> bool:
         return False
 
 
-def _tangent_of(prog: Program, reference: Mapping[str, Any], node: str, x: str) -> Any:
-    """The reference's dnode/dx where asked, 0 where the node does not read x, else None (unknown)."""
-    g = prog.graph
+def _tangent_of(prog: Program, reference: Mapping[str, Any], moves: list[bool], node: str, x: str) -> Any:
+    """The reference's dnode/dx where asked, 0 where the node does not read x (`moves`: what x moves),
+    else None (unknown)."""
     if f"d{node}/d{x}" in reference:
         return reference[f"d{node}/d{x}"]
-    return None if g.reached_from([prog.inputs.index(x)])[g.slot_of[node]] else 0.0
+    return None if moves[prog.graph.slot_of[node]] else 0.0
 
 
 def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, Any], asked: list[str],
@@ -152,7 +156,7 @@ def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, 
         if tangent_key(q, prog) is not None and q in given:
             by_input.setdefault(q[1:].split("/d", 1)[1], []).append(q)
     notes = []
-
+    moves = {z: prog.graph.reached_from([prog.inputs.index(z)]) for z in by_input}  # once per input
     near = Comparison("relabs", 1e-2, 1e-3)  # (a hint: a pass worked by hand at 3 figures still matches)
 
     def same(got: Any, want: Any) -> bool:
@@ -173,7 +177,7 @@ def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, 
                          f"{T.dot(x)} = 1 (and every other input's tangent 0).")
             continue
         other = next((z for z in by_input if z != x and all(
-            same(given[q], _tangent_of(prog, reference, n, z)) for n, q in zip(nodes, keys))), None)
+            same(given[q], _tangent_of(prog, reference, moves[z], n, z)) for n, q in zip(nodes, keys))), None)
         if other is not None:
             notes.append(f"Your tangents by {x} are those of the pass for {other}: the pass for {x} starts from "
                          f"{T.dot(x)} = 1 and {T.dot(other)} = 0.")
