@@ -215,3 +215,41 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
 def best(rows: list[SweepRow], which: str) -> float:
     key = "forward_error" if which == "forward" else "central_error"
     return min(rows, key=lambda r: getattr(r, key)).epsilon
+
+
+def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | None:
+    """Why `grad --method fd` is off from the exact derivative, where it is by more than gradcheck
+    allows (a corner; a pole or steep change within ε; an ε small enough for rounding to rule): said
+    beside the number, never a silently wrong one. None where it agrees, or for another method."""
+    got = result.gradient if result.gradient is not None else result.jacobian
+    if result.method != "fd" or not got:
+        return None
+    try:
+        exact = program.evaluate(values, wrt=list(got))
+    except GraphlangError:  # no exact derivative here (reverse mode's own domain): nothing to compare
+        return None
+    want = exact.gradient if exact.gradient is not None else exact.jacobian
+    assert want is not None
+    rtol, atol = TOLERANCES["fd"]
+    off = [n for n in got if not _row(n, "fd", got[n], want[n], rtol, atol).passed]
+    if not off:
+        return None
+    try:
+        corners = [k for k in kinks(program, values) if k.input in off] if result.gradient is not None else []
+    except GraphlangError:  # a step of the probe meets a pole (1/x at x = 1e-6): no corner found
+        corners = []
+    if corners:
+        k = corners[0]
+        at = f"{k.input}[{', '.join(map(str, k.index))}]" if k.index else k.input
+        return (f"not differentiable here in {at}: the one-sided derivatives differ (from the left {k.left:.6g}, "
+                f"from the right {k.right:.6g}); central differences average the two sides, the exact "
+                "methods use the rule's value at the corner")
+    n = off[0]
+    err = mixed_error(got[n], want[n])
+    shown = f" ({np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""
+    small = result.epsilon is not None and not result.extra.get("scaled") and result.epsilon < 6e-6
+    why = "too small here: rounding error rules" if small else \
+        "too large here: truncation error (the function curves, or has a pole, within the step)"
+    return (f"central differences are off from the exact derivative{shown} by {100 * err:.3g} % in "
+            f"{', '.join(off)}: the step ε is {why} (`graphlang gradcheck` tries smaller steps, `--sweep` "
+            "shows the trade-off)")

@@ -148,3 +148,17 @@ def test_json_never_says_minus_zero():
     assert res.exit_code == 0 and "-0.0" not in res.stdout
     out = json.loads(res.stdout)
     assert out["value"] == [0.0, -1.0] and out["jacobian"] == {"x": [[0.0, 0.0], [0.0, -2.0]]}
+
+
+@pytest.mark.parametrize("argv", [["run", "programs/lecture13.cg", "--at-file", "a.json", "--at-file", "b.json"],
+                                  ["graph", "programs/lecture13.cg", "-o", "a.svg", "--output", "b.svg"],
+                                  ["grad", "programs/lecture13.cg", "--at", "x=2,z=3", "-m", "fd", "-m", "forward"]])
+def test_a_one_value_option_given_twice_is_a_usage_error(cli, argv):
+    """Click keeps the last value: `--at-file a --at-file b` read b alone, `-o a -o b` wrote one file."""
+    res = cli(*argv)
+    assert res.code == 2 and "given twice" in res.err, res.err
+
+
+def test_repeatable_options_and_flags_may_repeat(cli):
+    res = cli("run", "programs/lecture13.cg", "--at", "x=2", "--at", "z=3", "--json", "--json")
+    assert res.code == 0 and res.json()["gradient"]["x"] > 0, res.err

@@ -3,10 +3,15 @@ reformatted for every statement)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import graphlang
 from graphlang.present import explain as ex
+from graphlang.present import jsonout
+from tests.strategies import scalar_programs
 
 
 def test_each_value_is_formatted_a_bounded_number_of_times(monkeypatch):
@@ -93,3 +98,25 @@ def test_a_scalar_step_of_a_tensor_program_is_written_as_in_the_lecture():
     assert steps["yhat"][1] == "g_J·∂J/∂yhat" and steps["yhat"][-1] == f"{2 * (yhat - 3):g}"
     assert steps["b"][1] == "g_yhat·∂yhat/∂b" and float(steps["b"][-1]) == pytest.approx(2 * (yhat - 3))
     assert steps["w"][1] == "∂yhat/∂w g_yhat"  # (a vector: the Jacobian times the adjoint)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(scalar_programs())
+def test_json_values_in_full_agree_with_forward_mode_and_the_forms(case):
+    """`explain --json` gives each step's result in full as `value` (the forms round it): each forward
+    value is the node's value and each adjoint of an input is forward mode's derivative; each rounds
+    to the last form the line prints."""
+    source, at = case
+    prog = graphlang.parse(source)
+    steps = jsonout.explain(ex.explain(prog, at, digits=6))["steps"]
+    values = prog.evaluate(at).values
+    tangent = prog.gradient(at, method="forward")
+    for st in steps:
+        if st["phase"] == "forward":
+            assert st["value"] == pytest.approx(float(values[st["node"]]), rel=1e-12, abs=1e-300)
+        if st["phase"] in ("backward", "gradient") and st["node"] in prog.inputs:
+            assert st["value"] == pytest.approx(float(tangent[st["node"]]), rel=1e-7, abs=1e-9)
+        if st["phase"] in ("forward", "backward") and st["value"] is not None and not st["forms"][-1].startswith("0 ("):
+            shown = float(st["forms"][-1])
+            assert shown == pytest.approx(st["value"], rel=1e-5, abs=1e-300), st
+    assert json.loads(jsonout.dumps({"steps": steps}))["steps"] == steps  # plain JSON numbers, no NaN

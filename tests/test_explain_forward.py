@@ -63,6 +63,7 @@ def _check_pass(prog: graphlang.Program, at: dict, lines: list) -> int:
             value = _number(ln.forms[-1])
             oracle = _node_fd(prog, at, x, idx, ln.node)
             assert np.allclose(value, oracle, rtol=1e-5, atol=1e-6), (ln.forms, oracle)
+            assert np.allclose(np.asarray(ln.value, dtype=float), oracle, rtol=1e-5, atol=1e-6), ln.value  # JSON's
             if len(ln.forms) == 5:  # a scalar step: "p·t + q·s" adds up to the total shown
                 products = [np.prod([float(f.strip("()")) for f in term.split("·")])
                             for term in ln.forms[3].split(" + ")]
@@ -72,6 +73,7 @@ def _check_pass(prog: graphlang.Program, at: dict, lines: list) -> int:
             x, idx = _seed(ln.of)
             want = np.asarray(grad[x], dtype=float)[idx if idx is not None else ()]
             assert float(_number(ln.forms[-1])) == pytest.approx(float(want), rel=1e-9, abs=1e-12)
+            assert float(ln.value) == pytest.approx(float(want), rel=1e-9, abs=1e-12)
     return checked
 
 

@@ -3,10 +3,14 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import graphlang
-from graphlang.gradcheck import kinks
+from graphlang.gradcheck import fd_caution, kinks
+
+LECTURE_SRC = "a = x * z; b = ln(x); c = sin(b); d = exp(a); e = a / b; f = c / a; y = d + e + f\n"
 
 # program, point, {input: (left, right)} worked out by hand
 CORNERS = [
@@ -97,3 +101,36 @@ def test_the_smaller_steps_never_hide_a_disagreement(cli, write):
     assert ran.code == 1 and "DISAGREE" in ran.out and "× the default" not in ran.out
     ran = cli("gradcheck", write("y = relu(x) + abs(z)\n"), "--at", "x=0,z=1", width=200)
     assert ran.code == 1 and "not differentiable here" in ran.out and "× the default" not in ran.out
+
+
+@pytest.mark.parametrize(("source", "at", "epsilon", "says"), [
+    ("y = relu(x)", {"x": 0.0}, None, "from the left 0, from the right 1"),  # a corner: 0.5 is neither side
+    ("y = 1/x", {"x": 1e-6}, None, "(-1e+12)"),  # -1/x²: the step 6e-6 crosses the pole
+    ("y = exp(x)", {"x": 1.0}, 0.1, "too large"),  # e·(sinh(0.1)/0.1 − 1) ≈ 0.17 % truncation error
+    ("y = exp(x)", {"x": 1.0}, 1e-14, "too small"),  # rounding error
+])
+def test_grad_fd_says_why_it_is_off_from_the_exact_derivative(cli, write, source, at, epsilon, says):
+    """`grad --method fd` printed 2.8e10 for d(1/x)/dx = -1e12 at x = 1e-6, and 0.5 for relu at 0,
+    without a word. Oracles: the closed forms (-1/x², the one-sided slopes 0 and 1, eˣ)."""
+    prog = graphlang.parse(source)
+    res = prog.evaluate(at, method="fd", epsilon=epsilon)
+    closed = {"1/x": lambda x: -1 / x ** 2, "exp": math.exp}
+    want = next((f(at["x"]) for k, f in closed.items() if k in source), None)
+    if want is not None:
+        assert abs(res.gradient["x"] - want) > 1e-5 * abs(want)  # it is off
+    note = fd_caution(prog, at, res)
+    assert note is not None and says in note, note
+    argv = ["grad", write(source), "--at", ",".join(f"{k}={v!r}" for k, v in at.items()), "-m", "fd", "--json"]
+    out = cli(*argv, *(["--epsilon", repr(epsilon)] if epsilon else []))
+    assert out.json()["caution"] == note
+    assert says in " ".join(cli(*argv[:-1], *(["--epsilon", repr(epsilon)] if epsilon else [])).out.split())
+
+
+@pytest.mark.parametrize(("source", "at"), [(LECTURE_SRC, {"x": 2.0, "z": 3.0}), ("y = abs(x) + x*x", {"x": 0.0}),
+                                            ("y = [sin(x), x*x]", {"x": 0.5})])
+def test_grad_fd_says_nothing_where_it_agrees(cli, write, source, at):
+    prog = graphlang.parse(source)
+    res = prog.evaluate(at, method="fd")
+    assert fd_caution(prog, at, res) is None and fd_caution(prog, at, prog.evaluate(at)) is None
+    argv = ["grad", write(source), "--at", ",".join(f"{k}={v!r}" for k, v in at.items()), "-m", "fd", "--json"]
+    assert "caution" not in cli(*argv).json()

@@ -95,6 +95,22 @@ class Command(typer.core.TyperCommand):
                 p.metavar = "N" if kind.startswith("int") else METAVARS.get(
                     p.name, "NUMBER" if kind.startswith("float") else p.name.upper())
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        """A one-value option given twice is a usage error: Click keeps the last, so `--at-file a.json
+        --at-file b.json` read b.json alone and `-o a.svg -o b.svg` wrote one file, without a word."""
+        try:
+            order = self.make_parser(ctx).parse_args(args=list(args))[2]
+        except Exception:  # noqa: BLE001 - Click reports the same error from the parse below
+            order = []
+        seen: set[str] = set()
+        for p in order:
+            repeatable = p.multiple or getattr(p, "count", False) or getattr(p, "is_flag", False)
+            if p.param_type_name == "option" and not repeatable:
+                if p.name in seen:
+                    ctx.fail(f"{max(p.opts, key=len)} given twice; give it once (it takes one value)")
+                seen.add(p.name or "")
+        return list(super().parse_args(ctx, args))
+
 
 def _kind(p: Any) -> str:
     """An option's value type: click's type name (older Typer), or Typer's own description of it."""

@@ -82,7 +82,7 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
             if forward else \
             ex.explain(prog, values(at, at_file), node, digits, of, with_latex=as_json or fmt != "text")
         if as_json:
-            print(jsonout.dumps(jsonout.explain(lines)))
+            print(jsonout.dumps(jsonout.explain(lines, prog.limits)))
         else:
             s.show_text(ex.as_text(lines, fmt, width), soft_wrap=True)
     guarded(s, body)

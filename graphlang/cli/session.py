@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from graphlang.errors import GraphlangError
+from graphlang.gradcheck import fd_caution
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.limits import Limits
 from graphlang.present import grid, jsonout
@@ -202,8 +203,10 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
                                  hint="add --method fd, or drop --epsilon (the other methods are exact)")
         prog = s.load(strict, limit)
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
-        result = prog.evaluate(values(at, at_file), method=method, wrt=names, epsilon=epsilon,
+        vals = values(at, at_file)
+        result = prog.evaluate(vals, method=method, wrt=names, epsilon=epsilon,
                                adjoints=as_json)  # the JSON has the same keys as `run`'s
+        result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
         if as_json:
             print(jsonout.dumps(jsonout.result(result, method=True)))
         else:

@@ -38,6 +38,7 @@ class Line:
     latex: list[str]
     of: str | None = None  # the output component whose backward pass this is (a vector output)
     matrix: bool = False  # its text uses matrix calculus (1, eᵢ, side-by-side products): the legend
+    value: Any = None  # the step's result in full (the forms round it): JSON's "value"
 
 
 def short(v: Any, digits: int = 4) -> str:
@@ -134,7 +135,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
-                          [name, tv(vals[name], max(digits, 10))]))
+                          [name, tv(vals[name], max(digits, 10))], value=vals[name]))
     for k, st in enumerate(g.statements):
         expr = adj.forward[st.name]
         used: set[str] = set()
@@ -154,7 +155,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         else:
             forms.append(value)
             latex.append(tv(vals[st.name], digits))
-        lines.append(Line("forward", st.name, forms, latex, matrix=bool(used)))
+        lines.append(Line("forward", st.name, forms, latex, matrix=bool(used), value=vals[st.name]))
     note = ""
     only = C.parse_of(program, shapes, of) if of is not None else None
     if result.adjoints is not None:  # the one scalar output (`--of y` names it too)
@@ -195,7 +196,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
                               [gs(name), _partial_tex(top_tex, name), *seed_tex,
-                               tv(p.adjoints.get(name), digits)], of, matrix=bool(seed)))
+                               tv(p.adjoints.get(name), digits)], of, bool(seed), p.adjoints.get(name)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
         if not terms:
@@ -205,10 +206,11 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                     gs(name), " + ".join(f"{gs(c)}·∂{c}/∂{name}" for c in zero),
                     " + ".join(f"{gs(c)}·0" for c in zero), total], [
                     gs(name), " + ".join(f"{_tex_name(gs(c))} {partial_frac(c, name)}" for c in zero),
-                    " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of))
+                    " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
+                    value=p.adjoints.get(name)))
                 continue
             nowhere = f"0 (no path to {'the output' if of is None else of})"
-            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of))
+            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of, value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
@@ -236,11 +238,12 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             forms = [gs(name), chain, rule, total]
             latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
                      tv(p.adjoints.get(name), digits)]
-        lines.append(Line("backward", name, forms, latex, of, matrix=bool(used)))
+        lines.append(Line("backward", name, forms, latex, of, bool(used), p.adjoints.get(name)))
     for name in g.inputs:
         full = max(digits, 10)  # the answer: never fewer digits than asked for
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), short(p.adjoints[name], full)],
-                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of))
+                          [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of,
+                          value=p.adjoints[name]))
     return lines
 
 

@@ -192,7 +192,8 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
     tv: Any = EX.tex_value if with_latex else EX.blank
     top_tex = C.tex_label(x, idx)
     lines = [EX.Line("tangent", u, [T.dot(u), f"∂{u}/∂{of}", EX.short(tangent[u], digits)],
-                     [tex_name(T.dot(u)), _dtex(u, top_tex), tv(tangent[u], digits)], of) for u in leaves]
+                     [tex_name(T.dot(u)), _dtex(u, top_tex), tv(tangent[u], digits)], of, value=tangent[u])
+             for u in leaves]
     for st in g.statements:
         n, d = st.name, T.dot(st.name)
         step = steps[n]
@@ -200,7 +201,7 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
             continue  # (a constant seeded as an input: its line is above)
         if not step.reads:
             lines.append(EX.Line("tangent", n, [d, "0 (a constant: it depends on no input)"],
-                                 [tex_name(d), "0"], of))
+                                 [tex_name(d), "0"], of, value=tangent[n]))
             continue
         total = EX.short(tangent[n], digits)
         if step.scalar:
@@ -211,11 +212,11 @@ def _pass(program: Program, steps: dict[str, _Step], vals: dict[str, Any], slot_
                      EX.tex_undefined(total)]
         else:
             forms, latex = [d, *step.forms, total], [tex_name(d), *step.latex, tv(tangent[n], digits)]
-        lines.append(EX.Line("tangent", n, forms, latex, of, matrix=step.matrix))
+        lines.append(EX.Line("tangent", n, forms, latex, of, step.matrix, tangent[n]))
     full = max(digits, 10)
     for o in g.outputs:
         lines.append(EX.Line("derivative", o, [f"∂{o}/∂{of}", T.dot(o), EX.short(tangent[o], full)],
-                             [_dtex(o, top_tex), tex_name(T.dot(o)), tv(tangent[o], full)], of))
+                             [_dtex(o, top_tex), tex_name(T.dot(o)), tv(tangent[o], full)], of, value=tangent[o]))
     return lines
 
 

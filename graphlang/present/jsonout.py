@@ -51,6 +51,8 @@ def result(res: Any, method: bool = False) -> dict[str, Any]:
         obj["method"] = res.method
         if res.method == "fd":
             obj["epsilon"] = res.epsilon
+            if res.extra.get("caution"):  # off from the exact derivative: why (grad's note)
+                obj["caution"] = res.extra["caution"]
     return obj
 
 
@@ -149,9 +151,12 @@ def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | No
             "latex": {n: to_latex(e, shapes) for n, e in forms.items()}}
 
 
-def explain(lines: list[Any]) -> dict[str, Any]:
-    """Each line; a vector output's backward passes say whose they are (`"of": "y[0]"`)."""
+def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:
+    """Each line, its result in full as `value` (the forms round it; null where it does not exist, and
+    on notes); a vector output's backward passes say whose they are (`"of": "y[0]"`)."""
+    bounded(limits, [ln.value for ln in lines if ln.value is not None])
     return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex,
+                       "value": None if ln.value is None else plain(ln.value),
                        **({"of": ln.of} if ln.of is not None else {})} for ln in lines]}
 
 

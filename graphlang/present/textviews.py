@@ -114,6 +114,8 @@ def result_parts(program: Any, result: Any) -> list[Part]:
     if result.epsilon is not None and program.inputs:
         parts.append(f"epsilon = {result.epsilon:.3g}" + (" × max(1, |x|) per coordinate"
                                                           if result.extra.get("scaled") else ""))
+    if result.extra.get("caution"):
+        parts.append(Styled(f"note: {result.extra['caution']}", "yellow"))
     return parts
 
 

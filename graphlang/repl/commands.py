@@ -107,8 +107,9 @@ def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
               if n not in values and not needed[g.slot_of[n]]}
     try:
         arrays, _ = program.bind({**values, **unread})
-    except GraphlangError:
-        if not unread:
+    except GraphlangError as err:
+        own = {st.line for st in g.statements if needed[g.slot_of[st.name]]}
+        if not unread or err.line in own:  # `u = mT(x)` at a scalar x: its own error, not the stand-ins'
             raise
         arrays, _ = program.bind(values)  # a stand-in's shape did not fit: the error of the values given
     return interp.forward(g, arrays, needed=needed)[g.slot_of[name]]
@@ -178,9 +179,10 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
         lines = chunk.split("\n")
         if start + len(lines) >= st.line:
             i = st.line - start - 1
-            if not _whole_statement(lines[i], name):
-                return None  # not a line of its own (a `;`, a continued line): the redefinition stands
-            lines[i] = text
+            spliced = _splice(lines[i], name, text)
+            if spliced is None:
+                return None  # a statement continued over lines: the redefinition stands
+            lines[i] = spliced
             new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
             try:
                 parse("\n".join(new) + "\n")
@@ -193,12 +195,20 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
     return None
 
 
-def _whole_statement(line: str, name: str) -> bool:
+def _splice(line: str, name: str, text: str) -> str | None:
+    """`line` with `name`'s statement replaced by `text`, the others on it (`d = exp(a); e = a / b`)
+    and its comment kept; None when the line alone is no whole statements."""
     try:
         statements = parse_statements(line)
     except GraphlangError:
-        return False
-    return len(statements) == 1 and statements[0].kind == "assign" and statements[0].name == name
+        return None
+    mine = [st for st in statements if st.kind == "assign" and st.name == name]
+    if len(mine) != 1:
+        return None
+    start = mine[0].column - 1
+    ends = [k for k in (line.find(";", start), line.find("#", start)) if k >= 0]
+    stop = min(ends, default=len(line))
+    return line[:start] + text + (" " if stop < len(line) and line[stop] == "#" else "") + line[stop:]
 
 
 def header(at: dict[str, Any]) -> str:

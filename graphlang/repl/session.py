@@ -10,6 +10,7 @@ from rich.text import Text
 from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
+from graphlang.gradcheck import fd_caution
 from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at, read_at_file, split_pairs
 from graphlang.language.incremental import Names
@@ -261,7 +262,7 @@ class ReplSession:
             write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
             prog = self.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
             values = rc.header({k: v for k, v in self.at.items() if prog and k in prog.inputs})[len(rc.AT_HEADER):]
-            return [Text(f"saved {len(self.chunks)} statement(s)" + (" and the :at values" if self.at else "")
+            return [Text(f"saved {len(self._names.assigned)} statement(s)" + (" and the :at values" if self.at else "")
                          + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
                                             if 0 < len(values.strip()) <= 200 else ""))]
         if cmd == ":load":
@@ -286,8 +287,10 @@ class ReplSession:
         if cmd == ":run":
             return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at)))]
         if cmd == ":grad":
-            method = rest or "reverse"
-            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at), method=method))]
+            vals = rc.given(prog, self.at)
+            result = prog.evaluate(vals, method=rest or "reverse")
+            result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
+            return [render.result_tables(prog, result)]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes

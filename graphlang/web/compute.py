@@ -121,8 +121,9 @@ def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
     if method not in METHODS and method != AUTO:
         raise GraphlangError("usage", f"unknown method {str(method)[:40]!r}", hint="choose one of: "
                              + ", ".join(METHODS))
-    prog = load(req["program"], limits)
-    result = prog.evaluate(values(req.get("at")), method=method, wrt=names, epsilon=eps, adjoints=True)
+    prog, vals = load(req["program"], limits), values(req.get("at"))
+    result = prog.evaluate(vals, method=method, wrt=names, epsilon=eps, adjoints=True)
+    result.extra["caution"] = gc.fd_caution(prog, vals, result)  # fd off from the exact value: why
     return jsonout.result(result, method=True)
 
 
@@ -193,7 +194,7 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
         out["run"], out["error"] = jsonout.error(err), _located(err, source)
         return out
     if small:
-        out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals)))
+        out["explain"], _ = guarded(lambda: jsonout.explain(ex.explain(prog, vals), prog.limits))
         if "gradient" in out["run"] and _count(vals, SWEEP_WORK) * len(prog.names) <= SWEEP_WORK:
             out["sweep"], _ = guarded(_sweep, prog, vals)
     if precompute:  # the page holds the run once per method and per direction: bounded as --json is

@@ -372,6 +372,7 @@
     box.innerHTML = "";
     box.appendChild(t);
     if (ans.method === "fd") { var p = document.createElement("p"); p.className = "note"; p.textContent = "central differences with ε = " + g(ans.epsilon, 3) + " (scaled by each input's size)"; box.appendChild(p); }
+    if (ans.caution) { var c = document.createElement("p"); c.className = "note warn"; c.textContent = "note: " + ans.caution; box.appendChild(c); }
   }
   function showTangents(ans) {
     var box = $("method-result");
