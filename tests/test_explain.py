@@ -18,10 +18,10 @@ def test_each_value_is_formatted_a_bounded_number_of_times(monkeypatch):
     calls = 0
     real = ex.factor
 
-    def counting(v, *digits):
+    def counting(v, *digits, **tex):
         nonlocal calls
         calls += 1
-        return real(v, *digits)
+        return real(v, *digits, **tex)
     monkeypatch.setattr(ex, "factor", counting)
     n = 400
     p = graphlang.parse("input x\n" + "".join(f"a{i} = {'x' if i == 0 else f'a{i - 1}'} * 0.5 + 1\n"
@@ -112,6 +112,7 @@ def test_json_values_in_full_agree_with_forward_mode_and_the_forms(case):
     values = prog.evaluate(at).values
     tangent = prog.gradient(at, method="forward")
     for st in steps:
+        assert len(st["latex"]) == len(st["forms"]), st  # LaTeX writes the same steps as the text
         if st["phase"] == "forward":
             assert st["value"] == pytest.approx(float(values[st["node"]]), rel=1e-12, abs=1e-300)
         if st["phase"] in ("backward", "gradient") and st["node"] in prog.inputs:

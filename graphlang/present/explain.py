@@ -86,9 +86,10 @@ def tex_value(v: Any, digits: int) -> str:
     return "\\begin{bmatrix}" + " \\\\ ".join(" & ".join(row) for row in cells) + "\\end{bmatrix}"
 
 
-def factor(v: Any, digits: int = 4) -> str:
-    text = short(v, digits)
-    return f"({text})" if text.startswith("-") else text
+def factor(v: Any, digits: int = 4, tex: bool = False) -> str:
+    """A number as an operand: `(-12.36)`, in LaTeX `\\left(-12.36\\right)`."""
+    text = tex_number(float(v), digits) if tex else short(v, digits)
+    return text if not text.startswith("-") else f"\\left({text}\\right)" if tex else f"({text})"
 
 
 def math_text(e: Expr, shapes: Any, used: set[str]) -> str:
@@ -133,6 +134,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         raise swell_error(g, printed, "the backward pass")
     known = adj.builder.var_shapes
     leaf = {k: factor(v, digits) for k, v in vals.items()} if scalar else {}  # once: not per statement
+    leaf_tex = {k: factor(v, digits, tex=True) for k, v in vals.items()} if scalar and with_latex else {}
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
                           [name, tv(vals[name], max(digits, 10))], value=vals[name]))
@@ -149,6 +151,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)
+                latex.append(to_latex(expr, known, "e" in program.names, leaf_tex) if with_latex else "")
         value = short(vals[st.name], digits)
         if value == forms[-1] or value.startswith(forms[-1] + " (shape"):  # a literal (`c = [1, 2, 3]`)
             forms[-1] = value  # is its own value: written once

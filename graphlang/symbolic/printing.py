@@ -164,10 +164,12 @@ def tex_name(name: str) -> str:
 _BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
-def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool = False) -> str:
+def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool = False,
+             leaf: Mapping[str, str] | None = None) -> str:
     """LaTeX math. With `shapes` (name -> shape) the tensor helpers print as the lecture's matrix
     calculus knowing each operand's shape (`matrixtex`); without, as near to it as ranks allow.
-    `exp_call`: exp(a) as \\exp(a), where a node named e is in view (e^{a} would read as it)."""
+    `exp_call`: exp(a) as \\exp(a), where a node named e is in view (e^{a} would read as it).
+    `leaf` replaces variable names, as `to_text`'s does (`x \\cdot z = 2 \\cdot 3`)."""
     e = _readable(e, shapes)
 
     def step(node: Expr, kids: list[M.Kid]) -> M.Kid:
@@ -176,7 +178,9 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
             v = float(node.attr)  # type: ignore[arg-type]
             return ("\\pi" if v == float(np.pi) else literal(v)), (UNARY if v < 0 else ATOM), ()
         if op == "var":
-            return tex_name(str(node.attr)), ATOM, None if shapes is None else shapes.get(str(node.attr))
+            name = str(node.attr)
+            text = leaf[name] if leaf is not None and name in leaf else tex_name(name)
+            return text, ATOM, None if shapes is None else shapes.get(name)
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
         if op == "exp" and (exp_call or _tall(kids[0][0])):  # a long exponent: \\exp(…) reads better
             return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
