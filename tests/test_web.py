@@ -309,6 +309,26 @@ def test_layout_edges_point_right_and_boxes_do_not_overlap():
 
 
 
+def test_each_box_fits_its_texts_and_small_tensors_show_their_numbers():
+    """`g_alpha1 = shape [2, 3]` ran past its box; a 2-vector showed `= shape [2]`; one long statement
+    widened its column until the whole graph shrank to nothing. Oracle for the numbers: numpy."""
+    from graphlang.web.layout import CHAR_W, MAX_CHARS, PAD
+    long = " + ".join(f"sin(x) * {k}" for k in range(30))
+    src = f"input A[2, 2], v[3], x\nw = A @ A\nu = v * x\nM = outer(v, v)\ny = sum(u) + sum(w) + {long} + sum(M)\n"
+    lesson = compute.lesson({"program": src, "at": "A=[[1,0.5],[0.2,-0.7]],v=[0.1,-0.4,0.9],x=2"})
+    lay = lesson["graph"]["layout"]
+    for name, (_x, _y, w, _h) in lay["boxes"].items():
+        assert all(len(t) * CHAR_W + 2 * PAD <= w + 1e-6 for t in lay["texts"][name]), (name, lay["texts"][name])
+    A = np.array([[1, 0.5], [0.2, -0.7]])
+    want = "= [" + ", ".join("[" + ", ".join(f"{v + 0.0:.3g}" for v in row) + "]" for row in A @ A) + "]"
+    assert lay["texts"]["w"][1] == want
+    assert lay["texts"]["u"][1] == "= [0.2, -0.8, 1.8]" and lay["texts"]["M"][1] == "= shape [3, 3]"
+    assert lay["texts"]["y"][0].endswith("…") and len(lay["texts"]["y"][0]) == MAX_CHARS
+    assert lay["texts"]["v"][2] == "g_v = [3.2, 3.2, 3.2]"  # ∂/∂vᵢ of Σ x·v + Σᵢⱼ vᵢvⱼ: x + 2·Σv = 2 + 1.2
+    broken = compute.lesson({"program": src, "at": "x=2"})  # no values: drawn all the same, boxes without numbers
+    assert broken["graph"]["layout"]["texts"]["w"][1:] == ["", ""]
+
+
 @pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg", "shared"])
 def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
     """Drawn straight, a→f ran under e (it read e→f). Each column an edge crosses gives it a free

@@ -184,12 +184,12 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
     out["inputs"] = prog.inputs
     out["shapes"] = {n: list(s) if s is not None else None for n, s in prog.checked.declared.items()}
     small = len(prog.names) <= DRAW_LIMIT
-    if small:
-        drawing = jsonout.graph(prog)
-        out["graph"] = {**drawing, "layout": layout(drawing)}
+    drawing = jsonout.graph(prog) if small else None
     vals, err = guarded(values, req.get("at"))
     if err is None:
         out["run"], err = guarded(lambda: jsonout.result(prog.evaluate(vals)))
+    if drawing is not None:  # (also when the values are wrong: the page still draws, without numbers)
+        out["graph"] = {**drawing, "layout": layout(drawing, out["run"] if err is None else None)}
     if err is not None:
         out["run"], out["error"] = jsonout.error(err), _located(err, source)
         return out

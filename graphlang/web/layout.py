@@ -12,6 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from graphlang.numbers import number
+from graphlang.present.textviews import one_line
+
 CHAR_W = 7.6  # px per character of the 13px monospace font the page uses
 LINE_H = 16
 PAD = 10
@@ -20,14 +25,18 @@ ROW_GAP = 34
 LABEL_H = 16  # the name above each box
 MARGIN = 12
 MIN_CHARS = 14  # "g = -2.431e+04" fits (and "g_" + the name)
+MAX_CHARS = 48  # what a box shows of a long statement
 EDGE_PAD = 6  # an edge crossing a column keeps this far from its boxes
 EDGE_GAP = 7  # and this far from another edge crossing it
 
 
-def layout(graph: dict[str, Any]) -> dict[str, Any]:
-    """{"boxes": {name: [x, y, width, height]}, "routes": {"a>b": [[x in, y, x out], ...]}, "width",
-    "height"} for `jsonout.graph` (a route for each edge that skips columns)."""
+def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[str, Any]:
+    """{"boxes": {name: [x, y, width, height]}, "routes": {"a>b": [[x in, y, x out], ...]}, "texts":
+    {name: [what it computes, "= value", "g_name = adjoint"]}, "width", "height"} for `jsonout.graph`
+    (a route for each edge that skips columns); the values from `result` (`run --json`'s object).
+    Each box fits its texts: a long statement is cut (the tables and the tooltip hold it whole)."""
     nodes = graph["nodes"]
+    texts = {n["name"]: _texts(n, result) for n in nodes}
     rank: dict[str, int] = {}
     for node in nodes:  # statement order is a topological order
         rank[node["name"]] = 1 + max((rank[r] for r in node["reads"]), default=-1)
@@ -48,8 +57,8 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
     spans: list[tuple[float, float, list[tuple[float, float]]]] = []  # per column: x from, x to, free bands
     x = float(MARGIN)
     for column in columns:
-        width = max(max(len(n["computes"] or n["name"]), MIN_CHARS + 2 + len(n["name"])) * CHAR_W + 2 * PAD
-                    for n in column)  # (its adjoint: "g_name = -2.431e+04")
+        width = max(max(MIN_CHARS + 2 + len(n["name"]), *map(len, texts[n["name"]])) * CHAR_W + 2 * PAD
+                    for n in column)  # (at least an adjoint "g_name = -2.431e+04")
         top = MARGIN + (tallest - len(column)) * step / 2
         for i, node in enumerate(column):
             boxes[node["name"]] = [round(x, 1), round(top + i * step + LABEL_H, 1), round(width, 1), height_box]
@@ -76,7 +85,30 @@ def layout(graph: dict[str, Any]) -> dict[str, Any]:
                 via.append([round(x0 - 4, 1), round(y, 1), round(x1 + 4, 1)])
             if via:
                 routes[f"{r}>{node['name']}"] = via
-    return {"boxes": boxes, "routes": routes, "width": round(x - COL_GAP + MARGIN, 1), "height": round(height, 1)}
+    return {"boxes": boxes, "routes": routes, "texts": texts, "width": round(x - COL_GAP + MARGIN, 1),
+            "height": round(height, 1)}
+
+
+def _texts(node: dict[str, Any], result: dict[str, Any] | None) -> list[str]:
+    """A box's three lines: what it computes (cut past MAX_CHARS), its value and its adjoint."""
+    fn = node["computes"] or node["name"]
+    fn = fn if len(fn) <= MAX_CHARS else fn[:MAX_CHARS - 1] + "…"
+    if result is None or "values" not in result:
+        return [fn, "", ""]
+    name, adjoints = node["name"], result.get("adjoints")
+    adj = "" if adjoints is None else f"g_{name} = " + ("undefined" if adjoints.get(name) is None
+                                                      else _brief(adjoints[name]))
+    return [fn, "= " + _brief(result["values"][name]), adj]
+
+
+def _brief(v: Any) -> str:
+    """A value in a box: a number (4 digits), a tensor of at most 4 numbers in full, else its shape."""
+    a = np.asarray(v, dtype=np.float64)
+    if a.ndim == 0:
+        return number(float(a), 4)
+    if a.size <= 4 and a.ndim <= 2:
+        return one_line(a, 3).split("  (shape")[0].split(" (shape")[0]
+    return f"shape [{', '.join(map(str, a.shape))}]"
 
 
 def _row(bands: list[tuple[float, float]], want: float, taken: list[float]) -> float:

@@ -31,12 +31,21 @@
   }
   function shapeOf(v) { var s = []; while (Array.isArray(v)) { s.push(v.length); v = v[0]; } return s; }
   function flat(v, out) { if (Array.isArray(v)) v.forEach(function (x) { flat(x, out); }); else out.push(v); return out; }
-  function full(v) {  // a table cell: 10 digits, or a tensor's first elements and its shape
-    if (!Array.isArray(v)) return g(v, 10);
-    var f = flat(v, []), shown = f.slice(0, 6).map(function (x) { return g(x, 6); }).join(", ");
-    return "[" + shown + (f.length > 6 ? ", …" : "") + "]" + (shapeOf(v).length > 1 || f.length > 6 ? "  shape [" + shapeOf(v).join(", ") + "]" : "");
+  function nested(v, digits) {  // [[1, 0.5], [0.2, -0.7]], as the CLI prints it; a long axis: its first four, …, its last
+    if (!Array.isArray(v)) return g(v, digits);
+    var n = v.length, idx = n <= 6 ? v.map(function (_, i) { return i; }) : [0, 1, 2, 3, -1, n - 1];
+    return "[" + idx.map(function (i) { return i < 0 ? "…" : nested(v[i], digits); }).join(", ") + "]";
   }
-  function brief(v) { return Array.isArray(v) ? "shape [" + shapeOf(v).join(", ") + "]" : g(v, 4); }
+  function full(v) {  // a table cell: 10 digits, or a tensor (rows kept) and its shape
+    if (!Array.isArray(v)) return g(v, 10);
+    var s = shapeOf(v);
+    return nested(v, 6) + (s.length > 1 || flat(v, []).length > 6 ? "  shape [" + s.join(", ") + "]" : "");
+  }
+  function brief(v) {  // a headline: at most four numbers in full, else the shape (as the graph's boxes)
+    if (!Array.isArray(v)) return g(v, 4);
+    var s = shapeOf(v);
+    return flat(v, []).length <= 4 && s.length <= 2 ? nested(v, 3) : "shape [" + s.join(", ") + "]";
+  }
   function rounded(v) {  // the headline: two decimals, as the lecture rounds
     if (Array.isArray(v)) return brief(v);
     var a = Math.abs(v);
@@ -220,6 +229,7 @@
     var L = gr.layout, B = L.boxes, res = values();
     svg.setAttribute("width", L.width); svg.setAttribute("height", L.height);
     svg.setAttribute("viewBox", "0 0 " + L.width + " " + L.height);
+    svg.style.minWidth = Math.round(Math.min(L.width, Math.max(0.6 * L.width, 480))) + "px";  // shrunk so far, then scrolled
     var defs = el("defs", {}), marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
     marker.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b5" }));
     defs.appendChild(marker); svg.appendChild(defs);
@@ -240,9 +250,10 @@
       node.appendChild(el("rect", { x: b[0], y: b[1], width: b[2], height: b[3], rx: n.kind === "op" ? 2 : 10 }));
       var title = el("title", {}); title.textContent = n.name + (n.computes ? " = " + n.computes : " (" + n.kind + ")"); node.appendChild(title);
       if (n.kind === "op") text(node, "name", b[0], b[1] - 4, n.name);
-      text(node, "fn", b[0] + 8, b[1] + 16, n.computes || n.name);
-      text(node, "val", b[0] + 8, b[1] + 32, res ? "= " + brief(res.values[n.name]) : "");
-      text(node, "adj", b[0] + 8, b[1] + 48, res && res.adjoints ? "g_" + n.name + " = " + (res.adjoints[n.name] != null ? brief(res.adjoints[n.name]) : "undefined") : "");
+      var tx = (L.texts && L.texts[n.name]) || [n.computes || n.name, "", ""];  // sized to fit its box
+      text(node, "fn", b[0] + 8, b[1] + 16, tx[0]);
+      text(node, "val", b[0] + 8, b[1] + 32, res ? tx[1] : "");
+      text(node, "adj", b[0] + 8, b[1] + 48, res ? tx[2] : "");
       node.addEventListener("click", function () { select(n.name); });
       svg.appendChild(node);
     });
