@@ -77,13 +77,16 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     g_d = 1) rounds nothing; another moves by half its last written digit at most, capped by what
     its comparison allows at the true value; and the step keeps the true value's sign, element by
     element (never from a true 0 to 5)."""
-    return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of, scale)
+    node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
+    locals_ = [(adj.g(t.consumer), t.partial) for t in adj.terms.get(node, [])] if node in prog.names else None
+    return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of, scale,
+                        locals_ if forward is adj.forward else None)
                for step, forward in _ways(q, prog, adj, env, student))
 
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
              given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
-             scale: float) -> bool:
+             scale: float, locals_: list[tuple[str, Any]] | None) -> bool:
     answered = {id(forward[n]): n for n in student if n in forward and n != q}
     step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
     used = {n for e in step for n in names(e)}
@@ -113,9 +116,39 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
     # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
     rounds = cmp.kind == "sigfig" and q not in forward
-    terms_slack = sum(np.abs(t) for t in terms) * (0.5 * 10.0 ** (1 - cmp.digits) if rounds else 0.0)
+    terms_slack = sum(_rounding_of_local(k, t, mixed, cmp.digits, locals_) for k, t in enumerate(terms)) \
+        if rounds else 0.0
     allow, off = cmp.allowance(carried) + terms_slack, got - carried
     return bool(np.all((off <= above + allow) & (-off <= below + allow)))
+
+
+def _rounding_of_local(k: int, term: np.ndarray, env: dict[str, Any], digits: int,
+                       locals_: list[tuple[str, Any]] | None) -> np.ndarray:
+    """How far the k-th chain-rule term g_c·∂c/∂a moves when its local derivative is rounded to
+    `digits` figures, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6): |g_c|·|round(p) − p|
+    per element. Not a blanket share of the term: an exact local derivative (x = 2) rounds nothing
+    (a red team's 805 for g_a·x = 405·2 passed). Without the term's factors (forward mode's terms),
+    the term's own rounding."""
+    try:
+        with quiet_floats():
+            if locals_ is None or k >= len(locals_) or locals_[k][1] is None:
+                return np.abs(_round_figures(term, digits) - term)
+            carried, local = locals_[k]
+            p = np.asarray(value_of(local, env), dtype=np.float64)
+            moved = np.abs(np.asarray(env[carried], dtype=np.float64)) * np.abs(_round_figures(p, digits) - p)
+            if moved.shape == term.shape:  # (matrix calculus: a Jacobian's rounding is the term's own)
+                return moved
+            return np.abs(_round_figures(term, digits) - term)
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        return np.abs(term) * 0.5 * 10.0 ** (1 - digits)
+
+
+def _round_figures(v: np.ndarray, digits: int) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        mag = np.floor(np.log10(np.where(v == 0, 1.0, np.abs(v))))
+        scale = 10.0 ** (digits - 1 - mag)
+        return np.where(v == 0, 0.0, np.round(v * scale) / scale)
 
 
 def _as_nodes(e: Any, answered: dict[int, str]) -> Any:

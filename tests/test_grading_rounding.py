@@ -1,0 +1,114 @@
+"""Rounding credit: a step worked from the student's own rounded answers (and local derivatives
+rounded as explain prints them) passes; a number those answers cannot give does not.
+
+Oracles: the student's arithmetic, done here by hand from the closed forms (∂e/∂b = −a/b² …), and
+a simulated honest student who rounds every value, every local derivative and every adjoint to three
+figures and goes on from the rounded numbers."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+import graphlang
+from graphlang.checker import grade_answers
+from graphlang.grading.compare import Comparison
+
+LECTURE = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
+AT = {"x": 2.0, "z": 3.0}
+C3 = Comparison("sigfig", digits=3)
+
+
+def _sig(v: float, digits: int = 3) -> float:
+    return float(f"{v:.{digits}g}")
+
+
+@pytest.mark.parametrize(("answers", "wrong"), [
+    ({"a": 6.0, "g_f": 1.0, "g_c": 0.168}, "g_c"),  # g_f·(1/a) = 1/6 = 0.1667 from exact a and g_f
+    ({"g_a": 405.0, "dy/dz": 805.0}, "dy/dz"),  # g_a·x = 405·2 = 810 (809 … 811 from 405 ± 0.5)
+    ({"g_a": 405.0, "g_b": -12.4, "dy/dx": 1197.6}, "dy/dx"),  # 405·3 + (−12.4)·0.5 = 1208.8
+])
+def test_a_number_the_students_own_answers_cannot_give_is_not_credited(answers, wrong):
+    """A red team's finds: each passed as "right from your own rounded earlier answers" (a blanket
+    0.5 % of every chain-rule term, even where the local derivative is exact: x = 2, 1/6 from a = 6)."""
+    rep = grade_answers(LECTURE, answers, AT, quantities=list(answers), comparison=C3)
+    failed = [i.name for i in rep.items if not i.passed]
+    assert failed == [wrong], [(i.name, i.passed, i.message) for i in rep.items]
+
+
+def test_local_derivatives_rounded_as_explain_prints_them_are_credited():
+    """g_a = g_d·exp(a) + g_e·(1/b) + g_f·(−c/a²) with each local derivative rounded to 3 figures first:
+    1·403 + 1·1.44 + 1·(−0.0177) = 404.4223, which 3 figures of the exact 404.854 are not."""
+    key = {"a": 6.0, "b": 0.693, "c": 0.639, "d": 403.0, "e": 8.66, "f": 0.106, "g_f": 1.0, "g_e": 1.0,
+           "g_d": 1.0, "g_c": 0.167}
+    g_a = 1 * _sig(math.exp(6.0)) + 1 * _sig(1 / 0.693) + 1 * _sig(-0.639 / 36)
+    for value, ok in ((_sig(g_a), True), (404.0, True), (400.0, False)):
+        rep = grade_answers(LECTURE, {**key, "g_a": value}, AT, quantities=[*key, "g_a"], comparison=C3)
+        assert rep.items[-1].passed is ok, (value, rep.items[-1].message)
+
+
+UNARY = ["sin({a})", "cos({a})", "exp({a})", "ln({a} * {a} + 1)", "{a}^2", "sqrt({a} * {a} + 1)", "tanh({a})",
+         "sigmoid({a})"]
+BINARY = ["{a} + {b}", "{a} - {b}", "{a} * {b}", "{a} / ({b} * {b} + 1)"]
+LOCAL = {  # ∂(form)/∂a and ∂(form)/∂b by hand, for the honest student's arithmetic
+    "sin({a})": lambda a, b: (math.cos(a), 0.0), "cos({a})": lambda a, b: (-math.sin(a), 0.0),
+    "exp({a})": lambda a, b: (math.exp(a), 0.0), "ln({a} * {a} + 1)": lambda a, b: (2 * a / (a * a + 1), 0.0),
+    "{a}^2": lambda a, b: (2 * a, 0.0), "sqrt({a} * {a} + 1)": lambda a, b: (a / math.sqrt(a * a + 1), 0.0),
+    "tanh({a})": lambda a, b: (1 - math.tanh(a) ** 2, 0.0),
+    "sigmoid({a})": lambda a, b: (math.exp(-a) / (1 + math.exp(-a)) ** 2, 0.0),
+    "{a} + {b}": lambda a, b: (1.0, 1.0), "{a} - {b}": lambda a, b: (1.0, -1.0), "{a} * {b}": lambda a, b: (b, a),
+    "{a} / ({b} * {b} + 1)": lambda a, b: (1 / (b * b + 1), -2 * a * b / (b * b + 1) ** 2),
+}
+VALUE = {
+    "sin({a})": lambda a, b: math.sin(a), "cos({a})": lambda a, b: math.cos(a), "exp({a})": lambda a, b: math.exp(a),
+    "ln({a} * {a} + 1)": lambda a, b: math.log(a * a + 1), "{a}^2": lambda a, b: a * a,
+    "sqrt({a} * {a} + 1)": lambda a, b: math.sqrt(a * a + 1), "tanh({a})": lambda a, b: math.tanh(a),
+    "sigmoid({a})": lambda a, b: 1 / (1 + math.exp(-a)), "{a} + {b}": lambda a, b: a + b,
+    "{a} - {b}": lambda a, b: a - b, "{a} * {b}": lambda a, b: a * b,
+    "{a} / ({b} * {b} + 1)": lambda a, b: a / (b * b + 1),
+}
+
+
+def _honest_student(rng: random.Random) -> tuple[str, dict[str, float], dict[str, float]]:
+    """A random program of distinct operands, and the answers of a student who rounds everything."""
+    names, lines, defs = ["x", "z"], [], []
+    for k in range(rng.randint(3, 6)):
+        form = rng.choice(UNARY + BINARY)
+        a, b = rng.sample(names, 2)
+        name = "abcdefg"[k]
+        lines.append(f"{name} = " + form.format(a=a, b=b))
+        defs.append((name, form, a, b))
+        names.append(name)
+    lines.append(f"y = {names[-1]} + {names[-2]}")
+    defs.append(("y", "{a} + {b}", names[-1], names[-2]))
+    at = {"x": round(rng.uniform(0.3, 2.0), 2), "z": round(rng.uniform(0.3, 2.0), 2)}
+    v = dict(at)
+    for name, form, a, b in defs:
+        v[name] = _sig(VALUE[form](v[a], v[b]))
+    g = dict.fromkeys(v, 0.0)
+    g["y"] = 1.0
+    for name, form, a, b in reversed(defs):  # each g_c·∂c/∂a with ∂c/∂a rounded, summed, then rounded
+        g[name] = _sig(g[name])  # (every consumer of `name` comes after it: its adjoint is complete)
+        da, db = LOCAL[form](v[a], v[b])
+        g[a] += g[name] * _sig(da)
+        if "{b}" in form:
+            g[b] += g[name] * _sig(db)
+    answers = {n: v[n] for n, *_ in defs} | {f"g_{n}": _sig(g[n]) for n, *_ in defs[:-1]}
+    answers |= {f"dy/d{n}": _sig(g[n]) for n in ("x", "z")}
+    return "\n".join(lines) + "\n", at, answers
+
+
+def test_an_honest_student_who_rounds_every_step_is_credited_everywhere():
+    rng = random.Random(2026)
+    checked = 0
+    while checked < 40:
+        source, at, answers = _honest_student(rng)
+        try:
+            graphlang.parse(source).evaluate(at)
+        except graphlang.GraphlangError:
+            continue
+        rep = grade_answers(source, answers, at, quantities=list(answers), comparison=C3)
+        assert rep.score == rep.max_score, (source, at, [(i.name, i.message) for i in rep.items if not i.passed])
+        checked += 1
