@@ -188,3 +188,19 @@ def test_high_order_dpow_against_exact_arithmetic(k, m, y):
     assert got == pytest.approx(float(want), rel=1e-12)
     if m == 0 and y == k:
         assert got == pytest.approx(math.factorial(k), rel=1e-12)  # x^k's k-th derivative is k!
+
+
+@pytest.mark.parametrize("axis", ["", ", 0", ", 1"])
+def test_a_mean_of_finite_numbers_whose_sum_overflows_is_that_mean(axis):
+    """`mean(A)` of four 1e308s said "overflows float64" (numpy sums first): it is 1e308 (closed
+    form), with ∂/∂A = 1/n for every method, and a batch of such rows means the same."""
+    A = np.full((2, 2), 1e308)
+    prog = graphlang.parse(f"y = sum(mean(A{axis}) / 1e308)")
+    n = 4 if not axis else 2
+    assert prog.evaluate({"A": A}).value == pytest.approx(4 / n)
+    for method in ("reverse", "forward", "symbolic"):
+        np.testing.assert_allclose(prog.gradient({"A": A}, method=method)["A"], np.full((2, 2), 1 / n / 1e308),
+                                   rtol=1e-12, err_msg=method)
+    from graphlang.primitives import kernels, vmap
+    np.testing.assert_array_equal(vmap.mean(vmap.Batch(np.stack([A, A])), None).v, [1e308, 1e308])
+    assert kernels.mean(np.array([1.0, 2.0, 4.0]), None) == np.mean([1.0, 2.0, 4.0])  # the usual path untouched

@@ -53,6 +53,15 @@ def total(x: Array, axis: int | None) -> Array:
     return x.sum(axis=axis) if isinstance(x, np.ndarray) else np.sum(x, axis=axis)
 
 
+def mean(x: Array, axis: int | None) -> Array:
+    """np.mean; where its sum overflows but the mean does not (1e308s), the sum of x / n."""
+    with np.errstate(over="ignore"):
+        m = np.mean(x, axis=axis)
+    if np.all(np.isfinite(m)) or not np.all(np.isfinite(x)):
+        return m
+    return np.sum(np.asarray(x) / (np.size(x) // max(np.size(m), 1)), axis=axis)
+
+
 def logsumexp(u: Array) -> Array:
     m = np.max(u)
     with np.errstate(over="ignore"):  # as in softmax: a term 1.8e308 below the max adds exactly 0

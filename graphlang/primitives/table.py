@@ -226,7 +226,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               doc="sum of all elements, or over one axis: sum(u, 0)",
               probes=("sum(M)", "sum(M, 0)", "sum(M, -1)", "sum(s)"), scalar=K.same, batch=B.total,
               cost=S.linear_cost),
-    Primitive("mean", 1, lambda x, attr: np.mean(x, axis=attr), S.reduce, attr_args=1,
+    Primitive("mean", 1, kernels.mean, S.reduce, attr_args=1,
               optional_attr=True, vjp=lambda a, s: (f"expand(g, x{R.axis_text(a)}) / {R.count(a, s)}",),
               jvp=lambda a, s: (f"mean(t{R.axis_text(a)})",), latex="\\operatorname{{mean}}\\left({0}\\right)",
               doc="mean of all elements, or over one axis: mean(u, 1)",

@@ -165,7 +165,7 @@ def total(a: Any, axis: Any) -> Any:
 
 
 def mean(a: Any, axis: Any) -> Any:
-    return Batch(np.mean(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else np.mean(a, axis=axis)
+    return Batch(kernels.mean(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else kernels.mean(a, axis=axis)
 
 
 def logsumexp(a: Any) -> Any:
