@@ -53,7 +53,7 @@ def total(x: Array, axis: int | None) -> Array:
     return x.sum(axis=axis) if isinstance(x, np.ndarray) else np.sum(x, axis=axis)
 
 
-def mean(x: Array, axis: int | None) -> Array:
+def mean(x: Array, axis: int | None) -> Any:
     """np.mean; where its sum overflows but the mean does not (1e308s), the sum of x / n."""
     with np.errstate(over="ignore"):
         m = np.mean(x, axis=axis)
