@@ -564,3 +564,14 @@ def test_an_exact_element_beside_a_rounded_one_rounds_nothing():
                             quantities=["a", "b"], comparison=how, ecf=False)
         assert [i.passed for i in rep.items] == [True, ok], b0
         assert not ok or "rounded" in rep.items[1].message
+
+
+def test_a_template_is_refused_where_grading_its_answers_would_be(cli, write):
+    """A red team's find: `check r.cg --template` printed a "g_a" key for a reference with nodes a and
+    g_a, and grading the filled template was then refused (the key means either)."""
+    ref = write("a = x * z\ng_a = sin(a)\ny = g_a + a\n", "r.cg")
+    tpl = cli("check", ref, "--at", "x=1,z=2", "--template")
+    assert tpl.code == 2 and "g_a" in tpl.err and not tpl.out
+    answers = write(json.dumps({"a": 2.0}), "a.json")
+    graded = cli("check", ref, "--at", "x=1,z=2", "--answers", answers)
+    assert graded.code == 2 and tpl.err.split("usage error: ")[1] == graded.err.split("usage error: ")[1]

@@ -308,3 +308,20 @@ def test_prairielearn_variants_keep_fixed_inputs_signs_and_never_make_a_zero(tmp
     with pytest.raises(graphlang.GraphlangError) as info:
         Assignment.load(tmp_path / "a.toml")
     assert info.value.kind == "usage" and "'label' is not an input" in info.value.message
+
+
+def test_prairielearn_folder_written_again_keeps_its_uuid(tmp_path, cli):
+    """A red team's find: regenerating a question after changing `ecf` gave it a new uuid, which
+    PrairieLearn reads as a new question (the students' submissions stay with the old one)."""
+    folder = tmp_path / "q"
+    assert cli("autograder", "prairielearn", "--assignment", str(HW / "assignment.toml"), "-o", str(folder)).code == 0
+    first = json.loads((folder / "info.json").read_text())["uuid"]
+    changed = tmp_path / "changed.toml"
+    shutil.copy(HW / "reference.cg", tmp_path / "reference.cg")
+    changed.write_text((HW / "assignment.toml").read_text().replace('title = "', 'title = "Week 5: ', 1))
+    assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(folder)).code == 0
+    info = json.loads((folder / "info.json").read_text())
+    assert info["uuid"] == first and info["title"].startswith("Week 5")
+    fresh = tmp_path / "fresh"
+    assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(fresh)).code == 0
+    assert json.loads((fresh / "info.json").read_text())["uuid"] != first  # a new folder: its own question

@@ -4,6 +4,7 @@ byte-identical files for a seed (across hash seeds), well-posed graphs, workshee
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shutil
@@ -167,3 +168,18 @@ def test_worksheet_boxes_hold_the_function_as_the_graph_command_draws_it(tmp_pat
     assert 'y["y = +"]' in markdown(lecture, {"x": 2, "z": 3}, "t")
     for w, _ in re.findall(r"\\framebox\((\d+),(\d+)\)", tex):  # every box at least the old 12 mm
         assert int(w) >= 12
+
+
+def test_sin_and_cos_take_an_angle_within_one_turn():
+    """A red team's find: seed 8 asked sin(c) at c = 120.5 rad, where an honest c = 121 (3 figures)
+    gives sin 0.999 for a true 0.42 and cos of the other sign: a point lost for rounding as told.
+    Oracle: the program evaluated at its point, each trig argument read from the values."""
+    checked = 0
+    for seed in range(60):
+        for difficulty in ("easy", "medium"):
+            ex = generate(seed, difficulty)
+            values = ex.program.evaluate(ex.at).values
+            for fn, arg in re.findall(r"\b(sin|cos)\((\w+)\)", ex.source):
+                assert abs(values[arg]) <= 2 * math.pi, (seed, difficulty, fn, arg, values[arg])
+                checked += 1
+    assert checked > 20

@@ -152,6 +152,8 @@ def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> di
     shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
         tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
     scalar = ref.is_scalar(shapes)
+    from graphlang.grading.checker import refuse_adjoint_clash
+    refuse_adjoint_clash(ref, scalar)  # (as grading these answers would)
     missing = ref.evaluate(vals).extra.get("no_adjoint", []) if vals and scalar else []
     return jsonout.answers_template(ref, scalar=scalar, missing=missing)
 

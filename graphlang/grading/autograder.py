@@ -206,11 +206,23 @@ def write_prairielearn(asg: Assignment, directory: str) -> list[Path]:
     if d.exists() and not d.is_dir():
         raise GraphlangError("io", f"-o {directory}: not a directory")
     d.mkdir(parents=True, exist_ok=True)
+    files, kept = prairielearn_files(asg), _uuid_of(d / "info.json")
+    if kept is not None:  # a question made again (a typo, the points) stays the same question for PrairieLearn
+        files["info.json"] = json.dumps({**json.loads(files["info.json"]), "uuid": kept}, indent=2) + "\n"
     out = []
-    for name, text in prairielearn_files(asg).items():
+    for name, text in files.items():
         write_text(str(d / name), text)
         out.append(d / name)
     return out
+
+
+def _uuid_of(info: Path) -> str | None:
+    """The uuid of a question folder's info.json, if it has a valid one: PrairieLearn knows a question
+    (and the students' submissions to it) by it, so writing the folder again keeps it."""
+    try:
+        return str(uuid.UUID(str(json.loads(info.read_text(encoding="utf-8"))["uuid"])))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _dot(asg: Assignment) -> str:

@@ -133,6 +133,15 @@ def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits
                              hint=hint) from None
 
 
+def refuse_adjoint_clash(prog: Program, scalar: bool) -> None:
+    """A node named g_a beside a node a: an answer key `g_a` would mean either (a vector output has no
+    adjoints to mean). Refused for the answers and for their template alike."""
+    clash = next((n for n in prog.names if n.startswith("g_") and n[2:] in prog.names), None)
+    if clash is not None and scalar:
+        raise GraphlangError("usage", f"the reference names a node {clash!r}, which an answer key would also "
+                             f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
+
+
 def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapping[str, Any], *,
                   points: float | Mapping[str, float] = 1.0, rtol: float = 1e-5, atol: float = 1e-8,
                   tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool | float = True,
@@ -153,10 +162,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     prefix = adj.prefix
     if not isinstance(answers, Mapping):
         answers = {}
-    clash = next((n for n in prog.names if n.startswith("g_") and n[2:] in prog.names), None)
-    if clash is not None and result.adjoints is not None:  # (a vector output has no adjoints to mean)
-        raise GraphlangError("usage", f"the reference names a node {clash!r}, which an answer key would also "
-                             f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
+    refuse_adjoint_clash(prog, result.adjoints is not None)
     given: dict[str, Any] = {}
     keys: dict[str, str] = {}  # canonical quantity -> the first key that answered it
     others: dict[str, list[Any]] = {}  # the other answers to a quantity answered more than once

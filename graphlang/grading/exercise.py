@@ -155,8 +155,11 @@ def _node(rng: random.Random, ops: tuple[str, ...], vals: dict[str, float], uses
     kind = rng.choice(kinds)
     va = vals[a]
     if kind in UNARY:
+        # (sin and cos of an angle within one turn: at 120 rad, c = 121 rounded to 3 figures moves sin(c)
+        # from 0.42 to 0.999 and flips the sign of cos(c), which no honest rounding can be credited for)
         ok = {"ln": va >= 0.2 and abs(va - 1) >= 0.1, "sqrt": va >= 0.1, "exp": abs(va) <= 4,
-              "tanh": abs(va) <= 3, "sigmoid": abs(va) <= 4}.get(kind, True)
+              "tanh": abs(va) <= 3, "sigmoid": abs(va) <= 4, "sin": abs(va) <= 2 * math.pi,
+              "cos": abs(va) <= 2 * math.pi}.get(kind, True)
         if not ok:
             return None
         f = {"exp": math.exp, "ln": math.log, "sin": math.sin, "cos": math.cos, "tanh": math.tanh,
