@@ -209,3 +209,18 @@ def test_a_whole_pass_gone_wrong_is_named():
     assert any("Your tangents by x are those of the pass for z" in f for f in rep.feedback)
     rep = grade_answers(LECTURE, {q: hand[q] for q in asked}, {"x": X, "z": Z}, quantities=asked)
     assert rep.score == rep.max_score and not rep.feedback
+
+
+def test_answers_in_the_other_mode_are_named_as_such():
+    """A red team's find: forward mode's tangents sent to an assignment of adjoints (or the reverse)
+    got "not asked in this assignment" once per key, and no word that the other mode was asked."""
+    hand = by_hand(X, Z)
+    adjoints = ["g_f", "g_e", "g_d", "g_c", "g_b", "g_a", "dy/dx", "dy/dz"]
+    tangent_answers = {q: v for q, v in hand.items() if q.endswith("/dx")}
+    rep = grade_answers(LECTURE, tangent_answers, {"x": X, "z": Z}, quantities=adjoints)
+    assert any("asks for reverse mode's adjoints" in f for f in rep.feedback), rep.feedback
+    asked = [q for q in hand if q.endswith("/dx") and q != "dy/dx"]
+    rep = grade_answers(LECTURE, {"g_a": 404.854, "g_b": -12.36, "g_c": 1 / 6}, {"x": X, "z": Z}, quantities=asked)
+    assert any("asks for forward mode's tangents" in f for f in rep.feedback), rep.feedback
+    rep = grade_answers(LECTURE, {**tangent_answers, "g_a": 404.854}, {"x": X, "z": Z}, quantities=adjoints)
+    assert not any("asks for" in f for f in rep.feedback)  # an adjoint answered: the mode was understood

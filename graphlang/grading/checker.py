@@ -286,6 +286,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                 why = ("adjoints and gradients are defined for a scalar output; this program's output "
                        "is not one (answer its values)")
             report.feedback.append(f"ignored {_label(q, prefix, prog)!r}: {why}")
+    report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
     strings = [i.name for i in report.items if "(a string: write" in i.message]
     if strings:
         report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({strings[0]}, ...): "

@@ -182,3 +182,22 @@ def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, 
             notes.append(f"Your tangents by {x} are those of the pass for {other}: the pass for {x} starts from "
                          f"{T.dot(x)} = 1 and {T.dot(other)} = 0.")
     return notes
+
+
+def mode_hint(prog: Program, given: Mapping[str, Any], asked: list[str], prefix: str) -> list[str]:
+    """Answers in the other mode (tangents da/dx for an assignment of adjoints, or the reverse), none
+    in the one asked: each key alone said only "not asked in this assignment"."""
+    def is_tangent(q: str) -> bool:
+        return tangent_key(q, prog) is not None
+
+    def is_adjoint(q: str) -> bool:
+        return q.startswith(prefix) and q[len(prefix):] in prog.names and q[len(prefix):] not in prog.inputs
+
+    for mine, other, text in ((is_adjoint, is_tangent, "reverse mode's adjoints (g_a = ∂y/∂a, the backward "
+                               "pass); your answers are forward mode's tangents (da/dx)"),
+                              (is_tangent, is_adjoint, "forward mode's tangents (da/dx = ∂a/∂x, a pass per "
+                               "input); your answers are reverse mode's adjoints (g_a)")):
+        if any(mine(q) for q in asked) and not any(mine(q) for q in given) \
+                and sum(other(q) and q not in asked for q in given) >= 2:
+            return [f"This assignment asks for {text}, which it does not grade."]
+    return []
