@@ -331,9 +331,10 @@ def test_save_to_a_bad_path_is_an_io_error(tmp_path):
 
 def test_commands_without_arguments_say_so_and_graph_partials():
     s = session(["a = x * z", "y = a / ln(x)", ":at x=2 z=3"])
-    for cmd in (":run", ":undo", ":reset", ":help"):
+    for cmd in (":run", ":undo", ":reset"):
         out = render(s.handle(f"{cmd} now"))
         assert f"{cmd} takes no arguments" in out
+    assert "no command ':now' to help with" in render(s.handle(":help now"))  # (:help takes a command)
     assert "y = a / ln(x)" in s.source  # :undo now / :reset now did nothing
     out = render(s.handle(":graph partials"))
     assert "local derivatives" in out and "∂a/∂x: z = 3" in out
@@ -662,3 +663,15 @@ def test_an_error_of_its_own_is_shown_while_another_statement_waits():
 def test_save_counts_the_statements_written(tmp_path):
     s = session([f":load {PROGRAMS / 'lecture13.cg'}", ":at x=2 z=3"])
     assert "saved 7 statement(s)" in render(s.handle(f":save {tmp_path / 's.cg'}"))
+
+
+def test_assigning_an_input_is_said_where_it_was_typed_and_help_takes_a_command():
+    """`x = 5` after `a = x * z` said "'x' is used before it is assigned" with the caret on line 1;
+    `:help at` said ":help takes no arguments"."""
+    s = session(["a = x * z"])
+    out = render(s.handle("x = 5"))
+    assert "<repl>:2:1:" in out and "'x' is an input (line 1 reads it)" in out and ":at x=5" in out, out
+    assert s.source == "a = x * z\n"
+    assert render(s.handle(":help at")).startswith(":at ") and "set input values" in render(s.handle(":help :at"))
+    assert "did you mean :help grad?" in render(s.handle(":help gra"))
+    assert "anything else is a statement" in render(s.handle(":help"))

@@ -303,8 +303,9 @@ def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
 _GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")  # (the value: whatever :at takes)
 
 
-def as_value(err: GraphlangError, text: str, inputs: Any) -> GraphlangError:
-    """`x = 5` where x is an input already read: meant as its value (the error says :at x=5)."""
+def as_value(err: GraphlangError, text: str, inputs: Any, line: int) -> GraphlangError:
+    """`x = 5` (on session line `line`) where x is an input already read: meant as its value. Said
+    where it was typed, and how (:at x=5); not "used before it is assigned" at the line reading x."""
     m = _GIVEN.fullmatch(text)
     if err.kind == "undefined" and m and m.group(1) in inputs:
         value = m.group(2).replace(" ", "")
@@ -312,5 +313,7 @@ def as_value(err: GraphlangError, text: str, inputs: Any) -> GraphlangError:
             parse_at([f"{m.group(1)}={value}"])  # only a value :at takes (not `x = e`, `x = 1-2`)
         except GraphlangError:
             return err
-        err.hint = f"to give the input {m.group(1)} a value, type :at {m.group(1)}={value}"
+        return GraphlangError("undefined", f"{m.group(1)!r} is an input (line {err.line} reads it): a "
+                              "statement cannot assign it", line, 1,
+                              hint=f"to give the input {m.group(1)} a value, type :at {m.group(1)}={value}")
     return err

@@ -123,7 +123,7 @@ class ReplSession:
             names, statements, checked = self._names.add(text, self.limits)
         except GraphlangError as err:
             if err.kind != "redefined":
-                raise rc.as_value(err, text, self._names.inputs) from None  # `x = 5` for an input: :at x=5
+                raise rc.as_value(err, text, self._names.inputs, len(self._lines) + 1) from None  # `x = 5`: :at
             return rc.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
@@ -204,9 +204,15 @@ class ReplSession:
         if cmd in (":quit", ":q", ":exit"):
             self.done = True
             return []
+        topic = ":" + rest.lstrip(":") if cmd == ":help" and rest else ""
+        if topic in rc.COMMANDS:  # `:help at`: that command's line
+            return [Text(f"{topic:9} {rc.COMMANDS[topic]}")]
+        if topic:
+            near = [c for c in rc.COMMANDS if c.startswith(topic[:3])]
+            raise GraphlangError("usage", f"no command {topic!r} to help with",
+                                 hint=f"did you mean :help {near[0][1:]}?" if near else "type :help for every command")
         if cmd in _NO_ARGUMENTS and rest:
-            raise GraphlangError("usage", f"{cmd} takes no arguments, got {rest!r}",
-                                 hint=f"{cmd}: {rc.COMMANDS[cmd]}")
+            raise GraphlangError("usage", f"{cmd} takes no arguments, got {rest!r}", hint=f"{cmd}: {rc.COMMANDS[cmd]}")
         if cmd == ":help":
             return [Text("\n".join(f"{c:9} {h}" for c, h in rc.COMMANDS.items())
                          + "\nanything else is a statement: name = expression")]
