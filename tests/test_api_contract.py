@@ -110,3 +110,12 @@ def test_api_misuse_is_a_graphlang_error():
         with pytest.raises(graphlang.GraphlangError) as info:
             call()
         assert info.value.kind == "usage"
+
+
+@pytest.mark.parametrize(("value", "said"), [(None, "got None"), ("abc", "got the text 'abc'"),
+                                             ("2.5", "without quotes"), (True, "got True"), ({"a": 1}, "got a dict")])
+def test_a_value_that_is_not_a_number_is_named_in_words(value, said):
+    """`got NoneType` / `got str`: Python's type names, where a student passed None or "2.5"."""
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse("y = x * 2").evaluate({"x": value})
+    assert err.value.kind == "value" and said in err.value.message, err.value.message

@@ -42,8 +42,19 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
             if v.dtype.kind not in "fiu":
                 return f"an array of {v.dtype}"
         elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            return type(v).__name__
+            return _kind_of(v)
     return None
+
+
+def _kind_of(v: Any) -> str:
+    """What a value that is not a number is, in words: None, True, the text '2', a dict."""
+    if v is None or isinstance(v, bool):
+        return repr(v)
+    if isinstance(v, str):
+        return f"the text {v[:20]!r}" + ("…" if len(v) > 20 else "") + (" (write the number without quotes)"
+                                                                     if v.strip().lstrip("+-").replace(".", "", 1)
+                                                                     .replace("e", "", 1).isdigit() else "")
+    return f"a {type(v).__name__}"
 
 
 def to_array(name: str, value: Any, limits: Limits, label: str | None = None) -> np.ndarray:
