@@ -389,7 +389,7 @@ def test_an_overflow_message_shows_a_small_matrix_as_a_matrix():
     prog = graphlang.parse("input A[1,2]\ninput B[2,2]\nC = A @ B\ny = sum(C)\n")
     with pytest.raises(graphlang.GraphlangError) as info:
         prog.evaluate({"A": [[1e200, 1e200]], "B": [[1e200, 1.0], [1.0, 1e200]]})
-    assert "matmul([[1e+200, 1e+200]], [[1e+200, 1], [1, 1e+200]]) overflows float64" in info.value.message
+    assert "[[1e+200, 1e+200]] @ [[1e+200, 1], [1, 1e+200]] overflows float64" in info.value.message
 
 
 def test_symbolic_differentiation_locates_a_partials_failure_at_the_call():

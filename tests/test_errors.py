@@ -511,3 +511,15 @@ def test_a_bracket_never_closed_is_named_where_the_nesting_limit_is_hit():
     with pytest.raises(graphlang.GraphlangError) as err:
         graphlang.parse(source)
     assert err.value.kind == "limit" and "'(' on line 1, column 6 is still open" in (err.value.hint or "")
+
+
+@pytest.mark.parametrize(("source", "at", "said"), [
+    ("y = x^0.5", {"x": 0.0}, "the derivative of '^' is not finite at 0, 0.5"),
+    ("y = x * z", {"x": 1e200, "z": 1e200}, "1e+200 * 1e+200 overflows float64"),
+    ("y = exp(x)", {"x": 1000.0}, "exp(1000) overflows float64"),
+])
+def test_a_numeric_error_names_the_operation_as_the_program_writes_it(source, at, said):
+    """`x^0.5` at 0 said "the derivative of pow", a name the student never wrote."""
+    with pytest.raises(graphlang.GraphlangError) as err:
+        graphlang.parse(source).evaluate(at)
+    assert err.value.kind == "domain" and said in err.value.message, err.value.message

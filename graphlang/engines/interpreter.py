@@ -32,15 +32,19 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     what = str(err).split(" encountered")[0].replace("in ", "")
     if msg is None:
         shown = ", ".join(preview(a) for a in args)
+        kind, sym, _ = prim.form  # as the program writes it: x^0.5 is "^", not "pow"
+        name = f"'{sym.strip()}'" if kind in ("infix", "prefix") else prim.name
+        call = (f" {sym.strip()} ".join(preview(a) for a in args) if kind == "infix" else
+                sym.strip() + shown if kind == "prefix" else f"{prim.name}({shown})")
         if during and ("overflow" in str(err) or isinstance(err, OverflowError)):  # 1/x at 1e160: −1/x² is
-            msg = (f"computing the derivative of {prim.name} at {shown} overflows float64 (it, or a step "  # ≈ −1e-320,
+            msg = (f"computing the derivative of {name} at {shown} overflows float64 (it, or a step "  # ≈ −1e-320,
                    "of its formula, exceeds 1.8e308)")  # x² is not
         elif during:
-            msg = f"the derivative of {prim.name} is not finite at {shown} ({what})"
+            msg = f"the derivative of {name} is not finite at {shown} ({what})"
         elif "overflow" in str(err) or isinstance(err, OverflowError):
-            msg = f"{prim.name}({shown}) overflows float64 (the result exceeds 1.8e308)"
+            msg = f"{call} overflows float64 (the result exceeds 1.8e308)"
         else:
-            msg = f"{prim.name}({shown}) is undefined ({what})"
+            msg = f"{call} is undefined ({what})"
     hint = ("this point is outside the function's domain; choose other input values"
             if not during else "a value of this size overflows float64 in the derivative's formula; choose "
             "a point of smaller magnitude" if "overflows" in msg else
