@@ -81,8 +81,10 @@ UNDEFINED = "no finite value at this point"  # a constant's adjoint: âˆ‚(x^n)/âˆ
 def adjoint_rows(result: Any) -> list[tuple[str, Any]]:
     """(name, adjoint) backwards; None where the adjoint does not exist (`Result.extra["no_adjoint"]`)."""
     missing = set(result.extra.get("no_adjoint", ()))
-    return [(n, result.adjoints.get(n)) for n in reversed(list(result.values))
-            if n in result.adjoints or n in missing]
+    declared = set(getattr(result.extra.get("program"), "inputs", ()))
+    inputs = [n for n in result.values if n in declared]
+    order = [n for n in reversed(list(result.values)) if n not in declared] + inputs  # the lecture's g_x, g_z
+    return [(n, result.adjoints.get(n)) for n in order if n in result.adjoints or n in missing]
 
 
 def result_parts(program: Any, result: Any) -> list[Part]:

@@ -280,7 +280,7 @@
     var names = Object.keys(res.values);
     table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
     if (res.adjoints) {
-      var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins.slice().reverse());
+      var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins);  // then g_x, g_z as the lecture (and explain) go
       table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: res.adjoints[n] != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
     } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
