@@ -415,3 +415,47 @@ def test_wrt_without_a_method_is_a_usage_error():
     for extra in (b'"wrt": "q"', b'"epsilon": 0.001'):
         status, data = worker.handle("run", b'{"program": "y = x", "at": "x=1", ' + extra + b"}")
         assert status == 400 and "needs a" in json.loads(data)["error"]["message"]
+
+
+def _row_by_search(bands, want, taken):
+    """The oracle: every candidate row (want, and each taken row ± EDGE_GAP, clamped to a band) tried
+    nearest first: the free row nearest `want`, else the nearest row of a band (the first layout's)."""
+    from graphlang.web.layout import EDGE_GAP
+    best = None
+    for lo, hi in bands:
+        if lo > hi:
+            continue
+        for y in sorted({min(max(want, lo), hi), *(min(max(t + d, lo), hi) for t in taken
+                                                     for d in (-EDGE_GAP, EDGE_GAP))}, key=lambda f: abs(f - want)):
+            if all(abs(y - t) >= EDGE_GAP - 1e-9 for t in taken):
+                if best is None or abs(y - want) < best[0]:
+                    best = (abs(y - want), y)
+                break
+    return best[1] if best is not None else min((min(max(want, lo), hi) for lo, hi in bands if lo <= hi),
+                                                key=lambda f: abs(f - want))
+
+
+def test_rows_for_skipping_edges_are_the_nearest_free_ones_and_a_dense_graph_is_drawn_straight():
+    """A red team's find: a 100-line program where each line sums every earlier one took minutes
+    to lay out (each crossing tried every row against every row), timing out the server's worker.
+    Oracle: the exhaustive search, on random columns; past MAX_CROSSINGS the edges are drawn straight."""
+    import bisect
+    import random
+
+    from graphlang.present import jsonout
+    from graphlang.web.layout import MAX_CROSSINGS, _row
+    rng = random.Random(5)
+    for _ in range(300):
+        bands = sorted((lo, lo + rng.choice([0, 5, 20, 60])) for lo in rng.sample(range(0, 400, 10), rng.randint(1, 4)))
+        taken: list[float] = []
+        for _ in range(rng.randint(1, 25)):
+            want = rng.uniform(-20, 420)
+            y = _row(bands, want, taken)
+            assert y == pytest.approx(_row_by_search(bands, want, taken), abs=1e-6), (bands, want, taken)
+            bisect.insort(taken, y)
+
+    src = "a0 = x\n" + "".join(f"a{i} = " + " + ".join(f"a{j}" for j in range(i)) + "\n" for i in range(1, 100))
+    dense = jsonout.graph(compute.load(src))
+    crossings = sum(int(a[1:]) - int(b[1:]) - 1 for b, a in dense["edges"] if b != "x")
+    lay = layout(dense)
+    assert crossings > MAX_CROSSINGS and lay["routes"] == {} and len(lay["boxes"]) == 101

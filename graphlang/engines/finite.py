@@ -30,6 +30,7 @@ _BINARY = {ast.Add: (True, True), ast.Sub: (True, True), ast.Mult: (True, True),
 _VAR = re.compile(r"\b([vgt]\d+)\b")
 _NUMBERED = [f"_{k}" for k in range(64)]
 _SHAPES: dict[str, tuple[tuple[bool, ...], bool]] = {}  # a right-hand side, its variables numbered
+_MAX_SHAPES = 100_000  # as plan.py's templates: past it, each new line is analysed afresh
 
 
 def _finite(node: ast.expr) -> bool:
@@ -100,7 +101,9 @@ def unchecked(lines: list[str]) -> list[str]:
         shape = _SHAPES.get(key)
         if shape is None:
             try:
-                shape = _SHAPES[key] = _shape(key)
+                shape = _shape(key)
+                if len(_SHAPES) < _MAX_SHAPES:  # (keys hold a program's constants: bounded for a long-lived process)
+                    _SHAPES[key] = shape
             except (RecursionError, SyntaxError, MemoryError):  # a line too deep to walk: check all
                 raise ValueError("a line too deeply nested to analyse") from None
         shows, finite = shape

@@ -82,11 +82,11 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
                                      a.line, a.column, f"for example {fname}(u, 0)")
             attrs.append(lit)
         args = args[:n_tensor]
-    max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else 8)
-    min_args = n_tensor + (0 if prim.optional_attr or prim.attr_args == 0 else 1)
+    max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else prim.attr_count or 8)
+    min_args = n_tensor + (0 if prim.optional_attr or prim.attr_args == 0 else prim.attr_count or 1)
     total = len(args) + len(attrs)
     if not (min_args <= total <= max_args) or len(args) != n_tensor:
-        want = str(n_tensor) if min_args == max_args else f"{min_args} to {max_args}"
+        want = str(min_args) if min_args == max_args else f"{min_args} to {max_args}"
         raise GraphlangError("arity", f"{fname} takes {want} argument{'s' * (max_args != 1)}, "
                              f"got {total}", node.line, node.column,
                              f"{fname}: {prim.doc}" if prim.doc else None)

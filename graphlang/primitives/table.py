@@ -46,6 +46,7 @@ class Primitive:
     latex: str = ""
     domain: Callable[..., str | None] | None = None
     attr_args: int = 0  # trailing integer-literal arguments (an axis, indices); -1: any number
+    attr_count: int = 0  # with attr_args -1: exactly this many (dpow's two orders), checked when parsed
     optional_attr: bool = False
     public: bool = True  # callable by name from a program
     doc: str = ""
@@ -195,7 +196,8 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _binary("xdivy", kernels.xdivy, K.xdivy_float, ("1 / y", "-xdivy(x, y^2)"), ("call", "xdivy", ATOM),
             "\\frac{{{0}}}{{{1}}}", doc="u / v, 0 where u = 0: the derivative of xlogy in v",
             positive=True),
-    Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1, attr_work=R.dpow_work,
+    Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1, attr_count=2,
+              attr_work=R.dpow_work,
               latex="\\operatorname{{dpow}}_{{{attr[0]},{attr[1]}}}\\left({0}, {1}\\right)",
               domain=D.dpow_domain, positive=True, scalar=K.dpow_float,
               doc="dpow(u, v, k, m): the derivative of u^v, k times in u and m times in v, with its "

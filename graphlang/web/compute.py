@@ -97,7 +97,10 @@ def _epsilon(eps: Any) -> float | None:
         return None
     if isinstance(eps, bool) or not isinstance(eps, int | float):
         raise _usage('"epsilon" must be a number')
-    return float(eps)
+    try:
+        return float(eps)
+    except OverflowError:  # an integer of 400 digits: past float64, as --epsilon 1e400 is
+        raise _usage('"epsilon" is past float64\'s range (±1.8e308)') from None
 
 
 def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:

@@ -10,6 +10,7 @@ each column it crosses, nearest its straight line: drawn straight, a→f ran und
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,7 @@ MIN_CHARS = 14  # "g = -2.431e+04" fits (and "g_" + the name)
 MAX_CHARS = 48  # what a box shows of a long statement
 EDGE_PAD = 6  # an edge crossing a column keeps this far from its boxes
 EDGE_GAP = 7  # and this far from another edge crossing it
+MAX_CROSSINGS = 20_000  # columns crossed by edges that skip columns: past it, no routing (a dense graph)
 
 
 def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -70,8 +72,9 @@ def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[
         spans.append((x, x + width, list(zip(edges, starts))))
         x += width + COL_GAP
     routes: dict[str, list[list[float]]] = {}
-    taken: list[list[float]] = [[] for _ in columns]  # the rows edges already use, per column
-    for node in nodes:
+    taken: list[list[float]] = [[] for _ in columns]  # the rows edges already use, per column (sorted)
+    crossings = sum(rank[n["name"]] - rank[r] - 1 for n in nodes for r in dict.fromkeys(n["reads"]))
+    for node in nodes if crossings <= MAX_CROSSINGS else []:  # (past it: drawn straight, a thicket either way)
         b = boxes[node["name"]]
         for r in dict.fromkeys(node["reads"]):
             a = boxes[r]
@@ -81,7 +84,7 @@ def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[
                 want = ya + (yb - ya) * (c - ca) / (cb - ca)
                 x0, x1, bands = spans[c]
                 y = _row(bands, want, taken[c])
-                taken[c].append(y)
+                bisect.insort(taken[c], y)
                 via.append([round(x0 - 4, 1), round(y, 1), round(x1 + 4, 1)])
             if via:
                 routes[f"{r}>{node['name']}"] = via
@@ -113,18 +116,31 @@ def _brief(v: Any) -> str:
 
 def _row(bands: list[tuple[float, float]], want: float, taken: list[float]) -> float:
     """The free row nearest `want` at least EDGE_GAP from the rows other edges use in this column
-    (two edges on one line read as one), or the nearest free row if the bands are full."""
+    (two edges on one line read as one; `taken` sorted), or the nearest row of a band if all are full.
+    Each band is searched outward from `want` past the rows in the way: a bisection per row passed."""
     best: tuple[float, float] | None = None
     for lo, hi in bands:
         if lo > hi:
             continue
-        for y in sorted({min(max(want, lo), hi), *(min(max(t + d, lo), hi) for t in taken
-                                                     for d in (-EDGE_GAP, EDGE_GAP))},
-                        key=lambda f: abs(f - want)):
-            if all(abs(y - t) >= EDGE_GAP - 1e-9 for t in taken):
-                if best is None or abs(y - want) < best[0]:
-                    best = (abs(y - want), y)
-                break
+        start = min(max(want, lo), hi)
+        for y in (_free(start, hi, taken, 1.0), _free(start, lo, taken, -1.0)):
+            if y is not None and (best is None or abs(y - want) < best[0]):
+                best = (abs(y - want), y)
     if best is not None:
         return best[1]
     return min((min(max(want, lo), hi) for lo, hi in bands if lo <= hi), key=lambda f: abs(f - want))
+
+
+def _free(y: float, end: float, taken: list[float], way: float) -> float | None:
+    """The first row from y towards `end` (way +1: up to it, -1: down to it) clear of every taken row."""
+    gap = EDGE_GAP - 1e-9
+    while (end - y) * way >= 0:
+        k = bisect.bisect_left(taken, y - gap)  # the first taken row that could be within the gap
+        near = []
+        while k < len(taken) and taken[k] < y + gap:
+            near.append(taken[k])
+            k += 1
+        if not near:
+            return y
+        y = (max(near) + EDGE_GAP) if way > 0 else (min(near) - EDGE_GAP)
+    return None
