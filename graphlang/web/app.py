@@ -32,7 +32,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from graphlang.errors import GraphlangError
-from graphlang.web import page
+from graphlang.web import guard, page
 from graphlang.web.pool import Pool
 from graphlang.web.worker import error
 
@@ -134,7 +134,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 2, timeout: 
                      allowed_hosts=[h for h in LOOPBACK if not h.startswith("::")] if loopback else None)
     url = f"http://{'localhost' if loopback else host}:{port}/"
     config = uvicorn.Config(app, host=host, port=port, log_level="warning", access_log=False,
-                            limit_concurrency=512, timeout_keep_alive=5)
+                            limit_concurrency=512, timeout_keep_alive=5, http=guard.protocol())
     server = uvicorn.Server(config)
     print(f"graphlang playground on {url}  (Ctrl-C stops it)", flush=True)
     if open_browser:
