@@ -162,3 +162,12 @@ def test_a_one_value_option_given_twice_is_a_usage_error(cli, argv):
 def test_repeatable_options_and_flags_may_repeat(cli):
     res = cli("run", "programs/lecture13.cg", "--at", "x=2", "--at", "z=3", "--json", "--json")
     assert res.code == 0 and res.json()["gradient"]["x"] > 0, res.err
+
+
+def test_at_file_refuses_a_number_float64_would_make_0(cli, tmp_path):
+    """`--at x=1e-400` was refused while `--at-file {"x": 1e-400}` silently became 0."""
+    (tmp_path / "u.json").write_text('{"x": 1e-400}')
+    res = cli("run", "programs/lecture13.cg", "--at-file", str(tmp_path / "u.json"))
+    assert res.code == 2 and "too small for float64" in res.err
+    (tmp_path / "z.json").write_text('{"x": 1e-300, "z": 0.0}')  # small, and 0 written as 0: values
+    assert cli("run", "programs/lecture13.cg", "--at-file", str(tmp_path / "z.json")).err.count("too small") == 0

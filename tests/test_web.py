@@ -20,6 +20,7 @@ pytest.importorskip("uvicorn")
 
 from starlette.testclient import TestClient  # noqa: E402
 
+from graphlang.errors import GraphlangError  # noqa: E402
 from graphlang.web import compute, page  # noqa: E402
 from graphlang.web.app import create_app  # noqa: E402
 from graphlang.web.layout import layout  # noqa: E402
@@ -459,3 +460,15 @@ def test_rows_for_skipping_edges_are_the_nearest_free_ones_and_a_dense_graph_is_
     crossings = sum(int(a[1:]) - int(b[1:]) - 1 for b, a in dense["edges"] if b != "x")
     lay = layout(dense)
     assert crossings > MAX_CROSSINGS and lay["routes"] == {} and len(lay["boxes"]) == 101
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    (b'{"program": "y = 1/x", "at": {"x": 1e-400}}', "1e-400 is too small for float64"),
+    (b'{"program": "y = x", "program": "y = 2 * x", "at": "x=1"}', "gives 'program' twice"),
+])
+def test_a_request_is_read_as_the_command_line_reads_its_values(body, said):
+    """A red team's finds: 1e-400 became 0 (then "division by zero") where --at refuses it, and of two
+    "program" keys the last was taken without a word, where --at-file refuses a name given twice."""
+    with pytest.raises(GraphlangError) as err:
+        compute.request(body, ("program", "at"))
+    assert err.value.kind == "usage" and said in err.value.message

@@ -146,15 +146,28 @@ def parse_at(items: list[str]) -> dict[str, Any]:
     return values
 
 
-class _Duplicate(Exception):
+class Duplicate(Exception):
     pass
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class TooSmall(Exception):
+    """A JSON number other than 0 that float64 rounds to 0 (1e-400)."""
+
+
+def json_float(text: str) -> float:
+    """json's parse_float: as --at, a number that float64 would make 0 (1e-400) is refused, not 0."""
+    value = float(text)
+    if underflows(text, value):
+        raise TooSmall(text[:40])
+    return value
+
+
+def duplicates_refused(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """json's object_pairs_hook: a key given twice raises Duplicate (json keeps the last silently)."""
     obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
-            raise _Duplicate(key)
+            raise Duplicate(key)
         obj[key] = value
     return obj
 
@@ -199,11 +212,14 @@ def read_at_file(path: str) -> dict[str, Any]:
                              hint="values are numbers, vectors and matrices (a few levels of lists)")
     try:
         obj = json.loads(data.decode("utf-8"), parse_constant=lambda c: float(c.lower()
-                         .replace("infinity", "inf")), object_pairs_hook=_no_duplicates,
+                         .replace("infinity", "inf")), object_pairs_hook=duplicates_refused, parse_float=json_float,
                          parse_int=lambda d: int(d) if len(d) <= 300 else float(d))  # 4,301 digits: no int
-    except _Duplicate as dup:
+    except Duplicate as dup:
         raise GraphlangError("usage", f"--at-file {path} gives {dup.args[0]!r} twice",
                              hint="each name once") from None
+    except TooSmall as small:
+        raise GraphlangError("usage", f"--at-file {path}: {small.args[0]} is too small for float64 (it would be 0)",
+                             hint="numbers other than 0 must be above about 4.9e-324; write 0 if you mean it") from None
     except (ValueError, RecursionError) as err:
         raise GraphlangError("usage", f"--at-file {path} is not valid JSON: {str(err)[:100]}",
                              hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None

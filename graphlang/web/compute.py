@@ -15,7 +15,7 @@ from typing import Any
 
 from graphlang import gradcheck as gc
 from graphlang.errors import GraphlangError
-from graphlang.language.atvalues import MAX_AT_DEPTH, parse_at
+from graphlang.language.atvalues import MAX_AT_DEPTH, Duplicate, TooSmall, duplicates_refused, json_float, parse_at
 from graphlang.limits import Limits
 from graphlang.present import explain as ex
 from graphlang.present import jsonout
@@ -37,9 +37,14 @@ def _usage(message: str, hint: str | None = None) -> GraphlangError:
 def request(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
     """A request body: a JSON object with a `program` string and only known keys."""
     try:
-        obj = json.loads(body.decode("utf-8"))
+        obj = json.loads(body.decode("utf-8"), parse_float=json_float, object_pairs_hook=duplicates_refused)
     except RecursionError:
         raise GraphlangError("limit", "the request nests too deeply") from None
+    except TooSmall as small:  # (as --at and --at-file: 1e-400 is no silent 0)
+        raise _usage(f"{small.args[0]} is too small for float64 (it would be 0)",
+                     hint="numbers other than 0 must be above about 4.9e-324; write 0 if you mean it") from None
+    except Duplicate as dup:  # (json keeps the last of two "program"s without a word)
+        raise _usage(f"the request gives {dup.args[0]!r} twice", hint="each key once") from None
     except ValueError:
         raise _usage("the request body is not JSON", hint='send {"program": "y = x^2", "at": "x=3"}') from None
     if not isinstance(obj, dict):
