@@ -72,3 +72,19 @@ def test_terminal_unsafe_characters_are_escaped_in_json_and_the_data_is_unchange
     assert "\u202e" not in text and "\u009b" not in text
     assert "\u00e9" in text and "\u2202" in text  # ordinary non-ASCII stays readable
     assert json.loads(text) == obj
+
+
+def test_json_too_large_is_refused_before_anything_is_computed(cli, write, monkeypatch):
+    """A red team's find: `run --json` of a 3000×3000 outer product computed it (880 MB) and then
+    refused its JSON. Refused from the shapes now: evaluate is never called."""
+    import graphlang.program as P
+
+    def never(*args, **kwargs):
+        raise AssertionError("evaluated")
+
+    monkeypatch.setattr(P.Program, "evaluate", never)
+    prog = write("input u[40], v[40]\nM = outer(u, v)\ny = sum(M)\n")
+    at = "u=[" + ",".join(["1"] * 40) + "],v=[" + ",".join(["1"] * 40) + "]"
+    for command in (["run"], ["grad", "-m", "forward"]):
+        res = cli(*command, prog, "--at", at, "--json", "--limit", "max_json_numbers=3000")
+        assert res.code == 1 and res.json()["error"]["kind"] == "limit", res.err

@@ -180,8 +180,10 @@ def run_command(program: str, at: list[str], at_file: str | None, as_json: bool,
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict, limit)
-        result = prog.evaluate(values(at, at_file))
+        prog, vals = s.load(strict, limit), values(at, at_file)
+        if as_json:
+            jsonout.bounded_before(prog, vals)
+        result = prog.evaluate(vals)
         if as_json:
             print(jsonout.dumps(jsonout.result(result)))
         else:
@@ -204,6 +206,8 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
         prog = s.load(strict, limit)
         names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
         vals = values(at, at_file)
+        if as_json:
+            jsonout.bounded_before(prog, vals)
         result = prog.evaluate(vals, method=method, wrt=names, epsilon=epsilon,
                                adjoints=as_json)  # the JSON has the same keys as `run`'s
         result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -38,6 +39,16 @@ def bounded(limits: Limits | None, values: Iterable[Any]) -> None:
                                  "(max_json_numbers)", hint="omit --json for tables with long tensors "
                                  "elided, use smaller tensors, or raise the limit with --limit "
                                  "max_json_numbers=N")
+
+
+def bounded_before(program: Any, values: Any) -> None:
+    """`bounded` from the shapes alone, before anything is computed: every value, and with a scalar
+    output its adjoint (a 3000×3000 outer product was computed, 880 MB, before its JSON was refused).
+    A lower bound of what is printed: it refuses nothing the full count would pass."""
+    _, shapes = program.bind(values)
+    named = sum(math.prod(shapes[slot]) for slot in program.graph.slot_of.values())
+    total = named * (2 if program.is_scalar(shapes) else 1)
+    bounded(program.limits, [np.broadcast_to(0.0, (total,))])  # (a view: no memory)
 
 
 def result(res: Any, method: bool = False) -> dict[str, Any]:
