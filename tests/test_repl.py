@@ -675,3 +675,22 @@ def test_assigning_an_input_is_said_where_it_was_typed_and_help_takes_a_command(
     assert render(s.handle(":help at")).startswith(":at ") and "set input values" in render(s.handle(":help :at"))
     assert "did you mean :help grad?" in render(s.handle(":help gra"))
     assert "anything else is a statement" in render(s.handle(":help"))
+
+
+def test_a_name_read_above_is_defined_later_before_its_first_reader():
+    """`e = a / b` waits for b; `b = ln(x)` then said "move this statement", which a REPL cannot. It
+    goes in before the first statement reading b (the graph built top-down, as on paper). Oracle:
+    e = x·z / ln(x) at (2, 3), and ∂e/∂x = z/ln x − z/ln² x by hand; :undo takes it out again."""
+    s = session(["a = x * z", "e = a / b", ":at x=2 z=3"])
+    out = render(s.handle("b = ln(x)"))
+    assert "added as line 2, before the statement that reads b" in out and "e = 8.656" in out, out
+    assert s.source == "a = x * z\nb = ln(x)\ne = a / b\n"
+    grad = graphlang.parse(s.source).gradient({"x": 2.0, "z": 3.0})
+    assert grad["x"] == pytest.approx(3 / math.log(2) - 3 / math.log(2) ** 2)
+    assert "removed: b = ln(x)" in render(s.handle(":undo")) and s.at.keys() == {"x", "z"}
+    assert "waiting for a value of q" in render(s.handle("b = q * 2"))  # a new input of its own
+    s2 = session(["a = x * z", "e = a / b"])
+    assert "cannot assign it" in render(s2.handle("b = 5"))  # a value: said as :at b=5, as for any input
+    s3 = session(["a = x * b", "e = a + 1"])
+    out = render(s3.handle("b = e * 2"))  # a cycle: it cannot go anywhere
+    assert "used before it is assigned" in out and s3.source == "a = x * b\ne = a + 1\n"

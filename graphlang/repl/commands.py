@@ -16,7 +16,6 @@ from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.language.ast import names
 from graphlang.language.atvalues import parse_at
-from graphlang.language.parser import parse_statements
 from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
@@ -130,87 +129,6 @@ def values_alone(program: Program | None, names_: list[str], at: dict[str, Any])
     return {} if program is None else {n: value_alone(program, n, at) for n in names_}
 
 
-def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
-    """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
-    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
-    statements, prog = parse_statements(text), session.program()
-    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
-        len(statements) == 1 and statements[0].kind == "assign" else None
-    if found is None:
-        raise err
-    name, (k, new) = statements[0].name, found
-    session._undo.append(("replace", k, session.chunks[k], session.at))
-    session.chunks[k] = new
-    session._synced, session._program = (-1, None), None  # names, program and values again
-    prog = session.program()
-    dropped = [n for n in session.at if n not in prog.inputs]
-    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
-    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
-        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
-    if session.at and all(n in session.at for n in prog.inputs):
-        reached = prog.graph.reached_from([prog.graph.slot_of[name]])
-        try:
-            vals = prog.forward(given(prog, session.at))
-        except GraphlangError as bad:  # its own failure: not replaced (as a new statement is not added)
-            line = prog.graph.statement(name).line  # type: ignore[union-attr]
-            if bad.line is not None and bad.line < line:  # an earlier line: is it one the new one reads?
-                try:
-                    value_alone(prog, name, session.at)
-                except GraphlangError as own:
-                    bad = own
-            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
-            if bad.line is None or bad.line == line:
-                session._command(":undo")
-                return [error, Text("(not replaced: correct it, or the values with :at, and type it again)")]
-            return [*shown, error, Text(f"(replaced; line {bad.line} fails at these values)")]
-        shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
-                                    if reached[prog.graph.slot_of[n]])))
-    return shown
-
-
-def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
-    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
-    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
-    st = program.graph.statement(name)
-    if st is None:
-        return None
-    start = 0
-    for k, chunk in enumerate(chunks):
-        lines = chunk.split("\n")
-        if start + len(lines) >= st.line:
-            i = st.line - start - 1
-            spliced = _splice(lines[i], name, text)
-            if spliced is None:
-                return None  # a statement continued over lines: the redefinition stands
-            lines[i] = spliced
-            new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
-            try:
-                parse("\n".join(new) + "\n")
-            except GraphlangError as bad:  # the replacement's own mistake (sine(q), a cycle) is the error
-                if bad.kind == "redefined":  # (as in a file: the name is already assigned, use a new one)
-                    return None
-                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
-            return k, "\n".join(lines)
-        start += len(lines)
-    return None
-
-
-def _splice(line: str, name: str, text: str) -> str | None:
-    """`line` with `name`'s statement replaced by `text`, the others on it (`d = exp(a); e = a / b`)
-    and its comment kept; None when the line alone is no whole statements."""
-    try:
-        statements = parse_statements(line)
-    except GraphlangError:
-        return None
-    mine = [st for st in statements if st.kind == "assign" and st.name == name]
-    if len(mine) != 1:
-        return None
-    start = mine[0].column - 1
-    ends = [k for k in (line.find(";", start), line.find("#", start)) if k >= 0]
-    stop = min(ends, default=len(line))
-    return line[:start] + text + (" " if stop < len(line) and line[stop] == "#" else "") + line[stop:]
-
-
 def header(at: dict[str, Any]) -> str:
     """`# :at x=2 W=[[1.0,0.0],[0.0,1.0]]`: exact (repr) numbers, read back by `read_header`."""
     items = [f"{k}={json.dumps(np.asarray(v, dtype=np.float64).tolist(), separators=(',', ':'))}"
@@ -303,16 +221,24 @@ def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
 _GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")  # (the value: whatever :at takes)
 
 
+def is_value(text: str, inputs: Any) -> str | None:
+    """`x = 5` for an input x read above: the value as :at would take it (`x = e`, `x = 1-2` are none)."""
+    m = _GIVEN.fullmatch(text)
+    if not m or m.group(1) not in inputs:
+        return None
+    value = m.group(2).replace(" ", "")
+    try:
+        parse_at([f"{m.group(1)}={value}"])
+    except GraphlangError:
+        return None
+    return value
+
+
 def as_value(err: GraphlangError, text: str, inputs: Any, line: int) -> GraphlangError:
     """`x = 5` (on session line `line`) where x is an input already read: meant as its value. Said
     where it was typed, and how (:at x=5); not "used before it is assigned" at the line reading x."""
-    m = _GIVEN.fullmatch(text)
-    if err.kind == "undefined" and m and m.group(1) in inputs:
-        value = m.group(2).replace(" ", "")
-        try:
-            parse_at([f"{m.group(1)}={value}"])  # only a value :at takes (not `x = e`, `x = 1-2`)
-        except GraphlangError:
-            return err
+    m, value = _GIVEN.fullmatch(text), is_value(text, inputs)
+    if err.kind == "undefined" and m and value is not None:
         return GraphlangError("undefined", f"{m.group(1)!r} is an input (line {err.line} reads it): a "
                               "statement cannot assign it", line, 1,
                               hint=f"to give the input {m.group(1)} a value, type :at {m.group(1)}={value}")

@@ -20,6 +20,7 @@ from graphlang.present import tables as render
 from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
+from graphlang.repl import edits
 from graphlang.repl.reading import abandons, is_complete, join_continuations
 
 COMMANDS = rc.COMMANDS
@@ -47,7 +48,8 @@ class ReplSession:
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
         self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
-        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("replace", chunk, old text, at) | ("load", chunks, at)
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", chunk) | ("replace", chunk, old text, at)
+        # | ("load", chunks, at)
 
     @property
     def source(self) -> str:
@@ -122,9 +124,11 @@ class ReplSession:
         try:
             names, statements, checked = self._names.add(text, self.limits)
         except GraphlangError as err:
+            if err.kind == "undefined" and not rc.is_value(text, self._names.inputs):
+                return edits.insert_earlier(self, text, err)  # `b = ln(x)` after `e = a / b`: before it
             if err.kind != "redefined":
                 raise rc.as_value(err, text, self._names.inputs, len(self._lines) + 1) from None  # `x = 5`: :at
-            return rc.replace_statement(self, text, err)
+            return edits.replace_statement(self, text, err)
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         before, start = self._synced, len(self._lines) + 1  # (start: the new text's first line)
@@ -256,7 +260,7 @@ class ReplSession:
             if op[0] == "load":
                 self.chunks, self.at = op[1], op[2]
                 return [Text("undid :load: the program and values before it are back")]
-            gone = self.chunks.pop()
+            gone = self.chunks.pop(op[1] if op[0] == "insert" else -1)  # ("insert", k): put in before a reader
             return [Text(f"removed: {gone}")]
         if cmd == ":reset":
             self.chunks, self.at, self._undo = [], {}, []

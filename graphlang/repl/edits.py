@@ -1,0 +1,128 @@
+"""Editing the session's statements in place: one replaced (`a = x + z` when a exists, also on a
+line it shares), one put in before the statement that reads it (`b = ln(x)` after `e = a / b`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+from graphlang.errors import GraphlangError
+from graphlang.language.ast import names
+from graphlang.language.parser import parse_statements
+from graphlang.present import tables as render
+from graphlang.program import Program, parse
+from graphlang.repl.commands import add_inputs_read, given, value_alone, waiting
+
+
+def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
+    """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
+    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
+    statements, prog = parse_statements(text), session.program()
+    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
+        len(statements) == 1 and statements[0].kind == "assign" else None
+    if found is None:
+        raise err
+    name, (k, new) = statements[0].name, found
+    session._undo.append(("replace", k, session.chunks[k], session.at))
+    session.chunks[k] = new
+    session._synced, session._program = (-1, None), None  # names, program and values again
+    prog = session.program()
+    dropped = [n for n in session.at if n not in prog.inputs]
+    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
+        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
+    return _recomputed(session, prog, name, shown, "replaced")
+
+
+def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
+    """`b = ln(x)` after `e = a / b` read b (waiting for its value): the statement goes in before the
+    first one that reads b, where the program stays valid (defining a graph top-down, as on paper).
+    Else the error stands ("used before it is assigned")."""
+    statements = parse_statements(text)
+    name = statements[0].name if len(statements) == 1 and statements[0].kind == "assign" else None
+    if name is None or name not in session._names.inputs or name in session._names.declared:
+        raise err
+    first = next((k for k, chunk in enumerate(session.chunks) if any(
+        st.expr is not None and name in names(st.expr) for st in parse_statements(chunk))), None)
+    chunks = session.chunks[:first] + [text] + session.chunks[first:] if first is not None else None
+    try:
+        prog = parse("\n".join(chunks) + "\n", limits=session.limits) if chunks else None
+    except GraphlangError:
+        prog = None
+    if prog is None:
+        raise err
+    session._undo.append(("insert", first))
+    session.chunks, session._synced, session._program = chunks, (-1, None), None
+    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    line = prog.graph.statement(name).line  # type: ignore[union-attr]
+    missing = {n for n in prog.inputs if n not in session.at}
+    return _recomputed(session, session.program(), name, [Text(
+        f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"),
+        *waiting([name], add_inputs_read({}, prog.graph.statements), missing)], "added")
+
+
+def _recomputed(session: Any, prog: Any, name: str, shown: list[Any], verb: str) -> list[Any]:
+    """After a statement is replaced or put in: the values it reaches, or (its own failure) undone."""
+    if session.at and all(n in session.at for n in prog.inputs):
+        reached = prog.graph.reached_from([prog.graph.slot_of[name]])
+        try:
+            vals = prog.forward(given(prog, session.at))
+        except GraphlangError as bad:  # its own failure: not replaced (as a new statement is not added)
+            line = prog.graph.statement(name).line  # type: ignore[union-attr]
+            if bad.line is not None and bad.line < line:  # an earlier line: is it one the new one reads?
+                try:
+                    value_alone(prog, name, session.at)
+                except GraphlangError as own:
+                    bad = own
+            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
+            if bad.line is None or bad.line == line:
+                session._command(":undo")
+                return [error, Text(f"(not {verb}: correct it, or the values with :at, and type it again)")]
+            return [*shown, error, Text(f"({verb}; line {bad.line} fails at these values)")]
+        shown.append(Text("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names
+                                    if reached[prog.graph.slot_of[n]])))
+    return shown
+
+
+def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
+    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
+    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
+    st = program.graph.statement(name)
+    if st is None:
+        return None
+    start = 0
+    for k, chunk in enumerate(chunks):
+        lines = chunk.split("\n")
+        if start + len(lines) >= st.line:
+            i = st.line - start - 1
+            spliced = _splice(lines[i], name, text)
+            if spliced is None:
+                return None  # a statement continued over lines: the redefinition stands
+            lines[i] = spliced
+            new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
+            try:
+                parse("\n".join(new) + "\n")
+            except GraphlangError as bad:  # the replacement's own mistake (sine(q), a cycle) is the error
+                if bad.kind == "redefined":  # (as in a file: the name is already assigned, use a new one)
+                    return None
+                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
+            return k, "\n".join(lines)
+        start += len(lines)
+    return None
+
+
+def _splice(line: str, name: str, text: str) -> str | None:
+    """`line` with `name`'s statement replaced by `text`, the others on it (`d = exp(a); e = a / b`)
+    and its comment kept; None when the line alone is no whole statements."""
+    try:
+        statements = parse_statements(line)
+    except GraphlangError:
+        return None
+    mine = [st for st in statements if st.kind == "assign" and st.name == name]
+    if len(mine) != 1:
+        return None
+    start = mine[0].column - 1
+    ends = [k for k in (line.find(";", start), line.find("#", start)) if k >= 0]
+    stop = min(ends, default=len(line))
+    return line[:start] + text + (" " if stop < len(line) and line[stop] == "#" else "") + line[stop:]
