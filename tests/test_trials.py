@@ -231,7 +231,7 @@ def test_assigning_a_number_to_an_input_in_the_repl_points_to_at():
     s = ReplSession()
     s.handle("a = x * z")
     shown = s.handle("x = 5")[0].plain
-    assert "used before it is assigned" in shown and "type :at x=5" in shown and "x = 5" not in s.source
+    assert "is an input" in shown and "type :at x=5" in shown and "x = 5" not in s.source
     s.handle(":at x=5 z=2")
     assert s.handle("a")[0].plain.startswith("a = 10")
 
