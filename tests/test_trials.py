@@ -340,7 +340,8 @@ def test_red_team_findings_on_the_days_changes(cli, write, tmp_path):
     args = shlex.split(said.split("run it: graphlang ")[1])
     assert "w=" not in said and cli(*args, "--json").json()["value"] == 4.0
     s.handle("b = a * z")
-    assert "type :at" not in s.handle("z = e")[0].plain and "type :at z=3" in s.handle("z = 3")[0].plain
+    assert "type :at z=3" in s.handle("z = 3")[0].plain  # a value: said as :at, not added
+    assert "before the statement that reads z" in s.handle("z = e")[0].plain  # an expression: defined there
     ran = cli("diff", str(PROGRAMS / "lecture13.cg"), "--wrt", "a,nope")
     assert ran.code == 1 and "'nope'" in ran.err and "other nodes: a, b" in ran.err
     dot = cli("graph", write("input x\na = x * 2\ng_a = a + 1\ny = g_a * a\n"), "--at", "x=2", "--dot").out
