@@ -27,7 +27,8 @@ def check_target(path: str) -> str:
                              hint="write to a file in a folder, not to a device or a pipe")
     folder = os.path.dirname(path) or "."
     if not os.path.isdir(folder):
-        raise GraphlangError("io", f"cannot write {path}: the folder {folder} does not exist")
+        raise GraphlangError("io", f"cannot write {path}: {folder} is not a folder" if os.path.lexists(folder)
+                             else f"cannot write {path}: the folder {folder} does not exist")
     return folder
 
 

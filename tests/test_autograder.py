@@ -325,3 +325,15 @@ def test_prairielearn_folder_written_again_keeps_its_uuid(tmp_path, cli):
     fresh = tmp_path / "fresh"
     assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(fresh)).code == 0
     assert json.loads((fresh / "info.json").read_text())["uuid"] != first  # a new folder: its own question
+
+
+def test_the_gradescope_zip_goes_into_a_folder_made_for_it(tmp_path, cli):
+    """The README's `-o ag/autograder.zip` without an `ag` folder failed ("assignment.toml: io error"),
+    where the PrairieLearn folder is made; a path through a file is said so, without the assignment's name."""
+    out = tmp_path / "ag" / "hw1" / "autograder.zip"
+    ran = cli("autograder", "gradescope", "--assignment", str(HW / "assignment.toml"), "-o", str(out))
+    assert ran.code == 0 and zipfile.is_zipfile(out)
+    (tmp_path / "f").write_text("")
+    bad = cli("autograder", "gradescope", "--assignment", str(HW / "assignment.toml"),
+              "-o", str(tmp_path / "f" / "x.zip"))
+    assert bad.code == 2 and "is not a folder" in bad.err and "assignment.toml" not in bad.err

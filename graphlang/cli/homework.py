@@ -236,8 +236,10 @@ def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairi
         if not assignment or not output:
             raise GraphlangError("usage", "give --assignment FILE and -o OUTPUT")
         asg = Assignment.load(assignment, label="")  # the error shows the path
+        s.path = "graphlang"  # (from here on an error is about -o, not the assignment file)
         if platform == "gradescope":
-            check_target(output)
+            if Path(output).parent.exists():
+                check_target(output)  # (a folder for -o: refused before the wheel is built)
             bundles.write_gradescope(asg, output)
             s.out.print(f"{output}: upload it as the Gradescope autograder (setup.sh, run_autograder, "
                         f"assignment.toml, the graphlang wheel)")

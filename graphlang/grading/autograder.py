@@ -85,7 +85,14 @@ def gradescope_zip(assignment: Assignment, wheel_file: tuple[str, bytes] | None 
 
 
 def write_gradescope(assignment: Assignment, out: str) -> None:
+    """The zip at `out`, its folder made if missing (as the PrairieLearn question's folder is)."""
     data = gradescope_zip(assignment)
+    folder = Path(out).parent
+    if str(folder) not in ("", ".") and not folder.exists():
+        try:
+            folder.mkdir(parents=True)
+        except OSError as err:
+            raise GraphlangError("io", f"cannot make the folder {folder}: {err.strerror or err}") from None
     write_with(out, lambda fh: fh.write(data))
 
 
