@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import pathlib
+import socket
+import threading
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
@@ -55,3 +60,26 @@ def write(tmp_path):
 
 def conformance_cases() -> list[dict]:
     return json.loads((DATA / "conformance.json").read_text())
+
+
+@contextlib.contextmanager
+def running_server(app: object, **config: object) -> Iterator[int]:
+    """uvicorn serving `app` on a free loopback port in a thread: yields the port, stops it after."""
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    for _ in range(600):
+        if srv.started:
+            break
+        time.sleep(0.05)
+    assert srv.started, "the server did not start"
+    try:
+        yield port
+    finally:
+        srv.should_exit = True
+        thread.join(30)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import math
 import shutil
-import socket
-import threading
 import time
 import urllib.parse
 
 import pytest
-from conftest import PROGRAMS, ROOT, run_cli
+from conftest import PROGRAMS, ROOT, run_cli, running_server
 
 pytest.importorskip("starlette")
 uvicorn = pytest.importorskip("uvicorn")
@@ -47,22 +45,9 @@ def dy_dz(x: float, z: float) -> float:
 
 @pytest.fixture(scope="module")
 def server():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(create_app(workers=2, timeout=20.0, allowed_hosts=["127.0.0.1", "localhost"]),
-                            host="127.0.0.1", port=port, log_level="warning")
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(600):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield f"http://127.0.0.1:{port}/"
-    srv.should_exit = True
-    thread.join(30)
+    app = create_app(workers=2, timeout=20.0, allowed_hosts=["127.0.0.1", "localhost"])
+    with running_server(app) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")

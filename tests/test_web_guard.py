@@ -5,12 +5,11 @@ and an honest client is served throughout. A real uvicorn server on a free port,
 from __future__ import annotations
 
 import socket
-import threading
-import time
 
 import pytest
+from conftest import running_server
 
-uvicorn = pytest.importorskip("uvicorn")
+pytest.importorskip("uvicorn")
 from graphlang.web import guard  # noqa: E402
 from graphlang.web.app import create_app  # noqa: E402
 
@@ -19,22 +18,9 @@ LIMIT = 30.0  # seconds a socket waits for the server: generous (a loaded laptop
 
 @pytest.fixture(scope="module")
 def port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = s.getsockname()[1]
-    config = uvicorn.Config(create_app(workers=1, timeout=20.0, allowed_hosts=["127.0.0.1"]), host="127.0.0.1",
-                            port=free, log_level="warning", http=guard.protocol(request_seconds=3.0, per_client=4))
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(600):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    assert srv.started, "the server did not start"
-    yield free
-    srv.should_exit = True
-    thread.join(30)
+    app = create_app(workers=1, timeout=20.0, allowed_hosts=["127.0.0.1"])
+    with running_server(app, http=guard.protocol(request_seconds=3.0, per_client=4)) as free:
+        yield free
 
 
 def _connect(port: int) -> socket.socket:
