@@ -112,3 +112,27 @@ def test_an_honest_student_who_rounds_every_step_is_credited_everywhere():
         rep = grade_answers(source, answers, at, quantities=list(answers), comparison=C3)
         assert rep.score == rep.max_score, (source, at, [(i.name, i.message) for i in rep.items if not i.passed])
         checked += 1
+
+
+def test_forward_mode_decimals_and_a_carried_error_may_round_local_derivatives_too():
+    """A second red team: the rounding of a local derivative was allowed in reverse mode's sigfig
+    steps only. Oracles, the student's arithmetic: db/dx = (1/a)·da/dx = 1.19·0.598 from their own
+    a = 0.837; dy/dx = 2·(1/x) = 2·0.556 at 3 decimals; after a slip a = 0.685 (true 0.5),
+    dy/dz = g_a·(−x/z²) = 0.398·0.167."""
+    fwd = {"a": 0.837, "b": -0.178, "y": 0.522, "da/dx": 0.598, "db/dx": _sig(_sig(1 / 0.837) * 0.598),
+           "dy/dx": 1.71}
+    rep = grade_answers("a = sqrt(x)\nb = ln(a)\ny = b + x\n", fwd, {"x": 0.7}, quantities=list(fwd), comparison=C3)
+    assert rep.score == rep.max_score, [(i.name, i.message) for i in rep.items if not i.passed]
+    dd = {"a": 0.588, "y": 1.176, "g_y": 1.0, "g_a": 2.0, "dy/dx": round(2 * round(1 / 1.8, 3), 3)}
+    rep = grade_answers("a = ln(x)\ny = a + a\n", dd, {"x": 1.8}, quantities=list(dd),
+                        comparison=Comparison("decdig", digits=3))
+    assert rep.score == rep.max_score, [(i.name, i.message) for i in rep.items if not i.passed]
+    slip = {"a": 0.685, "b": 1.37, "y": _sig(math.sin(1.37)), "g_y": 1.0, "g_b": _sig(math.cos(1.37)), "g_a": 0.398,
+            "dy/dz": _sig(0.398 * _sig(1.5 / 9)), "dy/dx": _sig(0.398 * _sig(1 / -3.0))}
+    rep = grade_answers("a = x / z\nb = a + a\ny = sin(b)\n", slip, {"x": -1.5, "z": -3.0}, quantities=list(slip),
+                        comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["a"], [(i.name, i.message) for i in rep.items]
+    wrong = {**fwd, "db/dx": 0.730}  # past any rounding of 1/a = 1.1947 or of da/dx: still refused
+    rep = grade_answers("a = sqrt(x)\nb = ln(a)\ny = b + x\n", wrong, {"x": 0.7}, quantities=list(wrong),
+                        comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["db/dx"]

@@ -30,13 +30,15 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward.
     `hidden` (the reference's values hidden): negligible beside `scale` (what the student has), not
     beside the node's own value, which a student bisecting on the threshold would learn."""
-    return any(_carried(q, step, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of)
-               for step, _ in _ways(q, prog, adj, env, student))
+    locals_ = _reverse_locals(q, prog, adj)
+    return any(_carried(q, step, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
+                        _slack_of(q, forward, cmp, locals_ if forward is adj.forward else None))
+               for step, forward in _ways(q, prog, adj, env, student))
 
 
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
              credited: set[str], scale: float, right: set[str] | None, hidden: bool, fixed: frozenset[str],
-             cmp_of: Callable[[str], Comparison] | None) -> bool:
+             cmp_of: Callable[[str], Comparison] | None, slack: Callable[..., Any]) -> bool:
     used = {n for e in step for n in names(e)}
     if right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
@@ -50,7 +52,8 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
     mixed = {**env, **student, q: env[q]}  # the student's values, not their answer to q itself
     try:
         with quiet_floats():
-            carried = sum(value_of(e, mixed) for e in step)
+            terms = [np.asarray(value_of(e, mixed), dtype=np.float64) for e in step]
+            carried = sum(terms)
     except (KeyError, ValueError, TypeError, FloatingPointError):
         return False
     if not np.all(np.isfinite(carried)):  # |answer − inf| ≤ rtol·inf holds for any answer
@@ -61,10 +64,26 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
             return False
         below, above = _rounding_range(step, mixed, {n: student[n] for n in sorted(used) if n in student and n != q},
                                        cmp_of or (lambda n: cmp), carried)
-        allow, off = cmp.allowance(carried), got - carried
+        allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
         if not bool(np.all((off <= above + allow) & (-off <= below + allow))):
             return False
     return not sign_turned(given, carried, scale)
+
+
+def _reverse_locals(q: str, prog: Program, adj: adjoint.Adjoints) -> list[tuple[str, Any]] | None:
+    """An adjoint's terms as (the consumer's adjoint, the local derivative), in `_step`'s order."""
+    node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
+    return [(adj.g(t.consumer), t.partial) for t in adj.terms.get(node, [])] if node in prog.names else None
+
+
+def _slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tuple[str, Any]] | None
+              ) -> Callable[..., Any]:
+    """How far a chain rule's terms may move with their local derivatives rounded to the figures (or
+    decimals) asked, as explain prints them; 0 for a value's statement, and for relabs (no digits)."""
+    if q in forward or cmp.kind not in ("sigfig", "decdig"):
+        return lambda step, terms, env: 0.0
+    return lambda step, terms, env: sum(_rounding_of_local(k, e, t, env, cmp, locals_)
+                                        for k, (e, t) in enumerate(zip(step, terms)))
 
 
 def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
@@ -77,16 +96,15 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     g_d = 1) rounds nothing; another moves by half its last written digit at most, capped by what
     its comparison allows at the true value; and the step keeps the true value's sign, element by
     element (never from a true 0 to 5)."""
-    node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
-    locals_ = [(adj.g(t.consumer), t.partial) for t in adj.terms.get(node, [])] if node in prog.names else None
+    locals_ = _reverse_locals(q, prog, adj)
     return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of, scale,
-                        locals_ if forward is adj.forward else None)
+                        _slack_of(q, forward, cmp, locals_ if forward is adj.forward else None))
                for step, forward in _ways(q, prog, adj, env, student))
 
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
              given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
-             scale: float, locals_: list[tuple[str, Any]] | None) -> bool:
+             scale: float, slack: Callable[..., Any]) -> bool:
     answered = {id(forward[n]): n for n in student if n in forward and n != q}
     step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
     used = {n for e in step for n in names(e)}
@@ -115,32 +133,45 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
         return False
     # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
     # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
-    rounds = cmp.kind == "sigfig" and q not in forward
-    terms_slack = sum(_rounding_of_local(k, t, mixed, cmp.digits, locals_) for k, t in enumerate(terms)) \
-        if rounds else 0.0
-    allow, off = cmp.allowance(carried) + terms_slack, got - carried
+    allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
     return bool(np.all((off <= above + allow) & (-off <= below + allow)))
 
 
-def _rounding_of_local(k: int, term: np.ndarray, env: dict[str, Any], digits: int,
+def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cmp: Comparison,
                        locals_: list[tuple[str, Any]] | None) -> np.ndarray:
-    """How far the k-th chain-rule term g_c·∂c/∂a moves when its local derivative is rounded to
-    `digits` figures, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6): |g_c|·|round(p) − p|
-    per element. Not a blanket share of the term: an exact local derivative (x = 2) rounds nothing
-    (a red team's 805 for g_a·x = 405·2 passed). Without the term's factors (forward mode's terms),
-    the term's own rounding."""
+    """How far the k-th chain-rule term g_c·∂c/∂a (forward mode: ∂a/∂u·du/dx) moves when its local
+    derivative is rounded as asked, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6):
+    |g_c|·|round(p) − p| per element. Not a blanket share of the term: an exact local derivative
+    (x = 2) rounds nothing (a red team's 805 for g_a·x = 405·2 passed). A term whose factors are not
+    known (matrix calculus), the term's own rounding."""
     try:
         with quiet_floats():
-            if locals_ is None or k >= len(locals_) or locals_[k][1] is None:
-                return np.abs(_round_figures(term, digits) - term)
-            carried, local = locals_[k]
+            found = locals_[k] if locals_ is not None and k < len(locals_) else _tangent_factors(e)
+            if found is None or found[1] is None:
+                return np.abs(_round_as(term, cmp) - term)
+            carried, local = found
             p = np.asarray(value_of(local, env), dtype=np.float64)
-            moved = np.abs(np.asarray(env[carried], dtype=np.float64)) * np.abs(_round_figures(p, digits) - p)
+            moved = np.abs(np.asarray(env[carried], dtype=np.float64)) * np.abs(_round_as(p, cmp) - p)
             if moved.shape == term.shape:  # (matrix calculus: a Jacobian's rounding is the term's own)
                 return moved
-            return np.abs(_round_figures(term, digits) - term)
+            return np.abs(_round_as(term, cmp) - term)
     except (KeyError, ValueError, TypeError, FloatingPointError):
-        return np.abs(term) * 0.5 * 10.0 ** (1 - digits)
+        return np.abs(term) * 0.5 * 10.0 ** (1 - cmp.digits)
+
+
+def _tangent_factors(e: Any) -> tuple[str, Any] | None:
+    """A forward-mode term ∂a/∂u · du/dx as (the tangent's key, the local derivative), else None."""
+    body = e.args[0] if e.op == "neg" else e
+    if body.op != "mul" or len(body.args) != 2:
+        return None
+    seeds = [k for k, a in enumerate(body.args) if a.op == "var" and "/" in str(a.attr)]
+    return (str(body.args[seeds[0]].attr), body.args[1 - seeds[0]]) if len(seeds) == 1 else None
+
+
+def _round_as(v: np.ndarray, cmp: Comparison) -> np.ndarray:
+    """`v` rounded as the comparison asks answers to be: to its significant figures or decimals."""
+    return _round_figures(v, cmp.digits) if cmp.kind == "sigfig" else np.round(np.asarray(v, dtype=np.float64),
+                                                                                cmp.digits)
 
 
 def _round_figures(v: np.ndarray, digits: int) -> np.ndarray:
