@@ -136,3 +136,15 @@ def test_forward_mode_decimals_and_a_carried_error_may_round_local_derivatives_t
     rep = grade_answers("a = sqrt(x)\nb = ln(a)\ny = b + x\n", wrong, {"x": 0.7}, quantities=list(wrong),
                         comparison=C3)
     assert [i.name for i in rep.items if not i.passed] == ["db/dx"]
+
+
+def test_a_carried_error_may_use_the_students_own_node_for_its_local_derivative():
+    """A student who wrote d = 700 for d = exp(a) (true e⁶ = 403.4) and then ∂d/∂a = d, g_a = 700 + 1:
+    refused, as the reference recomputes exp(a) = 403 (a second red team: 39/400 slipped students lost a
+    later step this way). Oracle: their arithmetic with their own d; 2 % off it is still wrong."""
+    src = "a = x * z\nd = exp(a)\ny = d + a\n"
+    ans = {"a": 6.0, "d": 700.0, "y": 706.0, "g_y": 1.0, "g_d": 1.0, "g_a": 701.0}
+    rep = grade_answers(src, ans, {"x": 2.0, "z": 3.0}, quantities=list(ans), comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["d"], [(i.name, i.message) for i in rep.items]
+    rep = grade_answers(src, {**ans, "g_a": 715.0}, {"x": 2.0, "z": 3.0}, quantities=list(ans), comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["d", "g_a"]

@@ -31,9 +31,31 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     `hidden` (the reference's values hidden): negligible beside `scale` (what the student has), not
     beside the node's own value, which a student bisecting on the threshold would learn."""
     locals_ = _reverse_locals(q, prog, adj)
-    return any(_carried(q, step, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
+    return any(_carried(q, form, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
                         _slack_of(q, forward, cmp, locals_ if forward is adj.forward else None))
-               for step, forward in _ways(q, prog, adj, env, student))
+               for step, forward in _ways(q, prog, adj, env, student)
+               for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
+
+
+def _consumers(q: str, prog: Program, adj: adjoint.Adjoints) -> set[str]:
+    """The nodes whose local derivatives a step of `q` takes: g_a's consumers of a; da/dx's a."""
+    node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
+    own = {t.consumer for t in adj.terms.get(node, [])} if node in prog.names else set()
+    tangent = tangents.tangent_key(q, prog)
+    return own | ({tangent[1:].split("/d", 1)[0]} if tangent else set())
+
+
+def _forms(step: list[Any], forward: dict[str, Any], student: dict[str, Any], q: str, right: set[str] | None,
+           consumers: set[str]) -> list[list[Any]]:
+    """The step as the reference writes it, and with a wrong answer for a consumer written as that
+    node: ∂d/∂a for d = exp(a) may be the student's own (wrong) d, not exp(a). Only a consumer's own
+    value (a wrong y = p(1 − p) is no licence to write g_u = g_p·y: a red team's sign-turned 3.8e-11)."""
+    if right is None:  # (which answers are wrong is not known: the reference's form alone)
+        return [step]
+    answered = {id(forward[n]): n for n in student
+                if n in forward and n != q and n not in right and n in consumers}
+    mine = [_as_nodes(e, answered) for e in step]
+    return [step] if all(a is b for a, b in zip(mine, step)) else [step, mine]
 
 
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
@@ -62,8 +84,9 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
     if not compare(got, carried, cmp)[0]:
         if got.shape != np.shape(carried):
             return False
-        below, above = _rounding_range(step, mixed, {n: student[n] for n in sorted(used) if n in student and n != q},
-                                       cmp_of or (lambda n: cmp), carried)
+        earlier = {n: student[n] for n in sorted(used) if n in student and n != q}
+        below, above = _rounding_range(step, mixed, earlier, cmp_of or (lambda n: cmp), carried,
+                                       {n: env[n] for n in earlier if n in env})  # (g_d = 1 exactly rounds nothing)
         allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
         if not bool(np.all((off <= above + allow) & (-off <= below + allow))):
             return False
@@ -211,9 +234,10 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
     below, above = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
-        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if true is None else true[n]))
-        if true is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
-            half = np.where(v == np.asarray(true[n], dtype=np.float64), 0.0, half)
+        t = None if true is None else true.get(n)
+        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if t is None else t))
+        if t is not None and np.shape(t) == v.shape:  # an element written exactly (6 of a true 6) rounds
+            half = np.where(v == np.asarray(t, dtype=np.float64), 0.0, half)  # nothing, beside one that does
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
             try:
