@@ -51,9 +51,12 @@ def _kind_of(v: Any) -> str:
     if v is None or isinstance(v, bool):
         return repr(v)
     if isinstance(v, str):
-        return f"the text {v[:20]!r}" + ("…" if len(v) > 20 else "") + (" (write the number without quotes)"
-                                                                     if v.strip().lstrip("+-").replace(".", "", 1)
-                                                                     .replace("e", "", 1).isdigit() else "")
+        try:
+            float(v)
+            quoted = " (write the number without quotes)"
+        except ValueError:
+            quoted = ""
+        return f"the text {v[:20]!r}" + ("…" if len(v) > 20 else "") + quoted
     return f"a {type(v).__name__}"
 
 

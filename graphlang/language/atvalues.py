@@ -106,7 +106,7 @@ def parse_value(name: str, text: str) -> Any:
                              "give finite numbers (float64 ends at ±1.8e308: 1e400 is infinity)")
             if underflows(m.group(), value):  # 1e-400: 0 in float64, as a literal is refused
                 raise _usage(f"the value of {name!r} is too small for float64: {m.group()[:40]!r} would be 0",
-                             "numbers other than 0 must be above about 4.9e-324; write 0 if you mean it")
+                             TOO_SMALL_HINT)
             if stack:
                 stack[-1].append(value)
             else:
@@ -152,6 +152,9 @@ class Duplicate(Exception):
 
 class TooSmall(Exception):
     """A JSON number other than 0 that float64 rounds to 0 (1e-400)."""
+
+
+TOO_SMALL_HINT = "numbers other than 0 must be above about 4.9e-324; write 0 if you mean it"
 
 
 def json_float(text: str) -> float:
@@ -219,7 +222,7 @@ def read_at_file(path: str) -> dict[str, Any]:
                              hint="each name once") from None
     except TooSmall as small:
         raise GraphlangError("usage", f"--at-file {path}: {small.args[0]} is too small for float64 (it would be 0)",
-                             hint="numbers other than 0 must be above about 4.9e-324; write 0 if you mean it") from None
+                             hint=TOO_SMALL_HINT) from None
     except (ValueError, RecursionError) as err:
         raise GraphlangError("usage", f"--at-file {path} is not valid JSON: {str(err)[:100]}",
                              hint='write a JSON object: {"x": 2, "W": [[1, 0], [0, 1]]}') from None

@@ -15,7 +15,15 @@ from typing import Any
 
 from graphlang import gradcheck as gc
 from graphlang.errors import GraphlangError
-from graphlang.language.atvalues import MAX_AT_DEPTH, Duplicate, TooSmall, duplicates_refused, json_float, parse_at
+from graphlang.language.atvalues import (
+    MAX_AT_DEPTH,
+    TOO_SMALL_HINT,
+    Duplicate,
+    TooSmall,
+    duplicates_refused,
+    json_float,
+    parse_at,
+)
 from graphlang.limits import Limits
 from graphlang.present import explain as ex
 from graphlang.present import jsonout
@@ -42,7 +50,7 @@ def request(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
         raise GraphlangError("limit", "the request nests too deeply") from None
     except TooSmall as small:  # (as --at and --at-file: 1e-400 is no silent 0)
         raise _usage(f"{small.args[0]} is too small for float64 (it would be 0)",
-                     hint="numbers other than 0 must be above about 4.9e-324; write 0 if you mean it") from None
+                     hint=TOO_SMALL_HINT) from None
     except Duplicate as dup:  # (json keeps the last of two "program"s without a word)
         raise _usage(f"the request gives {dup.args[0]!r} twice", hint="each key once") from None
     except ValueError:
