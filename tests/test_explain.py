@@ -75,6 +75,14 @@ def test_a_zero_local_derivative_beside_others_is_part_of_the_sum():
     assert back.forms == ["g_x", "g_y·∂y/∂x + g_a·∂a/∂x", "g_y·(2·x) + g_a·0", "1·6 + 1·0", "6"]
 
 
+def test_a_negative_local_derivative_is_a_parenthesized_factor():
+    """w = v - x: the rule read `g_w·-1` (two operators side by side); written `g_w·(-1)` as its numbers
+    `1·(-1)` are. Oracle: ∂w/∂x = 2 - 1 = 1 for w = v - x, v = 2x, by hand."""
+    lines = ex.explain(graphlang.parse("v = 2 * x\nw = v - x\n"), {"x": 3})
+    back = next(ln for ln in lines if ln.phase == "backward" and ln.node == "x")
+    assert back.forms == ["g_x", "g_v·∂v/∂x + g_w·∂w/∂x", "g_v·2 + g_w·(-1)", "1·2 + 1·(-1)", "1"]
+
+
 @pytest.mark.parametrize("shape", [(2, 3, 4), (4, 4, 4), (3, 2, 2), (2, 2, 5)])
 def test_latex_explain_of_a_stack_of_matrices_breaks_its_lines(shape):
     """`explain --format latex` of y = sum(A * A) for a 2×3×4 A recursed until RecursionError (a

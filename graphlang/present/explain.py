@@ -98,9 +98,9 @@ def math_text(e: Expr, shapes: Any, used: set[str]) -> str:
 
 
 def paren(text: str, e: Expr) -> str:
-    # dpow prints as its textbook form (a product), so it needs parentheses like one
-    return text if e.op in ("var", "const") or PRIMITIVES.get(e.op, None) is not None and \
-        PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow" else f"({text})"
+    # dpow prints as its textbook form (a product), so it needs parentheses like one; g_w·(-1), not g_w·-1
+    bare = e.op in ("var", "const") or e.op in PRIMITIVES and PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow"
+    return text if bare and not text.startswith("-") else f"({text})"
 
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
