@@ -61,7 +61,14 @@ def _inputs(d: int) -> tuple[str, dict[str, Any]]:
     return "y = " + " + ".join(terms) + "\n", {n: 0.1 * (k % 7) - 0.3 for k, n in enumerate(names)}
 
 
+def _literal(m: int) -> tuple[str, dict[str, Any]]:
+    """A bracket literal of m computed entries: one primitive with m arguments (a stack)."""
+    entries = ", ".join(f"sin({k % 7 + 1} * x) + {k}" for k in range(m))
+    return f"v = [{entries}]\ny = sum(v * v) / {m}\n", {"x": 0.3}
+
+
 FAMILIES = {"statements": (_chain, [250, 500, 1000, 2000]),
+            "literal entries": (_literal, [500, 1_000, 2_000, 4_000]),
             "vector size": (_vector, [1_000, 4_000, 16_000, 64_000]),
             "matrix side": (_matrix, [32, 64, 128, 256]),
             "inputs": (_inputs, [8, 16, 32, 64])}

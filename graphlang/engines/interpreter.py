@@ -141,7 +141,7 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                 if fn is None or not live[i]:
                     continue
                 try:
-                    c = fn(g, vals[eq.out], *args)
+                    c = fn(g, vals[eq.out], *args) if len(args) <= 2 else fn(g, vals[eq.out], args)
                 except _NUMERIC_ERRORS as err:
                     if soft is not None and soft[i]:
                         undefined.add(i)
@@ -196,7 +196,7 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                 if fn is None or tan[i] is None:
                     continue
                 try:
-                    c = fn(tan[i], vals[eq.out], *args)
+                    c = fn(tan[i], vals[eq.out], *args) if len(args) <= 2 else fn(tan[i], vals[eq.out], args)
                 except _NUMERIC_ERRORS as err:
                     if soft is not None and soft[eq.out] and missing is not None:
                         missing.add(eq.out)

@@ -20,6 +20,7 @@ from graphlang.engines import finite, fuse
 from graphlang.ir import rules
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, fold
+from graphlang.language.ast import names as ast_names
 from graphlang.limits import gc_paused
 from graphlang.numbers import strict_floats
 from graphlang.primitives import kernels
@@ -75,9 +76,7 @@ BATCH_NS: dict[str, Any] = {**ARRAY_NS, **{f"P_{n}": fn for n, fn in BATCHED.ite
 
 
 def scalar_ok(graph: Graph, shapes: list[Shape]) -> bool:
-    return all(s == () for s in shapes) and all(
-        eq.prim.name in SCALAR and eq.attr is None
-        for eq in graph.eqns)
+    return all(s == () for s in shapes) and all(eq.prim.name in SCALAR and eq.attr is None for eq in graph.eqns)
 
 
 def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str, ...]] | None,
@@ -166,11 +165,11 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
             if r is None or not live[i]:
                 continue
             if g_expr.op in ("var", "const"):  # the common case: a cached template, filled in
-                tpl = _template(b, eq, r, names, in_shapes, k, g_out == "1.0", mode)
+                tpl = _template(b, eq, r, names, g_out == "1.0", mode)
                 if tpl is None:
                     continue
-                code, kind, e = tpl[0].format(**fill), tpl[1], None
-                outer_args = [t.format(**fill) for t in tpl[2]]
+                code, kind, e = tpl[0].format_map(fill), tpl[1], None  # (not **fill: a stack's n holes, n times)
+                outer_args = [t.format_map(fill) for t in tpl[2]]
             else:
                 env = {n: b.var(f"v{i}") for n, i in zip(names, eq.ins)}
                 env.update({"out": b.var(f"v{eq.out}"), "g": g_expr})
@@ -220,20 +219,22 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
 _TEMPLATES: dict[tuple[Any, ...], tuple[str, str, list[str]] | None] = {}
 
 
-def _template(b: Builder, eq: Any, rule: Expr, names: tuple[str, ...], in_shapes: tuple[Shape, ...],
-              k: int, g_is_one: bool, mode: str) -> tuple[str, str, list[str]] | None:
-    """A rule's contribution as code with holes {a0} {a1} {o} {g}; None when it is zero."""
-    key = (eq.prim.name, eq.attr, in_shapes, k, g_is_one, mode)
+def _template(b: Builder, eq: Any, rule: Expr, names: tuple[str, ...], g_is_one: bool, mode: str
+              ) -> tuple[str, str, list[str]] | None:
+    """A rule's contribution as code with holes {a0} {a1} {o} {g}; None when it is zero. Keyed by the
+    rule (one cached object per text), not the shapes: a stack's n shapes hashed n times was O(n²)."""
+    key = (eq.prim.name, eq.attr, rule, len(names) <= 2, g_is_one, mode)
     if key in _TEMPLATES:
         return _TEMPLATES[key]
-    env = {n: b.var(f"{{a{j}}}") for j, n in enumerate(names)}
+    pos = rules.arg_positions(len(names))  # only the arguments the rule reads: a stack of n has n rules
+    env = {n: b.var(f"{{a{pos[n]}}}") for n in ast_names(rule) if n in pos}
     env["out"] = b.var("{o}")
     env["g"] = b.const(1.0) if g_is_one else b.var("{g}")
     e = b.substitute(rule, env)
     if e.op == "const" and e.attr == 0.0:
         result = None
     else:
-        self_op = (eq.prim.name, tuple(f"{{a{j}}}" for j in range(len(names))))
+        self_op = (eq.prim.name, ("{a0}", "{a1}")[:len(names)]) if len(names) <= 2 else None  # exp' = exp
         code = _emit(e, {}, mode, self_op if eq.attr is None else None, "{o}")
         kind = "copy" if e.op in ("var", "const") else "outer" if e.op == "outer" else ""
         args = [_emit(a, {}, mode, None, "") for a in e.args] if kind == "outer" else []

@@ -48,8 +48,7 @@ def _reverse_fn(b: Builder, eq: Eqn, k: int) -> Callable[..., float] | None:
     key = (eq.prim.name, k)
     if key not in _REVERSE:
         rule = rules.rule_exprs(eq.prim.name, "vjp", None, ((),) * len(eq.ins))[k]
-        code = None if rule is None else rule_code(b, eq, rule, rules.arg_names(len(eq.ins)),
-                                                   ((),) * len(eq.ins), k, False, "scalar")
+        code = None if rule is None else rule_code(b, eq, rule, rules.arg_names(len(eq.ins)), False, "scalar")
         _REVERSE[key] = None if code is None else eval(  # noqa: S307 - from the rule table only
             "lambda g, o, a0, a1: " + code[0].format(g="g", o="o", **{f"a{j}": f"a{j}" for j in range(len(eq.ins))}),
             dict(SCALAR_NS))

@@ -44,17 +44,26 @@ def arg_names(arity: int) -> tuple[str, ...]:
     return ("x", "y")[:arity] if arity <= 2 else tuple(f"x{k}" for k in range(arity))
 
 
+@cache
+def arg_positions(arity: int) -> dict[str, int]:
+    """Name -> argument index, once per arity: a stack of n entries looks up n rules' names."""
+    return {n: k for k, n in enumerate(arg_names(arity))}
+
+
 @lru_cache(maxsize=4096)
 def rule_exprs(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...]) -> tuple[Expr | None, ...]:
     prim = PRIMITIVES[prim_name]
     return tuple(None if r is None else rule_expr(r) for r in prim.rules(kind, attr, list(shapes)))
 
 
-def _python(e: Expr, params: tuple[str, ...]) -> str:
+def _python(e: Expr, params: tuple[str, ...], rest: dict[str, str] | None = None) -> str:
+    """Python text of a rule; `rest` maps x0, x1, … of a many-argument primitive to `xs[k]`."""
     def emit(node: Expr, kids: list[str]) -> str:
         if node.op == "const":
             return repr(float(node.attr))  # type: ignore[arg-type]
         if node.op == "var":
+            if rest is not None and node.attr in rest:
+                return rest[node.attr]
             assert node.attr in params, node.attr
             return str(node.attr)
         call = f"P_{node.op}({', '.join(kids)}"
@@ -78,15 +87,20 @@ def _is_zero(e: Expr) -> bool:
 @lru_cache(maxsize=4096)
 def compiled(prim_name: str, kind: str, attr: Any, shapes: tuple[Shape, ...], batched: bool = False
              ) -> tuple[Callable[..., Any] | None, ...]:
-    """Per argument: f(seed, out, *args) -> contribution (seed is `g` for vjp, `t` for jvp)."""
+    """Per argument: f(seed, out, *args) -> contribution (seed is `g` for vjp, `t` for jvp); past two
+    arguments f(seed, out, args): a stack of n entries has n rules, and unpacking n each is O(n²)."""
     seed = "g" if kind == "vjp" else "t"
-    params = (seed, "out") + arg_names(len(shapes))
+    names = arg_names(len(shapes))
+    # past two arguments they come as one sequence xs (a lambda of n named parameters: O(n) to compile)
+    rest = None if len(names) <= 2 else {x: f"xs[{k}]" for k, x in enumerate(names)}
+    params = (seed, "out") + (names if rest is None else ())
+    header = ", ".join(params + (("xs",) if rest is not None else ()))
     fns: list[Callable[..., Any] | None] = []
     for e in rule_exprs(prim_name, kind, attr, shapes):
         if e is None or _is_zero(e):  # sign, step: no contribution (as compiled and symbolic code)
             fns.append(None)
             continue
         # Source generated only from our own rule table, never from user text.
-        src = f"lambda {', '.join(params)}: {_python(e, params)}"
+        src = f"lambda {header}: {_python(e, params, rest)}"
         fns.append(eval(src, dict(_BATCHED_NAMESPACE if batched else _NAMESPACE)))  # noqa: S307
     return tuple(fns)

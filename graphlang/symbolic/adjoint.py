@@ -110,15 +110,17 @@ def _build(graph: Graph, shapes: list[Shape], outputs: Sequence[str] | None, par
             rule = rules.rule_exprs(eq.prim.name, "vjp", eq.attr, in_shapes)
             env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}
             env["out"] = sym[eq.out]
+            env["g"] = local[eq.out]  # one env per equation, not a copy per argument (a stack has n)
+            unit_env = {**env, "g": unit[eq.out]} if partials else env
             for kk, i in enumerate(eq.ins):
                 if rule[kk] is None or i in graph.consts:
                     continue
                 if eq.out not in local:
                     continue  # a zero adjoint: nothing flows back (no 0 · ∞ from a rule)
-                contrib = b.substitute(rule[kk], {**env, "g": local[eq.out]})  # type: ignore[arg-type]
+                contrib = b.substitute(rule[kk], env)  # type: ignore[arg-type]
                 if is_zero(contrib):
                     continue
-                part = b.substitute(rule[kk], {**env, "g": unit[eq.out]}) if partials else None  # type: ignore[arg-type]
+                part = b.substitute(rule[kk], unit_env) if partials else None  # type: ignore[arg-type]
                 spread = rules.spread_shape(eq.prim.name, in_shapes, shapes[eq.out], kk)
                 if spread is not None:  # summed back over the axes broadcasting added or stretched
                     like = expr_of(i)
