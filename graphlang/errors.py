@@ -31,6 +31,10 @@ KINDS: dict[str, str] = {
 class GraphlangError(Exception):
     """A user-facing error: kind, message, 1-based line and column, and a hint."""
 
+    # (file, text) the line and column are in, where not the file the command was given (an
+    # assignment's reference program): the CLI shows that file's line and caret
+    origin: tuple[str, str] | None = None
+
     def __init__(
         self,
         kind: str,

@@ -6,6 +6,7 @@ how numpy treats overflow, lives here, so that every command prints the same val
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,3 +73,17 @@ def literal(v: float) -> str:
     if v == int(v) and abs(v) < 1e15:
         return str(int(v))
     return repr(v)
+
+
+_E_NOTATION = re.compile(r"(?<![\w.])(-?\d+(?:\.\d*)?)e([+-]?\d+)(?![\w.])")
+
+
+def tex_numbers(text: str) -> str:
+    """Every `6.1e-17` in `text` as LaTeX's `6.1 \\times 10^{-17}` (in math mode 1e-12 reads as 1e − 12)."""
+    return _E_NOTATION.sub(lambda m: f"{m.group(1)} \\times 10^{{{int(m.group(2))}}}", text)
+
+
+def written_prec(text: str, atom: int, product: int) -> int:
+    """How tightly a printed number binds: `6.1e-17` (6.1 × 10⁻¹⁷) as a product, else as an atom,
+    so that it is bracketed as a base or an exponent: (3e-07)², 2^(3e-07)."""
+    return product if "e" in text and text[:1] in "-0123456789" or "\\times" in text else atom

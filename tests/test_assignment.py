@@ -575,3 +575,18 @@ def test_a_template_is_refused_where_grading_its_answers_would_be(cli, write):
     answers = write(json.dumps({"a": 2.0}), "a.json")
     graded = cli("check", ref, "--at", "x=1,z=2", "--answers", answers)
     assert graded.code == 2 and tpl.err.split("usage error: ")[1] == graded.err.split("usage error: ")[1]
+
+
+def test_an_error_in_the_reference_program_is_shown_in_that_file(tmp_path, cli):
+    """`check --assignment a.toml` with an unclosed '(' on line 3 of the reference said only
+    "a.toml: usage error: '(' is never closed" (line and column null in --json): the reference's file,
+    line, column and caret are shown, as `check ref.cg` does."""
+    (tmp_path / "ref.cg").write_text("a = x * z\nb = ln(x)\nc = sin(b\ny = a + c\n")
+    (tmp_path / "a.toml").write_text('reference = "ref.cg"\nat = { x = 2, z = 3 }\n')
+    (tmp_path / "ans.json").write_text('{"dy/dx": 1}')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "a.toml")
+    assert (info.value.line, info.value.column) == (3, 8) and info.value.origin[0].endswith("ref.cg")
+    ran = cli("check", "--assignment", str(tmp_path / "a.toml"), "--answers", str(tmp_path / "ans.json"), "--json")
+    assert ran.code == 2 and "ref.cg:3:8:" in ran.err and "c = sin(b" in ran.err
+    assert json.loads(ran.out)["error"]["line"] == 3

@@ -523,3 +523,50 @@ def test_a_numeric_error_names_the_operation_as_the_program_writes_it(source, at
     with pytest.raises(graphlang.GraphlangError) as err:
         graphlang.parse(source).evaluate(at)
     assert err.value.kind == "domain" and said in err.value.message, err.value.message
+
+
+@pytest.mark.parametrize("at", ["x=2,,z=3", "x=2,z=3,", ",x=2,z=3", "x=2, ,z=3"])
+def test_an_empty_pair_in_at_is_a_usage_error(at):
+    """`--at x=2,,z=3` ran as if the pair were not there (SPEC §3: a malformed --at is a usage error);
+    blanks beside commas still separate nothing (`x=2, z=3`)."""
+    with pytest.raises(GraphlangError) as info:
+        _values(at)
+    assert info.value.kind == "usage" and "empty pair" in info.value.message
+    assert _values("x=2, z=3") == {"x": 2.0, "z": 3.0}
+
+
+@pytest.mark.parametrize("text,column", [("a = x * z\r\ny = a +\r\n", 8), ("input x,\r\ny = x\r\n", 9),
+                                         ("\ufeffa = x\r\ny = a +\r\n", 8)])
+def test_crlf_columns_are_the_lf_columns(text, column):
+    """In a CRLF file an error at a line's end said column 9 where the LF file says 8 (the CR counted).
+    Oracle: the same program with LF line endings."""
+    with pytest.raises(GraphlangError) as crlf:
+        graphlang.parse(text)
+    with pytest.raises(GraphlangError) as lf:
+        graphlang.parse(text.replace("\r\n", "\n"))
+    assert (crlf.value.line, crlf.value.column) == (lf.value.line, lf.value.column) == (2 if column == 8 else 1, column)
+
+
+def test_a_statement_over_lines_shows_its_definition_without_comments():
+    """The run table showed `[[1, 2], # first row [3, 4]]`: as if the second row were commented out."""
+    prog = graphlang.parse("W = [[1, 2],  # first row\n     [3, 4]]  # second row\nq = (x + # note\n  z)\ny = q\n")
+    assert prog.definition("W") == "[[1, 2], [3, 4]]" and prog.definition("q") == "(x + z)"
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("y = square(x)", "write x^2"), ("y = sinh(x)", "write (exp(x) - exp(-x)) / 2"),
+    ("y = log1p(x)", "write ln(1 + x)"), ("y = LN(x)", "write ln(...)"),
+    ("y = x(x + 1)", "for a product write x * (...)"),
+    ("y = math.e ** x", "write exp(x) for e^x"), ("y = np.pi * x", "write pi, not np.pi")])
+def test_hints_do_not_suggest_a_different_function(text, hint):
+    """`square(x)` said "did you mean 'sqrt'", `sinh` said sin, `math.e ** x` said "write e(x)": a
+    student who follows the hint computes something else."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text)
+    assert hint in (info.value.hint or ""), info.value.hint
+
+
+def test_a_name_read_in_another_case_is_suggested():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("A = x * 2\ny = a + 1\n").evaluate({"x": 1})
+    assert info.value.kind == "missing-input" and "did you mean A (not a)" in (info.value.hint or "")

@@ -149,7 +149,8 @@ class Session:
     def fail(self, err: GraphlangError) -> None:
         from graphlang.present import tables as render
         code = ExitCode.USAGE if err.kind in ("usage", "io") else ExitCode.PROGRAM_ERROR
-        self.err.print(render.error_text(err, self.path, self.source), end="")
+        path, source = err.origin or (self.path, self.source)  # (an assignment's reference: its own file)
+        self.err.print(render.error_text(err, path, source), end="")
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it

@@ -195,6 +195,8 @@ class Assignment:
         try:
             return cls(**_fields(data, Path(base)))
         except GraphlangError as err:
+            if err.origin is not None:
+                raise
             raise GraphlangError("usage", f"{label}: {err.message}" if label else err.message, hint=err.hint) from None
 
 
@@ -221,10 +223,17 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
         raise GraphlangError("usage", "give the reference program once: reference = \"file.cg\" or "
                              "reference_source = '''...'''")
     if "reference_source" in data:
-        ref = parse(_text(data["reference_source"], "reference_source"), limits=Limits())
+        where, text = "reference_source", _text(data["reference_source"], "reference_source")
     else:
         path = base / _text(data["reference"], "reference")
-        ref = parse(read_source(path, Limits()), limits=Limits(), path=str(path))
+        where, text = str(path), read_source(path, Limits())
+    try:
+        ref = parse(text, limits=Limits(), path=None if where == "reference_source" else where)
+    except GraphlangError as err:  # located in the reference, not in the assignment file
+        located = GraphlangError("usage", f"the reference program has an error: {err.kind} error: {err.message}",
+                                 err.line, err.column, err.hint)
+        located.origin = (where, text)
+        raise located from None
     at = data.get("at", {})
     if not isinstance(at, Mapping):
         raise GraphlangError("usage", "at must be a table of input values: at = { x = 2, z = 3 }")

@@ -138,11 +138,14 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         line, column = first_use.get(missing[0], (None, None))
         import difflib  # (an error's hint: not at every start-up)
         candidates = list(assigned)
-        near = [f"{c[0]} (not {m})" for m in missing[:_FEW] for c in [difflib.get_close_matches(m, candidates, 1, 0.6)]
+        lower = {c.lower(): c for c in candidates} if len(candidates) < 10_000 else {}  # `A` assigned, `a` read
+        near = [f"{c[0]} (not {m})" for m in missing[:_FEW] for c in [
+            [lower[m.lower()]] if m.lower() in lower else difflib.get_close_matches(m, candidates, 1, 0.6)]
                 if c]  # `bb` read, `b` assigned: a typo (the first few: each is a pass over the names)
         raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
                              + " " + _some([repr(m) for m in missing]), line, column,
-                             "there is no constant e: write exp(x) for e^x" if "e" in missing else
+                             "e is never assigned: write exp(x) for e^x (there is no constant e), or assign "
+                             "e = ... before it is read, or give it with --at e=..." if "e" in missing else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
                              + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))

@@ -137,3 +137,11 @@ class Statement:
 def underflows(text: str, value: float) -> bool:
     """A number written with a nonzero digit that float64 rounds to 0 (1e-400)."""
     return value == 0 and any(ch in "123456789" for ch in text.lower().split("e")[0])
+
+
+def as_written(source: str) -> str:
+    """A statement's text on one line, as tables show it: comments dropped (a statement over several
+    lines may hold one per line: `[[1, 2],  # first row`), blanks collapsed."""
+    if "#" in source:
+        source = "\n".join(line.split("#", 1)[0] for line in source.split("\n"))
+    return " ".join(source.split())

@@ -38,7 +38,7 @@ def split_pairs(text: str) -> list[str]:
     """The `name=value` pairs of `--at` text (and the REPL's `:at`), split on commas, or on blanks
     not next to an '=', outside brackets: `x=[1, 2],y=3`, `x=2 z=3`, `x = 2, z = 3`, `x= z=3` (x's
     value empty). Linear: each run of blanks and each name after one is looked at at most twice."""
-    parts, depth, start, i, n = [], 0, 0, 0, len(text)
+    parts, depth, start, i, n, comma = [], 0, 0, 0, len(text), -1
     while i < n:
         ch = text[i]
         if ch == "[":
@@ -57,11 +57,15 @@ def split_pairs(text: str) -> list[str]:
             i = j
             continue
         elif depth == 0 and ch == ",":
+            if not text[comma + 1:i].strip():  # `x=2,,z=3`, `,x=2`: a pair left out?
+                raise _usage(f"--at {text[:60]!r}: an empty pair (a comma with nothing before it)")
             parts.append(text[start:i])
-            start = i + 1
+            start, comma = i + 1, i
         i += 1
     if depth:
         raise _usage(f"--at {text[:60]!r}: an unclosed '['")
+    if comma >= 0 and not text[comma + 1:].strip():
+        raise _usage(f"--at {text[:60]!r}: an empty pair (a comma with nothing after it)")
     parts.append(text[start:])
     return [p.strip() for p in parts if p.strip()]
 

@@ -10,7 +10,7 @@ import lark
 from lark import Token, Tree
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement, underflows
+from graphlang.language.ast import DeclItem, Expr, Statement, as_written, underflows
 from graphlang.language.grammar import lark_parser
 from graphlang.language.lines import parse_lines
 from graphlang.language.syntax_errors import position, syntax_error
@@ -147,6 +147,8 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     """Parse a whole program; raise GraphlangError(kind='syntax'|'limit') on bad text."""
     limits = limits or Limits()
     _check_text(text, limits)
+    if "\r" in text:  # CRLF (a lone CR is refused above): an error at a line's end is at its LF's column
+        text = text.replace("\r\n", "\n")
     fast = parse_lines(text, limits)  # long programs of one-line statements
     if fast is not None:
         return fast
@@ -198,7 +200,7 @@ def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
         src = text[expr_tree.meta.start_pos : expr_tree.meta.end_pos] if isinstance(expr_tree, Tree) \
             else str(expr_tree)
         return Statement("assign", meta.line, meta.column, name=str(name_tok), expr=expr,
-                         text=" ".join(src.split()))
+                         text=as_written(src))
     if tree.data == "declare":
         kind_tok, *items = tree.children
         decls = []

@@ -40,7 +40,11 @@ _SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn":
              "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs"}
 _OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
                    "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
-                   "log2": "write ln(x) / ln(2)"} | {
+                   "log2": "write ln(x) / ln(2)", "square": "write x^2", "sq": "write x^2", "cube": "write x^3",
+                   "cbrt": "write x^(1/3)", "exp2": "write 2^x", "expm1": "write exp(x) - 1",
+                   "log1p": "write ln(1 + x)", "sinh": "write (exp(x) - exp(-x)) / 2",
+                   "cosh": "write (exp(x) + exp(-x)) / 2", "atan2": "graphlang has no inverse trigonometric functions",
+                   "inv": "write 1 / x", "reciprocal": "write 1 / x"} | {
     f: "graphlang has no inverse trigonometric functions" for f in
     ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")}
 
@@ -52,6 +56,8 @@ def suggest(name: str) -> str | None:
         return _SYNONYMS[name]
     if name in _OPERATOR_HINTS:
         return None
+    if name.lower() in builtin_names() and name.lower() not in HELPERS:  # LN(x), Exp(x): names are case-sensitive
+        return name.lower()
     known = [b for b in builtin_names() if b not in HELPERS or b == "outer"]  # (outer: a user's function)
     prefix = max((b for b in known if len(b) >= 3 and name.lower().startswith(b)), key=len, default=None)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
@@ -66,8 +72,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         raise GraphlangError(
             "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
             node.line, node.column,
-            f"write {near}(...)" if near else _OPERATOR_HINTS.get(fname, "built-in functions: "
-                                                                   + ", ".join(builtin_names())))
+            f"write {near}(...)" if near else _OPERATOR_HINTS.get(fname, f"for a product write {fname} * (...); "
+                                                                   "built-in functions: " + ", ".join(builtin_names())))
     n_tensor = prim.arity
     attrs: list[int] = []
     if prim.attr_args:

@@ -79,7 +79,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
         if module:  # `np.sum(x)`: the function after the dot, built in
             fn = (re.match(r"\.([A-Za-z_]\w*)", text[err.pos_in_stream:]) or re.match("", "")).group(1) or "exp"
-            hint = f"functions are built in: write {fn}(x), not {module.group(1)}.{fn}(x)"
+            hint = f"functions are built in: write {fn}(x), not {module.group(1)}.{fn}(x)" if fn not in (
+                "e", "pi") else "write pi, not np.pi" if fn == "pi" else "write exp(x) for e^x, not math.e ** x"
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
             hint or "remove the character or replace it with an operator: + - * / @ ^",

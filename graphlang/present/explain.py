@@ -18,6 +18,7 @@ import numpy as np
 
 from graphlang.language.ast import Expr, names
 from graphlang.limits import gc_paused
+from graphlang.numbers import tex_numbers
 from graphlang.present import components as C
 from graphlang.present.textviews import one_line
 from graphlang.primitives.table import PRIMITIVES
@@ -54,10 +55,7 @@ def short(v: Any, digits: int = 4) -> str:
 def tex_number(x: float, digits: int) -> str:
     """A number in LaTeX: `6.1 \\times 10^{-17}`, never `6.1e-17` (which prints as a subtraction)."""
     text = f"{x + 0.0:.{digits}g}"
-    if "e" in text:
-        mantissa, power = text.split("e")
-        return f"{mantissa} \\times 10^{{{int(power)}}}"
-    return {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\text{NaN}"}.get(text, text)
+    return {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\text{NaN}"}.get(text, tex_numbers(text))
 
 
 def _shown(n: int, most: int) -> list[int | None]:
@@ -260,8 +258,9 @@ def _scalar_step(name: str, terms: list[Any], zeros: list[str], known: Mapping[s
 
 
 def tex_undefined(math: str) -> str:
-    """A step's numbers in LaTeX: the word "undefined" (no value at this point) as text."""
-    return math.replace("undefined", r"\text{undefined}")
+    """A step's numbers in LaTeX: the word "undefined" (no value at this point) as text, 1e-12 as
+    1 \\times 10^{-12}."""
+    return tex_numbers(math).replace("undefined", r"\text{undefined}")
 
 
 TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)", "gradient": "Gradient"}

@@ -159,7 +159,7 @@ def derivative_program(text: str) -> dict[str, Any]:
 
 def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
-            "latex": {n: to_latex(e, shapes) for n, e in forms.items()}}
+            "latex": {n: to_latex(e, shapes, "e" in (shapes or ())) for n, e in forms.items()}}
 
 
 def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:

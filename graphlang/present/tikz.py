@@ -128,8 +128,9 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
     known, edges = local_derivatives(program, shapes, result)
     out: dict[tuple[str, str], str] = {}
     for name, consumer, e, seed, value in edges:
-        text = (rf"\frac{{\partial {tex_name(consumer)}}}{{\partial {tex_name(name)}}} = {to_latex(e, known)}"
-                if seed is None else rf"{tex_name(seed)} \mapsto {to_latex(e, known)}")  # (as the PNG's edges)
+        tex = to_latex(e, known, "e" in known)  # (\\exp beside a node e)
+        text = (rf"\frac{{\partial {tex_name(consumer)}}}{{\partial {tex_name(name)}}} = {tex}"
+                if seed is None else rf"{tex_name(seed)} \mapsto {tex}")  # (as the PNG's edges)
         out[(name, consumer)] = labelled(text, None if value is None else _value(value))
     return out
 

@@ -128,7 +128,7 @@ def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = Fa
     known = symbolic.name_shapes(prog.graph, shapes)
     if not latex:
         return symbolic.text_forms(prog, shapes, forms)
-    return {n: texbreak.block(to_latex(e, known), width) for n, e in forms.items()}
+    return {n: texbreak.block(to_latex(e, known, "e" in known), width) for n, e in forms.items()}
 
 
 def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:

@@ -158,6 +158,8 @@ class Builder:
             return None
         if op == "id" or op == "T" and args[0].op == "const":  # a constant is a scalar: its own transpose
             return args[0]
+        if op == "expand" and attr is None and self.shape_of(args[1]) == () == self.shape_of(args[0]):
+            return args[0]  # a number spread over a number (sum(x) of a scalar x): itself
         if op in ("matmul", "dot", "outer") and any(is_const(a, 0.0) for a in args) or \
                 op in ("sum", "mean", "index", "embed") and is_const(args[0], 0.0) or \
                 op == "expand" and attr is not None and is_const(args[0], 0.0):

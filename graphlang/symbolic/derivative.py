@@ -294,4 +294,4 @@ def latex_equations(program: HasGraph, shapes: list[Shape], forms: dict[str, Exp
     out = program.graph.outputs[0]
     known = name_shapes(program.graph, shapes)
     return [texbreak.equation(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}}",
-                              to_latex(e, known), width) for n, e in forms.items()]
+                              to_latex(e, known, "e" in known), width) for n, e in forms.items()]

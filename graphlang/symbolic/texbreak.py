@@ -160,7 +160,8 @@ def _widest_group(s: str) -> tuple[str, str, str, str, str] | None:
     best: tuple[float, tuple[str, str, str, str, str]] | None = None
     for m in re.finditer(r"\\left(\\\{|[(\[|])", s):
         start = m.start()
-        braced = start > 0 and s[start - 1] == "{" and depth[start - 1] == 0  # `{\left(x\right)}^{2}`
+        # a base in braces, `{\left(x\right)}^{2}`: not an argument (`\frac{a}{\left|b\right|}`, `^{…}`)
+        braced = start > 0 and s[start - 1] == "{" and depth[start - 1] == 0 and s[start - 2:start - 1] in "( "
         level = depth[start]
         if level != (1 if braced else 0):
             continue

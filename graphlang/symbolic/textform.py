@@ -107,8 +107,9 @@ def text_step(node: Expr, kids: list[tuple[Rope, int]], times: str, math: bool) 
         return (lt, shown, rt), prec
     if kind == "prefix":
         (t, p), = kids
-        bare = p >= UNARY or (math and node.args[0].op in ("mul", "div"))  # -(a/b) is -a/b
-        return ("-", t if bare else ("(", t, ")")), UNARY
+        if math and p < UNARY and node.args[0].op in ("mul", "div"):  # -(a/b) is -a/b: a product still
+            return ("-", t), MUL
+        return ("-", t if p >= UNARY else ("(", t, ")")), UNARY
     if kind == "postfix":
         (t, p), = kids
         return (("(", t, ")") if p < POSTFIX else t, sym), POSTFIX
