@@ -53,7 +53,8 @@ class Limits:
         known = {f.name for f in fields(self)}
         unknown = set(changes) - known
         if unknown:
-            raise ValueError(f"unknown limit(s): {', '.join(sorted(unknown))}")
+            raise GraphlangError("usage", f"unknown limit(s): {', '.join(sorted(unknown))[:200]}",
+                                 hint="limits: " + ", ".join(sorted(known)))
         return replace(self, **changes)
 
 

@@ -570,3 +570,15 @@ def test_a_name_read_in_another_case_is_suggested():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("A = x * 2\ny = a + 1\n").evaluate({"x": 1})
     assert info.value.kind == "missing-input" and "did you mean A (not a)" in (info.value.hint or "")
+
+
+def test_api_misuse_is_a_bounded_graphlang_error():
+    """`Limits().with_(max_foo=3)` raised ValueError (api.md: every error is a GraphlangError); an
+    unknown input named by a million characters came back as a million-character message."""
+    from graphlang.limits import Limits
+    with pytest.raises(GraphlangError) as info:
+        Limits().with_(max_foo=3)
+    assert info.value.kind == "usage" and "max_statements" in (info.value.hint or "")
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = x").evaluate({"x": 1, "q" * 1_000_000: 1})
+    assert info.value.kind == "unknown-input" and len(info.value.message) < 200

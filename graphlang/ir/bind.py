@@ -131,7 +131,7 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                                  f"line {assigned[key]}), not an input", hint="give values only for "
                                  "inputs: " + (_some(names) or "(none)") + f"; or delete line "
                                  f"{assigned[key]} to make {key} an input (inputs are never assigned)")
-        raise GraphlangError("unknown-input", f"{key!r} is not an input of this program",
+        raise GraphlangError("unknown-input", f"{str(key)[:60]!r} is not an input of this program",
                              hint="inputs: " + (_some(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
