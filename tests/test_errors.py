@@ -582,3 +582,13 @@ def test_api_misuse_is_a_bounded_graphlang_error():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = x").evaluate({"x": 1, "q" * 1_000_000: 1})
     assert info.value.kind == "unknown-input" and len(info.value.message) < 200
+
+
+@pytest.mark.parametrize("text,line,column", [("y = x +  # note\n", 1, 8), ("y#1 = x\n", 1, 2),
+                                              ("a = 2\ny = a * # two\n", 2, 8)])
+def test_a_statement_ending_early_is_located_before_its_comment(text, line, column):
+    """`y = x +  # note` said column 16 (after the comment); `y#1 = x` pointed past the comment, not
+    at the '#' that made the rest a comment. Oracle: the column right after the code, by hand."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text)
+    assert (info.value.kind, info.value.line, info.value.column) == ("syntax", line, column)

@@ -135,8 +135,12 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
         if opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
-        return GraphlangError("syntax", f"unexpected {shown}; expected {want}",
-                              tok.line, tok.column, hint)
+        column = tok.column
+        if tok.type == "SEP" and "#" in text[text.rfind("\n", 0, tok.start_pos or 0) + 1:tok.start_pos]:
+            # the statement ends where its code does, not after the comment that follows (`y = x +  # note`)
+            code = text[text.rfind("\n", 0, tok.start_pos or 0) + 1:tok.start_pos].split("#", 1)[0]
+            column = len(code.rstrip(" \t")) + 1
+        return GraphlangError("syntax", f"unexpected {shown}; expected {want}", tok.line, column, hint)
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     return GraphlangError("syntax", "unexpected end of input", line, column)
 
