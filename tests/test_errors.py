@@ -592,3 +592,14 @@ def test_a_statement_ending_early_is_located_before_its_comment(text, line, colu
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text)
     assert (info.value.kind, info.value.line, info.value.column) == ("syntax", line, column)
+
+
+def test_rows_without_a_comma_between_them_are_named_in_the_hint():
+    """`A = [[1, 2]` then `[3, 4]]`: the second row indexes the first (an index error); the hint said
+    "check the shapes" where the student forgot a comma."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("A = [[1, 2]\n     [3, 4]]\ny = sum(A)\n").evaluate({})
+    assert info.value.kind == "index" and "',' missing between two rows" in (info.value.hint or "")
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input v[3]\ny = v[5]\n").evaluate({"v": [1, 2, 3]})
+    assert "missing" not in (info.value.hint or "")

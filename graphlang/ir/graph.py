@@ -200,6 +200,14 @@ class Graph:
             return self._last[1], self._last[2]
         return self.costs[input_shapes], self._held[input_shapes]
 
+    def _shape_hint(self, eq: Eqn) -> str:
+        """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row."""
+        k = self.eqns.index(eq)
+        made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
+        if eq.prim.name == "index" and made is not None and made.prim.name == "stack":
+            return "is a ',' missing between two rows? [[1, 2], [3, 4]] (a list followed by [..] indexes it)"
+        return "check the shapes of the operands (declared or given with --at)"
+
     def shapes(self, input_shapes: tuple[Shape, ...]) -> list[Shape]:
         """Infer every slot's shape from the inputs' shapes; check limits and predicted cost."""
         cached = self._shape_cache.get(input_shapes)
@@ -218,8 +226,7 @@ class Graph:
             try:
                 out = eq.prim.shape(ins, eq.attr)
             except ShapeError as err:
-                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or
-                                     "check the shapes of the operands (declared or given with --at)"
+                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or self._shape_hint(eq)
                                      ) from None
             shapes[eq.out] = out
             if len(out) > limits.max_rank:
