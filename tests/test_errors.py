@@ -603,3 +603,17 @@ def test_rows_without_a_comma_between_them_are_named_in_the_hint():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("input v[3]\ny = v[5]\n").evaluate({"v": [1, 2, 3]})
     assert "missing" not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("a = x*z\nreturn a", "write output a"), ("y = x\nprint(y)", "write output y (no parentheses)"),
+    ("y = x\noutput(y)", "write output y (no parentheses)"), ("Input x\ny = x", "(lowercase)"),
+    ("y = x\noutput x * 2", "then output y"), ("input x = 2\ny = x", "give its value with --at"),
+    ("input W(2, 3)\ny = sum(W)", "input W[2, 3]"), ("// product\ny = x", "comments start with #"),
+    ("y = x * z // product", "comments start with #"), ("% product\ny = x", "comments start with #")])
+def test_habits_from_other_languages_get_their_own_hint(text, hint):
+    """`return a`, `print(y)`, `input x = 2`, `// comment` all said "check the operator and its operands"
+    (or that there are no loops)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n")
+    assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint

@@ -76,6 +76,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
+        elif ch == "%":
+            hint = "comments start with # (and there is no % operator)"
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
         if module:  # `np.sum(x)`: the function after the dot, built in
             fn = (re.match(r"\.([A-Za-z_]\w*)", text[err.pos_in_stream:]) or re.match("", "")).group(1) or "exp"
@@ -152,6 +154,17 @@ _HABITS = (
     (re.compile(r"^\s*(let|var|const|val)\s+[A-Za-z_]"), "write name = expression (without let or var)"),
     (re.compile(r"^\s*def\s"), "there are no function definitions: name each intermediate quantity, "
                                 "name = expression"),
+    (re.compile(r"^\s*return\s+([A-Za-z_]\w*)\s*$"), "the result is named with output: write output {0}"),
+    (re.compile(r"^\s*(print|outputs?|Output|OUTPUT)\s*\(\s*[A-Za-z_]"), "write output y (no parentheses) to "
+                                                                          "name the result"),
+    (re.compile(r"^\s*(outputs|Output|OUTPUT|Input|INPUT|inputs|params|Param)\b"), "the keywords are input, "
+                                                                                   "param and output (lowercase)"),
+    (re.compile(r"^\s*output\s+[A-Za-z_]\w*\s*[-+*/^@(]"), "output names a node: write y = expression, "
+                                                            "then output y"),
+    (re.compile(r"^\s*(input|param)\s+[A-Za-z_]\w*\s*="), "input declares a name: give its value with --at "
+                                                           "x=2 (or write the value as a number where it is used)"),
+    (re.compile(r"^\s*(input|param)\s+[A-Za-z_]\w*\s*\("), "a shape goes in brackets: input W[2, 3]"),
+    (re.compile(r"^\s*(//|%|--)|\s(//|--)\s*[A-Za-z]"), "comments start with #"),
     (re.compile(r"^\s*(if|for|while|return)\b|\bif\b.+\belse\b"), "there are no conditionals or loops: relu, "
                                                                    "step, max, min and abs make a piecewise function"),
     (re.compile(r"\b([a-z]+)\([^()]*\b(axis|keepdims|dim)\s*="), "arguments have no names: write the axis as a "
