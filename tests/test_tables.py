@@ -79,3 +79,13 @@ def test_tables_do_not_rescan_the_program_per_row(view):
     assert "a299" in text
     if view == "tangents":
         assert f"{0.5 ** 3:.6g}" in text
+
+
+def test_the_backward_table_renames_adjoints_beside_a_node_named_g_a():
+    """`a = x*z; g_a = a*3; y = g_a + a`: the run table had a row g_a (a's adjoint, 4) beside the
+    student's node g_a (18); explain already wrote grad_a. Oracle: ∂y/∂a = 3 + 1 = 4, by hand."""
+    from graphlang.present.textviews import result_parts
+    prog = graphlang.parse("a = x*z\ng_a = a*3\ny = g_a + a\n")
+    back = result_parts(prog, prog.evaluate({"x": 1, "z": 2}))[1]
+    assert ("grad_a", "4") in back.rows and ("grad_g_a", "1") in back.rows
+    assert not any(row[0] == "g_a" for row in back.rows)

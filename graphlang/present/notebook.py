@@ -17,6 +17,7 @@ from rich.console import Console
 from graphlang.numbers import number
 from graphlang.present.dot import svg, to_dot
 from graphlang.present.textviews import MAX_SHOWN, UNDEFINED, adjoint_rows, tensor
+from graphlang.symbolic.adjoint import choose_prefix
 
 _TABLE = ("border-collapse:collapse;margin:0.4em 0 0.8em 0;font-family:system-ui,sans-serif;"
           "font-size:0.95em")
@@ -60,8 +61,9 @@ def result_html(program: Any, result: Any) -> str:
     parts = [table("Forward pass", ["node", "definition", "value"],
                    ([_code(n), _code(define(n)), value_html(v)] for n, v in result.values.items()))]
     if result.adjoints is not None:
-        parts.append(table(f"Backward pass (adjoints g_v = ∂{out}/∂v)", ["node", "adjoint"],
-                           ([_code(f"g_{n}"), UNDEFINED if v is None else value_html(v)]
+        g = choose_prefix(program.names) if program is not None else "g_"  # (grad_a beside a node g_a)
+        parts.append(table(f"Backward pass (adjoints {g}v = ∂{out}/∂v)", ["node", "adjoint"],
+                           ([_code(f"{g}{n}"), UNDEFINED if v is None else value_html(v)]
                             for n, v in adjoint_rows(result))))
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
              "symbolic": "symbolic"}.get(result.method, result.method)

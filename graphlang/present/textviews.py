@@ -10,6 +10,7 @@ import numpy as np
 from graphlang.errors import clean
 from graphlang.numbers import number, short
 from graphlang.present.grid import Grid, Part, Styled
+from graphlang.symbolic.adjoint import choose_prefix
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
@@ -94,8 +95,9 @@ def result_parts(program: Any, result: Any) -> list[Part]:
     fwd.rows = [(name, clean(program.definition(name)), tensor(value)) for name, value in result.values.items()]
     parts: list[Part] = [fwd]
     if result.adjoints is not None:
-        back = Grid(f"Backward pass (adjoints g_v = ∂{out}/∂v)", ("node", "adjoint"))
-        back.rows = [(f"g_{name}", UNDEFINED if value is None else tensor(value))
+        g = choose_prefix(program.names)  # grad_a where the program has its own node g_a (as explain)
+        back = Grid(f"Backward pass (adjoints {g}v = ∂{out}/∂v)", ("node", "adjoint"))
+        back.rows = [(f"{g}{name}", UNDEFINED if value is None else tensor(value))
                      for name, value in adjoint_rows(result)]
         parts.append(back)
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
