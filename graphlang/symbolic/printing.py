@@ -96,8 +96,8 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None,
     def atom(node: Expr) -> tuple[T.Rope, int]:
         if node.op == "const":
             v = float(node.attr)  # type: ignore[arg-type]
-            if math and v == np.pi:
-                return "π", ATOM
+            if v == np.pi:  # (a .cg text reads `pi` back as the same float)
+                return ("π" if math else "pi"), ATOM
             text = literal(v)
             return text, (UNARY if v < 0 else written_prec(text, ATOM, MUL) if math else ATOM)
         if leaf is not None and node.attr in leaf:
