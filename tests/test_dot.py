@@ -255,3 +255,13 @@ def test_graphviz_crash_is_explained(monkeypatch, tmp_path):
     with pytest.raises(graphlang.GraphlangError) as info:
         dot_mod.render_file("digraph {}", str(tmp_path / "g.png"))
     assert "crashed (signal 11)" in info.value.message and info.value.hint
+
+
+@pytest.mark.parametrize("text,kind", [("input v[3]\ny = v[5]\n", "index"),
+                                       ("y = sum([1, 2] + [1, 2, 3])\n", "shape")])
+def test_graph_without_values_refuses_what_run_refuses_when_every_shape_is_known(cli, write, text, kind):
+    """`graph` drew `input v[3]; y = v[5]` (exit 0) that run and diff refuse; with an undeclared
+    input (a scalar, or a vector --at would give) it still draws."""
+    ran = cli("graph", write(text))
+    assert ran.code == 1 and f"{kind} error" in ran.err
+    assert cli("graph", write("y = x @ x\n")).code == 0

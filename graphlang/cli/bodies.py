@@ -149,6 +149,8 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
     def body() -> None:
         prog = s.load(strict, limit)
         vals = values(at, at_file) if (at or at_file) else None
+        if vals is None and all(prog.checked.declared.get(n) is not None for n in prog.graph.inputs):
+            dot_mod.declared_shapes(prog)  # every shape known: a shape or index error, as `run` says it
         if output and output.lower().endswith(".tex"):
             write_text(output, tikz.to_tikz(prog, vals, partials, file=os.path.basename(output)))
         elif output or dot:
