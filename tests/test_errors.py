@@ -617,3 +617,10 @@ def test_habits_from_other_languages_get_their_own_hint(text, hint):
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text + "\n")
     assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint
+
+
+def test_inf_read_as_a_number_is_told_it_is_a_name():
+    """`y = inf * x`: "no value for the input 'inf'; give it with --at inf=..." (a student meant infinity)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = inf * x\n").evaluate({"x": 1})
+    assert info.value.kind == "missing-input" and "no inf or nan" in (info.value.hint or "")

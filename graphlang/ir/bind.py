@@ -146,6 +146,9 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              + " " + _some([repr(m) for m in missing]), line, column,
                              "e is never assigned: write exp(x) for e^x (there is no constant e), or assign "
                              "e = ... before it is read, or give it with --at e=..." if "e" in missing else
+                             "graphlang has no inf or nan: every value is a finite number, and "
+                             f"{'inf' if 'inf' in missing else 'nan'} here is an input's name"
+                             if "inf" in missing or "nan" in missing else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
                              + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
