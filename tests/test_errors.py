@@ -624,3 +624,14 @@ def test_inf_read_as_a_number_is_told_it_is_a_name():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = inf * x\n").evaluate({"x": 1})
     assert info.value.kind == "missing-input" and "no inf or nan" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("text,hint", [("y = v[0:2]", "there is no slicing"), ("y = A[:, 0]", "there is no slicing"),
+                                       ("A = [1, 2; 3, 4]", "write [[1, 2], [3, 4]]")])
+def test_matlab_and_numpy_indexing_get_their_own_hint(text, hint):
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n")
+    assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = (x + ; 2)\n")
+    assert "matrix" not in (info.value.hint or "")

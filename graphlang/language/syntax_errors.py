@@ -76,6 +76,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
+        elif ch == ":":
+            hint = "there is no slicing: index one element, v[0] or A[0, 1], or name the parts you need"
         elif ch == "%":
             hint = "comments start with # (and there is no % operator)"
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
@@ -119,6 +121,9 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
             "check the operator and its operands")
+        inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
+        if inside is not None and text[inside] == "[" and ";" in str(tok):
+            hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]"
         before = text[: tok.start_pos].rstrip(" \t")
         if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
                                                                          or before[-1] in "_)]"):
