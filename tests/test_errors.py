@@ -635,3 +635,13 @@ def test_matlab_and_numpy_indexing_get_their_own_hint(text, hint):
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = (x + ; 2)\n")
     assert "matrix" not in (info.value.hint or "")
+
+
+def test_a_domain_error_among_constants_says_to_change_the_numbers():
+    """`a = 1e308 * 10` said "choose other input values": no input value can change it."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("a = 1e308 * 10\ny = a + x\n").evaluate({"x": 1})
+    assert info.value.kind == "domain" and "change the numbers written" in (info.value.hint or "")
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = ln(x - 3)\n").evaluate({"x": 1})
+    assert "choose other input values" in (info.value.hint or "")

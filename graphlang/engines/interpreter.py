@@ -49,6 +49,8 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             if not during else "a value of this size overflows float64 in the derivative's formula; choose "
             "a point of smaller magnitude" if "overflows" in msg else
             "the function is not differentiable here; choose another point")
+    if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
+        hint = "no input reaches this operation: change the numbers written in the program"
     saturated = saturation.explain(graph, eq) if not during else None
     if saturated is not None:
         msg, hint = f"{msg}, {saturated[0]}", saturated[1]
