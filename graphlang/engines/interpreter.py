@@ -138,12 +138,13 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
             in_shapes = tuple(shapes[i] for i in eq.ins)
             fns = rules.compiled(eq.prim.name, "vjp", eq.attr, in_shapes, batched)
             args = [vals[i] for i in eq.ins]
+            pack = args if len(args) <= 2 else [args]  # (past two arguments a rule takes them as one: rules.compiled)
             for k, i in enumerate(eq.ins):
                 fn = fns[k]
                 if fn is None or not live[i]:
                     continue
                 try:
-                    c = fn(g, vals[eq.out], *args) if len(args) <= 2 else fn(g, vals[eq.out], args)
+                    c = fn(g, vals[eq.out], *pack)
                 except _NUMERIC_ERRORS as err:
                     if soft is not None and soft[i]:
                         undefined.add(i)
@@ -192,13 +193,14 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
             in_shapes = tuple(shapes[i] for i in eq.ins)
             fns = rules.compiled(eq.prim.name, "jvp", eq.attr, in_shapes, batched)
             args = [vals[i] for i in eq.ins]
+            pack = args if len(args) <= 2 else [args]  # (past two arguments a rule takes them as one: rules.compiled)
             total = None
             for k, i in enumerate(eq.ins):
                 fn = fns[k]
                 if fn is None or tan[i] is None:
                     continue
                 try:
-                    c = fn(tan[i], vals[eq.out], *args) if len(args) <= 2 else fn(tan[i], vals[eq.out], args)
+                    c = fn(tan[i], vals[eq.out], *pack)
                 except _NUMERIC_ERRORS as err:
                     if soft is not None and soft[eq.out] and missing is not None:
                         missing.add(eq.out)

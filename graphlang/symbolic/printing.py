@@ -184,9 +184,8 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
             text = leaf[name] if leaf is not None and name in leaf else tex_name(name)
             return text, written_prec(text, ATOM, MUL), None if shapes is None else shapes.get(name)
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
-        if op in _CHAINS and not (op == "mul" and node.args[0].op == "matmul"):
-            return _chain_link(op, kids), PRIMITIVES[op].form[2], shape  # type: ignore[return-value]
-        kids = [(T.flatten(t), p, s) if not isinstance(t, str) else (t, p, s) for t, p, s in kids]
+        if op not in _ROPES:  # an infix operand stays a rope: a chain a + b + … is joined once, at the end
+            kids = [(T.flatten(t), p, s) if not isinstance(t, str) else (t, p, s) for t, p, s in kids]
         if op == "exp" and (exp_call or _tall(kids[0][0])):  # a long exponent: \\exp(…) reads better
             return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
         text, prec = _latex_step(node, kids)
@@ -196,18 +195,8 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
     return root if isinstance(root, str) else T.flatten(root)
 
 
-_CHAINS = {"add": " + ", "sub": " - ", "mul": " \\cdot "}
-
-
-def _chain_link(op: str, kids: list[Any]) -> T.Rope:
-    """`a + b` as a rope whose left operand stays a rope: a chain of n terms is joined once at the end
-    (a string per prefix was O(n²): 2.8 GB for 20,000 terms)."""
-    (lt, lp, _), (rt, rp, _) = kids
-    prec = PRIMITIVES[op].form[2]
-    if lp < prec:
-        lt = ("\\left(", lt, "\\right)")
-    rt = ("\\left(", rt, "\\right)") if rp <= prec else rt
-    return (lt, _CHAINS[op], rt)
+# Written as ropes (a string per prefix of a 20,000-term sum was O(n²): 2.8 GB)
+_ROPES = frozenset({"add", "sub", "mul", "matmul"})
 
 
 def _tall(text: str) -> bool:
@@ -227,12 +216,12 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
         # e^{a} and \\frac{a}{b} as a base are bracketed: {e^{a}}^{b} would read as e^{a^b}
         base = f"\\left({lt}\\right)" if lp <= POW or node.args[0].op in ("exp", "div") else lt
         return f"{{{base}}}^{{{rt}}}", POW
-    if kind == "infix":
-        (lt, lp, _), (rt, rp, _) = kids
-        lt = f"\\left({lt}\\right)" if lp < prec or (op == "mul" and node.args[0].op == "matmul") else lt
-        rt = f"\\left({rt}\\right)" if rp <= prec else rt
+    if kind == "infix":  # (add, sub, mul, matmul: ropes, see _ROPES)
+        (left, lp, _), (right, rp, _) = kids
+        wrap = lp < prec or (op == "mul" and node.args[0].op == "matmul")
         sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
-        return f"{lt}{sym}{rt}", prec
+        return ((("\\left(", left, "\\right)") if wrap else left), sym,  # type: ignore[return-value]
+                ("\\left(", right, "\\right)") if rp <= prec else right), prec
     if kind == "prefix":
         (t, p, _), = kids
         return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
