@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from strategies import edge_programs, scalar_programs
-from test_fasteval import SCALE, interpreted, outcome, scale_of
+from test_fasteval import interpreted, outcome
 from test_scale import random_program
 
 import graphlang
@@ -64,7 +64,6 @@ def check_ways(source: str, at: dict) -> None:
     for way, values in WAYS.items():
         assert calls(source, at, **values) == reference, way
     ref = outcome(interpreted(source), at)
-    SCALE[0] = scale_of(ref)
     with patched(**WAYS["update"]):
         prog = graphlang.parse(source)
         for _ in range(3):
@@ -105,7 +104,6 @@ def test_a_big_program_runs_the_tape_then_compiled_code_with_the_same_dicts(seed
         return
     assert fn is not None and taped == [taped[0]] * 3 and compiled == [taped[0]] * 3
     ref = outcome(interpreted(source), at)
-    SCALE[0] = scale_of(ref)
     with patched(**BIG, **WAYS[way]):
         assert outcome(prog, at) == ref
 

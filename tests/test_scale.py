@@ -3,7 +3,7 @@
 Oracles: the template parser with the general `check` and graph (the lane must build the very
 same statements, nodes, positions, slots and equations, and raise the very same located errors),
 the interpreter (values, adjoints, domain errors) and the compiled scalar plan (the same float
-arithmetic: equal to the last bit).
+arithmetic, every engine calling the rows' float functions on scalars: equal to the last bit).
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def _scalar_case(seed: int, n: int = 40) -> tuple[graphlang.Program, dict[str, f
 
 
 def check_tape_against_plan_and_interpreter(prog, at) -> tuple[list, list, list[int]] | None:
-    """The tape bit for bit equal to the plan and close to the interpreter: (values, adjoints, wrt)."""
+    """The tape bit for bit equal to the plan and to the interpreter: (values, adjoints, wrt)."""
     g = prog.graph
     arrays, shapes = prog.bind(at)
     tape = Tape(g)
@@ -144,18 +144,18 @@ def check_tape_against_plan_and_interpreter(prog, at) -> tuple[list, list, list[
     if ran is None:  # an intermediate sum overflowed only in the tape's finiteness check
         return None
     V, G = ran
-    assert V[out] == pytest.approx(float(vals[out]), rel=1e-9, abs=1e-12)
+    assert V[out] == float(vals[out])
     for k in wrt:
         assert (G[k] is None) == (adj[k] is None)  # no path: no adjoint, in both
         if adj[k] is not None:
-            assert G[k] == pytest.approx(float(adj[k]), rel=1e-8, abs=1e-10)
+            assert G[k] == float(adj[k])
     value, grads = Plan(g, shapes).gradient(arrays)
     assert V[out] == value and [0.0 if G[k] is None else G[k] for k in wrt] == list(grads)
     return V, G, wrt
 
 
 @pytest.mark.parametrize("seed", range(40))
-def test_tape_is_the_plan_bit_for_bit_and_the_interpreter_closely(seed):
+def test_tape_is_the_plan_and_the_interpreter_bit_for_bit(seed):
     prog, at = _scalar_case(seed)
     check_tape_against_plan_and_interpreter(prog, at)
 
@@ -186,8 +186,8 @@ def test_big_program_gradient_and_evaluate_by_the_tape_match_the_interpreter():
     adj = interp.reverse(g, shapes, vals, {g.slot_of["y"]: np.float64(1.0)}, prog._live, soft=prog._constant)
     for name in ("a0", f"a{n // 2}", f"a{n - 1}", "y", "x", "z"):
         s = g.slot_of[name]
-        assert r.values[name] == pytest.approx(float(vals[s]), rel=1e-9)
-        assert r.adjoints[name] == pytest.approx(float(adj[s]), rel=1e-8)
+        assert r.values[name] == float(vals[s])
+        assert r.adjoints[name] == float(adj[s])
 
 
 @pytest.mark.parametrize("last", ["y = log(a{m} - 10)", "y = a{m} / (a{m} - a{m})", "y = exp(1e6 * a{m} * a{m})"])

@@ -37,9 +37,8 @@ from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape
 
-# Compiled on the second evaluation: a one-off (the command line) is cheaper interpreted, and its
-# numbers stay the interpreter's to the last bit (numpy's SIMD exp/log/tanh/pow may differ from
-# libm's, which the plain-float code calls, by an ulp on some machines).
+# Compiled on the second evaluation: a one-off (the command line) is cheaper interpreted (both give
+# the same bits: on scalars the interpreter calls the rows' float functions, as this code does).
 COMPILE_AT_CALL = 2
 STORES_UPTO = HUGE  # names (measured at 10⁴ and 10⁵: each way ≈ 10 % faster on its side)
 LITERAL = 64  # names up to which the dicts are displays (past it: stores into a copy of a dict of the names)

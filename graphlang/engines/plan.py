@@ -89,10 +89,8 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
             return env.get(str(node.attr), str(node.attr))
         if self_op is not None and node.op == self_op[0] and tuple(kids) == self_op[1]:
             return out_var  # the rule recomputes the node itself (exp' = exp): reuse it
-        if mode != "batch" and node.op == "pow" and node.args[1].op == "const" and \
-                node.args[1].attr in (2.0, 3.0):
-            return f"({kids[0]} * {kids[0]})" if node.args[1].attr == 2.0 else \
-                f"({kids[0]} * {kids[0]} * {kids[0]})"
+        if mode != "batch" and node.op == "pow" and node.args[1].op == "const" and node.args[1].attr == 2.0:
+            return f"({kids[0]} * {kids[0]})"  # as numpy's power and `kernels.pow_float` square
         if mode == "scalar":
             if node.op not in _SHOWS_NONFINITE:
                 kids = [f"_fin({k})" if a.op not in ("var", "const") else k

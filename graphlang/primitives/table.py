@@ -32,6 +32,10 @@ RuleFn = Callable[[Any, list[S.Shape]], Rules]
 # Printing precedence, loosest first (the SPEC §1 table).
 ADD, MUL, UNARY, POW, POSTFIX, ATOM = 1, 2, 3, 4, 5, 6
 
+# Float functions that are IEEE arithmetic, numpy's bits on every argument: the rest are routed
+# into on 0-d values (`kernels.floats_first`), so that interpreter and compiled code agree.
+_EXACT = frozenset({K.add_float, K.sub_float, K.mul_float, K.div_float, K.neg_float, K.same, abs, math.sqrt})
+
 
 @dataclass(frozen=True)
 class Primitive:
@@ -76,6 +80,8 @@ class Primitive:
                    if not ok]
         if missing:
             raise TypeError(f"primitive {self.name!r} lacks: {', '.join(missing)}")
+        if self.elementwise and self.scalar is not None and self.scalar not in _EXACT:
+            object.__setattr__(self, "impl", K.floats_first(self.impl, self.scalar, self.arity))
 
     def examples(self) -> tuple[str, ...]:
         if self.probes:
@@ -139,7 +145,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
             "\\frac{{{0}}}{{{1}}}", D.div_domain),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
               partials=("dpow(x, y, 1, 0)", "dpow(x, y, 0, 1)"), form=("infix", "^", POW),
-              latex="{{{0}}}^{{{1}}}", domain=D.pow_domain, positive=True, scalar=math.pow,
+              latex="{{{0}}}^{{{1}}}", domain=D.pow_domain, positive=True, scalar=K.pow_float,
               probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=R.matmul_vjp, jvp=("t @ y", "x @ t"),
               form=("infix", "@", MUL), latex="{0} {1}", batch=B.matmul, cost=S.matmul_cost,
