@@ -22,9 +22,11 @@ from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
 from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
+from graphlang.methods import hessian as second
 from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 from graphlang.result import Result
+from graphlang.symbolic.derivative import element
 from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
@@ -253,15 +255,17 @@ class Program:
             return {a: {b: whole[a][b] for b in names} for a in names}
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
+            last = self.graph.outputs[-1]
             raise GraphlangError("shape", "the Hessian needs a single scalar output", *(self.checked.output_pos or
-                                 self.graph.position(self.graph.outputs[-1])), "differentiate sum(…) or an element [i]")
+                                 self.graph.position(last)), "differentiate sum(…) or an element "
+                                 + element(last, shapes[self.graph.slot_of[last]]))
         if len(self.graph.inputs) * self.graph.n_eqns > self.limits.max_nodes:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {self.graph.n_eqns:,} "
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
         cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
-        return methods.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of)
+        return second.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of)
 
     def _of(self, source: str | Graph) -> Program:
         """A derivative program of this one, from its text or from its graph built directly."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from conftest import run_cli
 
@@ -619,6 +620,31 @@ def test_habits_from_other_languages_get_their_own_hint(text, hint):
     assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint
 
 
+@pytest.mark.parametrize("text,hint", [
+    ("y = x * 1_000", "write numbers without separators: 1000, not 1_000"),
+    ("y = x * 0x10", "numbers are decimal: write 16, not 0x10"), ("y = 0b101 * x", "write 5, not 0b101"),
+    ("y = \\frac{x}{2}", "programs are not LaTeX: write (a) / (b) for \\frac{a}{b}"),
+    ("y = \\sin(x)", "write sin(x) for \\sin(x)"), ("y = x^2 \\cdot 3", "write * for \\cdot"),
+    ("y = \\alpha * x", "write alpha, not \\alpha"),
+    ("y = x\ny += 1", "there is no +=: a node is never assigned twice; name the new value, y2 = y + ..."),
+    ("y = x\ny *= 2", "there is no *="), ("y := x", "write y = x, not y := x"),
+    ("y == x", "there are no comparisons"), ("y = max(x, 0) and 1", "no comparisons or boolean operators (and)"),
+    ("const c = 2\ny = c * x", "without const")])
+def test_number_latex_and_operator_forms_of_other_languages_get_their_own_hint(text, hint):
+    """`1_000` and `0x10` said an operator was missing, `\\frac{x}{2}` to remove the character,
+    `y += 1` and `y == x` to check the operator, `y := x` that there is no slicing."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n")
+    assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint
+
+
+def test_a_number_next_to_a_name_still_asks_for_the_operator():
+    for text in ("y = 2x\n", "y = 2 _x\n", "y = x0x1 y\n", "y = 1 x10\n", "y = 0 x10\n", "y = 1 _000\n"):
+        with pytest.raises(GraphlangError) as info:
+            graphlang.parse(text)
+        assert "operator missing" in (info.value.hint or ""), (text, info.value.hint)
+
+
 def test_inf_read_as_a_number_is_told_it_is_a_name():
     """`y = inf * x`: "no value for the input 'inf'; give it with --at inf=..." (a student meant infinity)."""
     with pytest.raises(GraphlangError) as info:
@@ -645,3 +671,46 @@ def test_a_domain_error_among_constants_says_to_change_the_numbers():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = ln(x - 3)\n").evaluate({"x": 1})
     assert "choose other input values" in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("text,hint", [
+    ("input v[2]\ny = sum(x^2 for x in v)", "no loops or comprehensions"),
+    ("input x[3]\ny = sum(x.T() * x)", "write x.T, not x.T()"),
+    ("input x: 3\ny = sum(x)", "a shape goes in brackets: input x[3]"),
+    ("input x[3] A[3, 3]\ny = x @ A @ x", "separate the names with commas: input x[3], A"),
+    ("param w b\ny = w + b", "separate the names with commas: param w, b")])
+def test_a_students_other_slips_get_their_own_hint(text, hint):
+    """A red team's finds: a generator, `x.T()`, `input x: 3` and declarations without commas said an
+    operator was missing, that there is no slicing, or to check the operator."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n")
+    assert info.value.kind == "syntax" and hint in (info.value.hint or ""), info.value.hint
+
+
+def test_a_call_the_language_lacks_gets_a_rewrite_and_lists_only_the_functions_students_are_told_of():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input x\nW = zeros(3, 2)\ny = x\n")
+    assert "array constructors" in info.value.hint and "param W[3, 2]" in info.value.hint
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = foo(x)\n")
+    assert "sigmoid" in info.value.hint and not {"dpow", "embed", "expand", "mT", "xdivy"} & set(
+        info.value.hint.replace(",", " ").split())
+    for text in ("y = log(x, 2)\n", "y = ln(x, z)\n"):
+        with pytest.raises(GraphlangError) as info:
+            graphlang.parse(text)
+        assert info.value.kind == "arity" and "to base b write ln(x) / ln(b)" in info.value.hint
+
+
+@pytest.mark.parametrize("text,at,hint", [
+    ("input x[3], W[3, 2]\nh = W @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2], [3, 4], [5, 6]]},
+     "did you mean W.T @ x? (of shape [2]"),
+    ("input x[3], W[2, 3]\nh = x @ W\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
+     "did you mean x @ W.T? (of shape [2]")])
+def test_a_product_whose_transpose_fits_says_so(text, at, hint):
+    """The lecture's αᵀx written α @ x with α a [3, 2] matrix: "check the shapes". The oracle: numpy
+    multiplies the suggested form."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n").evaluate(at)
+    assert info.value.kind == "shape" and hint in (info.value.hint or ""), info.value.hint
+    a, b = (np.array(v) for v in at.values())
+    assert (a @ b.T if "x @ W.T" in hint else b.T @ a).shape == (2,)

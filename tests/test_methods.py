@@ -255,3 +255,27 @@ def test_symbolic_says_not_differentiable_like_reverse_mode(cli, write):
     for method in ("reverse", "symbolic"):
         ran = cli("grad", prog, "--at", "x=0", "-m", method)
         assert ran.code == 1 and "not differentiable here" in ran.err and "outside" not in ran.err, method
+
+
+@pytest.mark.parametrize("source,at,hint", [
+    ("y = x ^ z", {"x": -2, "z": 3}, "no method can give this derivative"),  # (-2)^z: real at integers only
+    ("y = sqrt(x)", {"x": 0}, "no method can give this derivative"),  # 1/(2√x) at 0
+    ("y = x ^ 1.5", {"x": 0}, "on the edge of the domain: any step to x's left"),  # 1.5·√0 = 0 exists
+    ("y = sqrt(x - 1e-7)", {"x": 1e-7 + 1e-9}, "inside the domain, the step"),  # a smaller step works
+])
+def test_a_step_out_of_the_domain_says_whether_any_step_or_method_can_work(source, at, hint):
+    """A red team's find: "use a smaller --epsilon, or --method reverse" where no step and no method works
+    ((-2)^z in z, √x at 0). The oracle is reverse mode at the point and central differences with a
+    step that fits."""
+    prog = graphlang.parse(source + "\n")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.gradient(at, method="fd")
+    assert info.value.kind == "domain" and hint in (info.value.hint or ""), info.value.hint
+    try:
+        exact = prog.gradient(at, method="reverse")
+    except graphlang.GraphlangError:
+        assert hint.startswith("no method")
+        return
+    assert not hint.startswith("no method")
+    if "inside" in hint:
+        assert prog.gradient(at, method="fd", epsilon=1e-11)["x"] == pytest.approx(exact["x"], rel=1e-3)

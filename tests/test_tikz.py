@@ -67,6 +67,8 @@ def test_partials_label_the_edges():
                      r"\{\$\\frac\{\\partial f\}\{\\partial c\} = \\frac\{1\}\{a\} = 0\.1667\$\}", tex)
     # as the PNG: adjoints named (`g_c`, not `g`), and a scalar edge ∂f/∂c = 1/a (a student's find)
     assert "$g_{c} = 0.1667$" in tex and "$g = " not in tex
+    # a constant partial is its number once, as in the PNG (a student's find: "∂y/∂d = 1 = 1")
+    assert r"\frac{\partial y}{\partial d} = 1$" in tex and "= 1 = 1" not in tex
 
 
 

@@ -119,6 +119,8 @@ def test_binary_logistic_regression_on_iris(tmp_path, cli):
     ("1,2,3,4,5,7\n", "not a class 0..2"),
     ("1,2,3,4,5,1.5\n", "not a class 0..2"),
     ("", "no data rows"),
+    ("1,2,3,4,5,0\n1,2,nan,4,5,0\n", "line 2, column 3: nan is not a finite number"),
+    ("1,2,3,4,5,0\n1,2,3,4,5,0\n1e999,2,3,4,5,0\n", "line 3, column 1: inf is not a finite number"),
 ])
 def test_bad_data(tmp_path, content, message):
     prog = graphlang.parse(NET)
@@ -174,7 +176,7 @@ def test_saturation_names_the_statement_and_the_example(batch):
     assert err.kind == "domain" and err.line == 4
     assert f"on example {bad + 1} of the data" in err.message and "J = -(y * ln(p)" in err.message  # 1-based
     assert "ln(0)" in err.message and "sigmoid saturated" in err.message
-    assert "softplus(u) - y * u" in err.hint and "--lr" in err.hint
+    assert "softplus(u) - y * u" in err.hint and ("--lr" in err.hint) == (batch < 16)  # (16: before any update)
 
 
 def test_saturation_while_evaluating_the_validation_set():
@@ -371,3 +373,51 @@ def test_l2_decays_every_weight_and_no_bias():
         np.testing.assert_allclose(plain.params[name] - decayed.params[name], want, rtol=1e-12, atol=1e-15)
     reg = graphlang.parse("input x[3], y\nparam w[3], b\nJ = (dot(w, x) + b - y)^2")
     assert biases(reg) == {"b"}
+
+
+def _params(path, **values):
+    np.savez(path, **{k: np.array(v) for k, v in values.items()})
+    return str(path)
+
+
+def test_a_logits_class_is_its_sign_and_a_regressions_predictions_have_no_class(cli, write, tmp_path):
+    """A red team's find: `predict` gave a squared-error model's yhat = 1.83 "class 1" on unlabeled
+    data; and a logit (a loss reading yhat through softplus) was cut at 0.5 as if a probability, so
+    logits in (0, 0.5) counted as class 0. The oracle: the classes computed here from w·x + b."""
+    x = np.linspace(-1.0, 1.0, 41).tolist()  # w = 1, b = 0: the logit is x; a label 1 wherever x > 0
+    labeled = tmp_path / "d.csv"
+    labeled.write_text("x,t\n" + "".join(f"{v!r},{int(v > 0)}\n" for v in x))
+    logit = write("input x, t\nparam w, b\nyhat = w * x + b\nJ = softplus(yhat) - t * yhat\n")
+    params = _params(tmp_path / "p.npz", w=1.0, b=0.0)
+    got = cli("predict", logit, "--params", params, "--data", str(labeled), "--json").json()
+    assert got["accuracy"] == 1.0 and got["confusion"] == [[sum(v <= 0 for v in x), 0], [0, sum(v > 0 for v in x)]]
+    out = tmp_path / "pred.csv"
+    assert cli("predict", logit, "--params", params, "--data", str(labeled), "-o", str(out)).code == 0
+    rows = [ln.split(",") for ln in out.read_text().splitlines()]
+    assert rows[0] == ["yhat", "class"] and [int(r[1]) for r in rows[1:]] == [int(v > 0) for v in x]
+    trained = cli("train", logit, "--data", str(labeled), "--epochs", "1", "--lr", "1e-12", "--init", params,
+                  "--json")
+    assert trained.code == 0 and trained.json()["final"]["train_accuracy"] == 1.0, trained.out
+
+    unlabeled = tmp_path / "u.csv"
+    unlabeled.write_text("x\n" + "".join(f"{v!r}\n" for v in x))
+    regression = write("input x, t\nparam w, b\nyhat = w * x + b\nJ = (yhat - t)^2\n")
+    ran = cli("predict", regression, "--params", params, "--data", str(unlabeled), "-o", str(out))
+    assert ran.code == 0 and "class" not in ran.out and out.read_text().splitlines()[0] == "yhat"
+    probability = write("input x, t\nparam w, b\nyhat = sigmoid(w * x + b)\n"
+                        "J = -xlogy(t, yhat) - xlogy(1 - t, 1 - yhat)\n")
+    ran = cli("predict", probability, "--params", params, "--data", str(unlabeled), "-o", str(out))
+    rows = [ln.split(",") for ln in out.read_text().splitlines()]
+    assert ran.code == 0 and rows[0] == ["yhat", "class"]
+    assert [int(r[1]) for r in rows[1:]] == [int(v > 0) for v in x]
+
+
+def test_a_failure_before_any_update_blames_the_data_not_the_learning_rate():
+    """A red team's find: targets of ±1e308 overflowed (yhat − t)² on the first example and the hint
+    said to lower the learning rate, which had not yet acted."""
+    prog = graphlang.parse("input x, t\nparam w\nyhat = w * x\nJ = (yhat - t)^2\n")
+    d = Dataset({"x": np.array([1.0, 2.0]), "t": np.array([1e308, -1e308])}, 2)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Trainer(prog, {"w": np.array(1.0)}, lr=1e-3).fit(d, epochs=1)
+    assert "step 1" in info.value.message and "learning rate" not in info.value.hint
+    assert "no update has been made yet" in info.value.hint

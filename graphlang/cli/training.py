@@ -47,7 +47,7 @@ def train(program: ProgramArg,
     from rich.progress import Progress, TextColumn
 
     from graphlang import training as tr
-    from graphlang.training.train import is_classification
+    from graphlang.training.classes import is_classification
 
     s = Session(program, as_json)
 
@@ -136,7 +136,8 @@ def predict(program: ProgramArg,
             limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward propagation only: the prediction for every example."""
     from graphlang import training as tr
-    from graphlang.training.train import confusion, prediction_program
+    from graphlang.training.classes import confusion, reading, threshold
+    from graphlang.training.train import prediction_program
 
     s = Session(program, as_json)
 
@@ -163,27 +164,34 @@ def predict(program: ProgramArg,
                                      f"{part.message.split('expected ')[1]} without them") from None
         preds = trainer.predictions(dataset)
         loss = acc = matrix = None
-        classes = True  # unlabeled: the class each prediction stands for
+        cut = threshold(prog.graph, trainer.pred)
+        # unlabeled: a class column where the prediction is a probability or a logit, not a regression's number
+        classes = reading(prog.graph, trainer.pred) != "score"
         if labeled:
             loss, acc = trainer.evaluate(dataset)
-            matrix = confusion(preds, dataset.columns[tr.data.data_inputs(prog)[-1]])
+            matrix = confusion(preds, dataset.columns[tr.data.data_inputs(prog)[-1]], cut)
             classes = matrix is not None  # regression targets: no classes, accuracy or confusion matrix
         if output:
-            write_text(output, prediction_csv(trainer.pred, preds))
+            write_text(output, prediction_csv(trainer.pred, preds, cut if classes else None))
         if as_json:
             print(jsonout.dumps(jsonout.predictions(preds, loss, acc, matrix)))
         else:
-            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc, matrix, classes))
+            s.out.print(render.prediction_table(preds, trainer.pred, loss, acc, matrix, cut if classes else None))
             if output:
                 s.err.print(render.Text(f"wrote {len(preds)} predictions to {output}"))
     guarded(s, body)
 
 
-def prediction_csv(name: str, preds: Any) -> str:
-    """One row per example: the prediction's numbers (repr: they read back exactly), then the class."""
+def prediction_csv(name: str, preds: Any, cut: float | None) -> str:
+    """One row per example: the prediction's numbers (repr: they read back exactly), then the class
+    (`cut`: one number's threshold; None: a regression's predictions, no class)."""
+    from graphlang.training.classes import predicted_classes
     p = np.asarray(preds, dtype=np.float64)
     flat = p.reshape(len(p), -1)
     head = [name] if p.ndim == 1 else [f"{name}_{j}" for j in range(flat.shape[1])]
-    classes = np.argmax(flat, axis=1) if p.ndim == 2 else (flat[:, 0] > 0.5).astype(int)
+    if cut is None:
+        rows = [",".join(repr(float(v)) for v in row) for row in flat]
+        return "\n".join([",".join(head), *rows]) + "\n"
+    classes = predicted_classes(p if p.ndim == 2 else flat[:, 0], cut)
     rows = [",".join([*(repr(float(v)) for v in row), str(int(c))]) for row, c in zip(flat, classes)]
     return "\n".join([",".join([*head, "class"]), *rows]) + "\n"

@@ -200,8 +200,19 @@ class Graph:
             return self._last[1], self._last[2]
         return self.costs[input_shapes], self._held[input_shapes]
 
-    def _shape_hint(self, eq: Eqn) -> str:
-        """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row."""
+    def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
+        """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
+        `W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian)."""
+        if eq.prim.name == "matmul":
+            a, b = (self.name_of.get(i) for i in eq.ins)
+            tries = [(f"{a}.T @ {b}", [ins[0][::-1], ins[1]]), (f"{a} @ {b}.T", [ins[0], ins[1][::-1]]),
+                     (f"{b} @ {a}", [ins[1], ins[0]])]
+            for text, shapes in tries if a is not None and b is not None and len(ins[0]) <= 2 >= len(ins[1]) else []:
+                try:
+                    fits = eq.prim.shape(shapes, None)
+                except ShapeError:
+                    continue
+                return f"did you mean {text}? (of shape {list(fits)}: {a} is {list(ins[0])}, {b} is {list(ins[1])})"
         k = self.eqns.index(eq)
         made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
         if eq.prim.name == "index" and made is not None and made.prim.name == "stack":
@@ -226,7 +237,7 @@ class Graph:
             try:
                 out = eq.prim.shape(ins, eq.attr)
             except ShapeError as err:
-                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or self._shape_hint(eq)
+                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or self._shape_hint(eq, ins)
                                      ) from None
             shapes[eq.out] = out
             if len(out) > limits.max_rank:

@@ -44,7 +44,11 @@ _OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: writ
                    "cbrt": "write x^(1/3)", "exp2": "write 2^x", "expm1": "write exp(x) - 1",
                    "log1p": "write ln(1 + x)", "sinh": "write (exp(x) - exp(-x)) / 2",
                    "cosh": "write (exp(x) + exp(-x)) / 2", "atan2": "graphlang has no inverse trigonometric functions",
-                   "inv": "write 1 / x", "reciprocal": "write 1 / x"} | {
+                   "inv": "write 1 / x", "reciprocal": "write 1 / x", "matmul": "write A @ B",
+                   "norm": "write sqrt(sum(x^2)) (or sum(x^2) for the squared norm)"} | {
+    f: "there are no array constructors: write the numbers as a literal, [[0, 0], [0, 0]], or declare "
+       "param W[3, 2] (train initializes it)" for f in ("zeros", "ones", "eye", "array", "full", "empty",
+                                                        "rand", "randn", "linspace", "arange", "identity")} | {
     f: "graphlang has no inverse trigonometric functions" for f in
     ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")}
 
@@ -58,10 +62,15 @@ def suggest(name: str) -> str | None:
         return None
     if name.lower() in builtin_names() and name.lower() not in HELPERS:  # LN(x), Exp(x): names are case-sensitive
         return name.lower()
-    known = [b for b in builtin_names() if b not in HELPERS or b == "outer"]  # (outer: a user's function)
+    known = _told()
     prefix = max((b for b in known if len(b) >= 3 and name.lower().startswith(b)), key=len, default=None)
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     return prefix or (close[0] if close else None)
+
+
+def _told() -> list[str]:
+    """The functions a student is told of (not the helpers derivative programs write, but outer)."""
+    return [b for b in builtin_names() if b not in HELPERS or b == "outer"]
 
 
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
@@ -73,7 +82,7 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
             "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
             node.line, node.column,
             f"write {near}(...)" if near else _OPERATOR_HINTS.get(fname, f"for a product write {fname} * (...); "
-                                                                   "built-in functions: " + ", ".join(builtin_names())))
+                                                                   "built-in functions: " + ", ".join(_told())))
     n_tensor = prim.arity
     attrs: list[int] = []
     if prim.attr_args:
@@ -93,8 +102,10 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     total = len(args) + len(attrs)
     if not (min_args <= total <= max_args) or len(args) != n_tensor:
         want = str(min_args) if min_args == max_args else f"{min_args} to {max_args}"
+        base = prim.name == "ln" and total == 2  # log(x, 2): a base
         raise GraphlangError("arity", f"{fname} takes {want} argument{'s' * (max_args != 1)}, "
                              f"got {total}", node.line, node.column,
+                             f"{fname} is the natural logarithm: to base b write ln(x) / ln(b)" if base else
                              f"{fname}: {prim.doc}" if prim.doc else None)
     attr: object = None
     if prim.attr_args == 1:

@@ -76,8 +76,14 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
+        elif ch == ":" and text[err.pos_in_stream + 1 : err.pos_in_stream + 2] == "=":
+            hint = "= names a node: write y = x, not y := x"
+        elif ch == ":" and re.match(r"\s*(input|param)\b", text[text.rfind("\n", 0, err.pos_in_stream) + 1:]):
+            hint = "a shape goes in brackets: input x[3]"
         elif ch == ":":
             hint = "there is no slicing: index one element, v[0] or A[0, 1], or name the parts you need"
+        elif ch == "\\":
+            hint = _latex_hint(text[err.pos_in_stream + 1 :])
         elif ch == "%":
             hint = "comments start with # (and there is no % operator)"
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
@@ -120,7 +126,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                                   *position(text, start + keyword.start(1)), f"choose another name, e.g. {other} = ...")
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
-            "check the operator and its operands")
+            _operator_slip(statement, text[tok.start_pos or 0 :]) or "check the operator and its operands")
         inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
         if inside is not None and text[inside] == "[" and ";" in str(tok):
             hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]"
@@ -132,11 +138,17 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                 fn = called.group(1)
                 hint = (f"a function's argument goes in parentheses: write {fn}({tok}), "
                         f"not {fn} {tok}")
+            elif _number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
+                hint = _number_slip(text[: tok.start_pos], str(tok))
             elif before.split("\n")[-1].strip().count("=") == 1:
                 hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
             hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
+        if tok.type == "NAME" and re.fullmatch(r"\s*(input|param)\s.*[\w\]]", statement.rstrip(), re.S):
+            hint = f"separate the names with commas: {statement.strip()}, {tok}"
+        elif tok.type == "LPAR" and before.endswith(".T"):
+            hint = "the transpose is no call: write x.T, not x.T()"
         line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
         hint = _habit(line_text) or hint
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
@@ -156,7 +168,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
 _HABITS = (
     (re.compile(r"^\s*(import|from)\b"), "graphlang is not Python: nothing to import; exp, ln, sin, sigmoid, "
                                           "sum, … are built in"),
-    (re.compile(r"^\s*(let|var|const|val)\s+[A-Za-z_]"), "write name = expression (without let or var)"),
+    (re.compile(r"^\s*(let|var|const|val)\s+[A-Za-z_]"), "write name = expression (without {0})"),
     (re.compile(r"^\s*def\s"), "there are no function definitions: name each intermediate quantity, "
                                 "name = expression"),
     (re.compile(r"^\s*return\s+([A-Za-z_]\w*)\s*$"), "the result is named with output: write output {0}"),
@@ -170,8 +182,12 @@ _HABITS = (
                                                            "x=2 (or write the value as a number where it is used)"),
     (re.compile(r"^\s*(input|param)\s+[A-Za-z_]\w*\s*\("), "a shape goes in brackets: input W[2, 3]"),
     (re.compile(r"^\s*(//|%|--)|\s(//|--)\s*[A-Za-z]"), "comments start with #"),
+    (re.compile(r"\bfor\s+\w+\s+in\b"), "there are no loops or comprehensions: functions act on every element "
+                                         "at once (sum(v^2) adds the squares)"),
     (re.compile(r"^\s*(if|for|while|return)\b|\bif\b.+\belse\b"), "there are no conditionals or loops: relu, "
                                                                    "step, max, min and abs make a piecewise function"),
+    (re.compile(r"\s(and|or|not)\s"), "there are no comparisons or boolean operators ({0}): step(x) is 1 where "
+                                      "x > 0, else 0; relu, max, min and abs make a piecewise function"),
     (re.compile(r"\b([a-z]+)\([^()]*\b(axis|keepdims|dim)\s*="), "arguments have no names: write the axis as a "
                                                                  "number, {0}(x, 0) for axis 0"),
 )
@@ -185,4 +201,52 @@ def _habit(line: str) -> str | None:
         m = pattern.search(code)
         if m:
             return hint.format(m.group(1)) if "{0}" in hint else hint
+    return None
+
+
+_LATEX = {"frac": "write (a) / (b) for \\frac{a}{b}", "cdot": "write * for \\cdot", "times": "write * for \\times",
+          "sqrt": "write sqrt(x) for \\sqrt{x}", "left": "write plain brackets ( ) for \\left( \\right)",
+          "right": "write plain brackets ( ) for \\left( \\right)", "top": "write x.T for x^\\top",
+          "sum": "write sum(x) for \\sum x", "sigma": "write sigmoid(x) for \\sigma(x)"}
+
+
+def _latex_hint(after: str) -> str:
+    """A backslash: LaTeX typed as a program (`\\frac{x}{z}`, `\\sin(x)`)."""
+    command = (re.match(r"[A-Za-z]+", after) or re.match("", "")).group()
+    said = _LATEX.get(command) or (f"write {command}(x) for \\{command}(x)" if lookup(command) is not None
+                                   else f"names are plain: write {command}, not \\{command}" if command
+                                   else "write the formula with + - * / ^ and functions: (a) / (b), sqrt(x), exp(x)")
+    return f"programs are not LaTeX: {said} (graphlang diff --latex writes the LaTeX for you)"
+
+
+def _operator_slip(statement: str, rest: str) -> str | None:
+    """`y += 1`, `y == x`: an operator from another language where a statement's = belongs."""
+    m = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", statement)
+    if m is None:
+        m2 = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*=\s*", statement)
+        if m2 is None or rest[:1] != "=":
+            return None
+        return f"= names a node (there are no comparisons): write {m2.group(1)} = ..."
+    op = re.match(r"([-+*/^@])=", rest)
+    if op:
+        name = m.group(1)
+        return (f"there is no {op.group(1)}=: a node is never assigned twice; name the new value, "
+                f"{name}2 = {name} {op.group(1)} ...")
+    return None
+
+
+def _number_slip(before: str, token: str) -> str | None:
+    """`1_000`, `0x10`: number forms other languages have (the digits then read as a name)."""
+    digits = re.search(r"(?<![A-Za-z0-9_.])(\d+)$", before)
+    if digits is None:
+        return None
+    if token.startswith("_") and re.fullmatch(r"_[\d_]+", token):
+        number = digits.group(1)
+        return f"write numbers without separators: {number}{token.replace('_', '')}, not {number}{token}"
+    base = {"x": 16, "X": 16, "b": 2, "B": 2, "o": 8, "O": 8}.get(token[:1])
+    if digits.group(1) == "0" and base is not None:
+        try:
+            return f"numbers are decimal: write {int(token[1:], base)}, not 0{token}"
+        except ValueError:
+            return None
     return None

@@ -1,8 +1,11 @@
-"""The other ways to differentiate: forward mode, central differences, symbolic (SPEC §2)."""
+"""The other ways to differentiate: forward mode, central differences, symbolic (SPEC §2); second
+derivatives in `hessian`.
+
+Layer: imports `engines`, `symbolic`, `ir`, `primitives` and the bottom; never `program` or above.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
@@ -89,8 +92,13 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
                 except GraphlangError as err:
                     err.message = (f"finite differences step {where} "
                                    f"{'+' if sign > 0 else '-'} {h:.3g} leaves the domain: {err.message}")
+                    xm[idx] = np.nextafter(x[idx], sign * np.inf)  # the smallest step there is
+                    moved[k] = xm
                     err.hint = (f"the point is inside the domain, the step {h:.3g} is not: use a smaller "
-                                "--epsilon, or an exact method (--method reverse)")
+                                "--epsilon, or an exact method (--method reverse)") if _inside(program, moved) else (
+                        f"the point is on the edge of the domain: any step to {where}'s "
+                        f"{'right' if sign > 0 else 'left'}, however small, leaves it; use an exact method "
+                        "(--method reverse)")
                     raise
             with quiet_floats():
                 quotient = (sides[0] - sides[1]) / (2 * h)
@@ -99,6 +107,15 @@ def fd_columns(program: Program, arrays: list[np.ndarray], wrt: list[str],
             rows.append(quotient)
         cols[name] = np.array(rows).reshape(x.shape + (-1,))
     return cols
+
+
+def _inside(program: Program, arrays: list[np.ndarray]) -> bool:
+    """Does the forward pass succeed at these values?"""
+    try:
+        interp.forward(program.graph, arrays)
+    except GraphlangError:
+        return False
+    return True
 
 
 def _fd_error(program: Program, what: str) -> GraphlangError:
@@ -276,7 +293,16 @@ def jacobian(program: Program, method: str, arrays: list[np.ndarray], shapes: li
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
     estimate(program, method, shapes, wrt)
     if method == "fd":
-        cols = fd_columns(program, arrays, wrt, epsilon)
+        try:
+            cols = fd_columns(program, arrays, wrt, epsilon)
+        except GraphlangError as err:
+            if "leaves the domain" in err.message:  # no step helps where the derivative itself does not exist
+                try:
+                    interp.reverse_once(program.graph, arrays, shapes)
+                except GraphlangError as exact:
+                    err.hint = (f"no method can give this derivative: {exact.message.split(', in the statement')[0]} "
+                                "(reverse mode); choose another point")
+            raise
     elif method == "symbolic":
         cols = symbolic_columns(program, arrays, shapes, wrt)
     else:
@@ -294,57 +320,3 @@ def gradient(program: Program, method: str, arrays: list[np.ndarray], shapes: li
              vals: list[Any], wrt: list[str], epsilon: float | None) -> dict[str, Any]:
     cols = jacobian(program, method, arrays, shapes, vals, wrt, epsilon)
     return {n: py(np.asarray(cols[n])[..., 0]) for n in wrt}
-
-
-def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
-            of: Callable[[str | Graph], Any]) -> dict[str, dict[str, Any]]:
-    """∂(∂y/∂a)/∂b: reverse mode over the program computing ∂y/∂a (one for every a when the inputs
-    are scalars, else one per input), `of` making a Program of its text or of its graph built directly.
-    An error is placed in the user's program from the derivative program's text (built again for it)."""
-    out: dict[str, dict[str, Any]] = {}
-    for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in program.graph.inputs]:
-        graph = derivative_graph(program, shapes, wrt, program.limits)  # None: parse its text
-        source = graph if graph is not None else derivative_program(program, shapes, wrt=wrt, header=False)
-        try:
-            try:
-                got = _second(of(source), wrt, at)
-            except GraphlangError:
-                if graph is None:
-                    raise
-                got = _second(of(derivative_program(program, shapes, wrt=wrt, header=False)), wrt, at)
-        except GraphlangError as err:  # located in the derivative program: place it in ours
-            raise relocated(program, shapes, wrt, err) from None
-        if wrt is None:
-            return got
-        # the Jacobian of ∂y/∂a has shape b.shape + (a.size,): each block as b.shape + a.shape
-        ins = list(program.graph.inputs)
-        a_shape = tuple(shapes[ins.index(wrt[0])])
-        out[wrt[0]] = {b: py(np.reshape(np.asarray(v, dtype=float), tuple(shapes[ins.index(b)]) + a_shape))
-                       for b, v in got.items()}
-    return out
-
-
-def _second(derivative: Any, wrt: list[str] | None, at: dict[str, Any]) -> dict[str, Any]:
-    if wrt is None:
-        return hessian_rows(derivative, at)  # type: ignore[return-value]
-    r = derivative.evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
-    return r.gradient if r.gradient is not None else (r.jacobian or {})  # type: ignore[no-any-return]
-
-
-def hessian_rows(derivative: Program, at: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The Hessian's rows from the derivative program whose outputs are ∂y/∂a for every input a: one
-    forward pass, then per output the reverse pass of that output alone (the adjoints of the other
-    outputs' statements stay None, so each sum has the terms, in the order, of a program for that a
-    alone)."""
-    g = derivative.graph
-    arrays, shapes = bind_graph(g, at)
-    estimate(derivative, "reverse", shapes, list(g.inputs))
-    vals = interp.forward(g, arrays)
-    live = interp.depends_on_inputs(g, sorted(set(g.slot_of.values())))
-    constant = [not d for d in interp.depends_on_inputs(g)]
-    rows: dict[str, dict[str, Any]] = {}
-    for a, out in zip(g.inputs, g.outputs, strict=True):
-        adj = interp.reverse(g, shapes, vals, {g.slot_of[out]: np.float64(1.0)}, live, soft=constant)
-        rows[a] = {b: py(np.zeros(shapes[g.slot_of[b]]) if adj[g.slot_of[b]] is None else adj[g.slot_of[b]])
-                   for b in g.inputs}
-    return rows

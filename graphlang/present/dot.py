@@ -125,9 +125,9 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
     known, edges = local_derivatives(program, shapes, result)  # (matrix calculus needs the shapes)
     local: dict[tuple[str, str], str] = {}
     for name, consumer, e, seed, value in edges:
-        text = to_text(e, "math", shapes=known)
-        text = text if seed is None else f"{seed} ↦ {text}"
-        local[(name, consumer)] = labelled(text, None if value is None else _num(value))
+        form = to_text(e, "math", shapes=known)
+        number = None if value is None or _num(value) == form else _num(value)  # (not "g ↦ 0 = 0")
+        local[(name, consumer)] = labelled(form if seed is None else f"{seed} ↦ {form}", number)
     return local
 
 

@@ -148,13 +148,14 @@ def add_epoch(table: Table, st: Any) -> None:
 
 
 def prediction_table(preds: Any, name: str, loss: float | None, acc: float | None, confusion: Any = None,
-                     classes: bool = True) -> Group:
-    """`classes`: a class column (not for regression: labeled data with other than 0/1 targets)."""
-    t = _table(f"Predictions ({name})", "example", name, *(["class"] if classes else []))
+                     cut: float | None = 0.5) -> Group:
+    """`cut`: a class column, 1 where one number is above it (argmax for a vector); None: none (a
+    regression's predictions)."""
+    t = _table(f"Predictions ({name})", "example", name, *(["class"] if cut is not None else []))
     p = np.asarray(preds)
     for i in range(min(len(p), 20)):
-        cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > 0.5))
-        t.add_row(str(i + 1), tensor(p[i]), *([cls] if classes else []))
+        cls = str(int(np.argmax(p[i]))) if p.ndim == 2 else str(int(p[i] > (cut or 0.0)))
+        t.add_row(str(i + 1), tensor(p[i]), *([cls] if cut is not None else []))
     note = f"{len(p)} example{'s' * (len(p) != 1)}" + (
         f"; mean loss {_loss(loss)}" if loss is not None else " (no labels)") + (
         f"; accuracy {acc:.2%}" if acc is not None else "")

@@ -131,7 +131,8 @@ def _partials(program: Program, result: Any, shapes: list[Any]) -> dict[tuple[st
         tex = to_latex(e, known, "e" in known)  # (\\exp beside a node e)
         text = (rf"\frac{{\partial {tex_name(consumer)}}}{{\partial {tex_name(name)}}} = {tex}"
                 if seed is None else rf"{tex_name(seed)} \mapsto {tex}")  # (as the PNG's edges)
-        out[(name, consumer)] = labelled(text, None if value is None else _value(value))
+        number = None if value is None else _value(value)
+        out[(name, consumer)] = labelled(text, None if number == tex else number)  # (not "∂y/∂d = 1 = 1")
     return out
 
 

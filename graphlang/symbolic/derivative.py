@@ -210,6 +210,11 @@ def seed_name(prefix: str, output: str) -> str:
     return f"{prefix}{output}_seed"
 
 
+def element(name: str, shape: Shape) -> str:
+    """The first element of a tensor output, as a program indexes it (`y[0, 0]` for a [1, 1] output)."""
+    return f"{name}[{', '.join('0' for _ in shape)}]" if shape else f"{name}[i]"
+
+
 def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None
                  ) -> dict[str, Expr]:
     """∂y/∂x for each input as one expression in the inputs (scalar outputs)."""
@@ -221,7 +226,7 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
         line, column = g.checked.output_pos or g.position(outs[-1])  # the `output` statement, or the last line
         raise GraphlangError("shape", f"closed-form derivatives need a single scalar output ({what})",
                              line, column, hint="use `graphlang diff --program` for vector-valued programs, "
-                             "or differentiate a scalar of it such as sum(…) or an element [i]")
+                             f"or differentiate a scalar of it such as sum(…) or an element {element(outs[0], shape)}")
     adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     b = Builder(tidy=True, shapes={n: shapes[g.slot_of[n]] for n in g.names})
     full: dict[str, Expr] = {}

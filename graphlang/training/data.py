@@ -164,8 +164,11 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list
     sizes = [math.prod(s) for s in shapes]
     classes = shapes[-1][0] if class_column and shapes and len(shapes[-1]) == 1 else 0
     data, lines, one_hot = _read_rows(path, names, sizes, classes, max_rows)
-    if not np.all(np.isfinite(data)):
-        raise GraphlangError("value", f"{path} holds NaN or infinite values")
+    finite = np.isfinite(data)
+    if not np.all(finite):
+        row, col = (int(i) for i in np.argwhere(~finite)[0])
+        raise GraphlangError("value", f"{path} line {lines[row]}, column {col + 1}: {float(data[row, col])} is not a "
+                             "finite number (NaN, or past ±1.8e308)", hint="every value must be a finite number")
     columns: dict[str, np.ndarray] = {}
     at = 0
     labels = None

@@ -20,6 +20,7 @@ from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
+from graphlang.training import classes
 from graphlang.training.data import Dataset, data_inputs
 from graphlang.training.params import biases, init_params, rng_from
 from graphlang.training.step import Step
@@ -84,6 +85,7 @@ class Trainer:
         self.stop = False  # set (e.g. by Ctrl-C): the epoch ends after the current step
         self.steps_left: int | None = None  # updates still to make (`--steps N`), None: whole epochs
         self.last_loss = float("nan")  # the mean loss of the last step (for a progress bar)
+        self.updates = 0  # steps made: before the first, a failure is the data's or the initial values'
         self.early: tuple[int, int] | None = None  # (the epoch it stopped after, the best epoch) when early
 
     def _arrays(self, data: Dataset, idx: np.ndarray | int) -> list[Any]:
@@ -191,14 +193,8 @@ class Trainer:
         if self.pred is not None:
             pred = vals[g.slot_of[self.pred]]
             p = pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (data.n,))
-            label_name = data_inputs(self.program)[-1]
-            t = data.columns[label_name]
-            if not is_classification(t):  # regression targets: an accuracy would mean nothing
-                return loss, None
-            if p.ndim == 1 and t.ndim == 1:
-                acc = float(np.mean((p > 0.5) == (t > 0.5)))
-            elif p.ndim == 2 and t.ndim == 2:
-                acc = float(np.mean(np.argmax(p, axis=1) == np.argmax(t, axis=1)))
+            t = data.columns[data_inputs(self.program)[-1]]
+            acc = classes.accuracy(p, t, classes.threshold(g, self.pred))  # (None for regression targets)
         return loss, acc
 
     def _evaluate_at(self, data: Dataset, when: str) -> tuple[float, float | None]:
@@ -230,8 +226,11 @@ class Trainer:
                         f" ({data.where[0]} line {data.where[1][i]})" if data.where else "")
                     break
         hint = "the loss diverged: lower the learning rate (--lr)" if err.kind == "domain" else err.hint
+        if err.kind == "domain" and self.updates == 0:  # (no step has been made: the learning rate has not acted)
+            hint = ("no update has been made yet: the data's values or the initial parameters are too large "
+                    "for this computation; scale the data's columns, or start from other values (--init)")
         if err.kind == "domain" and "saturated" in err.message and err.hint:  # the interpreter found why
-            hint = f"{err.hint}; or lower the learning rate (--lr)"
+            hint = f"{err.hint}; or lower the learning rate (--lr)" if self.updates else err.hint
         return GraphlangError(err.kind, f"training stopped at {when}{where}: {err.message}",
                               err.line, err.column, hint)
 
@@ -260,6 +259,7 @@ class Trainer:
                                      hint="lower the learning rate (--lr)")
             total += loss * len(idx)
             steps += 1
+            self.updates += 1
             self.last_loss = loss
             if on_step:
                 on_step()
@@ -314,25 +314,3 @@ def prediction_program(program: Program, pred: str) -> Program:
     lines = [f"{'param' if n in g.params else 'input'} {n}{shape[n]}" for n in g.inputs if n in keep]
     lines += [f"{st.name} = {st.text}" for st in g.statements if st.name in keep]
     return Program("\n".join(lines + [f"output {pred}"]) + "\n", limits=program.limits)
-
-
-def is_classification(targets: np.ndarray) -> bool:
-    """Labels, not quantities: 0/1 per example, or one-hot rows (a class index column is read as one)."""
-    t = np.asarray(targets)
-    binary = bool(np.all((t == 0) | (t == 1)))
-    return binary and (t.ndim == 1 or (t.ndim == 2 and bool(np.all(t.sum(axis=1) == 1))))
-
-
-def confusion(preds: np.ndarray, targets: np.ndarray) -> np.ndarray | None:
-    """Counts [true class, predicted class]: argmax for class scores, p > 0.5 for one probability;
-    None for regression targets."""
-    p, t = np.asarray(preds), np.asarray(targets)
-    if not is_classification(t):
-        return None
-    if p.ndim == 2 and t.ndim == 2:
-        k, pc, tc = p.shape[1], np.argmax(p, axis=1), np.argmax(t, axis=1)
-    else:
-        k, pc, tc = 2, (p.reshape(len(p)) > 0.5).astype(int), (t.reshape(len(t)) > 0.5).astype(int)
-    out = np.zeros((k, k), dtype=int)
-    np.add.at(out, (tc, pc), 1)
-    return out

@@ -1,0 +1,72 @@
+"""Second derivatives: reverse mode over the derivative program (SPEC §2, `graphlang hessian`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from graphlang.engines import interpreter as interp
+from graphlang.errors import GraphlangError
+from graphlang.ir.bind import bind_graph
+from graphlang.ir.graph import Graph
+from graphlang.methods import Program, estimate
+from graphlang.numbers import py
+from graphlang.primitives.shapes import Shape
+from graphlang.symbolic.derivative import derivative_program, relocated
+from graphlang.symbolic.derivgraph import derivative_graph
+
+
+def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
+            of: Callable[[str | Graph], Any]) -> dict[str, dict[str, Any]]:
+    """∂(∂y/∂a)/∂b: reverse mode over the program computing ∂y/∂a (one for every a when the inputs
+    are scalars, else one per input), `of` making a Program of its text or of its graph built directly.
+    An error is placed in the user's program from the derivative program's text (built again for it)."""
+    out: dict[str, dict[str, Any]] = {}
+    for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in program.graph.inputs]:
+        graph = derivative_graph(program, shapes, wrt, program.limits)  # None: parse its text
+        source = graph if graph is not None else derivative_program(program, shapes, wrt=wrt, header=False)
+        try:
+            try:
+                got = _second(of(source), wrt, at)
+            except GraphlangError:
+                if graph is None:
+                    raise
+                got = _second(of(derivative_program(program, shapes, wrt=wrt, header=False)), wrt, at)
+        except GraphlangError as err:  # located in the derivative program: place it in ours
+            raise relocated(program, shapes, wrt, err) from None
+        if wrt is None:
+            return got
+        # the Jacobian of ∂y/∂a has shape b.shape + (a.size,): each block as b.shape + a.shape
+        ins = list(program.graph.inputs)
+        a_shape = tuple(shapes[ins.index(wrt[0])])
+        out[wrt[0]] = {b: py(np.reshape(np.asarray(v, dtype=float), tuple(shapes[ins.index(b)]) + a_shape))
+                       for b, v in got.items()}
+    return out
+
+
+def _second(derivative: Any, wrt: list[str] | None, at: dict[str, Any]) -> dict[str, Any]:
+    if wrt is None:
+        return hessian_rows(derivative, at)  # type: ignore[return-value]
+    r = derivative.evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
+    return r.gradient if r.gradient is not None else (r.jacobian or {})  # type: ignore[no-any-return]
+
+
+def hessian_rows(derivative: Program, at: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The Hessian's rows from the derivative program whose outputs are ∂y/∂a for every input a: one
+    forward pass, then per output the reverse pass of that output alone (the adjoints of the other
+    outputs' statements stay None, so each sum has the terms, in the order, of a program for that a
+    alone)."""
+    g = derivative.graph
+    arrays, shapes = bind_graph(g, at)
+    estimate(derivative, "reverse", shapes, list(g.inputs))
+    vals = interp.forward(g, arrays)
+    live = interp.depends_on_inputs(g, sorted(set(g.slot_of.values())))
+    constant = [not d for d in interp.depends_on_inputs(g)]
+    rows: dict[str, dict[str, Any]] = {}
+    for a, out in zip(g.inputs, g.outputs, strict=True):
+        adj = interp.reverse(g, shapes, vals, {g.slot_of[out]: np.float64(1.0)}, live, soft=constant)
+        rows[a] = {b: py(np.zeros(shapes[g.slot_of[b]]) if adj[g.slot_of[b]] is None else adj[g.slot_of[b]])
+                   for b in g.inputs}
+    return rows
