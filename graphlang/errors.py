@@ -127,7 +127,7 @@ def _width(text: str) -> int:
 
 def located(err: GraphlangError, path: str | None, source: str | None) -> Located:
     """`FILE:LINE:COL`, the kind, the message, the source line with a caret, and the hint."""
-    where = clean(path or "<input>")
+    where = clean(path) if path else "<input>" if err.line is not None else "graphlang"  # (a usage error: no file)
     if err.line is not None:
         where += f":{err.line}:{err.column or 1}"
     source_line = caret = None

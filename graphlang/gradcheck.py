@@ -14,6 +14,7 @@ from graphlang.ir import cost
 from graphlang.methods import batch_numbers
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
+from graphlang.symbolic.derivative import element
 
 # method -> (rtol, atol) against reverse mode
 TOLERANCES = {"forward": (1e-8, 1e-10), "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}
@@ -170,7 +171,13 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     reverse mode, per ε."""
     _, shapes = program.bind(values)
     if not program.is_scalar(shapes):
-        raise GraphlangError("shape", "the ε sweep needs a scalar output")
+        g = program.graph
+        last = g.outputs[-1]
+        raise GraphlangError("shape", "the ε sweep needs a scalar output" + (
+            f" ({last!r} has shape {list(shapes[g.slot_of[last]])})" if len(g.outputs) == 1 else
+            f" (this program has outputs {', '.join(g.outputs)})"), *g.position(last),
+            f"sweep a scalar of it: add a statement such as s = {element(last, shapes[g.slot_of[last]])} (or "
+            f"s = sum({last})) and make it the output (output s)")
     cost.check(program.limits, cost.sweep(program.graph, shapes))
     result = program.evaluate(values)
     assert result.gradient is not None

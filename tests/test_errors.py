@@ -714,3 +714,23 @@ def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     assert info.value.kind == "shape" and hint in (info.value.hint or ""), info.value.hint
     a, b = (np.array(v) for v in at.values())
     assert (a @ b.T if "x @ W.T" in hint else b.T @ a).shape == (2,)
+
+
+def test_small_slips_of_a_student_get_located_messages(tmp_path):
+    """A red team's finds: `--at x=(1,0,-1)` quoted '(1'; `exercise --seed -5` began "<input>:";
+    `gradcheck --sweep` of a vector output had no hint; `train` of a program without params asked for
+    shape declarations first."""
+    prog = tmp_path / "p.cg"
+    prog.write_text("input u[3]\ny = softmax(u)\n")
+    ran = run_cli("run", str(prog), "--at", "u=(1,0,-1)")
+    assert ran.code == 2 and "written in ()" in ran.err and "u=[1,2,3]" in ran.err and "'(1'" not in ran.err
+    ran = run_cli("exercise", "--seed", "-5", "-o", str(tmp_path / "ex"))
+    assert ran.code == 2 and ran.err.startswith("graphlang: usage error: --seed")
+    ran = run_cli("gradcheck", str(prog), "--at", "u=[1,2,0.5]", "--sweep")
+    assert ran.code == 1 and "'y' has shape [3]" in ran.err and "s = y[0]" in ran.err and f"{prog}:2:1" in ran.err
+    lecture = tmp_path / "lecture.cg"
+    lecture.write_text("a = x * z\ny = a + x\n")
+    data = tmp_path / "d.csv"
+    data.write_text("x,z\n1,2\n")
+    ran = run_cli("train", str(lecture), "--data", str(data), "--epochs", "1")
+    assert ran.code == 2 and "declares no `param`" in ran.err, ran.err

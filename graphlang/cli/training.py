@@ -48,6 +48,7 @@ def train(program: ProgramArg,
 
     from graphlang import training as tr
     from graphlang.training.classes import is_classification
+    from graphlang.training.train import require_params
 
     s = Session(program, as_json)
 
@@ -61,6 +62,7 @@ def train(program: ProgramArg,
         if early_stopping is not None and not val:
             raise GraphlangError("usage", "--early-stopping watches the validation loss: give --val too")
         prog = s.load(strict, limit)
+        require_params(prog)  # (before the data's checks: the first thing to fix)
         train_set = tr.load_csv(prog, data)
         val_set = tr.load_csv(prog, val) if val else None
         params = tr.load_params(init, prog) if init else tr.init_params(prog, seed)

@@ -38,7 +38,7 @@ def split_pairs(text: str) -> list[str]:
     """The `name=value` pairs of `--at` text (and the REPL's `:at`), split on commas, or on blanks
     not next to an '=', outside brackets: `x=[1, 2],y=3`, `x=2 z=3`, `x = 2, z = 3`, `x= z=3` (x's
     value empty). Linear: each run of blanks and each name after one is looked at at most twice."""
-    parts, depth, start, i, n, comma = [], 0, 0, 0, len(text), -1
+    parts, depth, start, i, n, comma, other = [], 0, 0, 0, len(text), -1, 0
     while i < n:
         ch = text[i]
         if ch == "[":
@@ -56,6 +56,12 @@ def split_pairs(text: str) -> list[str]:
                 start = j
             i = j
             continue
+        elif ch in "({":
+            other += 1  # `x=(1,0,-1)`: one value (parse_value says to write brackets)
+        elif ch in ")}":
+            other -= 1
+        elif depth == 0 and ch == "," and other > 0:
+            pass
         elif depth == 0 and ch == ",":
             if not text[comma + 1:i].strip():  # `x=2,,z=3`, `,x=2`: a pair left out?
                 raise _usage(f"--at {text[:60]!r}: an empty pair (a comma with nothing before it)")
@@ -102,6 +108,10 @@ def parse_value(name: str, text: str) -> Any:
             expect_value = True
             pos += 1
             continue
+        if ch in "({" and expect_value:
+            closer = ")" if ch == "(" else "}"
+            raise _usage(f"the value of {name!r} is written in {ch}{closer}: {text[:60]!r}",
+                         f"lists go in square brackets: {name}=[1,2,3]")
         m = _NUMBER.match(text, pos)
         if m and expect_value and result is None:
             value = float(m.group())

@@ -144,7 +144,8 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         start, stop = g.stmt_eqns[k]
         reads = {g.name_of[i] for eq in g.eqns[start:stop] for i in eq.ins if i in g.name_of}
         if reads - set(names(expr)):  # simplified past what it reads (x * 0 is 0): as written, then its value
-            forms[1], latex[1] = st.text, "\\texttt{" + tex_text(st.text) + "}"
+            forms[1], latex[1] = st.text, (tex(st.expr, known) if st.expr is not None  # (its parse, unsimplified)
+                                           else "\\texttt{" + tex_text(st.text) + "}")
         elif scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:

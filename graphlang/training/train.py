@@ -61,9 +61,7 @@ class Trainer:
                                      f"{'> 0' if what == 'lr' else '≥ 0'}, got {v!r}"[:120])
         if isinstance(self.batch, bool) or not isinstance(self.batch, (int, np.integer)) or self.batch < 1:
             raise GraphlangError("usage", f"the batch size must be an integer ≥ 1, got {self.batch!r}"[:120])
-        if not self.program.params:
-            raise GraphlangError("usage", "the program declares no `param` to train",
-                                 hint="declare the weights: param W[4, 3], b[3]")
+        require_params(self.program)
         self.params = dict(self.params)  # (the caller's dict keeps its values: "before" stays before)
         missing = [n for n in self.program.params if n not in self.params]
         if missing:
@@ -302,6 +300,13 @@ class Trainer:
                     self.early = (e, best[1])
                     break
         return self.history
+
+
+def require_params(program: Program) -> None:
+    """A usage error for a program with nothing to train (checked before its data is read)."""
+    if not program.params:
+        raise GraphlangError("usage", "the program declares no `param` to train",
+                             hint="declare the weights: param W[4, 3], b[3]")
 
 
 def prediction_program(program: Program, pred: str) -> Program:
