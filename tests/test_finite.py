@@ -36,7 +36,7 @@ def _outcome(fn, args) -> float | None:
 
 
 def _arity(name: str) -> int:
-    return 2 if name in ("_S_max", "_S_min", "_S_pow") else 1
+    return 2 if name in ("_S_max", "_S_min", "_S_pow", "_mpow") else 1
 
 
 @pytest.mark.parametrize("name", sorted(SHOWS))

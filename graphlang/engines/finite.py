@@ -23,7 +23,7 @@ SHOWS: dict[str, tuple[bool, ...]] = {
 # Scalar functions that return a finite value, or raise, whenever every argument is finite (`math`
 # raises OverflowError where `*` would give inf): a value they compute is finite if its arguments
 # are, so it needs no check of its own when each argument is checked or shows elsewhere.
-FINITE = frozenset({"_S_exp", "_S_ln", "_S_sqrt", "_S_sin", "_S_cos", "_S_tan", "_S_tanh", "_S_pow",
+FINITE = frozenset({"_S_exp", "_S_ln", "_S_sqrt", "_S_sin", "_S_cos", "_S_tan", "_S_tanh", "_S_pow", "_mpow",
                     "_S_abs", "_S_sigmoid", "_S_relu", "_S_step", "_S_sign", "_S_max", "_S_min",
                     "_S_softplus", "_S_logsigmoid", "_fin"})
 _BINARY = {ast.Add: (True, True), ast.Sub: (True, True), ast.Mult: (True, True), ast.Div: (True, False)}

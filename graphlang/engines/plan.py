@@ -64,8 +64,7 @@ _SHOWS_NONFINITE = frozenset({"add", "sub", "mul", "neg", "id", "abs"})
 
 SCALAR = {name: tpl for name, p in PRIMITIVES.items() if (tpl := _scalar_template(p)) is not None}
 SCALAR_NS: dict[str, Any] = {f"_S_{name}": p.scalar for name, p in PRIMITIVES.items() if p.scalar is not None}
-SCALAR_NS["_isfinite"] = math.isfinite
-SCALAR_NS["_fin"] = _fin
+SCALAR_NS.update(_isfinite=math.isfinite, _mpow=math.pow, _fin=_fin)
 ARRAY = {"add": "({0} + {1})", "sub": "({0} - {1})", "mul": "({0} * {1})", "div": "({0} / {1})",
          "neg": "(-{0})", "id": "{0}", "matmul": "({0} @ {1})", "T": "_T({0})"}
 ARRAY_NS: dict[str, Any] = {f"P_{n}": p.impl for n, p in PRIMITIVES.items()}
@@ -95,6 +94,8 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
             if node.op not in _SHOWS_NONFINITE:
                 kids = [f"_fin({k})" if a.op not in ("var", "const") else k
                         for a, k in zip(node.args, kids)]
+            if node.op == "pow" and node.args[1].op == "const":  # (not 2: squared above) libm's pow, as pow_float
+                return f"_mpow({kids[0]}, {kids[1]})"
             if node.op == "dpow" and node.attr == (1, 0):  # y·x^(y-1), 0 where y = 0
                 return f"({kids[1]} * _S_pow({kids[0]}, {kids[1]} - 1.0) if {kids[1]} != 0.0 else 0.0)"
             if PRIMITIVES[node.op].attr_args and node.attr is not None:
