@@ -439,6 +439,18 @@ CROSS_ENTROPY = ("input x, y\nparam w, b\nu = w * x + b\np = sigmoid(u)\n"
                  "J = -(y * ln(p) + (1 - y) * ln(1 - p))\n")
 
 
+def test_an_answers_assignment_asks_no_derivative_by_a_label(tmp_path):
+    """A TA's find: the README says no derivative by a `fixed` label is graded, but `ask = ["gradient"]`
+    asked (and graded) dJ/dy for answers files, Gradescope and PrairieLearn."""
+    (tmp_path / "ref.cg").write_text(CROSS_ENTROPY)
+    (tmp_path / "a.toml").write_text('reference = "ref.cg"\nat = { x = 0.5, y = 1, w = 0.3, b = -0.2 }\n'
+                                     'ask = ["gradient"]\nfixed = ["y"]\n')
+    assert Assignment.load(tmp_path / "a.toml").quantities == ["dJ/dx", "dJ/dw", "dJ/db"]
+    (tmp_path / "a.toml").write_text('reference = "ref.cg"\nat = { x = 0.5, y = 1, w = 0.3, b = -0.2 }\n'
+                                     'ask = ["gradient"]\n')
+    assert "dJ/dy" in Assignment.load(tmp_path / "a.toml").quantities  # (not a label: asked)
+
+
 def test_a_label_is_checked_at_label_values_and_not_differentiated():
     """A label y checked at y = 0.54 failed a right program written for y in {0, 1} (a TA's find:
     3.56/16), and ∂J/∂y was graded. `fixed = ["y"]` now draws 0 or 1 at each point and grades no

@@ -325,6 +325,16 @@ def test_prairielearn_folder_written_again_keeps_its_uuid(tmp_path, cli):
     fresh = tmp_path / "fresh"
     assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(fresh)).code == 0
     assert json.loads((fresh / "info.json").read_text())["uuid"] != first  # a new folder: its own question
+    # a TA's find: one assignment made into two folders gave both the same uuid (PrairieLearn refuses the course)
+    twins = [tmp_path / "q1", tmp_path / "q2"]
+    for twin in twins:
+        assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(twin)).code == 0
+    uuids = [json.loads((twin / "info.json").read_text())["uuid"] for twin in twins]
+    assert uuids[0] != uuids[1]
+    again = tmp_path / "again" / "q1"  # the same folder's name elsewhere: the same bytes (the same question)
+    assert cli("autograder", "prairielearn", "--assignment", str(changed), "-o", str(again)).code == 0
+    assert json.loads((again / "info.json").read_text())["uuid"] == uuids[0]
+    assert "white-space: pre-line" in (again / "question.html").read_text()  # the feedback's lines kept apart
 
 
 def test_the_gradescope_zip_goes_into_a_folder_made_for_it(tmp_path, cli):

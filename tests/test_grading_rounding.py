@@ -148,3 +148,29 @@ def test_a_carried_error_may_use_the_students_own_node_for_its_local_derivative(
     assert [i.name for i in rep.items if not i.passed] == ["d"], [(i.name, i.message) for i in rep.items]
     rep = grade_answers(src, {**ans, "g_a": 715.0}, {"x": 2.0, "z": 3.0}, quantities=list(ans), comparison=C3)
     assert [i.name for i in rep.items if not i.passed] == ["d", "g_a"]
+
+
+@pytest.mark.parametrize(("x", "d"), [(1.1, 27.0), (1.1, 27.2), (1.1, 27.1)])
+def test_an_answer_that_is_the_exact_value_of_a_roundoff_moves_nothing(x, d):
+    """A TA's find: at x = 1.1, z = 3 the reference computes a = 3.3000000000000003, and a student's
+    exact a = 3.3 was let move by the whole tolerance (±0.0165), so d = e^a was credited anywhere in
+    e^3.2835 … e^3.3165 = 26.7 … 27.6 as "carried forward" (likewise u = 1 for 0.8·1.5 − 0.2, an
+    18/18 for nine wrong answers). The oracle: e^3.3 = 27.11, so only 27.1 has 3 right figures."""
+    at = {"x": x, "z": 3.0}
+    assert x * 3.0 != 3.3  # the reference's roundoff this test is about
+    rep = grade_answers(LECTURE, {"a": 3.3, "d": d}, at, quantities=["a", "d"], comparison=C3)
+    passed = {i.name: i.passed for i in rep.items}
+    assert passed == {"a": True, "d": _sig(math.exp(3.3)) == d}, [(i.name, i.passed, i.message) for i in rep.items]
+
+
+def test_a_chain_from_an_exact_value_of_a_roundoff_is_held_to_the_figures_asked():
+    """The TA's network: u1 = 0.8·1.5 − 0.2 = 1.0000000000000002, answered 1; h = tanh(u1) = 0.7616
+    answered 0.759 must fail, and every step after it carried from 0.759 may pass."""
+    source = "u1 = w1 * x + b1\nh = tanh(u1)\ny = 2 * h\n"
+    at = {"w1": 0.8, "x": 1.5, "b1": -0.2}
+    for h, ok in ((0.759, False), (0.762, True), (0.761, False)):
+        rep = grade_answers(source, {"u1": 1, "h": h, "y": 2 * h}, at, quantities=["u1", "h", "y"], comparison=C3)
+        passed = {i.name: i.passed for i in rep.items}
+        assert passed["u1"] and passed["h"] is (_sig(math.tanh(1.0)) == h), (h, passed)
+        assert passed["y"]  # 2·h from the student's own h: carried forward (or right)
+        assert ok is passed["h"]

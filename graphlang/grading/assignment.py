@@ -287,7 +287,9 @@ def _asked(ref: Program, at: dict[str, Any], ask: Any, fixed: Any = ()) -> list[
     values = [n for n in ref.names if n not in ref.inputs]
     missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
     group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing],
-             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs], "tangents": tangents.group(ref, at, fixed)}
+             "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs  # (no derivative by a label: README)
+                          if not (isinstance(fixed, (list, tuple)) and n in fixed)],
+             "tangents": tangents.group(ref, at, fixed)}
     if result.adjoints is None and any(g in names for g in ("adjoints", "gradient")):
         raise GraphlangError("usage", "ask: adjoints and gradients are defined for a scalar output only; "
                              "this reference's output is not one")

@@ -188,8 +188,9 @@ def answer_name(quantity: str) -> str:
     return "".join(ch if ch.isalnum() or ch == "_" else "_" for ch in quantity)
 
 
-def prairielearn_files(asg: Assignment) -> dict[str, str]:
-    """The question directory's files, by name."""
+def prairielearn_files(asg: Assignment, folder: str = "") -> dict[str, str]:
+    """The question directory's files, by name; the uuid from the assignment and the folder's name
+    (two questions made from one assignment in two folders are two questions to PrairieLearn)."""
     result = asg.reference.evaluate(asg.at)
     scalar = all(np.ndim(v) == 0 for v in [*result.values.values()])
     if not scalar:
@@ -199,7 +200,7 @@ def prairielearn_files(asg: Assignment) -> dict[str, str]:
     names = {q: answer_name(q) for q in asg.quantities}
     if len(set(names.values())) != len(names):
         raise GraphlangError("usage", "two asked quantities map to the same PrairieLearn answer name")
-    digest = hashlib.sha256(asg.to_toml().encode()).hexdigest()
+    digest = hashlib.sha256((asg.to_toml() + (f"\0{folder}" if folder else "")).encode()).hexdigest()
     info = {"uuid": str(uuid.UUID(digest[:32])), "title": asg.title or "Backpropagation by hand",
             "topic": "Backpropagation", "tags": ["graphlang", "backprop"], "type": "v3"}
     return {"info.json": json.dumps(info, indent=2) + "\n",
@@ -213,7 +214,7 @@ def write_prairielearn(asg: Assignment, directory: str) -> list[Path]:
     if d.exists() and not d.is_dir():
         raise GraphlangError("io", f"-o {directory}: not a directory")
     d.mkdir(parents=True, exist_ok=True)
-    files, kept = prairielearn_files(asg), _uuid_of(d / "info.json")
+    files, kept = prairielearn_files(asg, d.resolve().name), _uuid_of(d / "info.json")
     if kept is not None:  # a question made again (a typo, the points) stays the same question for PrairieLearn
         files["info.json"] = json.dumps({**json.loads(files["info.json"]), "uuid": kept}, indent=2) + "\n"
     out = []

@@ -165,5 +165,6 @@ def question_html(asg: Any, names: dict[str, str], dot: str) -> str:
                                          if per.kind == "relabs" else f'comparison="{per.kind}" digits="{per.digits}"')
         lines.append(f'<pl-number-input answers-name="{name}" label="{_label(q, out)}" {attrs} '
                      f'show-correct-answer="{shown}"></pl-number-input>')
-    lines += ["", "<pl-submission-panel>", "  <p>{{feedback.graphlang}}</p>", "</pl-submission-panel>"]
+    lines += ["", "<pl-submission-panel>", '  <div style="white-space: pre-line">{{feedback.graphlang}}</div>',
+              "</pl-submission-panel>"]
     return "\n".join(lines) + "\n"

@@ -144,7 +144,7 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     if carried.shape != true.shape or got.shape != true.shape or not np.all(np.isfinite(carried)):
         return False
     rounded = {n: student[n] for n in sorted(used) if n in student and n != q
-               and not np.array_equal(np.asarray(student[n], dtype=np.float64), env[n])}
+               and not np.all(written_exactly(np.asarray(student[n], dtype=np.float64), env[n]))}
     below, above = _rounding_range(step, mixed, rounded, cmp_of, carried, env)
     # signs kept, element by element (never from a true 0 to 5), but where 0 is within the rounding
     # of the student's numbers and the true value is a roundoff of 0 (0.0002 for −2.8e-17), or those
@@ -236,8 +236,8 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
         v = np.asarray(value, dtype=np.float64)
         t = None if true is None else true.get(n)
         half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if t is None else t))
-        if t is not None and np.shape(t) == v.shape:  # an element written exactly (6 of a true 6) rounds
-            half = np.where(v == np.asarray(t, dtype=np.float64), 0.0, half)  # nothing, beside one that does
+        if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
+            half = np.where(written_exactly(v, t), 0.0, half)
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
             try:
@@ -249,6 +249,17 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
                 down, up = np.maximum(down, carried - moved), np.maximum(up, moved - carried)
         below, above = below + down, above + up
     return below, above
+
+
+def written_exactly(v: np.ndarray, true: Any) -> np.ndarray:
+    """Per element: the answer is the true value but for the reference's own roundoff (u = 1 where
+    0.8·1.5 − 0.2 computes 1.0000000000000002): it rounds nothing. A red team's 18/18 for nine
+    wrong answers, each moved by the whole tolerance of an exact u = 1."""
+    t = np.asarray(true, dtype=np.float64)
+    if np.shape(t) != np.shape(v):
+        return np.zeros(np.shape(v), dtype=bool)
+    with quiet_floats():
+        return np.asarray(np.abs(v - t) <= 1e-12 * np.abs(t))
 
 
 def _half_unit(v: np.ndarray) -> np.ndarray:
