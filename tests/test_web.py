@@ -190,6 +190,19 @@ def test_dns_rebinding_guard_when_bound_to_loopback():
         assert c.get("/").status_code == 400
 
 
+def test_another_sites_page_cannot_make_the_server_evaluate(client):
+    """A red team's find: a cross-origin `text/plain` POST (what any web page may send without asking)
+    ran an evaluation. A browser names the page's origin; a script (curl) names none."""
+    body = {"program": "y = x * 2", "at": "x=1"}
+    refused = client.post("/api/run", json=body, headers={"Origin": "http://evil.example"})
+    assert refused.status_code == 403 and refused.json()["error"]["kind"] == "usage"
+    refused = client.post("/api/run", json=body, headers={"Sec-Fetch-Site": "cross-site"})
+    assert refused.status_code == 403
+    same = client.post("/api/run", json=body, headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 200 and same.json()["value"] == 2
+    assert client.post("/api/run", json=body).status_code == 200  # a script
+
+
 # --- the pool: time limit and crashes, with stand-in workers (deterministic, no timing races) ---
 SLEEPER = r"""
 import struct, sys, time

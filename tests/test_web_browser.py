@@ -163,7 +163,7 @@ def test_changing_a_value_and_the_method(server, page):
     page.wait_for_selector("#sweep svg polyline.cen")
     shot(page, "5-finite-differences")
     page.check('input[name="method"][value="forward"]')
-    page.select_option("#direction", "x")
+    page.select_option("#direction", "in:x")
     until(page, "#method-result", lambda t: "tangent" in t)
     rows = dict(r.split("\t") for r in page.inner_text("#method-result").splitlines()[1:])
     assert float(rows["y"]) == pytest.approx(dy_dx(3, 3), rel=1e-9)
@@ -236,3 +236,27 @@ def test_typing_a_value_runs_and_renaming_an_input_leaves_no_error(server, page)
     assert "∂y/∂q ≈ 1.00" in summary and "∂y/∂x ≈ 9.00" in summary
     page.wait_for_timeout(300)
     assert page.locator("#error").is_hidden(), page.inner_text("#error")
+
+
+def test_names_that_are_javascript_builtins_step_like_any_other(server, page):
+    """A red team's find: nodes named __proto__, constructor, hasOwnProperty, toString were shown
+    computed from the first step (the page's maps inherited them), `__proto__` computed
+    "[object Object]"; and an input named `custom` opened the custom-direction box. The oracle: the
+    closed forms at x = 3, toString = 0.5."""
+    program = ("__proto__ = x * 2\nconstructor = __proto__ + 1\nhasOwnProperty = constructor * 3\n"
+               "y = hasOwnProperty + toString\n")
+    opened(page, share_link(server, program, "x=3,toString=0.5"))
+    assert "∂y/∂x ≈ 6.00" in page.inner_text("#gradient-summary")  # y = 3(2x + 1) + t
+    page.locator("h2").first.click()
+    page.keyboard.press("ArrowRight")  # the first step: x alone
+    hidden = page.eval_on_selector_all("#graph g.node.hidden-val", "ns => ns.map(n => n.getAttribute('data-name'))")
+    assert sorted(hidden) == sorted(["toString", "__proto__", "constructor", "hasOwnProperty", "y"])
+    table = page.inner_text("#forward-table")
+    assert "[object Object]" not in table and "function" not in table and "__proto__\tx·2" in table
+    assert page.input_value("#in-toString") == "0.5"
+
+    opened(page, share_link(server, "y = x * custom^2\n", "x=2,custom=3"))
+    page.check("input[name=method][value=forward]")
+    page.select_option("#direction", "in:custom")
+    assert not page.is_visible("#direction-text")
+    assert "12" in until(page, "#method-result", lambda t: "12" in t)  # ∂y/∂custom = 2·x·custom = 12

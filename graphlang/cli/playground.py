@@ -58,7 +58,7 @@ def html(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         assert s.source is not None
         lesson = compute.lesson({"program": s.source, "at": point}, precompute=True,
                                 limits=make_limits(strict, limit))
-        target = Path(output) if output else Path(Path(program).stem + ".html")
+        target = Path(output) if output else Path((Path(program).stem if program != "-" else "lesson") + ".html")
         text = page.standalone(lesson, f"{Path(program).name} at {lesson['at'] or '(no inputs)'} · graphlang")
         try:
             target.write_text(text, encoding="utf-8")

@@ -9,8 +9,9 @@
 Safety: bodies over `max_body` bytes are refused with 413 before they are read; every evaluation
 runs in a worker process under the checker's strict limits, a time limit and a memory limit
 (`pool.py`); no request names a file; answers are JSON or the page, never a traceback; the page
-loads nothing from another origin (Content-Security-Policy). Bound to a loopback address, the
-server answers only requests addressed to localhost (against DNS rebinding).
+loads nothing from another origin (Content-Security-Policy), and the API refuses a browser's request
+made by another site's page. Bound to a loopback address, the server answers only requests
+addressed to localhost (against DNS rebinding).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import threading
 import webbrowser
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import uvicorn
 from starlette.applications import Starlette
@@ -52,6 +54,16 @@ def _error(status: int, kind: str, message: str) -> Response:
     """A refusal before any evaluation, in the CLI's error shape."""
     return Response(error(status, kind, message)[1], status_code=status, media_type="application/json",
                     headers=HEADERS)
+
+
+def _cross_site(request: Request) -> bool:
+    """A browser's request made by another site's page (it sends Origin, or Sec-Fetch-Site): refused,
+    so that no web page a student visits can spend their machine on evaluations. Scripts (curl,
+    requests) send neither."""
+    origin = request.headers.get("origin")
+    if origin is not None and urlsplit(origin).netloc != request.headers.get("host", ""):
+        return True
+    return request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
 
 
 class TooLarge(Exception):
@@ -90,6 +102,8 @@ def create_app(workers: int = 2, timeout: float = 5.0, max_body: int = MAX_BODY,
 
     def api(task: str) -> Any:
         async def endpoint(request: Request) -> Response:
+            if _cross_site(request):
+                return _error(403, "usage", "requests from another site are refused")
             try:
                 body = await _body(request, max_body)
             except TooLarge:

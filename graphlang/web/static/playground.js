@@ -10,11 +10,15 @@
   var CONFIG = JSON.parse(document.getElementById("config").textContent);
   var SERVER = CONFIG.mode === "server";
   var SVGNS = "http://www.w3.org/2000/svg";
-  var BUILTINS = {};
+  // Maps keyed by a program's names have no prototype: a node named toString, constructor or
+  // __proto__ is a name like any other (a red team's find: stepping showed their values at once).
+  function dict() { return Object.create(null); }
+  function own(obj, k) { return obj && Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined; }
+  var BUILTINS = dict();
   (CONFIG.builtins || []).forEach(function (b) { BUILTINS[b] = true; });
 
   var state = { data: null, steps: [], step: 0, selected: null, method: "reverse", timer: null, seq: 0,
-                inputsKey: null, fields: {}, runTimer: null };
+                inputsKey: null, fields: dict(), runTimer: null };
   var $ = function (id) { return document.getElementById(id); };
 
   /* ---------- numbers, as the CLI prints them ---------- */
@@ -107,7 +111,7 @@
     return parts.map(function (p) { return p.trim(); }).filter(Boolean);
   }
   function parseAt(text) {
-    var out = {};
+    var out = dict();
     splitPairs(text || "").forEach(function (p) { var k = p.indexOf("="); if (k > 0) out[p.slice(0, k).trim()] = p.slice(k + 1).trim(); });
     return out;
   }
@@ -118,13 +122,13 @@
   function renderInputs(inputs, at) {  // true when the fields differ from what the request sent
     var key = inputs.join(","), filled = false;
     if (key === state.inputsKey) return false;
-    var old = {}, given = parseAt(at);
+    var old = dict(), given = parseAt(at);
     // a value sent for a name that is no longer an input (an input renamed in the editor)
     var stale = Object.keys(given).some(function (n) { return inputs.indexOf(n) < 0; });
     Object.keys(state.fields).forEach(function (n) { old[n] = state.fields[n].value; });
     var box = $("inputs");
     box.innerHTML = "";
-    state.fields = {};
+    state.fields = dict();
     state.inputsKey = key;
     if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return false; }
     inputs.forEach(function (n) {
@@ -182,7 +186,7 @@
 
   /* ---------- share links: #program=<source>&at=x=2,z=3 ---------- */
   function readHash() {
-    var h = location.hash.replace(/^#/, ""), out = {};
+    var h = location.hash.replace(/^#/, ""), out = dict();
     h.split("&").forEach(function (part) {
       var k = part.indexOf("=");
       if (k > 0) { try { out[part.slice(0, k)] = decodeURIComponent(part.slice(k + 1).replace(/\+/g, "%20")); } catch (e) { /* ignore */ } }
@@ -275,13 +279,13 @@
   function renderTables(data) {
     var res = values(), nodes = data.graph ? data.graph.nodes : null;
     if (!res) { table("forward-table", null, []); table("adjoint-table", null, []); table("gradient-table", null, []); $("gradient-summary").textContent = ""; return; }
-    var computes = {};
+    var computes = dict();
     if (nodes) nodes.forEach(function (n) { computes[n.name] = n.computes || n.kind; });
     var names = Object.keys(res.values);
     table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
     if (res.adjoints) {
       var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins);  // then g_x, g_z as the lecture (and explain) go
-      table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: res.adjoints[n] != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
+      table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: own(res.adjoints, n) != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
     } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
     table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
@@ -291,7 +295,7 @@
   /* ---------- stepping: forward pass, then backward pass, one node at a time ---------- */
   function showStep() {
     var n = state.steps.length, k = state.step, cur = k > 0 ? state.steps[k - 1] : null;
-    var fwdDone = {}, backDone = {};
+    var fwdDone = dict(), backDone = dict();
     state.steps.forEach(function (s, i) { if (k === 0 || i < k) (s.phase === "forward" ? fwdDone : backDone)[s.node] = true; });
     document.querySelectorAll("#graph .node").forEach(function (node) {
       var name = node.getAttribute("data-name");
@@ -348,8 +352,8 @@
     var req = { program: state.data.program, at: state.data.at };
     if (m === "forward" && dir !== "") {
       if (dir === "custom") { if (!SERVER) return; req.direction = $("direction-text").value; }
-      else req.direction = dir + "=1";
-      fetchOr(req, state.data.directions && dir !== "custom" ? state.data.directions[dir] : null, showTangents);
+      else req.direction = dir.slice(3) + "=1";  // "in:" + the input's name (an input may be named custom)
+      fetchOr(req, dir !== "custom" ? own(state.data.directions, dir.slice(3)) : null, showTangents);
     } else { req.method = m; fetchOr(req, state.data.methods ? state.data.methods[m] : null, showGradient); }
   }
   function fetchOr(req, precomputed, then) {
@@ -363,7 +367,7 @@
     if (sel.getAttribute("data-key") === key) return;
     sel.setAttribute("data-key", key);
     sel.innerHTML = "";
-    var opts = [["", "every input (the gradient, one pass per input)"]].concat(ins.map(function (n) { return [n, "d" + n + " = 1, the others 0"]; }));
+    var opts = [["", "every input (the gradient, one pass per input)"]].concat(ins.map(function (n) { return ["in:" + n, "d" + n + " = 1, the others 0"]; }));
     if (SERVER) opts.push(["custom", "custom…"]);
     opts.forEach(function (o) { var e = document.createElement("option"); e.value = o[0]; e.textContent = o[1]; sel.appendChild(e); });
   }
@@ -376,7 +380,7 @@
     t.appendChild(row(self ? [{ text: "input", head: true }, "by reverse mode"] :
       [{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
     Object.keys(grad).forEach(function (n) {
-      var a = grad[n], b = refGrad[n], d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
+      var a = grad[n], b = own(refGrad, n), d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
       t.appendChild(row(self ? ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }] :
         ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
     });
@@ -468,7 +472,7 @@
   }
   function fromLink(h) {
     $("source").value = h.program || "";
-    state.inputsKey = null; state.fields = {}; state.step = 0;
+    state.inputsKey = null; state.fields = dict(); state.step = 0;
     if (h.method && /^(reverse|forward|fd|symbolic)$/.test(h.method)) {
       state.method = h.method;
       document.querySelector('input[name="method"][value="' + h.method + '"]').checked = true;
