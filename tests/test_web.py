@@ -203,6 +203,15 @@ def test_another_sites_page_cannot_make_the_server_evaluate(client):
     assert client.post("/api/run", json=body).status_code == 200  # a script
 
 
+def test_an_unknown_page_or_method_is_a_json_error_with_the_security_headers(client):
+    """A red team's find: 404 and 405 came back as plain text without the headers (the README says
+    errors are JSON)."""
+    for resp, status in ((client.get("/nope"), 404), (client.get("/api/run"), 405), (client.put("/"), 405)):
+        assert resp.status_code == status and resp.json()["error"]["kind"] == "usage"
+        assert resp.headers["x-content-type-options"] == "nosniff" and "default-src 'none'" in resp.headers[
+            "content-security-policy"]
+
+
 # --- the pool: time limit and crashes, with stand-in workers (deterministic, no timing races) ---
 SLEEPER = r"""
 import struct, sys, time

@@ -127,7 +127,12 @@ def create_app(workers: int = 2, timeout: float = 5.0, max_body: int = MAX_BODY,
     routes = [Route("/", home), Route("/static/{name}", static), Route("/api/health", health),
               Route("/api/run", api("run"), methods=["POST"]), Route("/api/lesson", api("lesson"), methods=["POST"])]
     middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts)] if allowed_hosts else []
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    async def refused(request: Request, exc: Exception) -> Response:  # 404, 405: JSON, with the headers
+        status = getattr(exc, "status_code", 404)
+        return _error(status, "usage", "no such page" if status == 404 else f"{request.method} is not allowed here")
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
+                    exception_handlers={404: refused, 405: refused})
     app.state.pool = pool
     return app
 
