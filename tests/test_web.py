@@ -494,3 +494,26 @@ def test_a_request_is_read_as_the_command_line_reads_its_values(body, said):
     with pytest.raises(GraphlangError) as err:
         compute.request(body, ("program", "at"))
     assert err.value.kind == "usage" and said in err.value.message
+
+
+def test_the_pages_numbers_are_pythons_g_format():
+    """A red team's find: the page wrote 0.000001150790356 beside 2.08e-07 (JavaScript's toPrecision
+    switches to an exponent below 1e-6, C's %g below 1e-4). The oracle: Python's format, run against
+    the page's own function under Node."""
+    import random
+    import shutil
+    import subprocess
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("node is not installed")
+    from graphlang.web import page
+    js = page.asset("playground.js")
+    fn = js[js.index("  function g(v, digits)"):js.index("  function shapeOf")]
+    rnd = random.Random(3)
+    vals = [0.000001150790356, 2.08e-07, 0.0001, 9.9999999995e-5, 99999.99999, 1e21, 1e-300, -2.5e-5, 0.1 + 0.2]
+    vals += [rnd.uniform(-1, 1) * 10.0 ** rnd.randint(-12, 14) for _ in range(300)]
+    script = fn + f"\nvar vals = {json.dumps(vals)};\n" + \
+        "console.log(JSON.stringify([10, 4, 6].map(d => vals.map(v => g(v, d)))));"
+    got = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
+    for digits, row in zip((10, 4, 6), got, strict=True):
+        assert row == [f"{v:.{digits}g}" for v in vals]

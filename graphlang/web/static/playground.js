@@ -22,14 +22,15 @@
   var $ = function (id) { return document.getElementById(id); };
 
   /* ---------- numbers, as the CLI prints them ---------- */
-  function g(v, digits) {  // C's %.{digits}g, never "-0"
+  function g(v, digits) {  // C's %.{digits}g (exponent form below 1e-4, as Python's), never "-0"
     if (v === 0) return "0";
-    var s = v.toPrecision(digits);
-    if (s.indexOf("e") >= 0) {
-      var parts = s.split("e"), m = parts[0], e = parseInt(parts[1], 10);
+    var x = v.toExponential(digits - 1), e = parseInt(x.split("e")[1], 10);  // the exponent once rounded
+    if (e < -4 || e >= digits) {
+      var m = x.split("e")[0];
       if (m.indexOf(".") >= 0) m = m.replace(/0+$/, "").replace(/\.$/, "");
       return m + "e" + (e < 0 ? "-" : "+") + (Math.abs(e) < 10 ? "0" : "") + Math.abs(e);
     }
+    var s = v.toFixed(Math.max(0, digits - 1 - e));
     if (s.indexOf(".") >= 0) s = s.replace(/0+$/, "").replace(/\.$/, "");
     return s;
   }
