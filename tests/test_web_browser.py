@@ -127,6 +127,7 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
     pending = page.eval_on_selector_all("#adjoint-table tr.pending", "rs => rs.map(r => r.dataset.node)")
     assert pending == ["b", "a", "x", "z"]  # the adjoints not reached yet are not given away (a student's find)
     assert page.locator("#gradient-table.pending").count() == 1 and not page.is_visible("#gradient-table td")
+    assert not page.is_visible("#method-result")  # nor the method's gradient beside it (a red team's find)
     shot(page, "3-step-g_c")
     page.keyboard.press("ArrowLeft")
     assert "g_d = g_y·∂y/∂d" in page.inner_text("#step-line")
@@ -185,6 +186,9 @@ def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
     for _ in range(14):
         pg.keyboard.press("ArrowRight")
     assert G_C in pg.inner_text("#step-line")
+    assert not pg.is_visible("#method-result")  # mid-way: the gradient is not given away
+    for _ in range(4):
+        pg.keyboard.press("ArrowRight")
     reverse = pg.inner_text("#method-result")  # reverse beside itself: one column, not two equal ones
     assert "by reverse mode" in reverse and "|difference|" not in reverse
     pg.check('input[name="method"][value="symbolic"]')

@@ -315,7 +315,7 @@
       tr.classList.toggle("current", !!cur && nd === cur.node && ph === cur.phase);
       tr.classList.toggle("pending", k > 0 && !(ph === "forward" ? fwdDone : backDone)[nd]);  // not reached yet: no answer given away
     });
-    ["gradient-table", "gradient-summary"].forEach(function (id) { var el = $(id); if (el) el.classList.toggle("pending", k > 0 && k < n); });
+    ["gradient-table", "gradient-summary", "method-result"].forEach(function (id) { var el = $(id); if (el) el.classList.toggle("pending", k > 0 && k < n); });
     var line = $("step-line");
     if (!n) { line.textContent = values() ? "Stepping needs a program of at most " + (state.data.draw_limit || 200) + " nodes." : ""; }
     else if (!cur) { line.innerHTML = '<span class="phase">The whole picture. Press → (or the buttons) to walk the forward pass, then the backward pass.</span>'; }
