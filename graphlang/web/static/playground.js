@@ -234,7 +234,7 @@
     var L = gr.layout, B = L.boxes, res = values();
     svg.setAttribute("width", L.width); svg.setAttribute("height", L.height);
     svg.setAttribute("viewBox", "0 0 " + L.width + " " + L.height);
-    svg.style.minWidth = Math.round(Math.min(L.width, Math.max(0.6 * L.width, 480))) + "px";  // shrunk so far, then scrolled
+    svg.style.minWidth = Math.round(Math.min(L.width, Math.max(0.85 * L.width, 480))) + "px";  // shrunk so far (13px text: 11px), then scrolled
     var defs = el("defs", {}), marker = el("marker", { id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 8, markerHeight: 8, markerUnits: "userSpaceOnUse", orient: "auto-start-reverse" });
     marker.appendChild(el("path", { d: "M0,0 L10,5 L0,10 z", fill: "#9aa3b5" }));
     defs.appendChild(marker); svg.appendChild(defs);
