@@ -22,7 +22,8 @@ from graphlang.program import METHODS, Program, parse
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name
 
-USAGE = "%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [--explain] [--diff] [--no-graph]"
+USAGE = ("%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [--explain] [--diff] [--partials] "
+         "[--no-graph]")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -43,10 +44,24 @@ def _parser() -> _Parser:
     return p
 
 
+def _bracketed(words: list[str]) -> list[str]:
+    """Words rejoined where a bracket is open across a blank: `--at v=[1, 2, 3]` is one value, as a
+    student types it (there is no shell here to quote it for)."""
+    out: list[str] = []
+    depth = 0
+    for w in words:
+        if depth > 0:
+            out[-1] += " " + w
+        else:
+            out.append(w)
+        depth += w.count("[") - w.count("]")
+    return out
+
+
 def run_cell(line: str, cell: str, namespace: dict[str, Any] | None = None) -> list[Any]:
     """What the magic shows, in order (testable without a kernel); binds the program in `namespace`."""
     try:
-        words = shlex.split(line)
+        words = _bracketed(shlex.split(line))
     except ValueError as err:
         raise GraphlangError("usage", f"%%graphlang: {err}", hint=USAGE) from None
     args = _parser().parse_args(words)

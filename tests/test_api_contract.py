@@ -112,6 +112,25 @@ def test_api_misuse_is_a_graphlang_error():
         assert info.value.kind == "usage"
 
 
+def test_grading_and_training_misuse_is_a_graphlang_error():
+    """A red team's finds: `grade_answers(ref, answers, None)`, `Trainer(net, None)`, `fit(None)` and
+    `gradescope_zip(None)` raised TypeError or AttributeError; answers that are no mapping were all
+    "no answer" without a word why."""
+    from graphlang.grading import autograder
+    from graphlang.training import Trainer, init_params
+    ref = (PROGRAMS / "homework" / "reference.cg").read_text()
+    net = graphlang.load(PROGRAMS / "digits_network.cg")
+    for call in (lambda: grade_answers(ref, {"a": 6}, None), lambda: Trainer(net, None, lr=0.5),
+                 lambda: Trainer(net, init_params(net, seed=0), lr=0.5).fit(None, epochs=1),
+                 lambda: Trainer(net, init_params(net, seed=0), lr=0.5).epoch([], np.random.default_rng(0), 1),
+                 lambda: autograder.gradescope_zip(None)):
+        with pytest.raises(graphlang.GraphlangError) as info:
+            call()
+        assert info.value.kind == "usage"
+    report = grade_answers(ref, "a=6", {"x": 2, "z": 3})  # a student's file of another shape: graded, not raised
+    assert report.score == 0 and "not names with numbers (got str)" in report.feedback[0]
+
+
 @pytest.mark.parametrize(("value", "said"), [(None, "got None"), ("abc", "got the text 'abc'"),
                                              ("2.5", "without quotes"), (True, "got True"), ({"a": 1}, "got a dict")])
 def test_a_value_that_is_not_a_number_is_named_in_words(value, said):

@@ -135,3 +135,19 @@ def test_the_pass_stays_linear_when_many_temporaries_meet_in_one_long_line(monke
     out = inline(lines, {f"v{n + 1}"})
     assert out == lines  # the sum is too long to grow; every temporary stays
     assert sum(calls) <= 2 * fuse.LONG * n  # each line looked at for a bounded cost
+
+
+def test_the_analysis_caches_stay_bounded_in_a_long_lived_process(monkeypatch):
+    """A red team's find: `_POSITIONS` kept one entry per distinct program (its keys hold the program's
+    constants): 200,000 programs grew a checker's process without bound."""
+    from graphlang.engines import finite
+    monkeypatch.setattr(finite, "_MAX_SHAPES", 50)
+    monkeypatch.setattr(fuse, "_POSITIONS", {})
+    monkeypatch.setattr(fuse, "_FINITE", {})
+    for i in range(200):
+        prog = graphlang.parse(f"a = sin(x) * z\ny = a + {i}.5 * exp(a - {i})\n")
+        prog.gradient({"x": 1.0, "z": 2.0})  # (the second call is compiled)
+        a = math.sin(1.0) * 2.0  # the closed form ∂y/∂z = sin x · (1 + c·e^(a − i)): right after every clear
+        want = math.sin(1.0) * (1 + (i + 0.5) * math.exp(a - i))
+        assert prog.gradient({"x": 1.0, "z": 2.0})["z"] == pytest.approx(want)
+        assert len(fuse._POSITIONS) <= 50 and len(fuse._FINITE) <= 50

@@ -110,6 +110,14 @@ def test_magic_binds_the_program_and_shows_tables_and_graph():
     assert "net" in ns and len(shown) == 1 and "\\frac{\\partial y}{\\partial x}" in shown[0]._repr_latex_()
 
 
+def test_magic_reads_a_bracketed_value_with_blanks_as_a_student_types_it():
+    """A red team's find: `%%graphlang --at v=[1, 2, 3]` said "unrecognized arguments: 2, 3]". The
+    oracle: ∂(v·v)/∂v = 2v."""
+    cell = "input v[3], w[2, 2]\ny = sum(v * v) + sum(w)\n"
+    shown = run_cell("--at v=[1, 2, 3] --at w=[[1, 0], [0, 1]] --no-graph", cell, {})
+    assert shown[0].value == 16 and list(shown[0].gradient["v"]) == [2, 4, 6]
+
+
 @pytest.mark.parametrize("line", ["--at", "--method nope", "--name 2x", "--bogus", "--at 'x=1"])
 def test_magic_usage_errors_are_graphlang_errors(line):
     with pytest.raises(graphlang.GraphlangError) as info:

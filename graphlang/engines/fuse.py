@@ -43,15 +43,23 @@ def _numbered(rhs: str) -> tuple[list[str], str]:
 
 
 def _shows(template: str) -> tuple[bool, ...]:
-    if template not in _POSITIONS:
-        _POSITIONS[template] = finite._shape(template)[0]
-    return _POSITIONS[template]
+    found = _POSITIONS.get(template)
+    if found is None:
+        found = finite._shape(template)[0]
+        if len(_POSITIONS) >= finite._MAX_SHAPES:  # keys hold a program's constants: bounded for a
+            _POSITIONS.clear()                       # long-lived process (a checker, the playground)
+        _POSITIONS[template] = found
+    return found
 
 
 def _finite(template: str) -> bool:
-    if template not in _FINITE:
-        _FINITE[template] = finite._finite(ast.parse(template, mode="eval").body)
-    return _FINITE[template]
+    found = _FINITE.get(template)
+    if found is None:
+        found = finite._finite(ast.parse(template, mode="eval").body)
+        if len(_FINITE) >= finite._MAX_SHAPES:
+            _FINITE.clear()
+        _FINITE[template] = found
+    return found
 
 
 def inline(lines: list[str], keep: Collection[str]) -> list[str]:

@@ -78,6 +78,9 @@ def wheel() -> tuple[str, bytes]:
 
 def gradescope_zip(assignment: Assignment, wheel_file: tuple[str, bytes] | None = None) -> bytes:
     """The autograder zip's bytes (see the module's description)."""
+    if not isinstance(assignment, Assignment):
+        raise GraphlangError("usage", f"an Assignment is needed, got {type(assignment).__name__}",
+                             hint="Assignment.load('assignment.toml')")
     name, data = wheel_file or wheel()
     files = {"setup.sh": templates.SETUP_SH.encode(), "run_autograder": templates.RUN_AUTOGRADER.encode(),
              "assignment.toml": assignment.to_toml().encode(), name: data}

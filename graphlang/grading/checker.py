@@ -116,6 +116,9 @@ def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits
                  ) -> tuple[Program, Any, adjoint.Adjoints]:
     """The reference, its result at `at` and its adjoint expressions; a usage error (exit 2) if it
     cannot be evaluated there: the course's mistake, found before any student is graded."""
+    if not isinstance(at, Mapping):
+        raise GraphlangError("usage", f"the point must map input names to values, got {type(at).__name__}",
+                             hint="e.g. at={'x': 2, 'z': 3}")
     try:
         prog = _as_program(reference, limits or Limits())
     except GraphlangError as err:
@@ -160,7 +163,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     prog, result, adj = reference_at(reference, at, limits)
     report = Report(show_expected=show_expected)
     prefix = adj.prefix
-    if not isinstance(answers, Mapping):
+    if not isinstance(answers, Mapping):  # (a student's file of another shape: graded, never raised)
+        report.feedback.append(f"the answers are not names with numbers (got {type(answers).__name__}): "
+                               "nothing was graded")
         answers = {}
     refuse_adjoint_clash(prog, result.adjoints is not None)
     given: dict[str, Any] = {}

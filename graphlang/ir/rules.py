@@ -20,7 +20,7 @@ from graphlang.primitives.table import BATCHED, PRIMITIVES
 RULE_VARS = ("x", "y", "out", "g", "t")
 
 
-@cache
+@lru_cache(maxsize=8192)  # (an index's rule names its indices: distinct programs, distinct texts)
 def rule_expr(text: str) -> Expr:
     return resolve(parse_expression(text))
 

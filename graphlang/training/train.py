@@ -9,7 +9,7 @@ trained. The output is the loss. Mini-batches are evaluated in one batched pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,9 @@ class Trainer:
     history: list[EpochStats] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.params, Mapping):
+            raise GraphlangError("usage", f"the parameters must map names to arrays, got {type(self.params).__name__}",
+                                 hint="init_params(program, seed=0) makes them")
         g = self.program.graph
         rng_from(self.seed)
         for what, v, low in (("lr", self.lr, 0.0), ("l2", self.l2, -1.0)):  # lr > 0, l2 ≥ 0, finite
@@ -243,7 +246,7 @@ class Trainer:
 
     def epoch(self, data: Dataset, rng: np.random.Generator, epoch: int,
               on_step: Callable[[], None] | None = None) -> float:
-        order = rng.permutation(data.n)
+        order = rng.permutation(_dataset(data).n)
         total = 0.0
         steps = 0
         for start in range(0, data.n, self.batch):
@@ -273,6 +276,9 @@ class Trainer:
         """SGD for `epochs` epochs. `stop` set during an epoch keeps the finished epochs (and their
         parameters); `patience`: stop when the validation loss has not improved for that many
         epochs, keeping the best epoch's parameters."""
+        _dataset(train)
+        if val is not None:
+            _dataset(val)
         rng = rng_from(self.seed)
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
@@ -300,6 +306,14 @@ class Trainer:
                     self.early = (e, best[1])
                     break
         return self.history
+
+
+def _dataset(data: Any) -> Dataset:
+    """The data to train on, or a usage error (None, a path, an array: a caller's slip)."""
+    if not isinstance(data, Dataset):
+        raise GraphlangError("usage", f"the data must be a Dataset, got {type(data).__name__}",
+                             hint="load_csv(program, 'train.csv') reads one")
+    return data
 
 
 def require_params(program: Program) -> None:
