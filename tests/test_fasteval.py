@@ -30,14 +30,15 @@ def interpreted(source: str) -> graphlang.Program:
 
 
 class Num:
-    """A float compared bit for bit (the same type, finite, equal)."""
+    """A float compared bit for bit (the same type, finite, equal, zeros of the same sign)."""
 
     def __init__(self, v: object) -> None:
         self.v = v
 
     def __eq__(self, other: object) -> bool:
         a, b = self.v, other.v  # type: ignore[attr-defined]
-        return type(a) is type(b) and isinstance(a, float) and math.isfinite(a) and a == b
+        return type(a) is type(b) and isinstance(a, float) and math.isfinite(a) and a == b and \
+            math.copysign(1.0, a) == math.copysign(1.0, b)  # (-0.0 and 0.0 print differently)
 
     def __repr__(self) -> str:
         return repr(self.v)
@@ -182,3 +183,13 @@ def test_a_cancelling_program_fails_or_succeeds_alike_on_every_call():
             assert calls[0] == calls[1] == calls[2], (source, point, calls)
             seen.append(len(calls[0]))
         assert {2, 3} <= set(seen)  # the range holds points of both outcomes
+
+
+@pytest.mark.parametrize(("source", "at"), [
+    ("y = x ^ 2", {"x": -0.0}), ("y = x ^ 3", {"x": -0.0}), ("y = (-(z*z))^2", {"z": 0.0}), ("y = x ^ 0", {"x": -1.0}),
+    ("y = -(z ** 0.0)", {"z": -1.5}), ("n = 3\ny = n ^ z", {"z": -0.0}), ("y = x ^ -0.0", {"x": 2.0}),
+    ("y = x ^ 1", {"x": 0.0}), ("y = x ^ 1.5", {"x": -0.0}), ("y = x ^ 0.5", {"x": 0.0})])
+def test_a_powers_derivative_has_the_same_signed_zero_on_every_call(source, at):
+    """A red team's find: the interpreter's float dpow gave 0.0 where the compiled code gave −0.0 (and
+    the reverse) at a zero base or a zero exponent: `repr` of the first and later results differed."""
+    check_same(source + "\n", at)

@@ -248,14 +248,10 @@ def xdivy_float(u: float, v: float) -> float:
 
 def dpow_float(x: float, y: float, orders: tuple[int, int]) -> float:
     """dpow on floats; a ValueError where it is not finite (the compiled plan then defers to the interpreter)."""
-    if orders == (1, 0):  # the common case, y·x^(y-1), in plain floats
-        if x != 0:
-            return y * pow_float(x, y - 1)  # (a negative base and fractional y: ValueError)
-        if y == 0 or y > 1:
-            return 0.0
-        if y == 1:
-            return 1.0
-        raise ValueError("not finite")
+    if orders == (1, 0):  # the common case, y·x^(y-1), in plain floats: the compiled code's very
+        # expression (plan.py), to the sign of a zero; 0 where y = 0; x = 0 with y < 1 or a negative
+        # base with fractional y: pow's ValueError
+        return y * pow_float(x, y - 1) if y != 0.0 else 0.0
     try:
         return float(dpow(x, y, orders))
     except FloatingPointError:
