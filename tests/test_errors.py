@@ -734,3 +734,42 @@ def test_small_slips_of_a_student_get_located_messages(tmp_path):
     data.write_text("x,z\n1,2\n")
     ran = run_cli("train", str(lecture), "--data", str(data), "--epochs", "1")
     assert ran.code == 2 and "declares no `param`" in ran.err, ran.err
+
+
+@pytest.mark.parametrize("text,at,hint", [
+    ("input W[2, 2], x[2]\ny = sum(W^T @ x)", {"W": [[1, 2], [3, 4]], "x": [1, 2]}, "write W.T, not W^T"),
+    ("input x[2], W[2, 2]\ny = sum(np.matmul(W, x))", None, "np.matmul: write A @ B"),
+    ("input x[2]\ny = sum(np.zeros(3)) + sum(x)", None, "there are no array constructors"),
+    ("input x[2]\ny = np.linalg.norm(x)", None, "np.norm: write sqrt(sum(x^2))"),
+    ("input w[3], x[3]\ny = sum(w[i] * x[i] for i in range(3))", None, "no loops or comprehensions"),
+    ("input x\ny = \\mathbf{x} * 2", None, "drop \\mathbf, write x"),
+    ("input y\nJ = \\hat{y} * 2", None, "drop \\hat, write y"),
+    ("input x, z\ny = x \\odot z", None, "write * for \\odot"),
+    ("input x, z\ny = \\dfrac{x}{z}", None, "write (a) / (b) for \\dfrac{a}{b}"),
+    ("input x\ny = \\log_2 x", None, "to base b write ln(x) / ln(b)"),
+    ("input a, b\ny = a + \\\nb", None, "open a bracket"),
+    ("input v[3]; y = sum(v[0:2])", None, "there is no slicing"),
+    ("param W: [3, 2]\ny = sum(W)", None, "a shape goes in brackets: param W[3]"),
+    ("input x and z\ny = x * z", None, "separate the names with commas: input x, …"),
+    ("input float x\ny = x * 2", None, "declarations have no types: write input x"),
+    ("input W[2, 2], x[2]\ny = sum(W.T() @ x)", None, "write W.T, not W.T()"),
+    ("input x, z\ny = x .* z", None, "write *, not .*"),
+    ("input W[2, 2], x[2]\ny = sum(W' @ x)", None, "write W.T, not W'")])
+def test_a_hint_names_the_fix_for_what_was_written(text, at, hint):
+    """A red team's misfires: `W^T` was told to give T with --at, `np.matmul` to write matmul(x),
+    `\\mathbf{W}` to write mathbf, an indexed generator that indices are whole numbers, `input x and z`
+    that there are no boolean operators, `input float x` to write `input float, x`, `W.T()` to write x.T,
+    `W'` that strings are not allowed."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text + "\n").evaluate(at or {})
+    assert hint in (info.value.hint or ""), info.value.hint
+
+
+@pytest.mark.parametrize("at,said", [("x=(1, 2), z=3", "lists go in square brackets"), ("x=[1,2],z=( 3 )", "write z=3"),
+                                     ('{"x": [1, 2], "z": 3}', "--at-file")])
+def test_at_values_written_in_another_notation_are_told_the_notation(tmp_path, at, said):
+    prog = tmp_path / "p.cg"
+    prog.write_text("input x[2], z\ny = sum(x) + z\n")
+    ran = run_cli("run", str(prog), "--at", at)
+    assert ran.code == 2 and said in ran.err and "'(1,'" not in ran.err, ran.err
+    assert run_cli("run", str(prog), "--at", "x = [1, 2], z = 3").code == 0

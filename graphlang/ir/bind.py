@@ -146,6 +146,8 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              + " " + _some([repr(m) for m in missing]), line, column,
                              "e is never assigned: write exp(x) for e^x (there is no constant e), or assign "
                              "e = ... before it is read, or give it with --at e=..." if "e" in missing else
+                             "a transpose is .T: write W.T, not W^T (which raises W to the power of an input "
+                             "named T), or give T with --at T=..." if "T" in missing else
                              "graphlang has no inf or nan: every value is a finite number, and "
                              f"{'inf' if 'inf' in missing else 'nan'} here is an input's name"
                              if "inf" in missing or "nan" in missing else

@@ -47,7 +47,7 @@ def split_pairs(text: str) -> list[str]:
             depth -= 1
             if depth < 0:
                 raise _usage(f"--at {text[:60]!r}: a ']' without '['")
-        elif depth == 0 and ch.isspace():
+        elif depth == 0 and other == 0 and ch.isspace():
             j = i
             while j < n and text[j].isspace():
                 j += 1
@@ -110,8 +110,10 @@ def parse_value(name: str, text: str) -> Any:
             continue
         if ch in "({" and expect_value:
             closer = ")" if ch == "(" else "}"
+            one = _NUMBER.fullmatch(text[pos + 1:].rstrip().rstrip(closer).strip())
             raise _usage(f"the value of {name!r} is written in {ch}{closer}: {text[:60]!r}",
-                         f"lists go in square brackets: {name}=[1,2,3]")
+                         f"write {name}={one.group()} (no brackets)" if one and text.rstrip().endswith(closer)
+                         else f"lists go in square brackets: {name}=[1,2,3]")
         m = _NUMBER.match(text, pos)
         if m and expect_value and result is None:
             value = float(m.group())
@@ -140,6 +142,9 @@ def parse_at(items: list[str]) -> dict[str, Any]:
         if len(item) > MAX_AT_CHARS:
             raise GraphlangError("limit", "an --at value is longer than 10,000,000 characters")
         last = ""
+        if item.lstrip().startswith("{"):  # `--at '{"x": 2}'`: JSON
+            raise _usage(f"--at {item[:60]!r}: --at takes name=value pairs",
+                         "write --at x=2,v=[1,2], or put the JSON in a file and give --at-file values.json")
         for pair in split_pairs(item):
             if "=" not in pair:
                 before, _, first = last.partition("=")

@@ -70,27 +70,38 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
     if isinstance(err, lark.exceptions.UnexpectedCharacters):
         ch = text[err.pos_in_stream] if err.pos_in_stream < len(text) else ""
         hint = None
-        if ch in "\"'":
+        before_ch = text[: err.pos_in_stream].rstrip(" \t")
+        if ch == "'" and before_ch and (before_ch[-1].isalnum() or before_ch[-1] in "_)]"):  # W': MATLAB's transpose
+            name = (re.search(r"([A-Za-z_]\w*)$", before_ch) or re.match("", "")).group(0) or "W"
+            hint = f"a transpose is .T: write {name}.T, not {name}'"
+        elif ch in "\"'":
             hint = "the language has numbers, names and operators; strings are not allowed"
+        elif ch == "." and text[err.pos_in_stream + 1 : err.pos_in_stream + 2] in ("*", "/", "^"):  # MATLAB's .*
+            op = text[err.pos_in_stream + 1]
+            hint = f"every operator is elementwise: write {op}, not .{op}"
         elif ch == "." and text[err.pos_in_stream : err.pos_in_stream + 2] != ".T":
             hint = "the only attribute is `.T` (transpose)"
         elif ch == "|":
             hint = "the absolute value is a function: write abs(x), not |x|"
         elif ch == ":" and text[err.pos_in_stream + 1 : err.pos_in_stream + 2] == "=":
             hint = "= names a node: write y = x, not y := x"
-        elif ch == ":" and re.match(r"\s*(input|param)\b", text[text.rfind("\n", 0, err.pos_in_stream) + 1:]):
-            hint = "a shape goes in brackets: input x[3]"
+        elif ch == ":" and re.fullmatch(r"(?:.*[;\n])?\s*(input|param)\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*",
+                                        text[: err.pos_in_stream], re.S):  # `input x: 3`, `param W: [3, 2]`
+            m = re.search(r"(input|param)\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*$", text[: err.pos_in_stream])
+            hint = f"a shape goes in brackets: {m.group(1)} {m.group(2)}[3]" if m else "a shape goes in brackets"
         elif ch == ":":
             hint = "there is no slicing: index one element, v[0] or A[0, 1], or name the parts you need"
+        elif ch == "\\" and not text[err.pos_in_stream + 1 :].split("\n", 1)[0].strip(" \t"):
+            hint = "to go on to the next line, open a bracket: y = (a + … then b) on the next line, not a trailing \\"
         elif ch == "\\":
             hint = _latex_hint(text[err.pos_in_stream + 1 :])
         elif ch == "%":
             hint = "comments start with # (and there is no % operator)"
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
-        if module:  # `np.sum(x)`: the function after the dot, built in
-            fn = (re.match(r"\.([A-Za-z_]\w*)", text[err.pos_in_stream:]) or re.match("", "")).group(1) or "exp"
-            hint = f"functions are built in: write {fn}(x), not {module.group(1)}.{fn}(x)" if fn not in (
-                "e", "pi") else "write pi, not np.pi" if fn == "pi" else "write exp(x) for e^x, not math.e ** x"
+        if module:  # `np.sum(x)`: the function after the dot(s), built in or rewritten
+            fn = (re.match(r"(?:\.[A-Za-z_]\w*)*\.([A-Za-z_]\w*)", text[err.pos_in_stream:])
+                  or re.match("", "")).group(1) or "exp"
+            hint = module_hint(module.group(1), fn)
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
             hint or "remove the character or replace it with an operator: + - * / @ ^",
@@ -145,14 +156,22 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
             hint = "a statement starts with a name: name = expression (names cannot start with a digit)"
-        if tok.type == "NAME" and re.fullmatch(r"\s*(input|param)\s.*[\w\]]", statement.rstrip(), re.S):
-            hint = f"separate the names with commas: {statement.strip()}, {tok}"
+        declaring = re.fullmatch(r"\s*(input|param|output)\s.*[\w\]]", statement.rstrip(), re.S)
+        if tok.type == "NAME" and declaring and statement.split()[-1] in _TYPES:
+            hint = f"declarations have no types: write {statement.split()[0]} {tok} (a number), or {tok}[3] (a vector)"
+        elif tok.type == "NAME" and declaring:
+            shown_tok = "…" if str(tok) in ("and", "or") else str(tok)
+            hint = f"separate the names with commas: {statement.strip()}, {shown_tok}"
         elif tok.type == "LPAR" and before.endswith(".T"):
-            hint = "the transpose is no call: write x.T, not x.T()"
+            name = (re.search(r"([A-Za-z_]\w*|[)\]])\.T$", before) or re.match("", "")).group(1) or "x"
+            name = name if name not in ")]" else "(…)"
+            hint = f"the transpose is no call: write {name}.T, not {name}.T()"
         line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
         hint = _habit(line_text) or hint
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
-        if opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
+        if re.search(r"\bfor\s+\w+\s+in\b", line_text.split("#", 1)[0]):
+            pass  # `sum(w[i] * x[i] for i in range(3))`: the loop is the slip, not the index
+        elif opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
         column = tok.column
         if tok.type == "SEP" and "#" in text[text.rfind("\n", 0, tok.start_pos or 0) + 1:tok.start_pos]:
@@ -186,7 +205,8 @@ _HABITS = (
                                          "at once (sum(v^2) adds the squares)"),
     (re.compile(r"^\s*(if|for|while|return)\b|\bif\b.+\belse\b"), "there are no conditionals or loops: relu, "
                                                                    "step, max, min and abs make a piecewise function"),
-    (re.compile(r"\s(and|or|not)\s"), "there are no comparisons or boolean operators ({0}): step(x) is 1 where "
+    (re.compile(r"^(?!\s*(?:input|param|output)\b).*\s(and|or|not)\s"), "there are no comparisons or boolean "
+                                                                      "operators ({0}): step(x) is 1 where "
                                       "x > 0, else 0; relu, max, min and abs make a piecewise function"),
     (re.compile(r"\b([a-z]+)\([^()]*\b(axis|keepdims|dim)\s*="), "arguments have no names: write the axis as a "
                                                                  "number, {0}(x, 0) for axis 0"),
@@ -204,7 +224,13 @@ def _habit(line: str) -> str | None:
     return None
 
 
-_LATEX = {"frac": "write (a) / (b) for \\frac{a}{b}", "cdot": "write * for \\cdot", "times": "write * for \\times",
+_TYPES = frozenset({"float", "int", "double", "real", "vector", "matrix", "scalar", "number", "const"})
+_DECORATIONS = frozenset({"mathbf", "hat", "boldsymbol", "bm", "text", "operatorname", "mathrm", "mathit", "bar",
+                          "vec", "tilde", "mathcal", "textbf", "dot"})
+_LATEX = {"frac": "write (a) / (b) for \\frac{a}{b}", "dfrac": "write (a) / (b) for \\dfrac{a}{b}",
+          "tfrac": "write (a) / (b) for \\tfrac{a}{b}", "odot": "write * for \\odot (every product is elementwise)",
+          "div": "write / for \\div", "log_": "ln is the natural logarithm: to base b write ln(x) / ln(b)",
+          "cdot": "write * for \\cdot", "times": "write * for \\times",
           "sqrt": "write sqrt(x) for \\sqrt{x}", "left": "write plain brackets ( ) for \\left( \\right)",
           "right": "write plain brackets ( ) for \\left( \\right)", "top": "write x.T for x^\\top",
           "sum": "write sum(x) for \\sum x", "sigma": "write sigmoid(x) for \\sigma(x)"}
@@ -213,6 +239,11 @@ _LATEX = {"frac": "write (a) / (b) for \\frac{a}{b}", "cdot": "write * for \\cdo
 def _latex_hint(after: str) -> str:
     """A backslash: LaTeX typed as a program (`\\frac{x}{z}`, `\\sin(x)`)."""
     command = (re.match(r"[A-Za-z]+", after) or re.match("", "")).group()
+    if command in _DECORATIONS:  # \mathbf{W}, \hat{y}: the name inside
+        inner = (re.match(r"[A-Za-z]+\s*\{\s*([A-Za-z_]\w*)\s*\}", after) or re.match("", "")).group(1) or "W"
+        return f"programs are not LaTeX: drop \\{command}, write {inner}"
+    if command in ("log", "ln") and after[len(command):].lstrip().startswith("_"):
+        command = "log_"
     said = _LATEX.get(command) or (f"write {command}(x) for \\{command}(x)" if lookup(command) is not None
                                    else f"names are plain: write {command}, not \\{command}" if command
                                    else "write the formula with + - * / ^ and functions: (a) / (b), sqrt(x), exp(x)")
@@ -250,3 +281,19 @@ def _number_slip(before: str, token: str) -> str | None:
         except ValueError:
             return None
     return None
+
+
+def module_hint(module: str, fn: str) -> str:
+    """`np.matmul(W, x)`, `np.zeros(3)`, `np.linalg.norm(x)`: the built-in, or the rewrite resolve gives."""
+    from graphlang.language.resolve import _OPERATOR_HINTS, suggest  # (an error's path only)
+    if fn == "pi":
+        return f"write pi, not {module}.pi"
+    if fn == "e":
+        return f"write exp(x) for e^x, not {module}.e ** x"
+    if lookup(fn) is not None:
+        return f"functions are built in: write {fn}(x), not {module}.{fn}(x)"
+    if fn in _OPERATOR_HINTS:
+        return f"{module}.{fn}: {_OPERATOR_HINTS[fn]}"
+    near = suggest(fn)
+    return f"functions are built in: write {near}(x), not {module}.{fn}(x)" if near else \
+        f"functions are built in (no {module}.{fn}): sum, exp, ln, sqrt, sigmoid, softmax, …"
