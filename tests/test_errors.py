@@ -705,15 +705,18 @@ def test_a_call_the_language_lacks_gets_a_rewrite_and_lists_only_the_functions_s
     ("input x[3], W[3, 2]\nh = W @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2], [3, 4], [5, 6]]},
      "did you mean W.T @ x? (of shape [2]"),
     ("input x[3], W[2, 3]\nh = x @ W\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
-     "did you mean x @ W.T? (of shape [2]")])
+     "did you mean x @ W.T? (of shape [2]"),
+    ("input x[3], W[2, 3]\nh = W.T @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
+     "did you mean W @ x? (of shape [2]")])
 def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     """The lecture's αᵀx written α @ x with α a [3, 2] matrix: "check the shapes". The oracle: numpy
     multiplies the suggested form."""
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text + "\n").evaluate(at)
     assert info.value.kind == "shape" and hint in (info.value.hint or ""), info.value.hint
-    a, b = (np.array(v) for v in at.values())
-    assert (a @ b.T if "x @ W.T" in hint else b.T @ a).shape == (2,)
+    x, w = np.array(at["x"]), np.array(at["W"])
+    fixed = {"W.T @ x": lambda: w.T @ x, "x @ W.T": lambda: x @ w.T, "W @ x": lambda: w @ x}
+    assert fixed[hint.split("did you mean ")[1].split("?")[0]]().shape == (2,)
 
 
 def test_small_slips_of_a_student_get_located_messages(tmp_path):

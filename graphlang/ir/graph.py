@@ -200,14 +200,24 @@ class Graph:
             return self._last[1], self._last[2]
         return self.costs[input_shapes], self._held[input_shapes]
 
+    def _as_written(self, slot: int) -> tuple[str, str]:
+        """An operand as the program writes it and its transpose (`W`, `W.T`; `W.T`, `W`); ("", "")
+        for another expression. (An error's path only.)"""
+        name = self.name_of.get(slot)
+        if name is not None:
+            return name, f"{name}.T"
+        made = next((e for e in self.eqns if e.out == slot), None)
+        inner = self.name_of.get(made.ins[0]) if made is not None and made.prim.name == "T" else None
+        return (f"{inner}.T", inner) if inner is not None else ("", "")
+
     def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
         """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
         `W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian)."""
         if eq.prim.name == "matmul":
-            a, b = (self.name_of.get(i) for i in eq.ins)
-            tries = [(f"{a}.T @ {b}", [ins[0][::-1], ins[1]]), (f"{a} @ {b}.T", [ins[0], ins[1][::-1]]),
+            (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
+            tries = [(f"{a_t} @ {b}", [ins[0][::-1], ins[1]]), (f"{a} @ {b_t}", [ins[0], ins[1][::-1]]),
                      (f"{b} @ {a}", [ins[1], ins[0]])]
-            for text, shapes in tries if a is not None and b is not None and len(ins[0]) <= 2 >= len(ins[1]) else []:
+            for text, shapes in tries if a and b and len(ins[0]) <= 2 >= len(ins[1]) else []:
                 try:
                     fits = eq.prim.shape(shapes, None)
                 except ShapeError:
