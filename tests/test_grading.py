@@ -137,6 +137,8 @@ def test_student_program_with_sign_error_fails_at_a_point():
     ("y = x +* z", "syntax error"),
     ("y = sine(x) + z", "unknown-function"),
     ("y = x * q", "unexpected input(s) q"),
+    ("y = e^(x * z)", "(e^x is exp(x): there is no constant e)"),  # a red team's: run gave this hint, check did not
+    ("input W[2, 2], v[2]\ny = sum(W^T @ v) * x * z", "(a transpose is W.T"),
     ("y = ln(x - 2) * z", "domain error"),
     ("y = (" * 300 + "x" + ")" * 300, "limit"),
 ])

@@ -184,7 +184,9 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     if not inputs.passed:
         inputs.message = "; ".join(
             ([f"missing input(s): {', '.join(missing)}"] if missing else []) +
-            ([f"unexpected input(s) {', '.join(extra)}: is a name misspelled or never assigned?"]
+            ([f"unexpected input(s) {', '.join(extra)}: is a name misspelled or never assigned?"
+              + (" (e^x is exp(x): there is no constant e)" if "e" in extra else "")
+              + (" (a transpose is W.T: W^T raises W to the power T)" if "T" in extra else "")]
              if extra else []))
     report.items.append(inputs)
     for name in required:
