@@ -63,8 +63,16 @@ class GraphlangError(Exception):
         return (self.__class__, (self.kind, self.message, self.line, self.column, self.hint), self.__dict__)
 
     def _render_traceback_(self) -> list[str]:
-        """IPython: show the located message, not a Python traceback."""
-        return located(self, "<program>", getattr(self, "source", None)).text().rstrip("\n").split("\n")
+        """IPython: show the located message, not a Python traceback; the source line from the error,
+        else from the Program whose method raised it (found in the traceback: display time only)."""
+        source, path = getattr(self, "source", None), None
+        tb = self.__traceback__
+        while source is None and tb is not None:
+            owner: Any = tb.tb_frame.f_locals.get("self")
+            if isinstance(getattr(owner, "source", None), str) and hasattr(owner, "graph"):
+                source, path = owner.source, getattr(owner, "path", None)
+            tb = tb.tb_next
+        return located(self, path or "<program>", source).text().rstrip("\n").split("\n")
 
     def _repr_html_(self) -> str:
         import html  # pre-wrap: a long message or source line wraps at the notebook's width

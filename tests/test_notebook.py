@@ -222,3 +222,14 @@ def test_a_domain_error_in_a_cell_shows_the_line_and_a_caret():
         run_cell("--at x=-1", "a = x * 2\ny = ln(a)", {})
     shown = "\n".join(info.value._render_traceback_())
     assert "domain error" in shown and "  2 | y = ln(a)" in shown and "^" in shown
+
+
+def test_an_error_from_a_programs_method_shows_its_line_in_a_notebook():
+    """A red team's find: `parse(src).evaluate(...)` in a cell showed `<program>:2:5: domain error` with
+    no source line or caret (the magic's errors had them)."""
+    prog = graphlang.parse("a = x * z\nb = ln(a)\ny = b + 1\n", path="hw.cg")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"x": -1, "z": 2})
+    shown = info.value._render_traceback_()
+    assert shown[0].startswith("hw.cg:2:5: domain error") and shown[1] == "  2 | b = ln(a)" and shown[2].endswith("^")
+    assert "b = ln(a)" in info.value._repr_html_()
