@@ -21,12 +21,13 @@ from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
 
+_SLIPS = {"e": " (e^x is exp(x): there is no constant e)", "T": " (a transpose is W.T: W^T raises W to the power T)"}
+
 
 def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
                   n_points: int = opts.CHECK_POINTS, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
-                  required: Sequence[str] = (), points: float = 1.0,
-                  limits: Limits | None = None, show_expected: bool = True,
-                  max_score: float | None = None, same_signs: bool = False,
+                  required: Sequence[str] = (), points: float = 1.0, limits: Limits | None = None,
+                  show_expected: bool = True, max_score: float | None = None, same_signs: bool = False,
                   weights: Mapping[str, float] | None = None, fixed: Sequence[str] = ()) -> Report:
     """Same output and gradient (or Jacobian) as the reference at seeded points (see
     `sample_points`); intermediate names may differ. Gradients are not compared where the
@@ -42,8 +43,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     are labels (data): at each point 0 or 1, or a one-hot vector, as given (`label_like`), and no
     derivative by them is graded.
 
-    The options and the reference are checked first (a usage error); after that nothing in
-    `submission` raises."""
+    The options and the reference are checked first (a usage error); then nothing in `submission` raises."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
         n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
     try:
@@ -184,10 +184,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     if not inputs.passed:
         inputs.message = "; ".join(
             ([f"missing input(s): {', '.join(missing)}"] if missing else []) +
-            ([f"unexpected input(s) {', '.join(extra)}: is a name misspelled or never assigned?"
-              + (" (e^x is exp(x): there is no constant e)" if "e" in extra else "")
-              + (" (a transpose is W.T: W^T raises W to the power T)" if "T" in extra else "")]
-             if extra else []))
+            ([f"unexpected input(s) {', '.join(extra)}: is a name misspelled or never assigned?" + _SLIPS.get(
+                next((n for n in extra if n in _SLIPS), ""), "")] if extra else []))
     report.items.append(inputs)
     for name in required:
         ok = name in stud.names

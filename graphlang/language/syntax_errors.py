@@ -9,6 +9,7 @@ import lark
 
 from graphlang.errors import GraphlangError
 from graphlang.language.grammar import lark_parser
+from graphlang.language.resolve import _OPERATOR_HINTS, suggest
 from graphlang.primitives.table import lookup
 
 # How terminals read in a message for students (never RPAR or $END).
@@ -285,7 +286,6 @@ def _number_slip(before: str, token: str) -> str | None:
 
 def module_hint(module: str, fn: str) -> str:
     """`np.matmul(W, x)`, `np.zeros(3)`, `np.linalg.norm(x)`: the built-in, or the rewrite resolve gives."""
-    from graphlang.language.resolve import _OPERATOR_HINTS, suggest  # (an error's path only)
     if fn == "pi":
         return f"write pi, not {module}.pi"
     if fn == "e":
