@@ -86,10 +86,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "the absolute value is a function: write abs(x), not |x|"
         elif ch == ":" and text[err.pos_in_stream + 1 : err.pos_in_stream + 2] == "=":
             hint = "= names a node: write y = x, not y := x"
-        elif ch == ":" and re.fullmatch(r"(?:.*[;\n])?\s*(input|param)\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*",
-                                        text[: err.pos_in_stream], re.S):  # `input x: 3`, `param W: [3, 2]`
-            m = re.search(r"(input|param)\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*$", text[: err.pos_in_stream])
-            hint = f"a shape goes in brackets: {m.group(1)} {m.group(2)}[3]" if m else "a shape goes in brackets"
+        elif ch == ":" and (declared := _DECLARED.search(text[: err.pos_in_stream])):  # `input x: 3`
+            hint = f"a shape goes in brackets: {declared.group(1)} {declared.group(2)}[3]"
         elif ch == ":":
             hint = "there is no slicing: index one element, v[0] or A[0, 1], or name the parts you need"
         elif ch == "\\" and not text[err.pos_in_stream + 1 :].split("\n", 1)[0].strip(" \t"):
@@ -150,8 +148,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                 fn = called.group(1)
                 hint = (f"a function's argument goes in parentheses: write {fn}({tok}), "
                         f"not {fn} {tok}")
-            elif _number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
-                hint = _number_slip(text[: tok.start_pos], str(tok))
+            elif slip := _number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
+                hint = slip
             elif before.split("\n")[-1].strip().count("=") == 1:
                 hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
                         "x * y, not x y")
@@ -170,7 +168,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
         hint = _habit(line_text) or hint
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
-        if re.search(r"\bfor\s+\w+\s+in\b", line_text.split("#", 1)[0]):
+        if _LOOP.search(line_text.split("#", 1)[0]):
             pass  # `sum(w[i] * x[i] for i in range(3))`: the loop is the slip, not the index
         elif opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
@@ -183,6 +181,10 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
     line, column = getattr(err, "line", None), getattr(err, "column", None)
     return GraphlangError("syntax", "unexpected end of input", line, column)
 
+
+_LOOP = re.compile(r"\bfor\s+\w+\s+in\b")  # a comprehension or a loop
+# A declaration's last name right before the text's end, at a statement's start (`param W, b: [3]`).
+_DECLARED = re.compile(r"(?:^|[;\n])\s*(input|param)\s+(?:[A-Za-z_]\w*\s*,\s*)*([A-Za-z_]\w*)\s*$")
 
 # A statement in another language's habits: the hint that says what to write instead.
 _HABITS = (
@@ -202,7 +204,7 @@ _HABITS = (
                                                            "x=2 (or write the value as a number where it is used)"),
     (re.compile(r"^\s*(input|param)\s+[A-Za-z_]\w*\s*\("), "a shape goes in brackets: input W[2, 3]"),
     (re.compile(r"^\s*(//|%|--)|\s(//|--)\s*[A-Za-z]"), "comments start with #"),
-    (re.compile(r"\bfor\s+\w+\s+in\b"), "there are no loops or comprehensions: functions act on every element "
+    (_LOOP, "there are no loops or comprehensions: functions act on every element "
                                          "at once (sum(v^2) adds the squares)"),
     (re.compile(r"^\s*(if|for|while|return)\b|\bif\b.+\belse\b"), "there are no conditionals or loops: relu, "
                                                                    "step, max, min and abs make a piecewise function"),
