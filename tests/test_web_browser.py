@@ -264,3 +264,45 @@ def test_names_that_are_javascript_builtins_step_like_any_other(server, page):
     page.select_option("#direction", "in:custom")
     assert not page.is_visible("#direction-text")
     assert "12" in until(page, "#method-result", lambda t: "12" in t)  # ∂y/∂custom = 2·x·custom = 12
+
+
+def test_each_outputs_backward_pass_shows_its_own_adjoints_on_the_graph(server, page):
+    """A red team's find: with several outputs the graph's boxes showed no adjoint during the backward
+    passes (the run has none: each output has its own). Now each box shows the adjoint of the output
+    whose pass it is, and a box the pass has not reached shows none. The oracle: y1 = a + sin a,
+    y2 = a·sin a with a = xz, differentiated by hand at x = 2, z = 3."""
+    program = "a = x * z\nb = sin(a)\ny1 = a + b\ny2 = a * b\noutput y1, y2\n"
+    opened(page, share_link(server, program, "x=2,z=3"))
+    assert "each output has adjoints of its own" in page.inner_text("#adjoint-table")  # was "a vector output"
+    page.locator("h2").first.click()
+
+    def adjoints() -> dict[str, str]:
+        shown = page.eval_on_selector_all(
+            "#graph g.node:not(.hidden-adj)",
+            "ns => ns.map(n => [n.dataset.name, n.querySelector('text.adj').textContent])")
+        return dict(shown)
+
+    for _ in range(6):  # the forward pass
+        page.keyboard.press("ArrowRight")
+    assert adjoints() == {}
+    for _ in range(6):  # y1's pass: g_y2 = 0 (no path), g_y1, g_b, g_a, g_x, g_z
+        page.keyboard.press("ArrowRight")
+    assert "Backward pass for y1, step 6 of 6" in page.inner_text("#step-line")
+    a = 6.0
+    g_a = 1 + math.cos(a)
+    want = {"y2": 0.0, "y1": 1.0, "b": 1.0, "a": g_a, "x": 3 * g_a, "z": 2 * g_a}
+    shown = adjoints()
+    assert sorted(shown) == sorted(want)
+    for name, v in want.items():
+        assert shown[name].startswith(f"g_{name} = ")
+        assert float(shown[name].split(" = ")[1]) == pytest.approx(v, rel=1e-3, abs=1e-12)
+    for _ in range(2):  # the gradient of y1, then y2's pass: g_y2, g_y1 = 0 (no path), g_b
+        page.keyboard.press("ArrowRight")
+    steps = 0
+    while "Backward pass for y2, step 3 of" not in page.inner_text("#step-line") and steps < 5:
+        page.keyboard.press("ArrowRight")
+        steps += 1
+    shown = adjoints()
+    assert sorted(shown) == ["b", "y1", "y2"]  # y1's adjoints of a, x, z are not left showing
+    assert float(shown["b"].split(" = ")[1]) == pytest.approx(a, rel=1e-3)  # ∂y2/∂b = a
+    shot(page, "9-several-outputs")

@@ -287,7 +287,8 @@
     if (res.adjoints) {
       var ins = data.inputs || [], back = Object.keys(res.adjoints).filter(function (n) { return ins.indexOf(n) < 0; }).reverse().concat(ins);  // then g_x, g_z as the lecture (and explain) go
       table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: own(res.adjoints, n) != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
-    } else table("adjoint-table", null, [row(["a vector output has a Jacobian, not adjoints"])]);
+    } else table("adjoint-table", null, [row([(Array.isArray(res.output) ? "each output has adjoints of its own" : "a vector output has a Jacobian: each element has adjoints of its own")
+                                               + (state.steps.length ? ": step through its backward pass (→)" : "")])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
     table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
     $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("  ·  ") : "";
@@ -298,10 +299,16 @@
     var n = state.steps.length, k = state.step, cur = k > 0 ? state.steps[k - 1] : null;
     var fwdDone = dict(), backDone = dict();
     state.steps.forEach(function (s, i) { if (k === 0 || i < k) (s.phase === "forward" ? fwdDone : backDone)[s.node] = true; });
+    var res = values(), ofOutput = res && !res.adjoints ? dict() : null;  // several outputs, or a vector: the adjoints of the output whose backward pass this is
+    if (ofOutput && cur && cur.phase === "backward") state.steps.forEach(function (s, i) { if (i < k && s.phase === "backward" && s.of === cur.of) ofOutput[s.node] = s; });
     document.querySelectorAll("#graph .node").forEach(function (node) {
       var name = node.getAttribute("data-name");
       node.classList.toggle("hidden-val", !fwdDone[name]);
-      node.classList.toggle("hidden-adj", !backDone[name]);
+      if (ofOutput) {
+        var s = own(ofOutput, name), adj = node.querySelector("text.adj");
+        if (adj) adj.textContent = s ? "g_" + name + " = " + (s.value == null ? "undefined" : brief(s.value)) : "";
+      }
+      node.classList.toggle("hidden-adj", ofOutput ? !own(ofOutput, name) : !backDone[name]);
       node.classList.toggle("current", !!cur && cur.node === name);
       node.classList.toggle("selected", state.selected === name);
     });
