@@ -703,11 +703,11 @@ def test_a_call_the_language_lacks_gets_a_rewrite_and_lists_only_the_functions_s
 
 @pytest.mark.parametrize("text,at,hint", [
     ("input x[3], W[3, 2]\nh = W @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2], [3, 4], [5, 6]]},
-     "did you mean W.T @ x? (of shape [2]"),
+     "did you mean W.T @ x? (giving shape [2]"),
     ("input x[3], W[2, 3]\nh = x @ W\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
-     "did you mean x @ W.T? (of shape [2]"),
+     "did you mean x @ W.T? (giving shape [2]"),
     ("input x[3], W[2, 3]\nh = W.T @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
-     "did you mean W @ x? (of shape [2]")])
+     "did you mean W @ x? (giving shape [2]")])
 def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     """The lecture's αᵀx written α @ x with α a [3, 2] matrix: "check the shapes". The oracle: numpy
     multiplies the suggested form."""
@@ -717,6 +717,31 @@ def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     x, w = np.array(at["x"]), np.array(at["W"])
     fixed = {"W.T @ x": lambda: w.T @ x, "x @ W.T": lambda: x @ w.T, "W @ x": lambda: w @ x}
     assert fixed[hint.split("did you mean ")[1].split("?")[0]]().shape == (2,)
+
+
+@pytest.mark.parametrize("text,side", [("y = sum(2 * W @ x)", "left"), ("y = sum(x @ (W.T + 1))", "right"),
+                                       ("y = sum((W * 2) @ (x + 1))", "left")])
+def test_a_compound_operand_whose_transpose_fits_is_named_by_its_side(text, side):
+    """A red team's find: `2 * W @ x` (an operand that is no name) got only "check the shapes". The
+    oracle: numpy multiplies the operands with the side named transposed."""
+    at = {"x": [1.0, 2.0, 3.0], "W": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input x[3], W[3, 2]\n" + text + "\n").evaluate(at)
+    hint = info.value.hint or ""
+    assert f"did you mean to transpose the {side} operand? (giving shape [2]" in hint, hint
+    x, w = np.array(at["x"]), np.array(at["W"])
+    assert (w.T @ x if side == "left" else x @ w).shape == (2,)
+
+
+def test_an_outer_product_written_with_a_vectors_transpose_is_told_outer():
+    """`u @ v.T` for u vᵀ: a vector has no orientation here, so the sizes' mismatch said only "check
+    the shapes". The oracle for the suggested rewrite: numpy's outer product."""
+    at = {"u": [1.0, 2.0, 3.0], "v": [4.0, 5.0]}
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input u[3], v[2]\nM = u @ v.T\ny = sum(M)\n").evaluate(at)
+    assert "write outer(u, v) (of shape [3, 2])" in (info.value.hint or ""), info.value.hint
+    fixed = graphlang.parse("input u[3], v[2]\nM = outer(u, v)\ny = sum(M)\n").evaluate(at)
+    assert np.array_equal(fixed.values["M"], np.outer(at["u"], at["v"]))
 
 
 def test_small_slips_of_a_student_get_located_messages(tmp_path):

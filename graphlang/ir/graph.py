@@ -213,16 +213,23 @@ class Graph:
     def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
         """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
         `W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian)."""
-        if eq.prim.name == "matmul":
+        if eq.prim.name == "matmul" and len(ins[0]) <= 2 >= len(ins[1]):
             (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
-            tries = [(f"{a_t} @ {b}", [ins[0][::-1], ins[1]]), (f"{a} @ {b_t}", [ins[0], ins[1][::-1]]),
-                     (f"{b} @ {a}", [ins[1], ins[0]])]
-            for text, shapes in tries if a and b and len(ins[0]) <= 2 >= len(ins[1]) else []:
+            if len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: a vector has no orientation here
+                u, v = (a or "u").removesuffix(".T"), (b or "v").removesuffix(".T")
+                return (f"u @ v of two vectors is their inner product (equal sizes); a vector's .T is the same "
+                        f"vector: for the outer product write outer({u}, {v}) (of shape {[*ins[0], *ins[1]]})")
+            named = bool(a and b)  # a compound operand (`2 * W @ x`) is named by its side
+            tries = [(f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
+                     (f"{a} @ {b_t}" if named else "to transpose the right operand", [ins[0], ins[1][::-1]]),
+                     (f"{b} @ {a}" if named else "to swap the operands", [ins[1], ins[0]])]
+            for text, shapes in tries:
                 try:
                     fits = eq.prim.shape(shapes, None)
                 except ShapeError:
                     continue
-                return f"did you mean {text}? (of shape {list(fits)}: {a} is {list(ins[0])}, {b} is {list(ins[1])})"
+                return (f"did you mean {text}? (giving shape {list(fits)}: {a or 'the left'} is {list(ins[0])}, "
+                        f"{b or 'the right'} is {list(ins[1])})")
         k = self.eqns.index(eq)
         made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
         if eq.prim.name == "index" and made is not None and made.prim.name == "stack":
