@@ -703,11 +703,11 @@ def test_a_call_the_language_lacks_gets_a_rewrite_and_lists_only_the_functions_s
 
 @pytest.mark.parametrize("text,at,hint", [
     ("input x[3], W[3, 2]\nh = W @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2], [3, 4], [5, 6]]},
-     "did you mean W.T @ x? (giving shape [2]"),
+     "did you mean W.T @ x (giving shape [2])?"),
     ("input x[3], W[2, 3]\nh = x @ W\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
-     "did you mean x @ W.T? (giving shape [2]"),
+     "did you mean x @ W.T (giving shape [2])?"),
     ("input x[3], W[2, 3]\nh = W.T @ x\ny = sum(h)", {"x": [1, 2, 3], "W": [[1, 2, 3], [4, 5, 6]]},
-     "did you mean W @ x? (giving shape [2]")])
+     "did you mean W @ x (giving shape [2])?")])
 def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     """The lecture's αᵀx written α @ x with α a [3, 2] matrix: "check the shapes". The oracle: numpy
     multiplies the suggested form."""
@@ -716,7 +716,7 @@ def test_a_product_whose_transpose_fits_says_so(text, at, hint):
     assert info.value.kind == "shape" and hint in (info.value.hint or ""), info.value.hint
     x, w = np.array(at["x"]), np.array(at["W"])
     fixed = {"W.T @ x": lambda: w.T @ x, "x @ W.T": lambda: x @ w.T, "W @ x": lambda: w @ x}
-    assert fixed[hint.split("did you mean ")[1].split("?")[0]]().shape == (2,)
+    assert fixed[hint.split("did you mean ")[1].split(" (giving")[0]]().shape == (2,)
 
 
 @pytest.mark.parametrize("text,side", [("y = sum(2 * W @ x)", "left"), ("y = sum(x @ (W.T + 1))", "right"),
@@ -728,9 +728,19 @@ def test_a_compound_operand_whose_transpose_fits_is_named_by_its_side(text, side
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("input x[3], W[3, 2]\n" + text + "\n").evaluate(at)
     hint = info.value.hint or ""
-    assert f"did you mean to transpose the {side} operand? (giving shape [2]" in hint, hint
+    assert f"did you mean to transpose the {side} operand (giving shape [2])?" in hint, hint
     x, w = np.array(at["x"]), np.array(at["W"])
     assert (w.T @ x if side == "left" else x @ w).shape == (2,)
+
+
+def test_two_rows_under_a_product_are_told_both_the_inner_and_the_outer_product():
+    """[1, 3] @ [1, 3]: the hint named only u.T @ v (the outer product) where u @ v.T (the inner one)
+    is as likely meant. The oracle: numpy's shapes of both."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input u[1, 3], v[1, 3]\ny = sum(u @ v)\n").evaluate({"u": [[1, 2, 3]], "v": [[4, 5, 6]]})
+    u = np.ones((1, 3))
+    assert (f"u.T @ v (giving shape {list((u.T @ u).shape)}) or u @ v.T (giving shape {list((u @ u.T).shape)})"
+            in (info.value.hint or "")), info.value.hint
 
 
 def test_an_outer_product_written_with_a_vectors_transpose_is_told_outer():

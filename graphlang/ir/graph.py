@@ -210,6 +210,13 @@ class Graph:
         inner = self.name_of.get(made.ins[0]) if made is not None and made.prim.name == "T" else None
         return (f"{inner}.T", inner) if inner is not None else ("", "")
 
+    @staticmethod
+    def _fits(eq: Eqn, shapes: list[Shape]) -> Shape | None:
+        try:
+            return eq.prim.shape(shapes, None)
+        except ShapeError:
+            return None
+
     def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
         """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
         `W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian)."""
@@ -223,12 +230,14 @@ class Graph:
             tries = [(f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
                      (f"{a} @ {b_t}" if named else "to transpose the right operand", [ins[0], ins[1][::-1]]),
                      (f"{b} @ {a}" if named else "to swap the operands", [ins[1], ins[0]])]
+            fits: dict[Shape, str] = {}  # two rows [1, n]: u.T @ v (outer) and u @ v.T (inner)
             for text, shapes in tries:
-                try:
-                    fits = eq.prim.shape(shapes, None)
-                except ShapeError:
-                    continue
-                return (f"did you mean {text}? (giving shape {list(fits)}: {a or 'the left'} is {list(ins[0])}, "
+                out = self._fits(eq, shapes)
+                if out is not None:
+                    fits.setdefault(out, f"{text} (giving shape {list(out)})")
+            fit = list(fits.values())
+            if fit:
+                return (f"did you mean {' or '.join(fit)}? ({a or 'the left'} is {list(ins[0])}, "
                         f"{b or 'the right'} is {list(ins[1])})")
         k = self.eqns.index(eq)
         made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
