@@ -131,10 +131,12 @@ def test_grading_and_training_misuse_is_a_graphlang_error():
     assert report.score == 0 and "not names with numbers (got str)" in report.feedback[0]
 
 
-@pytest.mark.parametrize(("value", "said"), [(None, "got None"), ("abc", "got the text 'abc'"),
-                                             ("2.5", "without quotes"), (True, "got True"), ({"a": 1}, "got a dict")])
+@pytest.mark.parametrize(("value", "said"), [(None, "got None (null)"), ("abc", "got the text 'abc'"),
+                                             ("2.5", "without quotes"), (True, "got True (true)"),
+                                             ({"a": 1}, "got a dict")])
 def test_a_value_that_is_not_a_number_is_named_in_words(value, said):
-    """`got NoneType` / `got str`: Python's type names, where a student passed None or "2.5"."""
+    """`got NoneType` / `got str`: Python's type names, where a student passed None or "2.5". A
+    playground or --at-file user wrote JSON: null and true are named as JSON writes them too."""
     with pytest.raises(graphlang.GraphlangError) as err:
         graphlang.parse("y = x * 2").evaluate({"x": value})
     assert err.value.kind == "value" and said in err.value.message, err.value.message

@@ -47,9 +47,10 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
 
 
 def _kind_of(v: Any) -> str:
-    """What a value that is not a number is, in words: None, True, the text '2', a dict."""
+    """What a value that is not a number is, in words, for Python and JSON alike: None (null), True
+    (true), the text '2', a dict."""
     if v is None or isinstance(v, bool):
-        return repr(v)
+        return f"{v!r} ({'null' if v is None else str(v).lower()})"
     if isinstance(v, str):
         try:
             float(v)
