@@ -405,6 +405,17 @@ def test_a_missing_input_hint_speaks_of_the_page_not_the_command_line():
     assert (err["line"], err["column"]) == (1, 9)
 
 
+@pytest.mark.parametrize("program,at", [("y = x * e\n", "x=2"), ("y = W^T\n", "W=2"), ("input x\ny = x[0]\n", "x=2"),
+                                        ("x = 2\ninput x\ny = x\n", ""), ("input W[3]\ny = W @ W @ W\n", "W=[1,2,3]"),
+                                        ("input x[2]\ny = x + [1, 2, 3]\n", "x=[1,2]")])
+def test_no_error_on_the_page_speaks_of_the_command_lines_at(program, at):
+    """A red team's find: hints said "given with --at", "e.g. --at x=2", "from --at" on a page whose
+    inputs are fields."""
+    from graphlang.web.compute import lesson
+    err = lesson({"program": program, "at": at})["error"]
+    assert err is not None and "--at" not in err["message"] + (err["hint"] or "") + err["text"], err
+
+
 def test_html_export_is_bounded_like_json(write, tmp_path):
     """`graphlang html` on W[1500, 1500] wrote a 333 MB page in 41 s and 2.4 GB (the run is embedded
     once per method and direction; nothing bounded it), a red team's find. The page's numbers are

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from graphlang import gradcheck as gc
@@ -162,10 +163,24 @@ def answer(req: dict[str, Any]) -> tuple[int, dict[str, Any]]:
     return (200 if err is None else 400 if err.kind == "usage" else 422), obj
 
 
+# The CLI's option in a library message, and the page's words for it (a field per input).
+_PAGE_WORDS = ((re.compile(r"give (?:it|e|T) with --at [\w=.,]*\w=\.\.\.(?:,\.\.\.)?"),
+                "type its value in its input field"),
+               (re.compile(r"declared or given with --at"), "declared, or as typed in the input fields"),
+               (re.compile(r"e\.g\. --at \w+="), "e.g. "), (re.compile(r"from --at\b"), "from their input fields"),
+               (re.compile(r"\(--at (\w+)=([^)\s]+)\)"), r"(\2 in the field of \1)"),
+               (re.compile(r"\bin --at\b"), "in the input fields"), (re.compile(r"--at\b"), "the input fields"))
+
+
+def page_words(text: str) -> str:
+    """A library message in the page's words: its inputs are typed in fields, not given with --at."""
+    for pattern, words in _PAGE_WORDS:
+        text = pattern.sub(words, text)
+    return text
+
+
 def _located(err: GraphlangError, source: str) -> dict[str, Any]:
-    if err.hint and "with --at " in err.hint:  # the page has a field per input, not the CLI's option
-        err = GraphlangError(err.kind, err.message, err.line, err.column,
-                             err.hint.replace("give it with --at ", "type its value in the input field: "))
+    err = GraphlangError(err.kind, page_words(err.message), err.line, err.column, err.hint and page_words(err.hint))
     return jsonout.located_error(err, PROGRAM_PATH, source)
 
 
