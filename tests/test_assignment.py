@@ -128,6 +128,16 @@ def test_a_trailing_debug_line_is_not_the_graded_output():
     assert not explicit.passed
 
 
+def test_a_last_line_not_read_from_y_on_ys_own_line_is_graded_as_on_its_own():
+    """A red team's find: `y = d + e + f; answer = 5 * x` scored 18/18 as "debug line after y" (the
+    rule compared line numbers), where the same two statements on two lines grade `answer` and fail.
+    The oracle: the program with the statements on lines of their own."""
+    lines = REF.rstrip("\n") + "\nanswer = 5 * x\n"
+    joined = REF.rstrip("\n") + "; answer = 5 * x\n"
+    own, same = grade_program(REF, lines, AT), grade_program(REF, joined, AT)
+    assert not own.passed and (same.passed, same.score) == (own.passed, own.score)
+
+
 
 def test_an_intermediate_named_like_the_reference_output_is_not_graded_in_place_of_the_output():
     """`y = x * z` as an intermediate and `result = ...` the real output scored 7.2/18: the node

@@ -313,8 +313,9 @@ def _debug_line(ref: Program, stud: Program, text: str, limits: Limits) -> tuple
         return stud, ""
     g = stud.graph
     reached = g.reached_from([g.slot_of[n] for n in outs])
-    last = max(g.position(n)[0] or 0 for n in outs)
-    if any(not reached[g.slot_of[st.name]] for st in g.statements if st.kind == "assign" and st.line > last):
+    stmts = g.statements  # in order: `y = ...; answer = 5 * x` on one line is after y too
+    last = max(k for k, st in enumerate(stmts) if st.kind == "assign" and st.name in outs)
+    if any(not reached[g.slot_of[st.name]] for st in stmts[last + 1:] if st.kind == "assign"):
         return stud, ""
     try:
         again = parse(text + "\noutput " + ", ".join(outs) + "\n", limits=limits)
