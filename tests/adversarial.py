@@ -84,7 +84,7 @@ CORPUS: list[Case] = [
     Case("missing file", None, ["--at", "x=1"], 2, "io", file="/nonexistent/dir/prog.cg"),
     Case("a directory", None, ["--at", "x=1"], 2, "io", file="/"),
     Case("/dev/zero", None, ["--at", "x=1"], 2, "io", file="/dev/zero"),
-    Case("ragged at", "y = sum(v)\n", ["--at", "v=[[1,2],[3]]"], 1, "value"),
+    Case("ragged at", "y = sum(v)\n", ["--at", "v=[[1,2],[3]]"], 2, "usage"),
     Case("non-numeric at", "y = x\n", ["--at", "x=abc"], 2, "usage"),
     Case("at without =", "y = x\n", ["--at", "x"], 2, "usage"),
     Case("NaN at", "y = x\n", ["--at", "x=nan"], 2, "usage"),  # (SPEC: "not a number" is a usage error)

@@ -359,7 +359,7 @@ def test_at_splits_outside_brackets_only():
     s = session(["input v[3], W[2, 2]", "y = sum(v) + sum(W) + s", ":at v=[1,2,3], W=[[1, 0], [0, 1]] s = 2"])
     assert "y = 10" in render(s.handle(":run"))  # 1+2+3 + 1+1 + 2
     out = render(s.handle(":at v=[[1],[2,3]]"))
-    assert "value error" in out and "ragged" in out
+    assert "usage error" in out and "ragged" in out
 
 
 # --- issue 16: the REPL behaves like one -------------------------------------------------------------

@@ -133,7 +133,22 @@ def parse_value(name: str, text: str) -> Any:
         raise _usage(f"the value of {name!r} is not a number or a bracketed list: {text[:60]!r}")
     if stack or result is None:
         raise _usage(f"the value of {name!r} is incomplete: {text[:60]!r}")
+    _rectangular(name, text, result)
     return result
+
+
+def _rectangular(name: str, text: str, value: Any) -> None:
+    """A bracketed value is a vector or a matrix (…): no empty list, every row as long as the first,
+    numbers only at the last level. (Level by level: no recursion.)"""
+    level = [value] if isinstance(value, list) else []
+    while level:
+        if any(not row for row in level):
+            raise _usage(f"the value of {name!r} has an empty list: {text[:60]!r}", "give numbers: v=[1,2,3]")
+        deeper = [isinstance(v, list) for row in level for v in row]
+        if len({len(row) for row in level}) > 1 or len(set(deeper)) > 1:
+            raise _usage(f"the value of {name!r} is ragged (rows of different lengths or depths): {text[:60]!r}",
+                         "every row of a matrix needs the same length: W=[[1,2],[3,4]]")
+        level = [v for row in level for v in row] if deeper[0] else []
 
 
 def parse_at(items: list[str]) -> dict[str, Any]:
