@@ -9,16 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
+from graphlang.grading.arbiter import only_float64
 from graphlang.grading.checker import _as_program, _close, reference_at
-from graphlang.grading.points import at_kink, cancels, float64_limit, is_label, sampled, unused_inputs, values_at
+from graphlang.grading.points import at_kink, cancels, is_label, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits
-from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
 
 _SLIPS = {"e": " (e^x is exp(x): there is no constant e)", "T": " (a transpose is W.T: W^T raises W to the power T)"}
@@ -124,47 +123,6 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
             by_name.feedback.insert(len(report.feedback), note)
             return by_name
     return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
-
-
-EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
-
-
-def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> tuple[np.ndarray | None, list[Any] | None]:
-    """The submission's output in extended precision (np.longdouble: 11 more bits, exponents to
-    ±4932) as the reference's value is laid out, and every slot's value there; (None, None) where it
-    fails there too."""
-    g = stud.graph
-    try:
-        with quiet_floats():
-            vals = interp.forward(g, [np.asarray(v, dtype=np.longdouble) for v in stud.bind(point)[0]])
-            outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
-    except (GraphlangError, ArithmeticError, ValueError):
-        return None, None
-    got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
-    return (got, vals) if got.shape == np.shape(want) and np.all(np.isfinite(got)) else (None, None)
-
-
-def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
-                 failed: bool) -> bool:
-    """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? In
-    extended precision its value must reach the reference's, or (digits cancelled away) come ten
-    times closer, or, where float64 failed, cancel away its digits there too (naive ln(1 − p) with
-    p within 1e-18 of 1); or, where it fails there too, fail as float64 does (`float64_limit`: an
-    overflow, a zero rounding made). A formula undefined or wrong here (0·sqrt(x − 0.5) or 0·ln(step(x − 1)) added where
-    abs(ln x) is wrong) fails. Without an extended type (Windows, macOS on arm64) the failure is
-    taken on trust, as before."""
-    if not EXTENDED:
-        return True
-    got, vals = _extended(stud, point, want)
-    if got is None:
-        return failed and float64_limit(stud, point)
-    if _close(got, want, rtol, atol)[0]:
-        return True
-    if failed:  # float64 failed where extended precision gives a value: too few digits there too?
-        return cancels(stud, point, rtol, vals, eps=float(np.finfo(np.longdouble).eps))
-    with np.errstate(all="ignore"):
-        w = np.asarray(want, dtype=np.float64)
-        return bool(np.max(np.abs(got - w)) * 10 <= np.max(np.abs(np.asarray(float64, dtype=np.float64) - w)))
 
 
 def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int,

@@ -1,0 +1,222 @@
+"""A forward pass in decimal arithmetic of any precision: the grader's arbiter where float64 (and
+extended precision) lose a value's digits. A right formula converges to the true value as digits
+are added; cancellation a program makes on purpose (((s + t) − s) − t with s = 1e25) does not hide
+a wrong one here, as it does at a fixed precision.
+
+Each row of `RULES` is one primitive's value on `Decimal`s (elementwise rows are mapped over object
+arrays; numpy's own structural functions — matmul, transpose, index, sum — work on those as they
+are). A primitive without a row makes `forward` raise `Unsupported`: the caller falls back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from typing import Any
+
+import numpy as np
+
+from graphlang.ir.graph import Graph
+
+EXPONENT = 999_999  # a decimal exponent range no program that graphlang accepts leaves in practice
+
+
+class Unsupported(Exception):
+    """A primitive without an exact rule, or a program too large to evaluate this way."""
+
+
+class Undefined(ArithmeticError):
+    """The formula has no finite real value here (ln of a negative number, division by zero)."""
+
+
+def _digits() -> int:
+    from decimal import getcontext
+    return getcontext().prec
+
+
+def _more(x: Decimal) -> int:
+    """Extra digits that keep 1 + x (or e^x − 1) exact to the working precision for a small x."""
+    return _digits() + min(max(0, -x.adjusted()), 3 * EXPONENT // 1000) + 5
+
+
+def _expm1(x: Decimal) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = _more(x)
+        value = x.exp() - 1
+    return +value
+
+
+def _log1p(x: Decimal) -> Decimal:
+    if x <= -1:
+        raise Undefined("ln of a number ≤ 0")
+    with localcontext() as ctx:
+        ctx.prec = _more(x)
+        value = (1 + x).ln()
+    return +value
+
+
+_PI: dict[int, Decimal] = {}
+
+
+def _pi() -> Decimal:
+    """π to the working precision (the decimal module's documented series), kept per precision."""
+    prec = _digits()
+    if prec not in _PI:
+        with localcontext() as ctx:
+            ctx.prec = prec + 5
+            three = Decimal(3)
+            lasts, t, s, n, na, d, da = Decimal(0), three, three, 1, 0, 0, 24
+            while s != lasts:
+                lasts = s
+                n, na = n + na, na + 8
+                d, da = d + da, da + 32
+                t = (t * n) / d
+                s += t
+        _PI[prec] = +s
+    return _PI[prec]
+
+
+def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
+    """sin x and cos x by their series after x is reduced into [−π, π] (with the digits x's size needs)."""
+    with localcontext() as ctx:
+        ctx.prec = _digits() + max(0, x.adjusted()) + 10
+        two_pi = 2 * _pi_at(ctx.prec)
+        r = x - two_pi * (x / two_pi).to_integral_value()
+        tiny = Decimal(1).scaleb(-ctx.prec - 5)
+        sin, cos, term, term_c, k = r, Decimal(1), r, Decimal(1), 1
+        while abs(term) >= tiny or abs(term_c) >= tiny:
+            term = -term * r * r / ((2 * k) * (2 * k + 1))
+            term_c = -term_c * r * r / ((2 * k - 1) * (2 * k))
+            sin, cos, k = sin + term, cos + term_c, k + 1
+    return +sin, +cos
+
+
+def _pi_at(prec: int) -> Decimal:
+    with localcontext() as ctx:
+        ctx.prec = prec
+        return _pi()
+
+
+def _tan(x: Decimal) -> Decimal:
+    sin, cos = _sin_cos(x)
+    return sin / cos
+
+
+def _pow(x: Decimal, y: Decimal) -> Decimal:
+    if x == 0 and y == 0:
+        return Decimal(1)
+    if x == 0 and y < 0:
+        raise Undefined("0 to a negative power")
+    if x < 0 and y != y.to_integral_value():
+        raise Undefined("a negative number to a fractional power")
+    return x ** y
+
+
+def _tanh(x: Decimal) -> Decimal:
+    if abs(x) > 2 * _digits():  # e^{2x} past the precision: ±1 to every digit kept
+        return Decimal(1).copy_sign(x)
+    m = _expm1(2 * x)
+    return m / (m + 2)
+
+
+def _sigmoid(x: Decimal) -> Decimal:
+    return 1 / (1 + (-x).exp())
+
+
+def _softplus(x: Decimal) -> Decimal:
+    return max(x, Decimal(0)) + _log1p((-abs(x)).exp())
+
+
+def _ln(x: Decimal) -> Decimal:
+    if x <= 0:
+        raise Undefined("ln of a number ≤ 0")
+    return x.ln()
+
+
+def _sqrt(x: Decimal) -> Decimal:
+    if x < 0:
+        raise Undefined("the square root of a negative number")
+    return x.sqrt()
+
+
+ZERO, ONE = Decimal(0), Decimal(1)
+ELEMENTWISE: dict[str, Callable[..., Decimal]] = {
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / y, "pow": _pow, "neg": lambda x: -x, "id": lambda x: x,
+    "exp": lambda x: x.exp(), "ln": _ln, "sqrt": _sqrt,
+    "sin": lambda x: _sin_cos(x)[0], "cos": lambda x: _sin_cos(x)[1],
+    "tan": lambda x: _tan(x), "tanh": _tanh, "sigmoid": _sigmoid,
+    "relu": lambda x: x if x > 0 else ZERO, "abs": abs, "sign": lambda x: ONE if x > 0 else -ONE if x < 0 else ZERO,
+    "step": lambda x: ONE if x > 0 else ZERO, "max": lambda x, y: x if x >= y else y,
+    "min": lambda x, y: x if x <= y else y, "xlogy": lambda x, y: ZERO if x == 0 else x * _ln(y),
+    "xdivy": lambda x, y: ZERO if x == 0 else x / y, "softplus": _softplus,
+    "logsigmoid": lambda x: -_softplus(-x),
+}
+_MAPPED = {name: np.frompyfunc(fn, fn.__code__.co_argcount if hasattr(fn, "__code__") else 1, 1)
+           for name, fn in ELEMENTWISE.items()}
+
+
+def _elementwise(name: str, *args: Any) -> Any:
+    if all(isinstance(a, Decimal) for a in args):
+        return ELEMENTWISE[name](*args)
+    return np.asarray(_MAPPED[name](*args), dtype=object)
+
+
+def _logsumexp(u: Any, axis: int | None = None) -> Any:
+    """ln Σ e^u over all of u (axis None) or over one axis, kept as an axis of length 1."""
+    m = np.max(u, axis=axis, keepdims=axis is not None)
+    s = np.sum(_elementwise("exp", u - m), axis=axis, keepdims=axis is not None)
+    return m + _elementwise("ln", s)
+
+
+STRUCTURAL: dict[str, Callable[..., Any]] = {
+    "matmul": lambda x, y: np.matmul(x, y), "dot": lambda x, y: np.dot(x, y), "outer": np.outer,
+    "T": lambda x: np.transpose(x) if isinstance(x, np.ndarray) else x, "mT": lambda x: np.swapaxes(x, -1, -2),
+    "index": lambda x, attr: x[attr], "stack": lambda *xs: np.array(list(xs), dtype=object),
+    "sum": lambda x, axis: np.sum(x, axis=axis), "mean": lambda x, axis: np.sum(x, axis=axis) / Decimal(
+        np.size(x) // max(np.size(np.sum(x, axis=axis)), 1)),
+    "logsumexp": lambda u: _logsumexp(np.asarray(u, dtype=object)),
+    "softmax": lambda u: (lambda e: e / np.sum(e, axis=-1, keepdims=True))(
+        _elementwise("exp", u - np.max(u, axis=-1, keepdims=True))),
+    "logsoftmax": lambda u: u - _logsumexp(u, axis=-1),
+}
+NOT_EXACT = frozenset({"dpow", "expand", "embed"})  # derivative programs' helpers: the caller falls back
+
+
+def _decimal(value: Any) -> Any:
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return Decimal(float(arr))
+    return np.vectorize(lambda v: Decimal(float(v)), otypes=[object])(arr)
+
+
+def forward(graph: Graph, inputs: list[Any], digits: int, max_elements: int = 200_000) -> list[Any]:
+    """Every slot's value to `digits` significant digits (Decimal, or object arrays of them).
+    Raises `Undefined` where the formula has no finite real value, `Unsupported` for a primitive
+    without a rule or more than `max_elements` numbers made."""
+    vals: list[Any] = [None] * graph.n_slots
+    vals[: len(inputs)] = [_decimal(v) for v in inputs]
+    for slot, value in graph.consts.items():
+        vals[slot] = Decimal(float(value))
+    made = 0
+    ctx = Context(prec=digits, Emax=EXPONENT, Emin=-EXPONENT, traps=[InvalidOperation, DivisionByZero, Overflow])
+    with localcontext(ctx):
+        for eq in graph.eqns:
+            name, args = eq.prim.name, [vals[i] for i in eq.ins]
+            try:
+                if name in ELEMENTWISE:
+                    out = _elementwise(name, *args)
+                elif name in STRUCTURAL:
+                    fn = STRUCTURAL[name]
+                    out = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
+                else:
+                    raise Unsupported(name)
+            except (InvalidOperation, DivisionByZero, Overflow, ZeroDivisionError) as err:
+                raise Undefined(f"{name}: {type(err).__name__}") from None
+            if isinstance(out, np.ndarray) and out.ndim == 0:
+                out = out[()]
+            made += int(np.size(out))
+            if made > max_elements:
+                raise Unsupported("too many numbers")
+            vals[eq.out] = out
+    return vals

@@ -1,0 +1,89 @@
+"""Is a submission's trouble at a far point float64's, or its formula's? The grader skips a point
+where a right formula is only numerically unstable (1/(1 + e^-u) at u = −800) and must not skip
+one where a wrong formula hides behind rounding (((s + t) − s) − t with s = 1e25 beside the error)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from graphlang.engines import exact
+from graphlang.engines import interpreter as interp
+from graphlang.errors import GraphlangError
+from graphlang.grading.checker import _close
+from graphlang.grading.points import cancels, float64_limit
+from graphlang.numbers import quiet_floats
+from graphlang.program import Program
+
+# (digits, numbers made at most): a right formula's value reaches the reference's at the first
+# precision, or, where float64's range is spanned (1 − p with p within 1e-300 of 1), at the second
+STAGES = ((40, 50_000), (340, 2_000))
+
+
+def exact_verdict(stud: Program, point: Mapping[str, Any], want: Any, rtol: float, atol: float) -> bool | None:
+    """Does the submission's value, computed with enough digits that no rounding is left to blame,
+    reach the reference's? None where the program is too large for that, uses a primitive without
+    an exact rule, or has no value even at the last precision (the caller then judges as before)."""
+    g = stud.graph
+    inputs = stud.bind(point)[0]
+    undefined = False
+    for digits, most in STAGES:
+        try:
+            vals = exact.forward(g, inputs, digits, most)
+        except exact.Unsupported:
+            return None
+        except exact.Undefined:  # ln(1 − p) once p rounds to 1 even here: p within e^-4468 of 1 needs
+            undefined = True  # 1,940 digits, so the last precision's failure is judged as float64's is
+            continue
+        undefined = False
+        outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
+        got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
+        if got.shape == np.shape(want) and np.all(np.isfinite(got)) and _close(got, want, rtol, atol)[0]:
+            return True
+    return None if undefined else False
+
+
+EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
+
+
+def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> tuple[np.ndarray | None, list[Any] | None]:
+    """The submission's output in extended precision (np.longdouble: 11 more bits, exponents to
+    ±4932) as the reference's value is laid out, and every slot's value there; (None, None) where it
+    fails there too."""
+    g = stud.graph
+    try:
+        with quiet_floats():
+            vals = interp.forward(g, [np.asarray(v, dtype=np.longdouble) for v in stud.bind(point)[0]])
+            outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
+    except (GraphlangError, ArithmeticError, ValueError):
+        return None, None
+    got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
+    return (got, vals) if got.shape == np.shape(want) and np.all(np.isfinite(got)) else (None, None)
+
+
+def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
+                 failed: bool) -> bool:
+    """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? Its
+    value in extended precision, or else with 40 (then 340) digits, must reach the reference's. A
+    formula undefined or wrong here (0·sqrt(x − 0.5) added where abs(ln x) is wrong, or cancellation
+    made on purpose beside a wrong term) fails. Only for a program the exact pass cannot take (too
+    large, a derivative helper) the old rules judge: in extended precision the value comes ten
+    times closer, or cancels away its digits there too, or fails as float64 does (`float64_limit`);
+    without an extended type (Windows, macOS on arm64) the failure is taken on trust."""
+    got, vals = _extended(stud, point, want) if EXTENDED else (None, None)
+    if got is not None and _close(got, want, rtol, atol)[0]:
+        return True
+    verdict = exact_verdict(stud, point, want, rtol, atol)
+    if verdict is not None:
+        return verdict
+    if not EXTENDED:
+        return True
+    if got is None:
+        return failed and float64_limit(stud, point)
+    if failed:  # float64 failed where extended precision gives a value: too few digits there too?
+        return cancels(stud, point, rtol, vals, eps=float(np.finfo(np.longdouble).eps))
+    with np.errstate(all="ignore"):
+        w = np.asarray(want, dtype=np.float64)
+        return bool(np.max(np.abs(got - w)) * 10 <= np.max(np.abs(np.asarray(float64, dtype=np.float64) - w)))

@@ -1,0 +1,130 @@
+"""The decimal forward pass (`engines/exact.py`), the grader's arbiter where float64 loses digits.
+
+Oracles: mpmath at 60 digits (sympy's dependency) for every elementwise row, numpy's float64
+evaluation of random programs, and — for the grading rule it serves — the same wrong program
+without the rounding noise added to hide it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+import mpmath
+import numpy as np
+import pytest
+from conftest import PROGRAMS
+
+import graphlang
+from graphlang.engines import exact
+from graphlang.grading.programs import grade_program
+from graphlang.primitives.table import PRIMITIVES
+
+MP = {"add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y, "div": lambda x, y: x / y,
+      "pow": lambda x, y: mpmath.power(x, y), "neg": lambda x: -x, "id": lambda x: x, "exp": mpmath.exp,
+      "ln": mpmath.log, "sqrt": mpmath.sqrt, "sin": mpmath.sin, "cos": mpmath.cos, "tan": mpmath.tan,
+      "tanh": mpmath.tanh, "sigmoid": lambda x: 1 / (1 + mpmath.exp(-x)), "relu": lambda x: max(x, 0),
+      "abs": abs, "sign": mpmath.sign, "step": lambda x: 1 if x > 0 else 0, "max": max, "min": min,
+      "xlogy": lambda x, y: 0 if x == 0 else x * mpmath.log(y), "xdivy": lambda x, y: 0 if x == 0 else x / y,
+      "softplus": lambda x: mpmath.log1p(mpmath.exp(x)), "logsigmoid": lambda x: -mpmath.log1p(mpmath.exp(-x))}
+POSITIVE = {"ln", "sqrt", "xlogy"}  # (their second or only argument)
+
+
+def test_every_primitive_has_an_exact_rule_or_is_named_as_without_one():
+    """A new row of the table must say how the arbiter computes it (or that the grader falls back)."""
+    assert set(PRIMITIVES) == set(exact.ELEMENTWISE) | set(exact.STRUCTURAL) | exact.NOT_EXACT
+    assert set(exact.ELEMENTWISE) == set(MP)
+
+
+@pytest.mark.parametrize("name", sorted(exact.ELEMENTWISE))
+def test_each_elementwise_rule_agrees_with_mpmath_to_40_digits(name):
+    rng = random.Random(name)
+    fn, arity = exact.ELEMENTWISE[name], PRIMITIVES[name].arity
+    mpmath.mp.dps = 60
+    for _ in range(40):
+        args = [rng.choice([rng.uniform(-3, 3), rng.uniform(-700, 700), 10 ** rng.uniform(-30, 5),
+                            -(10 ** rng.uniform(-30, 5)), 0.0, 2.0]) for _ in range(arity)]
+        if name in POSITIVE:
+            args[-1] = abs(args[-1]) or 1.5
+        if name == "pow":
+            args = [abs(args[0]) or 0.5, max(min(args[1], 50.0), -50.0)]
+        if name in ("div", "xdivy") and args[1] == 0:
+            args[1] = 3.0
+        with exact.localcontext(exact.Context(prec=40, Emax=exact.EXPONENT, Emin=-exact.EXPONENT)):
+            got = fn(*[exact.Decimal(a) for a in args])
+        want = MP[name](*[mpmath.mpf(a) for a in args])
+        assert abs(mpmath.mpf(str(got)) - want) <= mpmath.mpf(10) ** -37 * max(1, abs(want)), (name, args, got, want)
+
+
+def _random_program(rng: random.Random) -> str:
+    names, lines = ["x", "z"], []
+    for k in range(rng.randint(3, 9)):
+        a, b = rng.choice(names), rng.choice(names)
+        expr = rng.choice([f"{a} + {b}", f"{a} - {b}", f"{a} * {b}", f"{a} / (1 + {b} * {b})", f"exp(-{a} * {a})",
+                           f"sin({a})", f"cos({b})", f"tanh({a})", f"sigmoid({a})", f"softplus({b})",
+                           f"ln(1 + {a} * {a})", f"sqrt(1 + {b} * {b})", f"relu({a})", f"abs({b}) ^ 1.5",
+                           f"max({a}, {b})", f"{a} ^ 3"])
+        lines.append(f"n{k} = {expr}")
+        names.append(f"n{k}")
+    return "\n".join(lines) + f"\ny = {' + '.join(names[2:])}\n"
+
+
+def test_random_programs_agree_with_float64_where_float64_is_accurate():
+    rng = random.Random(7)
+    for _ in range(150):
+        prog = graphlang.parse(_random_program(rng))
+        at = {name: rng.uniform(-2, 2) for name in prog.inputs}
+        vals = exact.forward(prog.graph, prog.bind(at)[0], 40)
+        got = float(vals[prog.graph.slot_of["y"]])
+        assert got == pytest.approx(prog.evaluate(at).value, rel=1e-12, abs=1e-12)
+
+
+def test_tensor_programs_agree_with_float64():
+    src = ("input W[2, 3], x[3]\nh = tanh(W @ x)\np = softmax(h)\nq = logsumexp(h) + sum(logsoftmax(h)) + mean(W)\n"
+           "r = sum(W, 0)[1] + dot(x, x) + sum(outer(x, h)) + sum(W.T @ h) + sum(mean(W, 1))\ny = sum(p) + q + r\n")
+    prog = graphlang.parse(src)
+    at = {"W": [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], "x": [0.1, 0.2, -0.3]}
+    vals = exact.forward(prog.graph, prog.bind(at)[0], 40)
+    assert float(vals[prog.graph.slot_of["y"]]) == pytest.approx(prog.evaluate(at).value, rel=1e-13)
+
+
+def test_cancellation_float64_makes_is_gone_and_a_real_domain_error_stays():
+    noise = graphlang.parse("s = relu(x - 5) * 1e25\nt = 1e9 * x\ny = x + (((s + t) - s) - t)\n")
+    assert abs(noise.evaluate({"x": 8.29}).value - 8.29) > 1e3  # float64: 1e9-sized noise
+    assert float(exact.forward(noise.graph, noise.bind({"x": 8.29})[0], 40)[-1]) == pytest.approx(8.29, rel=1e-13)
+    bad = graphlang.parse("y = ln(x - 3)\n")
+    with pytest.raises(exact.Undefined):
+        exact.forward(bad.graph, bad.bind({"x": 2.0})[0], 40)
+    with pytest.raises(exact.Unsupported):  # a program past the size the arbiter takes
+        big = graphlang.parse("input v[100]\ny = sum(exp(v))\n")
+        exact.forward(big.graph, big.bind({"v": np.zeros(100)})[0], 40, max_elements=50)
+
+
+REF = (PROGRAMS / "homework" / "reference.cg").read_text()
+WRONG = REF.replace("y = d + e + f", "y = d + e + f + relu(x - 5)")
+
+
+@pytest.mark.parametrize("hide", ["s = relu(x - 5) * 1e25\nt = 1e9 * x\nnoise = ((s + t) - s) - t\n",
+                                  "s = relu(x - 5) * 1e300\nt = 1e290 * x\nnoise = ((s + t) - s) - t\n"])
+def test_rounding_noise_added_on_purpose_does_not_hide_a_wrong_term(hide):
+    """A red team's find: a wrong term (relu(x − 5)) plus noise that float64 and extended precision
+    both make where x > 5 (and that is exactly 0 in real arithmetic) had every point exposing the
+    error skipped as "cancellation": 18/18. The oracle: the same wrong program without the noise
+    is graded alike at every seed."""
+    masked = WRONG.replace("y = d + e + f + relu(x - 5)", hide + "y = d + e + f + relu(x - 5) + noise")
+    for seed in range(8):
+        plain = grade_program(REF, WRONG, {"x": 2, "z": 3}, seed=seed, n_points=10)
+        hidden = grade_program(REF, masked, {"x": 2, "z": 3}, seed=seed, n_points=10)
+        assert (hidden.passed, hidden.score) == (plain.passed, plain.score), seed
+
+
+def test_the_textbook_loss_far_past_float64s_digits_is_still_skipped_not_failed():
+    """The other side: ln(1 − p) with p within e^-700 of 1 (340 digits are needed there) is a right
+    formula; the oracle is the stable program's grade."""
+    naive = "u = w * x + b\np = 1 / (1 + exp(-u))\nJ = -(t * ln(p) + (1 - t) * ln(1 - p))\n"
+    ref = (PROGRAMS / "logistic_regression.cg").read_text()
+    at = {"x": -1, "t": 0, "w": 1.3, "b": 0.2}
+    for seed in range(6):
+        assert grade_program(ref, naive, at, seed=seed, n_points=30).passed == \
+            grade_program(ref, "u = w * x + b\nJ = softplus(u) - t * u\n", at, seed=seed, n_points=30).passed
+    assert math.isfinite(grade_program(ref, naive, at, n_points=30).score)
