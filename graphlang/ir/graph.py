@@ -223,8 +223,8 @@ class Graph:
         if eq.prim.name == "matmul" and len(ins[0]) <= 2 >= len(ins[1]):
             (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
             if len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: a vector has no orientation here
-                u, v = (a or "u").removesuffix(".T"), (b or "v").removesuffix(".T")
-                return (f"u @ v of two vectors is their inner product (equal sizes); a vector's .T is the same "
+                u, v = a.removesuffix(".T") or "the left operand", b.removesuffix(".T") or "the right operand"
+                return (f"@ of two vectors is their inner product (equal sizes); a vector's .T is the same "
                         f"vector: for the outer product write outer({u}, {v}) (of shape {[*ins[0], *ins[1]]})")
             named = bool(a and b)  # a compound operand (`2 * W @ x`) is named by its side
             tries = [(f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
