@@ -313,3 +313,19 @@ def test_closed_forms_never_fold_a_constant_to_infinity(source, write):
         ran = run_cli(*args)
         assert "Traceback" not in ran.err and "inf" not in ran.out, (args, ran.err)
         assert ran.code == 0 or (ran.code == 1 and ran.err.startswith(f"{path}:")), (args, ran.err)
+
+
+def test_diff_without_shapes_says_which_inputs_it_took_as_scalars(cli, write):
+    """A red team's find: `diff` of `y = mean(A * A)` printed dy/dA = 2 * A (A taken as a scalar)
+    with nothing said, where a matrix's answer is 2A/n; `sum(W @ x)` said "scalar @ scalar". The
+    oracle for the declared form: numpy's mean of A * A differentiated by hand, 2A/n."""
+    ran = cli("diff", write("y = mean(A * A)\n"))
+    assert ran.code == 0 and "A is taken as a scalar" in ran.err and "input A[2, 3]" in ran.err
+    ran = cli("diff", write("y = sum(W @ x)\n"))
+    assert ran.code == 1 and "W, x are taken as scalars" in ran.err
+    lecture = cli("diff", write("a = x * z\ny = exp(a) + a / ln(x)\n"))  # scalars meant: nothing said
+    assert lecture.code == 0 and lecture.err == ""
+    declared = graphlang.parse("input A[2, 3]\ny = mean(A * A)\n")
+    a = np.arange(6.0).reshape(2, 3)
+    assert np.allclose(declared.gradient({"A": a})["A"], 2 * a / a.size)
+    assert cli("diff", write("input A[2, 3]\ny = mean(A * A)\n")).err == ""

@@ -5,6 +5,7 @@ them for a plain command line (start-up time: building the Typer application cos
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from graphlang.cli.session import ExitCode, Session, guarded, values
@@ -15,13 +16,31 @@ from graphlang.present import jsonout
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
+TENSOR_WORK = frozenset({"sum", "mean", "softmax", "logsoftmax", "logsumexp", "matmul", "dot", "outer", "T", "mT",
+                         "index"})  # what a program does to vectors and matrices, not to scalars
+
 
 def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
-    """Shapes from --at values when given, else from declarations (undeclared inputs: scalars)."""
+    """Shapes from --at values when given, else from declarations (undeclared inputs: scalars; a
+    program that reduces or multiplies matrices is told so, where `mean(A * A)` gave 2A silently)."""
     if vals:
         return prog.bind(vals)[1]
     decl = prog.checked.declared
-    return prog.graph.shapes(tuple(decl.get(n) or () for n in prog.graph.inputs))
+    scalar = [n for n in prog.graph.inputs if decl.get(n) is None]
+    one = len(scalar) == 1
+    names = ", ".join(scalar[:4]) + (", …" if len(scalar) > 4 else "")
+    told = f"{names} {'is taken as a scalar' if one else 'are taken as scalars'} (no shape declared, no --at): " \
+           "for a vector or a matrix declare it (input " \
+           f"{scalar[0] if scalar else 'A'}[2, 3]) or give --at"
+    try:
+        shapes = prog.graph.shapes(tuple(decl.get(n) or () for n in prog.graph.inputs))
+    except GraphlangError as err:
+        if scalar and err.kind == "shape":
+            raise GraphlangError(err.kind, err.message, err.line, err.column, told) from None
+        raise
+    if scalar and any(eq.prim.name in TENSOR_WORK for eq in prog.graph.eqns):
+        sys.stderr.write(f"note: {told}\n")
+    return shapes
 
 
 def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | None, latex: bool,
