@@ -25,6 +25,7 @@ from graphlang.numbers import short
 from graphlang.present.grid import Grid
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
+from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import to_text, value_or_none
 
 MAX_DRAWN_ELEMENTS = 6  # a tensor value shows its numbers up to this size, else its shape
@@ -90,6 +91,11 @@ def local_derivatives(program: Program, shapes: list[Any], result: Any) -> tuple
     Shared by the DOT and TikZ drawings."""
     g = program.graph
     adj = adjoint.build(g, shapes, outputs=g.names)  # every edge, also those the output does not read
+    sizes: dict[int, int] = {}  # (the nodes of one builder: each counted once)
+    printed = sum(printed_size(t.expr, sizes) + (0 if t.partial is None else printed_size(t.partial, sizes))
+                  for ts in adj.terms.values() for t in ts)
+    if printed > swell_budget(g):  # refused before any is printed (x^x^…^x: gigabytes of labels)
+        raise swell_error(g, printed, "the edge labels")
     env: dict[str, Any] = {}
     if result is not None:
         env = {k: np.asarray(v) for k, v in result.values.items()}
