@@ -215,6 +215,9 @@ SATURATING = [
      {"x": 50.0, "t": 1.0, "w": 1.0, "b": 0.0}, "sigmoid"),
     ("input x, t\np = sigmoid(x)\nJ = -(t * ln(p) + (1 - t) * ln(1 - p))", {"x": -800.0, "t": 0.0}, "sigmoid"),
     ("input u[3], t[3]\nJ = -sum(t * ln(softmax(u)))", {"u": [1000.0, 0.0, 0.0], "t": [0.0, 1.0, 0.0]}, "softmax"),
+    # a red team's find: p = e^-720 is subnormal, not 0, so 1/p (ln's derivative) overflowed with the hint
+    # "choose a point of smaller magnitude"
+    ("input u[2], t[2]\np = softmax(u)\nJ = -sum(t * ln(p))", {"u": [0.0, -720.0], "t": [1.0, 0.0]}, "softmax"),
 ]
 
 
@@ -226,6 +229,11 @@ def test_a_saturated_loss_says_why_and_gives_the_stable_form(source, at, culprit
     assert err.kind == "domain" and err.line == source.count("\n") + 1
     assert f"because {culprit} saturated" in err.message
     assert "softplus(u) - y * u" in err.hint and "logsoftmax" in err.hint
+    if culprit == "softmax":  # the stable form the hint gives: its gradient softmax(u) - t (the oracle)
+        u, t = np.array(at["u"]), np.array(at["t"])
+        stable = graphlang.parse(f"input u[{u.size}], t[{u.size}]\nJ = -sum(t * logsoftmax(u))\n")
+        e = np.exp(u - u.max())
+        assert np.allclose(stable.gradient(at)["u"], e / e.sum() - t)
 
 
 def test_a_domain_error_without_saturation_keeps_the_plain_hint():

@@ -51,7 +51,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
         hint = "no input reaches this operation: change the numbers written in the program"
-    saturated = saturation.explain(graph, eq) if not during else None
+    saturated = saturation.explain(graph, eq, derivative=bool(during)) if not during or "overflows" in msg else None
     if saturated is not None:
         msg, hint = f"{msg}, {saturated[0]}", saturated[1]
     which = f" (example {example} of the batch)" if example is not None else ""

@@ -38,11 +38,15 @@ def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> str | None:
     return None
 
 
-def explain(graph: Any, eq: Any) -> tuple[str, str] | None:
-    """(what happened, the hint) when `eq`'s domain error comes from a saturated sigmoid/softmax."""
+def explain(graph: Any, eq: Any, derivative: bool = False) -> tuple[str, str] | None:
+    """(what happened, the hint) when `eq`'s domain error comes from a saturated sigmoid/softmax
+    (`derivative`: its rule overflowed on an output near 0, e.g. 1/p with p = 2e-313)."""
     source = saturated_source(graph, eq)
     if source is None:
         return None
+    if derivative:
+        return (f"because {source} saturated (its output is so near 0 that the derivative's formula "
+                "overflows; the loss and its gradient are finite here)", STABLE_HINT)
     rounded = "0 or 1" if source == "sigmoid" else "0"
     return (f"because {source} saturated (its output rounded to exactly {rounded} in float64; "
             "the loss itself is finite here)", STABLE_HINT)
