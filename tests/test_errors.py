@@ -751,6 +751,18 @@ def test_two_rows_under_a_product_are_told_both_the_inner_and_the_outer_product(
             in (info.value.hint or "")), info.value.hint
 
 
+@pytest.mark.parametrize("text,said", [("h = W * x", "* multiplies element by element"),
+                                       ("h = dot(W, x)", "dot takes two vectors")])
+def test_an_elementwise_product_or_dot_where_a_matrix_product_fits_says_so(text, said):
+    """A red team's find: `W * x` and dot(W, x) with W [3, 2], x [3] got only "check the shapes". The
+    oracle: numpy's W.T @ x has the shape the hint names."""
+    at = {"x": [1.0, 2.0, 3.0], "W": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]}
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input x[3], W[3, 2]\n" + text + "\ny = sum(h)\n").evaluate(at)
+    shape = list((np.array(at["W"]).T @ np.array(at["x"])).shape)
+    assert f"{said}; for a matrix product, did you mean W.T @ x (giving shape {shape})?" in (info.value.hint or "")
+
+
 def test_an_outer_product_written_with_a_vectors_transpose_is_told_outer():
     """`u @ v.T` for u vᵀ: a vector has no orientation here, so the sizes' mismatch said only "check
     the shapes". The oracle for the suggested rewrite: numpy's outer product."""

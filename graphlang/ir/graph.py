@@ -211,34 +211,46 @@ class Graph:
         return (f"{inner}.T", inner) if inner is not None else ("", "")
 
     @staticmethod
-    def _fits(eq: Eqn, shapes: list[Shape]) -> Shape | None:
+    def _fits(shapes: list[Shape]) -> Shape | None:
         try:
-            return eq.prim.shape(shapes, None)
+            return PRIMITIVES["matmul"].shape(shapes, None)
         except ShapeError:
             return None
 
+    def _product_hint(self, eq: Eqn, ins: list[Shape]) -> str | None:
+        """`W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian), and `W * x`
+        or dot(W, x) where a matrix product fits. (An error's path only.)"""
+        matmul = eq.prim.name == "matmul"
+        (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
+        if matmul and len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: no orientation here
+            u, v = a.removesuffix(".T") or "the left operand", b.removesuffix(".T") or "the right operand"
+            return (f"@ of two vectors is their inner product (equal sizes); a vector's .T is the same "
+                    f"vector: for the outer product write outer({u}, {v}) (of shape {[*ins[0], *ins[1]]})")
+        named = bool(a and b)  # a compound operand (`2 * W @ x`) is named by its side
+        tries = ([] if matmul else [(f"{a} @ {b}" if named else "a matrix product", [ins[0], ins[1]])]) + [
+            (f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
+            (f"{a} @ {b_t}" if named else "to transpose the right operand", [ins[0], ins[1][::-1]]),
+            (f"{b} @ {a}" if named else "to swap the operands", [ins[1], ins[0]])]
+        fits: dict[Shape, str] = {}  # two rows [1, n]: u.T @ v (outer) and u @ v.T (inner)
+        for text, shapes in tries:
+            out = self._fits(shapes)
+            if out is not None:
+                fits.setdefault(out, f"{text} (giving shape {list(out)})")
+        if not fits:
+            return None
+        before = "" if matmul else ("* multiplies element by element" if eq.prim.name == "mul" else
+                                    "dot takes two vectors") + "; for a matrix product, "
+        return (f"{before}did you mean {' or '.join(fits.values())}? ({a or 'the left'} is {list(ins[0])}, "
+                f"{b or 'the right'} is {list(ins[1])})")
+
     def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
         """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
-        `W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian)."""
-        if eq.prim.name == "matmul" and len(ins[0]) <= 2 >= len(ins[1]):
-            (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
-            if len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: a vector has no orientation here
-                u, v = a.removesuffix(".T") or "the left operand", b.removesuffix(".T") or "the right operand"
-                return (f"@ of two vectors is their inner product (equal sizes); a vector's .T is the same "
-                        f"vector: for the outer product write outer({u}, {v}) (of shape {[*ins[0], *ins[1]]})")
-            named = bool(a and b)  # a compound operand (`2 * W @ x`) is named by its side
-            tries = [(f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
-                     (f"{a} @ {b_t}" if named else "to transpose the right operand", [ins[0], ins[1][::-1]]),
-                     (f"{b} @ {a}" if named else "to swap the operands", [ins[1], ins[0]])]
-            fits: dict[Shape, str] = {}  # two rows [1, n]: u.T @ v (outer) and u @ v.T (inner)
-            for text, shapes in tries:
-                out = self._fits(eq, shapes)
-                if out is not None:
-                    fits.setdefault(out, f"{text} (giving shape {list(out)})")
-            fit = list(fits.values())
-            if fit:
-                return (f"did you mean {' or '.join(fit)}? ({a or 'the left'} is {list(ins[0])}, "
-                        f"{b or 'the right'} is {list(ins[1])})")
+        a product whose operands fit another way says so (`_product_hint`)."""
+        if eq.prim.name in ("matmul", "mul", "dot") and len(eq.ins) == 2 and 1 <= len(ins[0]) <= 2 >= len(ins[1]) >= 1 \
+                and (eq.prim.name == "matmul" or 2 in (len(ins[0]), len(ins[1]))):
+            hint = self._product_hint(eq, ins)
+            if hint:
+                return hint
         k = self.eqns.index(eq)
         made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
         if eq.prim.name == "index" and made is not None and made.prim.name == "stack":
