@@ -42,6 +42,13 @@ def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[
     rank: dict[str, int] = {}
     for node in nodes:  # statement order is a topological order
         rank[node["name"]] = 1 + max((rank[r] for r in node["reads"]), default=-1)
+    first_use: dict[str, int] = {}
+    for node in nodes:
+        for r in node["reads"]:
+            first_use[r] = min(first_use.get(r, rank[node["name"]]), rank[node["name"]])
+    for node in nodes:  # an input stands just before what first reads it (a label read by the loss alone:
+        if not node["reads"] and node["name"] in first_use:  # not across the whole picture)
+            rank[node["name"]] = first_use[node["name"]] - 1
     columns: list[list[dict[str, Any]]] = [[] for _ in range(max(rank.values(), default=-1) + 1)]
     for node in nodes:
         columns[rank[node["name"]]].append(node)
@@ -58,9 +65,10 @@ def layout(graph: dict[str, Any], result: dict[str, Any] | None = None) -> dict[
     boxes: dict[str, list[float]] = {}
     spans: list[tuple[float, float, list[tuple[float, float]]]] = []  # per column: x from, x to, free bands
     x = float(MARGIN)
-    for column in columns:
-        width = max(max(MIN_CHARS + 2 + len(n["name"]), *map(len, texts[n["name"]])) * CHAR_W + 2 * PAD
-                    for n in column)  # (at least an adjoint "g_name = -2.431e+04")
+    stepped = result is not None and "values" in result and result.get("adjoints") is None
+    for column in columns:  # as wide as the texts (several outputs: room for each pass's "g_name = -2.431e+04")
+        width = max(max(MIN_CHARS + 2 + len(n["name"]) if stepped else 8, *map(len, texts[n["name"]])) * CHAR_W
+                    + 2 * PAD for n in column)
         top = MARGIN + (tallest - len(column)) * step / 2
         for i, node in enumerate(column):
             boxes[node["name"]] = [round(x, 1), round(top + i * step + LABEL_H, 1), round(width, 1), height_box]
