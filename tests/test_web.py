@@ -352,13 +352,18 @@ def test_each_box_fits_its_texts_and_small_tensors_show_their_numbers():
     assert broken["graph"]["layout"]["texts"]["w"][1:] == ["", ""]
 
 
-@pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg", "shared"])
+SKIPPING = {"shared": "a = x * z\nb = z * x\nc = z * a\nd = x * b\n",
+            "late": "a = x * z\nb = a * z\nc = b * z\ny = c + x + a\n"}  # x and a read again columns later
+
+
+@pytest.mark.parametrize("name", ["lecture13.cg", "two_layer_network.cg", "softmax_classifier.cg", *SKIPPING])
 def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
     """Drawn straight, a→f ran under e (it read e→f). Each column an edge crosses gives it a free
-    row: no box, and no name above a box, lies on it there."""
+    row: no box, and no name above a box, lies on it there. (The networks' inputs now stand beside
+    what reads them: their edges may skip no column.)"""
     from graphlang.present import jsonout
     from graphlang.web.layout import LABEL_H
-    text = "a = x * z\nb = z * x\nc = z * a\nd = x * b\n" if name == "shared" else (PROGRAMS / name).read_text()
+    text = SKIPPING[name] if name in SKIPPING else (PROGRAMS / name).read_text()
     g = jsonout.graph(compute.load(text))
     lay = layout(g)
     boxes, routes = lay["boxes"], lay["routes"]
@@ -376,7 +381,7 @@ def test_an_edge_that_skips_columns_passes_between_the_boxes(name):
                 x, top, w, h = boxes[n]
                 if x_in <= x and x + w <= x_out:  # a box of this column: the row misses it and its name
                     assert not top - LABEL_H <= y <= top + h, (a, b, n)
-    assert skipping > 0
+    assert skipping > 0 or "network" in name or "classifier" in name
     rows: dict[float, list[float]] = {}  # per column (its left edge): the rows edges cross it on
     for via in routes.values():
         for x_in, y, _ in via:
@@ -528,3 +533,21 @@ def test_the_pages_numbers_are_pythons_g_format():
     got = json.loads(subprocess.run([node, "-e", script], capture_output=True, text=True, check=True).stdout)
     for digits, row in zip((10, 4, 6), got, strict=True):
         assert row == [f"{v:.{digits}g}" for v in vals]
+
+
+def test_boxes_fit_their_texts_and_an_input_stands_beside_what_reads_it():
+    """A red team's finds: the lecture's graph (9 nodes) was 1010 px wide, clipped in a 1280 px
+    window (every box 17 characters wide for a possible adjoint); the network's label y, read only
+    by the loss, stood in the first column with an edge across the whole picture."""
+    from graphlang.present import jsonout
+    from graphlang.web.layout import CHAR_W, PAD
+    out = compute.lesson({"program": (PROGRAMS / "lecture13.cg").read_text(), "at": "x=2,z=3"})
+    lay = out["graph"]["layout"]
+    for name, (_, _, w, _) in lay["boxes"].items():
+        assert w >= max(map(len, lay["texts"][name])) * CHAR_W + 2 * PAD - 0.1, name
+    assert lay["width"] < 800
+    g = jsonout.graph(compute.load((PROGRAMS / "two_layer_network.cg").read_text()))
+    boxes = layout(g)["boxes"]
+    reader = {r: n["name"] for n in g["nodes"] for r in n["reads"]}  # (y's one reader: the loss J)
+    column = sorted({x for x, *_ in boxes.values()})
+    assert column.index(boxes["y"][0]) == column.index(boxes[reader["y"]][0]) - 1
