@@ -831,3 +831,24 @@ def test_at_values_written_in_another_notation_are_told_the_notation(tmp_path, a
     ran = run_cli("run", str(prog), "--at", at)
     assert ran.code == 2 and said in ran.err and "'(1,'" not in ran.err, ran.err
     assert run_cli("run", str(prog), "--at", "x = [1, 2], z = 3").code == 0
+
+
+@pytest.mark.parametrize("text,line", [("b = [1, 2\n 3]\ny = sum(b * x)\n", 1), ("y = max(x\n  z) + 1\n", 1),
+                                       ("a = x\nb = [1,\n 2\n 3]\ny = sum(b * a)\n", 3)])
+def test_a_comma_missing_at_a_lines_end_inside_brackets_is_named(text, line):
+    """A red team's find: `b = [1, 2⏎ 3]` said "expected … end of statement" (the REPL: "names
+    cannot start with a digit"), where on one line the hint asks for the operator. The oracle: with
+    the comma added the program runs."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text)
+    assert "is a ',' missing at the end of the line before?" in (info.value.hint or ""), info.value.hint
+    assert info.value.line == line + 1
+    lines = text.split("\n")
+    lines[line - 1] += ","
+    assert graphlang.parse("\n".join(lines)).evaluate({"x": 2.0, "z": 1.0} if "z" in text else {"x": 2.0}).value
+
+
+def test_a_parenthesised_expression_split_over_lines_is_not_told_of_commas():
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = (x\n + 1) * (2\n 3)\n")
+    assert "','" not in (info.value.hint or "")

@@ -172,6 +172,13 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             pass  # `sum(w[i] * x[i] for i in range(3))`: the loop is the slip, not the index
         elif opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
             hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
+        prev = text[:tok.start_pos or 0].rsplit("\n", 1)
+        listing = opened is not None and (text[opened] == "[" or re.search(r"\w$", text[:opened]) is not None)
+        if listing and len(prev) == 2 and not prev[1].strip() and tok.type != "SEP" \
+                and text.count("\n", opened, tok.start_pos or 0) and not re.search(r"[,(\[+\-*/@^=]\s*$",
+                                                                                  prev[0].split("#")[-1]):
+            hint = ("is a ',' missing at the end of the line before? Inside a bracket the next line "
+                    "continues the same list or call: [1, 2,⏎ 3]")  # `b = [1, 2⏎ 3]`
         column = tok.column
         if tok.type == "SEP" and "#" in text[text.rfind("\n", 0, tok.start_pos or 0) + 1:tok.start_pos]:
             # the statement ends where its code does, not after the comment that follows (`y = x +  # note`)
