@@ -34,7 +34,7 @@ def test_session_builds_the_lecture_graph_and_keeps_state_on_errors():
         assert all("waiting for a value of" in r.plain for r in s.handle(line))
     before = s.source
     shown = s.handle("a = y * 2")  # a replacement that cannot stand (y comes later): its own error, state unchanged
-    assert "undefined error: 'y' is used before it is assigned" in shown[0].plain and s.source == before
+    assert "undefined error: a would read y, which is computed from a: a cycle" in shown[0].plain and s.source == before
     assert "syntax error" in s.handle("q = (x +")[0].plain and s.source == before
     s.handle(":at x=2 z=3")
     c, buf = console()
@@ -145,7 +145,7 @@ def typed(s: ReplSession, lines: list[str]) -> str:
 def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     out = typed(ReplSession(), LECTURE_LINES + ["a = y", ":at x=2 z=3", ":grad", ":quit"])
-    assert "used before it is assigned" in out and "1208.381215" in out
+    assert "which is computed from a: a cycle" in out and "1208.381215" in out
     assert (tmp_path / "graphlang" / "repl_history").exists()
 
 
@@ -396,8 +396,8 @@ def test_reassigning_replaces_the_statement_and_recomputes_its_readers():
     assert "dropped the values of z" in out and "y = 10" in out
     assert "restored" in render(s.handle(":undo")) and s.at.keys() == {"x", "z"}
     assert s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
-    out = render(s.handle("a = y"))  # y is defined after a: not a valid program, its error stands
-    assert "used before it is assigned" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    out = render(s.handle("a = y"))  # y is computed from a: a cycle, its error stands
+    assert "a cycle" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
     out = render(s.handle("y = sine(b)"))  # the replacement's own mistake, not "already assigned"
     assert "did you mean 'sin'" in out and "redefined" not in out and s.source.endswith("y = b * 2\n")
     s.handle("c = 1; d = 2")  # a statement sharing its line is replaced there, the other kept
@@ -694,3 +694,15 @@ def test_a_name_read_above_is_defined_later_before_its_first_reader():
     s3 = session(["a = x * b", "e = a + 1"])
     out = render(s3.handle("b = e * 2"))  # a cycle: it cannot go anywhere
     assert "used before it is assigned" in out and s3.source == "a = x * b\ne = a + 1\n"
+
+
+def test_a_replacement_that_would_make_a_cycle_says_so():
+    """A red team's find: `a = y + 1` where y = a * 2 said "'y' is used before it is assigned (on line
+    2)" with the hint "move this statement after the assignment", which cannot work. The program is
+    left as it was (the oracle: y = 2(x + 1))."""
+    s = session(["a = x + 1", "y = a * 2", ":at x=3"])
+    out = render(s.handle("a = y + 1"))
+    assert "a would read y, which is computed from a: a cycle" in out and "a2 = " in out
+    assert "y = 8" in render(s.handle(":run"))
+    assert "replaced" in render(s.handle("a = x * 2"))  # a replacement reading no descendant still works
+    assert "y = 12" in render(s.handle(":run"))

@@ -3,6 +3,7 @@ line it shares), one put in before the statement that reads it (`b = ln(x)` afte
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rich.text import Text
@@ -106,10 +107,27 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
             except GraphlangError as bad:  # the replacement's own mistake (sine(q), a cycle) is the error
                 if bad.kind == "redefined":  # (as in a file: the name is already assigned, use a new one)
                     return None
+                cycle = _cycle(program, name, bad)
+                if cycle:
+                    raise GraphlangError("undefined", cycle, None, None, f"a node cannot be computed from itself: give "
+                                         f"the new statement another name ({name}2 = …)") from None
                 raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
             return k, "\n".join(lines)
         start += len(lines)
     return None
+
+
+def _cycle(program: Program, name: str, bad: GraphlangError) -> str:
+    """The words for a replacement that reads a node computed from the one it replaces (`a = y + 1`
+    where y = a * 2), else "": such an edit is a cycle, not a statement to move."""
+    used = re.match(r"'([A-Za-z_]\w*)' is used before it is assigned", bad.message) if bad.kind == "undefined" else None
+    g = program.graph
+    if used is None or used.group(1) not in g.slot_of or name not in g.slot_of:
+        return ""
+    other = used.group(1)
+    if not g.reached_from([g.slot_of[name]])[g.slot_of[other]]:
+        return ""
+    return f"{name} would read {other}, which is computed from {name}: a cycle"
 
 
 def _splice(line: str, name: str, text: str) -> str | None:
