@@ -412,7 +412,8 @@ def test_a_missing_input_hint_speaks_of_the_page_not_the_command_line():
 
 @pytest.mark.parametrize("program,at", [("y = x * e\n", "x=2"), ("y = W^T\n", "W=2"), ("input x\ny = x[0]\n", "x=2"),
                                         ("x = 2\ninput x\ny = x\n", ""), ("input W[3]\ny = W @ W @ W\n", "W=[1,2,3]"),
-                                        ("input x[2]\ny = x + [1, 2, 3]\n", "x=[1,2]")])
+                                        ("input x[2]\ny = x + [1, 2, 3]\n", "x=[1,2]"),
+                                        ("y = x * 2\n", "x=abc"), ("y = x * 2\n", "x=[1,2")])
 def test_no_error_on_the_page_speaks_of_the_command_lines_at(program, at):
     """A red team's find: hints said "given with --at", "e.g. --at x=2", "from --at" on a page whose
     inputs are fields."""

@@ -169,7 +169,10 @@ _PAGE_WORDS = ((re.compile(r"give (?:it|e|T) with --at [\w=.,]*\w=\.\.\.(?:,\.\.
                (re.compile(r"declared or given with --at"), "declared, or as typed in the input fields"),
                (re.compile(r"e\.g\. --at \w+="), "e.g. "), (re.compile(r"from --at\b"), "from their input fields"),
                (re.compile(r"\(--at (\w+)=([^)\s]+)\)"), r"(\2 in the field of \1)"),
-               (re.compile(r"\bin --at\b"), "in the input fields"), (re.compile(r"--at\b"), "the input fields"))
+               (re.compile(r"\bin --at\b"), "in the input fields"),
+               (re.compile(r"write --at \S*name=value\S*"), "type a number or a bracketed list in each field: 2, or "
+                "[1, 2, 3], or [[1, 0], [0, 1]]"),
+               (re.compile(r"^--at ('[^']*'): "), r"the values \1: "), (re.compile(r"--at\b"), "the input fields"))
 
 
 def page_words(text: str) -> str:
