@@ -375,7 +375,7 @@
     if (sel.getAttribute("data-key") === key) return;
     sel.setAttribute("data-key", key);
     sel.innerHTML = "";
-    var opts = [["", "every input (the gradient, one pass per input)"]].concat(ins.map(function (n) { return ["in:" + n, "d" + n + " = 1, the others 0"]; }));
+    var opts = [["", "every input (the gradient, one pass per input)"]].concat(ins.map(function (n) { var sh = own(state.data.shapes, n); return ["in:" + n, (sh && sh.length ? "every element of d" + n : "d" + n) + " = 1, the others 0"]; }));
     if (SERVER) opts.push(["custom", "custom…"]);
     opts.forEach(function (o) { var e = document.createElement("option"); e.value = o[0]; e.textContent = o[1]; sel.appendChild(e); });
   }
