@@ -10,6 +10,7 @@ formula. The rows go into an `aligned` environment (or into `align*`, for `expla
 from __future__ import annotations
 
 import re
+from itertools import accumulate
 
 WIDTH = 62  # rendered symbols (about a digit wide each) per line: fits an article's text width (345pt)
 _MAX_NEST = 40  # groups inside groups that `width` measures exactly
@@ -123,27 +124,23 @@ def _split_rows(body: str) -> list[str]:
     return rows + [body[start:]]
 
 
+_DEPTH_TOKENS = re.compile(r"\\(left|begin|right|end)(?![A-Za-z])|\\[A-Za-z]+|\\.|[{}]")
+
+
 def _depths(s: str) -> list[int]:
-    """Per character: how deep it lies in braces, `\\left … \\right` and environments."""
-    out, depth, i = [0] * len(s), 0, 0
-    while i < len(s):
-        out[i] = depth
-        if s[i] == "\\":
-            m = _COMMAND.match(s, i)
-            assert m is not None
-            name = m.group(1)
-            depth += 1 if name in ("left", "begin") else -1 if name in ("right", "end") else 0
-            for j in range(i, m.end()):
-                out[j] = depth if name in ("right", "end") else out[i]
-            i = m.end()
-            continue
-        if s[i] == "{":
-            depth += 1
-        elif s[i] == "}":
-            depth -= 1
-            out[i] = depth
-        i += 1
-    return out
+    """Per character: how deep it lies in braces, `\\left … \\right` and environments (an opening
+    token's characters at the depth outside it, a closing one's at the depth it returns to); by
+    token, the running sum in C (the character loop it replaces was most of a long formula's time)."""
+    delta = [0] * (len(s) + 1)
+    for m in _DEPTH_TOKENS.finditer(s):
+        word, tok = m.group(1), m.group()
+        if word in ("left", "begin"):
+            delta[m.end()] += 1
+        elif word in ("right", "end") or tok == "}":
+            delta[m.start()] -= 1
+        elif tok == "{":
+            delta[m.end()] += 1
+    return list(accumulate(delta))[:len(s)]
 
 
 def split_top(s: str, seps: tuple[str, ...]) -> list[str]:
