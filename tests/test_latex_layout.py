@@ -227,3 +227,41 @@ def test_every_row_of_a_broken_explain_pairs_its_delimiters(program, width):
     for row in (r for block in blocks for r in block.split(" \\\\\n")):
         assert row.count("\\left") == row.count("\\right"), row
         assert row.count("{") == row.count("}"), row
+
+
+def _depths_by_character(s: str) -> list[int]:
+    """The definition, a character at a time (the loop texbreak used before it summed by token)."""
+    import re
+    out, depth, i = [0] * len(s), 0, 0
+    while i < len(s):
+        out[i] = depth
+        if s[i] == "\\":
+            m = re.compile(r"\\([A-Za-z]+|.)").match(s, i)
+            if m is None:
+                i += 1
+                continue
+            name = m.group(1)
+            depth += 1 if name in ("left", "begin") else -1 if name in ("right", "end") else 0
+            for j in range(i, m.end()):
+                out[j] = depth if name in ("right", "end") else out[i]
+            i = m.end()
+            continue
+        if s[i] == "{":
+            depth += 1
+        elif s[i] == "}":
+            depth -= 1
+            out[i] = depth
+        i += 1
+    return out
+
+
+def test_depths_by_token_agree_with_the_character_by_character_definition():
+    import random
+
+    from graphlang.symbolic.texbreak import _depths
+    rng = random.Random(3)
+    toks = ["\\left(", "\\right)", "{", "}", "\\frac", "\\begin{bmatrix}", "\\end{bmatrix}", "x", " ", "\\{",
+            "\\}", "\\cdot", "^", "\\leftarrow", "\\rightarrow", "\\endash", "a", "\\,", "\\left|", "\\right."]
+    for _ in range(2000):
+        s = "".join(rng.choice(toks) for _ in range(rng.randint(0, 40)))
+        assert _depths(s) == _depths_by_character(s), s
