@@ -33,7 +33,25 @@ POSITIVE = {"ln", "sqrt", "xlogy"}  # (their second or only argument)
 def test_every_primitive_has_an_exact_rule_or_is_named_as_without_one():
     """A new row of the table must say how the arbiter computes it (or that the grader falls back)."""
     assert set(PRIMITIVES) == set(exact.ELEMENTWISE) | set(exact.STRUCTURAL) | exact.NOT_EXACT
-    assert set(exact.ELEMENTWISE) == set(MP)
+    assert set(exact.ELEMENTWISE) == set(MP) and not exact.NOT_EXACT  # (a primitive without a rule reopened
+    # the old heuristics: dpow beside a wrong term scored 20/20 seeds)
+
+
+@pytest.mark.parametrize("orders", [(1, 0), (0, 1), (2, 0), (1, 1), (0, 2), (3, 1), (2, 2)])
+def test_dpow_agrees_with_the_float_kernel(orders):
+    from graphlang.primitives.kernels import dpow
+    rng = random.Random(str(orders))
+    for _ in range(30):
+        x, y = rng.choice([0.0, rng.uniform(0.1, 3.0)]), rng.choice([0.0, 1.0, 2.0, 3.0, rng.uniform(-2, 4)])
+        try:
+            want = float(dpow(np.float64(x), np.float64(y), orders))
+        except FloatingPointError:
+            with pytest.raises(exact.Undefined), exact.localcontext(exact.Context(prec=40)):
+                exact._dpow(exact.Decimal(x), exact.Decimal(y), *orders)
+            continue
+        with exact.localcontext(exact.Context(prec=40)):
+            got = float(exact._dpow(exact.Decimal(x), exact.Decimal(y), *orders))
+        assert got == pytest.approx(want, rel=1e-12, abs=1e-300), (x, y)
 
 
 @pytest.mark.parametrize("name", sorted(exact.ELEMENTWISE))
@@ -128,3 +146,35 @@ def test_the_textbook_loss_far_past_float64s_digits_is_still_skipped_not_failed(
         assert grade_program(ref, naive, at, seed=seed, n_points=30).passed == \
             grade_program(ref, "u = w * x + b\nJ = softplus(u) - t * u\n", at, seed=seed, n_points=30).passed
     assert math.isfinite(grade_program(ref, naive, at, n_points=30).score)
+
+
+HW_WRONG = REF.replace("y = d + e + f", "y = d + e + f + relu(x - 5)")
+
+
+@pytest.mark.parametrize("trick", [
+    "t = 0 * ln(exp(-40 * x * x)) * dpow(x, 2, 1, 0)\nk = 0 * ((1e15 + x) - 1e15)\n",  # an unsupported primitive
+    "v = [" + ", ".join(["x"] * 50) + "]\nbig = 0 * sum(outer(v, v))\nt = 0 * ln(exp(-40 * x * x))\n"
+    "k = 0 * ((1e15 + x) - 1e15)\n",  # past the 340-digit stage's size
+    "t = 0 * exp(exp(0.15 * x * x))\n"])  # past decimal's exponent range
+def test_a_wrong_term_gains_nothing_from_the_ways_out_of_the_exact_pass(trick):
+    """A red team's finds: where the exact pass gave up (a primitive without a rule, a program past
+    a stage's size, 10^±999,999 passed) the old heuristics decided and skipped every far point: 4 of
+    20 seeds passed → 20 of 20. The oracle: the same wrong program without the trick."""
+    extra = " + ".join(n.split(" = ")[0] for n in trick.strip().split("\n") if n.split(" = ")[0] in ("t", "k", "big"))
+    masked = HW_WRONG.replace("y = d + e + f + relu(x - 5)", trick + "y = d + e + f + relu(x - 5) + " + extra)
+    plain = sum(grade_program(REF, HW_WRONG, {"x": 2, "z": 3}, seed=s, n_points=10).passed for s in range(10))
+    tricked = sum(grade_program(REF, masked, {"x": 2, "z": 3}, seed=s, n_points=10).passed for s in range(10))
+    assert tricked <= plain
+
+
+@pytest.mark.parametrize("u", [700.0, 778.0, 1500.0])
+def test_the_naive_loss_where_340_digits_keep_none_of_1_minus_p_is_still_skipped(u):
+    """A red team's find: with p = 1/(1 + e^-u), 1 − p keeps 0–3 of 340 digits for u ≈ 776–782, so
+    a right program failed there; a third precision (1,200 digits) reaches it. The oracle: the
+    stable softplus(u), which the naive −ln(1 − p) equals."""
+    from graphlang.grading.arbiter import exact_verdict
+    naive = graphlang.parse("input w, x\nu = w * x\np = 1 / (1 + exp(-u))\ny = -ln(1 - p)\n")
+    want = graphlang.parse("input w, x\ny = softplus(w * x)\n").evaluate({"w": 1.0, "x": u}).value
+    assert exact_verdict(naive, {"w": 1.0, "x": u}, want, 1e-6, 1e-9) is True
+    tanh = graphlang.parse("input w, x\nu = w * x\np = (1 + tanh(u / 2)) / 2\ny = -ln(1 - p)\n")
+    assert exact_verdict(tanh, {"w": 1.0, "x": u}, want, 1e-6, 1e-9) is True

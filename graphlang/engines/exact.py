@@ -10,6 +10,7 @@ are). A primitive without a row makes `forward` raise `Unsupported`: the caller 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any
@@ -27,6 +28,10 @@ class Unsupported(Exception):
 
 class Undefined(ArithmeticError):
     """The formula has no finite real value here (ln of a negative number, division by zero)."""
+
+
+class Overflowed(Undefined):
+    """A value past 10^±999,999: no float64 program's right formula needs that range."""
 
 
 def _digits() -> int:
@@ -95,6 +100,33 @@ def _pi_at(prec: int) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = prec
         return _pi()
+
+
+def _dpow(x: Decimal, y: Decimal, k: int, m: int) -> Decimal:
+    """∂^k/∂x^k ∂^m/∂y^m of x^y as kernels.dpow defines it (its limits at x = 0): Σ_j C(m, j)
+    c_k^(j)(y) x^(y−k) ln(x)^(m−j), c_k(y) = y(y − 1)…(y − k + 1) expanded exactly."""
+    coeffs = [1]  # of c_k in powers of y, integers
+    for i in range(k):
+        coeffs = [(coeffs[d - 1] if d else 0) - i * (coeffs[d] if d < len(coeffs) else 0)
+                  for d in range(len(coeffs) + 1)]
+    total = ZERO
+    for j in range(m + 1):
+        coef = sum((Decimal(c * math.perm(d, j)) * (y ** (d - j) if d > j else ONE) for d, c in enumerate(coeffs)
+                    if d >= j and c),
+                   ZERO) * math.comb(m, j)
+        if coef == 0:
+            continue
+        a, p = y - k, m - j
+        if x == 0:
+            term = ZERO if a > 0 else ONE if a == 0 and p == 0 else None
+        elif x < 0 and p:
+            term = None
+        else:
+            term = _pow(x, a) * (_ln(abs(x)) ** p if p else ONE)
+        if term is None:
+            raise Undefined("dpow: not finite here")
+        total += coef * term
+    return total
 
 
 def _tan(x: Decimal) -> Decimal:
@@ -169,6 +201,24 @@ def _logsumexp(u: Any, axis: int | None = None) -> Any:
     return m + _elementwise("ln", s)
 
 
+def _expand(g: Any, like: Any, axis: int | None) -> Any:
+    if axis is not None:
+        g = np.expand_dims(np.asarray(g, dtype=object), axis)
+    return np.broadcast_to(np.asarray(g, dtype=object), np.shape(like)).copy()
+
+
+def _embed(g: Any, like: Any, index: tuple[int, ...]) -> Any:
+    out = np.full(np.shape(like), ZERO, dtype=object)
+    out[index] = g
+    return out
+
+
+def _dpow_any(x: Any, y: Any, orders: tuple[int, int]) -> Any:
+    fn = np.frompyfunc(lambda u, v: _dpow(u, v, *orders), 2, 1)
+    out = fn(x, y)
+    return out if isinstance(out, Decimal) else np.asarray(out, dtype=object)
+
+
 STRUCTURAL: dict[str, Callable[..., Any]] = {
     "matmul": lambda x, y: np.matmul(x, y), "dot": lambda x, y: np.dot(x, y), "outer": np.outer,
     "T": lambda x: np.transpose(x) if isinstance(x, np.ndarray) else x, "mT": lambda x: np.swapaxes(x, -1, -2),
@@ -179,8 +229,9 @@ STRUCTURAL: dict[str, Callable[..., Any]] = {
     "softmax": lambda u: (lambda e: e / np.sum(e, axis=-1, keepdims=True))(
         _elementwise("exp", u - np.max(u, axis=-1, keepdims=True))),
     "logsoftmax": lambda u: u - _logsumexp(u, axis=-1),
+    "expand": _expand, "embed": _embed, "dpow": _dpow_any,
 }
-NOT_EXACT = frozenset({"dpow", "expand", "embed"})  # derivative programs' helpers: the caller falls back
+NOT_EXACT: frozenset[str] = frozenset()  # every primitive has a rule (a new row must get one, or be named here)
 
 
 def _decimal(value: Any) -> Any:
@@ -211,7 +262,9 @@ def forward(graph: Graph, inputs: list[Any], digits: int, max_elements: int = 20
                     out = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
                 else:
                     raise Unsupported(name)
-            except (InvalidOperation, DivisionByZero, Overflow, ZeroDivisionError) as err:
+            except Overflow:
+                raise Overflowed(f"{name}: past 10^{EXPONENT}") from None
+            except (InvalidOperation, DivisionByZero, ZeroDivisionError) as err:
                 raise Undefined(f"{name}: {type(err).__name__}") from None
             if isinstance(out, np.ndarray) and out.ndim == 0:
                 out = out[()]

@@ -18,31 +18,35 @@ from graphlang.numbers import quiet_floats
 from graphlang.program import Program
 
 # (digits, numbers made at most): a right formula's value reaches the reference's at the first
-# precision, or, where float64's range is spanned (1 − p with p within 1e-300 of 1), at the second
-STAGES = ((40, 50_000), (340, 2_000))
+# precision, or, where float64's range is spanned (1 − p with p within 1e-300 of 1), at a later one
+STAGES = ((40, 50_000), (340, 2_000), (1_200, 60))
 
 
 def exact_verdict(stud: Program, point: Mapping[str, Any], want: Any, rtol: float, atol: float) -> bool | None:
     """Does the submission's value, computed with enough digits that no rounding is left to blame,
-    reach the reference's? None where the program is too large for that, uses a primitive without
-    an exact rule, or has no value even at the last precision (the caller then judges as before)."""
+    reach the reference's? False where it misses at every precision it could be computed at, or
+    passes 10^±999,999 (no right formula of a float64 program needs that); None only where the
+    program is too large for the first precision, or every precision rounds a value to a zero it
+    cannot take (ln(1 − p) with p within e^-4468 of 1 needs 1,940 digits): the caller then judges
+    as before. A later precision too large for the program is no way out once one gave a value."""
     g = stud.graph
     inputs = stud.bind(point)[0]
-    undefined = False
+    computed = False
     for digits, most in STAGES:
         try:
             vals = exact.forward(g, inputs, digits, most)
         except exact.Unsupported:
-            return None
-        except exact.Undefined:  # ln(1 − p) once p rounds to 1 even here: p within e^-4468 of 1 needs
-            undefined = True  # 1,940 digits, so the last precision's failure is judged as float64's is
+            return False if computed else None
+        except exact.Overflowed:
+            return False
+        except exact.Undefined:
             continue
-        undefined = False
+        computed = True
         outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
         got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
         if got.shape == np.shape(want) and np.all(np.isfinite(got)) and _close(got, want, rtol, atol)[0]:
             return True
-    return None if undefined else False
+    return False if computed else None
 
 
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
