@@ -178,3 +178,17 @@ def test_the_naive_loss_where_340_digits_keep_none_of_1_minus_p_is_still_skipped
     assert exact_verdict(naive, {"w": 1.0, "x": u}, want, 1e-6, 1e-9) is True
     tanh = graphlang.parse("input w, x\nu = w * x\np = (1 + tanh(u / 2)) / 2\ny = -ln(1 - p)\n")
     assert exact_verdict(tanh, {"w": 1.0, "x": u}, want, 1e-6, 1e-9) is True
+
+
+def test_a_skipped_point_does_not_hide_a_wrong_gradient():
+    """A red team's find: a value right within rtol beside a wrong derivative far away (1e-7·relu(|x| −
+    10)·sin(1e6·x)), plus a cancellation made on purpose, had every far point skipped on its value
+    alone: 6 → 16 of 20 seeds passed. The submission's derivative program now runs with enough digits
+    too. The oracle: the same wrong program without the cancellation."""
+    ref = "y = x*z + sin(x)\n"
+    wrong = "y = x*z + sin(x) + 1e-7 * relu(abs(x) - 10) * sin(1e6 * x)\n"
+    masked = "c = 0 * ((1e15 + x) - 1e15)\n" + wrong.replace("\n", " + c\n")
+    plain = sum(grade_program(ref, wrong, {"x": 2, "z": 3}, seed=s, n_points=10, rtol=1e-6).passed for s in range(12))
+    tricked = sum(grade_program(ref, masked, {"x": 2, "z": 3}, seed=s, n_points=10, rtol=1e-6).passed
+                  for s in range(12))
+    assert tricked <= plain

@@ -15,7 +15,8 @@ from graphlang.errors import GraphlangError
 from graphlang.grading.checker import _close
 from graphlang.grading.points import cancels, float64_limit
 from graphlang.numbers import quiet_floats
-from graphlang.program import Program
+from graphlang.program import Program, parse
+from graphlang.symbolic.derivative import derivative_program
 
 # (digits, numbers made at most): a right formula's value reaches the reference's at the first
 # precision, or, where float64's range is spanned (1 − p with p within 1e-300 of 1), at a later one
@@ -49,6 +50,22 @@ def exact_verdict(stud: Program, point: Mapping[str, Any], want: Any, rtol: floa
     return False if computed else None
 
 
+def exact_gradient_verdict(stud: Program, point: Mapping[str, Any], want: Mapping[str, Any], wrt: list[str],
+                           rtol: float, atol: float) -> bool | None:
+    """Does the submission's gradient, from its derivative program run with enough digits, reach the
+    reference's? (A skipped point skipped the gradient too: a value right within rtol beside a
+    wrong derivative hid behind a cancellation made on purpose.) None where it cannot be told."""
+    names = [n for n in wrt if n in stud.inputs and n in want]
+    if not names or len(stud.outputs) != 1:
+        return None
+    try:
+        deriv = parse(derivative_program(stud, stud.bind(point)[1], names), limits=stud.limits)
+    except GraphlangError:
+        return None
+    return exact_verdict(deriv, point, np.concatenate([np.ravel(np.asarray(want[n], dtype=np.float64))
+                                                       for n in names]), rtol, atol)
+
+
 EXTENDED = np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant  # x86-64's 80 bits, aarch64's 128
 
 
@@ -68,7 +85,15 @@ def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> tuple[np.nd
 
 
 def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
-                 failed: bool) -> bool:
+                 failed: bool, gradient: Mapping[str, Any] | None = None, wrt: list[str] | None = None) -> bool:
+    """As `_value_only`, and where it skips, the gradient (`gradient`, by `wrt`) must not be seen to be wrong."""
+    if not _value_only(stud, point, want, float64, rtol, atol, failed):
+        return False
+    return gradient is None or exact_gradient_verdict(stud, point, gradient, wrt or [], rtol, atol) is not False
+
+
+def _value_only(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
+                failed: bool) -> bool:
     """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? Its
     value in extended precision, or else with 40 (then 340) digits, must reach the reference's. A
     formula undefined or wrong here (0·sqrt(x − 0.5) added where abs(ln x) is wrong, or cancellation

@@ -179,11 +179,12 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             vals = values_at(stud, sp)
             stud_kink = vals is not None and at_kink(stud, sp, vals)
             if far and vals is not None and cancels(stud, sp, rtol, vals) and \
-                    only_float64(stud, sp, want.value, got.value, rtol, atol, failed=False):
+                    only_float64(stud, sp, want.value, got.value, rtol, atol, False, want.gradient, wrt):
                 skipped.append(where)
                 continue
         except GraphlangError as err:
-            if far and err.kind == "domain" and only_float64(stud, sp, want.value, None, rtol, atol, failed=True):
+            if far and err.kind == "domain" and only_float64(stud, sp, want.value, None, rtol, atol, True,
+                                                             want.gradient, wrt):
                 skipped.append(where)
                 continue
             for it in [value, *grads.values()]:
