@@ -20,7 +20,7 @@ TENSOR_WORK = frozenset({"sum", "mean", "softmax", "logsoftmax", "logsumexp", "m
                          "index"})  # what a program does to vectors and matrices, not to scalars
 
 
-def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
+def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = None) -> list[Any]:
     """Shapes from --at values when given, else from declarations (undeclared inputs: scalars; a
     program that reduces or multiplies matrices is told so, where `mean(A * A)` gave 2A silently)."""
     if vals:
@@ -38,8 +38,8 @@ def _shapes_for(prog: Program, vals: dict[str, Any]) -> list[Any]:
         if scalar and err.kind == "shape":
             raise GraphlangError(err.kind, err.message, err.line, err.column, told) from None
         raise
-    if scalar and any(eq.prim.name in TENSOR_WORK for eq in prog.graph.eqns):
-        sys.stderr.write(f"note: {told}\n")
+    if scalar and notes is not None and any(eq.prim.name in TENSOR_WORK for eq in prog.graph.eqns):
+        notes.append(told)  # (said after the answer: never before an error)
     return shapes
 
 
@@ -53,7 +53,8 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
 
     def body() -> None:
         prog = s.load(strict, limit)
-        shapes = _shapes_for(prog, values(at, at_file))
+        notes: list[str] = []
+        shapes = _shapes_for(prog, values(at, at_file), notes)
         chosen = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
         inner = [n for n in chosen or [] if n in prog.names and n not in prog.inputs]
         if as_program and inner:  # (closed forms are by any node: ∂y/∂a, as the REPL's :diff a)
@@ -66,16 +67,19 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
         if as_program:
             text = symbolic.derivative_program(prog, shapes, names)
             print(jsonout.dumps(jsonout.derivative_program(text)) if as_json else text, end="\n" if as_json else "")
-            return
-        forms = symbolic.closed_forms(prog, shapes, names)
-        out = prog.outputs[0]
-        if as_json:
-            print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes))))
-        elif latex:
-            print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
         else:
-            texts = symbolic.text_forms(prog, shapes, forms)
-            print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
+            forms = symbolic.closed_forms(prog, shapes, names)
+            out = prog.outputs[0]
+            if as_json:
+                print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes))))
+            elif latex:
+                print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
+            else:
+                texts = symbolic.text_forms(prog, shapes, forms)
+                print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
+        sys.stdout.flush()
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
     guarded(s, body)
 
 
