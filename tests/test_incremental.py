@@ -164,6 +164,12 @@ class Whole:
                     self.at = {n: v for n, v in self.at.items() if n in prog.inputs}
                     out = [f"replaced: {new.name} = {new.text}" + (
                         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else "")]
+                    g = prog.graph
+                    wait = sorted(m for m in prog.inputs if m not in self.at
+                                  and g.read_by([g.slot_of[new.name]])[g.slot_of[m]])
+                    if wait:  # (the new statement's own inputs without a value: said, as for a new one)
+                        out.append(f"{new.name}: waiting for a value of {', '.join(wait)} "
+                                   f"(:at {' '.join(f'{m}=…' for m in wait)})")
                     if self.at and all(n in self.at for n in prog.inputs):
                         reached = {new.name}
                         for st in prog.graph.statements:

@@ -706,3 +706,13 @@ def test_a_replacement_that_would_make_a_cycle_says_so():
     assert "y = 8" in render(s.handle(":run"))
     assert "replaced" in render(s.handle("a = x * 2"))  # a replacement reading no descendant still works
     assert "y = 12" in render(s.handle(":run"))
+
+
+def test_a_replacement_that_reads_a_new_input_says_it_waits_for_it():
+    """A red team's find: `y = c * xx` replacing `y = a * w` printed only "replaced", where a new
+    statement says what it waits for. The oracle: y = 2·xx once xx = 2."""
+    s = session(["c = 2", "y = a * w"])
+    out = render(s.handle("y = c * xx"))
+    assert "replaced" in out and "y: waiting for a value of xx" in out
+    s.handle(":at xx=2")
+    assert "y = 4" in render(s.handle(":run"))

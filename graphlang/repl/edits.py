@@ -33,6 +33,8 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
     shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
+    missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
+    shown += waiting([name], add_inputs_read({}, prog.graph.statements), missing)
     return _recomputed(session, prog, name, shown, "replaced")
 
 
