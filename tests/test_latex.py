@@ -263,3 +263,11 @@ def test_page_breaks_are_for_documents_not_for_mathjax():
     assert "allowdisplaybreaks" not in mathjax
     assert mathjax.count("\\begin{align*}") == mathjax.count("\\end{align*}\n") == 3
     assert mathjax.count("{") == mathjax.count("}")
+
+
+def test_a_transposed_fraction_is_bracketed():
+    """A red team's find: `\\frac{\\mathbf{1}}{3}^{T}` put the T beside the fraction's bar."""
+    from graphlang.symbolic.matrixtex import transposed
+    from graphlang.symbolic.textform import ATOM
+    assert transposed("\\frac{\\mathbf{1}}{3}", ATOM) == "\\left(\\frac{\\mathbf{1}}{3}\\right)^{T}"
+    assert transposed("W", ATOM) == "W^{T}"

@@ -44,8 +44,9 @@ def script_base(text: str) -> str:
 def transposed(text: str, prec: int) -> str:
     """`X^T`, parenthesized unless X is one symbol: `\\left(a + b\\right)^{T}`, and
     `\\left(\\cos\\left(a\\right)\\right)^{T}`, `\\left(x^{2}\\right)^{T}` (a T on a function's parenthesis
-    or on an exponent would read as part of it)."""
-    if prec < POSTFIX or text.endswith("\\right)") or _superscripted(text):
+    or on an exponent would read as part of it), `\\left(\\frac{\\mathbf{1}}{3}\\right)^{T}` (a T beside a
+    fraction's bar belongs to no part of it)."""
+    if prec < POSTFIX or text.endswith("\\right)") or _superscripted(text) or text.startswith("\\frac"):
         return f"\\left({text}\\right)^{{T}}"
     return f"{text}^{{T}}"
 
