@@ -82,9 +82,9 @@ _MAX = float(np.finfo(np.float64).max)
 def _row(n: str, method: str, got: Any, want: Any, rtol: float, atol: float, note: str = "") -> Row:
     with quiet_floats():  # errors past float64's range are shown as its maximum
         diff = np.abs(np.asarray(got, dtype=float) - np.asarray(want, dtype=float))
-        scale = np.abs(np.asarray(want, dtype=float))
         abs_err = _capped(np.max(diff)) if diff.size else 0.0
-        ok = bool(np.all(diff <= atol + rtol * scale)) and abs_err < _MAX
+        ok = bool(np.all(_agrees(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol, atol))) \
+            and abs_err < _MAX
         rel_err = _capped(mixed_error(got, want))
     return Row(n, method, got, abs_err, rel_err, ok, note)
 

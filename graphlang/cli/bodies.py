@@ -16,9 +16,6 @@ from graphlang.present import jsonout
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
-TENSOR_WORK = frozenset({"sum", "mean", "softmax", "logsoftmax", "logsumexp", "matmul", "dot", "outer", "T", "mT",
-                         "index"})  # what a program does to vectors and matrices, not to scalars
-
 
 def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = None) -> list[Any]:
     """Shapes from --at values when given, else from declarations (undeclared inputs: scalars; a
@@ -38,7 +35,8 @@ def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = N
         if scalar and err.kind == "shape":
             raise GraphlangError(err.kind, err.message, err.line, err.column, told) from None
         raise
-    if scalar and notes is not None and any(eq.prim.name in TENSOR_WORK for eq in prog.graph.eqns):
+    # (a reduction, a product of matrices, an index: what is done to tensors, as symbolic.scalars_matter says)
+    if scalar and notes is not None and any(not eq.prim.elementwise for eq in prog.graph.eqns):
         notes.append(told)  # (said after the answer: never before an error)
     return shapes
 

@@ -3,21 +3,22 @@ extended precision) lose a value's digits. A right formula converges to the true
 are added; cancellation a program makes on purpose (((s + t) − s) − t with s = 1e25) does not hide
 a wrong one here, as it does at a fixed precision.
 
-Each row of `RULES` is one primitive's value on `Decimal`s (elementwise rows are mapped over object
-arrays; numpy's own structural functions — matmul, transpose, index, sum — work on those as they
-are). A primitive without a row makes `forward` raise `Unsupported`: the caller falls back.
+`ELEMENTWISE` holds each elementwise primitive's value on `Decimal`s (mapped over object arrays),
+`STRUCTURAL` the others (numpy's own matmul, transpose, index, sum work on object arrays as they
+are). Every primitive of the table has a row (tests/test_exact.py fails for a new one without).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
+from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, getcontext, localcontext
 from typing import Any
 
 import numpy as np
 
 from graphlang.ir.graph import Graph
+from graphlang.primitives.table import PRIMITIVES
 
 EXPONENT = 999_999  # a decimal exponent range no program that graphlang accepts leaves in practice
 
@@ -35,7 +36,6 @@ class Overflowed(Undefined):
 
 
 def _digits() -> int:
-    from decimal import getcontext
     return getcontext().prec
 
 
@@ -63,9 +63,8 @@ def _log1p(x: Decimal) -> Decimal:
 _PI: dict[int, Decimal] = {}
 
 
-def _pi() -> Decimal:
-    """π to the working precision (the decimal module's documented series), kept per precision."""
-    prec = _digits()
+def _pi(prec: int) -> Decimal:
+    """π to `prec` digits (the decimal module's documented series), kept per precision."""
     if prec not in _PI:
         with localcontext() as ctx:
             ctx.prec = prec + 5
@@ -77,7 +76,8 @@ def _pi() -> Decimal:
                 d, da = d + da, da + 32
                 t = (t * n) / d
                 s += t
-        _PI[prec] = +s
+            ctx.prec = prec
+            _PI[prec] = +s
     return _PI[prec]
 
 
@@ -85,7 +85,7 @@ def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
     """sin x and cos x by their series after x is reduced into [−π, π] (with the digits x's size needs)."""
     with localcontext() as ctx:
         ctx.prec = _digits() + max(0, x.adjusted()) + 10
-        two_pi = 2 * _pi_at(ctx.prec)
+        two_pi = 2 * _pi(ctx.prec)
         r = x - two_pi * (x / two_pi).to_integral_value()
         tiny = Decimal(1).scaleb(-ctx.prec - 5)
         sin, cos, term, term_c, k = r, Decimal(1), r, Decimal(1), 1
@@ -94,12 +94,6 @@ def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
             term_c = -term_c * r * r / ((2 * k - 1) * (2 * k))
             sin, cos, k = sin + term, cos + term_c, k + 1
     return +sin, +cos
-
-
-def _pi_at(prec: int) -> Decimal:
-    with localcontext() as ctx:
-        ctx.prec = prec
-        return _pi()
 
 
 def _dpow(x: Decimal, y: Decimal, k: int, m: int) -> Decimal:
@@ -177,15 +171,14 @@ ELEMENTWISE: dict[str, Callable[..., Decimal]] = {
     "div": lambda x, y: x / y, "pow": _pow, "neg": lambda x: -x, "id": lambda x: x,
     "exp": lambda x: x.exp(), "ln": _ln, "sqrt": _sqrt,
     "sin": lambda x: _sin_cos(x)[0], "cos": lambda x: _sin_cos(x)[1],
-    "tan": lambda x: _tan(x), "tanh": _tanh, "sigmoid": _sigmoid,
+    "tan": _tan, "tanh": _tanh, "sigmoid": _sigmoid,
     "relu": lambda x: x if x > 0 else ZERO, "abs": abs, "sign": lambda x: ONE if x > 0 else -ONE if x < 0 else ZERO,
     "step": lambda x: ONE if x > 0 else ZERO, "max": lambda x, y: x if x >= y else y,
     "min": lambda x, y: x if x <= y else y, "xlogy": lambda x, y: ZERO if x == 0 else x * _ln(y),
     "xdivy": lambda x, y: ZERO if x == 0 else x / y, "softplus": _softplus,
     "logsigmoid": lambda x: -_softplus(-x),
 }
-_MAPPED = {name: np.frompyfunc(fn, fn.__code__.co_argcount if hasattr(fn, "__code__") else 1, 1)
-           for name, fn in ELEMENTWISE.items()}
+_MAPPED = {name: np.frompyfunc(fn, PRIMITIVES[name].arity, 1) for name, fn in ELEMENTWISE.items()}
 
 
 def _elementwise(name: str, *args: Any) -> Any:

@@ -43,9 +43,8 @@ def exact_verdict(stud: Program, point: Mapping[str, Any], want: Any, rtol: floa
         except exact.Undefined:
             continue
         computed = True
-        outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
-        got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
-        if got.shape == np.shape(want) and np.all(np.isfinite(got)) and _close(got, want, rtol, atol)[0]:
+        got = _laid_out(g, vals, want)
+        if got is not None and _close(got, want, rtol, atol)[0]:
             return True
     return False if computed else None
 
@@ -77,11 +76,20 @@ def _extended(stud: Program, point: Mapping[str, Any], want: Any) -> tuple[np.nd
     try:
         with quiet_floats():
             vals = interp.forward(g, [np.asarray(v, dtype=np.longdouble) for v in stud.bind(point)[0]])
-            outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
+            got = _laid_out(g, vals, want)
     except (GraphlangError, ArithmeticError, ValueError):
         return None, None
-    got = outs[0].reshape(np.shape(want)) if len(outs) == 1 else np.concatenate(outs)
-    return (got, vals) if got.shape == np.shape(want) and np.all(np.isfinite(got)) else (None, None)
+    return (got, vals) if got is not None else (None, None)
+
+
+def _laid_out(g: Any, vals: list[Any], want: Any) -> np.ndarray | None:
+    """The outputs as float64, laid out as the reference's value (several: flattened, concatenated);
+    None where the shape differs or a number is not finite in float64."""
+    with quiet_floats():
+        outs = [np.ravel(np.asarray(vals[g.slot_of[n]], dtype=np.float64)) for n in g.outputs]
+    got = outs[0].reshape(np.shape(want)) if len(outs) == 1 and outs[0].size == np.size(want) else \
+        np.concatenate(outs)
+    return got if got.shape == np.shape(want) and np.all(np.isfinite(got)) else None
 
 
 def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
@@ -95,12 +103,12 @@ def only_float64(stud: Program, point: Mapping[str, Any], want: Any, float64: An
 def _value_only(stud: Program, point: Mapping[str, Any], want: Any, float64: Any, rtol: float, atol: float,
                 failed: bool) -> bool:
     """Is the submission's trouble at this far point float64's, not a wrong or undefined formula? Its
-    value in extended precision, or else with 40 (then 340) digits, must reach the reference's. A
-    formula undefined or wrong here (0·sqrt(x − 0.5) added where abs(ln x) is wrong, or cancellation
-    made on purpose beside a wrong term) fails. Only for a program the exact pass cannot take (too
-    large, a derivative helper) the old rules judge: in extended precision the value comes ten
-    times closer, or cancels away its digits there too, or fails as float64 does (`float64_limit`);
-    without an extended type (Windows, macOS on arm64) the failure is taken on trust."""
+    value in extended precision, or else with 40, 340, then 1,200 digits (`exact_verdict`), must reach
+    the reference's. A formula undefined or wrong here (0·sqrt(x − 0.5) added where abs(ln x) is
+    wrong, or cancellation made on purpose beside a wrong term) fails. Only where the exact pass
+    cannot tell (a program too large for it, or no value at any precision) the old rules judge: in
+    extended precision the value comes ten times closer, or cancels away its digits there too, or
+    fails as float64 does (`float64_limit`); without an extended type the failure is taken on trust."""
     got, vals = _extended(stud, point, want) if EXTENDED else (None, None)
     if got is not None and _close(got, want, rtol, atol)[0]:
         return True
