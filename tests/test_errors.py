@@ -852,3 +852,47 @@ def test_a_parenthesised_expression_split_over_lines_is_not_told_of_commas():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = (x\n + 1) * (2\n 3)\n")
     assert "','" not in (info.value.hint or "")
+
+
+@pytest.mark.parametrize("axis,shown", [("1.0", "1.0"), ("1e0", "1.0"), ("-1.", "-1.0"), ("0.5", "0.5")])
+@pytest.mark.parametrize("lane", ["templates", "lark"])
+def test_an_axis_written_with_a_point_is_refused(axis, shown, lane):
+    """`sum(A, 1.0)` summed over axis 1: the SPEC's axis is an integer literal, and `1.0` is written as a value."""
+    from graphlang.language.parser import parse_full
+    from graphlang.language.resolve import check
+    from graphlang.limits import Limits
+
+    line = f"y = sum(A, {axis})\n"
+    with pytest.raises(GraphlangError) as info:
+        if lane == "lark":  # the full parser, which a program the templates cannot build reaches
+            check(parse_full(line, Limits()))
+        else:
+            graphlang.parse(line)
+    err = info.value
+    assert err.kind == "argument" and err.message.endswith(f"not {shown}"), err.message
+    assert (err.line, err.column) == (1, 12)
+
+
+@pytest.mark.parametrize("axis,decimal", [("1.0", True), ("1e0", True), ("1", False)])
+def test_the_long_program_lane_keeps_how_a_number_was_written(axis, decimal):
+    """Long programs are built by generated code per line shape: it too keeps `1.0` apart from `1`."""
+    from graphlang.language.ast import Decimal
+    from graphlang.language.lines import parse_lines
+    from graphlang.limits import Limits
+
+    text = "".join(f"t{k} = sum(A, {axis}) * 2\n" for k in range(2_000))
+    built = parse_lines(text, Limits())
+    assert built is not None and len(built) == 2_000
+    assert all(isinstance(st.expr.args[0].args[1], Decimal) == decimal for st in built)
+    if decimal:
+        with pytest.raises(GraphlangError) as info:
+            graphlang.parse(text)
+        assert info.value.kind == "argument" and info.value.line == 1
+
+
+@pytest.mark.parametrize("axis", ["1", "-1", "0"])
+def test_an_integer_axis_still_reduces(axis):
+    a = np.arange(6.0).reshape(2, 3)
+    r = graphlang.parse(f"input A[2, 3]\ns = sum(A, {axis})\ny = dot(s, s)\n").evaluate({"A": a})
+    s = a.sum(axis=int(axis))
+    assert r.value == pytest.approx(float(s @ s)) and np.allclose(r.gradient["A"], 2 * np.expand_dims(s, int(axis)))

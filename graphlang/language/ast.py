@@ -41,6 +41,18 @@ class Expr:
         return f"Expr({self.op}, {len(self.args)} args, attr={self.attr!r})"
 
 
+class Decimal(Expr):
+    """A number written with a point or an exponent (`1.0`, `1e0`): a value, never an axis or index."""
+
+    __slots__ = ()
+
+
+def number(text: str, value: float, line: int | None, column: int | None) -> Expr:
+    """The constant a number token writes, remembering whether it was written as an integer."""
+    kind = Expr if text.isdigit() else Decimal
+    return kind("const", (), value, line, column)
+
+
 def const(value: float) -> Expr:
     return Expr("const", (), float(value))
 

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Expr, Statement, tree_nodes, underflows
+from graphlang.language.ast import Decimal, Expr, Statement, tree_nodes, underflows
 from graphlang.language.shapecheck import Kind, Shape
 from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
 from graphlang.limits import Limits
@@ -188,7 +188,8 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
             value = float(shape[s:e])
             if value == float("inf") or not value and underflows(shape[s:e], value):  # (the parser says why)
                 raise _NoLane
-            body.append(f"e{n} = E('const', (), {const(value)}, ln, c{ins[1]})")
+            kind = "E" if shape[s:e].isdigit() else "D"  # (as `ast.number`: `1.0` is no axis)
+            body.append(f"e{n} = {kind}('const', (), {const(value)}, ln, c{ins[1]})")
             desc.append(("const", ()))
         elif op == "op":
             _, s, e = toks[ins[1]]
@@ -213,6 +214,6 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
     body.append(f"return S('assign', ln, c{t.name}, name=n[{name_index[t.name]}], expr=e{t.root}, "
                 f"text={text}, items=NO_ITEMS), ({nodes})")
     src = "def make(n, line, ln):\n    " + "\n    ".join(body) + "\n"
-    ns: dict[str, Any] = {"E": Expr, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
+    ns: dict[str, Any] = {"E": Expr, "D": Decimal, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
     exec(src, ns)  # noqa: S102 - generated from a parsed template, never from a program's names
     return ns["make"], tuple(desc)

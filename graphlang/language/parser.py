@@ -10,7 +10,7 @@ import lark
 from lark import Token, Tree
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement, as_written, underflows
+from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
 from graphlang.language.grammar import lark_parser
 from graphlang.language.lines import parse_lines
 from graphlang.language.syntax_errors import position, syntax_error
@@ -247,7 +247,7 @@ def _number_or_name(tok: Token, limits: Limits) -> Expr:
         raise GraphlangError("value", f"the number {str(tok)[:40]} is too small for float64: it would be 0",
                              tok.line, tok.column, "numbers other than 0 must be above about 4.9e-324; write 0 "
                              "if you mean it")
-    return Expr("const", (), value, tok.line, tok.column)
+    return number(str(tok), value, tok.line, tok.column)
 
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement, tree_nodes
+from graphlang.language.ast import Decimal, DeclItem, Expr, Statement, tree_nodes
 from graphlang.language.shapecheck import context
 from graphlang.primitives.table import CONSTANTS, HELPERS, builtin_names, lookup, reserved_name
 
@@ -25,6 +25,8 @@ def named_once(items: list[DeclItem]) -> None:
 
 
 def _int_literal(e: Expr) -> int | None:
+    if isinstance(e, Decimal) or e.op == "neg" and isinstance(e.args[0], Decimal):
+        return None  # `sum(A, 1.0)`: a value, written as one
     if e.op == "neg" and e.args[0].op == "const":
         v = -float(e.args[0].attr)  # type: ignore[arg-type]
     elif e.op == "const":
@@ -90,11 +92,15 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         for k, a in enumerate(extra):
             lit = _int_literal(a)
             if lit is None:
-                number = a.attr if a.op == "const" else None  # `sum(A, 0.5)` is no expression
+                number = (a.attr if a.op == "const" else -a.args[0].attr  # type: ignore[operator]
+                          if a.op == "neg" and a.args[0].op == "const" else None)  # `sum(A, 0.5)`: no expression
+                whole = isinstance(number, float) and number.is_integer()  # `sum(A, 1.0)`
                 raise GraphlangError("argument", f"{fname}: argument {n_tensor + k + 1} must be an integer "
                                      "literal (an axis or index), not " + (
-                                         f"{number:g}" if isinstance(number, float) else "an expression"),
-                                     a.line, a.column, f"for example {fname}(u, 0)")
+                                         f"{number!r}" if whole else f"{number:g}" if isinstance(number, float)
+                                         else "an expression"), a.line, a.column,
+                                     f"write it without a point: {fname}(u, {number:.0f})" if whole else
+                                     f"for example {fname}(u, 0)")
             attrs.append(lit)
         args = args[:n_tensor]
     max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else prim.attr_count or 8)

@@ -20,7 +20,7 @@ from lark import Lark, Token, Tree
 from lark.lexer import Lexer
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import DeclItem, Expr, Statement, as_written, underflows
+from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
 from graphlang.language.grammar import cached_lark
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
@@ -329,7 +329,7 @@ def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where
             value = float(text[s:e])
             if value == float("inf") or not value and underflows(text[s:e], value):  # (the parser says why)
                 raise Fallback
-            append(Expr("const", (), value, *where(s)))
+            append(number(text[s:e], value, *where(s)))
         elif op == "op":
             _, s, e = toks[ins[1]]
             append(Expr(INFIX[text[s:e]], (built[ins[3]], built[ins[4]]), None, *where(s)))
