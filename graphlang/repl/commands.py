@@ -207,6 +207,28 @@ def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) 
                  f"(:at {' '.join(f'{i}=…' for i in wait)})")]
 
 
+def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -> list[Text]:
+    """After `:at`, what it changed: the values of the names reading an input just given (a few of
+    them; else the outputs), and the names still waiting for another input's value."""
+    if program is None or not given_now & set(program.inputs):
+        return []
+    g = program.graph
+    read = add_inputs_read({}, g.statements)
+    missing = {n for n in program.inputs if n not in at}
+    touched = [st.name for st in g.statements if read.get(st.name, frozenset()) & given_now]
+    ready = [n for n in touched if not read[n] & missing]
+    pick = ready if len(ready) <= FEW else [n for n in program.outputs if n in ready]
+    if missing:
+        vals = values_alone(program, pick, at)
+    else:  # one pass for them all
+        arrays, _ = program.bind(given(program, at))
+        slots = interp.forward(g, arrays)
+        vals = {n: slots[g.slot_of[n]] for n in pick}
+    more = len(ready) - len(pick)
+    return [*shown(vals), *([Text(f"(and {more} more: :run shows every value)")] if more else []),
+            *waiting(touched, read, missing)]
+
+
 def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
     """An input a statement reads for the first time, never declared, close to a node's name: a typo?
     (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?')."""
