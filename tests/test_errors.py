@@ -896,3 +896,17 @@ def test_an_integer_axis_still_reduces(axis):
     r = graphlang.parse(f"input A[2, 3]\ns = sum(A, {axis})\ny = dot(s, s)\n").evaluate({"A": a})
     s = a.sum(axis=int(axis))
     assert r.value == pytest.approx(float(s @ s)) and np.allclose(r.gradient["A"], 2 * np.expand_dims(s, int(axis)))
+
+
+def test_the_functions_derivatives_show_are_among_those_a_student_is_told_of():
+    """`diff` of abs(x) + relu(x) prints sign(x) + step(x): the unknown-function hint listed neither."""
+    import re
+
+    shown = set(re.findall(r"([a-z]+)\(", graphlang.parse("y = abs(x) + relu(x)\n").diff("x")["x"]))
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = foo(x)\n")
+    told = set(info.value.hint.split("built-in functions: ")[1].split(", "))
+    assert shown == {"sign", "step"} and shown <= told and not {"xlogy", "dpow", "expand", "embed"} & told
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = sgnn(x)\n")
+    assert "did you mean 'sign'?" in info.value.message

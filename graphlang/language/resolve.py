@@ -71,8 +71,9 @@ def suggest(name: str) -> str | None:
 
 
 def _told() -> list[str]:
-    """The functions a student is told of (not the helpers derivative programs write, but outer)."""
-    return [b for b in builtin_names() if b not in HELPERS or b == "outer"]
+    """The functions a student is told of: not the helpers derivative programs write, but outer, and
+    sign and step, which derivatives show (`diff` of abs(x) + relu(x) is sign(x) + step(x))."""
+    return [b for b in builtin_names() if b not in HELPERS or b in ("outer", "sign", "step")]
 
 
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
