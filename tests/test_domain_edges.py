@@ -204,3 +204,42 @@ def test_a_mean_of_finite_numbers_whose_sum_overflows_is_that_mean(axis):
     from graphlang.primitives import kernels, vmap
     np.testing.assert_array_equal(vmap.mean(vmap.Batch(np.stack([A, A])), None).v, [1e308, 1e308])
     assert kernels.mean(np.array([1.0, 2.0, 4.0]), None) == np.mean([1.0, 2.0, 4.0])  # the usual path untouched
+
+
+def _mp_logsumexp(v: list[float]) -> tuple[float, list[float]]:
+    """logsumexp(v) and logsoftmax(v), each rounded once from 60 digits."""
+    import mpmath
+    with mpmath.workdps(60):
+        lse = mpmath.log(mpmath.fsum(mpmath.exp(mpmath.mpf(x)) for x in v))
+        return float(lse), [float(mpmath.mpf(x) - lse) for x in v]
+
+
+@pytest.mark.parametrize("v", [[0.0, -60.0], [0.0, -20.0], [1.0, -20.0], [5.0, 5.0], [-3.0, 2.0, 2.0],
+                               [1e308, 1e307], [-745.0, -800.0], [0.5, 0.25, -0.75]])
+def test_logsumexp_and_logsoftmax_keep_their_small_terms(v):
+    """ln(1 + 8.8e-27) was rounded to ln 1 = 0: logsumexp([0, -60]) gave 0 and logsoftmax 0, though
+    logsigmoid(60), the same number, was exact; at [0, -20] 3.4e-8 relative. Oracle: mpmath, 60 digits."""
+    from graphlang.primitives import kernels, vmap
+
+    want, each = _mp_logsumexp(v)
+    prog = graphlang.parse(f"input v[{len(v)}]\ny = logsumexp(v)\nz = logsoftmax(v)\noutput y, z\n")
+    for _ in range(3):  # interpreted, then compiled
+        got = prog.evaluate({"v": v}).value
+        assert got[0] == pytest.approx(want, rel=4e-16, abs=0)
+        assert list(got[1:]) == pytest.approx(each, rel=4e-16, abs=0)
+    rows = np.array([v, v[::-1]])
+    batched = vmap.logsumexp(vmap.Batch(rows)).v
+    assert list(batched) == [kernels.logsumexp(np.array(r)) for r in rows]  # each example as alone
+
+
+def test_a_logsoftmax_past_float64_is_a_located_error_and_logsumexp_is_not():
+    """logsoftmax([1e308, -1e308])[1] is -2e308: an overflow, said at its line (a red team: a change
+    let -inf through, and `run --json` then ended in a traceback); logsumexp there is 1e308."""
+    prog = graphlang.parse("input v[2]\nz = logsoftmax(v)\ny = sum(z)\n")
+    for _ in range(3):
+        with pytest.raises(GraphlangError) as info:
+            prog.evaluate({"v": [1e308, -1e308]})
+        assert (info.value.kind, info.value.line) == ("domain", 2) and "overflows" in info.value.message
+    lse = graphlang.parse("input v[2]\ny = logsumexp(v)\n").evaluate({"v": [1e308, -1e308]})
+    assert lse.value == 1e308 and list(lse.gradient["v"]) == [1.0, 0.0]
+

@@ -41,12 +41,19 @@ def logsigmoid(u: Array) -> Array:
     return np.minimum(u, 0.0) - np.log1p(np.exp(-np.abs(u)))
 
 
+def log_sum_shifted(shifted: Array) -> Array:
+    """ln Σ e^s over the last axis (kept), where each row's largest s is 0: log1p of the other
+    terms, whose sum rounding 1 + 8.8e-27 to 1 lost (logsumexp([0, -60]) was 0; a tie adds its 1)."""
+    e = np.exp(shifted)
+    np.put_along_axis(e, np.argmax(shifted, axis=-1)[..., None], 0.0, axis=-1)
+    return np.log1p(e.sum(axis=-1, keepdims=True))
+
+
 def logsoftmax(u: Array) -> Array:
     """u - logsumexp(u) over the last axis, stable (the log of softmax, never log(0))."""
     u = np.asarray(u, dtype=np.float64)
-    m = u.max(axis=-1, keepdims=True)
-    shifted = u - m
-    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    shifted = u - u.max(axis=-1, keepdims=True)  # (an element 1.8e308 below the max overflows: its value does)
+    return shifted - log_sum_shifted(shifted)
 
 
 def total(x: Array, axis: int | None) -> Array:
@@ -64,10 +71,11 @@ def mean(x: Array, axis: int | None) -> Any:
 
 
 def logsumexp(u: Array) -> Array:
+    u = np.asarray(u, dtype=np.float64)
     m = np.max(u)
     with np.errstate(over="ignore"):  # as in softmax: a term 1.8e308 below the max adds exactly 0
-        shifted = u - m
-    return m + np.log(np.sum(np.exp(shifted)))
+        shifted = (u - m).reshape(-1)
+    return m + log_sum_shifted(shifted)[0]
 
 
 def relu(u: Array) -> Array:

@@ -171,11 +171,13 @@ def mean(a: Any, axis: Any) -> Any:
 def logsumexp(a: Any) -> Any:
     if not isinstance(a, Batch):
         return kernels.logsumexp(a)
-    axes = tuple(range(1, a.v.ndim))
-    m = np.max(a.v, axis=axes, keepdims=True) if axes else a.v
-    if not axes:
+    if a.v.ndim == 1:
         return Batch(a.v.copy())
-    return Batch(m.reshape(-1) + np.log(np.sum(np.exp(a.v - m), axis=axes)))
+    rows = a.v.reshape(len(a.v), -1)  # each example's elements in a row: its logsumexp as one's
+    m = rows.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore"):
+        shifted = rows - m
+    return Batch(m[:, 0] + kernels.log_sum_shifted(shifted)[:, 0])
 
 
 def index(a: Any, idx: Any) -> Any:
