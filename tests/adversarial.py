@@ -124,6 +124,10 @@ AT_FILE_CASES = [
     # length"), and one past Python's 4,300 digits ("use sys.set_int_max_str_digits" leaked)
     ("integer of 400 digits", '{"x": 1' + "0" * 400 + "}", 2, "usage"),
     ("integer of 5000 digits", '{"x": 1' + "0" * 5000 + "}", 2, "usage"),
+    # as `--at x=[[1,2],[3]]` and `--at x=[]` (a red team: exit 1 here, 2 there, for the same mapping)
+    ("ragged JSON list", '{"x": [[1, 2], [3]]}', 2, "usage"),
+    ("JSON list of mixed depths", '{"x": [1, [2]]}', 2, "usage"),
+    ("empty JSON list", '{"x": []}', 2, "usage"),
 ]
 
 

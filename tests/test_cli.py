@@ -171,3 +171,43 @@ def test_at_file_refuses_a_number_float64_would_make_0(cli, tmp_path):
     assert res.code == 2 and "too small for float64" in res.err
     (tmp_path / "z.json").write_text('{"x": 1e-300, "z": 0.0}')  # small, and 0 written as 0: values
     assert cli("run", "programs/lecture13.cg", "--at-file", str(tmp_path / "z.json")).err.count("too small") == 0
+
+
+def _python_m(args: list[str], **kw) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "graphlang", *args], cwd=ROOT, capture_output=True, timeout=120,
+                          env={**_env(), "PYTHONPATH": str(ROOT)}, **kw)
+
+
+def _env() -> dict:
+    import os
+    return {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
+
+
+def test_an_output_that_cannot_encode_unicode_gets_escapes_not_a_traceback():
+    """PYTHONIOENCODING=ascii (or a C locale): the tables' ∂ raised UnicodeEncodeError, and so did
+    a JSON error quoting the character. Now each is an escape, and the JSON stays valid."""
+    lecture = ["run", "programs/lecture13.cg", "--at", "x=2,z=3"]
+    ascii_env = {**_env(), "PYTHONPATH": str(ROOT), "PYTHONIOENCODING": "ascii"}
+    ran = subprocess.run([sys.executable, "-m", "graphlang", *lecture], cwd=ROOT, capture_output=True,
+                         env=ascii_env, timeout=120)
+    assert ran.returncode == 0 and b"Traceback" not in ran.stderr and b"\\u2202y/\\u2202input" in ran.stdout
+    ran.stdout.decode("ascii")
+    bad = subprocess.run([sys.executable, "-m", "graphlang", "run", "-", "--json"], input="y = \u00e9\n".encode(),
+                         cwd=ROOT, capture_output=True, env=ascii_env, timeout=120)
+    assert bad.returncode == 1 and b"Traceback" not in bad.stderr
+    assert json.loads(bad.stdout)["error"]["message"].startswith("the character U+00E9 (\u00e9)")
+
+
+def test_closed_standard_streams_are_no_traceback():
+    """`graphlang run - <&-` and `... >&-` ended in AttributeError tracebacks (sys.stdin/stdout None)."""
+    import os
+    closed_in = _python_m(["run", "-", "--json"], stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+    assert closed_in.returncode == 2 and b"Traceback" not in closed_in.stderr
+    assert json.loads(closed_in.stdout)["error"]["kind"] == "io" and b"<stdin>: io error" in closed_in.stderr
+    closed_out = _python_m(["run", "programs/lecture13.cg", "--at", "x=2,z=3"], preexec_fn=lambda: os.close(1))
+    assert closed_out.returncode == 0 and closed_out.stderr == b""
+
+
+def test_bytes_that_are_not_utf8_on_standard_input_are_located_at_stdin():
+    ran = _python_m(["run", "-", "--at", "x=1"], input=b"y = x\xff\n")
+    assert ran.returncode == 1 and ran.stderr.startswith(b"<stdin>:1:6: syntax error")

@@ -910,3 +910,41 @@ def test_the_functions_derivatives_show_are_among_those_a_student_is_told_of():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = sgnn(x)\n")
     assert "did you mean 'sign'?" in info.value.message
+
+
+@pytest.mark.parametrize("source,kind,says,hint", [
+    ("input x\n", "empty", "the program declares its inputs but assigns nothing", "e.g. y = x * 2"),
+    ("\n# only a comment\n", "empty", "the program has no statements", "e.g. y = x * z"),
+    ("param x\nx = 2\n", "reserved", "'x' is declared as a param but assigned on line 2", None),
+    ("input x\nx = 2\n", "reserved", "'x' is declared as an input but assigned on line 2", None),
+    ("input pi\n", "reserved", "'pi' is the built-in constant 3.14159 and cannot be declared", None),
+    ("param exp\n", "reserved", "'exp' is a built-in function and cannot be declared", None),
+    ("pi = 3\n", "reserved", "'pi' is the built-in constant 3.14159 and cannot be assigned", None),
+    ("y = 1; output pi\n", "undefined", "the output 'pi' is the built-in constant 3.14159, not a node", "p = pi"),
+    ("y = 1; output q\n", "undefined", "the output 'q' is never defined", None),
+])
+def test_declaration_and_output_messages_say_what_was_written(source, kind, says, hint):
+    """A red team's list: "declared as an param", "input pi ... cannot be assigned", `output pi`
+    "never defined", and `input x` alone "has no statements"."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(source)
+    assert info.value.kind == kind and info.value.message.startswith(says), info.value.message
+    assert hint is None or hint in info.value.hint
+
+
+def test_the_repl_says_the_same_of_a_declared_name_assigned_later():
+    from graphlang.repl import ReplSession
+    s = ReplSession()
+    s.handle("param b")
+    assert "'b' is declared as a param but assigned on line 2" in s.handle("b = 3")[0].plain
+    assert "the output 'pi' is the built-in constant" in s.handle("output pi")[0].plain
+
+
+def test_a_directory_given_as_the_program_names_the_programs_in_it(cli, tmp_path):
+    (tmp_path / "b.cg").write_text("y = x\n")
+    (tmp_path / "a.cg").write_text("y = x\n")
+    ran = cli("run", str(tmp_path), "--at", "x=1")
+    assert ran.code == 2 and f"hint: the programs there: {tmp_path / 'a.cg'}, {tmp_path / 'b.cg'}" in ran.err
+    (tmp_path / "a.cg").unlink()
+    (tmp_path / "b.cg").unlink()
+    assert "hint: give the path of a .cg file" in cli("run", str(tmp_path), "--at", "x=1").err

@@ -6,6 +6,7 @@ Layer: the top (with `repl` and `web`); imports anything below, heavy packages l
 
 from __future__ import annotations
 
+import codecs
 import errno
 import os
 import signal
@@ -24,10 +25,32 @@ def _interrupted(signum: int, frame: Any) -> None:
     os._exit(INTERRUPTED)
 
 
+def _escape(err: UnicodeError) -> tuple[str, int]:
+    """A character the output's encoding lacks, as a JSON-style escape (`\\u2202`): still valid
+    JSON inside a string, and readable in a table (the encoding raised: a traceback)."""
+    assert isinstance(err, UnicodeEncodeError)
+    units = err.object[err.start:err.end].encode("utf-16-be")
+    return "".join(f"\\u{int.from_bytes(units[k:k + 2], 'big'):04x}" for k in range(0, len(units), 2)), err.end
+
+
+def _usable_streams() -> None:
+    """A closed stdout or stderr (`>&-`) writes to nowhere; one that cannot encode every character
+    (PYTHONIOENCODING=ascii, a C locale's) escapes what it cannot."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - for the process's life
+    codecs.register_error("graphlang-escape", _escape)
+    for stream in (sys.stdout, sys.stderr):
+        encoding = codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="graphlang-escape")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: exit 0 / 1 (program error) / 2 (usage); Ctrl-C is one line and 130, from the
     first instant (the handler is installed before numpy, Lark and Typer are imported)."""
     signal.signal(signal.SIGINT, _interrupted)
+    _usable_streams()
     try:
         try:
             from graphlang.cli.quick import dispatch

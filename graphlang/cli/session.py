@@ -128,9 +128,8 @@ class Session:
     def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
         limits = make_limits(strict, overrides or [])
         assert self.path is not None
-        self.source = read_source(self.path, limits)
-        if self.path == "-":
-            self.path = "<stdin>"  # errors read <stdin>:LINE:COL
+        path, self.path = self.path, "<stdin>" if self.path == "-" else self.path  # errors read <stdin>:LINE:COL
+        self.source = read_source(path, limits)  # (also the errors of reading it)
         prog = parse(self.source, limits=limits, path=self.path)
         if prog.graph.n_eqns > FREEZE_FROM:  # one command per process: what it loaded is never
             gc.freeze()  # garbage, so never scanned again (only when big: in-process callers repeat)
@@ -208,8 +207,10 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
         result = prog.evaluate(vals, method=method, wrt=names, epsilon=epsilon,
                                adjoints=as_json)  # the JSON has the same keys as `run`'s
         result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-        if as_json:
+        if as_json:  # (the SPEC's keys only: a note on stdout's side, as `diff`'s)
             print(jsonout.dumps(jsonout.result(result, method=True)))
+            if result.extra["caution"]:
+                sys.stderr.write(f"note: {result.extra['caution']}\n")
         else:
             s.show(result_parts(prog, result))
     guarded(s, body)

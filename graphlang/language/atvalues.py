@@ -137,16 +137,17 @@ def parse_value(name: str, text: str) -> Any:
     return result
 
 
-def _rectangular(name: str, text: str, value: Any) -> None:
+def _rectangular(name: str, text: str | None, value: Any, where: str = "") -> None:
     """A bracketed value is a vector or a matrix (…): no empty list, every row as long as the first,
-    numbers only at the last level. (Level by level: no recursion.)"""
+    numbers only at the last level. (Level by level: no recursion.) `where`: `--at-file F: `."""
     level = [value] if isinstance(value, list) else []
+    quoted = "" if text is None else f": {text[:60]!r}"
     while level:
         if any(not row for row in level):
-            raise _usage(f"the value of {name!r} has an empty list: {text[:60]!r}", "give numbers: v=[1,2,3]")
+            raise _usage(f"{where}the value of {name!r} has an empty list{quoted}", "give numbers: v=[1,2,3]")
         deeper = [isinstance(v, list) for row in level for v in row]
         if len({len(row) for row in level}) > 1 or len(set(deeper)) > 1:
-            raise _usage(f"the value of {name!r} is ragged (rows of different lengths or depths): {text[:60]!r}",
+            raise _usage(f"{where}the value of {name!r} is ragged (rows of different lengths or depths){quoted}",
                          "every row of a matrix needs the same length: W=[[1,2],[3,4]]")
         level = [v for row in level for v in row] if deeper[0] else []
 
@@ -276,4 +277,5 @@ def read_at_file(path: str) -> dict[str, Any]:
                 raise GraphlangError("usage", f"--at-file {path}: the value of {str(name)[:40]!r} is not a number "
                                      f"or a list of numbers ({json.dumps(v)[:40]})",
                                      hint='write numbers unquoted: {"x": 2, "W": [[1, 0], [0, 1]]}')
+        _rectangular(str(name)[:40], None, value, f"--at-file {path}: ")  # as `--at x=[1,[2]]`: a usage error
     return obj

@@ -22,7 +22,7 @@ from typing import Any
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
-from graphlang.language.resolve import KEYWORDS, Checked, check, named_once
+from graphlang.language.resolve import KEYWORDS, Checked, check, declared_as, named_once, never_defined
 from graphlang.limits import Limits
 from graphlang.primitives.table import reserved_name
 
@@ -104,8 +104,7 @@ class Names:
                 named_once(st.items)  # (before "never defined", as the whole check)
                 for item in st.items:
                     if item.name not in new.assigned and item.name not in new.inputs:
-                        raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
-                                             item.line, item.column, "assign it, or name another output")
+                        raise never_defined(item.name, item.line, item.column)
         return new, statements, checked
 
     def _cross_check(self, statements: list[Statement]) -> None:
@@ -120,7 +119,7 @@ class Names:
             conflicts = []
             if name in self.declared:
                 conflicts.append((self.declared[name], GraphlangError(
-                    "reserved", f"{name!r} is declared as an {self.kind[name]} but assigned on line {line}",
+                    "reserved", f"{name!r} is declared as {declared_as(self.kind[name])} but assigned on line {line}",
                     line, column, "inputs get their values from --at; rename the intermediate")))
             if name in self.used:
                 conflicts.append((self.used[name], GraphlangError(
@@ -145,7 +144,7 @@ class Names:
                                              "declare each input once")
                     if item.name in self.assigned:
                         line, column = self.assigned[item.name]
-                        raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
+                        raise GraphlangError("reserved", f"{item.name!r} is declared as {declared_as(st.kind)} but "
                                              f"assigned on line {line}", line, column,
                                              "inputs get their values from --at; rename the intermediate")
             elif st.kind == "output":

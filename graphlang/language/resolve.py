@@ -180,12 +180,27 @@ class Checked:
     lane: list | None = None  # type: ignore[type-arg]  # per assignment: (shape, resolved nodes) or None; the graph drops it
 
 
-def _reserved(name: str) -> str | None:
+def _reserved(name: str, verb: str = "assigned") -> str | None:
     if name in CONSTANTS:
-        return f"{name!r} is the built-in constant {CONSTANTS[name]:.6g} and cannot be assigned"
+        return f"{name!r} is the built-in constant {CONSTANTS[name]:.6g} and cannot be {verb}"
     if reserved_name(name):
-        return f"{name!r} is a built-in function and cannot be assigned"
+        return f"{name!r} is a built-in function and cannot be {verb}"
     return None
+
+
+def declared_as(kind: str) -> str:
+    """`'x' is declared as an input`, `as a param` (it said "as an param")."""
+    return "an input" if kind == "input" else "a param"
+
+
+def never_defined(name: str, line: int | None, column: int | None) -> GraphlangError:
+    """An output that no statement assigns: `pi` is told it is the constant, not a node."""
+    if name in CONSTANTS:
+        return GraphlangError("undefined", f"the output {name!r} is the built-in constant {CONSTANTS[name]:.6g}, "
+                              "not a node of the program", line, column, f"assign it to a name and output that: "
+                              f"p = {name}")
+    return GraphlangError("undefined", f"the output {name!r} is never defined", line, column,
+                          "assign it, or name another output")
 
 
 _NOT_PLAIN = frozenset(KEYWORDS) | {"transpose"}  # with CONSTANTS and built-ins: `_reserved` may object
@@ -228,7 +243,7 @@ def check(statements: list[Statement]) -> Checked:
                 continue
         if st.kind in ("input", "param"):
             for item in st.items:
-                why = _reserved(item.name)
+                why = _reserved(item.name, "declared")
                 if why:
                     raise GraphlangError("reserved", why, item.line, item.column, "choose another name")
                 if item.name in declared:
@@ -237,7 +252,7 @@ def check(statements: list[Statement]) -> Checked:
                                          item.line, item.column, "declare each input once")
                 if item.name in assigned_at:
                     line = assigned_at[item.name].line
-                    raise GraphlangError("reserved", f"{item.name!r} is declared as an {st.kind} but "
+                    raise GraphlangError("reserved", f"{item.name!r} is declared as {declared_as(st.kind)} but "
                                          f"assigned on line {line}", line, assigned_at[item.name].column,
                                          "inputs get their values from --at; rename the intermediate")
                 if item.shape is not None and 0 in item.shape:  # `input s[0]`: no value could be given
@@ -292,11 +307,13 @@ def check(statements: list[Statement]) -> Checked:
                            Statement("assign", st.line, st.column, st.name, expr, st.text, st.items))
     for item in output_items:
         if item.name not in defined and item.name not in order:
-            raise GraphlangError("undefined", f"the output {item.name!r} is never defined",
-                                 item.line, item.column, "assign it, or name another output")
+            raise never_defined(item.name, item.line, item.column)
     if not assigns and not outputs:
-        raise GraphlangError("empty", "the program has no statements", None, None,
-                             "write at least one assignment, e.g. y = x * z")
+        first = next(iter(declared), None)  # `input x` alone: declared, but nothing computed from it
+        raise GraphlangError("empty", "the program has no statements" if first is None else
+                             "the program declares its inputs but assigns nothing", None, None,
+                             "write at least one assignment, e.g. y = x * z" if first is None else
+                             f"write an assignment that reads them, e.g. y = {first} * 2")
     if not outputs:
         outputs = [assigns[-1].name]
     inputs = [n for n in order if n not in defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 from pathlib import Path
 
@@ -15,10 +16,16 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
     p = Path(path)
     try:
         if str(path) == "-":  # SPEC §3: the program from standard input
+            if sys.stdin is None:  # (`<&-`)
+                raise GraphlangError("io", "standard input is closed: there is no program to read",
+                                     hint="pipe the program in: graphlang run - < program.cg")
             raw = getattr(sys.stdin, "buffer", sys.stdin).read(limits.max_source_chars + 1)  # text in a notebook
             return (raw.encode() if isinstance(raw, str) else bytes(raw)), "<stdin>"
         if p.is_dir():
-            raise GraphlangError("io", f"{path} is a directory, not a .cg file")
+            there = sorted(str(q) for q in itertools.islice(p.glob("*.cg"), 100))[:4]
+            raise GraphlangError("io", f"{path} is a directory, not a .cg file",
+                                 hint="the programs there: " + ", ".join(there) if there else
+                                 "give the path of a .cg file")
         if not p.exists():
             raise GraphlangError("io", f"{path}: no such file", hint="check the path")
         if not p.is_file():

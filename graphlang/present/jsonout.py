@@ -62,8 +62,6 @@ def result(res: Any, method: bool = False) -> dict[str, Any]:
         obj["method"] = res.method
         if res.method == "fd":
             obj["epsilon"] = res.epsilon
-            if res.extra.get("caution"):  # off from the exact derivative: why (grad's note)
-                obj["caution"] = res.extra["caution"]
     return obj
 
 
