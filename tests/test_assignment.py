@@ -169,8 +169,8 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
     (tmp_path / "a.toml").write_text("show_expected = true\n" + (tmp_path / "a.toml").read_text())
     shown = Assignment.load(tmp_path / "a.toml").grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
-    assert {i.name: i.message for i in shown.items}["c"] == \
-        "close: check your rounding (6 significant figures expected)"
+    assert {i.name: i.message for i in shown.items}["c"] == "close: check your rounding (6 significant figures " \
+        f"expected); the reference's value is {math.sin(math.log(2)):.6g}"
 
 
 def test_hidden_values_give_no_digit_oracle():
@@ -186,7 +186,8 @@ def test_hidden_values_give_no_digit_oracle():
             rep = grade_answers(REF, {"c": probe}, AT, comparison=Comparison("sigfig", digits=5), show_expected=shown)
             msgs[probe] = {i.name: i.message for i in rep.items}["c"]
         if shown:
-            assert all(msgs[p].startswith("close") for p in right) and all(msgs[p] == "incorrect" for p in wrong)
+            assert all(msgs[p].startswith("close") for p in right)
+            assert all(msgs[p] == f"incorrect; the reference's value is {c:.6g}" for p in wrong)
         else:
             assert not any("close" in m for m in msgs.values())
             for probe in right + wrong:  # the same words for a right and a wrong probe of as many figures
@@ -612,3 +613,17 @@ def test_an_error_in_the_reference_program_is_shown_in_that_file(tmp_path, cli):
     ran = cli("check", "--assignment", str(tmp_path / "a.toml"), "--answers", str(tmp_path / "ans.json"), "--json")
     assert ran.code == 2 and "ref.cg:3:8:" in ran.err and "c = sin(b" in ran.err
     assert json.loads(ran.out)["error"]["line"] == 3
+
+
+def test_show_expected_gives_a_wrong_answer_the_reference_value():
+    """`show_expected = true` showed answers nothing but "incorrect" (only program submissions said
+    "expected 412.191"). Oracle: ln 2 and the lecture's dy/dx by hand."""
+    b, dydx = math.log(2), 1208.3812151266096
+    for shown in (True, False):
+        rep = grade_answers(REF, {"b": math.log10(2), "dy/dx": -dydx}, AT, show_expected=shown)
+        msgs = {i.name: i.message for i in rep.items if i.name in ("b", "dy/dx")}
+        if shown:
+            assert msgs == {"b": f"incorrect; the reference's value is {b:.6g}",
+                            "dy/dx": f"incorrect: the sign is wrong; the reference's value is {dydx:.6g}"}
+        else:
+            assert msgs == {"b": "incorrect", "dy/dx": "incorrect"} and "0.693" not in str(rep.to_json())

@@ -24,7 +24,7 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import tangents
-from graphlang.grading.compare import Comparison, compare, roundoff_zeros, sign_turned
+from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward
 from graphlang.grading.report import Item, Report
 from graphlang.ir.bind import _not_a_number
@@ -234,9 +234,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     credited: set[str] = set()  # passed, or credited by error carried forward
     right: set[str] = set()  # passed on their own
     # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
-    scale = _scale(v for k, v in env.items() if k not in asked_tangents)
+    scale = largest(v for k, v in env.items() if k not in asked_tangents)
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
-        scale = _scale([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
+        scale = largest([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
             np.asarray(given[q], dtype=np.float64) for q in wanted if q in given  # their numbers, not ours
             and not _malformed(given[q], reference_values[q])
             and compare(np.asarray(given[q], dtype=np.float64), reference_values[q], how.get(q, default_how))[0]])
@@ -275,6 +275,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.message = "consistent with your earlier answers (error carried forward)" + (
                 "" if share == 1.0 else f": {share:g} of its points")
             continue
+        if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)
+            item.message += f"; the reference's value is {short(reference_values[q])}"
         if report.root_cause is None:
             report.root_cause = item.name
     report.feedback.extend(tangents.pass_hints(prog, given, reference_values, wanted, default_how))
@@ -305,11 +307,6 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     return report
 
 
-def _scale(values: Any) -> float:
-    """The largest finite magnitude among `values` (0.0 for none)."""
-    return max((float(np.max(np.abs(v))) for v in values if np.size(v) and np.all(np.isfinite(v))), default=0.0)
-
-
 def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = True) -> tuple[bool, str]:
     """(right, why not) for one answer: well formed, equal under the comparison (a roundoff of 0 and
     a 0 alike), and not of the wrong sign; `reveal` false: no word that depends on hidden values."""
@@ -317,7 +314,8 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
     if why:
         return False, why
     ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp, reveal, written=got)
-    if ok and sign_turned(got, want, scale):
+    if ok and sign_turned(got, want, scale) or reveal and not ok and np.all(np.asarray(want) != 0) and \
+            compare(-np.asarray(got, dtype=np.float64), want, cmp)[0]:  # g_u = 0.622 for -0.622
         return False, "incorrect: the sign is wrong" if reveal else "incorrect"
     return ok, verdict
 

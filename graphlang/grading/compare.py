@@ -147,6 +147,17 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
     return False, "incorrect"
 
 
+def largest(values: Any) -> float:
+    """The largest finite magnitude among `values` (0.0 for none): the scale of a roundoff of 0."""
+    return max((float(np.max(np.abs(v))) for v in values if np.size(v) and np.all(np.isfinite(v))), default=0.0)
+
+
+def short(v: Any) -> str:
+    """A value in feedback: 6 significant figures, a tensor's first elements."""
+    a = np.asarray(v, dtype=np.float64) + 0.0  # never "-0"
+    return f"{float(a):.6g}" if a.ndim == 0 else np.array2string(a, precision=4, threshold=8)
+
+
 def _short_figures(got: Any) -> str:
     """The answer as it was read (as typed where the answers file kept the text: 0.640)."""
     flat = _leaves(got)

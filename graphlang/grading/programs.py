@@ -13,6 +13,7 @@ from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.arbiter import only_float64
 from graphlang.grading.checker import _as_program, _close, reference_at
+from graphlang.grading.compare import short
 from graphlang.grading.points import at_kink, cancels, is_label, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
@@ -171,7 +172,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     for p, far in pts:
         if compared == n:
             break
-        where = ", ".join(f"{name}={_short(v)}" for name, v in p.items()) or "the program (no inputs)"
+        where = ", ".join(f"{name}={short(v)}" for name, v in p.items()) or "the program (no inputs)"
         want = ref.evaluate(p)
         try:
             sp = {**p, **unused} if unused else p  # (the submission's point)
@@ -202,7 +203,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             first_bad = first_bad or value.name
             break
         if not _close(got.value, want.value, rtol, atol)[0] and not value.message:
-            value.message = f"at {where}: {_short(got.value)}, " + _expected(want.value, show_expected)
+            value.message = f"at {where}: {short(got.value)}, " + _expected(want.value, show_expected)
             first_bad = first_bad or value.name
         if stud_kink:  # the submission's derivative is a convention here: compare elsewhere
             kinks.append(where)
@@ -212,7 +213,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         need = want.gradient if want.gradient is not None else want.jacobian or {}
         for name, it in grads.items():
             if not _close(have[name], need[name], rtol, atol)[0] and not it.message:
-                it.message = f"at {where}: {_short(have[name])}, " + _expected(need[name], show_expected)
+                it.message = f"at {where}: {short(have[name])}, " + _expected(need[name], show_expected)
                 first_bad = first_bad or it.name
     if kinks and not smooth and not first_bad:
         for it in grads.values():
@@ -248,7 +249,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
 
 
 def _expected(want: Any, show: bool) -> str:
-    return f"expected {_short(want)}" if show else "not the reference's value"
+    return f"expected {short(want)}" if show else "not the reference's value"
 
 
 def _reordered(ref: Program, stud: Program) -> tuple[Program, str]:
@@ -304,7 +305,3 @@ def _names(ref: Program, required: Sequence[str], wrt: list[str]) -> list[tuple[
     return [(f"defines {n}", "defines") for n in required] + [("output value", "value")] + \
         [(_derivative_label(ref, n), "derivatives") for n in wrt]
 
-
-def _short(v: Any) -> str:
-    a = np.asarray(v, dtype=np.float64) + 0.0  # never "-0"
-    return f"{float(a):.6g}" if a.ndim == 0 else np.array2string(a, precision=4, threshold=8)
