@@ -29,3 +29,8 @@ def __getattr__(name: str) -> Any:
     if name == "load_ipython_extension":  # `%load_ext graphlang`: the %%graphlang cell magic
         return importlib.import_module("graphlang.magic").load_ipython_extension
     raise AttributeError(f"module 'graphlang' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy names too: tab completion in a notebook offers `graphlang.load` before its first use."""
+    return sorted({*globals(), *__all__})

@@ -140,3 +140,12 @@ def test_a_value_that_is_not_a_number_is_named_in_words(value, said):
     with pytest.raises(graphlang.GraphlangError) as err:
         graphlang.parse("y = x * 2").evaluate({"x": value})
     assert err.value.kind == "value" and said in err.value.message, err.value.message
+
+
+def test_every_public_name_is_listed_for_completion():
+    """`dir(graphlang)` lacked load and parse (made on first use): a notebook's Tab offered neither."""
+    import subprocess
+    import sys
+    listed = subprocess.run([sys.executable, "-c", "import graphlang; print(' '.join(dir(graphlang)))"],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert set(graphlang.__all__) <= set(listed)

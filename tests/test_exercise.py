@@ -51,6 +51,9 @@ def test_the_keys_gradient_matches_finite_differences(difficulty):
         ex = generate(seed, difficulty)
         out = ex.program.outputs[0]
         for x in ex.program.inputs:
+            if x in ex.assignment.fixed:  # the label t: no dJ/dt asked
+                assert f"d{out}/d{x}" not in ex.key
+                continue
             fd = _central(ex.program, ex.at, x)
             assert np.allclose(ex.key[f"d{out}/d{x}"], fd, rtol=1e-5, atol=1e-6), (seed, x)
 
@@ -183,3 +186,13 @@ def test_sin_and_cos_take_an_angle_within_one_turn():
                 assert abs(values[arg]) <= 2 * math.pi, (seed, difficulty, fn, arg, values[arg])
                 checked += 1
     assert checked > 20
+
+
+def test_a_network_exercise_declares_its_weights_as_params_and_its_label_fixed():
+    """`exercise --difficulty hard` asked for dJ/dt, the gradient by the target, and declared W and b
+    as inputs (a docs red team; the README's own advice: labels are `fixed`)."""
+    for seed in range(6):
+        ex = generate(seed, "hard")
+        assert set(ex.program.params) >= {"W", "b"} and set(ex.program.params) <= {"W", "b", "V"}
+        assert ex.assignment.fixed == ["t"] and 'fixed = ["t"]' in ex.files["assignment.toml"]
+        assert "dJ/dt" not in ex.key and {"dJ/dW", "dJ/db"} <= set(ex.key)

@@ -115,3 +115,15 @@ def test_a_file_name_that_is_not_utf8_gets_a_row_and_the_gradebook_is_written(tm
     assert table[0]["score"] == table[1]["score"] == table[1]["max_score"]  # the same answers, the same grade
     assert [json.loads(line)["submission"] for line in ran.out.splitlines() if line.startswith("{")] == \
         ["bad\\xffname.json", "ok.json"]
+
+
+def test_a_skipped_file_has_no_score_in_the_gradebook():
+    """`notes.txt` beside the submissions had a score of 0 in the CSV: an LMS import records it."""
+    import csv
+    import io
+
+    from graphlang.grading.gradebook import csv_text
+    rows = [_row("a.json", 7.0), _row("notes.txt", 0.0, status="skipped")]
+    table = {r["submission"]: r for r in csv.DictReader(io.StringIO(csv_text(rows)))}
+    assert table["a.json"]["score"] == "7" and table["notes.txt"]["score"] == ""
+    assert table["notes.txt"]["status"] == "skipped" and table["notes.txt"]["max_score"] == ""

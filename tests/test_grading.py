@@ -978,3 +978,20 @@ def test_a_time_limit_whose_alarm_was_swallowed_still_holds(cli, monkeypatch):
     args = ["check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(HW / "student_ok.cg")]
     late = cli(*args, "--timeout", "0.000001", "--json")
     assert late.code == 1 and late.json()["feedback"] == ["the submission took longer than 1e-06 s"]
+
+
+def test_a_debug_line_not_computed_from_y_is_graded_and_the_feedback_names_it():
+    """`dbg = a * 2` after a right y became the graded output with nothing saying so (a docs red
+    team): 2/5 and "12, expected 412.191". Oracle: a = x·z = 6, so dbg = 12 at (2, 3)."""
+    from graphlang.grading.programs import grade_program
+    ref = (HW / "reference.cg").read_text()
+    right = "a = x*z\nb = ln(x)\ny = exp(a) + a / b + sin(b) / a\n"
+    rep = grade_program(ref, right + "dbg = a * 2\n", {"x": 2, "z": 3})
+    assert not rep.passed and "at x=2, z=3: 12, expected 412.191" in str(rep.to_json())
+    assert rep.feedback[-1] == ("Graded dbg, your program's output (its last assigned name), against the "
+                                "reference's y: if y is your answer, end with it or write `output y`.")
+    named = grade_program(ref, right + "dbg = a * 2\noutput dbg\n", {"x": 2, "z": 3})
+    assert named.feedback[-1].startswith("Graded dbg, your program's output, against")
+    assert not any("Graded" in f for f in grade_program(ref, right, {"x": 2, "z": 3}).feedback)
+    renamed = "a = x*z\nb = ln(x)\nloss = exp(a) + a / b + sin(b) / a\n"  # any name, right values
+    assert grade_program(ref, renamed, {"x": 2, "z": 3}).passed

@@ -746,3 +746,17 @@ def test_at_on_a_longer_program_shows_its_output():
     out = [r.plain for r in s.handle(":at x=2")]
     assert _numbers(out[1]) == pytest.approx({"y": 2 * sum(range(1, 13))})
     assert out[2] == "(and 12 more: :run shows every value)"
+
+
+def test_run_says_when_the_output_is_a_scratch_line_that_does_not_read_the_rest():
+    """After `:load lecture13.cg`, `check = x + 1` became the output: `:run` showed ∂check/∂x and
+    g_y = 0 without a word (a docs red team). Oracle: check = x + 1 reads no node; y reads them all."""
+    s = session([f":load {PROGRAMS / 'lecture13.cg'}", ":at x=2 z=3", "check = x + 1"])
+    out = render(s.handle(":run"))
+    assert "note: the output is check, the last assigned name; y does not reach it" in " ".join(out.split())
+    assert "`output y`" in out
+    s.handle(":undo")
+    assert "note:" not in render(s.handle(":run"))  # the lecture as loaded: every node reaches y
+    s.handle("output y")
+    s.handle("check = x + 1")
+    assert "note:" not in render(s.handle(":run"))  # named: nothing to say

@@ -28,7 +28,7 @@ def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = N
     names = ", ".join(scalar[:4]) + (", …" if len(scalar) > 4 else "")
     told = f"{names} {'is taken as a scalar' if one else 'are taken as scalars'} (no shape declared, no --at): " \
            "for a vector or a matrix declare it (input " \
-           f"{scalar[0] if scalar else 'A'}[2, 3]) or give --at"
+           f"{scalar[0] if scalar else 'A'}[2, 3]; a scalar: {scalar[0] if scalar else 'A'}[]) or give --at"
     try:
         shapes = prog.graph.shapes(tuple(decl.get(n) or () for n in prog.graph.inputs))
     except GraphlangError as err:

@@ -214,7 +214,8 @@ def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's se
     guarded(s, body)
 
 
-def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairielearn")],
+def autograder(platform: Annotated[str, typer.Argument(help="gradescope | prairielearn (run-gradescope: what the "
+                                                           "bundle's run_autograder calls)")],
                assignment: Annotated[str | None, typer.Option("--assignment", help="the assignment.toml")] = None,
                output: Annotated[str | None, typer.Option(
                    "-o", "--output", help="gradescope: the zip; prairielearn: the question folder")] = None,

@@ -44,7 +44,8 @@ def serve(host: Annotated[str, typer.Option(
 
 def html(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
          output: Annotated[str | None, typer.Option(
-             "-o", "--output", help="the file to write (default: the program's name with .html)")] = None,
+             "-o", "--output", help="the file to write (default: the program's name with .html, "
+             "in the current folder)")] = None,
          strict: StrictOpt = False, limit: LimitOpt = []) -> None:  # noqa: B006
     """One self-contained HTML page that steps through the program at one point (no server, no network)."""
     from graphlang.web import compute, page

@@ -296,8 +296,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
     strings = [i.name for i in report.items if "(a string: write" in i.message]
     if strings:
-        report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({strings[0]}, ...): "
-                               "write numbers without quotes.")
+        report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({strings[0]}"
+                               f"{', ...' * (len(strings) > 1)}): write numbers without quotes.")
     elif report.root_cause:
         report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later "
                                "steps may only be wrong because of it.")

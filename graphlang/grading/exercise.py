@@ -85,13 +85,14 @@ def generate(seed: int = 0, difficulty: str = "medium", ops: str | list[str] | t
     source, at = made
     prog = parse(source)
     title = f"Backpropagation by hand ({difficulty}, seed {seed}{f', student {student}' if student else ''})"
-    asg = Assignment.from_dict({**worksheet.assignment_table(title, at), "reference_source": source},
+    fixed = ["t"] if "t" in at else []  # the label: no dJ/dt asked (and PrairieLearn's variants keep it)
+    asg = Assignment.from_dict({**worksheet.assignment_table(title, at, fixed), "reference_source": source},
                                ".", "the generated assignment")
     result = prog.evaluate(at)
     key = worksheet.key(prog, result, asg.quantities)
     ex = Exercise(seed, difficulty, chosen, student, source, at, prog, asg, key)
     ex.files = {"program.cg": source,
-                "assignment.toml": worksheet.assignment_toml(title, at),
+                "assignment.toml": worksheet.assignment_toml(title, at, fixed),
                 "worksheet.md": worksheet.markdown(prog, at, title),
                 "worksheet.tex": worksheet.latex(prog, at, title),
                 "key.json": json.dumps(key, indent=1, ensure_ascii=False) + "\n"}
@@ -185,7 +186,7 @@ def _tensor(rng: random.Random, ops: tuple[str, ...]) -> tuple[str, dict[str, An
     at: dict[str, Any] = {"W": [[rng.choice(entries) for _ in range(n)] for _ in range(m)],
                           "x": [rng.choice(entries) for _ in range(n)],
                           "b": [rng.choice((-0.5, 0.0, 0.5)) for _ in range(m)]}
-    decl = [f"W[{m}, {n}]", f"x[{n}]", f"b[{m}]"]
+    decl = [f"W[{m}, {n}]", f"b[{m}]"]  # the weights: params (what training moves); x and t: data
     body = ["u = W @ x + b", f"h = {rng.choice(acts)}(u)"]
     last, size = "h", m
     if rng.random() < 0.5:  # a second layer
@@ -195,9 +196,8 @@ def _tensor(rng: random.Random, ops: tuple[str, ...]) -> tuple[str, dict[str, An
         body += ["v = V @ h", f"o = {rng.choice(acts)}(v)"]
         last, size = "o", k
     at["t"] = [rng.choice((0.0, 1.0)) for _ in range(size)]
-    decl.append(f"t[{size}]")
     body += [f"e = {last} - t", "s = e * e", "J = 0.5 * sum(s)"]
-    return "input " + ", ".join(decl) + "\n" + "\n".join(body) + "\n", at
+    return f"param {', '.join(decl)}\ninput x[{n}], t[{size}]\n" + "\n".join(body) + "\n", at
 
 
 def _well_posed(source: str, at: dict[str, Any]) -> bool:

@@ -46,7 +46,7 @@ def _num(x: Any) -> str:
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
     """The gradebook: submission, status, one column per quantity (its points; empty where the
-    submission was not graded on it), score, max_score."""
+    submission was not graded on it), score (empty for a skipped file: no student's), max_score."""
     names = quantities(rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
@@ -54,7 +54,8 @@ def csv_text(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         got = {column: i.get("score") for column, i in _columns(r).items()}
         w.writerow([_cell(str(r["submission"])), r["status"], *(_num(got.get(n)) for n in names),
-                    _num(r.get("score", 0.0)), _num(r.get("max_score"))])
+                    _num(None if r["status"] == "skipped" else r.get("score", 0.0)),  # (not a 0 an LMS records)
+                    _num(r.get("max_score"))])
     return out.getvalue()
 
 

@@ -123,7 +123,13 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         if all(i.passed for i in by_name.items if i.kind != "inputs"):  # (an unread extra input aside)
             by_name.feedback.insert(len(report.feedback), note)
             return by_name
-    return _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
+    graded = _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
+    if stud.outputs != ref.outputs and not all(i.passed for i in graded.items if i.kind == "value"):
+        theirs, wanted = ", ".join(stud.outputs), ", ".join(ref.outputs)  # (`dbg = a * 2` after y)
+        how = "" if stud.checked.output_pos else " (its last assigned name)"
+        graded.feedback.append(f"Graded {theirs}, your program's output{how}, against the reference's "
+                               f"{wanted}: if {wanted} is your answer, end with it or write `output {wanted}`.")
+    return graded
 
 
 def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int,

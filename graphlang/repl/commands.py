@@ -229,6 +229,23 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
             *waiting(touched, read, missing)]
 
 
+def dead_ends(program: Program) -> list[Text]:
+    """`check = x + 1` typed after y became the output, and `:run` showed ∂check/∂x with g_y = 0 and
+    nothing said why: where the output is the last assigned name, the names it does not read."""
+    if program.checked.output_pos is not None:
+        return []
+    g = program.graph
+    read = {i for eq in g.eqns for i in eq.ins}
+    ends = [n for n in program.names if n not in program.inputs and n not in program.outputs
+            and g.slot_of[n] not in read]
+    if not ends:
+        return []
+    shown = ", ".join(ends[-3:])
+    return [Text(f"note: the output is {program.outputs[0]}, the last assigned name; {shown} "
+                 f"{'does' if len(ends) == 1 else 'do'} not reach it (type `output {ends[-1]}` to make "
+                 f"{ends[-1]} the output)")]
+
+
 def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
     """An input a statement reads for the first time, never declared, close to a node's name: a typo?
     (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?')."""

@@ -299,12 +299,12 @@ class ReplSession:
                          + (f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
         prog = self._need()
         if cmd == ":run":
-            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at)))]
+            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at))), *rc.dead_ends(prog)]
         if cmd == ":grad":
             vals = rc.given(prog, self.at)
             result = prog.evaluate(vals, method=rest or "reverse")
             result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-            return [render.result_tables(prog, result)]
+            return [render.result_tables(prog, result), *rc.dead_ends(prog)]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
