@@ -211,3 +211,22 @@ def test_closed_standard_streams_are_no_traceback():
 def test_bytes_that_are_not_utf8_on_standard_input_are_located_at_stdin():
     ran = _python_m(["run", "-", "--at", "x=1"], input=b"y = x\xff\n")
     assert ran.returncode == 1 and ran.stderr.startswith(b"<stdin>:1:6: syntax error")
+
+
+def test_process_substitution_is_read_and_a_planted_fifo_is_not(tmp_path):
+    """`graphlang run <(cat p.cg) --at-file <(...)` was "not a regular file" (exit 2): a pipe the
+    shell names /dev/fd/N is read; a FIFO elsewhere (with no writer it would block) is still refused."""
+    import os
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    cmd = (f"{shlex.quote(sys.executable)} -m graphlang run <(echo 'y = x * 2') "
+           "--at-file <(echo '{\"x\": 3}') --json")
+    ran = subprocess.run([bash, "-c", cmd], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["gradient"] == {"x": 2.0}  # d(2x)/dx
+    fifo = tmp_path / "p.cg"
+    os.mkfifo(fifo)
+    refused = _python_m(["run", str(fifo), "--at", "x=1"])
+    assert refused.returncode == 2 and b"not a regular file" in refused.stderr

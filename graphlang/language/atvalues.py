@@ -10,6 +10,7 @@ from typing import Any
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import underflows
+from graphlang.language.source import substituted
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
@@ -234,7 +235,7 @@ def _json_depth(data: bytes) -> int:
 
 def read_at_file(path: str) -> dict[str, Any]:
     p = Path(path)
-    if not p.is_file():
+    if not p.is_file() and not substituted(p):
         raise GraphlangError("usage" if not p.exists() else "io", f"--at-file {path}: no such file"
                              if not p.exists() else f"--at-file {path} is not a regular file",
                              hint='check the path; the file holds a JSON object such as {"x": 2, "z": 3}')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import stat
 import sys
 from pathlib import Path
 
@@ -28,12 +29,21 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
                                  "give the path of a .cg file")
         if not p.exists():
             raise GraphlangError("io", f"{path}: no such file", hint="check the path")
-        if not p.is_file():
+        if not p.is_file() and not substituted(p):
             raise GraphlangError("io", f"{path} is not a regular file")
         with p.open("rb") as fh:
             return fh.read(limits.max_source_chars + 1), str(path)
     except OSError as err:
         raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
+
+
+def substituted(p: Path) -> bool:
+    """The shell's process substitution, `<(cat prog.cg)`: a pipe named /dev/fd/N, read as a file
+    (a FIFO planted anywhere else is refused: with no writer it would block)."""
+    try:
+        return str(p).startswith(("/dev/fd/", "/proc/self/fd/")) and stat.S_ISFIFO(p.stat().st_mode)
+    except OSError:
+        return False
 
 
 def decode_source(data: bytes, limits: Limits, name: str = "the file") -> str:
