@@ -230,3 +230,9 @@ def test_process_substitution_is_read_and_a_planted_fifo_is_not(tmp_path):
     os.mkfifo(fifo)
     refused = _python_m(["run", str(fifo), "--at", "x=1"])
     assert refused.returncode == 2 and b"not a regular file" in refused.stderr
+
+
+def test_the_repl_with_a_closed_stdin_says_so():
+    import os
+    ran = _python_m(["repl"], stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
+    assert ran.returncode == 2 and b"Traceback" not in ran.stderr and b"standard input is closed" in ran.stderr

@@ -196,3 +196,8 @@ def test_a_network_exercise_declares_its_weights_as_params_and_its_label_fixed()
         assert set(ex.program.params) >= {"W", "b"} and set(ex.program.params) <= {"W", "b", "V"}
         assert ex.assignment.fixed == ["t"] and 'fixed = ["t"]' in ex.files["assignment.toml"]
         assert "dJ/dt" not in ex.key and {"dJ/dW", "dJ/db"} <= set(ex.key)
+        for sheet in (ex.files["worksheet.md"], ex.files["worksheet.tex"]):  # asks what is graded, no more
+            assert "∂J/∂t" not in sheet and "g_t" not in sheet and "partial t}" not in sheet
+            assert "∂J/∂W" in sheet or "partial W}" in sheet
+        assert "| W | " in ex.files["worksheet.md"] and "| param |" in ex.files["worksheet.md"]
+

@@ -205,6 +205,11 @@ def test_cli_check_and_gradescope_file(cli, tmp_path):
               str(HW / "student_sign_slip.json"), "--gradescope", str(out))
     assert ran.code == 1 and "dy/dx" in ran.out
     assert json.loads(out.read_text())["score"] == 15
+    # the file students read: no reference value unless asked (the README's example leaked 1208.38)
+    assert "1208" not in out.read_text() and "reference's value" not in out.read_text()
+    cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--answers", str(HW / "student_sign_slip.json"),
+        "--gradescope", str(out), "--show-expected")
+    assert "the reference's value is 1208.38" in out.read_text()
     ok = cli("check", str(HW / "reference.cg"), "--at", "x=2,z=3", "--submission", str(HW / "student_ok.cg"))
     assert ok.code == 0
     tpl = cli("check", str(HW / "reference.cg"), "--template").json()
@@ -995,3 +1000,15 @@ def test_a_debug_line_not_computed_from_y_is_graded_and_the_feedback_names_it():
     assert not any("Graded" in f for f in grade_program(ref, right, {"x": 2, "z": 3}).feedback)
     renamed = "a = x*z\nb = ln(x)\nloss = exp(a) + a / b + sin(b) / a\n"  # any name, right values
     assert grade_program(ref, renamed, {"x": 2, "z": 3}).passed
+
+
+def test_the_graded_output_note_only_where_the_references_name_is_there_to_choose():
+    """The note advised `output y` to a program with no y (`loss = …` wrong) and to one whose y is
+    itself wrong and read by the debug line (a red team). Oracle: the programs' own names."""
+    from graphlang.grading.programs import grade_program
+    ref = (HW / "reference.cg").read_text()
+    at = {"x": 2, "z": 3}
+    no_y = grade_program(ref, "a = x*z\nb = ln(x)\nloss = exp(a) + a / b - sin(b) / a\n", at)
+    wrong_y = grade_program(ref, "a = x*z\nb = ln(x)\ny = exp(a) + a / b - sin(b) / a\ndbg = y * 2\n", at)
+    for rep in (no_y, wrong_y):
+        assert not rep.passed and not any(f.startswith("Graded") for f in rep.feedback), rep.feedback

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import random
 
+import numpy as np
 import pytest
 
 import graphlang
@@ -174,3 +175,23 @@ def test_a_chain_from_an_exact_value_of_a_roundoff_is_held_to_the_figures_asked(
         assert passed["u1"] and passed["h"] is (_sig(math.tanh(1.0)) == h), (h, passed)
         assert passed["y"]  # 2·h from the student's own h: carried forward (or right)
         assert ok is passed["h"]
+
+
+def test_a_matrix_gradient_off_in_its_last_figure_is_not_rounding():
+    """dJ/dW = outer(g_u, x) with its elements 2-4 units off in their third figure scored 18/18 as
+    "right from your own rounded earlier answers": the local derivative's rounding could not be
+    broadcast and fell back to 0.5 % of the term (a red team's answers, below). Oracle: the
+    generated key rounded to the 3 figures asked (full marks), and the true dJ/dW = [[-0.0810,
+    -0.0405], [0.0647, 0.0324], [0.00801, 0.00401]] (key.json) beside the answers."""
+    from graphlang.grading.exercise import generate
+
+    def fig3(v):
+        a = np.asarray(v, dtype=np.float64)
+        return np.vectorize(lambda x: float(f"{x:.3g}"))(a).tolist() if a.ndim else float(f"{float(a):.3g}")
+    ex = generate(1, "hard")
+    rounded = {q: fig3(v) for q, v in ex.key.items()}
+    assert ex.assignment.grade_answers(rounded).passed
+    assert np.allclose(rounded["dJ/dW"], [[-0.0810, -0.0405], [0.0647, 0.0324], [0.00801, 0.00401]])
+    off = {**rounded, "dJ/dW": [[-0.0814, -0.0403], [0.0650, 0.0322], [0.00805, 0.00401]]}
+    failed = [(i.name, i.message) for i in ex.assignment.grade_answers(off).items if not i.passed]
+    assert [name for name, _ in failed] == ["dJ/dW"], failed

@@ -738,6 +738,8 @@ def test_at_shows_the_values_it_changed_and_what_still_waits():
     out = [r.plain for r in s.handle(":at x=-1")]  # outside ln's domain: said where, the values kept
     assert "<repl>:2:5: domain error" in out[1] and "b = ln(x)" in out[1] and float(s.at["x"]) == -1
     assert [r.plain for r in s.handle(":at w=1")] == ["at x=-1, z=3, w=1"]  # no statement reads w
+    s.handle(":at x= w=")
+    assert [r.plain for r in s.handle(":at z=")] == ["at (no values)", "a: waiting for a value of x, z (:at x=… z=…)"]
 
 
 def test_at_on_a_longer_program_shows_its_output():
@@ -745,7 +747,10 @@ def test_at_on_a_longer_program_shows_its_output():
     s = session(lines)
     out = [r.plain for r in s.handle(":at x=2")]
     assert _numbers(out[1]) == pytest.approx({"y": 2 * sum(range(1, 13))})
-    assert out[2] == "(and 12 more: :run shows every value)"
+    assert out[2] == "(12 more values computed: :run shows every value)"
+    s2 = session([*lines, "q = w * 2"])  # w has no value: :run cannot show them yet, and says so
+    out = [r.plain for r in s2.handle(":at x=2")]
+    assert out[1:] == ["(13 values computed: :run shows them once w has a value)"]
 
 
 def test_run_says_when_the_output_is_a_scratch_line_that_does_not_read_the_rest():
@@ -760,3 +765,13 @@ def test_run_says_when_the_output_is_a_scratch_line_that_does_not_read_the_rest(
     s.handle("output y")
     s.handle("check = x + 1")
     assert "note:" not in render(s.handle(":run"))  # named: nothing to say
+
+
+def test_a_pasted_program_waits_on_one_short_line_and_a_constant_is_no_dead_end():
+    """2,000 pasted statements said "waiting" in one 13 kB line (a red team); and `:run`'s note
+    offered `output c` for an unused constant c = 3."""
+    s = ReplSession()
+    out = [r.plain for r in s.handle("\n".join(f"a{k} = w * {k}" for k in range(20)))]
+    assert out == ["a0, a1, a2, a3, …, a19 (20 names): waiting for a value of w (:at w=…)"]
+    t = session(["c = 3", "y = x * 2", ":at x=1"])
+    assert "note:" not in render(t.handle(":run"))  # c reads no input: not a line the output lost

@@ -50,8 +50,8 @@ def check(reference: Annotated[str | None, typer.Argument(
           ecf: Annotated[bool | None, typer.Option("--ecf/--no-ecf", help="credit errors carried forward")] = None,
           show_expected: Annotated[bool | None, typer.Option(
               "--show-expected/--hide-expected",
-              help="reference values in the feedback (default: shown for one submission, hidden for --batch "
-                   "and where the assignment says so)")] = None,
+              help="reference values in the feedback (default: shown for one submission, hidden for --batch, "
+                   "--gradescope and where the assignment says so)")] = None,
           template: Annotated[bool, typer.Option("--template", help="print an answers template")] = False,
           as_json: JsonOpt = False, strict: StrictOpt = False,
           limit: LimitOpt = []) -> None:  # noqa: B006
@@ -99,8 +99,8 @@ def check(reference: Annotated[str | None, typer.Argument(
         changes: dict[str, Any] = {k: v for k, v in (("at", vals), ("ecf", ecf), ("check_points", points),
                                                       ("timeout", timeout), ("show_expected", show_expected))
                                    if v not in (None, {})}
-        if not assignment:
-            changes.setdefault("show_expected", not batch)
+        if not assignment:  # (a Gradescope results.json is the student's to read: hidden unless asked)
+            changes.setdefault("show_expected", not batch and not gradescope)
             asg = Assignment(reference=ref, at=changes.pop("at", {}), **changes)
         elif changes:
             asg = dataclasses.replace(asg, **changes)

@@ -93,8 +93,8 @@ def generate(seed: int = 0, difficulty: str = "medium", ops: str | list[str] | t
     ex = Exercise(seed, difficulty, chosen, student, source, at, prog, asg, key)
     ex.files = {"program.cg": source,
                 "assignment.toml": worksheet.assignment_toml(title, at, fixed),
-                "worksheet.md": worksheet.markdown(prog, at, title),
-                "worksheet.tex": worksheet.latex(prog, at, title),
+                "worksheet.md": worksheet.markdown(prog, at, title, fixed),
+                "worksheet.tex": worksheet.latex(prog, at, title, fixed),
                 "key.json": json.dumps(key, indent=1, ensure_ascii=False) + "\n"}
     return ex
 

@@ -124,7 +124,9 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
             by_name.feedback.insert(len(report.feedback), note)
             return by_name
     graded = _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
-    if stud.outputs != ref.outputs and not all(i.passed for i in graded.items if i.kind == "value"):
+    defined = all(n in stud.names and n not in stud.inputs for n in ref.outputs)  # (a y to name; `loss`: none)
+    if not note and defined and stud.outputs != ref.outputs and \
+            not all(i.passed for i in graded.items if i.kind == "value"):
         theirs, wanted = ", ".join(stud.outputs), ", ".join(ref.outputs)  # (`dbg = a * 2` after y)
         how = "" if stud.checked.output_pos else " (its last assigned name)"
         graded.feedback.append(f"Graded {theirs}, your program's output{how}, against the reference's "

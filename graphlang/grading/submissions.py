@@ -123,7 +123,7 @@ def _grade_job(reference: Program | str, at: dict[str, Any], options: dict[str, 
 
 
 def _skipped(path: Path, reason: str) -> dict[str, Any]:
-    return {"submission": shown_name(path), "status": "skipped", "score": 0.0, "max_score": None,
+    return {"submission": shown_name(path), "status": "skipped", "score": None, "max_score": None,  # (no 0 recorded)
             "passed": False, "reason": reason, "feedback": [f"not graded: {reason}"]}
 
 

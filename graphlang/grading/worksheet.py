@@ -70,8 +70,13 @@ def _shape(prog: Program, at: dict[str, Any], name: str, result: Any) -> str:
     return "scalar" if s == () else "×".join(map(str, s))
 
 
-def _backward_order(prog: Program) -> list[str]:
-    return [st.name for st in reversed(prog.graph.statements)] + list(prog.inputs)
+def _backward_order(prog: Program, fixed: list[str] | None = None) -> list[str]:
+    return [st.name for st in reversed(prog.graph.statements)] + [x for x in prog.inputs if x not in (fixed or ())]
+
+
+def _kind(prog: Program, name: str) -> str:
+    """An input's row says what it is: `param` (the weights a network trains) or `input` (data)."""
+    return "param" if name in prog.params else "input"
 
 
 def _point(at: dict[str, Any]) -> str:
@@ -83,8 +88,10 @@ def _plain_value(v: Any) -> str:
     return f"{float(a):g}" if a.ndim == 0 else json.dumps(a.tolist())
 
 
-def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
+def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None) -> str:
+    """The worksheet; `fixed` (labels): no derivative by them is asked."""
     adj, edges, nodes = _parts(prog, at)
+    wrt = [x for x in prog.inputs if x not in (fixed or ())]
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
     inputs = ", ".join(prog.inputs)
@@ -94,7 +101,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
              "1. run the forward pass: the value of every node;",
              f"2. run the backward pass (reverse mode): every adjoint g_v = ∂{out}/∂v, from g_{out} = 1 back "
              "to the inputs;",
-             f"3. read off the gradient: {', '.join(f'∂{out}/∂{x} = {g(x)}' for x in prog.inputs)}.", "",
+             f"3. read off the gradient: {', '.join(f'∂{out}/∂{x} = {g(x)}' for x in wrt)}.", "",
              "Write 3 significant figures. Submit a JSON file of answers "
              "(`graphlang check --assignment assignment.toml --template > answers.json` writes one to fill "
              "in); `graphlang check --assignment assignment.toml --answers answers.json` grades it.", "",
@@ -108,15 +115,16 @@ def markdown(prog: Program, at: dict[str, Any], title: str) -> str:
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
-        d = "input" if n in prog.inputs else f"`{n} = {to_text(adj.forward[n], 'math', shapes=adj.builder.var_shapes)}`"
+        d = _kind(prog, n) if n in prog.inputs else \
+            f"`{n} = {to_text(adj.forward[n], 'math', shapes=adj.builder.var_shapes)}`"
         given = _plain_value(at[n]) if n in prog.inputs else ""
         lines.append(f"| {n} | {_shape(prog, at, n, res)} | {d} | {given} |")
     lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
               "|---|---|---|---|"]
-    for n in _backward_order(prog):
+    for n in _backward_order(prog, fixed):
         lines.append(f"| {g(n)} | `{_chain(adj, n, out, 'text', res.values)}` | | |")
     lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
-    lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in prog.inputs]
+    lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in wrt]
     return "\n".join(lines) + "\n"
 
 
@@ -162,12 +170,13 @@ def tex_escape(text: str) -> str:
     return "".join(table.get(ch, ch) for ch in text)
 
 
-def latex(prog: Program, at: dict[str, Any], title: str) -> str:
+def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None) -> str:
     adj, edges, nodes = _parts(prog, at)
+    wrt = [x for x in prog.inputs if x not in (fixed or ())]
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
     point = ", ".join(f"{tex_name(k)} = {_tex_value(v)}" for k, v in at.items())
-    grads = ", ".join(f"$\\partial {tex_name(out)}/\\partial {tex_name(x)}$" for x in prog.inputs)
+    grads = ", ".join(f"$\\partial {tex_name(out)}/\\partial {tex_name(x)}$" for x in wrt)
     strut = "\\rule{0pt}{4.5ex}"
     lines = ["\\documentclass[11pt]{article}", "\\usepackage[a4paper,margin=2cm]{geometry}",
              "\\usepackage{amsmath}", "\\usepackage{graphicx}", "\\pagestyle{empty}", "\\begin{document}",
@@ -181,18 +190,19 @@ def latex(prog: Program, at: dict[str, Any], title: str) -> str:
              "", "\\subsection*{Forward pass}", "\\begin{tabular}{|l|l|l|p{5cm}|}", "\\hline",
              "node & shape & definition & value \\\\ \\hline"]
     for n in nodes:
-        d = "input" if n in prog.inputs else f"${tex_name(n)} = {to_latex(adj.forward[n], adj.builder.var_shapes)}$"
+        d = _kind(prog, n) if n in prog.inputs else \
+            f"${tex_name(n)} = {to_latex(adj.forward[n], adj.builder.var_shapes)}$"
         given = f"${_tex_value(at[n])}$" if n in prog.inputs else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{strut}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
     lines += ["\\end{tabular}", "", "\\subsection*{Backward pass (reverse mode)}",
               "\\begin{tabular}{|l|l|p{4.5cm}|p{3.5cm}|}", "\\hline",
               "adjoint & chain rule & local derivatives & value \\\\ \\hline"]
-    for n in _backward_order(prog):
+    for n in _backward_order(prog, fixed):
         lines.append(f"{strut}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex', res.values)}$ & & \\\\ \\hline")
     lines += ["\\end{tabular}", "", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
     lines += [f"{strut}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = {tex_name(g(x))}$ & "
-              "\\\\ \\hline" for x in prog.inputs]
+              "\\\\ \\hline" for x in wrt]
     lines += ["\\end{tabular}", "", "\\end{document}"]
     return "\n".join(lines) + "\n"
 

@@ -19,7 +19,7 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
         if str(path) == "-":  # SPEC §3: the program from standard input
             if sys.stdin is None:  # (`<&-`)
                 raise GraphlangError("io", "standard input is closed: there is no program to read",
-                                     hint="pipe the program in: graphlang run - < program.cg")
+                                     hint="pipe the program in (- < program.cg), or give its path")
             raw = getattr(sys.stdin, "buffer", sys.stdin).read(limits.max_source_chars + 1)  # text in a notebook
             return (raw.encode() if isinstance(raw, str) else bytes(raw)), "<stdin>"
         if p.is_dir():

@@ -106,7 +106,8 @@ def batch_summary(rows: list[dict[str, Any]]) -> Table:
     t = _table(f"{len(rows)} submissions", "submission", "status", "score",
                "first wrong step or reason")
     for r in rows:
-        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else "0"
+        score = f"{r['score']:g}/{r['max_score']:g}" if r.get("max_score") is not None else \
+            "—" if r["status"] == "skipped" else "0"
         t.add_row(Text(clean_line(r["submission"])), Text(r["status"]), Text(score), Text(clean_line(_why(r))))
     return t
 

@@ -203,8 +203,10 @@ def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) 
     names_ = [n for n in new if read.get(n, frozenset()) & missing]
     if not names_:
         return []
-    return [Text(f"{', '.join(names_)}: waiting for a value of {', '.join(wait)} "
-                 f"(:at {' '.join(f'{i}=…' for i in wait)})")]
+    listed = ", ".join(names_) if len(names_) <= FEW else \
+        f"{', '.join(names_[:FEW // 2])}, …, {names_[-1]} ({len(names_)} names)"  # (a pasted program: one line)
+    return [Text(f"{listed}: waiting for a value of {', '.join(wait[:FEW])}{', …' * (len(wait) > FEW)} "
+                 f"(:at {' '.join(f'{i}=…' for i in wait[:FEW])})")]
 
 
 def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -> list[Text]:
@@ -225,8 +227,10 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
         slots = interp.forward(g, arrays)
         vals = {n: slots[g.slot_of[n]] for n in pick}
     more = len(ready) - len(pick)
-    return [*shown(vals), *([Text(f"(and {more} more: :run shows every value)")] if more else []),
-            *waiting(touched, read, missing)]
+    lacking = ", ".join(sorted(missing)[:FEW])
+    said = f"({more} {'more ' * bool(vals)}value{'s' * (more > 1)} computed: :run shows " + (
+        f"them once {lacking} {'has a value' if len(missing) == 1 else 'have values'})" if missing else "every value)")
+    return [*shown(vals), *([Text(said)] if more else []), *waiting(touched, read, missing)]
 
 
 def dead_ends(program: Program) -> list[Text]:
@@ -236,11 +240,12 @@ def dead_ends(program: Program) -> list[Text]:
         return []
     g = program.graph
     read = {i for eq in g.eqns for i in eq.ins}
+    computed = {n for n, ins in add_inputs_read({}, g.statements).items() if ins}  # (a constant: no candidate)
     ends = [n for n in program.names if n not in program.inputs and n not in program.outputs
-            and g.slot_of[n] not in read]
+            and g.slot_of[n] not in read and n in computed]
     if not ends:
         return []
-    shown = ", ".join(ends[-3:])
+    shown = ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")
     return [Text(f"note: the output is {program.outputs[0]}, the last assigned name; {shown} "
                  f"{'does' if len(ends) == 1 else 'do'} not reach it (type `output {ends[-1]}` to make "
                  f"{ends[-1]} the output)")]

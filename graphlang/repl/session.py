@@ -246,9 +246,9 @@ class ReplSession:
                                          f"given has shape {show(v.shape)}", hint=hint)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
-            said = [Text("at " + ", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()))]
+            said = [Text("at " + (", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()) or "(no values)"))]
             try:  # the statements typed before (waiting, or computed from the old values) are seen now
-                return said + rc.after_at(prog, self.at, set(new))
+                return said + rc.after_at(prog, self.at, {*new, *unset})
             except GraphlangError as err:  # the values are kept: the statement or the values change next
                 return said + [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, ""))]
         if cmd == ":undo":

@@ -123,6 +123,9 @@ def main(path: str | None = None) -> int:
         for shown in session.handle(f":load {path}"):
             loaded &= not (isinstance(shown, Text) and " error: " in shown.plain)
             console.print(shown)
+    if sys.stdin is None:  # (`<&-`): nothing to read, said as the commands say it
+        sys.stderr.write("graphlang repl: standard input is closed: there is nothing to read\n")
+        return 2
     if not sys.stdin.isatty():  # a script: a file that did not load is a failure too (it exited 0)
         return max(run_lines(session, console, sys.stdin), 0 if loaded else 1)
     console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
