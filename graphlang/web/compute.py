@@ -140,8 +140,9 @@ def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
                              + ", ".join(METHODS))
     prog, vals = load(req["program"], limits), values(req.get("at"))
     result = prog.evaluate(vals, method=method, wrt=names, epsilon=eps, adjoints=True)
-    result.extra["caution"] = gc.fd_caution(prog, vals, result)  # fd off from the exact value: why
-    return jsonout.result(result, method=True)
+    obj = jsonout.result(result, method=True)
+    caution = gc.fd_caution(prog, vals, result)  # fd off from the exact value: why (the CLI says it on stderr)
+    return {**obj, "caution": caution} if caution else obj
 
 
 def guarded(fn: Any, *args: Any) -> tuple[Any, GraphlangError | None]:
