@@ -876,14 +876,14 @@ def test_an_axis_written_with_a_point_is_refused(axis, shown, lane):
 @pytest.mark.parametrize("axis,decimal", [("1.0", True), ("1e0", True), ("1", False)])
 def test_the_long_program_lane_keeps_how_a_number_was_written(axis, decimal):
     """Long programs are built by generated code per line shape: it too keeps `1.0` apart from `1`."""
-    from graphlang.language.ast import Decimal
+    from graphlang.language.ast import PointLiteral
     from graphlang.language.lines import parse_lines
     from graphlang.limits import Limits
 
     text = "".join(f"t{k} = sum(A, {axis}) * 2\n" for k in range(2_000))
     built = parse_lines(text, Limits())
     assert built is not None and len(built) == 2_000
-    assert all(isinstance(st.expr.args[0].args[1], Decimal) == decimal for st in built)
+    assert all(isinstance(st.expr.args[0].args[1], PointLiteral) == decimal for st in built)
     if decimal:
         with pytest.raises(GraphlangError) as info:
             graphlang.parse(text)

@@ -41,7 +41,7 @@ class Expr:
         return f"Expr({self.op}, {len(self.args)} args, attr={self.attr!r})"
 
 
-class Decimal(Expr):
+class PointLiteral(Expr):
     """A number written with a point or an exponent (`1.0`, `1e0`): a value, never an axis or index."""
 
     __slots__ = ()
@@ -49,7 +49,7 @@ class Decimal(Expr):
 
 def number(text: str, value: float, line: int | None, column: int | None) -> Expr:
     """The constant a number token writes, remembering whether it was written as an integer."""
-    kind = Expr if text.isdigit() else Decimal
+    kind = Expr if text.isdigit() else PointLiteral
     return kind("const", (), value, line, column)
 
 

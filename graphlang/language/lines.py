@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Decimal, Expr, Statement, tree_nodes, underflows
+from graphlang.language.ast import Expr, PointLiteral, Statement, tree_nodes, underflows
 from graphlang.language.shapecheck import Kind, Shape
 from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
 from graphlang.limits import Limits
@@ -214,6 +214,6 @@ def _generate(t: Template, toks: list[tuple[str, int, int]], shape: str) -> tupl
     body.append(f"return S('assign', ln, c{t.name}, name=n[{name_index[t.name]}], expr=e{t.root}, "
                 f"text={text}, items=NO_ITEMS), ({nodes})")
     src = "def make(n, line, ln):\n    " + "\n    ".join(body) + "\n"
-    ns: dict[str, Any] = {"E": Expr, "D": Decimal, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
+    ns: dict[str, Any] = {"E": Expr, "D": PointLiteral, "S": Statement, "K": consts, "NO_ITEMS": _NO_ITEMS}
     exec(src, ns)  # noqa: S102 - generated from a parsed template, never from a program's names
     return ns["make"], tuple(desc)

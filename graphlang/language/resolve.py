@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import Decimal, DeclItem, Expr, Statement, tree_nodes
+from graphlang.language.ast import DeclItem, Expr, PointLiteral, Statement, tree_nodes
 from graphlang.language.shapecheck import context
 from graphlang.primitives.table import CONSTANTS, HELPERS, builtin_names, lookup, reserved_name
 
@@ -25,7 +25,7 @@ def named_once(items: list[DeclItem]) -> None:
 
 
 def _int_literal(e: Expr) -> int | None:
-    if isinstance(e, Decimal) or e.op == "neg" and isinstance(e.args[0], Decimal):
+    if isinstance(e, PointLiteral) or e.op == "neg" and isinstance(e.args[0], PointLiteral):
         return None  # `sum(A, 1.0)`: a value, written as one
     if e.op == "neg" and e.args[0].op == "const":
         v = -float(e.args[0].attr)  # type: ignore[arg-type]
