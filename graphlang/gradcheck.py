@@ -13,6 +13,7 @@ from graphlang.errors import GraphlangError
 from graphlang.ir import cost
 from graphlang.methods import batch_numbers
 from graphlang.numbers import quiet_floats
+from graphlang.primitives.domains import KINKS
 from graphlang.program import Program
 from graphlang.symbolic.derivative import element
 
@@ -134,6 +135,21 @@ class Kink:
     index: tuple[int, ...]
     left: float
     right: float
+
+
+_CORNER = {"relu": "relu at 0", "abs": "abs at 0", "sign": "sign at 0", "step": "step at 0",
+           "max": "max at a tie", "min": "min at a tie"}
+
+
+def on_corners(program: Program, values: dict[str, Any]) -> list[str]:
+    """The functions sitting on their corner at this point (`max at a tie (line 1)`): where the
+    whole function may still be smooth (max(x, z) + min(x, z) is x + z), the exact methods sum each
+    one's convention (SPEC §1), which central differences do not see."""
+    g = program.graph
+    vals = interp.forward(g, program.bind(values)[0])
+    found = [f"{_CORNER[eq.prim.name]} (line {eq.line})" for eq in g.eqns
+             if eq.prim.name in KINKS and KINKS[eq.prim.name](*(vals[i] for i in eq.ins))]
+    return list(dict.fromkeys(found))
 
 
 def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list[Kink]:
@@ -268,6 +284,11 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | N
         return (f"not differentiable here in {at}: the one-sided derivatives differ (from the left {k.left:.6g}, "
                 f"from the right {k.right:.6g}); central differences average the two sides, the exact "
                 "methods use the rule's value at the corner")
+    sitting = on_corners(program, values) if result.gradient is not None else []
+    if sitting:
+        return (f"at a corner ({', '.join(sitting)}): the exact methods take each function's convention there "
+                "(relu'(0) = 0, abs'(0) = 0, a tie goes to the first argument), central differences the "
+                "slope of the whole function")
     n = off[0]
     err = mixed_error(got[n], want[n])
     shown = f" ({np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""

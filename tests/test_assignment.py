@@ -627,3 +627,16 @@ def test_show_expected_gives_a_wrong_answer_the_reference_value():
                             "dy/dx": f"incorrect: the sign is wrong; the reference's value is {dydx:.6g}"}
         else:
             assert msgs == {"b": "incorrect", "dy/dx": "incorrect"} and "0.693" not in str(rep.to_json())
+
+
+def test_an_adjoint_the_output_does_not_read_is_not_asked(tmp_path):
+    """p = sigmoid(u) beside a loss written on the logit: g_p is 0 by construction, and a student
+    working by hand wrote -1/p and lost a point on it (a TA's find). p's value is still asked."""
+    from graphlang.grading.checker import default_quantities
+    ref = "u = w * x + b\np = sigmoid(u)\nJ = softplus(u) - y * u\n"
+    (tmp_path / "ref.cg").write_text(ref)
+    (tmp_path / "a.toml").write_text('reference = "ref.cg"\nat = { x = 1, y = 1, w = 0.5, b = 0 }\nfixed = ["y"]\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+    assert "p" in asg.quantities and "g_p" not in asg.quantities and {"g_u", "g_J", "dJ/dw"} <= set(asg.quantities)
+    prog = graphlang.parse(ref)
+    assert "g_p" not in default_quantities(prog, True) and "g_u" in default_quantities(prog, True)

@@ -148,3 +148,24 @@ def test_elements_needing_different_steps_each_get_the_one_that_fits():
     rows = {r.method: r for r in gradcheck(prog, {"x": x})}
     assert all(r.passed for r in rows.values())
     assert np.allclose(rows["fd"].value, -2 * x ** -3, rtol=1e-5) and "some elements" in rows["fd"].note
+
+
+@pytest.mark.parametrize("source,at,sitting", [
+    ("y = max(x, z) + min(x, z)", {"x": 2.0, "z": 2.0}, ["max at a tie (line 1)", "min at a tie (line 1)"]),
+    ("y = relu(x) - relu(-x)", {"x": 0.0}, ["relu at 0 (line 1)"]),
+])
+def test_a_smooth_function_made_of_corners_is_not_blamed_on_epsilon(cli, write, source, at, sitting):
+    """max(x, z) + min(x, z) is x + z, relu(x) - relu(-x) is x: smooth, so no one-sided kink shows,
+    but the exact methods sum the conventions ([2, 0] and 0) while fd sees the slope ([1, 1], 1).
+    gradcheck said the step ε was wrong (a student red team). Oracle: the closed forms x + z and x."""
+    prog = graphlang.parse(source)
+    assert kinks(prog, at) == []  # the whole is smooth here
+    fd = prog.gradient(at, method="fd")
+    assert all(v == pytest.approx(1.0) for v in fd.values())  # the slope of x + z, or of x
+    argv = ["gradcheck", write(source), "--at", ",".join(f"{k}={v!r}" for k, v in at.items())]
+    text, corner = cli(*argv), ", ".join(sitting)
+    assert text.code == 1 and f"central differences DISAGREE at a corner: {corner}" in " ".join(text.out.split())
+    assert "trade-off" not in text.out
+    assert cli(*argv, "--json").json()["corners"] == sitting
+    note = fd_caution(prog, at, prog.evaluate(at, method="fd"))
+    assert note is not None and note.startswith(f"at a corner ({corner})")

@@ -135,10 +135,11 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
         checks = gc.gradcheck(prog, vals, epsilon)
         ok = all(r.passed for r in checks)
         corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
+        conventions = [] if ok or corners else gc.on_corners(prog, vals)  # or one of its functions'
         if as_json:
-            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners)))
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners, conventions)))
         else:
-            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners))  # (without Rich off a terminal)
+            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners, conventions))  # (without Rich off a terminal)
         if not ok:
             raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would: Click exits with it
     guarded(s, body)

@@ -38,9 +38,10 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import tangents, tomltext, worksheet
 from graphlang.grading.answers_file import parse_answers
-from graphlang.grading.checker import canonical, default_quantities, grade_answers, reference_at
+from graphlang.grading.checker import grade_answers, reference_at
 from graphlang.grading.compare import Comparison
 from graphlang.grading.programs import grade_program
+from graphlang.grading.quantities import canonical, default_quantities, reaching
 from graphlang.grading.report import VISIBILITY, Report
 from graphlang.limits import Limits
 from graphlang.program import Program, parse, read_source
@@ -286,7 +287,8 @@ def _asked(ref: Program, at: dict[str, Any], ask: Any, fixed: Any = ()) -> list[
     result = reference_at(ref, at)[1]
     values = [n for n in ref.names if n not in ref.inputs]
     missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
-    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing],
+    read = reaching(ref)
+    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing and n in read],
              "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs  # (no derivative by a label: README)
                           if not (isinstance(fixed, (list, tuple)) and n in fixed)],
              "tangents": tangents.group(ref, at, fixed)}

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +25,7 @@ from graphlang.grading import options as opts
 from graphlang.grading import tangents
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward
+from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
 from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
@@ -35,23 +35,6 @@ from graphlang.symbolic import adjoint
 
 def _as_program(ref: Program | str, limits: Limits) -> Program:
     return ref if isinstance(ref, Program) else parse(ref, limits=limits)
-
-
-_ADJ = re.compile(r"^(?:g_|d(?P<out>\w+)/d|∂(?P<out2>\w+)/∂)(?P<name>\w+)$")
-
-
-def canonical(key: str, program: Program, prefix: str) -> str | None:
-    """An answer's key as `a` (a value), `g_a` (an adjoint) or `da/dx` (a tangent); None if it names nothing."""
-    key = "".join(key.split())  # (`dy / dx`: names never hold a space)
-    names = set(program.names)
-    if key in names:
-        return key
-    m = _ADJ.match(key)
-    if m:
-        out = m.group("out") or m.group("out2")
-        if (out is None or out in program.outputs) and m.group("name") in names:
-            return prefix + m.group("name")
-    return tangents.tangent_key(key, program)
 
 
 def _numbers(got: Any) -> np.ndarray | None:
@@ -99,17 +82,6 @@ def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
         return False, why
     g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
     return bool(np.all(np.isclose(g, w, rtol=rtol, atol=atol))), ""
-
-
-def default_quantities(prog: Program, scalar: bool, missing: Sequence[str] = ()) -> list[str]:
-    """What a student answers unless told otherwise (`check --template`): every node's value, then
-    (for a scalar output) every adjoint backwards (but the `missing` ones, which do not exist at
-    the point) and the gradient."""
-    names = [n for n in prog.names if n not in prog.inputs]
-    if not scalar:
-        return names
-    return names + [f"g_{n}" for n in reversed(names) if n not in missing] + \
-        [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
 
 
 def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits | None = None

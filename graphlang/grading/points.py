@@ -4,7 +4,7 @@ own float64 value is accurate enough to grade by."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,19 +12,8 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
+from graphlang.primitives.domains import KINKS
 from graphlang.program import Program
-
-# Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
-# max/min goes to the first argument): two equal functions may differ there, so gradients are not
-# compared at such points. Primitive name -> does the point sit on the kink, given the arguments.
-KINKS: dict[str, Callable[..., bool]] = {
-    "relu": lambda x: bool(np.any(x == 0)),
-    "abs": lambda x: bool(np.any(x == 0)),
-    "sign": lambda x: bool(np.any(x == 0)),
-    "step": lambda x: bool(np.any(x == 0)),
-    "max": lambda x, y: bool(np.any(x == y)),
-    "min": lambda x, y: bool(np.any(x == y)),
-}
 
 
 def at_kink(prog: Program, point: Mapping[str, Any], vals: list[Any] | None = None) -> bool:

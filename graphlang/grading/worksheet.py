@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.grading import tangents, tomltext
-from graphlang.grading.checker import canonical
+from graphlang.grading.quantities import canonical
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import tex_name, to_latex, to_text

@@ -133,7 +133,8 @@ def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> l
     return [t]
 
 
-def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = ()) -> list[Part]:
+def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = (),
+                    conventions: Any = ()) -> list[Part]:
     """The `gradcheck` view: a table per input (each method beside reverse mode), notes, the verdict."""
     parts: list[Part] = []
     kinked = {k.input for k in kinks}
@@ -169,6 +170,11 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
     if not ok and kinks and all(r.passed or r.input in kinked for r in rows):
         parts.append(Styled("not differentiable here (a kink, e.g. relu or abs at 0, max at a tie): no method "
                             "is wrong; check the gradient at a nearby point", "bold yellow"))
+    elif not ok and conventions and all(r.passed or r.method == "fd" for r in rows):
+        parts.append(Styled(f"central differences DISAGREE at a corner: {', '.join(conventions)}. There the exact "
+                            "methods take each function's convention (relu'(0) = 0, abs'(0) = 0, a tie goes to "
+                            "the first argument), which need not be the slope of the whole (max(x, z) + min(x, z) "
+                            "is x + z): no method is wrong; check the gradient at a nearby point", "bold yellow"))
     elif not ok and all(r.passed or r.method == "fd" for r in rows):
         parts.append(Styled("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
                             "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+# Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
+# max/min goes to the first argument): two equal functions may differ there (max(x, z) + min(x, z)
+# is x + z, whose slope at a tie is not the conventions' sum). Primitive -> is the point on its kink.
+KINKS: dict[str, Callable[..., bool]] = {
+    "relu": lambda x: bool(np.any(x == 0)),
+    "abs": lambda x: bool(np.any(x == 0)),
+    "sign": lambda x: bool(np.any(x == 0)),
+    "step": lambda x: bool(np.any(x == 0)),
+    "max": lambda x, y: bool(np.any(x == y)),
+    "min": lambda x, y: bool(np.any(x == y)),
+}
 
 
 def first(cond: np.ndarray, values: np.ndarray) -> float:
