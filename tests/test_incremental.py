@@ -158,6 +158,7 @@ class Whole:
                         if bad.kind == "redefined":
                             return None
                         return [self._error(GraphlangError(bad.kind, bad.message, None, None, bad.hint), "")]
+                    inputs_before = self._inputs("".join(c + "\n" for c in self.chunks))
                     self.undo.append(("replace", k, chunk, self.at))
                     self.chunks = edited
                     dropped = [n for n in self.at if n not in prog.inputs]
@@ -170,6 +171,9 @@ class Whole:
                     if wait:  # (the new statement's own inputs without a value: said, as for a new one)
                         out.append(f"{new.name}: waiting for a value of {', '.join(wait)} "
                                    f"(:at {' '.join(f'{m}=…' for m in wait)})")
+                    assigned = [n for n in prog.names if n not in prog.inputs]  # a typo's new input, as for a new line
+                    out += [f"{n} is a new input: did you mean {m[0]}?" for n in prog.inputs if n not in inputs_before
+                            for m in [difflib.get_close_matches(n, [a for a in assigned if a != n], 1, 0.6)] if m]
                     if self.at and all(n in self.at for n in prog.inputs):
                         reached = {new.name}
                         for st in prog.graph.statements:

@@ -775,3 +775,10 @@ def test_a_pasted_program_waits_on_one_short_line_and_a_constant_is_no_dead_end(
     assert out == ["a0, a1, a2, a3, …, a19 (20 names): waiting for a value of w (:at w=…)"]
     t = session(["c = 3", "y = x * 2", ":at x=1"])
     assert "note:" not in render(t.handle(":run"))  # c reads no input: not a line the output lost
+
+
+def test_a_replacement_with_a_typo_is_asked_did_you_mean():
+    """`y = d + e + ff` replacing y said only "waiting for a value of ff" (a new line is asked)."""
+    s = session([f":load {PROGRAMS / 'lecture13.cg'}"])
+    out = [r.plain for r in s.handle("y = d + e + ff")]
+    assert out[0] == "replaced: y = d + e + ff" and "ff is a new input: did you mean f?" in out

@@ -4,6 +4,7 @@ line it shares), one put in before the statement that reads it (`b = ln(x)` afte
 from __future__ import annotations
 
 import re
+from types import SimpleNamespace
 from typing import Any
 
 from rich.text import Text
@@ -13,7 +14,7 @@ from graphlang.language.ast import names
 from graphlang.language.parser import parse_statements
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
-from graphlang.repl.commands import add_inputs_read, given, value_alone, waiting
+from graphlang.repl.commands import add_inputs_read, given, new_inputs, value_alone, waiting
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
@@ -24,7 +25,7 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         len(statements) == 1 and statements[0].kind == "assign" else None
     if found is None:
         raise err
-    name, (k, new) = statements[0].name, found
+    name, (k, new), before = statements[0].name, found, list(prog.inputs)  # type: ignore[union-attr]
     session._undo.append(("replace", k, session.chunks[k], session.at))
     session.chunks[k] = new
     session._synced, session._program = (-1, None), None  # names, program and values again
@@ -35,6 +36,8 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
     shown += waiting([name], add_inputs_read({}, prog.graph.statements), missing)
+    nodes = SimpleNamespace(inputs=prog.inputs, assigned=[n for n in prog.names if n not in prog.inputs])
+    shown += new_inputs(nodes, before, statements)  # `y = d + e + ff`: did you mean f? (as a new line is asked)
     return _recomputed(session, prog, name, shown, "replaced")
 
 
