@@ -55,7 +55,7 @@ class Whole:
         if text == ":undo":
             op = self.undo.pop() if self.undo else ("add",)
             if op[0] == "replace":  # the values it dropped come back; those set since stay
-                self.chunks[op[1]], self.at = op[2], {**op[3], **self.at}
+                self.chunks, self.at = op[1], {**op[2], **self.at}
             else:
                 self.chunks = self.chunks[:-1]
             return []
@@ -152,18 +152,30 @@ class Whole:
                     continue
                 if len(alone) == 1 and alone[0].kind == "assign" and alone[0].name == new.name:
                     edited = self.chunks[:k] + ["\n".join(lines[:i] + [text] + lines[i + 1:])] + self.chunks[k + 1:]
+                    after = ""
                     try:
                         prog = graphlang.parse("".join(c + "\n" for c in edited))
                     except GraphlangError as bad:  # the replacement's own mistake is the error
                         if bad.kind == "redefined":
                             return None
-                        return [self._error(GraphlangError(bad.kind, bad.message, None, None, bad.hint), "")]
+                        rest = self.chunks[:k] + (["\n".join(lines[:i] + lines[i + 1:])] if len(lines) > 1 else []) \
+                            + self.chunks[k + 1:]
+                        moved = self._moved(rest, text, bad)  # it reads a node assigned later: put after it
+                        if moved is None:
+                            late = re.match(r"'(\w+)' is used before", bad.message) if bad.kind == "undefined" else None
+                            hint = bad.hint if late is None else (
+                                f"it cannot go after {late.group(1)} either (a statement before it reads "
+                                f"{new.name}): give the new statement another name ({new.name}2 = …)")
+                            return [self._error(GraphlangError(bad.kind, bad.message, None, None, hint), "")]
+                        edited, after = moved
+                        prog = graphlang.parse("".join(c + "\n" for c in edited))
                     inputs_before = self._inputs("".join(c + "\n" for c in self.chunks))
-                    self.undo.append(("replace", k, chunk, self.at))
+                    self.undo.append(("replace", list(self.chunks), self.at))
                     self.chunks = edited
                     dropped = [n for n in self.at if n not in prog.inputs]
                     self.at = {n: v for n, v in self.at.items() if n in prog.inputs}
-                    out = [f"replaced: {new.name} = {new.text}" + (
+                    out = [f"replaced: {new.name} = {new.text}" + (f" (moved after {after}, which it reads)" if after
+                                                                  else "") + (
                         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else "")]
                     g = prog.graph
                     wait = sorted(m for m in prog.inputs if m not in self.at
@@ -185,6 +197,26 @@ class Whole:
                             return out + [self._error(err, "".join(c + "\n" for c in edited))]
                         out.append("  ".join(f"{n} = {render.tensor(vals[n])}" for n in prog.names if n in reached))
                     return out
+        return None
+
+    @staticmethod
+    def _moved(rest: list[str], text: str, bad: GraphlangError) -> tuple[list[str], str] | None:
+        """The statement after the chunk assigning each node it reads before that node's line."""
+        for _ in range(len(rest)):
+            m = re.match(r"'(\w+)' is used before it is assigned", bad.message) if bad.kind == "undefined" else None
+            if m is None:
+                return None
+            where = [j for j, c in enumerate(rest) if m.group(1) in
+                     [st.name for st in parser.parse_statements(c) if st.kind == "assign"]]
+            if not where:
+                return None
+            trial = rest[:where[0] + 1] + [text] + rest[where[0] + 1:]
+            try:
+                graphlang.parse("".join(c + "\n" for c in trial))
+            except GraphlangError as again:
+                bad = again
+                continue
+            return trial, m.group(1)
         return None
 
     @staticmethod

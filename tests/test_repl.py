@@ -782,3 +782,22 @@ def test_a_replacement_with_a_typo_is_asked_did_you_mean():
     s = session([f":load {PROGRAMS / 'lecture13.cg'}"])
     out = [r.plain for r in s.handle("y = d + e + ff")]
     assert out[0] == "replaced: y = d + e + ff" and "ff is a new input: did you mean f?" in out
+
+
+def test_a_replacement_that_reads_a_later_node_moves_after_it():
+    """`y = a + b`, then `c = sin(b)`, then `y = a + b + c`: "'c' is used before it is assigned;
+    move this statement" (a student red team; the REPL cannot move a line). Now y moves after c.
+    Oracle: a + b + sin(b) at x = 2, z = 3, by math; and the same session checked as a whole."""
+    s = session(["a = x * z", "b = ln(x)", "y = a + b", "c = sin(b)", "z2 = y * 2", ":at x=2 z=3"])
+    out = [r.plain for r in s.handle("y = a + b + c")]
+    assert out[0] == "replaced: y = a + b + c (moved after c, which it reads)"
+    want = 2 * (6 + math.log(2) + math.sin(math.log(2)))  # z2 = 2y
+    assert graphlang.parse(s.source).evaluate({"x": 2, "z": 3}).value == pytest.approx(want)
+    lines = s.source.split("\n")
+    assert lines.index("c = sin(b)") < lines.index("y = a + b + c") < lines.index("z2 = y * 2")
+    assert "restored the statement replaced" in s.handle(":undo")[0].plain and "y = a + b\n" in s.source
+    stuck = session(["a = x * z", "b = ln(x)", "y = a + b", "z2 = y * 2", "c = sin(b)"])
+    said = stuck.handle("y = a + b + c")[0].plain  # z2 reads y before c: it fits nowhere
+    assert "'c' is used before it is assigned" in said and "y2 = " in said
+    t = session(["a = x * 2", "y = a + 1"])
+    assert "a cycle" in t.handle("a = y + 1")[0].plain  # a later node computed from it: still refused

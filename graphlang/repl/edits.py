@@ -25,14 +25,15 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         len(statements) == 1 and statements[0].kind == "assign" else None
     if found is None:
         raise err
-    name, (k, new), before = statements[0].name, found, list(prog.inputs)  # type: ignore[union-attr]
-    session._undo.append(("replace", k, session.chunks[k], session.at))
-    session.chunks[k] = new
+    name, (chunks, after), before = statements[0].name, found, list(prog.inputs)  # type: ignore[union-attr]
+    session._undo.append(("replace", session.chunks, session.at))
+    session.chunks = chunks
     session._synced, session._program = (-1, None), None  # names, program and values again
     prog = session.program()
     dropped = [n for n in session.at if n not in prog.inputs]
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
-    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}" + (
+    moved = f" (moved after {after}, which it reads)" if after else ""
+    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}{moved}" + (
         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
     shown += waiting([name], add_inputs_read({}, prog.graph.statements), missing)
@@ -91,9 +92,11 @@ def _recomputed(session: Any, prog: Any, name: str, shown: list[Any], verb: str)
     return shown
 
 
-def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[int, str] | None:
-    """The chunk index and its new text when `name`'s one-line statement is replaced by `text` and the
-    result is still a valid program; None when it cannot be (then the redefinition is an error)."""
+def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[list[str], str] | None:
+    """The chunks with `name`'s one-line statement replaced by `text`, where the result is still a
+    valid program, and "" — or, where the new statement reads a node assigned after it (`y = a + b +
+    c` with c typed after y), with the statement moved to just after that node's, and its name;
+    None when it cannot be (then the redefinition is an error)."""
     st = program.graph.statement(name)
     if st is None:
         return None
@@ -105,8 +108,8 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
             spliced = _splice(lines[i], name, text)
             if spliced is None:
                 return None  # a statement continued over lines: the redefinition stands
-            lines[i] = spliced
-            new = chunks[:k] + ["\n".join(lines)] + chunks[k + 1:]
+            alone = parse_statements(lines[i])
+            new = chunks[:k] + ["\n".join(lines[:i] + [spliced] + lines[i + 1:])] + chunks[k + 1:]
             try:
                 parse("\n".join(new) + "\n")
             except GraphlangError as bad:  # the replacement's own mistake (sine(q), a cycle) is the error
@@ -116,9 +119,41 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
                 if cycle:
                     raise GraphlangError("undefined", cycle, None, None, f"a node cannot be computed from itself: give "
                                          f"the new statement another name ({name}2 = …)") from None
-                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
-            return k, "\n".join(lines)
+                rest = chunks[:k] + (["\n".join(lines[:i] + lines[i + 1:])] if len(lines) > 1 else []) + chunks[k + 1:]
+                moved = _moved_down(rest, text, bad) if len(alone) == 1 else None
+                if moved is not None:
+                    return moved
+                late = _USED.match(bad.message) if bad.kind == "undefined" and len(alone) == 1 else None
+                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint if late is None else
+                                     f"it cannot go after {late.group(1)} either (a statement before it reads "
+                                     f"{name}): give the new statement another name ({name}2 = …)") from None
+            return new, ""
         start += len(lines)
+    return None
+
+
+_USED = re.compile(r"'([A-Za-z_]\w*)' is used before it is assigned")
+
+
+def _moved_down(chunks: list[str], text: str, bad: GraphlangError) -> tuple[list[str], str] | None:
+    """`text` as a chunk of its own just after the chunk that assigns the node it reads too early,
+    again for each such node, while the program is valid that way; None where it is not."""
+    for _ in range(len(chunks)):
+        used = _USED.match(bad.message) if bad.kind == "undefined" else None
+        if used is None:
+            return None
+        other = used.group(1)
+        at = next((j for j, chunk in enumerate(chunks) if any(
+            st.kind == "assign" and st.name == other for st in parse_statements(chunk))), None)
+        if at is None:
+            return None
+        new = chunks[:at + 1] + [text] + chunks[at + 1:]
+        try:
+            parse("\n".join(new) + "\n")
+        except GraphlangError as again:
+            bad = again  # (the next node it reads too early, if that is the trouble)
+            continue
+        return new, other
     return None
 
 

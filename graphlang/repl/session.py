@@ -48,7 +48,7 @@ class ReplSession:
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
         self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
-        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", chunk) | ("replace", chunk, old text, at)
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", chunk) | ("replace", chunks before, at)
         # | ("load", chunks, at)
 
     @property
@@ -257,8 +257,8 @@ class ReplSession:
             op = self._undo.pop() if self._undo else ("add",)
             self._synced, self._program = (-1, None), None
             if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
-                back = [n for n in op[3] if n not in self.at]
-                self.chunks[op[1]], self.at = op[2], {**op[3], **self.at}
+                back = [n for n in op[2] if n not in self.at]
+                self.chunks, self.at = op[1], {**op[2], **self.at}
                 return [Text("restored the statement replaced" + (
                     f" and the values of {', '.join(back)}" if back else ""))]
             if op[0] == "load":
