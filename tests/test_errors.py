@@ -948,3 +948,25 @@ def test_a_directory_given_as_the_program_names_the_programs_in_it(cli, tmp_path
     (tmp_path / "a.cg").unlink()
     (tmp_path / "b.cg").unlink()
     assert "hint: give the path of a .cg file" in cli("run", str(tmp_path), "--at", "x=1").err
+
+
+@pytest.mark.parametrize("source,hint", [
+    ("v = [1 2]\n", "separate a list's elements with commas: write [1, 2], not [1 2]"),
+    ("W = [[1 2], [3, 4]]\n", "separate a list's elements with commas: write [1, 2], not [1 2]"),
+    ("v = 1, 2\n", "a vector needs brackets: write v = [1, 2]"),
+    ("y = x, z  # both\n", "a vector needs brackets: write y = [x, z]"),
+    ("y = 2 x\n", "is an operator missing? Products need a *: write 2 * x, not 2x, and x * y, not x y"),
+])
+def test_list_slips_are_told_how_to_write_a_list(source, hint):
+    """`[1 2]` was told "Products need a *", `v = 1, 2` "check the operator" (a student red team)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(source)
+    assert info.value.kind == "syntax" and info.value.hint == hint
+
+
+def test_an_overflow_is_not_called_outside_the_domain():
+    """exp(1000) said "this point is outside the function's domain": exp is defined everywhere."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = exp(x)\n").evaluate({"x": 1000.0})
+    assert "overflows" in info.value.message and "domain" not in info.value.hint
+    assert "smaller magnitude" in info.value.hint

@@ -45,10 +45,11 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             msg = f"{call} overflows float64 (the result exceeds 1.8e308)"
         else:
             msg = f"{call} is undefined ({what})"
-    hint = ("this point is outside the function's domain; choose other input values"
-            if not during else "a value of this size overflows float64 in the derivative's formula; choose "
-            "a point of smaller magnitude" if "overflows" in msg else
-            "the function is not differentiable here; choose another point")
+    hint = ("the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
+            if not during and "overflows" in msg else
+            "this point is outside the function's domain; choose other input values" if not during else
+            "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
+            "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
         hint = "no input reaches this operation: change the numbers written in the program"
     saturated = saturation.explain(graph, eq, derivative=bool(during)) if not during or "overflows" in msg else None

@@ -137,6 +137,9 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
             _operator_slip(statement, text[tok.start_pos or 0 :]) or "check the operator and its operands")
+        assigned = re.fullmatch(r"\s*(\w+)\s*=\s*([^#;]+?)\s*(#.*)?", text[start:].split("\n", 1)[0])
+        if str(tok) == "," and assigned and _open_bracket(text, tok.start_pos or 0, closed_too=True) is None:
+            hint = f"a vector needs brackets: write {assigned.group(1)} = [{assigned.group(2)[:60]}]"  # v = 1, 2
         inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
         if inside is not None and text[inside] == "[" and ";" in str(tok):
             hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]"
@@ -150,6 +153,9 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                         f"not {fn} {tok}")
             elif slip := _number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
                 hint = slip
+            elif (lit := _open_bracket(text, tok.start_pos or 0, closed_too=True)) is not None and text[lit] == "[" \
+                    and not re.search(r"[\w)\]]$", text[:lit].rstrip(" \t")):  # a list, not an index: [1 2]
+                hint = "separate a list's elements with commas: write [1, 2], not [1 2]"
             elif before.split("\n")[-1].strip().count("=") == 1:
                 hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
                         "x * y, not x y")
