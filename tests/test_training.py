@@ -241,6 +241,7 @@ def digits_params(tmp_path_factory):
     ran = run_cli("train", DIGITS, "--data", str(PROGRAMS / "data" / "digits_train.csv"), "--epochs", "2",
                   "--lr", "0.5", "--batch", "16", "--save", str(out))
     assert ran.code == 0, ran.err
+    assert f"parameters saved to {out}" in " ".join(ran.out.split())  # (it saved without a word)
     return str(out)
 
 

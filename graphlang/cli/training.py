@@ -104,6 +104,8 @@ def train(program: ProgramArg,
             s.out.print(table)
             for note in notes:  # (what a row does not say)
                 s.out.print(render.Text(note))
+            if save and not trainer.stop:  # (interrupted: said above, on stderr)
+                s.out.print(render.Text(f"parameters saved to {save} (graphlang predict … --params {save})"))
         if trainer.stop:
             raise typer.Exit(ExitCode.INTERRUPTED)
     guarded(s, body)
