@@ -298,9 +298,12 @@ class Program:
         if not all(isinstance(n, str) for n in names):
             raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
         for n in names:
-            if n not in self.graph.inputs:
-                raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: "
-                                     "it is not an input", hint="inputs: " + ", ".join(self.graph.inputs))
+            if n not in self.graph.inputs:  # an intermediate: its adjoint is g_n, its closed form diff's
+                inner = n in self.graph.slot_of
+                raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: " + (
+                    "it is an intermediate quantity, not an input" if inner else "it is not an input"),
+                    hint=(f"its adjoint g_{n} is in the backward pass (run, explain --node {n}); graphlang diff "
+                          f"--wrt {n} gives ∂/∂{n}; " if inner else "") + "inputs: " + ", ".join(self.graph.inputs))
         return names
 
 

@@ -970,3 +970,13 @@ def test_an_overflow_is_not_called_outside_the_domain():
         graphlang.parse("y = exp(x)\n").evaluate({"x": 1000.0})
     assert "overflows" in info.value.message and "domain" not in info.value.hint
     assert "smaller magnitude" in info.value.hint
+
+
+def test_grad_with_respect_to_an_intermediate_says_where_its_derivative_is():
+    """`grad --wrt a` said only "it is not an input" while `diff --wrt a` answers (a student red team)."""
+    prog = graphlang.parse("a = x * z\ny = a * a\n")
+    with pytest.raises(GraphlangError) as info:
+        prog.gradient({"x": 2, "z": 3}, wrt=["a"])
+    assert info.value.message.endswith("it is an intermediate quantity, not an input")
+    assert "g_a" in info.value.hint and "diff --wrt a" in info.value.hint
+    assert list(prog.diff("a")) == ["a"]  # diff does take it
