@@ -13,7 +13,7 @@ from graphlang.errors import GraphlangError
 from graphlang.ir import cost
 from graphlang.methods import batch_numbers
 from graphlang.numbers import quiet_floats
-from graphlang.primitives.domains import KINKS
+from graphlang.primitives.domains import on_kinks
 from graphlang.program import Program
 from graphlang.symbolic.derivative import element
 
@@ -147,9 +147,7 @@ def on_corners(program: Program, values: dict[str, Any]) -> list[str]:
     one's convention (SPEC §1), which central differences do not see."""
     g = program.graph
     vals = interp.forward(g, program.bind(values)[0])
-    found = [f"{_CORNER[eq.prim.name]} (line {eq.line})" for eq in g.eqns
-             if eq.prim.name in KINKS and KINKS[eq.prim.name](*(vals[i] for i in eq.ins))]
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(f"{_CORNER[eq.prim.name]} (line {eq.line})" for eq in on_kinks(g.eqns, vals)))
 
 
 def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list[Kink]:

@@ -12,7 +12,7 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
-from graphlang.primitives.domains import KINKS
+from graphlang.primitives.domains import KINKS, on_kinks
 from graphlang.program import Program
 
 
@@ -23,7 +23,7 @@ def at_kink(prog: Program, point: Mapping[str, Any], vals: list[Any] | None = No
     if not any(eq.prim.name in KINKS for eq in g.eqns):
         return False
     vals = vals if vals is not None else interp.forward(g, prog.bind(point)[0])
-    return any(KINKS[eq.prim.name](*(vals[i] for i in eq.ins)) for eq in g.eqns if eq.prim.name in KINKS)
+    return bool(on_kinks(g.eqns, vals))
 
 
 def values_at(prog: Program, point: Mapping[str, Any]) -> list[Any] | None:

@@ -20,6 +20,11 @@ KINKS: dict[str, Callable[..., bool]] = {
 }
 
 
+def on_kinks(eqns: Any, values: list[Any]) -> list[Any]:
+    """The equations sitting on their kink, given every slot's value (a graph's `eqns`)."""
+    return [eq for eq in eqns if eq.prim.name in KINKS and KINKS[eq.prim.name](*(values[i] for i in eq.ins))]
+
+
 def first(cond: np.ndarray, values: np.ndarray) -> float:
     return float(np.asarray(values)[np.asarray(cond)].flat[0]) if np.any(cond) else float("nan")
 

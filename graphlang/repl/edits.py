@@ -160,7 +160,7 @@ def _moved_down(chunks: list[str], text: str, bad: GraphlangError) -> tuple[list
 def _cycle(program: Program, name: str, bad: GraphlangError) -> str:
     """The words for a replacement that reads a node computed from the one it replaces (`a = y + 1`
     where y = a * 2), else "": such an edit is a cycle, not a statement to move."""
-    used = re.match(r"'([A-Za-z_]\w*)' is used before it is assigned", bad.message) if bad.kind == "undefined" else None
+    used = _USED.match(bad.message) if bad.kind == "undefined" else None
     g = program.graph
     if used is None or used.group(1) not in g.slot_of or name not in g.slot_of:
         return ""
