@@ -640,3 +640,61 @@ def test_an_adjoint_the_output_does_not_read_is_not_asked(tmp_path):
     assert "p" in asg.quantities and "g_p" not in asg.quantities and {"g_u", "g_J", "dJ/dw"} <= set(asg.quantities)
     prog = graphlang.parse(ref)
     assert "g_p" not in default_quantities(prog, True) and "g_u" in default_quantities(prog, True)
+
+
+def _one_kind(tmp_path, submit: str):
+    text = ASG.read_text().replace('ecf = true', f'ecf = true\nsubmit = "{submit}"', 1)
+    (tmp_path / "a.toml").write_text(text)
+    (tmp_path / "reference.cg").write_text(REF)
+    return tmp_path / "a.toml"
+
+
+@pytest.mark.parametrize("submit", ["answers", "program"])
+def test_an_assignment_may_take_one_kind_of_submission(tmp_path, cli, submit):
+    """A by-hand homework graded a program like answers (the program computes what the student
+    was to work out): `submit = "answers"` scores it 0 of the same maximum, saying why, on every
+    path (the Python API, --answers/--submission, a batch, Gradescope); "program" likewise."""
+    from graphlang.grading.autograder import run_gradescope
+    path = _one_kind(tmp_path, submit)
+    either, asg = Assignment.load(ASG), Assignment.load(path)
+    ok, refused = (("correct.json", "renamed.cg") if submit == "answers" else ("renamed.cg", "correct.json"))
+    for name, full in ((ok, True), (refused, False)):
+        data = (HW / "submissions" / name).read_bytes()
+        assert either.grade_text(data, name).score == 18  # (the same files, both kinds graded)
+        rep = asg.grade_text(data, name)
+        assert rep.max_score == 18 and rep.score == (18 if full else 0), (name, rep.as_text())
+        assert full or (rep.feedback[0].endswith("not graded") and rep.root_cause is None)
+        flag = "--answers" if name.endswith(".json") else "--submission"
+        ran = cli("check", "--assignment", str(path), flag, str(HW / "submissions" / name), "--json")
+        assert ran.code == (0 if full else 1) and ran.json()["score"] == rep.score
+    folder = tmp_path / "batch"
+    folder.mkdir()
+    for name in (ok, refused):
+        (folder / name).write_bytes((HW / "submissions" / name).read_bytes())
+    rows = {r["submission"]: r for r in grade_batch(asg.reference, str(folder), asg.at, asg.batch_options(),
+                                                    jobs=1, max_score=asg.max_score)}
+    assert rows[ok]["score"] == 18 and rows[refused]["score"] == 0 and rows[refused]["max_score"] == 18
+    assert rows[refused]["root_cause"] is None  # not counted as a first wrong step in the gradebook
+    root = tmp_path / "gs"
+    (root / "source").mkdir(parents=True)
+    (root / "submission").mkdir()
+    (root / "source" / "assignment.toml").write_text(path.read_text())
+    (root / "source" / "reference.cg").write_text(REF)
+    (root / "submission" / refused).write_bytes((HW / "submissions" / refused).read_bytes())
+    res = run_gradescope(root)
+    assert res["score"] == 0 and res["max_score"] == 18 and "not graded" in res["output"]
+    assert Assignment.from_toml(asg.to_toml()).submit == submit  # (round-trips)
+
+
+def test_the_other_kinds_advice_fits_an_assignment_of_one_kind(tmp_path):
+    """A .json holding a program was told "submit it as a .cg file", which an answers-only
+    assignment refuses; and a .cg holding answers "submit it as a .json file" where only programs count."""
+    answers_only, program_only = Assignment.load(_one_kind(tmp_path, "answers")), Assignment.load(ASG)
+    said = " ".join(answers_only.grade_text(REF, "mine.json").feedback)
+    assert "asks for answers worked by hand" in said and "submit it as a .cg" not in said
+    program_only.submit = "program"
+    said = " ".join(program_only.grade_text('{"a": 6}\n', "mine.cg").feedback)
+    assert "asks for a program" in said and "submit it as a .json" not in said
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.from_toml(f'reference_source = """{REF}"""\nat = {{ x = 2, z = 3 }}\nsubmit = "cg"\n')
+    assert info.value.kind == "usage" and "submit must be one of" in info.value.message

@@ -57,9 +57,9 @@ def check(reference: Annotated[str | None, typer.Argument(
           limit: LimitOpt = []) -> None:  # noqa: B006
     """Grade a student's answers or program against a reference; exit 0 only when all pass
     (--batch: 0 once every submission is graded, whatever the grades)."""
-    from graphlang import checker
     from graphlang.grading.answers_file import read_answers
     from graphlang.grading.assignment import Assignment
+    from graphlang.grading.options import fitted, wrong_kind
 
     s = Session(assignment or reference, as_json)
 
@@ -111,21 +111,13 @@ def check(reference: Annotated[str | None, typer.Argument(
         if answers:
             given, why = read_answers(answers, "--answers")
             report = asg.grade_answers(given or {})
-            if why:
+            if why and not wrong_kind(asg.submit, False):
                 report.feedback.insert(0, why)
         else:
             assert submission is not None
             data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
-            options = {**asg.program_options(), "max_score": asg.max_score if assignment else None, "limits": theirs}
-            import numpy.random  # noqa: F401 - imported before the alarm: one raised inside it is lost
-            start = time.monotonic()
-            try:
-                with deadline(asg.timeout):  # as a batch's: an autograder runs one submission per call
-                    report = checker.grade_program(ref, data, asg.at, **options)
-                if time.monotonic() - start > asg.timeout:  # an alarm C code swallowed: late all the same
-                    raise Deadline
-            except Deadline:
-                report = _timed_out(checker.grade_program(ref, b"", asg.at, **options), asg.timeout)
+            report = _graded_program(asg, ref, data, theirs, bool(assignment))
+        report.feedback = fitted(report.feedback, asg.submit)
         if gradescope:
             write_text(gradescope, jsonout.dumps(report.to_gradescope(asg.visibility)) + "\n")
         if as_json:
@@ -137,13 +129,26 @@ def check(reference: Annotated[str | None, typer.Argument(
     guarded(s, body)
 
 
-def _timed_out(blank: Any, seconds: float) -> Any:
-    """The report of a submission stopped at its time limit: every check failed, saying why."""
-    why = f"the submission took longer than {seconds:g} s"
-    for item in blank.items:
-        item.message = f"not graded: {why}"
-    blank.feedback, blank.root_cause = [why], blank.items[0].name if blank.items else None
-    return blank
+def _graded_program(asg: Any, ref: Program, data: bytes, limits: Limits, own_maximum: bool) -> Any:
+    """One program submission, under the assignment's time limit (an autograder runs one per call);
+    refused unless the assignment takes programs."""
+    from graphlang import checker
+    from graphlang.grading.options import wrong_kind
+
+    if wrong_kind(asg.submit, True):
+        return asg.grade_program(data)  # 0 of the answers' maximum, saying why
+    options = {**asg.program_options(), "max_score": asg.max_score if own_maximum else None, "limits": limits}
+    import numpy.random  # noqa: F401 - imported before the alarm: one raised inside it is lost
+    start = time.monotonic()
+    try:
+        with deadline(asg.timeout):
+            report = checker.grade_program(ref, data, asg.at, **options)
+        if time.monotonic() - start > asg.timeout:  # an alarm C code swallowed: late all the same
+            raise Deadline
+    except Deadline:
+        report = checker.grade_program(ref, b"", asg.at, **options).refused(
+            f"the submission took longer than {asg.timeout:g} s")
+    return report
 
 
 def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:
@@ -167,12 +172,12 @@ def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: b
     from graphlang.grading import submissions as batch_mod
 
     files = batch_mod.submissions(folder)
-    program = asg.program_options()
+    program = dict(asg.program_options())
     if limits is not None:
         program["limits"] = limits
     if not same_maximum and not any(f.suffix.lower() == ".json" for f in files):
         program["max_score"] = None  # programs only: their own checks, one point each
-    options = {"answers": asg.answers_options(), "program": program}
+    options = {**asg.batch_options(), "program": program}
     rows = []
     with Progress(console=s.err, transient=True) as bar:
         task = bar.add_task("grading", total=len(files))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.grading.options import LOOKS_LIKE
 
 MAX_BYTES = 1_000_000
 _PROGRAM = re.compile(r"\s*(?:#|[A-Za-z_]\w*\s*=[^=]|(?:input|param|output)\s)")
@@ -76,7 +77,7 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     except json.JSONDecodeError as err:
         program = _PROGRAM.match(text) is not None  # a .cg program sent as the answers
         return None, (f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
-                      + ("; it looks like a .cg program: submit it as a .cg file" if program else ""))
+                      + (LOOKS_LIKE["answers"][0] if program else ""))
     except RecursionError:
         return None, f"{label} is not valid JSON (it nests too deeply)"
     except ValueError:  # Python refuses to read an integer of more than 4,300 digits

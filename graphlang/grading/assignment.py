@@ -11,6 +11,7 @@ load (a usage error naming the file and the key); after that grading a submissio
     visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
     ecf = true                        # credit errors carried forward (or a share: 0.5)
     fixed = ["t"]                     # labels: PrairieLearn keeps them; checks draw 0/1 or one-hot
+    submit = "either"                 # or "answers" (by hand: a program scores 0) or "program"
     [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
     comparison = "sigfig"
     digits = 3
@@ -48,7 +49,7 @@ from graphlang.program import Program, parse, read_source
 
 GROUPS = ("values", "adjoints", "gradient")  # (the default; "tangents" too on request)
 TOP = {"title", "reference", "reference_source", "at", "ask", "points", "max_score", "show_expected",
-       "visibility", "ecf", "fixed", "compare", "quantities", "program", "limits"}
+       "visibility", "ecf", "fixed", "submit", "compare", "quantities", "program", "limits"}
 COMPARE_KEYS = {"comparison", "rtol", "atol", "digits"}
 
 
@@ -68,6 +69,7 @@ class Assignment:
     visibility: str = "visible"
     ecf: bool | float = True  # or the share of a carried-forward step's points (0.5: half)
     fixed: list[str] = field(default_factory=list)  # labels: PrairieLearn keeps them, checks draw 0/1
+    submit: str = "either"  # what is graded: "answers" (a by-hand homework), "program", or either
     check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
@@ -82,6 +84,7 @@ class Assignment:
 
     def __post_init__(self) -> None:
         opts.batch_options(self.timeout, self.memory_mb)
+        opts.submit_kind(self.submit)
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
                              self.required, 1.0, None, same_signs=self.same_signs)
         self.program_weights = opts.check_weights(self.program_weights, self.required, bool(self.reference.inputs))
@@ -125,20 +128,32 @@ class Assignment:
                 "show_expected": self.show_expected, "max_score": self.max_score,
                 "weights": dict(self.program_weights), "fixed": list(self.fixed)}
 
+    def batch_options(self) -> dict[str, Any]:
+        """`grade_batch`'s options: both kinds' and which kinds are graded."""
+        return {"answers": self.answers_options(), "program": self.program_options(), "submit": self.submit}
+
     def grade_answers(self, answers: Mapping[str, Any]) -> Report:
+        why = opts.wrong_kind(self.submit, False)
+        if why is not None:
+            return self.grade_program(b"").refused(*why)
         return _to_max(grade_answers(self.reference, answers, self.at, **self.answers_options()), self.max_score)
 
     def grade_program(self, source: str | bytes) -> Report:
+        why = opts.wrong_kind(self.submit, True)
+        if why is not None:
+            return self.grade_answers({}).refused(*why)
         return grade_program(self.reference, source, self.at, **self.program_options())
 
     def grade_text(self, text: str | bytes, filename: str) -> Report:
         """A submitted file's contents: a program if `filename` ends in .cg, else JSON answers."""
         if filename.endswith(".cg"):
-            return self.grade_program(text)  # bytes decoded as a batch decodes them
-        answers, why = parse_answers(text, filename)
-        report = self.grade_answers(answers or {})
-        if why:
-            report.feedback.insert(0, why)
+            report = self.grade_program(text)  # bytes decoded as a batch decodes them
+        else:
+            answers, why = parse_answers(text, filename)
+            report = self.grade_answers(answers or {})
+            if why and not opts.wrong_kind(self.submit, False):
+                report.feedback.insert(0, why)
+        report.feedback = opts.fitted(report.feedback, self.submit)
         return report
 
     # --- reading -------------------------------------------------------------------------------
@@ -157,6 +172,7 @@ class Assignment:
                 "ask": list(self.quantities), "points": float(self.default_points),
                 "max_score": float(self.max_score), "show_expected": self.show_expected,
                 "visibility": self.visibility, "ecf": self.ecf, **({"fixed": list(self.fixed)} if self.fixed else {}),
+                **({"submit": self.submit} if self.submit != "either" else {}),
                 "compare": cmp(self.comparison),
                 **({"quantities": per} if per else {}),
                 "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
@@ -252,6 +268,8 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
         out["visibility"] = data["visibility"]
     if "fixed" in data:
         out["fixed"] = opts.names("fixed", data["fixed"])
+    if "submit" in data:
+        out["submit"] = opts.submit_kind(data["submit"])
     if "max_score" in data:
         out["max_score"] = opts.number("max_score", data["max_score"], 0.0, opts.MAX_SCORE * 1000, open_low=True)
     out["comparison"] = Comparison.from_mapping(_table(data, "compare", COMPARE_KEYS), where="[compare] ")

@@ -172,8 +172,7 @@ def _graded_alone(asg: Assignment, path: Path) -> Report:
         copy = Path(tmp) / (path.stem + path.suffix.lower())  # answers.JSON is answers too
         with path.open("rb") as fh:  # no more than a batch reads (a 3 GB file took 3.2 GB whole)
             copy.write_bytes(fh.read(1_000_001))
-        options = {"answers": asg.answers_options(), "program": asg.program_options()}
-        row = next(iter(grade_batch(asg.reference, tmp, asg.at, options, timeout=asg.timeout,
+        row = next(iter(grade_batch(asg.reference, tmp, asg.at, asg.batch_options(), timeout=asg.timeout,
                                     memory_mb=asg.memory_mb, jobs=1, max_score=asg.max_score)))
     report = Report(show_expected=asg.show_expected, feedback=list(row.get("feedback", [])),
                     root_cause=row.get("root_cause"), total=asg.max_score)

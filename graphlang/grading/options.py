@@ -165,3 +165,38 @@ def batch_options(timeout: Any, memory_mb: Any) -> tuple[float, int]:
 def _limits(limits: Any) -> None:
     if limits is not None and not isinstance(limits, Limits):
         raise _usage("limits", limits, "a graphlang.Limits")
+
+
+SUBMIT = ("either", "answers", "program")  # what an assignment takes: a by-hand one refuses programs
+
+
+def submit_kind(value: Any) -> str:
+    """An assignment's `submit`: "either" (the default), "answers" (worked by hand) or "program"."""
+    if value not in SUBMIT:
+        raise _usage("submit", value, "one of " + ", ".join(f'"{k}"' for k in SUBMIT))
+    return str(value)
+
+
+# a file that looks like the other kind says so; where an assignment takes one kind, the advice changes
+LOOKS_LIKE = {"answers": ("; it looks like a .cg program: submit it as a .cg file",
+                          "; it looks like a .cg program, and this assignment asks for answers worked by hand: "
+                          "write the numbers in a .json file"),
+              "program": ("This looks like a JSON answers file: submit it as a .json file.",
+                          "This looks like a JSON answers file, and this assignment asks for a program: write "
+                          "the computation as .cg statements.")}
+
+
+def fitted(feedback: list[str], submit: str) -> list[str]:
+    """A report's feedback with the other kind's advice fitted to what the assignment takes."""
+    pair = LOOKS_LIKE.get(submit)
+    return [line.replace(*pair) for line in feedback] if pair else feedback
+
+
+def wrong_kind(submit: str, is_program: bool) -> tuple[str, str] | None:
+    """Why a submission of the other kind is not graded (it scores 0 of the usual maximum), and
+    the short form each item says, or None."""
+    if submit == "answers" and is_program:
+        return "answers worked by hand (.json) are asked: a program (.cg) is not graded", "a program was submitted"
+    if submit == "program" and not is_program:
+        return "a program (.cg) is asked: answers (.json) are not graded", "answers were submitted"
+    return None

@@ -109,7 +109,7 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
         where = located(err, "your program", submission if isinstance(submission, str) else None)
         report.feedback.append(where.text().rstrip())  # "your program:1:14: syntax error: …", its line, a caret
         if isinstance(submission, str) and submission.lstrip().startswith("{"):  # answers in a .cg file
-            report.feedback.append("This looks like a JSON answers file: submit it as a .json file.")
+            report.feedback.append(opts.LOOKS_LIKE["program"][0])
         return report
     parsed.passed, parsed.score = True, points
     again, note = _reordered(ref, stud)

@@ -83,6 +83,15 @@ class Report:
                            "status": "passed" if i.passed else "failed", "output": i.message,
                            "visibility": visibility} for i in self.items]}
 
+    def refused(self, why: str, each: str | None = None) -> Report:
+        """This blank report as a submission not graded (too slow, or the kind of file not asked
+        for): every item fails saying why (`each`: shorter), 0 out of the usual maximum, and no
+        step is its first wrong one (the gradebook counts those)."""
+        for item in self.items:
+            item.score, item.passed, item.message = 0.0, False, f"not graded: {each or why}"
+        self.feedback, self.root_cause = [why], None
+        return self
+
     def scaled(self, total: float) -> Report:
         """The same report with every item's points scaled so that they add up to `total`."""
         factor = total / self.max_score if self.max_score else 0.0

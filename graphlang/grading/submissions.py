@@ -101,14 +101,21 @@ def grade_file(reference: Program, path: Path, at: dict[str, Any], options: dict
         why = "a symbolic link (not followed)" if os.path.islink(path) else err.strerror
         report.feedback.append(f"cannot read the submission: {why}")
         return report
-    if path.suffix.lower() == ".cg":  # the bytes: decoded as `check --submission` decodes them (a BOM, bad UTF-8)
-        return grade_program(reference, data, at, **options.get("program", {}))
-    answers, why = parse_answers(data, shown_name(path))
-    if answers is None:
-        report = grade_answers(reference, {}, at, **options.get("answers", {}))
-        report.feedback.insert(0, why)
-        return report
-    return grade_answers(reference, answers, at, **options.get("answers", {}))
+    is_program = path.suffix.lower() == ".cg"
+    refusal = opts.wrong_kind(options.get("submit", "either"), is_program)
+    if refusal is not None:  # 0 of the maximum the asked kind is scored out of
+        blank = grade_answers(reference, {}, at, **options.get("answers", {})) if is_program else \
+            grade_program(reference, b"", at, **options.get("program", {}))
+        return blank.refused(*refusal)
+    if is_program:  # the bytes: decoded as `check --submission` decodes them (a BOM, bad UTF-8)
+        report = grade_program(reference, data, at, **options.get("program", {}))
+    else:
+        answers, why = parse_answers(data, shown_name(path))
+        report = grade_answers(reference, answers or {}, at, **options.get("answers", {}))
+        if answers is None:
+            report.feedback.insert(0, why)
+    report.feedback = opts.fitted(report.feedback, options.get("submit", "either"))
+    return report
 
 
 def _grade_job(reference: Program | str, at: dict[str, Any], options: dict[str, Any],
@@ -139,6 +146,7 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
     # the grading options too, here in the parent: a usage error, not a crashed row per submission
     opts.answers_options(**_with_defaults(grade_answers, options.get("answers", {})))
     opts.program_options(**_with_defaults(grade_program, options.get("program", {})))
+    opts.submit_kind(options.get("submit", "either"))
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
     entries = submissions(directory)
