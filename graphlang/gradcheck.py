@@ -287,12 +287,14 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | N
         return (f"at a corner ({', '.join(sitting)}): the exact methods take each function's convention there "
                 "(relu'(0) = 0, abs'(0) = 0, a tie goes to the first argument), central differences the "
                 "slope of the whole function")
-    n = off[0]
-    err = mixed_error(got[n], want[n])
-    shown = f" ({np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""
+    each = []
+    for n in off[:4]:  # each input's own error, and its exact derivative where it is one number
+        exact_n = f" (exact {np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""
+        each.append(f"{100 * mixed_error(got[n], want[n]):.3g} % in {n}{exact_n}")
+    more = f" and {len(off) - 4} more" if len(off) > 4 else ""
     small = result.epsilon is not None and not result.extra.get("scaled") and result.epsilon < 6e-6
-    why = "too small here: rounding error rules" if small else \
-        "too large here: truncation error (the function curves, or has a pole, within the step)"
-    return (f"central differences are off from the exact derivative{shown} by {100 * err:.3g} % in "
-            f"{', '.join(off)}: the step ε is {why} (`graphlang gradcheck` tries smaller steps, `--sweep` "
-            "shows the trade-off)")
+    why = ("too small here: rounding error rules (a larger ε helps: without --epsilon, ε ≈ 6e-6 times each "
+           "input's size balances the two errors; `graphlang gradcheck --sweep` shows the trade-off)" if small else
+           "too large here: truncation error (the function curves, or has a pole, within the step) (a smaller "
+           "ε helps: `graphlang gradcheck` tries smaller steps, `--sweep` shows the trade-off)")
+    return f"central differences are off from the exact derivative by {', '.join(each)}{more}: the step ε is {why}"

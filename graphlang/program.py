@@ -30,7 +30,7 @@ from graphlang.symbolic.derivative import element
 from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
-AUTO = "auto"  # reverse for a scalar output; for a Jacobian, the cheaper of forward and reverse
+AUTO = "auto"  # reverse (`jacobian()`'s: for a Jacobian, the cheaper of forward and reverse)
 
 
 class _Views(dict[str, Callable[..., Any]]):  # name -> view: present/views.py fills it, imported on first use
@@ -135,9 +135,8 @@ class Program:
                                  + ", ".join(METHODS))
         arrays, shapes = self.bind(values)
         wrt_names = self._wrt(wrt)
-        if method == AUTO:
-            method = "reverse" if self.is_scalar(shapes) else methods.choose_mode(
-                self, arrays, shapes, wrt_names)
+        if method == AUTO:  # reverse, the SPEC's default, for a Jacobian too (`jacobian()` picks a mode)
+            method = "reverse"
         methods.estimate(self, method, shapes, wrt_names)  # the whole command, before any of it runs
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)

@@ -295,7 +295,9 @@ def test_prairielearn_variants_keep_fixed_inputs_signs_and_never_make_a_zero(tmp
     folder = tmp_path / "q"
     assert cli("autograder", "prairielearn", "--assignment", str(tmp_path / "a.toml"), "-o", str(folder)).code == 0
     html = (folder / "question.html").read_text()  # the boxes hold the function, as the worksheet's
-    assert "label=&quot;w1·x1 + w2·x2 + b&quot;" in html and "label=&quot;σ&quot;" in html and "neg" not in html
+    assert "label=&quot;w1·x1 + w2·x2 + b&quot;" in html and "label=&quot;sigmoid(u)&quot;" in html
+    assert "neg" not in html
+    assert "shape=circle" not in html and "shape=box, style=rounded, label=&quot;w1&quot;" in html
     server, given = _server(folder), Assignment.load(tmp_path / "a.toml").at
     for seed in range(30):
         data = _data(seed, folder)

@@ -205,7 +205,11 @@ def test_closed_standard_streams_are_no_traceback():
     assert closed_in.returncode == 2 and b"Traceback" not in closed_in.stderr
     assert json.loads(closed_in.stdout)["error"]["kind"] == "io" and b"<stdin>: io error" in closed_in.stderr
     closed_out = _python_m(["run", "programs/lecture13.cg", "--at", "x=2,z=3"], preexec_fn=lambda: os.close(1))
-    assert closed_out.returncode == 0 and closed_out.stderr == b""
+    # the output is lost: exit 1 saying so, as coreutils' "write error" (it was exit 0, silently)
+    assert closed_out.returncode == 1 and closed_out.stderr == b"graphlang: cannot write the output: " \
+        b"standard output is closed\n"
+    closed_err = _python_m(["run", "programs/lecture13.cg", "--at", "x=2,z=3"], preexec_fn=lambda: os.close(2))
+    assert closed_err.returncode == 0 and b"412.19" in closed_err.stdout
 
 
 def test_bytes_that_are_not_utf8_on_standard_input_are_located_at_stdin():

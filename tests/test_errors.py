@@ -121,7 +121,7 @@ def test_static_errors_are_located(text, kind, line):
 def test_redefinition_names_both_lines():
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("y = x\nz = 1\ny = 2 * x\n")
-    assert info.value.line == 3 and "line 1" in info.value.message
+    assert info.value.line == 3 and "line 1" in info.value.message and "line 3" in info.value.message
 
 
 def test_unknown_function_suggests_nearest():

@@ -3,6 +3,7 @@ byte-identical files for a seed (across hash seeds), well-posed graphs, workshee
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -140,7 +141,7 @@ def test_worksheets_hold_the_tables():
     for name in ex.program.names:
         assert f"| {name} |" in md
     assert "## Backward pass (reverse mode)" in md and "```mermaid" in md and "g_y·∂y/∂" in md
-    assert "\\begin{picture}" in tex and "\\section*" in tex and "Backward pass" in tex
+    assert "\\begin{tikzpicture}" in tex and "\\section*" in tex and "Backward pass" in tex
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
@@ -154,23 +155,28 @@ def test_the_latex_compiles(difficulty, tmp_path):
 
 
 def test_worksheet_boxes_hold_the_function_as_the_graph_command_draws_it(tmp_path, cli):
-    """The hard worksheet labelled u = W @ x + b "+" and J = 0.5 * sum(s) "×" (a TA's find); a
-    statement of several operations is written out, as `graphlang graph` draws its box, and the
-    lecture's y = d + e + f stays one "+". Oracle: the DOT boxes of `graphlang graph --dot`."""
+    """The hard worksheet labelled u = W @ x + b "+" (a TA's find), and a = z - x only "−", the
+    operands' order lost (a student's); the .tex drew inputs as circles (the neural-network diagram's
+    convention) and edges without arrowheads, one straight through another box. Now every box holds
+    the function as `graphlang graph` draws it (the oracle: its DOT boxes), inputs are rounded
+    rectangles, and the .tex is the TikZ layout of `graph -o g.tex` (directed edges, routed around)."""
     import re
 
     from graphlang.grading.worksheet import markdown
-    ex = generate(1, "hard")
-    md, tex = ex.files["worksheet.md"], ex.files["worksheet.tex"]
-    (tmp_path / "p.cg").write_text(ex.source)
-    dot = cli("graph", str(tmp_path / "p.cg"), "--dot").out
-    for name, box in (("u", "W @ x + b"), ("J", "0.5·sum(s)")):
-        assert f">{box}</td>" in dot and f'{name}["{name} = {box}"]' in md
-    assert '["h = σ"]' in md and "\\framebox(" in tex
+    for seed, level in ((1, "hard"), (7, "easy"), (2, "medium")):
+        ex = generate(seed, level)
+        md, tex = ex.files["worksheet.md"], ex.files["worksheet.tex"]
+        (tmp_path / "p.cg").write_text(ex.source)
+        dot = cli("graph", str(tmp_path / "p.cg"), "--dot").out
+        box = r'"(\w+)" \[label=<<table[^>]*><tr><td[^>]*><i>\w+</i></td></tr><tr><td[^>]*>([^<]*)</td>'
+        boxes = dict(re.findall(box, dot))
+        assert boxes and all(f'{n}["{n} = {html.unescape(f)}"]' in md for n, f in boxes.items()), (boxes, md)
+        assert all(f"  {x}({x})" in md for x in ex.program.inputs)  # rounded rectangles, not ((circles))
+        assert "\\begin{tikzpicture}" in tex and "\\circle" not in tex and "\\qbezier" not in tex
+        assert tex.count("\\draw[->]") == len(re.findall(r"^  \S+ --> \S+$", md, re.M))  # every edge directed
+    assert 'a["a = z - x"]' in markdown(generate(7, "easy").program, {"x": 2, "z": -0.5}, "t")
     lecture = graphlang.load(PROGRAMS / "lecture13.cg")
-    assert 'y["y = +"]' in markdown(lecture, {"x": 2, "z": 3}, "t")
-    for w, _ in re.findall(r"\\framebox\((\d+),(\d+)\)", tex):  # every box at least the old 12 mm
-        assert int(w) >= 12
+    assert 'y["y = d + e + f"]' in markdown(lecture, {"x": 2, "z": 3}, "t")
 
 
 def test_sin_and_cos_take_an_angle_within_one_turn():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import errno
+import io
 import os
 import signal
 import sys
@@ -33,12 +34,26 @@ def _escape(err: UnicodeError) -> tuple[str, int]:
     return "".join(f"\\u{int.from_bytes(units[k:k + 2], 'big'):04x}" for k in range(0, len(units), 2)), err.end
 
 
+class _Closed(io.TextIOBase):
+    """A standard stream closed before the start (`>&-`): what is written goes nowhere, counted."""
+
+    written = 0
+
+    def write(self, text: str) -> int:
+        self.written += len(text)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+
 def _usable_streams() -> None:
-    """A closed stdout or stderr (`>&-`) writes to nowhere; one that cannot encode every character
-    (PYTHONIOENCODING=ascii, a C locale's) escapes what it cannot."""
+    """A closed stdout or stderr (`>&-`) writes to nowhere (an output lost is reported at the end, as
+    coreutils' "write error"); one that cannot encode every character (PYTHONIOENCODING=ascii, a C
+    locale's) escapes what it cannot."""
     for name in ("stdout", "stderr"):
         if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 - for the process's life
+            setattr(sys, name, _Closed())
     codecs.register_error("graphlang-escape", _escape)
     for stream in (sys.stdout, sys.stderr):
         encoding = codecs.lookup(getattr(stream, "encoding", None) or "utf-8").name
@@ -55,11 +70,15 @@ def main(argv: list[str] | None = None) -> None:
         try:
             from graphlang.cli.quick import dispatch
 
-            if dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
-                return
-            from graphlang.cli.app import run
+            if not dispatch(sys.argv[1:] if argv is None else list(argv)):  # run / grad, without Typer
+                from graphlang.cli.app import run
 
-            run(argv)
+                run(argv)
+        except SystemExit as done:
+            _lost_output(done.code)
+            raise
+        else:
+            _lost_output(0)
         finally:
             sys.stdout.flush()  # here, not at exit: a failing write must reach the handlers below
     except BrokenPipeError:  # the reader went away (`| head`): the rest is not wanted, and no traceback
@@ -70,6 +89,13 @@ def main(argv: list[str] | None = None) -> None:
             raise
         _quiet_stdout()  # (`> /dev/full`, a full disk or quota): one line, never a traceback
         sys.stderr.write(f"graphlang: cannot write the output: {err.strerror}\n")
+        sys.exit(1)
+
+
+def _lost_output(code: Any) -> None:
+    """A command that succeeded but wrote its output to a closed stdout fails (exit 1), saying so."""
+    if code in (0, None) and isinstance(sys.stdout, _Closed) and sys.stdout.written:
+        sys.stderr.write("graphlang: cannot write the output: standard output is closed\n")
         sys.exit(1)
 
 

@@ -45,7 +45,8 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             msg = f"{call} overflows float64 (the result exceeds 1.8e308)"
         else:
             msg = f"{call} is undefined ({what})"
-    hint = ("the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
+    hint = (EXP_HINT if not during and "overflows" in msg and eq.prim.name == "exp" else
+            "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
             if not during and "overflows" in msg else
             "this point is outside the function's domain; choose other input values" if not during else
             "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
@@ -58,6 +59,10 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     which = f" (example {example} of the batch)" if example is not None else ""
     return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}{which}",
                           eq.line, eq.column, hint)
+
+
+EXP_HINT = ("exp(u) overflows from u ≈ 709.8: for a softmax, a log of a sum of exps or ln(1 + exp(u)) write "
+            "softmax(u), logsumexp(u) or softplus(u), finite for any u; otherwise choose inputs of smaller magnitude")
 
 
 def _failing_example(eq: Eqn, args: list[Any]) -> tuple[list[Any], int | None]:

@@ -33,8 +33,8 @@ from graphlang.grading import autograder_files as templates
 from graphlang.grading.assignment import Assignment
 from graphlang.grading.report import Item, Report
 from graphlang.grading.submissions import grade_batch
-from graphlang.grading.worksheet import box
 from graphlang.language.grammar import grammar_path
+from graphlang.symbolic.printing import to_text
 
 # The core dependencies, as pyproject.toml lists them (tests/test_autograder.py compares the two).
 REQUIRES = ["lark>=1.1.9", "numpy>=1.24", "rich>=13.0", "typer>=0.12", "prompt_toolkit>=3.0",
@@ -238,10 +238,10 @@ def _uuid_of(info: Path) -> str | None:
 def _dot(asg: Assignment) -> str:
     prog = asg.reference
     lines = ["digraph G {", "  rankdir=LR;"]
-    for n in prog.inputs:
-        lines.append(f'  {n} [shape=circle, label="{n}"];')
+    for n in prog.inputs:  # the course's conventions: rectangles, rounded for inputs
+        lines.append(f'  {n} [shape=box, style=rounded, label="{n}"];')
     for st in prog.graph.statements:
-        label = box(st.expr) if st.expr is not None else ""  # the function in the box, as the worksheet's
+        label = to_text(st.expr, "math") if st.expr is not None else ""  # the function in the box
         lines.append(f'  {st.name} [shape=box, label="{label}", xlabel="{st.name}"];')
         for dep in dict.fromkeys(_reads(st.expr)):
             lines.append(f"  {dep} -> {st.name};")

@@ -16,13 +16,10 @@ import numpy as np
 
 from graphlang.grading import tangents, tomltext
 from graphlang.grading.quantities import canonical
+from graphlang.ir.layout import STYLES, layered
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
-
-SYMBOL = {"add": ("+", "$+$"), "sub": ("−", "$-$"), "mul": ("×", "$\\times$"), "div": ("÷", "$\\div$"),
-          "matmul": ("@", "$@$"), "sigmoid": ("σ", "$\\sigma$"), "sqrt": ("√", "$\\sqrt{\\ }$"),
-          "sum": ("Σ", "$\\Sigma$"), "neg": ("−", "$-$"), "pow": ("^", "$x^y$")}
 
 
 # --- the assignment and the key --------------------------------------------------------------------
@@ -107,11 +104,8 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
              "in); `graphlang check --assignment assignment.toml --answers answers.json` grades it.", "",
              "## The program", "", "```cg", prog.source.rstrip("\n"), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
-    for n in nodes:
-        if n in prog.inputs:
-            lines.append(f"  {n}(({n}))")
-        else:
-            lines.append(f'  {n}["{n} = {_box(prog, adj, n, "text")}"]')
+    for n in nodes:  # the course's conventions: rectangles (rounded for inputs), the function inside
+        lines.append(f"  {n}({n})" if n in prog.inputs else f'  {n}["{n} = {box(prog, adj, n)}"]')
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
@@ -128,20 +122,11 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
     return "\n".join(lines) + "\n"
 
 
-def _box(prog: Program, adj: adjoint.Adjoints, name: str, fmt: str) -> str:
+def box(prog: Program, adj: adjoint.Adjoints, name: str) -> str:
+    """What a node's box holds: the function it computes (`z - x`, never "−" alone: the order of
+    the operands matters), as `graphlang graph` draws it."""
     st = prog.graph.statement(name)
-    return box(st.expr if st is not None and st.expr is not None else adj.forward[name], fmt)
-
-
-def box(expr: Any, fmt: str = "text") -> str:
-    """What a node's box holds: one operation's symbol (× for a = x * z), or a statement of several
-    written out (`W @ x + b`, not "+"), as `graphlang graph` draws it."""
-    args, op = list(expr.args), expr.op
-    while any(a.op == op and op in ("add", "mul") for a in args):  # d + e + f: one "+" (the lecture's y)
-        args = [b for a in args for b in (a.args if a.op == op else (a,))]
-    if all(a.op in ("var", "const") for a in args):
-        return SYMBOL.get(op, (op,))[0] if fmt == "text" else SYMBOL.get(op, ("", f"\\textrm{{{tex_escape(op)}}}"))[1]
-    return to_text(expr, "math") if fmt == "text" else f"${to_latex(expr)}$"
+    return to_text(st.expr if st is not None and st.expr is not None else adj.forward[name], "math")
 
 
 def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str, values: dict[str, Any]) -> str:
@@ -179,14 +164,15 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
     grads = ", ".join(f"$\\partial {tex_name(out)}/\\partial {tex_name(x)}$" for x in wrt)
     strut = "\\rule{0pt}{4.5ex}"
     lines = ["\\documentclass[11pt]{article}", "\\usepackage[a4paper,margin=2cm]{geometry}",
-             "\\usepackage{amsmath}", "\\usepackage{graphicx}", "\\pagestyle{empty}", "\\begin{document}",
+             "\\usepackage{amsmath}", "\\usepackage{graphicx}", "\\usepackage{tikz}", "\\pagestyle{empty}",
+             "\\begin{document}",
              f"\\section*{{{tex_escape(title)}}}",
              f"The function ${tex_name(out)}$ is written below as named intermediate quantities. At "
              f"${point}$: run the forward pass (every node's value), then the backward pass (every adjoint "
              f"$g_v = \\partial {tex_name(out)}/\\partial v$, from $g_{{{out}}} = 1$ back to the inputs), and read "
              f"off the gradient {grads}. Write 3 significant figures.",
              "", "\\subsection*{The program}", "\\begin{verbatim}", prog.source.rstrip("\n"), "\\end{verbatim}",
-             "", "\\subsection*{The computation graph}", _picture(adj, edges, nodes, prog),
+             "", "\\subsection*{The computation graph}", _picture(adj, prog),
              "", "\\subsection*{Forward pass}", "\\begin{tabular}{|l|l|l|p{5cm}|}", "\\hline",
              "node & shape & definition & value \\\\ \\hline"]
     for n in nodes:
@@ -216,41 +202,33 @@ def _tex_value(v: Any) -> str:
     return "\\begin{bmatrix}" + " \\\\ ".join(" & ".join(f"{x:g}" for x in row) for row in a) + "\\end{bmatrix}"
 
 
-def _picture(adj: adjoint.Adjoints, edges: list[tuple[str, str]], nodes: list[str], prog: Program) -> str:
-    """The graph in columns by depth (inputs left, the output right): boxes with the function inside
-    and the name outside, as the course draws it; straight edges (\\qbezier: the kernel's only
-    line of any slope) run left to right."""
-    depth: dict[str, int] = {}
-    for n in nodes:
-        ins = [a for a, b in edges if b == n]
-        depth[n] = 0 if n in prog.inputs else 1 + max((depth[a] for a in ins), default=0)
-    columns: dict[int, list[str]] = {}
-    for n in nodes:
-        columns.setdefault(depth[n], []).append(n)
-    tall = max(len(c) for c in columns.values())
-    half = {n: 4 if n in prog.inputs else max(6, 2 + len(_box(prog, adj, n, "text").replace(" ", ""))) for n in nodes}
-    wide = [2 * max(half[n] for n in columns[d]) for d in sorted(columns)]  # mm per column (≈ 2 mm a character)
-    left = [12 + sum(wide[:d]) + 16 * d + (wide[d] - 8) / 2 for d in range(len(wide))]  # column centres
-    width, height = round(left[-1] + wide[-1] / 2 + 4), 16 * tall + 6
-    pos = {}
-    for d, col in columns.items():
-        top = height / 2 + 16 * (len(col) - 1) / 2
-        for i, n in enumerate(col):
-            pos[n] = (round(left[d], 1), round(top - 16 * i))
-    body = [f"\\begin{{picture}}({width},{height})"]
-    for a, b in edges:
-        (x1, y1), (x2, y2) = pos[a], pos[b]
-        x1, x2 = x1 + half[a], x2 - half[b]
-        body.append(f"\\qbezier({x1:g},{y1})({(x1 + x2) / 2:g},{(y1 + y2) / 2:g})({x2:g},{y2})")
-    for n in nodes:
-        x, y = pos[n]
-        if n in prog.inputs:
-            body.append(f"\\put({x:g},{y}){{\\circle{{8}}}}\\put({x:g},{y}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
+def _picture(adj: adjoint.Adjoints, prog: Program) -> str:
+    """The graph as `graphlang graph -o g.tex` lays it out, in the course's conventions: rectangles
+    with the function inside and the name outside (rounded ones for inputs), directed edges, and an
+    edge that skips columns routed through free points (never through a box); no values."""
+    place, route, rows = layered(prog.graph)
+    cols = max(c for c, _ in place.values()) + 1
+    ident = {n: "n" + "".join(ch if ch.isalnum() else "-" for ch in n) for n in prog.names}
+    ident |= {p: f"p{k}" for k, p in enumerate(p for points in route.values() for p in points)}
+    cells = [["" for _ in range(cols)] for _ in range(rows)]
+    for n, (c, r) in place.items():
+        st = prog.graph.statement(n) if n in prog.names else None
+        if n not in prog.names:  # a point an edge passes through
+            cells[r][c] = rf"\coordinate ({ident[n]});"
+        elif st is None or st.expr is None:
+            cells[r][c] = rf"\node[input] ({ident[n]}) {{${tex_name(n)}$}};"
         else:
-            box = f"\\framebox({2 * half[n]},8){{\\small {_box(prog, adj, n, 'latex')}}}"
-            body.append(f"\\put({x - half[n]:g},{y - 4}){{{box}}}"
-                        f"\\put({x:g},{y + 6.5}){{\\makebox(0,0){{${tex_name(n)}$}}}}")
-    body.append("\\end{picture}")
-    pic = "\n".join(body)
-    scale = "\\linewidth" if width > 170 else f"{width}mm"
-    return f"\\begin{{center}}\\setlength{{\\unitlength}}{{1mm}}\\resizebox{{{scale}}}{{!}}{{%\n{pic}}}\\end{{center}}"
+            style = "box, output" if n in prog.outputs else "box"
+            cells[r][c] = (rf"\node[{style}, label={{[varname]north west:${tex_name(n)}$}}] ({ident[n]}) "
+                           rf"{{$\displaystyle {to_latex(st.expr, adj.builder.var_shapes)}$}};")
+    # (\& : the picture may sit in \resizebox's argument, where a bare & is an alignment tab)
+    lines = [STYLES, r"\matrix[column sep=2.2em, row sep=1.6em, ampersand replacement=\&] {",
+             *("  " + r" \& ".join(row) + r" \\" for row in cells), "};"]
+    for (a, b), points in route.items():
+        path = "".join(f" to[flow=1em] ({ident[p]})" for p in points)
+        lines.append(rf"\draw[->] ({ident[a]}.east){path} to[flow=1em] ({ident[b]}.west);")
+    lines.append(r"\end{tikzpicture}")
+    body = "\n".join(lines)
+    wide = cols > 5  # (scaled to the page's width)
+    return ("\\begin{center}" + ("\\resizebox{\\linewidth}{!}{%\n" if wide else "\n") + body
+            + ("}" if wide else "\n") + "\\end{center}")

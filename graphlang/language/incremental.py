@@ -156,8 +156,8 @@ class Names:
             elif _reserved(st.name) or st.name in KEYWORDS:
                 return
             elif st.name in self.assigned:
-                raise GraphlangError("redefined", f"{st.name!r} is already assigned on line "
-                                     f"{self.assigned[st.name][0]}", st.line, st.column,
+                raise GraphlangError("redefined", f"{st.name!r} is assigned again on line {st.line}: it is "
+                                     f"already assigned on line {self.assigned[st.name][0]}", st.line, st.column,
                                      f"every name is assigned once; use a new name, e.g. {st.name}2")
 
 

@@ -52,7 +52,15 @@ _OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: writ
        "param W[3, 2] (train initializes it)" for f in ("zeros", "ones", "eye", "array", "full", "empty",
                                                         "rand", "randn", "linspace", "arange", "identity")} | {
     f: "graphlang has no inverse trigonometric functions" for f in
-    ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")}
+    ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")} | {
+    f: "losses are written out: -sum(t * logsoftmax(u)) on the logits u (multiclass), softplus(u) - y * u "
+       "on a logit (binary), sum((yhat - y)^2) (squared error)" for f in
+    ("cross_entropy", "crossentropy", "cross_entropy_loss", "softmax_cross_entropy", "ce", "bce",
+     "binary_cross_entropy", "nll", "nll_loss", "log_loss", "mse", "mse_loss", "l2_loss", "squared_error")} | {
+    f: "there is no concatenation: list the elements, [1, x[0], x[1]] (bias folding)" for f in
+    ("concat", "concatenate", "cat", "hstack", "vstack", "append")} | {
+    f: "there is no reduce-max: max(u, v) is elementwise; logsumexp(u) is a smooth maximum" for f in
+    ("amax", "argmax", "reduce_max")}
 
 
 def suggest(name: str) -> str | None:
@@ -110,9 +118,12 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     if not (min_args <= total <= max_args) or len(args) != n_tensor:
         want = str(min_args) if min_args == max_args else f"{min_args} to {max_args}"
         base = prim.name == "ln" and total == 2  # log(x, 2): a base
+        reduce = prim.name in ("max", "min") and total == 1  # max(u): the largest element
         raise GraphlangError("arity", f"{fname} takes {want} argument{'s' * (max_args != 1)}, "
                              f"got {total}", node.line, node.column,
                              f"{fname} is the natural logarithm: to base b write ln(x) / ln(b)" if base else
+                             f"{fname}(u, v) is elementwise; there is no reduce-{fname} over a vector "
+                             "(logsumexp(u) is a smooth maximum)" if reduce else
                              f"{fname}: {prim.doc}" if prim.doc else None)
     attr: object = None
     if prim.attr_args == 1:
@@ -278,7 +289,8 @@ def check(statements: list[Statement]) -> Checked:
                                      "choose another name")
             if st.name in defined:
                 line = defined[st.name].line
-                raise GraphlangError("redefined", f"{st.name!r} is already assigned on line {line}",
+                raise GraphlangError("redefined", f"{st.name!r} is assigned again on line {st.line}: it is "
+                                     f"already assigned on line {line}",
                                      st.line, st.column,
                                      "every name is assigned once; use a new name, e.g. "
                                      f"{st.name}2")

@@ -319,8 +319,11 @@ def _dataset(data: Any) -> Dataset:
 def require_params(program: Program) -> None:
     """A usage error for a program with nothing to train (checked before its data is read)."""
     if not program.params:
-        raise GraphlangError("usage", "the program declares no `param` to train",
-                             hint="declare the weights: param W[4, 3], b[3]")
+        inputs = program.inputs
+        raise GraphlangError("usage", "the program declares no `param` to train", hint=(
+            "train updates the `param`s and reads every `input` from the data's columns: declare the "
+            "weights with param instead of input" + (f" (inputs now: {', '.join(inputs[:6])})" if inputs else "")
+            + ", e.g. param W[4, 3], b[3]"))
 
 
 def prediction_program(program: Program, pred: str) -> Program:
