@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import PROGRAMS, run_cli
 
 import graphlang
 from graphlang import KINDS, GraphlangError
@@ -980,3 +980,25 @@ def test_grad_with_respect_to_an_intermediate_says_where_its_derivative_is():
     assert info.value.message.endswith("it is an intermediate quantity, not an input")
     assert "g_a" in info.value.hint and "diff --wrt a" in info.value.hint
     assert list(prog.diff("a")) == ["a"]  # diff does take it
+
+
+@pytest.mark.parametrize(("text", "at", "kind", "says"), [
+    ("y = cross_entropy(p, t)\n", {}, "unknown-function", "-sum(t * logsoftmax(u))"),
+    ("y = mse(p, t)\n", {}, "unknown-function", "sum((yhat - y)^2)"),
+    ("y = concat(x, z)\n", {}, "unknown-function", "[1, x[0], x[1]]"),
+    ("y = max(x)\n", {}, "arity", "no reduce-max"),
+    ("input x[2]\nx1 = [1, x]\ny = sum(x1)\n", {"x": [1.0, 2.0]}, "shape", "[1, v[0], v[1]]"),
+    ("input u[3]\np = exp(u) / sum(exp(u))\ny = p[0]\n", {"u": [800.0, 1.0, 2.0]}, "domain", "softmax(u)"),
+])
+def test_a_students_next_mistake_gets_the_hint_that_fixes_it(text, at, kind, says):
+    """A lecture walk-through's finds: the hint said "for a product write cross_entropy * (...)",
+    "check the shapes", "choose inputs of smaller magnitude" where the fix is a formula or a function."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text).evaluate(at)
+    assert info.value.kind == kind and says in (info.value.hint or ""), info.value.hint
+
+
+def test_training_a_program_without_params_names_its_inputs(cli, tmp_path):
+    (tmp_path / "d.csv").write_text("x,z\n1,2\n")
+    ran = cli("train", str(PROGRAMS / "lecture13.cg"), "--data", str(tmp_path / "d.csv"))
+    assert ran.code == 2 and "inputs now: x, z" in ran.err and "param instead of input" in ran.err
