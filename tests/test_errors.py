@@ -1002,3 +1002,25 @@ def test_training_a_program_without_params_names_its_inputs(cli, tmp_path):
     (tmp_path / "d.csv").write_text("x,z\n1,2\n")
     ran = cli("train", str(PROGRAMS / "lecture13.cg"), "--data", str(tmp_path / "d.csv"))
     assert ran.code == 2 and "inputs now: x, z" in ran.err and "param instead of input" in ran.err
+
+
+@pytest.mark.parametrize(("text", "at", "noted"), [
+    ("input x[2, 1], b[3]\nparam A[2, 3]\na = A.T @ x + b\ny = sum(a)\n",
+     "x=[[0.5],[-0.5]],b=[0,0.1,0.2],A=[[1,2,3],[4,5,6]]", True),  # [3, 1] + [3]: a 3×3 matrix
+    ("input u[3], v[2]\ny = sum(u - v.T)\n", "u=[1,2,3],v=[1,2]", False),  # a shape error, not a note
+    ("input X[4, 3], b[3]\ny = sum(X + b)\n", "X=" + str([[1.0] * 3] * 4).replace(" ", "") + ",b=[1,2,3]", False),
+    ("input c[3, 1], r[1, 2]\ny = sum(c * r)\n", "c=[[1],[2],[3]],r=[[1,2]]", True),  # an outer product
+    ("y = x * z\n", "x=1,z=2", False),
+])
+def test_an_operation_that_stretches_both_operands_is_noted(cli, write, text, at, noted):
+    """A column x[2, 1] beside a bias b[3] silently made a [3, 3] matrix and a wrong-looking J (a
+    student's find). numpy's rule stays (SPEC §1); a note names the statement where both operands
+    are stretched (the oracle: numpy's broadcast shape differs from both), not a bias added to rows."""
+    ran = cli("run", write(text), "--at", at, "--json")
+    if "shape error" in ran.err:
+        assert ran.code == 1 and "stretches" not in ran.err
+        return
+    assert ran.code == 0 and ("stretches both operands" in ran.err) == noted, ran.err
+    if noted:
+        line = next(i for i, ln in enumerate(text.splitlines(), 1) if "+" in ln or "*" in ln)
+        assert f":{line}:" in ran.err.split("stretches")[0]

@@ -135,6 +135,13 @@ class Session:
             gc.freeze()  # garbage, so never scanned again (only when big: in-process callers repeat)
         return prog
 
+    def notes(self, prog: Program, vals: dict[str, Any]) -> None:
+        """After the output, on stderr: what the program probably does not mean (an outer broadcast)."""
+        from graphlang.ir.lint import broadcast_notes
+        sys.stdout.flush()
+        for line, col, note in broadcast_notes(prog.graph, prog.bind(vals)[1]):
+            sys.stderr.write(f"note: {self.path}:{line}:{col}: {note}\n")
+
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
                          ) -> tuple[Program, dict[str, Any]]:
         """The program and its --at / --at-file values (a command's usual first step)."""
@@ -184,6 +191,7 @@ def run_command(program: str, at: list[str], at_file: str | None, as_json: bool,
             print(jsonout.dumps(jsonout.result(result)))
         else:
             s.show(result_parts(prog, result))
+        s.notes(prog, vals)
     guarded(s, body)
 
 
@@ -213,4 +221,5 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
                 sys.stderr.write(f"note: {result.extra['caution']}\n")
         else:
             s.show(result_parts(prog, result))
+        s.notes(prog, vals)
     guarded(s, body)
