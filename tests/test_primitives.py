@@ -180,3 +180,20 @@ def test_a_rows_numpy_form_gives_its_float_forms_bits_on_scalars(name):
             array = prim.impl(*[np.array([a]) for a in args], *extra)
         assert float(array[0]) == pytest.approx(want, rel=1e-14, abs=1e-300)
 
+
+
+def test_logsumexp_over_one_axis_is_each_rows_and_its_gradient_softmax():
+    """`logsumexp(U)` of a batch summed every element (0.34 off the batch's cross-entropy, silently,
+    beside softmax's per-row axis); `logsumexp(U, 1)` reduces one axis, as sum(U, 1). Oracles: numpy's
+    closed forms, row by row (ln Σ e^u, and its gradient softmax(u) - t)."""
+    U = np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [900.0, 901.0, -5.0]])
+    T = np.eye(3)[[2, 0, 1]]
+    prog = graphlang.parse("input U[3, 3], T[3, 3]\nJ = sum(logsumexp(U, 1) - sum(T * U, 1)) / 3\n")
+    rows = U.max(axis=1) + np.log(np.exp(U - U.max(axis=1, keepdims=True)).sum(axis=1))
+    soft = np.exp(U - rows[:, None])
+    for method in ("reverse", "forward", "symbolic"):
+        r = prog.evaluate({"U": U, "T": T}, method=method)
+        assert r.value == pytest.approx(np.mean(rows - (T * U).sum(axis=1)), rel=1e-14)
+        np.testing.assert_allclose(r.gradient["U"], (soft - T) / 3, rtol=1e-12, atol=1e-15)
+    cols = graphlang.parse("input U[3, 3]\nv = logsumexp(U, 0)\n").evaluate({"U": U}).value
+    np.testing.assert_allclose(cols, np.log(np.exp(U - U.max(axis=0)).sum(axis=0)) + U.max(axis=0), rtol=1e-14)

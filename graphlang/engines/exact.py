@@ -194,6 +194,12 @@ def _logsumexp(u: Any, axis: int | None = None) -> Any:
     return m + _elementwise("ln", s)
 
 
+def _exact_lse(u: Any, axis: int | None) -> Any:
+    """logsumexp as the primitive gives it: over one axis, that axis gone."""
+    out = _logsumexp(u, axis)
+    return out if axis is None else np.squeeze(out, axis=axis)
+
+
 def _expand(g: Any, like: Any, axis: int | None) -> Any:
     if axis is not None:
         g = np.expand_dims(np.asarray(g, dtype=object), axis)
@@ -218,7 +224,7 @@ STRUCTURAL: dict[str, Callable[..., Any]] = {
     "index": lambda x, attr: x[attr], "stack": lambda *xs: np.array(list(xs), dtype=object),
     "sum": lambda x, axis: np.sum(x, axis=axis), "mean": lambda x, axis: np.sum(x, axis=axis) / Decimal(
         np.size(x) // max(np.size(np.sum(x, axis=axis)), 1)),
-    "logsumexp": lambda u: _logsumexp(np.asarray(u, dtype=object)),
+    "logsumexp": lambda u, axis=None: _exact_lse(np.asarray(u, dtype=object), axis),
     "softmax": lambda u: (lambda e: e / np.sum(e, axis=-1, keepdims=True))(
         _elementwise("exp", u - np.max(u, axis=-1, keepdims=True))),
     "logsoftmax": lambda u: u - _logsumexp(u, axis=-1),

@@ -78,14 +78,26 @@ logsoftmax_vjp = over_last_axis("g - exp(out) * [g]")
 logsoftmax_jvp = over_last_axis("t - [t * exp(out)]")
 
 
+def _last(attr: Any, shapes: list[S.Shape]) -> bool:
+    """Whether logsumexp reduces the last axis (softmax's: computed from x - max(x), it keeps the
+    digits that exp(x - out) loses where `out` rounds them away, relative 1e-6 at |u| ≈ 1e10)."""
+    n = len(shapes[0])
+    return n == 1 if attr is None else attr % n == n - 1
+
+
 def logsumexp_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    """exp(x - out) loses the digits `out` rounds away (relative 1e-6 at |u| ≈ 1e10, all of them at
-    1e16); a vector's softmax, computed from x - max(x), keeps them."""
-    return ("g * softmax(x)",) if len(shapes[0]) == 1 else ("g * exp(x - out)",)
+    if attr is None:
+        return ("g * softmax(x)",) if _last(attr, shapes) else ("g * exp(x - out)",)
+    k = axis_text(attr)
+    return (f"expand(g, x{k}) * softmax(x)",) if _last(attr, shapes) else \
+        (f"expand(g, x{k}) * exp(x - expand(out, x{k}))",)
 
 
 def logsumexp_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    return ("dot(t, softmax(x))",) if len(shapes[0]) == 1 else ("sum(t * exp(x - out))",)
+    if attr is None:
+        return ("dot(t, softmax(x))",) if _last(attr, shapes) else ("sum(t * exp(x - out))",)
+    k = axis_text(attr)
+    return (f"sum(t * softmax(x){k})",) if _last(attr, shapes) else (f"sum(t * exp(x - expand(out, x{k})){k})",)
 
 
 def index_text(attr: Any) -> str:

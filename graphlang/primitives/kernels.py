@@ -73,8 +73,15 @@ def mean(x: Array, axis: int | None) -> Any:
     return np.sum(np.asarray(x) / (np.size(x) // max(np.size(m), 1)), axis=axis)
 
 
-def logsumexp(u: Array) -> Array:
+def logsumexp(u: Array, axis: int | None = None) -> Array:
+    """ln Σ e^u over all elements, or over one axis (as sum's), stable."""
     u = np.asarray(u, dtype=np.float64)
+    if axis is not None:
+        rows = np.moveaxis(u, axis, -1)  # each reduced line a row: the max of each shifted out
+        m = rows.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):
+            shifted = rows - m
+        return (m + log_sum_shifted(shifted))[..., 0]
     m = np.max(u)
     with np.errstate(over="ignore"):  # as in softmax: a term 1.8e308 below the max adds exactly 0
         shifted = (u - m).reshape(-1)

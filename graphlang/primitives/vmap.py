@@ -168,9 +168,11 @@ def mean(a: Any, axis: Any) -> Any:
     return Batch(kernels.mean(a.v, axis=_axis(a, axis))) if isinstance(a, Batch) else kernels.mean(a, axis=axis)
 
 
-def logsumexp(a: Any) -> Any:
+def logsumexp(a: Any, axis: Any = None) -> Any:
     if not isinstance(a, Batch):
-        return kernels.logsumexp(a)
+        return kernels.logsumexp(a, axis)
+    if axis is not None:
+        return Batch(kernels.logsumexp(a.v, _axis(a, axis)))
     if a.v.ndim == 1:
         return Batch(a.v.copy())
     rows = a.v.reshape(len(a.v), -1)  # each example's elements in a row: its logsumexp as one's
