@@ -189,3 +189,14 @@ def test_fds_note_gives_each_inputs_own_error_and_the_way_out():
     assert "a smaller ε helps" in note
     tiny = fd_caution(prog, {"x": x, "z": z}, prog.evaluate({"x": x, "z": z}, method="fd", epsilon=1e-14))
     assert "a larger ε helps" in tiny and "tries smaller" not in tiny
+
+
+def test_fd_where_no_exact_method_gives_a_derivative_says_so():
+    """`grad -m fd` of x^-2 at 1e-103 printed 0 without a word (the derivative -2x^-3 is past
+    float64: every exact method raises); the note now says its number is not the derivative."""
+    prog = graphlang.parse("y = x ^ -2\n")
+    with pytest.raises(graphlang.GraphlangError):
+        prog.evaluate({"x": 1e-103})  # the oracle: reverse mode refuses the point
+    res = prog.evaluate({"x": 1e-103}, method="fd")
+    assert res.gradient["x"] == 0.0
+    assert "is not the derivative" in fd_caution(prog, {"x": 1e-103}, res)
