@@ -136,7 +136,7 @@ class Program:
         arrays, shapes = self.bind(values)
         wrt_names = self._wrt(wrt)
         if method == AUTO:  # reverse, the SPEC's default, for a Jacobian too (`jacobian()` picks a mode)
-            method = "reverse"
+            method = self._default_mode(arrays, shapes, wrt_names)
         methods.estimate(self, method, shapes, wrt_names)  # the whole command, before any of it runs
         g = self.graph
         output: str | list[str] = g.outputs[0] if len(g.outputs) == 1 else list(g.outputs)
@@ -180,6 +180,19 @@ class Program:
             res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self
         return res
+
+    def _default_mode(self, arrays: list[Any], shapes: list[Shape], wrt: list[str]) -> str:
+        """Reverse mode, unless a Jacobian's adjoint passes are past the budget where forward's
+        passes are not (x beside a 200,000-element output: 1 tangent pass, not 200,000)."""
+        if self.is_scalar(shapes):
+            return "reverse"
+        try:
+            methods.estimate(self, "reverse", shapes, wrt)
+        except GraphlangError as err:
+            if err.kind != "limit" or methods.choose_mode(self, arrays, shapes, wrt) != "forward":
+                raise
+            return "forward"
+        return "reverse"
 
     def _fast_result(self, values: dict[str, Any], adjoints: dict[str, Any], gradient: dict[str, Any],
                      wrt: Sequence[str] | None = None) -> Result:

@@ -986,7 +986,8 @@ def test_grad_with_respect_to_an_intermediate_says_where_its_derivative_is():
     ("y = cross_entropy(p, t)\n", {}, "unknown-function", "-sum(t * logsoftmax(u))"),
     ("y = mse(p, t)\n", {}, "unknown-function", "sum((yhat - y)^2)"),
     ("y = concat(x, z)\n", {}, "unknown-function", "[1, x[0], x[1]]"),
-    ("y = max(x)\n", {}, "arity", "no reduce-max"),
+    ("y = max(x)\n", {}, "arity", "logsumexp(u) is a smooth maximum"),
+    ("y = min(x)\n", {}, "arity", "-logsumexp(-u) is a smooth minimum"),
     ("input x[2]\nx1 = [1, x]\ny = sum(x1)\n", {"x": [1.0, 2.0]}, "shape", "[1, v[0], v[1]]"),
     ("input u[3]\np = exp(u) / sum(exp(u))\ny = p[0]\n", {"u": [800.0, 1.0, 2.0]}, "domain", "softmax(u)"),
 ])
@@ -1011,6 +1012,7 @@ def test_training_a_program_without_params_names_its_inputs(cli, tmp_path):
     ("input X[4, 3], b[3]\ny = sum(X + b)\n", "X=" + str([[1.0] * 3] * 4).replace(" ", "") + ",b=[1,2,3]", False),
     ("input c[3, 1], r[1, 2]\ny = sum(c * r)\n", "c=[[1],[2],[3]],r=[[1,2]]", True),  # an outer product
     ("y = x * z\n", "x=1,z=2", False),
+    ("input x[3], y[1, 1]\nz = sum(x + y)\n", "x=[1,2,3],y=[[1]]", False),  # [1, 3]: x's elements, no more
 ])
 def test_an_operation_that_stretches_both_operands_is_noted(cli, write, text, at, noted):
     """A column x[2, 1] beside a bias b[3] silently made a [3, 3] matrix and a wrong-looking J (a

@@ -200,3 +200,14 @@ def test_fd_where_no_exact_method_gives_a_derivative_says_so():
     res = prog.evaluate({"x": 1e-103}, method="fd")
     assert res.gradient["x"] == 0.0
     assert "is not the derivative" in fd_caution(prog, {"x": 1e-103}, res)
+
+
+def test_fds_note_on_a_jacobian_compares_by_the_cheaper_mode_and_a_budget_is_no_domain():
+    """`grad -m fd --wrt x` of exp(x·v) with a long v said "the exact methods give no derivative here
+    (… adjoint passes …)": the comparison ran reverse mode past its budget. Oracle: v·exp(x v)."""
+    from graphlang.limits import Limits
+    prog = graphlang.parse("input x, v[2000]\ny = exp(x * v)\n", limits=Limits(max_cost=100_000))
+    at = {"x": 0.5, "v": np.linspace(-1, 1, 2000)}
+    res = prog.evaluate(at, wrt=["x"], method="fd")
+    np.testing.assert_allclose(res.jacobian["x"], at["v"] * np.exp(0.5 * at["v"]), rtol=1e-8, atol=1e-10)
+    assert fd_caution(prog, at, res) is None

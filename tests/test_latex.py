@@ -271,3 +271,11 @@ def test_a_transposed_fraction_is_bracketed():
     from graphlang.symbolic.textform import ATOM
     assert transposed("\\frac{\\mathbf{1}}{3}", ATOM) == "\\left(\\frac{\\mathbf{1}}{3}\\right)^{T}"
     assert transposed("W", ATOM) == "W^{T}"
+
+
+def test_logsumexp_over_an_axis_names_it_in_latex():
+    """`logsumexp(U, 0)` and `logsumexp(U)` printed the same LaTeX (the axis dropped)."""
+    from graphlang.symbolic.printing import to_latex
+    one, every = (graphlang.parse(f"input U[2, 3]\ny = sum(logsumexp(U{a}))\n").graph.statements[0].expr
+                  for a in (", 0", ""))
+    assert "\\text{axis } 0" in to_latex(one) and "axis" not in to_latex(every)

@@ -282,3 +282,20 @@ def test_a_step_out_of_the_domain_says_whether_any_step_or_method_can_work(sourc
     assert not hint.startswith("no method")
     if "inside" in hint:
         assert prog.gradient(at, method="fd", epsilon=1e-11)["x"] == pytest.approx(exact["x"], rel=1e-3)
+
+
+def test_the_default_falls_back_to_forward_where_reverse_is_past_the_budget():
+    """Reverse became the default for a Jacobian (SPEC §2), which refused x beside a 2,000-element
+    output (2,000 adjoint passes past the budget) where forward needs one pass; the default now
+    takes forward there, and reverse asked by name still says why not. Oracle: v·exp(x v)."""
+    from graphlang.limits import Limits
+    prog = graphlang.parse("input x, v[2000]\ny = exp(x * v)\n", limits=Limits(max_cost=100_000))
+    at = {"x": 0.5, "v": np.linspace(-1, 1, 2000)}
+    r = prog.evaluate(at, wrt=["x"])
+    assert r.method == "forward"
+    np.testing.assert_allclose(r.jacobian["x"], at["v"] * np.exp(0.5 * at["v"]), rtol=1e-14)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate(at, wrt=["x"], method="reverse")
+    assert info.value.kind == "limit"
+    small = graphlang.parse("input x, v[3]\ny = exp(x * v)\n").evaluate({"x": 0.5, "v": [1.0, 2.0, 3.0]})
+    assert small.method == "reverse"  # within the budget: the SPEC's default

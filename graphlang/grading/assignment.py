@@ -146,7 +146,7 @@ class Assignment:
 
     def grade_text(self, text: str | bytes, filename: str) -> Report:
         """A submitted file's contents: a program if `filename` ends in .cg, else JSON answers."""
-        if filename.endswith(".cg"):
+        if filename.lower().endswith(".cg"):  # (answers.JSON, mine.CG: as a batch and Gradescope read them)
             report = self.grade_program(text)  # bytes decoded as a batch decodes them
         else:
             answers, why = parse_answers(text, filename)

@@ -149,9 +149,11 @@ def run_gradescope(root: str | Path) -> dict[str, Any]:
     else:
         report = Report(show_expected=asg.show_expected)
         ignored = [p.relative_to(folder).as_posix() for p in entries if not _gradable(p, folder)]
-        why = ("no .json (answers) or .cg (program) file was submitted" if not found else
+        one = {"answers": "one .json file (answers)", "program": "one .cg file (a program)"}.get(
+            asg.submit, "one .json or one .cg file")
+        why = (f"no .json (answers) or .cg (program) file was submitted: submit {one}" if not found else
                f"{len(found)} gradable files were submitted ({', '.join(p.name for p in found[:5])}); "
-               "submit exactly one .json or one .cg file")
+               f"submit exactly {one}")
         if not found and ignored:  # what was there, and why it was not graded
             why += (f" (ignored: {', '.join(ignored[:5])}{', ...' if len(ignored) > 5 else ''}: other kinds of "
                     "file, hidden files, macOS zip folders and links are not graded)")
@@ -193,6 +195,9 @@ def answer_name(quantity: str) -> str:
 def prairielearn_files(asg: Assignment, folder: str = "") -> dict[str, str]:
     """The question directory's files, by name; the uuid from the assignment and the folder's name
     (two questions made from one assignment in two folders are two questions to PrairieLearn)."""
+    if asg.submit == "program":  # (its server grades the answers typed into the question)
+        raise GraphlangError("usage", 'PrairieLearn questions take answers: this assignment says submit = "program"',
+                             hint='use the Gradescope bundle for program submissions, or submit = "answers"')
     result = asg.reference.evaluate(asg.at)
     scalar = all(np.ndim(v) == 0 for v in [*result.values.values()])
     if not scalar:

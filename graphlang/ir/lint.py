@@ -10,6 +10,13 @@ _STRETCHED = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "max":
 MAX_NOTES = 3
 
 
+def _size(shape: Shape) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
 def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
     """(line, column, note) where an elementwise operation stretches both of its operands: a column
     [3, 1] meeting a vector [3] makes a [3, 3] matrix (an outer sum), the lecture's column vectors
@@ -22,11 +29,11 @@ def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, s
         if sym is None or len(eq.ins) != 2:
             continue
         a, b, out = shapes[eq.ins[0]], shapes[eq.ins[1]], shapes[eq.out]
-        if a and b and a != out and b != out:
+        if a and b and _size(out) > max(_size(a), _size(b)):
             st = graph.statements[eq.stmt]
             shown = f"{show(a)} {sym} {show(b)}" if sym in "+-*/^" else f"{sym}({show(a)}, {show(b)})"
             notes.append((eq.line, eq.column, f"{shown} stretches both operands to {show(out)} in {st.name} = "
-                          f"{st.text} (numpy's broadcasting: an outer {'sum' if sym in '+-' else 'product'}); "
+                          f"{st.text} (numpy's broadcasting pairs each element of one with each of the other); "
                           "if a column [n, 1] was meant as a vector, declare it with one axis: x[n], not x[n, 1]"))
             if len(notes) == MAX_NOTES:
                 break

@@ -123,7 +123,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
                              f"got {total}", node.line, node.column,
                              f"{fname} is the natural logarithm: to base b write ln(x) / ln(b)" if base else
                              f"{fname}(u, v) is elementwise; there is no reduce-{fname} over a vector "
-                             "(logsumexp(u) is a smooth maximum)" if reduce else
+                             + ("(logsumexp(u) is a smooth maximum)" if prim.name == "max" else
+                                "(-logsumexp(-u) is a smooth minimum)") if reduce else
                              f"{fname}: {prim.doc}" if prim.doc else None)
     attr: object = None
     if prim.attr_args == 1:

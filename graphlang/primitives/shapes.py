@@ -141,8 +141,8 @@ def stack(shapes: list[Shape], attr: object) -> Shape:
             listed = None if vector is None or min(len(first), len(s)) else \
                 ", ".join(f"v[{i}]" for i in range(min(vector[0], 3))) + (", ..." if vector[0] > 3 else "")
             raise ShapeError(f"a bracketed list mixes shapes {show(first)} and {show(s)} (ragged)", hint=(
-                f"brackets stack values of one shape; there is no concatenation: to put a number beside a "
-                f"vector v's elements, list them one by one: [1, {listed}] (the lecture's bias folding)"
+                f"brackets stack values of one shape; there is no concatenation: list the vector's elements "
+                f"one by one, each in its place (for a vector v: [1, {listed}], the lecture's bias folding)"
                 if listed else None))
     return (len(shapes),) + first
 

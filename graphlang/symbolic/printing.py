@@ -248,6 +248,8 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
         return M.inner(kids[0], kids[1])
     if op == "outer":
         return M.outer(kids[0], kids[1])
+    if op == "logsumexp" and node.attr is not None:  # over one axis: named under the sum (all: no index)
+        return f"\\ln\\left(\\sum_{{\\text{{axis }} {node.attr}}} e^{{{texts[0]}}}\\right)", ATOM
     texts = [M.script_base(t) if f"{{{k}}}^" in prim.latex or f"{{{k}}}_" in prim.latex else t
              for k, t in enumerate(texts)]
     return prim.latex.format(*texts, attr=node.attr), ATOM if kind == "call" else prec
