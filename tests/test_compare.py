@@ -139,3 +139,13 @@ def test_the_hint_shows_the_answer_as_given_not_with_hidden_zeros_applied():
     shown = {grade_answers("a = x * z\nb = relu(a - 4)\ny = sum(b)\n", answers, {"x": x, "z": 3}, quantities=["b"],
                            comparison=how, show_expected=False).items[0].message for x in ([2, 1], [2, 1.5])}
     assert shown == {"incorrect (3 significant figures expected; it is read as [2.1, 1e-20])"}
+
+
+def test_a_value_near_float64s_largest_is_close_to_no_wrong_answer():
+    """1.7976e308 to one figure rounds to inf, and every answer (−1.79e308, 0, 1e-320) was "close:
+    check your rounding". Oracle: those answers are nowhere near the value, by sign or by size."""
+    c = Comparison("sigfig", digits=3)
+    want = np.array([1.7976e308])
+    for wrong in (2e307, -1.79e308, 1e-320, 0.0):
+        assert not c.close(np.array([wrong]), want), wrong
+    assert c.close(np.array([1.8e307]), np.array([1.7976e307]))  # (a real rounding slip still is one)

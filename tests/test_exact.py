@@ -192,3 +192,25 @@ def test_a_skipped_point_does_not_hide_a_wrong_gradient():
     tricked = sum(grade_program(ref, masked, {"x": 2, "z": 3}, seed=s, n_points=10, rtol=1e-6).passed
                   for s in range(12))
     assert tricked <= plain
+
+
+def test_a_sine_of_a_huge_number_is_not_reduced_and_the_grade_is_bounded():
+    """A program equal to the reference, `t = 0 * sin(exp(700000 * sigmoid(x*x - 50)))`, sent the
+    arbiter at a far point into reducing e^700000 mod 2π with π to 300,000 digits: minutes in the
+    Python API, a timeout (0 points) on the command line. Past 1e400 the sine is not taken (the
+    arbiter cannot tell, and the point is judged as float64 trouble). Oracle: t is exactly 0."""
+    import signal
+
+    from graphlang.checker import grade_program
+    sub = "u = 700000 * sigmoid(x*x - 50)\ns = exp(u)\nt = 0 * sin(s)\ny = x * x + t\n"
+
+    def late(*_):
+        raise TimeoutError("the grade took more than 60 s")
+    old = signal.signal(signal.SIGALRM, late)
+    signal.alarm(60)  # (a hang fails the test instead of holding the suite; no timing is asserted)
+    try:
+        rep = grade_program("y = x * x\n", sub, {"x": 2})
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert rep.score == rep.max_score, rep.as_text()

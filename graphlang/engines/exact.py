@@ -21,6 +21,7 @@ from graphlang.ir.graph import Graph
 from graphlang.primitives.table import PRIMITIVES
 
 EXPONENT = 999_999  # a decimal exponent range no program that graphlang accepts leaves in practice
+SINE_MAX_EXPONENT = 400  # sin/cos reduce their argument mod 2π with π to this many digits at most
 
 
 class Unsupported(Exception):
@@ -82,7 +83,11 @@ def _pi(prec: int) -> Decimal:
 
 
 def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
-    """sin x and cos x by their series after x is reduced into [−π, π] (with the digits x's size needs)."""
+    """sin x and cos x by their series after x is reduced into [−π, π] (with the digits x's size needs;
+    past 1e400 that reduction is not attempted: π to 300,000 digits took minutes for 0·sin(e^700000)
+    in a submission, and no float64 program's right formula takes the sine of a number past 1e308)."""
+    if x.is_finite() and x.adjusted() > SINE_MAX_EXPONENT:
+        raise Unsupported(f"sin or cos of a number past 1e{SINE_MAX_EXPONENT}")
     with localcontext() as ctx:
         ctx.prec = _digits() + max(0, x.adjusted()) + 10
         two_pi = 2 * _pi(ctx.prec)

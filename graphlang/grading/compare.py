@@ -116,7 +116,9 @@ def _cut(v: float, k: int, rounded: bool) -> float:
 
 
 def _same(a: float, b: float) -> bool:
-    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300)
+    """Equal to 1e-9, both finite (1.7976e308 rounded to 1 figure is inf, which every answer was
+    "close" to: -1.79e308 and 0 were told to check their rounding)."""
+    return math.isfinite(a) and math.isfinite(b) and abs(a - b) <= 1e-9 * max(abs(a), abs(b), 1e-300)
 
 
 def _sigfig_eps(want: np.ndarray, digits: int) -> np.ndarray:
