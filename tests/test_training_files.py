@@ -228,3 +228,14 @@ def test_regression_targets_get_no_accuracy_classes_or_confusion_matrix(tmp_path
     text = cli("predict", str(tmp_path / "reg.cg"), "--params", str(tmp_path / "r.npz"), "--data",
                str(tmp_path / "new.csv")).out
     assert "class" not in text and "Confusion" not in text and "accuracy" not in text
+
+
+@pytest.mark.parametrize("cell", ["1_0", "\u0661\u0662", "\uff11"])
+def test_a_csv_cell_is_a_number_as_at_reads_one(tmp_path, cell):
+    """Python's float() reads 1_0 as 10 and Arabic-Indic or fullwidth digits as numbers; `--at`
+    refuses them, and so does a CSV now (an untrusted-input red team's find)."""
+    prog = graphlang.parse("input x, t\nparam w\nJ = (w * x - t)^2\n")
+    (tmp_path / "d.csv").write_text(f"x,t\n{cell},1\n", encoding="utf-8")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        load_csv(prog, str(tmp_path / "d.csv"))
+    assert "is not a number" in info.value.message

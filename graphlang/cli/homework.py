@@ -115,7 +115,13 @@ def check(reference: Annotated[str | None, typer.Argument(
                 report.feedback.insert(0, why)
         else:
             assert submission is not None
-            data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
+            try:
+                data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
+            except GraphlangError as err:  # (named as --answers' are: the option, then what is wrong)
+                raise GraphlangError("usage", f"--submission {submission}: "
+                                     + err.message.replace(f"{submission}: ", "").replace(f"{submission} is ", "")
+                                     .replace(f"{submission} ", ""),
+                                     hint=err.hint) from None
             report = _graded_program(asg, ref, data, theirs, bool(assignment))
         report.feedback = fitted(report.feedback, asg.submit)
         if gradescope:
