@@ -251,16 +251,21 @@ def dead_ends(program: Program) -> list[Text]:
                  f"{ends[-1]} the output)")]
 
 
-def new_inputs(names: Any, before: Any, statements: Any) -> list[Text]:
+def new_inputs(names: Any, statements: Any) -> list[Text]:
     """An input a statement reads for the first time, never declared, close to a node's name: a typo?
-    (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?')."""
+    (`y2 = d + e + ff` where f is a node: 'ff is a new input: did you mean f?'). Not asked past
+    TYPO_NAMES nodes (each question is a pass over them: a pasted program of one new input a line
+    was quadratic)."""
     import difflib
     declared = {item.name for st in statements if st.kind in ("input", "param") for item in st.items}
-    old = set(before)  # (a list: a pasted program of 50,000 inputs looked each one up in all)
-    fresh = [n for n in names.inputs if n not in old and n not in declared][:3]  # (each: a pass over the names)
+    fresh = [n for n in names.fresh if n not in declared][:3]
+    if len(names.assigned) > TYPO_NAMES:
+        return []
     near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n], 1, 0.6) for n in fresh}
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
 
+
+TYPO_NAMES = 2_000  # nodes a new input's name is compared with for a typo
 
 _GIVEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.+?)\s*")  # (the value: whatever :at takes)
 

@@ -37,8 +37,10 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
     shown += waiting([name], add_inputs_read({}, prog.graph.statements), missing)
-    nodes = SimpleNamespace(inputs=prog.inputs, assigned=[n for n in prog.names if n not in prog.inputs])
-    shown += new_inputs(nodes, before, statements)  # `y = d + e + ff`: did you mean f? (as a new line is asked)
+    old = set(before)
+    nodes = SimpleNamespace(fresh=[n for n in prog.inputs if n not in old],
+                            assigned=[n for n in prog.names if n not in prog.inputs])
+    shown += new_inputs(nodes, statements)  # `y = d + e + ff`: did you mean f? (as a new line is asked)
     return _recomputed(session, prog, name, shown, "replaced")
 
 

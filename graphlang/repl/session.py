@@ -135,12 +135,12 @@ class ReplSession:
         self.chunks.append(text)
         self._undo.append(("add",))
         self._lines.extend(text.split("\n"))
-        inputs_before, self._names = self._names.inputs, names
+        self._names = names
         self._synced = self._state()
         deps = self._deps  # each name's inputs, kept statement by statement (else rebuilt when needed)
         self._deps = (self._synced, rc.add_inputs_read(deps[1], statements)) if deps and deps[0] == before else None
         new = [st.name for st in statements if st.kind == "assign"]
-        notes = rc.new_inputs(names, inputs_before, statements)  # `ff` read, `f` assigned: a typo?
+        notes = rc.new_inputs(names, statements)  # `ff` read, `f` assigned: a typo?
         if not new:  # declarations only: the values so far stand
             return notes
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
