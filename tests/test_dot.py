@@ -276,3 +276,15 @@ def test_edge_labels_that_would_swell_are_refused_before_they_are_built(cli, wri
         ran = cli("graph", path, "--at", "x=0.5", "--partials", *args)
         assert ran.code == 1 and "limit error: the edge labels would print" in ran.err, ran.err
     assert cli("graph", path, "--at", "x=0.5").code == 0  # without the labels: drawn
+
+
+def test_a_graph_whose_edges_cross_many_columns_is_refused_before_graphviz_runs(tmp_path, cli):
+    """140 statements each reading one from far back held Graphviz past its 60 s limit (a 2.8 KB
+    program, an untrusted-input red team's find); counted from the layered layout, it is refused at
+    once, and the hint names the .tex layout, which draws it."""
+    src = "a0 = x\n" + "".join(f"a{i + 1} = a{i} * x + a{i // 2}\n" for i in range(140))
+    (tmp_path / "c.cg").write_text(src)
+    ran = cli("graph", str(tmp_path / "c.cg"), "-o", str(tmp_path / "c.svg"))
+    assert ran.code == 1 and "Graphviz would take minutes" in ran.err and "graph.tex" in ran.err
+    assert not (tmp_path / "c.svg").exists()
+    assert cli("graph", str(tmp_path / "c.cg"), "-o", str(tmp_path / "c.tex")).code == 0

@@ -180,7 +180,7 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
             if dot:
                 print(text, end="")
             if output:
-                note = dot_mod.render_file(text, output, dpi)
+                note = dot_mod.render_file(text, output, dpi, program=prog)
                 if note:  # no Graphviz: the DOT file was written, the picture was not
                     from graphlang.present import tables as render
 

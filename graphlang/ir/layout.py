@@ -35,13 +35,22 @@ def _layers(g: Graph) -> tuple[dict[str, int], list[tuple[str, str]]]:
     return layer, pairs
 
 
+def long_edge_points(g: Graph) -> int:
+    """How many columns the edges cross in the layered drawing (a layout's cost grows with them)."""
+    return _bends(*_layers(g))
+
+
+def _bends(layer: dict[str, int], pairs: list[tuple[str, str]]) -> int:
+    return sum(layer[b] - layer[a] - 1 for a, b in pairs)
+
+
 def layered(g: Graph) -> tuple[dict[str, tuple[int, int]], dict[tuple[str, str], list[str]], int]:
     """(column, row) per node and per dummy point; each edge's dummy points; the number of rows."""
     if len(g.names) > MAX_LAID_OUT:
         raise GraphlangError("limit", f"the graph has {len(g.names):,} nodes: too many to draw "
                              f"(at most {MAX_LAID_OUT:,})", hint="write .dot instead, or draw a smaller program")
     layer, pairs = _layers(g)
-    if sum(layer[b] - layer[a] - 1 for a, b in pairs) > MAX_BENDS:
+    if _bends(layer, pairs) > MAX_BENDS:
         raise GraphlangError("limit", "the graph's edges span too many columns to draw legibly",
                              hint="write .dot instead, or draw a smaller program")
     columns: list[list[str]] = [[] for _ in range(max(layer.values()) + 1)]

@@ -20,6 +20,7 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text, write_with
+from graphlang.ir.layout import long_edge_points
 from graphlang.language.ast import names
 from graphlang.numbers import short
 from graphlang.present.grid import Grid
@@ -30,6 +31,7 @@ from graphlang.symbolic.printing import to_text, value_or_none
 
 MAX_DRAWN_ELEMENTS = 6  # a tensor value shows its numbers up to this size, else its shape
 MAX_LAID_OUT = 1000  # Graphviz's layout takes minutes (or crashes) on graphs much larger than this
+MAX_GRAPHVIZ_BENDS = 10_000  # points where long edges cross columns: 7,550 took Graphviz 11 s, 14,770 past 60 s
 FONT = "Helvetica"  # one family for boxes, names and edge labels
 
 
@@ -181,8 +183,9 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     return "\n".join(lines) + "\n"
 
 
-def render_file(dot_text: str, path: str, dpi: int = 200) -> str | None:
-    """Write .dot, or .svg/.png/.pdf through Graphviz; returns a message when `dot` is missing."""
+def render_file(dot_text: str, path: str, dpi: int = 200, program: Program | None = None) -> str | None:
+    """Write .dot, or .svg/.png/.pdf through Graphviz; returns a message when `dot` is missing.
+    `program`: refused at once where its long edges would hold Graphviz past its time limit."""
     fmt = path.rsplit(".", 1)[-1].lower() if "." in path else "dot"
     if fmt == "dot":
         write_text(path, dot_text)
@@ -194,6 +197,11 @@ def render_file(dot_text: str, path: str, dpi: int = 200) -> str | None:
         raise GraphlangError("limit", f"the graph has {nodes:,} nodes: too many for Graphviz to lay out "
                              f"(at most {MAX_LAID_OUT:,})", hint="write .dot instead, or draw a smaller "
                              "program; `graphlang ir` lists every equation")
+    bends = long_edge_points(program.graph) if program is not None else 0
+    if bends > MAX_GRAPHVIZ_BENDS:  # (140 statements each reading one from far back: past 60 s)
+        raise GraphlangError("limit", f"the graph's edges cross {bends:,} columns: Graphviz would take minutes "
+                             f"to lay it out (at most {MAX_GRAPHVIZ_BENDS:,})",
+                             hint="write -o graph.tex (graphlang's own layered layout) or .dot")
     exe = shutil.which("dot")
     if exe is None:
         alt = path.rsplit(".", 1)[0] + ".dot"

@@ -148,7 +148,7 @@ def draw(prog: Program, path: str | os.PathLike[str] | None = None, at: Mapping[
     text = to_dot(prog, at, partials)
     if path is not None:
         target = os.fspath(path)
-        note = dot_mod.render_file(text, target, dpi)
+        note = dot_mod.render_file(text, target, dpi, program=prog)
         if note:
             raise GraphlangError("io", note)
         return target

@@ -155,7 +155,7 @@ def save_graph(program: Program, at: dict[str, Any] | None, rest: str) -> list[A
     if path.lower().endswith(".tex"):
         write_text(path, tikz.to_tikz(program, at, partials, file=path.rsplit("/", 1)[-1]))
     else:
-        note = dot.render_file(dot.to_dot(program, at, partials), path)
+        note = dot.render_file(dot.to_dot(program, at, partials), path, program=program)
         if note:
             raise GraphlangError("io", note)
     return [Text(f"wrote {path}")]
