@@ -31,6 +31,7 @@ class Limits:
     max_cost: int = 2_000_000_000  # predicted operations of the whole command (every pass it runs)
     max_memory: int = 2_000_000_000  # predicted bytes the whole command holds at once
     max_json_numbers: int = 10_000_000  # numbers in one --json output
+    max_shown_nodes: int = 100_000  # operations a display (explain, html, diff, tangents, partials) writes out
 
     @classmethod
     def strict(cls) -> Limits:
@@ -39,7 +40,7 @@ class Limits:
                    max_statement_tokens=20_000,
                    max_statements=10_000, max_nodes=100_000, max_tensor_elements=1_000_000,
                    max_total_elements=5_000_000, max_cost=200_000_000, max_memory=250_000_000,
-                   max_json_numbers=1_000_000)
+                   max_json_numbers=1_000_000, max_shown_nodes=20_000)
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -224,3 +224,19 @@ def test_limits_are_documented():
     doc = (ROOT / "docs" / "language.md").read_text()
     for name in ("max_cost", "max_memory", "max_json_numbers"):
         assert f"`{name}`" in doc
+
+
+@pytest.mark.parametrize("argv", [["explain"], ["explain", "--format", "latex"], ["diff"], ["diff", "--latex"],
+                                  ["diff", "--program"], ["tangents"], ["graph", "--partials"],
+                                  ["html", "-o", "{out}"]])
+def test_a_display_is_bounded_by_the_operations_it_writes_out(cli, tmp_path, argv):
+    """10 statements of 10,000 terms each held `html` for 2 minutes and 2.3 GB, `explain --format
+    latex` 86 s (an untrusted-input red team's find); `run` took 4 s. A display past max_shown_nodes
+    operations is a limit error before any of it is built; `run` is not one."""
+    lecture = str(ROOT / "programs" / "lecture13.cg")
+    args = [a.replace("{out}", str(tmp_path / "p.html")) for a in argv]
+    at = [] if args[0] == "diff" else ["--at", "x=2,z=3"]
+    small = cli(args[0], lecture, *args[1:], *at, "--limit", "max_shown_nodes=7")
+    assert small.code == 1 and "too many to show step by step" in small.err, small.err
+    assert cli(args[0], lecture, *args[1:], *at, "--limit", "max_shown_nodes=8").code == 0
+    assert cli("run", lecture, "--at", "x=2,z=3", "--limit", "max_shown_nodes=7").code == 0

@@ -50,7 +50,7 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict, limit)
+        prog = s.load(strict, limit, shown=True)
         notes: list[str] = []
         shapes = _shapes_for(prog, values(at, at_file), notes)
         chosen = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
@@ -95,7 +95,7 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
         if fmt not in ("text", "markdown", "latex"):
             raise GraphlangError("usage", f"unknown format {fmt!r}", hint="text, markdown or latex")
         forward = explain_mode(mode, of, wrt, cli=True) == "forward"
-        prog = s.load(strict, limit)
+        prog = s.load(strict, limit, shown=True)
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
@@ -169,7 +169,7 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
     s = Session(program, False)
 
     def body() -> None:
-        prog = s.load(strict, limit)
+        prog = s.load(strict, limit, shown=partials)
         vals = values(at, at_file) if (at or at_file) else None
         if vals is None and all(prog.checked.declared.get(n) is not None for n in prog.graph.inputs):
             dot_mod.declared_shapes(prog)  # every shape known: a shape or index error, as `run` says it

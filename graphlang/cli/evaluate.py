@@ -62,7 +62,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
     s = Session(program, as_json)
 
     def body() -> None:
-        prog, vals = s.load_with_values(strict, limit, at, at_file)
+        prog, vals = s.load_with_values(strict, limit, at, at_file, shown=True)
         seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
         tans = prog.tangents(vals, seed)
         if as_json:

@@ -53,7 +53,7 @@ def html(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
     s = Session(program, False)
 
     def body() -> None:
-        prog, vals = s.load_with_values(strict, limit, at, at_file)
+        prog, vals = s.load_with_values(strict, limit, at, at_file, shown=True)
         prog.evaluate(vals)  # any error is reported here, located in the file, as `run` reports it
         point: object = ",".join(at) if at and not at_file else vals
         assert s.source is not None

@@ -125,12 +125,19 @@ class Session:
         from graphlang.present import tables as render
         self.out.print(render.Text(text), end="", soft_wrap=soft_wrap or None)
 
-    def load(self, strict: bool = False, overrides: list[str] | None = None) -> Program:
+    def load(self, strict: bool = False, overrides: list[str] | None = None, shown: bool = False) -> Program:
+        """The program; `shown`: a display writes every operation out (explain, html, diff), refused
+        past max_shown_nodes (10 statements of 10,000 terms held `html` for 2 minutes and 2.3 GB)."""
         limits = make_limits(strict, overrides or [])
         assert self.path is not None
         path, self.path = self.path, "<stdin>" if self.path == "-" else self.path  # errors read <stdin>:LINE:COL
         self.source = read_source(path, limits)  # (also the errors of reading it)
         prog = parse(self.source, limits=limits, path=self.path)
+        if shown and prog.graph.n_eqns > limits.max_shown_nodes:
+            raise GraphlangError("limit", f"the program has {prog.graph.n_eqns:,} operations: too many to show "
+                                 f"step by step (at most {limits.max_shown_nodes:,}, max_shown_nodes)",
+                                 hint="run and grad compute it; a display of a smaller program, or --limit "
+                                 f"max_shown_nodes={prog.graph.n_eqns}")
         if prog.graph.n_eqns > FREEZE_FROM:  # one command per process: what it loaded is never
             gc.freeze()  # garbage, so never scanned again (only when big: in-process callers repeat)
         return prog
@@ -142,10 +149,10 @@ class Session:
         for line, col, note in broadcast_notes(prog.graph, prog.bind(vals)[1]):
             sys.stderr.write(f"note: {self.path}:{line}:{col}: {note}\n")
 
-    def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None
-                         ) -> tuple[Program, dict[str, Any]]:
+    def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None,
+                         shown: bool = False) -> tuple[Program, dict[str, Any]]:
         """The program and its --at / --at-file values (a command's usual first step)."""
-        prog = self.load(strict, overrides)
+        prog = self.load(strict, overrides, shown)
         return prog, values(at, at_file)
 
     def fail(self, err: GraphlangError) -> None:
