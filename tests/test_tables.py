@@ -89,3 +89,10 @@ def test_the_backward_table_renames_adjoints_beside_a_node_named_g_a():
     back = result_parts(prog, prog.evaluate({"x": 1, "z": 2}))[1]
     assert ("grad_a", "4") in back.rows and ("grad_g_a", "1") in back.rows
     assert not any(row[0] == "g_a" for row in back.rows)
+
+
+def test_the_adjoints_heading_does_not_read_as_a_nodes_adjoint():
+    """"Backward pass (adjoints g_v = ∂y/∂v)" beside a node named v read as v's own adjoint."""
+    from graphlang.present.textviews import backward_title
+    assert backward_title("g_", "y", ["x", "z", "a"]) == "Backward pass (adjoints g_v = ∂y/∂v)"
+    assert backward_title("g_", "y", ["u", "v", "y"]) == "Backward pass (adjoints g_w = ∂y/∂w)"

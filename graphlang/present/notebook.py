@@ -16,7 +16,7 @@ from rich.console import Console
 
 from graphlang.numbers import number
 from graphlang.present.dot import svg, to_dot
-from graphlang.present.textviews import MAX_SHOWN, UNDEFINED, adjoint_rows, tensor
+from graphlang.present.textviews import MAX_SHOWN, UNDEFINED, adjoint_rows, backward_title, tensor
 from graphlang.symbolic.adjoint import choose_prefix
 
 _TABLE = ("border-collapse:collapse;margin:0.4em 0 0.8em 0;font-family:system-ui,sans-serif;"
@@ -62,7 +62,7 @@ def result_html(program: Any, result: Any) -> str:
                    ([_code(n), _code(define(n)), value_html(v)] for n, v in result.values.items()))]
     if result.adjoints is not None:
         g = choose_prefix(program.names) if program is not None else "g_"  # (grad_a beside a node g_a)
-        parts.append(table(f"Backward pass (adjoints {g}v = ∂{out}/∂v)", ["node", "adjoint"],
+        parts.append(table(backward_title(g, out, program.names if program is not None else ()), ["node", "adjoint"],
                            ([_code(f"{g}{n}"), UNDEFINED if v is None else value_html(v)]
                             for n, v in adjoint_rows(result))))
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",

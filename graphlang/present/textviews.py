@@ -88,6 +88,13 @@ def adjoint_rows(result: Any) -> list[tuple[str, Any]]:
     return [(n, result.adjoints.get(n)) for n in order if n in result.adjoints or n in missing]
 
 
+def backward_title(g: str, out: str, names: Any) -> str:
+    """The adjoints' heading, g_v = ∂y/∂v, with a letter no node of the program is named (beside a
+    node v, g_v read as that node's adjoint)."""
+    v = next((c for c in "vwuqk" if c not in names and c != out), "•")
+    return f"Backward pass (adjoints {g}{v} = ∂{out}/∂{v})"
+
+
 def result_parts(program: Any, result: Any) -> list[Part]:
     """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
     out = result.output if isinstance(result.output, str) else ", ".join(result.output)
@@ -96,7 +103,7 @@ def result_parts(program: Any, result: Any) -> list[Part]:
     parts: list[Part] = [fwd]
     if result.adjoints is not None:
         g = choose_prefix(program.names)  # grad_a where the program has its own node g_a (as explain)
-        back = Grid(f"Backward pass (adjoints {g}v = ∂{out}/∂v)", ("node", "adjoint"))
+        back = Grid(backward_title(g, out, program.names), ("node", "adjoint"))
         back.rows = [(f"{g}{name}", UNDEFINED if value is None else tensor(value))
                      for name, value in adjoint_rows(result)]
         parts.append(back)
