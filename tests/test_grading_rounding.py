@@ -195,3 +195,48 @@ def test_a_matrix_gradient_off_in_its_last_figure_is_not_rounding():
     off = {**rounded, "dJ/dW": [[-0.0814, -0.0403], [0.0650, 0.0322], [0.00805, 0.00401]]}
     failed = [(i.name, i.message) for i in ex.assignment.grade_answers(off).items if not i.passed]
     assert [name for name, _ in failed] == ["dJ/dW"], failed
+
+
+def _one_slip(source: str, at: dict, rounded: bool, factor: float = 1.37) -> tuple[dict, str]:
+    """A careful student with one slip (the second statement's value times `factor`), who then works
+    every later step right from their own values, by sympy (not graphlang): unrounded or rounded to
+    3 figures as they go, each answer written to 3 figures. Returns the answers and the slipped node."""
+    import sympy as sp
+    fns = {"ln": sp.log, "exp": sp.exp, "sin": sp.sin, "cos": sp.cos, "tanh": sp.tanh, "sqrt": sp.sqrt,
+           "sigmoid": lambda u: 1 / (1 + sp.exp(-u))}
+    stmts = [tuple(s.strip() for s in line.split("=", 1)) for line in source.splitlines()
+             if "=" in line and not line.startswith(("input", "param", "output"))]
+    syms = {n: sp.Symbol(n) for n in [*at, *(n for n, _ in stmts)]}
+    exprs = {n: sp.sympify(e.replace("^", "**"), locals={**fns, **syms}) for n, e in stmts}
+    r3 = (lambda v: float(f"{float(v):.3g}"))
+    keep = r3 if rounded else float
+    val, ans, slip = {k: float(v) for k, v in at.items()}, {}, stmts[1][0]
+    for n, _ in stmts:
+        v = float(exprs[n].subs({syms[k]: q for k, q in val.items()}))
+        v = v * factor if n == slip else v
+        val[n], ans[n] = keep(v), r3(v)
+    out = stmts[-1][0]
+    g = {out: 1.0}
+    ans[f"g_{out}"] = 1.0
+    for k in [n for n, _ in stmts][::-1][1:] + list(at):
+        total = sum(g[c] * float(sp.diff(exprs[c], syms[k]).subs({syms[q]: v for q, v in val.items()}))
+                    for c, _ in stmts if syms[k] in exprs[c].free_symbols)
+        g[k] = keep(total)
+        ans[f"d{out}/d{k}" if k in at else f"g_{k}"] = r3(total)
+    return ans, slip
+
+
+@pytest.mark.parametrize("rounded", [False, True])
+def test_one_slip_costs_one_answer_however_the_student_carries_it(rounded):
+    """A TA's simulation: a student slips once and works on correctly from their own values. Kept
+    unrounded, half the medium exercises cost 1–3 more points (the earlier answer's rounding capped
+    by 3 figures of the *true* value, 10× smaller); and a local derivative taken from the node's
+    input (σ(a)(1 − σ(a))) beside a wrong b was refused where the rule writes b(1 − b). The oracle:
+    sympy's derivatives at the student's own values."""
+    from graphlang.exercise import generate
+    for seed in range(10, 30):
+        ex = generate(seed, "medium")
+        answers, slip = _one_slip(ex.source, ex.assignment.at, rounded)
+        rep = ex.assignment.grade_answers(answers)
+        failed = [i.name for i in rep.items if not i.passed]
+        assert failed == [slip], (seed, failed, rep.as_text())

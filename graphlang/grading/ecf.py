@@ -52,10 +52,12 @@ def _forms(step: list[Any], forward: dict[str, Any], student: dict[str, Any], q:
     value (a wrong y = p(1 − p) is no licence to write g_u = g_p·y: a red team's sign-turned 3.8e-11)."""
     if right is None:  # (which answers are wrong is not known: the reference's form alone)
         return [step]
-    answered = {id(forward[n]): n for n in student
-                if n in forward and n != q and n not in right and n in consumers}
-    mine = [_as_nodes(e, answered) for e in step]
-    return [step] if all(a is b for a, b in zip(mine, step)) else [step, mine]
+    wrong = {n: forward[n] for n in student if n in forward and n != q and n not in right and n in consumers}
+    mine = [_as_nodes(e, {id(d): n for n, d in wrong.items()}) for e in step]
+    # and the other way: b·(1 − b) for b = sigmoid(a) (a rule written with the output) taken from
+    # the student's own a, σ(a)(1 − σ(a)), beside a wrong b (a TA's simulated slips: 4 of 20 refused)
+    theirs = [_as_definitions(e, wrong) for e in step]
+    return [step] + [f for f in (mine, theirs) if not all(a is b for a, b in zip(f, step))]
 
 
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
@@ -128,8 +130,11 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
              given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
              scale: float, slack: Callable[..., Any]) -> bool:
-    answered = {id(forward[n]): n for n in student if n in forward and n != q}
-    step = [_as_nodes(e, answered) for e in step]  # exp(a) where d = exp(a) was answered: d
+    answered = {id(forward[n]): n for n in student if n in forward and n != q and n in right}
+    wrong = {n: forward[n] for n in student if n in forward and n != q and n not in right}
+    # exp(a) where d = exp(a) was answered right: d; a wrong b in b·(1 − b) (b = tanh(z)) written as
+    # tanh(z): a student who took the local derivative from z used no wrong answer (a TA's find)
+    step = [_as_nodes(_as_definitions(e, wrong), answered) for e in step]
     used = {n for e in step for n in names(e)}
     if not any(n in student for n in used) or any(n in student and n not in right for n in used):
         return False
@@ -222,6 +227,23 @@ def _as_nodes(e: Any, answered: dict[int, str]) -> Any:
     return done[id(e)]
 
 
+def _as_definitions(e: Any, wrong: dict[str, Any]) -> Any:
+    """`e` with each of the `wrong` nodes it names written as its definition (in its own inputs)."""
+    if not wrong:
+        return e
+    done: dict[int, Any] = {}
+    for node in postorder(e):
+        if node.op == "var" and node.attr in wrong:
+            done[id(node)] = wrong[str(node.attr)]
+        elif node.args:
+            args = tuple(done[id(a)] for a in node.args)
+            done[id(node)] = node if all(a is b for a, b in zip(args, node.args)) else \
+                Expr(node.op, args, node.attr, node.line, node.column)
+        else:
+            done[id(node)] = node
+    return done[id(e)]
+
+
 def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, Any],
                     cmp_of: Callable[[str], Comparison], carried: Any, true: dict[str, Any] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +257,11 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
         t = None if true is None else true.get(n)
-        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v if t is None else t))
+        # (the cap at the larger of the written and the true value: a wrong a = 0.110 where a is
+        # 0.0110, written to 3 figures, rounds ±0.0005, which the true value's 3 figures cap at ±0.00005)
+        cap = cmp_of(n).allowance(v) if t is None or np.shape(t) != v.shape else \
+            np.maximum(cmp_of(n).allowance(v), cmp_of(n).allowance(t))
+        half = np.minimum(_half_unit(v), cap)
         if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
             half = np.where(written_exactly(v, t), 0.0, half)
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
