@@ -694,7 +694,7 @@ def test_a_name_read_above_is_defined_later_before_its_first_reader():
     assert "cannot assign it" in render(s2.handle("b = 5"))  # a value: said as :at b=5, as for any input
     s3 = session(["a = x * b", "e = a + 1"])
     out = render(s3.handle("b = e * 2"))  # a cycle: it cannot go anywhere
-    assert "used before it is assigned" in out and s3.source == "a = x * b\ne = a + 1\n"
+    assert "b would read e, which is computed from b: a cycle" in out and s3.source == "a = x * b\ne = a + 1\n"
 
 
 def test_a_replacement_that_would_make_a_cycle_says_so():
@@ -801,3 +801,13 @@ def test_a_replacement_that_reads_a_later_node_moves_after_it():
     assert "'c' is used before it is assigned" in said and "y2 = " in said
     t = session(["a = x * 2", "y = a + 1"])
     assert "a cycle" in t.handle("a = y + 1")[0].plain  # a later node computed from it: still refused
+
+
+def test_a_statement_put_in_before_its_reader_that_reads_that_reader_is_a_cycle():
+    """`a = b + 1`, then `b = a * 2` said "'b' is used before it is assigned", with the hint to move
+    the statement, which cannot help (a student's find); as a replacement's, it is named a cycle."""
+    s = ReplSession()
+    s.handle("a = b + 1")
+    out = "".join(r.plain for r in s.handle("b = a * 2"))
+    assert "b would read a, which is computed from b: a cycle" in out and s.source == "a = b + 1\n"
+    assert "added as line 1" in "".join(r.plain for r in s.handle("b = x * 2"))  # (still put in where it can be)

@@ -57,7 +57,12 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     chunks = session.chunks[:first] + [text] + session.chunks[first:] if first is not None else None
     try:
         prog = parse("\n".join(chunks) + "\n", limits=session.limits) if chunks else None
-    except GraphlangError:
+    except GraphlangError as bad:  # `a = b + 1`, then `b = a * 2`: a cycle, not a statement to move
+        now = session.program()
+        cycle = _cycle(now, name, bad) if now is not None else ""
+        if cycle:
+            raise GraphlangError("undefined", cycle, None, None, "a node cannot be computed from itself: one "
+                                 "of the two statements must read something else") from None
         prog = None
     if prog is None:
         raise err
