@@ -811,3 +811,15 @@ def test_a_statement_put_in_before_its_reader_that_reads_that_reader_is_a_cycle(
     out = "".join(r.plain for r in s.handle("b = a * 2"))
     assert "b would read a, which is computed from b: a cycle" in out and s.source == "a = b + 1\n"
     assert "added as line 1" in "".join(r.plain for r in s.handle("b = x * 2"))  # (still put in where it can be)
+
+
+def test_a_limits_hint_names_the_repls_command_not_the_command_lines_option():
+    """`:grad fd` past the budget was told "use --method reverse": in the REPL that is `:grad reverse`."""
+    from graphlang.limits import Limits
+    s = ReplSession()
+    s.limits = Limits(max_cost=20_000)
+    s.handle("input v[50]")
+    s.handle("y = sum(v * v)")
+    s.handle(":at v=[" + ",".join(["1"] * 50) + "]")
+    out = "".join(r.plain for r in s.handle(":grad fd"))
+    assert "limit error" in out and ":grad reverse" in out and "--method" not in out, out

@@ -33,7 +33,8 @@ FLAGS = ((re.compile(r"; or delete line \d+ to make (\w+) an input \(inputs are 
          (re.compile(r"(graphlang explain )?--mode forward --wrt '([^']*)'"), r":explain forward \2"),
          (re.compile(r"--wrt '([^']*)'"), r":explain forward \1"),
          (re.compile(r"--at-file\b"), ":at-file"), (re.compile(r"--at\b"), ":at"),
-         (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"))
+         (re.compile(r"--node\b"), ":explain"), (re.compile(r"--partials\b"), ":graph partials"),
+         (re.compile(r"--method (reverse|forward|fd|symbolic)\b"), r":grad \1"))
 
 
 def repl_words(text: str) -> str:
