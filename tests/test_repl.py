@@ -737,7 +737,8 @@ def test_at_shows_the_values_it_changed_and_what_still_waits():
     assert _numbers(out[1]) == pytest.approx({"a": 1.5, "b": math.log(0.5)})
     out = [r.plain for r in s.handle(":at x=-1")]  # outside ln's domain: said where, the values kept
     assert "<repl>:2:5: domain error" in out[1] and "b = ln(x)" in out[1] and float(s.at["x"]) == -1
-    assert [r.plain for r in s.handle(":at w=1")] == ["at x=-1, z=3, w=1"]  # no statement reads w
+    assert [r.plain for r in s.handle(":at w=1")] == ["at x=-1, z=3, w=1", "w is not an input of the program: its "
+                                                    "value waits for a statement that reads it"]  # no statement reads w
     s.handle(":at x= w=")
     assert [r.plain for r in s.handle(":at z=")] == ["at (no values)", "a: waiting for a value of x, z (:at x=… z=…)"]
 
@@ -823,3 +824,13 @@ def test_a_limits_hint_names_the_repls_command_not_the_command_lines_option():
     s.handle(":at v=[" + ",".join(["1"] * 50) + "]")
     out = "".join(r.plain for r in s.handle(":grad fd"))
     assert "limit error" in out and ":grad reverse" in out and "--method" not in out, out
+
+
+def test_a_value_for_a_name_the_program_does_not_read_is_said():
+    """`:at X=2 z=3` beside an input x was taken without a word (a student's find); the value still
+    waits (a statement typed later may read X), and the note names the input it may have meant."""
+    s = ReplSession()
+    s.handle("a = x * z")
+    out = "".join(r.plain for r in s.handle(":at X=2 z=3"))
+    assert "X is not an input of the program" in out and "did you mean x?" in out
+    assert "z is not an input" not in out and s.at.keys() == {"X", "z"}

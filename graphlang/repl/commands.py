@@ -50,6 +50,21 @@ def in_repl_words(err: GraphlangError) -> GraphlangError:
     return err
 
 
+def not_inputs(program: Program | None, given: Any) -> list[Text]:
+    """A value `:at` gives a name the program does not read (yet): said, with the input it may have
+    meant (`:at X=2 z=3` beside an input x was taken without a word)."""
+    if program is None:
+        return []
+    import difflib
+    notes = []
+    for k in [k for k in given if k not in program.graph.slot_of][:3]:
+        near = [i for i in program.inputs if i.lower() == k.lower()] or \
+            difflib.get_close_matches(k, program.inputs, 1, 0.6)
+        notes.append(Text(f"{k} is not an input of the program: its value waits for a statement that reads it"
+                          + (f" (did you mean {near[0]}?)" if near else "")))
+    return notes
+
+
 def is_expression(text: str) -> bool:
     """A bare name or expression (no `=` and no declaration): evaluate it, do not add a node."""
     first = text.split(None, 1)[0] if text.split() else ""

@@ -247,6 +247,7 @@ class ReplSession:
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
             said = [Text("at " + (", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()) or "(no values)"))]
+            said += rc.not_inputs(prog, new)  # `:at X=2`: a typo, or a value for a statement to come
             try:  # the statements typed before (waiting, or computed from the old values) are seen now
                 return said + rc.after_at(prog, self.at, {*new, *unset})
             except GraphlangError as err:  # the values are kept: the statement or the values change next
