@@ -306,3 +306,15 @@ def test_each_outputs_backward_pass_shows_its_own_adjoints_on_the_graph(server, 
     assert sorted(shown) == ["b", "y1", "y2"]  # y1's adjoints of a, x, z are not left showing
     assert float(shown["b"].split(" = ")[1]) == pytest.approx(a, rel=1e-3)  # ∂y2/∂b = a
     shot(page, "9-several-outputs")
+
+
+def test_a_program_left_with_no_inputs_runs_without_the_old_values(server, page):
+    """Replacing the lecture with `y = 3` kept sending x=2: "'x' is not an input of this program",
+    and no field was left to clear (a student's find). Oracle: y = 3."""
+    opened(page, share_link(server, "y = 2 * x\n", "x=2"))
+    until(page, "#forward-table", lambda t: "4" in t)
+    page.fill("#source", "y = 3\n")
+    page.locator("#source").dispatch_event("input")
+    until(page, "#forward-table", lambda t: "3" in t and "x" not in t)
+    page.wait_for_timeout(300)
+    assert page.locator("#error").is_hidden(), page.inner_text("#error")

@@ -131,7 +131,7 @@
     box.innerHTML = "";
     state.fields = dict();
     state.inputsKey = key;
-    if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return false; }
+    if (!inputs.length) { box.innerHTML = '<p class="note">This program has no inputs.</p>'; return stale; }  // (values sent for the old inputs: run again without them)
     inputs.forEach(function (n) {
       var row = document.createElement("div"), label = document.createElement("label"), field = document.createElement("input");
       row.className = "field";
