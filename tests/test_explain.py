@@ -129,3 +129,11 @@ def test_json_values_in_full_agree_with_forward_mode_and_the_forms(case):
             shown = float(st["forms"][-1])
             assert shown == pytest.approx(st["value"], rel=1e-5, abs=1e-300), st
     assert json.loads(jsonout.dumps({"steps": steps}))["steps"] == steps  # plain JSON numbers, no NaN
+
+
+def test_each_outputs_backward_pass_starts_at_its_seed():
+    """With `output s, p`, s's backward pass began with "g_p = 0 (no path to s)" (p comes after s),
+    before the seed g_s = 1 (a student's find in the playground); a node after the output is last."""
+    prog = graphlang.parse("s = x*z\np = sin(x)+z\noutput s, p\n")
+    s_pass = [ln for ln in ex.explain(prog, {"x": 0.5, "z": 2.0}) if ln.phase == "backward" and ln.of == "s"]
+    assert [ln.node for ln in s_pass] == ["s", "x", "z", "p"]

@@ -186,11 +186,12 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
     g = program.graph
     out, of = p.output, p.label
     top, top_tex = C.label(out, p.index), C.tex_label(out, p.index)
-    known = adj.builder.var_shapes
-    gs = adj.g
+    known, gs = adj.builder.var_shapes, adj.g
     env = {**{k: np.asarray(v) for k, v in vals.items()}, **{gs(k): np.asarray(v) for k, v in p.adjoints.items()}}
     lines: list[Line] = []
-    for name in [st.name for st in reversed(g.statements)] + list(g.inputs):
+    order = [st.name for st in reversed(g.statements)]  # the seed first, nodes after it (several outputs) last
+    k = order.index(out) if out in order else 0
+    for name in order[k:] + list(g.inputs) + order[:k]:
         total = short(p.adjoints.get(name), digits)
         if name == out:
             seed, seed_tex = [], []  # a vector's component k: the seed is the one-hot e_k
