@@ -149,3 +149,9 @@ def test_a_value_near_float64s_largest_is_close_to_no_wrong_answer():
     for wrong in (2e307, -1.79e308, 1e-320, 0.0):
         assert not c.close(np.array([wrong]), want), wrong
     assert c.close(np.array([1.8e307]), np.array([1.7976e307]))  # (a real rounding slip still is one)
+
+
+def test_a_whole_number_is_quoted_as_typed():
+    """A JSON 7 (an int) was quoted "it is read as 7.0", which the student did not write."""
+    ok, message = compare(np.asarray(7.0), 7.123, Comparison("sigfig", digits=3), reveal=False, written=7)
+    assert not ok and message.endswith("it is read as 7)"), message
