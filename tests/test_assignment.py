@@ -335,6 +335,8 @@ def test_weights_let_staff_give_nothing_for_a_program_that_only_parses(tmp_path)
     assert half.score == pytest.approx(weighted.max_score * 2 / 5)
     again = Assignment.from_toml(weighted.to_toml(), tmp_path, "again.toml")
     assert again.program_weights == weighted.program_weights
+    broken = weighted.grade_program("y = sin(x *\n")  # the reason a batch table gives: the syntax error
+    assert broken.score == 0 and broken.root_cause == "program parses and checks"  # (it said "output value")
 
 
 def test_a_check_weighted_0_is_left_out_and_scores_are_exactly_the_maximum(tmp_path):

@@ -80,8 +80,10 @@ def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
     if not unweighed:
         return report
     report.items = [i for i in report.items if i.name not in unweighed]
-    if report.root_cause in unweighed:
-        old, new = report.root_cause, next((i.name for i in report.items if not i.passed), None)
+    first = next((i for i in report.items if not i.passed), None)
+    if report.root_cause in unweighed and not (first and first.message.startswith("not graded")):
+        # (the rest not graded because of it, a syntax error: it stays the reason the table gives)
+        old, new = report.root_cause, first.name if first else None
         report.root_cause = new
         passed = f"Every graded check passed ({', '.join(unweighed)}: not graded by this assignment)."
         report.feedback = [line if not line.startswith(f"First disagreement: {old} ") else
