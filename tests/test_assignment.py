@@ -677,6 +677,10 @@ def test_an_assignment_may_take_one_kind_of_submission(tmp_path, cli, submit):
                                                     jobs=1, max_score=asg.max_score)}
     assert rows[ok]["score"] == 18 and rows[refused]["score"] == 0 and rows[refused]["max_score"] == 18
     assert rows[refused]["root_cause"] is None  # not counted as a first wrong step in the gradebook
+    from graphlang.grading import gradebook
+    header = gradebook.csv_text(list(rows.values())).splitlines()[0].split(",")
+    kinds = {c.startswith("program: ") for c in header[2:-2] if c != "program parses and checks"}
+    assert kinds == {submit == "program"}, header  # one set of columns: the refused file's items are the asked kind's
     root = tmp_path / "gs"
     (root / "source").mkdir(parents=True)
     (root / "submission").mkdir()

@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 from graphlang.errors import clean_line
+from graphlang.grading.options import refused_kind
 
 BINS = 10  # the histogram's bins: tenths of the maximum, the last one closed ([90 %, 100 %])
 
@@ -22,6 +23,8 @@ def _columns(row: dict[str, Any]) -> dict[str, Any]:
     2 points as an answer, a share of the program's points as a check: one column mixed the scales)."""
     items = row.get("items") or ()
     program = str(row.get("submission", "")).lower().endswith(".cg") or any(i.get("name") == PARSES for i in items)
+    if refused_kind(row.get("feedback")):  # a .cg refused by an answers-only assignment holds the answers' items
+        program = not str(row.get("submission", "")).lower().endswith(".cg")
     return {f"program: {i['name']}" if program and i["name"] != PARSES else str(i["name"]): i for i in items}
 
 

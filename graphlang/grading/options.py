@@ -192,6 +192,12 @@ def fitted(feedback: list[str], submit: str) -> list[str]:
     return [line.replace(*pair) for line in feedback] if pair else feedback
 
 
+def refused_kind(feedback: Any) -> bool:
+    """Whether a report's feedback is a refusal of the kind of file (its items are the other kind's)."""
+    return bool(feedback) and any(feedback[0] == wrong_kind(k, p)[0]  # type: ignore[index]
+                                  for k, p in (("answers", True), ("program", False)))
+
+
 def wrong_kind(submit: str, is_program: bool) -> tuple[str, str] | None:
     """Why a submission of the other kind is not graded (it scores 0 of the usual maximum), and
     the short form each item says, or None."""
