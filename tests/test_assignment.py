@@ -689,6 +689,9 @@ def test_an_assignment_may_take_one_kind_of_submission(tmp_path, cli, submit):
     (root / "submission" / refused).write_bytes((HW / "submissions" / refused).read_bytes())
     res = run_gradescope(root)
     assert res["score"] == 0 and res["max_score"] == 18 and "not graded" in res["output"]
+    (root / "submission" / ok).write_bytes((HW / "submissions" / ok).read_bytes())  # and the asked kind beside it
+    res = run_gradescope(root)
+    assert res["score"] == 18 and f"graded {ok}; not graded: {refused}" in res["output"]
     assert Assignment.from_toml(asg.to_toml()).submit == submit  # (round-trips)
 
 
