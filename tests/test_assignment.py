@@ -713,10 +713,13 @@ def test_one_kind_reaches_prairielearn_and_a_file_suffix_in_any_case(tmp_path):
     """A PrairieLearn question from a `submit = "program"` assignment crashed on every answer
     (KeyError: its server grades typed answers): bundling it is a usage error now. And
     `grade_text(…, "renamed.CG")` was graded as answers where a batch grades a program."""
-    from graphlang.grading.autograder import prairielearn_files
+    from graphlang.grading.autograder import prairielearn_files, write_prairielearn
     with pytest.raises(graphlang.GraphlangError) as info:
         prairielearn_files(Assignment.load(_one_kind(tmp_path, "program")))
     assert info.value.kind == "usage" and "PrairieLearn questions take answers" in info.value.message
+    with pytest.raises(graphlang.GraphlangError):
+        write_prairielearn(Assignment.load(_one_kind(tmp_path, "program")), str(tmp_path / "q"))
+    assert not (tmp_path / "q").exists()  # (a refused question left an empty folder)
     data = (HW / "submissions" / "renamed.cg").read_bytes()
     assert Assignment.load(ASG).grade_text(data, "renamed.CG").score == 18
     assert Assignment.load(_one_kind(tmp_path, "answers")).grade_text(data, "renamed.CG").score == 0

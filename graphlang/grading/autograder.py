@@ -227,8 +227,8 @@ def write_prairielearn(asg: Assignment, directory: str) -> list[Path]:
     d = Path(directory)
     if d.exists() and not d.is_dir():
         raise GraphlangError("io", f"-o {directory}: not a directory")
+    files, kept = prairielearn_files(asg, d.resolve().name), _uuid_of(d / "info.json")  # (refused: no folder left)
     d.mkdir(parents=True, exist_ok=True)
-    files, kept = prairielearn_files(asg, d.resolve().name), _uuid_of(d / "info.json")
     if kept is not None:  # a question made again (a typo, the points) stays the same question for PrairieLearn
         files["info.json"] = json.dumps({**json.loads(files["info.json"]), "uuid": kept}, indent=2) + "\n"
     out = []
