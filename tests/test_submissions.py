@@ -500,3 +500,22 @@ def test_a_submission_gets_its_whole_allowance_whatever_was_graded_before_it(tmp
     after = {r["submission"]: r for r in sub.grade_batch(REF, str(tmp_path), AT, {}, memory_mb=64, jobs=1)}
     assert alone["status"] == after["b_big.cg"]["status"] == "graded"
     assert after["b_big.cg"]["feedback"] == [f"held {48 * 1024 * 1024}"]
+
+
+def test_a_students_folder_with_one_file_is_that_students_submission(tmp_path):
+    """An LMS export (alice/answers.json, bob/prog.cg) had every folder skipped as "a directory"
+    (a TA's find): a folder holding exactly one .cg or .json file is graded as it, named
+    folder/file; a folder of two, or one linked, is still a row saying why not."""
+    (tmp_path / "alice").mkdir()
+    (tmp_path / "alice" / "answers.json").write_text((HW / "student_correct.json").read_text())
+    (tmp_path / "alice" / "notes.txt").write_text("my working\n")  # not gradable: does not count
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "bob" / "prog.cg").write_text(CORRECT)
+    (tmp_path / "carol").mkdir()
+    for name in ("a.cg", "b.cg"):
+        (tmp_path / "carol" / name).write_text(CORRECT)
+    os.symlink(tmp_path / "bob", tmp_path / "dave")
+    rows = {r["submission"]: r for r in sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=1)}
+    assert rows["alice/answers.json"]["passed"] and rows["bob/prog.cg"]["passed"]
+    assert rows["carol"]["status"] == rows["dave"]["status"] == "skipped"
+    assert "exactly one" in rows["carol"]["reason"] and "link" in rows["dave"]["reason"]

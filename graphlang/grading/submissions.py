@@ -14,6 +14,7 @@ The memory limit counts what a worker allocates after its fork, not the address 
 from __future__ import annotations
 
 import functools
+import itertools
 import multiprocessing as mp
 import os
 import stat
@@ -46,15 +47,32 @@ def _with_defaults(grade: Callable[..., Report], given: Any) -> dict[str, Any]:
     return {**known, **given}
 
 
+class InFolder(type(Path())):  # type: ignore[misc]
+    """A student's folder's one submission file (an LMS export: alice/answers.json), shown as folder/name."""
+
+
 def submissions(directory: str) -> list[Path]:
-    """Every entry of the folder, in name order: each gets a row (graded, or why it is not)."""
+    """Every entry of the folder, in name order: each gets a row (graded, or why it is not); a
+    folder (not a link) holding exactly one gradable file is that file, a student's (LMS exports)."""
     d = Path(directory)
     if not d.is_dir():
         raise GraphlangError("usage", f"--batch {directory}: not a directory")
     try:
-        return sorted(d.iterdir())
+        entries = sorted(d.iterdir())
     except OSError as err:
         raise GraphlangError("io", f"cannot list {directory}: {err.strerror}") from None
+    return [_own(e) for e in entries]
+
+
+def _own(entry: Path) -> Path:
+    """A student's folder's one gradable file, else the entry itself (refused, saying why)."""
+    try:
+        if not stat.S_ISDIR(os.lstat(entry).st_mode):
+            return entry
+        inside = [c for c in itertools.islice(entry.iterdir(), 100) if refusal(c) is None]
+    except OSError:
+        return entry
+    return InFolder(inside[0]) if len(inside) == 1 else entry
 
 
 def refusal(path: Path) -> str | None:
@@ -66,7 +84,7 @@ def refusal(path: Path) -> str | None:
     if stat.S_ISLNK(mode):
         return "a symbolic link: not followed (copy the file itself into the folder)"
     if stat.S_ISDIR(mode):
-        return "a directory, not a submission file"
+        return "a directory without exactly one .cg or .json file in it (a student's folder holds one)"
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, socket or device)"
     if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)
@@ -79,7 +97,10 @@ def refusal(path: Path) -> str | None:
 def shown_name(path: Path) -> str:
     """A file's name as text: bytes that are not UTF-8 (a name made on another system) escaped as
     `\\xff`, so the gradebook and the JSON lines can be written."""
-    return os.fsencode(path.name).decode("utf-8", "backslashreplace")
+    name = os.fsencode(path.name).decode("utf-8", "backslashreplace")
+    if isinstance(path, InFolder):
+        return os.fsencode(path.parent.name).decode("utf-8", "backslashreplace") + "/" + name
+    return name
 
 
 def _read(path: Path) -> bytes:
