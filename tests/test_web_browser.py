@@ -318,3 +318,12 @@ def test_a_program_left_with_no_inputs_runs_without_the_old_values(server, page)
     until(page, "#forward-table", lambda t: "3" in t and "x" not in t)
     page.wait_for_timeout(300)
     assert page.locator("#error").is_hidden(), page.inner_text("#error")
+
+
+def test_a_vector_typed_into_a_field_hides_its_slider_at_once(server, page):
+    """The slider stayed until the field lost focus: a click on it set a vector input to one number,
+    and broadcasting computed another function without a word (a student's find)."""
+    opened(page, share_link(server, "input b[2]\ny = sum(2 * b)\n", "b=1"))
+    until(page, "#inputs", lambda t: "b =" in t)
+    page.fill("#in-b", "[0.1,0.2]")  # typed, the field still focused
+    assert page.locator("#slide-b").is_hidden()

@@ -151,7 +151,7 @@
       }
       fit();
       field.addEventListener("change", function () { fit(); scheduleRun(0); });
-      field.addEventListener("input", function () { scheduleRun(500); });  // it runs as you type
+      field.addEventListener("input", function () { fit(); scheduleRun(500); });  // it runs as you type (a vector typed hides the slider at once)
       slider.addEventListener("input", function () { field.value = g(Number(slider.value), 6); scheduleRun(120); });
       slider.addEventListener("change", fit);
       row.appendChild(label); row.appendChild(field); row.appendChild(slider);
