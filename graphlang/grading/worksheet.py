@@ -180,17 +180,24 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
             f"${tex_name(n)} = {to_latex(adj.forward[n], adj.builder.var_shapes)}$"
         given = f"${_tex_value(at[n])}$" if n in prog.inputs else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
-        lines.append(f"{strut}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
+        lines.append(f"{_room(res.values[n], strut)}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
     lines += ["\\end{tabular}", "", "\\subsection*{Backward pass (reverse mode)}",
               "\\begin{tabular}{|l|l|p{4.5cm}|p{3.5cm}|}", "\\hline",
               "adjoint & chain rule & local derivatives & value \\\\ \\hline"]
     for n in _backward_order(prog, fixed):
-        lines.append(f"{strut}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex', res.values)}$ & & \\\\ \\hline")
+        chain = _chain(adj, n, out, "latex", res.values)
+        lines.append(f"{_room(res.values[n], strut)}${tex_name(g(n))}$ & ${chain}$ & & \\\\ \\hline")
     lines += ["\\end{tabular}", "", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
-    lines += [f"{strut}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = {tex_name(g(x))}$ & "
-              "\\\\ \\hline" for x in wrt]
+    lines += [f"{_room(res.values[x], strut)}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = "
+              f"{tex_name(g(x))}$ & \\\\ \\hline" for x in wrt]
     lines += ["\\end{tabular}", "", "\\end{document}"]
     return "\n".join(lines) + "\n"
+
+
+def _room(value: Any, strut: str) -> str:
+    """A row's height: room to write a value of this shape by hand (a 3×2 matrix is three lines)."""
+    rows = np.shape(value)[0] if np.ndim(value) else 1
+    return strut if rows <= 1 else f"\\rule[-{1.4 * rows:.1f}ex]{{0pt}}{{{2.8 * rows + 1.5:.1f}ex}}"
 
 
 def _tex_value(v: Any) -> str:
