@@ -327,3 +327,24 @@ def test_a_vector_typed_into_a_field_hides_its_slider_at_once(server, page):
     until(page, "#inputs", lambda t: "b =" in t)
     page.fill("#in-b", "[0.1,0.2]")  # typed, the field still focused
     assert page.locator("#slide-b").is_hidden()
+
+
+def test_a_wide_graph_scrolls_the_steps_node_into_view(browser, tmp_path):
+    """Stepping to the output of a graph wider than its box left the box at scrollLeft 0: the
+    highlighted node J was off to the right (a student's find)."""
+    src = tmp_path / "wide.cg"
+    src.write_text("input W[2,2], v[2], bias[2]\nu = W @ v + bias\nh = tanh(u)\nk = h * 2\nm = sin(k)\n"
+                   "q = m + h\nJ = sum(q * q)\n")
+    out = tmp_path / "wide.html"
+    assert run_cli("html", str(src), "--at", "W=[[1,2],[3,4]],v=[0.5,-1],bias=[0.1,0.2]", "-o", str(out)).code == 0
+    pg = browser.new_page(viewport={"width": 900, "height": 900})
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("#graph g.node")
+    pg.locator("h2").first.click()
+    for _ in range(9):  # the forward pass, to J
+        pg.keyboard.press("ArrowRight")
+    seen = pg.evaluate("""(() => { const n = document.querySelector('#graph .node.current').getBoundingClientRect();
+        const b = document.querySelector('#graph-box').getBoundingClientRect();
+        return n.left >= b.left - 1 && n.right <= b.right + 1; })()""")
+    assert seen
+    pg.close()

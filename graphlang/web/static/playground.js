@@ -312,6 +312,8 @@
       node.classList.toggle("current", !!cur && cur.node === name);
       node.classList.toggle("selected", state.selected === name);
     });
+    var here = document.querySelector("#graph .node.current");  // a wide graph: the step's node scrolled into its box
+    if (here && here.scrollIntoView) here.scrollIntoView({ block: "nearest", inline: "nearest" });
     document.querySelectorAll("#graph .edge").forEach(function (e) {
       var on = !!cur && (cur.phase === "forward" ? e.getAttribute("data-to") === cur.node : e.getAttribute("data-from") === cur.node);
       e.classList.toggle("active", on);
