@@ -348,3 +348,19 @@ def test_a_wide_graph_scrolls_the_steps_node_into_view(browser, tmp_path):
         return n.left >= b.left - 1 && n.right <= b.right + 1; })()""")
     assert seen
     pg.close()
+
+
+def test_a_backward_step_lights_only_the_edges_on_its_outputs_path(server, page):
+    """In p's backward pass, g_z = g_p·∂p/∂z lit the edge z → s too (s is another output, not read
+    by p: g_s = 0 in p's pass). Oracle: p = sin(x) + z reads z; s = x·z is not on p's path."""
+    opened(page, share_link(server, "s = x*z\np = sin(x)+z\noutput s, p\n", "x=0.5,z=2"))
+    page.locator("h2").first.click()
+    for _ in range(30):
+        page.keyboard.press("ArrowRight")
+        line = page.inner_text("#step-line")
+        if "Backward pass for p" in line and "g_z" in line:
+            break
+    else:
+        raise AssertionError("no step g_z in p's backward pass")
+    lit = page.eval_on_selector_all("#graph .edge.active", "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
+    assert lit == ["z>p"], lit

@@ -13,6 +13,7 @@
   // Maps keyed by a program's names have no prototype: a node named toString, constructor or
   // __proto__ is a name like any other (a red team's find: stepping showed their values at once).
   function dict() { return Object.create(null); }
+  function nonzero(v) { return Array.isArray(v) ? v.some(nonzero) : v != null && v !== 0; }
   function own(obj, k) { return obj && Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined; }
   var BUILTINS = dict();
   (CONFIG.builtins || []).forEach(function (b) { BUILTINS[b] = true; });
@@ -316,6 +317,10 @@
     if (here && here.scrollIntoView) here.scrollIntoView({ block: "nearest", inline: "nearest" });
     document.querySelectorAll("#graph .edge").forEach(function (e) {
       var on = !!cur && (cur.phase === "forward" ? e.getAttribute("data-to") === cur.node : e.getAttribute("data-from") === cur.node);
+      if (on && ofOutput && cur.phase === "backward") {  // several outputs: only the edges to nodes on this output's path
+        var to = own(ofOutput, e.getAttribute("data-to"));
+        on = !!to && nonzero(to.value);
+      }
       e.classList.toggle("active", on);
       e.classList.toggle("back", on && cur.phase === "backward");
     });
