@@ -212,29 +212,21 @@ def _round_figures(v: np.ndarray, digits: int) -> np.ndarray:
 
 def _as_nodes(e: Any, answered: dict[int, str]) -> Any:
     """`e` with each subexpression that is an answered node's definition written as that node."""
-    if not answered:
-        return e
-    done: dict[int, Any] = {}
-    for node in postorder(e):
-        if id(node) in answered:
-            done[id(node)] = Expr("var", (), answered[id(node)])
-        elif node.args:
-            args = tuple(done[id(a)] for a in node.args)
-            done[id(node)] = node if all(a is b for a, b in zip(args, node.args)) else \
-                Expr(node.op, args, node.attr, node.line, node.column)
-        else:
-            done[id(node)] = node
-    return done[id(e)]
+    return _rewritten(e, lambda n: Expr("var", (), answered[id(n)]) if id(n) in answered else None) if answered else e
 
 
 def _as_definitions(e: Any, wrong: dict[str, Any]) -> Any:
     """`e` with each of the `wrong` nodes it names written as its definition (in its own inputs)."""
-    if not wrong:
-        return e
+    return _rewritten(e, lambda n: wrong[str(n.attr)] if n.op == "var" and n.attr in wrong else None) if wrong else e
+
+
+def _rewritten(e: Any, swap: Callable[[Any], Any]) -> Any:
+    """`e` with each subexpression that `swap` gives a replacement for replaced (the rest shared)."""
     done: dict[int, Any] = {}
     for node in postorder(e):
-        if node.op == "var" and node.attr in wrong:
-            done[id(node)] = wrong[str(node.attr)]
+        new = swap(node)
+        if new is not None:
+            done[id(node)] = new
         elif node.args:
             args = tuple(done[id(a)] for a in node.args)
             done[id(node)] = node if all(a is b for a, b in zip(args, node.args)) else \
