@@ -318,6 +318,7 @@ def test_a_program_left_with_no_inputs_runs_without_the_old_values(server, page)
     until(page, "#forward-table", lambda t: "3" in t and "x" not in t)
     page.wait_for_timeout(300)
     assert page.locator("#error").is_hidden(), page.inner_text("#error")
+    assert "nothing to differentiate by" in page.inner_text("#gradient-table")  # (it was an empty table)
 
 
 def test_a_vector_typed_into_a_field_hides_its_slider_at_once(server, page):

@@ -291,7 +291,8 @@
     } else table("adjoint-table", null, [row([(Array.isArray(res.output) ? "each output has adjoints of its own" : "a vector output has a Jacobian: each element has adjoints of its own")
                                                + (state.steps.length ? ": step through its backward pass (→)" : "")])]);
     var grad = res.gradient || res.jacobian || {}, out = res.output;
-    table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
+    if (!Object.keys(grad).length) table("gradient-table", null, [row(["no inputs: nothing to differentiate by (the program computes a constant)"])]);
+    else table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
     $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("  ·  ") : "";
   }
 
