@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
+from graphlang.numbers import literal
 
 KINDS = ("relabs", "sigfig", "decdig")
 ROUNDOFF = 1e-14  # of the computation's largest value: below it a value may be a roundoff of 0 (≈ 100 ulps)
@@ -163,14 +164,9 @@ def short(v: Any) -> str:
 def _short_figures(got: Any) -> str:
     """The answer as it was read (as typed where the answers file kept the text: 0.640)."""
     flat = _leaves(got)
-    shown = ", ".join(getattr(v, "text", None) or _typed(v) for v in flat[:3]) + (", …" if len(flat) > 3 else "")
+    shown = ", ".join(getattr(v, "text", None) or literal(float(v)) for v in flat[:3])  # (a JSON 7: 7, not 7.0)
+    shown += ", …" if len(flat) > 3 else ""
     return shown if np.ndim(got) == 0 else f"[{shown}]"
-
-
-def _typed(v: Any) -> str:
-    """A number without its text as typed: a whole number as written (7, not 7.0: a JSON 7 is an int)."""
-    f = float(v)
-    return str(int(f)) if f.is_integer() and abs(f) < 1e16 else repr(f)
 
 
 def figures_given(got: Any) -> int | None:

@@ -3,18 +3,13 @@
 
 from __future__ import annotations
 
+import math
+
 from graphlang.ir.graph import Graph
 from graphlang.primitives.shapes import Shape, show
 
 _STRETCHED = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "max": "max", "min": "min"}
 MAX_NOTES = 3
-
-
-def _size(shape: Shape) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
@@ -29,7 +24,7 @@ def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, s
         if sym is None or len(eq.ins) != 2:
             continue
         a, b, out = shapes[eq.ins[0]], shapes[eq.ins[1]], shapes[eq.out]
-        if a and b and _size(out) > max(_size(a), _size(b)):
+        if a and b and math.prod(out) > max(math.prod(a), math.prod(b)):
             st = graph.statements[eq.stmt]
             shown = f"{show(a)} {sym} {show(b)}" if sym in "+-*/^" else f"{sym}({show(a)}, {show(b)})"
             notes.append((eq.line, eq.column, f"{shown} stretches both operands to {show(out)} in {st.name} = "
