@@ -834,3 +834,22 @@ def test_a_value_for_a_name_the_program_does_not_read_is_said():
     out = "".join(r.plain for r in s.handle(":at X=2 z=3"))
     assert "X is not an input of the program" in out and "did you mean x?" in out
     assert "z is not an input" not in out and s.at.keys() == {"X", "z"}
+
+
+def test_a_line_of_several_statements_replaces_each_and_adds_the_new_ones():
+    """A student's find: `a = x; b = cos(x)` retyped on one line was refused as a redefinition, where
+    each statement typed alone replaces its own. Oracle: the values by hand at x = 2, z = 3."""
+    s = session(["a = x * z", "b = ln(x)", "y = a + b", ":at x=2 z=3"])
+    out = render(s.handle("a = x; b = cos(x)"))
+    assert "replaced: a = x; b = cos(x)" in out and "dropped the values of z" in out, out
+    assert math.isclose(float(re.search(r"y = (\S+)", out.split("\n")[-2]).group(1)), 2 + math.cos(2), rel_tol=1e-9)
+    out = render(s.handle("b = ln(x); c = b * 2; y = a + c"))  # c is new; y reads it, so y moves after it
+    assert "moved y after c" in out and s.source.endswith("c = b * 2\ny = a + c\n"), (out, s.source)
+    assert s.program().evaluate({"x": 2}).value == pytest.approx(2 + 2 * math.log(2), rel=1e-12)
+    assert "restored the statement replaced" in render(s.handle(":undo"))  # one step undoes the line
+    assert s.source == "a = x\nb = cos(x)\ny = a + b\n", s.source
+    for bad in ("a = x; a = 2", "q = 1; a = sine(x)"):  # twice on one line; a mistake: nothing changes
+        out = render(s.handle(bad))
+        assert "error" in out and s.source == "a = x\nb = cos(x)\ny = a + b\n", (bad, out)
+    out = render(s.handle("a = 1/(x - 2); b = x"))  # fails at these values: not replaced
+    assert "not replaced" in out and s.source == "a = x\nb = cos(x)\ny = a + b\n", out

@@ -19,29 +19,48 @@ from graphlang.repl.commands import add_inputs_read, given, new_inputs, value_al
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
     """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
-    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
+    read it recomputed); values of names that are no longer inputs dropped. Else the error stands.
+    A line of several statements (`a = x; b = cos(x)`) replaces each that exists and adds the others."""
     statements, prog = parse_statements(text), session.program()
-    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
-        len(statements) == 1 and statements[0].kind == "assign" else None
-    if found is None:
+    if prog is None or any(st.kind != "assign" for st in statements) or \
+            len({st.name for st in statements}) < len(statements):  # (`a = x; a = 2`: as in a file)
         raise err
-    name, (chunks, after), before = statements[0].name, found, list(prog.inputs)  # type: ignore[union-attr]
+    chunks, before, moved = session.chunks, list(prog.inputs), []
+    for st in statements:
+        piece = text if len(statements) == 1 else f"{st.name} = {st.text}"
+        if st.name not in prog.names or st.name in prog.inputs:  # a new node, beside the replaced ones
+            chunks = [*chunks, piece]
+        else:
+            found = replace(chunks, prog, st.name, piece)
+            if found is None:
+                raise err
+            chunks, after = found
+            moved += [f"{st.name} after {after}"] if after else []
+        if len(statements) > 1:
+            try:
+                prog = parse("\n".join(chunks) + "\n", limits=session.limits)
+            except GraphlangError as bad:  # (its line counts the session's, not the line typed)
+                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
     session._undo.append(("replace", session.chunks, session.at))
     session.chunks = chunks
     session._synced, session._program = (-1, None), None  # names, program and values again
     prog = session.program()
     dropped = [n for n in session.at if n not in prog.inputs]
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
-    moved = f" (moved after {after}, which it reads)" if after else ""
-    shown: list[Any] = [Text(f"replaced: {name} = {statements[0].text}{moved}" + (
+    said = "; ".join(f"{st.name} = {st.text}" for st in statements)
+    which = "moved " + ", ".join(moved)
+    if len(statements) == 1 and moved:
+        which = f"moved after {moved[0].split(' after ')[1]}, which it reads"
+    shown: list[Any] = [Text(f"replaced: {said}" + (f" ({which})" if moved else "") + (
         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
-    shown += waiting([name], add_inputs_read({}, prog.graph.statements), missing)
+    names_ = [st.name for st in statements]
+    shown += waiting(names_, add_inputs_read({}, prog.graph.statements), missing)
     old = set(before)
     nodes = SimpleNamespace(fresh=[n for n in prog.inputs if n not in old],
                             assigned=[n for n in prog.names if n not in prog.inputs])
     shown += new_inputs(nodes, statements)  # `y = d + e + ff`: did you mean f? (as a new line is asked)
-    return _recomputed(session, prog, name, shown, "replaced")
+    return _recomputed(session, prog, names_, shown, "replaced")
 
 
 def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
@@ -71,26 +90,28 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
     line = prog.graph.statement(name).line  # type: ignore[union-attr]
     missing = {n for n in prog.inputs if n not in session.at}
-    return _recomputed(session, session.program(), name, [Text(
+    return _recomputed(session, session.program(), [name], [Text(
         f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"),
         *waiting([name], add_inputs_read({}, prog.graph.statements), missing)], "added")
 
 
-def _recomputed(session: Any, prog: Any, name: str, shown: list[Any], verb: str) -> list[Any]:
-    """After a statement is replaced or put in: the values it reaches, or (its own failure) undone."""
+def _recomputed(session: Any, prog: Any, names_: list[str], shown: list[Any], verb: str) -> list[Any]:
+    """After statements are replaced or put in: the values they reach, or (their own failure) undone."""
     if session.at and all(n in session.at for n in prog.inputs):
-        reached = prog.graph.reached_from([prog.graph.slot_of[name]])
+        reached = prog.graph.reached_from([prog.graph.slot_of[n] for n in names_])
         try:
             vals = prog.forward(given(prog, session.at))
         except GraphlangError as bad:  # its own failure: not replaced (as a new statement is not added)
-            line = prog.graph.statement(name).line  # type: ignore[union-attr]
-            if bad.line is not None and bad.line < line:  # an earlier line: is it one the new one reads?
-                try:
-                    value_alone(prog, name, session.at)
-                except GraphlangError as own:
-                    bad = own
+            lines = {prog.graph.statement(n).line for n in names_}
+            if bad.line is not None and bad.line < min(lines):  # an earlier line: one a new one reads?
+                for n in names_:
+                    try:
+                        value_alone(prog, n, session.at)
+                    except GraphlangError as own:
+                        bad = own
+                        break
             error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
-            if bad.line is None or bad.line == line:
+            if bad.line is None or bad.line in lines:
                 session._command(":undo")
                 return [error, Text(f"(not {verb}: correct it, or the values with :at, and type it again)")]
             return [*shown, error, Text(f"({verb}; line {bad.line} fails at these values)")]
