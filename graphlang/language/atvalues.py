@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import underflows
 from graphlang.language.source import substituted
@@ -211,26 +213,19 @@ def duplicates_refused(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)  # a JSON string (or an unclosed one, to the end)
+
+
 def _json_depth(data: bytes) -> int:
-    """How deep JSON brackets nest, outside strings (a "[" inside a string is text), in one pass."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == 0x5C:  # backslash
-                escaped = True
-            elif ch == 0x22:  # "
-                in_string = False
-        elif ch == 0x22:
-            in_string = True
-        elif ch in b"[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in b"]}":
-            depth -= 1
-    return deepest
+    """How deep JSON brackets nest, outside strings (a "[" inside a string is text): a running sum
+    of +1 per opening and -1 per closing bracket, taken by numpy (a Python loop took 2 s on 10 MB)."""
+    code = np.frombuffer(_STRING.sub(b"", data), dtype=np.uint8)
+    step = np.isin(code, _OPEN).astype(np.int64) - np.isin(code, _CLOSE)
+    return int(np.cumsum(step).max(initial=0))
+
+
+_OPEN, _CLOSE = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
+_PLAIN = frozenset({float, int})
 
 
 def read_at_file(path: str) -> dict[str, Any]:
@@ -270,6 +265,8 @@ def read_at_file(path: str) -> dict[str, Any]:
         while stack:
             v = stack.pop()
             if isinstance(v, list):
+                if set(map(type, v)) <= _PLAIN and all(map(math.isfinite, v)):
+                    continue  # a row of finite numbers (checked in C; one at a time below otherwise)
                 stack.extend(v)
             elif isinstance(v, float) and not math.isfinite(v):  # NaN, Infinity, 1e999 (as `--at x=nan`)
                 raise GraphlangError("usage", f"--at-file {path}: the value of {str(name)[:40]!r} is not a "
