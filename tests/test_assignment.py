@@ -164,13 +164,14 @@ def test_tolerances_per_quantity_from_the_assignment(tmp_path):
     rep = asg.grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
     items = {i.name: i for i in rep.items}
     # the reference's values hidden (the default): the hint depends on the answer alone
-    assert items["c"].message == "incorrect (6 significant figures expected; it is read as 0.6389)"
+    assert items["c"].message == "incorrect (6 significant figures expected, for a relative tolerance of 1e-05; " \
+        "it is read as 0.6389)"
     assert items["y"].passed and items["dy/dx"].passed and rep.score == 4  # 1200 is DYDX to 2 figures
     assert asg.comparisons["dy/dx"] == Comparison("sigfig", 1e-5, 1e-8, 2)
     (tmp_path / "a.toml").write_text("show_expected = true\n" + (tmp_path / "a.toml").read_text())
     shown = Assignment.load(tmp_path / "a.toml").grade_answers({"c": 0.6389, "y": Y, "dy/dx": 1200})
     assert {i.name: i.message for i in shown.items}["c"] == "close: check your rounding (6 significant figures " \
-        f"expected); the reference's value is {math.sin(math.log(2)):.6g}"
+        f"expected, for a relative tolerance of 1e-05); the reference's value is {math.sin(math.log(2)):.6g}"
 
 
 def test_hidden_values_give_no_digit_oracle():

@@ -56,7 +56,8 @@ def test_vectors_need_every_element():
 
 def test_close_means_fewer_figures_right_to_those():
     passed, why = compare(np.asarray(0.6389), 0.638961, Comparison("relabs", 1e-5, 1e-8))
-    assert not passed and why == "close: check your rounding (6 significant figures expected)"
+    assert not passed and why == "close: check your rounding (6 significant figures expected, " \
+        "for a relative tolerance of 1e-05)"  # (relabs: where the figures come from; a TA's find)
     assert compare(np.asarray(0.64), 0.638961, Comparison("sigfig", digits=3))[1] == \
         "close: check your rounding (3 significant figures expected)"
     # six figures, wrong in the third: a wrong value, not a rounding slip

@@ -81,6 +81,11 @@ class Comparison:
             return f"{self.digits} digit{'s' * (self.digits != 1)} after the decimal point"
         return f"an absolute error of at most {self.atol:g}"
 
+    def why(self) -> str:
+        """Where relabs's figures come from (the assignment says rtol, not figures): ", for a
+        relative tolerance of 0.01"."""
+        return f", for a relative tolerance of {self.rtol:g}" if self.kind == "relabs" and self.figures() else ""
+
     def allowance(self, want: Any) -> np.ndarray:
         """How far from `want` an answer may be and pass, per element (a rounded answer's slack)."""
         w = np.abs(np.asarray(want, dtype=np.float64))
@@ -142,11 +147,11 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
     if how.passes(got, w):
         return True, ""
     if reveal and how.close(got, w):
-        return False, f"close: check your rounding ({how.expects()} expected)"
+        return False, f"close: check your rounding ({how.expects()} expected{how.why()})"
     typed = got if written is None else written  # (as given: not with a hidden 0's roundoff zeroed)
     asked, given = how.figures(), figures_given(typed)
     if not reveal and asked is not None and given is not None and given < asked:
-        return False, f"incorrect ({how.expects()} expected; it is read as {_short_figures(typed)})"
+        return False, f"incorrect ({how.expects()} expected{how.why()}; it is read as {_short_figures(typed)})"
     return False, "incorrect"
 
 
