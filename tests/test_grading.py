@@ -1012,3 +1012,20 @@ def test_the_graded_output_note_only_where_the_references_name_is_there_to_choos
     wrong_y = grade_program(ref, "a = x*z\nb = ln(x)\ny = exp(a) + a / b - sin(b) / a\ndbg = y * 2\n", at)
     for rep in (no_y, wrong_y):
         assert not rep.passed and not any(f.startswith("Graded") for f in rep.feedback), rep.feedback
+
+
+def test_a_transposed_gradient_or_a_column_vector_is_told_what_it_is():
+    """A TA's find: numerator layout got "shape [2, 3] but expected [3, 2]" and nothing more. The
+    oracle: numpy's own gradient of sum(tanh(A.T @ x)) by hand, its transpose and a column of b."""
+    import numpy as np
+    A, x = np.array([[0.1, -0.2, 0.3], [0.4, 0.5, -0.6]]), np.array([1.0, -2.0])
+    gA = np.outer(x, 1 - np.tanh(A.T @ x) ** 2)  # dJ/dA in denominator layout: A's shape [2, 3]
+    src = "input x[2]\nparam A[2, 3]\nJ = sum(tanh(A.T @ x))\n"
+    rep = grade_answers(src, {"dJ/dA": gA.T.tolist(), "dJ/dx": (A @ (1 - np.tanh(A.T @ x) ** 2))[:, None].tolist()},
+                        {"x": x.tolist(), "A": A.tolist()}, quantities=["dJ/dA", "dJ/dx"])
+    msgs = {i.name: i.message for i in rep.items}
+    assert msgs["dJ/dA"].startswith("shape [3, 2] but expected [2, 3]: the transpose's shape") and \
+        "denominator layout" in msgs["dJ/dA"], msgs
+    assert msgs["dJ/dx"] == "shape [2, 1] but expected [2]: write a vector as one list of 2 numbers, not as a column"
+    assert grade_answers(src, {"dJ/dA": gA.tolist()}, {"x": x.tolist(), "A": A.tolist()},
+                         quantities=["dJ/dA"]).items[0].passed  # (the oracle is right in its own layout)
