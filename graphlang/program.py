@@ -153,7 +153,7 @@ class Program:
             if method == "reverse" or adjoints:
                 try:
                     adj = interp.reverse(g, shapes, vals, {outs[0]: np.float64(1.0)}, self._live,
-                                         soft=self._constant, missing=missing)
+                                         soft=self._soft(wrt_names), missing=missing)
                     # a constant's adjoint that does not exist here (∂(x^n)/∂n at x < 0) is left out
                     adjoint_values = {n: _zero_if_none(adj[g.slot_of[n]], shapes[g.slot_of[n]])
                                       for n in g.names if g.slot_of[n] not in missing}
@@ -180,6 +180,13 @@ class Program:
             res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self
         return res
+
+    def _soft(self, wrt: list[str]) -> list[bool]:
+        """Slots whose adjoint may not exist without an error: those no input of `wrt` moves (a
+        constant; `n` in x^n at x < 0 when only ∂/∂x is asked)."""
+        if len(wrt) == len(self.graph.inputs):
+            return self._constant
+        return [not d for d in interp.depends_on_inputs(self.graph, [self.graph.inputs.index(n) for n in wrt])]
 
     def _default_mode(self, arrays: list[Any], shapes: list[Shape], wrt: list[str]) -> str:
         """Reverse mode, unless a Jacobian's adjoint passes are past the budget where forward's
@@ -261,10 +268,7 @@ class Program:
                 wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:
         """Second derivatives of a scalar program: reverse mode over its derivative program (`wrt`:
         only those inputs' blocks, as `graphlang hessian --wrt`)."""
-        if wrt is not None:
-            names = self._wrt(wrt)
-            whole = self.hessian(values)
-            return {a: {b: whole[a][b] for b in names} for a in names}
+        names = self._wrt(wrt) if wrt is not None else None  # (x^n, --wrt x at x < 0: no ∂/∂n asked)
         arrays, shapes = self.bind(values)
         if not self.is_scalar(shapes):
             last = self.graph.outputs[-1]
@@ -277,7 +281,7 @@ class Program:
                                  "equations each", hint="ask for fewer inputs, or use gradcheck")
         cost.check(self.limits, cost.hessian(self.graph, shapes))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
-        return second.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of)
+        return second.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of, names)
 
     def _of(self, source: str | Graph) -> Program:
         """A derivative program of this one, from its text or from its graph built directly."""

@@ -152,7 +152,7 @@ def reverse_columns(program: Program, arrays: list[np.ndarray], shapes: list[Sha
     """Reverse mode: one adjoint pass per output coordinate."""
     g = program.graph
     outs = [g.slot_of[n] for n in g.outputs]
-    live = interp.depends_on_inputs(g)
+    live = interp.depends_on_inputs(g, [g.inputs.index(n) for n in wrt])  # (no adjoint the columns do not need)
     per_out: list[dict[str, np.ndarray]] = []
     for s in outs:
         for idx in np.ndindex(shapes[s]):

@@ -19,21 +19,23 @@ from graphlang.symbolic.derivgraph import derivative_graph
 
 
 def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
-            of: Callable[[str | Graph], Any]) -> dict[str, dict[str, Any]]:
+            of: Callable[[str | Graph], Any], names: list[str] | None = None) -> dict[str, dict[str, Any]]:
     """∂(∂y/∂a)/∂b: reverse mode over the program computing ∂y/∂a (one for every a when the inputs
     are scalars, else one per input), `of` making a Program of its text or of its graph built directly.
+    `names`: only those inputs' blocks (the others' derivatives are never taken: they may not exist).
     An error is placed in the user's program from the derivative program's text (built again for it)."""
     out: dict[str, dict[str, Any]] = {}
-    for wrt in [None] if all(s == () for s in shapes[:len(at)]) else [[a] for a in program.graph.inputs]:
+    alone = names is None and all(s == () for s in shapes[:len(at)])
+    for wrt in [None] if alone else [[a] for a in names or program.graph.inputs]:
         graph = derivative_graph(program, shapes, wrt, program.limits)  # None: parse its text
         source = graph if graph is not None else derivative_program(program, shapes, wrt=wrt, header=False)
         try:
             try:
-                got = _second(of(source), wrt, at)
+                got = _second(of(source), wrt, at, names)
             except GraphlangError:
                 if graph is None:
                     raise
-                got = _second(of(derivative_program(program, shapes, wrt=wrt, header=False)), wrt, at)
+                got = _second(of(derivative_program(program, shapes, wrt=wrt, header=False)), wrt, at, names)
         except GraphlangError as err:  # located in the derivative program: place it in ours
             raise relocated(program, shapes, wrt, err) from None
         if wrt is None:
@@ -46,10 +48,10 @@ def hessian(program: Program, shapes: list[Shape], at: dict[str, Any],
     return out
 
 
-def _second(derivative: Any, wrt: list[str] | None, at: dict[str, Any]) -> dict[str, Any]:
+def _second(derivative: Any, wrt: list[str] | None, at: dict[str, Any], names: list[str] | None) -> dict[str, Any]:
     if wrt is None:
         return hessian_rows(derivative, at)  # type: ignore[return-value]
-    r = derivative.evaluate(at)  # one call: interpreted (a plan costs ≈ 6×)
+    r = derivative.evaluate(at, wrt=names)  # one call: interpreted (a plan costs ≈ 6×)
     return r.gradient if r.gradient is not None else (r.jacobian or {})  # type: ignore[no-any-return]
 
 
