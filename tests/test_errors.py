@@ -1026,3 +1026,23 @@ def test_an_operation_that_stretches_both_operands_is_noted(cli, write, text, at
     if noted:
         line = next(i for i, ln in enumerate(text.splitlines(), 1) if "+" in ln or "*" in ln)
         assert f":{line}:" in ran.err.split("stretches")[0]
+
+
+@pytest.mark.parametrize("command", ["explain", "gradcheck", "hessian", "tangents", "graph", "grad"])
+def test_every_command_that_evaluates_notes_the_stretch(cli, write, command):
+    """A student's find: the note was printed by run and grad only; explain, gradcheck, hessian,
+    tangents and graph (and the REPL, below) computed the [2, 2] outer sum without a word."""
+    path = write("input x[2, 1], b[2]\nA = [[1, 2], [3, 4]]\na = A.T @ x + b\ny = sum(a)\n")
+    ran = cli(command, path, "--at", "x=[[1],[2]],b=[0.5,1]")
+    assert ran.code == 0 and "3:13: [2, 1] + [2] stretches both operands to [2, 2]" in ran.err, ran.err
+
+
+def test_the_repl_notes_the_stretch_on_run_grad_and_explain():
+    from graphlang.repl.session import ReplSession
+    s = ReplSession()
+    for line in ("input x[2, 1], b[2]", "A = [[1, 2], [3, 4]]", "a = A.T @ x + b", "y = sum(a)",
+                 ":at x=[[1],[2]] b=[0.5,1]"):
+        s.handle(line)
+    for cmd in (":run", ":grad", ":explain"):
+        shown = "\n".join(getattr(t, "plain", str(t)) for t in s.handle(cmd))
+        assert "note: line 3:13: [2, 1] + [2] stretches both operands to [2, 2]" in shown, (cmd, shown[-300:])

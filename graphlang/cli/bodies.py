@@ -106,6 +106,7 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
             print(jsonout.dumps(jsonout.explain(lines, prog.limits)))
         else:
             s.show_text(ex.as_text(lines, fmt, width), soft_wrap=True)
+        s.notes(prog, values(at, at_file))
     guarded(s, body)
 
 
@@ -140,6 +141,7 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
             print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners, conventions)))
         else:
             s.show(gradcheck_parts(checks, gc.TOLERANCES, corners, conventions))  # (without Rich off a terminal)
+        s.notes(prog, vals)
         if not ok:
             raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would: Click exits with it
     guarded(s, body)
@@ -151,12 +153,13 @@ def hessian_command(program: str, at: list[str], at_file: str | None, as_json: b
     s = Session(program, as_json)
 
     def body() -> None:
-        prog = s.load(strict, limit)
-        h = prog.hessian(values(at, at_file), [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None)
+        prog, vals = s.load(strict, limit), values(at, at_file)
+        h = prog.hessian(vals, [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None)
         if as_json:
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:
             s.show(hessian_parts(prog, h))
+        s.notes(prog, vals)
     guarded(s, body)
 
 
@@ -188,6 +191,8 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
                     raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
         else:
             s.show([dot_mod.terminal_grid(prog, vals, partials)])
+        if vals is not None:
+            s.notes(prog, vals)
     guarded(s, body)
 
 

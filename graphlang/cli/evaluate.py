@@ -69,6 +69,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
             print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))
         else:
             s.show(tangent_parts(prog, tans, seed))
+        s.notes(prog, vals)
     guarded(s, body)
 
 

@@ -249,6 +249,14 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
     return [*shown(vals), *([Text(said)] if more else []), *waiting(touched, read, missing)]
 
 
+def stretched(program: Program, at: dict[str, Any]) -> list[Text]:
+    """The command line's broadcast notes (`x[2, 1] + b[2]` makes a [2, 2] matrix), as `run` prints
+    them: a student's find (the REPL, where students work, said nothing)."""
+    from graphlang.ir.lint import broadcast_notes
+    return [Text(f"note: line {line}:{col}: {note}")
+            for line, col, note in broadcast_notes(program.graph, program.bind(given(program, at))[1])]
+
+
 def dead_ends(program: Program) -> list[Text]:
     """`check = x + 1` typed after y became the output, and `:run` showed ∂check/∂x with g_y = 0 and
     nothing said why: where the output is the last assigned name, the names it does not read."""

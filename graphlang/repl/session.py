@@ -300,12 +300,13 @@ class ReplSession:
                          + (f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
         prog = self._need()
         if cmd == ":run":
-            return [render.result_tables(prog, prog.evaluate(rc.given(prog, self.at))), *rc.dead_ends(prog)]
+            result = prog.evaluate(rc.given(prog, self.at))
+            return [render.result_tables(prog, result), *rc.dead_ends(prog), *rc.stretched(prog, self.at)]
         if cmd == ":grad":
             vals = rc.given(prog, self.at)
             result = prog.evaluate(vals, method=rest or "reverse")
             result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-            return [render.result_tables(prog, result), *rc.dead_ends(prog)]
+            return [render.result_tables(prog, result), *rc.dead_ends(prog), *rc.stretched(prog, self.at)]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
@@ -316,7 +317,8 @@ class ReplSession:
             if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
                 return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
             node = rc.nodes(prog, rest, ":explain", at_most_one=True)
-            return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), node[0] if node else None))))]
+            return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), node[0] if node else None)))),
+                    *rc.stretched(prog, self.at)]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
             wrt = rc.nodes(prog, rest, ":diff")
