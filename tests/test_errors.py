@@ -1046,3 +1046,23 @@ def test_the_repl_notes_the_stretch_on_run_grad_and_explain():
     for cmd in (":run", ":grad", ":explain"):
         shown = "\n".join(getattr(t, "plain", str(t)) for t in s.handle(cmd))
         assert "note: line 3:13: [2, 1] + [2] stretches both operands to [2, 2]" in shown, (cmd, shown[-300:])
+
+
+@pytest.mark.parametrize(("decl", "expr", "given"), [
+    ("input x[1, 3], b[2]\nparam A[3, 2]", "A.T @ x + b", "x=[[1,2,3]],b=[1,2],A=[[1,2],[3,4],[5,6]]"),
+    ("input x[3, 1]\nparam A[3, 2]", "x @ A", "x=[[1],[2],[3]],A=[[1,2],[3,4],[5,6]]"),
+])
+def test_a_row_or_column_where_a_vector_fits_is_told_to_be_a_vector(cli, write, decl, expr, given):
+    """A student's find: x a row [1, 3] in A.T @ x + b was told "did you mean A.T @ x.T (giving shape
+    [2, 1])?", a column the bias then stretched into a [2, 2] matrix. Oracle: numpy's own product with
+    x as a vector has the shape the hint names, and the program declared so runs."""
+    import numpy as np
+    ran = cli("run", write(f"{decl}\ny = sum({expr})\n"), "--at", given)
+    assert ran.code == 1 and "declare x as a vector, x[3]" in ran.err and "x.T" not in ran.err, ran.err
+    A = np.array([[1, 2], [3, 4], [5, 6]])
+    shape = list((A.T @ np.ones(3)).shape if "A.T" in expr else (np.ones(3) @ A).shape)
+    assert f"gives shape {shape}" in ran.err
+    fixed = decl.replace("x[1, 3]", "x[3]").replace("x[3, 1]", "x[3]")
+    ok = cli("run", write(f"{fixed}\ny = sum({expr})\n"), "--at", given.replace("[[1,2,3]]", "[1,2,3]")
+             .replace("[[1],[2],[3]]", "[1,2,3]"))
+    assert ok.code == 0 and "stretches" not in ok.err, ok.err

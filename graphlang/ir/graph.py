@@ -236,6 +236,14 @@ class Graph:
             out = self._fits(shapes)
             if out is not None:
                 fits.setdefault(out, f"{text} (giving shape {list(out)})")
+        for k, name in ((1, b), (0, a)):  # x[1, 3] (a row) where the product needs a vector: x.T would
+            n = max(ins[k]) if len(ins[k]) == 2 and 1 in ins[k] else 0  # give a column, stretched by a bias
+            vec = [ins[0], (n,)] if k else [(n,), ins[1]]
+            matrix = len(ins[1 - k]) == 2 and 1 not in ins[1 - k]  # (two rows: inner or outer, below)
+            if matmul and n and matrix and name and "." not in name and self._fits(vec) is not None:
+                return (f"declare {name} as a vector, {name}[{n}], not as a {'row' if ins[k][0] == 1 else 'column'} "
+                        f"{list(ins[k])}: then {a} @ {b} gives shape {list(self._fits(vec) or ())} (the lecture's "
+                        f"vectors have one axis)")
         if not fits:
             return None
         before = "" if matmul else ("* multiplies element by element" if eq.prim.name == "mul" else
