@@ -54,6 +54,10 @@ def main() -> None:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--mallopt", action="store_true", help="raise glibc's trim/mmap thresholds for all")
     a = ap.parse_args()
+    shared = W.ROOT.parent / "shared" / "bench"
+    if not (shared / "big_100000.cg").is_file():  # (W2's programs are the course's, beside the checkout)
+        raise SystemExit(f"bench/run.py: W2's programs are read from {shared}/big_*.cg (the course's "
+                         "benchmark folder): put a copy of shared/ beside this checkout")
     if a.mallopt:
         import ctypes
         libc = ctypes.CDLL("libc.so.6")

@@ -519,3 +519,14 @@ def test_a_students_folder_with_one_file_is_that_students_submission(tmp_path):
     assert rows["alice/answers.json"]["passed"] and rows["bob/prog.cg"]["passed"]
     assert rows["carol"]["status"] == rows["dave"]["status"] == "skipped"
     assert "exactly one" in rows["carol"]["reason"] and "link" in rows["dave"]["reason"]
+
+
+@pytest.mark.parametrize(("option", "given"), [("--submission", "nope.cg"), ("--answers", "nope.json"),
+                                               ("--batch", "nope_dir")])
+def test_a_missing_submission_is_named_by_its_own_path_not_the_references(cli, tmp_path, option, given):
+    """A docs red team's find: `--submission student.cg` missing was reported as
+    "programs/homework/reference.cg: usage error: ...", the reference blamed for the student's file."""
+    ref = str(ROOT / "programs" / "homework" / "reference.cg")
+    ran = cli("check", ref, "--at", "x=2,z=3", option, str(tmp_path / given))
+    assert ran.code == 2 and ran.err.startswith(f"{tmp_path / given}: usage error: {option} "), ran.err
+    assert "hint:" in ran.err and "reference.cg" not in ran.err

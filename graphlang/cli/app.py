@@ -31,6 +31,7 @@ COMMANDS = (
 )
 
 L13 = "programs/lecture13.cg"
+HW = "programs/homework"
 EXAMPLES = {
     "run": [f"graphlang run {L13} --at x=2,z=3", f"graphlang run {L13} --at x=2 --at z=3 --json",
             "echo 'y = x^2 * z' | graphlang run - --at x=3,z=1",
@@ -41,7 +42,7 @@ EXAMPLES = {
              "graphlang diff programs/two_layer_network.cg --latex --width 50   # lines for a Beamer slide"],
     "explain": [f"graphlang explain {L13} --at x=2,z=3", f"graphlang explain {L13} --at x=2,z=3 --node c",
                 f"graphlang explain {L13} --at x=2,z=3 --format latex > steps.tex",
-                "graphlang explain scores.cg --at-file point.json --of 'y[9]'   # one component of a vector output",
+                "graphlang explain YOURS.cg --at-file point.json --of 'y[9]'   # one component of a vector output y",
                 f"graphlang explain {L13} --at x=2,z=3 --mode forward --wrt x   # forward mode: the pass for x"],
     "gradcheck": [f"graphlang gradcheck {L13} --at x=2,z=3", f"graphlang gradcheck {L13} --at x=2,z=3 --sweep",
                   f"graphlang gradcheck {L13} --at x=2,z=3 --sweep --plot sweep.png"],
@@ -49,8 +50,8 @@ EXAMPLES = {
     "hessian": [f"graphlang hessian {L13} --at x=2,z=3", f"graphlang hessian {L13} --at x=2,z=3 --json"],
     "check": ["graphlang check programs/homework/reference.cg --at x=2,z=3 --template > answers.json",
               "graphlang check programs/homework/reference.cg --at x=2,z=3 --answers answers.json",
-              "graphlang check programs/homework/reference.cg --at x=2,z=3 --submission student.cg",
-              "graphlang check programs/homework/reference.cg --at x=2,z=3 --batch submissions/ --jsonl"],
+              f"graphlang check {HW}/reference.cg --at x=2,z=3 --submission {HW}/student_ok.cg",
+              f"graphlang check {HW}/reference.cg --at x=2,z=3 --batch {HW}/submissions --jsonl"],
     "graph": [f"graphlang graph {L13} --at x=2,z=3", f"graphlang graph {L13} --at x=2,z=3 -o graph.png --dpi 300",
               f"graphlang graph {L13} -o graph.tex      (TikZ: pdflatex, or \\input on a slide)",
               f"graphlang graph {L13} --at x=2,z=3 --partials"],
@@ -66,7 +67,7 @@ EXAMPLES = {
               "graphlang train programs/digits_network.cg --data programs/data/digits_train.csv "
               "--val programs/data/digits_test.csv --epochs 100 --early-stopping 3"],
     "predict": ["graphlang predict programs/digits_network.cg --params net.npz --data programs/data/digits_test.csv",
-                "graphlang predict programs/digits_network.cg --params net.npz --data new.csv -o out.csv"],
+                "graphlang predict programs/digits_network.cg --params net.npz --data YOURS.csv -o out.csv"],
     "serve": ["graphlang serve", "graphlang serve --port 8080 --open"],
     "html": [f"graphlang html {L13} --at x=2,z=3 -o lesson.html"],
 }

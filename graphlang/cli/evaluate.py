@@ -32,8 +32,8 @@ def run(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa:
 
 
 def grad(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
-         method: Annotated[str, typer.Option("--method", "-m", help="reverse, forward, fd, symbolic; default: "
-                           "reverse (for a Jacobian, forward is cheaper with fewer inputs than outputs)")] = AUTO,
+         method: Annotated[str, typer.Option("--method", "-m", help="reverse, forward, fd, symbolic (default auto: "
+                           "reverse; forward only where reverse's passes would be past the budget)")] = AUTO,
          wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
          epsilon: Annotated[float | None, typer.Option("--epsilon", help="finite-difference step")] = None,
          direction: Annotated[list[str], typer.Option(

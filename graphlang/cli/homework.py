@@ -118,10 +118,11 @@ def check(reference: Annotated[str | None, typer.Argument(
             try:
                 data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
             except GraphlangError as err:  # (named as --answers' are: the option, then what is wrong)
-                raise GraphlangError("usage", f"--submission {submission}: "
-                                     + err.message.replace(f"{submission}: ", "").replace(f"{submission} is ", "")
-                                     .replace(f"{submission} ", ""),
-                                     hint=err.hint) from None
+                named = GraphlangError("usage", f"--submission {submission}: "
+                                       + err.message.replace(f"{submission}: ", "").replace(f"{submission} is ", "")
+                                       .replace(f"{submission} ", ""), hint=err.hint)
+                named.origin = (submission, "")  # (said of the file, not of the reference program)
+                raise named from None
             report = _graded_program(asg, ref, data, theirs, bool(assignment))
         report.feedback = fitted(report.feedback, asg.submit)
         if gradescope:

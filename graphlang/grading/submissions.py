@@ -56,7 +56,11 @@ def submissions(directory: str) -> list[Path]:
     folder (not a link) holding exactly one gradable file is that file, a student's (LMS exports)."""
     d = Path(directory)
     if not d.is_dir():
-        raise GraphlangError("usage", f"--batch {directory}: not a directory")
+        what = "not a directory" if d.exists() else "no such folder"
+        err = GraphlangError("usage", f"--batch {directory}: {what}",
+                             hint="give the folder of submissions (a file, or a folder of one file, per student)")
+        err.origin = (directory, "")  # (said of the folder, not of the reference program)
+        raise err
     try:
         entries = sorted(d.iterdir())
     except OSError as err:
