@@ -329,3 +329,17 @@ def test_diff_without_shapes_says_which_inputs_it_took_as_scalars(cli, write):
     a = np.arange(6.0).reshape(2, 3)
     assert np.allclose(declared.gradient({"A": a})["A"], 2 * a / a.size)
     assert cli("diff", write("input A[2, 3]\ny = mean(A * A)\n")).err == ""
+
+
+def test_a_constant_product_that_underflows_is_not_folded_to_zero():
+    """A numerics red team's find: diff printed dy/dx = 0 for y = 1e-200·(1e-200·(1e300·x)), a
+    closed form false at every x (1e-200·1e-200 folded to float64's 0). Oracle: the closed form
+    re-evaluated in Python's exact fractions is 1e-100, and forward mode's number agrees."""
+    from fractions import Fraction
+    p = graphlang.parse("y = 1e-200 * (1e-200 * (1e300 * x))\n")
+    form = p.diff()["x"]
+    assert form != "0"
+    exact = eval(form.replace("^", "**").replace("1e-200", "Fraction(1, 10**200)")  # noqa: S307 (the test's own text)
+                 .replace("1e+300", "Fraction(10**300)"), {"Fraction": Fraction})
+    assert exact == Fraction(1, 10**100)
+    assert p.gradient({"x": 1.0}, method="forward")["x"] == pytest.approx(1e-100, rel=1e-12)

@@ -131,7 +131,9 @@ class Builder:
         with quiet_floats():
             value = PRIMITIVES[op].impl(*[np.float64(a.attr) for a in args])  # type: ignore[arg-type]
         value = float(value)
-        return self.const(value) if np.isfinite(value) and value == round(value, 12) else None
+        underflow = value == 0 and op in ("mul", "div", "pow", "exp") and all(  # 1e-200·1e-200: not a 0
+            float(a.attr) != 0 for a in args)  # type: ignore[arg-type]
+        return self.const(value) if np.isfinite(value) and value == round(value, 12) and not underflow else None
 
     def _simplify(self, op: str, args: tuple[Expr, ...], attr: object) -> Expr | None:
         folded = self._fold_const(op, args, attr)
@@ -199,7 +201,8 @@ class Builder:
             if b.op == "neg":
                 return self.mk("neg", (self.mk("mul", (a, b.args[0])),))
             if is_const(a) and b.op == "mul" and is_const(b.args[0]) \
-                    and np.isfinite(float(a.attr) * float(b.args[0].attr)):  # type: ignore[arg-type]
+                    and np.isfinite(float(a.attr) * float(b.args[0].attr)) \
+                    and float(a.attr) * float(b.args[0].attr) != 0:  # type: ignore[arg-type]  # (1e-200·1e-200: kept)
                 return self.mk("mul", (c(float(a.attr) * float(b.args[0].attr)), b.args[1]))  # type: ignore[arg-type]
             if a is b:
                 return self.mk("pow", (a, c(2.0)))
