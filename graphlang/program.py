@@ -315,7 +315,11 @@ class Program:
             raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
         for n in names:
             if n not in self.graph.inputs:  # an intermediate: its adjoint is g_n, its closed form diff's
-                inner = n in self.graph.slot_of
+                inner, base = n in self.graph.slot_of, n.split("[")[0].strip()
+                if base in self.graph.inputs and base != n:  # `W2[1,2]`: an element (explain's --wrt takes it)
+                    raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: the "
+                                         f"gradient is by whole inputs", hint=f"∂/∂{n} is that element of ∂/∂{base} "
+                                         f"(--wrt {base}); its own pass: graphlang explain --mode forward --wrt '{n}'")
                 raise GraphlangError("unknown-input", f"cannot differentiate with respect to {n!r}: " + (
                     "it is an intermediate quantity, not an input" if inner else "it is not an input"),
                     hint=(f"its adjoint g_{n} is in the backward pass (run, explain --node {n}); graphlang diff "

@@ -1066,3 +1066,15 @@ def test_a_row_or_column_where_a_vector_fits_is_told_to_be_a_vector(cli, write, 
     ok = cli("run", write(f"{fixed}\ny = sum({expr})\n"), "--at", given.replace("[[1,2,3]]", "[1,2,3]")
              .replace("[[1],[2],[3]]", "[1,2,3]"))
     assert ok.code == 0 and "stretches" not in ok.err, ok.err
+
+
+@pytest.mark.parametrize("command", ["grad", "hessian"])
+def test_an_element_after_wrt_is_named_whole_and_pointed_to_its_input(cli, write, command):
+    """A student's find: `--wrt 'W2[1,2]'` was split at its comma ("cannot differentiate with
+    respect to 'W2[1'"). The element is named whole, and the hint names the input and explain."""
+    path = write("input x[2]\nparam W2[2, 3]\ny = sum(tanh(W2.T @ x))\n")
+    ran = cli(command, path, "--at", "x=[1,2],W2=[[1,2,3],[4,5,6]]", "--wrt", "W2[1,2]")
+    assert ran.code == 1 and "'W2[1,2]'" in ran.err and "'W2[1'" not in ran.err, ran.err
+    assert "--wrt W2" in ran.err and "explain --mode forward --wrt 'W2[1,2]'" in ran.err
+    both = cli(command, path, "--at", "x=[1,2],W2=[[1,2,3],[4,5,6]]", "--wrt", "x, W2", "--json")
+    assert both.code == 0, both.err

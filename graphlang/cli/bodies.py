@@ -8,7 +8,7 @@ import os
 import sys
 from typing import Any
 
-from graphlang.cli.session import ExitCode, Session, guarded, values
+from graphlang.cli.session import ExitCode, Session, guarded, values, wrt_names
 from graphlang.errors import GraphlangError
 from graphlang.files import check_target, write_text
 from graphlang.ir.pretty import pretty
@@ -53,7 +53,7 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
         prog = s.load(strict, limit, shown=True)
         notes: list[str] = []
         shapes = _shapes_for(prog, values(at, at_file), notes)
-        chosen = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
+        chosen = wrt_names(wrt)
         inner = [n for n in chosen or [] if n in prog.names and n not in prog.inputs]
         if as_program and inner:  # (closed forms are by any node: ∂y/∂a, as the REPL's :diff a)
             raise GraphlangError("usage", f"--program differentiates by inputs; {inner[0]!r} is an "
@@ -154,7 +154,7 @@ def hessian_command(program: str, at: list[str], at_file: str | None, as_json: b
 
     def body() -> None:
         prog, vals = s.load(strict, limit), values(at, at_file)
-        h = prog.hessian(vals, [n.strip() for n in wrt.split(",") if n.strip()] if wrt else None)
+        h = prog.hessian(vals, wrt_names(wrt))
         if as_json:
             print(jsonout.dumps(jsonout.hessian(h, prog.limits)))
         else:

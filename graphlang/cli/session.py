@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -164,6 +165,11 @@ class Session:
             print(jsonout.dumps(jsonout.error(err)))
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
 
+def wrt_names(wrt: str | None) -> list[str] | None:
+    """`--wrt x,z` as names; a comma inside brackets is an element's (`W2[1,2]`, named whole in errors)."""
+    return [w.strip() for w in re.split(r",(?![^\[]*\])", wrt) if w.strip()] or None if wrt else None
+
+
 def values(at: list[str], at_file: str | None) -> dict[str, Any]:
     vals = read_at_file(at_file) if at_file else {}
     for name, v in parse_at(at).items():
@@ -215,7 +221,7 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
             raise GraphlangError("usage", "--epsilon is the finite-difference step: it applies to --method fd",
                                  hint="add --method fd, or drop --epsilon (the other methods are exact)")
         prog = s.load(strict, limit)
-        names = [w.strip() for w in wrt.split(",") if w.strip()] if wrt else None
+        names = wrt_names(wrt)
         vals = values(at, at_file)
         if as_json:
             jsonout.bounded_before(prog, vals)

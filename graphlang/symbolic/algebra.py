@@ -200,10 +200,10 @@ class Builder:
                 return self.mk("neg", (self.mk("mul", (a.args[0], b)),))
             if b.op == "neg":
                 return self.mk("neg", (self.mk("mul", (a, b.args[0])),))
-            if is_const(a) and b.op == "mul" and is_const(b.args[0]) \
-                    and np.isfinite(float(a.attr) * float(b.args[0].attr)) \
-                    and float(a.attr) * float(b.args[0].attr) != 0:  # type: ignore[arg-type]  # (1e-200·1e-200: kept)
-                return self.mk("mul", (c(float(a.attr) * float(b.args[0].attr)), b.args[1]))  # type: ignore[arg-type]
+            pair = is_const(a) and b.op == "mul" and is_const(b.args[0])
+            both = float(a.attr) * float(b.args[0].attr) if pair else None  # type: ignore[arg-type]
+            if both is not None and np.isfinite(both) and both != 0:  # (1e-200·1e-200: kept, not 0)
+                return self.mk("mul", (c(both), b.args[1]))
             if a is b:
                 return self.mk("pow", (a, c(2.0)))
             if self.tidy and b.op == "div" and is_const(b.args[0], 1.0):
