@@ -1029,3 +1029,20 @@ def test_a_transposed_gradient_or_a_column_vector_is_told_what_it_is():
     assert msgs["dJ/dx"] == "shape [2, 1] but expected [2]: write a vector as one list of 2 numbers, not as a column"
     assert grade_answers(src, {"dJ/dA": gA.tolist()}, {"x": x.tolist(), "A": A.tolist()},
                          quantities=["dJ/dA"]).items[0].passed  # (the oracle is right in its own layout)
+
+
+def test_a_tensor_in_feedback_is_one_line_as_the_language_writes_it():
+    """A TA's find: each failed item of a program repeated its check point as numpy's printout, a
+    matrix's rows on lines of their own (nine lines of a table cell). Oracle: the text read back by
+    the language's own literal syntax is the array (to its 4 figures)."""
+    import numpy as np
+
+    from graphlang.grading.compare import short
+    rng = np.random.default_rng(3)
+    for shape in [(3,), (3, 2), (2, 2, 2), (1, 4)]:
+        a = np.round(rng.normal(size=shape), 3)
+        text = short(a)
+        assert "\n" not in text and "  " not in text
+        back = graphlang.parse(f"y = sum({text})\n").evaluate({}).value
+        assert back == pytest.approx(float(np.sum(a)), abs=1e-9), text
+    assert short(np.arange(100.0)) == "[0, 1, 2, …, 98, 99]"
