@@ -724,3 +724,17 @@ def test_one_kind_reaches_prairielearn_and_a_file_suffix_in_any_case(tmp_path):
     data = (HW / "submissions" / "renamed.cg").read_bytes()
     assert Assignment.load(ASG).grade_text(data, "renamed.CG").score == 18
     assert Assignment.load(_one_kind(tmp_path, "answers")).grade_text(data, "renamed.CG").score == 0
+
+
+def test_a_named_literal_is_not_asked_and_a_constants_adjoint_is_not_either(tmp_path):
+    """A TA's find: the default `values` asked for k = 2 and A = [[…]] (free points: the values are
+    in the question) and `adjoints` for g_k (no pass to the inputs needs it). Oracle: the nodes an
+    input moves, read off the program by hand; a constant computed from an input stays asked."""
+    (tmp_path / "r.cg").write_text("k = 2\nA = [[1, 0], [0, 3]]\nc = k * 3\nu = w * x + c\n"
+                                   "v = sum(A @ [u, x])\ny = ln(k + v * v)\n")
+    (tmp_path / "a.toml").write_text('reference = "r.cg"\nat = { x = 1.5, w = -0.8 }\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+    assert asg.quantities == ["c", "u", "v", "y", "g_y", "g_v", "g_u", "dy/dw", "dy/dx"], asg.quantities
+    from graphlang.grading.quantities import default_quantities
+    prog = graphlang.parse((tmp_path / "r.cg").read_text())
+    assert default_quantities(prog, True) == ["c", "u", "v", "y", "g_y", "g_v", "g_u", "dy/dw", "dy/dx"]

@@ -111,5 +111,6 @@ def test_an_assignment_at_such_a_point_loads_and_grades(tmp_path):
         (tmp_path / "asg.toml").write_text(f'reference = "ref.cg"\nat = {{ x = -1.5 }}\n{ask}')
         ran = run_cli("check", "--assignment", str(tmp_path / "asg.toml"), "--answers", str(tmp_path / "a.json"),
                       "--json")
-        report = json.loads(ran.out)
-        assert ran.code == 0 and report["passed"] and report["score"] == report["max_score"] == 4, ran.out
+        report = json.loads(ran.out)  # (p = 3, a named literal, is not asked: its value is in the question)
+        assert ran.code == 0 and report["passed"] and report["score"] == report["max_score"] == 3, ran.out
+        assert "ignored 'p': not asked in this assignment" in report["feedback"]

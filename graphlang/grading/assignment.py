@@ -42,7 +42,7 @@ from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.checker import grade_answers, reference_at
 from graphlang.grading.compare import Comparison
 from graphlang.grading.programs import grade_program
-from graphlang.grading.quantities import canonical, default_quantities, reaching
+from graphlang.grading.quantities import canonical, default_quantities, node_adjoints, node_values
 from graphlang.grading.report import VISIBILITY, Report
 from graphlang.limits import Limits
 from graphlang.program import Program, parse, read_source
@@ -303,10 +303,8 @@ def _asked(ref: Program, at: dict[str, Any], ask: Any, fixed: Any = ()) -> list[
     """The quantities asked, groups expanded, in the template's order."""
     names = opts.names("ask", ask)
     result = reference_at(ref, at)[1]
-    values = [n for n in ref.names if n not in ref.inputs]
-    missing = result.extra.get("no_adjoint", [])  # adjoints that do not exist at the point
-    read = reaching(ref)
-    group = {"values": values, "adjoints": [f"g_{n}" for n in reversed(values) if n not in missing and n in read],
+    values = node_values(ref)
+    group = {"values": values, "adjoints": node_adjoints(ref, values, result.extra.get("no_adjoint", [])),
              "gradient": [f"d{ref.outputs[0]}/d{n}" for n in ref.inputs  # (no derivative by a label: README)
                           if not (isinstance(fixed, (list, tuple)) and n in fixed)],
              "tangents": tangents.group(ref, at, fixed)}

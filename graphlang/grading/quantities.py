@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from graphlang.engines import interpreter as interp
 from graphlang.grading import tangents
+from graphlang.language.ast import names
 from graphlang.program import Program
 
 _ADJ = re.compile(r"^(?:g_|d(?P<out>\w+)/d|∂(?P<out2>\w+)/∂)(?P<name>\w+)$")
@@ -30,11 +32,25 @@ def default_quantities(prog: Program, scalar: bool, missing: Sequence[str] = ())
     """What a student answers unless told otherwise (`check --template`): every node's value, then
     (for a scalar output) every adjoint backwards (but the `missing` ones, which do not exist at
     the point) and the gradient."""
-    names = [n for n in prog.names if n not in prog.inputs]
+    names = node_values(prog)
     if not scalar:
         return names
-    return names + [f"g_{n}" for n in reversed(names) if n not in missing and n in reaching(prog)] + \
-        [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
+    return names + node_adjoints(prog, names, missing) + [f"d{prog.outputs[0]}/d{n}" for n in prog.inputs]
+
+
+def node_values(prog: Program) -> list[str]:
+    """The nodes whose values are asked: all but the inputs and a named literal (`k = 2`, `A = [[1,
+    2], [3, 4]]`: its value is in the question, a free point; a TA's find)."""
+    g = prog.graph
+    literal = {st.name for st in g.statements if st.kind == "assign" and st.expr is not None and not names(st.expr)}
+    return [n for n in prog.names if n not in prog.inputs and n not in literal]
+
+
+def node_adjoints(prog: Program, values: Sequence[str], missing: Sequence[str] = ()) -> list[str]:
+    """Their adjoints, backwards: of the nodes the output reads and an input moves (no g_k of a
+    constant: backprop to the inputs never needs it), but the `missing` ones (none at the point)."""
+    moved, read = interp.depends_on_inputs(prog.graph), reaching(prog)
+    return [f"g_{n}" for n in reversed(values) if n not in missing and n in read and moved[prog.graph.slot_of[n]]]
 
 
 def reaching(prog: Program) -> set[str]:
