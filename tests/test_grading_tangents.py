@@ -224,3 +224,28 @@ def test_answers_in_the_other_mode_are_named_as_such():
     assert any("asks for forward mode's tangents" in f for f in rep.feedback), rep.feedback
     rep = grade_answers(LECTURE, {**tangent_answers, "g_a": 404.854}, {"x": X, "z": Z}, quantities=adjoints)
     assert not any("asks for" in f for f in rep.feedback)  # an adjoint answered: the mode was understood
+
+
+def test_several_outputs_ask_the_jacobian_as_tangents_of_each_output(tmp_path):
+    """A TA's find: `ask = ["dy1/dx"]` beside `output y1, y2` failed "asks for 'g_x', an adjoint".
+    Each output's derivative is a tangent (a Jacobian column). Oracle: y2 = x·e^(−z) by hand, y1 by
+    central differences in numpy; a wrong one fails, and the tangents group asks them all."""
+    import numpy as np
+
+    from graphlang.checker import Assignment
+    (tmp_path / "r.cg").write_text("A = [[1, 2], [0, -1]]\nv = A @ [x, z]\nh = tanh(v)\ny1 = sum(h * h)\n"
+                                   "y2 = x * exp(-z)\noutput y1, y2\n")
+    (tmp_path / "a.toml").write_text('reference = "r.cg"\nat = { x = 0.5, z = -0.4 }\n'
+                                     'ask = ["dy1/dx", "dy2/dz", "dy2/dx"]\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+
+    def y1(x: float, z: float) -> float:
+        return float(np.sum(np.tanh(np.array([[1, 2], [0, -1]]) @ [x, z]) ** 2))
+    e = 1e-6
+    truth = {"dy1/dx": (y1(0.5 + e, -0.4) - y1(0.5 - e, -0.4)) / (2 * e), "dy2/dz": -0.5 * np.exp(0.4),
+             "dy2/dx": np.exp(0.4)}
+    assert asg.grade_answers({k: float(v) for k, v in truth.items()}).score == 3
+    wrong = asg.grade_answers({**{k: float(v) for k, v in truth.items()}, "dy1/dx": 1.49})
+    assert wrong.score == 2 and not {i.name: i.passed for i in wrong.items}["dy1/dx"]
+    (tmp_path / "a.toml").write_text('reference = "r.cg"\nat = { x = 0.5, z = -0.4 }\nask = ["tangents"]\n')
+    assert {"dy1/dx", "dy2/dx", "dy1/dz", "dy2/dz"} <= set(Assignment.load(tmp_path / "a.toml").quantities)

@@ -23,7 +23,8 @@ def canonical(key: str, program: Program, prefix: str) -> str | None:
     m = _ADJ.match(key)
     if m:
         out = m.group("out") or m.group("out2")
-        if (out is None or out in program.outputs) and m.group("name") in names:
+        several = out is not None and len(program.outputs) > 1  # dy1/dx: a tangent (no one output's adjoint)
+        if (out is None or out in program.outputs) and m.group("name") in names and not several:
             return prefix + m.group("name")
     return tangents.tangent_key(key, program)
 

@@ -23,24 +23,26 @@ _KEY = re.compile(r"^\s*(?:d(?P<a>\w+)/d|∂(?P<b>\w+)/∂)(?P<x>\w+)\s*$")
 
 
 def tangent_key(key: str, prog: Program) -> str | None:
-    """`da/dx` (or `∂a/∂x`) for a node a that is not an output and an input x; else None."""
+    """`da/dx` (or `∂a/∂x`) for a node a that is not the one output and an input x; else None."""
     m = _KEY.match(key)
     if m is None:
         return None
     node, x = m.group("a") or m.group("b"), m.group("x")
     g = prog.graph  # (a dict lookup, not a list's: a key per answer, per step of error carried forward)
-    if node in g.slot_of and x in g.inputs and node not in g.inputs and node not in g.outputs:
+    several = len(g.outputs) > 1  # (`output y1, y2`: dy1/dx is the Jacobian's, a tangent; one: the gradient)
+    if node in g.slot_of and x in g.inputs and node not in g.inputs and (several or node not in g.outputs):
         return f"d{node}/d{x}"
     return None
 
 
 def group(prog: Program, at: Mapping[str, Any], fixed: Any = ()) -> list[str]:
-    """The `tangents` group, pass by pass: every node but the inputs and the outputs, by each scalar
+    """The `tangents` group, pass by pass: every node but the inputs and the one output (of several,
+    each: their tangents are the Jacobian's columns), by each scalar
     input but the `fixed` labels, that depends on that input (the others are 0 by definition: free
     points, and a copied pass would carry forward from them); a tangent that does not exist at the
     point is left out (as the adjoints group leaves out such adjoints)."""
     g = prog.graph
-    nodes = [n for n in prog.names if n not in prog.inputs and n not in prog.outputs]
+    nodes = [n for n in prog.names if n not in prog.inputs and (len(prog.outputs) > 1 or n not in prog.outputs)]
     out = []
     for k, x in enumerate(prog.inputs):
         if np.ndim(at.get(x, 0.0)) != 0 or (isinstance(fixed, (list, tuple)) and x in fixed):
