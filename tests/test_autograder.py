@@ -223,6 +223,16 @@ def test_prairielearn_refuses_tensor_programs(tmp_path):
     assert info.value.kind == "usage"
 
 
+def test_prairielearn_names_the_node_that_is_a_tensor(tmp_path):
+    """A TA's find: scalar inputs beside a literal matrix were refused as "one number per input; this
+    reference has vectors or matrices", which read as a contradiction. The node is named."""
+    (tmp_path / "r.cg").write_text("A = [[1, 2], [0, -1]]\nv = A @ [x, z]\ny = sum(tanh(v))\n")
+    (tmp_path / "a.toml").write_text('reference = "r.cg"\nat = { x = 0.5, z = -0.4 }\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        autograder.prairielearn_files(Assignment.load(tmp_path / "a.toml"))
+    assert "one number per node" in info.value.message and "A has shape [2, 2]" in info.value.message
+
+
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash is not installed")
 def test_run_gradescope_ignores_macos_zip_debris_and_symlinks(tmp_path):
     """A Finder zip adds `__MACOSX/._answers.json` (and `.DS_Store`): a correct submission scored 0 as

@@ -206,10 +206,10 @@ def prairielearn_files(asg: Assignment, folder: str = "") -> dict[str, str]:
         raise GraphlangError("usage", 'PrairieLearn questions take answers: this assignment says submit = "program"',
                              hint='use the Gradescope bundle for program submissions, or submit = "answers"')
     result = asg.reference.evaluate(asg.at)
-    scalar = all(np.ndim(v) == 0 for v in [*result.values.values()])
-    if not scalar:
+    tensor = next((n for n, v in result.values.items() if np.ndim(v) != 0), None)
+    if tensor is not None:  # (a node's, not only an input's: a literal matrix A = [[…]] counts, a TA's find)
         raise GraphlangError("usage", "PrairieLearn questions are made for scalar programs (one number per "
-                             "input); this reference has vectors or matrices",
+                             f"node); this reference's {tensor} has shape {list(np.shape(result.values[tensor]))}",
                              hint="use the Gradescope bundle or `graphlang check` for tensor assignments")
     names = {q: answer_name(q) for q in asg.quantities}
     if len(set(names.values())) != len(names):
