@@ -216,3 +216,46 @@ def test_a_matrix_answer_gets_room_to_write_it_in_the_worksheet():
     row = next(ln for ln in tex.splitlines() if "\\partial W}" in ln and "dfrac" in ln)
     assert row.startswith("\\rule[-4.2ex]{0pt}{9.9ex}"), row  # 3 rows: 3 × 2.8 + 1.5 ex
     assert "\\rule{0pt}{4.5ex}$g_{J}$" in tex
+
+
+ASSIGNMENTS = {  # a TA's three exercises: what each asks, and how
+    "tangents": ('A = [[1, 2], [0, -1]]\nv = A @ [x, z]\nh = tanh(v)\ny1 = sum(h * h)\ny2 = x * exp(-z)\n'
+                 'output y1, y2\n', 'at = { x = 0.5, z = -0.4 }\nask = ["values", "tangents"]\nsubmit = "either"\n'
+                 '[compare]\ncomparison = "sigfig"\ndigits = 3\n'),
+    "network": ("input x[3], t[3]\nparam alpha[3, 2], b1[2]\na = alpha.T @ x + b1\nyhat = softmax(a @ [[1, 0, 1], "
+                "[0, 1, 1]])\nJ = -sum(t * ln(yhat))\n",
+                'at = { x = [1.0, -2.0, 0.5], t = [0, 1, 0], alpha = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.2]], '
+                'b1 = [0.1, -0.1] }\nfixed = ["t"]\nask = ["a", "g_a", "dJ/dalpha"]\nsubmit = "program"\n'
+                '[compare]\ncomparison = "relabs"\nrtol = 0.01\natol = 0.001\n'),
+}
+
+
+@pytest.mark.parametrize("which", sorted(ASSIGNMENTS))
+def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, cli):
+    """A TA's find: no documented way to print a sheet for one's own assignment, and the internal one
+    said 3 figures, a JSON file and every adjoint (with two outputs: "g_y2 = 0, no path"). The oracle
+    is the assignment file itself: its quantities, its comparison, its kind of submission."""
+    source, table = ASSIGNMENTS[which]
+    (tmp_path / "r.cg").write_text(source)
+    (tmp_path / "a.toml").write_text('title = "HW"\nreference = "r.cg"\n' + table)
+    ran = cli("exercise", "--assignment", str(tmp_path / "a.toml"), "-o", str(tmp_path / "out"))
+    assert ran.code == 0, ran.err
+    md = (tmp_path / "out" / "worksheet.md").read_text()
+    asg = Assignment.load(tmp_path / "a.toml")
+    assert json.loads((tmp_path / "out" / "key.json").read_text()).keys() == set(asg.quantities)
+    if which == "tangents":
+        assert "Backward pass" not in md and "## Gradient" not in md and "g_y2" not in md
+        assert "The function (y1, y2)(x, z)" in md and "3 significant figures." in md and "or a .cg program" in md
+        rows = re.findall(r"^\| (d\w+/d\w+) \|", md, re.M)
+        assert sorted(rows) == sorted(q for q in asg.quantities if "/" in q)
+        assert "| dy2/dz | `∂y2/∂z` |" in md and "| dh/dx | `∂h/∂v·dv/dx` |" in md  # the chain rule, by hand
+    else:
+        back = re.findall(r"^\| (g_\w+) \|", md, re.M)
+        assert back == ["g_a", "g_alpha"], back  # asked: g_a, and dJ/dalpha's own row (not g_yhat, g_J)
+        assert "∂J/∂alpha = g_alpha" in md and "∂J/∂x" not in md and "∂J/∂t" not in md
+        assert "3 significant figures, for a relative tolerance of 0.01" in md
+        assert "Submit a .cg program" in md and "JSON" not in md
+    if shutil.which("pdflatex"):
+        done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "worksheet.tex"],
+                              cwd=tmp_path / "out", capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout[-2000:]

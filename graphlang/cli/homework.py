@@ -210,17 +210,26 @@ def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's se
                  "--ops", help="functions to use: exp,ln,sin,cos,tanh,sigmoid,sqrt,/")] = None,
              student: Annotated[str | None, typer.Option("--student", help="a per-student variant")] = None,
              output: Annotated[str, typer.Option("-o", "--output", help="the folder to write")] = "exercise",
+             assignment: Annotated[str | None, typer.Option(
+                 "--assignment", help="your own assignment.toml: its worksheet.md/.tex and key.json (what it asks, "
+                                      "its precision and kind of submission), instead of a generated exercise")] = None,
              as_json: JsonOpt = False) -> None:
-    """Write a seeded exercise: program.cg, assignment.toml, worksheet.md/.tex, key.json."""
+    """Write a seeded exercise: program.cg, assignment.toml, worksheet.md/.tex, key.json (or, with
+    --assignment, the worksheets and key of your own assignment)."""
     from graphlang import exercise as ex_mod
 
     s = Session(None, as_json)
 
     def body() -> None:
-        ex = ex_mod.generate(seed, difficulty, ops, student)
-        paths = ex.write(output)
+        if assignment is not None:
+            from graphlang.checker import Assignment
+            from graphlang.grading.exercise import write_files
+            paths, source = write_files(output, Assignment.load(assignment).worksheets()), None
+        else:
+            ex = ex_mod.generate(seed, difficulty, ops, student)
+            paths, source = ex.write(output), ex.source
         if as_json:
-            print(jsonout.dumps({"files": [str(p) for p in paths], "program": ex.source}))
+            print(jsonout.dumps({"files": [str(p) for p in paths], "program": source}))
         else:
             s.out.print("\n".join(str(p) for p in paths))
     guarded(s, body)

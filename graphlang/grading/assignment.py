@@ -29,6 +29,7 @@ load (a usage error naming the file and the key); after that grading a submissio
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ from graphlang.grading.compare import Comparison
 from graphlang.grading.programs import grade_program
 from graphlang.grading.quantities import canonical, default_quantities, node_adjoints, node_values
 from graphlang.grading.report import VISIBILITY, Report
+from graphlang.grading.sheet import sheet_for
 from graphlang.limits import Limits
 from graphlang.program import Program, parse, read_source
 
@@ -113,6 +115,16 @@ class Assignment:
     def key(self) -> dict[str, Any]:
         """The correct answers, in the format `graphlang check --answers` reads."""
         return worksheet.key(self.reference, self.reference.evaluate(self.at), self.quantities)
+
+    def worksheets(self) -> dict[str, str]:
+        """worksheet.md and worksheet.tex of what this assignment asks (its quantities, precision, the
+        kind of submission, its labels) and key.json (`graphlang exercise --assignment`)."""
+        sheet = sheet_for(self.reference, self.quantities, self.comparison.expects() + self.comparison.why(),
+                                    self.submit)
+        title, args = self.title or "Backpropagation by hand", (self.reference, self.at)
+        return {"worksheet.md": worksheet.markdown(*args, title, self.fixed, sheet),
+                "worksheet.tex": worksheet.latex(*args, title, self.fixed, sheet),
+                "key.json": json.dumps(self.key(), indent=1, ensure_ascii=False) + "\n"}
 
     # --- grading -------------------------------------------------------------------------------
     def answers_options(self) -> dict[str, Any]:

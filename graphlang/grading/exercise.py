@@ -53,15 +53,18 @@ class Exercise:
     files: dict[str, str] = field(default_factory=dict, repr=False)
 
     def write(self, directory: str | Path) -> list[Path]:
-        d = Path(directory)
-        if d.exists() and not d.is_dir():
-            raise GraphlangError("usage", f"-o {directory}: not a directory")
-        d.mkdir(parents=True, exist_ok=True)
-        out = []
-        for name in FILES:
-            write_text(str(d / name), self.files[name])
-            out.append(d / name)
-        return out
+        return write_files(directory, {name: self.files[name] for name in FILES})
+
+
+def write_files(directory: str | Path, files: dict[str, str]) -> list[Path]:
+    """The files into the folder (made if need be), in the order given; their paths."""
+    d = Path(directory)
+    if d.exists() and not d.is_dir():
+        raise GraphlangError("usage", f"-o {directory}: not a directory")
+    d.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        write_text(str(d / name), text)
+    return [d / name for name in files]
 
 
 def generate(seed: int = 0, difficulty: str = "medium", ops: str | list[str] | tuple[str, ...] | None = None,

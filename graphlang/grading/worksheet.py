@@ -16,7 +16,9 @@ import numpy as np
 
 from graphlang.grading import tangents, tomltext
 from graphlang.grading.quantities import canonical
+from graphlang.grading.sheet import Sheet, end, intro, listing, tangent_rule, tex_escape
 from graphlang.ir.layout import STYLES, layered
+from graphlang.language.ast import names as names_in
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
@@ -54,12 +56,21 @@ def key(prog: Program, result: Any, quantities: list[str]) -> dict[str, Any]:
 
 # --- the worksheet ---------------------------------------------------------------------------------
 def _parts(prog: Program, at: dict[str, Any]) -> tuple[adjoint.Adjoints, list[tuple[str, str]], list[str]]:
-    """The adjoint expressions, the edges (node -> consumer) and the nodes, inputs first."""
+    """The adjoint expressions, the edges (node -> the statement reading it: every output's, not
+    only those on the first output's path) and the nodes, inputs first."""
     _, shapes = prog.bind(at)
     adj = adjoint.build(prog.graph, shapes)
     nodes = list(prog.inputs) + [st.name for st in prog.graph.statements]
-    edges = list(dict.fromkeys((n, t.consumer) for n in nodes for t in adj.terms.get(n, [])))
+    edges = list(dict.fromkeys((n, st.name) for st in prog.graph.statements if st.expr is not None
+                               for n in names_in(st.expr)))
     return adj, edges, nodes
+
+
+def _asks(prog: Program, sheet: Sheet, fixed: list[str] | None) -> tuple[list[str], list[str]]:
+    """The backward pass's rows and the gradient's inputs that the sheet asks for."""
+    wrt = [x for x in prog.inputs if x not in (fixed or ())] if sheet.gradient is None else list(sheet.gradient)
+    back = [n for n in _backward_order(prog, fixed) if sheet.adjoints is None or n in sheet.adjoints or n in wrt]
+    return back, wrt
 
 
 def _shape(prog: Program, at: dict[str, Any], name: str, result: Any) -> str:
@@ -85,23 +96,18 @@ def _plain_value(v: Any) -> str:
     return f"{float(a):g}" if a.ndim == 0 else json.dumps(a.tolist())
 
 
-def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None) -> str:
-    """The worksheet; `fixed` (labels): no derivative by them is asked."""
+def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None,
+             sheet: Sheet | None = None) -> str:
+    """The worksheet; `fixed` (labels): no derivative by them is asked; `sheet`: what is asked."""
+    sheet = sheet or Sheet()
     adj, edges, nodes = _parts(prog, at)
-    wrt = [x for x in prog.inputs if x not in (fixed or ())]
+    back, wrt = _asks(prog, sheet, fixed)
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
-    inputs = ", ".join(prog.inputs)
-    lines = [f"# {title}", "",
-             f"The function {out}({inputs}) is written below as named intermediate quantities. At "
-             f"**{_point(at)}**:", "",
-             "1. run the forward pass: the value of every node;",
-             f"2. run the backward pass (reverse mode): every adjoint g_v = ∂{out}/∂v, from g_{out} = 1 back "
-             "to the inputs;",
-             f"3. read off the gradient: {', '.join(f'∂{out}/∂{x} = {g(x)}' for x in wrt)}.", "",
-             "Write 3 significant figures. Submit a JSON file of answers "
-             "(`graphlang check --assignment assignment.toml --template > answers.json` writes one to fill "
-             "in); `graphlang check --assignment assignment.toml --answers answers.json` grades it.", "",
+    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=False)
+    lines = [f"# {title}", "", f"The function {o}({', '.join(prog.inputs)}) is written below as named intermediate "
+             f"quantities. At **{_point(at)}**:", "",
+             *(f"{k}. {st}{end(k, steps)}" for k, st in enumerate(steps, 1)), "", hand_in, "",
              "## The program", "", "```cg", prog.source.rstrip("\n"), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
     for n in nodes:  # the course's conventions: rectangles (rounded for inputs), the function inside
@@ -113,12 +119,16 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
             f"`{n} = {to_text(adj.forward[n], 'math', shapes=adj.builder.var_shapes)}`"
         given = _plain_value(at[n]) if n in prog.inputs else ""
         lines.append(f"| {n} | {_shape(prog, at, n, res)} | {d} | {given} |")
-    lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
-              "|---|---|---|---|"]
-    for n in _backward_order(prog, fixed):
-        lines.append(f"| {g(n)} | `{_chain(adj, n, out, 'text', res.values)}` | | |")
-    lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
-    lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in wrt]
+    if back:
+        lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
+                  "|---|---|---|---|"]
+        lines += [f"| {g(n)} | `{_chain(adj, n, out, 'text', res.values)}` | | |" for n in back]
+    if wrt and len(prog.outputs) == 1:
+        lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
+        lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in wrt]
+    if sheet.tangents:
+        lines += ["", "## Forward mode (tangents)", "", "| tangent | chain rule | value |", "|---|---|---|"]
+        lines += [f"| d{a}/d{x} | `{tangent_rule(prog, a, x, tex=False)}` | |" for a, x in sheet.tangents]
     return "\n".join(lines) + "\n"
 
 
@@ -148,30 +158,24 @@ def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str, values: dict[st
                       for c in consumers)
 
 
-def tex_escape(text: str) -> str:
-    """Text for LaTeX's text mode: its ten special characters made literal."""
-    table = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "$": "\\$", "&": "\\&", "#": "\\#",
-             "^": "\\^{}", "_": "\\_", "%": "\\%", "~": "\\~{}"}
-    return "".join(table.get(ch, ch) for ch in text)
-
-
-def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None) -> str:
+def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None,
+          sheet: Sheet | None = None) -> str:
+    sheet = sheet or Sheet()
     adj, edges, nodes = _parts(prog, at)
-    wrt = [x for x in prog.inputs if x not in (fixed or ())]
+    back, wrt = _asks(prog, sheet, fixed)
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
+    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=True)
     point = ", ".join(f"{tex_name(k)} = {_tex_value(v)}" for k, v in at.items())
-    grads = ", ".join(f"$\\partial {tex_name(out)}/\\partial {tex_name(x)}$" for x in wrt)
     strut = "\\rule{0pt}{4.5ex}"
     lines = ["\\documentclass[11pt]{article}", "\\usepackage[a4paper,margin=2cm]{geometry}",
              "\\usepackage{amsmath}", "\\usepackage{graphicx}", "\\usepackage{tikz}", "\\pagestyle{empty}",
              "\\begin{document}",
              f"\\section*{{{tex_escape(title)}}}",
-             f"The function ${tex_name(out)}$ is written below as named intermediate quantities. At "
-             f"${point}$: run the forward pass (every node's value), then the backward pass (every adjoint "
-             f"$g_v = \\partial {tex_name(out)}/\\partial v$, from $g_{{{out}}} = 1$ back to the inputs), and read "
-             f"off the gradient {grads}. Write 3 significant figures.",
-             "", "\\subsection*{The program}", "\\begin{verbatim}", prog.source.rstrip("\n"), "\\end{verbatim}",
+             f"The function {o} is written below as named intermediate quantities. At ${point}$:",
+             "\\begin{enumerate}", *(f"\\item {st}{end(k, steps)}" for k, st in enumerate(steps, 1)),
+             "\\end{enumerate}", hand_in,
+             "", "\\subsection*{The program}", "\\begin{verbatim}", listing(prog.source), "\\end{verbatim}",
              "", "\\subsection*{The computation graph}", _picture(adj, prog),
              "", "\\subsection*{Forward pass}", "\\begin{tabular}{|l|l|l|p{5cm}|}", "\\hline",
              "node & shape & definition & value \\\\ \\hline"]
@@ -181,16 +185,25 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
         given = f"${_tex_value(at[n])}$" if n in prog.inputs else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{_room(res.values[n], strut)}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
-    lines += ["\\end{tabular}", "", "\\subsection*{Backward pass (reverse mode)}",
-              "\\begin{tabular}{|l|l|p{4.5cm}|p{3.5cm}|}", "\\hline",
-              "adjoint & chain rule & local derivatives & value \\\\ \\hline"]
-    for n in _backward_order(prog, fixed):
-        chain = _chain(adj, n, out, "latex", res.values)
-        lines.append(f"{_room(res.values[n], strut)}${tex_name(g(n))}$ & ${chain}$ & & \\\\ \\hline")
-    lines += ["\\end{tabular}", "", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
-    lines += [f"{_room(res.values[x], strut)}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = "
-              f"{tex_name(g(x))}$ & \\\\ \\hline" for x in wrt]
-    lines += ["\\end{tabular}", "", "\\end{document}"]
+    lines.append("\\end{tabular}")
+    if back:
+        lines += ["", "\\subsection*{Backward pass (reverse mode)}", "\\begin{tabular}{|l|l|p{4.5cm}|p{3.5cm}|}",
+                  "\\hline", "adjoint & chain rule & local derivatives & value \\\\ \\hline"]
+        lines += [f"{_room(res.values[n], strut)}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex', res.values)}$ "
+                  "& & \\\\ \\hline" for n in back]
+        lines.append("\\end{tabular}")
+    if wrt and len(prog.outputs) == 1:
+        lines += ["", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
+        lines += [f"{_room(res.values[x], strut)}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = "
+                  f"{tex_name(g(x))}$ & \\\\ \\hline" for x in wrt]
+        lines.append("\\end{tabular}")
+    if sheet.tangents:
+        lines += ["", "\\subsection*{Forward mode (tangents)}", "\\begin{tabular}{|l|l|p{4cm}|}", "\\hline",
+                  "tangent & chain rule & value \\\\ \\hline"]
+        lines += [f"{_room(res.values[a], strut)}$\\dfrac{{d{tex_name(a)}}}{{d{tex_name(x)}}}$ & "
+                  f"${tangent_rule(prog, a, x, tex=True)}$ & \\\\ \\hline" for a, x in sheet.tangents]
+        lines.append("\\end{tabular}")
+    lines += ["", "\\end{document}"]
     return "\n".join(lines) + "\n"
 
 

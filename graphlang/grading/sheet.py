@@ -1,0 +1,115 @@
+"""What a worksheet asks and in which words: an assignment's quantities as the sheet's sections, the
+steps, the precision and the way to hand in (a TA's find: every sheet said 3 figures, a JSON file
+and every adjoint, whatever the assignment asked), and the program as a page prints it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graphlang.grading import tangents
+from graphlang.grading.quantities import canonical
+from graphlang.language.ast import names as names_in
+from graphlang.program import Program
+from graphlang.symbolic import adjoint
+from graphlang.symbolic.printing import tex_name
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """What a worksheet asks and how its answers are judged; the default is a generated exercise's
+    (every value, adjoint and gradient, to 3 significant figures, in a JSON file)."""
+
+    adjoints: tuple[str, ...] | None = None  # the nodes whose adjoint is asked (None: every one)
+    gradient: tuple[str, ...] | None = None  # the inputs whose ∂y/∂x is asked (None: all but the fixed)
+    tangents: tuple[tuple[str, str], ...] = ()  # (node, input): the node's tangent in the pass seeded there
+    precision: str = "3 significant figures"
+    submit: str = "answers"
+
+
+def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str) -> Sheet:
+    """An assignment's sheet: what its quantities ask (`graphlang exercise --assignment`; a TA's find:
+    the sheet said 3 figures, a JSON file and every adjoint whatever the assignment asked)."""
+    prefix = adjoint.choose_prefix(prog.names)
+    adjoints: list[str] = []
+    gradient: list[str] = []
+    tangent: list[tuple[str, str]] = []
+    for q in quantities:
+        c = canonical(q, prog, prefix) or q
+        if tangents.tangent_key(c, prog):
+            node, x = c[1:].split("/d", 1)
+            tangent.append((node, x))
+        elif c not in prog.names and c.startswith(prefix):
+            (gradient if c[len(prefix):] in prog.inputs else adjoints).append(c[len(prefix):])
+    return Sheet(tuple(adjoints), tuple(gradient), tuple(tangent), precision, submit)
+
+
+def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool) -> list[str]:
+    """The output(s), the steps the sheet asks for, and the precision and how to hand in, in the
+    sheet's words (text, or LaTeX: math in $…$, commands in \\texttt)."""
+    out = prog.outputs[0]
+    m = (lambda t: f"${t}$") if tex else (lambda t: t)  # noqa: E731 (math, as each format writes it)
+    name = (lambda n: tex_name(n)) if tex else (lambda n: n)  # noqa: E731
+    d = (lambda a, b: f"\\partial {name(a)}/\\partial {name(b)}") if tex else (lambda a, b: f"∂{a}/∂{b}")  # noqa: E731
+    steps = ["run the forward pass: the value of every node"]
+    if back:
+        which = "every adjoint" if sheet.adjoints is None else "the adjoints asked below,"
+        steps.append(f"run the backward pass (reverse mode): {which} {m('g_v = ' + d(out, 'v'))}, from "
+                     f"{m(name('g_' + out) + ' = 1')} back to the inputs")
+    if wrt and len(prog.outputs) == 1:
+        steps.append("read off the gradient: " + ", ".join(m(f"{d(out, x)} = {name('g_' + x)}") for x in wrt))
+    if sheet.tangents:
+        seeds = ", ".join(m(name(x)) for x in dict.fromkeys(x for _, x in sheet.tangents))
+        steps.append(f"run forward mode: the tangents {m('da/dx')} asked below, one pass seeded at each of {seeds}")
+    code = (lambda c: f"\\texttt{{{tex_escape(c)}}}") if tex else (lambda c: f"`{c}`")  # noqa: E731
+    template = code("graphlang check --assignment assignment.toml --template > answers.json")
+    grade = code("graphlang check --assignment assignment.toml --answers answers.json")
+    how = {"answers": f"Submit a JSON file of answers ({template} writes one to fill in); {grade} grades it.",
+           "program": "Submit a .cg program computing the same function ("
+                      f"{code('graphlang check --assignment assignment.toml --submission yours.cg')} grades it).",
+           "either": f"Submit a JSON file of answers ({template} writes one to fill in) or a .cg program computing "
+                     f"the same function; {grade} (or {code('--submission yours.cg')}) grades it."}[sheet.submit]
+    shown = m(name(out)) if len(prog.outputs) == 1 else m("(" + ", ".join(name(n) for n in prog.outputs) + ")")
+    return [shown, *steps, f"Write your answers to {sheet.precision}. {how}"]
+
+
+def listing(source: str, width: int = 84) -> str:
+    """The program for a page: a comment line past `width` characters goes on over lines of its
+    own (a long header ran off the page's margin, a TA's find); code is never broken."""
+    out = []
+    for line in source.rstrip("\n").split("\n"):
+        body = line.lstrip()
+        if len(line) <= width or not body.startswith("#"):
+            out.append(line)
+            continue
+        lead, words, row = line[: len(line) - len(body)], body[1:].split(), ""
+        for w in words:
+            if row and len(lead) + 2 + len(row) + 1 + len(w) > width:
+                out.append(f"{lead}# {row}")
+                row = ""
+            row = f"{row} {w}" if row else w
+        out.append(f"{lead}# {row}")
+    return "\n".join(out)
+
+
+def end(k: int, steps: list[str]) -> str:
+    return "." if k == len(steps) else ";"
+
+
+def tangent_rule(prog: Program, node: str, x: str, tex: bool) -> str:
+    """`da/dx = ∂a/∂b·db/dx + …` over the arguments of a's statement that x moves (the chain rule
+    of forward mode, as the backward table's is of reverse mode)."""
+    g = prog.graph
+    st = g.statement(node)
+    moved = g.reached_from([g.inputs.index(x)])
+    reads = [b for b in dict.fromkeys(names_in(st.expr)) if moved[g.slot_of[b]]] if st and st.expr else []
+    if tex:
+        return " + ".join(f"\\frac{{\\partial {tex_name(node)}}}{{\\partial {tex_name(b)}}}" + (
+            "" if b == x else f" \\frac{{d{tex_name(b)}}}{{d{tex_name(x)}}}") for b in reads)
+    return " + ".join(f"∂{node}/∂{b}" + ("" if b == x else f"·d{b}/d{x}") for b in reads)
+
+
+def tex_escape(text: str) -> str:
+    """Text for LaTeX's text mode: its ten special characters made literal."""
+    table = {"\\": "\\textbackslash{}", "{": "\\{", "}": "\\}", "$": "\\$", "&": "\\&", "#": "\\#",
+             "^": "\\^{}", "_": "\\_", "%": "\\%", "~": "\\~{}"}
+    return "".join(table.get(ch, ch) for ch in text)
