@@ -1046,3 +1046,19 @@ def test_a_tensor_in_feedback_is_one_line_as_the_language_writes_it():
         back = graphlang.parse(f"y = sum({text})\n").evaluate({}).value
         assert back == pytest.approx(float(np.sum(a)), abs=1e-9), text
     assert short(np.arange(100.0)) == "[0, 1, 2, …, 98, 99]"
+
+
+def test_words_beside_a_number_and_a_single_wrong_step_are_said_as_they_are():
+    """A TA's find: "approx -0.664" and "0.215 (rounded)" were "not a number" and uncounted among the
+    strings ("1 answer(s) are strings (s)"); one wrong answer, the last step, was "the first wrong step
+    ... later steps may only be wrong because of it". Oracle: the lecture's values by hand."""
+    src = "a = x * z\nb = ln(x)\ny = a + b\n"
+    at = {"x": 2.0, "z": 3.0}  # a = 6, b = ln 2, y = 6 + ln 2; dy/dx = z + 1/x = 3.5, dy/dz = x = 2
+    rep = grade_answers(src, {"a": "approx 6", "b": "0.693 (rounded)", "y": "6.69"}, at, quantities=["a", "b", "y"])
+    msgs = {i.name: i.message for i in rep.items}
+    assert "write only the number, 6, unquoted" in msgs["a"] and "write only the number, 0.693" in msgs["b"]
+    assert any("3 answer(s) are strings" in f and "a, b, y" in f for f in rep.feedback), rep.feedback
+    one = grade_answers(src, {"a": 6, "b": math.log(2), "y": 6 + math.log(2), "dy/dx": -3.5, "dy/dz": 2},
+                        at, quantities=["a", "b", "y", "dy/dx", "dy/dz"])
+    assert one.feedback[-1] == "One step is wrong: dy/dx." or "One step is wrong: dy/dx." in one.feedback, one.feedback
+    assert not any("later steps" in f for f in one.feedback)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -67,8 +68,12 @@ def _malformed(got: Any, want: Any) -> str:
     g = _numbers(got)
     if g is None:
         spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
-        return "not a number or a list of numbers" + (f' (a string: write {got.strip()}, not "{got.strip()}")'
-                                                       if spelled else "")
+        inside = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", got[:200]) if isinstance(got, str) else []
+        if spelled:
+            return f'not a number or a list of numbers (a string: write {got.strip()}, not "{got.strip()}")'
+        if len(inside) == 1:  # "approx -0.664", "0.215 (rounded)": words beside the number
+            return f"not a number or a list of numbers (a string: write only the number, {inside[0]}, unquoted)"
+        return "not a number or a list of numbers" + (" (a string)" if isinstance(got, str) else "")
     if g.shape != np.shape(want):
         return f"shape {list(g.shape)} but expected {list(np.shape(want))}" + _shape_hint(g.shape, np.shape(want))
     if not np.all(np.isfinite(g)):
@@ -277,13 +282,16 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                        "is not one (answer its values)")
             report.feedback.append(f"ignored {_label(q, prefix, prog)!r}: {why}")
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
-    strings = [i.name for i in report.items if "(a string: write" in i.message]
+    strings = [i.name for i in report.items if "(a string" in i.message]
+    wrong = [i for i in report.items if not i.passed and i.message != "no answer"]
     if strings:
-        report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({strings[0]}"
-                               f"{', ...' * (len(strings) > 1)}): write numbers without quotes.")
-    elif report.root_cause:
-        report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later "
-                               "steps may only be wrong because of it.")
+        report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({', '.join(strings[:3])}"
+                               f"{', ...' * (len(strings) > 3)}): write numbers without quotes or words.")
+    elif report.root_cause and len(wrong) == 1:
+        report.feedback.append(f"One step is wrong: {report.root_cause}.")
+    elif report.root_cause:  # (a later step not computed from it is wrong on its own: "may", not "are")
+        report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later steps "
+                               "computed from it may be wrong only because of it.")
     if any(i.ecf for i in report.items):
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
