@@ -1062,3 +1062,10 @@ def test_words_beside_a_number_and_a_single_wrong_step_are_said_as_they_are():
                         at, quantities=["a", "b", "y", "dy/dx", "dy/dz"])
     assert one.feedback[-1] == "One step is wrong: dy/dx." or "One step is wrong: dy/dx." in one.feedback, one.feedback
     assert not any("later steps" in f for f in one.feedback)
+
+
+@pytest.mark.parametrize("text", [b"", b"  \n", b"\xef\xbb\xbf\n"])
+def test_an_empty_answers_file_is_said_to_be_empty(text):
+    """A TA's find: an empty file read "not valid JSON (line 1, column 1): Expecting value"."""
+    got, why = parse_answers(text)
+    assert got is None and "is empty" in why and "JSON object of answers" in why

@@ -72,6 +72,8 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     text = text.removeprefix("\ufeff")
     if len(text) > MAX_BYTES:
         return None, f"{label} is larger than {MAX_BYTES:,} bytes"
+    if not text.strip():  # (json said "Expecting value at line 1, column 1")
+        return None, f"{label} is empty: it should hold a JSON object of answers, such as {{\"a\": 1.5}}"
     try:
         obj = json.loads(text, object_pairs_hook=_no_duplicates, parse_float=Written)
     except json.JSONDecodeError as err:
