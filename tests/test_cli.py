@@ -240,3 +240,12 @@ def test_the_repl_with_a_closed_stdin_says_so():
     import os
     ran = _python_m(["repl"], stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))
     assert ran.returncode == 2 and b"Traceback" not in ran.stderr and b"standard input is closed" in ran.stderr
+
+
+def test_ir_of_declared_shapes_shows_them_or_their_shape_error(cli, write):
+    """A student's find: `ir` printed a program whose declarations do not fit (A.T @ x + b with
+    b[3] beside a [2]) and exited 0, where diff and graph said the shape error at 3:17."""
+    bad = cli("ir", write("input x[3], b[3]\nparam A[3, 2]\ny = sum(A.T @ x + b)\n"))
+    assert bad.code == 1 and ":3:17: shape error" in bad.err, bad.err
+    good = cli("ir", write("input x[3], b[2]\nparam A[3, 2]\ny = sum(A.T @ x + b)\n"))
+    assert good.code == 0 and "v5 = add v4 v1 : [2]" in good.out and "v3 = T v2 : [2, 3]" in good.out, good.out

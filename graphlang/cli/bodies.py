@@ -205,6 +205,9 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
         if at or at_file:
             _, shapes = prog.bind(values(at, at_file))
             text = pretty(prog.graph, shapes)
+        elif all(prog.checked.declared.get(n) is not None for n in prog.graph.inputs):
+            from graphlang.present import dot as dot_mod  # every shape declared: known (or a shape error)
+            text = pretty(prog.graph, dot_mod.declared_shapes(prog))
         else:
             text = str(prog.graph)
         s.show_text(text)
