@@ -137,3 +137,12 @@ def test_each_outputs_backward_pass_starts_at_its_seed():
     prog = graphlang.parse("s = x*z\np = sin(x)+z\noutput s, p\n")
     s_pass = [ln for ln in ex.explain(prog, {"x": 0.5, "z": 2.0}) if ln.phase == "backward" and ln.of == "s"]
     assert [ln.node for ln in s_pass] == ["s", "x", "z", "p"]
+
+
+def test_a_vector_with_no_path_is_a_vector_of_zeros():
+    """A student's find: `g_t = 0 (no path to z[1])` for a t of 2 elements, where the gradient said
+    [0, 0]. Oracle: t's shape."""
+    p = graphlang.parse("input x[3], t[2]\nparam A[3, 2], b[2]\noutput J, z\nz = sigmoid(A.T @ x + b)\n"
+                        "J = 0.5 * sum((z - t) ^ 2)\n")
+    text = p.explain({"x": [1, -2, 0.5], "t": [0, 1], "A": [[1, 2], [3, 4], [5, 6]], "b": [0.1, 0.2]}, of="z[1]")
+    assert "g_t = [0, 0] (no path to z[1])" in text and "g_J = 0 (no path to z[1])" in text, text

@@ -212,7 +212,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                     " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
                     value=p.adjoints.get(name)))
                 continue
-            nowhere = f"0 (no path to {'the output' if of is None else of})"
+            nowhere = f"{total} (no path to {'the output' if of is None else of})"  # ([0, 0] for a vector)
             lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of, value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
