@@ -208,3 +208,21 @@ def test_the_template_cache_is_bounded_in_tokens():
         assert templates._CACHED_TOKENS <= 200_000
         assert sum(len(key) for key in templates._CACHE) == templates._CACHED_TOKENS
     assert graphlang.parse("y = x + x + x").evaluate({"x": 2}).value == 6
+
+
+def test_an_elementwise_product_under_a_matrix_product_is_bracketed():
+    """A student's find: `g_X = g_Z·(Z·(1 - Z)) @ Aᵀ` (right, read left to right) reads as
+    g_Z·((…) @ Aᵀ). Oracle: the text parsed back by the language gives the same numbers as the
+    explained program's own adjoint."""
+    import numpy as np
+    p = graphlang.parse("input X[2, 3]\nparam A[3, 2]\nZ = sigmoid(X @ A)\nJ = sum(Z * Z)\n")
+    at = {"X": [[1, -2, 0.5], [0.3, 0.1, -1]], "A": [[1, 2], [3, 4], [5, 6]]}
+    line = next(ln for ln in p.explain(at).splitlines() if ln.strip().startswith("g_X ="))
+    assert "(g_Z·(Z·(1 - Z))) @ Aᵀ" in line, line
+    r = p.evaluate(at)
+    rule = line.split(" = ")[2].replace("·", " * ").replace("ᵀ", ".T")
+    src = f"input g_Z[2, 2], Z[2, 2], A[3, 2]\nout = sum({rule} * W)\n"
+    W = np.arange(6.0).reshape(2, 3)
+    got = graphlang.parse(src.replace("W)", f"{W.tolist()})")).evaluate(
+        {"g_Z": r.adjoints["Z"], "Z": r.values["Z"], "A": at["A"]}).value
+    assert got == pytest.approx(float(np.sum(r.adjoints["X"] * W)), rel=1e-12)

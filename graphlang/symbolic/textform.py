@@ -100,8 +100,11 @@ def text_step(node: Expr, kids: list[tuple[Rope, int]], times: str, math: bool) 
             # in math, a power in the exponent is bracketed: 2^b² would read as (2^b)², not 2^(b²)
             rt = ("(", rt, ")") if rp < UNARY or (math and exponent.op == "pow") else rt
             return (lt, "^", rt), POW
-        # in math, a matrix product times something is bracketed: Aᵀ @ u·h reads as Aᵀ @ (u·h)
-        lt = ("(", lt, ")") if lp < prec or (math and op in ("mul", "div") and node.args[0].op == "matmul") else lt
+        # in math, a matrix product times something is bracketed: Aᵀ @ u·h reads as Aᵀ @ (u·h); and an
+        # elementwise product's matrix product: g·v @ Aᵀ reads as g·(v @ Aᵀ) (a student's find)
+        mixed = math and (op in ("mul", "div") and node.args[0].op == "matmul"
+                          or op == "matmul" and node.args[0].op in ("mul", "div"))
+        lt = ("(", lt, ")") if lp < prec or mixed else lt
         rt = ("(", rt, ")") if rp <= prec else rt
         shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
         return (lt, shown, rt), prec
