@@ -239,3 +239,18 @@ def test_a_csv_cell_is_a_number_as_at_reads_one(tmp_path, cell):
     with pytest.raises(graphlang.GraphlangError) as info:
         load_csv(prog, str(tmp_path / "d.csv"))
     assert "is not a number" in info.value.message
+
+
+def test_a_layer_without_a_loss_is_told_before_training_and_its_extra_column_is_not_a_class(cli, tmp_path):
+    """A student's find: a single layer z = sigmoid(A.T @ x + b) (no loss) stopped "at epoch 1, step 1"
+    (nothing had trained), and a fourth CSV column was offered as x "1 (class index)", the features
+    read as a label."""
+    (tmp_path / "l.cg").write_text("input x[3]\nparam A[3, 2], b[2]\nz = sigmoid(A.T @ x + b)\n")
+    (tmp_path / "d3.csv").write_text("x0,x1,x2\n0.4,1.2,1.0\n-0.4,2.6,0.03\n")
+    (tmp_path / "d4.csv").write_text("x0,x1,x2,t\n0.4,1.2,1.0,1\n-0.4,2.6,0.03,0\n")
+    ran = cli("train", str(tmp_path / "l.cg"), "--data", str(tmp_path / "d3.csv"))
+    assert ran.code == 1 and "must be a scalar" in ran.err and "epoch" not in ran.err, ran.err
+    assert "training minimizes a scalar loss" in ran.err
+    ran = cli("train", str(tmp_path / "l.cg"), "--data", str(tmp_path / "d4.csv"))
+    assert "4 columns, expected 3 (x: 3)" in ran.err and "class index" not in ran.err, ran.err
+    assert "a label column needs an input of its own" in ran.err

@@ -136,8 +136,11 @@ def _read_rows(path: str, names: list[str], sizes: list[int], classes: int, max_
                 if len(row) != ncols:
                     also = f" or {want - classes + 1} ({_layout(names, sizes, True)})" if classes > 1 and \
                         not one_hot else ""  # the last input may also come as one class column
+                    more = len(row) > ncols and len(names) == 1  # (labels, and no input to read them into)
                     raise GraphlangError("value", f"{path} line {reader.line_num}: {len(row)} columns, "
-                                         f"expected {ncols} ({_layout(names, sizes, one_hot)}){also}")
+                                         f"expected {ncols} ({_layout(names, sizes, one_hot)}){also}",
+                                         hint=f"the program reads only {names[0]}: a label column needs an input "
+                                         "of its own (`input t[…]`) and a loss that reads it" if more else None)
                 if len(lines) >= max_rows:
                     raise GraphlangError("limit", f"{path} has more than {max_rows:,} rows")
                 for j, cell in enumerate(row):
@@ -169,7 +172,8 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list
     check_declared(program)
     shapes = [declared[n] or () for n in names]
     sizes = [math.prod(s) for s in shapes]
-    classes = shapes[-1][0] if class_column and shapes and len(shapes[-1]) == 1 else 0
+    # the last of two or more inputs may be labels given as one class column (one input is features)
+    classes = shapes[-1][0] if class_column and len(shapes) > 1 and len(shapes[-1]) == 1 else 0
     data, lines, one_hot = _read_rows(path, names, sizes, classes, max_rows)
     finite = np.isfinite(data)
     if not np.all(finite):

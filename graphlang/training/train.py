@@ -110,7 +110,8 @@ class Trainer:
                 raise GraphlangError("shape", f"the output {g.outputs[0]} (the loss) must be a scalar, not of shape "
                                      f"{list(self._shapes[self.out])}", getattr(st, "line", None),
                                      getattr(st, "column", None),
-                                     "a dot product (beta @ z + b, not beta * z) or a sum: J = sum(...)")
+                                     "training minimizes a scalar loss: a sum, J = 0.5 * sum((z - t) ^ 2) with "
+                                     "the label t an input, or a dot product (beta @ z + b, not beta * z)")
             cost = g.costs.get(tuple(self._shapes[: len(g.inputs)]), 0) * max(self.batch, 1)
             if cost > self.program.limits.max_cost:
                 raise GraphlangError("limit", f"one step of {self.batch} examples is predicted to cost "
@@ -279,6 +280,7 @@ class Trainer:
         _dataset(train)
         if val is not None:
             _dataset(val)
+        self.shapes(train)  # (a loss that is no scalar: said before training, not "stopped at epoch 1, step 1")
         rng = rng_from(self.seed)
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
