@@ -246,3 +246,15 @@ def test_a_literal_is_written_once_in_the_forward_pass():
     lines = prog.explain({"x": [1.0, 2.0]}).splitlines()
     assert "  A = [[2, 1], [1, 3]] (shape [2, 2])" in lines and "  c = [1, -1]" in lines
     assert "  y = dot(c, A @ x) = -3" in lines  # by hand: [1, -1]·[4, 7]
+
+
+def test_diff_says_what_its_ones_are(cli, write):
+    """A student's find: `dJ/dM = (1/4) 1ᵀ` for M[4, 3] read as a quarter times a row, where the
+    1s are vectors of ones (¼·𝟏𝟏ᵀ: LaTeX writes them bold); explain had the legend, diff none.
+    Oracle: the gradient of mean(sum(M, 1)) is 1/4 in every element."""
+    ran = cli("diff", write("input M[4, 3]\nJ = mean(sum(M, 1))\n"))
+    assert ran.code == 0 and "1ᵀ" in ran.out and "note: 1 is a vector of ones" in ran.err, (ran.out, ran.err)
+    import numpy as np
+    g = graphlang.parse("input M[4, 3]\nJ = mean(sum(M, 1))\n").gradient({"M": np.ones((4, 3))})["M"]
+    assert np.allclose(g, np.full((4, 3), 0.25))
+    assert cli("diff", write("a = x * z\ny = exp(a)\n")).err == ""  # scalars: no legend

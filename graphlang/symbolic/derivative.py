@@ -273,7 +273,8 @@ def printed_size(e: Expr, memo: dict[int, int] | None = None) -> int:
     return size[id(e)]
 
 
-def text_forms(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr]) -> dict[str, str]:
+def text_forms(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr],
+               used: set[str] | None = None) -> dict[str, str]:
     """Each closed form as the text `diff` prints: `.cg` source when that needs no helper (a program
     of scalars: `2 * x`); else the lecture's matrix calculus in Unicode (`1 xᵀ`, `Aᵀ 1`, `s·e₁ e₂ᵀ`),
     never `expand(…)` or `embed(…)` (`diff --program` is the runnable form)."""
@@ -281,7 +282,7 @@ def text_forms(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr]) -
     if all(s == () for s in known.values()) and not any(
             node.op in ("expand", "embed", "outer") for e in forms.values() for node in postorder(e)):
         return {n: to_text(e) for n, e in forms.items()}
-    return {n: to_text(e, "math", shapes=known) for n, e in forms.items()}
+    return {n: to_text(e, "math", shapes=known, used=used) for n, e in forms.items()}  # (`used`: the legend)
 
 
 def render(e: Expr, latex: bool = False, style: str = "cg") -> str:

@@ -31,7 +31,8 @@ _SUPERSCRIPTS = frozenset("²³ᵀ")
 
 LEGEND = ("1 is a vector of ones, eᵢ the unit vector with 1 at index i, ᵀ the transpose; factors "
           "side by side, or joined by @, are matrix products (denominator layout, as in the lecture)")
-_ONES = re.compile(r"(?<![\w.·])1(?= [A-Za-z(])|(?<=[A-Za-zᵀ)] )1(?![\w.])|(?<=·)1(?![\w.(])")  # 1 xᵀ, g·1: not 1 - y
+_ONES = re.compile(r"(?<![\w.·])1(?= [A-Za-z(])|(?<=[A-Za-zᵀ)] )1(?![0-9A-Za-z_.])|(?<=·)1(?![\w.(])"
+                   r"|(?<![\w.])1ᵀ")  # 1 xᵀ, g·1, (1/4) 1ᵀ: not 1 - y
 _UNIT = re.compile(r"(?<![A-Za-z0-9_])e[₀-₉]+")
 
 
