@@ -304,7 +304,7 @@ def test_vector_valued_jacobians_are_compared():
 
 
 def test_output_shapes_must_match():
-    rep = grade_program("a = x * x\nb = sin(x)\noutput a, b", "y = [x * x, sin(x)]", {"x": 1})
+    rep = grade_program("a = x * x\nb = sin(x)\noutput a, b", "y = [x * x, sin(x), x]", {"x": 1})
     assert not rep.passed and "2 outputs (a scalar, a scalar)" in rep.items[2].message
     rep = grade_program("y = x * x", "input x\ny = [x * x]", {"x": 1})
     assert not rep.passed and "shape [1]" in rep.items[2].message
@@ -1069,3 +1069,18 @@ def test_an_empty_answers_file_is_said_to_be_empty(text):
     """A TA's find: an empty file read "not valid JSON (line 1, column 1): Expecting value"."""
     got, why = parse_answers(text)
     assert got is None and "is empty" in why and "JSON object of answers" in why
+
+
+def test_a_vector_output_is_graded_as_the_references_several_outputs_joined():
+    """A TA's find: `y = [sum(h * h), x * exp(-z)]` for `output y1, y2` scored 3.6/9 ("the output is
+    shape [2]; the reference's is 2 outputs"), where the language joins several outputs into one
+    vector (SPEC's Jacobian rule). The same numbers pass; a wrong element or a third one does not."""
+    ref = "h = tanh(x + 2 * z)\ny1 = h * h\ny2 = x * exp(-z)\noutput y1, y2\n"
+    at = {"x": 0.5, "z": -0.4}
+    same = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(-z)]\n", at)
+    assert same.score == same.max_score, [(i.name, i.message) for i in same.items]
+    assert any("compared element by element" in f for f in same.feedback)
+    wrong = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(z)]\n", at)
+    assert wrong.score < wrong.max_score
+    longer = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(-z), x]\n", at)
+    assert any("the reference's is 2 outputs" in i.message for i in longer.items)
