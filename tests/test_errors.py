@@ -1078,3 +1078,16 @@ def test_an_element_after_wrt_is_named_whole_and_pointed_to_its_input(cli, write
     assert "--wrt W2" in ran.err and "explain --mode forward --wrt 'W2[1,2]'" in ran.err
     both = cli(command, path, "--at", "x=[1,2],W2=[[1,2,3],[4,5,6]]", "--wrt", "x, W2", "--json")
     assert both.code == 0, both.err
+
+
+def test_an_elementwise_product_meant_as_a_matrix_product_is_named_where_it_fails(cli, write):
+    """A student's find: `A.T * x + b` failed at '+' with "check the shapes of the operands"; the
+    slip is the `*` (a [2, 3] matrix by broadcasting). Oracle: numpy's own shapes of A.T * x and
+    A.T @ x."""
+    import numpy as np
+    A, x = np.arange(6.0).reshape(3, 2), np.ones(3)
+    ran = cli("run", write("input x[3], b[2]\nparam A[3, 2]\ny = sum(A.T * x + b)\n"),
+              "--at", "x=[1,2,3],b=[1,2],A=[[1,2],[3,4],[5,6]]")
+    assert ran.code == 1 and ":3:17:" in ran.err, ran.err
+    assert (f"A.T * x multiplies element by element (giving shape {list((A.T * x).shape)}); for a matrix "
+            f"product write A.T @ x (giving shape {list((A.T @ x).shape)})") in ran.err

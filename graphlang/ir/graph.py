@@ -251,7 +251,7 @@ class Graph:
         return (f"{before}did you mean {' or '.join(fits.values())}? ({a or 'the left'} is {list(ins[0])}, "
                 f"{b or 'the right'} is {list(ins[1])})")
 
-    def _shape_hint(self, eq: Eqn, ins: list[Shape]) -> str:
+    def _shape_hint(self, eq: Eqn, ins: list[Shape], shapes: list[Shape] | None = None) -> str:
         """(An error's path only.) `[[1, 2]` then `[3, 4]]` on the next line indexes the first row;
         a product whose operands fit another way says so (`_product_hint`)."""
         if eq.prim.name in ("matmul", "mul", "dot") and len(eq.ins) == 2 and 1 <= len(ins[0]) <= 2 >= len(ins[1]) >= 1 \
@@ -263,6 +263,14 @@ class Graph:
         made = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == eq.ins[0]), None)
         if eq.prim.name == "index" and made is not None and made.prim.name == "stack":
             return "is a ',' missing between two rows? [[1, 2], [3, 4]] (a list followed by [..] indexes it)"
+        known: list[Shape] = shapes or []
+        for i in eq.ins if known and eq.prim.elementwise else []:  # `A.T * x + b`: * meant @
+            by = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == i), None)
+            if by is not None and by.prim.name == "mul" and sorted(len(known[j]) for j in by.ins) == [1, 2]:
+                (a, _), (b, _), fits = *(self._as_written(j) for j in by.ins), self._fits([known[j] for j in by.ins])
+                if a and b and fits is not None:
+                    return (f"{a} * {b} multiplies element by element (giving shape {list(known[i])}); for a "
+                            f"matrix product write {a} @ {b} (giving shape {list(fits)})")
         return "check the shapes of the operands (declared or given with --at)"
 
     def shapes(self, input_shapes: tuple[Shape, ...]) -> list[Shape]:
@@ -283,8 +291,8 @@ class Graph:
             try:
                 out = eq.prim.shape(ins, eq.attr)
             except ShapeError as err:
-                raise GraphlangError(err.kind, str(err), eq.line, eq.column, err.hint or self._shape_hint(eq, ins)
-                                     ) from None
+                raise GraphlangError(err.kind, str(err), eq.line, eq.column,
+                                     err.hint or self._shape_hint(eq, ins, shapes)) from None
             shapes[eq.out] = out
             if len(out) > limits.max_rank:
                 raise GraphlangError("limit", f"this would make a tensor with {len(out)} axes; the limit "
