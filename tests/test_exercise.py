@@ -215,17 +215,20 @@ def test_a_matrix_answer_gets_room_to_write_it_in_the_worksheet():
     tex = generate(1, "hard").files["worksheet.tex"]
     row = next(ln for ln in tex.splitlines() if "\\partial W}" in ln and "dfrac" in ln)
     assert row.startswith("\\rule[-4.2ex]{0pt}{9.9ex}"), row  # 3 rows: 3 × 2.8 + 1.5 ex
-    assert "\\rule{0pt}{4.5ex}$g_{J}$" in tex
+    assert "\\rule[-2.6ex]{0pt}{7ex}$g_{J}$" in tex
 
 
-ASSIGNMENTS = {  # a TA's three exercises: what each asks, and how
+ASSIGNMENTS = {  # a TA's exercises: what each asks, and how
+    "forward": ("k = 2\na = x * z\nb = tanh(a)\nc = sqrt(z) * k\ny = b * c + exp(-x)\n",
+                'at = { x = 0.5, z = 1.5 }\nask = ["tangents", "gradient"]\n[compare]\ncomparison = "decdig"\n'
+                'digits = 4\n'),
     "tangents": ('A = [[1, 2], [0, -1]]\nv = A @ [x, z]\nh = tanh(v)\ny1 = sum(h * h)\ny2 = x * exp(-z)\n'
                  'output y1, y2\n', 'at = { x = 0.5, z = -0.4 }\nask = ["values", "tangents"]\nsubmit = "either"\n'
                  '[compare]\ncomparison = "sigfig"\ndigits = 3\n'),
     "network": ("input x[3], t[3]\nparam alpha[3, 2], b1[2]\na = alpha.T @ x + b1\nyhat = softmax(a @ [[1, 0, 1], "
                 "[0, 1, 1]])\nJ = -sum(t * ln(yhat))\n",
                 'at = { x = [1.0, -2.0, 0.5], t = [0, 1, 0], alpha = [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.2]], '
-                'b1 = [0.1, -0.1] }\nfixed = ["t"]\nask = ["a", "g_a", "dJ/dalpha"]\nsubmit = "program"\n'
+                'b1 = [0.1, -0.1] }\nfixed = ["t"]\nask = ["a", "g_a", "dJ/dalpha"]\nsubmit = "answers"\n'
                 '[compare]\ncomparison = "relabs"\nrtol = 0.01\natol = 0.001\n'),
 }
 
@@ -243,7 +246,12 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
     md = (tmp_path / "out" / "worksheet.md").read_text()
     asg = Assignment.load(tmp_path / "a.toml")
     assert json.loads((tmp_path / "out" / "key.json").read_text()).keys() == set(asg.quantities)
-    if which == "tangents":
+    if which == "forward":  # the gradient from the output's tangents: no backward pass, no g_a anywhere
+        assert "Backward pass" not in md and "g_" not in md, md
+        assert "| dy/dx | `∂y/∂b·db/dx + ∂y/∂x` | |" in md and "| ∂y/∂z = dy/dz | |" in md
+        assert "(your working: the values are not graded)" in md and "4 digits after the decimal point" in md
+        assert "| k | scalar | `k = 2` | 2 |" in md  # a named literal's value is given, not left blank
+    elif which == "tangents":
         assert "Backward pass" not in md and "## Gradient" not in md and "g_y2" not in md
         assert "The function (y1, y2)(x, z)" in md and "3 significant figures." in md and "or a .cg program" in md
         rows = re.findall(r"^\| (d\w+/d\w+) \|", md, re.M)
@@ -254,7 +262,10 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
         assert back == ["g_a", "g_alpha"], back  # asked: g_a, and dJ/dalpha's own row (not g_yhat, g_J)
         assert "∂J/∂alpha = g_alpha" in md and "∂J/∂x" not in md and "∂J/∂t" not in md
         assert "3 significant figures, for a relative tolerance of 0.01" in md
-        assert "Submit a .cg program" in md and "JSON" not in md
+        assert "Submit a JSON file" in md and ".cg program" not in md
+        (tmp_path / "a.toml").write_text((tmp_path / "a.toml").read_text().replace('"answers"', '"program"'))
+        refused = cli("exercise", "--assignment", str(tmp_path / "a.toml"), "-o", str(tmp_path / "out2"))
+        assert refused.code == 2 and "the students would copy it" in refused.err  # (the sheet prints the program)
     if shutil.which("pdflatex"):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "worksheet.tex"],
                               cwd=tmp_path / "out", capture_output=True, text=True, timeout=120)

@@ -119,6 +119,10 @@ class Assignment:
     def worksheets(self) -> dict[str, str]:
         """worksheet.md and worksheet.tex of what this assignment asks (its quantities, precision, the
         kind of submission, its labels) and key.json (`graphlang exercise --assignment`)."""
+        if self.submit == "program":  # (the sheet prints the reference: it would hand out the answer)
+            raise GraphlangError("usage", 'a worksheet prints the reference program, and this assignment says '
+                                 'submit = "program": the students would copy it', hint='describe the function '
+                                 'in your own words; worksheets are for submit = "answers" (or "either")')
         sheet = sheet_for(self.reference, self.quantities, self.comparison.expects() + self.comparison.why(),
                                     self.submit)
         title, args = self.title or "Backpropagation by hand", (self.reference, self.at)

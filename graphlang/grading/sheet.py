@@ -24,6 +24,12 @@ class Sheet:
     tangents: tuple[tuple[str, str], ...] = ()  # (node, input): the node's tangent in the pass seeded there
     precision: str = "3 significant figures"
     submit: str = "answers"
+    values: bool = True  # whether the nodes' values are graded (else they are the student's working)
+
+    @property
+    def forward_gradient(self) -> bool:
+        """The gradient read off forward mode's passes (tangents asked, no adjoint): no backward pass."""
+        return bool(self.tangents) and self.adjoints == ()
 
 
 def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str) -> Sheet:
@@ -33,14 +39,16 @@ def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str)
     adjoints: list[str] = []
     gradient: list[str] = []
     tangent: list[tuple[str, str]] = []
+    values = False
     for q in quantities:
         c = canonical(q, prog, prefix) or q
+        values = values or (c in prog.names and c not in prog.inputs)
         if tangents.tangent_key(c, prog):
             node, x = c[1:].split("/d", 1)
             tangent.append((node, x))
         elif c not in prog.names and c.startswith(prefix):
             (gradient if c[len(prefix):] in prog.inputs else adjoints).append(c[len(prefix):])
-    return Sheet(tuple(adjoints), tuple(gradient), tuple(tangent), precision, submit)
+    return Sheet(tuple(adjoints), tuple(gradient), tuple(tangent), precision, submit, values)
 
 
 def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool) -> list[str]:
@@ -50,16 +58,20 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
     m = (lambda t: f"${t}$") if tex else (lambda t: t)  # noqa: E731 (math, as each format writes it)
     name = (lambda n: tex_name(n)) if tex else (lambda n: n)  # noqa: E731
     d = (lambda a, b: f"\\partial {name(a)}/\\partial {name(b)}") if tex else (lambda a, b: f"∂{a}/∂{b}")  # noqa: E731
-    steps = ["run the forward pass: the value of every node"]
+    steps = ["run the forward pass: the value of every node" + ("" if sheet.values else
+                                                                 " (your working: the values are not graded)")]
     if back:
         which = "every adjoint" if sheet.adjoints is None else "the adjoints asked below,"
         steps.append(f"run the backward pass (reverse mode): {which} {m('g_v = ' + d(out, 'v'))}, from "
                      f"{m(name('g_' + out) + ' = 1')} back to the inputs")
-    if wrt and len(prog.outputs) == 1:
-        steps.append("read off the gradient: " + ", ".join(m(f"{d(out, x)} = {name('g_' + x)}") for x in wrt))
     if sheet.tangents:
         seeds = ", ".join(m(name(x)) for x in dict.fromkeys(x for _, x in sheet.tangents))
-        steps.append(f"run forward mode: the tangents {m('da/dx')} asked below, one pass seeded at each of {seeds}")
+        steps.append(f"run forward mode, one pass seeded at each of {seeds} (its own tangent 1, the other inputs' "
+                     "0): the tangents asked below")
+    if wrt and len(prog.outputs) == 1:
+        by = (lambda x: f"d{name(out)}/d{name(x)}") if sheet.forward_gradient else (lambda x: name("g_" + x))  # noqa: E731
+        steps.append("read off the gradient: " + ", ".join(m(f"{d(out, x)} = {by(x)}") for x in wrt)
+                     + (" (the output's tangents)" if sheet.forward_gradient else ""))
     code = (lambda c: f"\\texttt{{{tex_escape(c)}}}") if tex else (lambda c: f"`{c}`")  # noqa: E731
     template = code("graphlang check --assignment assignment.toml --template > answers.json")
     grade = code("graphlang check --assignment assignment.toml --answers answers.json")

@@ -69,8 +69,15 @@ def _parts(prog: Program, at: dict[str, Any]) -> tuple[adjoint.Adjoints, list[tu
 def _asks(prog: Program, sheet: Sheet, fixed: list[str] | None) -> tuple[list[str], list[str]]:
     """The backward pass's rows and the gradient's inputs that the sheet asks for."""
     wrt = [x for x in prog.inputs if x not in (fixed or ())] if sheet.gradient is None else list(sheet.gradient)
-    back = [n for n in _backward_order(prog, fixed) if sheet.adjoints is None or n in sheet.adjoints or n in wrt]
+    back = [] if sheet.forward_gradient else \
+        [n for n in _backward_order(prog, fixed) if sheet.adjoints is None or n in sheet.adjoints or n in wrt]
     return back, wrt
+
+
+def _tangent_rows(prog: Program, sheet: Sheet, wrt: list[str]) -> list[tuple[str, str]]:
+    """The tangents asked, and the output's by each input of the gradient read off forward mode."""
+    out = [(prog.outputs[0], x) for x in wrt if sheet.forward_gradient and (prog.outputs[0], x) not in sheet.tangents]
+    return [*sheet.tangents, *out]
 
 
 def _shape(prog: Program, at: dict[str, Any], name: str, result: Any) -> str:
@@ -115,21 +122,27 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
-        d = _kind(prog, n) if n in prog.inputs else \
-            f"`{n} = {to_text(adj.forward[n], 'math', shapes=adj.builder.var_shapes)}`"
-        given = _plain_value(at[n]) if n in prog.inputs else ""
+        d = _kind(prog, n) if n in prog.inputs else f"`{n} = {box(prog, adj, n)}`"  # (as written, as the graph)
+        given = _plain_value(at[n] if n in prog.inputs else res.values[n]) if _given(prog, n) else ""
         lines.append(f"| {n} | {_shape(prog, at, n, res)} | {d} | {given} |")
     if back:
         lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
                   "|---|---|---|---|"]
         lines += [f"| {g(n)} | `{_chain(adj, n, out, 'text', res.values)}` | | |" for n in back]
-    if wrt and len(prog.outputs) == 1:
-        lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
-        lines += [f"| ∂{out}/∂{x} = {g(x)} | |" for x in wrt]
     if sheet.tangents:
         lines += ["", "## Forward mode (tangents)", "", "| tangent | chain rule | value |", "|---|---|---|"]
-        lines += [f"| d{a}/d{x} | `{tangent_rule(prog, a, x, tex=False)}` | |" for a, x in sheet.tangents]
+        lines += [f"| d{a}/d{x} | `{tangent_rule(prog, a, x, tex=False)}` | |"
+                  for a, x in _tangent_rows(prog, sheet, wrt)]
+    if wrt and len(prog.outputs) == 1:
+        lines += ["", "## Gradient", "", "| derivative | value |", "|---|---|"]
+        lines += [f"| ∂{out}/∂{x} = {f'd{out}/d{x}' if sheet.forward_gradient else g(x)} | |" for x in wrt]
     return "\n".join(lines) + "\n"
+
+
+def _given(prog: Program, n: str) -> bool:
+    """An input's value, or a named literal's (`k = 2`: in the question, not asked; a TA's find)."""
+    st = prog.graph.statement(n)
+    return n in prog.inputs or st is not None and st.expr is not None and not names_in(st.expr)
 
 
 def box(prog: Program, adj: adjoint.Adjoints, name: str) -> str:
@@ -167,10 +180,10 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
     out, g = prog.outputs[0], adj.g
     o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=True)
     point = ", ".join(f"{tex_name(k)} = {_tex_value(v)}" for k, v in at.items())
-    strut = "\\rule{0pt}{4.5ex}"
+    strut = "\\rule[-2.6ex]{0pt}{7ex}"  # (room below too: a display fraction's denominator sat on the rule)
     lines = ["\\documentclass[11pt]{article}", "\\usepackage[a4paper,margin=2cm]{geometry}",
              "\\usepackage{amsmath}", "\\usepackage{graphicx}", "\\usepackage{tikz}", "\\pagestyle{empty}",
-             "\\begin{document}",
+             "\\begin{document}", "\\sloppy  % (a long command in the instructions: spaces stretch, no overfull line)",
              f"\\section*{{{tex_escape(title)}}}",
              f"The function {o} is written below as named intermediate quantities. At ${point}$:",
              "\\begin{enumerate}", *(f"\\item {st}{end(k, steps)}" for k, st in enumerate(steps, 1)),
@@ -180,9 +193,10 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
              "", "\\subsection*{Forward pass}", "\\begin{tabular}{|l|l|l|p{5cm}|}", "\\hline",
              "node & shape & definition & value \\\\ \\hline"]
     for n in nodes:
-        d = _kind(prog, n) if n in prog.inputs else \
-            f"${tex_name(n)} = {to_latex(adj.forward[n], adj.builder.var_shapes)}$"
-        given = f"${_tex_value(at[n])}$" if n in prog.inputs else ""
+        st = prog.graph.statement(n)
+        d = _kind(prog, n) if st is None or st.expr is None else \
+            f"${tex_name(n)} = {to_latex(st.expr, adj.builder.var_shapes)}$"  # (as written, as the graph)
+        given = f"${_tex_value(at[n] if n in prog.inputs else res.values[n])}$" if _given(prog, n) else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{_room(res.values[n], strut)}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
     lines.append("\\end{tabular}")
@@ -192,16 +206,18 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
         lines += [f"{_room(res.values[n], strut)}${tex_name(g(n))}$ & ${_chain(adj, n, out, 'latex', res.values)}$ "
                   "& & \\\\ \\hline" for n in back]
         lines.append("\\end{tabular}")
-    if wrt and len(prog.outputs) == 1:
-        lines += ["", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
-        lines += [f"{_room(res.values[x], strut)}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = "
-                  f"{tex_name(g(x))}$ & \\\\ \\hline" for x in wrt]
-        lines.append("\\end{tabular}")
     if sheet.tangents:
         lines += ["", "\\subsection*{Forward mode (tangents)}", "\\begin{tabular}{|l|l|p{4cm}|}", "\\hline",
                   "tangent & chain rule & value \\\\ \\hline"]
         lines += [f"{_room(res.values[a], strut)}$\\dfrac{{d{tex_name(a)}}}{{d{tex_name(x)}}}$ & "
-                  f"${tangent_rule(prog, a, x, tex=True)}$ & \\\\ \\hline" for a, x in sheet.tangents]
+                  f"${tangent_rule(prog, a, x, tex=True)}$ & \\\\ \\hline" for a, x in _tangent_rows(prog, sheet, wrt)]
+        lines.append("\\end{tabular}")
+    if wrt and len(prog.outputs) == 1:
+        lines += ["", "\\subsection*{Gradient}", "\\begin{tabular}{|l|p{5cm}|}", "\\hline"]
+        by = (lambda x: f"\\dfrac{{d{tex_name(out)}}}{{d{tex_name(x)}}}") if sheet.forward_gradient else \
+            (lambda x: tex_name(g(x)))  # noqa: E731
+        lines += [f"{_room(res.values[x], strut)}$\\dfrac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(x)}}} = "
+                  f"{by(x)}$ & \\\\ \\hline" for x in wrt]
         lines.append("\\end{tabular}")
     lines += ["", "\\end{document}"]
     return "\n".join(lines) + "\n"
