@@ -156,3 +156,19 @@ def test_a_whole_number_is_quoted_as_typed():
     """A JSON 7 (an int) was quoted "it is read as 7.0", which the student did not write."""
     ok, message = compare(np.asarray(7.0), 7.123, Comparison("sigfig", digits=3), reveal=False, written=7)
     assert not ok and message.endswith("it is read as 7)"), message
+
+
+def test_decimal_digits_hidden_get_the_same_hint_as_figures():
+    """A TA's find: under decdig an answer with too few decimals (0.895 where 4 are asked) got only
+    "incorrect", where sigfig's said what was expected. The hint depends on the answer as written."""
+    from graphlang.grading.answers_file import parse_answers
+    how = Comparison("decdig", digits=4)
+    answers, _ = parse_answers(b'{"a": 0.895, "b": 0.8951, "c": 1.50, "d": 7, "e": 8.95e-1}')
+    assert answers is not None
+    for key, want in (("a", 0.89512), ("b", 0.89612), ("c", 1.4)):
+        msg = compare(np.asarray(answers[key]), want, how, reveal=False, written=answers[key])[1]
+        assert msg == ("incorrect (4 digits after the decimal point expected; it is read as "
+                       f"{answers[key].text})" if key != "b" else "incorrect"), (key, msg)
+    assert compare(np.asarray(answers["d"]), 7.5, how, reveal=False, written=answers["d"])[1].startswith(
+        "incorrect (4 digits after the decimal point expected")
+    assert compare(np.asarray(answers["e"]), 0.9, how, reveal=False, written=answers["e"])[1] == "incorrect"

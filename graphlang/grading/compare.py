@@ -150,9 +150,23 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
         return False, f"close: check your rounding ({how.expects()} expected{how.why()})"
     typed = got if written is None else written  # (as given: not with a hidden 0's roundoff zeroed)
     asked, given = how.figures(), figures_given(typed)
+    if how.kind == "decdig":  # (digits after the point, as written: 0.895 where 4 are asked; a TA's find)
+        asked, given = how.digits, decimals_given(typed)
     if not reveal and asked is not None and given is not None and given < asked:
         return False, f"incorrect ({how.expects()} expected{how.why()}; it is read as {_short_figures(typed)})"
     return False, "incorrect"
+
+
+def decimals_given(got: Any) -> int | None:
+    """The fewest digits after the decimal point among an answer's elements as written (0.895 has 3,
+    a JSON 1.50 2, 7 none); None when an element's text is not known or is in e-notation."""
+    counts = []
+    for leaf in _leaves(got):
+        text = getattr(leaf, "text", None)
+        if text is None and not isinstance(leaf, int) or text is not None and "e" in text.lower():
+            return None
+        counts.append(len(text.split(".")[1]) if text is not None and "." in text else 0)
+    return min(counts) if counts else None
 
 
 def largest(values: Any) -> float:
