@@ -182,9 +182,8 @@ class Program:
         return res
 
     def _soft(self, wrt: list[str]) -> list[bool]:
-        """Slots whose adjoint may not exist without an error: those no input of `wrt` moves (a
-        constant; `n` in x^n at x < 0 when only ∂/∂x is asked)."""
-        if len(wrt) == len(self.graph.inputs):
+        """Slots no input of `wrt` moves, whose adjoint may not exist (`n` in x^n at x < 0, ∂/∂x asked)."""
+        if set(wrt) == set(self.graph.inputs):
             return self._constant
         return [not d for d in interp.depends_on_inputs(self.graph, [self.graph.inputs.index(n) for n in wrt])]
 
@@ -313,6 +312,7 @@ class Program:
         names = list(wrt) if isinstance(wrt, Iterable) and not isinstance(wrt, str) else [wrt]  # a str: one name
         if not all(isinstance(n, str) for n in names):
             raise GraphlangError("usage", f"wrt must be an input's name or a list of names, got {wrt!r}"[:160])
+        names = list(dict.fromkeys(names))  # (x, x: once; a repeat made `_soft` take it for every input)
         for n in names:
             if n not in self.graph.inputs:  # an intermediate: its adjoint is g_n, its closed form diff's
                 inner, base = n in self.graph.slot_of, n.split("[")[0].strip()

@@ -130,3 +130,12 @@ def test_the_hessian_of_some_inputs_is_the_whole_hessians_block():
             for a in names:
                 for b in names:
                     assert part[a][b] == pytest.approx(whole[a][b], rel=1e-12, abs=1e-14), (a, b)
+
+
+def test_a_name_repeated_after_wrt_is_one_name():
+    """A review's find: `--wrt x,x` counted two names, as many as the inputs, so x ^ n at x < 0 took
+    ∂/∂n again (the error `--wrt x` no longer gives). Oracle: 3x² + n and 6x by hand."""
+    p = graphlang.parse("y = x ^ n + n * x\n")
+    at = {"x": -2.0, "n": 3.0}
+    assert p.gradient(at, wrt=["x", "x"]) == {"x": pytest.approx(3 * 4 + 3)}
+    assert p.hessian(at, wrt=["x", "x"]) == {"x": {"x": pytest.approx(-12.0)}}
