@@ -1084,3 +1084,14 @@ def test_a_vector_output_is_graded_as_the_references_several_outputs_joined():
     assert wrong.score < wrong.max_score
     longer = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(-z), x]\n", at)
     assert any("the reference's is 2 outputs" in i.message for i in longer.items)
+
+
+def test_the_template_without_an_assignment_asks_what_grading_asks(cli, write):
+    """A review's find: `check REF --template` (no assignment) still listed k = 2 and g_k, which
+    grading then ignored ("not asked"); its list was a copy of the default quantities."""
+    path = write("k = 2\na = x * z\ny = k * a\n")
+    ran = cli("check", path, "--at", "x=2,z=3", "--template")
+    assert ran.code == 0 and list(json.loads(ran.out)) == ["a", "y", "g_y", "g_a", "dy/dx", "dy/dz"], ran.out
+    filled = {"a": 6, "y": 12, "g_y": 1, "g_a": 2, "dy/dx": 6, "dy/dz": 4}  # by hand: y = 2xz
+    rep = grade_answers("k = 2\na = x * z\ny = k * a\n", filled, {"x": 2, "z": 3})
+    assert rep.passed and rep.score == 6 and not rep.feedback, rep.feedback

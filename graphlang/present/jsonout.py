@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError, located
+from graphlang.grading.quantities import default_quantities
 from graphlang.language.ast import names
 from graphlang.limits import Limits
 from graphlang.numbers import plain
@@ -172,12 +173,7 @@ def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:
 
 
 def answers_template(ref: Any, scalar: bool = True, missing: Any = ()) -> dict[str, Any]:
-    """Every quantity a student may answer, each null: values, adjoints (backward order, but the
-    `missing` ones, which do not exist at the point), gradient (adjoints and the gradient only for a
-    scalar output)."""
-    names = [n for n in ref.names if n not in ref.inputs]
-    out = ref.outputs[0]
-    if not scalar:
-        return {n: None for n in names}
-    return {**{n: None for n in names}, **{f"g_{n}": None for n in reversed(names) if n not in missing},
-            **{f"d{out}/d{n}": None for n in ref.inputs}}
+    """Every quantity a student answers, each null: as an assignment asks by default (values but a
+    named literal's, adjoints in backward order but a constant's and the `missing` ones, gradient):
+    one list, `default_quantities` (a copy here drifted from it, a review's find)."""
+    return {q: None for q in default_quantities(ref, scalar, missing)}
