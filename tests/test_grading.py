@@ -1095,3 +1095,13 @@ def test_the_template_without_an_assignment_asks_what_grading_asks(cli, write):
     filled = {"a": 6, "y": 12, "g_y": 1, "g_a": 2, "dy/dx": 6, "dy/dz": 4}  # by hand: y = 2xz
     rep = grade_answers("k = 2\na = x * z\ny = k * a\n", filled, {"x": 2, "z": 3})
     assert rep.passed and rep.score == 6 and not rep.feedback, rep.feedback
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("approx -0.664", "write only the number, -0.664, unquoted"), ("0.215 (rounded)", "write only the number, 0.215"),
+    ("sqrt(2)", "write the number a formula stands for"), ("e^2", "write the number a formula stands for"),
+    ("pi/2", "write the number a formula stands for"), ("ln(2)", "write the number a formula stands for")])
+def test_a_formula_in_a_string_is_not_read_as_its_digits(text, said):
+    """A review's find: "sqrt(2)" was told "write only the number, 2": a formula's digit is not its value."""
+    from graphlang.grading.checker import _malformed
+    assert said in _malformed(text, 1.0)

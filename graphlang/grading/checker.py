@@ -54,6 +54,10 @@ def _well_formed(got: Any, want: Any) -> bool:
     return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
 
 
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_WORDS = re.compile(r"[\sA-Za-z~≈:,;()]*")  # what may stand beside a number: words, not a formula (e^2, pi/2)
+
+
 def _float(text: str) -> Any:
     """A string that spells one finite number, as that number (else None)."""
     try:
@@ -68,12 +72,15 @@ def _malformed(got: Any, want: Any) -> str:
     g = _numbers(got)
     if g is None:
         spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
-        inside = re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?", got[:200]) if isinstance(got, str) else []
+        inside = re.findall(_NUMBER, got[:200]) if isinstance(got, str) else []
         if spelled:
             return f'not a number or a list of numbers (a string: write {got.strip()}, not "{got.strip()}")'
-        if len(inside) == 1:  # "approx -0.664", "0.215 (rounded)": words beside the number
+        if len(inside) == 1 and _WORDS.fullmatch(re.sub(_NUMBER, " ", got[:200], count=1)) and \
+                not re.search(r"\(\s*" + _NUMBER, got):  # "approx -0.664", "0.215 (rounded)": not "sqrt(2)"
             return f"not a number or a list of numbers (a string: write only the number, {inside[0]}, unquoted)"
-        return "not a number or a list of numbers" + (" (a string)" if isinstance(got, str) else "")
+        formula = isinstance(got, str) and inside and any(c in got for c in "()^*/+")  # sqrt(2), e^2, pi/2
+        return "not a number or a list of numbers" + (" (a string: write the number a formula stands for)"
+                                                       if formula else " (a string)" if isinstance(got, str) else "")
     if g.shape != np.shape(want):
         return f"shape {list(g.shape)} but expected {list(np.shape(want))}" + _shape_hint(g.shape, np.shape(want))
     if not np.all(np.isfinite(g)):
