@@ -92,8 +92,8 @@ def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
     """What a shape mistake usually is: a matrix written transposed (numerator layout), a vector
     written as a column or a row (a TA's find: "shape [2, 3] but expected [3, 2]" alone)."""
     if len(got) == len(want) == 2 and got == want[::-1]:
-        return (": the transpose's shape (a derivative has the shape of the variable it is taken with "
-                "respect to: the lecture's denominator layout)")
+        return (": the transpose's shape (a matrix written transposed; a derivative has the shape of the "
+                "variable it is taken with respect to: the lecture's denominator layout)")
     if len(want) == 1 and got in ((want[0], 1), (1, want[0])):
         return f": write a vector as one list of {want[0]} numbers, not as a {'column' if got[1] == 1 else 'row'}"
     return ""

@@ -240,7 +240,7 @@ class Graph:
             n = max(ins[k]) if len(ins[k]) == 2 and 1 in ins[k] else 0  # give a column, stretched by a bias
             vec = [ins[0], (n,)] if k else [(n,), ins[1]]
             matrix = len(ins[1 - k]) == 2 and 1 not in ins[1 - k]  # (two rows: inner or outer, below)
-            if matmul and n and matrix and name and "." not in name and self._fits(vec) is not None:
+            if matmul and n and matrix and name in self.inputs and self._fits(vec) is not None:  # (h = v * 2: v's)
                 return (f"declare {name} as a vector, {name}[{n}], not as a {'row' if ins[k][0] == 1 else 'column'} "
                         f"{list(ins[k])}: then {a} @ {b} gives shape {list(self._fits(vec) or ())} (the lecture's "
                         f"vectors have one axis)")
