@@ -1091,3 +1091,15 @@ def test_an_elementwise_product_meant_as_a_matrix_product_is_named_where_it_fail
     assert ran.code == 1 and ":3:17:" in ran.err, ran.err
     assert (f"A.T * x multiplies element by element (giving shape {list((A.T * x).shape)}); for a matrix "
             f"product write A.T @ x (giving shape {list((A.T @ x).shape)})") in ran.err
+
+
+def test_the_repl_notes_the_stretch_on_explain_forward_and_a_component():
+    """A review's find: `:explain forward` and `:explain y[0]` returned before the broadcast note."""
+    from graphlang.repl.session import ReplSession
+    s = ReplSession()
+    for line in ("input x[2, 1], b[2]", "A = [[1, 2], [3, 4]]", "a = A.T @ x + b", "y = a * 2",
+                 ":at x=[[1],[2]] b=[0.5,1]"):
+        s.handle(line)
+    for cmd in (":explain forward", ":explain y[0,0]"):
+        shown = "\n".join(getattr(t, "plain", str(t)) for t in s.handle(cmd))
+        assert "stretches both operands to [2, 2]" in shown, (cmd, shown[-300:])

@@ -258,3 +258,20 @@ def test_diff_says_what_its_ones_are(cli, write):
     g = graphlang.parse("input M[4, 3]\nJ = mean(sum(M, 1))\n").gradient({"M": np.ones((4, 3))})["M"]
     assert np.allclose(g, np.full((4, 3), 0.25))
     assert cli("diff", write("a = x * z\ny = exp(a)\n")).err == ""  # scalars: no legend
+
+
+def test_a_lone_one_by_a_vector_is_said_to_be_ones_in_diff_and_the_repl(cli, write):
+    """A review's find: `dy/dx = 1` for y = sum(x) of a vector x (a vector of ones) had no note, and
+    the REPL's :diff none at all. Oracle: the gradient of sum(x) and mean(x) by hand."""
+    import numpy as np
+    for body, grad in (("y = sum(x)", np.ones(4)), ("y = mean(x)", np.full(4, 0.25))):
+        ran = cli("diff", write(f"input x[4]\n{body}\n"))
+        assert ran.code == 0 and "note: 1 is a vector of ones" in ran.err, (body, ran.out, ran.err)
+        assert np.allclose(graphlang.parse(f"input x[4]\n{body}\n").gradient({"x": [1, 2, 3, 4]})["x"], grad)
+    assert cli("diff", write("y = x * 1 + x\n")).err == ""  # a number's 1 is a number
+    from graphlang.repl import ReplSession
+    s = ReplSession()
+    for line in ("input W[2, 2], x[2]", "y = sum(W @ x)"):
+        s.handle(line)
+    shown = "\n".join(t.plain for t in s.handle(":diff"))
+    assert "dy/dW = 1 xᵀ" in shown and "note: 1 is a vector of ones" in shown, shown

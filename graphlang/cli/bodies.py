@@ -76,9 +76,9 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
                 used: set[str] = set()
                 texts = symbolic.text_forms(prog, shapes, forms, used)
                 print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
-                from graphlang.symbolic.matrixtext import legend
-                said = legend("\n".join(texts.values()))  # `(1/4) 1ᵀ`: 1 a vector of ones (a student's find)
-                if used and said != legend(""):  # (on stderr: stdout holds the forms only; LaTeX writes 𝟏)
+                from graphlang.symbolic.matrixtext import forms_note
+                said = forms_note(texts, symbolic.name_shapes(prog.graph, shapes), used)  # (1/4) 1ᵀ: what 1 is
+                if said:  # (on stderr: stdout holds the forms only; LaTeX writes 𝟏)
                     notes.append(said)
         sys.stdout.flush()
         for note in notes:

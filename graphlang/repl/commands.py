@@ -257,6 +257,14 @@ def stretched(program: Program, at: dict[str, Any]) -> list[Text]:
             for line, col, note in broadcast_notes(program.graph, program.bind(given(program, at))[1])]
 
 
+def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[str]) -> list[Text]:
+    """`:diff`'s note on what its 1s, eᵢ and ᵀ are, as the command line's `diff` says it."""
+    from graphlang.symbolic.derivative import name_shapes
+    from graphlang.symbolic.matrixtext import forms_note
+    said = forms_note(texts, name_shapes(program.graph, shapes), used)
+    return [Text(f"note: {said}")] if said else []
+
+
 def dead_ends(program: Program) -> list[Text]:
     """`check = x + 1` typed after y became the output, and `:run` showed ∂check/∂x with g_y = 0 and
     nothing said why: where the output is the last assigned name, the names it does not read."""

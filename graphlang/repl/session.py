@@ -313,21 +313,22 @@ class ReplSession:
                 from graphlang.present.forwardmode import explain_forward
                 seed = rest.split(None, 1)[1].strip("'\" ") if len(rest.split()) > 1 else None
                 lines = explain_forward(prog, rc.given(prog, self.at), wrt=seed, constants=True)
-                return [Text(rc.repl_words(as_text(lines)))]
-            if "[" in rest:  # `:explain y[8]`: the backward pass of one output component
-                return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), of=rest.strip("'\" ")))))]
-            node = rc.nodes(prog, rest, ":explain", at_most_one=True)
-            return [Text(rc.repl_words(as_text(explain(prog, rc.given(prog, self.at), node[0] if node else None)))),
-                    *rc.stretched(prog, self.at)]
+            elif "[" in rest:  # `:explain y[8]`: the backward pass of one output component
+                lines = explain(prog, rc.given(prog, self.at), of=rest.strip("'\" "))
+            else:
+                node = rc.nodes(prog, rest, ":explain", at_most_one=True)
+                lines = explain(prog, rc.given(prog, self.at), node[0] if node else None)
+            return [Text(rc.repl_words(as_text(lines))), *rc.stretched(prog, self.at)]
         if cmd == ":diff":
             from graphlang.symbolic import derivative as symbolic
             wrt = rc.nodes(prog, rest, ":diff")
             complete = all(n in self.at for n in prog.inputs)  # (one value missing: the declared shapes)
             shapes = prog.bind(rc.given(prog, self.at))[1] if complete else prog.graph.shapes(
                 tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
-            forms = symbolic.closed_forms(prog, shapes, wrt or None)
-            texts = symbolic.text_forms(prog, shapes, forms)
-            return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {t}" for n, t in texts.items()))]
+            forms, used = symbolic.closed_forms(prog, shapes, wrt or None), set[str]()
+            texts = symbolic.text_forms(prog, shapes, forms, used)
+            return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {t}" for n, t in texts.items())),
+                    *rc.legend_note(prog, shapes, texts, used)]
         if cmd == ":graph":
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):

@@ -12,6 +12,7 @@ returns (text, precedence); texts are ropes (nested tuples of strings, joined on
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from graphlang.primitives.shapes import Shape
@@ -36,13 +37,25 @@ _ONES = re.compile(r"(?<![\w.·])1(?= [A-Za-z(])|(?<=[A-Za-zᵀ)] )1(?![0-9A-Za-
 _UNIT = re.compile(r"(?<![A-Za-z0-9_])e[₀-₉]+")
 
 
-def legend(text: str) -> str:
+def legend(text: str, ones: bool = False) -> str:
     """LEGEND with only the symbols `text` writes (a vector of ones, a unit vector)."""
-    parts = ["1 is a vector of ones"] * bool(_ONES.search(text)) + \
+    parts = ["1 is a vector of ones"] * bool(ones or _ONES.search(text)) + \
         ["eᵢ the unit vector with 1 at index i"] * bool(_UNIT.search(text))
     parts += ["ᵀ the transpose"] * ("ᵀ" in text)
     return ", ".join(parts) + ("; " if parts else "") + ("factors side by side, or joined by @, are matrix "
                                                          "products (denominator layout, as in the lecture)")
+
+
+_LONE = re.compile(r"(?<![\w.])1(?![\w.])")
+
+
+def forms_note(texts: Mapping[str, str], shapes: Mapping[str, Shape], used: set[str]) -> str:
+    """`diff`'s note on its closed forms (as explain's legend): what 1, eᵢ and ᵀ are, where they are
+    written (`(1/4) 1ᵀ`; `dy/dx = 1` for a vector x, whose 1 is a vector of ones: a review's find);
+    "" when the forms are plain numbers' formulas."""
+    lone = any(shapes.get(n) and _LONE.search(t) for n, t in texts.items())
+    said = legend("\n".join(texts.values()), lone)
+    return said if (used or lone) and said != legend("") else ""
 
 
 def paren(text: Rope, prec: int, below: int) -> Rope:
