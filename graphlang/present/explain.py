@@ -213,7 +213,8 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                     value=p.adjoints.get(name)))
                 continue
             nowhere = f"{total} (no path to {'the output' if of is None else of})"  # ([0, 0] for a vector)
-            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), "0"], of, value=p.adjoints.get(name)))
+            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), tv(p.adjoints.get(name), digits)], of,
+                              value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
@@ -342,8 +343,7 @@ def partial_frac(num: str, den: str) -> str:
 
 def _latex_of(program: Program) -> Any:
     """to_latex for this program's lines: with a node named e (the lecture's), exp(a) is \\exp(a)."""
-    exp_call = "e" in program.names
-    return lambda e, known=None: to_latex(e, known, exp_call)
+    return lambda e, known=None, exp_call="e" in program.names: to_latex(e, known, exp_call)
 
 
 def _partial_tex(num_tex: str, den: str) -> str:
