@@ -344,3 +344,5 @@ def test_a_constant_product_that_underflows_is_not_folded_to_zero():
                  .replace("1e+300", "Fraction(10**300)"), {"Fraction": Fraction})
     assert exact == Fraction(1, 10**100)
     assert p.gradient({"x": 1.0}, method="forward")["x"] == pytest.approx(1e-100, rel=1e-12)
+    for form in ("sigmoid(-800)", "softplus(-800)", "exp(-800)"):  # (a review's find: sigmoid's folded to 0)
+        assert graphlang.parse(f"y = {form} * x\n").diff()["x"] == form

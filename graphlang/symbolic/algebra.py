@@ -34,6 +34,10 @@ def is_zero(e: Expr) -> bool:
     return filled_value(e) == 0.0
 
 
+# the foldable functions whose 0 from arguments other than 0 is float64's underflow, not the value
+_UNDERFLOWS = frozenset({"mul", "div", "pow", "exp", "sigmoid", "softplus", "logsigmoid", "xdivy", "xlogy"})
+
+
 class Builder:
     """Makes expressions; equal expressions are the same object (so `is` compares them).
 
@@ -131,7 +135,7 @@ class Builder:
         with quiet_floats():
             value = PRIMITIVES[op].impl(*[np.float64(a.attr) for a in args])  # type: ignore[arg-type]
         value = float(value)
-        underflow = value == 0 and op in ("mul", "div", "pow", "exp") and all(  # 1e-200·1e-200: not a 0
+        underflow = value == 0 and op in _UNDERFLOWS and all(  # 1e-200·1e-200, sigmoid(-800): not a 0
             float(a.attr) != 0 for a in args)  # type: ignore[arg-type]
         return self.const(value) if np.isfinite(value) and value == round(value, 12) and not underflow else None
 
