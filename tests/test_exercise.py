@@ -258,10 +258,11 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
         assert sorted(rows) == sorted(q for q in asg.quantities if "/" in q)
         assert "| dy2/dz | `∂y2/∂z` |" in md and "| dh/dx | `∂h/∂v·dv/dx` |" in md  # the chain rule, by hand
     else:
-        back = re.findall(r"^\| (g_\w+) \|", md, re.M)
-        assert back == ["g_a", "g_alpha"], back  # asked: g_a, and dJ/dalpha's own row (not g_yhat, g_J)
+        back = re.findall(r"^\| (g_\w+) \|", md, re.M)  # every row (each needs those before it), g_a graded
+        assert back == ["g_J", "g_yhat", "g_a", "g_x", "g_alpha", "g_b1"], back
+        assert "(graded: g_a; the others are your working)" in md and "(graded: a; the others" in md
         assert "∂J/∂alpha = g_alpha" in md and "∂J/∂x" not in md and "∂J/∂t" not in md
-        assert "3 significant figures, for a relative tolerance of 0.01" in md
+        assert "graded to 3 significant figures, for a relative tolerance of 0.01" in md
         assert "Submit a JSON file" in md and ".cg program" not in md
         (tmp_path / "a.toml").write_text((tmp_path / "a.toml").read_text().replace('"answers"', '"program"'))
         refused = cli("exercise", "--assignment", str(tmp_path / "a.toml"), "-o", str(tmp_path / "out2"))

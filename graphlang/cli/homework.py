@@ -222,6 +222,9 @@ def exercise(seed: Annotated[int, typer.Option("--seed", help="the exercise's se
 
     def body() -> None:
         if assignment is not None:
+            if seed or difficulty != "medium" or ops or student:  # (silently ignored, a review's find)
+                raise GraphlangError("usage", "--assignment writes your assignment's worksheet; --seed, --difficulty, "
+                                     "--ops and --student make a generated exercise", hint="give one or the other")
             from graphlang.checker import Assignment
             from graphlang.grading.exercise import write_files
             paths, source = write_files(output, Assignment.load(assignment).worksheets()), None

@@ -5,9 +5,10 @@ and every adjoint, whatever the assignment asked), and the program as a page pri
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from graphlang.grading import tangents
-from graphlang.grading.quantities import canonical
+from graphlang.grading.quantities import canonical, node_adjoints, node_values
 from graphlang.language.ast import names as names_in
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
@@ -24,7 +25,7 @@ class Sheet:
     tangents: tuple[tuple[str, str], ...] = ()  # (node, input): the node's tangent in the pass seeded there
     precision: str = "3 significant figures"
     submit: str = "answers"
-    values: bool = True  # whether the nodes' values are graded (else they are the student's working)
+    values: tuple[str, ...] | None = None  # the nodes whose value is graded (None: every one)
 
     @property
     def forward_gradient(self) -> bool:
@@ -39,16 +40,19 @@ def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str)
     adjoints: list[str] = []
     gradient: list[str] = []
     tangent: list[tuple[str, str]] = []
-    values = False
+    values: list[str] = []
     for q in quantities:
         c = canonical(q, prog, prefix) or q
-        values = values or (c in prog.names and c not in prog.inputs)
+        values += [c] if c in prog.names and c not in prog.inputs else []
         if tangents.tangent_key(c, prog):
             node, x = c[1:].split("/d", 1)
             tangent.append((node, x))
         elif c not in prog.names and c.startswith(prefix):
             (gradient if c[len(prefix):] in prog.inputs else adjoints).append(c[len(prefix):])
-    return Sheet(tuple(adjoints), tuple(gradient), tuple(tangent), precision, submit, values)
+    every = node_values(prog)  # (all the nodes asked: nothing to say; a named literal's value is given)
+    moved = {a[2:] for a in node_adjoints(prog, every)} - set(prog.inputs)
+    return Sheet(None if set(adjoints) == moved else tuple(adjoints), tuple(gradient), tuple(tangent), precision,
+                 submit, None if set(values) == set(every) else tuple(values))
 
 
 def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool) -> list[str]:
@@ -58,12 +62,11 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
     m = (lambda t: f"${t}$") if tex else (lambda t: t)  # noqa: E731 (math, as each format writes it)
     name = (lambda n: tex_name(n)) if tex else (lambda n: n)  # noqa: E731
     d = (lambda a, b: f"\\partial {name(a)}/\\partial {name(b)}") if tex else (lambda a, b: f"∂{a}/∂{b}")  # noqa: E731
-    steps = ["run the forward pass: the value of every node" + ("" if sheet.values else
-                                                                 " (your working: the values are not graded)")]
+    steps = ["run the forward pass: the value of every node" + _graded(sheet.values, "the values", name, m)]
     if back:
-        which = "every adjoint" if sheet.adjoints is None else "the adjoints asked below,"
-        steps.append(f"run the backward pass (reverse mode): {which} {m('g_v = ' + d(out, 'v'))}, from "
-                     f"{m(name('g_' + out) + ' = 1')} back to the inputs")
+        steps.append(f"run the backward pass (reverse mode): every adjoint {m('g_v = ' + d(out, 'v'))}, from "
+                     f"{m(name('g_' + out) + ' = 1')} back to the inputs"
+                     + _graded(sheet.adjoints and tuple(f"g_{n}" for n in sheet.adjoints), "the adjoints", name, m))
     if sheet.tangents:
         seeds = ", ".join(m(name(x)) for x in dict.fromkeys(x for _, x in sheet.tangents))
         steps.append(f"run forward mode, one pass seeded at each of {seeds} (its own tangent 1, the other inputs' "
@@ -81,7 +84,16 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
            "either": f"Submit a JSON file of answers ({template} writes one to fill in) or a .cg program computing "
                      f"the same function; {grade} (or {code('--submission yours.cg')}) grades it."}[sheet.submit]
     shown = m(name(out)) if len(prog.outputs) == 1 else m("(" + ", ".join(name(n) for n in prog.outputs) + ")")
-    return [shown, *steps, f"Write your answers to {sheet.precision}. {how}"]
+    return [shown, *steps, f"Answers are graded to {sheet.precision}. {how}"]
+
+
+def _graded(asked: tuple[str, ...] | None, what: str, name: Any, m: Any) -> str:
+    """Which of a pass's quantities are graded, where not all are: the others are the student's working."""
+    if asked is None:
+        return ""
+    if not asked:
+        return f" (your working: {what} are not graded)"
+    return f" (graded: {', '.join(m(name(n)) for n in asked)}; the others are your working)"
 
 
 def listing(source: str, width: int = 84) -> str:

@@ -69,8 +69,8 @@ def _parts(prog: Program, at: dict[str, Any]) -> tuple[adjoint.Adjoints, list[tu
 def _asks(prog: Program, sheet: Sheet, fixed: list[str] | None) -> tuple[list[str], list[str]]:
     """The backward pass's rows and the gradient's inputs that the sheet asks for."""
     wrt = [x for x in prog.inputs if x not in (fixed or ())] if sheet.gradient is None else list(sheet.gradient)
-    back = [] if sheet.forward_gradient else \
-        [n for n in _backward_order(prog, fixed) if sheet.adjoints is None or n in sheet.adjoints or n in wrt]
+    # every adjoint where any is asked (each needs those before it: the unasked are the student's working)
+    back = [] if sheet.forward_gradient or sheet.adjoints == () and not wrt else _backward_order(prog, fixed)
     return back, wrt
 
 
