@@ -841,15 +841,30 @@ def test_a_line_of_several_statements_replaces_each_and_adds_the_new_ones():
     each statement typed alone replaces its own. Oracle: the values by hand at x = 2, z = 3."""
     s = session(["a = x * z", "b = ln(x)", "y = a + b", ":at x=2 z=3"])
     out = render(s.handle("a = x; b = cos(x)"))
-    assert "replaced: a = x; b = cos(x)" in out and "dropped the values of z" in out, out
+    assert "replaced a = x; replaced b = cos(x)" in out and "dropped the values of z" in out, out
     assert math.isclose(float(re.search(r"y = (\S+)", out.split("\n")[-2]).group(1)), 2 + math.cos(2), rel_tol=1e-9)
-    out = render(s.handle("b = ln(x); c = b * 2; y = a + c"))  # c is new; y reads it, so y moves after it
-    assert "moved y after c" in out and s.source.endswith("c = b * 2\ny = a + c\n"), (out, s.source)
+    out = render(s.handle("b = ln(x); c = b * 2; y = a + c"))  # c is new and read by y: it goes before y
+    assert "added c = b * 2 before the statement that reads c" in out, out
+    assert s.source.endswith("c = b * 2\ny = a + c\n"), (out, s.source)
     assert s.program().evaluate({"x": 2}).value == pytest.approx(2 + 2 * math.log(2), rel=1e-12)
     assert "restored the statement replaced" in render(s.handle(":undo"))  # one step undoes the line
     assert s.source == "a = x\nb = cos(x)\ny = a + b\n", s.source
     for bad in ("a = x; a = 2", "q = 1; a = sine(x)"):  # twice on one line; a mistake: nothing changes
         out = render(s.handle(bad))
         assert "error" in out and s.source == "a = x\nb = cos(x)\ny = a + b\n", (bad, out)
-    out = render(s.handle("a = 1/(x - 2); b = x"))  # fails at these values: not replaced
-    assert "not replaced" in out and s.source == "a = x\nb = cos(x)\ny = a + b\n", out
+    out = render(s.handle("a = 1/(x - 2); b = x"))  # fails at these values: not changed
+    assert "not changed" in out and s.source == "a = x\nb = cos(x)\ny = a + b\n", out
+
+
+def test_a_line_of_several_statements_is_as_if_typed_one_per_line():
+    """A review's find: `b = ln(x); e = a * b` (b waiting, e existing) was refused ("'b' is used before
+    it is assigned") where the two typed one per line were taken; `c = x + 1; a = c * 2` likewise.
+    Oracle: the values by hand at x = 2 (b = ln 2, e = a·b, y = e + a)."""
+    s = session(["a = x * 2", "e = a / b", "y = e + a", ":at x=2"])
+    out = render(s.handle("b = ln(x); e = a * b"))
+    assert "added b = ln(x) before the statement that reads b; replaced e = a * b" in out, out
+    assert s.program().evaluate({"x": 2}).value == pytest.approx(4 * math.log(2) + 4, rel=1e-12)
+    out = render(s.handle("c = x + 1; a = c * 2"))  # c, new, goes before the a it is read by
+    assert "added c = x + 1 before the statement that reads c; replaced a = c * 2" in out, out
+    assert s.program().evaluate({"x": 2}).value == pytest.approx(6 * math.log(2) + 6, rel=1e-12)
+    assert "restored" in render(s.handle(":undo")) and "c = x + 1" not in s.source

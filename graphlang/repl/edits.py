@@ -1,5 +1,6 @@
 """Editing the session's statements in place: one replaced (`a = x + z` when a exists, also on a
-line it shares), one put in before the statement that reads it (`b = ln(x)` after `e = a / b`)."""
+line it shares), one put in before the statement that reads it (`b = ln(x)` after `e = a / b`), and
+a line of several, each as if typed alone."""
 
 from __future__ import annotations
 
@@ -19,40 +20,80 @@ from graphlang.repl.commands import add_inputs_read, given, new_inputs, value_al
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
     """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
-    read it recomputed); values of names that are no longer inputs dropped. Else the error stands.
-    A line of several statements (`a = x; b = cos(x)`) replaces each that exists and adds the others."""
+    read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
+    statements, prog = parse_statements(text), session.program()
+    found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
+        len(statements) == 1 and statements[0].kind == "assign" else None
+    if found is None:
+        raise err
+    (chunks, after), st = found, statements[0]
+    moved = f" (moved after {after}, which it reads)" if after else ""
+    return _commit(session, chunks, statements, list(prog.inputs), f"replaced: {st.name} = {st.text}{moved}",  # type: ignore[union-attr]
+                   "replaced")
+
+
+def is_several(text: str) -> bool:
+    return ";" in text and len(parse_statements(text)) > 1
+
+
+def several(session: Any, text: str, err: GraphlangError) -> list[Any]:
+    """A line of several statements, as if typed one per line: each replaces its name's statement,
+    goes in before the first statement that reads its name, or is added (a student's find: the line
+    was refused where the same statements typed one by one were taken)."""
     statements, prog = parse_statements(text), session.program()
     if prog is None or any(st.kind != "assign" for st in statements) or \
             len({st.name for st in statements}) < len(statements):  # (`a = x; a = 2`: as in a file)
         raise err
-    chunks, before, moved = session.chunks, list(prog.inputs), []
+    chunks, before, said = session.chunks, list(prog.inputs), []
     for st in statements:
-        piece = text if len(statements) == 1 else f"{st.name} = {st.text}"
-        if st.name not in prog.names or st.name in prog.inputs:  # a new node, beside the replaced ones
-            chunks = [*chunks, piece]
-        else:
+        piece = f"{st.name} = {st.text}"
+        if st.name in prog.names and st.name not in prog.inputs:
             found = replace(chunks, prog, st.name, piece)
             if found is None:
                 raise err
             chunks, after = found
-            moved += [f"{st.name} after {after}"] if after else []
-        if len(statements) > 1:
-            try:
-                prog = parse("\n".join(chunks) + "\n", limits=session.limits)
-            except GraphlangError as bad:  # (its line counts the session's, not the line typed)
-                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
+            said.append(f"replaced {piece}" + (f" (moved after {after}, which it reads)" if after else ""))
+        else:  # read above (waiting for it), or by a statement this line replaces: before that reader
+            later = [_assigning(chunks, o.name) for o in statements if o is not st and o.expr is not None
+                     and st.name in names(o.expr) and o.name in prog.names and o.name not in prog.inputs]
+            read = [_first_reader(chunks, st.name)] if st.name in prog.inputs else []
+            first = min(read + later, default=len(chunks))
+            if st.name in prog.checked.declared:
+                raise err
+            chunks = chunks[:first] + [piece] + chunks[first:]
+            said.append(f"added {piece}" + (f" before the statement that reads {st.name}" if first < len(chunks) - 1
+                                            else ""))
+        try:
+            prog = parse("\n".join(chunks) + "\n", limits=session.limits)
+        except GraphlangError as bad:  # (its line counts the session's, not the line typed)
+            raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
+    return _commit(session, chunks, statements, before, "; ".join(said), "changed")
+
+
+def _assigning(chunks: list[str], name: str) -> int:
+    """The chunk whose statement assigns `name`."""
+    return next(k for k, chunk in enumerate(chunks) if any(
+        st.kind == "assign" and st.name == name for st in parse_statements(chunk)))
+
+
+def _first_reader(chunks: list[str], name: str) -> int:
+    """The first chunk with a statement that reads `name` (one exists: the name is an input)."""
+    return next(k for k, chunk in enumerate(chunks) if any(
+        st.expr is not None and name in names(st.expr) for st in parse_statements(chunk)))
+
+
+def _commit(session: Any, chunks: list[str], statements: list[Any], before: list[str], said: str,
+            verb: str) -> list[Any]:
+    """The edited chunks as the session's (one :undo step); what was done, the values dropped and
+    awaited, a typo asked about, and the values the edit reaches (or, its own failure, undone)."""
     session._undo.append(("replace", session.chunks, session.at))
     session.chunks = chunks
     session._synced, session._program = (-1, None), None  # names, program and values again
     prog = session.program()
     dropped = [n for n in session.at if n not in prog.inputs]
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
-    said = "; ".join(f"{st.name} = {st.text}" for st in statements)
-    which = "moved " + ", ".join(moved)
-    if len(statements) == 1 and moved:
-        which = f"moved after {moved[0].split(' after ')[1]}, which it reads"
-    shown: list[Any] = [Text(f"replaced: {said}" + (f" ({which})" if moved else "") + (
-        f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
+    shown: list[Any] = [Text(said + (f"; dropped the values of {', '.join(dropped)} (not inputs now)"
+                                     if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
     names_ = [st.name for st in statements]
     shown += waiting(names_, add_inputs_read({}, prog.graph.statements), missing)
@@ -60,7 +101,7 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
     nodes = SimpleNamespace(fresh=[n for n in prog.inputs if n not in old],
                             assigned=[n for n in prog.names if n not in prog.inputs])
     shown += new_inputs(nodes, statements)  # `y = d + e + ff`: did you mean f? (as a new line is asked)
-    return _recomputed(session, prog, names_, shown, "replaced")
+    return _recomputed(session, prog, names_, shown, verb)
 
 
 def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:

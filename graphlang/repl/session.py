@@ -124,6 +124,8 @@ class ReplSession:
         try:
             names, statements, checked = self._names.add(text, self.limits)
         except GraphlangError as err:
+            if err.kind in ("undefined", "redefined") and edits.is_several(text):
+                return edits.several(self, text, err)  # `b = ln(x); e = a * b`: each as if typed alone
             if err.kind == "undefined" and not rc.is_value(text, self._names.inputs):
                 return edits.insert_earlier(self, text, err)  # `b = ln(x)` after `e = a / b`: before it
             if err.kind != "redefined":
