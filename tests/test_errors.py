@@ -1068,7 +1068,7 @@ def test_a_row_or_column_where_a_vector_fits_is_told_to_be_a_vector(cli, write, 
     assert ok.code == 0 and "stretches" not in ok.err, ok.err
 
 
-@pytest.mark.parametrize("command", ["grad", "hessian"])
+@pytest.mark.parametrize("command", ["grad", "hessian", "diff"])
 def test_an_element_after_wrt_is_named_whole_and_pointed_to_its_input(cli, write, command):
     """A student's find: `--wrt 'W2[1,2]'` was split at its comma ("cannot differentiate with
     respect to 'W2[1'"). The element is named whole, and the hint names the input and explain."""
@@ -1103,3 +1103,9 @@ def test_the_repl_notes_the_stretch_on_explain_forward_and_a_component():
     for cmd in (":explain forward", ":explain y[0,0]"):
         shown = "\n".join(getattr(t, "plain", str(t)) for t in s.handle(cmd))
         assert "stretches both operands to [2, 2]" in shown, (cmd, shown[-300:])
+
+
+def test_the_playgrounds_wrt_reads_an_element_whole():
+    """A review's find: the web playground split "W2[1,2]" at its comma, as --wrt once did."""
+    from graphlang.web.compute import _wrt
+    assert _wrt("x, W2[1,2]") == ["x", "W2[1,2]"] and _wrt("x,z") == ["x", "z"] and _wrt("") is None

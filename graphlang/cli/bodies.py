@@ -8,10 +8,11 @@ import os
 import sys
 from typing import Any
 
-from graphlang.cli.session import ExitCode, Session, guarded, values, wrt_names
+from graphlang.cli.session import ExitCode, Session, guarded, values
 from graphlang.errors import GraphlangError
 from graphlang.files import check_target, write_text
 from graphlang.ir.pretty import pretty
+from graphlang.language.atvalues import wrt_names
 from graphlang.present import jsonout
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program

@@ -7,7 +7,6 @@ from __future__ import annotations
 import builtins
 import gc
 import os
-import re
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from graphlang.errors import GraphlangError
 from graphlang.gradcheck import fd_caution
-from graphlang.language.atvalues import parse_at, read_at_file
+from graphlang.language.atvalues import parse_at, read_at_file, wrt_names
 from graphlang.limits import Limits
 from graphlang.present import grid, jsonout
 from graphlang.present.grid import Part
@@ -164,11 +163,6 @@ class Session:
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
-
-def wrt_names(wrt: str | None) -> list[str] | None:
-    """`--wrt x,z` as names; a comma inside brackets is an element's (`W2[1,2]`, named whole in errors)."""
-    return [w.strip() for w in re.split(r",(?![^\[]*\])", wrt) if w.strip()] or None if wrt else None
-
 
 def values(at: list[str], at_file: str | None) -> dict[str, Any]:
     vals = read_at_file(at_file) if at_file else {}

@@ -277,3 +277,8 @@ def read_at_file(path: str) -> dict[str, Any]:
                                      hint='write numbers unquoted: {"x": 2, "W": [[1, 0], [0, 1]]}')
         _rectangular(str(name)[:40], None, value, f"--at-file {path}: ")  # as `--at x=[1,[2]]`: a usage error
     return obj
+
+
+def wrt_names(wrt: str | None) -> list[str] | None:
+    """`--wrt x,z` as names; a comma inside brackets is an element's (`W2[1,2]`, named whole in errors)."""
+    return [w.strip() for w in re.split(r",(?![^\[]*\])", wrt) if w.strip()] or None if wrt else None

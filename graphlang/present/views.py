@@ -110,6 +110,8 @@ def by_nodes(prog: Program, wrt: str | Sequence[str] | None) -> list[str]:
     if chosen and all(isinstance(n, str) and n in prog.graph.slot_of for n in chosen):
         return chosen
     bad = next((n for n in chosen or [] if isinstance(n, str) and n not in prog.graph.slot_of), None)
+    if bad is not None and bad.split("[")[0].strip() in prog.inputs:  # W[1,2]: an element, said as the gradient says it
+        return prog._wrt(wrt)
     if bad is not None:  # (the name that is wrong, not the first that is not an input)
         raise GraphlangError("unknown-input", f"cannot differentiate with respect to {bad!r}: the program has "
                              "no such node", hint="inputs: " + ", ".join(prog.inputs) + "; other nodes: "

@@ -24,6 +24,7 @@ from graphlang.language.atvalues import (
     duplicates_refused,
     json_float,
     parse_at,
+    wrt_names,
 )
 from graphlang.limits import Limits
 from graphlang.present import explain as ex
@@ -100,7 +101,7 @@ def _wrt(wrt: Any) -> list[str] | None:
     if wrt is None:
         return None
     if isinstance(wrt, str):
-        return [w.strip() for w in wrt.split(",") if w.strip()] or None
+        return wrt_names(wrt)  # (as --wrt reads it: W2[1,2] is one name)
     if isinstance(wrt, list) and all(isinstance(w, str) for w in wrt):
         return wrt or None
     raise _usage('"wrt" must be a string such as "x,z" or a list of input names')
