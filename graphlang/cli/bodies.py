@@ -105,14 +105,14 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
         if node is not None and node not in prog.names:
             raise GraphlangError("usage", f"--node {node!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(prog.names))
-        lines = forwardmode.explain_forward(prog, values(at, at_file), node, digits, wrt, as_json or fmt != "text") \
-            if forward else \
-            ex.explain(prog, values(at, at_file), node, digits, of, with_latex=as_json or fmt != "text")
+        vals = values(at, at_file)  # (read once: the note below binds them again, not the file)
+        lines = forwardmode.explain_forward(prog, vals, node, digits, wrt, as_json or fmt != "text") if forward else \
+            ex.explain(prog, vals, node, digits, of, with_latex=as_json or fmt != "text")
         if as_json:
             print(jsonout.dumps(jsonout.explain(lines, prog.limits)))
         else:
             s.show_text(ex.as_text(lines, fmt, width), soft_wrap=True)
-        s.notes(prog, values(at, at_file))
+        s.notes(prog, vals)
     guarded(s, body)
 
 

@@ -34,8 +34,8 @@ class Sheet:
 
 
 def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str) -> Sheet:
-    """An assignment's sheet: what its quantities ask (`graphlang exercise --assignment`; a TA's find:
-    the sheet said 3 figures, a JSON file and every adjoint whatever the assignment asked)."""
+    """An assignment's sheet from the quantities it asks (canonical keys: values, adjoints, gradient,
+    tangents), its precision in words and its kind of submission."""
     prefix = adjoint.choose_prefix(prog.names)
     adjoints: list[str] = []
     gradient: list[str] = []
@@ -115,7 +115,8 @@ def listing(source: str, width: int = 84) -> str:
     return "\n".join(out)
 
 
-def end(k: int, steps: list[str]) -> str:
+def step_end(k: int, steps: list[str]) -> str:
+    """The punctuation closing step k of a numbered list: ";", and "." after the last."""
     return "." if k == len(steps) else ";"
 
 
@@ -124,7 +125,7 @@ def tangent_rule(prog: Program, node: str, x: str, tex: bool) -> str:
     of forward mode, as the backward table's is of reverse mode)."""
     g = prog.graph
     st = g.statement(node)
-    moved = g.reached_from([g.inputs.index(x)])
+    moved = g.reached_from([g.slot_of[x]])
     reads = [b for b in dict.fromkeys(names_in(st.expr)) if moved[g.slot_of[b]]] if st and st.expr else []
     if tex:
         return " + ".join(f"\\frac{{\\partial {tex_name(node)}}}{{\\partial {tex_name(b)}}}" + (

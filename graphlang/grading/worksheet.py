@@ -16,7 +16,7 @@ import numpy as np
 
 from graphlang.grading import tangents, tomltext
 from graphlang.grading.quantities import canonical
-from graphlang.grading.sheet import Sheet, end, intro, listing, tangent_rule, tex_escape
+from graphlang.grading.sheet import Sheet, intro, listing, step_end, tangent_rule, tex_escape
 from graphlang.ir.layout import STYLES, layered
 from graphlang.language.ast import names as names_in
 from graphlang.program import Program
@@ -114,7 +114,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
     o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=False)
     lines = [f"# {title}", "", f"The function {o}({', '.join(prog.inputs)}) is written below as named intermediate "
              f"quantities. At **{_point(at)}**:", "",
-             *(f"{k}. {st}{end(k, steps)}" for k, st in enumerate(steps, 1)), "", hand_in, "",
+             *(f"{k}. {st}{step_end(k, steps)}" for k, st in enumerate(steps, 1)), "", hand_in, "",
              "## The program", "", "```cg", prog.source.rstrip("\n"), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
     for n in nodes:  # the course's conventions: rectangles (rounded for inputs), the function inside
@@ -186,7 +186,7 @@ def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None
              "\\begin{document}", "\\sloppy  % (a long command in the instructions: spaces stretch, no overfull line)",
              f"\\section*{{{tex_escape(title)}}}",
              f"The function {o} is written below as named intermediate quantities. At ${point}$:",
-             "\\begin{enumerate}", *(f"\\item {st}{end(k, steps)}" for k, st in enumerate(steps, 1)),
+             "\\begin{enumerate}", *(f"\\item {st}{step_end(k, steps)}" for k, st in enumerate(steps, 1)),
              "\\end{enumerate}", hand_in,
              "", "\\subsection*{The program}", "\\begin{verbatim}", listing(prog.source), "\\end{verbatim}",
              "", "\\subsection*{The computation graph}", _picture(adj, prog),

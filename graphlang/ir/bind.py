@@ -11,7 +11,7 @@ from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 from graphlang.primitives.shapes import Shape, show
 
-_PLAIN = frozenset({float, int, np.float64})  # (a bool's type is bool: not among them)
+_PLAIN_NUMBERS = frozenset({float, int, np.float64})  # (a bool's type is bool: not among them)
 
 
 def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
@@ -39,7 +39,7 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
                    f"{limits.max_tensor_elements:,} elements)"
         if isinstance(v, (list, tuple)):
             pushed += len(v)
-            if set(map(type, v)) <= _PLAIN:  # a row of numbers (in C: a million elements' walk took 3 s)
+            if set(map(type, v)) <= _PLAIN_NUMBERS:  # a row of numbers (in C: a million elements' walk took 3 s)
                 continue
             stack.extend((w, depth + 1) for w in v)
         elif isinstance(v, np.ndarray):

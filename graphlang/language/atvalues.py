@@ -213,6 +213,8 @@ def duplicates_refused(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+_OPEN, _CLOSE = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
+_JSON_NUMBERS = frozenset({float, int})  # (what json.loads makes of a number)
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"?', re.DOTALL)  # a JSON string (or an unclosed one, to the end)
 
 
@@ -224,8 +226,6 @@ def _json_depth(data: bytes) -> int:
     return int(np.cumsum(step).max(initial=0))
 
 
-_OPEN, _CLOSE = np.frombuffer(b"[{", dtype=np.uint8), np.frombuffer(b"]}", dtype=np.uint8)
-_PLAIN = frozenset({float, int})
 
 
 def read_at_file(path: str) -> dict[str, Any]:
@@ -265,7 +265,7 @@ def read_at_file(path: str) -> dict[str, Any]:
         while stack:
             v = stack.pop()
             if isinstance(v, list):
-                if set(map(type, v)) <= _PLAIN and all(map(math.isfinite, v)):
+                if set(map(type, v)) <= _JSON_NUMBERS and all(map(math.isfinite, v)):
                     continue  # a row of finite numbers (checked in C; one at a time below otherwise)
                 stack.extend(v)
             elif isinstance(v, float) and not math.isfinite(v):  # NaN, Infinity, 1e999 (as `--at x=nan`)
