@@ -254,3 +254,19 @@ def test_a_layer_without_a_loss_is_told_before_training_and_its_extra_column_is_
     ran = cli("train", str(tmp_path / "l.cg"), "--data", str(tmp_path / "d4.csv"))
     assert "4 columns, expected 3 (x: 3)" in ran.err and "class index" not in ran.err, ran.err
     assert "a label column needs an input of its own" in ran.err
+
+
+def test_the_loss_plot_ticks_whole_epochs(monkeypatch):
+    """A student's find: three epochs were ticked 1.00, 1.25, 1.50, …"""
+    import matplotlib
+    matplotlib.use("Agg")
+    from types import SimpleNamespace
+
+    from graphlang.present import plots
+    closed = []
+    real = plots.pyplot()
+    monkeypatch.setattr(real, "close", lambda fig: closed.append(fig))
+    monkeypatch.setattr(plots, "write_with", lambda path, write: None)
+    plots.loss_plot([SimpleNamespace(epoch=e, train_loss=1 / e, val_loss=None) for e in (1, 2, 3)], "x.png")
+    ticks = closed[0].axes[0].get_xticks()
+    assert all(float(t).is_integer() for t in ticks), ticks

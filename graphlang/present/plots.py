@@ -45,6 +45,7 @@ def loss_plot(history: list[Any], path: str) -> None:
     if history and history[0].val_loss is not None:
         ax.plot([h.epoch for h in history], [h.val_loss for h in history], "s-", label="validation")
     ax.set_xlabel("epoch")
+    ax.xaxis.get_major_locator().set_params(integer=True)  # epochs are whole (ticks at 1.25 read oddly)
     ax.set_ylabel("loss")
     ax.legend()
     fig.tight_layout()
