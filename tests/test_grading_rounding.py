@@ -240,3 +240,22 @@ def test_one_slip_costs_one_answer_however_the_student_carries_it(rounded):
         rep = ex.assignment.grade_answers(answers)
         failed = [i.name for i in rep.items if not i.passed]
         assert failed == [slip], (seed, failed, rep.as_text())
+
+
+@pytest.mark.parametrize("x", [2, 20])
+def test_a_wrong_answer_rounds_by_its_own_figures_not_the_hidden_values(x):
+    """An attacker's find: b = 0.5 (wrong, hidden b = ln x) then c = 0.476 was credited as carried
+    forward when the hidden b was 2.996 and not when it was 0.693 (the rounding cap came from the
+    true value: its decade could be probed), and b = 0.001 to one figure moved ±50 %. Oracle:
+    sin(0.5) = 0.4794 by hand, 0.476 is off by more than its own 3 figures allow."""
+    ref = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
+    how = Comparison("sigfig", digits=3)
+    r = grade_answers(ref, {"b": 0.5, "c": 0.476}, {"x": x, "z": 3}, quantities=["b", "c"], comparison=how,
+                      show_expected=False)
+    assert [i.passed for i in r.items] == [False, False], [(i.name, i.message) for i in r.items]
+    ok = grade_answers(ref, {"b": 0.5, "c": round(math.sin(0.5), 3)}, {"x": x, "z": 3}, quantities=["b", "c"],
+                       comparison=how, show_expected=False)
+    assert [i.passed for i in ok.items] == [False, True]  # the honest slip is still carried forward
+    sloppy = grade_answers(ref, {"b": 0.001, "c": 0.0014}, {"x": x, "z": 3}, quantities=["b", "c"],
+                           comparison=how, show_expected=False)
+    assert not sloppy.items[1].passed  # sin(0.001) = 0.001, not 0.0014: no ±50 % for a one-figure b

@@ -249,11 +249,11 @@ def _rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, A
     for n, value in earlier.items():
         v = np.asarray(value, dtype=np.float64)
         t = None if true is None else true.get(n)
-        # (the cap at the larger of the written and the true value: a wrong a = 0.110 where a is
-        # 0.0110, written to 3 figures, rounds ±0.0005, which the true value's 3 figures cap at ±0.00005)
-        cap = cmp_of(n).allowance(v) if t is None or np.shape(t) != v.shape else \
-            np.maximum(cmp_of(n).allowance(v), cmp_of(n).allowance(t))
-        half = np.minimum(_half_unit(v), cap)
+        # (capped by the comparison at the written value, never the true one: a wrong a = 0.110 where
+        # a is 0.0110 rounds ±0.0005, which the true value's 3 figures capped at ±0.00005; and a
+        # wrong b = 0.001 to one figure beside a true 0.693 moved ±0.0005, ±50 %, under the true
+        # value's cap — and the cap's size told a probing student the hidden value's decade)
+        half = np.minimum(_half_unit(v), cmp_of(n).allowance(v))
         if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
             half = np.where(written_exactly(v, t), 0.0, half)
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
