@@ -362,7 +362,8 @@ def test_text_and_huge_integers_are_not_numbers():
     rep = grade_answers(SQUARE, answers, {"x": 2})
     assert not rep.passed and rep.score == 0
     assert all(i.message.startswith("not a number or a list of numbers")
-               for i in rep.items if i.name in answers and i.name != "y")
+               for i in rep.items if i.name in answers and i.name not in ("y", "dy/dx"))
+    assert next(i for i in rep.items if i.name == "dy/dx").message == "a number past float64's range (±1.8e308)"
     assert next(i for i in rep.items if i.name == "a").message.endswith('(a string: write 4, not "4")')
     json.dumps(rep.to_json(), allow_nan=False)  # the report still serializes
     correct = grade_answers(SQUARE, {"a": 4, "y": 16, "dy/dx": 16, "g_a": 8, "g_y": 1}, {"x": 2})
@@ -1105,3 +1106,22 @@ def test_a_formula_in_a_string_is_not_read_as_its_digits(text, said):
     """A review's find: "sqrt(2)" was told "write only the number, 2": a formula's digit is not its value."""
     from graphlang.grading.checker import _malformed
     assert said in _malformed(text, 1.0)
+
+
+@pytest.mark.parametrize("in_list", [False, True])
+def test_an_integer_past_python_s_repr_is_reported_not_raised(in_list):
+    """An attacker's find: `grade_answers` took a = 10**5000 (from the API; JSON refuses it), then
+    `report.to_json()` raised ValueError (an int of over 4,300 digits has no repr)."""
+    huge = [1, 10**5000] if in_list else 10**5000
+    rep = grade_answers("a = x * z\ny = a + 1\n", {"a": huge}, {"x": 2, "z": 3}, quantities=["a"])
+    assert not rep.passed
+    shown = json.dumps(rep.to_json()) + json.dumps(rep.to_gradescope())
+    assert "past float64's range" in shown, shown[:300]  # (said, and shown bounded: no repr of it)
+
+
+@pytest.mark.parametrize("text", ["٦", "０.６９３", "1e400", "approx 1e400"])
+def test_no_hint_to_write_unquoted_what_json_would_not_take(text):
+    """An attacker's find: "٦" was told `write ٦, not "٦"` and "1e400" "write only the number, 1e400",
+    neither a number JSON (or float64) takes."""
+    from graphlang.grading.checker import _malformed
+    assert _malformed(text, 1.0) == "not a number or a list of numbers (a string)"

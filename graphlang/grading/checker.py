@@ -54,12 +54,15 @@ def _well_formed(got: Any, want: Any) -> bool:
     return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
 
 
-_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # (ASCII: JSON's digits)
 _WORDS = re.compile(r"[\sA-Za-z~≈:,;()]*")  # what may stand beside a number: words, not a formula (e^2, pi/2)
 
 
 def _float(text: str) -> Any:
-    """A string that spells one finite number, as that number (else None)."""
+    """A string that spells one finite number in ASCII, as that number (else None): "٦" and "1e400"
+    are no numbers JSON would take unquoted (an attacker's find: "write ٦, not "٦"")."""
+    if not text.isascii():
+        return None
     try:
         v = float(text[:40])
     except ValueError:
@@ -75,9 +78,13 @@ def _malformed(got: Any, want: Any) -> str:
         inside = re.findall(_NUMBER, got[:200]) if isinstance(got, str) else []
         if spelled:
             return f'not a number or a list of numbers (a string: write {got.strip()}, not "{got.strip()}")'
-        if len(inside) == 1 and _WORDS.fullmatch(re.sub(_NUMBER, " ", got[:200], count=1)) and \
+        words = len(inside) == 1 and _WORDS.fullmatch(re.sub(_NUMBER, " ", got[:200], count=1))
+        if words and math.isfinite(float(inside[0])) and \
                 not re.search(r"\(\s*" + _NUMBER, got):  # "approx -0.664", "0.215 (rounded)": not "sqrt(2)"
             return f"not a number or a list of numbers (a string: write only the number, {inside[0]}, unquoted)"
+        if isinstance(got, int) and not isinstance(got, bool) or isinstance(got, list) and any(
+                isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 1024 for v in got[:10_000]):
+            return "a number past float64's range (±1.8e308)"  # (10**5000: a number, too large to compare)
         formula = isinstance(got, str) and inside and any(c in got for c in "()^*/+")  # sqrt(2), e^2, pi/2
         return "not a number or a list of numbers" + (" (a string: write the number a formula stands for)"
                                                        if formula else " (a string)" if isinstance(got, str) else "")

@@ -114,15 +114,24 @@ SHOWN = 10_000  # numbers of an answer echoed in a report's `got` (past it: its 
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
 
 
+def _as_text(v: Any) -> str:
+    """A value as text, at most 100 characters (an int of 5,000 digits has no repr: an attacker's find)."""
+    try:
+        return reprlib.repr(v)[:100]
+    except ValueError:
+        return f"<an integer of about {int(v.bit_length() * 0.30103):,} digits>" if isinstance(v, int) else \
+            "<a value too large to show>"
+
+
 def _plain(v: Any) -> Any:
     if v is None:
         return None
     if _not_a_number(v) is not None:  # text, complex, or a list too large to read (bounded walk)
-        return reprlib.repr(v)[:100]  # what the student wrote, shown as text (bounded)
+        return _as_text(v)  # what the student wrote, shown as text (bounded)
     try:
         a = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError, OverflowError):
-        return repr(v)[:100]  # what the student wrote, shown as text
+        return _as_text(v)  # what the student wrote, as text
     if not np.all(np.isfinite(a)):
         return None
     if a.size > SHOWN:  # an answer this long is wrong in shape: the report stays small
