@@ -1125,3 +1125,13 @@ def test_no_hint_to_write_unquoted_what_json_would_not_take(text):
     neither a number JSON (or float64) takes."""
     from graphlang.grading.checker import _malformed
     assert _malformed(text, 1.0) == "not a number or a list of numbers (a string)"
+
+
+def test_ignored_keys_are_named_ten_at_most_and_short():
+    """An attacker's find: 60,000 unknown keys made a 3.7 MB results.json of "ignored" lines, and a
+    500,000-character key was echoed whole."""
+    answers = {f"k{i}": 1.0 for i in range(5000)} | {"x" * 100_000: 1.0, "a": 6}
+    rep = grade_answers("a = x * z\ny = a + 1\n", answers, {"x": 2, "z": 3}, quantities=["a"])
+    said = [f for f in rep.feedback if f.startswith("ignored")]
+    assert len(said) == 10 and rep.feedback[-1] == "... and 4,991 more keys ignored", rep.feedback[-2:]
+    assert len(json.dumps(rep.to_json())) < 5000 and rep.items[0].passed

@@ -283,18 +283,22 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             report.root_cause = item.name
     report.feedback.extend(tangents.pass_hints(prog, given, reference_values, wanted, default_how))
     labels = [_label(q, prefix, prog) for q in order if q in wanted and q not in given]  # (still unanswered)
-    for key in unknown:
-        report.feedback.append(f"ignored {key!r}: it names no node or adjoint of the program" + _near(
+    ignored = [k for k in unknown][:IGNORED_SHOWN]  # (60,000 unknown keys made a 3.7 MB results.json)
+    for key in ignored:
+        report.feedback.append(f"ignored {_key(key)}: it names no node or adjoint of the program" + _near(
             key, answers.get(key), labels))
-    for q in given:
-        if q not in wanted:
-            why = "not asked in this assignment"
-            if q in prog.inputs:
-                why = "an input: its value is given by the assignment, not answered"
-            if result.adjoints is None and q.startswith(prefix):
-                why = ("adjoints and gradients are defined for a scalar output; this program's output "
-                       "is not one (answer its values)")
-            report.feedback.append(f"ignored {_label(q, prefix, prog)!r}: {why}")
+    for q in [q for q in given if q not in wanted][:IGNORED_SHOWN - len(ignored)]:
+        why = "not asked in this assignment"
+        if q in prog.inputs:
+            why = "an input: its value is given by the assignment, not answered"
+        if result.adjoints is None and q.startswith(prefix):
+            why = ("adjoints and gradients are defined for a scalar output; this program's output "
+                   "is not one (answer its values)")
+        report.feedback.append(f"ignored {_key(_label(q, prefix, prog))}: {why}")
+        ignored.append(q)
+    more = len(unknown) + sum(q not in wanted for q in given) - len(ignored)
+    if more > 0:
+        report.feedback.append(f"... and {more:,} more keys ignored")
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
     strings = [i.name for i in report.items if "(a string" in i.message]
     wrong = [i for i in report.items if not i.passed and i.message != "no answer"]
@@ -342,6 +346,14 @@ def _near(key: str, value: Any, unanswered: list[str]) -> str:
     near = squeeze.get(key.replace("/", "").replace("_", "").lower()) or next(
         iter(difflib.get_close_matches(key, unanswered, n=1, cutoff=0.8)), None)
     return f"; did you mean {near!r}?" if near else ""
+
+
+IGNORED_SHOWN = 10  # keys an answers file's feedback names as ignored (then how many more)
+
+
+def _key(key: str) -> str:
+    """A key as feedback quotes it: at most 60 characters (a 500,000-character key was echoed whole)."""
+    return repr(key) if len(key) <= 60 else repr(key[:60]) + f"… ({len(key):,} characters)"
 
 
 def _label(q: str, prefix: str, prog: Program) -> str:
