@@ -1083,6 +1083,8 @@ def test_a_vector_output_is_graded_as_the_references_several_outputs_joined():
     assert any("compared element by element" in f for f in same.feedback)
     wrong = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(z)]\n", at)
     assert wrong.score < wrong.max_score
+    column = grade_program(ref, "h = tanh(x + 2 * z)\ny = [[h * h], [x * exp(-z)]]\n", at)  # (2, 1): flattened
+    assert column.score == column.max_score, [(i.name, i.message) for i in column.items]
     longer = grade_program(ref, "h = tanh(x + 2 * z)\ny = [h * h, x * exp(-z), x]\n", at)
     assert any("the reference's is 2 outputs" in i.message for i in longer.items)
 

@@ -217,7 +217,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
                 it.message = it.message or "not graded: the output differs in shape from the reference's"
             first_bad = first_bad or value.name
             break
-        if not _close(got.value, want.value, rtol, atol)[0] and not value.message:
+        gv, wv = (np.ravel(got.value), np.ravel(want.value)) if joined else (got.value, want.value)  # (flattened)
+        if not _close(gv, wv, rtol, atol)[0] and not value.message:
             value.message = f"at {where}: {short(got.value)}, " + _expected(want.value, show_expected)
             first_bad = first_bad or value.name
         if stud_kink:  # the submission's derivative is a convention here: compare elsewhere
