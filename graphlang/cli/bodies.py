@@ -143,10 +143,11 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
         ok = all(r.passed for r in checks)
         corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
         conventions = [] if ok or corners else gc.on_corners(prog, vals)  # or one of its functions'
+        lost = {} if ok or corners or conventions else gc.digits_lost(prog, vals, checks)  # or cancellation
         if as_json:
-            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners, conventions)))
+            print(jsonout.dumps(jsonout.gradcheck(ok, checks, corners, conventions, lost)))
         else:
-            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners, conventions))  # (without Rich off a terminal)
+            s.show(gradcheck_parts(checks, gc.TOLERANCES, corners, conventions, lost))  # (no Rich off a terminal)
         s.notes(prog, vals)
         if not ok:
             raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would: Click exits with it

@@ -81,7 +81,8 @@ def sweep(rows: list[Any], best_forward: float, best_central: float) -> dict[str
     return {"sweep": [r.__dict__ for r in rows], "best": {"forward": best_forward, "central": best_central}}
 
 
-def gradcheck(passed: bool, checks: list[Any], kinks: Any = (), conventions: Any = ()) -> dict[str, Any]:
+def gradcheck(passed: bool, checks: list[Any], kinks: Any = (), conventions: Any = (),
+              lost: Any = None) -> dict[str, Any]:
     out: dict[str, Any] = {"passed": passed, "rows": [
         {"input": r.input, "method": r.method, "value": None if r.value is None else plain(r.value),
          "abs_error": r.abs_error, "rel_error": r.rel_error, "passed": r.passed,
@@ -91,6 +92,8 @@ def gradcheck(passed: bool, checks: list[Any], kinks: Any = (), conventions: Any
                         for k in kinks]
     if conventions:  # a function on its corner (max at a tie) where the whole may be smooth
         out["corners"] = list(conventions)
+    if lost:  # the float64 formula cancels its digits: the derivative to 40 digits, per input
+        out["exact"] = dict(lost)
     return out
 
 

@@ -141,7 +141,7 @@ def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> l
 
 
 def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]], kinks: Any = (),
-                    conventions: Any = ()) -> list[Part]:
+                    conventions: Any = (), lost: Any = None) -> list[Part]:
     """The `gradcheck` view: a table per input (each method beside reverse mode), notes, the verdict."""
     parts: list[Part] = []
     kinked = {k.input for k in kinks}
@@ -182,6 +182,16 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
                             "methods take each function's convention (relu'(0) = 0, abs'(0) = 0, a tie goes to "
                             "the first argument), which need not be the slope of the whole (max(x, z) + min(x, z) "
                             "is x + z): no method is wrong; check the gradient at a nearby point", "bold yellow"))
+    elif not ok and lost:  # the exact methods agree on a float64 formula whose digits cancel
+        for name, true in lost.items():
+            ours = next(r.value for r in rows if r.input == name and r.method == "reverse")
+            parts.append(Styled(f"∂/∂{name} to 40 digits is {true:.6g}: reverse, forward and symbolic mode "
+                                f"({tensor(ours)}) differentiate the program's float64 formula, which loses its digits "
+                                "to cancellation at this point (a − b of nearly equal numbers, as 1 − cos(x) near "
+                                "x = 0)", "yellow"))
+        parts.append(Styled("the program's float64 formula cancels its digits here: no method's number can be "
+                            "trusted; write it in a stable form, or check a point farther from the cancellation",
+                            "bold red"))
     elif not ok and all(r.passed or r.method == "fd" for r in rows):
         parts.append(Styled("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
                             "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
