@@ -868,3 +868,20 @@ def test_a_line_of_several_statements_is_as_if_typed_one_per_line():
     assert "added c = x + 1 before the statement that reads c; replaced a = c * 2" in out, out
     assert s.program().evaluate({"x": 2}).value == pytest.approx(6 * math.log(2) + 6, rel=1e-12)
     assert "restored" in render(s.handle(":undo")) and "c = x + 1" not in s.source
+
+
+def test_a_graph_built_top_down_in_any_order_is_taken():
+    """A student's find: `y = d + e + f`, then a and b, c, and `d = exp(a)` was refused ("'d' is used
+    before it is assigned ... move this statement"): d goes before y, but reads a typed after y. Now
+    the statements are put in an order where each name is assigned before it is read (y moves).
+    Oracle: the lecture's y = 412.1914573 at x = 2, z = 3, and reverse mode's gradient by hand."""
+    s = session(["y = d + e + f", "a = x * z; b = ln(x)", "c = sin(b)"])
+    out = render(s.handle("d = exp(a)"))
+    assert "added d = exp(a); y, which reads it, moved after it" in out, out
+    for line in ("e = a / b", "f = c / a", ":at x=2 z=3"):
+        s.handle(line)
+    r = s.program().evaluate({"x": 2, "z": 3})
+    assert r.value == pytest.approx(412.1914572841212, rel=1e-12)
+    assert r.gradient["x"] == pytest.approx(1208.3812151266096, rel=1e-12)
+    s2 = session(["y = d + 1", "a = y * 2"])
+    assert "cycle" in render(s2.handle("d = a + 1")) or "error" in render(s2.handle(":run"))  # (a cycle stays one)

@@ -4,6 +4,7 @@ a line of several, each as if typed alone."""
 
 from __future__ import annotations
 
+import heapq
 import re
 from types import SimpleNamespace
 from typing import Any
@@ -124,6 +125,14 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
             raise GraphlangError("undefined", cycle, None, None, "a node cannot be computed from itself: one "
                                  "of the two statements must read something else") from None
         prog = None
+    if prog is None and first is not None:  # `d = exp(a)` read by y above, reading a typed after y: y moves
+        ordered = _topological([*session.chunks, text])
+        readers = [st.name for chunk in session.chunks for st in parse_statements(chunk)
+                   if st.expr is not None and name in names(st.expr)]
+        if ordered is not None:
+            return _commit(session, ordered, statements, list(session._names.inputs), f"added {name} = "
+                           f"{statements[0].text}; {', '.join(readers)}, which read{'s' * (len(readers) == 1)} "
+                           f"it, moved after it", "added")
     if prog is None:
         raise err
     session._undo.append(("insert", first))
@@ -134,6 +143,34 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     return _recomputed(session, session.program(), [name], [Text(
         f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"),
         *waiting([name], add_inputs_read({}, prog.graph.statements), missing)], "added")
+
+
+def _topological(chunks: list[str]) -> list[str] | None:
+    """The chunks in an order where every name is assigned before it is read, the typed order kept
+    wherever it allows (a graph built top-down, in any order: a student's find); None for a cycle."""
+    made, reads = {}, []
+    for k, chunk in enumerate(chunks):
+        statements = parse_statements(chunk)
+        own = {st.name for st in statements if st.kind == "assign"}
+        made.update(dict.fromkeys(own, k))
+        reads.append({n for st in statements if st.expr is not None for n in names(st.expr)} - own)
+    after: list[list[int]] = [[] for _ in chunks]
+    waiting_on = [0] * len(chunks)
+    for k, read in enumerate(reads):
+        for j in {made[n] for n in read if n in made}:
+            after[j].append(k)
+            waiting_on[k] += 1
+    ready = [k for k in range(len(chunks)) if not waiting_on[k]]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        k = heapq.heappop(ready)
+        order.append(chunks[k])
+        for j in after[k]:
+            waiting_on[j] -= 1
+            if not waiting_on[j]:
+                heapq.heappush(ready, j)
+    return order if len(order) == len(chunks) else None
 
 
 def _recomputed(session: Any, prog: Any, names_: list[str], shown: list[Any], verb: str) -> list[Any]:
