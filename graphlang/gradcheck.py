@@ -221,8 +221,9 @@ EPSILONS = [10.0 ** -k for k in range(1, 15)]
 @dataclass
 class SweepRow:
     epsilon: float
-    forward_error: float
-    central_error: float
+    forward_error: float | None  # None: a step of this ε leaves the domain (said in `note`, not dropped)
+    central_error: float | None
+    note: str = ""
 
 
 def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
@@ -267,11 +268,12 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
                     with quiet_floats():
                         fwd_err = max(fwd_err, _capped(mixed_error((fp - f0) / eps, exact[idx])))
                         cen_err = max(cen_err, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
-        except GraphlangError as err:  # this ε steps out of the domain (x = 1e-9 in ln x): no row
+        except GraphlangError as err:  # this ε steps out of the domain (x = 1e-9 in ln x): said so
             outside = outside or err
+            rows.append(SweepRow(eps, None, None, f"a step leaves the domain: {err.message}"))
             continue
         rows.append(SweepRow(eps, fwd_err, cen_err))
-    if not rows and outside is not None:
+    if all(r.forward_error is None for r in rows) and outside is not None:
         outside.message = f"every step ε of the sweep leaves the domain here: {outside.message}"
         outside.hint = "choose a point farther from the edge of the domain"
         raise outside
@@ -280,7 +282,7 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
 
 def best(rows: list[SweepRow], which: str) -> float:
     key = "forward_error" if which == "forward" else "central_error"
-    return min(rows, key=lambda r: getattr(r, key)).epsilon
+    return min((r for r in rows if getattr(r, key) is not None), key=lambda r: getattr(r, key)).epsilon
 
 
 def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | None:

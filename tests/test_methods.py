@@ -232,7 +232,8 @@ def test_near_the_edge_of_the_domain_fd_is_not_applicable_not_a_failure(cli, wri
     """ln x at x = 1e-9: the point is inside the domain, central differences' step is not. gradcheck
     stopped with "this point is outside the function's domain" (it is not); now the exact methods
     are compared (oracle: 1/x = 1e9) and fd is "n/a", with the --epsilon hint; the ε sweep keeps
-    the εs that fit and drops the ones that leave the domain."""
+    the εs that fit and says of the ones that leave the domain that they do (it dropped them silently:
+    a student's find)."""
     prog = write("y = ln(x)\n")
     ran = cli("gradcheck", prog, "--at", "x=1e-9", "--json")
     assert ran.code == 0
@@ -247,7 +248,10 @@ def test_near_the_edge_of_the_domain_fd_is_not_applicable_not_a_failure(cli, wri
     fd = {r["input"]: r for r in two if r["method"] == "fd"}  # z's steps are fine: computed (cos 1)
     assert fd["x"]["value"] is None and fd["z"]["value"] == pytest.approx(np.cos(1.0), rel=1e-6)
     sweep = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", "--json").json()["sweep"]
-    assert sweep and all(r["epsilon"] < 1e-9 for r in sweep)
+    assert sweep and all((r["epsilon"] < 1e-9) == (r["forward_error"] is not None) for r in sweep)
+    assert all("leaves the domain" in r["note"] for r in sweep if r["forward_error"] is None)
+    table = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", width=140).out
+    assert "— (a step leaves the domain)" in table and "1e-01" in table
 
 
 def test_symbolic_says_not_differentiable_like_reverse_mode(cli, write):

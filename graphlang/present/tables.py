@@ -72,6 +72,9 @@ def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Gr
     t = _table("Finite differences vs reverse mode: max error, |Δ| / max(|reverse|, 1)", "ε",
                "one-sided (f(x+ε)−f(x))/ε", "central (f(x+ε)−f(x−ε))/2ε")
     for r in rows:
+        if r.forward_error is None:  # (a step out of the domain: the row says so, not left out)
+            t.add_row(f"{r.epsilon:.0e}", "— (a step leaves the domain)", "—")
+            continue
         f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
         c = f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
         t.add_row(f"{r.epsilon:.0e}", f, c)

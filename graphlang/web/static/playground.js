@@ -421,7 +421,7 @@
     if (!sw || sw.error) return;
     var W = 420, H = 220, L = 48, R = 12, T = 14, Bm = 34, lx = function (e) { return L + (Math.log10(e) + 14) / 13 * (W - L - R); };
     var errs = [], rows = sw.sweep;
-    rows.forEach(function (r) { errs.push(r.forward_error, r.central_error); });
+    rows.forEach(function (r) { if (r.forward_error !== null) errs.push(r.forward_error, r.central_error); });
     var logs = errs.map(function (e) { return Math.log10(Math.max(e, 1e-17)); }), lo = Math.floor(Math.min.apply(null, logs)), hi = Math.ceil(Math.max.apply(null, logs));
     if (hi === lo) hi = lo + 1;
     var ly = function (e) { return T + (hi - Math.log10(Math.max(e, 1e-17))) / (hi - lo) * (H - T - Bm); };
@@ -432,7 +432,9 @@
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: L, y1: T, y2: H - Bm }));
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: W - R, y1: H - Bm, y2: H - Bm }));
     [["forward_error", "fwd", "one-sided difference"], ["central_error", "cen", "central difference"]].forEach(function (s, i) {
-      svg.appendChild(el("polyline", { "class": s[1], points: rows.map(function (r) { return lx(r.epsilon) + "," + ly(r[s[0]]); }).join(" ") }));
+      var runs = [[]];  // a step out of the domain (null) breaks the line: no segment drawn across it
+      rows.forEach(function (r) { if (r[s[0]] === null) runs.push([]); else runs[runs.length - 1].push(lx(r.epsilon) + "," + ly(r[s[0]])); });
+      runs.forEach(function (pts) { if (pts.length) svg.appendChild(el("polyline", { "class": s[1], points: pts.join(" ") })); });
       svg.appendChild(el("line", { "class": s[1], x1: W - 150, x2: W - 130, y1: T + 8 + i * 14, y2: T + 8 + i * 14 }));
       text(svg, "", W - 126, T + 12 + i * 14, s[2]);
     });
