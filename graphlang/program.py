@@ -26,7 +26,7 @@ from graphlang.methods import hessian as second
 from graphlang.numbers import py
 from graphlang.primitives.shapes import Shape
 from graphlang.result import Result
-from graphlang.symbolic.derivative import element
+from graphlang.symbolic.derivative import scalar_hint
 from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
@@ -272,8 +272,7 @@ class Program:
         if not self.is_scalar(shapes):
             last = self.graph.outputs[-1]
             raise GraphlangError("shape", "the Hessian needs a single scalar output", *(self.checked.output_pos or
-                                 self.graph.position(last)), "differentiate sum(…) or an element "
-                                 + element(last, shapes[self.graph.slot_of[last]]))
+                                 self.graph.position(last)), scalar_hint(self.graph, shapes))
         if len(self.graph.inputs) * self.graph.n_eqns > self.limits.max_nodes:
             raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
                                  f"{len(self.graph.inputs)} derivative programs of {self.graph.n_eqns:,} "

@@ -139,3 +139,9 @@ def test_a_name_repeated_after_wrt_is_one_name():
     at = {"x": -2.0, "n": 3.0}
     assert p.gradient(at, wrt=["x", "x"]) == {"x": pytest.approx(3 * 4 + 3)}
     assert p.hessian(at, wrt=["x", "x"]) == {"x": {"x": pytest.approx(-12.0)}}
+
+
+def test_several_scalar_outputs_are_told_to_name_one(cli, write):
+    """A student's find: `output p, q` (two numbers) got "differentiate sum(…) or an element q[i]"."""
+    ran = cli("hessian", write("p = x * z\nq = x + z\noutput p, q\n"), "--at", "x=1,z=2")
+    assert ran.code == 1 and "output q" in ran.err and "q[i]" not in ran.err, ran.err

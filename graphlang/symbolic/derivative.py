@@ -215,6 +215,15 @@ def element(name: str, shape: Shape) -> str:
     return f"{name}[{', '.join('0' for _ in shape)}]" if shape else f"{name}[i]"
 
 
+def scalar_hint(graph: Graph, shapes: list[Shape]) -> str:
+    """How to make a program's output one scalar: `output q` where its outputs are numbers (`q[i]`
+    indexes nothing: a student's find), else a sum or an element of the tensor."""
+    last = graph.outputs[-1]
+    if len(graph.outputs) > 1 and all(shapes[graph.slot_of[o]] == () for o in graph.outputs):
+        return f"name the one output meant: output {last} (or a sum of them)"
+    return "differentiate sum(…) or an element " + element(last, shapes[graph.slot_of[last]])
+
+
 def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None
                  ) -> dict[str, Expr]:
     """∂y/∂x for each input as one expression in the inputs (scalar outputs)."""
