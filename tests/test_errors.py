@@ -1109,3 +1109,12 @@ def test_the_playgrounds_wrt_reads_an_element_whole():
     """A review's find: the web playground split "W2[1,2]" at its comma, as --wrt once did."""
     from graphlang.web.compute import _wrt
     assert _wrt("x, W2[1,2]") == ["x", "W2[1,2]"] and _wrt("x,z") == ["x", "z"] and _wrt("") is None
+
+
+def test_two_names_written_together_are_pointed_to_as_a_product(cli, write):
+    """A student's find: `a = xz` made an input xz, and `--at x=2,z=3` said only "'z' is not an input
+    (inputs: xz, x)". The glued name is located and the product named."""
+    ran = cli("run", write("a = xz\ny = a + x\n"), "--at", "x=2,z=3")
+    assert ran.code == 1 and ":1:5:" in ran.err and "xz is one name: for a product write x * z" in ran.err, ran.err
+    other = cli("run", write("a = x * z\ny = a + x\n"), "--at", "x=2,z=3,q=1")
+    assert "one name" not in other.err and "'q' is not an input" in other.err

@@ -112,6 +112,13 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     return arr
 
 
+def _split(name: str, pool: set[str]) -> tuple[str, str] | None:
+    """`xz` as the two names it glues together, (x, z), where both are known (a student's find: `a =
+    xz` made an input xz, and --at z=3 was "not an input")."""
+    return next(((name[:i], name[i:]) for i in range(1, min(len(name), 40)) if name[:i] in pool and name[i:] in pool),
+                None)
+
+
 _FEW = 8  # names an error lists (then how many in all): 8,000 missing inputs made a 110 KB message
 
 
@@ -136,8 +143,12 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                                  f"line {assigned[key]}), not an input", hint="give values only for "
                                  "inputs: " + (_some(names) or "(none)") + f"; or delete line "
                                  f"{assigned[key]} to make {key} an input (inputs are never assigned)")
-        raise GraphlangError("unknown-input", f"{str(key)[:60]!r} is not an input of this program",
-                             hint="inputs: " + (_some(names) or "(none)"))
+        pool = {*known, *(k for k in values if isinstance(k, str))}
+        glued = next((f"{n} is one name: for a product write {' * '.join(two)}; " for n in names
+                      if isinstance(key, str) and key in n and (two := _split(n, pool))), "")
+        line, column = first_use.get(glued.split(" ")[0], (None, None)) if glued else (None, None)
+        raise GraphlangError("unknown-input", f"{str(key)[:60]!r} is not an input of this program", line, column,
+                             hint=glued + "inputs: " + (_some(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
         line, column = first_use.get(missing[0], (None, None))
