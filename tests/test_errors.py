@@ -1118,3 +1118,13 @@ def test_two_names_written_together_are_pointed_to_as_a_product(cli, write):
     assert ran.code == 1 and ":1:5:" in ran.err and "xz is one name: for a product write x * z" in ran.err, ran.err
     other = cli("run", write("a = x * z\ny = a + x\n"), "--at", "x=2,z=3,q=1")
     assert "one name" not in other.err and "'q' is not an input" in other.err
+
+
+def test_e_used_above_a_node_named_e_points_to_exp(cli, write):
+    """A student's find: `d = e^a` above `e = a / 2` said only "move this statement"; the hint for
+    `e^a` with no node e (exp) was missing there. (The REPL takes a graph built top-down: there
+    `e = a / 2` typed after `d = e^a` goes in before it, the node e meant.)"""
+    ran = cli("run", write("a = x * z\nd = e^a\ne = a / 2\ny = d + e\n"), "--at", "x=2,z=3")
+    assert ran.code == 1 and "write exp(…)" in ran.err, ran.err
+    other = cli("run", write("a = x * z\nd = b^a\nb = a / 2\ny = d + b\n"), "--at", "x=2,z=3")
+    assert other.code == 1 and "exp(" not in other.err

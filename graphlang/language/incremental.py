@@ -22,7 +22,15 @@ from typing import Any
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Statement, tree_nodes
 from graphlang.language.parser import parse_statements
-from graphlang.language.resolve import KEYWORDS, Checked, check, declared_as, named_once, never_defined
+from graphlang.language.resolve import (
+    KEYWORDS,
+    Checked,
+    check,
+    declared_as,
+    named_once,
+    never_defined,
+    used_before_hint,
+)
 from graphlang.limits import Limits
 from graphlang.primitives.table import reserved_name
 
@@ -137,7 +145,7 @@ class Names:
             if name in self.used:
                 conflicts.append((self.used[name], GraphlangError(
                     "undefined", f"{name!r} is used before it is assigned (on line {line})", *self.used[name],
-                    "move this statement after the assignment, or rename")))
+                    used_before_hint(name))))
             for where, err in conflicts:
                 if earliest is None or where < earliest[0]:
                     earliest = (where, err)

@@ -310,8 +310,7 @@ def check(statements: list[Statement]) -> Checked:
                         f"{name!r} is used in its own definition" if own else
                         f"{name!r} is used before it is assigned (on line {where[0]})",
                         node.line, node.column,
-                        "a name cannot depend on itself; use a new name" if own else
-                        "move this statement after the assignment, or rename")
+                        "a name cannot depend on itself; use a new name" if own else used_before_hint(name))
                 if name not in defined:
                     order.setdefault(name, None)
                     first_use.setdefault(name, (node.line or 0, node.column or 0))
@@ -331,3 +330,9 @@ def check(statements: list[Statement]) -> Checked:
         outputs = [assigns[-1].name]
     inputs = [n for n in order if n not in defined]
     return Checked(assigns, inputs, params, declared, decl_line, outputs, output_pos, first_use, resolved)
+
+
+def used_before_hint(name: str) -> str:
+    """The way out of "used before it is assigned"; for e, exp (`d = e^a` above a node named e)."""
+    return "move this statement after the assignment, or rename" + (
+        "; for the exponential write exp(…): e^… is the node e here (there is no constant e)" if name == "e" else "")
