@@ -103,7 +103,8 @@ def text_step(node: Expr, kids: list[tuple[Rope, int]], times: str, math: bool) 
         # in math, a matrix product times something is bracketed: Aᵀ @ u·h reads as Aᵀ @ (u·h); and an
         # elementwise product's matrix product: g·v @ Aᵀ reads as g·(v @ Aᵀ) (a student's find)
         mixed = math and (op in ("mul", "div") and node.args[0].op == "matmul"
-                          or op == "matmul" and node.args[0].op in ("mul", "div"))
+                          or op == "matmul" and node.args[0].op in ("mul", "div")
+                          or op == "mul" and node.args[0].op == "div")  # 1/s²·k read as 1/(s²·k): (1/s²)·k
         lt = ("(", lt, ")") if lp < prec or mixed else lt
         rt = ("(", rt, ")") if rp <= prec else rt
         shown = times if op == "mul" else ("/" if math and op == "div" else f" {sym} ")
