@@ -279,3 +279,12 @@ def test_logsumexp_over_an_axis_names_it_in_latex():
     one, every = (graphlang.parse(f"input U[2, 3]\ny = sum(logsumexp(U{a}))\n").graph.statements[0].expr
                   for a in (", 0", ""))
     assert "\\text{axis } 0" in to_latex(one) and "axis" not in to_latex(every)
+
+
+def test_explain_latex_brackets_a_local_derivative_only_where_the_text_does():
+    """A student's find: the LaTeX wrote g_y·(1), g_a·(z), g_d·(exp(a)) where the text writes
+    g_y·1, g_a·z; a sum or a quotient keeps its brackets in both."""
+    p = graphlang.parse("a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n")
+    tex = p.explain({"x": 2, "z": 3}, format="latex")
+    assert "g_{d} \\cdot \\exp\\left(a\\right)" in tex and "\\left(\\frac{1}{b}\\right)" in tex, tex
+    assert "\\cdot \\left(1\\right)" not in tex and "\\left(z\\right)" not in tex

@@ -95,10 +95,10 @@ def math_text(e: Expr, shapes: Any, used: set[str]) -> str:
     return to_text(e, "math", shapes=shapes, used=used)
 
 
-def paren(text: str, e: Expr) -> str:
+def paren(text: str, e: Expr, tex: bool = False) -> str:
     # dpow prints as its textbook form (a product), so it needs parentheses like one; g_w·(-1), not g_w·-1
     bare = e.op in ("var", "const") or e.op in PRIMITIVES and PRIMITIVES[e.op].form[0] == "call" and e.op != "dpow"
-    return text if bare and not text.startswith("-") else f"({text})"
+    return text if bare and not text.startswith("-") else f"\\left({text}\\right)" if tex else f"({text})"
 
 
 def explain(program: Program, values: dict[str, Any], node: str | None = None, digits: int = 6,
@@ -222,8 +222,8 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         if scalar or _scalar_step(name, terms, adj.zeros.get(name, []), known):  # the lecture's g_c·∂c/∂a
             rule = " + ".join(f"{gs(t.consumer)}·{paren(math_text(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
-            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot \\left({tex(t.partial, known)}\\right)"
-                                  for t in terms if t.partial is not None)
+            rule_tex = " + ".join(f"{_tex_name(gs(t.consumer))} \\cdot {paren(tex(t.partial, known), t.partial, True)}"
+                                  for t in terms if t.partial is not None)  # (g_a·z, not g_a·(z): as the text)
             nums = " + ".join(f"{factor(env.get(gs(t.consumer)), digits)}·"
                               f"{factor(value_or_none(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
