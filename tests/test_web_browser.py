@@ -182,6 +182,9 @@ def test_lesson_html_opens_from_file_without_network(browser, tmp_path):
     summary = pg.inner_text("#gradient-summary")
     assert "1208.38" in summary and "809.71" in summary
     assert pg.locator("#graph g.node").count() == 9
+    # the values are fixed here: text, no slider to drag in vain (a student's find)
+    assert pg.locator("input[type=range]:visible").count() == 0
+    assert pg.locator("#in-x").get_attribute("readonly") is not None
     pg.locator("h2").first.click()
     for _ in range(14):
         pg.keyboard.press("ArrowRight")

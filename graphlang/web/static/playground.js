@@ -145,7 +145,7 @@
       slider.type = "range"; slider.id = "slide-" + n; slider.disabled = !SERVER;
       function fit() {
         var v = Number(field.value);
-        slider.hidden = !(field.value.trim() && isFinite(v));
+        slider.hidden = !SERVER || !(field.value.trim() && isFinite(v));  // (a lesson page's values are fixed: no slider)
         if (slider.hidden) return;
         var span = Math.max(1, Math.abs(v)) * 2;
         slider.min = String(v - span); slider.max = String(v + span); slider.step = String(span / 200); slider.value = String(v);
