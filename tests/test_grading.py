@@ -1106,8 +1106,8 @@ def test_the_template_without_an_assignment_asks_what_grading_asks(cli, write):
     ("pi/2", "write the number a formula stands for"), ("ln(2)", "write the number a formula stands for")])
 def test_a_formula_in_a_string_is_not_read_as_its_digits(text, said):
     """A review's find: "sqrt(2)" was told "write only the number, 2": a formula's digit is not its value."""
-    from graphlang.grading.checker import _malformed
-    assert said in _malformed(text, 1.0)
+    from graphlang.grading.answerform import malformed
+    assert said in malformed(text, 1.0)
 
 
 @pytest.mark.parametrize("in_list", [False, True])
@@ -1125,8 +1125,8 @@ def test_an_integer_past_python_s_repr_is_reported_not_raised(in_list):
 def test_no_hint_to_write_unquoted_what_json_would_not_take(text):
     """An attacker's find: "٦" was told `write ٦, not "٦"` and "1e400" "write only the number, 1e400",
     neither a number JSON (or float64) takes."""
-    from graphlang.grading.checker import _malformed
-    assert _malformed(text, 1.0) == "not a number or a list of numbers (a string)"
+    from graphlang.grading.answerform import malformed
+    assert malformed(text, 1.0) == "not a number or a list of numbers (a string)"
 
 
 def test_ignored_keys_are_named_ten_at_most_and_short():

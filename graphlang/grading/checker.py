@@ -14,8 +14,6 @@ answer is looked at. Quantity names accepted in answers:
 from __future__ import annotations
 
 import difflib
-import math
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,11 +22,11 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import tangents
+from graphlang.grading.answerform import as_numbers, malformed, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward
 from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
-from graphlang.ir.bind import _not_a_number
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
@@ -38,76 +36,8 @@ def _as_program(ref: Program | str, limits: Limits) -> Program:
     return ref if isinstance(ref, Program) else parse(ref, limits=limits)
 
 
-def _numbers(got: Any) -> np.ndarray | None:
-    """An answer as float64 numbers; None for text ("4"), booleans, or anything else."""
-    if _not_a_number(got) is not None:
-        return None
-    try:
-        with np.errstate(over="ignore"):
-            return np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):  # ragged lists; integers past float64's range
-        return None
-
-
-def _well_formed(got: Any, want: Any) -> bool:
-    g = _numbers(got)
-    return g is not None and g.shape == np.shape(want) and bool(np.all(np.isfinite(g)))
-
-
-_NUMBER = r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?"  # (ASCII: JSON's digits)
-_WORDS = re.compile(r"[\sA-Za-z~≈:,;()]*")  # what may stand beside a number: words, not a formula (e^2, pi/2)
-
-
-def _float(text: str) -> Any:
-    """A string that spells one finite number in ASCII, as that number (else None): "٦" and "1e400"
-    are no numbers JSON would take unquoted (an attacker's find: "write ٦, not "٦"")."""
-    if not text.isascii():
-        return None
-    try:
-        v = float(text[:40])
-    except ValueError:
-        return None
-    return v if math.isfinite(v) and len(text) <= 40 else None
-
-
-def _malformed(got: Any, want: Any) -> str:
-    """Why an answer cannot be compared at all ("" if it can): not numbers, a shape, not finite."""
-    g = _numbers(got)
-    if g is None:
-        spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
-        inside = re.findall(_NUMBER, got[:200]) if isinstance(got, str) else []
-        if spelled:
-            return f'not a number or a list of numbers (a string: write {got.strip()}, not "{got.strip()}")'
-        words = len(inside) == 1 and _WORDS.fullmatch(re.sub(_NUMBER, " ", got[:200], count=1))
-        if words and math.isfinite(float(inside[0])) and \
-                not re.search(r"\(\s*" + _NUMBER, got):  # "approx -0.664", "0.215 (rounded)": not "sqrt(2)"
-            return f"not a number or a list of numbers (a string: write only the number, {inside[0]}, unquoted)"
-        if isinstance(got, int) and not isinstance(got, bool) or isinstance(got, list) and any(
-                isinstance(v, int) and not isinstance(v, bool) and abs(v) > 2 ** 1024 for v in got[:10_000]):
-            return "a number past float64's range (±1.8e308)"  # (10**5000: a number, too large to compare)
-        formula = isinstance(got, str) and inside and any(c in got for c in "()^*/+")  # sqrt(2), e^2, pi/2
-        return "not a number or a list of numbers" + (" (a string: write the number a formula stands for)"
-                                                       if formula else " (a string)" if isinstance(got, str) else "")
-    if g.shape != np.shape(want):
-        return f"shape {list(g.shape)} but expected {list(np.shape(want))}" + _shape_hint(g.shape, np.shape(want))
-    if not np.all(np.isfinite(g)):
-        return "not a finite number"
-    return ""
-
-
-def _shape_hint(got: tuple[int, ...], want: tuple[int, ...]) -> str:
-    """What a shape mistake usually is: a matrix written transposed (numerator layout), a vector
-    written as a column or a row (a TA's find: "shape [2, 3] but expected [3, 2]" alone)."""
-    if len(got) == len(want) == 2 and got == want[::-1]:
-        return (": the transpose's shape (a matrix written transposed; a derivative has the shape of the "
-                "variable it is taken with respect to: the lecture's denominator layout)")
-    if len(want) == 1 and got in ((want[0], 1), (1, want[0])):
-        return f": write a vector as one list of {want[0]} numbers, not as a {'column' if got[1] == 1 else 'row'}"
-    return ""
-
-
 def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
-    why = _malformed(got, want)
+    why = malformed(got, want)
     if why:
         return False, why
     g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
@@ -228,7 +158,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     for q in order:  # evaluation order: forward values, then adjoints backwards
         if q not in given or q not in wanted or q in fixed or q in twice:
             continue
-        if _well_formed(given[q], reference_values[q]):  # usable for error carried forward
+        if well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
     share = opts.ecf_credit(ecf)  # of a carried-forward step's points
     moved = prog.graph.reached_from(range(len(prog.inputs)))  # constants: public, in the program's text
@@ -240,7 +170,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
         scale = largest([env[n] for n in prog.inputs] + [  # (a threshold a student can move leaks what it is)
             np.asarray(given[q], dtype=np.float64) for q in wanted if q in given  # their numbers, not ours
-            and not _malformed(given[q], reference_values[q])
+            and not malformed(given[q], reference_values[q])
             and compare(np.asarray(given[q], dtype=np.float64), reference_values[q], how.get(q, default_how))[0]])
     for q in [q for q in order if q in wanted]:
         pts = points.get(q, 1.0) if isinstance(points, Mapping) else float(points)
@@ -255,7 +185,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.got, item.message = given[q], twice[q]  # (two right answers, 1208.38 and 1208.4, are one)
             continue
         item.got = given[q]
-        why = _malformed(given[q], reference_values[q])
+        why = malformed(given[q], reference_values[q])
         if ok:
             item.passed, item.score = True, item.max_score
             credited.add(q)
@@ -319,7 +249,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
 def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = True) -> tuple[bool, str]:
     """(right, why not) for one answer: well formed, equal under the comparison (a roundoff of 0 and
     a 0 alike), and not of the wrong sign; `reveal` false: no word that depends on hidden values."""
-    why = _malformed(got, want)
+    why = malformed(got, want)
     if why:
         return False, why
     ok, verdict = compare(*roundoff_zeros(got, want, scale), cmp, reveal, written=got)
@@ -331,7 +261,7 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
 
 def _same(a: Any, b: Any) -> bool:
     """Two answers to one quantity that agree (the same number or list, however written)."""
-    x, y = _numbers(a), _numbers(b)
+    x, y = as_numbers(a), as_numbers(b)
     if x is None or y is None:
         return type(a) is type(b) and repr(a) == repr(b)
     return x.shape == y.shape and bool(np.array_equal(x, y))
