@@ -885,3 +885,10 @@ def test_a_graph_built_top_down_in_any_order_is_taken():
     assert r.gradient["x"] == pytest.approx(1208.3812151266096, rel=1e-12)
     s2 = session(["y = d + 1", "a = y * 2"])
     assert "cycle" in render(s2.handle("d = a + 1")) or "error" in render(s2.handle(":run"))  # (a cycle stays one)
+
+
+def test_diff_notes_a_trailing_statement_that_became_the_output():
+    """A student's wish: `:run` said that `g = 2` typed after y became the output; `:diff` did not."""
+    s = session(["a = x * z", "y = a + x", "g = 2"])
+    shown = render(s.handle(":diff"))
+    assert "the output is g, the last assigned name" in shown, shown

@@ -330,7 +330,7 @@ class ReplSession:
             forms, used = symbolic.closed_forms(prog, shapes, wrt or None), set[str]()
             texts = symbolic.text_forms(prog, shapes, forms, used)
             return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {t}" for n, t in texts.items())),
-                    *rc.legend_note(prog, shapes, texts, used)]
+                    *rc.legend_note(prog, shapes, texts, used), *rc.dead_ends(prog)]
         if cmd == ":graph":
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):
