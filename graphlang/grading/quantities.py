@@ -42,9 +42,13 @@ def default_quantities(prog: Program, scalar: bool, missing: Sequence[str] = ())
 def node_values(prog: Program) -> list[str]:
     """The nodes whose values are asked: all but the inputs and a named literal (`k = 2`, `A = [[1,
     2], [3, 4]]`: its value is in the question, a free point; a TA's find)."""
-    g = prog.graph
-    literal = {st.name for st in g.statements if st.kind == "assign" and st.expr is not None and not names(st.expr)}
-    return [n for n in prog.names if n not in prog.inputs and n not in literal]
+    return [n for n in prog.names if n not in prog.inputs and not is_literal(prog, n)]
+
+
+def is_literal(prog: Program, n: str) -> bool:
+    """A node assigned a literal (`k = 2`, `A = [[1, 2], [3, 4]]`): its value is in the question."""
+    st = prog.graph.statement(n)
+    return st is not None and st.expr is not None and not names(st.expr)
 
 
 def node_adjoints(prog: Program, values: Sequence[str], missing: Sequence[str] = ()) -> list[str]:

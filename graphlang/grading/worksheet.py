@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.grading import tangents, tomltext
-from graphlang.grading.quantities import canonical
+from graphlang.grading.quantities import canonical, is_literal
 from graphlang.grading.sheet import Sheet, intro, listing, step_end, tangent_rule, tex_escape
 from graphlang.ir.layout import STYLES, layered
 from graphlang.language.ast import names as names_in
@@ -141,8 +141,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
 
 def _given(prog: Program, n: str) -> bool:
     """An input's value, or a named literal's (`k = 2`: in the question, not asked; a TA's find)."""
-    st = prog.graph.statement(n)
-    return n in prog.inputs or st is not None and st.expr is not None and not names_in(st.expr)
+    return n in prog.inputs or is_literal(prog, n)
 
 
 def box(prog: Program, adj: adjoint.Adjoints, name: str) -> str:

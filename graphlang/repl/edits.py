@@ -57,7 +57,8 @@ def several(session: Any, text: str, err: GraphlangError) -> list[Any]:
         else:  # read above (waiting for it), or by a statement this line replaces: before that reader
             later = [_assigning(chunks, o.name) for o in statements if o is not st and o.expr is not None
                      and st.name in names(o.expr) and o.name in prog.names and o.name not in prog.inputs]
-            read = [_first_reader(chunks, st.name)] if st.name in prog.inputs else []
+            reader = _first_reader(chunks, st.name) if st.name in prog.inputs else None
+            read = [] if reader is None else [reader]
             first = min(read + later, default=len(chunks))
             if st.name in prog.checked.declared:
                 raise err
@@ -77,10 +78,10 @@ def _assigning(chunks: list[str], name: str) -> int:
         st.kind == "assign" and st.name == name for st in parse_statements(chunk)))
 
 
-def _first_reader(chunks: list[str], name: str) -> int:
-    """The first chunk with a statement that reads `name` (one exists: the name is an input)."""
-    return next(k for k, chunk in enumerate(chunks) if any(
-        st.expr is not None and name in names(st.expr) for st in parse_statements(chunk)))
+def _first_reader(chunks: list[str], name: str) -> int | None:
+    """The first chunk with a statement that reads `name` (None: no chunk reads it)."""
+    return next((k for k, chunk in enumerate(chunks) if any(
+        st.expr is not None and name in names(st.expr) for st in parse_statements(chunk))), None)
 
 
 def _commit(session: Any, chunks: list[str], statements: list[Any], before: list[str], said: str,
@@ -113,8 +114,7 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     name = statements[0].name if len(statements) == 1 and statements[0].kind == "assign" else None
     if name is None or name not in session._names.inputs or name in session._names.declared:
         raise err
-    first = next((k for k, chunk in enumerate(session.chunks) if any(
-        st.expr is not None and name in names(st.expr) for st in parse_statements(chunk))), None)
+    first = _first_reader(session.chunks, name)
     chunks = session.chunks[:first] + [text] + session.chunks[first:] if first is not None else None
     try:
         prog = parse("\n".join(chunks) + "\n", limits=session.limits) if chunks else None
