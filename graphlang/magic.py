@@ -21,6 +21,7 @@ from graphlang.present import views
 from graphlang.program import METHODS, Program, parse
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name
+from graphlang.symbolic.texnames import tensor_names
 
 USAGE = ("%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [--explain] [--diff] [--partials] "
          "[--no-graph]")
@@ -90,9 +91,10 @@ def _shown(prog: Program, args: Any) -> list[Any]:
         shown.append(prog.explain(at, format="markdown", mode="forward" if args.method == "forward" else None))
     if args.diff:
         forms = prog.diff(latex=True, at=at or None, width=1000)  # one line each: broken into rows below
-        out = tex_name(prog.outputs[0])
-        rows = [row for n, e in forms.items()
-                for row in texbreak.align_rows(f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}}", [e])]
+        with tensor_names(views.tensors_at(prog, at or None)):
+            out = tex_name(prog.outputs[0])
+            rows = [row for n, e in forms.items()
+                    for row in texbreak.align_rows(f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}}", [e])]
         shown.append(views.Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}", "latex"))
     if args.graph:
         try:

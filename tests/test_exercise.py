@@ -204,7 +204,7 @@ def test_a_network_exercise_declares_its_weights_as_params_and_its_label_fixed()
         assert "dJ/dt" not in ex.key and {"dJ/dW", "dJ/db"} <= set(ex.key)
         for sheet in (ex.files["worksheet.md"], ex.files["worksheet.tex"]):  # asks what is graded, no more
             assert "∂J/∂t" not in sheet and "g_t" not in sheet and "partial t}" not in sheet
-            assert "∂J/∂W" in sheet or "partial W}" in sheet
+            assert "∂J/∂W" in sheet or "partial \\mathbf{W}}" in sheet
         assert "| W | " in ex.files["worksheet.md"] and "| param |" in ex.files["worksheet.md"]
 
 
@@ -213,7 +213,7 @@ def test_a_matrix_answer_gets_room_to_write_it_in_the_worksheet():
     """The hard worksheet's rows for ∂J/∂W (3×2) were one line high (a TA's find): a row is as tall
     as the value's rows need; a number's row keeps the usual height."""
     tex = generate(1, "hard").files["worksheet.tex"]
-    row = next(ln for ln in tex.splitlines() if "\\partial W}" in ln and "dfrac" in ln)
+    row = next(ln for ln in tex.splitlines() if "\\partial \\mathbf{W}}" in ln and "dfrac" in ln)
     assert row.startswith("\\rule[-4.2ex]{0pt}{9.9ex}"), row  # 3 rows: 3 × 2.8 + 1.5 ex
     assert "\\rule[-2.6ex]{0pt}{7ex}$g_{J}$" in tex
 

@@ -148,4 +148,4 @@ def test_a_vector_with_no_path_is_a_vector_of_zeros():
     assert "g_t = [0, 0] (no path to z[1])" in text and "g_J = 0 (no path to z[1])" in text, text
     tex = p.explain({"x": [1, -2, 0.5], "t": [0, 1], "A": [[1, 2], [3, 4], [5, 6]], "b": [0.1, 0.2]}, of="z[1]",
                     format="latex")
-    assert "g_{t} &= \\begin{bmatrix}" in tex and "g_{t} &= 0" not in tex, tex  # (LaTeX too: a review's find)
+    assert "\\mathbf{g}_{\\mathbf{t}} &= \\begin{bmatrix}" in tex and "{t}} &= 0" not in tex, tex  # (LaTeX too)

@@ -70,9 +70,10 @@ def test_every_format_shows_the_passes(cli, write):
     md = cli("explain", path, "--at", at, "--format", "markdown").out
     assert "### Backward pass for y[0] (reverse mode)" in md
     tex = cli("explain", path, "--at", at, "--format", "latex").out
-    assert "W &= \\begin{bmatrix}1 & 2 \\\\ 3 & 4 \\\\ 5 & 6\\end{bmatrix}" in tex  # 3×2 stays 3×2
-    assert r"g_{y} &= \frac{\partial y_{0}}{\partial y} = \mathbf{e}_{0}" in tex
-    assert r"\frac{\partial y_{2}}{\partial x} &= g_{x} = \begin{bmatrix}5 \\ 6\end{bmatrix}" in tex
+    assert "\\mathbf{W} &= \\begin{bmatrix}1 & 2 \\\\ 3 & 4 \\\\ 5 & 6\\end{bmatrix}" in tex  # 3×2 stays 3×2
+    assert r"\mathbf{g}_{\mathbf{y}} &= \frac{\partial y_{0}}{\partial \mathbf{y}} = \mathbf{e}_{0}" in tex
+    assert (r"\frac{\partial y_{2}}{\partial \mathbf{x}} &= \mathbf{g}_{\mathbf{x}} = "
+            r"\begin{bmatrix}5 \\ 6\end{bmatrix}") in tex
     assert "% Backward pass for y[1] (reverse mode)" in tex
     only = cli("explain", path, "--at", at, "--node", "x").out
     assert only.count("\n  g_x = ") == 3 and "g_W" not in only

@@ -230,9 +230,10 @@ def test_tensor_steps_carry_the_legend_and_brackets():
     lines = explain_forward(prog, {"h": [1.0, 2.0, 3.0], "alpha1": [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]},
                             wrt="alpha1[0, 1]")
     (step,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "z1"]
-    assert step.forms[1].startswith("(alpha1˙ᵀ @ h)·") and "\\left(\\dot{\\alpha}_{1}^{T} h\\right)" in step.latex[1]
+    assert step.forms[1].startswith("(alpha1˙ᵀ @ h)·")
+    assert r"\left(\left(\dot{\boldsymbol{\alpha}}^{(1)}\right)^{T} \mathbf{h}\right)" in step.latex[1]
     assert lines[-1].phase != "legend"  # nothing in matrix calculus's notation (1, eᵢ, side by side)
-    assert "\\left(\\alpha_{1}\\right)_{0,1}" in ex.as_text(lines, "latex")  # (α₁)₀,₁, never α₁₀,₁
+    assert "\\alpha^{(1)}_{0,1}" in ex.as_text(lines, "latex")  # one number: α^{(1)}_{0,1}, not bold; never α₁₀,₁
     outer = graphlang.parse("input v[2], M[2, 2]\ny = sum(outer(v, v) * M)\n")
     lines = explain_forward(outer, {"v": [1.0, 2.0], "M": [[1.0, 0.0], [2.0, 3.0]]}, wrt="v[0]")
     (step,) = [ln for ln in lines if ln.phase == "tangent" and ln.node == "y"]

@@ -25,6 +25,10 @@ PROGRAMS = [
      {"x_b_c": 0.9}),
     ("input A_b[2, 2], v_w[2]\nr_s = A_b @ v_w^2\ny = sum(r_s * v_w) + sum(A_b.T[1]) + x_y^z_w",
      {"A_b": [[1, 2], [3, 4]], "v_w": [0.5, -1.0], "x_y": 1.3, "z_w": 0.4}),
+    # a layer's tensors (bold, α^{(1)}) beside numbers with indices (β₀, a number of z1)
+    ("input x[2], alpha1[2, 2], b1[2], beta0\nz1 = sigmoid(alpha1.T @ x + b1)\nyhat2 = z1 ^ 2\n"
+     "y = sum(yhat2) + alpha1[0, 1] * z1[1] + beta0 * sum(alpha1.T)",
+     {"x": [0.5, -1.0], "alpha1": [[1, 2], [3, 4]], "b1": [0.1, 0.2], "beta0": 0.3}),
 ]
 
 
@@ -72,7 +76,8 @@ def structural_problems(s: str) -> list[str]:
                     for j, c in enumerate(inner):
                         if c in "{}" and (j == 0 or inner[j - 1] != "\\"):
                             level += 1 if c == "{" else -1
-                        elif c == "_" and level == 0 and (j == 0 or inner[j - 1] != "\\"):
+                        elif c == "_" and level == 0 and (j == 0 or inner[j - 1] != "\\") and \
+                                inner[j + 1:j + 2] != "{":  # (g_{\\beta_{0}}: a subscript's own, braced)
                             problems.append(f"unescaped _ in the subscript {group!r}")
             continue
         i += 1
@@ -101,6 +106,29 @@ def test_names_become_one_subscript():
     assert tex_name("_q") == "\\_q" and tex_name("w_") == "w\\_" and tex_name("x") == "x"
     assert structural_problems("a_b_c") and structural_problems("x_{1}_{0}") and structural_problems("a_{b_c}")
     assert not structural_problems("{x_{1}}_{0}^{T} + a_{b\\_c}")
+
+
+def test_a_layers_tensors_are_written_as_the_lecture_writes_them(cli, write):
+    """The lecture writes z^{(1)} = σ((α^{(1)})^T x + b^{(1)}): a tensor bold, its number the layer's
+    (α₁ read as one number of α); a number keeps its subscript (β₀), and one number of a tensor
+    is not bold (x_1, X_{11}). Oracle: the lecture's own LaTeX (lecture13.txt, "Neural Networks
+    (Matrix Form)" and the matrix calculus table)."""
+    source, at = PROGRAMS[-1]
+    tex = ex.as_text(ex.explain(graphlang.parse(source), at), "latex")
+    assert (r"\mathbf{z}^{(1)} &= \sigma\left(\left(\boldsymbol{\alpha}^{(1)}\right)^{T} \mathbf{x} "
+            r"+ \mathbf{b}^{(1)}\right)") in tex  # the lecture: \sigma((\alpha^{(1)})^T \mathbf{x} + \mathbf{b}^{(1)})
+    assert r"\beta_{0} &= 0.3" in tex and r"\alpha^{(1)}_{0,1} \cdot z^{(1)}_{1}" in tex
+    assert r"\mathbf{g}_{\boldsymbol{\alpha}^{(1)}} &= " in tex and r"g_{\beta_{0}} &= " in tex  # \mathbf{g}_{\beta}
+    assert r"\hat{\mathbf{y}}^{(2)} &= {\mathbf{z}^{(1)}}^{2}" in tex  # ŷ^{(2)}; a power of z^{(1)} braced
+    scalar = ex.as_text(ex.explain(graphlang.parse("a1 = x * z\ny = alpha1 + a1"), {"x": 2, "z": 3,
+                                                                                     "alpha1": 1}), "latex")
+    assert r"a_{1} &= x \cdot z" in scalar and r"\alpha_{1} &= 1" in scalar  # numbers: as before
+    forward = ex.as_text(ex.explain(graphlang.parse(source), at), "latex")
+    assert forward == tex  # (no state left behind: the names are the presenter's, per call)
+    assert tex_name("alpha1") == r"\alpha_{1}"  # outside a presenter, every name a number
+    shown = cli("explain", write(source), "--at", "x=[0.5,-1],alpha1=[[1,2],[3,4]],b1=[0.1,0.2],beta0=0.3", "--mode",
+                "forward", "--wrt", "alpha1[0, 1]", "--format", "latex").out
+    assert r"\dot{\mathbf{z}}^{(1)}" in shown and r"\partial \alpha^{(1)}_{0,1}" in shown
 
 
 def test_latex_is_structurally_sound():
@@ -154,11 +182,11 @@ def test_a_matrix_literal_is_one_bmatrix_of_its_shape(cli, write):
 def test_no_internal_helpers_and_ones_vectors_in_matrix_calculus(cli, write):
     """∂ sum(W x) / ∂W = 1 xᵀ (denominator layout: W's shape, each row x); ∂/∂x = Wᵀ 1."""
     out = cli("diff", write("input W[2, 3], x[3]\ny = sum(W @ x)\n"), "--latex").out
-    assert r"\frac{\partial y}{\partial W} = \mathbf{1} x^{T}" in out
-    assert r"\frac{\partial y}{\partial x} = W^{T} \mathbf{1}" in out
+    assert r"\frac{\partial y}{\partial \mathbf{W}} = \mathbf{1} \mathbf{x}^{T}" in out  # (tensors bold)
+    assert r"\frac{\partial y}{\partial \mathbf{x}} = \mathbf{W}^{T} \mathbf{1}" in out
     out = cli("diff", write(TENSOR), "--latex").out
     assert "expand" not in out and "operatorname" not in out
-    assert r"\left(\sum v\right) \mathbf{1}" in out  # a scaled ones vector keeps its scale grouped
+    assert r"\left(\sum \mathbf{v}\right) \mathbf{1}" in out  # a scaled ones vector keeps its scale grouped
 
 
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
@@ -238,8 +266,8 @@ def test_a_vectors_outer_product_is_written_x_x_transposed():
     arguments are vectors, so a transpose inside it is dropped. Oracle: by hand, ∂/∂A = x xᵀ."""
     prog = graphlang.parse("input x[3], A[3, 3]\nh = x.T @ A @ x\n")
     tex = ex.as_text(ex.explain(prog, {"x": [1.0, 2.0, -1.0], "A": [[1, 2, 0], [0, 1, 3], [2, 0, 1]]}), "latex")
-    g_a = next(line for line in tex.splitlines() if line.startswith("g_{A}"))
-    assert "x^{T} \\left(" not in g_a and "= x \\left(g_{h} \\cdot x\\right)^{T}" in g_a, g_a
+    g_a = next(line for line in tex.splitlines() if line.startswith("\\mathbf{g}_{\\mathbf{A}}"))  # (bold: a tensor)
+    assert "x}^{T} \\left(" not in g_a and "= \\mathbf{x} \\left(g_{h} \\cdot \\mathbf{x}\\right)^{T}" in g_a, g_a
     assert "\\begin{bmatrix}1 & 2 & -1 \\\\ 2 & 4 & -2 \\\\ -1 & -2 & 1\\end{bmatrix}" in g_a  # x xᵀ
     assert prog.diff(wrt="A") == {"A": "x xᵀ"}
 

@@ -119,7 +119,8 @@ def test_mT_of_an_expression_is_written_as_the_transpose_of_all_of_it():
     """`mT(A @ B)` was written `A B^T` (the T on the last factor: a different, here undefined, product)."""
     prog = graphlang.parse("input A[2, 3], B[3, 2]\nC = mT(A @ B)\nD = mT(A + B.T)\ny = sum(C) + sum(D)\n")
     tex = prog.to_latex()
-    assert r"C &= \left(A B\right)^{T}" in tex and r"D &= \left(A + B^{T}\right)^{T}" in tex
+    assert r"\mathbf{C} &= \left(\mathbf{A} \mathbf{B}\right)^{T}" in tex
+    assert r"\mathbf{D} &= \left(\mathbf{A} + \mathbf{B}^{T}\right)^{T}" in tex
     at = {"A": np.arange(6.0).reshape(2, 3), "B": np.arange(6.0).reshape(3, 2)}
     np.testing.assert_array_equal(prog.evaluate(at).values["C"], (at["A"] @ at["B"]).T)
 
@@ -132,7 +133,7 @@ def test_explain_in_latex_shows_a_stack_as_its_matrices(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "graphlang", "explain", str(path), "--at", at, "--format", "latex"],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
-    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("A &= "))
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("\\mathbf{A} &= "))
     assert line.count(r"\begin{bmatrix}") == 2 and "shape" not in line
     assert r"\begin{bmatrix}0.5 & 0 & 1 \\ 1 & 1 & 1\end{bmatrix}" in line  # the second matrix, as numpy has it
 
@@ -140,5 +141,6 @@ def test_explain_in_latex_shows_a_stack_as_its_matrices(tmp_path):
 def test_latex_tells_reversing_every_axis_from_transposing_each_matrix():
     """On a stack `A.T` reverses every axis (numpy) and `mT(A)` transposes each matrix: both were `A^T`."""
     tex = graphlang.parse("input A[2, 3, 4]\nC = A.T\nD = mT(A)\ny = sum(C) + sum(D)\n").to_latex()
-    assert r"C &= \operatorname{transpose}\left(A\right)" in tex and "D &= A^{T}" in tex
-    assert "A^{T}" in graphlang.parse("input A[3, 4]\nC = A.T\ny = sum(C)\n").to_latex()  # a matrix: Aᵀ
+    assert r"\mathbf{C} &= \operatorname{transpose}\left(\mathbf{A}\right)" in tex
+    assert r"\mathbf{D} &= \mathbf{A}^{T}" in tex
+    assert r"\mathbf{A}^{T}" in graphlang.parse("input A[3, 4]\nC = A.T\ny = sum(C)\n").to_latex()  # a matrix: Aᵀ

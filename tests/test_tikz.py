@@ -43,12 +43,13 @@ def test_layout_runs_left_to_right_and_edges_avoid_boxes(name):
 def test_values_and_names_in_the_course_notation():
     prog = graphlang.parse("input W[3, 2], x[2]\nalpha1 = W @ x\nyhat = sum(alpha1)")
     tex = to_tikz(prog, {"W": [[1, 0], [0, 2], [1, 1]], "x": [0.5, -0.25]})
-    w = re.search(r"\(n-W\) \{\$W\$ \\\\(?:\[5pt\])? \$= \\left\[\\begin\{smallmatrix\}(.*?)\\end", tex).group(1)
+    w = re.search(r"\(n-W\) \{\$\\mathbf\{W\}\$ \\\\(?:\[5pt\])? \$= \\left\[\\begin\{smallmatrix\}(.*?)\\end",
+                  tex).group(1)
     assert [row.split(" & ") for row in w.split(r" \\ ")] == [["1", "0"], ["0", "2"], ["1", "1"]]
     h = np.array([[1, 0], [0, 2], [1, 1]]) @ np.array([0.5, -0.25])  # the oracle: numpy
     col = re.search(r"\(n-alpha1\) \{.*?smallmatrix\}(.*?)\\end", tex).group(1)
     assert [float(v) for v in col.split(r" \\ ")] == list(h)  # a vector is a column
-    assert r"label={[varname]north west:$\alpha_{1}$}" in tex and r"north west:$\hat{y}$" in tex
+    assert r"label={[varname]north west:$\boldsymbol{\alpha}^{(1)}$}" in tex and r"north west:$\hat{y}$" in tex
     assert r"\draw[->] (n-W.east)" in tex
 
 
@@ -56,8 +57,8 @@ def test_without_values_the_declared_shapes_decide_the_notation():
     """`sum(A, 1)` of a declared stack is a sum over an axis, not a matrix's `A 1` (drawn without --at,
     every input declared); an undeclared input leaves the shapes unknown."""
     tex = to_tikz(graphlang.parse("input A[2, 3, 4]\nG = sum(A, 1)\ny = sum(G)\n"))
-    assert r"\sum_{\text{axis } 1} A" in tex and r"A \mathbf{1}" not in tex
-    assert r"A \mathbf{1}" in to_tikz(graphlang.parse("input A[2, 3]\nG = sum(A, 1)\ny = sum(G)\n"))
+    assert r"\sum_{\text{axis } 1} \mathbf{A}" in tex and r"A} \mathbf{1}" not in tex
+    assert r"\mathbf{A} \mathbf{1}" in to_tikz(graphlang.parse("input A[2, 3]\nG = sum(A, 1)\ny = sum(G)\n"))
 
 
 def test_partials_label_the_edges():
@@ -80,9 +81,9 @@ def test_tensor_edges_carry_the_vector_jacobian_product_and_fractions_keep_clear
     tex = to_tikz(prog, {"v": [1, -1]}, partials=True)
     M, v = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
     g_w = 2 * 2 * np.pi * (M @ v + [0.5, -1])
-    labels = re.findall(r"node\[edgelabel\] \{\$(g_\{w\} \\mapsto [^$]*)\$\}", tex)
+    labels = re.findall(r"node\[edgelabel\] \{\$(\\mathbf\{g\}_\{\\mathbf\{w\}\} \\mapsto [^$]*)\$\}", tex)
     assert len(labels) == 2, labels
-    mt = next(lab for lab in labels if "M^{T}" in lab)
+    mt = next(lab for lab in labels if "\\mathbf{M}^{T}" in lab)
     assert f"{(M.T @ g_w)[0]:.3g}" in mt and f"{(M.T @ g_w)[1]:.3g}" in mt
     lecture = to_tikz(graphlang.load(PROGRAMS / "lecture13.cg"), {"x": 2, "z": 3})
     assert re.search(r"\\frac\{a\}\{b\}\$ \\\\\[5pt\] \$= 8\.656", lecture)
@@ -96,7 +97,8 @@ def test_a_column_widens_for_the_widest_label_that_ends_in_it():
     at = {"W": [[1, 0.5], [0, 2], [1, 1]], "x": [0.5, -0.25], "b": [0.1, 0.2, 0.3]}
     tex = to_tikz(prog, at, partials=True)
     row = next(line for line in tex.splitlines() if "(n-h)" in line and "&" in line)
-    extra = float(re.search(r"&\[([0-9.]+)em\] \\node\[box, label=\{\[varname\]north west:\$h\$", row).group(1))
+    extra = float(re.search(r"&\[([0-9.]+)em\] \\node\[box, label=\{\[varname\]north west:\$\\mathbf\{h\}\$",
+                            row).group(1))
     into_h = re.findall(r"node\[edgelabel\] \{\$([^$]*)\$\} \(n-h\.west\)", tex)
     assert len(into_h) == 3  # from W, x and b
     widest = max(texbreak.width(lab) for lab in into_h)

@@ -21,7 +21,9 @@ from graphlang.ir.layout import STYLES, layered
 from graphlang.language.ast import names as names_in
 from graphlang.program import Program
 from graphlang.symbolic import adjoint
+from graphlang.symbolic.derivative import name_shapes
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
+from graphlang.symbolic.texnames import tensor_names, tensors_in
 
 
 # --- the assignment and the key --------------------------------------------------------------------
@@ -172,7 +174,11 @@ def _chain(adj: adjoint.Adjoints, name: str, out: str, fmt: str, values: dict[st
 
 def latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None = None,
           sheet: Sheet | None = None) -> str:
-    sheet = sheet or Sheet()
+    with tensor_names(tensors_in(name_shapes(prog.graph, prog.bind(at)[1]))):  # bold, α^{(1)}: the lecture's tensors
+        return _latex(prog, at, title, fixed, sheet or Sheet())
+
+
+def _latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | None, sheet: Sheet) -> str:
     adj, edges, nodes = _parts(prog, at)
     back, wrt = _asks(prog, sheet, fixed)
     res = prog.evaluate(at)

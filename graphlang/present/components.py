@@ -12,8 +12,8 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.program import Program
-from graphlang.symbolic.matrixtex import script_base
 from graphlang.symbolic.printing import tex_name
+from graphlang.symbolic.texnames import tex_element
 
 MAX_COMPONENTS = 8  # backward passes shown for a vector output (one per component)
 
@@ -96,11 +96,7 @@ def label(output: str, index: tuple[int, ...] | None) -> str:
 
 
 def tex_label(output: str, index: tuple[int, ...] | None) -> str:
-    name = tex_name(output)
-    if index is None:
-        return name
-    base = script_base(name) if "_" not in name else f"\\left({name}\\right)"  # (b_1)_2, never b₁₂
-    return f"{base}_{{{','.join(map(str, index))}}}"
+    return tex_name(output) if index is None else tex_element(output, ",".join(map(str, index)))
 
 
 def vector_transposes(program: Program, shapes: list[Any]) -> str:

@@ -8,10 +8,7 @@ exactly what reverse mode computes.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,26 +17,16 @@ from graphlang.language.ast import Expr, names
 from graphlang.limits import gc_paused
 from graphlang.numbers import tex_numbers
 from graphlang.present import components as C
+from graphlang.present.passtext import Line, tex_text
+from graphlang.present.passtext import as_text as as_text  # (the lines and their writing, as one module's)
 from graphlang.present.textviews import one_line
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
-from graphlang.symbolic import adjoint, texbreak
+from graphlang.symbolic import adjoint
 from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
-
-
-@dataclass
-class Line:
-    """One line of the explanation: `node` and a chain of equal forms (text and LaTeX)."""
-
-    phase: str  # forward, backward, gradient, or a note
-    node: str
-    forms: list[str]
-    latex: list[str]
-    of: str | None = None  # the output component whose backward pass this is (a vector output)
-    matrix: bool = False  # its text uses matrix calculus (1, eᵢ, side-by-side products): the legend
-    value: Any = None  # the step's result in full (the forms round it): JSON's "value"
+from graphlang.symbolic.texnames import tensor_names
 
 
 def short(v: Any, digits: int = 4) -> str:
@@ -105,8 +92,14 @@ def explain(program: Program, values: dict[str, Any], node: str | None = None, d
             of: str | None = None, with_latex: bool = True, backward: bool = True) -> list[Line]:
     """Every line (see `_explain`; without `backward`, the forward pass alone); many small acyclic
     objects: the cyclic GC is paused meanwhile."""
-    with gc_paused():
+    with gc_paused(), tensor_names(tensors(program, values)):
         return _explain(program, values, node, digits, of, with_latex, backward)
+
+
+def tensors(program: Program, values: Mapping[str, Any] | None) -> list[str]:
+    """The names whose value has an axis at these values (LaTeX writes them bold: `tensor_names`)."""
+    shapes = program.bind(values)[1]
+    return [n for n, s in program.graph.slot_of.items() if shapes[s]]
 
 
 def _explain(program: Program, values: dict[str, Any], node: str | None, digits: int,
@@ -135,12 +128,12 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     leaf_tex = {k: factor(v, digits, tex=True) for k, v in vals.items()} if scalar and with_latex else {}
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
-                          [name, tv(vals[name], max(digits, 10))], value=vals[name]))
+                          [tex_name(name), tv(vals[name], max(digits, 10))], value=vals[name]))
     for k, st in enumerate(g.statements):
         expr = adj.forward[st.name]
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
-        latex = [st.name, tex(expr, known)]
+        latex = [tex_name(st.name), tex(expr, known)]
         start, stop = g.stmt_eqns[k]
         reads = {g.name_of[i] for eq in g.eqns[start:stop] for i in eq.ins if i in g.name_of}
         if reads - set(names(expr)):  # simplified past what it reads (x * 0 is 0): as written, then its value
@@ -198,7 +191,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             if p.index is not None and len(p.index) == 1:
                 seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
-                              [gs(name), _partial_tex(top_tex, name), *seed_tex,
+                              [tex_name(gs(name)), _partial_tex(top_tex, name), *seed_tex,
                                tv(p.adjoints.get(name), digits)], of, bool(seed), p.adjoints.get(name)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
@@ -208,13 +201,13 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 lines.append(Line("backward", name, [
                     gs(name), " + ".join(f"{gs(c)}·∂{c}/∂{name}" for c in zero),
                     " + ".join(f"{gs(c)}·0" for c in zero), total], [
-                    gs(name), " + ".join(f"{_tex_name(gs(c))} {partial_frac(c, name)}" for c in zero),
+                    tex_name(gs(name)), " + ".join(f"{_tex_name(gs(c))} {partial_frac(c, name)}" for c in zero),
                     " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
                     value=p.adjoints.get(name)))
                 continue
             nowhere = f"{total} (no path to {'the output' if of is None else of})"  # ([0, 0] for a vector)
-            lines.append(Line("backward", name, [gs(name), nowhere], [gs(name), tv(p.adjoints.get(name), digits)], of,
-                              value=p.adjoints.get(name)))
+            lines.append(Line("backward", name, [gs(name), nowhere], [tex_name(gs(name)),
+                              tv(p.adjoints.get(name), digits)], of, value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
@@ -233,14 +226,14 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 rule, rule_tex = rule + f" + {gs(c)}·0", rule_tex + f" + {_tex_name(gs(c))} \\cdot 0"
                 nums += f" + {factor(env.get(gs(c)), digits)}·0"
             forms = [gs(name), chain, rule, nums, total]
-            latex = [gs(name), chain_tex, rule_tex, tex_undefined(nums.replace("·", " \\cdot ")),
+            latex = [tex_name(gs(name)), chain_tex, rule_tex, tex_undefined(nums.replace("·", " \\cdot ")),
                      tex_undefined(total)]
         else:  # denominator layout: ∂c/∂a g_c, the Jacobian's matrix times the adjoint (as the rule)
             chain = " + ".join(f"∂{t.consumer}/∂{name} {gs(t.consumer)}" for t in terms)
             chain_tex = " + ".join(f"{partial_frac(t.consumer, name)} {_tex_name(gs(t.consumer))}" for t in terms)
             rule = " + ".join(math_text(t.expr, known, used) for t in terms)
             forms = [gs(name), chain, rule, total]
-            latex = [gs(name), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
+            latex = [tex_name(gs(name)), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
                      tv(p.adjoints.get(name), digits)]
         lines.append(Line("backward", name, forms, latex, of, bool(used), p.adjoints.get(name)))
     for name in g.inputs:
@@ -266,71 +259,8 @@ def tex_undefined(math: str) -> str:
     return tex_numbers(math).replace("undefined", r"\text{undefined}")
 
 
-TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)", "gradient": "Gradient"}
-
-
-def _title(phase: str, of: str | None) -> str:
-    if phase == "tangent":  # forward mode: one pass per input (number), `of` the seeded one
-        return f"Tangent pass for {of} (forward mode: each v̇ is dv/d{of})"
-    if phase == "derivative":
-        return f"Derivatives by {of} (forward mode)"
-    if of is None:
-        return TITLES[phase]
-    return f"Backward pass for {of} (reverse mode)" if phase == "backward" else f"Gradient of {of}"
-
-
-def as_text(lines: list[Line], fmt: str = "text", width: int = texbreak.WIDTH, pages: bool = True) -> str:
-    """Plain text, Markdown (headings, one item per line) or LaTeX (align* per phase, rows broken
-    to fit `width` symbols; `pages`: each phase in a group that lets a document break it across
-    pages)."""
-    out: list[str] = []
-    groups: dict[tuple[str, str | None], list[Line]] = {}
-    for ln in lines:
-        groups.setdefault((ln.phase, ln.of), []).append(ln)
-    for (phase, of), group in groups.items():
-        if phase == "note":
-            note = group[0].forms[0]
-            out.append(f"\\par\\noindent\\emph{{Note:}} {tex_text(note)}\n" if fmt == "latex" else
-                       f"*Note:* {note}\n" if fmt == "markdown" else f"Note: {note}\n")
-            continue
-        if phase == "legend":  # for the text's plain 1 and eᵢ; LaTeX's bold 𝟏 and 𝐞ᵢ need none
-            if fmt != "latex":
-                out.append(f"*Notation:* {group[0].forms[0]}\n" if fmt == "markdown" else
-                           f"Notation: {group[0].forms[0]}\n")
-            continue
-        if fmt == "latex":
-            out.append(f"% {_title(phase, of)}")
-            if pages:  # (a document: seen, not only in its source; MathJax would show it as text)
-                out.append(f"\\par\\noindent\\textbf{{{tex_text(_title(phase, of))}}}")
-                out.append("{\\allowdisplaybreaks  % (in this group only) a long pass goes on on the next page")
-            out.append("\\begin{align*}")
-            rows = [row for ln in group for row in
-                    (texbreak.align_rows(_tex_name(ln.latex[0]), ln.latex[1:], width) if len(ln.latex) > 1
-                     else [f"& {ln.latex[0]}"])]
-            out.append(" \\\\\n".join(rows))
-            out.append("\\end{align*}" + "}" * pages)
-        elif fmt == "markdown":
-            out.append(f"### {_title(phase, of)}\n")
-            out.extend(f"- `{' = '.join(ln.forms)}`" for ln in group)
-            out.append("")
-        else:
-            out.append(_title(phase, of))
-            out.extend("  " + " = ".join(ln.forms) for ln in group)
-            out.append("")
-    return "\n".join(out).rstrip() + "\n"
-
-
 def blank(*args: Any) -> str:
     return ""
-
-
-def tex_text(text: str) -> str:
-    """Plain words for `\\text{}`: LaTeX's special characters escaped, code quotes dropped."""
-    for ch in "{}$&#%_":
-        text = text.replace(ch, "\\" + ch)
-    text = text.replace("`", "").replace("^", "\\^{}").replace("~", "\\~{}").replace("--", "-{}-")  # (not –)
-    text = re.sub("([A-Za-z])\u0307", r"$\\dot{\1}$", unicodedata.normalize("NFD", text))  # v̇: \dot{v}
-    return text.replace("ᵀ", "\\textsuperscript{T}")  # (pdflatex has no glyph for U+1D40)
 
 
 def _tex_name(name: str) -> str:

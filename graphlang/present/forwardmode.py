@@ -24,6 +24,7 @@ from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic import tangent as T
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
+from graphlang.symbolic.texnames import tensor_names
 
 Seed = tuple[str, tuple[int, ...] | None]  # an input, and the index of one of its numbers
 
@@ -33,7 +34,7 @@ def explain_forward(program: Program, values: dict[str, Any], node: str | None =
     """The forward pass, then a tangent pass per input number (the first `MAX_COMPONENTS`, or those
     `wrt` names: `x`, `W[0, 1]`), each ending with the outputs' derivatives by it. `constants`: a
     program without inputs (the REPL's `x = 2`) is differentiated by its constants."""
-    with gc_paused():
+    with gc_paused(), tensor_names(EX.tensors(program, values)):
         lines = EX.explain(program, values, None, digits, None, with_latex, backward=False)
         g = program.graph
         arrays, shapes = program.bind(values)

@@ -16,6 +16,7 @@ from graphlang.language.ast import names
 from graphlang.limits import Limits
 from graphlang.numbers import plain
 from graphlang.symbolic.printing import to_latex, to_text
+from graphlang.symbolic.texnames import tensor_names, tensors_in
 
 # Characters a terminal or a browser would act on (C1 controls such as CSI, bidirectional overrides):
 # written as \u escapes, so the JSON means the same and cannot reorder or recolour what follows it.
@@ -162,8 +163,9 @@ def derivative_program(text: str) -> dict[str, Any]:
 
 
 def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
-            "latex": {n: to_latex(e, shapes, "e" in (shapes or ())) for n, e in forms.items()}}
+    with tensor_names(tensors_in(shapes)):
+        return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
+                "latex": {n: to_latex(e, shapes, "e" in (shapes or ())) for n, e in forms.items()}}
 
 
 def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from graphlang.present.jsonout import declared_shapes
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
+from graphlang.symbolic.texnames import tensor_names, tensors_in
 
 MAX_ELEMENTS = 9  # a value with more is shown by its shape (a 3×3 matrix still in full)
 LABEL_GAP = 7  # em between columns when edges carry local derivatives
@@ -88,42 +89,43 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     outputs = set(g.outputs)
     g_ = adjoint.choose_prefix(g.names)  # g_, or grad_ where the program has a node g_a
     known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else declared_shapes(program)
-    for n in program.names:
-        st = g.statement(n)
-        text = f"${tex_name(n)}$" if st is None or st.expr is None else \
-            f"$\\displaystyle {to_latex(st.expr, known, 'e' in g.names)}$"  # (\\exp beside a node e)
-        if result is not None:  # a fraction's denominator hangs low: the next line keeps clear of it
-            value = _value(result.values[n])  # a fraction's denominator or a matrix: more room
-            text += (r" \\[5pt] " if r"\frac" in text or "matrix" in value else r" \\ ") + f"$= {value}$"
-            if result.adjoints is not None:
-                gap = r" \\[3pt] " if "matrix" in value else r" \\ "
-                text += gap + f"${tex_name(g_ + n)} = {_value(result.adjoints.get(n))}$"  # (as the PNG's)
-        style = "input" if st is None else "box"
-        style += ", output" if n in outputs else ""
-        label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"
-        c, r = place[n]
-        cells[r][c] = rf"\node[{style}{label}] ({_id(n)}) {{{text}}};"
-    for points in route.values():
-        for p in points:
-            c, r = place[p]
-            cells[r][c] = rf"\coordinate ({_id(p)});"
-    local = _partials(program, result, program.bind(values)[1] if values is not None else
-                      g.shapes(tuple(program.checked.declared.get(n) or () for n in g.inputs))) if partials else {}
-    lines = [HEADER.format(what=_comment(program.path or "a program"), file=_comment(file)), STYLES]
-    gap = f"column sep={LABEL_GAP}em, row sep=2.4em" if local else "column sep=2.2em, row sep=1.6em"
-    lines.append(rf"\matrix[{gap}] {{")
-    wider = _wider(place, local, cols)
-    lines.extend("  " + row[0] + "".join(f" &[{wider[c]:.1f}em] {cell}" if wider[c] else f" & {cell}"
-                                         for c, cell in enumerate(row[1:], start=1)) + r" \\" for row in cells)
-    lines.append("};")
-    bend = f"to[flow={3.2 if local else 1.0}em]"  # controls ≈ 0.45 of the gap between columns
-    for (a, b), points in route.items():
-        path = "".join(f" {bend} ({_id(p)})" for p in points)
-        label = f" node[edgelabel] {{${local[(a, b)]}$}}" if (a, b) in local else ""
-        lines.append(rf"\draw[->] ({_id(a)}.east){path} {bend}{label} ({_id(b)}.west);")
-    lines.append(r"\end{tikzpicture}")
-    lines.append(r"\graphlangend")
-    return "\n".join(lines) + "\n"
+    with tensor_names(tensors_in(known)):  # bold, α^{(1)}: as the lecture writes a layer's tensors
+        for n in program.names:
+            st = g.statement(n)
+            text = f"${tex_name(n)}$" if st is None or st.expr is None else \
+                f"$\\displaystyle {to_latex(st.expr, known, 'e' in g.names)}$"  # (\\exp beside a node e)
+            if result is not None:  # a fraction's denominator hangs low: the next line keeps clear of it
+                value = _value(result.values[n])  # a fraction's denominator or a matrix: more room
+                text += (r" \\[5pt] " if r"\frac" in text or "matrix" in value else r" \\ ") + f"$= {value}$"
+                if result.adjoints is not None:
+                    gap = r" \\[3pt] " if "matrix" in value else r" \\ "
+                    text += gap + f"${tex_name(g_ + n)} = {_value(result.adjoints.get(n))}$"  # (as the PNG's)
+            style = "input" if st is None else "box"
+            style += ", output" if n in outputs else ""
+            label = "" if st is None else f", label={{[varname]north west:${tex_name(n)}$}}"
+            c, r = place[n]
+            cells[r][c] = rf"\node[{style}{label}] ({_id(n)}) {{{text}}};"
+        for points in route.values():
+            for p in points:
+                c, r = place[p]
+                cells[r][c] = rf"\coordinate ({_id(p)});"
+        local = _partials(program, result, program.bind(values)[1] if values is not None else
+                          g.shapes(tuple(program.checked.declared.get(n) or () for n in g.inputs))) if partials else {}
+        lines = [HEADER.format(what=_comment(program.path or "a program"), file=_comment(file)), STYLES]
+        gap = f"column sep={LABEL_GAP}em, row sep=2.4em" if local else "column sep=2.2em, row sep=1.6em"
+        lines.append(rf"\matrix[{gap}] {{")
+        wider = _wider(place, local, cols)
+        lines.extend("  " + row[0] + "".join(f" &[{wider[c]:.1f}em] {cell}" if wider[c] else f" & {cell}"
+                                             for c, cell in enumerate(row[1:], start=1)) + r" \\" for row in cells)
+        lines.append("};")
+        bend = f"to[flow={3.2 if local else 1.0}em]"  # controls ≈ 0.45 of the gap between columns
+        for (a, b), points in route.items():
+            path = "".join(f" {bend} ({_id(p)})" for p in points)
+            label = f" node[edgelabel] {{${local[(a, b)]}$}}" if (a, b) in local else ""
+            lines.append(rf"\draw[->] ({_id(a)}.east){path} {bend}{label} ({_id(b)}.west);")
+        lines.append(r"\end{tikzpicture}")
+        lines.append(r"\graphlangend")
+        return "\n".join(lines) + "\n"
 
 
 def _wider(place: dict[str, tuple[int, int]], local: dict[tuple[str, str], str], cols: int) -> list[float]:

@@ -22,6 +22,7 @@ from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic import texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
+from graphlang.symbolic.texnames import tensor_names, tensors_in
 
 FORMATS = ("text", "markdown", "latex")
 
@@ -124,13 +125,23 @@ def diff(prog: Program, wrt: str | Sequence[str] | None = None, latex: bool = Fa
     """Each derivative's right-hand side: .cg text, or LaTeX in matrix calculus (an `aligned`
     block when wider than `width` symbols)."""
     _check_width(width)
-    vals = _values(at)
-    shapes = prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
+    shapes = _shapes(prog, _values(at))
     forms = symbolic.closed_forms(prog, shapes, by_nodes(prog, wrt))
     known = symbolic.name_shapes(prog.graph, shapes)
     if not latex:
         return symbolic.text_forms(prog, shapes, forms)
-    return {n: texbreak.block(to_latex(e, known, "e" in known), width) for n, e in forms.items()}
+    with tensor_names(tensors_in(known)):
+        return {n: texbreak.block(to_latex(e, known, "e" in known), width) for n, e in forms.items()}
+
+
+def _shapes(prog: Program, vals: Mapping[str, Any] | None) -> list[Any]:
+    """Every slot's shape at these values, else from the declarations."""
+    return prog.bind(vals)[1] if vals else dot_mod.declared_shapes(prog)
+
+
+def tensors_at(prog: Program, at: Mapping[str, Any] | None) -> list[str]:
+    """The names LaTeX writes as tensors (`tensor_names`) at these values, else as declared."""
+    return tensors_in(symbolic.name_shapes(prog.graph, _shapes(prog, _values(at))))
 
 
 def to_dot(prog: Program, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
@@ -165,8 +176,9 @@ def program_latex(prog: Program) -> Shown:
     known = None  # shapes only from declarations (an undeclared input could be any shape)
     if all(prog.checked.declared.get(n) is not None for n in prog.inputs):
         known = symbolic.name_shapes(prog.graph, dot_mod.declared_shapes(prog))
-    rows = [row for st in prog.graph.statements if st.expr is not None
-            for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known, "e" in prog.names)])]
+    with tensor_names(tensors_in(known)):
+        rows = [row for st in prog.graph.statements if st.expr is not None
+                for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known, "e" in prog.names)])]
     return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")
 
 

@@ -14,6 +14,7 @@ from graphlang.primitives.shapes import Shape
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.algebra import Builder
 from graphlang.symbolic.printing import tex_name, to_latex, to_text
+from graphlang.symbolic.texnames import tensor_names, tensors_in
 
 
 class HasGraph(Protocol):
@@ -308,5 +309,6 @@ def latex_equations(program: HasGraph, shapes: list[Shape], forms: dict[str, Exp
     """`\\frac{∂y}{∂x} = …` per derivative, in matrix calculus, broken over lines when wider than `width`."""
     out = program.graph.outputs[0]
     known = name_shapes(program.graph, shapes)
-    return [texbreak.equation(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}}",
-                              to_latex(e, known, "e" in known), width) for n, e in forms.items()]
+    with tensor_names(tensors_in(known)):
+        return [texbreak.equation(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}}",
+                                  to_latex(e, known, "e" in known), width) for n, e in forms.items()]

@@ -11,6 +11,7 @@ with the shape None where unknown, and returns (LaTeX, precedence).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from graphlang.primitives.shapes import Shape
 from graphlang.primitives.table import ADD, ATOM, MUL, POSTFIX, UNARY
@@ -150,12 +151,15 @@ def _normalized(index: tuple[int, ...], shape: Shape | None) -> tuple[int, ...]:
     return tuple(i % n if n else i for i, n in zip(index, shape))
 
 
-def indexed(x: Kid, index: tuple[int, ...]) -> Tex:
+def indexed(x: Kid, index: tuple[int, ...], name: str | None = None,
+            element: Callable[[str, str], str] | None = None) -> Tex:
     """`A[i, j]` as `A_{i,j}`; a row of a matrix `A[i]` as `A_{i,:}`."""
     text, prec, shape = x
     idx = [str(i) for i in _normalized(index, shape)]
     if shape is not None and len(shape) > len(idx):
         idx += [":"] * (len(shape) - len(idx))
+    elif name is not None and element is not None:  # one number of a named tensor: not bold, as x_1 (`tex_element`)
+        return element(name, ",".join(idx)), POSTFIX
     return f"{script_base(paren(text, prec, POSTFIX))}_{{{','.join(idx)}}}", POSTFIX
 
 

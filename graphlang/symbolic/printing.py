@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Mapping
 from typing import Any
 
@@ -15,6 +14,7 @@ from graphlang.primitives.table import ATOM, MUL, POSTFIX, POW, PRIMITIVES, UNAR
 from graphlang.symbolic import matrixtex as M
 from graphlang.symbolic import textform as T
 from graphlang.symbolic.algebra import plain_dpow
+from graphlang.symbolic.texnames import tex_element, tex_name
 
 
 def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
@@ -125,43 +125,6 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None,
     return T.flatten(root.text)
 
 
-_GREEK = frozenset("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi rho sigma tau "
-                   "upsilon phi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split())
-_ACCENTS = ("hat", "bar", "tilde")
-
-
-def _tex_word(word: str) -> str:
-    """One name without `_`, as the lecture writes it: `alpha1` -> `\\alpha_{1}`, `yhat` -> `\\hat{y}`,
-    `a1` -> `a_{1}`, a longer word upright-italic as one symbol (`\\mathit{loss}`), not a product."""
-    letters = word.rstrip("0123456789")
-    digits = word[len(letters):]
-    if not letters or not letters.isalpha():
-        return word
-    accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
-    base = letters[: -len(accent)] if accent else letters
-    text = f"\\{base}" if base in _GREEK else base if len(base) == 1 else f"\\mathit{{{base}}}"
-    if accent:
-        text = f"\\{accent}{{{text}}}"
-    return text + (f"_{{{digits}}}" if digits else "")
-
-
-def tex_name(name: str) -> str:
-    """A name in LaTeX math: `a_b` is a subscripted `a_{b}`; any further `_` is escaped
-    (`a_b_c` -> `a_{b\\_c}`, never the double subscript `a_b_c` that LaTeX rejects); each part is
-    written as the lecture does (`alpha1` -> `\\alpha_{1}`, `g_a1` -> `g_{a_{1}}`)."""
-    if not name.isascii():  # a tangent (`ȧ`, `alpha1˙`: forward mode; every other name is ASCII)
-        plain = unicodedata.normalize("NFD", name).replace("\u0307", "", 1).removesuffix("\u02d9")
-        head, sep, tail = tex_name(plain).partition("_{")
-        return "\\dot{" + head + "}" + sep + tail  # the dot over the letter: \\dot{z}_{1}
-    head, sep, tail = name.partition("_")
-    if not sep:
-        return _tex_word(name)
-    if not head or not tail:  # `_x`, `x_`: nothing to subscript
-        return name.replace("_", "\\_")
-    head = _tex_word(head) if not head[-1].isdigit() else f"\\mathit{{{head}}}"
-    return head + "_{" + (_tex_word(tail) if "_" not in tail else tail.replace("_", "\\_")) + "}"
-
-
 _BM, _EM = "\\begin{bmatrix}", "\\end{bmatrix}"
 
 
@@ -230,7 +193,9 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
     if kind == "postfix" or op == "mT":  # (mT: each matrix of a stack transposed, written Aᵀ)
         return M.transposed(texts[0], kids[0][1]), POSTFIX
     if kind == "index":
-        return M.indexed(kids[0], node.attr)  # type: ignore[arg-type]
+        var = node.args[0]
+        return M.indexed(kids[0], node.attr, str(var.attr) if var.op == "var" else None,  # type: ignore[arg-type]
+                         tex_element)
     if kind == "id":
         return kids[0][:2]
     if kind == "stack":
