@@ -174,6 +174,35 @@ def test_command_lines_students_write(cli):
         assert ran.returncode == 2 and hint in ran.stderr, args
 
 
+@pytest.mark.parametrize(("args", "hint"), [
+    (["--at", "x=[1,", "2,", "3]"], "quote it, --at 'x=[1, 2, 3]', or write it without spaces: --at x=[1,2,3]"),
+    (["--at=x=[1,", "-2,", "3]"], "--at 'x=[1, -2, 3]'"),  # (Click took -2, for an option)
+    (["--at"], "give --at a value (--at x=2,z=3); graphlang run -h lists every option"),
+])
+def test_a_value_the_shell_split_is_named_whole(args, hint, write):
+    """A student's `--at x=[1, 2, 3]` (numpy's spacing, unquoted): the hint showed `--at x=[1,`, whose
+    advice then failed on an unclosed '['; a bare `--at` said nothing of what to give it."""
+    import subprocess
+    import sys
+    ran = subprocess.run([sys.executable, "-m", "graphlang", "run", write("input x[3]\ny = sum(x * x)\n"), *args],
+                         capture_output=True, text=True, timeout=120)
+    assert ran.returncode == 2 and hint in ran.stderr, ran.stderr
+    assert "Traceback" not in ran.stderr
+
+
+@pytest.mark.parametrize(("value", "said", "hint"), [
+    ("x=[1,", "an unclosed '['", "quote a value with spaces, --at 'x=[1, 2, 3]'"),
+    ("x=[1 2 3]", "two numbers without a comma between them", "separate a list's numbers with commas"),
+    ("x=[1,\u22122,3]", "has '\u2212' (U+2212)", "write - (the ASCII minus)"),  # pasted from the slides
+])
+def test_a_value_written_as_elsewhere_gets_its_fix(value, said, hint, cli, write):
+    ran = cli("run", write("input x[3]\ny = sum(x * x)\n"), "--at", value)
+    assert ran.code == 2 and said in ran.err and hint in ran.err, ran.err
+    fixed = value.replace(" ", ",").replace("\u2212", "-")
+    if "[1," != fixed[-3:]:
+        assert cli("run", write("input x[3]\ny = sum(x * x)\n"), "--at", fixed).code == 0
+
+
 def test_an_index_out_of_range_says_so(cli, write):
     ran = cli("explain", write("input x[3]\ny = 2 * x\n"), "--at", "x=[1,2,3]", "--of", "y[5]")
     assert ran.code == 2 and "index 5 is out of range for an axis of length 3" in ran.err

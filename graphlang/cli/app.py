@@ -180,13 +180,41 @@ def run(argv: list[str] | None = None) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+def _split_value(args: list[str]) -> str | None:
+    """An --at value the shell split at its spaces (`--at x=[1, 2, 3]`), its pieces joined again."""
+    for k, arg in enumerate(args):
+        value = arg.removeprefix("--at=") if arg.startswith("--at=") else args[k + 1] if (
+            arg == "--at" and k + 1 < len(args)) else None
+        if value is None or value.count("[") <= value.count("]"):
+            continue
+        pieces = [value]
+        for more in args[k + 1 + (arg == "--at"):]:
+            if more.startswith("-") and not more[1:2].isdigit() and more[1:2] != ".":
+                break
+            pieces.append(more)
+            if "".join(pieces).count("[") <= "".join(pieces).count("]"):
+                break
+        return " ".join(pieces)[:200]
+    return None
+
+
 def _usage_hint(message: str, args: list[str]) -> str | None:
     """What a student meant by a command line Click refuses (values without --at, -at, run --method)."""
     pairs = [a for a in args if "=" in a and not a.startswith("-")]
+    split = _split_value(args)
+    if split is not None:  # (whatever Click made of the pieces: extra arguments, an option -2])
+        return (f"the shell split a value at its spaces: quote it, --at '{split}', or write it without "
+                f"spaces: --at {split.replace(' ', '')}")
     if "unexpected extra argument" in message and pairs:
         return f"give input values with --at: --at {','.join(pairs)}"
     if "No such option: -a" in message and any(a.startswith("-at") for a in args):
         return "write --at, with two dashes"
     if "No such option: --method" in message or "No such option: -m" in message:
         return "choose the method with grad: graphlang grad PROGRAM --method fd --at ..."
+    if "requires an argument" in message:  # (Click shows no usage line here: say where the options are)
+        option = message.split("'")[1] if message.count("'") >= 2 else "the option"
+        command = next((a for a in args if not a.startswith("-")), "")
+        example = " x=2,z=3" if option == "--at" else " VALUE"
+        return f"give {option} a value ({option}{example}); graphlang {command} -h lists every option".replace(
+            "graphlang  -h", "graphlang -h")
     return None

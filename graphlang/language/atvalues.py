@@ -12,7 +12,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import underflows
-from graphlang.language.source import substituted
+from graphlang.language.source import LOOKALIKES, substituted
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
@@ -72,7 +72,9 @@ def split_pairs(text: str) -> list[str]:
             start, comma = i + 1, i
         i += 1
     if depth:
-        raise _usage(f"--at {text[:60]!r}: an unclosed '['")
+        raise _usage(f"--at {text[:60]!r}: an unclosed '['",
+                     "quote a value with spaces, --at 'x=[1, 2, 3]' (the shell splits it at each space), "
+                     "or write it without them: --at x=[1,2,3]")
     if comma >= 0 and not text[comma + 1:].strip():
         raise _usage(f"--at {text[:60]!r}: an empty pair (a comma with nothing after it)")
     parts.append(text[start:])
@@ -133,6 +135,11 @@ def parse_value(name: str, text: str) -> Any:
             pos = m.end()
             expect_value = False
             continue
+        if ch in LOOKALIKES:  # pasted from slides: `x=−3`
+            raise _usage(f"the value of {name!r} has {ch!r} (U+{ord(ch):04X}): {text[:60]!r}", LOOKALIKES[ch])
+        if stack and not expect_value and _NUMBER.match(text, pos):  # `[1 2 3]`, as numpy prints it
+            raise _usage(f"the value of {name!r} has two numbers without a comma between them: {text[:60]!r}",
+                         f"separate a list's numbers with commas: {name}=[1,2,3]")
         raise _usage(f"the value of {name!r} is not a number or a bracketed list: {text[:60]!r}")
     if stack or result is None:
         raise _usage(f"the value of {name!r} is incomplete: {text[:60]!r}")

@@ -13,6 +13,7 @@ from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
 from graphlang.language.grammar import lark_parser
 from graphlang.language.lines import parse_lines
+from graphlang.language.source import LOOKALIKES
 from graphlang.language.syntax_errors import position, syntax_error
 from graphlang.language.templates import Fallback, parse_fast
 from graphlang.limits import Limits
@@ -53,15 +54,6 @@ def _disallowed(text: str) -> int | None:
     return None
 
 
-# What a character pasted from slides or a word processor is written as in a program
-_LOOKALIKES = {**dict.fromkeys("−–—‐‑", "write - (the ASCII minus)"), **dict.fromkeys("×·⋅∙", "write * for a product"),
-               "÷": "write / for a division", "²": "write x^2, not x²", "³": "write x^3, not x³",
-               **dict.fromkeys("“”„‘’′", "quotes are not part of the language: delete them"),
-               "σ": "write sigmoid(u) for σ(u); a name is ASCII (sigma)", "π": "write pi", "√": "write sqrt(x)",
-               "∑": "write sum(v)",
-               "ᵀ": "write W.T for the transpose", "\u00a0": "a no-break space: retype it as a space"}
-
-
 def _check_text(text: str, limits: Limits) -> None:
     if len(text) > limits.max_source_chars:
         raise GraphlangError("limit", f"the program has {len(text):,} characters; the limit is "
@@ -81,7 +73,7 @@ def _check_text(text: str, limits: Limits) -> None:
                                  "direction-changing character)", line, column, "delete it")
         shown = f" ({ch})" if unicodedata.category(ch)[0] in "LNPS" else ""  # not a mark, space or format
         raise GraphlangError("syntax", f"{what}{shown} is not allowed; programs are plain ASCII outside "
-                             "comments", line, column, _LOOKALIKES.get(ch, "retype the name or operator with "
+                             "comments", line, column, LOOKALIKES.get(ch, "retype the name or operator with "
                                                                        "ASCII characters"))
     depth, outer = 0, 0
     code = re.sub(r"#[^\n]*", lambda c: " " * len(c.group()), text) if "#" in text else text  # a comment's ( is prose

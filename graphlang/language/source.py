@@ -67,3 +67,12 @@ def read_source(path: str | Path, limits: Limits) -> str:
     """The program text at `path` (`-`: standard input), checked for size and encoding."""
     data, name = read_bytes(path, limits)
     return decode_source(data, limits, name)
+
+
+# What a character pasted from slides or a word processor is written as in a program
+LOOKALIKES = {**dict.fromkeys("−–—‐‑", "write - (the ASCII minus)"), **dict.fromkeys("×·⋅∙", "write * for a product"),
+               "÷": "write / for a division", "²": "write x^2, not x²", "³": "write x^3, not x³",
+               **dict.fromkeys("“”„‘’′", "quotes are not part of the language: delete them"),
+               "σ": "write sigmoid(u) for σ(u); a name is ASCII (sigma)", "π": "write pi", "√": "write sqrt(x)",
+               "∑": "write sum(v)",
+               "ᵀ": "write W.T for the transpose", "\u00a0": "a no-break space: retype it as a space"}
