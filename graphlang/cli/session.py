@@ -144,9 +144,9 @@ class Session:
 
     def notes(self, prog: Program, vals: dict[str, Any]) -> None:
         """After the output, on stderr: what the program probably does not mean (an outer broadcast)."""
-        from graphlang.ir.lint import broadcast_notes
+        from graphlang.ir.lint import notes
         sys.stdout.flush()
-        for line, col, note in broadcast_notes(prog.graph, prog.bind(vals)[1]):
+        for line, col, note in notes(prog.graph, prog.bind(vals)[1]):
             sys.stderr.write(f"note: {self.path}:{line}:{col}: {note}\n")
 
     def load_with_values(self, strict: bool, overrides: list[str], at: list[str], at_file: str | None,

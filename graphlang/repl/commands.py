@@ -252,9 +252,9 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
 def stretched(program: Program, at: dict[str, Any]) -> list[Text]:
     """The command line's broadcast notes (`x[2, 1] + b[2]` makes a [2, 2] matrix), as `run` prints
     them: a student's find (the REPL, where students work, said nothing)."""
-    from graphlang.ir.lint import broadcast_notes
-    return [Text(f"note: line {line}:{col}: {note}")
-            for line, col, note in broadcast_notes(program.graph, program.bind(given(program, at))[1])]
+    from graphlang.ir.lint import notes
+    return [Text(f"note: line {line}:{col}: {note}") for line, col, note in
+            notes(program.graph, program.bind(given(program, at))[1]) if "the last assigned name" not in note]
 
 
 def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[str]) -> list[Text]:
@@ -268,13 +268,8 @@ def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[
 def dead_ends(program: Program) -> list[Text]:
     """`check = x + 1` typed after y became the output, and `:run` showed ∂check/∂x with g_y = 0 and
     nothing said why: where the output is the last assigned name, the names it does not read."""
-    if program.checked.output_pos is not None:
-        return []
-    g = program.graph
-    read = {i for eq in g.eqns for i in eq.ins}
-    computed = {n for n, ins in add_inputs_read({}, g.statements).items() if ins}  # (a constant: no candidate)
-    ends = [n for n in program.names if n not in program.inputs and n not in program.outputs
-            and g.slot_of[n] not in read and n in computed]
+    from graphlang.ir.lint import dead_ends as ends_of
+    ends = ends_of(program.graph)
     if not ends:
         return []
     shown = ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")

@@ -1,0 +1,62 @@
+"""Notes on what a program probably does not mean although it runs (a student's red team, 2026-12-05):
+`W * x` of a matrix and a vector, `e^a` below a node e, a stray last line that became the output.
+Each note is checked on the program that misleads and on the one that does not (no nagging), and
+the misleading program's number is shown to be what the note says (oracle: numpy by hand)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import graphlang
+from graphlang.ir.lint import dead_ends, notes
+
+LECTURE = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
+
+
+def _notes(source: str, at: dict) -> list[str]:
+    prog = graphlang.parse(source)
+    return [n for _, _, n in notes(prog.graph, prog.bind(at)[1])]
+
+
+def test_a_matrix_times_a_vector_elementwise_is_noted():
+    source = "input W[2, 2], x[2], t[2]\nyhat = W * x\nJ = 0.5 * sum((yhat - t) ^ 2)\n"
+    at = {"W": [[1.0, 2.0], [3.0, 4.0]], "x": [1.0, 2.0], "t": [0.0, 1.0]}
+    (said,) = _notes(source, at)
+    assert "[2, 2] * [2] in yhat = W * x multiplies elementwise" in said and "write @ (W @ x)" in said
+    W, x, t = (np.array(at[k]) for k in ("W", "x", "t"))
+    assert graphlang.parse(source).evaluate(at).value == pytest.approx(0.5 * np.sum((W * x - t) ** 2))  # 34: W*x
+    assert _notes(source.replace("W * x", "W @ x"), at) == []
+    assert _notes("input W[2, 2], M[2, 2]\ny = sum(W * M)\n", {"W": np.eye(2), "M": np.eye(2)}) == []
+
+
+def test_e_to_a_power_below_a_node_e_is_noted():
+    """The lecture writes d = e^a beside a node e = a/b; with e assigned first, e^a is (a/b)^a."""
+    source = LECTURE.replace("d = exp(a)\ne = a / b\n", "e = a / b\nd = e^a\n")
+    (said,) = _notes(source, {"x": 2, "z": 3})
+    assert "e^… in d = e^a is the node e (assigned on line 4)" in said and "write exp(…)" in said
+    r = graphlang.parse(source).evaluate({"x": 2, "z": 3})
+    assert r.values["d"] == pytest.approx((6 / np.log(2)) ** 6)  # the power of the node, as noted
+    assert _notes(LECTURE, {"x": 2, "z": 3}) == []
+    assert _notes("input e\ny = e ^ 2 + exp(e)\n", {"e": 1.5})[0].startswith("e^… in y = e ^ 2 + exp(e) is the "
+                                                                            "node e (an input)")
+    assert _notes("input x\nte = x + 1\ny = te^2\n", {"x": 1}) == []  # (a name ending in e is no e)
+
+
+def test_a_stray_last_line_is_named_but_a_prediction_beside_its_loss_is_not(cli, write):
+    stray = LECTURE + "check = x + 1\n"
+    assert dead_ends(graphlang.parse(stray).graph) == ["y"]
+    ran = cli("run", write(stray), "--at", "x=2,z=3")
+    assert ran.code == 0 and "the output is check, the last assigned name; y does not reach it" in ran.err
+    assert "a line `output y` makes y the output" in ran.err
+    assert dead_ends(graphlang.parse(stray + "output y\n").graph) == []  # an output line says what is meant
+    network = ("input x[2], y\nparam W[2, 2], b[2], beta[2], beta0\nz = sigmoid(W @ x + b)\n"
+               "u = dot(beta, z) + beta0\nyhat = sigmoid(u)\nJ = softplus(u) - y * u\n")
+    assert dead_ends(graphlang.parse(network).graph) == []  # yhat reads only what J reads
+    assert dead_ends(graphlang.parse("a = x * 2\nb = z * 3\n").graph) == []  # (nothing astray: no guess)
+
+
+@pytest.mark.parametrize("command", ["run", "grad", "explain", "gradcheck"])
+def test_every_command_that_evaluates_says_it(command, cli, write):
+    ran = cli(command, write("input W[2, 2], x[2]\ny = sum(W * x)\n"), "--at", "W=[[1,2],[3,4]],x=[1,2]")
+    assert "multiplies elementwise" in ran.err, ran.err
