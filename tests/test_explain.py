@@ -149,3 +149,17 @@ def test_a_vector_with_no_path_is_a_vector_of_zeros():
     tex = p.explain({"x": [1, -2, 0.5], "t": [0, 1], "A": [[1, 2], [3, 4], [5, 6]], "b": [0.1, 0.2]}, of="z[1]",
                     format="latex")
     assert "\\mathbf{g}_{\\mathbf{t}} &= \\begin{bmatrix}" in tex and "{t}} &= 0" not in tex, tex  # (LaTeX too)
+
+
+@pytest.mark.parametrize("fn", ["sigmoid", "softplus", "exp", "sin", "tanh", "relu", "abs"])
+def test_a_negative_value_in_a_call_is_bracketed_once(fn):
+    """`sigmoid((-1.1))` in every format (a visual review's find): the value's own brackets, made for
+    a product (1.3·(-1)), doubled a call's. Oracle: the value printed is the value computed."""
+    prog = graphlang.parse(f"u = w * x + b\np = {fn}(u) + max(u, b)\n")
+    at = {"w": 1.3, "x": -1, "b": 0.2}
+    text = prog.explain(at)
+    tex = prog.explain(at, format="latex")
+    assert "((" not in text and "\\left(\\left(-" not in tex, text
+    assert "1.3·(-1)" in text and f"{fn}(-1.1) + max(-1.1, 0.2)" in text
+    assert "1.3 \\cdot \\left(-1\\right)" in tex and ("\\left(-1.1\\right)" in tex or fn in ("exp", "abs"))
+    assert prog.evaluate(at).values["u"] == pytest.approx(-1.1)

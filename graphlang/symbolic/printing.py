@@ -117,6 +117,8 @@ def to_text(e: Expr, style: str = "cg", leaf: Mapping[str, str] | None = None,
             return T.Piece(*atom(node), ())
         if node.op == "var":
             return T.Piece(*atom(node), shapes.get(str(node.attr)) if shapes is not None else None)
+        if leaf and PRIMITIVES[node.op].form[0] == "call":  # sigmoid(-1.1), not sigmoid((-1.1))
+            kids = [k._replace(text=_bare(k.text, "(", ")")) if a.op == "var" else k for k, a in zip(kids, node.args)]
         return T.math_step(node, kids)
 
     root = fold(_readable(e, shapes), math_step)
@@ -149,6 +151,9 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
         if op not in _ROPES:  # an infix operand stays a rope: a chain a + b + … is joined once, at the end
             kids = [(T.flatten(t), p, s) if not isinstance(t, str) else (t, p, s) for t, p, s in kids]
+        if leaf and PRIMITIVES[op].form[0] == "call":  # \\sigma\\left(-1.1\\right), not two brackets
+            kids = [(_bare(t, "\\left(", "\\right)"), p, s) if a.op == "var" and isinstance(t, str) else (t, p, s)
+                    for (t, p, s), a in zip(kids, node.args)]
         if op == "exp" and (exp_call or _tall(kids[0][0])):  # a long exponent: \\exp(…) reads better
             return f"\\exp\\left({kids[0][0]}\\right)", ATOM, shape
         text, prec = _latex_step(node, kids)
@@ -160,6 +165,14 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
 
 # Written as ropes (a string per prefix of a 20,000-term sum was O(n²): 2.8 GB)
 _ROPES = frozenset({"add", "sub", "mul", "matmul"})
+
+
+def _bare(text: Any, left: str, right: str) -> Any:
+    """A value bracketed as an operand, `(-1.1)`, as a function's argument: `-1.1` (its own brackets)."""
+    if isinstance(text, str) and text.startswith(left + "-") and text.endswith(right) and \
+            left not in text[len(left):]:
+        return text[len(left):-len(right)]
+    return text
 
 
 def _tall(text: str) -> bool:
