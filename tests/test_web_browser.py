@@ -99,7 +99,7 @@ def test_share_link_shows_the_lecture_gradient_and_nine_nodes(server, page):
     opened(page, share_link(server, LECTURE, "x=2,z=3"))
     summary = page.inner_text("#gradient-summary")
     assert f"∂y/∂x ≈ {dy_dx(2, 3):.2f}" in summary and f"∂y/∂z ≈ {dy_dz(2, 3):.2f}" in summary
-    assert "1208.38" in summary and "809.71" in summary
+    assert "1208.38" in summary and "809.71" in summary and "·" not in summary  # (· is a product here)
     names = page.eval_on_selector_all("#graph g.node", "ns => ns.map(n => n.getAttribute('data-name'))")
     assert names == ["x", "z", "a", "b", "c", "d", "e", "f", "y"]
     assert page.locator("#graph path.edge").count() == 12
@@ -344,6 +344,8 @@ def test_a_wide_graph_scrolls_the_steps_node_into_view(browser, tmp_path):
     pg = browser.new_page(viewport={"width": 900, "height": 900})
     pg.goto(out.as_uri())
     pg.wait_for_selector("#graph g.node")
+    # the headline names no tensor's value ("∂J/∂W ≈ shape [2, 2]" read as a number: a visual review)
+    assert pg.inner_text("#gradient-summary") == "∂J/∂W, ∂J/∂v, ∂J/∂bias: in the gradient table"
     pg.locator("h2").first.click()
     for _ in range(9):  # the forward pass, to J
         pg.keyboard.press("ArrowRight")
@@ -368,3 +370,23 @@ def test_a_backward_step_lights_only_the_edges_on_its_outputs_path(server, page)
         raise AssertionError("no step g_z in p's backward pass")
     lit = page.eval_on_selector_all("#graph .edge.active", "es => es.map(e => e.dataset.from + '>' + e.dataset.to)")
     assert lit == ["z>p"], lit
+
+
+def test_a_lesson_of_many_numbers_names_each_inputs_shape_not_its_numbers(browser, tmp_path):
+    """`html` of the digits network listed its 2,000 input numbers above the lesson (750 px) and
+    in the window's title (a visual review's find): past 120 characters each input's shape."""
+    src = tmp_path / "many.cg"
+    src.write_text("input x[200], w[200]\nparam b\ny = dot(w, x) + b\n")
+    at = tmp_path / "at.json"
+    at.write_text('{"x": %s, "w": %s, "b": 0.5}' % ([0.25] * 200, [1.0] * 200))
+    out = tmp_path / "many.html"
+    assert run_cli("html", str(src), "--at-file", str(at), "-o", str(out)).code == 0
+    pg = browser.new_page(viewport={"width": 1280, "height": 900})
+    pg.goto(out.as_uri())
+    pg.wait_for_selector("#graph g.node")
+    note = pg.inner_text("#mode-note")
+    assert note.startswith("Precomputed at x [200], w [200], b=0.5 (every value in the tables below)"), note
+    assert "0.25" not in pg.title() and pg.title() == "many.cg · graphlang"
+    assert pg.evaluate("document.documentElement.scrollWidth") <= 1280  # nothing wider than the window
+    assert pg.inner_text("#gradient-summary") == "∂y/∂b ≈ 1.00; ∂y/∂x, ∂y/∂w: in the gradient table"
+    pg.close()

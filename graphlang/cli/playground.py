@@ -60,7 +60,8 @@ def html(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         lesson = compute.lesson({"program": s.source, "at": point}, precompute=True,
                                 limits=make_limits(strict, limit))
         target = Path(output) if output else Path((Path(program).stem if program != "-" else "lesson") + ".html")
-        text = page.standalone(lesson, f"{Path(program).name} at {lesson['at'] or '(no inputs)'} · graphlang")
+        point = lesson["at"] or "(no inputs)"
+        text = page.standalone(lesson, f"{Path(program).name}{f' at {point}' if len(point) <= 80 else ''} · graphlang")
         try:
             target.write_text(text, encoding="utf-8")
         except OSError as err:

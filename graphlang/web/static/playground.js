@@ -57,6 +57,13 @@
     var a = Math.abs(v);
     return a !== 0 && (a < 0.01 || a >= 1e7) ? g(v, 3) : (v + 0).toFixed(2).replace(/^-0\.00$/, "0.00");
   }
+  function briefAt(d) {  // the lesson's point: as typed, or (a network's 2,000 numbers) each input's shape
+    var at = d.at || "(no inputs)", vals = (d.run && d.run.values) || {};
+    if (at.length <= 120) return at;
+    var shape = function (v) { var s = []; while (Array.isArray(v)) { s.push(v.length); v = v[0]; } return "[" + s.join(", ") + "]"; };
+    return (d.inputs || []).map(function (n) { return Array.isArray(vals[n]) ? n + " " + shape(vals[n]) : n + "=" + vals[n]; }).join(", ")
+      + " (every value in the tables below)";
+  }
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
 
   /* ---------- the editor: highlighting and the error underline ---------- */
@@ -293,7 +300,12 @@
     var grad = res.gradient || res.jacobian || {}, out = res.output;
     if (!Object.keys(grad).length) table("gradient-table", null, [row(["no inputs: nothing to differentiate by (the program computes a constant)"])]);
     else table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
-    $("gradient-summary").textContent = res.gradient ? Object.keys(grad).map(function (n) { return "∂" + out + "/∂" + n + " ≈ " + rounded(grad[n]); }).join("  ·  ") : "";
+    // the headline: each number (";" between, as "·" is a product here); a tensor's value is the table's
+    var d = function (n) { return "∂" + out + "/∂" + n; };
+    var headline = Object.keys(grad).filter(function (n) { return !Array.isArray(grad[n]); }).map(function (n) { return d(n) + " ≈ " + rounded(grad[n]); });
+    var tensors = Object.keys(grad).filter(function (n) { return Array.isArray(grad[n]); }).map(d);
+    if (tensors.length) headline.push(tensors.join(", ") + ": in the gradient table");
+    $("gradient-summary").textContent = res.gradient ? headline.join(";   ") : "";
   }
 
   /* ---------- stepping: forward pass, then backward pass, one node at a time ---------- */
@@ -482,7 +494,7 @@
     } else {
       var d = CONFIG.lesson;
       $("mode-name").textContent = "lesson";
-      $("mode-note").textContent = "Precomputed at " + (d.at || "(no inputs)") + " by graphlang html. To change the program or the values, open it in graphlang serve.";
+      $("mode-note").textContent = "Precomputed at " + briefAt(d) + " by graphlang html. To change the program or the values, open it in graphlang serve.";
       $("run").hidden = true; $("share").hidden = true;
       src.readOnly = true; src.value = d.program;
       show(d);
