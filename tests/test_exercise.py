@@ -271,3 +271,12 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "worksheet.tex"],
                               cwd=tmp_path / "out", capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_a_worksheet_writes_exp_beside_a_node_named_e(tmp_path, cli):
+    """The lecture's program has a node e = a/b: the worksheet wrote d = e^{a}, which reads as that
+    node to the power a (explain and the TikZ graph write \\exp; a visual review's find)."""
+    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path))
+    assert ran.code == 0, ran.err
+    tex = (tmp_path / "worksheet.tex").read_text()
+    assert "$d = \\exp\\left(a\\right)$" in tex and "e^{a}" not in tex

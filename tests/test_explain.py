@@ -163,3 +163,11 @@ def test_a_negative_value_in_a_call_is_bracketed_once(fn):
     assert "1.3·(-1)" in text and f"{fn}(-1.1) + max(-1.1, 0.2)" in text
     assert "1.3 \\cdot \\left(-1\\right)" in tex and ("\\left(-1.1\\right)" in tex or fn in ("exp", "abs"))
     assert prog.evaluate(at).values["u"] == pytest.approx(-1.1)
+
+
+def test_latex_says_why_an_adjoint_is_zero_as_the_text_does():
+    """`g_yhat = 0 (no path to the output)` was `g_{\\hat{y}} = 0` alone in LaTeX (a visual review)."""
+    prog = graphlang.parse("yhat = sigmoid(u)\nJ = softplus(u) - y * u\noutput J\n")
+    at = {"u": 0.5, "y": 1.0}
+    assert "g_yhat = 0 (no path to the output)" in prog.explain(at)
+    assert "g_{\\hat{y}} &= 0 \\quad \\text{(no path to the output)}" in prog.explain(at, format="latex")

@@ -104,6 +104,11 @@ def test_names_become_one_subscript():
     assert tex_name("a_b_c") == "a_{b\\_c}"
     assert tex_name("x_1") == "x_{1}"
     assert tex_name("_q") == "\\_q" and tex_name("w_") == "w\\_" and tex_name("x") == "x"
+    # a long name is one symbol, its adjoint's subscript the same (a visual review: first_{input…} beside
+    # g_{first\_input…}); a word with a number or a letter keeps the subscript
+    long = r"\mathit{first\_input\_value}"
+    assert tex_name("first_input_value") == long and tex_name("g_first_input_value") == f"g_{{{long}}}"
+    assert tex_name("loss_total") == r"\mathit{loss\_total}" and tex_name("loss_1") == r"\mathit{loss}_{1}"
     assert structural_problems("a_b_c") and structural_problems("x_{1}_{0}") and structural_problems("a_{b_c}")
     assert not structural_problems("{x_{1}}_{0}^{T} + a_{b\\_c}")
 

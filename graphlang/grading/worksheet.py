@@ -200,7 +200,7 @@ def _latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | Non
     for n in nodes:
         st = prog.graph.statement(n)
         d = _kind(prog, n) if st is None or st.expr is None else \
-            f"${tex_name(n)} = {to_latex(st.expr, adj.builder.var_shapes)}$"  # (as written, as the graph)
+            f"${tex_name(n)} = {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.names)}$"  # (as the graph)
         given = f"${_tex_value(at[n] if n in prog.inputs else res.values[n])}$" if _given(prog, n) else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{_room(res.values[n], strut)}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
@@ -261,7 +261,7 @@ def _picture(adj: adjoint.Adjoints, prog: Program) -> str:
         else:
             style = "box, output" if n in prog.outputs else "box"
             cells[r][c] = (rf"\node[{style}, label={{[varname]north west:${tex_name(n)}$}}] ({ident[n]}) "
-                           rf"{{$\displaystyle {to_latex(st.expr, adj.builder.var_shapes)}$}};")
+                           rf"{{$\displaystyle {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.names)}$}};")
     # (\& : the picture may sit in \resizebox's argument, where a bare & is an alignment tab)
     lines = [STYLES, r"\matrix[column sep=2.2em, row sep=1.6em, ampersand replacement=\&] {",
              *("  " + r" \& ".join(row) + r" \\" for row in cells), "};"]

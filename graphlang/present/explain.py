@@ -205,9 +205,10 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                     " + ".join(f"{_tex_name(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
                     value=p.adjoints.get(name)))
                 continue
-            nowhere = f"{total} (no path to {'the output' if of is None else of})"  # ([0, 0] for a vector)
-            lines.append(Line("backward", name, [gs(name), nowhere], [tex_name(gs(name)),
-                              tv(p.adjoints.get(name), digits)], of, value=p.adjoints.get(name)))
+            why = f"(no path to {'the output' if of is None else of})"
+            lines.append(Line("backward", name, [gs(name), f"{total} {why}"], [tex_name(gs(name)),  # ([0, 0]: a vector)
+                              f"{tv(p.adjoints.get(name), digits)} \\quad \\text{{{tex_text(why)}}}"], of,
+                              value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)

@@ -28,7 +28,7 @@ def sweep_plot(rows: list[Any], path: str) -> None:
     def shown(err: float | None) -> float:  # (a step out of the domain: a gap in the line, not a line across it)
         return float("nan") if err is None else max(err, 1e-17)
     ax.loglog(eps, [shown(r.forward_error) for r in rows], "o-", label="one-sided (f(x+ε)−f(x))/ε")
-    ax.loglog(eps, [shown(r.central_error) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/2ε")
+    ax.loglog(eps, [shown(r.central_error) for r in rows], "s-", label="central (f(x+ε)−f(x−ε))/(2ε)")
     ax.set_xlabel("ε")
     ax.set_ylabel("error vs reverse mode, |Δ| / max(|reverse|, 1)")
     ax.legend()

@@ -70,7 +70,7 @@ def error_text(err: GraphlangError, path: str | None, source: str | None) -> Tex
 
 def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:
     t = _table("Finite differences vs reverse mode: max error, |Δ| / max(|reverse|, 1)", "ε",
-               "one-sided (f(x+ε)−f(x))/ε", "central (f(x+ε)−f(x−ε))/2ε")
+               "one-sided (f(x+ε)−f(x))/ε", "central (f(x+ε)−f(x−ε))/(2ε)")
     for r in rows:
         if r.forward_error is None:  # (a step out of the domain: the row says so, not left out)
             t.add_row(f"{r.epsilon:.0e}", "— (a step leaves the domain)", "—")

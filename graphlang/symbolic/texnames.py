@@ -73,10 +73,24 @@ def tex_name(name: str) -> str:
     if not head or not tail:  # `_x`, `x_`: nothing to subscript
         return name.replace("_", "\\_")
     bold = name in tensors or (head == ADJOINT and tail in tensors)
+    if _word(head) and ("_" in tail or _word(tail)):  # `first_input_value`, `loss_total`: one long name
+        return _whole(name, name in tensors)
     head = _tex_word(head, bold) if not head[-1].isdigit() else f"\\mathit{{{head}}}"
-    if "_" in tail:
-        return head + "_{" + tail.replace("_", "\\_") + "}"
+    if "_" in tail:  # `a_b_c` -> a_{b\_c}; g_first_input_value -> g_{\mathit{first\_input\_value}}, as the name
+        sub = _whole(tail, tail in tensors) if _word(tail.partition("_")[0]) else tail.replace("_", "\\_")
+        return head + "_{" + sub + "}"
     return head + "_{" + _tex_word(tail, tail in tensors) + "}"
+
+
+def _word(part: str) -> bool:
+    """A word, not a symbol: `first`, `loss` (not `x`, `alpha`, `yhat`, `W1`)."""
+    return len(part) > 1 and part.isalpha() and part not in _GREEK and not part.endswith(_ACCENTS)
+
+
+def _whole(name: str, tensor: bool) -> str:
+    """A long name as one italic symbol, its `_` written: `\\mathit{first\\_input}` (bold for a tensor)."""
+    text = "\\mathit{" + name.replace("_", "\\_") + "}"
+    return f"\\boldsymbol{{{text}}}" if tensor else text
 
 
 def tex_element(name: str, index: str) -> str:
