@@ -149,6 +149,15 @@ def test_prompt_toolkit_pipe_input(tmp_path, monkeypatch):
     assert (tmp_path / "graphlang" / "repl_history").exists()
 
 
+def test_a_sequence_the_line_editor_cannot_read_drops_the_line_not_the_session(tmp_path, monkeypatch):
+    """`ESC[31M` (a colour code pasted, read by prompt_toolkit as a urxvt mouse event) ended the
+    session with a traceback (an attacker red team): the line is dropped and the session goes on."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    out = typed(ReplSession(), ["y = x^2", "\x1b[31M", ":at x=3", ":grad", ":quit"])
+    assert "the line editor could not read what the terminal sent (ValueError)" in out
+    assert "Traceback" not in out and "6" in out.split("could not read")[1]  # dy/dx = 2x = 6, after it
+
+
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 def test_real_terminal_with_tmux(tmp_path):
     name = f"cgtest{int(time.time() * 1000) % 100000}"

@@ -222,6 +222,21 @@ def test_save_says_how_to_run_the_file(cli, tmp_path):
     assert ran.code == 0 and ran.json()["gradient"] == {"x": 3.0, "z": 2.0}
 
 
+def test_save_writes_only_a_program_file(tmp_path):
+    """A session file piped into the REPL replaced /etc/passwd with `:save /etc/passwd` (an attacker
+    red team, running as root): `:save` writes only a .cg file, and touches nothing else."""
+    s = ReplSession()
+    s.handle("y = x^2")
+    victim = tmp_path / "passwd"
+    victim.write_text("root:x:0:0\n")
+    for name in ("passwd", "notes.txt", "prog"):
+        said = s.handle(f":save {tmp_path / name}")[0].plain
+        assert "usage error: :save writes a program" in said and "does not end in .cg" in said, said
+    assert victim.read_text() == "root:x:0:0\n" and sorted(p.name for p in tmp_path.iterdir()) == ["passwd"]
+    s.handle(f":save {tmp_path / 'prog.CG'}")
+    assert "y = x^2" in (tmp_path / "prog.CG").read_text()
+
+
 def test_diff_by_a_node_in_the_cli_and_api_as_in_the_repl(cli):
     """`diff --wrt a` said "not an input" while the REPL's `:diff a` gave ∂y/∂a. Oracle: the closed
     form, run as a .cg program, equals reverse mode's adjoint g_a at the point."""

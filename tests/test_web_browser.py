@@ -390,3 +390,19 @@ def test_a_lesson_of_many_numbers_names_each_inputs_shape_not_its_numbers(browse
     assert pg.evaluate("document.documentElement.scrollWidth") <= 1280  # nothing wider than the window
     assert pg.inner_text("#gradient-summary") == "∂y/∂b ≈ 1.00; ∂y/∂x, ∂y/∂w: in the gradient table"
     pg.close()
+
+
+def test_a_declared_inputs_first_value_has_its_shape(server, page):
+    """Typing `input x[3]` gave x the value 1 and, at once, "'x' is declared with shape [3] but its
+    value has shape scalar" (a visual review's find): a declared input starts with its shape.
+    Oracle: y = Σ Wᵀx + v·v with numpy at the values the fields show."""
+    import numpy as np
+    opened(page, share_link(server, "input x[3]\nparam W[3, 2], v[2]\ny = sum(W.T @ x) + dot(v, v)\n", ""))
+    assert page.locator("#error").is_hidden(), page.inner_text("#error")
+    shown = {n: page.input_value(f"#in-{n}") for n in ("x", "W", "v")}
+    assert shown == {"x": "[0.1,0.2,0.3]", "W": "[[0.1,0.2],[0.3,0.4],[0.5,0.6]]", "v": "[0.1,0.2]"}
+    x, W = np.array([0.1, 0.2, 0.3]), np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+    summary = page.inner_text("#gradient-summary")
+    assert summary == "∂y/∂x, ∂y/∂W, ∂y/∂v: in the gradient table", summary
+    value = page.inner_text("#forward-table tr[data-node='y'] td:last-child")
+    assert float(value) == pytest.approx(np.sum(W.T @ x) + 0.05)

@@ -275,6 +275,9 @@ class ReplSession:
         if cmd == ":save":
             if not rest:
                 raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
+            if not rest.lower().endswith(".cg"):  # (a session read from a file must not replace /etc/passwd)
+                raise GraphlangError("usage", f":save writes a program: {rest!r} does not end in .cg",
+                                     hint=f"e.g. :save {rest.rsplit('/', 1)[-1].split('.')[0] or 'prog'}.cg")
             body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
             write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
             prog = self.program()  # (`run` reads no comment: the command that runs it, its inputs' values)

@@ -74,13 +74,23 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
     prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
                            multiline=True, key_bindings=keys, input=input, output=output,
                            prompt_continuation="...  ", bottom_toolbar=toolbar)
+    garbled = 0  # the line editor's own failures in a row (a terminal that keeps sending them: stop)
     while not session.done:
         try:
             text = prompt.prompt("cg> ")
+            garbled = 0
         except KeyboardInterrupt:
             continue
         except EOFError:
             break
+        except Exception as err:  # noqa: BLE001 (prompt_toolkit read a pasted `ESC[31m` as a mouse event)
+            garbled += 1
+            console.print(Text(f"the line editor could not read what the terminal sent ({type(err).__name__}): "
+                               "the line was dropped; type it again" if garbled < 3 else
+                               "the line editor failed three times in a row: the session ends"))
+            if garbled >= 3:
+                break
+            continue
         try:
             for shown in session.handle(text):
                 console.print(shown)

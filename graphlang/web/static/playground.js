@@ -128,7 +128,12 @@
     return (state.data && state.data.inputs ? state.data.inputs : Object.keys(state.fields)).filter(function (n) { return state.fields[n] && state.fields[n].value.trim(); })
       .map(function (n) { return n + "=" + state.fields[n].value.trim(); }).join(",");
   }
-  function renderInputs(inputs, at) {  // true when the fields differ from what the request sent
+  function firstValue(shape) {  // a declared input's first value: its shape, numbers 0.1 … 0.9 (x[3] is [0.1,0.2,0.3])
+    var k = 0;
+    function fill(axes) { if (!axes.length) return String(((k++ % 9) + 1) / 10); var out = []; for (var i = 0; i < axes[0]; i++) out.push(fill(axes.slice(1))); return "[" + out.join(",") + "]"; }
+    return shape && shape.length ? fill(shape) : "1";
+  }
+  function renderInputs(inputs, at, shapes) {  // true when the fields differ from what the request sent
     var key = inputs.join(","), filled = false;
     if (key === state.inputsKey) return false;
     var old = dict(), given = parseAt(at);
@@ -145,7 +150,7 @@
       row.className = "field";
       label.textContent = n + " =";
       label.htmlFor = "in-" + n;
-      field.type = "text"; field.id = "in-" + n; field.value = given[n] !== undefined ? given[n] : old[n] !== undefined ? old[n] : "1";
+      field.type = "text"; field.id = "in-" + n; field.value = given[n] !== undefined ? given[n] : old[n] !== undefined ? old[n] : firstValue((shapes || {})[n]);
       filled = filled || given[n] === undefined;
       field.readOnly = !SERVER;
       var slider = document.createElement("input");
@@ -213,7 +218,7 @@
     state.data = data;
     // null: the program did not parse; keep the fields. A new input's field shows a value the run
     // did not have: run again with it, or the page shows a value beside "no value for the input".
-    if (data.inputs && renderInputs(data.inputs, data.at) && data.error &&
+    if (data.inputs && renderInputs(data.inputs, data.at, data.shapes) && data.error &&
         (data.error.kind === "missing-input" || data.error.kind === "unknown-input")) scheduleRun(0);
     var err = $("error");
     if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
