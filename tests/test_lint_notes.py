@@ -23,7 +23,7 @@ def test_a_matrix_times_a_vector_elementwise_is_noted():
     source = "input W[2, 2], x[2], t[2]\nyhat = W * x\nJ = 0.5 * sum((yhat - t) ^ 2)\n"
     at = {"W": [[1.0, 2.0], [3.0, 4.0]], "x": [1.0, 2.0], "t": [0.0, 1.0]}
     (said,) = _notes(source, at)
-    assert "[2, 2] * [2] in yhat = W * x multiplies elementwise" in said and "write @ (W @ x)" in said
+    assert "[2, 2] * [2] in yhat multiplies elementwise" in said and "write @ (W @ x)" in said
     W, x, t = (np.array(at[k]) for k in ("W", "x", "t"))
     assert graphlang.parse(source).evaluate(at).value == pytest.approx(0.5 * np.sum((W * x - t) ** 2))  # 34: W*x
     assert _notes(source.replace("W * x", "W @ x"), at) == []

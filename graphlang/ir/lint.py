@@ -66,7 +66,7 @@ def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
         if ranks == [1, 2] and len(out) < MAX_NOTES:
             st = graph.statements[eq.stmt]
             a, b = (shapes[i] for i in eq.ins)
-            out.append((eq.line, eq.column, f"{show(a)} * {show(b)} in {st.name} = {st.text} multiplies "
+            out.append((eq.line, eq.column, f"{show(a)} * {show(b)} in {st.name} multiplies "
                         f"elementwise, the vector stretched along the matrix's rows to {show(shapes[eq.out])}; "
                         "for the matrix-vector product write @ (W @ x)"))
     return out
