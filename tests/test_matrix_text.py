@@ -220,11 +220,12 @@ def test_every_view_of_a_statement_writes_vectors_as_columns():
     prog = graphlang.parse("input x[3], w[3]\nO = outer(x.T, w.T)\ne = x.T @ w.T\nf = sum(x.T * w)\n"
                            "y = sum(O) + e + f\n")
     tex = prog.to_latex()
-    assert "O &= x w^{T}" in tex and "e &= x^{T} w" in tex and "f &= \\sum x \\cdot w" in tex
+    assert r"\mathbf{O} &= \mathbf{x} \mathbf{w}^{T}" in tex and r"e &= \mathbf{x}^{T} \mathbf{w}" in tex
+    assert r"f &= \sum \mathbf{x} \cdot \mathbf{w}" in tex  # (tensors bold, as the lecture's)
     web = graphlang.parse("input x[3], w[2]\nparam A[3, 2]\nh = x @ A\ns = h @ w\n")
     assert [n["computes"] for n in jsonout.graph(web)["nodes"][3:]] == ["Aᵀ @ x", "hᵀ @ w"]
     quad = graphlang.parse("input x[3]\nparam A[3, 3]\ny = x.T @ A @ x\n")
-    assert "A^{T} x + A x" in to_tikz(quad, _at(quad), partials=True)
+    assert r"\mathbf{A}^{T} \mathbf{x} + \mathbf{A} \mathbf{x}" in to_tikz(quad, _at(quad), partials=True)
 
 
 def test_a_vector_added_to_each_row_is_written_with_its_ones():
