@@ -49,7 +49,7 @@ def train(program: ProgramArg,
 
     from graphlang import training as tr
     from graphlang.training.classes import is_classification
-    from graphlang.training.train import require_params
+    from graphlang.training.params import require_params
 
     s = Session(program, as_json)
 
@@ -142,7 +142,7 @@ def predict(program: ProgramArg,
     """Forward propagation only: the prediction for every example."""
     from graphlang import training as tr
     from graphlang.training.classes import confusion, reading, threshold
-    from graphlang.training.train import prediction_program
+    from graphlang.training.params import prediction_program
 
     s = Session(program, as_json)
 

@@ -1,4 +1,5 @@
-"""A program's parameters' first values, and the one way a user's seed becomes a generator."""
+"""A program's parameters: their first values (and the one way a user's seed becomes a generator), that
+it has some, and the part of it a prediction reads."""
 
 from __future__ import annotations
 
@@ -48,3 +49,25 @@ def rng_from(seed: Any) -> np.random.Generator:
         raise GraphlangError("usage", f"the seed must be a non-negative integer, got {seed!r}",
                              hint="e.g. --seed 0")
     return np.random.default_rng(int(seed))
+
+
+def require_params(program: Program) -> None:
+    """A usage error for a program with nothing to train (checked before its data is read)."""
+    if not program.params:
+        inputs = program.inputs
+        raise GraphlangError("usage", "the program declares no `param` to train", hint=(
+            "train updates the `param`s and reads every `input` from the data's columns: declare the "
+            "weights with param instead of input" + (f" (inputs now: {', '.join(inputs[:6])})" if inputs else "")
+            + ", e.g. param W[4, 3], b[3]"))
+
+
+def prediction_program(program: Program, pred: str) -> Program:
+    """The statements the prediction reads, with their declarations, as a program of its own."""
+    g = program.graph
+    needed = g.read_by([g.slot_of[pred]])
+    keep = {n for n in g.names if needed[g.slot_of[n]]}
+    decl = program.checked.declared
+    shape = {n: ("[" + ", ".join(map(str, decl.get(n) or ())) + "]") if decl.get(n) else "" for n in g.inputs}
+    lines = [f"{'param' if n in g.params else 'input'} {n}{shape[n]}" for n in g.inputs if n in keep]
+    lines += [f"{st.name} = {st.text}" for st in g.statements if st.name in keep]
+    return Program("\n".join(lines + [f"output {pred}"]) + "\n", limits=program.limits)

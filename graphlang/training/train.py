@@ -9,7 +9,7 @@ trained. The output is the loss. Mini-batches are evaluated in one batched pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +22,13 @@ from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
 from graphlang.training import classes
 from graphlang.training.data import Dataset, data_inputs
-from graphlang.training.params import biases, init_params, rng_from
+from graphlang.training.params import biases, init_params, prediction_program, require_params, rng_from
 from graphlang.training.step import Step
 
 __all__ = ["Dataset", "EpochStats", "Trainer", "data_inputs", "init_params"]
 
 PREDICTION_NAMES = ("yhat", "y_hat", "p", "prediction")
+BLOCK = 65_536  # examples in one batched evaluation at most (fewer where the cost budget says so)
 
 
 @dataclass
@@ -186,18 +187,28 @@ class Trainer:
         return float(loss.v.mean()) if isinstance(loss, Batch) else float(loss)
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
-        """Mean loss and accuracy over a dataset, in one batched forward pass."""
+        """Mean loss and accuracy over a dataset, in batched forward passes within the cost budget."""
         g = self.program.graph
-        self.shapes(data)
-        vals = interp.forward(g, self._arrays(data, np.arange(data.n)), batched=True)
-        loss = float(np.mean(vals[self.out].v))
+        total, preds = 0.0, []
+        for idx in self._blocks(data.n, g.pass_cost(tuple(self.shapes(data)[: len(g.inputs)]))):
+            vals = interp.forward(g, self._arrays(data, idx), batched=True)
+            total += float(np.sum(vals[self.out].v))
+            if self.pred is not None:
+                pred = vals[g.slot_of[self.pred]]
+                preds.append(pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (len(idx),)))
         acc = None
         if self.pred is not None:
-            pred = vals[g.slot_of[self.pred]]
-            p = pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (data.n,))
             t = data.columns[data_inputs(self.program)[-1]]
-            acc = classes.accuracy(p, t, classes.threshold(g, self.pred))  # (None for regression targets)
-        return loss, acc
+            acc = classes.accuracy(np.concatenate(preds), t, classes.threshold(g, self.pred))  # (None: regression)
+        return total / data.n, acc
+
+    def _blocks(self, n: int, one: tuple[int, int]) -> Iterator[np.ndarray]:
+        """The n examples' indices in blocks whose batched pass (`one`: an example's operations and
+        numbers held) keeps within the cost and memory budgets (one pass over every row of a 48 KB
+        CSV held a 60,000,000-number array: a red team's find)."""
+        limits = self.program.limits
+        size = max(1, min(n, limits.max_cost // max(one[0], 1), limits.max_memory // (8 * max(one[1], 1)), BLOCK))
+        return (np.arange(k, min(k + size, n)) for k in range(0, n, size))
 
     def _evaluate_at(self, data: Dataset, when: str) -> tuple[float, float | None]:
         try:
@@ -241,9 +252,13 @@ class Trainer:
         it reads (so unlabeled data, without the loss's targets, predicts too)."""
         assert self.pred is not None
         pg = prediction_program(self.program, self.pred)
-        arrays = [self.params[n] if n in pg.graph.params else Batch(data.columns[n]) for n in pg.graph.inputs]
-        pred = interp.forward(pg.graph, arrays, batched=True)[pg.graph.slot_of[self.pred]]
-        return pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (data.n, *np.shape(pred)))
+        first = {n: self.params[n] if n in pg.graph.params else data.columns[n][0] for n in pg.graph.inputs}
+        out = []
+        for idx in self._blocks(data.n, pg.graph.pass_cost(tuple(pg.bind(first)[1][: len(pg.graph.inputs)]))):
+            arrays = [self.params[n] if n in pg.graph.params else Batch(data.columns[n][idx]) for n in pg.graph.inputs]
+            pred = interp.forward(pg.graph, arrays, batched=True)[pg.graph.slot_of[self.pred]]
+            out.append(pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (len(idx), *np.shape(pred))))
+        return np.concatenate(out)
 
     def epoch(self, data: Dataset, rng: np.random.Generator, epoch: int,
               on_step: Callable[[], None] | None = None) -> float:
@@ -316,25 +331,3 @@ def _dataset(data: Any) -> Dataset:
         raise GraphlangError("usage", f"the data must be a Dataset, got {type(data).__name__}",
                              hint="load_csv(program, 'train.csv') reads one")
     return data
-
-
-def require_params(program: Program) -> None:
-    """A usage error for a program with nothing to train (checked before its data is read)."""
-    if not program.params:
-        inputs = program.inputs
-        raise GraphlangError("usage", "the program declares no `param` to train", hint=(
-            "train updates the `param`s and reads every `input` from the data's columns: declare the "
-            "weights with param instead of input" + (f" (inputs now: {', '.join(inputs[:6])})" if inputs else "")
-            + ", e.g. param W[4, 3], b[3]"))
-
-
-def prediction_program(program: Program, pred: str) -> Program:
-    """The statements the prediction reads, with their declarations, as a program of its own."""
-    g = program.graph
-    needed = g.read_by([g.slot_of[pred]])
-    keep = {n for n in g.names if needed[g.slot_of[n]]}
-    decl = program.checked.declared
-    shape = {n: ("[" + ", ".join(map(str, decl.get(n) or ())) + "]") if decl.get(n) else "" for n in g.inputs}
-    lines = [f"{'param' if n in g.params else 'input'} {n}{shape[n]}" for n in g.inputs if n in keep]
-    lines += [f"{st.name} = {st.text}" for st in g.statements if st.name in keep]
-    return Program("\n".join(lines + [f"output {pred}"]) + "\n", limits=program.limits)
