@@ -271,3 +271,18 @@ def test_an_infinite_local_derivative_is_undefined_and_a_constant_without_one_is
         s.handle(line)
     shown = "".join(r.plain for r in s.handle(":explain forward"))
     assert "∂y/∂x = ẏ = 12" in shown and "the derivatives by n do not exist here" in shown  # 3x² at -2
+
+
+def test_a_statement_of_thousands_of_reads_is_refused_before_its_quadratic_work():
+    """Forward mode writes each read's chain rule through the statement: reads × operations steps
+    (a 4,000-term sum took a minute: an attacker red team). Past the display budget it is refused,
+    located at the statement; below, the pass is right (oracle: ẏ = Σ ȧᵢ = k·ẋ for aᵢ = x + i)."""
+    k = 60
+    source = "\n".join(f"a{i} = x + {i}" for i in range(k)) + "\ny = " + " + ".join(f"a{i}" for i in range(k)) + "\n"
+    small = graphlang.parse(source, limits=graphlang.Limits(max_shown_nodes=k * k // 20 + 100))
+    lines = explain_forward(small, {"x": 1.0})
+    assert [ln.value for ln in lines if ln.phase == "derivative"] == [k]
+    tight = graphlang.parse(source, limits=graphlang.Limits(max_shown_nodes=k * k // 20 - 100))
+    with pytest.raises(graphlang.GraphlangError) as err:
+        explain_forward(tight, {"x": 1.0})
+    assert err.value.kind == "limit" and err.value.line == k + 1 and "reverse mode" in err.value.hint

@@ -12,6 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from graphlang.errors import GraphlangError
 from graphlang.ir import rules
 from graphlang.ir.graph import Eqn, Graph
 from graphlang.ir.rules import arg_names
@@ -21,6 +22,8 @@ from graphlang.symbolic.adjoint import statement_exprs
 from graphlang.symbolic.algebra import Builder, is_zero
 
 DOT, AFTER = "\u0307", "\u02d9"  # ȧ is the tangent of a (∂a/∂x for the seeded input x); alpha1˙
+
+STEPS_PER_SHOWN = 20  # chain-rule steps a forward-mode display may take per operation it may show
 
 
 def dot(name: str) -> str:
@@ -71,6 +74,7 @@ def _build(graph: Graph, shapes: list[Shape]) -> Tangents:
     b = Builder(shapes=known)
     out = Tangents({}, builder=b)
     name_of = graph.name_of
+    _charge(graph)
     for k, st in enumerate(graph.statements):
         eqns, sym, expr_of = statement_exprs(graph, b, k)
         out.forward[st.name] = sym[eqns[-1].out]
@@ -91,11 +95,31 @@ def _build(graph: Graph, shapes: list[Shape]) -> Tangents:
     return out
 
 
+def _charge(graph: Graph) -> None:
+    """Each name a statement reads gets its chain rule through the statement's operations: reads ×
+    operations steps, refused past the display budget (one statement summing 4,000 nodes took a
+    minute: an attacker red team's find)."""
+    budget = STEPS_PER_SHOWN * graph.limits.max_shown_nodes
+    total = 0
+    for k, st in enumerate(graph.statements):
+        start, stop = graph.stmt_eqns[k]
+        reads = len({i for eq in graph.eqns[start:stop] for i in eq.ins if i in graph.name_of})
+        total += reads * (stop - start)
+        if total > budget:
+            raise GraphlangError("limit", f"forward mode's chain rules would take {total:,} steps by {st.name} "
+                                 f"(each of the {reads:,} names it reads through its {stop - start:,} operations); "
+                                 f"the display budget is {budget:,} (max_shown_nodes × {STEPS_PER_SHOWN})",
+                                 st.line, st.column, "explain it in reverse mode (the default), or split the "
+                                 "statement into sums of a few terms; --limit max_shown_nodes=N raises the budget")
+
+
 def _jvp(b: Builder, graph: Graph, shapes: list[Shape], eqns: list[Eqn], sym: dict[int, Expr],
          expr_of: Callable[[int], Expr], u: str, seed: Expr) -> Expr:
     """The statement's tangent when only `u` moves (its tangent `seed`): the JVP rules, in order."""
     tan: dict[int, Expr] = {graph.slot_of[u]: seed}
     for eq in eqns:
+        if not any(i in tan for i in eq.ins):  # (not downstream of u: nothing to write)
+            continue
         in_shapes = tuple(shapes[i] for i in eq.ins)
         rule = rules.rule_exprs(eq.prim.name, "jvp", eq.attr, in_shapes)
         env = {n: expr_of(i) for n, i in zip(arg_names(len(eq.ins)), eq.ins)}
