@@ -794,6 +794,15 @@ def test_a_replacement_with_a_typo_is_asked_did_you_mean():
     assert out[0] == "replaced: y = d + e + ff" and "ff is a new input: did you mean f?" in out
 
 
+def test_a_new_input_is_not_taken_for_a_typo_of_the_name_it_defines():
+    """`x2 = x^2` asked "x is a new input: did you mean x2?" (the name being defined: a student's find),
+    as did `zz = z + 1` and `ab = a*b` (for a and for b); a real typo is still asked."""
+    s = ReplSession()
+    for line in ("x2 = x^2", "zz = z + 1", "ab = a*b"):
+        assert not [r.plain for r in s.handle(line) if "did you mean" in r.plain], line
+    assert "abb is a new input: did you mean ab?" in [r.plain for r in s.handle("y = x2 + zz + abb")]
+
+
 def test_a_replacement_that_reads_a_later_node_moves_after_it():
     """`y = a + b`, then `c = sin(b)`, then `y = a + b + c`: "'c' is used before it is assigned;
     move this statement" (a student red team; the REPL cannot move a line). Now y moves after c.

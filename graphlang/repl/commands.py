@@ -288,7 +288,9 @@ def new_inputs(names: Any, statements: Any) -> list[Text]:
     fresh = [n for n in names.fresh if n not in declared][:3]
     if len(names.assigned) > TYPO_NAMES:
         return []
-    near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n], 1, 0.6) for n in fresh}
+    own = {st.name for st in statements if st.kind == "assign"}  # (`x2 = x^2` reads x: x2 is no typo of it)
+    near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n and m not in own], 1, 0.6)
+            for n in fresh}
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
 
 
