@@ -910,3 +910,16 @@ def test_diff_notes_a_trailing_statement_that_became_the_output():
     s = session(["a = x * z", "y = a + x", "g = 2"])
     shown = render(s.handle(":diff"))
     assert "the output is g, the last assigned name" in shown, shown
+
+
+def test_an_output_typed_again_replaces_the_output():
+    """`output y` after `output a` was "redefined error: the output is already named" where an
+    assignment typed again replaces (a student's find), and `output a` printed nothing. Oracle: the
+    derivative of the output named, by hand: a = 2x, y = 2x + 1 (both 2), :grad of each."""
+    s = session(["a = x*2", "y = a^2 + 1", ":at x=3"])
+    assert [r.plain for r in s.handle("output a")] == ["the output is a: :run, :grad and :explain differentiate it"]
+    assert "2" in render(s.handle(":grad")) and s.program().outputs == ["a"]
+    assert s.handle("output y")[0].plain == "replaced: output a by output y"
+    assert s.program().outputs == ["y"] and "24" in render(s.handle(":grad"))  # dy/dx = 2a·2 = 24
+    s.handle(":undo")
+    assert s.program().outputs == ["a"]

@@ -23,6 +23,8 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
     """`a = x * 3` when `a` exists: its statement replaced if the program stays valid (the nodes that
     read it recomputed); values of names that are no longer inputs dropped. Else the error stands."""
     statements, prog = parse_statements(text), session.program()
+    if prog is not None and len(statements) == 1 and statements[0].kind == "output":
+        return _new_output(session, prog, text, err)
     found = replace(session.chunks, prog, statements[0].name, text) if prog is not None and \
         len(statements) == 1 and statements[0].kind == "assign" else None
     if found is None:
@@ -30,6 +32,22 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
     (chunks, after), st = found, statements[0]
     moved = f" (moved after {after}, which it reads)" if after else ""
     return _commit(session, chunks, statements, list(prog.inputs), f"replaced: {st.name} = {st.text}{moved}",  # type: ignore[union-attr]
+                   "replaced")
+
+
+def _new_output(session: Any, prog: Program, text: str, err: GraphlangError) -> list[Any]:
+    """`output y` after `output a`: the output statement replaced, as an assignment is (a student's
+    find: "the output is already named on line 3")."""
+    k = next((i for i, c in enumerate(session.chunks) if len(parse_statements(c)) == 1
+              and parse_statements(c)[0].kind == "output"), None)
+    if k is None:  # (the output named on a line of several statements: as in a file)
+        raise err
+    chunks = session.chunks[:k] + session.chunks[k + 1:] + [text]
+    try:
+        parse("\n".join(chunks) + "\n", limits=session.limits)
+    except GraphlangError as bad:
+        raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
+    return _commit(session, chunks, [], list(prog.inputs), f"replaced: {session.chunks[k].strip()} by {text.strip()}",
                    "replaced")
 
 

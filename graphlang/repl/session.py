@@ -143,8 +143,9 @@ class ReplSession:
         self._deps = (self._synced, rc.add_inputs_read(deps[1], statements)) if deps and deps[0] == before else None
         new = [st.name for st in statements if st.kind == "assign"]
         notes = rc.new_inputs(names, statements)  # `ff` read, `f` assigned: a typo?
-        if not new:  # declarations only: the values so far stand
-            return notes
+        if not new:  # declarations only: the values stand; an output is said (`output a` printed nothing)
+            out = ", ".join(i.name for st in statements if st.kind == "output" for i in st.items)
+            return [Text(f"the output is {out}: :run, :grad and :explain differentiate it")] * bool(out) + notes
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
             read = self._deps[1] if self._deps else rc.add_inputs_read({}, self._need().graph.statements)
