@@ -1137,3 +1137,24 @@ def test_ignored_keys_are_named_ten_at_most_and_short():
     said = [f for f in rep.feedback if f.startswith("ignored")]
     assert len(said) == 10 and rep.feedback[-1] == "... and 4,991 more keys ignored", rep.feedback[-2:]
     assert len(json.dumps(rep.to_json())) < 5000 and rep.items[0].passed
+
+
+def test_answers_only_rounded_too_far_are_not_named_the_first_wrong_step():
+    """A student's hand answers to 4 figures with one real slip (g_b = -12.62, the truth -12.36): the
+    summary named b (0.6931, only rounded) "the first wrong step". The slip is named, the rounding
+    said once. Oracle: the lecture's values rounded to 4 significant figures by hand (math)."""
+    x, z = 2.0, 3.0
+    a, b = x * z, math.log(x)
+    c, d, e, f = math.sin(b), math.exp(a), a / b, math.sin(b) / a
+    g_c = 1 / a
+    g_b = g_c * math.cos(b) - a / b ** 2
+    exact = dict(a=a, b=b, c=c, d=d, e=e, f=f, y=d + e + f, g_y=1, g_f=1, g_e=1, g_d=1, g_c=g_c, g_b=g_b)
+    four = {k: float(f"{v:.4g}") for k, v in exact.items()}
+    assert abs(g_b - -12.36) < 0.001  # (the slip is a slip: -12.62 is no rounding of it)
+    rep = grade_answers(graphlang.load(PROGRAMS / "lecture13.cg"), {**four, "g_b": -12.62}, {"x": x, "z": z})
+    assert rep.root_cause == "g_b"
+    said = "\n".join(rep.feedback)
+    assert "answers are right but rounded to fewer figures than asked (b, c, d, e, ...)" in said
+    assert "One step is wrong: g_b." in said and "first wrong step is b" not in said
+    rep = grade_answers(graphlang.load(PROGRAMS / "lecture13.cg"), exact, {"x": x, "z": z})
+    assert rep.root_cause is None and "rounded to fewer figures" not in "\n".join(rep.feedback)

@@ -164,6 +164,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     moved = prog.graph.reached_from(range(len(prog.inputs)))  # constants: public, in the program's text
     public = frozenset(fixed | {n for n in prog.names if not moved[prog.graph.slot_of[n]]})
     credited: set[str] = set()  # passed, or credited by error carried forward
+    rounded: list[str] = []  # wrong only in their rounding
     right: set[str] = set()  # passed on their own
     # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
     scale = largest(v for k, v in env.items() if k not in asked_tangents)
@@ -209,8 +210,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)
             item.message += f"; the reference's value is {short(reference_values[q])}"
-        if report.root_cause is None:
+        if item.message.startswith("close:"):  # rounded too far: not the step to check first
+            rounded.append(item.name)
+        elif report.root_cause is None:
             report.root_cause = item.name
+    report.root_cause = report.root_cause or (rounded[0] if rounded else None)
     report.feedback.extend(tangents.pass_hints(prog, given, reference_values, wanted, default_how))
     labels = [_label(q, prefix, prog) for q in order if q in wanted and q not in given]  # (still unanswered)
     ignored = [k for k in unknown][:IGNORED_SHOWN]  # (60,000 unknown keys made a 3.7 MB results.json)
@@ -235,9 +239,14 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if strings:
         report.feedback.append(f"{len(strings)} answer(s) are strings, not numbers ({', '.join(strings[:3])}"
                                f"{', ...' * (len(strings) > 3)}): write numbers without quotes or words.")
-    elif report.root_cause and len(wrong) == 1:
+    if len(rounded) > 1 and not strings:  # (a student's 4 figures: six "close", and b named the first wrong step)
+        report.feedback.append(f"{len(rounded)} answers are right but rounded to fewer figures than asked "
+                               f"({', '.join(rounded[:4])}{', ...' * (len(rounded) > 4)}): give more digits.")
+    if strings or report.root_cause is None or report.root_cause in rounded:
+        pass  # (said above, or nothing wrong but rounding)
+    elif len(wrong) - len(rounded) == 1:
         report.feedback.append(f"One step is wrong: {report.root_cause}.")
-    elif report.root_cause:  # (a later step not computed from it is wrong on its own: "may", not "are")
+    else:  # (a later step not computed from it is wrong on its own: "may", not "are")
         report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later steps "
                                "computed from it may be wrong only because of it.")
     if any(i.ecf for i in report.items):
