@@ -153,6 +153,21 @@ def test_an_error_is_shown_located_with_the_clis_message(server, page, write):
     shot(page, "4-error")
 
 
+def test_an_error_at_a_lines_end_is_marked_on_that_line(server, page):
+    """`a = x *` then `y = a + 1`: the message said 1:8 and the only visible mark was at the end of
+    the text, after line 2 (the newline itself was marked: a visual review's find)."""
+    page.goto(share_link(server, "a = x *\ny = a + 1\nz = y\n", "x=1"))
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.inner_text("#error").startswith("program.cg:1:8: syntax error")
+    marks = page.locator("#highlight .err-mark")
+    assert marks.count() == 1
+    text = page.inner_text("#highlight")
+    before = page.evaluate("""(() => { const m = document.querySelector('#highlight .err-mark');
+        const r = document.createRange(); r.setStart(document.querySelector('#highlight'), 0); r.setEndBefore(m);
+        return r.toString(); })()""")
+    assert before == "a = x *" and text.startswith("a = x * \ny = a + 1"), (before, text)
+
+
 def test_changing_a_value_and_the_method(server, page):
     opened(page, share_link(server, LECTURE, "x=2,z=3"))
     page.fill("#in-x", "3")

@@ -85,24 +85,25 @@
     var start = 0;
     for (var i = 0; i < err.line - 1; i++) start += lines[i].length + 1;
     var line = lines[err.line - 1], col = Math.max(1, err.column || 1) - 1;
-    if (col >= line.length) return [start + line.length, start + line.length + 1, true];  // at the end
+    if (col >= line.length) return [start + line.length, start + line.length, true];  // at the line's end: a mark put there
     var m = /^[A-Za-z0-9_.]+/.exec(line.slice(col));
     return [start + col, start + col + (m ? m[0].length : 1), false];
   }
   function highlight() {
     var src = $("source").value, err = state.data && state.data.program === src && state.data.error;
-    var range = errorRange(src, err), html = "";
+    var range = errorRange(src, err), html = "", mark = '<span class="err-mark"> </span>', marked = false;
     tokens(src).forEach(function (t) {
       var cuts = [t[0], t[1]];
       if (range) [range[0], range[1]].forEach(function (c) { if (c > t[0] && c < t[1]) cuts.push(c); });
       cuts.sort(function (a, b) { return a - b; });
       for (var i = 0; i + 1 < cuts.length; i++) {
         var piece = esc(src.slice(cuts[i], cuts[i + 1])), cls = t[2] ? "tok-" + t[2] : "";
+        if (range && range[2] && !marked && cuts[i] === range[0]) { html += mark; marked = true; }  // before the newline, on its line
         if (range && cuts[i] >= range[0] && cuts[i] < range[1]) cls += " err-mark";
         html += cls ? '<span class="' + cls.trim() + '">' + piece + "</span>" : piece;
       }
     });
-    if (range && range[2]) html += '<span class="err-mark"> </span>';
+    if (range && range[2] && !marked) html += mark;  // (the end of the text)
     $("highlight").innerHTML = html + "\n";
     $("source").rows = Math.min(28, Math.max(8, src.split("\n").length + 1));
   }
@@ -448,14 +449,19 @@
     text(svg, "", W / 2 - 50, H - 4, "ε (finite-difference step)");
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: L, y1: T, y2: H - Bm }));
     svg.appendChild(el("line", { "class": "axis", x1: L, x2: W - R, y1: H - Bm, y2: H - Bm }));
-    [["forward_error", "fwd", "one-sided difference"], ["central_error", "cen", "central difference"]].forEach(function (s, i) {
+    var series = [["forward_error", "fwd", "one-sided difference"], ["central_error", "cen", "central difference"], [null, "best", "best central ε"]];
+    series.slice(0, 2).forEach(function (s) {
       var runs = [[]];  // a step out of the domain (null) breaks the line: no segment drawn across it
       rows.forEach(function (r) { if (r[s[0]] === null) runs.push([]); else runs[runs.length - 1].push(lx(r.epsilon) + "," + ly(r[s[0]])); });
       runs.forEach(function (pts) { if (pts.length) svg.appendChild(el("polyline", { "class": s[1], points: pts.join(" ") })); });
-      svg.appendChild(el("line", { "class": s[1], x1: W - 150, x2: W - 130, y1: T + 8 + i * 14, y2: T + 8 + i * 14 }));
-      text(svg, "", W - 126, T + 12 + i * 14, s[2]);
     });
     svg.appendChild(el("line", { "class": "best", x1: lx(sw.best.central), x2: lx(sw.best.central), y1: T, y2: H - Bm }));
+    // the legend on a ground of its own, over the curves (they ran through its words: a visual review), the dashed line named
+    svg.appendChild(el("rect", { x: W - 168, y: T, width: 164, height: 48, fill: "#fff", "fill-opacity": 0.92, stroke: "#ddd" }));
+    series.forEach(function (s, i) {
+      svg.appendChild(el("line", { "class": s[1], x1: W - 162, x2: W - 142, y1: T + 10 + i * 14, y2: T + 10 + i * 14 }));
+      text(svg, "", W - 138, T + 14 + i * 14, s[2]);
+    });
     var h = document.createElement("h3"); h.textContent = "The ε trade-off: relative error of finite differences (best central ε ≈ " + g(sw.best.central, 1) + ")";
     box.appendChild(h); box.appendChild(svg);
   }
