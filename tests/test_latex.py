@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 
+import numpy as np
 import pytest
 
 import graphlang
@@ -321,3 +322,28 @@ def test_explain_latex_brackets_a_local_derivative_only_where_the_text_does():
     tex = p.explain({"x": 2, "z": 3}, format="latex")
     assert "g_{d} \\cdot \\exp\\left(a\\right)" in tex and "\\left(\\frac{1}{b}\\right)" in tex, tex
     assert "\\cdot \\left(1\\right)" not in tex and "\\left(z\\right)" not in tex
+
+
+def test_a_wide_matrix_of_long_numbers_shows_fewer_columns_not_a_line_off_the_page(tmp_path):
+    """The digits network's gradient (64 × 32 at 10 digits) ran 164pt past the page in `explain
+    --format latex` (a visual review): the columns shown shrink until a row fits. Oracle: the
+    first and last columns' numbers, as numpy has them; a narrow matrix keeps every column."""
+    rng = np.random.default_rng(5)
+    m = rng.normal(size=(6, 32)) * 1e-5
+    tex = ex.tex_value(m, 10)
+    rows = tex.removeprefix("\\begin{bmatrix}").removesuffix("\\end{bmatrix}").split(" \\\\ ")
+    from graphlang.symbolic import texbreak
+    assert all(texbreak.width(r) <= ex.MATRIX_WIDTH for r in rows), rows
+    first = rows[0].split(" & ")
+    assert first[1] == "\\cdots" and len(first) == 3  # the first column, dots, the last
+    assert first[0] == ex.tex_number(m[0, 0], 10) and first[-1] == ex.tex_number(m[0, -1], 10)
+    narrow = ex.tex_value(np.arange(12.0).reshape(3, 4), 10)
+    assert "cdots" not in narrow and narrow.count("&") == 9
+    if shutil.which("pdflatex"):
+        prog = graphlang.parse("input W[4, 20], x[20]\ny = sum(tanh(W @ x) * 0.001234567)\n")
+        at = {"W": (rng.normal(size=(4, 20)) * 1e-3).tolist(), "x": rng.normal(size=20).tolist()}
+        doc = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}" + ex.as_text(
+            ex.explain(prog, at), "latex") + "\\end{document}\n"
+        (tmp_path / "d.tex").write_text(doc)
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+        assert "Overfull \\hbox" not in (tmp_path / "d.log").read_text(errors="replace")

@@ -22,7 +22,7 @@ from graphlang.present.passtext import as_text as as_text  # (the lines and thei
 from graphlang.present.textviews import one_line
 from graphlang.primitives.table import PRIMITIVES
 from graphlang.program import Program
-from graphlang.symbolic import adjoint
+from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic import matrixtext as MT
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
 from graphlang.symbolic.printing import tex_name, to_latex, to_text, value_or_none
@@ -45,6 +45,9 @@ def tex_number(x: float, digits: int) -> str:
     return {"inf": "\\infty", "-inf": "-\\infty", "nan": "\\text{NaN}"}.get(text, tex_numbers(text))
 
 
+MATRIX_WIDTH = 48  # symbols a matrix's row may take beside its name (an article's line holds ≈ 62)
+
+
 def _shown(n: int, most: int) -> list[int | None]:
     """The indices of an axis to print: all, or the first three, a gap (None) and the last two."""
     return list(range(n)) if n <= most else [0, 1, 2, None, n - 2, n - 1]
@@ -64,10 +67,14 @@ def tex_value(v: Any, digits: int) -> str:
         parts = ["\\dots" if k is None else tex_value(a[k], digits) for k in _shown(a.shape[0], 6)]
         return "\\left[" + ",\\ ".join(parts) + "\\right]"
     rows = a.reshape(-1, 1) if a.ndim == 1 else a
-    cols = _shown(rows.shape[1], 8)  # bmatrix takes 10 columns at most
+    n = rows.shape[1]
     dots = {(True, True): "\\ddots", (True, False): "\\vdots", (False, True): "\\cdots"}
-    cells = [[dots[r is None, c is None] if r is None or c is None else tex_number(rows[r, c], digits)
-              for c in cols] for r in _shown(rows.shape[0], 12)]
+    layouts = [_shown(n, 8)] + [c for c in ([0, 1, None, n - 1], [0, None, n - 1]) if len(c) < min(n, 6)]
+    for cols in layouts:  # bmatrix takes 10 columns at most; fewer where they would run off the page
+        cells = [[dots[r is None, c is None] if r is None or c is None else tex_number(rows[r, c], digits)
+                  for c in cols] for r in _shown(rows.shape[0], 12)]
+        if max(texbreak.width(" & ".join(row)) for row in cells) <= MATRIX_WIDTH:
+            break
     return "\\begin{bmatrix}" + " \\\\ ".join(" & ".join(row) for row in cells) + "\\end{bmatrix}"
 
 
