@@ -345,5 +345,6 @@ def test_a_wide_matrix_of_long_numbers_shows_fewer_columns_not_a_line_off_the_pa
         doc = "\\documentclass{article}\\usepackage{amsmath}\\begin{document}" + ex.as_text(
             ex.explain(prog, at), "latex") + "\\end{document}\n"
         (tmp_path / "d.tex").write_text(doc)
-        subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path, capture_output=True, timeout=120)
+        subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path, capture_output=True,
+                       timeout=120)
         assert "Overfull \\hbox" not in (tmp_path / "d.log").read_text(errors="replace")
