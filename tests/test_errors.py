@@ -769,7 +769,10 @@ def test_an_outer_product_written_with_a_vectors_transpose_is_told_outer():
     at = {"u": [1.0, 2.0, 3.0], "v": [4.0, 5.0]}
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("input u[3], v[2]\nM = u @ v.T\ny = sum(M)\n").evaluate(at)
-    assert "write outer(u, v) (of shape [3, 2])" in (info.value.hint or ""), info.value.hint
+    assert "for the outer product write outer(u, v)" in (info.value.hint or ""), info.value.hint
+    # and a dot product of a vector declared the wrong size: the sizes named first (a student's find:
+    # `param bp[3]` read with a 5-vector was told only "write outer(bp, z1p)")
+    assert "inner product, of equal sizes (u is [3], v is [2]: check their declarations)" in info.value.hint
     fixed = graphlang.parse("input u[3], v[2]\nM = outer(u, v)\ny = sum(M)\n").evaluate(at)
     assert np.array_equal(fixed.values["M"], np.outer(at["u"], at["v"]))
 

@@ -224,8 +224,8 @@ class Graph:
         (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
         if matmul and len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: no orientation here
             u, v = a.removesuffix(".T") or "the left operand", b.removesuffix(".T") or "the right operand"
-            return (f"@ of two vectors is their inner product (equal sizes); a vector's .T is the same "
-                    f"vector: for the outer product write outer({u}, {v}) (of shape {[*ins[0], *ins[1]]})")
+            return (f"@ of two vectors is their inner product, of equal sizes ({u} is {list(ins[0])}, {v} "
+                    f"is {list(ins[1])}: check their declarations); for the outer product write outer({u}, {v})")
         named = bool(a and b)  # a compound operand (`2 * W @ x`) is named by its side
         tries = ([] if matmul else [(f"{a} @ {b}" if named else "a matrix product", [ins[0], ins[1]])]) + [
             (f"{a_t} @ {b}" if named else "to transpose the left operand", [ins[0][::-1], ins[1]]),
