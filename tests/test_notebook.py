@@ -105,7 +105,8 @@ def test_magic_binds_the_program_and_shows_tables_and_graph():
     assert abs(result.gradient["x"] - dy_dx(2, 3)) < 1e-6
     assert explanation._repr_markdown_().startswith("### Forward pass")
     forward = run_cell("--at x=2,z=3 --method forward --explain --no-graph", LECTURE, ns)[1]._repr_markdown_()
-    assert "### Tangent pass for x (forward mode: each v̇ is dv/dx)" in forward and "Backward pass" not in forward
+    assert "### Tangent pass for x (forward mode: a dot over a name is its derivative by x)" in forward
+    assert "Backward pass" not in forward
     shown = run_cell("--name net --no-graph --diff", LECTURE, ns)
     assert "net" in ns and len(shown) == 1 and "\\frac{\\partial y}{\\partial x}" in shown[0]._repr_latex_()
 

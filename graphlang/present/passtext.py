@@ -28,7 +28,7 @@ TITLES = {"forward": "Forward pass", "backward": "Backward pass (reverse mode)",
 
 def _title(phase: str, of: str | None) -> str:
     if phase == "tangent":  # forward mode: one pass per input (number), `of` the seeded one
-        return f"Tangent pass for {of} (forward mode: each v̇ is dv/d{of})"
+        return f"Tangent pass for {of} (forward mode: a dot over a name is its derivative by {of})"
     if phase == "derivative":
         return f"Derivatives by {of} (forward mode)"
     if of is None:
