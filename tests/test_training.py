@@ -131,6 +131,23 @@ def test_bad_data(tmp_path, content, message):
     assert message in info.value.message
 
 
+def test_labels_counted_from_one_are_told_to_count_from_zero(tmp_path):
+    """The lecture writes y ∈ {1, …, C}: labels 1..3 for 3 classes said only "not a class 0..2" (a
+    student's find). Oracle: the same rows with 1 subtracted load, as the classes 0..2."""
+    prog = graphlang.parse(NET)
+    p = tmp_path / "d.csv"
+    p.write_text("1,2,3,4,5,1\n1,2,3,4,5,3\n1,2,3,4,5,2\n")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        load_csv(prog, str(p))
+    assert "these labels run 1..3" in info.value.hint and "subtract 1" in info.value.hint
+    p.write_text("1,2,3,4,5,0\n1,2,3,4,5,2\n1,2,3,4,5,1\n")
+    assert list(load_csv(prog, str(p)).labels) == [0, 2, 1]
+    p.write_text("1,2,3,4,5,7\n")  # (not a count from 1: no such hint)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        load_csv(prog, str(p))
+    assert "subtract" not in info.value.hint
+
+
 def test_divergence_is_reported_with_epoch_and_step():
     prog = graphlang.parse("input x[1], y\nparam w[1]\nr = dot(w, x) - y\nJ = exp(r * r)")
     d = Dataset({"x": np.array([[3.0], [4.0]]), "y": np.array([1.0, 2.0])}, 2)

@@ -189,8 +189,12 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list
             bad = (raw != np.round(raw)) | (raw < 0) | (raw >= classes)
             if np.any(bad):
                 i = int(np.argmax(bad))
+                counted = raw.min() >= 1 and raw.max() == classes and not np.any(raw != np.round(raw))
                 raise GraphlangError("value", f"{path} line {lines[i]}: the label {raw[i]:g} is "
-                                     f"not a class 0..{classes - 1}")
+                                     f"not a class 0..{classes - 1}", hint=(
+                                         f"classes are numbered from 0: these labels run 1..{classes} (the "
+                                         "lecture's y ∈ {1, …, C}); subtract 1 from the label column"
+                                         if counted else f"a label is a whole number from 0 to {classes - 1}"))
             labels = raw.astype(int)
             columns[n] = np.eye(classes)[labels]
         else:
