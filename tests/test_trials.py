@@ -600,3 +600,11 @@ def test_a_literal_too_small_for_float64_is_refused_as_a_too_large_one_is(src):
     assert err.value.kind == "value" and "too small for float64" in err.value.message
     assert err.value.line == src.count("\n") and err.value.column is not None
     assert graphlang.parse("y = x * 0.0e-5 + 5e-324").evaluate({"x": 1.0}).value == 5e-324
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("symbolc", "symbolic"), ("finite", "fd"), ("revers", "reverse")])
+def test_a_misspelt_method_is_asked_did_you_mean(typed, meant, cli):
+    """`-m symbolc` listed the methods (the REPL's `:explian` is asked "did you mean"; a student's find)."""
+    ran = cli("grad", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-m", typed)
+    assert ran.code == 2 and f"did you mean {meant}?" in ran.err
+    assert cli("grad", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-m", meant).code == 0

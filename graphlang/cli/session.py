@@ -209,8 +209,11 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
 
     def body() -> None:
         if method not in METHODS and method != AUTO:
-            raise GraphlangError("usage", f"unknown method {method!r}", hint="choose one of: "
-                                 + ", ".join(METHODS))
+            import difflib
+            near = difflib.get_close_matches(method, [*METHODS, "finite"], 1, 0.6)  # (-m symbolc, -m finite)
+            raise GraphlangError("usage", f"unknown method {method!r}", hint=(
+                f"did you mean {'fd' if near == ['finite'] else near[0]}? " if near else "")
+                + "choose one of: " + ", ".join(METHODS))
         if epsilon is not None and method != "fd":  # an exact method would ignore it without a word
             raise GraphlangError("usage", "--epsilon is the finite-difference step: it applies to --method fd",
                                  hint="add --method fd, or drop --epsilon (the other methods are exact)")
