@@ -191,7 +191,9 @@ def test_small_tensors_show_their_values():
     text = to_dot(prog, {"W": [[1, 0], [0, 2], [1, 1]], "x": [0.5, -0.25]})
     assert "= [[1, 0],<br/> [0, 2],<br/> [1, 1]]" in text  # 3×2: three rows of two
     assert "= [0.5, -0.25]" in text and "= [0.5, -0.5, 0.25]" in text  # h = W @ x by hand
-    assert "= shape [7]" in text  # too many numbers for a box: its shape
+    assert "= a 7-vector" in text  # too many numbers for a box: its size ("= shape [7]" read as x's value)
+    big = to_dot(graphlang.parse("input W[64, 32]\ny = sum(W * W)\n"), {"W": [[0.5] * 32] * 64})
+    assert "= a 64×32 matrix" in big and "shape [" not in big
 
 
 @pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")

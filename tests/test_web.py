@@ -349,7 +349,7 @@ def test_each_box_fits_its_texts_and_small_tensors_show_their_numbers():
     A = np.array([[1, 0.5], [0.2, -0.7]])
     want = "= [" + ", ".join("[" + ", ".join(f"{v + 0.0:.3g}" for v in row) + "]" for row in A @ A) + "]"
     assert lay["texts"]["w"][1] == want
-    assert lay["texts"]["u"][1] == "= [0.2, -0.8, 1.8]" and lay["texts"]["M"][1] == "= shape [3, 3]"
+    assert lay["texts"]["u"][1] == "= [0.2, -0.8, 1.8]" and lay["texts"]["M"][1] == "= a 3×3 matrix"
     assert lay["texts"]["y"][0].endswith("…") and len(lay["texts"]["y"][0]) == MAX_CHARS
     assert lay["texts"]["v"][2] == "g_v = [3.2, 3.2, 3.2]"  # ∂/∂vᵢ of Σ x·v + Σᵢⱼ vᵢvⱼ: x + 2·Σv = 2 + 1.2
     broken = compute.lesson({"program": src, "at": "x=2"})  # no values: drawn all the same, boxes without numbers

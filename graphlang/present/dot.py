@@ -40,17 +40,25 @@ def _q(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
+def sized(shape: tuple[int, ...], times: str = "×") -> str:
+    """A tensor too big to draw, by its size: `a 64-vector`, `a 64×32 matrix` (`= shape [64]` read as
+    if x were a shape: a visual review's find)."""
+    if len(shape) == 1:
+        return f"a {shape[0]}-vector"
+    return f"a {times.join(map(str, shape))} {'matrix' if len(shape) == 2 else 'tensor'}"
+
+
 def _num(v: Any) -> str:
     """A value for a drawing: a number, a small vector or matrix in full, else its shape."""
     if v is None:  # an adjoint or a local derivative that does not exist at this point
         return "undefined"
     a = np.asarray(v, dtype=np.float64)
     if not np.all(np.isfinite(a)):
-        return "not finite" if a.ndim == 0 else f"shape {list(a.shape)}, not finite"
+        return "not finite" if a.ndim == 0 else f"{sized(a.shape)}, not finite"
     if a.ndim == 0:
         return short(a, 4)
     if a.size > MAX_DRAWN_ELEMENTS or a.ndim > 2 or a.ndim == 2 and a.shape[1] > 4:
-        return f"shape {list(a.shape)}"
+        return sized(a.shape)
     if a.ndim == 1:
         return "[" + ", ".join(f"{x + 0.0:.3g}" for x in a) + "]"
     return "[" + ",\n ".join("[" + ", ".join(f"{x + 0.0:.3g}" for x in row) + "]" for row in a) + "]"

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.ir.layout import STYLES, layered
-from graphlang.present.dot import labelled, local_derivatives
+from graphlang.present.dot import labelled, local_derivatives, sized
 from graphlang.present.explain import tex_number
 from graphlang.present.jsonout import declared_shapes
 from graphlang.program import Program
@@ -55,7 +55,7 @@ def _value(v: Any) -> str:
     if a.ndim == 0:
         return tex_number(float(a), 4)
     if a.size > MAX_ELEMENTS or a.ndim > 2:
-        return r"\text{shape } " + "[" + ", ".join(str(d) for d in a.shape) + "]"
+        return r"\text{" + sized(a.shape, "$\\times$") + "}"  # (a 64×32 matrix, as the PNG's)
     rows = a.reshape(-1, 1) if a.ndim == 1 else a  # a vector is a column, as in the lecture
     body = r" \\ ".join(" & ".join(tex_number(x, 3) for x in row) for row in rows)
     return r"\left[\begin{smallmatrix}" + body + r"\end{smallmatrix}\right]"

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.numbers import number
+from graphlang.present.dot import sized
 from graphlang.present.textviews import one_line
 
 CHAR_W = 7.6  # px per character of the 13px monospace font the page uses
@@ -113,13 +114,13 @@ def _texts(node: dict[str, Any], result: dict[str, Any] | None) -> list[str]:
 
 
 def _brief(v: Any) -> str:
-    """A value in a box: a number (4 digits), a tensor of at most 4 numbers in full, else its shape."""
+    """A value in a box: a number (4 digits), a tensor of at most 4 numbers in full, else its size."""
     a = np.asarray(v, dtype=np.float64)
     if a.ndim == 0:
         return number(float(a), 4)
     if a.size <= 4 and a.ndim <= 2:
         return one_line(a, 3).split("  (shape")[0].split(" (shape")[0]
-    return f"shape [{', '.join(map(str, a.shape))}]"
+    return sized(a.shape)  # (a 3×3 matrix, as the PNG's boxes)
 
 
 def _row(bands: list[tuple[float, float]], want: float, taken: list[float]) -> float:

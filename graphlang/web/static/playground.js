@@ -50,7 +50,7 @@
   function brief(v) {  // a headline: at most four numbers in full, else the shape (as the graph's boxes)
     if (!Array.isArray(v)) return g(v, 4);
     var s = shapeOf(v);
-    return flat(v, []).length <= 4 && s.length <= 2 ? nested(v, 3) : "shape [" + s.join(", ") + "]";
+    return flat(v, []).length <= 4 && s.length <= 2 ? nested(v, 3) : s.length === 1 ? "a " + s[0] + "-vector" : "a " + s.join("×") + (s.length === 2 ? " matrix" : " tensor");
   }
   function rounded(v) {  // the headline: two decimals, as the lecture rounds
     if (Array.isArray(v)) return brief(v);
