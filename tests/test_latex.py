@@ -348,3 +348,17 @@ def test_a_wide_matrix_of_long_numbers_shows_fewer_columns_not_a_line_off_the_pa
         subprocess.run(["pdflatex", "-interaction=nonstopmode", "d.tex"], cwd=tmp_path, capture_output=True,
                        timeout=120)
         assert "Overfull \\hbox" not in (tmp_path / "d.log").read_text(errors="replace")
+
+
+def test_exp_of_logsoftmax_is_written_softmax():
+    """`exp(ln(softmax(u)))` in ∂J/∂u of the cross-entropy (a visual review): written softmax(u), which
+    it equals everywhere (oracle: numpy), and the gradient is softmax(u) - t by hand."""
+    prog = graphlang.parse("input u[3], t[3]\nJ = -sum(t * logsoftmax(u))\n")
+    tex, text = prog.diff(latex=True)["u"], prog.diff()["u"]
+    assert "\\operatorname{softmax}\\left(\\mathbf{u}\\right)" in tex and "\\exp" not in tex
+    u = np.array([1.0, 2.0, 3.0])
+    assert np.allclose(np.exp(u - np.log(np.sum(np.exp(u)))), np.exp(u) / np.sum(np.exp(u)))
+    assert "softmax" in text
+    at = {"u": u.tolist(), "t": [0.0, 1.0, 0.0]}
+    r = prog.evaluate(at)
+    np.testing.assert_allclose(r.gradient["u"], np.exp(u) / np.sum(np.exp(u)) - at["t"], rtol=1e-12)

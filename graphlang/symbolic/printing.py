@@ -45,6 +45,8 @@ def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
             plain = plain_dpow(args[0], args[1], node.attr)  # type: ignore[arg-type]
             if plain is not None:
                 return plain, shape
+        if node.op == "exp" and args[0].op == "logsoftmax":  # (logsoftmax's rule): softmax, as written by hand
+            return Expr("softmax", args[0].args), shape
         ranks = tuple(None if s is None else len(s) for _, s in kids)
         if node.op == "T" and ranks[0] is not None and ranks[0] < 2:  # numpy's .T of a vector: the vector
             return args[0], shape
