@@ -296,9 +296,12 @@ def test_repl_save_to_a_device_or_folder_is_an_io_error(tmp_path):
     from graphlang.repl import ReplSession
     s = ReplSession()
     s.handle("y = x * 2")
-    for target in ("/dev/full", str(tmp_path), "/nonexistent/p.cg"):
+    (tmp_path / "dir.cg").mkdir()
+    for target in (str(tmp_path / "dir.cg"), "/nonexistent/p.cg"):  # (a .cg name: what :save writes)
         shown = s.handle(f":save {target}")
         assert "io error" in shown[0].plain
+    for target in ("/dev/full", str(tmp_path)):  # not a program file's name: refused before any write
+        assert "usage error: :save writes a program" in s.handle(f":save {target}")[0].plain
 
 
 def test_a_failed_write_keeps_the_old_file(tmp_path):

@@ -340,7 +340,8 @@ def test_diff_by_several_inputs_and_by_a_node_matches_sympy():
 
 def test_save_to_a_bad_path_is_an_io_error(tmp_path):
     s = session(["y = x * 2"])
-    out = render(s.handle(f":save {tmp_path}"))
+    (tmp_path / "folder.cg").mkdir()
+    out = render(s.handle(f":save {tmp_path}/folder.cg"))
     assert "io error" in out and "cannot write" in out
     out = render(s.handle(f":save {tmp_path}/no/such/dir/p.cg"))
     assert "io error" in out
