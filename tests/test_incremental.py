@@ -174,8 +174,8 @@ class Whole:
                     inputs_before = self._inputs("".join(c + "\n" for c in self.chunks))
                     self.undo.append(("replace", list(self.chunks), self.at))
                     self.chunks = edited
-                    dropped = [n for n in self.at if n not in prog.inputs]
-                    self.at = {n: v for n, v in self.at.items() if n in prog.inputs}
+                    dropped = [n for n in self.at if n not in prog.inputs and (n in inputs_before or n in prog.names)]
+                    self.at = {n: v for n, v in self.at.items() if n not in dropped}  # (a value given ahead stays)
                     out = [f"replaced: {new.name} = {new.text}" + (f" (moved after {after}, which it reads)" if after
                                                                   else "") + (
                         f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else "")]

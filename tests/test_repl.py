@@ -932,3 +932,13 @@ def test_an_output_typed_again_replaces_the_output():
     assert s.program().outputs == ["y"] and "24" in render(s.handle(":grad"))  # dy/dx = 2a·2 = 24
     s.handle(":undo")
     assert s.program().outputs == ["a"]
+
+
+def test_a_value_given_before_the_line_that_reads_it_survives_a_graph_built_top_down():
+    """`:at x=2`, then y = d + 1, d = e * 2, e = x + 1 (top-down, two levels): :run said "no value for
+    the input 'x'" (a red team: x's value was dropped while x was not yet an input). Oracle: by hand,
+    e = 3, d = 6, y = 7, dy/dx = 2."""
+    s = session([":at x=2", "y = d + 1", "d = e * 2"])
+    assert s.handle("e = x + 1")[-1].plain == "e = 3  d = 6  y = 7"
+    assert s.at == {"x": 2.0} and "error" not in render(s.handle(":run"))
+    assert "2" in render(s.handle(":grad"))

@@ -110,8 +110,9 @@ def _commit(session: Any, chunks: list[str], statements: list[Any], before: list
     session.chunks = chunks
     session._synced, session._program = (-1, None), None  # names, program and values again
     prog = session.program()
-    dropped = [n for n in session.at if n not in prog.inputs]
-    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    # an input no more (or a name now assigned) loses its value; x given before any line reads it keeps it
+    dropped = [n for n in session.at if n not in prog.inputs and (n in before or n in prog.names)]
+    session.at = {n: v for n, v in session.at.items() if n not in dropped}
     shown: list[Any] = [Text(said + (f"; dropped the values of {', '.join(dropped)} (not inputs now)"
                                      if dropped else ""))]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
@@ -155,7 +156,9 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
         raise err
     session._undo.append(("insert", first))
     session.chunks, session._synced, session._program = chunks, (-1, None), None
-    session.at = {n: v for n, v in session.at.items() if n in prog.inputs}
+    # (x given before e = x + 1 reads it keeps its value: an input no more, or a name now assigned, loses its own)
+    was = set(session._names.inputs)
+    session.at = {n: v for n, v in session.at.items() if n in prog.inputs or (n not in was and n not in prog.names)}
     line = prog.graph.statement(name).line  # type: ignore[union-attr]
     missing = {n for n in prog.inputs if n not in session.at}
     return _recomputed(session, session.program(), [name], [Text(
