@@ -1016,7 +1016,8 @@ def test_training_a_program_without_params_names_its_inputs(cli, tmp_path):
      "x=[[0.5],[-0.5]],b=[0,0.1,0.2],A=[[1,2,3],[4,5,6]]", True),  # [3, 1] + [3]: a 3×3 matrix
     ("input u[3], v[2]\ny = sum(u - v.T)\n", "u=[1,2,3],v=[1,2]", False),  # a shape error, not a note
     ("input X[4, 3], b[3]\ny = sum(X + b)\n", "X=" + str([[1.0] * 3] * 4).replace(" ", "") + ",b=[1,2,3]", False),
-    ("input c[3, 1], r[1, 2]\ny = sum(c * r)\n", "c=[[1],[2],[3]],r=[[1,2]]", True),  # an outer product
+    ("input c[3, 1], r[1, 2]\ny = sum(c * r)\n", "c=[[1],[2],[3]],r=[[1,2]]", False),  # a column and a row
+    # declared so: an outer product on purpose (a notes audit: pairwise tables, power features)
     ("y = x * z\n", "x=1,z=2", False),
     ("input x[3], y[1, 1]\nz = sum(x + y)\n", "x=[1,2,3],y=[[1]]", False),  # [1, 3]: x's elements, no more
 ])

@@ -20,10 +20,17 @@ def _notes(source: str, at: dict) -> list[str]:
 
 
 def test_a_matrix_times_a_vector_elementwise_is_noted():
-    source = "input W[2, 2], x[2], t[2]\nyhat = W * x\nJ = 0.5 * sum((yhat - t) ^ 2)\n"
+    source = "input x[2], t[2]\nparam W[2, 2]\nyhat = W * x\nJ = 0.5 * sum((yhat - t) ^ 2)\n"
     at = {"W": [[1.0, 2.0], [3.0, 4.0]], "x": [1.0, 2.0], "t": [0.0, 1.0]}
     (said,) = _notes(source, at)
-    assert "[2, 2] * [2] in yhat multiplies elementwise" in said and "write @ (W @ x)" in said
+    assert "[2, 2] * [2] in yhat multiplies elementwise, x stretched along W's rows" in said
+    assert "for the matrix-vector product write W @ x (giving shape [2])" in said
+    assert "write alpha1.T @ x" in _notes("input x[3]\nparam alpha1[3, 3]\ny = sum(alpha1.T * x)\n",
+                                          {"x": [1, 2, 3], "alpha1": np.eye(3)})[0]
+    # scaling on purpose: a computed matrix's columns (layer norm's gamma), data by weights, a column
+    scaled = ("input X[4, 3]\nparam gamma[3], beta[3], s[3]\nxc = X - mean(X, 0)\nh = gamma * xc + beta\n"
+              "k = X * s\ny = sum(h) + sum(k)\n")
+    assert _notes(scaled, {"X": np.ones((4, 3)), "gamma": [1, 2, 3], "beta": [0, 0, 0], "s": [1, 1, 1]}) == []
     W, x, t = (np.array(at[k]) for k in ("W", "x", "t"))
     assert graphlang.parse(source).evaluate(at).value == pytest.approx(0.5 * np.sum((W * x - t) ** 2))  # 34: W*x
     assert _notes(source.replace("W * x", "W @ x"), at) == []
@@ -38,8 +45,11 @@ def test_e_to_a_power_below_a_node_e_is_noted():
     r = graphlang.parse(source).evaluate({"x": 2, "z": 3})
     assert r.values["d"] == pytest.approx((6 / np.log(2)) ** 6)  # the power of the node, as noted
     assert _notes(LECTURE, {"x": 2, "z": 3}) == []
-    assert _notes("input e\ny = e ^ 2 + exp(e)\n", {"e": 1.5})[0].startswith("e^… in y = e ^ 2 + exp(e) is the "
-                                                                            "node e (an input)")
+    assert _notes("input e, x\ny = e ^ x + exp(e)\n", {"e": 1.5, "x": 2})[0].startswith(
+        "e^… in y = e ^ x + exp(e) is the node e (an input)")
+    assert _notes("input e, x\ny = e ** x\n", {"e": 1.5, "x": 2})  # (** is ^)
+    residual = "input yhat, y\ne = yhat - y\nJ = 0.5 * e^2 + e ^ 0.5\n"  # a residual squared: meant as written
+    assert _notes(residual, {"yhat": 3.0, "y": 1.0}) == []
     assert _notes("input x\nte = x + 1\ny = te^2\n", {"x": 1}) == []  # (a name ending in e is no e)
 
 
@@ -53,10 +63,15 @@ def test_a_stray_last_line_is_named_but_a_prediction_beside_its_loss_is_not(cli,
     network = ("input x[2], y\nparam W[2, 2], b[2], beta[2], beta0\nz = sigmoid(W @ x + b)\n"
                "u = dot(beta, z) + beta0\nyhat = sigmoid(u)\nJ = softplus(u) - y * u\n")
     assert dead_ends(graphlang.parse(network).graph) == []  # yhat reads only what J reads
-    assert dead_ends(graphlang.parse("a = x * 2\nb = z * 3\n").graph) == []  # (nothing astray: no guess)
+    assert dead_ends(graphlang.parse("a = x * 2\nb = z * 3\n").graph) == ["a"]  # (b reads no statement)
+    logged = network.replace("yhat = sigmoid(u)\n", "yhat = sigmoid(u)\nerr = yhat - y\n")
+    assert dead_ends(graphlang.parse(logged).graph) == []  # a logged error above the loss: meant
+    below = network.replace("yhat = sigmoid(u)\n", "") + "yhat = sigmoid(u)\n"  # typed below the loss
+    assert dead_ends(graphlang.parse(below).graph) == ["J"]  # (J reads the label y; yhat does not)
+    assert dead_ends(graphlang.parse("c = 3\ny = x * 2\n").graph) == []  # (a constant: no guess)
 
 
 @pytest.mark.parametrize("command", ["run", "grad", "explain", "gradcheck"])
 def test_every_command_that_evaluates_says_it(command, cli, write):
-    ran = cli(command, write("input W[2, 2], x[2]\ny = sum(W * x)\n"), "--at", "W=[[1,2],[3,4]],x=[1,2]")
+    ran = cli(command, write("input x[2]\nparam W[2, 2]\ny = sum(W * x)\n"), "--at", "W=[[1,2],[3,4]],x=[1,2]")
     assert "multiplies elementwise" in ran.err, ran.err

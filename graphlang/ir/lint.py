@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import math
-import re
 
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import postorder
@@ -26,7 +25,7 @@ def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, s
         if sym is None or len(eq.ins) != 2:
             continue
         a, b, out = shapes[eq.ins[0]], shapes[eq.ins[1]], shapes[eq.out]
-        if a and b and math.prod(out) > max(math.prod(a), math.prod(b)):
+        if a and b and math.prod(out) > max(math.prod(a), math.prod(b)) and not _meant(graph, eq.ins, sym, a, b):
             st = graph.statements[eq.stmt]
             shown = f"{show(a)} {sym} {show(b)}" if sym in "+-*/^" else f"{sym}({show(a)}, {show(b)})"
             notes.append((eq.line, eq.column, f"{shown} stretches both operands to {show(out)} in {st.name} = "
@@ -37,7 +36,13 @@ def broadcast_notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, s
     return notes
 
 
-_E_POWER = re.compile(r"(?<![A-Za-z0-9_.])e\s*\^")
+def _meant(graph: Graph, ins: tuple[int, ...], sym: str, a: Shape, b: Shape) -> bool:
+    """An outer operation written on purpose: a column and a row both declared so (`a[3, 1] - b[1, 3]`,
+    a table of pairs), or a column raised to a vector of powers (`x[4, 1] ^ k[4]`: polynomial features)."""
+    declared = [graph.checked.declared.get(graph.name_of.get(i, "")) for i in ins]
+    if all(d is not None and 1 in d for d in declared) and len(a) == len(b) == 2 and (a[0] == 1) != (b[0] == 1):
+        return True
+    return sym == "^" and len(a) == 2 and a[1] == 1 and len(b) == 1
 
 
 def notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
@@ -50,30 +55,47 @@ def notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
         shown = ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")
         found.append((out.line if out else 1, out.column if out else 1,
                       f"the output is {graph.outputs[0]}, the last assigned name; {shown} "
-                      f"{'does' if len(ends) == 1 else 'do'} not reach it (a line `output {ends[-1]}` makes "
-                      f"{ends[-1]} the output)"))
+                      f"{'does' if len(ends) == 1 else 'do'} not reach it: its derivatives are "
+                      f"{graph.outputs[0]}'s (a line `output {ends[-1]}` makes {ends[-1]} the output; "
+                      f"`output {graph.outputs[0]}` says that {graph.outputs[0]} is meant)"))
     return sorted(found, key=lambda n: (n[0], n[1]))
 
 
 def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
-    """`W * x` of a matrix and a vector: elementwise, x stretched along W's rows (a student's matrix
-    product: J = 34 from a [2, 2] ŷ, and nothing said)."""
+    """`W * x` of a weight matrix (a param) and a vector that fits W @ x: elementwise, x stretched
+    along W's rows (a student's matrix product: J = 34 from a [2, 2] ŷ, and nothing said). Scaling a
+    computed matrix's columns (dropout, layer norm's gamma), or data by weights, is meant: no note."""
     out: list[tuple[int, int, str]] = []
+    params = graph.params
+    used_as_matrix = {i for eq in graph.eqns if eq.prim.name == "matmul" for i in eq.ins}
     for eq in graph.eqns:
-        if eq.prim.name != "mul" or len(eq.ins) != 2:
+        if eq.prim.name != "mul" or len(eq.ins) != 2 or len(out) == MAX_NOTES or eq.out in used_as_matrix:
             continue
-        ranks = sorted(len(shapes[i]) for i in eq.ins)
-        if ranks == [1, 2] and len(out) < MAX_NOTES:
+        ranks = [len(shapes[i]) for i in eq.ins]
+        if sorted(ranks) != [1, 2]:
+            continue
+        m, v = (eq.ins[0], eq.ins[1]) if ranks[0] == 2 else (eq.ins[1], eq.ins[0])
+        mat, vec = graph.name_of.get(_untransposed(graph, m)), graph.name_of.get(v)
+        n = shapes[v][0]
+        if mat in params and vec not in params and n == shapes[m][1] > 1:
             st = graph.statements[eq.stmt]
-            a, b = (shapes[i] for i in eq.ins)
-            out.append((eq.line, eq.column, f"{show(a)} * {show(b)} in {st.name} multiplies "
-                        f"elementwise, the vector stretched along the matrix's rows to {show(shapes[eq.out])}; "
-                        "for the matrix-vector product write @ (W @ x)"))
+            written = mat if graph.name_of.get(m) == mat else f"{mat}.T"
+            fits = f" (giving shape {show((shapes[m][0],))})"
+            out.append((eq.line, eq.column, f"{show(shapes[eq.ins[0]])} * {show(shapes[eq.ins[1]])} in {st.name} "
+                        f"multiplies elementwise, {vec or 'the vector'} stretched along {written}'s rows to "
+                        f"{show(shapes[eq.out])}; for the matrix-vector product write {written} @ {vec or 'x'}{fits}"))
     return out
 
 
+def _untransposed(graph: Graph, slot: int) -> int:
+    """The slot a `.T` reads (W.T: W's), else the slot itself."""
+    made = next((e for e in graph.eqns if e.out == slot), None)
+    return made.ins[0] if made is not None and made.prim.name == "T" else slot
+
+
 def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:
-    """`d = e^a` below a node e (the lecture writes e^a for exp(a), and has a node e): a power of e."""
+    """`d = e^a` below a node e (the lecture writes e^a for exp(a), and has a node e): a power of e;
+    a number as the power (`e^2`, a residual squared) is meant as written."""
     if "e" not in graph.slot_of:
         return []
     st_e = graph.statement("e")
@@ -81,18 +103,20 @@ def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:
     out: list[tuple[int, int, str]] = []
     for st in graph.statements:
         base = next((n.args[0] for n in postorder(st.expr) if n.op == "pow" and n.args[0].op == "var"
-                     and n.args[0].attr == "e"), None) if st.expr is not None and _E_POWER.search(st.text) else None
+                     and n.args[0].attr == "e" and n.args[1].op != "const"), None) if st.expr is not None else None
         if base is not None and len(out) < MAX_NOTES:
             out.append((base.line or st.line, base.column or st.column, f"e^… in {st.name} = {st.text} is the node "
-                        f"e ({where}) raised to a power; for the exponential write exp(…)"))
+                        f"e ({where}) raised to a power; for the exponential write exp(…) (or name the node "
+                        "otherwise)"))
     return out
 
 
 def dead_ends(graph: Graph) -> list[str]:
-    """Where the output is the last assigned name (no `output` line): the names no statement reads
-    that are computed from statements the output does not read either (`check = x + 1` left below
-    y = d + e + f: every derivative shown is check's). A prediction beside its loss (`yhat =
-    sigmoid(u)` above `J = softplus(u) - y*u`) reads only what the output reads: no note."""
+    """Where the output is the last assigned name (no `output` line): the names no statement reads,
+    computed from the inputs, where the output reads no other statement (`check = x + 1` left below
+    y: every derivative shown is check's) or the name reads an input the output does not (`p =
+    sigmoid(u)` typed below J = softplus(u) - t*u: ∂/∂t is 0). A prediction or a logged error
+    above the loss reads only what the loss reads: no note."""
     if graph.checked.output_pos is not None:
         return []
     eqns = graph.eqns
@@ -100,11 +124,15 @@ def dead_ends(graph: Graph) -> list[str]:
     for eq in reversed(eqns):
         if eq.out in reached:
             reached.update(eq.ins)
-    stmt_of = {eq.out: eq.stmt for eq in eqns}
-    astray: set[int] = set()  # slots computed from a statement the output does not read (not their own)
+    named = {graph.slot_of[st.name] for st in graph.statements} - {graph.slot_of[o] for o in graph.outputs}
+    alone = not (reached & named)  # the output reads no statement: a line of its own
+    astray = {k for k in range(len(graph.inputs)) if k not in reached}  # inputs the output does not read
+    varying = set(range(len(graph.inputs)))
     for eq in eqns:
-        if any(i in astray or (i not in reached and stmt_of.get(i, eq.stmt) != eq.stmt) for i in eq.ins):
+        if any(i in astray for i in eq.ins):
             astray.add(eq.out)
+        if any(i in varying for i in eq.ins):
+            varying.add(eq.out)
     read = {i for eq in eqns for i in eq.ins}
-    return [st.name for st in graph.statements if st.name not in graph.outputs
-            and graph.slot_of[st.name] not in read and graph.slot_of[st.name] in astray]
+    return [st.name for st in graph.statements if st.name not in graph.outputs and graph.slot_of[st.name] not in read
+            and graph.slot_of[st.name] in varying and (alone or graph.slot_of[st.name] in astray)]
