@@ -1158,3 +1158,6 @@ def test_answers_only_rounded_too_far_are_not_named_the_first_wrong_step():
     assert "One step is wrong: g_b." in said and "first wrong step is b" not in said
     rep = grade_answers(graphlang.load(PROGRAMS / "lecture13.cg"), exact, {"x": x, "z": z})
     assert rep.root_cause is None and "rounded to fewer figures" not in "\n".join(rep.feedback)
+    # a "close" answer 19 % off (-10 for -12.36: a comparison's 1 figure) is a wrong step, not rounding
+    rep = grade_answers(graphlang.load(PROGRAMS / "lecture13.cg"), {**exact, "g_b": -10.0}, {"x": x, "z": z})
+    assert rep.root_cause == "g_b" and "rounded to fewer figures" not in "\n".join(rep.feedback)

@@ -210,8 +210,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)
             item.message += f"; the reference's value is {short(reference_values[q])}"
-        if item.message.startswith("close:"):  # rounded too far: not the step to check first
-            rounded.append(item.name)
+        if item.message.startswith("close:") and _only_rounded(given[q], reference_values[q]):  # rounded too far
+            rounded.append(item.name)  # (3 figures or so: not the step to check first; -10 for -12.36 is)
         elif report.root_cause is None:
             report.root_cause = item.name
     report.root_cause = report.root_cause or (rounded[0] if rounded else None)
@@ -253,6 +253,16 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
+
+
+def _only_rounded(got: Any, want: Any) -> bool:
+    """Within 0.5 % of the reference: a number only rounded (0.6931 for 0.693147), where a
+    comparison's "close" also takes 1 figure (-10 for -12.36: a review's find, a wrong step)."""
+    try:
+        g, w = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
+        return g.shape == w.shape and bool(np.all(np.abs(g - w) <= 5e-3 * np.abs(w)))
+    except (TypeError, ValueError):
+        return False
 
 
 def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = True) -> tuple[bool, str]:
