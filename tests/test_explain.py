@@ -163,6 +163,8 @@ def test_a_negative_value_in_a_call_is_bracketed_once(fn):
     assert "1.3·(-1)" in text and f"{fn}(-1.1) + max(-1.1, 0.2)" in text
     assert "1.3 \\cdot \\left(-1\\right)" in tex and ("\\left(-1.1\\right)" in tex or fn in ("exp", "abs"))
     assert prog.evaluate(at).values["u"] == pytest.approx(-1.1)
+    summed = graphlang.parse("u = w * x + b\na = sum(u) + exp(u)\n").explain(at, format="latex")
+    assert "\\sum \\left(-1.1\\right) + e^{-1.1}" in summed  # (∑ prints no brackets: the value keeps its own)
 
 
 def test_latex_says_why_an_adjoint_is_zero_as_the_text_does():

@@ -153,7 +153,8 @@ def to_latex(e: Expr, shapes: Mapping[str, Shape] | None = None, exp_call: bool 
         shape = T.shape_of(op, [s for _, _, s in kids], node.attr)
         if op not in _ROPES:  # an infix operand stays a rope: a chain a + b + … is joined once, at the end
             kids = [(T.flatten(t), p, s) if not isinstance(t, str) else (t, p, s) for t, p, s in kids]
-        if leaf and PRIMITIVES[op].form[0] == "call":  # \\sigma\\left(-1.1\\right), not two brackets
+        # \\sigma\\left(-1.1\\right), e^{-1.1}: not two brackets (\\sum, printing none of its own, keeps the value's)
+        if leaf and PRIMITIVES[op].form[0] == "call" and ("\\left({" in PRIMITIVES[op].latex or op == "exp"):
             kids = [(_bare(t, "\\left(", "\\right)"), p, s) if a.op == "var" and isinstance(t, str) else (t, p, s)
                     for (t, p, s), a in zip(kids, node.args)]
         if op == "exp" and (exp_call or _tall(kids[0][0])):  # a long exponent: \\exp(…) reads better
