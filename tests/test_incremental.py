@@ -77,10 +77,11 @@ class Whole:
         new = [s.name for s in statements if s.kind == "assign"]
         declared = {i.name for s in statements if s.kind in ("input", "param") for i in s.items}
         assigned = [n for n in prog.names if n not in prog.inputs]
-        others = [a for a in assigned if a not in new]  # (x2 = x^2: x is no typo of x2)
+        def others(n: str) -> list[str]:  # (x2 = x^2: x is no typo of x2, the name its reader defines)
+            own = {t.name for t in statements if t.kind == "assign" and t.expr is not None and n in names(t.expr)}
+            return [a for a in assigned if a != n and a not in own]
         notes = [f"{n} is a new input: did you mean {m[0]}?" for n in prog.inputs if n not in inputs
-                 and n not in declared for m in [difflib.get_close_matches(n, [a for a in others if a != n], 1, 0.6)]
-                 if m]
+                 and n not in declared for m in [difflib.get_close_matches(n, others(n), 1, 0.6)] if m]
         if not new:  # an output statement is said
             out = ", ".join(i.name for s in statements if s.kind == "output" for i in s.items)
             return [f"the output is {out}: :run, :grad and :explain differentiate it"] * bool(out) + notes

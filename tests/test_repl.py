@@ -810,6 +810,8 @@ def test_a_new_input_is_not_taken_for_a_typo_of_the_name_it_defines():
     for line in ("x2 = x^2", "zz = z + 1", "ab = a*b"):
         assert not [r.plain for r in s.handle(line) if "did you mean" in r.plain], line
     assert "abb is a new input: did you mean ab?" in [r.plain for r in s.handle("y = x2 + zz + abb")]
+    t = ReplSession()  # a typo of a name the same line defines, in another statement, is still asked
+    assert "abb is a new input: did you mean ab?" in [r.plain for r in t.handle("ab = x*2; y = abb + 1")]
 
 
 def test_a_replacement_that_reads_a_later_node_moves_after_it():

@@ -15,6 +15,7 @@ from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.language.ast import names
+from graphlang.language.ast import names as read_by_expr
 from graphlang.language.atvalues import parse_at
 from graphlang.numbers import py
 from graphlang.present import tables as render
@@ -288,8 +289,11 @@ def new_inputs(names: Any, statements: Any) -> list[Text]:
     fresh = [n for n in names.fresh if n not in declared][:3]
     if len(names.assigned) > TYPO_NAMES:
         return []
-    own = {st.name for st in statements if st.kind == "assign"}  # (`x2 = x^2` reads x: x2 is no typo of it)
-    near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n and m not in own], 1, 0.6)
+    def own(n: str) -> set[str]:  # the names its readers define: `x2 = x^2` reads x, x2 is no typo of it
+        return {st.name for st in statements if st.kind == "assign" and st.expr is not None
+                and n in read_by_expr(st.expr)}
+
+    near = {n: difflib.get_close_matches(n, [m for m in names.assigned if m != n and m not in own(n)], 1, 0.6)
             for n in fresh}
     return [Text(f"{n} is a new input: did you mean {m[0]}?") for n, m in near.items() if m]
 
