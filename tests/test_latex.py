@@ -110,6 +110,12 @@ def test_names_become_one_subscript():
     long = r"\mathit{first\_input\_value}"
     assert tex_name("first_input_value") == long and tex_name("g_first_input_value") == f"g_{{{long}}}"
     assert tex_name("loss_total") == r"\mathit{loss\_total}" and tex_name("loss_1") == r"\mathit{loss}_{1}"
+    # an adjoint's subscript is its node as written (g_W_1 was \mathbf{g}_{W\_1} beside \mathbf{W}_{1}: a review)
+    from graphlang.symbolic.texnames import tensor_names, tex_element
+    assert tex_name("g_x_1") == "g_{x_{1}}"
+    with tensor_names(["W_1", "loss"]):
+        assert tex_name("W_1") == r"\mathbf{W}_{1}" and tex_name("g_W_1") == r"\mathbf{g}_{\mathbf{W}_{1}}"
+        assert tex_element("loss", "0") == r"\mathit{loss}_{0}"  # one number of a word-named tensor: not l·o·s·s
     assert structural_problems("a_b_c") and structural_problems("x_{1}_{0}") and structural_problems("a_{b_c}")
     assert not structural_problems("{x_{1}}_{0}^{T} + a_{b\\_c}")
 

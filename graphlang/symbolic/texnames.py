@@ -44,8 +44,9 @@ def _tex_word(word: str, tensor: bool = False, bold: bool | None = None) -> str:
         return word
     accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
     base = letters[: -len(accent)] if accent else letters
-    text = f"\\{base}" if base in _GREEK else base if len(base) == 1 or tensor else f"\\mathit{{{base}}}"
-    if tensor if bold is None else bold:
+    bold = tensor if bold is None else bold
+    text = f"\\{base}" if base in _GREEK else base if len(base) == 1 or bold else f"\\mathit{{{base}}}"
+    if bold:
         text = _bold(text)
     if accent:
         text = f"\\{accent}{{{text}}}"
@@ -72,10 +73,13 @@ def tex_name(name: str) -> str:
         return _tex_word(name)
     if not head or not tail:  # `_x`, `x_`: nothing to subscript
         return name.replace("_", "\\_")
-    bold = name in tensors or (head == ADJOINT and tail in tensors)
+    bold = name in tensors or (head == ADJOINT and tail in tensors)  # (the adjoint of a tensor: one too)
     if _word(head) and ("_" in tail or _word(tail)):  # `first_input_value`, `loss_total`: one long name
         return _whole(name, name in tensors)
+    adjoint = head == ADJOINT
     head = _tex_word(head, bold) if not head[-1].isdigit() else f"\\mathit{{{head}}}"
+    if adjoint and "_" in tail and not _word(tail.partition("_")[0]):  # g_W_1: W_1 as it is written,
+        return head + "_{" + tex_name(tail) + "}"  # \\mathbf{g}_{\\mathbf{W}_{1}} (a nested subscript)
     if "_" in tail:  # `a_b_c` -> a_{b\_c}; g_first_input_value -> g_{\mathit{first\_input\_value}}, as the name
         sub = _whole(tail, tail in tensors) if _word(tail.partition("_")[0]) else tail.replace("_", "\\_")
         return head + "_{" + sub + "}"
