@@ -934,6 +934,9 @@ def test_an_output_typed_again_replaces_the_output():
     assert s.program().outputs == ["y"] and "24" in render(s.handle(":grad"))  # dy/dx = 2a·2 = 24
     s.handle(":undo")
     assert s.program().outputs == ["a"]
+    loaded = session(["a = x*2\nb = x*3\noutput a", ":at x=1"])  # (a file's lines: one chunk, as :load makes)
+    assert loaded.handle("output b")[0].plain == "replaced: output a by output b"
+    assert loaded.program().outputs == ["b"] and "3" in render(loaded.handle(":grad"))  # db/dx = 3
 
 
 def test_a_value_given_before_the_line_that_reads_it_survives_a_graph_built_top_down():

@@ -38,17 +38,28 @@ def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]
 def _new_output(session: Any, prog: Program, text: str, err: GraphlangError) -> list[Any]:
     """`output y` after `output a`: the output statement replaced, as an assignment is (a student's
     find: "the output is already named on line 3")."""
-    k = next((i for i, c in enumerate(session.chunks) if len(parse_statements(c)) == 1
-              and parse_statements(c)[0].kind == "output"), None)
-    if k is None:  # (the output named on a line of several statements: as in a file)
+    found = next(((k, i) for k, c in enumerate(session.chunks) for i, line in enumerate(c.split("\n"))
+                  if _one_output(line)), None)  # (a line of a loaded file too)
+    if found is None:  # (the output named on a line of several statements: as in a file)
         raise err
-    chunks = session.chunks[:k] + session.chunks[k + 1:] + [text]
+    k, i = found
+    lines = session.chunks[k].split("\n")
+    old = lines.pop(i)
+    rest = ["\n".join(lines)] if lines else []
+    chunks = session.chunks[:k] + rest + session.chunks[k + 1:] + [text]
     try:
         parse("\n".join(chunks) + "\n", limits=session.limits)
     except GraphlangError as bad:
         raise GraphlangError(bad.kind, bad.message, None, None, bad.hint) from None
-    return _commit(session, chunks, [], list(prog.inputs), f"replaced: {session.chunks[k].strip()} by {text.strip()}",
-                   "replaced")
+    return _commit(session, chunks, [], list(prog.inputs), f"replaced: {old.strip()} by {text.strip()}", "replaced")
+
+
+def _one_output(line: str) -> bool:
+    try:
+        statements = parse_statements(line)
+    except GraphlangError:
+        return False
+    return len(statements) == 1 and statements[0].kind == "output"
 
 
 def is_several(text: str) -> bool:
