@@ -421,3 +421,9 @@ def test_a_declared_inputs_first_value_has_its_shape(server, page):
     assert summary == "∂y/∂x, ∂y/∂W, ∂y/∂v: in the gradient table", summary
     value = page.inner_text("#forward-table tr[data-node='y'] td:last-child")
     assert float(value) == pytest.approx(np.sum(W.T @ x) + 0.05)
+    # a declared input too big to fill (W[784, 128]: 400 kB, past the request's limit, a review's find)
+    opened_big = share_link(server, "input x[3]\nparam W[784, 128]\ny = sum(W)\n", "")
+    page.goto(opened_big)
+    page.wait_for_selector("#error:not([hidden])")
+    assert page.input_value("#in-W") == "" and "784 × 128" in page.get_attribute("#in-W", "placeholder")
+    assert "no value for the input 'W'" in page.inner_text("#error")

@@ -132,6 +132,8 @@
   function firstValue(shape) {  // a declared input's first value: its shape, numbers 0.1 … 0.9 (x[3] is [0.1,0.2,0.3])
     var k = 0;
     function fill(axes) { if (!axes.length) return String(((k++ % 9) + 1) / 10); var out = []; for (var i = 0; i < axes[0]; i++) out.push(fill(axes.slice(1))); return "[" + out.join(",") + "]"; }
+    var size = (shape || []).reduce(function (n, d) { return n * d; }, 1);
+    if (size > 1000) return "";  // (W[784, 128]: 400 kB, past the request's limit) the field says what to give
     return shape && shape.length ? fill(shape) : "1";
   }
   function renderInputs(inputs, at, shapes) {  // true when the fields differ from what the request sent
@@ -153,6 +155,7 @@
       label.htmlFor = "in-" + n;
       field.type = "text"; field.id = "in-" + n; field.value = given[n] !== undefined ? given[n] : old[n] !== undefined ? old[n] : firstValue((shapes || {})[n]);
       filled = filled || given[n] === undefined;
+      if (!field.value && shapes && shapes[n]) field.placeholder = "its value: " + shapes[n].join(" × ") + " numbers, nested lists";
       field.readOnly = !SERVER;
       var slider = document.createElement("input");
       slider.type = "range"; slider.id = "slide-" + n; slider.disabled = !SERVER;
