@@ -109,8 +109,8 @@ def _charge(graph: Graph) -> None:
             raise GraphlangError("limit", f"forward mode's chain rules would take {total:,} steps by {st.name} "
                                  f"(each of the {reads:,} names it reads through its {stop - start:,} operations); "
                                  f"the display budget is {budget:,} (max_shown_nodes × {STEPS_PER_SHOWN})",
-                                 st.line, st.column, "explain it in reverse mode (the default), or split the "
-                                 "statement into sums of a few terms; --limit max_shown_nodes=N raises the budget")
+                                 st.line, st.column, "split the statement into sums of a few terms (reverse mode, "
+                                 "explain's default, has no such cost); the max_shown_nodes limit raises the budget")
 
 
 def _jvp(b: Builder, graph: Graph, shapes: list[Shape], eqns: list[Eqn], sym: dict[int, Expr],
