@@ -285,4 +285,4 @@ def test_a_statement_of_thousands_of_reads_is_refused_before_its_quadratic_work(
     tight = graphlang.parse(source, limits=graphlang.Limits(max_shown_nodes=k * k // 20 - 100))
     with pytest.raises(graphlang.GraphlangError) as err:
         explain_forward(tight, {"x": 1.0})
-    assert err.value.kind == "limit" and err.value.line == k + 1 and "reverse mode" in err.value.hint and "split the statement" in err.value.hint
+    assert err.value.kind == "limit" and err.value.line == k + 1 and "split the statement" in err.value.hint
