@@ -280,3 +280,14 @@ def test_a_worksheet_writes_exp_beside_a_node_named_e(tmp_path, cli):
     assert ran.code == 0, ran.err
     tex = (tmp_path / "worksheet.tex").read_text()
     assert "$d = \\exp\\left(a\\right)$" in tex and "e^{a}" not in tex
+
+
+def test_a_worksheet_leaves_out_a_comment_that_runs_the_program(tmp_path, cli):
+    """The lecture's program says `# Run it: graphlang run …` — one command gives every answer; the
+    worksheets printed it (a visual review's find). The program's other comments stay."""
+    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path))
+    assert ran.code == 0, ran.err
+    for name in ("worksheet.md", "worksheet.tex"):
+        sheet = (tmp_path / name).read_text()
+        assert "graphlang run" not in sheet and "a = x * z" in sheet, name
+    assert "graphlang run" in (PROGRAMS / "homework" / "reference.cg").read_text()  # (there to leave out)

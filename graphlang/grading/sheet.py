@@ -98,10 +98,13 @@ def _graded(asked: tuple[str, ...] | None, what: str, name: Any, m: Any) -> str:
 
 def listing(source: str, width: int = 84) -> str:
     """The program for a page: a comment line past `width` characters goes on over lines of its
-    own (a long header ran off the page's margin, a TA's find); code is never broken."""
+    own (a long header ran off the page's margin, a TA's find); code is never broken; a comment
+    telling how to run it (`# Run it: graphlang run …`, every answer in one command) is left out."""
     out = []
     for line in source.rstrip("\n").split("\n"):
         body = line.lstrip()
+        if body.startswith("#") and "graphlang " in body:
+            continue
         if len(line) <= width or not body.startswith("#"):
             out.append(line)
             continue

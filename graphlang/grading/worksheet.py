@@ -117,7 +117,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
     lines = [f"# {title}", "", f"The function {o}({', '.join(prog.inputs)}) is written below as named intermediate "
              f"quantities. At **{_point(at)}**:", "",
              *(f"{k}. {st}{step_end(k, steps)}" for k, st in enumerate(steps, 1)), "", hand_in, "",
-             "## The program", "", "```cg", prog.source.rstrip("\n"), "```", "",
+             "## The program", "", "```cg", listing(prog.source, 10**6), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
     for n in nodes:  # the course's conventions: rectangles (rounded for inputs), the function inside
         lines.append(f"  {n}({n})" if n in prog.inputs else f'  {n}["{n} = {box(prog, adj, n)}"]')
