@@ -290,3 +290,12 @@ def test_a_graph_whose_edges_cross_many_columns_is_refused_before_graphviz_runs(
     assert ran.code == 1 and "Graphviz would take minutes" in ran.err and "graph.tex" in ran.err
     assert not (tmp_path / "c.svg").exists()
     assert cli("graph", str(tmp_path / "c.cg"), "-o", str(tmp_path / "c.tex")).code == 0
+
+
+def test_a_literal_node_shows_its_value_once():
+    """`k = 2` drew "2 = 2" and a literal matrix its numbers twice (a visual review); a computed node
+    keeps its value line. Oracle: the adjoints by hand: y = k Σ M x, g_k = Σ M x = 10, g_M = k·1 xᵀ."""
+    text = to_dot(graphlang.parse("k = 2\nM = [[1, 2], [3, 4]]\ny = k * sum(M @ x)\n"), {"x": [1, 1]})
+    assert "2<br/>g_k = 10" in text and "= 2<br/>" not in text
+    assert "[[1, 2], [3, 4]]<br/>g_M = [[2, 2],<br/> [2, 2]]" in text
+    assert "= 20" in text  # y's value (k·Σ Mx = 2·10)

@@ -177,7 +177,8 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
         assert st.expr is not None
         label = to_text(st.expr, "math", shapes=known)
         if result is not None:
-            label += f"\n= {_num(result.values[st.name])}"
+            value = _num(result.values[st.name])
+            label += "" if "".join(value.split()) == "".join(label.split()) else f"\n= {value}"  # (not "2 = 2")
             if result.adjoints is not None:
                 label += f"\n{g_}{st.name} = {_num(result.adjoints.get(st.name))}"
         box = _box(label, st.name, 2 if st.name in outputs else 1, rounded=False)
