@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -94,7 +95,8 @@ def train(program: ProgramArg,
         if save and (trainer.history or not trainer.stop):
             tr.save_params(trainer.params, save)
         if plot:
-            plots.loss_plot(trainer.history, plot)
+            plots.loss_plot(trainer.history, plot, f"{Path(program).name}: SGD, learning rate {lr:g}, batch {batch}"
+                            + (f", L2 {l2:g}" if l2 else ""))
         if as_json:
             obj = jsonout.training(trainer.history, trainer.params)
             if trainer.stop or trainer.early:
