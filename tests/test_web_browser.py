@@ -292,6 +292,7 @@ def test_each_outputs_backward_pass_shows_its_own_adjoints_on_the_graph(server, 
     program = "a = x * z\nb = sin(a)\ny1 = a + b\ny2 = a * b\noutput y1, y2\n"
     opened(page, share_link(server, program, "x=2,z=3"))
     assert "each output has adjoints of its own" in page.inner_text("#adjoint-table")  # was "a vector output"
+    assert "∂(y1, y2)/∂x" in page.inner_text("#gradient-table")  # the outputs as one vector (was "∂y1,y2/∂x")
     page.locator("h2").first.click()
 
     def adjoints() -> dict[str, str]:

@@ -306,7 +306,7 @@
       table("adjoint-table", ["adjoint", "value"], back.map(function (n) { return row(["g_" + n, { text: own(res.adjoints, n) != null ? full(res.adjoints[n]) : "undefined (no finite value here)", num: true }], { "data-node": n, "data-phase": "backward" }); }));
     } else table("adjoint-table", null, [row([(Array.isArray(res.output) ? "each output has adjoints of its own" : "a vector output has a Jacobian: each element has adjoints of its own")
                                                + (state.steps.length ? ": step through its backward pass (→)" : "")])]);
-    var grad = res.gradient || res.jacobian || {}, out = res.output;
+    var grad = res.gradient || res.jacobian || {}, out = Array.isArray(res.output) ? "(" + res.output.join(", ") + ")" : res.output;  // ∂(y1, y2)/∂x: the outputs as one vector, not "∂y1,y2"
     if (!Object.keys(grad).length) table("gradient-table", null, [row(["no inputs: nothing to differentiate by (the program computes a constant)"])]);
     else table("gradient-table", ["∂" + out + "/∂input", "value"], Object.keys(grad).map(function (n) { return row(["∂" + out + "/∂" + n, { text: full(grad[n]), num: true }]); }));
     // the headline: each number (";" between, as "·" is a product here); a tensor's value is the table's
