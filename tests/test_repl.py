@@ -779,6 +779,8 @@ def test_run_says_when_the_output_is_a_scratch_line_that_does_not_read_the_rest(
     out = render(s.handle(":run"))
     assert "note: the output is check, the last assigned name; y does not reach it" in " ".join(out.split())
     assert "`output y`" in out
+    said = " ".join(render(s.handle(":explain")).split())  # :explain too (a notes audit: only :run said it)
+    assert "note: the output is check, the last assigned name; y does not reach it" in said
     s.handle(":undo")
     assert "note:" not in render(s.handle(":run"))  # the lecture as loaded: every node reaches y
     s.handle("output y")

@@ -251,11 +251,13 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
 
 
 def stretched(program: Program, at: dict[str, Any]) -> list[Text]:
-    """The command line's broadcast notes (`x[2, 1] + b[2]` makes a [2, 2] matrix), as `run` prints
-    them: a student's find (the REPL, where students work, said nothing)."""
+    """After :run, :grad, :explain: a stray last line (`dead_ends`), then the command line's notes
+    (`x[2, 1] + b[2]` makes a [2, 2] matrix; W * x for W @ x), as `run` prints them: a student's find
+    (the REPL, where students work, said nothing)."""
     from graphlang.ir.lint import notes
-    return [Text(f"note: line {line}:{col}: {note}") for line, col, note in
-            notes(program.graph, program.bind(given(program, at))[1]) if "the last assigned name" not in note]
+    return dead_ends(program) + [Text(f"note: line {line}:{col}: {note}") for line, col, note in
+                                 notes(program.graph, program.bind(given(program, at))[1])
+                                 if "the last assigned name" not in note]
 
 
 def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[str]) -> list[Text]:

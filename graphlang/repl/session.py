@@ -307,12 +307,12 @@ class ReplSession:
         prog = self._need()
         if cmd == ":run":
             result = prog.evaluate(rc.given(prog, self.at))
-            return [render.result_tables(prog, result), *rc.dead_ends(prog), *rc.stretched(prog, self.at)]
+            return [render.result_tables(prog, result), *rc.stretched(prog, self.at)]
         if cmd == ":grad":
             vals = rc.given(prog, self.at)
             result = prog.evaluate(vals, method=rest or "reverse")
             result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-            return [render.result_tables(prog, result), *rc.dead_ends(prog), *rc.stretched(prog, self.at)]
+            return [render.result_tables(prog, result), *rc.stretched(prog, self.at)]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
