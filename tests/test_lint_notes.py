@@ -71,7 +71,13 @@ def test_a_stray_last_line_is_named_but_a_prediction_beside_its_loss_is_not(cli,
     assert dead_ends(graphlang.parse("c = 3\ny = x * 2\n").graph) == []  # (a constant: no guess)
 
 
-@pytest.mark.parametrize("command", ["run", "grad", "explain", "gradcheck"])
+@pytest.mark.parametrize("command", ["run", "grad", "explain", "gradcheck", "diff"])
 def test_every_command_that_evaluates_says_it(command, cli, write):
     ran = cli(command, write("input x[2]\nparam W[2, 2]\ny = sum(W * x)\n"), "--at", "W=[[1,2],[3,4]],x=[1,2]")
     assert "multiplies elementwise" in ran.err, ran.err
+
+
+def test_diff_says_a_stray_last_line_too(cli, write):
+    """`diff` printed dcheck/dx = 1 for a program whose last line was a stray (a notes audit)."""
+    ran = cli("diff", write(LECTURE + "check = x + 1\n"))
+    assert ran.code == 0 and "dcheck/dx = 1" in ran.out and "y does not reach it" in ran.err

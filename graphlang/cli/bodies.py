@@ -81,6 +81,8 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
                 said = forms_note(texts, symbolic.name_shapes(prog.graph, shapes), used)  # (1/4) 1ᵀ: what 1 is
                 if said:  # (on stderr: stdout holds the forms only; LaTeX writes 𝟏)
                     notes.append(said)
+        from graphlang.ir.lint import notes as lint_notes  # (a stray last line: dcheck/dx = 1, nothing said)
+        notes += [f"{s.path}:{line}:{col}: {said}" for line, col, said in lint_notes(prog.graph, shapes)]
         sys.stdout.flush()
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
