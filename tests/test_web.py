@@ -517,6 +517,14 @@ def test_a_request_is_read_as_the_command_line_reads_its_values(body, said):
     assert err.value.kind == "usage" and said in err.value.message
 
 
+def test_an_integer_past_pythons_digit_limit_is_said_as_such():
+    """5,000 digits in a request: "the request body is not JSON" (it is JSON; Python reads at most 4,300
+    digits of an integer: an attacker red team's find)."""
+    with pytest.raises(GraphlangError) as err:
+        compute.request(b'{"program": "y = x", "at": {"x": ' + b"9" * 5000 + b"}}", ("program", "at"))
+    assert err.value.kind == "limit" and "more than 4,300 digits" in err.value.message
+
+
 def test_the_pages_numbers_are_pythons_g_format():
     """A red team's find: the page wrote 0.000001150790356 beside 2.08e-07 (JavaScript's toPrecision
     switches to an exponent below 1e-6, C's %g below 1e-4). The oracle: Python's format, run against

@@ -55,7 +55,10 @@ def request(body: bytes, keys: tuple[str, ...]) -> dict[str, Any]:
                      hint=TOO_SMALL_HINT) from None
     except Duplicate as dup:  # (json keeps the last of two "program"s without a word)
         raise _usage(f"the request gives {dup.args[0]!r} twice", hint="each key once") from None
-    except ValueError:
+    except ValueError as err:  # (an integer of 5,000 digits is JSON Python will not read: said as such)
+        if "integer string conversion" in str(err):
+            raise GraphlangError("limit", "the request has an integer of more than 4,300 digits",
+                                 hint="give numbers as float64 holds them (at most ±1.8e308)") from None
         raise _usage("the request body is not JSON", hint='send {"program": "y = x^2", "at": "x=3"}') from None
     if not isinstance(obj, dict):
         raise _usage("the request body must be a JSON object", hint='{"program": "y = x^2", "at": "x=3"}')
