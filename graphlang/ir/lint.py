@@ -66,6 +66,8 @@ def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
     along W's rows (a student's matrix product: J = 34 from a [2, 2] ŷ, and nothing said). Scaling a
     computed matrix's columns (dropout, layer norm's gamma), or data by weights, is meant: no note."""
     out: list[tuple[int, int, str]] = []
+    if not any(len(s) == 2 for s in shapes):  # (no matrix: nothing to say, and no equation objects made)
+        return out
     params = graph.params
     used_as_matrix = {i for eq in graph.eqns if eq.prim.name == "matmul" for i in eq.ins}
     for eq in graph.eqns:
@@ -119,20 +121,24 @@ def dead_ends(graph: Graph) -> list[str]:
     above the loss reads only what the loss reads: no note."""
     if graph.checked.output_pos is not None:
         return []
-    eqns = graph.eqns
+    outs, args = graph.outs, graph.args  # (the columns: no equation objects for a 10⁵-line program)
+    read = {i for ins in args for i in ins}
+    sinks = [st.name for st in graph.statements if st.name not in graph.outputs and graph.slot_of[st.name] not in read]
+    if not sinks:  # (every statement read: a chain to the output, the usual program)
+        return []
     reached = {graph.slot_of[o] for o in graph.outputs}
-    for eq in reversed(eqns):
-        if eq.out in reached:
-            reached.update(eq.ins)
+    for out, ins in zip(reversed(outs), reversed(args)):
+        if out in reached:
+            reached.update(ins)
     named = {graph.slot_of[st.name] for st in graph.statements} - {graph.slot_of[o] for o in graph.outputs}
     alone = not (reached & named)  # the output reads no statement: a line of its own
     astray = {k for k in range(len(graph.inputs)) if k not in reached}  # inputs the output does not read
     varying = set(range(len(graph.inputs)))
-    for eq in eqns:
-        if any(i in astray for i in eq.ins):
-            astray.add(eq.out)
-        if any(i in varying for i in eq.ins):
-            varying.add(eq.out)
-    read = {i for eq in eqns for i in eq.ins}
-    return [st.name for st in graph.statements if st.name not in graph.outputs and graph.slot_of[st.name] not in read
-            and graph.slot_of[st.name] in varying and (alone or graph.slot_of[st.name] in astray)]
+    if not alone and not astray:  # (the output reads every input and some statement: no stray)
+        return []
+    for out, ins in zip(outs, args):
+        if astray and any(i in astray for i in ins):
+            astray.add(out)
+        if any(i in varying for i in ins):
+            varying.add(out)
+    return [n for n in sinks if graph.slot_of[n] in varying and (alone or graph.slot_of[n] in astray)]
