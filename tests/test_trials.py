@@ -608,3 +608,15 @@ def test_a_misspelt_method_is_asked_did_you_mean(typed, meant, cli):
     ran = cli("grad", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-m", typed)
     assert ran.code == 2 and f"did you mean {meant}?" in ran.err
     assert cli("grad", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-m", meant).code == 0
+
+
+def test_running_a_saved_session_without_values_points_at_them(tmp_path, cli):
+    """`graphlang run sess.cg` of a :save'd session said only "give it with --at x=..." though the
+    file's first line holds the values (a student's find). Oracle: y = x² at 3 is 9."""
+    s = ReplSession()
+    s.handle("y = x^2")
+    s.handle(":at x=3")
+    s.handle(f":save {tmp_path / 'sess.cg'}")
+    ran = cli("run", str(tmp_path / "sess.cg"))
+    assert ran.code == 1 and "the file's first line keeps the REPL's values (a comment): --at 'x=3.0'" in ran.err
+    assert cli("run", str(tmp_path / "sess.cg"), "--at", "x=3.0", "--json").json()["value"] == 9.0

@@ -159,6 +159,10 @@ class Session:
         from graphlang.present import tables as render
         code = ExitCode.USAGE if err.kind in ("usage", "io") else ExitCode.PROGRAM_ERROR
         path, source = err.origin or (self.path, self.source)  # (an assignment's reference: its own file)
+        first = source.split("\n", 1)[0] if source else ""
+        if err.kind == "missing-input" and first.startswith("# :at "):  # :save's values, in a comment run skips
+            saved = first.removeprefix("# :at ").strip().replace(" ", ",")
+            err.hint = f"the file's first line keeps the REPL's values (a comment): --at '{saved}'"
         self.err.print(render.error_text(err, path, source), end="")
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))
