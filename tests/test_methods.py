@@ -119,6 +119,9 @@ def test_tangents_are_directional_derivatives(cli):
     assert obj["tangents"]["a"] == 3.0 and obj["tangents"]["b"] == 0.5
     both = cli("tangents", LECTURE, "--at", "x=2,z=3", "--direction", "x=1,z=1", "--json").json()
     assert both["tangents"]["y"] == pytest.approx(exact(sp.diff(Y, X) + sp.diff(Y, Z)), rel=1e-12)
+    # the table writes each tangent as explain --mode forward does (it said "tangent" beside a bare number)
+    table = cli("tangents", LECTURE, "--at", "x=2,z=3", "--direction", "x=1,z=0", width=200).out
+    assert "ẋ = 1" in table and "ȧ = 3" in table and "ḃ = 0.5" in table  # ȧ = z·ẋ = 3, ḃ = ẋ/x = 0.5
 
 
 GOLDEN = ROOT / "tests" / "golden"

@@ -133,9 +133,16 @@ def result_parts(program: Any, result: Any) -> list[Part]:
 def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> list[Part]:
     """The `tangents` view: every node's definition and tangent along the seed."""
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
+    import unicodedata
+
+    from graphlang.symbolic.tangent import dot  # (the tangent written as explain --mode forward writes it: ȧ)
+
+    def dotted(name: str) -> str:  # (J̇'s combining dot: J˙, one cell a character as the table measures)
+        d = dot(name)
+        return name + "˙" if any(unicodedata.combining(c) for c in d) else d
     t = Grid(f"Forward mode along the direction {shown}: each node's tangent (its derivative in that "
              "direction)", ("node", "definition", "tangent"))
-    t.rows = [(name, clean(program.definition(name)), UNDEFINED if v is None else tensor(v))
+    t.rows = [(name, clean(program.definition(name)), f"{dotted(name)} = " + (UNDEFINED if v is None else tensor(v)))
               for name, v in tans.items()]
     return [t]
 
