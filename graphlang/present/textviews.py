@@ -3,6 +3,7 @@ text: no Rich here, so that a command printing to a file or a pipe never imports
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 import numpy as np
@@ -11,6 +12,7 @@ from graphlang.errors import clean
 from graphlang.numbers import number, short
 from graphlang.present.grid import Grid, Part, Styled
 from graphlang.symbolic.adjoint import choose_prefix
+from graphlang.symbolic.tangent import dot  # (a tangent as explain --mode forward writes it: ȧ)
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
@@ -133,10 +135,6 @@ def result_parts(program: Any, result: Any) -> list[Part]:
 def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> list[Part]:
     """The `tangents` view: every node's definition and tangent along the seed."""
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
-    import unicodedata
-
-    from graphlang.symbolic.tangent import dot  # (the tangent written as explain --mode forward writes it: ȧ)
-
     def dotted(name: str) -> str:  # (J̇'s combining dot: J˙, one cell a character as the table measures)
         d = dot(name)
         return name + "˙" if any(unicodedata.combining(c) for c in d) else d
