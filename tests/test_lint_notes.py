@@ -58,7 +58,7 @@ def test_a_stray_last_line_is_named_but_a_prediction_beside_its_loss_is_not(cli,
     assert dead_ends(graphlang.parse(stray).graph) == ["y"]
     ran = cli("run", write(stray), "--at", "x=2,z=3")
     assert ran.code == 0 and "the output is check, the last assigned name; y does not reach it" in ran.err
-    assert "a line `output y` makes y the output" in ran.err
+    assert "`output y` makes y the output" in ran.err
     assert dead_ends(graphlang.parse(stray + "output y\n").graph) == []  # an output line says what is meant
     network = ("input x[2], y\nparam W[2, 2], b[2], beta[2], beta0\nz = sigmoid(W @ x + b)\n"
                "u = dot(beta, z) + beta0\nyhat = sigmoid(u)\nJ = softplus(u) - y * u\n")

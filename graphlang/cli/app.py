@@ -213,8 +213,7 @@ def _usage_hint(message: str, args: list[str]) -> str | None:
         return "choose the method with grad: graphlang grad PROGRAM --method fd --at ..."
     if "requires an argument" in message:  # (Click shows no usage line here: say where the options are)
         option = message.split("'")[1] if message.count("'") >= 2 else "the option"
-        command = next((a for a in args if not a.startswith("-")), "")
+        command = " ".join(["graphlang", *[a for a in args if not a.startswith("-")][:1]])
         example = " x=2,z=3" if option == "--at" else " VALUE"
-        return f"give {option} a value ({option}{example}); graphlang {command} -h lists every option".replace(
-            "graphlang  -h", "graphlang -h")
+        return f"give {option} a value ({option}{example}); {command} -h lists every option"
     return None

@@ -200,9 +200,9 @@ class Graph:
             return self._last[1], self._last[2]
         return self.costs[input_shapes], self._held[input_shapes]
 
-    def _as_written(self, slot: int) -> tuple[str, str]:
+    def as_written(self, slot: int) -> tuple[str, str]:
         """An operand as the program writes it and its transpose (`W`, `W.T`; `W.T`, `W`); ("", "")
-        for another expression. (An error's path only.)"""
+        for another expression. (An error's path, and a note's.)"""
         name = self.name_of.get(slot)
         if name is not None:
             return name, f"{name}.T"
@@ -221,7 +221,7 @@ class Graph:
         """`W @ x` where `W.T @ x` fits (the lecture's αᵀx, a denominator-layout Jacobian), and `W * x`
         or dot(W, x) where a matrix product fits. (An error's path only.)"""
         matmul = eq.prim.name == "matmul"
-        (a, a_t), (b, b_t) = (self._as_written(i) for i in eq.ins)
+        (a, a_t), (b, b_t) = (self.as_written(i) for i in eq.ins)
         if matmul and len(ins[0]) == 1 == len(ins[1]):  # `u @ v.T` for u vᵀ: no orientation here
             u, v = a.removesuffix(".T") or "the left operand", b.removesuffix(".T") or "the right operand"
             return (f"@ of two vectors is their inner product, of equal sizes ({u} is {list(ins[0])}, {v} "
@@ -267,7 +267,7 @@ class Graph:
         for i in eq.ins if known and eq.prim.elementwise else []:  # `A.T * x + b`: * meant @
             by = next((e for e in reversed(self.eqns[max(0, k - 64):k]) if e.out == i), None)
             if by is not None and by.prim.name == "mul" and sorted(len(known[j]) for j in by.ins) == [1, 2]:
-                (a, _), (b, _), fits = *(self._as_written(j) for j in by.ins), self._fits([known[j] for j in by.ins])
+                (a, _), (b, _), fits = *(self.as_written(j) for j in by.ins), self._fits([known[j] for j in by.ins])
                 if a and b and fits is not None:
                     return (f"{a} * {b} multiplies element by element (giving shape {list(known[i])}); for a "
                             f"matrix product write {a} @ {b} (giving shape {list(fits)})")

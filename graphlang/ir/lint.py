@@ -45,20 +45,27 @@ def _meant(graph: Graph, ins: tuple[int, ...], sym: str, a: Shape, b: Shape) -> 
     return sym == "^" and len(a) == 2 and a[1] == 1 and len(b) == 1
 
 
-def notes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
+def notes(graph: Graph, shapes: list[Shape], stray: bool = True) -> list[tuple[int, int, str]]:
     """Every note, in the program's order: stretched operands, `*` of a matrix and a vector, `e^…`
-    reading a node e, and (the output being the last assigned name) statements that do not reach it."""
+    reading a node e, and (`stray`; the output being the last assigned name) statements that do not
+    reach it."""
     found = broadcast_notes(graph, shapes) + _products(graph, shapes) + _e_powers(graph)
-    ends = dead_ends(graph)
-    if ends:
+    said = stray_note(graph) if stray else None
+    if said:
         out = graph.statement(graph.outputs[0])
-        shown = ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")
-        found.append((out.line if out else 1, out.column if out else 1,
-                      f"the output is {graph.outputs[0]}, the last assigned name; {shown} "
-                      f"{'does' if len(ends) == 1 else 'do'} not reach it: its derivatives are "
-                      f"{graph.outputs[0]}'s (a line `output {ends[-1]}` makes {ends[-1]} the output; "
-                      f"`output {graph.outputs[0]}` says that {graph.outputs[0]} is meant)"))
+        found.append((out.line if out else 1, out.column if out else 1, said))
     return sorted(found, key=lambda n: (n[0], n[1]))
+
+
+def stray_note(graph: Graph) -> str | None:
+    """The note on `dead_ends`, as the command line and the REPL say it (None: nothing astray)."""
+    ends = dead_ends(graph)
+    if not ends:
+        return None
+    out, shown = graph.outputs[0], ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")
+    return (f"the output is {out}, the last assigned name; {shown} {'does' if len(ends) == 1 else 'do'} not "
+            f"reach it: its derivatives are {out}'s (`output {ends[-1]}` makes {ends[-1]} the output; "
+            f"`output {out}` says that {out} is meant)")
 
 
 def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
@@ -77,22 +84,15 @@ def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
         if sorted(ranks) != [1, 2]:
             continue
         m, v = (eq.ins[0], eq.ins[1]) if ranks[0] == 2 else (eq.ins[1], eq.ins[0])
-        mat, vec = graph.name_of.get(_untransposed(graph, m)), graph.name_of.get(v)
+        written, vec = graph.as_written(m)[0], graph.name_of.get(v)  # (W, or W.T)
         n = shapes[v][0]
-        if mat in params and vec not in params and n == shapes[m][1] > 1:
+        if written.removesuffix(".T") in params and vec not in params and n == shapes[m][1] > 1:
             st = graph.statements[eq.stmt]
-            written = mat if graph.name_of.get(m) == mat else f"{mat}.T"
             fits = f" (giving shape {show((shapes[m][0],))})"
             out.append((eq.line, eq.column, f"{show(shapes[eq.ins[0]])} * {show(shapes[eq.ins[1]])} in {st.name} "
                         f"multiplies elementwise, {vec or 'the vector'} stretched along {written}'s rows to "
                         f"{show(shapes[eq.out])}; for the matrix-vector product write {written} @ {vec or 'x'}{fits}"))
     return out
-
-
-def _untransposed(graph: Graph, slot: int) -> int:
-    """The slot a `.T` reads (W.T: W's), else the slot itself."""
-    made = next((e for e in graph.eqns if e.out == slot), None)
-    return made.ins[0] if made is not None and made.prim.name == "T" else slot
 
 
 def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:

@@ -256,8 +256,7 @@ def stretched(program: Program, at: dict[str, Any]) -> list[Text]:
     (the REPL, where students work, said nothing)."""
     from graphlang.ir.lint import notes
     return dead_ends(program) + [Text(f"note: line {line}:{col}: {note}") for line, col, note in
-                                 notes(program.graph, program.bind(given(program, at))[1])
-                                 if "the last assigned name" not in note]
+                                 notes(program.graph, program.bind(given(program, at))[1], stray=False)]
 
 
 def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[str]) -> list[Text]:
@@ -271,14 +270,9 @@ def legend_note(program: Program, shapes: Any, texts: dict[str, str], used: set[
 def dead_ends(program: Program) -> list[Text]:
     """`check = x + 1` typed after y became the output, and `:run` showed ∂check/∂x with g_y = 0 and
     nothing said why: where the output is the last assigned name, the names it does not read."""
-    from graphlang.ir.lint import dead_ends as ends_of
-    ends = ends_of(program.graph)
-    if not ends:
-        return []
-    shown = ", ".join(ends[-3:]) + (f" (and {len(ends) - 3} more)" if len(ends) > 3 else "")
-    return [Text(f"note: the output is {program.outputs[0]}, the last assigned name; {shown} "
-                 f"{'does' if len(ends) == 1 else 'do'} not reach it (type `output {ends[-1]}` to make "
-                 f"{ends[-1]} the output)")]
+    from graphlang.ir.lint import stray_note
+    said = stray_note(program.graph)
+    return [Text(f"note: {said}")] if said else []
 
 
 def new_inputs(names: Any, statements: Any) -> list[Text]:
