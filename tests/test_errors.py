@@ -689,7 +689,10 @@ def test_a_domain_error_among_constants_says_to_change_the_numbers():
     ("input x[3]\ny = sum(x.T() * x)", "write x.T, not x.T()"),
     ("input x: 3\ny = sum(x)", "a shape goes in brackets: input x[3]"),
     ("input x[3] A[3, 3]\ny = x @ A @ x", "separate the names with commas: input x[3], A"),
-    ("param w b\ny = w + b", "separate the names with commas: param w, b")])
+    ("param w b\ny = w + b", "separate the names with commas: param w, b"),
+    ("x[10]\ny = sum(x)", "a shape is declared with a keyword: input x[10]"),
+    ("W[2, 3]; y = sum(W)", "input W[2, 3] (or param W[2, 3]"),
+    ("x = [1, 2]\nx[0] = 3\ny = sum(x)", "an element cannot be assigned")])
 def test_a_students_other_slips_get_their_own_hint(text, hint):
     """A red team's finds: a generator, `x.T()`, `input x: 3` and declarations without commas said an
     operator was missing, that there is no slicing, or to check the operator."""

@@ -182,3 +182,32 @@ def test_paragraphs_wrap_as_rich_wraps_them():
         out = io.StringIO()
         Console(file=out, width=width, highlight=False, soft_wrap=False).print(Text(t), end="")
         assert grid.paragraph(t, width) == out.getvalue()
+
+
+@pytest.mark.parametrize("width", [60, 80, 100])
+def test_a_wide_matrix_is_written_to_its_column_not_folded_mid_row(width):
+    """At 80 columns a 10×10 gradient's rows ran past the value column and Rich folded each onto a second
+    line ("…," then "0.691269],"), and a vector's "(shape" was cut from its "[10])". Now each tensor is
+    written to the width its column has (its shape below, fewer columns, fewer digits): every matrix row
+    on one line, its numbers numpy's rounded, and the same bytes with Rich or without."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    x, w = rng.normal(size=10), rng.normal(size=(10, 10)) * 0.3
+    p = graphlang.parse("input x[10]\nparam W[10, 10]\nh = tanh(W @ x)\ny = sum(h * h)\n")
+    result = p.evaluate({"x": x, "W": w})
+    parts = textviews.result_parts(p, result)
+    text = grid.render(parts, width)
+    assert text is not None and text == rich_text(parts, width)
+    cells: list[list[str]] = []  # the last column's lines, one list per table row
+    for line in text.splitlines():
+        if line.startswith("│"):
+            node, value = line.split("│")[1].strip(), line.split("│")[-2].strip()
+            cells.append([value]) if node else cells[-1].append(value)
+        assert len(line) <= width
+    for lines in cells:
+        for before in lines[:-1]:
+            assert not before.endswith(("(shape", "…,")) and (not before.endswith(",") or before.endswith("],"))
+    g_w = [c for c in cells if c[0].startswith("[[")][-1]  # W's row in the gradient table, the last
+    first = [float(t) for t in g_w[0].strip("[],").replace(",", " ").split() if t != "…"]
+    true = result.gradient["W"][0]
+    assert np.allclose(first[:-1], true[:len(first) - 1], rtol=1e-3) and np.isclose(first[-1], true[-1], rtol=1e-3)

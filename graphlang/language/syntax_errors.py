@@ -173,6 +173,16 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = f"the transpose is no call: write {name}.T, not {name}.T()"
         line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
         hint = _habit(line_text) or hint
+        bare = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", statement)
+        if bare and str(tok) == "[":  # `x[10]` declares in numpy's habit; `x[0] = 3` assigns an element
+            owned = re.match(r"\s*\[([^\]\n;]*)\]\s*(=|;|#|\n|$)", text[tok.start_pos or 0:])
+            if owned and owned.group(2) == "=":
+                hint = (f"an element cannot be assigned: a node is assigned whole ({bare.group(1)} = [...]), "
+                        "or compute the element as a node of its own")
+            elif owned:
+                dims = owned.group(1).strip()
+                hint = (f"a shape is declared with a keyword: input {bare.group(1)}[{dims}] (or param "
+                        f"{bare.group(1)}[{dims}] for a parameter that training updates)")
         opened = _open_bracket(text, tok.start_pos or 0, closed_too=True)
         if _LOOP.search(line_text.split("#", 1)[0]):
             pass  # `sum(w[i] * x[i] for i in range(3))`: the loop is the slip, not the index

@@ -6,6 +6,7 @@ caller prints through Rich instead (`tables.rich_parts`). tests/test_grid.py hol
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import ceil
 
@@ -39,6 +40,35 @@ class Styled(str):
         obj = super().__new__(cls, text)
         obj.style = style
         return obj
+
+
+class Fits(str):
+    """A cell that can be written narrower (a tensor: its shape below, fewer columns, fewer digits)."""
+
+    refit: Callable[[int], str]
+
+    def __new__(cls, text: str, refit: Callable[[int], str]) -> Fits:
+        obj = super().__new__(cls, text)
+        obj.refit = refit
+        return obj
+
+
+FIT_LEAST = 24  # a column narrower than this is left to fold (its neighbours wrap instead)
+
+
+def fit(g: Grid, width: int) -> Grid:
+    """The grid with each `Fits` cell of its one fitting column written to the width the other columns
+    leave it (at their natural widths), so that the table does not fold a matrix's rows mid-number."""
+    fitting = {i for row in g.rows for i, c in enumerate(row) if isinstance(c, Fits)}
+    if len(fitting) != 1 or any(len(row) != len(g.columns) for row in g.rows):
+        return g
+    col = fitting.pop()
+    others = sum(max([len(g.columns[i]), *(len(line) for row in g.rows for line in row[i].split("\n"))]) + 2
+                 for i in range(len(g.columns)) if i != col)
+    room = max(width - (len(g.columns) + 1) - others - 2, FIT_LEAST, (width - len(g.columns) - 1) // 2 - 2)
+    rows = [tuple(c.refit(room) if isinstance(c, Fits) and max(map(len, c.split("\n"))) > room else c
+                  for c in row) for row in g.rows]
+    return Grid(g.title, g.columns, rows, g.min_width)
 
 
 Part = Grid | str  # a table, or a paragraph printed as it is (Rich's Text; `Styled`: with its style)
@@ -152,6 +182,7 @@ def render_grid(g: Grid, width: int) -> str | None:
     character Rich might measure otherwise, markup in a header, or a width too small for the columns."""
     if any("[" in c or ":" in c or "\\" in c for c in g.columns):  # Rich reads markup in headers
         return None
+    g = fit(g, width)
     cells = [[c.split("\n") for c in row] for row in g.rows]
     if not all(narrow(c) for c in (g.title, *g.columns)) or not all(
             narrow(line) for row in cells for cell in row for line in cell):

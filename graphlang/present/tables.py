@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from rich.console import Group
+from rich.console import Console, ConsoleOptions, Group, RenderResult
 from rich.table import Table
 from rich.text import Text
 
 from graphlang.errors import GraphlangError, clean, clean_line, located
-from graphlang.present.grid import Grid, Part
+from graphlang.present.grid import Grid, Part, fit
 from graphlang.present.textviews import (
     MAX_SHOWN,
     gradcheck_parts,
@@ -31,16 +31,27 @@ def _table(title: str, *columns: str) -> Table:
     return t
 
 
+class _Fitted:
+    """A grid as a Rich table, its tensors written to the width Rich gives it (`grid.fit`)."""
+
+    def __init__(self, grid: Grid) -> None:
+        self.grid = grid
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        g = fit(self.grid, options.max_width)
+        t = _table(g.title, *g.columns)
+        t.min_width = len(g.title) if g.min_width else None
+        for row in g.rows:
+            t.add_row(*map(Text, row))
+        yield t
+
+
 def rich_parts(parts: list[Part]) -> Group:
     """Plain parts (present/grid.py) as Rich renderables: what `grid.render` prints when it can."""
     out: list[Any] = []
     for p in parts:
         if isinstance(p, Grid):
-            t = _table(p.title, *p.columns)
-            t.min_width = len(p.title) if p.min_width else None
-            for row in p.rows:
-                t.add_row(*map(Text, row))
-            out.append(t)
+            out.append(_Fitted(p))
         else:
             out.append(Text(p, style=getattr(p, "style", "")))
     return Group(*out)

@@ -10,36 +10,58 @@ import numpy as np
 
 from graphlang.errors import clean
 from graphlang.numbers import number, short
-from graphlang.present.grid import Grid, Part, Styled
+from graphlang.present.grid import Fits, Grid, Part, Styled
 from graphlang.symbolic.adjoint import choose_prefix
 from graphlang.symbolic.tangent import dot  # (a tangent as explain --mode forward writes it: ȧ)
 
 MAX_SHOWN = 6  # elements per axis before eliding
 
 
-def tensor(value: Any, digits: int = 6) -> str:
+def tensor(value: Any, digits: int = 6, width: int | None = None) -> str:
     """A scalar as a number; a vector on one line; a matrix one row per line; shape when large.
 
     `digits` significant digits per element. Only the elements shown are formatted (the first
     MAX_SHOWN - 2 and the last per axis), so a tensor of 10⁷ elements prints as fast as one of ten.
+    `width`: the widest line allowed (a table's column), reached by putting the shape on a line of its
+    own, then showing fewer columns, then fewer digits — a number folded in the middle misreads.
     """
     a = np.asarray(value, dtype=np.float64)
+    text = _written(a, digits, MAX_SHOWN - 2, False)
+    if width is None or a.ndim not in (1, 2) or _widest(text) <= width:
+        return text
+    tries = [(digits, MAX_SHOWN - 2), (digits, 3), (digits, 2), (min(digits, 4), 2), (min(digits, 4), 1),
+             (min(digits, 3), 1)]
+    for d, keep in tries:
+        text = _written(a, d, keep, True)
+        if _widest(text) <= width:
+            break
+    return text
+
+
+def _widest(text: str) -> int:
+    return max(map(len, text.split("\n")))
+
+
+def _written(a: np.ndarray, digits: int, keep: int, shape_below: bool) -> str:
+    """`tensor` showing the first `keep` and the last element of each axis; the shape after the last
+    line, or (`shape_below`) on a line of its own."""
     if a.ndim == 0:
         return number(float(a))
-    shape = f"  (shape {list(a.shape)})" if a.ndim > 1 or a.size > MAX_SHOWN else ""
+    shown = keep + 2
+    shape = ("\n" if shape_below else "  ") + f"(shape {list(a.shape)})" if a.ndim > 1 or a.size > shown else ""
     if a.ndim == 1:
-        cells = _elided(_cells(a, digits), len(a))
-        if len(a) > MAX_SHOWN:  # a few non-zeros the filler would hide (e₉, a one-hot gradient): shown
-            middle = a[MAX_SHOWN - 2: len(a) - 1]
+        cells = _elided(_cells(a, digits, keep), len(a), keep)
+        if len(a) > shown:  # a few non-zeros the filler would hide (e₉, a one-hot gradient): shown
+            middle = a[keep: len(a) - 1]
             hidden = int(np.count_nonzero(middle))
             if 0 < hidden <= 3 and 3 * hidden <= len(middle):  # mostly zeros: a few values stand out
-                at = [int(i) + MAX_SHOWN - 2 for i in np.flatnonzero(middle)]
+                at = [int(i) + keep for i in np.flatnonzero(middle)]
                 cells = cells[:-1] + [c for i in at for c in (f"[{i}] {short(a[i], digits)}", "…")] + cells[-1:]
         return "[" + ", ".join(cells) + "]" + shape
     if a.ndim == 2:
-        grid = [_elided(_cells(a[i], digits), a.shape[1]) for i in _shown(len(a))]
-        width = max((len(c) for row in grid for c in row), default=0)
-        rows = ["[" + ", ".join(c.rjust(width) for c in row) + "]" for row in grid]
+        grid = [_elided(_cells(a[i], digits, keep), a.shape[1], keep) for i in _shown(len(a))]
+        width = max((len(c) for row in grid for c in row if c != "…"), default=0)
+        rows = ["[" + ", ".join(c if c == "…" else c.rjust(width) for c in row) + "]" for row in grid]  # (… narrow)
         if len(a) > MAX_SHOWN:
             rows = rows[:-1] + [" " * (len(rows[0]) // 2) + "⋮", rows[-1]]
         body = "".join(r + ("" if r.strip() == "⋮" or i == len(rows) - 1 else ",") + "\n "
@@ -52,8 +74,13 @@ def tensor(value: Any, digits: int = 6) -> str:
             blocks = blocks[: MAX_SHOWN - 2] + ["…", f"[{len(a) - 1}] " + tensor(a[-1], digits).split("  (shape")[0]
                                                 .replace("\n", "\n    ")]
         return "\n".join(blocks) + f"\n(shape {list(a.shape)})"
-    shown = [short(a[np.unravel_index(i, a.shape)], digits) for i in _shown(a.size)]  # no copy of `a`
-    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(shown, a.size))}]"
+    items = [short(a[np.unravel_index(i, a.shape)], digits) for i in _shown(a.size)]  # no copy of `a`
+    return f"tensor of shape {list(a.shape)}: [{', '.join(_elided(items, a.size))}]"
+
+
+def fitted(value: Any, digits: int = 6) -> Fits:
+    """A table cell holding a tensor, which the table writes narrower where its column is narrower."""
+    return Fits(tensor(value, digits), lambda width: tensor(value, digits, width))
 
 
 def one_line(value: Any, digits: int = 6) -> str:
@@ -61,21 +88,21 @@ def one_line(value: Any, digits: int = 6) -> str:
     return " ".join(tensor(value, digits).split()).replace("[ ", "[")
 
 
-def _shown(n: int) -> list[int]:
-    """The indices shown of an axis of length n: all of them, or the first few and the last."""
-    return list(range(n)) if n <= MAX_SHOWN else [*range(MAX_SHOWN - 2), n - 1]
+def _shown(n: int, keep: int = MAX_SHOWN - 2) -> list[int]:
+    """The indices shown of an axis of length n: all of them, or the first `keep` and the last."""
+    return list(range(n)) if n <= keep + 2 else [*range(keep), n - 1]
 
 
-def _cells(v: np.ndarray, digits: int = 6) -> list[str]:
+def _cells(v: np.ndarray, digits: int = 6, keep: int = MAX_SHOWN - 2) -> list[str]:
     """The shown elements of a vector, formatted (the last one after the filler when elided)."""
-    return [short(v[i], digits) for i in _shown(len(v))]
+    return [short(v[i], digits) for i in _shown(len(v), keep)]
 
 
-def _elided(items: list[str], total: int, filler: str = "…") -> list[str]:
+def _elided(items: list[str], total: int, keep: int = MAX_SHOWN - 2, filler: str = "…") -> list[str]:
     """Items already cut to the shown ones (`_shown`) of `total`: the filler before the last when cut."""
-    if total <= MAX_SHOWN:
+    if total <= keep + 2:
         return items
-    return items[: MAX_SHOWN - 2] + [filler, items[-1]]
+    return items[:keep] + [filler, items[-1]]
 
 
 UNDEFINED = "no finite value at this point"  # a constant's adjoint: ∂(x^n)/∂n at x < 0, or one that overflows
@@ -101,23 +128,23 @@ def result_parts(program: Any, result: Any) -> list[Part]:
     """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
     out = result.output if isinstance(result.output, str) else ", ".join(result.output)
     fwd = Grid("Forward pass", ("node", "definition", "value"))
-    fwd.rows = [(name, clean(program.definition(name)), tensor(value)) for name, value in result.values.items()]
+    fwd.rows = [(name, clean(program.definition(name)), fitted(value)) for name, value in result.values.items()]
     parts: list[Part] = [fwd]
     if result.adjoints is not None:
         g = choose_prefix(program.names)  # grad_a where the program has its own node g_a (as explain)
         back = Grid(backward_title(g, out, program.names), ("node", "adjoint"))
-        back.rows = [(f"{g}{name}", UNDEFINED if value is None else tensor(value))
+        back.rows = [(f"{g}{name}", UNDEFINED if value is None else fitted(value))
                      for name, value in adjoint_rows(result)]
         parts.append(back)
     label = {"reverse": "reverse mode", "forward": "forward mode", "fd": "central differences",
              "symbolic": "symbolic"}.get(result.method, result.method)
     if result.gradient is not None:
         grad = Grid(f"Gradient of {out} ({label})", ("input", f"∂{out}/∂input"))
-        grad.rows = [(name, tensor(value)) for name, value in result.gradient.items()]
+        grad.rows = [(name, fitted(value)) for name, value in result.gradient.items()]
     else:
         grad = Grid(f"Jacobian of {out} ({label}, denominator layout: input shape + ({np.size(result.value)},))",
                     ("input", "∂output/∂input"))
-        grad.rows = [(name, tensor(value)) for name, value in (result.jacobian or {}).items()]
+        grad.rows = [(name, fitted(value)) for name, value in (result.jacobian or {}).items()]
     shown: Part = grad
     if not program.inputs:  # `x = 2; z = 3; y = exp(x * z)`: a constant (an empty table said nothing)
         shown = (f"No gradient: the program has no inputs (every name is assigned a value), so {out} is a "
@@ -218,7 +245,7 @@ def hessian_parts(program: Any, h: dict[str, dict[str, Any]]) -> list[Part]:
         t.add_row(a, *[tensor(h[a][b]) for b in names])
     if any(np.ndim(h[a][b]) for a in names for b in names):  # a block a row (a grid of them wrapped mid-number)
         t = Grid(f"Hessian of {out}: one block per pair of inputs", ("row", "column", f"∂²{out} / ∂(row) ∂(column)"))
-        t.rows = [(a, b, tensor(h[a][b])) for a in names for b in names]
+        t.rows = [(a, b, fitted(h[a][b])) for a in names for b in names]
         return [t, f"A tensor block is the derivative of ∂{out}/∂(row) by the column's input, in "
                    "denominator layout: shape column.shape + row.shape, entry [j, i] = "
                    f"∂²{out} / ∂row[i] ∂column[j]."]

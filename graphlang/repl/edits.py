@@ -166,7 +166,8 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     if prog is None:
         raise err
     session._undo.append(("insert", first))
-    session.chunks, session._synced, session._program = chunks, (-1, None), None
+    session.chunks, session._synced = chunks, (-1, None)
+    session._program = ((len(session.chunks), session.chunks[-1]), prog)  # (parsed above: not again)
     # (x given before e = x + 1 reads it keeps its value: an input no more, or a name now assigned, loses its own)
     was = set(session._names.inputs)
     session.at = {n: v for n, v in session.at.items() if n in prog.inputs or (n not in was and n not in prog.names)}
