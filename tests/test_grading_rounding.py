@@ -259,3 +259,50 @@ def test_a_wrong_answer_rounds_by_its_own_figures_not_the_hidden_values(x):
     sloppy = grade_answers(ref, {"b": 0.001, "c": 0.0014}, {"x": x, "z": 3}, quantities=["b", "c"],
                            comparison=how, show_expected=False)
     assert not sloppy.items[1].passed  # sin(0.001) = 0.001, not 0.0014: no ±50 % for a one-figure b
+
+
+@pytest.mark.parametrize("ecf", [False, True])
+def test_a_step_credited_for_rounding_does_not_move_the_next_one_by_a_whole_rounding_again(ecf):
+    """A TA's find: each step was allowed its predecessors' rounding (± half their last digit) and its
+    own comparison on top, and a step so credited counted as right for the next, so an answer one unit
+    off in its last figure at every step passed: e = 0.363, g_e = 0.364, g_a = 0.365, dJ/dx = 0.288
+    scored 8/8 (ecf off). By hand: a = tanh(0.5) = 0.462117 is right as 0.462, and the student's own
+    unrounded a is that or 0.462, so e = a − 0.1 is 0.362 or 0.362117 — 0.363 is no rounding of either;
+    g_e = e, g_a = g_e·1 repeat it, and dJ/dx = g_a·(1 − a²) = 0.285 (0.2848 from 0.362, 0.462)."""
+    ref = "a = tanh(x)\ne = a - t\nJ = 0.5 * e^2\n"
+    a = math.tanh(0.5)
+    e = a - 0.1
+    true = {"a": a, "e": e, "J": 0.5 * e * e, "g_J": 1.0, "g_e": e, "g_a": e, "dJ/dx": e * (1 - a * a), "dJ/dt": -e}
+    drift = {"a": 0.462, "e": 0.363, "J": 0.0656, "g_J": 1.0, "g_e": 0.364, "g_a": 0.365, "dJ/dx": 0.288,
+             "dJ/dt": -0.364}
+    rep = grade_answers(ref, drift, {"x": 0.5, "t": 0.1}, quantities=list(drift), comparison=C3, ecf=ecf)
+    failed = [i.name for i in rep.items if not i.passed]
+    if not ecf:
+        assert failed == ["e", "g_e", "g_a", "dJ/dx", "dJ/dt"], rep.as_text()
+    else:  # error carried forward credits a step within one rounding of the student's own wrong answer
+        # (g_e = 0.364 from e = 0.363 at the edge of its rounding), never one more on top: g_a = g_e·1
+        # from g_e = 0.364 (itself only carried) is 0.364, not 0.365
+        assert "e" in failed and "g_a" in failed, rep.as_text()
+        assert not any("rounded" in i.message for i in rep.items), rep.as_text()
+    honest = {k: _sig(v) for k, v in true.items()}  # every answer the true value to 3 figures
+    ok = grade_answers(ref, honest, {"x": 0.5, "t": 0.1}, quantities=list(honest), comparison=C3, ecf=ecf)
+    assert ok.score == ok.max_score, ok.as_text()
+
+
+def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give():
+    """The same find on programs/homework: d = 403 (right: 403.43 to 3 figures) and y = 411 passed as
+    "right from your own rounded earlier answers" with ecf off. By hand: y = d + e + f with the
+    student's own 403 (or 403.43), e = 8.65617 and f = 0.106494 is 411.76 … 412.19: 411 is neither."""
+    import json
+
+    from conftest import PROGRAMS
+
+    from graphlang.grading.assignment import Assignment
+    hw = Assignment.load(PROGRAMS / "homework" / "assignment.toml")
+    answers = json.loads((PROGRAMS / "homework" / "student_correct.json").read_text())
+    answers |= {"d": 403, "y": 411}
+    import dataclasses
+    rep = dataclasses.replace(hw, ecf=False).grade_answers(answers)
+    assert [i.name for i in rep.items if not i.passed] == ["y"], rep.as_text()
+    answers["y"] = 412  # 411.76 to 3 figures: the student's own sum, rounded
+    assert dataclasses.replace(hw, ecf=False).grade_answers(answers).score == rep.max_score

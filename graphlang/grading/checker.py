@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -24,9 +25,10 @@ from graphlang.grading import options as opts
 from graphlang.grading import tangents
 from graphlang.grading.answerform import as_numbers, malformed, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
-from graphlang.grading.ecf import carried_forward, rounded_forward
+from graphlang.grading.ecf import carried_forward, rounded_forward, span
 from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
+from graphlang.grading.rounding import Spans
 from graphlang.limits import Limits
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
@@ -166,6 +168,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     credited: set[str] = set()  # passed, or credited by error carried forward
     rounded: list[str] = []  # wrong only in their rounding
     right: set[str] = set()  # passed on their own
+    spans = Spans()  # of the answers right or credited: where the student's own unrounded value lies
+
+    def of(n: str) -> Comparison:
+        return how.get(n, default_how)
     # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
     scale = largest(v for k, v in env.items() if k not in asked_tangents)
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
@@ -191,20 +197,24 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.passed, item.score = True, item.max_score
             credited.add(q)
             right.add(q)
+            if q in student:
+                spans[q] = partial(span, q, prog, adj, env, student, right, of, spans, env.get(q))
             continue
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
         if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
-                                                        lambda n: how.get(n, default_how), scale):
+                                                        of, scale, spans):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)
+            spans[q] = partial(span, q, prog, adj, env, student, right, of, spans)
             item.message = "right from your own rounded earlier answers"
             continue
         if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
                                                  right, hidden=not show_expected, fixed=public,
-                                                 cmp_of=lambda n: how.get(n, default_how)):
+                                                 cmp_of=of, spans=spans):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
+            spans[q] = partial(span, q, prog, adj, env, student, right, of, spans)
             item.message = "consistent with your earlier answers (error carried forward)" + (
                 "" if share == 1.0 else f": {share:g} of its points")
             continue

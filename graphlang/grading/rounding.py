@@ -1,0 +1,147 @@
+"""Rounding in a student's arithmetic: how far a step moves while the earlier answers it reads move
+within their rounding (or within where the student's own unrounded values lie: `span`), and while its
+local derivatives are rounded as explain prints them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+
+from graphlang.grading.compare import Comparison
+from graphlang.numbers import quiet_floats
+from graphlang.symbolic.printing import value_of
+
+Span = tuple[np.ndarray, np.ndarray]  # where a student's own unrounded value lies: lowest, highest per element
+
+
+class Spans(dict[str, Any]):
+    """Each answer's `span`, worked out when a later step first asks (most answer files never do)."""
+
+    def __getitem__(self, name: str) -> Span:
+        if callable(super().__getitem__(name)):  # those judged before it first, in order: no recursion
+            for n, pending in list(super().items()):
+                if callable(pending):
+                    self[n] = pending()
+                if n == name:
+                    break
+        return super().__getitem__(name)  # type: ignore[no-any-return]
+
+
+def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tuple[str, Any]] | None
+              ) -> Callable[..., Any]:
+    """How far a chain rule's terms may move with their local derivatives rounded to the figures (or
+    decimals) asked, as explain prints them; 0 for a value's statement, and for relabs (no digits)."""
+    if q in forward or cmp.kind not in ("sigfig", "decdig"):
+        return lambda step, terms, env: 0.0
+    return lambda step, terms, env: sum(_rounding_of_local(k, e, t, env, cmp, locals_)
+                                        for k, (e, t) in enumerate(zip(step, terms)))
+
+
+def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cmp: Comparison,
+                       locals_: list[tuple[str, Any]] | None) -> np.ndarray:
+    """How far the k-th chain-rule term g_c·∂c/∂a (forward mode: ∂a/∂u·du/dx) moves when its local
+    derivative is rounded as asked, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6):
+    |g_c|·|round(p) − p| per element. Not a blanket share of the term: an exact local derivative
+    (x = 2) rounds nothing (a red team's 805 for g_a·x = 405·2 passed). A term whose factors are not
+    known (matrix calculus, or factors that do not broadcast: an outer product's g_u and x), the
+    term's own rounding (a blanket 0.5 % of it passed dJ/dW off by 3-5 units in its last figure)."""
+    try:
+        with quiet_floats():
+            found = locals_[k] if locals_ is not None and k < len(locals_) else _tangent_factors(e)
+            if found is not None and found[1] is not None:
+                carried, local = found
+                p = np.asarray(value_of(local, env), dtype=np.float64)
+                moved = np.abs(np.asarray(env[carried], dtype=np.float64)) * np.abs(_round_as(p, cmp) - p)
+                if moved.shape == term.shape:
+                    return moved
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        pass
+    return np.abs(_round_as(term, cmp) - term)
+
+
+def _tangent_factors(e: Any) -> tuple[str, Any] | None:
+    """A forward-mode term ∂a/∂u · du/dx as (the tangent's key, the local derivative), else None."""
+    body = e.args[0] if e.op == "neg" else e
+    if body.op != "mul" or len(body.args) != 2:
+        return None
+    seeds = [k for k, a in enumerate(body.args) if a.op == "var" and "/" in str(a.attr)]
+    return (str(body.args[seeds[0]].attr), body.args[1 - seeds[0]]) if len(seeds) == 1 else None
+
+
+def _round_as(v: np.ndarray, cmp: Comparison) -> np.ndarray:
+    """`v` rounded as the comparison asks answers to be: to its significant figures or decimals."""
+    return _round_figures(v, cmp.digits) if cmp.kind == "sigfig" else np.round(np.asarray(v, dtype=np.float64),
+                                                                                cmp.digits)
+
+
+def _round_figures(v: np.ndarray, digits: int) -> np.ndarray:
+    v = np.asarray(v, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        mag = np.floor(np.log10(np.where(v == 0, 1.0, np.abs(v))))
+        scale = 10.0 ** (digits - 1 - mag)
+        return np.where(v == 0, 0.0, np.round(v * scale) / scale)
+
+
+
+def rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, Any],
+                    cmp_of: Callable[[str], Comparison], carried: Any, true: dict[str, Any] | None = None,
+                    spans: dict[str, Span] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """How far below and above `carried` the step goes while each earlier answer moves within its
+    rounding (the last digit written, at most what that answer's own comparison allows it): b
+    rounded to 0.301 and c = sin(b) answered from the unrounded b (0.297, not sin(0.301) = 0.296478)
+    was "not consistent" (a TA's find: 13/18). The range, not a band of its widest side: e = a/b
+    with b = 0.01 ± 0.005 lies in [400, 1200], and e = 1 is not consistent (a red team's find).
+    Each answer is moved by ± its half-unit (a vector's by four sign patterns), the moves summed."""
+    below, above = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
+    for n, value in earlier.items():
+        v = np.asarray(value, dtype=np.float64)
+        t = None if true is None else true.get(n)
+        # (capped by the comparison at the written value, never the true one: a wrong a = 0.110 where
+        # a is 0.0110 rounds ±0.0005, which the true value's 3 figures capped at ±0.00005; and a
+        # wrong b = 0.001 to one figure beside a true 0.693 moved ±0.0005, ±50 %, under the true
+        # value's cap — and the cap's size told a probing student the hidden value's decade)
+        half = np.minimum(half_unit(v), cmp_of(n).allowance(v))
+        if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
+            half = np.where(written_exactly(v, t), 0.0, half)
+        lo, hi = spans[n] if spans is not None and n in spans and np.shape(spans[n][0]) == v.shape \
+            else (v - half, v + half)
+        down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
+        for signs in _patterns(v.shape):
+            try:
+                with quiet_floats():
+                    moved = sum(value_of(e, {**mixed, n: np.where(signs > 0, hi, lo)}) for e in step)
+            except (KeyError, ValueError, TypeError, FloatingPointError):
+                continue
+            if np.shape(moved) == np.shape(carried) and np.all(np.isfinite(moved)):
+                down, up = np.maximum(down, carried - moved), np.maximum(up, moved - carried)
+        below, above = below + down, above + up
+    return below, above
+
+
+def written_exactly(v: np.ndarray, true: Any) -> np.ndarray:
+    """Per element: the answer is the true value but for the reference's own roundoff (u = 1 where
+    0.8·1.5 − 0.2 computes 1.0000000000000002): it rounds nothing. A red team's 18/18 for nine
+    wrong answers, each moved by the whole tolerance of an exact u = 1."""
+    t = np.asarray(true, dtype=np.float64)
+    if np.shape(t) != np.shape(v):
+        return np.zeros(np.shape(v), dtype=bool)
+    with quiet_floats():
+        return np.asarray(np.abs(v - t) <= 1e-12 * np.abs(t))
+
+
+def half_unit(v: np.ndarray) -> np.ndarray:
+    """Half a unit in the last nonzero digit each element was written with (0.301: 0.0005; 1190: 5)."""
+    units = [0.0 if x == 0 or not np.isfinite(x) else
+             0.5 * 10.0 ** int(Decimal(repr(x)).normalize().as_tuple().exponent) for x in v.ravel().tolist()]
+    return np.asarray(units, dtype=np.float64).reshape(v.shape)
+
+
+def _patterns(shape: tuple[int, ...]) -> list[Any]:
+    """Sign patterns to move an answer by: both signs, and for a vector two fixed mixed ones."""
+    if shape == ():
+        return [np.float64(1.0), np.float64(-1.0)]
+    mixed = np.random.default_rng(0).choice([-1.0, 1.0], size=(2, *shape))
+    return [np.ones(shape), -np.ones(shape), mixed[0], mixed[1]]
