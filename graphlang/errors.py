@@ -133,8 +133,10 @@ def _width(text: str) -> int:
                for ch in text)
 
 
-def located(err: GraphlangError, path: str | None, source: str | None) -> Located:
-    """`FILE:LINE:COL`, the kind, the message, the source line with a caret, and the hint."""
+def located(err: GraphlangError, path: str | None, source: str | None, width: int | None = None) -> Located:
+    """`FILE:LINE:COL`, the kind, the message, the source line with a caret, and the hint; a long source
+    line shown as a window around the column, as wide as `width` allows (a terminal wraps a wider
+    one, and the caret lands under the wrapped part: a REPL red team's find at 80 columns)."""
     where = clean(path) if path else "<input>" if err.line is not None else "graphlang"  # (a usage error: no file)
     if err.line is not None:
         where += f":{err.line}:{err.column or 1}"
@@ -147,8 +149,9 @@ def located(err: GraphlangError, path: str | None, source: str | None) -> Locate
             # (whose tab stops count the "  3 | " margin and leave the caret short)
             line = clean(raw).expandtabs(8)
             before = clean(raw[: max(1, err.column or 1) - 1]).expandtabs(8)
-            start = max(0, len(before) - 59) if len(line) > 120 else 0
-            line = line[start : start + 120]
+            span = 120 if width is None else max(20, width - len(str(err.line)) - 6)  # ("  3 | " before it)
+            start = max(0, len(before) - (span + 1) // 2 + 1) if len(line) > span else 0
+            line = line[start : start + span]
             source_line = f"  {err.line} | {line}"
             caret = " " * (len(str(err.line)) + 5 + _width(before[start:])) + "^"
     return Located(where, err.kind, clean(err.message), source_line, caret,

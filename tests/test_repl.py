@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -949,3 +951,147 @@ def test_a_value_given_before_the_line_that_reads_it_survives_a_graph_built_top_
     assert s.handle("e = x + 1")[-1].plain == "e = 3  d = 6  y = 7"
     assert s.at == {"x": 2.0} and "error" not in render(s.handle(":run"))
     assert "2" in render(s.handle(":grad"))
+
+
+def test_ctrl_c_during_a_command_stops_the_command_not_the_session(tmp_path):
+    """A REPL red team's find: Ctrl-C while `:graph` ran ended the process (exit 130: the command
+    line's handler exits at once) and the session was lost. Run in a child process with that handler
+    installed, as `graphlang repl` has it; SIGINT arrives in the middle of a command."""
+    script = f"""
+import os, signal, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from prompt_toolkit.input import create_pipe_input
+from prompt_toolkit.output import DummyOutput
+from rich.console import Console
+import graphlang.cli as cli
+from graphlang.repl.session import ReplSession
+from graphlang.repl.terminal import run_prompt
+signal.signal(signal.SIGINT, cli._interrupted)
+s = ReplSession()
+handle = s.handle
+def slow(text):
+    if text.strip() == ":slow":
+        os.kill(os.getpid(), signal.SIGINT)
+        signal.sigtimedwait([], 0.5) if hasattr(signal, "sigtimedwait") else None
+    return handle(text)
+s.handle = slow
+with create_pipe_input() as inp:
+    inp.send_text("y = x^2\\r:slow\\r:at x=3\\r:grad\\r:quit\\r")
+    run_prompt(s, Console(file=sys.stdout, width=100), input=inp, output=DummyOutput())
+print("session ended normally")
+"""
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "interrupted: the command was stopped; the session goes on" in done.stdout
+    assert "6" in done.stdout.split("interrupted")[1] and "session ended normally" in done.stdout  # dy/dx = 2x
+
+
+def test_a_statement_typed_over_lines_can_be_replaced_like_any_other():
+    """A REPL red team's find: `b = ln(x⏎)` (a bracket left open at Enter) could never be replaced
+    ("'b' is assigned again"), nor a matrix typed a row per line. Oracle: ln(2)·2 and 2·ln(2)·[1, 2]
+    by hand, and a file of the same statements."""
+    s = ReplSession()
+    for line in (":at x=2", "b = ln(x\n)", "y = [1,\n2] * b", "c = 1; d = ln(x\n) + c"):
+        s.handle(line)
+    assert "replaced: b = ln(x) * 2" in render(s.handle("b = ln(x) * 2"))
+    assert "replaced" in render(s.handle("d = 5 * x"))
+    assert "replaced" in render(s.handle("y = [3, 4] * b"))
+    r = graphlang.parse(s.source).evaluate({"x": 2})
+    assert r.values["b"] == pytest.approx(2 * math.log(2)) and r.values["d"] == 10
+    assert r.values["y"] == pytest.approx([6 * math.log(2), 8 * math.log(2)]) and r.values["c"] == 1
+
+
+@pytest.mark.parametrize("block", ["a = x * z\nb = ln(x)\n:at x=2 z=3\ny = a + b\n:grad",
+                                   ":at x=2 z=3\na = x * z\nb = ln(x)\ny = a + b\n:grad"])
+def test_a_pasted_block_of_statements_and_commands_runs_as_a_piped_session_does(tmp_path, monkeypatch, block):
+    """A REPL red team's find: pasting lines that mix statements and `:commands` (bracketed paste, one
+    Enter) was one input: a syntax error at `:at` ("there is no slicing"), or every line after `:at`
+    read as its values. Oracle: ∂(xz + ln x)/∂x = z + 1/x = 3.5 and ∂/∂z = x = 2 at (2, 3)."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s, (c, buf) = ReplSession(), console()
+    with create_pipe_input() as inp:
+        inp.send_text("\x1b[200~" + block + "\x1b[201~\r:quit\r")
+        run_prompt(s, c, input=inp, output=DummyOutput())
+    out = buf.getvalue()
+    assert " error: " not in out, out
+    assert re.search(r"x\s*│\s*3\.5\b", out) and re.search(r"z\s*│\s*2\b", out), out
+
+
+def test_a_value_an_edit_dropped_comes_back_when_its_name_is_read_again():
+    """A REPL red team's find: `a = x * zz` (a typo) dropped z's value, and the corrected `a = x * z`,
+    retyped as students do, left a waiting for z; likewise `:undo` of a statement that assigned a
+    given input. Oracle: the lecture's y = 412.19 at x = 2, z = 3 and q = 2w by hand."""
+    s = ReplSession()
+    for line in LECTURE_LINES + [":at x=2 z=3", "a = x * zz"]:
+        s.handle(line)
+    assert "z" not in s.at
+    said = render(s.handle("a = x * z"))
+    assert "z = 3 again" in said and "412.19" in said and s.at["z"] == 3
+    s.handle("q = w * 2")
+    s.handle(":at w=5")
+    s.handle("w = x + 1")  # w assigned (top-down): its value goes
+    assert "w = 5 again" in render(s.handle(":undo")) and "q = 10" in render(s.handle("q"))
+    s.handle(":reset")
+    assert s.parked == {}
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_a_long_lines_error_is_cut_to_the_terminal_so_the_caret_stays_under_it(width):
+    """A REPL red team's find: at 80 columns a 350-character statement's excerpt (120 characters)
+    wrapped, and the caret sat under the wrapped row, far from the `+*`. The excerpt is now a window
+    of the line as wide as the terminal, the caret under the `*` (the column the message names)."""
+    from graphlang.present import tables
+    terms = " + ".join(f"t{i}" for i in range(50, 60)) + " +* 1 + " + " + ".join(f"t{i}" for i in range(60))
+    buf = io.StringIO()
+    c = Console(file=buf, width=width, color_system=None)
+    for shown in ReplSession().handle("y = " + terms):
+        c.print(tables.at_width(shown, c.width))
+    lines = buf.getvalue().split("\n")
+    k = next(i for i, line in enumerate(lines) if line.startswith("  1 | "))
+    source, caret = lines[k], lines[k + 1]
+    assert len(source) <= width and caret.strip() == "^" and source[caret.index("^")] == "*", (source, caret)
+
+
+def test_an_unclosed_bracket_in_at_gets_the_repls_own_hint():
+    """A REPL red team's find: `:at x=[1,2,3` was told to quote the value as a shell needs
+    (`:at 'x=[1, 2, 3]'`), which the REPL then refused ("'x is not a name")."""
+    s = ReplSession()
+    s.handle("y = sum(x)")
+    said = render(s.handle(":at x=[1,2,3"))
+    assert "close the bracket" in said and "shell splits" not in said and "'x=[1, 2, 3]'" not in said
+    assert "y = 6" in render(s.handle(":at x=[1,2,3]"))
+
+
+def test_a_command_without_its_colon_and_pi_are_understood():
+    """A REPL red team's find: `quit`, `exit`, `run` said only "not a node", and `pi` (the language's
+    constant) was "not a node" where `pi * 2` worked."""
+    s = ReplSession()
+    assert "the command is :quit" in render(s.handle("quit")) and "the command is :quit" in render(s.handle("exit"))
+    assert "the command is :run" in render(s.handle("run"))
+    assert f"pi = {math.pi:.9f}"[:13] in render(s.handle("pi"))
+
+
+def test_a_session_file_may_start_with_a_byte_order_mark_and_comment_its_commands():
+    """A REPL red team's find: `:at x=4 # four` was an error (":at '#' has no '='"), as was a session
+    file saved by Notepad (a byte-order mark before line 1), where `run` and `:load` accept both."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO("\ufeffy = x^2 # square\n:at x=4 # four\n:grad # reverse\n"))
+    assert code == 0, buf.getvalue()
+    assert re.search(r"x\s*│\s*8\b", buf.getvalue())  # dy/dx = 2x = 8
+
+
+def test_run_of_a_long_program_shows_its_first_and_last_rows(tmp_path):
+    """A REPL red team's find: `:run` of 50,000 statements printed 100,000 table rows (20 s). The
+    tables keep their first and last rows (the output), and say how many are not shown. Oracle:
+    v_i = v_(i-1) + x from v_0 = x is (i + 1)·x, 150 for v_299 at x = 0.5."""
+    from graphlang.repl.commands import MOST_ROWS
+    (tmp_path / "long.cg").write_text("v0 = x\n" + "".join(f"v{i} = v{i - 1} + x\n" for i in range(1, 300)))
+    s = ReplSession()
+    s.handle(f":load {tmp_path / 'long.cg'}")
+    s.handle(":at x=0.5")
+    shown = render(s.handle(":run"))
+    assert f"({300 + 1 - MOST_ROWS:,} rows not shown" in shown
+    assert re.search(r"v299\s*│\s*v298 \+ x\s*│\s*150\b", shown) and "│ v200 " not in shown

@@ -57,15 +57,43 @@ def rich_parts(parts: list[Part]) -> Group:
     return Group(*out)
 
 
-def result_tables(program: Any, result: Any) -> Group:
-    """The `run` view: forward pass, backward pass, gradient (or Jacobian)."""
-    return rich_parts(result_parts(program, result))
+def result_tables(program: Any, result: Any, most: int | None = None) -> Group:
+    """The `run` view: forward pass, backward pass, gradient (or Jacobian); `most`: rows per table at
+    most, and how many more (the REPL's :run of 50,000 statements printed 100,000 rows for 20 s)."""
+    parts = result_parts(program, result)
+    if most is not None:
+        cut: list[Part] = []
+        for p in parts:
+            if isinstance(p, Grid) and len(p.rows) > most:
+                more, tail = len(p.rows) - most, most // 10  # (the last rows: the output, the gradient's end)
+                rows = [*p.rows[:most - tail], ("…", *[""] * (len(p.columns) - 1)), *p.rows[-tail:]]
+                cut += [Grid(p.title, p.columns, rows, p.min_width),
+                        f"({more:,} rows not shown at …: :save the program, then `graphlang run` it, or --json, "
+                        "for all)"]
+            else:
+                cut.append(p)
+        parts = cut
+    return rich_parts(parts)
 
 
-def error_text(err: GraphlangError, path: str | None, source: str | None) -> Text:
+class _ErrorText(Text):
+    """An error's text that remembers what it says, to be written again for the width it is printed
+    at (`at_width`: Rich joins the Texts printed together, so no hook of its own would run)."""
+
+    located: tuple[GraphlangError, str | None, str | None]
+
+
+def at_width(shown: Any, width: int) -> Any:
+    """`shown`, an error's text cut to `width` columns (its source line a window around the caret)."""
+    return error_text(*shown.located, width=width) if isinstance(shown, _ErrorText) else shown
+
+
+def error_text(err: GraphlangError, path: str | None, source: str | None, width: int | None = None) -> Text:
     """`FILE:LINE:COL: kind error: message`, the source line, a caret, and a hint (styled)."""
-    parts = located(err, path, source)
-    t = Text()
+    parts = located(err, path, source, width)
+    t = Text() if width is not None else _ErrorText()
+    if isinstance(t, _ErrorText):
+        t.located = (err, path, source)
     t.append(f"{parts.where}: ", style="bold")
     t.append(f"{parts.kind} error: ", style="bold red")
     t.append(parts.message + "\n")

@@ -42,6 +42,8 @@ def repl_words(text: str) -> str:
     """A message from the library in the REPL's words: `:at x=...`, not `--at x=...`."""
     for pattern, word in FLAGS:
         text = pattern.sub(word, text)
+    text = re.sub(r"quote a value with spaces, :at '[^']*' \(the shell splits it at each space\), or write it "
+                  r"without them: ", "close the bracket (spaces inside it are fine here): ", text)
     return text.replace("`graphlang diff --program`", "`graphlang diff --program` (on the command line)")
 
 
@@ -85,9 +87,11 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
     if NAME.fullmatch(name) and program is not None and name not in program.names and \
             name.startswith("g_") and name[2:] in program.names:  # `g_a`: a's value and adjoint, as `a`
         name = name[2:]
-    if NAME.fullmatch(name) and (program is None or name not in program.names):
-        raise GraphlangError("usage", f"{name!r} is not a node of the program", hint="nodes: " + (
-            ", ".join(program.names) if program is not None else "(none yet)") + "; define it: name = expression")
+    if NAME.fullmatch(name) and name != "pi" and (program is None or name not in program.names):
+        command = f":{name}" if f":{name}" in COMMANDS else ":quit" if name == "exit" else None  # (`quit`, `run`)
+        raise GraphlangError("usage", f"{name!r} is not a node of the program", hint=f"the command is {command}"
+                             if command else "nodes: " + (", ".join(program.names) if program is not None
+                                                          else "(none yet)") + "; define it: name = expression")
     if program is not None and name in program.names:
         try:
             result = program.evaluate(given(program, at))
@@ -178,6 +182,7 @@ def save_graph(program: Program, at: dict[str, Any] | None, rest: str) -> list[A
     return [Text(f"wrote {path}")]
 
 
+MOST_ROWS = 200  # of a table :run or :grad prints (then how many more)
 COMMANDS = {
     ":at": "set input values: :at x=2 z=3 (vectors: v=[1,2], matrices: W=[[1,0],[0,1]]; x= forgets x)",
     ":at-file": "input values from a JSON object: :at-file values.json",

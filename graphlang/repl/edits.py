@@ -17,6 +17,7 @@ from graphlang.language.parser import parse_statements
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
 from graphlang.repl.commands import add_inputs_read, given, new_inputs, value_alone, waiting
+from graphlang.repl.parked import park, unpark
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
@@ -123,9 +124,10 @@ def _commit(session: Any, chunks: list[str], statements: list[Any], before: list
     prog = session.program()
     # an input no more (or a name now assigned) loses its value; x given before any line reads it keeps it
     dropped = [n for n in session.at if n not in prog.inputs and (n in before or n in prog.names)]
+    park(session, {n: session.at[n] for n in dropped})
     session.at = {n: v for n, v in session.at.items() if n not in dropped}
     shown: list[Any] = [Text(said + (f"; dropped the values of {', '.join(dropped)} (not inputs now)"
-                                     if dropped else ""))]
+                                     if dropped else "")), *unpark(session, prog.inputs)]
     missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
     names_ = [st.name for st in statements]
     shown += waiting(names_, add_inputs_read({}, prog.graph.statements), missing)
@@ -170,7 +172,9 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     session._program = ((len(session.chunks), session.chunks[-1]), prog)  # (parsed above: not again)
     # (x given before e = x + 1 reads it keeps its value: an input no more, or a name now assigned, loses its own)
     was = set(session._names.inputs)
-    session.at = {n: v for n, v in session.at.items() if n in prog.inputs or (n not in was and n not in prog.names)}
+    kept = {n: v for n, v in session.at.items() if n in prog.inputs or (n not in was and n not in prog.names)}
+    park(session, {n: v for n, v in session.at.items() if n not in kept})
+    session.at = kept
     line = prog.graph.statement(name).line  # type: ignore[union-attr]
     missing = {n for n in prog.inputs if n not in session.at}
     return _recomputed(session, session.program(), [name], [Text(
@@ -244,9 +248,11 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
         lines = chunk.split("\n")
         if start + len(lines) >= st.line:
             i = st.line - start - 1
+            j = next((j for j in range(i + 1, len(lines) + 1) if _whole("\n".join(lines[i:j]))), i + 1)
+            lines = lines[:i] + ["\n".join(lines[i:j])] + lines[j:]  # (`b = ln(x⏎)`: its lines as one)
             spliced = _splice(lines[i], name, text)
             if spliced is None:
-                return None  # a statement continued over lines: the redefinition stands
+                return None
             alone = parse_statements(lines[i])
             new = chunks[:k] + ["\n".join(lines[:i] + [spliced] + lines[i + 1:])] + chunks[k + 1:]
             try:
@@ -309,6 +315,15 @@ def _cycle(program: Program, name: str, bad: GraphlangError) -> str:
     return f"{name} would read {other}, which is computed from {name}: a cycle"
 
 
+def _whole(text: str) -> bool:
+    """Whole statements (a statement continued over lines is whole at its last line)."""
+    try:
+        parse_statements(text)
+    except GraphlangError:
+        return False
+    return True
+
+
 def _splice(line: str, name: str, text: str) -> str | None:
     """`line` with `name`'s statement replaced by `text`, the others on it (`d = exp(a); e = a / b`)
     and its comment kept; None when the line alone is no whole statements."""
@@ -320,6 +335,8 @@ def _splice(line: str, name: str, text: str) -> str | None:
     if len(mine) != 1:
         return None
     start = mine[0].column - 1
+    if "\n" in line[start:]:  # a statement continued over lines, the last on its first: all of it
+        return line[:start] + text
     ends = [k for k in (line.find(";", start), line.find("#", start)) if k >= 0]
     stop = min(ends, default=len(line))
     return line[:start] + text + (" " if stop < len(line) and line[stop] == "#" else "") + line[stop:]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -20,7 +21,7 @@ from graphlang.present import tables as render
 from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
-from graphlang.repl import edits
+from graphlang.repl import edits, parked
 from graphlang.repl.reading import abandons, is_complete, join_continuations
 
 COMMANDS = rc.COMMANDS
@@ -48,8 +49,8 @@ class ReplSession:
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
         self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
-        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", chunk) | ("replace", chunks before, at)
-        # | ("load", chunks, at)
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("replace" | "load", chunks, at)
+        self.parked: dict[str, Any] = {}  # values an edit dropped, given back when their name is read again
 
     @property
     def source(self) -> str:
@@ -88,9 +89,8 @@ class ReplSession:
             return []
         try:
             self._sync()
-            if text.startswith(":"):
-                return self._command(text)
-            return self._statement(text)
+            shown = self._command(re.sub(r"\s#.*", "", text)) if text.startswith(":") else self._statement(text)
+            return shown + parked.unpark(self)
         except GraphlangError as err:
             return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
         except (RecursionError, MemoryError):
@@ -271,7 +271,7 @@ class ReplSession:
             gone = self.chunks.pop(op[1] if op[0] == "insert" else -1)  # ("insert", k): put in before a reader
             return [Text(f"removed: {gone}")]
         if cmd == ":reset":
-            self.chunks, self.at, self._undo = [], {}, []
+            self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
             return [Text("reset")]
         if cmd == ":save":
             if not rest:
@@ -307,12 +307,12 @@ class ReplSession:
         prog = self._need()
         if cmd == ":run":
             result = prog.evaluate(rc.given(prog, self.at))
-            return [render.result_tables(prog, result), *rc.stretched(prog, self.at)]
+            return [render.result_tables(prog, result, rc.MOST_ROWS), *rc.stretched(prog, self.at)]
         if cmd == ":grad":
             vals = rc.given(prog, self.at)
             result = prog.evaluate(vals, method=rest or "reverse")
             result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-            return [render.result_tables(prog, result), *rc.stretched(prog, self.at)]
+            return [render.result_tables(prog, result, rc.MOST_ROWS), *rc.stretched(prog, self.at)]
         if cmd == ":explain":
             from graphlang.present.explain import as_text, explain
             if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes

@@ -4,7 +4,9 @@ from a pipe."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +76,19 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
     prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
                            multiline=True, key_bindings=keys, input=input, output=output,
                            prompt_continuation="...  ", bottom_toolbar=toolbar)
+    # Ctrl-C stops a long command, not the session: the command line's handler ends the process at
+    # once (exit 130), which lost everything typed (a REPL red team's :graph of 60 nodes)
+    main = threading.current_thread() is threading.main_thread()  # (only its handler can be set)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+    try:
+        _loop(session, console, prompt)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
+
+
+def _loop(session: ReplSession, console: Console, prompt: Any) -> None:
+    """Read, run, print until :quit or Ctrl-D; a command Ctrl-C stops is said and the session goes on."""
     garbled = 0  # the line editor's own failures in a row (a terminal that keeps sending them: stop)
     while not session.done:
         try:
@@ -92,10 +107,25 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
                 break
             continue
         try:
-            for shown in session.handle(text):
-                console.print(shown)
+            for piece in pasted(text, session):
+                for shown in ([render.error_text(piece, "<repl>", None)] if isinstance(piece, GraphlangError)
+                              else session.handle(piece)):
+                    console.print(render.at_width(shown, console.width))
         except KeyboardInterrupt:  # a long command stopped: the session goes on (it ended it, with all typed)
             console.print(Text("interrupted: the command was stopped; the session goes on"))
+
+
+def pasted(text: str, session: ReplSession) -> list[str | GraphlangError]:
+    """A pasted block that mixes statements and `:commands`, one input at a time as a piped session
+    reads it (a REPL red team's paste of `a = x * z`, `:at x=2 z=3`, `:run` was one syntax error);
+    any other block whole (a pasted program: one input, one :undo step)."""
+    lines = text.split("\n")
+    if len(lines) < 2 or not any(line.lstrip().startswith(":") for line in lines):
+        return [text]
+    reader = StatementReader(is_complete, MAX_PENDING_LINES, session.limits.max_source_chars, starts_statement)
+    out = [got for line in lines for got in reader.feed_all(line + "\n") if got is not None]
+    rest = reader.rest()
+    return out + ([rest] if rest.strip() else [])
 
 
 def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
@@ -112,9 +142,10 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
             else session.handle(text)
         for item in shown:
             failed |= isinstance(item, Text) and " error: " in item.plain
-            console.print(item)
+            console.print(render.at_width(item, console.width))
 
-    for line in bounded_lines(stream, limits.max_line_chars):
+    for k, line in enumerate(bounded_lines(stream, limits.max_line_chars)):
+        line = line.removeprefix("\ufeff") if k == 0 and line is not None else line  # (Notepad's byte-order mark)
         for got in reader.feed_all(line) if line is not None else [reader.cut(limits.max_line_chars)]:
             show(got)
         if session.done:
