@@ -285,10 +285,18 @@ def best(rows: list[SweepRow], which: str) -> float:
     return min((r for r in rows if getattr(r, key) is not None), key=lambda r: getattr(r, key)).epsilon
 
 
-def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | None:
+def _fd_number(got: dict[str, Any]) -> str:
+    """fd's gradient in a few words: its one number, or "a number per input"."""
+    one = [np.asarray(v) for v in got.values()]
+    return f"{one[0].item():.6g}" if len(one) == 1 and one[0].size == 1 else "numbers"
+
+
+def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bool = False) -> str | None:
     """Why `grad --method fd` is off from the exact derivative, where it is by more than gradcheck
     allows (a corner; a pole or steep change within ε; an ε small enough for rounding to rule): said
-    beside the number, never a silently wrong one. None where it agrees, or for another method."""
+    beside the number, never a silently wrong one. None where it agrees, or for another method.
+    `refuse`: where the derivative is past float64 for every exact method (1/x at 1e-160: −1e320), their
+    located error instead (`grad -m fd` printed 2.7e10 and exited 0: a red team's find)."""
     got = result.gradient if result.gradient is not None else result.jacobian
     if result.method != "fd" or not got:
         return None
@@ -299,6 +307,11 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any) -> str | N
         if err.kind != "domain":  # (past a budget, say: nothing to compare, nothing to say)
             return None
         why = err.message.split(", in the statement")[0]
+        if refuse and "overflows" in err.message:  # (a corner, sqrt(x·x) at 0: fd's 0 stays, with the note)
+            raise GraphlangError(err.kind, err.message, err.line, err.column, (
+                f"central differences give {_fd_number(got)} here, a difference quotient across the point, "
+                "not a derivative (the exact methods give none in float64); " + (err.hint or "try another point")
+            )) from None
         return (f"the exact methods give no derivative here ({why}, line {err.line}): central differences' "
                 "number is not the derivative")
     assert want is not None

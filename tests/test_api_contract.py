@@ -133,7 +133,9 @@ def test_grading_and_training_misuse_is_a_graphlang_error():
 
 @pytest.mark.parametrize(("value", "said"), [(None, "got None (null)"), ("abc", "got the text 'abc'"),
                                              ("2.5", "without quotes"), (True, "got True (true)"),
-                                             ({"a": 1}, "got a dict")])
+                                             ({"a": 1}, "got a dict"),
+                                             (np.timedelta64(2, "s"), "got a timedelta64"),  # a signed integer type
+                                             ([np.timedelta64(1, "s")], "got a timedelta64")])
 def test_a_value_that_is_not_a_number_is_named_in_words(value, said):
     """`got NoneType` / `got str`: Python's type names, where a student passed None or "2.5". A
     playground or --at-file user wrote JSON: null and true are named as JSON writes them too."""
@@ -149,3 +151,16 @@ def test_every_public_name_is_listed_for_completion():
     listed = subprocess.run([sys.executable, "-c", "import graphlang; print(' '.join(dir(graphlang)))"],
                             capture_output=True, text=True, check=True).stdout.split()
     assert set(graphlang.__all__) <= set(listed)
+
+
+def test_a_defaultdict_does_not_make_up_a_missing_input():
+    """A red team's find: a defaultdict of values gave z its default (5.0) where z was never given,
+    and the compiled path wrote it into the caller's dict. Oracle: the program reads z (x·z + …)."""
+    import collections
+    prog = graphlang.load(PROGRAMS / "lecture13.cg")
+    given = collections.defaultdict(lambda: 5.0, x=2.0)
+    for _ in range(3):  # (the compiled path from the second call on)
+        with pytest.raises(graphlang.GraphlangError) as info:
+            prog.gradient(given)
+        assert info.value.kind == "missing-input" and "'z'" in info.value.message
+    assert dict(given) == {"x": 2.0}

@@ -230,3 +230,15 @@ def test_a_formula_that_cancels_its_digits_is_said_to_and_its_exact_derivative_g
     assert "cancels its digits" in text.out and "kink" not in text.out, text.out
     fine = cli("gradcheck", write("y = exp(x) * sin(x)\n"), "--at", "x=1.3", "--epsilon", "0.1", "--json")
     assert fine.code == 1 and "exact" not in json.loads(fine.out), fine.out
+
+
+@pytest.mark.parametrize("source", ["y = 1 / x\n", "y = 3 / x + 1\n"])
+def test_fd_where_the_derivative_is_past_float64_is_refused_with_the_exact_methods_error(cli, write, source):
+    """A red team's find: `grad -m fd` of 1/x at x = 1e-160 printed 2.7e10 and exited 0 (the derivative
+    −1e320 is past float64, and every exact method refuses the point); its hint said to choose a point
+    of smaller magnitude, where only one farther from 0 helps. Oracle: d(1/x)/dx = −1/x² by hand."""
+    assert -1 / (1e-160) ** 2 == -math.inf or abs(-1 / (1e-160) ** 2) > 1.7e308  # the oracle overflows too
+    ran = cli("grad", write(source), "--at", "x=1e-160", "-m", "fd")
+    assert ran.code == 1 and "domain error" in ran.err and "central differences give" in ran.err
+    assert "choose a point farther from 0" in ran.err
+    assert cli("grad", write(source), "--at", "x=1e-3", "-m", "fd").code == 0  # an ordinary point: fd's number

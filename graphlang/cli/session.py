@@ -163,7 +163,7 @@ class Session:
         if err.kind == "missing-input" and first.startswith("# :at "):  # :save's values, in a comment run skips
             saved = first.removeprefix("# :at ").strip().replace(" ", ",")
             err.hint = f"the file's first line keeps the REPL's values (a comment): --at '{saved}'"
-        self.err.print(render.error_text(err, path, source), end="")
+        self.err.print(render.error_text(err, path, source, self.err.width), end="")
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
@@ -228,7 +228,7 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
             jsonout.bounded_before(prog, vals)
         result = prog.evaluate(vals, method=method, wrt=names, epsilon=epsilon,
                                adjoints=as_json)  # the JSON has the same keys as `run`'s
-        result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
+        result.extra["caution"] = fd_caution(prog, vals, result, refuse=True)  # fd off from the exact value: why
         if as_json:  # (the SPEC's keys only: a note on stdout's side, as `diff`'s)
             print(jsonout.dumps(jsonout.result(result, method=True)))
             if result.extra["caution"]:

@@ -46,9 +46,12 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
         else:
             msg = f"{call} is undefined ({what})"
     hint = (EXP_HINT if not during and "overflows" in msg and eq.prim.name == "exp" else
+            "the result is past float64's largest number (1.8e308) this near 0: choose a point farther from 0"
+            if not during and "overflows" in msg and _tiny(args) else
             "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
             if not during and "overflows" in msg else
             "this point is outside the function's domain; choose other input values" if not during else
+            _NEAR_ZERO if _tiny(args) else
             "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
             "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
@@ -59,6 +62,19 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
     which = f" (example {example} of the batch)" if example is not None else ""
     return GraphlangError("domain", f"{msg}, in the statement {st.name} = {st.text}{which}",
                           eq.line, eq.column, hint)
+
+
+_NEAR_ZERO = ("the derivative grows past float64 (1.8e308) this near 0 (−1/x² at x = 1e-160 is −1e320): "
+              "choose a point farther from 0")
+
+
+def _tiny(args: list[Any]) -> bool:
+    """An argument within 1e-100 of 0, but not 0 (where 1/x, ln x, x^-2 have derivatives past float64)."""
+    for a in args:
+        v = np.abs(np.asarray(getattr(a, "v", a), dtype=np.float64))
+        if np.any((v > 0) & (v < 1e-100)):
+            return True
+    return False
 
 
 EXP_HINT = ("exp(u) overflows from u ≈ 709.8: for a softmax, a log of a sum of exps or ln(1 + exp(u)) write "

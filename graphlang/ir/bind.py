@@ -45,8 +45,8 @@ def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
         elif isinstance(v, np.ndarray):
             if v.dtype.kind not in "fiu":
                 return f"an array of {v.dtype}"
-        elif isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            return _kind_of(v)
+        elif isinstance(v, (bool, np.timedelta64)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            return _kind_of(v)  # (numpy's timedelta64 is a signed integer type: 2 seconds is no 2)
     return None
 
 
