@@ -368,3 +368,29 @@ def test_exp_of_logsoftmax_is_written_softmax():
     at = {"u": u.tolist(), "t": [0.0, 1.0, 0.0]}
     r = prog.evaluate(at)
     np.testing.assert_allclose(r.gradient["u"], np.exp(u) / np.sum(np.exp(u)) - at["t"], rtol=1e-12)
+
+
+@pytest.mark.parametrize("source,at", [
+    ("input x[2]\nparam W[2, 2]\nJ = sum(cos(W @ x))\n", {"x": [1.0, 2.0], "W": [[1.0, 0.5], [0.0, 1.0]]}),
+    ("input x[3], y\nparam w[3]\ns = dot(w, x)\nm = max(0, 1 - y * s)\n", {"x": [1.0, -2.0, 0.5], "y": 1.0,
+                                                                        "w": [0.1, 0.2, 0.3]}),
+    ("input x, z\ny = x * (-z) + exp(-x) * z\n", {"x": 0.5, "z": 2.0}),
+])
+def test_a_negative_factor_is_bracketed_not_read_as_a_difference(source, at):
+    """A red team's find: ∂J/∂x = Wᵀ(−sin(Wx)) was written `\\mathbf{W}^{T} -\\sin…`, which reads as
+    Wᵀ − sin(Wx). A minus sign attached to what follows a product (no space after it), right after a
+    factor (no `=`, `&`, opening bracket or row break before it), is that misreading."""
+    p = graphlang.parse(source)
+    texts = [*map(str, p.diff(latex=True).values()), str(p.explain(at, format="latex"))]
+    for tex in texts:
+        assert not re.search(r"[^=&({,\s\\] -\S", tex), tex  # (a bmatrix row: `\\\\ -1`)
+
+
+def test_a_declared_tensor_is_bold_where_other_inputs_are_not_declared():
+    """A red team's find: `Program.to_latex()` and `graph -o g.tex` wrote `input alpha1[2, 2]` as
+    \\alpha_{1} (a number) when another input was undeclared, where explain and diff wrote the
+    lecture's \\boldsymbol{\\alpha}^{(1)}."""
+    from graphlang.present.tikz import to_tikz
+    p = graphlang.parse("input alpha1[2, 2]\nz1 = alpha1 @ x\ny = sum(z1)\n")
+    assert "\\boldsymbol{\\alpha}^{(1)}" in p.to_latex() and "\\alpha_{1}" not in p.to_latex()
+    assert "\\boldsymbol{\\alpha}^{(1)}" in to_tikz(p) and "\\alpha_{1}" not in to_tikz(p)

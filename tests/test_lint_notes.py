@@ -81,3 +81,60 @@ def test_diff_says_a_stray_last_line_too(cli, write):
     """`diff` printed dcheck/dx = 1 for a program whose last line was a stray (a notes audit)."""
     ran = cli("diff", write(LECTURE + "check = x + 1\n"))
     assert ran.code == 0 and "dcheck/dx = 1" in ran.out and "y does not reach it" in ran.err
+
+
+def test_softmax_along_an_axis_of_length_one_is_noted():
+    """A red team's find: the lecture's column vectors, u[2, 1], through softmax (over the last axis)
+    give p = 1 everywhere and J = 0 with all-zero gradients, silently. Oracle: numpy's softmax of
+    each one-element row is 1."""
+    source = ("input x[3, 1], t[2, 1]\nparam W[3, 2], b[2, 1]\nu = W.T @ x + b\np = softmax(u)\n"
+              "J = -sum(t * ln(p))\n")
+    at = {"x": [[1.0], [2.0], [3.0]], "t": [[0.0], [1.0]], "W": [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+          "b": [[0.0], [0.0]]}
+    (said,) = _notes(source, at)
+    assert "softmax in p = softmax(u) runs along axis 1, of length 1 in u [2, 1]: every entry is 1" in said
+    assert graphlang.parse(source).evaluate(at).value == 0.0  # what the note explains
+    assert _notes(source.replace("[3, 1]", "[3]").replace("[2, 1]", "[2]"), {
+        "x": [1.0, 2.0, 3.0], "t": [0.0, 1.0], "W": at["W"], "b": [0.0, 0.0]}) == []
+    assert "every entry is 0" in _notes("input U[4, 1]\ny = sum(logsoftmax(U))\n", {"U": np.ones((4, 1))})[0]
+
+
+def test_a_per_row_result_combined_with_a_square_matrix_is_noted():
+    """A red team's find: U − logsumexp(U, 1) on a 3 × 3 batch runs (numpy pairs the per-row values with
+    the columns) and gave a negative cross-entropy, −0.5924, where row by row it is 0.2762 (numpy by
+    hand). The note's own fix, and a per-column mean (centering), are not noted."""
+    U = np.array([[1.0, 2, 3], [0, 0, 5], [2, 1, 0]])
+    T = np.array([[0.0, 0, 1], [0, 0, 1], [1, 0, 0]])
+    source = "input U[3, 3], T[3, 3]\nL = U - logsumexp(U, 1)\nJ = -sum(T * L) / 3\n"
+    (said,) = _notes(source, {"U": U, "T": T})
+    assert "logsumexp(U, 1) has one value per row of the 3×3 matrix U" in said
+    fix = "(U.T - logsumexp(U, 1)).T"
+    assert f"write {fix}" in said
+    lse = np.log(np.exp(U).sum(axis=1))
+    assert graphlang.parse(source).evaluate({"U": U, "T": T}).value == pytest.approx(-np.sum(T * (U - lse)) / 3)
+    fixed = source.replace("U - logsumexp(U, 1)", fix)
+    assert _notes(fixed, {"U": U, "T": T}) == []
+    assert graphlang.parse(fixed).evaluate({"U": U, "T": T}).value == pytest.approx(
+        -np.sum(T * (U - lse[:, None])) / 3)  # 0.2762, row by row
+    assert _notes("input X[3, 3]\nM = X - mean(X, 0)\ny = sum(M * M)\n", {"X": U}) == []
+    normalized = "input X[3, 3]\nN = X / sum(X, 1)\ny = sum(N)\n"
+    assert "sum(X, 1) has one value per row" in _notes(normalized, {"X": U + 1})[0]
+
+
+def test_a_matrix_vector_product_written_out_with_its_row_sums_is_not_noted():
+    """A red team's false positive: `sum(W * x, 1)` is W @ x written out (each row's products summed)."""
+    at = {"x": [1.0, 2.0, 3.0], "W": [[1.0, 2, 3], [4, 5, 6]]}
+    source = "input x[3]\nparam W[2, 3]\nh = sum(W * x, 1)\ny = sum(h)\n"
+    assert _notes(source, at) == []
+    assert graphlang.parse(source).evaluate(at).values["h"] == pytest.approx(np.array(at["W"]) @ at["x"])
+
+
+@pytest.mark.parametrize("last", ["check = a * 2", "check = exp(a) + x", "dd = exp(a)"])
+def test_a_last_line_smaller_than_the_graph_it_follows_is_a_stray(last):
+    """A REPL red team's find: `check = a * 2` (or a top-down typo `dd = exp(a)`) typed after the
+    lecture's y became the output with no note — it reads both inputs and a statement, so neither old
+    rule applied; y, read by nothing, is computed from six statements and check from one."""
+    (said,) = [n for n in _notes(LECTURE + last + "\n", {"x": 2.0, "z": 3.0}) if "the output is" in n]
+    assert said.startswith(f"the output is {last.split()[0]}, the last assigned name; y does not reach it")
+    loss_last = "input x[3], t\nparam w[3], b\nu = dot(w, x) + b\nyhat = sigmoid(u)\nJ = softplus(u) - t * u\n"
+    assert _notes(loss_last, {"x": [1, 2, 3], "t": 1, "w": [0.1, 0.2, 0.3], "b": 0.0}) == []

@@ -27,27 +27,27 @@ HELPERS = ("expand(", "embed(", "unbroadcast", "dpow", "outer(", ".T", "_seed", 
 # ∂y/∂input by hand, as `diff` prints it: 1 a vector of ones, eᵢ a one-hot vector, side by side a
 # matrix product (denominator layout: each derivative has its input's shape)
 BY_HAND = {
-    "sum-axis-0": {"A": "1 vᵀ", "v": "Aᵀ 1"},  # y = vᵀ(Aᵀ1): every row of ∂y/∂A is vᵀ
-    "sum-axis-1": {"A": "u 1ᵀ", "u": "A 1"},
-    "sum-axis-minus-1": {"A": "u 1ᵀ", "u": "A 1"},
-    "mean-axis-0": {"A": "(1 vᵀ)/2", "v": "(1/2)·Aᵀ 1"},  # two rows
+    "sum-axis-0": {"A": "𝟏 vᵀ", "v": "Aᵀ 𝟏"},  # y = vᵀ(Aᵀ1): every row of ∂y/∂A is vᵀ
+    "sum-axis-1": {"A": "u 𝟏ᵀ", "u": "A 𝟏"},
+    "sum-axis-minus-1": {"A": "u 𝟏ᵀ", "u": "A 𝟏"},
+    "mean-axis-0": {"A": "(𝟏 vᵀ)/2", "v": "(1/2)·Aᵀ 𝟏"},  # two rows
     "index-element": {"A": "s·e₁ e₂ᵀ", "s": "A[1, 2]"},
     "index-row": {"A": "e₀ vᵀ", "v": "A[0]"},
     "index-negative": {"u": "s·e₂", "s": "u[-1]"},  # u[-1] of 3 is u[2]
     "sum": {"A": "2·A"},
-    "matmul-matrix-vector": {"W": "1 xᵀ", "x": "Wᵀ @ 1"},  # the lecture's g_z xᵀ with g_z = 1
-    "matmul-vector-matrix": {"u": "W @ 1", "W": "u 1ᵀ"},
-    "matmul-matrix-matrix": {"W": "(1 1ᵀ) @ Xᵀ", "X": "Wᵀ @ (1 1ᵀ)"},
+    "matmul-matrix-vector": {"W": "𝟏 xᵀ", "x": "Wᵀ @ 𝟏"},  # the lecture's g_z xᵀ with g_z = 1
+    "matmul-vector-matrix": {"u": "W @ 𝟏", "W": "u 𝟏ᵀ"},
+    "matmul-matrix-matrix": {"W": "(𝟏 𝟏ᵀ) @ Xᵀ", "X": "Wᵀ @ (𝟏 𝟏ᵀ)"},
     "dot": {"u": "v", "v": "u"},
-    "outer": {"u": "(1 1ᵀ) @ v", "v": "(1 1ᵀ) @ u"},  # columns: a vector never stands on the left
+    "outer": {"u": "(𝟏 𝟏ᵀ) @ v", "v": "(𝟏 𝟏ᵀ) @ u"},  # columns: a vector never stands on the left
     "quadratic-form": {"x": "Aᵀ @ x + A @ x", "A": "x xᵀ"},  # not numerator layout's xᵀA + (Ax)ᵀ
     "vector-on-the-left": {"x": "A @ x + Aᵀ @ x"},
     "inner-transposed": {"a": "x", "x": "a"},
     "least-squares": {"x": "Aᵀ @ (2·(A @ x - b))", "A": "(2·(A @ x - b)) xᵀ"},
     "row-times-matrix": {"x": "A @ (2·(Aᵀ @ x))"},
-    "expand": {"v": "Aᵀ 1", "A": "1 vᵀ"},
+    "expand": {"v": "Aᵀ 𝟏", "A": "𝟏 vᵀ"},
     "embed": {"s": "A[1, 2]", "A": "s·e₁ e₂ᵀ"},
-    "broadcast-row": {"A": "cos(A + 1 vᵀ)"},  # numpy adds v to each row: A + 1 vᵀ, not a matrix plus a column
+    "broadcast-row": {"A": "cos(A + 𝟏 vᵀ)"},  # numpy adds v to each row: A + 𝟏 vᵀ, not a matrix plus a column
     "broadcast-scalar": {"s": "sum(exp(s·u)·u)", "u": "exp(s·u)·s"},
 }
 IDS = [c[0] for c in CASES]
@@ -163,12 +163,12 @@ def test_a_scalar_program_keeps_its_cg_closed_forms(cli, write):
 
 
 def test_graph_without_values_or_declarations_still_draws(cli, write):
-    """Undeclared inputs leave the shapes unknown: the labels are written without them (`hᵀ 1` is
+    """Undeclared inputs leave the shapes unknown: the labels are written without them (`hᵀ 𝟏` is
     the sum over axis 0 of a vector or of a matrix alike), never a shape error."""
     path = write("h = A @ x\ny = sum(h, 0) + dot(x, x)\n")
     for extra in ([], ["--dot"]):
         ran = cli("graph", path, *extra, width=200)
-        assert ran.code == 0 and "hᵀ 1 + dot(x, x)" in ran.out, ran.err
+        assert ran.code == 0 and "hᵀ 𝟏 + dot(x, x)" in ran.out, ran.err
 
 
 @pytest.mark.parametrize(("source", "line"), [
@@ -188,13 +188,13 @@ def test_explain_writes_every_vector_as_a_column(source, line):
 
 
 @pytest.mark.parametrize(("source", "wrt", "by_hand"), [
-    ("input A[2, 3]\ny = sum(A * A) + sum(A)\n", "A", "1 1ᵀ + A + A"),
-    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "v", "mean(A)·1"),
-    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "A", "(sum(v)·1 1ᵀ)/6"),
-    ("input A[3, 4], v[4]\ny = dot(sum(A, 0), v) + mean(A) * sum(v)\n", "v", "mean(A)·1 + Aᵀ 1"),
+    ("input A[2, 3]\ny = sum(A * A) + sum(A)\n", "A", "𝟏 𝟏ᵀ + A + A"),
+    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "v", "mean(A)·𝟏"),
+    ("input A[2, 3], v[3]\ny = mean(A) * sum(v)\n", "A", "(sum(v)·𝟏 𝟏ᵀ)/6"),
+    ("input A[3, 4], v[4]\ny = dot(sum(A, 0), v) + mean(A) * sum(v)\n", "v", "mean(A)·𝟏 + Aᵀ 𝟏"),
 ])
 def test_a_number_spread_over_a_sum_keeps_its_ones(source, wrt, by_hand):
-    """`g·A` leaves its spread scalar implicit (it scales), but a sum printed `M + 1` or `mean(A) + Aᵀ 1`
+    """`g·A` leaves its spread scalar implicit (it scales), but a sum printed `M + 1` or `mean(A) + Aᵀ 𝟏`
     read as a matrix plus a number: the ones stay, as in the LaTeX (a red team's find)."""
     prog = graphlang.parse(source)
     assert prog.diff(at=_at(prog))[wrt] == by_hand
@@ -230,15 +230,15 @@ def test_every_view_of_a_statement_writes_vectors_as_columns():
 
 def test_a_vector_added_to_each_row_is_written_with_its_ones():
     """numpy's `A + v` adds v to each row; with v a column, A + v reads as adding it to each column
-    (for a square A, other numbers; a red team evaluated both): A + 1 vᵀ. Oracle: the numbers."""
+    (for a square A, other numbers; a red team evaluated both): A + 𝟏 vᵀ. Oracle: the numbers."""
     prog = graphlang.parse("input A[3, 3], v[3], x[3]\nB = A + v\nC = A * v\ny = x @ B @ x + sum(C * C)\n")
     at = _at(prog)
     text = prog.explain(at)
-    assert "  B = A + 1 vᵀ = " in text and "  C = A·(1 vᵀ) = " in text
+    assert "  B = A + 𝟏 vᵀ = " in text and "  C = A·(𝟏 vᵀ) = " in text
     A, v = np.asarray(at["A"]), np.asarray(at["v"])
     ones = np.ones((3, 1))
-    assert np.allclose(prog.evaluate(at).values["B"], A + ones @ v.reshape(1, 3))  # 1 vᵀ, by hand
-    assert prog.diff(at=at)["x"] == "(A + 1 vᵀ)ᵀ @ x + (A + 1 vᵀ) @ x"
+    assert np.allclose(prog.evaluate(at).values["B"], A + ones @ v.reshape(1, 3))  # 𝟏 vᵀ, by hand
+    assert prog.diff(at=at)["x"] == "(A + 𝟏 vᵀ)ᵀ @ x + (A + 𝟏 vᵀ) @ x"
 
 
 def test_a_literal_is_written_once_in_the_forward_pass():
@@ -254,7 +254,7 @@ def test_diff_says_what_its_ones_are(cli, write):
     1s are vectors of ones (¼·𝟏𝟏ᵀ: LaTeX writes them bold); explain had the legend, diff none.
     Oracle: the gradient of mean(sum(M, 1)) is 1/4 in every element."""
     ran = cli("diff", write("input M[4, 3]\nJ = mean(sum(M, 1))\n"))
-    assert ran.code == 0 and "1ᵀ" in ran.out and "note: 1 is a vector of ones" in ran.err, (ran.out, ran.err)
+    assert ran.code == 0 and "𝟏ᵀ" in ran.out and "note: 𝟏 is a vector of ones" in ran.err, (ran.out, ran.err)
     import numpy as np
     g = graphlang.parse("input M[4, 3]\nJ = mean(sum(M, 1))\n").gradient({"M": np.ones((4, 3))})["M"]
     assert np.allclose(g, np.full((4, 3), 0.25))
@@ -267,7 +267,7 @@ def test_a_lone_one_by_a_vector_is_said_to_be_ones_in_diff_and_the_repl(cli, wri
     import numpy as np
     for body, grad in (("y = sum(x)", np.ones(4)), ("y = mean(x)", np.full(4, 0.25))):
         ran = cli("diff", write(f"input x[4]\n{body}\n"))
-        assert ran.code == 0 and "note: 1 is a vector of ones" in ran.err, (body, ran.out, ran.err)
+        assert ran.code == 0 and "note: 𝟏 is a vector of ones" in ran.err, (body, ran.out, ran.err)
         assert np.allclose(graphlang.parse(f"input x[4]\n{body}\n").gradient({"x": [1, 2, 3, 4]})["x"], grad)
     assert cli("diff", write("y = x * 1 + x\n")).err == ""  # a number's 1 is a number
     from graphlang.repl import ReplSession
@@ -275,4 +275,4 @@ def test_a_lone_one_by_a_vector_is_said_to_be_ones_in_diff_and_the_repl(cli, wri
     for line in ("input W[2, 2], x[2]", "y = sum(W @ x)"):
         s.handle(line)
     shown = "\n".join(t.plain for t in s.handle(":diff"))
-    assert "dy/dW = 1 xᵀ" in shown and "note: 1 is a vector of ones" in shown, shown
+    assert "dy/dW = 𝟏 xᵀ" in shown and "note: 𝟏 is a vector of ones" in shown, shown

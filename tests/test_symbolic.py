@@ -329,7 +329,7 @@ def test_diff_without_shapes_says_which_inputs_it_took_as_scalars(cli, write):
     a = np.arange(6.0).reshape(2, 3)
     assert np.allclose(declared.gradient({"A": a})["A"], 2 * a / a.size)
     shaped = cli("diff", write("input A[2, 3]\ny = mean(A * A)\n"))  # 2·((1 1ᵀ)/6·A): the 1s explained
-    assert "taken as" not in shaped.err and shaped.err.startswith("note: 1 is a vector of ones"), shaped.err
+    assert "taken as" not in shaped.err and shaped.err.startswith("note: 𝟏 is a vector of ones"), shaped.err
 
 
 def test_a_constant_product_that_underflows_is_not_folded_to_zero():

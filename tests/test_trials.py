@@ -149,7 +149,7 @@ def test_explain_writes_tensor_chains_in_denominator_layout(write, tmp_path):
     assert legend.startswith("Notation: ᵀ the transpose") and "vector of ones" not in legend
     summed = as_text(explain(graphlang.parse("input W[2, 3], x[3]\ny = sum(W @ x)\n"),
                              {"W": [[1, 2, 3], [4, 5, 6]], "x": [1, 1, 1]}))
-    assert "(g_y·1)" in summed and "1 is a vector of ones" in summed.splitlines()[-1]
+    assert "(g_y·𝟏)" in summed and "𝟏 is a vector of ones" in summed.splitlines()[-1]
 
 
 def test_pasted_characters_get_the_ascii_they_stand_for(cli, write):

@@ -49,7 +49,7 @@ def notes(graph: Graph, shapes: list[Shape], stray: bool = True) -> list[tuple[i
     """Every note, in the program's order: stretched operands, `*` of a matrix and a vector, `e^…`
     reading a node e, and (`stray`; the output being the last assigned name) statements that do not
     reach it."""
-    found = broadcast_notes(graph, shapes) + _products(graph, shapes) + _e_powers(graph)
+    found = broadcast_notes(graph, shapes) + _products(graph, shapes) + _e_powers(graph) + _axes(graph, shapes)
     said = stray_note(graph) if stray else None
     if said:
         out = graph.statement(graph.outputs[0])
@@ -77,6 +77,8 @@ def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
         return out
     params = graph.params
     used_as_matrix = {i for eq in graph.eqns if eq.prim.name == "matmul" for i in eq.ins}
+    # (`sum(W * x, 1)`: the matrix-vector product written out, each row's products summed — meant)
+    used_as_matrix |= {eq.ins[0] for eq in graph.eqns if eq.prim.name == "sum" and eq.attr in (1, -1)}
     for eq in graph.eqns:
         if eq.prim.name != "mul" or len(eq.ins) != 2 or len(out) == MAX_NOTES or eq.out in used_as_matrix:
             continue
@@ -92,6 +94,51 @@ def _products(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
             out.append((eq.line, eq.column, f"{show(shapes[eq.ins[0]])} * {show(shapes[eq.ins[1]])} in {st.name} "
                         f"multiplies elementwise, {vec or 'the vector'} stretched along {written}'s rows to "
                         f"{show(shapes[eq.out])}; for the matrix-vector product write {written} @ {vec or 'x'}{fits}"))
+    return out
+
+
+_ONE = {"softmax": "1", "logsoftmax": "0", "logsumexp": "its operand"}  # over one element
+_ROW_WISE = {"sum", "mean", "logsumexp"}  # a reduction that, over axis 1 of a matrix, gives one per row
+
+
+def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
+    """Reductions along an axis that does not hold the values: softmax of a column [n, 1] (its last
+    axis has length 1, so every entry is 1 and J = 0: a red team's p = [[1], [1]]); and a per-row
+    result [m] of a square [m, m] matrix combined with it elementwise, which numpy pairs with the
+    columns (U − logsumexp(U, 1) gave a negative cross-entropy). Both run, and mean otherwise."""
+    out: list[tuple[int, int, str]] = []
+    if not any(len(s) == 2 for s in shapes):
+        return out
+    made = {eq.out: eq for eq in graph.eqns}
+    for eq in graph.eqns:
+        if len(out) == MAX_NOTES:
+            break
+        name, st = eq.prim.name, graph.statements[eq.stmt]
+        shape = shapes[eq.ins[0]] if eq.ins else ()
+        axis = -1 if name != "logsumexp" else eq.attr
+        if name in _ONE and isinstance(axis, int) and len(shape) >= 2 and shape[axis] == 1 < math.prod(shape):
+            u = graph.as_written(eq.ins[0])[0]
+            out.append((eq.line, eq.column, f"{name} in {st.name} = {st.text} runs along axis {axis % len(shape)}, of "
+                        f"length 1 in {u} {show(shape)}: every entry is {_ONE[name]}; a vector is meant to have "
+                        f"one axis (declare x[n], not x[n, 1]), or write {name}({u}.T)"))
+        elif name in _STRETCHED and len(eq.ins) == 2:
+            ranks = [len(shapes[i]) for i in eq.ins]
+            if sorted(ranks) != [1, 2]:
+                continue
+            m, r = (eq.ins[0], eq.ins[1]) if ranks[0] == 2 else (eq.ins[1], eq.ins[0])
+            red = made.get(r)
+            rows, cols = shapes[m]
+            flipped = m in made and made[m].prim.name in ("T", "mT")  # ((U.T - lse(U, 1)).T: the fix itself)
+            if red is not None and red.prim.name in _ROW_WISE and red.attr in (1, -1) and rows == cols > 1 \
+                    and len(shapes[red.ins[0]]) == 2 and not flipped:
+                a = graph.as_written(m)[0] or "the matrix"
+                b = graph.as_written(r)[0] or f"{red.prim.name}({graph.as_written(red.ins[0])[0] or '…'}, {red.attr})"
+                sym = _STRETCHED[name]
+                fix = f"{a}.T {sym} {b}" if m == eq.ins[0] else f"{b} {sym} {a}.T"
+                fix = f"({fix}).T" if sym in "+-*/^" else f"{sym}({fix.replace(f' {sym} ', ', ')}).T"
+                out.append((eq.line, eq.column, f"{b} has one value per row of the {rows}×{cols} matrix {a}, and "
+                            f"in {st.name} = {st.text} numpy pairs it with the columns (element [i, j] takes its "
+                            f"value [j], not [i]); for each row's own value write {fix}"))
     return out
 
 
@@ -113,12 +160,33 @@ def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:
     return out
 
 
+def _larger(graph: Graph, sinks: list[str], own: int) -> list[str]:
+    """The sinks computed from more than twice the statements the output is (`check = a * 2` typed
+    below y = d + e + f: check is the output, and y, the whole graph, is read by nothing; a REPL red
+    team's find). A prediction or a logged error beside the loss reads about what the loss reads: no
+    note. Per sink a pass over the
+    columns, so only while sinks × statements is small (a course's programs)."""
+    if len(sinks) * len(graph.outs) > 300_000:
+        return []
+    named = {graph.slot_of[st.name] for st in graph.statements}
+    found = []
+    for name in sinks:
+        seen = {graph.slot_of[name]}
+        for out, ins in zip(reversed(graph.outs), reversed(graph.args)):
+            if out in seen:
+                seen.update(ins)
+        if len(seen & named) - 1 > 2 * own + 1:  # (a logged error, err = yhat - t beside J: 3 and 2, meant)
+            found.append(name)
+    return found
+
+
 def dead_ends(graph: Graph) -> list[str]:
     """Where the output is the last assigned name (no `output` line): the names no statement reads,
     computed from the inputs, where the output reads no other statement (`check = x + 1` left below
     y: every derivative shown is check's) or the name reads an input the output does not (`p =
-    sigmoid(u)` typed below J = softplus(u) - t*u: ∂/∂t is 0). A prediction or a logged error
-    above the loss reads only what the loss reads: no note."""
+    sigmoid(u)` typed below J = softplus(u) - t*u: ∂/∂t is 0), or the name is computed from more
+    than twice the output's statements (`check = a * 2` below y). A prediction or a logged error
+    above the loss reads about what the loss reads: no note."""
     if graph.checked.output_pos is not None:
         return []
     outs, args = graph.outs, graph.args  # (the columns: no equation objects for a 10⁵-line program)
@@ -134,8 +202,8 @@ def dead_ends(graph: Graph) -> list[str]:
     alone = not (reached & named)  # the output reads no statement: a line of its own
     astray = {k for k in range(len(graph.inputs)) if k not in reached}  # inputs the output does not read
     varying = set(range(len(graph.inputs)))
-    if not alone and not astray:  # (the output reads every input and some statement: no stray)
-        return []
+    if not alone and not astray:  # (the output reads every input and some statement: a stray only if smaller)
+        return _larger(graph, sinks, len(reached & named))
     for out, ins in zip(outs, args):
         if astray and any(i in astray for i in ins):
             astray.add(out)

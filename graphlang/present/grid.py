@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from math import ceil
 
 # characters one cell wide for Rich besides printable ASCII (tests/test_grid.py checks each with Rich)
-NARROW = frozenset("∂…⋮ẋ·×−√∛←→≈≤≥≠∞∇∑∏²³¹⁰ⁱ⁻ᵀ°±µ" + "".join(map(chr, range(0x391, 0x3AA)))
+NARROW = frozenset("∂…⋮ẋ·×−√∛←→≈≤≥≠∞∇∑∏²³¹⁰ⁱ⁻ᵀ°±µ𝟏" + "".join(map(chr, range(0x391, 0x3AA)))
                    + "".join(map(chr, range(0x3B1, 0x3CA)))
                    + "ȧḃċḋėḟġḣṁṅȯṗṙṡṫẇẋẏżȦḂĊḊĖḞĠḢİṀṄȮṖṘṠṪẆẊẎŻ˙")  # tangents: ȧ, alpha1˙ (one cell each)
 WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.re_word: a word and the spaces after it

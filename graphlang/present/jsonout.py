@@ -98,10 +98,13 @@ def gradcheck(passed: bool, checks: list[Any], kinks: Any = (), conventions: Any
     return out
 
 
-def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_000) -> dict[str, Any]:
-    """The epochs, the final state, and the parameters when they are small enough to print."""
+def training(history: list[Any], params: dict[str, Any], max_elements: int = 10_000,
+             kept: int | None = None) -> dict[str, Any]:
+    """The epochs, the final state — that of the parameters kept: epoch `kept` when training stopped
+    early (its last epoch's said a model that was not saved) — and the parameters when small enough."""
     small = sum(v.size for v in params.values()) <= max_elements
-    return {"epochs": [st.__dict__ for st in history], "final": history[-1].__dict__,
+    final = next((st for st in history if st.epoch == kept), history[-1]) if kept is not None else history[-1]
+    return {"epochs": [st.__dict__ for st in history], "final": final.__dict__,
             "params": {k: plain(v) for k, v in params.items()} if small else None}
 
 
@@ -137,6 +140,12 @@ def declared_shapes(program: Any) -> dict[str, Any] | None:
         return None
     return {n: shapes[g.slot_of[n]] for n in program.names}
 
+
+
+def declared_tensors(program: Any) -> list[str]:
+    """The inputs declared with an axis (`input alpha1[2, 2]`: bold in LaTeX), where not every input
+    is declared and no other name's shape is known (it was written as a number: `\\alpha_{1}`)."""
+    return [n for n, shape in program.checked.declared.items() if shape]
 
 
 def graph(program: Any) -> dict[str, Any]:

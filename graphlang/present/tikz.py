@@ -18,7 +18,7 @@ import numpy as np
 from graphlang.ir.layout import STYLES, layered
 from graphlang.present.dot import labelled, local_derivatives, sized
 from graphlang.present.explain import tex_number
-from graphlang.present.jsonout import declared_shapes
+from graphlang.present.jsonout import declared_shapes, declared_tensors
 from graphlang.program import Program
 from graphlang.symbolic import adjoint, texbreak
 from graphlang.symbolic.printing import tex_name, to_latex
@@ -89,7 +89,7 @@ def to_tikz(program: Program, values: dict[str, Any] | None = None, partials: bo
     outputs = set(g.outputs)
     g_ = adjoint.choose_prefix(g.names)  # g_, or grad_ where the program has a node g_a
     known = {k: np.shape(v) for k, v in result.values.items()} if result is not None else declared_shapes(program)
-    with tensor_names(tensors_in(known)):  # bold, α^{(1)}: as the lecture writes a layer's tensors
+    with tensor_names(tensors_in(known) if known is not None else declared_tensors(program)):  # bold, α^{(1)}
         for n in program.names:
             st = g.statement(n)
             text = f"${tex_name(n)}$" if st is None or st.expr is None else \

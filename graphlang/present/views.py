@@ -17,7 +17,7 @@ from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.present import dot as dot_mod
 from graphlang.present import explain as ex
-from graphlang.present import forwardmode, tikz
+from graphlang.present import forwardmode, jsonout, tikz
 from graphlang.program import Program
 from graphlang.symbolic import derivative as symbolic
 from graphlang.symbolic import texbreak
@@ -176,7 +176,7 @@ def program_latex(prog: Program) -> Shown:
     known = None  # shapes only from declarations (an undeclared input could be any shape)
     if all(prog.checked.declared.get(n) is not None for n in prog.inputs):
         known = symbolic.name_shapes(prog.graph, dot_mod.declared_shapes(prog))
-    with tensor_names(tensors_in(known)):
+    with tensor_names(tensors_in(known) if known is not None else jsonout.declared_tensors(prog)):
         rows = [row for st in prog.graph.statements if st.expr is not None
                 for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known, "e" in prog.names)])]
     return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")

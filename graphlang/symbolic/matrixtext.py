@@ -25,21 +25,20 @@ Text = tuple[Rope, int]
 # A product written side by side binds like a sum in text: parenthesized as an operand of `·`, `/`
 # and `@`, so that `(1 vᵀ)·A` never reads as 1 (vᵀ·A) with an elementwise `·`.
 PRODUCT = ADD
-ONES = "1"
+ONES = "𝟏"  # (bold: the number 1 beside it is the plain digit, W @ (1/3) read as scaling)
 T = "ᵀ"
 _SUB = str.maketrans("0123456789-", "₀₁₂₃₄₅₆₇₈₉₋")
 _SUPERSCRIPTS = frozenset("²³ᵀ")
 
-LEGEND = ("1 is a vector of ones, eᵢ the unit vector with 1 at index i, ᵀ the transpose; factors "
+LEGEND = ("𝟏 is a vector of ones, eᵢ the unit vector with 1 at index i, ᵀ the transpose; factors "
           "side by side, or joined by @, are matrix products (denominator layout, as in the lecture)")
-_ONES = re.compile(r"(?<![\w.·])1(?= [A-Za-z(])|(?<=[A-Za-zᵀ)] )1(?![0-9A-Za-z_.])|(?<=·)1(?![\w.(])"
-                   r"|(?<![\w.])1ᵀ")  # 1 xᵀ, g·1, (1/4) 1ᵀ: not 1 - y
+_ONES = re.compile("𝟏")
 _UNIT = re.compile(r"(?<![A-Za-z0-9_])e[₀-₉]+")
 
 
 def legend(text: str, ones: bool = False) -> str:
     """LEGEND with only the symbols `text` writes (a vector of ones, a unit vector)."""
-    parts = ["1 is a vector of ones"] * bool(ones or _ONES.search(text)) + \
+    parts = ["𝟏 is a vector of ones"] * bool(ones or _ONES.search(text)) + \
         ["eᵢ the unit vector with 1 at index i"] * bool(_UNIT.search(text))
     parts += ["ᵀ the transpose"] * ("ᵀ" in text)
     return ", ".join(parts) + ("; " if parts else "") + ("factors side by side, or joined by @, are matrix "

@@ -199,8 +199,11 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
         (left, lp, _), (right, rp, _) = kids
         wrap = lp < prec or (op == "mul" and node.args[0].op == "matmul")
         sym = {"add": " + ", "sub": " - ", "mul": " \\cdot ", "matmul": " "}[op]
+        # a negative right operand is bracketed: W^T -sin(…) read as a difference (a red team's find)
+        minus = op != "add" and (node.args[1].op == "neg" or node.args[1].op == "const"
+                                 and isinstance(node.args[1].attr, float) and node.args[1].attr < 0)
         return ((("\\left(", left, "\\right)") if wrap else left), sym,  # type: ignore[return-value]
-                ("\\left(", right, "\\right)") if rp <= prec else right), prec
+                ("\\left(", right, "\\right)") if rp <= prec or minus else right), prec
     if kind == "prefix":
         (t, p, _), = kids
         return "-" + (f"\\left({t}\\right)" if p < UNARY else t), UNARY
