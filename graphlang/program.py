@@ -273,11 +273,12 @@ class Program:
             last = self.graph.outputs[-1]
             raise GraphlangError("shape", "the Hessian needs a single scalar output", *(self.checked.output_pos or
                                  self.graph.position(last)), scalar_hint(self.graph, shapes))
-        if len(self.graph.inputs) * self.graph.n_eqns > self.limits.max_nodes:
-            raise GraphlangError("limit", f"the Hessian of {len(self.graph.inputs)} inputs would build "
-                                 f"{len(self.graph.inputs)} derivative programs of {self.graph.n_eqns:,} "
-                                 "equations each", hint="ask for fewer inputs, or use gradcheck")
-        cost.check(self.limits, cost.hessian(self.graph, shapes))
+        asked = len(self.graph.inputs if names is None else names)
+        if asked * self.graph.n_eqns > self.limits.max_nodes:
+            raise GraphlangError("limit", f"the Hessian of {asked} inputs would build {asked} derivative "
+                                 f"programs of {self.graph.n_eqns:,} equations each",
+                                 hint="ask for fewer inputs, or use gradcheck")
+        cost.check(self.limits, cost.hessian(self.graph, shapes, names))
         interp.forward(self.graph, arrays)  # the program's own domain errors, at their own lines
         return second.hessian(self, shapes, dict(zip(self.graph.inputs, arrays)), self._of, names)
 

@@ -299,3 +299,18 @@ def test_a_literal_node_shows_its_value_once():
     assert "2<br/>g_k = 10" in text and "= 2<br/>" not in text
     assert "[[1, 2], [3, 4]]<br/>g_M = [[2, 2],<br/> [2, 2]]" in text
     assert "= 20" in text  # y's value (k·Σ Mx = 2·10)
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_a_big_graphs_png_is_scaled_to_at_most_8000_pixels(cli, tmp_path):
+    """A REPL red team's find: `:graph` of 60 statements wrote a 13,403 × 3,605 PNG (seconds to
+    rasterize), 200 statements 32,767 px (more than viewers open). The longer side is now capped."""
+    import struct
+
+    from graphlang.present.dot import MAX_PIXELS
+    source = "".join(f"v{i} = sin(v{i - 1}) + x * {i}\n" if i else "v0 = x * z\n" for i in range(60))
+    (tmp_path / "p.cg").write_text(source + "y = " + " + ".join(f"v{i}" for i in range(0, 60, 7)) + "\n")
+    out = tmp_path / "g.png"
+    assert cli("graph", str(tmp_path / "p.cg"), "-o", str(out)).code == 0
+    width, height = struct.unpack(">II", out.read_bytes()[16:24])
+    assert max(width, height) <= MAX_PIXELS and min(width, height) > 100

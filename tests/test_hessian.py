@@ -145,3 +145,22 @@ def test_several_scalar_outputs_are_told_to_name_one(cli, write):
     """A student's find: `output p, q` (two numbers) got "differentiate sum(…) or an element q[i]"."""
     ran = cli("hessian", write("p = x * z\nq = x + z\noutput p, q\n"), "--at", "x=1,z=2")
     assert ran.code == 1 and "output q" in ran.err and "q[i]" not in ran.err, ran.err
+
+
+def test_the_budget_of_a_hessian_asked_for_one_input_counts_that_input_only():
+    """A red team's find: `hessian --wrt b2` of a 784-128-10 network was refused as "102,564 × 102,564
+    second derivatives" (the cost of every input's block) though only b2's 10 × 10 block was asked.
+    Oracle: J = −Σ t·logsoftmax(u) with Σ t = 1 has ∂²J/∂b2² = diag(p) − p pᵀ, p = softmax(u)."""
+    rng = np.random.default_rng(5)
+    p = graphlang.parse("input x[784], t[10]\nparam W1[784, 128], b1[128], W2[128, 10], b2[10]\n"
+                        "h = relu(W1.T @ x + b1)\nu = W2.T @ h + b2\nJ = -sum(t * logsoftmax(u))\n")
+    at = {"x": rng.normal(size=784), "t": np.eye(10)[3], "W1": rng.normal(size=(784, 128)) * 0.05,
+          "b1": rng.normal(size=128) * 0.1, "W2": rng.normal(size=(128, 10)) * 0.1, "b2": rng.normal(size=10)}
+    with pytest.raises(graphlang.GraphlangError) as info:
+        p.hessian(at)  # every block: past the budget, as before
+    assert info.value.kind == "limit"
+    block = np.asarray(p.hessian(at, wrt="b2")["b2"]["b2"])
+    h = np.maximum(at["W1"].T @ at["x"] + at["b1"], 0)
+    u = at["W2"].T @ h + at["b2"]
+    q = np.exp(u - u.max()) / np.exp(u - u.max()).sum()
+    assert np.allclose(block, np.diag(q) - np.outer(q, q), atol=1e-12)

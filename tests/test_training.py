@@ -139,7 +139,7 @@ def test_labels_counted_from_one_are_told_to_count_from_zero(tmp_path):
     p.write_text("1,2,3,4,5,1\n1,2,3,4,5,3\n1,2,3,4,5,2\n")
     with pytest.raises(graphlang.GraphlangError) as info:
         load_csv(prog, str(p))
-    assert "these labels run 1..3" in info.value.hint and "subtract 1" in info.value.hint
+    assert "these labels reach 3 (counted from 1" in info.value.hint and "subtract 1" in info.value.hint
     p.write_text("1,2,3,4,5,0\n1,2,3,4,5,2\n1,2,3,4,5,1\n")
     assert list(load_csv(prog, str(p)).labels) == [0, 2, 1]
     p.write_text("1,2,3,4,5,7\n")  # (not a count from 1: no such hint)
@@ -338,6 +338,8 @@ def test_early_stopping_keeps_the_best_epoch(cli, tmp_path):
     assert obj["stopped"] == f"early: best epoch {best + 1}"
     again = cli("predict", DIGITS, "--params", str(tmp_path / "best.npz"), "--data", str(DIGITS_TEST), "--json")
     assert again.json()["loss"] == pytest.approx(val[best], rel=1e-9)  # the saved parameters are the best's
+    # and "final" describes them (a red team's find: it was the last epoch's, 2 epochs past the saved one)
+    assert obj["final"]["epoch"] == best + 1 and obj["final"]["val_loss"] == pytest.approx(again.json()["loss"])
     assert cli("train", DIGITS, "--data", str(DIGITS_TEST), "--early-stopping", "2").code == 2  # needs --val
 
 
@@ -467,3 +469,18 @@ def test_evaluation_and_predictions_run_in_blocks_within_the_budget(max_cost, mo
 
 
 FORWARD = interp.forward
+
+
+@pytest.mark.parametrize(("labels", "hint"), [("1,2,1", "subtract 1"), ("-1,1,1", "write 0 for -1"),
+                                              ("0,3.5,1", "regression loss")])
+def test_a_binary_classifiers_labels_outside_0_and_1_are_refused(cli, tmp_path, labels, hint):
+    """A red team's find: logistic regression trained on t = 2 without a word, its loss negative
+    (softplus(u) − 2u < 0 for u > 0: the binary cross-entropy needs t ∈ [0, 1]). Soft labels within
+    [0, 1] are probabilities, and train."""
+    rows = [f"{x},{t}" for x, t in zip((0.5, -1.0, 0.3), labels.split(","))]
+    (tmp_path / "d.csv").write_text("x,t\n" + "\n".join(rows) + "\n")
+    ran = cli("train", str(PROGRAMS / "logistic_regression.cg"), "--data", str(tmp_path / "d.csv"), "--epochs", "1")
+    assert ran.code == 1 and "is not 0 or 1" in ran.err and hint in ran.err, ran.err
+    (tmp_path / "s.csv").write_text("x,t\n0.5,1\n-1,0\n0.3,0.7\n")
+    assert cli("train", str(PROGRAMS / "logistic_regression.cg"), "--data", str(tmp_path / "s.csv"),
+               "--epochs", "1").code == 0

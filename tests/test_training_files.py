@@ -270,3 +270,16 @@ def test_the_loss_plot_ticks_whole_epochs(monkeypatch):
     plots.loss_plot([SimpleNamespace(epoch=e, train_loss=1 / e, val_loss=None) for e in (1, 2, 3)], "x.png")
     ticks = closed[0].axes[0].get_xticks()
     assert all(float(t).is_integer() for t in ticks), ticks
+
+
+def test_a_prediction_typed_below_the_loss_is_named_as_the_slip(cli, tmp_path):
+    """A red team's find: `yhat = softmax(u)` below J, no output line: train said the loss must be a
+    scalar and hinted at sums and dot products; the loss is there (J), only not the output."""
+    (tmp_path / "s.cg").write_text("input x[3], t[2]\nparam W[3, 2], b[2]\nu = W.T @ x + b\n"
+                                   "J = -sum(t * logsoftmax(u))\nyhat = softmax(u)\n")
+    (tmp_path / "d.csv").write_text("x0,x1,x2,t\n0.4,1.2,1.0,1\n-0.4,2.6,0.03,0\n")
+    ran = cli("train", str(tmp_path / "s.cg"), "--data", str(tmp_path / "d.csv"))
+    assert ran.code == 1 and "must be a scalar" in ran.err and "`output J` makes the scalar J the loss" in ran.err
+    fixed = tmp_path / "s.cg"
+    fixed.write_text(fixed.read_text() + "output J\n")
+    assert cli("train", str(fixed), "--data", str(tmp_path / "d.csv"), "--epochs", "1").code == 0

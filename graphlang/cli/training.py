@@ -98,7 +98,7 @@ def train(program: ProgramArg,
             plots.loss_plot(trainer.history, plot, f"{Path(program).name}: SGD, learning rate {lr:g}, batch {batch}"
                             + (f", L2 {l2:g}" if l2 else ""))
         if as_json:
-            obj = jsonout.training(trainer.history, trainer.params)
+            obj = jsonout.training(trainer.history, trainer.params, kept=trainer.early[1] if trainer.early else None)
             if trainer.stop or trainer.early:
                 obj["stopped"] = "interrupted" if trainer.stop else f"early: best epoch {trainer.early[1]}"  # type: ignore[index]
             print(jsonout.dumps(obj))

@@ -192,6 +192,9 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     return "\n".join(lines) + "\n"
 
 
+MAX_PIXELS = 8000  # the longer side of a PNG
+
+
 def render_file(dot_text: str, path: str, dpi: int = 200, program: Program | None = None) -> str | None:
     """Write .dot, or .svg/.png/.pdf through Graphviz; returns a message when `dot` is missing.
     `program`: refused at once where its long edges would hold Graphviz past its time limit."""
@@ -218,7 +221,11 @@ def render_file(dot_text: str, path: str, dpi: int = 200, program: Program | Non
         return (f"Graphviz is not installed, so {path} was not drawn; the DOT source is in {alt} "
                 "(install the `graphviz` package, e.g. apt-get install graphviz)")
     try:
-        proc = subprocess.run([exe, f"-T{fmt}", f"-Gdpi={dpi}"] if fmt == "png" else [exe, f"-T{fmt}"],
+        # a PNG at most MAX_PIXELS on its longer side (a 60-node graph was 13,403 px wide and took
+        # seconds to rasterize; 200 nodes, 32,767 px, more than image viewers open): scaled down
+        inches = f"{MAX_PIXELS / dpi:.3f}"
+        proc = subprocess.run([exe, f"-T{fmt}", f"-Gdpi={dpi}", f"-Gsize={inches},{inches}"] if fmt == "png"
+                              else [exe, f"-T{fmt}"],
                               input=dot_text.encode(), capture_output=True, timeout=60, check=False)
     except subprocess.TimeoutExpired:
         raise GraphlangError("limit", "Graphviz did not finish drawing in 60 s",

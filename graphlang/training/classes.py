@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from graphlang.errors import GraphlangError
 from graphlang.ir.graph import Graph
 
 # A prediction made by these is a probability (one number) or a distribution (a vector).
@@ -78,3 +81,26 @@ def confusion(preds: np.ndarray, targets: np.ndarray, cut: float) -> np.ndarray 
     out = np.zeros((k, k), dtype=int)
     np.add.at(out, (tc, predicted_classes(p if p.ndim == 2 and t.ndim == 2 else p.reshape(len(p)), cut)), 1)
     return out
+
+
+def check_binary_labels(graph: Graph, pred: str | None, data: Any, label: str) -> None:
+    """A binary classifier's labels are probabilities, 0 or 1 (a loss on a logit or probability reads
+    them so): labels 1 and 2, or −1 and 1, made the cross-entropy negative and training went on
+    (a red team's logistic regression on t = 2). Raised with the CSV line of the first one."""
+    if pred is None or reading(graph, pred) == "score" or label not in data.columns:
+        return
+    t = np.asarray(data.columns[label], dtype=np.float64)
+    if t.ndim != 1:
+        return
+    bad = (t < 0) | (t > 1)
+    if not np.any(bad):
+        return
+    i = int(np.argmax(bad))
+    path, lines = data.where if data.where is not None else ("the data", list(range(1, len(t) + 1)))
+    seen = np.unique(t)
+    hint = ("these labels are 1 and 2: subtract 1 (class 0 and class 1)" if set(seen) <= {1.0, 2.0} else
+            "these labels are -1 and 1: write 0 for -1" if set(seen) <= {-1.0, 1.0} else
+            "a binary label is 0 or 1 (a probability); for a number to fit, write a regression loss, "
+            "0.5 * (yhat - t)^2")
+    raise GraphlangError("value", f"{path} line {lines[i]}: the label {label} = {t[i]:g} is not 0 or 1, and the "
+                         f"loss reads {pred} as a class probability", hint=hint)

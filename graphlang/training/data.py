@@ -192,8 +192,9 @@ def load_csv(program: Program, path: str, max_rows: int = 2_000_000, names: list
                 counted = raw.min() >= 1 and raw.max() == classes and not np.any(raw != np.round(raw))
                 raise GraphlangError("value", f"{path} line {lines[i]}: the label {raw[i]:g} is "
                                      f"not a class 0..{classes - 1}", hint=(
-                                         f"classes are numbered from 0: these labels run 1..{classes} (the "
-                                         "lecture's y ∈ {1, …, C}); subtract 1 from the label column"
+                                         f"classes are numbered from 0 to {classes - 1}, and these labels reach "
+                                         f"{classes} (counted from 1, as the lecture's y ∈ {{1, …, C}}?): "
+                                         "subtract 1 from the label column"
                                          if counted else f"a label is a whole number from 0 to {classes - 1}"))
             labels = raw.astype(int)
             columns[n] = np.eye(classes)[labels]

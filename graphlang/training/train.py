@@ -17,6 +17,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.ir.lint import dead_ends
 from graphlang.numbers import strict_floats
 from graphlang.primitives.vmap import Batch
 from graphlang.program import Program
@@ -108,9 +109,14 @@ class Trainer:
                                      f"({', '.join(g.outputs)})", line, column, "write `output loss`")
             if self._shapes[self.out] != ():  # checked before any step: no "diverged" hint
                 st = next((s for s in g.statements if s.name == g.outputs[0]), None)  # (None: an input)
+                # `p = softmax(u)` below the loss, no output line: the loss is there, the last line is not it
+                loss = next((n for n in reversed(dead_ends(g)) if self._shapes[g.slot_of[n]] == ()), None) \
+                    if g.checked.output_pos is None else None
                 raise GraphlangError("shape", f"the output {g.outputs[0]} (the loss) must be a scalar, not of shape "
                                      f"{list(self._shapes[self.out])}", getattr(st, "line", None),
                                      getattr(st, "column", None),
+                                     f"the output is the last assigned name, {g.outputs[0]}; `output {loss}` makes "
+                                     f"the scalar {loss} the loss" if loss else
                                      "training minimizes a scalar loss: a sum, J = 0.5 * sum((z - t) ^ 2) with "
                                      "the label t an input, or a dot product (beta @ z + b, not beta * z)")
             cost = g.costs.get(tuple(self._shapes[: len(g.inputs)]), 0) * max(self.batch, 1)
@@ -296,6 +302,8 @@ class Trainer:
         if val is not None:
             _dataset(val)
         self.shapes(train)  # (a loss that is no scalar: said before training, not "stopped at epoch 1, step 1")
+        for data in (train, val) if val is not None else (train,):  # (t = 2 for a logistic loss)
+            classes.check_binary_labels(self.program.graph, self.pred, data, data_inputs(self.program)[-1])
         rng = rng_from(self.seed)
         kept = {k: v.copy() for k, v in self.params.items()}
         best: tuple[float, int, dict[str, np.ndarray]] | None = None
