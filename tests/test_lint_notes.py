@@ -138,3 +138,17 @@ def test_a_last_line_smaller_than_the_graph_it_follows_is_a_stray(last):
     assert said.startswith(f"the output is {last.split()[0]}, the last assigned name; y does not reach it")
     loss_last = "input x[3], t\nparam w[3], b\nu = dot(w, x) + b\nyhat = sigmoid(u)\nJ = softplus(u) - t * u\n"
     assert _notes(loss_last, {"x": [1, 2, 3], "t": 1, "w": [0.1, 0.2, 0.3], "b": 0.0}) == []
+
+
+def test_a_vector_transposed_on_the_right_of_a_product_is_noted():
+    """A red team's find: `G = g @ x.T` for the lecture's g xᵀ is the inner product (x.T of a vector is
+    x): y = sum(G) = 14 for g = x = [1, 2, 3], where sum(outer(g, x)) = 36 (numpy by hand). The
+    lecture's wᵀx, `w.T @ x`, is an inner product on purpose: no note."""
+    g = x = [1.0, 2.0, 3.0]
+    source = "input g[3], x[3]\nG = g @ x.T\ny = sum(G)\n"
+    (said,) = _notes(source, {"g": g, "x": x})
+    assert "g @ x.T in G = g @ x.T is the inner product" in said and "write outer(g, x)" in said
+    assert graphlang.parse(source).evaluate({"g": g, "x": x}).value == pytest.approx(float(np.dot(g, x)))
+    assert graphlang.parse(source.replace("g @ x.T", "outer(g, x)")).evaluate({"g": g, "x": x}).value == \
+        pytest.approx(float(np.sum(np.outer(g, x))))
+    assert _notes("input w[3], x[3]\ny = w.T @ x\n", {"w": g, "x": x}) == []

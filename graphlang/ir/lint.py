@@ -107,7 +107,7 @@ def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
     result [m] of a square [m, m] matrix combined with it elementwise, which numpy pairs with the
     columns (U − logsumexp(U, 1) gave a negative cross-entropy). Both run, and mean otherwise."""
     out: list[tuple[int, int, str]] = []
-    if not any(len(s) == 2 for s in shapes):
+    if not any(shapes):  # (numbers only: nothing runs along an axis)
         return out
     made = {eq.out: eq for eq in graph.eqns}
     for eq in graph.eqns:
@@ -121,6 +121,12 @@ def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
             out.append((eq.line, eq.column, f"{name} in {st.name} = {st.text} runs along axis {axis % len(shape)}, of "
                         f"length 1 in {u} {show(shape)}: every entry is {_ONE[name]}; a vector is meant to have "
                         f"one axis (declare x[n], not x[n, 1]), or write {name}({u}.T)"))
+        elif name == "matmul" and [len(shapes[i]) for i in eq.ins] == [1, 1] and eq.ins[1] in made \
+                and made[eq.ins[1]].prim.name == "T":  # `g @ x.T`: the lecture's g xᵀ meant
+            g, x = graph.as_written(eq.ins[0])[0] or "the vector", graph.as_written(made[eq.ins[1]].ins[0])[0] or "x"
+            out.append((eq.line, eq.column, f"{g} @ {x}.T in {st.name} = {st.text} is the inner product (a number): "
+                        f".T of a vector changes nothing, a vector having one axis; for the matrix {g} {x}ᵀ write "
+                        f"outer({g}, {x})"))
         elif name in _STRETCHED and len(eq.ins) == 2:
             ranks = [len(shapes[i]) for i in eq.ins]
             if sorted(ranks) != [1, 2]:

@@ -70,7 +70,7 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
         from prompt_toolkit.application.current import get_app
         text = get_app().current_buffer.text
         if text.strip() and not is_complete(text):
-            return " unfinished: close every bracket (or end the line without an operator); Ctrl-C abandons it"
+            return " unfinished: close the brackets (or end without an operator) · Ctrl-C abandons it"  # (≤ 80)
         return " :help lists the commands · Tab completes · Ctrl-D quits"
 
     prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
