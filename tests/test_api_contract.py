@@ -164,3 +164,12 @@ def test_a_defaultdict_does_not_make_up_a_missing_input():
             prog.gradient(given)
         assert info.value.kind == "missing-input" and "'z'" in info.value.message
     assert dict(given) == {"x": 2.0}
+
+
+def test_booleans_are_refused_with_the_cast_that_fixes_them():
+    """A red team's find: one-hot labels as a boolean array said only "is not numeric"."""
+    prog = graphlang.parse("input t[2]\ny = sum(t * t)\n")
+    with pytest.raises(graphlang.GraphlangError) as info:
+        prog.evaluate({"t": np.array([False, True])})
+    assert info.value.kind == "value" and "astype(float)" in (info.value.hint or "")
+    assert prog.evaluate({"t": np.array([False, True]).astype(float)}).value == 1.0

@@ -79,7 +79,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
             raise GraphlangError("limit", f"{what} is {bad}")
         if bad is not None:
             raise GraphlangError("value", f"{what} must be a number or a list of "
-                                 f"numbers, got {bad}", hint="e.g. --at x=2")
+                                 f"numbers, got {bad}", hint="write 1 and 0 for true and false" if
+                                 bad.startswith(("True", "False")) else "e.g. --at x=2")
         try:
             with np.errstate(all="ignore"):
                 arr = np.asarray(value, dtype=np.float64)
@@ -96,8 +97,10 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     if arr.ndim > limits.max_rank:
         raise GraphlangError("limit", f"{what} has {arr.ndim} axes; the limit is "
                              f"{limits.max_rank}")
-    if arr.dtype.kind not in "fiu":
-        raise GraphlangError("value", f"{what} is not numeric")
+    if arr.dtype.kind not in "fiu":  # (one-hot labels as booleans: a red team's np.array([False, True]))
+        raise GraphlangError("value", f"{what} is an array of {arr.dtype}, not numbers", hint=(
+            "booleans are no numbers here: write x.astype(float) (True as 1.0)" if arr.dtype.kind == "b" else
+            "give an array of numbers (dtype float or int)"))
     if arr.size > limits.max_tensor_elements:
         raise GraphlangError("limit", f"{what} has {arr.size:,} elements; the limit is "
                              f"{limits.max_tensor_elements:,}")
