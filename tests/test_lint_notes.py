@@ -152,3 +152,62 @@ def test_a_vector_transposed_on_the_right_of_a_product_is_noted():
     assert graphlang.parse(source.replace("g @ x.T", "outer(g, x)")).evaluate({"g": g, "x": x}).value == \
         pytest.approx(float(np.sum(np.outer(g, x))))
     assert _notes("input w[3], x[3]\ny = w.T @ x\n", {"w": g, "x": x}) == []
+
+
+PAIRED_ON_PURPOSE = [  # another matrix's per-row values beside a square matrix's columns: meant (an audit's finds)
+    "input X[3, 2], T[3, 3]\nparam Mu[3, 2]\nU = 2 * (X @ Mu.T) - sum(Mu * Mu, 1)\n"
+    "J = mean(logsumexp(U, 1) - sum(T * U, 1))\n",  # a prototype classifier: ‖μ_c‖² in column c
+    "input X[3, 2], y[3]\nparam alpha[3]\nG = X @ X.T\nsq = sum(X * X, 1)\nR = sq - G\nD = R + R.T\n"
+    "J = sum((exp(-D / 2) @ alpha - y) ^ 2)\n",  # squared distances for an RBF kernel
+    "input X[3, 2], T[3, 3], Cost[3, 3]\nparam W[2, 3]\nU = X @ W\nwc = sum(Cost, 1)\n"
+    "J = -sum(T * wc * logsoftmax(U)) / 3\n",  # per-class weights from a cost matrix
+    "input X[3, 3], T[3, 3]\nparam W[3, 3]\nPw = exp(W)\nWn = Pw / sum(Pw.T, 1)\nU = X @ Wn\n"
+    "J = mean(logsumexp(U, 1) - sum(T * U, 1))\n",  # columns normalized, through the transpose
+]
+PAIRED_BY_MISTAKE = [  # a square matrix combined with its own per-row values, through elementwise steps
+    "input U[3, 3], T[3, 3]\nL = U - ln(sum(exp(U), 1))\nJ = -sum(T * L) / 3\n",
+    "input U[3, 3], T[3, 3]\nN = U / sqrt(mean(U ^ 2, 1) + 1e-5)\nJ = sum((N - T) ^ 2)\n",
+    "input U[3, 3], T[3, 3]\nM = relu(1 + U - sum(U * T, 1)) * (1 - T)\nJ = sum(M) / 3\n",
+    "input U[3, 3], T[3, 3]\nK = U @ U.T\nKc = K - mean(K, 0) - mean(K, 1) + mean(K)\nJ = sum(Kc ^ 2)\n",
+]
+
+
+@pytest.mark.parametrize("source", PAIRED_ON_PURPOSE)
+def test_another_matrixs_per_row_values_beside_a_square_one_are_not_noted(source):
+    rng = np.random.default_rng(7)
+    prog = graphlang.parse(source)
+    at = {n: rng.normal(size=s) for n, s in prog.checked.declared.items()}
+    assert [n for n in _notes(source, at) if "one value per row" in n] == []
+
+
+def test_a_prototype_classifier_pairs_each_prototypes_norm_with_its_column():
+    """The oracle behind the first of those: logits −‖x_i − μ_c‖² + ‖x_i‖² by numpy, row by row."""
+    rng = np.random.default_rng(3)
+    X, Mu, T = rng.normal(size=(3, 2)), rng.normal(size=(3, 2)), np.eye(3)
+    U = -((X[:, None, :] - Mu[None, :, :]) ** 2).sum(-1) + (X ** 2).sum(1)[:, None]
+    want = np.mean(np.log(np.exp(U).sum(1)) - (T * U).sum(1))
+    got = graphlang.parse(PAIRED_ON_PURPOSE[0]).evaluate({"X": X, "Mu": Mu, "T": T}).value
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+@pytest.mark.parametrize("source", PAIRED_BY_MISTAKE)
+def test_a_square_matrix_with_its_own_per_row_values_is_noted_through_elementwise_steps(source):
+    rng = np.random.default_rng(7)
+    at = {"U": rng.normal(size=(3, 3)), "T": np.eye(3)}
+    assert [n for n in _notes(source, at) if "one value per row of the 3×3 matrix" in n]
+
+
+def test_a_last_line_named_as_a_loss_is_the_output_meant():
+    """An audit's false notes: a metric or a prediction above a loss written on the logits, J = mean(…)
+    or J = softplus(u) − t·u, read "the output is J, …; acc does not reach it". The last line named as
+    a loss is meant; below it, `p = sigmoid(u)` is still a stray."""
+    metric = ("input X[5, 3], T[5, 4]\nparam W[3, 4], b[4]\nU = X @ W + b\nP = softmax(U)\npt = sum(P * T, 1)\n"
+              "hit = sigmoid(50 * (pt - 0.5))\nacc = mean(hit)\nJ = mean(logsumexp(U, 1) - sum(T * U, 1))\n")
+    rng = np.random.default_rng(1)
+    at = {"X": rng.normal(size=(5, 3)), "T": np.eye(4)[[0, 1, 2, 3, 0]], "W": rng.normal(size=(3, 4)),
+          "b": np.zeros(4)}
+    assert _notes(metric, at) == []
+    inline = "input x, y\nparam w, b\nyhat = w * x + b\nJ = (w * x + b - y) ^ 2\n"
+    assert _notes(inline, {"x": 2.0, "y": 1.0, "w": 0.5, "b": 0.1}) == []
+    below = "input x, t\nparam w, b\nu = w * x + b\nJ = softplus(u) - t * u\np = sigmoid(u)\n"
+    assert any("the output is p" in n for n in _notes(below, {"x": -1.0, "t": 1.0, "w": 1.3, "b": 0.2}))

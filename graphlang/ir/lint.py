@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import math
+import re
+from typing import Any
 
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import postorder
@@ -103,9 +105,10 @@ _ROW_WISE = {"sum", "mean", "logsumexp"}  # a reduction that, over axis 1 of a m
 
 def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
     """Reductions along an axis that does not hold the values: softmax of a column [n, 1] (its last
-    axis has length 1, so every entry is 1 and J = 0: a red team's p = [[1], [1]]); and a per-row
-    result [m] of a square [m, m] matrix combined with it elementwise, which numpy pairs with the
-    columns (U − logsumexp(U, 1) gave a negative cross-entropy). Both run, and mean otherwise."""
+    axis has length 1, so every entry is 1 and J = 0: a red team's p = [[1], [1]]); `g @ x.T` of two
+    vectors; and a per-row result of a square matrix combined elementwise with that same matrix,
+    which numpy pairs with the columns (U − logsumexp(U, 1) gave a negative cross-entropy; another
+    matrix's row norms beside a distance matrix, ‖μ_c‖² in column c, are meant). All run."""
     out: list[tuple[int, int, str]] = []
     if not any(shapes):  # (numbers only: nothing runs along an axis)
         return out
@@ -119,33 +122,62 @@ def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
         if name in _ONE and isinstance(axis, int) and len(shape) >= 2 and shape[axis] == 1 < math.prod(shape):
             u = graph.as_written(eq.ins[0])[0]
             out.append((eq.line, eq.column, f"{name} in {st.name} = {st.text} runs along axis {axis % len(shape)}, of "
-                        f"length 1 in {u} {show(shape)}: every entry is {_ONE[name]}; a vector is meant to have "
-                        f"one axis (declare x[n], not x[n, 1]), or write {name}({u}.T)"))
+                        f"length 1 in {(u + ' ') if u else 'its operand, '}{show(shape)}: every entry is "
+                        f"{_ONE[name]}; if the values lie along another axis (a column), declare vectors with one "
+                        "axis (x[n], not x[n, 1])" + (f" or write {name}({u}.T)" if u else "")))
         elif name == "matmul" and [len(shapes[i]) for i in eq.ins] == [1, 1] and eq.ins[1] in made \
                 and made[eq.ins[1]].prim.name == "T":  # `g @ x.T`: the lecture's g xᵀ meant
             g, x = graph.as_written(eq.ins[0])[0] or "the vector", graph.as_written(made[eq.ins[1]].ins[0])[0] or "x"
             out.append((eq.line, eq.column, f"{g} @ {x}.T in {st.name} = {st.text} is the inner product (a number): "
                         f".T of a vector changes nothing, a vector having one axis; for the matrix {g} {x}ᵀ write "
                         f"outer({g}, {x})"))
-        elif name in _STRETCHED and len(eq.ins) == 2:
-            ranks = [len(shapes[i]) for i in eq.ins]
-            if sorted(ranks) != [1, 2]:
-                continue
-            m, r = (eq.ins[0], eq.ins[1]) if ranks[0] == 2 else (eq.ins[1], eq.ins[0])
-            red = made.get(r)
-            rows, cols = shapes[m]
-            flipped = m in made and made[m].prim.name in ("T", "mT")  # ((U.T - lse(U, 1)).T: the fix itself)
-            if red is not None and red.prim.name in _ROW_WISE and red.attr in (1, -1) and rows == cols > 1 \
-                    and len(shapes[red.ins[0]]) == 2 and not flipped:
-                a = graph.as_written(m)[0] or "the matrix"
-                b = graph.as_written(r)[0] or f"{red.prim.name}({graph.as_written(red.ins[0])[0] or '…'}, {red.attr})"
-                sym = _STRETCHED[name]
-                fix = f"{a}.T {sym} {b}" if m == eq.ins[0] else f"{b} {sym} {a}.T"
-                fix = f"({fix}).T" if sym in "+-*/^" else f"{sym}({fix.replace(f' {sym} ', ', ')}).T"
-                out.append((eq.line, eq.column, f"{b} has one value per row of the {rows}×{cols} matrix {a}, and "
-                            f"in {st.name} = {st.text} numpy pairs it with the columns (element [i, j] takes its "
-                            f"value [j], not [i]); for each row's own value write {fix}"))
+        elif name in _STRETCHED and len(eq.ins) == 2 and sorted(len(shapes[i]) for i in eq.ins) == [1, 2]:
+            said = _per_row(graph, shapes, made, eq)
+            if said:
+                out.append((eq.line, eq.column, said))
     return out
+
+
+_NOT_ELEMENTWISE = frozenset({"T", "expand", "logsumexp", "mean", "sum"})  # (with a float version all the same)
+
+
+def _roots(slot: int, shapes: list[Shape], made: dict[int, Any]) -> set[int]:
+    """The tensors a slot is computed from elementwise, through operands of its own shape (exp(U),
+    U², 1 + U, U·T, K − mean(K, 0): U; U and T; K), where the walk stops at anything else."""
+    found, todo, seen = set(), [slot], 0
+    while todo and seen < 64:
+        s, seen = todo.pop(), seen + 1
+        eq = made.get(s)
+        if eq is None or eq.prim.scalar is None or eq.prim.name in _NOT_ELEMENTWISE:
+            found.add(s)
+            continue
+        same = [i for i in eq.ins if shapes[i] == shapes[s]]
+        todo.extend(same) if same else found.add(s)
+    return found
+
+
+def _per_row(graph: Graph, shapes: list[Shape], made: dict[int, Any], eq: Any) -> str | None:
+    """The note on a per-row result r of a square M combined with M itself (through elementwise steps:
+    ln(sum(exp(U), 1)), X / sqrt(mean(X², 1))), or None."""
+    m, r = (eq.ins[0], eq.ins[1]) if len(shapes[eq.ins[0]]) == 2 else (eq.ins[1], eq.ins[0])
+    rows, cols = shapes[m]
+    reds = [made.get(k) for k in _roots(r, shapes, made)]
+    red = next((e for e in reds if e is not None and e.prim.name in _ROW_WISE and e.attr in (1, -1)
+                and len(shapes[e.ins[0]]) == 2), None)
+    if red is None or not rows == cols > 1 or not _roots(red.ins[0], shapes, made) & _roots(m, shapes, made):
+        return None
+    st, sym = graph.statements[eq.stmt], _STRETCHED[eq.prim.name]
+    a = graph.as_written(m)[0]
+    operand = graph.as_written(red.ins[0])[0]
+    b = graph.as_written(r)[0] or (f"{red.prim.name}({operand}, {red.attr})" if red.out == r and operand
+                                   else f"{red.prim.name}(…, {red.attr})")
+    fix = ""
+    if a and "…" not in b:
+        both = f"{a}.T {sym} {b}" if m == eq.ins[0] else f"{b} {sym} {a}.T"
+        fix = f": write ({both}).T" if sym in "+-*/^" else f": write {sym}({both.replace(f' {sym} ', ', ')}).T"
+    return (f"{b} has one value per row of the {rows}×{cols} matrix {a or 'it is computed from'}, and in {st.name} = "
+            f"{st.text} numpy pairs it with the columns (element [i, j] takes its value [j], not [i]); for each "
+            f"row's own value, transpose, combine and transpose back{fix}")
 
 
 def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:
@@ -164,6 +196,11 @@ def _e_powers(graph: Graph) -> list[tuple[int, int, str]]:
                         f"e ({where}) raised to a power; for the exponential write exp(…) (or name the node "
                         "otherwise)"))
     return out
+
+
+# The last line named as a loss is the output meant (J = softplus(u) − t·u below a metric, a prediction
+# or the lecture's own form of the loss: an audit's 8 false notes on 87 correct programs)
+_LOSS = re.compile(r"(j|l|loss|cost|nll|objective)([_\d].*)?", re.IGNORECASE)
 
 
 def _larger(graph: Graph, sinks: list[str], own: int) -> list[str]:
@@ -193,7 +230,7 @@ def dead_ends(graph: Graph) -> list[str]:
     sigmoid(u)` typed below J = softplus(u) - t*u: ∂/∂t is 0), or the name is computed from more
     than twice the output's statements (`check = a * 2` below y). A prediction or a logged error
     above the loss reads about what the loss reads: no note."""
-    if graph.checked.output_pos is not None:
+    if graph.checked.output_pos is not None or _LOSS.fullmatch(graph.outputs[0]):
         return []
     outs, args = graph.outs, graph.args  # (the columns: no equation objects for a 10⁵-line program)
     read = {i for ins in args for i in ins}
