@@ -1095,3 +1095,17 @@ def test_run_of_a_long_program_shows_its_first_and_last_rows(tmp_path):
     shown = render(s.handle(":run"))
     assert f"({300 + 1 - MOST_ROWS:,} rows not shown" in shown
     assert re.search(r"v299\s*│\s*v298 \+ x\s*│\s*150\b", shown) and "│ v200 " not in shown
+
+
+def test_the_command_save_suggests_runs_as_written(tmp_path, cli):
+    """A docs audit's find: `:save` suggested `--at 'x=2.0 z=3.0'`, a form the README never gives; now
+    the comma form, and the command, run as written, gives the lecture's y = 412.19."""
+    import shlex
+    s = ReplSession()
+    for line in LECTURE_LINES + [":at x=2 z=3"]:
+        s.handle(line)
+    said = render(s.handle(f":save {tmp_path / 'p.cg'}"))
+    command = said.split("run it: ", 1)[1].strip()
+    assert "--at 'x=2.0,z=3.0'" in command
+    ran = cli(*shlex.split(command)[1:])
+    assert ran.code == 0 and "412.1914573" in ran.out

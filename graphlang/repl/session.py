@@ -282,7 +282,7 @@ class ReplSession:
             body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
             write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
             prog = self.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
-            values = rc.header({k: v for k, v in self.at.items() if prog and k in prog.inputs})[len(rc.AT_HEADER):]
+            values = ",".join(rc.header({k: v for k, v in self.at.items() if prog and k in prog.inputs}).split()[2:])
             return [Text(f"saved {len(self._names.assigned)} statement(s)" + (" and the :at values" if self.at else "")
                          + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
                                             if 0 < len(values.strip()) <= 200 else ""))]
