@@ -306,3 +306,55 @@ def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give(
     assert [i.name for i in rep.items if not i.passed] == ["y"], rep.as_text()
     answers["y"] = 412  # 411.76 to 3 figures: the student's own sum, rounded
     assert dataclasses.replace(hw, ecf=False).grade_answers(answers).score == rep.max_score
+
+
+# A review's simulated honest students, refused once right answers no longer moved by a whole digit
+# (each: the generated exercise, its comparison, and a student's answers worked by sympy; every item passes)
+REVIEWED = [
+    (15, "easy", None, {"a": 4.5, "b": 1.5, "c": 0.0707, "d": 0.318, "y": 1.82, "g_y": 1.0, "g_d": 1.0, "g_c": 4.5,
+                        "g_b": -3.49, "g_a": -3.42, "dy/dx": -10.2, "dy/dz": -1.64}),  # local derivatives rounded
+    (3, "medium", 4, {"a": 1.099, "b": 0.4548, "c": 0.9866, "d": 0.8983, "e": 0.7155, "f": 2.96, "h": 0.4259,
+                      "y": 4.101, "g_y": 1.0, "g_h": 1.0, "g_f": 1.0, "g_e": 1.0, "g_d": 0.4881, "g_c": 3.0,
+                      "g_b": 0.6042, "g_a": -0.5381, "dy/dx": 0.07977, "dy/dz": 0.8073}),  # 3·round(1 − tanh²2.5)
+]
+SLIPPED = [  # one slip (f, h[0]), then every step right from the student's own values: only the slip fails
+    (34, "medium", {"a": -1.0, "b": -0.99, "c": -1.99, "d": -0.407, "e": 0.666, "f": 0.396, "h": 0.63, "k": 0.558,
+                    "m": 0.848, "y": 1.41, "g_y": 1.0, "g_m": 1.0, "g_k": 0.471, "g_h": 0.324, "g_f": 0.258,
+                    "g_e": 0.0578, "g_d": 0.0384, "g_c": 0.0351, "g_b": 0.0351, "g_a": 0.0351, "dy/dx": 0.0351,
+                    "dy/dz": -0.0401}, "f"),
+    (31, "hard", {"u": [-0.25, -0.25], "h": [-0.147, -0.245], "v": [-0.269, 0.196], "o": [0.433, 0.549],
+                  "e": [-0.567, 0.549], "s": [0.321, 0.301], "J": 0.311, "g_J": 1.0, "g_s": [0.5, 0.5],
+                  "g_e": [-0.567, 0.549], "g_o": [-0.567, 0.549], "g_v": [-0.139, 0.136], "g_h": [-0.207, -0.138],
+                  "g_u": [-0.195, -0.129], "dJ/dW": [[-0.0974, -0.0974], [-0.0646, -0.0646]], "dJ/db": [-0.195, -0.129],
+                  "dJ/dV": [[0.0205, 0.0341], [-0.02, -0.0333]], "dJ/dx": [0.259, 0.227]}, "h"),
+]
+
+
+@pytest.mark.parametrize(("seed", "difficulty", "digits", "answers"), REVIEWED)
+def test_an_honest_student_a_review_simulated_is_credited(seed, difficulty, digits, answers):
+    import dataclasses
+
+    from graphlang.exercise import generate
+    assignment = generate(seed, difficulty).assignment
+    if digits is not None:
+        assignment = dataclasses.replace(assignment, comparison=Comparison("sigfig", digits=digits))
+    report = assignment.grade_answers(answers)
+    assert report.score == report.max_score, report.as_text()
+
+
+@pytest.mark.parametrize(("seed", "difficulty", "answers", "slip"), SLIPPED)
+def test_after_one_slip_the_steps_worked_from_it_are_carried_forward(seed, difficulty, answers, slip):
+    from graphlang.exercise import generate
+    report = generate(seed, difficulty).assignment.grade_answers(answers)
+    assert [i.name for i in report.items if not i.passed] == [slip], report.as_text()
+
+
+def test_tangents_asked_before_the_ones_they_read_do_not_crash_the_grader():
+    """A review's find: `db/dx` asked before `da/dx` (b = exp(a), a = sin x) sent the spans into a
+    recursion ("the input nests too deeply"; a batch's "crashed the grader"). By hand, to 3 figures:
+    a = 0.218, b = 1.24, da/dx = cos 0.22 = 0.976, db/dx = 1.24·0.976 = 1.21, dy/dx = 0.218·1.21 +
+    1.24·0.976 = 1.47 (true 1.479: right from the rounded answers)."""
+    ref = "a = sin(x)\nb = exp(a)\ny = b * a\n"
+    answers = {"a": 0.218, "b": 1.24, "y": 0.27, "db/dx": 1.21, "da/dx": 0.976, "dy/dx": 1.47}
+    report = grade_answers(ref, answers, {"x": 0.22}, quantities=list(answers), comparison=C3)
+    assert report.score == report.max_score, report.as_text()

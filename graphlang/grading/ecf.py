@@ -33,7 +33,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     beside the node's own value, which a student bisecting on the threshold would learn."""
     locals_ = _reverse_locals(q, prog, adj)
     return any(_carried(q, form, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
-                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None), spans)
+                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None, env), spans)
                for step, forward in _ways(q, prog, adj, env, student)
                for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
 
@@ -118,7 +118,7 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     0 to 5)."""
     locals_ = _reverse_locals(q, prog, adj)
     return any(_rounded(q, step, forward, env, student, given, cmp, right, cmp_of, scale,
-                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None), spans)
+                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None, env), spans)
                for step, forward in _ways(q, prog, adj, env, student))
 
 
@@ -135,11 +135,18 @@ def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], stud
     lo, hi, found = v.copy(), v.copy(), False
     if true is not None and np.shape(true) == v.shape:
         lo, hi, found = np.minimum(lo, true), np.maximum(hi, true), True
+    locals_ = _reverse_locals(q, prog, adj)
     for step, forward in _ways(q, prog, adj, env, student):
-        got = _range(q, step, forward, env, student, right, cmp_of, spans, every=True)
-        if got is not None and np.shape(got[0]) == v.shape:
-            carried, below, above = got[:3]
-            lo, hi, found = np.minimum(lo, carried - below), np.maximum(hi, carried + above), True
+        slack = slack_of(q, forward, cmp_of(q), locals_ if forward is adj.forward else None, env)
+        # each form that may credit it (a consumer's wrong value written as that node, or as its
+        # definition: a review's find, the span from the reference's form alone missed the student's)
+        for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)):
+            got = _range(q, form, forward, env, student, right, cmp_of, spans, every=True)
+            if got is not None and np.shape(got[0]) == v.shape:
+                carried, below, above, used, terms, mixed = got[:6]
+                loose = slack(used, terms, mixed)  # (local derivatives rounded as explain prints them)
+                lo, hi = np.minimum(lo, carried - below - loose), np.maximum(hi, carried + above + loose)
+                found = True
     if not found:  # (no way to compute it from their answers: anywhere its digits round from)
         return v - h, v + h
     return np.maximum(lo, v - h), np.minimum(hi, v + h)

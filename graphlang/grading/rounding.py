@@ -24,20 +24,29 @@ class Spans(dict[str, Any]):
         if callable(super().__getitem__(name)):  # those judged before it first, in order: no recursion
             for n, pending in list(super().items()):
                 if callable(pending):
-                    self[n] = pending()
+                    super().__setitem__(n, None)  # (being worked out: not `in` the spans meanwhile; a
+                    super().__setitem__(n, pending())  # tangent asked before the one it reads recursed)
                 if n == name:
                     break
         return super().__getitem__(name)  # type: ignore[no-any-return]
 
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name) and super().__getitem__(name) is not None
 
-def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tuple[str, Any]] | None
-              ) -> Callable[..., Any]:
+
+def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tuple[str, Any]] | None,
+             true: dict[str, Any] | None = None) -> Callable[..., Any]:
     """How far a chain rule's terms may move with their local derivatives rounded to the figures (or
-    decimals) asked, as explain prints them; 0 for a value's statement, and for relabs (no digits)."""
+    decimals) asked, as explain prints them; 0 for a value's statement, and for relabs (no digits).
+    The rounding of the local derivative at the student's written values or, `true`, at the true ones
+    (a student who keeps full precision rounds 1 − tanh²(2.5) = 0.0265923, not 1 − 0.9866²: a review's
+    honest students refused, once right answers no longer moved by a whole digit)."""
     if q in forward or cmp.kind not in ("sigfig", "decdig"):
         return lambda step, terms, env: 0.0
-    return lambda step, terms, env: sum(_rounding_of_local(k, e, t, env, cmp, locals_)
-                                        for k, (e, t) in enumerate(zip(step, terms)))
+    return lambda step, terms, env: sum(
+        np.maximum(_rounding_of_local(k, e, t, env, cmp, locals_),
+                   _rounding_of_local(k, e, t, true, cmp, locals_) if true is not None else 0.0)
+        for k, (e, t) in enumerate(zip(step, terms)))
 
 
 def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cmp: Comparison,
