@@ -291,3 +291,22 @@ def test_a_worksheet_leaves_out_a_comment_that_runs_the_program(tmp_path, cli):
         sheet = (tmp_path / name).read_text()
         assert "graphlang run" not in sheet and "a = x * z" in sheet, name
     assert "graphlang run" in (PROGRAMS / "homework" / "reference.cg").read_text()  # (there to leave out)
+
+
+def test_an_instructors_worksheet_sends_no_student_to_the_key(tmp_path, cli):
+    """A TA's find: `exercise --assignment` wrote a worksheet telling students to run `graphlang check
+    --assignment assignment.toml`, a file that holds the reference: they could check themselves to full
+    marks. An instructor's worksheet names answers_template.json instead, written beside it, whose keys
+    are exactly the key's; a generated practice exercise keeps its self-check."""
+    import json
+    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path / "a"))
+    assert ran.code == 0, ran.err
+    for name in ("worksheet.md", "worksheet.tex"):
+        sheet = (tmp_path / "a" / name).read_text()
+        assert "assignment.toml" not in sheet and "answers\\_template.json" in sheet.replace("answers_template",
+                                                                                             "answers\\_template")
+    template = json.loads((tmp_path / "a" / "answers_template.json").read_text())
+    key = json.loads((tmp_path / "a" / "key.json").read_text())
+    assert set(template) == set(key) and all(v is None for v in template.values())
+    assert cli("exercise", "--seed", "1", "-o", str(tmp_path / "p")).code == 0
+    assert "check --assignment assignment.toml" in (tmp_path / "p" / "worksheet.md").read_text()

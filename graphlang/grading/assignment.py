@@ -29,6 +29,7 @@ load (a usage error naming the file and the key); after that grading a submissio
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping
@@ -123,11 +124,13 @@ class Assignment:
             raise GraphlangError("usage", 'a worksheet prints the reference program, and this assignment says '
                                  'submit = "program": the students would copy it', hint='describe the function '
                                  'in your own words; worksheets are for submit = "answers" (or "either")')
-        sheet = sheet_for(self.reference, self.quantities, self.comparison.expects() + self.comparison.why(),
-                                    self.submit)
+        sheet = dataclasses.replace(sheet_for(self.reference, self.quantities, self.comparison.expects()
+                                              + self.comparison.why(), self.submit), graded=True)
         title, args = self.title or "Backpropagation by hand", (self.reference, self.at)
         return {"worksheet.md": worksheet.markdown(*args, title, self.fixed, sheet),
                 "worksheet.tex": worksheet.latex(*args, title, self.fixed, sheet),
+                "answers_template.json": json.dumps({q: None for q in self.quantities}, indent=1,
+                                                    ensure_ascii=False) + "\n",
                 "key.json": json.dumps(self.key(), indent=1, ensure_ascii=False) + "\n"}
 
     # --- grading -------------------------------------------------------------------------------

@@ -26,6 +26,9 @@ class Sheet:
     precision: str = "3 significant figures"
     submit: str = "answers"
     values: tuple[str, ...] | None = None  # the nodes whose value is graded (None: every one)
+    # an instructor's own assignment: no command that grades with assignment.toml, which holds the
+    # reference (a TA's find: the worksheet told students to check themselves against the key)
+    graded: bool = False
 
     @property
     def forward_gradient(self) -> bool:
@@ -78,13 +81,24 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
     code = (lambda c: f"\\texttt{{{tex_escape(c)}}}") if tex else (lambda c: f"`{c}`")  # noqa: E731
     template = code("graphlang check --assignment assignment.toml --template > answers.json")
     grade = code("graphlang check --assignment assignment.toml --answers answers.json")
+    if sheet.graded:
+        names = code("answers_template.json")
+        return [_shown_output(prog, m, name), *steps, f"Answers are graded to {sheet.precision}. " + {
+            "answers": f"Submit a JSON file of answers: {names} names every one to fill in.",
+            "program": "Submit a .cg program computing the same function.",
+            "either": f"Submit a JSON file of answers ({names} names every one to fill in) or a .cg "
+                      "program computing the same function."}[sheet.submit]]
     how = {"answers": f"Submit a JSON file of answers ({template} writes one to fill in); {grade} grades it.",
            "program": "Submit a .cg program computing the same function ("
                       f"{code('graphlang check --assignment assignment.toml --submission yours.cg')} grades it).",
            "either": f"Submit a JSON file of answers ({template} writes one to fill in) or a .cg program computing "
                      f"the same function; {grade} (or {code('--submission yours.cg')}) grades it."}[sheet.submit]
-    shown = m(name(out)) if len(prog.outputs) == 1 else m("(" + ", ".join(name(n) for n in prog.outputs) + ")")
-    return [shown, *steps, f"Answers are graded to {sheet.precision}. {how}"]
+    return [_shown_output(prog, m, name), *steps, f"Answers are graded to {sheet.precision}. {how}"]
+
+
+def _shown_output(prog: Program, m: Any, name: Any) -> str:
+    out = prog.outputs[0]
+    return m(name(out)) if len(prog.outputs) == 1 else m("(" + ", ".join(name(n) for n in prog.outputs) + ")")
 
 
 def _graded(asked: tuple[str, ...] | None, what: str, name: Any, m: Any) -> str:
