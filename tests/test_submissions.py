@@ -530,3 +530,23 @@ def test_a_missing_submission_is_named_by_its_own_path_not_the_references(cli, t
     ran = cli("check", ref, "--at", "x=2,z=3", option, str(tmp_path / given))
     assert ran.code == 2 and ran.err.startswith(f"{tmp_path / given}: usage error: {option} "), ran.err
     assert "hint:" in ran.err and "reference.cg" not in ran.err
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ('{"z1": 1.1, "z2": \u22122.6}', "typographic minus"),
+    ('{"z1": 1.1, "z2": -2.6,}', "remove the comma before '}'"),
+    ('{"z1": 1,1}', "a decimal comma? JSON writes 1.5, not 1,5"),
+    ('{"z1": None, "z2": True}', "JSON writes null, true, false"),
+])
+def test_a_json_typo_is_named_in_a_students_words(text, said):
+    """A TA's find: each of these scored 0 with only json's "Expecting value" or "Expecting property
+    name enclosed in double quotes"."""
+    from graphlang.grading.answers_file import parse_answers
+    answers, why = parse_answers(text)
+    assert answers is None and said in why, why
+
+
+def test_a_quoted_number_with_a_typographic_minus_is_named():
+    from graphlang.checker import grade_answers
+    report = grade_answers("y = x * 2\n", {"y": "\u22121.373"}, {"x": -0.6865}, quantities=["y"])
+    assert "typographic minus: write -1.373, unquoted" in report.items[0].message

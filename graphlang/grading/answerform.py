@@ -51,6 +51,10 @@ def malformed(got: Any, want: Any) -> str:
     if g is None:
         spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
         inside = re.findall(_NUMBER, got[:200]) if isinstance(got, str) else []
+        typographic = isinstance(got, str) and _float(got.replace("\u2212", "-").replace("\u2013", "-")) is not None
+        if typographic and not spelled:  # "−1.373" pasted from a PDF: a typographic minus (a TA's find)
+            plain = got.strip().replace("\u2212", "-").replace("\u2013", "-")
+            return f"not a number or a list of numbers (a string with a typographic minus: write {plain}, unquoted)"
         if spelled:
             return f'not a number or a list of numbers (a string: write {got.strip()}, not "{got.strip()}")'
         words = len(inside) == 1 and _WORDS.fullmatch(re.sub(_NUMBER, " ", got[:200], count=1))

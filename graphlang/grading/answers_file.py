@@ -56,6 +56,23 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _slip(text: str, pos: int) -> str:
+    """What a JSON syntax error most likely is, in a student's words (json says only "Expecting
+    value" for −2.6, None or a trailing comma: a TA's find)."""
+    at, before = text[pos:pos + 12], text[:pos].rstrip()
+    if at.startswith(("\u2212", "\u2013")):
+        return f": {at[0]!r} is a typographic minus (from a PDF or a word processor); type the ASCII '-'"
+    word = re.match(r"[A-Za-z]+", at)
+    if word and word.group() in ("None", "True", "False", "NaN", "Infinity", "nan", "inf"):
+        return (f": {word.group()} is no JSON value; " + ("JSON writes null, true, false" if word.group() in
+                ("None", "True", "False") else "every answer is a finite number"))
+    if at.startswith(("}", "]")) and before.endswith(","):
+        return f": remove the comma before {at[0]!r} (JSON allows none after the last item)"
+    if before.endswith(",") and re.match(r"\d", at) and re.search(r":\s*-?\d+,$", before):
+        return ": a decimal comma? JSON writes 1.5, not 1,5"
+    return ""
+
+
 def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dict[str, Any] | None, str]:
     """(answers, "") for a JSON object; (None, why) otherwise, `why` naming `label` and, for a
     syntax error, the line and column."""
@@ -79,7 +96,7 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
     except json.JSONDecodeError as err:
         program = _PROGRAM.match(text) is not None  # a .cg program sent as the answers
         return None, (f"{label} is not valid JSON (line {err.lineno}, column {err.colno}): {err.msg}"
-                      + (LOOKS_LIKE["answers"][0] if program else ""))
+                      + (LOOKS_LIKE["answers"][0] if program else _slip(text, err.pos)))
     except RecursionError:
         return None, f"{label} is not valid JSON (it nests too deeply)"
     except ValueError:  # Python refuses to read an integer of more than 4,300 digits
