@@ -738,3 +738,18 @@ def test_a_named_literal_is_not_asked_and_a_constants_adjoint_is_not_either(tmp_
     from graphlang.grading.quantities import default_quantities
     prog = graphlang.parse((tmp_path / "r.cg").read_text())
     assert default_quantities(prog, True) == ["c", "u", "v", "y", "g_y", "g_v", "g_u", "dy/dw", "dy/dx"]
+
+
+def test_an_empty_ask_and_a_misspelled_quantity_are_told(tmp_path):
+    """A TA's finds: `ask = []` was graded as every quantity, and `[quantities."dy/dX"]` was refused
+    without the "did you mean" an answers file's keys get."""
+    ref = str(PROGRAMS / "lecture13.cg")
+    (tmp_path / "e.toml").write_text(f'reference = "{ref}"\nat = {{ x = 2, z = 3 }}\nask = []\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "e.toml")
+    assert info.value.kind == "usage" and "asks for nothing" in info.value.message
+    (tmp_path / "q.toml").write_text(f'reference = "{ref}"\nat = {{ x = 2, z = 3 }}\n'
+                                     '[quantities."dy/dX"]\npoints = 2\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        Assignment.load(tmp_path / "q.toml")
+    assert "did you mean 'dy/dx'?" in (info.value.hint or "")

@@ -359,3 +359,13 @@ def test_the_gradescope_zip_goes_into_a_folder_made_for_it(tmp_path, cli):
     bad = cli("autograder", "gradescope", "--assignment", str(HW / "assignment.toml"),
               "-o", str(tmp_path / "f" / "x.zip"))
     assert bad.code == 2 and "is not a folder" in bad.err and "assignment.toml" not in bad.err
+
+
+def test_prairielearn_names_the_two_quantities_that_clash(tmp_path):
+    """A TA's find: a node dy_dx beside the gradient dy/dx was refused as "two asked quantities map to
+    the same PrairieLearn answer name", without saying which."""
+    (tmp_path / "r.cg").write_text("dy_dx = x * 2\ny = dy_dx + x\n")
+    (tmp_path / "a.toml").write_text('reference = "r.cg"\nat = { x = 2 }\n')
+    with pytest.raises(graphlang.GraphlangError) as info:
+        autograder.prairielearn_files(Assignment.load(tmp_path / "a.toml"))
+    assert "'dy_dx' and 'dy/dx'" in info.value.message and info.value.hint

@@ -30,6 +30,7 @@ load (a usage error naming the file and the key); after that grading a submissio
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -104,7 +105,11 @@ class Assignment:
         asked = {canonical(q, prog, adj.prefix) for q in self.quantities}
         for name in [*self.points, *self.comparisons]:
             if canonical(name, prog, adj.prefix) not in asked:
-                raise GraphlangError("usage", f"[quantities.{name!r}]: not a quantity asked by this assignment")
+                near = [q for q in self.quantities if q.lower() == name.lower()] or \
+                    difflib.get_close_matches(name, self.quantities, 1, 0.6)
+                raise GraphlangError("usage", f"[quantities.{name!r}]: not a quantity asked by this assignment",
+                                     hint=f"did you mean {near[0]!r}?" if near else "the quantities asked: "
+                                     + ", ".join(self.quantities[:12]) + (", …" if len(self.quantities) > 12 else ""))
         blank = grade_answers(self.reference, {}, self.at, **self.answers_options())
         labels = [i.name for i in blank.items]  # "∂y/∂x" and "g_x" both become "dy/dx"
         rename = {canonical(q, prog, adj.prefix): q for q in labels}
@@ -321,6 +326,9 @@ def _text(value: Any, key: str) -> str:
 def _asked(ref: Program, at: dict[str, Any], ask: Any, fixed: Any = ()) -> list[str]:
     """The quantities asked, groups expanded, in the template's order."""
     names = opts.names("ask", ask)
+    if not names:  # (graded as "ask everything", silently: a TA's find)
+        raise GraphlangError("usage", "ask = [] asks for nothing", hint='leave ask out for every value, adjoint and '
+                             'gradient, or list groups or names: ask = ["values", "g_b", "dy/dx"]')
     result = reference_at(ref, at)[1]
     values = node_values(ref)
     group = {"values": values, "adjoints": node_adjoints(ref, values, result.extra.get("no_adjoint", [])),

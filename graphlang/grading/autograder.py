@@ -213,7 +213,11 @@ def prairielearn_files(asg: Assignment, folder: str = "") -> dict[str, str]:
                              hint="use the Gradescope bundle or `graphlang check` for tensor assignments")
     names = {q: answer_name(q) for q in asg.quantities}
     if len(set(names.values())) != len(names):
-        raise GraphlangError("usage", "two asked quantities map to the same PrairieLearn answer name")
+        seen: dict[str, str] = {}
+        a, b = next((seen[n], q) for q, n in names.items() if seen.setdefault(n, q) != q)
+        raise GraphlangError("usage", f"two asked quantities, {a!r} and {b!r}, map to the same PrairieLearn answer "
+                             f"name {names[a]!r}", hint="rename the node in the reference, or leave one of them "
+                                                        "out of ask")
     digest = hashlib.sha256((asg.to_toml() + (f"\0{folder}" if folder else "")).encode()).hexdigest()
     info = {"uuid": str(uuid.UUID(digest[:32])), "title": asg.title or "Backpropagation by hand",
             "topic": "Backpropagation", "tags": ["graphlang", "backprop"], "type": "v3"}
