@@ -102,3 +102,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+
+
+STATEMENTS_HINT = ("split the program, or raise the limit: --limit max_statements=N (in Python: "
+                   "Limits().with_(max_statements=N))")

@@ -249,3 +249,10 @@ def test_ir_of_declared_shapes_shows_them_or_their_shape_error(cli, write):
     assert bad.code == 1 and ":3:17: shape error" in bad.err, bad.err
     good = cli("ir", write("input x[3], b[2]\nparam A[3, 2]\ny = sum(A.T @ x + b)\n"))
     assert good.code == 0 and "v5 = add v4 v1 : [2]" in good.out and "v3 = T v2 : [2, 3]" in good.out, good.out
+
+
+def test_check_without_a_submission_says_which_to_give(cli):
+    """A docs audit's find: "give exactly one of --answers, --submission or --batch" came with no hint."""
+    from conftest import PROGRAMS
+    ran = cli("check", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3")
+    assert ran.code == 2 and "hint: --answers a.json" in ran.err and "--template" in ran.err

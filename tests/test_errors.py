@@ -195,6 +195,7 @@ def test_limits_from_the_environment_and_the_command_line(cli, write, monkeypatc
     monkeypatch.setenv("GRAPHLANG_LIMITS", "max_statements=2")
     ran = cli("explain", path, "--at", "x=1")
     assert ran.code == 1 and "limit error: more than 2 statements" in ran.err
+    assert "hint: split the program, or raise the limit: --limit max_statements=N" in ran.err  # (a docs audit: none)
     monkeypatch.setenv("GRAPHLANG_LIMITS", "no_such_limit=2")
     assert cli("run", path, "--at", "x=1").code == 2
 

@@ -70,7 +70,9 @@ def check(reference: Annotated[str | None, typer.Argument(
             raise GraphlangError("usage", "give the reference program (REFERENCE) or --assignment FILE")
         chosen = [x for x in (answers, submission, batch) if x]
         if not template and len(chosen) != 1:
-            raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch")
+            raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch",
+                                 hint="--answers a.json (numbers by hand), --submission s.cg (a program), or "
+                                      "--batch DIR (a folder of either); --template writes an answers file to fill")
         if gradescope:
             check_target(gradescope)
         if (jobs is not None or grades_csv) and not batch:

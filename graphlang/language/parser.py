@@ -16,7 +16,7 @@ from graphlang.language.lines import parse_lines
 from graphlang.language.source import LOOKALIKES
 from graphlang.language.syntax_errors import position, syntax_error
 from graphlang.language.templates import Fallback, parse_fast
-from graphlang.limits import Limits
+from graphlang.limits import STATEMENTS_HINT, Limits
 from graphlang.primitives.table import INFIX
 
 __all__ = ["DeclItem", "Statement", "parse_expression", "parse_full", "parse_statements"]
@@ -173,7 +173,7 @@ def parse_full(text: str, limits: Limits) -> list[Statement]:
             statements.append(_statement(child, text, limits))
             if len(statements) > limits.max_statements:
                 raise GraphlangError("limit", f"more than {limits.max_statements:,} statements",
-                                     child.meta.line, child.meta.column)
+                                     child.meta.line, child.meta.column, STATEMENTS_HINT)
     return statements
 
 

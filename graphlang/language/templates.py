@@ -22,7 +22,7 @@ from lark.lexer import Lexer
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
 from graphlang.language.grammar import cached_lark
-from graphlang.limits import Limits
+from graphlang.limits import STATEMENTS_HINT, Limits
 from graphlang.primitives.table import INFIX
 
 _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
@@ -312,7 +312,8 @@ def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
         items = [DeclItem(text[toks[i][1]:toks[i][2]], None, *where(toks[i][1])) for i, _ in t.items]
         out.append(Statement("output", line, column, items=items))
     if len(out) > limits.max_statements:
-        raise GraphlangError("limit", f"more than {limits.max_statements:,} statements", line, column)
+        raise GraphlangError("limit", f"more than {limits.max_statements:,} statements", line, column,
+                             STATEMENTS_HINT)
 
 
 def _instantiate(t: Template, toks: list[tuple[str, int, int]], text: str, where: Any,
