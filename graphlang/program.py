@@ -16,7 +16,7 @@ from graphlang.engines.fasteval import FastEvaluate
 from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
 from graphlang.ir import cost
-from graphlang.ir.bind import LinesByName, bind, to_array
+from graphlang.ir.bind import LinesByName, bind, direction_seeds
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
@@ -241,25 +241,16 @@ class Program:
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
         arrays, shapes = self.bind(values)
-        if not isinstance(direction, Mapping):
-            raise GraphlangError("value", "the direction must be a mapping from input names to values",
-                                 hint="e.g. {'x': 1.0}")
+        seeds = direction_seeds(self.graph, shapes, direction, self.limits, self._positions)
         vals = interp.forward(self.graph, arrays)
-        seeds = {}
-        for name, d in direction.items():
-            if name not in self.graph.inputs:
-                raise GraphlangError("unknown-input", f"the direction names {name!r}, which is not an "
-                                     "input", hint="inputs: " + ", ".join(self.graph.inputs))
-            k = self.graph.inputs.index(name)
-            arr = to_array(name, d, self.limits, f"the direction for {name!r}")
-            if arr.shape not in ((), shapes[k]):
-                line, column = self._positions.get(name, (None, None))
-                raise GraphlangError("shape", f"the direction of {name!r} has shape {list(arr.shape)} "
-                                     f"but {name!r} has shape {list(shapes[k])}", line, column,
-                                     "give one number (every element) or a value of the input's shape")
-            seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
         read, undefined = self.graph.read_by([self.graph.slot_of[o] for o in self.graph.outputs]), set[int]()
-        tan = interp.tangents(self.graph, shapes, vals, seeds, soft=[not r for r in read], missing=undefined)
+        try:
+            tan = interp.tangents(self.graph, shapes, vals, seeds, soft=[not r for r in read], missing=undefined)
+        except GraphlangError as err:  # (a tangent scales with the direction: 1e308 overflowed "at the point")
+            if "overflows" in err.message and any(np.max(np.abs(v), initial=0) > 1e150 for v in seeds.values()):
+                err.hint = ("the tangents scale with the direction, whose values are past 1e150: give a smaller "
+                            "direction (x=1 gives the derivative itself; any other scales it)")
+            raise
         return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
             tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
 

@@ -306,3 +306,12 @@ def test_the_default_falls_back_to_forward_where_reverse_is_past_the_budget():
     assert info.value.kind == "limit"
     small = graphlang.parse("input x, v[3]\ny = exp(x * v)\n").evaluate({"x": 0.5, "v": [1.0, 2.0, 3.0]})
     assert small.method == "reverse"  # within the budget: the SPEC's default
+
+
+def test_a_tangent_that_overflows_with_a_huge_direction_blames_the_direction(cli, write):
+    """A red team's find: the direction x = [1e308, 1e308] overflowed 2·ẋ and the hint said to choose a
+    point of smaller magnitude; the point [1, 2] is fine, the direction scales every tangent."""
+    path = write("input x[2]\ny = sum(x * 2)\n")
+    ran = cli("tangents", path, "--at", "x=[1,2]", "--direction", "x=[1e308,1e308]")
+    assert ran.code == 1 and "give a smaller direction" in ran.err and "smaller magnitude" not in ran.err
+    assert "ẏ = 4" in cli("tangents", path, "--at", "x=[1,2]", "--direction", "x=1").out  # 2·(1 + 1), by hand

@@ -215,3 +215,25 @@ class LinesByName(Mapping[str, int]):
 
     def __len__(self) -> int:
         return len(self._made())
+
+
+def direction_seeds(graph: Any, shapes: list[Any], direction: Any, limits: Limits,
+                    positions: dict[str, tuple[int, int]]) -> dict[int, np.ndarray]:
+    """Forward mode's seeds from a direction (input name -> a number, or a value of its shape)."""
+    if not isinstance(direction, Mapping):
+        raise GraphlangError("value", "the direction must be a mapping from input names to values",
+                             hint="e.g. {'x': 1.0}")
+    seeds = {}
+    for name, d in direction.items():
+        if name not in graph.inputs:
+            raise GraphlangError("unknown-input", f"the direction names {name!r}, which is not an "
+                                 "input", hint="inputs: " + ", ".join(graph.inputs))
+        k = graph.inputs.index(name)
+        arr = to_array(name, d, limits, f"the direction for {name!r}")
+        if arr.shape not in ((), shapes[k]):
+            line, column = positions.get(name, (None, None))
+            raise GraphlangError("shape", f"the direction of {name!r} has shape {list(arr.shape)} "
+                                 f"but {name!r} has shape {list(shapes[k])}", line, column,
+                                 "give one number (every element) or a value of the input's shape")
+        seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
+    return seeds
