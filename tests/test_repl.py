@@ -43,6 +43,7 @@ def test_session_builds_the_lecture_graph_and_keeps_state_on_errors():
     for r in s.handle(":grad"):
         c.print(r)
     assert "1208.381215" in buf.getvalue() and "809.7074792" in buf.getvalue()
+    assert "undid :at" in s.handle(":undo")[0].plain and s.at == {}  # the last change first: the values
     s.handle(":undo")
     assert s.source.strip().splitlines()[-1] == "f = c / a"
 
@@ -126,7 +127,8 @@ def test_a_statement_failing_at_the_values_does_not_block_the_others():
     assert shown.startswith(f"e = {6 / math.log(2):.10g}"[:10]) and "g_e" in shown
     assert s.handle("x*z + 1")[0].plain == "x*z + 1 = 7"
     assert "is not a node" in s.handle("q")[0].plain
-    assert s.handle(":undo")[0].plain == "removed: y = d + e + f"  # the last statement added
+    assert s.handle(":undo")[0].plain.startswith("undid :at")  # the last change: the values
+    assert s.handle(":undo")[0].plain == "removed: y = d + e + f"  # then the last statement added
     first = ReplSession()  # the failing statement on line 1, where the input is first used
     for line in ("a = sqrt(x)", "b = 2 * x", ":at x=-1"):
         first.handle(line)
@@ -568,10 +570,11 @@ def test_a_value_for_a_name_not_yet_an_input_waits():
 
 def test_undo_of_a_replacement_keeps_values_set_since():
     """A user's find: `:undo` of a replacement put back the `:at` values of that time, silently losing
-    a later `:at x=7`. Oracle: a = 2x = 14 at x = 7."""
+    a later `:at x=7`. Now :undo takes back the changes one at a time, the last first: the :at x=7,
+    then the replacement. Oracle: a = 2x = 2 at x = 1."""
     c, buf = console()
-    run_lines(ReplSession(), c, io.StringIO(":at x=1\na = x * 2\na = x * 3\n:at x=7\n:undo\na\n"))
-    assert buf.getvalue().rstrip().splitlines()[-1].startswith("a = 14")
+    run_lines(ReplSession(), c, io.StringIO(":at x=1\na = x * 2\na = x * 3\n:at x=7\n:undo\n:undo\na\n"))
+    assert buf.getvalue().rstrip().splitlines()[-1].startswith("a = 2")  # x = 1 again (the :at undone), a = 2x
 
 
 def test_a_script_whose_file_does_not_load_exits_1(tmp_path):
@@ -1109,3 +1112,15 @@ def test_the_command_save_suggests_runs_as_written(tmp_path, cli):
     assert "--at 'x=2.0,z=3.0'" in command
     ran = cli(*shlex.split(command)[1:])
     assert ran.code == 0 and "412.1914573" in ran.out
+
+
+def test_undo_after_at_takes_back_the_values_not_a_statement():
+    """A REPL red team's find: `:undo` right after `:at x=5` removed the last statement and kept x = 5.
+    Oracle: y = x² is 4 at x = 2 and 25 at x = 5, by hand."""
+    s = ReplSession()
+    for line in ("y = x^2", ":at x=2", ":at x=5"):
+        s.handle(line)
+    assert "25" in render(s.handle("y"))
+    assert "undid :at" in render(s.handle(":undo"))
+    assert "y = 4" in render(s.handle("y")) and s.chunks == ["y = x^2"]
+    assert "undid :at" in render(s.handle(":undo")) and "removed: y = x^2" in render(s.handle(":undo"))

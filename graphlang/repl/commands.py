@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from typing import Any
 
 import numpy as np
@@ -194,7 +195,7 @@ COMMANDS = {
     ":graph": "the computation graph: :graph [partials] [FILE.png|.svg|.tex] (partials: local derivatives)",
     ":load": "replace the program with a file: :load prog.cg",
     ":save": "write the program and its :at values to a file: :save prog.cg",
-    ":undo": "take back the last change (a statement, a replacement, a :load)",
+    ":undo": "take back the last change (a statement, a replacement, a :load, an :at)",
     ":reset": "start again (no statements, no values)",
     ":help": "this list",
     ":quit": "leave (also Ctrl-D)",
@@ -326,3 +327,20 @@ def as_value(err: GraphlangError, text: str, inputs: Any, line: int) -> Graphlan
                               "statement cannot assign it", line, 1,
                               hint=f"to give the input {m.group(1)} a value, type :at {m.group(1)}={value}")
     return err
+
+
+def save(session: Any, rest: str) -> list[Any]:
+    """`:save prog.cg`: the program with its values as a first comment line (read back by :load), and
+    the command that runs it."""
+    if not rest:
+        raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
+    if not rest.lower().endswith(".cg"):  # (a session read from a file must not replace /etc/passwd)
+        raise GraphlangError("usage", f":save writes a program: {rest!r} does not end in .cg",
+                             hint=f"e.g. :save {rest.rsplit('/', 1)[-1].split('.')[0] or 'prog'}.cg")
+    body = session.source.split("\n", 1)[1] if session.source.startswith(AT_HEADER) else session.source
+    write_text(rest, header(session.at) + body)
+    prog = session.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
+    values = ",".join(header({k: v for k, v in session.at.items() if prog and k in prog.inputs}).split()[2:])
+    return [Text(f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "")
+                 + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
+                                    if 0 < len(values.strip()) <= 200 else ""))]

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import re
-import shlex
 from typing import Any
 
 from rich.text import Text
 
 from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
-from graphlang.files import write_text
 from graphlang.gradcheck import fd_caution
 from graphlang.ir.bind import to_array
 from graphlang.language.atvalues import parse_at, read_at_file, split_pairs
@@ -49,7 +47,7 @@ class ReplSession:
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
         self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
-        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("replace" | "load", chunks, at)
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("replace"|"load", chunks, at) | ("at", at)
         self.parked: dict[str, Any] = {}  # values an edit dropped, given back when their name is read again
 
     @property
@@ -247,6 +245,7 @@ class ReplSession:
                         f"give {k} a value of shape {show(want)}" if want else f"give {k} one number"
                     raise GraphlangError("shape", f"{k} is declared with shape {show(want)}, the value "
                                          f"given has shape {show(v.shape)}", hint=hint)
+            self._undo.append(("at", self.at))  # (:undo after :at took back the last statement, not the values)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
             said = [Text("at " + (", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()) or "(no values)"))]
@@ -259,6 +258,9 @@ class ReplSession:
             if not self.chunks and not self._undo:
                 raise GraphlangError("usage", "nothing to undo")
             op = self._undo.pop() if self._undo else ("add",)
+            if op[0] == "at":
+                self.at = op[1]
+                return [Text("undid :at: the values before it are back")]
             self._synced, self._program = (-1, None), None
             if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
                 back = [n for n in op[2] if n not in self.at]
@@ -274,18 +276,7 @@ class ReplSession:
             self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
             return [Text("reset")]
         if cmd == ":save":
-            if not rest:
-                raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
-            if not rest.lower().endswith(".cg"):  # (a session read from a file must not replace /etc/passwd)
-                raise GraphlangError("usage", f":save writes a program: {rest!r} does not end in .cg",
-                                     hint=f"e.g. :save {rest.rsplit('/', 1)[-1].split('.')[0] or 'prog'}.cg")
-            body = self.source.split("\n", 1)[1] if self.source.startswith(rc.AT_HEADER) else self.source
-            write_text(rest, rc.header(self.at) + body)  # the values as a first comment line, read by :load
-            prog = self.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
-            values = ",".join(rc.header({k: v for k, v in self.at.items() if prog and k in prog.inputs}).split()[2:])
-            return [Text(f"saved {len(self._names.assigned)} statement(s)" + (" and the :at values" if self.at else "")
-                         + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
-                                            if 0 < len(values.strip()) <= 200 else ""))]
+            return rc.save(self, rest)
         if cmd == ":load":
             if not rest:
                 raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
