@@ -1124,3 +1124,11 @@ def test_undo_after_at_takes_back_the_values_not_a_statement():
     assert "undid :at" in render(s.handle(":undo"))
     assert "y = 4" in render(s.handle("y")) and s.chunks == ["y = x^2"]
     assert "undid :at" in render(s.handle(":undo")) and "removed: y = x^2" in render(s.handle(":undo"))
+
+
+def test_a_scripts_error_names_its_line_in_the_input():
+    """A REPL red team's find: an error in `graphlang repl < session.txt` said `<repl>:2:5` (the
+    program's line), and line 4 of the file was where to look."""
+    c, buf = console()
+    code = run_lines(ReplSession(), c, io.StringIO("a = x * 2\n:at x=2\n\nb = ln(x - 5)\n"))
+    assert code == 1 and "(at line 4 of the input)" in buf.getvalue()

@@ -134,25 +134,29 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
     limits = session.limits
     reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars, starts_statement)
 
-    def show(text: str | GraphlangError | None) -> None:
+    def show(text: str | GraphlangError | None, at: int) -> None:
         nonlocal failed
         if text is None:
             return
         shown = [render.error_text(text, "<repl>", None)] if isinstance(text, GraphlangError) \
             else session.handle(text)
         for item in shown:
-            failed |= isinstance(item, Text) and " error: " in item.plain
+            error = isinstance(item, Text) and " error: " in item.plain
+            failed |= error
             console.print(render.at_width(item, console.width))
+            if error:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
+                console.print(Text(f"(at line {at} of the input)"))
 
+    k = 0
     for k, line in enumerate(bounded_lines(stream, limits.max_line_chars)):
         line = line.removeprefix("\ufeff") if k == 0 and line is not None else line  # (Notepad's byte-order mark)
         for got in reader.feed_all(line) if line is not None else [reader.cut(limits.max_line_chars)]:
-            show(got)
+            show(got, k + 1)
         if session.done:
             break
     rest = reader.rest()
     if rest.strip() and not session.done:
-        show(rest)
+        show(rest, k + 1)
     return 1 if failed else 0
 
 
