@@ -50,11 +50,14 @@ class Whole:
 
     def handle(self, text: str) -> list[str]:
         if text.startswith(":at"):
+            self.undo.append(("at", self.at))  # (:undo takes the last change back, an :at too)
             self.at = {**self.at, **parse_at(text[3:].replace(",", " ").split())}
             return []
         if text == ":undo":
             op = self.undo.pop() if self.undo else ("add",)
-            if op[0] == "replace":  # the values it dropped come back; those set since stay
+            if op[0] == "at":
+                self.at = op[1]
+            elif op[0] == "replace":  # the values it dropped come back; those set since stay
                 self.chunks, self.at = op[1], {**op[2], **self.at}
             else:
                 self.chunks = self.chunks[:-1]
