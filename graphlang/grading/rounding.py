@@ -44,8 +44,9 @@ def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tup
     if q in forward or cmp.kind not in ("sigfig", "decdig"):
         return lambda step, terms, env: 0.0
     return lambda step, terms, env: sum(
-        np.maximum(_rounding_of_local(k, e, t, env, cmp, locals_),
-                   _rounding_of_local(k, e, t, true, cmp, locals_) if true is not None else 0.0)
+        np.maximum(np.maximum(_rounding_of_local(k, e, t, env, cmp, locals_),
+                              _rounding_of_local(k, e, t, true, cmp, locals_) if true is not None else 0.0),
+                   np.abs(_round_as(t, cmp) - t) if len(terms) > 1 else 0.0)  # (each term rounded, then summed)
         for k, (e, t) in enumerate(zip(step, terms)))
 
 
