@@ -172,6 +172,9 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
 
     def of(n: str) -> Comparison:
         return how.get(n, default_how)
+
+    def keep(q: str, true: Any = None) -> None:  # (its span, worked out when a later step asks)
+        spans[q] = partial(span, q, prog, adj, env, student, right, of, spans, true)
     # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
     scale = largest(v for k, v in env.items() if k not in asked_tangents)
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
@@ -198,7 +201,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             credited.add(q)
             right.add(q)
             if q in student:
-                spans[q] = partial(span, q, prog, adj, env, student, right, of, spans, env.get(q))
+                keep(q, env.get(q))
             continue
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
         if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
@@ -206,7 +209,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)
-            spans[q] = partial(span, q, prog, adj, env, student, right, of, spans)
+            keep(q)
             item.message = "right from your own rounded earlier answers"
             continue
         if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
@@ -214,7 +217,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                                                  cmp_of=of, spans=spans):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
-            spans[q] = partial(span, q, prog, adj, env, student, right, of, spans)
+            keep(q)
             item.message = "consistent with your earlier answers (error carried forward)" + (
                 "" if share == 1.0 else f": {share:g} of its points")
             continue

@@ -18,16 +18,26 @@ Span = tuple[np.ndarray, np.ndarray]  # where a student's own unrounded value li
 
 
 class Spans(dict[str, Any]):
-    """Each answer's `span`, worked out when a later step first asks (most answer files never do)."""
+    """Each answer's `span`, worked out when a later step first asks (most answer files never do),
+    those judged before it first, in order: no recursion, and each worked out once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._queue: list[str] = []  # the names whose span waits, in the order they were judged
+        self._next = 0
+
+    def __setitem__(self, name: str, value: Any) -> None:
+        super().__setitem__(name, value)
+        if callable(value):
+            self._queue.append(name)
 
     def __getitem__(self, name: str) -> Span:
-        if callable(super().__getitem__(name)):  # those judged before it first, in order: no recursion
-            for n, pending in list(super().items()):
-                if callable(pending):
-                    super().__setitem__(n, None)  # (being worked out: not `in` the spans meanwhile; a
-                    super().__setitem__(n, pending())  # tangent asked before the one it reads recursed)
-                if n == name:
-                    break
+        while callable(super().__getitem__(name)) and self._next < len(self._queue):
+            n, self._next = self._queue[self._next], self._next + 1
+            pending = super().__getitem__(n)
+            if callable(pending):
+                super().__setitem__(n, None)  # (being worked out: not `in` the spans meanwhile; a
+                super().__setitem__(n, pending())  # tangent asked before the one it reads recursed)
         return super().__getitem__(name)  # type: ignore[no-any-return]
 
     def __contains__(self, name: object) -> bool:
