@@ -138,9 +138,6 @@ def _axes(graph: Graph, shapes: list[Shape]) -> list[tuple[int, int, str]]:
     return out
 
 
-_NOT_ELEMENTWISE = frozenset({"T", "expand", "logsumexp", "mean", "sum"})  # (with a float version all the same)
-
-
 def _roots(slot: int, shapes: list[Shape], made: dict[int, Any]) -> set[int]:
     """The tensors a slot is computed from elementwise, through operands of its own shape (exp(U),
     U², 1 + U, U·T, K − mean(K, 0): U; U and T; K), where the walk stops at anything else."""
@@ -148,7 +145,7 @@ def _roots(slot: int, shapes: list[Shape], made: dict[int, Any]) -> set[int]:
     while todo and seen < 64:
         s, seen = todo.pop(), seen + 1
         eq = made.get(s)
-        if eq is None or eq.prim.scalar is None or eq.prim.name in _NOT_ELEMENTWISE:
+        if eq is None or not eq.prim.elementwise:
             found.add(s)
             continue
         same = [i for i in eq.ins if shapes[i] == shapes[s]]
@@ -207,8 +204,8 @@ def _larger(graph: Graph, sinks: list[str], own: int) -> list[str]:
     """The sinks computed from more than twice the statements the output is (`check = a * 2` typed
     below y = d + e + f: check is the output, and y, the whole graph, is read by nothing; a REPL red
     team's find). A prediction or a logged error beside the loss reads about what the loss reads: no
-    note. Per sink a pass over the
-    columns, so only while sinks × statements is small (a course's programs)."""
+    note. Per sink a pass over the columns, so only while sinks × statements is small (a course's
+    programs)."""
     if len(sinks) * len(graph.outs) > 300_000:
         return []
     named = {graph.slot_of[st.name] for st in graph.statements}
