@@ -410,6 +410,38 @@ def test_a_bare_name_shows_its_value_and_adjoint_and_an_expression_is_not_a_node
     assert "usage error" in out and "'q' is not a node" in out
 
 
+def test_an_expression_may_read_adjoints_as_a_bare_g_a_shows_them():
+    s = session(LECTURE_LINES + [":at x=2 z=3"])
+    x, z, a = sp.symbols("x z a")
+    y_of_a = sp.exp(a) + a / sp.log(x) + sp.sin(sp.log(x)) / a  # y with a = x·z held as a variable
+    y = y_of_a.subs(a, x * z)
+    at = {x: 2, z: 3}
+    g_a = float(sp.diff(y_of_a, a).subs({**at, a: 6}))
+    out = render(s.handle("g_a * 2")).strip()
+    assert out.startswith("g_a * 2 = ") and math.isclose(float(out.split("= ")[1]), 2 * g_a, rel_tol=1e-9)
+    out = render(s.handle("g_x / g_z")).strip()
+    ratio = float((sp.diff(y, x) / sp.diff(y, z)).subs(at))
+    assert math.isclose(float(out.split("= ")[1]), ratio, rel_tol=1e-9)
+    assert "_repl_value_" not in s.source and "g_a" not in s.source  # nothing added
+    s.handle("y2 = 2 * x; output y, y2")
+    out = render(s.handle("g_a * 2"))
+    assert "usage error" in out and "not one scalar" in out
+    assert "(no g_a: the output is not one scalar" in render(s.handle("g_a"))
+    assert render(s.handle("x * 2")).strip() == "x * 2 = 4"  # (the session's `output` line: no clash)
+
+
+def test_values_fold_between_name_value_pairs_at_the_terminal_width():
+    s = session(LECTURE_LINES)
+    console = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for shown in s.handle(":at x=2 z=3"):
+        console.print(graphlang.present.tables.at_width(shown, 80))
+    lines = console.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    pairs = "  ".join(lines[1:]).split("  ")
+    assert [p.split(" = ")[0] for p in pairs] == ["a", "b", "c", "d", "e", "f", "y"]  # no pair cut in two
+    assert all(len(p.split(" = ")) == 2 and p.split(" = ")[1].strip() for p in pairs)
+
+
 def test_reassigning_replaces_the_statement_and_recomputes_its_readers():
     s = session(["a = x * z", "b = a + 1", "y = b * 2", ":at x=2 z=3"])
     out = render(s.handle("a = x + z"))  # a typo fixed in place
@@ -421,6 +453,9 @@ def test_reassigning_replaces_the_statement_and_recomputes_its_readers():
     assert s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
     out = render(s.handle("a = y"))  # y is computed from a: a cycle, its error stands
     assert "a cycle" in out and s.source == "a = x + z\nb = a + 1\ny = b * 2\n"
+    assert "<repl>:4:5: undefined error" in out and "  4 | a = y\n          ^" in out  # (typed as line 4)
+    out = render(s.handle("q = 1; a = 3 * y"))  # on a line of several: under the y it reads
+    assert "<repl>:4:16:" in out and "4 | q = 1; a = 3 * y\n" + " " * 21 + "^" in out
     out = render(s.handle("y = sine(b)"))  # the replacement's own mistake, not "already assigned"
     assert "did you mean 'sin'" in out and "redefined" not in out and s.source.endswith("y = b * 2\n")
     s.handle("c = 1; d = 2")  # a statement sharing its line is replaced there, the other kept

@@ -83,9 +83,34 @@ class _ErrorText(Text):
     located: tuple[GraphlangError, str | None, str | None]
 
 
+class _Pairs(Text):
+    """`a = 6  b = 7` on one line, remembering its pairs, to be folded between pairs at the width
+    it is printed at (Rich folds at any space: `f =` ended one line, its value began the next)."""
+
+    items: list[str]
+
+
+def pairs(items: list[str]) -> Text:
+    """`name = value` items side by side, two spaces apart (folded between items by `at_width`)."""
+    t = _Pairs("  ".join(items))
+    t.items = items
+    return t
+
+
 def at_width(shown: Any, width: int) -> Any:
-    """`shown`, an error's text cut to `width` columns (its source line a window around the caret)."""
-    return error_text(*shown.located, width=width) if isinstance(shown, _ErrorText) else shown
+    """`shown` for `width` columns: an error's source line a window around the caret, pairs folded
+    between pairs."""
+    if isinstance(shown, _ErrorText):
+        return error_text(*shown.located, width=width)
+    if isinstance(shown, _Pairs):
+        lines: list[str] = []
+        for item in shown.items:
+            if lines and "\n" not in item and len(lines[-1].rsplit("\n", 1)[-1]) + 2 + len(item) <= width:
+                lines[-1] += "  " + item
+            else:
+                lines.append(item)
+        return Text("\n".join(lines))
+    return shown
 
 
 def error_text(err: GraphlangError, path: str | None, source: str | None, width: int | None = None) -> Text:

@@ -4,9 +4,7 @@ a statement replaced in place, the `:at` values saved with the program and read 
 
 from __future__ import annotations
 
-import json
 import re
-import shlex
 from typing import Any
 
 import numpy as np
@@ -14,15 +12,14 @@ from rich.text import Text
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
-from graphlang.files import write_text
 from graphlang.language.ast import names
 from graphlang.language.ast import names as read_by_expr
 from graphlang.language.atvalues import parse_at
+from graphlang.language.parser import parse_statements
 from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
 
-AT_HEADER = "# :at "  # the first line of a saved session: its values, read back by :load
 SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never shown)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 FEW = 8  # new names at most computed while some input has no value (each alone: a whole pass)
@@ -84,10 +81,10 @@ def given(program: Program, at: dict[str, Any]) -> dict[str, Any]:
 def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None) -> list[Any]:
     """`a` -> `a = 6   g_a = 404.854` (the adjoint when the output is one scalar); `x * z + 1` -> its
     value, computed after the program's statements and added to nothing."""
-    name = text.strip()
+    name, asked = text.strip(), False
     if NAME.fullmatch(name) and program is not None and name not in program.names and \
             name.startswith("g_") and name[2:] in program.names:  # `g_a`: a's value and adjoint, as `a`
-        name = name[2:]
+        name, asked = name[2:], True
     if NAME.fullmatch(name) and name != "pi" and (program is None or name not in program.names):
         command = f":{name}" if f":{name}" in COMMANDS else ":quit" if name == "exit" else None  # (`quit`, `run`)
         raise GraphlangError("usage", f"{name!r} is not a node of the program", hint=f"the command is {command}"
@@ -106,16 +103,32 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
         shown = f"{name} = {render.tensor(result.values[name])}"
         if result.adjoints is not None and name in result.adjoints:
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
+        elif asked:
+            shown += f"    (no g_{name}: the output is not one scalar; :explain shows a pass per component)"
         return [Text(shown)]
     try:
-        prog = parse(f"{source}{SCRATCH} = {text}\noutput {SCRATCH}\n")
-        value = value_alone(prog, SCRATCH, at)
+        prog = parse(f"{source}{SCRATCH} = {text}\n")  # (no `output` line: the session may have one)
+        value = value_alone(prog, SCRATCH, {**at, **adjoints_read(program, prog, at)})
     except GraphlangError as err:
         err.message = err.message.replace(f"{SCRATCH} = ", "").replace(SCRATCH, "the expression")
         if err.line == source.count("\n") + 1 and err.column is not None:  # the expression's own line
             err.column = max(1, err.column - len(f"{SCRATCH} = "))
         raise
     return [Text(f"{' '.join(text.split())} = {render.tensor(py(value))}")]
+
+
+def adjoints_read(program: Program | None, prog: Program, at: dict[str, Any]) -> dict[str, Any]:
+    """The adjoints an expression reads (`g_a * 2`: g_a, as a bare `g_a` shows it), by their names."""
+    if program is None:
+        return {}
+    wanted = [n for n in prog.inputs if n not in program.names and n.startswith("g_") and n[2:] in program.names]
+    if not wanted:
+        return {}
+    result = program.evaluate(given(program, at))  # (missing inputs, failing lines: its own error)
+    if result.adjoints is None:
+        raise GraphlangError("usage", f"{wanted[0]} is an adjoint of the one scalar output, and the output "
+                             "is not one scalar", hint=":explain shows a backward pass per output component")
+    return {n: result.adjoints[n[2:]] for n in wanted}
 
 
 def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
@@ -149,38 +162,6 @@ def values_alone(program: Program | None, names_: list[str], at: dict[str, Any])
     """Each of `names_` computed alone (`b = 3 + 4` while x has no value: b = 7; the caller picks
     names that read no input lacking one); None: the program was not built for it, nothing shown."""
     return {} if program is None else {n: value_alone(program, n, at) for n in names_}
-
-
-def header(at: dict[str, Any]) -> str:
-    """`# :at x=2 W=[[1.0,0.0],[0.0,1.0]]`: exact (repr) numbers, read back by `read_header`."""
-    items = [f"{k}={json.dumps(np.asarray(v, dtype=np.float64).tolist(), separators=(',', ':'))}"
-             for k, v in at.items()]
-    return AT_HEADER + " ".join(items) + "\n" if items else ""
-
-
-def read_header(text: str, split: Any) -> dict[str, Any]:
-    """The values of a saved session's `# :at` line (the first line), or none."""
-    first = text.split("\n", 1)[0]
-    return parse_at(split(first[len(AT_HEADER):])) if first.startswith(AT_HEADER) else {}
-
-
-def save_graph(program: Program, at: dict[str, Any] | None, rest: str) -> list[Any]:
-    """`:graph [partials] FILE.png|svg|pdf|dot|tex`: the picture written, as `graph -o` does."""
-    from graphlang.present import dot, tikz  # drawing modules: only for this command
-
-    words = rest.split()
-    partials = words[0] == "partials"
-    path = words[-1]
-    if len(words) != 1 + partials or not re.search(r"\.(png|svg|pdf|dot|tex)$", path, re.IGNORECASE):
-        raise GraphlangError("usage", f":graph {rest!r}: write :graph [partials] [FILE.png|.svg|.pdf|.dot|.tex]",
-                             hint=":graph: the computation graph (a table), or drawn into a file")
-    if path.lower().endswith(".tex"):
-        write_text(path, tikz.to_tikz(program, at, partials, file=path.rsplit("/", 1)[-1]))
-    else:
-        note = dot.render_file(dot.to_dot(program, at, partials), path, program=program)
-        if note:
-            raise GraphlangError("io", note)
-    return [Text(f"wrote {path}")]
 
 
 MOST_ROWS = 200  # of a table :run or :grad prints (then how many more)
@@ -217,7 +198,7 @@ def nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list
 
 def shown(vals: dict[str, Any]) -> list[Text]:
     """`a = 6  b = 7`: new names' values on one line (nothing when there are none)."""
-    return [Text("  ".join(f"{n} = {render.tensor(py(v))}" for n, v in vals.items()))] if vals else []
+    return [render.pairs([f"{n} = {render.tensor(py(v))}" for n, v in vals.items()])] if vals else []
 
 
 def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) -> list[Text]:
@@ -329,18 +310,19 @@ def as_value(err: GraphlangError, text: str, inputs: Any, line: int) -> Graphlan
     return err
 
 
-def save(session: Any, rest: str) -> list[Any]:
-    """`:save prog.cg`: the program with its values as a first comment line (read back by :load), and
-    the command that runs it."""
-    if not rest:
-        raise GraphlangError("usage", ":save needs a file name", hint="e.g. :save prog.cg")
-    if not rest.lower().endswith(".cg"):  # (a session read from a file must not replace /etc/passwd)
-        raise GraphlangError("usage", f":save writes a program: {rest!r} does not end in .cg",
-                             hint=f"e.g. :save {rest.rsplit('/', 1)[-1].split('.')[0] or 'prog'}.cg")
-    body = session.source.split("\n", 1)[1] if session.source.startswith(AT_HEADER) else session.source
-    write_text(rest, header(session.at) + body)
-    prog = session.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
-    values = ",".join(header({k: v for k, v in session.at.items() if prog and k in prog.inputs}).split()[2:])
-    return [Text(f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "")
-                 + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
-                                    if 0 < len(values.strip()) <= 200 else ""))]
+_CYCLE = re.compile(r"(\w+) would read (\w+), which is computed from \1: a cycle")
+
+
+def cycle_located(err: GraphlangError, text: str, line: int) -> GraphlangError:
+    """A cycle's error where the typed statement (on session line `line`) reads the node computed
+    from it; any other error as it is."""
+    m = _CYCLE.fullmatch(err.message) if err.line is None else None
+    mine = [st for st in parse_statements(text) if st.kind == "assign" and st.name == m.group(1)] if m else []
+    if not m or not mine:
+        return err
+    start = text.index("=", mine[0].column - 1) + 1
+    read = re.compile(rf"\b{m.group(2)}\b").search(text, start)
+    err.line, err.column = line + text.count("\n", 0, read.start() if read else start), None
+    if read:
+        err.column = read.start() - (text.rfind("\n", 0, read.start()) + 1) + 1
+    return err

@@ -19,7 +19,7 @@ from graphlang.present import tables as render
 from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
-from graphlang.repl import edits, parked
+from graphlang.repl import edits, parked, saving
 from graphlang.repl.reading import abandons, is_complete, join_continuations
 
 COMMANDS = rc.COMMANDS
@@ -122,13 +122,16 @@ class ReplSession:
         try:
             names, statements, checked = self._names.add(text, self.limits)
         except GraphlangError as err:
-            if err.kind in ("undefined", "redefined") and edits.is_several(text):
-                return edits.several(self, text, err)  # `b = ln(x); e = a * b`: each as if typed alone
-            if err.kind == "undefined" and not rc.is_value(text, self._names.inputs):
-                return edits.insert_earlier(self, text, err)  # `b = ln(x)` after `e = a / b`: before it
-            if err.kind != "redefined":
-                raise rc.as_value(err, text, self._names.inputs, len(self._lines) + 1) from None  # `x = 5`: :at
-            return edits.replace_statement(self, text, err)
+            try:
+                if err.kind in ("undefined", "redefined") and edits.is_several(text):
+                    return edits.several(self, text, err)  # `b = ln(x); e = a * b`: each as if typed alone
+                if err.kind == "undefined" and not rc.is_value(text, self._names.inputs):
+                    return edits.insert_earlier(self, text, err)  # `b = ln(x)` after `e = a / b`: before it
+                if err.kind != "redefined":
+                    raise rc.as_value(err, text, self._names.inputs, len(self._lines) + 1) from None  # :at x=5
+                return edits.replace_statement(self, text, err)
+            except GraphlangError as bad:
+                raise rc.cycle_located(bad, text, len(self._lines) + 1) from None
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         before, start = self._synced, len(self._lines) + 1  # (start: the new text's first line)
@@ -276,7 +279,7 @@ class ReplSession:
             self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
             return [Text("reset")]
         if cmd == ":save":
-            return rc.save(self, rest)
+            return saving.save(self, rest)
         if cmd == ":load":
             if not rest:
                 raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
@@ -288,7 +291,7 @@ class ReplSession:
                 inputs = parse(text).inputs  # must be a valid program
             except GraphlangError as err:  # located in the file, with its line (not at "<repl>")
                 return [render.error_text(err, rest, text)]
-            saved = {k: to_array(k, v, Limits()) for k, v in rc.read_header(text, split_pairs).items()}
+            saved = {k: to_array(k, v, Limits()) for k, v in saving.read_header(text, split_pairs).items()}
             kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
             self._undo.append(("load", self.chunks, self.at))
             self.chunks, self.at = [text.rstrip("\n")], {**kept, **saved}
@@ -330,7 +333,7 @@ class ReplSession:
             from graphlang.present.dot import terminal_view
             if rest not in ("", "partials"):
                 ready = self.at and all(n in self.at for n in prog.inputs)  # else drawn without values
-                return rc.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
+                return saving.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
             complete = all(n in self.at for n in prog.inputs)  # else the table without values
             return [terminal_view(prog, rc.given(prog, self.at) if complete else None, partials=rest == "partials")]
         near = [c for c in rc.COMMANDS if c.startswith(cmd[:3])]
