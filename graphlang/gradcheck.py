@@ -12,9 +12,9 @@ from graphlang.engines import exact
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.ir import cost
-from graphlang.methods import batch_numbers
+from graphlang.methods import batch_numbers, corners
+from graphlang.methods.corners import Kink
 from graphlang.numbers import quiet_floats
-from graphlang.primitives.domains import KINKS, on_kinks
 from graphlang.program import Program, parse
 from graphlang.symbolic.derivative import derivative_program, element
 
@@ -155,58 +155,23 @@ def _agrees(got: np.ndarray, want: np.ndarray, rtol: float, atol: float) -> np.n
         return np.asarray(np.abs(got - want) <= atol + rtol * np.abs(want))
 
 
-@dataclass
-class Kink:
-    """A coordinate where the output has different one-sided derivatives (relu, abs, max at a tie)."""
-
-    input: str
-    index: tuple[int, ...]
-    left: float
-    right: float
-
-
-_CORNER = {"relu": "relu at 0", "abs": "abs at 0", "sign": "sign at 0", "step": "step at 0",
-           "max": "max at a tie", "min": "min at a tie"}
-
-
 def on_corners(program: Program, values: dict[str, Any]) -> list[str]:
-    """The functions sitting on their corner at this point (`max at a tie (line 1)`): where the
-    whole function may still be smooth (max(x, z) + min(x, z) is x + z), the exact methods sum each
-    one's convention (SPEC §1), which central differences do not see."""
-    g = program.graph
-    vals = interp.forward(g, program.bind(values)[0])
-    return list(dict.fromkeys(f"{_CORNER[eq.prim.name]} (line {eq.line})" for eq in on_kinks(g.eqns, vals)))
+    """The functions sitting on their corner at this point (`max at a tie (line 1)`)."""
+    return corners.sitting(program.graph, program.bind(values)[0])
 
 
 def kinks(program: Program, values: dict[str, Any], limit: int = 10_000) -> list[Kink]:
-    """The coordinates where (f(x) − f(x − h))/h and (f(x + h) − f(x))/h differ for h and for h/10
-    alike: a difference that does not shrink with h is a corner, not curvature (scalar outputs).
-    Each side must also keep its value from h to h/10: a step across a pole (1/ln(x) at
-    x = 1.0000001) gives sides that change with h, and a smooth point there is no corner."""
+    """The coordinates where the output's one-sided derivatives differ (scalar outputs)."""
     arrays, shapes = program.bind(values)
-    g = program.graph
-    if not program.is_scalar(shapes) or not any(eq.prim.name in KINKS for eq in g.eqns):
-        return []  # (no function with a corner: sides that differ are roundoff, (1 - cos x)/x² at 1e-4)
-    out = g.slot_of[g.outputs[0]]
+    return corners.kinks(program.graph, arrays, limit) if program.is_scalar(shapes) else []
 
-    def f(k: int, idx: tuple[int, ...], step: float) -> float:
-        xs = list(arrays)
-        xs[k] = arrays[k].astype(np.float64, copy=True)
-        xs[k][idx] += step
-        return float(interp.forward(g, xs)[out])
 
-    found: list[Kink] = []
-    with np.errstate(all="ignore"):
-        for k, name in enumerate(g.inputs):
-            for idx in list(np.ndindex(arrays[k].shape))[:limit]:
-                h = 1e-6 * max(1.0, abs(float(arrays[k][idx])))
-                f0 = f(k, idx, 0.0)
-                sides = [((f0 - f(k, idx, -s)) / s, (f(k, idx, s) - f0) / s) for s in (h, h / 10)]
-                gaps = [abs(r - left) / max(1.0, abs(r), abs(left)) for left, r in sides]
-                steady = all(abs(a - b) <= 0.1 * max(1.0, abs(a), abs(b)) for a, b in zip(*sides))
-                if gaps[0] > 1e-3 and gaps[1] > 0.5 * gaps[0] and steady and all(np.isfinite(sides[1])):
-                    found.append(Kink(name, tuple(int(i) for i in idx), float(sides[1][0]), float(sides[1][1])))
-    return found
+def corners_of(program: Program, values: dict[str, Any], inputs: list[str]) -> list[Kink]:
+    """`kinks` in these inputs, none where a step of the probe meets a pole (1/x at x = 1e-6)."""
+    try:
+        return [k for k in kinks(program, values) if k.input in inputs]
+    except GraphlangError:
+        return []
 
 
 def _capped(x: Any) -> float:
@@ -253,26 +218,33 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     f0 = f(arrays)
     rows = []
     outside: GraphlangError | None = None
-    for eps in EPSILONS:
-        fwd_err = cen_err = 0.0
+    for eps in EPSILONS:  # (x + ε and x − ε apart: ln at x = 0.05 and ε = 0.1 has a one-sided quotient)
+        fwd_err: float | None = 0.0
+        cen_err: float | None = 0.0
+        left_out: GraphlangError | None = None
         try:
             for k, name in enumerate(g.inputs):
                 exact = np.asarray(result.gradient[name], dtype=float)
                 for idx in np.ndindex(arrays[k].shape):
-                    plus, minus = list(arrays), list(arrays)
+                    plus = list(arrays)
                     plus[k] = arrays[k].copy()
-                    minus[k] = arrays[k].copy()
                     plus[k][idx] += eps
-                    minus[k][idx] -= eps
-                    fp, fm = f(plus), f(minus)
+                    fp = f(plus)
+                    fm = None if left_out else _stepped(f, arrays, k, idx, -eps)
+                    if isinstance(fm, GraphlangError):
+                        left_out, fm = fm, None
                     with quiet_floats():
-                        fwd_err = max(fwd_err, _capped(mixed_error((fp - f0) / eps, exact[idx])))
-                        cen_err = max(cen_err, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
+                        fwd_err = max(fwd_err or 0.0, _capped(mixed_error((fp - f0) / eps, exact[idx])))
+                        if fm is not None:
+                            cen_err = max(cen_err or 0.0, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
         except GraphlangError as err:  # this ε steps out of the domain (x = 1e-9 in ln x): said so
             outside = outside or err
             rows.append(SweepRow(eps, None, None, f"a step leaves the domain: {err.message}"))
             continue
-        rows.append(SweepRow(eps, fwd_err, cen_err))
+        if left_out is not None:
+            outside, cen_err = outside or left_out, None
+        rows.append(SweepRow(eps, fwd_err, cen_err, f"the step back, x − ε, leaves the domain: {left_out.message}"
+                             if left_out is not None else ""))
     if all(r.forward_error is None for r in rows) and outside is not None:
         outside.message = f"every step ε of the sweep leaves the domain here: {outside.message}"
         outside.hint = "choose a point farther from the edge of the domain"
@@ -280,9 +252,22 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     return rows
 
 
-def best(rows: list[SweepRow], which: str) -> float:
+def _stepped(f: Any, arrays: list[np.ndarray], k: int, idx: tuple[int, ...], step: float) -> Any:
+    """f with one coordinate stepped, or the error of a step out of the domain."""
+    xs = list(arrays)
+    xs[k] = arrays[k].copy()
+    xs[k][idx] += step
+    try:
+        return f(xs)
+    except GraphlangError as err:
+        return err
+
+
+def best(rows: list[SweepRow], which: str) -> float | None:
+    """The ε of the smallest error (None: no step of that kind stays in the domain)."""
     key = "forward_error" if which == "forward" else "central_error"
-    return min((r for r in rows if getattr(r, key) is not None), key=lambda r: getattr(r, key)).epsilon
+    found = [r for r in rows if getattr(r, key) is not None]
+    return min(found, key=lambda r: getattr(r, key)).epsilon if found else None
 
 
 def _fd_number(got: dict[str, Any]) -> str:
@@ -317,19 +302,18 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
     assert want is not None
     rtol, atol = TOLERANCES["fd"]
     off = [n for n in got if not _row(n, "fd", got[n], want[n], rtol, atol).passed]
-    if not off:
-        return None
-    try:
-        corners = [k for k in kinks(program, values) if k.input in off] if result.gradient is not None else []
-    except GraphlangError:  # a step of the probe meets a pole (1/x at x = 1e-6): no corner found
-        corners = []
-    if corners:
-        k = corners[0]
-        at = f"{k.input}[{', '.join(map(str, k.index))}]" if k.index else k.input
-        return (f"not differentiable here in {at}: the one-sided derivatives differ (from the left {k.left:.6g}, "
+    sitting = on_corners(program, values) if result.gradient is not None else []
+    if not off:  # (abs(x) at 0: fd's average of -1 and 1 is abs'(0) = 0, and still no derivative)
+        k = next(iter(corners_of(program, values, list(got)) if sitting else []), None)
+        return None if k is None else (f"not differentiable here in {k.where}: the one-sided derivatives differ "
+                                       f"(from the left {k.left:.6g}, from the right {k.right:.6g}); central "
+                                       "differences' average of the two sides is the exact methods' convention "
+                                       "here, not a derivative; check a nearby point")
+    k = next(iter(corners_of(program, values, off) if result.gradient is not None else []), None)
+    if k is not None:
+        return (f"not differentiable here in {k.where}: the one-sided derivatives differ (from the left {k.left:.6g}, "
                 f"from the right {k.right:.6g}); central differences average the two sides, the exact "
                 "methods use the rule's value at the corner")
-    sitting = on_corners(program, values) if result.gradient is not None else []
     if sitting:
         return (f"at a corner ({', '.join(sitting)}): the exact methods take each function's convention there "
                 "(relu'(0) = 0, abs'(0) = 0, a tie goes to the first argument), central differences the "

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 from conftest import PROGRAMS, run_cli
@@ -577,6 +580,62 @@ def test_hints_do_not_suggest_a_different_function(text, hint):
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text)
     assert hint in (info.value.hint or ""), info.value.hint
+
+
+@pytest.mark.parametrize(("call", "oracle"), [
+    ("sinh(q)", lambda q, r: np.sinh(q)), ("cosh(r)", lambda q, r: np.cosh(r)),
+    ("log10(q)", lambda q, r: np.log10(q)), ("log2(r)", lambda q, r: np.log2(r)),
+    ("expm1(q)", lambda q, r: np.expm1(q)), ("log1p(r)", lambda q, r: np.log1p(r)),
+    ("cube(q)", lambda q, r: q ** 3), ("pow(q, r)", lambda q, r: q ** r), ("square(r)", lambda q, r: r * r),
+    ("exp2(q)", lambda q, r: 2 ** q), ("cbrt(r)", lambda q, r: np.cbrt(r)), ("reciprocal(q)", lambda q, r: 1 / q)])
+def test_a_hint_pasted_in_place_of_the_call_computes_the_function(call, oracle):
+    """`sinh(q)` was told "write (exp(x) - exp(-x)) / 2": pasted, a new input x. The hint is written
+    in the call's own arguments; pasted in its place, it computes numpy's function."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(f"y = {call}\n")
+    pasted = (info.value.hint or "").split("write ", 1)[1].split(" (or")[0]
+    prog = graphlang.parse(f"y = {pasted}\n")
+    got = prog.evaluate({n: {"q": 1.7, "r": 0.6}[n] for n in prog.inputs}).value
+    assert got == pytest.approx(oracle(1.7, 0.6), rel=1e-12), pasted
+    with pytest.raises(GraphlangError) as info:  # an expression as the argument: the formula, in u
+        fn, arguments = call.split("(", 1)
+        graphlang.parse(f"y = {fn}({arguments.replace('q', '(q + 1)').replace('r', 'r * 2')}\n")
+    hint = info.value.hint or ""
+    assert hint.startswith(f"for {call.split('(')[0]}(u") and not re.search(r"\bx\b", hint), hint
+
+
+@pytest.mark.parametrize(("source", "value"), [("x * 2", 6.0), ("a = x; sin(a)", math.sin(3)),
+                                               ("x ** 2", 9.0), ("b = 1\n(x + b) / 2", 2.0), ("-x", -3.0)])
+def test_an_expression_without_a_name_is_told_how_to_name_it(source, value):
+    """`x * 2` alone said "check the operator and its operands"; the hint's statement, pasted in its
+    place, runs and computes the expression (by hand at x = 3)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(source + "\n")
+    hint = info.value.hint or ""
+    assert hint.startswith("a statement names its value: write y = "), hint
+    pasted = hint.split("write ")[1].split(" (name")[0]
+    fixed = graphlang.parse(re.sub(r"[^;\n]*$", " " + pasted, source, count=1) + "\n")
+    assert fixed.evaluate({"x": 3.0}).value == pytest.approx(value)
+
+
+def test_no_typo_crashes_the_hints():
+    """`y = x .T (z)`, `y = \\hat y`, `y = np.(x)` raised IndexError while the hint was written (a
+    pattern that found nothing had no group 1): a traceback, and 0 points for a student's typo. Every
+    joint of these pieces is a GraphlangError with a location, or a program."""
+    heads = ["y = x", "y = ", "y = np", "y = math", "y = sin", "y = (a + b)", "y = W"]
+    joints = [".", " .", ".T", " .T", ". ", "\\", "\\hat ", "\\mathbf", ".T.T", "..", "\\frac", "%"]
+    tails = ["(z)", " (x)", "", " x", "{x}", "(", "{", "()", " @ x"]
+    for head in heads:
+        for joint in joints:
+            for tail in tails:
+                source = f"{head}{joint}{tail}\n"
+                try:
+                    graphlang.parse(source)
+                except GraphlangError as err:
+                    assert err.line == 1 and err.column is not None, source
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = \\hat y\n")
+    assert "drop \\hat, write y" in (info.value.hint or "")
 
 
 def test_a_name_read_in_another_case_is_suggested():

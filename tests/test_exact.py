@@ -214,3 +214,22 @@ def test_a_sine_of_a_huge_number_is_not_reduced_and_the_grade_is_bounded():
         signal.alarm(0)
         signal.signal(signal.SIGALRM, old)
     assert rep.score == rep.max_score, rep.as_text()
+
+
+def test_sines_of_large_numbers_count_against_the_budget_by_their_precision():
+    """sin(1e300) at 40 digits works at 350 digits; 22,500 of them in one submission kept the arbiter
+    33 s in the Python API, and the CLI's timeout then scored the same file 18/18 or 0 by the machine's
+    load. Such a sine counts (350/40)² numbers: the pass says it cannot tell (Unsupported) where it
+    would run long, a deterministic verdict; a few are still computed, to mpmath's digits."""
+    few = graphlang.parse("input c[20]\ny = sum(sin(c))\n")
+    c = np.arange(1, 21) * 1e300
+    vals = exact.forward(few.graph, few.bind({"c": c})[0], 40, 50_000)
+    mpmath.mp.dps = 400
+    want = sum(mpmath.sin(mpmath.mpf(float(v))) for v in c)
+    got = vals[few.graph.slot_of["y"]]
+    assert abs(mpmath.mpf(str(got)) - want) < mpmath.mpf(10) ** -35
+    many = graphlang.parse("input c[1000]\ny = sum(sin(c))\n")  # 1,000 · 76.6 > 50,000
+    with pytest.raises(exact.Unsupported):
+        exact.forward(many.graph, many.bind({"c": np.arange(1, 1001) * 1e300})[0], 40, 50_000)
+    small = exact.forward(many.graph, many.bind({"c": np.linspace(0, 3, 1000)})[0], 40, 50_000)  # 1 unit each
+    assert abs(float(small[many.graph.slot_of["y"]]) - float(np.sum(np.sin(np.linspace(0, 3, 1000))))) < 1e-9

@@ -1161,3 +1161,20 @@ def test_answers_only_rounded_too_far_are_not_named_the_first_wrong_step():
     # a "close" answer 19 % off (-10 for -12.36: a comparison's 1 figure) is a wrong step, not rounding
     rep = grade_answers(graphlang.load(PROGRAMS / "lecture13.cg"), {**exact, "g_b": -10.0}, {"x": x, "z": z})
     assert rep.root_cause == "g_b" and "rounded to fewer figures" not in "\n".join(rep.feedback)
+
+
+def test_answers_at_the_edge_of_float64_grade_without_a_word_on_stderr(capfd):
+    """e = 1e308 and y = -1e308: the carried-forward check subtracted them and numpy printed a
+    RuntimeWarning on stderr (nbgrader scores 0 when anything reaches stderr; the library never prints)."""
+    import warnings
+
+    from graphlang.grading.assignment import Assignment
+
+    asg = Assignment.load(PROGRAMS / "homework" / "assignment.toml")
+    answers = {"a": 6, "b": 0.693, "c": 0.639, "d": 403, "e": 1e308, "f": 0.106, "y": -1e308}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a numpy RuntimeWarning fails the test
+        rep = asg.grade_answers(answers)
+    assert [i.name for i in rep.items if i.passed][:4] == ["a", "b", "c", "d"]  # (by hand: the lecture's values)
+    assert not any(i.passed for i in rep.items if i.name in ("e", "y"))
+    assert capfd.readouterr().err == ""

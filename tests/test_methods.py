@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 
 import numpy as np
@@ -251,10 +252,17 @@ def test_near_the_edge_of_the_domain_fd_is_not_applicable_not_a_failure(cli, wri
     fd = {r["input"]: r for r in two if r["method"] == "fd"}  # z's steps are fine: computed (cos 1)
     assert fd["x"]["value"] is None and fd["z"]["value"] == pytest.approx(np.cos(1.0), rel=1e-6)
     sweep = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", "--json").json()["sweep"]
-    assert sweep and all((r["epsilon"] < 1e-9) == (r["forward_error"] is not None) for r in sweep)
-    assert all("leaves the domain" in r["note"] for r in sweep if r["forward_error"] is None)
+    assert sweep and all((r["epsilon"] < 1e-9) == (r["central_error"] is not None) for r in sweep)
+    assert all("leaves the domain" in r["note"] for r in sweep if r["central_error"] is None)
+    for r in sweep:  # x + ε stays in the domain: the one-sided quotient has its error (by hand: ln's)
+        want = abs((math.log1p(r["epsilon"] / 1e-9) / r["epsilon"]) - 1e9) / 1e9
+        assert r["forward_error"] == pytest.approx(want, rel=1e-3, abs=1e-6)
     table = cli("gradcheck", prog, "--at", "x=1e-9", "--sweep", width=140).out
-    assert "— (a step leaves the domain)" in table and "1e-01" in table
+    assert "— (x − ε leaves the domain)" in table and "1e-01" in table
+    sqrt_edge = cli("gradcheck", write("y = sqrt(x) + sqrt(1 - x)\n", "edge.cg"), "--at", "x=0.999", "--sweep",
+                    "--json").json()["sweep"]  # x + ε leaves it: no quotient of either kind
+    assert all((r["forward_error"] is None) == (r["epsilon"] > 1e-3) for r in sqrt_edge)
+    assert all((r["central_error"] is None) == (r["epsilon"] > 1e-3) for r in sqrt_edge)
 
 
 def test_symbolic_says_not_differentiable_like_reverse_mode(cli, write):

@@ -550,3 +550,36 @@ def test_a_quoted_number_with_a_typographic_minus_is_named():
     from graphlang.checker import grade_answers
     report = grade_answers("y = x * 2\n", {"y": "\u22121.373"}, {"x": -0.6865}, quantities=["y"])
     assert "typographic minus: write -1.373, unquoted" in report.items[0].message
+
+
+def _waits_then_grades(reference, path, at, options):
+    time.sleep(3.0)  # the machine's load, as it looks to the job: wall time without CPU time
+    return _REAL_GRADE(reference, path, at, options)
+
+
+@_memory
+def test_the_time_limit_counts_the_submissions_cpu_time_not_the_machines_load(tmp_path, monkeypatch):
+    """A wall-clock limit scored the same file 18/18 alone and `timeout` 0/18 beside three others
+    (`-j 2` on two cores): the limit now counts the worker's CPU time (up to three times the limit in
+    wall time), so waiting 3 s under a 2 s limit is no timeout; a hang still is."""
+    (tmp_path / "ok.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _waits_then_grades)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {}, timeout=2, memory_mb=256)
+    assert row["status"] == "graded" and row["passed"], row
+    (tmp_path / "ok.cg").unlink()
+    (tmp_path / "hang.cg").write_text(CORRECT)
+    monkeypatch.setattr(sub, "grade_file", _hostile)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {}, timeout=1, memory_mb=256)
+    assert row["status"] == "timeout", row
+
+
+def test_one_submissions_deadline_counts_cpu_time_with_a_wall_clock_cap():
+    from graphlang.limits import Deadline, deadline
+
+    with deadline(0.5):
+        time.sleep(0.8)  # no CPU: under the cap of 1.5 s wall time
+    with pytest.raises(Deadline), deadline(0.2):
+        while True:  # CPU: past 0.2 s of it
+            sum(range(1000))
+    with pytest.raises(Deadline), deadline(0.1):
+        time.sleep(5)  # no CPU at all: the wall-clock cap, 0.3 s

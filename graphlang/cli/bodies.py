@@ -143,7 +143,8 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
             return
         checks = gc.gradcheck(prog, vals, epsilon)
         ok = all(r.passed for r in checks)
-        corners = [] if ok else gc.kinks(prog, vals)  # a disagreement: is the point a corner?
+        corners = gc.kinks(prog, vals) if not ok else gc.corners_of(prog, vals, prog.inputs) if \
+            gc.on_corners(prog, vals) else []  # a corner? (abs(x) at 0: all agree on abs'(0), no derivative)
         conventions = [] if ok or corners else gc.on_corners(prog, vals)  # or one of its functions'
         lost = {} if ok or corners or conventions else gc.digits_lost(prog, vals, checks)  # or cancellation
         if as_json:

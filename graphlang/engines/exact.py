@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from contextvars import ContextVar
 from decimal import Context, Decimal, DivisionByZero, InvalidOperation, Overflow, getcontext, localcontext
 from typing import Any
 
@@ -34,6 +35,20 @@ class Undefined(ArithmeticError):
 
 class Overflowed(Undefined):
     """A value past 10^±999,999: no float64 program's right formula needs that range."""
+
+
+_LEFT: ContextVar[list[float]] = ContextVar("exact_work_left")  # `forward`'s budget, in numbers made
+
+
+def _charge(units: float) -> None:
+    """Count work against the budget of the `forward` running (a number made at its precision is
+    one unit); past it, `Unsupported`: the arbiter cannot tell, and says so (deterministically: a
+    wall-clock timeout judged the same submission differently by the machine's load)."""
+    left = _LEFT.get(None)
+    if left is not None:
+        left[0] -= units
+        if left[0] < 0:
+            raise Unsupported("too much work")
 
 
 def _digits() -> int:
@@ -88,8 +103,10 @@ def _sin_cos(x: Decimal) -> tuple[Decimal, Decimal]:
     in a submission, and no float64 program's right formula takes the sine of a number past 1e308)."""
     if x.is_finite() and x.adjusted() > SINE_MAX_EXPONENT:
         raise Unsupported(f"sin or cos of a number past 1e{SINE_MAX_EXPONENT}")
+    base = _digits()
     with localcontext() as ctx:
-        ctx.prec = _digits() + max(0, x.adjusted()) + 10
+        ctx.prec = base + max(0, x.adjusted()) + 10
+        _charge((ctx.prec / base) ** 2)  # (sin(1e300) at 40 digits works at 350: 22,500 of them took 33 s)
         two_pi = 2 * _pi(ctx.prec)
         r = x - two_pi * (x / two_pi).to_integral_value()
         tiny = Decimal(1).scaleb(-ctx.prec - 5)
@@ -248,32 +265,38 @@ def _decimal(value: Any) -> Any:
 def forward(graph: Graph, inputs: list[Any], digits: int, max_elements: int = 200_000) -> list[Any]:
     """Every slot's value to `digits` significant digits (Decimal, or object arrays of them).
     Raises `Undefined` where the formula has no finite real value, `Unsupported` for a primitive
-    without a rule or more than `max_elements` numbers made."""
+    without a rule or more than `max_elements` numbers made (a sine of a large number counts as more)."""
     vals: list[Any] = [None] * graph.n_slots
     vals[: len(inputs)] = [_decimal(v) for v in inputs]
     for slot, value in graph.consts.items():
         vals[slot] = Decimal(float(value))
-    made = 0
     ctx = Context(prec=digits, Emax=EXPONENT, Emin=-EXPONENT, traps=[InvalidOperation, DivisionByZero, Overflow])
-    with localcontext(ctx):
-        for eq in graph.eqns:
-            name, args = eq.prim.name, [vals[i] for i in eq.ins]
-            try:
-                if name in ELEMENTWISE:
-                    out = _elementwise(name, *args)
-                elif name in STRUCTURAL:
-                    fn = STRUCTURAL[name]
-                    out = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
-                else:
-                    raise Unsupported(name)
-            except Overflow:
-                raise Overflowed(f"{name}: past 10^{EXPONENT}") from None
-            except (InvalidOperation, DivisionByZero, ZeroDivisionError) as err:
-                raise Undefined(f"{name}: {type(err).__name__}") from None
-            if isinstance(out, np.ndarray) and out.ndim == 0:
-                out = out[()]
-            made += int(np.size(out))
-            if made > max_elements:
-                raise Unsupported("too many numbers")
-            vals[eq.out] = out
+    budget = _LEFT.set([float(max_elements)])
+    try:
+        with localcontext(ctx):
+            _run(graph, vals)
+    finally:
+        _LEFT.reset(budget)
     return vals
+
+
+def _run(graph: Graph, vals: list[Any]) -> None:
+    """`forward`'s loop over the equations, in its decimal context and budget."""
+    for eq in graph.eqns:
+        name, args = eq.prim.name, [vals[i] for i in eq.ins]
+        try:
+            if name in ELEMENTWISE:
+                out = _elementwise(name, *args)
+            elif name in STRUCTURAL:
+                fn = STRUCTURAL[name]
+                out = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
+            else:
+                raise Unsupported(name)
+        except Overflow:
+            raise Overflowed(f"{name}: past 10^{EXPONENT}") from None
+        except (InvalidOperation, DivisionByZero, ZeroDivisionError) as err:
+            raise Undefined(f"{name}: {type(err).__name__}") from None
+        if isinstance(out, np.ndarray) and out.ndim == 0:
+            out = out[()]
+        _charge(int(np.size(out)))
+        vals[eq.out] = out

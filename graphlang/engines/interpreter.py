@@ -64,8 +64,8 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
                           eq.line, eq.column, hint)
 
 
-_NEAR_ZERO = ("the derivative grows past float64 (1.8e308) this near 0 (−1/x² at x = 1e-160 is −1e320): "
-              "choose a point farther from 0")
+_NEAR_ZERO = ("this near 0 a step of the derivative's formula is past float64's 1.8e308 (as 1/x's −1/x² is, "
+              "−1e320 at x = 1e-160), even where the whole derivative is not: choose a point farther from 0")
 
 
 def _tiny(args: list[Any]) -> bool:

@@ -30,6 +30,7 @@ from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
 from graphlang.grading.rounding import Spans
 from graphlang.limits import Limits
+from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
 
@@ -79,6 +80,7 @@ def refuse_adjoint_clash(prog: Program, scalar: bool) -> None:
                              f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
 
 
+@quiet_floats()  # (a student's 1e308 beside -1e308: numpy warned on stderr, which nbgrader scores 0)
 def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapping[str, Any], *,
                   points: float | Mapping[str, float] = 1.0, rtol: float = 1e-5, atol: float = 1e-8,
                   tolerances: Mapping[str, tuple[float, float]] | None = None, ecf: bool | float = True,

@@ -2,7 +2,9 @@
 
 A worker grades one job at a time: the parent sends it a job on its pipe and waits for the answer
 with the job's deadline, which counts from the moment the worker says it starts the job (a fork
-and its set-up on a loaded machine are not the submission's time; they get SETUP seconds). A job
+and its set-up on a loaded machine are not the submission's time; they get SETUP seconds), in CPU
+time where /proc tells it (up to LOADED times the limit in wall time: a loaded machine's share of the
+CPU is not the submission's either, and the same file gets the same verdict under any `-j`). A job
 that hangs past its deadline, or a worker that dies (a crash, or the kernel refusing memory), is
 killed and reaped, reported, and the worker replaced; the other jobs go on. Before each job the
 worker sets its memory limit anew: its allowance above what it holds then,
@@ -72,6 +74,19 @@ def _die_with(parent_pid: int) -> None:
 
 STARTED = "started"  # a worker's word that the job runs now
 SETUP = 60.0  # seconds a worker may take to start a job (a fork, a memory limit) under load
+LOADED = 3.0  # a job's wall time at most this many times its limit while its CPU time stays under it
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time, user and system, from /proc (None where there is none): the time limit
+    counts the submission's own work, not the machine's load (a wall-clock limit timed out the same
+    file under `-j 2` that it graded alone)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _worker(conn: Any, work: Work, memory_mb: int, parent_pid: int) -> None:
@@ -117,7 +132,7 @@ class _Slot:
     def __init__(self, ctx: Any, work: Work, memory_mb: int) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.proc = ctx.Process(target=_worker, args=(child, work, memory_mb, os.getpid()), daemon=True)
-        self.job: tuple[Job, float, float] | None = None
+        self.job: tuple[Job, float, float, float | None] | None = None  # (job, start, deadline, CPU at start)
         blocking = hasattr(signal, "pthread_sigmask") and threading.current_thread() is threading.main_thread()
         old: set[Any] = set()
         if blocking:  # the worker starts with SIGINT blocked and ignores it before unblocking
@@ -179,7 +194,7 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                     slots.remove(idle)
                     continue
                 start = time.perf_counter()
-                idle.job = (pending.popleft(), start, start + SETUP + timeout)  # until it starts
+                idle.job = (pending.popleft(), start, start + SETUP + timeout, None)  # until it starts
             busy = [s for s in slots if s.job is not None]
             left = max(0.0, min(s.job[2] for s in busy if s.job) - time.perf_counter())
             ready = wait([s.conn for s in busy], left)
@@ -191,13 +206,17 @@ def run(ctx: Any, work: Work, jobs: list[Job], size: int, timeout: float,
                     try:
                         answer = s.conn.recv()
                         if answer == STARTED:
-                            s.job = (job, now, now + timeout)
+                            s.job = (job, now, now + timeout, _cpu_seconds(s.proc.pid))
                             continue
                         result, retire = answer
                         status = "graded" if not retire else "retired"
                     except (EOFError, OSError):
                         result, status = None, "crashed"
                 elif now >= s.job[2]:
+                    cpu0, cpu = s.job[3], _cpu_seconds(s.proc.pid)
+                    if cpu0 is not None and cpu is not None and cpu - cpu0 < timeout and now < start + LOADED * timeout:
+                        s.job = (job, start, min(now + timeout - (cpu - cpu0) + 0.05, start + LOADED * timeout), cpu0)
+                        continue  # (a loaded machine: the job had less than its time of CPU)
                     result, status = None, "timeout"
                 else:
                     continue

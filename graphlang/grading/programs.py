@@ -19,11 +19,13 @@ from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits
+from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
 
 _SLIPS = {"e": " (e^x is exp(x): there is no constant e)", "T": " (a transpose is W.T: W^T raises W to the power T)"}
 
 
+@quiet_floats()  # (a student's 1e308 beside -1e308: numpy warned on stderr, which nbgrader scores 0)
 def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
                   n_points: int = opts.CHECK_POINTS, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0, limits: Limits | None = None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -84,6 +85,19 @@ def _told() -> list[str]:
     return [b for b in builtin_names() if b not in HELPERS or b in ("outer", "sign", "step")]
 
 
+def _operator_hint(fname: str, args: list[Expr]) -> str | None:
+    """The hint for a function written otherwise, in the call's own arguments where each is a name
+    or a number (`sinh(q)`: write (exp(q) - exp(-q)) / 2; the hint said x, another input when pasted),
+    else for u (and v)."""
+    hint = _OPERATOR_HINTS.get(fname)
+    if hint is None or not re.search(r"\bx\b", hint) or len(args) > 2:
+        return hint
+    plain = all(a.op == "var" or (a.op == "const" and isinstance(a.attr, float)) for a in args)
+    own = [str(a.attr) if a.op == "var" else f"{a.attr:g}" for a in args] if plain else ["u", "v"][:len(args)]
+    said = re.sub(r"\b[xy]\b", lambda m: own[min("xy".index(m.group()), len(own) - 1)] if own else m.group(), hint)
+    return said if plain else f"for {fname}({', '.join(own)}): {said}"
+
+
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     fname = str(node.attr)
     prim = lookup(fname)
@@ -92,8 +106,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         raise GraphlangError(
             "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
             node.line, node.column,
-            f"write {near}(...)" if near else _OPERATOR_HINTS.get(fname, f"for a product write {fname} * (...); "
-                                                                   "built-in functions: " + ", ".join(_told())))
+            f"write {near}(...)" if near else _operator_hint(fname, args) or (
+                f"for a product write {fname} * (...); built-in functions: " + ", ".join(_told())))
     n_tensor = prim.arity
     attrs: list[int] = []
     if prim.attr_args:

@@ -98,8 +98,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = "comments start with # (and there is no % operator)"
         module = re.search(r"\b(np|numpy|math|torch)$", text[: err.pos_in_stream]) if ch == "." else None
         if module:  # `np.sum(x)`: the function after the dot(s), built in or rewritten
-            fn = (re.match(r"(?:\.[A-Za-z_]\w*)*\.([A-Za-z_]\w*)", text[err.pos_in_stream:])
-                  or re.match("", "")).group(1) or "exp"
+            fn = _group(re.match(r"(?:\.[A-Za-z_]\w*)*\.([A-Za-z_]\w*)", text[err.pos_in_stream:]), "exp")
             hint = module_hint(module.group(1), fn)
         return GraphlangError(
             "syntax", f"unexpected character {ch!r}", err.line, err.column,
@@ -136,7 +135,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                                   *position(text, start + keyword.start(1)), f"choose another name, e.g. {other} = ...")
         shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
-            _operator_slip(statement, text[tok.start_pos or 0 :]) or "check the operator and its operands")
+            _operator_slip(statement, text[tok.start_pos or 0 :]) or _GENERIC)
         assigned = re.fullmatch(r"\s*(\w+)\s*=\s*([^#;]+?)\s*(#.*)?", text[start:].split("\n", 1)[0])
         if str(tok) == "," and assigned and _open_bracket(text, tok.start_pos or 0, closed_too=True) is None:
             hint = f"a vector needs brackets: write {assigned.group(1)} = [{assigned.group(2)[:60]}]"  # v = 1, 2
@@ -156,7 +155,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             elif (lit := _open_bracket(text, tok.start_pos or 0, closed_too=True)) is not None and text[lit] == "[" \
                     and not re.search(r"[\w)\]]$", text[:lit].rstrip(" \t")):  # a list, not an index: [1 2]
                 hint = "separate a list's elements with commas: write [1, 2], not [1 2]"
-            elif before.split("\n")[-1].strip().count("=") == 1:
+            elif text[start : tok.start_pos].count("=") == 1:  # (this statement's: `a = x; sin(a)` names none)
                 hint = ("is an operator missing? Products need a *: write 2 * x, not 2x, and "
                         "x * y, not x y")
         elif tok.column == 1 and tok.type in ("NUMBER", "INT"):
@@ -168,10 +167,15 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             shown_tok = "…" if str(tok) in ("and", "or") else str(tok)
             hint = f"separate the names with commas: {statement.strip()}, {shown_tok}"
         elif tok.type == "LPAR" and before.endswith(".T"):
-            name = (re.search(r"([A-Za-z_]\w*|[)\]])\.T$", before) or re.match("", "")).group(1) or "x"
+            name = _group(re.search(r"([A-Za-z_]\w*(?:\.T)*|[)\]])\.T$", before), "x")  # (x.T.T: x.T)
             name = name if name not in ")]" else "(…)"
             hint = f"the transpose is no call: write {name}.T, not {name}.T()"
         line_text = text[start : text.find("\n", start) if "\n" in text[start:] else len(text)]
+        first = not text[start : tok.start_pos or 0].strip()  # (`(x + b) / 2`, `-x` at a statement's start)
+        if ("'='" in expected or first and "a name" in expected) and hint == _GENERIC and str(tok) != "=":
+            own = re.split(r"[;#]", line_text)[0].strip().replace("**", "^")
+            hint = "the left of = is one name: name = expression" if "=" in own else \
+                f"a statement names its value: write y = {own[:60]} (name = expression)"
         hint = _habit(line_text) or hint
         bare = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", statement)
         if bare and str(tok) == "[":  # `x[10]` declares in numpy's habit; `x[0] = 3` assigns an element
@@ -239,6 +243,15 @@ _HABITS = (
 )
 
 
+_GENERIC = "check the operator and its operands"
+
+
+def _group(found: re.Match[str] | None, default: str) -> str:
+    """A hint's name from its pattern's first group, or `default` where the pattern found none
+    (`re.match("", "").group(1)` raised IndexError: `y = \\hat y` crashed the parser)."""
+    return (found.group(1) if found else None) or default
+
+
 def _habit(line: str) -> str | None:
     """The hint for a statement written in another language's habits (Python, JavaScript, numpy);
     its comment is prose, not read."""
@@ -266,7 +279,7 @@ def _latex_hint(after: str) -> str:
     """A backslash: LaTeX typed as a program (`\\frac{x}{z}`, `\\sin(x)`)."""
     command = (re.match(r"[A-Za-z]+", after) or re.match("", "")).group()
     if command in _DECORATIONS:  # \mathbf{W}, \hat{y}: the name inside
-        inner = (re.match(r"[A-Za-z]+\s*\{\s*([A-Za-z_]\w*)\s*\}", after) or re.match("", "")).group(1) or "W"
+        inner = _group(re.match(r"[A-Za-z]+\s*\{?\s*([A-Za-z_]\w*)", after), "W")  # (\hat{y}, \hat y)
         return f"programs are not LaTeX: drop \\{command}, write {inner}"
     if command in ("log", "ln") and after[len(command):].lstrip().startswith("_"):
         command = "log_"

@@ -78,7 +78,7 @@ def hessian(h: dict[str, dict[str, Any]], limits: Limits | None = None) -> dict[
     return {"hessian": {a: {b: plain(v) for b, v in row.items()} for a, row in h.items()}}
 
 
-def sweep(rows: list[Any], best_forward: float, best_central: float) -> dict[str, Any]:
+def sweep(rows: list[Any], best_forward: float | None, best_central: float | None) -> dict[str, Any]:
     return {"sweep": [r.__dict__ for r in rows], "best": {"forward": best_forward, "central": best_central}}
 
 

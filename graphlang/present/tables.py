@@ -132,7 +132,7 @@ def error_text(err: GraphlangError, path: str | None, source: str | None, width:
 
 
 
-def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Group:
+def sweep_table(rows: list[Any], best_forward: float | None, best_central: float | None) -> Group:
     t = _table("Finite differences vs reverse mode: max error, |Δ| / max(|reverse|, 1)", "ε",
                "one-sided (f(x+ε)−f(x))/ε", "central (f(x+ε)−f(x−ε))/(2ε)")
     for r in rows:
@@ -140,7 +140,8 @@ def sweep_table(rows: list[Any], best_forward: float, best_central: float) -> Gr
             t.add_row(f"{r.epsilon:.0e}", "— (a step leaves the domain)", "—")
             continue
         f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
-        c = f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
+        c = "— (x − ε leaves the domain)" if r.central_error is None else \
+            f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
         t.add_row(f"{r.epsilon:.0e}", f, c)
     note = Text("Too large an ε: truncation error (ε for one-sided, ε² for central differences); too small: "
                 "round-off (about eps/ε). The best are near √eps ≈ 1e-8 and ∛eps ≈ 1e-5.")

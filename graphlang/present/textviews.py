@@ -228,6 +228,10 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
         parts.append(Styled("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
                             "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
                             "exceeds the tolerance; `gradcheck --sweep` shows the trade-off", "bold red"))
+    elif ok and kinks:  # abs(x) at 0: central differences' average of -1 and 1 is abs'(0) = 0
+        parts.append(Styled("the methods agree on the convention at the corner (relu'(0) = 0, abs'(0) = 0, a tie "
+                            "goes to the first argument), but the function is not differentiable here: check the "
+                            "gradient at a nearby point", "bold yellow"))
     else:
         agree = "the three exact methods agree" if skipped is not None else "all four methods agree"
         parts.append(Styled(agree if ok else "the methods DISAGREE", "bold green" if ok else "bold red"))
