@@ -323,3 +323,20 @@ def test_a_tangent_that_overflows_with_a_huge_direction_blames_the_direction(cli
     ran = cli("tangents", path, "--at", "x=[1,2]", "--direction", "x=[1e308,1e308]")
     assert ran.code == 1 and "give a smaller direction" in ran.err and "smaller magnitude" not in ran.err
     assert "ẏ = 4" in cli("tangents", path, "--at", "x=[1,2]", "--direction", "x=1").out  # 2·(1 + 1), by hand
+
+
+def test_grad_fd_json_gives_each_inputs_step_so_the_lecture_formula_reproduces_it(cli):
+    """`epsilon` was the relative ε, and (f(x + ε) − f(x − ε)) / 2ε with it is not the number printed
+    (the step is ε·max(1, |x|)): `steps` holds each input's, and the lecture's formula, by hand in
+    Python's math, gives the printed gradient to the last digit."""
+    out = cli("grad", LECTURE, "--at", "x=2,z=3", "-m", "fd", "--json").json()
+
+    def y(x, z):
+        a, b = x * z, math.log(x)
+        return math.exp(a) + a / b + math.sin(b) / a
+    hx, hz = out["steps"]["x"], out["steps"]["z"]
+    assert hx == pytest.approx(2 * out["epsilon"]) and hz == pytest.approx(3 * out["epsilon"])
+    assert out["gradient"]["x"] == pytest.approx((y(2 + hx, 3) - y(2 - hx, 3)) / (2 * hx), rel=1e-12)
+    assert out["gradient"]["z"] == pytest.approx((y(2, 3 + hz) - y(2, 3 - hz)) / (2 * hz), rel=1e-12)
+    given = cli("grad", LECTURE, "--at", "x=2,z=3", "-m", "fd", "--epsilon", "1e-5", "--json").json()
+    assert "steps" not in given and given["epsilon"] == 1e-5  # --epsilon is the step itself
