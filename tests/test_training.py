@@ -484,3 +484,23 @@ def test_a_binary_classifiers_labels_outside_0_and_1_are_refused(cli, tmp_path, 
     (tmp_path / "s.csv").write_text("x,t\n0.5,1\n-1,0\n0.3,0.7\n")
     assert cli("train", str(PROGRAMS / "logistic_regression.cg"), "--data", str(tmp_path / "s.csv"),
                "--epochs", "1").code == 0
+
+
+def test_the_shipped_regression_example_predicts_and_one_without_yhat_is_told_how(cli, write, tmp_path):
+    """`predict programs/squared_error.cg` said "name the prediction node `yhat`" to a student who had
+    just trained it, with no hint: the example now names ŷ, and a program without one is told what to
+    add. The oracle: W @ x in numpy, and the loss mean((W x − t)²) by hand."""
+    W = np.array([[0.5, 1.0], [-1.0, 2.0], [0.0, 1.0]])
+    rows = np.array([[1.0, 2.0, 1.0, 1.0, 1.0], [0.0, 1.0, 2.0, 0.0, 1.0]])
+    data = tmp_path / "reg.csv"
+    data.write_text("x0,x1,t0,t1,t2\n" + "".join(",".join(map(str, r.tolist())) + "\n" for r in rows))
+    params = _params(tmp_path / "p.npz", W=W)
+    got = cli("predict", str(PROGRAMS / "squared_error.cg"), "--params", params, "--data", str(data), "--json")
+    assert got.code == 0, got.err
+    js = got.json()
+    want = [W @ r[:2] for r in rows]
+    assert np.allclose(np.array(js["predictions"], dtype=float), want, rtol=1e-12)
+    assert js["loss"] == pytest.approx(np.mean([np.mean((W @ r[:2] - r[2:]) ** 2) for r in rows]), rel=1e-12)
+    old = write("input x[2], t[3]\nparam W[3, 2]\nr = W @ x - t\nJ = mean(r ^ 2)\n")
+    ran = cli("predict", old, "--params", params, "--data", str(data))
+    assert ran.code == 2 and "hint: add a statement for the model's output" in ran.err

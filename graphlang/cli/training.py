@@ -154,7 +154,9 @@ def predict(program: ProgramArg,
         prog = s.load(strict, limit)
         trainer = tr.Trainer(prog, tr.load_params(params, prog))
         if trainer.pred is None:
-            raise GraphlangError("usage", "name the prediction node `yhat` (or p) to predict")
+            raise GraphlangError("usage", "predict reads the model's output, a node named yhat (or p), and this "
+                                 "program has none", hint="add a statement for the model's output and have the "
+                                 "loss read it: yhat = W @ x, then r = yhat - t (programs/squared_error.cg)")
         needed = [n for n in prediction_program(prog, trainer.pred).inputs if n not in prog.params]
         try:  # labeled: every input's columns (the loss, accuracy and confusion matrix too)
             dataset, labeled = tr.load_csv(prog, data), True
