@@ -340,3 +340,20 @@ def test_grad_fd_json_gives_each_inputs_step_so_the_lecture_formula_reproduces_i
     assert out["gradient"]["z"] == pytest.approx((y(2, 3 + hz) - y(2, 3 - hz)) / (2 * hz), rel=1e-12)
     given = cli("grad", LECTURE, "--at", "x=2,z=3", "-m", "fd", "--epsilon", "1e-5", "--json").json()
     assert "steps" not in given and given["epsilon"] == 1e-5  # --epsilon is the step itself
+
+
+def test_diff_at_a_point_gives_each_derivatives_value_there(cli):
+    """`diff --at x=2,z=3` printed the closed forms and ignored the point (the lecture asks for the
+    derivative "at x = 2, z = 3"). Each form now ends with its value; --json has them as `values`.
+    The oracle: SymPy's derivatives of the lecture's y, and ∂y/∂a with a held as a variable."""
+    x, z, a = sp.symbols("x z a")
+    y_a = sp.exp(a) + a / sp.log(x) + sp.sin(sp.log(x)) / a
+    y = y_a.subs(a, x * z)
+    at = {x: 2, z: 3}
+    want = {"x": float(sp.diff(y, x).subs(at)), "z": float(sp.diff(y, z).subs(at)),
+            "a": float(sp.diff(y_a, a).subs({**at, a: 6}))}
+    js = cli("diff", LECTURE, "--at", "x=2,z=3", "--wrt", "x,z,a", "--json").json()
+    assert js["values"] == pytest.approx(want, rel=1e-12)
+    lines = cli("diff", LECTURE, "--at", "x=2,z=3").out.splitlines()
+    assert [float(ln.rsplit(" = ", 1)[1]) for ln in lines] == pytest.approx([want["x"], want["z"]], rel=1e-6)
+    assert "values" not in cli("diff", LECTURE, "--json").json()  # no point: the forms alone

@@ -18,6 +18,13 @@ from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
 
+def _derivatives_at(prog: Program, vals: dict[str, Any], names: list[str]) -> dict[str, Any]:
+    """Each derivative's value at the --at point: the gradient's for an input, the adjoint for a node."""
+    res = prog.evaluate(vals)
+    return {n: res.gradient[n] if res.gradient is not None and n in res.gradient else
+            (res.adjoints or {})[n] for n in names if n in (res.gradient or {}) or n in (res.adjoints or {})}
+
+
 def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = None) -> list[Any]:
     """Shapes from --at values when given, else from declarations (undeclared inputs: scalars; a
     program that reduces or multiplies matrices is told so, where `mean(A * A)` gave 2A silently)."""
@@ -53,7 +60,8 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
     def body() -> None:
         prog = s.load(strict, limit, shown=True)
         notes: list[str] = []
-        shapes = _shapes_for(prog, values(at, at_file), notes)
+        vals = values(at, at_file)
+        shapes = _shapes_for(prog, vals, notes)
         chosen = wrt_names(wrt)
         inner = [n for n in chosen or [] if n in prog.names and n not in prog.inputs]
         if as_program and inner:  # (closed forms are by any node: ∂y/∂a, as the REPL's :diff a)
@@ -69,14 +77,18 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
         else:
             forms = symbolic.closed_forms(prog, shapes, names)
             out = prog.outputs[0]
+            at_point = _derivatives_at(prog, vals, list(forms)) if vals else {}  # (the lecture's "at x = 2, z = 3")
             if as_json:
-                print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes))))
+                print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes),
+                                                         at_point or None, prog.limits)))
             elif latex:
                 print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
             else:
                 used: set[str] = set()
                 texts = symbolic.text_forms(prog, shapes, forms, used)
-                print("\n".join(f"d{out}/d{n} = {t}" for n, t in texts.items()))
+                from graphlang.present.textviews import tensor
+                print("\n".join(f"d{out}/d{n} = {t}" + (f" = {tensor(at_point[n])}" if n in at_point else "")
+                                for n, t in texts.items()))
                 from graphlang.symbolic.matrixtext import forms_note
                 said = forms_note(texts, symbolic.name_shapes(prog.graph, shapes), used)  # (1/4) 1ᵀ: what 1 is
                 if said:  # (on stderr: stdout holds the forms only; LaTeX writes 𝟏)

@@ -175,10 +175,16 @@ def derivative_program(text: str) -> dict[str, Any]:
     return {"program": text}
 
 
-def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | None = None) -> dict[str, Any]:
+def closed_forms(output: str, forms: dict[str, Any], shapes: dict[str, Any] | None = None,
+                 at_point: dict[str, Any] | None = None, limits: Limits | None = None) -> dict[str, Any]:
+    """The forms, text and LaTeX; with --at, `values`: each derivative's value at the point."""
     with tensor_names(tensors_in(shapes)):
-        return {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
-                "latex": {n: to_latex(e, shapes, "e" in (shapes or ())) for n, e in forms.items()}}
+        out = {"output": output, "derivatives": {n: to_text(e) for n, e in forms.items()},
+               "latex": {n: to_latex(e, shapes, "e" in (shapes or ())) for n, e in forms.items()}}
+    if at_point:
+        bounded(limits, list(at_point.values()))
+        out["values"] = {n: plain(v) for n, v in at_point.items()}
+    return out
 
 
 def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:
