@@ -172,6 +172,11 @@ class Whole:
                             hint = bad.hint if late is None else (
                                 f"it cannot go after {late.group(1)} either (a statement before it reads "
                                 f"{new.name}): give the new statement another name ({new.name}2 = …)")
+                            here = sum(c.count("\n") + 1 for c in self.chunks[:k]) + i + 1  # (its line, edited)
+                            typed = sum(c.count("\n") + 1 for c in self.chunks) + 1  # (the line it is typed as)
+                            if bad.line == here and bad.column is not None:  # located in the text typed
+                                return [self._error(GraphlangError(bad.kind, bad.message, typed, bad.column, hint),
+                                                    "\n" * (typed - 1) + text + "\n")]
                             return [self._error(GraphlangError(bad.kind, bad.message, None, None, hint), "")]
                         edited, after = moved
                         prog = graphlang.parse("".join(c + "\n" for c in edited))

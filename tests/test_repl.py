@@ -1143,7 +1143,7 @@ def test_the_command_save_suggests_runs_as_written(tmp_path, cli):
     for line in LECTURE_LINES + [":at x=2 z=3"]:
         s.handle(line)
     said = render(s.handle(f":save {tmp_path / 'p.cg'}"))
-    command = said.split("run it: ", 1)[1].strip()
+    command = " ".join(said.split("run it (one line):\n", 1)[1].split())  # (a line of its own, copied whole)
     assert "--at 'x=2.0,z=3.0'" in command
     ran = cli(*shlex.split(command)[1:])
     assert ran.code == 0 and "412.1914573" in ran.out
@@ -1167,3 +1167,23 @@ def test_a_scripts_error_names_its_line_in_the_input():
     c, buf = console()
     code = run_lines(ReplSession(), c, io.StringIO("a = x * 2\n:at x=2\n\nb = ln(x - 5)\n"))
     assert code == 1 and "(at line 4 of the input)" in buf.getvalue()
+
+
+def test_a_replacements_own_mistake_is_located_in_the_line_typed():
+    """`c = sn(a)` over an existing c said `<repl>: unknown-function error` with no line, column or
+    caret (a new name's typo had them), and a replacement's shape error told of `--at`."""
+    s = session(["a = x * z", ":at x=2 z=3", "c = sin(a)", "y = c + a"])
+    out = render(s.handle("c = sn(a)"))
+    assert "<repl>:4:5: unknown-function error" in out and "  4 | c = sn(a)\n          ^" in out
+    out = render(s.handle("q = 1; c = sin(a, a)"))
+    assert "<repl>:4:12: arity error" in out and "4 | q = 1; c = sin(a, a)\n" + " " * 17 + "^" in out
+    out = render(s.handle("c = a @ a"))
+    assert "shape error" in out and "--at" not in out and ":at" in out
+    assert s.source == "a = x * z\nc = sin(a)\ny = c + a\n"  # nothing replaced
+
+
+def test_a_scripts_statement_over_several_lines_is_reported_at_its_lines():
+    c = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    run_lines(ReplSession(), c, io.StringIO("a = x * z\nq = sn(\n  x)\n:at x=1 z=2\n"))
+    out = c.export_text()
+    assert "(at lines 2–3 of the input: one statement)" in out

@@ -315,7 +315,10 @@ _CYCLE = re.compile(r"(\w+) would read (\w+), which is computed from \1: a cycle
 
 def cycle_located(err: GraphlangError, text: str, line: int) -> GraphlangError:
     """A cycle's error where the typed statement (on session line `line`) reads the node computed
-    from it; any other error as it is."""
+    from it, a replacement's error (located in the text typed) on that line; any other as it is."""
+    if err.line is None and err.column is not None:  # a replacement's own mistake, in the text typed
+        err.line = line
+        return err
     m = _CYCLE.fullmatch(err.message) if err.line is None else None
     mine = [st for st in parse_statements(text) if st.kind == "assign" and st.name == m.group(1)] if m else []
     if not m or not mine:

@@ -16,7 +16,7 @@ from graphlang.language.ast import names
 from graphlang.language.parser import parse_statements
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
-from graphlang.repl.commands import add_inputs_read, given, new_inputs, value_alone, waiting
+from graphlang.repl.commands import add_inputs_read, given, in_repl_words, new_inputs, value_alone, waiting
 from graphlang.repl.parked import park, unpark
 
 
@@ -79,7 +79,12 @@ def several(session: Any, text: str, err: GraphlangError) -> list[Any]:
     for st in statements:
         piece = f"{st.name} = {st.text}"
         if st.name in prog.names and st.name not in prog.inputs:
-            found = replace(chunks, prog, st.name, piece)
+            try:
+                found = replace(chunks, prog, st.name, piece)
+            except GraphlangError as bad:  # (located in the piece: in the line typed, where it is there as written)
+                exact = text[st.column - 1:].startswith(piece) and bad.line is None and bad.column
+                bad.column = bad.column + st.column - 1 if exact and bad.column else None
+                raise
             if found is None:
                 raise err
             chunks, after = found
@@ -225,7 +230,7 @@ def _recomputed(session: Any, prog: Any, names_: list[str], shown: list[Any], ve
                     except GraphlangError as own:
                         bad = own
                         break
-            error = render.error_text(bad, "<repl>", session._excerpt(bad, ""))
+            error = render.error_text(in_repl_words(bad), "<repl>", session._excerpt(bad, ""))
             if bad.line is None or bad.line in lines:
                 session._command(":undo")
                 return [error, Text(f"(not {verb}: correct it, or the values with :at, and type it again)")]
@@ -269,7 +274,9 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
                 if moved is not None:
                     return moved
                 late = _USED.match(bad.message) if bad.kind == "undefined" and len(alone) == 1 else None
-                raise GraphlangError(bad.kind, bad.message, None, None, bad.hint if late is None else
+                col = (bad.column or 0) - spliced.find(text)  # (in the text typed, where the error is in it)
+                raise GraphlangError(bad.kind, bad.message, None, col if bad.line == st.line and 0 < col <= len(
+                                     text) and "\n" not in text else None, bad.hint if late is None else
                                      f"it cannot go after {late.group(1)} either (a statement before it reads "
                                      f"{name}): give the new statement another name ({name}2 = …)") from None
             return new, ""

@@ -64,5 +64,5 @@ def save(session: Any, rest: str) -> list[Any]:
     prog = session.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
     values = ",".join(header({k: v for k, v in session.at.items() if prog and k in prog.inputs}).split()[2:])
     return [Text(f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "")
-                 + f" to {rest}" + (f"; run it: graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
+                 + f" to {rest}" + (f"; run it (one line):\n  graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
                                     if 0 < len(values.strip()) <= 200 else ""))]

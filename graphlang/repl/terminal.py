@@ -70,7 +70,7 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
         from prompt_toolkit.application.current import get_app
         text = get_app().current_buffer.text
         if text.strip() and not is_complete(text):
-            return " unfinished: close the brackets (or end without an operator) · Ctrl-C abandons it"  # (≤ 80)
+            return " unfinished: close the brackets (or end without an operator) · Ctrl-C drops it"  # (< 80)
         return " :help lists the commands · Tab completes · Ctrl-D quits"
 
     prompt: Any = PromptSession(history=history, lexer=PygmentsLexer(CgLexer), completer=Names(),
@@ -134,7 +134,7 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
     limits = session.limits
     reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars, starts_statement)
 
-    def show(text: str | GraphlangError | None, at: int) -> None:
+    def show(text: str | GraphlangError | None, end: int) -> None:
         nonlocal failed
         if text is None:
             return
@@ -145,13 +145,16 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
             failed |= error
             console.print(render.at_width(item, console.width))
             if error:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
-                console.print(Text(f"(at line {at} of the input)"))
+                start = end - max(1, text.count("\n") if isinstance(text, str) else 1) + 1  # (`b = sin(a⏎…`)
+                console.print(Text(f"(at line {end} of the input)" if start == end else
+                                   f"(at lines {start}–{end} of the input: one statement)"))
 
     k = 0
     for k, line in enumerate(bounded_lines(stream, limits.max_line_chars)):
         line = line.removeprefix("\ufeff") if k == 0 and line is not None else line  # (Notepad's byte-order mark)
-        for got in reader.feed_all(line) if line is not None else [reader.cut(limits.max_line_chars)]:
-            show(got, k + 1)
+        items = reader.feed_all(line) if line is not None else [reader.cut(limits.max_line_chars)]
+        for i, got in enumerate(items):
+            show(got, k + 1 if i == len(items) - 1 else k)  # (a statement a `:command` cut short ended above it)
         if session.done:
             break
     rest = reader.rest()
