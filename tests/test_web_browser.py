@@ -133,11 +133,13 @@ def test_stepping_forward_then_backward_shows_the_explain_lines(server, page):
     assert "g_d = g_y·∂y/∂d" in page.inner_text("#step-line")
     page.keyboard.press("ArrowRight")
     assert G_C in page.inner_text("#step-line")
-    page.click("#node-a")  # a node's own lines
-    assert "g_a = g_d·∂d/∂a + g_e·∂e/∂a + g_f·∂f/∂a" in page.inner_text("#node-explain")
+    page.click("#node-a")  # a node's own lines: so far only its value (its adjoint was given away: a red team's find)
+    said = page.inner_text("#node-explain")
+    assert "a = x·z" in said and "g_a" not in said and "comes later" in said
     page.click("#step-play")
     assert until(page, "#step-count", lambda t: t == "18 / 18") == "18 / 18"
     assert page.locator("tr.pending, table.pending").count() == 0
+    assert "g_a = g_d·∂d/∂a + g_e·∂e/∂a + g_f·∂f/∂a" in page.inner_text("#node-explain")
 
 
 def test_an_error_is_shown_located_with_the_clis_message(server, page, write):
@@ -428,3 +430,58 @@ def test_a_declared_inputs_first_value_has_its_shape(server, page):
     page.wait_for_selector("#error:not([hidden])")
     assert page.input_value("#in-W") == "" and "784 × 128" in page.get_attribute("#in-W", "placeholder")
     assert "no value for the input 'W'" in page.inner_text("#error")
+
+
+def test_a_half_typed_value_is_said_for_its_field_and_the_results_grey(server, page):
+    """`[1, 2` half typed said "quote a value with spaces, the input fields 'x=[1, 2, 3]' (the shell
+    splits it…)", the CLI's hint with --at swapped out; `2,z=100` gave z twice (a red team's find)."""
+    opened(page, share_link(server, "input v[2]\ny = sum(v * v) + z\n", "v=[1,2],z=3"))
+    for typed, said in [("[1, 2", "v: a '[' is not closed yet"), ("1,5", "v: one value per field; a vector goes in "
+                        "brackets: [1,5]"), ("[1,2],z=100", "v: only the value goes in its field")]:
+        page.fill("#in-v", typed)
+        assert said in until(page, "#error", lambda t, said=said: said in t)
+        assert "stale" in page.get_attribute("body", "class")
+    page.fill("#in-v", "[3, 4]")
+    until(page, "#gradient-summary", lambda t: "∂y/∂z ≈ 1" in t and "stale" not in (page.get_attribute("body", "class") or ""))
+    assert page.is_hidden("#error") and "\t28" in page.inner_text("#forward-table")  # 3² + 4² + 3 by hand
+
+
+def test_a_server_that_stopped_is_said_and_its_last_results_grey(server, browser):
+    """With `graphlang serve` stopped, typing kept the old program's graph and gradient on the page,
+    without a word (an uncaught "Failed to fetch"): a red team's find. (The browser's own console line
+    for the refused request is expected here; an uncaught error is not.)"""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    uncaught: list[str] = []
+    page.on("pageerror", lambda e: uncaught.append(str(e)))
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    page.route("**/api/**", lambda route: route.abort())
+    page.fill("#source", LECTURE + "g = y * 2\n")
+    assert "cannot reach the server" in until(page, "#error", lambda t: "cannot reach" in t)
+    assert "stale" in page.get_attribute("body", "class")
+    page.unroute("**/api/**")
+    page.fill("#source", LECTURE)
+    until(page, "#gradient-summary", lambda t: "stale" not in (page.get_attribute("body", "class") or ""))
+    assert page.is_hidden("#error") and not uncaught, uncaught
+    page.close()
+
+
+def test_a_program_too_large_to_draw_says_so_legibly_and_its_table_says_what_each_node_computes(server, page):
+    """After the lecture's graph, a 250-statement program's notice was 4 px tall (the last drawing's
+    viewBox stayed) and the forward table's "computes" column was blank (a red team's find)."""
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    big = "a0 = x * 2\n" + "".join(f"a{k} = a{k - 1} + x\n" for k in range(1, 250))
+    page.fill("#source", big)
+    until(page, "#forward-table", lambda t: "a249" in t)
+    assert page.get_attribute("#graph", "viewBox") is None
+    box = page.locator("#graph text.too-large").first.bounding_box()
+    assert box is not None and box["height"] >= 10
+    rows = page.eval_on_selector_all("#forward-table tr", "rs => rs.map(r => Array.from(r.cells).map(c => c.textContent))")
+    computes = {r[0]: r[1] for r in rows[1:]}
+    assert computes["x"] == "input" and computes["a0"] == "x * 2" and computes["a249"] == "a248 + x"
+
+
+def test_several_outputs_are_named_alike_in_the_method_panel_and_the_gradient_table(server, page):
+    opened(page, share_link(server, "y1 = x * z\ny2 = x + z\noutput y1, y2\n", "x=2,z=3", method="fd"))
+    until(page, "#method-result", lambda t: "∂" in t)
+    assert "∂(y1, y2)/∂x" in page.inner_text("#method-result") and "∂y1,y2" not in page.inner_text("#method-result")
+

@@ -229,6 +229,8 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
         out["run"], err = guarded(lambda: jsonout.result(prog.evaluate(vals)))
     if drawing is not None:  # (also when the values are wrong: the page still draws, without numbers)
         out["graph"] = {**drawing, "layout": layout(drawing, out["run"] if err is None else None)}
+    else:  # too large to draw: what each node computes, for the tables (their column was blank)
+        out["definitions"] = {n: prog.definition(n) for n in prog.names}
     if err is not None:
         out["run"], out["error"] = jsonout.error(err), _located(err, source)
         return out

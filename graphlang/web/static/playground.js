@@ -105,6 +105,7 @@
     });
     if (range && range[2] && !marked) html += mark;  // (the end of the text)
     $("highlight").innerHTML = html + "\n";
+    $("editor").classList.remove("plain");
     $("source").rows = Math.min(28, Math.max(8, src.split("\n").length + 1));
   }
   function syncScroll() { $("highlight").scrollTop = $("source").scrollTop; $("highlight").scrollLeft = $("source").scrollLeft; }
@@ -181,7 +182,31 @@
   /* ---------- talking to the server ---------- */
   function post(path, body) {
     return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) })
-      .then(function (r) { return r.json().catch(function () { return { error: { kind: "http", message: "the server answered " + r.status, line: null, column: null } }; }); });
+      .then(function (r) { return r.json().catch(function () { return { error: { kind: "http", message: "the server answered " + r.status, line: null, column: null } }; }); },
+            function () { return { unreachable: true }; });  // (the server stopped: said, not an uncaught "Failed to fetch")
+  }
+  function stale(message) {  // the results shown are not the program's or the fields' now: greyed, and why
+    document.body.classList.remove("busy");
+    document.body.classList.add("stale");
+    var err = $("error");
+    err.hidden = false; err.textContent = message;
+  }
+  var UNREACHABLE = "cannot reach the server: is `graphlang serve` still running? (the results shown are the last it sent)";
+  function fieldProblem() {  // a value half typed, or typed as the command line takes it: said for its field
+    var names = Object.keys(state.fields);
+    for (var i = 0; i < names.length; i++) {
+      var n = names[i], v = state.fields[n].value.trim(), depth = 0, comma = false;
+      for (var k = 0; k < v.length; k++) {
+        var c = v.charAt(k);
+        if (c === "[") depth++;
+        else if (c === "]" && --depth < 0) return n + ": a ']' without its '['";
+        else if (c === "," && depth === 0) comma = true;
+      }
+      if (depth > 0) return n + ": a '[' is not closed yet";
+      if (v.indexOf("=") >= 0) return n + ": only the value goes in its field (2, or [1, 2]), not " + v;
+      if (comma) return n + ": one value per field; a vector goes in brackets: [" + v + "]";
+    }
+    return null;
   }
   function scheduleRun(delay) {
     if (!SERVER) return;
@@ -189,11 +214,13 @@
     state.runTimer = setTimeout(run, delay);
   }
   function run() {
-    var program = $("source").value, at = atText(), seq = ++state.seq;
+    var program = $("source").value, problem = fieldProblem(), at = atText(), seq = ++state.seq;
+    if (problem) { stale(problem); return Promise.resolve(); }
     document.body.classList.add("busy");
     return post("api/lesson", { program: program, at: at }).then(function (data) {
       if (seq !== state.seq) return;
-      document.body.classList.remove("busy");
+      if (data.unreachable) { stale(UNREACHABLE); return; }
+      document.body.classList.remove("busy", "stale");
       if (data.error && !data.program) {  // the request itself was refused (too big, busy, time limit)
         data = { program: program, at: at, inputs: state.data ? state.data.inputs : null, run: data, error: data.error, graph: null, explain: null, sweep: null };
       }
@@ -241,10 +268,12 @@
     var svg = $("graph"), gr = data.graph;
     svg.innerHTML = "";
     if (!gr) {
-      svg.setAttribute("width", 420); svg.setAttribute("height", 40);
+      svg.setAttribute("width", 420); svg.setAttribute("height", 56);
+      svg.removeAttribute("viewBox"); svg.style.minWidth = "";  // (the last drawing's: its text was 4 px tall)
       if (data.inputs) {  // it parsed, so it is too large to draw
-        var t = el("text", { x: 10, y: 24, "class": "too-large" }); t.textContent = "too many nodes to draw here (more than " + (data.draw_limit || 200) + "): the tables show every value";
-        svg.appendChild(t);
+        ["too many nodes to draw here (more than " + (data.draw_limit || 200) + "):", "the tables show every value"].forEach(function (line, i) {
+          var t = el("text", { x: 10, y: 22 + 20 * i, "class": "too-large" }); t.textContent = line; svg.appendChild(t);
+        });
       }
       return;
     }
@@ -299,6 +328,7 @@
     if (!res) { table("forward-table", null, []); table("adjoint-table", null, []); table("gradient-table", null, []); $("gradient-summary").textContent = ""; return; }
     var computes = dict();
     if (nodes) nodes.forEach(function (n) { computes[n.name] = n.computes || n.kind; });
+    else if (data.definitions) Object.keys(data.definitions).forEach(function (n) { computes[n] = data.definitions[n]; });
     var names = Object.keys(res.values);
     table("forward-table", ["node", "computes", "value"], names.map(function (n) { return row([n, computes[n] || "", { text: full(res.values[n]), num: true }], { "data-node": n, "data-phase": "forward" }); }));
     if (res.adjoints) {
@@ -375,7 +405,11 @@
   function showSelected() {
     var box = $("node-explain"), name = state.selected;
     if (!name || !state.data || !state.data.explain) { box.textContent = ""; return; }
-    box.textContent = state.data.explain.steps.filter(function (s) { return s.node === name; }).map(function (s) { return s.forms.join(" = "); }).join("\n");
+    var mine = function (s) { return s.node === name; };  // while stepping, the steps taken: no answer given away
+    var shown = (state.step > 0 ? state.steps.slice(0, state.step) : state.data.explain.steps).filter(mine);
+    var later = state.step > 0 && state.steps.slice(state.step).some(mine);
+    box.textContent = shown.map(function (s) { return s.forms.join(" = "); }).join("\n") +
+      (later ? (shown.length ? "\n" : "") + "(" + name + "'s " + (shown.length ? "adjoint" : "step") + " comes later: step on with →)" : "");
   }
 
   /* ---------- the method switch ---------- */
@@ -397,7 +431,7 @@
     if (!SERVER) { if (precomputed) then(precomputed); return; }
     $("method-result").innerHTML = '<p class="note">computing…</p>';
     var seq = state.seq;
-    post("api/run", req).then(function (ans) { if (seq === state.seq) then(ans); });
+    post("api/run", req).then(function (ans) { if (seq !== state.seq) return; if (ans.unreachable) stale(UNREACHABLE); else then(ans); });
   }
   function fillDirections() {
     var sel = $("direction"), ins = state.data.inputs || [], key = ins.join(",");
@@ -412,14 +446,15 @@
     var box = $("method-result"), ref = values();
     if (ans.error) { box.innerHTML = '<pre class="error"></pre>'; box.firstChild.textContent = ans.error.kind + " error: " + ans.error.message; return; }
     var grad = ans.gradient || ans.jacobian || {}, refGrad = ref.gradient || ref.jacobian || {};
+    var out = Array.isArray(ans.output) ? "(" + ans.output.join(", ") + ")" : ans.output;  // as the gradient table: ∂(y1, y2)/∂x
     var t = document.createElement("table");
     var self = ans.method === "reverse";  // reverse mode beside itself: one column, not two equal ones
     t.appendChild(row(self ? [{ text: "input", head: true }, "by reverse mode"] :
       [{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
     Object.keys(grad).forEach(function (n) {
       var a = grad[n], b = own(refGrad, n), d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
-      t.appendChild(row(self ? ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }] :
-        ["∂" + ans.output + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
+      t.appendChild(row(self ? ["∂" + out + "/∂" + n, { text: full(a), num: true }] :
+        ["∂" + out + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
     });
     box.innerHTML = "";
     box.appendChild(t);
@@ -442,7 +477,7 @@
     if (!sw || sw.error) return;
     var W = 420, H = 220, L = 48, R = 12, T = 14, Bm = 34, lx = function (e) { return L + (Math.log10(e) + 14) / 13 * (W - L - R); };
     var errs = [], rows = sw.sweep;
-    rows.forEach(function (r) { if (r.forward_error !== null) errs.push(r.forward_error, r.central_error); });
+    rows.forEach(function (r) { [r.forward_error, r.central_error].forEach(function (e) { if (e !== null) errs.push(e); }); });
     var logs = errs.map(function (e) { return Math.log10(Math.max(e, 1e-17)); }), lo = Math.floor(Math.min.apply(null, logs)), hi = Math.ceil(Math.max.apply(null, logs));
     if (hi === lo) hi = lo + 1;
     var ly = function (e) { return T + (hi - Math.log10(Math.max(e, 1e-17))) / (hi - lo) * (H - T - Bm); };
@@ -458,14 +493,17 @@
       rows.forEach(function (r) { if (r[s[0]] === null) runs.push([]); else runs[runs.length - 1].push(lx(r.epsilon) + "," + ly(r[s[0]])); });
       runs.forEach(function (pts) { if (pts.length) svg.appendChild(el("polyline", { "class": s[1], points: pts.join(" ") })); });
     });
-    svg.appendChild(el("line", { "class": "best", x1: lx(sw.best.central), x2: lx(sw.best.central), y1: T, y2: H - Bm }));
+    if (sw.best.central != null) svg.appendChild(el("line", { "class": "best", x1: lx(sw.best.central), x2: lx(sw.best.central), y1: T, y2: H - Bm }));
     // the legend on a ground of its own, over the curves (they ran through its words: a visual review), the dashed line named
     svg.appendChild(el("rect", { x: W - 168, y: T, width: 164, height: 48, fill: "#fff", "fill-opacity": 0.92, stroke: "#ddd" }));
     series.forEach(function (s, i) {
       svg.appendChild(el("line", { "class": s[1], x1: W - 162, x2: W - 142, y1: T + 10 + i * 14, y2: T + 10 + i * 14 }));
       text(svg, "", W - 138, T + 14 + i * 14, s[2]);
     });
-    var h = document.createElement("h3"); h.textContent = "The ε trade-off: relative error of finite differences (best central ε ≈ " + g(sw.best.central, 1) + ")";
+    var h = document.createElement("h3"); h.textContent = "The ε trade-off: relative error of finite differences ";
+    var best = document.createElement("span"); best.style.whiteSpace = "nowrap";  // ("1e-" / "06" split at the wrap)
+    best.textContent = sw.best.central != null ? "(best central ε ≈ " + g(sw.best.central, 1) + ")" : "(every x − ε leaves the domain)";
+    h.appendChild(best);
     box.appendChild(h); box.appendChild(svg);
   }
 
@@ -489,7 +527,12 @@
     $("direction").addEventListener("change", function () { $("direction-text").hidden = $("direction").value !== "custom"; renderMethod(); });
     $("direction-text").addEventListener("change", renderMethod);
     var src = $("source");
-    src.addEventListener("input", function () { highlight(); scheduleRun(600); });
+    src.addEventListener("input", function () {  // (a long program: plain text while typing, colours when idle)
+      clearTimeout(state.lightTimer);
+      if (src.value.length > 20000) { $("editor").classList.add("plain"); state.lightTimer = setTimeout(highlight, 400); }
+      else highlight();
+      scheduleRun(600);
+    });
     src.addEventListener("scroll", syncScroll);
     src.addEventListener("keydown", function (e) {
       if (e.key === "Tab") { e.preventDefault(); var s = src.selectionStart; src.setRangeText("    ", s, src.selectionEnd, "end"); highlight(); }
