@@ -88,21 +88,30 @@ def digits_lost(program: Program, values: dict[str, Any], rows: list[Row]) -> di
     reverse-mode number is off it by more than fd's tolerance: the float64 formula cancels digits
     ((1 - cos x)/x² at x = 1e-4: reverse, forward and symbolic mode all +4.4e-5, the true −8.3e-6,
     and gradcheck blamed central differences; a student's find). {} where it cannot be told."""
+    if all(r.passed or r.method != "fd" for r in rows):
+        return {}
+    ref = {r.input: float(r.value) for r in rows if r.method == "reverse"}
+    rtol, atol = TOLERANCES["fd"]
+    return {name: true for name, true in exact_derivatives(program, values).items()
+            if abs(ref[name] - true) > atol + rtol * abs(true)}
+
+
+def exact_derivatives(program: Program, values: dict[str, Any]) -> dict[str, float]:
+    """The derivative by each scalar input to 40 digits (the derivative program run in decimal
+    arithmetic; finite ones only); {} where it cannot be told (a tensor, a large program)."""
     arrays, shapes = program.bind(values)
     if not program.is_scalar(shapes) or any(s != () for s in shapes[: len(arrays)]) or \
-            program.graph.n_eqns > EXACT_MOST // 10 or all(r.passed or r.method != "fd" for r in rows):
+            program.graph.n_eqns > EXACT_MOST // 10:
         return {}
     try:
         deriv = parse(derivative_program(program, shapes, None), limits=program.limits)
         outs = exact.forward(deriv.graph, deriv.bind(values)[0], EXACT_DIGITS, EXACT_MOST)
     except (GraphlangError, exact.Unsupported, exact.Overflowed, exact.Undefined):
         return {}
-    ref = {r.input: float(r.value) for r in rows if r.method == "reverse"}
-    rtol, atol = TOLERANCES["fd"]
     found = {}
     for name, out in zip(program.graph.inputs, deriv.graph.outputs):
         true = float(outs[deriv.graph.slot_of[out]])
-        if np.isfinite(true) and abs(ref[name] - true) > atol + rtol * abs(true):
+        if np.isfinite(true):
             found[name] = true
     return found
 
@@ -318,6 +327,13 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
         return (f"at a corner ({', '.join(sitting)}): the exact methods take each function's convention there "
                 "(relu'(0) = 0, abs'(0) = 0, a tie goes to the first argument), central differences the "
                 "slope of the whole function")
+    true = exact_derivatives(program, values) if result.gradient is not None else {}
+    for n in (n for n in off if n in true and not _row(n, "fd", want[n], true[n], rtol, atol).passed):
+        fd_right = _row(n, "fd", got[n], true[n], rtol, atol).passed  # (x + (x − x)/1e-21: 1 + 1e21 − 1e21 is 0)
+        return (f"∂/∂{n} to 40 digits is {true[n]:.6g}: reverse mode's {float(np.asarray(want[n])):.6g} loses its "
+                "digits to cancellation in the program's float64 formula at this point" + (
+                    ", central differences' number does not" if fd_right else ", and central differences' number "
+                    "too: write the formula in a stable form") + " (`graphlang gradcheck` shows each method's)")
     each = []
     for n in off[:4]:  # each input's own error, and its exact derivative where it is one number
         exact_n = f" (exact {np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""

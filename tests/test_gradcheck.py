@@ -267,3 +267,18 @@ def test_fd_where_the_derivative_is_past_float64_is_refused_with_the_exact_metho
     assert ran.code == 1 and "domain error" in ran.err and "central differences give" in ran.err
     assert "choose a point farther from 0" in ran.err
     assert cli("grad", write(source), "--at", "x=1e-3", "-m", "fd").code == 0  # an ordinary point: fd's number
+
+
+def test_a_sum_that_loses_a_term_is_blamed_on_the_methods_that_lose_it(cli, write):
+    """y = x + (x − x)/1e-21 at 0.5 (a fuzzer's find): reverse and symbolic mode add the adjoint as
+    1 + 1e21 − 1e21 = 0, forward mode and central differences give 1, the derivative (x − x is 0
+    whatever x is). gradcheck said "reverse, forward and symbolic mode (0)" and grad -m fd blamed its
+    own step. The oracle: dy/dx = 1 by hand."""
+    path = write("y = x + (x - x) / 1e-21\n")
+    text = " ".join(cli("gradcheck", path, "--at", "x=0.5", width=200).out.split())
+    assert "∂/∂x to 40 digits is 1: reverse and symbolic mode (0) lose its digits" in text
+    assert "forward mode and central differences agree with it" in text
+    fd = cli("grad", path, "--at", "x=0.5", "-m", "fd")
+    note = " ".join((fd.out + fd.err).split())
+    assert fd.code == 0 and "reverse mode's 0 loses its digits" in note and "does not" in note
+    assert "step ε is too large" not in note

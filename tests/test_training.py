@@ -504,3 +504,33 @@ def test_the_shipped_regression_example_predicts_and_one_without_yhat_is_told_ho
     old = write("input x[2], t[3]\nparam W[3, 2]\nr = W @ x - t\nJ = mean(r ^ 2)\n")
     ran = cli("predict", old, "--params", params, "--data", str(data))
     assert ran.code == 2 and "hint: add a statement for the model's output" in ran.err
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_loss_that_reads_no_data_trains_evaluates_and_reports_the_loss_before_the_step(batch):
+    """`J = (w - 1)^2` beside a data column crashed `train` and `predict` (the batched pass gives one
+    number, not a Batch: AttributeError, a traceback); `J = w` returned the loss after the update (the
+    loss was w's own array, updated in place). By hand: w = 2, lr = 0.5: J = 2 before, w = 1.5 after;
+    (w − 1)² at w = 2 is 1 for every example."""
+    data = Dataset({"x": np.array([1.0, 2.0, 3.0])}, 3)
+    idx = 0 if batch == 1 else np.arange(3)
+    t = Trainer(graphlang.parse("input x\nparam w\nJ = w\n"), {"w": np.array(2.0)}, lr=0.5, batch=batch)
+    assert t.step(data, idx) == 2.0 and float(t.params["w"]) == 1.5
+    t = Trainer(graphlang.parse("input x\nparam w\nJ = (w - 1)^2\n"), {"w": np.array(2.0)}, lr=0.1, batch=batch)
+    assert t.evaluate(data)[0] == 1.0
+    t.fit(data, epochs=1)
+    assert float(t.params["w"]) < 2.0  # (d/dw (w − 1)² = 2 > 0: downhill)
+
+
+def test_train_and_predict_on_a_loss_that_reads_no_data(cli, write, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("x\n1\n2\n3\n4\n")
+    ran = cli("train", write("input x\nparam w\nJ = (w - 1)^2\n"), "--data", str(data), "--epochs", "1",
+              "--lr", "0.1", "--batch", "2")
+    assert ran.code == 0 and "Traceback" not in ran.err
+    params = _params(tmp_path / "p.npz", w=0.5)
+    ran = cli("predict", write("input x\nparam w\np = sigmoid(w)\nJ = (p - 0.5)^2\n", "p.cg"), "--params", params,
+              "--data", str(data), "--json")
+    assert ran.code == 0, ran.err
+    p = 1 / (1 + np.exp(-0.5))
+    assert ran.json()["loss"] == pytest.approx((p - 0.5) ** 2, rel=1e-12)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, PointLiteral, Statement, tree_nodes
 from graphlang.language.shapecheck import context
+from graphlang.language.suggest import operator_hint, suggest, told
 from graphlang.primitives.table import CONSTANTS, HELPERS, builtin_names, lookup, reserved_name
 
 KEYWORDS = ("input", "param", "output")
@@ -37,67 +36,6 @@ def _int_literal(e: Expr) -> int | None:
     return int(v) if v == int(v) and abs(v) < 2**31 else None
 
 
-# Names students write for a built-in function (from the lecture's notation and other languages),
-# and functions written with an operator instead.
-_SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn": "sign",
-             "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs"}
-_OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
-                   "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
-                   "log2": "write ln(x) / ln(2)", "square": "write x^2", "sq": "write x^2", "cube": "write x^3",
-                   "cbrt": "write x^(1/3)", "exp2": "write 2^x", "expm1": "write exp(x) - 1",
-                   "log1p": "write ln(1 + x)", "sinh": "write (exp(x) - exp(-x)) / 2",
-                   "cosh": "write (exp(x) + exp(-x)) / 2", "atan2": "graphlang has no inverse trigonometric functions",
-                   "inv": "write 1 / x", "reciprocal": "write 1 / x", "matmul": "write A @ B",
-                   "norm": "write sqrt(sum(x^2)) (or sum(x^2) for the squared norm)"} | {
-    f: "there are no array constructors: write the numbers as a literal, [[0, 0], [0, 0]], or declare "
-       "param W[3, 2] (train initializes it)" for f in ("zeros", "ones", "eye", "array", "full", "empty",
-                                                        "rand", "randn", "linspace", "arange", "identity")} | {
-    f: "graphlang has no inverse trigonometric functions" for f in
-    ("arctan", "atan", "arcsin", "asin", "arccos", "acos", "arctanh", "atanh")} | {
-    f: "losses are written out: -sum(t * logsoftmax(u)) on the logits u (multiclass), softplus(u) - y * u "
-       "on a logit (binary), sum((yhat - y)^2) (squared error)" for f in
-    ("cross_entropy", "crossentropy", "cross_entropy_loss", "softmax_cross_entropy", "ce", "bce",
-     "binary_cross_entropy", "nll", "nll_loss", "log_loss", "mse", "mse_loss", "l2_loss", "squared_error")} | {
-    f: "there is no concatenation: list the elements, [1, x[0], x[1]] (bias folding)" for f in
-    ("concat", "concatenate", "cat", "hstack", "vstack", "append")} | {
-    f: "there is no reduce-max: max(u, v) is elementwise; logsumexp(u) is a smooth maximum" for f in
-    ("amax", "argmax", "reduce_max")}
-
-
-def suggest(name: str) -> str | None:
-    """The built-in a misspelled call meant: a synonym, a function the name starts with (`cosine`,
-    `cosin`: cos, where difflib's tie said sin), else the closest by difflib."""
-    if name in _SYNONYMS:
-        return _SYNONYMS[name]
-    if name in _OPERATOR_HINTS:
-        return None
-    if name.lower() in builtin_names() and name.lower() not in HELPERS:  # LN(x), Exp(x): names are case-sensitive
-        return name.lower()
-    known = _told()
-    prefix = max((b for b in known if len(b) >= 3 and name.lower().startswith(b)), key=len, default=None)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    return prefix or (close[0] if close else None)
-
-
-def _told() -> list[str]:
-    """The functions a student is told of: not the helpers derivative programs write, but outer, and
-    sign and step, which derivatives show (`diff` of abs(x) + relu(x) is sign(x) + step(x))."""
-    return [b for b in builtin_names() if b not in HELPERS or b in ("outer", "sign", "step")]
-
-
-def _operator_hint(fname: str, args: list[Expr]) -> str | None:
-    """The hint for a function written otherwise, in the call's own arguments where each is a name
-    or a number (`sinh(q)`: write (exp(q) - exp(-q)) / 2; the hint said x, another input when pasted),
-    else for u (and v)."""
-    hint = _OPERATOR_HINTS.get(fname)
-    if hint is None or not re.search(r"\bx\b", hint) or len(args) > 2:
-        return hint
-    plain = all(a.op == "var" or (a.op == "const" and isinstance(a.attr, float)) for a in args)
-    own = [str(a.attr) if a.op == "var" else f"{a.attr:g}" for a in args] if plain else ["u", "v"][:len(args)]
-    said = re.sub(r"\b[xy]\b", lambda m: own[min("xy".index(m.group()), len(own) - 1)] if own else m.group(), hint)
-    return said if plain else f"for {fname}({', '.join(own)}): {said}"
-
-
 def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
     fname = str(node.attr)
     prim = lookup(fname)
@@ -106,8 +44,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         raise GraphlangError(
             "unknown-function", f"unknown function {fname!r}" + (f"; did you mean {near!r}?" if near else ""),
             node.line, node.column,
-            f"write {near}(...)" if near else _operator_hint(fname, args) or (
-                f"for a product write {fname} * (...); built-in functions: " + ", ".join(_told())))
+            f"write {near}(...)" if near else operator_hint(fname, args) or (
+                f"for a product write {fname} * (...); built-in functions: " + ", ".join(told())))
     n_tensor = prim.arity
     attrs: list[int] = []
     if prim.attr_args:

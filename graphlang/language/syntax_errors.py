@@ -9,7 +9,7 @@ import lark
 
 from graphlang.errors import GraphlangError
 from graphlang.language.grammar import lark_parser
-from graphlang.language.resolve import _OPERATOR_HINTS, suggest
+from graphlang.language.suggest import OPERATOR_HINTS, suggest
 from graphlang.primitives.table import lookup
 
 # How terminals read in a message for students (never RPAR or $END).
@@ -330,8 +330,8 @@ def module_hint(module: str, fn: str) -> str:
         return f"write exp(x) for e^x, not {module}.e ** x"
     if lookup(fn) is not None:
         return f"functions are built in: write {fn}(x), not {module}.{fn}(x)"
-    if fn in _OPERATOR_HINTS:
-        return f"{module}.{fn}: {_OPERATOR_HINTS[fn]}"
+    if fn in OPERATOR_HINTS:
+        return f"{module}.{fn}: {OPERATOR_HINTS[fn]}"
     near = suggest(fn)
     return f"functions are built in: write {near}(x), not {module}.{fn}(x)" if near else \
         f"functions are built in (no {module}.{fn}): sum, exp, ln, sqrt, sigmoid, softmax, …"

@@ -21,7 +21,7 @@ class CgLexer(RegexLexer):
             (words(tuple(builtin_names()), suffix=r"\b"), Name.Builtin),
             (r"\bpi\b", Name.Constant),
             (r"\.T\b", Operator),
-            (r"([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]+([eE][+-]?[0-9]+)?", Number),
+            (r"([0-9]+\.(?!T\b)[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?|[0-9]+([eE][+-]?[0-9]+)?", Number),
             (r"[A-Za-z_][A-Za-z0-9_]*", Name.Variable),
             (r"\*\*|[-+*/^@=]", Operator),
             (r"[()\[\],;]", Punctuation),

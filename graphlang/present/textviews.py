@@ -214,16 +214,24 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
                             "methods take each function's convention (relu'(0) = 0, abs'(0) = 0, a tie goes to "
                             "the first argument), which need not be the slope of the whole (max(x, z) + min(x, z) "
                             "is x + z): no method is wrong; check the gradient at a nearby point", "bold yellow"))
-    elif not ok and lost:  # the exact methods agree on a float64 formula whose digits cancel
+    elif not ok and lost:  # a float64 formula whose digits cancel: which methods lose them, which do not
+        right: set[str] = set()
         for name, true in lost.items():
-            ours = next(r.value for r in rows if r.input == name and r.method == "reverse")
-            parts.append(Styled(f"∂/∂{name} to 40 digits is {true:.6g}: reverse, forward and symbolic mode "
-                                f"({tensor(ours)}) differentiate the program's float64 formula, which loses its digits "
-                                "to cancellation at this point (a − b of nearly equal numbers, as 1 − cos(x) near "
-                                "x = 0)", "yellow"))
-        parts.append(Styled("the program's float64 formula cancels its digits here: no method's number can be "
-                            "trusted; write it in a stable form, or check a point farther from the cancellation",
-                            "bold red"))
+            mine = [r for r in rows if r.input == name and r.value is not None]
+            near = [r.method for r in mine if abs(float(r.value) - true) <= 1e-6 + 1e-5 * abs(true)]
+            off = [r for r in mine if r.method not in near]
+            right |= {m for m in near if m != "fd"}
+            said = f"∂/∂{name} to 40 digits is {true:.6g}: " + _methods([r.method for r in off]) + \
+                f" ({', '.join(dict.fromkeys(tensor(r.value) for r in off))}) " + \
+                ("lose" if len(off) > 1 else "loses") + " its digits to cancellation in the program's float64 " \
+                "formula at this point (a − b of nearly equal numbers, as 1 − cos(x) near x = 0, or 1 + 1e21 − 1e21)"
+            parts.append(Styled(said + (f"; {_methods(near)} {'agree' if len(near) > 1 else 'agrees'} with it"
+                                        if near else ""), "yellow"))
+        parts.append(Styled("the methods DISAGREE: the program's float64 formula cancels its digits here; " + (
+            f"{_methods(sorted(right, key=list(tolerances).index if all(m in tolerances for m in right) else str))} "
+            "kept them at this point, but no float64 number can be trusted near a cancellation; " if right else
+            "no method's number can be trusted; ") + "write it in a stable form, or check a point farther from it",
+            "bold red"))
     elif not ok and all(r.passed or r.method == "fd" for r in rows):
         parts.append(Styled("central differences DISAGREE; reverse, forward and symbolic mode agree: at this ε "
                             "the difference quotient's truncation error (∝ ε²) or rounding error (∝ 1/ε) "
@@ -236,6 +244,15 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
         agree = "the three exact methods agree" if skipped is not None else "all four methods agree"
         parts.append(Styled(agree if ok else "the methods DISAGREE", "bold green" if ok else "bold red"))
     return parts
+
+
+def _methods(names: list[str]) -> str:
+    """`reverse and symbolic mode`, `central differences`, `forward mode and central differences`."""
+    def listed(items: list[str]) -> str:
+        return ", ".join(items[:-1]) + " and " + items[-1] if len(items) > 1 else "".join(items)
+    modes = listed([m for m in names if m != "fd"])
+    parts = ([modes + " mode"] if modes else []) + (["central differences"] if "fd" in names else [])
+    return (", and " if "," in modes or " and " in modes else " and ").join(parts) if parts else "no method"
 
 
 def hessian_parts(program: Any, h: dict[str, dict[str, Any]]) -> list[Part]:

@@ -174,7 +174,8 @@ class Trainer:
         arrays = self._arrays(data, idx)
         loss, grads, factor = self._gradients(arrays, shapes, len(idx) if batched else 1,  # type: ignore[arg-type]
                                               batched)
-        with np.errstate(over="raise", invalid="raise", under="ignore"):
+        mean = float(loss.v.mean()) if isinstance(loss, Batch) else float(np.mean(loss))  # (before the update: J = w
+        with np.errstate(over="raise", invalid="raise", under="ignore"):  # is w's own array, updated in place)
             for name in self._names:
                 grad = grads[name]
                 if grad is None:
@@ -190,7 +191,7 @@ class Trainer:
                     line, column = self.program._positions.get(name, (None, None))
                     raise GraphlangError("domain", f"the update of the parameter {name} overflows "
                                          "float64", line, column) from None
-        return float(loss.v.mean()) if isinstance(loss, Batch) else float(loss)
+        return mean
 
     def evaluate(self, data: Dataset) -> tuple[float, float | None]:
         """Mean loss and accuracy over a dataset, in batched forward passes within the cost budget."""
@@ -198,10 +199,11 @@ class Trainer:
         total, preds = 0.0, []
         for idx in self._blocks(data.n, g.pass_cost(tuple(self.shapes(data)[: len(g.inputs)]))):
             vals = interp.forward(g, self._arrays(data, idx), batched=True)
-            total += float(np.sum(vals[self.out].v))
+            loss = vals[self.out]  # (a loss that reads no data, (w − 1)²: one number for every example)
+            total += float(np.sum(loss.v)) if isinstance(loss, Batch) else float(loss) * len(idx)
             if self.pred is not None:
                 pred = vals[g.slot_of[self.pred]]
-                preds.append(pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (len(idx),)))
+                preds.append(pred.v if isinstance(pred, Batch) else np.broadcast_to(pred, (len(idx), *np.shape(pred))))
         acc = None
         if self.pred is not None:
             t = data.columns[data_inputs(self.program)[-1]]
