@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import PROGRAMS
 
 import graphlang
 
@@ -79,9 +80,10 @@ def test_one_derivative_program_for_every_row_gives_each_rows_own_numbers():
         assert len(at) > 1
         h = p.hessian(at)
         _, shapes = p.bind(at)
-        for a in p.inputs:
-            alone = graphlang.parse(derivative_program(p, shapes, wrt=[a], header=False)).evaluate(at).gradient
-            assert h[a] == alone
+        alone = {a: graphlang.parse(derivative_program(p, shapes, wrt=[a], header=False)).evaluate(at).gradient
+                 for a in p.inputs}
+        for a in p.inputs:  # (the bits: the mean of the two rows' numbers, each row's on its own)
+            assert h[a] == {b: (alone[a][b] + alone[b][a]) / 2 for b in p.inputs}
             for b in p.inputs:
                 e = 1e-5
                 up, down = dict(at), dict(at)
@@ -164,3 +166,33 @@ def test_the_budget_of_a_hessian_asked_for_one_input_counts_that_input_only():
     u = at["W2"].T @ h + at["b2"]
     q = np.exp(u - u.max()) / np.exp(u - u.max()).sum()
     assert np.allclose(block, np.diag(q) - np.outer(q, q), atol=1e-12)
+
+
+def test_the_mixed_blocks_are_each_others_transpose_exactly():
+    """`hessian --json` gave ∂²y/∂x∂z = …6861106 and ∂²y/∂z∂x = …686111 (the two passes sum in
+    different orders): a student read an asymmetric Hessian. The blocks are now each other's
+    transpose to the bit, and still SymPy's (the lecture's y) and autograd's (a network) to rounding."""
+    import sympy as sp
+
+    lecture = graphlang.load(PROGRAMS / "lecture13.cg")
+    h = lecture.hessian({"x": 2, "z": 3})
+    assert h["x"]["z"] == h["z"]["x"]
+    x, z = sp.symbols("x z")
+    y = sp.exp(x * z) + x * z / sp.log(x) + sp.sin(sp.log(x)) / (x * z)
+    assert h["x"]["z"] == pytest.approx(float(sp.diff(y, x, z).subs({x: 2, z: 3})), rel=1e-12)
+    net = graphlang.parse("input x[3], t[2]\nparam W[2, 3], b[2]\nu = tanh(W @ x + b)\nJ = sum((u - t)^2)\n")
+    rng = np.random.default_rng(3)
+    at = {"x": rng.normal(size=3), "t": rng.normal(size=2), "W": rng.normal(size=(2, 3)), "b": rng.normal(size=2)}
+    h = net.hessian(at)
+    for a in h:
+        for b in h[a]:  # H[a][b] has shape b.shape + a.shape
+            na = np.ndim(at[a])
+            assert np.array_equal(np.asarray(h[a][b]),
+                                  np.transpose(np.asarray(h[b][a]), [*range(na, np.ndim(h[b][a])), *range(na)]))
+    import autograd
+    import autograd.numpy as anp
+
+    def J(W):
+        return anp.sum((anp.tanh(W @ at["x"] + at["b"]) - at["t"]) ** 2)
+    want = autograd.hessian(J)(at["W"])  # shape W.shape + W.shape: ∂/∂W_kl of ∂J/∂W_ij at [i, j, k, l]
+    np.testing.assert_allclose(np.asarray(h["W"]["W"]), np.transpose(want, (2, 3, 0, 1)), rtol=1e-10, atol=1e-12)
