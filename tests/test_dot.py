@@ -314,3 +314,14 @@ def test_a_big_graphs_png_is_scaled_to_at_most_8000_pixels(cli, tmp_path):
     assert cli("graph", str(tmp_path / "p.cg"), "-o", str(out)).code == 0
     width, height = struct.unpack(">II", out.read_bytes()[16:24])
     assert max(width, height) <= MAX_PIXELS and min(width, height) > 100
+
+
+@pytest.mark.parametrize("suffix", [".png", ".svg", ".dot", ".tex"])
+def test_a_picture_written_says_so(cli, tmp_path, suffix):
+    """`graph -o g.png` printed nothing on success (`html` says "wrote …"): a student could not tell
+    it had run. The file is there and named on stderr."""
+    if suffix in (".png", ".svg") and shutil.which("dot") is None:
+        pytest.skip("Graphviz is not installed")
+    out = tmp_path / f"g{suffix}"
+    ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(out))
+    assert ran.code == 0 and out.stat().st_size > 0 and f"wrote {out}" in ran.out + ran.err

@@ -213,6 +213,8 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
                     raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
         else:
             s.show([dot_mod.terminal_grid(prog, vals, partials)])
+        if output:  # (on stderr, as predict's: a picture written said so, as `html` says it)
+            sys.stderr.write(f"wrote {output}\n")
         if vals is not None:
             s.notes(prog, vals)
     guarded(s, body)
