@@ -604,6 +604,27 @@ def test_a_hint_pasted_in_place_of_the_call_computes_the_function(call, oracle):
     assert hint.startswith(f"for {call.split('(')[0]}(u") and not re.search(r"\bx\b", hint), hint
 
 
+@pytest.mark.parametrize("source", ["y = x\n  * 2", "y = x\n+ 1", "z x", "y = x; z x"])
+def test_no_statement_is_suggested_that_is_not_one(source):
+    """A review's find: `y = x⏎+ 1` was told "write y = + 1", `z x` "write y = z x" (not a statement,
+    or not the one meant): a line starting with an operator is told how to continue the line above."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(source + "\n")
+    hint = info.value.hint or ""
+    if "write " in hint and "names its value" in hint:
+        graphlang.parse(hint.split("write ")[1].split(" (name")[0] + "\n")  # what it says to write is a statement
+    if source.split("\n")[-1].lstrip()[:1] in "+*":
+        assert "end that line with the operator" in hint
+
+
+@pytest.mark.parametrize(("call", "hint"), [("pow(q)", "powers use ^: write x^y"), ("exp2(1234567)", "write 2^1234567"),
+                                            ("log10(0.123456789)", "write ln(0.123456789) / ln(10)")])
+def test_an_operator_hint_writes_its_numbers_as_given_and_needs_its_arguments(call, hint):
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(f"y = {call}\n")
+    assert info.value.hint == hint
+
+
 @pytest.mark.parametrize(("source", "value"), [("x * 2", 6.0), ("a = x; sin(a)", math.sin(3)),
                                                ("x ** 2", 9.0), ("b = 1\n(x + b) / 2", 2.0), ("-x", -3.0)])
 def test_an_expression_without_a_name_is_told_how_to_name_it(source, value):

@@ -357,3 +357,11 @@ def test_diff_at_a_point_gives_each_derivatives_value_there(cli):
     lines = cli("diff", LECTURE, "--at", "x=2,z=3").out.splitlines()
     assert [float(ln.rsplit(" = ", 1)[1]) for ln in lines] == pytest.approx([want["x"], want["z"]], rel=1e-6)
     assert "values" not in cli("diff", LECTURE, "--json").json()  # no point: the forms alone
+
+
+def test_diff_at_a_point_with_no_value_still_gives_the_forms(cli, write):
+    """A review's find: `diff --at x=-1` (ln x) printed the forms before the values came, then failed
+    with the point's domain error: the forms stand, and the note says why there are no values."""
+    ran = cli("diff", write("y = ln(x) * z\n"), "--at", "x=-1,z=2")
+    assert ran.code == 0 and "dy/dx = z / x" in ran.out and "dy/dz = ln(x)" in ran.out
+    assert "no values at this point" in " ".join((ran.out + ran.err).split())

@@ -1187,3 +1187,9 @@ def test_a_scripts_statement_over_several_lines_is_reported_at_its_lines():
     run_lines(ReplSession(), c, io.StringIO("a = x * z\nq = sn(\n  x)\n:at x=1 z=2\n"))
     out = c.export_text()
     assert "(at lines 2–3 of the input: one statement)" in out
+    c = Console(width=100, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    run_lines(ReplSession(), c, io.StringIO("a = x * z\nq = sn(\n  x)"))  # (no newline at the end)
+    assert "(at lines 2–3 of the input: one statement)" in c.export_text()
+    s = session(["a = x", "b = a + 1", "y = b * 2"])  # a cycle on the second line of a statement typed over two
+    out = render(s.handle("q = 1; r = (y +\n 1); a = y"))
+    assert "<repl>:5:10: undefined error: a would read y" in out

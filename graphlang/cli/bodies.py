@@ -77,7 +77,11 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
         else:
             forms = symbolic.closed_forms(prog, shapes, names)
             out = prog.outputs[0]
-            at_point = _derivatives_at(prog, vals, list(forms)) if vals else {}  # (the lecture's "at x = 2, z = 3")
+            try:  # (the lecture's "at x = 2, z = 3"; a point with no value there still gets the forms)
+                at_point = _derivatives_at(prog, vals, list(forms)) if vals else {}
+            except GraphlangError as err:
+                at_point = {}
+                notes.append(f"no values at this point ({err.kind} error: {err.message}): the forms alone")
             if as_json:
                 print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes),
                                                          at_point or None, prog.limits)))

@@ -63,9 +63,16 @@ def operator_hint(fname: str, args: list[Expr]) -> str | None:
     or a number (`sinh(q)`: write (exp(q) - exp(-q)) / 2; the hint said x, another input when pasted),
     else for u (and v)."""
     hint = OPERATOR_HINTS.get(fname)
-    if hint is None or not re.search(r"\bx\b", hint) or len(args) > 2:
+    wanted = len(set(re.findall(r"\b[xy]\b", hint or "")))  # (pow(q): one argument where x^y needs two)
+    if hint is None or not wanted or len(args) != wanted:
         return hint
     plain = all(a.op == "var" or (a.op == "const" and isinstance(a.attr, float)) for a in args)
-    own = [str(a.attr) if a.op == "var" else f"{a.attr:g}" for a in args] if plain else ["u", "v"][:len(args)]
+    own = [str(a.attr) if a.op == "var" else _number(a.attr) for a in args] if plain else ["u", "v"][:len(args)]
     said = re.sub(r"\b[xy]\b", lambda m: own[min("xy".index(m.group()), len(own) - 1)] if own else m.group(), hint)
     return said if plain else f"for {fname}({', '.join(own)}): {said}"
+
+
+def _number(value: object) -> str:
+    """A constant as written back: 2, 0.123456789, 1234567 (`:g` gave 1.23457e+06, another number)."""
+    v = float(value)  # type: ignore[arg-type]
+    return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)

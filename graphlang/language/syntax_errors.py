@@ -174,8 +174,13 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         first = not text[start : tok.start_pos or 0].strip()  # (`(x + b) / 2`, `-x` at a statement's start)
         if ("'='" in expected or first and "a name" in expected) and hint == _GENERIC and str(tok) != "=":
             own = re.split(r"[;#]", line_text)[0].strip().replace("**", "^")
-            hint = "the left of = is one name: name = expression" if "=" in own else \
-                f"a statement names its value: write y = {own[:60]} (name = expression)"
+            name = next(n for n in ("y", "y2", "value", "result") if not re.search(rf"(^|[;\n])\s*{n}\s*=", text))
+            continued = own[:1] in tuple("+*/^@")  # (`y = x⏎+ 1`: two statements; `-x` may be one of its own)
+            hint = "the left of = is one name: name = expression" if "=" in own else (
+                "a line that starts with an operator is a statement of its own: to go on with the line above, "
+                "end that line with the operator (y = x +⏎ 1), or open a bracket there") if continued else \
+                f"a statement names its value: write {name} = {own} (name = expression)" if _parses(
+                    f"{name} = {own}") and len(own) <= 60 else hint  # (`z x`: no such hint)
         hint = _habit(line_text) or hint
         bare = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", statement)
         if bare and str(tok) == "[":  # `x[10]` declares in numpy's habit; `x[0] = 3` assigns an element
@@ -244,6 +249,15 @@ _HABITS = (
 
 
 _GENERIC = "check the operator and its operands"
+
+
+def _parses(statement: str) -> bool:
+    """Is this one statement of the language (a hint's suggestion is only made when it is)?"""
+    try:
+        lark_parser().parse(statement + "\n")
+    except lark.exceptions.LarkError:
+        return False
+    return True
 
 
 def _group(found: re.Match[str] | None, default: str) -> str:

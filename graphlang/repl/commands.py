@@ -323,7 +323,8 @@ def cycle_located(err: GraphlangError, text: str, line: int) -> GraphlangError:
     mine = [st for st in parse_statements(text) if st.kind == "assign" and st.name == m.group(1)] if m else []
     if not m or not mine:
         return err
-    start = text.index("=", mine[0].column - 1) + 1
+    lines = text.split("\n")  # (a statement's column counts from its own line's start)
+    start = text.index("=", sum(len(ln) + 1 for ln in lines[:mine[0].line - 1]) + mine[0].column - 1) + 1
     read = re.compile(rf"\b{m.group(2)}\b").search(text, start)
     err.line, err.column = line + text.count("\n", 0, read.start() if read else start), None
     if read:

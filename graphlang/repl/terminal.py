@@ -145,7 +145,7 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
             failed |= error
             console.print(render.at_width(item, console.width))
             if error:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
-                start = end - max(1, text.count("\n") if isinstance(text, str) else 1) + 1  # (`b = sin(a⏎…`)
+                start = end - max(1, len(text.splitlines()) if isinstance(text, str) else 1) + 1  # (`b = sin(a⏎…`)
                 console.print(Text(f"(at line {end} of the input)" if start == end else
                                    f"(at lines {start}–{end} of the input: one statement)"))
 

@@ -67,7 +67,7 @@
   function esc(s) { return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;"); }
 
   /* ---------- the editor: highlighting and the error underline ---------- */
-  var TOKEN = /(#[^\n]*)|([A-Za-z_][A-Za-z0-9_]*)|((?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)|(\*\*|\.T\b|[-+*\/^@=])|([ \t\r\n]+)|([\s\S])/g;
+  var TOKEN = /(#[^\n]*)|([A-Za-z_][A-Za-z0-9_]*)|((?:[0-9]+\.(?!T\b)[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|[0-9]+(?:[eE][+-]?[0-9]+)?)|(\*\*|\.T\b|[-+*\/^@=])|([ \t\r\n]+)|([\s\S])/g;
   function tokens(src) {
     var out = [], m;
     TOKEN.lastIndex = 0;
