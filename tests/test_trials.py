@@ -216,7 +216,7 @@ def test_save_says_how_to_run_the_file(cli, tmp_path):
     s.handle("y = x * z")
     target = tmp_path / "s.cg"
     said = s.handle(f":save {target}")[0].plain
-    command = said.split("run it: graphlang ")[1]
+    command = " ".join(said.split("run it (one line):\n  graphlang ")[1].split())
     args = [a.strip("'") for a in command.replace("--at '", "--at\n").split("\n")]
     ran = cli(*args[0].split(), args[1], "--json")
     assert ran.code == 0 and ran.json()["gradient"] == {"x": 3.0, "z": 2.0}
@@ -380,8 +380,8 @@ def test_red_team_findings_on_the_days_changes(cli, write, tmp_path):
     for line in (":at x=2 w=5", "a = x * 2"):
         s.handle(line)
     target = tmp_path / "my file.cg"
-    said = s.handle(f":save {target}")[0].plain.replace("\n", "")
-    args = shlex.split(said.split("run it: graphlang ")[1])
+    said = s.handle(f":save {target}")[0].plain
+    args = shlex.split(said.split("run it (one line):\n  graphlang ")[1])
     assert "w=" not in said and cli(*args, "--json").json()["value"] == 4.0
     s.handle("b = a * z")
     assert "type :at z=3" in s.handle("z = 3")[0].plain  # a value: said as :at, not added

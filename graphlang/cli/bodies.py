@@ -90,9 +90,9 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
             else:
                 used: set[str] = set()
                 texts = symbolic.text_forms(prog, shapes, forms, used)
-                from graphlang.present.textviews import tensor
-                print("\n".join(f"d{out}/d{n} = {t}" + (f" = {tensor(at_point[n])}" if n in at_point else "")
-                                for n, t in texts.items()))
+                from graphlang.present.textviews import one_line
+                print("\n".join(f"d{out}/d{n} = {t}" + (f" = {one_line(at_point[n])}" if n in at_point else "")
+                                for n, t in texts.items()))  # (one line each: the form, then its value)
                 from graphlang.symbolic.matrixtext import forms_note
                 said = forms_note(texts, symbolic.name_shapes(prog.graph, shapes), used)  # (1/4) 1ᵀ: what 1 is
                 if said:  # (on stderr: stdout holds the forms only; LaTeX writes 𝟏)

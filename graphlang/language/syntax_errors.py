@@ -174,7 +174,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         first = not text[start : tok.start_pos or 0].strip()  # (`(x + b) / 2`, `-x` at a statement's start)
         if ("'='" in expected or first and "a name" in expected) and hint == _GENERIC and str(tok) != "=":
             own = re.split(r"[;#]", line_text)[0].strip().replace("**", "^")
-            name = next(n for n in ("y", "y2", "value", "result") if not re.search(rf"(^|[;\n])\s*{n}\s*=", text))
+            name = "y"  # (not a name chosen from the rest: a line parsed alone must say what the whole file says)
             continued = own[:1] in tuple("+*/^@")  # (`y = x⏎+ 1`: two statements; `-x` may be one of its own)
             hint = "the left of = is one name: name = expression" if "=" in own else (
                 "a line that starts with an operator is a statement of its own: to go on with the line above, "
@@ -254,10 +254,9 @@ _GENERIC = "check the operator and its operands"
 def _parses(statement: str) -> bool:
     """Is this one statement of the language (a hint's suggestion is only made when it is)?"""
     try:
-        lark_parser().parse(statement + "\n")
+        return bool(lark_parser().parse(statement + "\n"))
     except lark.exceptions.LarkError:
         return False
-    return True
 
 
 def _group(found: re.Match[str] | None, default: str) -> str:
