@@ -83,7 +83,7 @@ class Deadline(BaseException):
 
 
 @contextmanager
-def deadline(seconds: float | None, loaded: float = 3.0) -> Iterator[None]:
+def deadline(seconds: float | None, loaded: float = 10.0) -> Iterator[None]:
     """Raise Deadline in this (main) thread after `seconds` of this process's CPU time, or `loaded`
     times that of wall time (a wait that uses no CPU); no limit where signals cannot be used (another
     thread, Windows) or `seconds` is None. CPU time: the same file gets the same verdict on a loaded

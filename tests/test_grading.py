@@ -1178,3 +1178,24 @@ def test_answers_at_the_edge_of_float64_grade_without_a_word_on_stderr(capfd):
     assert [i.name for i in rep.items if i.passed][:4] == ["a", "b", "c", "d"]  # (by hand: the lecture's values)
     assert not any(i.passed for i in rep.items if i.name in ("e", "y"))
     assert capfd.readouterr().err == ""
+
+
+def test_the_arbiters_decimal_work_is_bounded_for_the_whole_submission_and_never_crashes_it():
+    """A TA's finds: a correct submission with `q ^ [m].T` broadcast to 700×700 timed out from the
+    decimal arbiter alone (180,000 decimal powers, counted after they were made), and one whose
+    derivative program was past the element limit at a far point crashed the grader ("internal error
+    (GraphlangError)", blamed on assignment.toml). Both are the reference plus 0·(…), so correct:
+    full marks, by hand."""
+    import numpy as np
+
+    from graphlang.engines import exact
+    ref = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
+    for m in (300, 1000):
+        ms = ", ".join(str(1 + k / m) for k in range(m))
+        sub = ref.replace("y = d + e + f", f"q = [{ms}]\nw = sum(x ^ (q * [q].T)) * 0\ny = d + e + f + w")
+        rep = grade_program(ref, sub, {"x": 2, "z": 3})
+        assert rep.score == rep.max_score, rep.as_text()
+    with exact.budget(10), pytest.raises(exact.Unsupported):  # one budget across calls
+        prog = graphlang.parse("input v[8]\ny = sum(exp(v))\n")
+        exact.forward(prog.graph, prog.bind({"v": np.zeros(8)})[0], 40, 50_000)
+        exact.forward(prog.graph, prog.bind({"v": np.zeros(8)})[0], 40, 50_000)

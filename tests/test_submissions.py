@@ -560,7 +560,7 @@ def _waits_then_grades(reference, path, at, options):
 @_memory
 def test_the_time_limit_counts_the_submissions_cpu_time_not_the_machines_load(tmp_path, monkeypatch):
     """A wall-clock limit scored the same file 18/18 alone and `timeout` 0/18 beside three others
-    (`-j 2` on two cores): the limit now counts the worker's CPU time (up to three times the limit in
+    (`-j 2` on two cores): the limit now counts the worker's CPU time (up to ten times the limit in
     wall time), so waiting 3 s under a 2 s limit is no timeout; a hang still is."""
     (tmp_path / "ok.cg").write_text(CORRECT)
     monkeypatch.setattr(sub, "grade_file", _waits_then_grades)
@@ -577,9 +577,9 @@ def test_one_submissions_deadline_counts_cpu_time_with_a_wall_clock_cap():
     from graphlang.limits import Deadline, deadline
 
     with deadline(0.5):
-        time.sleep(0.8)  # no CPU: under the cap of 1.5 s wall time
+        time.sleep(0.8)  # no CPU: under the cap of 5 s wall time
     with pytest.raises(Deadline), deadline(0.2):
         while True:  # CPU: past 0.2 s of it
             sum(range(1000))
     with pytest.raises(Deadline), deadline(0.1):
-        time.sleep(5)  # no CPU at all: the wall-clock cap, 0.3 s
+        time.sleep(5)  # no CPU at all: the wall-clock cap, 1 s

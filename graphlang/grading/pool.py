@@ -74,7 +74,8 @@ def _die_with(parent_pid: int) -> None:
 
 STARTED = "started"  # a worker's word that the job runs now
 SETUP = 60.0  # seconds a worker may take to start a job (a fork, a memory limit) under load
-LOADED = 3.0  # a job's wall time at most this many times its limit while its CPU time stays under it
+LOADED = 10.0  # a job's wall time at most this many times its limit while its CPU time stays under it
+# (3 was too few: four jobs on two loaded cores stopped one at 6 s of wall time after 0.9 s of CPU)
 
 
 def _cpu_seconds(pid: int) -> float | None:

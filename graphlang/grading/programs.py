@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from graphlang.engines import exact
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.arbiter import only_float64
@@ -25,7 +26,11 @@ from graphlang.program import Program, parse
 _SLIPS = {"e": " (e^x is exp(x): there is no constant e)", "T": " (a transpose is W.T: W^T raises W to the power T)"}
 
 
+ARBITER_WORK = 150_000  # decimal numbers (weighted: a power is 6) the arbiter makes for one submission
+
+
 @quiet_floats()  # (a student's 1e308 beside -1e308: numpy warned on stderr, which nbgrader scores 0)
+@exact.budget(ARBITER_WORK)  # (the decimal arbiter's work for the whole submission, not per call: bounded)
 def grade_program(reference: Program | str, submission: str | bytes, at: Mapping[str, Any], *,
                   n_points: int = opts.CHECK_POINTS, seed: int = 0, rtol: float = 1e-6, atol: float = 1e-9,
                   required: Sequence[str] = (), points: float = 1.0, limits: Limits | None = None,
