@@ -286,11 +286,9 @@ def _fd_number(got: dict[str, Any]) -> str:
 
 
 def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bool = False) -> str | None:
-    """Why `grad --method fd` is off from the exact derivative, where it is by more than gradcheck
-    allows (a corner; a pole or steep change within ε; an ε small enough for rounding to rule): said
-    beside the number, never a silently wrong one. None where it agrees, or for another method.
-    `refuse`: where the derivative is past float64 for every exact method (1/x at 1e-160: −1e320), their
-    located error instead (`grad -m fd` printed 2.7e10 and exited 0: a red team's find)."""
+    """Why `grad -m fd` is off from the exact derivative (a corner, a cancellation, ε too large or too
+    small), said beside the number; None where it agrees. `refuse`: where every exact method finds the
+    derivative past float64, their located error (`grad -m fd` of 1/x at 1e-160 printed 2.7e10)."""
     got = result.gradient if result.gradient is not None else result.jacobian
     if result.method != "fd" or not got:
         return None
@@ -311,18 +309,17 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
     assert want is not None
     rtol, atol = TOLERANCES["fd"]
     off = [n for n in got if not _row(n, "fd", got[n], want[n], rtol, atol).passed]
-    sitting = on_corners(program, values) if result.gradient is not None else []
+    sitting = on_corners(program, values)  # (a vector output too: relu(v) at v = [0, 1])
+    scalar = result.gradient is not None
+    ks = corners_of(program, values, off or list(got)) if scalar and (off or sitting) else []
+    said = "" if not ks else (
+        f"not differentiable here in {', '.join(k.where for k in ks[:4])}{' and more' if len(ks) > 4 else ''}: "
+        f"the one-sided derivatives differ ({f'in {ks[0].where}: ' if len(ks) > 1 else ''}from the left "
+        f"{ks[0].left:.6g}, from the right {ks[0].right:.6g}); central differences average the two sides")
     if not off:  # (abs(x) at 0: fd's average of -1 and 1 is abs'(0) = 0, and still no derivative)
-        k = next(iter(corners_of(program, values, list(got)) if sitting else []), None)
-        return None if k is None else (f"not differentiable here in {k.where}: the one-sided derivatives differ "
-                                       f"(from the left {k.left:.6g}, from the right {k.right:.6g}); central "
-                                       "differences' average of the two sides is the exact methods' convention "
-                                       "here, not a derivative; check a nearby point")
-    k = next(iter(corners_of(program, values, off) if result.gradient is not None else []), None)
-    if k is not None:
-        return (f"not differentiable here in {k.where}: the one-sided derivatives differ (from the left {k.left:.6g}, "
-                f"from the right {k.right:.6g}); central differences average the two sides, the exact "
-                "methods use the rule's value at the corner")
+        return f"{said}, here the exact methods' convention, not a derivative; check a nearby point" if ks else None
+    if ks:
+        return f"{said}, the exact methods use the rule's value at the corner"
     if sitting:
         return (f"at a corner ({', '.join(sitting)}): the exact methods take each function's convention there "
                 "(relu'(0) = 0, abs'(0) = 0, a tie goes to the first argument), central differences the "
@@ -339,9 +336,13 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
         exact_n = f" (exact {np.asarray(want[n]).item():.6g})" if np.size(want[n]) == 1 else ""
         each.append(f"{100 * mixed_error(got[n], want[n]):.3g} % in {n}{exact_n}")
     more = f" and {len(off) - 4} more" if len(off) > 4 else ""
-    small = result.epsilon is not None and not result.extra.get("scaled") and result.epsilon < 6e-6
-    why = ("too small here: rounding error rules (a larger ε helps: without --epsilon, ε ≈ 6e-6 times each "
-           "input's size balances the two errors; `graphlang gradcheck --sweep` shows the trade-off)" if small else
+    size = float(np.max(np.abs(np.asarray(result.value, dtype=float)), initial=1.0))  # (y = x + 1e17: the step is lost)
+    worst = max(float(np.max(np.abs(np.asarray(got[n], dtype=float) - np.asarray(want[n], dtype=float)))) for n in off)
+    small = result.epsilon is not None and (not result.extra.get("scaled") and result.epsilon < 6e-6 or
+                                            2.2e-16 * size / result.epsilon >= 0.5 * worst)
+    why = (f"too small here: rounding error rules (the output, about {size:.3g}, changes too little over the step "
+           "for float64 to keep the change; a larger ε helps: `graphlang gradcheck --sweep` shows the trade-off)"
+           if small else
            "too large here: truncation error (the function curves, or has a pole, within the step) (a smaller "
            "ε helps: `graphlang gradcheck` tries smaller steps, `--sweep` shows the trade-off)")
     return f"central differences are off from the exact derivative by {', '.join(each)}{more}: the step ε is {why}"

@@ -282,3 +282,18 @@ def test_a_sum_that_loses_a_term_is_blamed_on_the_methods_that_lose_it(cli, writ
     note = " ".join((fd.out + fd.err).split())
     assert fd.code == 0 and "reverse mode's 0 loses its digits" in note and "does not" in note
     assert "step ε is too large" not in note
+
+
+def test_fd_names_rounding_every_corner_and_a_vector_outputs_corner(cli, write):
+    """A student's finds: y = x + 1e17 (fd 0, the derivative 1) was blamed on truncation ("a smaller ε
+    helps": it makes it worse); sum(relu(v)) at [0, 1, 0] named v[0] only; relu(v) at [0, 1] (a
+    Jacobian) was blamed on the step. By hand: 1e17's spacing is 16, far above 2ε·1 ≈ 1.2e-5."""
+    def note(*argv):
+        ran = cli(*argv)
+        return " ".join((ran.out + ran.err).split())
+    said = note("grad", write("y = x + 1e17\n"), "--at", "x=1", "-m", "fd")
+    assert "too small here: rounding error rules" in said and "truncation" not in said
+    said = note("grad", write("input v[3]\ny = sum(relu(v))\n", "s.cg"), "--at", "v=[0,1,0]", "-m", "fd")
+    assert "not differentiable here in v[0], v[2]" in said and "from the left 0, from the right 1" in said
+    said = note("grad", write("input v[2]\ny = relu(v)\n", "r.cg"), "--at", "v=[0,1]", "-m", "fd")
+    assert "at a corner (relu at 0" in said and "step ε" not in said

@@ -1193,3 +1193,17 @@ def test_a_scripts_statement_over_several_lines_is_reported_at_its_lines():
     s = session(["a = x", "b = a + 1", "y = b * 2"])  # a cycle on the second line of a statement typed over two
     out = render(s.handle("q = 1; r = (y +\n 1); a = y"))
     assert "<repl>:5:10: undefined error: a would read y" in out
+
+
+def test_saves_command_is_never_folded_by_the_repl(tmp_path):
+    """A student's find: at 80 columns `:save` broke its long command inside a number; pasted, the
+    shell ran half of it. The command is printed whole (the terminal may wrap it, and copies it whole)."""
+    s = ReplSession()
+    for line in [":at v=[0.123456789,-1234.56789,99999.9999,1e-10,7,8,9,10,11,12]", "y = sum(v * v)"]:
+        s.handle(line)
+    c = Console(width=40, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for shown in s.handle(f":save {tmp_path / 'a_long_name_for_wrapping.cg'}"):
+        c.print(shown, soft_wrap=isinstance(shown, graphlang.present.tables.Whole))  # (as the terminal prints it)
+    lines = c.export_text().splitlines()
+    command = next(ln for ln in lines if ln.startswith("  graphlang run"))
+    assert command.rstrip().endswith("12.0]'") and "99999.9999" in command

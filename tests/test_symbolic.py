@@ -346,3 +346,14 @@ def test_a_constant_product_that_underflows_is_not_folded_to_zero():
     assert p.gradient({"x": 1.0}, method="forward")["x"] == pytest.approx(1e-100, rel=1e-12)
     for form in ("sigmoid(-800)", "softplus(-800)", "exp(-800)"):  # (a review's find: sigmoid's folded to 0)
         assert graphlang.parse(f"y = {form} * x\n").diff()["x"] == form
+
+
+def test_a_constant_sum_is_folded_only_where_float64_keeps_it_exactly(cli, write):
+    """A student's find: `diff` of y = x + (x - x)/1e-21 printed dy/dx = 0 (1 + 1e21 folded to 1e21 in
+    float64, then − 1e21). The form now keeps the sum, and read exactly (SymPy, rationals) it is 1,
+    the derivative by hand; a sum float64 keeps (2 + 3) is still folded."""
+    import sympy as sp
+    out = cli("diff", write("y = x + (x - x) / 1e-21\n")).out
+    form = out.split(" = ", 1)[1].strip()
+    assert sp.nsimplify(sp.sympify(form, rational=True)) == 1, form
+    assert cli("diff", write("y = (2 + 3) * x\n", "b.cg")).out.strip() == "dy/dx = 5"

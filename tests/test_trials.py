@@ -215,7 +215,7 @@ def test_save_says_how_to_run_the_file(cli, tmp_path):
     s.handle(":at x=2 z=3")
     s.handle("y = x * z")
     target = tmp_path / "s.cg"
-    said = s.handle(f":save {target}")[0].plain
+    said = "\n".join(t.plain for t in s.handle(f":save {target}"))
     command = " ".join(said.split("run it (one line):\n  graphlang ")[1].split())
     args = [a.strip("'") for a in command.replace("--at '", "--at\n").split("\n")]
     ran = cli(*args[0].split(), args[1], "--json")
@@ -380,7 +380,7 @@ def test_red_team_findings_on_the_days_changes(cli, write, tmp_path):
     for line in (":at x=2 w=5", "a = x * 2"):
         s.handle(line)
     target = tmp_path / "my file.cg"
-    said = s.handle(f":save {target}")[0].plain
+    said = "\n".join(t.plain for t in s.handle(f":save {target}"))
     args = shlex.split(said.split("run it (one line):\n  graphlang ")[1])
     assert "w=" not in said and cli(*args, "--json").json()["value"] == 4.0
     s.handle("b = a * z")

@@ -291,9 +291,9 @@ _LATEX = {"frac": "write (a) / (b) for \\frac{a}{b}", "dfrac": "write (a) / (b) 
 def _latex_hint(after: str) -> str:
     """A backslash: LaTeX typed as a program (`\\frac{x}{z}`, `\\sin(x)`)."""
     command = (re.match(r"[A-Za-z]+", after) or re.match("", "")).group()
-    if command in _DECORATIONS:  # \mathbf{W}, \hat{y}: the name inside
+    if command in _DECORATIONS:  # \mathbf{W}, \hat{y}: the name inside (ŷ is not y: yhat)
         inner = _group(re.match(r"[A-Za-z]+\s*\{?\s*([A-Za-z_]\w*)", after), "W")  # (\hat{y}, \hat y)
-        return f"programs are not LaTeX: drop \\{command}, write {inner}"
+        return f"programs are not LaTeX: drop \\{command}, write {inner}" + command * (command in ("hat", "bar"))
     if command in ("log", "ln") and after[len(command):].lstrip().startswith("_"):
         command = "log_"
     said = _LATEX.get(command) or (f"write {command}(x) for \\{command}(x)" if lookup(command) is not None

@@ -83,6 +83,11 @@ class _ErrorText(Text):
     located: tuple[GraphlangError, str | None, str | None]
 
 
+class Whole(Text):
+    """A line printed whole, never folded (a command to copy: the terminal wraps it, and copies it as
+    one line; folded, a pasted `:save` command ran half of itself)."""
+
+
 class _Pairs(Text):
     """`a = 6  b = 7` on one line, remembering its pairs, to be folded between pairs at the width
     it is printed at (Rich folds at any space: `f =` ended one line, its value began the next)."""

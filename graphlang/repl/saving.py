@@ -14,6 +14,7 @@ from rich.text import Text
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.language.atvalues import parse_at
+from graphlang.present import tables as render
 from graphlang.program import Program
 
 AT_HEADER = "# :at "  # the first line of a saved session: its values, read back by :load
@@ -63,6 +64,9 @@ def save(session: Any, rest: str) -> list[Any]:
     write_text(rest, header(session.at) + body)
     prog = session.program()  # (`run` reads no comment: the command that runs it, its inputs' values)
     values = ",".join(header({k: v for k, v in session.at.items() if prog and k in prog.inputs}).split()[2:])
-    return [Text(f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "")
-                 + f" to {rest}" + (f"; run it (one line):\n  graphlang run {shlex.quote(rest)} --at '{values.strip()}'"
-                                    if 0 < len(values.strip()) <= 200 else ""))]
+    said = f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "") + \
+        f" to {rest}"
+    if not 0 < len(values.strip()) <= 200:
+        return [Text(said)]
+    command = f"  graphlang run {shlex.quote(rest)} --at '{values.strip()}'"  # (never folded by us: the terminal
+    return [Text(said + "; run it (one line):"), render.Whole(command)]  # wraps it, and copies it whole)

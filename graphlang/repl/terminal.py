@@ -110,7 +110,7 @@ def _loop(session: ReplSession, console: Console, prompt: Any) -> None:
             for piece in pasted(text, session):
                 for shown in ([render.error_text(piece, "<repl>", None)] if isinstance(piece, GraphlangError)
                               else session.handle(piece)):
-                    console.print(render.at_width(shown, console.width))
+                    console.print(render.at_width(shown, console.width), soft_wrap=isinstance(shown, render.Whole))
         except KeyboardInterrupt:  # a long command stopped: the session goes on (it ended it, with all typed)
             console.print(Text("interrupted: the command was stopped; the session goes on"))
 
@@ -143,7 +143,7 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
         for item in shown:
             error = isinstance(item, Text) and " error: " in item.plain
             failed |= error
-            console.print(render.at_width(item, console.width))
+            console.print(render.at_width(item, console.width), soft_wrap=isinstance(item, render.Whole))
             if error:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
                 start = end - max(1, len(text.splitlines()) if isinstance(text, str) else 1) + 1  # (`b = sin(a⏎…`)
                 console.print(Text(f"(at line {end} of the input)" if start == end else

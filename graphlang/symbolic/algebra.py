@@ -8,6 +8,7 @@ derivative never swells into an exponential tree. Every walk is iterative.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from fractions import Fraction
 
 import numpy as np
 
@@ -135,6 +136,9 @@ class Builder:
         with quiet_floats():
             value = PRIMITIVES[op].impl(*[np.float64(a.attr) for a in args])  # type: ignore[arg-type]
         value = float(value)
+        if op in ("add", "sub") and np.isfinite(value) and Fraction(value) != (
+                Fraction(float(args[0].attr)) + (1 if op == "add" else -1) * Fraction(float(args[1].attr))):  # type: ignore[arg-type]
+            return None  # (1 + 1e21 is 1e21 in float64: folded, 1 + 1e21 − 1e21 was a closed form of 0 for 1)
         underflow = value == 0 and op in _UNDERFLOWS and all(  # 1e-200·1e-200, sigmoid(-800): not a 0
             float(a.attr) != 0 for a in args)  # type: ignore[arg-type]
         return self.const(value) if np.isfinite(value) and value == round(value, 12) and not underflow else None
