@@ -681,7 +681,7 @@ def test_a_new_statement_never_continues_an_unclosed_bracket():
                                                    "c = sin(b)\nW = [[1, 2],\n  [3, 4]]\nc\n"))
     shown = buf.getvalue()
     assert code == 1 and shown.count("syntax error") == 1 and "never closed" in shown
-    assert f"c = {math.sin(math.log(2)):.10g}" in shown and "W = [[1, 2],\n [3, 4]]" in shown
+    assert f"c = {math.sin(math.log(2)):.10g}" in shown and "W = [[1, 2],\n     [3, 4]]" in shown
     assert is_complete("b = ln(x\nb = ln(x)") and not is_complete("W = [[1, 2],\n  [3, 4]")
 
 
@@ -1207,3 +1207,18 @@ def test_saves_command_is_never_folded_by_the_repl(tmp_path):
     lines = c.export_text().splitlines()
     command = next(ln for ln in lines if ln.startswith("  graphlang run"))
     assert command.rstrip().endswith("12.0]'") and "99999.9999" in command
+
+
+def test_a_matrix_among_the_values_is_written_to_the_width_beside_its_name():
+    """A student's find: at 80 columns `M = outer(v, v)` split "(shape" from "[13, 13])" and its rows
+    began at column 1. Each row now lines up under `M = [[`, within the width, and the next pair starts
+    a line of its own. The oracle: outer(v, v)'s corner entries by hand (1, 13, 169)."""
+    s = session(["input v[13]", "M = outer(v, v)", "s = sum(M)"])
+    c = Console(width=80, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    for shown in s.handle(":at v=[1,2,3,4,5,6,7,8,9,10,11,12,13]"):
+        c.print(graphlang.present.tables.at_width(shown, 80))
+    lines = c.export_text().splitlines()
+    assert all(len(line) <= 80 for line in lines)
+    at = next(i for i, line in enumerate(lines) if line.startswith("M = [[  1,"))
+    assert lines[at + 1].startswith("     [  2,") and "(shape [13, 13])" in lines[at + 5] and "169]]" in lines[at + 5]
+    assert lines[at + 6] == "s = 8281"  # (1 + … + 13)² = 91²

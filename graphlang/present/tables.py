@@ -92,13 +92,14 @@ class _Pairs(Text):
     """`a = 6  b = 7` on one line, remembering its pairs, to be folded between pairs at the width
     it is printed at (Rich folds at any space: `f =` ended one line, its value began the next)."""
 
-    items: list[str]
+    named: list[tuple[str, Any]]
 
 
-def pairs(items: list[str]) -> Text:
-    """`name = value` items side by side, two spaces apart (folded between items by `at_width`)."""
-    t = _Pairs("  ".join(items))
-    t.items = items
+def pairs(named: list[tuple[str, Any]]) -> Text:
+    """`name = value` pairs side by side, two spaces apart (folded between pairs by `at_width`, a
+    matrix written to the width left beside its name)."""
+    t = _Pairs("  ".join(f"{n} = {tensor(v)}" for n, v in named))
+    t.named = named
     return t
 
 
@@ -109,8 +110,9 @@ def at_width(shown: Any, width: int) -> Any:
         return error_text(*shown.located, width=width)
     if isinstance(shown, _Pairs):
         lines: list[str] = []
-        for item in shown.items:
-            if lines and "\n" not in item and len(lines[-1].rsplit("\n", 1)[-1]) + 2 + len(item) <= width:
+        for n, v in shown.named:
+            item = f"{n} = " + tensor(v, width=max(20, width - len(n) - 3)).replace("\n", "\n" + " " * (len(n) + 3))
+            if lines and "\n" not in item + lines[-1] and len(lines[-1]) + 2 + len(item) <= width:  # (a matrix: alone)
                 lines[-1] += "  " + item
             else:
                 lines.append(item)

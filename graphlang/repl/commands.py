@@ -198,7 +198,7 @@ def nodes(prog: Program, rest: str, cmd: str, at_most_one: bool = False) -> list
 
 def shown(vals: dict[str, Any]) -> list[Text]:
     """`a = 6  b = 7`: new names' values on one line (nothing when there are none)."""
-    return [render.pairs([f"{n} = {render.tensor(py(v))}" for n, v in vals.items()])] if vals else []
+    return [render.pairs([(n, py(v)) for n, v in vals.items()])] if vals else []
 
 
 def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) -> list[Text]:

@@ -235,7 +235,7 @@ def _recomputed(session: Any, prog: Any, names_: list[str], shown: list[Any], ve
                 session._command(":undo")
                 return [error, Text(f"(not {verb}: correct it, or the values with :at, and type it again)")]
             return [*shown, error, Text(f"({verb}; line {bad.line} fails at these values)")]
-        shown.append(render.pairs([f"{n} = {render.tensor(vals[n])}" for n in prog.names
+        shown.append(render.pairs([(n, vals[n]) for n in prog.names
                                    if reached[prog.graph.slot_of[n]]]))
     return shown
 
