@@ -1219,3 +1219,19 @@ def test_e_used_above_a_node_named_e_points_to_exp(cli, write):
     assert ran.code == 1 and "write exp(…)" in ran.err, ran.err
     other = cli("run", write("a = x * z\nd = b^a\nb = a / 2\ny = d + b\n"), "--at", "x=2,z=3")
     assert other.code == 1 and "exp(" not in other.err
+
+
+def test_a_bug_in_a_command_is_an_internal_error_not_a_traceback(cli, monkeypatch):
+    """A NameError in `diff --latex --at` (a bug, found while writing it) printed a raw traceback: the
+    CLI says it as an error (exit 1, "this is a bug"), and GRAPHLANG_DEBUG=1 shows the traceback."""
+    from graphlang.symbolic import derivative
+
+    def broken(*args, **kwargs):
+        raise NameError("name 'np' is not defined")
+    monkeypatch.setattr(derivative, "latex_equations", broken)
+    ran = cli("diff", str(PROGRAMS / "lecture13.cg"), "--latex")
+    assert ran.code == 1 and "internal error: NameError" in ran.err and "this is a bug" in ran.err
+    assert "Traceback" not in ran.out + ran.err
+    monkeypatch.setenv("GRAPHLANG_DEBUG", "1")
+    with pytest.raises(NameError):
+        cli("diff", str(PROGRAMS / "lecture13.cg"), "--latex")

@@ -365,3 +365,14 @@ def test_diff_at_a_point_with_no_value_still_gives_the_forms(cli, write):
     ran = cli("diff", write("y = ln(x) * z\n"), "--at", "x=-1,z=2")
     assert ran.code == 0 and "dy/dx = z / x" in ran.out and "dy/dz = ln(x)" in ran.out
     assert "no values at this point" in " ".join((ran.out + ran.err).split())
+
+
+def test_diff_latex_at_a_point_ends_each_scalar_form_with_its_value(cli, write):
+    """`diff --latex --at` ignored the point; a scalar derivative now ends with its value, a power of
+    ten written as LaTeX. Oracle: dy/dx of the lecture (SymPy) and e·1e20 by hand."""
+    x, z = sp.symbols("x z")
+    y = sp.exp(x * z) + x * z / sp.log(x) + sp.sin(sp.log(x)) / (x * z)
+    tex = cli("diff", LECTURE, "--at", "x=2,z=3", "--latex").out
+    assert f"= {float(sp.diff(y, z).subs({x: 2, z: 3})):.7g}\n" in tex
+    tex = cli("diff", write("y = exp(x) * 1e20\n"), "--at", "x=1", "--latex").out
+    assert tex.strip().endswith(f"= {math.e:.7g} \\times 10^{{20}}")

@@ -86,7 +86,7 @@ def diff_command(program: str, at: list[str], at_file: str | None, wrt: str | No
                 print(jsonout.dumps(jsonout.closed_forms(out, forms, symbolic.name_shapes(prog.graph, shapes),
                                                          at_point or None, prog.limits)))
             elif latex:
-                print("\n".join(symbolic.latex_equations(prog, shapes, forms, width)))
+                print("\n".join(symbolic.latex_equations(prog, shapes, forms, width, at_point)))
             else:
                 used: set[str] = set()
                 texts = symbolic.text_forms(prog, shapes, forms, used)

@@ -186,6 +186,12 @@ def guarded(session: Session, body: Callable[[], None]) -> None:
         session.fail(GraphlangError("limit", "the input nests too deeply"))
     except MemoryError:
         session.fail(GraphlangError("limit", "out of memory: the program or its values are too large"))
+    except Exception as exc:  # a bug: said as an error, never a traceback (GRAPHLANG_DEBUG=1 shows it)
+        if os.environ.get("GRAPHLANG_DEBUG") or isinstance(exc, BrokenPipeError) or \
+                type(exc).__module__.startswith(("click", "typer")):  # (`| head`, typer.Exit(1): theirs)
+            raise
+        session.fail(GraphlangError("internal", f"{type(exc).__name__}: {str(exc)[:300]}", hint="this is a bug "
+                                    "in graphlang; please report it with the program and the command"))
 
 
 def run_command(program: str, at: list[str], at_file: str | None, as_json: bool, strict: bool,

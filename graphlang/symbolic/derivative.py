@@ -305,10 +305,18 @@ def name_shapes(graph: Graph, shapes: list[Shape]) -> dict[str, Shape]:
 
 
 def latex_equations(program: HasGraph, shapes: list[Shape], forms: dict[str, Expr],
-                    width: float = texbreak.WIDTH) -> list[str]:
-    """`\\frac{∂y}{∂x} = …` per derivative, in matrix calculus, broken over lines when wider than `width`."""
+                    width: float = texbreak.WIDTH, at_point: dict[str, Any] | None = None) -> list[str]:
+    """`\\frac{∂y}{∂x} = …` per derivative, in matrix calculus, broken over lines when wider than `width`;
+    `at_point`: a scalar derivative's value there after its form (`diff --latex --at`)."""
     out = program.graph.outputs[0]
     known = name_shapes(program.graph, shapes)
+    value = {n: " = " + _tex_number(float(v)) for n, v in (at_point or {}).items() if not getattr(v, "shape", ())}
     with tensor_names(tensors_in(known)):
         return [texbreak.equation(f"\\frac{{\\partial {tex_name(out)}}}{{\\partial {tex_name(n)}}}",
-                                  to_latex(e, known, "e" in known), width) for n, e in forms.items()]
+                                  to_latex(e, known, "e" in known) + value.get(n, ""), width) for n, e in forms.items()]
+
+
+def _tex_number(v: float) -> str:
+    """7 significant digits, a power of ten written as one: `1.2 \\times 10^{20}`, not 1.2e+20."""
+    mantissa, _, exponent = f"{v:.7g}".partition("e")
+    return f"{mantissa} \\times 10^{{{int(exponent)}}}" if exponent else mantissa
