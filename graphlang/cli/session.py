@@ -187,8 +187,8 @@ def guarded(session: Session, body: Callable[[], None]) -> None:
     except MemoryError:
         session.fail(GraphlangError("limit", "out of memory: the program or its values are too large"))
     except Exception as exc:  # a bug: said as an error, never a traceback (GRAPHLANG_DEBUG=1 shows it)
-        if os.environ.get("GRAPHLANG_DEBUG") or isinstance(exc, BrokenPipeError) or \
-                type(exc).__module__.startswith(("click", "typer")):  # (`| head`, typer.Exit(1): theirs)
+        if os.environ.get("GRAPHLANG_DEBUG") or isinstance(exc, OSError) or \
+                type(exc).__module__.startswith(("click", "typer")):  # (`| head`, a full disk, typer.Exit: main's)
             raise
         session.fail(GraphlangError("internal", f"{type(exc).__name__}: {str(exc)[:300]}", hint="this is a bug "
                                     "in graphlang; please report it with the program and the command"))
