@@ -235,13 +235,11 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
             for k, name in enumerate(g.inputs):
                 exact = np.asarray(result.gradient[name], dtype=float)
                 for idx in np.ndindex(arrays[k].shape):
-                    plus = list(arrays)
-                    plus[k] = arrays[k].copy()
-                    plus[k][idx] += eps
-                    fp = f(plus)
-                    fm = None if left_out else _stepped(f, arrays, k, idx, -eps)
-                    if isinstance(fm, GraphlangError):
-                        left_out, fm = fm, None
+                    fp, fm = f(_moved(arrays, k, idx, eps)), None
+                    try:
+                        fm = None if left_out else f(_moved(arrays, k, idx, -eps))
+                    except GraphlangError as err:  # (x − ε out of the domain: the one-sided quotient stays)
+                        left_out = err
                     with quiet_floats():
                         fwd_err = max(fwd_err or 0.0, _capped(mixed_error((fp - f0) / eps, exact[idx])))
                         if fm is not None:
@@ -261,15 +259,12 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
     return rows
 
 
-def _stepped(f: Any, arrays: list[np.ndarray], k: int, idx: tuple[int, ...], step: float) -> Any:
-    """f with one coordinate stepped, or the error of a step out of the domain."""
+def _moved(arrays: list[np.ndarray], k: int, idx: tuple[int, ...], step: float) -> list[np.ndarray]:
+    """The inputs with one coordinate moved by `step` (the others shared, not copied)."""
     xs = list(arrays)
     xs[k] = arrays[k].copy()
     xs[k][idx] += step
-    try:
-        return f(xs)
-    except GraphlangError as err:
-        return err
+    return xs
 
 
 def best(rows: list[SweepRow], which: str) -> float | None:

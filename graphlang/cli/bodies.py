@@ -21,8 +21,8 @@ from graphlang.program import Program
 def _derivatives_at(prog: Program, vals: dict[str, Any], names: list[str]) -> dict[str, Any]:
     """Each derivative's value at the --at point: the gradient's for an input, the adjoint for a node."""
     res = prog.evaluate(vals)
-    return {n: res.gradient[n] if res.gradient is not None and n in res.gradient else
-            (res.adjoints or {})[n] for n in names if n in (res.gradient or {}) or n in (res.adjoints or {})}
+    known = {**(res.adjoints or {}), **(res.gradient or {})}
+    return {n: known[n] for n in names if n in known}
 
 
 def _shapes_for(prog: Program, vals: dict[str, Any], notes: list[str] | None = None) -> list[Any]:

@@ -305,10 +305,15 @@ def _work(name: str, args: list[Any]) -> float:
         inner = np.shape(args[0])[-1] if np.ndim(args[0]) else 1
         return float(np.size(args[0])) * float(np.size(args[1])) / max(inner, 1)
     if name == "dpow":  # (x^y's derivatives: powers and logarithms per element)
-        return float(math.prod(np.broadcast_shapes(*(np.shape(a) for a in args[:2])))) * 2 * WEIGHT["pow"]
+        return _size(args[:2]) * 2 * WEIGHT["pow"]
     if name in ("outer", "sum", "mean", "logsumexp", "softmax", "logsoftmax"):
         return float(np.prod([np.size(a) for a in args])) if name == "outer" else float(np.size(args[0]))
     return 0.0
+
+
+def _size(args: list[Any]) -> float:
+    """The numbers an elementwise step makes from these (broadcast) arguments."""
+    return float(math.prod(np.broadcast_shapes(*(np.shape(a) for a in args))))
 
 
 def _run(graph: Graph, vals: list[Any]) -> None:
@@ -317,7 +322,7 @@ def _run(graph: Graph, vals: list[Any]) -> None:
         name, args = eq.prim.name, [vals[i] for i in eq.ins]
         try:
             if name in ELEMENTWISE:  # (counted before it is made)
-                _charge(math.prod(np.broadcast_shapes(*(np.shape(a) for a in args))) * WEIGHT.get(name, 1))
+                _charge(_size(args) * WEIGHT.get(name, 1))
                 out = _elementwise(name, *args)
             elif name in STRUCTURAL:
                 _charge(_work(name, args))  # (a product of two 2,000-wide matrices: 10,000 numbers, 5.6 s)

@@ -4,7 +4,7 @@ A worker grades one job at a time: the parent sends it a job on its pipe and wai
 with the job's deadline, which counts from the moment the worker says it starts the job (a fork
 and its set-up on a loaded machine are not the submission's time; they get SETUP seconds), in CPU
 time where /proc tells it (up to LOADED times the limit in wall time: a loaded machine's share of the
-CPU is not the submission's either, and the same file gets the same verdict under any `-j`). A job
+CPU is not the submission's either: a file far from its limit gets the same verdict under any `-j`). A job
 that hangs past its deadline, or a worker that dies (a crash, or the kernel refusing memory), is
 killed and reaped, reported, and the worker replaced; the other jobs go on. Before each job the
 worker sets its memory limit anew: its allowance above what it holds then,

@@ -68,7 +68,7 @@ def operator_hint(fname: str, args: list[Expr]) -> str | None:
         return hint
     plain = all(a.op == "var" or (a.op == "const" and isinstance(a.attr, float)) for a in args)
     own = [str(a.attr) if a.op == "var" else _number(a.attr) for a in args] if plain else ["u", "v"][:len(args)]
-    said = re.sub(r"\b[xy]\b", lambda m: own[min("xy".index(m.group()), len(own) - 1)] if own else m.group(), hint)
+    said = re.sub(r"\b[xy]\b", lambda m: own["xy".index(m.group())], hint)  # (x: the first argument, y: the second)
     return said if plain else f"for {fname}({', '.join(own)}): {said}"
 
 

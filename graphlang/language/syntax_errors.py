@@ -174,13 +174,12 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         first = not text[start : tok.start_pos or 0].strip()  # (`(x + b) / 2`, `-x` at a statement's start)
         if ("'='" in expected or first and "a name" in expected) and hint == _GENERIC and str(tok) != "=":
             own = re.split(r"[;#]", line_text)[0].strip().replace("**", "^")
-            name = "y"  # (not a name chosen from the rest: a line parsed alone must say what the whole file says)
             continued = own[:1] in tuple("+*/^@")  # (`y = x⏎+ 1`: two statements; `-x` may be one of its own)
             hint = "the left of = is one name: name = expression" if "=" in own else (
                 "a line that starts with an operator is a statement of its own: to go on with the line above, "
                 "end that line with the operator (y = x +⏎ 1), or open a bracket there") if continued else \
-                f"a statement names its value: write {name} = {own} (name = expression)" if _parses(
-                    f"{name} = {own}") and len(own) <= 60 else hint  # (`z x`: no such hint)
+                f"a statement names its value: write y = {own} (name = expression)" if _parses(
+                    f"y = {own}") and len(own) <= 60 else hint  # (`z x`: none; y: a line parsed alone says it too)
         hint = _habit(line_text) or hint
         bare = re.fullmatch(r"\s*([A-Za-z_]\w*)\s*", statement)
         if bare and str(tok) == "[":  # `x[10]` declares in numpy's habit; `x[0] = 3` assigns an element

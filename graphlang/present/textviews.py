@@ -201,8 +201,7 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
         if r.value is not None and r.note:  # fd passed with a step relative to a small x
             parts.append(Styled(f"∂/∂{r.input} by {r.method}: {r.note}", "yellow"))
     for k in kinks:
-        where = k.input + (f"[{', '.join(map(str, k.index))}]" if k.index else "")
-        parts.append(Styled(f"{where}: the output is not differentiable at this point: the one-sided "
+        parts.append(Styled(f"{k.where}: the output is not differentiable at this point: the one-sided "
                             f"derivatives differ (from the left {k.left:.6g}, from the right {k.right:.6g}). "
                             "Reverse, forward and symbolic mode use the rule's value at the corner; "
                             "central differences average the two sides.", "yellow"))
@@ -216,9 +215,10 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
                             "is x + z): no method is wrong; check the gradient at a nearby point", "bold yellow"))
     elif not ok and lost:  # a float64 formula whose digits cancel: which methods lose them, which do not
         right: set[str] = set()
+        fd_rtol, fd_atol = tolerances["fd"]  # (a method within central differences' tolerance of the truth)
         for name, true in lost.items():
             mine = [r for r in rows if r.input == name and r.value is not None]
-            near = [r.method for r in mine if abs(float(r.value) - true) <= 1e-6 + 1e-5 * abs(true)]
+            near = [r.method for r in mine if abs(float(r.value) - true) <= fd_atol + fd_rtol * abs(true)]
             off = [r for r in mine if r.method not in near]
             right |= {m for m in near if m != "fd"}
             said = f"∂/∂{name} to 40 digits is {true:.6g}: " + _methods([r.method for r in off]) + \
@@ -228,7 +228,7 @@ def gradcheck_parts(rows: list[Any], tolerances: dict[str, tuple[float, float]],
             parts.append(Styled(said + (f"; {_methods(near)} {'agree' if len(near) > 1 else 'agrees'} with it"
                                         if near else ""), "yellow"))
         parts.append(Styled("the methods DISAGREE: the program's float64 formula cancels its digits here; " + (
-            f"{_methods(sorted(right, key=list(tolerances).index if all(m in tolerances for m in right) else str))} "
+            f"{_methods([m for m in ('reverse', 'forward', 'symbolic') if m in right])} "
             "kept them at this point, but no float64 number can be trusted near a cancellation; " if right else
             "no method's number can be trusted; ") + "write it in a stable form, or check a point farther from it",
             "bold red"))

@@ -313,7 +313,7 @@ def as_value(err: GraphlangError, text: str, inputs: Any, line: int) -> Graphlan
 _CYCLE = re.compile(r"(\w+) would read (\w+), which is computed from \1: a cycle")
 
 
-def cycle_located(err: GraphlangError, text: str, line: int) -> GraphlangError:
+def located_as_typed(err: GraphlangError, text: str, line: int) -> GraphlangError:
     """A cycle's error where the typed statement (on session line `line`) reads the node computed
     from it, a replacement's error (located in the text typed) on that line; any other as it is."""
     if err.line is None and err.column is not None:  # a replacement's own mistake, in the text typed

@@ -82,8 +82,8 @@ def several(session: Any, text: str, err: GraphlangError) -> list[Any]:
             try:
                 found = replace(chunks, prog, st.name, piece)
             except GraphlangError as bad:  # (located in the piece: in the line typed, where it is there as written)
-                exact = text[st.column - 1:].startswith(piece) and bad.line is None and bad.column
-                bad.column = bad.column + st.column - 1 if exact and bad.column else None
+                as_typed = text[st.column - 1:].startswith(piece) and bad.line is None and bad.column
+                bad.column = bad.column + st.column - 1 if as_typed and bad.column else None
                 raise
             if found is None:
                 raise err

@@ -131,7 +131,7 @@ class ReplSession:
                     raise rc.as_value(err, text, self._names.inputs, len(self._lines) + 1) from None  # :at x=5
                 return edits.replace_statement(self, text, err)
             except GraphlangError as bad:
-                raise rc.cycle_located(bad, text, len(self._lines) + 1) from None
+                raise rc.located_as_typed(bad, text, len(self._lines) + 1) from None
         if names.near_limits(self.limits):
             parse(self.source + text + "\n", limits=self.limits)  # the exact limit error, if any
         before, start = self._synced, len(self._lines) + 1  # (start: the new text's first line)
