@@ -296,8 +296,8 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
         why = err.message.split(", in the statement")[0]
         if refuse and "overflows" in err.message:  # (a corner, sqrt(x·x) at 0: fd's 0 stays, with the note)
             raise GraphlangError(err.kind, err.message, err.line, err.column, (
-                f"central differences give {_fd_number(got)} here, a difference quotient across the point, "
-                "not a derivative (the exact methods give none in float64); " + (err.hint or "try another point")
+                f"central differences give {_fd_number(got)} here, a difference quotient across the point that "
+                "no exact method confirms in float64; " + (err.hint or "try another point")
             )) from None
         return (f"the exact methods give no derivative here ({why}, line {err.line}): central differences' "
                 "number is not the derivative")

@@ -256,3 +256,29 @@ def test_check_without_a_submission_says_which_to_give(cli):
     from conftest import PROGRAMS
     ran = cli("check", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3")
     assert ran.code == 2 and "hint: --answers a.json" in ran.err and "--template" in ran.err
+
+
+def test_a_file_that_cannot_be_read_is_an_io_error_whichever_option_names_it(cli, tmp_path):
+    """A red team's find: a missing program was kind `io`, a missing --at-file or --answers `usage`
+    (and a directory given to --at-file `io`). Every one exits 2 (SPEC: a usage error on the command line)."""
+    import json
+    prog = tmp_path / "p.cg"
+    prog.write_text("y = x * 2\n")
+    missing = str(tmp_path / "nothere.json")
+    runs = [cli("run", str(tmp_path / "nothere.cg"), "--at", "x=1", "--json"),
+            cli("run", str(prog), "--at-file", missing, "--json"),
+            cli("run", str(prog), "--at-file", str(tmp_path), "--json"),
+            cli("check", str(prog), "--answers", missing, "--at", "x=1", "--json")]
+    for ran in runs:
+        assert ran.code == 2 and json.loads(ran.out)["error"]["kind"] == "io", (ran.out, ran.err)
+
+
+def test_a_byte_that_is_not_utf8_is_shown_in_its_line_under_the_caret(cli, tmp_path):
+    """A red team's find: a file with a stray byte said `bin.cg:2:7: syntax error` with no source line
+    or caret, where every other error shows both (SPEC §3). Oracle: the byte's place, counted by hand."""
+    prog = tmp_path / "bin.cg"
+    prog.write_bytes(b"a = 1\ny = x \xff + a\n")
+    ran = cli("run", str(prog), "--at", "x=1")
+    lines = (ran.out + ran.err).splitlines()
+    assert ran.code == 1 and lines[0].startswith(f"{prog}:2:7: syntax error"), lines
+    assert lines[1].endswith("y = x \ufffd + a") and lines[2].index("^") == lines[1].index("\ufffd"), lines

@@ -902,7 +902,8 @@ def test_small_slips_of_a_student_get_located_messages(tmp_path):
     ("input float x\ny = x * 2", None, "declarations have no types: write input x"),
     ("input W[2, 2], x[2]\ny = sum(W.T() @ x)", None, "write W.T, not W.T()"),
     ("input x, z\ny = x .* z", None, "write *, not .*"),
-    ("input W[2, 2], x[2]\ny = sum(W' @ x)", None, "write W.T, not W'")])
+    ("input W[2, 2], x[2]\ny = sum(W' @ x)", None, "write W.T, not W'"),
+    ("input t[3], u[3]\np = softmax(u)\nJ = -sum(t[c] * ln(p[c]))", None, "write J = -sum(t * ln(p))")])
 def test_a_hint_names_the_fix_for_what_was_written(text, at, hint):
     """A red team's misfires: `W^T` was told to give T with --at, `np.matmul` to write matmul(x),
     `\\mathbf{W}` to write mathbf, an indexed generator that indices are whole numbers, `input x and z`
@@ -1235,3 +1236,33 @@ def test_a_bug_in_a_command_is_an_internal_error_not_a_traceback(cli, monkeypatc
     monkeypatch.setenv("GRAPHLANG_DEBUG", "1")
     with pytest.raises(NameError):
         cli("diff", str(PROGRAMS / "lecture13.cg"), "--latex")
+
+
+def test_an_index_variable_is_told_the_elementwise_form_that_computes_the_sum():
+    """A student's find: the lecture's Σ_c t[c]·log p[c] written with its index got "indices are
+    whole numbers". The hint's statement, run, gives the cross-entropy (oracle: numpy)."""
+    import re
+
+    import numpy as np
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("input t[3], u[3]\np = softmax(u)\nJ = -sum(t[c] * ln(p[c]))\n")
+    fix = re.search(r"write (.*)$", info.value.hint or "").group(1)  # type: ignore[union-attr]
+    t, u = np.array([0.0, 1.0, 0.0]), np.array([1.0, 2.0, 3.0])
+    value = graphlang.parse(f"input t[3], u[3]\np = softmax(u)\n{fix}\n").evaluate({"t": t, "u": u}).value
+    assert value == pytest.approx(-np.sum(t * np.log(np.exp(u) / np.exp(u).sum())), rel=1e-14)
+    with pytest.raises(GraphlangError) as mixed:  # a real index beside it: no rewrite offered
+        graphlang.parse("input A[2, 2]\ny = A[k, 1]\n")
+    assert "whole numbers written out" in (mixed.value.hint or "")
+
+
+def test_a_name_assigned_twice_on_one_line_names_both_columns():
+    """A red team's find: `y = x * 2; y = 3` said "assigned again on line 1: it is already assigned on
+    line 1". Oracle: the columns counted by hand (the second y at 12, the first at 1)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = x * 2; y = 3\n")
+    err = info.value
+    assert (err.kind, err.line, err.column) == ("redefined", 1, 12)
+    assert "line 1 (column 12)" in err.message and "line 1 (column 1)" in err.message, err.message
+    with pytest.raises(GraphlangError) as apart:
+        graphlang.parse("y = x\nz = 2\ny = 3\n")
+    assert apart.value.message.endswith("assigned again on line 3: it is already assigned on line 1")

@@ -64,7 +64,7 @@ def test_a_zero_local_derivative_is_a_path_not_no_path(source, at, node, consume
     assert not any("no path" in f for ln in lines for f in ln.forms)
     if "* 0" in source:
         fwd = next(ln for ln in lines if ln.phase == "forward" and ln.node == "a")
-        assert fwd.forms == ["a", "x * 0", "0"]  # as written, not simplified to `a = 0`
+        assert fwd.forms == ["a", "x·0", "2·0", "0"]  # as written (math text), not simplified to `a = 0`
 
 
 def test_a_zero_local_derivative_beside_others_is_part_of_the_sum():
@@ -173,3 +173,12 @@ def test_latex_says_why_an_adjoint_is_zero_as_the_text_does():
     at = {"u": 0.5, "y": 1.0}
     assert "g_yhat = 0 (no path to the output)" in prog.explain(at)
     assert "g_{\\hat{y}} &= 0 \\quad \\text{(no path to the output)}" in prog.explain(at, format="latex")
+
+
+def test_the_forward_pass_shows_each_statement_as_typed():
+    """A student's find: `y = sum(z * z)` was explained as `y = sum(z²)` (the adjoint builder's
+    simplified form). Oracle: the typed statements, and their values by hand (2·2 + 1·1·1 = 5)."""
+    lines = ex.explain(graphlang.parse("y = z * z + x*x*x\nq = sum(z * z) + y\n"), {"z": 2, "x": 1})
+    fwd = {ln.node: ln.forms for ln in lines if ln.phase == "forward"}
+    assert fwd["y"] == ["y", "z·z + x·x·x", "2·2 + 1·1·1", "5"]
+    assert fwd["q"][1] == "sum(z·z) + y" and fwd["q"][-1] == "9"

@@ -269,6 +269,19 @@ def test_fd_where_the_derivative_is_past_float64_is_refused_with_the_exact_metho
     assert cli("grad", write(source), "--at", "x=1e-3", "-m", "fd").code == 0  # an ordinary point: fd's number
 
 
+def test_a_chain_rule_step_past_float64_from_the_programs_constants_is_told_to_rescale_them(cli, write):
+    """A red team's find: y = (x·1e-300)·1e300·1e10 is 1e10·x, but g_a = 1e310 overflows at every x;
+    the hint said to choose a point farther from 0 (x = 1 is far from 0), and fd's that its 1e10 is
+    "not a derivative" (for a linear function it is). Oracle: 1e10 · 1e300 > 1.8e308 by hand."""
+    assert 1e10 * 1e300 == math.inf
+    path = write("a = x * 1e-300\ny = a * 1e300 * 1e10\n")
+    for args in ((), ("-m", "fd")):
+        ran = cli("grad", path, "--at", "x=1", *args)
+        said = " ".join((ran.out + ran.err).split())
+        assert ran.code == 1 and "farther from 0" not in said and "constant 1e300" in said, said
+        assert "not a derivative" not in said
+
+
 def test_a_sum_that_loses_a_term_is_blamed_on_the_methods_that_lose_it(cli, write):
     """y = x + (x − x)/1e-21 at 0.5 (a fuzzer's find): reverse and symbolic mode add the adjoint as
     1 + 1e21 − 1e21 = 0, forward mode and central differences give 1, the derivative (x − x is 0

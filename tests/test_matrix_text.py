@@ -270,6 +270,8 @@ def test_a_lone_one_by_a_vector_is_said_to_be_ones_in_diff_and_the_repl(cli, wri
         assert ran.code == 0 and "note: 𝟏 is a vector of ones" in ran.err, (body, ran.out, ran.err)
         assert np.allclose(graphlang.parse(f"input x[4]\n{body}\n").gradient({"x": [1, 2, 3, 4]})["x"], grad)
     assert cli("diff", write("y = x * 1 + x\n")).err == ""  # a number's 1 is a number
+    network = cli("diff", write("input x[3], W[3, 2]\ns = sigmoid(W.T @ x)\ny = sum(s * (1 - s))\n"))
+    assert network.code == 0 and "𝟏" not in network.out and "vector of ones" not in network.err, network.err
     from graphlang.repl import ReplSession
     s = ReplSession()
     for line in ("input W[2, 2], x[2]", "y = sum(W @ x)"):

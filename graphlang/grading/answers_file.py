@@ -111,7 +111,7 @@ def read_answers(path: str, option: str = "--answers") -> tuple[dict[str, Any] |
     """The answers in the file at `path`: a usage error naming `option` if it cannot be read."""
     p = Path(path)
     if not p.is_file():
-        err = GraphlangError("usage", f"{option} {path}: " + ("not a regular file" if p.exists() else "no such file"),
+        err = GraphlangError("io", f"{option} {path}: " + ("not a regular file" if p.exists() else "no such file"),
                              hint="check the path")
         err.origin = (path, "")  # (said of the file, not of the reference program)
         raise err

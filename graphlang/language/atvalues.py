@@ -238,7 +238,7 @@ def _json_depth(data: bytes) -> int:
 def read_at_file(path: str) -> dict[str, Any]:
     p = Path(path)
     if not p.is_file() and not substituted(p):
-        raise GraphlangError("usage" if not p.exists() else "io", f"--at-file {path}: no such file"
+        raise GraphlangError("io", f"--at-file {path}: no such file"
                              if not p.exists() else f"--at-file {path} is not a regular file",
                              hint='check the path; the file holds a JSON object such as {"x": 2, "z": 3}')
     with p.open("rb") as fh:

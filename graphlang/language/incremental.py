@@ -29,6 +29,7 @@ from graphlang.language.resolve import (
     declared_as,
     named_once,
     never_defined,
+    redefined,
     used_before_hint,
 )
 from graphlang.limits import Limits
@@ -177,9 +178,7 @@ class Names:
             elif _reserved(st.name) or st.name in KEYWORDS:
                 return
             elif st.name in self.assigned:
-                raise GraphlangError("redefined", f"{st.name!r} is assigned again on line {st.line}: it is "
-                                     f"already assigned on line {self.assigned[st.name][0]}", st.line, st.column,
-                                     f"every name is assigned once; use a new name, e.g. {st.name}2")
+                raise redefined(st, self.assigned[st.name])
 
 
 def _reserved(name: str) -> bool:

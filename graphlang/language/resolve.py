@@ -241,12 +241,7 @@ def check(statements: list[Statement]) -> Checked:
                 raise GraphlangError("reserved", why or f"{st.name!r} is a keyword", st.line, st.column,
                                      "choose another name")
             if st.name in defined:
-                line = defined[st.name].line
-                raise GraphlangError("redefined", f"{st.name!r} is assigned again on line {st.line}: it is "
-                                     f"already assigned on line {line}",
-                                     st.line, st.column,
-                                     "every name is assigned once; use a new name, e.g. "
-                                     f"{st.name}2")
+                raise redefined(st, (defined[st.name].line, defined[st.name].column))
             assert st.expr is not None
             if resolved is not None:
                 resolved.append(None)  # the general path: the graph walks this tree
@@ -288,3 +283,13 @@ def used_before_hint(name: str) -> str:
     """The way out of "used before it is assigned"; for e, exp (`d = e^a` above a node named e)."""
     return "move this statement after the assignment, or rename" + (
         "; for the exponential write exp(…): e^… is the node e here (there is no constant e)" if name == "e" else "")
+
+
+def redefined(st: Statement, first: tuple[int, int]) -> GraphlangError:
+    """A second assignment, located, naming the first (by its column too when both share a line)."""
+    again, before = f"line {st.line}", f"line {first[0]}"
+    if first[0] == st.line:  # `y = x * 2; y = 3`: "line 1 … line 1" told the two apart by nothing
+        again, before = f"{again} (column {st.column})", f"{before} (column {first[1]})"
+    return GraphlangError("redefined", f"{st.name!r} is assigned again on {again}: it is already assigned on "
+                          f"{before}", st.line, st.column,
+                          f"every name is assigned once; use a new name, e.g. {st.name}2")

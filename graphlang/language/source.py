@@ -66,7 +66,12 @@ def decode_source(data: bytes, limits: Limits, name: str = "the file") -> str:
 def read_source(path: str | Path, limits: Limits) -> str:
     """The program text at `path` (`-`: standard input), checked for size and encoding."""
     data, name = read_bytes(path, limits)
-    return decode_source(data, limits, name)
+    try:
+        return decode_source(data, limits, name)
+    except GraphlangError as err:
+        if err.kind == "syntax":  # (not UTF-8: the line shown with its bad byte as �, under the caret)
+            err.origin = (name, data.decode("utf-8", "replace"))
+        raise
 
 
 # What a character pasted from slides or a word processor is written as in a program

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 
 from graphlang.language.ast import Expr
 from graphlang.primitives.table import HELPERS, builtin_names
@@ -76,3 +77,15 @@ def _number(value: object) -> str:
     """A constant as written back: 2, 0.123456789, 1234567 (`:g` gave 1.23457e+06, another number)."""
     v = float(value)  # type: ignore[arg-type]
     return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
+
+
+def index_hint(statement: str, token: str, parses: Callable[[str], bool]) -> str:
+    """`-sum(t[c] * ln(p[c]))`, the lecture's Σ_c with its index: the elementwise form that means it."""
+    plain = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
+    if not re.fullmatch(r"[A-Za-z_]\w*", token) or not re.search(r"\b(sum|mean)\s*\(", statement):
+        return plain
+    bare = re.sub(rf"\[\s*{re.escape(token)}\s*\]", "", statement).strip()
+    if bare == statement.strip() or len(bare) > 80 or not parses(bare):
+        return plain
+    return (f"there are no index variables: an index is a whole number (t[0]); a sum over {token} is the "
+            f"elementwise operations, summed: write {bare}")

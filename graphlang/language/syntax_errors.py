@@ -9,7 +9,7 @@ import lark
 
 from graphlang.errors import GraphlangError
 from graphlang.language.grammar import lark_parser
-from graphlang.language.suggest import OPERATOR_HINTS, suggest
+from graphlang.language.suggest import OPERATOR_HINTS, index_hint, suggest
 from graphlang.primitives.table import lookup
 
 # How terminals read in a message for students (never RPAR or $END).
@@ -195,7 +195,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         if _LOOP.search(line_text.split("#", 1)[0]):
             pass  # `sum(w[i] * x[i] for i in range(3))`: the loop is the slip, not the index
         elif opened is not None and text[opened] == "[" and re.search(r"[A-Za-z0-9_]$", text[:opened].rstrip(" \t")):
-            hint = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
+            hint = index_hint(line_text.split("#", 1)[0], str(tok), _parses)  # (`t[c]`: Σ_c is sum(t * …))
         prev = text[:tok.start_pos or 0].rsplit("\n", 1)
         listing = opened is not None and (text[opened] == "[" or re.search(r"\w$", text[:opened]) is not None)
         if listing and len(prev) == 2 and not prev[1].strip() and tok.type != "SEP" \

@@ -137,7 +137,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
                           [tex_name(name), tv(vals[name], max(digits, 10))], value=vals[name]))
     for k, st in enumerate(g.statements):
-        expr = adj.forward[st.name]
+        expr = st.expr if st.expr is not None else adj.forward[st.name]  # as typed (`z * z`, not z²)
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
         latex = [tex_name(st.name), tex(expr, known)]

@@ -46,13 +46,15 @@ def legend(text: str, ones: bool = False) -> str:
 
 
 _LONE = re.compile(r"(?<![\w.])1(?![\w.])")
+_LETTER = re.compile(r"[^\W\d]")
 
 
 def forms_note(texts: Mapping[str, str], shapes: Mapping[str, Shape], used: set[str]) -> str:
     """`diff`'s note on its closed forms (as explain's legend): what 1, eᵢ and ᵀ are, where they are
     written (`(1/4) 1ᵀ`; `dy/dx = 1` for a vector x, whose 1 is a vector of ones: a review's find);
     "" when the forms are plain numbers' formulas."""
-    lone = any(shapes.get(n) and _LONE.search(t) for n, t in texts.items())
+    lone = any(shapes.get(n) and _LONE.search(t) and not _LETTER.search(t) for n, t in texts.items())
+    # (a form that is a number only: `1 - s` beside a vector s is the number 1, broadcast)
     said = legend("\n".join(texts.values()), lone)
     return said if (used or lone) and said != legend("") else ""
 
