@@ -148,8 +148,8 @@ def test_grad_fd_says_why_it_is_off_from_the_exact_derivative(cli, write, source
     assert note is not None and says in note, note
     argv = ["grad", write(source), "--at", ",".join(f"{k}={v!r}" for k, v in at.items()), "-m", "fd", "--json"]
     out = cli(*argv, *(["--epsilon", repr(epsilon)] if epsilon else []))  # the note beside the SPEC's keys
-    assert set(out.json()) == {"output", "value", "values", "adjoints", "gradient", "method", "epsilon"} | \
-        (set() if epsilon else {"steps"})  # (the default step is relative: each input's step)
+    assert set(out.json()) == {"output", "value", "values", "adjoints", "gradient", "method", "epsilon",
+                               "steps"}  # (the default step is relative: each input's step; always said)
     assert " ".join(out.err.split()) == " ".join(f"note: {note}".split())
     assert says in " ".join(cli(*argv[:-1], *(["--epsilon", repr(epsilon)] if epsilon else [])).out.split())
 

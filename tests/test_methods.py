@@ -64,6 +64,18 @@ def test_diff_closed_form_matches_sympy(cli):
         assert exact(ours) == pytest.approx(exact(sp.diff(Y, sym)), rel=1e-12)
 
 
+def test_diff_json_writes_a_vector_inputs_zero_gradient_with_its_shape(cli, tmp_path):
+    """A fuzzer's find: `diff --json` wrote ∂y/∂b = "0" for a vector b no path joins to y (a scalar
+    where the gradient has b's shape), though a gradient of ones was `expand(1, b)`. Each form, run
+    as a program, has the input's shape. Oracle, by hand: y = 2x reads no b, so ∂y/∂b = [0, 0], ∂y/∂x = 2."""
+    prog = tmp_path / "p.cg"
+    prog.write_text("input b[2], x\nn1 = b / b\ny = x * 2\noutput y\n")
+    forms = cli("diff", str(prog), "--json").json()["derivatives"]
+    for name, want in (("b", np.zeros(2)), ("x", 2.0)):
+        got = graphlang.parse(f"input b[2], x\nd = {forms[name]}\n").evaluate({"b": [3, 4], "x": 5}).value
+        assert np.shape(got) == np.shape(want) and np.allclose(got, want), (name, forms[name], got)
+
+
 def test_diff_program_runs_and_differentiates_again(cli, tmp_path):
     text = cli("diff", LECTURE, "--program").out
     assert "g_c = g_f * (1 / a)" in text
@@ -339,7 +351,8 @@ def test_grad_fd_json_gives_each_inputs_step_so_the_lecture_formula_reproduces_i
     assert out["gradient"]["x"] == pytest.approx((y(2 + hx, 3) - y(2 - hx, 3)) / (2 * hx), rel=1e-12)
     assert out["gradient"]["z"] == pytest.approx((y(2, 3 + hz) - y(2, 3 - hz)) / (2 * hz), rel=1e-12)
     given = cli("grad", LECTURE, "--at", "x=2,z=3", "-m", "fd", "--epsilon", "1e-5", "--json").json()
-    assert "steps" not in given and given["epsilon"] == 1e-5  # --epsilon is the step itself
+    assert given["steps"] == {"x": 1e-5, "z": 1e-5} and given["epsilon"] == 1e-5  # --epsilon is the step itself
+    # (the same keys whatever the options: a fuzzer's find)
 
 
 def test_diff_at_a_point_gives_each_derivatives_value_there(cli):

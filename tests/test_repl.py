@@ -1222,3 +1222,26 @@ def test_a_matrix_among_the_values_is_written_to_the_width_beside_its_name():
     at = next(i for i, line in enumerate(lines) if line.startswith("M = [[  1,"))
     assert lines[at + 1].startswith("     [  2,") and "(shape [13, 13])" in lines[at + 5] and "169]]" in lines[at + 5]
     assert lines[at + 6] == "s = 8281"  # (1 + … + 13)² = 91²
+
+
+def test_a_name_read_on_a_line_of_several_goes_in_between_them(tmp_path, cli):
+    """A student's find: after `a = x * z; b = ln(x); c = sin(b); d = e^a`, `e = a / b` was refused
+    ("'e' is used before it is assigned"): it reads a and b and d reads it, all on one line. The line
+    is cut before d and e goes between; :undo makes the line whole again. Oracle, by hand: at (2, 3)
+    a = 6 and e = 6 / ln 2, so d = e^a = (6 / ln 2)^6."""
+    s = session(["a = x * z; b = ln(x); c = sin(b); d = e^a", ":at x=2 z=3"])
+    out = render(s.handle("e = a / b"))
+    assert "before the statement that reads e" in out and "line 1 cut in two" in out, out
+    assert s.source == "a = x * z; b = ln(x); c = sin(b)\ne = a / b\nd = e^a\n"
+    e = 6 / math.log(2)
+    assert graphlang.parse(s.source).evaluate({"x": 2, "z": 3}).values["d"] == pytest.approx(e ** 6, rel=1e-14)
+    assert "removed: e = a / b" in render(s.handle(":undo"))
+    assert s.source == "a = x * z; b = ln(x); c = sin(b); d = e^a\n"
+    said = render(s.handle(f":save {tmp_path / 'p.cg'}"))  # e still has no value: said, and run says so too
+    assert "e has no value yet" in said, said
+    ran = cli("run", str(tmp_path / "p.cg"), "--at", "x=2.0,z=3.0")
+    hint = " ".join((ran.out + ran.err).split())
+    assert ran.code == 1 and "keeps the REPL's values" not in hint and "e is never assigned" in hint, hint
+    bare = cli("run", str(tmp_path / "p.cg"))
+    hint = " ".join((bare.out + bare.err).split())
+    assert "--at 'x=2.0,z=3.0'; e had none in the REPL either" in hint, hint

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from conftest import PROGRAMS
@@ -534,3 +536,25 @@ def test_train_and_predict_on_a_loss_that_reads_no_data(cli, write, tmp_path):
     assert ran.code == 0, ran.err
     p = 1 / (1 + np.exp(-0.5))
     assert ran.json()["loss"] == pytest.approx((p - 0.5) ** 2, rel=1e-12)
+
+
+def test_a_long_runs_table_lists_every_kth_epoch_with_the_first_and_the_last(tmp_path, cli):
+    """A student's find: `train --epochs 2000` printed a 2,000-row table (its end scrolled away). Past 60
+    epochs the table lists every k-th one (k = 2, 5, 10, …: at most 50 rows), the first and the last,
+    said below it. Oracle: the epochs by hand, and each row's loss from --json's every epoch."""
+    from graphlang.present.tables import shown_epochs
+    assert shown_epochs(60) == (list(range(60)), 1)
+    assert shown_epochs(61)[1] == 2 and shown_epochs(61)[0][:3] == [0, 1, 3] and shown_epochs(61)[0][-1] == 60
+    assert shown_epochs(2000) == ([0, *range(49, 2000, 50)], 50)
+    assert 776 in shown_epochs(2000, (776,))[0]  # the kept epoch of an early stop
+    prog = tmp_path / "fit.cg"
+    prog.write_text("input x, t\nparam w\nJ = (w * x - t)^2\n")
+    data = tmp_path / "d.csv"
+    data.write_text("x,t\n1,2\n2,4.1\n3,5.9\n")
+    args = ("train", str(prog), "--data", str(data), "--epochs", "300", "--lr", "0.01")
+    table = cli(*args).out
+    listed = [int(m) for m in re.findall(r"^│ (\d+) ", table, re.M)]
+    assert listed == [1, *range(10, 301, 10)], listed
+    assert "300 epochs: every 10th listed, with the first and the last" in " ".join(table.split())
+    every = cli(*args, "--json").json()["epochs"]
+    assert len(every) == 300 and f"{every[149]['train_loss']:.6f}" in table.split("│ 150 ")[1].split("\n")[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import gc
 import os
+import re
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -160,9 +161,13 @@ class Session:
         code = ExitCode.USAGE if err.kind in ("usage", "io") else ExitCode.PROGRAM_ERROR
         path, source = err.origin or (self.path, self.source)  # (an assignment's reference: its own file)
         first = source.split("\n", 1)[0] if source else ""
-        if err.kind == "missing-input" and first.startswith("# :at "):  # :save's values, in a comment run skips
-            saved = first.removeprefix("# :at ").strip().replace(" ", ",")
-            err.hint = f"the file's first line keeps the REPL's values (a comment): --at '{saved}'"
+        saved = first.removeprefix("# :at ").strip().replace(" ", ",") if first.startswith("# :at ") else ""
+        missing = re.findall(r"'(\w+)'", err.message) if err.kind == "missing-input" else []
+        unsaved = [n for n in missing if f"{n}=" not in f",{saved}"]  # (`,x=`: not the x= of `ax=`)
+        if saved and len(unsaved) < len(missing):  # :save's values, in a comment run skips
+            err.hint = f"the file's first line keeps the REPL's values (a comment): --at '{saved}'" + (
+                f"; {', '.join(unsaved)} had none in the REPL either: give {'it' if len(unsaved) == 1 else 'them'} "
+                "too" if unsaved else "")
         self.err.print(render.error_text(err, path, source, self.err.width), end="")
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))

@@ -82,9 +82,8 @@ def train(program: ProgramArg,
         columns = [*Progress.get_default_columns(), TextColumn("loss {task.fields[loss]}")]
         with Progress(*columns, console=s.err, transient=True) as bar, stop_on_ctrl_c(trainer):
             task = bar.add_task("training", total=steps, loss="…")
-            trainer.fit(train_set, epochs, val_set, on_epoch=lambda st: render.add_epoch(table, st),
-                        on_step=lambda: bar.update(task, advance=1, loss=f"{trainer.last_loss:.4g}"),
-                        patience=early_stopping)
+            trainer.fit(train_set, epochs, val_set, patience=early_stopping,
+                        on_step=lambda: bar.update(task, advance=1, loss=f"{trainer.last_loss:.4g}"))
         if trainer.stop:
             s.err.print(render.Text(f"interrupted: {len(trainer.history)} finished epoch(s) kept"
                                     + (f", their parameters saved to {save}" if save and trainer.history else "")))
@@ -103,7 +102,14 @@ def train(program: ProgramArg,
                 obj["stopped"] = "interrupted" if trainer.stop else f"early: best epoch {trainer.early[1]}"  # type: ignore[index]
             print(jsonout.dumps(obj))
         else:
+            rows, every = render.shown_epochs(len(trainer.history), (trainer.early[1] - 1,) if trainer.early else ())
+            for i in rows:
+                render.add_epoch(table, trainer.history[i])
             s.out.print(table)
+            if every > 1:  # (300 rows of a long run hid its end)
+                nth = f"{every}{'th' if every > 2 else 'nd'}"
+                notes = (f"{len(trainer.history)} epochs: every {nth} listed, with the first and the last"
+                         + (" and the kept one" if trainer.early else "") + " (--json has every epoch)", *notes)
             for note in notes:  # (what a row does not say)
                 s.out.print(render.Text(note))
             if save and not trainer.stop:  # (interrupted: said above, on stderr)

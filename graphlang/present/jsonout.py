@@ -64,10 +64,11 @@ def result(res: Any, method: bool = False) -> dict[str, Any]:
         obj["method"] = res.method
         if res.method == "fd":
             obj["epsilon"] = res.epsilon
-            if res.extra.get("scaled") and res.epsilon is not None:  # ε·max(1, |x|): the step each input took
+            if res.epsilon is not None:  # the step each input took: ε·max(1, |x|) by default, else --epsilon's ε
                 wrt = res.gradient if res.gradient is not None else res.jacobian or {}
-                obj["steps"] = {n: plain(res.epsilon * np.maximum(1.0, np.abs(np.asarray(res.values[n], dtype=float))))
-                                for n in wrt if n in res.values}
+                scaled = bool(res.extra.get("scaled"))  # (the same keys whatever the options: a fuzzer's find)
+                obj["steps"] = {n: plain(res.epsilon * np.maximum(1.0, np.abs(x) * scaled)) for n in wrt
+                                if n in res.values for x in [np.asarray(res.values[n], dtype=float)]}
     return obj
 
 

@@ -212,6 +212,18 @@ def _loss(v: float) -> str:
     return f"{v:.6f}" if abs(v) < 1e6 else f"{v:.6g}"
 
 
+EPOCH_ROWS = 50  # a longer run's table lists every k-th epoch (k = 2, 5, 10, 20, …): --json has them all
+
+
+def shown_epochs(n: int, keep: tuple[int, ...] = ()) -> tuple[list[int], int]:
+    """The indices of the epochs a table of `n` lists, and the stride: every one up to 60; else every
+    k-th epoch (k a 1-2-5 number, at most EPOCH_ROWS rows), the first, the last and `keep`'s."""
+    if n <= 60:
+        return list(range(n)), 1
+    k = next(m * 10 ** e for e in range(6) for m in (1, 2, 5) if n / (m * 10 ** e) <= EPOCH_ROWS)
+    return sorted({0, n - 1, *(i for i in keep if 0 <= i < n), *range(k - 1, n, k)}), k
+
+
 def add_epoch(table: Table, st: Any) -> None:
     row = [str(st.epoch), _loss(st.train_loss)]
     if st.train_accuracy is not None:

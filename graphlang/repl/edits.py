@@ -18,6 +18,7 @@ from graphlang.present import tables as render
 from graphlang.program import Program, parse
 from graphlang.repl.commands import add_inputs_read, given, in_repl_words, new_inputs, value_alone, waiting
 from graphlang.repl.parked import park, unpark
+from graphlang.repl.splicing import splice, split_before_reader, whole
 
 
 def replace_statement(session: Any, text: str, err: GraphlangError) -> list[Any]:
@@ -153,15 +154,22 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
         raise err
     first = _first_reader(session.chunks, name)
     chunks = session.chunks[:first] + [text] + session.chunks[first:] if first is not None else None
-    try:
-        prog = parse("\n".join(chunks) + "\n", limits=session.limits) if chunks else None
-    except GraphlangError as bad:  # `a = b + 1`, then `b = a * 2`: a cycle, not a statement to move
-        now = session.program()
-        cycle = _cycle(now, name, bad) if now is not None else ""
-        if cycle:
-            raise GraphlangError("undefined", cycle, None, None, "a node cannot be computed from itself: one "
-                                 "of the two statements must read something else") from None
-        prog = None
+    cut = split_before_reader(session.chunks[first], name) if first is not None else None
+    split = session.chunks[:first] + [cut[0], text, cut[1]] + session.chunks[first + 1:] \
+        if cut and first is not None else None
+    prog = None
+    for tried in (chunks, split):  # before the reader's line; else in it, cut before the reader
+        try:
+            prog = parse("\n".join(tried) + "\n", limits=session.limits) if tried else None
+        except GraphlangError as bad:  # `a = b + 1`, then `b = a * 2`: a cycle, not a statement to move
+            now = session.program()
+            cycle = _cycle(now, name, bad) if now is not None else ""
+            if cycle:
+                raise GraphlangError("undefined", cycle, None, None, "a node cannot be computed from itself: "
+                                     "one of the two statements must read something else") from None
+        if prog is not None:
+            chunks = tried
+            break
     if prog is None and first is not None:  # `d = exp(a)` read by y above, reading a typed after y: y moves
         ordered = _topological([*session.chunks, text])
         readers = [st.name for chunk in session.chunks for st in parse_statements(chunk)
@@ -172,7 +180,7 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
                            f"it, moved after it", "added")
     if prog is None:
         raise err
-    session._undo.append(("insert", first))
+    session._undo.append(("insert", first) if chunks is not split else ("split", session.chunks, text))
     session.chunks, session._synced = chunks, (-1, None)
     session._program = ((len(session.chunks), session.chunks[-1]), prog)  # (parsed above: not again)
     # (x given before e = x + 1 reads it keeps its value: an input no more, or a name now assigned, loses its own)
@@ -183,7 +191,8 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     line = prog.graph.statement(name).line  # type: ignore[union-attr]
     missing = {n for n in prog.inputs if n not in session.at}
     return _recomputed(session, session.program(), [name], [Text(
-        f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"),
+        f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"
+        + (f" (line {line - 1} cut in two there)" if chunks is split else "")),
         *waiting([name], add_inputs_read({}, prog.graph.statements), missing)], "added")
 
 
@@ -253,9 +262,9 @@ def replace(chunks: list[str], program: Program, name: str, text: str) -> tuple[
         lines = chunk.split("\n")
         if start + len(lines) >= st.line:
             i = st.line - start - 1
-            j = next((j for j in range(i + 1, len(lines) + 1) if _whole("\n".join(lines[i:j]))), i + 1)
+            j = next((j for j in range(i + 1, len(lines) + 1) if whole("\n".join(lines[i:j]))), i + 1)
             lines = lines[:i] + ["\n".join(lines[i:j])] + lines[j:]  # (`b = ln(x⏎)`: its lines as one)
-            spliced = _splice(lines[i], name, text)
+            spliced = splice(lines[i], name, text)
             if spliced is None:
                 return None
             alone = parse_statements(lines[i])
@@ -320,30 +329,3 @@ def _cycle(program: Program, name: str, bad: GraphlangError) -> str:
     if not g.reached_from([g.slot_of[name]])[g.slot_of[other]]:
         return ""
     return f"{name} would read {other}, which is computed from {name}: a cycle"
-
-
-def _whole(text: str) -> bool:
-    """Whole statements (a statement continued over lines is whole at its last line)."""
-    try:
-        parse_statements(text)
-    except GraphlangError:
-        return False
-    return True
-
-
-def _splice(line: str, name: str, text: str) -> str | None:
-    """`line` with `name`'s statement replaced by `text`, the others on it (`d = exp(a); e = a / b`)
-    and its comment kept; None when the line alone is no whole statements."""
-    try:
-        statements = parse_statements(line)
-    except GraphlangError:
-        return None
-    mine = [st for st in statements if st.kind == "assign" and st.name == name]
-    if len(mine) != 1:
-        return None
-    start = mine[0].column - 1
-    if "\n" in line[start:]:  # a statement continued over lines, the last on its first: all of it
-        return line[:start] + text
-    ends = [k for k in (line.find(";", start), line.find("#", start)) if k >= 0]
-    stop = min(ends, default=len(line))
-    return line[:start] + text + (" " if stop < len(line) and line[stop] == "#" else "") + line[stop:]

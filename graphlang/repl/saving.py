@@ -66,7 +66,11 @@ def save(session: Any, rest: str) -> list[Any]:
     values = ",".join(header({k: v for k, v in session.at.items() if prog and k in prog.inputs}).split()[2:])
     said = f"saved {len(session._names.assigned)} statement(s)" + (" and the :at values" if session.at else "") + \
         f" to {rest}"
+    unknown = [n for n in (prog.inputs if prog else []) if n not in session.at]
+    waiting = [Text(f"{', '.join(unknown[:5])}{', …' * (len(unknown) > 5)} ha{'s' if len(unknown) == 1 else 've'}"
+                    f" no value yet: give {'it' if len(unknown) == 1 else 'them'} with :at (then :save "
+                    "again), or with --at when you run it")] if unknown else []
     if not 0 < len(values.strip()) <= 200:
-        return [Text(said)]
+        return [Text(said), *waiting]
     command = f"  graphlang run {shlex.quote(rest)} --at '{values.strip()}'"  # (never folded by us: the terminal
-    return [Text(said + "; run it (one line):"), render.Whole(command)]  # wraps it, and copies it whole)
+    return [Text(said + "; run it (one line):"), render.Whole(command), *waiting]  # wraps it, copies it whole)

@@ -47,7 +47,8 @@ class ReplSession:
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
         self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
-        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("replace"|"load", chunks, at) | ("at", at)
+        self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("split", chunks, text)
+        # | ("replace"|"load", chunks, at) | ("at", at)
         self.parked: dict[str, Any] = {}  # values an edit dropped, given back when their name is read again
 
     @property
@@ -273,6 +274,9 @@ class ReplSession:
             if op[0] == "load":
                 self.chunks, self.at = op[1], op[2]
                 return [Text("undid :load: the program and values before it are back")]
+            if op[0] == "split":  # put in between a line's statements: the line whole again
+                self.chunks = op[1]
+                return [Text(f"removed: {op[2]}")]
             gone = self.chunks.pop(op[1] if op[0] == "insert" else -1)  # ("insert", k): put in before a reader
             return [Text(f"removed: {gone}")]
         if cmd == ":reset":

@@ -254,6 +254,8 @@ def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None =
         grads[adj.g(name)] = acc if acc is not None else b.const(0.0)
     result = {n: grads[adj.g(n)] for n in (wrt or g.inputs)}
     for n, e in result.items():
+        if b.shape_of(e) == () != shapes[g.slot_of[n]]:  # (no path from a vector b: its zeros, not 0)
+            result[n] = e = b.mk("expand", (e, b.var(n)))
         if printed_size(e) > MAX_CLOSED_FORM:
             out = g.statement(outs[0])  # (located at the output's statement, where the swell ends)
             raise GraphlangError("limit", f"the closed form of d{outs[0]}/d{n} has more than "

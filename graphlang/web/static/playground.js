@@ -45,7 +45,7 @@
   function full(v) {  // a table cell: 10 digits, or a tensor (rows kept) and its shape
     if (!Array.isArray(v)) return g(v, 10);
     var s = shapeOf(v);
-    return nested(v, 6) + (s.length > 1 || flat(v, []).length > 6 ? "  shape [" + s.join(", ") + "]" : "");
+    return nested(v, 6) + (s.length > 1 || flat(v, []).length > 6 ? "  shape\u00a0[" + s.join(",\u00a0") + "]" : "");
   }
   function brief(v) {  // a headline: at most four numbers in full, else the shape (as the graph's boxes)
     if (!Array.isArray(v)) return g(v, 4);
