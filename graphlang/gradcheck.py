@@ -42,15 +42,17 @@ class Row:
     note: str = ""
 
 
-def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = None) -> list[Row]:
-    """Each method's gradient beside reverse mode's, with errors and a pass/fail per method."""
+def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = None,
+              wrt: list[str] | None = None) -> list[Row]:
+    """Each method's gradient beside reverse mode's (by `wrt`'s inputs, or all), with errors and a
+    pass/fail per method."""
     _, shapes = program.bind(values)
     cost.check(program.limits, cost.gradcheck(program.graph, shapes, batch_numbers(program.limits)))
-    ref = program.gradient(values, method="reverse")
+    ref = program.gradient(values, method="reverse", wrt=wrt)
     rows = [Row(n, "reverse", v, 0.0, 0.0, True) for n, v in ref.items()]
     for method, (rtol, atol) in TOLERANCES.items():
         try:
-            got = program.gradient(values, method=method, epsilon=epsilon)
+            got = program.gradient(values, method=method, epsilon=epsilon, wrt=wrt)
         except GraphlangError as err:
             if method != "fd" or err.kind != "domain":
                 raise
@@ -200,9 +202,9 @@ class SweepRow:
     note: str = ""
 
 
-def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
+def sweep(program: Program, values: dict[str, Any], wrt: list[str] | None = None) -> list[SweepRow]:
     """Max error (relative, absolute where |reverse| < 1) of forward and central differences vs
-    reverse mode, per ε."""
+    reverse mode, per ε, over `wrt`'s inputs' coordinates (or every input's)."""
     _, shapes = program.bind(values)
     if not program.is_scalar(shapes):
         g = program.graph
@@ -213,7 +215,7 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
             f"sweep a scalar of it: add a statement such as s = {element(last, shapes[g.slot_of[last]])} (or "
             f"s = sum({last})) and make it the output (output s)")
     cost.check(program.limits, cost.sweep(program.graph, shapes))
-    result = program.evaluate(values)
+    result = program.evaluate(values, wrt=wrt)
     assert result.gradient is not None
     arrays, _ = program.bind(values)
     g = program.graph
@@ -233,6 +235,8 @@ def sweep(program: Program, values: dict[str, Any]) -> list[SweepRow]:
         left_out: GraphlangError | None = None
         try:
             for k, name in enumerate(g.inputs):
+                if name not in result.gradient:  # (--wrt x: the lecture's ∂y/∂x alone)
+                    continue
                 exact = np.asarray(result.gradient[name], dtype=float)
                 for idx in np.ndindex(arrays[k].shape):
                     fp, fm = f(_moved(arrays, k, idx, eps)), None

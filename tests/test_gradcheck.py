@@ -310,3 +310,25 @@ def test_fd_names_rounding_every_corner_and_a_vector_outputs_corner(cli, write):
     assert "not differentiable here in v[0], v[2]" in said and "from the left 0, from the right 1" in said
     said = note("grad", write("input v[2]\ny = relu(v)\n", "r.cg"), "--at", "v=[0,1]", "-m", "fd")
     assert "at a corner (relu at 0" in said and "step ε" not in said
+
+
+def test_gradcheck_and_its_sweep_take_wrt_one_input(cli, write):
+    """A student's find: the lecture works ∂y/∂x and ∂y/∂z apart, but the ε sweep gave only the worst
+    over both inputs. `--wrt z` sweeps z alone. Oracle: the lecture's y in Python's math, its
+    ∂y/∂z = x·e^{xz} + x/ln x − sin(ln x)/(x z²) by hand, and the central quotient's error at ε = 1e-2
+    and 1e-4."""
+    from graphlang.gradcheck import sweep
+
+    def y(x: float, z: float) -> float:
+        a, b = x * z, math.log(x)
+        return math.exp(a) + a / b + math.sin(b) / a
+    exact = 2 * math.exp(6) + 2 / math.log(2) - math.sin(math.log(2)) / (2 * 9)
+    rows = {r.epsilon: r for r in sweep(graphlang.parse(LECTURE_SRC), {"x": 2.0, "z": 3.0}, ["z"])}
+    for eps in (1e-2, 1e-4):
+        want = abs((y(2, 3 + eps) - y(2, 3 - eps)) / (2 * eps) - exact) / exact
+        assert rows[eps].central_error == pytest.approx(want, rel=1e-3), (eps, rows[eps])
+    both = {r.epsilon: r for r in sweep(graphlang.parse(LECTURE_SRC), {"x": 2.0, "z": 3.0})}
+    assert both[1e-2].central_error > 2 * rows[1e-2].central_error  # x's is the worst at 1e-2
+    ran = cli("gradcheck", write(LECTURE_SRC), "--at", "x=2,z=3", "--wrt", "x", "--json")
+    assert ran.code == 0 and {r["input"] for r in ran.json()["rows"]} == {"x"}, ran.out
+    assert cli("gradcheck", write(LECTURE_SRC), "--at", "x=2,z=3", "--wrt", "a").code == 1  # not an input

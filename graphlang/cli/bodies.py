@@ -135,7 +135,7 @@ def explain_command(program: str, at: list[str], at_file: str | None, node: str 
 
 
 def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon: float | None, sweep: bool,
-                      plot: str | None, as_json: bool, strict: bool, limit: list[str]) -> None:
+                      plot: str | None, as_json: bool, strict: bool, limit: list[str], wrt: str | None = None) -> None:
     """`graphlang gradcheck`: the four methods side by side; exit 1 if they disagree."""
     from graphlang import gradcheck as gc
 
@@ -149,7 +149,7 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
             from graphlang.present import plots
             from graphlang.present import tables as render
 
-            rows = gc.sweep(prog, vals)
+            rows = gc.sweep(prog, vals, wrt_names(wrt))
             if plot:
                 plots.sweep_plot(rows, plot)
             if as_json:
@@ -157,7 +157,7 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
             else:
                 s.out.print(render.sweep_table(rows, gc.best(rows, "forward"), gc.best(rows, "central")))
             return
-        checks = gc.gradcheck(prog, vals, epsilon)
+        checks = gc.gradcheck(prog, vals, epsilon, wrt_names(wrt))
         ok = all(r.passed for r in checks)
         corners = gc.kinks(prog, vals) if not ok else gc.corners_of(prog, vals, prog.inputs) if \
             gc.on_corners(prog, vals) else []  # a corner? (abs(x) at 0: all agree on abs'(0), no derivative)

@@ -48,7 +48,9 @@ def gradcheck(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  #
                   "--sweep", help="finite-difference error for ε = 1e-1 … 1e-14")] = False,
               plot: Annotated[str | None, typer.Option(
                   "--plot", help="save the sweep as a PNG (matplotlib; implies --sweep)")] = None,
+              wrt: Annotated[str | None, typer.Option(
+                  "--wrt", help="only these inputs: x (the lecture's ∂y/∂x, its sweep alone)")] = None,
               as_json: JsonOpt = False, strict: StrictOpt = False,
               limit: LimitOpt = []) -> None:  # noqa: B006
     """Compare reverse, forward, symbolic and finite differences; exit 1 if they disagree."""
-    gradcheck_command(program, at, at_file, epsilon, sweep, plot, as_json, strict, limit)
+    gradcheck_command(program, at, at_file, epsilon, sweep, plot, as_json, strict, limit, wrt)
