@@ -528,7 +528,7 @@ def test_a_missing_submission_is_named_by_its_own_path_not_the_references(cli, t
     "programs/homework/reference.cg: usage error: ...", the reference blamed for the student's file."""
     ref = str(ROOT / "programs" / "homework" / "reference.cg")
     ran = cli("check", ref, "--at", "x=2,z=3", option, str(tmp_path / given))
-    assert ran.code == 2 and ran.err.startswith(f"{tmp_path / given}: usage error: {option} "), ran.err
+    assert ran.code == 2 and ran.err.startswith(f"{tmp_path / given}: io error: {option} "), ran.err
     assert "hint:" in ran.err and "reference.cg" not in ran.err
 
 

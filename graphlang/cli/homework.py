@@ -120,7 +120,7 @@ def check(reference: Annotated[str | None, typer.Argument(
             try:
                 data, _ = read_bytes(submission, theirs)  # decoded by the grader, as in a batch
             except GraphlangError as err:  # (named as --answers' are: the option, then what is wrong)
-                named = GraphlangError("usage", f"--submission {submission}: "
+                named = GraphlangError(err.kind, f"--submission {submission}: "
                                        + err.message.replace(f"{submission}: ", "").replace(f"{submission} is ", "")
                                        .replace(f"{submission} ", ""), hint=err.hint)
                 named.origin = (submission, "")  # (said of the file, not of the reference program)

@@ -57,7 +57,7 @@ def submissions(directory: str) -> list[Path]:
     d = Path(directory)
     if not d.is_dir():
         what = "not a directory" if d.exists() else "no such folder"
-        err = GraphlangError("usage", f"--batch {directory}: {what}",
+        err = GraphlangError("io", f"--batch {directory}: {what}",
                              hint="give the folder of submissions (a file, or a folder of one file, per student)")
         err.origin = (directory, "")  # (said of the folder, not of the reference program)
         raise err
