@@ -74,7 +74,7 @@ def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits
 def refuse_adjoint_clash(prog: Program, scalar: bool) -> None:
     """A node named g_a beside a node a: an answer key `g_a` would mean either (a vector output has no
     adjoints to mean). Refused for the answers and for their template alike."""
-    clash = next((n for n in prog.names if n.startswith("g_") and n[2:] in prog.names), None)
+    clash = next((n for n in prog.names if n.startswith("g_") and n[2:] in prog.graph.slot_of), None)
     if clash is not None and scalar:
         raise GraphlangError("usage", f"the reference names a node {clash!r}, which an answer key would also "
                              f"read as the adjoint of {clash[2:]!r}", hint="rename that node in the reference")
@@ -129,7 +129,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                 others.setdefault(canon, []).append(value)
     missing = result.extra.get("no_adjoint", [])
     asked = quantities if quantities else default_quantities(prog, result.adjoints is not None, missing)
-    wanted = list(dict.fromkeys(canonical(q, prog, prefix) or q for q in asked))
+    wanted = dict.fromkeys(canonical(q, prog, prefix) or q for q in asked)  # (ordered, and O(1) `in`)
     asked_tangents = [q for q in wanted if tangents.tangent_key(q, prog)]  # forward mode's: after the values
     order = prog.names + asked_tangents + [prefix + n for n in
                                            [st.name for st in reversed(prog.graph.statements)] + prog.inputs]
@@ -138,7 +138,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                         **tangents.values(prog, at, asked_tangents)}
     for q in wanted:
         if q not in reference_values:
-            vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.names
+            vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.graph.slot_of
             if q.startswith(prefix) and q[len(prefix):] in missing:
                 raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint with no finite value at "
                                      "this point (e.g. the derivative with respect to a constant exponent "
@@ -238,7 +238,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             key, answers.get(key), labels))
     for q in [q for q in given if q not in wanted][:IGNORED_SHOWN - len(ignored)]:
         why = "not asked in this assignment"
-        if q in prog.inputs:
+        if q in prog.graph.input_set:
             why = "an input: its value is given by the assignment, not answered"
         if result.adjoints is None and q.startswith(prefix):
             why = ("adjoints and gradients are defined for a scalar output; this program's output "
@@ -321,8 +321,8 @@ def _key(key: str) -> str:
 
 
 def _label(q: str, prefix: str, prog: Program) -> str:
-    if q.startswith(prefix) and q[len(prefix):] in prog.names:
+    if q.startswith(prefix) and q[len(prefix):] in prog.graph.slot_of:
         name = q[len(prefix):]
         out = prog.outputs[0]
-        return f"d{out}/d{name}" if name in prog.inputs else f"g_{name}"
+        return f"d{out}/d{name}" if name in prog.graph.input_set else f"g_{name}"
     return q

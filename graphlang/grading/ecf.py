@@ -41,7 +41,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
 def _consumers(q: str, prog: Program, adj: adjoint.Adjoints) -> set[str]:
     """The nodes whose local derivatives a step of `q` takes: g_a's consumers of a; da/dx's a."""
     node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
-    own = {t.consumer for t in adj.terms.get(node, [])} if node in prog.names else set()
+    own = {t.consumer for t in adj.terms.get(node, [])} if node in prog.graph.slot_of else set()
     tangent = tangents.tangent_key(q, prog)
     return own | ({tangent[1:].split("/d", 1)[0]} if tangent else set())
 
@@ -100,7 +100,7 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
 def _reverse_locals(q: str, prog: Program, adj: adjoint.Adjoints) -> list[tuple[str, Any]] | None:
     """An adjoint's terms as (the consumer's adjoint, the local derivative), in `_step`'s order."""
     node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""
-    return [(adj.g(t.consumer), t.partial) for t in adj.terms.get(node, [])] if node in prog.names else None
+    return [(adj.g(t.consumer), t.partial) for t in adj.terms.get(node, [])] if node in prog.graph.slot_of else None
 
 
 
@@ -247,7 +247,7 @@ def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
     x = q[len(adj.prefix):] if q.startswith(adj.prefix) else None
     if x is None:  # a value, an adjoint that is not the gradient, or a tangent
         forward = tangents.steps(q, prog, env)
-    elif x in prog.inputs and any("/" in n for n in student):  # (no tangent answered: no forward way)
+    elif x in prog.graph.input_set and any("/" in n for n in student):  # (no tangent answered: no forward way)
         forward = [(s, f) for s, f in tangents.steps(q, prog, env, x)
                    if any(n in student and "/" in n for e in s for n in names(e))]
     else:
@@ -257,7 +257,7 @@ def _ways(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any],
 
 def _step(q: str, prog: Program, adj: adjoint.Adjoints) -> list[Any]:
     """The reference's expressions whose sum is `q`: an adjoint's terms, or a node's statement."""
-    if q.startswith(adj.prefix) and q[len(adj.prefix):] in prog.names:
+    if q.startswith(adj.prefix) and q[len(adj.prefix):] in prog.graph.slot_of:
         return [t.expr for t in adj.terms.get(q[len(adj.prefix):], [])]
     st = prog.graph.statement(q)
     return [] if st is None or st.expr is None else [st.expr]

@@ -210,7 +210,7 @@ def _well_posed(source: str, at: dict[str, Any]) -> bool:
         res = prog.evaluate(at)
     except GraphlangError:
         return False
-    inner = [n for n in prog.names if n not in prog.inputs]
+    inner = [n for n in prog.names if n not in prog.graph.input_set]
     if not 4 <= len(inner) <= 12 or res.adjoints is None:
         return False
     numbers = [np.asarray(v, dtype=np.float64) for v in [*res.values.values(), *res.adjoints.values()]]

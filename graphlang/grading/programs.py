@@ -58,7 +58,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
-    for name in (n for n in opts.names("fixed", fixed) if n not in ref.inputs):
+    for name in (n for n in opts.names("fixed", fixed) if n not in ref.graph.input_set):
         raise GraphlangError("usage", f"fixed: {name!r} is not an input of the reference", hint="inputs: "
                              + ", ".join(ref.inputs))
     fixed = [n for n in fixed if is_label(at[n])]  # (PrairieLearn keeps any `fixed` value; a check moves it)
@@ -133,7 +133,8 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
             by_name.feedback.insert(len(report.feedback), note)
             return by_name
     graded = _grade_parsed(report, ref, pts, n, stud, rtol, atol, required, points, show_expected, wrt)
-    defined = all(n in stud.names and n not in stud.inputs for n in ref.outputs)  # (a y to name; `loss`: none)
+    defined = all(n in stud.graph.slot_of and n not in stud.graph.input_set
+                  for n in ref.outputs)  # (a y to name; `loss`: none)
     if not note and defined and stud.outputs != ref.outputs and \
             not all(i.passed for i in graded.items if i.kind == "value"):
         theirs, wanted = ", ".join(stud.outputs), ", ".join(ref.outputs)  # (`dbg = a * 2` after y)
@@ -153,8 +154,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     not, the point is skipped for the next: a right formula that is not numerically stable there
     (1/(1 + exp(-u)) at u = -800). Never at the given magnitudes, where each input is turned
     negative alone: a skip there would let a junk line that fails only for z < 0 hide abs(z)."""
-    missing = [n for n in ref.inputs if n not in stud.inputs]
-    extra = [n for n in stud.inputs if n not in ref.inputs]
+    missing = [n for n in ref.inputs if n not in stud.graph.input_set]
+    extra = [n for n in stud.inputs if n not in ref.graph.input_set]
     inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")
     inputs.score = points if inputs.passed else 0.0
     if not inputs.passed:
@@ -164,7 +165,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
                 next((n for n in extra if n in _SLIPS), ""), "")] if extra else []))
     report.items.append(inputs)
     for name in required:
-        ok = name in stud.names
+        ok = name in stud.graph.slot_of
         report.items.append(Item(f"defines {name}", points, points if ok else 0.0, ok,
                                  "" if ok else f"the program does not define {name!r}", kind="defines"))
     value = Item("output value", points, kind="value")
@@ -292,7 +293,7 @@ def _debug_line(ref: Program, stud: Program, text: str, limits: Limits) -> tuple
     every statement after them is computed from them (`q = y * 2`), and a note saying so; the
     caller grades it so only where that passes."""
     outs = ref.outputs
-    if stud.outputs == outs or not all(n in stud.names and n not in stud.inputs for n in outs):
+    if stud.outputs == outs or not all(n in stud.graph.slot_of and n not in stud.graph.input_set for n in outs):
         return stud, ""
     g = stud.graph
     reached = g.reached_from([g.slot_of[n] for n in outs])

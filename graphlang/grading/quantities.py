@@ -17,7 +17,7 @@ _ADJ = re.compile(r"^(?:g_|d(?P<out>\w+)/d|∂(?P<out2>\w+)/∂)(?P<name>\w+)$")
 def canonical(key: str, program: Program, prefix: str) -> str | None:
     """An answer's key as `a` (a value), `g_a` (an adjoint) or `da/dx` (a tangent); None if it names nothing."""
     key = "".join(key.split())  # (`dy / dx`: names never hold a space)
-    names = set(program.names)
+    names = program.graph.slot_of  # (every named node: a dict, not a set made per key, O(N) each)
     if key in names:
         return key
     m = _ADJ.match(key)
@@ -42,7 +42,7 @@ def default_quantities(prog: Program, scalar: bool, missing: Sequence[str] = ())
 def node_values(prog: Program) -> list[str]:
     """The nodes whose values are asked: all but the inputs and a named literal (`k = 2`, `A = [[1,
     2], [3, 4]]`: its value is in the question, a free point; a TA's find)."""
-    return [n for n in prog.names if n not in prog.inputs and not is_literal(prog, n)]
+    return [n for n in prog.names if n not in prog.graph.input_set and not is_literal(prog, n)]
 
 
 def is_literal(prog: Program, n: str) -> bool:

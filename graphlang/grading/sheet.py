@@ -46,12 +46,12 @@ def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str)
     values: list[str] = []
     for q in quantities:
         c = canonical(q, prog, prefix) or q
-        values += [c] if c in prog.names and c not in prog.inputs else []
+        values += [c] if c in prog.graph.slot_of and c not in prog.graph.input_set else []
         if tangents.tangent_key(c, prog):
             node, x = c[1:].split("/d", 1)
             tangent.append((node, x))
-        elif c not in prog.names and c.startswith(prefix):
-            (gradient if c[len(prefix):] in prog.inputs else adjoints).append(c[len(prefix):])
+        elif c not in prog.graph.slot_of and c.startswith(prefix):
+            (gradient if c[len(prefix):] in prog.graph.input_set else adjoints).append(c[len(prefix):])
     every = node_values(prog)  # (all the nodes asked: nothing to say; a named literal's value is given)
     moved = {a[2:] for a in node_adjoints(prog, every)} - set(prog.inputs)
     return Sheet(None if set(adjoints) == moved else tuple(adjoints), tuple(gradient), tuple(tangent), precision,

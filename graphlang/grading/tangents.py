@@ -7,7 +7,7 @@ tangents, and the gradient of a student who went forward, rounding credit and er
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import numpy as np
@@ -42,7 +42,8 @@ def group(prog: Program, at: Mapping[str, Any], fixed: Any = ()) -> list[str]:
     points, and a copied pass would carry forward from them); a tangent that does not exist at the
     point is left out (as the adjoints group leaves out such adjoints)."""
     g = prog.graph
-    nodes = [n for n in prog.names if n not in prog.inputs and (len(prog.outputs) > 1 or n not in prog.outputs)]
+    nodes = [n for n in prog.names if n not in prog.graph.input_set
+             and (len(prog.outputs) > 1 or n not in prog.outputs)]
     out = []
     for k, x in enumerate(prog.inputs):
         if np.ndim(at.get(x, 0.0)) != 0 or (isinstance(fixed, (list, tuple)) and x in fixed):
@@ -94,7 +95,7 @@ def steps(q: str, prog: Program, env: Mapping[str, Any], gradient_of: str | None
     assert b.var_shapes is not None
     terms = []
     for r in tan.reads.get(node, []):
-        if r.name in prog.inputs:
+        if r.name in prog.graph.input_set:
             if r.name != x:
                 continue  # its tangent in this pass: 0
             seed = b.const(1.0)
@@ -149,7 +150,7 @@ def _tangent_of(prog: Program, reference: Mapping[str, Any], moves: list[bool], 
     return None if moves[prog.graph.slot_of[node]] else 0.0
 
 
-def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, Any], asked: list[str],
+def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, Any], asked: Collection[str],
                cmp: Any) -> list[str]:
     """Feedback on a whole tangent pass gone wrong: every answer of the pass for x is 0 (the seed ẋ
     left 0), or is the reference's pass for another input (the passes swapped or copied)."""
@@ -186,14 +187,15 @@ def pass_hints(prog: Program, given: Mapping[str, Any], reference: Mapping[str, 
     return notes
 
 
-def mode_hint(prog: Program, given: Mapping[str, Any], asked: list[str], prefix: str) -> list[str]:
+def mode_hint(prog: Program, given: Mapping[str, Any], asked: Collection[str], prefix: str) -> list[str]:
     """Answers in the other mode (tangents da/dx for an assignment of adjoints, or the reverse), none
     in the one asked: each key alone said only "not asked in this assignment"."""
     def is_tangent(q: str) -> bool:
         return tangent_key(q, prog) is not None
 
     def is_adjoint(q: str) -> bool:
-        return q.startswith(prefix) and q[len(prefix):] in prog.names and q[len(prefix):] not in prog.inputs
+        name = q[len(prefix):]
+        return q.startswith(prefix) and name in prog.graph.slot_of and name not in prog.graph.input_set
 
     for mine, other, text in ((is_adjoint, is_tangent, "reverse mode's adjoints (g_a = ∂y/∂a, the backward "
                                "pass); your answers are forward mode's tangents (da/dx)"),

@@ -120,12 +120,12 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
              "## The program", "", "```cg", listing(prog.source, 10**6), "```", "",
              "## The computation graph", "", "```mermaid", "flowchart LR"]
     for n in nodes:  # the course's conventions: rectangles (rounded for inputs), the function inside
-        lines.append(f"  {n}({n})" if n in prog.inputs else f'  {n}["{n} = {box(prog, adj, n)}"]')
+        lines.append(f"  {n}({n})" if n in prog.graph.input_set else f'  {n}["{n} = {box(prog, adj, n)}"]')
     lines += [f"  {a} --> {b}" for a, b in edges] + ["```", "", "## Forward pass", "",
                                                      "| node | shape | definition | value |", "|---|---|---|---|"]
     for n in nodes:
-        d = _kind(prog, n) if n in prog.inputs else f"`{n} = {box(prog, adj, n)}`"  # (as written, as the graph)
-        given = _plain_value(at[n] if n in prog.inputs else res.values[n]) if _given(prog, n) else ""
+        d = _kind(prog, n) if n in prog.graph.input_set else f"`{n} = {box(prog, adj, n)}`"  # (as written)
+        given = _plain_value(at[n] if n in prog.graph.input_set else res.values[n]) if _given(prog, n) else ""
         lines.append(f"| {n} | {_shape(prog, at, n, res)} | {d} | {given} |")
     if back:
         lines += ["", "## Backward pass (reverse mode)", "", "| adjoint | chain rule | local derivatives | value |",
@@ -143,7 +143,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
 
 def _given(prog: Program, n: str) -> bool:
     """An input's value, or a named literal's (`k = 2`: in the question, not asked; a TA's find)."""
-    return n in prog.inputs or is_literal(prog, n)
+    return n in prog.graph.input_set or is_literal(prog, n)
 
 
 def box(prog: Program, adj: adjoint.Adjoints, name: str) -> str:
@@ -200,8 +200,8 @@ def _latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | Non
     for n in nodes:
         st = prog.graph.statement(n)
         d = _kind(prog, n) if st is None or st.expr is None else \
-            f"${tex_name(n)} = {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.names)}$"  # (as the graph)
-        given = f"${_tex_value(at[n] if n in prog.inputs else res.values[n])}$" if _given(prog, n) else ""
+            f"${tex_name(n)} = {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.graph.slot_of)}$"  # (as drawn)
+        given = f"${_tex_value(at[n] if n in prog.graph.input_set else res.values[n])}$" if _given(prog, n) else ""
         shape = _shape(prog, at, n, res).replace("×", "$\\times$")
         lines.append(f"{_room(res.values[n], strut)}${tex_name(n)}$ & {shape} & {d} & {given} \\\\ \\hline")
     lines.append("\\end{tabular}")
@@ -253,15 +253,16 @@ def _picture(adj: adjoint.Adjoints, prog: Program) -> str:
     ident |= {p: f"p{k}" for k, p in enumerate(p for points in route.values() for p in points)}
     cells = [["" for _ in range(cols)] for _ in range(rows)]
     for n, (c, r) in place.items():
-        st = prog.graph.statement(n) if n in prog.names else None
-        if n not in prog.names:  # a point an edge passes through
+        st = prog.graph.statement(n) if n in prog.graph.slot_of else None
+        if n not in prog.graph.slot_of:  # a point an edge passes through
             cells[r][c] = rf"\coordinate ({ident[n]});"
         elif st is None or st.expr is None:
             cells[r][c] = rf"\node[input] ({ident[n]}) {{${tex_name(n)}$}};"
         else:
             style = "box, output" if n in prog.outputs else "box"
             cells[r][c] = (rf"\node[{style}, label={{[varname]north west:${tex_name(n)}$}}] ({ident[n]}) "
-                           rf"{{$\displaystyle {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.names)}$}};")
+                           rf"{{$\displaystyle {to_latex(st.expr, adj.builder.var_shapes, 'e' in prog.graph.slot_of)}"
+                           "$};")
     # (\& : the picture may sit in \resizebox's argument, where a bare & is an alignment tab)
     lines = [STYLES, r"\matrix[column sep=2.2em, row sep=1.6em, ampersand replacement=\&] {",
              *("  " + r" \& ".join(row) + r" \\" for row in cells), "};"]

@@ -126,6 +126,11 @@ class Graph:
         return n, root
 
     @cached_property
+    def input_set(self) -> frozenset[str]:
+        """The inputs' names, for membership tests (`inputs` is the ordered list: a scan per test)."""
+        return frozenset(self.inputs)
+
+    @cached_property
     def eqns(self) -> list[Eqn]:
         """The equations as objects (made when first asked for: a loop over the columns)."""
         return list(map(Eqn, self.outs, map(PRIMITIVES.__getitem__, self.ops), self.args, self.attrs,
