@@ -1199,3 +1199,20 @@ def test_the_arbiters_decimal_work_is_bounded_for_the_whole_submission_and_never
         prog = graphlang.parse("input v[8]\ny = sum(exp(v))\n")
         exact.forward(prog.graph, prog.bind({"v": np.zeros(8)})[0], 40, 50_000)
         exact.forward(prog.graph, prog.bind({"v": np.zeros(8)})[0], 40, 50_000)
+
+
+def test_a_program_of_many_inputs_is_checked_at_a_bounded_number_of_points():
+    """A scaling red team's find: 500 scalar inputs made 1,001 check points (one per input turned
+    alone), and the reference itself, graded as a submission, ran past the time limit (0/503). Past
+    32 inputs the points stop at 65 and later rounds turn the inputs' signs in combinations. Oracle:
+    the reference is right by construction; a submission wrong only where x39 < 0 is still caught."""
+    n = 40
+    head = "input " + ", ".join(f"x{i}" for i in range(n)) + "\n"
+    body = "s0 = sin(x0)\n" + "".join(f"s{i} = s{i - 1} + sin(x{i}) * x{i}\n" for i in range(1, n))
+    at = {f"x{i}": 0.5 + i / 100 for i in range(n)}
+    ref = head + body
+    rep = grade_program(ref, ref, at)
+    assert rep.passed and "at 65 points" in " ".join(rep.feedback), rep.feedback
+    for k in (n - 1, 35, 33):  # past the 32 turned alone: caught by the far points' random signs
+        wrong = ref.replace(f"sin(x{k}) * x{k}\n", f"sin(x{k}) * abs(x{k})\n")
+        assert wrong != ref and not grade_program(ref, wrong, at).passed, k

@@ -35,6 +35,9 @@ def values_at(prog: Program, point: Mapping[str, Any]) -> list[Any] | None:
     return interp.forward(g, prog.bind(point)[0])
 
 
+ALONE_MOST = 32  # inputs turned negative one at a time, within the points of a program check (`MOST_POINTS`)
+
+
 def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_signs: bool = False
                ) -> tuple[list[np.ndarray], bool]:
     """The k-th candidate point (k ≥ 1) and whether it is far from the given one's magnitudes, in
@@ -58,8 +61,8 @@ def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_si
             v = turn * np.where(x != 0, x, 1.0) * rng.uniform(0.5, 2.0, size=x.shape)
         elif family == 3:  # other magnitudes
             v = turn * mag * 10.0 ** rng.uniform(-1.5, 1.5, size=x.shape)
-        else:  # anywhere, each element with its own sign
-            sign = rng.choice([-1.0, 1.0], size=x.shape) if x.ndim else turn
+        else:  # anywhere, each element with its own sign (past ALONE_MOST inputs, each scalar too: not
+            sign = rng.choice([-1.0, 1.0], size=x.shape) if x.ndim or n > ALONE_MOST else turn  # all turn alone)
             v = sign * 10.0 ** rng.uniform(-2.0, 2.0, size=x.shape)
         if same_signs:  # (an assignment on x > 0: each element keeps the given point's sign)
             v = np.where(x > 0, np.abs(v), np.where(x < 0, -np.abs(v), v))

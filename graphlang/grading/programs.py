@@ -15,7 +15,7 @@ from graphlang.grading import options as opts
 from graphlang.grading.arbiter import only_float64
 from graphlang.grading.checker import _as_program, _close, reference_at
 from graphlang.grading.compare import short
-from graphlang.grading.points import at_kink, cancels, is_label, sampled, unused_inputs, values_at
+from graphlang.grading.points import ALONE_MOST, at_kink, cancels, is_label, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
@@ -67,14 +67,19 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     # n points to compare at, and as many spares for points where the submission's float64 fails
     # no inputs: one point is all there is; many: each turned negative alone needs its point (unless
     # fewer points than the default are asked for: a quick check)
-    n_points = (max(n_points, 2 * len(ref.inputs) + 1) if n_points >= opts.CHECK_POINTS else n_points) \
-        if ref.inputs else 1
+    n_points = (max(n_points, min(2 * len(ref.inputs) + 1, MOST_POINTS)) if n_points >= opts.CHECK_POINTS
+                else n_points) if ref.inputs else 1
     pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol, labels=fixed)
     report = _grade(ref, pts, n_points, submission, rtol, atol, required, points,
                     limits or Limits.strict(), show_expected, wrt)
     report.show_expected = show_expected
     report = _weighted(report, weight)
     return report.scaled(max_score) if max_score is not None else report
+
+
+# past ALONE_MOST inputs, not a point per input turned alone (500 inputs made 1,001 points, and a right
+# program ran past the time limit): the far points then turn each input's sign at random (`points._candidate`)
+MOST_POINTS = 2 * ALONE_MOST + 1
 
 
 def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
