@@ -121,15 +121,17 @@ def _epsilon(eps: Any) -> float | None:
         raise _usage('"epsilon" is past float64\'s range (±1.8e308)') from None
 
 
-def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
+def run(req: dict[str, Any], limits: Limits = LIMITS, loaded: Program | None = None) -> dict[str, Any]:
     """`run --json` (no method), `grad -m METHOD --json`, or with a direction `tangents --json`.
 
     The checks come in the CLI's order, so a request with two problems reports the CLI's one.
+    `loaded`: the request's program, already parsed under `limits` (a lesson page asks once per
+    method and input: parsing it each time was most of `html` on 500 inputs).
     """
     method, direction = req.get("method"), req.get("direction")
     names, eps = _wrt(req.get("wrt")), _epsilon(req.get("epsilon"))  # malformed options first, as typer does
     if direction is not None:  # grad --direction: forward mode's table of tangents
-        prog = load(req["program"], limits)
+        prog = loaded or load(req["program"], limits)
         vals = values(req.get("at"))
         seed = values(direction, "direction") or ({prog.inputs[0]: 1.0} if prog.inputs else {})
         return jsonout.tangents(seed, prog.tangents(vals, seed))
@@ -137,12 +139,12 @@ def run(req: dict[str, Any], limits: Limits = LIMITS) -> dict[str, Any]:
         if names is not None or eps is not None:
             raise _usage(f'"{"wrt" if names is not None else "epsilon"}" needs a "method" (as --wrt needs grad)',
                          hint='add "method": "reverse" (or forward, symbolic, fd)')
-        prog = load(req["program"], limits)
+        prog = loaded or load(req["program"], limits)
         return jsonout.result(prog.evaluate(values(req.get("at"))))
     if method not in METHODS and method != AUTO:
         raise GraphlangError("usage", f"unknown method {str(method)[:40]!r}", hint="choose one of: "
                              + ", ".join(METHODS))
-    prog, vals = load(req["program"], limits), values(req.get("at"))
+    prog, vals = (loaded or load(req["program"], limits)), values(req.get("at"))
     result = prog.evaluate(vals, method=method, wrt=names, epsilon=eps, adjoints=True)
     obj = jsonout.result(result, method=True)
     caution = gc.fd_caution(prog, vals, result)  # fd off from the exact value: why (the CLI says it on stderr)
@@ -245,8 +247,8 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
                                  f"(the values and adjoints {copies} times: each method and direction)",
                                  hint="use smaller tensors for a lesson page, or raise the limit with "
                                       "--limit max_json_numbers=N")
-        out["methods"] = {m: guarded(run, {**req, "method": m}, limits)[0] for m in METHODS}
-        out["directions"] = {n: guarded(run, {**req, "direction": {n: 1.0}}, limits)[0] for n in prog.inputs}
+        out["methods"] = {m: guarded(run, {**req, "method": m}, limits, prog)[0] for m in METHODS}
+        out["directions"] = {n: guarded(run, {**req, "direction": {n: 1.0}}, limits, prog)[0] for n in prog.inputs}
     return out
 
 
