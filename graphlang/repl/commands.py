@@ -5,6 +5,7 @@ a statement replaced in place, the `:at` values saved with the program and read 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
@@ -12,13 +13,13 @@ from rich.text import Text
 
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
-from graphlang.language.ast import names
 from graphlang.language.ast import names as read_by_expr
 from graphlang.language.atvalues import parse_at
 from graphlang.language.parser import parse_statements
 from graphlang.numbers import py
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
+from graphlang.repl.reads import Reads
 
 SCRATCH = "_repl_value_"  # the name a bare expression is evaluated under (never shown)
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -149,15 +150,6 @@ def value_alone(program: Program, name: str, at: dict[str, Any]) -> Any:
     return interp.forward(g, arrays, needed=needed)[g.slot_of[name]]
 
 
-def add_inputs_read(deps: dict[str, frozenset[str]], statements: Any) -> dict[str, frozenset[str]]:
-    """`deps` (name -> the inputs it reads, through every statement before) with `statements` added:
-    O(statement), so a session of 2,000 lines without values never builds the whole program."""
-    for st in statements:
-        if getattr(st, "kind", "assign") == "assign" and st.expr is not None:
-            deps[st.name] = frozenset().union(*(deps.get(n, frozenset((n,))) for n in names(st.expr)))
-    return deps
-
-
 def values_alone(program: Program | None, names_: list[str], at: dict[str, Any]) -> dict[str, Any]:
     """Each of `names_` computed alone (`b = 3 + 4` while x has no value: b = 7; the caller picks
     names that read no input lacking one); None: the program was not built for it, nothing shown."""
@@ -201,16 +193,21 @@ def shown(vals: dict[str, Any]) -> list[Text]:
     return [render.pairs([(n, py(v)) for n, v in vals.items()])] if vals else []
 
 
-def waiting(new: list[str], read: dict[str, frozenset[str]], missing: set[str]) -> list[Text]:
-    """`a = x * z` before `:at`: said to wait for its inputs' values, not silently accepted."""
-    wait = sorted({i for n in new for i in read.get(n, frozenset()) & missing})
-    names_ = [n for n in new if read.get(n, frozenset()) & missing]
+def waiting(new: list[str], read: Reads, at: Iterable[str]) -> list[Text]:
+    """`a = x * z` before `:at`: said to wait for its inputs' values (those not in `at`), not
+    silently accepted."""
+    lacking = ~read.mask(at)
+    names_ = [n for n in new if read.get(n) & lacking]
     if not names_:
         return []
+    every = 0
+    for n in names_:
+        every |= read.get(n) & lacking
+    wait, more = read.listed(every, FEW)
     listed = ", ".join(names_) if len(names_) <= FEW else \
         f"{', '.join(names_[:FEW // 2])}, …, {names_[-1]} ({len(names_)} names)"  # (a pasted program: one line)
-    return [Text(f"{listed}: waiting for a value of {', '.join(wait[:FEW])}{', …' * (len(wait) > FEW)} "
-                 f"(:at {' '.join(f'{i}=…' for i in wait[:FEW])})")]
+    return [Text(f"{listed}: waiting for a value of {', '.join(wait)}{', …' * more} "
+                 f"(:at {' '.join(f'{i}=…' for i in wait)})")]
 
 
 def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -> list[Text]:
@@ -219,10 +216,11 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
     if program is None or not given_now & set(program.inputs):
         return []
     g = program.graph
-    read = add_inputs_read({}, g.statements)
+    read = Reads().add(g.statements)
     missing = {n for n in program.inputs if n not in at}
-    touched = [st.name for st in g.statements if read.get(st.name, frozenset()) & given_now]
-    ready = [n for n in touched if not read[n] & missing]
+    now, without = read.mask(given_now), ~read.mask(at)
+    touched = [st.name for st in g.statements if read.get(st.name) & now]
+    ready = [n for n in touched if not read.get(n) & without]
     pick = ready if len(ready) <= FEW else [n for n in program.outputs if n in ready]
     if missing:
         vals = values_alone(program, pick, at)
@@ -234,7 +232,7 @@ def after_at(program: Program | None, at: dict[str, Any], given_now: set[str]) -
     lacking = ", ".join(sorted(missing)[:FEW])
     said = f"({more} {'more ' * bool(vals)}value{'s' * (more > 1)} computed: :run shows " + (
         f"them once {lacking} {'has a value' if len(missing) == 1 else 'have values'})" if missing else "every value)")
-    return [*shown(vals), *([Text(said)] if more else []), *waiting(touched, read, missing)]
+    return [*shown(vals), *([Text(said)] if more else []), *waiting(touched, read, at)]
 
 
 def stretched(program: Program, at: dict[str, Any]) -> list[Text]:

@@ -16,8 +16,9 @@ from graphlang.language.ast import names
 from graphlang.language.parser import parse_statements
 from graphlang.present import tables as render
 from graphlang.program import Program, parse
-from graphlang.repl.commands import add_inputs_read, given, in_repl_words, new_inputs, value_alone, waiting
+from graphlang.repl.commands import given, in_repl_words, new_inputs, value_alone, waiting
 from graphlang.repl.parked import park, unpark
+from graphlang.repl.reads import Reads
 from graphlang.repl.splicing import splice, split_before_reader, whole
 
 
@@ -134,9 +135,8 @@ def _commit(session: Any, chunks: list[str], statements: list[Any], before: list
     session.at = {n: v for n, v in session.at.items() if n not in dropped}
     shown: list[Any] = [Text(said + (f"; dropped the values of {', '.join(dropped)} (not inputs now)"
                                      if dropped else "")), *unpark(session, prog.inputs)]
-    missing = {n for n in prog.inputs if n not in session.at}  # (`y = c * xx`: said to wait for xx)
-    names_ = [st.name for st in statements]
-    shown += waiting(names_, add_inputs_read({}, prog.graph.statements), missing)
+    names_ = [st.name for st in statements]  # (`y = c * xx`: said to wait for xx)
+    shown += waiting(names_, Reads().add(prog.graph.statements), session.at)
     old = set(before)
     nodes = SimpleNamespace(fresh=[n for n in prog.inputs if n not in old],
                             assigned=[n for n in prog.names if n not in prog.inputs])
@@ -189,11 +189,10 @@ def insert_earlier(session: Any, text: str, err: GraphlangError) -> list[Any]:
     park(session, {n: v for n, v in session.at.items() if n not in kept})
     session.at = kept
     line = prog.graph.statement(name).line  # type: ignore[union-attr]
-    missing = {n for n in prog.inputs if n not in session.at}
     return _recomputed(session, session.program(), [name], [Text(
         f"added as line {line}, before the statement that reads {name}: {name} = {statements[0].text}"
         + (f" (line {line - 1} cut in two there)" if chunks is split else "")),
-        *waiting([name], add_inputs_read({}, prog.graph.statements), missing)], "added")
+        *waiting([name], Reads().add(prog.graph.statements), session.at)], "added")
 
 
 def _topological(chunks: list[str]) -> list[str] | None:

@@ -21,6 +21,7 @@ from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
 from graphlang.repl import edits, parked, saving
 from graphlang.repl.reading import abandons, is_complete, join_continuations
+from graphlang.repl.reads import Reads
 
 COMMANDS = rc.COMMANDS
 
@@ -46,7 +47,7 @@ class ReplSession:
         self._lines: list[str] = []  # the session's source lines
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
-        self._deps: tuple[tuple[int, str | None], dict[str, frozenset[str]]] | None = ((0, None), {})
+        self._deps: tuple[tuple[int, str | None], Reads] | None = ((0, None), Reads())
         self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("split", chunks, text)
         # | ("replace"|"load", chunks, at) | ("at", at)
         self.parked: dict[str, Any] = {}  # values an edit dropped, given back when their name is read again
@@ -142,7 +143,7 @@ class ReplSession:
         self._names = names
         self._synced = self._state()
         deps = self._deps  # each name's inputs, kept statement by statement (else rebuilt when needed)
-        self._deps = (self._synced, rc.add_inputs_read(deps[1], statements)) if deps and deps[0] == before else None
+        self._deps = (self._synced, deps[1].add(statements)) if deps and deps[0] == before else None
         new = [st.name for st in statements if st.kind == "assign"]
         notes = rc.new_inputs(names, statements)  # `ff` read, `f` assigned: a typo?
         if not new:  # declarations only: the values stand; an output is said (`output a` printed nothing)
@@ -150,15 +151,15 @@ class ReplSession:
             return [Text(f"the output is {out}: :run, :grad and :explain differentiate it")] * bool(out) + notes
         if not all(n in self.at for n in names.inputs):  # (a program of constants only: evaluated now)
             self._values.known = None
-            read = self._deps[1] if self._deps else rc.add_inputs_read({}, self._need().graph.statements)
-            self._deps, missing = (self._synced, read), {n for n in names.inputs if n not in self.at}
-            ready = [n for n in new if not read.get(n, frozenset()) & missing]  # (the program built for those only)
+            read = self._deps[1] if self._deps else Reads().add(self._need().graph.statements)
+            self._deps, lacking = (self._synced, read), ~read.mask(self.at)
+            ready = [n for n in new if not read.get(n) & lacking]  # (the program built for those only)
             prog = self._need() if ready and len(ready) <= rc.FEW and names.chars <= rc.SMALL else None
             try:  # the new names that read no input lacking a value: shown now
                 vals = rc.values_alone(prog, ready, self.at)
             except GraphlangError as err:
                 return self._failed(err, text, start, ready)
-            return [*rc.shown(vals), *rc.waiting(new, read, missing), *notes]
+            return [*rc.shown(vals), *rc.waiting(new, read, self.at), *notes]
         try:
             vals = self._new_values(checked)
         except GraphlangError as err:
