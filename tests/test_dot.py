@@ -325,3 +325,17 @@ def test_a_picture_written_says_so(cli, tmp_path, suffix):
     out = tmp_path / f"g{suffix}"
     ran = cli("graph", str(PROGRAMS / "lecture13.cg"), "-o", str(out))
     assert ran.code == 0 and out.stat().st_size > 0 and f"wrote {out}" in ran.out + ran.err
+
+
+def test_a_statement_of_thousands_of_terms_is_drawn_with_its_label_cut(tmp_path):
+    """A scaling red team's find: one line summing 2,000 terms made a box label past Graphviz's 16,384
+    characters, and `graph -o .svg` failed (exit 2). Labels stop at 200 characters with "…"; the
+    value and adjoint lines stay whole. Oracle: the sum's first terms, as typed."""
+    src = "input x\ny = " + " + ".join(f"sin(x * {i})" for i in range(2000)) + "\n"
+    dot = to_dot(graphlang.parse(src), {"x": 1.0}, partials=True)
+    assert max(len(line) for line in dot.splitlines()) < 2000
+    assert "sin(x·0) + sin(x·1) + sin(x·2)" in dot and "…" in dot and "g_y = 1" in dot
+    if shutil.which("dot"):
+        out = tmp_path / "y.svg"
+        graphlang.parse(src).draw(str(out), {"x": 1.0})
+        assert out.stat().st_size > 0

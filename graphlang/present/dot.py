@@ -147,6 +147,14 @@ def edge_partials(program: Program, values: dict[str, Any] | None, result: Resul
     return local
 
 
+LABEL_MOST = 200  # characters of an expression in a box or on an edge (Graphviz refuses a label past 16,384)
+
+
+def _cut(text: str) -> str:
+    """A label cut at LABEL_MOST characters (a 2,000-term sum on one line: `graph -o` failed), with "…"."""
+    return text if len(text) <= LABEL_MOST else text[:LABEL_MOST - 1].rstrip() + "…"
+
+
 def _box(text: str, name: str | None, border: int, rounded: bool) -> str:
     """An HTML-like label: the box (port `box`, where edges attach) with the name above it, outside
     the box and inside the node's bounds, so edges are routed around the name, never onto it."""
@@ -175,7 +183,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     known = _name_shapes(program, values)
     for st in g.statements:
         assert st.expr is not None
-        label = to_text(st.expr, "math", shapes=known)
+        label = _cut(to_text(st.expr, "math", shapes=known))
         if result is not None:
             value = _num(result.values[st.name])
             label += "" if "".join(value.split()) == "".join(label.split()) else f"\n= {value}"  # (not "2 = 2")
@@ -186,7 +194,7 @@ def to_dot(program: Program, values: dict[str, Any] | None = None, partials: boo
     local = edge_partials(program, values, result) if partials else {}
     for a, b in edges(program):
         part = local.get((a, b))  # `∂a/∂z = x = 2` (the lecture's local derivative); a map `g_B ↦ …` as it is
-        attrs = "" if part is None else f" [label={_q(part if '↦' in part else f'∂{b}/∂{a} = {part}')}]"
+        attrs = "" if part is None else f" [label={_q(_cut(part if '↦' in part else f'∂{b}/∂{a} = {part}'))}]"
         lines.append(f"  {_q(a)} -> {_q(b)}{attrs};")
     lines.append("}")
     return "\n".join(lines) + "\n"
