@@ -50,6 +50,7 @@ class Graph:
         self.checked = checked
         self.limits = limits
         self.inputs: list[str] = checked.inputs
+        self.input_set = frozenset(self.inputs)  # (for `in`: the list is a scan per test)
         self.params = checked.params
         self.outputs: list[str] = checked.outputs
         self.statements: list[Statement] = checked.assigns
@@ -126,11 +127,6 @@ class Graph:
         return n, root
 
     @cached_property
-    def input_set(self) -> frozenset[str]:
-        """The inputs' names, for membership tests (`inputs` is the ordered list: a scan per test)."""
-        return frozenset(self.inputs)
-
-    @cached_property
     def eqns(self) -> list[Eqn]:
         """The equations as objects (made when first asked for: a loop over the columns)."""
         return list(map(Eqn, self.outs, map(PRIMITIVES.__getitem__, self.ops), self.args, self.attrs,
@@ -189,8 +185,7 @@ class Graph:
 
     def position(self, name: str) -> tuple[int | None, int | None]:
         """Where a name is defined: its statement, else its declaration or first use (an input)."""
-        st = self.statement(name)
-        if st is not None:
+        if (st := self.statement(name)) is not None:
             return st.line, st.column
         where = self.checked.decl_line.get(name) or self.checked.first_use.get(name)
         return (where[0], where[1]) if where else (None, None)
