@@ -76,7 +76,7 @@ class GraphlangError(Exception):
 
     def _repr_html_(self) -> str:
         import html  # pre-wrap: a long message or source line wraps at the notebook's width
-        return ('<pre style="white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%;'
+        return ('<pre style="font-family:monospace;white-space:pre-wrap;overflow-wrap:anywhere;max-width:100%;'
                 'background:#fff5f5;border-left:3px solid #c00;padding:0.4em 0.6em">'
                 + html.escape("\n".join(self._render_traceback_())) + "</pre>")
 

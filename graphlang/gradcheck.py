@@ -47,7 +47,8 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
     """Each method's gradient beside reverse mode's (by `wrt`'s inputs, or all), with errors and a
     pass/fail per method."""
     _, shapes = program.bind(values)
-    cost.check(program.limits, cost.gradcheck(program.graph, shapes, batch_numbers(program.limits)))
+    names = program._wrt(wrt)  # (an unknown --wrt said as such; priced before any pass runs)
+    cost.check(program.limits, cost.gradcheck(program.graph, shapes, batch_numbers(program.limits), names))
     ref = program.gradient(values, method="reverse", wrt=wrt)
     rows = [Row(n, "reverse", v, 0.0, 0.0, True) for n, v in ref.items()]
     for method, (rtol, atol) in TOLERANCES.items():
@@ -214,7 +215,7 @@ def sweep(program: Program, values: dict[str, Any], wrt: list[str] | None = None
             f" (this program has outputs {', '.join(g.outputs)})"), *g.position(last),
             f"sweep a scalar of it: add a statement such as s = {element(last, shapes[g.slot_of[last]])} (or "
             f"s = sum({last})) and make it the output (output s)")
-    cost.check(program.limits, cost.sweep(program.graph, shapes))
+    cost.check(program.limits, cost.sweep(program.graph, shapes, program._wrt(wrt)))
     result = program.evaluate(values, wrt=wrt)
     assert result.gradient is not None
     arrays, _ = program.bind(values)

@@ -27,6 +27,20 @@ USAGE = ("%%graphlang [--at x=2,z=3] [--at-file F] [--name prog] [--method M] [-
          "[--no-graph]")
 
 
+HELP = f"""The cell is a graphlang program: {USAGE}
+
+  --at x=2,z=3      input values (repeatable; vectors [1,2], matrices [[1,0],[0,1]])
+  --at-file F       input values from a JSON object
+  --name prog       the Python name the program is bound to for later cells (default prog)
+  --method M        reverse, forward, fd, symbolic or auto (the gradient's method; default auto)
+  --explain         the chain rule step by step (forward mode's passes with --method forward)
+  --diff            the closed-form derivatives (LaTeX)
+  --partials        the graph's edges labelled with the local derivatives
+  --no-graph        no drawing
+
+With --at the result tables (values, adjoints, gradient) come first, then the program's notes."""
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # a usage error, not SystemExit in the kernel
         raise GraphlangError("usage", f"%%graphlang: {message}", hint=USAGE)
@@ -86,6 +100,9 @@ def _shown(prog: Program, args: Any) -> list[Any]:
     shown: list[Any] = []
     if at:
         shown.append(prog.evaluate(at, method=args.method))
+    said = _notes(prog, at)  # (the command line's notes: `check` below `y`, W * x for W @ x)
+    if said:
+        shown.append(views.Shown("\n".join(said)))
     if args.explain:
         # (--method forward: the tangent passes, forward mode step by step)
         shown.append(prog.explain(at, format="markdown", mode="forward" if args.method == "forward" else None))
@@ -106,6 +123,20 @@ def _shown(prog: Program, args: Any) -> list[Any]:
     return shown
 
 
+def _notes(prog: Program, at: dict[str, Any]) -> list[str]:
+    """What `graphlang run` says on stderr after its tables (a red team's find: a notebook never said
+    that the last line, not y, is the output); without values, only a stray last line."""
+    from graphlang.ir.lint import notes, stray_note
+
+    g = prog.graph
+    if at or not prog.inputs:
+        found = notes(g, prog.bind(at)[1])
+    else:
+        said, out = stray_note(g), g.statement(g.outputs[0])
+        found = [(out.line if out else 1, out.column if out else 1, said)] if said else []
+    return [f"note: <cell>:{line}:{col}: {text}" for line, col, text in found]
+
+
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext graphlang`: registers the `%%graphlang` cell magic."""
 
@@ -115,5 +146,5 @@ def load_ipython_extension(ipython: Any) -> None:
         for item in run_cell(line, cell, ipython.user_ns):
             display(item)
 
-    graphlang.__doc__ = __doc__
+    graphlang.__doc__ = HELP
     ipython.register_magic_function(graphlang, magic_kind="cell", magic_name="graphlang")

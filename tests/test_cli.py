@@ -270,7 +270,8 @@ def test_a_file_that_cannot_be_read_is_an_io_error_whichever_option_names_it(cli
             cli("run", str(prog), "--at-file", str(tmp_path), "--json"),
             cli("check", str(prog), "--answers", missing, "--at", "x=1", "--json"),
             cli("check", str(prog), "--submission", str(tmp_path / "nothere.cg"), "--at", "x=1", "--json"),
-            cli("check", str(prog), "--batch", str(tmp_path / "nodir"), "--at", "x=1", "--json")]
+            cli("check", str(prog), "--batch", str(tmp_path / "nodir"), "--at", "x=1", "--json"),
+            cli("run", str(prog), "--at-file", "/proc/self/mem", "--json")]  # (read fails: EIO, a reviewer's find)
     for ran in runs:
         assert ran.code == 2 and json.loads(ran.out)["error"]["kind"] == "io", (ran.out, ran.err)
 

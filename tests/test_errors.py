@@ -903,7 +903,7 @@ def test_small_slips_of_a_student_get_located_messages(tmp_path):
     ("input W[2, 2], x[2]\ny = sum(W.T() @ x)", None, "write W.T, not W.T()"),
     ("input x, z\ny = x .* z", None, "write *, not .*"),
     ("input W[2, 2], x[2]\ny = sum(W' @ x)", None, "write W.T, not W'"),
-    ("input t[3], u[3]\np = softmax(u)\nJ = -sum(t[c] * ln(p[c]))", None, "write J = -sum(t * ln(p))")])
+    ("input t[3], u[3]\np = softmax(u)\nJ = -sum(t[c] * ln(p[c]))", None, "perhaps J = -sum(t * ln(p))")])
 def test_a_hint_names_the_fix_for_what_was_written(text, at, hint):
     """A red team's misfires: `W^T` was told to give T with --at, `np.matmul` to write matmul(x),
     `\\mathbf{W}` to write mathbf, an indexed generator that indices are whole numbers, `input x and z`
@@ -1246,7 +1246,7 @@ def test_an_index_variable_is_told_the_elementwise_form_that_computes_the_sum():
     import numpy as np
     with pytest.raises(GraphlangError) as info:
         graphlang.parse("input t[3], u[3]\np = softmax(u)\nJ = -sum(t[c] * ln(p[c]))\n")
-    fix = re.search(r"write (.*)$", info.value.hint or "").group(1)  # type: ignore[union-attr]
+    fix = re.search(r"perhaps (.*)$", info.value.hint or "").group(1)  # type: ignore[union-attr]
     t, u = np.array([0.0, 1.0, 0.0]), np.array([1.0, 2.0, 3.0])
     value = graphlang.parse(f"input t[3], u[3]\np = softmax(u)\n{fix}\n").evaluate({"t": t, "u": u}).value
     assert value == pytest.approx(-np.sum(t * np.log(np.exp(u) / np.exp(u).sum())), rel=1e-14)

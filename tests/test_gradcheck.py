@@ -278,8 +278,11 @@ def test_a_chain_rule_step_past_float64_from_the_programs_constants_is_told_to_r
     for args in ((), ("-m", "fd")):
         ran = cli("grad", path, "--at", "x=1", *args)
         said = " ".join((ran.out + ran.err).split())
-        assert ran.code == 1 and "farther from 0" not in said and "constant 1e300" in said, said
+        assert ran.code == 1 and "farther from 0" not in said and "constant 1e+300" in said, said
         assert "not a derivative" not in said
+    apart = cli("grad", write("y = a / b + 1e-200\n"), "--at", "a=1e300,b=1e-5")  # the point's fault
+    said = " ".join((apart.out + apart.err).split())  # (a/b² = 1e310: a reviewer's find)
+    assert apart.code == 1 and "rescale" not in said and "smaller magnitude" in said, said
 
 
 def test_a_sum_that_loses_a_term_is_blamed_on_the_methods_that_lose_it(cli, write):
@@ -332,3 +335,12 @@ def test_gradcheck_and_its_sweep_take_wrt_one_input(cli, write):
     ran = cli("gradcheck", write(LECTURE_SRC), "--at", "x=2,z=3", "--wrt", "x", "--json")
     assert ran.code == 0 and {r["input"] for r in ran.json()["rows"]} == {"x"}, ran.out
     assert cli("gradcheck", write(LECTURE_SRC), "--at", "x=2,z=3", "--wrt", "a").code == 1  # not an input
+    # (a reviewer's find: --wrt x was still priced at every input's passes, W's 40,000 coordinates)
+    big = graphlang.parse("input W[200, 200], x\ny = sum(W * W) * x + sin(x)\n")
+    at = {"W": np.full((200, 200), 0.5), "x": 0.5}
+    with pytest.raises(graphlang.GraphlangError) as priced:
+        gradcheck(big, at)
+    assert priced.value.kind == "limit" and "--wrt" in (priced.value.hint or "")
+    rows = gradcheck(big, at, wrt=["x"])  # ∂y/∂x = sum(W²) + cos(x), by hand
+    assert all(r.passed for r in rows) and rows[0].value == pytest.approx(40_000 * 0.25 + math.cos(0.5))
+    assert len(sweep(big, at, ["x"])) == 14

@@ -234,3 +234,28 @@ def test_an_error_from_a_programs_method_shows_its_line_in_a_notebook():
     shown = info.value._render_traceback_()
     assert shown[0].startswith("hw.cg:2:5: domain error") and shown[1] == "  2 | b = ln(a)" and shown[2].endswith("^")
     assert "b = ln(a)" in info.value._repr_html_()
+
+
+def test_the_magic_says_the_command_lines_notes():
+    """A notebook red team's find: `graphlang run` notes that the last line, not y, is the output (and
+    W * x for W @ x); the magic said nothing. Oracle: the CLI's note text for the same program."""
+    shown = [str(s) for s in run_cell("--at x=2 --no-graph", "y = x ^ 2\ncheck = x + 1\n")]
+    assert any(s.startswith("note: <cell>:2:1: the output is check") for s in shown), shown
+    shown = [str(s) for s in run_cell("--no-graph", "y = x ^ 2\ncheck = x + 1\n")]  # no values: still said
+    assert any("y does not reach it" in s for s in shown), shown
+    shown = [str(s) for s in run_cell("--at x=[1,2] --at W=[[1,2],[3,4]] --no-graph",
+                                      "input x[2]\nparam W[2, 2]\ny = sum(W * x)\n")]
+    assert any("write W @ x" in s for s in shown), shown
+    assert not any(s.startswith("note") for s in map(str, run_cell("--at x=2,z=3 --no-graph",
+                                                                     "a = x * z\ny = exp(a)\n")))
+
+
+def test_multiline_feedback_and_program_text_keep_a_fixed_width_font():
+    """A notebook red team's find: a syntax error's caret line in a report's HTML ran into one
+    paragraph (a stray ^), and nbconvert's CSS set <pre> in a proportional font."""
+    from graphlang.checker import grade_program
+    rep = grade_program("a = x * z\ny = exp(a)\n", "a = x * z\ny = exp(a\n", {"x": 1.0, "z": 2.0})
+    page = rep._repr_html_()
+    block = next(f for f in rep.feedback if "\n" in f)
+    assert "font-family:monospace" in page and html.escape(block) in page
+    assert "font-family:monospace" in graphlang.parse("y = x\n")._repr_mimebundle_()["text/html"]

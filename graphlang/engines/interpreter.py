@@ -5,7 +5,6 @@ Each is one loop over the graph's equations; reverse mode is the same loop rever
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -52,7 +51,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
             if not during and "overflows" in msg else
             "this point is outside the function's domain; choose other input values" if not during else
-            _NEAR_ZERO if _tiny(args) and eq.prim.name in _POLES else _huge_constant(st.text) or
+            _NEAR_ZERO if _tiny(args) and eq.prim.name in _POLES else _huge_constant(graph, eq) or
             "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
             "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
@@ -70,17 +69,17 @@ _NEAR_ZERO = ("this near 0 a step of the derivative's formula is past float64's 
 
 
 _POLES = ("div", "pow", "dpow", "ln", "sqrt", "xlogy", "xdivy")  # derivatives past float64 near 0
-_NUMBER = re.compile(r"(?<![\w.])(\d+\.?\d*|\.\d+)[eE]([+-]?\d+)")
 
 
-def _huge_constant(text: str) -> str | None:
-    """`a * 1e300 * 1e10`: a chain-rule step past float64 where the program's own constants meet (at
-    any point: "choose a point farther from 0" was a red team's dead end)."""
-    found = next((m.group(0) for m in _NUMBER.finditer(text) if abs(int(m.group(2))) >= 100), None)
+def _huge_constant(graph: Graph, eq: Eqn) -> str | None:
+    """`a * 1e300 * 1e10`: a chain-rule step past float64 where the program's own constant is an
+    argument of the failing step (at any point: "choose a point farther from 0" was a red team's dead
+    end; a constant elsewhere in the statement is not the cause: a reviewer's find)."""
+    found = next((c for i in eq.ins if (c := graph.consts.get(i)) and not 1e-100 < abs(c) < 1e100), None)
     return None if found is None else (
         "a step of the chain rule (an adjoint times a local derivative) is past float64's 1.8e308 at any "
-        f"point, though the whole derivative need not be: the program's constant {found} enters it; rescale "
-        "the constants so that no step needs a number that large")
+        f"point, though the whole derivative need not be: the program's constant {found:g} enters it; "
+        "rescale the constants so that no step needs a number that large")
 
 
 def _tiny(args: list[Any]) -> bool:

@@ -108,7 +108,7 @@ def parse_answers(text: str | bytes, label: str = "the submission") -> tuple[dic
 
 
 def read_answers(path: str, option: str = "--answers") -> tuple[dict[str, Any] | None, str]:
-    """The answers in the file at `path`: a usage error naming `option` if it cannot be read."""
+    """The answers in the file at `path`: an io error naming `option` if it cannot be read."""
     p = Path(path)
     if not p.is_file():
         err = GraphlangError("io", f"{option} {path}: " + ("not a regular file" if p.exists() else "no such file"),

@@ -45,7 +45,8 @@ def _candidate(rng: np.random.Generator, base: list[np.ndarray], k: int, same_si
     anywhere in ±[0.01, 100] (far). In the first rounds each input is turned alone, two a round at
     the given magnitudes (a program wrong only where its third input is negative was caught by no
     point of ten); then the signs follow the bits of the round number, so every combination of
-    signs comes up in turn."""
+    signs comes up in turn. Past ALONE_MOST inputs the checks end before every input is turned
+    alone, so the far points turn each input's sign at random."""
     family, rnd, n = k % 4, k // 4, len(base)
     alone = rnd < -(-n // 2)  # a round that turns one input at a time, inputs 2·rnd and 2·rnd + 1
     turned = (2 * rnd + (family == 3)) % max(n, 1)

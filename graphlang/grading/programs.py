@@ -65,8 +65,8 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     wrt = [n for n in ref.inputs if n not in fixed]
     weight = opts.check_weights(weights, required, bool(wrt))
     # n points to compare at, and as many spares for points where the submission's float64 fails
-    # no inputs: one point is all there is; many: each turned negative alone needs its point (unless
-    # fewer points than the default are asked for: a quick check)
+    # no inputs: one point is all there is; many: each turned negative alone needs its point, up to
+    # ALONE_MOST inputs (unless fewer points than the default are asked for: a quick check)
     n_points = (max(n_points, min(2 * len(ref.inputs) + 1, MOST_POINTS)) if n_points >= opts.CHECK_POINTS
                 else n_points) if ref.inputs else 1
     pts = sampled(ref, at, 2 * n_points, seed, same_signs=same_signs, rtol=rtol, labels=fixed)
@@ -157,8 +157,9 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     the given magnitudes). At a far point, where the submission fails in float64 (overflows, or
     ln(0) after a sigmoid saturated) or cancels away its digits (`cancels`) and the reference does
     not, the point is skipped for the next: a right formula that is not numerically stable there
-    (1/(1 + exp(-u)) at u = -800). Never at the given magnitudes, where each input is turned
-    negative alone: a skip there would let a junk line that fails only for z < 0 hide abs(z)."""
+    (1/(1 + exp(-u)) at u = -800). Never at the given magnitudes, where each input (of the first
+    ALONE_MOST) is turned negative alone: a skip there would let a junk line that fails only for z < 0
+    hide abs(z)."""
     missing = [n for n in ref.inputs if n not in stud.graph.input_set]
     extra = [n for n in stud.inputs if n not in ref.graph.input_set]
     inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")

@@ -120,9 +120,10 @@ def jacobian(graph: Graph, shapes: Sequence[Shape], method: str, wrt: Sequence[s
                     + ("" if scalar else f"; or {fewer}, or reduce the output"))
 
 
-def gradcheck(graph: Graph, shapes: Sequence[Shape], batch_numbers: int) -> Estimate:
-    """All four methods on every input."""
-    wrt = graph.inputs
+def gradcheck(graph: Graph, shapes: Sequence[Shape], batch_numbers: int,
+              wrt: Sequence[str] | None = None) -> Estimate:
+    """All four methods on every input (or `wrt`'s: `gradcheck --wrt x` beside a 200×200 W)."""
+    wrt = graph.inputs if wrt is None else wrt
     d, _ = sizes(graph, shapes, wrt)
     total = jacobian(graph, shapes, "reverse", wrt, batch_numbers)
     for m in ("forward", "symbolic", "fd"):
@@ -130,17 +131,18 @@ def gradcheck(graph: Graph, shapes: Sequence[Shape], batch_numbers: int) -> Esti
     return Estimate(total.ops, total.numbers,
                     f"gradcheck (forward mode and central differences: {3 * d:,} passes, "
                     "one to two per input coordinate)", widest_input(graph, shapes, wrt),
-                    "check a smaller instance of the program (smaller tensors in --at), or use `grad` "
-                    "(reverse mode) alone")
+                    "check fewer inputs (--wrt x), a smaller instance of the program (smaller tensors in "
+                    "--at), or use `grad` (reverse mode) alone")
 
 
-def sweep(graph: Graph, shapes: Sequence[Shape]) -> Estimate:
+def sweep(graph: Graph, shapes: Sequence[Shape], wrt: Sequence[str] | None = None) -> Estimate:
     f, t = one_pass(graph, shapes)
-    d, _ = sizes(graph, shapes, graph.inputs)
+    wrt = graph.inputs if wrt is None else wrt
+    d, _ = sizes(graph, shapes, wrt)
     return Estimate(3 * f + SWEEP_PASSES * d * f, 3 * t,
                     f"the ε sweep ({SWEEP_PASSES * d:,} forward passes: {SWEEP_PASSES} per input "
-                    "coordinate)", widest_input(graph, shapes, graph.inputs),
-                    "sweep a smaller instance of the program (smaller tensors in --at)")
+                    "coordinate)", widest_input(graph, shapes, wrt),
+                    "sweep fewer inputs (--wrt x) or a smaller instance of the program (smaller tensors in --at)")
 
 
 def hessian(graph: Graph, shapes: Sequence[Shape], wrt: Sequence[str] | None = None) -> Estimate:

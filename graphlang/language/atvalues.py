@@ -241,8 +241,12 @@ def read_at_file(path: str) -> dict[str, Any]:
         raise GraphlangError("io", f"--at-file {path}: no such file"
                              if not p.exists() else f"--at-file {path} is not a regular file",
                              hint='check the path; the file holds a JSON object such as {"x": 2, "z": 3}')
-    with p.open("rb") as fh:
-        data = fh.read(MAX_AT_CHARS + 1)
+    try:
+        with p.open("rb") as fh:
+            data = fh.read(MAX_AT_CHARS + 1)
+    except OSError as err:  # (unreadable: not the "cannot write the output" main says of an OSError)
+        raise GraphlangError("io", f"cannot read --at-file {path}: {err.strerror}",
+                             hint='the file holds a JSON object such as {"x": 2, "z": 3}') from None
     if len(data) > MAX_AT_CHARS:
         raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes",
                              hint="give only the program's inputs (a checker: smaller tensors)")

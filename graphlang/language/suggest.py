@@ -80,12 +80,14 @@ def _number(value: object) -> str:
 
 
 def index_hint(statement: str, token: str, parses: Callable[[str], bool]) -> str:
-    """`-sum(t[c] * ln(p[c]))`, the lecture's Σ_c with its index: the elementwise form that means it."""
+    """`-sum(t[c] * ln(p[c]))`, the lecture's Σ_c with its index: the elementwise form it may mean (the
+    line with the index dropped, where that parses: a guess, said as one)."""
     plain = "indices and declared shapes are whole numbers written out: A[0, 1], input v[3]"
     if not re.fullmatch(r"[A-Za-z_]\w*", token) or not re.search(r"\b(sum|mean)\s*\(", statement):
         return plain
     bare = re.sub(rf"\[\s*{re.escape(token)}\s*\]", "", statement).strip()
     if bare == statement.strip() or len(bare) > 80 or not parses(bare):
         return plain
-    return (f"there are no index variables: an index is a whole number (t[0]); a sum over {token} is the "
-            f"elementwise operations, summed: write {bare}")
+    array = re.search(rf"(\w+)\s*\[\s*{re.escape(token)}\s*\]", statement)
+    return (f"there are no index variables ({token}): an index is a whole number ({array.group(1) if array else 'v'}"
+            f"[0]); a sum over {token} is elementwise operations, then sum: perhaps {bare}")

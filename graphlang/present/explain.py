@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.language.ast import Expr, names
+from graphlang.language.ast import Expr
 from graphlang.limits import gc_paused
 from graphlang.numbers import tex_numbers
 from graphlang.present import components as C
@@ -136,17 +136,13 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
                           [tex_name(name), tv(vals[name], max(digits, 10))], value=vals[name]))
-    for k, st in enumerate(g.statements):
-        expr = st.expr if st.expr is not None else adj.forward[st.name]  # as typed (`z * z`, not z²)
+    for st in g.statements:
+        expr = st.expr  # as typed (`z * z`, not the builder's z²; `x * 0`, not 0)
+        assert expr is not None
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
         latex = [tex_name(st.name), tex(expr, known)]
-        start, stop = g.stmt_eqns[k]
-        reads = {g.name_of[i] for eq in g.eqns[start:stop] for i in eq.ins if i in g.name_of}
-        if reads - set(names(expr)):  # simplified past what it reads (x * 0 is 0): as written, then its value
-            forms[1], latex[1] = st.text, (tex(st.expr, known) if st.expr is not None  # (its parse, unsimplified)
-                                           else "\\texttt{" + tex_text(st.text) + "}")
-        elif scalar and expr.op not in ("const",):
+        if scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
                 forms.append(subst)

@@ -24,7 +24,9 @@ _TABLE = ("border-collapse:collapse;margin:0.4em 0 0.8em 0;font-family:system-ui
 _CELL = "border:1px solid #bbb;padding:0.25em 0.6em;text-align:left;vertical-align:middle"
 _HEAD = _CELL + ";background:#f0f0f0;font-weight:600"
 _TITLE = "font-weight:700;margin-top:0.6em;font-family:system-ui,sans-serif"
-_MATRIX = "border-collapse:separate;border-spacing:0.5em 0;font-family:monospace"
+_MATRIX = "border-collapse:separate;border-spacing:0.5em 0;font-family:monospace;margin:0"
+_PRE = "font-family:monospace;white-space:pre-wrap;margin:0.3em 0"  # (inline: nbconvert's CSS gives <pre>
+# its text's font, and a caret then stands under another character)
 
 
 def value_html(value: Any) -> str:
@@ -36,7 +38,7 @@ def value_html(value: Any) -> str:
         rows = "".join("<tr>" + "".join(f'<td style="text-align:right;padding:0">{v + 0.0:.6g}</td>'
                                         for v in row) + "</tr>" for row in a)
         side = "width:0.3em;padding:0;border:1.5px solid #333;border-{}:none"
-        return (f'<table style="border-collapse:collapse"><tr><td style="{side.format("right")}"></td>'
+        return (f'<table style="border-collapse:collapse;margin:0"><tr><td style="{side.format("right")}"></td>'
                 f'<td style="padding:0.1em 0.2em"><table style="{_MATRIX}">{rows}</table></td>'
                 f'<td style="{side.format("left")}"></td></tr></table>')
     return f'<code style="white-space:pre">{html.escape(tensor(a))}</code>'
@@ -84,7 +86,8 @@ def result_html(program: Any, result: Any) -> str:
 def report_html(report: Any) -> str:
     rows = ([("✔" if i.passed else "<b style='color:#b00'>✘</b>"), _code(i.name),
              f"{i.score:g}/{i.max_score:g}", html.escape(i.message)] for i in report.items)
-    feedback = "".join(f"<p>{html.escape(f)}</p>" for f in report.feedback)
+    feedback = "".join(f'<pre style="{_PRE}">{html.escape(f)}</pre>' if "\n" in f else f"<p>{html.escape(f)}</p>"
+                       for f in report.feedback)  # (a syntax error's source line and caret: a block)
     title = f"Score {report.score:g} / {report.max_score:g}"
     return f"<div>{table(title, ['', 'quantity', 'points', 'feedback'], rows)}{feedback}</div>"
 
@@ -100,7 +103,7 @@ def rich_html(renderable: Any, width: int = 100) -> str:
 def program_bundle(program: Any) -> dict[str, str]:
     """A program: its source (HTML) and, where Graphviz exists, its graph (SVG)."""
     bundle = {"text/plain": repr(program),
-              "text/html": f"<pre>{html.escape(program.source)}</pre>"}
+              "text/html": f'<pre style="{_PRE}">{html.escape(program.source)}</pre>'}
     drawn = svg(to_dot(program))
     if drawn:
         bundle["image/svg+xml"] = drawn

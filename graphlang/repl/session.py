@@ -92,6 +92,8 @@ class ReplSession:
             shown = self._command(re.sub(r"\s#.*", "", text)) if text.startswith(":") else self._statement(text)
             return shown + parked.unpark(self)
         except GraphlangError as err:
+            if err.origin is not None:  # (a file :load read: named, with its own line)
+                return [render.error_text(err, *err.origin)]
             return [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
         except (RecursionError, MemoryError):
             return [render.error_text(GraphlangError("limit", "the input is too large or nests too deeply"),
@@ -277,9 +279,8 @@ class ReplSession:
                 return [Text("undid :load: the program and values before it are back")]
             if op[0] == "split":  # put in between a line's statements: the line whole again
                 self.chunks = op[1]
-                return [Text(f"removed: {op[2]}")]
-            gone = self.chunks.pop(op[1] if op[0] == "insert" else -1)  # ("insert", k): put in before a reader
-            return [Text(f"removed: {gone}")]
+            gone = op[2] if op[0] == "split" else self.chunks.pop(op[1] if op[0] == "insert" else -1)
+            return [Text(f"removed: {gone}")]  # ("insert", k): put in before a reader
         if cmd == ":reset":
             self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
             return [Text("reset")]
