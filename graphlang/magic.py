@@ -107,12 +107,19 @@ def _shown(prog: Program, args: Any) -> list[Any]:
         # (--method forward: the tangent passes, forward mode step by step)
         shown.append(prog.explain(at, format="markdown", mode="forward" if args.method == "forward" else None))
     if args.diff:
-        forms = prog.diff(latex=True, at=at or None, width=1000)  # one line each: broken into rows below
+        try:
+            forms = prog.diff(latex=True, at=at or None, width=1000)  # one line each: broken into rows below
+        except GraphlangError as err:  # (a vector output: the tables above still shown, a red team's find)
+            if err.kind not in ("shape", "limit"):
+                raise
+            forms = {}
+            shown.append(views.Shown(f"(no closed forms: {err.message}; prog.diff() takes a scalar output)"))
         with tensor_names(views.tensors_at(prog, at or None)):
             out = tex_name(prog.outputs[0])
             rows = [row for n, e in forms.items()
                     for row in texbreak.align_rows(f"\\frac{{\\partial {out}}}{{\\partial {tex_name(n)}}}", [e])]
-        shown.append(views.Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}", "latex"))
+        if rows:
+            shown.append(views.Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}", "latex"))
     if args.graph:
         try:
             shown.append(prog.draw(at=at or None, partials=args.partials))

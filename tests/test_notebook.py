@@ -259,3 +259,29 @@ def test_multiline_feedback_and_program_text_keep_a_fixed_width_font():
     block = next(f for f in rep.feedback if "\n" in f)
     assert "font-family:monospace" in page and html.escape(block) in page
     assert "font-family:monospace" in graphlang.parse("y = x\n")._repr_mimebundle_()["text/html"]
+
+
+def test_the_magics_diff_of_a_vector_output_keeps_the_tables_and_says_why():
+    """A notebook red team's find: `--diff` on two outputs raised, hiding the tables it could show, and
+    its hint named a command-line option. Oracle: the Jacobian by hand (∂(xz)/∂x = z = 3, ∂(x+z)/∂x = 1)."""
+    shown = run_cell("--diff --no-graph --at x=2,z=3", "output y1, y2\ny1 = x * z\ny2 = x + z\n")
+    assert list(shown[0].jacobian["x"]) == [3.0, 1.0]
+    assert any(str(s).startswith("(no closed forms: closed-form derivatives need a single scalar output")
+               for s in shown[1:]), shown
+
+
+def test_a_reports_plain_text_in_ipython_is_the_report():
+    """A notebook red team's find: a Report shown as text (nbconvert to Markdown, a terminal IPython)
+    was the whole dataclass. Oracle: Report.as_text()."""
+    from graphlang.checker import grade_answers
+
+    class Printer:
+        def __init__(self) -> None:
+            self.out = ""
+
+        def text(self, s: str) -> None:
+            self.out += s
+    rep = grade_answers("a = x * z\ny = exp(a)\n", {"a": 6}, {"x": 2, "z": 3})
+    p = Printer()
+    rep._repr_pretty_(p, False)
+    assert p.out == rep.as_text() and "Report(" not in p.out

@@ -109,6 +109,9 @@ class Report:
         from graphlang.present.notebook import report_html
         return report_html(self)
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:  # (IPython's plain text: the report, not the fields)
+        p.text(self.as_text())
+
 
 SHOWN = 10_000  # numbers of an answer echoed in a report's `got` (past it: its first five and a count)
 VISIBILITY = ("visible", "hidden", "after_due_date", "after_published")
