@@ -16,6 +16,7 @@ import shlex
 from typing import Any
 
 from graphlang.errors import GraphlangError
+from graphlang.ir.lint import notes, stray_note
 from graphlang.language.atvalues import parse_at, read_at_file
 from graphlang.present import views
 from graphlang.program import METHODS, Program, parse
@@ -133,8 +134,6 @@ def _shown(prog: Program, args: Any) -> list[Any]:
 def _notes(prog: Program, at: dict[str, Any]) -> list[str]:
     """What `graphlang run` says on stderr after its tables (a red team's find: a notebook never said
     that the last line, not y, is the output); without values, only a stray last line."""
-    from graphlang.ir.lint import notes, stray_note
-
     g = prog.graph
     if at or not prog.inputs:
         found = notes(g, prog.bind(at)[1])
