@@ -362,3 +362,30 @@ def test_tangents_asked_before_the_ones_they_read_do_not_crash_the_grader():
     answers = {"a": 0.218, "b": 1.24, "y": 0.27, "db/dx": 1.21, "da/dx": 0.976, "dy/dx": 1.47}
     report = grade_answers(ref, answers, {"x": 0.22}, quantities=list(answers), comparison=C3)
     assert report.score == report.max_score, report.as_text()
+
+
+def test_a_matrix_product_step_from_a_wrong_rounded_vector_is_carried_forward():
+    """A TA's find: g_h = W2 @ g_u2 computed from the student's own unrounded (wrong) g_u2 was
+    "incorrect", the one from the written g_u2 consistent: the rounding of g_u2 moves element i of
+    the step by Σ_j |W2_ij|·h_j, which none of the four sign patterns reached for every i (here
+    dJ/dh[0]: −0.0022 against −0.0012). Oracle: the student's steps in numpy."""
+    w2 = np.array([[0.3, -0.4, 0.2], [-0.1, 0.5, 0.3], [0.6, 0.1, -0.5], [0.2, -0.3, 0.4]])
+    h = np.array([-0.43, -0.49, 0.96, -0.88])
+    u2 = w2.T @ h
+    slip = u2 * [1, -1, 1]  # the sign of g_u2[1] turned
+
+    def r3(v: np.ndarray) -> list[float]:
+        return [float(f"{a:.3g}") for a in np.ravel(v)]
+    answers = {"u2": r3(u2), "g_u2": r3(slip), "dJ/dh": r3(w2 @ slip)}
+    assert abs((w2 @ slip)[0] - (w2 @ np.array(answers["g_u2"]))[0]) > 5e-4  # past the step's own rounding
+    rep = grade_answers("input h[4]\nparam W2[4, 3]\nu2 = W2.T @ h\nJ = sum(u2 * u2) / 2\n", answers,
+                        {"h": h.tolist(), "W2": w2.tolist()}, quantities=["u2", "g_u2", "dJ/dh"],
+                        comparison=Comparison("sigfig", digits=3))
+    items = {i.name: i for i in rep.items}
+    assert not items["g_u2"].passed and items["dJ/dh"].score == 1.0, items["dJ/dh"].message
+    assert "error carried forward" in items["dJ/dh"].message
+    wrong = dict(answers, **{"dJ/dh": r3(w2 @ slip + [0.01, 0, 0, 0])})  # a real slip on top: refused
+    rep = grade_answers("input h[4]\nparam W2[4, 3]\nu2 = W2.T @ h\nJ = sum(u2 * u2) / 2\n", wrong,
+                        {"h": h.tolist(), "W2": w2.tolist()}, quantities=["u2", "g_u2", "dJ/dh"],
+                        comparison=Comparison("sigfig", digits=3))
+    assert {i.name: i for i in rep.items}["dJ/dh"].score == 0.0

@@ -130,15 +130,39 @@ def rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, An
             else (v - half, v + half)
         down, up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))
         for signs in _patterns(v.shape):
-            try:
-                with quiet_floats():
-                    moved = sum(value_of(e, {**mixed, n: np.where(signs > 0, hi, lo)}) for e in step)
-            except (KeyError, ValueError, TypeError, FloatingPointError):
-                continue
-            if np.shape(moved) == np.shape(carried) and np.all(np.isfinite(moved)):
+            moved = _moved(step, mixed, n, np.where(signs > 0, hi, lo), carried)
+            if moved is not None:
                 down, up = np.maximum(down, carried - moved), np.maximum(up, moved - carried)
+        if 1 < v.size <= ONE_BY_ONE:  # each element alone, the moves summed: W @ g moves element i by
+            alone_down, alone_up = np.zeros(np.shape(carried)), np.zeros(np.shape(carried))  # Σ_j |W_ij| h_j,
+            for j in np.ndindex(v.shape):  # which no one sign pattern reaches for every i (a TA's find)
+                ends = [m for end in (lo, hi) if (m := _moved(step, mixed, n, np.where(_at(v.shape, j), end, v),
+                                                             carried)) is not None]
+                if ends:  # (the farther end each way: an element's two ends, not their sum)
+                    alone_down = alone_down + np.maximum(0, np.max([carried - m for m in ends], axis=0))
+                    alone_up = alone_up + np.maximum(0, np.max([m - carried for m in ends], axis=0))
+            down, up = np.maximum(down, alone_down), np.maximum(up, alone_up)
         below, above = below + down, above + up
     return below, above
+
+
+ONE_BY_ONE = 64  # an earlier answer of at most this many numbers is moved element by element too
+
+
+def _at(shape: tuple[int, ...], j: tuple[int, ...]) -> np.ndarray:
+    mask = np.zeros(shape, dtype=bool)
+    mask[j] = True
+    return mask
+
+
+def _moved(step: list[Any], mixed: dict[str, Any], n: str, value: np.ndarray, carried: Any) -> np.ndarray | None:
+    """The step with the earlier answer `n` at `value` (None where it fails or changes shape)."""
+    try:
+        with quiet_floats():
+            moved = np.asarray(sum(value_of(e, {**mixed, n: value}) for e in step), dtype=np.float64)
+    except (KeyError, ValueError, TypeError, FloatingPointError):
+        return None
+    return moved if np.shape(moved) == np.shape(carried) and np.all(np.isfinite(moved)) else None
 
 
 def written_exactly(v: np.ndarray, true: Any) -> np.ndarray:
