@@ -1216,3 +1216,20 @@ def test_a_program_of_many_inputs_is_checked_at_a_bounded_number_of_points():
     for k in (n - 1, 35, 33):  # past the 32 turned alone: caught by the far points' random signs
         wrong = ref.replace(f"sin(x{k}) * x{k}\n", f"sin(x{k}) * abs(x{k})\n")
         assert wrong != ref and not grade_program(ref, wrong, at).passed, k
+
+
+def test_a_square_matrix_written_transposed_is_told_so_where_values_are_shown():
+    """A TA's find: dJ/dW for a 3×3 W written in numerator layout (its transpose) was plain
+    "incorrect", where a non-square one is told "the transpose's shape". Oracle: ∂J/∂W =
+    x (softmax(u) − t)ᵀ by hand, in numpy."""
+    import numpy as np
+    ref = "input x[3], t[3]\nparam W[3, 3]\nu = W.T @ x\nJ = -sum(t * logsoftmax(u))\n"
+    at = {"x": [1, -0.5, 2], "t": [0, 1, 0], "W": [[0.2, -0.1, 0.4], [0.5, 0.3, -0.2], [-0.3, 0.2, 0.1]]}
+    x, t, w = (np.array(at[k], dtype=float) for k in ("x", "t", "W"))
+    u = w.T @ x
+    g = np.outer(x, np.exp(u) / np.exp(u).sum() - t)  # ∂J/∂W = x (softmax(u) − t)ᵀ, by hand
+    rep = grade_answers(ref, {"dJ/dW": g.T.tolist()}, at, quantities=["dJ/dW"])
+    assert "it is the transpose of the value" in rep.items[0].message
+    hidden = grade_answers(ref, {"dJ/dW": g.T.tolist()}, at, quantities=["dJ/dW"], show_expected=False)
+    assert hidden.items[0].message == "incorrect"  # (nothing that depends on the hidden value)
+    assert grade_answers(ref, {"dJ/dW": g.tolist()}, at, quantities=["dJ/dW"]).passed

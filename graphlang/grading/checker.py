@@ -290,6 +290,11 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
     if ok and sign_turned(got, want, scale) or reveal and not ok and np.all(np.asarray(want) != 0) and \
             compare(-np.asarray(got, dtype=np.float64), want, cmp)[0]:  # g_u = 0.622 for -0.622
         return False, "incorrect: the sign is wrong" if reveal else "incorrect"
+    w = np.asarray(want)
+    if reveal and not ok and w.ndim == 2 and w.shape[0] == w.shape[1] and not np.allclose(w, w.T) and \
+            compare(np.asarray(got, dtype=np.float64).T, want, cmp)[0]:  # (square: no shape to tell it)
+        return False, ("incorrect: it is the transpose of the value (numerator layout; a derivative is laid out "
+                       "as the variable it is taken with respect to: the lecture's denominator layout)")
     return ok, verdict
 
 
