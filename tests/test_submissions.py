@@ -583,3 +583,21 @@ def test_one_submissions_deadline_counts_cpu_time_with_a_wall_clock_cap():
             sum(range(1000))
     with pytest.raises(Deadline), deadline(0.1):
         time.sleep(5)  # no CPU at all: the wall-clock cap, 1 s
+
+
+def test_a_students_folder_is_judged_by_every_entry_not_the_first_hundred_listed(tmp_path):
+    """An untrusted-input red team's find: a folder's gradable file was looked for among the first
+    100 entries the file system listed, so one answers file among 300 others was graded or skipped by
+    the listing's order. Every entry counts (up to 1,000; past it the folder is refused, whatever
+    it holds). Oracle: the same program alone in a folder passes."""
+    alice = tmp_path / "alice"
+    alice.mkdir()
+    for k in range(300):
+        (alice / f"n{k}.txt").write_text("")
+    (alice / "z_program.cg").write_text(CORRECT)
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {})
+    assert row["status"] == "graded" and row["passed"], row
+    for k in range(300, 1001):
+        (alice / f"n{k}.txt").write_text("")
+    [row] = sub.grade_batch(REF, str(tmp_path), AT, {})
+    assert row["status"] != "graded", row

@@ -292,4 +292,13 @@ def read_at_file(path: str) -> dict[str, Any]:
 
 def wrt_names(wrt: str | None) -> list[str] | None:
     """`--wrt x,z` as names; a comma inside brackets is an element's (`W2[1,2]`, named whole in errors)."""
-    return [w.strip() for w in re.split(r",(?![^\[]*\])", wrt) if w.strip()] or None if wrt else None
+    if not wrt:
+        return None
+    parts, depth, start = [], 0, 0  # (one pass: a lookahead to the next `]` per comma was quadratic)
+    for k, ch in enumerate(wrt):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "," and depth <= 0:
+            parts.append(wrt[start:k])
+            start = k + 1
+    parts.append(wrt[start:])
+    return [w.strip() for w in parts if w.strip()] or None
