@@ -172,3 +172,15 @@ def test_decimal_digits_hidden_get_the_same_hint_as_figures():
     assert compare(np.asarray(answers["d"]), 7.5, how, reveal=False, written=answers["d"])[1].startswith(
         "incorrect (4 digits after the decimal point expected")
     assert compare(np.asarray(answers["e"]), 0.9, how, reveal=False, written=answers["e"])[1] == "incorrect"
+
+
+def test_the_element_with_too_few_figures_is_quoted_even_past_the_first_three():
+    """A TA's find: "3 significant figures expected; read as [0.32, -0.28, 0.021, …]" hid the short
+    element of a 3×4 matrix behind "…". Oracle: the element with the fewest figures, found by hand."""
+    how = Comparison("sigfig", digits=3)
+    got = np.array([[0.321, -0.281, 0.0214, 0.111], [0.123, 0.456, 0.789, 0.999], [0.1, 0.222, 0.333, 0.444]])
+    message = compare(got, got * 1.1, how, reveal=False)[1]
+    assert message == ("incorrect (3 significant figures expected; it is read as [0.321, -0.281, 0.0214, …, "
+                       "0.1 at [2, 0], …])"), message
+    short = compare(np.array([-0.0698, 0.364, 0.124, -0.0033]), np.zeros(4) + 1, how, reveal=False)[1]
+    assert short.endswith("it is read as [-0.0698, 0.364, 0.124, -0.0033])"), short

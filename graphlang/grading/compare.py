@@ -191,10 +191,21 @@ def _nested(a: np.ndarray) -> str:
 
 
 def _short_figures(got: Any) -> str:
-    """The answer as it was read (as typed where the answers file kept the text: 0.640)."""
+    """The answer as it was read (as typed where the answers file kept the text: 0.640): its first
+    elements and, past them, the first with the fewest figures (a TA's find: `-0.0033` was behind "…")."""
     flat = _leaves(got)
-    shown = ", ".join(getattr(v, "text", None) or literal(float(v)) for v in flat[:3])  # (a JSON 7: 7, not 7.0)
-    shown += ", …" if len(flat) > 3 else ""
+
+    def typed(v: Any) -> str:
+        return getattr(v, "text", None) or literal(float(v))  # (a JSON 7: 7, not 7.0)
+    shown = ", ".join(typed(v) for v in flat[:3])
+    counts = [figures_given([v]) for v in flat]
+    fewest = min((c for c in counts if c is not None), default=None)
+    k = next((k for k, c in enumerate(counts) if c == fewest), 0)
+    if k == 3:
+        shown += f", {typed(flat[k])}"
+    elif k > 3 and np.ndim(got) > 0:
+        shown += f", …, {typed(flat[k])} at {[int(i) for i in np.unravel_index(k, np.shape(got))]}"
+    shown += ", …" if len(flat) > max(3, k + 1) else ""
     return shown if np.ndim(got) == 0 else f"[{shown}]"
 
 
