@@ -1233,3 +1233,19 @@ def test_a_square_matrix_written_transposed_is_told_so_where_values_are_shown():
     hidden = grade_answers(ref, {"dJ/dW": g.T.tolist()}, at, quantities=["dJ/dW"], show_expected=False)
     assert hidden.items[0].message == "incorrect"  # (nothing that depends on the hidden value)
     assert grade_answers(ref, {"dJ/dW": g.tolist()}, at, quantities=["dJ/dW"]).passed
+
+
+def test_a_long_check_point_is_named_in_the_items_and_written_out_once():
+    """A TA's find: a network's point (six tensors) was written out in every failed item, 12 lines
+    each. Items past 100 characters of values say "at check point 1", and the feedback writes the
+    point once. Oracle: the assignment's own values, as given."""
+    ref = ("input x[3], t[3]\nparam W[3, 3], b[3]\nu = W.T @ x + b\nJ = -sum(t * logsoftmax(u))\n")
+    at = {"x": [1.0, -0.5, 2.0], "t": [0, 1, 0], "W": [[0.2, -0.1, 0.4], [0.5, 0.3, -0.2], [-0.3, 0.2, 0.1]],
+          "b": [0.1, 0.0, -0.2]}
+    rep = grade_program(ref, ref.replace("logsoftmax(u)", "u"), at)
+    failed = [i for i in rep.items if not i.passed]
+    assert failed and all(i.message.startswith("at check point 1: ") for i in failed), failed
+    assert sum("W=[[0.2, -0.1, 0.4]" in f for f in rep.feedback) == 1, rep.feedback
+    assert any(f.startswith("check point 1: x=[1, -0.5, 2], t=[0, 1, 0], W=") for f in rep.feedback)
+    short = grade_program("y = x * z\n", "y = x + z\n", {"x": 2, "z": 3})  # a short point: inline as before
+    assert next(i for i in short.items if not i.passed).message.startswith("at x=2, z=3: ")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -80,6 +81,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
 # past ALONE_MOST inputs, not a point per input turned alone (500 inputs made 1,001 points, and a right
 # program ran past the time limit): the far points then turn each input's sign at random (`points._candidate`)
 MOST_POINTS = 2 * ALONE_MOST + 1
+LONG_POINT = 100  # characters of a point's values past which items name it ("at check point 1") instead
 
 
 def _weighted(report: Report, weight: Mapping[str, float]) -> Report:
@@ -193,10 +195,13 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     skipped: list[str] = []  # points where the submission's float64 fails but the reference's does not
     compared = 0
     what = ""  # gradient or Jacobian, as the reference has
-    for p, far in pts:
+    named: dict[str, str] = {}  # a long point's label -> its values, said once below the items
+    for k, (p, far) in enumerate(pts):
         if compared == n:
             break
         where = ", ".join(f"{name}={short(v)}" for name, v in p.items()) or "the program (no inputs)"
+        if len(where) > LONG_POINT:  # (six tensors written out in every failed item: a TA's find)
+            named[f"check point {k + 1}"], where = where, f"check point {k + 1}"
         want = ref.evaluate(p)
         try:
             sp = {**p, **unused} if unused else p  # (the submission's point)
@@ -262,6 +267,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         else "at its one point: the program has no inputs"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
+        said = " ".join(it.message for it in [value, *grads.values()])
+        report.feedback += [f"{label}: {values}" for label, values in named.items() if re.search(rf"{label}\b", said)]
     elif ref.inputs:
         both = any(any(np.any(p[n] < 0) for p, _ in pts) and any(np.any(p[n] > 0) for p, _ in pts)
                    for n in ref.inputs)  # (same_signs keeps each input's: the words must not say both)
