@@ -753,3 +753,20 @@ def test_an_empty_ask_and_a_misspelled_quantity_are_told(tmp_path):
     with pytest.raises(graphlang.GraphlangError) as info:
         Assignment.load(tmp_path / "q.toml")
     assert "did you mean 'dy/dx'?" in (info.value.hint or "")
+
+
+def test_a_tensor_answers_template_has_each_answers_shape_and_left_as_it_is_is_unanswered(cli, tmp_path):
+    """A TA's find: the template of a network's homework was all nulls, and nothing told a student
+    that dJ/dW1 is 3 rows of 4 (the shape of W1: denominator layout). Each answer is now a list of
+    nulls of its shape; left as it is, it is unanswered, as a null is. Oracle: the declared shapes."""
+    import json
+    ref = tmp_path / "net.cg"
+    ref.write_text("input x[3]\nparam W1[3, 4], b1[4]\nu = W1.T @ x + b1\nJ = sum(tanh(u))\n")
+    (tmp_path / "a.toml").write_text('reference = "net.cg"\nsubmit = "answers"\nask = ["values", "gradient"]\n'
+                                     'at = { x = [1, 2, 3], W1 = [[0.1, 0.2, 0.3, 0.4], [0.5, 0.6, 0.7, 0.8], '
+                                     '[0.9, 1.0, 1.1, 1.2]], b1 = [0, 0, 0, 0] }\n')
+    template = cli("check", "--assignment", str(tmp_path / "a.toml"), "--template").json()
+    assert template["dJ/dW1"] == [[None] * 4] * 3 and template["u"] == [None] * 4 and template["J"] is None
+    (tmp_path / "t.json").write_text(json.dumps(template))
+    graded = cli("check", "--assignment", str(tmp_path / "a.toml"), "--answers", str(tmp_path / "t.json"), "--json")
+    assert {i["message"] for i in graded.json()["items"]} == {"no answer"}, graded.out

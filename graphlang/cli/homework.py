@@ -96,7 +96,8 @@ def check(reference: Annotated[str | None, typer.Argument(
                 raise GraphlangError("usage", f"the reference program has an error: {err.kind} error: "
                                      f"{err.message}", err.line, err.column, err.hint) from None
         if template:
-            print(jsonout.dumps(_template(ref, vals, asg.quantities if assignment else None)))
+            print(jsonout.dumps(_template(ref, {**(asg.at if assignment else {}), **vals},
+                                          asg.quantities if assignment else None)))
             return
         changes: dict[str, Any] = {k: v for k, v in (("at", vals), ("ecf", ecf), ("check_points", points),
                                                       ("timeout", timeout), ("show_expected", show_expected))
@@ -161,15 +162,17 @@ def _graded_program(asg: Any, ref: Program, data: bytes, limits: Limits, own_max
 
 
 def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:
-    if asked is not None:
-        return {q: None for q in asked}
+    from graphlang.grading import worksheet
+    if asked is not None:  # (a vector's or matrix's answer: a list of nulls of its shape)
+        return worksheet.blank(worksheet.key(ref, ref.evaluate(vals), asked)) if vals else dict.fromkeys(asked)
     shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
         tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
     scalar = ref.is_scalar(shapes)
     from graphlang.grading.checker import refuse_adjoint_clash
     refuse_adjoint_clash(ref, scalar)  # (as grading these answers would)
     missing = ref.evaluate(vals).extra.get("no_adjoint", []) if vals and scalar else []
-    return jsonout.answers_template(ref, scalar=scalar, missing=missing)
+    template = jsonout.answers_template(ref, scalar=scalar, missing=missing)
+    return worksheet.blank(worksheet.key(ref, ref.evaluate(vals), list(template))) if vals else template
 
 
 def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,

@@ -110,7 +110,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     twice: dict[str, str] = {}  # quantities answered under two names with different values
     unknown = []
     for key, value in answers.items():
-        if value is None:  # the template's null, left as it is: unanswered ("no answer")
+        if value is None or _nulls(value):  # the template's null (or list of nulls), left as it is: unanswered
             continue
         canon = canonical(str(key), prog, prefix)
         if canon is None:
@@ -268,6 +268,18 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
+
+
+def _nulls(value: Any) -> bool:
+    """A (nested) list of nulls only: a vector's or matrix's template answer left as it is."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(item)
+        elif item is not None:
+            return False
+    return isinstance(value, list)
 
 
 def _only_rounded(got: Any, want: Any) -> bool:

@@ -42,6 +42,13 @@ def assignment_toml(title: str, at: dict[str, Any], fixed: list[str] | None = No
                           "# (key.json scores full marks). Hand-computed answers: 3 significant figures.")
 
 
+def blank(key_: dict[str, Any]) -> dict[str, Any]:
+    """An answers template: each answer null, a vector's or matrix's a list of nulls of its shape (a
+    TA's find: nothing told a student that dJ/dW1 is 3 rows of 4, the layout of W1)."""
+    return {q: None if np.ndim(v) == 0 else np.full(np.shape(v), None, dtype=object).tolist()
+            for q, v in key_.items()}
+
+
 def key(prog: Program, result: Any, quantities: list[str]) -> dict[str, Any]:
     """The answers, in exactly the format `graphlang check --answers` reads."""
     prefix = adjoint.choose_prefix(prog.names)
