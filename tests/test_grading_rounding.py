@@ -389,3 +389,18 @@ def test_a_matrix_product_step_from_a_wrong_rounded_vector_is_carried_forward():
                         {"h": h.tolist(), "W2": w2.tolist()}, quantities=["u2", "g_u2", "dJ/dh"],
                         comparison=Comparison("sigfig", digits=3))
     assert {i.name: i for i in rep.items}["dJ/dh"].score == 0.0
+
+
+def test_a_step_through_ties_is_credited_only_as_far_as_the_rounding_can_move_it():
+    """A reviewer's find: moving each element of a = [1.00, 1.00, 1.00, 1.00] alone and summing the
+    moves credited m = max(a) at 1.025 (8 % off with 16 ties). Only points a can take count. Oracle,
+    by hand: each aᵢ lies in [0.995, 1.005], so max(a) ≤ 1.005, and m's own 3 figures add 0.005."""
+    ref = "input x[4]\na = x * 2\nm = max(max(a[0], a[1]), max(a[2], a[3]))\ny = m * m\n"
+    at = {"x": [0.3, 0.7, 1.1, 0.2]}
+
+    def score(m: float) -> float:
+        rep = grade_answers(ref, {"a": [1.0, 1.0, 1.0, 1.0], "m": m}, at, quantities=["a", "m"],
+                            comparison=Comparison("sigfig", digits=3))
+        return {i.name: i.score for i in rep.items}["m"]
+    assert score(1.005) == 1.0 and score(1.01) == 1.0
+    assert score(1.015) == 0.0 and score(1.025) == 0.0

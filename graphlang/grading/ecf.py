@@ -89,10 +89,11 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
         if got.shape != np.shape(carried):
             return False
         earlier = {n: student[n] for n in sorted(used) if n in student and n != q}
-        below, above = rounding_range(step, mixed, earlier, cmp_of or (lambda n: cmp), carried,
-                                       {n: env[n] for n in earlier if n in env}, spans)  # (g_d = 1 exactly: none)
         allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
-        if not bool(np.all((off <= above + allow) & (-off <= below + allow))):
+        if not any(np.all((off <= above + allow) & (-off <= below + allow)) for below, above in (
+                rounding_range(step, mixed, earlier, cmp_of or (lambda n: cmp), carried,  # (g_d = 1 exactly: none)
+                               {n: env[n] for n in earlier if n in env}, spans, per_element)
+                for per_element in (False, True))):  # (element by element only where the first refuses)
             return False
     return not sign_turned(given, carried, scale)
 
@@ -154,7 +155,7 @@ def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], stud
 
 def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
            right: set[str], cmp_of: Callable[[str], Comparison], spans: dict[str, Span] | None,
-           every: bool = False
+           every: bool = False, per_element: bool = False
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[Any], list[Any], dict[str, Any], set[str]] | None:
     """The step from the student's own earlier answers, every one of them right (`every`: right or
     not), or None: its value from the digits written, how far below and above it goes within their
@@ -179,14 +180,15 @@ def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any]
         return None
     rounded = {n: student[n] for n in sorted(used) if n in student and n != q
                and not np.all(written_exactly(np.asarray(student[n], dtype=np.float64), env[n]))}
-    below, above = rounding_range(step, mixed, rounded, cmp_of, carried, env, spans)
+    below, above = rounding_range(step, mixed, rounded, cmp_of, carried, env, spans, per_element)
     return carried, below, above, step, terms, mixed, used
 
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
              given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
-             scale: float, slack: Callable[..., Any], spans: dict[str, Span] | None = None) -> bool:
-    found = _range(q, step, forward, env, student, right, cmp_of, spans)
+             scale: float, slack: Callable[..., Any], spans: dict[str, Span] | None = None,
+             per_element: bool = False) -> bool:
+    found = _range(q, step, forward, env, student, right, cmp_of, spans, per_element=per_element)
     if found is None:
         return False
     carried, below, above, step, terms, mixed, _ = found
@@ -204,7 +206,8 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
     # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
     allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
-    return bool(np.all((off <= above + allow) & (-off <= below + allow)))
+    return bool(np.all((off <= above + allow) & (-off <= below + allow))) or not per_element and _rounded(
+        q, step, forward, env, student, given, cmp, right, cmp_of, scale, slack, spans, True)  # (then by element)
 
 
 def _as_nodes(e: Any, answered: dict[int, str]) -> Any:
