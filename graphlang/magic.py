@@ -114,7 +114,8 @@ def _shown(prog: Program, args: Any) -> list[Any]:
             if err.kind not in ("shape", "limit"):
                 raise
             forms = {}
-            shown.append(views.Shown(f"(no closed forms: {err.message}; prog.diff() takes a scalar output)"))
+            shown.append(views.Shown(f"(no closed forms: {err.message}" + (
+                "; prog.diff() takes a scalar output)" if err.kind == "shape" else ")")))
         with tensor_names(views.tensors_at(prog, at or None)):
             out = tex_name(prog.outputs[0])
             rows = [row for n, e in forms.items()

@@ -770,3 +770,16 @@ def test_a_tensor_answers_template_has_each_answers_shape_and_left_as_it_is_is_u
     (tmp_path / "t.json").write_text(json.dumps(template))
     graded = cli("check", "--assignment", str(tmp_path / "a.toml"), "--answers", str(tmp_path / "t.json"), "--json")
     assert {i["message"] for i in graded.json()["items"]} == {"no answer"}, graded.out
+
+
+def test_a_template_left_above_a_filled_copy_and_a_half_filled_answer(tmp_path):
+    """A reviewer's finds: `{"u": [null, null], "u": [2, 4]}` (the template left above the pasted
+    answers) graded u "no answer", and `[2, null]` was "not a number or a list of numbers". Oracle:
+    u = 2x at x = [1, 2] is [2, 4], by hand."""
+    from graphlang.grading.answers_file import parse_answers
+    ref = "input x[2]\nu = x * 2\nJ = sum(u)\n"
+    for text, said in (('{"u": [null, null], "u": [2, 4]}', ""), ('{"u": [2, 4], "u": [null, null]}', ""),
+                       ('{"u": [2, null]}', "not every element is filled in: null at [1]")):
+        answers, _ = parse_answers(text)
+        item = grade_answers(ref, answers, {"x": [1, 2]}, quantities=["u"]).items[0]
+        assert item.message == said and item.passed == (not said), (text, item)

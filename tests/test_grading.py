@@ -1249,3 +1249,18 @@ def test_a_long_check_point_is_named_in_the_items_and_written_out_once():
     assert any(f.startswith("check point 1: x=[1, -0.5, 2], t=[0, 1, 0], W=") for f in rep.feedback)
     short = grade_program("y = x * z\n", "y = x + z\n", {"x": 2, "z": 3})  # a short point: inline as before
     assert next(i for i in short.items if not i.passed).message.startswith("at x=2, z=3: ")
+
+
+def test_a_long_check_point_named_only_in_a_note_is_written_out_too():
+    """A reviewer's find: a passing program's note "Not compared at 11 point(s) … (check point 9)"
+    named a point that no line wrote out. Oracle: every label said has its line."""
+    import re as re_
+    ref = "input x[6], t\nparam w[6], b\nu = dot(w, x) + b\nJ = -(t * logsigmoid(u) + (1 - t) * logsigmoid(-u))\n"
+    naive = ("input x[6], t\nparam w[6], b\nu = dot(w, x) + b\np = 1 / (1 + exp(-u))\n"
+             "J = -(t * ln(p) + (1 - t) * ln(1 - p))\n")
+    at = {"x": [1.5, -2.25, 0.75, 3.125, -1.0625, 2.5], "t": 0, "w": [0.25, -0.5, 1.25, 0.75, -0.125, 0.5], "b": 0.2}
+    rep = grade_program(ref, naive, at, n_points=40, seed=0)
+    said = " ".join([*(i.message for i in rep.items), *rep.feedback])
+    assert rep.passed and "Not compared at" in said and re_.search(r"check point \d+", said), rep.feedback
+    for label in set(re_.findall(r"check point \d+", said)):
+        assert any(f.startswith(f"{label}: x=") for f in rep.feedback), (label, rep.feedback)

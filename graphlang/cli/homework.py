@@ -164,15 +164,14 @@ def _graded_program(asg: Any, ref: Program, data: bytes, limits: Limits, own_max
 def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:
     from graphlang.grading import worksheet
     if asked is not None:  # (a vector's or matrix's answer: a list of nulls of its shape)
-        return worksheet.blank(worksheet.key(ref, ref.evaluate(vals), asked)) if vals else dict.fromkeys(asked)
+        return worksheet.template(ref, vals, asked)
     shapes = ref.bind(vals)[1] if vals else ref.graph.shapes(
         tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
     scalar = ref.is_scalar(shapes)
     from graphlang.grading.checker import refuse_adjoint_clash
     refuse_adjoint_clash(ref, scalar)  # (as grading these answers would)
     missing = ref.evaluate(vals).extra.get("no_adjoint", []) if vals and scalar else []
-    template = jsonout.answers_template(ref, scalar=scalar, missing=missing)
-    return worksheet.blank(worksheet.key(ref, ref.evaluate(vals), list(template))) if vals else template
+    return worksheet.template(ref, vals, list(jsonout.answers_template(ref, scalar=scalar, missing=missing)))
 
 
 def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,

@@ -45,9 +45,23 @@ def _float(text: str) -> Any:
     return v if math.isfinite(v) and len(text) <= 40 else None
 
 
+def _first_null(got: list[Any]) -> list[int] | None:
+    """Where the first null of a nested list is (row-major), or None."""
+    stack: list[tuple[Any, list[int]]] = [(got, [])]
+    while stack:
+        item, at = stack.pop()
+        if item is None:
+            return at
+        if isinstance(item, list):
+            stack.extend((x, [*at, k]) for k, x in reversed(list(enumerate(item))))
+    return None
+
+
 def malformed(got: Any, want: Any) -> str:
     """Why an answer cannot be compared at all ("" if it can): not numbers, a shape, not finite."""
     g = as_numbers(got)
+    if g is None and isinstance(got, list) and (hole := _first_null(got)) is not None:  # a template half filled
+        return f"not every element is filled in: null at {hole}"
     if g is None:
         spelled = isinstance(got, str) and _float(got) is not None  # "6": quoted by mistake
         inside = re.findall(_NUMBER, got[:200]) if isinstance(got, str) else []

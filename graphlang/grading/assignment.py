@@ -134,7 +134,7 @@ class Assignment:
         title, args = self.title or "Backpropagation by hand", (self.reference, self.at)
         return {"worksheet.md": worksheet.markdown(*args, title, self.fixed, sheet),
                 "worksheet.tex": worksheet.latex(*args, title, self.fixed, sheet),
-                "answers_template.json": json.dumps(worksheet.blank(self.key()), indent=1,
+                "answers_template.json": json.dumps(worksheet.template(*args, self.quantities), indent=1,
                                                     ensure_ascii=False) + "\n",
                 "key.json": json.dumps(self.key(), indent=1, ensure_ascii=False) + "\n"}
 

@@ -124,7 +124,11 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     for key, values in getattr(answers, "repeated", {}).items():  # a key a JSON file gives twice
         canon = canonical(str(key), prog, prefix)
         for value in values:
-            if canon is not None and canon in given and not _same(given[canon], value):
+            if value is None or _nulls(value):  # (the template's null left above a filled copy: no answer twice)
+                continue
+            if canon is not None and canon not in given:
+                given[canon], keys[canon] = value, str(key)
+            elif canon is not None and not _same(given[canon], value):
                 twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
                 others.setdefault(canon, []).append(value)
     missing = result.extra.get("no_adjoint", [])
@@ -305,8 +309,8 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
     w = np.asarray(want)
     if reveal and not ok and w.ndim == 2 and w.shape[0] == w.shape[1] and not np.allclose(w, w.T) and \
             compare(np.asarray(got, dtype=np.float64).T, want, cmp)[0]:  # (square: no shape to tell it)
-        return False, ("incorrect: it is the transpose of the value (numerator layout; a derivative is laid out "
-                       "as the variable it is taken with respect to: the lecture's denominator layout)")
+        return False, ("incorrect: it is the transpose of the value (a matrix written transposed; a derivative "
+                       "is laid out as the variable it is taken by: the lecture's denominator layout)")
     return ok, verdict
 
 

@@ -267,8 +267,6 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         else "at its one point: the program has no inputs"
     if first_bad:
         report.feedback.append(f"First disagreement: {first_bad} (checked {at}).")
-        said = " ".join(it.message for it in [value, *grads.values()])
-        report.feedback += [f"{label}: {values}" for label, values in named.items() if re.search(rf"{label}\b", said)]
     elif ref.inputs:
         both = any(any(np.any(p[n] < 0) for p, _ in pts) and any(np.any(p[n] > 0) for p, _ in pts)
                    for n in ref.inputs)  # (same_signs keeps each input's: the words must not say both)
@@ -282,6 +280,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             f"Not compared at {len(skipped)} point(s) where your program overflows float64 or loses "
             f"its digits to cancellation and the reference does not ({skipped[0]}): the formula may be "
             "right but unstable there; sigmoid, softplus or logsumexp are the stable forms.")
+    said = " ".join([*(it.message for it in [value, *grads.values()]), *report.feedback])  # (a long point, once)
+    report.feedback += [f"{label}: {values}" for label, values in named.items() if re.search(rf"{label}\b", said)]
     return report
 
 

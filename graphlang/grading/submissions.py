@@ -83,6 +83,13 @@ def _own(entry: Path) -> Path:
 FOLDER_MOST = 1_000  # entries of a student's folder looked at; past it the folder is refused, whatever it holds
 
 
+def _crowded(folder: Path) -> bool:
+    try:
+        return len(list(itertools.islice(folder.iterdir(), FOLDER_MOST + 1))) > FOLDER_MOST
+    except OSError:
+        return False
+
+
 def refusal(path: Path) -> str | None:
     """Why a folder entry is not graded, or None for a regular .cg or .json file (links not followed)."""
     try:
@@ -92,7 +99,8 @@ def refusal(path: Path) -> str | None:
     if stat.S_ISLNK(mode):
         return "a symbolic link: not followed (copy the file itself into the folder)"
     if stat.S_ISDIR(mode):
-        return "a directory without exactly one .cg or .json file in it (a student's folder holds one)"
+        return (f"a directory of more than {FOLDER_MOST:,} entries" if _crowded(path) else
+                "a directory without exactly one .cg or .json file in it") + " (a student's folder holds one)"
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, socket or device)"
     if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)

@@ -10,10 +10,12 @@ the graph with the kernel's picture environment, so `pdflatex worksheet.tex` wor
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from graphlang.errors import GraphlangError
 from graphlang.grading import tangents, tomltext
 from graphlang.grading.quantities import canonical, is_literal
 from graphlang.grading.sheet import Sheet, intro, listing, step_end, tangent_rule, tex_escape
@@ -42,11 +44,16 @@ def assignment_toml(title: str, at: dict[str, Any], fixed: list[str] | None = No
                           "# (key.json scores full marks). Hand-computed answers: 3 significant figures.")
 
 
-def blank(key_: dict[str, Any]) -> dict[str, Any]:
-    """An answers template: each answer null, a vector's or matrix's a list of nulls of its shape (a
-    TA's find: nothing told a student that dJ/dW1 is 3 rows of 4, the layout of W1)."""
-    return {q: None if np.ndim(v) == 0 else np.full(np.shape(v), None, dtype=object).tolist()
-            for q, v in key_.items()}
+def template(prog: Program, at: Mapping[str, Any], asked: list[str]) -> dict[str, Any]:
+    """An answers template (`check --template`, `exercise --assignment`): each answer null, a vector's
+    or matrix's a list of nulls of its shape (a TA's find: nothing told a student that dJ/dW1 is 3 rows
+    of 4, the layout of W1); the names alone where the point gives no values."""
+    try:
+        filled = key(prog, prog.evaluate(at), asked) if at or not prog.inputs else dict.fromkeys(asked)
+    except GraphlangError:  # (a vector output's domain error at the point: the template as before)
+        return dict.fromkeys(asked)
+    return {q: None if v is None or np.ndim(v) == 0 else np.full(np.shape(v), None, dtype=object).tolist()
+            for q, v in filled.items()}
 
 
 def key(prog: Program, result: Any, quantities: list[str]) -> dict[str, Any]:

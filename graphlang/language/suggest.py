@@ -9,7 +9,7 @@ import re
 from collections.abc import Callable
 
 from graphlang.language.ast import Expr
-from graphlang.primitives.table import HELPERS, builtin_names
+from graphlang.primitives.table import HELPERS, builtin_names, lookup
 
 # Names students write for a built-in function (from the lecture's notation and other languages),
 # and functions written with an operator instead.
@@ -91,3 +91,35 @@ def index_hint(statement: str, token: str, parses: Callable[[str], bool]) -> str
     array = re.search(rf"(\w+)\s*\[\s*{re.escape(token)}\s*\]", statement)
     return (f"there are no index variables ({token}): an index is a whole number ({array.group(1) if array else 'v'}"
             f"[0]); a sum over {token} is elementwise operations, then sum: perhaps {bare}")
+
+
+def number_slip(before: str, token: str) -> str | None:
+    """`1_000`, `0x10`: number forms other languages have (the digits then read as a name)."""
+    digits = re.search(r"(?<![A-Za-z0-9_.])(\d+)$", before)
+    if digits is None:
+        return None
+    if token.startswith("_") and re.fullmatch(r"_[\d_]+", token):
+        number = digits.group(1)
+        return f"write numbers without separators: {number}{token.replace('_', '')}, not {number}{token}"
+    base = {"x": 16, "X": 16, "b": 2, "B": 2, "o": 8, "O": 8}.get(token[:1])
+    if digits.group(1) == "0" and base is not None:
+        try:
+            return f"numbers are decimal: write {int(token[1:], base)}, not 0{token}"
+        except ValueError:
+            return None
+    return None
+
+
+def module_hint(module: str, fn: str) -> str:
+    """`np.matmul(W, x)`, `np.zeros(3)`, `np.linalg.norm(x)`: the built-in, or the rewrite resolve gives."""
+    if fn == "pi":
+        return f"write pi, not {module}.pi"
+    if fn == "e":
+        return f"write exp(x) for e^x, not {module}.e ** x"
+    if lookup(fn) is not None:
+        return f"functions are built in: write {fn}(x), not {module}.{fn}(x)"
+    if fn in OPERATOR_HINTS:
+        return f"{module}.{fn}: {OPERATOR_HINTS[fn]}"
+    near = suggest(fn)
+    return f"functions are built in: write {near}(x), not {module}.{fn}(x)" if near else \
+        f"functions are built in (no {module}.{fn}): sum, exp, ln, sqrt, sigmoid, softmax, …"

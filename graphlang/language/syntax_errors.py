@@ -9,7 +9,7 @@ import lark
 
 from graphlang.errors import GraphlangError
 from graphlang.language.grammar import lark_parser
-from graphlang.language.suggest import OPERATOR_HINTS, index_hint, suggest
+from graphlang.language.suggest import index_hint, module_hint, number_slip
 from graphlang.primitives.table import lookup
 
 # How terminals read in a message for students (never RPAR or $END).
@@ -138,9 +138,11 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         hint = "finish the expression before the line ends" if tok.type == "SEP" else (
             _operator_slip(statement, text[tok.start_pos or 0 :]) or _GENERIC)
         code = text[start:].split("\n", 1)[0].split("#", 1)[0].rstrip()  # (no lazy group before blanks: 1.4 s)
-        assigned = re.fullmatch(r"\s*(\w+)\s*=\s*([^#;]*[^#;\s])", code)
-        if str(tok) == "," and assigned and _open_bracket(text, tok.start_pos or 0, closed_too=True) is None:
-            hint = f"a vector needs brackets: write {assigned.group(1)} = [{assigned.group(2)[:60]}]"  # v = 1, 2
+        assigned = re.match(r"\s*(\w+)\s*=", code)  # (then the rest: one regex over both backtracked)
+        rhs = code[assigned.end():].strip() if assigned else ""
+        if str(tok) == "," and assigned and rhs and ";" not in rhs and _open_bracket(text, tok.start_pos or 0,
+                                                                                       closed_too=True) is None:
+            hint = f"a vector needs brackets: write {assigned.group(1)} = [{rhs[:60]}]"  # v = 1, 2
         inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
         if inside is not None and text[inside] == "[" and ";" in str(tok):
             hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]"
@@ -152,7 +154,7 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
                 fn = called.group(1)
                 hint = (f"a function's argument goes in parentheses: write {fn}({tok}), "
                         f"not {fn} {tok}")
-            elif slip := _number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
+            elif slip := number_slip(text[: tok.start_pos], str(tok)):  # (no space between: one word)
                 hint = slip
             elif (lit := _open_bracket(text, tok.start_pos or 0, closed_too=True)) is not None and text[lit] == "[" \
                     and not re.search(r"[\w)\]]$", text[:lit].rstrip(" \t")):  # a list, not an index: [1 2]
@@ -316,35 +318,3 @@ def _operator_slip(statement: str, rest: str) -> str | None:
         return (f"there is no {op.group(1)}=: a node is never assigned twice; name the new value, "
                 f"{name}2 = {name} {op.group(1)} ...")
     return None
-
-
-def _number_slip(before: str, token: str) -> str | None:
-    """`1_000`, `0x10`: number forms other languages have (the digits then read as a name)."""
-    digits = re.search(r"(?<![A-Za-z0-9_.])(\d+)$", before)
-    if digits is None:
-        return None
-    if token.startswith("_") and re.fullmatch(r"_[\d_]+", token):
-        number = digits.group(1)
-        return f"write numbers without separators: {number}{token.replace('_', '')}, not {number}{token}"
-    base = {"x": 16, "X": 16, "b": 2, "B": 2, "o": 8, "O": 8}.get(token[:1])
-    if digits.group(1) == "0" and base is not None:
-        try:
-            return f"numbers are decimal: write {int(token[1:], base)}, not 0{token}"
-        except ValueError:
-            return None
-    return None
-
-
-def module_hint(module: str, fn: str) -> str:
-    """`np.matmul(W, x)`, `np.zeros(3)`, `np.linalg.norm(x)`: the built-in, or the rewrite resolve gives."""
-    if fn == "pi":
-        return f"write pi, not {module}.pi"
-    if fn == "e":
-        return f"write exp(x) for e^x, not {module}.e ** x"
-    if lookup(fn) is not None:
-        return f"functions are built in: write {fn}(x), not {module}.{fn}(x)"
-    if fn in OPERATOR_HINTS:
-        return f"{module}.{fn}: {OPERATOR_HINTS[fn]}"
-    near = suggest(fn)
-    return f"functions are built in: write {near}(x), not {module}.{fn}(x)" if near else \
-        f"functions are built in (no {module}.{fn}): sum, exp, ln, sqrt, sigmoid, softmax, …"
