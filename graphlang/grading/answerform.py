@@ -45,16 +45,35 @@ def _float(text: str) -> Any:
     return v if math.isfinite(v) and len(text) <= 40 else None
 
 
-def _first_null(got: list[Any]) -> list[int] | None:
-    """Where the first null of a nested list is (row-major), or None."""
+WALKED = 100_000  # items of an answer's lists looked at for nulls (a list holding itself never ends;
+# shared rows hold 10^9 numbers in a few kilobytes: an adversarial test's)
+
+
+_CUT = object()  # what `_walk` yields last where it stopped short
+
+
+def _walk(got: list[Any]) -> Any:
+    """(item, its index) of a nested list, row-major, the first WALKED at most (then `_CUT`)."""
     stack: list[tuple[Any, list[int]]] = [(got, [])]
+    seen = 0
     while stack:
-        item, at = stack.pop()
-        if item is None:
-            return at
+        (item, at), seen = stack.pop(), seen + 1
+        if seen > WALKED or len(at) > 32 or isinstance(item, list) and len(stack) + len(item) > WALKED:
+            yield _CUT, at
+            return
+        yield item, at
         if isinstance(item, list):
             stack.extend((x, [*at, k]) for k, x in reversed(list(enumerate(item))))
-    return None
+
+
+def unanswered(value: Any) -> bool:
+    """A (nested) list of nulls only: a vector's or matrix's template answer left as it is."""
+    return isinstance(value, list) and all(item is None or isinstance(item, list) for item, _ in _walk(value))
+
+
+def _first_null(got: list[Any]) -> list[int] | None:
+    """Where the first null of a nested list is (row-major), or None (also past WALKED items)."""
+    return next((at for item, at in _walk(got) if item is None), None)
 
 
 def malformed(got: Any, want: Any) -> str:

@@ -23,7 +23,7 @@ import numpy as np
 from graphlang.errors import GraphlangError
 from graphlang.grading import options as opts
 from graphlang.grading import tangents
-from graphlang.grading.answerform import as_numbers, malformed, well_formed
+from graphlang.grading.answerform import as_numbers, malformed, unanswered, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward, span
 from graphlang.grading.quantities import canonical, default_quantities
@@ -110,7 +110,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     twice: dict[str, str] = {}  # quantities answered under two names with different values
     unknown = []
     for key, value in answers.items():
-        if value is None or _nulls(value):  # the template's null (or list of nulls), left as it is: unanswered
+        if value is None or unanswered(value):  # the template's null (or list of nulls), left as it is: unanswered
             continue
         canon = canonical(str(key), prog, prefix)
         if canon is None:
@@ -124,7 +124,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     for key, values in getattr(answers, "repeated", {}).items():  # a key a JSON file gives twice
         canon = canonical(str(key), prog, prefix)
         for value in values:
-            if value is None or _nulls(value):  # (the template's null left above a filled copy: no answer twice)
+            if value is None or unanswered(value):  # (the template's null left above a filled copy: no answer twice)
                 continue
             if canon is not None and canon not in given:
                 given[canon], keys[canon] = value, str(key)
@@ -272,18 +272,6 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
     return report
-
-
-def _nulls(value: Any) -> bool:
-    """A (nested) list of nulls only: a vector's or matrix's template answer left as it is."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, list):
-            stack.extend(item)
-        elif item is not None:
-            return False
-    return isinstance(value, list)
 
 
 def _only_rounded(got: Any, want: Any) -> bool:
