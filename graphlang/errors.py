@@ -34,6 +34,7 @@ class GraphlangError(Exception):
     # (file, text) the line and column are in, where not the file the command was given (an
     # assignment's reference program): the CLI shows that file's line and caret
     origin: tuple[str, str] | None = None
+    missing: tuple[str, ...] = ()  # a missing-input error's inputs, all of them (its message names the first few)
 
     def __init__(
         self,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import builtins
 import gc
 import os
-import re
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -162,11 +161,11 @@ class Session:
         path, source = err.origin or (self.path, self.source)  # (an assignment's reference: its own file)
         first = source.split("\n", 1)[0] if source else ""
         saved = first.removeprefix("# :at ").strip().replace(" ", ",") if first.startswith("# :at ") else ""
-        missing = re.findall(r"'(\w+)'", err.message) if err.kind == "missing-input" else []
-        unsaved = [n for n in missing if f",{n}=" not in f",{saved}"]  # (`,x=`: not the x= of `ax=`)
-        if saved and len(unsaved) < len(missing):  # :save's values, in a comment run skips
+        unsaved = [n for n in err.missing if f",{n}=" not in f",{saved}"]  # (`,x=`: not the x= of `ax=`)
+        if saved and len(unsaved) < len(err.missing):  # :save's values, in a comment run skips
             err.hint = f"the file's first line keeps the REPL's values (a comment): --at '{saved}'" + (
-                f"; {', '.join(unsaved)} had none in the REPL either: {err.hint}" if unsaved else "")
+                f"; {', '.join(unsaved[:8])}{', …' * (len(unsaved) > 8)} had none in the REPL either: {err.hint}"
+                if unsaved else "")
         self.err.print(render.error_text(err, path, source, self.err.width), end="")
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))

@@ -186,8 +186,14 @@ def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any]
 
 def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
              given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
-             scale: float, slack: Callable[..., Any], spans: dict[str, Span] | None = None,
-             per_element: bool = False) -> bool:
+             scale: float, slack: Callable[..., Any], spans: dict[str, Span] | None = None) -> bool:
+    return any(_rounded_by(q, step, forward, env, student, given, cmp, right, cmp_of, scale, slack, spans, by)
+               for by in (False, True))  # (element by element only where the sign patterns refuse)
+
+
+def _rounded_by(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
+                given: Any, cmp: Comparison, right: set[str], cmp_of: Callable[[str], Comparison],
+                scale: float, slack: Callable[..., Any], spans: dict[str, Span] | None, per_element: bool) -> bool:
     found = _range(q, step, forward, env, student, right, cmp_of, spans, per_element=per_element)
     if found is None:
         return False
@@ -206,8 +212,7 @@ def _rounded(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, An
     # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
     # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
     allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
-    return bool(np.all((off <= above + allow) & (-off <= below + allow))) or not per_element and _rounded(
-        q, step, forward, env, student, given, cmp, right, cmp_of, scale, slack, spans, True)  # (then by element)
+    return bool(np.all((off <= above + allow) & (-off <= below + allow)))
 
 
 def _as_nodes(e: Any, answered: dict[int, str]) -> Any:

@@ -151,22 +151,20 @@ def _per_element(step: list[Any], mixed: dict[str, Any], n: str, v: np.ndarray, 
     raises (lowers) each output element, then for each output element that pattern is evaluated whole.
     Only points the answer can take, so reachable moves alone (the sum of the single moves credited a
     16-way max of ties 8 % off: a reviewer's find); 2·(its size + the step's) evaluations."""
-    flat, size = np.shape(carried), np.size(carried)
-    raise_end = np.zeros((v.size, size), dtype=bool)  # element j's end that raises output i: hi?
+    raise_end = np.zeros((v.size, np.size(carried)), dtype=bool)  # element j's end that raises output i: hi?
     for j, at in enumerate(np.ndindex(v.shape)):
         ends = [_moved(step, mixed, n, np.where(_one(v.shape, at), end, v), carried) for end in (lo, hi)]
         if ends[0] is None or ends[1] is None:
             return down, up
         raise_end[j] = np.ravel(ends[1]) >= np.ravel(ends[0])
-    for i in range(size):
+    down, up = np.array(down, dtype=np.float64).ravel(), np.array(up, dtype=np.float64).ravel()  # (copies)
+    for i in range(up.size):
         for rising in (True, False):
-            pick = (raise_end[:, i] == rising).reshape(v.shape)
-            moved = _moved(step, mixed, n, np.where(pick, hi, lo), carried)
+            moved = _moved(step, mixed, n, np.where((raise_end[:, i] == rising).reshape(v.shape), hi, lo), carried)
             if moved is not None:
                 off = np.ravel(moved - carried)[i]
-                up, down = (np.where(np.arange(size).reshape(flat) == i, np.maximum(up, off), up),
-                            np.where(np.arange(size).reshape(flat) == i, np.maximum(down, -off), down))
-    return down, up
+                up[i], down[i] = max(up[i], off), max(down[i], -off)
+    return down.reshape(np.shape(carried)), up.reshape(np.shape(carried))
 
 
 def _one(shape: tuple[int, ...], at: tuple[int, ...]) -> np.ndarray:

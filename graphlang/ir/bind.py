@@ -161,7 +161,7 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         near = [f"{c[0]} (not {m})" for m in missing[:_FEW] for c in [
             [lower[m.lower()]] if m.lower() in lower else difflib.get_close_matches(m, candidates, 1, 0.6)]
                 if c]  # `bb` read, `b` assigned: a typo (the first few: each is a pass over the names)
-        raise GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
+        err = GraphlangError("missing-input", "no value for the input" + "s" * (len(missing) > 1)
                              + " " + _some([repr(m) for m in missing]), line, column,
                              "e is never assigned: write exp(x) for e^x (there is no constant e), or assign "
                              "e = ... before it is read, or give it with --at e=..." if "e" in missing else
@@ -173,6 +173,8 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
                              + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
+        err.missing = tuple(missing)
+        raise err
     arrays = []
     for n in names:
         arr = to_array(n, values[n], limits)
