@@ -1266,3 +1266,13 @@ def test_a_name_assigned_twice_on_one_line_names_both_columns():
     with pytest.raises(GraphlangError) as apart:
         graphlang.parse("y = x\nz = 2\ny = 3\n")
     assert apart.value.message.endswith("assigned again on line 3: it is already assigned on line 1")
+
+
+def test_a_missing_input_error_carries_every_missing_input():
+    """The message names the first few; callers (the CLI's hint on a REPL-saved file) read the names
+    from the error, not from its text. Oracle: the ten inputs the program reads."""
+    src = "y = " + " + ".join(f"x{i}" for i in range(10)) + "\n"
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(src).evaluate({"x3": 1.0})
+    assert info.value.kind == "missing-input"
+    assert info.value.missing == tuple(f"x{i}" for i in range(10) if i != 3)
