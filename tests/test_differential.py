@@ -4,9 +4,10 @@ The strategy `programs()` builds well-shaped programs over scalars, vectors and 
 and 3, and size-1 axes): inputs, number and tensor literals, named constants, elementwise
 functions, broadcasting in both directions (scalar with tensor, vector with matrix, [1, n] with
 [m, n]), `@`, `dot`, `outer`, reductions with and without an axis, indexing, transposes,
-bracketed stacks of nodes, `expand`/`embed`, reused nodes, and one scalar output, a vector output
-or several outputs. Each program carries its own re-implementation in `autograd.numpy` (the
-ORACLE table below, written independently of graphlang's kernels), from which autograd computes
+bracketed stacks of nodes, `concat` (bias folding), `rows`/`padrows`, `expand`/`embed`, reused
+nodes, and one scalar output, a vector output or several outputs. Each program carries its own
+re-implementation in `autograd.numpy` (the ORACLE table below, written independently of graphlang's
+kernels), from which autograd computes
 the reference values, every node's adjoint (∂y/∂node, by perturbing each node), the gradient and
 the Jacobian. `check_program` compares against it:
 
@@ -118,6 +119,17 @@ def _expand(g: Any, like: Any, axis: Any) -> Any:
     return g * np.ones(shape)
 
 
+def _concat(*xs: Any) -> Any:
+    rank = max(1, max(anp.ndim(x) for x in xs))
+    return anp.concatenate([anp.reshape(x, (1,) * (rank - anp.ndim(x)) + anp.shape(x)) for x in xs], axis=0)
+
+
+def _padrows(g: Any, like: Any, start: int) -> Any:
+    shape, n = np.shape(getval(like)), np.shape(getval(g))[0]
+    parts = [np.zeros((start,) + shape[1:]), g, np.zeros((shape[0] - start - n,) + shape[1:])]
+    return anp.concatenate(parts, axis=0)
+
+
 def _embed(g: Any, like: Any, idx: tuple[int, ...]) -> Any:
     shape = np.shape(getval(like))
     mask = np.zeros(shape[: len(idx)])
@@ -137,6 +149,7 @@ ORACLE: dict[str, Any] = {
     "sum": lambda x, axis: anp.sum(x, axis=axis), "mean": lambda x, axis: anp.mean(x, axis=axis),
     "dot": anp.dot, "outer": anp.outer, "expand": _expand, "embed": _embed,
     "index": lambda x, idx: x[idx], "stack": lambda *xs: anp.stack(list(xs)),
+    "concat": _concat, "rows": lambda x, span: x[span[0]:span[1]], "padrows": _padrows,
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -144,7 +157,7 @@ ORACLE: dict[str, Any] = {
 
 INFIX = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^", "matmul": "@"}
 UNARY = ["exp", "sin", "cos", "tanh", "sigmoid", "relu", "abs", "sign", "step", "neg", "T"]
-ATTR_OPS = ("sum", "mean", "index", "expand", "embed")
+ATTR_OPS = ("sum", "mean", "index", "expand", "embed", "rows", "padrows")
 
 
 @dataclass(frozen=True)
@@ -172,8 +185,10 @@ class Node:
             return "[" + ", ".join(a) + "]"
         if self.op in ("sum", "mean", "expand"):
             return f"{self.op}({', '.join(a)}{'' if self.attr is None else f', {self.attr}'})"
-        if self.op == "embed":
-            return f"embed({', '.join(a)}, {', '.join(map(str, self.attr))})"
+        if self.op in ("embed", "rows"):
+            return f"{self.op}({', '.join(a)}, {', '.join(map(str, self.attr))})"
+        if self.op == "padrows":
+            return f"padrows({', '.join(a)}, {self.attr})"
         return f"{self.op}({', '.join(a)})"
 
     def value(self, env: dict[str, Any]) -> Any:
@@ -215,8 +230,13 @@ def mk(op: str, *args: Node, attr: Any = None) -> Node:
         shape = shapes[0][len(attr):]
     elif op == "stack":
         shape = (len(args),) + shapes[0]
-    elif op in ("expand", "embed"):
+    elif op in ("expand", "embed", "padrows"):
         shape = shapes[1]
+    elif op == "concat":
+        rank = max(1, max(len(s) for s in shapes))
+        shape = (sum(s[0] if len(s) == rank else 1 for s in shapes),) + max(shapes, key=len)[1:]
+    elif op == "rows":
+        shape = (attr[1] - attr[0],) + shapes[0][1:]
     else:
         shape = shapes[0]
     return Node(op, args, attr, tuple(shape))
@@ -342,7 +362,7 @@ class Gen:
             return self.leaf()
         kind = self.draw(st.sampled_from(["unary", "unary", "smooth", "binary", "binary", "binary",
                                           "matmul", "reduce", "index", "T", "stack", "vector",
-                                          "expand", "embed", "leaf"]))
+                                          "expand", "embed", "concat", "rows", "leaf"]))
         if kind == "leaf":
             return self.leaf()
         a = self.expr(depth - 1)
@@ -409,6 +429,23 @@ class Gen:
                            else self.lit(a.shape) for _ in range(self.draw(st.integers(0, 2)))]
             self.rng.shuffle(items)
             return mk("stack", *items)
+        if kind == "concat":  # rows of the rank of the result, or one axis short (one row: [1; z])
+            if len(a.shape) > 1 and self.draw(st.booleans()):
+                a = self.coerce(a, a.shape[1:])  # itself one row
+            rest = a.shape[1:] if len(a.shape) == 2 else a.shape if self.draw(st.booleans()) else ()
+            fits = [rest] + [s for s in SHAPES if len(s) == len(rest) + 1 and s[1:] == rest]
+            items = [a] + [self.coerce(self.expr(depth - 1), shape) if self.draw(st.booleans()) else self.lit(shape)
+                           for shape in (self.choice(fits) for _ in range(self.draw(st.integers(1, 2))))]
+            self.rng.shuffle(items)
+            return mk("concat", *items)
+        if kind == "rows":
+            if not a.shape:
+                return a
+            start = self.draw(st.integers(0, a.shape[0] - 1))
+            stop = self.draw(st.integers(start + 1, a.shape[0]))
+            if self.draw(st.booleans()):  # and back to its place (the adjoint of rows)
+                return mk("padrows", mk("rows", a, attr=(start, stop)), a, attr=start)
+            return mk("rows", a, attr=(start, stop))
         if kind == "vector":  # a vector or matrix meeting a scalar computed from the inputs
             s = self.coerce(self.expr(depth - 1), ())
             t = a if a.shape else self.coerce(a, (3,))

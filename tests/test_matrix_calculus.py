@@ -66,6 +66,11 @@ CASES = [
      {"v": r"A^{T} \mathbf{1}", "A": r"\mathbf{1} v^{T}"}),
     ("embed", "input s, A[2, 3]\ny = sum(embed(s, A, 1, 2) * A)\n",
      {"s": "A_{1,2}", "A": r"s \mathbf{e}_{1} \mathbf{e}_{2}^{T}"}),
+    ("concat-bias", "input z[3], w[4]\ny = dot(w, tanh(concat(1, z)))\n", None),
+    ("concat-matrix", "input b[3], A[2, 3], x[3]\ny = sum(sin(concat(b, A) @ x))\n", None),
+    ("rows", "input u[5], v[2]\ny = dot(rows(u, 1, 3), v)\n",  # y = u_1 v_0 + u_2 v_1
+     {"v": "u_{1:3}", "u": r"\begin{bmatrix}\mathbf{0} \\ v \\ \mathbf{0}\end{bmatrix}"}),
+    ("padrows", "input u[2], v[5]\ny = dot(padrows(u, v, 1), v)\n", {"u": "v_{1:3}"}),
     ("broadcast-row", "input A[2, 3], v[3]\ny = sum(sin(A + v))\n", None),
     ("broadcast-scalar", "input s, u[3]\ny = sum(exp(s * u))\n", {"s": r"\sum e^{s \cdot u} \cdot u"}),
     ("broadcast-column", "input A[2, 3], c[2, 1]\ny = sum(sin(A * c))\n", None),

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.ir.graph import Graph
+from graphlang.primitives import kernels as K
 from graphlang.primitives.table import PRIMITIVES
 
 EXPONENT = 999_999  # a decimal exponent range no program that graphlang accepts leaves in practice
@@ -268,7 +269,8 @@ STRUCTURAL: dict[str, Callable[..., Any]] = {
     "softmax": lambda u: (lambda e: e / np.sum(e, axis=-1, keepdims=True))(
         _elementwise("exp", u - np.max(u, axis=-1, keepdims=True))),
     "logsoftmax": lambda u: u - _logsumexp(u, axis=-1),
-    "expand": _expand, "embed": _embed, "dpow": _dpow_any,
+    "expand": _expand, "embed": _embed, "dpow": _dpow_any, "rows": K.rows,
+    "concat": lambda *xs: K.joined(xs, object), "padrows": lambda g, like, i: K.padrows(g, like, i, ZERO),
 }
 NOT_EXACT: frozenset[str] = frozenset()  # every primitive has a rule (a new row must get one, or be named here)
 

@@ -46,7 +46,7 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
             node.line, node.column,
             f"write {near}(...)" if near else operator_hint(fname, args) or (
                 f"for a product write {fname} * (...); built-in functions: " + ", ".join(told())))
-    n_tensor = prim.arity
+    n_tensor = prim.arity if prim.arity >= 0 else len(args)  # concat(u, v, ...): any number
     attrs: list[int] = []
     if prim.attr_args:
         extra = args[n_tensor:]
@@ -66,9 +66,12 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
         args = args[:n_tensor]
     max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else prim.attr_count or 8)
     min_args = n_tensor + (0 if prim.optional_attr or prim.attr_args == 0 else prim.attr_count or 1)
+    if prim.arity < 0:  # concat() joins nothing
+        min_args, max_args = 1, max(len(args), 1)
     total = len(args) + len(attrs)
     if not (min_args <= total <= max_args) or len(args) != n_tensor:
-        want = str(min_args) if min_args == max_args else f"{min_args} to {max_args}"
+        want = "at least 1" if prim.arity < 0 else str(min_args) if min_args == max_args else \
+            f"{min_args} to {max_args}"
         base = prim.name == "ln" and total == 2  # log(x, 2): a base
         reduce = prim.name in ("max", "min") and total == 1  # max(u): the largest element
         raise GraphlangError("arity", f"{fname} takes {want} argument{'s' * (max_args != 1)}, "

@@ -14,7 +14,8 @@ from graphlang.primitives.table import HELPERS, builtin_names, lookup
 # Names students write for a built-in function (from the lecture's notation and other languages),
 # and functions written with an operator instead.
 _SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn": "sign",
-             "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs"}
+             "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs",
+             "concatenate": "concat", "cat": "concat", "hstack": "concat", "vstack": "concat", "append": "concat"}
 OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
                    "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
                    "log2": "write ln(x) / ln(2)", "square": "write x^2", "sq": "write x^2", "cube": "write x^3",
@@ -32,8 +33,6 @@ OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write
        "on a logit (binary), sum((yhat - y)^2) (squared error)" for f in
     ("cross_entropy", "crossentropy", "cross_entropy_loss", "softmax_cross_entropy", "ce", "bce",
      "binary_cross_entropy", "nll", "nll_loss", "log_loss", "mse", "mse_loss", "l2_loss", "squared_error")} | {
-    f: "there is no concatenation: list the elements, [1, x[0], x[1]] (bias folding)" for f in
-    ("concat", "concatenate", "cat", "hstack", "vstack", "append")} | {
     f: "there is no reduce-max: max(u, v) is elementwise; logsumexp(u) is a smooth maximum" for f in
     ("amax", "argmax", "reduce_max")}
 

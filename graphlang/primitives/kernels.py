@@ -177,6 +177,28 @@ def stack(*items: Array) -> Array:
     return np.stack([np.asarray(i, dtype=np.float64) for i in items])
 
 
+def concat(*items: Array) -> Array:  # (the exact engine joins Decimals: `joined`)
+    return joined(items, np.float64)
+
+
+def joined(items: tuple[Any, ...], dtype: Any) -> Array:
+    """Join along the first axis; an item one axis short of the result is one row of it ([1; z])."""
+    rank = max(1, max(np.ndim(i) for i in items))
+    return np.concatenate([np.asarray(i, dtype=dtype).reshape((1,) * (rank - np.ndim(i)) + np.shape(i))
+                           for i in items])
+
+
+def rows(x: Array, span: tuple[int, int]) -> Array:  # rows start to stop - 1: the derivative of concat
+    return np.array(x[span[0]:span[1]])
+
+
+def padrows(g: Array, like: Array, start: int, zero: Any = 0.0) -> Array:
+    """Undo `rows`: zeros shaped like `like`, with g as its rows from `start` on."""
+    out = np.full(np.shape(like), zero, dtype=np.float64 if isinstance(zero, float) else object)
+    out[start:start + np.shape(g)[0]] = g
+    return out
+
+
 def unbroadcast(g: Array, shape: tuple[int, ...], lead: int = 0) -> Array:
     """The adjoint of broadcasting (the only one): sum `g` over the axes broadcasting added or
     stretched, back to `shape`; the first `lead` axes (a batch) are kept as they are."""

@@ -141,10 +141,45 @@ def stack(shapes: list[Shape], attr: object) -> Shape:
             listed = None if vector is None or min(len(first), len(s)) else \
                 ", ".join(f"v[{i}]" for i in range(min(vector[0], 3))) + (", ..." if vector[0] > 3 else "")
             raise ShapeError(f"a bracketed list mixes shapes {show(first)} and {show(s)} (ragged)", hint=(
-                f"brackets stack values of one shape; there is no concatenation: list the vector's elements "
-                f"one by one, each in its place (for a vector v: [1, {listed}], the lecture's bias folding)"
+                f"brackets stack values of one shape; to join values end to end write concat(1, v) "
+                f"(the lecture's bias folding [1; v]), or list the elements one by one: [1, {listed}]"
                 if listed else None))
     return (len(shapes),) + first
+
+
+def concat(shapes: list[Shape], attr: object) -> Shape:
+    """Along the first axis; an argument one axis short of the result is one row of it."""
+    rank = max(1, max(len(s) for s in shapes))
+    rest = next((s[1:] if len(s) == rank else s for s in shapes if len(s) >= rank - 1), ())
+    rows = 0
+    for s in shapes:
+        if len(s) == rank and s[1:] == rest:
+            rows += s[0]
+        elif len(s) == rank - 1 and s == rest:
+            rows += 1
+        else:
+            wanted = "a scalar" if not rest else f"shape {show(rest)}"
+            raise ShapeError(f"concat: {show(s)} does not join the others along the first axis", hint=(
+                f"concat puts its arguments one below the other: each is {wanted} (one row) or has "
+                f"{'length n' if not rest else f'shape [n, {show(rest)[1:-1]}]'} (n rows)"))
+    return (rows, *rest)
+
+
+def rows(shapes: list[Shape], attr: object) -> Shape:
+    s = shapes[0]
+    assert isinstance(attr, tuple)
+    start, stop = int(attr[0]), int(attr[1])
+    if not s or not 0 <= start < stop <= s[0]:
+        raise ShapeError(f"rows {start} to {stop - 1} of a value of shape {show(s)}", "index")
+    return (stop - start, *s[1:])
+
+
+def padrows(shapes: list[Shape], attr: object) -> Shape:
+    g, like = shapes
+    start = int(attr)  # type: ignore[call-overload]
+    if not g or len(g) != len(like) or g[1:] != like[1:] or not 0 <= start <= like[0] - g[0]:
+        raise ShapeError(f"padrows: {show(g)} does not fit {show(like)} from row {start}")
+    return like
 
 
 # --- cost: the work of one forward (or one reverse) evaluation, in elementary operations ----------

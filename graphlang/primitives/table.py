@@ -173,6 +173,23 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               jvp=lambda a, s: tuple(f"embed(t, out, {k})" for k in range(len(s))),
               latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}", probes=("[u, v]", "[s, u[1], 2]"),
               batch=B.stack, cost=S.linear_cost),
+    Primitive("concat", -1, kernels.concat, S.concat, vjp=R.concat_vjp, jvp=R.concat_jvp,
+              latex="\\begin{{bmatrix}}{0}\\end{{bmatrix}}",
+              doc="concat(u, v, ...): one below the other along the first axis; a scalar, or a vector "
+                  "beside matrices, is one row: concat(1, z) is the lecture's bias folding [1; z]",
+              probes=("concat(s, u)", "concat(u, v)", "concat(M, u)", "concat(M, M, u)", "concat(u, s, 2)",
+                      "concat(P, M)"), batch=B.concat, cost=S.linear_cost),
+    Primitive("rows", 1, kernels.rows, S.rows, attr_args=-1, attr_count=2,
+              vjp=lambda a, s: (f"padrows(g, x, {a[0]})",), jvp=lambda a, s: (f"rows(t, {a[0]}, {a[1]})",),
+              latex="{0}_{{{attr[0]}:{attr[1]}}}",
+              doc="rows(u, i, j): rows i to j - 1 of u (the derivative of concat)",
+              probes=("rows(u, 1, 3)", "rows(M, 0, 1)", "rows(P, 1, 2)"), batch=B.rows, cost=S.linear_cost),
+    Primitive("padrows", 2, kernels.padrows, S.padrows, attr_args=1,
+              vjp=lambda a, s: (f"rows(g, {a}, {a + s[0][0]})", None), jvp=lambda a, s: (f"padrows(t, y, {a})", None),
+              latex="\\operatorname{{padrows}}\\left({0}\\right)",
+              doc="padrows(g, u, i): zeros shaped like u with g as its rows from i on (the derivative of rows)",
+              probes=("padrows(u, concat(u, v), 3)", "padrows(M, concat(u, M), 1)"), batch=B.padrows,
+              cost=S.linear_cost),
     # elementwise functions
     _unary("exp", np.exp, math.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
     _unary("ln", np.log, math.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
@@ -276,7 +293,7 @@ CONSTANTS = {"pi": float(np.pi)}
 # Functions beyond the SPEC's table (those derivative programs write, `outer`, `mT`): callable, but
 # their names stay free for a program's own nodes (`step = lr * g`, `outer = ...`), as the SPEC's
 # name rule promises.
-HELPERS = frozenset({"step", "sign", "xlogy", "xdivy", "dpow", "expand", "embed", "outer", "mT"})
+HELPERS = frozenset({"step", "sign", "xlogy", "xdivy", "dpow", "expand", "embed", "outer", "mT", "rows", "padrows"})
 
 
 def reserved_name(name: str) -> bool:

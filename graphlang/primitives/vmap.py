@@ -198,6 +198,31 @@ def stack(*items: Any) -> Any:
     return Batch(np.stack(vs, axis=1))
 
 
+def concat(*items: Any) -> Any:
+    if not any(isinstance(i, Batch) for i in items):
+        return kernels.concat(*items)
+    n = _batch_size(items)
+    rank = max(1, max(i.rank if isinstance(i, Batch) else np.ndim(i) for i in items))
+    vs = [i.v if isinstance(i, Batch) else np.broadcast_to(i, (n, *np.shape(i))) for i in items]
+    return Batch(np.concatenate([v.reshape(v.shape[:1] + (1,) * (rank + 1 - v.ndim) + v.shape[1:]) for v in vs],
+                                axis=1))
+
+
+def rows(a: Any, span: Any) -> Any:
+    return Batch(np.array(a.v[:, span[0]:span[1]])) if isinstance(a, Batch) else kernels.rows(a, span)
+
+
+def padrows(g: Any, like: Any, start: Any) -> Any:
+    if not (isinstance(g, Batch) or isinstance(like, Batch)):
+        return kernels.padrows(g, like, start)
+    n = _batch_size((g, like))
+    shape = like.v.shape[1:] if isinstance(like, Batch) else np.shape(like)
+    gv = g.v if isinstance(g, Batch) else np.broadcast_to(g, (n, *np.shape(g)))
+    out = np.zeros((n, *shape))
+    out[:, start:start + gv.shape[1]] = gv
+    return Batch(out)
+
+
 def expand(g: Any, like: Any, axis: Any) -> Any:
     if not (isinstance(g, Batch) or isinstance(like, Batch)):
         return kernels.expand(g, like, axis)

@@ -171,3 +171,25 @@ def inner(u: Kid, v: Kid) -> Tex:
 def outer(u: Kid, v: Kid) -> Tex:
     """`outer(u, v)` as `u v^T`."""
     return f"{paren(u[0], u[1], MUL + 1)} {transposed(v[0], v[1])}", MUL
+
+
+def stacked(items: list[Kid]) -> Tex:
+    """`concat(1, z)` as the lecture's [1; z]: one block below another; a vector that is one row of
+    a matrix is written as a row, `b^T`."""
+    rank = max(1, max((len(s) for _, _, s in items if s is not None), default=1))
+    blocks = [transposed(t, p) if s is not None and len(s) == rank - 1 >= 1 else t for t, p, s in items]
+    return "\\begin{bmatrix}" + " \\\\ ".join(blocks) + "\\end{bmatrix}", ATOM
+
+
+def sliced(x: Kid, span: tuple[int, int]) -> Tex:
+    """`rows(u, i, j)`: rows i to j - 1, `u_{i:j}` (a matrix's `A_{i:j,:}`)."""
+    text, prec, shape = x
+    tail = ",:" * (len(shape) - 1) if shape else ""
+    return f"{script_base(paren(text, prec, POSTFIX))}_{{{span[0]}:{span[1]}{tail}}}", POSTFIX
+
+
+def padded(g: Kid, like: Kid, start: int) -> Tex:
+    """`padrows(g, u, i)`: g between blocks of zeros, `[0; g; 0]`."""
+    rows, total = (g[2] or (1,))[0], (like[2] or (None,))[0]
+    blocks = ["\\mathbf{0}"] * (start > 0) + [g[0]] + ["\\mathbf{0}"] * (total is None or start + rows < total)
+    return "\\begin{bmatrix}" + " \\\\ ".join(blocks) + "\\end{bmatrix}", ATOM

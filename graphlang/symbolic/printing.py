@@ -228,6 +228,12 @@ def _latex_step(node: Expr, kids: list[M.Kid]) -> M.Tex:
         return M.broadcast(kids[0], kids[1], node.attr)
     if op == "embed":
         return M.one_hot(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
+    if op == "concat":
+        return M.stacked(kids)
+    if op == "rows":
+        return M.sliced(kids[0], node.attr)  # type: ignore[arg-type]
+    if op == "padrows":
+        return M.padded(kids[0], kids[1], node.attr)  # type: ignore[arg-type]
     if op == "dot":
         return M.inner(kids[0], kids[1])
     if op == "outer":

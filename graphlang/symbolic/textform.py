@@ -125,6 +125,9 @@ def text_step(node: Expr, kids: list[tuple[Rope, int]], times: str, math: bool) 
         return ("[", *_commas([t for t, _ in kids]), "]"), ATOM
     if kind == "id":
         return kids[0]
+    if math and op == "rows":  # as numpy writes a slice: g_zp[1:4]
+        (t, p), = kids
+        return (("(", t, ")") if p < POSTFIX else t, f"[{node.attr[0]}:{node.attr[1]}]"), POSTFIX  # type: ignore[index]
     args: list[Rope] = [t for t, _ in kids]
     if prim.attr_args and node.attr is not None:
         attrs = node.attr if isinstance(node.attr, tuple) else (node.attr,)
