@@ -97,6 +97,13 @@ class GraphlangError(Exception):
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
+def no_inputs() -> GraphlangError:
+    """For a command that differentiates a program that has nothing to differentiate by."""
+    return GraphlangError("usage", "the program has no inputs: there is nothing to differentiate",
+                          hint="a name that is used but never assigned is an input, e.g. `y = x^2`; or declare "
+                               "one: `input x`")
+
+
 def clean(text: str) -> str:
     """Terminal control and invisible format characters, escaped: everything echoed back goes through here."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",

@@ -111,12 +111,8 @@ def exact_derivatives(program: Program, values: dict[str, Any]) -> dict[str, flo
         outs = exact.forward(deriv.graph, deriv.bind(values)[0], EXACT_DIGITS, EXACT_MOST)
     except (GraphlangError, exact.Unsupported, exact.Overflowed, exact.Undefined):
         return {}
-    found = {}
-    for name, out in zip(program.graph.inputs, deriv.graph.outputs):
-        true = float(outs[deriv.graph.slot_of[out]])
-        if np.isfinite(true):
-            found[name] = true
-    return found
+    found = {n: float(outs[deriv.graph.slot_of[out]]) for n, out in zip(program.graph.inputs, deriv.graph.outputs)}
+    return {name: true for name, true in found.items() if np.isfinite(true)}
 
 
 
@@ -221,7 +217,6 @@ def sweep(program: Program, values: dict[str, Any], wrt: list[str] | None = None
     arrays, _ = program.bind(values)
     g = program.graph
     out = g.slot_of[g.outputs[0]]
-
     needed = g.read_by([out])
 
     def f(xs: list[np.ndarray]) -> float:
@@ -256,12 +251,18 @@ def sweep(program: Program, values: dict[str, Any], wrt: list[str] | None = None
         if left_out is not None:
             outside, cen_err = outside or left_out, None
         rows.append(SweepRow(eps, fwd_err, cen_err, f"the step back, x − ε, leaves the domain: {left_out.message}"
-                             if left_out is not None else ""))
+                             if left_out is not None else _lost([a for n, a in zip(g.inputs, arrays) if n in
+                                                                 result.gradient], eps)))
     if all(r.forward_error is None for r in rows) and outside is not None:
         outside.message = f"every step ε of the sweep leaves the domain here: {outside.message}"
         outside.hint = "choose a point farther from the edge of the domain"
         raise outside
     return rows
+
+
+def _lost(arrays: list[np.ndarray], eps: float) -> str:
+    """Where x + ε == x in some coordinate (|x| ≥ 2ε/eps): a quotient of 0, not the error of a step."""
+    return "x + ε == x: the step is lost in rounding" if any(np.any(a + eps == a) for a in arrays) else ""
 
 
 def _moved(arrays: list[np.ndarray], k: int, idx: tuple[int, ...], step: float) -> list[np.ndarray]:

@@ -16,7 +16,7 @@ from graphlang.engines.fasteval import FastEvaluate
 from graphlang.engines.fastpath import FastGradient
 from graphlang.errors import GraphlangError
 from graphlang.ir import cost
-from graphlang.ir.bind import LinesByName, bind, direction_seeds
+from graphlang.ir.bind import LinesByName, bind_graph, direction_seeds
 from graphlang.ir.graph import Graph
 from graphlang.language.parser import parse_statements
 from graphlang.language.resolve import check
@@ -97,9 +97,7 @@ class Program:
 
     # --- evaluation ----------------------------------------------------------------------
     def bind(self, values: Mapping[str, Any] | None = None) -> tuple[list[np.ndarray], list[Shape]]:
-        arrays = bind(self.graph.inputs, self.checked.declared, self._assigned, self._positions,
-                      values, self.limits)
-        return arrays, self.graph.shapes(tuple(a.shape for a in arrays))
+        return bind_graph(self.graph, values, self._assigned, self._positions)
 
     def forward(self, values: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Every named node's value (the forward pass only): compiled once seen twice, else interpreted."""

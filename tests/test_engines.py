@@ -147,3 +147,12 @@ def test_graphlang_ir_command(cli):
     ran = cli("ir", str(ROOT / "programs" / "lecture13.cg"), "--at", "x=2,z=3")
     assert ran.code == 0
     assert "v2 = mul v0 v1 : scalar" in ran.out and "# a = x * z" in ran.out
+
+
+def test_ir_writes_one_equation_per_line_however_long(cli, write):
+    """A docs red team's find: piped, `ir` wrapped at 80 columns, and a script reading one equation
+    per line read a comment `(line 3)` as a line of its own."""
+    source = "input x, y\nyhat = sigmoid(x)\nJ = -(y * ln(yhat) + (1 - y) * ln(1 - yhat)) + 0 * x * x * x * x\n"
+    lines = cli("ir", write(source), "--at", "x=0.3,y=1").out.splitlines()
+    assert any(len(line) > 80 for line in lines)
+    assert all(" = " in line or line.startswith("outputs") for line in lines), lines

@@ -1276,3 +1276,42 @@ def test_a_missing_input_error_carries_every_missing_input():
         graphlang.parse(src).evaluate({"x3": 1.0})
     assert info.value.kind == "missing-input"
     assert info.value.missing == tuple(f"x{i}" for i in range(10) if i != 3)
+
+
+@pytest.mark.parametrize(("text", "says"), [
+    ("input x[2]\nw = [1; x]\ny = sum(w)\n", "write concat(1, x)"),  # the lecture's bias folding
+    ("input b[2], A[2, 2]\nB = [b; A]\ny = sum(B)\n", "write concat(b, A)"),
+    ("A = [1, 2; 3, 4]\ny = sum(A)\n", "write [[1, 2], [3, 4]], not [1, 2; 3, 4]"),  # a matrix, MATLAB's way
+])
+def test_a_semicolon_in_brackets_is_told_what_it_meant(text, says):
+    """A docs red team's find: the lecture's [1; x] was told how to write a matrix's rows."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text)
+    assert info.value.kind == "syntax" and says in info.value.hint and info.value.line == 2 - text.startswith("A")
+
+
+def test_a_power_at_a_negative_base_names_its_exponents_derivative():
+    """A docs red team's find: x ^ z at x = -2 said "the derivative of '^' is not finite" and "not
+    differentiable here", while ∂y/∂x = z·x^(z-1) = -4 is fine (numpy: 2 * (-2) ** 1); only the
+    exponent's x^z·ln(x) has no real value."""
+    prog = graphlang.parse("y = x ^ z\n")
+    with pytest.raises(GraphlangError) as info:
+        prog.gradient({"x": -2.0, "z": 2.0})
+    assert info.value.kind == "domain" and "in its exponent, x^z·ln(x), has no real value" in info.value.message
+    assert "--wrt" in info.value.hint
+    assert prog.gradient({"x": -2.0, "z": 2.0}, wrt=["x"])["x"] == 2 * (-2.0) ** 1
+
+
+def test_a_shape_error_the_declarations_show_comes_before_missing_values(cli, write):
+    """A docs red team's find: with every shape declared, `run` without --at said only that x, W and b
+    have no values; x @ W of [3] and [4, 3] cannot be right whatever they are (3 ≠ 4)."""
+    path = write("input x[3]\nparam W[4, 3], b[4]\nu = x @ W + b\ny = sum(u)\n")
+    ran = cli("run", path)
+    assert ran.code == 1 and "3:7: shape error" in ran.err and "inner sizes 3 and 4 differ" in ran.err
+    with pytest.raises(GraphlangError) as info:
+        graphlang.load(path).evaluate({})
+    assert info.value.kind == "shape" and info.value.line == 3
+    fine = write("input x[3]\nparam W[4, 3], b[4]\nu = W @ x + b\ny = sum(u)\n")
+    assert "no value for the inputs 'x', 'W', 'b'" in cli("run", fine).err  # right shapes: the values are missing
+    partly = write("input x[3], W\nu = x @ W\ny = sum(u)\n")  # W's shape unknown: values first
+    assert "missing-input" in cli("run", partly).err

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import graphlang
+from graphlang import gradcheck as gradcheck_module
 from graphlang.gradcheck import fd_caution, gradcheck, kinks
 
 LECTURE_SRC = "a = x * z; b = ln(x); c = sin(b); d = exp(a); e = a / b; f = c / a; y = d + e + f\n"
@@ -344,3 +345,16 @@ def test_gradcheck_and_its_sweep_take_wrt_one_input(cli, write):
     rows = gradcheck(big, at, wrt=["x"])  # ∂y/∂x = sum(W²) + cos(x), by hand
     assert all(r.passed for r in rows) and rows[0].value == pytest.approx(40_000 * 0.25 + math.cos(0.5))
     assert len(sweep(big, at, ["x"])) == 14
+
+
+def test_the_sweep_says_where_a_step_is_lost_in_rounding(cli, write):
+    """A docs red team's find: at x = 1000 the ε = 1e-14 row showed an error of 1 with no word why
+    (1000 + 1e-14 == 1000 in float64: the quotient is 0, not a step's error)."""
+    rows = gradcheck_module.sweep(graphlang.parse("y = x^3\n"), {"x": 1000.0})
+    for r in rows:
+        assert (r.note == "x + ε == x: the step is lost in rounding") == (1000.0 + r.epsilon == 1000.0), r
+    assert any(r.note for r in rows) and not all(r.note for r in rows)
+    path = write("y = x^3\n")
+    plot = path + ".png"
+    ran = cli("gradcheck", path, "--at", "x=1000", "--sweep", "--plot", plot)
+    assert "(x + ε == x)" in ran.out and f"wrote {plot}" in ran.err

@@ -211,3 +211,19 @@ def test_a_last_line_named_as_a_loss_is_the_output_meant():
     assert _notes(inline, {"x": 2.0, "y": 1.0, "w": 0.5, "b": 0.1}) == []
     below = "input x, t\nparam w, b\nu = w * x + b\nJ = softplus(u) - t * u\np = sigmoid(u)\n"
     assert any("the output is p" in n for n in _notes(below, {"x": -1.0, "t": 1.0, "w": 1.3, "b": 0.2}))
+
+
+@pytest.mark.parametrize(("source", "unread"), [
+    ("a = x + 1\ny = a * 2\ncheck = a * 2\n", "y"),  # the lecture's output name, a check of the same size below
+    ("a = x + 1\nJ = a * 2\np = a * 3\n", "J"),  # a loss, a prediction of the same size below
+    ("input x, y\nparam w, b\nu = w * x + b\nyhat = sigmoid(u)\nJ = 0.5 * (yhat - y) ^ 2\nerr = yhat - y\n", "J"),
+])
+def test_a_loss_or_y_that_nothing_reads_is_named(source, unread, cli, write):
+    """A docs red team's finds: a last line as large as the output it follows (a check, a prediction,
+    a logged error below J) was the output with no note — every derivative shown was the debug line's.
+    A node named as a loss (or the lecture's y) that no statement reads is named now."""
+    assert dead_ends(graphlang.parse(source).graph) == [unread]
+    last = source.rstrip().rsplit("\n", 1)[1].split()[0]
+    ran = cli("run", write(source), "--at", "x=1" + (",y=0,w=0.5,b=0.1" if "param" in source else ""))
+    assert ran.code == 0 and f"the output is {last}, the last assigned name; {unread} does not reach it" in ran.err
+    assert dead_ends(graphlang.parse(source + f"output {unread}\n").graph) == []

@@ -272,6 +272,9 @@ def test_program_without_inputs_has_no_derivative_program(source, cli, write):
         ran = cli("grad", path, "--method", method, "--json")
         assert ran.code == 0, ran.err
         assert ran.json().get("gradient", ran.json().get("jacobian")) == {}
+    for command in ("gradcheck", "tangents") + ("hessian",) * ("[" not in source):  # (gradcheck said "all four
+        ran = cli(command, path)  # methods agree" of nothing)
+        assert ran.code == 2 and "no inputs: there is nothing to differentiate" in ran.err, (command, ran.err)
 
 
 def test_derivative_program_errors_point_into_the_users_file():

@@ -9,7 +9,7 @@ import sys
 from typing import Any
 
 from graphlang.cli.session import ExitCode, Session, guarded, values
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, no_inputs
 from graphlang.files import check_target, write_text
 from graphlang.ir.pretty import pretty
 from graphlang.language.atvalues import wrt_names
@@ -143,6 +143,8 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
 
     def body() -> None:
         prog, vals = s.load_with_values(strict, limit, at, at_file)
+        if not prog.inputs:  # (the table was empty, and "all four methods agree": a docs red team)
+            raise no_inputs()
         if plot:
             check_target(plot)
         if sweep or plot:
@@ -152,6 +154,7 @@ def gradcheck_command(program: str, at: list[str], at_file: str | None, epsilon:
             rows = gc.sweep(prog, vals, wrt_names(wrt))
             if plot:
                 plots.sweep_plot(rows, plot)
+                sys.stderr.write(f"wrote {plot}\n")  # (as graph -o says it)
             if as_json:
                 print(jsonout.dumps(jsonout.sweep(rows, gc.best(rows, "forward"), gc.best(rows, "central"))))
             else:
@@ -238,5 +241,5 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
             text = pretty(prog.graph, dot_mod.declared_shapes(prog))
         else:
             text = str(prog.graph)
-        s.show_text(text)
+        s.show_text(text, soft_wrap=True)  # one equation per line, however long (a docs red team)
     guarded(s, body)

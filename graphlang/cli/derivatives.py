@@ -15,7 +15,8 @@ WidthOpt = Annotated[int, typer.Option("--width", min=20, max=1000, metavar="N",
 
 
 def diff(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
-         wrt: Annotated[str | None, typer.Option("--wrt", help="inputs to differentiate by: x,z")] = None,
+         wrt: Annotated[str | None, typer.Option(
+             "--wrt", help="inputs (or any node: a is ∂y/∂a) to differentiate by: x,z")] = None,
          latex: Annotated[bool, typer.Option("--latex", help="print LaTeX")] = False,
          as_program: Annotated[bool, typer.Option("--program", help="the derivative as a .cg program")] = False,
          width: WidthOpt = WIDTH, as_json: JsonOpt = False, strict: StrictOpt = False,

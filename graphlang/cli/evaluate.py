@@ -18,7 +18,7 @@ from graphlang.cli.options import (
     guarded,
 )
 from graphlang.cli.session import grad_command, run_command
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, no_inputs
 from graphlang.language.atvalues import parse_at
 from graphlang.present import jsonout
 from graphlang.present.textviews import tangent_parts
@@ -63,7 +63,9 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
 
     def body() -> None:
         prog, vals = s.load_with_values(strict, limit, at, at_file, shown=True)
-        seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0} if prog.inputs else {}
+        if not prog.inputs:  # (a direction of no inputs, "along the direction :")
+            raise no_inputs()
+        seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0}
         tans = prog.tangents(vals, seed)
         if as_json:
             print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))

@@ -30,6 +30,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
         args, example = _failing_example(eq, args)
     msg = prim.domain(*args) if prim.domain is not None and not during else None
     what = str(err).split(" encountered")[0].replace("in ", "")
+    hint: str | None = None
     if msg is None:
         shown = ", ".join(preview(a) for a in args)
         kind, sym, _ = prim.form  # as the program writes it: x^0.5 is "^", not "pow"
@@ -39,13 +40,19 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
         if during and ("overflow" in str(err) or isinstance(err, OverflowError)):  # 1/x at 1e160: −1/x² is
             msg = (f"computing the derivative of {name} at {shown} overflows float64 (it, or a step "  # ≈ −1e-320,
                    "of its formula, exceeds 1.8e308)")  # x² is not
+        elif during and prim.name == "pow" and len(args) == 2 and np.any(np.asarray(args[0], float) < 0):
+            u, v = (graph.as_written(i)[0] or w for i, w in zip(eq.ins, "uv"))  # the exponent's u^v·ln(u)
+            msg = (f"the derivative of {u} ^ {v} in its exponent, {u}^{v}·ln({u}), has no real value at a "
+                   f"negative base ({u}, {v} = {shown})")
+            hint = ("a power whose exponent varies needs a positive base: write the exponent as a number "
+                    "(x ^ 2), or differentiate only by inputs the exponent does not read (graphlang grad --wrt)")
         elif during:
             msg = f"the derivative of {name} is not finite at {shown} ({what})"
         elif "overflow" in str(err) or isinstance(err, OverflowError):
             msg = f"{call} overflows float64 (the result exceeds 1.8e308)"
         else:
             msg = f"{call} is undefined ({what})"
-    hint = (EXP_HINT if not during and "overflows" in msg and eq.prim.name == "exp" else
+    hint = hint or (EXP_HINT if not during and "overflows" in msg and eq.prim.name == "exp" else
             "the result is past float64's largest number (1.8e308) this near 0: choose a point farther from 0"
             if not during and "overflows" in msg and _tiny(args) else
             "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"

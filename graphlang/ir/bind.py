@@ -188,12 +188,19 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
     return arrays
 
 
-def bind_graph(graph: Any, values: Mapping[str, Any]) -> tuple[list[np.ndarray], list[Shape]]:
-    """A graph's input values as arrays (checked), and the shape of every slot."""
+def bind_graph(graph: Any, values: Mapping[str, Any] | None, assigned: Mapping[str, int] | None = None,
+               positions: Mapping[str, tuple[int, int]] | None = None) -> tuple[list[np.ndarray], list[Shape]]:
+    """A graph's input values as arrays (checked), and the shape of every slot. (`assigned`, `positions`:
+    each name's line and first use, where the caller keeps them.)"""
     checked = graph.checked
-    assigned = {st.name: st.line for st in graph.statements}
-    positions = {**checked.first_use, **checked.decl_line}
-    arrays = bind(graph.inputs, checked.declared, assigned, positions, values, graph.limits)
+    assigned = {st.name: st.line for st in graph.statements} if assigned is None else assigned
+    positions = {**checked.first_use, **checked.decl_line} if positions is None else positions
+    try:
+        arrays = bind(graph.inputs, checked.declared, assigned, positions, values, graph.limits)
+    except GraphlangError as err:  # a shape error the declarations alone show comes first (a docs red team)
+        if err.kind == "missing-input" and all(checked.declared.get(n) is not None for n in graph.inputs):
+            graph.shapes(tuple(checked.declared[n] for n in graph.inputs))
+        raise
     return arrays, graph.shapes(tuple(a.shape for a in arrays))
 
 

@@ -225,15 +225,24 @@ def dead_ends(graph: Graph) -> list[str]:
     computed from the inputs, where the output reads no other statement (`check = x + 1` left below
     y: every derivative shown is check's) or the name reads an input the output does not (`p =
     sigmoid(u)` typed below J = softplus(u) - t*u: ∂/∂t is 0), or the name is computed from more
-    than twice the output's statements (`check = a * 2` below y). A prediction or a logged error
-    above the loss reads about what the loss reads: no note."""
+    than twice the output's statements (`check = a * 2` below y), or it is named as a loss or y
+    (`err = yhat - y` logged below J). A prediction or a logged error above the loss reads about what
+    the loss reads: no note."""
     if graph.checked.output_pos is not None or _LOSS.fullmatch(graph.outputs[0]):
         return []
-    outs, args = graph.outs, graph.args  # (the columns: no equation objects for a 10⁵-line program)
+    args = graph.args  # (the columns: no equation objects for a 10⁵-line program)
     read = {i for ins in args for i in ins}
     sinks = [st.name for st in graph.statements if st.name not in graph.outputs and graph.slot_of[st.name] not in read]
     if not sinks:  # (every statement read: a chain to the output, the usual program)
         return []
+    meant = set(_astray(graph, sinks)) | {n for n in sinks if n == "y" or _LOSS.fullmatch(n)}
+    return [n for n in sinks if n in meant]  # (a loss, or the lecture's y, read by nothing: a docs red team's find)
+
+
+def _astray(graph: Graph, sinks: list[str]) -> list[str]:
+    """The sinks that read an input the output does not, or where the output reads no statement, or
+    that are computed from much more than the output is."""
+    outs, args = graph.outs, graph.args
     reached = {graph.slot_of[o] for o in graph.outputs}
     for out, ins in zip(reversed(outs), reversed(args)):
         if out in reached:

@@ -145,7 +145,10 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
             hint = f"a vector needs brackets: write {assigned.group(1)} = [{rhs[:60]}]"  # v = 1, 2
         inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
         if inside is not None and text[inside] == "[" and ";" in str(tok):
-            hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]"
+            parts = [p.strip() for p in text[inside + 1:].split("\n", 1)[0].split("]", 1)[0].split(";")]
+            hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]" if all(
+                re.fullmatch(r"[-+.\d\se,]*", p) for p in parts) else \
+                f"to put values one below the other (the lecture's [1; x]) write concat({', '.join(parts)[:80]})"
         before = text[: tok.start_pos].rstrip(" \t")
         if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
                                                                          or before[-1] in "_)]"):

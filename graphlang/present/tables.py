@@ -146,12 +146,15 @@ def sweep_table(rows: list[Any], best_forward: float | None, best_central: float
         if r.forward_error is None:  # (a step out of the domain: the row says so, not left out)
             t.add_row(f"{r.epsilon:.0e}", "— (a step leaves the domain)", "—")
             continue
-        f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "")
+        f = f"{r.forward_error:.3e}" + ("  ← best" if r.epsilon == best_forward else "") + (
+            "  (x + ε == x)" if r.note.startswith("x + ε") else "")
         c = "— (x − ε leaves the domain)" if r.central_error is None else \
             f"{r.central_error:.3e}" + ("  ← best" if r.epsilon == best_central else "")
         t.add_row(f"{r.epsilon:.0e}", f, c)
     note = Text("Too large an ε: truncation error (ε for one-sided, ε² for central differences); too small: "
-                "round-off (about eps/ε). The best are near √eps ≈ 1e-8 and ∛eps ≈ 1e-5.")
+                "round-off (about eps/ε). The best are near √eps ≈ 1e-8 and ∛eps ≈ 1e-5 for inputs of size about "
+                "1, and that times |x| for larger ones (the sweep steps by ε itself, `grad -m fd` by ε·max(1, |x|)); "
+                "where x + ε == x the step is lost in rounding.")
     return Group(t, note)
 
 

@@ -6,7 +6,7 @@ from collections import ChainMap
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from graphlang.errors import GraphlangError
+from graphlang.errors import GraphlangError, no_inputs
 from graphlang.ir.graph import Graph
 from graphlang.language.ast import Expr, postorder
 from graphlang.limits import gc_paused
@@ -85,9 +85,7 @@ def parts(program: HasGraph, shapes: list[Shape], wrt: list[str] | None) -> Part
     g = program.graph
     wrt = list(g.inputs) if wrt is None else wrt
     if not wrt:
-        raise GraphlangError("usage", "the program has no inputs: there is nothing to differentiate",
-                             hint="a name that is used but never assigned is an input, e.g. "
-                                  "`y = x^2`; or declare one: `input x`")
+        raise no_inputs()
     adj = adjoint.build(g, shapes, partials=False)  # (the terms alone)
     # Only the adjoints of nodes that depend on `wrt` lead to the gradient; the others (of
     # constants) are not needed and could be undefined where the gradient is not (g_n of x^n).
