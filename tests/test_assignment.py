@@ -320,7 +320,7 @@ def test_weights_let_staff_give_nothing_for_a_program_that_only_parses(tmp_path)
     reference itself is."""
     (tmp_path / "ref.cg").write_text("a = x * z\ny = sin(a) + x\n")
     base = 'reference = "ref.cg"\nat = { x = 2, z = 3 }\nask = ["y"]\npoints = 10\n'
-    (tmp_path / "plain.toml").write_text(base)
+    (tmp_path / "plain.toml").write_text(base + 'submit = "either"\n')  # (no [program] table: answers alone)
     (tmp_path / "weighted.toml").write_text(base + "[program]\nweights = { parses = 0, inputs = 0, derivatives = 2 }\n")
     wrong, right = "a = x * z\ny = a + x\n", "y = sin(x * z) + x\n"
     plain, weighted = Assignment.load(tmp_path / "plain.toml"), Assignment.load(tmp_path / "weighted.toml")

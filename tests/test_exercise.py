@@ -223,7 +223,7 @@ ASSIGNMENTS = {  # a TA's exercises: what each asks, and how
                 'at = { x = 0.5, z = 1.5 }\nask = ["tangents", "gradient"]\n[compare]\ncomparison = "decdig"\n'
                 'digits = 4\n'),
     "tangents": ('A = [[1, 2], [0, -1]]\nv = A @ [x, z]\nh = tanh(v)\ny1 = sum(h * h)\ny2 = x * exp(-z)\n'
-                 'output y1, y2\n', 'at = { x = 0.5, z = -0.4 }\nask = ["values", "tangents"]\nsubmit = "either"\n'
+                 'output y1, y2\n', 'at = { x = 0.5, z = -0.4 }\nask = ["values", "tangents"]\n'
                  '[compare]\ncomparison = "sigfig"\ndigits = 3\n'),
     "network": ("input x[3], t[3]\nparam alpha[3, 2], b1[2]\na = alpha.T @ x + b1\nyhat = softmax(a @ [[1, 0, 1], "
                 "[0, 1, 1]])\nJ = -sum(t * ln(yhat))\n",
@@ -231,6 +231,14 @@ ASSIGNMENTS = {  # a TA's exercises: what each asks, and how
                 'b1 = [0.1, -0.1] }\nfixed = ["t"]\nask = ["a", "g_a", "dJ/dalpha"]\nsubmit = "answers"\n'
                 '[compare]\ncomparison = "relabs"\nrtol = 0.01\natol = 0.001\n'),
 }
+
+
+def _by_hand(tmp_path) -> str:
+    """The shipped homework as a by-hand one: its worksheet prints the reference (it takes programs too)."""
+    home = PROGRAMS / "homework"
+    (tmp_path / "reference.cg").write_text((home / "reference.cg").read_text())
+    (tmp_path / "hand.toml").write_text('submit = "answers"\n' + (home / "assignment.toml").read_text())
+    return str(tmp_path / "hand.toml")
 
 
 @pytest.mark.parametrize("which", sorted(ASSIGNMENTS))
@@ -253,7 +261,7 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
         assert "| k | scalar | `k = 2` | 2 |" in md  # a named literal's value is given, not left blank
     elif which == "tangents":
         assert "Backward pass" not in md and "## Gradient" not in md and "g_y2" not in md
-        assert "The function (y1, y2)(x, z)" in md and "3 significant figures." in md and "or a .cg program" in md
+        assert "The function (y1, y2)(x, z)" in md and "3 significant figures." in md and ".cg program" not in md
         rows = re.findall(r"^\| (d\w+/d\w+) \|", md, re.M)
         assert sorted(rows) == sorted(q for q in asg.quantities if "/" in q)
         assert "| dy2/dz | `∂y2/∂z` |" in md and "| dh/dx | `∂h/∂v·dv/dx` |" in md  # the chain rule, by hand
@@ -264,9 +272,10 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
         assert "∂J/∂alpha = g_alpha" in md and "∂J/∂x" not in md and "∂J/∂t" not in md
         assert "graded to 3 significant figures, for a relative tolerance of 0.01" in md
         assert "Submit a JSON file" in md and ".cg program" not in md
-        (tmp_path / "a.toml").write_text((tmp_path / "a.toml").read_text().replace('"answers"', '"program"'))
-        refused = cli("exercise", "--assignment", str(tmp_path / "a.toml"), "-o", str(tmp_path / "out2"))
-        assert refused.code == 2 and "the students would copy it" in refused.err  # (the sheet prints the program)
+        for kind in ("program", "either"):  # (the sheet prints the program: handed back, it scored full marks)
+            (tmp_path / "b.toml").write_text((tmp_path / "a.toml").read_text().replace('"answers"', f'"{kind}"'))
+            refused = cli("exercise", "--assignment", str(tmp_path / "b.toml"), "-o", str(tmp_path / "out2"))
+            assert refused.code == 2 and "could hand it back as it stands" in refused.err, refused.err
     if shutil.which("pdflatex"):
         done = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "worksheet.tex"],
                               cwd=tmp_path / "out", capture_output=True, text=True, timeout=120)
@@ -276,7 +285,7 @@ def test_a_worksheet_of_ones_own_assignment_asks_what_it_asks(which, tmp_path, c
 def test_a_worksheet_writes_exp_beside_a_node_named_e(tmp_path, cli):
     """The lecture's program has a node e = a/b: the worksheet wrote d = e^{a}, which reads as that
     node to the power a (explain and the TikZ graph write \\exp; a visual review's find)."""
-    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path))
+    ran = cli("exercise", "--assignment", _by_hand(tmp_path), "-o", str(tmp_path))
     assert ran.code == 0, ran.err
     tex = (tmp_path / "worksheet.tex").read_text()
     assert "$d = \\exp\\left(a\\right)$" in tex and "e^{a}" not in tex
@@ -285,7 +294,7 @@ def test_a_worksheet_writes_exp_beside_a_node_named_e(tmp_path, cli):
 def test_a_worksheet_leaves_out_a_comment_that_runs_the_program(tmp_path, cli):
     """The lecture's program says `# Run it: graphlang run …` — one command gives every answer; the
     worksheets printed it (a visual review's find). The program's other comments stay."""
-    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path))
+    ran = cli("exercise", "--assignment", _by_hand(tmp_path), "-o", str(tmp_path))
     assert ran.code == 0, ran.err
     for name in ("worksheet.md", "worksheet.tex"):
         sheet = (tmp_path / name).read_text()
@@ -299,7 +308,7 @@ def test_an_instructors_worksheet_sends_no_student_to_the_key(tmp_path, cli):
     marks. An instructor's worksheet names answers_template.json instead, written beside it, whose keys
     are exactly the key's; a generated practice exercise keeps its self-check."""
     import json
-    ran = cli("exercise", "--assignment", str(PROGRAMS / "homework" / "assignment.toml"), "-o", str(tmp_path / "a"))
+    ran = cli("exercise", "--assignment", _by_hand(tmp_path), "-o", str(tmp_path / "a"))
     assert ran.code == 0, ran.err
     for name in ("worksheet.md", "worksheet.tex"):
         sheet = (tmp_path / "a" / name).read_text()
@@ -310,3 +319,21 @@ def test_an_instructors_worksheet_sends_no_student_to_the_key(tmp_path, cli):
     assert set(template) == set(key) and all(v is None for v in template.values())
     assert cli("exercise", "--seed", "1", "-o", str(tmp_path / "p")).code == 0
     assert "check --assignment assignment.toml" in (tmp_path / "p" / "worksheet.md").read_text()
+
+
+def test_the_worksheets_own_program_handed_back_scores_nothing(tmp_path, cli):
+    """An autograder red team's find: a generated exercise took programs too, and its worksheet prints
+    the program: handed back as a .cg, it scored 16/16 with no hand computation. A by-hand assignment
+    (no [program] table, or submit = "answers") grades answers only; the key still scores full marks."""
+    assert cli("exercise", "--seed", "7", "-o", str(tmp_path / "ex")).code == 0
+    asg = str(tmp_path / "ex" / "assignment.toml")
+    copied = cli("check", "--assignment", asg, "--submission", str(tmp_path / "ex" / "program.cg"), "--json")
+    assert copied.code == 1 and copied.json()["score"] == 0 and "not graded" in copied.out
+    key = cli("check", "--assignment", asg, "--answers", str(tmp_path / "ex" / "key.json"), "--json")
+    assert key.code == 0 and key.json()["score"] == key.json()["max_score"] > 0
+    at = Assignment.load(asg).at
+    (tmp_path / "ex" / "own.toml").write_text('reference = "program.cg"\nat = { ' + ", ".join(
+        f"{k} = {float(v)!r}" for k, v in at.items()) + " }\n")
+    assert Assignment.load(tmp_path / "ex" / "own.toml").submit == "answers"  # (no [program] table: by hand)
+    (tmp_path / "ex" / "own.toml").write_text((tmp_path / "ex" / "own.toml").read_text() + "[program]\n")
+    assert Assignment.load(tmp_path / "ex" / "own.toml").submit == "either"  # (programs too, checked as it says)

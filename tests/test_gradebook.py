@@ -8,11 +8,13 @@ import io
 import json
 import os
 import sys
+from fractions import Fraction
 
 import pytest
 from conftest import PROGRAMS
 
 from graphlang.grading import gradebook
+from graphlang.grading.report import Item, Report
 
 HW = PROGRAMS / "homework"
 
@@ -127,3 +129,12 @@ def test_a_skipped_file_has_no_score_in_the_gradebook():
     table = {r["submission"]: r for r in csv.DictReader(io.StringIO(csv_text(rows)))}
     assert table["a.json"]["score"] == "7" and table["notes.txt"]["score"] == ""
     assert table["notes.txt"]["status"] == "skipped" and table["notes.txt"]["max_score"] == ""
+
+
+def test_a_score_is_the_exact_sum_of_its_items_on_every_python():
+    """An autograder red team's find: one submission scored 9.333333333333334 on Python 3.11 and
+    9.333333333333332 on 3.13 (whose `sum` of floats is compensated). The score is the float nearest
+    the exact sum of the item scores (fractions.Fraction: exact rationals)."""
+    for scores in ([10 / 3 * 2 / 10] * 10 + [0.1] * 7, [0.1] * 10, [1 / 3] * 28, [2 / 3, 2 / 3, 2 / 3, 0.2, 0.3]):
+        report = Report(items=[Item(f"q{k}", 100.0, s, True) for k, s in enumerate(scores)])
+        assert report.score == float(sum(Fraction(s) for s in scores)), scores

@@ -7,6 +7,7 @@ figures and goes on from the rounded numbers."""
 
 from __future__ import annotations
 
+import json
 import math
 import random
 
@@ -15,6 +16,7 @@ import pytest
 
 import graphlang
 from graphlang.checker import grade_answers
+from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.compare import Comparison
 
 LECTURE = "a = x * z\nb = ln(x)\nc = sin(b)\nd = exp(a)\ne = a / b\nf = c / a\ny = d + e + f\n"
@@ -404,3 +406,35 @@ def test_a_step_through_ties_is_credited_only_as_far_as_the_rounding_can_move_it
         return {i.name: i.score for i in rep.items}["m"]
     assert score(1.005) == 1.0 and score(1.01) == 1.0
     assert score(1.015) == 0.0 and score(1.025) == 0.0
+
+
+def test_a_rounded_term_moves_its_sum_one_way_only():
+    """An autograder red team's find: with every earlier answer right to 6 figures, dy/dx = 1218
+    passed (true 1208.38; 3 figures allow 1203.4 … 1213.4). By hand: dy/dx = g_a·z + g_b·(1/x) =
+    404.854·3 − 12.36·0.5 = 1214.562 − 6.18 = 1208.382; a student who rounds the term 1214.562 to
+    1210 gets 1203.82 — rounding never takes it above 1214.562 − 6.18, so the band is
+    [1203.82 − 5, 1208.382 + 5] (half a unit of the third figure of 1200 is 5)."""
+    earlier = {"a": 6.0, "b": 0.693147, "c": 0.638961, "d": 403.429, "e": 8.65617, "f": 0.106494, "y": 412.191,
+               "g_y": 1.0, "g_f": 1.0, "g_e": 1.0, "g_d": 1.0, "g_c": 0.166667, "g_b": -12.36, "g_a": 404.854}
+    low, high = 404.854 * 3 - 12.36 * 0.5 - (1214.562 - 1210) - 5, 404.854 * 3 - 12.36 * 0.5 + 5
+    for answer in (1198.0, 1199.0, 1203.0, 1210.0, 1213.0, 1214.0, 1218.0):
+        rep = grade_answers(LECTURE, {**earlier, "dy/dx": answer}, AT, quantities=[*earlier, "dy/dx"], comparison=C3)
+        (item,) = [i for i in rep.items if i.name == "dy/dx"]
+        assert item.passed == (low <= answer <= high), (answer, item.message)
+
+
+def test_too_few_figures_get_no_credit_from_earlier_answers():
+    """An autograder red team's find: every answer to 2 figures; s, l, g_s failed "3 significant
+    figures expected" while dJ/dx = 0.31, as short, passed as carried forward from them."""
+    ref = "u = w * x + b\ns = sigmoid(u)\nl = (s - t)^2\nJ = l + 0.1 * w^2\n"
+    at = {"w": 0.5, "x": 0.7, "b": -1.0, "t": 1.0}
+    true = graphlang.parse(ref).evaluate(at)
+    exact = {"u": true.values["u"], "s": true.values["s"], "g_s": true.adjoints["s"], "g_u": true.adjoints["u"],
+             "dJ/db": true.gradient["b"]}
+    answers, _ = parse_answers(json.dumps({k: _sig(v, 2) for k, v in exact.items()}).encode(), "a.json")  # as typed
+    rep = grade_answers(ref, answers, at, quantities=list(answers), comparison=C3)
+    short = [i for i in rep.items if not i.passed]
+    assert "dJ/db" in [i.name for i in short] and not any(i.ecf for i in rep.items), \
+        [(i.name, i.passed, i.message) for i in rep.items]
+    full = {k: _sig(v, 3) for k, v in exact.items()}  # (the same answers to 3 figures: all right)
+    assert grade_answers(ref, full, at, quantities=list(full), comparison=C3).passed

@@ -37,7 +37,8 @@ def serve(host: Annotated[str, typer.Option(
             from graphlang.web import app as web  # starlette and uvicorn: the optional web extra
         except ImportError as err:
             raise GraphlangError("usage", f"graphlang serve needs the web extra ({err.name} is not installed)",
-                                 hint="pip install 'graphlang[web]'") from None
+                                 hint="in graphlang's source folder: pip install -e '.[web]' "
+                                 "(the graphlang on PyPI is another project)") from None
         web.serve(host, port, workers=workers, timeout=timeout, open_browser=open_browser)
     guarded(s, body)
 

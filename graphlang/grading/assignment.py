@@ -11,7 +11,8 @@ load (a usage error naming the file and the key); after that grading a submissio
     visibility = "visible"            # Gradescope's: visible, hidden, after_due_date, after_published
     ecf = true                        # credit errors carried forward (or a share: 0.5)
     fixed = ["t"]                     # labels: PrairieLearn keeps them; checks draw 0/1 or one-hot
-    submit = "either"                 # or "answers" (by hand: a program scores 0) or "program"
+    submit = "answers"                # by hand: a program scores 0; or "program", or "either" (the
+                                      # default where a [program] table says how to check programs)
     [compare]                         # relabs (rtol, atol) | sigfig (digits) | decdig (digits)
     comparison = "sigfig"
     digits = 3
@@ -73,7 +74,8 @@ class Assignment:
     visibility: str = "visible"
     ecf: bool | float = True  # or the share of a carried-forward step's points (0.5: half)
     fixed: list[str] = field(default_factory=list)  # labels: PrairieLearn keeps them, checks draw 0/1
-    submit: str = "either"  # what is graded: "answers" (a by-hand homework), "program", or either
+    submit: str = "either"  # "answers" (by hand), "program", or either (an assignment file: answers, or
+    # either where it has a [program] table; `check REF.cg` without one grades what it is given)
     check_points: int = opts.CHECK_POINTS
     seed: int = 0
     required: list[str] = field(default_factory=list)
@@ -125,12 +127,14 @@ class Assignment:
     def worksheets(self) -> dict[str, str]:
         """worksheet.md and worksheet.tex of what this assignment asks (its quantities, precision, the
         kind of submission, its labels) and key.json (`graphlang exercise --assignment`)."""
-        if self.submit == "program":  # (the sheet prints the reference: it would hand out the answer)
-            raise GraphlangError("usage", 'a worksheet prints the reference program, and this assignment says '
-                                 'submit = "program": the students would copy it', hint='describe the function '
-                                 'in your own words; worksheets are for submit = "answers" (or "either")')
+        if self.submit != "answers":  # (the sheet prints the reference: a program handed back scored full marks)
+            raise GraphlangError("usage", 'a worksheet prints the reference program, and this assignment takes '
+                                 f'a program (submit = "{self.submit}"): '
+                                 'the students could hand it back as it stands', hint='add submit = "answers" to '
+                                 'the assignment (a by-hand homework: a .cg then scores 0, saying why); for a '
+                                 'program homework describe the function in your own words, not with a worksheet')
         sheet = dataclasses.replace(sheet_for(self.reference, self.quantities, self.comparison.expects()
-                                              + self.comparison.why(), self.submit), graded=True)
+                                              + self.comparison.why()), graded=True)
         title, args = self.title or "Backpropagation by hand", (self.reference, self.at)
         return {"worksheet.md": worksheet.markdown(*args, title, self.fixed, sheet),
                 "worksheet.tex": worksheet.latex(*args, title, self.fixed, sheet),
@@ -196,7 +200,7 @@ class Assignment:
                 "ask": list(self.quantities), "points": float(self.default_points),
                 "max_score": float(self.max_score), "show_expected": self.show_expected,
                 "visibility": self.visibility, "ecf": self.ecf, **({"fixed": list(self.fixed)} if self.fixed else {}),
-                **({"submit": self.submit} if self.submit != "either" else {}),
+                "submit": self.submit,
                 "compare": cmp(self.comparison),
                 **({"quantities": per} if per else {}),
                 "program": {"check_points": self.check_points, "seed": self.seed, "required": list(self.required),
@@ -292,8 +296,10 @@ def _fields(data: Mapping[str, Any], base: Path) -> dict[str, Any]:
         out["visibility"] = data["visibility"]
     if "fixed" in data:
         out["fixed"] = opts.names("fixed", data["fixed"])
-    if "submit" in data:
-        out["submit"] = opts.submit_kind(data["submit"])
+    # what is graded: as said, else answers worked by hand, and programs too only where a [program] table
+    # says how to check them (an autograder red team's find: the reference program, printed on the
+    # worksheet, scored full marks on a by-hand homework when handed back as a .cg)
+    out["submit"] = opts.submit_kind(data.get("submit", "either" if "program" in data else "answers"))
     if "max_score" in data:
         out["max_score"] = opts.number("max_score", data["max_score"], 0.0, opts.MAX_SCORE * 1000, open_low=True)
     out["comparison"] = Comparison.from_mapping(_table(data, "compare", COMPARE_KEYS), where="[compare] ")

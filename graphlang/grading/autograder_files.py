@@ -41,7 +41,8 @@ SERVER_PY = '''"""PrairieLearn question code, written by `graphlang autograder p
 generate(data): a point per variant near the assignment's, where the reference is defined, and the
 correct answers. grade(data): graphlang grades data["submitted_answers"] (points, comparisons, error
 carried forward from assignment.toml) and sets score, partial_scores and feedback.
-The course's PrairieLearn image needs graphlang installed (pip install graphlang).
+The course's PrairieLearn image needs graphlang installed from its source or its wheel (the one inside
+`graphlang autograder gradescope`'s zip): `pip install graphlang` fetches an unrelated PyPI project.
 """
 
 import dataclasses

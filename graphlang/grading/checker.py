@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
+from graphlang.grading import compare as cmps
 from graphlang.grading import options as opts
 from graphlang.grading import tangents
 from graphlang.grading.answerform import as_numbers, malformed, unanswered, well_formed
@@ -210,7 +211,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                 keep(q, env.get(q))
             continue
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
-        if not why and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
+        # no credit from earlier answers for too few figures: the same fault refused elsewhere (a red team's find)
+        short_of = cmp.kind in ("sigfig", "decdig") and cmps.too_few_figures(given[q], cmp, as_typed=True)
+        steps = not why and not short_of
+        if steps and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
                                                         of, scale, spans):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
@@ -218,7 +222,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             keep(q)
             item.message = "right from your own rounded earlier answers"
             continue
-        if share and not why and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
+        if share and steps and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
                                                  right, hidden=not show_expected, fixed=public,
                                                  cmp_of=of, spans=spans):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True

@@ -149,12 +149,20 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
     if reveal and how.close(got, w):
         return False, f"close: check your rounding ({how.expects()} expected{how.why()})"
     typed = got if written is None else written  # (as given: not with a hidden 0's roundoff zeroed)
+    if not reveal and too_few_figures(typed, how):
+        return False, f"incorrect ({how.expects()} expected{how.why()}; it is read as {_short_figures(typed)})"
+    return False, "incorrect"
+
+
+def too_few_figures(typed: Any, how: Comparison, as_typed: bool = False) -> bool:
+    """Fewer significant figures (decdig: decimals) written than the comparison asks, on some element;
+    `as_typed`: only where every element's text is known (a Python float 50.0 may have been typed 50.0)."""
+    if as_typed and not all(getattr(leaf, "text", None) is not None for leaf in _leaves(typed)):
+        return False
     asked, given = how.figures(), figures_given(typed)
     if how.kind == "decdig":  # (digits after the point, as written: 0.895 where 4 are asked; a TA's find)
         asked, given = how.digits, decimals_given(typed)
-    if not reveal and asked is not None and given is not None and given < asked:
-        return False, f"incorrect ({how.expects()} expected{how.why()}; it is read as {_short_figures(typed)})"
-    return False, "incorrect"
+    return asked is not None and given is not None and given < asked
 
 
 def decimals_given(got: Any) -> int | None:

@@ -89,8 +89,8 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
         if got.shape != np.shape(carried):
             return False
         earlier = {n: student[n] for n in sorted(used) if n in student and n != q}
-        allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
-        if not any(np.all((off <= above + allow) & (-off <= below + allow)) for below, above in (
+        (down, up), allow, off = slack(step, terms, mixed), cmp.allowance(carried), got - carried
+        if not any(np.all((off <= above + up + allow) & (-off <= below + down + allow)) for below, above in (
                 rounding_range(step, mixed, earlier, cmp_of or (lambda n: cmp), carried,  # (g_d = 1 exactly: none)
                                {n: env[n] for n in earlier if n in env}, spans, per_element)
                 for per_element in (False, True))):  # (element by element only where the first refuses)
@@ -145,8 +145,8 @@ def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], stud
             got = _range(q, form, forward, env, student, right, cmp_of, spans, every=True)
             if got is not None and np.shape(got[0]) == v.shape:
                 carried, below, above, used, terms, mixed = got[:6]
-                loose = slack(used, terms, mixed)  # (local derivatives rounded as explain prints them)
-                lo, hi = np.minimum(lo, carried - below - loose), np.maximum(hi, carried + above + loose)
+                down, up = slack(used, terms, mixed)  # (local derivatives rounded as explain prints them)
+                lo, hi = np.minimum(lo, carried - below - down), np.maximum(hi, carried + above + up)
                 found = True
     if not found:  # (no way to compute it from their answers: anywhere its digits round from)
         return v - h, v + h
@@ -211,8 +211,8 @@ def _rounded_by(q: str, step: list[Any], forward: dict[str, Any], env: dict[str,
         return False
     # and in a chain rule's terms (not a value's statement) each local derivative rounded to the figures
     # asked, as explain prints it (1.44·3 − 12.5·0.5 = −1.93 where the unrounded factors give −1.916)
-    allow, off = cmp.allowance(carried) + slack(step, terms, mixed), got - carried
-    return bool(np.all((off <= above + allow) & (-off <= below + allow)))
+    (down, up), allow, off = slack(step, terms, mixed), cmp.allowance(carried), got - carried
+    return bool(np.all((off <= above + up + allow) & (-off <= below + down + allow)))
 
 
 def _as_nodes(e: Any, answered: dict[int, str]) -> Any:

@@ -3,6 +3,7 @@ feedback, as text, JSON, Gradescope's results.json and PrairieLearn's partial sc
 
 from __future__ import annotations
 
+import math
 import reprlib
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,14 +47,15 @@ class Report:
 
     @property
     def score(self) -> float:
-        got, top = sum(i.score for i in self.items), self.max_score
+        got, top = math.fsum(i.score for i in self.items), self.max_score  # (exact: the same bits on
+        # every Python; `sum` of floats is compensated from 3.12 on, and a score's last digit moved)
         if abs(got - top) <= 1e-12 * top:  # every item's points: the maximum itself
             got = top
         return float(min(max(got, 0.0), top))
 
     @property
     def max_score(self) -> float:
-        return float(self.total if self.total is not None else sum(i.max_score for i in self.items))
+        return float(self.total if self.total is not None else math.fsum(i.max_score for i in self.items))
 
     @property
     def passed(self) -> bool:

@@ -45,26 +45,34 @@ class Spans(dict[str, Any]):
 
 
 def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tuple[str, Any]] | None,
-             true: dict[str, Any] | None = None) -> Callable[..., Any]:
-    """How far a chain rule's terms may move with their local derivatives rounded to the figures (or
-    decimals) asked, as explain prints them; 0 for a value's statement, and for relabs (no digits).
-    The rounding of the local derivative at the student's written values or, `true`, at the true ones
-    (a student who keeps full precision rounds 1 − tanh²(2.5) = 0.0265923, not 1 − 0.9866²: a review's
-    honest students refused, once right answers no longer moved by a whole digit)."""
+             true: dict[str, Any] | None = None) -> Callable[..., tuple[Any, Any]]:
+    """How far below and above a chain rule's terms may move with their local derivatives rounded to
+    the figures (or decimals) asked, as explain prints them, or each term rounded before the sum; 0 for
+    a value's statement, and for relabs (no digits). The rounding of the local derivative at the
+    student's written values or, `true`, at the true ones (a student who keeps full precision rounds
+    1 − tanh²(2.5) = 0.0265923, not 1 − 0.9866²: a review's honest students refused, once right answers
+    no longer moved by a whole digit). Each rounding moves its term one way only: 1214.56 rounds to
+    1210, never up (a red team's dy/dx = 1218 passed for 1208.38, a band of ±4.56 on each side)."""
     if q in forward or cmp.kind not in ("sigfig", "decdig"):
-        return lambda step, terms, env: 0.0
-    return lambda step, terms, env: sum(
-        np.maximum(np.maximum(_rounding_of_local(k, e, t, env, cmp, locals_),
-                              _rounding_of_local(k, e, t, true, cmp, locals_) if true is not None else 0.0),
-                   np.abs(_round_as(t, cmp) - t) if len(terms) > 1 else 0.0)  # (each term rounded, then summed)
-        for k, (e, t) in enumerate(zip(step, terms)))
+        return lambda step, terms, env: (0.0, 0.0)
+
+    def moves(step: list[Any], terms: list[Any], env: dict[str, Any]) -> tuple[Any, Any]:
+        down: Any = 0.0
+        up: Any = 0.0
+        for k, (e, t) in enumerate(zip(step, terms)):
+            ways = [_rounding_of_local(k, e, t, env, cmp, locals_)]
+            ways += [_rounding_of_local(k, e, t, true, cmp, locals_)] if true is not None else []
+            ways += [_round_as(t, cmp) - t] if len(terms) > 1 else []  # (each term rounded, then summed)
+            down, up = down + np.maximum(0.0, -np.minimum.reduce(ways)), up + np.maximum(0.0, np.maximum.reduce(ways))
+        return down, up
+    return moves
 
 
 def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cmp: Comparison,
                        locals_: list[tuple[str, Any]] | None) -> np.ndarray:
     """How far the k-th chain-rule term g_c·∂c/∂a (forward mode: ∂a/∂u·du/dx) moves when its local
     derivative is rounded as asked, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6):
-    |g_c|·|round(p) − p| per element. Not a blanket share of the term: an exact local derivative
+    g_c·(round(p) − p) per element, signed. Not a blanket share of the term: an exact local derivative
     (x = 2) rounds nothing (a red team's 805 for g_a·x = 405·2 passed). A term whose factors are not
     known (matrix calculus, or factors that do not broadcast: an outer product's g_u and x), the
     term's own rounding (a blanket 0.5 % of it passed dJ/dW off by 3-5 units in its last figure)."""
@@ -74,12 +82,12 @@ def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cm
             if found is not None and found[1] is not None:
                 carried, local = found
                 p = np.asarray(value_of(local, env), dtype=np.float64)
-                moved = np.abs(np.asarray(env[carried], dtype=np.float64)) * np.abs(_round_as(p, cmp) - p)
+                moved = np.asarray(env[carried], dtype=np.float64) * (_round_as(p, cmp) - p)
                 if moved.shape == term.shape:
                     return moved
     except (KeyError, ValueError, TypeError, FloatingPointError):
         pass
-    return np.abs(_round_as(term, cmp) - term)
+    return _round_as(term, cmp) - term
 
 
 def _tangent_factors(e: Any) -> tuple[str, Any] | None:

@@ -23,8 +23,7 @@ class Sheet:
     adjoints: tuple[str, ...] | None = None  # the nodes whose adjoint is asked (None: every one)
     gradient: tuple[str, ...] | None = None  # the inputs whose ∂y/∂x is asked (None: all but the fixed)
     tangents: tuple[tuple[str, str], ...] = ()  # (node, input): the node's tangent in the pass seeded there
-    precision: str = "3 significant figures"
-    submit: str = "answers"
+    precision: str = "3 significant figures"  # (answers only: a worksheet prints the reference program)
     values: tuple[str, ...] | None = None  # the nodes whose value is graded (None: every one)
     # an instructor's own assignment: no command that grades with assignment.toml, which holds the
     # reference (a TA's find: the worksheet told students to check themselves against the key)
@@ -36,9 +35,9 @@ class Sheet:
         return bool(self.tangents) and self.adjoints == ()
 
 
-def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str) -> Sheet:
+def sheet_for(prog: Program, quantities: list[str], precision: str) -> Sheet:
     """An assignment's sheet from the quantities it asks (canonical keys: values, adjoints, gradient,
-    tangents), its precision in words and its kind of submission."""
+    tangents) and its precision in words."""
     prefix = adjoint.choose_prefix(prog.names)
     adjoints: list[str] = []
     gradient: list[str] = []
@@ -55,7 +54,7 @@ def sheet_for(prog: Program, quantities: list[str], precision: str, submit: str)
     every = node_values(prog)  # (all the nodes asked: nothing to say; a named literal's value is given)
     moved = {a[2:] for a in node_adjoints(prog, every)} - set(prog.inputs)
     return Sheet(None if set(adjoints) == moved else tuple(adjoints), tuple(gradient), tuple(tangent), precision,
-                 submit, None if set(values) == set(every) else tuple(values))
+                 None if set(values) == set(every) else tuple(values))
 
 
 def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool) -> list[str]:
@@ -83,16 +82,9 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
     grade = code("graphlang check --assignment assignment.toml --answers answers.json")
     if sheet.graded:
         names = code("answers_template.json")
-        return [_shown_output(prog, m, name), *steps, f"Answers are graded to {sheet.precision}. " + {
-            "answers": f"Submit a JSON file of answers: {names} names every one to fill in.",
-            "program": "Submit a .cg program computing the same function.",
-            "either": f"Submit a JSON file of answers ({names} names every one to fill in) or a .cg "
-                      "program computing the same function."}[sheet.submit]]
-    how = {"answers": f"Submit a JSON file of answers ({template} writes one to fill in); {grade} grades it.",
-           "program": "Submit a .cg program computing the same function ("
-                      f"{code('graphlang check --assignment assignment.toml --submission yours.cg')} grades it).",
-           "either": f"Submit a JSON file of answers ({template} writes one to fill in) or a .cg program computing "
-                     f"the same function; {grade} (or {code('--submission yours.cg')}) grades it."}[sheet.submit]
+        return [_shown_output(prog, m, name), *steps, f"Answers are graded to {sheet.precision}. Submit a JSON file "
+                f"of answers: {names} names every one to fill in."]
+    how = f"Submit a JSON file of answers ({template} writes one to fill in); {grade} grades it."
     return [_shown_output(prog, m, name), *steps, f"Answers are graded to {sheet.precision}. {how}"]
 
 

@@ -31,7 +31,7 @@ from graphlang.symbolic.texnames import tensor_names, tensors_in
 # --- the assignment and the key --------------------------------------------------------------------
 def assignment_table(title: str, at: dict[str, Any], fixed: list[str] | None = None) -> dict[str, Any]:
     """The assignment of a generated exercise (reference: program.cg beside it); `fixed`: its labels."""
-    return {"title": title, "at": at, "ask": ["values", "adjoints", "gradient"], "points": 1,
+    return {"title": title, "at": at, "ask": ["values", "adjoints", "gradient"], "points": 1, "submit": "answers",
             "show_expected": False, "visibility": "visible", "ecf": True, **({"fixed": fixed} if fixed else {}),
             "compare": {"comparison": "sigfig", "digits": 3}, "limits": {"timeout": 10, "memory_mb": 1024}}
 

@@ -16,7 +16,8 @@ def pyplot() -> Any:
         import matplotlib.pyplot as plt
     except ImportError:
         raise GraphlangError("usage", "--plot needs matplotlib, which is not installed",
-                             hint="pip install 'graphlang[plot]'") from None
+                             hint="in graphlang's source folder: pip install -e '.[plot]' "
+                                 "(the graphlang on PyPI is another project)") from None
     return plt
 
 
