@@ -680,7 +680,7 @@ def test_an_assignment_may_take_one_kind_of_submission(tmp_path, cli, submit):
     assert rows[refused]["root_cause"] is None  # not counted as a first wrong step in the gradebook
     from graphlang.grading import gradebook
     header = gradebook.csv_text(list(rows.values())).splitlines()[0].split(",")
-    kinds = {c.startswith("program: ") for c in header[2:-2] if c != "program parses and checks"}
+    kinds = {c.startswith("program: ") for c in header[2:-3] if c != "program parses and checks"}
     assert kinds == {submit == "program"}, header  # one set of columns: the refused file's items are the asked kind's
     root = tmp_path / "gs"
     (root / "source").mkdir(parents=True)
@@ -783,3 +783,18 @@ def test_a_template_left_above_a_filled_copy_and_a_half_filled_answer(tmp_path):
         answers, _ = parse_answers(text)
         item = grade_answers(ref, answers, {"x": [1, 2]}, quantities=["u"]).items[0]
         assert item.message == said and item.passed == (not said), (text, item)
+
+
+def test_inputs_declared_with_another_shape_fail_the_inputs_check(tmp_path):
+    """An autograder red team's find: c[2, 1] and x[2, 1] (lecture-style columns) for vectors c[2],
+    x[2] passed "inputs", then the value and every derivative failed on the same shape error."""
+    (tmp_path / "ref.cg").write_text("input W[2, 2], c[2], x[2]\nh = tanh(W @ x + c)\nJ = sum(h * h)\n")
+    (tmp_path / "a.toml").write_text('reference = "ref.cg"\nat = { W = [[1, 0.5], [0, 1]], c = [0.1, -0.2], '
+                                     'x = [0.3, 0.4] }\nask = ["J"]\n[program]\n')
+    asg = Assignment.load(tmp_path / "a.toml")
+    columns = asg.grade_program("input W[2, 2], c[2, 1], x[2, 1]\nh = tanh(W @ x + c)\nJ = sum(h * h)\n")
+    by = {i.name: i for i in columns.items}
+    assert not by["inputs"].passed and "c is declared with shape [2, 1], the reference's c has shape [2]" in \
+        by["inputs"].message and columns.root_cause == "inputs"
+    assert asg.grade_program("input W[2, 2], c[2], x[2]\nh = tanh(W @ x + c)\nJ = sum(h * h)\n").passed
+    assert asg.grade_program("h = tanh(W @ x + c)\nJ = sum(h * h)\n").passed  # (undeclared: shapes from the values)

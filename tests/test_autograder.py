@@ -87,6 +87,8 @@ def _valid(results: dict) -> None:
     output, visibility); the score is the tests' sum here."""
     assert isinstance(results["score"], float) and isinstance(results["tests"], list) and results["tests"]
     assert results["visibility"] in VISIBILITY and results["stdout_visibility"] in VISIBILITY
+    formats = ("text", "html", "simple_format", "md", "ansi")  # (Gradescope's output formats; text keeps carets)
+    assert results["output_format"] == results["test_output_format"] == "text" and "text" in formats
     for t in results["tests"]:
         assert set(t) == {"name", "score", "max_score", "status", "output", "visibility"}
         assert isinstance(t["name"], str) and isinstance(t["output"], str)

@@ -49,9 +49,9 @@ def test_csv_has_a_column_per_quantity_and_escapes_formulas():
     rows = [_row("=cmd().json", 3.0, items=[{"name": "a", "score": 1.0}, {"name": "g_a", "score": 2.0}]),
             _row("x.json", 1.0, items=[{"name": "g_a", "score": 1.0}, {"name": "b", "score": 0.0}])]
     table = list(csv.reader(io.StringIO(gradebook.csv_text(rows))))
-    assert table[0] == ["submission", "status", "a", "g_a", "b", "score", "max_score"]
-    assert table[1] == ["'=cmd().json", "graded", "1", "2", "", "3", "10"]
-    assert table[2] == ["x.json", "graded", "", "1", "0", "1", "10"]
+    assert table[0] == ["submission", "status", "a", "g_a", "b", "score", "max_score", "note"]
+    assert table[1] == ["'=cmd().json", "graded", "1", "2", "", "3", "10", ""]
+    assert table[2] == ["x.json", "graded", "", "1", "0", "1", "10", ""]
 
 
 def test_a_programs_checks_are_not_mixed_with_answers_of_the_same_name():
@@ -61,7 +61,7 @@ def test_a_programs_checks_are_not_mixed_with_answers_of_the_same_name():
                                        {"name": "dJ/dw1", "score": 1.54545}])]
     table = list(csv.reader(io.StringIO(gradebook.csv_text(rows))))
     assert table[0] == ["submission", "status", "dJ/dw1", "program: output value", "program: dJ/dw1", "score",
-                        "max_score"]
+                        "max_score", "note"]
     assert table[1][2:5] == ["2", "", ""] and table[2][2:5] == ["", "1.54545", "1.54545"]
 
 
@@ -138,3 +138,23 @@ def test_a_score_is_the_exact_sum_of_its_items_on_every_python():
     for scores in ([10 / 3 * 2 / 10] * 10 + [0.1] * 7, [0.1] * 10, [1 / 3] * 28, [2 / 3, 2 / 3, 2 / 3, 0.2, 0.3]):
         report = Report(items=[Item(f"q{k}", 100.0, s, True) for k, s in enumerate(scores)])
         assert report.score == float(sum(Fraction(s) for s in scores)), scores
+
+
+def test_a_students_nested_folder_is_graded_and_a_skipped_one_says_why(tmp_path, cli):
+    """An autograder red team's finds: erin/sub/answers.json was skipped (the Gradescope runner
+    grades it), and a folder of two answer files had a blank score and nothing saying why."""
+    key = (HW / "submissions" / "correct.json").read_bytes()
+    folder = tmp_path / "lms"
+    (folder / "erin" / "sub").mkdir(parents=True)
+    (folder / "erin" / "sub" / "answers.json").write_bytes(key)
+    (folder / "dave").mkdir()
+    (folder / "dave" / "a.json").write_bytes(key)
+    (folder / "dave" / "b.json").write_bytes(key)
+    (folder / "carol").mkdir()
+    ran = cli("check", "--assignment", str(HW / "assignment.toml"), "--batch", str(folder), "--csv",
+              str(tmp_path / "g.csv"))
+    table = {r["submission"]: r for r in csv.DictReader(io.StringIO((tmp_path / "g.csv").read_text()))}
+    assert table["erin/answers.json"]["score"] == table["erin/answers.json"]["max_score"] == "18", ran.err
+    assert table["dave"]["score"] == "" and "2 .cg or .json files" in table["dave"]["note"]
+    assert table["carol"]["score"] == "" and "no .cg or .json files" in table["carol"]["note"]
+    assert table["erin/answers.json"]["note"] == ""

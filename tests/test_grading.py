@@ -1264,3 +1264,20 @@ def test_a_long_check_point_named_only_in_a_note_is_written_out_too():
     assert rep.passed and "Not compared at" in said and re_.search(r"check point \d+", said), rep.feedback
     for label in set(re_.findall(r"check point \d+", said)):
         assert any(f.startswith(f"{label}: x=") for f in rep.feedback), (label, rep.feedback)
+
+
+def test_a_step_refused_for_a_wrong_zero_says_so():
+    """An autograder red team's find: g_r = 0 (a forgotten branch) and dJ/dw worked from it was
+    "incorrect" with no word why the consistent step was refused. By hand: J = l + r with r = 0.5·w²,
+    so g_r = 1 (not 0), and dJ/dw = g_u·x + g_r·w."""
+    ref = "u = w * x + b\ns = sigmoid(u)\nl = (s - t)^2\nr = 0.5 * w^2\nJ = l + r\n"
+    at = {"w": 0.5, "x": 0.7, "b": -1.0, "t": 1.0}
+    true = graphlang.parse(ref).evaluate(at)
+    g_u = float(true.adjoints["u"])
+    answers = {"g_r": 0.0, "g_u": g_u, "dJ/dw": g_u * 0.7 + 0.0 * 0.5}
+    rep = grade_answers(ref, answers, at, quantities=list(answers))
+    by = {i.name: i for i in rep.items}
+    assert not by["g_r"].passed and by["g_u"].passed and not by["dJ/dw"].passed
+    assert "it reads your g_r = 0, which is wrong" in by["dJ/dw"].message
+    fine = grade_answers(ref, {**answers, "g_r": 1.0, "dJ/dw": g_u * 0.7 + 0.5}, at, quantities=list(answers))
+    assert fine.passed and "reads your" not in " ".join(i.message for i in fine.items)

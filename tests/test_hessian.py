@@ -8,6 +8,7 @@ import pytest
 from conftest import PROGRAMS
 
 import graphlang
+from graphlang import GraphlangError
 
 
 def test_title_uses_no_letters_that_could_be_nodes(cli, write):
@@ -197,3 +198,39 @@ def test_the_mixed_blocks_are_each_others_transpose_exactly():
         return anp.sum((anp.tanh(W @ at["x"] + at["b"]) - at["t"]) ** 2)
     want = autograd.hessian(J)(at["W"])  # shape W.shape + W.shape: ∂/∂W_kl of ∂J/∂W_ij at [i, j, k, l]
     np.testing.assert_allclose(np.asarray(h["W"]["W"]), np.transpose(want, (2, 3, 0, 1)), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("source", "at"), [
+    ("y = (x ^ 200) ^ 0.01\n", 10.0),  # x², whose Hessian is 2: the program's said 398
+    ("t = exp(x)\ny = t ^ 0.01\n", 700.0),  # exp(0.01·x): 1e-4·exp(7) = 0.10966; it said 10.966
+    ("t = exp(x)\ny = t ^ -1\n", 300.0),  # exp(-x): +5.1e-131; it said −5.1e-131
+])
+def test_a_power_whose_derivative_underflows_is_an_error_not_a_wrong_hessian(source, at):
+    """A differential fuzzer's find (sympy the oracle): t^(c-2) of a large t underflowed to 0 and
+    then met t's large derivatives, so a whole term of the Hessian was lost, silently."""
+    prog = graphlang.parse(source)
+    with pytest.raises(GraphlangError) as info:
+        prog.hessian({"x": at})
+    assert info.value.kind == "domain" and "underflows float64" in info.value.message
+    assert "write the power another way" in info.value.hint
+
+
+def test_a_tiny_base_keeps_its_tiny_derivatives():
+    """x^3 at 1e-200: 3x² = 3e-400 rounds to 0 as the value x³ does (no error), and the Hessian 6x
+    is 6e-200; (x^2)^0.5 = |x| has Hessian 0 at 3 (by hand)."""
+    cube = graphlang.parse("y = x ^ 3\n")
+    assert cube.gradient({"x": 1e-200})["x"] == 0.0 and cube.hessian({"x": 1e-200})["x"]["x"] == pytest.approx(6e-200)
+    assert graphlang.parse("y = (x ^ 2) ^ 0.5\n").hessian({"x": 3.0})["x"]["x"] == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(GraphlangError, match="underflows"):  # (the gradient too: −0.5·t^-1.5 of t = e^700)
+        graphlang.parse("t = exp(x)\ny = t ^ -0.5\n").gradient({"x": 700.0})
+
+
+def test_a_direction_of_zero_holds_that_input_fixed():
+    """A differential fuzzer's find: y = x ^ z at x = -2, z = 3 along x=1, z=0 was a domain error
+    (∂y/∂z = x^z·ln x has no real value there), though the derivative along it is ∂y/∂x =
+    z·x^(z-1) = 3·4 = 12 by hand, as grad --wrt x says."""
+    prog = graphlang.parse("y = x ^ z\n")
+    assert prog.tangents({"x": -2.0, "z": 3.0}, {"x": 1.0, "z": 0.0})["y"] == 12.0
+    assert prog.gradient({"x": -2.0, "z": 3.0}, wrt=["x"])["x"] == 12.0
+    with pytest.raises(GraphlangError, match="in its exponent"):
+        prog.tangents({"x": -2.0, "z": 3.0}, {"x": 1.0, "z": 1.0})

@@ -518,7 +518,7 @@ def test_a_students_folder_with_one_file_is_that_students_submission(tmp_path):
     rows = {r["submission"]: r for r in sub.grade_batch(REF, str(tmp_path), AT, {}, jobs=1)}
     assert rows["alice/answers.json"]["passed"] and rows["bob/prog.cg"]["passed"]
     assert rows["carol"]["status"] == rows["dave"]["status"] == "skipped"
-    assert "exactly one" in rows["carol"]["reason"] and "link" in rows["dave"]["reason"]
+    assert "2 .cg or .json files" in rows["carol"]["reason"] and "link" in rows["dave"]["reason"]
 
 
 @pytest.mark.parametrize(("option", "given"), [("--submission", "nope.cg"), ("--answers", "nope.json"),

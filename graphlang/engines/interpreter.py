@@ -40,6 +40,12 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
         if during and ("overflow" in str(err) or isinstance(err, OverflowError)):  # 1/x at 1e160: −1/x² is
             msg = (f"computing the derivative of {name} at {shown} overflows float64 (it, or a step "  # ≈ −1e-320,
                    "of its formula, exceeds 1.8e308)")  # x² is not
+        elif during and "underflow" in str(err):  # dpow's t^(c-2) of a large t, lost before meeting t's derivatives
+            msg = (f"computing the derivative of {name} at {shown} underflows float64 (a step of its formula, "
+                   "t^(c-k) for a large t, is below 2.2e-308 and would be lost as 0 before it meets the large "
+                   "factors of the chain rule)")
+            hint = ("write the power another way ((x^200)^0.01 as x^2, exp(x)^c as exp(c * x)), or choose a point "
+                    "of smaller magnitude")
         elif during and prim.name == "pow" and len(args) == 2 and np.any(np.asarray(args[0], float) < 0):
             u, v = (graph.as_written(i)[0] or w for i, w in zip(eq.ins, "uv"))  # the exponent's u^v·ln(u)
             msg = (f"the derivative of {u} ^ {v} in its exponent, {u}^{v}·ln({u}), has no real value at a "

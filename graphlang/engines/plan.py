@@ -96,8 +96,6 @@ def _emit(e: Expr, env: dict[str, str], mode: str, self_op: tuple[str, tuple[str
                         for a, k in zip(node.args, kids)]
             if node.op == "pow" and node.args[1].op == "const":  # (not 2: squared above) libm's pow, as pow_float
                 return f"_mpow({kids[0]}, {kids[1]})"
-            if node.op == "dpow" and node.attr == (1, 0):  # y·x^(y-1), 0 where y = 0
-                return f"({kids[1]} * _S_pow({kids[0]}, {kids[1]} - 1.0) if {kids[1]} != 0.0 else 0.0)"
             if PRIMITIVES[node.op].attr_args and node.attr is not None:
                 return f"_S_{node.op}({', '.join(kids)}, {node.attr!r})"
             return SCALAR[node.op].format(*kids)

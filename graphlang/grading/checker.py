@@ -26,7 +26,7 @@ from graphlang.grading import options as opts
 from graphlang.grading import tangents
 from graphlang.grading.answerform import as_numbers, malformed, unanswered, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
-from graphlang.grading.ecf import carried_forward, rounded_forward, span
+from graphlang.grading.ecf import carried_forward, rounded_forward, span, zero_read
 from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
 from graphlang.grading.rounding import Spans
@@ -231,6 +231,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             item.message = "consistent with your earlier answers (error carried forward)" + (
                 "" if share == 1.0 else f": {share:g} of its points")
             continue
+        zero = zero_read(q, prog, adj, env, student, credited, scale, not show_expected) if share and steps else None
+        if zero is not None:
+            item.message += (f" (it reads your {zero} = 0, which is wrong: a wrong 0 is never carried forward, "
+                             "since every step computed from zeros would agree)")
         if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)
             item.message += f"; the reference's value is {short(reference_values[q])}"
         if item.message.startswith("close:") and _only_rounded(given[q], reference_values[q]):  # rounded too far

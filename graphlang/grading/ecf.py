@@ -38,6 +38,18 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
                for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
 
 
+def zero_read(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
+              credited: set[str], scale: float = 0.0, hidden: bool = False) -> str | None:
+    """An earlier answer of 0 (or negligible), not credited, that a step of `q` reads: why `q` is not
+    carried forward, said (g_r = 0, a forgotten branch, then dJ/dw from it: "incorrect" alone, a red
+    team's find)."""
+    for step, _ in _ways(q, prog, adj, env, student):
+        for n in sorted({n for e in step for n in names(e)}):
+            if n in student and n != q and n not in credited and _negligible(student[n], scale if hidden else env[n]):
+                return n
+    return None
+
+
 def _consumers(q: str, prog: Program, adj: adjoint.Adjoints) -> set[str]:
     """The nodes whose local derivatives a step of `q` takes: g_a's consumers of a; da/dx's a."""
     node = q[len(adj.prefix):] if q.startswith(adj.prefix) else ""

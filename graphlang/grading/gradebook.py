@@ -49,16 +49,18 @@ def _num(x: Any) -> str:
 
 def csv_text(rows: list[dict[str, Any]]) -> str:
     """The gradebook: submission, status, one column per quantity (its points; empty where the
-    submission was not graded on it), score (empty for a skipped file: no student's), max_score."""
+    submission was not graded on it), score (empty for a skipped file: no student's), max_score, and
+    a note saying why a row was not graded (a folder of two files, a timeout: a blank score alone left
+    the TA to guess, an autograder red team's find)."""
     names = quantities(rows)
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\n")
-    w.writerow(["submission", "status", *(_cell(n) for n in names), "score", "max_score"])
+    w.writerow(["submission", "status", *(_cell(n) for n in names), "score", "max_score", "note"])
     for r in rows:
         got = {column: i.get("score") for column, i in _columns(r).items()}
         w.writerow([_cell(str(r["submission"])), r["status"], *(_num(got.get(n)) for n in names),
                     _num(None if r["status"] == "skipped" else r.get("score", 0.0)),  # (not a 0 an LMS records)
-                    _num(r.get("max_score"))])
+                    _num(r.get("max_score")), _cell(str(r.get("reason") or "")) if r["status"] != "graded" else ""])
     return out.getvalue()
 
 

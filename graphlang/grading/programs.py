@@ -16,6 +16,7 @@ from graphlang.grading import options as opts
 from graphlang.grading.arbiter import only_float64
 from graphlang.grading.checker import _as_program, _close, reference_at
 from graphlang.grading.compare import short
+from graphlang.grading.inputs_check import inputs_item
 from graphlang.grading.points import ALONE_MOST, at_kink, cancels, is_label, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
 from graphlang.ir.graph import Graph
@@ -23,9 +24,6 @@ from graphlang.language.source import decode_source
 from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
-
-_SLIPS = {"e": " (e^x is exp(x): there is no constant e)", "T": " (a transpose is W.T: W^T raises W to the power T)"}
-
 
 ARBITER_WORK = 150_000  # decimal numbers (weighted: a power is 6) the arbiter makes for one submission
 
@@ -162,15 +160,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     (1/(1 + exp(-u)) at u = -800). Never at the given magnitudes, where each input (of the first
     ALONE_MOST) is turned negative alone: a skip there would let a junk line that fails only for z < 0
     hide abs(z)."""
-    missing = [n for n in ref.inputs if n not in stud.graph.input_set]
-    extra = [n for n in stud.inputs if n not in ref.graph.input_set]
-    inputs = Item("inputs", points, passed=not missing and not extra, kind="inputs")
-    inputs.score = points if inputs.passed else 0.0
-    if not inputs.passed:
-        inputs.message = "; ".join(
-            ([f"missing input(s): {', '.join(missing)}"] if missing else []) +
-            ([f"unexpected input(s) {', '.join(extra)}: is a name misspelled or never assigned?" + _SLIPS.get(
-                next((n for n in extra if n in _SLIPS), ""), "")] if extra else []))
+    inputs, extra = inputs_item(ref, stud, points, pts[0][0] if pts else {})
     report.items.append(inputs)
     for name in required:
         ok = name in stud.graph.slot_of
@@ -179,7 +169,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
     value = Item("output value", points, kind="value")
     grads = {n: Item(_derivative_label(ref, n), points, kind="derivatives") for n in wrt}
     report.items += [value, *grads.values()]
-    unused = unused_inputs(stud, extra) if extra and not missing else None
+    unused = unused_inputs(stud, extra) if extra else None
     if unused is not None:  # `input x, w, z` with z read by nothing: the rest graded, z given any value
         inputs.message = (f"unexpected input(s) {', '.join(extra)}, read by nothing: delete the declaration "
                           "(the rest is graded)")

@@ -76,11 +76,13 @@ class Report:
 
     def to_gradescope(self, visibility: str = "visible") -> dict[str, Any]:
         """Gradescope's results.json: score, tests[] (name, score, max_score, status, output,
-        visibility); `visibility` is Gradescope's: visible, hidden, after_due_date, after_published."""
+        visibility), every output plain text; `visibility` is Gradescope's: visible, hidden,
+        after_due_date, after_published (the whole result's, and each test's)."""
         if visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}, got {visibility!r}")
         return {"score": self.score, "max_score": self.max_score, "output": "\n".join(self.feedback),
                 "visibility": visibility, "stdout_visibility": "hidden",
+                "output_format": "text", "test_output_format": "text",  # (a caret under its column: as written)
                 "tests": [{"name": i.name, "score": i.score, "max_score": i.max_score,
                            "status": "passed" if i.passed else "failed", "output": i.message,
                            "visibility": visibility} for i in self.items]}

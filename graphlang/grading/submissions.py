@@ -69,18 +69,42 @@ def submissions(directory: str) -> list[Path]:
 
 
 def _own(entry: Path) -> Path:
-    """A student's folder's one gradable file, else the entry itself (refused, saying why)."""
-    try:
-        if not stat.S_ISDIR(os.lstat(entry).st_mode):
+    """A student's folder's one gradable file, else the entry itself (refused, saying why); a folder
+    whose only entry is a folder is looked into, NESTED_MOST deep (alice/submission/answers.json: an
+    autograder red team's find, skipped where the Gradescope runner graded it)."""
+    folder = entry
+    for _ in range(NESTED_MOST):
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return entry
+            listed = list(itertools.islice(folder.iterdir(), FOLDER_MOST + 1))  # (every entry, not the first 100
+        except OSError:  # the file system lists: the verdict hung on their order, an untrusted-input red team's find)
             return entry
-        listed = list(itertools.islice(entry.iterdir(), FOLDER_MOST + 1))  # (every entry, not the first 100
-    except OSError:  # the file system lists: the verdict hung on their order, an untrusted-input red team's find)
-        return entry
-    inside = [c for c in listed if refusal(c) is None] if len(listed) <= FOLDER_MOST else []
-    return InFolder(inside[0]) if len(inside) == 1 else entry
+        if len(listed) > FOLDER_MOST:
+            return entry
+        inside = [c for c in listed if refusal(c) is None]
+        if len(inside) == 1:
+            found = InFolder(inside[0])
+            found.student = entry.name
+            return found
+        shown = [c for c in listed if not c.name.startswith(".")]
+        if inside or len(shown) != 1 or not stat.S_ISDIR(os.lstat(shown[0]).st_mode):
+            return entry
+        folder = shown[0]
+    return entry
 
 
 FOLDER_MOST = 1_000  # entries of a student's folder looked at; past it the folder is refused, whatever it holds
+NESTED_MOST = 8  # folders of one entry each looked into below a student's
+
+
+def _gradable(folder: Path) -> str:
+    """How many gradable files a (not crowded) folder holds, in words: "no", "2"."""
+    try:
+        n = sum(1 for c in folder.iterdir() if refusal(c) is None)
+    except OSError:
+        return "no readable"
+    return str(n) if n else "no"
 
 
 def _crowded(folder: Path) -> bool:
@@ -100,7 +124,7 @@ def refusal(path: Path) -> str | None:
         return "a symbolic link: not followed (copy the file itself into the folder)"
     if stat.S_ISDIR(mode):
         return (f"a directory of more than {FOLDER_MOST:,} entries" if _crowded(path) else
-                "a directory without exactly one .cg or .json file in it") + " (a student's folder holds one)"
+                f"a directory with {_gradable(path)} .cg or .json files in it") + " (a student's folder holds one)"
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, socket or device)"
     if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)
@@ -114,8 +138,9 @@ def shown_name(path: Path) -> str:
     """A file's name as text: bytes that are not UTF-8 (a name made on another system) escaped as
     `\\xff`, so the gradebook and the JSON lines can be written."""
     name = os.fsencode(path.name).decode("utf-8", "backslashreplace")
-    if isinstance(path, InFolder):
-        return os.fsencode(path.parent.name).decode("utf-8", "backslashreplace") + "/" + name
+    if isinstance(path, InFolder):  # (the student's folder: the top one, however deep the file is)
+        folder = getattr(path, "student", path.parent.name)
+        return os.fsencode(folder).decode("utf-8", "backslashreplace") + "/" + name
     return name
 
 

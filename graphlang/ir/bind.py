@@ -244,5 +244,6 @@ def direction_seeds(graph: Any, shapes: list[Any], direction: Any, limits: Limit
             raise GraphlangError("shape", f"the direction of {name!r} has shape {list(arr.shape)} "
                                  f"but {name!r} has shape {list(shapes[k])}", line, column,
                                  "give one number (every element) or a value of the input's shape")
-        seeds[k] = np.broadcast_to(arr, shapes[k]).copy()
+        if np.any(arr):  # (a direction of 0: that input held fixed, its partials not evaluated: x ^ z along
+            seeds[k] = np.broadcast_to(arr, shapes[k]).copy()  # x=1, z=0 at x < 0, where ∂/∂z has no value)
     return seeds
