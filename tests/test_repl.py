@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 import re
@@ -12,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import sympy as sp
 from conftest import PROGRAMS, ROOT
@@ -20,6 +22,7 @@ from rich.text import Text
 
 import graphlang
 from graphlang.repl import COMMANDS, ReplSession, is_complete, run_lines, run_prompt
+from graphlang.repl.terminal import completions
 
 LECTURE_LINES = ["a = x * z", "b = ln(x)", "c = sin(b)", "d = exp(a)", "e = a / b", "f = c / a",
                  "y = d + e + f"]
@@ -1288,3 +1291,99 @@ def test_load_of_a_file_with_a_stray_byte_names_the_file_and_shows_its_line(tmp_
     assert out.startswith(f"{path}:2:7: syntax error"), out
     k = next(i for i, line in enumerate(lines) if line.endswith("y = x \ufffd + a"))
     assert lines[k + 1].index("^") == lines[k].index("\ufffd"), out
+
+
+def test_a_terminal_whose_output_is_a_pipe_gets_plain_prompts(tmp_path):
+    """A REPL red team's find: `graphlang repl | tee session.log` filled the log (and the screen) with
+    carriage returns, blank lines and the toolbar. Typed at a terminal, written to a pipe: `cg> `
+    prompts and plain lines; the values as `run` gives them (∂y/∂x = 1208.38 in the lecture)."""
+    import pty
+    leader, follower = pty.openpty()
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    os.close(follower)
+    for line in LECTURE_LINES + [":at x=2 z=3", ":grad"]:
+        os.write(leader, (line + "\n").encode())
+    os.write(leader, b"\x04")  # Ctrl-D: the end
+    out, _ = proc.communicate(timeout=60)
+    os.close(leader)
+    text = out.decode()
+    assert proc.returncode == 0 and "cg> " in text and "1208.38" in text, text
+    assert "\x1b[" not in text and "\r" not in text and "Tab completes" not in text, text
+
+
+def test_enter_takes_a_search_match_and_tab_offers_what_a_student_may_type(tmp_path, monkeypatch):
+    """A REPL red team's finds: Ctrl-R, a match, Enter left the prompt empty and the search open (the
+    rest typed went into the search); Tab offered the helpers derivative programs write (`expand`,
+    then an error in engine words) and no adjoints, though `g_a * 2` is a valid line."""
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    s, (c, buf) = ReplSession(), console()
+    with create_pipe_input() as inp:
+        inp.send_text("q = 2 * x\r" + "\x12q = 2\r\r" + "y = exp(q)\r:quit\r")
+        inp.close()
+        run_prompt(s, c, input=inp, output=DummyOutput())
+    assert s.done, buf.getvalue()  # (:quit reached the prompt, not the search field)
+    assert [f"{st.name} = {st.text}" for st in s.program().graph.statements] == ["q = 2 * x", "y = exp(q)"]
+    assert "expand" not in completions(s, "ex", "ex") and "exp" in completions(s, "ex", "ex")
+    assert completions(s, "g_", "g_") == ["g_x", "g_q", "g_y"] and completions(s, "", "") == []
+
+
+def test_a_nodes_zero_adjoint_says_the_output_does_not_read_it():
+    """A REPL red team's find: after `q = x * 2` typed below the lecture, `y` showed `g_y = 0` and
+    nothing else, read as ∂y/∂y = 0: q is the output (the last assigned name) and y does not reach it."""
+    s = ReplSession()
+    for line in LECTURE_LINES + [":at x=2 z=3", "q = x * 2"]:
+        s.handle(line)
+    shown = render(s.handle("y"))
+    assert "g_y = 0" in shown and "the output is q, which y does not reach" in shown
+    assert "does not reach" not in render(s.handle("x"))  # (x reaches q: g_x = 2)
+
+
+def test_undo_after_a_statement_not_added_takes_back_nothing():
+    """A REPL red team's find: `b2 = sqrt(-x)` (not added) then `:undo` took back the `:at` before it,
+    and `:run` then had no values. The :undo says there is nothing of that statement to take back; a
+    second :undo takes back the last change."""
+    s = ReplSession()
+    for line in LECTURE_LINES + [":at x=2 z=3", "b2 = sqrt(-x)"]:
+        s.handle(line)
+    assert "nothing to undo: that statement was not added" in render(s.handle(":undo"))
+    assert s.at == {"x": 2.0, "z": 3.0} or s.at == {"x": 2, "z": 3}
+    assert "undid :at" in render(s.handle(":undo"))
+
+
+def test_a_matrix_and_its_adjoint_are_blocks_with_their_rows_aligned(tmp_path):
+    """A REPL red team's find: `alpha1` printed its rows unaligned, the adjoint after the value's last
+    row, one of its rows split across lines. Each is a block, rows under rows (numpy the oracle)."""
+    s = ReplSession()
+    s.handle(f":load {PROGRAMS / 'two_layer_network.cg'}")
+    s.handle(f":at-file {PROGRAMS / 'two_layer_network.json'}")
+    from graphlang.present import tables
+    lines = render([tables.at_width(t, 100) for t in s.handle("alpha1")]).rstrip("\n").split("\n")  # (as printed)
+    assert lines[0].startswith("alpha1 = [[") and lines[1].startswith(" " * len("alpha1 = [") + "[")
+    assert lines[2].startswith("g_alpha1 = [[") and lines[3].startswith(" " * len("g_alpha1 = [") + "[")
+    want = np.array(json.loads((PROGRAMS / "two_layer_network.json").read_text())["alpha1"])
+    got = [[float(v) for v in re.findall(r"-?\d+\.?\d*(?:e-?\d+)?", line.split("=")[-1].split("(")[0])]
+           for line in lines[:2]]
+    assert np.allclose(got, want)
+
+
+def test_a_graph_table_narrower_than_its_numbers_is_a_block_per_node(cli):
+    """A REPL red team's find: `:graph` at 40 columns broke numbers across lines (g_x as `12` over
+    `08`). Too narrow for its words, the table is a block per node, each number whole (the lecture's
+    ∂y/∂x = 1208.38 by hand, shown to 4 figures); wide enough, the table."""
+    narrow = cli("graph", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "--partials", width=40)
+    assert narrow.code == 0 and "x: input" in narrow.out and "  adjoint: 1208" in narrow.out, narrow.out
+    assert "    ∂a/∂x: z = 3" in narrow.out and "┃" not in narrow.out
+    wide = cli("graph", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", width=160)
+    assert "┃ node" in wide.out and "1208" in wide.out
+    s = ReplSession()
+    s.handle(f":load {PROGRAMS / 'lecture13.cg'}")
+    s.handle(":at x=2 z=3")
+    c = Console(width=40, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    for shown in s.handle(":graph partials"):
+        c.print(shown)
+    text = c.export_text()
+    assert "  adjoint: 1208" in text and "┃" not in text, text

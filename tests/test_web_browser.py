@@ -8,11 +8,13 @@ tests/artifacts/ (git-ignored). Skipped when Chromium or Playwright is missing.
 
 from __future__ import annotations
 
+import json
 import math
 import shutil
 import time
 import urllib.parse
 
+import numpy as np
 import pytest
 from conftest import PROGRAMS, ROOT, run_cli, running_server
 
@@ -488,3 +490,54 @@ def test_several_outputs_are_named_alike_in_the_method_panel_and_the_gradient_ta
     until(page, "#method-result", lambda t: "∂" in t)
     assert "∂(y1, y2)/∂x" in page.inner_text("#method-result") and "∂y1,y2" not in page.inner_text("#method-result")
 
+
+
+def test_a_long_lines_caret_stays_under_its_column_on_a_phone(server, browser):
+    """A REPL/web red team's find: on a narrow page the error's source line wrapped, and so did the
+    caret line, whose `^` landed at the left under nothing. The excerpt scrolls; the caret is under
+    the `s` of `sine` (its column in the CLI's message)."""
+    pg = browser.new_page(viewport={"width": 390, "height": 844})
+    program = "y = exp(x * z) + x * z / ln(x) + sin(ln(x)) / (x * z) + sine(x)\n"
+    pg.goto(share_link(server, program, "x=2,z=3"))
+    pg.wait_for_selector("#error:not([hidden]) .excerpt")
+    excerpt = pg.inner_text("#error .excerpt").split("\n")
+    source, caret = excerpt[0], excerpt[1]
+    assert source[caret.index("^"):].startswith("sine(x)"), excerpt
+    box = pg.eval_on_selector("#error .excerpt", "e => [e.scrollWidth, e.clientWidth, getComputedStyle(e).whiteSpace]")
+    assert box[2] == "pre" and box[0] >= box[1]
+    shot(pg, "error-caret-phone")
+    pg.close()
+
+
+def test_a_large_matrix_inputs_method_table_compares_it_whole(server, page):
+    """A red team's find: a 150×150 matrix froze the page 10 s after each edit (the |difference|
+    column flattened the reference gradient once per element: now once per input). The table still
+    compares every element: symbolic beside reverse mode, the largest |difference| a roundoff."""
+    rng = np.random.default_rng(3)
+    w, v = rng.normal(size=(150, 150)) * 0.01, rng.normal(size=150)
+    at = ",".join(f"{n}=" + json.dumps(a.round(4).tolist()).replace(" ", "") for n, a in (("W", w), ("v", v)))
+    program = "input W[150, 150], v[150]\ny = sum(tanh(W @ v))\n"
+    page.goto(share_link(server, program, urllib.parse.quote(at), "symbolic"))
+    text = until(page, "#method-result", lambda t: "∂y/∂v" in t, timeout=60)
+    assert "∂y/∂v" in text and "∂y/∂W" in text
+    cells = page.eval_on_selector_all("#method-result tr", "rs => rs.slice(1).map(r => r.lastElementChild.textContent)")
+    assert len(cells) == 2 and all(float(c) < 1e-12 for c in cells), cells
+
+
+def test_the_editor_lets_the_keyboard_out_and_graph_nodes_open_with_the_keyboard(server, page):
+    """A red team's find: Tab and Shift+Tab in the editor both inserted spaces (a keyboard trap), the
+    focus was invisible, and a node's explanation opened only with the mouse."""
+    opened(page, share_link(server, LECTURE, "x=2,z=3"))
+    page.focus("#source")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "source"  # Tab indents
+    page.keyboard.press("Escape")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") != "source"  # Esc, then Tab: out
+    assert page.eval_on_selector("#editor", "e => getComputedStyle(e).outlineStyle") == "none"  # (not focused now)
+    page.focus("#source")
+    assert page.eval_on_selector("#editor", "e => getComputedStyle(e).outlineStyle") != "none"
+    page.focus("#node-a")
+    page.keyboard.press("Enter")
+    until(page, "#node-explain", lambda t: "a" in t and t.strip() != "")
+    assert page.inner_text("#node-explain").strip()

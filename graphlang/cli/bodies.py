@@ -8,12 +8,13 @@ import os
 import sys
 from typing import Any
 
-from graphlang.cli.session import ExitCode, Session, guarded, values
+from graphlang.cli.session import ExitCode, Session, guarded, plain_width, values
 from graphlang.errors import GraphlangError, no_inputs
 from graphlang.files import check_target, write_text
 from graphlang.ir.pretty import pretty
 from graphlang.language.atvalues import wrt_names
 from graphlang.present import jsonout
+from graphlang.present.grid import fits, records
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
@@ -219,7 +220,8 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
                     s.err.print(render.Text(note))
                     raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
         else:
-            s.show([dot_mod.terminal_grid(prog, vals, partials)])
+            grid = dot_mod.terminal_grid(prog, vals, partials)  # (narrower than its words: a block per node)
+            s.show([grid if fits(grid, plain_width() or s.out.width) else records(grid)])
         if output:  # (on stderr, as predict's: a picture written said so, as `html` says it)
             sys.stderr.write(f"wrote {output}\n")
         if vals is not None:

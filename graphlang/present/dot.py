@@ -23,7 +23,7 @@ from graphlang.files import write_text, write_with
 from graphlang.ir.layout import long_edge_points
 from graphlang.language.ast import names
 from graphlang.numbers import short
-from graphlang.present.grid import Grid
+from graphlang.present.grid import Grid, fits, records
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
@@ -262,15 +262,26 @@ def svg(dot_text: str) -> str | None:
     return proc.stdout.decode() if proc.returncode == 0 else None
 
 
-def terminal_view(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Table:
-    """The graph as a Rich table (`terminal_grid`)."""
+class _Narrowing:
+    """A table that, printed narrower than its words (a number, a name), is a block per row instead:
+    Rich broke inside numbers (`12` above `08` for 1208; a REPL red team's `:graph` at 40 columns)."""
+
+    def __init__(self, grid: Grid, table: Table) -> None:
+        self.grid, self.table = grid, table
+
+    def __rich_console__(self, console: Any, options: Any) -> Any:
+        yield self.table if fits(self.grid, options.max_width) else Text(records(self.grid))
+
+
+def terminal_view(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Any:
+    """The graph as a Rich table (`terminal_grid`); a block per node where the width is too narrow."""
     g = terminal_grid(program, values, partials)
     t = Table(title=Text(g.title, style="bold"), title_justify="left")
     for col in g.columns:
         t.add_column(col, overflow="fold")
     for row in g.rows:
         t.add_row(*[Text(x) for x in row])
-    return t
+    return _Narrowing(g, t)
 
 
 def terminal_grid(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Grid:

@@ -242,3 +242,27 @@ def render(parts: list[Part], width: int) -> str | None:
                 return None
             out.append(text + "\n")
     return "".join(out)
+
+
+def fits(grid: Grid, width: int) -> bool:
+    """Whether every column can be as wide as its longest word (a number, a name) within `width`:
+    else Rich breaks inside numbers (`12` above `08` for 1208; a REPL red team's `:graph` at 40 columns)."""
+    need = 1
+    for k, head in enumerate(grid.columns):
+        words = [w for cell in (head, *(row[k] for row in grid.rows if k < len(row))) for w in cell.split()]
+        need += max((len(w) for w in words), default=1) + 3
+    return need <= width
+
+
+def records(grid: Grid) -> str:
+    """The table as one block per row, for a width too narrow for it: the first two cells as its line,
+    the others below as `column: cell` (empty ones left out; a cell's own lines indented)."""
+    out = [grid.title]
+    for row in grid.rows:
+        out.append(f"{row[0]}: {row[1]}" if len(row) > 1 and row[1] else row[0])
+        for head, cell in zip(grid.columns[2:], row[2:]):
+            if cell and "\n" in cell:
+                out += [f"  {head}:", *("    " + line for line in cell.split("\n"))]
+            elif cell:
+                out.append(f"  {head}: {cell}")
+    return "\n".join(out) + "\n"

@@ -102,11 +102,18 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
                 "not every input has a value: " + ":at " + ",".join(f"{n}=..." for n in program.inputs if n not in at)
             return [Text(f"{name} = {render.tensor(py(alone))}    (no g_{name}: {why})")]
         shown = f"{name} = {render.tensor(result.values[name])}"
+        note = ""
         if result.adjoints is not None and name in result.adjoints:
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
+            g, out = program.graph, program.graph.outputs[0]
+            if not g.read_by([g.slot_of[out]])[g.slot_of[name]]:  # (g_y = 0 read as ∂y/∂y = 0: a red team)
+                note = f"(the output is {out}, which {name} does not reach; an `output` line names the one meant)"
+            if np.ndim(result.values[name]) >= 2:  # a matrix and its adjoint: blocks, rows aligned (a red team)
+                return [render.pairs([(name, py(result.values[name])), (f"g_{name}", py(result.adjoints[name]))]),
+                        *([Text(note)] if note else [])]
         elif asked:
             shown += f"    (no g_{name}: the output is not one scalar; :explain shows a pass per component)"
-        return [Text(shown)]
+        return [Text(shown + (f"  {note}" if note else ""))]
     try:
         prog = parse(f"{source}{SCRATCH} = {text}\n")  # (no `output` line: the session may have one)
         value = value_alone(prog, SCRATCH, {**at, **adjoints_read(program, prog, at)})

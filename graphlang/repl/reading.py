@@ -65,3 +65,19 @@ def join_continuations(text: str) -> str:
             out.append(line)
         depth += bracket_depth(line)
     return "\n".join(out)
+
+
+def excerpt(lines: list[str], err: GraphlangError, text: str) -> str:
+    """The line an error points to, on that line of an otherwise empty text (the session's source
+    `lines` and `text` after them, without joining them)."""
+    if err.line is None or err.line < 1:
+        return ""
+    k = err.line - 1
+    extra = text.split("\n") + [""]
+    if k < len(lines):
+        line = lines[k]
+    elif k - len(lines) < len(extra):
+        line = extra[k - len(lines)]
+    else:
+        return ""  # past the end: no line to show
+    return "\n" * k + line + "\n"

@@ -20,7 +20,7 @@ from graphlang.primitives.shapes import show
 from graphlang.program import Program, parse, read_source
 from graphlang.repl import commands as rc
 from graphlang.repl import edits, parked, saving
-from graphlang.repl.reading import abandons, is_complete, join_continuations
+from graphlang.repl.reading import abandons, excerpt, is_complete, join_continuations
 from graphlang.repl.reads import Reads
 
 COMMANDS = rc.COMMANDS
@@ -47,6 +47,7 @@ class ReplSession:
         self._lines: list[str] = []  # the session's source lines
         self._program: tuple[tuple[int, str | None], Program | None] | None = None
         self._values = Values()  # every name's value at `at`, when known
+        self._rejected = False  # the last input was a statement not added (an :undo then has nothing of it)
         self._deps: tuple[tuple[int, str | None], Reads] | None = ((0, None), Reads())
         self._undo: list[tuple[Any, ...]] = []  # ("add",) | ("insert", k) | ("split", chunks, text)
         # | ("replace"|"load", chunks, at) | ("at", at)
@@ -87,6 +88,9 @@ class ReplSession:
         text = join_continuations(text.strip()).strip()
         if not text:  # blank, or comments only
             return []
+        rejected, self._rejected = self._rejected, False
+        if rejected and re.sub(r"\s#.*", "", text) == ":undo":  # (it took back the :at before: a red team)
+            return [Text("nothing to undo: that statement was not added (:undo again takes back the last change)")]
         try:
             self._sync()
             shown = self._command(re.sub(r"\s#.*", "", text)) if text.startswith(":") else self._statement(text)
@@ -104,19 +108,7 @@ class ReplSession:
             return [render.error_text(bug, "<repl>", None)]
 
     def _excerpt(self, err: GraphlangError, text: str) -> str:
-        """The line an error points to, on that line of an otherwise empty text (the session's
-        source and `text` after it, without joining them)."""
-        if err.line is None or err.line < 1:
-            return ""
-        k = err.line - 1
-        extra = text.split("\n") + [""]
-        if k < len(self._lines):
-            line = self._lines[k]
-        elif k - len(self._lines) < len(extra):
-            line = extra[k - len(self._lines)]
-        else:
-            return ""  # past the end: no line to show
-        return "\n" * k + line + "\n"
+        return excerpt(self._lines, err, text)
 
     def _statement(self, text: str) -> list[Any]:
         if rc.is_expression(text):  # `a`, `x * z + 1`: shown, not added
@@ -183,6 +175,7 @@ class ReplSession:
         shown = [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, text))]
         if err.line is None or err.line >= start:
             self._command(":undo")
+            self._rejected = True
             shown.append(Text("(not added: correct it, or the values with :at, and type it again)"))
         else:
             shown.append(Text(f"(added: it reads line {err.line}, which fails at these values)" if reads

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from graphlang.errors import GraphlangError
 from graphlang.language.incremental import StatementReader, bounded_lines
+from graphlang.language.suggest import told
 from graphlang.present import tables as render
 from graphlang.repl.reading import starts_statement
 from graphlang.repl.session import COMMANDS, MAX_PENDING_LINES, ReplSession, is_complete
@@ -32,28 +33,28 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
     from prompt_toolkit.history import FileHistory, InMemoryHistory
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.lexers import PygmentsLexer
+    from prompt_toolkit.search import accept_search
 
     from graphlang.present.lexer import CgLexer
-    from graphlang.primitives.table import builtin_names
 
     class Names(Completer):
         def get_completions(self, document: Any, complete_event: Any) -> Any:
             word = document.get_word_before_cursor(WORD=True)
-            try:
-                prog = session.program()
-                known = prog.names if prog else []
-            except GraphlangError:
-                known = []
-            modes = ["forward"] if document.text_before_cursor.startswith(":explain ") else []
-            for cand in [*modes, *COMMANDS, *builtin_names(), "pi", "input", "param", "output", *known]:
-                if cand.startswith(word) and word:
-                    yield Completion(cand, start_position=-len(word))
+            for cand in completions(session, word, document.text_before_cursor):
+                yield Completion(cand, start_position=-len(word))
 
     keys = KeyBindings()
 
     @keys.add("enter")
     def _(event: Any) -> None:
+        if event.app.layout.is_searching:  # Ctrl-R: Enter takes the line found, as readline does
+            accept_search()
+            return
         buf = event.current_buffer
+        chosen = buf.complete_state.current_completion if buf.complete_state else None
+        if chosen is not None:  # a completion picked with Tab: Enter takes it (IPython's way), not the line
+            buf.apply_completion(chosen)
+            return
         if is_complete(buf.text):
             buf.validate_and_handle()
         else:
@@ -85,6 +86,22 @@ def run_prompt(session: ReplSession, console: Console, input: Any = None, output
     finally:
         if main:
             signal.signal(signal.SIGINT, before)
+
+
+def completions(session: ReplSession, word: str, before: str) -> list[str]:
+    """What Tab offers for `word`: commands, the functions a student is told of (not the helpers
+    derivative programs write: `expand`), `pi`, the keywords, the nodes and their adjoints (`g_a * 2`
+    reads one): a REPL red team's find."""
+    if not word:
+        return []
+    try:
+        prog = session.program()
+        known = prog.names if prog else []
+    except GraphlangError:
+        known = []
+    modes = ["forward"] if before.startswith(":explain ") else []
+    every = [*modes, *COMMANDS, *told(), "pi", "input", "param", "output", *known, *(f"g_{n}" for n in known)]
+    return [c for c in every if c.startswith(word)]
 
 
 def _loop(session: ReplSession, console: Console, prompt: Any) -> None:
@@ -126,6 +143,19 @@ def pasted(text: str, session: ReplSession) -> list[str | GraphlangError]:
     out = [got for line in lines for got in reader.feed_all(line + "\n") if got is not None]
     rest = reader.rest()
     return out + ([rest] if rest.strip() else [])
+
+
+class _Prompted:
+    """Lines typed at a terminal whose output is a pipe: `input` with a plain prompt; Ctrl-C drops the line."""
+
+    def readline(self, limit: int = -1) -> str:
+        try:
+            return input("cg> ") + "\n"
+        except EOFError:
+            return ""
+        except KeyboardInterrupt:
+            sys.stdout.write("\n")
+            return "\n"
 
 
 def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
@@ -176,6 +206,9 @@ def main(path: str | None = None) -> int:
         return 2
     if not sys.stdin.isatty():  # a script: a file that did not load is a failure too (it exited 0)
         return max(run_lines(session, console, sys.stdin), 0 if loaded else 1)
+    if not sys.stdout.isatty():  # `graphlang repl | tee log`: plain prompts, no screen drawing in the log
+        run_lines(session, console, _Prompted())  # (prompt_toolkit's toolbar and redraws filled it: a red team)
+        return 0
     console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
     run_prompt(session, console)
     return 0

@@ -37,6 +37,22 @@
   }
   function shapeOf(v) { var s = []; while (Array.isArray(v)) { s.push(v.length); v = v[0]; } return s; }
   function flat(v, out) { if (Array.isArray(v)) v.forEach(function (x) { flat(x, out); }); else out.push(v); return out; }
+  function located(box, text) {  // the message wraps; the source line and its caret never (the caret stays under its column)
+    box.textContent = "";
+    var lines = text.split("\n");
+    for (var i = 0; i < lines.length; i++) {
+      if (/^\s*\d+ \| /.test(lines[i]) && i + 1 < lines.length && /^\s*\^+\s*$/.test(lines[i + 1])) {
+        var ex = document.createElement("span"); ex.className = "excerpt";
+        ex.textContent = lines[i] + "\n" + lines[i + 1]; box.appendChild(ex); i++;
+      } else box.appendChild(document.createTextNode(lines[i] + (i + 1 < lines.length ? "\n" : "")));
+    }
+  }
+  function maxDiff(a, b) {  // the largest |a - b| over the elements, each flattened once (per element: seconds at 150×150)
+    if (!Array.isArray(a)) return Math.abs(a - b);
+    var fa = flat(a, []), fb = flat(b, []), d = 0;
+    for (var i = 0; i < fa.length; i++) d = Math.max(d, Math.abs(fa[i] - fb[i]));
+    return d;
+  }
   function nested(v, digits) {  // [[1, 0.5], [0.2, -0.7]], as the CLI prints it; a long axis: its first four, …, its last
     if (!Array.isArray(v)) return g(v, digits);
     var n = v.length, idx = n <= 6 ? v.map(function (_, i) { return i; }) : [0, 1, 2, 3, -1, n - 1];
@@ -252,7 +268,7 @@
     if (data.inputs && renderInputs(data.inputs, data.at, data.shapes) && data.error &&
         (data.error.kind === "missing-input" || data.error.kind === "unknown-input")) scheduleRun(0);
     var err = $("error");
-    if (data.error) { err.hidden = false; err.textContent = data.error.text || data.error.message; } else { err.hidden = true; err.textContent = ""; }
+    if (data.error) { err.hidden = false; located(err, data.error.text || data.error.message); } else { err.hidden = true; err.textContent = ""; }
     highlight();
     state.steps = data.explain ? data.explain.steps.filter(function (s) { return s.phase === "forward" || s.phase === "backward"; }) : [];
     state.step = Math.min(state.step, state.steps.length);
@@ -306,6 +322,9 @@
       text(node, "val", b[0] + 8, b[1] + 32, res ? tx[1] : "");
       text(node, "adj", b[0] + 8, b[1] + 48, res ? tx[2] : "");
       node.addEventListener("click", function () { select(n.name); });
+      node.setAttribute("tabindex", "0"); node.setAttribute("role", "button");  // (Enter or Space explains it, as a click)
+      node.setAttribute("aria-label", n.name + (n.computes ? " = " + n.computes : " (" + n.kind + ")"));
+      node.addEventListener("keydown", function (e) { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(n.name); } });
       svg.appendChild(node);
     });
   }
@@ -452,7 +471,7 @@
     t.appendChild(row(self ? [{ text: "input", head: true }, "by reverse mode"] :
       [{ text: "input", head: true }, "by " + ans.method, "reverse mode", "|difference|"]));
     Object.keys(grad).forEach(function (n) {
-      var a = grad[n], b = own(refGrad, n), d = Array.isArray(a) ? Math.max.apply(null, flat(a, []).map(function (x, i) { return Math.abs(x - flat(b, [])[i]); })) : Math.abs(a - b);
+      var a = grad[n], b = own(refGrad, n), d = self ? 0 : maxDiff(a, b);
       t.appendChild(row(self ? ["∂" + out + "/∂" + n, { text: full(a), num: true }] :
         ["∂" + out + "/∂" + n, { text: full(a), num: true }, { text: full(b), num: true }, { text: g(d, 3), num: true }]));
     });
@@ -534,8 +553,11 @@
       scheduleRun(600);
     });
     src.addEventListener("scroll", syncScroll);
+    var released = false;  // Esc, then Tab: on to the next field (Tab alone indents: no keyboard trap)
     src.addEventListener("keydown", function (e) {
-      if (e.key === "Tab") { e.preventDefault(); var s = src.selectionStart; src.setRangeText("    ", s, src.selectionEnd, "end"); highlight(); }
+      if (e.key === "Escape") { released = true; return; }
+      if (e.key === "Tab" && !released && !e.shiftKey) { e.preventDefault(); var s = src.selectionStart; src.setRangeText("    ", s, src.selectionEnd, "end"); highlight(); }
+      released = false;
     });
     $("run").addEventListener("click", function () { scheduleRun(0); });
     $("share").addEventListener("click", function () {
