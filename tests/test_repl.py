@@ -1387,3 +1387,16 @@ def test_a_graph_table_narrower_than_its_numbers_is_a_block_per_node(cli):
         c.print(shown)
     text = c.export_text()
     assert "  adjoint: 1208" in text and "┃" not in text, text
+
+
+def test_a_quoted_file_name_is_the_file_save_and_load_name(tmp_path, monkeypatch):
+    """A REPL red team's find: `:save 'q y.cg'` was refused (the name ended in a quote, and the hint
+    lost a quote), and `:load 'q y.cg'` looked for a name with the quotes in it, though :save prints
+    the run command shell-quoted."""
+    monkeypatch.chdir(tmp_path)
+    s = ReplSession()
+    for line in ["y = x * 2", ":at x=3"]:
+        s.handle(line)
+    assert "saved 1 statement(s)" in render(s.handle(":save 'q y.cg'")) and (tmp_path / "q y.cg").exists()
+    t = ReplSession()
+    assert "loaded q y.cg" in render(t.handle(':load "q y.cg"')) and t.at == {"x": 3.0}

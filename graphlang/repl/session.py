@@ -206,6 +206,8 @@ class ReplSession:
     def _command(self, text: str) -> list[Any]:
         cmd, _, rest = text.partition(" ")
         rest = rest.strip()
+        if cmd in (":save", ":load", ":at-file") and len(rest) > 1 and rest[0] == rest[-1] in "'\"":
+            rest = rest[1:-1]  # a file name quoted as a shell quotes it (`:save 'my hw.cg'`; :save prints it so)
         if cmd in (":quit", ":q", ":exit"):
             self.done = True
             return []
@@ -273,7 +275,8 @@ class ReplSession:
             if op[0] == "split":  # put in between a line's statements: the line whole again
                 self.chunks = op[1]
             gone = op[2] if op[0] == "split" else self.chunks.pop(op[1] if op[0] == "insert" else -1)
-            return [Text(f"removed: {gone}")]  # ("insert", k): put in before a reader
+            return [Text("removed: " + gone.replace("\n", "\n         "))]  # ("insert", k): before a reader; a
+            # pasted block's lines under its first (unindented, they read as values computed: a red team)
         if cmd == ":reset":
             self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
             return [Text("reset")]
