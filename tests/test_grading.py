@@ -1281,3 +1281,16 @@ def test_a_step_refused_for_a_wrong_zero_says_so():
     assert "it reads your g_r = 0, which is wrong" in by["dJ/dw"].message
     fine = grade_answers(ref, {**answers, "g_r": 1.0, "dJ/dw": g_u * 0.7 + 0.5}, at, quantities=list(answers))
     assert fine.passed and "reads your" not in " ".join(i.message for i in fine.items)
+
+
+@pytest.mark.parametrize("given", [[2.0, 1.0], [1.01, 2.41]])
+def test_a_wrong_slice_of_a_folded_input_is_graded_not_a_crash(given):
+    """A bias-folding red team's find: dy/dx written as the wrong entries of g_xp ([2, 1] for [1, 2.4])
+    crashed `check` (IndexError in the rounding credit); a batch scored the student 0 "crashed". By
+    hand: xp = [1, 0.5, 1.2], g_xp = 2·xp = [2, 1, 2.4], dy/dx = g_xp's last two = [1, 2.4]."""
+    ref = "input x[2]\nxp = concat(1, x)\ny = sum(xp * xp)\n"
+    answers = {"xp": [1, 0.5, 1.2], "y": 2.69, "g_y": 1, "g_xp": [2, 1, 2.4], "dy/dx": given}
+    from graphlang.grading.compare import Comparison
+    rep = grade_answers(ref, answers, {"x": [0.5, 1.2]}, quantities=list(answers),
+                        comparison=Comparison("sigfig", digits=3))
+    assert [i.name for i in rep.items if not i.passed] == ["dy/dx"], [(i.name, i.message) for i in rep.items]

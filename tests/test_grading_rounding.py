@@ -423,18 +423,31 @@ def test_a_rounded_term_moves_its_sum_one_way_only():
         assert item.passed == (low <= answer <= high), (answer, item.message)
 
 
-def test_too_few_figures_get_no_credit_from_earlier_answers():
+def test_too_few_figures_get_no_rounding_credit_from_earlier_answers():
     """An autograder red team's find: every answer to 2 figures; s, l, g_s failed "3 significant
-    figures expected" while dJ/dx = 0.31, as short, passed as carried forward from them."""
+    figures expected" while a step rounded from them, as short, passed as carried forward. By hand:
+    dJ/dw = g_u·x, and the student's −0.30·0.73 = −0.219, written −0.22: a rounding, not credited."""
     ref = "u = w * x + b\ns = sigmoid(u)\nl = (s - t)^2\nJ = l + 0.1 * w^2\n"
-    at = {"w": 0.5, "x": 0.7, "b": -1.0, "t": 1.0}
+    at = {"w": 0.5, "x": 0.73, "b": -1.0, "t": 1.0}
     true = graphlang.parse(ref).evaluate(at)
-    exact = {"u": true.values["u"], "s": true.values["s"], "g_s": true.adjoints["s"], "g_u": true.adjoints["u"],
-             "dJ/db": true.gradient["b"]}
-    answers, _ = parse_answers(json.dumps({k: _sig(v, 2) for k, v in exact.items()}).encode(), "a.json")  # as typed
-    rep = grade_answers(ref, answers, at, quantities=list(answers), comparison=C3)
-    short = [i for i in rep.items if not i.passed]
-    assert "dJ/db" in [i.name for i in short] and not any(i.ecf for i in rep.items), \
-        [(i.name, i.passed, i.message) for i in rep.items]
-    full = {k: _sig(v, 3) for k, v in exact.items()}  # (the same answers to 3 figures: all right)
+    g_u = _sig(true.adjoints["u"], 2)
+    text = json.dumps({"g_u": g_u, "dJ/dw": _sig(g_u * 0.73 + 0.1, 2)})
+    answers, _ = parse_answers(text.encode(), "a.json")  # (as typed: the figures are known)
+    by = {i.name: i for i in grade_answers(ref, answers, at, quantities=list(answers), comparison=C3).items}
+    assert not by["dJ/dw"].passed and not by["dJ/dw"].ecf and "3 significant figures expected" in by["dJ/dw"].message
+    full = {"g_u": _sig(true.adjoints["u"], 3), "dJ/dw": _sig(true.gradient["w"], 3)}
     assert grade_answers(ref, full, at, quantities=list(full), comparison=C3).passed
+
+
+def test_a_short_answer_exactly_what_the_earlier_answers_give_is_carried_forward():
+    """A review's find: b = 0.5, exactly a/4 of the student's own (wrong) a = 2, was refused once too
+    few figures barred every credit from earlier answers, with no word why. Exact: credited; a short
+    rounding of it is not, and says that 3 figures are expected."""
+    ref = "a = x * z\nb = a / 4\ny = b * 2\n"
+    given, _ = parse_answers(b'{"a": 2, "b": 0.5, "y": 1}', "a.json")
+    rep = grade_answers(ref, given, AT, quantities=["a", "b", "y"], comparison=C3)
+    by = {i.name: i for i in rep.items}
+    assert not by["a"].passed and by["b"].passed and by["b"].ecf and by["y"].passed, rep.items
+    short, _ = parse_answers(b'{"a": 2.00, "b": 0.51}', "a.json")
+    item = {i.name: i for i in grade_answers(ref, short, AT, quantities=["a", "b"], comparison=C3).items}["b"]
+    assert not item.passed and "3 significant figures expected" in item.message

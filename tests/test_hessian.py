@@ -3,6 +3,8 @@ block layout of tensor Hessians (oracle: second derivatives worked out by hand).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from conftest import PROGRAMS
@@ -234,3 +236,15 @@ def test_a_direction_of_zero_holds_that_input_fixed():
     assert prog.gradient({"x": -2.0, "z": 3.0}, wrt=["x"])["x"] == 12.0
     with pytest.raises(GraphlangError, match="in its exponent"):
         prog.tangents({"x": -2.0, "z": 3.0}, {"x": 1.0, "z": 1.0})
+
+
+def test_a_power_whose_derivative_cancels_or_whose_value_is_lost_too_is_not_refused():
+    """A review's finds on the underflow check: at x = e, p = -1 the mixed partial x^(p-1)·(1 + p·ln x)
+    cancels to an honest 0 (the sum was tested, not its terms); at x = 1e155, x^-2 is itself below
+    float64's normal range, so its derivative rounds as the value does. By hand: ∂²(x^p)/∂x² =
+    p(p-1)x^(p-2) = 2/e³, ∂²/∂p² = x^p·ln²x = 1/e at (e, -1)."""
+    h = graphlang.parse("y = x ^ p\n").hessian({"x": math.e, "p": -1.0})
+    assert h["x"]["p"] == pytest.approx(0.0, abs=1e-15) and h["x"]["x"] == pytest.approx(2 / math.e ** 3)
+    assert h["p"]["p"] == pytest.approx(1 / math.e)
+    assert graphlang.parse("y = 3 + x ^ -2\n").gradient({"x": 1e155})["x"] == 0.0  # (−2e-465: 0 in float64)
+    assert graphlang.parse("y = x ^ -310\n").gradient({"x": 10.0})["x"] == pytest.approx(-3.1e-309, rel=1e-6)

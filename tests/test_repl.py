@@ -1400,3 +1400,28 @@ def test_a_quoted_file_name_is_the_file_save_and_load_name(tmp_path, monkeypatch
     assert "saved 1 statement(s)" in render(s.handle(":save 'q y.cg'")) and (tmp_path / "q y.cg").exists()
     t = ReplSession()
     assert "loaded q y.cg" in render(t.handle(':load "q y.cg"')) and t.at == {"x": 3.0}
+
+
+def test_ctrl_c_at_a_terminal_whose_output_is_a_pipe_keeps_the_session(tmp_path):
+    """A review's find: under `repl | tee`, Ctrl-C ended the session (exit 130, everything typed
+    lost): it drops the line being typed; the statements before it stay (b = a + 1 = 3 at x = 1)."""
+    import pty
+    import signal as sig
+    leader, follower = pty.openpty()
+    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
+    proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+    os.close(follower)
+    os.write(leader, b"a = x * 2\n")
+    seen = b""
+    deadline = time.monotonic() + 120  # (waits for the second prompt: the line was read, the handler set)
+    while seen.count(b"cg> ") < 2 and time.monotonic() < deadline and (chunk := os.read(proc.stdout.fileno(), 4096)):
+        seen += chunk
+    proc.send_signal(sig.SIGINT)
+    while seen.count(b"cg> ") < 3 and time.monotonic() < deadline and (chunk := os.read(proc.stdout.fileno(), 4096)):
+        seen += chunk  # (as a student types: after the prompt)
+    os.write(leader, b"b = a + 1\n:at x=1\nb\n\x04")
+    out, _ = proc.communicate(timeout=120)
+    os.close(leader)
+    text = (seen + out).decode()
+    assert proc.returncode == 0 and "interrupted" not in text.split("b = 3")[-1] and "b = 3" in text, text

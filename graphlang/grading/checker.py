@@ -211,10 +211,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                 keep(q, env.get(q))
             continue
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
-        # no credit from earlier answers for too few figures: the same fault refused elsewhere (a red team's find)
+        # too few figures: no rounding's credit, the same fault refused elsewhere (a red team's find)
         short_of = cmp.kind in ("sigfig", "decdig") and cmps.too_few_figures(given[q], cmp, as_typed=True)
-        steps = not why and not short_of
-        if steps and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
+        steps = not why
+        if steps and not short_of and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
                                                         of, scale, spans):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
@@ -224,15 +224,19 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if share and steps and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
                                                  right, hidden=not show_expected, fixed=public,
-                                                 cmp_of=of, spans=spans):
+                                                 cmp_of=of, spans=spans, short=short_of):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
             keep(q)
             item.message = "consistent with your earlier answers (error carried forward)" + (
                 "" if share == 1.0 else f": {share:g} of its points")
             continue
+        if short_of and "expected" not in item.message:  # (why it got no credit from the earlier answers)
+            item.message += f" ({cmp.expects()} expected{cmp.why()})"
         zero = zero_read(q, prog, adj, env, student, credited, scale, not show_expected) if share and steps else None
-        if zero is not None:
+        if zero is not None and carried_forward(q, prog, adj, env, student, given[q], cmp, credited | {zero}, scale,
+                                                right, hidden=not show_expected, fixed=public, cmp_of=of,
+                                                spans=spans, short=short_of):  # (the 0 alone refused it)
             item.message += (f" (it reads your {zero} = 0, which is wrong: a wrong 0 is never carried forward, "
                              "since every step computed from zeros would agree)")
         if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)

@@ -25,6 +25,9 @@ from graphlang.errors import GraphlangError
 from graphlang.numbers import literal
 
 KINDS = ("relabs", "sigfig", "decdig")
+# What working a step out from a student's numbers may raise (a shape they do not have: an index into a
+# scalar answer raised IndexError, and `check` crashed on a bias-folding slip, a red team's find).
+STEP_ERRORS = (KeyError, ValueError, TypeError, IndexError, FloatingPointError)
 ROUNDOFF = 1e-14  # of the computation's largest value: below it a value may be a roundoff of 0 (≈ 100 ulps)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.grading import tangents
-from graphlang.grading.compare import ROUNDOFF, Comparison, compare, sign_turned
+from graphlang.grading.compare import ROUNDOFF, STEP_ERRORS, Comparison, compare, sign_turned
 from graphlang.grading.rounding import Span, half_unit, rounding_range, slack_of, written_exactly
 from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
@@ -24,8 +24,9 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
                     student: dict[str, Any], given: Any, cmp: Comparison, credited: set[str],
                     scale: float = 0.0, right: set[str] | None = None, hidden: bool = False,
                     fixed: frozenset[str] = frozenset(), cmp_of: Callable[[str], Comparison] | None = None,
-                    spans: dict[str, Span] | None = None) -> bool:
-    """Is the answer `given` for `q` what the student's earlier answers `student` imply? Not when
+                    spans: dict[str, Span] | None = None, short: bool = False) -> bool:
+    """Is the answer `given` for `q` what the student's earlier answers `student` imply (`short`, too
+    few figures written: exactly what they give, b = 0.5 from a = 2, never a rounding)? Not when
     it rests on an earlier answer that is 0 (or negligible) where the correct value is not, unless
     that answer was itself credited: zeros (or 1e-300s) everywhere made every step that maps 0 to
     0 "consistent", while relu(-1) = 0 after a sign slip is a step honestly carried forward.
@@ -33,7 +34,7 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     beside the node's own value, which a student bisecting on the threshold would learn."""
     locals_ = _reverse_locals(q, prog, adj)
     return any(_carried(q, form, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
-                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None, env), spans)
+                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None, env), spans, short)
                for step, forward in _ways(q, prog, adj, env, student)
                for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
 
@@ -76,7 +77,7 @@ def _forms(step: list[Any], forward: dict[str, Any], student: dict[str, Any], q:
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
              credited: set[str], scale: float, right: set[str] | None, hidden: bool, fixed: frozenset[str],
              cmp_of: Callable[[str], Comparison] | None, slack: Callable[..., Any],
-             spans: dict[str, Span] | None = None) -> bool:
+             spans: dict[str, Span] | None = None, short: bool = False) -> bool:
     used = {n for e in step for n in names(e)}
     if right is not None and not any(n in student and n not in right for n in used):
         return False  # no earlier error to carry (p = 1, right for 0.99999999996, made a tiny y agree)
@@ -92,11 +93,14 @@ def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, An
         with quiet_floats():
             terms = [np.asarray(value_of(e, mixed), dtype=np.float64) for e in step]
             carried = sum(terms)
-    except (KeyError, ValueError, TypeError, FloatingPointError):
+    except STEP_ERRORS:
         return False
     if not np.all(np.isfinite(carried)):  # |answer − inf| ≤ rtol·inf holds for any answer
         return False
     got = np.asarray(given, dtype=np.float64)
+    if short:  # (a rounding's credit would reward the figures left out, refused where it is the true value)
+        return got.shape == np.shape(carried) and bool(np.allclose(got, carried, rtol=1e-12, atol=0.0)) \
+            and not sign_turned(given, carried, scale)
     if not compare(got, carried, cmp)[0]:
         if got.shape != np.shape(carried):
             return False
@@ -186,7 +190,7 @@ def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any]
         with quiet_floats():
             terms = [np.asarray(value_of(e, mixed), dtype=np.float64) for e in step]
             carried = np.asarray(sum(terms), dtype=np.float64)
-    except (KeyError, ValueError, TypeError, FloatingPointError):
+    except STEP_ERRORS:
         return None
     if not np.all(np.isfinite(carried)):
         return None

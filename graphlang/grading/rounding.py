@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.grading.compare import Comparison
+from graphlang.grading.compare import STEP_ERRORS, Comparison
 from graphlang.numbers import quiet_floats
 from graphlang.symbolic.printing import value_of
 
@@ -85,7 +85,7 @@ def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cm
                 moved = np.asarray(env[carried], dtype=np.float64) * (_round_as(p, cmp) - p)
                 if moved.shape == term.shape:
                     return moved
-    except (KeyError, ValueError, TypeError, FloatingPointError):
+    except STEP_ERRORS:
         pass
     return _round_as(term, cmp) - term
 
@@ -186,7 +186,7 @@ def _moved(step: list[Any], mixed: dict[str, Any], n: str, value: np.ndarray, ca
     try:
         with quiet_floats():
             moved = np.asarray(sum(value_of(e, {**mixed, n: value}) for e in step), dtype=np.float64)
-    except (KeyError, ValueError, TypeError, FloatingPointError):
+    except STEP_ERRORS:
         return None
     return moved if np.shape(moved) == np.shape(carried) and np.all(np.isfinite(moved)) else None
 

@@ -72,59 +72,71 @@ def _own(entry: Path) -> Path:
     """A student's folder's one gradable file, else the entry itself (refused, saying why); a folder
     whose only entry is a folder is looked into, NESTED_MOST deep (alice/submission/answers.json: an
     autograder red team's find, skipped where the Gradescope runner graded it)."""
-    folder = entry
-    for _ in range(NESTED_MOST):
-        try:
-            if not stat.S_ISDIR(os.lstat(folder).st_mode):
-                return entry
-            listed = list(itertools.islice(folder.iterdir(), FOLDER_MOST + 1))  # (every entry, not the first 100
-        except OSError:  # the file system lists: the verdict hung on their order, an untrusted-input red team's find)
-            return entry
-        if len(listed) > FOLDER_MOST:
-            return entry
-        inside = [c for c in listed if refusal(c) is None]
-        if len(inside) == 1:
-            found = InFolder(inside[0])
-            found.student = entry.name
-            return found
-        shown = [c for c in listed if not c.name.startswith(".")]
-        if inside or len(shown) != 1 or not stat.S_ISDIR(os.lstat(shown[0]).st_mode):
-            return entry
-        folder = shown[0]
-    return entry
+    found = _inner(entry)
+    if found is None:
+        return entry
+    inside = [c for c in found[1] if _file_refusal(c) is None]
+    if len(inside) != 1:
+        return entry
+    own = InFolder(inside[0])
+    own.student = entry.name
+    return own
 
 
 FOLDER_MOST = 1_000  # entries of a student's folder looked at; past it the folder is refused, whatever it holds
 NESTED_MOST = 8  # folders of one entry each looked into below a student's
 
 
-def _gradable(folder: Path) -> str:
-    """How many gradable files a (not crowded) folder holds, in words: "no", "2"."""
-    try:
-        n = sum(1 for c in folder.iterdir() if refusal(c) is None)
-    except OSError:
-        return "no readable"
-    return str(n) if n else "no"
-
-
-def _crowded(folder: Path) -> bool:
-    try:
-        return len(list(itertools.islice(folder.iterdir(), FOLDER_MOST + 1))) > FOLDER_MOST
-    except OSError:
-        return False
+def _inner(entry: Path) -> tuple[Path, list[Path]] | None:
+    """The folder a student's folder comes down to (while its only entry is a folder, NESTED_MOST deep)
+    and its entries; None for no folder, an unreadable one or one of more than FOLDER_MOST entries.
+    Never a walk of the tree below (a folder nested 350 deep stopped the whole batch: a review's find)."""
+    folder = entry
+    for depth in range(NESTED_MOST + 1):
+        try:
+            if not stat.S_ISDIR(os.lstat(folder).st_mode):
+                return None
+            listed = list(itertools.islice(folder.iterdir(), FOLDER_MOST + 1))  # (every entry, not the first 100
+        except OSError:  # the file system lists: the verdict hung on their order, an untrusted-input red team's find)
+            return None
+        shown = [c for c in listed if not c.name.startswith(".")]
+        if len(listed) > FOLDER_MOST or depth == NESTED_MOST or len(shown) != 1 or _file_refusal(shown[0]) is None:
+            return (folder, listed) if len(listed) <= FOLDER_MOST else None
+        try:
+            if not stat.S_ISDIR(os.lstat(shown[0]).st_mode):
+                return folder, listed
+        except OSError:
+            return folder, listed
+        folder = shown[0]
+    return None
 
 
 def refusal(path: Path) -> str | None:
     """Why a folder entry is not graded, or None for a regular .cg or .json file (links not followed)."""
     try:
+        is_dir = stat.S_ISDIR(os.lstat(path).st_mode)
+    except OSError as err:
+        return f"cannot read it: {err.strerror}"
+    if not is_dir:
+        return _file_refusal(path)
+    found = _inner(path)
+    if found is None:
+        return f"a directory that cannot be read or of more than {FOLDER_MOST:,} entries (a student's holds one file)"
+    n = sum(1 for c in found[1] if _file_refusal(c) is None)
+    where = os.fsencode(found[0].relative_to(path.parent)).decode("utf-8", "backslashreplace")
+    return f"{where} holds {n or 'no'} .cg or .json files (a student's folder holds one)"
+
+
+def _file_refusal(path: Path) -> str | None:
+    """Why an entry that is no folder is not graded (a folder: "a directory"), or None."""
+    try:
         mode = os.lstat(path).st_mode
     except OSError as err:
         return f"cannot read it: {err.strerror}"
+    if stat.S_ISDIR(mode):
+        return "a directory"
     if stat.S_ISLNK(mode):
         return "a symbolic link: not followed (copy the file itself into the folder)"
-    if stat.S_ISDIR(mode):
-        return (f"a directory of more than {FOLDER_MOST:,} entries" if _crowded(path) else
-                f"a directory with {_gradable(path)} .cg or .json files in it") + " (a student's folder holds one)"
     if not stat.S_ISREG(mode):
         return "not a regular file (a FIFO, socket or device)"
     if path.suffix.lower() not in SUFFIXES:  # (answers.JSON too, as the Gradescope runner grades it)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
-from graphlang.grading.compare import Comparison, compare
+from graphlang.grading.compare import STEP_ERRORS, Comparison, compare
 from graphlang.language.ast import Expr
 from graphlang.program import Program
 from graphlang.symbolic import tangent as T
@@ -129,7 +129,7 @@ def local_slip(q: str, prog: Program, env: Mapping[str, Any], given: Any, cmp: A
     try:
         local = value_of(read.partial, dict(env))
         same = bool(compare(np.asarray(given, dtype=np.float64), np.asarray(local, dtype=np.float64), cmp)[0])
-    except (KeyError, ValueError, TypeError, FloatingPointError):
+    except STEP_ERRORS:
         return ""
     return (f": that is ∂{node}/∂{x} of {node}'s own rule alone; {q} is the tangent, which also counts the "
             f"paths through what {node} reads ({T.dot(node)} = Σ ∂{node}/∂u · du/d{x})") if same else ""

@@ -151,35 +151,42 @@ def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
                 value = np.where(np.asarray(y) == 0, 0.0, value)
         if not np.all(np.isfinite(value)):
             raise FloatingPointError("invalid value encountered in dpow")
-        _underflowed(value, x, np.asarray(y) != 0)
+        _underflowed(value, x, y, np.asarray(y) != 0)
         return value
     x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
-    total, live = np.zeros(x.shape), np.zeros(x.shape, dtype=bool)
+    total, lost = np.zeros(x.shape), np.zeros(x.shape, dtype=bool)
     with np.errstate(all="ignore"):
         for j in range(m + 1):
             coef = math.comb(m, j) * _falling(y, k, j)
-            live = live | (coef != 0)
             p, a = m - j, y - k
             at_zero = np.where(a > 0, 0.0, np.where((a == 0) & (p == 0), 1.0, np.inf))
             pos = np.where(x > 0, x, 1.0)
             away = np.power(np.where(x == 0, 1.0, x), a) * (np.log(pos) ** p if p else 1.0)
             away = np.where(x < 0, np.nan if p else away, away)
-            total = total + np.where(coef == 0, 0.0, coef * np.where(x == 0, at_zero, away))
+            term = np.where(coef == 0, 0.0, coef * np.where(x == 0, at_zero, away))
+            lost = lost | (np.abs(term) < _TINY) & (coef != 0)  # each term: a sum may cancel to an honest 0
+            total = total + term
     if not np.all(np.isfinite(total)):
         raise FloatingPointError("invalid value encountered in dpow")
-    _underflowed(total, x, live)
+    _underflowed(None, x, y, lost)
     return total if total.ndim else np.float64(total)
 
 
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-def _underflowed(value: Any, x: Any, live: Any) -> None:
-    """FloatingPointError where a derivative of x^y is below float64's smallest normal number though
-    |x| > 1 and it is not 0: t^(c-2) of a large t, lost, then met by t's large derivatives (the Hessian
-    of (x^200)^0.01, x², was 398 for 2 at x = 10: a fuzzer's find). A tiny x's tiny derivative (x^3
-    at 1e-200) rounds to 0 as the value does, and stays."""
-    if np.any((np.abs(value) < _TINY) & (np.abs(x) > 1.0) & live):
+def _underflowed(value: Any, x: Any, y: Any, live: Any) -> None:
+    """FloatingPointError where a derivative of x^y (`value`; None: `live` says which terms were lost)
+    is below float64's smallest normal number though it is not 0, |x| > 1 and x^y itself is a normal
+    number: t^(c-2) of a large t, lost as 0, then met by t's large derivatives (the Hessian of
+    (x^200)^0.01, x², was 398 for 2 at x = 10: a fuzzer's find). Where x^y is lost too (x^-2 at
+    1e155), or x is small (x^3 at 1e-200), the derivative rounds as the value does, and stays."""
+    lost = live if value is None else (np.abs(value) < _TINY) & live
+    if not np.any(lost & (np.abs(x) > 1.0)):
+        return
+    with np.errstate(all="ignore"):
+        kept = np.abs(np.power(np.abs(np.asarray(x, dtype=np.float64)), y)) >= _TINY  # (|x|^y: its magnitude)
+    if np.any(lost & (np.abs(x) > 1.0) & kept):
         raise FloatingPointError("underflow encountered in dpow")
 
 
@@ -260,8 +267,11 @@ def dpow_float(x: float, y: float, orders: tuple[int, int]) -> float:
         # to the sign of a zero; 0 where y = 0; x = 0 with y < 1 or a negative base with fractional y:
         # pow's ValueError; lost below float64's smallest number where |x| > 1 (`_underflowed`): a ValueError
         r = y * pow_float(x, y - 1) if y != 0.0 else 0.0
-        if -_TINY < r < _TINY and r == r and y != 0.0 and abs(x) > 1.0:
-            raise ValueError("underflow")
+        if -_TINY < r < _TINY and y != 0.0 and abs(x) > 1.0:  # (rare: `_underflowed` decides)
+            try:
+                _underflowed(r, x, y, True)
+            except FloatingPointError:
+                raise ValueError("underflow") from None
         return r
     try:
         return float(dpow(x, y, orders))

@@ -145,21 +145,47 @@ def pasted(text: str, session: ReplSession) -> list[str | GraphlangError]:
     return out + ([rest] if rest.strip() else [])
 
 
+def _tee(session: ReplSession, console: Console) -> None:
+    """Typed at a terminal, written to a pipe: `input` with a plain prompt. Ctrl-C drops the line typed,
+    or stops a long command, never the session (the command line's handler ended it: a review's find)."""
+    main = threading.current_thread() is threading.main_thread()
+    before = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+    try:
+        while not session.done:
+            try:
+                run_lines(session, console, _Prompted(), script=False)
+                return
+            except KeyboardInterrupt:  # (a statement half typed is dropped with it)
+                console.print(Text("interrupted: the command was stopped; the session goes on"))
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, before)
+
+
 class _Prompted:
-    """Lines typed at a terminal whose output is a pipe: `input` with a plain prompt; Ctrl-C drops the line."""
+    """Lines typed at a terminal whose output is a pipe, read by `input` with a plain prompt, at most
+    `limit` characters at a time as a file's are (`bounded_lines`); Ctrl-C drops the line."""
+
+    def __init__(self) -> None:
+        self.rest = ""
 
     def readline(self, limit: int = -1) -> str:
-        try:
-            return input("cg> ") + "\n"
-        except EOFError:
-            return ""
-        except KeyboardInterrupt:
-            sys.stdout.write("\n")
-            return "\n"
+        if not self.rest:
+            try:
+                self.rest = input("cg> ") + "\n"
+            except EOFError:
+                return ""
+            except KeyboardInterrupt:
+                sys.stdout.write("\n")
+                return "\n"
+        cut = len(self.rest) if limit < 0 else limit
+        line, self.rest = self.rest[:cut], self.rest[cut:]
+        return line
 
 
-def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
-    """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error."""
+def run_lines(session: ReplSession, console: Console, stream: Any, script: bool = True) -> int:
+    """Scripted use (`graphlang repl < session.txt`): plain lines, no prompt; exit 1 on any error (and
+    each error's line of the input said: `script`)."""
     failed = False
     limits = session.limits
     reader = StatementReader(is_complete, MAX_PENDING_LINES, limits.max_source_chars, starts_statement)
@@ -174,7 +200,7 @@ def run_lines(session: ReplSession, console: Console, stream: Any) -> int:
             error = isinstance(item, Text) and " error: " in item.plain
             failed |= error
             console.print(render.at_width(item, console.width), soft_wrap=isinstance(item, render.Whole))
-            if error:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
+            if error and script:  # (its <repl>:LINE is the program's line; a script's author looks for the input's)
                 start = end - max(1, len(text.splitlines()) if isinstance(text, str) else 1) + 1  # (`b = sin(a⏎…`)
                 console.print(Text(f"(at line {end} of the input)" if start == end else
                                    f"(at lines {start}–{end} of the input: one statement)"))
@@ -207,7 +233,7 @@ def main(path: str | None = None) -> int:
     if not sys.stdin.isatty():  # a script: a file that did not load is a failure too (it exited 0)
         return max(run_lines(session, console, sys.stdin), 0 if loaded else 1)
     if not sys.stdout.isatty():  # `graphlang repl | tee log`: plain prompts, no screen drawing in the log
-        run_lines(session, console, _Prompted())  # (prompt_toolkit's toolbar and redraws filled it: a red team)
+        _tee(session, console)  # (prompt_toolkit's toolbar and redraws filled it: a red team)
         return 0
     console.print(Text("graphlang REPL: one statement per line (name = expression); :help for commands"))
     run_prompt(session, console)

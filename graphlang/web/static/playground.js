@@ -39,13 +39,16 @@
   function flat(v, out) { if (Array.isArray(v)) v.forEach(function (x) { flat(x, out); }); else out.push(v); return out; }
   function located(box, text) {  // the message wraps; the source line and its caret never (the caret stays under its column)
     box.textContent = "";
-    var lines = text.split("\n");
+    var lines = text.split("\n"), plain = [];
+    var flush = function () { if (plain.length) box.appendChild(document.createTextNode(plain.join("\n"))); plain = []; };
     for (var i = 0; i < lines.length; i++) {
       if (/^\s*\d+ \| /.test(lines[i]) && i + 1 < lines.length && /^\s*\^+\s*$/.test(lines[i + 1])) {
+        flush();  // (a block: its own lines, no newline of the text's around it)
         var ex = document.createElement("span"); ex.className = "excerpt";
         ex.textContent = lines[i] + "\n" + lines[i + 1]; box.appendChild(ex); i++;
-      } else box.appendChild(document.createTextNode(lines[i] + (i + 1 < lines.length ? "\n" : "")));
+      } else plain.push(lines[i]);
     }
+    flush();
   }
   function maxDiff(a, b) {  // the largest |a - b| over the elements, each flattened once (per element: seconds at 150×150)
     if (!Array.isArray(a)) return Math.abs(a - b);
