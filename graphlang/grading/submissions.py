@@ -124,7 +124,7 @@ def refusal(path: Path) -> str | None:
         return f"a directory that cannot be read or of more than {FOLDER_MOST:,} entries (a student's holds one file)"
     n = sum(1 for c in found[1] if _file_refusal(c) is None)
     where = os.fsencode(found[0].relative_to(path.parent)).decode("utf-8", "backslashreplace")
-    return f"{where} holds {n or 'no'} .cg or .json files (a student's folder holds one)"
+    return f"the directory {where} holds {n or 'no'} .cg or .json files (a student's folder holds one)"
 
 
 def _file_refusal(path: Path) -> str | None:
