@@ -1282,12 +1282,14 @@ def test_a_missing_input_error_carries_every_missing_input():
     ("input x[2]\nw = [1; x]\ny = sum(w)\n", "write concat(1, x)"),  # the lecture's bias folding
     ("input b[2], A[2, 2]\nB = [b; A]\ny = sum(B)\n", "write concat(b, A)"),
     ("A = [1, 2; 3, 4]\ny = sum(A)\n", "write [[1, 2], [3, 4]], not [1, 2; 3, 4]"),  # a matrix, MATLAB's way
+    ("M = [x, z; z, x]\ny = sum(M)\n", "write [[1, 2], [3, 4]]"),  # (names: still a matrix, not concat(x, z, z, x))
 ])
 def test_a_semicolon_in_brackets_is_told_what_it_meant(text, says):
     """A docs red team's find: the lecture's [1; x] was told how to write a matrix's rows."""
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text)
-    assert info.value.kind == "syntax" and says in info.value.hint and info.value.line == 2 - text.startswith("A")
+    line = 1 if text.startswith(("A", "M")) else 2
+    assert info.value.kind == "syntax" and says in info.value.hint and info.value.line == line
 
 
 def test_a_power_at_a_negative_base_names_its_exponents_derivative():
@@ -1315,3 +1317,18 @@ def test_a_shape_error_the_declarations_show_comes_before_missing_values(cli, wr
     assert "no value for the inputs 'x', 'W', 'b'" in cli("run", fine).err  # right shapes: the values are missing
     partly = write("input x[3], W\nu = x @ W\ny = sum(u)\n")  # W's shape unknown: values first
     assert "missing-input" in cli("run", partly).err
+
+
+@pytest.mark.parametrize(("text", "at", "kind", "says"), [
+    ("input x[2]\ny = sum(concat(1, x, axis=1))\n", {"x": [1, 2]}, "syntax", "takes no axis"),
+    ("input xp[3]\ny = sum(rows(xp, 1, 5))\n", {"xp": [1, 2, 3]}, "index", "0 <= i < j <= 3"),
+    ("input xp[3]\ny = sum(rows(xp, 1.5, 2))\n", {"xp": [1, 2, 3]}, "argument", "rows(u, i, j)"),
+    ("y = sum(hstack(x, z))\n", {}, "unknown-function", "concat(u, v) puts u above v"),
+])
+def test_concat_and_rows_mistakes_get_hints_that_fit_them(text, at, kind, says):
+    """A bias-folding red team's finds: `concat(1, x, axis=1)` was told `concat(x, 0)` (which appends
+    a 0), `rows(u, 0)` was offered as an example (an arity error itself), `rows(xp, 1, 5)` on a
+    3-vector said "rows 1 to 4" with no range; `hstack` was taken as concat (numpy's joins columns)."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(text).evaluate(at)
+    assert info.value.kind == kind and says in (info.value.hint or ""), (info.value.message, info.value.hint)

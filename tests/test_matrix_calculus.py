@@ -69,8 +69,8 @@ CASES = [
     ("concat-bias", "input z[3], w[4]\ny = dot(w, tanh(concat(1, z)))\n", None),
     ("concat-matrix", "input b[3], A[2, 3], x[3]\ny = sum(sin(concat(b, A) @ x))\n", None),
     ("rows", "input u[5], v[2]\ny = dot(rows(u, 1, 3), v)\n",  # y = u_1 v_0 + u_2 v_1
-     {"v": "u_{1:3}", "u": r"\begin{bmatrix}\mathbf{0} \\ v \\ \mathbf{0}\end{bmatrix}"}),
-    ("padrows", "input u[2], v[5]\ny = dot(padrows(u, v, 1), v)\n", {"u": "v_{1:3}"}),
+     {"v": r"u_{1 \ldots 2}", "u": r"\begin{bmatrix}\mathbf{0} \\ v \\ \mathbf{0}\end{bmatrix}"}),
+    ("padrows", "input u[2], v[5]\ny = dot(padrows(u, v, 1), v)\n", {"u": r"v_{1 \ldots 2}"}),
     ("broadcast-row", "input A[2, 3], v[3]\ny = sum(sin(A + v))\n", None),
     ("broadcast-scalar", "input s, u[3]\ny = sum(exp(s * u))\n", {"s": r"\sum e^{s \cdot u} \cdot u"}),
     ("broadcast-column", "input A[2, 3], c[2, 1]\ny = sum(sin(A * c))\n", None),

@@ -1338,7 +1338,7 @@ def test_a_nodes_zero_adjoint_says_the_output_does_not_read_it():
     for line in LECTURE_LINES + [":at x=2 z=3", "q = x * 2"]:
         s.handle(line)
     shown = render(s.handle("y"))
-    assert "g_y = 0" in shown and "the output is q, which y does not reach" in shown
+    assert "g_y = 0" in shown and "the output is q, the last assigned name, which y does not reach" in shown
     assert "does not reach" not in render(s.handle("x"))  # (x reaches q: g_x = 2)
 
 

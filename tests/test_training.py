@@ -558,3 +558,36 @@ def test_a_long_runs_table_lists_every_kth_epoch_with_the_first_and_the_last(tmp
     assert "300 epochs: every 10th listed, with the first and the last" in " ".join(table.split())
     every = cli(*args, "--json").json()["epochs"]
     assert len(every) == 300 and f"{every[149]['train_loss']:.6f}" in table.split("│ 150 ")[1].split("\n")[0]
+
+
+FOLDED = """input x[2], y[]
+param alpha1[2, 3], b1[3], beta[3], beta0[]
+alpha1p = concat(b1, alpha1)
+xp = concat(1, x)
+z1 = sigmoid(alpha1p.T @ xp)
+u = dot(concat(beta0, beta), concat(1, z1))
+yhat = sigmoid(u)
+J = -(y * ln(yhat) + (1 - y) * ln(1 - yhat))
+"""
+
+
+def test_a_bias_folded_into_its_weights_is_still_a_bias():
+    """A bias-folding red team's find: α′ = concat(b1, α) made b1 (and beta0) weights — Glorot values
+    where the same network with `+ b1` starts at zeros, and --l2 decayed them. A param that is one
+    row of a concat is a bias; the step matches the explicit network's (the oracle: that program)."""
+    from graphlang.training.params import biases
+    folded = graphlang.parse(FOLDED)
+    assert biases(folded) == {"b1", "beta0"}
+    p0 = init_params(folded, 3)
+    assert np.all(p0["b1"] == 0) and p0["beta0"] == 0 and np.all(p0["alpha1"] != 0)
+    explicit = graphlang.parse("input x[2], y[]\nparam alpha1[2, 3], b1[3], beta[3], beta0[]\n"
+                               "z1 = sigmoid(alpha1.T @ x + b1)\nu = dot(beta, z1) + beta0\nyhat = sigmoid(u)\n"
+                               "J = -(y * ln(yhat) + (1 - y) * ln(1 - yhat))\n")
+    start = {k: v + 0.1 for k, v in p0.items()}
+    data = Dataset({"x": np.array([[0.5, -1.0]]), "y": np.array([1.0])}, 1)
+    a = Trainer(folded, {k: v.copy() for k, v in start.items()}, lr=0.1, l2=0.5)
+    b = Trainer(explicit, {k: v.copy() for k, v in start.items()}, lr=0.1, l2=0.5)
+    a.step(data, 0)
+    b.step(data, 0)
+    for name in start:
+        np.testing.assert_allclose(a.params[name], b.params[name], rtol=1e-12, atol=1e-15, err_msg=name)

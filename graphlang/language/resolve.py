@@ -61,7 +61,8 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
                                          f"{number!r}" if whole else f"{number:g}" if isinstance(number, float)
                                          else "an expression"), a.line, a.column,
                                      f"write it without a point: {fname}(u, {number:.0f})" if whole else
-                                     f"for example {fname}(u, 0)")
+                                     f"for example {fname}(u, 0)" if prim.attr_args == 1 and prim.arity == 1
+                                     else f"{fname}: {prim.doc}")
             attrs.append(lit)
         args = args[:n_tensor]
     max_args = n_tensor + (1 if prim.attr_args == 1 else 0 if prim.attr_args == 0 else prim.attr_count or 8)

@@ -15,13 +15,15 @@ from graphlang.primitives.table import HELPERS, builtin_names, lookup
 # and functions written with an operator instead.
 _SYNONYMS = {"sigma": "sigmoid", "logistic": "sigmoid", "sig": "sigmoid", "sgn": "sign",
              "exponential": "exp", "maximum": "max", "minimum": "min", "fabs": "abs",
-             "concatenate": "concat", "cat": "concat", "hstack": "concat", "vstack": "concat", "append": "concat"}
+             "concatenate": "concat", "cat": "concat", "append": "concat"}
 OPERATOR_HINTS = {"sqr": "square with ^: write x^2", "pow": "powers use ^: write x^y",
                    "power": "powers use ^: write x^y", "log10": "write ln(x) / ln(10)",
                    "log2": "write ln(x) / ln(2)", "square": "write x^2", "sq": "write x^2", "cube": "write x^3",
                    "cbrt": "write x^(1/3)", "exp2": "write 2^x", "expm1": "write exp(x) - 1",
                    "log1p": "write ln(1 + x)", "sinh": "write (exp(x) - exp(-x)) / 2",
                    "cosh": "write (exp(x) + exp(-x)) / 2", "atan2": "graphlang has no inverse trigonometric functions",
+                   "hstack": "concat(u, v) puts u above v (vectors: end to end); [u, v] stacks them as rows",
+                   "vstack": "[u, v] stacks vectors as the rows of a matrix; concat(A, B) puts A's rows above B's",
                    "inv": "write 1 / x", "reciprocal": "write 1 / x", "matmul": "write A @ B",
                    "norm": "write sqrt(sum(x^2)) (or sum(x^2) for the squared norm)"} | {
     f: "there are no array constructors: write the numbers as a literal, [[0, 0], [0, 0]], or declare "

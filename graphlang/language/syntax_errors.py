@@ -146,8 +146,8 @@ def syntax_error(text: str, err: lark.exceptions.UnexpectedInput) -> GraphlangEr
         inside = _open_bracket(text, tok.start_pos or 0, closed_too=True) if tok.type == "SEP" else None
         if inside is not None and text[inside] == "[" and ";" in str(tok):
             parts = [p.strip() for p in text[inside + 1:].split("\n", 1)[0].split("]", 1)[0].split(";")]
-            hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]" if all(
-                re.fullmatch(r"[-+.\d\se,]*", p) for p in parts) else \
+            hint = "a matrix's rows are lists: write [[1, 2], [3, 4]], not [1, 2; 3, 4]" if any(
+                "," in p or "[" in p for p in parts) or all(re.fullmatch(r"[-+.\d\se]*", p) for p in parts) else \
                 f"to put values one below the other (the lecture's [1; x]) write concat({', '.join(parts)[:80]})"
         before = text[: tok.start_pos].rstrip(" \t")
         if tok.type in ("NAME", "NUMBER", "INT", "LPAR") and before and (before[-1].isalnum()
@@ -249,6 +249,9 @@ _HABITS = (
     (re.compile(r"^(?!\s*(?:input|param|output)\b).*\s(and|or|not)\s"), "there are no comparisons or boolean "
                                                                       "operators ({0}): step(x) is 1 where "
                                       "x > 0, else 0; relu, max, min and abs make a piecewise function"),
+    (re.compile(r"\bconcat\([^()]*\b(axis|dim)\s*="), "concat joins along the first axis and takes no axis: "
+                                                       "concat(1, x) is [1; x] (a number as its last argument is "
+                                                       "an element)"),
     (re.compile(r"\b([a-z]+)\([^()]*\b(axis|keepdims|dim)\s*="), "arguments have no names: write the axis as a "
                                                                  "number, {0}(x, 0) for axis 0"),
 )

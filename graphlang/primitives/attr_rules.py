@@ -104,20 +104,10 @@ def index_text(attr: Any) -> str:
     return ", ".join(str(i) for i in attr)
 
 
-def _joined(shapes: list[S.Shape]) -> list[tuple[int, int, bool]]:
-    """Each argument of `concat`: (first row, rows, whether it is one row short of the result's rank)."""
-    rank = max(1, max(len(s) for s in shapes))
-    out, start = [], 0
-    for s in shapes:
-        n = s[0] if len(s) == rank else 1
-        out.append((start, n, len(s) < rank))
-        start += n
-    return out
-
-
 def concat_vjp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    return tuple(f"g[{a}]" if short else f"rows(g, {a}, {a + n})" for a, n, short in _joined(shapes))
+    return tuple(f"g[{a}]" if short else f"rows(g, {a}, {a + n})" for a, n, short in S.concat_layout(shapes)[1])
 
 
 def concat_jvp(attr: Any, shapes: list[S.Shape]) -> Rules:
-    return tuple(f"embed(t, out, {a})" if short else f"padrows(t, out, {a})" for a, n, short in _joined(shapes))
+    return tuple(f"embed(t, out, {a})" if short else f"padrows(t, out, {a})"
+                 for a, n, short in S.concat_layout(shapes)[1])

@@ -147,22 +147,29 @@ def stack(shapes: list[Shape], attr: object) -> Shape:
     return (len(shapes),) + first
 
 
+def concat_layout(shapes: list[Shape]) -> tuple[Shape, list[tuple[int, int, bool]]]:
+    """`concat`'s one rule: the result's shape, and each argument's (first row, rows, one axis short of
+    the result: one row of it). The rows' shape is the first full-rank argument's (a mismatch is the
+    argument that differs from it: `concat(v[2], M[2, 3])` blames v, not M)."""
+    rank = max(1, max(len(s) for s in shapes))
+    rest = next((s[1:] for s in shapes if len(s) == rank), ())
+    layout, start = [], 0
+    for s in shapes:
+        if len(s) == rank and s[1:] == rest or len(s) == rank - 1 and s == rest:
+            n = s[0] if len(s) == rank else 1
+            layout.append((start, n, len(s) < rank))
+            start += n
+            continue
+        wanted = "a scalar" if not rest else f"shape {show(rest)}"
+        raise ShapeError(f"concat: {show(s)} does not join the others along the first axis", hint=(
+            f"concat puts its arguments one below the other: each is {wanted} (one row) or has "
+            f"{'length n' if not rest else f'shape [n, {show(rest)[1:-1]}]'} (n rows)"))
+    return (start, *rest), layout
+
+
 def concat(shapes: list[Shape], attr: object) -> Shape:
     """Along the first axis; an argument one axis short of the result is one row of it."""
-    rank = max(1, max(len(s) for s in shapes))
-    rest = next((s[1:] if len(s) == rank else s for s in shapes if len(s) >= rank - 1), ())
-    rows = 0
-    for s in shapes:
-        if len(s) == rank and s[1:] == rest:
-            rows += s[0]
-        elif len(s) == rank - 1 and s == rest:
-            rows += 1
-        else:
-            wanted = "a scalar" if not rest else f"shape {show(rest)}"
-            raise ShapeError(f"concat: {show(s)} does not join the others along the first axis", hint=(
-                f"concat puts its arguments one below the other: each is {wanted} (one row) or has "
-                f"{'length n' if not rest else f'shape [n, {show(rest)[1:-1]}]'} (n rows)"))
-    return (rows, *rest)
+    return concat_layout(shapes)[0]
 
 
 def rows(shapes: list[Shape], attr: object) -> Shape:
@@ -170,7 +177,9 @@ def rows(shapes: list[Shape], attr: object) -> Shape:
     assert isinstance(attr, tuple)
     start, stop = int(attr[0]), int(attr[1])
     if not s or not 0 <= start < stop <= s[0]:
-        raise ShapeError(f"rows {start} to {stop - 1} of a value of shape {show(s)}", "index")
+        raise ShapeError(f"rows({start}, {stop}) of a value of shape {show(s)}" + (
+            f", whose rows are 0 to {s[0] - 1}" if s else ", a scalar"), "index",
+            f"rows(u, i, j) takes rows i to j - 1: 0 <= i < j <= {s[0]}" if s else None)
     return (stop - start, *s[1:])
 
 

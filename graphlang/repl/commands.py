@@ -107,7 +107,10 @@ def evaluate(source: str, text: str, at: dict[str, Any], program: Program | None
             shown += f"    g_{name} = {render.tensor(result.adjoints[name])}"
             g, out = program.graph, program.graph.outputs[0]
             if not g.read_by([g.slot_of[out]])[g.slot_of[name]]:  # (g_y = 0 read as ∂y/∂y = 0: a red team)
-                note = f"(the output is {out}, which {name} does not reach; an `output` line names the one meant)"
+                named = program.checked.output_pos is not None  # (an `output` line says it already)
+                note = (f"(the output is {out}" + (", as the `output` line says" if named else ", the last assigned "
+                        "name") + f", which {name} does not reach" + ("" if named else "; an `output` line names "
+                        "the one meant") + ")")
             if np.ndim(result.values[name]) >= 2:  # a matrix and its adjoint: blocks, rows aligned (a red team)
                 return [render.pairs([(name, py(result.values[name])), (f"g_{name}", py(result.adjoints[name]))]),
                         *([Text(note)] if note else [])]

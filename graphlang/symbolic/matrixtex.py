@@ -182,10 +182,13 @@ def stacked(items: list[Kid]) -> Tex:
 
 
 def sliced(x: Kid, span: tuple[int, int]) -> Tex:
-    """`rows(u, i, j)`: rows i to j - 1, `u_{i:j}` (a matrix's `A_{i:j,:}`)."""
+    """`rows(u, i, j)`: rows i to j - 1 named as they are, `u_{i \\ldots j-1}` (counted from 0, as
+    `A_{0,:}` is; `u_{1:4}` read as 1-based and inclusive, a red team's find); a matrix's `A_{i \\ldots j-1,:}`."""
     text, prec, shape = x
     tail = ",:" * (len(shape) - 1) if shape else ""
-    return f"{script_base(paren(text, prec, POSTFIX))}_{{{span[0]}:{span[1]}{tail}}}", POSTFIX
+    first, last = span[0], span[1] - 1
+    which = str(first) if first == last else f"{first} \\ldots {last}"
+    return f"{script_base(paren(text, prec, POSTFIX))}_{{{which}{tail}}}", POSTFIX
 
 
 def padded(g: Kid, like: Kid, start: int) -> Tex:

@@ -50,7 +50,7 @@ def math_step(node: Expr, kids: list[Piece]) -> Piece:
                  notation=any(k.notation for k in kids))
 
 
-_MATRIX = frozenset(("expand", "embed", "outer", "sum", "mean", "T"))
+_MATRIX = frozenset(("expand", "embed", "outer", "sum", "mean", "T", "padrows"))
 
 
 def _matrix_step(node: Expr, kids: list[Piece], shape: Shape | None) -> Piece:
@@ -69,6 +69,11 @@ def _matrix_step(node: Expr, kids: list[Piece], shape: Shape | None) -> Piece:
         special = MT.outer(triples[0], triples[1])
     elif op == "T":
         return Piece(MT.transposed(kids[0].text, kids[0].prec), POSTFIX, shape, notation=notation)
+    elif op == "padrows":  # g between rows of zeros, [0; ẋ] (the engine's padrows(ẋ, xp, 1): a red team's find)
+        rows, total, at = (kids[0].shape or (1,))[0], (kids[1].shape or (None,))[0], int(node.attr)  # type: ignore[call-overload]
+        blocks: list[Rope] = ["0"] * (at > 0) + [kids[0].text] + ["0"] * (total is None or at + rows < total)
+        return Piece(("[", *[b for k, blk in enumerate(blocks) for b in (("; ",) if k else ()) + (blk,)], "]"),
+                     ATOM, shape, notation=True)
     else:
         special = MT.reduction(op, triples[0], node.attr)
         if special is None:  # a sum of all elements, or over another axis: as written

@@ -18,10 +18,25 @@ def biases(program: Program) -> frozenset[str]:
     whatever its name or shape (the lecture's vector β of the output layer is a weight)."""
     g = program.graph
     slots = {g.slot_of[n]: n for n in program.params}
+    rows = _bias_rows(program, slots)
     weights = {slots[a] for op, args in zip(g.ops, g.args) if op not in ("add", "sub")
-               for a in args if a in slots}
+               for a in args if a in slots and not (op == "concat" and a in rows)}
     read = {slots[a] for args in g.args for a in args if a in slots}
     return frozenset(read - weights)
+
+
+def _bias_rows(program: Program, slots: dict[int, str]) -> set[int]:
+    """The params that are one row of a `concat` (the lecture's α′ = [bᵀ; α]: the bias folded into
+    the weights, a bias all the same: zeros first, no L2; a red team's b1 got Glorot values and decay)."""
+    g = program.graph
+    if not any(op == "concat" for op in g.ops):
+        return set()
+    try:
+        shapes = g.shapes(tuple(program.checked.declared.get(n) or () for n in g.inputs))
+    except GraphlangError:  # (shapes unknown without values: no param counted as a bias row)
+        return set()
+    return {a for op, args, out in zip(g.ops, g.args, g.outs) if op == "concat"
+            for a in args if a in slots and len(shapes[a]) == len(shapes[out]) - 1}
 
 
 def init_params(program: Program, seed: int) -> dict[str, np.ndarray]:
