@@ -1303,11 +1303,14 @@ def test_a_terminal_whose_output_is_a_pipe_gets_plain_prompts(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     os.close(follower)
-    for line in LECTURE_LINES + [":at x=2 z=3", ":grad"]:
-        os.write(leader, (line + "\n").encode())
-    os.write(leader, b"\x04")  # Ctrl-D: the end
-    out, _ = proc.communicate(timeout=60)
-    os.close(leader)
+    try:
+        for line in LECTURE_LINES + [":at x=2 z=3", ":grad"]:
+            os.write(leader, (line + "\n").encode())
+        os.write(leader, b"\x04")  # Ctrl-D: the end
+        out, _ = proc.communicate(timeout=60)
+    finally:  # (never a process left behind, whatever fails)
+        proc.kill()
+        os.close(leader)
     text = out.decode()
     assert proc.returncode == 0 and "cg> " in text and "1208.38" in text, text
     assert "\x1b[" not in text and "\r" not in text and "Tab completes" not in text, text
@@ -1406,12 +1409,22 @@ def test_ctrl_c_at_a_terminal_whose_output_is_a_pipe_keeps_the_session(tmp_path)
     """A review's find: under `repl | tee`, Ctrl-C ended the session (exit 130, everything typed
     lost): it drops the line being typed; the statements before it stay (b = a + 1 = 3 at x = 1)."""
     import pty
-    import signal as sig
     leader, follower = pty.openpty()
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
     proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     os.close(follower)
+    try:
+        text = _typed_with_ctrl_c(proc, leader)
+    finally:  # (never a process left behind, whatever fails)
+        proc.kill()
+        os.close(leader)
+    assert proc.returncode == 0 and "interrupted" not in text.split("b = 3")[-1] and "b = 3" in text, text
+
+
+def _typed_with_ctrl_c(proc: subprocess.Popen, leader: int) -> str:
+    """`a = x * 2`, Ctrl-C at the next prompt, then `b = a + 1`, `:at x=1`, `b` and Ctrl-D: the output."""
+    import signal as sig
     os.write(leader, b"a = x * 2\n")
     seen = b""
     deadline = time.monotonic() + 120  # (waits for the second prompt: the line was read, the handler set)
@@ -1422,6 +1435,4 @@ def test_ctrl_c_at_a_terminal_whose_output_is_a_pipe_keeps_the_session(tmp_path)
         seen += chunk  # (as a student types: after the prompt)
     os.write(leader, b"b = a + 1\n:at x=1\nb\n\x04")
     out, _ = proc.communicate(timeout=120)
-    os.close(leader)
-    text = (seen + out).decode()
-    assert proc.returncode == 0 and "interrupted" not in text.split("b = 3")[-1] and "b = 3" in text, text
+    return (seen + out).decode()
