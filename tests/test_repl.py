@@ -1293,16 +1293,22 @@ def test_load_of_a_file_with_a_stray_byte_names_the_file_and_shows_its_line(tmp_
     assert lines[k + 1].index("^") == lines[k].index("\ufffd"), out
 
 
-def test_a_terminal_whose_output_is_a_pipe_gets_plain_prompts(tmp_path):
-    """A REPL red team's find: `graphlang repl | tee session.log` filled the log (and the screen) with
-    carriage returns, blank lines and the toolbar. Typed at a terminal, written to a pipe: `cg> `
-    prompts and plain lines; the values as `run` gives them (∂y/∂x = 1208.38 in the lecture)."""
+def _repl_typed_at_a_terminal_into_a_pipe(tmp_path: Path) -> tuple[subprocess.Popen, int]:
+    """`graphlang repl` reading a pseudo-terminal (its leader's end returned) and writing a pipe."""
     import pty
     leader, follower = pty.openpty()
     env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
     proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, env=env, cwd=ROOT)
     os.close(follower)
+    return proc, leader
+
+
+def test_a_terminal_whose_output_is_a_pipe_gets_plain_prompts(tmp_path):
+    """A REPL red team's find: `graphlang repl | tee session.log` filled the log (and the screen) with
+    carriage returns, blank lines and the toolbar. Typed at a terminal, written to a pipe: `cg> `
+    prompts and plain lines; the values as `run` gives them (∂y/∂x = 1208.38 in the lecture)."""
+    proc, leader = _repl_typed_at_a_terminal_into_a_pipe(tmp_path)
     try:
         for line in LECTURE_LINES + [":at x=2 z=3", ":grad"]:
             os.write(leader, (line + "\n").encode())
@@ -1408,12 +1414,7 @@ def test_a_quoted_file_name_is_the_file_save_and_load_name(tmp_path, monkeypatch
 def test_ctrl_c_at_a_terminal_whose_output_is_a_pipe_keeps_the_session(tmp_path):
     """A review's find: under `repl | tee`, Ctrl-C ended the session (exit 130, everything typed
     lost): it drops the line being typed; the statements before it stay (b = a + 1 = 3 at x = 1)."""
-    import pty
-    leader, follower = pty.openpty()
-    env = {**os.environ, "XDG_STATE_HOME": str(tmp_path), "TERM": "xterm-256color"}
-    proc = subprocess.Popen([sys.executable, "-m", "graphlang", "repl"], stdin=follower, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env, cwd=ROOT)
-    os.close(follower)
+    proc, leader = _repl_typed_at_a_terminal_into_a_pipe(tmp_path)
     try:
         text = _typed_with_ctrl_c(proc, leader)
     finally:  # (never a process left behind, whatever fails)
