@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -182,3 +183,15 @@ def test_the_forward_pass_shows_each_statement_as_typed():
     fwd = {ln.node: ln.forms for ln in lines if ln.phase == "forward"}
     assert fwd["y"] == ["y", "z·z + x·x·x", "2·2 + 1·1·1", "5"]
     assert fwd["q"][1] == "sum(z·z) + y" and fwd["q"][-1] == "9"
+
+
+def test_a_negated_term_is_subtracted_not_added_negative():
+    """A docs red team's find: `g_p = … = -g_J1·t·(1/p) + -g_J·𝟏/4`. Written `… - g_J·𝟏/4`, and
+    the numbers are the same: by hand g_p = -t/p - 1/4 (g_J1 = g_J = 1; p = softmax(u) in numpy)."""
+    src = "input u[4], t[4]\np = softmax(u)\nJ1 = -sum(t * ln(p))\nJ = J1 - mean(p)\n"
+    u, t = np.array([0.1, 0.5, -0.2, 0.3]), np.array([0.0, 1.0, 0.0, 0.0])
+    lines = ex.explain(graphlang.parse(src), {"u": u.tolist(), "t": t.tolist()})
+    (g_p,) = [ln for ln in lines if ln.phase == "backward" and ln.node == "p"]
+    assert "+ -" not in " ".join(g_p.forms) and " - g_J·𝟏/4" in g_p.forms[2], g_p.forms
+    p = np.exp(u) / np.exp(u).sum()
+    np.testing.assert_allclose(g_p.value, -t / p - 0.25, rtol=1e-12)

@@ -235,9 +235,9 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
         else:  # denominator layout: ∂c/∂a g_c, the Jacobian's matrix times the adjoint (as the rule)
             chain = " + ".join(f"∂{t.consumer}/∂{name} {gs(t.consumer)}" for t in terms)
             chain_tex = " + ".join(f"{partial_frac(t.consumer, name)} {_tex_name(gs(t.consumer))}" for t in terms)
-            rule = " + ".join(math_text(t.expr, known, used) for t in terms)
+            rule = _plus([math_text(t.expr, known, used) for t in terms])
             forms = [gs(name), chain, rule, total]
-            latex = [tex_name(gs(name)), chain_tex, " + ".join(tex(t.expr, known) for t in terms),
+            latex = [tex_name(gs(name)), chain_tex, _plus([tex(t.expr, known) for t in terms]),
                      tv(p.adjoints.get(name), digits)]
         lines.append(Line("backward", name, forms, latex, of, bool(used), p.adjoints.get(name)))
     for name in g.inputs:
@@ -246,6 +246,12 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                           [_partial_tex(top_tex, name), _tex_name(gs(name)), tv(p.adjoints[name], full)], of,
                           value=p.adjoints[name]))
     return lines
+
+
+def _plus(terms: list[str]) -> str:
+    """Terms summed, a negated one subtracted: `-g_J·t·(1/p) - g_J·𝟏/4`, not `… + -g_J·𝟏/4` (a docs
+    red team's find; a term's leading minus negates only its first factor, so x + -a·b is x - a·b)."""
+    return "".join((t if k == 0 else f" - {t[1:]}" if t.startswith("-") else f" + {t}") for k, t in enumerate(terms))
 
 
 def _scalar_step(name: str, terms: list[Any], zeros: list[str], known: Mapping[str, Any] | None) -> bool:
