@@ -14,7 +14,7 @@ from graphlang.files import check_target, write_text
 from graphlang.ir.pretty import pretty
 from graphlang.language.atvalues import wrt_names
 from graphlang.present import jsonout
-from graphlang.present.grid import fits, records
+from graphlang.present.grid import narrowed
 from graphlang.present.textviews import gradcheck_parts, hessian_parts
 from graphlang.program import Program
 
@@ -221,7 +221,7 @@ def graph_command(program: str, at: list[str], at_file: str | None, output: str 
                     raise SystemExit(int(ExitCode.PROGRAM_ERROR))  # as typer.Exit(1) would
         else:
             grid = dot_mod.terminal_grid(prog, vals, partials)  # (narrower than its words: a block per node)
-            s.show([grid if fits(grid, plain_width() or s.out.width) else records(grid)])
+            s.show([narrowed(grid, plain_width() or s.out.width)])
         if output:  # (on stderr, as predict's: a picture written said so, as `html` says it)
             sys.stderr.write(f"wrote {output}\n")
         if vals is not None:

@@ -213,18 +213,19 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         item.message = verdict + tangents.local_slip(q, prog, env, given[q], cmp)
         # too few figures: no rounding's credit, the same fault refused elsewhere (a red team's find)
         short_of = cmp.kind in ("sigfig", "decdig") and cmps.too_few_figures(given[q], cmp, as_typed=True)
-        steps = not why
-        if steps and not short_of and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp, right,
-                                                        of, scale, spans):
+
+        def carried(by: set[str], q: str = q, cmp: Comparison = cmp, short_of: bool = short_of) -> bool:
+            return carried_forward(q, prog, adj, env, student, given[q], cmp, by, scale, right,
+                                   hidden=not show_expected, fixed=public, cmp_of=of, spans=spans, short=short_of)
+        if not why and not short_of and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp,
+                                                                         right, of, scale, spans):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
             right.add(q)
             keep(q)
             item.message = "right from your own rounded earlier answers"
             continue
-        if share and steps and carried_forward(q, prog, adj, env, student, given[q], cmp, credited, scale,
-                                                 right, hidden=not show_expected, fixed=public,
-                                                 cmp_of=of, spans=spans, short=short_of):
+        if share and not why and carried(credited):
             item.passed, item.score, item.ecf = share == 1.0, item.max_score * share, True
             credited.add(q)
             keep(q)
@@ -233,10 +234,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if short_of and "expected" not in item.message:  # (why it got no credit from the earlier answers)
             item.message += f" ({cmp.expects()} expected{cmp.why()})"
-        zero = zero_read(q, prog, adj, env, student, credited, scale, not show_expected) if share and steps else None
-        if zero is not None and carried_forward(q, prog, adj, env, student, given[q], cmp, credited | {zero}, scale,
-                                                right, hidden=not show_expected, fixed=public, cmp_of=of,
-                                                spans=spans, short=short_of):  # (the 0 alone refused it)
+        zero = zero_read(q, prog, adj, env, student, credited, scale, not show_expected) if share and not why else None
+        if zero is not None and carried(credited | {zero}):  # (the 0 alone refused it)
             item.message += (f" (it reads your {zero} = 0, which is wrong: a wrong 0 is never carried forward, "
                              "since every step computed from zeros would agree)")
         if show_expected and not why:  # (as a program's feedback says it: shown when the course shows it)

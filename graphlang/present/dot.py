@@ -23,7 +23,7 @@ from graphlang.files import write_text, write_with
 from graphlang.ir.layout import long_edge_points
 from graphlang.language.ast import names
 from graphlang.numbers import short
-from graphlang.present.grid import Grid, fits, records
+from graphlang.present.grid import Grid, narrowed
 from graphlang.program import Program, Result
 from graphlang.symbolic import adjoint
 from graphlang.symbolic.derivative import printed_size, swell_budget, swell_error
@@ -270,7 +270,8 @@ class _Narrowing:
         self.grid, self.table = grid, table
 
     def __rich_console__(self, console: Any, options: Any) -> Any:
-        yield self.table if fits(self.grid, options.max_width) else Text(records(self.grid))
+        shown = narrowed(self.grid, options.max_width)
+        yield Text(shown) if isinstance(shown, str) else self.table
 
 
 def terminal_view(program: Program, values: dict[str, Any] | None = None, partials: bool = False) -> Any:

@@ -254,6 +254,11 @@ def fits(grid: Grid, width: int) -> bool:
     return need <= width
 
 
+def narrowed(grid: Grid, width: int) -> Grid | str:
+    """The table, or a block per row where `width` cannot hold its widest words side by side."""
+    return grid if fits(grid, width) else records(grid)
+
+
 def records(grid: Grid) -> str:
     """The table as one block per row, for a width too narrow for it: the first two cells as its line,
     the others below as `column: cell` (empty ones left out; a cell's own lines indented)."""
