@@ -266,7 +266,7 @@ def test_fd_where_the_derivative_is_past_float64_is_refused_with_the_exact_metho
     assert -1 / (1e-160) ** 2 == -math.inf or abs(-1 / (1e-160) ** 2) > 1.7e308  # the oracle overflows too
     ran = cli("grad", write(source), "--at", "x=1e-160", "-m", "fd")
     assert ran.code == 1 and "domain error" in ran.err and "central differences give" in ran.err
-    assert "choose a point farther from 0" in ran.err
+    assert "farther from 0" in ran.err
     assert cli("grad", write(source), "--at", "x=1e-3", "-m", "fd").code == 0  # an ordinary point: fd's number
 
 

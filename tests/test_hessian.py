@@ -248,3 +248,23 @@ def test_a_power_whose_derivative_cancels_or_whose_value_is_lost_too_is_not_refu
     assert h["p"]["p"] == pytest.approx(1 / math.e)
     assert graphlang.parse("y = 3 + x ^ -2\n").gradient({"x": 1e155})["x"] == 0.0  # (−2e-465: 0 in float64)
     assert graphlang.parse("y = x ^ -310\n").gradient({"x": 10.0})["x"] == pytest.approx(-3.1e-309, rel=1e-6)
+
+
+@pytest.mark.parametrize(("at", "small"), [(700.0, None), (-700.0, "9.86e-305")])
+def test_a_second_derivative_step_past_float64_says_so_not_not_differentiable(at, small):
+    """ln(exp(x)) = x is smooth (Hessian 0 by hand), but its gradient program divides by exp(x): at
+    ±700 the step −1/exp(x)² is past float64. The hint said "not differentiable here" and the message
+    "divide by zero" at a divisor of 9.86e-305: now both say a step's range, and name the small value."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = ln(exp(x))\n").hessian({"x": at})
+    err = info.value
+    assert err.kind == "domain" and "overflows float64" in err.message and "divide by zero" not in err.message
+    assert "not differentiable" not in err.hint
+    assert small is None or small in err.hint
+    assert graphlang.parse("y = ln(exp(x))\n").hessian({"x": 7.0})["x"]["x"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_true_pole_of_a_derivative_is_still_divide_by_zero():
+    """1/x at 0 itself: the value is undefined (the divisor is 0), not a step out of range."""
+    with pytest.raises(GraphlangError, match="divisor is 0"):
+        graphlang.parse("y = 1 / x\n").hessian({"x": 0.0})

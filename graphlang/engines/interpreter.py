@@ -37,7 +37,8 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
         name = f"'{sym.strip()}'" if kind in ("infix", "prefix") else prim.name
         call = (f" {sym.strip()} ".join(preview(a) for a in args) if kind == "infix" else
                 sym.strip() + shown if kind == "prefix" else f"{prim.name}({shown})")
-        if during and ("overflow" in str(err) or isinstance(err, OverflowError)):  # 1/x at 1e160: −1/x² is
+        if during and ("overflow" in str(err) or isinstance(err, OverflowError) or  # 1/x at 1e160: −1/x² is
+                       "divide by zero" in str(err) and _tiny(args) and not _zero(args)):  # 1e-160: x² is 0
             msg = (f"computing the derivative of {name} at {shown} overflows float64 (it, or a step "  # ≈ −1e-320,
                    "of its formula, exceeds 1.8e308)")  # x² is not
         elif during and "underflow" in str(err):  # dpow's t^(c-2) of a large t, lost before meeting t's derivatives
@@ -64,7 +65,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
             if not during and "overflows" in msg else
             "this point is outside the function's domain; choose other input values" if not during else
-            _NEAR_ZERO if _tiny(args) and eq.prim.name in _POLES else _huge_constant(graph, eq) or
+            _near_zero(args) if _tiny(args) and eq.prim.name in _POLES else _huge_constant(graph, eq) or
             "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
             "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
@@ -77,8 +78,14 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
                           eq.line, eq.column, hint)
 
 
-_NEAR_ZERO = ("this near 0 a step of the derivative's formula is past float64's 1.8e308 (as 1/x's −1/x² is, "
-              "−1e320 at x = 1e-160), even where the whole derivative is not: choose a point farther from 0")
+def _near_zero(args: list[Any]) -> str:
+    """Why a derivative fails this near 0, naming the small argument (in a Hessian it is often not an
+    input: ln(exp(x)) at x = -700 divides by exp(x) = 1e-304)."""
+    small = min((float(v) for a in args for v in np.abs(np.ravel(np.asarray(getattr(a, "v", a), float)))
+                 if 0 < v < 1e-100), default=0.0)
+    return (f"an argument of this step is {small:.3g}: this near 0 a step of the derivative's formula is past "
+            "float64's 1.8e308 (as 1/x's −1/x² is, −1e320 at x = 1e-160), even where the whole derivative "
+            "is not: choose a point where it is farther from 0")
 
 
 _POLES = ("div", "pow", "dpow", "ln", "sqrt", "xlogy", "xdivy")  # derivatives past float64 near 0
@@ -93,6 +100,11 @@ def _huge_constant(graph: Graph, eq: Eqn) -> str | None:
         "a step of the chain rule (an adjoint times a local derivative) is past float64's 1.8e308 at any "
         f"point, though the whole derivative need not be: the program's constant {found:g} enters it; "
         "rescale the constants so that no step needs a number that large")
+
+
+def _zero(args: list[Any]) -> bool:
+    """An argument that is exactly 0 somewhere (a true pole, not a step of a formula out of range)."""
+    return any(np.any(np.asarray(getattr(a, "v", a), dtype=np.float64) == 0) for a in args)
 
 
 def _tiny(args: list[Any]) -> bool:
