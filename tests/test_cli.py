@@ -285,3 +285,12 @@ def test_a_byte_that_is_not_utf8_is_shown_in_its_line_under_the_caret(cli, tmp_p
     lines = (ran.out + ran.err).splitlines()
     assert ran.code == 1 and lines[0].startswith(f"{prog}:2:7: syntax error"), lines
     assert lines[1].endswith("y = x \ufffd + a") and lines[2].index("^") == lines[1].index("\ufffd"), lines
+
+
+@pytest.mark.parametrize("command", [["explain"], ["explain", "--mode", "forward"], ["grad"], ["hessian"],
+                                     ["gradcheck"], ["diff"]])
+def test_wrt_naming_no_input_is_the_same_error_in_every_command(cli, command):
+    """A docs red team's find: `explain --wrt q` exited 2 (usage) where `grad --wrt q` exited 1
+    (unknown-input, as SPEC §3 classes a value for a name the program lacks). Every command: 1."""
+    res = cli(*command, "programs/lecture13.cg", "--at", "x=2,z=3", "--wrt", "q", "--json")
+    assert res.code == 1 and res.json()["error"]["kind"] == "unknown-input", (res.code, res.out, res.err)

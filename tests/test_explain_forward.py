@@ -139,11 +139,13 @@ def test_cli_forward_mode_and_its_usage_errors(cli, write):
     steps = json.loads(cli("explain", path, "--at", "x=2,z=3", "--mode", "forward", "--json").out)["steps"]
     assert {s["of"] for s in steps if s["phase"] in ("tangent", "derivative")} == {"x", "z"}
     for args, words in [(["--mode", "forward", "--of", "y"], "--of picks a backward pass"),
-                        (["--mode", "sideways"], "unknown mode"), (["--wrt", "q"], "'q' is not an input"),
+                        (["--mode", "sideways"], "unknown mode"),
                         (["--wrt", "x[0]"], "x is a number"),
                         (["--mode", "reverse", "--wrt", "z"], "--wrt picks a tangent pass")]:
         bad = cli("explain", path, "--at", "x=2,z=3", *args)
         assert bad.code == 2 and words in bad.err, (args, bad.err)
+    unknown = cli("explain", path, "--at", "x=2,z=3", "--wrt", "q")  # a name the program lacks: as grad says
+    assert unknown.code == 1 and "unknown-input error" in unknown.err and "'q' is not an input" in unknown.err
 
 
 def test_the_api_and_the_repl():

@@ -119,7 +119,8 @@ def parse_wrt(program: Program, shapes: list[Any], text: str, leaves: list[str])
     if m is None or m.group(1) not in leaves:
         what = f"{m.group(1)!r} is not an input of the program" if m is not None else \
             "name an input of the program and, for a tensor, the index of one number, e.g. --wrt 'W[0, 1]'"
-        raise GraphlangError("usage", f"--wrt {text!r}: {what}", hint=f"inputs: {ins}")
+        raise GraphlangError("unknown-input" if m is not None else "usage", f"--wrt {text!r}: {what}",
+                             hint=f"inputs: {ins}")  # a name the program lacks: as `grad --wrt` says (exit 1)
     name, index = m.group(1), m.group(2)
     shape = tuple(shapes[g.slot_of[name]])
     if index is None:
