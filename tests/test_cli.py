@@ -251,6 +251,21 @@ def test_ir_of_declared_shapes_shows_them_or_their_shape_error(cli, write):
     assert good.code == 0 and "v5 = add v4 v1 : [2]" in good.out and "v3 = T v2 : [2, 3]" in good.out, good.out
 
 
+def test_ir_takes_each_shape_from_a_value_or_a_declaration(cli, write):
+    """A docs red team's find: one undeclared input hid every declared shape, and `--at x=…` for the
+    undeclared one asked for a value of the declared W. Shapes by hand: W[2, 3] @ x[3] is [2]."""
+    path = write("input W[2, 3]\nh = W @ x\ny = sum(h * h)\n")
+    both = cli("ir", path, "--at", "x=[1,2,3]")
+    assert both.code == 0 and "v0 = input W : [2, 3]" in both.out and "v2 = matmul v0 v1 : [2]" in both.out
+    assert "v4 = sum v3 : scalar" in both.out, both.out
+    part = cli("ir", path)
+    assert part.code == 0 and "v0 = input W : [2, 3]" in part.out and "v1 = input x\n" in part.out
+    assert "x has none" in part.out and "v2 = matmul v0 v1 " in part.out and ": [2]" not in part.out
+    wrong = cli("ir", path, "--at", "W=[1,2]")  # checked though x is missing (as `run` now says it too)
+    assert wrong.code == 1 and "'W' is declared with shape [2, 3] but its value has shape [2]" in wrong.err
+    assert cli("run", path, "--at", "W=[1,2]").err == wrong.err
+    assert cli("ir", path, "--at", "q=1").code == 1
+
 def test_check_without_a_submission_says_which_to_give(cli):
     """A docs audit's find: "give exactly one of --answers, --submission or --batch" came with no hint."""
     from conftest import PROGRAMS

@@ -8,6 +8,8 @@ import os
 import sys
 from typing import Any
 
+import numpy as np
+
 from graphlang.cli.session import ExitCode, Session, guarded, plain_width, values
 from graphlang.errors import GraphlangError, no_inputs
 from graphlang.files import check_target, write_text
@@ -235,13 +237,22 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
 
     def body() -> None:
         prog = s.load(strict, limit)
-        if at or at_file:
-            _, shapes = prog.bind(values(at, at_file))
-            text = pretty(prog.graph, shapes)
-        elif all(prog.checked.declared.get(n) is not None for n in prog.graph.inputs):
-            from graphlang.present import dot as dot_mod  # every shape declared: known (or a shape error)
-            text = pretty(prog.graph, dot_mod.declared_shapes(prog))
-        else:
-            text = str(prog.graph)
+        given = values(at, at_file) if at or at_file else {}
+        decl = prog.checked.declared
+        unknown = [n for n in prog.graph.inputs if n not in given and decl.get(n) is None]
+        if not unknown:  # each input's shape from its value, else its declaration: every shape (or a shape error)
+            stand_in = {n: np.zeros(decl[n]) for n in prog.graph.inputs if n not in given}
+            text = pretty(prog.graph, prog.bind({**stand_in, **given})[1])
+        else:  # (a red team's find: one undeclared input hid the shapes declared for the others)
+            try:
+                prog.bind(given)  # an unknown name, a malformed value, a shape against its declaration
+            except GraphlangError as err:
+                if err.kind != "missing-input":
+                    raise
+            known = {n: tuple(np.shape(given[n])) if n in given else decl[n] for n in prog.graph.inputs
+                     if n not in unknown}
+            text = pretty(prog.graph, [known.get(n) for n in prog.graph.inputs] + [None] * prog.graph.n_slots)
+            text += (f"# every shape needs each input's: {', '.join(unknown)} has none (declare its shape, e.g. "
+                     f"input {unknown[0]}[3], or give --at {unknown[0]}=...)\n")
         s.show_text(text, soft_wrap=True)  # one equation per line, however long (a docs red team)
     guarded(s, body)

@@ -154,6 +154,9 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              hint=glued + "inputs: " + (_some(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
+        for n in names:  # a value given is checked before the missing are named (`ir` shows its shape)
+            if n in values:
+                _array(n, values[n], declared, first_use, limits)
         line, column = first_use.get(missing[0], (None, None))
         import difflib  # (an error's hint: not at every start-up)
         candidates = list(assigned)
@@ -175,17 +178,19 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
         err.missing = tuple(missing)
         raise err
-    arrays = []
-    for n in names:
-        arr = to_array(n, values[n], limits)
-        want = declared.get(n)
-        if want is not None and arr.shape != want:
-            line, column = first_use.get(n, (None, None))
-            raise GraphlangError("shape", f"{n!r} is declared with shape {show(want)} but its value "
-                                 f"has shape {show(arr.shape)}", line, column,
-                                 "give a value of the declared shape")
-        arrays.append(arr)
-    return arrays
+    return [_array(n, values[n], declared, first_use, limits) for n in names]
+
+
+def _array(name: str, value: Any, declared: Mapping[str, Shape | None], first_use: Mapping[str, tuple[int, int]],
+           limits: Limits) -> np.ndarray:
+    """One input's value as an array, checked against its declared shape."""
+    arr = to_array(name, value, limits)
+    want = declared.get(name)
+    if want is not None and arr.shape != want:
+        line, column = first_use.get(name, (None, None))
+        raise GraphlangError("shape", f"{name!r} is declared with shape {show(want)} but its value "
+                             f"has shape {show(arr.shape)}", line, column, "give a value of the declared shape")
+    return arr
 
 
 def bind_graph(graph: Any, values: Mapping[str, Any] | None, assigned: Mapping[str, int] | None = None,

@@ -8,10 +8,11 @@ from graphlang.numbers import literal
 from graphlang.primitives.shapes import Shape, show
 
 
-def pretty(graph: Any, shapes: list[Shape] | None = None) -> str:
-    """One line per slot: `v3 = mul v0 v1 : [3]   # a = x * z  (line 1)`; shapes when known."""
+def pretty(graph: Any, shapes: list[Shape | None] | None = None) -> str:
+    """One line per slot: `v3 = mul v0 v1 : [3]   # a = x * z  (line 1)`; shapes where known."""
     def typed(slot: int) -> str:
-        return f" : {show(shapes[slot])}" if shapes is not None else ""
+        shape = None if shapes is None else shapes[slot]
+        return f" : {show(shape)}" if shape is not None else ""
 
     root_of = {graph.slot_of[st.name]: st for st in graph.statements}
     lines = []
