@@ -241,7 +241,7 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
         decl = prog.checked.declared
         unknown = [n for n in prog.graph.inputs if n not in given and decl.get(n) is None]
         if not unknown:  # each input's shape from its value, else its declaration: every shape (or a shape error)
-            stand_in = {n: np.zeros(decl[n]) for n in prog.graph.inputs if n not in given}
+            stand_in = {n: np.zeros(decl[n] or ()) for n in prog.graph.inputs if n not in given}
             text = pretty(prog.graph, prog.bind({**stand_in, **given})[1])
         else:  # (a red team's find: one undeclared input hid the shapes declared for the others)
             try:

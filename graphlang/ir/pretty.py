@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from graphlang.numbers import literal
 from graphlang.primitives.shapes import Shape, show
 
 
-def pretty(graph: Any, shapes: list[Shape | None] | None = None) -> str:
+def pretty(graph: Any, shapes: Sequence[Shape | None] | None = None) -> str:
     """One line per slot: `v3 = mul v0 v1 : [3]   # a = x * z  (line 1)`; shapes where known."""
     def typed(slot: int) -> str:
         shape = None if shapes is None else shapes[slot]
