@@ -236,6 +236,15 @@ def test_process_substitution_is_read_and_a_planted_fifo_is_not(tmp_path):
     assert refused.returncode == 2 and b"not a regular file" in refused.stderr
 
 
+def test_at_file_reads_standard_input_as_dash_or_dev_stdin():
+    """A docs red team's find: `… | graphlang run p.cg --at-file /dev/stdin` was "not a regular file".
+    Oracle: d(2x)/dx = 2. `-` twice (program and values) is a usage error, not a JSON error."""
+    for name in ("-", "/dev/stdin"):
+        ran = _python_m(["run", "programs/lecture13.cg", "--at-file", name, "--json"], input=b'{"x": 2, "z": 3}')
+        assert ran.returncode == 0 and json.loads(ran.stdout)["values"]["a"] == 6.0, ran.stderr
+    both = _python_m(["run", "-", "--at-file", "-"], input=b"y = 2 * x\n")
+    assert both.returncode == 2 and b"standard input holds the program" in both.stderr, both.stderr
+
 def test_the_repl_with_a_closed_stdin_says_so():
     import os
     ran = _python_m(["repl"], stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))

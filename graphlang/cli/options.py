@@ -14,7 +14,8 @@ __all__ = ["AtFileOpt", "AtOpt", "ExitCode", "JsonOpt", "LimitOpt", "ProgramArg"
 
 AtOpt = Annotated[list[str], typer.Option("--at", help="input values: x=2,z=3 or W=[[1,0],[0,1]]; repeatable")]
 
-AtFileOpt = Annotated[str | None, typer.Option("--at-file", help="input values from a JSON object")]
+AtFileOpt = Annotated[str | None, typer.Option("--at-file",
+                                              help="input values from a JSON object (- reads standard input)")]
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="print one JSON object on stdout")]
 

@@ -172,7 +172,7 @@ class Session:
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
 
 def values(at: list[str], at_file: str | None) -> dict[str, Any]:
-    vals = read_at_file(at_file) if at_file else {}
+    vals = read_at_file(at_file, stdin=True) if at_file else {}
     for name, v in parse_at(at).items():
         if name in vals:
             raise GraphlangError("usage", f"{name!r} is given by both --at and --at-file",

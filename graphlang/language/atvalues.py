@@ -12,7 +12,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import underflows
-from graphlang.language.source import LOOKALIKES, substituted
+from graphlang.language.source import LOOKALIKES, stdin_bytes, substituted
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
@@ -235,18 +235,23 @@ def _json_depth(data: bytes) -> int:
 
 
 
-def read_at_file(path: str) -> dict[str, Any]:
+def read_at_file(path: str, stdin: bool = False) -> dict[str, Any]:
+    """The values in a JSON file (`stdin`: `-` is standard input, as on the command line a program's
+    path may be; not in the REPL, whose standard input may be its script)."""
     p = Path(path)
-    if not p.is_file() and not substituted(p):
+    if path == "-" and stdin:
+        data = stdin_bytes(MAX_AT_CHARS + 1, "--at-file")
+    elif not p.is_file() and not substituted(p):
         raise GraphlangError("io", f"--at-file {path}: no such file"
                              if not p.exists() else f"--at-file {path} is not a regular file",
                              hint='check the path; the file holds a JSON object such as {"x": 2, "z": 3}')
-    try:
-        with p.open("rb") as fh:
-            data = fh.read(MAX_AT_CHARS + 1)
-    except OSError as err:  # (unreadable: not the "cannot write the output" main says of an OSError)
-        raise GraphlangError("io", f"cannot read --at-file {path}: {err.strerror}",
-                             hint='the file holds a JSON object such as {"x": 2, "z": 3}') from None
+    else:
+        try:
+            with p.open("rb") as fh:
+                data = fh.read(MAX_AT_CHARS + 1)
+        except OSError as err:  # (unreadable: not the "cannot write the output" main says of an OSError)
+            raise GraphlangError("io", f"cannot read --at-file {path}: {err.strerror}",
+                                 hint='the file holds a JSON object such as {"x": 2, "z": 3}') from None
     if len(data) > MAX_AT_CHARS:
         raise GraphlangError("limit", f"--at-file {path} is larger than {MAX_AT_CHARS:,} bytes",
                              hint="give only the program's inputs (a checker: smaller tensors)")

@@ -10,6 +10,8 @@ from pathlib import Path
 from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 
+STDIN_READ: list[bool] = []  # the program came from standard input (then values cannot: `--at-file -`)
+
 
 def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
     """At most `limits.max_source_chars` + 1 bytes of the file at `path` (`-`: standard input), and
@@ -17,6 +19,7 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
     p = Path(path)
     try:
         if str(path) == "-":  # SPEC §3: the program from standard input
+            STDIN_READ.append(True)
             if sys.stdin is None:  # (`<&-`)
                 raise GraphlangError("io", "standard input is closed: there is no program to read",
                                      hint="pipe the program in (- < program.cg), or give its path")
@@ -41,9 +44,23 @@ def substituted(p: Path) -> bool:
     """The shell's process substitution, `<(cat prog.cg)`: a pipe named /dev/fd/N, read as a file
     (a FIFO planted anywhere else is refused: with no writer it would block)."""
     try:
-        return str(p).startswith(("/dev/fd/", "/proc/self/fd/")) and stat.S_ISFIFO(p.stat().st_mode)
+        return str(p).startswith(("/dev/fd/", "/proc/self/fd/", "/dev/stdin")) and stat.S_ISFIFO(p.stat().st_mode)
     except OSError:
         return False
+
+
+def stdin_bytes(limit: int, what: str) -> bytes:
+    """At most `limit` bytes of standard input for `what` (`--at-file -`): not a terminal (it would wait
+    for typing), not once the program was read from it."""
+    if STDIN_READ:
+        raise GraphlangError("usage", f"{what} -: standard input holds the program (PROGRAM is -)",
+                             hint="give the values with --at, or in a file")
+    if sys.stdin is None or sys.stdin.isatty():
+        raise GraphlangError("usage", f"{what} - reads standard input, and it is " +
+                             ("closed" if sys.stdin is None else "a terminal"),
+                             hint=f"pipe the values in: echo '{{\"x\": 2}}' | graphlang run p.cg {what} -")
+    raw = getattr(sys.stdin, "buffer", sys.stdin).read(limit)
+    return raw.encode() if isinstance(raw, str) else bytes(raw)
 
 
 def decode_source(data: bytes, limits: Limits, name: str = "the file") -> str:

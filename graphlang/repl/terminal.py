@@ -3,7 +3,9 @@ from a pipe."""
 
 from __future__ import annotations
 
+import codecs
 import os
+import select
 import signal
 import sys
 import threading
@@ -146,41 +148,66 @@ def pasted(text: str, session: ReplSession) -> list[str | GraphlangError]:
 
 
 def _tee(session: ReplSession, console: Console) -> None:
-    """Typed at a terminal, written to a pipe: `input` with a plain prompt. Ctrl-C drops the line typed,
-    or stops a long command, never the session (the command line's handler ended it: a review's find)."""
+    """Typed at a terminal, written to a pipe: a plain prompt. Ctrl-C drops the line typed, or stops a
+    long command, never the session (the command line's handler ended it: a review's find)."""
     main = threading.current_thread() is threading.main_thread()
     before = signal.signal(signal.SIGINT, signal.default_int_handler) if main else None
+    wake_r, wake_w = os.pipe()  # Ctrl-C taken by numpy's BLAS thread left `input` waiting for Enter:
+    os.set_blocking(wake_w, False)  # the handler's byte on this pipe wakes the read (a flaky test's find)
+    old_fd = signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False) if main else -1
     try:
         while not session.done:
             try:
-                run_lines(session, console, _Prompted(), script=False)
+                run_lines(session, console, _Prompted(wake_r), script=False)
                 return
             except KeyboardInterrupt:  # (a statement half typed is dropped with it)
                 console.print(Text("interrupted: the command was stopped; the session goes on"))
     finally:
         if main:
+            signal.set_wakeup_fd(old_fd)
             signal.signal(signal.SIGINT, before)
+        os.close(wake_r)
+        os.close(wake_w)
 
 
 class _Prompted:
-    """Lines typed at a terminal whose output is a pipe, read by `input` with a plain prompt, at most
-    `limit` characters at a time as a file's are (`bounded_lines`); Ctrl-C drops the line."""
+    """Lines typed at a terminal whose output is a pipe, after a plain prompt, at most `limit`
+    characters at a time as a file's are (`bounded_lines`); Ctrl-C drops the line. Read with `select`
+    on the terminal and the signal wake-up pipe, so that a Ctrl-C any thread receives ends the wait."""
 
-    def __init__(self) -> None:
+    def __init__(self, wake: int) -> None:
         self.rest = ""
+        self.wake = wake
+        self.decode = codecs.getincrementaldecoder("utf-8")("replace").decode
 
     def readline(self, limit: int = -1) -> str:
         if not self.rest:
             try:
-                self.rest = input("cg> ") + "\n"
-            except EOFError:
-                return ""
+                self.rest = self._typed()
             except KeyboardInterrupt:
                 sys.stdout.write("\n")
                 return "\n"
-        cut = len(self.rest) if limit < 0 else limit
+        end = self.rest.find("\n") + 1 or len(self.rest)
+        cut = end if limit < 0 else min(end, limit)
         line, self.rest = self.rest[:cut], self.rest[cut:]
         return line
+
+    def _typed(self) -> str:
+        """What was typed up to a newline (lines pasted at once: all of them; without a newline at the
+        end of input; "" at the end)."""
+        sys.stdout.write("cg> ")
+        sys.stdout.flush()
+        fd, text = sys.stdin.fileno(), ""
+        while "\n" not in text:
+            ready, _, _ = select.select([fd, self.wake], [], [])  # (a signal's handler raises here)
+            if self.wake in ready:
+                os.read(self.wake, 512)  # the handler runs at the next instruction: KeyboardInterrupt
+            if fd in ready:
+                data = os.read(fd, 65536)
+                text += self.decode(data, final=not data)
+                if not data:
+                    return text
+        return text
 
 
 def run_lines(session: ReplSession, console: Console, stream: Any, script: bool = True) -> int:
