@@ -8,6 +8,8 @@ fast path switched off), and for the lecture a closed form by SymPy."""
 
 from __future__ import annotations
 
+import collections
+
 import math
 
 import numpy as np
@@ -16,6 +18,7 @@ from hypothesis import given, settings
 from strategies import edge_programs, scalar_programs
 
 import graphlang
+from graphlang import GraphlangError
 from graphlang.engines.fasteval import FastEvaluate
 
 SETTINGS = settings(max_examples=250, deadline=None)
@@ -141,6 +144,25 @@ def test_values_bind_refuses_are_refused_after_compiling(bad):
     assert outcome(prog, bad) == outcome(interpreted(source), bad)
     assert outcome(prog, bad)[0] == "error"
 
+
+@pytest.mark.parametrize("make", [lambda: collections.defaultdict(float, {"z": 3.0, "w": 1.0}),
+                                  lambda: collections.Counter({"z": 3.0, "w": 1.0}),
+                                  lambda: collections.defaultdict(float, {"z": 3.0})])
+def test_a_mapping_that_makes_up_values_is_refused_after_compiling_too(make):
+    """An API red team's find: once compiled, evaluate/forward/gradient of a defaultdict without x (and
+    with an unknown w) gave x = 0.0 (y = 1, dy/dx = 3) and added x to the caller's dict; the first,
+    interpreted call refused it. Every call now says what bind says, and leaves the mapping alone."""
+    prog = graphlang.parse("y = x * z + 1\n")
+    for _ in range(3):
+        prog.evaluate({"x": 2.0, "z": 3.0})
+        prog.forward({"x": 2.0, "z": 3.0})
+        prog.gradient({"x": 2.0, "z": 3.0})
+    assert prog._fast_evaluate._fn is not None and prog._fast_evaluate._forward is not None
+    for call in (prog.evaluate, prog.forward, prog.gradient):
+        values = make()
+        with pytest.raises(GraphlangError) as info:
+            call(values)
+        assert info.value.kind in ("unknown-input", "missing-input") and "x" not in values
 
 def test_tensor_programs_are_compiled_per_input_shapes():
     prog = graphlang.parse("y = sum(v * v)\n")

@@ -183,8 +183,8 @@ class FastEvaluate:
         """The answer for a mapping of exactly the inputs to Python floats (or ints), already checked;
         None for anything else (the caller binds and checks the values and calls `__call__`)."""
         fn = self._fn
-        if fn is None or self.checked is not limits:
-            return None
+        if fn is None or self.checked is not limits or type(values) is not dict:  # (a defaultdict made up a
+            return None  # missing input as 0.0 and kept an unknown one, silently: an API red team's find)
         try:
             return fn(values)  # type: ignore[no-any-return]
         except Exception:  # noqa: BLE001 - a key, a type, a domain error: `bind`, then the interpreter
@@ -193,7 +193,7 @@ class FastEvaluate:
     def forward_floats(self, values: Any) -> dict[str, Any] | None:
         """`Program.forward` for plain floats once compiled (bind accepted them before); else None."""
         fn = self._forward
-        if fn is None:
+        if fn is None or type(values) is not dict:  # (as in `floats`)
             return None
         try:
             answer = fn(values)
