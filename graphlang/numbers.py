@@ -37,6 +37,19 @@ def py(value: Any) -> Any:
     return float(a) if a.ndim == 0 else a
 
 
+def owned(*parts: dict[str, Any] | None) -> None:
+    """Each array of a result its own writable array: `a = x` gave values a and x one array (and a
+    compiled call the adjoints of a and x), a reverse Jacobian a read-only broadcast; a caller's
+    in-place edit of one changed another (an API red team's find). Floats are left as they are."""
+    seen: set[int] = set()
+    for part in parts:
+        for k, v in (part or {}).items():
+            if isinstance(v, np.ndarray):
+                if id(v) in seen or v.base is not None or not v.flags.writeable:
+                    v = part[k] = np.array(v)  # type: ignore[index]
+                seen.add(id(v))
+
+
 def plain(value: Any) -> Any:
     """numpy -> JSON-ready: a Python float or nested lists of floats (never -0.0: the tables show 0)."""
     a = np.asarray(value, dtype=np.float64) + 0.0  # IEEE: -0.0 + 0.0 is 0.0

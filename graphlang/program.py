@@ -23,7 +23,7 @@ from graphlang.language.resolve import check
 from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
 from graphlang.methods import hessian as second
-from graphlang.numbers import py
+from graphlang.numbers import owned, py
 from graphlang.primitives.shapes import Shape
 from graphlang.result import Result
 from graphlang.symbolic.derivative import scalar_hint
@@ -80,8 +80,8 @@ class Program:
 
     def definition(self, name: str) -> str:
         """A node's statement as written, or "input" / "param"; an unknown name is an error (it said "input")."""
-        st = self.graph.statement(name)
-        if st is None and name not in self.graph.inputs and name not in self.graph.params:
+        st = self.graph.statement(name) if isinstance(name, str) else None
+        if not isinstance(name, str) or st is None and name not in self.graph.inputs and name not in self.graph.params:
             raise GraphlangError("usage", f"{str(name)[:40]!r} is not a node of the program",
                                  hint="nodes: " + ", ".join(self.names[:20]))
         return st.text if st is not None else "param" if name in self.graph.params else "input"
@@ -177,6 +177,7 @@ class Program:
         if missing:
             res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self
+        owned(res.values, res.adjoints, res.gradient, res.jacobian)
         return res
 
     def _soft(self, wrt: list[str]) -> list[bool]:
@@ -202,8 +203,8 @@ class Program:
                      wrt: Sequence[str] | None = None) -> Result:
         """`evaluate`'s Result from the compiled values and adjoints (reverse mode, scalar output)."""
         out = self.graph.outputs[0]
-        res = Result(out, values[out], values, adjoints,
-                     gradient if wrt is None else {n: adjoints[n] for n in wrt})
+        res = Result(out, values[out], values, adjoints, gradient if wrt is None else  # (an array its own: `owned`)
+                     {n: np.array(a) if isinstance(a := adjoints[n], np.ndarray) else a for n in wrt})
         res.extra["program"] = self
         return res
 
@@ -234,7 +235,9 @@ class Program:
             raise GraphlangError("usage", f"unknown mode {mode!r}", hint="auto, forward or reverse")
         methods.estimate(self, mode, shapes, names)
         vals = interp.forward(self.graph, arrays)
-        return methods.jacobian(self, mode, arrays, shapes, vals, names, None)
+        jac = methods.jacobian(self, mode, arrays, shapes, vals, names, None)
+        owned(jac)
+        return jac
 
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""
@@ -249,8 +252,10 @@ class Program:
                 err.hint = ("the tangents scale with the direction, whose values are past 1e150: give a smaller "
                             "direction (x=1 gives the derivative itself; any other scales it)")
             raise
-        return {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
+        out = {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
             tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
+        owned(out)
+        return out
 
     def hessian(self, values: Mapping[str, Any] | None = None,
                 wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:

@@ -10,6 +10,7 @@ import pytest
 from conftest import PROGRAMS
 
 import graphlang
+from graphlang import GraphlangError
 from graphlang.checker import grade_answers, grade_program
 
 PROGRAM = "input v[2]\na = x * z\ny = a * sum(v) + ln(x)"
@@ -173,3 +174,60 @@ def test_booleans_are_refused_with_the_cast_that_fixes_them():
         prog.evaluate({"t": np.array([False, True])})
     assert info.value.kind == "value" and "astype(float)" in (info.value.hint or "")
     assert prog.evaluate({"t": np.array([False, True]).astype(float)}).value == 1.0
+
+
+def test_an_arrays_memory_layout_does_not_change_a_bit():
+    """An API red team's find: a Fortran-ordered (or transposed-view) input summed in another order,
+    and sum(A), A @ B and the gradient differed in the last bits from the C-ordered array's."""
+    A = np.random.default_rng(1).standard_normal((64, 48))
+    prog = graphlang.parse("input A[64, 48]\ny = sum(A * A) + sum(A)\n")
+    for at in ({"A": A}, {"A": np.asfortranarray(A)}, {"A": A.T.copy().T}):
+        r, c = prog.evaluate(at), prog.evaluate({"A": np.ascontiguousarray(A)})
+        assert r.value.hex() == c.value.hex()
+        np.testing.assert_array_equal(r.gradient["A"], c.gradient["A"])
+        np.testing.assert_allclose(r.gradient["A"], 2 * A + 1, rtol=1e-13, atol=1e-15)  # by hand: d/dA (ΣA² + ΣA)
+
+
+def test_each_array_of_a_result_is_its_own_and_writable():
+    """An API red team's finds: for `a = x + 0` the compiled call gave adjoints a and x one array (a
+    checker doubling each doubled it twice), `b = x.T` was a view of x, and a reverse Jacobian was a
+    read-only broadcast. By hand: g_x = g_a = w = [1, 1, 1]."""
+    prog = graphlang.parse("input x[3], w[3]\na = x + 0\nb = x.T\ny = sum(a * w)\n")
+    at = {"x": [1.0, 2.0, 3.0], "w": [1.0, 1.0, 1.0]}
+    for _ in range(4):  # interpreted, then compiled
+        r = prog.evaluate(at)
+        arrays = [v for d in (r.values, r.adjoints, r.gradient) for v in d.values() if isinstance(v, np.ndarray)]
+        assert len({id(v) for v in arrays}) == len(arrays)
+        assert not any(np.shares_memory(u, v) for i, u in enumerate(arrays) for v in arrays[i + 1:])
+        for v in arrays:
+            v *= 2
+        assert list(prog.evaluate(at).adjoints["x"]) == [1.0, 1.0, 1.0]
+    vector = graphlang.parse("input x[3]\ny = x * 2\n")
+    for jac in (vector.evaluate({"x": [1.0, 2.0, 3.0]}).jacobian["x"],
+                vector.jacobian({"x": [1.0, 2.0, 3.0]}, mode="reverse")["x"],
+                vector.gradient({"x": [1.0, 2.0, 3.0]})["x"]):
+        jac -= 2.0  # (it raised: read-only)
+        np.testing.assert_array_equal(jac, 2 * np.eye(3) - 2)
+
+
+def test_a_value_whose_conversion_raises_is_a_value_error():
+    """An API red team's finds: a float subclass whose __float__ raises, a list subclass whose __len__
+    raises, and `definition([])` leaked RuntimeError and TypeError past GraphlangError."""
+    class Meters(float):
+        def __float__(self):
+            raise RuntimeError("unit conversion refused")
+
+    class Rows(list):
+        def __len__(self):
+            raise RuntimeError("lazy")
+
+    prog = graphlang.parse("y = x * x\n")
+    for _ in range(3):
+        prog.evaluate({"x": 2.0})
+    for bad in (Meters(2.0), Rows([1.0])):
+        for call in (prog.evaluate, prog.gradient, prog.forward, prog.hessian):
+            with pytest.raises(GraphlangError) as info:
+                call({"x": bad})
+            assert info.value.kind == "value"
+    with pytest.raises(GraphlangError, match="not a node"):
+        prog.definition([])  # type: ignore[arg-type]

@@ -9,7 +9,6 @@ fast path switched off), and for the lecture a closed form by SymPy."""
 from __future__ import annotations
 
 import collections
-
 import math
 
 import numpy as np

@@ -1294,3 +1294,29 @@ def test_a_wrong_slice_of_a_folded_input_is_graded_not_a_crash(given):
     rep = grade_answers(ref, answers, {"x": [0.5, 1.2]}, quantities=list(answers),
                         comparison=Comparison("sigfig", digits=3))
     assert [i.name for i in rep.items if not i.passed] == ["dy/dx"], [(i.name, i.message) for i in rep.items]
+
+
+def test_a_required_name_the_reference_lacks_stops_before_anyone_is_graded(tmp_path):
+    """An API red team's find: `required=["A"]` (for "a") scored every submission 5/6, the reference
+    graded against itself included; as a misspelt `fixed` does, it is now the course's usage error."""
+    ref = (PROGRAMS / "homework" / "reference.cg").read_text()
+    with pytest.raises(graphlang.GraphlangError) as info:
+        grade_program(ref, ref, {"x": 2, "z": 3}, required=["A"])
+    assert info.value.kind == "usage" and "required: 'A' is not a node of the reference" in info.value.message
+    assert grade_program(ref, ref, {"x": 2, "z": 3}, required=["a"]).passed
+    from graphlang.checker import Assignment
+    toml = (PROGRAMS / "homework" / "assignment.toml").read_text()
+    (tmp_path / "reference.cg").write_text(ref)
+    bad = tmp_path / "assignment.toml"
+    bad.write_text(toml.replace("[program]", '[program]\nrequired = ["A"]', 1))  # (the reference beside it)
+    with pytest.raises(graphlang.GraphlangError, match="required: 'A'"):
+        Assignment.load(bad)
+
+
+@pytest.mark.parametrize(("answer", "says"), [("6", 'write 6, not "6"'), ("1_0", "(a string)"), ("+6", None)])
+def test_a_quoted_number_is_told_as_json_writes_it(answer, says):
+    """An API red team's find: "1_0" (Python's 10, no JSON number) was told "write 1_0, not "1_0""."""
+    ref = "a = x * z\ny = a + 1\n"
+    item = next(i for i in grade_answers(ref, {"a": answer, "y": 7.0}, {"x": 2, "z": 3}).items if i.name == "a")
+    assert not item.passed and "write 1_0" not in item.message
+    assert says is None or says in item.message

@@ -16,7 +16,7 @@ from typing import Any
 from graphlang.engines.plan import build, source
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
-from graphlang.numbers import py, strict_floats
+from graphlang.numbers import owned, py, strict_floats
 from graphlang.primitives.shapes import Shape
 
 MAX_PLANS = 16  # input-shape combinations (with and without adjoints) compiled per program
@@ -81,6 +81,9 @@ class FastArrays:
         names = self.graph.names
         values = {n: py(v) for n, v in zip(names, parts[0])}
         if not with_grad:
+            owned(values)
             return (values,)
         adjoints = {n: py(v) for n, v in zip(names, parts[1])}
-        return values, adjoints, {n: adjoints[n] for n in self.graph.inputs}
+        gradient = {n: adjoints[n] for n in self.graph.inputs}
+        owned(values, adjoints, gradient)
+        return values, adjoints, gradient

@@ -15,7 +15,7 @@ import numpy as np
 from graphlang.engines.plan import Fallback, Plan
 from graphlang.engines.tape import Tape
 from graphlang.ir.graph import Graph
-from graphlang.numbers import py
+from graphlang.numbers import owned, py
 from graphlang.primitives.shapes import Shape
 
 Bind = Callable[[Mapping[str, Any]], tuple[list[Any], list[Shape]]]
@@ -92,7 +92,9 @@ class FastGradient:
             _, grads = plan.gradient(arrays)
         except Fallback:
             return None
-        return {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+        out = {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
+        owned(out)
+        return out
 
     def _taped(self, arrays: list[Any]) -> dict[str, Any] | None:
         g = self.graph

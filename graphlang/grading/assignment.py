@@ -94,10 +94,8 @@ class Assignment:
         opts.program_options(self.check_points, self.seed, self.program_rtol, self.program_atol,
                              self.required, 1.0, None, same_signs=self.same_signs)
         self.program_weights = opts.check_weights(self.program_weights, self.required, bool(self.reference.inputs))
-        for name in self.fixed:
-            if name not in self.reference.inputs:
-                raise GraphlangError("usage", f"fixed: {name!r} is not an input of the reference",
-                                     hint="inputs: " + ", ".join(self.reference.inputs))
+        opts.of_reference("fixed", self.fixed, self.reference.inputs, self.reference.names)
+        opts.of_reference("required", self.required, self.reference.inputs, self.reference.names)
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)

@@ -67,6 +67,16 @@ def names(name: str, value: Any) -> list[str]:
     return list(value)
 
 
+def of_reference(option: str, given: Sequence[str], inputs: Sequence[str], nodes: Sequence[str]) -> None:
+    """`fixed` names inputs of the reference, `required` its nodes: a misspelt one failed every
+    submission, the reference's own included (an API red team's find): the course's mistake stops it."""
+    pool = inputs if option == "fixed" else [*inputs, *nodes]
+    for name in (n for n in given if n not in pool):
+        raise GraphlangError("usage", f"{option}: {name!r} is not {'an input' if option == 'fixed' else 'a node'} "
+                             "of the reference", hint=("inputs: " if option == "fixed" else "nodes: ")
+                             + ", ".join(list(pool)[:30]))
+
+
 def answers_options(points: Any, rtol: Any, atol: Any, tolerances: Any, ecf: Any,
                     quantities: Any, limits: Any, comparison: Any = None, comparisons: Any = None,
                     show_expected: Any = True) -> tuple[Any, float, float, dict[str, tuple[float, float]],

@@ -57,9 +57,8 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
-    for name in (n for n in opts.names("fixed", fixed) if n not in ref.graph.input_set):
-        raise GraphlangError("usage", f"fixed: {name!r} is not an input of the reference", hint="inputs: "
-                             + ", ".join(ref.inputs))
+    opts.of_reference("fixed", opts.names("fixed", fixed), ref.inputs, ref.names)
+    opts.of_reference("required", required, ref.inputs, ref.names)
     fixed = [n for n in fixed if is_label(at[n])]  # (PrairieLearn keeps any `fixed` value; a check moves it)
     wrt = [n for n in ref.inputs if n not in fixed]
     weight = opts.check_weights(weights, required, bool(wrt))

@@ -74,7 +74,10 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     if isinstance(value, np.ndarray):
         arr = value
     else:
-        bad = _not_a_number(value, limits)
+        try:
+            bad = _not_a_number(value, limits)
+        except Exception:  # noqa: BLE001 - a list subclass whose __len__ raises: an API red team's find
+            bad = f"a {type(value).__name__} that cannot be read as numbers"
         if bad is not None and bad.startswith("a list with too many"):
             raise GraphlangError("limit", f"{what} is {bad}")
         if bad is not None:
@@ -87,7 +90,7 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
         except OverflowError:  # an integer past float64's range (JSON's 1 followed by 400 zeros)
             raise GraphlangError("value", f"{what} is past float64's range (±1.8e308)",
                                  hint="give finite numbers") from None
-        except (ValueError, TypeError) as err:
+        except Exception as err:  # noqa: BLE001 - a caller's type whose __float__ or __len__ raises: refused
             ragged = "inhomogeneous" in str(err) or "sequence" in str(err)
             raise GraphlangError("value", f"{what} is "
                                  + ("a ragged list (rows of different lengths)" if ragged
@@ -108,7 +111,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
         raise GraphlangError("value", f"{what} is empty (shape {list(arr.shape)})",
                              hint="give at least one number")
     with np.errstate(all="ignore"):  # a long double past float64's range: infinity, refused below (no warning)
-        arr = np.array(arr, dtype=np.float64)  # a private copy
+        arr = np.array(arr, dtype=np.float64, order="C")  # a private copy, in one layout (a Fortran-ordered
+        # array summed in another order: different last bits, an API red team's find)
     if not np.all(np.isfinite(arr)):
         raise GraphlangError("value", f"{what} is not finite (NaN or infinity; a number "
                              "past ±1.8e308, such as 1e400, is infinity in float64)", hint="give finite numbers")
