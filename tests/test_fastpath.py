@@ -135,3 +135,22 @@ def test_hessian_of_abs_and_sign_matches_the_closed_form(x, z):
     for form in ("np.float64", "0-d array"):
         values = {"x": FORMS[form](x), "z": FORMS[form](z)}
         assert prog.hessian(values) == h
+
+
+def test_a_program_whose_compiling_would_pass_max_memory_is_not_compiled():
+    """An API red team's find: under the checker's limits (max_memory 250 MB) a 130 KB program of
+    63,681 equations was compiled at its 101st call: 6.5 s and 718 MB. Compiling holds ≈ 10 KB per
+    equation (fastpath.COMPILE_BYTES): past the budget the tape or the interpreter answers, with
+    the same numbers. Oracle: y = x^121 by hand, dy/dx = 121·x^120 at x = 1.01."""
+    from graphlang import Limits
+    from graphlang.engines.fastpath import COMPILE_BYTES
+    source = "\n".join(f"a{i} = {'a' + str(i - 1) if i else 'x'} * x" for i in range(120)) + "\ny = a119\n"
+    small = graphlang.parse(source, limits=Limits().with_(max_memory=COMPILE_BYTES * 100))
+    roomy = graphlang.parse(source)
+    for _ in range(4):
+        r, s = small.evaluate({"x": 1.01}), roomy.evaluate({"x": 1.01})
+        assert small.gradient({"x": 1.01}) == roomy.gradient({"x": 1.01}) == r.gradient
+        assert r.values == s.values and r.adjoints == s.adjoints and small.forward({"x": 1.01}) == s.values
+    assert r.gradient["x"] == pytest.approx(121 * 1.01 ** 120, rel=1e-12)
+    assert small._fast_evaluate._fn is None and not small._fast.plans and not small._fast_evaluate.arrays.plans
+    assert roomy._fast_evaluate._fn is not None and roomy._fast.plans

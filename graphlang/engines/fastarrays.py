@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
+from graphlang.engines.fastpath import fits
 from graphlang.engines.plan import build, source
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
@@ -44,7 +45,7 @@ class FastArrays:
         if key in self.plans:
             return self.plans[key]
         self.calls[key] = self.calls.get(key, 0) + 1
-        if self.calls[key] < COMPILE_AT_CALL or len(self.plans) >= MAX_PLANS:
+        if self.calls[key] < COMPILE_AT_CALL or len(self.plans) >= MAX_PLANS or not fits(self.graph):
             return None
         g = self.graph
         with_grad = key[1]

@@ -29,7 +29,7 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
@@ -125,6 +125,8 @@ def _hoist(lines: list[str]) -> tuple[list[str], list[str]]:
 
 def scalar_function(graph: Graph, with_grad: bool) -> Callable[[Mapping[str, Any]], Any] | None:
     """The generated `_ev(values)` -> (values, adjoints, gradient) or (values,) by name; None: too big."""
+    if not fits(graph):
+        return None
     names = list(graph.names)
     # the keys first: code generation leaves holes that packed copies would have to step over
     keys = tuple(map(sys.intern, names)) if len(names) <= STORES_UPTO else packed(names)

@@ -30,6 +30,16 @@ HUGE = 20_000  # equations: past this, a one-off evaluation runs the tape (compi
 TAPE_FROM = 1_000
 COMPILE_AFTER = 100
 COMPILE_MAX = 200_000
+# Compiling holds ≈ 10 KB per equation at its peak (CPython's compiler on a straight-line function:
+# 64,000 equations 650–750 MB, big_100000's 133,562 1.25 GB): a program compiles only where that fits
+# its limits' max_memory (the checker's 250 MB: ≈ 20,000 equations; past it the tape or the
+# interpreter, which hold a few hundred bytes an equation; an API red team's 63,681 took 718 MB).
+COMPILE_BYTES = 12_000
+
+
+def fits(graph: Graph) -> bool:
+    """Compiling this graph stays within its limits' memory budget."""
+    return graph.n_eqns * COMPILE_BYTES <= graph.limits.max_memory
 
 
 class FastGradient:
@@ -79,9 +89,9 @@ class FastGradient:
             self.calls[key] = self.calls.get(key, 0) + 1
             big = self.graph.n_eqns
             if key == () and big > TAPE_FROM and self.tape.usable(shapes) and (
-                    self.calls[key] <= COMPILE_AFTER or big > COMPILE_MAX):
+                    self.calls[key] <= COMPILE_AFTER or big > COMPILE_MAX or not fits(self.graph)):
                 return self._taped(arrays)
-            if self.calls[key] < (2 if big > HUGE else 1) or len(self.plans) > MAX_PLANS:
+            if self.calls[key] < (2 if big > HUGE else 1) or len(self.plans) > MAX_PLANS or not fits(self.graph):
                 return None  # a one-off evaluation of a huge program: interpreting is cheaper
             try:
                 plan = Plan(self.graph, shapes)
