@@ -93,10 +93,10 @@ def digits_lost(program: Program, values: dict[str, Any], rows: list[Row]) -> di
     and gradcheck blamed central differences; a student's find). {} where it cannot be told."""
     if all(r.passed or r.method != "fd" for r in rows):
         return {}
-    ref = {r.input: float(r.value) for r in rows if r.method == "reverse"}
-    rtol, atol = TOLERANCES["fd"]
-    return {name: true for name, true in exact_derivatives(program, values).items()
-            if abs(ref[name] - true) > atol + rtol * abs(true)}
+    exact = exact_derivatives(program, values)  # {} for a tensor or a vector output (whose rows' values
+    ref = {r.input: float(r.value) for r in rows if r.method == "reverse"} if exact else {}  # are arrays:
+    rtol, atol = TOLERANCES["fd"]  # float() of one crashed gradcheck, a SPEC red team's find)
+    return {name: true for name, true in exact.items() if abs(ref[name] - true) > atol + rtol * abs(true)}
 
 
 def exact_derivatives(program: Program, values: dict[str, Any]) -> dict[str, float]:

@@ -358,3 +358,14 @@ def test_the_sweep_says_where_a_step_is_lost_in_rounding(cli, write):
     plot = path + ".png"
     ran = cli("gradcheck", path, "--at", "x=1000", "--sweep", "--plot", plot)
     assert "(x + ε == x)" in ran.out and f"wrote {plot}" in ran.err
+
+
+@pytest.mark.parametrize(("source", "at"), [("y = sum(1e200 * v * v)\n", "v=[1e-100,1e-100]"),
+                                            ("output a, b\na = 1e200 * x * x\nb = x\n", "x=1e-100")])
+def test_fd_disagreeing_on_a_tensor_or_several_outputs_is_a_verdict_not_a_crash(cli, write, source, at):
+    """A SPEC red team's find: gradcheck turned fd's disagreement into "internal error: TypeError"
+    (float() of a reverse-mode row's array). By hand: d/dv Σ 1e200·v² = 2e200·v = 2e100 each; fd's
+    step swamps v = 1e-100 (x + ε == ε), so it disagrees, and gradcheck says so (exit 1)."""
+    ran = cli("gradcheck", write(source), "--at", at, "--json")
+    assert ran.code == 1 and "internal" not in ran.out + ran.err, ran.out + ran.err
+    assert ran.json()["passed"] is False
