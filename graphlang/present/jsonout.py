@@ -74,8 +74,8 @@ def result(res: Any, method: bool = False) -> dict[str, Any]:
 
 def tangents(seed: dict[str, Any], tans: dict[str, Any], limits: Limits | None = None) -> dict[str, Any]:
     bounded(limits, [*seed.values(), *tans.values()])
-    return {"direction": {k: plain(v) for k, v in seed.items()},
-            "tangents": {k: None if v is None else plain(v) for k, v in tans.items()}}  # null: none here
+    return {"direction": {k: plain(v) for k, v in seed.items()},  # ("method": as `grad --json` says it)
+            "tangents": {k: None if v is None else plain(v) for k, v in tans.items()}, "method": "forward"}
 
 
 def hessian(h: dict[str, dict[str, Any]], limits: Limits | None = None) -> dict[str, Any]:
