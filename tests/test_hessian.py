@@ -268,3 +268,20 @@ def test_a_true_pole_of_a_derivative_is_still_divide_by_zero():
     """1/x at 0 itself: the value is undefined (the divisor is 0), not a step out of range."""
     with pytest.raises(GraphlangError, match="divisor is 0"):
         graphlang.parse("y = 1 / x\n").hessian({"x": 0.0})
+
+
+@pytest.mark.parametrize(("source", "at", "want"), [
+    ("y = exp(x)\n", {"x": 709.1}, {("x", "x"): math.exp(709.1)}),
+    ("y = x * z * 1e308\n", {"x": 1.0, "z": 1.0}, {("x", "z"): 1e308, ("z", "x"): 1e308, ("x", "x"): 0.0}),
+    ("y = -ln(x)\n", {"x": 1e-154}, {("x", "x"): 1e308}),
+])
+def test_a_second_derivative_near_float64s_largest_is_kept(source, at, want):
+    """A numerics fuzzer's find: the symmetric mean (ab + ba)/2 overflowed past 9e307 (exp(x)'s
+    Hessian at 709.1 was inf, with a RuntimeWarning; `hessian --json` an internal error). By hand:
+    (e^x)'' = e^x, ∂²(1e308·xz)/∂x∂z = 1e308, (−ln x)'' = 1/x² = 1e308."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = graphlang.parse(source).hessian(at)
+    for (a, b), v in want.items():
+        assert h[a][b] == pytest.approx(v, rel=1e-14)

@@ -64,7 +64,7 @@ def _symmetric(h: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             ba = np.transpose(np.asarray(h[b][a], dtype=float), [*range(na, na + nb), *range(na)])
             if ab.shape != ba.shape or not np.allclose(ab, ba, rtol=1e-9, atol=1e-300):
                 continue
-            mean = (ab + ba) / 2
+            mean = ab + (ba - ab) / 2  # ((ab + ba) / 2 overflowed past 9e307: exp(x)'s at 709.1 was inf)
             h[a][b], h[b][a] = py(mean), py(np.transpose(mean, [*range(nb, nb + na), *range(nb)]))
     return h
 
