@@ -1332,3 +1332,17 @@ def test_concat_and_rows_mistakes_get_hints_that_fit_them(text, at, kind, says):
     with pytest.raises(GraphlangError) as info:
         graphlang.parse(text).evaluate(at)
     assert info.value.kind == kind and says in (info.value.hint or ""), (info.value.message, info.value.hint)
+
+
+@pytest.mark.parametrize(("source", "at"), [("p = sigmoid(u)\ny = 1 / (p - 0.5)\n", {"u": 0.0}),
+                                            ("a = sigmoid(x)\ny = ln(a - a)\n", {"x": 0.5}),
+                                            ("p = softmax(u)\ny = ln(p[0] - p[1])\n", {"u": [1.0, 1.0]})])
+def test_a_domain_error_after_an_unsaturated_sigmoid_is_not_blamed_on_it(source, at):
+    """A SPEC red team's find: every ln(0) or division by zero downstream of a sigmoid/softmax said
+    "because sigmoid saturated" with the softplus hint, though sigmoid(0) = 0.5 is nowhere near 0 or 1."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse(source).evaluate(at)
+    assert info.value.kind == "domain" and "saturated" not in info.value.message
+    assert "softplus" not in (info.value.hint or "")
+    with pytest.raises(GraphlangError, match="sigmoid saturated"):  # at u = 40 it is: exactly 1
+        graphlang.parse("p = sigmoid(u)\ny = -ln(1 - p)\n").evaluate({"u": 40.0})

@@ -21,7 +21,8 @@ from graphlang.primitives.vmap import Batch, broadcast_batch, reduce_to
 _NUMERIC_ERRORS = (FloatingPointError, ZeroDivisionError, OverflowError, ValueError)
 
 
-def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during: str = "") -> GraphlangError:
+def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, vals: list[Any],
+                 during: str = "") -> GraphlangError:
     """A located message for a numeric failure: which function, which statement, which value."""
     st = graph.statements[eq.stmt]
     prim = eq.prim
@@ -70,7 +71,8 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, during:
             "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
         hint = "no input reaches this operation: change the numbers written in the program"
-    saturated = saturation.explain(graph, eq, derivative=bool(during)) if not during or "overflows" in msg else None
+    saturated = (saturation.explain(graph, eq, vals, derivative=bool(during))
+                 if not during or "overflows" in msg else None)
     if saturated is not None:
         msg, hint = f"{msg}, {saturated[0]}", saturated[1]
     which = f" (example {example} of the batch)" if example is not None else ""
@@ -164,7 +166,7 @@ def forward(graph: Graph, inputs: list[Any], batched: bool = False, needed: list
             try:
                 vals[eq.out] = fn(*args, eq.attr) if eq.prim.attr_args else fn(*args)
             except _NUMERIC_ERRORS as err:
-                raise domain_error(graph, eq, args, err) from None
+                raise domain_error(graph, eq, args, err, vals) from None
     return vals
 
 
@@ -210,7 +212,7 @@ def reverse(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int,
                     if soft is not None and soft[i]:
                         undefined.add(i)
                         continue
-                    raise domain_error(graph, eq, args, err, during="reverse") from None
+                    raise domain_error(graph, eq, args, err, vals, during="reverse") from None
                 try:  # summing the contributions (over broadcast axes, the batch, the uses) can overflow
                     if batched:
                         c = reduce_to(c, in_shapes[k], all_batched or isinstance(vals[i], Batch))
@@ -266,7 +268,7 @@ def tangents(graph: Graph, shapes: list[Shape], vals: list[Any], seeds: dict[int
                     if soft is not None and soft[eq.out] and missing is not None:
                         missing.add(eq.out)
                         break
-                    raise domain_error(graph, eq, args, err, during="forward-mode") from None
+                    raise domain_error(graph, eq, args, err, vals, during="forward-mode") from None
                 try:
                     total = c if total is None else (add(total, c) if batched else total + c)
                 except _NUMERIC_ERRORS as err:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 # Walking back from ln's argument through these keeps the same saturating value (or 1 - it).
 _THROUGH = {"sub", "neg", "id", "index", "add", "mul"}
 _SATURATING = {"sigmoid": "sigmoid", "softmax": "softmax"}
@@ -16,8 +18,9 @@ STABLE_HINT = ("write the loss on the logit u instead: softplus(u) - y * u for t
                "-sum(t * logsoftmax(u)) for the multiclass one (stable for any u)")
 
 
-def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> str | None:
-    """The sigmoid/softmax whose rounded output `eq` (an ln, a division or a power) received, if any."""
+def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> tuple[str, int] | None:
+    """The sigmoid/softmax (its name and slot) whose output `eq` (an ln, a division or a power)
+    received, if any."""
     if eq.prim.name not in ("ln", "div", "pow", "xlogy"):
         return None
     producer = {e.out: e for e in graph.eqns}
@@ -29,7 +32,7 @@ def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> str | None:
             if src is None:
                 continue
             if src.prim.name in _SATURATING:
-                return _SATURATING[src.prim.name]
+                return _SATURATING[src.prim.name], src.out
             if src.prim.name in _THROUGH:
                 nxt.extend(src.ins)
         if not nxt:
@@ -38,11 +41,17 @@ def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> str | None:
     return None
 
 
-def explain(graph: Any, eq: Any, derivative: bool = False) -> tuple[str, str] | None:
+def explain(graph: Any, eq: Any, vals: list[Any], derivative: bool = False) -> tuple[str, str] | None:
     """(what happened, the hint) when `eq`'s domain error comes from a saturated sigmoid/softmax
-    (`derivative`: its rule overflowed on an output near 0, e.g. 1/p with p = 2e-313)."""
-    source = saturated_source(graph, eq)
-    if source is None:
+    (`derivative`: its rule overflowed on an output near 0, e.g. 1/p with p = 2e-313) — one whose
+    output `vals` shows saturated: 1 / (sigmoid(0) - 0.5) was blamed on a sigmoid at 0.5 (a SPEC red
+    team's find)."""
+    found = saturated_source(graph, eq)
+    if found is None:
+        return None
+    source, slot = found
+    out = np.asarray(getattr(vals[slot], "v", vals[slot]), dtype=np.float64)
+    if not np.any(out < 1e-150 if derivative else (out == 0) | (out == 1)):
         return None
     if derivative:
         return (f"because {source} saturated (its output is so near 0 that the derivative's formula "
