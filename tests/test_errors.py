@@ -1346,3 +1346,12 @@ def test_a_domain_error_after_an_unsaturated_sigmoid_is_not_blamed_on_it(source,
     assert "softplus" not in (info.value.hint or "")
     with pytest.raises(GraphlangError, match="sigmoid saturated"):  # at u = 40 it is: exactly 1
         graphlang.parse("p = sigmoid(u)\ny = -ln(1 - p)\n").evaluate({"u": 40.0})
+
+
+def test_an_axis_too_large_to_be_one_is_an_index_error_not_a_missing_integer():
+    """A SPEC red team's find: sum(x, 99999999999999999999999) said "must be an integer literal …,
+    not 1e+23" (it is one), and told to write it "without a point"."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = sum(x, 99999999999999999999999)\n")
+    assert info.value.kind == "index" and "far past any axis" in info.value.message
+    assert (info.value.line, info.value.column) == (1, 12)
