@@ -231,3 +231,13 @@ def test_a_value_whose_conversion_raises_is_a_value_error():
             assert info.value.kind == "value"
     with pytest.raises(GraphlangError, match="not a node"):
         prog.definition([])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("method", ["reverse", "forward", "symbolic", "auto"])
+def test_epsilon_with_an_exact_method_is_a_usage_error_in_python_too(method):
+    """A SPEC red team's find: the command line refuses --epsilon without -m fd, the API ignored it."""
+    prog = graphlang.parse("y = x * x\n")
+    with pytest.raises(GraphlangError, match="epsilon is the step of method='fd'") as info:
+        prog.gradient({"x": 2.0}, method=method, epsilon=1e-3)
+    assert info.value.kind == "usage"
+    assert prog.gradient({"x": 2.0}, method="fd", epsilon=1e-3)["x"] == pytest.approx(4.0, rel=1e-9)  # 2x

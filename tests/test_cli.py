@@ -318,3 +318,18 @@ def test_wrt_naming_no_input_is_the_same_error_in_every_command(cli, command):
     (unknown-input, as SPEC §3 classes a value for a name the program lacks). Every command: 1."""
     res = cli(*command, "programs/lecture13.cg", "--at", "x=2,z=3", "--wrt", "q", "--json")
     assert res.code == 1 and res.json()["error"]["kind"] == "unknown-input", (res.code, res.out, res.err)
+
+
+def test_a_bad_graphlang_limits_is_said_of_the_variable_not_of_limit(monkeypatch):
+    """A SPEC red team's find: GRAPHLANG_LIMITS=garbage blamed `--limit 'garbage'`, an option never given."""
+    from graphlang.cli.session import make_limits
+    from graphlang.errors import GraphlangError
+    for env, says in (("garbage", "GRAPHLANG_LIMITS 'garbage': write name=integer"),
+                      ("foo=3", "GRAPHLANG_LIMITS 'foo=3': no limit is named 'foo'")):
+        monkeypatch.setenv("GRAPHLANG_LIMITS", env)
+        with pytest.raises(GraphlangError, match=says):
+            make_limits(False, [])
+    monkeypatch.setenv("GRAPHLANG_LIMITS", "max_depth=50")
+    assert make_limits(False, ["max_statements=7"]).max_depth == 50
+    with pytest.raises(GraphlangError, match="--limit 'nope=1'"):
+        make_limits(False, ["nope=1"])

@@ -43,13 +43,15 @@ def make_limits(strict: bool, overrides: list[str]) -> Limits:
     limits = Limits.strict() if strict else Limits()
     changes: dict[str, int] = {}
     env = [x for x in os.environ.get("GRAPHLANG_LIMITS", "").replace(" ", "").split(",") if x]
-    for item in env + overrides:
+    for k, item in enumerate(env + overrides):
         name, _, value = item.partition("=")
-        if not value.strip().isdigit():
-            raise GraphlangError("usage", f"--limit {item!r}: write name=integer",
+        where = "GRAPHLANG_LIMITS" if k < len(env) else "--limit"  # (which one said it: a red team's find)
+        if not value.strip().isdigit() or name.strip() not in Limits.__dataclass_fields__:
+            raise GraphlangError("usage", f"{where} {item!r}: " + ("write name=integer" if not value.strip().isdigit()
+                                                                   else f"no limit is named {name.strip()!r}"),
                                  hint="limits: " + ", ".join(Limits.__dataclass_fields__))
         changes[name.strip()] = int(value)
-    return limits.with_(**changes)  # (an unknown name: a usage error)
+    return limits.with_(**changes)
 
 def _width() -> int | None:
     return int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else None
