@@ -56,7 +56,7 @@ def _resolve_call(node: Expr, args: list[Expr]) -> Expr:
                 number = (a.attr if a.op == "const" else -a.args[0].attr  # type: ignore[operator]
                           if a.op == "neg" and a.args[0].op == "const" else None)  # `sum(A, 0.5)`: no expression
                 whole = isinstance(number, float) and number.is_integer()  # `sum(A, 1.0)`
-                if whole and abs(number) >= 2 ** 31:  # (an integer read as a float: no axis is that far)
+                if whole and isinstance(number, float) and abs(number) >= 2 ** 31:  # (an integer read as a float)
                     raise GraphlangError("index", f"{fname}: argument {n_tensor + k + 1} is a number far past any "
                                          "axis or index", a.line, a.column,
                                          "an axis is 0, 1, … from the first (or -1, -2, … from the last)")
