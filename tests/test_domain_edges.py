@@ -274,3 +274,14 @@ def test_sigmoids_derivative_keeps_its_digits_on_both_sides(u):
         assert prog.gradient({"u": u}, method=method)["u"] == pytest.approx(want, rel=1e-14)
     want2 = float(s * (1 - s) * (1 - 2 * s))  # σ'' = σ(1 − σ)(1 − 2σ)
     assert prog.hessian({"u": u})["u"]["u"] == pytest.approx(want2, rel=1e-12, abs=1e-300)
+
+
+@pytest.mark.parametrize("x", [-5.26e-155, 5.26e-155])
+def test_a_powers_derivative_past_float64_is_an_overflow_not_a_negative_base(x):
+    """A numerics fuzzer's find: y = x^(-1) at -5.26e-155 (−x^-2 = −3.6e308, past float64) was blamed
+    on "x^v·ln(x) has no real value at a negative base", though the exponent is a literal."""
+    with pytest.raises(GraphlangError) as info:
+        graphlang.parse("y = x ^ (-1)\n").gradient({"x": x})
+    assert "overflows float64" in info.value.message and "negative base" not in info.value.message
+    with pytest.raises(GraphlangError, match="in its exponent"):  # the exponent's own: no real value
+        graphlang.parse("y = x ^ z\n").gradient({"x": -2.0, "z": 3.0})
