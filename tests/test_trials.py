@@ -620,3 +620,18 @@ def test_running_a_saved_session_without_values_points_at_them(tmp_path, cli):
     ran = cli("run", str(tmp_path / "sess.cg"))
     assert ran.code == 1 and "the file's first line keeps the REPL's values (a comment): --at 'x=3.0'" in ran.err
     assert cli("run", str(tmp_path / "sess.cg"), "--at", "x=3.0", "--json").json()["value"] == 9.0
+
+
+def test_the_language_reference_names_every_assignable_helper():
+    """A SPEC red team's find: `mT = x` and `outer = x` were accepted while the reference listed seven
+    helpers a program may assign. The list is the primitive table's HELPERS, all of them."""
+    import re
+
+    from conftest import ROOT
+
+    from graphlang.primitives.table import HELPERS
+    text = (ROOT / "docs" / "language.md").read_text()
+    sentence = text[text.index("(the helpers that derivative"):].split(" can:")[0]
+    assert set(re.findall(r"`(\w+)`", sentence)) == set(HELPERS)
+    for name in HELPERS:
+        assert graphlang.parse(f"{name} = x * 2\ny = {name} + 1\n").gradient({"x": 1.0})["x"] == 2.0
