@@ -369,3 +369,15 @@ def test_fd_disagreeing_on_a_tensor_or_several_outputs_is_a_verdict_not_a_crash(
     ran = cli("gradcheck", write(source), "--at", at, "--json")
     assert ran.code == 1 and "internal" not in ran.out + ran.err, ran.out + ran.err
     assert ran.json()["passed"] is False
+
+
+def test_fd_whose_step_swamps_the_input_says_so_not_truncation(cli, write):
+    """A SPEC red team's find: grad -m fd of 1e200·x² at x = 1e-100 gave 0 (exact 2e100, by hand) and
+    blamed "truncation error (the function curves …)", though central differences are exact on a
+    quadratic: x + ε == ε, so f was compared at ±ε. The note now says that, and how to fix it."""
+    ran = cli("grad", write("y = 1e200 * x * x\n"), "--at", "x=1e-100", "-m", "fd")
+    said = " ".join((ran.out + ran.err).split())
+    assert "x itself is lost when the step is added" in said and "truncation" not in said, said
+    assert "--epsilon below |x|" in said
+    fine = cli("grad", write("y = 1e200 * x * x\n"), "--at", "x=1e-100", "-m", "fd", "--epsilon", "1e-110")
+    assert "lost when the step" not in fine.out + fine.err

@@ -1,4 +1,8 @@
-"""Do the four methods agree? And the finite-difference ε trade-off, measured."""
+"""Do the four methods agree? And the finite-difference ε trade-off, measured (`epsilon.py`).
+
+Layer: above `program` (it runs a Program by every method); beside `grading` and `training`; below
+`present` and the front ends. `measure.py` holds the error measure both parts share.
+"""
 
 from __future__ import annotations
 
@@ -9,26 +13,21 @@ import numpy as np
 
 from graphlang import methods
 from graphlang.engines import exact
-from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
+from graphlang.gradcheck.epsilon import EPSILONS, SweepRow, best, sweep
+from graphlang.gradcheck.measure import FLOAT_MAX, capped, mixed_error
 from graphlang.ir import cost
 from graphlang.methods import batch_numbers, corners
 from graphlang.methods.corners import Kink
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
-from graphlang.symbolic.derivative import derivative_program, element
+from graphlang.symbolic.derivative import derivative_program
+
+__all__ = ["EPSILONS", "TOLERANCES", "Row", "SweepRow", "best", "digits_lost", "exact_derivatives", "fd_caution",
+           "gradcheck", "kinks", "mixed_error", "sweep"]
 
 # method -> (rtol, atol) against reverse mode
 TOLERANCES = {"forward": (1e-8, 1e-10), "symbolic": (1e-7, 1e-9), "fd": (1e-5, 1e-6)}
-
-
-def mixed_error(got: Any, want: Any) -> float:
-    """The largest |got − want| / max(|want|, 1): the relative error where the reference is at least
-    1 in magnitude, the absolute error where it is smaller (so a reference of 0 is no division by 0)."""
-    diff = np.abs(np.asarray(got, dtype=float) - np.asarray(want, dtype=float))
-    if not diff.size:
-        return 0.0
-    return float(np.max(diff / np.maximum(np.abs(np.asarray(want, dtype=float)), 1.0)))
 
 
 @dataclass
@@ -81,7 +80,6 @@ def gradcheck(program: Program, values: dict[str, Any], epsilon: float | None = 
     return rows
 
 
-_MAX = float(np.finfo(np.float64).max)
 EXACT_DIGITS, EXACT_MOST = 40, 20_000  # the exact derivative's precision, and the numbers it may make
 
 
@@ -119,10 +117,10 @@ def exact_derivatives(program: Program, values: dict[str, Any]) -> dict[str, flo
 def _row(n: str, method: str, got: Any, want: Any, rtol: float, atol: float, note: str = "") -> Row:
     with quiet_floats():  # errors past float64's range are shown as its maximum
         diff = np.abs(np.asarray(got, dtype=float) - np.asarray(want, dtype=float))
-        abs_err = _capped(np.max(diff)) if diff.size else 0.0
+        abs_err = capped(np.max(diff)) if diff.size else 0.0
         ok = bool(np.all(_agrees(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol, atol))) \
-            and abs_err < _MAX
-        rel_err = _capped(mixed_error(got, want))
+            and abs_err < FLOAT_MAX
+        rel_err = capped(mixed_error(got, want))
     return Row(n, method, got, abs_err, rel_err, ok, note)
 
 
@@ -182,108 +180,16 @@ def corners_of(program: Program, values: dict[str, Any], inputs: list[str]) -> l
         return []
 
 
-def _capped(x: Any) -> float:
-    """A non-negative error as a finite float: overflow (inf, or NaN from inf - inf) -> float64's max."""
-    x = float(x)
-    return x if x < _MAX else _MAX
-
-
-EPSILONS = [10.0 ** -k for k in range(1, 15)]
-
-
-@dataclass
-class SweepRow:
-    epsilon: float
-    forward_error: float | None  # None: a step of this ε leaves the domain (said in `note`, not dropped)
-    central_error: float | None
-    note: str = ""
-
-
-def sweep(program: Program, values: dict[str, Any], wrt: list[str] | None = None) -> list[SweepRow]:
-    """Max error (relative, absolute where |reverse| < 1) of forward and central differences vs
-    reverse mode, per ε, over `wrt`'s inputs' coordinates (or every input's)."""
-    _, shapes = program.bind(values)
-    if not program.is_scalar(shapes):
-        g = program.graph
-        last = g.outputs[-1]
-        raise GraphlangError("shape", "the ε sweep needs a scalar output" + (
-            f" ({last!r} has shape {list(shapes[g.slot_of[last]])})" if len(g.outputs) == 1 else
-            f" (this program has outputs {', '.join(g.outputs)})"), *g.position(last),
-            f"sweep a scalar of it: add a statement such as s = {element(last, shapes[g.slot_of[last]])} (or "
-            f"s = sum({last})) and make it the output (output s)")
-    cost.check(program.limits, cost.sweep(program.graph, shapes, program._wrt(wrt)))
-    result = program.evaluate(values, wrt=wrt)
-    assert result.gradient is not None
-    arrays, _ = program.bind(values)
-    g = program.graph
-    out = g.slot_of[g.outputs[0]]
-    needed = g.read_by([out])
-
-    def f(xs: list[np.ndarray]) -> float:
-        return float(interp.forward(g, xs, needed=needed)[out])
-
-    f0 = f(arrays)
-    rows = []
-    outside: GraphlangError | None = None
-    for eps in EPSILONS:  # (x + ε and x − ε apart: ln at x = 0.05 and ε = 0.1 has a one-sided quotient)
-        fwd_err: float | None = 0.0
-        cen_err: float | None = 0.0
-        left_out: GraphlangError | None = None
-        try:
-            for k, name in enumerate(g.inputs):
-                if name not in result.gradient:  # (--wrt x: the lecture's ∂y/∂x alone)
-                    continue
-                exact = np.asarray(result.gradient[name], dtype=float)
-                for idx in np.ndindex(arrays[k].shape):
-                    fp, fm = f(_moved(arrays, k, idx, eps)), None
-                    try:
-                        fm = None if left_out else f(_moved(arrays, k, idx, -eps))
-                    except GraphlangError as err:  # (x − ε out of the domain: the one-sided quotient stays)
-                        left_out = err
-                    with quiet_floats():
-                        fwd_err = max(fwd_err or 0.0, _capped(mixed_error((fp - f0) / eps, exact[idx])))
-                        if fm is not None:
-                            cen_err = max(cen_err or 0.0, _capped(mixed_error((fp - fm) / (2 * eps), exact[idx])))
-        except GraphlangError as err:  # this ε steps out of the domain (x = 1e-9 in ln x): said so
-            outside = outside or err
-            rows.append(SweepRow(eps, None, None, f"a step leaves the domain: {err.message}"))
-            continue
-        if left_out is not None:
-            outside, cen_err = outside or left_out, None
-        rows.append(SweepRow(eps, fwd_err, cen_err, f"the step back, x − ε, leaves the domain: {left_out.message}"
-                             if left_out is not None else _lost([a for n, a in zip(g.inputs, arrays) if n in
-                                                                 result.gradient], eps)))
-    if all(r.forward_error is None for r in rows) and outside is not None:
-        outside.message = f"every step ε of the sweep leaves the domain here: {outside.message}"
-        outside.hint = "choose a point farther from the edge of the domain"
-        raise outside
-    return rows
-
-
-def _lost(arrays: list[np.ndarray], eps: float) -> str:
-    """Where x + ε == x in some coordinate (|x| ≥ 2ε/eps): a quotient of 0, not the error of a step."""
-    return "x + ε == x: the step is lost in rounding" if any(np.any(a + eps == a) for a in arrays) else ""
-
-
-def _moved(arrays: list[np.ndarray], k: int, idx: tuple[int, ...], step: float) -> list[np.ndarray]:
-    """The inputs with one coordinate moved by `step` (the others shared, not copied)."""
-    xs = list(arrays)
-    xs[k] = arrays[k].copy()
-    xs[k][idx] += step
-    return xs
-
-
-def best(rows: list[SweepRow], which: str) -> float | None:
-    """The ε of the smallest error (None: no step of that kind stays in the domain)."""
-    key = "forward_error" if which == "forward" else "central_error"
-    found = [r for r in rows if getattr(r, key) is not None]
-    return min(found, key=lambda r: getattr(r, key)).epsilon if found else None
-
-
 def _fd_number(got: dict[str, Any]) -> str:
     """fd's gradient in a few words: its one number, or "a number per input"."""
     one = [np.asarray(v) for v in got.values()]
     return f"{one[0].item():.6g}" if len(one) == 1 and one[0].size == 1 else "numbers"
+
+
+def _swamped(x: np.ndarray, result: Any) -> bool:
+    """A nonzero coordinate the fd step (ε·max(1, |x|), or --epsilon's ε) leaves no trace of."""
+    h = result.epsilon * (np.maximum(1.0, np.abs(x)) if result.extra.get("scaled") else 1.0)
+    return bool(np.any((x != 0) & (x + h == h)))
 
 
 def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bool = False) -> str | None:
@@ -341,7 +247,10 @@ def fd_caution(program: Program, values: dict[str, Any], result: Any, refuse: bo
     worst = max(float(np.max(np.abs(np.asarray(got[n], dtype=float) - np.asarray(want[n], dtype=float)))) for n in off)
     small = result.epsilon is not None and (not result.extra.get("scaled") and result.epsilon < 6e-6 or
                                             2.2e-16 * size / result.epsilon >= 0.5 * worst)
-    why = (f"too small here: rounding error rules (the output, about {size:.3g}, changes too little over the step "
+    lost = [n for n in off if _swamped(np.asarray(result.values[n], dtype=float), result)]  # (1e-100 + ε == ε:
+    why = (f"too large here: {lost[0]} itself is lost when the step is added ({lost[0]} + ε == ε, so f is "  # a SPEC
+           f"compared at ±ε, not near {lost[0]}); give --epsilon below |{lost[0]}|" if lost else  # red team's find)
+           f"too small here: rounding error rules (the output, about {size:.3g}, changes too little over the step "
            "for float64 to keep the change; a larger ε helps: `graphlang gradcheck --sweep` shows the trade-off)"
            if small else
            "too large here: truncation error (the function curves, or has a pole, within the step) (a smaller "
