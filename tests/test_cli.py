@@ -245,6 +245,17 @@ def test_at_file_reads_standard_input_as_dash_or_dev_stdin():
     both = _python_m(["run", "-", "--at-file", "-"], input=b"y = 2 * x\n")
     assert both.returncode == 2 and b"standard input holds the program" in both.stderr, both.stderr
 
+def test_a_program_read_from_stdin_in_process_does_not_refuse_a_later_commands_values(cli):
+    """The flag that refuses `--at-file -` where the program came from stdin is one command's: an
+    earlier in-process `run -` left it set for every later command (a review's concern)."""
+    from conftest import app
+    from typer.testing import CliRunner
+    runner = CliRunner()
+    first = runner.invoke(app, ["run", "-", "--at", "x=3", "--json"], input="y = 2 * x\n")
+    assert first.exit_code == 0, first.output
+    later = runner.invoke(app, ["run", "programs/lecture13.cg", "--at-file", "-", "--json"], input='{"x": 2, "z": 3}')
+    assert later.exit_code == 0 and json.loads(later.stdout)["values"]["a"] == 6.0, later.output
+
 def test_the_repl_with_a_closed_stdin_says_so():
     import os
     ran = _python_m(["repl"], stdin=subprocess.DEVNULL, preexec_fn=lambda: os.close(0))

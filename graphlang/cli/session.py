@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from graphlang.errors import GraphlangError
 from graphlang.gradcheck import fd_caution
 from graphlang.language.atvalues import parse_at, read_at_file, wrt_names
+from graphlang.language.source import STDIN_READ
 from graphlang.limits import Limits
 from graphlang.present import grid, jsonout
 from graphlang.present.grid import Part
@@ -89,6 +90,7 @@ class Session:
         self.path = path
         self.as_json = as_json
         self.source: str | None = None
+        STDIN_READ.clear()  # (one command's: a program read from stdin by an earlier in-process one is not this one's)
 
     # The consoles (and Rich) are made on first use: a --json answer never needs them.
     @cached_property
