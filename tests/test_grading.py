@@ -1320,3 +1320,12 @@ def test_a_quoted_number_is_told_as_json_writes_it(answer, says):
     item = next(i for i in grade_answers(ref, {"a": answer, "y": 7.0}, {"x": 2, "z": 3}).items if i.name == "a")
     assert not item.passed and "write 1_0" not in item.message
     assert says is None or says in item.message
+
+
+def test_a_long_answer_string_is_refused_without_a_scan_of_it():
+    """A review's find: a 20,001-character answer ("1" × 20,000 + "x") took 28 s to refuse (the number
+    pattern backtracked over it before the length was looked at); it is a string, not a number."""
+    ref = "a = x * z\ny = a + 1\n"
+    long = "1" * 20_000 + "x"
+    item = next(i for i in grade_answers(ref, {"a": long, "y": 7.0}, {"x": 2, "z": 3}).items if i.name == "a")
+    assert not item.passed and "not a number" in item.message
