@@ -200,7 +200,7 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     _unary("cos", np.cos, math.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
     _unary("tan", np.tan, math.tan, "1 / cos(x)^2", "\\tan\\left({0}\\right)", "tangent"),
     _unary("tanh", np.tanh, math.tanh, "1 - out^2", "\\tanh\\left({0}\\right)", "hyperbolic tangent"),
-    _unary("sigmoid", kernels.sigmoid, K.sigmoid_float, "out * sigmoid(-x)", "\\sigma\\left({0}\\right)",
+    _unary("sigmoid", kernels.sigmoid, K.sigmoid_float, "out * (1 - out)", "\\sigma\\left({0}\\right)",
            "logistic function 1/(1+exp(-u)), without overflow"),
     _unary("relu", kernels.relu, K.relu_float, "step(x)", "\\operatorname{{relu}}\\left({0}\\right)",
            "max(u, 0); relu'(0) = 0"),
