@@ -150,7 +150,7 @@ def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
             if np.any(np.asarray(y) == 0):
                 value = np.where(np.asarray(y) == 0, 0.0, value)
         if not np.all(np.isfinite(value)):
-            raise _not_finite(value)
+            raise _not_finite(value, x)
         _underflowed(value, x, y, np.asarray(y) != 0)
         return value
     x, y = np.broadcast_arrays(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64))
@@ -167,7 +167,7 @@ def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
             lost = lost | (np.abs(term) < _TINY) & (coef != 0)  # each term: a sum may cancel to an honest 0
             total = total + term
     if not np.all(np.isfinite(total)):
-        raise _not_finite(total)
+        raise _not_finite(total, x)
     _underflowed(None, x, y, lost)
     return total if total.ndim else np.float64(total)
 
@@ -175,10 +175,13 @@ def dpow(x: Any, y: Any, orders: tuple[int, int]) -> Any:
 _TINY = float(np.finfo(np.float64).tiny)
 
 
-def _not_finite(value: Any) -> FloatingPointError:
-    """An overflow (x^-1's −x^-2 at −5e-155 is −3.6e308) is said as one, not as the invalid value
-    a negative base's logarithm makes (which blamed the exponent: a numerics fuzzer's find)."""
-    return FloatingPointError(("invalid value" if np.any(np.isnan(value)) else "overflow") + " encountered in dpow")
+def _not_finite(value: Any, x: Any) -> FloatingPointError:
+    """An overflow away from 0 (x^-1's −x^-2 at −5e-155 is −3.6e308) is said as one, not as the
+    invalid value a negative base's logarithm makes (which blamed the exponent: a numerics fuzzer's
+    find); a pole at x = 0 (x^0.5) stays "not finite"."""
+    value, x = np.broadcast_arrays(np.asarray(value), np.asarray(x))
+    over = not np.any(np.isnan(value)) and not np.any(~np.isfinite(value) & (x == 0))
+    return FloatingPointError(("overflow" if over else "invalid value") + " encountered in dpow")
 
 
 def _underflowed(value: Any, x: Any, y: Any, live: Any) -> None:
