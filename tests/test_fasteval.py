@@ -214,3 +214,20 @@ def test_a_powers_derivative_has_the_same_signed_zero_on_every_call(source, at):
     """A red team's find: the interpreter's float dpow gave 0.0 where the compiled code gave −0.0 (and
     the reverse) at a zero base or a zero exponent: `repr` of the first and later results differed."""
     check_same(source + "\n", at)
+
+
+def test_any_mapping_of_inputs_gives_the_dicts_answer_compiled():
+    """A review's find: refusing every mapping but a plain dict sent an OrderedDict or a mapping proxy
+    through bind and the interpreter on every call (15× slower); a copy keeps them compiled, with
+    the interpreter's numbers (oracle: the first, interpreted call)."""
+    import types
+    prog = graphlang.parse("y = x * z + sin(x)\n")
+    at = {"x": 2.0, "z": 3.0}
+    first = prog.evaluate(at)
+    for _ in range(3):
+        prog.evaluate(at)
+    for values in (collections.OrderedDict(at), types.MappingProxyType(at)):
+        r = prog.evaluate(values)
+        assert r.values == first.values and r.adjoints == first.adjoints and prog.forward(values) == first.values
+        assert prog.gradient(values) == first.gradient
+    assert prog._fast_evaluate.floats(collections.OrderedDict(at), prog.limits) is not None

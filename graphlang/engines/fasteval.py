@@ -29,7 +29,7 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits, plain_dict
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
@@ -185,20 +185,20 @@ class FastEvaluate:
         """The answer for a mapping of exactly the inputs to Python floats (or ints), already checked;
         None for anything else (the caller binds and checks the values and calls `__call__`)."""
         fn = self._fn
-        if fn is None or self.checked is not limits or type(values) is not dict:  # (a defaultdict made up a
-            return None  # missing input as 0.0 and kept an unknown one, silently: an API red team's find)
+        if fn is None or self.checked is not limits:
+            return None
         try:
-            return fn(values)  # type: ignore[no-any-return]
+            return fn(plain_dict(values))  # type: ignore[no-any-return]
         except Exception:  # noqa: BLE001 - a key, a type, a domain error: `bind`, then the interpreter
             return None
 
     def forward_floats(self, values: Any) -> dict[str, Any] | None:
         """`Program.forward` for plain floats once compiled (bind accepted them before); else None."""
         fn = self._forward
-        if fn is None or type(values) is not dict:  # (as in `floats`)
+        if fn is None:
             return None
         try:
-            answer = fn(values)
+            answer = fn(plain_dict(values))
         except Exception:  # noqa: BLE001 - as in `floats`
             return None
         return None if answer is None else answer[0]  # type: ignore[no-any-return]

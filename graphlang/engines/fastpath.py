@@ -37,6 +37,15 @@ COMPILE_MAX = 200_000
 COMPILE_BYTES = 12_000
 
 
+def plain_dict(values: Any) -> dict[str, Any] | None:
+    """The values as a plain dict, for compiled code that reads `values[name]`: a defaultdict or a
+    Counter made up a missing input as 0 (an API red team's find), and copied they have no default;
+    any other mapping is copied too (an OrderedDict kept the compiled path). None: not a mapping."""
+    if type(values) is dict:
+        return values
+    return dict(values) if isinstance(values, Mapping) else None
+
+
 def fits(graph: Graph) -> bool:
     """Compiling this graph stays within its limits' memory budget."""
     return graph.n_eqns * COMPILE_BYTES <= graph.limits.max_memory
@@ -54,7 +63,11 @@ class FastGradient:
 
     def __call__(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The gradient by a compiled plan; None sends the caller to the interpreter."""
-        if type(values) is not dict:  # (a defaultdict would make up a missing input's value: evaluate says it)
+        try:
+            values = plain_dict(values)  # (a mapping whose iteration raises: bind says what it does)
+        except Exception:  # noqa: BLE001
+            return None
+        if values is None:
             return None
         names = self.graph.inputs
         try:
