@@ -37,7 +37,7 @@ def py(value: Any) -> Any:
     return float(a) if a.ndim == 0 else a
 
 
-def owned(*parts: dict[str, Any] | None) -> None:
+def owned(*parts: dict[str, Any] | None) -> Any:
     """Each array of a result its own writable array: `a = x` gave values a and x one array (and a
     compiled call the adjoints of a and x), a reverse Jacobian a read-only broadcast; a caller's
     in-place edit of one changed another (an API red team's find). Floats are left as they are."""
@@ -45,9 +45,10 @@ def owned(*parts: dict[str, Any] | None) -> None:
     for part in parts:
         for k, v in (part or {}).items():
             if isinstance(v, np.ndarray):
-                if id(v) in seen or v.base is not None or not v.flags.writeable:
+                if v.base is not None or id(v) in seen:  # (a read-only broadcast is a view too)
                     v = part[k] = np.array(v)  # type: ignore[index]
                 seen.add(id(v))
+    return parts[0]  # (the first part, for `return owned(d)`)
 
 
 def plain(value: Any) -> Any:

@@ -109,7 +109,7 @@ class Program:
         if answer is not None:
             return answer[0]
         vals = interp.forward(self.graph, arrays)
-        return {n: py(vals[self.graph.slot_of[n]]) for n in self.graph.names}
+        return owned({n: py(vals[self.graph.slot_of[n]]) for n in self.graph.names})  # type: ignore[no-any-return]
 
     def _output_slots(self) -> list[int]:
         return [self.graph.slot_of[n] for n in self.graph.outputs]
@@ -181,6 +181,8 @@ class Program:
             res.extra["no_adjoint"] = [n for n in g.names if g.slot_of[n] in missing]
         res.extra["program"] = self
         owned(res.values, res.adjoints, res.gradient, res.jacobian)
+        if isinstance(output, str):  # (the output's value is its entry: one array, not a copy's original)
+            res.value = res.values[output]
         return res
 
     def _soft(self, wrt: list[str]) -> list[bool]:
@@ -238,9 +240,7 @@ class Program:
             raise GraphlangError("usage", f"unknown mode {mode!r}", hint="auto, forward or reverse")
         methods.estimate(self, mode, shapes, names)
         vals = interp.forward(self.graph, arrays)
-        jac = methods.jacobian(self, mode, arrays, shapes, vals, names, None)
-        owned(jac)
-        return jac
+        return owned(methods.jacobian(self, mode, arrays, shapes, vals, names, None))  # type: ignore[no-any-return]
 
     def tangents(self, values: Mapping[str, Any], direction: Mapping[str, Any]) -> dict[str, Any]:
         """Forward mode: every node's tangent (its derivative along `direction`; missing inputs 0)."""

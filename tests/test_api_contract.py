@@ -241,3 +241,18 @@ def test_epsilon_with_an_exact_method_is_a_usage_error_in_python_too(method):
         prog.gradient({"x": 2.0}, method=method, epsilon=1e-3)
     assert info.value.kind == "usage"
     assert prog.gradient({"x": 2.0}, method="fd", epsilon=1e-3)["x"] == pytest.approx(4.0, rel=1e-9)  # 2x
+
+
+def test_forward_values_the_output_and_hessian_blocks_share_no_memory():
+    """A review's finds on `owned`: forward's first (interpreted) call gave `b = x.T` a view of x,
+    `r.value` stayed the view while `r.values["y"]` was copied, and a Hessian's mixed blocks were one
+    array and its transpose. By hand: ∂²(Σ x·z·x)/∂x∂z = diag(2x) = diag(2, 4)."""
+    prog = graphlang.parse("input x[3]\ny = x.T\n")
+    for _ in range(3):
+        r = prog.evaluate({"x": [1.0, 2.0, 3.0]})
+        assert r.value is r.values["y"] and not np.shares_memory(r.values["x"], r.values["y"])
+        f = prog.forward({"x": [1.0, 2.0, 3.0]})
+        assert not np.shares_memory(f["x"], f["y"])
+    h = graphlang.parse("input x[2], z[2]\ny = sum(x * z * x)\n").hessian({"x": [1.0, 2.0], "z": [3.0, 4.0]})
+    np.testing.assert_array_equal(h["x"]["z"], np.diag([2.0, 4.0]))
+    assert not np.shares_memory(h["x"]["z"], h["z"]["x"])

@@ -65,7 +65,7 @@ def _symmetric(h: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
             if ab.shape != ba.shape or not np.allclose(ab, ba, rtol=1e-9, atol=1e-300):
                 continue
             mean = ab + (ba - ab) / 2  # ((ab + ba) / 2 overflowed past 9e307: exp(x)'s at 709.1 was inf)
-            h[a][b], h[b][a] = py(mean), py(np.transpose(mean, [*range(nb, nb + na), *range(nb)]))
+            h[a][b], h[b][a] = py(mean), py(np.array(np.transpose(mean, [*range(nb, nb + na), *range(nb)])))
     return h
 
 
