@@ -242,8 +242,12 @@ def test_at_file_reads_standard_input_as_dash_or_dev_stdin():
     for name in ("-", "/dev/stdin"):
         ran = _python_m(["run", "programs/lecture13.cg", "--at-file", name, "--json"], input=b'{"x": 2, "z": 3}')
         assert ran.returncode == 0 and json.loads(ran.stdout)["values"]["a"] == 6.0, ran.stderr
-    both = _python_m(["run", "-", "--at-file", "-"], input=b"y = 2 * x\n")
-    assert both.returncode == 2 and b"standard input holds the program" in both.stderr, both.stderr
+    for name in ("-", "/dev/stdin"):
+        both = _python_m(["run", "-", "--at-file", name], input=b"y = 2 * x\n")
+        assert both.returncode == 2 and b"standard input holds the program" in both.stderr, both.stderr
+    ref = "programs/homework/reference.cg"  # (check reads the values before the reference and submission)
+    graded = _python_m(["check", ref, "--at-file", "-", "--submission", "-"], input=b'{"x": 2, "z": 3}')
+    assert graded.returncode == 2 and b"--at-file and --submission both read standard input" in graded.stderr
 
 def test_a_program_read_from_stdin_in_process_does_not_refuse_a_later_commands_values(cli):
     """The flag that refuses `--at-file -` where the program came from stdin is one command's: an

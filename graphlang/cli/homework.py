@@ -19,6 +19,7 @@ from graphlang.cli.options import (
     StrictOpt,
     guarded,
     make_limits,
+    one_stdin,
     values,
 )
 from graphlang.errors import GraphlangError, clean
@@ -68,6 +69,7 @@ def check(reference: Annotated[str | None, typer.Argument(
             raise GraphlangError("usage", "give the reference either in --assignment or as an argument, not both")
         if not assignment and not reference:
             raise GraphlangError("usage", "give the reference program (REFERENCE) or --assignment FILE")
+        one_stdin(reference=reference, at_file=at_file, answers=answers, submission=submission)
         chosen = [x for x in (answers, submission, batch) if x]
         if not template and len(chosen) != 1:
             raise GraphlangError("usage", "give exactly one of --answers, --submission or --batch",

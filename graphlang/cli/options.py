@@ -7,10 +7,10 @@ from typing import Annotated
 
 import typer
 
-from graphlang.cli.session import ExitCode, Session, guarded, make_limits, values
+from graphlang.cli.session import ExitCode, Session, guarded, make_limits, one_stdin, values
 
 __all__ = ["AtFileOpt", "AtOpt", "ExitCode", "JsonOpt", "LimitOpt", "ProgramArg", "Session", "StrictOpt",
-           "guarded", "make_limits", "values"]
+           "guarded", "make_limits", "one_stdin", "values"]
 
 AtOpt = Annotated[list[str], typer.Option("--at", help="input values: x=2,z=3 or W=[[1,0],[0,1]]; repeatable")]
 

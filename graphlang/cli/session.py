@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from graphlang.errors import GraphlangError
 from graphlang.gradcheck import fd_caution
 from graphlang.language.atvalues import parse_at, read_at_file, wrt_names
-from graphlang.language.source import STDIN_READ
+from graphlang.language.source import STDIN_NAMES, STDIN_READ
 from graphlang.limits import Limits
 from graphlang.present import grid, jsonout
 from graphlang.present.grid import Part
@@ -90,7 +90,8 @@ class Session:
         self.path = path
         self.as_json = as_json
         self.source: str | None = None
-        STDIN_READ.clear()  # (one command's: a program read from stdin by an earlier in-process one is not this one's)
+        STDIN_READ[:] = [True] * (path == "-")  # one command's (an earlier in-process `run -` is not this one's),
+        # and said before anything is read: `--at-file -` is refused whichever the command reads first
 
     # The consoles (and Rich) are made on first use: a --json answer never needs them.
     @cached_property
@@ -174,6 +175,15 @@ class Session:
         if self.as_json:
             print(jsonout.dumps(jsonout.error(err)))
         raise SystemExit(int(code))  # as typer.Exit(code) would: Click exits with it
+
+def one_stdin(**paths: str | None) -> None:
+    """At most one of a command's files is standard input (`check - --submission -` graded nothing)."""
+    named = [k.upper() if k == "reference" else "--" + k.replace("_", "-")
+             for k, p in paths.items() if p in STDIN_NAMES]
+    if len(named) > 1:
+        raise GraphlangError("usage", f"{' and '.join(named)} both read standard input",
+                             hint="give all but one of them as files")
+
 
 def values(at: list[str], at_file: str | None) -> dict[str, Any]:
     vals = read_at_file(at_file, stdin=True) if at_file else {}

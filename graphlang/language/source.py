@@ -11,6 +11,7 @@ from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 
 STDIN_READ: list[bool] = []  # the program came from standard input (then values cannot: `--at-file -`)
+STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")  # the names of standard input
 
 
 def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
@@ -53,12 +54,12 @@ def stdin_bytes(limit: int, what: str) -> bytes:
     """At most `limit` bytes of standard input for `what` (`--at-file -`): not a terminal (it would wait
     for typing), not once the program was read from it."""
     if STDIN_READ:
-        raise GraphlangError("usage", f"{what} -: standard input holds the program (PROGRAM is -)",
+        raise GraphlangError("usage", f"{what}: standard input holds the program (PROGRAM is -)",
                              hint="give the values with --at, or in a file")
     if sys.stdin is None or sys.stdin.isatty():
-        raise GraphlangError("usage", f"{what} - reads standard input, and it is " +
+        raise GraphlangError("usage", f"{what} reads standard input, and it is " +
                              ("closed" if sys.stdin is None else "a terminal"),
-                             hint=f"pipe the values in: echo '{{\"x\": 2}}' | graphlang run p.cg {what} -")
+                             hint=f"pipe the values in: echo '{{\"x\": 2}}' | graphlang run p.cg {what}")
     raw = getattr(sys.stdin, "buffer", sys.stdin).read(limit)
     return raw.encode() if isinstance(raw, str) else bytes(raw)
 
