@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import time
+import types
 from pathlib import Path
 
 import numpy as np
@@ -1446,3 +1447,30 @@ def _typed_with_ctrl_c(proc: subprocess.Popen, leader: int) -> str:
     os.write(leader, b"b = a + 1\n:at x=1\nb\n\x04")
     out, _ = proc.communicate(timeout=120)
     return (seen + out).decode()
+
+
+def test_the_tee_reader_returns_whole_lines_whatever_the_reads(monkeypatch, capsys):
+    """A review's find: a read holding one line and the start of the next ("a = 1\\nb = 2", then "0\\n")
+    gave "b = 2" as a line of its own; and a UTF-8 character split across reads stays one."""
+    import threading
+
+    from graphlang.repl import terminal
+    r, w = os.pipe()
+    wake_r, wake_w = os.pipe()
+    monkeypatch.setattr(terminal.sys, "stdin", types.SimpleNamespace(fileno=lambda: r))
+    os.write(w, b"a = 1\nb = 2")
+
+    def rest() -> None:
+        time.sleep(0.2)
+        os.write(w, b"0\nc = \xce")
+        time.sleep(0.2)
+        os.write(w, b"\xb1\n")
+        os.close(w)
+
+    threading.Thread(target=rest).start()
+    reader, lines = terminal._Prompted(wake_r), []
+    while line := reader.readline():
+        lines.append(line)
+    for fd in (r, wake_r, wake_w):
+        os.close(fd)
+    assert lines == ["a = 1\n", "b = 20\n", "c = α\n"]

@@ -240,19 +240,18 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
         given = values(at, at_file) if at or at_file else {}
         decl = prog.checked.declared
         unknown = [n for n in prog.graph.inputs if n not in given and decl.get(n) is None]
-        if not unknown:  # each input's shape from its value, else its declaration: every shape (or a shape error)
-            stand_in = {n: np.zeros(decl[n] or ()) for n in prog.graph.inputs if n not in given}
-            text = pretty(prog.graph, prog.bind({**stand_in, **given})[1])
+        try:
+            prog.bind(given)  # an unknown name, a malformed value, a shape against its declaration
+        except GraphlangError as err:
+            if err.kind != "missing-input":
+                raise
+        known = {n: tuple(np.shape(given[n])) if n in given else decl[n] for n in prog.graph.inputs
+                 if n not in unknown}  # each input's shape from its value, else its declaration (no arrays made)
+        if not unknown:  # every shape (or the shape error they make)
+            text = pretty(prog.graph, prog.graph.shapes(tuple(known[n] or () for n in prog.graph.inputs)))
         else:  # (a red team's find: one undeclared input hid the shapes declared for the others)
-            try:
-                prog.bind(given)  # an unknown name, a malformed value, a shape against its declaration
-            except GraphlangError as err:
-                if err.kind != "missing-input":
-                    raise
-            known = {n: tuple(np.shape(given[n])) if n in given else decl[n] for n in prog.graph.inputs
-                     if n not in unknown}
             text = pretty(prog.graph, [known.get(n) for n in prog.graph.inputs] + [None] * prog.graph.n_slots)
-            text += (f"# every shape needs each input's: {', '.join(unknown)} has none (declare its shape, e.g. "
-                     f"input {unknown[0]}[3], or give --at {unknown[0]}=...)\n")
+            text += (f"# every shape needs each input's: {', '.join(unknown)} has none (declare its shape, "
+                     f"input {unknown[0]}[…], or give --at {unknown[0]}=...)\n")
         s.show_text(text, soft_wrap=True)  # one equation per line, however long (a docs red team)
     guarded(s, body)

@@ -198,7 +198,7 @@ class _Prompted:
         sys.stdout.write("cg> ")
         sys.stdout.flush()
         fd, text = sys.stdin.fileno(), ""
-        while "\n" not in text:
+        while not text.endswith("\n"):  # (a read may end inside a later line: the rest comes next)
             ready, _, _ = select.select([fd, self.wake], [], [])  # (a signal's handler raises here)
             if self.wake in ready:
                 os.read(self.wake, 512)  # the handler runs at the next instruction: KeyboardInterrupt
