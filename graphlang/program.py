@@ -124,6 +124,9 @@ class Program:
 
         A scalar program's adjoints come with reverse mode, and with any method when `adjoints` is true.
         """
+        if method not in METHODS and method != AUTO:
+            raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
+                                 + ", ".join(METHODS))
         if epsilon is not None and method != "fd":  # (the command line says so too: a SPEC red team's find)
             raise GraphlangError("usage", f"epsilon is the step of method='fd', not of {method!r}",
                                  hint="give method='fd' with it, or leave epsilon out")
@@ -131,9 +134,6 @@ class Program:
             fast = self._fast_evaluate.floats(values, self.limits)
             if fast is not None:
                 return self._fast_result(*fast)
-        if method not in METHODS and method != AUTO:
-            raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
-                                 + ", ".join(METHODS))
         arrays, shapes = self.bind(values)
         wrt_names = self._wrt(wrt)
         if method == AUTO:  # reverse, the SPEC's default, for a Jacobian too (`jacobian()` picks a mode)

@@ -31,9 +31,10 @@ TAPE_FROM = 1_000
 COMPILE_AFTER = 100
 COMPILE_MAX = 200_000
 # Compiling holds ≈ 10 KB per equation at its peak (CPython's compiler on a straight-line function:
-# 64,000 equations 650–750 MB, big_100000's 133,562 1.25 GB): a program compiles only where that fits
-# its limits' max_memory (the checker's 250 MB: ≈ 20,000 equations; past it the tape or the
-# interpreter, which hold a few hundred bytes an equation; an API red team's 63,681 took 718 MB).
+# 64,000 equations 650–750 MB, big_100000's 133,562 1.25 GB; 12 KB is budgeted, a margin): a program
+# compiles only where that fits its limits' max_memory (the checker's 250 MB: ≈ 20,000 equations;
+# past it the tape or the interpreter, which hold a few hundred bytes an equation; an API red team's
+# 63,681 took 718 MB).
 COMPILE_BYTES = 12_000
 
 

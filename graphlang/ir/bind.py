@@ -76,6 +76,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     else:
         try:
             bad = _not_a_number(value, limits)
+        except MemoryError:
+            raise
         except Exception:  # noqa: BLE001 - a list subclass whose __len__ raises: an API red team's find
             bad = f"a {type(value).__name__} that cannot be read as numbers"
         if bad is not None and bad.startswith("a list with too many"):
@@ -90,6 +92,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
         except OverflowError:  # an integer past float64's range (JSON's 1 followed by 400 zeros)
             raise GraphlangError("value", f"{what} is past float64's range (±1.8e308)",
                                  hint="give finite numbers") from None
+        except MemoryError:
+            raise
         except Exception as err:  # noqa: BLE001 - a caller's type whose __float__ or __len__ raises: refused
             ragged = "inhomogeneous" in str(err) or "sequence" in str(err)
             raise GraphlangError("value", f"{what} is "

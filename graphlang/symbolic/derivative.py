@@ -199,7 +199,7 @@ def relocated(program: HasGraph, shapes: list[Shape], wrt: list[str] | None,
     message = err.message if err.message.startswith("the derivative") else \
         f"the derivative program: {err.message}"
     hint = err.hint
-    if err.kind == "domain" and "flows" not in err.message:  # the program evaluated here: its derivative fails
+    if err.kind == "domain" and "overflows" not in err.message and "underflows" not in err.message:  # its derivative
         # (a step past float64's range is not a kink: the interpreter's hint says what to do)
         hint = "the function is not differentiable here (its derivative is not finite); choose another point"
     return GraphlangError(err.kind, message, line, column, hint)
