@@ -256,3 +256,35 @@ def test_forward_values_the_output_and_hessian_blocks_share_no_memory():
     h = graphlang.parse("input x[2], z[2]\ny = sum(x * z * x)\n").hessian({"x": [1.0, 2.0], "z": [3.0, 4.0]})
     np.testing.assert_array_equal(h["x"]["z"], np.diag([2.0, 4.0]))
     assert not np.shares_memory(h["x"]["z"], h["z"]["x"])
+
+
+def test_a_mapping_whose_reads_raise_is_a_value_error_and_a_dict_subclass_is_its_contents():
+    """An API red team's find: a dict subclass whose __getitem__ raises leaked its RuntimeError from a
+    fresh program, while the compiled path (which copies the values) answered. Both now read the
+    mapping once, as dict() does: a dict subclass gives its contents (y = x² = 4 at 2, by hand), a
+    Mapping whose reads raise is a value error."""
+    import collections.abc
+
+    class Refusing(dict):
+        def __getitem__(self, key):
+            raise RuntimeError("no")
+
+    class Broken(collections.abc.Mapping):
+        def __getitem__(self, key):
+            raise RuntimeError("no")
+
+        def __iter__(self):
+            return iter(["x"])
+
+        def __len__(self):
+            return 1
+
+    for fresh in (True, False):
+        prog = graphlang.parse("y = x * x\n")
+        if not fresh:
+            for _ in range(3):
+                prog.evaluate({"x": 2.0})
+        assert prog.evaluate(Refusing(x=2.0)).value == 4.0 and prog.forward(Refusing(x=2.0))["y"] == 4.0
+        for call in (prog.evaluate, prog.gradient, prog.forward):
+            with pytest.raises(GraphlangError, match="cannot be read: RuntimeError"):
+                call(Broken())

@@ -145,6 +145,14 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
     values = {} if values is None else values
     if not isinstance(values, Mapping):
         raise GraphlangError("value", "input values must be a mapping from names to values")
+    if type(values) is not dict:  # read once, as the compiled paths read them (`fastpath.plain_dict`): a
+        try:  # defaultdict's default is no value, and a mapping whose reads raise is said so
+            values = dict(values)
+        except MemoryError:
+            raise
+        except Exception as unreadable:  # noqa: BLE001 - an API red team's find: its RuntimeError escaped
+            raise GraphlangError("value", f"the input values cannot be read: {type(unreadable).__name__}: "
+                                 f"{str(unreadable)[:80]}") from None
     known = set(names)  # (a list: 99,000 inputs took a minute to look up)
     for key in values:
         if key in known:
