@@ -188,7 +188,7 @@ class FastEvaluate:
         if fn is None or self.checked is not limits:
             return None
         try:
-            return fn(plain_dict(values))  # type: ignore[no-any-return]
+            return fn(values if type(values) is dict else plain_dict(values))  # type: ignore[no-any-return]
         except Exception:  # noqa: BLE001 - a key, a type, a domain error: `bind`, then the interpreter
             return None
 
@@ -198,7 +198,7 @@ class FastEvaluate:
         if fn is None:
             return None
         try:
-            answer = fn(plain_dict(values))
+            answer = fn(values if type(values) is dict else plain_dict(values))
         except Exception:  # noqa: BLE001 - as in `floats`
             return None
         return None if answer is None else answer[0]  # type: ignore[no-any-return]

@@ -64,12 +64,13 @@ class FastGradient:
 
     def __call__(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The gradient by a compiled plan; None sends the caller to the interpreter."""
-        try:
-            values = plain_dict(values)  # (a mapping whose iteration raises: bind says what it does)
-        except Exception:  # noqa: BLE001
-            return None
-        if values is None:
-            return None
+        if type(values) is not dict:  # (the common case without a call)
+            try:
+                values = plain_dict(values)  # (a mapping whose iteration raises: bind says what it does)
+            except Exception:  # noqa: BLE001
+                return None
+            if values is None:
+                return None
         names = self.graph.inputs
         try:
             raw = [values[n] for n in names]
