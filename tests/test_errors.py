@@ -1355,3 +1355,14 @@ def test_an_axis_too_large_to_be_one_is_an_index_error_not_a_missing_integer():
         graphlang.parse("y = sum(x, 99999999999999999999999)\n")
     assert info.value.kind == "index" and "far past any axis" in info.value.message
     assert (info.value.line, info.value.column) == (1, 12)
+
+
+def test_saturation_is_judged_on_the_element_the_failing_operation_reads():
+    """A review's find: `ln(p[1] - 0.5)` at u = [40, 0] was blamed on a saturated sigmoid because
+    p[0] = 1, though the element read, p[1] = sigmoid(0) = 0.5, is not saturated; p[0]'s is."""
+    prog = graphlang.parse("p = sigmoid(u)\ny = ln(p[1] - 0.5)\n")
+    with pytest.raises(GraphlangError) as info:
+        prog.evaluate({"u": [40.0, 0.0]})
+    assert "saturated" not in info.value.message
+    with pytest.raises(GraphlangError, match="sigmoid saturated"):
+        graphlang.parse("p = sigmoid(u)\ny = -ln(1 - p[0])\n").evaluate({"u": [40.0, 0.0]})

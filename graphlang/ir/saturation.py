@@ -18,27 +18,32 @@ STABLE_HINT = ("write the loss on the logit u instead: softplus(u) - y * u for t
                "-sum(t * logsoftmax(u)) for the multiclass one (stable for any u)")
 
 
-def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> tuple[str, int] | None:
-    """The sigmoid/softmax (its name and slot) whose output `eq` (an ln, a division or a power)
-    received, if any."""
+def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> tuple[str, int, Any] | None:
+    """The sigmoid/softmax (its name, slot, and the index `p[1]` the path took from it, if one) whose
+    output `eq` (an ln, a division or a power) received, if any."""
     if eq.prim.name not in ("ln", "div", "pow", "xlogy"):
         return None
     producer = {e.out: e for e in graph.eqns}
-    frontier = list(eq.ins)
+    frontier: list[tuple[int, Any]] = [(i, None) for i in eq.ins]
     for _ in range(max_steps):
-        nxt = []
-        for slot in frontier:
+        nxt: list[tuple[int, Any]] = []
+        for slot, index in frontier:
             src = producer.get(slot)
             if src is None:
                 continue
             if src.prim.name in _SATURATING:
-                return _SATURATING[src.prim.name], src.out
-            if src.prim.name in _THROUGH:
-                nxt.extend(src.ins)
+                return _SATURATING[src.prim.name], src.out, index
+            if src.prim.name in _THROUGH:  # (through two indexings: which element is not followed)
+                picked = src.attr if src.prim.name == "index" and index is None else \
+                    _ANY if src.prim.name == "index" else index
+                nxt.extend((i, picked) for i in src.ins)
         if not nxt:
             return None
         frontier = nxt
     return None
+
+
+_ANY = "any"  # an index path not followed: any element of the output counts
 
 
 def explain(graph: Any, eq: Any, vals: list[Any], derivative: bool = False) -> tuple[str, str] | None:
@@ -49,8 +54,13 @@ def explain(graph: Any, eq: Any, vals: list[Any], derivative: bool = False) -> t
     found = saturated_source(graph, eq)
     if found is None:
         return None
-    source, slot = found
+    source, slot, index = found
     out = np.asarray(getattr(vals[slot], "v", vals[slot]), dtype=np.float64)
+    if isinstance(index, tuple) and len(index) <= out.ndim:  # ln(p[1] - 0.5): p[1] alone, not p[0] = 1
+        try:                                                 # (a review's find)
+            out = out[index]
+        except IndexError:
+            pass
     if not np.any(out < 1e-150 if derivative else (out == 0) | (out == 1)):
         return None
     if derivative:
