@@ -255,10 +255,8 @@ class Program:
                 err.hint = ("the tangents scale with the direction, whose values are past 1e150: give a smaller "
                             "direction (x=1 gives the derivative itself; any other scales it)")
             raise
-        out = {n: None if self.graph.slot_of[n] in undefined else _zero_if_none(
-            tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names}
-        owned(out)
-        return out
+        return owned({n: None if self.graph.slot_of[n] in undefined else _zero_if_none(  # type: ignore[no-any-return]
+            tan[self.graph.slot_of[n]], shapes[self.graph.slot_of[n]]) for n in self.graph.names})
 
     def hessian(self, values: Mapping[str, Any] | None = None,
                 wrt: str | Sequence[str] | None = None) -> dict[str, dict[str, Any]]:

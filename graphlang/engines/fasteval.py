@@ -29,10 +29,11 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits, plain_dict
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
+from graphlang.ir.bind import plain_dict
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
 from graphlang.primitives.shapes import Shape

@@ -14,6 +14,7 @@ import numpy as np
 
 from graphlang.engines.plan import Fallback, Plan
 from graphlang.engines.tape import Tape
+from graphlang.ir.bind import plain_dict
 from graphlang.ir.graph import Graph
 from graphlang.numbers import owned, py
 from graphlang.primitives.shapes import Shape
@@ -38,15 +39,6 @@ COMPILE_MAX = 200_000
 COMPILE_BYTES = 12_000
 
 
-def plain_dict(values: Any) -> dict[str, Any] | None:
-    """The values as a plain dict, for compiled code that reads `values[name]`: a defaultdict or a
-    Counter made up a missing input as 0 (an API red team's find), and copied they have no default;
-    any other mapping is copied too (an OrderedDict kept the compiled path). None: not a mapping."""
-    if type(values) is dict:
-        return values
-    return dict(values) if isinstance(values, Mapping) else None
-
-
 def fits(graph: Graph) -> bool:
     """Compiling this graph stays within its limits' memory budget."""
     return graph.n_eqns * COMPILE_BYTES <= graph.limits.max_memory
@@ -64,12 +56,12 @@ class FastGradient:
 
     def __call__(self, values: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The gradient by a compiled plan; None sends the caller to the interpreter."""
+        if values is None:
+            return None
         if type(values) is not dict:  # (the common case without a call)
             try:
-                values = plain_dict(values)  # (a mapping whose iteration raises: bind says what it does)
+                values = plain_dict(values)  # (not a mapping, or one whose reads raise: bind says so)
             except Exception:  # noqa: BLE001
-                return None
-            if values is None:
                 return None
         names = self.graph.inputs
         try:
@@ -117,9 +109,7 @@ class FastGradient:
             _, grads = plan.gradient(arrays)
         except Fallback:
             return None
-        out = {n: py(gr) for n, gr in zip(self.graph.inputs, grads)}
-        owned(out)
-        return out
+        return owned({n: py(gr) for n, gr in zip(self.graph.inputs, grads)})  # type: ignore[no-any-return]
 
     def _taped(self, arrays: list[Any]) -> dict[str, Any] | None:
         g = self.graph

@@ -83,11 +83,9 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, vals: l
 def _near_zero(args: list[Any]) -> str:
     """Why a derivative fails this near 0, naming the small argument (in a Hessian it is often not an
     input: ln(exp(x)) at x = -700 divides by exp(x) = 1e-304)."""
-    small = min((float(v) for a in args for v in np.abs(np.ravel(np.asarray(getattr(a, "v", a), float)))
-                 if 0 < v < 1e-100), default=0.0)
-    return (f"an argument of this step is {small:.3g}: this near 0 a step of the derivative's formula is past "
-            "float64's 1.8e308 (as 1/x's −1/x² is, −1e320 at x = 1e-160), even where the whole derivative "
-            "is not: choose a point where it is farther from 0")
+    return (f"an argument of this step is {_smallest(args):.3g}: this near 0 a step of the derivative's "
+            "formula is past float64's 1.8e308 (as 1/x's −1/x² is, −1e320 at x = 1e-160), even where the "
+            "whole derivative is not: choose a point where it is farther from 0")
 
 
 _POLES = ("div", "pow", "dpow", "ln", "sqrt", "xlogy", "xdivy")  # derivatives past float64 near 0
@@ -109,13 +107,19 @@ def _zero(args: list[Any]) -> bool:
     return any(np.any(np.asarray(getattr(a, "v", a), dtype=np.float64) == 0) for a in args)
 
 
-def _tiny(args: list[Any]) -> bool:
-    """An argument within 1e-100 of 0, but not 0 (where 1/x, ln x, x^-2 have derivatives past float64)."""
+def _smallest(args: list[Any]) -> float:
+    """The smallest magnitude within 1e-100 of 0 but not 0 among the arguments (0.0: none)."""
+    least = 0.0
     for a in args:
         v = np.abs(np.asarray(getattr(a, "v", a), dtype=np.float64))
-        if np.any((v > 0) & (v < 1e-100)):
-            return True
-    return False
+        tiny = v[(v > 0) & (v < 1e-100)]
+        least = float(tiny.min()) if tiny.size and (not least or tiny.min() < least) else least
+    return least
+
+
+def _tiny(args: list[Any]) -> bool:
+    """An argument within 1e-100 of 0, but not 0 (where 1/x, ln x, x^-2 have derivatives past float64)."""
+    return _smallest(args) > 0
 
 
 EXP_HINT = ("exp(u) overflows from u ≈ 709.8: for a softmax, a log of a sum of exps or ln(1 + exp(u)) write "

@@ -137,6 +137,13 @@ def _some(names: list[str]) -> str:
     return ", ".join(names[:_FEW]) + (f", … ({len(names):,} in all)" if len(names) > _FEW else "")
 
 
+def plain_dict(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A mapping of input values as a plain dict, read once as dict() reads it: a defaultdict's or a
+    Counter's default is no value (compiled code reading `values[name]` made a missing input 0: an API
+    red team's find), and every path, compiled or bound, sees the same values."""
+    return values if type(values) is dict else dict(values)
+
+
 def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mapping[str, int],
          first_use: Mapping[str, tuple[int, int]], values: Mapping[str, Any] | None, limits: Limits,
          ) -> list[np.ndarray]:
@@ -145,9 +152,9 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
     values = {} if values is None else values
     if not isinstance(values, Mapping):
         raise GraphlangError("value", "input values must be a mapping from names to values")
-    if type(values) is not dict:  # read once, as the compiled paths read them (`fastpath.plain_dict`): a
-        try:  # defaultdict's default is no value, and a mapping whose reads raise is said so
-            values = dict(values)
+    if type(values) is not dict:  # read once, as the compiled paths read them (`plain_dict`)
+        try:
+            values = plain_dict(values)
         except MemoryError:
             raise
         except Exception as unreadable:  # noqa: BLE001 - an API red team's find: its RuntimeError escaped

@@ -12,7 +12,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import underflows
-from graphlang.language.source import LOOKALIKES, STDIN_NAMES, STDIN_READ, stdin_bytes, substituted
+from graphlang.language.source import LOOKALIKES, STDIN_NAMES, stdin_bytes, stdin_free, substituted
 
 MAX_AT_CHARS = 10_000_000
 MAX_AT_DEPTH = 32
@@ -239,8 +239,8 @@ def read_at_file(path: str, stdin: bool = False) -> dict[str, Any]:
     """The values in a JSON file (`stdin`: `-` is standard input, as on the command line a program's
     path may be; not in the REPL, whose standard input may be its script)."""
     p = Path(path)
-    if path in STDIN_NAMES and STDIN_READ and stdin:
-        stdin_bytes(0, f"--at-file {path}")  # (its usage error: the program came from there)
+    if path in STDIN_NAMES and stdin:
+        stdin_free(f"--at-file {path}")
     if path == "-" and stdin:
         data = stdin_bytes(MAX_AT_CHARS + 1, "--at-file -")
     elif not p.is_file() and not substituted(p):

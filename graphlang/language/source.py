@@ -10,7 +10,7 @@ from pathlib import Path
 from graphlang.errors import GraphlangError
 from graphlang.limits import Limits
 
-STDIN_READ: list[bool] = []  # the program came from standard input (then values cannot: `--at-file -`)
+STDIN_READ: list[bool] = []  # this command's program comes from standard input (set by the CLI's Session)
 STDIN_NAMES = ("-", "/dev/stdin", "/dev/fd/0", "/proc/self/fd/0")  # the names of standard input
 
 
@@ -20,7 +20,6 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
     p = Path(path)
     try:
         if str(path) == "-":  # SPEC §3: the program from standard input
-            STDIN_READ.append(True)
             if sys.stdin is None:  # (`<&-`)
                 raise GraphlangError("io", "standard input is closed: there is no program to read",
                                      hint="pipe the program in (- < program.cg), or give its path")
@@ -50,12 +49,17 @@ def substituted(p: Path) -> bool:
         return False
 
 
-def stdin_bytes(limit: int, what: str) -> bytes:
-    """At most `limit` bytes of standard input for `what` (`--at-file -`): not a terminal (it would wait
-    for typing), not once the program was read from it."""
+def stdin_free(what: str) -> None:
+    """A usage error where this command's program comes from standard input (`what` would read it too)."""
     if STDIN_READ:
         raise GraphlangError("usage", f"{what}: standard input holds the program (PROGRAM is -)",
                              hint="give the values with --at, or in a file")
+
+
+def stdin_bytes(limit: int, what: str) -> bytes:
+    """At most `limit` bytes of standard input for `what` (`--at-file -`): not a terminal (it would wait
+    for typing), not the program's."""
+    stdin_free(what)
     if sys.stdin is None or sys.stdin.isatty():
         raise GraphlangError("usage", f"{what} reads standard input, and it is " +
                              ("closed" if sys.stdin is None else "a terminal"),
