@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -31,15 +30,6 @@ from graphlang.symbolic.texbreak import WIDTH
 
 METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse (`jacobian()`'s: for a Jacobian, the cheaper of forward and reverse)
-
-
-class _Views(dict[str, Callable[..., Any]]):  # name -> view: present/views.py fills it, imported on first use
-    def __missing__(self, key: str) -> Callable[..., Any]:
-        importlib.import_module("graphlang.present.views")
-        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
-
-
-VIEWS = _Views()
 
 
 class Program:
@@ -286,20 +276,25 @@ class Program:
         """The chain rule step by step, as `graphlang explain` prints it: text, markdown or latex
         (LaTeX formulas wider than `width` symbols broken over lines); `of="y[9]"`: the backward pass
         of that output component only; `mode="forward"`: tangent passes (`wrt="x"`: that input's only)."""
-        return VIEWS["explain"](self, at, node, format, digits, width, of, mode, wrt)  # type: ignore[no-any-return]
+        from graphlang.present.views import explain as view  # (the façade's views: imported when called)
+        return view(self, at, node, format, digits, width, of, mode, wrt)
     def diff(self, wrt: str | Sequence[str] | None = None, latex: bool = False,
              at: Mapping[str, Any] | None = None, width: int = WIDTH) -> dict[str, str]:
         """Closed-form ∂output/∂input per input, in the inputs (`graphlang diff [--latex] [--width N]`)."""
-        return VIEWS["diff"](self, wrt, latex, at, width)  # type: ignore[no-any-return]
+        from graphlang.present.views import diff as view  # (the façade's views: imported when called)
+        return view(self, wrt, latex, at, width)
     def to_dot(self, at: Mapping[str, Any] | None = None, partials: bool = False) -> str:
         """The graph as Graphviz DOT in the course's conventions (`graphlang graph --dot`)."""
-        return VIEWS["dot"](self, at, partials)  # type: ignore[no-any-return]
+        from graphlang.present.views import to_dot as view  # (the façade's views: imported when called)
+        return view(self, at, partials)
     def draw(self, path: str | None = None, at: Mapping[str, Any] | None = None, **options: Any) -> Any:
         """The graph as a picture: written to `path` (.png .svg .pdf .dot .tex), else shown inline."""
-        return VIEWS["draw"](self, path, at, **options)
+        from graphlang.present.views import draw as view  # (the façade's views: imported when called)
+        return view(self, path, at, **options)
     def to_latex(self) -> str:
         """The program's statements as a LaTeX align* block."""
-        return VIEWS["latex"](self)  # type: ignore[no-any-return]
+        from graphlang.present.views import program_latex as view  # (the façade's views: imported when called)
+        return view(self)
 
     def _wrt(self, wrt: str | Sequence[str] | None) -> list[str]:
         if wrt is None:

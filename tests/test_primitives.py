@@ -182,6 +182,22 @@ def test_a_rows_numpy_form_gives_its_float_forms_bits_on_scalars(name):
 
 
 
+def test_sigmoid_gives_each_element_its_own_values_bits_whatever_its_neighbours():
+    """A batch holding one u below -708 switched every element to the other formula (23 % of them
+    moved by an ulp: a mini-batch's values depended on its other examples). Oracle for the values:
+    mpmath at 40 digits; for the independence: the same element alone, as a 0-d value."""
+    mpmath = pytest.importorskip("mpmath")
+    from graphlang.primitives.kernels import sigmoid
+    rng = np.random.default_rng(5)
+    u = np.concatenate([rng.normal(scale=20.0, size=2000), [-707.9, -708.0, -709.0, -745.0]])
+    alone = np.concatenate([sigmoid(u[:-3]), sigmoid(u[-3:])])  # the batch above -708, the rest
+    assert np.array_equal(sigmoid(np.append(u, -800.0))[:-1], alone)
+    assert all(sigmoid(np.float64(v)) == a for v, a in zip(u, alone))
+    with mpmath.workdps(40):
+        want = [float(1 / (1 + mpmath.exp(-mpmath.mpf(float(v))))) for v in u]
+    np.testing.assert_allclose(alone, want, rtol=4.5e-16, atol=0)
+
+
 def test_logsumexp_over_one_axis_is_each_rows_and_its_gradient_softmax():
     """`logsumexp(U)` of a batch summed every element (0.34 off the batch's cross-entropy, silently,
     beside softmax's per-row axis); `logsumexp(U, 1)` reduces one axis, as sum(U, 1). Oracles: numpy's

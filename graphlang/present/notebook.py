@@ -7,7 +7,7 @@ bracketed table of its own, so it lines up in any notebook front end (Jupyter, V
 from __future__ import annotations
 
 import html
-import os
+import io
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,8 +94,7 @@ def report_html(report: Any) -> str:
 
 def rich_html(renderable: Any, width: int = 100) -> str:
     """Any Rich renderable as self-contained HTML (inline styles)."""
-    console = Console(record=True, width=width, file=open(os.devnull, "w"),
-                      color_system="truecolor")
+    console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor")
     console.print(renderable)
     return console.export_html(inline_styles=True, code_format="<pre style=\"font-family:monospace\">{code}</pre>")
 

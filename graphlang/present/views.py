@@ -1,9 +1,8 @@
 """What the command line shows, from Python: `Program.explain`, `.diff`, `.to_dot`, `.draw`, `.to_latex`.
 
-The façade (`program.py`) names these views and looks them up in `program.VIEWS`; this module makes
-them from the presenters and fills the table when it is imported (`graphlang/__init__` imports it),
-so the layers still point down. Each returns what the matching command prints, as a value that a
-notebook also displays well (Markdown, LaTeX or SVG).
+The façade's methods import this module when called (with the display hooks, the upward imports
+pyproject's import-linter contract lists). Each returns what the matching command prints, as a
+value that a notebook also displays well (Markdown, LaTeX or SVG).
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from graphlang import program as api
 from graphlang.errors import GraphlangError
 from graphlang.files import write_text
 from graphlang.present import dot as dot_mod
@@ -181,5 +179,3 @@ def program_latex(prog: Program) -> Shown:
                 for row in texbreak.align_rows(tex_name(st.name), [to_latex(st.expr, known, "e" in prog.names)])]
     return Shown("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n", "latex")
 
-
-api.VIEWS.update(explain=explain, diff=diff, dot=to_dot, draw=draw, latex=program_latex)

@@ -23,14 +23,16 @@ Array = np.ndarray
 
 
 def sigmoid(u: Array) -> Array:
-    """1 / (1 + e^-u) (4 passes over an array, within 2 ulp) where e^-u cannot overflow; else, and
-    on scalars, 1 / (1 + e) for u ≥ 0 and e / (1 + e) below, e = exp(-|u|)."""
+    """1 / (1 + e^-u) where e^-u cannot overflow (u > -708), e / (1 + e) with e = e^u below: each
+    element by its own value's formula, as `sigmoid_float` (a batch's neighbours, or the same
+    number as a scalar, once changed the last bits)."""
     if isinstance(u, np.ndarray) and u.ndim and u.size and u.min() > -708.0:  # exp(708) < 1.8e308
-        d = np.exp(np.negative(u))
+        d = np.exp(np.negative(u))  # (the common case in 4 passes: every element above -708)
         d += 1.0
         return np.divide(1.0, d, out=d)
-    e = np.exp(-np.abs(u))
-    return np.where(u >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    high = np.asarray(u) > -708.0
+    e = np.exp(np.where(high, np.negative(u), u))
+    return np.where(high, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
 def softmax(u: Array) -> Array:
@@ -249,7 +251,8 @@ def same(u: float, *rest: object) -> float:
 
 
 def sigmoid_float(u: float) -> float:
-    if u >= 0:
+    """`sigmoid`'s formulas on a float (the same bits as an array's element)."""
+    if u > -708.0:
         return 1.0 / (1.0 + math.exp(-u))
     e = math.exp(u)
     return e / (1.0 + e)

@@ -148,21 +148,23 @@ class Trainer:
         that turns them into the update: the compiled step, seeded with lr, gives lr·∇ (factor 1;
         its arrays may live in the step's buffers: use them before the next step). If it fails,
         the interpreter (which locates errors) gives ∇ itself (factor lr), so that an update that
-        overflows is reported as such, not as a derivative."""
+        overflows is reported as such, not as a derivative. Where nothing compiled (a plan past
+        the memory limit), the interpreter is seeded as the plan is: the same bits either way."""
         g = self.program.graph
         plan = self._plan(shapes, batched)
+        lr_seed = Batch(np.full(n, self.lr / n)) if batched else np.float64(self.lr)
         if plan is not None:
             try:
                 with strict_floats():
-                    loss, grads = plan(arrays, Batch(np.full(n, self.lr / n)) if batched else
-                                       np.float64(self.lr))
+                    loss, grads = plan(arrays, lr_seed)
                 return loss, dict(zip(self._names, grads)), 1.0
             except (ArithmeticError, ValueError, TypeError):
                 pass
-        seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
+        factor = 1.0 if plan is None else self.lr
+        seed = lr_seed if plan is None else Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
         vals = interp.forward(g, arrays, batched=batched)
         adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
-        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, self.lr
+        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, factor
 
     def step(self, data: Dataset, idx: np.ndarray | int) -> float:
         """One SGD update on the examples `idx`; returns their mean loss.
