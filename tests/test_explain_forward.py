@@ -288,3 +288,14 @@ def test_a_statement_of_thousands_of_reads_is_refused_before_its_quadratic_work(
     with pytest.raises(graphlang.GraphlangError) as err:
         explain_forward(tight, {"x": 1.0})
     assert err.value.kind == "limit" and err.value.line == k + 1 and "split the statement" in err.value.hint
+
+
+def test_the_tangents_table_names_each_tangent_as_explain_does(cli, write):
+    """`q̇1` in explain's tangent pass was `q1˙` in the tangents table (and `v̇` was `v˙`): one name
+    for one quantity. Oracle: explain's own lines, independently written by forwardmode."""
+    path = write("input q, v[3]\nq1 = q * 2\nJ = sum(v * q1)\n")
+    table = cli("tangents", path, "--at", "q=1,v=[1,2,3]").out
+    passes = cli("explain", path, "--at", "q=1,v=[1,2,3]", "--mode", "forward", "--wrt", "q").out
+    for name in ("q\u0307", "v\u0307", "q\u03071", "J\u0307"):
+        assert f"{name} = " in table and f"\n  {name} = " in passes, name
+    assert "\u02d9" not in table  # no dot after a one-letter name

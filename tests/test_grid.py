@@ -32,8 +32,11 @@ NARROW = "abcxyz019 .,-+*/()_=[]∂…⋮ẋ·×−√²θλΣ"
 ALPHABET = NARROW + ":\\\t\u0301\u4e00é"  # and some that Rich reads differently (or we are not sure)
 
 
+DOTTED = ["q\u0307", "v\u0307", "J\u0307", "\u0307"]  # tangents with no precomposed letter (and a stray dot)
+
+
 def _cell(rnd: random.Random) -> str:
-    alphabet = ALPHABET if rnd.random() < 0.05 else NARROW
+    alphabet = [*ALPHABET] if rnd.random() < 0.05 else [*NARROW] + DOTTED if rnd.random() < 0.2 else NARROW
     lines = ["".join(rnd.choice(alphabet) for _ in range(rnd.choice([0, 1, 3, 8, 20])))
              for _ in range(rnd.choice([1, 1, 1, 2, 4]))]
     return "\n".join(lines)

@@ -201,6 +201,22 @@ def test_no_internal_helpers_and_ones_vectors_in_matrix_calculus(cli, write):
     assert r"\left(\sum \mathbf{v}\right) \mathbf{1}" in out  # a scaled ones vector keeps its scale grouped
 
 
+@pytest.mark.parametrize("source, text, tex, want", [
+    ("input t[3], u[3]\nL = -sum(t * ln(u))\n", "dL/du = -t/u", r"= -\frac{\mathbf{t}}{\mathbf{u}}",
+     lambda t, u: -t / u),
+    ("input t[3], u[3]\nL = sum(2 * u^2)\n", "dL/du = 4·u", r"= 4 \cdot \mathbf{u}", lambda t, u: 4 * u)])
+def test_a_number_spread_beside_a_tensor_of_its_shape_is_written_as_the_number(cli, write, source, text, tex, want):
+    """sum's adjoint spreads g_L over u's shape: beside an operand of that shape it is the number
+    (-t/u), not -𝟏·t (the README's legend: bold 𝟏 a vector of ones). Oracle: the hand derivative."""
+    path = write(source)
+    assert text in cli("diff", path, "--wrt", "u").out
+    latex = cli("diff", path, "--wrt", "u", "--latex").out
+    assert tex in latex and r"\mathbf{1}" not in latex
+    t, u = np.array([0.2, 0.3, 0.5]), np.array([1.5, 2.0, 4.0])
+    got = graphlang.load(path).gradient({"t": t, "u": u}, method="symbolic")["u"]
+    np.testing.assert_allclose(got, want(t, u), rtol=1e-15)
+
+
 @pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
 def test_tensor_latex_compiles(tmp_path, cli, write):
     path = write(TENSOR)

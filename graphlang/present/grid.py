@@ -14,6 +14,8 @@ from math import ceil
 NARROW = frozenset("∂…⋮ẋ·×−√∛←→≈≤≥≠∞∇∑∏²³¹⁰ⁱ⁻ᵀ°±µ𝟏" + "".join(map(chr, range(0x391, 0x3AA)))
                    + "".join(map(chr, range(0x3B1, 0x3CA)))
                    + "ȧḃċḋėḟġḣṁṅȯṗṙṡṫẇẋẏżȦḂĊḊĖḞĠḢİṀṄȮṖṘṠṪẆẊẎŻ˙")  # tangents: ȧ, alpha1˙ (one cell each)
+DOT = "\u0307"  # a tangent's combining dot (`q̇`: no precomposed character)
+DOTTED = re.compile("[A-Za-z]\u0307")
 WORD = re.compile(r"\s*\S+\s*")  # rich._wrap.re_word: a word and the spaces after it
 TOP, HEAD, HEAD_SEP, BODY, BOTTOM = "┏━┳┓", "┃┃┃", "┡━╇┩", "│││", "└─┴┘"  # Rich's HEAVY_HEAD box
 
@@ -74,11 +76,12 @@ def fit(g: Grid, width: int) -> Grid:
 Part = Grid | str  # a table, or a paragraph printed as it is (Rich's Text; `Styled`: with its style)
 
 
-def narrow(text: str) -> bool:
-    """Every character one cell wide for Rich, and none that Rich treats specially (tabs, controls)."""
+def narrow(text: str, marks: frozenset[str] = frozenset()) -> bool:
+    """Every character one cell wide for Rich, and none that Rich treats specially (tabs, controls);
+    `marks`: the private characters standing for a letter and its dot."""
     if text.isascii():
         return text.isprintable()
-    return all((" " <= c <= "~") or c in NARROW for c in text)
+    return all((" " <= c <= "~") or c in NARROW or c in marks for c in text)
 
 
 def _ratio_distribute(total: int, ratios: list[int]) -> list[int]:
@@ -183,9 +186,13 @@ def render_grid(g: Grid, width: int) -> str | None:
     if any("[" in c or ":" in c or "\\" in c for c in g.columns):  # Rich reads markup in headers
         return None
     g = fit(g, width)
+    marks: dict[str, str] = {}  # `q̇` (q and a combining dot, one cell for Rich) -> one private character
+    if any(DOT in c for row in g.rows for c in row):
+        g = Grid(g.title, g.columns, [tuple(_mark(c, marks) for c in row) for row in g.rows], g.min_width)
     cells = [[c.split("\n") for c in row] for row in g.rows]
+    allowed = frozenset(marks.values())
     if not all(narrow(c) for c in (g.title, *g.columns)) or not all(
-            narrow(line) for row in cells for cell in row for line in cell):
+            narrow(line, allowed) for row in cells for cell in row for line in cell):
         return None
     if any(len(row) != len(g.columns) for row in g.rows):
         return None
@@ -214,7 +221,16 @@ def render_grid(g: Grid, width: int) -> str | None:
     for texts in g.rows:
         out += _row(BODY, [wrap(c, w - 2) for c, w in zip(texts, widths, strict=True)], widths)
     out.append(_border(BOTTOM, widths))
-    return "".join(out)
+    text = "".join(out)
+    for dotted, mark in marks.items():
+        text = text.replace(mark, dotted)
+    return text
+
+
+def _mark(text: str, marks: dict[str, str]) -> str:
+    """The text with each letter-and-dot as one character of the private use area (laid out as one
+    cell, as Rich lays out the pair, and never split from its letter)."""
+    return DOTTED.sub(lambda m: marks.setdefault(m.group(0), chr(0xE000 + len(marks))), text)
 
 
 def _row(chars: str, cells: list[list[str]], widths: list[int], bottom: bool = False) -> list[str]:

@@ -3,7 +3,6 @@ text: no Rich here, so that a command printing to a file or a pipe never imports
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 import numpy as np
@@ -162,12 +161,9 @@ def result_parts(program: Any, result: Any) -> list[Part]:
 def tangent_parts(program: Any, tans: dict[str, Any], seed: dict[str, Any]) -> list[Part]:
     """The `tangents` view: every node's definition and tangent along the seed."""
     shown = ", ".join(f"{k}={tensor(v)}" for k, v in seed.items())
-    def dotted(name: str) -> str:  # (J̇'s combining dot: J˙, one cell a character as the table measures)
-        d = dot(name)
-        return name + "˙" if any(unicodedata.combining(c) for c in d) else d
     t = Grid(f"Forward mode along the direction {shown}: each node's tangent (its derivative in that "
              "direction)", ("node", "definition", "tangent"))
-    t.rows = [(name, clean(program.definition(name)), f"{dotted(name)} = " + (UNDEFINED if v is None else tensor(v)))
+    t.rows = [(name, clean(program.definition(name)), f"{dot(name)} = " + (UNDEFINED if v is None else tensor(v)))
               for name, v in tans.items()]
     return [t]
 

@@ -165,6 +165,12 @@ class Builder:
                 return a
             if op == "pow" and filled_value(b) == 0.0:
                 return c(1.0)
+            if op in ("mul", "div"):  # c·1 beside a tensor of its shape is the number c (-1·t, not -𝟏·t)
+                k = 0 if a.op == "expand" and filled_value(a) is not None else 1
+                other, shape = args[1 - k], self.shape_of(args[k])
+                if shape is not None and self.shape_of(other) == shape:
+                    number = c(filled_value(args[k]))  # type: ignore[arg-type]
+                    return self.mk(op, (number, other) if k == 0 else (other, number))
             return None
         if op == "id" or op == "T" and args[0].op == "const":  # a constant is a scalar: its own transpose
             return args[0]
