@@ -291,6 +291,35 @@ def test_a_step_credited_for_rounding_does_not_move_the_next_one_by_a_whole_roun
     assert ok.score == ok.max_score, ok.as_text()
 
 
+@pytest.mark.parametrize("ecf", [False, True])
+def test_answers_within_the_comparison_but_no_rounding_carry_no_rounding_credit(ecf):
+    """A red team's 17/17 with ecf off: a = 6.0051 for 6 passes (3 figures allow ±0.0051), but 6
+    rounds to no 6.0051; d = 406.0 passed as "right from your own rounded earlier answers" though
+    e^6 = 403.4 to 3 figures, and so on down to dy/dx = 1228.9 for 1208.4, each step within one
+    comparison of the last. By hand: each of these answers is more than its comparison from the true
+    value (numpy below), so with ecf off none may pass; with ecf on each is carried, never "rounded"."""
+    drift = {"a": 6.0051, "b": 0.693657, "c": 0.639863, "d": 406.001, "e": 8.66226, "f": 0.107064, "y": 415.28,
+             "g_y": 1.00509, "g_f": 1.00509, "g_e": 1.00509, "g_d": 1.00509, "g_c": 0.168361, "g_b": -12.4856,
+             "g_a": 410.009, "dy/dx": 1228.88, "dy/dz": 820.528}
+    x, z = 2.0, 3.0
+    a, b = x * z, np.log(x)
+    c, d, e, f = np.sin(b), np.exp(a), a / b, np.sin(b) / a
+    g_c, g_b = 1 / a, -a / b**2 + np.cos(b) / a
+    g_a = d + 1 / b - c / a**2
+    true = {"a": a, "b": b, "c": c, "d": d, "e": e, "f": f, "y": d + e + f, "g_c": g_c, "g_b": g_b, "g_a": g_a,
+            "dy/dx": g_a * z + g_b / x, "dy/dz": g_a * x}
+    off = {q for q, t in true.items() if not C3.passes(np.float64(drift[q]), np.float64(t))}
+    assert off == {"c", "d", "e", "f", "y", "g_c", "g_b", "g_a", "dy/dx", "dy/dz"}
+    rep = grade_answers(LECTURE, drift, AT, quantities=list(drift), comparison=C3, ecf=ecf)
+    passed = {i.name for i in rep.items if i.passed}
+    assert not any("rounded" in i.message for i in rep.items), rep.as_text()
+    if not ecf:
+        assert not passed & off, rep.as_text()
+    honest = {**{q: _sig(t) for q, t in true.items()}, "g_y": 1.0, "g_f": 1.0, "g_e": 1.0, "g_d": 1.0}
+    ok = grade_answers(LECTURE, honest, AT, quantities=list(honest), comparison=C3, ecf=ecf)
+    assert ok.score == ok.max_score, ok.as_text()
+
+
 def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give():
     """The same find on programs/homework: d = 403 (right: 403.43 to 3 figures) and y = 411 passed as
     "right from your own rounded earlier answers" with ecf off. By hand: y = d + e + f with the

@@ -26,7 +26,7 @@ from graphlang.grading import options as opts
 from graphlang.grading import tangents
 from graphlang.grading.answerform import as_numbers, malformed, unanswered, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
-from graphlang.grading.ecf import carried_forward, rounded_forward, span, zero_read
+from graphlang.grading.ecf import carried_forward, rounded_forward, rounds, span, zero_read
 from graphlang.grading.quantities import canonical, default_quantities
 from graphlang.grading.report import Item, Report
 from graphlang.grading.rounding import Spans
@@ -206,7 +206,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         if ok:
             item.passed, item.score = True, item.max_score
             credited.add(q)
-            right.add(q)
+            if q not in student or rounds(q, prog, adj, env, student, right, of, spans, env.get(q)):
+                right.add(q)  # (else within the comparison but no rounding: an error to carry, if any)
             if q in student:
                 keep(q, env.get(q))
             continue
@@ -221,7 +222,8 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                                                                          right, of, scale, spans):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
-            right.add(q)
+            if rounds(q, prog, adj, env, student, right, of, spans):
+                right.add(q)
             keep(q)
             item.message = "right from your own rounded earlier answers"
             continue

@@ -5,7 +5,7 @@ value is not 0 (all zeros would otherwise earn every step that maps 0 to 0)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -149,24 +149,52 @@ def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], stud
     g_a = 0.365, ...: a TA's 8/8 for five wrong answers, ecf off)."""
     v = np.asarray(student[q], dtype=np.float64)
     h = np.minimum(half_unit(v), cmp_of(q).allowance(v))
-    lo, hi, found = v.copy(), v.copy(), False
-    if true is not None and np.shape(true) == v.shape:
-        lo, hi, found = np.minimum(lo, true), np.maximum(hi, true), True
+    found = list(_sources(q, prog, adj, env, student, right, cmp_of, spans, true, every=True))
+    if not found:  # (no way to compute it from their answers: anywhere its digits round from)
+        return v - h, v + h
+    lo = np.minimum.reduce([v, *(a for a, _ in found)])
+    hi = np.maximum.reduce([v, *(b for _, b in found)])
+    return np.maximum(lo, v - h), np.minimum(hi, v + h)
+
+
+def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
+           right: set[str], cmp_of: Callable[[str], Comparison], spans: dict[str, Span], true: Any = None) -> bool:
+    """Whether the digits written round, element by element, from a value the student can have
+    computed (the true value, or the step from their own right earlier answers): only then is the
+    answer a rounded one that later steps may be computed from. a = 6.0051 for 6 is within 3
+    figures' comparison, but 6 rounds to no 6.0051: each step from such answers moved by a whole
+    comparison more (d = 406.0 for 403.4, then dy/dx = 1228.9 for 1208.4: a red team's 17/17, ecf off)."""
+    v, cmp = np.asarray(student[q], dtype=np.float64), cmp_of(q)
+    h = np.where(v == 0, cmp.allowance(v), np.minimum(half_unit(v), cmp.allowance(v)))  # (a 0 written for
+    h = h * (1 + 1e-9)  # 0.00026 to 3 decimals: the comparison says how far); ×: a rounding's own roundoff
+    reached = np.zeros(v.shape, dtype=bool)
+    for lo, hi in _sources(q, prog, adj, env, student, right, cmp_of, spans, true, every=False):
+        reached |= (lo - h <= v) & (v <= hi + h)
+        if reached.all():  # (the true value first: most answers stop there)
+            return True
+    return False
+
+
+def _sources(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
+             right: set[str], cmp_of: Callable[[str], Comparison], spans: dict[str, Span], true: Any,
+             every: bool) -> Iterator[Span]:
+    """What the student can have computed `q` as, each a range element by element: the true value
+    (`true`, an answer right by itself), then the step from their own earlier answers (`every`: right
+    or not) within their spans."""
+    shape = np.shape(student[q])
+    if true is not None and np.shape(true) == shape:
+        yield np.asarray(true, dtype=np.float64), np.asarray(true, dtype=np.float64)
     locals_ = _reverse_locals(q, prog, adj)
     for step, forward in _ways(q, prog, adj, env, student):
         slack = slack_of(q, forward, cmp_of(q), locals_ if forward is adj.forward else None, env)
         # each form that may credit it (a consumer's wrong value written as that node, or as its
         # definition: a review's find, the span from the reference's form alone missed the student's)
         for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)):
-            got = _range(q, form, forward, env, student, right, cmp_of, spans, every=True)
-            if got is not None and np.shape(got[0]) == v.shape:
+            got = _range(q, form, forward, env, student, right, cmp_of, spans, every=every)
+            if got is not None and np.shape(got[0]) == shape:
                 carried, below, above, used, terms, mixed = got[:6]
                 down, up = slack(used, terms, mixed)  # (local derivatives rounded as explain prints them)
-                lo, hi = np.minimum(lo, carried - below - down), np.maximum(hi, carried + above + up)
-                found = True
-    if not found:  # (no way to compute it from their answers: anywhere its digits round from)
-        return v - h, v + h
-    return np.maximum(lo, v - h), np.minimum(hi, v + h)
+                yield carried - below - down, carried + above + up
 
 
 def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any], student: dict[str, Any],
