@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import gc
-import signal
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, replace
@@ -75,38 +73,6 @@ def gc_paused() -> Iterator[None]:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
-
-
-class Deadline(BaseException):
-    """A wall-clock limit ran out (a BaseException: the engines' `except Exception` fallbacks must not
-    swallow it)."""
-
-
-@contextmanager
-def deadline(seconds: float | None, loaded: float = 10.0) -> Iterator[None]:
-    """Raise Deadline in this (main) thread after `seconds` of this process's CPU time, or `loaded`
-    times that of wall time (a wait that uses no CPU); no limit where signals cannot be used (another
-    thread, Windows) or `seconds` is None. CPU time: the same file gets the same verdict on a loaded
-    machine (a wall-clock limit scored a submission 18/18 alone and 0 beside three others)."""
-    usable = seconds is not None and seconds > 0 and hasattr(signal, "setitimer") and \
-        threading.current_thread() is threading.main_thread()
-    if not usable or seconds is None:
-        yield
-        return
-
-    def expire(signum: int, frame: object) -> None:
-        raise Deadline
-
-    old = {sig: signal.signal(sig, expire) for sig in (signal.SIGPROF, signal.SIGALRM)}
-    signal.setitimer(signal.ITIMER_PROF, float(seconds))
-    signal.setitimer(signal.ITIMER_REAL, float(seconds) * loaded)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_PROF, 0)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        for sig, handler in old.items():
-            signal.signal(sig, handler)
 
 
 STATEMENTS_HINT = ("split the program, or raise the limit: --limit max_statements=N (in Python: "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,7 +24,7 @@ from graphlang.cli.options import (
 from graphlang.errors import GraphlangError, clean
 from graphlang.files import check_target, write_text
 from graphlang.language.source import read_bytes
-from graphlang.limits import Deadline, Limits, deadline
+from graphlang.limits import Limits
 from graphlang.present import jsonout
 from graphlang.present import tables as render
 from graphlang.program import Program
@@ -142,25 +141,15 @@ def check(reference: Annotated[str | None, typer.Argument(
 
 
 def _graded_program(asg: Any, ref: Program, data: bytes, limits: Limits, own_maximum: bool) -> Any:
-    """One program submission, under the assignment's time limit (an autograder runs one per call);
-    refused unless the assignment takes programs."""
-    from graphlang import checker
+    """One program submission, as a batch grades it: in a worker under the assignment's time and
+    memory limits (an autograder runs one per call); refused unless the assignment takes programs."""
     from graphlang.grading.options import wrong_kind
+    from graphlang.grading.submissions import grade_one_program
 
     if wrong_kind(asg.submit, True):
         return asg.grade_program(data)  # 0 of the answers' maximum, saying why
     options = {**asg.program_options(), "max_score": asg.max_score if own_maximum else None, "limits": limits}
-    import numpy.random  # noqa: F401 - imported before the alarm: one raised inside it is lost
-    start = time.process_time()
-    try:
-        with deadline(asg.timeout):
-            report = checker.grade_program(ref, data, asg.at, **options)
-        if time.process_time() - start > asg.timeout:  # an alarm C code swallowed: late all the same
-            raise Deadline
-    except Deadline:
-        report = checker.grade_program(ref, b"", asg.at, **options).refused(
-            f"the submission took longer than {asg.timeout:g} s")
-    return report
+    return grade_one_program(ref, data, asg.at, options, asg.timeout, asg.memory_mb)
 
 
 def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> dict[str, Any]:

@@ -249,6 +249,32 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
         results.close()  # the workers are stopped and reaped, however the batch ends
 
 
+def grade_one_program(reference: Program, data: bytes, at: dict[str, Any], options: dict[str, Any],
+                      timeout: float = 10.0, memory_mb: int = 1024) -> Report:
+    """One program's bytes graded as a batch grades a file: in a worker process under the time and
+    memory limits (graded in this process, `check --submission` gave 17/17 where the batch and
+    Gradescope, under the assignment's memory_mb, gave 0/17: a TA's find)."""
+    timeout, memory_mb = opts.batch_options(timeout, memory_mb)
+    ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
+    ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
+    results = pool.run(ctx, functools.partial(_program_job, ref, data, at, options), [0], 1, timeout, memory_mb)
+    try:
+        _job, status, payload, _seconds = next(results)
+    finally:
+        results.close()
+    if status == "graded" and payload is not None and isinstance(payload.get("report"), Report):
+        return payload["report"]  # type: ignore[no-any-return]
+    row = _row(Path("-"), status, payload, timeout, memory_mb, None)
+    return grade_program(reference, b"", at, **options).refused(row["feedback"][0])
+
+
+def _program_job(reference: Program | str, data: bytes, at: dict[str, Any], options: dict[str, Any],
+                 job: Any) -> dict[str, Any]:
+    """In a worker: the program's report itself (sent back whole, pickled)."""
+    return {"report": grade_program(parse(reference) if isinstance(reference, str) else reference, data, at,
+                                    **options)}
+
+
 def _cores() -> int:
     """The cores this process may run on (a container's or taskset's share, not the machine's)."""
     try:
