@@ -521,6 +521,8 @@ def test_a_value_for_an_intermediate_is_refused_and_a_value_can_be_forgotten():
     refused = s.handle(":at x=1 y=5")[0].plain
     assert "'y' is an intermediate quantity" in refused and "x, z" in refused
     assert s.at.keys() == {"x", "z"} and float(s.at["x"]) == 2.0  # nothing of the refused line taken
+    assert "nothing was set" in refused and "type :at x=1 (the inputs: x, z)" in refused  # (a student's find:
+    # x and z silently not set, every later :run "no value for x, z")
 
 
 def test_at_checks_a_declared_shape_at_once():

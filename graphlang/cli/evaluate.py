@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
+import numpy as np
 import typer
 
 from graphlang.cli.bodies import hessian_command
@@ -55,7 +56,8 @@ def _direction_only() -> None:
 
 def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006
              direction: Annotated[list[str], typer.Option(
-                 "--direction", help="x=1,z=0: the seed ẋ (default: 1 for the first input, 0 for the others)")] = [],  # noqa: B006
+                 "--direction", help="x=1,z=0: the seed ẋ (default: 1 for the first input's first number, "
+                 "0 for the others)")] = [],  # noqa: B006
              as_json: JsonOpt = False, strict: StrictOpt = False,
              limit: LimitOpt = []) -> None:  # noqa: B006
     """Forward mode: the tangent of every node along one direction."""
@@ -65,7 +67,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
         prog, vals = s.load_with_values(strict, limit, at, at_file, shown=True)
         if not prog.inputs:  # (a direction of no inputs, "along the direction :")
             raise no_inputs()
-        seed = parse_at(direction) if direction else {prog.inputs[0]: 1.0}
+        seed = parse_at(direction) if direction else first_number(prog, vals)
         tans = prog.tangents(vals, seed)
         if as_json:
             print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))
@@ -73,6 +75,18 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
             s.show(tangent_parts(prog, tans, seed))
         s.notes(prog, vals)
     guarded(s, body)
+
+
+def first_number(prog: Any, vals: dict[str, Any]) -> dict[str, Any]:
+    """The default direction: the first input's first number (ẋ = 1, as explain's first tangent pass;
+    a vector input's every element at 1 summed ∂s/∂v[i] where ∂s/∂v[0] was read)."""
+    first = prog.inputs[0]
+    shape = prog.bind(vals)[1][prog.graph.inputs.index(first)]
+    if not shape:
+        return {first: 1.0}
+    seed = np.zeros(shape)
+    seed.flat[0] = 1.0
+    return {first: seed}
 
 
 def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006

@@ -235,10 +235,13 @@ class ReplSession:
             except GraphlangError:  # (statements are checked as they come: not expected)
                 prog = None
             inner = [k for k in given if prog is not None and k in prog.names and k not in prog.inputs]
-            if inner:
+            if inner:  # (nothing set: as a statement that raised, the line takes no effect)
+                rest_given = [i for i in items if i.partition("=")[0].strip() not in inner]
                 raise GraphlangError("usage", f"{inner[0]!r} is an intermediate quantity of the program, "
-                                     "not an input: its value comes from its statement",
-                                     hint="give values to the inputs: " + ", ".join(prog.inputs) if prog else "")
+                                     "not an input: its value comes from its statement; nothing was set",
+                                     hint=(f"type :at {' '.join(rest_given)} (" if rest_given else "give values to ")
+                                     + "the inputs: " + ", ".join(prog.inputs) + (")" if rest_given else "")
+                                     if prog else "")
             new = {k: to_array(k, v, Limits()) for k, v in given.items()}
             for k, v in new.items():  # a declared shape is checked now, not at the next :run
                 want = prog.checked.declared.get(k) if prog is not None else None
@@ -246,7 +249,7 @@ class ReplSession:
                     hint = f"give {k} {want[0]} numbers" if len(want) == 1 else \
                         f"give {k} a value of shape {show(want)}" if want else f"give {k} one number"
                     raise GraphlangError("shape", f"{k} is declared with shape {show(want)}, the value "
-                                         f"given has shape {show(v.shape)}", hint=hint)
+                                         f"given has shape {show(v.shape)}; nothing was set", hint=hint)
             self._undo.append(("at", self.at))  # (:undo after :at took back the last statement, not the values)
             self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
             # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
