@@ -32,6 +32,14 @@ METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse (`jacobian()`'s: for a Jacobian, the cheaper of forward and reverse)
 
 
+def unknown_method(method: object) -> GraphlangError:
+    """The error for a method that is none of the four, with the one meant where it is close."""
+    import difflib
+    near = difflib.get_close_matches(str(method), [*METHODS, "finite"], 1, 0.6)  # (symbolc, finite)
+    return GraphlangError("usage", f"unknown method {str(method)[:40]!r}; choose one of " + ", ".join(METHODS),
+                          hint=f"did you mean {'fd' if near == ['finite'] else near[0]}?" if near else "")
+
+
 class Program:
     """A checked .cg program. `evaluate` runs the forward pass and reverse-mode adjoints."""
 
@@ -115,8 +123,7 @@ class Program:
         A scalar program's adjoints come with reverse mode, and with any method when `adjoints` is true.
         """
         if method not in METHODS and method != AUTO:
-            raise GraphlangError("usage", f"unknown method {method!r}; choose one of "
-                                 + ", ".join(METHODS))
+            raise unknown_method(method)
         if epsilon is not None and method != "fd":  # (the command line says so too: a SPEC red team's find)
             raise GraphlangError("usage", f"epsilon is the step of method='fd', not of {method!r}",
                                  hint="give method='fd' with it, or leave epsilon out")

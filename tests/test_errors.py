@@ -1366,3 +1366,16 @@ def test_saturation_is_judged_on_the_element_the_failing_operation_reads():
     assert "saturated" not in info.value.message
     with pytest.raises(GraphlangError, match="sigmoid saturated"):
         graphlang.parse("p = sigmoid(u)\ny = -ln(1 - p[0])\n").evaluate({"u": [40.0, 0.0]})
+
+
+def test_a_hessian_of_several_outputs_suggests_an_element_of_a_tensor_and_a_method_near_one_typed():
+    """A student's finds: `output r, s` (r a vector, s a number) suggested "an element s[i]"; and
+    `:grad symbolc` in the REPL gave no hint (the command line said "did you mean")."""
+    prog = graphlang.parse("input v[2]\nr = v * 2\ns = sum(v)\noutput r, s\n")
+    with pytest.raises(GraphlangError) as info:
+        prog.hessian({"v": [1.0, 2.0]})
+    assert info.value.hint == "name the one output meant (output s), or differentiate sum(r) or an element r[0]"
+    for typed, meant in (("symbolc", "symbolic"), ("finite", "fd"), ("reverse-mode", "reverse")):
+        with pytest.raises(GraphlangError) as info:
+            prog.evaluate({"v": [1.0, 2.0]}, method=typed)
+        assert info.value.hint == f"did you mean {meant}?", typed

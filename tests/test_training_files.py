@@ -283,3 +283,19 @@ def test_a_prediction_typed_below_the_loss_is_named_as_the_slip(cli, tmp_path):
     fixed = tmp_path / "s.cg"
     fixed.write_text(fixed.read_text() + "output J\n")
     assert cli("train", str(fixed), "--data", str(tmp_path / "d.csv"), "--epochs", "1").code == 0
+
+
+def test_a_parameters_file_of_another_program_names_what_it_holds(tmp_path, cli):
+    """A student's find: `predict --params` with another program's file said "no initial value for
+    the parameter(s) w, b", naming neither the file nor what it holds (nor is it initial there)."""
+    np.savez(tmp_path / "other.npz", W=np.ones((2, 2)), c=np.zeros(2))
+    (tmp_path / "net.cg").write_text(NET)
+    (tmp_path / "d.csv").write_text("1,2,1\n")
+    prog = graphlang.parse(NET)
+    with pytest.raises(graphlang.GraphlangError) as info:
+        load_params(str(tmp_path / "other.npz"), prog)
+    missing = [n for n in prog.params if n not in ("W", "c")]
+    assert info.value.message.startswith(f"{tmp_path / 'other.npz'} holds no {', '.join(missing)}: its arrays are W, c")
+    ran = cli("predict", str(tmp_path / "net.cg"), "--data", str(tmp_path / "d.csv"), "--params",
+              str(tmp_path / "other.npz"))
+    assert ran.code == 1 and "its arrays are W, c" in ran.err and "initial" not in ran.err

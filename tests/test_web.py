@@ -287,6 +287,7 @@ def test_html_export_is_self_contained(tmp_path):
     out = tmp_path / "lesson.html"
     ran = run_cli("html", str(PROGRAMS / "lecture13.cg"), "--at", "x=2,z=3", "-o", str(out))
     assert ran.code == 0, ran.err
+    assert ran.out == "" and ran.err.startswith(f"wrote {out} (")  # a status line on stderr, as graph -o's
     html = out.read_text()
     assert "<script src" not in html and "<link rel=\"stylesheet\"" not in html and "fetch(" in html
     data = json.loads(html.split('<script id="config" type="application/json">')[1].split("</script>")[0])

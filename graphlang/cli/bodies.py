@@ -251,7 +251,8 @@ def ir_command(program: str, at: list[str], at_file: str | None, strict: bool, l
             text = pretty(prog.graph, prog.graph.shapes(tuple(known[n] or () for n in prog.graph.inputs)))
         else:  # (a red team's find: one undeclared input hid the shapes declared for the others)
             text = pretty(prog.graph, [known.get(n) for n in prog.graph.inputs] + [None] * prog.graph.n_slots)
-            text += (f"# every shape needs each input's: {', '.join(unknown)} has none (declare its shape, "
-                     f"input {unknown[0]}[…], or give --at {unknown[0]}=...)\n")
+            text += (f"# shapes follow from the inputs', and {', '.join(unknown)} "
+                     f"{'has' if len(unknown) == 1 else 'have'} none yet: declare one (input {unknown[0]}[…] "
+                     f"for a vector), or give --at {unknown[0]}=...\n")
         s.show_text(text, soft_wrap=True)  # one equation per line, however long (a docs red team)
     guarded(s, body)

@@ -18,6 +18,7 @@ from graphlang.cli.options import (
     make_limits,
 )
 from graphlang.errors import GraphlangError
+from graphlang.files import write_text
 from graphlang.present import tables as render
 
 
@@ -63,10 +64,7 @@ def html(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa
         target = Path(output) if output else Path((Path(program).stem if program != "-" else "lesson") + ".html")
         point = lesson["at"] or "(no inputs)"
         text = page.standalone(lesson, f"{Path(program).name}{f' at {point}' if len(point) <= 80 else ''} · graphlang")
-        try:
-            target.write_text(text, encoding="utf-8")
-        except OSError as err:
-            raise GraphlangError("io", f"cannot write {target}: {err.strerror}") from None
-        s.out.print(render.Text(f"wrote {target} ({len(text.encode()) // 1024 + 1} KB): open it in any browser; "
-                                "it needs no server and no network"))
+        write_text(str(target), text)  # (exactly there, atomically, as every output file)
+        s.err.print(render.Text(f"wrote {target} ({len(text.encode()) // 1024 + 1} KB): open it in any browser; "
+                                "it needs no server and no network"))  # (stderr: as graph -o, a status line)
     guarded(s, body)

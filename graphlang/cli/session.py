@@ -21,7 +21,7 @@ from graphlang.limits import Limits
 from graphlang.present import grid, jsonout
 from graphlang.present.grid import Part
 from graphlang.present.textviews import result_parts
-from graphlang.program import AUTO, METHODS, Program, parse, read_source
+from graphlang.program import AUTO, METHODS, Program, parse, read_source, unknown_method
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -236,11 +236,7 @@ def grad_command(program: str, at: list[str], at_file: str | None, method: str, 
 
     def body() -> None:
         if method not in METHODS and method != AUTO:
-            import difflib
-            near = difflib.get_close_matches(method, [*METHODS, "finite"], 1, 0.6)  # (-m symbolc, -m finite)
-            raise GraphlangError("usage", f"unknown method {method!r}", hint=(
-                f"did you mean {'fd' if near == ['finite'] else near[0]}? " if near else "")
-                + "choose one of: " + ", ".join(METHODS))
+            raise unknown_method(method)
         if epsilon is not None and method != "fd":  # an exact method would ignore it without a word
             raise GraphlangError("usage", "--epsilon is the finite-difference step: it applies to --method fd",
                                  hint="add --method fd, or drop --epsilon (the other methods are exact)")

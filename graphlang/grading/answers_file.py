@@ -119,5 +119,8 @@ def read_answers(path: str, option: str = "--answers") -> tuple[dict[str, Any] |
         with p.open("rb") as fh:
             data = fh.read(MAX_BYTES + 1)
     except OSError as err:
-        raise GraphlangError("io", f"{option} {path}: cannot read it ({err.strerror})") from None
+        unread = GraphlangError("io", f"{option} {path}: cannot read it ({err.strerror})",
+                                hint="give a regular file of answers, as `graphlang exercise` writes them")
+        unread.origin = (path, "")  # (as above: /proc/self/mem was located at the assignment)
+        raise unread from None
     return parse_answers(data, f"{option} {path}")

@@ -33,11 +33,13 @@ def read_bytes(path: str | Path, limits: Limits) -> tuple[bytes, str]:
         if not p.exists():
             raise GraphlangError("io", f"{path}: no such file", hint="check the path")
         if not p.is_file() and not substituted(p):
-            raise GraphlangError("io", f"{path} is not a regular file")
+            raise GraphlangError("io", f"{path} is not a regular file",
+                                 hint="give the path of a .cg file (a device or a pipe is not read)")
         with p.open("rb") as fh:
             return fh.read(limits.max_source_chars + 1), str(path)
     except OSError as err:
-        raise GraphlangError("io", f"cannot read {path}: {err.strerror}") from None
+        raise GraphlangError("io", f"cannot read {path}: {err.strerror}",
+                             hint="check the path and its permissions") from None
 
 
 def substituted(p: Path) -> bool:

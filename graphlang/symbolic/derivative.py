@@ -221,7 +221,10 @@ def scalar_hint(graph: Graph, shapes: list[Shape]) -> str:
     last = graph.outputs[-1]
     if len(graph.outputs) > 1 and all(shapes[graph.slot_of[o]] == () for o in graph.outputs):
         return f"name the one output meant: output {last} (or a sum of them)"
-    return "differentiate sum(…) or an element " + element(last, shapes[graph.slot_of[last]])
+    tensor = [o for o in graph.outputs if shapes[graph.slot_of[o]] != ()][-1]  # (s[i] of a scalar s: a
+    scalars = [o for o in graph.outputs if shapes[graph.slot_of[o]] == ()]  # student's find)
+    return (f"name the one output meant (output {scalars[-1]}), or " if scalars else "") + \
+        f"differentiate sum({tensor}) or an element " + element(tensor, shapes[graph.slot_of[tensor]])
 
 
 def closed_forms(program: HasGraph, shapes: list[Shape], wrt: list[str] | None = None

@@ -247,6 +247,13 @@ def load_params(path: str, program: Program | None = None) -> dict[str, np.ndarr
                         raise GraphlangError("limit", f"the array {name!r} in {path} has {size:,} "
                                              "elements: over the limits")
                     chosen.append((name, info))
+                held = [i.filename.removesuffix(".npy") for i in zf.infolist() if i.filename.endswith(".npy")]
+                missing = [n for n in want or () if n not in held]
+                if missing:  # (said of the file: "no initial value for w, b" named neither it nor what it holds)
+                    raise GraphlangError("value", f"{path} holds no {', '.join(missing)}: its arrays are "
+                                         + (", ".join(held[:12]) + (", …" if len(held) > 12 else "") or "none")
+                                         + f"; the program's parameters are {', '.join(want or ())}",
+                                         hint="give the .npz that `graphlang train --save` wrote for this program")
                 for name, info in chosen:
                     with zf.open(info) as member:
                         arr = np.lib.format.read_array(member, allow_pickle=False)

@@ -29,7 +29,7 @@ from graphlang.language.atvalues import (
 from graphlang.limits import Limits
 from graphlang.present import explain as ex
 from graphlang.present import jsonout
-from graphlang.program import AUTO, METHODS, Program, parse
+from graphlang.program import AUTO, METHODS, Program, parse, unknown_method
 from graphlang.web.layout import layout
 
 LIMITS = Limits.strict()  # the checker's limits: the server runs programs from anyone
@@ -142,8 +142,7 @@ def run(req: dict[str, Any], limits: Limits = LIMITS, loaded: Program | None = N
         prog = loaded or load(req["program"], limits)
         return jsonout.result(prog.evaluate(values(req.get("at"))))
     if method not in METHODS and method != AUTO:
-        raise GraphlangError("usage", f"unknown method {str(method)[:40]!r}", hint="choose one of: "
-                             + ", ".join(METHODS))
+        raise unknown_method(method)
     prog, vals = (loaded or load(req["program"], limits)), values(req.get("at"))
     result = prog.evaluate(vals, method=method, wrt=names, epsilon=eps, adjoints=True)
     obj = jsonout.result(result, method=True)
