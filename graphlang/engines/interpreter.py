@@ -66,7 +66,7 @@ def domain_error(graph: Graph, eq: Eqn, args: list[Any], err: Exception, vals: l
             "the result is past float64's largest number (1.8e308): choose inputs of smaller magnitude"
             if not during and "overflows" in msg else
             "this point is outside the function's domain; choose other input values" if not during else
-            _near_zero(args) if _tiny(args) and eq.prim.name in _POLES else _huge_constant(graph, eq) or
+            _near_zero(args) if _tiny(args) and eq.prim.pole else _huge_constant(graph, eq) or
             "a value of this size overflows float64 in the derivative's formula; choose a point of smaller "
             "magnitude" if "overflows" in msg else "the function is not differentiable here; choose another point")
     if not during and not graph.reached_from(range(len(graph.inputs)))[eq.out]:  # (an error's path only)
@@ -86,9 +86,6 @@ def _near_zero(args: list[Any]) -> str:
     return (f"an argument of this step is {_smallest(args):.3g}: this near 0 a step of the derivative's "
             "formula is past float64's 1.8e308 (as 1/x's −1/x² is, −1e320 at x = 1e-160), even where the "
             "whole derivative is not: choose a point where it is farther from 0")
-
-
-_POLES = ("div", "pow", "dpow", "ln", "sqrt", "xlogy", "xdivy")  # derivatives past float64 near 0
 
 
 def _huge_constant(graph: Graph, eq: Eqn) -> str | None:

@@ -12,7 +12,7 @@ import numpy as np
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
 from graphlang.numbers import strict_floats
-from graphlang.primitives.domains import KINKS, on_kinks
+from graphlang.primitives.domains import on_kinks
 from graphlang.program import Program
 
 
@@ -20,7 +20,7 @@ def at_kink(prog: Program, point: Mapping[str, Any], vals: list[Any] | None = No
     """Does some relu/abs/max/min of the program sit exactly on its kink at this point? (`vals`: its
     slots' values there, when the caller has them.)"""
     g = prog.graph
-    if not any(eq.prim.name in KINKS for eq in g.eqns):
+    if not any(eq.prim.kink is not None for eq in g.eqns):
         return False
     vals = vals if vals is not None else interp.forward(g, prog.bind(point)[0])
     return bool(on_kinks(g.eqns, vals))
@@ -30,7 +30,7 @@ def values_at(prog: Program, point: Mapping[str, Any]) -> list[Any] | None:
     """Every slot's value at the point, for `at_kink` and `cancels` (one forward pass for both);
     None when neither has anything to look at."""
     g = prog.graph
-    if not any(eq.prim.name in KINKS or eq.prim.name in ("add", "sub") for eq in g.eqns):
+    if not any(eq.prim.kink is not None or eq.prim.name in ("add", "sub") for eq in g.eqns):
         return None
     return interp.forward(g, prog.bind(point)[0])
 

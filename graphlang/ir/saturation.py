@@ -13,15 +13,14 @@ import numpy as np
 
 # Walking back from ln's argument through these keeps the same saturating value (or 1 - it).
 _THROUGH = {"sub", "neg", "id", "index", "add", "mul"}
-_SATURATING = {"sigmoid": "sigmoid", "softmax": "softmax"}
 STABLE_HINT = ("write the loss on the logit u instead: softplus(u) - y * u for the binary cross-entropy, "
                "-sum(t * logsoftmax(u)) for the multiclass one (stable for any u)")
 
 
 def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> tuple[str, int, Any] | None:
     """The sigmoid/softmax (its name, slot, and the index `p[1]` the path took from it, if one) whose
-    output `eq` (an ln, a division or a power) received, if any."""
-    if eq.prim.name not in ("ln", "div", "pow", "xlogy"):
+    output `eq` (an ln, a division, a power: a function with a pole at 0) received, if any."""
+    if not eq.prim.pole:
         return None
     producer = {e.out: e for e in graph.eqns}
     frontier: list[tuple[int, Any]] = [(i, None) for i in eq.ins]
@@ -31,8 +30,8 @@ def saturated_source(graph: Any, eq: Any, max_steps: int = 8) -> tuple[str, int,
             src = producer.get(slot)
             if src is None:
                 continue
-            if src.prim.name in _SATURATING:
-                return _SATURATING[src.prim.name], src.out, index
+            if src.prim.saturates:
+                return src.prim.name, src.out, index
             if src.prim.name in _THROUGH:  # (through two indexings: which element is not followed)
                 picked = src.attr if src.prim.name == "index" and index is None else \
                     _ANY if src.prim.name == "index" else index

@@ -11,7 +11,7 @@ import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.ir.graph import Graph
-from graphlang.primitives.domains import KINKS, on_kinks
+from graphlang.primitives.domains import on_kinks
 
 
 @dataclass
@@ -29,8 +29,9 @@ class Kink:
         return f"{self.input}[{', '.join(map(str, self.index))}]" if self.index else self.input
 
 
-_CORNER = {"relu": "relu at 0", "abs": "abs at 0", "sign": "sign at 0", "step": "step at 0",
-           "max": "max at a tie", "min": "min at a tie"}
+def _corner(prim: Any) -> str:
+    """`relu at 0`, `max at a tie`: where a row's kink is."""
+    return f"{prim.name} at " + ("a tie" if prim.arity == 2 else "0")
 
 
 def sitting(g: Graph, arrays: list[Any]) -> list[str]:
@@ -38,7 +39,7 @@ def sitting(g: Graph, arrays: list[Any]) -> list[str]:
     whole function may still be smooth (max(x, z) + min(x, z) is x + z), the exact methods sum each
     one's convention (SPEC §1), which central differences do not see."""
     vals = interp.forward(g, arrays)
-    return list(dict.fromkeys(f"{_CORNER[eq.prim.name]} (line {eq.line})" for eq in on_kinks(g.eqns, vals)))
+    return list(dict.fromkeys(f"{_corner(eq.prim)} (line {eq.line})" for eq in on_kinks(g.eqns, vals)))
 
 
 def kinks(g: Graph, arrays: list[Any], limit: int = 10_000) -> list[Kink]:
@@ -46,7 +47,7 @@ def kinks(g: Graph, arrays: list[Any], limit: int = 10_000) -> list[Kink]:
     alike: a difference that does not shrink with h is a corner, not curvature (a scalar output).
     Each side must also keep its value from h to h/10: a step across a pole (1/ln(x) at
     x = 1.0000001) gives sides that change with h, and a smooth point there is no corner."""
-    if not any(eq.prim.name in KINKS for eq in g.eqns):
+    if not any(eq.prim.kink is not None for eq in g.eqns):
         return []  # (no function with a corner: sides that differ are roundoff, (1 - cos x)/x² at 1e-4)
     out = g.slot_of[g.outputs[0]]
 

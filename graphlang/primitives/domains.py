@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+
 # Where a derivative is a convention, not a limit (SPEC §1: relu'(0) = 0, abs'(0) = 0, a tie of
 # max/min goes to the first argument): two equal functions may differ there (max(x, z) + min(x, z)
-# is x + z, whose slope at a tie is not the conventions' sum). Primitive -> is the point on its kink.
-KINKS: dict[str, Callable[..., bool]] = {
-    "relu": lambda x: bool(np.any(x == 0)),
-    "abs": lambda x: bool(np.any(x == 0)),
-    "sign": lambda x: bool(np.any(x == 0)),
-    "step": lambda x: bool(np.any(x == 0)),
-    "max": lambda x, y: bool(np.any(x == y)),
-    "min": lambda x, y: bool(np.any(x == y)),
-}
+# is x + z, whose slope at a tie is not the conventions' sum). A row's `kink`: is the point on it.
+def at_zero(x: Any) -> bool:
+    return bool(np.any(x == 0))
+
+
+def at_tie(x: Any, y: Any) -> bool:
+    return bool(np.any(x == y))
 
 
 def on_kinks(eqns: Any, values: list[Any]) -> list[Any]:
     """The equations sitting on their kink, given every slot's value (a graph's `eqns`)."""
-    return [eq for eq in eqns if eq.prim.name in KINKS and KINKS[eq.prim.name](*(values[i] for i in eq.ins))]
+    return [eq for eq in eqns if eq.prim.kink is not None and eq.prim.kink(*(values[i] for i in eq.ins))]
 
 
 def first(cond: np.ndarray, values: np.ndarray) -> float:

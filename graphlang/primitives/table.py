@@ -67,6 +67,15 @@ class Primitive:
     cost: Callable[[list[S.Shape], S.Shape], int] | None = None
     # Work per element that grows with the attribute (dpow's orders): a factor on `cost`.
     attr_work: Callable[[Any], int] | None = None
+    # Numerical character, read by the messages and the symbolic engine: `pole`, a derivative past
+    # float64 near an argument of 0 (1/x, ln, sqrt: the hint names the small argument); `underflows`,
+    # a 0 from arguments other than 0 is float64's underflow, not the value (1e-200·1e-200, exp(-800));
+    # `kink`, where the derivative is a convention (relu'(0) = 0): the point is on it; `saturates`, an
+    # output rounding to exactly 0 or 1 (sigmoid, softmax) that a pole downstream may meet.
+    pole: bool = False
+    underflows: bool = False
+    kink: Callable[..., bool] | None = None
+    saturates: bool = False
 
     def __post_init__(self) -> None:
         """Every per-primitive fact is here or derived from here: a row that lacks one fails at import."""
@@ -123,29 +132,31 @@ class Primitive:
 
 
 def _unary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], partial: str, latex: str,
-           doc: str, domain: Callable[..., str | None] | None = None, positive: bool = False) -> Primitive:
+           doc: str, domain: Callable[..., str | None] | None = None, positive: bool = False,
+           **facts: Any) -> Primitive:
     return Primitive(name, 1, impl, lambda s, a: s[0], partials=(partial,), latex=latex,
-                     domain=domain, doc=doc, positive=positive, scalar=scalar)
+                     domain=domain, doc=doc, positive=positive, scalar=scalar, **facts)
 
 
 def _binary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], partials: Rules,
             form: tuple[str, str, int], latex: str, domain: Callable[..., str | None] | None = None,
-            doc: str = "", positive: bool = False) -> Primitive:
+            doc: str = "", positive: bool = False, **facts: Any) -> Primitive:
     return Primitive(name, 2, impl, lambda s, a: S.elementwise(s, a, form[1] or name),
                      partials=partials, form=form, latex=latex, domain=domain, doc=doc,
-                     positive=positive, scalar=scalar)
+                     positive=positive, scalar=scalar, **facts)
 
 
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     # operators
     _binary("add", np.add, K.add_float, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
     _binary("sub", np.subtract, K.sub_float, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
-    _binary("mul", np.multiply, K.mul_float, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}"),
+    _binary("mul", np.multiply, K.mul_float, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}", underflows=True),
     _binary("div", np.divide, K.div_float, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
-            "\\frac{{{0}}}{{{1}}}", D.div_domain),
+            "\\frac{{{0}}}{{{1}}}", D.div_domain, pole=True, underflows=True),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
               partials=("dpow(x, y, 1, 0)", "dpow(x, y, 0, 1)"), form=("infix", "^", POW),
-              latex="{{{0}}}^{{{1}}}", domain=D.pow_domain, positive=True, scalar=K.pow_float,
+              latex="{{{0}}}^{{{1}}}", domain=D.pow_domain, positive=True, scalar=K.pow_float, pole=True,
+              underflows=True,
               probes=("u ^ v", "M ^ 2", "s ^ u")),
     Primitive("matmul", 2, np.matmul, S.matmul, vjp=R.matmul_vjp, jvp=("t @ y", "x @ t"),
               form=("infix", "@", MUL), latex="{0} {1}", batch=B.matmul, cost=S.matmul_cost,
@@ -191,51 +202,53 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               probes=("padrows(u, concat(u, v), 3)", "padrows(M, concat(u, M), 1)"), batch=B.padrows,
               cost=S.linear_cost),
     # elementwise functions
-    _unary("exp", np.exp, math.exp, "exp(x)", "e^{{{0}}}", "e to the power u"),
+    _unary("exp", np.exp, math.exp, "exp(x)", "e^{{{0}}}", "e to the power u", underflows=True),
     _unary("ln", np.log, math.log, "1 / x", "\\ln\\left({0}\\right)", "natural logarithm (alias log)",
-           D.ln_domain, positive=True),
+           D.ln_domain, positive=True, pole=True),
     _unary("sqrt", np.sqrt, math.sqrt, "1 / (2 * sqrt(x))", "\\sqrt{{{0}}}", "square root", D.sqrt_domain,
-           positive=True),
+           positive=True, pole=True),
     _unary("sin", np.sin, math.sin, "cos(x)", "\\sin\\left({0}\\right)", "sine"),
     _unary("cos", np.cos, math.cos, "-sin(x)", "\\cos\\left({0}\\right)", "cosine"),
     _unary("tan", np.tan, math.tan, "1 / cos(x)^2", "\\tan\\left({0}\\right)", "tangent"),
     _unary("tanh", np.tanh, math.tanh, "1 - out^2", "\\tanh\\left({0}\\right)", "hyperbolic tangent"),
     _unary("sigmoid", kernels.sigmoid, K.sigmoid_float, "out * (1 - out)", "\\sigma\\left({0}\\right)",
-           "logistic function 1/(1+exp(-u)), without overflow"),
+           "logistic function 1/(1+exp(-u)), without overflow", underflows=True, saturates=True),
     _unary("relu", kernels.relu, K.relu_float, "step(x)", "\\operatorname{{relu}}\\left({0}\\right)",
-           "max(u, 0); relu'(0) = 0"),
-    _unary("abs", np.abs, abs, "sign(x)", "\\left|{0}\\right|", "absolute value; abs'(0) = 0"),
+           "max(u, 0); relu'(0) = 0", kink=D.at_zero),
+    _unary("abs", np.abs, abs, "sign(x)", "\\left|{0}\\right|", "absolute value; abs'(0) = 0", kink=D.at_zero),
     _unary("sign", np.sign, K.sign_float, "0", "\\operatorname{{sign}}\\left({0}\\right)",
-           "-1, 0 or 1 (derivative 0): the derivative of abs"),
+           "-1, 0 or 1 (derivative 0): the derivative of abs", kink=D.at_zero),
     _unary("step", kernels.step, K.step_float, "0", "\\operatorname{{step}}\\left({0}\\right)",
-           "1 where u > 0, else 0 (derivative 0): the derivative of relu"),
+           "1 where u > 0, else 0 (derivative 0): the derivative of relu", kink=D.at_zero),
     _binary("max", np.maximum, K.max_float, ("1 - step(y - x)", "step(y - x)"), ("call", "max", ATOM),
-            "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u"),
+            "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u", kink=D.at_tie),
     _binary("min", np.minimum, K.min_float, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
-            "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u"),
+            "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u", kink=D.at_tie),
     _binary("xlogy", kernels.xlogy, K.xlogy_float, ("ln(y)", "xdivy(x, y)"), ("call", "xlogy", ATOM),
             "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0 (cross-entropy's t * ln(p))",
-            positive=True),
+            positive=True, pole=True, underflows=True),
     _binary("xdivy", kernels.xdivy, K.xdivy_float, ("1 / y", "-xdivy(x, y^2)"), ("call", "xdivy", ATOM),
             "\\frac{{{0}}}{{{1}}}", doc="u / v, 0 where u = 0: the derivative of xlogy in v",
-            positive=True),
+            positive=True, pole=True, underflows=True),
     Primitive("dpow", 2, kernels.dpow, R.dpow_shape, partials=R.dpow_partials, attr_args=-1, attr_count=2,
               attr_work=R.dpow_work,
               latex="\\operatorname{{dpow}}_{{{attr[0]},{attr[1]}}}\\left({0}, {1}\\right)",
-              domain=D.dpow_domain, positive=True, scalar=K.dpow_float,
+              domain=D.dpow_domain, positive=True, scalar=K.dpow_float, pole=True,
               doc="dpow(u, v, k, m): the derivative of u^v, k times in u and m times in v, with its "
                   "limits at u = 0 (the derivatives of a power)",
               probes=("dpow(u, v, 1, 0)", "dpow(u, v, 0, 1)", "dpow(u, 3, 2, 1)", "dpow(s, M, 1, 1)")),
     _unary("softplus", kernels.softplus, K.softplus_float, "sigmoid(x)",
            "\\operatorname{{softplus}}\\left({0}\\right)",
-           "ln(1 + exp(u)), stable for any u: the binary cross-entropy on a logit is softplus(u) - y * u"),
+           "ln(1 + exp(u)), stable for any u: the binary cross-entropy on a logit is softplus(u) - y * u",
+           underflows=True),
     _unary("logsigmoid", kernels.logsigmoid, K.logsigmoid_float, "sigmoid(-x)",
-           "\\ln\\left(\\sigma\\left({0}\\right)\\right)", "ln(sigmoid(u)) = -softplus(-u), stable for any u"),
+           "\\ln\\left(\\sigma\\left({0}\\right)\\right)", "ln(sigmoid(u)) = -softplus(-u), stable for any u",
+           underflows=True),
     # reductions and vector functions
     Primitive("softmax", 1, kernels.softmax, S.last_axis, vjp=R.softmax_vjp, jvp=R.softmax_jvp,
               latex="\\operatorname{{softmax}}\\left({0}\\right)",
               doc="exp(u) / sum(exp(u)) over the last axis, stable", probes=("softmax(u)", "softmax(M)"),
-              batch=B.softmax, cost=S.linear_cost),
+              batch=B.softmax, cost=S.linear_cost, saturates=True),
     Primitive("logsoftmax", 1, kernels.logsoftmax, S.last_axis, vjp=R.logsoftmax_vjp, jvp=R.logsoftmax_jvp,
               latex="\\ln\\left(\\operatorname{{softmax}}\\left({0}\\right)\\right)",
               doc="u - logsumexp(u) over the last axis, stable: the multiclass cross-entropy is "

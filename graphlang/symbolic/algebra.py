@@ -35,10 +35,6 @@ def is_zero(e: Expr) -> bool:
     return filled_value(e) == 0.0
 
 
-# the foldable functions whose 0 from arguments other than 0 is float64's underflow, not the value
-_UNDERFLOWS = frozenset({"mul", "div", "pow", "exp", "sigmoid", "softplus", "logsigmoid", "xdivy", "xlogy"})
-
-
 class Builder:
     """Makes expressions; equal expressions are the same object (so `is` compares them).
 
@@ -139,7 +135,7 @@ class Builder:
         if op in ("add", "sub") and np.isfinite(value) and Fraction(value) != (
                 Fraction(float(args[0].attr)) + (1 if op == "add" else -1) * Fraction(float(args[1].attr))):  # type: ignore[arg-type]
             return None  # (1 + 1e21 is 1e21 in float64: folded, 1 + 1e21 − 1e21 was a closed form of 0 for 1)
-        underflow = value == 0 and op in _UNDERFLOWS and all(  # 1e-200·1e-200, sigmoid(-800): not a 0
+        underflow = value == 0 and PRIMITIVES[op].underflows and all(  # 1e-200·1e-200, sigmoid(-800): not a 0
             float(a.attr) != 0 for a in args)  # type: ignore[arg-type]
         return self.const(value) if np.isfinite(value) and value == round(value, 12) and not underflow else None
 
