@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from graphlang.engines.fastpath import fits
+from graphlang.engines.fastpath import compile_refused, fits
 from graphlang.engines.plan import build, source
 from graphlang.ir.graph import Graph
 from graphlang.limits import gc_paused
@@ -59,7 +59,8 @@ class FastArrays:
             with gc_paused():
                 lines = source(g, shapes, [out], sorted(set(slots)), "array", with_grad=with_grad)
                 fn: Callable[..., Any] | None = build(lines, list(range(len(g.inputs))), named, False)
-        except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+        except Exception as err:  # noqa: BLE001 - compiling is an optimization: interpret instead
+            compile_refused(err)
             fn = None
         self.plans[key] = fn
         return fn

@@ -29,7 +29,7 @@ from typing import Any
 
 from graphlang.engines import fuse
 from graphlang.engines.fastarrays import FastArrays
-from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, fits
+from graphlang.engines.fastpath import COMPILE_AFTER, COMPILE_MAX, HUGE, as_float, compile_refused, fits
 from graphlang.engines.finite import checked
 from graphlang.engines.plan import CHUNK, SCALAR_NS, scalar_ok, source
 from graphlang.engines.tape import Tape
@@ -215,7 +215,8 @@ class FastEvaluate:
         try:
             with gc_paused():
                 fn = scalar_function(self.graph, with_grad)
-        except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+        except Exception as err:  # noqa: BLE001 - compiling is an optimization: interpret instead
+            compile_refused(err)
             fn = None
         if fn is None:
             self._scalar_refused = True

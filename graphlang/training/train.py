@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.engines import interpreter as interp
+from graphlang.engines.fastpath import compile_refused
 from graphlang.errors import GraphlangError
 from graphlang.ir.lint import dead_ends
 from graphlang.numbers import strict_floats
@@ -134,7 +135,8 @@ class Trainer:
             data = [k for k, n in enumerate(g.inputs) if n not in g.params]
             try:
                 self._plans[batched] = Step(g, shapes, params, data, batched)
-            except Exception:  # noqa: BLE001 - compiling is an optimization: interpret instead
+            except Exception as err:  # noqa: BLE001 - compiling is an optimization: interpret instead
+                compile_refused(err)
                 self._plans[batched] = None
         return self._plans[batched]
 
