@@ -141,7 +141,7 @@ def test_the_analysis_caches_stay_bounded_in_a_long_lived_process(monkeypatch):
     """A red team's find: `_POSITIONS` kept one entry per distinct program (its keys hold the program's
     constants): 200,000 programs grew a checker's process without bound."""
     from graphlang.engines import finite
-    monkeypatch.setattr(finite, "_MAX_SHAPES", 50)
+    monkeypatch.setattr(finite, "MAX_SHAPES", 50)
     monkeypatch.setattr(fuse, "_POSITIONS", {})
     monkeypatch.setattr(fuse, "_FINITE", {})
     for i in range(200):

@@ -30,25 +30,25 @@ _BINARY = {ast.Add: (True, True), ast.Sub: (True, True), ast.Mult: (True, True),
 _VAR = re.compile(r"\b([vgt]\d+)\b")
 _NUMBERED = [f"_{k}" for k in range(64)]
 _SHAPES: dict[str, tuple[tuple[bool, ...], bool]] = {}  # a right-hand side, its variables numbered
-_MAX_SHAPES = 100_000  # as plan.py's templates: past it, each new line is analysed afresh
+MAX_SHAPES = 100_000  # as plan.py's templates: past it, each new line is analysed afresh
 
 
-def _finite(node: ast.expr) -> bool:
+def is_finite_expr(node: ast.expr) -> bool:
     """Whether the expression is finite (or raises) whenever its variables are finite."""
     if isinstance(node, ast.Name):  # a numbered variable (`inf` and `nan` are not)
         return node.id.startswith("_") and node.id[1:].isdigit()
     if isinstance(node, ast.Constant):
         return isinstance(node.value, float) and math.isfinite(node.value)
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-        return _finite(node.operand)
+        return is_finite_expr(node.operand)
     if isinstance(node, ast.Call):
-        return isinstance(node.func, ast.Name) and node.func.id in FINITE and all(map(_finite, node.args))
+        return isinstance(node.func, ast.Name) and node.func.id in FINITE and all(map(is_finite_expr, node.args))
     if isinstance(node, ast.IfExp):
-        return _finite(node.body) and _finite(node.orelse)
+        return is_finite_expr(node.body) and is_finite_expr(node.orelse)
     return False
 
 
-def _shape(rhs: str) -> tuple[tuple[bool, ...], bool]:
+def line_shape(rhs: str) -> tuple[tuple[bool, ...], bool]:
     """For `(_0 + _S_exp(_1))`: ((True, False), False) — whether each numbered variable's
     non-finiteness shows in the result, and whether the result is finite when the variables are."""
     shows: dict[int, bool] = {}
@@ -80,7 +80,7 @@ def _shape(rhs: str) -> tuple[tuple[bool, ...], bool]:
 
     tree = ast.parse(rhs, mode="eval").body
     walk(tree, True, False)
-    return tuple(shows.get(k, False) for k in range(len(shows))), _finite(tree)
+    return tuple(shows.get(k, False) for k in range(len(shows))), is_finite_expr(tree)
 
 
 def unchecked(lines: list[str]) -> list[str]:
@@ -101,8 +101,8 @@ def unchecked(lines: list[str]) -> list[str]:
         shape = _SHAPES.get(key)
         if shape is None:
             try:
-                shape = _shape(key)
-                if len(_SHAPES) < _MAX_SHAPES:  # (keys hold a program's constants: bounded for a long-lived process)
+                shape = line_shape(key)
+                if len(_SHAPES) < MAX_SHAPES:  # (keys hold a program's constants: bounded for a long-lived process)
                     _SHAPES[key] = shape
             except (RecursionError, SyntaxError, MemoryError):  # a line too deep to walk: check all
                 raise ValueError("a line too deeply nested to analyse") from None

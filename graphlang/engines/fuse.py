@@ -45,8 +45,8 @@ def _numbered(rhs: str) -> tuple[list[str], str]:
 def _shows(template: str) -> tuple[bool, ...]:
     found = _POSITIONS.get(template)
     if found is None:
-        found = finite._shape(template)[0]
-        if len(_POSITIONS) >= finite._MAX_SHAPES:  # keys hold a program's constants: bounded for a
+        found = finite.line_shape(template)[0]
+        if len(_POSITIONS) >= finite.MAX_SHAPES:  # keys hold a program's constants: bounded for a
             _POSITIONS.clear()                       # long-lived process (a checker, the playground)
         _POSITIONS[template] = found
     return found
@@ -55,8 +55,8 @@ def _shows(template: str) -> tuple[bool, ...]:
 def _finite(template: str) -> bool:
     found = _FINITE.get(template)
     if found is None:
-        found = finite._finite(ast.parse(template, mode="eval").body)
-        if len(_FINITE) >= finite._MAX_SHAPES:
+        found = finite.is_finite_expr(ast.parse(template, mode="eval").body)
+        if len(_FINITE) >= finite.MAX_SHAPES:
             _FINITE.clear()
         _FINITE[template] = found
     return found

@@ -10,13 +10,13 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.ir.bind import _not_a_number
+from graphlang.ir.bind import not_a_number
 
 
 def as_numbers(got: Any) -> np.ndarray | None:
     """An answer as float64 numbers; None for text ("4"), booleans, or anything else."""
     try:
-        if _not_a_number(got) is not None:
+        if not_a_number(got) is not None:
             return None
         with np.errstate(over="ignore"):
             return np.asarray(got, dtype=np.float64)

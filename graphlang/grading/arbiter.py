@@ -12,7 +12,7 @@ import numpy as np
 from graphlang.engines import exact
 from graphlang.engines import interpreter as interp
 from graphlang.errors import GraphlangError
-from graphlang.grading.checker import _close
+from graphlang.grading.checker import close_to
 from graphlang.grading.points import cancels, float64_limit
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
@@ -47,7 +47,7 @@ def exact_verdict(stud: Program, point: Mapping[str, Any], want: Any, rtol: floa
             continue
         computed = True
         got = _laid_out(g, vals, want)
-        if got is not None and _close(got, want, rtol, atol)[0]:
+        if got is not None and close_to(got, want, rtol, atol)[0]:
             return True
     return False if computed else None
 
@@ -113,7 +113,7 @@ def _value_only(stud: Program, point: Mapping[str, Any], want: Any, float64: Any
     extended precision the value comes ten times closer, or cancels away its digits there too, or
     fails as float64 does (`float64_limit`); without an extended type the failure is taken on trust."""
     got, vals = _extended(stud, point, want) if EXTENDED else (None, None)
-    if got is not None and _close(got, want, rtol, atol)[0]:
+    if got is not None and close_to(got, want, rtol, atol)[0]:
         return True
     verdict = exact_verdict(stud, point, want, rtol, atol)
     if verdict is not None:

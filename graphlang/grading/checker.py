@@ -36,11 +36,11 @@ from graphlang.program import Program, parse
 from graphlang.symbolic import adjoint
 
 
-def _as_program(ref: Program | str, limits: Limits) -> Program:
+def as_program(ref: Program | str, limits: Limits) -> Program:
     return ref if isinstance(ref, Program) else parse(ref, limits=limits)
 
 
-def _close(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
+def close_to(got: Any, want: Any, rtol: float, atol: float) -> tuple[bool, str]:
     why = malformed(got, want)
     if why:
         return False, why
@@ -56,7 +56,7 @@ def reference_at(reference: Program | str, at: Mapping[str, Any], limits: Limits
         raise GraphlangError("usage", f"the point must map input names to values, got {type(at).__name__}",
                              hint="e.g. at={'x': 2, 'z': 3}")
     try:
-        prog = _as_program(reference, limits or Limits())
+        prog = as_program(reference, limits or Limits())
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}",
                              hint="fix the reference before grading") from None

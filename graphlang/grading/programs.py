@@ -14,7 +14,7 @@ from graphlang.engines import exact
 from graphlang.errors import GraphlangError, located
 from graphlang.grading import options as opts
 from graphlang.grading.arbiter import only_float64
-from graphlang.grading.checker import _as_program, _close, reference_at
+from graphlang.grading.checker import as_program, close_to, reference_at
 from graphlang.grading.compare import short
 from graphlang.grading.inputs_check import inputs_item
 from graphlang.grading.points import ALONE_MOST, at_kink, cancels, is_label, sampled, unused_inputs, values_at
@@ -53,7 +53,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     n_points, seed, rtol, atol, required, points = opts.program_options(
         n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
     try:
-        ref = _as_program(reference, Limits())
+        ref = as_program(reference, Limits())
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
@@ -226,7 +226,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             first_bad = first_bad or value.name
             break
         gv, wv = (np.ravel(got.value), np.ravel(want.value)) if joined else (got.value, want.value)  # (flattened)
-        if not _close(gv, wv, rtol, atol)[0] and not value.message:
+        if not close_to(gv, wv, rtol, atol)[0] and not value.message:
             value.message = f"at {where}: {short(got.value)}, " + _expected(want.value, show_expected)
             first_bad = first_bad or value.name
         if stud_kink:  # the submission's derivative is a convention here: compare elsewhere
@@ -236,7 +236,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
         have = got.gradient if got.gradient is not None else got.jacobian or {}
         need = want.gradient if want.gradient is not None else want.jacobian or {}
         for name, it in grads.items():
-            if not _close(have[name], need[name], rtol, atol)[0] and not it.message:
+            if not close_to(have[name], need[name], rtol, atol)[0] and not it.message:
                 it.message = f"at {where}: {short(have[name])}, " + _expected(need[name], show_expected)
                 first_bad = first_bad or it.name
     if kinks and not smooth and not first_bad:

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError
-from graphlang.ir.bind import _not_a_number
+from graphlang.ir.bind import not_a_number
 from graphlang.numbers import plain
 
 
@@ -133,7 +133,7 @@ def _as_text(v: Any) -> str:
 def _plain(v: Any) -> Any:
     if v is None:
         return None
-    if _not_a_number(v) is not None:  # text, complex, or a list too large to read (bounded walk)
+    if not_a_number(v) is not None:  # text, complex, or a list too large to read (bounded walk)
         return _as_text(v)  # what the student wrote, shown as text (bounded)
     try:
         a = np.asarray(v, dtype=np.float64)

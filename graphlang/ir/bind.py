@@ -14,7 +14,7 @@ from graphlang.primitives.shapes import Shape, show
 _PLAIN_NUMBERS = frozenset({float, int, np.float64})  # (a bool's type is bool: not among them)
 
 
-def _not_a_number(value: Any, limits: Limits | None = None) -> str | None:
+def not_a_number(value: Any, limits: Limits | None = None) -> str | None:
     """The type of the first element that is not a number (a bool, a string, None...), if any.
 
     numpy would silently read "2" as 2.0 and True as 1.0 inside a list; a value is numbers only.
@@ -75,7 +75,7 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
         arr = value
     else:
         try:
-            bad = _not_a_number(value, limits)
+            bad = not_a_number(value, limits)
         except MemoryError:
             raise
         except Exception:  # noqa: BLE001 - a list subclass whose __len__ raises: an API red team's find
