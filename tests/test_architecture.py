@@ -92,3 +92,25 @@ def test_every_subpackage_states_its_dependency_rule() -> None:
     for init in sorted(PACKAGE.glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse(init.read_text())) or ""
         assert "Layer:" in doc, f"{init.relative_to(PACKAGE)}: say which layers it may import"
+
+
+def test_no_module_reaches_into_another_modules_private_names() -> None:
+    """`from graphlang.ir.bind import _not_a_number`, `finite._shape(...)`: a private name is the
+    module's own; another module that needs it gets a public one (a reviewer's find)."""
+    bad = []
+    for p in modules():
+        tree = ast.parse(p.read_text())
+        aliases = set()  # names bound to graphlang modules here: `from graphlang.engines import finite`
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("graphlang"):
+                for a in node.names:
+                    if a.name.startswith("_") and not a.name.startswith("__"):
+                        bad.append(f"{p.relative_to(PACKAGE)}:{node.lineno} imports {node.module}.{a.name}")
+                    aliases.add(a.asname or a.name)
+            elif isinstance(node, ast.Import):
+                aliases.update(a.asname or a.name for a in node.names if a.name.startswith("graphlang"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases \
+                    and node.attr.startswith("_") and not node.attr.startswith("__"):
+                bad.append(f"{p.relative_to(PACKAGE)}:{node.lineno} reads {node.value.id}.{node.attr}")
+    assert not bad, "\n".join(bad)

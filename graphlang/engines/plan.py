@@ -205,7 +205,7 @@ def source(graph: Graph, shapes: list[Shape], outs: list[int], wrt: list[int], m
     # Only an outer product that a transpose saw through is dropped: any other adjoint is computed,
     # as the interpreter computes it (its numeric failures count even if nothing reads it; an inf
     # the rest of the pass multiplies by 0 is still an overflow).
-    kept = {_lhs(ln) for ln in lines if ln.startswith("g") and _lhs(ln) not in defs}
+    kept = {lhs_of(ln) for ln in lines if ln.startswith("g") and lhs_of(ln) not in defs}
     results = {f"g{k}" for k in wrt} | {f"v{s}" for s in outs}
     lines = _without_dead(lines, kept | results)
     if scalar:
@@ -249,10 +249,10 @@ def _without_dead(lines: list[str], results: set[str]) -> list[str]:
     used = set(results)
     kept: list[str] = []
     for line in reversed(lines):
-        target = _lhs(line)
+        target = lhs_of(line)
         if target.startswith("g") and target not in used:
             continue
-        used.update(_names(line))
+        used.update(names_in(line))
         kept.append(line)
     kept.reverse()
     return kept
@@ -272,8 +272,8 @@ def build(lines: list[str], inputs: list[int], results: str, scalar: bool, extra
     funcs = []
     defined = {f"v{i}" for i in inputs}
     for n, chunk in enumerate(chunks):
-        written = [_lhs(ln) for ln in chunk]
-        reads = sorted({tok for ln in chunk for tok in _names(ln)} & defined)
+        written = [lhs_of(ln) for ln in chunk]
+        reads = sorted({tok for ln in chunk for tok in names_in(ln)} & defined)
         head = "".join(f"\n    {r} = S['{r}']" for r in reads)
         store = ", ".join(f"'{w}': {w}" for w in dict.fromkeys(written) if w != "_c")
         body = "\n    ".join(["_c = S['_c']", *chunk, f"S.update({{{store}}})", "S['_c'] = _c"])
@@ -292,14 +292,14 @@ def build(lines: list[str], inputs: list[int], results: str, scalar: bool, extra
     return run
 
 
-def _lhs(line: str) -> str:
+def lhs_of(line: str) -> str:
     return line.split(" ", 1)[0]
 
 
 _SLOT = re.compile(r"\b[vg]\d+\b")
 
 
-def _names(line: str) -> list[str]:
+def names_in(line: str) -> list[str]:
     return _SLOT.findall(line, line.find("=") + 1)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, PointLiteral, Statement, tree_nodes, underflows
 from graphlang.language.shapecheck import Kind, Shape
-from graphlang.language.templates import Fallback, Template, _statements, _template, _tokenize, parse_fast
+from graphlang.language.templates import Fallback, Template, parse_fast, statements_of, template_of, tokenize
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
 
@@ -136,13 +136,13 @@ def _one_line(line: str, ln: int, limits: Limits) -> Statement | None:
 def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any] | None, Kind | None, int]:
     """The builder of one-line assignments of this shape (None: none), its kind, its number of names."""
     count = len(_NAME.findall(shape))
-    toks, bad = _tokenize(shape)
+    toks, bad = tokenize(shape)
     if bad is not None or not toks or len(toks) > min(limits.max_statement_tokens, LONG_LINE):
         return None, None, count
     try:
-        if len(list(_statements(toks, shape))) != 1:
+        if len(list(statements_of(toks, shape))) != 1:
             return None, None, count
-        t = _template(toks, shape, limits)
+        t = template_of(toks, shape, limits)
     except Exception:  # noqa: BLE001 - any problem: the template parser handles (and reports) it
         return None, None, count
     if t.kind != "assign" or t.depth > limits.max_depth:

@@ -63,7 +63,7 @@ def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]
     return regex, frozenset(basic.lexer_conf.ignore), keywords, parser
 
 
-def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
+def tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
     """The tokens, and where a character no terminal matches stops them (a syntax error), if one does."""
     regex, ignore, keywords, _ = _machinery()
     out: list[tuple[str, int, int]] = []
@@ -88,7 +88,7 @@ def _tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
     return out, None
 
 
-def _statements(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[tuple[str, int, int]]]:
+def statements_of(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[tuple[str, int, int]]]:
     """Split at separators; a newline inside brackets continues the statement."""
     depth, current = 0, []
     for tok in tokens:
@@ -201,7 +201,7 @@ def _compile_expr(root: Any, t: Template, limits: Limits) -> int:
     return ref[id(root)]
 
 
-def _template(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> Template:
+def template_of(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> Template:
     parser = _machinery()[3]
     toks = [Token(kind, text[s:e], start_pos=i) for i, (kind, s, e) in enumerate(tokens)]
     try:
@@ -238,7 +238,7 @@ _CACHED_TOKENS = 0
 
 def parse_fast(text: str, limits: Limits) -> list[Statement]:
     """Statements built from cached templates; raises Fallback for the full parser."""
-    tokens, bad = _tokenize(text)
+    tokens, bad = tokenize(text)
     lines = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def where(offset: int) -> tuple[int, int]:
@@ -247,7 +247,7 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
 
     out: list[Statement] = []
     prev_end = clean = 0  # clean: the last line start that no statement straddles
-    for toks in _statements(tokens, text):
+    for toks in statements_of(tokens, text):
         line_start = lines[bisect.bisect_right(lines, toks[0][1]) - 1]
         if line_start >= prev_end:
             clean = line_start
@@ -279,7 +279,7 @@ def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
     t = _CACHE.get(key)
     if t is None:
         try:
-            t = _template(toks, text, limits)
+            t = template_of(toks, text, limits)
         except _TooDeep as deep:
             raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
                                  "levels", *where(toks[deep.token][1]),

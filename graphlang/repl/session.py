@@ -268,12 +268,10 @@ class ReplSession:
                 return [Text("undid :at: the values before it are back")]
             self._synced, self._program = (-1, None), None
             if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
-                back = [n for n in op[2] if n not in self.at]
-                taken = [c for c in self.chunks if c not in op[1]]  # (what the undone line brought: its
-                restored = [c for c in op[1] if c not in self.chunks]  # replacement and any it added)
-                self.chunks, self.at = op[1], {**op[2], **self.at}
-                return [Text(("restored " + "; ".join(restored) if restored else "restored the statement replaced")
-                             + (f" (took back {'; '.join(taken)})" if taken else "")
+                back, taken = [n for n in op[2] if n not in self.at], [c for c in self.chunks if c not in op[1]]
+                said = "restored " + ("; ".join(c for c in op[1] if c not in self.chunks) or "the statement replaced")
+                self.chunks, self.at = op[1], {**op[2], **self.at}  # (and what the undone line added, taken back)
+                return [Text(said + (f" (took back {'; '.join(taken)})" if taken else "")
                              + (f" and the values of {', '.join(back)}" if back else ""))]
             if op[0] == "load":
                 self.chunks, self.at = op[1], op[2]

@@ -55,9 +55,9 @@ def _freed(lines: list[str], keep: set[str]) -> list[str]:
     array of the step alive to the end, a working set that no longer fits in the cache."""
     last: dict[str, int] = {}
     for n, line in enumerate(lines):
-        for name in C._names(line):
+        for name in C.names_in(line):
             last[name] = n
-        last.setdefault(C._lhs(line), n)  # written and never read: freed at once
+        last.setdefault(C.lhs_of(line), n)  # written and never read: freed at once
     dead: dict[int, list[str]] = {}
     for name, n in last.items():
         if name not in keep and name[:1] in "vg" and name[1:].isdigit():
