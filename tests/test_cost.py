@@ -156,7 +156,7 @@ PROGRAM = "input x[{n}], z\nu = sin(x) * z\nv = exp(u / 10)\ny = v * [{ones}]\n"
 @pytest.mark.parametrize("method,n", [("forward", 3), ("forward", 7), ("reverse", 4), ("reverse", 9),
                                       ("fd", 5), ("symbolic", 2), ("symbolic", 6)])
 def test_predicted_passes_are_the_passes_run(monkeypatch, passes, method, n):
-    monkeypatch.setattr(methods, "MAX_BATCHED_ELEMENTS", 0)  # one column at a time: countable
+    monkeypatch.setattr(methods.jacobians, "MAX_BATCHED_ELEMENTS", 0)  # one column at a time: countable
     p = graphlang.parse(PROGRAM.format(n=n, ones=", ".join(["1"] * n)))
     at = {"x": np.linspace(0.1, 1, n), "z": 0.7}
     arrays, shapes = p.bind(at)

@@ -97,7 +97,7 @@ def test_jacobian_columns_one_at_a_time_equal_the_batched_columns(monkeypatch, m
     prog = graphlang.parse("input x[3], W[2, 3]\nh = tanh(W @ x)\ny = h * sum(x)\noutput y, h")
     at = {"x": [0.3, -0.2, 0.5], "W": [[0.1, 0.2, -0.3], [0.4, -0.5, 0.6]]}
     batched = prog.jacobian(at, mode=mode)
-    monkeypatch.setattr(methods, "MAX_BATCHED_ELEMENTS", 0)  # too large to batch: one column at a time
+    monkeypatch.setattr(methods.jacobians, "MAX_BATCHED_ELEMENTS", 0)  # too large to batch: one column at a time
     looped = prog.jacobian(at, mode=mode)
     fd = prog.jacobian(at, mode="fd")
     for n in batched:

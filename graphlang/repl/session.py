@@ -269,9 +269,9 @@ class ReplSession:
             self._synced, self._program = (-1, None), None
             if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
                 back, taken = [n for n in op[2] if n not in self.at], [c for c in self.chunks if c not in op[1]]
-                said = "restored " + ("; ".join(c for c in op[1] if c not in self.chunks) or "the statement replaced")
+                put = "restored " + ("; ".join(c for c in op[1] if c not in self.chunks) or "the statement replaced")
                 self.chunks, self.at = op[1], {**op[2], **self.at}  # (and what the undone line added, taken back)
-                return [Text(said + (f" (took back {'; '.join(taken)})" if taken else "")
+                return [Text(put + (f" (took back {'; '.join(taken)})" if taken else "")
                              + (f" and the values of {', '.join(back)}" if back else ""))]
             if op[0] == "load":
                 self.chunks, self.at = op[1], op[2]
