@@ -206,31 +206,7 @@ def sqrt(x: Decimal) -> Decimal:
 
 
 
-# Each elementwise row's function (`exact=` in the table).
-def add(x: Decimal, y: Decimal) -> Decimal:
-    return x + y
-
-
-def sub(x: Decimal, y: Decimal) -> Decimal:
-    return x - y
-
-
-def mul(x: Decimal, y: Decimal) -> Decimal:
-    return x * y
-
-
-def div(x: Decimal, y: Decimal) -> Decimal:
-    return x / y
-
-
-def neg(x: Decimal) -> Decimal:
-    return -x
-
-
-def same(x: Decimal) -> Decimal:
-    return x
-
-
+# Each elementwise row's function (`exact=` in the table) where the float one is no Decimal one.
 def exp(x: Decimal) -> Decimal:
     return x.exp()
 
@@ -253,14 +229,6 @@ def sign(x: Decimal) -> Decimal:
 
 def step(x: Decimal) -> Decimal:
     return ONE if x > 0 else ZERO
-
-
-def maximum(x: Decimal, y: Decimal) -> Decimal:
-    return x if x >= y else y  # (a tie: the first, as max's rule)
-
-
-def minimum(x: Decimal, y: Decimal) -> Decimal:
-    return x if x <= y else y
 
 
 def xlogy(x: Decimal, y: Decimal) -> Decimal:

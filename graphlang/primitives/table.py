@@ -75,8 +75,9 @@ class Primitive:
     # output rounding to exactly 0 or 1 (sigmoid, softmax) that a pole downstream may meet.
     pole: bool = False
     underflows: bool = False
-    # The same function on Decimals at any precision (`primitives/decimals.py`), required for elementwise
-    # rows: the grader's arbiter runs programs with it; `exact_work`, its cost beside a sum's.
+    # The same function on Decimals at any precision (`primitives/decimals.py`; arithmetic's float
+    # function is one on Decimals too), required for elementwise rows: the grader's arbiter runs
+    # programs with it; `exact_work`, its cost beside a sum's.
     exact: Callable[..., Any] | None = None
     exact_work: float = 1.0
     kink: Callable[..., bool] | None = None
@@ -155,11 +156,11 @@ def _binary(name: str, impl: Callable[..., Any], scalar: Callable[..., float], e
 
 PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
     # operators
-    _binary("add", np.add, K.add_float, DEC.add, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
-    _binary("sub", np.subtract, K.sub_float, DEC.sub, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
-    _binary("mul", np.multiply, K.mul_float, DEC.mul, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}",
+    _binary("add", np.add, K.add_float, K.add_float, ("1", "1"), ("infix", "+", ADD), "{0} + {1}"),
+    _binary("sub", np.subtract, K.sub_float, K.sub_float, ("1", "-1"), ("infix", "-", ADD), "{0} - {1}"),
+    _binary("mul", np.multiply, K.mul_float, K.mul_float, ("y", "x"), ("infix", "*", MUL), "{0} \\cdot {1}",
             underflows=True),
-    _binary("div", np.divide, K.div_float, DEC.div, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
+    _binary("div", np.divide, K.div_float, K.div_float, ("1 / y", "-x / y^2"), ("infix", "/", MUL),
             "\\frac{{{0}}}{{{1}}}", D.div_domain, pole=True, underflows=True),
     Primitive("pow", 2, np.power, lambda s, a: S.elementwise(s, a, "^"),
               partials=("dpow(x, y, 1, 0)", "dpow(x, y, 0, 1)"), form=("infix", "^", POW),
@@ -175,9 +176,9 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
               doc="mT(A): each matrix of a stack transposed (the last two axes swapped; A.T for a matrix)",
               probes=("mT(P)", "mT(M)"), batch=B.matrix_transpose, cost=S.linear_cost),
     Primitive("neg", 1, np.negative, lambda s, a: s[0], partials=("-1",),
-              form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s"), scalar=K.neg_float, exact=DEC.neg),
+              form=("prefix", "-", UNARY), latex="-{0}", probes=("-u", "-s"), scalar=K.neg_float, exact=K.neg_float),
     Primitive("id", 1, lambda x: x, lambda s, a: s[0], partials=("1",), form=("id", "", ATOM),
-              latex="{0}", public=False, probes=("u", "M"), scalar=K.same, exact=DEC.same),
+              latex="{0}", public=False, probes=("u", "M"), scalar=K.same, exact=K.same),
     Primitive("T", 1, np.transpose, S.transpose, vjp=("g.T",), jvp=("t.T",),
               form=("postfix", ".T", POSTFIX), latex="{0}^T", doc="transpose (also `u.T`)",
               probes=("M.T", "transpose(M)", "u.T"), scalar=K.same, batch=B.transpose,
@@ -229,9 +230,9 @@ PRIMITIVES: dict[str, Primitive] = {p.name: p for p in [
            "-1, 0 or 1 (derivative 0): the derivative of abs", kink=D.at_zero),
     _unary("step", kernels.step, K.step_float, DEC.step, "0", "\\operatorname{{step}}\\left({0}\\right)",
            "1 where u > 0, else 0 (derivative 0): the derivative of relu", kink=D.at_zero),
-    _binary("max", np.maximum, K.max_float, DEC.maximum, ("1 - step(y - x)", "step(y - x)"), ("call", "max", ATOM),
+    _binary("max", np.maximum, K.max_float, K.max_float, ("1 - step(y - x)", "step(y - x)"), ("call", "max", ATOM),
             "\\max\\left({0}, {1}\\right)", doc="elementwise maximum; a tie goes to u", kink=D.at_tie),
-    _binary("min", np.minimum, K.min_float, DEC.minimum, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
+    _binary("min", np.minimum, K.min_float, K.min_float, ("1 - step(x - y)", "step(x - y)"), ("call", "min", ATOM),
             "\\min\\left({0}, {1}\\right)", doc="elementwise minimum; a tie goes to u", kink=D.at_tie),
     _binary("xlogy", kernels.xlogy, K.xlogy_float, DEC.xlogy, ("ln(y)", "xdivy(x, y)"), ("call", "xlogy", ATOM),
             "{0} \\ln\\left({1}\\right)", doc="u * ln(v), 0 where u = 0 (cross-entropy's t * ln(p))",
