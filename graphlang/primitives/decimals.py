@@ -204,8 +204,6 @@ def sqrt(x: Decimal) -> Decimal:
     return x.sqrt()
 
 
-
-
 # Each elementwise row's function (`exact=` in the table) where the float one is no Decimal one.
 def exp(x: Decimal) -> Decimal:
     return x.exp()
