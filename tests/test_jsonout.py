@@ -57,8 +57,9 @@ def test_tangents_and_hessian_json_are_bounded(cli, write):
     assert ok.code == 0
     np.testing.assert_allclose(np.array(ok.json()["hessian"]["x"]["x"]), 2 * np.eye(30))
     assert cli("hessian", prog, "--at", at, "--json", "--limit", "max_json_numbers=899").code == 1
-    assert cli("tangents", prog, "--at", at, "--json", "--limit", "max_json_numbers=31").code == 1  # 32 numbers
-    assert cli("tangents", prog, "--at", at, "--json", "--limit", "max_json_numbers=32").code == 0
+    # 61 numbers: the default direction x = [1, 0, …] (30), x's tangent (30) and y's
+    assert cli("tangents", prog, "--at", at, "--json", "--limit", "max_json_numbers=60").code == 1
+    assert cli("tangents", prog, "--at", at, "--json", "--limit", "max_json_numbers=61").code == 0
     t = cli("tangents", prog, "--at", at, "--json", "--direction", "x=1")
     assert t.code == 0 and t.json()["tangents"]["y"] == pytest.approx(60.0)
 
