@@ -24,10 +24,10 @@ from graphlang.errors import GraphlangError
 from graphlang.grading import compare as cmps
 from graphlang.grading import options as opts
 from graphlang.grading import tangents
-from graphlang.grading.answerform import as_numbers, malformed, unanswered, well_formed
+from graphlang.grading.answerform import malformed, well_formed
 from graphlang.grading.compare import Comparison, compare, largest, roundoff_zeros, short, sign_turned
 from graphlang.grading.ecf import carried_forward, rounded_forward, rounds, span, zero_read
-from graphlang.grading.quantities import canonical, default_quantities
+from graphlang.grading.quantities import answered, canonical, default_quantities
 from graphlang.grading.report import Item, Report
 from graphlang.grading.rounding import Spans
 from graphlang.limits import Limits
@@ -105,33 +105,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
                                "nothing was graded")
         answers = {}
     refuse_adjoint_clash(prog, result.adjoints is not None)
-    given: dict[str, Any] = {}
-    keys: dict[str, str] = {}  # canonical quantity -> the first key that answered it
-    others: dict[str, list[Any]] = {}  # the other answers to a quantity answered more than once
-    twice: dict[str, str] = {}  # quantities answered under two names with different values
-    unknown = []
-    for key, value in answers.items():
-        if value is None or unanswered(value):  # the template's null (or list of nulls), left as it is: unanswered
-            continue
-        canon = canonical(str(key), prog, prefix)
-        if canon is None:
-            unknown.append(str(key))
-        elif canon in given and not _same(given[canon], value):
-            twice[canon] = f"answered twice with different values (as {keys[canon]!r} and {str(key)!r})"
-            others.setdefault(canon, []).append(value)
-        else:
-            given.setdefault(canon, value)
-            keys.setdefault(canon, str(key))
-    for key, values in getattr(answers, "repeated", {}).items():  # a key a JSON file gives twice
-        canon = canonical(str(key), prog, prefix)
-        for value in values:
-            if value is None or unanswered(value):  # (the template's null left above a filled copy: no answer twice)
-                continue
-            if canon is not None and canon not in given:
-                given[canon], keys[canon] = value, str(key)
-            elif canon is not None and not _same(given[canon], value):
-                twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
-                others.setdefault(canon, []).append(value)
+    given, twice, others, unknown = answered(answers, prog, prefix)
     missing = result.extra.get("no_adjoint", [])
     asked = quantities if quantities else default_quantities(prog, result.adjoints is not None, missing)
     wanted = dict.fromkeys(canonical(q, prog, prefix) or q for q in asked)  # (ordered, and O(1) `in`)
@@ -266,6 +240,13 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if more > 0:
         report.feedback.append(f"... and {more:,} more keys ignored")
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
+    _closing_feedback(report, rounded)
+    return report
+
+
+def _closing_feedback(report: Report, rounded: list[str]) -> None:
+    """What the report says last: answers written as strings, several rounded too far, the first
+    wrong step, and error carried forward."""
     strings = [i.name for i in report.items if "(a string" in i.message]
     wrong = [i for i in report.items if not i.passed and i.message != "no answer"]
     if strings:
@@ -284,7 +265,6 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if any(i.ecf for i in report.items):
         report.feedback.append("Some answers were credited because they follow correctly from your own "
                                "earlier (wrong) values (error carried forward).")
-    return report
 
 
 def _only_rounded(got: Any, want: Any) -> bool:
@@ -313,14 +293,6 @@ def _judged(got: Any, want: Any, cmp: Comparison, scale: float, reveal: bool = T
         return False, ("incorrect: it is the transpose of the value (a matrix written transposed; a derivative "
                        "is laid out as the variable it is taken by: the lecture's denominator layout)")
     return ok, verdict
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Two answers to one quantity that agree (the same number or list, however written)."""
-    x, y = as_numbers(a), as_numbers(b)
-    if x is None or y is None:
-        return type(a) is type(b) and repr(a) == repr(b)
-    return x.shape == y.shape and bool(np.array_equal(x, y))
 
 
 def _near(key: str, value: Any, unanswered: list[str]) -> str:

@@ -4,10 +4,14 @@ and the quantities asked by default."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
 
 from graphlang.engines import interpreter as interp
 from graphlang.grading import tangents
+from graphlang.grading.answerform import as_numbers, unanswered
 from graphlang.language.ast import names
 from graphlang.program import Program
 
@@ -64,3 +68,47 @@ def reaching(prog: Program) -> set[str]:
     g = prog.graph
     needed = g.read_by([g.slot_of[o] for o in prog.outputs])
     return {n for n, slot in g.slot_of.items() if needed[slot]}
+
+
+def answered(answers: Mapping[str, Any], prog: Program, prefix: str
+             ) -> tuple[dict[str, Any], dict[str, str], dict[str, list[Any]], list[str]]:
+    """Each quantity's answer (under any of its names: `g_a`, `dy/da`), the quantities answered twice
+    with different values (why, and the other values), and the keys that name no quantity."""
+    given: dict[str, Any] = {}
+    keys: dict[str, str] = {}  # canonical quantity -> the first key that answered it
+    others: dict[str, list[Any]] = {}  # the other answers to a quantity answered more than once
+    twice: dict[str, str] = {}  # quantities answered under two names with different values
+    unknown = []
+    for key, value in answers.items():
+        if value is None or unanswered(value):  # the template's null (or list of nulls), left as it is: unanswered
+            continue
+        canon = canonical(str(key), prog, prefix)
+        if canon is None:
+            unknown.append(str(key))
+        elif canon in given and not _same(given[canon], value):
+            twice[canon] = f"answered twice with different values (as {keys[canon]!r} and {str(key)!r})"
+            others.setdefault(canon, []).append(value)
+        else:
+            given.setdefault(canon, value)
+            keys.setdefault(canon, str(key))
+    for key, values in getattr(answers, "repeated", {}).items():  # a key a JSON file gives twice
+        canon = canonical(str(key), prog, prefix)
+        for value in values:
+            if value is None or unanswered(value):  # (the template's null left above a filled copy: no answer twice)
+                continue
+            if canon is not None and canon not in given:
+                given[canon], keys[canon] = value, str(key)
+            elif canon is not None and not _same(given[canon], value):
+                twice[canon] = f"answered twice with different values ({str(key)!r} twice in the file)"
+                others.setdefault(canon, []).append(value)
+    return given, twice, others, unknown
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Two answers to one quantity that agree (the same number or list, however written)."""
+    x, y = as_numbers(a), as_numbers(b)
+    if x is None or y is None:
+        return type(a) is type(b) and repr(a) == repr(b)
+    return x.shape == y.shape and bool(np.array_equal(x, y))
+
+
