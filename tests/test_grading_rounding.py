@@ -320,6 +320,58 @@ def test_answers_within_the_comparison_but_no_rounding_carry_no_rounding_credit(
     assert ok.score == ok.max_score, ok.as_text()
 
 
+def test_a_wrong_earlier_answer_widens_no_span_that_rounding_credit_reads():
+    """A red team's 10/10 with ecf off: a = 2.005 for 2 (within 3 figures, no rounding of 2) widened
+    the spans of c and g_a through the steps computed from it, and dy/dx = -0.429 was credited as
+    rounded (5.6 tolerances from the true -0.42614). By hand (numpy below): c = b·z − k from the
+    right b = 3.41 is 3.297 (3.29 is no rounding of it), and dy/dx = g_a·k with g_a ≈ -0.1705 is
+    -0.426 to 3 figures."""
+    ref = "k = 2.5\na = k * x\nb = sin(a) + k\nc = b * z - k\ny = exp(0.3 * c) + a / k\n"
+    x, z, k = 0.8, 1.7, 2.5
+    a = k * x
+    c = (np.sin(a) + k) * z - k
+    g_c = 0.3 * np.exp(0.3 * c)
+    g_a = g_c * z * np.cos(a) + 1 / k
+    assert abs(-0.429 - g_a * k) > 5 * 0.51e-3 and abs(3.29 - c) > 0.51e-2  # (both wrong by themselves)
+    answers = parse_answers(b'{"a": 2.005, "b": 3.41, "c": 3.29, "y": 3.49, "g_y": 0.995, "g_c": 0.806, '
+                            b'"g_b": 1.37, "g_a": -0.171, "dy/dx": -0.429, "dy/dz": 2.75}', "a.json")[0]
+    rep = grade_answers(ref, answers, {"x": x, "z": z}, quantities=list(answers), comparison=C3, ecf=False)
+    failed = {i.name for i in rep.items if not i.passed}
+    assert {"c", "dy/dx"} <= failed, rep.as_text()
+
+
+def test_a_digit_typed_after_the_point_counts_in_the_rounding_an_answer_may_have():
+    """"-4.40" is read as ±0.005, not as the float -4.4's ±0.05: a red team's dy/dx 4 % off passed
+    under a 1 % tolerance as rounded from it (ecf off). Oracle: the lecture's dy/dx by hand at
+    (0.6, 2.2), -2.78346; -2.672 is 4 % off, and the student's own numbers give -2.779."""
+    x, z = 0.6, 2.2
+    a, b = x * z, math.log(x)
+    g_a = math.exp(a) + 1 / b - math.sin(b) / a ** 2
+    g_b = -a / b ** 2 + math.cos(b) / a
+    assert abs(-2.672 / (g_a * z + g_b / x) - 1) > 0.03
+    text = (b'{"a":1.32,"b":-0.5159,"c":-0.489,"d":3.74,"e":-2.58,"f":-0.370,"y":0.789,"g_y":1,"g_f":1,'
+            b'"g_e":1,"g_d":1,"g_c":0.758,"g_b":-4.40,"g_a":2.07,"dy/dx":-2.672,"dy/dz":1.24}')
+    answers = parse_answers(text, "a.json")[0]
+    rep = grade_answers(LECTURE, answers, {"x": x, "z": z}, quantities=list(answers),
+                        comparison=Comparison("relabs", 0.01, 1e-8), ecf=False)
+    assert "dy/dx" in {i.name for i in rep.items if not i.passed}, rep.as_text()
+
+
+def test_a_local_derivative_and_its_term_may_both_be_rounded():
+    """explain prints 1/x = 0.667, and each term is rounded before the sum (README: "and"): dy/dx =
+    4.973·0.7 + (−5.51)·0.667 = 3.48 − 3.68 = −0.200 was refused where either rounding alone
+    passed (a red team's honest student). Oracle: that arithmetic, done here."""
+    assert _sig(_sig(4.973 * 0.7) + _sig(-5.51 * 0.667)) == -0.2
+    text = (b'{"a":1.050,"b":0.405465,"c":0.394,"d":2.8577,"e":2.5896,"f":0.3752,"y":5.8225,"g_y":1,'
+            b'"g_f":1.0000,"g_e":1.000,"g_d":1.000,"g_c":0.9520,"g_b":-5.51,"g_a":4.9730,"dy/dx":-0.200000,'
+            b'"dy/dz":7.46}')
+    answers = parse_answers(text, "a.json")[0]
+    for ecf in (False, True):
+        rep = grade_answers(LECTURE, answers, {"x": 1.5, "z": 0.7}, quantities=list(answers), comparison=C3,
+                            ecf=ecf)
+        assert rep.score == rep.max_score, rep.as_text()
+
+
 def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give():
     """The same find on programs/homework: d = 403 (right: 403.43 to 3 figures) and y = 411 passed as
     "right from your own rounded earlier answers" with ecf off. By hand: y = d + e + f with the

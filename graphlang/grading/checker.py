@@ -29,7 +29,7 @@ from graphlang.grading.compare import Comparison, compare, largest, roundoff_zer
 from graphlang.grading.ecf import carried_forward, rounded_forward, rounds, span, zero_read
 from graphlang.grading.quantities import answered, canonical, default_quantities
 from graphlang.grading.report import Item, Report
-from graphlang.grading.rounding import Spans
+from graphlang.grading.rounding import Spans, typed_half
 from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program, parse
@@ -138,24 +138,28 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     fixed = set(prog.inputs) | {prefix + o for o in prog.outputs}
     # only the answers asked for: an unasked wrong value (a made-up `a`) would make a wrong answer
     # that follows from it "consistent", and an unasked right one is the reference's own value
+    spans = Spans()  # of the answers right or credited: where the student's own unrounded value lies,
+    by_rounding = Spans(spans.typed)  # from any earlier answers (error carried forward) or the right ones only
     for q in order:  # evaluation order: forward values, then adjoints backwards
         if q not in given or q not in wanted or q in fixed or q in twice:
             continue
         if well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
+            if (typed := typed_half(given[q])) is not None:
+                spans.typed[q] = typed
     share = opts.ecf_credit(ecf)  # of a carried-forward step's points
     moved = prog.graph.reached_from(range(len(prog.inputs)))  # constants: public, in the program's text
     public = frozenset(fixed | {n for n in prog.names if not moved[prog.graph.slot_of[n]]})
     credited: set[str] = set()  # passed, or credited by error carried forward
     rounded: list[str] = []  # wrong only in their rounding
     right: set[str] = set()  # passed on their own
-    spans = Spans()  # of the answers right or credited: where the student's own unrounded value lies
 
     def of(n: str) -> Comparison:
         return how.get(n, default_how)
 
     def keep(q: str, true: Any = None) -> None:  # (its span, worked out when a later step asks)
-        spans[q] = partial(span, q, prog, adj, env, student, right, of, spans, true)
+        spans[q] = partial(span, q, prog, adj, env, student, right, of, spans, true, every=True)
+        by_rounding[q] = partial(span, q, prog, adj, env, student, right, of, by_rounding, true, every=False)
     # of the whole computation (values, adjoints): what a roundoff of 0 is small beside
     scale = largest(v for k, v in env.items() if k not in asked_tangents)
     if not show_expected:  # hidden: of what the student has, the inputs and their own right answers
@@ -180,7 +184,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
         if ok:
             item.passed, item.score = True, item.max_score
             credited.add(q)
-            if q not in student or rounds(q, prog, adj, env, student, right, of, spans, env.get(q)):
+            if q not in student or rounds(q, prog, adj, env, student, right, of, by_rounding, env.get(q)):
                 right.add(q)  # (else within the comparison but no rounding: an error to carry, if any)
             if q in student:
                 keep(q, env.get(q))
@@ -193,10 +197,10 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             return carried_forward(q, prog, adj, env, student, given[q], cmp, by, scale, right,
                                    hidden=not show_expected, fixed=public, cmp_of=of, spans=spans, short=short_of)
         if not why and not short_of and q in student and rounded_forward(q, prog, adj, env, student, given[q], cmp,
-                                                                         right, of, scale, spans):
+                                                                         right, of, scale, by_rounding):
             item.passed, item.score = True, item.max_score  # (rounding is no error: whatever `ecf` says)
             credited.add(q)
-            if rounds(q, prog, adj, env, student, right, of, spans):
+            if rounds(q, prog, adj, env, student, right, of, by_rounding):
                 right.add(q)
             keep(q)
             item.message = "right from your own rounded earlier answers"

@@ -12,7 +12,7 @@ import numpy as np
 
 from graphlang.grading import tangents
 from graphlang.grading.compare import ROUNDOFF, STEP_ERRORS, Comparison, compare, sign_turned
-from graphlang.grading.rounding import Span, half_unit, rounding_range, slack_of, written_exactly
+from graphlang.grading.rounding import Span, Spans, half_unit, rounding_range, slack_of, written_exactly
 from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
@@ -140,16 +140,19 @@ def rounded_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
 
 
 def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
-         right: set[str], cmp_of: Callable[[str], Comparison], spans: dict[str, Span], true: Any = None) -> Span:
+         right: set[str], cmp_of: Callable[[str], Comparison], spans: dict[str, Span], true: Any = None,
+         every: bool = True) -> Span:
     """Where the student's own unrounded value of `q` lies: within the rounding of the digits they
     wrote (half a unit of the last, at most what its comparison allows), between what they wrote and
     what they can have computed it from — the true value (an answer right by itself) or the step from
     their own earlier answers' spans. Each credited step moved its successors by a whole rounding
     on top of its own (e = 0.363 from a = 0.462 ± 0.0005 where a is 0.462117, then g_e = e = 0.364,
-    g_a = 0.365, ...: a TA's 8/8 for five wrong answers, ecf off)."""
+    g_a = 0.365, ...: a TA's 8/8 for five wrong answers, ecf off). `every`: the steps from any earlier
+    answers (error carried forward), else from the right ones only (rounding's credit: a span widened
+    by a wrong a = 2.005 credited a gradient 5.6 tolerances off as rounded, a red team's find)."""
     v = np.asarray(student[q], dtype=np.float64)
-    h = np.minimum(half_unit(v), cmp_of(q).allowance(v))
-    found = list(_sources(q, prog, adj, env, student, right, cmp_of, spans, true, every=True))
+    h = np.minimum(_half(spans, q, v), cmp_of(q).allowance(v))
+    found = list(_sources(q, prog, adj, env, student, right, cmp_of, spans, true, every))
     if not found:  # (no way to compute it from their answers: anywhere its digits round from)
         return v - h, v + h
     lo = np.minimum.reduce([v, *(a for a, _ in found)])
@@ -165,7 +168,8 @@ def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], st
     figures' comparison, but 6 rounds to no 6.0051: each step from such answers moved by a whole
     comparison more (d = 406.0 for 403.4, then dy/dx = 1228.9 for 1208.4: a red team's 17/17, ecf off)."""
     v, cmp = np.asarray(student[q], dtype=np.float64), cmp_of(q)
-    h = np.where(v == 0, cmp.allowance(v), np.minimum(half_unit(v), cmp.allowance(v)))  # (a 0 written for
+    half = _half(spans, q, v)
+    h = np.where(half == 0, cmp.allowance(v), np.minimum(half, cmp.allowance(v)))  # (a 0 written for
     h = h * (1 + 1e-9)  # 0.00026 to 3 decimals: the comparison says how far); ×: a rounding's own roundoff
     reached = np.zeros(v.shape, dtype=bool)
     for lo, hi in _sources(q, prog, adj, env, student, right, cmp_of, spans, true, every=False):
@@ -173,6 +177,10 @@ def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], st
         if reached.all():  # (the true value first: most answers stop there)
             return True
     return False
+
+
+def _half(spans: dict[str, Span], q: str, v: np.ndarray) -> np.ndarray:
+    return spans.half(q, v) if isinstance(spans, Spans) else half_unit(v)
 
 
 def _sources(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
@@ -213,7 +221,10 @@ def _range(q: str, step: list[Any], forward: dict[str, Any], env: dict[str, Any]
     used = {n for e in step for n in names(e)}
     if not any(n in student for n in used) or not every and any(n in student and n not in right for n in used):
         return None
-    mixed = {**env, **student, q: env[q]}
+    # the student's right answers (`every`: all of them), the true values elsewhere: a local derivative
+    # rounded as explain prints it is rounded where the step is computed (cos(k·x) of a wrong a = 2.005
+    # rewritten as its definition, not cos(2.005): a red team's 0.0004 of a gradient that no one had)
+    mixed = {**env, **{n: v for n, v in student.items() if every or n in right}, q: env[q]}
     try:
         with quiet_floats():
             terms = [np.asarray(value_of(e, mixed), dtype=np.float64) for e in step]

@@ -21,10 +21,17 @@ class Spans(dict[str, Any]):
     """Each answer's `span`, worked out when a later step first asks (most answer files never do),
     those judged before it first, in order: no recursion, and each worked out once."""
 
-    def __init__(self) -> None:
+    def __init__(self, typed: dict[str, np.ndarray] | None = None) -> None:
         super().__init__()
         self._queue: list[str] = []  # the names whose span waits, in the order they were judged
         self._next = 0
+        self.typed = {} if typed is None else typed  # half a unit in the last digit typed, where known
+
+    def half(self, name: str, v: np.ndarray) -> np.ndarray:
+        """Half a unit in the last digit of answer `name` as typed ("-4.40": 0.005, which the float
+        -4.4 reads as 0.05: a red team's 4 % off passed under a 1 % tolerance), else as its float shows."""
+        typed = self.typed.get(name)
+        return typed if typed is not None and typed.shape == np.shape(v) else half_unit(v)
 
     def __setitem__(self, name: str, value: Any) -> None:
         super().__setitem__(name, value)
@@ -62,7 +69,8 @@ def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tup
         for k, (e, t) in enumerate(zip(step, terms)):
             ways = [_rounding_of_local(k, e, t, env, cmp, locals_)]
             ways += [_rounding_of_local(k, e, t, true, cmp, locals_)] if true is not None else []
-            ways += [_round_as(t, cmp) - t] if len(terms) > 1 else []  # (each term rounded, then summed)
+            if len(terms) > 1:  # each term rounded, then summed: alone, or after its local derivative was
+                ways += [_round_as(t + w, cmp) - t for w in ways] + [_round_as(t, cmp) - t]  # (both: a red team)
             down, up = down + np.maximum(0.0, -np.minimum.reduce(ways)), up + np.maximum(0.0, np.maximum.reduce(ways))
         return down, up
     return moves
@@ -133,7 +141,7 @@ def rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, An
         # a is 0.0110 rounds ±0.0005, which the true value's 3 figures capped at ±0.00005; and a
         # wrong b = 0.001 to one figure beside a true 0.693 moved ±0.0005, ±50 %, under the true
         # value's cap — and the cap's size told a probing student the hidden value's decade)
-        half = np.minimum(half_unit(v), cmp_of(n).allowance(v))
+        half = np.minimum(half_unit(v) if not isinstance(spans, Spans) else spans.half(n, v), cmp_of(n).allowance(v))
         if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
             half = np.where(written_exactly(v, t), 0.0, half)
         lo, hi = spans[n] if spans is not None and n in spans and np.shape(spans[n][0]) == v.shape \
@@ -200,6 +208,22 @@ def written_exactly(v: np.ndarray, true: Any) -> np.ndarray:
         return np.zeros(np.shape(v), dtype=bool)
     with quiet_floats():
         return np.asarray(np.abs(v - t) <= 1e-12 * np.abs(t))
+
+
+def typed_half(answer: Any) -> np.ndarray | None:
+    """Half a unit in the last digit of each element as the student typed it (a JSON number keeps its
+    text: "4.40", "400", "0.000"), or None where some element's text is not known. A whole number
+    with ".0" is read as the whole number ("404.0": ±0.5, as Python's json.dumps writes 404)."""
+    leaves = list(np.asarray(answer, dtype=object).ravel()) if isinstance(answer, list) else [answer]
+    texts = [str(t) for leaf in leaves if (t := getattr(leaf, "text", None)) is not None]
+    if not texts or len(texts) < len(leaves):
+        return None
+    try:
+        units = [0.5 * 10.0 ** int(Decimal(t.removesuffix(".0") if t.endswith(".0") and "e" not in t.lower()
+                                           else t).as_tuple().exponent) for t in texts]
+    except (ArithmeticError, ValueError, TypeError):
+        return None
+    return np.asarray(units, dtype=np.float64).reshape(np.shape(np.asarray(answer, dtype=np.float64)))
 
 
 def half_unit(v: np.ndarray) -> np.ndarray:
