@@ -372,6 +372,23 @@ def test_a_local_derivative_and_its_term_may_both_be_rounded():
         assert rep.score == rep.max_score, rep.as_text()
 
 
+@pytest.mark.parametrize("ecf", [False, True])
+def test_a_student_who_cuts_off_instead_of_rounding_keeps_the_credit(ecf):
+    """A reviewer's find: answers cut off to 4 figures (0.4356 for cos(1.12) = 0.43568), each step
+    from the previous ones, lost y's credit once an answer had to round from what the student could
+    compute. Oracle: the student's arithmetic, done here with the same cut-offs."""
+    x, z = 1.12, 1.41
+    answers = {"b": 0.4356, "c": 0.1737, "e": -0.9463, "d": 1.728, "y": 0.7817}
+    steps = {"b": lambda a: math.cos(x), "c": lambda a: math.log(a["b"] ** 2 + 1), "e": lambda a: a["c"] - x,
+             "d": lambda a: math.sqrt(z * z + 1), "y": lambda a: a["e"] + a["d"]}
+    for q, step in steps.items():  # each written value cut off (toward 0) from the step on the ones before
+        exact, unit = step(answers), 10.0 ** (math.floor(math.log10(abs(answers[q]))) - 3)
+        assert 0 <= (exact - answers[q]) * math.copysign(1, exact) < unit, q
+    ref = "b = cos(x)\nc = ln(b * b + 1)\ne = c - x\nd = sqrt(z * z + 1)\ny = e + d\n"
+    rep = grade_answers(ref, answers, {"x": x, "z": z}, quantities=list(answers), comparison=C3, ecf=ecf)
+    assert rep.score == rep.max_score and not any(i.ecf for i in rep.items), rep.as_text()
+
+
 def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give():
     """The same find on programs/homework: d = 403 (right: 403.43 to 3 figures) and y = 411 passed as
     "right from your own rounded earlier answers" with ecf off. By hand: y = d + e + f with the

@@ -166,10 +166,14 @@ def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], st
     computed (the true value, or the step from their own right earlier answers): only then is the
     answer a rounded one that later steps may be computed from. a = 6.0051 for 6 is within 3
     figures' comparison, but 6 rounds to no 6.0051: each step from such answers moved by a whole
-    comparison more (d = 406.0 for 403.4, then dy/dx = 1228.9 for 1208.4: a red team's 17/17, ecf off)."""
+    comparison more (d = 406.0 for 403.4, then dy/dx = 1228.9 for 1208.4: a red team's 17/17, ecf off).
+    Rounded or cut off: within a whole unit of the last digit written (0.4356 for 0.43568, as the
+    comparison's "close" also takes a cut-off answer: a reviewer's honest truncating student)."""
     v, cmp = np.asarray(student[q], dtype=np.float64), cmp_of(q)
+    if true is not None and np.shape(true) == v.shape and np.array_equal(v, true):
+        return True  # (the exact value, without working out its digits: a 500 × 500 answer took 0.6 s)
     half = _half(spans, q, v)
-    h = np.where(half == 0, cmp.allowance(v), np.minimum(half, cmp.allowance(v)))  # (a 0 written for
+    h = np.where(half == 0, cmp.allowance(v), np.minimum(2 * half, cmp.allowance(v)))  # (a 0 written for
     h = h * (1 + 1e-9)  # 0.00026 to 3 decimals: the comparison says how far); ×: a rounding's own roundoff
     reached = np.zeros(v.shape, dtype=bool)
     for lo, hi in _sources(q, prog, adj, env, student, right, cmp_of, spans, true, every=False):

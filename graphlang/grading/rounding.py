@@ -66,18 +66,18 @@ def slack_of(q: str, forward: dict[str, Any], cmp: Comparison, locals_: list[tup
     def moves(step: list[Any], terms: list[Any], env: dict[str, Any]) -> tuple[Any, Any]:
         down: Any = 0.0
         up: Any = 0.0
-        for k, (e, t) in enumerate(zip(step, terms)):
-            ways = [_rounding_of_local(k, e, t, env, cmp, locals_)]
-            ways += [_rounding_of_local(k, e, t, true, cmp, locals_)] if true is not None else []
+        for k, (e, t) in enumerate(zip(step, terms)):  # (rounded, or cut off: the figures asked, either way)
+            ways = [_rounding_of_local(k, e, t, at, cmp, locals_, cut) for at in (env, true) if at is not None
+                    for cut in (False, True)]
             if len(terms) > 1:  # each term rounded, then summed: alone, or after its local derivative was
-                ways += [_round_as(t + w, cmp) - t for w in ways] + [_round_as(t, cmp) - t]  # (both: a red team)
+                ways += [_round_as(t + w, cmp, cut) - t for w in [0.0, *ways] for cut in (False, True)]  # (both)
             down, up = down + np.maximum(0.0, -np.minimum.reduce(ways)), up + np.maximum(0.0, np.maximum.reduce(ways))
         return down, up
     return moves
 
 
 def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cmp: Comparison,
-                       locals_: list[tuple[str, Any]] | None) -> np.ndarray:
+                       locals_: list[tuple[str, Any]] | None, cut: bool = False) -> np.ndarray:
     """How far the k-th chain-rule term g_c·∂c/∂a (forward mode: ∂a/∂u·du/dx) moves when its local
     derivative is rounded as asked, as explain prints it (g_f·(1/a) with 1/a = 0.167 for 1/6):
     g_c·(round(p) − p) per element, signed. Not a blanket share of the term: an exact local derivative
@@ -90,12 +90,12 @@ def _rounding_of_local(k: int, e: Any, term: np.ndarray, env: dict[str, Any], cm
             if found is not None and found[1] is not None:
                 carried, local = found
                 p = np.asarray(value_of(local, env), dtype=np.float64)
-                moved = np.asarray(env[carried], dtype=np.float64) * (_round_as(p, cmp) - p)
+                moved = np.asarray(env[carried], dtype=np.float64) * (_round_as(p, cmp, cut) - p)
                 if moved.shape == term.shape:
                     return moved
     except STEP_ERRORS:
         pass
-    return _round_as(term, cmp) - term
+    return _round_as(term, cmp, cut) - term
 
 
 def _tangent_factors(e: Any) -> tuple[str, Any] | None:
@@ -107,18 +107,17 @@ def _tangent_factors(e: Any) -> tuple[str, Any] | None:
     return (str(body.args[seeds[0]].attr), body.args[1 - seeds[0]]) if len(seeds) == 1 else None
 
 
-def _round_as(v: np.ndarray, cmp: Comparison) -> np.ndarray:
-    """`v` rounded as the comparison asks answers to be: to its significant figures or decimals."""
-    return _round_figures(v, cmp.digits) if cmp.kind == "sigfig" else np.round(np.asarray(v, dtype=np.float64),
-                                                                                cmp.digits)
-
-
-def _round_figures(v: np.ndarray, digits: int) -> np.ndarray:
+def _round_as(v: np.ndarray, cmp: Comparison, cut: bool = False) -> np.ndarray:
+    """`v` rounded as the comparison asks answers to be: to its significant figures or decimals
+    (`cut`: cut off there, as a student who truncates writes it)."""
+    how = np.trunc if cut else np.round
     v = np.asarray(v, dtype=np.float64)
     with np.errstate(all="ignore"):
+        if cmp.kind != "sigfig":
+            return how(v * 10.0 ** cmp.digits) / 10.0 ** cmp.digits if cut else np.round(v, cmp.digits)
         mag = np.floor(np.log10(np.where(v == 0, 1.0, np.abs(v))))
-        scale = 10.0 ** (digits - 1 - mag)
-        return np.where(v == 0, 0.0, np.round(v * scale) / scale)
+        scale = 10.0 ** (cmp.digits - 1 - mag)
+        return np.where(v == 0, 0.0, how(v * scale) / scale)
 
 
 
