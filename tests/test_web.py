@@ -109,6 +109,10 @@ def test_api_options_of_grad_and_tangents(client, write):
     for extra, ran in cases:
         resp = client.post("/api/run", json={"program": LECTURE, "at": "x=2,z=3", **extra})
         assert json.loads(resp.text) == json.loads(ran.out), extra
+    vector = "input v[3], t\ns = sum(v * v * t) + v[0] * t\n"  # no direction: the first input's first number,
+    ran = run_cli("tangents", write(vector), "--strict", "--json", "--at", "v=[1,2,3],t=2")  # as the CLI's
+    resp = client.post("/api/run", json={"program": vector, "at": "v=[1,2,3],t=2", "direction": {}})
+    assert json.loads(resp.text) == json.loads(ran.out) and json.loads(ran.out)["tangents"]["s"] == 6.0  # 2·v₀·t + t
 
 
 def test_api_at_as_an_object_is_the_at_file(client, write, tmp_path):

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import numpy as np
 import typer
 
 from graphlang.cli.bodies import hessian_command
@@ -20,6 +19,7 @@ from graphlang.cli.options import (
 )
 from graphlang.cli.session import grad_command, run_command
 from graphlang.errors import GraphlangError, no_inputs
+from graphlang.ir.bind import unit_seed
 from graphlang.language.atvalues import parse_at
 from graphlang.present import jsonout
 from graphlang.present.textviews import tangent_parts
@@ -67,7 +67,7 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
         prog, vals = s.load_with_values(strict, limit, at, at_file, shown=True)
         if not prog.inputs:  # (a direction of no inputs, "along the direction :")
             raise no_inputs()
-        seed = parse_at(direction) if direction else first_number(prog, vals)
+        seed = parse_at(direction) if direction else unit_seed(prog.graph, prog.bind(vals)[1], prog.inputs[0])
         tans = prog.tangents(vals, seed)
         if as_json:
             print(jsonout.dumps(jsonout.tangents(seed, tans, prog.limits)))
@@ -75,18 +75,6 @@ def tangents(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # 
             s.show(tangent_parts(prog, tans, seed))
         s.notes(prog, vals)
     guarded(s, body)
-
-
-def first_number(prog: Any, vals: dict[str, Any]) -> dict[str, Any]:
-    """The default direction: the first input's first number (ẋ = 1, as explain's first tangent pass;
-    a vector input's every element at 1 summed ∂s/∂v[i] where ∂s/∂v[0] was read)."""
-    first = prog.inputs[0]
-    shape = prog.bind(vals)[1][prog.graph.inputs.index(first)]
-    if not shape:
-        return {first: 1.0}
-    seed = np.zeros(shape)
-    seed.flat[0] = 1.0
-    return {first: seed}
 
 
 def hessian(program: ProgramArg, at: AtOpt = [], at_file: AtFileOpt = None,  # noqa: B006

@@ -275,3 +275,14 @@ def direction_seeds(graph: Any, shapes: list[Any], direction: Any, limits: Limit
         if np.any(arr):  # (a direction of 0: that input held fixed, its partials not evaluated: x ^ z along
             seeds[k] = np.broadcast_to(arr, shapes[k]).copy()  # x=1, z=0 at x < 0, where ∂/∂z has no value)
     return seeds
+
+
+def unit_seed(graph: Any, shapes: list[Any], name: str) -> dict[str, Any]:
+    """The direction ẋ = 1 for an input's first number, 0 elsewhere (the lecture's seed: a vector
+    input's every element at 1 summed the ∂s/∂v[i], where ∂s/∂v[0] is read)."""
+    shape = shapes[graph.inputs.index(name)]
+    if not shape:
+        return {name: 1.0}
+    seed = np.zeros(shape)
+    seed.flat[0] = 1.0
+    return {name: seed}

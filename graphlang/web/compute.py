@@ -16,6 +16,7 @@ from typing import Any
 
 from graphlang import gradcheck as gc
 from graphlang.errors import GraphlangError
+from graphlang.ir.bind import unit_seed
 from graphlang.language.atvalues import (
     MAX_AT_DEPTH,
     TOO_SMALL_HINT,
@@ -133,7 +134,8 @@ def run(req: dict[str, Any], limits: Limits = LIMITS, loaded: Program | None = N
     if direction is not None:  # grad --direction: forward mode's table of tangents
         prog = loaded or load(req["program"], limits)
         vals = values(req.get("at"))
-        seed = values(direction, "direction") or ({prog.inputs[0]: 1.0} if prog.inputs else {})
+        seed = values(direction, "direction") or (unit_seed(prog.graph, prog.bind(vals)[1], prog.inputs[0])
+                                                  if prog.inputs else {})
         return jsonout.tangents(seed, prog.tangents(vals, seed))
     if method is None:  # `run`: wrt and epsilon are grad's options (ignored, "wrt": "q" answered 200)
         if names is not None or eps is not None:
@@ -247,8 +249,15 @@ def lesson(req: dict[str, Any], precompute: bool = False, limits: Limits = LIMIT
                                  hint="use smaller tensors for a lesson page, or raise the limit with "
                                       "--limit max_json_numbers=N")
         out["methods"] = {m: guarded(run, {**req, "method": m}, limits, prog)[0] for m in METHODS}
-        out["directions"] = {n: guarded(run, {**req, "direction": {n: 1.0}}, limits, prog)[0] for n in prog.inputs}
+        shapes = prog.bind(vals)[1]  # (each input's first number: as the CLI's tangents)
+        out["directions"] = {n: guarded(run, {**req, "direction": _listed(unit_seed(prog.graph, shapes, n))}, limits,
+                                        prog)[0] for n in prog.inputs}
     return out
+
+
+def _listed(seed: dict[str, Any]) -> dict[str, Any]:
+    """A direction as a request gives it (lists, not arrays)."""
+    return {k: v.tolist() if hasattr(v, "tolist") else v for k, v in seed.items()}
 
 
 def _count(obj: Any, cap: float = math.inf) -> int:
