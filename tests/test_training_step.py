@@ -145,3 +145,21 @@ def test_training_without_a_compiled_step_gives_the_same_parameters_one_example_
         runs.append(t.params)
     for k in P0:
         np.testing.assert_array_equal(runs[0][k], runs[1][k], err_msg=k)
+
+
+def test_an_update_past_float64_is_said_as_such_whether_or_not_the_step_compiled():
+    """A reviewer's find: seeded with lr, the interpreter reported lr·∇ = 2e310 as a derivative
+    overflow ("computing the derivative of '*' … overflows") where the true derivative, 2e300, is
+    finite; the compiled step said "the update of the parameter w overflows". Oracle: the compiled
+    run's own message, and 2·r·x = 2e300 by hand."""
+    program = graphlang.parse(SCALAR)
+    d = Dataset({"x": np.array([1e150]), "y": np.array([0.0])}, 1)
+    said = []
+    for compiled in (True, False):
+        t = Trainer(program, {"w": np.float64(1.0), "b": np.float64(0.0)}, lr=1e10, batch=1, seed=1)
+        if not compiled:
+            t._plans = {False: None, True: None}
+        with pytest.raises(graphlang.GraphlangError) as info:
+            t.fit(d, epochs=1)
+        said.append(info.value.message)
+    assert said[0] == said[1] and "the update of the parameter w overflows" in said[0]

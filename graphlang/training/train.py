@@ -162,11 +162,16 @@ class Trainer:
                 return loss, dict(zip(self._names, grads)), 1.0
             except (ArithmeticError, ValueError, TypeError):
                 pass
-        factor = 1.0 if plan is None else self.lr
-        seed = lr_seed if plan is None else Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
         vals = interp.forward(g, arrays, batched=batched)
+        if plan is None:
+            try:  # (an lr·∇ past float64 is said below, as the update's overflow)
+                adj = interp.reverse(g, shapes, vals, {self.out: lr_seed}, self.live, batched=batched)
+                return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, 1.0
+            except GraphlangError:
+                pass
+        seed = Batch(np.full(n, 1.0 / n)) if batched else np.float64(1.0)
         adj = interp.reverse(g, shapes, vals, {self.out: seed}, self.live, batched=batched)
-        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, factor
+        return vals[self.out], {n: adj[g.slot_of[n]] for n in self.program.params}, self.lr
 
     def step(self, data: Dataset, idx: np.ndarray | int) -> float:
         """One SGD update on the examples `idx`; returns their mean loss.
