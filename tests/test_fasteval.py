@@ -231,3 +231,27 @@ def test_any_mapping_of_inputs_gives_the_dicts_answer_compiled():
         assert r.values == first.values and r.adjoints == first.adjoints and prog.forward(values) == first.values
         assert prog.gradient(values) == first.gradient
     assert prog._fast_evaluate.floats(collections.OrderedDict(at), prog.limits) is not None
+
+
+def test_a_plan_that_fails_to_build_is_a_bug_the_suite_sees_and_users_never_do(monkeypatch):
+    """compile_refused: a plan that fails for a reason other than its size (a KeyError in code
+    generation) raises under GRAPHLANG_STRICT_COMPILE, which the suite sets, and is interpreted
+    otherwise (the same numbers, by the interpreter: the oracle here is a fresh program's first call)."""
+    import graphlang
+    from graphlang.engines import fasteval
+
+    def broken(*args, **kwargs):
+        raise KeyError("a bug in code generation")
+    monkeypatch.setattr(fasteval, "scalar_function", broken)
+    want = graphlang.parse("y = x * x + sin(x)").evaluate({"x": 0.5}).value
+    prog = graphlang.parse("y = x * x + sin(x)")
+    with pytest.raises(KeyError):
+        for _ in range(200):
+            prog.evaluate({"x": 0.5})
+    monkeypatch.delenv("GRAPHLANG_STRICT_COMPILE")
+    quiet = graphlang.parse("y = x * x + sin(x)")
+    assert all(quiet.evaluate({"x": 0.5}).value == want for _ in range(200))
+    monkeypatch.setattr(fasteval, "scalar_function", lambda *a, **k: (_ for _ in ()).throw(MemoryError()))
+    monkeypatch.setenv("GRAPHLANG_STRICT_COMPILE", "1")
+    big = graphlang.parse("y = x * x + sin(x)")  # too big to compile: never a bug
+    assert all(big.evaluate({"x": 0.5}).value == want for _ in range(200))
