@@ -110,5 +110,3 @@ def _same(a: Any, b: Any) -> bool:
     if x is None or y is None:
         return type(a) is type(b) and repr(a) == repr(b)
     return x.shape == y.shape and bool(np.array_equal(x, y))
-
-

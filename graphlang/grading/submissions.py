@@ -1,5 +1,5 @@
-"""Batch grading: a pool of worker processes (grading/pool.py), each submission under its own time
-and memory limit.
+"""Grading submissions in worker processes (grading/pool.py), each under its own time and memory
+limit: a folder (a batch), or one program (`check --submission`, graded as a batch grades it).
 
 Every entry of the folder gets a row: a regular `.cg` or `.json` file is graded; anything else (a
 symbolic link, which is never followed, a directory, a FIFO, a device, another suffix) gets a
