@@ -389,6 +389,23 @@ def test_a_student_who_cuts_off_instead_of_rounding_keeps_the_credit(ecf):
     assert rep.score == rep.max_score and not any(i.ecf for i in rep.items), rep.as_text()
 
 
+@pytest.mark.parametrize("comparison, padded, plain", [
+    (Comparison("decdig", digits=2), '"g_a": 1.290000, "dy/dx": 0.8127', '"g_a": 1.29, "dy/dx": 0.8127'),
+    (Comparison("sigfig", digits=3), '"g_a": 1.29000, "dy/dx": 0.8127', '"g_a": 1.29, "dy/dx": 0.8127')])
+def test_zeros_typed_past_the_precision_asked_change_no_grade(comparison, padded, plain):
+    """Zeros typed past the figures asked are padding ("1.290000" to 2 decimals is 1.29): reading them
+    as precision took an honest student's rounding credit (a harness of honest students: dy/dx lost)."""
+    ref = "a = tanh(x)\nb = tanh(a * z + 0.5)\nc = tanh(2 * b - a)\ny = c * b\n"
+    head = '{"a": 0.604, "b": -0.27771, "c": -0.8209, "y": 0.2280, "g_y": 1, "g_c": -0.2800, "g_b": -1.003574, '
+    grades = []
+    for tail in (padded, plain):
+        answers = parse_answers((head + tail + ', "dy/dz": -0.56200}').encode(), "a.json")[0]
+        rep = grade_answers(ref, answers, {"x": 0.7, "z": -1.3}, quantities=list(answers), comparison=comparison,
+                            ecf=False)
+        grades.append([(i.name, i.passed) for i in rep.items])
+    assert grades[0] == grades[1]
+
+
 def test_the_shipped_assignment_does_not_credit_a_sum_its_own_terms_cannot_give():
     """The same find on programs/homework: d = 403 (right: 403.43 to 3 figures) and y = 411 passed as
     "right from your own rounded earlier answers" with ecf off. By hand: y = d + e + f with the

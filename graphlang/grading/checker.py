@@ -145,7 +145,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
             continue
         if well_formed(given[q], reference_values[q]):  # usable for error carried forward
             student[q] = np.asarray(given[q], dtype=np.float64)
-            if (typed := typed_half(given[q])) is not None:
+            if (typed := typed_half(given[q], how.get(q, default_how))) is not None:
                 spans.typed[q] = typed
     share = opts.ecf_credit(ecf)  # of a carried-forward step's points
     moved = prog.graph.reached_from(range(len(prog.inputs)))  # constants: public, in the program's text

@@ -209,20 +209,31 @@ def written_exactly(v: np.ndarray, true: Any) -> np.ndarray:
         return np.asarray(np.abs(v - t) <= 1e-12 * np.abs(t))
 
 
-def typed_half(answer: Any) -> np.ndarray | None:
+def typed_half(answer: Any, cmp: Comparison) -> np.ndarray | None:
     """Half a unit in the last digit of each element as the student typed it (a JSON number keeps its
-    text: "4.40", "400", "0.000"), or None where some element's text is not known. A whole number
-    with ".0" is read as the whole number ("404.0": ±0.5, as Python's json.dumps writes 404)."""
+    text), the zeros past the precision the comparison asks read as padding: "-4.40" to 3 figures is
+    ±0.005 (the float -4.4's ±0.05 let a dy/dx 4 % off pass under a 1 % tolerance: a red team's find),
+    "1.290000" to 2 decimals ±0.005 (an honest student's padding), "404.0" to 3 figures ±0.5. None
+    where some element's text is not known."""
     leaves = list(np.asarray(answer, dtype=object).ravel()) if isinstance(answer, list) else [answer]
     texts = [str(t) for leaf in leaves if (t := getattr(leaf, "text", None)) is not None]
     if not texts or len(texts) < len(leaves):
         return None
     try:
-        units = [0.5 * 10.0 ** int(Decimal(t.removesuffix(".0") if t.endswith(".0") and "e" not in t.lower()
-                                           else t).as_tuple().exponent) for t in texts]
+        units = [0.5 * 10.0 ** _last_digit(Decimal(t), cmp) for t in texts]
     except (ArithmeticError, ValueError, TypeError):
         return None
     return np.asarray(units, dtype=np.float64).reshape(np.shape(np.asarray(answer, dtype=np.float64)))
+
+
+def _last_digit(d: Decimal, cmp: Comparison) -> int:
+    """The exponent of the last digit typed that the comparison's precision does not make padding."""
+    exp = int(d.as_tuple().exponent)
+    if d == 0:  # (a 0 rounds whatever the comparison lets pass: the cap on the half-unit decides)
+        return 99
+    keep = -cmp.digits if cmp.kind == "decdig" else d.adjusted() - (cmp.figures() or 1) + 1  # (the last asked)
+    shortest = int(d.normalize().as_tuple().exponent)  # (without its trailing zeros)
+    return max(exp, min(keep, shortest))
 
 
 def half_unit(v: np.ndarray) -> np.ndarray:
