@@ -146,12 +146,10 @@ class Trainer:
 
     def _gradients(self, arrays: list[Any], shapes: list[Any], n: int, batched: bool
                    ) -> tuple[Any, dict[str, Any], float]:
-        """Loss, the parameters' gradients (of the mean loss over the n examples) and the factor
-        that turns them into the update: the compiled step, seeded with lr, gives lr·∇ (factor 1;
-        its arrays may live in the step's buffers: use them before the next step). If it fails,
-        the interpreter (which locates errors) gives ∇ itself (factor lr), so that an update that
-        overflows is reported as such, not as a derivative. Where nothing compiled (a plan past
-        the memory limit), the interpreter is seeded as the plan is: the same bits either way."""
+        """Loss, the parameters' gradients (of the mean loss over the n examples) and the factor to
+        the update: the compiled step (or, nothing compiled, the interpreter: the same bits) seeded
+        with lr gives lr·∇ (factor 1; a step's arrays may be its buffers: use them before the next);
+        where that fails, ∇ itself (factor lr), so that an update that overflows is said to."""
         g = self.program.graph
         plan = self._plan(shapes, batched)
         lr_seed = Batch(np.full(n, self.lr / n)) if batched else np.float64(self.lr)
