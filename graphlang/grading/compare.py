@@ -160,7 +160,7 @@ def compare(got: np.ndarray, want: Any, how: Comparison, reveal: bool = True, wr
 def too_few_figures(typed: Any, how: Comparison, as_typed: bool = False) -> bool:
     """Fewer significant figures (decdig: decimals) written than the comparison asks, on some element;
     `as_typed`: only where every element's text is known (a Python float 50.0 may have been typed 50.0)."""
-    if as_typed and not all(getattr(leaf, "text", None) is not None for leaf in _leaves(typed)):
+    if as_typed and not all(getattr(leaf, "text", None) is not None for leaf in leaves(typed)):
         return False
     asked, given = how.figures(), figures_given(typed)
     if how.kind == "decdig":  # (digits after the point, as written: 0.895 where 4 are asked; a TA's find)
@@ -172,7 +172,7 @@ def decimals_given(got: Any) -> int | None:
     """The fewest digits after the decimal point among an answer's elements as written (0.895 has 3,
     a JSON 1.50 2, 7 none); None when an element's text is not known or is in e-notation."""
     counts = []
-    for leaf in _leaves(got):
+    for leaf in leaves(got):
         text = getattr(leaf, "text", None)
         if text is None and not isinstance(leaf, int) or text is not None and "e" in text.lower():
             return None
@@ -204,7 +204,7 @@ def _nested(a: np.ndarray) -> str:
 def _short_figures(got: Any) -> str:
     """The answer as it was read (as typed where the answers file kept the text: 0.640): its first
     elements and, past them, the first with the fewest figures (a TA's find: `-0.0033` was behind "…")."""
-    flat = _leaves(got)
+    flat = leaves(got)
 
     def typed(v: Any) -> str:
         return getattr(v, "text", None) or literal(float(v))  # (a JSON 7: 7, not 7.0)
@@ -224,7 +224,7 @@ def figures_given(got: Any) -> int | None:
     """The fewest significant figures among an answer's nonzero elements as written (600 has 3,
     0.0012 has 2, a JSON 1.00 3); None when every element is 0 or not finite."""
     counts = []
-    for leaf in _leaves(got):
+    for leaf in leaves(got):
         v = float(leaf)
         if v == 0 or not math.isfinite(v):
             continue
@@ -239,10 +239,10 @@ def figures_given(got: Any) -> int | None:
     return min(counts) if counts else None
 
 
-def _leaves(got: Any) -> list[Any]:
+def leaves(got: Any) -> list[Any]:
     """The numbers of a (nested) answer in row-major order, as parsed (a `Written` keeps its text)."""
     if isinstance(got, (list, tuple)):
-        return [leaf for item in got for leaf in _leaves(item)]
+        return [leaf for item in got for leaf in leaves(item)]
     if isinstance(got, np.ndarray):
         return got.ravel().tolist()
     return [got]

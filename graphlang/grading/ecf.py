@@ -12,7 +12,7 @@ import numpy as np
 
 from graphlang.grading import tangents
 from graphlang.grading.compare import ROUNDOFF, STEP_ERRORS, Comparison, compare, sign_turned
-from graphlang.grading.rounding import Span, Spans, half_unit, rounding_range, slack_of, written_exactly
+from graphlang.grading.rounding import Span, half_of, rounding_range, slack_of, written_exactly
 from graphlang.language.ast import Expr, names, postorder
 from graphlang.numbers import quiet_floats
 from graphlang.program import Program
@@ -151,7 +151,7 @@ def span(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], stud
     answers (error carried forward), else from the right ones only (rounding's credit: a span widened
     by a wrong a = 2.005 credited a gradient 5.6 tolerances off as rounded, a red team's find)."""
     v = np.asarray(student[q], dtype=np.float64)
-    h = np.minimum(_half(spans, q, v), cmp_of(q).allowance(v))
+    h = np.minimum(half_of(spans, q, v), cmp_of(q).allowance(v))
     found = list(_sources(q, prog, adj, env, student, right, cmp_of, spans, true, every))
     if not found:  # (no way to compute it from their answers: anywhere its digits round from)
         return v - h, v + h
@@ -172,7 +172,7 @@ def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], st
     v, cmp = np.asarray(student[q], dtype=np.float64), cmp_of(q)
     if true is not None and np.shape(true) == v.shape and np.array_equal(v, true):
         return True  # (the exact value, without working out its digits: a 500 × 500 answer took 0.6 s)
-    half = _half(spans, q, v)
+    half = half_of(spans, q, v)
     h = np.where(half == 0, cmp.allowance(v), np.minimum(2 * half, cmp.allowance(v)))  # (a 0 written for
     h = h * (1 + 1e-9)  # 0.00026 to 3 decimals: the comparison says how far); ×: a rounding's own roundoff
     reached = np.zeros(v.shape, dtype=bool)
@@ -181,10 +181,6 @@ def rounds(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], st
         if reached.all():  # (the true value first: most answers stop there)
             return True
     return False
-
-
-def _half(spans: dict[str, Span], q: str, v: np.ndarray) -> np.ndarray:
-    return spans.half(q, v) if isinstance(spans, Spans) else half_unit(v)
 
 
 def _sources(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from graphlang.grading.compare import STEP_ERRORS, Comparison
+from graphlang.grading.compare import STEP_ERRORS, Comparison, leaves
 from graphlang.numbers import quiet_floats
 from graphlang.symbolic.printing import value_of
 
@@ -26,12 +26,6 @@ class Spans(dict[str, Any]):
         self._queue: list[str] = []  # the names whose span waits, in the order they were judged
         self._next = 0
         self.typed = {} if typed is None else typed  # half a unit in the last digit typed, where known
-
-    def half(self, name: str, v: np.ndarray) -> np.ndarray:
-        """Half a unit in the last digit of answer `name` as typed ("-4.40": 0.005, which the float
-        -4.4 reads as 0.05: a red team's 4 % off passed under a 1 % tolerance), else as its float shows."""
-        typed = self.typed.get(name)
-        return typed if typed is not None and typed.shape == np.shape(v) else half_unit(v)
 
     def __setitem__(self, name: str, value: Any) -> None:
         super().__setitem__(name, value)
@@ -114,7 +108,7 @@ def _round_as(v: np.ndarray, cmp: Comparison, cut: bool = False) -> np.ndarray:
     v = np.asarray(v, dtype=np.float64)
     with np.errstate(all="ignore"):
         if cmp.kind != "sigfig":
-            return how(v * 10.0 ** cmp.digits) / 10.0 ** cmp.digits if cut else np.round(v, cmp.digits)
+            return np.trunc(v * 10.0 ** cmp.digits) / 10.0 ** cmp.digits if cut else np.round(v, cmp.digits)
         mag = np.floor(np.log10(np.where(v == 0, 1.0, np.abs(v))))
         scale = 10.0 ** (cmp.digits - 1 - mag)
         return np.where(v == 0, 0.0, how(v * scale) / scale)
@@ -140,7 +134,7 @@ def rounding_range(step: list[Any], mixed: dict[str, Any], earlier: dict[str, An
         # a is 0.0110 rounds ±0.0005, which the true value's 3 figures capped at ±0.00005; and a
         # wrong b = 0.001 to one figure beside a true 0.693 moved ±0.0005, ±50 %, under the true
         # value's cap — and the cap's size told a probing student the hidden value's decade)
-        half = np.minimum(half_unit(v) if not isinstance(spans, Spans) else spans.half(n, v), cmp_of(n).allowance(v))
+        half = np.minimum(half_of(spans, n, v), cmp_of(n).allowance(v))
         if t is not None:  # an element written exactly (6 of a true 6) rounds nothing, beside one that does
             half = np.where(written_exactly(v, t), 0.0, half)
         lo, hi = spans[n] if spans is not None and n in spans and np.shape(spans[n][0]) == v.shape \
@@ -215,9 +209,9 @@ def typed_half(answer: Any, cmp: Comparison) -> np.ndarray | None:
     ±0.005 (the float -4.4's ±0.05 let a dy/dx 4 % off pass under a 1 % tolerance: a red team's find),
     "1.290000" to 2 decimals ±0.005 (an honest student's padding), "404.0" to 3 figures ±0.5. None
     where some element's text is not known."""
-    leaves = list(np.asarray(answer, dtype=object).ravel()) if isinstance(answer, list) else [answer]
-    texts = [str(t) for leaf in leaves if (t := getattr(leaf, "text", None)) is not None]
-    if not texts or len(texts) < len(leaves):
+    numbers = leaves(answer)
+    texts = [str(t) for leaf in numbers if (t := getattr(leaf, "text", None)) is not None]
+    if not texts or len(texts) < len(numbers):
         return None
     try:
         units = [0.5 * 10.0 ** _last_digit(Decimal(t), cmp) for t in texts]
@@ -234,6 +228,14 @@ def _last_digit(d: Decimal, cmp: Comparison) -> int:
     keep = -cmp.digits if cmp.kind == "decdig" else d.adjusted() - (cmp.figures() or 1) + 1  # (the last asked)
     shortest = int(d.normalize().as_tuple().exponent)  # (without its trailing zeros)
     return max(exp, min(keep, shortest))
+
+
+def half_of(spans: Any, name: str, v: np.ndarray) -> np.ndarray:
+    """Half a unit in the last digit of answer `name`: as typed where `spans` knows it ("-4.40": 0.005,
+    which the float -4.4 reads as 0.05: a red team's 4 % off passed under a 1 % tolerance), else as
+    its float shows."""
+    typed = getattr(spans, "typed", {}).get(name)
+    return typed if typed is not None and typed.shape == np.shape(v) else half_unit(v)
 
 
 def half_unit(v: np.ndarray) -> np.ndarray:
