@@ -10,6 +10,9 @@ import sys
 
 import pytest
 from conftest import ROOT
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from strategies import scalar_programs, tensor_programs
 
 import graphlang
 from graphlang.symbolic import adjoint
@@ -226,3 +229,37 @@ def test_an_elementwise_product_under_a_matrix_product_is_bracketed():
     got = graphlang.parse(src.replace("W)", f"{W.tolist()})")).evaluate(
         {"g_Z": r.adjoints["Z"], "Z": r.values["Z"], "A": at["A"]}).value
     assert got == pytest.approx(float(np.sum(r.adjoints["X"] * W)), rel=1e-12)
+
+
+def _explained_both_ways(source: str, values: dict) -> None:
+    """`explain`'s text and LaTeX, with printing's shortcut and with the rewriting pass forced."""
+    from graphlang.present.explain import explain
+    from graphlang.symbolic import printing
+
+    fast = [(ln.forms, ln.latex) for ln in explain(graphlang.parse(source), values)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(printing, "_plain", lambda e, shapes: False)
+        assert [(ln.forms, ln.latex) for ln in explain(graphlang.parse(source), values)] == fast
+
+
+REWRITTEN = [  # each written otherwise than numpy reads it (the shortcut taken here changes its text)
+    ("input v[2], A[2, 2]\nr = v @ A\ny = sum(r)\n", {"v": [1, 2], "A": [[1, 2], [3, 4]]}),
+    ("input v[2], w[2]\ny = v @ w\n", {"v": [1, 2], "w": [3, 4]}),
+    ("input v[2], A[2, 2]\nB = A + v\ny = sum(B)\n", {"v": [1, 2], "A": [[1, 2], [3, 4]]}),
+    ("input v[3]\ny = sum(exp(logsoftmax(v)) * v)\n", {"v": [1, 2, 3]}),
+    ("input v[2]\nu = v.T\ny = sum(u * u)\n", {"v": [1, 2]}),
+    ("input x\ny = x^3 + x^0.5 * x^x\n", {"x": 1.7})]
+
+
+@pytest.mark.parametrize("source, values", REWRITTEN)
+def test_printing_rewrites_what_numpy_and_the_lecture_write_differently(source, values):
+    """Math text skips the rewriting pass (`_readable`: columns, numpy's broadcasting, softmax's
+    rule, a power's derivative) only for scalars through elementwise functions."""
+    _explained_both_ways(source, values)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(scalar_programs(max_statements=6), tensor_programs()))
+def test_printing_skips_only_expressions_it_would_not_rewrite(case):
+    """The same on random scalar and tensor programs."""
+    _explained_both_ways(*case)

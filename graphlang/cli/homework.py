@@ -160,9 +160,10 @@ def _template(ref: Program, vals: dict[str, Any], asked: list[str] | None) -> di
         tuple(ref.checked.declared.get(n) or () for n in ref.inputs))
     scalar = ref.is_scalar(shapes)
     from graphlang.grading.checker import refuse_adjoint_clash
+    from graphlang.grading.quantities import default_quantities
     refuse_adjoint_clash(ref, scalar)  # (as grading these answers would)
     missing = ref.evaluate(vals).extra.get("no_adjoint", []) if vals and scalar else []
-    return worksheet.template(ref, vals, list(jsonout.answers_template(ref, scalar=scalar, missing=missing)))
+    return worksheet.template(ref, vals, default_quantities(ref, scalar, missing))
 
 
 def _check_batch(s: Session, asg: Any, folder: str, jsonl: bool, same_maximum: bool, jobs: int | None = None,

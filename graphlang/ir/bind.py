@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -69,7 +70,8 @@ def to_array(name: str, value: Any, limits: Limits, label: str | None = None) ->
     """A user value (number or nested list) as a float64 array, or a `value` error (`label`: what
     the messages call it, "the value of 'x'" by default)."""
     what = label or f"the value of {name!r}"
-    if isinstance(value, np.ma.MaskedArray):  # its mask would be dropped silently: sum([1, --]) = 3
+    masked = sys.modules.get("numpy.ma")  # (none before numpy.ma is imported: reading np.ma imports it, 7 ms)
+    if masked is not None and isinstance(value, masked.MaskedArray):  # its mask would be dropped silently
         raise GraphlangError("value", f"{what} is a masked array", hint="fill the masked values first: x.filled(0)")
     if isinstance(value, np.ndarray):
         arr = value

@@ -11,7 +11,6 @@ from typing import Any
 import numpy as np
 
 from graphlang.errors import GraphlangError, located
-from graphlang.grading.quantities import default_quantities
 from graphlang.language.ast import names
 from graphlang.limits import Limits
 from graphlang.numbers import plain
@@ -195,10 +194,3 @@ def explain(lines: list[Any], limits: Limits | None = None) -> dict[str, Any]:
     return {"steps": [{"phase": ln.phase, "node": ln.node, "forms": ln.forms, "latex": ln.latex,
                        "value": None if ln.value is None else plain(ln.value),
                        **({"of": ln.of} if ln.of is not None else {})} for ln in lines]}
-
-
-def answers_template(ref: Any, scalar: bool = True, missing: Any = ()) -> dict[str, Any]:
-    """Every quantity a student answers, each null: as an assignment asks by default (values but a
-    named literal's, adjoints in backward order but a constant's and the `missing` ones, gradient):
-    one list, `default_quantities` (a copy here drifted from it, a review's find)."""
-    return {q: None for q in default_quantities(ref, scalar, missing)}

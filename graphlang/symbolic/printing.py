@@ -16,11 +16,34 @@ from graphlang.symbolic import textform as T
 from graphlang.symbolic.algebra import plain_dpow
 from graphlang.symbolic.texnames import tex_element, tex_name
 
+_SCALAR_OPS = frozenset(n for n, p in PRIMITIVES.items() if p.elementwise) - {"dpow"}
+
+
+def _plain(e: Expr, shapes: Mapping[str, Shape] | None) -> bool:
+    """Nothing for `_readable` to rewrite: scalars through elementwise functions, no power's
+    derivative (a long scalar chain's `explain` spent a seventh of its time rewriting nothing)."""
+    seen: set[int] = set()
+    stack = [e]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.op == "var":
+            if shapes is not None and shapes.get(str(node.attr)):  # a tensor: a shape with axes
+                return False
+        elif node.op != "const" and node.op not in _SCALAR_OPS:
+            return False
+        stack.extend(node.args)
+    return True
+
 
 def _readable(e: Expr, shapes: Mapping[str, Shape] | None = None) -> Expr:
     """For printing as mathematics: the power's derivatives in their textbook form; and, shapes
     known, every vector a column as in the lecture (numpy's `x @ A` of a vector x is the column
     Aᵀx; an inner product writes its left factor as a row: `(Aᵀx) @ w` is xᵀAw)."""
+    if _plain(e, shapes):
+        return e
     column: dict[int, tuple[Expr, Expr]] = {}  # a matrix-times-vector node -> (matrix, vector)
 
     def row(u: Expr) -> Expr:
