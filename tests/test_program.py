@@ -4,6 +4,7 @@ tensors included, through the API, `run --json` and `explain`. Expected values a
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from conftest import run_cli
 
 import graphlang
@@ -41,3 +42,12 @@ def test_constant_adjoints_json_and_explain(tmp_path):
 def test_scalar_constant_adjoint_is_the_other_factor():
     r = graphlang.parse("c = 3\ny = c * x\n").evaluate({"x": 2.0})
     assert r.adjoints["c"] == 2.0 and r.adjoints["x"] == 3.0
+
+
+def test_a_masked_array_is_refused_not_read_without_its_mask():
+    """sum([1, --]) would be 3 with the mask dropped; bind refuses it (without reading np.ma, which
+    imports numpy.ma, unless numpy.ma is already imported: the caller's array then is one)."""
+    prog = graphlang.parse("input v[2]\ny = sum(v)\n")
+    with pytest.raises(graphlang.GraphlangError) as err:
+        prog.evaluate({"v": np.ma.masked_array([1.0, 2.0], mask=[False, True])})
+    assert err.value.kind == "value" and "masked" in err.value.message
