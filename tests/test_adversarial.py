@@ -214,8 +214,8 @@ def test_separators_take_memory_linear_in_few_bytes(filler):
     import tracemalloc
 
     from graphlang.language.parser import parse_statements
-    from graphlang.language.templates import _machinery
-    _machinery()
+    from graphlang.language.tokens import lexer
+    lexer()
     text = "input x\na = x\n" + filler * (1_000_000 // len(filler)) + "y = a * 2\n"
     tracemalloc.start()
     try:

@@ -90,17 +90,19 @@ def test_a_missing_home_is_not_created(monkeypatch: pytest.MonkeyPatch, tmp_path
 
 def test_the_fast_parsers_cached_machinery_parses_as_built(monkeypatch: pytest.MonkeyPatch,
                                                            tmp_path: Path) -> None:
-    """The template parser's two Lark parsers (basic lexer; replayed tokens) come from the cache too."""
+    """The template parser's tokenizer and Lark parsers come from the cache too, and so do its
+    templates (JSON): the statements read back are those built by Lark."""
     import graphlang
-    from graphlang.language import templates
+    from graphlang.language import templates, tokens
 
     monkeypatch.setenv("GRAPHLANG_CACHE_DIR", str(tmp_path))
     texts = [p.read_text() for p in PROGRAMS] + EXTRA
 
     def statements() -> list[object]:
-        templates._machinery.cache_clear()
+        tokens.lexer.cache_clear()
+        templates._lalr.cache_clear()
         saved = dict(templates._CACHE)
-        templates._CACHE.clear()  # every statement shape parsed by the (cached) LALR parser again
+        templates._CACHE.clear()  # every statement shape from the store, or parsed by the (cached) LALR parser
         out = []
         for text in texts:
             try:
@@ -114,10 +116,12 @@ def test_the_fast_parsers_cached_machinery_parses_as_built(monkeypatch: pytest.M
     try:
         built = statements()  # builds and writes
         assert len(list(tmp_path.glob("lark-*.pickle"))) >= 2  # (and the full parser, if not built yet)
+        assert len(list(tmp_path.glob("templates-*.json"))) == 1
         loaded = statements()  # loads
-        machinery = templates._machinery()
+        machinery = tokens.lexer()
     finally:
-        templates._machinery.cache_clear()
+        tokens.lexer.cache_clear()
+        templates._lalr.cache_clear()
     assert loaded == built
     basic = Lark(grammar.grammar_path().read_text(encoding="utf-8"), parser="lalr", lexer="basic")
     assert machinery[1] == frozenset(basic.ignore_tokens)  # the oracle: built now

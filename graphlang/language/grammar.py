@@ -8,10 +8,12 @@ import sys
 import tempfile
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import lark
-from lark import Lark
+from graphlang.language.larklazy import lark
+
+if TYPE_CHECKING:
+    from lark import Lark
 
 GRAMMAR_FILE = "graphlang.lark"
 
@@ -69,30 +71,38 @@ def _cache_file(text: str, options: dict[str, Any]) -> Path:
     return cache_dir() / f"lark-{hashlib.sha256(key.encode()).hexdigest()[:24]}.pickle"
 
 
-def _trusted(path: Path) -> bool:
-    """Only a file of this user's, writable by nobody else, is unpickled."""
+def trusted(path: Path) -> bool:
+    """Only a file of this user's, writable by nobody else, is read (unpickled, or its templates used)."""
     st = path.stat()
     return not hasattr(os, "getuid") or (st.st_uid == os.getuid() and not st.st_mode & 0o022)
 
 
 def _load_cached(path: Path, postlex: type | None = None) -> Lark | None:
     try:
-        if not _trusted(path):
+        if not trusted(path):
             return None
         with path.open("rb") as f:
-            parser = Lark.load(f)
-        if not isinstance(parser, Lark) or (postlex is not None and not isinstance(parser.options.postlex, postlex)):
+            parser = lark.Lark.load(f)
+        if not isinstance(parser, lark.Lark):
+            return None
+        if postlex is not None and not isinstance(parser.options.postlex, postlex):
             return None
         return parser
     except Exception:  # absent, unreadable, truncated or from another Lark: build instead
         return None
 
 
+def may_write(path: Path) -> bool:
+    """A cache file is written where the cache was named, or under a home that exists (HOME=/nonexistent:
+    no home made)."""
+    explicit = bool(os.environ.get("GRAPHLANG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME"))
+    return explicit or path.parent.parent.parent.is_dir()
+
+
 def _save(parser: Lark, path: Path) -> None:
     """Written to a temporary file and renamed: a reader sees the whole file or none."""
     try:
-        explicit = bool(os.environ.get("GRAPHLANG_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME"))
-        if not explicit and not path.parent.parent.parent.is_dir():  # HOME=/nonexistent: no home made
+        if not may_write(path):
             return
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".lark-", dir=path.parent)
@@ -116,7 +126,7 @@ def cached_lark(**options: Any) -> Lark:
     postlex = options.get("postlex")
     parser = _load_cached(path, type(postlex) if postlex is not None else None)
     if parser is None:
-        parser = Lark(text, **options)
+        parser = lark.Lark(text, **options)
         _save(parser, path)
     return parser
 

@@ -6,12 +6,10 @@ import re
 import unicodedata
 from itertools import accumulate
 
-import lark
-from lark import Token, Tree
-
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
 from graphlang.language.grammar import lark_parser
+from graphlang.language.larklazy import lark
 from graphlang.language.lines import parse_lines
 from graphlang.language.source import LOOKALIKES
 from graphlang.language.syntax_errors import position, syntax_error
@@ -169,7 +167,7 @@ def parse_full(text: str, limits: Limits) -> list[Statement]:
         raise syntax_error(text, err) from None
     statements = []
     for child in tree.children:
-        if isinstance(child, Tree):
+        if isinstance(child, lark.Tree):
             statements.append(_statement(child, text, limits))
             if len(statements) > limits.max_statements:
                 raise GraphlangError("limit", f"more than {limits.max_statements:,} statements",
@@ -184,12 +182,12 @@ def parse_expression(text: str) -> Expr:
     return statements[0].expr
 
 
-def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
+def _statement(tree: lark.Tree, text: str, limits: Limits) -> Statement:
     meta = tree.meta
     if tree.data == "assign":
         name_tok, expr_tree = tree.children
         expr = _expression(expr_tree, limits)
-        src = text[expr_tree.meta.start_pos : expr_tree.meta.end_pos] if isinstance(expr_tree, Tree) \
+        src = text[expr_tree.meta.start_pos : expr_tree.meta.end_pos] if isinstance(expr_tree, lark.Tree) \
             else str(expr_tree)
         return Statement("assign", meta.line, meta.column, name=str(name_tok), expr=expr,
                          text=as_written(src))
@@ -206,12 +204,12 @@ def _statement(tree: Tree, text: str, limits: Limits) -> Statement:
     return Statement("output", meta.line, meta.column, items=names)
 
 
-def _expression(root: Tree | Token, limits: Limits) -> Expr:
+def _expression(root: lark.Tree | lark.Token, limits: Limits) -> Expr:
     """Lark tree -> Expr, iteratively, with a nesting limit."""
-    if isinstance(root, Token):
+    if isinstance(root, lark.Token):
         return _number_or_name(root, limits)
     done: dict[int, Expr] = {}
-    stack: list[tuple[Tree, int, bool]] = [(root, 0, False)]
+    stack: list[tuple[lark.Tree, int, bool]] = [(root, 0, False)]
     while stack:
         node, depth, expanded = stack.pop()
         if not expanded:
@@ -221,14 +219,14 @@ def _expression(root: Tree | Token, limits: Limits) -> Expr:
                                      "name intermediate quantities instead of nesting")
             stack.append((node, depth, True))
             inner = depth + (node.data in _NEST)
-            stack.extend((c, inner, False) for c in node.children if isinstance(c, Tree))
+            stack.extend((c, inner, False) for c in node.children if isinstance(c, lark.Tree))
             continue
-        kids = [done.pop(id(c)) if isinstance(c, Tree) else c for c in node.children]
+        kids = [done.pop(id(c)) if isinstance(c, lark.Tree) else c for c in node.children]
         done[id(node)] = _build(node, kids, limits)
     return done[id(root)]
 
 
-def _number_or_name(tok: Token, limits: Limits) -> Expr:
+def _number_or_name(tok: lark.Token, limits: Limits) -> Expr:
     if tok.type == "NAME":
         return Expr("var", (), str(tok), tok.line, tok.column)
     value = float(str(tok))
@@ -243,10 +241,10 @@ def _number_or_name(tok: Token, limits: Limits) -> Expr:
 
 
 
-def _build(node: Tree, kids: list, limits: Limits) -> Expr:  # type: ignore[type-arg]
+def _build(node: lark.Tree, kids: list, limits: Limits) -> Expr:  # type: ignore[type-arg]
     data, m = node.data, node.meta
     pos = {"line": m.line, "column": m.column}
-    kids = [_number_or_name(k, limits) if isinstance(k, Token) and k.type in ("NAME", "NUMBER", "INT")
+    kids = [_number_or_name(k, limits) if isinstance(k, lark.Token) and k.type in ("NAME", "NUMBER", "INT")
             and data not in ("call", "index") else k for k in kids]
     if data in ("additive", "multiplicative"):
         acc = kids[0]

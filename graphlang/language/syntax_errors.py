@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import re
 
-import lark
-
 from graphlang.errors import GraphlangError
 from graphlang.language.grammar import lark_parser
+from graphlang.language.larklazy import lark
 from graphlang.language.suggest import index_hint, module_hint, number_slip
 from graphlang.primitives.table import lookup
 

@@ -12,100 +12,28 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-from lark import Lark, Token, Tree
-from lark.lexer import Lexer
-
 from graphlang.errors import GraphlangError
+from graphlang.language import store
 from graphlang.language.ast import DeclItem, Expr, Statement, as_written, number, underflows
-from graphlang.language.grammar import cached_lark
+from graphlang.language.larklazy import lark
+from graphlang.language.tokens import Fallback, statements_of, tokenize
 from graphlang.limits import STATEMENTS_HINT, Limits
 from graphlang.primitives.table import INFIX
+
+__all__ = ["Fallback", "Template", "parse_fast", "statements_of", "template_of", "tokenize"]
 
 _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
 
 
-class Fallback(Exception):
-    """The fast path cannot handle this text; the full parser will (and report any error). `resume`:
-    (offset, line, 1), a line start before which every statement parsed and no statement straddles:
-    the full parser can first look at the rest only."""
-
-    resume: tuple[int, int, int] | None = None
-
-
-class _TokenList(Lexer):
-    """Lark lexer that replays tokens already made (`parse` receives the token list)."""
-
-    def __init__(self, conf: Any) -> None:
-        pass
-
-    def lex(self, data: Any) -> Iterator[Token]:  # type: ignore[override]
-        return iter(data)
-
-
 @lru_cache(maxsize=1)
-def _machinery() -> tuple[re.Pattern[str], frozenset[str], dict[str, str], Lark]:
-    basic = cached_lark(parser="lalr", lexer="basic")
-    # Lark's basic lexer tries terminals in this order; the first match wins.
-    terms = sorted(basic.terminals, key=lambda t: (-t.priority, -t.pattern.max_width,
-                                                   -len(t.pattern.value), t.name))
-    # Blanks between tokens are matched as an optional prefix of the next token (half the matches).
-    blank = next(t for t in terms if t.name in basic.lexer_conf.ignore and re.fullmatch(t.pattern.to_regexp(), " "))
-    alternatives = "|".join(f"(?P<{t.name}>{t.pattern.to_regexp()})" for t in terms if t is not blank)
-    regex = re.compile(f"(?:{blank.pattern.to_regexp()})?(?:{alternatives})")
-    name_re = next(t for t in terms if t.name == "NAME").pattern.to_regexp()
-    keywords = {t.pattern.value: t.name for t in terms
-                if t.pattern.type == "str" and re.fullmatch(name_re, t.pattern.value)}
-    parser = cached_lark(parser="lalr", lexer=_TokenList, maybe_placeholders=True)
-    return regex, frozenset(basic.lexer_conf.ignore), keywords, parser
-
-
-def tokenize(text: str) -> tuple[list[tuple[str, int, int]], int | None]:
-    """The tokens, and where a character no terminal matches stops them (a syntax error), if one does."""
-    regex, ignore, keywords, _ = _machinery()
-    out: list[tuple[str, int, int]] = []
-    pos = 0
-    # anchored at each token's start: `finditer` tried again from every place in a run of blanks that no
-    # token follows (9,900 trailing spaces: 10 s, quadratic; an untrusted-input red team's find)
-    while (m := regex.match(text, pos)) is not None and m.end() > pos:
-        pos = m.end()
-        kind = m.lastgroup
-        assert kind is not None
-        if kind in ignore:
-            continue
-        start = m.start(kind)
-        if kind == "NAME":
-            kind = keywords.get(text[start:pos], kind)
-        elif kind == "SEP" and out and out[-1][0] == "SEP":  # separated by comment lines only
-            out[-1] = (kind, out[-1][1], pos)
-            continue
-        out.append((kind, start, pos))
-    if text[pos:].strip(" \t\r"):
-        return out, pos
-    return out, None
-
-
-def statements_of(tokens: list[tuple[str, int, int]], text: str) -> Iterator[list[tuple[str, int, int]]]:
-    """Split at separators; a newline inside brackets continues the statement."""
-    depth, current = 0, []
-    for tok in tokens:
-        kind = tok[0]
-        if kind == "SEP":
-            if depth == 0:
-                if current:
-                    yield current
-                current = []
-                continue
-            if ";" in text[tok[1] : tok[2]]:
-                raise Fallback
-            continue
-        depth += 1 if kind in ("LPAR", "LSQB") else -1 if kind in ("RPAR", "RSQB") else 0
-        current.append(tok)
-    if current:
-        yield current
+def _lalr() -> Any:
+    """The LALR parser over tokens already made: Lark, imported only when a template is built."""
+    from graphlang.language.replay import lalr  # (Lark's import: only where a template is missing)
+    return lalr()
 
 
 # --- templates -------------------------------------------------------------------------------
@@ -114,9 +42,10 @@ def statements_of(tokens: list[tuple[str, int, int]], text: str) -> Iterator[lis
 #   ("index", pos, a, [(neg, tok)...]) ("call", tok, [refs]) ("stack", pos, [refs])
 
 class Template:
-    __slots__ = ("kind", "code", "root", "name", "items", "depth", "expr_start")
+    __slots__ = ("kind", "code", "root", "name", "items", "depth", "expr_start", "kept")
 
     def __init__(self) -> None:
+        self.kept = False  # read from the store (`store.py`), not built in this process
         self.code: list[tuple[Any, ...]] = []
         self.root = -1
         self.name = 0
@@ -127,7 +56,7 @@ class Template:
 
 
 def _first(node: Any) -> int:
-    return node.start_pos if isinstance(node, Token) else node._first  # type: ignore[no-any-return]
+    return node.start_pos if isinstance(node, lark.Token) else node._first  # type: ignore[no-any-return]
 
 
 class _TooDeep(Exception):
@@ -137,23 +66,23 @@ class _TooDeep(Exception):
 
 def _compile_expr(root: Any, t: Template, limits: Limits) -> int:
     """Tree -> instructions, iteratively; returns the root's ref."""
-    if isinstance(root, Token):
+    if isinstance(root, lark.Token):
         t.code.append(("var" if root.type == "NAME" else "num", root.start_pos, root.start_pos))
         return len(t.code) - 1
     ref: dict[int, int] = {}
-    stack: list[tuple[Tree, int, bool]] = [(root, 0, False)]
+    stack: list[tuple[lark.Tree, int, bool]] = [(root, 0, False)]
     while stack:
         node, depth, expanded = stack.pop()
         if not expanded:
             t.depth = max(t.depth, depth)
             if depth > limits.max_depth:
                 leaf: Any = node
-                while not isinstance(leaf, Token):
+                while not isinstance(leaf, lark.Token):
                     leaf = next(c for c in leaf.children if c is not None)
                 raise _TooDeep(leaf.start_pos)
             stack.append((node, depth, True))
             inner = depth + (node.data in _NEST)
-            stack.extend((c, inner, False) for c in node.children if isinstance(c, Tree))
+            stack.extend((c, inner, False) for c in node.children if isinstance(c, lark.Tree))
             continue
         kids = node.children
         node._first = min(_first(k) for k in kids if k is not None)  # type: ignore[attr-defined]
@@ -202,13 +131,13 @@ def _compile_expr(root: Any, t: Template, limits: Limits) -> int:
 
 
 def template_of(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -> Template:
-    parser = _machinery()[3]
-    toks = [Token(kind, text[s:e], start_pos=i) for i, (kind, s, e) in enumerate(tokens)]
+    parser = _lalr()
+    toks = [lark.Token(kind, text[s:e], start_pos=i) for i, (kind, s, e) in enumerate(tokens)]
     try:
         tree = parser.parse(toks)
     except Exception:  # noqa: BLE001 - any parse failure: the full parser reports it
         raise Fallback from None
-    stmts = [c for c in tree.children if isinstance(c, Tree)]
+    stmts = [c for c in tree.children if isinstance(c, lark.Tree)]
     if len(stmts) != 1:
         raise Fallback
     st = stmts[0]
@@ -234,6 +163,21 @@ def template_of(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -
 
 _CACHE: dict[tuple[str, ...], Template] = {}
 _CACHED_TOKENS = 0
+_MADE: dict[tuple[str, ...], Template] = {}  # built by this process, for the store
+def as_data(t: Template) -> list[Any]:
+    """A template as JSON data, for the store."""
+    return [t.kind, t.root, t.name, t.expr_start, t.depth, t.items, t.code]
+
+
+def from_data(data: Any, key: tuple[str, ...]) -> Template | None:
+    """A template from the store, or None unless it fits its token types `key` (`store.fits`)."""
+    if not store.fits(data, key):
+        return None
+    kind, root, name, expr_start, depth, items, code = data
+    t = Template()
+    t.kind, t.root, t.name, t.expr_start, t.depth, t.kept = kind, root, name, expr_start, depth, True
+    t.items, t.code = [(i, d) for i, d in items], [tuple(ins) for ins in code]
+    return t
 
 
 def parse_fast(text: str, limits: Limits) -> list[Statement]:
@@ -246,6 +190,17 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
         return k, offset - lines[k - 1] + 1
 
     out: list[Statement] = []
+    try:
+        _statements(text, tokens, bad, limits, lines, where, out)
+    finally:
+        if _MADE:  # (kept for the next process: its statements then parse without Lark)
+            store.keep(templates={k: as_data(t) for k, t in _MADE.items()})
+            _MADE.clear()
+    return out
+
+
+def _statements(text: str, tokens: list[tuple[str, int, int]], bad: int | None, limits: Limits,
+                lines: list[int], where: Callable[[int], tuple[int, int]], out: list[Statement]) -> None:
     prev_end = clean = 0  # clean: the last line start that no statement straddles
     for toks in statements_of(tokens, text):
         line_start = lines[bisect.bisect_right(lines, toks[0][1]) - 1]
@@ -265,7 +220,6 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
         fb = Fallback()
         fb.resume = (at, *where(at))
         raise fb
-    return out
 
 
 def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
@@ -276,19 +230,40 @@ def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
                              f"{limits.max_statement_tokens:,}", *where(toks[0][1]),
                              "split it into several statements")
     key = tuple(tok[0] for tok in toks)
-    t = _CACHE.get(key)
+    t = _CACHE.get(key) or _template(key, toks, text, limits, where, kept=True)
+    try:
+        _emit(t, toks, text, limits, where, out)
+    except (IndexError, KeyError, TypeError, ValueError):
+        if not t.kept:
+            raise
+        # a kept template that does not fit its tokens (a damaged store): built again by Lark
+        _emit(_template(key, toks, text, limits, where, kept=False), toks, text, limits, where, out)
+
+
+def _template(key: tuple[str, ...], toks: list[tuple[str, int, int]], text: str, limits: Limits,
+              where: Callable[[int], tuple[int, int]], kept: bool) -> Template:
+    """The statement's template: from the store (`kept`), else built by the LALR parser; cached."""
+    data = store.contents()["templates"].get(key) if kept else None
+    t = None if data is None else from_data(data, key)
     if t is None:
         try:
-            t = template_of(toks, text, limits)
+            t = _MADE[key] = template_of(toks, text, limits)
         except _TooDeep as deep:
             raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
                                  "levels", *where(toks[deep.token][1]),
                                  "name intermediate quantities instead of nesting") from None
-        global _CACHED_TOKENS  # bounded in tokens, not entries (a 4,000-token template holds ~1.4 MB)
-        if len(_CACHE) >= 20_000 or _CACHED_TOKENS + len(key) > 200_000:
-            _CACHE.clear()  # a long-lived process (a grader) keeps what it parses now
-            _CACHED_TOKENS = 0
-        _CACHE[key], _CACHED_TOKENS = t, _CACHED_TOKENS + len(key)
+    global _CACHED_TOKENS  # bounded in tokens, not entries (a 4,000-token template holds ~1.4 MB)
+    if len(_CACHE) >= 20_000 or _CACHED_TOKENS + len(key) > 200_000:
+        _CACHE.clear()  # a long-lived process (a grader) keeps what it parses now
+        _CACHED_TOKENS = 0
+    _CACHED_TOKENS += 0 if key in _CACHE else len(key)
+    _CACHE[key] = t
+    return t
+
+
+def _emit(t: Template, toks: list[tuple[str, int, int]], text: str, limits: Limits,
+          where: Callable[[int], tuple[int, int]], out: list[Statement]) -> None:
+    """The statement built from template `t`, appended to `out`."""
     if t.depth > limits.max_depth:
         raise Fallback  # the full parser locates the limit error
     line, column = where(toks[0][1])
