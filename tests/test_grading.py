@@ -149,6 +149,25 @@ def test_student_program_errors_are_failed_items(source, expect):
 
 
 
+_DOUBLED = "v0 = [x, z]\n" + "".join(f"v{k + 1} = concat(v{k}, v{k})\n" for k in range(20)) + "y = x * z + 0 * sum(v20)\n"
+_OUTER = ("u0 = x * [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
+    f"u{k + 1} = concat({', '.join([f'u{k}'] * 10)})\n" for k in range(4)) + "M = outer(u4, u4)\ny = x * z + sum(M) * 0\n")
+
+
+@pytest.mark.parametrize("blowup", [_DOUBLED, _OUTER], ids=["doubling", "outer"])
+def test_a_program_past_the_limits_when_run_earns_nothing(blowup):
+    """A program past the assignment's limits when it runs earned its parses and inputs checks (2 of
+    5 on the lecture; a TA's hostile submissions 6.4 of 16), where one past them when parsed, or past
+    its time or memory, earns nothing: now each earns nothing, and says which limit."""
+    with pytest.raises(graphlang.GraphlangError) as err:  # (the oracle: the program itself, run)
+        graphlang.parse(blowup, limits=graphlang.Limits.strict()).evaluate({"x": 2, "z": 3})
+    assert err.value.kind == "limit"
+    rep = grade_program(REF, blowup, AT)
+    assert rep.score == 0 and not any(i.passed for i in rep.items)
+    assert err.value.message in rep.items[0].message
+    assert all("past the assignment's limits" in i.message for i in rep.items[1:])
+
+
 def test_a_programs_error_in_the_feedback_names_line_and_column():
     """The feedback said only `line 2: syntax error` (the README promises LINE:COLUMN): a student
     could not find a non-breaking space. The column is the parser's (oracle: `run` on the file)."""

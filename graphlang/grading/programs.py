@@ -202,6 +202,8 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
                 skipped.append(where)
                 continue
         except GraphlangError as err:
+            if err.kind == "limit":
+                return _past_limits(report, err)
             if far and err.kind == "domain" and only_float64(stud, sp, want.value, None, rtol, atol, True,
                                                              want.gradient, wrt):
                 skipped.append(where)
@@ -271,6 +273,17 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
             "right but unstable there; sigmoid, softplus or logsumexp are the stable forms.")
     said = " ".join([*(it.message for it in [value, *grads.values()]), *report.feedback])  # (a long point, once)
     report.feedback += [f"{label}: {values}" for label, values in named.items() if re.search(rf"{label}\b", said)]
+    return report
+
+
+def _past_limits(report: Report, err: GraphlangError) -> Report:
+    """A program past the assignment's limits when run earns nothing, as one past them when parsed or
+    past its time or memory does (a TA's hostile submissions earned their parses and inputs checks)."""
+    for it in report.items:
+        it.passed, it.score = False, 0.0
+        it.message = str(err) if it.kind == "parses" else "not graded: the program is past the assignment's limits"
+    report.root_cause = report.items[0].name
+    report.feedback.append(f"First disagreement: {report.items[0].name} ({err.message}).")
     return report
 
 
