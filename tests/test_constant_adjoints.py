@@ -115,3 +115,21 @@ def test_an_assignment_at_such_a_point_loads_and_grades(tmp_path):
         report = json.loads(ran.out)  # (p = 3, a named literal, is not asked: its value is in the question)
         assert ran.code == 0 and report["passed"] and report["score"] == report["max_score"] == 3, ran.out
         assert "ignored 'p': not asked in this assignment" in report["feedback"]
+
+
+def test_a_worksheet_has_a_row_for_each_adjoint_graded_and_none_for_a_constant(tmp_path):
+    """A named constant (k = 2.5) had a backward-pass row g_k on the worksheet that grading then
+    ignored ("ignored 'g_k': not asked", a TA's find): the rows are the adjoints the answers
+    template asks, and an adjoint asked by name gets its row."""
+    (tmp_path / "ref.cg").write_text("k = 2.5\na = k * x\nb = a - z\nc = ln(b)\ny = c * sqrt(z) + 3 * a\n")
+    for ask, want in [('["values", "adjoints", "gradient"]', None), ('["values", "g_a", "g_k", "gradient"]', "g_k")]:
+        (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\nat = {{ x = 1.2, z = 0.8 }}\nask = {ask}\n')
+        ran = run_cli("exercise", "--assignment", str(tmp_path / "a.toml"), "-o", str(tmp_path / "s"))
+        assert ran.code == 0, ran.err
+        sheet = (tmp_path / "s" / "worksheet.md").read_text()
+        rows = [ln.split("|")[1].strip() for ln in sheet.split("## Backward pass")[1].split("##")[0].splitlines()
+                if ln.startswith("| g_")]
+        template = json.loads(run_cli("check", str(tmp_path / "ref.cg"), "--at", "x=1.2,z=0.8", "--template").out)
+        graded = [q for q in template if q.startswith("g_")]
+        assert set(rows) == set(graded) | ({want} if want else set()) | {"g_x", "g_z"}
+        assert ("g_k" in rows) == (want == "g_k")

@@ -37,6 +37,18 @@ def test_sign_slip_loses_only_dydx():
     assert [i.name for i in rep.items if not i.passed] == ["dy/dx"]
 
 
+def test_a_wrong_gradient_first_says_nothing_is_computed_from_it():
+    """Two wrong entries of the gradient: the first wrong step is dy/dx, and no later step is computed
+    from it (the report said steps computed from it "may be wrong only because of it": a TA's find)."""
+    answers = {**load("student_correct.json"), "dy/dx": 1.0, "dy/dz": 2.0}
+    rep = grade_answers(REF, answers, AT)
+    assert rep.root_cause == "dy/dx" and [i.name for i in rep.items if not i.passed] == ["dy/dx", "dy/dz"]
+    assert any("no later step is computed from it" in f for f in rep.feedback)
+    assert not any("only because of it" in f for f in rep.feedback)
+    slip = grade_answers(REF, {**load("student_correct.json"), "a": 7.0, "dy/dz": 2.0}, AT, ecf=False)
+    assert any("only because of it" in f for f in slip.feedback)  # (a value: later steps read it)
+
+
 def test_wrong_intermediate_with_error_carried_forward():
     """b = log10(x): only b loses its point; later steps follow from it and are credited."""
     rep = grade_answers(REF, load("student_log10.json"), AT)

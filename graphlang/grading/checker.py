@@ -244,13 +244,13 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     if more > 0:
         report.feedback.append(f"... and {more:,} more keys ignored")
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
-    _closing_feedback(report, rounded)
+    _closing_feedback(report, rounded, {_label(prefix + x, prefix, prog) for x in prog.inputs})
     return report
 
 
-def _closing_feedback(report: Report, rounded: list[str]) -> None:
+def _closing_feedback(report: Report, rounded: list[str], last: set[str]) -> None:
     """What the report says last: answers written as strings, several rounded too far, the first
-    wrong step, and error carried forward."""
+    wrong step (one of the `last`, the gradient, is read by no later step), and error carried forward."""
     strings = [i.name for i in report.items if "(a string" in i.message]
     wrong = [i for i in report.items if not i.passed and i.message != "no answer"]
     if strings:
@@ -263,6 +263,9 @@ def _closing_feedback(report: Report, rounded: list[str]) -> None:
         pass  # (said above, or nothing wrong but rounding)
     elif len(wrong) - len(rounded) == 1:
         report.feedback.append(f"One step is wrong: {report.root_cause}.")
+    elif report.root_cause in last:  # (the gradient: no step is computed from it, a TA's find)
+        report.feedback.append(f"The first wrong step is {report.root_cause}; no later step is computed from "
+                               "it: check each wrong one.")
     else:  # (a later step not computed from it is wrong on its own: "may", not "are")
         report.feedback.append(f"The first wrong step is {report.root_cause}: check it first; later steps "
                                "computed from it may be wrong only because of it.")

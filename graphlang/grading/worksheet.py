@@ -17,7 +17,7 @@ import numpy as np
 
 from graphlang.errors import GraphlangError
 from graphlang.grading import tangents, tomltext
-from graphlang.grading.quantities import canonical, is_literal
+from graphlang.grading.quantities import canonical, is_literal, node_adjoints
 from graphlang.grading.sheet import Sheet, intro, listing, step_end, tangent_rule, tex_escape
 from graphlang.ir.layout import STYLES, layered
 from graphlang.language.ast import names as names_in
@@ -86,7 +86,8 @@ def _asks(prog: Program, sheet: Sheet, fixed: list[str] | None) -> tuple[list[st
     """The backward pass's rows and the gradient's inputs that the sheet asks for."""
     wrt = [x for x in prog.inputs if x not in (fixed or ())] if sheet.gradient is None else list(sheet.gradient)
     # every adjoint where any is asked (each needs those before it: the unasked are the student's working)
-    back = [] if sheet.forward_gradient or sheet.adjoints == () and not wrt else _backward_order(prog, fixed)
+    back = [] if sheet.forward_gradient or sheet.adjoints == () and not wrt else _backward_order(
+        prog, fixed, sheet.adjoints or ())
     return back, wrt
 
 
@@ -101,8 +102,12 @@ def _shape(prog: Program, at: dict[str, Any], name: str, result: Any) -> str:
     return "scalar" if s == () else "×".join(map(str, s))
 
 
-def _backward_order(prog: Program, fixed: list[str] | None = None) -> list[str]:
-    return [st.name for st in reversed(prog.graph.statements)] + [x for x in prog.inputs if x not in (fixed or ())]
+def _backward_order(prog: Program, fixed: list[str] | None = None, asked: tuple[str, ...] = ()) -> list[str]:
+    """The backward pass's rows: every node on a path from an input to the output (a constant's g_k,
+    never needed, had a row that grading then ignored: a TA's find), and any asked."""
+    needed = set(node_adjoints(prog, prog.names)) | {f"g_{n}" for n in asked}
+    return [st.name for st in reversed(prog.graph.statements) if f"g_{st.name}" in needed] + [
+        x for x in prog.inputs if x not in (fixed or ())]
 
 
 def _kind(prog: Program, name: str) -> str:
