@@ -161,9 +161,11 @@ def test_student_program_errors_are_failed_items(source, expect):
 
 
 
-_DOUBLED = "v0 = [x, z]\n" + "".join(f"v{k + 1} = concat(v{k}, v{k})\n" for k in range(20)) + "y = x * z + 0 * sum(v20)\n"
+_DOUBLED = ("v0 = [x, z]\n" + "".join(f"v{k + 1} = concat(v{k}, v{k})\n" for k in range(20))
+            + "y = x * z + 0 * sum(v20)\n")
 _OUTER = ("u0 = x * [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n" + "".join(
-    f"u{k + 1} = concat({', '.join([f'u{k}'] * 10)})\n" for k in range(4)) + "M = outer(u4, u4)\ny = x * z + sum(M) * 0\n")
+    f"u{k + 1} = concat({', '.join([f'u{k}'] * 10)})\n" for k in range(4))
+    + "M = outer(u4, u4)\ny = x * z + sum(M) * 0\n")
 
 
 @pytest.mark.parametrize("blowup", [_DOUBLED, _OUTER], ids=["doubling", "outer"])
