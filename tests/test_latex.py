@@ -116,6 +116,10 @@ def test_names_become_one_subscript():
     with tensor_names(["W_1", "loss"]):
         assert tex_name("W_1") == r"\mathbf{W}_{1}" and tex_name("g_W_1") == r"\mathbf{g}_{\mathbf{W}_{1}}"
         assert tex_element("loss", "0") == r"\mathit{loss}_{0}"  # one number of a word-named tensor: not l·o·s·s
+    # a name with a number inside (alpha1p, x2y) is one symbol, not the product a·l·p·h·a·1·p math mode writes
+    assert tex_name("alpha1p") == r"\mathit{alpha1p}" and tex_name("g_x2y") == r"g_{\mathit{x2y}}"
+    with tensor_names(["x2y"]):
+        assert tex_name("x2y") == r"\mathbf{x2y}" and tex_name("g_x2y") == r"\mathbf{g}_{\mathbf{x2y}}"
     assert structural_problems("a_b_c") and structural_problems("x_{1}_{0}") and structural_problems("a_{b_c}")
     assert not structural_problems("{x_{1}}_{0}^{T} + a_{b\\_c}")
 

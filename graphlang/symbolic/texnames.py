@@ -40,11 +40,13 @@ def _tex_word(word: str, tensor: bool = False, bold: bool | None = None) -> str:
     a tensor bold, its number the layer's (`\\boldsymbol{\\alpha}^{(1)}`, `\\hat{\\mathbf{y}}`)."""
     letters = word.rstrip("0123456789")
     digits = word[len(letters):]
-    if not letters or not letters.isalpha():
+    bold = tensor if bold is None else bold
+    if not letters:
         return word
+    if not letters.isalpha():  # `alpha1p`, `x2y`: one symbol (math mode wrote the product a·l·p·h·a·1·p)
+        return _bold(word) if bold else f"\\mathit{{{word}}}"
     accent = next((a for a in _ACCENTS if letters.endswith(a) and len(letters) > len(a)), None)
     base = letters[: -len(accent)] if accent else letters
-    bold = tensor if bold is None else bold
     text = f"\\{base}" if base in _GREEK else base if len(base) == 1 or bold else f"\\mathit{{{base}}}"
     if bold:
         text = _bold(text)
