@@ -9,19 +9,17 @@ from rich.text import Text
 
 from graphlang.engines.incremental import Values
 from graphlang.errors import GraphlangError
-from graphlang.gradcheck import fd_caution
-from graphlang.ir.bind import to_array
-from graphlang.language.atvalues import parse_at, read_at_file, split_pairs
 from graphlang.language.incremental import Names
 from graphlang.language.resolve import Checked
 from graphlang.limits import Limits
 from graphlang.present import tables as render
-from graphlang.primitives.shapes import show
-from graphlang.program import Program, parse, read_source
+from graphlang.program import Program, parse
 from graphlang.repl import commands as rc
 from graphlang.repl import edits, parked, saving
 from graphlang.repl.reading import abandons, excerpt, is_complete, join_continuations
 from graphlang.repl.reads import Reads
+from graphlang.repl.state import Changes
+from graphlang.repl.views import VIEWS, view
 
 COMMANDS = rc.COMMANDS
 
@@ -29,7 +27,7 @@ __all__ = ["COMMANDS", "MAX_PENDING_LINES", "ReplSession", "is_complete", "join_
 
 MAX_PENDING_LINES = 10_000  # one statement over more lines than this is an unclosed bracket
 
-class ReplSession:
+class ReplSession(Changes):
     """The growing program and its input values.
 
     Adding a statement costs O(statement): only the new text is parsed and checked, against the
@@ -224,124 +222,17 @@ class ReplSession:
             return [Text("\n".join(f"{c:9} {h}" for c, h in rc.COMMANDS.items())
                          + "\nanything else is a statement: name = expression")]
         if cmd in (":at", ":at-file"):
-            if cmd == ":at-file" and not rest:
-                raise GraphlangError("usage", ":at-file needs a file name", hint="e.g. :at-file values.json")
-            items = [] if cmd == ":at-file" else split_pairs(rest)
-            unset = [i[:-1] for i in items if i.endswith("=") and i.count("=") == 1]  # `:at y=`: forget y
-            given = read_at_file(rest) if cmd == ":at-file" else \
-                parse_at([i for i in items if i[:-1] not in unset]) if len(unset) < len(items) else {}
-            try:
-                prog = self.program() if self.chunks else None
-            except GraphlangError:  # (statements are checked as they come: not expected)
-                prog = None
-            inner = [k for k in given if prog is not None and k in prog.names and k not in prog.inputs]
-            if inner:  # (nothing set: as a statement that raised, the line takes no effect)
-                rest_given = [i for i in items if i.partition("=")[0].strip() not in inner]
-                raise GraphlangError("usage", f"{inner[0]!r} is an intermediate quantity of the program, "
-                                     "not an input: its value comes from its statement; nothing was set",
-                                     hint=(f"type :at {' '.join(rest_given)} (" if rest_given else "give values to ")
-                                     + "the inputs: " + ", ".join(prog.inputs) + (")" if rest_given else "")
-                                     if prog else "")
-            new = {k: to_array(k, v, Limits()) for k, v in given.items()}
-            for k, v in new.items():  # a declared shape is checked now, not at the next :run
-                want = prog.checked.declared.get(k) if prog is not None else None
-                if want is not None and tuple(want) != v.shape:
-                    hint = f"give {k} {want[0]} numbers" if len(want) == 1 else \
-                        f"give {k} a value of shape {show(want)}" if want else f"give {k} one number"
-                    raise GraphlangError("shape", f"{k} is declared with shape {show(want)}, the value "
-                                         f"given has shape {show(v.shape)}; nothing was set", hint=hint)
-            self._undo.append(("at", self.at))  # (:undo after :at took back the last statement, not the values)
-            self.at = {**{k: v for k, v in self.at.items() if k not in unset}, **new}
-            # one line: a matrix's rows joined (the table's layout puts each row on a line of its own)
-            said = [Text("at " + (", ".join(f"{k}={render.one_line(v)}" for k, v in self.at.items()) or "(no values)"))]
-            said += rc.not_inputs(prog, new)  # `:at X=2`: a typo, or a value for a statement to come
-            try:  # the statements typed before (waiting, or computed from the old values) are seen now
-                return said + rc.after_at(prog, self.at, {*new, *unset})
-            except GraphlangError as err:  # the values are kept: the statement or the values change next
-                return said + [render.error_text(rc.in_repl_words(err), "<repl>", self._excerpt(err, ""))]
+            return self.set_values(cmd, rest)
         if cmd == ":undo":
-            if not self.chunks and not self._undo:
-                raise GraphlangError("usage", "nothing to undo")
-            op = self._undo.pop() if self._undo else ("add",)
-            if op[0] == "at":
-                self.at = op[1]
-                return [Text("undid :at: the values before it are back")]
-            self._synced, self._program = (-1, None), None
-            if op[0] == "replace":  # the values it dropped come back; those set since stay (they were lost)
-                back, taken = [n for n in op[2] if n not in self.at], [c for c in self.chunks if c not in op[1]]
-                put = "restored " + ("; ".join(c for c in op[1] if c not in self.chunks) or "the statement replaced")
-                self.chunks, self.at = op[1], {**op[2], **self.at}  # (and what the undone line added, taken back)
-                return [Text(put + (f" (took back {'; '.join(taken)})" if taken else "")
-                             + (f" and the values of {', '.join(back)}" if back else ""))]
-            if op[0] == "load":
-                self.chunks, self.at = op[1], op[2]
-                return [Text("undid :load: the program and values before it are back")]
-            if op[0] == "split":  # put in between a line's statements: the line whole again
-                self.chunks = op[1]
-            gone = op[2] if op[0] == "split" else self.chunks.pop(op[1] if op[0] == "insert" else -1)
-            return [Text("removed: " + gone.replace("\n", "\n         "))]  # ("insert", k): before a reader; a
-            # pasted block's lines under its first (unindented, they read as values computed: a red team)
+            return self.undo()
         if cmd == ":reset":
-            self.chunks, self.at, self._undo, self.parked = [], {}, [], {}
-            return [Text("reset")]
+            return self.reset()
         if cmd == ":save":
             return saving.save(self, rest)
         if cmd == ":load":
-            if not rest:
-                raise GraphlangError("usage", ":load needs a file name", hint="e.g. :load prog.cg")
-            try:
-                text = read_source(rest, Limits())
-            except ValueError as err:  # e.g. a NUL character in the name
-                raise GraphlangError("io", f"cannot read {rest!r}: {err}") from None
-            try:
-                inputs = parse(text).inputs  # must be a valid program
-            except GraphlangError as err:  # located in the file, with its line (not at "<repl>")
-                return [render.error_text(err, rest, text)]
-            saved = {k: to_array(k, v, Limits()) for k, v in saving.read_header(text, split_pairs).items()}
-            kept = {k: v for k, v in self.at.items() if k in inputs}  # stale values go
-            self._undo.append(("load", self.chunks, self.at))
-            self.chunks, self.at = [text.rstrip("\n")], {**kept, **saved}
-            dropped = [k for k in self._undo[-1][2] if k not in self.at]
-            return [Text(f"loaded {rest}" + (f"; values {', '.join(saved)} from the file" if saved else "")
-                         + (f"; dropped the values of {', '.join(dropped)} (not inputs now)" if dropped else ""))]
-        prog = self._need()
-        if cmd == ":run":
-            result = prog.evaluate(rc.given(prog, self.at))
-            return [render.result_tables(prog, result, rc.MOST_ROWS), *rc.stretched(prog, self.at)]
-        if cmd == ":grad":
-            vals = rc.given(prog, self.at)
-            result = prog.evaluate(vals, method=rest or "reverse")
-            result.extra["caution"] = fd_caution(prog, vals, result)  # fd off from the exact value: why
-            return [render.result_tables(prog, result, rc.MOST_ROWS), *rc.stretched(prog, self.at)]
-        if cmd == ":explain":
-            from graphlang.present.explain import as_text, explain
-            if rest.split()[:1] == ["forward"]:  # `:explain forward [x | W[0,1]]`: tangent passes
-                from graphlang.present.forwardmode import explain_forward
-                seed = rest.split(None, 1)[1].strip("'\" ") if len(rest.split()) > 1 else None
-                lines = explain_forward(prog, rc.given(prog, self.at), wrt=seed, constants=True)
-            elif "[" in rest:  # `:explain y[8]`: the backward pass of one output component
-                lines = explain(prog, rc.given(prog, self.at), of=rest.strip("'\" "))
-            else:
-                node = rc.nodes(prog, rest, ":explain", at_most_one=True)
-                lines = explain(prog, rc.given(prog, self.at), node[0] if node else None)
-            return [Text(rc.repl_words(as_text(lines))), *rc.stretched(prog, self.at)]
-        if cmd == ":diff":
-            from graphlang.symbolic import derivative as symbolic
-            wrt = rc.nodes(prog, rest, ":diff")
-            complete = all(n in self.at for n in prog.inputs)  # (one value missing: the declared shapes)
-            shapes = prog.bind(rc.given(prog, self.at))[1] if complete else prog.graph.shapes(
-                tuple(prog.checked.declared.get(n) or () for n in prog.inputs))
-            forms, used = symbolic.closed_forms(prog, shapes, wrt or None), set[str]()
-            texts = symbolic.text_forms(prog, shapes, forms, used)
-            return [Text("\n".join(f"d{prog.outputs[0]}/d{n} = {t}" for n, t in texts.items())),
-                    *rc.legend_note(prog, shapes, texts, used), *rc.dead_ends(prog)]
-        if cmd == ":graph":
-            from graphlang.present.dot import terminal_view
-            if rest not in ("", "partials"):
-                ready = self.at and all(n in self.at for n in prog.inputs)  # else drawn without values
-                return saving.save_graph(prog, rc.given(prog, self.at) if ready else None, rest)
-            complete = all(n in self.at for n in prog.inputs)  # else the table without values
-            return [terminal_view(prog, rc.given(prog, self.at) if complete else None, partials=rest == "partials")]
+            return self.load(rest)
+        if cmd in VIEWS:
+            return view(cmd, self._need(), self.at, rest)
         near = [c for c in rc.COMMANDS if c.startswith(cmd[:3])]
         raise GraphlangError("usage", f"unknown command {cmd!r}",
                              hint=f"did you mean {near[0]}?" if near else "type :help")
