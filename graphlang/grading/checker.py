@@ -115,17 +115,7 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     adjoints = result.adjoints or {}  # none for a vector output: then only values are graded
     reference_values = {**result.values, **{prefix + k: v for k, v in adjoints.items()},
                         **tangents.values(prog, at, asked_tangents)}
-    for q in wanted:
-        if q not in reference_values:
-            vector = result.adjoints is None and q.startswith(prefix) and q[len(prefix):] in prog.graph.slot_of
-            if q.startswith(prefix) and q[len(prefix):] in missing:
-                raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint with no finite value at "
-                                     "this point (e.g. the derivative with respect to a constant exponent "
-                                     "of a base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
-            raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
-                "an adjoint, but adjoints and gradients are defined for a scalar output only" if vector
-                else "which is no node, adjoint or tangent of the reference program (a tangent: `da/dx`, a "
-                     "node a that is not the output by an input x)"))
+    _refuse_unknown([q for q in wanted if q not in reference_values], prog, prefix, missing, result.adjoints is None)
     if isinstance(points, Mapping):
         points = {canonical(k, prog, prefix) or k: v for k, v in points.items()}
     how = {canonical(k, prog, prefix) or k: Comparison("relabs", r, a) for k, (r, a) in (tolerances or {}).items()}
@@ -227,25 +217,43 @@ def grade_answers(reference: Program | str, answers: Mapping[str, Any], at: Mapp
     report.root_cause = report.root_cause or (rounded[0] if rounded else None)
     report.feedback.extend(tangents.pass_hints(prog, given, reference_values, wanted, default_how))
     labels = [_label(q, prefix, prog) for q in order if q in wanted and q not in given]  # (still unanswered)
-    ignored = [k for k in unknown][:IGNORED_SHOWN]  # (60,000 unknown keys made a 3.7 MB results.json)
-    for key in ignored:
-        report.feedback.append(f"ignored {_key(key)}: it names no node or adjoint of the program" + _near(
-            key, answers.get(key), labels))
-    for q in [q for q in given if q not in wanted][:IGNORED_SHOWN - len(ignored)]:
-        why = "not asked in this assignment"
-        if q in prog.graph.input_set:
-            why = "an input: its value is given by the assignment, not answered"
-        if result.adjoints is None and q.startswith(prefix):
-            why = ("adjoints and gradients are defined for a scalar output; this program's output "
-                   "is not one (answer its values)")
-        report.feedback.append(f"ignored {_key(_label(q, prefix, prog))}: {why}")
-        ignored.append(q)
-    more = len(unknown) + sum(q not in wanted for q in given) - len(ignored)
-    if more > 0:
-        report.feedback.append(f"... and {more:,} more keys ignored")
+    report.feedback += _ignored(answers, unknown, [q for q in given if q not in wanted], labels, prog, prefix,
+                                result.adjoints is None)
     report.feedback.extend(tangents.mode_hint(prog, given, wanted, prefix))
     _closing_feedback(report, rounded, {_label(prefix + x, prefix, prog) for x in prog.inputs})
     return report
+
+
+def _refuse_unknown(unknown: list[str], prog: Program, prefix: str, missing: list[str], vector: bool) -> None:
+    """A usage error for the first quantity asked that the reference has no value for."""
+    for q in unknown:
+        if q.startswith(prefix) and q[len(prefix):] in missing:
+            raise GraphlangError("usage", f"the assignment asks for {q!r}, an adjoint with no finite value at "
+                                 "this point (e.g. the derivative with respect to a constant exponent "
+                                 "of a base ≤ 0)", hint="leave it out of `ask`, or grade at another point")
+        adjoint = vector and q.startswith(prefix) and q[len(prefix):] in prog.graph.slot_of
+        raise GraphlangError("usage", f"the assignment asks for {q!r}, " + (
+            "an adjoint, but adjoints and gradients are defined for a scalar output only" if adjoint
+            else "which is no node, adjoint or tangent of the reference program (a tangent: `da/dx`, a "
+                 "node a that is not the output by an input x)"))
+
+
+def _ignored(answers: Mapping[str, Any], unknown: list[str], unasked: list[str], labels: list[str],
+             prog: Program, prefix: str, vector: bool) -> list[str]:
+    """A note per key ignored (naming nothing, or not asked), at most IGNORED_SHOWN, then how many more
+    (60,000 unknown keys made a 3.7 MB results.json)."""
+    notes = [f"ignored {_key(key)}: it names no node or adjoint of the program" + _near(key, answers.get(key), labels)
+             for key in unknown[:IGNORED_SHOWN]]
+    for q in unasked[:IGNORED_SHOWN - len(notes)]:
+        why = "not asked in this assignment"
+        if q in prog.graph.input_set:
+            why = "an input: its value is given by the assignment, not answered"
+        if vector and q.startswith(prefix):
+            why = ("adjoints and gradients are defined for a scalar output; this program's output "
+                   "is not one (answer its values)")
+        notes.append(f"ignored {_key(_label(q, prefix, prog))}: {why}")
+    more = len(unknown) + len(unasked) - len(notes)
+    return notes + ([f"... and {more:,} more keys ignored"] if more > 0 else [])
 
 
 def _closing_feedback(report: Report, rounded: list[str], last: set[str]) -> None:
