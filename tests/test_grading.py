@@ -182,6 +182,28 @@ def test_a_program_past_the_limits_when_run_earns_nothing(blowup):
     assert all("past the assignment's limits" in i.message for i in rep.items[1:])
 
 
+def test_a_reference_past_the_submissions_limits_is_a_usage_error():
+    """A copy of the reference scored 0 when the reference itself is past the limits submissions are
+    held to (a reviewer's find): that is the assignment's error, said before any submission is graded."""
+    ref = "input v[20]\nM = outer(v, v)\ny = sum(M @ v)\n"
+    at = {"v": [0.1 * k for k in range(20)]}
+    tight = graphlang.Limits(max_tensor_elements=100)
+    with pytest.raises(graphlang.GraphlangError) as err:
+        grade_program(ref, ref, at, limits=tight)
+    assert err.value.kind == "usage" and "past the limits submissions are held to" in err.value.message
+    assert grade_program(ref, ref, at, limits=graphlang.Limits(max_tensor_elements=400)).passed
+
+
+def test_a_batch_says_so_before_grading(cli, tmp_path):
+    (tmp_path / "ref.cg").write_text("input v[20]\nM = outer(v, v)\ny = sum(M @ v)\n")
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "s.cg").write_text("input v[20]\ny = sum(v) * dot(v, v)\n")
+    at = "v=[" + ",".join(str(0.1 * k) for k in range(20)) + "]"
+    ran = cli("check", str(tmp_path / "ref.cg"), "--at", at, "--batch", str(tmp_path / "subs"),
+              "--limit", "max_tensor_elements=100")
+    assert ran.code == 2 and "past the limits submissions are held to" in ran.err and "crashed" not in ran.out
+
+
 def test_a_programs_error_in_the_feedback_names_line_and_column():
     """The feedback said only `line 2: syntax error` (the README promises LINE:COLUMN): a student
     could not find a non-breaking space. The column is the parser's (oracle: `run` on the file)."""

@@ -124,24 +124,37 @@ def _parsed_with_store(text_of_store: str | None, texts: list[str]) -> list[list
     return got if text_of_store is not None else [kept]  # type: ignore[list-item]
 
 
+def _signed(body: str) -> str:
+    """A store file's text: the checksum line, then the JSON."""
+    import hashlib
+    return hashlib.sha256(body.encode()).hexdigest() + "\n" + body
+
+
 def test_a_damaged_store_parses_nothing_wrong():
-    """Truncated, of the wrong types, templates whose indices point past their tokens or at the wrong
-    kind of token: each is ignored or built again by Lark, and the statements are Lark's."""
+    """A file damaged by accident (truncated, a byte changed: its checksum no longer holds) is not
+    read; a template that does not fit its tokens (an index past them, at the wrong kind of token, a
+    number read twice, an instruction read by none) is built again by Lark. The statements are Lark's."""
     texts = [FORMS, (ROOT / "programs" / "lecture13.cg").read_text()]
     want, _ = _in_a_fresh_cache(texts)
     good = _parsed_with_store(None, texts)[0]
     assert isinstance(good, str) and _parsed_with_store(good, texts) == want
-    data = json.loads(good)
+    body = good.partition("\n")[2]
     rng = random.Random(3)
-    damaged = [good[: len(good) // 2], "[]", '{"lexer": 5, "templates": {}}', json.dumps({**data, "templates": 7})]
-    for _ in range(300):  # one number or list in one template changed
-        d = json.loads(good)
-        tpl = d["templates"][rng.choice(sorted(d["templates"]))]
+    damaged = [good[: len(good) // 2], good.replace(":0,", ":1,", 1), _signed("[]"),
+               _signed('{"lexer": 5, "templates": {}}'), _signed(json.dumps({**json.loads(body), "templates": 7}))]
+    unfit = 0
+    for _ in range(300):  # one number or list in one template changed, the checksum made again
+        d = json.loads(body)
+        key = rng.choice(sorted(d["templates"]))
+        tpl = d["templates"][key]
         parent, i = tpl, rng.randrange(len(tpl))
         while isinstance(parent[i], list) and parent[i] and rng.random() < 0.7:
             parent, i = parent[i], rng.randrange(len(parent[i]))
         parent[i] = rng.choice([0, 1, 2, 5, 40, -1, None, "var", "op", [], [0], True, 2.5])
-        damaged.append(json.dumps(d))
+        if not store.fits(tpl, tuple(key.split(" "))):
+            damaged.append(_signed(json.dumps(d)))
+            unfit += 1
+    assert unfit > 200
     for text in damaged:
         assert _parsed_with_store(text, texts) == want
 
@@ -151,17 +164,57 @@ def test_a_store_others_can_write_is_not_read(monkeypatch, tmp_path):
     store._read.cache_clear()
     store.keep(templates={("NAME", "EQUAL", "NAME"): ["assign", 0, 0, 2, 0, [], [["var", 2, 2]]]})
     f = _store_file(tmp_path)
-    assert ("NAME", "EQUAL", "NAME") in store._read.__wrapped__(f)["templates"]
+    assert ("NAME", "EQUAL", "NAME") in store._load(f)["templates"]
     f.chmod(0o666)
-    assert store._read.__wrapped__(f)["templates"] == {}
+    assert store._load(f)["templates"] == {}
     store._read.cache_clear()
 
 
-def test_the_store_is_bounded(monkeypatch, tmp_path):
+def _kept(tmp_path: Path) -> list[tuple[str, ...]]:
+    return list(store._load(_store_file(tmp_path))["templates"])
+
+
+def test_the_store_is_bounded_and_starts_again_when_full(monkeypatch, tmp_path):
+    """At most MAX_TEMPLATES sequences of at most LONGEST tokens: a statement longer is not kept, and
+    when full the file holds what the process that filled it made (not the first comers forever: one
+    batch of long student programs would have kept a course's own shapes out)."""
     monkeypatch.setenv("GRAPHLANG_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(store, "MAX_TEMPLATES", 5)
-    store._read.cache_clear()
+    out = ["output", -1, 0, 2, 0, [], []]
     for k in range(12):
-        store.keep(templates={("NAME",) * (k + 1): ["output", -1, 0, 0, 0, [], []]})
-    assert len(json.loads(_store_file(tmp_path).read_text())["templates"]) == 5
+        store.keep(templates={("OUTPUT",) + ("NAME",) * (k + 1): out})
+        assert 1 <= len(_kept(tmp_path)) <= 5
+    assert ("OUTPUT",) + ("NAME",) * 12 in _kept(tmp_path)
+    store.keep(templates={("OUTPUT",) + ("NAME",) * store.LONGEST: out})  # (65 tokens)
+    assert len(max(_kept(tmp_path), key=len)) <= store.LONGEST
     store._read.cache_clear()
+
+
+def test_a_long_program_of_one_line_statements_is_kept_too(monkeypatch, tmp_path):
+    """Past 20,000 characters a program of one-line statements takes the fast lane (lines.py), whose
+    shapes' templates are kept as well: the second process does not load Lark."""
+    src = "input x, z\na0 = x * z\n" + "".join(f"a{i} = sin(a{i - 1} * x) + z\n" for i in range(1, 1500))
+    (tmp_path / "long.cg").write_text(src + "y = a1499\n")
+    script = ("import graphlang\nfrom graphlang.language.larklazy import lark, loaded\n"
+              f"graphlang.parse(open({str(tmp_path / 'long.cg')!r}).read())\nprint(loaded(lark))\n")
+    env = {**os.environ, "GRAPHLANG_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                           check=True).stdout.strip() for _ in range(2)]
+    assert runs == ["True", "False"]
+
+
+def test_without_the_sources_nothing_is_kept_and_every_parse_works(monkeypatch, tmp_path):
+    """An install of .pyc files only has no source to hash the store's name from: every parse
+    crashed on reading it (a reviewer's find); now nothing is kept and Lark builds as before."""
+    want = _in_a_fresh_cache([FORMS])[0][0]  # (Lark's)
+    monkeypatch.setenv("GRAPHLANG_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(store, "_DIGEST", None)
+    saved = dict(templates._CACHE)
+    try:
+        templates._CACHE.clear()
+        got = _parsed(FORMS)
+    finally:
+        templates._CACHE.clear()
+        templates._CACHE.update(saved)
+        templates._CACHED_TOKENS = sum(len(k) for k in saved)
+    assert got == want and not list(tmp_path.glob("templates-*"))

@@ -256,9 +256,9 @@ def _ignored(answers: Mapping[str, Any], unknown: list[str], unasked: list[str],
     return notes + ([f"... and {more:,} more keys ignored"] if more > 0 else [])
 
 
-def _closing_feedback(report: Report, rounded: list[str], last: set[str]) -> None:
+def _closing_feedback(report: Report, rounded: list[str], unread: set[str]) -> None:
     """What the report says last: answers written as strings, several rounded too far, the first
-    wrong step (one of the `last`, the gradient, is read by no later step), and error carried forward."""
+    wrong step (one of the `unread`, the gradient's, is read by no later step), and error carried forward."""
     strings = [i.name for i in report.items if "(a string" in i.message]
     wrong = [i for i in report.items if not i.passed and i.message != "no answer"]
     if strings:
@@ -271,7 +271,7 @@ def _closing_feedback(report: Report, rounded: list[str], last: set[str]) -> Non
         pass  # (said above, or nothing wrong but rounding)
     elif len(wrong) - len(rounded) == 1:
         report.feedback.append(f"One step is wrong: {report.root_cause}.")
-    elif report.root_cause in last:  # (the gradient: no step is computed from it, a TA's find)
+    elif report.root_cause in unread:  # (the gradient: no step is computed from it, a TA's find)
         report.feedback.append(f"The first wrong step is {report.root_cause}; no later step is computed from "
                                "it: check each wrong one.")
     else:  # (a later step not computed from it is wrong on its own: "may", not "are")

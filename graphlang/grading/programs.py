@@ -57,6 +57,7 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
+    reference_runs(ref, at, limits or Limits.strict())
     opts.of_reference("fixed", opts.names("fixed", fixed), ref.inputs, ref.names)
     opts.of_reference("required", required, ref.inputs, ref.names)
     fixed = [n for n in fixed if is_label(at[n])]  # (PrairieLearn keeps any `fixed` value; a check moves it)
@@ -73,6 +74,22 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     report.show_expected = show_expected
     report = _weighted(report, weight)
     return report.scaled(max_score) if max_score is not None else report
+
+
+def reference_runs(ref: Program, at: Mapping[str, Any], limits: Limits) -> None:
+    """A usage error unless a copy of the reference runs under the limits submissions are held to
+    (else it scored 0, its run past them: a reviewer's find). Their limits on the text (statements,
+    nesting) are not asked of it: a student may write it shorter."""
+    try:
+        copy = as_program(ref.source, limits)
+    except GraphlangError:
+        return
+    try:
+        copy.evaluate(at)
+    except GraphlangError as err:
+        if err.kind == "limit":
+            raise GraphlangError("usage", "the reference program is past the limits submissions are held to: "
+                                 f"{err.message}", hint="raise them ([limits] in the assignment, or --limit)") from None
 
 
 # past ALONE_MOST inputs, not a point per input turned alone (500 inputs made 1,001 points, and a right
@@ -283,7 +300,7 @@ def _past_limits(report: Report, err: GraphlangError) -> Report:
         it.passed, it.score = False, 0.0
         it.message = str(err) if it.kind == "parses" else "not graded: the program is past the assignment's limits"
     report.root_cause = report.items[0].name
-    report.feedback.append(f"First disagreement: {report.items[0].name} ({err.message}).")
+    report.feedback.append(f"Your program parses, but running it is past the assignment's limits: {err.message}.")
     return report
 
 

@@ -27,8 +27,9 @@ from graphlang.grading import options as opts
 from graphlang.grading import pool
 from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.checker import grade_answers
-from graphlang.grading.programs import grade_program
+from graphlang.grading.programs import grade_program, reference_runs
 from graphlang.grading.report import Report
+from graphlang.limits import Limits
 from graphlang.program import Program, parse
 
 SUFFIXES = (".cg", ".json")
@@ -219,8 +220,10 @@ def grade_batch(reference: Program, directory: str, at: dict[str, Any], options:
     size = opts.number("the number of workers (-j)", _cores() if jobs is None else jobs, 1, 1024, integer=True)
     # the grading options too, here in the parent: a usage error, not a crashed row per submission
     opts.answers_options(**_with_defaults(grade_answers, options.get("answers", {})))
-    opts.program_options(**_with_defaults(grade_program, options.get("program", {})))
-    opts.submit_kind(options.get("submit", "either"))
+    program = _with_defaults(grade_program, options.get("program", {}))
+    opts.program_options(**program)
+    if opts.submit_kind(options.get("submit", "either")) != "answers":
+        reference_runs(reference, at, program["limits"] or Limits.strict())
     ctx = mp.get_context("fork") if hasattr(os, "fork") else mp.get_context()
     ref: Program | str = reference if ctx.get_start_method() == "fork" else reference.source
     entries = submissions(directory)

@@ -27,8 +27,10 @@ def lazy_module(name: str) -> ModuleType:
 
 
 def loaded(module: ModuleType) -> bool:
-    """Whether a lazy module's code has run (an attribute was read)."""
-    return type(module).__name__ != "_LazyModule"
+    """Whether a lazy module's code has run (an attribute was read): LazyLoader gives the module a
+    class of its own until then. (Python 3.11's LazyLoader is not thread-safe on the first read from
+    two threads at once; graphlang's workers are processes, and its threads read Lark after a parse.)"""
+    return type(module) is ModuleType
 
 
 if TYPE_CHECKING:

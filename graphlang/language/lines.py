@@ -20,7 +20,7 @@ from typing import Any
 from graphlang.errors import GraphlangError
 from graphlang.language.ast import Expr, PointLiteral, Statement, tree_nodes, underflows
 from graphlang.language.shapecheck import Kind, Shape
-from graphlang.language.templates import Fallback, Template, parse_fast, statements_of, template_of, tokenize
+from graphlang.language.templates import Fallback, Template, parse_fast, statements_of, template_for, tokenize
 from graphlang.limits import Limits
 from graphlang.primitives.table import INFIX
 
@@ -142,7 +142,7 @@ def _shape(shape: str, limits: Limits) -> tuple[Callable[..., Any] | None, Kind 
     try:
         if len(list(statements_of(toks, shape))) != 1:
             return None, None, count
-        t = template_of(toks, shape, limits)
+        t = template_for(toks, shape, limits)
     except Exception:  # noqa: BLE001 - any problem: the template parser handles (and reports) it
         return None, None, count
     if t.kind != "assign" or t.depth > limits.max_depth:

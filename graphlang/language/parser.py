@@ -13,7 +13,7 @@ from graphlang.language.larklazy import lark
 from graphlang.language.lines import parse_lines
 from graphlang.language.source import LOOKALIKES
 from graphlang.language.syntax_errors import position, syntax_error
-from graphlang.language.templates import Fallback, parse_fast
+from graphlang.language.templates import Fallback, keep_made, parse_fast
 from graphlang.limits import STATEMENTS_HINT, Limits
 from graphlang.primitives.table import INFIX
 
@@ -139,6 +139,13 @@ def parse_statements(text: str, limits: Limits | None = None) -> list[Statement]
     _check_text(text, limits)
     if "\r" in text:  # CRLF (a lone CR is refused above): an error at a line's end is at its LF's column
         text = text.replace("\r\n", "\n")
+    try:
+        return _parse(text, limits)
+    finally:
+        keep_made()  # (the templates built now, for the next process)
+
+
+def _parse(text: str, limits: Limits) -> list[Statement]:
     fast = parse_lines(text, limits)  # long programs of one-line statements
     if fast is not None:
         return fast

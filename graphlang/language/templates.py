@@ -24,7 +24,8 @@ from graphlang.language.tokens import Fallback, statements_of, tokenize
 from graphlang.limits import STATEMENTS_HINT, Limits
 from graphlang.primitives.table import INFIX
 
-__all__ = ["Fallback", "Template", "parse_fast", "statements_of", "template_of", "tokenize"]
+__all__ = ["Fallback", "Template", "keep_made", "parse_fast", "statements_of", "template_for", "template_of",
+           "tokenize"]
 
 _NEST = frozenset({"group", "call", "literal", "sign", "power", "subscript", "transpose"})
 
@@ -164,6 +165,8 @@ def template_of(tokens: list[tuple[str, int, int]], text: str, limits: Limits) -
 _CACHE: dict[tuple[str, ...], Template] = {}
 _CACHED_TOKENS = 0
 _MADE: dict[tuple[str, ...], Template] = {}  # built by this process, for the store
+
+
 def as_data(t: Template) -> list[Any]:
     """A template as JSON data, for the store."""
     return [t.kind, t.root, t.name, t.expr_start, t.depth, t.items, t.code]
@@ -190,13 +193,15 @@ def parse_fast(text: str, limits: Limits) -> list[Statement]:
         return k, offset - lines[k - 1] + 1
 
     out: list[Statement] = []
-    try:
-        _statements(text, tokens, bad, limits, lines, where, out)
-    finally:
-        if _MADE:  # (kept for the next process: its statements then parse without Lark)
-            store.keep(templates={k: as_data(t) for k, t in _MADE.items()})
-            _MADE.clear()
+    _statements(text, tokens, bad, limits, lines, where, out)
     return out
+
+
+def keep_made() -> None:
+    """The templates this process built, kept for the next (its statements then parse without Lark)."""
+    if _MADE:
+        store.keep(templates={k: as_data(t) for k, t in _MADE.items()})
+        _MADE.clear()
 
 
 def _statements(text: str, tokens: list[tuple[str, int, int]], bad: int | None, limits: Limits,
@@ -229,26 +234,32 @@ def _statement(toks: list[tuple[str, int, int]], text: str, limits: Limits,
         raise GraphlangError("limit", f"a statement of {len(toks):,} tokens; the limit is "
                              f"{limits.max_statement_tokens:,}", *where(toks[0][1]),
                              "split it into several statements")
-    key = tuple(tok[0] for tok in toks)
-    t = _CACHE.get(key) or _template(key, toks, text, limits, where, kept=True)
+    t = template_for(toks, text, limits, where)
     try:
         _emit(t, toks, text, limits, where, out)
     except (IndexError, KeyError, TypeError, ValueError):
         if not t.kept:
             raise
         # a kept template that does not fit its tokens (a damaged store): built again by Lark
-        _emit(_template(key, toks, text, limits, where, kept=False), toks, text, limits, where, out)
+        _emit(template_for(toks, text, limits, where, kept=False), toks, text, limits, where, out)
 
 
-def _template(key: tuple[str, ...], toks: list[tuple[str, int, int]], text: str, limits: Limits,
-              where: Callable[[int], tuple[int, int]], kept: bool) -> Template:
-    """The statement's template: from the store (`kept`), else built by the LALR parser; cached."""
+def template_for(toks: list[tuple[str, int, int]], text: str, limits: Limits,
+                 where: Callable[[int], tuple[int, int]] | None = None, kept: bool = True) -> Template:
+    """A statement's template: cached, else from the store (`kept`), else built by the LALR parser
+    (and kept by `keep_made`); a nesting past the limit is a limit error located by `where`, else a
+    Fallback."""
+    key = tuple(tok[0] for tok in toks)
+    if kept and key in _CACHE:
+        return _CACHE[key]
     data = store.contents()["templates"].get(key) if kept else None
     t = None if data is None else from_data(data, key)
     if t is None:
         try:
             t = _MADE[key] = template_of(toks, text, limits)
         except _TooDeep as deep:
+            if where is None:
+                raise Fallback from None
             raise GraphlangError("limit", f"the expression nests deeper than {limits.max_depth} "
                                  "levels", *where(toks[deep.token][1]),
                                  "name intermediate quantities instead of nesting") from None

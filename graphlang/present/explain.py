@@ -8,7 +8,7 @@ exactly what reverse mode computes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -118,7 +118,7 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     result = program.evaluate(values)
     tex: Any = _latex_of(program) if with_latex else blank  # the text alone: no LaTeX to make
     tv: Any = tex_value if with_latex else blank
-    tn, tn_, frac, ptex = (tex_name, _tex_name, partial_frac, _partial_tex) if with_latex else (blank,) * 4
+    name_tex, written_tex, frac, ptex = _latex_names(with_latex)
     g = program.graph
     arrays, shapes = program.bind(values)
     vals = result.values
@@ -136,13 +136,13 @@ def _explain(program: Program, values: dict[str, Any], node: str | None, digits:
     leaf_tex = {k: factor(v, digits, tex=True) for k, v in vals.items()} if scalar and with_latex else {}
     for name in g.inputs:
         lines.append(Line("forward", name, [name, short(vals[name], max(digits, 10))],
-                          [tn(name), tv(vals[name], max(digits, 10))], value=vals[name]))
+                          [name_tex(name), tv(vals[name], max(digits, 10))], value=vals[name]))
     for st in g.statements:
         expr = st.expr  # as typed (`z * z`, not the builder's z²; `x * 0`, not 0)
         assert expr is not None
         used: set[str] = set()
         forms = [st.name, to_text(expr, "math", shapes=known, used=used)]
-        latex = [tn(st.name), tex(expr, known)]
+        latex = [name_tex(st.name), tex(expr, known)]
         if scalar and expr.op not in ("const",):
             subst = to_text(expr, "math", leaf=leaf, shapes=known)
             if subst != forms[-1]:
@@ -180,7 +180,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
     """The backward pass seeded at one output (component): a line per node, then the gradient."""
     tex: Any = _latex_of(program) if with_latex else blank
     tv: Any = tex_value if with_latex else blank
-    tn, tn_, frac, ptex = (tex_name, _tex_name, partial_frac, _partial_tex) if with_latex else (blank,) * 4
+    name_tex, written_tex, frac, ptex = _latex_names(with_latex)
     g = program.graph
     out, of = p.output, p.label
     top, top_tex = C.label(out, p.index), C.tex_label(out, p.index)
@@ -196,7 +196,7 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
             if p.index is not None and len(p.index) == 1:
                 seed, seed_tex = [MT.unit(p.index[0])], [f"\\mathbf{{e}}_{{{p.index[0]}}}"]
             lines.append(Line("backward", name, [gs(name), f"∂{top}/∂{out}", *seed, total],
-                              [tn(gs(name)), ptex(top_tex, name), *seed_tex,
+                              [name_tex(gs(name)), ptex(top_tex, name), *seed_tex,
                                tv(p.adjoints.get(name), digits)], of, bool(seed), p.adjoints.get(name)))
             continue
         terms = [t for t in adj.terms.get(name, []) if not (t.expr.op == "const" and t.expr.attr == 0)]
@@ -206,46 +206,47 @@ def _backward(program: Program, adj: adjoint.Adjoints, vals: dict[str, Any], p: 
                 lines.append(Line("backward", name, [
                     gs(name), " + ".join(f"{gs(c)}·∂{c}/∂{name}" for c in zero),
                     " + ".join(f"{gs(c)}·0" for c in zero), total], [
-                    tn(gs(name)), " + ".join(f"{tn_(gs(c))} {frac(c, name)}" for c in zero),
-                    " + ".join(f"{tn_(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
+                    name_tex(gs(name)), " + ".join(f"{written_tex(gs(c))} {frac(c, name)}" for c in zero),
+                    " + ".join(f"{written_tex(gs(c))} \\cdot 0" for c in zero), tv(p.adjoints.get(name), digits)], of,
                     value=p.adjoints.get(name)))
                 continue
             why = f"(no path to {'the output' if of is None else of})"
-            lines.append(Line("backward", name, [gs(name), f"{total} {why}"], [tn(gs(name)),  # ([0, 0]: a vector)
+            lines.append(Line("backward", name, [gs(name), f"{total} {why}"], [name_tex(gs(name)),  # ([0, 0]: a vector)
                               f"{tv(p.adjoints.get(name), digits)} \\quad \\text{{{tex_text(why)}}}"], of,
                               value=p.adjoints.get(name)))
             continue
         used: set[str] = set()  # whether the text writes matrix calculus (then the legend)
         chain = " + ".join(f"{gs(t.consumer)}·∂{t.consumer}/∂{name}" for t in terms)
-        chain_tex = " + ".join(f"{tn_(gs(t.consumer))} {frac(t.consumer, name)}" for t in terms)
+        chain_tex = " + ".join(f"{written_tex(gs(t.consumer))} {frac(t.consumer, name)}" for t in terms)
         if scalar or _scalar_step(name, terms, adj.zeros.get(name, []), known):  # the lecture's g_c·∂c/∂a
             rule = " + ".join(f"{gs(t.consumer)}·{paren(math_text(t.partial, known, used), t.partial)}"
                               for t in terms if t.partial is not None)
-            rule_tex = " + ".join(f"{tn_(gs(t.consumer))} \\cdot {paren(tex(t.partial, known), t.partial, True)}"
-                                  for t in terms if t.partial is not None)  # (g_a·z, not g_a·(z): as the text)
+            rule_tex = " + ".join(  # (g_a·z, not g_a·(z): as the text)
+                f"{written_tex(gs(t.consumer))} \\cdot {paren(tex(t.partial, known), t.partial, True)}"
+                for t in terms if t.partial is not None)
             nums = " + ".join(f"{factor(env.get(gs(t.consumer)), digits)}·"
                               f"{factor(value_or_none(t.partial, env), digits)}"
                               for t in terms if t.partial is not None)
             for c in adj.zeros.get(name, []):  # consumers whose ∂c/∂name is 0: part of the sum all the same
                 chain += f" + {gs(c)}·∂{c}/∂{name}"
-                chain_tex += f" + {tn_(gs(c))} {frac(c, name)}"
-                rule, rule_tex = rule + f" + {gs(c)}·0", rule_tex + f" + {tn_(gs(c))} \\cdot 0"
+                chain_tex += f" + {written_tex(gs(c))} {frac(c, name)}"
+                rule, rule_tex = rule + f" + {gs(c)}·0", rule_tex + f" + {written_tex(gs(c))} \\cdot 0"
                 nums += f" + {factor(env.get(gs(c)), digits)}·0"
             forms = [gs(name), chain, rule, nums, total]
-            latex = [tn(gs(name)), chain_tex, rule_tex, tex_undefined(nums.replace("·", " \\cdot ")),
+            latex = [name_tex(gs(name)), chain_tex, rule_tex, tex_undefined(nums.replace("·", " \\cdot ")),
                      tex_undefined(total)]
         else:  # denominator layout: ∂c/∂a g_c, the Jacobian's matrix times the adjoint (as the rule)
             chain = " + ".join(f"∂{t.consumer}/∂{name} {gs(t.consumer)}" for t in terms)
-            chain_tex = " + ".join(f"{frac(t.consumer, name)} {tn_(gs(t.consumer))}" for t in terms)
+            chain_tex = " + ".join(f"{frac(t.consumer, name)} {written_tex(gs(t.consumer))}" for t in terms)
             rule = _plus([math_text(t.expr, known, used) for t in terms])
             forms = [gs(name), chain, rule, total]
-            latex = [tn(gs(name)), chain_tex, _plus([tex(t.expr, known) for t in terms]),
+            latex = [name_tex(gs(name)), chain_tex, _plus([tex(t.expr, known) for t in terms]),
                      tv(p.adjoints.get(name), digits)]
         lines.append(Line("backward", name, forms, latex, of, bool(used), p.adjoints.get(name)))
     for name in g.inputs:
         full = max(digits, 10)  # the answer: never fewer digits than asked for
         lines.append(Line("gradient", name, [f"∂{top}/∂{name}", gs(name), short(p.adjoints[name], full)],
-                          [ptex(top_tex, name), tn_(gs(name)), tv(p.adjoints[name], full)], of,
+                          [ptex(top_tex, name), written_tex(gs(name)), tv(p.adjoints[name], full)], of,
                           value=p.adjoints[name]))
     return lines
 
@@ -273,6 +274,12 @@ def tex_undefined(math: str) -> str:
 
 def blank(*args: Any) -> str:
     return ""
+
+
+def _latex_names(with_latex: bool) -> tuple[Callable[..., str], ...]:
+    """A name, a name or LaTeX already, ∂a/∂b, ∂(LaTeX)/∂b in LaTeX; or, for text alone, nothing
+    made (half of `explain`'s LaTeX work on a long chain was names no one reads)."""
+    return (tex_name, _tex_name, partial_frac, _partial_tex) if with_latex else (blank,) * 4
 
 
 def _tex_name(name: str) -> str:
