@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,9 +16,9 @@ from graphlang.grading.arbiter import only_float64
 from graphlang.grading.checker import as_program, close_to, reference_at
 from graphlang.grading.compare import short
 from graphlang.grading.inputs_check import inputs_item
+from graphlang.grading.outputs import debug_line, reordered
 from graphlang.grading.points import ALONE_MOST, at_kink, cancels, is_label, sampled, unused_inputs, values_at
 from graphlang.grading.report import Item, Report
-from graphlang.ir.graph import Graph
 from graphlang.language.source import decode_source
 from graphlang.limits import Limits
 from graphlang.numbers import quiet_floats
@@ -76,12 +75,12 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     return report.scaled(max_score) if max_score is not None else report
 
 
-def reference_runs(ref: Program, at: Mapping[str, Any], limits: Limits) -> None:
+def reference_runs(ref: Program | str, at: Mapping[str, Any], limits: Limits) -> None:
     """A usage error unless a copy of the reference runs under the limits submissions are held to
     (else it scored 0, its run past them: a reviewer's find). Their limits on the text (statements,
     nesting) are not asked of it: a student may write it shorter."""
     try:
-        copy = as_program(ref.source, limits)
+        copy = as_program(ref.source if isinstance(ref, Program) else ref, limits)
     except GraphlangError:
         return
     try:
@@ -142,11 +141,11 @@ def _grade(ref: Program, pts: list[tuple[dict[str, np.ndarray], bool]], n: int, 
             report.feedback.append(opts.LOOKS_LIKE["program"][0])
         return report
     parsed.passed, parsed.score = True, points
-    again, note = _reordered(ref, stud)
+    again, note = reordered(ref, stud)
     if note:  # the reference's outputs named in another order: graded by name, in its order
         report.feedback.append(note)
         return _grade_parsed(report, ref, pts, n, again, rtol, atol, required, points, show_expected, wrt)
-    again, note = _debug_line(ref, stud, submission, limits)
+    again, note = debug_line(ref, stud, submission, limits)
     if note:  # a debug line after y, or `y = x * z` an intermediate: y graded only where that passes
         by_name = _grade_parsed(copy.deepcopy(report), ref, pts, n, again, rtol, atol, required, points,
                                 show_expected, wrt)
@@ -306,40 +305,6 @@ def _past_limits(report: Report, err: GraphlangError) -> Report:
 
 def _expected(want: Any, show: bool) -> str:
     return f"expected {short(want)}" if show else "not the reference's value"
-
-
-def _reordered(ref: Program, stud: Program) -> tuple[Program, str]:
-    """The submission with its outputs in the reference's order when it names the same ones in
-    another, and a note saying so; else itself and no note."""
-    outs = ref.outputs
-    if stud.outputs == outs or sorted(stud.outputs) != sorted(outs):
-        return stud, ""
-    checked = dataclasses.replace(stud.checked, outputs=list(outs))
-    again = Program(stud.source, stud.path, stud.limits, graph=Graph(checked, stud.limits))
-    return again, (f"Graded your outputs in the reference's order ({', '.join(outs)}); your program "
-                   f"names them as {', '.join(stud.outputs)}.")
-
-
-def _debug_line(ref: Program, stud: Program, text: str, limits: Limits) -> tuple[Program, str]:
-    """The submission with the reference's output names as its outputs, when it defines them and
-    every statement after them is computed from them (`q = y * 2`), and a note saying so; the
-    caller grades it so only where that passes."""
-    outs = ref.outputs
-    if stud.outputs == outs or not all(n in stud.graph.slot_of and n not in stud.graph.input_set for n in outs):
-        return stud, ""
-    g = stud.graph
-    reached = g.reached_from([g.slot_of[n] for n in outs])
-    stmts = g.statements  # in order: `y = ...; answer = 5 * x` on one line is after y too
-    last = max(k for k, st in enumerate(stmts) if st.kind == "assign" and st.name in outs)
-    if any(not reached[g.slot_of[st.name]] for st in stmts[last + 1:] if st.kind == "assign"):
-        return stud, ""
-    try:
-        again = parse(text + "\noutput " + ", ".join(outs) + "\n", limits=limits)
-    except GraphlangError:  # the submission names its output itself (`output q`): graded as written
-        return stud, ""
-    theirs, wanted = ", ".join(stud.outputs), ", ".join(outs)
-    return again, (f"Graded {wanted}, the reference's output, not {theirs}, your program's last line: "
-                   f"remove debug lines at the end, or write `output {wanted}`.")
 
 
 def _derivative_label(ref: Program, name: str) -> str:
