@@ -135,6 +135,17 @@ def test_cli_exercise_then_check(cli, tmp_path):
     assert bad.code == 2 and not (tmp_path / "x").exists()
 
 
+def test_a_worksheet_of_tensors_says_an_adjoint_has_its_nodes_shape():
+    """A network's worksheet said nothing of the adjoints' shapes (only the answers template showed
+    them: a TA's find); the denominator layout is said where the program has a tensor, not elsewhere."""
+    for difficulty, tensors in (("hard", True), ("easy", False)):
+        ex = generate(3, difficulty)
+        shaped = any(np.ndim(v) for v in ex.program.evaluate(ex.at).values.values())
+        assert shaped == tensors
+        for sheet in (ex.files["worksheet.md"], ex.files["worksheet.tex"]):
+            assert ("each adjoint has the shape of its node" in sheet) == tensors
+
+
 def test_worksheets_hold_the_tables():
     ex = generate(2, "medium")
     md, tex = ex.files["worksheet.md"], ex.files["worksheet.tex"]

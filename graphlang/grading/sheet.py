@@ -57,9 +57,10 @@ def sheet_for(prog: Program, quantities: list[str], precision: str) -> Sheet:
                  None if set(values) == set(every) else tuple(values))
 
 
-def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool) -> list[str]:
+def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: bool, tensors: bool = False) -> list[str]:
     """The output(s), the steps the sheet asks for, and the precision and how to hand in, in the
-    sheet's words (text, or LaTeX: math in $…$, commands in \\texttt)."""
+    sheet's words (text, or LaTeX: math in $…$, commands in \\texttt); with `tensors`, that an
+    adjoint has its node's shape (only the answers template said so: a TA's find)."""
     out = prog.outputs[0]
     m = (lambda t: f"${t}$") if tex else (lambda t: t)  # noqa: E731 (math, as each format writes it)
     name = (lambda n: tex_name(n)) if tex else (lambda n: n)  # noqa: E731
@@ -68,7 +69,9 @@ def intro(prog: Program, sheet: Sheet, back: list[str], wrt: list[str], tex: boo
     if back:
         steps.append(f"run the backward pass (reverse mode): every adjoint {m('g_v = ' + d(out, 'v'))}, from "
                      f"{m(name('g_' + out) + ' = 1')} back to the inputs"
-                     + _graded(sheet.adjoints and tuple(f"g_{n}" for n in sheet.adjoints), "the adjoints", name, m))
+                     + _graded(sheet.adjoints and tuple(f"g_{n}" for n in sheet.adjoints), "the adjoints", name, m)
+                     + (f"; each adjoint has the shape of its node (denominator layout: {m(name('g_W'))} of a "
+                        f"matrix {m(name('W'))} is a matrix of the same shape)" if tensors else ""))
     if sheet.tangents:
         seeds = ", ".join(m(name(x)) for x in dict.fromkeys(x for _, x in sheet.tangents))
         steps.append(f"run forward mode, one pass seeded at each of {seeds} (its own tangent 1, the other inputs' "

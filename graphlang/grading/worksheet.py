@@ -132,7 +132,7 @@ def markdown(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | N
     back, wrt = _asks(prog, sheet, fixed)
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
-    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=False)
+    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=False, tensors=any(np.ndim(v) for v in res.values.values()))
     lines = [f"# {title}", "", f"The function {o}({', '.join(prog.inputs)}) is written below as named intermediate "
              f"quantities. At **{_point(at)}**:", "",
              *(f"{k}. {st}{step_end(k, steps)}" for k, st in enumerate(steps, 1)), "", hand_in, "",
@@ -202,7 +202,7 @@ def _latex(prog: Program, at: dict[str, Any], title: str, fixed: list[str] | Non
     back, wrt = _asks(prog, sheet, fixed)
     res = prog.evaluate(at)
     out, g = prog.outputs[0], adj.g
-    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=True)
+    o, *steps, hand_in = intro(prog, sheet, back, wrt, tex=True, tensors=any(np.ndim(v) for v in res.values.values()))
     point = ", ".join(f"{tex_name(k)} = {_tex_value(v)}" for k, v in at.items())
     strut = "\\rule[-2.6ex]{0pt}{7ex}"  # (room below too: a display fraction's denominator sat on the rule)
     lines = ["\\documentclass[11pt]{article}", "\\usepackage[a4paper,margin=2cm]{geometry}",
