@@ -218,3 +218,23 @@ def test_without_the_sources_nothing_is_kept_and_every_parse_works(monkeypatch, 
         templates._CACHE.update(saved)
         templates._CACHED_TOKENS = sum(len(k) for k in saved)
     assert got == want and not list(tmp_path.glob("templates-*"))
+
+
+def test_lark_imported_by_many_threads_at_once(tmp_path):
+    """The first read of Lark from eight threads at once (a syntax error each: the full parser):
+    every thread gets its located syntax error (importlib's LazyLoader is not safe here in 3.11)."""
+    script = ("import threading, graphlang\n"
+              "out = []\n"
+              "def one():\n"
+              "    try:\n"
+              "        graphlang.parse('y = x +* z\\n')\n"
+              "    except graphlang.GraphlangError as err:\n"
+              "        out.append((err.kind, err.line, err.column))\n"
+              "    except Exception as err:\n"
+              "        out.append(repr(err))\n"
+              "ts = [threading.Thread(target=one) for _ in range(8)]\n"
+              "[t.start() for t in ts]; [t.join() for t in ts]\n"
+              "print(sorted(set(map(str, out))), len(out))\n")
+    env = {**os.environ, "GRAPHLANG_CACHE_DIR": str(tmp_path)}
+    ran = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip() == "[\"('syntax', 1, 8)\"] 8", ran.stdout + ran.stderr

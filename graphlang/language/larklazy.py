@@ -3,37 +3,50 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import sys
+import threading
 from types import ModuleType
-from typing import TYPE_CHECKING
-
-ORIGINS: dict[str, str | None] = {}  # a lazy module's file (reading its __spec__ would run it)
+from typing import TYPE_CHECKING, Any
 
 
-def lazy_module(name: str) -> ModuleType:
-    """The module, its code run at the first attribute read (the standard library's LazyLoader)."""
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module named {name!r}")
-    ORIGINS[name] = spec.origin
-    spec.loader = importlib.util.LazyLoader(spec.loader)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+class LazyModule:
+    """A module imported at the first attribute read, under a lock (importlib's LazyLoader is not
+    safe on a first read from two threads at once in Python 3.11)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._module: ModuleType | None = None
+        self._lock = threading.Lock()
+        spec = importlib.util.find_spec(name)  # (locates it; runs nothing)
+        self.origin = spec.origin if spec is not None else None  # its __init__: the store reads its version
+
+    def __getattr__(self, attr: str) -> Any:
+        module = self._module
+        if module is None:
+            with self._lock:
+                if self._module is None:
+                    self._module = importlib.import_module(self._name)
+                module = self._module
+        return getattr(module, attr)
+
+    @property
+    def loaded(self) -> bool:
+        """Whether an attribute was read (and the module imported) through this object."""
+        return self._module is not None
 
 
-def loaded(module: ModuleType) -> bool:
-    """Whether a lazy module's code has run (an attribute was read): LazyLoader gives the module a
-    class of its own until then. (Python 3.11's LazyLoader is not thread-safe on the first read from
-    two threads at once; graphlang's workers are processes, and its threads read Lark after a parse.)"""
-    return type(module) is ModuleType
+_lark = LazyModule("lark")
+ORIGINS = {"lark": _lark.origin}
+
+
+def loaded(module: Any) -> bool:
+    """Whether a lazy module was imported yet, through it or otherwise (a plain module: True)."""
+    return not isinstance(module, LazyModule) or module.loaded or module._name in sys.modules
 
 
 if TYPE_CHECKING:
     import lark
 else:
-    lark = lazy_module("lark")
+    lark = _lark
