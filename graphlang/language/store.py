@@ -108,12 +108,10 @@ def keep(lexer: dict[str, Any] | None = None, templates: dict[tuple[str, ...], A
         pass
 
 
-# A template's instructions (templates.py) each build one node from token indices and earlier
-# instructions' nodes ("refs"):
-#   ["var"|"num", tok, tok]  ["op", tok, tok, left, right]  ["neg", tok, ref]  ["T", tok, ref]
-#   ["index", tok, ref, [[negative, tok], ...]]  ["call", tok, [refs]]  ["stack", tok, [refs]]
-# `tok` of var, num, op, neg, call and stack is a token of the kind `_READS` names; of T and index,
-# the first token of what they apply to (a position only).
+# A template's instructions (their format: templates.py, as JSON lists here) each build one node
+# from token indices and earlier instructions' nodes ("refs"). The first index of var, num, op, neg,
+# call and stack is a token of the kind `_READS` names; of T and index, the first token of what they
+# apply to (a position only).
 _READS = {"var": ("NAME",), "num": ("NUMBER", "INT"), "op": ("PLUS", "MINUS", "MULOP", "POW"), "neg": ("MINUS",),
           "call": ("NAME",), "stack": ("LSQB",)}
 

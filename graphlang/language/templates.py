@@ -3,9 +3,9 @@
 A statement's parse tree depends only on its sequence of token types, so each distinct sequence is
 parsed once by the LALR parser (from `grammars/graphlang.lark`) and compiled into a template: a
 short list of build instructions. Every later statement with the same token types is built from
-the template with its own token values and positions. The tokenizer is a regular expression made
-from the grammar's own terminals, ordered as Lark's lexer orders them. Anything unusual falls back
-to the full parser, which also produces the located syntax errors.
+the template with its own token values and positions (the tokenizer: `tokens.py`). Templates
+built are kept across processes (`store.py`), so Lark is imported only where one is missing.
+Anything unusual falls back to the full parser, which also produces the located syntax errors.
 """
 
 from __future__ import annotations
