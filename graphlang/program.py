@@ -22,22 +22,14 @@ from graphlang.language.resolve import check
 from graphlang.language.source import read_source
 from graphlang.limits import Limits, gc_paused
 from graphlang.methods import hessian as second
+from graphlang.methods.names import METHODS, unknown_method
 from graphlang.numbers import owned, py
 from graphlang.primitives.shapes import Shape
 from graphlang.result import Result
 from graphlang.symbolic.derivative import scalar_hint
 from graphlang.symbolic.texbreak import WIDTH
 
-METHODS = ("reverse", "forward", "fd", "symbolic")
 AUTO = "auto"  # reverse (`jacobian()`'s: for a Jacobian, the cheaper of forward and reverse)
-
-
-def unknown_method(method: object) -> GraphlangError:
-    """The error for a method that is none of the four, with the one meant where it is close."""
-    import difflib
-    near = difflib.get_close_matches(str(method), [*METHODS, "finite"], 1, 0.6)  # (symbolc, finite)
-    return GraphlangError("usage", f"unknown method {str(method)[:40]!r}; choose one of " + ", ".join(METHODS),
-                          hint=f"did you mean {'fd' if near == ['finite'] else near[0]}?" if near else "")
 
 
 class Program:

@@ -88,6 +88,30 @@ def test_an_axis_that_is_an_expression_names_its_argument():
                                   "not an expression") and info.value.column == 12
 
 
+@pytest.mark.parametrize("source,at,kind,hint", [
+    ("y = exp(x))\n", "x=1", "syntax", "this ')' closes no bracket"),
+    ("y = [1, 2]] * x\n", "x=1", "syntax", "this ']' closes no bracket"),
+    ("y = PI * x\n", "x=1", "missing-input", "the constant π is written pi"),
+    ("input x[3]\ny = x[3]\n", "x=[1,2,3]", "index", "indices start at 0: the first element is [0], the last [2]"),
+    ("y = x * z\n", "x=0.3,Z=1", "unknown-input", "did you mean z? Names are case-sensitive"),
+])
+def test_a_students_first_slips_get_hints_that_say_what_to_write(source, at, kind, hint, write):
+    """A first-time student's slips (a red team's): an extra bracket, PI, a 1-based index, an input in
+    the wrong case; each hint says what to write (they said "check the operator and its operands",
+    "check the shapes", "give it with --at PI=...")."""
+    ran = run_cli("run", write(source), "--at", at)
+    assert ran.code == 1 and f"{kind} error" in ran.err and hint in ran.err, ran.err
+
+
+@pytest.mark.parametrize("said,meant", [("backward", "reverse"), ("backprop", "reverse"), ("tangent", "forward"),
+                                         ("finite-differences", "fd"), ("numerical", "fd"), ("analytic", "symbolic"),
+                                         ("symbolc", "symbolic")])
+def test_a_method_called_by_another_name_suggests_the_one_meant(said, meant):
+    with pytest.raises(GraphlangError) as err:
+        graphlang.parse("y = x * z\n").gradient({"x": 1, "z": 2}, method=said)
+    assert err.value.kind == "usage" and err.value.hint == f"did you mean {meant}?"
+
+
 def test_missing_file_is_io_exit_2(cli, tmp_path):
     ran = cli("run", str(tmp_path / "nope.cg"), "--at", "x=1")
     assert ran.code == 2 and "io error" in ran.err

@@ -175,8 +175,10 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
         glued = next((f"{n} is one name: for a product write {' * '.join(two)}; " for n in names
                       if isinstance(key, str) and key in n and (two := _split(n, pool))), "")
         line, column = first_use.get(glued.split(" ")[0], (None, None)) if glued else (None, None)
+        case = next((f"did you mean {n}? Names are case-sensitive; " for n in names
+                     if isinstance(key, str) and n.lower() == key.lower() and n not in values), "")
         raise GraphlangError("unknown-input", f"{str(key)[:60]!r} is not an input of this program", line, column,
-                             hint=glued + "inputs: " + (_some(names) or "(none)"))
+                             hint=glued + case + "inputs: " + (_some(names) or "(none)"))
     missing = [n for n in names if n not in values]
     if missing:
         for n in names:  # a value given is checked before the missing are named (`ir` shows its shape)
@@ -198,12 +200,19 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              "graphlang has no inf or nan: every value is a finite number, and "
                              f"{'inf' if 'inf' in missing else 'nan'} here is an input's name"
                              if "inf" in missing or "nan" in missing else
+                             f"the constant π is written pi (names are case-sensitive: {_pi(missing)} is an input's "
+                             f"name), or give it with --at {_pi(missing)}=..." if _pi(missing) else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
                              + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
         err.missing = tuple(missing)
         raise err
     return [_array(n, values[n], declared, first_use, limits) for n in names]
+
+
+def _pi(names: list[str]) -> str:
+    """A name that is pi in other case (`PI`, `Pi`): the constant meant, read as an input."""
+    return next((n for n in names if n.lower() == "pi" and n != "pi"), "")
 
 
 def _array(name: str, value: Any, declared: Mapping[str, Shape | None], first_use: Mapping[str, tuple[int, int]],

@@ -122,7 +122,9 @@ def index(shapes: list[Shape], attr: object) -> Shape:
                          "or give its value (--at x=[1,2,3])")
     for i, n in zip(idx, s):
         if not -n <= i < n:
-            raise ShapeError(f"index {i} is out of range for length {n} (shape {show(s)})", "index")
+            raise ShapeError(f"index {i} is out of range for length {n} (shape {show(s)})", "index",
+                             f"indices start at 0: the first element is [0], the last [{n - 1}] (or [-1]); "
+                             "the lecture's x₁ is x[0]")
     return s[len(idx) :]
 
 
