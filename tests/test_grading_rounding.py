@@ -153,6 +153,21 @@ def test_a_carried_error_may_use_the_students_own_node_for_its_local_derivative(
     assert [i.name for i in rep.items if not i.passed] == ["d", "g_a"]
 
 
+@pytest.mark.parametrize(("g_a", "credited"), [(400.0, False), (401.0, True), (402.0, True), (403.0, False)])
+def test_a_step_from_the_students_own_node_does_not_round_the_derivative_it_replaced(g_a, credited):
+    """A student's d = 400 (e⁶ = 403.43) carried into g_a = g_d·d + g_e/b − g_f·c/a²: their own numbers
+    give 400 + 1/0.693 − 0.639/36 = 401.42 (399.5 … 400.5 for their unrounded d: 400.93 … 401.93, which
+    rounds to 401 or 402). g_a = 400 was credited, the rounding of exp(6) = 403.43 to 403 (0.43) added
+    to a step that used their d, not exp(6) (a student's find)."""
+    ans = {"a": 6.0, "b": 0.693, "c": 0.639, "d": 400.0, "g_y": 1.0, "g_f": 1.0, "g_e": 1.0, "g_d": 1.0,
+           "g_a": g_a}
+    mine = ans["g_d"] * ans["d"] + ans["g_e"] / ans["b"] - ans["g_f"] * ans["c"] / ans["a"] ** 2
+    assert abs(mine - 401.42) < 0.01  # (the oracle: their arithmetic)
+    rep = grade_answers(LECTURE, ans, AT, quantities=list(ans), comparison=C3)
+    passed = {i.name: i.passed for i in rep.items}
+    assert passed["g_a"] == credited and not passed["d"], [(i.name, i.message) for i in rep.items]
+
+
 @pytest.mark.parametrize(("x", "d"), [(1.1, 27.0), (1.1, 27.2), (1.1, 27.1)])
 def test_an_answer_that_is_the_exact_value_of_a_roundoff_moves_nothing(x, d):
     """A TA's find: at x = 1.1, z = 3 the reference computes a = 3.3000000000000003, and a student's

@@ -34,9 +34,20 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     beside the node's own value, which a student bisecting on the threshold would learn."""
     locals_ = _reverse_locals(q, prog, adj)
     return any(_carried(q, form, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
-                        slack_of(q, forward, cmp, locals_ if forward is adj.forward else None, env), spans, short)
+                        slack_of(q, forward, cmp, form_locals(locals_, step, form) if forward is adj.forward else None,
+                                 env), spans, short)
                for step, forward in _ways(q, prog, adj, env, student)
                for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
+
+
+def form_locals(locals_: list[tuple[str, Any]] | None, step: list[Any], form: list[Any]
+                ) -> list[tuple[str, Any]] | None:
+    """The local derivatives a form's terms round: none for a term written with a student's own value
+    (their d = 400 for ∂d/∂a = exp(a) is no rounding of exp(6) = 403.43: rounding that, 0.43, moved
+    g_a = 400 into the credit where their own numbers give 401.4, a student's find)."""
+    if locals_ is None:
+        return None
+    return [local if f is e else (local[0], None) for local, e, f in zip(locals_, step, form)]
 
 
 def zero_read(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], student: dict[str, Any],
@@ -194,10 +205,11 @@ def _sources(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], 
         yield np.asarray(true, dtype=np.float64), np.asarray(true, dtype=np.float64)
     locals_ = _reverse_locals(q, prog, adj)
     for step, forward in _ways(q, prog, adj, env, student):
-        slack = slack_of(q, forward, cmp_of(q), locals_ if forward is adj.forward else None, env)
         # each form that may credit it (a consumer's wrong value written as that node, or as its
         # definition: a review's find, the span from the reference's form alone missed the student's)
         for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)):
+            slack = slack_of(q, forward, cmp_of(q), form_locals(locals_, step, form) if forward is adj.forward
+                             else None, env)
             got = _range(q, form, forward, env, student, right, cmp_of, spans, every=every)
             if got is not None and np.shape(got[0]) == shape:
                 carried, below, above, used, terms, mixed = got[:6]
