@@ -21,10 +21,18 @@ AT_HEADER = "# :at "  # the first line of a saved session: its values, read back
 
 
 def header(at: dict[str, Any]) -> str:
-    """`# :at x=2 W=[[1.0,0.0],[0.0,1.0]]`: exact (repr) numbers, read back by `read_header`."""
-    items = [f"{k}={json.dumps(np.asarray(v, dtype=np.float64).tolist(), separators=(',', ':'))}"
+    """`# :at x=2 W=[[1,0],[0.5,1]]`: exact (repr) numbers, whole ones as typed (`x=2`, not `x=2.0`: a
+    student's find), read back by `read_header`."""
+    items = [f"{k}={json.dumps(_whole(np.asarray(v, dtype=np.float64).tolist()), separators=(',', ':'))}"
              for k, v in at.items()]
     return AT_HEADER + " ".join(items) + "\n" if items else ""
+
+
+def _whole(v: Any) -> Any:
+    """Whole floats as ints (exactly: below 2⁵³; -0.0 kept), nested lists alike."""
+    if isinstance(v, list):
+        return [_whole(x) for x in v]
+    return int(v) if v.is_integer() and abs(v) < 2.0 ** 53 and str(v) != "-0.0" else v
 
 
 def read_header(text: str, split: Any) -> dict[str, Any]:
