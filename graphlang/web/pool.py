@@ -72,6 +72,7 @@ class Pool:
         self.restarts = 0
         self._idle: asyncio.Queue[_Worker] | None = None
         self._all: set[_Worker] = set()
+        self._dying: set[_Worker] = set()  # killed, not yet reaped (close waits for them too)
         self._tasks: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> None:
@@ -111,6 +112,7 @@ class Pool:
     def _replace(self, worker: _Worker) -> None:
         worker.kill()
         self._all.discard(worker)
+        self._dying.add(worker)
         if self._idle is None:  # closing
             return
         self.restarts += 1
@@ -120,6 +122,7 @@ class Pool:
 
     async def _restart(self, old: _Worker) -> None:
         await old.proc.wait()
+        self._dying.discard(old)
         idle = self._idle
         while idle is not None and idle is self._idle:
             try:
@@ -135,7 +138,9 @@ class Pool:
         self._idle = None
         for task in list(self._tasks):
             task.cancel()
-        workers, self._all = list(self._all), set()
+        # (and those killed but not yet reaped: a process left to the garbage collector after the loop
+        # closed warned "Exception ignored in BaseSubprocessTransport.__del__" in the tests)
+        workers, self._all, self._dying = [*self._all, *self._dying], set(), set()
         for worker in workers:
             worker.kill()
         for worker in workers:
