@@ -798,3 +798,19 @@ def test_inputs_declared_with_another_shape_fail_the_inputs_check(tmp_path):
         by["inputs"].message and columns.root_cause == "inputs"
     assert asg.grade_program("input W[2, 2], c[2], x[2]\nh = tanh(W @ x + c)\nJ = sum(h * h)\n").passed
     assert asg.grade_program("h = tanh(W @ x + c)\nJ = sum(h * h)\n").passed  # (undeclared: shapes from the values)
+
+
+def test_an_assignment_whose_reference_cannot_run_under_the_submissions_limits_is_refused_at_load(tmp_path):
+    """Its programs are held to the strict limits, so a copy of its reference scored 0 (a reviewer's
+    find; the Gradescope bundle was built and then failed on every student): refused when the
+    assignment is loaded, unless it grades answers only."""
+    (tmp_path / "ref.cg").write_text("input v[1200]\nM = outer(v, v)\ny = sum(M)\n")
+    at = "at = { v = [" + ", ".join(["0.5"] * 1200) + "] }\n"
+    for submit, refused in (("either", True), ("program", True), ("answers", False)):
+        (tmp_path / "a.toml").write_text(f'reference = "ref.cg"\n{at}submit = "{submit}"\n')
+        if refused:
+            with pytest.raises(graphlang.GraphlangError) as err:
+                Assignment.load(tmp_path / "a.toml")
+            assert err.value.kind == "usage" and "past the limits submissions are held to" in err.value.message
+        else:
+            assert Assignment.load(tmp_path / "a.toml").submit == "answers"

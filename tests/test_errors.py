@@ -92,7 +92,9 @@ def test_an_axis_that_is_an_expression_names_its_argument():
     ("y = exp(x))\n", "x=1", "syntax", "this ')' closes no bracket"),
     ("y = [1, 2]] * x\n", "x=1", "syntax", "this ']' closes no bracket"),
     ("y = PI * x\n", "x=1", "missing-input", "the constant π is written pi"),
-    ("input x[3]\ny = x[3]\n", "x=[1,2,3]", "index", "indices start at 0: the first element is [0], the last [2]"),
+    ("input x[3]\ny = x[3]\n", "x=[1,2,3]", "index", "indices run from 0 to 2 (or -1 to -3 from the end): they "
+                                                     "start at 0, so the lecture's x₁ is x[0]"),
+    ("input W[2, 3]\ny = W[0, 4]\n", "W=[[1,2,3],[4,5,6]]", "index", "along axis 1, indices run from 0 to 2"),
     ("y = x * z\n", "x=0.3,Z=1", "unknown-input", "did you mean z? Names are case-sensitive"),
 ])
 def test_a_students_first_slips_get_hints_that_say_what_to_write(source, at, kind, hint, write):
@@ -103,9 +105,22 @@ def test_a_students_first_slips_get_hints_that_say_what_to_write(source, at, kin
     assert ran.code == 1 and f"{kind} error" in ran.err and hint in ran.err, ran.err
 
 
+@pytest.mark.parametrize("source,at,wrong", [
+    ("y = max(x, )\n", "x=1", "closes no bracket"), ("y = [1, 2, ] * x\n", "x=1", "closes no bracket"),
+    ("y = (x + [1, 2)]\n", "x=1", "closes no bracket"), ("input PI\ny = PI * x\n", "x=1", "written pi"),
+    ("input W[2, 3]\ny = W[0, 4]\n", "W=[[1,2,3],[4,5,6]]", "lecture's x₁"),
+])
+def test_those_hints_are_not_given_where_they_would_mislead(source, at, wrong, write):
+    """A reviewer's: a ')' that does close a bracket (after a missing operand), an input declared PI on
+    purpose, an index past the end by more than one (no 1-based slip) get no such hint."""
+    ran = run_cli("run", write(source), "--at", at)
+    assert ran.code == 1 and wrong not in ran.err, ran.err
+
+
 @pytest.mark.parametrize("said,meant", [("backward", "reverse"), ("backprop", "reverse"), ("tangent", "forward"),
                                          ("finite-differences", "fd"), ("numerical", "fd"), ("analytic", "symbolic"),
-                                         ("symbolc", "symbolic")])
+                                         ("symbolc", "symbolic"), ("forward-difference", "fd"),
+                                         ("backward_differences", "fd")])
 def test_a_method_called_by_another_name_suggests_the_one_meant(said, meant):
     with pytest.raises(GraphlangError) as err:
         graphlang.parse("y = x * z\n").gradient({"x": 1, "z": 2}, method=said)

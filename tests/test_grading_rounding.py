@@ -168,6 +168,23 @@ def test_a_step_from_the_students_own_node_does_not_round_the_derivative_it_repl
     assert passed["g_a"] == credited and not passed["d"], [(i.name, i.message) for i in rep.items]
 
 
+def test_a_wrong_node_written_as_its_definition_still_rounds_its_local_derivative():
+    """A slip b = 1.05·σ(a) = 0.119, then g_a from a itself, σ′(a) = σ(a)σ(−a) = 0.10026 rounded to 0.100 and
+    1 − tanh²(a) = 0.0629 as explain prints them: −0.968·0.100 + 0.119·0.0629 = −0.0893 (a reviewer's
+    honest student, refused when the step written with the student's own node lost its slack too)."""
+    src = "a = w * x\nb = sigmoid(a)\nh = tanh(a)\ny = b * h\n"
+    at = {"w": 1.09, "x": -1.89}
+    a = at["w"] * at["x"]
+    sig = 1 / (1 + math.exp(-a))
+    mine = -0.968 * _sig(sig * (1 - sig)) + 0.119 * _sig(1 - math.tanh(a) ** 2)
+    assert _sig(mine) == -0.0893  # (the oracle: their arithmetic)
+    text = ('{"a": -2.06, "b": 0.119, "h": -0.968, "y": -0.115, "g_y": 1.00, "g_b": -0.968, "g_h": 0.119, '
+            '"g_a": -0.0893}')
+    ans = parse_answers(text.encode(), "a.json")[0]
+    rep = grade_answers(src, ans, at, quantities=list(ans), comparison=C3)
+    assert [i.name for i in rep.items if not i.passed] == ["b"], [(i.name, i.message) for i in rep.items]
+
+
 @pytest.mark.parametrize(("x", "d"), [(1.1, 27.0), (1.1, 27.2), (1.1, 27.1)])
 def test_an_answer_that_is_the_exact_value_of_a_roundoff_moves_nothing(x, d):
     """A TA's find: at x = 1.1, z = 3 the reference computes a = 3.3000000000000003, and a student's

@@ -618,7 +618,7 @@ def test_running_a_saved_session_without_values_points_at_them(tmp_path, cli):
     s.handle(":at x=3")
     s.handle(f":save {tmp_path / 'sess.cg'}")
     ran = cli("run", str(tmp_path / "sess.cg"))
-    assert ran.code == 1 and "the file's first line keeps the REPL's values (a comment): --at 'x=3.0'" in ran.err
+    assert ran.code == 1 and "the file's first line keeps the REPL's values (a comment): --at 'x=3'" in ran.err
     assert cli("run", str(tmp_path / "sess.cg"), "--at", "x=3.0", "--json").json()["value"] == 9.0
 
 

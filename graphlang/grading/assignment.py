@@ -45,7 +45,7 @@ from graphlang.grading import tangents, tomltext, worksheet
 from graphlang.grading.answers_file import parse_answers
 from graphlang.grading.checker import grade_answers, reference_at
 from graphlang.grading.compare import Comparison
-from graphlang.grading.programs import grade_program
+from graphlang.grading.programs import grade_program, reference_runs
 from graphlang.grading.quantities import canonical, default_quantities, node_adjoints, node_values
 from graphlang.grading.report import VISIBILITY, Report
 from graphlang.grading.sheet import sheet_for
@@ -96,6 +96,8 @@ class Assignment:
         self.program_weights = opts.check_weights(self.program_weights, self.required, bool(self.reference.inputs))
         opts.of_reference("fixed", self.fixed, self.reference.inputs, self.reference.names)
         opts.of_reference("required", self.required, self.reference.inputs, self.reference.names)
+        if self.submit != "answers":  # (its programs are held to the strict limits: so must a copy of it be)
+            reference_runs(self.reference, self.at, Limits.strict())
         if self.visibility not in VISIBILITY:
             raise GraphlangError("usage", f"visibility must be one of {', '.join(VISIBILITY)}")
         prog, result, adj = reference_at(self.reference, self.at)

@@ -34,19 +34,21 @@ def carried_forward(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str,
     beside the node's own value, which a student bisecting on the threshold would learn."""
     locals_ = _reverse_locals(q, prog, adj)
     return any(_carried(q, form, env, student, given, cmp, credited, scale, right, hidden, fixed, cmp_of,
-                        slack_of(q, forward, cmp, form_locals(locals_, step, form) if forward is adj.forward else None,
-                                 env), spans, short)
+                        slack_of(q, forward, cmp, _form_locals(locals_, step, form, own) if forward is adj.forward
+                                 else None, env), spans, short)
                for step, forward in _ways(q, prog, adj, env, student)
-               for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
+               for form, own in _forms(step, forward, student, q, right, _consumers(q, prog, adj)))
 
 
-def form_locals(locals_: list[tuple[str, Any]] | None, step: list[Any], form: list[Any]
-                ) -> list[tuple[str, Any]] | None:
-    """The local derivatives a form's terms round: none for a term written with a student's own value
-    (their d = 400 for ∂d/∂a = exp(a) is no rounding of exp(6) = 403.43: rounding that, 0.43, moved
-    g_a = 400 into the credit where their own numbers give 401.4, a student's find)."""
-    if locals_ is None:
-        return None
+def _form_locals(locals_: list[tuple[str, Any]] | None, step: list[Any], form: list[Any], own: bool
+                 ) -> list[tuple[str, Any]] | None:
+    """The local derivatives a form's terms round: none for a term of the form written with a
+    student's own node (`own`: their d = 400 for ∂d/∂a = exp(a) is no rounding of exp(6) = 403.43;
+    rounding that, 0.43, moved g_a = 400 into the credit where their own numbers give 401.4, a
+    student's find); a node written as its definition (σ(a)(1 − σ(a)) for b(1 − b)) rounds as explain
+    prints it (a reviewer's honest students, refused when both forms lost their slack)."""
+    if locals_ is None or not own:
+        return locals_
     return [local if f is e else (local[0], None) for local, e, f in zip(locals_, step, form)]
 
 
@@ -71,18 +73,20 @@ def _consumers(q: str, prog: Program, adj: adjoint.Adjoints) -> set[str]:
 
 
 def _forms(step: list[Any], forward: dict[str, Any], student: dict[str, Any], q: str, right: set[str] | None,
-           consumers: set[str]) -> list[list[Any]]:
+           consumers: set[str]) -> list[tuple[list[Any], bool]]:
     """The step as the reference writes it, and with a wrong answer for a consumer written as that
     node: ∂d/∂a for d = exp(a) may be the student's own (wrong) d, not exp(a). Only a consumer's own
-    value (a wrong y = p(1 − p) is no licence to write g_u = g_p·y: a red team's sign-turned 3.8e-11)."""
+    value (a wrong y = p(1 − p) is no licence to write g_u = g_p·y: a red team's sign-turned 3.8e-11).
+    Each with whether it writes a student's own node for a definition (`_form_locals`)."""
     if right is None:  # (which answers are wrong is not known: the reference's form alone)
-        return [step]
+        return [(step, False)]
     wrong = {n: forward[n] for n in student if n in forward and n != q and n not in right and n in consumers}
     mine = [_as_nodes(e, {id(d): n for n, d in wrong.items()}) for e in step]
     # and the other way: b·(1 − b) for b = sigmoid(a) (a rule written with the output) taken from
     # the student's own a, σ(a)(1 − σ(a)), beside a wrong b (a TA's simulated slips: 4 of 20 refused)
     theirs = [_as_definitions(e, wrong) for e in step]
-    return [step] + [f for f in (mine, theirs) if not all(a is b for a, b in zip(f, step))]
+    return [(step, False)] + [(f, own) for f, own in ((mine, True), (theirs, False))
+                              if not all(a is b for a, b in zip(f, step))]
 
 
 def _carried(q: str, step: list[Any], env: dict[str, Any], student: dict[str, Any], given: Any, cmp: Comparison,
@@ -207,8 +211,8 @@ def _sources(q: str, prog: Program, adj: adjoint.Adjoints, env: dict[str, Any], 
     for step, forward in _ways(q, prog, adj, env, student):
         # each form that may credit it (a consumer's wrong value written as that node, or as its
         # definition: a review's find, the span from the reference's form alone missed the student's)
-        for form in _forms(step, forward, student, q, right, _consumers(q, prog, adj)):
-            slack = slack_of(q, forward, cmp_of(q), form_locals(locals_, step, form) if forward is adj.forward
+        for form, own in _forms(step, forward, student, q, right, _consumers(q, prog, adj)):
+            slack = slack_of(q, forward, cmp_of(q), _form_locals(locals_, step, form, own) if forward is adj.forward
                              else None, env)
             got = _range(q, form, forward, env, student, right, cmp_of, spans, every=every)
             if got is not None and np.shape(got[0]) == shape:

@@ -88,7 +88,9 @@ def reference_runs(ref: Program | str, at: Mapping[str, Any], limits: Limits) ->
     except GraphlangError as err:
         if err.kind == "limit":
             raise GraphlangError("usage", "the reference program is past the limits submissions are held to: "
-                                 f"{err.message}", hint="raise them ([limits] in the assignment, or --limit)") from None
+                                 f"{err.message}", hint="make the reference smaller, or raise the limits with --limit "
+                                 "(an assignment's programs are held to the strict ones; submit = \"answers\" grades "
+                                 "none)") from None
 
 
 # past ALONE_MOST inputs, not a point per input turned alone (500 inputs made 1,001 points, and a right

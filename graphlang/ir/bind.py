@@ -200,8 +200,9 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
                              "graphlang has no inf or nan: every value is a finite number, and "
                              f"{'inf' if 'inf' in missing else 'nan'} here is an input's name"
                              if "inf" in missing or "nan" in missing else
-                             f"the constant π is written pi (names are case-sensitive: {_pi(missing)} is an input's "
-                             f"name), or give it with --at {_pi(missing)}=..." if _pi(missing) else
+                             f"the constant π is written pi (names are case-sensitive: {_pi(missing, declared)} is an "
+                             "input's name), or give " + ",".join(f"{m}=..." for m in missing[:_FEW]) + " with --at"
+                             if _pi(missing, declared) else
                              "give it with --at " + ",".join(f"{m}=..." for m in missing[:_FEW])
                              + (",..." if len(missing) > _FEW else "")
                              + (f" (or, a typo: did you mean {', '.join(near)}?)" if near else ""))
@@ -210,9 +211,9 @@ def bind(names: list[str], declared: Mapping[str, Shape | None], assigned: Mappi
     return [_array(n, values[n], declared, first_use, limits) for n in names]
 
 
-def _pi(names: list[str]) -> str:
-    """A name that is pi in other case (`PI`, `Pi`): the constant meant, read as an input."""
-    return next((n for n in names if n.lower() == "pi" and n != "pi"), "")
+def _pi(names: list[str], declared: Mapping[str, Any]) -> str:
+    """A name that is pi in other case (`PI`, `Pi`), not declared an input: the constant meant."""
+    return next((n for n in names if n.lower() == "pi" and n != "pi" and n not in declared), "")
 
 
 def _array(name: str, value: Any, declared: Mapping[str, Shape | None], first_use: Mapping[str, tuple[int, int]],

@@ -149,7 +149,7 @@ def _unexpected_token(text: str, err: lark.exceptions.UnexpectedToken) -> Graphl
     shown = "end of statement" if tok.type == "SEP" else repr(str(tok))
     hint = "finish the expression before the line ends" if tok.type == "SEP" else (
         _operator_slip(statement, text[tok.start_pos or 0 :]) or _GENERIC)
-    if tok.type in ("RPAR", "RSQB") and _open_bracket(text, tok.start_pos or 0) is None:  # `exp(x))`
+    if tok.type in ("RPAR", "RSQB") and _open_bracket(text, tok.start_pos or 0, closed_too=True) is None:  # `exp(x))`
         hint = f"this {str(tok)!r} closes no bracket: delete it, or open one where it should start"
     code = text[start:].split("\n", 1)[0].split("#", 1)[0].rstrip()  # (no lazy group before blanks: 1.4 s)
     assigned = re.match(r"\s*(\w+)\s*=", code)  # (then the rest: one regex over both backtracked)

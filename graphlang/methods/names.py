@@ -18,5 +18,6 @@ def unknown_method(method: object) -> GraphlangError:
                           hint=f"did you mean {meant}?" if meant else "")
 
 
-_SAID = {"reverse": ("backward", "backprop", "adjoint", "reverse"), "forward": ("tangent", "forward", "jvp"),
-         "fd": ("finite", "numeric", "difference"), "symbolic": ("symbol", "analytic", "exact")}
+_SAID = {"fd": ("finite", "numeric", "difference"),  # (first: a forward or backward difference is fd)
+         "reverse": ("backward", "backprop", "adjoint", "reverse"), "forward": ("tangent", "forward", "jvp"),
+         "symbolic": ("symbol", "analytic", "exact")}

@@ -120,11 +120,12 @@ def index(shapes: list[Shape], attr: object) -> Shape:
         raise ShapeError(f"{many} for a value of shape {show(s)}", "index", None if s else
                          "a scalar has no elements to index: declare the input's shape (input x[3]) "
                          "or give its value (--at x=[1,2,3])")
-    for i, n in zip(idx, s):
+    for axis, (i, n) in enumerate(zip(idx, s)):
         if not -n <= i < n:
+            where = f"along axis {axis}, " if len(idx) > 1 else ""
             raise ShapeError(f"index {i} is out of range for length {n} (shape {show(s)})", "index",
-                             f"indices start at 0: the first element is [0], the last [{n - 1}] (or [-1]); "
-                             "the lecture's x₁ is x[0]")
+                             f"{where}indices run from 0 to {n - 1} (or -1 to -{n} from the end)" + (
+                                 ": they start at 0, so the lecture's x₁ is x[0]" if i == n else ""))
     return s[len(idx) :]
 
 
