@@ -16,7 +16,7 @@ class LazyModule:
     safe on a first read from two threads at once in Python 3.11)."""
 
     def __init__(self, name: str) -> None:
-        self._name = name
+        self.name = name
         self._module: ModuleType | None = None
         self._lock = threading.Lock()
         spec = importlib.util.find_spec(name)  # (locates it; runs nothing)
@@ -27,7 +27,7 @@ class LazyModule:
         if module is None:
             with self._lock:
                 if self._module is None:
-                    self._module = importlib.import_module(self._name)
+                    self._module = importlib.import_module(self.name)
                 module = self._module
         return getattr(module, attr)
 
@@ -43,7 +43,7 @@ ORIGINS = {"lark": _lark.origin}
 
 def loaded(module: Any) -> bool:
     """Whether a lazy module was imported yet, through it or otherwise (a plain module: True)."""
-    return not isinstance(module, LazyModule) or module.loaded or module._name in sys.modules
+    return not isinstance(module, LazyModule) or module.loaded or module.name in sys.modules
 
 
 if TYPE_CHECKING:

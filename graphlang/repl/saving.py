@@ -29,7 +29,8 @@ def header(at: dict[str, Any]) -> str:
 
 
 def _whole(v: Any) -> Any:
-    """Whole floats as ints (exactly: below 2⁵³; -0.0 kept), nested lists alike."""
+    """Whole floats as ints, nested lists alike: below 2⁵³ (past it a float's repr is shorter than its
+    digits, 1e300 being 301 of them, past a token's 256 characters); -0.0 kept."""
     if isinstance(v, list):
         return [_whole(x) for x in v]
     return int(v) if v.is_integer() and abs(v) < 2.0 ** 53 and str(v) != "-0.0" else v
