@@ -33,8 +33,9 @@ def check_target(path: str) -> str:
 
 
 @contextmanager
-def atomic(path: str, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file to write; on success it becomes `path`, on any failure nothing changes."""
+def atomic(path: str, binary: bool = False, private: bool = False) -> Iterator[IO[Any]]:
+    """A file to write; on success it becomes `path`, on any failure nothing changes (`private`:
+    readable and writable by its owner only, as the per-user cache's files must be to be read back)."""
     folder = check_target(path)
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".graphlang-", suffix=".tmp")
@@ -45,7 +46,9 @@ def atomic(path: str, binary: bool = False) -> Iterator[IO[Any]]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
-        if os.path.exists(path) and hasattr(os, "stat"):
+        if private:
+            os.chmod(tmp, 0o600)
+        elif os.path.exists(path) and hasattr(os, "stat"):
             os.chmod(tmp, os.stat(path).st_mode & 0o777)
         else:
             mask = os.umask(0)
@@ -72,7 +75,7 @@ def write_text(path: str, text: str) -> None:
         fh.write(text)
 
 
-def write_with(path: str, writer: Callable[[IO[bytes]], object]) -> None:
+def write_with(path: str, writer: Callable[[IO[bytes]], object], private: bool = False) -> None:
     """Binary output made by `writer(file)` (numpy's savez, matplotlib's savefig, ...)."""
-    with atomic(path, binary=True) as fh:
+    with atomic(path, binary=True, private=private) as fh:
         writer(fh)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from graphlang.files import write_with
 from graphlang.language.larklazy import lark
 
 if TYPE_CHECKING:
@@ -99,22 +100,19 @@ def may_write(path: Path) -> bool:
     return explicit or path.parent.parent.parent.is_dir()
 
 
-def _save(parser: Lark, path: Path) -> None:
-    """Written to a temporary file and renamed: a reader sees the whole file or none."""
+def keep(path: Path, writer: Callable[[IO[bytes]], object]) -> None:
+    """A cache file written where `may_write` allows, privately and atomically (a reader sees the
+    whole file or none); a read-only or full disk keeps nothing, and says nothing."""
     try:
-        if not may_write(path):
-            return
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".lark-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                parser.save(f)  # a post-lexer or lexer class is pickled by reference to its class
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except Exception:  # a read-only or full disk: the parser was built, it is just not kept
+        if may_write(path):
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_with(str(path), writer, private=True)
+    except Exception:  # noqa: BLE001 - what was built is used, just not kept
         pass
+
+
+def _save(parser: Lark, path: Path) -> None:
+    keep(path, parser.save)  # (a post-lexer or lexer class is pickled by reference to its class)
 
 
 def cached_lark(**options: Any) -> Lark:

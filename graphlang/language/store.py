@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sys
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from graphlang.language.grammar import cache_dir, grammar_path, may_write, trusted
+from graphlang.language.grammar import cache_dir, grammar_path, trusted
+from graphlang.language.grammar import keep as keep_file  # (privately, atomically, where allowed)
 from graphlang.language.larklazy import ORIGINS
 
 FORMAT = 2
@@ -83,29 +82,18 @@ def keep(lexer: dict[str, Any] | None = None, templates: dict[tuple[str, ...], A
     its bounds it holds this process's templates alone."""
     new = {k: v for k, v in (templates or {}).items() if len(k) <= LONGEST}
     p = path()
-    if p is None or not (lexer or new) or not may_write(p):
+    if p is None or not (lexer or new):
         return
-    try:
-        current = _load(p)  # (another process may have added since this one read it)
-        merged = {**current["templates"], **new}
-        if len(merged) > MAX_TEMPLATES or sum(map(len, merged)) > MAX_TOKENS:
-            merged = new  # (full: what this process made, not the first comers forever)
-        lexer = lexer or current["lexer"]
-        if lexer == current["lexer"] and all(current["templates"].get(k) == v for k, v in new.items()):
-            return  # (nothing new)
-        body = json.dumps({"lexer": lexer, "templates": {" ".join(k): v for k, v in merged.items()}},
-                          separators=(",", ":")).encode()
-        p.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".templates-", dir=p.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body)
-            os.replace(tmp, p)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-    except Exception:  # a read-only or full disk: what was built is used, just not kept
-        pass
+    current = _load(p)  # (another process may have added since this one read it)
+    merged = {**current["templates"], **new}
+    if len(merged) > MAX_TEMPLATES or sum(map(len, merged)) > MAX_TOKENS:
+        merged = new  # (full: what this process made, not the first comers forever)
+    lexer = lexer or current["lexer"]
+    if lexer == current["lexer"] and all(current["templates"].get(k) == v for k, v in new.items()):
+        return  # (nothing new)
+    body = json.dumps({"lexer": lexer, "templates": {" ".join(k): v for k, v in merged.items()}},
+                      separators=(",", ":")).encode()
+    keep_file(p, lambda f: f.write(hashlib.sha256(body).hexdigest().encode() + b"\n" + body))
 
 
 # A template's instructions (their format: templates.py, as JSON lists here) each build one node
