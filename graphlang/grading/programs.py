@@ -48,7 +48,8 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     are labels (data): at each point 0 or 1, or a one-hot vector, as given (`label_like`), and no
     derivative by them is graded.
 
-    The options and the reference are checked first (a usage error); then nothing in `submission` raises."""
+    The options and the reference are checked first (a usage error); then nothing in `submission` raises
+    but the reference's own fault (a submission past the limits, a copy of the reference past them too)."""
     n_points, seed, rtol, atol, required, points = opts.program_options(
         n_points, seed, rtol, atol, required, points, limits, show_expected, max_score, same_signs)
     try:
@@ -56,7 +57,6 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
     except GraphlangError as err:
         raise GraphlangError("usage", f"the reference program has an error: {err}") from None
     reference_at(ref, at)  # a usage error when the reference cannot be evaluated at the point
-    reference_runs(ref, at, limits or Limits.strict())
     opts.of_reference("fixed", opts.names("fixed", fixed), ref.inputs, ref.names)
     opts.of_reference("required", required, ref.inputs, ref.names)
     fixed = [n for n in fixed if is_label(at[n])]  # (PrairieLearn keeps any `fixed` value; a check moves it)
@@ -78,7 +78,9 @@ def grade_program(reference: Program | str, submission: str | bytes, at: Mapping
 def reference_runs(ref: Program | str, at: Mapping[str, Any], limits: Limits) -> None:
     """A usage error unless a copy of the reference runs under the limits submissions are held to
     (else it scored 0, its run past them: a reviewer's find). Their limits on the text (statements,
-    nesting) are not asked of it: a student may write it shorter."""
+    nesting) are not asked of it: a student may write it shorter. Asked once by an assignment and a
+    batch; by `grade_program` only of a submission past the limits (not a parse and a run of the
+    reference for every submission)."""
     try:
         copy = as_program(ref.source if isinstance(ref, Program) else ref, limits)
     except GraphlangError:
@@ -221,6 +223,7 @@ def _grade_parsed(report: Report, ref: Program, pts: list[tuple[dict[str, np.nda
                 continue
         except GraphlangError as err:
             if err.kind == "limit" and _runs_past_limits(stud, sp):
+                reference_runs(ref, p, stud.limits)  # (the assignment's error if a copy of it fails too)
                 return _past_limits(report, err)
             if far and err.kind == "domain" and only_float64(stud, sp, want.value, None, rtol, atol, True,
                                                              want.gradient, wrt):
